@@ -1,0 +1,39 @@
+"""The contract every execution backend fulfils.
+
+A backend receives the flat openEO process graph (exactly the JSON ``hybrid graph``
+prints) and writes the result files that the graph's ``save_result`` asks for into a
+folder. Nothing else crosses this boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """What a backend hands back after running a graph."""
+
+    #: the result files, in a stable order (one NetCDF, or one GTiff per date)
+    files: tuple[Path, ...]
+    #: where and how it ran: backend URL, job id, graph hash, timings, versions
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """An execution backend: local engine, remote openEO service, ..."""
+
+    #: short name used by ``hybrid run --backend NAME``
+    name: str
+
+    def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
+        """Run the flat process graph; write its result files into ``out_dir``."""
+        ...
+
+    def availability(self) -> str | None:
+        """``None`` when the backend can run here, else one line saying why not."""
+        ...

@@ -1,0 +1,101 @@
+"""The project's one error hierarchy.
+
+Every error a user can cause or meet derives from :class:`HybridError`. Each class
+carries the openEO error code it maps to (``../shared/openeo-spec/api/errors.json``),
+the HTTP status the emulator answers with, and the CLI exit code. Messages say what
+failed, where, and how to fix it, in one line.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class HybridError(Exception):
+    """Base class of every error raised on purpose by hybrid and its backends."""
+
+    code: ClassVar[str] = "Internal"
+    status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, node: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: id of the process-graph node that failed, where known
+        self.node = node
+
+    def __str__(self) -> str:
+        if self.node:
+            return f"{self.message} (process node '{self.node}')"
+        return self.message
+
+    def to_openeo(self) -> dict[str, str]:
+        """The error as the openEO API's error JSON body."""
+        return {"code": self.code, "message": str(self)}
+
+
+class UsageError(HybridError):
+    """Bad input from the user: arguments, files, parameters."""
+
+    code = "BadRequest"
+    status = 400
+    exit_code = 2
+
+
+class ProcessParameterInvalid(UsageError):
+    code = "ProcessParameterInvalid"
+
+
+class ProcessGraphInvalid(UsageError):
+    code = "ProcessGraphInvalid"
+
+
+class ProcessUnsupported(UsageError):
+    code = "ProcessUnsupported"
+
+
+class CollectionNotFound(UsageError):
+    code = "CollectionNotFound"
+    status = 404
+
+
+class BandNotFound(ProcessParameterInvalid):
+    """A requested band is not in the collection or the provider."""
+
+
+class NoDataAvailable(UsageError):
+    """The search found no scene for the area and dates (openEO ``NoDataAvailable``)."""
+
+    code = "NoDataAvailable"
+
+
+class FormatUnsuitable(UsageError):
+    code = "FormatUnsuitable"
+
+
+class DataSourceError(HybridError):
+    """A STAC source or a COG could not be read (unreachable, corrupt, missing asset)."""
+
+    code = "Internal"
+    status = 502
+    exit_code = 2
+
+
+class RemoteBackendError(HybridError):
+    """A remote openEO backend refused or failed a request or a job."""
+
+    code = "Internal"
+    status = 502
+    exit_code = 1
+
+
+class AuthenticationError(HybridError):
+    code = "AuthenticationRequired"
+    status = 401
+    exit_code = 2
+
+
+class NotEquivalent(HybridError):
+    """Two results differ beyond tolerance (``hybrid compare`` exit 1)."""
+
+    exit_code = 1
