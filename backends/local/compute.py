@@ -1,0 +1,26 @@
+"""Where the lazy result is computed: dask's threads, or a dask.distributed cluster."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+
+def compute(obj: Any, settings: Any) -> Any:
+    """``obj.compute()`` on the scheduler the settings ask for."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # all-NaN means are expected (fully clouded periods), not worth a warning
+        warnings.filterwarnings("ignore", message="Mean of empty slice")
+        warnings.filterwarnings("ignore", message="All-NaN slice encountered")
+        warnings.filterwarnings("ignore", message="Degrees of freedom <= 0")
+        warnings.filterwarnings("ignore", message="invalid value encountered")
+        warnings.filterwarnings("ignore", message="divide by zero encountered")
+        if settings.workers or (settings.scheduler and "://" in settings.scheduler):
+            from backends.local.cluster import distributed_client
+
+            with distributed_client(settings) as client:
+                return client.compute(obj).result()
+        scheduler = settings.scheduler or "threads"
+        return obj.compute(scheduler=scheduler)

@@ -1,0 +1,98 @@
+"""The local backend: runs a flat openEO process graph with openeo-pg-parser-networkx
+and openeo-processes-dask, on Sentinel-2 COGs described by STAC."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backends.base import ExecutionResult
+from backends.local.graphcheck import GraphFacts, inspect_graph
+from hybrid.errors import HybridError, ProcessGraphInvalid, ProcessParameterInvalid
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """How the local backend finds data and computes."""
+
+    #: static catalog path, STAC API URL or provider name; None = the embedded sample
+    stac: str | None = None
+    #: None = dask's threaded scheduler; "synchronous"; or a dask.distributed address
+    scheduler: str | None = None
+    #: start a LocalCluster with this many workers (overrides ``scheduler``)
+    workers: int | None = None
+    #: show progress bars on stderr
+    progress: bool = False
+
+
+class LocalBackend:
+    """Executes graphs in this process (see :mod:`backends.base`)."""
+
+    name = "local"
+
+    def __init__(self, settings: LocalSettings | None = None) -> None:
+        self.settings = settings or LocalSettings()
+
+    def availability(self) -> str | None:
+        return None
+
+    def process_specs(self) -> list[dict[str, Any]]:
+        """openEO descriptions of every process this backend runs (GET /processes)."""
+        from backends.local.registry import base_registry
+
+        store = base_registry().store["predefined"]
+        return [copy.deepcopy(store[pid].spec) for pid in sorted(store)]
+
+    def validate(self, graph: Mapping[str, Any]) -> GraphFacts:
+        """Check a flat graph without running it; raise a HybridError if invalid."""
+        from backends.local.registry import supported_process_ids
+
+        return inspect_graph(graph, supported=set(supported_process_ids()))
+
+    def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
+        from openeo_pg_parser_networkx import OpenEOProcessGraph
+
+        from backends.local.registry import registry_for_run
+        from backends.local.run import Run
+
+        facts = self.validate(graph)
+        started = time.monotonic()
+        run = Run(settings=self.settings, facts=facts, out_dir=Path(out_dir))
+        registry = registry_for_run(
+            {"load_collection": run.load_collection, "save_result": run.save_result}
+        )
+        try:
+            pg = OpenEOProcessGraph({"process_graph": dict(graph)})
+            call = pg.to_callable(process_registry=registry)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc
+        try:
+            call()
+        except HybridError:
+            raise
+        except Exception as exc:
+            error = _as_hybrid_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+        if not run.files:
+            raise ProcessGraphInvalid("the process graph has no save_result: nothing was written")
+        provenance = dict(run.provenance)
+        provenance["seconds"] = round(time.monotonic() - started, 3)
+        return ExecutionResult(files=tuple(run.files), provenance=provenance)
+
+
+def _as_hybrid_error(exc: Exception) -> HybridError | None:
+    """Errors of openeo-processes-dask and the parser, as one-line HybridErrors."""
+    module = type(exc).__module__
+    if module.startswith(("openeo_processes_dask", "openeo_pg_parser_networkx")):
+        return ProcessParameterInvalid(f"{type(exc).__name__}: {exc}")
+    if module.startswith("rasterio"):
+        from hybrid.errors import DataSourceError
+
+        return DataSourceError(f"cannot read a COG: {exc}")
+    return None

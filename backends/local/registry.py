@@ -1,0 +1,92 @@
+"""The process registry of the local engine.
+
+openeo-processes-dask's implementations and specs, with the processes that behave
+differently from the Copernicus backend replaced by this project's own
+(backends.local.processes). Built on first use, never at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+
+def _quiet_import() -> tuple[list[Callable[..., Any]], Any, Callable[..., Any]]:
+    # openeo-processes-dask logs a warning about optional ML dependencies on import
+    logger = logging.getLogger("openeo_processes_dask.process_implementations")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        import openeo_processes_dask.specs as specs
+        from openeo_processes_dask.process_implementations.core import (
+            process,
+            standard_processes,
+        )
+    finally:
+        logger.setLevel(level)
+    return standard_processes, specs, process
+
+
+def overrides() -> dict[str, Callable[..., Any]]:
+    """process id -> this project's implementation (where Copernicus differs)."""
+    from backends.local.processes import indices, kernel, labels, masking, temporal
+
+    return {
+        "apply_kernel": kernel.apply_kernel,
+        "mask": masking.mask,
+        "ndvi": indices.ndvi,
+        "aggregate_temporal_period": temporal.aggregate_temporal_period,
+        "aggregate_temporal": temporal.aggregate_temporal,
+        "filter_labels": labels.filter_labels,
+    }
+
+
+@functools.cache
+def base_registry() -> Any:
+    """openeo-processes-dask + overrides; load_collection/save_result are added per run."""
+    from openeo_pg_parser_networkx import ProcessRegistry
+    from openeo_pg_parser_networkx.process_registry import Process
+
+    standard, specs, process = _quiet_import()
+    registry = ProcessRegistry(wrap_funcs=[process])
+    for func in standard:
+        pid = func.__name__.lstrip("_")
+        spec = getattr(specs, func.__name__, None)
+        if spec is None:
+            continue
+        registry["predefined", pid] = Process(spec=spec, implementation=func)
+    for pid, func in overrides().items():
+        registry["predefined", pid] = Process(spec=process_spec(pid), implementation=func)
+    for pid in ("load_collection", "save_result"):
+        registry["predefined", pid] = Process(spec=process_spec(pid), implementation=None)
+    return registry
+
+
+def process_spec(pid: str) -> dict[str, Any]:
+    """The openEO 1.2 description of process ``pid``."""
+    _standard, specs, _process = _quiet_import()
+    spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
+    if spec is None:
+        raise KeyError(pid)
+    return dict(spec)
+
+
+def registry_for_run(implementations: dict[str, Callable[..., Any]]) -> Any:
+    """A copy of the base registry with run-specific implementations added."""
+    from openeo_pg_parser_networkx import ProcessRegistry
+    from openeo_pg_parser_networkx.process_registry import Process
+
+    base = base_registry()
+    _standard, _specs, process = _quiet_import()
+    registry = ProcessRegistry(wrap_funcs=[process])
+    registry.store = {ns: dict(procs) for ns, procs in base.store.items()}
+    registry.aliases = {ns: dict(a) for ns, a in base.aliases.items()}
+    for pid, func in implementations.items():
+        registry["predefined", pid] = Process(spec=process_spec(pid), implementation=func)
+    return registry
+
+
+def supported_process_ids() -> list[str]:
+    return sorted(base_registry().store["predefined"])

@@ -1,0 +1,150 @@
+"""One execution of a graph: the load_collection and save_result it needs, with state
+(the output grid to crop back to, the files written, provenance)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backends.local.graphcheck import GraphFacts
+from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid, UsageError
+from hybrid.grid import BBox, Grid
+
+_FORMATS = {"netcdf": "netCDF", "nc": "netCDF", "gtiff": "GTiff", "geotiff": "GTiff"}
+
+
+def _bbox(extent: Any) -> BBox:
+    """spatial_extent as the parser hands it (BoundingBox model, dict or GeoJSON)."""
+    if extent is None:
+        raise ProcessParameterInvalid(
+            "load_collection: spatial_extent is required (a bbox or a GeoJSON polygon)"
+        )
+    if hasattr(extent, "west"):
+        crs = getattr(extent, "crs", None) or "EPSG:4326"
+        return BBox(
+            float(extent.west), float(extent.south), float(extent.east), float(extent.north),
+            crs=_crs_text(crs),
+        )  # fmt: skip
+    if hasattr(extent, "model_dump"):
+        extent = extent.model_dump()
+    if isinstance(extent, dict) and "west" in extent:
+        return BBox(
+            float(extent["west"]), float(extent["south"]), float(extent["east"]),
+            float(extent["north"]), crs=_crs_text(extent.get("crs") or "EPSG:4326"),
+        )  # fmt: skip
+    if isinstance(extent, dict) and "type" in extent:
+        from hybrid.aoi import aoi_geometry, geometry_bbox
+
+        return geometry_bbox(aoi_geometry(extent, source="spatial_extent"))
+    raise ProcessParameterInvalid(f"load_collection: unsupported spatial_extent {extent!r}")
+
+
+def _crs_text(crs: Any) -> str:
+    text = str(crs)
+    if text.isdigit():
+        return f"EPSG:{text}"
+    if hasattr(crs, "to_epsg") and crs.to_epsg():
+        return f"EPSG:{crs.to_epsg()}"
+    return text
+
+
+def _interval(extent: Any) -> tuple[str, str]:
+    if extent is None:
+        raise ProcessParameterInvalid("load_collection: temporal_extent is required")
+    values = list(getattr(extent, "root", extent))
+    if len(values) != 2 or values[0] is None or values[1] is None:
+        raise ProcessParameterInvalid(
+            "load_collection: temporal_extent must be [start, end] with both dates"
+        )
+    texts = []
+    for v in values:
+        v = getattr(v, "root", v)
+        texts.append(v.isoformat() if hasattr(v, "isoformat") else str(v))
+    from hybrid.stac.source import parse_instant
+
+    start = parse_instant(texts[0], what="temporal_extent start")
+    end = parse_instant(texts[1], what="temporal_extent end")
+    if end <= start:
+        raise UsageError(
+            f"temporal extent is empty: end {texts[1]} is not after start {texts[0]} "
+            "(the end is excluded)"
+        )
+    return texts[0], texts[1]
+
+
+@dataclass
+class Run:
+    settings: Any
+    facts: GraphFacts
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    grid: Grid | None = None
+
+    def load_collection(
+        self,
+        id: str,
+        spatial_extent: Any = None,
+        temporal_extent: Any = None,
+        bands: list[str] | None = None,
+        properties: Any = None,
+        **_ignored: Any,
+    ) -> Any:
+        from backends.local.loader import S2_BANDS, LoadRequest, load_s2
+
+        start, end = _interval(temporal_extent)
+        request = LoadRequest(
+            bbox=_bbox(spatial_extent),
+            start=start,
+            end=end,
+            bands=tuple(bands) if bands else S2_BANDS,
+            max_cloud_cover=self.facts.max_cloud_cover,
+            buffer=self.facts.buffer,
+        )
+        loaded = load_s2(self.settings.stac, request)
+        self.grid = loaded.grid
+        self.provenance.update(
+            {
+                "stac_source": str(self.settings.stac or "embedded sample"),
+                "scenes": [
+                    f"{day.date.isoformat()}:{'+'.join(i.id for i in day.items)}"
+                    for day in loaded.scenes
+                ],
+                "epsg": loaded.grid.epsg,
+            }
+        )
+        return loaded.cube
+
+    def save_result(self, data: Any, format: str, options: Any = None) -> bool:
+        from backends.local import writers
+        from backends.local.compute import compute
+
+        fmt = _FORMATS.get(str(format).lower())
+        if fmt is None:
+            raise FormatUnsuitable(
+                f"save_result: format '{format}' is not supported; use netCDF or GTiff"
+            )
+        if self.grid is None:
+            raise ProcessParameterInvalid("save_result: nothing was loaded")
+        cube = self._crop(data)
+        ds = writers.to_dataset(cube, epsg=self.grid.epsg, attrs=self._attrs())
+        ds = compute(ds, self.settings)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if fmt == "netCDF":
+            self.files.append(writers.write_netcdf(ds, self.out_dir / "openEO.nc"))
+        else:
+            self.files.extend(writers.write_gtiffs(ds, self.out_dir, epsg=self.grid.epsg))
+        return True
+
+    def _crop(self, data: Any) -> Any:
+        grid = self.grid
+        assert grid is not None
+        if "x" not in data.dims or "y" not in data.dims:
+            return data
+        return data.sel(x=slice(grid.xmin, grid.xmax), y=slice(grid.ymax, grid.ymin))
+
+    def _attrs(self) -> dict[str, Any]:
+        attrs = {f"hybrid_{k}": v for k, v in self.provenance.items()}
+        attrs["hybrid_scenes"] = "; ".join(self.provenance.get("scenes", []))
+        return attrs

@@ -1,0 +1,99 @@
+"""Areas of interest: GeoJSON in, a checked geometry and its bounding box out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hybrid.errors import UsageError
+from hybrid.grid import BBox
+
+_GEOMETRY_TYPES = {"Polygon", "MultiPolygon"}
+#: a Sentinel-2 AOI larger than this (degrees of lon or lat) is almost surely a mistake
+MAX_SPAN_DEG = 5.0
+
+
+def read_aoi(path: str | Path) -> dict[str, Any]:
+    """Read a GeoJSON file (geometry, Feature or FeatureCollection) as one geometry."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"AOI file not found: {path}; pass a GeoJSON file with --aoi")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"AOI file {path} is not valid JSON ({exc}); pass a GeoJSON file") from exc
+    return aoi_geometry(doc, source=str(path))
+
+
+def aoi_geometry(doc: Any, *, source: str = "AOI") -> dict[str, Any]:
+    """The one (Multi)Polygon geometry of a GeoJSON document, validated."""
+    if not isinstance(doc, dict) or "type" not in doc:
+        raise UsageError(f"{source} is not GeoJSON: expected an object with a 'type'")
+    kind = doc["type"]
+    if kind == "FeatureCollection":
+        features = doc.get("features") or []
+        geoms = [f.get("geometry") for f in features if isinstance(f, dict)]
+        geoms = [g for g in geoms if g]
+        if not geoms:
+            raise UsageError(f"{source} has no feature with a geometry")
+        geometry = geoms[0] if len(geoms) == 1 else _union(geoms, source)
+    elif kind == "Feature":
+        geometry = doc.get("geometry")
+        if not geometry:
+            raise UsageError(f"{source} is a Feature without a geometry")
+    else:
+        geometry = doc
+    return check_geometry(geometry, source=source)
+
+
+def _union(geoms: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    from shapely.geometry import mapping, shape
+    from shapely.ops import unary_union
+
+    shapes = [shape(check_geometry(g, source=source)) for g in geoms]
+    return dict(mapping(unary_union(shapes)))
+
+
+def check_geometry(geometry: Any, *, source: str = "AOI") -> dict[str, Any]:
+    """Validate a lon/lat (Multi)Polygon; return it as a plain dict."""
+    from shapely.errors import GEOSException
+    from shapely.geometry import mapping, shape
+    from shapely.validation import explain_validity
+
+    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+        got = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        raise UsageError(f"{source}: geometry must be a Polygon or MultiPolygon, got {got}")
+    try:
+        geom = shape(geometry)
+    except (GEOSException, ValueError, TypeError, IndexError, KeyError) as exc:
+        raise UsageError(f"{source}: malformed {geometry.get('type')} coordinates ({exc})") from exc
+    if geom.is_empty:
+        raise UsageError(f"{source}: the geometry is empty; give a polygon with an area")
+    if not geom.is_valid:
+        raise UsageError(
+            f"{source}: invalid geometry ({explain_validity(geom)}); "
+            "fix it, e.g. with shapely.make_valid or QGIS 'Fix geometries'"
+        )
+    west, south, east, north = geom.bounds
+    if west < -180 or east > 180 or south < -90 or north > 90:
+        raise UsageError(
+            f"{source}: coordinates {geom.bounds} are not longitude/latitude; "
+            "GeoJSON must be in EPSG:4326 (lon, lat)"
+        )
+    if geom.area == 0:
+        raise UsageError(f"{source}: the polygon has no area")
+    if east - west > MAX_SPAN_DEG or north - south > MAX_SPAN_DEG:
+        raise UsageError(
+            f"{source}: AOI spans {east - west:.1f} x {north - south:.1f} degrees; "
+            f"hybrid handles AOIs up to {MAX_SPAN_DEG} degrees: split it into smaller areas"
+        )
+    return dict(mapping(geom))
+
+
+def geometry_bbox(geometry: dict[str, Any]) -> BBox:
+    """The lon/lat bounding box of a GeoJSON geometry."""
+    from shapely.geometry import shape
+
+    west, south, east, north = shape(geometry).bounds
+    return BBox(west, south, east, north)

@@ -1,0 +1,88 @@
+"""The ``hybrid`` command line.
+
+Each sub-command lives in its own module under :mod:`hybrid.cli` and exposes
+``add_parser(subparsers)`` and ``handle(args) -> int``. Errors derived from
+:class:`hybrid.errors.HybridError` end as one line on stderr and their exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from hybrid.errors import HybridError
+
+#: sub-command modules, in the order ``hybrid --help`` lists them
+COMMANDS = (
+    "run",
+    "graph",
+    "scenes",
+    "compare",
+    "record",
+    "serve",
+    "cache",
+    "plot",
+    "backends",
+    "describe",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors raise instead of printing usage and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _ArgumentError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+class _ArgumentError(Exception):
+    pass
+
+
+def _command_modules() -> list[ModuleType]:
+    modules = []
+    for name in COMMANDS:
+        try:
+            modules.append(importlib.import_module(f"hybrid.cli.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"hybrid.cli.{name}":
+                raise
+    return modules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="hybrid",
+        description="One openEO process graph for Sentinel-2 NDVI, run locally, "
+        "against a local openEO emulator, or on Copernicus - and compared.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in _command_modules():
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _ArgumentError as exc:
+        print(f"hybrid: error: {exc}", file=sys.stderr)
+        return 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handle(args))
+    except HybridError as exc:
+        print(f"hybrid: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hybrid: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""``hybrid graph``: print the flat process-graph JSON every backend receives."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from hybrid.cli.options import add_workflow_arguments, workflow_from_args
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "graph",
+        help="print the process graph JSON",
+        description="Print the flat openEO process graph of the workflow: exactly what "
+        "every backend receives.",
+    )
+    add_workflow_arguments(p)
+    p.add_argument("--stac", help="STAC source used to compute --max-aoi-cloud exclusions")
+    p.set_defaults(handle=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from hybrid.graph import build_graph, graph_json
+    from hybrid.workflow import resolve_exclusions
+
+    workflow = resolve_exclusions(workflow_from_args(args), args)
+    print(graph_json(build_graph(workflow)))
+    return 0

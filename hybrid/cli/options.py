@@ -1,0 +1,93 @@
+"""The workflow options shared by run, graph, record and scenes."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from hybrid.errors import UsageError
+from hybrid.params import FORMATS, PERIODS, REDUCERS, Workflow
+
+
+def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("workflow (defaults: the seed AOI and season of the sample)")
+    g.add_argument("--aoi", metavar="FILE", help="GeoJSON area of interest (lon/lat)")
+    g.add_argument("--start", metavar="DATE", help="first day, YYYY-MM-DD (default 2023-05-01)")
+    g.add_argument(
+        "--end", metavar="DATE", help="first day NOT included, YYYY-MM-DD (default 2023-09-30)"
+    )
+    g.add_argument(
+        "--max-cloud-cover", type=float, default=20.0, metavar="PCT",
+        help="keep scenes whose tile cloud cover is <= PCT (default 20)",
+    )  # fmt: skip
+    g.add_argument(
+        "--cloud-classes", default="8,9", metavar="LIST",
+        help="SCL classes masked as cloud, comma separated (default 8,9)",
+    )  # fmt: skip
+    g.add_argument("--kernel-size", type=int, default=11, help="Gaussian kernel size (odd)")
+    g.add_argument("--kernel-std", type=float, default=1.6, help="Gaussian kernel std (pixels)")
+    g.add_argument(
+        "--threshold", type=float, default=0.1, help="dilated cloud fraction that masks (0.1)"
+    )
+    g.add_argument("--period", default="month", help=f"one of {', '.join(PERIODS)}")
+    g.add_argument("--reducer", default="mean", help=f"one of {', '.join(REDUCERS)}")
+    g.add_argument(
+        "--intervals", metavar="FILE",
+        help="JSON or CSV of [start, end) intervals (optional labels): aggregate_temporal",
+    )  # fmt: skip
+    g.add_argument(
+        "--mask-polygon", action="store_true",
+        help="mask pixels outside the AOI polygon (Copernicus only uses its bbox)",
+    )  # fmt: skip
+    g.add_argument(
+        "--max-aoi-cloud", type=float, metavar="PCT",
+        help="drop dates whose cloud fraction over the AOI exceeds PCT (in the graph itself)",
+    )  # fmt: skip
+    g.add_argument("--format", default="netCDF", help="netCDF (default) or GTiff")
+
+
+def _cloud_classes(text: str) -> tuple[int, ...]:
+    try:
+        classes = tuple(int(c) for c in text.split(",") if c.strip())
+    except ValueError as exc:
+        raise UsageError(f"--cloud-classes '{text}' must be integers, e.g. 8,9") from exc
+    if not classes or any(not 0 <= c <= 11 for c in classes):
+        raise UsageError(f"--cloud-classes '{text}': SCL classes are 0..11, e.g. 8,9")
+    return classes
+
+
+def workflow_from_args(args: Any) -> Workflow:
+    """A checked :class:`Workflow` from parsed arguments."""
+    from hybrid.aoi import read_aoi
+    from hybrid.sample import SEED_AOI, SEED_END, SEED_START
+    from hybrid.validation import check_dates, check_workflow
+
+    aoi = read_aoi(args.aoi) if args.aoi else SEED_AOI
+    start = args.start or SEED_START
+    end = args.end or SEED_END
+    check_dates(start, end)
+    fmt = FORMATS.get(str(args.format).lower())
+    if fmt is None:
+        raise UsageError(f"--format '{args.format}' is not supported; use netCDF or GTiff")
+    intervals = None
+    if args.intervals:
+        from hybrid.intervals import read_intervals
+
+        intervals = read_intervals(args.intervals)
+    workflow = Workflow(
+        aoi=aoi,
+        start=start,
+        end=end,
+        max_cloud_cover=args.max_cloud_cover,
+        cloud_classes=_cloud_classes(args.cloud_classes),
+        kernel_size=args.kernel_size,
+        kernel_std=args.kernel_std,
+        threshold=args.threshold,
+        period=args.period,
+        reducer=args.reducer,
+        intervals=intervals,
+        mask_polygon=args.mask_polygon,
+        format=fmt,
+    )
+    check_workflow(workflow)
+    return workflow

@@ -1,0 +1,163 @@
+"""The output grid, chosen the way the Copernicus openEO backend chooses it.
+
+- target CRS: the UTM zone of the bounding box's representative point
+  (openeo_driver/util/utm.py);
+- extent: the four corners of the lon/lat bbox reprojected (no densification), their
+  envelope snapped outward to multiples of the pixel size (openeo_driver/util/geometry.py
+  ``reproject_bounding_box``; DatacubeSupport.getLayout);
+- pixel size: 10 m, the finest Sentinel-2 band;
+- a pixel buffer of ``ceil(kernel / 2)`` around it when a kernel follows the load, cropped
+  off again at the end, so inside the AOI there is no edge effect (load_params.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hybrid.errors import ProcessParameterInvalid
+
+#: Sentinel-2's finest resolution, the pixel size of the output grid
+PIXEL_SIZE = 10.0
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A lon/lat (or projected) bounding box."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+    crs: str = "EPSG:4326"
+
+    def __post_init__(self) -> None:
+        values = (self.west, self.south, self.east, self.north)
+        if not all(math.isfinite(v) for v in values):
+            raise ProcessParameterInvalid(f"spatial extent has non-finite bounds {values}")
+        if self.west >= self.east or self.south >= self.north:
+            raise ProcessParameterInvalid(
+                f"spatial extent is empty or reversed: west={self.west} east={self.east} "
+                f"south={self.south} north={self.north}; west < east and south < north are needed"
+            )
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up pixel grid: origin at (xmin, ymax), square pixels."""
+
+    #: EPSG code of the grid's CRS
+    epsg: int
+    xmin: float
+    ymin: float
+    xmax: float
+    ymax: float
+    resolution: float = PIXEL_SIZE
+
+    @property
+    def width(self) -> int:
+        return round((self.xmax - self.xmin) / self.resolution)
+
+    @property
+    def height(self) -> int:
+        return round((self.ymax - self.ymin) / self.resolution)
+
+    @property
+    def crs(self) -> str:
+        return f"EPSG:{self.epsg}"
+
+    def buffered(self, pixels: int) -> Grid:
+        """The same grid grown by ``pixels`` on every side."""
+        pad = pixels * self.resolution
+        return Grid(
+            self.epsg,
+            self.xmin - pad,
+            self.ymin - pad,
+            self.xmax + pad,
+            self.ymax + pad,
+            self.resolution,
+        )
+
+    def x_centres(self) -> list[float]:
+        r = self.resolution
+        return [self.xmin + (i + 0.5) * r for i in range(self.width)]
+
+    def y_centres(self) -> list[float]:
+        """Pixel-centre y coordinates, north first (descending)."""
+        r = self.resolution
+        return [self.ymax - (j + 0.5) * r for j in range(self.height)]
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """EPSG code of the WGS84 UTM zone containing (lon, lat)."""
+    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+def target_epsg(bbox: BBox) -> int:
+    """The UTM zone of the bbox's representative point, as Copernicus picks it."""
+    from shapely.geometry import box
+
+    lonlat = _to_lonlat(bbox)
+    point = box(lonlat.west, lonlat.south, lonlat.east, lonlat.north).representative_point()
+    return utm_epsg(point.x, point.y)
+
+
+def _to_lonlat(bbox: BBox) -> BBox:
+    if _is_lonlat(bbox.crs):
+        return bbox
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(bbox.crs, "EPSG:4326", always_xy=True)
+    xs, ys = tr.transform(
+        [bbox.west, bbox.east, bbox.east, bbox.west],
+        [bbox.south, bbox.south, bbox.north, bbox.north],
+    )
+    return BBox(min(xs), min(ys), max(xs), max(ys))
+
+
+def _is_lonlat(crs: str | int) -> bool:
+    return str(crs).upper() in {"EPSG:4326", "4326", "OGC:CRS84", "WGS84"}
+
+
+def snap_outward(value: float, step: float, *, up: bool) -> float:
+    """``value`` rounded outward to a multiple of ``step`` (tolerant of float noise)."""
+    q = value / step
+    nearest = round(q)
+    if abs(q - nearest) < 1e-9:
+        return nearest * step
+    return (math.ceil(q) if up else math.floor(q)) * step
+
+
+def output_grid(bbox: BBox, *, epsg: int | None = None, resolution: float = PIXEL_SIZE) -> Grid:
+    """The grid Copernicus produces for a load over ``bbox``.
+
+    The bbox corners are reprojected to the target CRS (default: the UTM zone of its
+    representative point) and their envelope is snapped outward to ``resolution``.
+    """
+    from pyproj import Transformer
+
+    epsg = epsg or target_epsg(bbox)
+    tr = Transformer.from_crs(bbox.crs, f"EPSG:{epsg}", always_xy=True)
+    xs, ys = tr.transform(
+        [bbox.west, bbox.east, bbox.east, bbox.west],
+        [bbox.south, bbox.south, bbox.north, bbox.north],
+    )
+    if not all(math.isfinite(v) for v in (*xs, *ys)):
+        raise ProcessParameterInvalid(
+            f"spatial extent {bbox} cannot be projected to EPSG:{epsg}; "
+            "give west/south/east/north in degrees (EPSG:4326)"
+        )
+    return Grid(
+        epsg,
+        snap_outward(min(xs), resolution, up=False),
+        snap_outward(min(ys), resolution, up=False),
+        snap_outward(max(xs), resolution, up=True),
+        snap_outward(max(ys), resolution, up=True),
+        resolution,
+    )
+
+
+def kernel_buffer(kernel_shape: tuple[int, ...]) -> int:
+    """Pixels Copernicus loads around the extent for a kernel: ceil(size / 2)."""
+    return max(math.ceil(n / 2) for n in kernel_shape) if kernel_shape else 0

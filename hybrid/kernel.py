@@ -1,0 +1,23 @@
+"""The Gaussian dilation kernel of the cloud mask."""
+
+from __future__ import annotations
+
+from hybrid.errors import ProcessParameterInvalid
+
+
+def gaussian_kernel(size: int = 11, std: float = 1.6) -> list[list[float]]:
+    """A normalised ``size`` x ``size`` Gaussian: outer product of
+    ``scipy.signal.windows.gaussian(size, std)`` with itself, divided by its sum."""
+    import numpy as np
+    from scipy.signal import windows
+
+    if size < 1 or size % 2 == 0:
+        raise ProcessParameterInvalid(
+            f"kernel size must be a positive odd number (got {size}); try 11"
+        )
+    if not std > 0:
+        raise ProcessParameterInvalid(f"kernel std must be positive (got {std}); try 1.6")
+    g = windows.gaussian(size, std=std)
+    k = np.outer(g, g)
+    k /= k.sum()
+    return [[float(v) for v in row] for row in k]

@@ -1,0 +1,1 @@
+"""Finding Sentinel-2 L2A scenes: STAC sources, provider layouts, scene selection."""

@@ -1,0 +1,47 @@
+"""Shared fixtures: the embedded sample, the shared spec folder, opt-in markers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: ../shared beside the checkout: spec material; absent in a user's clone
+SHARED = ROOT.parent / "shared"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    enabled = {
+        "network": os.environ.get("HYBRID_NETWORK_TESTS") == "1",
+        "copernicus": os.environ.get("HYBRID_COPERNICUS_TESTS") == "1",
+    }
+    for item in items:
+        for marker, on in enabled.items():
+            if marker in item.keywords and not on:
+                item.add_marker(
+                    pytest.mark.skip(reason=f"{marker} test: set HYBRID_{marker.upper()}_TESTS=1")
+                )
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is absent (a user's clone): spec material not available")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sample_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded sample, generated once per test session (never a stale cache)."""
+    from hybrid.sample import ensure_sample
+
+    return ensure_sample(tmp_path_factory.mktemp("sample") / "sample")
+
+
+@pytest.fixture(scope="session")
+def seed_aoi() -> dict:
+    from hybrid.sample import SEED_AOI
+
+    return SEED_AOI

@@ -1,0 +1,121 @@
+"""The NDVI workflow end to end: load, cloud mask (Gaussian dilation), NDVI, crop, aggregate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasterio.warp import transform_bounds
+from scipy.ndimage import correlate
+from scipy.signal.windows import gaussian
+
+from tests.reference.catalog import filter_items, items_per_date, parse_instant, read_items
+from tests.reference.grid import make_grid
+from tests.reference.load import load_item, mosaic
+from tests.reference.temporal import aggregate
+
+#: bands the NDVI needs (B02/B03 would be masked too but never reach the result)
+NDVI_BANDS = ("B04", "B08", "SCL")
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceResult:
+    """The aggregated NDVI cube; NaN is nodata."""
+
+    #: period starts (or interval labels) as "YYYY-MM-DDT00:00:00Z"
+    labels: list[str]
+    #: float32, shape (t, y, x)
+    data: np.ndarray
+    #: pixel-centre coordinates, x ascending, y descending
+    x: np.ndarray
+    y: np.ndarray
+    epsg: int
+    #: loaded dates ("YYYY-MM-DD") after exclude_dates, before aggregation
+    dates: list[str]
+    #: output extent (xmin, ymin, xmax, ymax) in metres, buffer removed
+    bounds: tuple[float, float, float, float]
+
+
+def gaussian_kernel(size: int, std: float) -> np.ndarray:
+    """outer(g, g) of a sampled Gaussian, normalised to sum 1."""
+    g = gaussian(size, std=std)
+    kernel = np.outer(g, g)
+    return kernel / kernel.sum()
+
+
+def dilate(cloud: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """apply_kernel: correlation (kernel not flipped), zero outside, NaN counts as 0."""
+    return correlate(np.nan_to_num(cloud, nan=0.0), kernel, mode="constant", cval=0.0)
+
+
+def cloud_mask(
+    scl: np.ndarray, *, classes: Sequence[int], kernel: np.ndarray, threshold: float
+) -> np.ndarray:
+    """True where the smoothed cloud fraction exceeds ``threshold`` (SCL nodata = not cloud)."""
+    cloud = np.where(np.isnan(scl), np.nan, np.isin(scl, list(classes)).astype(np.float64))
+    return dilate(cloud, kernel) > threshold
+
+
+def ndvi(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ((nir - red) / (nir + red)).astype(np.float32)
+
+
+def reference_ndvi(
+    collection_json: Path,
+    aoi: dict[str, Any] | Path,
+    start: str,
+    end: str,
+    *,
+    max_cloud_cover: float | None = 20,
+    cloud_classes: Sequence[int] = (8, 9),
+    kernel_size: int = 11,
+    kernel_std: float = 1.6,
+    threshold: float = 0.1,
+    period: str = "month",
+    reducer: str = "mean",
+    intervals: Sequence[Any] | None = None,
+    exclude_dates: Sequence[str] = (),
+) -> ReferenceResult:
+    """Compute the workflow's result the way the Copernicus backend would."""
+    geojson = json.loads(aoi.read_text()) if isinstance(aoi, Path) else aoi
+    grid = make_grid(geojson, kernel_size=kernel_size)
+    lonlat = transform_bounds(f"EPSG:{grid.epsg}", "EPSG:4326", *grid.load_bounds)
+    items = filter_items(
+        read_items(Path(collection_json)),
+        start=parse_instant(start),
+        end=parse_instant(end),
+        max_cloud_cover=max_cloud_cover,
+        lonlat_bounds=lonlat,
+    )
+    excluded = {dt.date.fromisoformat(d) for d in exclude_dates}
+    per_date = {
+        date: group
+        for date, group in items_per_date(items, target_epsg=grid.epsg).items()
+        if date not in excluded
+    }
+    kernel = gaussian_kernel(kernel_size, kernel_std)
+    layers = []
+    for group in per_date.values():
+        bands = mosaic([load_item(item, grid, NDVI_BANDS) for item in group])
+        masked = cloud_mask(bands["SCL"], classes=cloud_classes, kernel=kernel, threshold=threshold)
+        red = np.where(masked, np.nan, bands["B04"])
+        nir = np.where(masked, np.nan, bands["B08"])
+        layers.append(grid.crop(ndvi(red, nir)))
+    stack = np.stack(layers) if layers else np.empty((0, grid.height, grid.width), np.float32)
+    dates = list(per_date)
+    labels, data = aggregate(stack, dates, reducer=reducer, period=period, intervals=intervals)
+    return ReferenceResult(
+        labels=labels,
+        data=data,
+        x=grid.x,
+        y=grid.y,
+        epsg=grid.epsg,
+        dates=[d.isoformat() for d in dates],
+        bounds=grid.bounds,
+    )
