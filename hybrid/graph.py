@@ -61,19 +61,41 @@ def build_cube(workflow: Workflow) -> DataCube:
 
 
 def _date_exclusion(dates: tuple[str, ...]) -> Any:
-    """A filter_labels condition keeping every label whose date is not in ``dates``.
+    """A filter_labels condition keeping every label whose UTC date is not in ``dates``.
 
-    Labels are matched by their date prefix (``text_begins``), so the condition holds
-    whether a backend hands labels as ``2023-05-02``, ``2023-05-02T00:00:00Z`` or with
-    a time of day.
+    Each excluded day ``D`` becomes ``eq(date_between(value, D, D+1, exclude_max=true),
+    false)`` and the days are joined with ``and``: labels are matched by their date,
+    whatever time of day or format (``2023-05-02``, ``2023-05-02T00:00:00Z``) a backend
+    hands the condition. Only processes the Copernicus backend evaluates on the label
+    itself are used: there the condition is pushed into the catalog query and compiled
+    by openeo-geotrellis-extensions' OpenEOProcessScriptBuilder, which runs
+    ``date_between`` and ``eq``/``and`` against constants on scalars, but has no
+    ``text_begins`` and only tile versions of ``not``/``any``/``all``. Bounds are full
+    RFC 3339 instants because that builder parses them with ``ZonedDateTime.parse``.
     """
-    from openeo.processes import any as any_
-    from openeo.processes import not_, text_begins
+    import datetime as dt
 
-    excluded = sorted(dates)
+    from openeo.processes import and_, date_between, eq
+
+    days = sorted({dt.date.fromisoformat(d[:10]) for d in dates})
+
+    def instant(day: dt.date) -> str:
+        return f"{day.isoformat()}T00:00:00Z"
 
     def condition(value: Any) -> Any:
-        return not_(any_([text_begins(value, d) for d in excluded]))
+        keep = [
+            eq(
+                date_between(
+                    value, instant(day), instant(day + dt.timedelta(days=1)), exclude_max=True
+                ),
+                False,
+            )
+            for day in days
+        ]
+        while len(keep) > 1:  # a balanced tree of binary ``and``
+            pairs = [and_(a, b) for a, b in zip(keep[::2], keep[1::2], strict=False)]
+            keep = pairs + ([keep[-1]] if len(keep) % 2 else [])
+        return keep[0]
 
     return condition
 

@@ -14,16 +14,25 @@ from hybrid.errors import UsageError
 from hybrid.params import Interval
 
 _HINT = (
-    'give a JSON list like [["2023-05-01", "2023-06-15", "emergence"], ...] '
-    "or a CSV with columns start,end[,label]"
+    'give a JSON list like [["2023-05-01", "2023-06-15", "2023-05-01"], ...] '
+    "or a CSV with columns start,end[,label] (label: a date naming the interval)"
 )
 
 
 def _date(value: Any, where: str) -> dt.date:
+    """A ``YYYY-MM-DD`` date, or an RFC 3339 date-time at 00:00 UTC (its date)."""
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
         raise UsageError(f"{where}: '{value}' is not a date (YYYY-MM-DD); {_HINT}") from exc
+    if stamp.utcoffset() not in (None, dt.timedelta(0)) or stamp.time() != dt.time(0):
+        raise UsageError(
+            f"{where}: '{value}' is not at 00:00 UTC; intervals are whole days (YYYY-MM-DD)"
+        )
+    return stamp.date()
 
 
 def _rows(path: Path, text: str) -> list[list[Any]]:
@@ -37,7 +46,7 @@ def _rows(path: Path, text: str) -> list[list[Any]]:
             doc = doc.get("intervals")
         if not isinstance(doc, list):
             raise UsageError(f"intervals file {path} must hold a list of intervals; {_HINT}")
-        rows = []
+        rows: list[list[Any]] = []
         for entry in doc:
             if isinstance(entry, dict):
                 rows.append([entry.get("start"), entry.get("end"), entry.get("label")])
@@ -47,13 +56,14 @@ def _rows(path: Path, text: str) -> list[list[Any]]:
                 raise UsageError(f"intervals file {path}: entry {entry!r} is not an interval")
         return rows
     reader = csv.reader(io.StringIO(text))
-    rows = [r for r in reader if r and any(c.strip() for c in r)]
-    if rows and rows[0] and rows[0][0].strip().lower() == "start":
-        rows = rows[1:]
-    return [[c.strip() for c in r] for r in rows]
+    lines = [r for r in reader if r and any(c.strip() for c in r)]
+    if lines and lines[0][0].strip().lower() == "start":
+        lines = lines[1:]
+    return [[c.strip() for c in r] for r in lines]
 
 
 def parse_intervals(rows: list[list[Any]], *, source: str = "intervals") -> tuple[Interval, ...]:
+    """Checked intervals: real dates, start < end, unique labels, no overlap (file order)."""
     if not rows:
         raise UsageError(f"{source} holds no interval; {_HINT}")
     intervals = []
@@ -66,8 +76,24 @@ def parse_intervals(rows: list[list[Any]], *, source: str = "intervals") -> tupl
             raise UsageError(
                 f"{source}, interval {n}: end {end} is not after start {start} (end excluded)"
             )
-        label = str(row[2]) if len(row) == 3 and row[2] not in (None, "") else None
+        label = None
+        if len(row) == 3 and row[2] not in (None, ""):
+            # Copernicus parses aggregate_temporal labels with pandas.to_datetime and
+            # fails on anything else, so a label must be a date to keep the graph portable
+            try:
+                label = _date(row[2], f"{source}, interval {n}").isoformat()
+            except UsageError as exc:
+                raise UsageError(
+                    f"{source}, interval {n}: label '{row[2]}' is not a date; labels become "
+                    "time labels (Copernicus only accepts dates), e.g. the stage's start date"
+                ) from exc
         intervals.append(Interval(start, end, label))
+    names = [i.label or i.start.isoformat() for i in intervals]
+    for name in names:
+        if names.count(name) > 1:
+            raise UsageError(
+                f"{source}: label '{name}' names more than one interval; labels must be unique"
+            )
     ordered = sorted(intervals, key=lambda i: i.start)
     for a, b in itertools.pairwise(ordered):
         if b.start < a.end:
@@ -79,6 +105,7 @@ def parse_intervals(rows: list[list[Any]], *, source: str = "intervals") -> tupl
 
 
 def read_intervals(path: str | Path) -> tuple[Interval, ...]:
+    """The intervals of a JSON (list of [start, end[, label]] or objects) or CSV file."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"intervals file not found: {path}")

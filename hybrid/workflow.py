@@ -16,10 +16,48 @@ def resolve_exclusions(workflow: Workflow, args: Any) -> Workflow:
         return workflow
     if not 0 <= limit <= 100:
         raise UsageError(f"--max-aoi-cloud {limit} must be a percentage in [0, 100]")
-    from hybrid.scenes import scene_table
+    from hybrid.scenes import DEFAULT_CLASSES, dates_above, scene_table
 
     rows = scene_table(workflow, stac=getattr(args, "stac", None))
-    excluded = tuple(sorted({r.date for r in rows if r.aoi_cloud_pct > limit}))
+    above = dates_above(rows, limit)
+    if rows and len(above) == len(rows):
+        raise UsageError(
+            f"--max-aoi-cloud {limit:g} excludes all {len(rows)} dates (the clearest has "
+            f"{min(r.aoi_cloud_pct for r in rows):.1f} % cloud over the AOI); raise the limit "
+            "or check them with 'hybrid scenes'"
+        )
+    excluded = tuple(sorted(set(workflow.exclude_dates) | set(dates_above(rows, limit))))
     extra = dict(workflow.extra)
     extra["max_aoi_cloud"] = limit
+    extra["aoi_cloud_classes"] = DEFAULT_CLASSES
+    extra["aoi_cloud_excluded"] = above
     return dataclasses.replace(workflow, exclude_dates=excluded, extra=extra)
+
+
+def exclusion_attributes(workflow: Workflow) -> dict[str, str]:
+    """NetCDF global attributes recording the dates the graph excludes, and why."""
+    if not workflow.exclude_dates and "max_aoi_cloud" not in workflow.extra:
+        return {}
+    attrs = {"hybrid_excluded_dates": ", ".join(workflow.exclude_dates)}
+    if "max_aoi_cloud" in workflow.extra:
+        classes = ",".join(str(c) for c in workflow.extra.get("aoi_cloud_classes", ()))
+        attrs["hybrid_max_aoi_cloud"] = (
+            f"{workflow.extra['max_aoi_cloud']:g} % of the valid AOI pixels in SCL classes "
+            f"{classes}, computed from the STAC source at graph build time"
+        )
+    return attrs
+
+
+def record_exclusions(path: Any, workflow: Workflow) -> None:
+    """Add :func:`exclusion_attributes` to the global attributes of a NetCDF file."""
+    attrs = exclusion_attributes(workflow)
+    if not attrs:
+        return
+    import h5py
+
+    try:
+        with h5py.File(path, "a") as f:
+            for key, value in attrs.items():
+                f.attrs[key] = value
+    except OSError as exc:
+        raise UsageError(f"cannot record the excluded dates in {path}: {exc}") from exc

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.progress import DaskProgress, distributed_progress
+
 
 def compute(obj: Any, settings: Any) -> Any:
     """``obj.compute()`` on the scheduler the settings ask for."""
@@ -21,6 +23,9 @@ def compute(obj: Any, settings: Any) -> Any:
             from backends.local.cluster import distributed_client
 
             with distributed_client(settings) as client:
-                return client.compute(obj).result()
+                future = client.compute(obj)
+                distributed_progress(future, enabled=settings.progress)
+                return future.result()
         scheduler = settings.scheduler or "threads"
-        return obj.compute(scheduler=scheduler)
+        with DaskProgress(enabled=settings.progress):
+            return obj.compute(scheduler=scheduler)

@@ -120,6 +120,13 @@ def inspect_graph(graph: Mapping[str, Any], *, supported: set[str]) -> GraphFact
                 )
             cloud = found
         if pid == "apply_kernel":
+            for name in ("border", "replace_invalid"):
+                if args.get(name, 0) != 0:
+                    raise ProcessParameterInvalid(
+                        f"apply_kernel: {name}={args[name]!r} is not supported by the Copernicus "
+                        f"backend (only {name}=0; openeo-geopyspark-driver #1235); use 0",
+                        node=node_id,
+                    )
             kernel = args.get("kernel")
             if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
                 buffer = max(buffer, kernel_buffer((len(kernel), len(kernel[0]))))

@@ -155,20 +155,10 @@ def _load_item(item: Any, bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
 
 
 def _check_assets(item: Any, keys: list[str]) -> None:
-    """Fail early, naming item and asset, when a local asset file is missing."""
-    from pathlib import Path
-    from urllib.parse import urlparse
+    """Fail early, naming item and asset, when an asset is missing or unreadable."""
+    from hybrid.stac.access import check_assets
 
-    for key in keys:
-        href = item.assets[key].href
-        parsed = urlparse(href)
-        if parsed.scheme in ("", "file"):
-            path = Path(parsed.path if parsed.scheme == "file" else href)
-            if not path.is_file():
-                raise DataSourceError(
-                    f"item {item.id}: asset '{key}' file is missing ({path}); "
-                    "re-create the catalog or fix the href"
-                )
+    check_assets(item, keys)
 
 
 def _chunk_size(grid: Grid) -> int:

@@ -117,8 +117,10 @@ class Run:
         return loaded.cube
 
     def save_result(self, data: Any, format: str, options: Any = None) -> bool:
-        from backends.local import writers
+        from pyproj import CRS
+
         from backends.local.compute import compute
+        from hybrid.results import write_gtiff, write_netcdf
 
         fmt = _FORMATS.get(str(format).lower())
         if fmt is None:
@@ -128,13 +130,15 @@ class Run:
         if self.grid is None:
             raise ProcessParameterInvalid("save_result: nothing was loaded")
         cube = self._crop(data)
-        ds = writers.to_dataset(cube, epsg=self.grid.epsg, attrs=self._attrs())
-        ds = compute(ds, self.settings)
+        cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
+        cube = compute(cube, self.settings)
+        cube.name = "var"
+        cube.attrs = {"crs_wkt": CRS.from_epsg(self.grid.epsg).to_wkt()}
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if fmt == "netCDF":
-            self.files.append(writers.write_netcdf(ds, self.out_dir / "openEO.nc"))
+            self.files.append(write_netcdf(cube, self.out_dir / "openEO.nc", attrs=self._attrs()))
         else:
-            self.files.extend(writers.write_gtiffs(ds, self.out_dir, epsg=self.grid.epsg))
+            self.files.extend(write_gtiff(cube, self.out_dir))
         return True
 
     def _crop(self, data: Any) -> Any:

@@ -96,12 +96,19 @@ def handle(args: argparse.Namespace) -> int:
             result = backend.execute(graph, out_dir=Path(tmp))
         files = _install(result.files, out, workflow.format)
     if workflow.format == "netCDF":
+        from hybrid.workflow import record_exclusions
+
+        record_exclusions(files[0], workflow)
         print(format_table(summarise(files[0])))
     print(f"result: {out}")
     if args.plots:
         from hybrid.plots import plot_result
 
-        for path in plot_result(files[0] if workflow.format == "netCDF" else out, Path(args.plots)):
+        source = files[0] if workflow.format == "netCDF" else out
+        plots = plot_result(
+            source, Path(args.plots), workflow=workflow, stac=args.stac, progress=progress
+        )
+        for path in plots:
             print(f"figure: {path}")
     return 0
 

@@ -1,4 +1,16 @@
-"""Searching a STAC API with pystac-client, the way load_collection filters scenes."""
+"""Searching a STAC API with pystac-client, the way load_collection filters scenes.
+
+- bbox and datetime as given (the end made inclusive 1 ms before openEO's exclusive end);
+- ``eo:cloud_cover <= max`` as a CQL2-json ``filter`` when the API conforms to FILTER,
+  else with the ``query`` extension and a number (never the string form
+  ``"eo:cloud_cover<=20"``, which APIs compare as text);
+- every page followed; the API's answer is checked again in-process with the same
+  predicate as static catalogs (:func:`hybrid.stac.source.matches`);
+- failing requests retried with exponential backoff, then one clear error line.
+
+A URL that is a static catalog served over HTTP (no ITEM_SEARCH conformance) is walked
+and filtered in-process.
+"""
 
 from __future__ import annotations
 
@@ -8,79 +20,110 @@ from typing import Any
 from hybrid.errors import DataSourceError
 from hybrid.stac.source import SceneQuery, matches, parse_instant
 
-#: retries of a failing STAC API request, with exponential backoff
+#: retries of a failing STAC API request
 MAX_RETRIES = 3
+#: exponential backoff factor (seconds): waits of 0, 2x, 4x ... this between retries
+BACKOFF = 0.5
+#: seconds to wait for one HTTP answer
+TIMEOUT = 60.0
+#: items per page asked of the API
+PAGE_SIZE = 100
+#: collection ids tried, in order, when a URL is given without a collection
+S2_COLLECTIONS = ("sentinel-2-l2a", "SENTINEL2_L2A", "sentinel-2-c1-l2a", "sentinel2-l2a")
 
 
-def _datetime_range(query: SceneQuery) -> str:
+def datetime_range(query: SceneQuery) -> str:
+    """The STAC ``datetime`` interval of ``query`` (inclusive end, 1 ms before ``end``)."""
     start = parse_instant(query.start, what="start")
-    # STAC datetime ranges are inclusive; openEO's end is exclusive
     end = parse_instant(query.end, what="end") - dt.timedelta(milliseconds=1)
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
-    return f"{start.strftime(fmt)}/{end.strftime(fmt)}"
+    return f"{start.strftime(fmt)[:-4]}Z/{end.strftime(fmt)[:-4]}Z"
+
+
+def cloud_filter(max_cloud_cover: float) -> dict[str, Any]:
+    """The CQL2-json filter ``eo:cloud_cover <= max``."""
+    return {"op": "<=", "args": [{"property": "eo:cloud_cover"}, float(max_cloud_cover)]}
 
 
 def search_api(
-    url: str, collection: str | None, query: SceneQuery, *, provider: str | None
+    url: str,
+    collection: str | None,
+    query: SceneQuery,
+    *,
+    provider: str | None = None,
+    retries: int = MAX_RETRIES,
+    backoff: float = BACKOFF,
+    page_size: int = PAGE_SIZE,
 ) -> list[Any]:
-    """Items of a STAC API matching ``query`` (cloud filter by CQL2 or ``query``)."""
+    """Items of the STAC API at ``url`` matching ``query``, all pages."""
     from pystac_client import Client
-    from pystac_client.exceptions import APIError
     from pystac_client.stac_api_io import StacApiIO
     from urllib3 import Retry
 
     retry = Retry(
-        total=MAX_RETRIES,
-        backoff_factor=0.5,
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=None,
+        raise_on_status=True,
     )
-    modifier = None
-    if provider == "planetary-computer":
-        import planetary_computer
-
-        modifier = planetary_computer.sign_inplace
+    what = f"STAC API {url}" + (f" ({provider})" if provider else "")
     try:
-        client = Client.open(url, stac_io=StacApiIO(max_retries=retry), modifier=modifier)
+        client = Client.open(url, stac_io=StacApiIO(max_retries=retry, timeout=TIMEOUT))
+        if not client.conforms_to("ITEM_SEARCH"):
+            return _walk_static(client, collection, query)
         collections = [collection] if collection else _s2_collections(client)
         kwargs: dict[str, Any] = {
             "collections": collections,
             "bbox": [query.bbox.west, query.bbox.south, query.bbox.east, query.bbox.north],
-            "datetime": _datetime_range(query),
+            "datetime": datetime_range(query),
+            "limit": page_size,
         }
         if query.max_cloud_cover is not None:
             if client.conforms_to("FILTER"):
-                kwargs["filter"] = {
-                    "op": "<=",
-                    "args": [{"property": "eo:cloud_cover"}, query.max_cloud_cover],
-                }
+                kwargs["filter"] = cloud_filter(query.max_cloud_cover)
                 kwargs["filter_lang"] = "cql2-json"
             else:
-                kwargs["query"] = {"eo:cloud_cover": {"lte": query.max_cloud_cover}}
+                kwargs["query"] = {"eo:cloud_cover": {"lte": float(query.max_cloud_cover)}}
         items = list(client.search(**kwargs).items())
-    except (APIError, OSError) as exc:
-        raise DataSourceError(
-            f"STAC API {url} failed after {MAX_RETRIES} retries: {exc}; "
-            "check the URL and your network, or use a local catalog (hybrid cache)"
-        ) from exc
-    except Exception as exc:  # requests raises its own hierarchy
-        if type(exc).__module__.startswith(("requests", "urllib3")):
-            raise DataSourceError(
-                f"STAC API {url} is unreachable after {MAX_RETRIES} retries: {exc}; "
-                "check the URL and your network, or use a local catalog (hybrid cache)"
-            ) from exc
+    except DataSourceError:
         raise
-    # the API's own filtering is trusted for paging, and checked exactly here
+    except Exception as exc:
+        # pystac-client (APIError), requests/urllib3 (connection, retries), pystac
+        if not type(exc).__module__.startswith(("pystac", "requests", "urllib3", "json")):
+            raise
+        raise DataSourceError(
+            f"{what} failed (after up to {retries} retries with backoff): {_one_line(exc)}; "
+            "check the URL and your network, or use a local catalog made with 'hybrid cache'"
+        ) from exc
     return [i for i in items if matches(i, query)]
+
+
+def _walk_static(client: Any, collection: str | None, query: SceneQuery) -> list[Any]:
+    """A static catalog served over HTTP: every item, filtered in-process."""
+    root = client
+    if collection:
+        found = client.get_child(collection)
+        root = found if found is not None else client
+    return [i for i in root.get_items(recursive=True) if matches(i, query)]
 
 
 def _s2_collections(client: Any) -> list[str]:
     ids = [c.id for c in client.get_collections()]
-    for candidate in ("sentinel-2-l2a", "SENTINEL2_L2A", "sentinel-2-c1-l2a"):
+    for candidate in S2_COLLECTIONS:
         if candidate in ids:
             return [candidate]
     if len(ids) == 1:
         return ids
     raise DataSourceError(
-        f"STAC API has no Sentinel-2 L2A collection among {', '.join(ids) or 'none'}"
+        f"STAC API {client.self_href} has no Sentinel-2 L2A collection among "
+        f"{', '.join(ids) or 'none'}; expected one of {', '.join(S2_COLLECTIONS)}"
     )
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

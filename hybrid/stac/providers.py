@@ -7,6 +7,7 @@ reflectance pixel; stored 0 is nodata. Each layout knows where to find that offs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,9 +50,22 @@ class Layout:
     #: Copernicus band name -> asset key
     asset_keys: dict[str, str] = field(default_factory=dict)
 
-    def asset_key(self, item: Any, band: str) -> str:
+    def find_key(self, item: Any, band: str) -> str | None:
+        """The asset key of ``band`` in ``item``, or None when the item lacks it."""
         key = self.asset_keys.get(band)
-        if key is None or key not in item.assets:
+        if key is not None and key in item.assets:
+            return key
+        if self.name == "cdse":
+            # CDSE also publishes coarser copies (B02_20m, B02_60m): the finest present
+            copies = [k for k in item.assets if re.fullmatch(rf"{band}_\d+m", k)]
+            if copies:
+                return min(copies, key=lambda k: int(k[len(band) + 1 : -1]))
+        return None
+
+    def asset_key(self, item: Any, band: str) -> str:
+        """The asset key of ``band``; BandNotFound listing the item's bands if absent."""
+        key = self.find_key(item, band)
+        if key is None:
             available = sorted(self.bands_of(item))
             raise BandNotFound(
                 f"item {item.id} ({self.name} layout) has no asset for band {band}; "
@@ -60,37 +74,62 @@ class Layout:
         return key
 
     def bands_of(self, item: Any) -> set[str]:
-        return {b for b, k in self.asset_keys.items() if k in item.assets}
+        """The Copernicus band names ``item`` has assets for."""
+        return {b for b in self.asset_keys if self.find_key(item, b) is not None}
 
     def dn_offset(self, item: Any, band: str) -> float:
-        """DN to add to every valid pixel of ``band`` to harmonise it like Copernicus."""
+        """DN to add to every valid pixel of ``band`` to harmonise it like Copernicus.
+
+        In order: the asset's ``raster:bands`` offset/scale (or raster v2
+        ``raster:offset``/``raster:scale``) as ``offset / scale`` DN; else, when the item
+        says ``earthsearch:boa_offset_applied``, nothing (the stored DN already carry
+        it); else -1000 for processing baseline >= 04.00.
+        """
         if band not in REFLECTANCE_BANDS:
             return 0.0
-        asset = item.assets[self.asset_keys[band]]
-        raster = asset.extra_fields.get("raster:bands")
-        if raster:
-            info = raster[0]
-            offset, scale = info.get("offset"), info.get("scale")
-            if offset is not None and scale:
-                return float(round(float(offset) / float(scale), 6))
+        asset = item.assets[self.asset_key(item, band)]
+        info = _raster_info(asset)
+        offset, scale = info.get("offset"), info.get("scale")
+        if offset is not None and scale:
+            return float(round(float(offset) / float(scale), 6))
+        if item.properties.get("earthsearch:boa_offset_applied") is True:
             return 0.0
-        return BOA_ADD_OFFSET if _baseline(item) >= 4.0 else 0.0
+        return BOA_ADD_OFFSET if processing_baseline(item) >= 4.0 else 0.0
 
     def nodata(self, item: Any, band: str) -> float:
-        asset = item.assets[self.asset_keys[band]]
-        raster = asset.extra_fields.get("raster:bands")
-        if raster and raster[0].get("nodata") is not None:
-            return float(raster[0]["nodata"])
-        return 0.0
+        """The asset's nodata value (``raster:bands``), else 0 as in every S2 L2A product."""
+        value = _raster_info(item.assets[self.asset_key(item, band)]).get("nodata")
+        return float(value) if value is not None else 0.0
+
+    def dtype(self, item: Any, band: str) -> str:
+        """The asset's data type (``raster:bands``), else the product's (uint8 SCL, uint16)."""
+        value = _raster_info(item.assets[self.asset_key(item, band)]).get("data_type")
+        if value:
+            return str(value)
+        return "uint8" if band == "SCL" else "uint16"
 
 
-def _baseline(item: Any) -> float:
+def _raster_info(asset: Any) -> dict[str, Any]:
+    """nodata/data_type/scale/offset of a single-band asset, from either raster extension."""
+    fields = asset.extra_fields
+    raster = fields.get("raster:bands")
+    info: dict[str, Any] = dict(raster[0]) if raster and isinstance(raster[0], dict) else {}
+    for key in ("nodata", "data_type", "scale", "offset"):
+        if f"raster:{key}" in fields and key not in info:
+            info[key] = fields[f"raster:{key}"]
+    if "nodata" not in info and fields.get("nodata") is not None:
+        info["nodata"] = fields["nodata"]
+    return info
+
+
+def processing_baseline(item: Any) -> float:
+    """The item's processing baseline as a number (``05.09`` -> 5.09)."""
     props = item.properties
     for key in ("s2:processing_baseline", "processing:version", "sentinel:processing_baseline"):
         value = props.get(key)
         if value is not None:
             try:
-                return float(str(value).lstrip("N").replace("_", "."))
+                return float(str(value).strip().lstrip("N").replace("_", "."))
             except ValueError:
                 continue
     # undocumented baseline: judge by date (04.00 went live on 2022-01-25)
@@ -105,10 +144,25 @@ LAYOUTS = (EARTH_SEARCH, PLANETARY_COMPUTER, CDSE)
 
 
 def detect_layout(item: Any) -> Layout:
-    """Recognise an item's provider layout from its asset keys."""
+    """Recognise an item's provider layout from its content.
+
+    Asset keys decide (``red``/``nir``/``scl``, ``B04``/``SCL``, ``B04_10m``/``SCL_20m``);
+    on a tie, the properties each provider writes (``earthsearch:*``, ``s2:*``,
+    ``processing:version``) break it.
+    """
     keys = set(item.assets)
-    best = max(LAYOUTS, key=lambda layout: len(keys & set(layout.asset_keys.values())))
-    if not keys & set(best.asset_keys.values()):
+    props = item.properties
+
+    def score(layout: Layout) -> tuple[int, int]:
+        hint = {
+            "earth-search": any(k.startswith("earthsearch:") for k in props),
+            "planetary-computer": "s2:processing_baseline" in props,
+            "cdse": "processing:version" in props,
+        }[layout.name]
+        return len(keys & set(layout.asset_keys.values())), int(hint)
+
+    best = max(LAYOUTS, key=score)
+    if score(best)[0] == 0:
         raise BandNotFound(
             f"item {item.id} has no Sentinel-2 band assets in a known layout "
             f"(assets: {', '.join(sorted(keys)) or 'none'}); expected Earth Search "

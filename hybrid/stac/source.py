@@ -98,10 +98,46 @@ def search(source: str | Path | None, query: SceneQuery) -> list[Any]:
     elif text.startswith(("http://", "https://")):
         from hybrid.stac.api import search_api
 
-        items = search_api(text, None, query, provider=None)
+        items = search_api(text, None, query)
     else:
-        items = [i for i in static_items(Path(text)) if matches(i, query)]
-    return sorted(items, key=lambda i: (i.datetime or dt.datetime.min.replace(tzinfo=dt.UTC), i.id))
+        items = [_absolute(i) for i in static_items(Path(text)) if matches(i, query)]
+    return prepare_items(
+        sorted(items, key=lambda i: (i.datetime or dt.datetime.min.replace(tzinfo=dt.UTC), i.id))
+    )
+
+
+def prepare_items(items: list[Any]) -> list[Any]:
+    """Make items readable: Planetary Computer hrefs signed, S3 credentials configured."""
+    from hybrid.stac.access import configure_access, sign_items
+
+    items = sign_items(items)
+    configure_access(items)
+    return items
+
+
+def _absolute(item: Any) -> Any:
+    """A detached copy of a static catalog's item: absolute asset hrefs, no tree links.
+
+    (``Item.full_copy`` would copy the whole catalog tree through the root link, for
+    every item: seconds for a season.)
+    """
+    from pystac.utils import make_absolute_href
+
+    base = item.get_self_href()
+    clone = item.clone()
+    clone.links = [link for link in clone.links if link.rel not in _TREE_RELS]
+    clone.set_root(None)
+    for asset in clone.assets.values():
+        if not _has_scheme(asset.href) and base:
+            asset.href = make_absolute_href(asset.href, base)
+    return clone
+
+
+_TREE_RELS = frozenset({"root", "parent", "collection", "self"})
+
+
+def _has_scheme(href: str) -> bool:
+    return "://" in href
 
 
 def static_items(path: Path) -> Iterable[Any]:

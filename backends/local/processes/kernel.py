@@ -1,5 +1,7 @@
 """apply_kernel as Copernicus runs it: correlation, zero border, NaN counted as 0.
 
+The other openEO border modes and ``replace_invalid`` follow the spec.
+
 openeo-processes-dask convolves (asymmetric kernels come out flipped), rechunks x/y
 into one chunk and turns boolean input into zeros. Here the kernel is applied lazily
 per chunk with a halo (``dask.array.map_overlap``); a rank-1 kernel such as the
@@ -19,13 +21,21 @@ _SEPARABLE_RTOL = 1e-12
 
 
 def separable_factors(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(column, row) vectors whose outer product is ``kernel``, if it is rank 1."""
-    u, s, vt = np.linalg.svd(kernel)
-    if s[0] == 0 or (len(s) > 1 and s[1] > _SEPARABLE_RTOL * s[0]):
+    """(column, row) vectors whose outer product is ``kernel``, if it is rank 1.
+
+    Taken from the kernel itself (the column and row through its largest entry), so
+    integer or constant kernels split exactly.
+    """
+    if kernel.size == 0 or not np.isfinite(kernel).all():
         return None
-    col = u[:, 0] * np.sqrt(s[0])
-    row = vt[0, :] * np.sqrt(s[0])
-    if not np.allclose(np.outer(col, row), kernel, rtol=1e-12, atol=1e-15):
+    i0, j0 = np.unravel_index(np.argmax(np.abs(kernel)), kernel.shape)
+    pivot = kernel[i0, j0]
+    if pivot == 0:
+        return None
+    col = kernel[:, j0].copy()
+    row = kernel[i0, :] / pivot
+    scale = float(np.abs(kernel).max())
+    if not np.allclose(np.outer(col, row), kernel, rtol=0, atol=_SEPARABLE_RTOL * scale):
         return None
     return col, row
 
@@ -34,7 +44,7 @@ def correlate_block(block: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Correlate the last two axes of ``block`` with ``kernel``, zero outside."""
     from scipy import ndimage
 
-    data = np.nan_to_num(block.astype(np.float64, copy=False), nan=0.0)
+    data = np.nan_to_num(block.astype(np.float64, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
     factors = separable_factors(kernel)
     lead = (0,) * (block.ndim - 2)
     if factors is not None:
@@ -45,6 +55,31 @@ def correlate_block(block: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return ndimage.correlate(data, full, mode="constant", cval=0.0)
 
 
+#: openEO border modes -> numpy/dask pad modes (spec: apply_kernel ``border``)
+BORDER_MODES = {
+    "replicate": "edge",  # aaaaaa|abcdefgh|hhhhhhh
+    "reflect": "symmetric",  # fedcba|abcdefgh|hgfedcb
+    "reflect_pixel": "reflect",  # gfedcb|abcdefgh|gfedcba
+    "wrap": "wrap",  # cdefgh|abcdefgh|abcdef
+}
+
+
+def _border(border: Any) -> tuple[str, float]:
+    """(pad mode, constant) for an openEO ``border`` value."""
+    if isinstance(border, bool):
+        raise ProcessParameterInvalid(
+            f"apply_kernel: border must be a number or a mode, not {border}"
+        )
+    if isinstance(border, int | float):
+        return "constant", float(border)
+    if isinstance(border, str) and border in BORDER_MODES:
+        return BORDER_MODES[border], 0.0
+    raise ProcessParameterInvalid(
+        f"apply_kernel: border '{border}' is unknown; use a number or one of "
+        f"{', '.join(BORDER_MODES)}"
+    )
+
+
 def apply_kernel(
     data: Any,
     kernel: Any,
@@ -52,39 +87,55 @@ def apply_kernel(
     border: Any = 0,
     replace_invalid: float = 0,
 ) -> Any:
+    """Correlate every x/y slice of ``data`` with ``kernel`` x ``factor``, lazily.
+
+    NaN and infinite values are replaced by ``replace_invalid`` first, then the
+    array is extended beyond its edges as ``border`` says (default: zeros).
+    Copernicus accepts only ``border=0`` and ``replace_invalid=0`` (geopyspark-driver
+    #1235); the other modes follow the openEO spec.
+    """
     import dask.array as da
     import xarray as xr
 
     k = np.asarray(kernel, dtype=np.float64)
     if k.ndim != 2 or k.shape[0] % 2 == 0 or k.shape[1] % 2 == 0:
         raise ProcessParameterInvalid(
-            f"apply_kernel: the kernel must be 2-D with an odd number of rows and columns, "
-            f"got shape {k.shape}"
+            "apply_kernel: the kernel must be 2-D with an odd number of rows and columns "
+            f"(KernelDimensionsUneven), got shape {k.shape}"
         )
-    if border != 0 or replace_invalid != 0:
-        raise ProcessParameterInvalid(
-            "apply_kernel: only border=0 and replace_invalid=0 are supported "
-            "(as on the Copernicus backend)"
-        )
+    mode, constant = _border(border)
     k = k * float(factor)
     if not isinstance(data, xr.DataArray):
         raise ProcessParameterInvalid("apply_kernel: data must be a raster data cube")
+    if "x" not in data.dims or "y" not in data.dims:
+        raise ProcessParameterInvalid(
+            "apply_kernel: the cube needs dimensions x and y, it has "
+            + ", ".join(map(str, data.dims))
+        )
     dims = [d for d in data.dims if d not in ("y", "x")] + ["y", "x"]
     arr = data.transpose(*dims)
     values = arr.data
-    if values.dtype == bool:
-        values = values.astype(np.float32)
     if not isinstance(values, da.Array):
-        values = da.from_array(values, chunks=values.shape)
-    depth = {values.ndim - 2: k.shape[0] // 2, values.ndim - 1: k.shape[1] // 2}
-    depth.update({i: 0 for i in range(values.ndim - 2)})
+        values = da.from_array(np.asarray(values), chunks=values.shape)
+    values = values.astype(np.float64)
+    values = da.where(da.isfinite(values), values, float(replace_invalid))
+    ny, nx = k.shape[0] // 2, k.shape[1] // 2
+    lead = values.ndim - 2
+    pad = [(0, 0)] * lead + [(ny, ny), (nx, nx)]
+    if mode == "constant":
+        padded = da.pad(values, pad, mode="constant", constant_values=constant)
+    else:
+        padded = da.pad(values, pad, mode=mode)
+    depth = {i: 0 for i in range(lead)}
+    depth.update({lead: ny, lead + 1: nx})
     out = da.map_overlap(
         correlate_block,
-        values,
+        padded,
         depth=depth,
-        boundary=0,
+        boundary="none",
         dtype=np.float64,
         kernel=k,
     )
+    out = out[(Ellipsis, slice(ny, ny + values.shape[-2]), slice(nx, nx + values.shape[-1]))]
     result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
     return result.transpose(*data.dims)

@@ -2,10 +2,17 @@
 
 openeo-processes-dask hands the condition numpy datetime64 values, which text
 processes such as text_begins cannot read.
+
+The condition runs once per label. openeo-pg-parser-networkx caches the result of
+every node of a callback after its first call (it re-runs callback nodes only under
+aggregate_temporal_period and aggregate_spatial), so a plain second call would
+return the first label's verdict for every label. Before each call the cached
+results of the condition's own nodes are dropped (:func:`forget_results`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -23,21 +30,65 @@ def label_text(value: Any) -> Any:
     return value
 
 
+def _callback_cells(func: Callable[..., Any]) -> dict[str, Any]:
+    inner = getattr(func, "func", None)
+    code = getattr(inner, "__code__", None)
+    closure = getattr(inner, "__closure__", None)
+    if code is None or closure is None:
+        return {}
+    return {name: cell.cell_contents for name, cell in zip(code.co_freevars, closure, strict=True)}
+
+
+def callback_cache_entries(callback: Callable[..., Any]) -> list[tuple[dict[str, Any], str]]:
+    """(results cache, node id) of every node of an openeo-pg-parser-networkx callback.
+
+    Empty for plain Python callables. Raises if ``callback`` is a parser callback
+    whose layout this code does not know (a parser upgrade changed it).
+    """
+    if not isinstance(callback, functools.partial):
+        return []
+    inner = callback.func
+    if getattr(inner, "__name__", "") != "node_callable":
+        return []
+    cells = _callback_cells(callback)
+    cache, node = cells.get("results_cache"), cells.get("node")
+    if not isinstance(cache, dict) or not isinstance(node, str):
+        raise ProcessParameterInvalid(
+            "filter_labels: cannot run the condition once per label with this version of "
+            "openeo-pg-parser-networkx (unknown callback layout); pin openeo-pg-parser-networkx"
+        )
+    entries = [(cache, node)]
+    for parent in callback.keywords.get("parent_callables") or []:
+        entries.extend(callback_cache_entries(parent))
+    return entries
+
+
+def forget_results(entries: list[tuple[dict[str, Any], str]]) -> None:
+    for cache, node in entries:
+        cache.pop(node, None)
+
+
 def filter_labels(
     data: Any, condition: Callable[..., Any], dimension: str, context: Any = None
 ) -> Any:
     if dimension not in data.dims:
         raise ProcessParameterInvalid(
-            f"filter_labels: dimension '{dimension}' not in the cube ({', '.join(data.dims)})"
+            f"filter_labels: dimension '{dimension}' is not available (DimensionNotAvailable); "
+            f"the cube has {', '.join(map(str, data.dims))}"
         )
+    entries = callback_cache_entries(condition)
     keep = []
     for i, raw in enumerate(data[dimension].values):
         label = label_text(raw)
+        forget_results(entries)
         verdict = condition(
             label,
             positional_parameters={"value": 0},
             named_parameters={"value": label, "context": context},
         )
-        if bool(verdict) and not (isinstance(verdict, float) and np.isnan(verdict)):
+        verdict = np.asarray(verdict).item() if np.ndim(verdict) == 0 else verdict
+        missing = verdict is None or (isinstance(verdict, float) and np.isnan(verdict))
+        if not missing and bool(verdict):
             keep.append(i)
+    forget_results(entries)
     return data.isel({dimension: keep})

@@ -1,6 +1,13 @@
 """mask as Copernicus applies it: lazy, aligned by label, nodata in the mask masks.
 
 openeo-processes-dask computes the mask branch eagerly and aligns by position.
+Here nothing is computed: the result is a lazy ``where`` on the inputs.
+
+- pixels whose mask value is non-zero / true are replaced (openEO spec);
+- nodata (NaN) in the mask counts as true: it masks the data [FIELD_NOTES 1, mask];
+- a mask with a single band is applied to every band of the data, whatever its
+  label; a mask without a dimension the data has is broadcast along it;
+- other dimensions must carry the same labels (spatial ones up to 1e-6).
 """
 
 from __future__ import annotations
@@ -11,23 +18,47 @@ import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
 
+#: tolerance for comparing spatial coordinates of data and mask
+_COORD_ATOL = 1e-6
+
+
+def _same_labels(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" and b.dtype.kind in "fciu":
+        return bool(np.allclose(a, b, rtol=0, atol=_COORD_ATOL))
+    return bool(np.array_equal(a, b))
+
 
 def mask(data: Any, mask: Any, replacement: Any = None) -> Any:
     import xarray as xr
 
     if not isinstance(data, xr.DataArray) or not isinstance(mask, xr.DataArray):
         raise ProcessParameterInvalid("mask: data and mask must be raster data cubes")
-    extra = [d for d in mask.dims if d not in data.dims]
+    if "bands" in mask.dims and mask.sizes["bands"] == 1:
+        # one mask band applies to all data bands (Copernicus, rasterMaskGeneric)
+        mask = mask.isel(bands=0, drop=True)
+    extra = [str(d) for d in mask.dims if d not in data.dims]
     if extra:
-        raise ProcessParameterInvalid(f"mask: the mask has dimensions {extra} that the data lacks")
+        raise ProcessParameterInvalid(
+            f"mask: the mask has dimensions {extra} that the data lacks; reduce them first"
+        )
     for dim in mask.dims:
-        both = dim in data.coords and dim in mask.coords
-        if both and not np.array_equal(np.asarray(data[dim].values), np.asarray(mask[dim].values)):
+        if mask.sizes[dim] != data.sizes[dim]:
             raise ProcessParameterInvalid(
-                f"mask: the labels of dimension '{dim}' differ between data and mask; "
-                "resample or filter them to match first"
+                f"mask: dimension '{dim}' has {mask.sizes[dim]} labels in the mask and "
+                f"{data.sizes[dim]} in the data; resample or filter them to match first"
             )
-    flag = mask.fillna(1) if mask.dtype.kind == "f" else mask
+        if dim in data.coords and dim in mask.coords:
+            if not _same_labels(data[dim].values, mask[dim].values):
+                raise ProcessParameterInvalid(
+                    f"mask: the labels of dimension '{dim}' differ between data and mask; "
+                    "resample or filter them to match first"
+                )
+            # identical up to tolerance: take the data's labels so xarray aligns exactly
+            mask = mask.assign_coords({dim: data[dim].values})
+    flag = mask.fillna(1) if mask.dtype.kind in "fc" else mask
     flag = flag != 0
     fill = np.nan if replacement is None else replacement
-    return data.where(~flag, fill)
+    return data.where(~flag, fill).transpose(*data.dims)

@@ -1,9 +1,20 @@
 """Temporal aggregation as Copernicus labels it.
 
-- labels are period starts (``2023-05-01``), not openeo-processes-dask's month ends;
-- periods (or intervals) without any scene are dropped, not filled with NaN;
-- the reducer skips nodata; the result is float32 (integer reducers such as count
-  stay integer).
+- labels are period starts (``2023-05-01T00:00:00``), not openeo-processes-dask's
+  month ends;
+- periods (or intervals) without any scene are dropped, not filled with NaN; a period
+  whose scenes are all nodata is kept and comes out as NaN;
+- the reducer skips nodata; the result is float32 (integer results such as count stay
+  integer, as int32).
+
+The reducer is called ONCE, on all periods at the same time: the periods are stacked
+along the temporal dimension and their scenes along an extra dimension, padded with
+nodata (NaN) to the longest period. openeo-pg-parser-networkx caches the result of
+every node inside a callback after its first call (only the callback's result node is
+re-run for aggregate_temporal_period, nothing for aggregate_temporal), so calling a
+reducer once per period would hand every period the first period's result. The price
+of the padding: a reducer that does not skip nodata (``ignore_nodata=false``) sees
+the padding of periods shorter than the longest one.
 """
 
 from __future__ import annotations
@@ -19,12 +30,16 @@ from hybrid.errors import ProcessParameterInvalid
 #: the periods Copernicus supports (no hour, no decade)
 PERIODS = ("day", "week", "dekad", "month", "season", "tropical-season", "year")
 
+#: name of the padded scene dimension handed to the reducer
+_MEMBER_DIM = "__period_member"
+
 
 def period_start(day: dt.date, period: str) -> dt.date:
     """First day of the ``period`` that contains ``day``."""
     if period == "day":
         return day
     if period == "week":
+        # ISO weeks start on Monday
         return day - dt.timedelta(days=day.weekday())
     if period == "dekad":
         return day.replace(day=1 if day.day <= 10 else 11 if day.day <= 20 else 21)
@@ -61,34 +76,57 @@ def _reduce_groups(
     *,
     text_labels: bool = False,
 ) -> Any:
+    """Reduce each group of ``dim`` positions with one call of ``reducer``."""
     import xarray as xr
 
-    parts = []
-    for _label, index in groups:
-        subset = data.isel({dim: index})
-        with np.errstate(all="ignore"):
-            reduced = subset.reduce(reducer, dim=dim, positional_parameters={"data": 0})
-        kind = np.dtype(reduced.dtype).kind
-        reduced = reduced.astype(np.int32 if kind in "iub" else np.float32)
-        parts.append(reduced)
-    if not parts:
+    if not groups:
         raise ProcessParameterInvalid(f"temporal aggregation over '{dim}' produced no period")
-    out = xr.concat(parts, dim=dim, join="exact")
+    width = max(len(index) for _, index in groups)
+    take = np.zeros((len(groups), width), dtype=np.int64)
+    valid = np.zeros((len(groups), width), dtype=bool)
+    for row, (_, index) in enumerate(groups):
+        take[row, : len(index)] = index
+        valid[row, : len(index)] = True
+    indexer = xr.DataArray(take, dims=(dim, _MEMBER_DIM))
+    stacked = data.isel({dim: indexer}).drop_vars(dim, errors="ignore")
+    if not valid.all():
+        stacked = stacked.where(xr.DataArray(valid, dims=(dim, _MEMBER_DIM)))
+    with np.errstate(all="ignore"):
+        reduced = stacked.reduce(reducer, dim=_MEMBER_DIM, positional_parameters={"data": 0})
+    kind = np.dtype(reduced.dtype).kind
+    reduced = reduced.astype(np.int32 if kind in "iub" else np.float32)
     if text_labels:
-        out = out.assign_coords({dim: [str(label) for label, _ in groups]})
+        coords = np.array([str(label) for label, _ in groups], dtype=object)
     else:
-        out = out.assign_coords({dim: [np.datetime64(label, "ns") for label, _ in groups]})
+        coords = np.array([np.datetime64(label, "ns") for label, _ in groups])
+    out = reduced.assign_coords({dim: coords})
     out.attrs = dict(data.attrs)
     return out.transpose(*data.dims)
 
 
-def _temporal_dim(data: Any, dimension: str | None) -> str:
-    dim = dimension or "t"
-    if dim not in data.dims:
+def _temporal_dim(data: Any, dimension: str | None, process: str) -> str:
+    """The dimension to aggregate: the given one, or the cube's only temporal one."""
+    if dimension is not None:
+        if dimension not in data.dims:
+            raise ProcessParameterInvalid(
+                f"{process}: dimension '{dimension}' is not available (DimensionNotAvailable); "
+                f"the cube has {', '.join(map(str, data.dims))}"
+            )
+        return dimension
+    temporal = [
+        str(d) for d in data.dims if d in data.coords and np.asarray(data[d]).dtype.kind == "M"
+    ]
+    if not temporal:
         raise ProcessParameterInvalid(
-            f"temporal aggregation: dimension '{dim}' not in the cube ({', '.join(data.dims)})"
+            f"{process}: the cube has no temporal dimension (DimensionNotAvailable); "
+            f"it has {', '.join(map(str, data.dims))}"
         )
-    return dim
+    if len(temporal) > 1:
+        raise ProcessParameterInvalid(
+            f"{process}: the cube has several temporal dimensions ({', '.join(temporal)}) "
+            "(TooManyDimensions); set `dimension`"
+        )
+    return temporal[0]
 
 
 def aggregate_temporal_period(
@@ -98,12 +136,12 @@ def aggregate_temporal_period(
     dimension: str | None = None,
     context: Any = None,
 ) -> Any:
-    dim = _temporal_dim(data, dimension)
     if period not in PERIODS:
         raise ProcessParameterInvalid(
-            f"aggregate_temporal_period: period '{period}' is not supported; "
-            f"use one of {', '.join(PERIODS)}"
+            f"aggregate_temporal_period: period '{period}' is not supported (as on the "
+            f"Copernicus backend); use one of {', '.join(PERIODS)}"
         )
+    dim = _temporal_dim(data, dimension, "aggregate_temporal_period")
     groups: dict[dt.date, list[int]] = {}
     for i, day in enumerate(_dates(data, dim)):
         groups.setdefault(period_start(day, period), []).append(i)
@@ -111,14 +149,44 @@ def aggregate_temporal_period(
     return _reduce_groups(data, dim, ordered, reducer)
 
 
-def _as_date(value: Any, what: str) -> dt.date:
+def _plain(value: Any) -> Any:
+    """Unwrap openeo-pg-parser-networkx's pydantic models (Date, DateTime, intervals)."""
+    while hasattr(value, "root"):
+        value = value.root
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _as_time(value: Any, what: str) -> np.datetime64:
+    """An interval bound as a naive UTC ``datetime64[ns]``."""
+    value = _plain(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return np.datetime64(value, "ns")
+    if isinstance(value, dt.date):
+        return np.datetime64(value, "ns")
     text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1]
     try:
-        return dt.date.fromisoformat(text[:10])
+        return np.datetime64(text, "ns")
     except ValueError as exc:
         raise ProcessParameterInvalid(
-            f"aggregate_temporal: {what} '{value}' is not a date"
+            f"aggregate_temporal: interval {what} '{value}' is not an RFC 3339 date or time"
         ) from exc
+
+
+def _label_text(value: Any) -> str:
+    value = _plain(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    return str(value)
 
 
 def aggregate_temporal(
@@ -129,37 +197,50 @@ def aggregate_temporal(
     dimension: str | None = None,
     context: Any = None,
 ) -> Any:
-    dim = _temporal_dim(data, dimension)
-    bounds = [(_as_date(i[0], "start"), _as_date(i[1], "end")) for i in intervals]
-    if labels is not None and len(labels) != len(bounds):
+    dim = _temporal_dim(data, dimension, "aggregate_temporal")
+    plain_intervals = _plain(intervals)
+    bounds = []
+    for interval in plain_intervals:
+        if len(interval) != 2:
+            raise ProcessParameterInvalid(
+                f"aggregate_temporal: an interval needs [start, end], got {interval}"
+            )
+        bounds.append((_as_time(interval[0], "start"), _as_time(interval[1], "end")))
+    plain_labels = _plain(labels) if labels is not None else None
+    if plain_labels is not None and len(plain_labels) != len(bounds):
         raise ProcessParameterInvalid(
-            f"aggregate_temporal: {len(labels)} labels for {len(bounds)} intervals"
+            f"aggregate_temporal: {len(plain_labels)} labels for {len(bounds)} intervals"
         )
     for start, end in bounds:
         if end <= start:
             raise ProcessParameterInvalid(
                 f"aggregate_temporal: interval [{start}, {end}) is empty or reversed"
             )
-    names = (
-        [str(lab) for lab in labels] if labels is not None else [s.isoformat() for s, _ in bounds]
-    )
-    days = _dates(data, dim)
+    if plain_labels is not None:
+        names = [_label_text(lab) for lab in plain_labels]
+    else:
+        names = [_label_text(start.astype("datetime64[us]").item()) for start, _ in bounds]
+    if len(set(names)) != len(names):
+        raise ProcessParameterInvalid(
+            "aggregate_temporal: the labels are not unique (DistinctDimensionLabelsRequired); "
+            "give one distinct label per interval"
+        )
+    times = np.asarray(data[dim].values).astype("datetime64[ns]")
     groups: list[tuple[Any, list[int]]] = []
     for (start, end), name in zip(bounds, names, strict=True):
-        index = [i for i, day in enumerate(days) if start <= day < end]
+        index = [int(i) for i in np.flatnonzero((times >= start) & (times < end))]
         if index:
             groups.append((name, index))
     if not groups:
         raise ProcessParameterInvalid("aggregate_temporal: no scene falls in any interval")
-    if all(_is_date(name) for name, _ in groups):
-        groups = [(name[:10], index) for name, index in groups]
+    if all(_is_time(name) for name, _ in groups):
         return _reduce_groups(data, dim, groups, reducer)
     return _reduce_groups(data, dim, groups, reducer, text_labels=True)
 
 
-def _is_date(text: str) -> bool:
+def _is_time(text: str) -> bool:
     try:
-        dt.date.fromisoformat(text[:10])
+        np.datetime64(text.rstrip("Z"), "ns")
     except ValueError:
         return False
-    return len(text) == 10 or text[10] in "T "
+    return len(text) >= 10 and text[4] == "-"

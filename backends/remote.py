@@ -1,0 +1,410 @@
+"""Run the process graph as a batch job on a remote openEO backend (Copernicus or any URL).
+
+Flow (openEO API 1.2, through the unchanged openeo client): connect, authenticate,
+``POST /jobs`` once, start, poll ``GET /jobs/{id}`` with bounded exponential backoff
+(transient connection errors and 5xx answers are retried; the job is never submitted a
+second time), on ``error`` show the job's logs, then download the assets and normalise
+them into the layout the local backend writes, with provenance attributes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from backends.base import ExecutionResult
+from hybrid.errors import AuthenticationError, RemoteBackendError, UsageError
+from hybrid.graph import graph_hash
+
+if TYPE_CHECKING:
+    import openeo
+    from openeo.rest.job import BatchJob
+
+COPERNICUS_URL = "https://openeo.dataspace.copernicus.eu"
+ALIASES = {"copernicus": COPERNICUS_URL}
+AUTH_MODES = ("auto", "oidc", "client_credentials", "basic", "none")
+#: name of the NetCDF the backend writes into ``out_dir`` (as Copernicus names its asset)
+NETCDF_NAME = "openEO.nc"
+_CREDENTIALS_HELP = (
+    "set OPENEO_AUTH_METHOD=client_credentials with OPENEO_AUTH_CLIENT_ID, "
+    "OPENEO_AUTH_CLIENT_SECRET (and OPENEO_AUTH_PROVIDER_ID), or OPENEO_AUTH_USERNAME and "
+    "OPENEO_AUTH_PASSWORD for basic auth, or log in once interactively (device flow) "
+    "from a terminal"
+)
+_T = TypeVar("_T")
+#: an OIDC token endpoint's answer to wrong client credentials
+_REJECTED = re.compile(r"\b40[13]\b|invalid_client|unauthorized_client|invalid_grant")
+
+
+def resolve_url(backend: str) -> str:
+    """``copernicus`` -> its URL; an http(s) URL is returned without trailing slash."""
+    url = ALIASES.get(backend.lower(), backend)
+    if not url.startswith(("http://", "https://")):
+        known = ", ".join(sorted(ALIASES))
+        raise UsageError(
+            f"unknown remote backend {backend!r}: give an http(s) URL or one of {known}"
+        )
+    return url.rstrip("/")
+
+
+class RemoteBackend:
+    """A remote openEO backend reached with the openeo client (batch jobs)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        auth: str = "auto",
+        poll_interval: float = 5.0,
+        max_poll_interval: float = 60.0,
+        timeout: float = 6 * 3600.0,
+        progress: bool | None = None,
+        max_transient_errors: int = 20,
+        request_timeout: int = 120,
+    ) -> None:
+        if auth not in AUTH_MODES:
+            raise UsageError(f"unknown auth mode {auth!r}: use one of {', '.join(AUTH_MODES)}")
+        if poll_interval <= 0 or max_poll_interval < poll_interval or timeout <= 0:
+            raise UsageError(
+                "poll_interval must be > 0, max_poll_interval >= poll_interval, timeout > 0"
+            )
+        self.url = resolve_url(url)
+        self.name = "copernicus" if self.url == COPERNICUS_URL else "remote"
+        self.auth = auth
+        self.poll_interval = poll_interval
+        self.max_poll_interval = max_poll_interval
+        self.timeout = timeout
+        self.progress = progress
+        self.max_transient_errors = max_transient_errors
+        self.request_timeout = request_timeout
+
+    # -- the Backend contract -------------------------------------------------------
+
+    def availability(self) -> str | None:
+        import requests
+
+        try:
+            response = requests.get(self.url + "/", timeout=10)
+        except requests.RequestException as exc:
+            return f"cannot reach {self.url}: {type(exc).__name__}"
+        if response.status_code >= 400:
+            return f"{self.url} answered HTTP {response.status_code}"
+        if self.auth == "auto" and not _credential_sources(os.environ):
+            return f"no credentials for {self.url}: {_CREDENTIALS_HELP}"
+        return None
+
+    def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
+        started = time.monotonic()
+        connection = self.connect()
+        job = self._submit(connection, graph)
+        self._say(f"job {job.job_id} created on {self.url}", always=True)
+        self._call(job.start, f"start job {job.job_id}")
+        return self._finish(job, graph=dict(graph), out_dir=out_dir, started=started)
+
+    def resume(self, job_id: str, *, out_dir: Path) -> ExecutionResult:
+        """Fetch (waiting for it if needed) a job that was already submitted."""
+        started = time.monotonic()
+        connection = self.connect()
+        job = connection.job(job_id)
+        info = self._retrying(job.describe, f"look up job {job_id}")
+        if info.get("status") == "created":
+            self._call(job.start, f"start job {job_id}")
+        process = info.get("process") or {}
+        graph = process.get("process_graph") if isinstance(process, dict) else None
+        return self._finish(job, graph=graph, out_dir=out_dir, started=started)
+
+    # -- connection and authentication -----------------------------------------------
+
+    def connect(self) -> openeo.Connection:
+        """An authenticated connection (the client's own retries off: polling retries)."""
+        import openeo
+
+        connection = openeo.connect(
+            self.url, retry=False, auto_validate=False, default_timeout=self.request_timeout
+        )
+        self._call(lambda: self._authenticate(connection), "authenticate")
+        return connection
+
+    def _authenticate(self, connection: openeo.Connection) -> None:
+        from openeo.rest import OpenEoApiError, OpenEoClientException
+
+        if self.auth == "none":
+            return
+        modes = _credential_sources(os.environ) if self.auth == "auto" else [self.auth]
+        if not modes:
+            raise AuthenticationError(f"no credentials for {self.url}: {_CREDENTIALS_HELP}")
+        failures = []
+        for mode in modes:
+            try:
+                self._authenticate_with(connection, mode)
+                return
+            except OpenEoApiError as exc:
+                if exc.http_status_code in (401, 403):
+                    raise AuthenticationError(
+                        f"{self.url} rejected the {mode} credentials ({exc.code}: {exc.message}): "
+                        "check them, or " + _CREDENTIALS_HELP
+                    ) from None
+                raise
+            except OpenEoClientException as exc:
+                text = _first_line(exc)
+                if mode == "client_credentials" and _REJECTED.search(text):
+                    raise AuthenticationError(
+                        f"{self.url} rejected the client_credentials ({text}): check "
+                        "OPENEO_AUTH_CLIENT_ID, OPENEO_AUTH_CLIENT_SECRET, OPENEO_AUTH_PROVIDER_ID"
+                    ) from None
+                # e.g. the backend offers no OIDC provider: try the next source
+                failures.append(f"{mode}: {text}")
+        raise AuthenticationError(
+            f"authentication with {self.url} failed ({'; '.join(failures)}): {_CREDENTIALS_HELP}"
+        )
+
+    def _authenticate_with(self, connection: openeo.Connection, mode: str) -> None:
+        env = os.environ
+        if mode == "client_credentials":
+            connection.authenticate_oidc_client_credentials()
+        elif mode in ("oidc", "interactive"):
+            connection.authenticate_oidc(display=lambda text: print(text, file=sys.stderr))
+        elif mode == "refresh_token":
+            connection.authenticate_oidc_refresh_token()
+        elif mode == "basic":
+            user, password = env.get("OPENEO_AUTH_USERNAME"), env.get("OPENEO_AUTH_PASSWORD")
+            if not user or not password:
+                raise AuthenticationError(
+                    f"basic auth with {self.url} needs OPENEO_AUTH_USERNAME and "
+                    "OPENEO_AUTH_PASSWORD"
+                )
+            connection.authenticate_basic(user, password)
+
+    # -- job life cycle ------------------------------------------------------------
+
+    def _submit(self, connection: openeo.Connection, graph: Mapping[str, Any]) -> BatchJob:
+        # POST /jobs is not idempotent: never retried, so a job is never created twice.
+        return self._call(lambda: connection.create_job(dict(graph)), "create a batch job")
+
+    def _finish(
+        self, job: BatchJob, *, graph: Any, out_dir: Path, started: float
+    ) -> ExecutionResult:
+        timings = self._wait(job)
+        download_start = time.monotonic()
+        files = self._download(job, Path(out_dir))
+        timings["download_s"] = round(time.monotonic() - download_start, 3)
+        timings["total_s"] = round(time.monotonic() - started, 3)
+        provenance = {
+            "backend": self.name,
+            "backend_url": self.url,
+            "job_id": job.job_id,
+            "graph_sha256": graph_hash(graph) if graph else None,
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "timings": timings,
+            "versions": _versions(),
+        }
+        files = _normalise(files, Path(out_dir), provenance)
+        return ExecutionResult(files=tuple(files), provenance=provenance)
+
+    def _wait(self, job: BatchJob) -> dict[str, float]:
+        start = time.monotonic()
+        interval = self.poll_interval
+        first_running: float | None = None
+        last_status = None
+        while True:
+            info = self._retrying(job.describe, f"poll job {job.job_id}")
+            status = str(info.get("status", "unknown"))
+            now = time.monotonic()
+            if status == "running" and first_running is None:
+                first_running = now
+            self._status_line(job.job_id, status, now - start, changed=status != last_status)
+            last_status = status
+            if status == "finished":
+                self._end_status_line()
+                queued = (first_running or now) - start
+                return {"queued_s": round(queued, 3), "running_s": round(now - start - queued, 3)}
+            if status in ("error", "canceled"):
+                self._end_status_line()
+                self._fail(job, status)
+            if now - start > self.timeout:
+                self._end_status_line()
+                raise RemoteBackendError(
+                    f"job {job.job_id} is still {status} after {self.timeout:.0f} s; it keeps "
+                    f"running on {self.url}: fetch it later with "
+                    f"'hybrid record --resume {job.job_id}'"
+                )
+            time.sleep(interval)
+            interval = min(interval * 1.5, self.max_poll_interval)
+
+    def _fail(self, job: BatchJob, status: str) -> None:
+        logs = self._retrying(lambda: list(job.logs()), f"fetch logs of job {job.job_id}")
+        errors = [e for e in logs if str(e.get("level", "")).lower() == "error"]
+        shown = errors or logs[-20:]
+        for entry in shown:
+            print(f"  [{entry.get('level', '?')}] {entry.get('message', '')}", file=sys.stderr)
+        last = str(shown[-1].get("message", "")).splitlines()[0] if shown else "no log entries"
+        raise RemoteBackendError(
+            f"job {job.job_id} on {self.url} ended with status '{status}': {last} "
+            f"({len(shown)} log entries shown above)"
+        )
+
+    def _download(self, job: BatchJob, out_dir: Path) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".download-{job.job_id}-", dir=out_dir))
+        results = job.get_results()
+        paths = self._retrying(
+            lambda: results.download_files(staging, include_stac_metadata=False),
+            f"download results of job {job.job_id}",
+        )
+        return [Path(p) for p in paths]
+
+    # -- errors and retries ------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], _T], what: str) -> _T:
+        """Call the client once; turn its errors into hybrid errors."""
+        import requests
+        from openeo.rest import OpenEoApiPlainError, OpenEoClientException
+
+        try:
+            return fn()
+        except requests.RequestException as exc:
+            raise RemoteBackendError(
+                f"could not {what} on {self.url}: {type(exc).__name__} ({_first_line(exc)})"
+            ) from None
+        except OpenEoApiPlainError as exc:
+            if exc.http_status_code in (401, 403):
+                raise AuthenticationError(
+                    f"{self.url} refused to {what}: {_first_line(exc)}; {_CREDENTIALS_HELP}"
+                ) from None
+            raise RemoteBackendError(f"{self.url} refused to {what}: {_first_line(exc)}") from None
+        except OpenEoClientException as exc:
+            raise RemoteBackendError(f"could not {what} on {self.url}: {exc}") from None
+
+    def _retrying(self, fn: Callable[[], _T], what: str) -> _T:
+        """Call an idempotent request, retrying transient failures with backoff."""
+        import requests
+        from openeo.rest import OpenEoApiPlainError
+
+        delay = self.poll_interval
+        failures = 0
+        while True:
+            try:
+                return self._call(fn, what)
+            except (RemoteBackendError, AuthenticationError) as exc:
+                cause = exc.__context__
+                transient = isinstance(cause, requests.ConnectionError | requests.Timeout) or (
+                    isinstance(cause, OpenEoApiPlainError)
+                    and (cause.http_status_code or 0) in (429, 500, 502, 503, 504)
+                )
+                failures += 1
+                if not transient or failures > self.max_transient_errors:
+                    raise
+                self._say(
+                    f"{exc}; retrying in {delay:.1f} s ({failures}/{self.max_transient_errors})"
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, self.max_poll_interval)
+
+    # -- progress output ---------------------------------------------------------------
+
+    def _progress_enabled(self) -> tuple[bool, bool]:
+        tty = sys.stderr.isatty()
+        return (tty if self.progress is None else self.progress), tty
+
+    def _status_line(self, job_id: str, status: str, elapsed: float, *, changed: bool) -> None:
+        enabled, tty = self._progress_enabled()
+        if not enabled:
+            return
+        minutes, seconds = divmod(int(elapsed), 60)
+        text = f"hybrid: job {job_id} {status} ({minutes}:{seconds:02d})"
+        if tty:
+            print("\r" + text.ljust(60), end="", file=sys.stderr, flush=True)
+        elif changed:
+            print(text, file=sys.stderr, flush=True)
+
+    def _end_status_line(self) -> None:
+        enabled, tty = self._progress_enabled()
+        if enabled and tty:
+            print(file=sys.stderr, flush=True)
+
+    def _say(self, text: str, *, always: bool = False) -> None:
+        enabled, _tty = self._progress_enabled()
+        if enabled or always:
+            print(f"hybrid: {text}", file=sys.stderr, flush=True)
+
+
+def _credential_sources(env: Mapping[str, str]) -> list[str]:
+    """The credentials ``auth="auto"`` tries, in order (client credentials from the
+    environment, OIDC refresh token / device flow, basic auth from the environment)."""
+    sources = []
+    if env.get("OPENEO_AUTH_METHOD") == "client_credentials" or (
+        env.get("OPENEO_AUTH_CLIENT_ID") and env.get("OPENEO_AUTH_CLIENT_SECRET")
+    ):
+        sources.append("client_credentials")
+    if sys.stdin is not None and sys.stdin.isatty():
+        sources.append("interactive")
+    elif _has_refresh_tokens():
+        sources.append("refresh_token")
+    if env.get("OPENEO_AUTH_USERNAME") and env.get("OPENEO_AUTH_PASSWORD"):
+        sources.append("basic")
+    return sources
+
+
+def _has_refresh_tokens() -> bool:
+    from openeo.rest.auth.config import RefreshTokenStore
+
+    try:
+        return bool(RefreshTokenStore().load(empty_on_file_not_found=True))
+    except (OSError, ValueError):
+        return False
+
+
+def _normalise(files: list[Path], out_dir: Path, provenance: Mapping[str, Any]) -> list[Path]:
+    """Downloaded assets -> the local layout in ``out_dir`` (NetCDF with provenance)."""
+    from hybrid.results import open_result, write_netcdf
+
+    staging = files[0].parent if files else None
+    netcdfs = [f for f in files if f.suffix.lower() in (".nc", ".nc4")]
+    tiffs = sorted(f for f in files if f.suffix.lower() in (".tif", ".tiff"))
+    try:
+        if len(netcdfs) == 1:
+            cube = open_result(netcdfs[0])
+            attrs = {f"provenance_{k}": v for k, v in provenance.items() if v is not None}
+            return [write_netcdf(cube, out_dir / NETCDF_NAME, attrs=attrs)]
+        if tiffs:
+            open_result(tiffs[0].parent)  # the files must form one readable result
+            moved = []
+            for tif in tiffs:
+                target = out_dir / tif.name
+                shutil.move(str(tif), target)
+                moved.append(target)
+            (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+            return moved
+        names = ", ".join(f.name for f in files) or "nothing"
+        raise RemoteBackendError(
+            f"job {provenance.get('job_id')} produced {names}: expected one NetCDF or GeoTIFFs"
+        )
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0]}
+    for package in ("hybrid", "openeo", "xarray", "numpy", "h5netcdf"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

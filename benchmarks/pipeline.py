@@ -1,0 +1,83 @@
+"""One pipeline run on one scene, meant to run in its own process (peak RSS per pipeline).
+
+``python -m benchmarks.pipeline --pipeline local --scene 30x1024 --catalog C --out D``
+imports what the pipeline needs, then times the run from catalog to NetCDF and prints
+one JSON line: ``{"seconds": ..., "import_seconds": ..., "file": ...}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+PIPELINES = ("local", "stock", "fused")
+
+#: modules each pipeline needs anyway, imported before the clock starts
+_IMPORTS = {
+    "local": ("xarray", "dask.array", "rasterio", "scipy.ndimage", "odc.stac", "pystac",
+              "h5netcdf", "openeo_pg_parser_networkx", "backends.local.registry"),
+    "stock": ("xarray", "dask.array", "rasterio", "scipy.ndimage", "odc.stac", "pystac",
+              "h5netcdf", "openeo_pg_parser_networkx", "backends.local.registry"),
+    "fused": ("xarray", "rasterio", "scipy.ndimage", "pystac", "h5netcdf"),
+}  # fmt: skip
+
+
+def run_pipeline(
+    pipeline: str, *, scene: str, catalog: Path, out_dir: Path, workers: int | None = None
+) -> Path:
+    """Run ``pipeline`` on the benchmark scene ``scene``; returns the NetCDF written."""
+    from benchmarks.scenes import parse_spec, scene_graph
+
+    spec = parse_spec(scene)
+    if pipeline == "local":
+        from backends.local import LocalBackend, LocalSettings
+
+        settings = LocalSettings(stac=str(catalog), workers=workers)
+        result = LocalBackend(settings).execute(scene_graph(spec), out_dir=out_dir)
+        return result.files[0]
+    if pipeline == "stock":
+        from benchmarks.stock import run_stock
+
+        return run_stock(scene_graph(spec), catalog=catalog, out_dir=out_dir)[0]
+    if pipeline == "fused":
+        from benchmarks.fused import FusedInputs, run_fused
+        from benchmarks.scenes import EPSG
+        from hybrid.params import Workflow
+
+        workflow = Workflow(aoi={}, start=spec.start, end=spec.end)
+        inputs = FusedInputs(catalog, spec.aoi_bounds(), EPSG, workflow)
+        return run_fused(inputs, out_dir)
+    raise ValueError(f"unknown pipeline '{pipeline}'; use one of {', '.join(PIPELINES)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pipeline")
+    parser.add_argument("--pipeline", choices=PIPELINES, required=True)
+    parser.add_argument("--scene", required=True)
+    parser.add_argument("--catalog", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    for module in _IMPORTS[args.pipeline]:
+        importlib.import_module(module)
+    imported = time.perf_counter()
+    path = run_pipeline(
+        args.pipeline, scene=args.scene, catalog=args.catalog, out_dir=args.out,
+        workers=args.workers,
+    )  # fmt: skip
+    done = time.perf_counter()
+    print(json.dumps({
+        "seconds": round(done - imported, 3),
+        "import_seconds": round(imported - started, 3),
+        "file": str(path),
+    }))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""The benchmark: synthetic scenes of growing size, three pipelines, one table.
+
+``python -m benchmarks.run [--sizes 10x512,30x1024] [--quick] [--scaling]``
+
+For every scene (generated once as COGs + a static catalog, cached under ``--root``):
+
+- (a) ``local``: this project's local backend, the seed process graph, threaded;
+- (b) ``stock``: stock openeo-processes-dask executing the same graph;
+- (c) ``fused``: the hand-fused numpy/scipy/rasterio pipeline (the practical floor);
+
+each in its own process, timed from catalog to NetCDF, with its peak RSS. With
+``--scaling`` the local backend also runs on a dask.distributed LocalCluster of 1 and
+of 2 single-threaded workers on the largest scene. The three results are checked to
+agree. Prints a markdown table and writes JSON (``benchmarks/results/latest.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.pipeline import PIPELINES
+from benchmarks.scenes import SceneSpec, ensure_scene, parse_spec
+
+FULL_SIZES = ("10x512", "30x1024", "30x2048", "20x4096")
+QUICK_SIZES = ("10x512", "30x1024")
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+DEFAULT_ROOT = Path(tempfile.gettempdir()) / "hybrid-benchmark-scenes"
+
+
+def _child(pipeline: str, spec: SceneSpec, catalog: Path, out: Path, workers: int | None) -> dict[str, Any]:
+    from benchmarks.measure import measure
+
+    argv = [sys.executable, "-m", "benchmarks.pipeline", "--pipeline", pipeline,
+            "--scene", spec.name, "--catalog", str(catalog), "--out", str(out)]  # fmt: skip
+    if workers:
+        argv += ["--workers", str(workers)]
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    m = measure(argv, env=env)
+    seconds = float(m.report["seconds"])
+    return {
+        "scene": spec.name,
+        "pipeline": pipeline if not workers else f"{pipeline} ({workers} worker{'s' * (workers > 1)})",
+        "workers": workers,
+        "seconds": seconds,
+        "process_seconds": m.process_seconds,
+        "import_seconds": m.report["import_seconds"],
+        "peak_rss_mib": m.peak_rss_mib,
+        "mpx_dates_per_s": round(spec.megapixel_dates / seconds, 2),
+        "file": m.report["file"],
+    }
+
+
+def agreement(files: dict[str, str]) -> dict[str, Any]:
+    """Largest |difference| and NaN-pattern equality of every result against the fused one."""
+    import numpy as np
+    import xarray as xr
+
+    def values(path: str) -> Any:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return np.asarray(ds["var"].values, dtype=np.float64)
+
+    ref = values(files["fused"])
+    out: dict[str, Any] = {}
+    for name, path in files.items():
+        if name == "fused":
+            continue
+        v = values(path)
+        same_shape = v.shape == ref.shape
+        both = ~np.isnan(v) & ~np.isnan(ref) if same_shape else None
+        out[name] = {
+            "same_shape": same_shape,
+            "same_nan": bool(same_shape and np.array_equal(np.isnan(v), np.isnan(ref))),
+            "max_abs_diff": float(np.max(np.abs(v - ref)[both], initial=0.0)) if same_shape else None,
+        }
+    return out
+
+
+def run_benchmark(
+    sizes: list[SceneSpec], *, root: Path, pipelines: tuple[str, ...] = PIPELINES,
+    scaling: bool = False, log: Any = print,
+) -> dict[str, Any]:  # fmt: skip
+    """Generate the scenes, measure every pipeline; the JSON-ready result."""
+    rows: list[dict[str, Any]] = []
+    checks: dict[str, Any] = {}
+    scenes: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="hybrid-bench-") as tmp:
+        for spec in sizes:
+            t0 = time.perf_counter()
+            catalog = ensure_scene(root, spec)
+            scenes[spec.name] = {
+                "n_dates": spec.n_dates, "size": spec.size,
+                "megapixel_dates": spec.megapixel_dates,
+                "prepare_seconds": round(time.perf_counter() - t0, 1),
+            }  # fmt: skip
+            files: dict[str, str] = {}
+            for pipeline in pipelines:
+                log(f"[{spec.name}] {pipeline} ...")
+                row = _child(pipeline, spec, catalog, Path(tmp) / spec.name / pipeline, None)
+                rows.append(row)
+                files[pipeline] = row["file"]
+                log(f"[{spec.name}] {pipeline}: {row['seconds']} s, {row['peak_rss_mib']} MiB")
+            if "fused" in files and len(files) > 1:
+                checks[spec.name] = agreement(files)
+            if scaling and spec is sizes[-1]:
+                for workers in (1, 2):
+                    log(f"[{spec.name}] local on {workers} worker(s) ...")
+                    out = Path(tmp) / spec.name / f"local-w{workers}"
+                    rows.append(_child("local", spec, catalog, out, workers))
+    for row in rows:
+        floor = next(
+            (r for r in rows if r["scene"] == row["scene"] and r["pipeline"] == "fused"), None
+        )
+        row["ratio_to_fused"] = round(row["seconds"] / floor["seconds"], 2) if floor else None
+        row.pop("file", None)
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(), "load_average": os.getloadavg()},
+        "scenes": scenes,
+        "rows": rows,
+        "agreement": checks,
+        "scaling": _scaling(rows),
+    }  # fmt: skip
+
+
+def _scaling(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    one = next((r for r in rows if r["workers"] == 1), None)
+    two = next((r for r in rows if r["workers"] == 2), None)
+    if not one or not two:
+        return None
+    return {"scene": one["scene"], "speedup_1_to_2_workers": round(one["seconds"] / two["seconds"], 2)}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The result as a markdown table (plus the scaling line)."""
+    lines = [
+        "| scene (dates x pixels) | pipeline | wall (s) | peak RSS (MiB) | Mpx-dates/s | x fused |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        ratio = f"{r['ratio_to_fused']:.2f}" if r["ratio_to_fused"] is not None else "-"
+        lines.append(
+            f"| {r['scene']}^2 | {r['pipeline']} | {r['seconds']:.2f} | {r['peak_rss_mib']:.0f} "
+            f"| {r['mpx_dates_per_s']:.1f} | {ratio} |"
+        )
+    scaling = result.get("scaling")
+    if scaling:
+        lines.append("")
+        lines.append(
+            f"1 -> 2 workers (LocalCluster) on {scaling['scene']}^2: "
+            f"x{scaling['speedup_1_to_2_workers']:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", help=f"comma-separated DATESxPIXELS (default {','.join(FULL_SIZES)})")
+    parser.add_argument("--quick", action="store_true", help=f"only {','.join(QUICK_SIZES)}")
+    parser.add_argument("--pipelines", default=",".join(PIPELINES), help="subset of local,stock,fused")
+    parser.add_argument("--scaling", action="store_true", help="1 vs 2 workers on the largest scene")
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON result file")
+    args = parser.parse_args(argv)
+    names = QUICK_SIZES if args.quick else tuple((args.sizes or ",".join(FULL_SIZES)).split(","))
+    try:
+        sizes = [parse_spec(n) for n in names]
+    except ValueError as exc:
+        parser.error(str(exc))
+    pipelines = tuple(p for p in args.pipelines.split(",") if p)
+    unknown = [p for p in pipelines if p not in PIPELINES]
+    if unknown:
+        parser.error(f"unknown pipeline(s) {', '.join(unknown)}; use {', '.join(PIPELINES)}")
+    result = run_benchmark(
+        sizes, root=args.root, pipelines=pipelines, scaling=args.scaling,
+        log=lambda m: print(m, file=sys.stderr),
+    )  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(markdown(result))
+    for scene, check in result["agreement"].items():
+        for name, c in check.items():
+            print(f"{scene} {name} vs fused: same NaN pattern {c['same_nan']}, "
+                  f"max |diff| {c['max_abs_diff']}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

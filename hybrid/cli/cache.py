@@ -1,0 +1,83 @@
+"""``hybrid cache``: copy the windows of the scenes an area and season need, for offline runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from hybrid.errors import UsageError
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "cache",
+        help="copy the Sentinel-2 windows an area and season need into a local STAC catalog",
+        description="Search a STAC source like load_collection does and copy only the windows "
+        "of the COGs that cover the AOI (plus the kernel buffer) into local COGs with a static "
+        "STAC catalog, so that 'hybrid run --stac DIR' works offline with the same result. "
+        "Resumable: rerun the same command after an interruption.",
+    )
+    p.add_argument(
+        "--stac", metavar="SOURCE",
+        help="STAC API URL, earth-search | planetary-computer | cdse, or a static catalog "
+        "(default: the embedded sample)",
+    )  # fmt: skip
+    p.add_argument("--aoi", metavar="FILE", help="GeoJSON area of interest (default: seed AOI)")
+    p.add_argument("--start", metavar="DATE", help="first day, YYYY-MM-DD (default 2023-05-01)")
+    p.add_argument("--end", metavar="DATE", help="first day NOT included (default 2023-09-30)")
+    p.add_argument(
+        "--max-cloud-cover", type=float, default=None, metavar="PCT",
+        help="only scenes whose tile cloud cover is <= PCT (default: all, so any later "
+        "--max-cloud-cover works offline)",
+    )  # fmt: skip
+    p.add_argument(
+        "--bands", default=None, metavar="LIST",
+        help="Copernicus band names, comma separated (default: the workflow's B04,B03,B02,B08,SCL)",
+    )  # fmt: skip
+    p.add_argument(
+        "--kernel-size", type=int, default=11,
+        help="kernel size of the workflow that will run (sets the pixel buffer; default 11)",
+    )  # fmt: skip
+    p.add_argument("--out", metavar="DIR", required=True, help="folder of the local catalog")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handle=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from hybrid.aoi import geometry_bbox, read_aoi
+    from hybrid.cache import CacheRequest, cache_scenes
+    from hybrid.grid import kernel_buffer
+    from hybrid.params import DEFAULT_BANDS
+    from hybrid.sample import SEED_AOI, SEED_END, SEED_START
+    from hybrid.validation import check_dates
+
+    start, end = args.start or SEED_START, args.end or SEED_END
+    check_dates(start, end)
+    if args.kernel_size < 1:
+        raise UsageError(f"--kernel-size {args.kernel_size} must be a positive odd number")
+    bands = DEFAULT_BANDS
+    if args.bands:
+        bands = tuple(b.strip().upper() for b in args.bands.split(",") if b.strip())
+        if not bands:
+            raise UsageError(f"--bands '{args.bands}' names no band; e.g. B04,B08,SCL")
+    aoi = read_aoi(args.aoi) if args.aoi else SEED_AOI
+    request = CacheRequest(
+        aoi=geometry_bbox(aoi),
+        start=start,
+        end=end,
+        source=args.stac,
+        max_cloud_cover=args.max_cloud_cover,
+        bands=bands,
+        buffer=kernel_buffer((args.kernel_size, args.kernel_size)),
+    )
+    progress = not args.quiet and sys.stderr.isatty()
+    report = cache_scenes(request, Path(args.out), progress=progress)
+    print(
+        f"cached {report.items} scenes: {report.copied} windows copied, "
+        f"{report.skipped} already present"
+    )
+    print(f"catalog: {report.catalog}")
+    print(f"run offline with: hybrid run --stac {report.catalog.parent}")
+    return 0

@@ -1,0 +1,71 @@
+"""``hybrid compare A B``: are two results equivalent? Exit 0 yes, 1 no, 2 unusable input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from hybrid.errors import NotEquivalent, UsageError
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="compare two results pixel by pixel (exit 0 equivalent, 1 not, 2 bad input)",
+        description="Compare two results (NetCDF files, GTiff folders, or folders with one .nc) "
+        "period by period: CRS, pixel centres, time labels, NaN pattern and values.",
+    )
+    parser.add_argument("a", type=Path, metavar="A", help="first result (file or folder)")
+    parser.add_argument("b", type=Path, metavar="B", help="second result (file or folder)")
+    parser.add_argument(
+        "--atol", type=float, default=1e-6, help="absolute tolerance (default 1e-6)"
+    )
+    parser.add_argument(
+        "--rtol", type=float, default=0.0, help="relative tolerance, times |B| (default 0)"
+    )
+    parser.add_argument(
+        "--min-agreement",
+        type=float,
+        default=1.0,
+        help="fraction of pixels per period that must agree (default 1.0 = all)",
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--plots", type=Path, metavar="DIR", help="write PNG maps of A, B and A-B per period here"
+    )
+    parser.set_defaults(handle=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from hybrid.compare import compare, write_difference_maps
+    from hybrid.results import open_result
+
+    cube_a = open_result(args.a)
+    cube_b = open_result(args.b)
+    report = compare(
+        cube_a, cube_b, atol=args.atol, rtol=args.rtol, min_agreement=args.min_agreement
+    )
+    print(report.summary())
+    if args.report is not None:
+        try:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
+            args.report.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write the report to {args.report}: {exc.strerror}") from None
+    if args.plots is not None:
+        try:
+            maps = write_difference_maps(cube_a, cube_b, args.plots)
+        except OSError as exc:
+            raise UsageError(f"cannot write plots to {args.plots}: {exc.strerror}") from None
+        print(f"wrote {len(maps)} difference map(s) to {args.plots}")
+    if not report.equivalent:
+        failing = [r.label for r in report.rows if not r.equivalent]
+        reasons = [p.split(":")[0] for p in report.problems]
+        if failing:
+            reasons.append(f"values or NaN pattern differ in {', '.join(failing)}")
+        raise NotEquivalent(
+            f"{args.a} and {args.b} are not equivalent ({'; '.join(reasons)}): see the table above"
+        )
+    return 0

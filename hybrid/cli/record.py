@@ -1,0 +1,134 @@
+"""``hybrid record``: run the workflow's graph on a remote openEO backend and keep the result.
+
+Stores ``result.nc`` (the local layout, with provenance attributes), ``graph.json`` and
+``provenance.json`` under ``OUT_ROOT/NAME``: a recording that ``hybrid compare`` and
+the tests compare local runs against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hybrid.errors import UsageError
+
+DEFAULT_OUT_ROOT = Path("data") / "recordings"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def add_parser(subparsers: Any) -> None:
+    from hybrid.cli.options import add_workflow_arguments
+
+    parser = subparsers.add_parser(
+        "record",
+        help="run the graph on a remote openEO backend (Copernicus) and store the result",
+        description="Run the workflow's process graph as a batch job on a remote openEO "
+        "backend and store result.nc, graph.json and provenance.json under OUT_ROOT/NAME. "
+        "Credentials: OPENEO_AUTH_METHOD=client_credentials with OPENEO_AUTH_CLIENT_ID/"
+        "OPENEO_AUTH_CLIENT_SECRET, a stored OIDC refresh token or the device flow in a "
+        "terminal, or OPENEO_AUTH_USERNAME/OPENEO_AUTH_PASSWORD (basic).",
+    )
+    parser.add_argument(
+        "--backend", required=True, metavar="copernicus|URL", help="remote openEO backend"
+    )
+    parser.add_argument("--name", required=True, help="recording name (folder under --out-root)")
+    parser.add_argument(
+        "--out-root",
+        type=Path,
+        default=DEFAULT_OUT_ROOT,
+        metavar="DIR",
+        help=f"where recordings live (default {DEFAULT_OUT_ROOT})",
+    )
+    parser.add_argument(
+        "--auth",
+        default="auto",
+        choices=("auto", "oidc", "client_credentials", "basic", "none"),
+        help="how to authenticate (default auto: environment, refresh token/device flow, basic)",
+    )
+    parser.add_argument(
+        "--resume", metavar="JOB_ID", help="fetch this already submitted job instead of a new one"
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing recording")
+    parser.add_argument(
+        "--poll-interval", type=float, default=5.0, metavar="S", help="first poll delay (5 s)"
+    )
+    parser.add_argument(
+        "--max-poll-interval", type=float, default=60.0, metavar="S", help="longest delay (60 s)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=6 * 3600.0, metavar="S", help="give up after S (6 h)"
+    )
+    add_workflow_arguments(parser)
+    parser.set_defaults(handle=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from backends.remote import RemoteBackend, graph_hash
+    from hybrid.cli.options import workflow_from_args
+    from hybrid.graph import build_graph, graph_json
+    from hybrid.results import open_result, write_netcdf
+
+    if not _NAME.match(args.name):
+        raise UsageError(f"--name '{args.name}' must be letters, digits, '.', '_' or '-'")
+    target = args.out_root / args.name
+    if target.exists() and any(target.iterdir()) and not args.force:
+        raise UsageError(f"recording {target} already exists: use --force or another --name")
+    workflow = workflow_from_args(args)
+    graph = build_graph(workflow)
+    backend = RemoteBackend(
+        args.backend,
+        auth=args.auth,
+        poll_interval=args.poll_interval,
+        max_poll_interval=max(args.max_poll_interval, args.poll_interval),
+        timeout=args.timeout,
+    )
+    args.out_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{args.name}.partial-", dir=args.out_root))
+    try:
+        job_dir, final = staging / "job", staging / "final"
+        if args.resume:
+            result = backend.resume(args.resume, out_dir=job_dir)
+        else:
+            result = backend.execute(graph, out_dir=job_dir)
+        provenance = dict(result.provenance)
+        if args.resume and provenance.get("graph_sha256") not in (None, graph_hash(graph)):
+            print(
+                f"hybrid: warning: job {args.resume} ran another graph than these workflow "
+                "options build; graph.json holds the options' graph",
+                file=sys.stderr,
+            )
+        provenance.update(
+            name=args.name,
+            recorded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            workflow=_workflow_json(workflow),
+        )
+        cube = open_result(job_dir)
+        attrs = {f"provenance_{k}": v for k, v in result.provenance.items() if v is not None}
+        write_netcdf(cube, final / "result.nc", attrs=attrs)
+        (final / "graph.json").write_text(graph_json(graph) + "\n")
+        (final / "provenance.json").write_text(
+            json.dumps(provenance, indent=2, sort_keys=True, default=str) + "\n"
+        )
+        if target.exists():
+            shutil.rmtree(target)
+        final.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    periods = cube.sizes.get("t", 1)
+    print(f"recorded {args.name}: {target} (job {provenance['job_id']}, {periods} period(s))")
+    return 0
+
+
+def _workflow_json(workflow: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        json.dumps(dataclasses.asdict(workflow), default=str, sort_keys=True)
+    )
+    return data

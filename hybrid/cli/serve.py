@@ -1,0 +1,156 @@
+"""``hybrid serve``: run the local openEO API 1.2 emulator.
+
+Unchanged openeo client scripts work against it offline::
+
+    hybrid serve --port 8080
+    # then: openeo.connect("http://127.0.0.1:8080").authenticate_oidc()
+
+Without ``--users``, one local user exists (``hybrid`` / password ``hybrid``); the OIDC
+device flow logs in as that user at once, and the client ``hybrid-ci`` with secret
+``hybrid-ci-secret`` works for ``OPENEO_AUTH_METHOD=client_credentials``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from hybrid.errors import UsageError
+
+DEFAULT_DATA_DIR = Path("hybrid-serve-data")
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run a local openEO API 1.2 backend (the emulator)",
+        description="Serve the openEO API 1.2 on this machine: batch jobs, synchronous "
+        "results, SENTINEL2_L2A, basic auth and a built-in OIDC provider. Prints "
+        "'hybrid serve: listening on URL' once it accepts connections; stop it with "
+        "Ctrl-C or SIGTERM (running jobs resume at the next start).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (8080; 0 = any free port)"
+    )
+    parser.add_argument(
+        "--stac",
+        metavar="SOURCE",
+        default=None,
+        help="static STAC catalog path or STAC API URL (default: the embedded sample)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"job database, results and keys (default ./{DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--users",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="TOML/JSON file of users and OIDC clients with hashed passwords "
+        "(default: user 'hybrid', password 'hybrid')",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="batch jobs run at once (2)")
+    parser.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a password on stdin, print its hash for the users file, and exit",
+    )
+    parser.set_defaults(handle=handle)
+
+
+def _hash_password() -> int:
+    from hybrid.server.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError("Empty password: type one (or pipe it on stdin).")
+    print(hash_password(password))
+    return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"Cannot listen on {host}:{port}: {exc.strerror}; choose another --port "
+            "(0 picks a free one)."
+        ) from exc
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def handle(args: argparse.Namespace) -> int:
+    if args.hash_password:
+        return _hash_password()
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, not {args.workers}.")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {args.port}.")
+    if args.users is not None and not args.users.is_file():
+        raise UsageError(f"Users file {args.users} not found: check the --users path.")
+
+    import uvicorn
+
+    from backends.local import LocalBackend, LocalSettings
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    sock = _listen(args.host, args.port)
+    settings = ServerSettings(data_dir=args.data_dir, users_file=args.users, workers=args.workers)
+    engine = LocalBackend(LocalSettings(stac=args.stac))
+    try:
+        app = create_app(settings, engine)
+    except BaseException:
+        sock.close()
+        raise
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{port}"
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                print(f"hybrid serve: listening on {url}", flush=True)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Shut down gracefully and return (uvicorn would re-raise the signal after).
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, access_log=False
+    )
+    server = _Server(config)
+    server.run(sockets=[sock])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if not server.started:
+        return 1
+    print("hybrid serve: stopped", file=sys.stderr, flush=True)
+    if app.state.runner.busy():
+        # Jobs still computing were put back to "queued" by the shutdown; their threads
+        # (and dask's) cannot be interrupted, so leave without waiting for them.
+        os._exit(0)
+    return 0

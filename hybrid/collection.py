@@ -1,0 +1,246 @@
+"""The SENTINEL2_L2A collection as the Copernicus openEO backend describes it.
+
+:func:`sentinel2_l2a` builds, in code, the collection metadata that the Copernicus
+backend's public layer catalog defines for ``SENTINEL2_L2A`` (FIELD_NOTES section 1):
+bands with common names, wavelengths and resolutions, ``cube:dimensions`` in
+"AUTO:42001" (UTM of the area), the global extent from 4 July 2015 and the summaries.
+``hybrid serve`` answers ``GET /collections/SENTINEL2_L2A`` with it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hybrid.params import COLLECTION_ID
+
+_DESCRIPTION = (
+    "SENTINEL-2 is a wide-swath, high-resolution, multi-spectral imaging mission, supporting "
+    "Copernicus Land Monitoring studies, including the monitoring of vegetation, soil and water "
+    "cover, as well as observation of inland waterways and coastal areas. The SENTINEL-2 "
+    "Multispectral Instrument (MSI) samples 13 spectral bands: four bands at 10 metres, six "
+    "bands at 20 metres and three bands at 60 metres spatial resolution.\n"
+    " The level 2A data is atmospherically corrected using Sen2Cor."
+)
+
+#: spectral bands: name, common name, centre wavelength (um), FWHM (um), resolution (m)
+_SPECTRAL: tuple[tuple[str, str | None, float, float, int], ...] = (
+    ("B01", "coastal", 0.4427, 0.021, 60),
+    ("B02", "blue", 0.4924, 0.066, 10),
+    ("B03", "green", 0.5598, 0.036, 10),
+    ("B04", "red", 0.6646, 0.031, 10),
+    ("B05", None, 0.7041, 0.015, 20),
+    ("B06", None, 0.7405, 0.015, 20),
+    ("B07", None, 0.7828, 0.02, 20),
+    ("B08", "nir", 0.8328, 0.106, 10),
+    ("B8A", "nir08", 0.8647, 0.021, 20),
+    ("B09", "nir09", 0.9451, 0.02, 60),
+    ("B11", "swir16", 1.6137, 0.091, 20),
+    ("B12", "swir22", 2.2024, 0.175, 20),
+)
+
+#: the angle bands: name and aliases
+_ANGLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sunAzimuthAngles", ("S2_Level-2A_Tile1_Metadata##0", "SAA")),
+    ("sunZenithAngles", ("S2_Level-2A_Tile1_Metadata##1", "SZA")),
+    ("viewAzimuthMean", ("S2_Level-2A_Tile1_Metadata##2", "VAA", "approximateViewAzimuth")),
+    ("viewZenithMean", ("S2_Level-2A_Tile1_Metadata##3", "VZA", "approximateViewZenith")),
+)
+
+_BROWSER_URL = (
+    "https://dataspace.copernicus.eu/browser/?zoom=11&lat=45.36638&lng=12.49832"
+    "&themeId=DEFAULT-THEME&visualizationUrl=https%3A%2F%2Fsh.dataspace.copernicus.eu%2Fogc"
+    "%2Fwms%2F28b654e7-8912-4e59-9e58-85b58d768b3a&datasetId=S2_L2A_CDAS"
+    "&fromTime=2023-02-07T00%3A00%3A00.000Z&toTime=2023-02-07T23%3A59%3A59.999Z"
+    "&layerId=1_TRUE_COLOR&demSource3D=%22MAPZEN%22&cloudCoverage=10"
+)
+_OPENSEARCH_URL = (
+    "https://catalogue.dataspace.copernicus.eu/resto/api/collections/Sentinel2/search.json"
+    "?cloudCover=[0,10]&productType=S2MSI2A&startDate=2022-06-11&completionDate=2022-06-22"
+    "&maxRecords=10"
+)
+
+
+def _image_alias(band: str, resolution: int) -> str:
+    return f"IMG_DATA_Band_{band}_{resolution}m_Tile1_Data"
+
+
+def eo_bands() -> list[dict[str, Any]]:
+    """The ``eo:bands`` summary: spectral bands, WVP, AOT, SCL, then the angle bands."""
+    bands: list[dict[str, Any]] = []
+    for name, common_name, wavelength, fwhm, resolution in _SPECTRAL:
+        band: dict[str, Any] = {"name": name, "aliases": [_image_alias(name, resolution)]}
+        if common_name is not None:
+            band["common_name"] = common_name
+        band.update(
+            center_wavelength=wavelength,
+            full_width_half_max=fwhm,
+            gsd=resolution,
+            scale=0.0001,
+            offset=0,
+            type="int16",
+            unit="1",
+        )
+        bands.append(band)
+    bands.append({"name": "WVP", "aliases": [_image_alias("WVP", 10)]})
+    bands.append({"name": "AOT", "aliases": [_image_alias("AOT", 20)]})
+    bands.append({"name": "SCL", "aliases": [_image_alias("SCL", 20)], "gsd": 20})
+    bands.extend(
+        {"name": name, "aliases": list(aliases), "unit": "deg"} for name, aliases in _ANGLES
+    )
+    return bands
+
+
+def band_names() -> list[str]:
+    """All band names in the collection's order."""
+    return [band["name"] for band in eo_bands()]
+
+
+def _auto_utm_crs() -> dict[str, Any]:
+    """PROJJSON of "AUTO 42001": the UTM zone of the area, chosen per request."""
+    return {
+        "$schema": "https://proj.org/schemas/v0.2/projjson.schema.json",
+        "type": "GeodeticCRS",
+        "name": "AUTO 42001 (Universal Transverse Mercator)",
+        "datum": {
+            "type": "GeodeticReferenceFrame",
+            "name": "World Geodetic System 1984",
+            "ellipsoid": {
+                "name": "WGS 84",
+                "semi_major_axis": 6378137,
+                "inverse_flattening": 298.257223563,
+            },
+        },
+        "coordinate_system": {
+            "subtype": "ellipsoidal",
+            "axis": [
+                {
+                    "name": "Geodetic latitude",
+                    "abbreviation": "Lat",
+                    "direction": "north",
+                    "unit": "degree",
+                },
+                {
+                    "name": "Geodetic longitude",
+                    "abbreviation": "Lon",
+                    "direction": "east",
+                    "unit": "degree",
+                },
+            ],
+        },
+        "area": "World",
+        "bbox": {
+            "south_latitude": -90,
+            "west_longitude": -180,
+            "north_latitude": 90,
+            "east_longitude": 180,
+        },
+        "id": {"authority": "OGC", "version": "1.3", "code": "Auto42001"},
+    }
+
+
+def cube_dimensions() -> dict[str, Any]:
+    """``cube:dimensions``: x/y in AUTO:42001 at 10 m, t, and the bands."""
+    return {
+        "x": {"type": "spatial", "axis": "x", "reference_system": _auto_utm_crs(), "step": 10},
+        "y": {"type": "spatial", "axis": "y", "reference_system": _auto_utm_crs(), "step": 10},
+        "t": {"type": "temporal"},
+        "bands": {"type": "bands", "values": band_names()},
+    }
+
+
+def _links() -> list[dict[str, Any]]:
+    return [
+        {
+            "rel": "license",
+            "href": "https://sentinels.copernicus.eu/documents/247904/690755/"
+            "Sentinel_Data_Legal_Notice",
+            "type": "application/pdf",
+        },
+        {
+            "rel": "alternate",
+            "href": "https://documentation.dataspace.copernicus.eu/Data/SentinelMissions/"
+            "Sentinel2.html#sentinel-2-level-2a-top-of-canopy-toc",
+            "type": "application/html",
+        },
+        {"href": _BROWSER_URL, "title": "CDSE Data-Browser", "rel": "browser"},
+        {"href": _OPENSEARCH_URL, "rel": "opensearch", "title": "Opensearch product query"},
+        {
+            "href": "https://sentinels.copernicus.eu/web/sentinel/user-guides/sentinel-2-msi/"
+            "product-types/level-2a",
+            "title": "User guide",
+            "rel": "about",
+        },
+        {
+            "href": "https://services.sentinel-hub.com/ogc/wmts/7d34803f-511c-4caf-9438-6d72f32c8174",
+            "rel": "wmts",
+            "title": "Web Map Tile Service",
+            "wmts:dimensions": {"warnings": True},
+            "wmts:layer": "TRUE-COLOR",
+        },
+    ]
+
+
+_METADATA: dict[str, Any] | None = None
+
+
+def _build() -> dict[str, Any]:
+    return {
+        "id": COLLECTION_ID,
+        "name": COLLECTION_ID,
+        "title": "Sentinel-2 L2A",
+        "description": _DESCRIPTION,
+        "mission": "Sentinel-2",
+        "license": "proprietary",
+        "keywords": [
+            "COPERNICUS",
+            "ESA",
+            "Orthoimagery",
+            "Sentinel-2",
+            "MSI",
+            "Level-2A",
+            "Radiometry",
+            "Plant Resource",
+            "TOC",
+        ],
+        "providers": [
+            {"name": "ESA", "roles": ["producer"], "url": "https://esa.int/"},
+            {
+                "name": "CDSE",
+                "roles": ["processor", "host"],
+                "url": "https://dataspace.copernicus.eu/",
+            },
+        ],
+        "links": _links(),
+        "extent": {
+            "spatial": {"bbox": [[-180, -56, 180, 83]]},
+            "temporal": {"interval": [["2015-07-04", None]]},
+        },
+        "cube:dimensions": cube_dimensions(),
+        "summaries": {
+            "platform": ["sentinel-2a", "sentinel-2b"],
+            "instrument": ["msi"],
+            "constellation": ["sentinel-2"],
+            "gsd": [10],
+            "eo:cloud_cover": {"minimum": 0, "maximum": 100},
+            "productIdentifier": {},
+            "eo:bands": eo_bands(),
+        },
+        "assets": {
+            "thumbnail": {
+                "href": "https://www.esa.int/var/esa/storage/images/esa_multimedia/images/2022/07/"
+                "tallinn_estonia/24383281-1-eng-GB/Tallinn_Estonia_pillars.jpg",
+                "type": "image/png",
+                "roles": ["thumbnail"],
+                "title": "Sentinel 2 L2A",
+            }
+        },
+    }
+
+
+def sentinel2_l2a() -> dict[str, Any]:
+    """The SENTINEL2_L2A collection metadata (a fresh copy the caller may change)."""
+    global _METADATA
+    if _METADATA is None:
+        _METADATA = _build()
+    return copy.deepcopy(_METADATA)

@@ -1,0 +1,265 @@
+"""Batch jobs of the emulator and their logs, kept in SQLite (``DATA_DIR/jobs.sqlite``).
+
+States: ``created`` -> ``queued`` -> ``running`` -> ``finished`` | ``error`` | ``canceled``.
+:mod:`hybrid.server.runner` moves jobs through them; the store survives restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from backends.base import ExecutionResult
+from hybrid.server.errors import JobNotFound
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+ACTIVE = ("queued", "running")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    title TEXT,
+    description TEXT,
+    process TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress REAL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    plan TEXT,
+    budget REAL,
+    log_level TEXT NOT NULL DEFAULT 'info',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    error_message TEXT,
+    error_node TEXT,
+    files TEXT NOT NULL DEFAULT '[]',
+    provenance TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user_id, created);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    time TEXT NOT NULL,
+    level TEXT NOT NULL,
+    code TEXT,
+    message TEXT NOT NULL,
+    node TEXT
+);
+CREATE INDEX IF NOT EXISTS logs_job ON logs (job_id, seq);
+"""
+
+
+class Engine(Protocol):
+    """What the emulator needs from an execution engine (``backends.local.LocalBackend``)."""
+
+    name: str
+
+    def validate(self, graph: Mapping[str, Any]) -> object: ...
+
+    def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult: ...
+
+    def process_specs(self) -> list[dict[str, Any]]: ...
+
+
+def utc_now() -> str:
+    """Now as RFC 3339 UTC with a ``Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    user_id: str
+    title: str | None
+    description: str | None
+    process: dict[str, Any]
+    status: str
+    progress: float | None
+    created: str
+    updated: str
+    plan: str | None
+    budget: float | None
+    log_level: str
+    attempts: int
+    error_code: str | None
+    error_message: str | None
+    error_node: str | None
+    files: tuple[str, ...]
+    provenance: dict[str, Any]
+
+    @property
+    def graph(self) -> dict[str, Any]:
+        return dict(self.process.get("process_graph", {}))
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    id: str
+    time: str
+    level: str
+    code: str | None
+    message: str
+    node: str | None
+
+
+def _job(row: sqlite3.Row) -> Job:
+    values = dict(row)
+    values["process"] = json.loads(values["process"])
+    values["files"] = tuple(json.loads(values["files"]))
+    values["provenance"] = json.loads(values["provenance"])
+    return Job(**values)
+
+
+class JobStore:
+    """Jobs and their logs in one SQLite file; safe to use from several threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def create(
+        self,
+        *,
+        user_id: str,
+        process: Mapping[str, Any],
+        title: str | None = None,
+        description: str | None = None,
+        plan: str | None = None,
+        budget: float | None = None,
+        log_level: str = "info",
+    ) -> Job:
+        job_id = f"j-{uuid.uuid4().hex}"
+        now = utc_now()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO jobs (id, user_id, title, description, process, status, created,"
+                " updated, plan, budget, log_level)"
+                " VALUES (?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?)",
+                (
+                    job_id,
+                    user_id,
+                    title,
+                    description,
+                    json.dumps(process),
+                    now,
+                    now,
+                    plan,
+                    budget,
+                    log_level,
+                ),
+            )
+        return self.get(job_id)
+
+    def get(self, job_id: str, *, user_id: str | None = None) -> Job:
+        """The job; ``JobNotFound`` also when it belongs to another user."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None or (user_id is not None and row["user_id"] != user_id):
+            raise JobNotFound(f"The batch job {job_id!r} does not exist.")
+        return _job(row)
+
+    def of_user(self, user_id: str, *, limit: int | None = None) -> list[Job]:
+        sql = "SELECT * FROM jobs WHERE user_id = ? ORDER BY created DESC, rowid DESC"
+        params: tuple[Any, ...] = (user_id,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (user_id, limit)
+        with self._lock:
+            return [_job(r) for r in self._db.execute(sql, params).fetchall()]
+
+    def with_status(self, statuses: Sequence[str]) -> list[Job]:
+        marks = ",".join("?" for _ in statuses)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created, rowid",
+                tuple(statuses),
+            ).fetchall()
+        return [_job(r) for r in rows]
+
+    def update(self, job_id: str, *, expect: Sequence[str] | None = None, **fields: Any) -> bool:
+        """Set ``fields``; with ``expect``, only if the status is one of them. True if done."""
+        for key in ("process", "files", "provenance"):
+            if key in fields:
+                fields[key] = json.dumps(fields[key])
+        fields["updated"] = utc_now()
+        sql = "UPDATE jobs SET " + ", ".join(f"{k} = ?" for k in fields) + " WHERE id = ?"
+        params: list[Any] = [*fields.values(), job_id]
+        if expect is not None:
+            sql += " AND status IN (" + ",".join("?" for _ in expect) + ")"
+            params.extend(expect)
+        with self._tx() as db:
+            return db.execute(sql, params).rowcount == 1
+
+    def delete(self, job_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            db.execute("DELETE FROM logs WHERE job_id = ?", (job_id,))
+
+    def log(
+        self,
+        job_id: str,
+        level: str,
+        message: str,
+        *,
+        code: str | None = None,
+        node: str | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO logs (job_id, time, level, code, message, node)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (job_id, utc_now(), level, code, message, node),
+            )
+
+    def logs(
+        self,
+        job_id: str,
+        *,
+        offset: str | None = None,
+        level: str = "debug",
+        limit: int | None = None,
+    ) -> list[LogEntry]:
+        """Entries at ``level`` or above, after the entry whose id is ``offset``."""
+        levels = LOG_LEVELS[LOG_LEVELS.index(level) :]
+        after = int(offset) if offset and offset.isdigit() else 0
+        marks = ",".join("?" for _ in levels)
+        sql = f"SELECT * FROM logs WHERE job_id = ? AND seq > ? AND level IN ({marks}) ORDER BY seq"
+        params: list[Any] = [job_id, after, *levels]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [
+            LogEntry(str(r["seq"]), r["time"], r["level"], r["code"], r["message"], r["node"])
+            for r in rows
+        ]

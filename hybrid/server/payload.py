@@ -1,0 +1,94 @@
+"""Request bodies: size limit, JSON parsing and the process graph inside them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hybrid.errors import ProcessGraphInvalid
+from hybrid.server.errors import BadRequest, PayloadTooLarge, ProcessGraphMissing, error_response
+
+
+def base_url(request: Request) -> str:
+    """The server's root URL as the client reached it, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object (``BadRequest`` when it is not one)."""
+    body = await request.body()
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return data
+
+
+def process_graph(body: dict[str, Any]) -> dict[str, Any]:
+    """The flat process graph of ``{"process": {"process_graph": {...}}}``."""
+    process = body.get("process")
+    if not isinstance(process, dict) or "process_graph" not in process:
+        raise ProcessGraphMissing(
+            "Invalid process specified: the body needs {'process': {'process_graph': {...}}}."
+        )
+    graph = process["process_graph"]
+    if not isinstance(graph, dict) or not graph:
+        raise ProcessGraphInvalid("Invalid process graph specified: it must be a non-empty object.")
+    for node_id, node in graph.items():
+        if not isinstance(node, dict) or not isinstance(node.get("process_id"), str):
+            raise ProcessGraphInvalid(
+                "Invalid process graph specified: every node needs a 'process_id'.", node=node_id
+            )
+    return graph
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse request bodies larger than ``max_bytes`` with 413."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"The request body is larger than {self.max_bytes} bytes: send a smaller process graph."
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", ()))
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await error_response(self._too_large())(scope, receive, send)
+            return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise self._too_large()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except PayloadTooLarge as exc:
+            if response_started:
+                raise
+            await error_response(exc)(scope, receive, send)

@@ -1,0 +1,162 @@
+"""Batch-job results: the STAC Item of ``GET /jobs/{id}/results`` and signed download links.
+
+Asset links are ``/results/TOKEN/FILENAME`` where TOKEN is an HMAC-signed, expiring
+claim naming the job and the file: unguessable, usable without credentials (as openEO
+recommends), and refused once expired (410) or when the name does not match (404).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from hybrid.server.auth import TokenSigner
+from hybrid.server.errors import FileNotFound, FilePathInvalid, ResultLinkExpired
+from hybrid.server.jobs import Job
+
+STAC_VERSION = "1.0.0"
+FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
+
+_MEDIA_TYPES = {
+    ".nc": "application/x-netcdf",
+    ".tif": "image/tiff; application=geotiff",
+    ".tiff": "image/tiff; application=geotiff",
+    ".json": "application/json",
+}
+
+
+def media_type(name: str) -> str:
+    """The media type the emulator sends a result file with."""
+    return _MEDIA_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
+
+
+def _rfc3339(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ResultLinks:
+    """Signs and checks the download links of result files."""
+
+    def __init__(self, *, secret: bytes, ttl: float) -> None:
+        self._signer = TokenSigner(secret, purpose="result-link")
+        self.ttl = ttl
+
+    def url(self, *, base_url: str, job_id: str, filename: str) -> str:
+        token = self._signer.issue({"job": job_id, "file": filename}, ttl=self.ttl)
+        return f"{base_url.rstrip('/')}/results/{token}/{quote(filename)}"
+
+    def resolve(self, *, token: str, filename: str, result_dir_of: Any) -> tuple[str, Path]:
+        """The job id and the file a link points at (raises 400/404/410 errors)."""
+        parts = PurePosixPath(filename).parts
+        if not parts or filename.startswith("/") or any(p in ("..", ".", "") for p in parts):
+            raise FilePathInvalid(f"File path is invalid: {filename!r}.")
+        claims = self._signer.verify(token, check_expiry=False)
+        if claims is None or claims.get("file") != filename:
+            raise FileNotFound(f"File {filename!r} does not exist.")
+        if float(claims["exp"]) < time.time():
+            raise ResultLinkExpired(
+                "The link to the batch job result has expired: "
+                "request GET /jobs/{id}/results again."
+            )
+        job_id = str(claims["job"])
+        root = Path(result_dir_of(job_id)).resolve()
+        path = (root / filename).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise FileNotFound(f"File {filename!r} does not exist.")
+        return job_id, path
+
+
+def _load_collection_args(graph: dict[str, Any]) -> dict[str, Any]:
+    for node in graph.values():
+        if isinstance(node, dict) and node.get("process_id") == "load_collection":
+            args = node.get("arguments", {})
+            return args if isinstance(args, dict) else {}
+    return {}
+
+
+def _footprint(graph: dict[str, Any]) -> tuple[list[float] | None, dict[str, Any] | None]:
+    extent = _load_collection_args(graph).get("spatial_extent")
+    if not isinstance(extent, dict):
+        return None, None
+    try:
+        if extent.get("type") in ("Polygon", "MultiPolygon", "Feature", "FeatureCollection"):
+            from shapely.geometry import shape
+
+            geometries = (
+                [f.get("geometry", f) for f in extent.get("features", [extent])]
+                if extent.get("type") == "FeatureCollection"
+                else [extent.get("geometry", extent)]
+            )
+            bounds = [shape(g).bounds for g in geometries]
+            west, south = min(b[0] for b in bounds), min(b[1] for b in bounds)
+            east, north = max(b[2] for b in bounds), max(b[3] for b in bounds)
+        else:
+            west, south = float(extent["west"]), float(extent["south"])
+            east, north = float(extent["east"]), float(extent["north"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None, None
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return [west, south, east, north], {"type": "Polygon", "coordinates": [ring]}
+
+
+def _interval(graph: dict[str, Any]) -> dict[str, str]:
+    extent = _load_collection_args(graph).get("temporal_extent")
+    out: dict[str, str] = {}
+    if isinstance(extent, list) and len(extent) == 2:
+        for key, value in zip(("start_datetime", "end_datetime"), extent, strict=True):
+            if isinstance(value, str) and len(value) >= 10:
+                out[key] = value if "T" in value else f"{value[:10]}T00:00:00Z"
+    return out
+
+
+def result_item(job: Job, *, base_url: str, links: ResultLinks, result_dir: Path) -> dict[str, Any]:
+    """The STAC Item describing a job's results, with signed asset links."""
+    bbox, geometry = _footprint(job.graph)
+    assets: dict[str, Any] = {}
+    if job.status == "finished":
+        for name in job.files:
+            asset: dict[str, Any] = {
+                "href": links.url(base_url=base_url, job_id=job.id, filename=name),
+                "type": media_type(name),
+                "roles": ["data"],
+                "title": name,
+            }
+            path = result_dir / name
+            if path.is_file():
+                asset["file:size"] = path.stat().st_size
+            assets[name] = asset
+    status = {"created": "running", "queued": "running"}.get(job.status, job.status)
+    properties: dict[str, Any] = {
+        "datetime": None,
+        **_interval(job.graph),
+        "created": job.created,
+        "updated": job.updated,
+        "expires": _rfc3339(time.time() + links.ttl),
+        "openeo:status": status,
+    }
+    if job.title:
+        properties["title"] = job.title
+    if job.description:
+        properties["description"] = job.description
+    item: dict[str, Any] = {
+        "stac_version": STAC_VERSION,
+        "stac_extensions": [FILE_EXTENSION],
+        "type": "Feature",
+        "id": job.id,
+        "geometry": geometry,
+        "properties": properties,
+        "assets": assets,
+        "links": [
+            {
+                "rel": "self",
+                "href": f"{base_url.rstrip('/')}/jobs/{job.id}/results",
+                "type": "application/geo+json",
+            }
+        ],
+    }
+    if bbox is not None:
+        item["bbox"] = bbox
+    return item

@@ -1,0 +1,182 @@
+"""The bounded pool of worker threads that runs queued batch jobs through the engine.
+
+Results go to ``DATA_DIR/jobs/ID/``. On start-up, jobs a previous server left ``queued``
+or ``running`` are queued again (a job interrupted ``max_attempts`` times is set to
+``error`` with the reason instead); on shutdown, running jobs go back to ``queued``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from hybrid.errors import HybridError
+from hybrid.server.errors import JobNotFound
+from hybrid.server.jobs import ACTIVE, Engine, JobStore
+
+_log = logging.getLogger(__name__)
+
+
+class JobRunner:
+    """A bounded pool of daemon worker threads running queued jobs through the engine."""
+
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        engine: Engine,
+        results_dir: Path,
+        workers: int,
+        max_attempts: int,
+    ) -> None:
+        self._store = store
+        self._engine = engine
+        self._results_dir = results_dir
+        self._workers = max(1, workers)
+        self._max_attempts = max_attempts
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
+
+    def result_dir(self, job_id: str) -> Path:
+        return self._results_dir / job_id
+
+    def start(self) -> None:
+        """Re-queue jobs a previous server left unfinished, then start the workers."""
+        for job in self._store.with_status(ACTIVE):
+            if job.status == "running" and job.attempts >= self._max_attempts:
+                reason = (
+                    f"The server stopped while this job ran, {job.attempts} times; "
+                    "not retried again. Start it again with POST /jobs/{id}/results."
+                )
+                self._store.update(
+                    job.id,
+                    status="error",
+                    error_code="Internal",
+                    error_message=reason,
+                    progress=None,
+                )
+                self._store.log(job.id, "error", reason, code="Internal")
+                continue
+            if job.status == "running":
+                self._store.update(job.id, status="queued", progress=None)
+                self._store.log(
+                    job.id, "warning", "The server restarted while this job ran: queued again."
+                )
+            else:
+                self._store.log(job.id, "info", "The server restarted: the job stays queued.")
+            self._queue.put(job.id)
+        for index in range(self._workers):
+            thread = threading.Thread(
+                target=self._work, name=f"hybrid-job-worker-{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def busy(self) -> bool:
+        """Whether a worker is still inside the engine."""
+        with self._busy_lock:
+            return bool(self._busy)
+
+    def submit(self, job_id: str) -> None:
+        self._queue.put(job_id)
+
+    def shutdown(self, *, timeout: float = 0.5) -> None:
+        """Stop taking jobs; jobs still running are put back to ``queued`` for the next start.
+
+        The engine cannot be interrupted, so worker threads (daemons) are not waited for
+        beyond ``timeout``; what they produce after this point is discarded.
+        """
+        self._stopping.set()
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for job in self._store.with_status(("running",)):
+            if self._store.update(job.id, expect=("running",), status="queued", progress=None):
+                self._store.log(
+                    job.id,
+                    "warning",
+                    "The server stopped while this job ran: it runs again when the server starts.",
+                )
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            job_id = self._queue.get()
+            if job_id is None or self._stopping.is_set():
+                return
+            try:
+                self._run(job_id)
+            except Exception:  # the worker must survive any job
+                _log.exception("job %s: unexpected failure of the worker", job_id)
+
+    def _run(self, job_id: str) -> None:
+        try:
+            job = self._store.get(job_id)
+        except JobNotFound:
+            return
+        if not self._store.update(
+            job_id, expect=("queued",), status="running", progress=0.0, attempts=job.attempts + 1
+        ):
+            return  # canceled or deleted while queued
+        self._store.log(job_id, "info", f"Job started on the {self._engine.name} engine.")
+        out_dir = self.result_dir(job_id)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.mkdir(parents=True)
+        started = time.monotonic()
+        with self._busy_lock:
+            self._busy.add(job_id)
+        try:
+            result = self._engine.execute(job.graph, out_dir=out_dir)
+        except HybridError as exc:
+            self._fail(job_id, code=exc.code, message=str(exc), node=exc.node)
+            return
+        except Exception as exc:
+            _log.exception("job %s failed", job_id)
+            self._fail(job_id, code="Internal", message=f"{type(exc).__name__}: {exc}", node=None)
+            return
+        finally:
+            with self._busy_lock:
+                self._busy.discard(job_id)
+        if self._stopping.is_set():
+            return  # shutdown already put the job back to "queued"
+        files = [Path(f).resolve().relative_to(out_dir.resolve()).as_posix() for f in result.files]
+        provenance = json.loads(json.dumps(dict(result.provenance), default=str))
+        if self._store.update(
+            job_id,
+            expect=("running",),
+            status="finished",
+            progress=100.0,
+            files=files,
+            provenance=provenance,
+        ):
+            self._store.log(
+                job_id,
+                "info",
+                f"Job finished in {time.monotonic() - started:.1f} s: "
+                f"{', '.join(files) or 'no files'}.",
+            )
+        else:  # canceled or deleted while running: drop what it produced
+            shutil.rmtree(out_dir, ignore_errors=True)
+
+    def _fail(self, job_id: str, *, code: str, message: str, node: str | None) -> None:
+        if self._stopping.is_set():
+            return
+        if self._store.update(
+            job_id,
+            expect=("running",),
+            status="error",
+            progress=None,
+            error_code=code,
+            error_message=message,
+            error_node=node,
+        ):
+            self._store.log(job_id, "error", message, code=code, node=node)

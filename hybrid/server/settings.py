@@ -1,0 +1,36 @@
+"""Configuration of the local openEO emulator: one frozen object, passed explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: where ``hybrid serve`` keeps its job database and results unless told otherwise
+DEFAULT_DATA_DIR = Path("hybrid-serve-data")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything ``create_app`` needs besides the engine."""
+
+    #: job database, job results, signing keys (created when missing)
+    data_dir: Path = DEFAULT_DATA_DIR
+    #: TOML or JSON file with users and OIDC clients (None = the built-in local user)
+    users_file: Path | None = None
+    #: size of the batch-job worker pool
+    workers: int = 2
+    #: lifetime of access tokens (basic and OIDC), seconds
+    access_token_ttl: float = 3600.0
+    #: lifetime of OIDC refresh tokens, seconds
+    refresh_token_ttl: float = 30 * 24 * 3600.0
+    #: lifetime of signed result download links, seconds
+    result_link_ttl: float = 7 * 24 * 3600.0
+    #: requests with a larger body are refused with 413
+    max_body_bytes: int = 1024 * 1024
+    #: how often a job interrupted by a server stop is re-queued before it is set to error
+    max_job_attempts: int = 3
+    #: the OIDC provider id in ``/credentials/oidc`` and in ``oidc/ID/TOKEN`` bearer tokens
+    oidc_provider_id: str = "local"
+    #: shown in the capabilities document
+    title: str = "hybrid local openEO emulator"
+    backend_id: str = "hybrid-local"

@@ -1,0 +1,189 @@
+"""Reaching the assets of STAC items: signing, S3 credentials, and header checks.
+
+- Planetary Computer serves its COGs from Azure blob storage and needs short-lived SAS
+  tokens: hrefs on ``*.blob.core.windows.net`` are signed with ``planetary_computer``,
+  any other href is left alone.
+- The Copernicus STAC points at JP2 files in its S3 (``s3://eodata/...``): GDAL reads
+  them with credentials from the environment (``CDSE_S3_ACCESS_KEY`` /
+  ``CDSE_S3_SECRET_KEY``, else ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``) and the
+  endpoint ``CDSE_S3_ENDPOINT`` / ``AWS_S3_ENDPOINT`` (default
+  ``eodata.dataspace.copernicus.eu``).
+- odc-stac reads pixels lazily, at compute time; :func:`check_assets` opens every asset's
+  header first so a missing or corrupt file fails early, naming the item and the asset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from hybrid.errors import DataSourceError
+
+#: Azure blob storage, where Planetary Computer keeps its data
+PC_BLOB_DOMAIN = ".blob.core.windows.net"
+#: the Copernicus Data Space S3 endpoint
+CDSE_S3_ENDPOINT = "eodata.dataspace.copernicus.eu"
+#: parallel header reads of remote assets
+CHECK_THREADS = 8
+
+
+def is_planetary_computer_href(href: str) -> bool:
+    return urlparse(href).netloc.endswith(PC_BLOB_DOMAIN)
+
+
+def sign_items(items: Sequence[Any]) -> list[Any]:
+    """The items, those with Planetary Computer blob hrefs replaced by signed copies."""
+    out = []
+    for item in items:
+        if any(is_planetary_computer_href(a.href) for a in item.assets.values()):
+            import planetary_computer
+
+            item = item.full_copy()
+            for asset in item.assets.values():
+                if is_planetary_computer_href(asset.href):
+                    try:
+                        asset.href = planetary_computer.sign_url(asset.href)
+                    except Exception as exc:  # requests' own hierarchy, network failures
+                        raise DataSourceError(
+                            f"cannot sign Planetary Computer asset of item {item.id}: "
+                            f"{_one_line(exc)}; check your network"
+                        ) from exc
+        out.append(item)
+    return out
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    access_key: str
+    secret_key: str
+    endpoint: str
+    region: str = "default"
+
+    def gdal_options(self) -> dict[str, str]:
+        """GDAL configuration options for /vsis3/ on this endpoint."""
+        return {
+            "AWS_S3_ENDPOINT": self.endpoint,
+            "AWS_VIRTUAL_HOSTING": "FALSE",
+            "AWS_HTTPS": "YES",
+            "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+        }
+
+    def session_args(self) -> dict[str, str]:
+        """Arguments of rasterio's AWSSession (and odc-stac's ``aws=``)."""
+        return {
+            "aws_access_key_id": self.access_key,
+            "aws_secret_access_key": self.secret_key,
+            "region_name": self.region,
+            "endpoint_url": self.endpoint,
+        }
+
+
+def s3_credentials(environ: Mapping[str, str] | None = None) -> S3Credentials:
+    """S3 credentials for the Copernicus S3 from the environment; DataSourceError if absent."""
+    env = os.environ if environ is None else environ
+    key = env.get("CDSE_S3_ACCESS_KEY") or env.get("AWS_ACCESS_KEY_ID")
+    secret = env.get("CDSE_S3_SECRET_KEY") or env.get("AWS_SECRET_ACCESS_KEY")
+    if not key or not secret:
+        raise DataSourceError(
+            "the scenes are on S3 (s3:// hrefs, e.g. the Copernicus STAC) but no S3 "
+            "credentials are set; export CDSE_S3_ACCESS_KEY and CDSE_S3_SECRET_KEY (create "
+            "them at https://eodata-s3keysmanager.dataspace.copernicus.eu) or AWS_ACCESS_KEY_ID "
+            "and AWS_SECRET_ACCESS_KEY"
+        )
+    endpoint = env.get("CDSE_S3_ENDPOINT") or env.get("AWS_S3_ENDPOINT") or CDSE_S3_ENDPOINT
+    endpoint = endpoint.removeprefix("https://").removeprefix("http://").rstrip("/")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "default"
+    return S3Credentials(key, secret, endpoint, region)
+
+
+def needs_s3(items: Sequence[Any]) -> bool:
+    return any(a.href.startswith("s3://") for i in items for a in i.assets.values())
+
+
+def configure_access(items: Sequence[Any]) -> None:
+    """Configure odc-stac's GDAL environment for the items' storage (S3 credentials)."""
+    if not needs_s3(items):
+        return
+    import odc.stac
+
+    creds = s3_credentials()
+    options: dict[str, Any] = dict(creds.gdal_options())
+    odc.stac.configure_rio(cloud_defaults=True, aws=creds.session_args(), **options)
+
+
+@contextlib.contextmanager
+def reading_env(items: Sequence[Any]) -> Iterator[None]:
+    """A rasterio environment able to read the items' assets (for direct rasterio reads)."""
+    import rasterio
+
+    if not needs_s3(items):
+        with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"):
+            yield
+        return
+    from rasterio.session import AWSSession
+
+    creds = s3_credentials()
+    with rasterio.Env(session=AWSSession(**creds.session_args()), **creds.gdal_options()):
+        yield
+
+
+def local_path(href: str) -> Path | None:
+    """The file path of a local href (plain path or ``file://``), else None."""
+    parsed = urlparse(href)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
+        return Path(href)
+    return None
+
+
+def check_assets(item: Any, keys: Sequence[str]) -> None:
+    """Open the header of each asset; DataSourceError naming item and asset if one fails."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    def check(key: str) -> None:
+        asset = item.assets.get(key)
+        if asset is None:
+            raise DataSourceError(
+                f"item {item.id} has no asset '{key}' (it has {', '.join(sorted(item.assets))})"
+            )
+        path = local_path(asset.href)
+        if path is not None and not path.is_file():
+            raise DataSourceError(
+                f"item {item.id}: asset '{key}' file is missing ({path}); "
+                "re-create the catalog (hybrid cache) or fix the href"
+            )
+        try:
+            with reading_env([item]), rasterio.open(str(path or asset.href)) as src:
+                src.block_shapes  # noqa: B018 - touches the IFD
+        except (RasterioError, OSError) as exc:
+            raise DataSourceError(
+                f"item {item.id}: asset '{key}' is unreadable ({_strip_query(asset.href)}): "
+                f"{_one_line(exc)}; re-download it (hybrid cache) or drop the item"
+            ) from exc
+
+    remote = any(local_path(item.assets[k].href) is None for k in keys if k in item.assets)
+    if not remote or len(keys) == 1:
+        for key in keys:
+            check(key)
+        return
+    with ThreadPoolExecutor(min(CHECK_THREADS, len(keys))) as pool:
+        for future in [pool.submit(check, key) for key in keys]:
+            future.result()
+
+
+def _strip_query(href: str) -> str:
+    """An href without its query (drops SAS tokens from messages)."""
+    return href.split("?", 1)[0]
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

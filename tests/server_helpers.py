@@ -1,0 +1,234 @@
+"""Helpers for the ``hybrid serve`` tests: real servers on 127.0.0.1, the user's script.
+
+- :class:`ServeProcess`: ``python -m hybrid serve --port 0 ...`` as a subprocess, its URL
+  read from the one line it prints.
+- :class:`ThreadServer`: the same app under uvicorn in a thread (for tests that need
+  the app's settings or a gated engine).
+- :func:`ndvi_cube`: the NDVI workflow exactly as a user writes it with the openeo client.
+- :func:`openapi_spec`: the openEO API 1.2 spec from ../shared (openapi-core).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEED_BBOX = {"west": 6.6544450, "south": 45.2258959, "east": 6.6751340, "north": 45.2641447}
+#: a short window inside the embedded sample (2023-05-01..2023-09-30)
+TEMPORAL_EXTENT = ["2023-06-01", "2023-07-01"]
+
+
+def openeo_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment keeping the openeo client's config and refresh tokens under ``home``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("OPENEO_AUTH_") and key != "OPENEO_CONFIG_HOME"
+    }
+    for name in ("OPENEO_CONFIG_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        env[name] = str(home / name.lower())
+    env.update(extra or {})
+    return env
+
+
+class ServeProcess:
+    """``python -m hybrid serve`` in a subprocess; use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        stac: Path | str | None = None,
+        users: Path | None = None,
+        workers: int = 1,
+        extra_args: Sequence[str] = (),
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.args = [sys.executable, "-m", "hybrid", "serve", "--port", "0"]
+        self.args += ["--data-dir", str(data_dir), "--workers", str(workers)]
+        if stac is not None:
+            self.args += ["--stac", str(stac)]
+        if users is not None:
+            self.args += ["--users", str(users)]
+        self.args += list(extra_args)
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.stderr_path = data_dir.parent / f"{data_dir.name}-serve-{id(self)}.err"
+
+    def start(self) -> ServeProcess:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+        self._stderr = self.stderr_path.open("w")
+        self.proc = subprocess.Popen(
+            self.args,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+        )
+        line: list[str] = []
+        reader = threading.Thread(
+            target=lambda: line.append(self.proc.stdout.readline()),  # type: ignore[union-attr]
+            daemon=True,
+        )
+        reader.start()
+        reader.join(self.startup_timeout)
+        if not line or not line[0].startswith("hybrid serve: listening on http://"):
+            self.stop(sig=signal.SIGKILL)
+            raise RuntimeError(
+                f"hybrid serve did not start: stdout {line!r}, stderr:\n{self.stderr()}"
+            )
+        self.url = line[0].split("listening on ", 1)[1].strip()
+        return self
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text() if self.stderr_path.exists() else ""
+
+    def stop(self, *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._stderr.close()
+        return code
+
+    def __enter__(self) -> ServeProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ThreadServer:
+    """An app under uvicorn in a daemon thread on a free 127.0.0.1 port."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.app = app
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def __enter__(self) -> ThreadServer:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self._thread.join(15)
+        self._sock.close()
+        # let a job still inside the engine end before the interpreter does
+        runner = getattr(self.app.state, "runner", None)
+        deadline = time.monotonic() + 60
+        while runner is not None and runner.busy() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def ndvi_cube(connection: Any, *, bbox: Mapping[str, float] = SEED_BBOX) -> Any:
+    """The seed NDVI workflow as a user writes it with the openeo client."""
+    import numpy as np
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=dict(bbox),
+        temporal_extent=TEMPORAL_EXTENT,
+        bands=["B04", "B08", "SCL"],
+        max_cloud_cover=20,
+    )
+    scl = cube.band("SCL")
+    cloud = (scl == 8) | (scl == 9)
+    offsets = np.arange(11) - 5
+    gauss = np.exp(-0.5 * (offsets / 1.6) ** 2)
+    kernel = np.outer(gauss, gauss)
+    kernel = kernel / kernel.sum()
+    mask = cloud.apply_kernel(kernel.tolist()) > 0.1
+    ndvi = cube.ndvi(red="B04", nir="B08").mask(mask)
+    return ndvi.aggregate_temporal_period("month", reducer="mean")
+
+
+def flat_graph(cube: Any, *, out_format: str = "netCDF") -> dict[str, Any]:
+    """The flat process graph the client sends for ``cube`` saved as ``out_format``."""
+    saved = cube.save_result(format=out_format)
+    return dict(saved.flat_graph())
+
+
+def write_users_file(
+    path: Path, users: Mapping[str, str], clients: Mapping[str, tuple[str, str]] | None = None
+) -> Path:
+    """A TOML users file: ``users`` name -> password, ``clients`` id -> (secret, user)."""
+    from hybrid.server.auth import hash_password
+
+    lines = []
+    for name, password in users.items():
+        lines += [f"[users.{name}]", f'password = "{hash_password(password)}"', ""]
+    for client_id, (secret, user) in (clients or {}).items():
+        lines += [f"[clients.{client_id}]", f'secret = "{hash_password(secret)}"']
+        lines += [f'user = "{user}"', ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _one_of_as_any_of(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            ("anyOf" if key == "oneOf" else key): _one_of_as_any_of(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_one_of_as_any_of(value) for value in node]
+    return node
+
+
+def openapi_spec() -> Any:
+    """The openEO API 1.2 spec (openapi-core), its servers pointed at any base URL.
+
+    The spec's ``oneOf`` alternatives overlap (a process parameter schema matches both
+    "Generic" and "datacube"; a ``{minimum, maximum}`` summary is both statistics and a
+    JSON Schema), so strict ``oneOf`` rejects every real backend's ``/processes``; they
+    are checked as ``anyOf``, which still rejects values matching no alternative.
+    """
+    import json
+
+    import yaml
+    from openapi_core import Config, OpenAPI
+
+    raw = yaml.safe_load((SHARED / "openeo-spec" / "api" / "openapi.yaml").read_text())
+    raw = _one_of_as_any_of(raw)
+    raw["servers"] = [{"url": "/"}]
+    for item in raw["paths"].values():
+        for node in [item, *item.values()]:
+            if isinstance(node, dict) and "servers" in node:
+                node["servers"] = [{"url": "/"}]
+    geojson = {"application/geo+json": json.loads}
+    return OpenAPI.from_dict(raw, config=Config(extra_media_type_deserializers=geojson))

@@ -1,0 +1,48 @@
+"""``hybrid serve`` command-line behaviour that needs no running server."""
+
+from __future__ import annotations
+
+import io
+import socket
+from pathlib import Path
+
+import pytest
+
+from hybrid.cli import main
+from hybrid.server.auth import verify_password
+
+
+def test_hash_password_prints_a_hash_for_the_users_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse\n"))
+    assert main(["serve", "--hash-password"]) == 0
+    hashed = capsys.readouterr().out.strip()
+    assert hashed.startswith("scrypt$") and verify_password("correct horse", hashed)
+
+
+def test_busy_port_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        code = main(["serve", "--port", str(port), "--data-dir", str(tmp_path / "d")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"Cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--port", "70000"], "--port must be between 0 and 65535"),
+        (["--users", "/nonexistent/users.toml"], "Users file /nonexistent/users.toml not found"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", *args]) == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,125 @@
+"""Against a real STAC API: stac-fastapi-pgstac on PostgreSQL + PostGIS, loaded with the sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hybrid.grid import BBox
+from hybrid.stac.api import cloud_filter, search_api
+from hybrid.stac.source import SceneQuery, search
+from tests.pgstac import (
+    PgstacServer,
+    TinyScene,
+    load_into_pgstac,
+    missing_reason,
+    run_ndvi,
+    running_pgstac,
+    static_catalog_json,
+    tiny_bbox,
+    write_tiny_catalog,
+)
+
+pytestmark = pytest.mark.pgstac
+
+BOUNDARY = [
+    TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 19.9),
+    TinyScene("S2A_32TLR_20230512_0_L2A", "2023-05-12T10:30:00Z", 20.0),
+    TinyScene("S2A_32TLR_20230522_0_L2A", "2023-05-22T10:30:00Z", 20.1),
+]
+
+
+@pytest.fixture(scope="session")
+def pgstac_api(tmp_path_factory, sample_catalog) -> PgstacServer:
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    boundary = write_tiny_catalog(tmp_path_factory.mktemp("boundary"), BOUNDARY)
+    with running_pgstac() as server:
+        collection, items = static_catalog_json(sample_catalog)
+        load_into_pgstac(server, collection, items)
+        collection, items = static_catalog_json(boundary)
+        collection["id"] = "boundary"
+        for item in items:
+            item["collection"] = "boundary"
+        load_into_pgstac(server, collection, items)
+        yield server
+
+
+def _sample_bbox(sample_catalog: Path) -> list[float]:
+    return json.loads(sample_catalog.read_text())["extent"]["spatial"]["bbox"][0]
+
+
+def test_paging_returns_every_item(pgstac_api, sample_catalog):
+    from pystac_client import Client
+
+    n_static = sum(
+        1 for link in json.loads(sample_catalog.read_text())["links"] if link["rel"] == "item"
+    )
+    client = Client.open(pgstac_api.url)
+    found = client.search(collections=["sentinel-2-l2a"], limit=7)
+    pages = list(found.pages())
+    assert len(pages) == -(-n_static // 7)
+    ids = [i.id for page in pages for i in page.items]
+    assert len(ids) == len(set(ids)) == n_static
+
+
+def test_cloud_filter_filter_and_query_agree_with_the_static_search(pgstac_api, sample_catalog):
+    from pystac_client import Client
+
+    client = Client.open(pgstac_api.url)
+    assert client.conforms_to("FILTER") and client.conforms_to("QUERY")
+    common = {"collections": ["sentinel-2-l2a"], "bbox": _sample_bbox(sample_catalog)}
+    by_filter = {
+        i.id
+        for i in client.search(**common, filter=cloud_filter(20), filter_lang="cql2-json").items()
+    }
+    by_query = {
+        i.id for i in client.search(**common, query={"eo:cloud_cover": {"lte": 20}}).items()
+    }
+    static = {
+        i.id
+        for i in search(
+            str(sample_catalog), SceneQuery(BBox(*_sample_bbox(sample_catalog)), "2000-01-01",
+                                            "2100-01-01", 20.0)
+        )
+    }  # fmt: skip
+    assert by_filter == by_query == static
+    assert 0 < len(static) < 45
+
+
+def test_cloud_filter_is_exact_at_the_boundary_through_the_api(pgstac_api, tmp_path):
+    from pystac_client import Client
+
+    west, south, east, north = tiny_bbox()
+    query = SceneQuery(BBox(west, south, east, north), "2023-05-01", "2023-06-01", 20.0)
+    found = search_api(pgstac_api.url, "boundary", query)
+    assert sorted(i.properties["eo:cloud_cover"] for i in found) == [19.9, 20.0]
+    # the query extension with a number, as used for APIs without FILTER
+    client = Client.open(pgstac_api.url)
+    by_query = client.search(collections=["boundary"], query={"eo:cloud_cover": {"lte": 20}})
+    assert sorted(i.properties["eo:cloud_cover"] for i in by_query.items()) == [19.9, 20.0]
+    static = write_tiny_catalog(tmp_path / "static", BOUNDARY)
+    assert [i.id for i in search(str(static), query)] == sorted(i.id for i in found)
+
+
+def test_api_and_static_search_find_the_same_scenes(pgstac_api, sample_catalog, seed_aoi):
+    from hybrid.aoi import geometry_bbox
+
+    query = SceneQuery(geometry_bbox(seed_aoi), "2023-05-01", "2023-09-30", 20.0)
+    api = [(i.id, i.properties["eo:cloud_cover"]) for i in search(pgstac_api.url, query)]
+    static = [(i.id, i.properties["eo:cloud_cover"]) for i in search(str(sample_catalog), query)]
+    assert api == static and api
+
+
+def test_sample_through_pgstac_gives_bit_identical_ndvi(
+    pgstac_api, sample_catalog, seed_aoi, tmp_path
+):
+    static = run_ndvi(str(sample_catalog), tmp_path / "static", seed_aoi, memo=True)
+    api = run_ndvi(pgstac_api.url, tmp_path / "api", seed_aoi)
+    assert static.shape == api.shape
+    np.testing.assert_array_equal(static, api)
+    assert static.tobytes() == api.tobytes()
