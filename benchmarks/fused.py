@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.grid import Grid, kernel_buffer, output_grid
 from hybrid.grid import BBox as _BBox
+from hybrid.grid import Grid, kernel_buffer, output_grid
 from hybrid.params import Workflow
 
 #: DN offset of processing baseline >= 04.00 (the benchmark scenes are 05.09)
@@ -101,7 +101,6 @@ def _date_ndvi(item: Any, grid: Grid, inner: tuple[slice, slice], wf: Workflow) 
 def run_fused(inputs: FusedInputs, out_dir: Path, *, threads: int = 2) -> Path:
     """Compute the monthly mean NDVI and write ``out_dir/openEO.nc``."""
     import xarray as xr
-
     from pyproj import CRS
 
     from hybrid.results import write_netcdf

@@ -47,7 +47,9 @@ def _tree_rss(pid: int) -> int:
         return 0
 
 
-def measure(argv: list[str], *, interval: float = 0.05, env: dict[str, str] | None = None) -> Measurement:
+def measure(
+    argv: list[str], *, interval: float = 0.05, env: dict[str, str] | None = None
+) -> Measurement:
     """Run ``argv``; its last stdout line must be a JSON object."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()

@@ -52,6 +52,17 @@ def run_pipeline(
     raise ValueError(f"unknown pipeline '{pipeline}'; use one of {', '.join(PIPELINES)}")
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (dask workers)."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     import importlib
 
@@ -66,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     for module in _IMPORTS[args.pipeline]:
         importlib.import_module(module)
     imported = time.perf_counter()
+    cpu_before = _cpu_seconds()
     path = run_pipeline(
         args.pipeline, scene=args.scene, catalog=args.catalog, out_dir=args.out,
         workers=args.workers,
@@ -73,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     done = time.perf_counter()
     print(json.dumps({
         "seconds": round(done - imported, 3),
+        "cpu_seconds": round(_cpu_seconds() - cpu_before, 3),
         "import_seconds": round(imported - started, 3),
         "file": str(path),
     }))  # fmt: skip

@@ -36,7 +36,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "hybrid-benchmark-scenes"
 
 
-def _child(pipeline: str, spec: SceneSpec, catalog: Path, out: Path, workers: int | None) -> dict[str, Any]:
+def _child(
+    pipeline: str, spec: SceneSpec, catalog: Path, out: Path, workers: int | None
+) -> dict[str, Any]:
     from benchmarks.measure import measure
 
     argv = [sys.executable, "-m", "benchmarks.pipeline", "--pipeline", pipeline,
@@ -50,9 +52,12 @@ def _child(pipeline: str, spec: SceneSpec, catalog: Path, out: Path, workers: in
     seconds = float(m.report["seconds"])
     return {
         "scene": spec.name,
-        "pipeline": pipeline if not workers else f"{pipeline} ({workers} worker{'s' * (workers > 1)})",
+        "pipeline": pipeline
+        if not workers
+        else f"{pipeline} ({workers} worker{'s' * (workers > 1)})",
         "workers": workers,
         "seconds": seconds,
+        "cpu_seconds": m.report.get("cpu_seconds"),
         "process_seconds": m.process_seconds,
         "import_seconds": m.report["import_seconds"],
         "peak_rss_mib": m.peak_rss_mib,
@@ -81,7 +86,9 @@ def agreement(files: dict[str, str]) -> dict[str, Any]:
         out[name] = {
             "same_shape": same_shape,
             "same_nan": bool(same_shape and np.array_equal(np.isnan(v), np.isnan(ref))),
-            "max_abs_diff": float(np.max(np.abs(v - ref)[both], initial=0.0)) if same_shape else None,
+            "max_abs_diff": float(np.max(np.abs(v - ref)[both], initial=0.0))
+            if same_shape
+            else None,
         }
     return out
 
@@ -140,19 +147,24 @@ def _scaling(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     two = next((r for r in rows if r["workers"] == 2), None)
     if not one or not two:
         return None
-    return {"scene": one["scene"], "speedup_1_to_2_workers": round(one["seconds"] / two["seconds"], 2)}
+    return {
+        "scene": one["scene"],
+        "speedup_1_to_2_workers": round(one["seconds"] / two["seconds"], 2),
+    }
 
 
 def markdown(result: dict[str, Any]) -> str:
     """The result as a markdown table (plus the scaling line)."""
     lines = [
-        "| scene (dates x pixels) | pipeline | wall (s) | peak RSS (MiB) | Mpx-dates/s | x fused |",
-        "|---|---|---:|---:|---:|---:|",
+        "| scene (dates x pixels) | pipeline | wall (s) | CPU (s) | peak RSS (MiB) "
+        "| Mpx-dates/s | x fused |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
         ratio = f"{r['ratio_to_fused']:.2f}" if r["ratio_to_fused"] is not None else "-"
         lines.append(
-            f"| {r['scene']}^2 | {r['pipeline']} | {r['seconds']:.2f} | {r['peak_rss_mib']:.0f} "
+            f"| {r['scene']}^2 | {r['pipeline']} | {r['seconds']:.2f} | {r['cpu_seconds']:.1f} "
+            f"| {r['peak_rss_mib']:.0f} "
             f"| {r['mpx_dates_per_s']:.1f} | {ratio} |"
         )
     scaling = result.get("scaling")
@@ -166,11 +178,19 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", help=f"comma-separated DATESxPIXELS (default {','.join(FULL_SIZES)})")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--sizes", help=f"comma-separated DATESxPIXELS (default {','.join(FULL_SIZES)})"
+    )
     parser.add_argument("--quick", action="store_true", help=f"only {','.join(QUICK_SIZES)}")
-    parser.add_argument("--pipelines", default=",".join(PIPELINES), help="subset of local,stock,fused")
-    parser.add_argument("--scaling", action="store_true", help="1 vs 2 workers on the largest scene")
+    parser.add_argument(
+        "--pipelines", default=",".join(PIPELINES), help="subset of local,stock,fused"
+    )
+    parser.add_argument(
+        "--scaling", action="store_true", help="1 vs 2 workers on the largest scene"
+    )
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON result file")
     args = parser.parse_args(argv)

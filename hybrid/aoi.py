@@ -33,11 +33,12 @@ def aoi_geometry(doc: Any, *, source: str = "AOI") -> dict[str, Any]:
     kind = doc["type"]
     if kind == "FeatureCollection":
         features = doc.get("features") or []
-        geoms = [f.get("geometry") for f in features if isinstance(f, dict)]
-        geoms = [g for g in geoms if g]
+        geoms: list[dict[str, Any]] = [
+            f["geometry"] for f in features if isinstance(f, dict) and f.get("geometry")
+        ]
         if not geoms:
             raise UsageError(f"{source} has no feature with a geometry")
-        geometry = geoms[0] if len(geoms) == 1 else _union(geoms, source)
+        geometry: Any = geoms[0] if len(geoms) == 1 else _union(geoms, source)
     elif kind == "Feature":
         geometry = doc.get("geometry")
         if not geometry:

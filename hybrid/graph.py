@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from hybrid.params import COLLECTION_ID, Workflow
 
 if TYPE_CHECKING:
-    from openeo.rest.datacube import DataCube
+    from openeo.rest.result import SaveResult
 
 
-def build_cube(workflow: Workflow) -> DataCube:
+def build_cube(workflow: Workflow) -> SaveResult:
     """The workflow as an openeo ``DataCube`` (no connection needed)."""
     from openeo.rest.datacube import DataCube
 
@@ -40,9 +40,9 @@ def build_cube(workflow: Workflow) -> DataCube:
         cube = cube.mask_polygon(workflow.aoi)
 
     scl = cube.band("SCL")
-    cloud = None
+    cloud: Any = None
     for cls in workflow.cloud_classes:
-        hit = scl == cls
+        hit: Any = scl == cls
         cloud = hit if cloud is None else (cloud | hit)
     if cloud is None:
         raise ValueError("at least one cloud class is needed")

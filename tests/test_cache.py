@@ -11,7 +11,8 @@ import rasterio
 from hybrid.cli import main
 from hybrid.errors import DataSourceError
 from hybrid.sample import cog_problems
-from tests.pgstac import NDVI_END, NDVI_START, run_ndvi, serving_directory, static_catalog_json
+from tests.pgstac import static_catalog_json
+from tests.stac_fixtures import NDVI_END, NDVI_START, run_ndvi, serving_directory
 
 
 def _http_catalog(sample_catalog: Path, base_url: str, out: Path) -> Path:
@@ -23,6 +24,7 @@ def _http_catalog(sample_catalog: Path, base_url: str, out: Path) -> Path:
     for item in items:
         for asset in item["assets"].values():
             asset["href"] = asset["href"].replace(root, base_url)
+            assert asset["href"].startswith(f"{base_url}/"), asset["href"]
         (out / f"{item['id']}.json").write_text(json.dumps(item))
         links.append({"rel": "item", "href": f"./{item['id']}.json"})
     collection["links"] = links

@@ -53,6 +53,7 @@ def test_users_file_toml_and_json(tmp_path: Path) -> None:
         '[users.alice]\npassword = "plain"\n',  # not hashed
         "[clients.x]\n",  # no users
         "not toml [",
+        '[users."a b"]\npassword = "scrypt$1$1$1$x$y"\n',  # not a valid user id
     ],
 )
 def test_bad_users_files_are_usage_errors(tmp_path: Path, text: str) -> None:

@@ -75,12 +75,17 @@ def assert_same_result(path: Path, reference: xr.Dataset) -> None:
 
 
 def test_user_script_with_oidc_device_flow_and_batch_job(
-    serve: ServeProcess, client_env: Path, reference: xr.Dataset, tmp_path: Path
+    serve: ServeProcess,
+    client_env: Path,
+    reference: xr.Dataset,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import openeo
 
     connection = openeo.connect(serve.url)
     connection.authenticate_oidc()
+    assert "Authenticated using device code flow." in capsys.readouterr().out
     metadata = connection.describe_collection("SENTINEL2_L2A")
     assert "SCL" in [b["name"] for b in metadata["summaries"]["eo:bands"]]
     cube = ndvi_cube(connection)
@@ -92,6 +97,7 @@ def test_user_script_with_oidc_device_flow_and_batch_job(
 
     # the refresh token the client stored logs in again without the device flow
     again = openeo.connect(serve.url).authenticate_oidc()
+    assert "Authenticated using refresh token." in capsys.readouterr().out
     assert again.describe_account()["user_id"] == "hybrid"
 
 

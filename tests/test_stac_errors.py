@@ -13,7 +13,8 @@ from hybrid.grid import BBox
 from hybrid.params import Workflow
 from hybrid.stac.api import search_api
 from hybrid.stac.source import SceneQuery
-from tests.pgstac import TinyScene, free_port, serving_status, tiny_bbox, write_tiny_catalog
+from tests.pgstac import free_port
+from tests.stac_fixtures import TinyScene, serving_status, tiny_bbox, write_tiny_catalog
 
 QUERY = SceneQuery(BBox(6.65, 45.22, 6.68, 45.27), "2023-05-01", "2023-06-01", 20.0)
 SCENE = TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 5.0)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,15 +15,12 @@ from hybrid.stac.api import cloud_filter, search_api
 from hybrid.stac.source import SceneQuery, search
 from tests.pgstac import (
     PgstacServer,
-    TinyScene,
     load_into_pgstac,
     missing_reason,
-    run_ndvi,
     running_pgstac,
     static_catalog_json,
-    tiny_bbox,
-    write_tiny_catalog,
 )
+from tests.stac_fixtures import TinyScene, run_ndvi, tiny_bbox, write_tiny_catalog
 
 pytestmark = pytest.mark.pgstac
 
@@ -33,7 +32,7 @@ BOUNDARY = [
 
 
 @pytest.fixture(scope="session")
-def pgstac_api(tmp_path_factory, sample_catalog) -> PgstacServer:
+def pgstac_api(tmp_path_factory, sample_catalog) -> Iterator[PgstacServer]:
     reason = missing_reason()
     if reason:
         pytest.skip(reason)
@@ -49,7 +48,7 @@ def pgstac_api(tmp_path_factory, sample_catalog) -> PgstacServer:
         yield server
 
 
-def _sample_bbox(sample_catalog: Path) -> list[float]:
+def _sample_bbox(sample_catalog: Path) -> Any:
     return json.loads(sample_catalog.read_text())["extent"]["spatial"]["bbox"][0]
 
 
@@ -72,7 +71,10 @@ def test_cloud_filter_filter_and_query_agree_with_the_static_search(pgstac_api, 
 
     client = Client.open(pgstac_api.url)
     assert client.conforms_to("FILTER") and client.conforms_to("QUERY")
-    common = {"collections": ["sentinel-2-l2a"], "bbox": _sample_bbox(sample_catalog)}
+    common: dict[str, Any] = {
+        "collections": ["sentinel-2-l2a"],
+        "bbox": _sample_bbox(sample_catalog),
+    }
     by_filter = {
         i.id
         for i in client.search(**common, filter=cloud_filter(20), filter_lang="cql2-json").items()

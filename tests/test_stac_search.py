@@ -12,7 +12,7 @@ from hybrid.grid import BBox
 from hybrid.stac.access import is_planetary_computer_href, s3_credentials, sign_items
 from hybrid.stac.providers import CDSE, EARTH_SEARCH, PLANETARY_COMPUTER, detect_layout
 from hybrid.stac.source import SceneQuery, search
-from tests.pgstac import TinyScene, tiny_bbox, write_tiny_catalog
+from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog
 
 BOUNDARY = [
     TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 19.9),

@@ -26,8 +26,12 @@ S2_BANDS = (
     "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12",
     "SCL", "AOT", "WVP",
 )  # fmt: skip
-#: default spatial chunk (pixels) when the COG block size is unknown
-DEFAULT_CHUNK = 1024
+#: the COG block side (pixels of the asset) assumed when it cannot be read
+DEFAULT_BLOCK = 512
+#: aimed-at side (output pixels) of a spatial chunk: large enough that dask's per-task
+#: overhead stays small, small enough that a month of chunks fits in memory many
+#: times over (2048^2 float64 = 32 MiB)
+TARGET_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,7 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
             "widen the dates, the area or the cloud limit"
         )
     scenes = select_scenes(items, target_epsg=grid.epsg)
-    days = [_load_day(day, request.bands, load_grid) for day in scenes]
-    import xarray as xr
-
-    cube = xr.concat(days, dim="t", join="exact")
+    cube = _load_scenes(scenes, request.bands, load_grid)
     cube = cube.assign_coords(
         t=[_midnight(d.date) for d in scenes], bands=list(request.bands)
     ).transpose("t", "bands", "y", "x")
@@ -101,17 +102,107 @@ def _midnight(date: dt.date) -> Any:
     return np.datetime64(date.isoformat(), "ns")
 
 
-def _load_day(day: DailyScenes, bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
+def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
+    """(t, bands, y, x): every date's mosaic, in one odc-stac load when possible.
+
+    All items go into one ``odc.stac.load`` (one graph layer per band instead of one per
+    item) when they share asset keys and nodata values; each date's mosaic is then the
+    first item's valid pixels, the others filling the gaps, as item by item.
+    """
+    import numpy as np
+    import xarray as xr
+
+    items = [item for day in scenes for item in day.items]
+    layouts = [detect_layout(item) for item in items]
+    keys = [
+        tuple(lay.asset_key(i, b) for b in bands) for lay, i in zip(layouts, items, strict=True)
+    ]
+    nodata = [tuple(lay.nodata(i, b) for b in bands) for lay, i in zip(layouts, items, strict=True)]
+    chunks = _chunks(items[0], layouts[0], bands, grid)
+    if len(set(keys)) > 1 or len(set(nodata)) > 1:
+        days = [_load_day(day, bands, grid, chunks) for day in scenes]
+        return xr.concat(days, dim="t", join="exact")
+    offsets = np.array(
+        [[lay.dn_offset(i, b) for b in bands] for lay, i in zip(layouts, items, strict=True)],
+        dtype=np.float32,
+    )
+    stack = _load_items(items, keys[0], nodata[0], offsets, grid, chunks)
+    position, start = [], 0
+    for day in scenes:
+        position.append(list(range(start, start + len(day.items))))
+        start += len(day.items)
+    mosaic = stack.isel(t=[p[0] for p in position]) if start > len(scenes) else stack
+    for j in range(1, max(len(p) for p in position)):
+        has = np.array([len(p) > j for p in position])
+        layer = stack.isel(t=[p[j] if len(p) > j else p[0] for p in position])
+        mosaic = mosaic.fillna(layer.where(xr.DataArray(has, dims="t")))
+    return mosaic
+
+
+def _load_items(
+    items: list[Any],
+    keys: tuple[str, ...],
+    nodata: tuple[float, ...],
+    offsets: Any,
+    grid: Grid,
+    chunks: dict[str, int],
+) -> xr.DataArray:
+    """(t, bands, y, x) of ``items`` (one per t, in order) in one odc-stac load."""
+    import numpy as np
+    import odc.stac
+    import xarray as xr
+    from odc.geo.geobox import GeoBox
+
+    prepared = []
+    for item in items:
+        item = item.full_copy()
+        item.make_asset_hrefs_absolute()
+        _check_assets(item, list(keys))
+        prepared.append(item)
+    geobox = GeoBox.from_bbox(
+        (grid.xmin, grid.ymin, grid.xmax, grid.ymax), crs=grid.crs, resolution=grid.resolution
+    )
+    cfg = {"*": {"assets": {k: {"nodata": n} for k, n in zip(keys, nodata, strict=True)}}}
+    try:
+        ds = odc.stac.load(
+            prepared,
+            bands=list(keys),
+            geobox=geobox,
+            resampling="nearest",
+            chunks={"time": 1, **chunks},
+            groupby=lambda _item, _parsed, index: index,
+            stac_cfg=cfg,
+            fail_on_error=True,
+        )
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise DataSourceError(f"cannot load items {prepared[0].id}...: {exc}") from exc
+    layers = []
+    for b, key in enumerate(keys):
+        raw = ds[key].rename(time="t")
+        value = raw.astype(np.float32)
+        if offsets[:, b].any():
+            value = value + xr.DataArray(offsets[:, b], dims="t")
+        layers.append(value.where(raw != nodata[b]))
+    out = xr.concat(layers, dim="bands", join="exact", coords="minimal", compat="override")
+    out = out.drop_vars([c for c in out.coords if c not in ("x", "y")])
+    return out.transpose("t", "bands", "y", "x")
+
+
+def _load_day(
+    day: DailyScenes, bands: tuple[str, ...], grid: Grid, chunks: dict[str, int]
+) -> xr.DataArray:
     """One date's mosaic: the first item's valid pixels win, the others fill gaps."""
     mosaic = None
     for item in day.items:
-        layer = _load_item(item, bands, grid)
+        layer = _load_item(item, bands, grid, chunks)
         mosaic = layer if mosaic is None else mosaic.fillna(layer)
     assert mosaic is not None
     return mosaic
 
 
-def _load_item(item: Any, bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
+def _load_item(
+    item: Any, bands: tuple[str, ...], grid: Grid, chunks: dict[str, int]
+) -> xr.DataArray:
     import numpy as np
     import odc.stac
     import xarray as xr
@@ -125,7 +216,6 @@ def _load_item(item: Any, bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
     geobox = GeoBox.from_bbox(
         (grid.xmin, grid.ymin, grid.xmax, grid.ymax), crs=grid.crs, resolution=grid.resolution
     )
-    chunk = _chunk_size(grid)
     nodata = {k: layout.nodata(item, b) for k, b in zip(keys, bands, strict=True)}
     cfg = {"*": {"assets": {k: {"nodata": nodata[k]} for k in keys}}}
     try:
@@ -134,7 +224,7 @@ def _load_item(item: Any, bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
             bands=keys,
             geobox=geobox,
             resampling="nearest",
-            chunks={"x": chunk, "y": chunk},
+            chunks=chunks,
             groupby="id",
             stac_cfg=cfg,
             fail_on_error=True,
@@ -161,8 +251,30 @@ def _check_assets(item: Any, keys: list[str]) -> None:
     check_assets(item, keys)
 
 
-def _chunk_size(grid: Grid) -> int:
-    side = max(grid.width, grid.height)
-    if side <= DEFAULT_CHUNK:
-        return side
-    return DEFAULT_CHUNK * math.ceil(side / DEFAULT_CHUNK / math.ceil(side / DEFAULT_CHUNK))
+def _block_pixels(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> int:
+    """Side of the first band's COG block, in output pixels (DEFAULT_BLOCK if unknown)."""
+    import rasterio
+
+    band = bands[0]
+    href = item.assets[layout.asset_key(item, band)].get_absolute_href()
+    try:
+        with rasterio.open(href) as src:
+            block = int(src.block_shapes[0][0])
+            resolution = abs(float(src.transform.a)) or grid.resolution
+    except (rasterio.errors.RasterioError, OSError, IndexError):
+        return DEFAULT_BLOCK
+    return max(1, round(block * resolution / grid.resolution))
+
+
+def chunk_side(side: int, block: int, target: int = TARGET_CHUNK) -> int:
+    """A chunk side for an axis of ``side`` pixels: about ``target`` (a multiple of the
+    COG block, so few blocks are decoded twice), balanced so that no chunk is a sliver."""
+    aim = max(block, block * (target // block))
+    count = max(1, round(side / aim))
+    return math.ceil(side / count)
+
+
+def _chunks(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> dict[str, int]:
+    """odc-stac chunks of the load, from the COG block size and the grid."""
+    block = _block_pixels(item, layout, bands, grid)
+    return {"y": chunk_side(grid.height, block), "x": chunk_side(grid.width, block)}

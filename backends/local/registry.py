@@ -26,7 +26,7 @@ def _quiet_import() -> tuple[list[Callable[..., Any]], Any, Callable[..., Any]]:
         )
     finally:
         logger.setLevel(level)
-    return standard_processes, specs, process
+    return list(standard_processes), specs, process
 
 
 def overrides() -> dict[str, Callable[..., Any]]:

@@ -73,6 +73,11 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers} must be at least 1")
+    if args.max_aoi_cloud is not None and args.backend != "local" and not args.stac:
+        raise UsageError(
+            "--max-aoi-cloud with a remote backend needs --stac (e.g. earth-search) to "
+            "measure each scene's cloud over the AOI"
+        )
     workflow = resolve_exclusions(workflow_from_args(args), args)
     out = _target(args, workflow.format)
     graph = build_graph(workflow)

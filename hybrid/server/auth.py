@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import time
 import tomllib
@@ -55,6 +56,8 @@ DEFAULT_CI_CLIENT_ID = "hybrid-ci"
 DEFAULT_CI_CLIENT_SECRET = "hybrid-ci-secret"
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+#: the openEO API's pattern of a user id
+_USER_ID = re.compile(r"[\w\-.~]+")
 
 
 def _b64(data: bytes) -> str:
@@ -150,6 +153,10 @@ class Directory:
     def from_mapping(cls, raw: Mapping[str, Any], *, source: str = "users file") -> Directory:
         users: dict[str, tuple[User, str]] = {}
         for user_id, entry in dict(raw.get("users", {})).items():
+            if not _USER_ID.fullmatch(user_id):
+                raise UsageError(
+                    f"{source}: user name {user_id!r} may only hold letters, digits, '_-.~'."
+                )
             password = entry.get("password") if isinstance(entry, Mapping) else None
             if not isinstance(password, str) or "$" not in password:
                 raise UsageError(

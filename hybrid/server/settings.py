@@ -9,7 +9,7 @@ from pathlib import Path
 DEFAULT_DATA_DIR = Path("hybrid-serve-data")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServerSettings:
     """Everything ``create_app`` needs besides the engine."""
 

@@ -40,11 +40,17 @@ def separable_factors(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
     return col, row
 
 
-def correlate_block(block: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Correlate the last two axes of ``block`` with ``kernel``, zero outside."""
+def correlate_block(
+    block: np.ndarray, kernel: np.ndarray, *, replace_invalid: float = 0.0
+) -> np.ndarray:
+    """Correlate the last two axes of ``block`` with ``kernel``, zero outside.
+
+    NaN and infinite values count as ``replace_invalid`` (one pass over the block).
+    """
     from scipy import ndimage
 
-    data = np.nan_to_num(block.astype(np.float64, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
+    data = block.astype(np.float64, copy=False)
+    data = np.where(np.isfinite(data), data, np.float64(replace_invalid))
     factors = separable_factors(kernel)
     lead = (0,) * (block.ndim - 2)
     if factors is not None:
@@ -118,16 +124,30 @@ def apply_kernel(
     if not isinstance(values, da.Array):
         values = da.from_array(np.asarray(values), chunks=values.shape)
     values = values.astype(np.float64)
-    values = da.where(da.isfinite(values), values, float(replace_invalid))
     ny, nx = k.shape[0] // 2, k.shape[1] // 2
     lead = values.ndim - 2
+    depth = {i: 0 for i in range(lead)}
+    depth.update({lead: ny, lead + 1: nx})
+    if mode == "constant" and np.isfinite(constant):
+        # one task per chunk: the halo comes from the neighbours, or is the constant at
+        # the array's edges; invalid values are replaced inside the block function
+        out = da.map_overlap(
+            correlate_block,
+            values,
+            depth=depth,
+            boundary={axis: constant for axis in depth},
+            dtype=np.float64,
+            kernel=k,
+            replace_invalid=float(replace_invalid),
+        )
+        result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
+        return result.transpose(*data.dims)
+    values = da.where(da.isfinite(values), values, float(replace_invalid))
     pad = [(0, 0)] * lead + [(ny, ny), (nx, nx)]
     if mode == "constant":
         padded = da.pad(values, pad, mode="constant", constant_values=constant)
     else:
         padded = da.pad(values, pad, mode=mode)
-    depth = {i: 0 for i in range(lead)}
-    depth.update({lead: ny, lead + 1: nx})
     out = da.map_overlap(
         correlate_block,
         padded,
