@@ -49,9 +49,11 @@ class LocalBackend:
 
     def validate(self, graph: Mapping[str, Any]) -> GraphFacts:
         """Check a flat graph without running it; raise a HybridError if invalid."""
-        from backends.local.registry import supported_process_ids
+        from backends.local.registry import required_parameters, supported_process_ids
 
-        return inspect_graph(graph, supported=set(supported_process_ids()))
+        return inspect_graph(
+            graph, supported=set(supported_process_ids()), required=required_parameters()
+        )
 
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
         from openeo_pg_parser_networkx import OpenEOProcessGraph

@@ -85,16 +85,63 @@ def _cloud_filter(node_id: str, properties: Any) -> float | None:
     return float(limit)
 
 
-def inspect_graph(graph: Mapping[str, Any], *, supported: set[str]) -> GraphFacts:
+def _references(value: Any) -> Iterator[str]:
+    """``from_node`` targets in an argument value, not descending into child graphs."""
+    if isinstance(value, Mapping):
+        if "from_node" in value:
+            yield str(value["from_node"])
+        elif "process_graph" not in value:
+            for v in value.values():
+                yield from _references(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _references(v)
+
+
+def _check_level(graph: Mapping[str, Any], path: str) -> None:
+    """One graph level: a single result node, and every from_node pointing inside it."""
     if not isinstance(graph, Mapping) or not graph:
-        raise ProcessGraphInvalid("the process graph is empty or not an object of nodes")
+        raise ProcessGraphInvalid(
+            f"the process graph {path or ''}is empty or not an object of nodes"
+        )
     results = [
         nid for nid, node in graph.items() if isinstance(node, Mapping) and node.get("result")
     ]
     if len(results) != 1:
         raise ProcessGraphInvalid(
-            f"the process graph must have exactly one result node, found {len(results)}"
+            f"the process graph {path}must have exactly one result node, found {len(results)}"
         )
+    for node_id, node in graph.items():
+        if not isinstance(node, Mapping):
+            continue
+        arguments = node.get("arguments") or {}
+        if not isinstance(arguments, Mapping):
+            raise ProcessGraphInvalid(f"node '{path}{node_id}': arguments must be an object")
+        for target in _references(arguments):
+            if target not in graph:
+                raise ProcessGraphInvalid(
+                    f"node '{path}{node_id}' refers to node '{target}', which does not exist"
+                )
+        for value in arguments.values():
+            if isinstance(value, Mapping) and isinstance(value.get("process_graph"), Mapping):
+                _check_level(value["process_graph"], f"{path}{node_id}/")
+
+
+def inspect_graph(
+    graph: Mapping[str, Any],
+    *,
+    supported: set[str],
+    required: Mapping[str, set[str]] | None = None,
+) -> GraphFacts:
+    """Check ``graph``; ``required`` maps process ids to their required parameters."""
+    if not isinstance(graph, Mapping) or not graph:
+        raise ProcessGraphInvalid("the process graph is empty or not an object of nodes")
+    for node_id, node in graph.items():
+        if not isinstance(node, Mapping) or "process_id" not in node:
+            raise ProcessGraphInvalid(
+                f"process graph node '{node_id}' is not an object with a 'process_id'"
+            )
+    _check_level(graph, "")
     buffer = 0
     cloud: float | None = None
     for node_id, node in _nodes(graph):
@@ -104,6 +151,12 @@ def inspect_graph(graph: Mapping[str, Any], *, supported: set[str]) -> GraphFact
                 f"process '{pid}' is not supported by the local backend", node=node_id
             )
         args = node.get("arguments") or {}
+        missing = sorted((required or {}).get(pid, set()) - set(args))
+        if missing:
+            raise ProcessParameterInvalid(
+                f"process '{pid}' is missing its required argument(s) {', '.join(missing)}",
+                node=node_id,
+            )
         if pid == "load_collection":
             cid = args.get("id")
             if cid != COLLECTION_ID:

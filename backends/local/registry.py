@@ -91,3 +91,17 @@ def registry_for_run(implementations: dict[str, Callable[..., Any]]) -> Any:
 
 def supported_process_ids() -> list[str]:
     return sorted(base_registry().store["predefined"])
+
+
+@functools.cache
+def required_parameters() -> dict[str, set[str]]:
+    """process id -> the parameters its spec marks as required (not optional, no default)."""
+    store = base_registry().store["predefined"]
+    return {
+        pid: {
+            p["name"]
+            for p in proc.spec.get("parameters", [])
+            if not p.get("optional") and "default" not in p
+        }
+        for pid, proc in store.items()
+    }

@@ -18,9 +18,7 @@ def ndvi(data: Any, nir: str = "nir", red: str = "red", target_band: str | None 
     if "bands" not in data.dims:
         raise ProcessParameterInvalid("ndvi: the data cube has no 'bands' dimension")
     labels = [str(b) for b in data["bands"].values]
-    for name in (nir, red):
-        if name not in labels:
-            raise BandNotFound(f"ndvi: band {name} is not in the cube (it has {', '.join(labels)})")
+    nir, red = (_band_label(name, labels) for name in (nir, red))
     n = data.sel(bands=nir, drop=True).astype(np.float32)
     r = data.sel(bands=red, drop=True).astype(np.float32)
     result = (n - r) / (n + r)
@@ -31,3 +29,15 @@ def ndvi(data: Any, nir: str = "nir", red: str = "red", target_band: str | None 
         raise ProcessParameterInvalid(f"ndvi: target band {target_band} already exists")
     extra = result.expand_dims(bands=[target_band]).transpose(*data.dims)
     return xr.concat([data.astype(np.float32), extra], dim="bands")
+
+
+def _band_label(name: str, labels: list[str]) -> str:
+    """A band by its label or, as the spec and Copernicus allow, its common name."""
+    if name in labels:
+        return name
+    from hybrid.collection import eo_bands
+
+    by_common = {b.get("common_name"): b["name"] for b in eo_bands() if b.get("common_name")}
+    if by_common.get(name) in labels:
+        return str(by_common[name])
+    raise BandNotFound(f"ndvi: band {name} is not in the cube (it has {', '.join(labels)})")
