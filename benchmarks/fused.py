@@ -39,7 +39,7 @@ class FusedInputs:
 def _items(catalog: Path, start: str, end: str, max_cloud: float | None) -> list[Any]:
     import pystac
 
-    root = pystac.read_file(str(catalog))
+    root = pystac.Collection.from_file(str(catalog))
     lo = dt.datetime.fromisoformat(start).replace(tzinfo=dt.UTC)
     hi = dt.datetime.fromisoformat(end).replace(tzinfo=dt.UTC)
     items = [

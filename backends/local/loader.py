@@ -145,7 +145,7 @@ def _load_items(
     nodata: tuple[float, ...],
     offsets: Any,
     grid: Grid,
-    chunks: dict[str, int],
+    chunks: dict[str, Any],
 ) -> xr.DataArray:
     """(t, bands, y, x) of ``items`` (one per t, in order) in one odc-stac load."""
     import numpy as np
@@ -153,12 +153,10 @@ def _load_items(
     import xarray as xr
     from odc.geo.geobox import GeoBox
 
-    prepared = []
-    for item in items:
-        item = item.full_copy()
-        item.make_asset_hrefs_absolute()
+    # search() hands out detached copies with absolute hrefs
+    prepared = list(items)
+    for item in prepared:
         _check_assets(item, list(keys))
-        prepared.append(item)
     geobox = GeoBox.from_bbox(
         (grid.xmin, grid.ymin, grid.xmax, grid.ymax), crs=grid.crs, resolution=grid.resolution
     )
@@ -189,7 +187,7 @@ def _load_items(
 
 
 def _load_day(
-    day: DailyScenes, bands: tuple[str, ...], grid: Grid, chunks: dict[str, int]
+    day: DailyScenes, bands: tuple[str, ...], grid: Grid, chunks: dict[str, Any]
 ) -> xr.DataArray:
     """One date's mosaic: the first item's valid pixels win, the others fill gaps."""
     mosaic = None
@@ -201,7 +199,7 @@ def _load_day(
 
 
 def _load_item(
-    item: Any, bands: tuple[str, ...], grid: Grid, chunks: dict[str, int]
+    item: Any, bands: tuple[str, ...], grid: Grid, chunks: dict[str, Any]
 ) -> xr.DataArray:
     import numpy as np
     import odc.stac
@@ -210,8 +208,6 @@ def _load_item(
 
     layout = detect_layout(item)
     keys = [layout.asset_key(item, b) for b in bands]
-    item = item.full_copy()
-    item.make_asset_hrefs_absolute()
     _check_assets(item, keys)
     geobox = GeoBox.from_bbox(
         (grid.xmin, grid.ymin, grid.xmax, grid.ymax), crs=grid.crs, resolution=grid.resolution
@@ -274,7 +270,7 @@ def chunk_side(side: int, block: int, target: int = TARGET_CHUNK) -> int:
     return math.ceil(side / count)
 
 
-def _chunks(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> dict[str, int]:
+def _chunks(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> dict[str, Any]:
     """odc-stac chunks of the load, from the COG block size and the grid."""
     block = _block_pixels(item, layout, bands, grid)
     return {"y": chunk_side(grid.height, block), "x": chunk_side(grid.width, block)}

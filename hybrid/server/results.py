@@ -7,6 +7,7 @@ recommends), and refused once expired (410) or when the name does not match (404
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -18,6 +19,8 @@ from hybrid.server.errors import FileNotFound, FilePathInvalid, ResultLinkExpire
 from hybrid.server.jobs import Job
 
 STAC_VERSION = "1.0.0"
+#: the ids :class:`hybrid.server.jobs.JobStore` gives jobs
+_JOB_ID = re.compile(r"j-[0-9a-f]{32}")
 FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
 
 _MEDIA_TYPES = {
@@ -62,6 +65,8 @@ class ResultLinks:
                 "request GET /jobs/{id}/results again."
             )
         job_id = str(claims["job"])
+        if not _JOB_ID.fullmatch(job_id):  # a signed claim never names a folder elsewhere
+            raise FileNotFound(f"File {filename!r} does not exist.")
         root = Path(result_dir_of(job_id)).resolve()
         path = (root / filename).resolve()
         if not path.is_relative_to(root) or not path.is_file():

@@ -130,7 +130,17 @@ class JobRunner:
         self._store.log(job_id, "info", f"Job started on the {self._engine.name} engine.")
         out_dir = self.result_dir(job_id)
         shutil.rmtree(out_dir, ignore_errors=True)
-        out_dir.mkdir(parents=True)
+        try:
+            out_dir.mkdir(parents=True)
+        except OSError as exc:  # e.g. the results folder is a file, or the disk is full
+            self._fail(
+                job_id,
+                code="Internal",
+                message=f"Cannot create the result folder {out_dir}: {exc.strerror or exc}; "
+                "check the server's --data-dir, then start the job again.",
+                node=None,
+            )
+            return
         started = time.monotonic()
         with self._busy_lock:
             self._busy.add(job_id)
@@ -138,10 +148,12 @@ class JobRunner:
             result = self._engine.execute(job.graph, out_dir=out_dir)
         except HybridError as exc:
             self._fail(job_id, code=exc.code, message=str(exc), node=exc.node)
+            shutil.rmtree(out_dir, ignore_errors=True)  # nothing half-written stays
             return
         except Exception as exc:
             _log.exception("job %s failed", job_id)
             self._fail(job_id, code="Internal", message=f"{type(exc).__name__}: {exc}", node=None)
+            shutil.rmtree(out_dir, ignore_errors=True)
             return
         finally:
             with self._busy_lock:

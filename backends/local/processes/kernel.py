@@ -41,9 +41,9 @@ def separable_factors(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
 
 
 def correlate_block(
-    block: np.ndarray, kernel: np.ndarray, *, replace_invalid: float = 0.0
+    block: np.ndarray, kernel: np.ndarray, *, replace_invalid: float = 0.0, cval: float = 0.0
 ) -> np.ndarray:
-    """Correlate the last two axes of ``block`` with ``kernel``, zero outside.
+    """Correlate the last two axes of ``block`` with ``kernel``, ``cval`` (zero) outside.
 
     NaN and infinite values count as ``replace_invalid`` (one pass over the block).
     """
@@ -55,10 +55,12 @@ def correlate_block(
     lead = (0,) * (block.ndim - 2)
     if factors is not None:
         col, row = factors
-        out = ndimage.correlate1d(data, col, axis=-2, mode="constant", cval=0.0)
-        return ndimage.correlate1d(out, row, axis=-1, mode="constant", cval=0.0)
+        out = ndimage.correlate1d(data, col, axis=-2, mode="constant", cval=cval)
+        # beyond the edges the first pass would have given cval * sum(col)
+        edge = cval * float(col.sum())
+        return ndimage.correlate1d(out, row, axis=-1, mode="constant", cval=edge)
     full = kernel.reshape((1,) * len(lead) + kernel.shape)
-    return ndimage.correlate(data, full, mode="constant", cval=0.0)
+    return ndimage.correlate(data, full, mode="constant", cval=cval)
 
 
 #: openEO border modes -> numpy/dask pad modes (spec: apply_kernel ``border``)
@@ -129,16 +131,18 @@ def apply_kernel(
     depth = {i: 0 for i in range(lead)}
     depth.update({lead: ny, lead + 1: nx})
     if mode == "constant" and np.isfinite(constant):
-        # one task per chunk: the halo comes from the neighbours, or is the constant at
-        # the array's edges; invalid values are replaced inside the block function
+        # one task per chunk: the halo comes from the neighbouring chunks; beyond the
+        # array's edges scipy's constant mode supplies the border, so no padding copy;
+        # invalid values are replaced inside the block function
         out = da.map_overlap(
             correlate_block,
             values,
             depth=depth,
-            boundary={axis: constant for axis in depth},
+            boundary="none",
             dtype=np.float64,
             kernel=k,
             replace_invalid=float(replace_invalid),
+            cval=constant,
         )
         result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
         return result.transpose(*data.dims)

@@ -1,0 +1,80 @@
+"""Smoke test of the benchmark at its smallest size: every code path, and the three
+pipelines agree numerically. No timing assertions."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+import rasterio
+
+from benchmarks.measure import ChildFailed, measure
+from benchmarks.run import markdown, run_benchmark
+from benchmarks.scenes import MARGIN, SceneSpec, ensure_scene, parse_spec
+
+TINY = SceneSpec(n_dates=8, size=64)
+
+
+@pytest.fixture(scope="module")
+def tiny_scene(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("scenes")
+    return root, ensure_scene(root, TINY)
+
+
+def test_scene_is_a_catalog_of_cogs(tiny_scene):
+    import pystac
+
+    _root, catalog = tiny_scene
+    items = list(pystac.Collection.from_file(str(catalog)).get_items(recursive=True))
+    assert len(items) == TINY.n_dates
+    item = items[0]
+    with rasterio.open(item.assets["red"].get_absolute_href()) as red:
+        assert red.width == TINY.size + 2 * MARGIN
+        assert red.crs.to_epsg() == 32632
+    with rasterio.open(item.assets["scl"].get_absolute_href()) as scl:
+        assert scl.width == (TINY.size + 2 * MARGIN) // 2
+        classes = set(np.unique(scl.read(1)).tolist())
+    assert {4, 8}.issubset(classes), classes  # vegetation and clouds on the first date
+
+
+def test_scene_is_cached(tiny_scene):
+    root, catalog = tiny_scene
+    before = catalog.stat().st_mtime_ns
+    assert ensure_scene(root, TINY) == catalog
+    assert catalog.stat().st_mtime_ns == before
+
+
+def test_three_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
+    root, _catalog = tiny_scene
+    result = run_benchmark([TINY], root=root, log=lambda _m: None)
+    rows = {r["pipeline"]: r for r in result["rows"]}
+    assert set(rows) == {"local", "stock", "fused"}
+    for row in rows.values():
+        assert row["seconds"] > 0 and row["peak_rss_mib"] > 50
+        assert row["mpx_dates_per_s"] > 0
+    assert rows["fused"]["ratio_to_fused"] == 1.0
+    for name in ("local", "stock"):
+        check = result["agreement"][TINY.name][name]
+        assert check["same_shape"] and check["same_nan"], check
+        assert check["max_abs_diff"] <= 1e-6, check
+    table = markdown(result)
+    assert table.count("\n") == 2 + 3 - 1
+    assert "| 8x64^2 | local |" in table
+    json.dumps(result)  # the JSON file can be written
+
+
+def test_measure_reports_the_child_and_fails_loudly():
+    code = "import json; b = bytearray(64 * 2**20); print(json.dumps({'seconds': 0.1}))"
+    m = measure([sys.executable, "-c", code])
+    assert m.report == {"seconds": 0.1}
+    assert m.peak_rss_mib >= 64
+    with pytest.raises(ChildFailed, match="exited with 3"):
+        measure([sys.executable, "-c", "raise SystemExit(3)"])
+
+
+def test_sizes_are_parsed():
+    assert parse_spec("30x1024") == SceneSpec(30, 1024)
+    with pytest.raises(ValueError, match="DATESxPIXELS"):
+        parse_spec("big")
