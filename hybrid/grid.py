@@ -98,12 +98,13 @@ def target_epsg(bbox: BBox) -> int:
     """The UTM zone of the bbox's representative point, as Copernicus picks it."""
     from shapely.geometry import box
 
-    lonlat = _to_lonlat(bbox)
+    lonlat = lonlat_bbox(bbox)
     point = box(lonlat.west, lonlat.south, lonlat.east, lonlat.north).representative_point()
     return utm_epsg(point.x, point.y)
 
 
-def _to_lonlat(bbox: BBox) -> BBox:
+def lonlat_bbox(bbox: BBox) -> BBox:
+    """The bbox in lon/lat (EPSG:4326); reprojected by its corners if needed."""
     if _is_lonlat(bbox.crs):
         return bbox
     from pyproj import Transformer

@@ -15,7 +15,22 @@ _FORMATS = {"netcdf": "netCDF", "nc": "netCDF", "gtiff": "GTiff", "geotiff": "GT
 
 
 def _bbox(extent: Any) -> BBox:
-    """spatial_extent as the parser hands it (BoundingBox model, dict or GeoJSON)."""
+    """spatial_extent as the parser hands it (BoundingBox model, dict or GeoJSON), checked."""
+    bbox = _parse_bbox(extent)
+    from hybrid.aoi import MAX_SPAN_DEG
+    from hybrid.grid import lonlat_bbox
+
+    ll = lonlat_bbox(bbox)
+    if ll.east - ll.west > MAX_SPAN_DEG or ll.north - ll.south > MAX_SPAN_DEG:
+        raise ProcessParameterInvalid(
+            f"load_collection: spatial_extent spans {ll.east - ll.west:.1f} x "
+            f"{ll.north - ll.south:.1f} degrees; at most {MAX_SPAN_DEG} degrees are "
+            "supported: split the area into smaller ones"
+        )
+    return bbox
+
+
+def _parse_bbox(extent: Any) -> BBox:
     if extent is None:
         raise ProcessParameterInvalid(
             "load_collection: spatial_extent is required (a bbox or a GeoJSON polygon)"

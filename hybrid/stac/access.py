@@ -163,11 +163,19 @@ def check_assets(item: Any, keys: Sequence[str]) -> None:
         try:
             with reading_env([item]), rasterio.open(str(path or asset.href)) as src:
                 src.block_shapes  # noqa: B018 - touches the IFD
+                file_epsg = src.crs.to_epsg() if src.crs else None
         except (RasterioError, OSError) as exc:
             raise DataSourceError(
                 f"item {item.id}: asset '{key}' is unreadable ({_strip_query(asset.href)}): "
                 f"{_one_line(exc)}; re-download it (hybrid cache) or drop the item"
             ) from exc
+        declared = _declared_epsg(item, asset)
+        if declared is not None and file_epsg != declared:
+            raise DataSourceError(
+                f"item {item.id}: asset '{key}' is in "
+                f"{f'EPSG:{file_epsg}' if file_epsg else 'no CRS'} but the item declares "
+                f"EPSG:{declared}; fix the item's proj:epsg/proj:code or the file"
+            )
 
     remote = any(local_path(item.assets[k].href) is None for k in keys if k in item.assets)
     if not remote or len(keys) == 1:
@@ -187,3 +195,11 @@ def _strip_query(href: str) -> str:
 def _one_line(exc: BaseException, limit: int = 300) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _declared_epsg(item: Any, asset: Any) -> int | None:
+    """The EPSG code the asset (or else its item) declares, if any."""
+    from hybrid.stac.selection import declared_epsg, item_epsg
+
+    epsg = declared_epsg(asset.extra_fields)
+    return epsg if epsg is not None else item_epsg(item)

@@ -17,23 +17,25 @@ from typing import Any
 _TILE_IN_ID = re.compile(r"_T?(\d{2}[C-X][A-Z]{2})_")
 
 
-def item_epsg(item: Any) -> int | None:
-    """The item's native CRS (proj:epsg or proj:code), or None."""
-    props = item.properties
-    epsg = props.get("proj:epsg")
+def declared_epsg(fields: Any) -> int | None:
+    """EPSG code from STAC projection fields (``proj:epsg`` or ``proj:code``), or None."""
+    epsg = fields.get("proj:epsg")
     if epsg is None:
-        code = props.get("proj:code")
+        code = fields.get("proj:code")
         if isinstance(code, str) and code.upper().startswith("EPSG:"):
             epsg = code.split(":", 1)[1]
+    return int(epsg) if epsg is not None else None
+
+
+def item_epsg(item: Any) -> int | None:
+    """The item's native CRS (its own projection fields, else its first asset's), or None."""
+    epsg = declared_epsg(item.properties)
     if epsg is None:
         for asset in item.assets.values():
-            epsg = asset.extra_fields.get("proj:epsg")
-            code = asset.extra_fields.get("proj:code")
-            if epsg is None and isinstance(code, str) and code.upper().startswith("EPSG:"):
-                epsg = code.split(":", 1)[1]
+            epsg = declared_epsg(asset.extra_fields)
             if epsg is not None:
                 break
-    return int(epsg) if epsg is not None else None
+    return epsg
 
 
 def mgrs_tile(item: Any) -> str:

@@ -105,7 +105,13 @@ def apply_kernel(
     import dask.array as da
     import xarray as xr
 
-    k = np.asarray(kernel, dtype=np.float64)
+    try:
+        k = np.asarray(kernel, dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise ProcessParameterInvalid(
+            "apply_kernel: the kernel must be a rectangular 2-D array of numbers "
+            "(every row the same length)"
+        ) from exc
     if k.ndim != 2 or k.shape[0] % 2 == 0 or k.shape[1] % 2 == 0:
         raise ProcessParameterInvalid(
             "apply_kernel: the kernel must be 2-D with an odd number of rows and columns "
