@@ -89,8 +89,9 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
     return fig
 
 
-def save_png(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as a palette PNG at :data:`DPI`, atomically; returns the path."""
+def save_png(fig: Figure, path: str | Path, *, colors: int = 256) -> Path:
+    """Write ``fig`` as a PNG of ``colors`` palette colours at :data:`DPI`, atomically;
+    returns the path."""
     from PIL import Image
 
     target = Path(path)
@@ -99,7 +100,7 @@ def save_png(fig: Figure, path: str | Path) -> Path:
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     buffer.seek(0)
     with Image.open(buffer) as image:
-        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        palette = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:

@@ -241,8 +241,9 @@ def comparison_figure(a: xr.DataArray, b: xr.DataArray) -> Figure:
         ax.set_yticks([])
         ax.set_facecolor(NODATA_COLOUR)
     assert value_image is not None and diff_image is not None
-    fig.colorbar(value_image, ax=value_axes, shrink=0.7, label="A, B")
-    fig.colorbar(diff_image, ax=diff_axes, shrink=0.7, label="A - B")
+    panels = value_axes + diff_axes
+    fig.colorbar(value_image, ax=panels, shrink=0.7, label="A, B")
+    fig.colorbar(diff_image, ax=panels, shrink=0.7, label="A - B")
     title = "A, B and A - B per period; black: data in one only, grey: in neither"
     if problems:
         title += f"\n{problems[0][:110]}"
@@ -304,8 +305,9 @@ def plot_result(
             quicklooks.quicklook_figure(stack, masked=True, aoi=outline),
             quicklooks.cloud_mask_figure(stack, aoi=outline),
         )
-        for name, fig in zip(FIGURE_NAMES[:3], figures, strict=True):
-            written.append(save_png(fig, out / name))
+        # photographs need more colours than the grey cloud-mask figure
+        for name, fig, colors in zip(FIGURE_NAMES[:3], figures, (192, 192, 96), strict=True):
+            written.append(save_png(fig, out / name, colors=colors))
     written.append(save_png(ndvi_maps_figure(cube, aoi=outline), out / FIGURE_NAMES[3]))
     written.append(save_png(ndvi_timeseries_figure(cube), out / FIGURE_NAMES[4]))
     return written

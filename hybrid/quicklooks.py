@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.figures import (
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from hybrid.params import Workflow
-    from hybrid.scenes import SceneRow
 
 #: the bands of a quicklook, and the DN stretch of the original workflow
 RGB_BANDS = ("B04", "B03", "B02")
@@ -352,33 +350,3 @@ def cloud_mask_figure(stack: SceneStack, *, aoi: dict[str, Any] | None = None) -
          ("no data", NODATA_COLOUR)],
     )  # fmt: skip
     return fig
-
-
-def plot_quicklooks(
-    workflow: Workflow,
-    rows: Sequence[SceneRow],
-    out_dir: str | Path,
-    *,
-    stac: str | None = None,
-    progress: bool = False,
-) -> Path:
-    """``hybrid scenes --plots``: the RGB quicklook of every listed scene, titled with
-    its tile and AOI cloud cover, as ``scenes.png`` in ``out_dir``; returns the path."""
-    import math
-
-    from hybrid.figures import save_png
-
-    stack = load_scenes(workflow, stac=stac, dates={row.date for row in rows}, progress=progress)
-    by_date = {row.date: row for row in rows}
-    titles = []
-    for date in stack.dates:
-        row = by_date[date]
-        tile = row.tile_cloud_pct
-        parts = [date]
-        if tile is not None:
-            parts.append(f"tile {tile:.0f} %")
-        if math.isfinite(row.aoi_cloud_pct):
-            parts.append(f"AOI {row.aoi_cloud_pct:.0f} %")
-        titles.append(date + ("\n" + ", ".join(parts[1:]) if parts[1:] else ""))
-    fig = quicklook_figure(stack, masked=False, aoi=workflow.aoi, titles=titles)
-    return save_png(fig, Path(out_dir) / "scenes.png")

@@ -29,7 +29,6 @@ from hybrid.cli import main
 from hybrid.errors import (
     DataSourceError,
     HybridError,
-    NoDataAvailable,
     ProcessParameterInvalid,
     UsageError,
 )
@@ -59,7 +58,9 @@ def assert_cli_refuses(
     out_dir = tmp_path / "out"
     out_dir.mkdir(exist_ok=True)
     before = sorted(out_dir.iterdir())
-    code = main(["run", *args, "--quiet"] + ([] if "--out" in args else ["--out", f"{out_dir}/x.nc"]))
+    code = main(
+        ["run", *args, "--quiet"] + ([] if "--out" in args else ["--out", f"{out_dir}/x.nc"])
+    )
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("hybrid: error:")]
     assert code == 2, err
@@ -230,12 +231,6 @@ def _wrong_crs(item_dir: Path) -> None:
     path.write_text(json.dumps(item), encoding="utf-8")
 
 
-WRONG_CRS_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="known bug: an item whose proj:epsg disagrees with its files loads silently "
-    "misplaced; hybrid.stac.access.check_assets should compare the file CRS with the item's",
-)
-
 DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "malformed-item-json": (_break_item_json, "does not resolve to a STAC object"),
     "missing-asset-file": (_drop_cog, "asset 'nir' file is missing"),
@@ -246,10 +241,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
 }
 
 
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(c, marks=WRONG_CRS_XFAIL) if c == "wrong-crs" else c for c in DAMAGE],
-)
+@pytest.mark.parametrize("case", list(DAMAGE))
 def test_cli_damaged_catalog(
     case: str, sample_catalog: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -312,8 +304,7 @@ def test_cli_failure_in_a_real_process_has_no_traceback(
     _truncated_cog(catalog.parent / ITEM)
     out = tmp_path / "out" / "x.nc"
     proc = subprocess.run(
-        [sys.executable, "-m", "hybrid", "run", "--stac", str(catalog), "--out", str(out)]
-        + WINDOW,
+        [sys.executable, "-m", "hybrid", "run", "--stac", str(catalog), "--out", str(out), *WINDOW],
         capture_output=True,
         text=True,
         timeout=120,
@@ -355,12 +346,6 @@ def _set_period(period: str) -> Callable[[dict[str, Any]], None]:
         "period", period
     )
 
-
-RAGGED_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a ragged kernel raises a bare ValueError in "
-    "backends/local/processes/kernel.py (np.asarray) instead of ProcessParameterInvalid",
-)
 
 API_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], type[HybridError], str]] = {
     "dates-reversed": (
@@ -408,8 +393,13 @@ API_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], type[HybridError], 
     ),
     "bbox-absurdly-large": (
         _set_load("spatial_extent", {"west": -40.0, "east": -20.0, "south": -30, "north": -20}),
-        UsageError,
-        "split it",
+        ProcessParameterInvalid,
+        "split the area",
+    ),
+    "bbox-absurdly-large-over-the-data": (  # once began computing a 20 x 10 degree cube
+        _set_load("spatial_extent", {"west": 0.0, "east": 20.0, "south": 40.0, "north": 50.0}),
+        ProcessParameterInvalid,
+        "split the area",
     ),
     "band-unknown": (_set_load("bands", ["B04", "B8B", "SCL"]), ProcessParameterInvalid, "B8B"),
     "kernel-even": (
@@ -430,24 +420,8 @@ API_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], type[HybridError], 
     "period-unknown": (_set_period("fortnight"), ProcessParameterInvalid, "fortnight"),
 }
 
-BBOX_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a bbox spatial_extent skips the AOI size limit that GeoJSON gets "
-    "(backends/local/run.py _bbox); on data it starts computing a 20x10 degree cube",
-)
 
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=RAGGED_XFAIL)
-        if c == "kernel-ragged"
-        else pytest.param(c, marks=BBOX_XFAIL)
-        if c == "bbox-absurdly-large"
-        else c
-        for c in API_CASES
-    ],
-)
+@pytest.mark.parametrize("case", list(API_CASES))
 def test_api_bad_graph(
     case: str, seed_graph: dict[str, Any], sample_catalog: Path, tmp_path: Path
 ) -> None:
@@ -499,9 +473,7 @@ def _tiny_inner_aoi() -> dict[str, Any]:
     return _polygon(west + dx, south + dy, east - dx, north - dy)
 
 
-@pytest.mark.parametrize(
-    "case", ["malformed-item-json", pytest.param("wrong-crs", marks=WRONG_CRS_XFAIL)]
-)
+@pytest.mark.parametrize("case", ["malformed-item-json", "wrong-crs"])
 def test_api_damaged_item(case: str, tmp_path: Path) -> None:
     """Python API: a malformed item or one whose proj:epsg disagrees with its files."""
     from backends.local import LocalBackend, LocalSettings
@@ -646,3 +618,39 @@ def test_api_aoi_across_two_utm_zones_works(
         values = ds["var"].values
     assert values.shape[0] == 1 and values.shape[2] > 100  # ~1.6 km wide at 10 m
     np.testing.assert_allclose(values, expected, rtol=1e-6)
+
+
+# -- the docs table ------------------------------------------------------------------------------
+
+
+def test_robustness_table_matches_the_collected_cases(request: pytest.FixtureRequest) -> None:
+    """docs/robustness.md lists, per test group run now, as many cases as were collected."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    script = root / "docs" / "robustness.py"
+    spec = importlib.util.spec_from_file_location("robustness", script)
+    assert spec is not None and spec.loader is not None
+    robustness = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("robustness", robustness)  # dataclasses look their module up
+    spec.loader.exec_module(sys.modules["robustness"])
+    robustness = sys.modules["robustness"]
+    if request.config.option.keyword or request.config.option.markexpr:
+        pytest.skip("tests selected with -k/-m: the collected counts are partial")
+    table = robustness.table_cases(robustness.OUTPUT.read_text(encoding="utf-8"))
+    selected = {node for _, nodes in robustness.SELECTION for node in nodes}
+    collected: dict[str, int] = {}
+    for item in request.session.items:
+        module = item.nodeid.partition("::")[0]
+        function = getattr(item, "originalname", item.name)
+        if module in selected or f"{module}::{function}" in selected:
+            key = f"{Path(module).stem}::{function}"
+            collected[key] = collected.get(key, 0) + 1
+    figures = {"test_server_faults::test_twenty_clients_five_jobs_each",
+               "test_server_fuzz::test_generated_requests_never_get_a_5xx"}  # fmt: skip
+    compared = {k: n for k, n in collected.items() if k not in figures}
+    assert compared, "no robustness test collected"
+    missing = sorted(set(compared) - set(table))
+    assert not missing, f"run python docs/robustness.py: {missing} are not in the table"
+    wrong = {k: (table[k][0], n) for k, n in compared.items() if table[k][0] != n}
+    assert not wrong, f"run python docs/robustness.py: (table, collected) {wrong}"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
+import select
+import struct
+import termios
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,8 +31,9 @@ from hybrid.progress import (
 
 @pytest.fixture
 def terminal() -> Iterator[tuple[Any, int]]:
-    """A real pseudo-terminal: (writable text stream on the slave side, master fd)."""
+    """A real pseudo-terminal, 100x30: (writable text stream on its slave side, master fd)."""
     master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     stream = os.fdopen(slave, "w", buffering=1)
     try:
         yield stream, master
@@ -37,7 +43,11 @@ def terminal() -> Iterator[tuple[Any, int]]:
 
 
 def _read(master: int) -> str:
-    return os.read(master, 65536).decode(errors="replace")
+    """What was written to the terminal so far (never blocks)."""
+    chunks = []
+    while select.select([master], [], [], 0.2)[0]:
+        chunks.append(os.read(master, 65536))
+    return b"".join(chunks).decode(errors="replace")
 
 
 def _lazy_sum() -> Any:
@@ -161,7 +171,8 @@ def test_download_bar_in_bytes() -> None:
 def test_bar_without_total_counts() -> None:
     buffer = io.StringIO()
     with bar(None, desc="cache", enabled=True, file=buffer) as b:
-        for _ in range(5):
-            b.update(1)
+        b.update(3)
+        time.sleep(0.25)  # past the bar's minimum refresh interval
+        b.update(2)
     assert "hybrid: cache: 5 it" in buffer.getvalue()
     assert np.isfinite(b.n) and b.n == 5

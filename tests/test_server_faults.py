@@ -162,9 +162,9 @@ def test_result_folder_that_is_a_file_sets_the_job_to_error(
         failed = session.get(f"{server.url}/jobs/{job_id}/results")
         assert failed.status_code == 424
         assert "Cannot create the result folder" in failed.json()["message"], failed.text
-        assert session.get(f"{server.url}/jobs/{job_id}/results?partial=true").json()[
-            "assets"
-        ] == {}
+        assert (
+            session.get(f"{server.url}/jobs/{job_id}/results?partial=true").json()["assets"] == {}
+        )
 
         (data_dir / "jobs").unlink()  # repaired: the same job runs again
         assert session.post(f"{server.url}/jobs/{job_id}/results").status_code == 202
@@ -214,7 +214,6 @@ def test_full_disk_while_saving_results_sets_the_job_to_error(
         assert "space" in failed.json()["message"].lower(), failed.text
         assert list(jobs.rglob("*.nc")) == [] and list(jobs.rglob("*.part")) == []
         assert session.get(f"{server.url}/jobs").status_code == 200
-
 
 
 # -- load ----------------------------------------------------------------------------------------

@@ -103,7 +103,9 @@ def test_two_users_cannot_touch_each_others_jobs(serve: ServeProcess) -> None:
         "results": lambda: stolen.get_results().get_metadata(),
         "start": stolen.start,
         "stop": stolen.stop,
-        "update": lambda: bob.patch(f"/jobs/{job.job_id}", json={"title": "mine"}, expected_status=204),
+        "update": lambda: bob.patch(
+            f"/jobs/{job.job_id}", json={"title": "mine"}, expected_status=204
+        ),
         "delete-results": lambda: bob.delete(f"/jobs/{job.job_id}/results", expected_status=204),
         "delete": stolen.delete,
     }
@@ -267,7 +269,7 @@ def test_path_traversal_is_refused(short_lived: ThreadServer) -> None:
         f"/results/{token}//etc/passwd",
         f"/results/..%2F..%2Fsecret.key/{name}",
         "/results/../../secret.key",
-        f"/jobs/..%2F..%2Fsecret.key/results",
+        "/jobs/..%2F..%2Fsecret.key/results",
         f"/jobs/{job_id}%2F..%2F..%2Fsecret.key",
     ]:
         with httpx.Client() as raw:  # httpx keeps the path as written

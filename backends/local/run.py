@@ -117,7 +117,10 @@ class Run:
             max_cloud_cover=self.facts.max_cloud_cover,
             buffer=self.facts.buffer,
         )
-        loaded = load_s2(self.settings.stac, request)
+        from hybrid.progress import step
+
+        with step("searching and loading scenes", enabled=self.settings.progress):
+            loaded = load_s2(self.settings.stac, request)
         self.grid = loaded.grid
         self.provenance.update(
             {
