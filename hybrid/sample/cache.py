@@ -20,7 +20,21 @@ from hybrid.errors import UsageError
 SAMPLE_NAME = "sample-v1"
 #: Written last; its content names the generator version and parameters.
 MARKER = ".complete"
-_MARKER_TEXT = "hybrid.sample v1 seed=0\n"
+
+
+def generator_fingerprint() -> str:
+    """A digest of the generator's own source: a cached sample made by other code is stale."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _marker_text() -> str:
+    return f"hybrid.sample v1 seed=0 generator={generator_fingerprint()}\n"
 _ITEM_DIR = re.compile(r"^S2[ABC]_\d{2}[A-Z]{3}_\d{8}_\d+_L2A$")
 
 
@@ -123,5 +137,5 @@ def ensure_sample(root: Path | None = None) -> Path:
 
     target = Path(root) if root is not None else default_cache_dir() / SAMPLE_NAME
     return ensure_generated(
-        target, generate=lambda tmp: generate_sample(tmp, seed=0), marker_text=_MARKER_TEXT
+        target, generate=lambda tmp: generate_sample(tmp, seed=0), marker_text=_marker_text()
     )
