@@ -119,8 +119,11 @@ def write_netcdf(
         "Conventions": "CF-1.9",
         **{str(k): _attr_value(v) for k, v in (attrs or {}).items()},
     }
+    # built in memory, then written as plain bytes: HDF5 can crash the process when the
+    # disk fills up under a half-written file (h5py #914, #2160); a plain write just fails
+    data = ds.to_netcdf(None, engine="h5netcdf", encoding=encoding, unlimited_dims=unlimited)
     with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding, unlimited_dims=unlimited)
+        tmp.write_bytes(bytes(data))
     return path
 
 

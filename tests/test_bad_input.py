@@ -648,6 +648,7 @@ def test_robustness_table_matches_the_collected_cases(request: pytest.FixtureReq
             collected[key] = collected.get(key, 0) + 1
     figures = {"test_server_faults::test_twenty_clients_five_jobs_each",
                "test_server_fuzz::test_generated_requests_never_get_a_5xx"}  # fmt: skip
+    figures.add(f"{Path(__file__).stem}::{request.node.originalname}")  # not a row itself
     compared = {k: n for k, n in collected.items() if k not in figures}
     assert compared, "no robustness test collected"
     missing = sorted(set(compared) - set(table))

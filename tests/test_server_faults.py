@@ -190,12 +190,6 @@ def tiny_tmpfs(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: HDF5 segfaults the server when it frees the half-written NetCDF after "
-    "ENOSPC (h5py#914, #2160); hybrid/results.py write_netcdf should render the NetCDF in "
-    "memory and write its bytes with plain file I/O",
-)
 def test_full_disk_while_saving_results_sets_the_job_to_error(
     tmp_path: Path, sample_catalog: Path
 ) -> None:

@@ -339,3 +339,12 @@ def test_refresh_tokens_expire_and_tokens_stay_with_their_server(
             assert http.get("/me", headers={"Authorization": header}).is_success
             foreign = httpx.get(f"{short_lived.url}/me", headers={"Authorization": header})
             assert (foreign.status_code, foreign.json()["code"]) == (403, "TokenInvalid")
+
+
+def test_refuses_to_expose_the_default_login(capsys: pytest.CaptureFixture[str]) -> None:
+    """Listening beyond loopback needs a users file: the default login stays local."""
+    from hybrid.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--users" in err and err.count("\n") == 1

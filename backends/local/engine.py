@@ -96,5 +96,8 @@ def _as_hybrid_error(exc: Exception) -> HybridError | None:
     if module.startswith("rasterio"):
         from hybrid.errors import DataSourceError
 
-        return DataSourceError(f"cannot read a COG: {exc}")
+        return DataSourceError(
+            f"cannot read a Sentinel-2 COG ({exc}); the file is damaged or incomplete: "
+            "re-download it (hybrid cache) or remove its item from the catalog"
+        )
     return None

@@ -108,6 +108,11 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}.")
     if args.users is not None and not args.users.is_file():
         raise UsageError(f"Users file {args.users} not found: check the --users path.")
+    if args.users is None and not _is_loopback(args.host):
+        raise UsageError(
+            f"--host {args.host} would expose the default hybrid/hybrid login beyond this "
+            "machine; pass --users FILE with your own users (see --hash-password)"
+        )
 
     import uvicorn
 
@@ -154,3 +159,14 @@ def handle(args: argparse.Namespace) -> int:
         # (and dask's) cannot be interrupted, so leave without waiting for them.
         os._exit(0)
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
