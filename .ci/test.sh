@@ -13,7 +13,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 fi
 
 python -m pip install -q -e '.[test]'
-python -m ruff check hybrid backends tests benchmarks
-python -m ruff format --check hybrid backends tests benchmarks
+python -m ruff check hybrid backends tests benchmarks docs
+python -m ruff format --check hybrid backends tests benchmarks docs
 python -m mypy
 python -m pytest "$@"

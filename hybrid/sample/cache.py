@@ -35,6 +35,8 @@ def generator_fingerprint() -> str:
 
 def _marker_text() -> str:
     return f"hybrid.sample v1 seed=0 generator={generator_fingerprint()}\n"
+
+
 _ITEM_DIR = re.compile(r"^S2[ABC]_\d{2}[A-Z]{3}_\d{8}_\d+_L2A$")
 
 
