@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    # odc-geo warps empty windows of other-CRS tiles as bare arrays; rasterio then warns
+    warnings.filterwarnings("ignore", message="Dataset has no geotransform")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
