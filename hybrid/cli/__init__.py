@@ -69,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # odc-geo warps empty windows of other-CRS tiles as bare arrays; rasterio then warns
     warnings.filterwarnings("ignore", message="Dataset has no geotransform")
+    # third-party deprecation notes are for their maintainers, not for our users
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"openeo_processes_dask\.")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
