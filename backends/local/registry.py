@@ -31,7 +31,7 @@ def _quiet_import() -> tuple[list[Callable[..., Any]], Any, Callable[..., Any]]:
 
 def overrides() -> dict[str, Callable[..., Any]]:
     """process id -> this project's implementation (where Copernicus differs)."""
-    from backends.local.processes import dates, indices, kernel, labels, masking, temporal
+    from backends.local.processes import dates, indices, kernel, labels, logic, masking, temporal
 
     return {
         "apply_kernel": kernel.apply_kernel,
@@ -41,6 +41,7 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "aggregate_temporal": temporal.aggregate_temporal,
         "filter_labels": labels.filter_labels,
         "date_between": dates.date_between,
+        "or": logic.or_,
     }
 
 
