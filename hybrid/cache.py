@@ -78,7 +78,7 @@ def cache_scenes(
     request: CacheRequest, out_dir: Path, *, progress: bool | None = None
 ) -> CacheReport:
     """Copy the windows of the scenes ``request`` needs into ``out_dir``; returns a report."""
-    from backends.local.loader import lonlat_envelope
+    from hybrid.grid import lonlat_envelope
     from hybrid.stac.providers import detect_layout
     from hybrid.stac.source import SceneQuery, search
 

@@ -175,54 +175,6 @@ def align(
     return a, b, problems
 
 
-def write_difference_maps(
-    a: xr.DataArray | str | Path, b: xr.DataArray | str | Path, out_dir: str | Path
-) -> list[Path]:
-    """One PNG per period (and band) with A, B and A - B side by side; returns the files."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    cube_a = a if not isinstance(a, str | Path) else open_result(a)
-    cube_b = b if not isinstance(b, str | Path) else open_result(b)
-    aligned_a, aligned_b, _problems = align(cube_a, cube_b)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if aligned_a is None or aligned_b is None:
-        return []
-    import numpy as np
-
-    extent = _extent(aligned_a)
-    written = []
-    for label, va, vb in _layers(aligned_a, aligned_b):
-        fig = Figure(figsize=(13, 4.2), layout="constrained")
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(1, 3, sharex=True, sharey=True)
-        both = np.concatenate([va[np.isfinite(va)], vb[np.isfinite(vb)]])
-        vmin, vmax = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
-        diff = va - vb
-        finite = diff[np.isfinite(diff)]
-        lim = float(np.abs(finite).max()) if finite.size else 0.0
-        lim = lim or 1e-12
-        panels = (("A", va, "viridis", vmin, vmax), ("B", vb, "viridis", vmin, vmax))
-        for ax, (title, data, cmap, lo, hi) in zip(axes[:2], panels, strict=True):
-            image = ax.imshow(data, cmap=cmap, vmin=lo, vmax=hi, extent=extent)
-            ax.set_title(f"{title} {label}")
-            fig.colorbar(image, ax=ax, shrink=0.8)
-        image = axes[2].imshow(diff, cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent)
-        mismatch = np.isnan(va) != np.isnan(vb)
-        if mismatch.any():
-            overlay = np.ma.masked_where(~mismatch, mismatch.astype("float64"))
-            axes[2].imshow(overlay, cmap="Greys", vmin=0, vmax=1, extent=extent)
-        for ax in axes:
-            ax.ticklabel_format(useOffset=False, style="plain")
-        axes[2].set_title(f"A - B {label}, black: NaN in one only", fontsize="medium")
-        fig.colorbar(image, ax=axes[2], shrink=0.8)
-        path = out / f"diff_{re.sub(r'[^A-Za-z0-9_.-]+', '_', label)}.png"
-        fig.savefig(path, dpi=90)
-        written.append(path)
-    return written
-
-
 def _crs_problem(a: xr.DataArray, b: xr.DataArray) -> str | None:
     crs_a, crs_b = cube_crs(a), cube_crs(b)
     if crs_a is None and crs_b is None:
@@ -370,13 +322,6 @@ def _compare_layer(
         bbox_coords=bbox_coords,
         equivalent=agreement >= min_agreement - 1e-12,
     )
-
-
-def _extent(grid: xr.DataArray) -> tuple[float, float, float, float]:
-    x, y = grid["x"].values, grid["y"].values
-    dx = abs(_step(x) or 1.0) / 2
-    dy = abs(_step(y) or 1.0) / 2
-    return (float(x.min()) - dx, float(x.max()) + dx, float(y.min()) - dy, float(y.max()) + dy)
 
 
 def _fmt(value: float | None, pattern: str) -> str:

@@ -162,3 +162,8 @@ def output_grid(bbox: BBox, *, epsg: int | None = None, resolution: float = PIXE
 def kernel_buffer(kernel_shape: tuple[int, ...]) -> int:
     """Pixels Copernicus loads around the extent for a kernel: ceil(size / 2)."""
     return max(math.ceil(n / 2) for n in kernel_shape) if kernel_shape else 0
+
+
+def lonlat_envelope(grid: Grid) -> BBox:
+    """The lon/lat bbox enclosing a projected grid (for the catalog search)."""
+    return lonlat_bbox(BBox(grid.xmin, grid.ymin, grid.xmax, grid.ymax, crs=grid.crs))

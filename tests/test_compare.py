@@ -171,7 +171,8 @@ def test_cli_equivalent_exit_0_with_report_and_plots(tmp_path, result_a, capsys)
     assert "EQUIVALENT" in out and "2023-06-01" in out
     assert json.loads((tmp_path / "r.json").read_text())["equivalent"] is True
     pngs = sorted((tmp_path / "png").glob("*.png"))
-    assert len(pngs) == 3 and pngs[0].read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in pngs] == ["comparison.png"]
+    assert pngs[0].read_bytes()[:4] == b"\x89PNG"
 
 
 def test_cli_not_equivalent_exit_1(tmp_path, result_a, capsys):

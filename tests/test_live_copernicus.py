@@ -35,8 +35,9 @@ def test_seed_graph_on_copernicus_matches_local(tmp_path):
     from backends.remote import RemoteBackend
     from hybrid.cli import build_parser
     from hybrid.cli.options import workflow_from_args
-    from hybrid.compare import compare, write_difference_maps
+    from hybrid.compare import compare
     from hybrid.graph import build_graph
+    from hybrid.plots import plot_comparison
 
     os.environ.setdefault("OPENEO_AUTH_METHOD", "client_credentials")
     out = Path(os.environ.get("HYBRID_LIVE_OUT") or tmp_path)
@@ -57,6 +58,6 @@ def test_seed_graph_on_copernicus_matches_local(tmp_path):
     )
     (out / "report.json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
     (out / "provenance.json").write_text(json.dumps(dict(remote_result.provenance), indent=2))
-    write_difference_maps(remote_result.files[0], local_result.files[0], out / "plots")
+    plot_comparison(remote_result.files[0], local_result.files[0], out / "plots" / "comparison.png")
     print(report.summary())
     assert report.equivalent, report.summary()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
-from hybrid.grid import BBox, Grid, output_grid
+from hybrid.grid import BBox, Grid, lonlat_envelope, output_grid
 from hybrid.stac.providers import detect_layout
 from hybrid.stac.selection import DailyScenes, select_scenes
 from hybrid.stac.source import SceneQuery, search
@@ -53,17 +53,6 @@ class LoadedCube:
     #: the grid the result is cropped back to
     grid: Grid
     scenes: tuple[DailyScenes, ...]
-
-
-def lonlat_envelope(grid: Grid) -> BBox:
-    """The lon/lat bbox enclosing a projected grid (for the catalog search)."""
-    from pyproj import Transformer
-
-    tr = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
-    xs, ys = tr.transform(
-        [grid.xmin, grid.xmax, grid.xmax, grid.xmin], [grid.ymin, grid.ymin, grid.ymax, grid.ymax]
-    )
-    return BBox(min(xs), min(ys), max(xs), max(ys))
 
 
 def load_s2(source: Any, request: LoadRequest) -> LoadedCube:

@@ -33,13 +33,14 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--report", type=Path, metavar="FILE", help="write the JSON report here")
     parser.add_argument(
-        "--plots", type=Path, metavar="DIR", help="write PNG maps of A, B and A-B per period here"
+        "--plots", type=Path, metavar="DIR", help="write a PNG of A, B and A-B per period into DIR"
     )
     parser.set_defaults(handle=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    from hybrid.compare import compare, write_difference_maps
+    from hybrid.compare import compare
+    from hybrid.plots import plot_comparison
     from hybrid.results import open_result
 
     cube_a = open_result(args.a)
@@ -56,10 +57,10 @@ def handle(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write the report to {args.report}: {exc.strerror}") from None
     if args.plots is not None:
         try:
-            maps = write_difference_maps(cube_a, cube_b, args.plots)
+            figure = plot_comparison(cube_a, cube_b, Path(args.plots) / "comparison.png")
         except OSError as exc:
             raise UsageError(f"cannot write plots to {args.plots}: {exc.strerror}") from None
-        print(f"wrote {len(maps)} difference map(s) to {args.plots}")
+        print(f"figure: {figure}")
     if not report.equivalent:
         failing = [r.label for r in report.rows if not r.equivalent]
         reasons = [p.split(":")[0] for p in report.problems]
