@@ -232,3 +232,32 @@ def openapi_spec() -> Any:
                 node["servers"] = [{"url": "/"}]
     geojson = {"application/geo+json": json.loads}
     return OpenAPI.from_dict(raw, config=Config(extra_media_type_deserializers=geojson))
+
+
+def ndvi_graph(
+    extent: Mapping[str, float],
+    dates: Sequence[str],
+    *,
+    collection: str = "SENTINEL2_L2A",
+) -> dict[str, Any]:
+    """A small valid flat graph: NDVI of ``extent`` over ``dates``, saved as netCDF."""
+    return {
+        "load": {
+            "process_id": "load_collection",
+            "arguments": {
+                "id": collection,
+                "spatial_extent": dict(extent),
+                "temporal_extent": list(dates),
+                "bands": ["B04", "B08"],
+            },
+        },
+        "ndvi": {
+            "process_id": "ndvi",
+            "arguments": {"data": {"from_node": "load"}, "red": "B04", "nir": "B08"},
+        },
+        "save": {
+            "process_id": "save_result",
+            "arguments": {"data": {"from_node": "ndvi"}, "format": "netCDF"},
+            "result": True,
+        },
+    }

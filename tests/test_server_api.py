@@ -21,6 +21,7 @@ from tests.server_helpers import (
     SHARED,
     TEMPORAL_EXTENT,
     ThreadServer,
+    ndvi_graph,
     openapi_spec,
     write_users_file,
 )
@@ -28,26 +29,7 @@ from tests.server_helpers import (
 
 def graph(*, collection: str = COLLECTION_ID, dates: list[str] = TEMPORAL_EXTENT) -> dict:
     """A small valid graph: NDVI of the seed AOI, saved as netCDF."""
-    return {
-        "load": {
-            "process_id": "load_collection",
-            "arguments": {
-                "id": collection,
-                "spatial_extent": SEED_BBOX,
-                "temporal_extent": dates,
-                "bands": ["B04", "B08"],
-            },
-        },
-        "ndvi": {
-            "process_id": "ndvi",
-            "arguments": {"data": {"from_node": "load"}, "red": "B04", "nir": "B08"},
-        },
-        "save": {
-            "process_id": "save_result",
-            "arguments": {"data": {"from_node": "ndvi"}, "format": "netCDF"},
-            "result": True,
-        },
-    }
+    return ndvi_graph(SEED_BBOX, dates, collection=collection)
 
 
 def body(process_graph: dict) -> dict:

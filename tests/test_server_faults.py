@@ -22,7 +22,7 @@ import pytest
 import requests
 import xarray as xr
 
-from tests.server_helpers import ServeProcess, ndvi_cube, openeo_env
+from tests.server_helpers import ServeProcess, ndvi_cube, ndvi_graph, openeo_env
 from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog
 
 DEFAULT_LOGIN = ("hybrid", "hybrid")
@@ -41,26 +41,7 @@ def tiny_graph(index: int, *, tiny: bool = False) -> dict[str, Any]:
         west = 6.660 + 0.002 * index
         extent = {"west": west, "south": 45.240, "east": west + 0.002, "north": 45.242}
         dates = ["2023-06-01", "2023-06-15"]
-    return {
-        "load": {
-            "process_id": "load_collection",
-            "arguments": {
-                "id": "SENTINEL2_L2A",
-                "spatial_extent": extent,
-                "temporal_extent": dates,
-                "bands": ["B04", "B08"],
-            },
-        },
-        "ndvi": {
-            "process_id": "ndvi",
-            "arguments": {"data": {"from_node": "load"}, "red": "B04", "nir": "B08"},
-        },
-        "save": {
-            "process_id": "save_result",
-            "arguments": {"data": {"from_node": "ndvi"}, "format": "netCDF"},
-            "result": True,
-        },
-    }
+    return ndvi_graph(extent, dates)
 
 
 def login(url: str, user: tuple[str, str] = DEFAULT_LOGIN) -> requests.Session:

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from hybrid.cli import build_parser
-from tests.server_helpers import ServeProcess, ThreadServer, write_users_file
+from tests.server_helpers import ServeProcess, ThreadServer, ndvi_graph, write_users_file
 from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog
 from tests.test_server_faults import settled, submit, wait_until
 
@@ -31,26 +31,7 @@ USERS = {"alice": "alice-Secret-1", "bob": "bob-Secret-2"}
 def tiny_graph() -> dict[str, Any]:
     west, south, east, north = tiny_bbox()
     extent = {"west": west, "south": south, "east": east, "north": north}
-    return {
-        "load": {
-            "process_id": "load_collection",
-            "arguments": {
-                "id": "SENTINEL2_L2A",
-                "spatial_extent": extent,
-                "temporal_extent": ["2023-05-01", "2023-06-01"],
-                "bands": ["B04", "B08"],
-            },
-        },
-        "ndvi": {
-            "process_id": "ndvi",
-            "arguments": {"data": {"from_node": "load"}, "red": "B04", "nir": "B08"},
-        },
-        "save": {
-            "process_id": "save_result",
-            "arguments": {"data": {"from_node": "ndvi"}, "format": "netCDF"},
-            "result": True,
-        },
-    }
+    return ndvi_graph(extent, ["2023-05-01", "2023-06-01"])
 
 
 @pytest.fixture(scope="module")
