@@ -46,6 +46,14 @@ def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--format", default="netCDF", help="netCDF (default) or GTiff")
 
 
+def add_stac_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stac", metavar="SOURCE",
+        help="static STAC catalog/collection JSON or folder, STAC API URL, or earth-search | "
+        "planetary-computer | cdse (default: the embedded sample)",
+    )  # fmt: skip
+
+
 def _cloud_classes(text: str) -> tuple[int, ...]:
     try:
         classes = tuple(int(c) for c in text.split(",") if c.strip())

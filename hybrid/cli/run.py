@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hybrid.cli.options import add_workflow_arguments, workflow_from_args
+from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
 from hybrid.errors import UsageError
 
 DEFAULT_OUT = Path("out") / "ndvi.nc"
@@ -23,11 +23,7 @@ def add_parser(subparsers: Any) -> None:
         "arguments: the seed AOI and season on the embedded Sentinel-2 sample, locally.",
     )
     add_workflow_arguments(p)
-    p.add_argument(
-        "--stac", metavar="SOURCE",
-        help="static STAC catalog/collection JSON or folder, STAC API URL, or earth-search | "
-        "planetary-computer | cdse (default: the embedded sample)",
-    )  # fmt: skip
+    add_stac_argument(p)
     p.add_argument(
         "--backend", default="local", help="local (default), copernicus, or an openEO URL"
     )

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hybrid.cli.options import add_workflow_arguments, workflow_from_args
+from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
 from hybrid.errors import UsageError
 
 
@@ -23,11 +23,7 @@ def add_parser(subparsers: Any) -> None:
         "with 'hybrid run --max-aoi-cloud PCT' to drop the dates cloudy over your field.",
     )
     add_workflow_arguments(p)
-    p.add_argument(
-        "--stac", metavar="SOURCE",
-        help="static STAC catalog/collection JSON or folder, STAC API URL, or earth-search | "
-        "planetary-computer | cdse (default: the embedded sample)",
-    )  # fmt: skip
+    add_stac_argument(p)
     p.add_argument(
         "--classes", default="3,8,9,10", metavar="LIST",
         help="SCL classes counted as cloud over the AOI (default 3,8,9,10: shadow, "
