@@ -77,7 +77,7 @@ def serving_directory(root: Path) -> Iterator[str]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=str(root), **kwargs)
 
-    with _serving(Handler) as url:
+    with serving(Handler) as url:
         yield url
 
 
@@ -99,12 +99,13 @@ def serving_status(status: int) -> Iterator[str]:
 
         do_GET = do_POST = _answer
 
-    with _serving(Handler) as url:
+    with serving(Handler) as url:
         yield url
 
 
 @contextlib.contextmanager
-def _serving(handler: Any) -> Iterator[str]:
+def serving(handler: Any) -> Iterator[str]:
+    """``handler`` served by a threaded HTTP server on a free 127.0.0.1 port; yields its URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -54,13 +54,16 @@ def add_stac_argument(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _cloud_classes(text: str) -> tuple[int, ...]:
+def parse_scl_classes(
+    text: str, *, option: str = "--cloud-classes", example: str = "8,9"
+) -> tuple[int, ...]:
+    """A comma-separated list of SCL classes (0..11) from the command line."""
     try:
         classes = tuple(int(c) for c in text.split(",") if c.strip())
     except ValueError as exc:
-        raise UsageError(f"--cloud-classes '{text}' must be integers, e.g. 8,9") from exc
+        raise UsageError(f"{option} '{text}' must be integers, e.g. {example}") from exc
     if not classes or any(not 0 <= c <= 11 for c in classes):
-        raise UsageError(f"--cloud-classes '{text}': SCL classes are 0..11, e.g. 8,9")
+        raise UsageError(f"{option} '{text}': SCL classes are 0..11, e.g. {example}")
     return classes
 
 
@@ -87,7 +90,7 @@ def workflow_from_args(args: Any) -> Workflow:
         start=start,
         end=end,
         max_cloud_cover=args.max_cloud_cover,
-        cloud_classes=_cloud_classes(args.cloud_classes),
+        cloud_classes=parse_scl_classes(args.cloud_classes),
         kernel_size=args.kernel_size,
         kernel_std=args.kernel_std,
         threshold=args.threshold,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hybrid.cli.options import parse_scl_classes
 from hybrid.errors import UsageError
 
 
@@ -49,16 +50,6 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(handle=handle)
 
 
-def _classes(text: str) -> tuple[int, ...]:
-    try:
-        classes = tuple(int(c) for c in text.split(",") if c.strip())
-    except ValueError:
-        raise UsageError(f"--cloud-classes '{text}' must be integers, e.g. 8,9") from None
-    if not classes or any(not 0 <= c <= 11 for c in classes):
-        raise UsageError(f"--cloud-classes '{text}': SCL classes are 0..11, e.g. 8,9")
-    return classes
-
-
 def default_out(result: Path) -> Path:
     """``figures`` beside the result file or folder."""
     return result.parent / "figures"
@@ -84,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
         workflow = dataclasses.replace(
             base,
             max_cloud_cover=args.max_cloud_cover,
-            cloud_classes=_classes(args.cloud_classes),
+            cloud_classes=parse_scl_classes(args.cloud_classes),
             kernel_size=args.kernel_size,
             kernel_std=args.kernel_std,
             threshold=args.threshold,

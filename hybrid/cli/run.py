@@ -95,11 +95,14 @@ def handle(args: argparse.Namespace) -> int:
             result = resume(args.resume, out_dir=Path(tmp))
         else:
             result = backend.execute(graph, out_dir=Path(tmp))
+        if workflow.format == "netCDF":
+            from hybrid.workflow import record_exclusions
+
+            # still in the temporary folder: the file appears complete or not at all
+            for nc in (f for f in result.files if f.suffix == ".nc"):
+                record_exclusions(nc, workflow)
         files = _install(result.files, out, workflow.format)
     if workflow.format == "netCDF":
-        from hybrid.workflow import record_exclusions
-
-        record_exclusions(files[0], workflow)
         print(format_table(summarise(files[0])))
     print(f"result: {out}")
     if args.plots:

@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
+from hybrid.cli.options import (
+    add_stac_argument,
+    add_workflow_arguments,
+    parse_scl_classes,
+    workflow_from_args,
+)
 from hybrid.errors import UsageError
 
 
@@ -39,11 +44,7 @@ def add_parser(subparsers: Any) -> None:
 def parse_classes(text: str) -> tuple[int, ...]:
     from hybrid.scenes import check_classes
 
-    try:
-        classes = [int(c) for c in text.split(",") if c.strip()]
-    except ValueError as exc:
-        raise UsageError(f"--classes '{text}' must be integers, e.g. 3,8,9,10") from exc
-    return check_classes(classes)
+    return check_classes(parse_scl_classes(text, option="--classes", example="3,8,9,10"))
 
 
 def handle(args: argparse.Namespace) -> int:
