@@ -1,0 +1,29 @@
+"""The emulator's route groups, one module each; ``create_app`` includes :data:`ROUTERS`.
+
+A new group is one module exposing ``router`` plus one line here. Handlers get their
+dependencies from :data:`hybrid.server.services.Deps`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hybrid.server.routes import (
+    batch_jobs,
+    capabilities,
+    collections,
+    credentials,
+    downloads,
+    processes,
+    sync,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    capabilities.router,
+    collections.router,
+    processes.router,
+    credentials.router,
+    sync.router,
+    batch_jobs.router,
+    downloads.router,
+)

@@ -1,0 +1,204 @@
+"""The batch-job endpoints: ``/jobs``, ``/jobs/{id}``, its results and its logs."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hybrid.server.auth import CurrentUser
+from hybrid.server.errors import (
+    BadRequest,
+    JobFailed,
+    JobLocked,
+    JobNotFinished,
+    NoDataForUpdate,
+    PropertyNotEditable,
+)
+from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry
+from hybrid.server.payload import base_url, process_graph, read_json
+from hybrid.server.results import result_item
+from hybrid.server.services import Deps
+
+_EDITABLE = ("title", "description", "process", "plan", "budget", "log_level")
+
+router = APIRouter()
+
+
+def _summary(job: Job) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": job.id, "status": job.status, "created": job.created}
+    out["updated"] = job.updated
+    for key in ("title", "description", "plan", "budget"):
+        value = getattr(job, key)
+        if value is not None:
+            out[key] = value
+    if job.progress is not None:
+        out["progress"] = job.progress
+    return out
+
+
+def _metadata(job: Job) -> dict[str, Any]:
+    return {**_summary(job), "process": job.process, "log_level": job.log_level, "links": []}
+
+
+def _job_fields(body: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key in ("title", "description", "plan"):
+        if body.get(key) is not None:
+            if not isinstance(body[key], str):
+                raise BadRequest(f"'{key}' must be a string.")
+            fields[key] = body[key]
+    if body.get("budget") is not None:
+        if not isinstance(body["budget"], int | float):
+            raise BadRequest("'budget' must be a number.")
+        fields["budget"] = float(body["budget"])
+    if body.get("log_level") is not None:
+        if body["log_level"] not in LOG_LEVELS:
+            raise BadRequest(f"'log_level' must be one of {', '.join(LOG_LEVELS)}.")
+        fields["log_level"] = body["log_level"]
+    return fields
+
+
+@router.post("/jobs", status_code=201)
+async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Response:
+    body = await read_json(request)
+    graph = process_graph(body)
+    await run_in_threadpool(deps.engine.validate, graph)
+    job = deps.store.create(user_id=user.user_id, process=body["process"], **_job_fields(body))
+    deps.store.log(job.id, "info", "Job created.")
+    url = f"{base_url(request)}/jobs/{job.id}"
+    return Response(status_code=201, headers={"Location": url, "OpenEO-Identifier": job.id})
+
+
+@router.get("/jobs")
+def list_jobs(
+    user: CurrentUser, deps: Deps, limit: Annotated[int | None, Query(ge=1)] = None
+) -> JSONResponse:
+    jobs = deps.store.of_user(user.user_id, limit=limit)
+    return JSONResponse({"jobs": [_summary(j) for j in jobs], "links": []})
+
+
+@router.get("/jobs/{job_id}")
+def describe_job(job_id: str, user: CurrentUser, deps: Deps) -> JSONResponse:
+    return JSONResponse(_metadata(deps.store.get(job_id, user_id=user.user_id)))
+
+
+@router.patch("/jobs/{job_id}", status_code=204)
+async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Deps) -> Response:
+    job = deps.store.get(job_id, user_id=user.user_id)
+    body = await read_json(request)
+    unknown = sorted(set(body) - set(_EDITABLE))
+    if unknown:
+        raise PropertyNotEditable(f"The property '{unknown[0]}' is read-only or unknown.")
+    if not body:
+        raise NoDataForUpdate("No data specified to be updated.")
+    if job.status in ACTIVE:
+        raise JobLocked("Batch job is locked while it is queued or running: cancel it first.")
+    fields = _job_fields(body)
+    if "process" in body:
+        graph = process_graph(body)
+        await run_in_threadpool(deps.engine.validate, graph)
+        fields["process"] = body["process"]
+    deps.store.update(job_id, **fields)
+    return Response(status_code=204)
+
+
+@router.delete("/jobs/{job_id}", status_code=204)
+def delete_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
+    deps.store.get(job_id, user_id=user.user_id)
+    deps.store.delete(job_id)
+    shutil.rmtree(deps.runner.result_dir(job_id), ignore_errors=True)
+    return Response(status_code=204)
+
+
+@router.post("/jobs/{job_id}/results", status_code=202)
+def start_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
+    job = deps.store.get(job_id, user_id=user.user_id)
+    if job.status not in ACTIVE and deps.store.update(
+        job_id,
+        expect=(job.status,),
+        status="queued",
+        progress=None,
+        attempts=0,
+        error_code=None,
+        error_message=None,
+        error_node=None,
+        files=[],
+    ):
+        deps.store.log(job_id, "info", "Job queued.")
+        deps.runner.submit(job_id)
+    return Response(status_code=202)
+
+
+@router.get("/jobs/{job_id}/results")
+def job_results(
+    job_id: str, request: Request, user: CurrentUser, deps: Deps, partial: bool = False
+) -> JSONResponse:
+    job = deps.store.get(job_id, user_id=user.user_id)
+    if job.status == "error" and not partial:
+        raise JobFailed(
+            job.error_message or "The batch job failed.",
+            code=job.error_code or "Internal",
+            node=job.error_node,
+        )
+    if job.status != "finished" and not partial:
+        raise JobNotFinished(
+            f"Batch job has not finished computing the results yet (status {job.status!r}): "
+            "poll GET /jobs/{id} until it is 'finished'."
+        )
+    item = result_item(
+        job,
+        base_url=base_url(request),
+        links=deps.links,
+        result_dir=deps.runner.result_dir(job_id),
+    )
+    return JSONResponse(item, media_type="application/geo+json")
+
+
+@router.delete("/jobs/{job_id}/results", status_code=204)
+def cancel_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
+    deps.store.get(job_id, user_id=user.user_id)
+    if deps.store.update(job_id, expect=ACTIVE, status="canceled", progress=None):
+        deps.store.log(job_id, "info", "Job canceled by the user.")
+    return Response(status_code=204)
+
+
+def _log_entry(entry: LogEntry) -> dict[str, Any]:
+    log: dict[str, Any] = {
+        "id": entry.id,
+        "level": entry.level,
+        "message": entry.message,
+        "time": entry.time,
+    }
+    if entry.code:
+        log["code"] = entry.code
+    if entry.node:
+        log["path"] = [{"node_id": entry.node}]
+    return log
+
+
+@router.get("/jobs/{job_id}/logs")
+def job_logs(
+    job_id: str,
+    request: Request,
+    user: CurrentUser,
+    deps: Deps,
+    offset: str | None = None,
+    level: str = "debug",
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> JSONResponse:
+    job = deps.store.get(job_id, user_id=user.user_id)
+    if level not in LOG_LEVELS:
+        raise BadRequest(f"'level' must be one of {', '.join(LOG_LEVELS)}.")
+    effective = max(level, job.log_level, key=LOG_LEVELS.index)
+    entries = deps.store.logs(job_id, offset=offset, level=effective, limit=limit)
+    page_links = []
+    if limit is not None and len(entries) == limit:
+        query = f"offset={entries[-1].id}&level={level}&limit={limit}"
+        href = f"{base_url(request)}/jobs/{job_id}/logs?{query}"
+        page_links.append({"rel": "next", "href": href})
+    logs = [_log_entry(entry) for entry in entries]
+    return JSONResponse({"level": effective, "logs": logs, "links": page_links})

@@ -1,0 +1,113 @@
+"""``GET /``, ``/.well-known/openeo``, ``/conformance`` and ``/file_formats``.
+
+The capabilities' endpoint list is derived from the app's own routes: a route module
+added to :data:`hybrid.server.routes.ROUTERS` appears there without another edit.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # FastAPI < 0.165 keeps included routes flat in app.routes
+    iter_route_contexts = iter  # type: ignore[assignment]
+
+from hybrid.server.payload import base_url
+from hybrid.server.results import STAC_VERSION
+from hybrid.server.services import Deps
+
+API_VERSION = "1.2.0"
+
+CONFORMANCE = (
+    "https://api.openeo.org/1.2.0",
+    "https://api.stacspec.org/v1.0.0/collections",
+)
+
+router = APIRouter()
+
+
+def backend_version() -> str:
+    try:
+        return metadata.version("hybrid")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+def endpoints(app: FastAPI) -> list[dict[str, Any]]:
+    """The openEO endpoints the app serves: its routes, less ``/`` and non-API routes.
+
+    Routes outside the openEO API (the OIDC provider, signed downloads) are registered with
+    ``include_in_schema=False`` and so are left out; HEAD is implied by GET.
+    """
+    methods: dict[str, set[str]] = {}
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or route.path in (None, "/"):
+            continue
+        if route.include_in_schema:
+            methods.setdefault(route.path, set()).update((route.methods or set()) - {"HEAD"})
+    order = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    return [
+        {"path": path, "methods": sorted(found, key=order.index)} for path, found in methods.items()
+    ]
+
+
+def _file_formats() -> dict[str, Any]:
+    def raster(title: str) -> dict[str, Any]:
+        return {"title": title, "gis_data_types": ["raster"], "parameters": {}}
+
+    return {
+        "input": {},
+        "output": {
+            "netCDF": raster("Network Common Data Form (CF-1.9)"),
+            "GTiff": raster("GeoTiff, one file per date"),
+        },
+    }
+
+
+@router.get("/")
+def capabilities(request: Request, deps: Deps) -> JSONResponse:
+    root = base_url(request)
+    settings = deps.settings
+    return JSONResponse(
+        {
+            "api_version": API_VERSION,
+            "backend_version": backend_version(),
+            "stac_version": STAC_VERSION,
+            "type": "Catalog",
+            "id": settings.backend_id,
+            "title": settings.title,
+            "description": "A local emulation of an openEO API 1.2 backend: the Copernicus "
+            f"SENTINEL2_L2A NDVI workflow runs offline on the '{deps.engine.name}' engine.",
+            "production": False,
+            "conformsTo": list(CONFORMANCE),
+            "endpoints": endpoints(request.app),
+            "links": [
+                {"rel": "self", "href": f"{root}/", "type": "application/json"},
+                {"rel": "data", "href": f"{root}/collections", "type": "application/json"},
+                {"rel": "conformance", "href": f"{root}/conformance"},
+                {"rel": "version-history", "href": f"{root}/.well-known/openeo"},
+            ],
+        }
+    )
+
+
+@router.get("/.well-known/openeo")
+def well_known(request: Request) -> JSONResponse:
+    version = {"url": f"{base_url(request)}/", "api_version": API_VERSION, "production": False}
+    return JSONResponse({"versions": [version]})
+
+
+@router.get("/conformance")
+def conformance() -> JSONResponse:
+    return JSONResponse({"conformsTo": list(CONFORMANCE)})
+
+
+@router.get("/file_formats")
+def file_formats() -> JSONResponse:
+    return JSONResponse(_file_formats())

@@ -1,0 +1,63 @@
+"""``GET /collections`` and ``GET /collections/{collection_id}``: the one collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from hybrid.collection import sentinel2_l2a
+from hybrid.errors import CollectionNotFound
+from hybrid.server.payload import base_url
+from hybrid.server.results import STAC_VERSION
+
+router = APIRouter()
+
+
+def collection_document(request: Request) -> dict[str, Any]:
+    """SENTINEL2_L2A as a STAC collection with links relative to this server."""
+    root = base_url(request)
+    meta = sentinel2_l2a()
+    extensions = [
+        "https://stac-extensions.github.io/datacube/v2.2.0/schema.json",
+        "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
+    ]
+    own_links = [
+        {"rel": "self", "href": f"{root}/collections/{meta['id']}", "type": "application/json"},
+        {"rel": "parent", "href": f"{root}/collections", "type": "application/json"},
+        {"rel": "root", "href": f"{root}/", "type": "application/json"},
+    ]
+    # the layer catalog writes the start as a date; the API wants RFC 3339 date-times
+    meta["extent"]["temporal"]["interval"] = [
+        [_datetime(value) for value in interval]
+        for interval in meta["extent"]["temporal"]["interval"]
+    ]
+    return {
+        "stac_version": STAC_VERSION,
+        "stac_extensions": extensions,
+        "type": "Collection",
+        **meta,
+        "links": own_links + meta["links"],
+    }
+
+
+def _datetime(value: str | None) -> str | None:
+    if value is None or "T" in value:
+        return value
+    return f"{value}T00:00:00Z"
+
+
+@router.get("/collections")
+def collections(request: Request) -> JSONResponse:
+    return JSONResponse({"collections": [collection_document(request)], "links": []})
+
+
+@router.get("/collections/{collection_id}")
+def collection(collection_id: str, request: Request) -> JSONResponse:
+    meta = collection_document(request)
+    if collection_id != meta["id"]:
+        raise CollectionNotFound(
+            f"Collection '{collection_id}' does not exist: this backend has '{meta['id']}'."
+        )
+    return JSONResponse(meta)

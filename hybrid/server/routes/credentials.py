@@ -1,0 +1,45 @@
+"""``/credentials/basic``, ``/credentials/oidc`` and ``/me``.
+
+The OIDC provider's own endpoints (``/oidc/...``) come from
+:meth:`hybrid.server.oidc.LocalOidcProvider.router`; they are not openEO endpoints.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from hybrid.server.auth import PUBLIC_CLIENT_ID, CurrentUser
+from hybrid.server.oidc import DEVICE_GRANT
+from hybrid.server.payload import base_url
+from hybrid.server.services import Deps
+
+router = APIRouter()
+
+
+@router.get("/credentials/basic")
+def credentials_basic(request: Request, deps: Deps) -> JSONResponse:
+    token = deps.auth.basic_token(request.headers.get("authorization"))
+    return JSONResponse({"access_token": token})
+
+
+@router.get("/credentials/oidc")
+def credentials_oidc(request: Request, deps: Deps) -> JSONResponse:
+    grants = [f"{DEVICE_GRANT}+pkce", DEVICE_GRANT, "refresh_token"]
+    provider = {
+        "id": deps.settings.oidc_provider_id,
+        "issuer": f"{base_url(request)}/oidc",
+        "title": "Local login (hybrid serve)",
+        "description": "The emulator's own OpenID Connect provider: device logins are "
+        "approved at once for the local user; client_credentials for configured clients.",
+        "scopes": ["openid"],
+        "default_clients": [{"id": PUBLIC_CLIENT_ID, "grant_types": grants}],
+    }
+    return JSONResponse({"providers": [provider]})
+
+
+@router.get("/me")
+def me(user: CurrentUser) -> JSONResponse:
+    return JSONResponse(
+        {"user_id": user.user_id, "name": user.name, "storage": None, "budget": None, "links": []}
+    )

@@ -1,0 +1,69 @@
+"""``POST /validation`` and ``POST /result``: a graph checked or computed while the client waits."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from hybrid.errors import FormatUnsuitable, HybridError
+from hybrid.server.auth import CurrentUser
+from hybrid.server.errors import error_body
+from hybrid.server.payload import process_graph, read_json
+from hybrid.server.results import media_type
+from hybrid.server.services import Deps, Services
+
+_log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+
+@router.post("/validation")
+async def validation(request: Request, deps: Deps) -> JSONResponse:
+    body = await read_json(request)
+    if "process_graph" in body:  # the spec's body: the process itself
+        body = {"process": body}
+    try:
+        await run_in_threadpool(deps.engine.validate, process_graph(body))
+    except HybridError as exc:
+        if exc.status >= 500:
+            raise
+        return JSONResponse({"errors": [error_body(exc)]})
+    return JSONResponse({"errors": []})
+
+
+@router.post("/result")
+async def result(request: Request, user: CurrentUser, deps: Deps) -> FileResponse:
+    graph = process_graph(await read_json(request))
+    await run_in_threadpool(deps.engine.validate, graph)
+    _log.info("synchronous result for %s", user.user_id)
+    out_dir = Path(tempfile.mkdtemp(prefix="sync-", dir=deps.data_dir))
+    try:
+        files = await run_in_threadpool(_execute, deps, graph, out_dir)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    return FileResponse(
+        files[0],
+        media_type=media_type(files[0].name),
+        filename=files[0].name,
+        background=BackgroundTask(shutil.rmtree, out_dir, ignore_errors=True),
+    )
+
+
+def _execute(deps: Services, graph: dict[str, Any], out_dir: Path) -> list[Path]:
+    with deps.sync_slots:
+        files = [Path(f) for f in deps.engine.execute(graph, out_dir=out_dir).files]
+    if len(files) != 1:
+        raise FormatUnsuitable(
+            f"The synchronous result has {len(files)} files (GTiff writes one per date): "
+            "use save_result format 'netCDF', or a batch job (execute_batch)."
+        )
+    return files

@@ -1,0 +1,50 @@
+"""What the emulator's routes depend on, built once by ``create_app``.
+
+The route modules under :mod:`hybrid.server.routes` never construct anything: each handler
+receives the :class:`Services` of its app through the :data:`Deps` dependency (titiler's
+factory idea - wiring in one place, routes in small modules).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hybrid.server.auth import Authenticator
+from hybrid.server.jobs import Engine, JobStore
+from hybrid.server.oidc import LocalOidcProvider
+from hybrid.server.results import ResultLinks
+from hybrid.server.runner import JobRunner
+from hybrid.server.settings import ServerSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    """The dependencies of every route: settings, engine, job store and runner, auth."""
+
+    settings: ServerSettings
+    engine: Engine
+    store: JobStore
+    runner: JobRunner
+    auth: Authenticator
+    oidc: LocalOidcProvider
+    links: ResultLinks
+    #: bounds the synchronous ``POST /result`` computations running at once
+    sync_slots: threading.BoundedSemaphore
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.settings.data_dir)
+
+
+def services(request: Request) -> Services:
+    """FastAPI dependency: the :class:`Services` that ``create_app`` put on the app."""
+    found: Services = request.app.state.services
+    return found
+
+
+Deps = Annotated[Services, Depends(services)]
