@@ -60,6 +60,7 @@ class LocalBackend:
 
         from backends.local.registry import registry_for_run
         from backends.local.run import Run
+        from hybrid.geometries import crs_members_as_text
 
         facts = self.validate(graph)
         started = time.monotonic()
@@ -68,7 +69,7 @@ class LocalBackend:
             {"load_collection": run.load_collection, "save_result": run.save_result}
         )
         try:
-            pg = OpenEOProcessGraph({"process_graph": dict(graph)})
+            pg = OpenEOProcessGraph({"process_graph": crs_members_as_text(dict(graph))})
             call = pg.to_callable(process_registry=registry)
         except (KeyError, ValueError, TypeError) as exc:
             raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc

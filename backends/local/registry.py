@@ -31,7 +31,16 @@ def _quiet_import() -> tuple[list[Callable[..., Any]], Any, Callable[..., Any]]:
 
 def overrides() -> dict[str, Callable[..., Any]]:
     """process id -> this project's implementation (where Copernicus differs)."""
-    from backends.local.processes import dates, indices, kernel, labels, logic, masking, temporal
+    from backends.local.processes import (
+        dates,
+        indices,
+        kernel,
+        labels,
+        logic,
+        masking,
+        temporal,
+        vector,
+    )
 
     return {
         "apply_kernel": kernel.apply_kernel,
@@ -42,6 +51,9 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "filter_labels": labels.filter_labels,
         "date_between": dates.date_between,
         "or": logic.or_,
+        "aggregate_spatial": vector.aggregate_spatial,
+        "filter_spatial": vector.filter_spatial,
+        "mask_polygon": vector.mask_polygon,
     }
 
 

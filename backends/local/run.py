@@ -139,7 +139,12 @@ class Run:
 
         from backends.local.compute import compute
         from hybrid.results import write_gtiff, write_netcdf
+        from hybrid.timeseries import is_vector_cube, write_vector_cube
 
+        if is_vector_cube(data):
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.files.append(write_vector_cube(data, format, self.out_dir))
+            return True
         fmt = _FORMATS.get(str(format).lower())
         if fmt is None:
             raise FormatUnsuitable(

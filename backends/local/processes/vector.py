@@ -1,0 +1,284 @@
+"""aggregate_spatial, filter_spatial and mask_polygon with Copernicus's pixel inclusion.
+
+Which pixels a geometry covers: those whose CENTRE lies in the polygon. Copernicus
+rasterises every geometry with geotrellis ``RasterizerOptions.DEFAULT`` (sample type
+PixelIsPoint): openeo-geotrellis-extensions,
+openeo-geotrellis/src/main/scala/org/openeo/geotrellis/aggregate_polygon/AggregatePolygonProcess.scala
+(``aggregateSpatialForGeometry``, ``val options = raster.RasterizerOptions.DEFAULT``), and
+mask_polygon with ``gps.RasterizerOptions()`` (openeo-geopyspark-driver,
+openeogeotrellis/geopysparkdatacube.py, ``mask_polygon``, line 1170). GDAL's rasteriser
+(rasterio ``all_touched=False``) takes the same pixels, and the openEO spec says the
+same. A point takes the pixel it falls in. Overlapping polygons each get their pixels.
+
+aggregate_spatial:
+
+- one value per geometry and per label of every other dimension (t, bands);
+- the reducer sees the values of the covered pixels; a geometry covering no pixel
+  (outside the cube, or between pixel centres) gets no value (NaN), as Copernicus
+  reindexes missing features to null (openeo-python-driver, openeo_driver/save_result.py,
+  ``AggregatePolygonResultCSV.get_data``);
+- a reducer returning several values (``array_create`` of mean, sd, ...) gives several
+  columns per band, band after band, as Copernicus's SparkAggregateScriptBuilder builds
+  them (``bandColumns.flatMap(col => builder(col))``); they are labelled ``band_0``,
+  ``band_1``, ... as Copernicus labels unnamed columns (save_result.py, ``to_geoparquet``).
+
+The result is a vector cube: an xarray DataArray with the dimension ``geometries``
+first (labels 0..n-1, the feature index), then the cube's other dimensions; the
+geometries (in their own CRS) are the ``geometry`` coordinate, their CRS and GeoJSON
+properties are in ``attrs`` (``vector_crs``, ``vector_properties``).
+
+The pixels are read once (only those some geometry covers) and computed when
+aggregate_spatial runs: the vector cube is small and its writers need numbers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backends.local.processes.labels import callback_cache_entries, forget_results
+from hybrid.errors import ProcessParameterInvalid
+from hybrid.geometries import Features, read_features
+
+#: name of the pixel dimension handed to the reducer
+_PIXEL_DIM = "__pixel"
+
+
+def cube_crs(data: Any, process: str) -> Any:
+    """The CRS of a raster cube (attrs written by the loader, or rioxarray's)."""
+    import pyproj
+
+    for key in ("crs", "epsg"):
+        value = data.attrs.get(key)
+        if value:
+            return pyproj.CRS.from_user_input(int(value) if key == "epsg" else value)
+    try:
+        import rioxarray  # noqa: F401  (registers .rio)
+
+        crs = data.rio.crs
+    except Exception:  # rioxarray raises several kinds on cubes it cannot read
+        crs = None
+    if crs is None:
+        raise ProcessParameterInvalid(f"{process}: the data cube has no known reference system")
+    return pyproj.CRS.from_user_input(crs)
+
+
+def _transform(data: Any, process: str) -> Any:
+    from affine import Affine
+
+    for dim in ("x", "y"):
+        if dim not in data.dims:
+            raise ProcessParameterInvalid(
+                f"{process}: the data cube has no spatial dimension '{dim}' "
+                f"(it has {', '.join(map(str, data.dims))})"
+            )
+    x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
+    dx = float(x[1] - x[0]) if x.size > 1 else 10.0
+    dy = float(y[1] - y[0]) if y.size > 1 else -10.0
+    return Affine(dx, 0.0, x[0] - dx / 2, 0.0, dy, y[0] - dy / 2)
+
+
+def covered_pixels(geometry: Any, transform: Any, shape: tuple[int, int]) -> tuple[Any, Any]:
+    """(rows, cols) of the pixels whose centre lies in ``geometry`` (a point: its pixel)."""
+    from affine import Affine
+    from rasterio.features import geometry_mask
+
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if geometry.is_empty:
+        return empty
+    minx, miny, maxx, maxy = geometry.bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        raise ProcessParameterInvalid(
+            "a geometry has coordinates outside its reference system (GeoJSON is "
+            "EPSG:4326 longitude/latitude unless it has a crs member)"
+        )
+    cols = sorted(((minx - transform.c) / transform.a, (maxx - transform.c) / transform.a))
+    rows = sorted(((miny - transform.f) / transform.e, (maxy - transform.f) / transform.e))
+    row0, col0 = max(int(np.floor(rows[0])) - 1, 0), max(int(np.floor(cols[0])) - 1, 0)
+    row1 = min(int(np.ceil(rows[1])) + 1, shape[0])
+    col1 = min(int(np.ceil(cols[1])) + 1, shape[1])
+    if row1 <= row0 or col1 <= col0:
+        return empty
+    window = Affine(
+        transform.a, 0.0, transform.c + col0 * transform.a,
+        0.0, transform.e, transform.f + row0 * transform.e,
+    )  # fmt: skip
+    inside = geometry_mask(
+        [geometry],
+        out_shape=(row1 - row0, col1 - col0),
+        transform=window,
+        all_touched=geometry.geom_type in ("LineString", "MultiLineString"),
+        invert=True,
+    )
+    found_rows, found_cols = np.nonzero(inside)
+    return found_rows + row0, found_cols + col0
+
+
+def coverage_mask(data: Any, features: Features, process: str) -> Any:
+    """Boolean (y, x) numpy array: pixels covered by at least one of the geometries."""
+    transform = _transform(data, process)
+    shape = (data.sizes["y"], data.sizes["x"])
+    covered = np.zeros(shape, dtype=bool)
+    for geometry in features.to_crs(cube_crs(data, process)):
+        rows, cols = covered_pixels(geometry, transform, shape)
+        covered[rows, cols] = True
+    return covered
+
+
+def mask_polygon(data: Any, mask: Any, replacement: Any = None, inside: bool = False) -> Any:
+    """Pixels outside the polygons (inside, with ``inside=true``) become ``replacement``.
+
+    Works on any cube with x and y (with or without bands and t). Copernicus ignores
+    ``replacement`` and ``inside`` (geopysparkdatacube.py line 1169, "TODO: use
+    `replacement` and `inside`"); here they act as the openEO spec says.
+    """
+    import xarray as xr
+
+    features = read_features(mask, process="mask_polygon")
+    covered = xr.DataArray(coverage_mask(data, features, "mask_polygon"), dims=("y", "x"))
+    keep = ~covered if inside else covered
+    fill = np.nan if replacement is None else replacement
+    out = data.where(keep, fill).transpose(*data.dims)
+    out.attrs = dict(data.attrs)
+    return out
+
+
+def filter_spatial(data: Any, geometries: Any) -> Any:
+    """mask_polygon, then crop to the geometries' bounds, as Copernicus does
+    (geopysparkdatacube.py, ``filter_spatial``: ``mask_polygon`` + ``crop_metadata``)."""
+    features = read_features(geometries, process="filter_spatial")
+    projected = features.to_crs(cube_crs(data, "filter_spatial"))
+    masked = mask_polygon(data, geometries)
+    xmin = min(g.bounds[0] for g in projected)
+    ymin = min(g.bounds[1] for g in projected)
+    xmax = max(g.bounds[2] for g in projected)
+    ymax = max(g.bounds[3] for g in projected)
+    x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
+    half_x = abs(float(x[1] - x[0])) / 2 if x.size > 1 else 5.0
+    half_y = abs(float(y[1] - y[0])) / 2 if y.size > 1 else 5.0
+    keep_x = np.flatnonzero((x + half_x > xmin) & (x - half_x < xmax))
+    keep_y = np.flatnonzero((y + half_y > ymin) & (y - half_y < ymax))
+    if keep_x.size == 0 or keep_y.size == 0:
+        raise ProcessParameterInvalid(
+            "filter_spatial: the geometries do not overlap the data cube (no pixel is left)"
+        )
+    return masked.isel(x=keep_x, y=keep_y)
+
+
+def aggregate_spatial(
+    data: Any,
+    geometries: Any,
+    reducer: Callable[..., Any],
+    target_dimension: str | None = None,
+    context: Any = None,
+) -> Any:
+    import xarray as xr
+
+    if target_dimension is not None:
+        # as Copernicus (geopysparkdatacube.py, aggregate_spatial: FeatureUnsupported)
+        raise ProcessParameterInvalid(
+            "aggregate_spatial: target_dimension is not supported (as on Copernicus); leave it null"
+        )
+    features = read_features(geometries, process="aggregate_spatial")
+    pixels = _pixels_per_geometry(data, features)
+    others = [str(d) for d in data.dims if d not in ("x", "y")]
+    values, index = _read_pixels(data, others, pixels)
+    results = _reduce_each(values, index, reducer, context)
+    count = next((r.shape[-1] for r in results if r is not None), 1)
+    base = values.shape[:-1]
+    stacked = np.stack([r if r is not None else np.full((*base, count), np.nan) for r in results])
+    dims = ["geometries", *others]
+    coords: dict[str, Any] = {
+        d: data[d].values for d in others if d in data.coords and d != "bands"
+    }
+    if count == 1:
+        stacked = stacked[..., 0]
+        if "bands" in others and "bands" in data.coords:
+            coords["bands"] = data["bands"].values
+    else:
+        if "bands" in others:
+            # bands x statistics, band after band (Copernicus's column order)
+            axis = 1 + others.index("bands")
+            stacked = np.moveaxis(stacked, axis, -2)
+            stacked = stacked.reshape(*stacked.shape[:-2], -1)
+            dims = ["geometries", *[d for d in others if d != "bands"], "bands"]
+        else:
+            dims = [*dims, "bands"]
+        coords["bands"] = [f"band_{i}" for i in range(stacked.shape[-1])]
+    geometry = np.empty(len(features.geometries), dtype=object)
+    geometry[:] = list(features.geometries)
+    coords["geometries"] = np.arange(len(features.geometries))
+    out = xr.DataArray(stacked, dims=dims, coords=coords)
+    out = out.assign_coords(geometry=("geometries", geometry))
+    out.attrs = {"vector_crs": features.crs, "vector_properties": list(features.properties)}
+    return out
+
+
+def _pixels_per_geometry(data: Any, features: Features) -> list[tuple[Any, Any]]:
+    transform = _transform(data, "aggregate_spatial")
+    shape = (data.sizes["y"], data.sizes["x"])
+    projected = features.to_crs(cube_crs(data, "aggregate_spatial"))
+    return [covered_pixels(g, transform, shape) for g in projected]
+
+
+def _read_pixels(
+    data: Any, others: list[str], pixels: list[tuple[Any, Any]]
+) -> tuple[Any, list[Any]]:
+    """Values of every covered pixel once: (others..., pixel), and each geometry's columns."""
+    import xarray as xr
+
+    nx = data.sizes["x"]
+    flat = [rows * nx + cols for rows, cols in pixels]
+    unique = np.unique(np.concatenate(flat)) if flat else np.zeros(0, np.int64)
+    index = [np.searchsorted(unique, f) for f in flat]
+    if unique.size == 0:
+        shape = tuple(data.sizes[d] for d in others)
+        return np.zeros((*shape, 0)), index
+    picked = data.transpose(*others, "y", "x").isel(
+        y=xr.DataArray(unique // nx, dims=_PIXEL_DIM), x=xr.DataArray(unique % nx, dims=_PIXEL_DIM)
+    )
+    picked = picked.drop_vars([c for c in picked.coords if c not in picked.dims])
+    return np.asarray(picked.transpose(*others, _PIXEL_DIM).values, dtype=np.float64), index
+
+
+def _reduce_each(
+    values: Any, index: list[Any], reducer: Callable[..., Any], context: Any
+) -> list[Any]:
+    """The reducer once per geometry; each result has a trailing statistics axis."""
+    entries = callback_cache_entries(reducer)
+    base = values.shape[:-1]
+    results: list[Any] = []
+    for columns in index:
+        if columns.size == 0:
+            results.append(None)
+            continue
+        forget_results(entries)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            raw = reducer(
+                values[..., columns],
+                axis=-1,
+                positional_parameters={"data": 0},
+                named_parameters={"context": context},
+            )
+        results.append(_statistics(raw, base))
+    forget_results(entries)
+    return results
+
+
+def _statistics(raw: Any, base: tuple[int, ...]) -> Any:
+    """A reducer result as (*base, k): one value, or k values from array_create."""
+    result = np.asarray(getattr(raw, "values", raw), dtype=np.float64)
+    if result.shape == base:
+        return result[..., None]
+    if result.ndim == len(base) + 1 and result.shape[1:] == base:
+        return np.moveaxis(result, 0, -1)
+    if not base and result.ndim == 1:
+        return result
+    raise ProcessParameterInvalid(
+        f"aggregate_spatial: the reducer returned values of shape {result.shape}; "
+        "it must return one value (or an array_create of values) per geometry"
+    )
