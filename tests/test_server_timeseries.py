@@ -1,0 +1,149 @@
+"""The CDSE NDVI_Timeseries notebook against ``hybrid serve``, changed only in URL, AOI
+and dates (eu-cdse/notebook-samples, openeo/NDVI_Timeseries.ipynb).
+
+load_collection -> NDVI by band math -> aggregate_spatial(mean) over a FeatureCollection
+of fields -> a batch job saving CSV (read with pandas as the notebook reads it) and a
+synchronous JSON download. The values are checked against an independent computation:
+the raw B04/B08 cube downloaded from the same server as netCDF, NDVI in numpy, and the
+pixels whose centre shapely finds inside each field (after pyproj reprojection).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ServeProcess, openeo_env
+
+pytestmark = pytest.mark.slow
+
+
+def _square(lon: float, lat: float, half: float) -> list[list[float]]:
+    return [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half * 0.6],
+        [lon - half * 0.3, lat + half],
+        [lon - half, lat - half],
+    ]
+
+
+#: three fields inside the embedded sample's seed AOI; the last one a MultiPolygon
+FIELDS: dict[str, Any] = {
+    "type": "FeatureCollection",
+    "features": [
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [_square(6.660, 45.235, 0.0020)]}},
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [_square(6.667, 45.250, 0.0012)]}},
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "MultiPolygon", "coordinates": [
+             [_square(6.664, 45.242, 0.0006)], [_square(6.671, 45.256, 0.0009)]]}},
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Iterator[ServeProcess]:
+    data_dir = tmp_path_factory.mktemp("serve-ts") / "data"
+    with ServeProcess(data_dir=data_dir, stac=sample_catalog, workers=1) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def connection(serve: ServeProcess, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import os
+
+    import openeo
+
+    home = tmp_path_factory.mktemp("client")
+    os.environ.update(openeo_env(home))
+    return openeo.connect(serve.url).authenticate_basic("hybrid", "hybrid")
+
+
+def _bands(connection: Any) -> Any:
+    return connection.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=SEED_BBOX,
+        temporal_extent=TEMPORAL_EXTENT,
+        bands=["B04", "B08"],
+    )
+
+
+@pytest.fixture(scope="module")
+def expected(connection: Any, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """Mean NDVI per (date, field) from the raw bands, computed here with numpy/shapely."""
+    import pyproj
+    from shapely.geometry import Point, shape
+    from shapely.ops import transform
+
+    path = tmp_path_factory.mktemp("raw") / "bands.nc"
+    _bands(connection).download(path, format="netCDF")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        ds = ds.load()
+    crs = pyproj.CRS.from_wkt(ds["crs"].attrs["crs_wkt"])
+    to_grid = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform
+    ndvi = (ds["B08"] - ds["B04"]) / (ds["B08"] + ds["B04"])
+    xs, ys = ds["x"].values, ds["y"].values
+    rows = []
+    for index, feature in enumerate(FIELDS["features"]):
+        field = transform(to_grid, shape(feature["geometry"]))
+        inside = np.array([[field.contains(Point(x, y)) for x in xs] for y in ys])
+        assert inside.sum() >= 3, "a field must cover a few pixels"
+        for t, date in enumerate(ds["t"].values):
+            values = ndvi.values[t][inside]
+            mean = float(np.nanmean(values)) if np.isfinite(values).any() else np.nan
+            rows.append({"date": pd.Timestamp(date), "feature_index": index, "ndvi": mean})
+    return pd.DataFrame(rows).set_index(["date", "feature_index"]).sort_index()
+
+
+def _timeseries(connection: Any) -> Any:
+    s2cube = _bands(connection)
+    red = s2cube.band("B04")
+    nir = s2cube.band("B08")
+    ndvi = (nir - red) / (nir + red)
+    return ndvi.aggregate_spatial(geometries=FIELDS, reducer="mean")
+
+
+def test_notebook_batch_job_csv_matches_numpy(
+    connection: Any, expected: pd.DataFrame, tmp_path: Path
+) -> None:
+    job = _timeseries(connection).execute_batch(out_format="CSV", title="NDVI timeseries")
+    assert job.status() == "finished"
+    target = tmp_path / "timeseries-basic.csv"
+    job.get_results().download_file(target)
+    # as the notebook reads it
+    df = pd.read_csv(target, index_col=0)
+    assert list(df.columns) == ["feature_index", "band_unnamed"]
+    df.index = pd.to_datetime(df.index)
+    df = df.sort_index()
+    got = df.reset_index().assign(date=lambda d: d["date"].dt.tz_localize(None))
+    got = got.set_index(["date", "feature_index"]).sort_index()
+    assert got.index.equals(expected.index)
+    np.testing.assert_allclose(got["band_unnamed"], expected["ndvi"], rtol=1e-5, atol=1e-6)
+    assert np.isfinite(got["band_unnamed"]).sum() >= len(FIELDS["features"])
+
+
+def test_synchronous_json_layout_matches_numpy(
+    connection: Any, expected: pd.DataFrame, tmp_path: Path
+) -> None:
+    target = tmp_path / "timeseries.json"
+    _timeseries(connection).download(target, format="JSON")
+    doc = json.loads(target.read_text())
+    for date, features in doc.items():
+        assert date.endswith("T00:00:00Z")
+        assert len(features) == len(FIELDS["features"])
+        for index, bands in enumerate(features):
+            want = expected.loc[(pd.Timestamp(date[:10]), index), "ndvi"]
+            if np.isnan(want):
+                assert bands == [None]
+            else:
+                assert bands[0] == pytest.approx(want, rel=1e-5, abs=1e-6)
+    assert len(doc) == expected.index.get_level_values("date").nunique()
