@@ -34,11 +34,14 @@ def overrides() -> dict[str, Callable[..., Any]]:
     from backends.local.processes import (
         comparison,
         dates,
+        dimensions,
         indices,
         kernel,
         labels,
         logic,
         masking,
+        merging,
+        resampling,
         temporal,
         vector,
     )
@@ -70,6 +73,11 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "aggregate_spatial": vector.aggregate_spatial,
         "filter_spatial": vector.filter_spatial,
         "mask_polygon": vector.mask_polygon,
+        "apply_dimension": dimensions.apply_dimension,
+        "array_create": dimensions.array_create,
+        "rename_labels": dimensions.rename_labels,
+        "merge_cubes": merging.merge_cubes,
+        "resample_spatial": resampling.resample_spatial,
     }
 
 

@@ -152,11 +152,16 @@ class Run:
             )
         if self.grid is None:
             raise ProcessParameterInvalid("save_result: nothing was loaded")
-        cube = self._crop(data)
+        crs = CRS.from_epsg(self.grid.epsg)
+        if data.attrs.get("crs") and CRS.from_user_input(data.attrs["crs"]) != crs:
+            # reprojected (resample_spatial): the load grid no longer applies
+            crs, cube = CRS.from_user_input(data.attrs["crs"]), data
+        else:
+            cube = self._crop(data)
         cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
         cube = compute(cube, self.settings)
         cube.name = "var"
-        cube.attrs = {"crs_wkt": CRS.from_epsg(self.grid.epsg).to_wkt()}
+        cube.attrs = {"crs_wkt": crs.to_wkt()}
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if fmt == "netCDF":
             self.files.append(write_netcdf(cube, self.out_dir / "openEO.nc", attrs=self._attrs()))

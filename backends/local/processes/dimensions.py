@@ -1,0 +1,212 @@
+"""apply_dimension with the labels the openEO spec gives, and a lazy array_create.
+
+openeo-processes-dask's apply_dimension loses the labels it should keep (a typo,
+``reordered_result[dimension] == ...`` instead of ``=``, cubes/apply.py) and fails when
+the callback returns a different number of values built with ``array_create`` (its
+``np.tile`` puts the new values first, apply_ufunc expects them last).
+
+Spec (apply_dimension): the labels are kept when the target dimension is the source
+dimension and the callback returns as many values as it got; otherwise the labels are
+integers from 0. With ``target_dimension``, the source dimension is removed and the
+values go to that dimension (created with type other if it does not exist).
+
+The callback is called ONCE with the whole (lazy) array, the dimension last
+(``axis=-1``), as openeo-processes-dask calls it, so openeo-pg-parser-networkx's cache
+of callback results does no harm and the result stays lazy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backends.local.processes.labels import callback_cache_entries, forget_results
+from hybrid.errors import ProcessParameterInvalid
+
+
+def _values_last(raw: Any, base: tuple[int, ...]) -> Any:
+    """The callback's result as (*base, k)."""
+    import dask.array as da
+
+    result = raw.data if hasattr(raw, "dims") else raw
+    if not hasattr(result, "shape"):
+        result = np.asarray(result)
+    shape = tuple(result.shape)
+    if shape == base:
+        return result[..., None]
+    if len(shape) == len(base) + 1 and shape[:-1] == base:
+        return result
+    if len(shape) == len(base) + 1 and shape[1:] == base:
+        return (
+            da.moveaxis(result, 0, -1)
+            if isinstance(result, da.Array)
+            else np.moveaxis(result, 0, -1)
+        )
+    if len(shape) == len(base) + 2 and shape[1:-1] == base and shape[-1] == 1:
+        squeezed = result[..., 0]
+        return (
+            da.moveaxis(squeezed, 0, -1)
+            if isinstance(squeezed, da.Array)
+            else np.moveaxis(squeezed, 0, -1)
+        )
+    raise ProcessParameterInvalid(
+        f"apply_dimension: the process returned values of shape {shape} for input of shape "
+        f"{(*base, '...')}: it must return one array of values per pixel"
+    )
+
+
+def apply_dimension(
+    data: Any,
+    process: Callable[..., Any],
+    dimension: str,
+    target_dimension: str | None = None,
+    context: Any = None,
+) -> Any:
+    import xarray as xr
+
+    if dimension not in data.dims:
+        raise ProcessParameterInvalid(
+            f"apply_dimension: dimension '{dimension}' is not available (DimensionNotAvailable); "
+            f"the cube has {', '.join(map(str, data.dims))}"
+        )
+    moved = data.transpose(..., dimension)
+    others = [str(d) for d in moved.dims[:-1]]
+    base = tuple(moved.shape[:-1])
+    entries = callback_cache_entries(process)
+    forget_results(entries)
+    with np.errstate(all="ignore"):
+        raw = process(
+            moved.data,
+            positional_parameters={"data": 0},
+            named_parameters={"context": context},
+            axis=-1,
+            context=context,
+        )
+    forget_results(entries)
+    values = _values_last(raw, base)
+    count = int(values.shape[-1])
+    target = target_dimension or dimension
+    coords = {d: moved[d].values for d in others if d in moved.coords}
+    if target == dimension:
+        keep = count == moved.sizes[dimension] and dimension in moved.coords
+        coords[dimension] = moved[dimension].values if keep else np.arange(count)
+        out = xr.DataArray(values, dims=[*others, dimension], coords=coords)
+        out.attrs = dict(data.attrs)
+        return out.transpose(*data.dims)
+    if target in others:
+        if moved.sizes[target] != 1:
+            raise ProcessParameterInvalid(
+                f"apply_dimension: target dimension '{target}' exists with "
+                f"{moved.sizes[target]} labels; pick a new name or reduce it first"
+            )
+        values = values[tuple(0 if d == target else slice(None) for d in others)]
+        others = [d for d in others if d != target]
+        coords.pop(target, None)
+    coords[target] = np.arange(count)
+    out = xr.DataArray(values, dims=[*others, target], coords=coords)
+    out.attrs = dict(data.attrs)
+    order = [
+        target if d == dimension else str(d) for d in data.dims if d in out.dims or d == dimension
+    ]
+    return out.transpose(*order)
+
+
+def array_create(data: Any = None, repeat: int = 1) -> Any:
+    """array_create that keeps lazy (dask) members lazy: the new values come first.
+
+    openeo-processes-dask's ``np.tile(data, repeat)`` turns a list of dask arrays into
+    one computed numpy array (and repeats n-dimensional members along their last axis).
+    """
+    import dask.array as da
+
+    if data is None:
+        return np.array([])
+    items = list(data) if isinstance(data, list | tuple) else None
+    if items and any(isinstance(v, da.Array) for v in items):
+        parts = da.broadcast_arrays(*[da.asarray(v) for v in items])
+        stacked = da.stack(parts)
+        return da.concatenate([stacked] * int(repeat), axis=0) if repeat > 1 else stacked
+    return np.tile(np.asarray(data) if items is None else data, reps=repeat)
+
+
+def _plain(value: Any) -> Any:
+    """Unwrap openeo-pg-parser-networkx's models: it reads two date-like strings as a
+    TemporalInterval, one as a DateTime."""
+    while hasattr(value, "root"):
+        value = value.root
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _as_time(value: Any) -> Any:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return np.datetime64(value.replace(tzinfo=None), "ns")
+    if isinstance(value, dt.date):
+        return np.datetime64(value, "ns")
+    try:
+        return np.datetime64(str(value).strip().rstrip("Z"), "ns")
+    except ValueError:
+        return None
+
+
+def _position(labels: Any, wanted: Any) -> int | None:
+    if labels.dtype.kind == "M":
+        instant = _as_time(wanted)
+        hits: Any = (
+            np.flatnonzero(labels.astype("datetime64[ns]") == instant)
+            if instant is not None
+            else []
+        )
+    else:
+        hits = [i for i, label in enumerate(labels.tolist()) if label == wanted]
+        if not len(hits):
+            hits = [i for i, label in enumerate(labels.tolist()) if str(label) == str(wanted)]
+    return int(hits[0]) if len(hits) else None
+
+
+def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) -> Any:
+    """rename_labels on any dimension; time labels found from RFC 3339 text or dates."""
+    if dimension not in data.dims:
+        raise ProcessParameterInvalid(
+            f"rename_labels: dimension '{dimension}' is not available (DimensionNotAvailable); "
+            f"the cube has {', '.join(map(str, data.dims))}"
+        )
+    target, source = _plain(target), _plain(source)
+    labels = np.asarray(data[dimension].values)
+    if not source:
+        if len(target) != labels.size:
+            raise ProcessParameterInvalid(
+                f"rename_labels: {len(target)} target labels for {labels.size} labels of "
+                f"'{dimension}' (LabelMismatch)"
+            )
+        new = list(target)
+    else:
+        if len(source) != len(target):
+            raise ProcessParameterInvalid(
+                f"rename_labels: {len(source)} source and {len(target)} target labels "
+                "(LabelMismatch)"
+            )
+        new = list(labels)
+        for old, name in zip(source, target, strict=True):
+            index = _position(labels, old)
+            if index is None:
+                raise ProcessParameterInvalid(
+                    f"rename_labels: label {old!r} is not in dimension '{dimension}' "
+                    "(LabelNotAvailable)"
+                )
+            new[index] = name
+    texts = [str(v) for v in new]
+    if len(set(texts)) != len(texts):
+        raise ProcessParameterInvalid(
+            f"rename_labels: the new labels of '{dimension}' are not unique (LabelExists)"
+        )
+    kinds = {type(v) for v in new}
+    values = np.asarray(new, dtype=object if len(kinds) > 1 else None)
+    return data.assign_coords({dimension: values})

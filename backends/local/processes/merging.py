@@ -1,0 +1,121 @@
+"""merge_cubes for cubes with any dimensions (with or without bands, with or without t).
+
+openeo-processes-dask assumes both cubes have a bands dimension when their labels
+differ (``cube1.openeo.band_dims[0]``: IndexError on a cube without bands), e.g. two
+NDVI time series of different dates.
+
+As the openEO spec says:
+
+- the result has the union of the labels of each dimension (cube1's order, then the
+  new labels of cube2; time, x ascending and y descending are kept sorted);
+- where only one cube has a value, it is taken; where both have one (labels overlap in
+  every dimension), ``overlap_resolver(x=cube1, y=cube2)`` decides, and without a
+  resolver that is an error (OverlapResolverMissing);
+- a dimension that only one cube has: the other cube is broadcast along it (e.g. a
+  mask without t over each date), which overlaps everywhere.
+
+Coordinates that agree within 1e-6 (x/y of the same grid) are treated as equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backends.local.processes.labels import callback_cache_entries, forget_results
+from hybrid.errors import ProcessParameterInvalid
+
+_COORD_ATOL = 1e-6
+
+
+def _union(dim: str, a: Any, b: Any) -> Any:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind == "f" and b.dtype.kind == "f":
+        extra = [v for v in b if not np.isclose(a, v, rtol=0, atol=_COORD_ATOL).any()]
+    else:
+        extra = list(b[~np.isin(b, a)])
+    labels = np.concatenate([a, np.asarray(extra, dtype=a.dtype)]) if extra else a
+    if dim == "y":
+        return np.sort(labels)[::-1]
+    if dim == "x" or labels.dtype.kind == "M":
+        return np.sort(labels)
+    return labels
+
+
+def _snap(cube: Any, dim: str, labels: Any) -> Any:
+    """Give ``cube`` the exact float labels of ``labels`` it matches within tolerance."""
+    own = np.asarray(cube[dim].values)
+    if own.dtype.kind != "f":
+        return cube
+    snapped = own.copy()
+    for i, v in enumerate(own):
+        close = np.flatnonzero(np.isclose(labels, v, rtol=0, atol=_COORD_ATOL))
+        if close.size:
+            snapped[i] = labels[close[0]]
+    return cube.assign_coords({dim: snapped})
+
+
+def merge_cubes(
+    cube1: Any,
+    cube2: Any,
+    overlap_resolver: Callable[..., Any] | None = None,
+    context: Any = None,
+) -> Any:
+    import xarray as xr
+
+    if not isinstance(cube1, xr.DataArray) or not isinstance(cube2, xr.DataArray):
+        raise ProcessParameterInvalid("merge_cubes: both arguments must be raster data cubes")
+    dims = [*map(str, cube1.dims), *[str(d) for d in cube2.dims if d not in cube1.dims]]
+    coords: dict[str, Any] = {}
+    for dim in dims:
+        if dim in cube1.dims and dim in cube2.dims:
+            coords[dim] = _union(dim, cube1[dim].values, cube2[dim].values)
+            cube1, cube2 = _snap(cube1, dim, coords[dim]), _snap(cube2, dim, coords[dim])
+        else:
+            source = cube1 if dim in cube1.dims else cube2
+            coords[dim] = source[dim].values
+    a = cube1.drop_vars([c for c in cube1.coords if c not in cube1.dims])
+    b = cube2.drop_vars([c for c in cube2.coords if c not in cube2.dims])
+    a = a.reindex({d: coords[d] for d in a.dims})
+    b = b.reindex({d: coords[d] for d in b.dims})
+    a, b = xr.broadcast(a, b)
+    a, b = a.transpose(*dims), b.transpose(*dims)
+    in1, in2 = _membership(cube1, coords), _membership(cube2, coords)
+    both = in1 & in2
+    if bool(both.any()):
+        if overlap_resolver is None:
+            raise ProcessParameterInvalid(
+                "merge_cubes: the cubes overlap but no overlap_resolver is given "
+                "(OverlapResolverMissing)"
+            )
+        entries = callback_cache_entries(overlap_resolver)
+        forget_results(entries)
+        with np.errstate(all="ignore"):
+            resolved = overlap_resolver(
+                positional_parameters={},
+                named_parameters={"x": a, "y": b, "context": context},
+            )
+        forget_results(entries)
+        if not isinstance(resolved, xr.DataArray):
+            resolved = xr.DataArray(resolved, dims=a.dims, coords=a.coords)
+        out = xr.where(both, resolved, xr.where(in1, a, b))
+    else:
+        out = xr.where(in1, a, b)
+    out = out.transpose(*dims)
+    out.attrs = dict(cube1.attrs) or dict(cube2.attrs)
+    return out
+
+
+def _membership(cube: Any, coords: dict[str, Any]) -> Any:
+    """Boolean (small, per-dimension product): True where ``cube`` has every label.
+
+    A dimension ``cube`` lacks does not appear: the cube is broadcast along it."""
+    import xarray as xr
+
+    flags = xr.DataArray(True)
+    for dim in map(str, cube.dims):
+        member = np.isin(coords[dim], np.asarray(cube[dim].values))
+        flags = flags & xr.DataArray(member, dims=dim, coords={dim: coords[dim]})
+    return flags
