@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid.errors import HybridError
 
@@ -53,6 +54,24 @@ class PayloadTooLarge(ApiError):
 
 class ProcessGraphMissing(ApiError):
     code = "ProcessGraphMissing"
+
+
+class GraphRefused(ApiError):
+    """A graph the server will not even analyse (too big, too deep, cyclic): always a 4xx,
+    also at ``POST /validation``, whose other findings are listed in a 200 answer."""
+
+
+class ProcessGraphComplexity(GraphRefused):
+    code = "ProcessGraphComplexity"
+
+
+class GraphCycle(GraphRefused):
+    code = "ProcessGraphInvalid"
+
+
+class FeatureUnsupported(ApiError):
+    code = "FeatureUnsupported"
+    status = 501
 
 
 class JobNotFound(ApiError):
@@ -171,13 +190,41 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return error_response(BadRequest(f"Invalid request parameters: {problems}."))
 
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        _log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return error_response(
-            HybridError(f"Server error: {type(exc).__name__}: {exc} (see the server log).")
-        )
-
     app.add_exception_handler(HybridError, hybrid_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(Exception, unexpected_error)
+    app.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """ASGI middleware: an unexpected exception becomes a 500 openEO error, and that's all.
+
+    Starlette's own handler for ``Exception`` (in ``ServerErrorMiddleware``) re-raises after
+    answering, and uvicorn then closes the keep-alive connection; a client reusing it meets
+    "connection reset by peer". Here the exception ends with the answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            path = scope.get("path", "")
+            _log.error("%s %s failed", scope.get("method"), path, exc_info=exc)
+            if started:  # nothing else can be said on this connection
+                raise
+            error = HybridError(f"Server error: {type(exc).__name__}: {exc} (see the server log).")
+            await error_response(error)(scope, receive, send)

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid.errors import ProcessGraphInvalid
 from hybrid.server.errors import BadRequest, PayloadTooLarge, ProcessGraphMissing, error_response
+from hybrid.server.graph_limits import check_graph, check_json_depth
 
 
 def base_url(request: Request) -> str:
@@ -20,9 +21,10 @@ def base_url(request: Request) -> str:
 async def read_json(request: Request) -> dict[str, Any]:
     """The body as a JSON object (``BadRequest`` when it is not one)."""
     body = await request.body()
+    check_json_depth(body)
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, too many digits
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
@@ -30,7 +32,8 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 def process_graph(body: dict[str, Any]) -> dict[str, Any]:
-    """The flat process graph of ``{"process": {"process_graph": {...}}}``."""
+    """The flat process graph of ``{"process": {"process_graph": {...}}}``, within the
+    limits of :mod:`hybrid.server.graph_limits`."""
     process = body.get("process")
     if not isinstance(process, dict) or "process_graph" not in process:
         raise ProcessGraphMissing(
@@ -44,6 +47,7 @@ def process_graph(body: dict[str, Any]) -> dict[str, Any]:
             raise ProcessGraphInvalid(
                 "Invalid process graph specified: every node needs a 'process_id'.", node=node_id
             )
+    check_graph(graph)
     return graph
 
 

@@ -62,7 +62,7 @@ class ResultLinks:
         if float(claims["exp"]) < time.time():
             raise ResultLinkExpired(
                 "The link to the batch job result has expired: "
-                "request GET /jobs/{id}/results again."
+                f"request GET /jobs/{claims.get('job')}/results again."
             )
         job_id = str(claims["job"])
         if not _JOB_ID.fullmatch(job_id):  # a signed claim never names a folder elsewhere

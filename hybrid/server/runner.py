@@ -54,7 +54,7 @@ class JobRunner:
             if job.status == "running" and job.attempts >= self._max_attempts:
                 reason = (
                     f"The server stopped while this job ran, {job.attempts} times; "
-                    "not retried again. Start it again with POST /jobs/{id}/results."
+                    f"not retried again. Start it again with POST /jobs/{job.id}/results."
                 )
                 self._store.update(
                     job.id,

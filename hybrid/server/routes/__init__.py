@@ -16,6 +16,7 @@ from hybrid.server.routes import (
     downloads,
     processes,
     sync,
+    unimplemented,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -26,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     sync.router,
     batch_jobs.router,
     downloads.router,
+    unimplemented.router,
 )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +19,7 @@ from hybrid.server.errors import (
     PropertyNotEditable,
 )
 from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry
+from hybrid.server.paging import Limit
 from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.results import result_item
 from hybrid.server.services import Deps
@@ -74,9 +75,7 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
 
 
 @router.get("/jobs")
-def list_jobs(
-    user: CurrentUser, deps: Deps, limit: Annotated[int | None, Query(ge=1)] = None
-) -> JSONResponse:
+def list_jobs(user: CurrentUser, deps: Deps, limit: Limit) -> JSONResponse:
     jobs = deps.store.of_user(user.user_id, limit=limit)
     return JSONResponse({"jobs": [_summary(j) for j in jobs], "links": []})
 
@@ -114,6 +113,13 @@ def delete_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
     return Response(status_code=204)
 
 
+@router.get("/jobs/{job_id}/estimate")
+def estimate_job(job_id: str, user: CurrentUser, deps: Deps) -> JSONResponse:
+    """The local emulator charges nothing; duration and size are not known beforehand."""
+    deps.store.get(job_id, user_id=user.user_id)
+    return JSONResponse({"costs": 0, "downloads_included": None})
+
+
 @router.post("/jobs/{job_id}/results", status_code=202)
 def start_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
     job = deps.store.get(job_id, user_id=user.user_id)
@@ -147,7 +153,7 @@ def job_results(
     if job.status != "finished" and not partial:
         raise JobNotFinished(
             f"Batch job has not finished computing the results yet (status {job.status!r}): "
-            "poll GET /jobs/{id} until it is 'finished'."
+            f"poll GET /jobs/{job_id} until it is 'finished'."
         )
     item = result_item(
         job,
@@ -186,9 +192,9 @@ def job_logs(
     request: Request,
     user: CurrentUser,
     deps: Deps,
+    limit: Limit,
     offset: str | None = None,
     level: str = "debug",
-    limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> JSONResponse:
     job = deps.store.get(job_id, user_id=user.user_id)
     if level not in LOG_LEVELS:

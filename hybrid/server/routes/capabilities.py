@@ -108,6 +108,12 @@ def conformance() -> JSONResponse:
     return JSONResponse({"conformsTo": list(CONFORMANCE)})
 
 
+@router.get("/service_types")
+def service_types() -> JSONResponse:
+    """No secondary web services (WMTS, XYZ, ...): an empty map."""
+    return JSONResponse({})
+
+
 @router.get("/file_formats")
 def file_formats() -> JSONResponse:
     return JSONResponse(_file_formats())

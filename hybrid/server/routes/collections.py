@@ -16,9 +16,15 @@ router = APIRouter()
 
 
 def collection_document(request: Request) -> dict[str, Any]:
-    """SENTINEL2_L2A as a STAC collection with links relative to this server."""
+    """SENTINEL2_L2A as a STAC collection with links relative to this server.
+
+    Copernicus' layer catalog has ``summaries.productIdentifier = {}`` (an empty object is
+    neither a list, a range nor a JSON schema for STAC 1.0.0, so stac-validator refuses the
+    collection); empty summaries are left out here.
+    """
     root = base_url(request)
     meta = sentinel2_l2a()
+    meta["summaries"] = {key: value for key, value in meta["summaries"].items() if value != {}}
     extensions = [
         "https://stac-extensions.github.io/datacube/v2.2.0/schema.json",
         "https://stac-extensions.github.io/eo/v1.1.0/schema.json",

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hybrid.errors import FormatUnsuitable, HybridError
 from hybrid.server.auth import CurrentUser
-from hybrid.server.errors import error_body
+from hybrid.server.errors import GraphRefused, error_body
 from hybrid.server.payload import process_graph, read_json
 from hybrid.server.results import media_type
 from hybrid.server.services import Deps, Services
@@ -33,7 +33,7 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
     try:
         await run_in_threadpool(deps.engine.validate, process_graph(body))
     except HybridError as exc:
-        if exc.status >= 500:
+        if exc.status >= 500 or isinstance(exc, GraphRefused):
             raise
         return JSONResponse({"errors": [error_body(exc)]})
     return JSONResponse({"errors": []})

@@ -1,0 +1,254 @@
+"""HTTP hygiene of the emulator: openEO error JSON, reusable keep-alive connections, limits.
+
+One real server (uvicorn in a thread, ``LocalBackend``) on 127.0.0.1; requests over real HTTP.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hybrid.server.graph_limits import MAX_CALLBACK_DEPTH, MAX_JSON_DEPTH, MAX_NODES
+from hybrid.server.paging import MAX_LIMIT
+from tests.server_helpers import ThreadServer, write_users_file
+
+
+class Engine:
+    """A stand-in engine whose ``execute`` fails unexpectedly (a bug, not bad input)."""
+
+    name = "broken"
+
+    def validate(self, graph: Any) -> None:
+        return None
+
+    def execute(self, graph: Any, *, out_dir: Path) -> Any:
+        raise ZeroDivisionError("a bug inside the engine")
+
+    def process_specs(self) -> list[dict[str, Any]]:
+        return []
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    tmp = tmp_path_factory.mktemp("hygiene")
+    users = write_users_file(tmp / "users.toml", {"alice": "a-pass"})
+    settings = ServerSettings(data_dir=tmp / "data", users_file=users, workers=1)
+    with ThreadServer(create_app(settings, Engine())) as running:  # type: ignore[arg-type]
+        yield running
+
+
+@pytest.fixture(scope="module")
+def token(server: ThreadServer) -> str:
+    answer = requests.get(f"{server.url}/credentials/basic", auth=("alice", "a-pass"), timeout=10)
+    return f"Bearer basic//{answer.json()['access_token']}"
+
+
+def _graph(nodes: dict[str, Any]) -> dict[str, Any]:
+    return {"process": {"process_graph": nodes}}
+
+
+def _chain(length: int) -> dict[str, Any]:
+    nodes = {
+        f"n{i}": {"process_id": "absolute", "arguments": {"x": {"from_node": f"n{i + 1}"}}}
+        for i in range(length - 1)
+    }
+    nodes[f"n{length - 1}"] = {"process_id": "absolute", "arguments": {"x": 1}}
+    nodes["n0"]["result"] = True
+    return nodes
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    graph: dict[str, Any] = {"r": {"process_id": "absolute", "arguments": {"x": 1}, "result": True}}
+    for _ in range(depth):
+        callback = {"process": {"process_graph": graph}}
+        graph = {"r": {"process_id": "apply", "arguments": {"data": 1, **callback}, "result": True}}
+    return graph
+
+
+def _nested_text(depth: int) -> str:
+    """The body of :func:`_nested` for depths ``json.dumps`` cannot encode (built as text)."""
+    head = '{"r": {"process_id": "apply", "arguments": {"data": 1, "process": {"process_graph": '
+    tail = '}}, "result": true}}'
+    inner = '{"r": {"process_id": "absolute", "arguments": {"x": 1}, "result": true}}'
+    return '{"process": {"process_graph": ' + head * depth + inner + tail * depth + "}}"
+
+
+def _cycle() -> dict[str, Any]:
+    nodes = _chain(3)
+    nodes["n2"]["arguments"]["x"] = {"from_node": "n0"}
+    return nodes
+
+
+def _openeo_error(response: requests.Response) -> tuple[int, str]:
+    body = response.json()
+    assert {"id", "code", "message", "links"} <= set(body), body
+    return response.status_code, body["code"]
+
+
+def test_one_connection_survives_a_hundred_requests_half_of_them_errors(
+    server: ThreadServer, token: str
+) -> None:
+    """A requests.Session reuses one connection; errors (500 included) never reset it."""
+    erroneous: list[tuple[str, str, Any]] = [
+        ("GET", "/nowhere", None),  # 404
+        ("DELETE", "/", None),  # 405
+        ("POST", "/result", b"{not json"),  # 400
+        ("GET", "/jobs/unknown", None),  # 404 JobNotFound
+        ("POST", "/result", json.dumps(_graph(_chain(2))).encode()),  # 500: the engine's bug
+    ]
+    statuses = []
+    with requests.Session() as session:
+        session.headers["Authorization"] = token
+        for i in range(100):
+            if i % 2:
+                method, path, data = erroneous[i // 2 % len(erroneous)]
+            else:
+                method, path, data = "GET", "/", None
+            response = session.request(method, f"{server.url}{path}", data=data, timeout=30)
+            statuses.append(response.status_code)
+            if i % 2:
+                assert response.status_code >= 400
+                _openeo_error(response)
+            else:
+                assert response.status_code == 200
+        pools = session.get_adapter(server.url).poolmanager.pools
+        # RecentlyUsedContainer cannot be iterated, only its keys()
+        opened = sum(pools[key].num_connections for key in pools.keys())  # noqa: SIM118
+    assert 500 in statuses
+    # urllib3 opens a new connection whenever it finds the previous one closed
+    assert opened == 1, f"{opened} connections were opened for 100 requests"
+
+
+def test_unexpected_error_is_openeo_json_and_keeps_the_connection(
+    server: ThreadServer, token: str
+) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    body = json.dumps(_graph(_chain(2)))
+    headers = {"Authorization": token, "Content-Type": "application/json"}
+    connection.request("POST", "/result", body=body, headers=headers)
+    answer = connection.getresponse()
+    payload = json.loads(answer.read())
+    assert answer.status == 500
+    assert payload["code"] == "Internal" and "ZeroDivisionError" in payload["message"]
+    connection.request("GET", "/")  # same socket: would raise if the server had closed it
+    assert connection.getresponse().status == 200
+    connection.close()
+
+
+@pytest.mark.parametrize("path", ["/jobs", "/jobs/x/logs"])
+@pytest.mark.parametrize("limit", [str(2**63), "-58800", "0", str(MAX_LIMIT + 1), "ten"])
+def test_limit_out_of_range_is_400(server: ThreadServer, token: str, path: str, limit: str) -> None:
+    if path == "/jobs/x/logs":  # a real job, so the limit is what fails
+        created = requests.post(
+            f"{server.url}/jobs",
+            json=_graph(_chain(2)),
+            headers={"Authorization": token},
+            timeout=10,
+        )
+        path = f"/jobs/{created.headers['OpenEO-Identifier']}/logs"
+    answer = requests.get(
+        f"{server.url}{path}", params={"limit": limit}, headers={"Authorization": token}, timeout=10
+    )
+    assert _openeo_error(answer) == (400, "BadRequest")
+    assert "limit" in answer.json()["message"]
+
+
+def test_empty_limit_means_no_limit(server: ThreadServer, token: str) -> None:
+    answer = requests.get(f"{server.url}/jobs?limit=", headers={"Authorization": token}, timeout=10)
+    assert answer.status_code == 200 and "jobs" in answer.json()
+    answer = requests.get(
+        f"{server.url}/jobs?limit={MAX_LIMIT}", headers={"Authorization": token}, timeout=10
+    )
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/validation", "/result", "/jobs"])
+@pytest.mark.parametrize(
+    ("nodes", "code", "words"),
+    [
+        (_cycle(), "ProcessGraphInvalid", "cycle"),
+        (_chain(MAX_NODES + 1), "ProcessGraphComplexity", "MAX_NODES"),
+        (_chain(10_000), "ProcessGraphComplexity", "MAX_NODES"),
+        (_nested(MAX_CALLBACK_DEPTH), "ProcessGraphComplexity", "MAX_CALLBACK_DEPTH"),
+        (_nested_text(3000), "BadRequest", "MAX_JSON_DEPTH"),
+    ],
+    ids=["cycle", "nodes", "chain-10000", "callbacks", "callbacks-3000"],
+)
+def test_hostile_graphs_get_a_4xx_naming_the_limit(
+    server: ThreadServer, token: str, path: str, nodes: dict[str, Any] | str, code: str, words: str
+) -> None:
+    body = nodes if isinstance(nodes, str) else json.dumps(_graph(nodes))
+    headers = {"Authorization": token, "Content-Type": "application/json"}
+    answer = requests.post(f"{server.url}{path}", data=body, headers=headers, timeout=30)
+    assert _openeo_error(answer) == (400, code)
+    assert words in answer.json()["message"]
+
+
+def test_graphs_within_the_limits_pass(server: ThreadServer) -> None:
+    for nodes in (_chain(MAX_NODES), _nested(MAX_CALLBACK_DEPTH - 1)):
+        answer = requests.post(f"{server.url}/validation", json=_graph(nodes), timeout=30)
+        assert answer.status_code == 200 and answer.json() == {"errors": []}
+
+
+def test_json_nested_200000_deep_is_refused_before_parsing(server: ThreadServer) -> None:
+    body = b"[" * 200_000 + b"]" * 200_000
+    answer = requests.post(f"{server.url}/validation", data=body, timeout=30)
+    assert _openeo_error(answer) == (400, "BadRequest")
+    assert str(MAX_JSON_DEPTH) in answer.json()["message"]
+    # brackets inside strings do not count
+    text = json.dumps({"process_graph": {"a": {"process_id": "[" * 1000, "arguments": {}}}})
+    assert requests.post(f"{server.url}/validation", data=text, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/files"),
+        ("PUT", "/files/a.txt"),
+        ("GET", "/services"),
+        ("POST", "/services"),
+        ("GET", "/services/s1"),
+        ("GET", "/services/s1/logs"),
+        ("GET", "/jobs/j1/estimate"),
+        ("GET", "/me"),
+    ],
+)
+def test_anonymous_calls_to_protected_endpoints_are_401(
+    server: ThreadServer, method: str, path: str
+) -> None:
+    answer = requests.request(method, f"{server.url}{path}", timeout=10)
+    assert _openeo_error(answer) == (401, "AuthenticationRequired")
+
+
+def test_unimplemented_endpoints_answer_501_to_a_user(server: ThreadServer, token: str) -> None:
+    answer = requests.get(f"{server.url}/files", headers={"Authorization": token}, timeout=10)
+    assert _openeo_error(answer) == (501, "FeatureUnsupported")
+
+
+@pytest.mark.parametrize("path", ["/", "/jobs", "/nowhere"])
+def test_trace_is_refused(server: ThreadServer, path: str) -> None:
+    answer = requests.request("TRACE", f"{server.url}{path}", timeout=10)
+    assert answer.status_code in (404, 405)
+    _openeo_error(answer)
+
+
+def test_service_types_and_estimate(server: ThreadServer, token: str) -> None:
+    assert requests.get(f"{server.url}/service_types", timeout=10).json() == {}
+    created = requests.post(
+        f"{server.url}/jobs", json=_graph(_chain(2)), headers={"Authorization": token}, timeout=10
+    )
+    job_id = created.headers["OpenEO-Identifier"]
+    estimate = requests.get(
+        f"{server.url}/jobs/{job_id}/estimate", headers={"Authorization": token}, timeout=10
+    ).json()
+    assert estimate["costs"] == 0
