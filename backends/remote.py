@@ -3,13 +3,13 @@
 Flow (openEO API 1.2, through the unchanged openeo client): connect, authenticate,
 ``POST /jobs`` once, start, poll ``GET /jobs/{id}`` with bounded exponential backoff
 (transient connection errors and 5xx answers are retried; the job is never submitted a
-second time), on ``error`` show the job's logs, then download the assets and normalise
-them into the layout the local backend writes, with provenance attributes.
+second time), on ``error`` show the job's logs, then download the assets, check that they
+open as one result and add the ``hybrid_*`` provenance attributes (the files otherwise stay
+as the backend wrote them: Copernicus's layout, which the local backend writes too).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -29,11 +29,11 @@ if TYPE_CHECKING:
     import openeo
     from openeo.rest.job import BatchJob
 
+    from hybrid.io.format import Format
+
 COPERNICUS_URL = "https://openeo.dataspace.copernicus.eu"
 ALIASES = {"copernicus": COPERNICUS_URL}
 AUTH_MODES = ("auto", "oidc", "client_credentials", "basic", "none")
-#: name of the NetCDF the backend writes into ``out_dir`` (as Copernicus names its asset)
-NETCDF_NAME = "openEO.nc"
 _CREDENTIALS_HELP = (
     "set OPENEO_AUTH_METHOD=client_credentials with OPENEO_AUTH_CLIENT_ID, "
     "OPENEO_AUTH_CLIENT_SECRET (and OPENEO_AUTH_PROVIDER_ID), or OPENEO_AUTH_USERNAME and "
@@ -364,25 +364,33 @@ def _has_refresh_tokens() -> bool:
 
 
 def _normalise(files: list[Path], out_dir: Path, provenance: Mapping[str, Any]) -> list[Path]:
-    """Downloaded assets -> the local layout in ``out_dir`` (NetCDF with provenance)."""
-    from hybrid.results import open_result, write_netcdf
+    """Downloaded assets -> ``out_dir``, each kept as the backend wrote it (Copernicus's own
+    layout) and given the ``hybrid_*`` provenance attributes; the files of each format
+    must form one readable result."""
+    from hybrid.io.provenance import provenance_attributes
+    from hybrid.io.registry import FORMATS
 
     staging = files[0].parent if files else None
-    netcdfs = [f for f in files if f.suffix.lower() in (".nc", ".nc4")]
-    tiffs = sorted(f for f in files if f.suffix.lower() in (".tif", ".tiff"))
+    attrs = provenance_attributes(provenance)
     try:
-        if len(netcdfs) == 1:
-            cube = open_result(netcdfs[0])
-            attrs = {f"provenance_{k}": v for k, v in provenance.items() if v is not None}
-            return [write_netcdf(cube, out_dir / NETCDF_NAME, attrs=attrs)]
-        if tiffs:
-            open_result(tiffs[0].parent)  # the files must form one readable result
+        for fmt in FORMATS:
+            own = sorted(f for f in files if fmt.holds(f))
+            if not own:
+                continue
+            if not fmt.per_label and len(own) > 1:
+                names = ", ".join(f.name for f in own)
+                raise RemoteBackendError(
+                    f"job {provenance.get('job_id')} produced several {fmt.name} files "
+                    f"({names}): expected one"
+                )
+            _check_readable(fmt, own)
             moved = []
-            for tif in tiffs:
-                target = out_dir / tif.name
-                shutil.move(str(tif), target)
+            for file in own:
+                if fmt.annotate is not None:
+                    fmt.annotate(file, attrs)
+                target = out_dir / file.name
+                shutil.move(str(file), target)
                 moved.append(target)
-            (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
             return moved
         names = ", ".join(f.name for f in files) or "nothing"
         raise RemoteBackendError(
@@ -391,6 +399,19 @@ def _normalise(files: list[Path], out_dir: Path, provenance: Mapping[str, Any]) 
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_readable(fmt: Format, files: list[Path]) -> None:
+    """The files open with one of the format's readers (UsageError says why not)."""
+    errors: list[UsageError] = []
+    for reader in fmt.readers.values():
+        try:
+            reader(files, source=files[0].parent)
+            return
+        except UsageError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 def _versions() -> dict[str, str]:

@@ -103,7 +103,7 @@ def run_fused(inputs: FusedInputs, out_dir: Path, *, threads: int = 2) -> Path:
     import xarray as xr
     from pyproj import CRS
 
-    from hybrid.results import write_netcdf
+    from hybrid.io.netcdf import write_netcdf
 
     wf = inputs.workflow
     if wf.period != "month" or wf.reducer != "mean":

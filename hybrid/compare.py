@@ -5,7 +5,7 @@ Rules (each failure is named in :attr:`ComparisonReport.problems` or in a period
 - both results must have the same CRS;
 - pixel centres must coincide (a grid shifted by one pixel, another resolution or extent
   is not equivalent); values are still compared where centres coincide;
-- time labels are compared after :func:`hybrid.results.open_result` normalised them to
+- time labels are compared after :func:`hybrid.io.reader.open_result` normalised them to
   the date (a label on another day is not equivalent);
 - per period (and band): a pixel *agrees* when it is NaN in both, or valid in both with
   ``|A - B| <= atol + rtol * |B|``; the period is equivalent when at least
@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybrid.results import cube_crs, open_result
+from hybrid.io.cube import cube_crs
+from hybrid.io.reader import open_result
 
 if TYPE_CHECKING:
     import numpy as np

@@ -11,7 +11,6 @@ DEFAULT_BANDS: tuple[str, ...] = ("B04", "B03", "B02", "B08", "SCL")
 COLLECTION_ID = "SENTINEL2_L2A"
 PERIODS = ("day", "week", "dekad", "month", "season", "tropical-season", "year")
 REDUCERS = ("mean", "median", "min", "max", "sd", "count")
-FORMATS = {"netcdf": "netCDF", "gtiff": "GTiff"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,6 @@ class Workflow:
     exclude_dates: tuple[str, ...] = ()
     #: apply the polygon itself with mask_polygon (Copernicus only uses its bbox)
     mask_polygon: bool = False
-    #: save_result format: "netCDF" or "GTiff"
+    #: save_result format: a raster format of :data:`hybrid.io.registry.FORMATS`
     format: str = "netCDF"
     extra: dict[str, Any] = field(default_factory=dict, compare=False)

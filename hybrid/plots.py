@@ -66,7 +66,7 @@ def ndvi_maps_figure(cube: xr.DataArray, *, aoi: dict[str, Any] | None = None) -
     """One NDVI map per period on one colour scale (RdYlGn, -0.2..1), AOI outlined."""
     import numpy as np
 
-    from hybrid.results import cube_crs
+    from hybrid.io.cube import cube_crs
 
     cube, note = _ndvi_layers(cube)
     n = cube.sizes["t"]
@@ -254,7 +254,7 @@ def comparison_figure(a: xr.DataArray, b: xr.DataArray) -> Figure:
 def plot_comparison(a: xr.DataArray | str | Path, b: xr.DataArray | str | Path,
                     out_path: str | Path) -> Path:  # fmt: skip
     """Write A, B and A - B side by side per period into one PNG; returns its path."""
-    from hybrid.results import open_result
+    from hybrid.io.reader import open_result
 
     cube_a = open_result(a) if isinstance(a, str | Path) else a
     cube_b = open_result(b) if isinstance(b, str | Path) else b
@@ -262,7 +262,7 @@ def plot_comparison(a: xr.DataArray | str | Path, b: xr.DataArray | str | Path,
 
 
 def plot_result(
-    result: str | Path,
+    result: str | Path | xr.DataArray,
     out_dir: str | Path,
     *,
     workflow: Workflow | None = None,
@@ -270,7 +270,8 @@ def plot_result(
     aoi: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> list[Path]:
-    """Write the figures of a result into ``out_dir`` (see :data:`FIGURE_NAMES`).
+    """Write the figures of a result (a path, or a cube from
+    :func:`hybrid.io.reader.open_result`) into ``out_dir`` (see :data:`FIGURE_NAMES`).
 
     The NDVI maps and time series come from the result itself. The quicklooks and the
     cloud mask re-load the scenes from ``stac`` (default: the embedded sample) for the
@@ -280,14 +281,14 @@ def plot_result(
     cannot be loaded, those three figures are skipped with a note on stderr.
     """
     from hybrid.errors import DataSourceError, NoDataAvailable, UsageError
-    from hybrid.results import open_result
+    from hybrid.io.reader import open_result
 
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create the figure folder {out}: {exc.strerror}") from None
-    cube = open_result(result)
+    cube = open_result(result) if isinstance(result, str | Path) else result
     from hybrid import quicklooks
 
     written: list[Path] = []

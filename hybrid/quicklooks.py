@@ -199,7 +199,7 @@ def _aoi_of(cube: xr.DataArray) -> dict[str, Any]:
     from hybrid.errors import UsageError
     from hybrid.figures import extent_of
     from hybrid.grid import output_grid
-    from hybrid.results import cube_crs
+    from hybrid.io.cube import cube_crs
     from hybrid.sample import SEED_AOI
 
     crs = cube_crs(cube)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 @dataclass(frozen=True)
@@ -13,13 +16,12 @@ class PeriodSummary:
     mean_ndvi: float
 
 
-def summarise(path: Path) -> list[PeriodSummary]:
+def summarise(cube: xr.DataArray) -> list[PeriodSummary]:
+    """One row per period of a cube from :func:`hybrid.io.reader.open_result` (any format);
+    with several bands, the first one."""
     import numpy as np
-    import xarray as xr
 
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        name = "var" if "var" in ds else next(n for n in ds.data_vars if n != "crs")
-        var = ds[name].load()
+    var = cube.isel(bands=0) if "bands" in cube.dims else cube
     rows = []
     for i in range(var.sizes.get("t", 0)):
         values = np.asarray(var.isel(t=i).values, dtype=np.float64)

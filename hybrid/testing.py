@@ -22,7 +22,7 @@ def assert_equivalent(
     """Fail with the comparison's summary unless ``a`` and ``b`` are equivalent.
 
     ``a`` and ``b`` are result files or folders (NetCDF, GTiff) or cubes from
-    :func:`hybrid.results.open_result`. Returns the report when they are equivalent.
+    :func:`hybrid.io.reader.open_result`. Returns the report when they are equivalent.
     """
     __tracebackhide__ = True
     report = compare(a, b, atol=atol, rtol=rtol, min_agreement=min_agreement)

@@ -34,30 +34,30 @@ def resolve_exclusions(workflow: Workflow, args: Any) -> Workflow:
     return dataclasses.replace(workflow, exclude_dates=excluded, extra=extra)
 
 
-def exclusion_attributes(workflow: Workflow) -> dict[str, str]:
-    """NetCDF global attributes recording the dates the graph excludes, and why."""
+def exclusion_attributes(workflow: Workflow) -> dict[str, str | int | float]:
+    """Result attributes (``hybrid_*``) recording the dates the graph excludes, and why."""
+    from hybrid.io.provenance import provenance_attributes
+
     if not workflow.exclude_dates and "max_aoi_cloud" not in workflow.extra:
         return {}
-    attrs = {"hybrid_excluded_dates": ", ".join(workflow.exclude_dates)}
+    found = {"excluded_dates": ", ".join(workflow.exclude_dates)}
     if "max_aoi_cloud" in workflow.extra:
         classes = ",".join(str(c) for c in workflow.extra.get("aoi_cloud_classes", ()))
-        attrs["hybrid_max_aoi_cloud"] = (
+        found["max_aoi_cloud"] = (
             f"{workflow.extra['max_aoi_cloud']:g} % of the valid AOI pixels in SCL classes "
             f"{classes}, computed from the STAC source at graph build time"
         )
-    return attrs
+    return provenance_attributes(found)
 
 
-def record_exclusions(path: Any, workflow: Workflow) -> None:
-    """Add :func:`exclusion_attributes` to the global attributes of a NetCDF file."""
+def record_exclusions(files: Any, workflow: Workflow) -> None:
+    """Add :func:`exclusion_attributes` to the global attributes of result files."""
+    from hybrid.io.registry import format_of_file
+
     attrs = exclusion_attributes(workflow)
     if not attrs:
         return
-    import h5py
-
-    try:
-        with h5py.File(path, "a") as f:
-            for key, value in attrs.items():
-                f.attrs[key] = value
-    except OSError as exc:
-        raise UsageError(f"cannot record the excluded dates in {path}: {exc}") from exc
+    for file in files:
+        fmt = format_of_file(file)
+        if fmt is not None and fmt.annotate is not None:
+            fmt.annotate(file, attrs)

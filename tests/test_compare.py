@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from hybrid.cli import main
 from hybrid.compare import compare
-from hybrid.results import open_result, write_gtiff, write_netcdf
+from hybrid.io.gtiff import write_gtiff
+from hybrid.io.netcdf import write_netcdf
+from hybrid.io.reader import open_result
 from hybrid.testing import assert_equivalent, synthetic_result
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,9 @@ from backends.remote import RemoteBackend
 from hybrid.cli import main
 from hybrid.compare import compare
 from hybrid.graph import build_graph
+from hybrid.io.netcdf import write_netcdf
+from hybrid.io.reader import open_result
 from hybrid.params import Workflow
-from hybrid.results import open_result, write_netcdf
 from hybrid.sample import SEED_AOI
 from hybrid.testing import assert_equivalent
 from tests.reference import reference_ndvi

@@ -29,7 +29,9 @@ from hybrid.cli import main
 from hybrid.compare import compare
 from hybrid.errors import AuthenticationError, RemoteBackendError, UsageError
 from hybrid.graph import graph_hash
-from hybrid.results import open_result, write_gtiff, write_netcdf
+from hybrid.io.gtiff import write_gtiff
+from hybrid.io.netcdf import write_netcdf
+from hybrid.io.reader import open_result
 from hybrid.testing import synthetic_result
 
 GRAPH = {
@@ -244,7 +246,7 @@ def fast(url: str, **options: Any) -> RemoteBackend:
     return RemoteBackend(url, **(defaults | options))
 
 
-def test_execute_runs_one_job_and_writes_the_local_layout(server, alice, tmp_path):
+def test_execute_runs_one_job_and_keeps_the_result_with_provenance(server, alice, tmp_path):
     url, script = server
     backend = fast(url)
     assert isinstance(backend, Backend)
@@ -260,8 +262,9 @@ def test_execute_runs_one_job_and_writes_the_local_layout(server, alice, tmp_pat
     assert set(prov["timings"]) >= {"queued_s", "running_s", "download_s", "total_s"}
     assert prov["versions"]["openeo"].startswith("0.")
     with xr.open_dataset(result.files[0], engine="h5netcdf") as ds:
-        assert ds.attrs["provenance_job_id"] == "j-1"
-        assert ds.attrs["provenance_graph_sha256"] == graph_hash(GRAPH)
+        assert ds.attrs["hybrid_job_id"] == "j-1"
+        assert ds.attrs["hybrid_graph_sha256"] == graph_hash(GRAPH)
+        assert json.loads(ds.attrs["hybrid_timings"])["total_s"] >= 0
         assert ds["var"].attrs["grid_mapping"] == "crs"
 
 
@@ -347,7 +350,8 @@ def test_gtiff_assets_are_kept_with_provenance(server, alice, tmp_path):
     script.assets = {f.name: f.read_bytes() for f in files}
     result = fast(url).execute(GRAPH, out_dir=tmp_path / "out")
     assert [f.name for f in result.files] == [f.name for f in files]
-    assert json.loads((tmp_path / "out" / "provenance.json").read_text())["job_id"] == "j-1"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f.name for f in files]
+    assert open_result(tmp_path / "out").attrs["hybrid_job_id"] == "j-1"
     assert compare(tmp_path / "out", synthetic_result()).equivalent
 
 

@@ -1,4 +1,4 @@
-"""hybrid.results: every encoding of the same result opens as the same normalised cube."""
+"""hybrid.io: every encoding of the same result opens as the same normalised cube."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 import xarray as xr
 
 from hybrid.errors import UsageError
-from hybrid.results import open_result, write_gtiff, write_netcdf
+from hybrid.io.gtiff import write_gtiff
+from hybrid.io.netcdf import write_netcdf
+from hybrid.io.reader import open_result
 from hybrid.testing import synthetic_result
 
 UTM32 = pyproj.CRS.from_epsg(32632)

@@ -11,8 +11,6 @@ from backends.local.graphcheck import GraphFacts
 from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid, UsageError
 from hybrid.grid import BBox, Grid
 
-_FORMATS = {"netcdf": "netCDF", "nc": "netCDF", "gtiff": "GTiff", "geotiff": "GTiff"}
-
 
 def _bbox(extent: Any) -> BBox:
     """spatial_extent as the parser hands it (BoundingBox model, dict or GeoJSON), checked."""
@@ -135,21 +133,28 @@ class Run:
         return loaded.cube
 
     def save_result(self, data: Any, format: str, options: Any = None) -> bool:
+        from hybrid.io.provenance import provenance_attributes
+        from hybrid.io.registry import find_format, format_choices, kind_of, write_result
+
+        fmt = find_format(str(format))
+        if fmt is None:
+            raise FormatUnsuitable(
+                f"save_result: format '{format}' is not supported; use {format_choices()}"
+            )
+        kind = kind_of(data)
+        if kind == "raster":
+            data = self._raster(data)
+        options = dict(getattr(options, "root", options) or {})
+        attrs = provenance_attributes(self.provenance)
+        self.files.extend(write_result(data, fmt, self.out_dir, attrs=attrs, options=options))
+        return True
+
+    def _raster(self, data: Any) -> Any:
+        """The cube cropped back to the requested grid, computed, with its CRS."""
         from pyproj import CRS
 
         from backends.local.compute import compute
-        from hybrid.results import write_gtiff, write_netcdf
-        from hybrid.timeseries import is_vector_cube, write_vector_cube
 
-        if is_vector_cube(data):
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            self.files.append(write_vector_cube(data, format, self.out_dir))
-            return True
-        fmt = _FORMATS.get(str(format).lower())
-        if fmt is None:
-            raise FormatUnsuitable(
-                f"save_result: format '{format}' is not supported; use netCDF or GTiff"
-            )
         if self.grid is None:
             raise ProcessParameterInvalid("save_result: nothing was loaded")
         crs = CRS.from_epsg(self.grid.epsg)
@@ -162,12 +167,7 @@ class Run:
         cube = compute(cube, self.settings)
         cube.name = "var"
         cube.attrs = {"crs_wkt": crs.to_wkt()}
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        if fmt == "netCDF":
-            self.files.append(write_netcdf(cube, self.out_dir / "openEO.nc", attrs=self._attrs()))
-        else:
-            self.files.extend(write_gtiff(cube, self.out_dir))
-        return True
+        return cube
 
     def _crop(self, data: Any) -> Any:
         grid = self.grid
@@ -175,8 +175,3 @@ class Run:
         if "x" not in data.dims or "y" not in data.dims:
             return data
         return data.sel(x=slice(grid.xmin, grid.xmax), y=slice(grid.ymax, grid.ymin))
-
-    def _attrs(self) -> dict[str, Any]:
-        attrs = {f"hybrid_{k}": v for k, v in self.provenance.items()}
-        attrs["hybrid_scenes"] = "; ".join(self.provenance.get("scenes", []))
-        return attrs

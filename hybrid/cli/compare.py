@@ -40,8 +40,8 @@ def add_parser(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from hybrid.compare import compare
+    from hybrid.io.reader import open_result
     from hybrid.plots import plot_comparison
-    from hybrid.results import open_result
 
     cube_a = open_result(args.a)
     cube_b = open_result(args.b)

@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from hybrid.errors import UsageError
-from hybrid.params import FORMATS, PERIODS, REDUCERS, Workflow
+from hybrid.io.registry import find_format, format_choices
+from hybrid.params import PERIODS, REDUCERS, Workflow
 
 
 def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +44,9 @@ def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-aoi-cloud", type=float, metavar="PCT",
         help="drop dates whose cloud fraction over the AOI exceeds PCT (in the graph itself)",
     )  # fmt: skip
-    g.add_argument("--format", default="netCDF", help="netCDF (default) or GTiff")
+    g.add_argument(
+        "--format", default="netCDF", help=f"{format_choices('raster')} (default netCDF)"
+    )
 
 
 def add_stac_argument(parser: argparse.ArgumentParser) -> None:
@@ -77,9 +80,10 @@ def workflow_from_args(args: Any) -> Workflow:
     start = args.start or SEED_START
     end = args.end or SEED_END
     check_dates(start, end)
-    fmt = FORMATS.get(str(args.format).lower())
+    fmt = find_format(str(args.format), kind="raster")
     if fmt is None:
-        raise UsageError(f"--format '{args.format}' is not supported; use netCDF or GTiff")
+        choices = format_choices("raster")
+        raise UsageError(f"--format '{args.format}' is not supported; use {choices}")
     intervals = None
     if args.intervals:
         from hybrid.intervals import read_intervals
@@ -98,7 +102,7 @@ def workflow_from_args(args: Any) -> Workflow:
         reducer=args.reducer,
         intervals=intervals,
         mask_polygon=args.mask_polygon,
-        format=fmt,
+        format=fmt.name,
     )
     check_workflow(workflow)
     return workflow

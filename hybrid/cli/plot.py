@@ -57,10 +57,10 @@ def default_out(result: Path) -> Path:
 
 def handle(args: argparse.Namespace) -> int:
     from hybrid.aoi import read_aoi
+    from hybrid.io.reader import open_result
     from hybrid.plots import plot_comparison, plot_result
     from hybrid.progress import progress_enabled
     from hybrid.quicklooks import workflow_for_result
-    from hybrid.results import open_result
     from hybrid.validation import check_workflow
 
     out = args.out or default_out(args.result)

@@ -74,7 +74,9 @@ def handle(args: argparse.Namespace) -> int:
     from backends.remote import RemoteBackend, graph_hash
     from hybrid.cli.options import workflow_from_args
     from hybrid.graph import build_graph, graph_json
-    from hybrid.results import open_result, write_netcdf
+    from hybrid.io.netcdf import write_netcdf
+    from hybrid.io.provenance import provenance_attributes
+    from hybrid.io.reader import open_result
 
     if not _NAME.match(args.name):
         raise UsageError(f"--name '{args.name}' must be letters, digits, '.', '_' or '-'")
@@ -111,7 +113,7 @@ def handle(args: argparse.Namespace) -> int:
             workflow=_workflow_json(workflow),
         )
         cube = open_result(job_dir)
-        attrs = {f"provenance_{k}": v for k, v in result.provenance.items() if v is not None}
+        attrs = provenance_attributes(result.provenance)
         write_netcdf(cube, final / "result.nc", attrs=attrs)
         (final / "graph.json").write_text(graph_json(graph) + "\n")
         (final / "provenance.json").write_text(

@@ -11,8 +11,10 @@ from typing import Any
 
 from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
 from hybrid.errors import UsageError
+from hybrid.io.format import Format
 
-DEFAULT_OUT = Path("out") / "ndvi.nc"
+#: the default result: ``out/ndvi`` plus the format's suffix (a folder for GTiff)
+DEFAULT_OUT = Path("out") / "ndvi"
 
 
 def add_parser(subparsers: Any) -> None:
@@ -29,7 +31,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--out", metavar="PATH",
-        help=f"result file (netCDF) or folder (GTiff); default {DEFAULT_OUT}",
+        help=f"result file (netCDF) or folder (GTiff, a file per date); default {DEFAULT_OUT}.nc",
     )  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--workers", type=int, help="run on a local Dask cluster of N workers")
@@ -40,14 +42,14 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(handle=handle)
 
 
-def _target(args: argparse.Namespace, fmt: str) -> Path:
+def _target(args: argparse.Namespace, fmt: Format) -> Path:
     if args.out:
         out = Path(args.out)
         if out.exists() and not args.overwrite:
             raise UsageError(f"--out {out} already exists; pass --overwrite or another path")
     else:
-        out = DEFAULT_OUT if fmt == "netCDF" else DEFAULT_OUT.with_suffix("")
-    parent = out.parent if fmt == "netCDF" else out
+        out = DEFAULT_OUT if fmt.per_label else DEFAULT_OUT.with_suffix(fmt.suffix)
+    parent = out if fmt.per_label else out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -64,8 +66,10 @@ def _target(args: argparse.Namespace, fmt: str) -> Path:
 def handle(args: argparse.Namespace) -> int:
     from backends import BackendOptions, get_backend
     from hybrid.graph import build_graph
+    from hybrid.io.reader import open_result
+    from hybrid.io.registry import find_format
     from hybrid.summary import format_table, summarise
-    from hybrid.workflow import resolve_exclusions
+    from hybrid.workflow import record_exclusions, resolve_exclusions
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers} must be at least 1")
@@ -75,7 +79,9 @@ def handle(args: argparse.Namespace) -> int:
             "measure each scene's cloud over the AOI"
         )
     workflow = resolve_exclusions(workflow_from_args(args), args)
-    out = _target(args, workflow.format)
+    fmt = find_format(workflow.format, kind="raster")
+    assert fmt is not None  # workflow_from_args checked it
+    out = _target(args, fmt)
     graph = build_graph(workflow)
     progress = not args.quiet and sys.stderr.isatty()
     backend = get_backend(
@@ -95,35 +101,32 @@ def handle(args: argparse.Namespace) -> int:
             result = resume(args.resume, out_dir=Path(tmp))
         else:
             result = backend.execute(graph, out_dir=Path(tmp))
-        if workflow.format == "netCDF":
-            from hybrid.workflow import record_exclusions
-
-            # still in the temporary folder: the file appears complete or not at all
-            for nc in (f for f in result.files if f.suffix == ".nc"):
-                record_exclusions(nc, workflow)
-        files = _install(result.files, out, workflow.format)
-    if workflow.format == "netCDF":
-        print(format_table(summarise(files[0])))
+        # still in the temporary folder: the file appears complete or not at all
+        record_exclusions(result.files, workflow)
+        _install(result.files, out, fmt)
+    cube = open_result(out)
+    print(format_table(summarise(cube)))
     print(f"result: {out}")
     if args.plots:
         from hybrid.plots import plot_result
 
-        source = files[0] if workflow.format == "netCDF" else out
         plots = plot_result(
-            source, Path(args.plots), workflow=workflow, stac=args.stac, progress=progress
+            cube, Path(args.plots), workflow=workflow, stac=args.stac, progress=progress
         )
         for path in plots:
             print(f"figure: {path}")
     return 0
 
 
-def _install(files: tuple[Path, ...], out: Path, fmt: str) -> list[Path]:
+def _install(files: tuple[Path, ...], out: Path, fmt: Format) -> list[Path]:
     """Move the backend's files into place (each move is an atomic rename)."""
-    if fmt == "netCDF":
-        nc = [f for f in files if f.suffix == ".nc"]
-        if len(nc) != 1:
-            raise UsageError(f"expected one NetCDF result, the backend wrote {len(files)} files")
-        shutil.move(str(nc[0]), str(out))
+    if not fmt.per_label:
+        own = [f for f in files if fmt.holds(f)]
+        if len(own) != 1:
+            raise UsageError(
+                f"expected one {fmt.name} result, the backend wrote {len(files)} files"
+            )
+        shutil.move(str(own[0]), str(out))
         return [out]
     out.mkdir(parents=True, exist_ok=True)
     moved = []

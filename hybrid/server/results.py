@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from hybrid.io.registry import media_type
 from hybrid.server.auth import TokenSigner
 from hybrid.server.errors import FileNotFound, FilePathInvalid, ResultLinkExpired
 from hybrid.server.jobs import Job
@@ -22,18 +23,6 @@ STAC_VERSION = "1.0.0"
 #: the ids :class:`hybrid.server.jobs.JobStore` gives jobs
 _JOB_ID = re.compile(r"j-[0-9a-f]{32}")
 FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
-
-_MEDIA_TYPES = {
-    ".nc": "application/x-netcdf",
-    ".tif": "image/tiff; application=geotiff",
-    ".tiff": "image/tiff; application=geotiff",
-    ".json": "application/json",
-}
-
-
-def media_type(name: str) -> str:
-    """The media type the emulator sends a result file with."""
-    return _MEDIA_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
 
 
 def _rfc3339(epoch: float) -> str:

@@ -18,6 +18,7 @@ try:
 except ImportError:  # FastAPI < 0.165 keeps included routes flat in app.routes
     iter_route_contexts = iter  # type: ignore[assignment]
 
+from hybrid.io.registry import file_formats_document
 from hybrid.server.payload import base_url
 from hybrid.server.results import STAC_VERSION
 from hybrid.server.services import Deps
@@ -55,19 +56,6 @@ def endpoints(app: FastAPI) -> list[dict[str, Any]]:
     return [
         {"path": path, "methods": sorted(found, key=order.index)} for path, found in methods.items()
     ]
-
-
-def _file_formats() -> dict[str, Any]:
-    def raster(title: str) -> dict[str, Any]:
-        return {"title": title, "gis_data_types": ["raster"], "parameters": {}}
-
-    return {
-        "input": {},
-        "output": {
-            "netCDF": raster("Network Common Data Form (CF-1.9)"),
-            "GTiff": raster("GeoTiff, one file per date"),
-        },
-    }
 
 
 @router.get("/")
@@ -116,4 +104,4 @@ def service_types() -> JSONResponse:
 
 @router.get("/file_formats")
 def file_formats() -> JSONResponse:
-    return JSONResponse(_file_formats())
+    return JSONResponse(file_formats_document())

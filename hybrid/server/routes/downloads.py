@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from hybrid.server.results import media_type
+from hybrid.io.registry import media_type
 from hybrid.server.services import Deps
 
 router = APIRouter()

@@ -14,10 +14,10 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from hybrid.errors import FormatUnsuitable, HybridError
+from hybrid.io.registry import media_type
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import GraphRefused, error_body
 from hybrid.server.payload import process_graph, read_json
-from hybrid.server.results import media_type
 from hybrid.server.services import Deps, Services
 
 _log = logging.getLogger(__name__)

@@ -1,0 +1,73 @@
+"""The normalised raster cube every result reader returns.
+
+Every backend's result ends up as the same :class:`xarray.DataArray`: dims ``t, y, x``
+(``t, bands, y, x`` when more than one variable/band was kept), float values with NaN as
+nodata, x/y pixel centres (x ascending, y descending), ``t`` as ``datetime64`` at the
+date's 00:00, and the CRS in ``attrs["crs_wkt"]`` and ``.rio.crs``.
+
+Equivalent encodings therefore compare equal: ``t`` as "days since 1990-01-01" or as
+timestamps (at 00:00 or later the same day), y ascending or descending, ``_FillValue``
+or NaN, NetCDF or a folder of ``openEO_YYYY-MM-DDZ.tif``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hybrid.errors import UsageError
+
+if TYPE_CHECKING:
+    import pyproj
+    import xarray as xr
+
+
+def cube_crs(cube: xr.DataArray) -> pyproj.CRS | None:
+    """The CRS of a normalised cube (``None`` when the file had none)."""
+    import pyproj
+
+    wkt = cube.attrs.get("crs_wkt")
+    return pyproj.CRS.from_wkt(wkt) if wkt else None
+
+
+def normalise(cube: xr.DataArray, *, crs_wkt: str | None, source: Path) -> xr.DataArray:
+    """Bring a freshly read cube into the normalised form (see the module docstring)."""
+    import numpy as np
+
+    if not np.issubdtype(cube.dtype, np.floating):
+        cube = cube.astype("float64")
+    for dim in ("x", "y"):
+        cube[dim] = cube[dim].astype("float64")
+    if "t" in cube.dims:
+        cube = _normalise_time(cube, source=source)
+    cube = cube.sortby("x").sortby("y", ascending=False)
+    order = [d for d in ("t", "bands", "y", "x") if d in cube.dims]
+    cube = cube.transpose(*order)
+    cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
+    cube.attrs["source"] = str(source)
+    if crs_wkt:
+        import pyproj
+        import rioxarray  # noqa: F401  (registers the .rio accessor)
+
+        crs = pyproj.CRS.from_user_input(crs_wkt)
+        cube.attrs["crs_wkt"] = crs.to_wkt()
+        cube = cube.rio.write_crs(crs)
+    return cube
+
+
+def _normalise_time(cube: xr.DataArray, *, source: Path) -> xr.DataArray:
+    import numpy as np
+    import pandas as pd
+
+    values = cube["t"].values
+    if values.dtype.kind != "M":
+        try:
+            values = pd.to_datetime([str(v) for v in values], utc=True).tz_localize(None).values
+        except (ValueError, TypeError):
+            raise UsageError(f"{source}: t labels {values[:3]!r} are not dates") from None
+    values = values.astype("datetime64[ns]")
+    days = values.astype("datetime64[D]")
+    if len(set(days.tolist())) == len(days):
+        values = days.astype("datetime64[ns]")
+    cube = cube.assign_coords(t=values)
+    return cube.sortby("t") if not bool(np.all(np.diff(values) > np.timedelta64(0))) else cube

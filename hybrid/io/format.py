@@ -1,0 +1,92 @@
+"""The :class:`Format` record: everything hybrid knows about one result format."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from hybrid.errors import FormatUnsuitable
+
+#: what a graph can hand ``save_result``: a raster cube (x/y dims), a vector cube
+#: (a geometry dimension, e.g. from ``aggregate_spatial``) or a plain value (number,
+#: string, list, dict)
+CubeKind = Literal["raster", "vector", "value"]
+KINDS: tuple[CubeKind, ...] = ("raster", "vector", "value")
+
+
+class Writer(Protocol):
+    """Writes ``data`` into the folder ``out_dir``; returns the files written.
+
+    ``attrs`` are global attributes to store (provenance, already ``hybrid_``-prefixed);
+    ``options`` are ``save_result``'s format options. Each file appears complete or not
+    at all (temporary file + rename).
+    """
+
+    def __call__(
+        self, data: Any, out_dir: Path, /, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> list[Path]: ...
+
+
+class Reader(Protocol):
+    """Opens the files of one result (one file, or one per label) as a normalised object."""
+
+    def __call__(self, files: list[Path], /, *, source: Path) -> Any: ...
+
+
+class Annotator(Protocol):
+    """Adds global attributes (provenance) to a file already written in this format."""
+
+    def __call__(self, file: Path, attrs: Mapping[str, Any], /) -> None: ...
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format, as ``save_result``, ``/file_formats`` and the CLI name it."""
+
+    #: the canonical name (``netCDF``), as openEO's ``/file_formats`` lists it
+    name: str
+    #: one line for ``/file_formats`` and help texts
+    title: str
+    #: file suffix with the dot (``.nc``); the first one is written
+    suffixes: tuple[str, ...]
+    media_type: str
+    #: True when the result is one file per time label (``openEO_YYYY-MM-DDZ.tif``)
+    per_label: bool
+    #: the writer for each kind of data this format can hold
+    writers: Mapping[CubeKind, Writer] = field(default_factory=dict, hash=False)
+    #: other names accepted case-insensitively (``nc``, ``geotiff``)
+    aliases: tuple[str, ...] = ()
+    #: readers for ``hybrid compare``/``plot``/summary, per kind
+    readers: Mapping[CubeKind, Reader] = field(default_factory=dict, hash=False)
+    #: adds provenance attributes to a written file (None: the format has no attributes)
+    annotate: Annotator | None = field(default=None, hash=False)
+
+    @property
+    def suffix(self) -> str:
+        return self.suffixes[0]
+
+    @property
+    def kinds(self) -> tuple[CubeKind, ...]:
+        """The kinds of data this format accepts, in :data:`KINDS` order."""
+        return tuple(k for k in KINDS if k in self.writers)
+
+    def accepts(self, name: str) -> bool:
+        """Is ``name`` this format's name or alias (case-insensitive)?"""
+        lowered = name.strip().lower()
+        return lowered == self.name.lower() or lowered in (a.lower() for a in self.aliases)
+
+    def holds(self, path: Path) -> bool:
+        """Is ``path`` (by its suffix) a file of this format?"""
+        return path.suffix.lower() in self.suffixes
+
+    def writer(self, kind: CubeKind) -> Writer:
+        """The writer for ``kind``; :class:`FormatUnsuitable` when this format cannot hold it."""
+        writer = self.writers.get(kind)
+        if writer is None:
+            can = ", ".join(self.kinds) or "nothing"
+            raise FormatUnsuitable(
+                f"save_result: format '{self.name}' cannot hold a {kind} result (it holds: {can})"
+            )
+        return writer

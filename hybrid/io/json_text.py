@@ -1,0 +1,88 @@
+"""JSON results: plain values (numbers, strings, lists, objects) and vector cubes.
+
+openEO's ``save_result`` (and a synchronous ``POST /result`` that ends in a non-cube value)
+answers with the value as JSON. Copernicus's ``JSONResult`` writes ``result.json`` with NaN
+replaced by ``null`` (``prepare_for_json`` -> ``replace_nan_values``) and dates as ISO
+strings (openeo-python-driver openeo_driver/save_result.py L241-286, commit 9e5b49b2);
+hybrid does the same, infinities included.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hybrid.atomic import atomic_path
+from hybrid.errors import UsageError
+from hybrid.io.format import Format
+
+FILE_NAME = "result.json"
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types: numpy scalars/arrays to Python, NaN/inf to None,
+    dates to ISO strings, tuples to lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy scalars and arrays, xarray via .values
+        return jsonable(value.tolist())
+    if hasattr(value, "values") and hasattr(value.values, "tolist"):
+        return jsonable(value.values.tolist())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise UsageError(f"save_result: a {type(value).__name__} cannot be written as JSON")
+
+
+def dumps(value: Any) -> str:
+    """The JSON text of a value (see :func:`jsonable`)."""
+    return json.dumps(jsonable(value), allow_nan=False)
+
+
+def write_value(
+    value: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
+) -> list[Path]:
+    """The registry's value writer: ``out_dir/result.json``."""
+    path = Path(out_dir) / FILE_NAME
+    text = dumps(value)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+    return [path]
+
+
+def write_vector(
+    cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
+) -> list[Path]:
+    """The registry's vector writer: ``timeseries.json`` (see :mod:`hybrid.timeseries`)."""
+    from hybrid.timeseries import write_vector_cube
+
+    return [write_vector_cube(cube, "json", out_dir)]
+
+
+def read_value(files: list[Path], *, source: Path) -> Any:
+    """The registry's value reader."""
+    if len(files) != 1:
+        raise UsageError(f"{source} holds several JSON files: give one of them")
+    try:
+        return json.loads(files[0].read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {files[0]} as JSON: {exc}") from None
+
+
+FORMAT = Format(
+    name="JSON",
+    title="JavaScript Object Notation (JSON)",
+    suffixes=(".json",),
+    media_type="application/json",
+    per_label=False,
+    writers={"vector": write_vector, "value": write_value},
+    readers={"value": read_value},
+)

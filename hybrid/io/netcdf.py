@@ -1,0 +1,200 @@
+"""NetCDF results: the layout Copernicus's NetCDFRDDWriter writes, and a tolerant reader."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hybrid.atomic import atomic_path
+from hybrid.errors import UsageError
+from hybrid.io.cube import cube_crs, normalise
+from hybrid.io.format import Format
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+#: the file name Copernicus gives a NetCDF result (``filename_prefix`` + ``.nc``)
+FILE_NAME = "openEO.nc"
+#: the time encoding of the NetCDF layout
+TIME_UNITS = "days since 1990-01-01"
+_TIME_NAMES = ("t", "time", "date")
+_X_NAMES = ("x", "lon", "longitude", "easting")
+_Y_NAMES = ("y", "lat", "latitude", "northing")
+_CRS_VARIABLES = ("crs", "spatial_ref")
+
+
+def write_netcdf(
+    cube: xr.DataArray, path: str | Path, *, attrs: Mapping[str, Any] | None = None
+) -> Path:
+    """Write a normalised cube in the Copernicus/local NetCDF layout; returns the path.
+
+    ``attrs`` become global attributes (str, int or float values, e.g. provenance).
+    """
+    import numpy as np
+    import xarray as xr
+
+    from hybrid.io.provenance import attribute_value
+
+    path = Path(path)
+    crs = cube_crs(cube)
+    cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
+    if "bands" in cube.dims:
+        parts = {str(b): cube.sel(bands=b, drop=True) for b in cube["bands"].values}
+    else:
+        parts = {str(cube.name or "var"): cube}
+    data_vars: dict[str, Any] = {}
+    encoding: dict[str, dict[str, Any]] = {}
+    for name, part in parts.items():
+        part = part.astype("float32")
+        part.attrs = {"grid_mapping": "crs"} if crs is not None else {}
+        data_vars[name] = part
+        encoding[name] = {"_FillValue": np.float32("nan"), "dtype": "float32", "zlib": True}
+    ds = xr.Dataset(data_vars)
+    if crs is not None:
+        wkt = crs.to_wkt()
+        crs_attrs = {k: v for k, v in crs.to_cf().items() if v is not None}
+        crs_attrs.update(crs_wkt=wkt, spatial_ref=wkt)
+        ds["crs"] = xr.DataArray(np.int32(0), attrs=crs_attrs)
+    ds["x"].attrs = {"standard_name": "projection_x_coordinate", "long_name": "x", "units": "m"}
+    ds["y"].attrs = {"standard_name": "projection_y_coordinate", "long_name": "y", "units": "m"}
+    encoding["x"] = {"_FillValue": None, "dtype": "float64"}
+    encoding["y"] = {"_FillValue": None, "dtype": "float64"}
+    unlimited: list[str] = []
+    if "t" in ds.dims:
+        ds["t"].attrs = {"standard_name": "time", "long_name": "t", "axis": "T"}
+        times = ds["t"].values.astype("datetime64[ns]")
+        whole_days = bool(np.all(times == times.astype("datetime64[D]")))
+        encoding["t"] = {
+            "units": TIME_UNITS,
+            "calendar": "standard",
+            "dtype": "int32" if whole_days else "float64",
+        }
+        unlimited = ["t"]
+    ds.attrs = {
+        "Conventions": "CF-1.9",
+        **{str(k): attribute_value(v) for k, v in (attrs or {}).items()},
+    }
+    # built in memory, then written as plain bytes: HDF5 can crash the process when the
+    # disk fills up under a half-written file (h5py #914, #2160); a plain write just fails
+    data = ds.to_netcdf(None, engine="h5netcdf", encoding=encoding, unlimited_dims=unlimited)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(bytes(data))
+    return path
+
+
+def write_raster(
+    cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
+) -> list[Path]:
+    """The registry's raster writer: ``out_dir/openEO.nc``."""
+    return [write_netcdf(cube, Path(out_dir) / FILE_NAME, attrs=attrs)]
+
+
+def write_vector(
+    cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
+) -> list[Path]:
+    """The registry's vector writer: ``timeseries.nc`` (see :mod:`hybrid.timeseries`)."""
+    from hybrid.timeseries import write_vector_cube
+
+    return [write_vector_cube(cube, "netcdf", out_dir)]
+
+
+def annotate(file: Path, attrs: Mapping[str, Any]) -> None:
+    """Add global attributes to an existing NetCDF file (in place)."""
+    import h5py
+
+    from hybrid.io.provenance import attribute_value
+
+    try:
+        with h5py.File(file, "a") as f:
+            for key, value in attrs.items():
+                f.attrs[key] = attribute_value(value)
+    except OSError as exc:
+        raise UsageError(f"cannot add attributes to {file}: {exc}") from exc
+
+
+def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
+    """The registry's raster reader: one NetCDF file as a normalised cube."""
+    if len(files) != 1:
+        names = ", ".join(p.name for p in files)
+        raise UsageError(f"{source} holds several NetCDF files ({names}): give one of them")
+    return read_netcdf(files[0])
+
+
+def read_netcdf(file: Path) -> xr.DataArray:
+    """Any CF-like NetCDF raster (Copernicus's, hybrid's old and new layouts, xarray's)."""
+    import xarray as xr
+
+    try:
+        with xr.open_dataset(file, engine="h5netcdf") as ds:
+            ds = ds.load()
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"cannot read {file} as NetCDF: {reason}") from None
+    renames = _dim_renames(ds.dims, file)
+    ds = ds.rename(renames) if renames else ds
+    variables = [
+        str(name)
+        for name, var in ds.data_vars.items()
+        if {"x", "y"} <= set(var.dims) and name not in _CRS_VARIABLES
+    ]
+    if not variables:
+        raise UsageError(f"{file} holds no variable with x and y dimensions: not a raster result")
+    crs_wkt = _netcdf_crs(ds, variables[0])
+    arrays = [ds[name] for name in variables]
+    for arr in arrays:
+        extra = set(arr.dims) - {"t", "y", "x"}
+        if extra:
+            dims = ", ".join(sorted(map(str, extra)))
+            raise UsageError(f"{file}: variable {arr.name!r} has unexpected dims {dims}")
+    if len(arrays) == 1:
+        cube = arrays[0]
+    else:
+        cube = xr.concat(arrays, dim="bands").assign_coords(bands=[str(v) for v in variables])
+    cube = cube.copy()
+    cube.attrs = dict(ds.attrs)
+    cube.name = variables[0] if len(variables) == 1 else None
+    return normalise(cube, crs_wkt=crs_wkt, source=file)
+
+
+def _dim_renames(dims: Any, file: Path) -> dict[str, str]:
+    renames: dict[str, str] = {}
+    for target, names in (("t", _TIME_NAMES), ("x", _X_NAMES), ("y", _Y_NAMES)):
+        if target in dims:
+            continue
+        found = [n for n in names if n in dims]
+        if found:
+            renames[found[0]] = target
+        elif target != "t":
+            raise UsageError(
+                f"{file} has no {target} dimension (dims: {', '.join(map(str, dims))})"
+            )
+    return renames
+
+
+def _netcdf_crs(ds: xr.Dataset, variable: str) -> str | None:
+    var = ds[variable]
+    candidates = [var.attrs.get("grid_mapping"), var.encoding.get("grid_mapping"), *_CRS_VARIABLES]
+    for name in candidates:
+        if name and name in ds.variables:
+            attrs = ds[name].attrs
+            wkt = attrs.get("crs_wkt") or attrs.get("spatial_ref")
+            if wkt:
+                return str(wkt)
+    for key in ("crs_wkt", "spatial_ref", "crs"):
+        if key in ds.attrs:
+            return str(ds.attrs[key])
+    return None
+
+
+FORMAT = Format(
+    name="netCDF",
+    title="Network Common Data Form",
+    suffixes=(".nc", ".nc4"),
+    media_type="application/x-netcdf",
+    per_label=False,
+    writers={"raster": write_raster, "vector": write_vector},
+    aliases=("nc",),
+    readers={"raster": read_raster},
+    annotate=annotate,
+)

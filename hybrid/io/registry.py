@@ -1,0 +1,140 @@
+"""The table of result formats and the look-ups every consumer uses.
+
+Adding a format: one module defining ``FORMAT`` (see :mod:`hybrid.io.netcdf`) and one
+line in :data:`FORMATS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hybrid.errors import FormatUnsuitable
+from hybrid.io import csv_text, gtiff, json_text, netcdf, parquet
+from hybrid.io.format import KINDS, CubeKind, Format
+
+#: every output format, in the order ``/file_formats`` and help texts list them
+FORMATS: tuple[Format, ...] = (
+    netcdf.FORMAT,
+    gtiff.FORMAT,
+    json_text.FORMAT,
+    csv_text.FORMAT,
+    parquet.FORMAT,
+)
+
+#: openEO's ``gis_data_types`` for each kind of data (API 1.2 ``/file_formats``)
+_GIS_DATA_TYPES: dict[CubeKind, str] = {"raster": "raster", "vector": "vector", "value": "other"}
+_KIND_TEXT: dict[CubeKind, str] = {
+    "raster": "a raster cube",
+    "vector": "a vector cube (aggregate_spatial result)",
+    "value": "a plain value (number, string, list or object)",
+}
+
+
+def find_format(name: str, *, kind: CubeKind | None = None) -> Format | None:
+    """The format called ``name`` (or one of its aliases, any case), or None.
+
+    With ``kind``, only a format that can hold that kind of data is found.
+    """
+    for fmt in FORMATS:
+        if fmt.accepts(str(name)) and (kind is None or kind in fmt.kinds):
+            return fmt
+    return None
+
+
+def formats_for(kind: CubeKind | None = None) -> tuple[Format, ...]:
+    """The formats that can hold ``kind`` (all with None)."""
+    return tuple(f for f in FORMATS if kind is None or kind in f.kinds)
+
+
+def format_choices(kind: CubeKind | None = None) -> str:
+    """``"netCDF or GTiff"`` - for error and help texts."""
+    names = [f.name for f in formats_for(kind)]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def format_of_file(path: str | Path) -> Format | None:
+    """The format a file belongs to, by its suffix (None: not a result file)."""
+    for fmt in FORMATS:
+        if fmt.holds(Path(path)):
+            return fmt
+    return None
+
+
+def media_type(name: str) -> str:
+    """The media type of a result file, by its suffix."""
+    fmt = format_of_file(name)
+    return fmt.media_type if fmt is not None else "application/octet-stream"
+
+
+def file_formats_document() -> dict[str, Any]:
+    """The body of openEO's ``GET /file_formats``: every output format and its data types."""
+    output = {
+        fmt.name: {
+            "title": fmt.title,
+            "gis_data_types": [_GIS_DATA_TYPES[k] for k in fmt.kinds],
+            "parameters": {},
+        }
+        for fmt in FORMATS
+    }
+    return {"input": {}, "output": output}
+
+
+def kind_of(data: Any) -> CubeKind:
+    """What ``save_result`` was handed: a raster cube (x and y dims), a vector cube (a
+    coordinate of geometries, as ``aggregate_spatial`` makes: see :mod:`hybrid.timeseries`)
+    or a plain value."""
+    dims = getattr(data, "dims", None)
+    if dims is not None and hasattr(data, "coords"):
+        if {"x", "y"} <= {str(d) for d in dims}:
+            return "raster"
+        if "geometries" in dims or any(_holds_geometries(c) for c in data.coords.values()):
+            return "vector"
+    if hasattr(data, "geometry") and hasattr(data, "crs"):  # a GeoDataFrame
+        return "vector"
+    return "value"
+
+
+def _holds_geometries(coord: Any) -> bool:
+    values = getattr(coord, "values", None)
+    if values is None or getattr(getattr(values, "dtype", None), "kind", "") != "O":
+        return False
+    if values.size == 0:
+        return False
+    return hasattr(values.flat[0], "geom_type")
+
+
+def write_result(
+    data: Any,
+    fmt: Format,
+    out_dir: Path,
+    *,
+    attrs: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """Write ``data`` in ``fmt`` into ``out_dir`` (raises FormatUnsuitable when the
+    format cannot hold that kind of data)."""
+    kind = kind_of(data)
+    if kind not in fmt.kinds:
+        raise FormatUnsuitable(
+            f"save_result: format '{fmt.name}' cannot hold {_KIND_TEXT[kind]}; "
+            f"use {format_choices(kind)}"
+        )
+    writer = fmt.writer(kind)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return writer(data, Path(out_dir), attrs=dict(attrs or {}), options=dict(options or {}))
+
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "file_formats_document",
+    "find_format",
+    "format_choices",
+    "format_of_file",
+    "formats_for",
+    "kind_of",
+    "media_type",
+    "write_result",
+]
