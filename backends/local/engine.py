@@ -58,6 +58,7 @@ class LocalBackend:
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
         from openeo_pg_parser_networkx import OpenEOProcessGraph
 
+        from backends.local.extents import with_extents
         from backends.local.registry import registry_for_run
         from backends.local.run import Run
         from hybrid.geometries import crs_members_as_text
@@ -66,10 +67,12 @@ class LocalBackend:
         started = time.monotonic()
         run = Run(settings=self.settings, facts=facts, out_dir=Path(out_dir))
         registry = registry_for_run(
-            {"load_collection": run.load_collection, "save_result": run.save_result}
+            {"load_collection": run.load_collection, "save_result": run.save_result},
+            collect=COLLECT,
         )
+        runnable = collect_end_nodes(with_extents(graph, facts.loads))
         try:
-            pg = OpenEOProcessGraph({"process_graph": crs_members_as_text(dict(graph))})
+            pg = OpenEOProcessGraph({"process_graph": crs_members_as_text(runnable)})
             call = pg.to_callable(process_registry=registry)
         except (KeyError, ValueError, TypeError) as exc:
             raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc
@@ -87,6 +90,34 @@ class LocalBackend:
         provenance = dict(run.provenance)
         provenance["seconds"] = round(time.monotonic() - started, 3)
         return ExecutionResult(files=tuple(run.files), provenance=provenance)
+
+
+#: the process id of the node that gathers every end node of a graph
+COLLECT = "_hybrid_collect"
+
+
+def end_nodes(graph: Mapping[str, Any]) -> list[str]:
+    """Top-level nodes no other node takes input from, sorted (Copernicus evaluates all of
+    them, not only the result node: openeo_driver/processgraph/evaluator.py:56-92)."""
+    from backends.local.extents import references
+
+    used = {ref for node in graph.values() for ref in references(node.get("arguments") or {})}
+    return sorted(set(graph) - used)
+
+
+def collect_end_nodes(graph: Mapping[str, Any]) -> dict[str, Any]:
+    """``graph`` with one new result node that takes every end node as input, so that
+    every save_result runs (the parser only walks up from the result node)."""
+    ends = end_nodes(graph)
+    if len(ends) <= 1:
+        return dict(graph)
+    out = {nid: {**node, "result": False} for nid, node in graph.items()}
+    out[f"{COLLECT}_node"] = {
+        "process_id": COLLECT,
+        "arguments": {"data": [{"from_node": nid} for nid in ends]},
+        "result": True,
+    }
+    return out
 
 
 def _as_hybrid_error(exc: Exception) -> HybridError | None:

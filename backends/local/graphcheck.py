@@ -1,17 +1,25 @@
 """Static checks of a flat process graph, and the facts the run needs from it.
 
-Like the Copernicus dry run, the load learns from the whole graph: the pixel buffer a
-later apply_kernel needs, and the cloud-cover property filter.
+Everything a graph can be refused for without data is checked here, so that the
+emulator answers POST /validation, POST /result and POST /jobs with the error at once
+instead of after minutes of work: unknown processes and collections, missing
+arguments, unsuitable output formats, loads nothing bounds (backends.local.extents),
+and, for batch jobs, a graph without save_result (:func:`check_batch_job`).
+
+Like the Copernicus dry run, the load learns from the whole graph: its extents, the
+pixel buffer a later apply_kernel needs, and the cloud-cover property filter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from backends.local.extents import LoadExtent, infer_loads, references, require_bounded
 from hybrid.errors import (
     CollectionNotFound,
+    FormatUnsuitable,
     ProcessGraphInvalid,
     ProcessParameterInvalid,
     ProcessUnsupported,
@@ -29,6 +37,8 @@ class GraphFacts:
     buffer: int = 0
     #: eo:cloud_cover <= this, from load_collection's properties
     max_cloud_cover: float | None = None
+    #: load_collection node id -> what it loads (inferred like the Copernicus dry run)
+    loads: Mapping[str, LoadExtent] = field(default_factory=dict)
 
 
 def _nodes(graph: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -85,19 +95,6 @@ def _cloud_filter(node_id: str, properties: Any) -> float | None:
     return float(limit)
 
 
-def _references(value: Any) -> Iterator[str]:
-    """``from_node`` targets in an argument value, not descending into child graphs."""
-    if isinstance(value, Mapping):
-        if "from_node" in value:
-            yield str(value["from_node"])
-        elif "process_graph" not in value:
-            for v in value.values():
-                yield from _references(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _references(v)
-
-
 def _check_level(graph: Mapping[str, Any], path: str) -> None:
     """One graph level: a single result node, and every from_node pointing inside it."""
     if not isinstance(graph, Mapping) or not graph:
@@ -117,7 +114,7 @@ def _check_level(graph: Mapping[str, Any], path: str) -> None:
         arguments = node.get("arguments") or {}
         if not isinstance(arguments, Mapping):
             raise ProcessGraphInvalid(f"node '{path}{node_id}': arguments must be an object")
-        for target in _references(arguments):
+        for target in references(arguments):
             if target not in graph:
                 raise ProcessGraphInvalid(
                     f"node '{path}{node_id}' refers to node '{target}', which does not exist"
@@ -183,4 +180,88 @@ def inspect_graph(
             kernel = args.get("kernel")
             if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
                 buffer = max(buffer, kernel_buffer((len(kernel), len(kernel[0]))))
-    return GraphFacts(buffer=buffer, max_cloud_cover=cloud)
+        if pid == "save_result":
+            _check_format(node_id, args.get("format"))
+    _check_outputs(graph)
+    loads = infer_loads(graph)
+    require_bounded(loads)
+    buffer = max([buffer, *(load.buffer for load in loads.values())])
+    return GraphFacts(buffer=buffer, max_cloud_cover=cloud, loads=loads)
+
+
+def _check_format(node_id: str, name: Any) -> None:
+    """An output format save_result cannot write (raster or vector) is refused before
+    the run."""
+    if not isinstance(name, str):
+        return  # a parameter reference: checked when it runs
+    from backends.local.run import output_format
+
+    try:
+        output_format(name)
+    except FormatUnsuitable as exc:
+        raise FormatUnsuitable(exc.message, node=node_id) from None
+
+
+def _output_key(name: str, options: Any) -> tuple[str, str] | None:
+    """What a save_result writes, to tell two writers of the same files apart; None for
+    an unknown format."""
+    from hybrid.io.format import filename_prefix
+    from hybrid.io.registry import find_format
+
+    fmt = find_format(name)
+    if fmt is None:
+        return None
+    if "raster" not in fmt.kinds:  # vector/value writers have fixed names
+        return fmt.name, "vector"
+    return fmt.name, filename_prefix(dict(options or {}))
+
+
+def _check_outputs(graph: Mapping[str, Any]) -> None:
+    """Several save_result nodes must not write the same file names."""
+    writers: dict[tuple[str, str], str] = {}
+    for node_id in save_result_nodes(graph):
+        args = graph[node_id].get("arguments") or {}
+        if not isinstance(args.get("format"), str):
+            continue
+        try:
+            key = _output_key(args["format"], args.get("options"))
+        except ProcessParameterInvalid as exc:
+            raise ProcessParameterInvalid(exc.message, node=node_id) from None
+        if key is None:
+            continue
+        if key in writers:
+            fix = (
+                "save one of them in another format"
+                if key[1] == "vector"
+                else "give one of them another options.filename_prefix"
+            )
+            raise ProcessParameterInvalid(
+                f"save_result nodes '{writers[key]}' and '{node_id}' would both write the "
+                f"same {args['format']} files: {fix}",
+                node=node_id,
+            )
+        writers[key] = node_id
+
+
+def save_result_nodes(graph: Mapping[str, Any]) -> list[str]:
+    """The top-level save_result nodes of a flat graph, in graph order."""
+    return [
+        nid
+        for nid, node in graph.items()
+        if isinstance(node, Mapping) and node.get("process_id") == "save_result"
+    ]
+
+
+def check_batch_job(graph: Mapping[str, Any]) -> None:
+    """What a batch job needs beyond a valid graph: at least one save_result.
+
+    (Copernicus writes a cube without save_result as GTiff, anything else as JSON,
+    openeo-geopyspark-driver ``openeogeotrellis/deploy/batch_job.py:364-379``; here the
+    graph is refused when the job is created, so that nothing runs for minutes and then
+    writes nothing.)
+    """
+    if not save_result_nodes(graph):
+        raise ProcessGraphInvalid(
+            "a batch job needs a save_result node: add save_result(format='GTiff' or "
+            "'netCDF') at the end of the process graph (Copernicus would write GTiff)"
+        )

@@ -45,6 +45,8 @@ class LoadRequest:
     max_cloud_cover: float | None
     #: pixels loaded around the extent (for a following kernel)
     buffer: int = 0
+    #: the output grid's CRS; None: the UTM zone of the bbox (as Copernicus picks it)
+    epsg: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         raise BandNotFound(
             f"SENTINEL2_L2A has no band {', '.join(unknown)}; available: {', '.join(S2_BANDS)}"
         )
-    grid = output_grid(request.bbox)
+    grid = output_grid(request.bbox, epsg=request.epsg)
     load_grid = grid.buffered(request.buffer)
     query = SceneQuery(
         lonlat_envelope(load_grid), request.start, request.end, request.max_cloud_cover

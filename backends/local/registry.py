@@ -111,8 +111,11 @@ def process_spec(pid: str) -> dict[str, Any]:
     return dict(spec)
 
 
-def registry_for_run(implementations: dict[str, Callable[..., Any]]) -> Any:
-    """A copy of the base registry with run-specific implementations added."""
+def registry_for_run(
+    implementations: dict[str, Callable[..., Any]], *, collect: str | None = None
+) -> Any:
+    """A copy of the base registry with run-specific implementations added, and
+    ``collect``: a process that takes a list of node results and returns nothing."""
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
@@ -123,7 +126,15 @@ def registry_for_run(implementations: dict[str, Callable[..., Any]]) -> Any:
     registry.aliases = {ns: dict(a) for ns, a in base.aliases.items()}
     for pid, func in implementations.items():
         registry["predefined", pid] = Process(spec=process_spec(pid), implementation=func)
+    if collect:
+        spec = {"id": collect, "parameters": [{"name": "data", "schema": {"type": "array"}}]}
+        registry["predefined", collect] = Process(spec=spec, implementation=_collect)
     return registry
+
+
+def _collect(data: Any = None, **_ignored: Any) -> None:
+    """Every end node has run once its result reached here."""
+    return None
 
 
 def supported_process_ids() -> list[str]:

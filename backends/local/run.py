@@ -12,6 +12,18 @@ from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid, UsageError
 from hybrid.grid import BBox, Grid
 
 
+def output_format(name: Any) -> Any:
+    """The registry's Format for a save_result format name (FormatUnsuitable if none)."""
+    from hybrid.io.registry import find_format, format_choices
+
+    fmt = find_format(str(name))
+    if fmt is None:
+        raise FormatUnsuitable(
+            f"save_result: format '{name}' is not supported; use {format_choices()}"
+        )
+    return fmt
+
+
 def _bbox(extent: Any) -> BBox:
     """spatial_extent as the parser hands it (BoundingBox model, dict or GeoJSON), checked."""
     bbox = _parse_bbox(extent)
@@ -53,6 +65,20 @@ def _parse_bbox(extent: Any) -> BBox:
     raise ProcessParameterInvalid(f"load_collection: unsupported spatial_extent {extent!r}")
 
 
+def _envelope(a: Grid, b: Grid) -> Grid:
+    """The grid covering two grids of one CRS (the result is cropped back to it)."""
+    if a.epsg != b.epsg:
+        return a
+    return Grid(
+        a.epsg,
+        min(a.xmin, b.xmin),
+        min(a.ymin, b.ymin),
+        max(a.xmax, b.xmax),
+        max(a.ymax, b.ymax),
+        a.resolution,
+    )
+
+
 def _crs_text(crs: Any) -> str:
     text = str(crs)
     if text.isdigit():
@@ -63,27 +89,27 @@ def _crs_text(crs: Any) -> str:
 
 
 def _interval(extent: Any) -> tuple[str, str]:
-    if extent is None:
-        raise ProcessParameterInvalid("load_collection: temporal_extent is required")
-    values = list(getattr(extent, "root", extent))
-    if len(values) != 2 or values[0] is None or values[1] is None:
-        raise ProcessParameterInvalid(
-            "load_collection: temporal_extent must be [start, end] with both dates"
-        )
-    texts = []
+    """[start, end) of a load; open bounds as Copernicus fills them (2000-01-01, now)."""
+    from backends.local.extents import resolved_interval
+
+    values = [] if extent is None else list(getattr(extent, "root", extent))
+    if extent is not None and len(values) != 2:
+        raise ProcessParameterInvalid("load_collection: temporal_extent must be [start, end]")
+    texts: list[str | None] = []
     for v in values:
         v = getattr(v, "root", v)
-        texts.append(v.isoformat() if hasattr(v, "isoformat") else str(v))
+        texts.append(None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v))
+    start_text, end_text = resolved_interval((texts[0], texts[1]) if texts else None)
     from hybrid.stac.source import parse_instant
 
-    start = parse_instant(texts[0], what="temporal_extent start")
-    end = parse_instant(texts[1], what="temporal_extent end")
+    start = parse_instant(start_text, what="temporal_extent start")
+    end = parse_instant(end_text, what="temporal_extent end")
     if end <= start:
         raise UsageError(
-            f"temporal extent is empty: end {texts[1]} is not after start {texts[0]} "
+            f"temporal extent is empty: end {end_text} is not after start {start_text} "
             "(the end is excluded)"
         )
-    return texts[0], texts[1]
+    return start_text, end_text
 
 
 @dataclass
@@ -109,6 +135,7 @@ class Run:
         start, end = _interval(temporal_extent)
         request = LoadRequest(
             bbox=_bbox(spatial_extent),
+            epsg=self._epsg(),
             start=start,
             end=end,
             bands=tuple(bands) if bands else S2_BANDS,
@@ -119,7 +146,7 @@ class Run:
 
         with step("searching and loading scenes", enabled=self.settings.progress):
             loaded = load_s2(self.settings.stac, request)
-        self.grid = loaded.grid
+        self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
         self.provenance.update(
             {
                 "stac_source": str(self.settings.stac or "embedded sample"),
@@ -134,13 +161,9 @@ class Run:
 
     def save_result(self, data: Any, format: str, options: Any = None) -> bool:
         from hybrid.io.provenance import provenance_attributes
-        from hybrid.io.registry import find_format, format_choices, kind_of, write_result
+        from hybrid.io.registry import kind_of, write_result
 
-        fmt = find_format(str(format))
-        if fmt is None:
-            raise FormatUnsuitable(
-                f"save_result: format '{format}' is not supported; use {format_choices()}"
-            )
+        fmt = output_format(format)
         kind = kind_of(data)
         if kind == "raster":
             data = self._raster(data)
@@ -168,6 +191,29 @@ class Run:
         cube.name = "var"
         cube.attrs = {"crs_wkt": crs.to_wkt()}
         return cube
+
+    def _epsg(self) -> int | None:
+        """One UTM zone for every load of the run: that of all their extents together
+        (Copernicus merges the loads' extents into one global extent,
+        openeogeotrellis/_backend/post_dry_run.py:449-486)."""
+        from backends.local.extents import UNKNOWN
+        from hybrid.grid import lonlat_bbox, target_epsg
+
+        boxes = [
+            lonlat_bbox(load.spatial)
+            for load in self.facts.loads.values()
+            if load.spatial is not None and load.spatial is not UNKNOWN
+        ]
+        if len(boxes) < 2:
+            return None
+        return target_epsg(
+            BBox(
+                min(b.west for b in boxes),
+                min(b.south for b in boxes),
+                max(b.east for b in boxes),
+                max(b.north for b in boxes),
+            )
+        )
 
     def _crop(self, data: Any) -> Any:
         grid = self.grid

@@ -90,3 +90,26 @@ class Format:
                 f"save_result: format '{self.name}' cannot hold a {kind} result (it holds: {can})"
             )
         return writer
+
+
+#: the file name stem Copernicus gives a result when save_result has no filename_prefix
+DEFAULT_PREFIX = "openEO"
+
+
+def filename_prefix(options: Mapping[str, Any] | None) -> str:
+    """save_result's ``options.filename_prefix`` (default ``openEO``), checked to be a
+    plain file name: Copernicus writes ``{prefix}.nc`` and ``{prefix}_{date}.tif``
+    (openeo-geopyspark-driver geopysparkdatacube.py:2629; openeo-geotrellis-extensions
+    geotiff/package.scala:164, GTiffOptions.scala:11)."""
+    from hybrid.errors import ProcessParameterInvalid
+
+    prefix = (options or {}).get("filename_prefix")
+    if prefix is None:
+        return DEFAULT_PREFIX
+    text = str(prefix)
+    if not text or text.startswith(".") or any(c in text for c in '/\\:*?"<>|\0'):
+        raise ProcessParameterInvalid(
+            f"save_result: filename_prefix {text!r} is not a plain file name; "
+            "use letters, digits, '-' or '_'"
+        )
+    return text

@@ -20,10 +20,15 @@ GTIFF_NAME = re.compile(r"^openEO_(\d{4}-\d{2}-\d{2})(?:T[0-9:.]+)?Z?\.tiff?$", 
 
 
 def write_gtiff(
-    cube: xr.DataArray, folder: str | Path, *, attrs: Mapping[str, Any] | None = None
+    cube: xr.DataArray,
+    folder: str | Path,
+    *,
+    attrs: Mapping[str, Any] | None = None,
+    prefix: str = "openEO",
 ) -> list[Path]:
     """Write a normalised cube as Copernicus's GTiff layout: one ``openEO_YYYY-MM-DDZ.tif``
-    per label (float32, NaN nodata, deflate), band names in the DESCRIPTION tags."""
+    per label (float32, NaN nodata, deflate), band names in the DESCRIPTION tags.
+    ``prefix`` replaces ``openEO`` (save_result's ``filename_prefix``)."""
     import numpy as np
     import rasterio
     from affine import Affine
@@ -44,7 +49,7 @@ def write_gtiff(
     for label in layers["t"].values:
         layer = layers.sel(t=label) if label is not None else layers.isel(t=0)
         data = layer.transpose(..., "y", "x").values.astype("float32").reshape(-1, y.size, x.size)
-        name = f"openEO_{str(label)[:10]}Z.tif" if label is not None else "openEO.tif"
+        name = f"{prefix}_{str(label)[:10]}Z.tif" if label is not None else f"{prefix}.tif"
         profile = {"driver": "GTiff", "width": x.size, "height": y.size, "count": len(bands)}
         profile.update(dtype="float32", transform=transform, nodata=np.nan, compress="deflate")
         with (
@@ -64,7 +69,9 @@ def write_raster(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
     """The registry's raster writer."""
-    return write_gtiff(cube, out_dir, attrs=attrs)
+    from hybrid.io.format import filename_prefix
+
+    return write_gtiff(cube, out_dir, attrs=attrs, prefix=filename_prefix(options))
 
 
 def annotate(file: Path, attrs: Mapping[str, Any]) -> None:

@@ -86,8 +86,11 @@ def write_netcdf(
 def write_raster(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's raster writer: ``out_dir/openEO.nc``."""
-    return [write_netcdf(cube, Path(out_dir) / FILE_NAME, attrs=attrs)]
+    """The registry's raster writer: ``out_dir/openEO.nc`` (``{filename_prefix}.nc``)."""
+    from hybrid.io.format import filename_prefix
+
+    name = f"{filename_prefix(options)}.nc" if options.get("filename_prefix") else FILE_NAME
+    return [write_netcdf(cube, Path(out_dir) / name, attrs=attrs)]
 
 
 def write_vector(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from backends.local.graphcheck import check_batch_job
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import (
     BadRequest,
@@ -68,6 +69,7 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
     body = await read_json(request)
     graph = process_graph(body)
     await run_in_threadpool(deps.engine.validate, graph)
+    check_batch_job(graph)
     job = deps.store.create(user_id=user.user_id, process=body["process"], **_job_fields(body))
     deps.store.log(job.id, "info", "Job created.")
     url = f"{base_url(request)}/jobs/{job.id}"
@@ -100,6 +102,7 @@ async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Dep
     if "process" in body:
         graph = process_graph(body)
         await run_in_threadpool(deps.engine.validate, graph)
+        check_batch_job(graph)
         fields["process"] = body["process"]
     deps.store.update(job_id, **fields)
     return Response(status_code=204)

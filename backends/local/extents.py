@@ -1,0 +1,417 @@
+"""What each load_collection must load, inferred from the whole graph before anything runs.
+
+Copernicus does a dry run of every graph first (openeo-python-driver
+``openeo_driver/dry_run.py``): each ``load_collection`` starts a trace, every cube
+process appends to it, and per trace end ("leaf") the operation CLOSEST TO THE SOURCE
+of each kind becomes a constraint of the load (``get_source_constraints``,
+dry_run.py:509-551, rules at dry_run.py:125-172):
+
+- ``temporal_extent``: load_collection's own ``temporal_extent``, else the first
+  ``filter_temporal`` (dry_run.py:398-399, 615-616);
+- ``spatial_extent``: load_collection's own ``spatial_extent``, else the first
+  ``filter_bbox`` (dry_run.py:400-401, 618-623); only when there is none, a "weak"
+  extent: the bbox of the geometries of the first ``filter_spatial``,
+  ``aggregate_spatial`` or ``mask_polygon`` (the latter only with ``inside=false`` and no
+  ``replacement``; dry_run.py:545-547, 625-634, 668-697);
+- ``bands``: load_collection's own ``bands``, else the first ``filter_bands``, but not
+  past a "blocker" such as ``reduce_dimension`` or ``merge_cubes`` (dry_run.py:129-142);
+- ``pixel_buffer``: the largest of ``apply_kernel`` (kernel size / 2) and
+  ``to_scl_dilation_mask`` (kernel2_size / 2), rounded up (dry_run.py:873-876, 959-971;
+  ``math.ceil`` in processgraph/load_params.py:157-170).
+
+The load's own arguments always win (``load_params.update(arguments)``,
+processgraph/process_implementations/io.py:139-140). An open temporal bound becomes
+2000-01-01 or now (openeo-geopyspark-driver ``openeogeotrellis/utils.py:139-144``).
+A load no spatial constraint reaches is refused: Copernicus refuses it in batch jobs
+with ``MissingSpatialFilter`` (``openeogeotrellis/layercatalog.py:146-151``,
+``require_bounds`` set in ``deploy/batch_job.py:339``); here it is refused before any
+data is read, in batch and synchronous runs alike.
+
+Where a load feeds several trace ends with different constraints, Copernicus evaluates
+the load once per consumer and hands out the constraints in dry-run order
+(load_params.py:215-216, node caching off for load_collection in
+processgraph/evaluator.py:173-176); this engine loads the UNION instead (the envelope of
+the extents, the hull of the periods, all named bands), a superset from which every
+branch's own filters then select.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from hybrid.errors import ProcessParameterInvalid
+from hybrid.grid import BBox
+
+#: processes past which a filter_bands is not pushed into the load (dry_run.py:132-141)
+BAND_BLOCKERS = frozenset(
+    {
+        "sar_backscatter",
+        "atmospheric_correction",
+        "mask_scl_dilation",
+        "resolution_merge",
+        "custom_cloud_mask",
+        "apply_neighborhood",
+        "reduce_dimension",
+        "merge_cubes",
+    }
+)
+#: arguments through which no cube flows on to the process (dry_run.py: the target of
+#: resample_cube_spatial and the geometries of the vector processes are not traced)
+_NOT_TRACED = frozenset(
+    {
+        ("resample_cube_spatial", "target"),
+        ("aggregate_spatial", "geometries"),
+        ("filter_spatial", "geometries"),
+        ("mask_polygon", "mask"),
+    }
+)
+#: open temporal bounds as Copernicus fills them (openeogeotrellis/utils.py:142)
+OPEN_START = "2000-01-01"
+#: the processes that bound the area of a load, for messages
+SPATIAL_PROCESSES = "filter_bbox, filter_spatial, aggregate_spatial or mask_polygon"
+#: an extent given by a parameter reference: bounded, but its value is not known here
+UNKNOWN = BBox(-180.0, -90.0, 180.0, 90.0)
+#: degrees around a point geometry: Copernicus buffers points by 10 m (dry_run.py:757-761)
+_POINT_BUFFER_M = 10.0
+
+
+class UnboundedLoad(ProcessParameterInvalid):
+    """A load_collection whose area nothing in the graph bounds."""
+
+
+@dataclass(frozen=True)
+class LoadExtent:
+    """What one load_collection node loads."""
+
+    node: str
+    #: None when nothing bounds it
+    spatial: BBox | None
+    #: where the spatial extent came from ("load_collection" or "<process> '<node>'")
+    spatial_from: str | None
+    #: [start, end) with open bounds as None; None when nothing bounds it
+    temporal: tuple[str | None, str | None] | None
+    #: None: all bands
+    bands: tuple[str, ...] | None
+    #: pixels to load around the extent for a following kernel
+    buffer: int = 0
+
+
+@dataclass(frozen=True)
+class _Trace:
+    """The constraints met on one path from a load to a trace end (first of each wins)."""
+
+    temporal: tuple[str | None, str | None] | None = None
+    spatial: tuple[BBox, str] | None = None
+    weak: tuple[BBox, str] | None = None
+    bands: tuple[str, ...] | None = None
+    bands_blocked: bool = False
+    buffer: int = 0
+
+
+def infer_loads(graph: Mapping[str, Any]) -> dict[str, LoadExtent]:
+    """node id -> what it loads, for every top-level load_collection of a flat graph."""
+    consumers = _consumers(graph)
+    loads = {}
+    for node_id, node in graph.items():
+        if node.get("process_id") != "load_collection":
+            continue
+        args = node.get("arguments") or {}
+        start = _own(node_id, args)
+        traces = set(_walk(graph, consumers, node_id, start))
+        loads[node_id] = _merge(node_id, traces)
+    return loads
+
+
+def require_bounded(loads: Mapping[str, LoadExtent]) -> None:
+    """Refuse a load that nothing bounds, naming the node and what to add."""
+    for load in loads.values():
+        if load.spatial is None:
+            raise UnboundedLoad(
+                f"load_collection has no spatial extent and nothing after it bounds one: give "
+                f"it a spatial_extent (a bbox or a GeoJSON polygon) or add {SPATIAL_PROCESSES} "
+                "after it (Copernicus refuses such a job with MissingSpatialFilter)",
+                node=load.node,
+            )
+
+
+def _own(node_id: str, args: Mapping[str, Any]) -> _Trace:
+    """The constraints load_collection's own arguments set."""
+    trace = _Trace()
+    temporal = args.get("temporal_extent")
+    if temporal is not None:
+        trace = replace(trace, temporal=_temporal(node_id, "temporal_extent", temporal))
+    spatial = args.get("spatial_extent")
+    if spatial is not None:
+        bbox = _spatial(node_id, "spatial_extent", spatial) or UNKNOWN
+        trace = replace(trace, spatial=(bbox, "load_collection"))
+    bands = args.get("bands")
+    if isinstance(bands, list) and bands:
+        trace = replace(trace, bands=tuple(str(b) for b in bands))
+    return trace
+
+
+def _consumers(graph: Mapping[str, Any]) -> dict[str, list[str]]:
+    """node id -> the top-level nodes a cube flows on to (in graph order)."""
+    out: dict[str, list[str]] = {nid: [] for nid in graph}
+    for node_id, node in graph.items():
+        pid = node.get("process_id")
+        for name, value in (node.get("arguments") or {}).items():
+            if (pid, name) in _NOT_TRACED:
+                continue
+            for source in references(value):
+                if source in out and node_id not in out[source]:
+                    out[source].append(node_id)
+    return out
+
+
+def references(value: Any) -> Iterator[str]:
+    """``from_node`` targets in an argument value, not descending into child graphs."""
+    if isinstance(value, Mapping):
+        if "from_node" in value:
+            yield str(value["from_node"])
+        elif "process_graph" not in value:
+            for v in value.values():
+                yield from references(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from references(v)
+
+
+def _walk(
+    graph: Mapping[str, Any], consumers: Mapping[str, list[str]], node_id: str, trace: _Trace
+) -> Iterator[_Trace]:
+    """Every distinct trace state at the ends of the paths leaving ``node_id``."""
+    memo: dict[tuple[str, _Trace], frozenset[_Trace]] = {}
+
+    def ends(nid: str, state: _Trace) -> frozenset[_Trace]:
+        key = (nid, state)
+        if key not in memo:
+            memo[key] = frozenset()  # cycles are refused elsewhere; stop here
+            nexts = consumers.get(nid, [])
+            if not nexts:
+                memo[key] = frozenset({state})
+            else:
+                found: set[_Trace] = set()
+                for nxt in nexts:
+                    found |= ends(nxt, _step(graph, nxt, state))
+                memo[key] = frozenset(found)
+        return memo[key]
+
+    yield from ends(node_id, trace)
+
+
+def _literal(graph: Mapping[str, Any], value: Any) -> Any:
+    """GeoJSON given inline, or through a load_geojson node with inline data."""
+    if isinstance(value, Mapping) and "from_node" in value:
+        source = graph.get(str(value["from_node"])) or {}
+        if source.get("process_id") == "load_geojson":
+            return (source.get("arguments") or {}).get("data")
+        return None
+    return value
+
+
+def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
+    """The trace after the cube passed through ``node``."""
+    node = graph[node_id]
+    pid = node.get("process_id")
+    args = node.get("arguments") or {}
+    if pid == "filter_temporal" and trace.temporal is None and args.get("extent") is not None:
+        return replace(trace, temporal=_temporal(node_id, "extent", args["extent"]))
+    if pid == "filter_bbox" and trace.spatial is None and args.get("extent") is not None:
+        bbox = _spatial(node_id, "extent", args["extent"]) or UNKNOWN
+        return replace(trace, spatial=(bbox, f"filter_bbox '{node_id}'"))
+    if pid in ("filter_spatial", "aggregate_spatial", "mask_polygon") and trace.weak is None:
+        key = "mask" if pid == "mask_polygon" else "geometries"
+        if pid == "mask_polygon" and (args.get("inside") or args.get("replacement") is not None):
+            return trace
+        weak = _geometries_bbox(_literal(graph, args.get(key)), node_id, key)
+        return replace(trace, weak=(weak, f"{pid} '{node_id}'")) if weak else trace
+    if pid == "filter_bands" and trace.bands is None and not trace.bands_blocked:
+        bands = args.get("bands")
+        if isinstance(bands, list) and bands:
+            return replace(trace, bands=tuple(str(b) for b in bands))
+    if pid in BAND_BLOCKERS:
+        return replace(trace, bands_blocked=True)
+    if pid in ("apply_kernel", "to_scl_dilation_mask"):
+        return replace(trace, buffer=max(trace.buffer, _buffer(pid, args)))
+    return trace
+
+
+def _buffer(pid: str, args: Mapping[str, Any]) -> int:
+    if pid == "to_scl_dilation_mask":
+        size = args.get("kernel2_size", 201)
+        return math.ceil(size / 2) if isinstance(size, int | float) else 0
+    kernel = args.get("kernel")
+    if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
+        return max(math.ceil(len(kernel) / 2), math.ceil(len(kernel[0]) / 2))
+    return 0
+
+
+def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
+    """One load's extent from the states at its trace ends: their union."""
+    boxes: list[tuple[BBox, str]] = []
+    periods: list[tuple[str | None, str | None]] = []
+    bands: set[str] | None = set()
+    order: list[str] = []
+    buffer = 0
+    unbounded_time = False
+    for trace in sorted(traces, key=repr):
+        chosen = trace.spatial or trace.weak
+        if chosen is not None:
+            boxes.append(chosen)
+        if trace.temporal is None:
+            unbounded_time = True
+        else:
+            periods.append(trace.temporal)
+        if trace.bands is None:
+            bands = None
+        elif bands is not None:
+            for b in trace.bands:
+                if b not in bands:
+                    bands.add(b)
+                    order.append(b)
+        buffer = max(buffer, trace.buffer)
+    missing = len(boxes) < len(traces)
+    spatial, source = (None, None) if missing or not boxes else _union_boxes(boxes)
+    temporal = None if unbounded_time or not periods else _hull(periods)
+    return LoadExtent(
+        node=node_id,
+        spatial=spatial,
+        spatial_from=source,
+        temporal=temporal,
+        bands=tuple(order) if bands else None,
+        buffer=buffer,
+    )
+
+
+def _union_boxes(boxes: list[tuple[BBox, str]]) -> tuple[BBox | None, str]:
+    if any(b is UNKNOWN for b, _ in boxes):
+        return UNKNOWN, boxes[0][1]
+    from hybrid.grid import lonlat_bbox
+
+    crs = {b.crs for b, _ in boxes}
+    parts = [b for b, _ in boxes] if len(crs) == 1 else [lonlat_bbox(b) for b, _ in boxes]
+    sources = sorted({s for _, s in boxes})
+    union = BBox(
+        min(p.west for p in parts),
+        min(p.south for p in parts),
+        max(p.east for p in parts),
+        max(p.north for p in parts),
+        crs=parts[0].crs,
+    )
+    return union, " + ".join(sources)
+
+
+def _hull(periods: list[tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
+    starts = [s for s, _ in periods]
+    ends = [e for _, e in periods]
+    start = None if None in starts else min(s for s in starts if s is not None)
+    end = None if None in ends else max(e for e in ends if e is not None)
+    return start, end
+
+
+def _temporal(node_id: str, name: str, value: Any) -> tuple[str | None, str | None] | None:
+    if isinstance(value, Mapping):  # a parameter reference
+        return (None, None)
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ProcessParameterInvalid(f"{name} must be [start, end], got {value!r}", node=node_id)
+    if value[0] is None and value[1] is None:
+        raise ProcessParameterInvalid(
+            f"{name}: start and end are both null; give at least one date", node=node_id
+        )
+    bounds = tuple(None if v is None else str(v) for v in value)
+    return bounds[0], bounds[1]
+
+
+def _spatial(node_id: str, name: str, value: Any) -> BBox | None:
+    """A bbox (dict with west/south/east/north) or GeoJSON as a BBox; None: not literal."""
+    if isinstance(value, Mapping) and ("from_parameter" in value or "from_node" in value):
+        return None
+    if isinstance(value, Mapping) and "west" in value:
+        try:
+            west, south = float(value["west"]), float(value["south"])
+            east, north = float(value["east"]), float(value["north"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProcessParameterInvalid(
+                f"{name} must have numeric west, south, east and north ({exc})", node=node_id
+            ) from exc
+        crs = value.get("crs") or "EPSG:4326"
+        crs = f"EPSG:{crs}" if isinstance(crs, int) or str(crs).isdigit() else str(crs)
+        return BBox(west, south, east, north, crs=crs)
+    if isinstance(value, Mapping) and "type" in value:
+        bbox = _geometries_bbox(value, node_id, name)
+        if bbox is None:
+            raise ProcessParameterInvalid(f"{name}: GeoJSON without coordinates", node=node_id)
+        return bbox
+    raise ProcessParameterInvalid(
+        f"{name} must be a bounding box or GeoJSON, got {value!r}", node=node_id
+    )
+
+
+def _geometries_bbox(value: Any, node_id: str, name: str) -> BBox | None:
+    """The bbox (in the GeoJSON's CRS) of literal GeoJSON; None if not literal. Points
+    are buffered by 10 m first, as Copernicus does (dry_run.py:757-761)."""
+    if not isinstance(value, Mapping) or "type" not in value:
+        return None
+    from hybrid.geometries import read_features
+
+    try:
+        features = read_features(dict(value), process=name)
+    except ProcessParameterInvalid as exc:
+        raise ProcessParameterInvalid(exc.message, node=node_id) from None
+    bounds: list[tuple[float, float, float, float]] = []
+    for geom in features.geometries:
+        if geom.is_empty:
+            continue
+        if geom.geom_type in ("Point", "MultiPoint"):
+            if features.crs == "EPSG:4326":
+                dy = _POINT_BUFFER_M / 111_320.0
+                geom = geom.buffer(dy / max(math.cos(math.radians(geom.centroid.y)), 0.01))
+            else:
+                geom = geom.buffer(_POINT_BUFFER_M)
+        bounds.append(geom.bounds)
+    if not bounds:
+        return None
+    return BBox(
+        min(b[0] for b in bounds),
+        min(b[1] for b in bounds),
+        max(b[2] for b in bounds),
+        max(b[3] for b in bounds),
+        crs=features.crs,
+    )
+
+
+def resolved_interval(
+    temporal: tuple[str | None, str | None] | None, *, now: dt.datetime | None = None
+) -> tuple[str, str]:
+    """[start, end) with open bounds filled as Copernicus fills them."""
+    start, end = temporal or (None, None)
+    if end is None:
+        end = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return start or OPEN_START, end
+
+
+def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> dict[str, Any]:
+    """A copy of ``graph`` whose load_collection nodes carry the inferred extents where
+    their own arguments were null (their own arguments always win)."""
+    import copy
+
+    out = copy.deepcopy(dict(graph))
+    for node_id, load in loads.items():
+        args = out[node_id].setdefault("arguments", {})
+        if args.get("spatial_extent") is None and load.spatial not in (None, UNKNOWN):
+            assert load.spatial is not None
+            box = load.spatial
+            args["spatial_extent"] = {
+                "west": box.west, "south": box.south, "east": box.east, "north": box.north,
+                "crs": box.crs,
+            }  # fmt: skip
+        if args.get("temporal_extent") is None and load.temporal is not None:
+            args["temporal_extent"] = list(load.temporal)
+        if not args.get("bands") and load.bands:
+            args["bands"] = list(load.bands)
+    return out
