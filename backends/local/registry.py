@@ -7,6 +7,7 @@ differently from the Copernicus backend replaced by this project's own
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 from collections.abc import Callable
@@ -42,6 +43,7 @@ def overrides() -> dict[str, Callable[..., Any]]:
         masking,
         merging,
         resampling,
+        scl_dilation,
         temporal,
         vector,
     )
@@ -78,6 +80,8 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "rename_labels": dimensions.rename_labels,
         "merge_cubes": merging.merge_cubes,
         "resample_spatial": resampling.resample_spatial,
+        "to_scl_dilation_mask": scl_dilation.to_scl_dilation_mask,
+        "mask_scl_dilation": scl_dilation.mask_scl_dilation,
     }
 
 
@@ -107,7 +111,9 @@ def process_spec(pid: str) -> dict[str, Any]:
     _standard, specs, _process = _quiet_import()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:
-        raise KeyError(pid)
+        from backends.local.processes.scl_dilation import SPECS
+
+        spec = copy.deepcopy(SPECS[pid])  # Copernicus-only processes; KeyError if unknown
     return dict(spec)
 
 
