@@ -229,7 +229,17 @@ def test_rename_labels_bands_and_errors() -> None:
             "rename_labels",
             {"data": bands_cube(), "dimension": "bands", "target": ["x"], "source": ["B99"]},
         )
-    with pytest.raises(ProcessParameterInvalid, match="LabelMismatch"):
+    with pytest.raises(ProcessParameterInvalid, match="LabelsNotEnumerated"):
         run_through_engine(
             "rename_labels", {"data": bands_cube(), "dimension": "bands", "target": ["x"]}
         )
+    # as many targets as labels: all renamed, as on Copernicus
+    out = run_through_engine(
+        "rename_labels", {"data": bands_cube(), "dimension": "bands", "target": ["r", "n"]}
+    )
+    assert list(out["bands"].values) == ["r", "n"]
+    numbered = bands_cube().assign_coords(bands=[0, 1])
+    out = run_through_engine(
+        "rename_labels", {"data": numbered, "dimension": "bands", "target": ["first"]}
+    )
+    assert list(out["bands"].values) == ["first", 1]

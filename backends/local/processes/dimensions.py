@@ -172,7 +172,12 @@ def _position(labels: Any, wanted: Any) -> int | None:
 
 
 def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) -> Any:
-    """rename_labels on any dimension; time labels found from RFC 3339 text or dates."""
+    """rename_labels on any dimension; time labels found from RFC 3339 text or dates.
+
+    Without ``source``, as many targets as labels rename them all, as Copernicus does
+    (the spec would want enumerated labels: LabelsNotEnumerated); fewer targets rename
+    the first enumerated labels 0, 1, ...
+    """
     if dimension not in data.dims:
         raise ProcessParameterInvalid(
             f"rename_labels: dimension '{dimension}' is not available (DimensionNotAvailable); "
@@ -181,12 +186,18 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
     target, source = _plain(target), _plain(source)
     labels = np.asarray(data[dimension].values)
     if not source:
-        if len(target) != labels.size:
+        enumerated = labels.dtype.kind in "iu" and np.array_equal(labels, np.arange(labels.size))
+        if len(target) == labels.size:
+            # Copernicus renames all labels (openeo-geopyspark-driver geopysparkdatacube.py
+            # rename_labels -> openeo metadata.py BandDimension.rename_labels: target)
+            new = list(target)
+        elif enumerated and len(target) < labels.size:
+            new = [*target, *labels[len(target) :].tolist()]
+        else:
             raise ProcessParameterInvalid(
-                f"rename_labels: {len(target)} target labels for {labels.size} labels of "
-                f"'{dimension}' (LabelMismatch)"
+                f"rename_labels: {len(target)} target labels for the {labels.size} labels of "
+                f"'{dimension}', which are not enumerated (LabelsNotEnumerated); give `source`"
             )
-        new = list(target)
     else:
         if len(source) != len(target):
             raise ProcessParameterInvalid(
