@@ -1,56 +1,40 @@
 """Execution backends behind one contract (:mod:`backends.base`).
 
-``get_backend(name)`` looks a backend up by name - "local", "copernicus" or any openEO
-URL - the way xarray looks up engines; nothing is imported until asked for.
+``get_backend(name, settings)`` looks a backend up by name - "local", "copernicus" or
+any openEO URL (the table is :mod:`backends.names`) - the way xarray looks up engines;
+nothing is imported until asked for. Each backend has its own settings object
+(:class:`backends.local.LocalSettings`, :class:`backends.remote.RemoteSettings`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backends.names import LOCAL, known_names, remote_url
 from hybrid.errors import UsageError
 
 if TYPE_CHECKING:
     from backends.base import Backend
-
-#: named remote backends
-REMOTE_ALIASES = {"copernicus": "https://openeo.dataspace.copernicus.eu"}
-
-
-@dataclass(frozen=True)
-class BackendOptions:
-    """Options a backend may use; each ignores what does not concern it."""
-
-    stac: str | None = None
-    workers: int | None = None
-    scheduler: str | None = None
-    progress: bool = False
+    from backends.local import LocalSettings
+    from backends.remote import RemoteSettings
 
 
-def get_backend(name: str, options: BackendOptions | None = None) -> Backend:
+def get_backend(name: str, settings: LocalSettings | RemoteSettings | None = None) -> Backend:
     """The backend called ``name``: "local", "copernicus", or an http(s) openEO URL."""
-    options = options or BackendOptions()
-    if name == "local":
+    if name == LOCAL:
         from backends.local import LocalBackend, LocalSettings
 
-        return LocalBackend(
-            LocalSettings(
-                stac=options.stac,
-                scheduler=options.scheduler,
-                workers=options.workers,
-                progress=options.progress,
-            )
+        if settings is not None and not isinstance(settings, LocalSettings):
+            raise TypeError(f"the local backend takes LocalSettings, not {type(settings)}")
+        return LocalBackend(settings)
+    url = remote_url(name)
+    if url is None:
+        raise UsageError(
+            f"unknown backend '{name}'; use {', '.join(known_names())} or an openEO URL "
+            "(http://...)"
         )
-    url = REMOTE_ALIASES.get(name, name)
-    if url.startswith(("http://", "https://")):
-        from backends.remote import RemoteBackend
+    from backends.remote import RemoteBackend, RemoteSettings
 
-        return RemoteBackend(url, progress=options.progress)
-    raise UsageError(
-        f"unknown backend '{name}'; use local, copernicus or an openEO URL (http://...)"
-    )
-
-
-def backend_names() -> list[str]:
-    return ["local", *REMOTE_ALIASES]
+    if settings is not None and not isinstance(settings, RemoteSettings):
+        raise TypeError(f"a remote backend takes RemoteSettings, not {type(settings)}")
+    return RemoteBackend(url, settings)

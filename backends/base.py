@@ -37,3 +37,34 @@ class Backend(Protocol):
     def availability(self) -> str | None:
         """``None`` when the backend can run here, else one line saying why not."""
         ...
+
+
+# -- capabilities: what some backends can do beyond running a graph ------------------
+
+
+@runtime_checkable
+class Validates(Protocol):
+    """Checks a graph without running it (the emulator's POST /validation, job creation)."""
+
+    def validate(self, graph: Mapping[str, Any]) -> object:
+        """Raise a :class:`hybrid.errors.HybridError` when the graph cannot run."""
+        ...
+
+
+@runtime_checkable
+class DescribesProcesses(Protocol):
+    """Knows the openEO descriptions of the processes it runs (GET /processes)."""
+
+    def process_specs(self) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class Resumes(Protocol):
+    """Can fetch a job that was submitted earlier (``hybrid run --resume JOB_ID``)."""
+
+    def resume(self, job_id: str, *, out_dir: Path) -> ExecutionResult: ...
+
+
+@runtime_checkable
+class Engine(Backend, Validates, DescribesProcesses, Protocol):
+    """What the emulator needs from the backend that runs its jobs."""

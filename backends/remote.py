@@ -17,13 +17,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from backends.base import ExecutionResult
+from backends.names import COPERNICUS_URL, REMOTE_ALIASES, remote_url
 from hybrid.errors import AuthenticationError, RemoteBackendError, UsageError
 from hybrid.graph import graph_hash
+from hybrid.progress import StatusLine, job_status_text, progress_enabled
 
 if TYPE_CHECKING:
     import openeo
@@ -31,8 +34,6 @@ if TYPE_CHECKING:
 
     from hybrid.io.format import Format
 
-COPERNICUS_URL = "https://openeo.dataspace.copernicus.eu"
-ALIASES = {"copernicus": COPERNICUS_URL}
 AUTH_MODES = ("auto", "oidc", "client_credentials", "basic", "none")
 _CREDENTIALS_HELP = (
     "set OPENEO_AUTH_METHOD=client_credentials with OPENEO_AUTH_CLIENT_ID, "
@@ -47,45 +48,61 @@ _REJECTED = re.compile(r"\b40[13]\b|invalid_client|unauthorized_client|invalid_g
 
 def resolve_url(backend: str) -> str:
     """``copernicus`` -> its URL; an http(s) URL is returned without trailing slash."""
-    url = ALIASES.get(backend.lower(), backend)
-    if not url.startswith(("http://", "https://")):
-        known = ", ".join(sorted(ALIASES))
+    url = remote_url(backend)
+    if url is None:
+        known = ", ".join(sorted(REMOTE_ALIASES))
         raise UsageError(
             f"unknown remote backend {backend!r}: give an http(s) URL or one of {known}"
         )
-    return url.rstrip("/")
+    return url
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """How the remote backend authenticates, polls and reports."""
+
+    #: auto (environment, stored token, device flow), oidc, client_credentials, basic, none
+    auth: str = "auto"
+    #: seconds between status polls, growing by backoff up to ``max_poll_interval``
+    poll_interval: float = 5.0
+    max_poll_interval: float = 60.0
+    #: give up waiting for a job after this many seconds
+    timeout: float = 6 * 3600.0
+    #: status line and download bars on stderr (None: when stderr is a terminal)
+    progress: bool | None = None
+    #: consecutive transient errors (connection, 5xx) tolerated while polling
+    max_transient_errors: int = 20
+    #: seconds one HTTP request may take
+    request_timeout: int = 120
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_MODES:
+            raise UsageError(f"unknown auth mode {self.auth!r}: use one of {', '.join(AUTH_MODES)}")
+        if (
+            self.poll_interval <= 0
+            or self.max_poll_interval < self.poll_interval
+            or self.timeout <= 0
+        ):
+            raise UsageError(
+                "poll_interval must be > 0, max_poll_interval >= poll_interval, timeout > 0"
+            )
 
 
 class RemoteBackend:
     """A remote openEO backend reached with the openeo client (batch jobs)."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        auth: str = "auto",
-        poll_interval: float = 5.0,
-        max_poll_interval: float = 60.0,
-        timeout: float = 6 * 3600.0,
-        progress: bool | None = None,
-        max_transient_errors: int = 20,
-        request_timeout: int = 120,
-    ) -> None:
-        if auth not in AUTH_MODES:
-            raise UsageError(f"unknown auth mode {auth!r}: use one of {', '.join(AUTH_MODES)}")
-        if poll_interval <= 0 or max_poll_interval < poll_interval or timeout <= 0:
-            raise UsageError(
-                "poll_interval must be > 0, max_poll_interval >= poll_interval, timeout > 0"
-            )
+    def __init__(self, url: str, settings: RemoteSettings | None = None) -> None:
+        settings = settings or RemoteSettings()
+        self.settings = settings
         self.url = resolve_url(url)
         self.name = "copernicus" if self.url == COPERNICUS_URL else "remote"
-        self.auth = auth
-        self.poll_interval = poll_interval
-        self.max_poll_interval = max_poll_interval
-        self.timeout = timeout
-        self.progress = progress
-        self.max_transient_errors = max_transient_errors
-        self.request_timeout = request_timeout
+        self.auth = settings.auth
+        self.poll_interval = settings.poll_interval
+        self.max_poll_interval = settings.max_poll_interval
+        self.timeout = settings.timeout
+        self.progress = settings.progress
+        self.max_transient_errors = settings.max_transient_errors
+        self.request_timeout = settings.request_timeout
 
     # -- the Backend contract -------------------------------------------------------
 
@@ -215,30 +232,31 @@ class RemoteBackend:
         interval = self.poll_interval
         first_running: float | None = None
         last_status = None
-        while True:
-            info = self._retrying(job.describe, f"poll job {job.job_id}")
-            status = str(info.get("status", "unknown"))
-            now = time.monotonic()
-            if status == "running" and first_running is None:
-                first_running = now
-            self._status_line(job.job_id, status, now - start, changed=status != last_status)
-            last_status = status
-            if status == "finished":
-                self._end_status_line()
-                queued = (first_running or now) - start
-                return {"queued_s": round(queued, 3), "running_s": round(now - start - queued, 3)}
-            if status in ("error", "canceled"):
-                self._end_status_line()
-                self._fail(job, status)
-            if now - start > self.timeout:
-                self._end_status_line()
-                raise RemoteBackendError(
-                    f"job {job.job_id} is still {status} after {self.timeout:.0f} s; it keeps "
-                    f"running on {self.url}: fetch it later with "
-                    f"'hybrid record --resume {job.job_id}'"
+        with StatusLine(enabled=self._progress_enabled()) as line:
+            while True:
+                info = self._retrying(job.describe, f"poll job {job.job_id}")
+                status = str(info.get("status", "unknown"))
+                now = time.monotonic()
+                if status == "running" and first_running is None:
+                    first_running = now
+                line.update(
+                    job_status_text(job.job_id, status, now - start),
+                    changed=status != last_status,
                 )
-            time.sleep(interval)
-            interval = min(interval * 1.5, self.max_poll_interval)
+                last_status = status
+                if status in ("finished", "error", "canceled") or now - start > self.timeout:
+                    break
+                time.sleep(interval)
+                interval = min(interval * 1.5, self.max_poll_interval)
+        if status == "finished":
+            queued = (first_running or now) - start
+            return {"queued_s": round(queued, 3), "running_s": round(now - start - queued, 3)}
+        if status in ("error", "canceled"):
+            self._fail(job, status)
+        raise RemoteBackendError(
+            f"job {job.job_id} is still {status} after {self.timeout:.0f} s; it keeps "
+            f"running on {self.url}: fetch it later with 'hybrid record --resume {job.job_id}'"
+        )
 
     def _fail(self, job: BatchJob, status: str) -> None:
         logs = self._retrying(lambda: list(job.logs()), f"fetch logs of job {job.job_id}")
@@ -311,29 +329,11 @@ class RemoteBackend:
 
     # -- progress output ---------------------------------------------------------------
 
-    def _progress_enabled(self) -> tuple[bool, bool]:
-        tty = sys.stderr.isatty()
-        return (tty if self.progress is None else self.progress), tty
-
-    def _status_line(self, job_id: str, status: str, elapsed: float, *, changed: bool) -> None:
-        enabled, tty = self._progress_enabled()
-        if not enabled:
-            return
-        minutes, seconds = divmod(int(elapsed), 60)
-        text = f"hybrid: job {job_id} {status} ({minutes}:{seconds:02d})"
-        if tty:
-            print("\r" + text.ljust(60), end="", file=sys.stderr, flush=True)
-        elif changed:
-            print(text, file=sys.stderr, flush=True)
-
-    def _end_status_line(self) -> None:
-        enabled, tty = self._progress_enabled()
-        if enabled and tty:
-            print(file=sys.stderr, flush=True)
+    def _progress_enabled(self) -> bool:
+        return progress_enabled() if self.progress is None else self.progress
 
     def _say(self, text: str, *, always: bool = False) -> None:
-        enabled, _tty = self._progress_enabled()
-        if enabled or always:
+        if self._progress_enabled() or always:
             print(f"hybrid: {text}", file=sys.stderr, flush=True)
 
 

@@ -120,11 +120,11 @@ def cache_scenes(
 
 
 def _run(tasks: list[_Task], work: Callable[[_Task], Any], show: bool) -> list[Any]:
-    from tqdm import tqdm
+    from hybrid.progress import bar as progress_bar
 
     results: list[Any] = [None] * len(tasks)
     with (
-        tqdm(total=len(tasks), unit="asset", desc="caching", disable=not show) as bar,
+        progress_bar(len(tasks), desc="caching", enabled=show, unit="asset") as bar,
         ThreadPoolExecutor(COPY_THREADS) as pool,
     ):
         futures = {pool.submit(work, t): n for n, t in enumerate(tasks)}

@@ -189,7 +189,8 @@ class StatusLine:
         self._width = 0
         self._open = False
 
-    def update(self, text: str) -> None:
+    def update(self, text: str, *, changed: bool | None = None) -> None:
+        """Show ``text``; off a terminal only when ``changed`` (default: the text differs)."""
         if not self.enabled:
             return
         line = f"hybrid: {text}"
@@ -198,7 +199,7 @@ class StatusLine:
             print("\r" + line + " " * pad, end="", file=self.file, flush=True)
             self._width = len(line)
             self._open = True
-        elif text != self._last:
+        elif changed or (changed is None and text != self._last):
             print(line, file=self.file, flush=True)
         self._last = text
 

@@ -30,13 +30,6 @@ from hybrid.params import Workflow
 
 #: SCL classes counted as cloud over the AOI: shadow, medium/high probability, cirrus
 DEFAULT_CLASSES: tuple[int, ...] = (3, 8, 9, 10)
-#: SCL class names (ESA Sentinel-2 L2A product specification)
-SCL_NAMES = {
-    0: "no data", 1: "saturated/defective", 2: "dark area", 3: "cloud shadow",
-    4: "vegetation", 5: "not vegetated", 6: "water", 7: "unclassified",
-    8: "cloud medium probability", 9: "cloud high probability", 10: "thin cirrus",
-    11: "snow",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)

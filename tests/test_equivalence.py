@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from backends.local import LocalBackend, LocalSettings
-from backends.remote import RemoteBackend
+from backends.remote import RemoteBackend, RemoteSettings
 from hybrid.cli import main
 from hybrid.compare import compare
 from hybrid.graph import build_graph
@@ -62,9 +62,9 @@ def three_results(sample_catalog, server, tmp_path_factory):
         for key, value in openeo_env(root / "home").items():
             if key.startswith(("OPENEO_CONFIG", "XDG")):
                 mp.setenv(key, value)
-        remote = RemoteBackend(server.url, poll_interval=0.2, progress=False).execute(
-            graph, out_dir=root / "remote"
-        )
+        remote = RemoteBackend(
+            server.url, RemoteSettings(poll_interval=0.2, progress=False)
+        ).execute(graph, out_dir=root / "remote")
     ref = reference_ndvi(sample_catalog, SEED_AOI, START, END)
     ref_cube = open_result(local.files[0]).copy(data=ref.data)
     ref_path = write_netcdf(ref_cube, root / "reference" / "reference.nc")

@@ -32,7 +32,7 @@ def _enabled() -> str | None:
 @pytest.mark.skipif(_enabled() is not None, reason=str(_enabled()))
 def test_seed_graph_on_copernicus_matches_local(tmp_path):
     from backends.local import LocalBackend, LocalSettings
-    from backends.remote import RemoteBackend
+    from backends.remote import RemoteBackend, RemoteSettings
     from hybrid.cli import build_parser
     from hybrid.cli.options import workflow_from_args
     from hybrid.compare import compare
@@ -44,7 +44,7 @@ def test_seed_graph_on_copernicus_matches_local(tmp_path):
     args = build_parser().parse_args(["record", "--backend", "copernicus", "--name", "live"])
     graph = build_graph(workflow_from_args(args))
 
-    remote = RemoteBackend("copernicus", poll_interval=10.0, max_poll_interval=60.0)
+    remote = RemoteBackend("copernicus", RemoteSettings(poll_interval=10.0, max_poll_interval=60.0))
     assert remote.availability() is None, remote.availability()
     remote_result = remote.execute(graph, out_dir=out / "copernicus")
     local = LocalBackend(LocalSettings(stac=os.environ.get("HYBRID_LIVE_STAC", "earth-search")))

@@ -24,7 +24,8 @@ import pytest
 import xarray as xr
 
 from backends.base import Backend
-from backends.remote import COPERNICUS_URL, RemoteBackend, resolve_url
+from backends.names import COPERNICUS_URL
+from backends.remote import RemoteBackend, RemoteSettings, resolve_url
 from hybrid.cli import main
 from hybrid.compare import compare
 from hybrid.errors import AuthenticationError, RemoteBackendError, UsageError
@@ -243,7 +244,7 @@ def alice(monkeypatch):
 
 def fast(url: str, **options: Any) -> RemoteBackend:
     defaults: dict[str, Any] = {"poll_interval": 0.01, "max_poll_interval": 0.05, "progress": False}
-    return RemoteBackend(url, **(defaults | options))
+    return RemoteBackend(url, RemoteSettings(**(defaults | options)))
 
 
 def test_execute_runs_one_job_and_keeps_the_result_with_provenance(server, alice, tmp_path):
@@ -368,7 +369,7 @@ def test_names_and_hash():
     with pytest.raises(UsageError):
         resolve_url("nowhere")
     with pytest.raises(UsageError):
-        RemoteBackend("copernicus", auth="password")
+        RemoteBackend("copernicus", RemoteSettings(auth="password"))
     reordered = {k: GRAPH[k] for k in reversed(GRAPH)}
     assert graph_hash(reordered) == graph_hash(GRAPH)
     assert len(graph_hash(GRAPH)) == 64

@@ -71,7 +71,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from backends.remote import RemoteBackend, graph_hash
+    from backends.remote import RemoteBackend, RemoteSettings, graph_hash
     from hybrid.cli.options import workflow_from_args
     from hybrid.graph import build_graph, graph_json
     from hybrid.io.netcdf import write_netcdf
@@ -87,10 +87,12 @@ def handle(args: argparse.Namespace) -> int:
     graph = build_graph(workflow)
     backend = RemoteBackend(
         args.backend,
-        auth=args.auth,
-        poll_interval=args.poll_interval,
-        max_poll_interval=max(args.max_poll_interval, args.poll_interval),
-        timeout=args.timeout,
+        RemoteSettings(
+            auth=args.auth,
+            poll_interval=args.poll_interval,
+            max_poll_interval=max(args.max_poll_interval, args.poll_interval),
+            timeout=args.timeout,
+        ),
     )
     args.out_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{args.name}.partial-", dir=args.out_root))

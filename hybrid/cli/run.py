@@ -7,11 +7,15 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
 from hybrid.errors import UsageError
 from hybrid.io.format import Format
+
+if TYPE_CHECKING:
+    from backends.local import LocalSettings
+    from backends.remote import RemoteSettings
 
 #: the default result: ``out/ndvi`` plus the format's suffix (a folder for GTiff)
 DEFAULT_OUT = Path("out") / "ndvi"
@@ -64,7 +68,8 @@ def _target(args: argparse.Namespace, fmt: Format) -> Path:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from backends import BackendOptions, get_backend
+    from backends import get_backend
+    from backends.base import Resumes
     from hybrid.graph import build_graph
     from hybrid.io.reader import open_result
     from hybrid.io.registry import find_format
@@ -84,21 +89,15 @@ def handle(args: argparse.Namespace) -> int:
     out = _target(args, fmt)
     graph = build_graph(workflow)
     progress = not args.quiet and sys.stderr.isatty()
-    backend = get_backend(
-        args.backend,
-        BackendOptions(
-            stac=args.stac, workers=args.workers, scheduler=args.scheduler, progress=progress
-        ),
-    )
+    backend = get_backend(args.backend, _settings(args, progress))
     reason = backend.availability()
     if reason:
         raise UsageError(f"backend {args.backend} is not available: {reason}")
     with tempfile.TemporaryDirectory(prefix=".hybrid-run-", dir=out.parent) as tmp:
         if args.resume:
-            resume = getattr(backend, "resume", None)
-            if resume is None:
+            if not isinstance(backend, Resumes):
                 raise UsageError("--resume needs a remote backend (--backend copernicus or URL)")
-            result = resume(args.resume, out_dir=Path(tmp))
+            result = backend.resume(args.resume, out_dir=Path(tmp))
         else:
             result = backend.execute(graph, out_dir=Path(tmp))
         # still in the temporary folder: the file appears complete or not at all
@@ -116,6 +115,19 @@ def handle(args: argparse.Namespace) -> int:
         for path in plots:
             print(f"figure: {path}")
     return 0
+
+
+def _settings(args: argparse.Namespace, progress: bool) -> LocalSettings | RemoteSettings:
+    """The settings object of the backend ``--backend`` names."""
+    from backends.local import LocalSettings
+    from backends.names import LOCAL
+    from backends.remote import RemoteSettings
+
+    if args.backend == LOCAL:
+        return LocalSettings(
+            stac=args.stac, workers=args.workers, scheduler=args.scheduler, progress=progress
+        )
+    return RemoteSettings(progress=progress)
 
 
 def _install(files: tuple[Path, ...], out: Path, fmt: Format) -> list[Path]:

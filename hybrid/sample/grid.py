@@ -110,12 +110,6 @@ def aoi_polygon(epsg: int = FRAME_EPSG) -> Polygon:
     return reproject_geometry(lonlat, 4326, epsg)
 
 
-def aoi_centre() -> tuple[float, float]:
-    """Centre of the AOI's envelope in the common frame (metres)."""
-    left, bottom, right, top = aoi_polygon().bounds
-    return ((left + right) / 2, (bottom + top) / 2)
-
-
 def _snap_out(bounds: tuple[float, float, float, float], tile: Tile) -> Window:
     left, bottom, right, top = bounds
 

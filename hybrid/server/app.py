@@ -16,9 +16,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from backends.base import Engine
 from hybrid.server.auth import Authenticator, Directory, load_or_create_secret
 from hybrid.server.errors import install_error_handlers
-from hybrid.server.jobs import Engine, JobStore
+from hybrid.server.jobs import JobStore
 from hybrid.server.oidc import LocalOidcProvider, load_or_create_key
 from hybrid.server.payload import BodySizeLimit
 from hybrid.server.results import ResultLinks

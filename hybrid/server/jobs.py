@@ -15,9 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from backends.base import ExecutionResult
 from hybrid.server.errors import JobNotFound
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -56,18 +55,6 @@ CREATE TABLE IF NOT EXISTS logs (
 );
 CREATE INDEX IF NOT EXISTS logs_job ON logs (job_id, seq);
 """
-
-
-class Engine(Protocol):
-    """What the emulator needs from an execution engine (``backends.local.LocalBackend``)."""
-
-    name: str
-
-    def validate(self, graph: Mapping[str, Any]) -> object: ...
-
-    def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult: ...
-
-    def process_specs(self) -> list[dict[str, Any]]: ...
 
 
 def utc_now() -> str:

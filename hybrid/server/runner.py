@@ -15,9 +15,10 @@ import threading
 import time
 from pathlib import Path
 
+from backends.base import Engine
 from hybrid.errors import HybridError
 from hybrid.server.errors import JobNotFound
-from hybrid.server.jobs import ACTIVE, Engine, JobStore
+from hybrid.server.jobs import ACTIVE, JobStore
 
 _log = logging.getLogger(__name__)
 

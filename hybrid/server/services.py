@@ -14,8 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from backends.base import Engine
 from hybrid.server.auth import Authenticator
-from hybrid.server.jobs import Engine, JobStore
+from hybrid.server.jobs import JobStore
 from hybrid.server.oidc import LocalOidcProvider
 from hybrid.server.results import ResultLinks
 from hybrid.server.runner import JobRunner
