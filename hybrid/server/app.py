@@ -28,6 +28,7 @@ from hybrid.server.routes.capabilities import backend_version
 from hybrid.server.runner import JobRunner
 from hybrid.server.services import Services
 from hybrid.server.settings import ServerSettings
+from hybrid.server.udp_store import UdpStore, resolve
 
 
 def build_services(settings: ServerSettings, engine: Engine) -> Services:
@@ -50,12 +51,14 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
         access_token_ttl=settings.access_token_ttl,
     )
     store = JobStore(data_dir / "jobs.sqlite")
+    udps = UdpStore(data_dir / "process_graphs.sqlite")
     runner = JobRunner(
         store=store,
         engine=engine,
         results_dir=data_dir / "jobs",
         workers=settings.workers,
         max_attempts=settings.max_job_attempts,
+        resolve=lambda graph, user_id: resolve(udps, graph, user_id),
     )
     return Services(
         settings=settings,
@@ -65,6 +68,7 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
         auth=auth,
         oidc=oidc,
         links=ResultLinks(secret=secret, ttl=settings.result_link_ttl),
+        udps=udps,
         sync_slots=threading.BoundedSemaphore(max(1, settings.workers)),
     )
 
@@ -81,6 +85,7 @@ def create_app(settings: ServerSettings, engine: Engine) -> FastAPI:
         finally:
             services.runner.shutdown()
             services.store.close()
+            services.udps.close()
 
     app = FastAPI(
         title=settings.title,

@@ -13,7 +13,9 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from backends.base import Engine
 from hybrid.errors import HybridError
@@ -34,12 +36,15 @@ class JobRunner:
         results_dir: Path,
         workers: int,
         max_attempts: int,
+        resolve: Callable[[dict[str, Any], str], dict[str, Any]] | None = None,
     ) -> None:
         self._store = store
         self._engine = engine
         self._results_dir = results_dir
         self._workers = max(1, workers)
         self._max_attempts = max_attempts
+        #: inlines the job owner's user-defined processes (identity when None)
+        self._resolve = resolve or (lambda graph, _user: graph)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -146,7 +151,8 @@ class JobRunner:
         with self._busy_lock:
             self._busy.add(job_id)
         try:
-            result = self._engine.execute(job.graph, out_dir=out_dir)
+            graph = self._resolve(job.graph, job.user_id)
+            result = self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
             self._fail(job_id, code=exc.code, message=str(exc), node=exc.node)
             shutil.rmtree(out_dir, ignore_errors=True)  # nothing half-written stays

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -21,6 +21,7 @@ from hybrid.server.oidc import LocalOidcProvider
 from hybrid.server.results import ResultLinks
 from hybrid.server.runner import JobRunner
 from hybrid.server.settings import ServerSettings
+from hybrid.server.udp_store import UdpStore, resolve
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,12 +35,18 @@ class Services:
     auth: Authenticator
     oidc: LocalOidcProvider
     links: ResultLinks
+    #: the users' user-defined processes (``/process_graphs``)
+    udps: UdpStore
     #: bounds the synchronous ``POST /result`` computations running at once
     sync_slots: threading.BoundedSemaphore
 
     @property
     def data_dir(self) -> Path:
         return Path(self.settings.data_dir)
+
+    def resolve(self, graph: dict[str, Any], user_id: str | None) -> dict[str, Any]:
+        """``graph`` with the user's user-defined processes inlined (None: anonymous)."""
+        return resolve(self.udps, graph, user_id)
 
 
 def services(request: Request) -> Services:

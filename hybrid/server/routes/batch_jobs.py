@@ -67,7 +67,7 @@ def _job_fields(body: dict[str, Any]) -> dict[str, Any]:
 @router.post("/jobs", status_code=201)
 async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Response:
     body = await read_json(request)
-    graph = process_graph(body)
+    graph = deps.resolve(process_graph(body), user.user_id)
     await run_in_threadpool(deps.engine.validate, graph)
     check_batch_job(graph)
     job = deps.store.create(user_id=user.user_id, process=body["process"], **_job_fields(body))
@@ -100,7 +100,7 @@ async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Dep
         raise JobLocked("Batch job is locked while it is queued or running: cancel it first.")
     fields = _job_fields(body)
     if "process" in body:
-        graph = process_graph(body)
+        graph = deps.resolve(process_graph(body), user.user_id)
         await run_in_threadpool(deps.engine.validate, graph)
         check_batch_job(graph)
         fields["process"] = body["process"]

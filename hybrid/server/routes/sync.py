@@ -30,8 +30,11 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
     body = await read_json(request)
     if "process_graph" in body:  # the spec's body: the process itself
         body = {"process": body}
+    authorization = request.headers.get("authorization")
+    user_id = deps.auth.user(authorization).user_id if authorization else None
     try:
-        await run_in_threadpool(deps.engine.validate, process_graph(body))
+        graph = deps.resolve(process_graph(body), user_id)
+        await run_in_threadpool(deps.engine.validate, graph)
     except HybridError as exc:
         if exc.status >= 500 or isinstance(exc, GraphRefused):
             raise
@@ -41,7 +44,7 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
 
 @router.post("/result")
 async def result(request: Request, user: CurrentUser, deps: Deps) -> FileResponse:
-    graph = process_graph(await read_json(request))
+    graph = deps.resolve(process_graph(await read_json(request)), user.user_id)
     await run_in_threadpool(deps.engine.validate, graph)
     _log.info("synchronous result for %s", user.user_id)
     out_dir = Path(tempfile.mkdtemp(prefix="sync-", dir=deps.data_dir))

@@ -1,0 +1,101 @@
+"""``/process_graphs``: each user's own user-defined processes (list, get, put, delete).
+
+A stored process is validated on PUT: a process graph within the graph limits, an id of
+word characters, parameters as a list, every process it calls predefined or one of the
+user's own, no loop of processes calling each other. Graphs use it by id (namespace
+``user`` or none); :mod:`hybrid.server.udp_expansion` inlines it before the engine runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hybrid.errors import ProcessGraphInvalid, ProcessUnsupported
+from hybrid.server.auth import CurrentUser
+from hybrid.server.errors import BadRequest
+from hybrid.server.paging import Limit
+from hybrid.server.payload import process_graph, read_json
+from hybrid.server.services import Deps
+from hybrid.server.udp_expansion import expand, process_ids
+
+router = APIRouter()
+
+_ID = re.compile(r"^\w+$")
+#: the fields of a process description the list shows (the spec's user_defined_process_meta)
+_SUMMARY_FIELDS = ("id", "summary", "description", "parameters", "returns", "categories")
+
+
+def _checked(process_id: str, body: dict[str, Any], user_id: str, deps: Deps) -> dict[str, Any]:
+    if not _ID.fullmatch(process_id):
+        raise BadRequest(f"The process id '{process_id[:60]}' must consist of word characters.")
+    if body.get("id") not in (None, process_id):
+        raise BadRequest(f"The body's id '{body['id']}' differs from '{process_id}' in the path.")
+    if not isinstance(body.get("parameters", []), list):
+        raise ProcessGraphInvalid("'parameters' must be a list of parameter descriptions.")
+    for parameter in body.get("parameters") or []:
+        if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
+            raise ProcessGraphInvalid("Every parameter needs a 'name'.")
+    process_graph({"process": body})  # a graph within the limits
+    predefined = {spec["id"] for spec in deps.engine.process_specs()}
+    process = {**body, "id": process_id}
+
+    def lookup(pid: str) -> dict[str, Any] | None:
+        return process if pid == process_id else deps.udps.find(user_id, pid)
+
+    # loops through other stored processes surface here; unknown ids are named below
+    expanded = expand({"_": {"process_id": process_id, "arguments": {}}}, _lenient(lookup))
+    unknown = sorted(process_ids(expanded) - predefined)
+    if unknown:
+        raise ProcessUnsupported(
+            f"Process with identifier '{unknown[0]}' is not available: neither predefined "
+            "nor one of your user-defined processes."
+        )
+    return process
+
+
+def _lenient(lookup: Any) -> Any:
+    """``lookup`` for a validation expansion: parameters are filled with null."""
+
+    def find(pid: str) -> dict[str, Any] | None:
+        found = lookup(pid)
+        if found is None:
+            return None
+        return {**found, "parameters": None}
+
+    return find
+
+
+@router.get("/process_graphs")
+def list_process_graphs(user: CurrentUser, deps: Deps, limit: Limit) -> JSONResponse:
+    processes = [
+        {key: p[key] for key in _SUMMARY_FIELDS if key in p}
+        for p in deps.udps.of_user(user.user_id, limit=limit)
+    ]
+    return JSONResponse({"processes": processes, "links": []})
+
+
+@router.get("/process_graphs/{process_graph_id}")
+def get_process_graph(process_graph_id: str, user: CurrentUser, deps: Deps) -> JSONResponse:
+    return JSONResponse(deps.udps.get(user.user_id, process_graph_id))
+
+
+@router.put("/process_graphs/{process_graph_id}")
+async def put_process_graph(
+    process_graph_id: str, request: Request, user: CurrentUser, deps: Deps
+) -> Response:
+    body = await read_json(request)
+    # the first call imports the engine's process catalogue: not on the event loop
+    process = await run_in_threadpool(_checked, process_graph_id, body, user.user_id, deps)
+    deps.udps.put(user.user_id, process)
+    return Response(status_code=200)
+
+
+@router.delete("/process_graphs/{process_graph_id}", status_code=204)
+def delete_process_graph(process_graph_id: str, user: CurrentUser, deps: Deps) -> Response:
+    deps.udps.delete(user.user_id, process_graph_id)
+    return Response(status_code=204)
