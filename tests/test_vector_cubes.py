@@ -22,7 +22,7 @@ from shapely.geometry import Point, shape
 from backends.local.processes.vector import aggregate_spatial, filter_spatial, mask_polygon
 from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid
 from hybrid.geometries import crs_members_as_text
-from hybrid.timeseries import write_vector_cube
+from hybrid.io.registry import find_format, write_result
 from tests.process_vectors import run_through_engine as _run_through_engine
 
 EPSG = 32632
@@ -57,6 +57,14 @@ def collection(*geometries: dict[str, Any], crs: Any = UTM_CRS) -> dict[str, Any
     if crs is not None:
         doc["crs"] = crs
     return doc
+
+
+def write_vector_cube(cube: xr.DataArray, name: str, folder: Path) -> Path:
+    """save_result's path: the format registry's writer for a vector cube."""
+    fmt = find_format(name)
+    assert fmt is not None, name
+    (path,) = write_result(cube, fmt, folder)
+    return path
 
 
 def run_through_engine(process_id: str, arguments: dict[str, Any]) -> Any:

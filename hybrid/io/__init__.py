@@ -7,7 +7,7 @@
   download media types, ``hybrid compare``, summary and plots);
 - one module per format (:mod:`hybrid.io.netcdf`, :mod:`hybrid.io.gtiff`,
   :mod:`hybrid.io.json_text`, :mod:`hybrid.io.csv_text`, :mod:`hybrid.io.parquet`), each
-  defining its ``FORMAT`` (vector-cube layouts live in :mod:`hybrid.timeseries`);
+  defining its ``FORMAT`` and its layouts (what vector cubes share: :mod:`hybrid.io.vector`);
 - :mod:`hybrid.io.reader` (:func:`~hybrid.io.reader.open_result`), :mod:`hybrid.io.cube`
   (the normalised cube every reader returns) and :mod:`hybrid.io.provenance` (the one
   ``hybrid_`` attribute prefix).

@@ -61,10 +61,27 @@ def write_value(
 def write_vector(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's vector writer: ``timeseries.json`` (see :mod:`hybrid.timeseries`)."""
-    from hybrid.timeseries import write_vector_cube
+    """The registry's vector writer: ``timeseries.json``."""
+    from hybrid.io.vector import write_file
 
-    return [write_vector_cube(cube, "json", out_dir)]
+    return write_file(out_dir, ".json", json.dumps(timeseries_json(cube)))
+
+
+def timeseries_json(cube: Any) -> Any:
+    """Copernicus's layout: ``{"2020-06-26T00:00:00Z": [[band values] per feature]}``
+    (openeo_driver/save_result.py ``AggregatePolygonResultCSV.get_data``: dates
+    ``%Y-%m-%dT%XZ``, features in index order, NaN as null); without ``t``,
+    ``[[band values] per feature]`` (``AggregatePolygonSpatialResult.prepare_for_json``)."""
+    from hybrid.io.vector import date_text, number, ordered
+
+    cube = ordered(cube)
+    values = cube.values
+    if "t" not in cube.dims:
+        return [[number(v) for v in feature] for feature in values]
+    return {
+        date_text(label): [[number(v) for v in feature[ti]] for feature in values]
+        for ti, label in enumerate(cube["t"].values)
+    }
 
 
 def read_value(files: list[Path], *, source: Path) -> Any:

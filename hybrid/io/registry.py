@@ -83,7 +83,7 @@ def file_formats_document() -> dict[str, Any]:
 
 def kind_of(data: Any) -> CubeKind:
     """What ``save_result`` was handed: a raster cube (x and y dims), a vector cube (a
-    coordinate of geometries, as ``aggregate_spatial`` makes: see :mod:`hybrid.timeseries`)
+    coordinate of geometries, as ``aggregate_spatial`` makes: see :mod:`hybrid.io.vector`)
     or a plain value."""
     dims = getattr(data, "dims", None)
     if dims is not None and hasattr(data, "coords"):

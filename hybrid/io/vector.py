@@ -1,0 +1,70 @@
+"""Vector cubes (``aggregate_spatial`` results): the conventions their writers share.
+
+A vector cube is an xarray DataArray with the dimension ``geometries`` (labels 0..n-1,
+the feature index), optionally ``t`` and ``bands``, and the coordinate ``geometry``
+(shapely, in the CRS ``attrs["vector_crs"]``) along ``geometries``; see
+backends/local/processes/vector.py.
+
+The files are those Copernicus writes for aggregate_spatial (openeo-python-driver,
+openeo_driver/save_result.py, ``AggregatePolygonResult.write_assets``:
+``timeseries.json``, ``timeseries.csv``, ``timeseries.nc``, ``timeseries.parquet``);
+each format module (json_text, csv_text, netcdf, parquet) holds its layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hybrid.atomic import atomic_path
+from hybrid.errors import FormatUnsuitable
+
+#: the band column of a cube without bands (geopysparkdatacube.py ``zonal_statistics``)
+UNNAMED_BAND = "band_unnamed"
+#: the base name of every vector result file
+FILE_STEM = "timeseries"
+
+
+def ordered(cube: Any) -> Any:
+    """(geometries, [t], bands), a bands dimension always present; other dims refused."""
+    extra = set(map(str, cube.dims)) - {"geometries", "t", "bands"}
+    if extra:
+        raise FormatUnsuitable(
+            f"save_result: the vector cube has dimensions {sorted(extra)} besides geometries, "
+            "t and bands; reduce them before saving"
+        )
+    if "bands" not in cube.dims:
+        cube = cube.expand_dims(bands=[UNNAMED_BAND], axis=-1)
+    return cube.transpose(*[d for d in ("geometries", "t", "bands") if d in cube.dims])
+
+
+def band_columns(cube: Any) -> list[str]:
+    return [str(b) for b in cube["bands"].values]
+
+
+def number(value: Any) -> float | None:
+    """A value as JSON/CSV see it: NaN is missing (None)."""
+    import math
+
+    f = float(value)
+    return None if math.isnan(f) else f
+
+
+def date_text(label: Any, *, millis: bool = False) -> str:
+    """``2020-06-26T00:00:00Z``, or ``2020-06-26T00:00:00.000Z`` with ``millis``."""
+    import numpy as np
+
+    if millis:
+        return str(np.datetime_as_string(np.datetime64(label, "ms"), unit="ms")) + "Z"
+    return str(np.datetime_as_string(np.datetime64(label, "s"), unit="s")) + "Z"
+
+
+def write_file(out_dir: Path, suffix: str, content: str | bytes) -> list[Path]:
+    """``out_dir/timeseries<suffix>``, written atomically."""
+    path = Path(out_dir) / f"{FILE_STEM}{suffix}"
+    with atomic_path(path) as tmp:
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
+    return [path]
