@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from backends.local.processes.indices import ndvi
-from backends.local.processes.kernel import apply_kernel, correlate_block, separable_factors
+from backends.local.processes.kernel import apply_kernel, convolve_block, separable_factors
 from backends.local.processes.labels import filter_labels
 from backends.local.processes.masking import mask
 from backends.local.processes.temporal import aggregate_temporal_period
@@ -64,14 +64,87 @@ def nanmean_reducer(*args: Any, positional_parameters: dict[str, int], **kwargs:
 ASYMMETRIC = np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]])
 
 
-def test_apply_kernel_correlates_not_convolves() -> None:
+def test_apply_kernel_convolves_not_correlates() -> None:
     impulse = np.zeros((5, 5))
     impulse[2, 2] = 1.0
     out = apply_kernel(cube(impulse, ("y", "x")), ASYMMETRIC).values
-    # correlation: out[y, x] = sum k[a, b] * in[y + a - 1, x + b - 1] -> the kernel
-    # appears rotated by 180 degrees around an impulse (convolution would not rotate it)
-    np.testing.assert_array_equal(out[1:4, 1:4], [[9, 8, 7], [6, 5, 4], [3, 2, 1]])
+    # convolution: out[y, x] = sum k[a, b] * in[y - a + 1, x - b + 1] -> the kernel
+    # appears as written around an impulse (a correlation would rotate it by 180 degrees)
+    np.testing.assert_array_equal(out[1:4, 1:4], ASYMMETRIC)
     assert out.sum() == 45
+
+
+def _copernicus_fft(values: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """FFTConvolve.apply re-done with numpy's FFT: NaN -> 0, both zero-padded to
+    n + k - 1, multiplied in Fourier space, the centre cropped out."""
+    rows, cols = values.shape[0] + kernel.shape[0] - 1, values.shape[1] + kernel.shape[1] - 1
+    full = np.fft.ifft2(
+        np.fft.fft2(np.nan_to_num(values), (rows, cols)) * np.fft.fft2(kernel, (rows, cols))
+    ).real
+    r0, c0 = (kernel.shape[0] - 1) // 2, (kernel.shape[1] - 1) // 2
+    return full[r0 : r0 + values.shape[0], c0 : c0 + values.shape[1]]
+
+
+SOBEL = np.array([[-1.0, -2, -1], [0, 0, 0], [1, 2, 1]])
+#: openeo-geotrellis-extensions FFTConvolveSpec.testSimpleConvolve (copied there from
+#: geotrellis' Convolve test): [[1..9]] convolved with SOBEL
+SIMPLE_CONVOLVE = np.array([[-13.0, -20, -17], [-18, -24, -18], [13, 20, 17]])
+
+
+def test_copernicus_fftconvolvespec_simple_convolve_direct_path() -> None:
+    data = cube(np.arange(1.0, 10).reshape(3, 3), ("y", "x"))
+    np.testing.assert_array_equal(apply_kernel(data, SOBEL).values, SIMPLE_CONVOLVE)
+
+
+def test_copernicus_fftconvolvespec_simple_convolve_fft_path() -> None:
+    # the same 3x3 kernel centred in an 11x11 of zeros: same convolution, but 11 > 10
+    # sends it down Copernicus's FFT path
+    big = np.zeros((11, 11))
+    big[4:7, 4:7] = SOBEL
+    values = np.arange(1.0, 10).reshape(3, 3)
+    out = apply_kernel(cube(values, ("y", "x")), big).values
+    np.testing.assert_allclose(out, SIMPLE_CONVOLVE, atol=1e-9)
+    np.testing.assert_allclose(_copernicus_fft(values, big), SIMPLE_CONVOLVE, atol=1e-9)
+
+
+def test_copernicus_openeoprocessesspec_apply_mask_fft() -> None:
+    # OpenEOProcessesSpec.applyMaskFFT: a 1280 x 1280 tile of ones in 256-px layout
+    # tiles, a 61 x 61 kernel of ones (FFT path) equals geotrellis' direct Convolve of
+    # the whole tile: the number of tile pixels inside each 61 x 61 window
+    ones = da.ones((1280, 1280), chunks=256)
+    out = apply_kernel(cube(ones, ("y", "x")), np.ones((61, 61))).values
+    i = np.arange(1280)
+    inside = np.minimum(i + 30, 1279) - np.maximum(i - 30, 0) + 1
+    np.testing.assert_allclose(out, np.outer(inside, inside), rtol=0, atol=1e-6)
+    assert out[0, 0] == 31 * 31 and out[640, 640] == 61 * 61
+
+
+def test_apply_kernel_direct_path_nodata_window_is_nodata() -> None:
+    # geotrellis Convolve (kernels <= 10 px): nodata is skipped, a window of only
+    # nodata (or outside the layer) gives nodata
+    data = np.ones((5, 5))
+    data[:3, :3] = np.nan
+    out = apply_kernel(cube(data, ("y", "x")), np.ones((3, 3))).values
+    assert np.isnan(out[:2, :2]).all()
+    assert np.isfinite(out).sum() == 25 - 4
+    np.testing.assert_array_equal(out[2:, 2:], [[5, 7, 6], [7, 8, 6], [6, 6, 4]])
+    np.testing.assert_array_equal(out[0, 2:], [2, 4, 4])
+
+
+def test_apply_kernel_fft_path_never_nodata() -> None:
+    # FFTConvolve (kernels > 10 px) turns NaN into 0 first: never nodata
+    data = np.full((15, 15), np.nan)
+    data[14, 14] = 1.0
+    out = apply_kernel(cube(data, ("y", "x")), np.ones((11, 11))).values
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(out, _copernicus_fft(data, np.ones((11, 11))), atol=1e-9)
+
+
+def test_apply_kernel_factor_multiplies_the_kernel() -> None:
+    data = cube(np.arange(1.0, 10).reshape(3, 3), ("y", "x"))
+    out = apply_kernel(data, SOBEL, factor=0.5)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.values, SIMPLE_CONVOLVE * 0.5)
 
 
 def test_apply_kernel_zero_border() -> None:
@@ -112,7 +185,7 @@ def test_apply_kernel_chunked_matches_scipy(separable: bool) -> None:
     else:
         kernel = rng.normal(size=(5, 7))
         assert separable_factors(kernel) is None
-    want = ndimage.correlate(np.nan_to_num(values), kernel[None, None], mode="constant", cval=0.0)
+    want = ndimage.convolve(np.nan_to_num(values), kernel[None, None], mode="constant", cval=0.0)
     dims = ("t", "bands", "y", "x")
     whole = apply_kernel(cube(values, dims), kernel)
     chunked = apply_kernel(cube(da.from_array(values, chunks=(1, 2, 4, 3)), dims), kernel)
@@ -122,13 +195,13 @@ def test_apply_kernel_chunked_matches_scipy(separable: bool) -> None:
     np.testing.assert_allclose(chunked.values, whole.values, atol=1e-12)
 
 
-def test_separable_and_full_correlation_agree() -> None:
+def test_separable_and_full_convolution_agree() -> None:
     rng = np.random.default_rng(3)
     col, row = rng.normal(size=7), rng.normal(size=5)
     kernel = np.outer(col, row)
     block = rng.normal(size=(2, 15, 12))
-    fast = correlate_block(block, kernel)
-    full = ndimage.correlate(block, kernel[None], mode="constant", cval=0.0)
+    fast = convolve_block(block, kernel)
+    full = ndimage.convolve(block, kernel[None], mode="constant", cval=0.0)
     np.testing.assert_allclose(fast, full, atol=1e-12)
 
 
@@ -228,7 +301,8 @@ def test_ndvi_uint16_does_not_wrap() -> None:
     ("period", "days", "starts"),
     [
         ("day", ["2023-05-03", "2023-05-04"], ["2023-05-03", "2023-05-04"]),
-        ("week", ["2023-05-03", "2023-05-08"], ["2023-05-01", "2023-05-08"]),
+        # pandas "W" weeks: Sunday to Saturday, labelled by the Sunday
+        ("week", ["2023-05-06", "2023-05-07"], ["2023-04-30", "2023-05-07"]),
         (
             "dekad",
             ["2023-05-10", "2023-05-15", "2023-05-31"],
@@ -258,6 +332,43 @@ def test_period_labels_are_period_starts(period: str, days: list[str], starts: l
     )
     np.testing.assert_array_equal(out["t"].values, times(*starts))
     np.testing.assert_array_equal(out.values.ravel(), np.arange(len(days)))
+
+
+@pytest.mark.parametrize(
+    ("start", "starts"),
+    [
+        ("2023-05-11", ["2023-05-11", "2023-05-21", "2023-06-01"]),
+        # python-driver: dekads of the months starting in [start - 10 days, end)
+        ("2023-05-12", ["2023-06-01"]),
+    ],
+)
+def test_dekads_skip_the_first_month_of_a_late_extent(start: str, starts: list[str]) -> None:
+    from backends.local.processes.temporal import TEMPORAL_EXTENT
+
+    data = cube(
+        np.array([1.0, 2.0, 4.0]).reshape(-1, 1, 1),
+        ("t", "y", "x"),
+        t=times("2023-05-12", "2023-05-30", "2023-06-02"),
+    )
+    data.attrs[TEMPORAL_EXTENT] = (start, "2023-07-01")
+    out = run_through_engine(
+        "aggregate_temporal_period",
+        {"data": data, "period": "dekad", "reducer": reducer_graph("mean")},
+    )
+    np.testing.assert_array_equal(out["t"].values, times(*starts))
+    np.testing.assert_array_equal(out.values.ravel(), [1.0, 2.0, 4.0][-len(starts) :])
+
+
+def test_period_mean_accumulates_in_float64() -> None:
+    # float32 summation of 1e8 + 1 + 1 - 1e8 loses the ones; geotrellis' mean does not
+    values = np.array([1e8, 1.0, 1.0, -1e8], dtype=np.float32).reshape(-1, 1, 1)
+    data = cube(values, ("t", "y", "x"), t=times(*[f"2023-05-0{d}" for d in range(1, 5)]))
+    out = run_through_engine(
+        "aggregate_temporal_period",
+        {"data": data, "period": "month", "reducer": reducer_graph("mean")},
+    )
+    assert out.dtype == np.float32
+    assert float(out.values.ravel()[0]) == 0.5
 
 
 def test_period_empty_dropped_fully_masked_kept_as_nan() -> None:

@@ -18,8 +18,9 @@ from tests.reference import ReferenceResult, reference_ndvi
 from tests.reference.catalog import band_offset
 from tests.reference.grid import make_grid, snap_outward, target_epsg
 from tests.reference.load import warp_band
-from tests.reference.temporal import aggregate, period_start, reduce_stack
-from tests.reference.workflow import cloud_mask, dilate, gaussian_kernel
+from tests.reference.processes import apply_kernel, cloud_mask, ndvi
+from tests.reference.temporal import aggregate, period_intervals, reduce_stack
+from tests.reference.workflow import gaussian_kernel
 
 # tiny AOI (~80 m x 70 m) in UTM 32N; its 10 m grid, worked out below in test_grid_tiny_aoi
 AOI = {
@@ -301,17 +302,47 @@ def test_gaussian_kernel_by_formula() -> None:
     np.testing.assert_allclose(gaussian_kernel(11, 1.6), np.outer(g, g) / np.outer(g, g).sum())
 
 
-def test_kernel_is_correlation_not_convolution() -> None:
-    kernel = np.array(
-        [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
-    )  # picks the right neighbour
+def test_kernel_is_a_convolution() -> None:
+    kernel = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
     cloud = np.zeros((3, 4))
     cloud[1, 2] = 1.0
-    cloud[0, 0] = np.nan  # NaN counts as 0
-    out = dilate(cloud, kernel)
+    out = apply_kernel(cloud, kernel)
     expected = np.zeros((3, 4))
-    expected[1, 1] = 1.0  # out[i, j] = sum k[a, b] * c[i + a - 1, j + b - 1]
+    expected[1, 3] = 1.0  # out[i, j] = sum k[a, b] * c[i - a + 1, j - b + 1]: shifted right
     np.testing.assert_array_equal(out, expected)
+
+
+def test_kernel_copernicus_test_vector_both_paths() -> None:
+    # openeo-geotrellis-extensions FFTConvolveSpec.testSimpleConvolve
+    values = np.arange(1.0, 10).reshape(3, 3)
+    sobel = np.array([[-1.0, -2, -1], [0, 0, 0], [1, 2, 1]])
+    want = [[-13, -20, -17], [-18, -24, -18], [13, 20, 17]]
+    np.testing.assert_array_equal(apply_kernel(values, sobel), want)
+    big = np.zeros((11, 11))
+    big[4:7, 4:7] = sobel  # 11 > 10: the FFT path
+    np.testing.assert_allclose(apply_kernel(values, big), want, atol=1e-9)
+
+
+def test_kernel_nodata_rules_per_path() -> None:
+    values = np.ones((5, 5))
+    values[:3, :3] = np.nan
+    direct = apply_kernel(values, np.ones((3, 3)))
+    assert np.isnan(direct[:2, :2]).all() and np.isfinite(direct).sum() == 21
+    assert direct[2, 2] == 5  # the valid cells of the window only
+    fft = apply_kernel(values, np.ones((11, 11)))
+    assert np.isfinite(fft).all()
+    np.testing.assert_allclose(fft, np.nansum(values), atol=1e-9)  # NaN counted as 0
+
+
+def test_ndvi_int16_and_division_by_zero() -> None:
+    red = np.array([500.0, -500.0, 1000.0, np.nan, 20000.0])
+    nir = np.array([-500.0, 500.0, 3000.0, 2000.0, 15000.0])
+    out = ndvi(red, nir)
+    assert out.dtype == np.float32
+    assert np.isnan(out[:2]).all()  # B08 + B04 == 0 -> NaN, not +-inf
+    assert out[2] == np.float32(0.5) and np.isnan(out[3])
+    # int16 add wraps: 35000 -> -30536
+    assert out[4] == np.float32(-5000) / np.float32(-30536)
 
 
 def test_cloud_mask_classes_nodata_and_threshold() -> None:
@@ -365,30 +396,60 @@ def test_reducers_by_hand() -> None:
         np.testing.assert_allclose(out[0], values, atol=1e-6, err_msg=reducer)
 
 
-@pytest.mark.parametrize(
-    ("day", "period", "start"),
-    [
-        ("2023-05-07", "day", "2023-05-07"),
-        ("2023-05-07", "week", "2023-05-01"),  # Sunday -> Monday before
-        ("2023-05-08", "week", "2023-05-08"),
-        ("2023-05-10", "dekad", "2023-05-01"),
-        ("2023-05-11", "dekad", "2023-05-11"),
-        ("2023-02-28", "dekad", "2023-02-21"),
-        ("2023-05-31", "dekad", "2023-05-21"),
-        ("2023-05-31", "month", "2023-05-01"),
-        ("2023-01-15", "season", "2022-12-01"),
-        ("2023-12-15", "season", "2023-12-01"),
-        ("2023-05-31", "season", "2023-03-01"),
-        ("2023-08-31", "season", "2023-06-01"),
-        ("2023-11-30", "season", "2023-09-01"),
-        ("2023-04-30", "tropical-season", "2022-11-01"),
-        ("2023-11-01", "tropical-season", "2023-11-01"),
-        ("2023-10-31", "tropical-season", "2023-05-01"),
-        ("2023-10-31", "year", "2023-01-01"),
-    ],
-)
-def test_period_start(day: str, period: str, start: str) -> None:
-    assert period_start(dt.date.fromisoformat(day), period) == dt.date.fromisoformat(start)
+def _utc(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)
+
+
+def _starts(start: str, end: str, period: str) -> list[str]:
+    return [s.isoformat() for s, _ in period_intervals(_utc(start), _utc(end), period)]
+
+
+def test_periods_python_driver_test_vectors() -> None:
+    # openeo-python-driver tests/test_ProcessGraphDeserializer.py test_period_to_intervals*
+    assert [
+        (s.isoformat(), e.isoformat())
+        for s, e in period_intervals(_utc("2021-06-08"), _utc("2021-06-24"), "week")
+    ] == [("2021-06-06", "2021-06-13"), ("2021-06-13", "2021-06-20"), ("2021-06-20", "2021-06-27")]
+    for start, end in [("2021-06-01", "2021-08-02"), ("2021-06-08", "2021-08-24")]:
+        assert _starts(start, end, "month") == ["2021-06-01", "2021-07-01", "2021-08-01"]
+    assert _starts("2021-11-11", "2022-02-01", "month") == [
+        "2021-11-01", "2021-12-01", "2022-01-01"
+    ]  # fmt: skip
+    assert _starts("2018-06-08", "2021-08-24", "year") == [
+        "2018-01-01", "2019-01-01", "2020-01-01", "2021-01-01"
+    ]  # fmt: skip
+    dekads = ["2021-06-01", "2021-06-11", "2021-06-21", "2021-07-01", "2021-07-11"]
+    assert _starts("2021-06-08", "2021-07-20", "dekad") == dekads
+    assert _starts("2021-06-01", "2021-07-20", "dekad") == dekads
+    ends = [
+        e.isoformat() for _, e in period_intervals(_utc("2021-06-08"), _utc("2021-07-20"), "dekad")
+    ]
+    assert ends == ["2021-06-11", "2021-06-21", "2021-07-01", "2021-07-11", "2021-07-21"]
+
+
+def test_weeks_start_on_sunday_and_dekads_skip_a_late_first_month() -> None:
+    # the seed season: the first week is labelled by Sunday 30 April
+    assert _starts("2023-05-01", "2023-09-30", "week")[0] == "2023-04-30"
+    # an extent starting on day 12 or later has no dekad in its first month
+    assert _starts("2023-05-11", "2023-06-15", "dekad")[0] == "2023-05-01"
+    assert _starts("2023-05-12", "2023-06-15", "dekad") == ["2023-06-01", "2023-06-11"]
+    assert _starts("2023-02-15", "2023-03-02", "dekad") == ["2023-03-01"]
+    seasons = _starts("2023-01-15", "2023-09-02", "season")
+    assert seasons == ["2022-12-01", "2023-03-01", "2023-06-01", "2023-09-01"]
+    assert _starts("2023-04-30", "2023-11-02", "tropical-season") == [
+        "2022-11-01", "2023-05-01", "2023-11-01"
+    ]  # fmt: skip
+
+
+def test_dates_outside_every_period_are_dropped() -> None:
+    stack = np.array([[[1.0]], [[3.0]], [[5.0]]], dtype=np.float32)
+    dates = [dt.date(2023, 5, 14), dt.date(2023, 5, 30), dt.date(2023, 6, 2)]
+    extent = (_utc("2023-05-13"), _utc("2023-06-30"))
+    labels, data = aggregate(stack, dates, reducer="mean", period="dekad", extent=extent)
+    assert labels == ["2023-06-01T00:00:00Z"]
+    np.testing.assert_allclose(data[:, 0, 0], [5.0])
+    labels, _ = aggregate(stack, dates, reducer="mean", period="week", extent=extent)
+    assert labels == ["2023-05-14T00:00:00Z", "2023-05-28T00:00:00Z"]
 
 
 def test_interval_mode_labels_and_empty_intervals() -> None:

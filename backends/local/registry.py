@@ -52,6 +52,7 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "apply_kernel": kernel.apply_kernel,
         "mask": masking.mask,
         "ndvi": indices.ndvi,
+        "divide": indices.divide,
         "aggregate_temporal_period": temporal.aggregate_temporal_period,
         "aggregate_temporal": temporal.aggregate_temporal,
         "filter_labels": labels.filter_labels,

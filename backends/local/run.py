@@ -157,6 +157,13 @@ class Run:
                 "epsg": loaded.grid.epsg,
             }
         )
+        from backends.local.processes.indices import INT16_VALUES
+        from backends.local.processes.temporal import TEMPORAL_EXTENT
+
+        # aggregate_temporal_period builds its periods from the load's extent (dekads);
+        # Copernicus's cube is int16, ours the same whole numbers as float32 (ndvi)
+        loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
+        loaded.cube.attrs[INT16_VALUES] = True
         return loaded.cube
 
     def save_result(self, data: Any, format: str, options: Any = None) -> bool:

@@ -13,29 +13,56 @@ PERIODS = ("day", "week", "dekad", "month", "season", "tropical-season", "year")
 REDUCERS = ("mean", "median", "min", "max", "sd", "count")
 
 
-def period_start(date: dt.date, period: str) -> dt.date:
-    """First day of the ``period`` containing ``date``."""
+def period_intervals(
+    start: dt.datetime, end: dt.datetime, period: str
+) -> list[tuple[dt.date, dt.date]]:
+    """[start, end) periods of aggregate_temporal_period for a load extent, as the
+    python-driver builds them (ProcessGraphDeserializer ``_period_to_intervals``):
+
+    - week: pandas ``freq="W"`` (Sundays), each week [Sunday, next Sunday);
+    - dekad: days 1-10, 11-20, 21-end of the months starting in [start - 10 days, end),
+      so an extent starting on day 12 or later has no dekad in its first month;
+    - month, season (Mar/Jun/Sep/Dec), tropical-season (May/Nov), year: calendar periods;
+    - only periods starting before ``end`` are kept.
+    """
+    import pandas as pd
+
+    first = pd.Timestamp(start.date())
+    last = (
+        pd.Timestamp(end.date())
+        if end.time() == dt.time(0)
+        else pd.Timestamp(end.date()) + pd.Timedelta(days=1)
+    )
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
     if period == "day":
-        return date
-    if period == "week":
-        return date - dt.timedelta(days=date.weekday())
-    if period == "dekad":
-        return date.replace(day=1 if date.day <= 10 else 11 if date.day <= 20 else 21)
-    if period == "month":
-        return date.replace(day=1)
-    if period == "season":
-        if date.month == 12:
-            return dt.date(date.year, 12, 1)
-        if date.month <= 2:
-            return dt.date(date.year - 1, 12, 1)
-        return dt.date(date.year, 3 * (date.month // 3), 1)
-    if period == "tropical-season":
-        if 5 <= date.month <= 10:
-            return dt.date(date.year, 5, 1)
-        return dt.date(date.year if date.month >= 11 else date.year - 1, 11, 1)
-    if period == "year":
-        return dt.date(date.year, 1, 1)
-    raise ValueError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
+        starts = list(pd.date_range(first, last, freq="D", inclusive="left"))
+        bounds = [(s, s + pd.Timedelta(days=1)) for s in starts]
+    elif period == "week":
+        sundays = pd.date_range(first - pd.Timedelta(days=7), last, freq="W-SUN", inclusive="left")
+        bounds = [(s, s + pd.Timedelta(days=7)) for s in sundays]
+    elif period == "dekad":
+        months = pd.date_range(first - pd.Timedelta(days=10), last, freq="MS", inclusive="left")
+        bounds = []
+        for m in months:
+            nxt = m + pd.offsets.MonthBegin(1)
+            bounds += [
+                (m, m + pd.Timedelta(days=10)),
+                (m + pd.Timedelta(days=10), m + pd.Timedelta(days=20)),
+            ]
+            bounds.append((m + pd.Timedelta(days=20), nxt))
+    else:
+        step = {"month": 1, "season": 3, "tropical-season": 6, "year": 12}[period]
+        phase = {"month": 0, "season": 3, "tropical-season": 5, "year": 1}[period]
+        # the period containing the start: its first month is phase + k * step
+        back = (first.month - phase) % step
+        current = first.replace(day=1) - pd.DateOffset(months=back)
+        bounds = []
+        while current < last:
+            nxt = current + pd.DateOffset(months=step)
+            bounds.append((current, nxt))
+            current = nxt
+    return [(s.date(), e.date()) for s, e in bounds if s < last]
 
 
 def timestamp_label(date: dt.date) -> str:
@@ -99,10 +126,13 @@ def aggregate(
     reducer: str,
     period: str = "month",
     intervals: Sequence[Any] | None = None,
+    extent: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> tuple[list[str], np.ndarray]:
     """Group the (t, y, x) stack into periods (or [start, end) intervals) and reduce.
 
-    Groups with no date are dropped; groups whose pixels are all NaN stay (as NaN).
+    Periods are those of the load's temporal ``extent`` (default: the first date to
+    the day after the last). Dates in no period and groups with no date are dropped;
+    groups whose pixels are all NaN stay (as NaN).
     """
     if reducer not in REDUCERS:
         raise ValueError(f"unknown reducer {reducer!r}; use one of {', '.join(REDUCERS)}")
@@ -113,11 +143,16 @@ def aggregate(
             if members:
                 groups.append((label, members))
     else:
-        period_start(dt.date(2000, 1, 1), period)  # validates the period name
-        starts: dict[dt.date, list[int]] = {}
-        for i, d in enumerate(dates):
-            starts.setdefault(period_start(d, period), []).append(i)
-        groups = [(timestamp_label(s), starts[s]) for s in sorted(starts)]
+        if extent is None:
+            first, last = min(dates), max(dates) + dt.timedelta(days=1)
+            extent = (
+                dt.datetime.combine(first, dt.time(0), dt.UTC),
+                dt.datetime.combine(last, dt.time(0), dt.UTC),
+            )
+        for start, end in period_intervals(extent[0], extent[1], period):
+            members = [i for i, d in enumerate(dates) if start <= d < end]
+            if members:
+                groups.append((timestamp_label(start), members))
     shape = stack.shape[1:]
     data = np.empty((len(groups), *shape), dtype=np.float32)
     for k, (_label, members) in enumerate(groups):

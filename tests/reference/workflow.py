@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 from rasterio.warp import transform_bounds
-from scipy.ndimage import correlate
 from scipy.signal.windows import gaussian
 
 from tests.reference.catalog import filter_items, items_per_date, parse_instant, read_items
 from tests.reference.grid import make_grid
 from tests.reference.load import load_item, mosaic
+from tests.reference.processes import cloud_mask, ndvi
 from tests.reference.temporal import aggregate
 
 #: bands the NDVI needs (B02/B03 would be masked too but never reach the result)
@@ -48,24 +48,6 @@ def gaussian_kernel(size: int, std: float) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def dilate(cloud: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """apply_kernel: correlation (kernel not flipped), zero outside, NaN counts as 0."""
-    return correlate(np.nan_to_num(cloud, nan=0.0), kernel, mode="constant", cval=0.0)
-
-
-def cloud_mask(
-    scl: np.ndarray, *, classes: Sequence[int], kernel: np.ndarray, threshold: float
-) -> np.ndarray:
-    """True where the smoothed cloud fraction exceeds ``threshold`` (SCL nodata = not cloud)."""
-    cloud = np.where(np.isnan(scl), np.nan, np.isin(scl, list(classes)).astype(np.float64))
-    return dilate(cloud, kernel) > threshold
-
-
-def ndvi(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return ((nir - red) / (nir + red)).astype(np.float32)
-
-
 def reference_ndvi(
     collection_json: Path,
     aoi: dict[str, Any] | Path,
@@ -81,8 +63,12 @@ def reference_ndvi(
     reducer: str = "mean",
     intervals: Sequence[Any] | None = None,
     exclude_dates: Sequence[str] = (),
+    kernel: np.ndarray | None = None,
 ) -> ReferenceResult:
-    """Compute the workflow's result the way the Copernicus backend would."""
+    """Compute the workflow's result the way the Copernicus backend would.
+
+    ``kernel`` replaces the Gaussian (the load buffer still follows ``kernel_size``).
+    """
     geojson = json.loads(aoi.read_text()) if isinstance(aoi, Path) else aoi
     grid = make_grid(geojson, kernel_size=kernel_size)
     lonlat = transform_bounds(f"EPSG:{grid.epsg}", "EPSG:4326", *grid.load_bounds)
@@ -99,7 +85,8 @@ def reference_ndvi(
         for date, group in items_per_date(items, target_epsg=grid.epsg).items()
         if date not in excluded
     }
-    kernel = gaussian_kernel(kernel_size, kernel_std)
+    if kernel is None:
+        kernel = gaussian_kernel(kernel_size, kernel_std)
     layers = []
     for group in per_date.values():
         bands = mosaic([load_item(item, grid, NDVI_BANDS) for item in group])
@@ -109,7 +96,14 @@ def reference_ndvi(
         layers.append(grid.crop(ndvi(red, nir)))
     stack = np.stack(layers) if layers else np.empty((0, grid.height, grid.width), np.float32)
     dates = list(per_date)
-    labels, data = aggregate(stack, dates, reducer=reducer, period=period, intervals=intervals)
+    labels, data = aggregate(
+        stack,
+        dates,
+        reducer=reducer,
+        period=period,
+        intervals=intervals,
+        extent=(parse_instant(start), parse_instant(end)),
+    )
     return ReferenceResult(
         labels=labels,
         data=data,

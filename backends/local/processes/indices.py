@@ -1,6 +1,19 @@
-"""ndvi on harmonised digital numbers, in float32.
+"""ndvi and divide as Copernicus computes them on its int16 cube.
 
-openeo-processes-dask subtracts in the input dtype, so raw uint16 wraps around.
+Copernicus runs ``ndvi`` as a band reduction subtract / add / divide
+(openeo-geopyspark-driver geopysparkdatacube.py ``_ndvi_collection``) through
+openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala ``xyFunction``
+(~L883-929): subtract and add keep the union cell type of their inputs, so on the
+loaded int16 cube they are int16 (geotrellis stores ``z1 + z2`` with ``toShort``: it
+wraps around, and -32768 is nodata); divide is forced to float32 and geotrellis
+``Divide`` gives NaN for x / 0 (local/Divide.scala ``combine(Double, Double)``), not
++-inf. So NDVI is NaN where B08 + B04 == 0.
+
+The local engine's loaded cube holds the same whole numbers as float32 with NaN for
+nodata; load_collection marks it with :data:`INT16_VALUES`, an attribute that filters
+and ``mask`` keep and arithmetic drops, and only a cube so marked gets the int16
+wrap-around. openeo-processes-dask subtracts in the input dtype (raw uint16 wraps) and
+divides to +-inf.
 """
 
 from __future__ import annotations
@@ -10,6 +23,22 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import BandNotFound, ProcessParameterInvalid
+
+#: cube attribute: the values are Copernicus's int16 digital numbers (held as float32)
+INT16_VALUES = "hybrid:int16_values"
+
+
+def _as_int16(values: Any) -> Any:
+    """Whole numbers stored as geotrellis stores them in an int16 tile: wrapped to 16
+    bits, -32768 nodata (NaN)."""
+    wrapped = (values + 32768) % 65536 - 32768
+    return wrapped.where(wrapped != -32768)
+
+
+def _quotient(x: Any, y: Any) -> Any:
+    """x / y with NaN (not +-inf) where y == 0 (never divides by zero, so lazy arrays
+    raise no warning when computed)."""
+    return x / y.where(y != 0)
 
 
 def ndvi(data: Any, nir: str = "nir", red: str = "red", target_band: str | None = None) -> Any:
@@ -21,14 +50,33 @@ def ndvi(data: Any, nir: str = "nir", red: str = "red", target_band: str | None 
     nir, red = (_band_label(name, labels) for name in (nir, red))
     n = data.sel(bands=nir, drop=True).astype(np.float32)
     r = data.sel(bands=red, drop=True).astype(np.float32)
-    result = (n - r) / (n + r)
-    result.attrs = dict(data.attrs)
+    diff, total = n - r, n + r
+    if data.attrs.get(INT16_VALUES):
+        diff, total = _as_int16(diff), _as_int16(total)
+    result = _quotient(diff, total).astype(np.float32)
+    result.attrs = {k: v for k, v in data.attrs.items() if k != INT16_VALUES}
     if target_band is None:
         return result
     if target_band in labels:
         raise ProcessParameterInvalid(f"ndvi: target band {target_band} already exists")
     extra = result.expand_dims(bands=[target_band]).transpose(*data.dims)
     return xr.concat([data.astype(np.float32), extra], dim="bands")
+
+
+def divide(x: Any, y: Any) -> Any:
+    """openEO divide; on rasters x / 0 is NaN and the result float32 unless an input is
+    float64 (Copernicus forces float and uses geotrellis Divide). Two plain numbers
+    follow the spec (openeo-processes-dask)."""
+    if np.ndim(x) == 0 and np.ndim(y) == 0:
+        return x / y
+    import xarray as xr
+
+    wide = any(np.dtype(getattr(v, "dtype", np.float32)) == np.float64 for v in (x, y))
+    if np.ndim(y) == 0:
+        result = x / (np.nan if y == 0 else y)
+    else:
+        result = x / xr.where(y == 0, np.nan, y, keep_attrs=True)
+    return result if wide else result.astype(np.float32)
 
 
 def _band_label(name: str, labels: list[str]) -> str:

@@ -1,11 +1,36 @@
-"""apply_kernel as Copernicus runs it: correlation, zero border, NaN counted as 0.
+"""apply_kernel as Copernicus runs it: a convolution (the kernel is flipped), zero border.
 
-The other openEO border modes and ``replace_invalid`` follow the spec.
+Copernicus (openeo-geopyspark-driver ``geopysparkdatacube.py`` ``apply_kernel``,
+~L1229-1266) multiplies the kernel by ``factor`` as float64 and hands it to
+openeo-geotrellis-extensions ``OpenEOProcesses.apply_kernel`` (~L1101-1112). The cube
+is converted to the union of its cell type and the kernel's (float64), then:
 
-openeo-processes-dask convolves (asymmetric kernels come out flipped), rechunks x/y
-into one chunk and turns boolean input into zeros. Here the kernel is applied lazily
-per chunk with a halo (``dask.array.map_overlap``); a rank-1 kernel such as the
-Gaussian runs as two 1-D passes, with the same result as the 2-D correlation.
+- kernels with more than 10 rows or columns run through ``FFTConvolve``
+  (geotrellis-common ``FFTConvolve.scala``): NaN/nodata becomes 0 (L36-40), the tile
+  and kernel are zero-padded to ``n + k - 1`` (L75-78), multiplied in Fourier space
+  (a full linear convolution) and cropped to the centre (L82-84). Never nodata.
+- smaller kernels run through geotrellis ``focal.Convolve`` with ``TargetCell.All``:
+  the ``KernelCursor`` reads the weight at ``focus + extent - x`` (KernelCursor.scala
+  L42-44, i.e. flipped), nodata cells are skipped and the sum starts as NaN
+  (Convolve.scala L33-42), so a window holding only nodata gives nodata (NaN); the
+  cursor is clipped at the edges of the (neighbour-buffered) layer, which amounts to a
+  zero border.
+
+Both paths convolve, so an asymmetric kernel comes out flipped compared with a
+correlation (FFTConvolveSpec.testSimpleConvolve). The result is float64.
+
+Copernicus accepts only ``border=0`` and ``replace_invalid=0`` (geopyspark-driver
+``apply_kernel`` raises otherwise, #1235) and geotrellis' ``Kernel`` must be square
+(Kernel.scala L27). The local engine also runs the spec's other border modes and
+``replace_invalid`` values, and rectangular kernels, all as convolutions: invalid
+values (NaN, +-inf) are replaced by ``replace_invalid`` and no window becomes nodata.
+Infinite values are treated like NaN on the Copernicus paths too (the spec's rule;
+geotrellis would propagate them).
+
+The kernel is applied lazily per chunk with a halo (``dask.array.map_overlap``); a
+rank-1 kernel such as the Gaussian runs as two 1-D passes, with the same result as the
+2-D convolution. openeo-processes-dask also convolves, but rechunks x/y into one chunk
+and turns boolean input into zeros.
 """
 
 from __future__ import annotations
@@ -40,30 +65,67 @@ def separable_factors(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
     return col, row
 
 
-def correlate_block(
-    block: np.ndarray, kernel: np.ndarray, *, replace_invalid: float = 0.0, cval: float = 0.0
-) -> np.ndarray:
-    """Correlate the last two axes of ``block`` with ``kernel``, ``cval`` (zero) outside.
+#: Copernicus convolves kernels with more rows or columns than this by FFT
+#: (OpenEOProcesses.scala ~L1105), smaller ones directly (nodata windows -> nodata)
+FFT_ABOVE = 10
 
-    NaN and infinite values count as ``replace_invalid`` (one pass over the block).
+
+def uses_fft(kernel_shape: tuple[int, ...]) -> bool:
+    """Whether Copernicus takes its FFT path (NaN -> 0, never nodata) for this kernel."""
+    return max(kernel_shape) > FFT_ABOVE
+
+
+def _only_invalid(invalid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Where the kernel-sized window around a pixel holds only invalid cells.
+
+    Beyond the array's edges counts as invalid (geotrellis clips its cursor there).
     """
     from scipy import ndimage
 
+    flags = invalid.view(np.uint8) if invalid.dtype == bool else invalid.astype(np.uint8)
+    rows = ndimage.minimum_filter1d(flags, shape[0], axis=-2, mode="constant", cval=1)
+    return ndimage.minimum_filter1d(rows, shape[1], axis=-1, mode="constant", cval=1).astype(bool)
+
+
+def convolve_block(
+    block: np.ndarray,
+    kernel: np.ndarray,
+    *,
+    replace_invalid: float = 0.0,
+    cval: float = 0.0,
+    nodata_windows: bool = False,
+) -> np.ndarray:
+    """Convolve the last two axes of ``block`` with ``kernel``, ``cval`` (zero) outside.
+
+    NaN and infinite values count as ``replace_invalid``. With ``nodata_windows`` a
+    pixel whose kernel-sized window holds only invalid values becomes NaN (geotrellis
+    ``Convolve``, the Copernicus path for kernels of at most 10 px).
+    """
     data = block.astype(np.float64, copy=False)
-    data = np.where(np.isfinite(data), data, np.float64(replace_invalid))
-    if cval == 0 and not data.any():
-        # a cloud-free slice: the correlation of zeros is zeros (most dates of a season)
-        return np.zeros_like(data)
+    finite = np.isfinite(data)
+    invalid = None if finite.all() else ~finite
+    if invalid is not None:
+        data = np.where(finite, data, np.float64(replace_invalid))
+    # a cloud-free slice: the convolution of zeros is zeros (most dates of a season)
+    cloud_free = cval == 0 and not data.any()
+    out = np.zeros_like(data) if cloud_free else _convolve(data, kernel, cval)
+    if nodata_windows and invalid is not None:
+        out[_only_invalid(invalid, (kernel.shape[0], kernel.shape[1]))] = np.nan
+    return out
+
+
+def _convolve(data: np.ndarray, kernel: np.ndarray, cval: float) -> np.ndarray:
+    from scipy import ndimage
+
     factors = separable_factors(kernel)
-    lead = (0,) * (block.ndim - 2)
     if factors is not None:
         col, row = factors
-        out = ndimage.correlate1d(data, col, axis=-2, mode="constant", cval=cval)
+        out = ndimage.convolve1d(data, col, axis=-2, mode="constant", cval=cval)
         # beyond the edges the first pass would have given cval * sum(col)
         edge = cval * float(col.sum())
-        return ndimage.correlate1d(out, row, axis=-1, mode="constant", cval=edge)
-    full = kernel.reshape((1,) * len(lead) + kernel.shape)
-    return ndimage.correlate(data, full, mode="constant", cval=cval)
+        return ndimage.convolve1d(out, row, axis=-1, mode="constant", cval=edge)
+    full = kernel.reshape((1,) * (data.ndim - 2) + kernel.shape)
+    return ndimage.convolve(data, full, mode="constant", cval=cval)
 
 
 #: openEO border modes -> numpy/dask pad modes (spec: apply_kernel ``border``)
@@ -98,12 +160,13 @@ def apply_kernel(
     border: Any = 0,
     replace_invalid: float = 0,
 ) -> Any:
-    """Correlate every x/y slice of ``data`` with ``kernel`` x ``factor``, lazily.
+    """Convolve every x/y slice of ``data`` with ``kernel`` x ``factor``, lazily (float64).
 
-    NaN and infinite values are replaced by ``replace_invalid`` first, then the
-    array is extended beyond its edges as ``border`` says (default: zeros).
-    Copernicus accepts only ``border=0`` and ``replace_invalid=0`` (geopyspark-driver
-    #1235); the other modes follow the openEO spec.
+    With ``border=0`` and ``replace_invalid=0`` (all Copernicus accepts) the result is
+    Copernicus's: kernels above 10 px count nodata as 0; smaller ones skip it and give
+    nodata where the window holds nothing else. Otherwise invalid values are replaced
+    by ``replace_invalid`` and the array is extended beyond its edges as ``border``
+    says (the openEO spec).
     """
     import dask.array as da
     import xarray as xr
@@ -143,8 +206,11 @@ def apply_kernel(
         # one task per chunk: the halo comes from the neighbouring chunks; beyond the
         # array's edges scipy's constant mode supplies the border, so no padding copy;
         # invalid values are replaced inside the block function
+        # (a halo as deep as the array holds every neighbour a larger kernel could reach)
+        depth.update({lead: min(ny, values.shape[-2]), lead + 1: min(nx, values.shape[-1])})
+        copernicus = constant == 0 and float(replace_invalid) == 0
         out = da.map_overlap(
-            correlate_block,
+            convolve_block,
             values,
             depth=depth,
             boundary="none",
@@ -152,6 +218,7 @@ def apply_kernel(
             kernel=k,
             replace_invalid=float(replace_invalid),
             cval=constant,
+            nodata_windows=copernicus and not uses_fft(k.shape),
         )
         result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
         return result.transpose(*data.dims)
@@ -162,7 +229,7 @@ def apply_kernel(
     else:
         padded = da.pad(values, pad, mode=mode)
     out = da.map_overlap(
-        correlate_block,
+        convolve_block,
         padded,
         depth=depth,
         boundary="none",

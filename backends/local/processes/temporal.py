@@ -4,8 +4,19 @@
   month ends;
 - periods (or intervals) without any scene are dropped, not filled with NaN; a period
   whose scenes are all nodata is kept and comes out as NaN;
-- the reducer skips nodata; the result is float32 (integer results such as count stay
-  integer, as int32).
+- the reducer skips nodata; float input is handed to it as float64 (geotrellis
+  accumulates its mean in doubles) and the result is stored as float32 (integer
+  results such as count stay integer, as int32);
+- the periods are those the python-driver builds from the load's temporal extent
+  (openeo-python-driver ProcessGraphDeserializer.py ``_period_to_intervals``, read at
+  commit 510c6827, ~L1450-1506): weeks are pandas ``freq="W"`` weeks, Sunday to
+  Saturday, labelled by their Sunday; dekads come from the months starting in
+  [start - 10 days, end), so when the extent starts on day 12 or later the first
+  month has no dekad and its dates are dropped. The extent is the one load_collection
+  recorded in the cube's attributes (:data:`TEMPORAL_EXTENT`); without it (a cube not
+  loaded by this engine) every month has its dekads. Known divergence: for a yearly
+  period whose extent starts on 31 December the driver builds zero-length intervals
+  (``start - 52 weeks`` misses the previous year end); here the calendar year is used.
 
 The reducer is called ONCE, on all periods at the same time: the periods are stacked
 along the temporal dimension and their scenes along an extra dimension, padded with
@@ -33,14 +44,17 @@ PERIODS = ("day", "week", "dekad", "month", "season", "tropical-season", "year")
 #: name of the padded scene dimension handed to the reducer
 _MEMBER_DIM = "__period_member"
 
+#: cube attribute holding load_collection's temporal extent ("start", "end") as text
+TEMPORAL_EXTENT = "hybrid:temporal_extent"
+
 
 def period_start(day: dt.date, period: str) -> dt.date:
     """First day of the ``period`` that contains ``day``."""
     if period == "day":
         return day
     if period == "week":
-        # ISO weeks start on Monday
-        return day - dt.timedelta(days=day.weekday())
+        # pandas freq "W" (W-SUN): the week runs from a Sunday, which labels it
+        return day - dt.timedelta(days=(day.weekday() + 1) % 7)
     if period == "dekad":
         return day.replace(day=1 if day.day <= 10 else 11 if day.day <= 20 else 21)
     if period == "month":
@@ -61,6 +75,21 @@ def period_start(day: dt.date, period: str) -> dt.date:
         f"aggregate_temporal_period: period '{period}' is not supported; "
         f"use one of {', '.join(PERIODS)}"
     )
+
+
+def _first_dekad_month(extent: Any) -> dt.date | None:
+    """The first month with dekads: the one starting in [start - 10 days, ...)."""
+    if not extent:
+        return None
+    try:
+        start = dt.date.fromisoformat(str(extent[0])[:10])
+    except ValueError:
+        return None
+    earliest = start - dt.timedelta(days=10)
+    if earliest.day == 1:
+        return earliest
+    month = earliest.replace(day=28) + dt.timedelta(days=4)
+    return month.replace(day=1)
 
 
 def _dates(data: Any, dim: str) -> list[dt.date]:
@@ -89,6 +118,8 @@ def _reduce_groups(
         valid[row, : len(index)] = True
     indexer = xr.DataArray(take, dims=(dim, _MEMBER_DIM))
     stacked = data.isel({dim: indexer}).drop_vars(dim, errors="ignore")
+    if np.dtype(stacked.dtype).kind == "f":
+        stacked = stacked.astype(np.float64)
     if not valid.all():
         stacked = stacked.where(xr.DataArray(valid, dims=(dim, _MEMBER_DIM)))
     with np.errstate(all="ignore"):
@@ -142,8 +173,11 @@ def aggregate_temporal_period(
             f"Copernicus backend); use one of {', '.join(PERIODS)}"
         )
     dim = _temporal_dim(data, dimension, "aggregate_temporal_period")
+    first_month = _first_dekad_month(data.attrs.get(TEMPORAL_EXTENT)) if period == "dekad" else None
     groups: dict[dt.date, list[int]] = {}
     for i, day in enumerate(_dates(data, dim)):
+        if first_month is not None and day < first_month:
+            continue  # Copernicus builds no dekad for these days
         groups.setdefault(period_start(day, period), []).append(i)
     ordered = [(start.isoformat(), groups[start]) for start in sorted(groups)]
     return _reduce_groups(data, dim, ordered, reducer)
