@@ -2,7 +2,7 @@
 
 The practical floor the engine is measured against. It computes what the process
 graph computes (cloud = SCL in the cloud classes, Gaussian dilation as two 1-D
-correlations with zero border over the buffered load grid, mask where the smoothed
+convolutions with zero border over the buffered load grid, mask where the smoothed
 fraction exceeds the threshold, NDVI on harmonised DN, monthly nan-mean) but date by
 date, streaming: one date's window in memory per thread, and one running sum and
 count per month. The STAC catalog is read with pystac and assumed to be the benchmark's
@@ -84,8 +84,8 @@ def _date_ndvi(item: Any, grid: Grid, inner: tuple[slice, slice], wf: Workflow) 
     cloud = np.isin(scl, wf.cloud_classes).astype(np.float64)
     k = np.asarray(gaussian_kernel(wf.kernel_size, wf.kernel_std))
     g = k.sum(axis=1) / np.sqrt(k.sum())  # the Gaussian is the outer product g g^T
-    smooth = ndimage.correlate1d(cloud, g, axis=0, mode="constant", cval=0.0)
-    smooth = ndimage.correlate1d(smooth, g, axis=1, mode="constant", cval=0.0)
+    smooth = ndimage.convolve1d(cloud, g, axis=0, mode="constant", cval=0.0)
+    smooth = ndimage.convolve1d(smooth, g, axis=1, mode="constant", cval=0.0)
     keep = smooth[inner] <= wf.threshold
     red = _read(href("red"), grid, 1)[inner]
     nir = _read(href("nir"), grid, 1)[inner]
@@ -94,7 +94,7 @@ def _date_ndvi(item: Any, grid: Grid, inner: tuple[slice, slice], wf: Workflow) 
     n = nir.astype(np.float32) + BOA_OFFSET
     with np.errstate(all="ignore"):
         ndvi = (n - r) / (n + r)
-    ndvi[~keep] = np.nan
+    ndvi[~keep | (n + r == 0)] = np.nan  # x / 0 is NaN on Copernicus
     return ndvi
 
 
