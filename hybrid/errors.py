@@ -73,6 +73,34 @@ class FormatUnsuitable(UsageError):
     code = "FormatUnsuitable"
 
 
+class InvalidRuntime(ProcessParameterInvalid):
+    """run_udf names a runtime this backend does not offer (run_udf ``InvalidRuntime``)."""
+
+    code = "InvalidRuntime"
+
+
+class InvalidVersion(ProcessParameterInvalid):
+    """run_udf names a runtime version this backend does not offer (``InvalidVersion``)."""
+
+    code = "InvalidVersion"
+
+
+class UdfError(UsageError):
+    """A UDF failed: its own exception, a time or memory limit, or an unusable result.
+
+    Copernicus answers these with its generic 500 ``Internal`` (it "gives the user the
+    benefit of doubt"); the emulator answers 400 ``BadRequest`` with the same message,
+    since the cause is the user's code.
+    """
+
+
+class UdfUnavailable(HybridError):
+    """UDFs cannot run here: the kernel cannot isolate them (no Landlock)."""
+
+    code = "FeatureUnsupported"
+    status = 501
+
+
 class DataSourceError(HybridError):
     """A STAC source or a COG could not be read (unreachable, corrupt, missing asset)."""
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backends.base import ExecutionResult
 from backends.local.graphcheck import GraphFacts, inspect_graph
+from backends.local.udf.isolated import UdfSettings
 from hybrid.errors import HybridError, ProcessGraphInvalid, ProcessParameterInvalid
 
 
@@ -27,6 +28,8 @@ class LocalSettings:
     workers: int | None = None
     #: show progress bars on stderr
     progress: bool = False
+    #: limits of UDF workers and the folders they must not read
+    udf: UdfSettings = field(default_factory=UdfSettings)
 
 
 class LocalBackend:
@@ -50,10 +53,19 @@ class LocalBackend:
     def validate(self, graph: Mapping[str, Any]) -> GraphFacts:
         """Check a flat graph without running it; raise a HybridError if invalid."""
         from backends.local.registry import required_parameters, supported_process_ids
+        from backends.local.udf.callbacks import mark_udf_callbacks
 
-        return inspect_graph(
+        facts = inspect_graph(
             graph, supported=set(supported_process_ids()), required=required_parameters()
         )
+        mark_udf_callbacks(graph)  # run_udf placement and runtime
+        return facts
+
+    def udf_runtimes(self) -> dict[str, Any]:
+        """The UDF runtimes offered (GET /udf_runtimes)."""
+        from backends.local.udf.runtimes import udf_runtimes
+
+        return udf_runtimes()
 
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
         from openeo_pg_parser_networkx import OpenEOProcessGraph
@@ -61,18 +73,24 @@ class LocalBackend:
         from backends.local.extents import with_extents
         from backends.local.registry import registry_for_run
         from backends.local.run import Run
+        from backends.local.udf.callbacks import mark_udf_callbacks
         from hybrid.geometries import crs_members_as_text
 
         facts = self.validate(graph)
         started = time.monotonic()
         run = Run(settings=self.settings, facts=facts, out_dir=Path(out_dir))
         registry = registry_for_run(
-            {"load_collection": run.load_collection, "save_result": run.save_result},
+            {
+                "load_collection": run.load_collection,
+                "save_result": run.save_result,
+                **_udf_processes(self.settings.udf),
+            },
             collect=COLLECT,
         )
         runnable = collect_end_nodes(with_extents(graph, facts.loads))
         try:
-            pg = OpenEOProcessGraph({"process_graph": crs_members_as_text(runnable)})
+            marked = mark_udf_callbacks(runnable)
+            pg = OpenEOProcessGraph({"process_graph": crs_members_as_text(marked)})
             call = pg.to_callable(process_registry=registry)
         except (KeyError, ValueError, TypeError) as exc:
             raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc
@@ -118,6 +136,19 @@ def collect_end_nodes(graph: Mapping[str, Any]) -> dict[str, Any]:
         "result": True,
     }
     return out
+
+
+def _udf_processes(settings: UdfSettings) -> dict[str, Any]:
+    """The processes that may run a UDF, bound to this backend's UDF limits."""
+    import functools
+
+    from backends.local.registry import overrides
+
+    table = overrides()
+    return {
+        pid: functools.partial(table[pid], udf_settings=settings)
+        for pid in ("apply", "apply_dimension", "reduce_dimension", "apply_neighborhood")
+    }
 
 
 def _as_hybrid_error(exc: Exception) -> HybridError | None:

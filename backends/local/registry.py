@@ -42,13 +42,19 @@ def overrides() -> dict[str, Callable[..., Any]]:
         logic,
         masking,
         merging,
+        neighborhood,
         resampling,
         scl_dilation,
         temporal,
+        udf,
         vector,
     )
 
     return {
+        "apply": udf.apply,
+        "apply_dimension": udf.apply_dimension,
+        "reduce_dimension": udf.reduce_dimension,
+        "apply_neighborhood": neighborhood.apply_neighborhood,
         "apply_kernel": kernel.apply_kernel,
         "mask": masking.mask,
         "ndvi": indices.ndvi,
@@ -76,7 +82,6 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "aggregate_spatial": vector.aggregate_spatial,
         "filter_spatial": vector.filter_spatial,
         "mask_polygon": vector.mask_polygon,
-        "apply_dimension": dimensions.apply_dimension,
         "array_create": dimensions.array_create,
         "rename_labels": dimensions.rename_labels,
         "merge_cubes": merging.merge_cubes,
@@ -109,6 +114,10 @@ def base_registry() -> Any:
 
 def process_spec(pid: str) -> dict[str, Any]:
     """The openEO 1.2 description of process ``pid``."""
+    if pid == "apply_neighborhood":  # not in openeo-processes-dask's specs
+        from backends.local.processes.neighborhood import SPEC
+
+        return dict(SPEC)
     _standard, specs, _process = _quiet_import()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:

@@ -62,6 +62,20 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="batch jobs run at once (2)")
     parser.add_argument(
+        "--udf-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="time limit of the UDFs of one process node (600)",
+    )
+    parser.add_argument(
+        "--udf-memory",
+        type=int,
+        default=4096,
+        metavar="MIB",
+        help="memory limit of a UDF worker process, MiB (4096)",
+    )
+    parser.add_argument(
         "--hash-password",
         action="store_true",
         help="read a password on stdin, print its hash for the users file, and exit",
@@ -104,6 +118,8 @@ def handle(args: argparse.Namespace) -> int:
         return _hash_password()
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, not {args.workers}.")
+    if args.udf_timeout <= 0 or args.udf_memory < 256:
+        raise UsageError("--udf-timeout must be positive and --udf-memory at least 256 MiB.")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}.")
     if args.users is not None and not args.users.is_file():
@@ -122,7 +138,14 @@ def handle(args: argparse.Namespace) -> int:
 
     sock = _listen(args.host, args.port)
     settings = ServerSettings(data_dir=args.data_dir, users_file=args.users, workers=args.workers)
-    engine = LocalBackend(LocalSettings(stac=args.stac))
+    from backends.local.udf.isolated import UdfSettings
+
+    udf = UdfSettings(
+        timeout=args.udf_timeout,
+        memory_bytes=args.udf_memory * 1024**2,
+        protected=(str(args.data_dir.resolve()),),
+    )
+    engine = LocalBackend(LocalSettings(stac=args.stac, udf=udf))
     try:
         app = create_app(settings, engine)
     except BaseException:

@@ -17,6 +17,7 @@ from hybrid.server.routes import (
     process_graphs,
     processes,
     sync,
+    udf,
     unimplemented,
 )
 
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     collections.router,
     processes.router,
     process_graphs.router,
+    udf.router,
     credentials.router,
     sync.router,
     batch_jobs.router,

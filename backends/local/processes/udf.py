@@ -1,0 +1,164 @@
+"""apply, apply_dimension and reduce_dimension with a ``run_udf`` callback, as Copernicus
+runs them; any other callback goes to the ordinary implementation (openeo-processes-dask,
+or :mod:`backends.local.processes.dimensions` for apply_dimension) unchanged.
+
+Copernicus (openeo-geopyspark-driver ``geopysparkdatacube.py``): ``apply`` runs the UDF
+per date and tile (``apply_tiles``); ``apply_dimension``/``reduce_dimension`` over the
+temporal dimension per tile with the whole series (``apply_tiles_spatiotemporal``),
+over ``bands`` like ``apply`` (``_run_udf_dimension``); other dimensions are refused.
+Chunks: :mod:`backends.local.udf.tiling`; isolation: :mod:`backends.local.udf.isolated`.
+The input is computed before the UDF runs (the UDF path is not lazy).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backends.local.udf.callbacks import UdfCallback, resolve_context, udf_callback
+from backends.local.udf.isolated import UdfSettings
+from hybrid.errors import ProcessParameterInvalid, UdfError
+
+
+def run_tiled(
+    data: Any,
+    udf: UdfCallback,
+    parent_context: Any,
+    *,
+    process: str,
+    settings: UdfSettings | None,
+    tiling: Any = None,
+    series: bool,
+) -> Any:
+    """The UDF over ``data`` cut as ``tiling`` says; ``series``: with the whole ``t``
+    dimension in each chunk, else one date per chunk."""
+    import xarray as xr
+
+    from backends.local.udf.isolated import run_udf_chunks
+    from backends.local.udf.tiling import Tiling, canonical, cut, label_like, per_date, stitch
+
+    tiling = tiling or Tiling()
+    cube, added_bands = canonical(data)
+    context = resolve_context(udf.context, parent_context)
+
+    def run(slices: list[xr.DataArray]) -> list[xr.DataArray]:
+        chunks: list[xr.DataArray] = []
+        layout = []
+        for piece in slices:
+            tiles, tiles_y, tiles_x = cut(piece, tiling)
+            layout.append((len(chunks), len(tiles), tiles_y, tiles_x))
+            chunks.extend(tiles)
+        results = run_udf_chunks(
+            udf.code, chunks, context=context, settings=settings or UdfSettings(), process=process
+        )
+        stitched = []
+        for piece, (start, count, tiles_y, tiles_x) in zip(slices, layout, strict=True):
+            part = slice(start, start + count)
+            stitched.append(
+                stitch(results[part], chunks[part], tiling=tiling, tiles=(tiles_y, tiles_x),
+                       like=piece, process=process)
+            )  # fmt: skip
+        return stitched
+
+    result = run([cube])[0] if series else per_date(cube, run)
+    result = label_like(label_like(result, cube, "bands"), cube, "t")
+    order = [d for d in ("t", "bands") if d in result.dims]
+    result = result.transpose(*order, ..., "y", "x")
+    result.attrs = dict(data.attrs)
+    result.name = None
+    return result, added_bands
+
+
+def _restored(result: Any, added_bands: bool) -> Any:
+    from backends.local.udf.tiling import restore
+
+    return restore(result, added_bands)
+
+
+def apply(
+    data: Any, process: Any, context: Any = None, *, udf_settings: UdfSettings | None = None
+) -> Any:
+    """openEO apply; a UDF runs per date and tile of (bands, y, x)."""
+    udf = udf_callback(process)
+    if udf is None:
+        from openeo_processes_dask.process_implementations.cubes.apply import apply as dask_apply
+
+        return dask_apply(data, process, context=context)
+    result, added = run_tiled(
+        data, udf, context, process="apply", settings=udf_settings, series=False
+    )
+    return _restored(result, added)
+
+
+def _check_dimension(data: Any, dimension: str, process: str) -> None:
+    if dimension not in data.dims:
+        from openeo_processes_dask.process_implementations.exceptions import (
+            DimensionNotAvailable,
+        )
+
+        raise DimensionNotAvailable(
+            f"Provided dimension ({dimension}) not found in data.dims: {data.dims}"
+        )
+    if dimension not in ("t", "bands"):
+        raise ProcessParameterInvalid(
+            f"{process} with UDF along dimension {dimension} is not supported (as on "
+            "Copernicus): use t or bands"
+        )
+
+
+def apply_dimension(
+    data: Any,
+    process: Any,
+    dimension: str,
+    target_dimension: str | None = None,
+    context: Any = None,
+    *,
+    udf_settings: UdfSettings | None = None,
+) -> Any:
+    """openEO apply_dimension; a UDF gets whole time series (t) or one date (bands)."""
+    udf = udf_callback(process)
+    if udf is None:
+        from backends.local.processes.dimensions import apply_dimension as plain
+
+        return plain(data, process, dimension, target_dimension=target_dimension, context=context)
+    _check_dimension(data, dimension, "apply_dimension")
+    result, added = run_tiled(
+        data, udf, context, process="apply_dimension", settings=udf_settings,
+        series=dimension == "t",
+    )  # fmt: skip
+    if dimension not in result.dims:
+        raise UdfError(
+            f"The UDF of apply_dimension over '{dimension}' removed that dimension; "
+            "use reduce_dimension to remove it"
+        )
+    return _restored(result, added)
+
+
+def reduce_dimension(
+    data: Any,
+    reducer: Any,
+    dimension: str,
+    context: Any = None,
+    *,
+    udf_settings: UdfSettings | None = None,
+) -> Any:
+    """openEO reduce_dimension; the UDF must return its chunk without ``dimension``."""
+    udf = udf_callback(reducer)
+    if udf is None:
+        from openeo_processes_dask.process_implementations.cubes.reduce import (
+            reduce_dimension as dask_reduce_dimension,
+        )
+
+        return dask_reduce_dimension(data, reducer, dimension, context=context)
+    _check_dimension(data, dimension, "reduce_dimension")
+    result, added = run_tiled(
+        data, udf, context, process="reduce_dimension", settings=udf_settings,
+        series=dimension == "t",
+    )  # fmt: skip
+    if dimension in result.dims:
+        if result.sizes[dimension] != 1:
+            raise UdfError(
+                f"The UDF of reduce_dimension over '{dimension}' returned "
+                f"{result.sizes[dimension]} labels along it: it must remove the dimension"
+            )
+        result = result.isel({dimension: 0}, drop=True)
+    return _restored(result, added)

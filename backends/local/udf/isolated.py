@@ -1,0 +1,199 @@
+"""Run a UDF over chunks of a cube in a confined worker process (the server side).
+
+One worker per run_udf node: the chunks go to a private exchange folder in the
+system temp folder (mode 0700, never inside the server's data folder), the worker
+(:mod:`backends.local.udf.worker`) starts with an empty environment, that folder as
+its working directory, in its own session, confines itself
+(:mod:`backends.local.udf.sandbox`) and writes one result per chunk. The server waits
+at most ``timeout`` seconds, then kills the worker's process group. Whatever the
+worker does, the server only reads ``.npy`` (no pickles) and JSON back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hybrid.errors import UdfError, UdfUnavailable
+
+#: starts the worker without the server's environment or site customisations
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[2]); "
+    "from backends.local.udf.worker import main; sys.exit(main(sys.argv))"
+)
+
+#: seconds the worker may take to start (imports) before the UDF's time limit begins
+STARTUP_SECONDS = 180
+#: CPU seconds allowed for the worker's start on top of the UDF's limit
+_STARTUP_CPU = 60
+
+
+@dataclass(frozen=True)
+class UdfSettings:
+    """Limits of UDF workers, and the folders they must never read."""
+
+    #: wall-clock seconds one run_udf node may take (all its chunks); CPU seconds too
+    timeout: float = 600.0
+    #: address-space limit of the worker, bytes
+    memory_bytes: int = 4 * 1024**3
+    #: largest file (result chunk, log) the worker may write, bytes
+    file_bytes: int = 2 * 1024**3
+    #: folders that must stay unreadable (the server's data folder)
+    protected: tuple[str, ...] = field(default_factory=tuple)
+
+
+def readable_roots() -> list[str]:
+    """What the worker may read besides the system folders: the Python installation."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    paths.update(p for key, p in sysconfig.get_paths().items() if key != "scripts")
+    return sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
+
+
+def _project_root() -> str:
+    import backends
+
+    return str(Path(backends.__file__).resolve().parents[1])
+
+
+def _check_protected(settings: UdfSettings, read: Sequence[str]) -> None:
+    from backends.local.udf.sandbox import SYSTEM_READ_PATHS
+
+    for folder in settings.protected:
+        real = os.path.realpath(folder)
+        for root in (*SYSTEM_READ_PATHS, *read):
+            if real == root or real.startswith(root.rstrip("/") + "/"):
+                raise UdfUnavailable(
+                    f"UDFs are disabled: the server's data folder {real} lies inside {root}, "
+                    "which UDF code can read; start the server with a --data-dir elsewhere"
+                )
+
+
+def run_udf_chunks(
+    code: str,
+    chunks: Sequence[Any],
+    *,
+    context: Any,
+    settings: UdfSettings,
+    process: str,
+    epsg: int | None = None,
+) -> list[Any]:
+    """The UDF's result for every chunk (xarray.DataArray), computed in a worker."""
+    from backends.local.udf.exchange import read_chunk, write_chunk
+    from backends.local.udf.sandbox import landlock_abi
+
+    try:
+        compile(code, "UDF.py", "exec")  # as Copernicus, before running anything
+    except (SyntaxError, ValueError) as exc:
+        raise UdfError(f"Unexpected error during '{process}': {exc!r}") from None
+    if landlock_abi() < 1:
+        raise UdfUnavailable(
+            "UDFs are disabled: this kernel has no Landlock (Linux >= 5.13), so UDF code "
+            "could not be kept away from the server's data"
+        )
+    read = readable_roots()
+    _check_protected(settings, read)
+    folder = Path(tempfile.mkdtemp(prefix="hybrid-udf-"))
+    try:
+        ids = [str(i) for i in range(len(chunks))]
+        for chunk_id, chunk in zip(ids, chunks, strict=True):
+            write_chunk(folder, f"in-{chunk_id}", chunk)
+        task = {
+            "code": code,
+            "context": context,
+            "chunks": ids,
+            "proj": {"EPSG": epsg} if epsg else None,
+            "read": read,
+            "hide": [_project_root()],
+            "limits": {
+                "memory_bytes": int(settings.memory_bytes),
+                "cpu_seconds": int(settings.timeout + 0.999) + _STARTUP_CPU,
+                "file_bytes": int(settings.file_bytes),
+            },
+        }
+        (folder / "task.json").write_text(json.dumps(task, default=str), encoding="utf-8")
+        _run_worker(folder, settings, process)
+        return [read_chunk(folder, f"out-{chunk_id}") for chunk_id in ids]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(folder),
+        "TMPDIR": str(folder),
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    args = [sys.executable, "-E", "-s", "-c", _BOOT, str(folder), _project_root()]
+    with (folder / "worker.log").open("wb") as log:
+        proc = subprocess.Popen(
+            args, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            code = _wait(proc, folder / "ready", settings, process)
+        finally:
+            _kill_group(proc)  # anything the UDF started in the background
+    if code == 0:
+        return
+    error = folder / "error.json"
+    if error.is_file():
+        summary = json.loads(error.read_text(encoding="utf-8")).get("summary", "")
+        raise UdfError(str(summary))
+    raise UdfError(_death(code, folder, settings, process))
+
+
+def _wait(proc: subprocess.Popen[bytes], ready: Path, settings: UdfSettings, process: str) -> int:
+    """The worker's exit code; the time limit counts from when it is ready to run UDFs."""
+    started = time.monotonic()
+    deadline: float | None = None
+    while (code := proc.poll()) is None:
+        now = time.monotonic()
+        if deadline is None and ready.exists():
+            deadline = now + settings.timeout
+        if deadline is not None and now > deadline:
+            raise UdfError(
+                f"UDF stopped in '{process}': it ran longer than the time limit of "
+                f"{settings.timeout:g} s"
+            )
+        if deadline is None and now - started > STARTUP_SECONDS:
+            raise UdfError(
+                f"The UDF worker of '{process}' did not start within {STARTUP_SECONDS} s "
+                "(the machine is overloaded?); try again"
+            )
+        time.sleep(0.05)
+    return code
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _death(code: int, folder: Path, settings: UdfSettings, process: str) -> str:
+    if code in (-signal.SIGXCPU, -signal.SIGKILL):
+        return (
+            f"UDF stopped in '{process}': it used more than the CPU time limit of "
+            f"{settings.timeout:g} s"
+        )
+    tail = (folder / "worker.log").read_text(encoding="utf-8", errors="replace")[-1500:].strip()
+    what = f"signal {-code}" if code < 0 else f"exit code {code}"
+    if "SandboxUnavailable" in tail:
+        raise UdfUnavailable(f"UDFs are disabled: {tail.splitlines()[-1]}")
+    return f"The UDF worker of '{process}' ended with {what}: {tail or 'no output'}"

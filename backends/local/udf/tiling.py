@@ -1,0 +1,168 @@
+"""How a cube is cut into the chunks a UDF receives, and how the results are stitched.
+
+Copernicus hands a UDF float32 chunks of fixed-size tiles (openeo-geopyspark-driver
+``geopysparkdatacube.py`` ``_numpy_to_xarraydatacube``, lines 527-605):
+
+- ``apply``, and ``apply_dimension``/``reduce_dimension`` over ``bands``: one date of
+  one tile, dims ``(bands, y, x)``, the date in ``attrs["t"]`` (``apply_tiles``);
+- ``apply_dimension``/``reduce_dimension`` over ``t``: the whole time series of one
+  tile, dims ``(t, bands, y, x)`` (``apply_tiles_spatiotemporal``);
+- ``apply_neighborhood``: tiles of ``size`` pixels with ``overlap`` pixels of the
+  neighbours on every side; beyond the cube's edges no-data (``retile``/
+  ``makeSquareTile`` in openeo-geotrellis-extensions ``OpenEOProcesses.scala``).
+
+Tiles here start at the cube's top-left pixel (Copernicus's start at its layout's
+origin); edge tiles are padded with NaN to the full size, as on Copernicus, and the
+padding is cut off again after the UDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from hybrid.errors import UdfError
+
+#: the tile size of Copernicus's data cubes, pixels
+TILE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """Tiles of ``size`` pixels, each given with ``overlap`` more pixels on every side."""
+
+    size_y: int = TILE_SIZE
+    size_x: int = TILE_SIZE
+    overlap_y: int = 0
+    overlap_x: int = 0
+
+
+def canonical(cube: xr.DataArray) -> tuple[xr.DataArray, bool]:
+    """``cube`` as float32 ``(t, bands, y, x)`` in memory (``t`` only when it has one),
+    and whether a ``bands`` dimension was added."""
+    if "x" not in cube.dims or "y" not in cube.dims:
+        raise UdfError(f"run_udf needs a raster cube with x and y, got dims {tuple(cube.dims)}")
+    added = "bands" not in cube.dims
+    if added:
+        cube = cube.expand_dims("bands")
+    extra = [d for d in cube.dims if d not in ("t", "bands", "y", "x")]
+    if extra:
+        raise UdfError(f"run_udf: dimension(s) {extra} are not supported; only t, bands, y, x")
+    order = [d for d in ("t", "bands", "y", "x") if d in cube.dims]
+    cube = cube.transpose(*order)
+    cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
+    return cube.astype(np.float32).compute(), added
+
+
+def _extend(coord: np.ndarray, before: int, after: int) -> np.ndarray:
+    step = float(coord[1] - coord[0]) if coord.size > 1 else 10.0
+    head = coord[0] - step * np.arange(before, 0, -1)
+    tail = coord[-1] + step * np.arange(1, after + 1)
+    return np.concatenate([head, coord.astype(np.float64), tail])
+
+
+def _pad(cube: xr.DataArray, tiling: Tiling) -> tuple[xr.DataArray, int, int]:
+    ny, nx = cube.sizes["y"], cube.sizes["x"]
+    tiles_y = -(-ny // tiling.size_y)
+    tiles_x = -(-nx // tiling.size_x)
+    after_y = tiles_y * tiling.size_y - ny + tiling.overlap_y
+    after_x = tiles_x * tiling.size_x - nx + tiling.overlap_x
+    padded = cube.pad(
+        y=(tiling.overlap_y, after_y), x=(tiling.overlap_x, after_x), constant_values=np.nan
+    )
+    padded = padded.assign_coords(
+        y=_extend(cube["y"].values, tiling.overlap_y, after_y),
+        x=_extend(cube["x"].values, tiling.overlap_x, after_x),
+    )
+    return padded, tiles_y, tiles_x
+
+
+def cut(cube: xr.DataArray, tiling: Tiling) -> tuple[list[xr.DataArray], int, int]:
+    """The tiles of ``cube`` row by row, each with its overlap, and the tile counts."""
+    padded, tiles_y, tiles_x = _pad(cube, tiling)
+    full_y = tiling.size_y + 2 * tiling.overlap_y
+    full_x = tiling.size_x + 2 * tiling.overlap_x
+    tiles = []
+    for ty in range(tiles_y):
+        for tx in range(tiles_x):
+            y0, x0 = ty * tiling.size_y, tx * tiling.size_x
+            tiles.append(padded.isel(y=slice(y0, y0 + full_y), x=slice(x0, x0 + full_x)))
+    return tiles, tiles_y, tiles_x
+
+
+def stitch(
+    results: Sequence[xr.DataArray],
+    inputs: Sequence[xr.DataArray],
+    *,
+    tiling: Tiling,
+    tiles: tuple[int, int],
+    like: xr.DataArray,
+    process: str,
+) -> xr.DataArray:
+    """The UDF's tile results as one cube on the grid of ``like`` (overlap cut off)."""
+    tiles_y, tiles_x = tiles
+    cores = [
+        _core(result, tile, tiling, process) for result, tile in zip(results, inputs, strict=True)
+    ]
+    lead = [c.dims[:-2] for c in cores]
+    if len(set(lead)) > 1 or len({c.shape[:-2] for c in cores}) > 1:
+        raise UdfError(f"The UDF of '{process}' returned tiles of different shapes: {set(lead)}")
+    rows = [
+        xr.concat(cores[r * tiles_x : (r + 1) * tiles_x], dim="x", join="override")
+        for r in range(tiles_y)
+    ]
+    whole = xr.concat(rows, dim="y", join="override")
+    return whole.isel(y=slice(0, like.sizes["y"]), x=slice(0, like.sizes["x"])).assign_coords(
+        y=like["y"].values, x=like["x"].values
+    )
+
+
+def _core(result: xr.DataArray, tile: xr.DataArray, tiling: Tiling, process: str) -> xr.DataArray:
+    if "y" not in result.dims or "x" not in result.dims:
+        raise UdfError(
+            f"The UDF of '{process}' returned dims {tuple(result.dims)}: x and y must stay"
+        )
+    result = result.transpose(..., "y", "x")
+    if result.shape[-2:] != tile.shape[-2:]:
+        raise UdfError(
+            f"The UDF of '{process}' returned {result.shape[-2]} x {result.shape[-1]} pixels "
+            f"for a chunk of {tile.shape[-2]} x {tile.shape[-1]}: the resolution must not change"
+        )
+    result = result.drop_vars([c for c in result.coords if c in ("x", "y")])
+    result = result.assign_coords(y=tile["y"].values, x=tile["x"].values)
+    oy, ox = tiling.overlap_y, tiling.overlap_x
+    return result.isel(y=slice(oy, oy + tiling.size_y), x=slice(ox, ox + tiling.size_x))
+
+
+def per_date(
+    cube: xr.DataArray, run: Callable[[list[xr.DataArray]], list[xr.DataArray]]
+) -> xr.DataArray:
+    """``run`` over every date of ``cube`` (dims ``bands, y, x``, the date in
+    ``attrs["t"]``), the results stacked along ``t`` again."""
+    if "t" not in cube.dims:
+        return run([cube])[0]
+    dates = [cube.isel(t=i) for i in range(cube.sizes["t"])]
+    for date in dates:
+        date.attrs["t"] = str(np.datetime_as_string(date["t"].values, unit="s")) + "Z"
+    slices = [d.drop_vars("t") for d in dates]
+    results = run(slices)
+    return xr.concat(results, dim=cube["t"], join="override")
+
+
+def label_like(result: xr.DataArray, source: xr.DataArray, dim: str) -> xr.DataArray:
+    """Give ``result`` the labels of ``source`` along ``dim`` when it lost them."""
+    lost = dim in result.dims and dim not in result.coords and dim in source.coords
+    if lost and result.sizes[dim] == source.sizes[dim]:
+        return result.assign_coords({dim: source[dim].values})
+    return result
+
+
+def restore(result: xr.DataArray, added_bands: bool) -> Any:
+    """Drop the ``bands`` dimension :func:`canonical` added, when it is still single."""
+    if added_bands and "bands" in result.dims and result.sizes["bands"] == 1:
+        return result.isel(bands=0, drop=True)
+    return result

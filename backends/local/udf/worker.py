@@ -1,0 +1,108 @@
+"""The UDF worker: ``python -E -s -c ... FOLDER`` started by :mod:`backends.local.udf.isolated`.
+
+It reads ``FOLDER/task.json`` and the input chunks (written by the server), confines
+itself (:mod:`backends.local.udf.sandbox`), then runs the UDF on every chunk with
+``openeo.udf.run_udf_code``, as the Copernicus executors do
+(openeo-geopyspark-driver ``openeogeotrellis/udf/__init__.py`` ``run_udf_code``), and
+writes ``out-ID.*`` per chunk. A failure is written to ``FOLDER/error.json`` as the
+summary Copernicus gives (``GeoPySparkBackendImplementation.summarize_exception_static``
+and ``extract_udf_stacktrace``, openeogeotrellis/backend.py:1049-1225).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+#: the prefix of Copernicus's job error for an exception raised in UDF code
+UDF_EXCEPTION = (
+    "UDF exception while evaluating processing graph. Please check your user defined "
+    "functions. stacktrace:\n"
+)
+_MEMORY_HINT = (
+    "Ran out of memory. If you run as a batch_job, consider increasing job_options > python-memory."
+)
+_STACK_WIDTH = 2000
+
+
+def _collapse(stacktrace: str, width: int = _STACK_WIDTH) -> str:
+    """Long stack traces keep their first and last five lines (as Copernicus)."""
+    if len(stacktrace) > width - 150:
+        lines = [line[:500] for line in stacktrace.split("\n")]
+        collapsed = "\n".join([*lines[:5], "... skipped stack frames ...", *lines[-5:]])
+        if len(collapsed) < len(stacktrace):
+            return collapsed
+    return stacktrace
+
+
+def error_summary(exc: BaseException) -> str:
+    """The job error Copernicus reports for ``exc`` raised while running a UDF."""
+    full = "".join(traceback.format_exception(exc))
+    needle = 'File "<string>",'
+    index = full.find(needle)
+    if index != -1:
+        start = full.rfind("\n", 0, index) + 1
+        summary = UDF_EXCEPTION + _collapse(full[start:].rstrip())
+    else:
+        name = type(exc).__module__ + "." + type(exc).__qualname__
+        name = name.removeprefix("builtins.")
+        summary = f"Python exception while evaluating processing graph: {name}: {exc}"
+    if isinstance(exc, MemoryError):
+        summary += "\n" + _MEMORY_HINT
+    return summary
+
+
+def _run(folder: Path, task: dict[str, Any]) -> None:
+    from openeo.udf import UdfData, XarrayDataCube
+    from openeo.udf.run_code import run_udf_code
+
+    from backends.local.udf.exchange import read_chunk, write_chunk
+
+    for chunk_id in task["chunks"]:
+        array = read_chunk(folder, f"in-{chunk_id}")
+        data = UdfData(
+            proj=task.get("proj") or {},
+            datacube_list=[XarrayDataCube(array)],
+            user_context=task.get("context") or {},
+        )
+        result = run_udf_code(code=task["code"], data=data)
+        cubes = result.get_datacube_list() or []
+        if len(cubes) != 1:
+            raise ValueError(f"The provided UDF should return one datacube, but got: {cubes}")
+        out = cubes[0].get_array()
+        write_chunk(folder, f"out-{chunk_id}", out)
+
+
+def main(argv: list[str]) -> int:
+    folder = Path(argv[1])
+    task = json.loads((folder / "task.json").read_text(encoding="utf-8"))
+    # everything the worker itself needs is imported before the file system closes
+    import dask.array  # noqa: F401  (xarray imports it lazily on the first operation)
+    import numpy
+    import openeo.udf.run_code  # noqa: F401
+    import pandas  # noqa: F401
+    import xarray
+
+    (xarray.DataArray(numpy.zeros(2), dims="t") * 1).mean()  # xarray's lazy imports
+
+    import backends.local.udf.exchange  # noqa: F401
+    from backends.local.udf.sandbox import Limits, confine, set_limits
+
+    set_limits(Limits(**task["limits"]))
+    confine(read=task["read"], write=[str(folder)])
+    sys.path[:] = [p for p in sys.path if p and p not in task.get("hide", [])]
+    (folder / "ready").touch()  # the server's time limit starts now
+    try:
+        _run(folder, task)
+    except BaseException as exc:  # the summary goes to the job log, the worker ends
+        summary = error_summary(exc)
+        (folder / "error.json").write_text(json.dumps({"summary": summary}), encoding="utf-8")
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

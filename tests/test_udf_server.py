@@ -1,0 +1,305 @@
+"""UDFs through the real openeo client against ``hybrid serve``.
+
+The examples of the openeo-python-client docs (docs/udf.rst, docs/examples/udf/) and of
+CDSE's UDF notebook (eu-cdse/notebook-samples openeo/UDF.ipynb) run unchanged but for
+the area and dates (the embedded sample's); each result equals
+``openeo.udf.run_udf_code`` on the downloaded input. Then the confinement: time limit,
+the server's data folder, another user's results, syntax errors, other runtimes.
+Every UDF starts a worker process (several seconds on a busy machine): all slow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.server_helpers import ServeProcess, openeo_env, write_users_file
+
+pytestmark = pytest.mark.slow
+
+#: a corner of the seed area: 33 x 40 pixels
+BBOX = {"west": 6.660, "south": 45.230, "east": 6.665, "north": 45.233}
+#: seven dates of the sample
+DATES = ["2023-06-01", "2023-07-01"]
+USERS = {"alice": "alice-pw", "bob": "bob-pw"}
+UDF_TIMEOUT = 8
+
+RESCALE_UDF = """
+import xarray
+
+def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
+    cube.values = 0.0001 * cube.values
+    return cube
+"""
+
+#: docs/examples/udf/smooth_savitzky_golay.py
+SAVGOL_UDF = """
+import xarray
+from scipy.signal import savgol_filter
+
+from openeo.udf import XarrayDataCube
+
+
+def apply_datacube(cube: XarrayDataCube, context: dict) -> XarrayDataCube:
+    array: xarray.DataArray = cube.get_array()
+    filled = array.interpolate_na(dim="t")
+    smoothed_array = savgol_filter(filled.values, 5, 2, axis=0)
+    return XarrayDataCube(array=xarray.DataArray(smoothed_array, dims=array.dims, coords=array.coords))
+"""  # noqa: E501
+
+#: a reducer over t: "should return an Xarray DataArray without the dimension"
+REDUCE_UDF = """
+import xarray
+
+def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
+    return cube.max(dim="t") * context["factor"]
+"""
+
+#: a 3x3 maximum: exact on tiles whose overlap covers the window
+NEIGHBORHOOD_UDF = """
+import numpy as np
+import xarray
+from scipy.ndimage import maximum_filter
+
+def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
+    values = np.nan_to_num(cube.values, nan=-np.inf)
+    size = [1] * (cube.ndim - 2) + [3, 3]
+    out = maximum_filter(values, size=size, mode="constant", cval=-np.inf)
+    return cube.copy(data=np.where(np.isinf(out), np.nan, out))
+"""
+
+#: CDSE's notebook
+CDSE_UDF = """
+from openeo.udf import XarrayDataCube
+
+def apply_datacube(cube: XarrayDataCube, context: dict) -> XarrayDataCube:
+    array = cube.get_array()
+    array.values = 0.0001 * array.values
+    return cube
+"""
+
+
+@pytest.fixture(scope="module")
+def server(sample_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    root = tmp_path_factory.mktemp("udf-serve")
+    users = write_users_file(root / "users.toml", USERS)
+    serve = ServeProcess(
+        data_dir=root / "data",
+        stac=sample_catalog,
+        users=users,
+        extra_args=["--udf-timeout", str(UDF_TIMEOUT)],
+    )
+    with serve:
+        yield serve
+
+
+def _connect(server: Any, user: str = "alice") -> Any:
+    import openeo
+
+    return openeo.connect(server.url).authenticate_basic(user, USERS[user])
+
+
+def _s2(connection: Any, bands: list[str]) -> Any:
+    return connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=bands
+    )
+
+
+def _local_udf(code: str, path: Path, context: dict[str, Any] | None = None) -> Any:
+    """``openeo.udf.run_udf_code`` on a downloaded cube, as a user debugs a UDF."""
+    from openeo.udf import UdfData, XarrayDataCube
+    from openeo.udf.run_code import run_udf_code
+
+    cube = XarrayDataCube.from_file(path, fmt="netcdf")
+    data = UdfData(datacube_list=[cube], user_context=context or {})
+    return run_udf_code(code=code, data=data).get_datacube_list()[0].get_array()
+
+
+def _open(path: Path) -> Any:
+    from openeo.udf import XarrayDataCube
+
+    return XarrayDataCube.from_file(path, fmt="netcdf").get_array()
+
+
+def _same(result: Any, expected: Any) -> None:
+    expected = expected.transpose(*result.dims)
+    np.testing.assert_allclose(result.values, expected.values, rtol=1e-6, equal_nan=True)
+    assert np.isfinite(result.values).any()
+
+
+@pytest.fixture(autouse=True)
+def _openeo_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in openeo_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+
+
+def test_udf_runtimes_lists_python_and_its_libraries(server: Any) -> None:
+    import openeo
+    import xarray
+
+    runtimes = openeo.connect(server.url).list_udf_runtimes()
+    python = runtimes["Python"]
+    assert python["default"] == "3"
+    libraries = python["versions"]["3"]["libraries"]
+    assert libraries["xarray"]["version"] == xarray.__version__
+    assert libraries["openeo"]["version"] == openeo.__version__
+
+
+def test_apply_rescale_udf_matches_run_udf_code(server: Any, tmp_path: Path) -> None:
+    import openeo
+
+    s2_cube = _s2(_connect(server), ["B02", "B03", "B04"])
+    s2_cube.download(tmp_path / "input.nc")
+    udf = openeo.UDF(RESCALE_UDF)
+    rescaled = s2_cube.apply(process=udf)
+    rescaled.download(tmp_path / "apply-udf-scaling.nc")
+    _same(_open(tmp_path / "apply-udf-scaling.nc"), _local_udf(RESCALE_UDF, tmp_path / "input.nc"))
+
+
+def test_apply_dimension_savitzky_golay_matches_run_udf_code(server: Any, tmp_path: Path) -> None:
+    import openeo
+
+    cube = _s2(_connect(server), ["B04", "B08"]).ndvi(red="B04", nir="B08")
+    cube.download(tmp_path / "input.nc")
+    (tmp_path / "smooth_savitzky_golay.py").write_text(SAVGOL_UDF)
+    smoothing_udf = openeo.UDF.from_file(tmp_path / "smooth_savitzky_golay.py")
+    smoothed = cube.apply_dimension(smoothing_udf, dimension="t")
+    smoothed.download(tmp_path / "smoothed.nc")
+    result = _open(tmp_path / "smoothed.nc")
+    assert result.sizes["t"] == 7
+    _same(result, _local_udf(SAVGOL_UDF, tmp_path / "input.nc"))
+
+
+def test_reduce_dimension_udf_with_context_matches_run_udf_code(
+    server: Any, tmp_path: Path
+) -> None:
+    import openeo
+
+    cube = _s2(_connect(server), ["B04", "B08"])
+    cube.download(tmp_path / "input.nc")
+    udf = openeo.UDF(REDUCE_UDF, context={"from_parameter": "context"})
+    reduced = cube.reduce_dimension(reducer=udf, dimension="t", context={"factor": 2})
+    reduced.download(tmp_path / "reduced.nc")
+    result = _open(tmp_path / "reduced.nc")
+    assert "t" not in result.dims
+    _same(result, _local_udf(REDUCE_UDF, tmp_path / "input.nc", {"factor": 2}))
+
+
+def test_apply_neighborhood_udf_with_overlap_matches_run_udf_code(
+    server: Any, tmp_path: Path
+) -> None:
+    import openeo
+
+    cube = _s2(_connect(server), ["B04"])
+    cube.download(tmp_path / "input.nc")
+    udf = openeo.UDF(NEIGHBORHOOD_UDF)
+    output_cube = cube.apply_neighborhood(
+        udf,
+        size=[{"dimension": "x", "value": 16, "unit": "px"},
+              {"dimension": "y", "value": 16, "unit": "px"}],
+        overlap=[{"dimension": "x", "value": 2, "unit": "px"},
+                 {"dimension": "y", "value": 2, "unit": "px"}],
+    )  # fmt: skip
+    output_cube.download(tmp_path / "neighborhood.nc")
+    _same(_open(tmp_path / "neighborhood.nc"), _local_udf(NEIGHBORHOOD_UDF, tmp_path / "input.nc"))
+
+
+def test_cdse_notebook_udf_matches_run_udf_code(server: Any, tmp_path: Path) -> None:
+    import openeo
+    import rasterio
+
+    connection = _connect(server)
+    cube = connection.load_collection(
+        "SENTINEL2_L2A",
+        bands=["B04", "B03", "B02"],
+        temporal_extent=tuple(DATES),
+        spatial_extent={**BBOX, "crs": "EPSG:4326"},
+        max_cloud_cover=50,
+    )
+    cube = cube.reduce_dimension(dimension="t", reducer="max")
+    cube.download(tmp_path / "input.nc")
+    udf = openeo.UDF(CDSE_UDF)
+    rescaled_cube = cube.apply(process=udf)
+    rescaled_cube.download(tmp_path / "rescale_s2.tiff")
+    with rasterio.open(tmp_path / "rescale_s2.tiff") as src:
+        img = src.read()
+    expected = _local_udf(CDSE_UDF, tmp_path / "input.nc").transpose("bands", "y", "x")
+    np.testing.assert_allclose(img, expected.values, rtol=1e-6, equal_nan=True)
+
+
+def _job_error(cube: Any) -> str:
+    job = cube.create_job(out_format="netCDF")
+    job.start_and_wait(max_poll_interval=1, soft_error_max=0, print=lambda *a, **k: None)
+    raise AssertionError(f"the job finished: {job.status()}")
+
+
+def _failed_job(cube: Any) -> str:
+    from openeo.rest import JobFailedException
+
+    with pytest.raises(JobFailedException) as info:
+        _job_error(cube)
+    logs = info.value.job.logs(level="error")
+    return "\n".join(entry["message"] for entry in logs)
+
+
+def test_udf_sleeping_forever_is_stopped_at_the_time_limit(server: Any) -> None:
+    import openeo
+
+    code = RESCALE_UDF.replace("    cube.values", "    import time\n    time.sleep(3600)\n    x")
+    message = _failed_job(_s2(_connect(server), ["B04"]).apply(process=openeo.UDF(code)))
+    assert f"time limit of {UDF_TIMEOUT} s" in message
+
+
+def _reader_udf(path: Path) -> str:
+    return RESCALE_UDF.replace(
+        "    cube.values", f"    open({str(path)!r}, 'rb').read()\n    cube.values"
+    )
+
+
+def test_udf_cannot_read_the_servers_data_folder(server: Any) -> None:
+    import openeo
+
+    secret = Path(server.args[server.args.index("--data-dir") + 1]) / "jobs.sqlite"
+    assert secret.is_file()
+    code = _reader_udf(secret)
+    message = _failed_job(_s2(_connect(server), ["B04"]).apply(process=openeo.UDF(code)))
+    assert "PermissionError" in message and 'File "<string>", line 6' in message
+
+
+def test_udf_cannot_read_another_users_results(server: Any, tmp_path: Path) -> None:
+    import openeo
+
+    job = _s2(_connect(server, "alice"), ["B04"]).create_job(out_format="netCDF")
+    job.start_and_wait(max_poll_interval=1, print=lambda *a, **k: None)
+    data_dir = Path(server.args[server.args.index("--data-dir") + 1])
+    (result,) = (data_dir / "jobs" / job.job_id).glob("*.nc")
+    code = _reader_udf(result)
+    message = _failed_job(_s2(_connect(server, "bob"), ["B04"]).apply(process=openeo.UDF(code)))
+    assert "PermissionError" in message
+
+
+def test_udf_syntax_error_names_the_line(server: Any) -> None:
+    import openeo
+    from openeo.rest import OpenEoApiError
+
+    code = RESCALE_UDF.replace("context: dict)", "context: dict")
+    cube = _s2(_connect(server), ["B04"]).apply(process=openeo.UDF(code))
+    with pytest.raises(OpenEoApiError) as info:
+        cube.download()
+    assert info.value.http_status_code == 400
+    assert "SyntaxError" in info.value.message and "'UDF.py', 4," in info.value.message
+
+
+def test_other_runtime_is_refused_with_invalid_runtime(server: Any) -> None:
+    import openeo
+    from openeo.rest import OpenEoApiError
+
+    udf = openeo.UDF("function(x) x * 2", runtime="R")
+    cube = _s2(_connect(server), ["B04"]).apply(process=udf)
+    with pytest.raises(OpenEoApiError) as info:
+        cube.download()
+    assert (info.value.http_status_code, info.value.code) == (400, "InvalidRuntime")
