@@ -26,7 +26,7 @@ BBOX = {"west": 6.660, "south": 45.230, "east": 6.665, "north": 45.233}
 #: seven dates of the sample
 DATES = ["2023-06-01", "2023-07-01"]
 USERS = {"alice": "alice-pw", "bob": "bob-pw"}
-UDF_TIMEOUT = 8
+UDF_TIMEOUT = 30
 
 RESCALE_UDF = """
 import xarray
@@ -267,7 +267,7 @@ def test_udf_cannot_read_the_servers_data_folder(server: Any) -> None:
     assert secret.is_file()
     code = _reader_udf(secret)
     message = _failed_job(_s2(_connect(server), ["B04"]).apply(process=openeo.UDF(code)))
-    assert "PermissionError" in message and 'File "<string>", line 6' in message
+    assert "PermissionError" in message and 'File "<string>", line 5' in message
 
 
 def test_udf_cannot_read_another_users_results(server: Any, tmp_path: Path) -> None:
