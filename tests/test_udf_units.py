@@ -94,7 +94,7 @@ def _cube(ny: int, nx: int, nt: int = 2) -> xr.DataArray:
 
 def test_tiles_carry_overlap_and_nan_beyond_the_edges() -> None:
     cube, added = canonical(_cube(10, 13))
-    tiling = Tiling(size_y=4, size_x=4, overlap_y=1, overlap_x=2)
+    tiling = Tiling(size_y=4, size_x=4, overlap_y=1, overlap_x=2, pad=True)
     tiles, tiles_y, tiles_x = cut(cube, tiling)
     assert not added and (tiles_y, tiles_x) == (3, 4)
     assert {t.shape[-2:] for t in tiles} == {(6, 8)}
@@ -103,6 +103,15 @@ def test_tiles_carry_overlap_and_nan_beyond_the_edges() -> None:
     inner = first.isel(y=slice(1, 6), x=slice(2, 8))
     np.testing.assert_array_equal(inner, cube.isel(y=slice(0, 5), x=slice(0, 6)))
     assert float(first["x"][0]) == 280.0 and float(first["y"][0]) == 5010.0
+    back = stitch(tiles, tiles, tiling=tiling, tiles=(tiles_y, tiles_x), like=cube, process="t")
+    xr.testing.assert_equal(back, cube)
+
+
+def test_unpadded_edge_tiles_are_smaller() -> None:
+    cube, _ = canonical(_cube(10, 13))
+    tiling = Tiling(size_y=8, size_x=8)
+    tiles, tiles_y, tiles_x = cut(cube, tiling)
+    assert [t.shape[-2:] for t in tiles] == [(8, 8), (8, 5), (2, 8), (2, 5)]
     back = stitch(tiles, tiles, tiling=tiling, tiles=(tiles_y, tiles_x), like=cube, process="t")
     xr.testing.assert_equal(back, cube)
 

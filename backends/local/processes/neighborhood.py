@@ -104,6 +104,7 @@ def apply_neighborhood(
         size_x=_pixels(sizes.get("x"), "size", None),
         overlap_y=_pixels(overlaps.get("y"), "overlap", 0),
         overlap_x=_pixels(overlaps.get("x"), "overlap", 0),
+        pad=True,
     )
     if tiling.size_x < 4 or tiling.size_y < 4:
         raise ProcessParameterInvalid(

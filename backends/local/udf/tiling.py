@@ -12,8 +12,10 @@ Copernicus hands a UDF float32 chunks of fixed-size tiles (openeo-geopyspark-dri
   ``makeSquareTile`` in openeo-geotrellis-extensions ``OpenEOProcesses.scala``).
 
 Tiles here start at the cube's top-left pixel (Copernicus's start at its layout's
-origin); edge tiles are padded with NaN to the full size, as on Copernicus, and the
-padding is cut off again after the UDF.
+origin). For ``apply_neighborhood`` edge tiles are padded with NaN to the full size
+(the spec's no-data beyond the borders; the padding is cut off after the UDF); for the
+other processes the tiles at the right and bottom edges are smaller instead, since
+Copernicus's tiles there hold real pixels beyond the requested extent, not no-data.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Tiling:
     size_x: int = TILE_SIZE
     overlap_y: int = 0
     overlap_x: int = 0
+    #: pad the edge tiles with NaN to the full size (else they are smaller)
+    pad: bool = False
 
 
 def canonical(cube: xr.DataArray) -> tuple[xr.DataArray, bool]:
@@ -69,8 +73,8 @@ def _pad(cube: xr.DataArray, tiling: Tiling) -> tuple[xr.DataArray, int, int]:
     ny, nx = cube.sizes["y"], cube.sizes["x"]
     tiles_y = -(-ny // tiling.size_y)
     tiles_x = -(-nx // tiling.size_x)
-    after_y = tiles_y * tiling.size_y - ny + tiling.overlap_y
-    after_x = tiles_x * tiling.size_x - nx + tiling.overlap_x
+    after_y = (tiles_y * tiling.size_y - ny if tiling.pad else 0) + tiling.overlap_y
+    after_x = (tiles_x * tiling.size_x - nx if tiling.pad else 0) + tiling.overlap_x
     padded = cube.pad(
         y=(tiling.overlap_y, after_y), x=(tiling.overlap_x, after_x), constant_values=np.nan
     )
