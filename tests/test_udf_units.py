@@ -162,8 +162,13 @@ def test_worker_runs_the_udf_and_is_confined(tmp_path: Path) -> None:
         _run(code, _cube(2, 2))
     ok = code.replace(f"    open({str(secret)!r}).read()\n", "")
     ok = ok.replace("return cube", "return cube * context['f']")
+    ok += (
+        "def apply_metadata(metadata, context):\n"
+        "    return metadata.rename_labels('bands', target=['red', 'nir'])\n"
+    )
     (out,) = _run(ok, _cube(2, 2))
     np.testing.assert_array_equal(out.values, _cube(2, 2).values * 3)
+    assert list(out["bands"].values) == ["red", "nir"]  # apply_metadata's names
 
 
 @pytest.mark.slow

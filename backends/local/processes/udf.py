@@ -39,6 +39,7 @@ def run_tiled(
     tiling = tiling or Tiling()
     cube, added_bands = canonical(data)
     context = resolve_context(udf.context, parent_context)
+    epsg = data.attrs.get("epsg") if isinstance(data.attrs.get("epsg"), int) else None
 
     def run(slices: list[xr.DataArray]) -> list[xr.DataArray]:
         chunks: list[xr.DataArray] = []
@@ -48,8 +49,9 @@ def run_tiled(
             layout.append((len(chunks), len(tiles), tiles_y, tiles_x))
             chunks.extend(tiles)
         results = run_udf_chunks(
-            udf.code, chunks, context=context, settings=settings or UdfSettings(), process=process
-        )
+            udf.code, chunks, context=context, settings=settings or UdfSettings(),
+            process=process, epsg=epsg,
+        )  # fmt: skip
         stitched = []
         for piece, (start, count, tiles_y, tiles_x) in zip(slices, layout, strict=True):
             part = slice(start, start + count)

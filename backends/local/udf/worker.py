@@ -60,20 +60,25 @@ def _run(folder: Path, task: dict[str, Any]) -> None:
     from openeo.udf.run_code import run_udf_code
 
     from backends.local.udf.exchange import read_chunk, write_chunk
+    from backends.local.udf.metadata import relabel, result_band_names
 
-    for chunk_id in task["chunks"]:
+    names = None
+    for index, chunk_id in enumerate(task["chunks"]):
         array = read_chunk(folder, f"in-{chunk_id}")
+        context = task.get("context") or {}
+        if index == 0 and "apply_metadata" in task["code"]:
+            epsg = (task.get("proj") or {}).get("EPSG")
+            names = result_band_names(task["code"], array, context, epsg)
         data = UdfData(
             proj=task.get("proj") or {},
             datacube_list=[XarrayDataCube(array)],
-            user_context=task.get("context") or {},
+            user_context=context,
         )
         result = run_udf_code(code=task["code"], data=data)
         cubes = result.get_datacube_list() or []
         if len(cubes) != 1:
             raise ValueError(f"The provided UDF should return one datacube, but got: {cubes}")
-        out = cubes[0].get_array()
-        write_chunk(folder, f"out-{chunk_id}", out)
+        write_chunk(folder, f"out-{chunk_id}", relabel(cubes[0].get_array(), names))
 
 
 def main(argv: list[str]) -> int:
@@ -82,13 +87,16 @@ def main(argv: list[str]) -> int:
     # everything the worker itself needs is imported before the file system closes
     import dask.array  # noqa: F401  (xarray imports it lazily on the first operation)
     import numpy
-    import openeo.udf.run_code  # noqa: F401
+    import openeo.udf.run_code
     import pandas  # noqa: F401
     import xarray
 
     (xarray.DataArray(numpy.zeros(2), dims="t") * 1).mean()  # xarray's lazy imports
 
-    import backends.local.udf.exchange  # noqa: F401
+    import openeo.metadata  # noqa: F401
+
+    import backends.local.udf.exchange
+    import backends.local.udf.metadata  # noqa: F401
     from backends.local.udf.sandbox import Limits, confine, set_limits
 
     set_limits(Limits(**task["limits"]))
