@@ -59,6 +59,13 @@ class DescribesProcesses(Protocol):
 
 
 @runtime_checkable
+class RunsUdfs(Protocol):
+    """Runs openEO UDFs (run_udf callbacks); lists its runtimes (GET /udf_runtimes)."""
+
+    def udf_runtimes(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
 class Resumes(Protocol):
     """Can fetch a job that was submitted earlier (``hybrid run --resume JOB_ID``)."""
 

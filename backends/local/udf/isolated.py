@@ -28,10 +28,12 @@ from typing import Any
 
 from hybrid.errors import UdfError, UdfUnavailable
 
+#: the worker's module, wherever this package is installed
+_WORKER = __name__.rsplit(".", 1)[0] + ".worker"
 #: starts the worker without the server's environment or site customisations
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[2]); "
-    "from backends.local.udf.worker import main; sys.exit(main(sys.argv))"
+    f"from {_WORKER} import main; sys.exit(main(sys.argv))"
 )
 
 #: seconds the worker may take to start (imports) before the UDF's time limit begins
@@ -62,9 +64,8 @@ def readable_roots() -> list[str]:
 
 
 def _project_root() -> str:
-    import backends
-
-    return str(Path(backends.__file__).resolve().parents[1])
+    """The folder the top-level package of this module lives in (put on the worker's path)."""
+    return str(Path(__file__).resolve().parents[__name__.count(".")])
 
 
 def _check_protected(settings: UdfSettings, read: Sequence[str]) -> None:

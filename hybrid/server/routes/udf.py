@@ -1,7 +1,7 @@
 """``GET /udf_runtimes``: the UDF runtimes the engine offers (openEO API 1.2, UDF group).
 
 Public, like on Copernicus (openeo-python-driver ``views.py`` ``udf_runtimes``). An
-engine without UDF support (no ``udf_runtimes()``) offers none: ``{}``.
+engine that does not run UDFs (not :class:`backends.base.RunsUdfs`) offers none: ``{}``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from backends.base import RunsUdfs
 from hybrid.server.services import Deps
 
 router = APIRouter()
@@ -16,5 +17,5 @@ router = APIRouter()
 
 @router.get("/udf_runtimes")
 def udf_runtimes(deps: Deps) -> JSONResponse:
-    runtimes = getattr(deps.engine, "udf_runtimes", None)
-    return JSONResponse(runtimes() if callable(runtimes) else {})
+    engine = deps.engine
+    return JSONResponse(engine.udf_runtimes() if isinstance(engine, RunsUdfs) else {})
