@@ -27,7 +27,7 @@ first (labels 0..n-1, the feature index), then the cube's other dimensions; the
 geometries (in their own CRS) are the ``geometry`` coordinate, their CRS and GeoJSON
 properties are in ``attrs`` (``vector_crs``, ``vector_properties``).
 
-The pixels are read once (only those some geometry covers) and computed when
+The pixels are read once (the window around all geometries) and computed when
 aggregate_spatial runs: the vector cube is small and its writers need numbers.
 """
 
@@ -42,9 +42,6 @@ import numpy as np
 from backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
-
-#: name of the pixel dimension handed to the reducer
-_PIXEL_DIM = "__pixel"
 
 
 def cube_crs(data: Any, process: str) -> Any:
@@ -226,7 +223,6 @@ def _read_pixels(
     data: Any, others: list[str], pixels: list[tuple[Any, Any]]
 ) -> tuple[Any, list[Any]]:
     """Values of every covered pixel once: (others..., pixel), and each geometry's columns."""
-    import xarray as xr
 
     nx = data.sizes["x"]
     flat = [rows * nx + cols for rows, cols in pixels]
@@ -235,11 +231,15 @@ def _read_pixels(
     if unique.size == 0:
         shape = tuple(data.sizes[d] for d in others)
         return np.zeros((*shape, 0)), index
-    picked = data.transpose(*others, "y", "x").isel(
-        y=xr.DataArray(unique // nx, dims=_PIXEL_DIM), x=xr.DataArray(unique % nx, dims=_PIXEL_DIM)
-    )
-    picked = picked.drop_vars([c for c in picked.coords if c not in picked.dims])
-    return np.asarray(picked.transpose(*others, _PIXEL_DIM).values, dtype=np.float64), index
+    rows, cols = unique // nx, unique % nx
+    # one rectangular window around all covered pixels, computed once (slicing keeps the
+    # dask graph small; pointwise indexing into it is then plain numpy)
+    r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+    window = data.transpose(*others, "y", "x").isel(y=slice(r0, r1), x=slice(c0, c1))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        block = np.asarray(window.values, dtype=np.float64)
+    return block[..., rows - r0, cols - c0], index
 
 
 def _reduce_each(
