@@ -19,6 +19,7 @@ from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import GraphRefused, error_body
 from hybrid.server.payload import process_graph, read_json
 from hybrid.server.services import Deps, Services
+from hybrid.server.sync_result import with_save_result
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
 @router.post("/result")
 async def result(request: Request, user: CurrentUser, deps: Deps) -> FileResponse:
     graph = deps.resolve(process_graph(await read_json(request)), user.user_id)
+    graph = await run_in_threadpool(_saving, deps, graph)
     await run_in_threadpool(deps.engine.validate, graph)
     _log.info("synchronous result for %s", user.user_id)
     out_dir = Path(tempfile.mkdtemp(prefix="sync-", dir=deps.data_dir))
@@ -59,6 +61,10 @@ async def result(request: Request, user: CurrentUser, deps: Deps) -> FileRespons
         filename=files[0].name,
         background=BackgroundTask(shutil.rmtree, out_dir, ignore_errors=True),
     )
+
+
+def _saving(deps: Services, graph: dict[str, Any]) -> dict[str, Any]:
+    return with_save_result(graph, deps.engine.process_specs())
 
 
 def _execute(deps: Services, graph: dict[str, Any], out_dir: Path) -> list[Path]:

@@ -1,0 +1,45 @@
+"""A synchronous ``POST /result`` graph without ``save_result`` answers with what it computes.
+
+Copernicus wraps a result that is not a ``SaveResult`` with ``to_save_result``: a raster
+cube as GTiff, a vector cube or any other value (number, string, boolean, null, array,
+object) as JSON (openeo-python-driver ``openeo_driver/save_result.py`` ``to_save_result``,
+and ``views.py`` ``execute`` -> ``_jsonable_result``). Here the kind comes from the result
+process's return schema in the engine's process descriptions, and a ``save_result`` node
+with that format is added before the engine runs the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+#: the id of the node added to a graph without save_result
+SAVE_NODE = "_hybrid_sync_save"
+_RASTER_SUBTYPES = frozenset({"datacube", "raster-cube"})
+
+
+def _returns_raster(spec: Mapping[str, Any] | None) -> bool:
+    """Whether a process description says the process returns a raster cube."""
+    schema = (spec or {}).get("returns", {}).get("schema", {})
+    schemas: Iterable[Any] = schema if isinstance(schema, list) else [schema]
+    return any(isinstance(s, Mapping) and s.get("subtype") in _RASTER_SUBTYPES for s in schemas)
+
+
+def with_save_result(
+    graph: Mapping[str, Any], specs: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """``graph`` itself when it saves anything; else with a save_result of its result node."""
+    if any(node.get("process_id") == "save_result" for node in graph.values()):
+        return dict(graph)
+    results = [node_id for node_id, node in graph.items() if node.get("result")]
+    result_id = results[0] if results else list(graph)[-1]
+    by_id = {spec["id"]: spec for spec in specs}
+    raster = _returns_raster(by_id.get(graph[result_id]["process_id"]))
+    out = {node_id: dict(node) for node_id, node in graph.items()}
+    out[result_id].pop("result", None)
+    out[SAVE_NODE] = {
+        "process_id": "save_result",
+        "arguments": {"data": {"from_node": result_id}, "format": "GTiff" if raster else "JSON"},
+        "result": True,
+    }
+    return out
