@@ -83,7 +83,8 @@ def test_a_raster_without_save_result_comes_back_as_geotiff(connection: Any) -> 
         bands=["B04", "B08"],
     )
     graph = cube.ndvi(red="B04", nir="B08").reduce_dimension(dimension="t", reducer="mean")
-    answer = connection.post("/result", json={"process": {"process_graph": graph.flat_graph()}}, expected_status=200)
+    body = {"process": {"process_graph": graph.flat_graph()}}
+    answer = connection.post("/result", json=body, expected_status=200)
     assert answer.headers["content-type"].startswith("image/tiff")
     with rasterio.MemoryFile(answer.content) as memory, memory.open() as raster:
         assert raster.count == 1 and raster.crs.to_epsg() == 32632
