@@ -218,7 +218,6 @@ def _assert_sunday_weeks(result: Any, data: Any, dim: str, days: list[dt.date]) 
 #: (used unchanged) deviates from the spec outside what the workflow needs
 STOCK_DEVIATIONS = {
     ("array_element", 3): "vector defect: label 'BO2' (letter O) is not a label of the array",
-    ("array_element", 7): "stock: negative index wraps around (np.take) instead of failing",
     ("eq", 3): "raster: false is 0, so eq(0, false) is true",
     ("eq", 11): "Copernicus: comparisons give bit tiles without nodata: nodata == 1 is false",
     ("eq", 12): "Copernicus (geotrellis Equal): nodata == nodata is true, not null",

@@ -32,7 +32,11 @@ def _quiet_import() -> tuple[list[Callable[..., Any]], Any, Callable[..., Any]]:
 
 def overrides() -> dict[str, Callable[..., Any]]:
     """process id -> this project's implementation (where Copernicus differs)."""
+    import openeo_processes_dask.process_implementations.math as stock_math
+
     from backends.local.processes import (
+        arithmetic,
+        arrays,
         comparison,
         dates,
         dimensions,
@@ -46,6 +50,7 @@ def overrides() -> dict[str, Callable[..., Any]]:
         resampling,
         scl_dilation,
         temporal,
+        texts,
         udf,
         vector,
     )
@@ -63,6 +68,7 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "aggregate_temporal": temporal.aggregate_temporal,
         "filter_labels": labels.filter_labels,
         "date_between": dates.date_between,
+        "date_shift": dates.date_shift,
         "eq": comparison.eq,
         "neq": comparison.neq,
         "gt": comparison.gt,
@@ -79,6 +85,28 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "not": logic.not_,
         "any": logic.any_,
         "all": logic.all_,
+        "if": arrays.if_,
+        "quantiles": arrays.quantiles,
+        "array_find": arrays.array_find,
+        "array_element": arrays.array_element,
+        "array_concat": arrays.array_concat,
+        "array_append": arrays.array_append,
+        "first": arrays.first,
+        "last": arrays.last,
+        "order": arrays.order,
+        "count": arrays.count,
+        "sum": arrays.sum_,
+        "product": arrays.product,
+        "min": arrays.min_,
+        "max": arrays.max_,
+        "extrema": arrays.extrema,
+        "power": arithmetic.power,
+        "mod": arithmetic.mod,
+        "e": stock_math.e,
+        "text_begins": texts.text_begins,
+        "text_ends": texts.text_ends,
+        "text_contains": texts.text_contains,
+        "text_concat": texts.text_concat,
         "aggregate_spatial": vector.aggregate_spatial,
         "filter_spatial": vector.filter_spatial,
         "mask_polygon": vector.mask_polygon,

@@ -188,10 +188,11 @@ def is_nan(x: Any) -> Any:
 
 
 def is_nodata(x: Any) -> Any:
-    """true for null; on arrays true where nodata (NaN), as geotrellis ``Undefined``."""
+    """true for null and for NaN, the engine's nodata value in numbers (the spec counts NaN
+    as nodata where the metadata says so); on arrays as geotrellis ``Undefined``."""
     if is_array(x):
         return np.isnan(x) if np.dtype(x.dtype).kind == "f" else _false_like(x, None)
-    return x is None
+    return x is None or is_nan_value(x)
 
 
 def is_valid(x: Any) -> Any:

@@ -56,3 +56,54 @@ def date_between(
     if value < low:  # type: ignore[operator]
         return False
     return bool(value < high) if exclude_max else bool(value <= high)  # type: ignore[operator]
+
+
+#: date_shift units -> relativedelta keyword (milliseconds are shifted as microseconds)
+_SHIFT_UNITS = {
+    "year": "years",
+    "month": "months",
+    "week": "weeks",
+    "day": "days",
+    "hour": "hours",
+    "minute": "minutes",
+    "second": "seconds",
+    "millisecond": "microseconds",
+}
+
+
+def _rfc3339(value: dt.datetime) -> str:
+    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def date_shift(date: Any, value: int, unit: str) -> str | None:
+    """``date`` moved by ``value`` units, as text of the same kind (openEO 1.2).
+
+    Months and years move by calendar (2020-01-31 + 1 month = 2020-02-29); a date
+    without time stays a date (2018-01-01 - 1 hour = 2017-12-31); the time-zone offset
+    of a date-time is kept.
+    """
+    from dateutil.relativedelta import relativedelta
+
+    if date is None:
+        return None
+    if unit not in _SHIFT_UNITS:
+        raise ProcessParameterInvalid(
+            f"date_shift: unit '{unit}' is not one of {', '.join(_SHIFT_UNITS)}"
+        )
+    text = str(getattr(date, "root", date)).strip()
+    amount = value * 1000 if unit == "millisecond" else value
+    shift = relativedelta(**{_SHIFT_UNITS[unit]: amount})
+    if len(text) == 10:
+        day = _instant(text, "date")
+        assert isinstance(day, dt.datetime)
+        return (day + shift).date().isoformat()
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise ProcessParameterInvalid(
+            f"date_shift: date '{date}' is not an RFC 3339 date or date-time"
+        ) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return _rfc3339(parsed + shift)

@@ -1,0 +1,41 @@
+"""Arithmetic on single values with openEO 1.2's rules (null in -> null out).
+
+openeo-processes-dask computes ``base ** p`` directly, so ``power(1, null)`` raises a
+TypeError, and ``mod`` is numpy's (``mod(2, 0)`` is 0, not infinity). On arrays (cubes)
+numpy's semantics are kept.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from backends.local.processes.comparison import is_array, is_nan_value, null_of
+
+
+def power(base: Any, p: Any) -> Any:
+    if not (is_array(base) or is_array(p)):
+        if base is None or p is None:
+            return null_of(base, p)
+        if is_nan_value(base) or is_nan_value(p):
+            return null_of(base, p)
+    return base**p
+
+
+def _single_mod(x: Any, y: Any) -> Any:
+    if x is None or y is None or is_nan_value(x) or is_nan_value(y):
+        return null_of(x, y)
+    if y == 0:  # openEO 1.2 mod: +-infinity, NaN for 0 mod 0
+        return math.copysign(math.inf, x) if x != 0 else math.nan
+    if math.isinf(y) and not math.isinf(x):
+        return x
+    return x % y  # Python's % takes the sign of the divisor, as the spec asks
+
+
+def mod(x: Any, y: Any) -> Any:
+    """Remainder with the sign of the divisor; on arrays numpy's ``mod``."""
+    if is_array(x) or is_array(y):
+        return np.mod(x, y)
+    return _single_mod(x, y)

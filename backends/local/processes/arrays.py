@@ -1,0 +1,232 @@
+"""Array processes on plain JSON arrays (lists), with openEO 1.2's null rules.
+
+On arrays a reducer or callback gets from a cube (numpy/dask, ``axis`` set) these
+delegate to openeo-processes-dask. On lists they follow the spec where the stock
+versions do not: they convert the list to a numpy array first, so ``None`` breaks
+arithmetic, text turns NaN into the string 'nan', an empty list raises "zero-size array
+to reduction operation", and ``array_find`` answers 999999 when nothing matches.
+
+Nodata in a list is ``None`` or NaN: NaN is how the engine carries nodata in numbers, and
+a nodata value these processes create (an empty list's minimum, a missing element with
+``return_nodata``) is NaN, as in openeo-processes-dask; the API writes it as ``null``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backends.local.processes.comparison import eq, is_array, is_nan_value, is_number, null_of
+from hybrid.errors import ProcessParameterInvalid
+
+
+def _stock(name: str) -> Callable[..., Any]:
+    import openeo_processes_dask.process_implementations as impl
+
+    return getattr(impl, name)
+
+
+def _null(value: Any) -> bool:
+    return value is None or is_nan_value(value)
+
+
+def _probabilities(probabilities: Any, q: Any) -> list[float]:
+    if probabilities is not None and q is not None:
+        raise ProcessParameterInvalid(
+            "quantiles: QuantilesParameterConflict: set either 'probabilities' or 'q', not both"
+        )
+    count = q if probabilities is None else probabilities
+    if count is None:
+        raise ProcessParameterInvalid(
+            "quantiles: QuantilesParameterMissing: set 'probabilities' (or the deprecated 'q')"
+        )
+    if isinstance(count, int) and not isinstance(count, bool):
+        if count < 2:
+            raise ProcessParameterInvalid("quantiles: 'probabilities' as a count must be >= 2")
+        return [k / count for k in range(1, count)]
+    return [float(p) for p in count]
+
+
+def _quantile(ordered: list[float], p: float) -> float:
+    """Type 7 (linear) sample quantile of sorted values; infinities stay infinite."""
+    position = p * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    fraction = position - low
+    a, b = ordered[low], ordered[high]
+    if fraction == 0 or a == b:
+        return a
+    if math.isinf(a) or math.isinf(b):
+        return a if math.isinf(a) else b
+    return a + fraction * (b - a)
+
+
+def quantiles(
+    data: Any,
+    probabilities: Any = None,
+    q: Any = None,
+    ignore_nodata: bool = True,
+    axis: Any = None,
+    keepdims: bool = False,
+) -> Any:
+    if is_array(data):
+        return _stock("quantiles")(data, probabilities, q, ignore_nodata, axis, keepdims)
+    probs = _probabilities(probabilities, q)
+    values = list(data)
+    valid = [v for v in values if not _null(v)]
+    if len(valid) < len(values) and not ignore_nodata:
+        return [null_of(*values)] * len(probs)
+    if not valid:
+        return [math.nan] * len(probs)
+    ordered = sorted(float(v) for v in valid)
+    return [_quantile(ordered, p) for p in probs]
+
+
+def array_find(data: Any, value: Any, reverse: bool = False, axis: Any = None) -> Any:
+    """Index of the first (last) element equal to ``value`` by ``eq``; null if none."""
+    if is_array(data):
+        return _stock("array_find")(data, value, reverse=reverse, axis=axis)
+    if _null(value):
+        return null_of(value)
+    if isinstance(value, list | dict):
+        return None  # the spec: arrays and objects are never found
+    indices = range(len(data) - 1, -1, -1) if reverse else range(len(data))
+    for i in indices:
+        item = data[i]
+        if not isinstance(item, list | dict) and not _null(item) and eq(item, value) is True:
+            return i
+    return None
+
+
+def array_element(
+    data: Any,
+    index: int | None = None,
+    label: Any = None,
+    return_nodata: bool = False,
+    axis: Any = None,
+    context: Any = None,
+    dim_labels: Any = None,
+) -> Any:
+    if index is None and label is None:
+        raise ProcessParameterInvalid(
+            "array_element: ArrayElementParameterMissing: set 'index' or 'label'"
+        )
+    if index is not None and label is not None:
+        raise ProcessParameterInvalid(
+            "array_element: ArrayElementParameterConflict: set 'index' or 'label', not both"
+        )
+    if index is not None and index < 0:
+        raise ProcessParameterInvalid(
+            f"array_element: ArrayElementNotAvailable: index {index} is negative"
+        )
+    if not isinstance(data, list) or label is not None:
+        return _stock("array_element")(
+            data, index, label, return_nodata, axis=axis, context=context, dim_labels=dim_labels
+        )
+    assert index is not None
+    if index < len(data):
+        return data[index]
+    if return_nodata:
+        return math.nan
+    raise ProcessParameterInvalid(
+        f"array_element: ArrayElementNotAvailable: no index {index} in an array of {len(data)}"
+    )
+
+
+def _first_valid(data: list[Any], ignore_nodata: bool) -> Any:
+    if not data:
+        return math.nan
+    if not ignore_nodata:
+        return data[0]
+    return next((v for v in data if not _null(v)), null_of(*data))
+
+
+def first(data: Any, ignore_nodata: bool = True, axis: Any = None) -> Any:
+    if is_array(data):
+        return _stock("first")(data, ignore_nodata=ignore_nodata, axis=axis)
+    return _first_valid(list(data), ignore_nodata)
+
+
+def last(data: Any, ignore_nodata: bool = True, axis: Any = None) -> Any:
+    if is_array(data):
+        return _stock("last")(data, ignore_nodata=ignore_nodata, axis=axis)
+    return _first_valid(list(data)[::-1], ignore_nodata)
+
+
+def order(data: Any, asc: bool = True, nodata: bool | None = None, axis: Any = None) -> Any:
+    """Stable permutation (ties keep their order); nodata first, last or dropped."""
+    if is_array(data):
+        return _stock("order")(data, asc=asc, nodata=nodata, axis=axis)
+    values = list(data)
+    present = [i for i, v in enumerate(values) if not _null(v)]
+    missing = [i for i, v in enumerate(values) if _null(v)]
+    present.sort(key=lambda i: values[i], reverse=not asc)
+    if nodata is None:
+        return present
+    return present + missing if nodata else missing + present
+
+
+def count(
+    data: Any, condition: Any = None, context: Any = None, axis: Any = None, keepdims: bool = False
+) -> Any:
+    """Valid elements by default; all with ``condition: true``; else where it holds."""
+    if is_array(data) or not isinstance(data, list):
+        return _stock("count")(data, condition, context=context, axis=axis, keepdims=keepdims)
+    if condition is True:
+        return len(data)
+    if condition is None:
+        return sum(1 for v in data if not _null(v) and not (is_number(v) and math.isinf(v)))
+    if callable(condition):
+        hits = [condition(x=v, context=context) for v in data]
+        return sum(1 for hit in hits if hit is True or (not _null(hit) and bool(hit)))
+    raise ProcessParameterInvalid("count: 'condition' must be null, true or a child process")
+
+
+def array_concat(array1: Any, array2: Any, axis: Any = None) -> Any:
+    if isinstance(array1, list) and isinstance(array2, list):
+        return array1 + array2
+    return _stock("array_concat")(array1, array2, axis=axis)
+
+
+def array_append(
+    data: Any, value: Any, label: Any = None, dim_labels: Any = None, axis: Any = None
+) -> Any:
+    if isinstance(data, list) and not axis:
+        if label is not None:
+            raise ProcessParameterInvalid(
+                "array_append: ArrayNotLabeled: 'label' is only allowed on a labeled array"
+            )
+        return [*data, value]
+    return _stock("array_append")(data, value, label=label, dim_labels=dim_labels, axis=axis)
+
+
+def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
+    """The stock reducer, but an empty list gives nodata (NaN) instead of a numpy error."""
+    stock = _stock(name)
+
+    def reducer(
+        data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False
+    ) -> Any:
+        if isinstance(data, list) and not data:
+            return math.nan if width == 1 else [math.nan] * width
+        return stock(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+
+    reducer.__name__ = reducer.__qualname__ = name.lstrip("_")
+    return reducer
+
+
+sum_ = _empty_is_nodata("_sum")
+product = _empty_is_nodata("product")
+min_ = _empty_is_nodata("_min")
+max_ = _empty_is_nodata("_max")
+extrema = _empty_is_nodata("extrema", width=2)
+
+
+def if_(value: Any, accept: Any, reject: Any = None) -> Any:
+    """``accept`` if ``value`` is true, else ``reject`` (default null)."""
+    if is_array(value) or is_array(accept) or is_array(reject):
+        return np.where(value, accept, np.nan if reject is None else reject)
+    return accept if value is True or value is np.True_ else reject
