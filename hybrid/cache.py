@@ -80,7 +80,8 @@ def cache_scenes(
     """Copy the windows of the scenes ``request`` needs into ``out_dir``; returns a report."""
     from hybrid.grid import lonlat_envelope
     from hybrid.stac.providers import detect_layout
-    from hybrid.stac.source import SceneQuery, search
+    from hybrid.stac.query import SceneQuery
+    from hybrid.stac.source import search
 
     grid = output_grid(request.aoi).buffered(request.buffer)
     query = SceneQuery(lonlat_envelope(grid), request.start, request.end, request.max_cloud_cover)

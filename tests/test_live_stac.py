@@ -9,8 +9,9 @@ import pytest
 
 from backends.local.loader import LoadRequest, load_s2
 from hybrid.aoi import geometry_bbox
+from hybrid.stac.query import SceneQuery
 from hybrid.stac.selection import acquisition_date, mgrs_tile
-from hybrid.stac.source import SceneQuery, search
+from hybrid.stac.source import search
 
 pytestmark = pytest.mark.network
 

@@ -12,7 +12,7 @@ from hybrid.graph import build_graph
 from hybrid.grid import BBox
 from hybrid.params import Workflow
 from hybrid.stac.api import search_api
-from hybrid.stac.source import SceneQuery
+from hybrid.stac.query import SceneQuery
 from tests.pgstac import free_port
 from tests.stac_fixtures import TinyScene, serving_status, tiny_bbox, write_tiny_catalog
 

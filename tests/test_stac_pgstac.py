@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from hybrid.grid import BBox
-from hybrid.stac.api import cloud_filter, search_api
-from hybrid.stac.source import SceneQuery, search
+from hybrid.stac.api import search_api
+from hybrid.stac.query import SceneQuery, cloud_condition, cql2_filter
+from hybrid.stac.source import search
 from tests.pgstac import (
     PgstacServer,
     load_into_pgstac,
@@ -77,7 +78,9 @@ def test_cloud_filter_filter_and_query_agree_with_the_static_search(pgstac_api, 
     }
     by_filter = {
         i.id
-        for i in client.search(**common, filter=cloud_filter(20), filter_lang="cql2-json").items()
+        for i in client.search(
+            **common, filter=cql2_filter((cloud_condition(20),)), filter_lang="cql2-json"
+        ).items()
     }
     by_query = {
         i.id for i in client.search(**common, query={"eo:cloud_cover": {"lte": 20}}).items()

@@ -11,7 +11,8 @@ from hybrid.errors import BandNotFound, DataSourceError
 from hybrid.grid import BBox
 from hybrid.stac.access import is_planetary_computer_href, s3_credentials, sign_items
 from hybrid.stac.providers import CDSE, EARTH_SEARCH, PLANETARY_COMPUTER, detect_layout
-from hybrid.stac.source import SceneQuery, search
+from hybrid.stac.query import SceneQuery
+from hybrid.stac.source import search
 from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog
 
 BOUNDARY = [

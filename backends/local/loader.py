@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
 from hybrid.grid import BBox, Grid, lonlat_envelope, output_grid
 from hybrid.stac.providers import detect_layout
+from hybrid.stac.query import SceneQuery
 from hybrid.stac.selection import DailyScenes, select_scenes
-from hybrid.stac.source import SceneQuery, search
+from hybrid.stac.source import search
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -78,7 +79,7 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
             f"{request.end} (end excluded) with cloud cover <= {request.max_cloud_cover}; "
             "widen the dates, the area or the cloud limit"
         )
-    scenes = select_scenes(items, target_epsg=grid.epsg)
+    scenes = select_scenes(items)
     cube = _load_scenes(scenes, request.bands, load_grid)
     cube = cube.assign_coords(
         t=[_midnight(d.date) for d in scenes], bands=list(request.bands)
@@ -97,12 +98,16 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
     """(t, bands, y, x): every date's mosaic, in one odc-stac load when possible.
 
     All items go into one ``odc.stac.load`` (one graph layer per band instead of one per
-    item) when they share asset keys and nodata values; each date's mosaic is then the
-    first item's valid pixels, the others filling the gaps, as item by item.
+    item) when they share asset keys and nodata values. Each date's mosaic is then, per
+    layout key, the first valid value of the items serving that key
+    (:func:`hybrid.stac.overlap.serving_masks`), in the date's merge order.
     """
     import numpy as np
     import xarray as xr
 
+    from hybrid.stac.overlap import serving_masks
+
+    masks = [serving_masks(day.items, grid) for day in scenes]
     items = [item for day in scenes for item in day.items]
     layouts = [detect_layout(item) for item in items]
     keys = [
@@ -111,7 +116,10 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
     nodata = [tuple(lay.nodata(i, b) for b in bands) for lay, i in zip(layouts, items, strict=True)]
     chunks = _chunks(items[0], layouts[0], bands, grid)
     if len(set(keys)) > 1 or len(set(nodata)) > 1:
-        days = [_load_day(day, bands, grid, chunks) for day in scenes]
+        days = [
+            _load_day(day, day_masks, bands, grid, chunks)
+            for day, day_masks in zip(scenes, masks, strict=True)
+        ]
         return xr.concat(days, dim="t", join="exact")
     offsets = np.array(
         [[lay.dn_offset(i, b) for b in bands] for lay, i in zip(layouts, items, strict=True)],
@@ -122,11 +130,15 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
     for day in scenes:
         position.append(list(range(start, start + len(day.items))))
         start += len(day.items)
-    mosaic = stack.isel(t=[p[0] for p in position]) if start > len(scenes) else stack
-    for j in range(1, max(len(p) for p in position)):
-        has = np.array([len(p) > j for p in position])
+    mosaic = None
+    for j in range(max(len(p) for p in position)):
         layer = stack.isel(t=[p[j] if len(p) > j else p[0] for p in position])
-        mosaic = mosaic.fillna(layer.where(xr.DataArray(has, dims="t")))
+        serves = np.stack(
+            [m[j] if len(m) > j else np.zeros((grid.height, grid.width), bool) for m in masks]
+        )
+        layer = layer.where(xr.DataArray(serves, dims=("t", "y", "x")))
+        mosaic = layer if mosaic is None else mosaic.fillna(layer)
+    assert mosaic is not None
     return mosaic
 
 
@@ -178,12 +190,14 @@ def _load_items(
 
 
 def _load_day(
-    day: DailyScenes, bands: tuple[str, ...], grid: Grid, chunks: dict[str, Any]
+    day: DailyScenes, masks: list[Any], bands: tuple[str, ...], grid: Grid, chunks: dict[str, Any]
 ) -> xr.DataArray:
-    """One date's mosaic: the first item's valid pixels win, the others fill gaps."""
+    """One date's mosaic: per key, the first valid value of the items serving it."""
+    import xarray as xr
+
     mosaic = None
-    for item in day.items:
-        layer = _load_item(item, bands, grid, chunks)
+    for item, serves in zip(day.items, masks, strict=True):
+        layer = _load_item(item, bands, grid, chunks).where(xr.DataArray(serves, dims=("y", "x")))
         mosaic = layer if mosaic is None else mosaic.fillna(layer)
     assert mosaic is not None
     return mosaic

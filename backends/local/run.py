@@ -100,7 +100,7 @@ def _interval(extent: Any) -> tuple[str, str]:
         v = getattr(v, "root", v)
         texts.append(None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v))
     start_text, end_text = resolved_interval((texts[0], texts[1]) if texts else None)
-    from hybrid.stac.source import parse_instant
+    from hybrid.stac.query import parse_instant
 
     start = parse_instant(start_text, what="temporal_extent start")
     end = parse_instant(end_text, what="temporal_extent end")

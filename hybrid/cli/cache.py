@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hybrid.cli.options import add_stac_argument
 from hybrid.errors import UsageError
 
 
@@ -19,11 +20,7 @@ def add_parser(subparsers: Any) -> None:
         "STAC catalog, so that 'hybrid run --stac DIR' works offline with the same result. "
         "Resumable: rerun the same command after an interruption.",
     )
-    p.add_argument(
-        "--stac", metavar="SOURCE",
-        help="STAC API URL, earth-search | planetary-computer | cdse, or a static catalog "
-        "(default: the embedded sample)",
-    )  # fmt: skip
+    add_stac_argument(p)
     p.add_argument("--aoi", metavar="FILE", help="GeoJSON area of interest (default: seed AOI)")
     p.add_argument("--start", metavar="DATE", help="first day, YYYY-MM-DD (default 2023-05-01)")
     p.add_argument("--end", metavar="DATE", help="first day NOT included (default 2023-09-30)")

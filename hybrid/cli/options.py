@@ -50,10 +50,13 @@ def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_stac_argument(parser: argparse.ArgumentParser) -> None:
+    from hybrid.stac.providers import PROVIDERS
+
+    named = "; ".join(f"{p.name}: {p.title}" for p in PROVIDERS)
     parser.add_argument(
         "--stac", metavar="SOURCE",
-        help="static STAC catalog/collection JSON or folder, STAC API URL, or earth-search | "
-        "planetary-computer | cdse (default: the embedded sample)",
+        help="static STAC catalog/collection JSON or folder, STAC API URL, or a provider "
+        f"name ({named}) (default: the embedded sample)",
     )  # fmt: skip
 
 

@@ -1,11 +1,13 @@
 """Searching a STAC API with pystac-client, the way load_collection filters scenes.
 
 - bbox and datetime as given (the end made inclusive 1 ms before openEO's exclusive end);
-- ``eo:cloud_cover <= max`` as a CQL2-json ``filter`` when the API conforms to FILTER,
-  else with the ``query`` extension and a number (never the string form
-  ``"eo:cloud_cover<=20"``, which APIs compare as text);
+- the property conditions (``eo:cloud_cover <= max`` and load_collection's
+  ``properties``) as a CQL2-json ``filter`` when the API conforms to FILTER, as
+  Copernicus's load_stac sends them, else with the ``query`` extension and numbers
+  (never the string form ``"eo:cloud_cover<=20"``, which APIs compare as text);
 - every page followed; the API's answer is checked again in-process with the same
-  predicate as static catalogs (:func:`hybrid.stac.source.matches`);
+  predicate as static catalogs (:func:`hybrid.stac.query.matches`), as Copernicus's
+  ``post_query_property_filtering`` does;
 - failing requests retried with exponential backoff, then one clear error line.
 
 A URL that is a static catalog served over HTTP (no ITEM_SEARCH conformance) is walked
@@ -18,7 +20,8 @@ import datetime as dt
 from typing import Any
 
 from hybrid.errors import DataSourceError
-from hybrid.stac.source import SceneQuery, matches, parse_instant
+from hybrid.stac.providers import s2_collections
+from hybrid.stac.query import Condition, SceneQuery, cql2_filter, matches, parse_instant
 
 #: retries of a failing STAC API request
 MAX_RETRIES = 3
@@ -28,8 +31,8 @@ BACKOFF = 0.5
 TIMEOUT = 60.0
 #: items per page asked of the API
 PAGE_SIZE = 100
-#: collection ids tried, in order, when a URL is given without a collection
-S2_COLLECTIONS = ("sentinel-2-l2a", "SENTINEL2_L2A", "sentinel-2-c1-l2a", "sentinel2-l2a")
+#: the ``query`` extension's operator names
+_QUERY_OPERATORS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte", "=": "eq", "<>": "neq"}
 
 
 def datetime_range(query: SceneQuery) -> str:
@@ -40,9 +43,12 @@ def datetime_range(query: SceneQuery) -> str:
     return f"{start.strftime(fmt)[:-4]}Z/{end.strftime(fmt)[:-4]}Z"
 
 
-def cloud_filter(max_cloud_cover: float) -> dict[str, Any]:
-    """The CQL2-json filter ``eo:cloud_cover <= max``."""
-    return {"op": "<=", "args": [{"property": "eo:cloud_cover"}, float(max_cloud_cover)]}
+def query_extension(conditions: tuple[Condition, ...]) -> dict[str, Any]:
+    """The conditions in the STAC ``query`` extension (for APIs without FILTER)."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in conditions:
+        out.setdefault(c.name, {})[_QUERY_OPERATORS[c.op]] = c.value
+    return out
 
 
 def search_api(
@@ -82,12 +88,13 @@ def search_api(
             "datetime": datetime_range(query),
             "limit": page_size,
         }
-        if query.max_cloud_cover is not None:
+        conditions = query.all_conditions()
+        if conditions:
             if client.conforms_to("FILTER"):
-                kwargs["filter"] = cloud_filter(query.max_cloud_cover)
+                kwargs["filter"] = cql2_filter(conditions)
                 kwargs["filter_lang"] = "cql2-json"
             else:
-                kwargs["query"] = {"eo:cloud_cover": {"lte": float(query.max_cloud_cover)}}
+                kwargs["query"] = query_extension(conditions)
         items = list(client.search(**kwargs).items())
     except DataSourceError:
         raise
@@ -113,14 +120,14 @@ def _walk_static(client: Any, collection: str | None, query: SceneQuery) -> list
 
 def _s2_collections(client: Any) -> list[str]:
     ids = [c.id for c in client.get_collections()]
-    for candidate in S2_COLLECTIONS:
+    for candidate in s2_collections():
         if candidate in ids:
             return [candidate]
     if len(ids) == 1:
         return ids
     raise DataSourceError(
         f"STAC API {client.self_href} has no Sentinel-2 L2A collection among "
-        f"{', '.join(ids) or 'none'}; expected one of {', '.join(S2_COLLECTIONS)}"
+        f"{', '.join(ids) or 'none'}; expected one of {', '.join(s2_collections())}"
     )
 
 

@@ -1,4 +1,5 @@
-"""Provider layouts: how each STAC provider names the Copernicus bands and encodes DNs.
+"""STAC providers as data (:data:`PROVIDERS`) and their asset layouts: how each names the
+Copernicus bands and encodes DNs.
 
 Copernicus works in digital numbers harmonised to the pre-04.00 baselines: for
 processing baseline >= 04.00 the BOA_ADD_OFFSET (-1000) is added to every valid
@@ -8,6 +9,7 @@ reflectance pixel; stored 0 is nodata. Each layout knows where to find that offs
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,19 +46,21 @@ BOA_ADD_OFFSET = -1000.0
 
 @dataclass(frozen=True)
 class Layout:
-    """How one provider's items describe the Sentinel-2 bands."""
+    """How one provider's items name the Sentinel-2 band assets."""
 
     name: str
     #: Copernicus band name -> asset key
     asset_keys: dict[str, str] = field(default_factory=dict)
+    #: the provider also publishes coarser copies ``<band>_<res>m`` (CDSE: B02_20m,
+    #: B02_60m); when the usual key is absent the finest copy present is used
+    resolution_copies: bool = False
 
     def find_key(self, item: Any, band: str) -> str | None:
         """The asset key of ``band`` in ``item``, or None when the item lacks it."""
         key = self.asset_keys.get(band)
         if key is not None and key in item.assets:
             return key
-        if self.name == "cdse":
-            # CDSE also publishes coarser copies (B02_20m, B02_60m): the finest present
+        if self.resolution_copies:
             copies = [k for k in item.assets if re.fullmatch(rf"{band}_\d+m", k)]
             if copies:
                 return min(copies, key=lambda k: int(k[len(band) + 1 : -1]))
@@ -139,37 +143,129 @@ def processing_baseline(item: Any) -> float:
 
 EARTH_SEARCH = Layout("earth-search", dict(_EARTH_SEARCH_KEYS))
 PLANETARY_COMPUTER = Layout("planetary-computer", {b: b for b in _RESOLUTION})
-CDSE = Layout("cdse", {b: f"{b}_{_RESOLUTION[b]}m" for b in _RESOLUTION})
-LAYOUTS = (EARTH_SEARCH, PLANETARY_COMPUTER, CDSE)
+CDSE = Layout("cdse", {b: f"{b}_{_RESOLUTION[b]}m" for b in _RESOLUTION}, resolution_copies=True)
 
 
-def detect_layout(item: Any) -> Layout:
-    """Recognise an item's provider layout from its content.
+def _sign_planetary_computer(items: list[Any]) -> list[Any]:
+    from hybrid.stac.access import sign_items
 
-    Asset keys decide (``red``/``nir``/``scl``, ``B04``/``SCL``, ``B04_10m``/``SCL_20m``);
-    on a tie, the properties each provider writes (``earthsearch:*``, ``s2:*``,
-    ``processing:version``) break it.
+    return sign_items(items)
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A named STAC provider of Sentinel-2 L2A: everything hybrid needs to know about it.
+
+    Adding a provider is adding one entry to :data:`PROVIDERS`; the CLI help, the error
+    messages, layout detection and the collection guess for bare API URLs follow.
     """
+
+    #: the name users pass to ``--stac``
+    name: str
+    #: a short human description (CLI help)
+    title: str
+    #: STAC API root URL
+    url: str
+    #: id of its Sentinel-2 L2A collection
+    collection: str
+    #: how its items name the band assets
+    layout: Layout
+    #: item properties (or property prefixes ending in ``:``) only this provider writes;
+    #: they break ties when asset keys alone cannot tell the layout
+    hints: tuple[str, ...] = ()
+    #: whether the collection holds the reprocessed products Copernicus uses (the
+    #: newest processing of every tile and date); False: originals only
+    reprocessed: bool = True
+    #: item properties recording the processing, as documented for the provider; the
+    #: newest processing is chosen by ``updated`` then the item id, as the Copernicus
+    #: driver does (hybrid.stac.selection); these are reported by ``hybrid scenes``
+    processing_fields: tuple[str, ...] = ()
+    #: makes searched items readable (e.g. signs Planetary Computer hrefs); None: as is
+    prepare: Callable[[list[Any]], list[Any]] | None = None
+
+    def has_hint(self, properties: Mapping[str, Any]) -> bool:
+        return any(
+            any(k.startswith(h) for k in properties) if h.endswith(":") else h in properties
+            for h in self.hints
+        )
+
+
+#: the named providers, in the order ``--stac`` help lists them (the first is the default
+#: for ``hybrid cache``/``--stac`` examples)
+PROVIDERS: tuple[Provider, ...] = (
+    Provider(
+        name="earth-search",
+        title="Element 84 Earth Search, Collection-1 (the reprocessed products Copernicus uses)",
+        url="https://earth-search.aws.element84.com/v1",
+        collection="sentinel-2-c1-l2a",
+        layout=EARTH_SEARCH,
+        hints=("earthsearch:",),
+        processing_fields=("s2:processing_baseline", "processing:software", "updated", "created"),
+    ),
+    Provider(
+        name="planetary-computer",
+        title="Microsoft Planetary Computer (hrefs signed automatically)",
+        url="https://planetarycomputer.microsoft.com/api/stac/v1",
+        collection="sentinel-2-l2a",
+        layout=PLANETARY_COMPUTER,
+        hints=("s2:processing_baseline",),
+        # one item per product: the id ends with the product's generation time
+        processing_fields=("s2:processing_baseline", "s2:product_uri"),
+        prepare=_sign_planetary_computer,
+    ),
+    Provider(
+        name="cdse",
+        title="Copernicus Data Space Ecosystem STAC (JP2 on S3, needs S3 keys)",
+        url="https://stac.dataspace.copernicus.eu/v1",
+        collection="sentinel-2-l2a",
+        layout=CDSE,
+        hints=("processing:version",),
+        processing_fields=("processing:version", "published", "updated"),
+    ),
+)
+#: Sentinel-2 L2A collection ids of other catalogs, tried after the providers' own when
+#: a STAC API URL is given without a collection (Earth Search's original-processing
+#: collection last: Copernicus uses the reprocessings)
+OTHER_S2_COLLECTIONS = ("SENTINEL2_L2A", "sentinel2-l2a")
+LAYOUTS = tuple(p.layout for p in PROVIDERS)
+
+
+def provider_named(name: str) -> Provider | None:
+    return next((p for p in PROVIDERS if p.name == name), None)
+
+
+def provider_names() -> str:
+    """``earth-search | planetary-computer | cdse`` for help and error texts."""
+    return " | ".join(p.name for p in PROVIDERS)
+
+
+def s2_collections() -> tuple[str, ...]:
+    """Collection ids tried, in order, when a STAC API URL comes without a collection."""
+    return tuple(dict.fromkeys([*(p.collection for p in PROVIDERS), *OTHER_S2_COLLECTIONS]))
+
+
+def detect_provider(item: Any) -> Provider:
+    """The provider whose layout fits ``item`` (asset keys first, then property hints)."""
     keys = set(item.assets)
-    props = item.properties
 
-    def score(layout: Layout) -> tuple[int, int]:
-        hint = {
-            "earth-search": any(k.startswith("earthsearch:") for k in props),
-            "planetary-computer": "s2:processing_baseline" in props,
-            "cdse": "processing:version" in props,
-        }[layout.name]
-        return len(keys & set(layout.asset_keys.values())), int(hint)
+    def score(provider: Provider) -> tuple[int, int]:
+        shared = len(keys & set(provider.layout.asset_keys.values()))
+        return shared, int(provider.has_hint(item.properties))
 
-    best = max(LAYOUTS, key=score)
+    best = max(PROVIDERS, key=score)
     if score(best)[0] == 0:
+        expected = "; ".join(
+            f"{p.name}: {', '.join(p.layout.asset_keys[b] for b in ('B04', 'B08', 'SCL'))}"
+            for p in PROVIDERS
+        )
         raise BandNotFound(
             f"item {item.id} has no Sentinel-2 band assets in a known layout "
-            f"(assets: {', '.join(sorted(keys)) or 'none'}); expected Earth Search "
-            "(red, nir, scl), Planetary Computer (B04, B08, SCL) or CDSE (B04_10m, SCL_20m) keys"
+            f"(assets: {', '.join(sorted(keys)) or 'none'}); expected the asset keys of "
+            f"one of: {expected}"
         )
     return best
 
 
-def band_resolution(band: str) -> int:
-    return _RESOLUTION.get(band, 10)
+def detect_layout(item: Any) -> Layout:
+    """Recognise an item's asset layout from its content (see :func:`detect_provider`)."""
+    return detect_provider(item).layout

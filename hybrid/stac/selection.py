@@ -1,9 +1,22 @@
-"""Which scenes a load uses, and in which order they are mosaicked.
+"""Which scenes a load uses: reprocessed duplicates resolved, items grouped per date.
 
-As the Copernicus backend does (FileLayerProvider): one product per (date, MGRS tile),
-the one with the lowest cloud cover; timestamps truncated to the UTC date; where tiles
-overlap on a date, the product already in the target CRS first, the others filling
-only its gaps.
+As the Copernicus backend does in its load_stac path [openeo-geopyspark-driver
+openeogeotrellis/load_stac.py ``ItemDeduplicator`` (~L1709-1910)]:
+
+- two items are duplicates when their nominal datetimes are less than 30 s apart, their
+  ``platform``, ``constellation``, ``gsd``, ``processing:level``, ``product:timeliness``,
+  ``product:type``, ``sat:absolute_orbit``, ``sat:orbit_state`` (and SAR fields) are
+  equal, their bboxes agree within 1e-3 degree and their geometries are equal within
+  3e-4 degree (or overlap with a Dice coefficient >= 0.99); groups are formed greedily
+  in nominal-datetime order;
+- of a group the item with the greatest ``(updated, id)`` is kept - the most recently
+  updated processing (``updated`` compared as text, absent counts as ""; ties: the
+  greater id, which for Planetary Computer and CDSE ends with the product's
+  generation time). FIELD_NOTES section 1 says "same tile and sensing time" and "most
+  recently published/updated"; the code compares the fields above and ``updated`` only.
+- timestamps are truncated to the UTC date; per date the items are in ascending source
+  name (asset path) order, the order FileLayerProvider merges them in; which item may
+  serve which 256-px key is :mod:`hybrid.stac.overlap`.
 """
 
 from __future__ import annotations
@@ -11,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,39 +81,114 @@ def acquisition_date(item: Any) -> dt.date:
     return when.date()
 
 
-def _cloud(item: Any) -> float:
-    value = item.properties.get("eo:cloud_cover")
-    return float(value) if value is not None else float("inf")
+#: nominal datetimes closer than this are the same acquisition (``time_shift_max``)
+TIME_SHIFT_MAX_S = 30.0
+#: properties that must be equal between duplicates (``DEFAULT_DUPLICATION_PROPERTIES``)
+DUPLICATION_PROPERTIES = (
+    "platform", "constellation", "gsd", "processing:level", "product:timeliness",
+    "product:type", "sar:frequency_band", "sar:instrument_mode", "sar:observation_direction",
+    "sar:polarizations", "sat:absolute_orbit", "sat:orbit_state",
+)  # fmt: skip
+#: bbox tolerance (degrees) and geometry tolerance (degrees) / Dice threshold
+BBOX_EPSILON = 1e-3
+GEOMETRY_EPSILON = 3e-4
+DICE_THRESHOLD = 0.99
 
 
 @dataclass(frozen=True)
 class DailyScenes:
-    """The items of one date, in mosaic order (first wins, the rest fill gaps)."""
+    """The items of one date, in merge order (ascending source name)."""
 
     date: dt.date
     items: tuple[Any, ...]
+    #: older processings of the same acquisitions, not used (for ``hybrid scenes``)
+    replaced: tuple[Any, ...] = ()
 
 
-def select_scenes(items: list[Any], *, target_epsg: int) -> list[DailyScenes]:
-    """One item per (date, tile), grouped per date in mosaic order, dates ascending."""
-    best: dict[tuple[dt.date, str], Any] = {}
-    for item in items:
-        key = (acquisition_date(item), mgrs_tile(item))
-        current = best.get(key)
-        if current is None or (_cloud(item), item.id) < (_cloud(current), current.id):
-            best[key] = item
-    per_date: dict[dt.date, list[Any]] = defaultdict(list)
-    for (date, _tile), item in best.items():
-        per_date[date].append(item)
+def nominal_datetime(item: Any) -> dt.datetime:
+    when = item.datetime
+    if when is None:
+        when = dt.datetime.fromisoformat(item.properties["start_datetime"].replace("Z", "+00:00"))
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def _same_bbox(a: Any, b: Any) -> bool:
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return (
+            len(a) == 4
+            and len(b) == 4
+            and all(abs(x - y) <= BBOX_EPSILON for x, y in zip(a, b, strict=True))
+        )
+    return a is None and b is None
+
+
+def _same_geometry(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        import shapely
+        from shapely.geometry import shape
+
+        one, two = shape(a), shape(b)
+        if shapely.equals_exact(shapely.normalize(one), shapely.normalize(two), GEOMETRY_EPSILON):
+            return True
+        total = one.area + two.area
+        return total > 0 and 2 * one.intersection(two).area / total >= DICE_THRESHOLD
+    return a is None and b is None
+
+
+def is_duplicate(one: Any, two: Any) -> bool:
+    """Whether two items are processings of the same acquisition (the driver's test)."""
+    gap = abs((nominal_datetime(one) - nominal_datetime(two)).total_seconds())
+    return (
+        gap < TIME_SHIFT_MAX_S
+        and all(one.properties.get(p) == two.properties.get(p) for p in DUPLICATION_PROPERTIES)
+        and _same_bbox(one.bbox, two.bbox)
+        and _same_geometry(one.geometry, two.geometry)
+    )
+
+
+def recency(item: Any) -> tuple[str, str]:
+    """What decides among duplicates: ``updated`` (as text), then the id."""
+    return str(item.properties.get("updated", "")), item.id
+
+
+def duplicate_groups(items: list[Any]) -> Iterator[list[Any]]:
+    """Groups of duplicates, formed greedily in nominal-datetime order."""
+    ordered = sorted(items, key=nominal_datetime)
+    handled: set[int] = set()
+    for i, first in enumerate(ordered):
+        if i in handled:
+            continue
+        group = [first]
+        horizon = nominal_datetime(first) + dt.timedelta(seconds=TIME_SHIFT_MAX_S)
+        for j in range(i + 1, len(ordered)):
+            if nominal_datetime(ordered[j]) > horizon:
+                break
+            if is_duplicate(first, ordered[j]):
+                group.append(ordered[j])
+                handled.add(j)
+        yield group
+
+
+def source_name(item: Any) -> str:
+    """The name FileLayerProvider sorts a product's tiles by: its (first) asset path."""
+    hrefs = sorted(a.href for a in item.assets.values())
+    return hrefs[0] if hrefs else item.id
+
+
+def select_scenes(items: list[Any]) -> list[DailyScenes]:
+    """The newest processing of each acquisition, grouped per UTC date, dates ascending."""
+    kept: dict[dt.date, list[Any]] = defaultdict(list)
+    replaced: dict[dt.date, list[Any]] = defaultdict(list)
+    for group in duplicate_groups(items):
+        best = max(group, key=recency)
+        date = acquisition_date(best)
+        kept[date].append(best)
+        replaced[date].extend(i for i in group if i is not best)
     return [
         DailyScenes(
             date,
-            tuple(
-                sorted(
-                    per_date[date],
-                    key=lambda i: (item_epsg(i) != target_epsg, _cloud(i), i.id),
-                )
-            ),
+            tuple(sorted(kept[date], key=source_name)),
+            tuple(sorted(replaced[date], key=lambda i: i.id)),
         )
-        for date in sorted(per_date)
+        for date in sorted(kept)
     ]

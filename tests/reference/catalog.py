@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -46,6 +46,10 @@ class RefItem:
     hrefs: dict[str, str]
     #: canonical band -> DN offset to add to valid pixels (SCL always 0)
     offsets: dict[str, float]
+    #: the raw STAC properties (duplicate test and recency)
+    properties: dict[str, Any] = field(default_factory=dict)
+    #: GeoJSON geometry in lon/lat (None when the item has none)
+    geometry: dict[str, Any] | None = None
 
     @property
     def date(self) -> dt.date:
@@ -167,6 +171,8 @@ def to_ref_item(item: dict[str, Any], item_path: Path) -> RefItem:
         epsg=epsg,
         hrefs=hrefs,
         offsets=offsets,
+        properties=dict(props),
+        geometry=item.get("geometry"),
     )
 
 
@@ -202,22 +208,85 @@ def filter_items(
     return kept
 
 
-def _cloud_key(item: RefItem) -> tuple[float, str]:
-    return (item.cloud_cover if item.cloud_cover is not None else float("inf"), item.id)
+#: properties equal between duplicates, per openeo-geopyspark-driver load_stac.py
+#: ItemDeduplicator.DEFAULT_DUPLICATION_PROPERTIES
+SAME_PROPERTIES = [
+    "platform",
+    "constellation",
+    "gsd",
+    "processing:level",
+    "product:timeliness",
+    "product:type",
+    "sar:frequency_band",
+    "sar:instrument_mode",
+    "sar:observation_direction",
+    "sar:polarizations",
+    "sat:absolute_orbit",
+    "sat:orbit_state",
+]
 
 
-def items_per_date(items: list[RefItem], *, target_epsg: int) -> dict[dt.date, list[RefItem]]:
-    """One item per (date, tile), lowest cloud cover (ties: smallest id); per date in
-    mosaic order: items in the target CRS first, then by cloud cover, then id."""
-    best: dict[tuple[dt.date, str], RefItem] = {}
-    for item in items:
-        key = (item.date, item.tile)
-        if key not in best or _cloud_key(item) < _cloud_key(best[key]):
-            best[key] = item
+def _geometries_equal(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Equal within 3e-4 degree after normalising, or Dice overlap >= 0.99."""
+    if a is None or b is None:
+        return a is None and b is None
+    import shapely
+    from shapely.geometry import shape
+
+    ga, gb = shape(a), shape(b)
+    if shapely.equals_exact(shapely.normalize(ga), shapely.normalize(gb), tolerance=3e-4):
+        return True
+    area = ga.area + gb.area
+    return bool(area) and 2.0 * ga.intersection(gb).area / area >= 0.99
+
+
+def _duplicates(a: RefItem, b: RefItem) -> bool:
+    """The driver's duplicate test: < 30 s apart, same properties, bbox and geometry."""
+    if abs((a.datetime - b.datetime).total_seconds()) >= 30:
+        return False
+    if any(a.properties.get(k) != b.properties.get(k) for k in SAME_PROPERTIES):
+        return False
+    if (a.bbox is None) != (b.bbox is None):
+        return False
+    if (
+        a.bbox is not None
+        and b.bbox is not None
+        and max(abs(x - y) for x, y in zip(a.bbox, b.bbox, strict=True)) > 1e-3
+    ):
+        return False
+    return _geometries_equal(a.geometry, b.geometry)
+
+
+def newest_processings(items: list[RefItem]) -> list[RefItem]:
+    """Each group of duplicates reduced to its most recently updated item.
+
+    Groups are built greedily in datetime order; the winner has the greatest
+    (``updated`` as text, id) [load_stac.py ItemDeduplicator._score].
+    """
+    ordered = sorted(items, key=lambda i: i.datetime)
+    taken = [False] * len(ordered)
+    kept = []
+    for i, first in enumerate(ordered):
+        if taken[i]:
+            continue
+        group = [first]
+        for j in range(i + 1, len(ordered)):
+            if (ordered[j].datetime - first.datetime).total_seconds() > 30:
+                break
+            if _duplicates(first, ordered[j]):
+                group.append(ordered[j])
+                taken[j] = True
+        kept.append(max(group, key=lambda x: (str(x.properties.get("updated", "")), x.id)))
+    return kept
+
+
+def items_per_date(items: list[RefItem]) -> dict[dt.date, list[RefItem]]:
+    """The newest processings grouped per UTC date, each date's items in ascending
+    source path order (the order FileLayerProvider merges them in)."""
     per_date: dict[dt.date, list[RefItem]] = {}
-    for (date, _tile_id), item in best.items():
-        per_date.setdefault(date, []).append(item)
+    for item in newest_processings(items):
+        per_date.setdefault(item.date, []).append(item)
     return {
-        date: sorted(group, key=lambda i: (i.epsg != target_epsg, *_cloud_key(i)))
+        date: sorted(group, key=lambda i: min(i.hrefs.values()))
         for date, group in sorted(per_date.items())
     }

@@ -37,11 +37,19 @@ def load_item(item: RefItem, grid: Grid, bands: tuple[str, ...]) -> dict[str, np
     return {band: warp_band(item.hrefs[band], grid) + item.offsets[band] for band in bands}
 
 
-def mosaic(layers: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Per band: the first layer's value, NaN gaps filled from the following layers in order."""
-    result = {band: values.copy() for band, values in layers[0].items()}
-    for layer in layers[1:]:
+def mosaic(
+    layers: list[dict[str, np.ndarray]], allowed: list[np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Per band: the first allowed layer's valid value, in layer order.
+
+    ``allowed`` (per layer, bool on the grid) says where a layer may deliver pixels
+    (the per-key overlap rule, tests/reference/overlap.py); None: everywhere.
+    """
+    result = {band: np.full_like(values, np.nan) for band, values in layers[0].items()}
+    for n, layer in enumerate(layers):
         for band, values in result.items():
-            gap = np.isnan(values)
-            values[gap] = layer[band][gap]
+            take = np.isnan(values) & ~np.isnan(layer[band])
+            if allowed is not None:
+                take &= allowed[n]
+            values[take] = layer[band][take]
     return result

@@ -16,6 +16,7 @@ from scipy.signal.windows import gaussian
 from tests.reference.catalog import filter_items, items_per_date, parse_instant, read_items
 from tests.reference.grid import make_grid
 from tests.reference.load import load_item, mosaic
+from tests.reference.overlap import allowed_pixels
 from tests.reference.processes import cloud_mask, ndvi
 from tests.reference.temporal import aggregate
 
@@ -81,15 +82,14 @@ def reference_ndvi(
     )
     excluded = {dt.date.fromisoformat(d) for d in exclude_dates}
     per_date = {
-        date: group
-        for date, group in items_per_date(items, target_epsg=grid.epsg).items()
-        if date not in excluded
+        date: group for date, group in items_per_date(items).items() if date not in excluded
     }
     if kernel is None:
         kernel = gaussian_kernel(kernel_size, kernel_std)
     layers = []
     for group in per_date.values():
-        bands = mosaic([load_item(item, grid, NDVI_BANDS) for item in group])
+        loaded = [load_item(item, grid, NDVI_BANDS) for item in group]
+        bands = mosaic(loaded, allowed_pixels(group, grid))
         masked = cloud_mask(bands["SCL"], classes=cloud_classes, kernel=kernel, threshold=threshold)
         red = np.where(masked, np.nan, bands["B04"])
         nir = np.where(masked, np.nan, bands["B08"])
