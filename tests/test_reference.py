@@ -76,7 +76,11 @@ class Catalog:
         bands: Bands,
         layout: str = "pc",
         baseline: str = "05.09",
+        updated: str | None = None,
+        footprint_deg: float | None = None,
     ) -> None:
+        """``footprint_deg``: a square item geometry of that half-size (degrees) around the
+        raster's centre instead of none (the per-key overlap rule reads footprints)."""
         folder = self.root / item_id
         folder.mkdir()
         keys = {
@@ -97,6 +101,14 @@ class Catalog:
         left, top = transform.c, transform.f
         bbox = transform_bounds(f"EPSG:{epsg}", "EPSG:4326", left, top - 10 * h, left + 10 * w, top)
         props: dict[str, Any] = {"datetime": when, "eo:cloud_cover": cloud, "proj:epsg": epsg}
+        if updated is not None:
+            props["updated"] = updated
+        geometry = None
+        if footprint_deg is not None:
+            cx, cy, r = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, footprint_deg
+            ring = [[cx - r, cy - r], [cx + r, cy - r], [cx + r, cy + r], [cx - r, cy + r]]
+            geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+            bbox = (cx - r, cy - r, cx + r, cy + r)
         props |= {
             "pc": {"s2:mgrs_tile": tile, "s2:processing_baseline": baseline},
             "es": {"grid:code": f"MGRS-{tile}"},
@@ -108,7 +120,7 @@ class Catalog:
             "id": item_id,
             "bbox": list(bbox),
         }
-        item |= {"geometry": None, "properties": props, "assets": assets, "links": []}
+        item |= {"geometry": geometry, "properties": props, "assets": assets, "links": []}
         (folder / "item.json").write_text(json.dumps(item))
         self.links.append({"rel": "item", "href": f"./{item_id}/item.json"})
 
@@ -238,34 +250,53 @@ def test_coordinates_are_pixel_centres(cat: Catalog) -> None:
     assert res.labels == ["2023-05-01T00:00:00Z"] and res.dates == ["2023-05-02"]
 
 
-def test_same_day_same_tile_keeps_lowest_cloud_cover(cat: Catalog) -> None:
+def test_duplicates_keep_the_most_recently_updated_even_if_cloudier(cat: Catalog) -> None:
     red2 = np.full((40, 40), 2000, np.uint16)
     nir2 = np.full((40, 40), 4000, np.uint16)  # harmonised 1000 / 3000 -> NDVI 0.5
-    cat.add_a("a-15", "2023-05-02T10:00:00Z", 15)
-    cat.add_a("b-05", "2023-05-02T10:30:00Z", 5, red=red2, nir=nir2)
-    cat.add_a("c-tie", "2023-05-03T10:00:00Z", 7, red=red2, nir=nir2)
-    cat.add_a("d-tie", "2023-05-03T10:00:00Z", 7)
+    cat.add_a("a-old", "2023-05-02T10:00:00Z", 5, updated="2023-05-02T15:00:00Z")
+    cat.add_a(
+        "b-new", "2023-05-02T10:00:05Z", 15, red=red2, nir=nir2, updated="2024-07-01T00:00:00Z"
+    )
+    # no ``updated`` at all: the greater id wins
+    cat.add_a("c-tie", "2023-05-03T10:00:00Z", 7)
+    cat.add_a("d-tie", "2023-05-03T10:00:00Z", 3, red=red2, nir=nir2)
+    # 40 s apart: two acquisitions, not duplicates (both kept, one date)
     res = reference_ndvi(cat.path, AOI, "2023-05-01", "2023-06-01", period="day")
     assert res.dates == ["2023-05-02", "2023-05-03"]
-    np.testing.assert_allclose(res.data, 0.5, atol=1e-6)  # ties: the smallest id wins
+    np.testing.assert_allclose(res.data, 0.5, atol=1e-6)
 
 
-def test_mosaic_prefers_target_crs_and_fills_gaps_per_band(cat: Catalog) -> None:
+def test_newer_processing_above_the_cloud_limit_leaves_the_older(cat: Catalog) -> None:
+    """The property filter runs in the catalog query, before deduplication."""
+    cat.add_a("a-old", "2023-05-02T10:00:00Z", 5, updated="2023-05-02T15:00:00Z")
+    cat.add_a("b-new", "2023-05-02T10:00:00Z", 25, updated="2024-07-01T00:00:00Z")
+    res = reference_ndvi(cat.path, AOI, "2023-05-01", "2023-06-01", period="day")
+    np.testing.assert_allclose(res.data[0], a_ndvi(res), atol=1e-6)
+
+
+def test_target_crs_product_serves_an_overlap_key_alone_with_its_gaps(cat: Catalog) -> None:
+    """Well inside both footprints, only the target-CRS product serves the key: its
+    nodata stays nodata, the other tile does not fill it."""
     red, nir = a_bands()["B04"][0].copy(), a_bands()["B08"][0].copy()
-    scl = np.full((20, 20), 4, np.uint8)
-    red[:, 18:] = 0  # x >= 316380: the last 5 output columns
+    red[:, 18:] = 0
     nir[:, 18:] = 0
-    scl[:, 9:] = 0
-    red[0:30, 14] = 0  # one column where only red is missing (nir still from A)
-    cat.add_a("a", "2023-05-02T10:00:00Z", 15, red=red, nir=nir, scl=scl)
-    cat.add_b("b", "2023-05-02T11:00:00Z", 1, layout="es")  # less cloudy, other CRS
+    cat.add_a("a", "2023-05-02T10:00:00Z", 15, red=red, nir=nir, footprint_deg=0.2)
+    cat.add_b("b", "2023-05-02T11:00:00Z", 1, layout="es", footprint_deg=0.2)
+    res = reference_ndvi(cat.path, AOI, "2023-05-01", "2023-06-01", period="day")
+    expected = a_ndvi(res)
+    expected[:, 4:] = np.nan
+    np.testing.assert_allclose(res.data[0], expected, atol=1e-6)
+
+
+def test_near_footprint_edges_the_product_containing_the_key_serves_it(cat: Catalog) -> None:
+    """Both footprints are too small to survive the 1.5-key shrink: the product whose
+    footprint contains the whole key (B) serves it alone, even where it is in another
+    CRS and A has data (FileLayerProvider resolveTileOverlap, smallest distance > 0)."""
+    cat.add_a("a", "2023-05-02T10:00:00Z", 15)
+    cat.add_b("b", "2023-05-02T11:00:00Z", 1, layout="es")
     res = reference_ndvi(cat.path, AOI, "2023-05-01", "2023-06-01", period="day")
     assert res.dates == ["2023-05-02"]
-    expected = a_ndvi(res)
-    expected[:, 4:] = B_NDVI
-    nir_a = 2000.0 + 10 * ((A_Y0 - res.y) // 10)
-    expected[:, 0] = ((nir_a - 400.0) / (nir_a + 400.0)).astype(np.float32)  # red from B
-    np.testing.assert_allclose(res.data[0], expected, atol=1e-6)
+    np.testing.assert_allclose(res.data[0], np.full((8, 9), B_NDVI), atol=1e-6)
 
 
 def test_cloud_cover_filter_is_inclusive(cat: Catalog) -> None:

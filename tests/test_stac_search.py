@@ -63,7 +63,8 @@ def test_bbox_outside_finds_nothing(tmp_path):
     assert search(str(catalog), SceneQuery(far, "2023-05-01", "2023-06-01")) == []
 
 
-def test_duplicate_same_day_items_resolve_to_lowest_cloud_cover(tmp_path):
+def test_duplicates_resolve_to_the_newest_processing_not_the_lowest_cloud(tmp_path):
+    """No ``updated`` property: the greatest id wins (Copernicus ItemDeduplicator)."""
     scenes = [
         TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 12.0, red=1111),
         TinyScene("S2A_32TLR_20230502_1_L2A", "2023-05-02T10:30:05Z", 3.0, red=2222),
@@ -73,11 +74,15 @@ def test_duplicate_same_day_items_resolve_to_lowest_cloud_cover(tmp_path):
     request = LoadRequest(_inner_bbox(), "2023-05-01", "2023-06-01", ("B04", "SCL"), None)
     loaded = load_s2(str(catalog), request)
     assert [len(day.items) for day in loaded.scenes] == [1]
-    assert loaded.scenes[0].items[0].id == "S2A_32TLR_20230502_1_L2A"
+    assert loaded.scenes[0].items[0].id == "S2A_32TLR_20230502_2_L2A"
+    assert [i.id for i in loaded.scenes[0].replaced] == [
+        "S2A_32TLR_20230502_0_L2A",
+        "S2A_32TLR_20230502_1_L2A",
+    ]
     cube = loaded.cube.compute()
     assert cube.sizes["t"] == 1
     assert str(cube["t"].values[0]) == "2023-05-02T00:00:00.000000000"
-    np.testing.assert_array_equal(np.unique(cube.sel(bands="B04").values), [2222 - 1000])
+    np.testing.assert_array_equal(np.unique(cube.sel(bands="B04").values), [3333 - 1000])
 
 
 def test_mixed_processing_baselines_are_harmonised(tmp_path):
