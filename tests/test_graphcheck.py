@@ -67,10 +67,10 @@ CASES = {
         ProcessGraphInvalid,
         "eq9",
     ),
-    "cloud-filter-not-lte": (
+    "cloud-filter-not-a-comparison": (
         lambda g: g["loadcollection1"]["arguments"]["properties"]["eo:cloud_cover"][
             "process_graph"
-        ]["lte1"].update(process_id="gt"),
+        ]["lte1"].update(process_id="is_nan"),
         ProcessParameterInvalid,
         "eo:cloud_cover",
     ),

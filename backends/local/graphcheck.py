@@ -26,19 +26,25 @@ from hybrid.errors import (
 )
 from hybrid.grid import kernel_buffer
 from hybrid.params import COLLECTION_ID
+from hybrid.stac.query import CQL2_OPERATORS, Condition
 
-#: property filter operators load_collection understands (max_cloud_cover gives lte)
-_OPERATORS = ("lte",)
+#: properties SENTINEL2_L2A advertises (../shared/cdse/SENTINEL2_L2A.json summaries)
+#: that a ``properties`` condition may test, and the kind of value they hold
+FILTERABLE = {"eo:cloud_cover": float, "gsd": float, "platform": str, "constellation": str}
+#: comparisons a property condition may use (``between`` too, for numbers)
+_COMPARISONS = ("lt", "lte", "gt", "gte", "eq", "neq")
 
 
 @dataclass(frozen=True)
 class GraphFacts:
     #: pixels to load around the extent: ceil(k/2) for the largest kernel
     buffer: int = 0
-    #: eo:cloud_cover <= this, from load_collection's properties
+    #: eo:cloud_cover <= this, when that is load_collection's only property condition
     max_cloud_cover: float | None = None
     #: load_collection node id -> what it loads (inferred like the Copernicus dry run)
     loads: Mapping[str, LoadExtent] = field(default_factory=dict)
+    #: every property condition of load_collection (``max_cloud_cover`` included)
+    conditions: tuple[Condition, ...] = ()
 
 
 def _nodes(graph: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -64,35 +70,72 @@ def _child_graphs(value: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any
             yield from _child_graphs(v, path)
 
 
-def _cloud_filter(node_id: str, properties: Any) -> float | None:
+def _property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
+    """load_collection's ``properties`` as conditions, as Copernicus's load_stac sends
+    them to its STAC API (CQL2, the value as written: 20.5 stays 20.5)."""
     if not properties:
-        return None
+        return ()
     if not isinstance(properties, Mapping):
         raise ProcessParameterInvalid("load_collection: properties must be an object", node=node_id)
-    unknown = [p for p in properties if p != "eo:cloud_cover"]
-    if unknown:
-        raise ProcessParameterInvalid(
-            f"load_collection: property filter on {', '.join(unknown)} is not supported; "
-            "only eo:cloud_cover is",
-            node=node_id,
+    found: list[Condition] = []
+    for name, condition in properties.items():
+        if name not in FILTERABLE:
+            raise ProcessParameterInvalid(
+                f"load_collection: property filter on '{name}' is not supported; "
+                f"{COLLECTION_ID} can be filtered on {', '.join(FILTERABLE)}",
+                node=node_id,
+            )
+        sub = (condition or {}).get("process_graph") if isinstance(condition, Mapping) else None
+        if not isinstance(sub, Mapping) or len(sub) != 1:
+            raise ProcessParameterInvalid(
+                f"load_collection: the {name} filter must be one comparison "
+                f"({', '.join(_COMPARISONS)} or between) of the value with a constant",
+                node=node_id,
+            )
+        (node,) = sub.values()
+        found.extend(_comparison(node_id, name, node))
+    return tuple(found)
+
+
+def _comparison(node_id: str, name: str, node: Any) -> list[Condition]:
+    """One comparison node of a property filter as conditions (between gives two)."""
+    op = node.get("process_id") if isinstance(node, Mapping) else None
+    args = (node.get("arguments") or {}) if isinstance(node, Mapping) else {}
+    kind = FILTERABLE[name]
+
+    def constant(value: Any) -> float | str:
+        ok = (
+            isinstance(value, str)
+            if kind is str
+            else (isinstance(value, int | float) and not isinstance(value, bool))
         )
-    sub = (properties.get("eo:cloud_cover") or {}).get("process_graph") or {}
-    if len(sub) != 1:
-        raise ProcessParameterInvalid(
-            "load_collection: the eo:cloud_cover filter must be one comparison (e.g. lte)",
-            node=node_id,
-        )
-    (cmp,) = sub.values()
-    op = cmp.get("process_id")
-    args = cmp.get("arguments") or {}
-    limit = args.get("y")
-    if op not in _OPERATORS or not isinstance(limit, int | float):
-        raise ProcessParameterInvalid(
-            f"load_collection: eo:cloud_cover filter '{op}' with limit {limit!r} is not "
-            "supported; use lte with a number (load_collection(max_cloud_cover=20))",
-            node=node_id,
-        )
-    return float(limit)
+        if not ok:
+            raise ProcessParameterInvalid(
+                f"load_collection: {name} filter '{op}' needs a "
+                f"{'text' if kind is str else 'number'} constant, got {value!r}",
+                node=node_id,
+            )
+        return value if isinstance(value, str) else float(value)
+
+    is_value = {"from_parameter": "value"}
+    if op == "between" and kind is float and args.get("x") == is_value:
+        upper = "<" if args.get("exclude_max") else "<="
+        return [
+            Condition(name, ">=", constant(args.get("min"))),
+            Condition(name, upper, constant(args.get("max"))),
+        ]
+    allowed = _COMPARISONS if kind is float else ("eq", "neq")
+    if op in allowed and args.get("x") == is_value:
+        return [Condition(name, CQL2_OPERATORS[op], constant(args.get("y")))]
+    if op in allowed and args.get("y") == is_value:  # constant on the left: mirror
+        mirrored = {"lt": "gt", "lte": "gte", "gt": "lt", "gte": "lte"}.get(op, op)
+        return [Condition(name, CQL2_OPERATORS[mirrored], constant(args.get("x")))]
+    raise ProcessParameterInvalid(
+        f"load_collection: {name} filter '{op}' is not supported; use one of "
+        f"{', '.join(allowed)}{' or between' if kind is float else ''} comparing the value "
+        "with a constant (e.g. load_collection(max_cloud_cover=20))",
+        node=node_id,
+    )
 
 
 def _check_level(graph: Mapping[str, Any], path: str) -> None:
@@ -140,7 +183,7 @@ def inspect_graph(
             )
     _check_level(graph, "")
     buffer = 0
-    cloud: float | None = None
+    conditions: tuple[Condition, ...] | None = None
     for node_id, node in _nodes(graph):
         pid = node["process_id"]
         if pid not in supported:
@@ -162,13 +205,14 @@ def inspect_graph(
                     f"{COLLECTION_ID}",
                     node=node_id,
                 )
-            found = _cloud_filter(node_id, args.get("properties"))
-            if cloud is not None and found != cloud:
+            found = _property_conditions(node_id, args.get("properties"))
+            if conditions is not None and found != conditions:
                 raise ProcessParameterInvalid(
-                    "several load_collection nodes with different cloud filters are not supported",
+                    "several load_collection nodes with different property filters are not "
+                    "supported",
                     node=node_id,
                 )
-            cloud = found
+            conditions = found
         if pid == "apply_kernel":
             for name in ("border", "replace_invalid"):
                 if args.get(name, 0) != 0:
@@ -186,7 +230,11 @@ def inspect_graph(
     loads = infer_loads(graph)
     require_bounded(loads)
     buffer = max([buffer, *(load.buffer for load in loads.values())])
-    return GraphFacts(buffer=buffer, max_cloud_cover=cloud, loads=loads)
+    conditions = conditions or ()
+    cloud = None
+    if len(conditions) == 1 and conditions[0].name == "eo:cloud_cover" and conditions[0].op == "<=":
+        cloud = float(conditions[0].value)
+    return GraphFacts(buffer=buffer, max_cloud_cover=cloud, loads=loads, conditions=conditions)
 
 
 def _check_format(node_id: str, name: Any) -> None:

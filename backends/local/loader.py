@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
 from hybrid.grid import BBox, Grid, lonlat_envelope, output_grid
 from hybrid.stac.providers import detect_layout
-from hybrid.stac.query import SceneQuery
+from hybrid.stac.query import Condition, SceneQuery
 from hybrid.stac.selection import DailyScenes, select_scenes
 from hybrid.stac.source import search
 
@@ -48,6 +48,8 @@ class LoadRequest:
     buffer: int = 0
     #: the output grid's CRS; None: the UTM zone of the bbox (as Copernicus picks it)
     epsg: int | None = None
+    #: further property conditions (load_collection ``properties``)
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
     grid = output_grid(request.bbox, epsg=request.epsg)
     load_grid = grid.buffered(request.buffer)
     query = SceneQuery(
-        lonlat_envelope(load_grid), request.start, request.end, request.max_cloud_cover
+        lonlat_envelope(load_grid),
+        request.start,
+        request.end,
+        request.max_cloud_cover,
+        request.conditions,
     )
     items = search(source, query)
     if not items:
@@ -76,7 +82,13 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
             f"no data available: no Sentinel-2 L2A scene in {source or 'the embedded sample'} "
             f"intersects {request.bbox.west:.5f},{request.bbox.south:.5f},"
             f"{request.bbox.east:.5f},{request.bbox.north:.5f} between {request.start} and "
-            f"{request.end} (end excluded) with cloud cover <= {request.max_cloud_cover}; "
+            f"{request.end} (end excluded) with "
+            + (
+                query.describe_filter()
+                if request.conditions
+                else f"cloud cover <= {request.max_cloud_cover}"
+            )
+            + "; "
             "widen the dates, the area or the cloud limit"
         )
     scenes = select_scenes(items)

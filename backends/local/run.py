@@ -141,6 +141,8 @@ class Run:
             bands=tuple(bands) if bands else S2_BANDS,
             max_cloud_cover=self.facts.max_cloud_cover,
             buffer=self.facts.buffer,
+            # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
+            conditions=() if self.facts.max_cloud_cover is not None else self.facts.conditions,
         )
         from hybrid.progress import step
 
