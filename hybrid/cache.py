@@ -6,8 +6,9 @@ found, only the window of each band's COG that covers that area (with a margin o
 :data:`MARGIN_PIXELS` source pixels) is copied, on the COG's own pixel grid - so a 20 m
 SCL window starts on a 20 m pixel edge - into a local tiled COG with overviews, the
 same dtype and nodata. A static STAC collection describes the copies: items keep every
-property and their provider's asset keys, asset hrefs become relative, and
-``proj:shape``/``proj:transform``/``bbox`` describe the windows. Nearest resampling of
+property, their footprint (geometry and bbox: Copernicus resolves duplicates and tile
+overlap from them) and their provider's asset keys, asset hrefs become relative, and
+the assets' ``proj:shape``/``proj:transform``/``proj:bbox`` describe the windows. Nearest resampling of
 the copies therefore gives exactly what it gives on the originals, and
 ``hybrid run --stac DIR`` later needs no network.
 
@@ -289,14 +290,18 @@ def _write_item(item: Any, out_dir: Path, windows: dict[str, dict[str, Any]]) ->
             props[name] = value
     props.pop("proj:bbox", None)
     props.pop("proj:geometry", None)
-    west, south, east, north = _lonlat_bounds(windows.values())
-    doc["bbox"] = [west, south, east, north]
-    doc["geometry"] = {
-        "type": "Polygon",
-        "coordinates": [
-            [[west, south], [east, south], [east, north], [west, north], [west, south]]
-        ],
-    }
+    if not doc.get("geometry"):
+        # the product's footprint decides duplicates and tile overlap (per layout key),
+        # so an item's own geometry and bbox are kept; only items without one get the
+        # outline of the copied windows
+        west, south, east, north = _lonlat_bounds(windows.values())
+        doc["bbox"] = [west, south, east, north]
+        doc["geometry"] = {
+            "type": "Polygon",
+            "coordinates": [
+                [[west, south], [east, south], [east, north], [west, north], [west, south]]
+            ],
+        }
     doc["links"] = [
         {"rel": "root", "href": "../collection.json", "type": "application/json"},
         {"rel": "parent", "href": "../collection.json", "type": "application/json"},

@@ -49,6 +49,11 @@ class SceneRow:
     valid_pct: float
     #: pixels of the output grid inside the AOI
     aoi_pixels: int
+    #: older processings of the date's acquisitions, not used (Copernicus takes the
+    #: most recently updated one)
+    replaced_ids: tuple[str, ...] = ()
+    #: why the date may differ from Copernicus (e.g. a source without reprocessings)
+    note: str = ""
 
     @property
     def tile_cloud_pct(self) -> float | None:
@@ -65,6 +70,8 @@ class SceneRow:
             "aoi_cloud_pct": _finite(self.aoi_cloud_pct),
             "valid_pct": _finite(self.valid_pct),
             "aoi_pixels": self.aoi_pixels,
+            "replaced_item_ids": list(self.replaced_ids),
+            "note": self.note,
         }
 
 
@@ -170,9 +177,34 @@ def scene_table(
                 aoi_cloud_pct=100.0 * n_cloud / n_valid if n_valid else math.nan,
                 valid_pct=100.0 * n_valid / n_inside if n_inside else math.nan,
                 aoi_pixels=n_inside,
+                replaced_ids=tuple(item.id for item in day.replaced),
+                note=_provider_note(day.items),
             )
         )
     return sorted(rows, key=lambda r: r.date)
+
+
+def _provider_note(items: Sequence[Any]) -> str:
+    """A warning when the date's items come from a collection without the reprocessed
+    products Copernicus uses (the newest processing of every tile and date)."""
+    from hybrid.errors import BandNotFound
+    from hybrid.stac.providers import PROVIDERS, detect_provider
+
+    lacking = set()
+    for item in items:
+        try:
+            provider = detect_provider(item)
+        except BandNotFound:
+            continue
+        if not provider.reprocessed:
+            lacking.add(provider.name)
+    if not lacking:
+        return ""
+    having = ", ".join(f"{p.name} ({p.collection})" for p in PROVIDERS if p.reprocessed)
+    return (
+        f"{'/'.join(sorted(lacking))} holds original processings only; Copernicus uses the "
+        f"newest reprocessing of this date, which may differ: compare with {having}"
+    )
 
 
 def _tile(item: Any) -> str:
@@ -234,6 +266,14 @@ def format_scene_table(rows: Sequence[SceneRow], *, max_aoi_cloud: float | None 
             f"* {flagged} date(s) where the AOI cloud fraction is {FAR_APART:.0f}+ points "
             "away from the tile cloud cover (eo:cloud_cover)"
         )
+    for r in rows:
+        if r.replaced_ids:
+            lines.append(
+                f"{r.date}: older processing(s) not used (Copernicus takes the most recently "
+                f"updated): {' '.join(r.replaced_ids)}"
+            )
+        if r.note:
+            lines.append(f"{r.date}: {r.note}")
     if max_aoi_cloud is not None:
         dropped = dates_above(rows, max_aoi_cloud)
         lines.append(

@@ -153,7 +153,7 @@ def test_catalog_reads_with_pystac(sample: Path, items: list[dict[str, Any]]) ->
     import pystac
 
     coll = pystac.Collection.from_file(str(sample))
-    assert coll.id == "sentinel-2-l2a"
+    assert coll.id == "sentinel-2-c1-l2a"
     assert set(coll.extra_fields["item_assets"]) == set(ASSETS)
     loaded = list(coll.get_items())
     assert [i.id for i in loaded] == [it["id"] for it in items]
@@ -189,7 +189,7 @@ def test_item_properties_follow_earth_search(items: list[dict[str, Any]]) -> Non
         assert (p["mgrs:utm_zone"], p["mgrs:latitude_band"]) in ((32, "T"), (31, "T"))
         assert p["proj:epsg"] == it["assets"]["red"]["proj:epsg"]
         assert p["created"] == p["updated"] and p["created"] > p["datetime"]
-        assert it["collection"] == "sentinel-2-l2a"
+        assert it["collection"] == "sentinel-2-c1-l2a"
         schemas = it["stac_extensions"]
         assert all(u.startswith("https://stac-extensions.github.io/") for u in schemas)
 

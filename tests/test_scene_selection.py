@@ -102,3 +102,50 @@ def test_local_selection_equals_the_reference(case, tmp_path):
     both = ~np.isnan(a)
     assert both.any()
     assert np.max(np.abs(a[both] - b[both])) <= 1e-6
+
+
+def test_scenes_name_replaced_processings_and_sources_without_reprocessings(tmp_path):
+    from hybrid.params import Workflow
+    from hybrid.scenes import format_scene_table, scene_table
+    from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog
+
+    scenes = [
+        TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 3.0),
+        TinyScene("S2A_32TLR_20230502_1_L2A", "2023-05-02T10:30:00Z", 9.0),
+    ]
+    # Earth Search v1 layout and collection id (sentinel-2-l2a): original processings only
+    catalog = write_tiny_catalog(tmp_path / "v1", scenes)
+    west, south, east, north = tiny_bbox()
+    dx, dy = (east - west) / 4, (north - south) / 4
+    ring = [
+        [west + dx, south + dy], [east - dx, south + dy], [east - dx, north - dy],
+        [west + dx, north - dy], [west + dx, south + dy],
+    ]  # fmt: skip
+    workflow = Workflow(
+        aoi={"type": "Polygon", "coordinates": [ring]}, start="2023-05-01", end="2023-06-01"
+    )
+    (row,) = scene_table(workflow, stac=str(catalog))
+    assert row.item_ids == ("S2A_32TLR_20230502_1_L2A",)
+    assert row.replaced_ids == ("S2A_32TLR_20230502_0_L2A",)
+    assert "earth-search-v1 holds original processings only" in row.note
+    assert "sentinel-2-c1-l2a" in row.note
+    text = format_scene_table([row])
+    assert "2023-05-02: older processing(s) not used" in text
+    assert "2023-05-02: earth-search-v1 holds original processings only" in text
+    assert row.as_json()["replaced_item_ids"] == ["S2A_32TLR_20230502_0_L2A"]
+
+
+def test_the_sample_is_collection_1_and_its_reprocessing_is_used(all_sample_rows):
+    by_date = {r.date: r for r in all_sample_rows}
+    assert by_date["2023-07-12"].item_ids == ("S2A_32TLR_20230712_1_L2A",)
+    assert by_date["2023-07-12"].replaced_ids == ("S2A_32TLR_20230712_0_L2A",)
+    assert not any(r.note for r in all_sample_rows)
+
+
+@pytest.fixture(scope="module")
+def all_sample_rows(sample_catalog, seed_aoi):
+    from hybrid.sample import SEED_END, SEED_START
+    from hybrid.scenes import scene_table
+
+    workflow = Workflow(aoi=seed_aoi, start=SEED_START, end=SEED_END)
+    return scene_table(workflow, stac=str(sample_catalog))

@@ -12,7 +12,7 @@ import pytest
 
 from hybrid.grid import BBox
 from hybrid.stac.api import search_api
-from hybrid.stac.query import SceneQuery, cloud_condition, cql2_filter
+from hybrid.stac.query import Condition, SceneQuery, cloud_condition, cql2_filter
 from hybrid.stac.source import search
 from tests.pgstac import (
     PgstacServer,
@@ -60,7 +60,7 @@ def test_paging_returns_every_item(pgstac_api, sample_catalog):
         1 for link in json.loads(sample_catalog.read_text())["links"] if link["rel"] == "item"
     )
     client = Client.open(pgstac_api.url)
-    found = client.search(collections=["sentinel-2-l2a"], limit=7)
+    found = client.search(collections=["sentinel-2-c1-l2a"], limit=7)
     pages = list(found.pages())
     assert len(pages) == -(-n_static // 7)
     ids = [i.id for page in pages for i in page.items]
@@ -73,7 +73,7 @@ def test_cloud_filter_filter_and_query_agree_with_the_static_search(pgstac_api, 
     client = Client.open(pgstac_api.url)
     assert client.conforms_to("FILTER") and client.conforms_to("QUERY")
     common: dict[str, Any] = {
-        "collections": ["sentinel-2-l2a"],
+        "collections": ["sentinel-2-c1-l2a"],
         "bbox": _sample_bbox(sample_catalog),
     }
     by_filter = {
@@ -109,6 +109,36 @@ def test_cloud_filter_is_exact_at_the_boundary_through_the_api(pgstac_api, tmp_p
     assert sorted(i.properties["eo:cloud_cover"] for i in by_query.items()) == [19.9, 20.0]
     static = write_tiny_catalog(tmp_path / "static", BOUNDARY)
     assert [i.id for i in search(str(static), query)] == sorted(i.id for i in found)
+
+
+CONDITIONS = {
+    "lt": (Condition("eo:cloud_cover", "<", 20.0),),
+    "gt": (Condition("eo:cloud_cover", ">", 19.95),),
+    "eq": (Condition("eo:cloud_cover", "=", 20.0),),
+    "between": (Condition("eo:cloud_cover", ">=", 19.95), Condition("eo:cloud_cover", "<=", 20.1)),
+    "lt-20.05-not-truncated": (Condition("eo:cloud_cover", "<", 20.05),),
+}
+
+
+@pytest.mark.parametrize("case", list(CONDITIONS))
+def test_property_conditions_through_the_api_equal_the_static_search(pgstac_api, tmp_path, case):
+    """The API's own answer to the CQL2 filter (no in-process re-check) is what the
+    static-catalog evaluation gives."""
+    from pystac_client import Client
+
+    conditions = CONDITIONS[case]
+    west, south, east, north = tiny_bbox()
+    client = Client.open(pgstac_api.url)
+    answer = client.search(
+        collections=["boundary"], filter=cql2_filter(conditions), filter_lang="cql2-json"
+    )
+    by_api = sorted(i.id for i in answer.items())
+    static = write_tiny_catalog(tmp_path / "static", BOUNDARY)
+    query = SceneQuery(
+        BBox(west, south, east, north), "2023-05-01", "2023-06-01", conditions=conditions
+    )
+    assert by_api == [i.id for i in search(str(static), query)]
+    assert [i.id for i in search_api(pgstac_api.url, "boundary", query)] == by_api
 
 
 def test_api_and_static_search_find_the_same_scenes(pgstac_api, sample_catalog, seed_aoi):

@@ -1,5 +1,5 @@
 """An offline Sentinel-2 L2A sample: a synthetic season over the seed AOI as tiled COGs
-and a static STAC collection in Earth Search v1 layout.
+and a static STAC collection in Earth Search Collection-1 layout.
 
 Public API::
 

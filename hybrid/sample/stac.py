@@ -1,4 +1,6 @@
-"""STAC JSON of the sample, laid out like Earth Search v1's ``sentinel-2-l2a``.
+"""STAC JSON of the sample, laid out like Earth Search's Collection-1 ``sentinel-2-c1-l2a``
+(the collection with the reprocessed products Copernicus uses; its items name assets
+like Earth Search v1's ``sentinel-2-l2a``).
 
 Static and self-contained: ``collection.json`` at the root, one folder per item holding
 ``<id>.json`` and its COGs, every link and href relative.
@@ -17,7 +19,7 @@ from hybrid.sample.grid import Tile, Window
 from hybrid.sample.schedule import Acquisition
 from hybrid.sample.weather import Sun
 
-COLLECTION_ID = "sentinel-2-l2a"
+COLLECTION_ID = "sentinel-2-c1-l2a"
 COG_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 LICENSE_URL = "https://sentinel.esa.int/documents/247904/690755/Sentinel_Data_Legal_Notice"
 BASELINE = "05.09"
@@ -273,7 +275,7 @@ def collection_json(items: list[dict[str, Any]]) -> dict[str, Any]:
         "description": (
             "Synthetic Sentinel-2 L2A season (2023-04-28 to 2023-10-02) over an Alpine "
             "valley around the hybrid seed AOI, generated deterministically by "
-            "hybrid.sample, laid out like Earth Search v1. Stored DN include the "
+            "hybrid.sample, laid out like Earth Search Collection-1. Stored DN include the "
             "processing-baseline >= 04.00 BOA offset: reflectance = DN * scale + offset "
             "from raster:bands (0.0001, -0.1); 0 is nodata."
         ),

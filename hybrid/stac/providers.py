@@ -203,6 +203,16 @@ PROVIDERS: tuple[Provider, ...] = (
         processing_fields=("s2:processing_baseline", "processing:software", "updated", "created"),
     ),
     Provider(
+        name="earth-search-v1",
+        title="Element 84 Earth Search, original processings only (no reprocessings)",
+        url="https://earth-search.aws.element84.com/v1",
+        collection="sentinel-2-l2a",
+        layout=EARTH_SEARCH,
+        hints=("earthsearch:",),
+        reprocessed=False,
+        processing_fields=("s2:processing_baseline", "updated", "created"),
+    ),
+    Provider(
         name="planetary-computer",
         title="Microsoft Planetary Computer (hrefs signed automatically)",
         url="https://planetarycomputer.microsoft.com/api/stac/v1",
@@ -211,6 +221,8 @@ PROVIDERS: tuple[Provider, ...] = (
         hints=("s2:processing_baseline",),
         # one item per product: the id ends with the product's generation time
         processing_fields=("s2:processing_baseline", "s2:product_uri"),
+        # the forward processing; no reprocessing campaign is documented for it
+        reprocessed=False,
         prepare=_sign_planetary_computer,
     ),
     Provider(
@@ -227,7 +239,7 @@ PROVIDERS: tuple[Provider, ...] = (
 #: a STAC API URL is given without a collection (Earth Search's original-processing
 #: collection last: Copernicus uses the reprocessings)
 OTHER_S2_COLLECTIONS = ("SENTINEL2_L2A", "sentinel2-l2a")
-LAYOUTS = tuple(p.layout for p in PROVIDERS)
+LAYOUTS = tuple({id(p.layout): p.layout for p in PROVIDERS}.values())
 
 
 def provider_named(name: str) -> Provider | None:
@@ -245,12 +257,14 @@ def s2_collections() -> tuple[str, ...]:
 
 
 def detect_provider(item: Any) -> Provider:
-    """The provider whose layout fits ``item`` (asset keys first, then property hints)."""
+    """The provider whose layout fits ``item``: asset keys first, then property hints,
+    then the item's collection id."""
     keys = set(item.assets)
 
-    def score(provider: Provider) -> tuple[int, int]:
+    def score(provider: Provider) -> tuple[int, int, int]:
         shared = len(keys & set(provider.layout.asset_keys.values()))
-        return shared, int(provider.has_hint(item.properties))
+        same_collection = int(getattr(item, "collection_id", None) == provider.collection)
+        return shared, int(provider.has_hint(item.properties)), same_collection
 
     best = max(PROVIDERS, key=score)
     if score(best)[0] == 0:
