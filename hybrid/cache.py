@@ -8,8 +8,9 @@ SCL window starts on a 20 m pixel edge - into a local tiled COG with overviews, 
 same dtype and nodata. A static STAC collection describes the copies: items keep every
 property, their footprint (geometry and bbox: Copernicus resolves duplicates and tile
 overlap from them) and their provider's asset keys, asset hrefs become relative, and
-the assets' ``proj:shape``/``proj:transform``/``proj:bbox`` describe the windows. Nearest resampling of
-the copies therefore gives exactly what it gives on the originals, and
+the assets' ``proj:shape``/``proj:transform``/``proj:bbox`` describe the windows.
+Nearest resampling of the copies therefore gives exactly what it gives on the
+originals, and
 ``hybrid run --stac DIR`` later needs no network.
 
 Resumable: each COG is written to a temporary file and renamed when complete; a rerun
