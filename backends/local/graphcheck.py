@@ -99,7 +99,7 @@ def _property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]
 
 def _comparison(node_id: str, name: str, node: Any) -> list[Condition]:
     """One comparison node of a property filter as conditions (between gives two)."""
-    op = node.get("process_id") if isinstance(node, Mapping) else None
+    op = str(node.get("process_id")) if isinstance(node, Mapping) else ""
     args = (node.get("arguments") or {}) if isinstance(node, Mapping) else {}
     kind = FILTERABLE[name]
 
