@@ -122,6 +122,15 @@ def test_put_is_validated(alice: Any, server: ThreadServer) -> None:
     answer = requests.put(f"{url}/bad-id!", json=unknown, headers=headers, timeout=120)
     assert answer.status_code == 400
     assert requests.get(f"{url}/loop", headers=headers, timeout=120).status_code == 404
+    # a differing id in the body is replaced by the path's (API 1.2, PUT /process_graphs/{id})
+    renamed = {**unknown, "id": "other"}
+    renamed["process_graph"] = {
+        "a": {"process_id": "absolute", "arguments": {"x": 1}, "result": True}
+    }
+    assert requests.put(f"{url}/named", json=renamed, headers=headers, timeout=120).ok
+    stored = requests.get(f"{url}/named", headers=headers, timeout=120).json()
+    assert stored["id"] == "named"
+    requests.delete(f"{url}/named", headers=headers, timeout=120)
 
 
 def test_delete_then_gone(alice: Any, server: ThreadServer) -> None:

@@ -25,6 +25,7 @@ from hybrid.server.udp_expansion import expand, process_ids
 
 router = APIRouter()
 
+#: the API's ``process_id`` pattern (openapi.yaml components/schemas/process_id)
 _ID = re.compile(r"^\w+$")
 #: the fields of a process description the list shows (the spec's user_defined_process_meta)
 _SUMMARY_FIELDS = ("id", "summary", "description", "parameters", "returns", "categories")
@@ -33,8 +34,7 @@ _SUMMARY_FIELDS = ("id", "summary", "description", "parameters", "returns", "cat
 def _checked(process_id: str, body: dict[str, Any], user_id: str, deps: Deps) -> dict[str, Any]:
     if not _ID.fullmatch(process_id):
         raise BadRequest(f"The process id '{process_id[:60]}' must consist of word characters.")
-    if body.get("id") not in (None, process_id):
-        raise BadRequest(f"The body's id '{body['id']}' differs from '{process_id}' in the path.")
+    # the spec (PUT /process_graphs/{id}): a differing body id is replaced by the path's
     if not isinstance(body.get("parameters", []), list):
         raise ProcessGraphInvalid("'parameters' must be a list of parameter descriptions.")
     for parameter in body.get("parameters") or []:
