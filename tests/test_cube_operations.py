@@ -112,6 +112,31 @@ def test_apply_dimension_reducer_and_target_dimension_get_integer_labels() -> No
     np.testing.assert_allclose(moved.values, np.cumsum(data.values, axis=0))
 
 
+def test_apply_dimension_time_into_the_bands_dimension_as_copernicus() -> None:
+    data = bands_cube()
+    graph = callback(
+        "a",
+        lo=node("min", data=DATA),
+        hi=node("max", data=DATA),
+        a=node("array_create", data=[{"from_node": "lo"}, {"from_node": "hi"}]),
+    )
+    out = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "t", "process": graph, "target_dimension": "bands"},
+    )
+    assert out.dims == ("bands", "y", "x") and list(out["bands"].values) == [0, 1, 2, 3]
+    v = data.values
+    want = np.stack([v[:, 0].min(0), v[:, 0].max(0), v[:, 1].min(0), v[:, 1].max(0)])
+    np.testing.assert_allclose(out.values, want)
+    mean = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "t", "process": callback("m", m=node("mean", data=DATA)),
+         "target_dimension": "bands"},
+    )  # fmt: skip
+    assert list(mean["bands"].values) == ["B04", "B08"]
+    np.testing.assert_allclose(mean.values, v.mean(axis=0))
+
+
 def test_apply_dimension_unknown_dimension() -> None:
     with pytest.raises(ProcessParameterInvalid, match="DimensionNotAvailable"):
         run_through_engine(

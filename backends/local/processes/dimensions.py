@@ -96,21 +96,37 @@ def apply_dimension(
         out.attrs = dict(data.attrs)
         return out.transpose(*data.dims)
     if target in others:
-        if moved.sizes[target] != 1:
-            raise ProcessParameterInvalid(
-                f"apply_dimension: target dimension '{target}' exists with "
-                f"{moved.sizes[target]} labels; pick a new name or reduce it first"
-            )
-        values = values[tuple(0 if d == target else slice(None) for d in others)]
-        others = [d for d in others if d != target]
-        coords.pop(target, None)
+        return _into_existing(data, values, others, coords, target)
     coords[target] = np.arange(count)
     out = xr.DataArray(values, dims=[*others, target], coords=coords)
     out.attrs = dict(data.attrs)
-    order = [
-        target if d == dimension else str(d) for d in data.dims if d in out.dims or d == dimension
-    ]
+    order = [target if d == dimension else str(d) for d in data.dims]
     return out.transpose(*order)
+
+
+def _into_existing(
+    data: Any, values: Any, others: list[str], coords: dict[str, Any], target: str
+) -> Any:
+    """The values of every label of an existing ``target`` dimension, one after another.
+
+    Copernicus's apply_dimension from t into ``bands`` (geopysparkdatacube.py
+    ``apply_dimension``, ``applyTimeDimensionTargetBands``) gives each band its values
+    in turn; one value per band keeps the band labels, several get integers 0, 1, ...
+    """
+    import dask.array as da
+    import xarray as xr
+
+    axis = others.index(target)
+    count = int(values.shape[-1])
+    move = da.moveaxis if isinstance(values, da.Array) else np.moveaxis
+    values = move(values, axis, -2)
+    values = values.reshape(*values.shape[:-2], -1)
+    rest = [d for d in others if d != target]
+    labels = coords.pop(target, None)
+    coords[target] = labels if count == 1 and labels is not None else np.arange(values.shape[-1])
+    out = xr.DataArray(values, dims=[*rest, target], coords=coords)
+    out.attrs = dict(data.attrs)
+    return out.transpose(*[str(d) for d in data.dims if d in out.dims])
 
 
 def array_create(data: Any = None, repeat: int = 1) -> Any:
