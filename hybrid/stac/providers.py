@@ -220,7 +220,7 @@ PROVIDERS: tuple[Provider, ...] = (
         layout=PLANETARY_COMPUTER,
         hints=("s2:processing_baseline",),
         # one item per product: the id ends with the product's generation time
-        processing_fields=("s2:processing_baseline", "s2:product_uri"),
+        processing_fields=("s2:processing_baseline", "s2:generation_time", "s2:product_uri"),
         # the forward processing; no reprocessing campaign is documented for it
         reprocessed=False,
         prepare=_sign_planetary_computer,
@@ -232,7 +232,7 @@ PROVIDERS: tuple[Provider, ...] = (
         collection="sentinel-2-l2a",
         layout=CDSE,
         hints=("processing:version",),
-        processing_fields=("processing:version", "published", "updated"),
+        processing_fields=("processing:version", "processing:datetime", "published", "updated"),
     ),
 )
 #: Sentinel-2 L2A collection ids of other catalogs, tried after the providers' own when

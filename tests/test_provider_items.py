@@ -1,0 +1,184 @@
+"""Provider detection, asset layout, offsets and newest-processing choice on items built
+like the real ones of each provider.
+
+The structures follow real items read in public test data (not copied): CDSE STAC 1.1
+(opendatacube/odc-stac tests/data/S2C_MSIL2A_20250330T100051_N0511_R122_T33UWP_
+20250330T145914_cdse_stac_v110.json: ``B04_10m``/``B04_20m``/``B04_60m`` copies,
+asset-level ``nodata``, ``data_type``, ``raster:scale``/``raster:offset``, properties
+``processing:version``, ``processing:datetime``, ``published``, ``updated``,
+``product:timeliness``, ``sat:absolute_orbit``), Planetary Computer (odc-stac
+S2B_MSIL2A_20190629T212529_R043_T06VVN_20201006T080531.json: ``B04``/``SCL`` keys, no
+raster extension, ``s2:processing_baseline``, the id ending with the generation time)
+and Earth Search (common-name keys with ``raster:bands`` scale/offset, ``updated``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pystac
+import pytest
+
+from hybrid.stac.providers import PROVIDERS, detect_provider, provider_named
+from hybrid.stac.selection import select_scenes
+
+FOOTPRINT = {
+    "type": "Polygon",
+    "coordinates": [[[15.0, 47.76], [16.49, 47.76], [16.49, 48.75], [15.0, 48.75], [15.0, 47.76]]],
+}
+BBOX = [15.0, 47.76, 16.49, 48.75]
+
+
+def _item(item_id: str, props: dict[str, Any], assets: dict[str, Any], collection: str) -> Any:
+    return pystac.Item.from_dict(
+        {
+            "type": "Feature",
+            "stac_version": "1.1.0",
+            "id": item_id,
+            "bbox": BBOX,
+            "geometry": FOOTPRINT,
+            "properties": {"datetime": "2025-03-30T10:00:51.025Z", "platform": "sentinel-2c",
+                           "constellation": "sentinel-2", **props},
+            "assets": assets,
+            "links": [],
+            "collection": collection,
+        }
+    )  # fmt: skip
+
+
+def _cdse(version: str, generated: str, updated: str) -> Any:
+    def jp2(band: str, res: int, reflectance: bool = True) -> dict[str, Any]:
+        asset: dict[str, Any] = {
+            "href": f"s3://eodata/Sentinel-2/MSI/L2A/2025/03/30/S2C_MSIL2A_20250330T100051_"
+            f"N{version.replace('.', '')}_R122_T33UWP_{generated}.SAFE/T33UWP_{band}_{res}m.jp2",
+            "type": "image/jp2",
+            "proj:code": "EPSG:32633",
+            "nodata": 0,
+            "data_type": "uint8" if band == "SCL" else "uint16",
+            "gsd": res,
+        }
+        if reflectance:
+            asset |= {"raster:scale": 0.0001, "raster:offset": -0.1}
+        return asset
+
+    assets = {f"{b}_{r}m": jp2(b, r) for b in ("B02", "B04", "B08") for r in (10, 20, 60)} | {
+        "B01_20m": jp2("B01", 20),
+        "B01_60m": jp2("B01", 60),
+    }
+    assets |= {f"SCL_{r}m": jp2("SCL", r, reflectance=False) for r in (20, 60)}
+    props = {
+        "processing:version": version,
+        "processing:datetime": f"{generated[:4]}-{generated[4:6]}-{generated[6:8]}T00:00:00Z",
+        "processing:level": "L2",
+        "product:type": "S2MSI2A",
+        "product:timeliness": "PT24H",
+        "sat:absolute_orbit": 2952,
+        "sat:orbit_state": "descending",
+        "gsd": 10,
+        "grid:code": "MGRS-33UWP",
+        "eo:cloud_cover": 86.0,
+        "published": updated,
+        "updated": updated,
+    }
+    item_id = f"S2C_MSIL2A_20250330T100051_N{version.replace('.', '')}_R122_T33UWP_{generated}"
+    return _item(item_id, props, assets, "sentinel-2-l2a")
+
+
+def _planetary(baseline: str, generated: str) -> Any:
+    assets = {
+        b: {"href": f"https://sentinel2l2a01.blob.core.windows.net/x/{generated}/{b}.tif",
+            "type": "image/tiff; application=geotiff; profile=cloud-optimized", "gsd": 10}
+        for b in ("B02", "B03", "B04", "B08", "SCL")
+    }  # fmt: skip
+    props = {
+        "s2:processing_baseline": baseline,
+        "s2:mgrs_tile": "33UWP",
+        "s2:generation_time": f"{generated[:4]}-01-01T00:00:00Z",
+        "eo:cloud_cover": 80.0,
+    }
+    item_id = f"S2C_MSIL2A_20250330T100051_R122_T33UWP_{generated}"
+    return _item(item_id, props, assets, "sentinel-2-l2a")
+
+
+def _earth_search(collection: str, updated: str, suffix: str = "") -> Any:
+    def cog(key: str, reflectance: bool = True) -> dict[str, Any]:
+        band: dict[str, Any] = {"nodata": 0, "data_type": "uint8" if key == "scl" else "uint16"}
+        if reflectance:
+            band |= {"scale": 0.0001, "offset": -0.1}
+        return {"href": f"https://example.org/{collection}/33/U/WP/{suffix}{key}.tif",
+                "proj:epsg": 32633, "raster:bands": [band]}  # fmt: skip
+
+    assets = {k: cog(k) for k in ("blue", "green", "red", "nir")} | {"scl": cog("scl", False)}
+    assets["red-jp2"] = {"href": "s3://sentinel-s2-l2a/tiles/33/U/WP/B04.jp2"}
+    props = {"s2:processing_baseline": "05.11", "earthsearch:boa_offset_applied": True,
+             "grid:code": "MGRS-33UWP", "eo:cloud_cover": 85.0, "updated": updated}  # fmt: skip
+    return _item(f"S2C_T33UWP_20250330T100051_L2A{suffix}", props, assets, collection)
+
+
+def test_cdse_items_layout_offsets_and_finest_copies():
+    item = _cdse("05.11", "20250330T145914", "2025-03-30T16:00:32.482826Z")
+    provider = detect_provider(item)
+    assert provider.name == "cdse"
+    layout = provider.layout
+    assert layout.asset_key(item, "B04") == "B04_10m"
+    assert layout.asset_key(item, "B01") == "B01_60m"
+    assert layout.asset_key(item, "SCL") == "SCL_20m"
+    assert layout.dn_offset(item, "B04") == -1000.0
+    assert layout.dn_offset(item, "SCL") == 0.0
+    assert layout.nodata(item, "B04") == 0.0
+    del item.assets["B04_10m"]  # only the coarser copies left: the finest is used
+    assert layout.asset_key(item, "B04") == "B04_20m"
+
+
+def test_cdse_reprocessing_most_recently_updated_wins_over_its_baseline():
+    old = _cdse("05.11", "20250330T145914", "2025-03-30T16:00:32.482826Z")
+    new = _cdse("05.00", "20260105T101010", "2026-01-05T12:00:00.000000Z")
+    (day,) = select_scenes([old, new])
+    assert [i.id for i in day.items] == [new.id]
+    assert [i.id for i in day.replaced] == [old.id]
+
+
+def test_planetary_computer_newest_generation_wins_through_the_id():
+    first = _planetary("05.11", "20250330T145914")
+    again = _planetary("05.11", "20260105T101010")
+    assert detect_provider(first).name == "planetary-computer"
+    assert detect_provider(first).layout.dn_offset(first, "B04") == -1000.0
+    (day,) = select_scenes([again, first])
+    assert [i.id for i in day.items] == [again.id]
+
+
+@pytest.mark.parametrize(
+    ("collection", "name", "reprocessed"),
+    [("sentinel-2-c1-l2a", "earth-search", True), ("sentinel-2-l2a", "earth-search-v1", False)],
+)
+def test_earth_search_collections_are_told_apart(collection, name, reprocessed):
+    item = _earth_search(collection, "2025-03-30T18:00:00Z")
+    provider = detect_provider(item)
+    assert (provider.name, provider.reprocessed) == (name, reprocessed)
+    assert provider.layout.asset_key(item, "B04") == "red"
+    assert provider.layout.dn_offset(item, "B04") == -1000.0
+
+
+def test_earth_search_duplicates_keep_the_latest_updated():
+    older = _earth_search("sentinel-2-c1-l2a", "2025-03-30T18:00:00Z", suffix="_a")
+    newer = _earth_search("sentinel-2-c1-l2a", "2025-11-02T07:00:00Z", suffix="_0")
+    (day,) = select_scenes([older, newer])
+    assert [i.id for i in day.items] == [newer.id]  # not the greater id: updated decides
+
+
+def test_different_orbits_or_footprints_are_not_duplicates():
+    one = _cdse("05.11", "20250330T145914", "2025-03-30T16:00:32Z")
+    other = _cdse("05.11", "20250330T150000", "2025-03-30T17:00:00Z")
+    other.properties["sat:absolute_orbit"] = 2953
+    (day,) = select_scenes([one, other])
+    assert len(day.items) == 2 and not day.replaced
+
+
+def test_every_provider_entry_is_complete_and_the_default_is_collection_1():
+    assert PROVIDERS[0].name == "earth-search"
+    assert provider_named("earth-search").collection == "sentinel-2-c1-l2a"
+    assert len({p.name for p in PROVIDERS}) == len(PROVIDERS)
+    for provider in PROVIDERS:
+        assert provider.url.startswith("https://") and provider.collection
+        assert {"B04", "B08", "SCL"} <= set(provider.layout.asset_keys)
+        assert provider.processing_fields
