@@ -125,3 +125,32 @@ def test_static_catalogs_evaluate_the_conditions(case, tmp_path):
         BBox(west, south, east, north), "2023-05-01", "2023-06-01", conditions=tuple(conditions)
     )
     assert [i.properties["eo:cloud_cover"] for i in search(str(catalog), query)] == expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "dates"),
+    [
+        (_cmp("lt", x=VALUE, y=20.5), ["2023-05-02", "2023-05-12", "2023-05-22"]),
+        (_cmp("between", x=VALUE, min=20, max=20.1), ["2023-05-12", "2023-05-22"]),
+        (_cmp("gt", x=20.05, y=VALUE), ["2023-05-02", "2023-05-12"]),
+    ],
+)
+def test_a_local_run_loads_only_the_matching_scenes(condition, dates, tmp_path):
+    import xarray as xr
+
+    from backends.local import LocalSettings
+
+    catalog = write_tiny_catalog(tmp_path / "cat", SCENES)
+    west, south, east, north = tiny_bbox()
+    dx, dy = (east - west) / 4, (north - south) / 4
+    graph = _graph({"eo:cloud_cover": condition})
+    graph["load"]["arguments"] |= {
+        "spatial_extent": {"west": west + dx, "south": south + dy, "east": east - dx,
+                           "north": north - dy},
+        "bands": ["B04"],
+    }  # fmt: skip
+    result = LocalBackend(LocalSettings(stac=str(catalog))).execute(graph, out_dir=tmp_path / "o")
+    (nc,) = result.files
+    with xr.open_dataset(nc, engine="h5netcdf") as ds:
+        found = [str(t)[:10] for t in ds["t"].values]
+    assert found == dates
