@@ -117,6 +117,7 @@ def run_udf_chunks(
             "proj": {"EPSG": epsg} if epsg else None,
             "read": read,
             "hide": [_project_root()],
+            "server_pid": os.getpid(),
             "limits": {
                 "memory_bytes": int(settings.memory_bytes),
                 "cpu_seconds": int(settings.timeout + 0.999) + _STARTUP_CPU,

@@ -39,6 +39,7 @@ _SYS_LANDLOCK_RESTRICT_SELF = 446
 _LANDLOCK_CREATE_RULESET_VERSION = 1
 _LANDLOCK_RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 _PR_CAPBSET_DROP = 24
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
@@ -118,6 +119,13 @@ def landlock_abi() -> int:
     libc = _libc()
     version = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, 0, _LANDLOCK_CREATE_RULESET_VERSION)
     return max(0, int(version))
+
+
+def die_with_parent(parent: int) -> None:
+    """Be killed when the server that started this worker ends (no orphaned UDFs)."""
+    _libc().prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # SIGKILL
+    if os.getppid() != parent:  # the server ended before the line above
+        os._exit(1)
 
 
 def set_limits(limits: Limits) -> None:

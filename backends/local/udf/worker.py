@@ -82,8 +82,11 @@ def _run(folder: Path, task: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    from backends.local.udf.sandbox import Limits, confine, die_with_parent, set_limits
+
     folder = Path(argv[1])
     task = json.loads((folder / "task.json").read_text(encoding="utf-8"))
+    die_with_parent(int(task["server_pid"]))
     # everything the worker itself needs is imported before the file system closes
     import dask.array  # noqa: F401  (xarray imports it lazily on the first operation)
     import numpy
@@ -97,7 +100,6 @@ def main(argv: list[str]) -> int:
 
     import backends.local.udf.exchange
     import backends.local.udf.metadata  # noqa: F401
-    from backends.local.udf.sandbox import Limits, confine, set_limits
 
     set_limits(Limits(**task["limits"]))
     confine(read=task["read"], write=[str(folder)])
