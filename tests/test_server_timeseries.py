@@ -147,3 +147,15 @@ def test_synchronous_json_layout_matches_numpy(
             else:
                 assert bands[0] == pytest.approx(want, rel=1e-5, abs=1e-6)
     assert len(doc) == expected.index.get_level_values("date").nunique()
+
+
+def test_execute_without_save_result_answers_the_json_layout(
+    connection: Any, expected: pd.DataFrame
+) -> None:
+    doc = _timeseries(connection).execute()
+    assert len(doc) == expected.index.get_level_values("date").nunique()
+    for date, features in doc.items():
+        for index, bands in enumerate(features):
+            want = expected.loc[(pd.Timestamp(date[:10]), index), "ndvi"]
+            got = np.nan if bands[0] is None else bands[0]
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -355,3 +355,20 @@ def test_without_time_json_csv_and_no_netcdf(tmp_path: Path) -> None:
         write_vector_cube(out, "netCDF", tmp_path)
     with pytest.raises(FormatUnsuitable, match="GTiff"):
         write_vector_cube(out, "GTiff", tmp_path)
+
+
+def test_sync_result_without_save_result_saves_a_vector_cube_as_json() -> None:
+    from backends.local import LocalBackend
+    from hybrid.server.sync_result import SAVE_NODE, with_save_result
+
+    graph = {
+        "load": {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}},
+        "agg": {
+            "process_id": "aggregate_spatial",
+            "arguments": {"data": {"from_node": "load"}, "geometries": rect(0, 0, 1, 1),
+                          "reducer": reducer("mean")},
+            "result": True,
+        },
+    }  # fmt: skip
+    saved = with_save_result(graph, LocalBackend().process_specs())
+    assert saved[SAVE_NODE]["arguments"]["format"] == "JSON"

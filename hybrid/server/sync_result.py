@@ -22,7 +22,13 @@ def _returns_raster(spec: Mapping[str, Any] | None) -> bool:
     """Whether a process description says the process returns a raster cube."""
     schema = (spec or {}).get("returns", {}).get("schema", {})
     schemas: Iterable[Any] = schema if isinstance(schema, list) else [schema]
-    return any(isinstance(s, Mapping) and s.get("subtype") in _RASTER_SUBTYPES for s in schemas)
+    return any(
+        isinstance(s, Mapping)
+        and s.get("subtype") in _RASTER_SUBTYPES
+        # a vector cube (aggregate_spatial: a "datacube" with a geometry dimension)
+        and not any(d.get("type") == "geometry" for d in s.get("dimensions") or [])
+        for s in schemas
+    )
 
 
 def with_save_result(
