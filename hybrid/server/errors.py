@@ -69,11 +69,6 @@ class GraphCycle(GraphRefused):
     code = "ProcessGraphInvalid"
 
 
-class FeatureUnsupported(ApiError):
-    code = "FeatureUnsupported"
-    status = 501
-
-
 class JobNotFound(ApiError):
     code = "JobNotFound"
     status = 404

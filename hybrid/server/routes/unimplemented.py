@@ -1,8 +1,9 @@
 """openEO endpoints this backend does not offer: files and secondary web services.
 
 The spec requires authentication on all of them, so an anonymous call answers 401
-(``AuthenticationRequired``) like on any protected endpoint, and an authenticated one 501
-``FeatureUnsupported``. They are left out of the capabilities' endpoint list.
+(``AuthenticationRequired``) like on any protected endpoint, and an authenticated one 404
+``NotFound`` as any endpoint a backend does not list in its capabilities (not 501: a
+missing optional feature is not a server error). They are left out of the endpoint list.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from hybrid.server.auth import CurrentUser
-from hybrid.server.errors import FeatureUnsupported
+from hybrid.server.errors import NotFound
 
 router = APIRouter()
 
@@ -24,6 +25,6 @@ _ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 @router.api_route("/services/{service_id}/logs", methods=_ALL, include_in_schema=False)
 def unsupported(request: Request, user: CurrentUser) -> None:
     area = "User files" if request.url.path.startswith("/files") else "Secondary web services"
-    raise FeatureUnsupported(
+    raise NotFound(
         f"{area} are not supported by this backend ({request.method} {request.url.path})."
     )
