@@ -109,20 +109,25 @@ def serving_items(
 def serving_masks(items: Sequence[Any], grid: Grid) -> list[np.ndarray]:
     """Per item (in order), bool (height, width) of ``grid``: the pixels it may serve."""
     import numpy as np
-    from shapely.geometry import box
+    import shapely
 
     side = key_size(grid.width, grid.height)
     rows, cols = math.ceil(grid.height / side), math.ceil(grid.width / side)
-    outlines = [footprint(item, grid.epsg) for item in items]
-    keys = np.zeros((len(items), rows, cols), dtype=bool)
     step = side * grid.resolution
-    for r in range(rows):
-        for c in range(cols):
-            x0, y1 = grid.xmin + c * step, grid.ymax - r * step
-            key = box(x0, y1 - step, x0 + step, y1)
-            candidates = [(n, o) for n, o in enumerate(outlines) if o.intersects(key)]
-            for n in _serving_indices(items, candidates, key, grid.epsg):
-                keys[n, r, c] = True
+    x0 = grid.xmin + step * np.arange(cols)
+    y1 = grid.ymax - step * np.arange(rows)
+    xx, yy = np.meshgrid(x0, y1)  # (rows, cols) upper-left corners
+    boxes = shapely.box(xx, yy - step, xx + step, yy)
+    outlines = [footprint(item, grid.epsg) for item in items]
+    # candidates: footprint intersects the key (vectorised); one candidate serves alone
+    keys = np.stack([shapely.intersects(o, boxes) for o in outlines]) if outlines else None
+    if keys is None:
+        return []
+    for r, c in zip(*np.nonzero(keys.sum(axis=0) > 1), strict=True):
+        candidates = [(int(n), outlines[n]) for n in np.flatnonzero(keys[:, r, c])]
+        served = set(_serving_indices(items, candidates, boxes[r, c], grid.epsg))
+        for n, _ in candidates:
+            keys[n, r, c] = n in served
     block = np.ones((side, side), dtype=bool)
     return [np.kron(k, block)[: grid.height, : grid.width] for k in keys]
 
