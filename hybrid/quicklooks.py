@@ -3,7 +3,7 @@
 The scenes are re-loaded with the local engine's own loader (B04, B03, B02 and SCL over
 the workflow's area, dates and cloud-cover filter) and the cloud mask is computed with
 the engine's own processes, exactly as the graph does it: SCL in the cloud classes,
-correlated with the Gaussian kernel (``apply_kernel``), ``> threshold``, then ``mask``.
+convolved with the Gaussian kernel (``apply_kernel``), ``> threshold``, then ``mask``.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def _assert_matches_reference(local: xr.DataArray, ref, *, reducer: str = "mean"
     np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
     both = ~np.isnan(a)
     assert both.any(), "no valid pixel at all: the comparison would be empty"
-    assert np.max(np.abs(a[both] - b[both])) <= 1e-5
+    assert np.max(np.abs(a[both] - b[both])) <= 1e-6
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

@@ -9,6 +9,7 @@ convention matters; the property tests use a plain callable with the same conven
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import dask
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from backends.local.processes.indices import ndvi
+from backends.local.processes.indices import INT16_VALUES, divide, ndvi
 from backends.local.processes.kernel import apply_kernel, convolve_block, separable_factors
 from backends.local.processes.labels import filter_labels
 from backends.local.processes.masking import mask
@@ -292,6 +293,35 @@ def test_ndvi_uint16_does_not_wrap() -> None:
     out = ndvi(data, nir="B08", red="B04")
     assert out.dtype == np.float32 and out.dims == ("y", "x")
     np.testing.assert_allclose(out.values, [[-1 / 3, 0.5]], rtol=1e-6)
+
+
+def test_ndvi_zero_sum_is_nan_and_int16_sums_wrap_on_the_loaded_cube() -> None:
+    # harmonised DN: B08 + B04 == 0 -> NaN (geotrellis Divide), not +-inf; on the
+    # loaded (int16 on Copernicus) cube 20000 + 15000 wraps to -30536
+    values = np.array([[[500.0, 15000.0, 3000.0]], [[-500.0, 20000.0, 1000.0]]], np.float32)
+    data = cube(values, ("bands", "y", "x"), bands=["B08", "B04"])
+    plain = ndvi(data, nir="B08", red="B04").values[0]
+    assert np.isnan(plain[0]) and not np.isinf(plain).any()
+    np.testing.assert_allclose(plain[1:], [-5000 / 35000, 0.5], rtol=1e-6)
+    data.attrs[INT16_VALUES] = True
+    loaded = ndvi(data, nir="B08", red="B04")
+    assert INT16_VALUES not in loaded.attrs  # the NDVI is float32, no longer int16
+    assert np.isnan(loaded.values[0, 0])
+    assert loaded.values[0, 1] == np.float32(-5000) / np.float32(-30536)
+
+
+def test_divide_by_zero_is_nan_on_rasters() -> None:
+    x = cube(da.from_array(np.array([[1.0, -1.0, 0.0, 6.0]], np.float32)), ("y", "x"))
+    y = cube(np.array([[0.0, 0.0, 0.0, 3.0]], np.float32), ("y", "x"))
+    out = divide(x, y)
+    assert out.dtype == np.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # never divides by zero, even lazily
+        np.testing.assert_array_equal(out.values, [[np.nan, np.nan, np.nan, 2.0]])
+    ints = divide(np.array([3, 4], np.int16), 0)
+    assert ints.dtype == np.float32 and np.isnan(ints).all()
+    assert divide(np.array([1.0, 2.0]), np.array([0.0, 4.0])).dtype == np.float64
+    assert divide(1.0, 4.0) == 0.25  # two numbers: the spec (openeo-processes-dask)
 
 
 # ---------------------------------------------------------------- aggregate_temporal(_period)

@@ -28,11 +28,25 @@ from hybrid.errors import BandNotFound, ProcessParameterInvalid
 INT16_VALUES = "hybrid:int16_values"
 
 
+def _int16_block(values: np.ndarray) -> np.ndarray:
+    """Whole numbers as geotrellis stores them in an int16 tile: wrapped to 16 bits,
+    -32768 nodata (NaN). Only the (rare) cells outside (-32768, 32768) are touched."""
+    with np.errstate(invalid="ignore"):
+        outside = np.abs(values) >= 32767.5
+    if not outside.any():
+        return values
+    out = values.copy()
+    wrapped = (values[outside] + 32768) % 65536 - 32768
+    out[outside] = np.where(wrapped == -32768, np.nan, wrapped)
+    return out
+
+
 def _as_int16(values: Any) -> Any:
-    """Whole numbers stored as geotrellis stores them in an int16 tile: wrapped to 16
-    bits, -32768 nodata (NaN)."""
-    wrapped = (values + 32768) % 65536 - 32768
-    return wrapped.where(wrapped != -32768)
+    import dask.array as da
+
+    if isinstance(values.data, da.Array):
+        return values.copy(data=da.map_blocks(_int16_block, values.data, dtype=values.dtype))
+    return values.copy(data=_int16_block(np.asarray(values.data)))
 
 
 def _quotient(x: Any, y: Any) -> Any:

@@ -37,9 +37,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
-
-#: the periods Copernicus supports (no hour, no decade)
-PERIODS = ("day", "week", "dekad", "month", "season", "tropical-season", "year")
+from hybrid.params import PERIODS  # the periods Copernicus supports (no hour, no decade)
 
 #: name of the padded scene dimension handed to the reducer
 _MEMBER_DIM = "__period_member"
