@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from backends.base import ExecutionResult
 from backends.names import COPERNICUS_URL, REMOTE_ALIASES, remote_url
-from hybrid.errors import AuthenticationError, RemoteBackendError, UsageError
+from hybrid.errors import (
+    AuthenticationError,
+    BackendUnreachable,
+    RemoteBackendError,
+    UsageError,
+)
 from hybrid.graph import graph_hash
 from hybrid.progress import StatusLine, job_status_text, progress_enabled
 
@@ -145,9 +150,18 @@ class RemoteBackend:
         """An authenticated connection (the client's own retries off: polling retries)."""
         import openeo
 
-        connection = openeo.connect(
-            self.url, retry=False, auto_validate=False, default_timeout=self.request_timeout
-        )
+        try:
+            connection = self._call(
+                lambda: openeo.connect(
+                    self.url, retry=False, auto_validate=False, default_timeout=self.request_timeout
+                ),
+                "connect",
+            )
+        except RemoteBackendError as exc:
+            raise BackendUnreachable(
+                f"{exc}; check the backend URL and the network, or run locally with "
+                "--backend local"
+            ) from None
         self._call(lambda: self._authenticate(connection), "authenticate")
         return connection
 

@@ -71,6 +71,18 @@ class ComparisonReport:
     problems: tuple[str, ...]
     rows: tuple[PeriodComparison, ...]
 
+    def __bool__(self) -> bool:
+        """True when the results are equivalent (``assert hybrid.compare(a, b)``)."""
+        return self.equivalent
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["problems"] = list(self.problems)

@@ -117,6 +117,12 @@ class RemoteBackendError(HybridError):
     exit_code = 1
 
 
+class BackendUnreachable(RemoteBackendError):
+    """A remote backend cannot be reached at all (nothing was submitted): exit code 2."""
+
+    exit_code = 2
+
+
 class AuthenticationError(HybridError):
     code = "AuthenticationRequired"
     status = 401

@@ -34,7 +34,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors raise instead of printing usage and exiting."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise _ArgumentError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        # main() prefixes "hybrid: error: "; name the sub-command only
+        command = self.prog.removeprefix("hybrid").strip()
+        where = f"{command}: " if command else ""
+        raise _ArgumentError(f"{where}{message} (see '{self.prog} --help')")
 
 
 class _ArgumentError(Exception):
@@ -58,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="One openEO process graph for Sentinel-2 NDVI, run locally, "
         "against a local openEO emulator, or on Copernicus - and compared.",
     )
+    from hybrid import __version__
+
+    parser.add_argument("--version", action="version", version=f"hybrid {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in _command_modules():
         module.add_parser(subparsers)

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from hybrid.errors import CollectionNotFound, RemoteBackendError
+from hybrid.errors import BackendUnreachable, CollectionNotFound, RemoteBackendError
 from hybrid.params import COLLECTION_ID
 
 
@@ -53,7 +53,7 @@ def remote_collection(url: str, collection_id: str) -> dict[str, Any]:
             ) from None
         raise RemoteBackendError(f"{url} refused to describe {collection_id}: {exc}") from None
     except (requests.RequestException, OpenEoClientException) as exc:
-        raise RemoteBackendError(
+        raise BackendUnreachable(
             f"cannot reach {url} to describe {collection_id}: {type(exc).__name__}; "
             "check the URL and your network"
         ) from None

@@ -79,7 +79,12 @@ def workflow_from_args(args: Any) -> Workflow:
     from hybrid.sample import SEED_AOI, SEED_END, SEED_START
     from hybrid.validation import check_dates, check_workflow
 
-    aoi = read_aoi(args.aoi) if args.aoi else SEED_AOI
+    if isinstance(args.aoi, dict):
+        from hybrid.aoi import aoi_geometry
+
+        aoi = aoi_geometry(args.aoi, source="aoi")
+    else:
+        aoi = read_aoi(args.aoi) if args.aoi else SEED_AOI
     start = args.start or SEED_START
     end = args.end or SEED_END
     check_dates(start, end)

@@ -16,6 +16,7 @@ from hybrid.io.format import Format
 if TYPE_CHECKING:
     from backends.local import LocalSettings
     from backends.remote import RemoteSettings
+    from hybrid.params import Workflow
 
 #: the default result: ``out/ndvi`` plus the format's suffix (a folder for GTiff)
 DEFAULT_OUT = Path("out") / "ndvi"
@@ -68,12 +69,32 @@ def _target(args: argparse.Namespace, fmt: Format) -> Path:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from hybrid.io.reader import open_result
+    from hybrid.summary import format_table, summarise
+
+    out, workflow = produce(args)
+    cube = open_result(out)
+    print(format_table(summarise(cube)))
+    print(f"result: {out}")
+    if args.plots:
+        from hybrid.plots import plot_result
+
+        progress = not args.quiet and sys.stderr.isatty()
+        plots = plot_result(
+            cube, Path(args.plots), workflow=workflow, stac=args.stac, progress=progress
+        )
+        for path in plots:
+            print(f"figure: {path}")
+    return 0
+
+
+def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
+    """Build the workflow from ``args``, run it, move the result into place: the work of
+    ``hybrid run`` (and :func:`hybrid.run`) without the printing."""
     from backends import get_backend
     from backends.base import Resumes
     from hybrid.graph import build_graph
-    from hybrid.io.reader import open_result
     from hybrid.io.registry import find_format
-    from hybrid.summary import format_table, summarise
     from hybrid.workflow import record_exclusions, resolve_exclusions
 
     if args.workers is not None and args.workers < 1:
@@ -103,18 +124,7 @@ def handle(args: argparse.Namespace) -> int:
         # still in the temporary folder: the file appears complete or not at all
         record_exclusions(result.files, workflow)
         _install(result.files, out, fmt)
-    cube = open_result(out)
-    print(format_table(summarise(cube)))
-    print(f"result: {out}")
-    if args.plots:
-        from hybrid.plots import plot_result
-
-        plots = plot_result(
-            cube, Path(args.plots), workflow=workflow, stac=args.stac, progress=progress
-        )
-        for path in plots:
-            print(f"figure: {path}")
-    return 0
+    return out, workflow
 
 
 def _settings(args: argparse.Namespace, progress: bool) -> LocalSettings | RemoteSettings:

@@ -96,7 +96,8 @@ def _hash_password() -> int:
     return 0
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (0: a free port); one clear line if taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -136,7 +137,7 @@ def handle(args: argparse.Namespace) -> int:
     from hybrid.server.app import create_app
     from hybrid.server.settings import ServerSettings
 
-    sock = _listen(args.host, args.port)
+    sock = listen(args.host, args.port)
     settings = ServerSettings(data_dir=args.data_dir, users_file=args.users, workers=args.workers)
     from backends.local.udf.isolated import UdfSettings
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -118,6 +119,12 @@ def ensure_generated(root: Path, *, generate: Callable[[Path], object], marker_t
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the sample is not
+    # one line, also in a pipe: the first run is slow for a reason the user should know
+    print(
+        f"hybrid: generating the embedded Sentinel-2 sample into {root} (once, ~30 s)",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         generate(tmp)
         (tmp / MARKER).write_text(marker_text, encoding="utf-8")

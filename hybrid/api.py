@@ -1,0 +1,256 @@
+"""The Python API for notebooks and scripts: :func:`connect`, :func:`run`, :func:`graph`,
+:func:`scenes` and :func:`compare` (re-exported by :mod:`hybrid`).
+
+Every function takes the workflow options of ``hybrid run`` with underscores instead of
+dashes (``max_cloud_cover=20``, ``period="week"``, ``cloud_classes="8,9"``) and checks
+them exactly as the command line does, so a notebook and the CLI build the same graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hybrid.errors import UsageError
+
+if TYPE_CHECKING:
+    import openeo
+    import pandas as pd
+    import xarray as xr
+
+    from hybrid.compare import ComparisonReport
+
+#: the login of the emulator's built-in local user
+LOCAL_USER = ("hybrid", "hybrid")
+
+
+def connect(
+    backend: str = "local", *, stac: str | None = None, data_dir: str | Path | None = None
+) -> openeo.Connection:
+    """An authenticated openeo ``Connection``, so the same client code runs anywhere.
+
+    ``"local"`` starts the emulator (``hybrid serve``) in this process on a free loopback
+    port on first use - over ``stac`` (default: the embedded sample) - and stops it when
+    the interpreter exits; ``"copernicus"`` or an openEO URL connects there and
+    authenticates from the environment (``OPENEO_AUTH_*``) or the device flow.
+
+    >>> con = hybrid.connect("local")                        # doctest: +SKIP
+    >>> cube = con.load_collection("SENTINEL2_L2A", ...)     # doctest: +SKIP
+    """
+    import openeo
+
+    from backends.names import LOCAL
+
+    if backend == LOCAL:
+        server = _emulator(stac, None if data_dir is None else Path(data_dir))
+        return openeo.connect(server.url).authenticate_basic(*LOCAL_USER)
+    from backends import get_backend
+    from backends.remote import RemoteBackend
+
+    remote = get_backend(backend)
+    assert isinstance(remote, RemoteBackend)
+    return remote.connect()
+
+
+def run(
+    aoi: str | Path | dict[str, Any] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    *,
+    stac: str | None = None,
+    backend: str = "local",
+    **options: Any,
+) -> xr.Dataset:
+    """Run the NDVI workflow and return its result as an ``xarray.Dataset`` (in memory).
+
+    The same result as ``hybrid run`` with the same options (NetCDF layout, provenance
+    in ``attrs``). ``aoi`` is a GeoJSON path or dict; None means the embedded sample's
+    AOI and season.
+
+    >>> ds = hybrid.run(period="month", max_cloud_cover=20)  # doctest: +SKIP
+    >>> ds["var"].mean(("x", "y")).values                     # doctest: +SKIP
+    """
+    import xarray as xr
+
+    from hybrid.cli.run import produce
+
+    if "format" in options and str(options["format"]).lower() not in ("netcdf", "nc"):
+        raise UsageError("hybrid.run returns a Dataset: it runs with format netCDF only")
+    args = _arguments("run", aoi, start, end, stac=stac, backend=backend, **options)
+    with tempfile.TemporaryDirectory(prefix="hybrid-run-") as tmp:
+        args.out, args.overwrite, args.quiet = str(Path(tmp) / "result.nc"), True, True
+        out, _workflow = produce(args)
+        return xr.load_dataset(out, engine="h5netcdf")
+
+
+def graph(
+    aoi: str | Path | dict[str, Any] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    *,
+    stac: str | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """The flat openEO process graph every backend receives (``hybrid graph``).
+
+    >>> g = hybrid.graph(period="week")                      # doctest: +SKIP
+    >>> sorted({node["process_id"] for node in g.values()})  # doctest: +SKIP
+    """
+    from hybrid.cli.options import workflow_from_args
+    from hybrid.graph import build_graph
+    from hybrid.workflow import resolve_exclusions
+
+    args = _arguments("graph", aoi, start, end, stac=stac, **options)
+    return build_graph(resolve_exclusions(workflow_from_args(args), args))
+
+
+def scenes(
+    aoi: str | Path | dict[str, Any] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    *,
+    stac: str | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """One row per date the load selects, with tile and AOI cloud (``hybrid scenes``).
+
+    >>> hybrid.scenes(max_cloud_cover=100)[["date", "aoi_cloud_pct"]]  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from hybrid.cli.options import workflow_from_args
+    from hybrid.scenes import scene_table
+
+    args = _arguments("scenes", aoi, start, end, stac=stac, **options)
+    rows = scene_table(workflow_from_args(args), stac=stac)
+    return pd.DataFrame([row.as_json() for row in rows])
+
+
+def compare(
+    a: str | Path | xr.Dataset | xr.DataArray,
+    b: str | Path | xr.Dataset | xr.DataArray,
+    *,
+    atol: float = 1e-6,
+) -> ComparisonReport:
+    """Are two results equivalent? ``bool(report)`` says so; it prints as a table and
+    renders in a notebook. Paths (NetCDF, GTiff folder) or Datasets from :func:`run`.
+
+    >>> report = hybrid.compare("remote.nc", hybrid.run())   # doctest: +SKIP
+    >>> assert report, report                                 # doctest: +SKIP
+    """
+    from hybrid.compare import compare as compare_results
+
+    with tempfile.TemporaryDirectory(prefix="hybrid-compare-") as tmp:
+        return compare_results(
+            _as_result(a, Path(tmp) / "a.nc"), _as_result(b, Path(tmp) / "b.nc"), atol=atol
+        )
+
+
+def _as_result(value: Any, scratch: Path) -> Any:
+    """A path or cube :func:`hybrid.compare.compare` takes; Datasets go through a file so
+    they are read exactly as a downloaded result would be."""
+    import xarray as xr
+
+    from hybrid.io.reader import open_result
+
+    if isinstance(value, xr.Dataset):
+        value.to_netcdf(scratch, engine="h5netcdf")
+        cube = open_result(scratch).load()
+        cube.attrs["source"] = value.attrs.get("source", "Dataset")
+        return cube
+    return value
+
+
+def _arguments(
+    command: str,
+    aoi: str | Path | dict[str, Any] | None,
+    start: str | None,
+    end: str | None,
+    **options: Any,
+) -> argparse.Namespace:
+    """The namespace ``hybrid COMMAND`` would parse, with ``options`` applied and checked."""
+    from hybrid.cli import build_parser
+
+    args = build_parser().parse_args([command])
+    args.aoi = str(aoi) if isinstance(aoi, Path) else aoi
+    args.start, args.end = start, end
+    for name, value in options.items():
+        if name in ("command", "handle", "aoi", "start", "end") or not hasattr(args, name):
+            known = sorted(k for k in vars(args) if k not in ("command", "handle"))
+            raise UsageError(f"unknown option {name!r} for {command}; known: {', '.join(known)}")
+        if name == "cloud_classes" and not isinstance(value, str):
+            value = ",".join(str(c) for c in value)
+        setattr(args, name, value)
+    return args
+
+
+@dataclass
+class _Emulator:
+    url: str
+    server: Any
+    thread: threading.Thread
+    data_dir: Path
+    owns_data_dir: bool
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        if self.owns_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+_EMULATORS: dict[tuple[str | None, Path | None], _Emulator] = {}
+_LOCK = threading.Lock()
+
+
+def _emulator(stac: str | None, data_dir: Path | None) -> _Emulator:
+    """The in-process emulator for this STAC source (started on first use)."""
+    with _LOCK:
+        key = (stac, data_dir)
+        if key not in _EMULATORS:
+            if not _EMULATORS:
+                atexit.register(stop_local)
+            _EMULATORS[key] = _start_emulator(stac, data_dir)
+        return _EMULATORS[key]
+
+
+def _start_emulator(stac: str | None, data_dir: Path | None) -> _Emulator:
+    import time
+
+    import uvicorn
+
+    from backends.local import LocalBackend, LocalSettings
+    from hybrid.cli.serve import listen
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    owns = data_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="hybrid-connect-")) if data_dir is None else data_dir
+    app = create_app(ServerSettings(data_dir=folder), LocalBackend(LocalSettings(stac=stac)))
+    sock = listen("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="hybrid-connect", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise UsageError("the local emulator did not start; try 'hybrid serve' to see why")
+        time.sleep(0.02)
+    return _Emulator(f"http://127.0.0.1:{port}", server, thread, folder, owns)
+
+
+def stop_local() -> None:
+    """Stop the in-process emulators started by :func:`connect` (done at exit anyway)."""
+    with _LOCK:
+        while _EMULATORS:
+            _EMULATORS.popitem()[1].stop()

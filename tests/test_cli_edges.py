@@ -1,0 +1,39 @@
+"""Rough edges a newcomer hits on the command line: one line, the right exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+DEAD = "http://127.0.0.1:9"
+
+
+def hybrid(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hybrid", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("record", "--backend", DEAD, "--name", "x"),
+        ("describe", "--backend", DEAD),
+        ("run", "--backend", DEAD),
+    ],
+)
+def test_an_unreachable_backend_is_one_line_and_exit_2(args, tmp_path):
+    done = hybrid(*args, "--out-root", str(tmp_path)) if args[0] == "record" else hybrid(*args)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "127.0.0.1:9" in done.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_usage_errors_name_the_command_once():
+    done = hybrid("run", "--no-such-option")
+    assert done.returncode == 2
+    assert done.stderr.startswith("hybrid: error: ") and "hybrid: error: hybrid" not in done.stderr
+    assert "--no-such-option" in done.stderr
