@@ -159,8 +159,7 @@ class RemoteBackend:
             )
         except RemoteBackendError as exc:
             raise BackendUnreachable(
-                f"{exc}; check the backend URL and the network, or run locally with "
-                "--backend local"
+                f"{exc}; check the backend URL and the network, or run locally with --backend local"
             ) from None
         self._call(lambda: self._authenticate(connection), "authenticate")
         return connection

@@ -37,3 +37,13 @@ def test_usage_errors_name_the_command_once():
     assert done.returncode == 2
     assert done.stderr.startswith("hybrid: error: ") and "hybrid: error: hybrid" not in done.stderr
     assert "--no-such-option" in done.stderr
+
+
+def test_the_default_output_follows_the_same_overwrite_rule(sample_catalog, tmp_path, monkeypatch):
+    from hybrid.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "ndvi.nc").write_text("keep me")
+    assert main(["run", "--stac", str(sample_catalog)]) == 2
+    assert (tmp_path / "out" / "ndvi.nc").read_text() == "keep me"

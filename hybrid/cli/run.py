@@ -50,10 +50,11 @@ def add_parser(subparsers: Any) -> None:
 def _target(args: argparse.Namespace, fmt: Format) -> Path:
     if args.out:
         out = Path(args.out)
-        if out.exists() and not args.overwrite:
-            raise UsageError(f"--out {out} already exists; pass --overwrite or another path")
     else:
         out = DEFAULT_OUT if fmt.per_label else DEFAULT_OUT.with_suffix(fmt.suffix)
+    # one rule for the default and an explicit --out: never replace without being asked
+    if out.exists() and not args.overwrite:
+        raise UsageError(f"{out} already exists; pass --overwrite or another --out")
     parent = out if fmt.per_label else out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
