@@ -11,7 +11,6 @@ as the backend wrote them: Copernicus's layout, which the local backend writes t
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from backends.base import ExecutionResult
 from backends.names import COPERNICUS_URL, REMOTE_ALIASES, remote_url
+from backends.remote_auth import CREDENTIALS_HELP, authenticate, credential_sources, first_line
 from hybrid.errors import (
     AuthenticationError,
     BackendUnreachable,
@@ -40,15 +40,7 @@ if TYPE_CHECKING:
     from hybrid.io.format import Format
 
 AUTH_MODES = ("auto", "oidc", "client_credentials", "basic", "none")
-_CREDENTIALS_HELP = (
-    "set OPENEO_AUTH_METHOD=client_credentials with OPENEO_AUTH_CLIENT_ID, "
-    "OPENEO_AUTH_CLIENT_SECRET (and OPENEO_AUTH_PROVIDER_ID), or OPENEO_AUTH_USERNAME and "
-    "OPENEO_AUTH_PASSWORD for basic auth, or log in once interactively (device flow) "
-    "from a terminal"
-)
 _T = TypeVar("_T")
-#: an OIDC token endpoint's answer to wrong client credentials
-_REJECTED = re.compile(r"\b40[13]\b|invalid_client|unauthorized_client|invalid_grant")
 
 
 def resolve_url(backend: str) -> str:
@@ -120,8 +112,8 @@ class RemoteBackend:
             return f"cannot reach {self.url}: {type(exc).__name__}"
         if response.status_code >= 400:
             return f"{self.url} answered HTTP {response.status_code}"
-        if self.auth == "auto" and not _credential_sources(os.environ):
-            return f"no credentials for {self.url}: {_CREDENTIALS_HELP}"
+        if self.auth == "auto" and not credential_sources(os.environ):
+            return f"no credentials for {self.url}: {CREDENTIALS_HELP}"
         return None
 
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
@@ -161,58 +153,8 @@ class RemoteBackend:
             raise BackendUnreachable(
                 f"{exc}; check the backend URL and the network, or run locally with --backend local"
             ) from None
-        self._call(lambda: self._authenticate(connection), "authenticate")
+        self._call(lambda: authenticate(connection, self.url, self.auth), "authenticate")
         return connection
-
-    def _authenticate(self, connection: openeo.Connection) -> None:
-        from openeo.rest import OpenEoApiError, OpenEoClientException
-
-        if self.auth == "none":
-            return
-        modes = _credential_sources(os.environ) if self.auth == "auto" else [self.auth]
-        if not modes:
-            raise AuthenticationError(f"no credentials for {self.url}: {_CREDENTIALS_HELP}")
-        failures = []
-        for mode in modes:
-            try:
-                self._authenticate_with(connection, mode)
-                return
-            except OpenEoApiError as exc:
-                if exc.http_status_code in (401, 403):
-                    raise AuthenticationError(
-                        f"{self.url} rejected the {mode} credentials ({exc.code}: {exc.message}): "
-                        "check them, or " + _CREDENTIALS_HELP
-                    ) from None
-                raise
-            except OpenEoClientException as exc:
-                text = _first_line(exc)
-                if mode == "client_credentials" and _REJECTED.search(text):
-                    raise AuthenticationError(
-                        f"{self.url} rejected the client_credentials ({text}): check "
-                        "OPENEO_AUTH_CLIENT_ID, OPENEO_AUTH_CLIENT_SECRET, OPENEO_AUTH_PROVIDER_ID"
-                    ) from None
-                # e.g. the backend offers no OIDC provider: try the next source
-                failures.append(f"{mode}: {text}")
-        raise AuthenticationError(
-            f"authentication with {self.url} failed ({'; '.join(failures)}): {_CREDENTIALS_HELP}"
-        )
-
-    def _authenticate_with(self, connection: openeo.Connection, mode: str) -> None:
-        env = os.environ
-        if mode == "client_credentials":
-            connection.authenticate_oidc_client_credentials()
-        elif mode in ("oidc", "interactive"):
-            connection.authenticate_oidc(display=lambda text: print(text, file=sys.stderr))
-        elif mode == "refresh_token":
-            connection.authenticate_oidc_refresh_token()
-        elif mode == "basic":
-            user, password = env.get("OPENEO_AUTH_USERNAME"), env.get("OPENEO_AUTH_PASSWORD")
-            if not user or not password:
-                raise AuthenticationError(
-                    f"basic auth with {self.url} needs OPENEO_AUTH_USERNAME and "
-                    "OPENEO_AUTH_PASSWORD"
-                )
-            connection.authenticate_basic(user, password)
 
     # -- job life cycle ------------------------------------------------------------
 
@@ -304,14 +246,14 @@ class RemoteBackend:
             return fn()
         except requests.RequestException as exc:
             raise RemoteBackendError(
-                f"could not {what} on {self.url}: {type(exc).__name__} ({_first_line(exc)})"
+                f"could not {what} on {self.url}: {type(exc).__name__} ({first_line(exc)})"
             ) from None
         except OpenEoApiPlainError as exc:
             if exc.http_status_code in (401, 403):
                 raise AuthenticationError(
-                    f"{self.url} refused to {what}: {_first_line(exc)}; {_CREDENTIALS_HELP}"
+                    f"{self.url} refused to {what}: {first_line(exc)}; {CREDENTIALS_HELP}"
                 ) from None
-            raise RemoteBackendError(f"{self.url} refused to {what}: {_first_line(exc)}") from None
+            raise RemoteBackendError(f"{self.url} refused to {what}: {first_line(exc)}") from None
         except OpenEoClientException as exc:
             raise RemoteBackendError(f"could not {what} on {self.url}: {exc}") from None
 
@@ -348,32 +290,6 @@ class RemoteBackend:
     def _say(self, text: str, *, always: bool = False) -> None:
         if self._progress_enabled() or always:
             print(f"hybrid: {text}", file=sys.stderr, flush=True)
-
-
-def _credential_sources(env: Mapping[str, str]) -> list[str]:
-    """The credentials ``auth="auto"`` tries, in order (client credentials from the
-    environment, OIDC refresh token / device flow, basic auth from the environment)."""
-    sources = []
-    if env.get("OPENEO_AUTH_METHOD") == "client_credentials" or (
-        env.get("OPENEO_AUTH_CLIENT_ID") and env.get("OPENEO_AUTH_CLIENT_SECRET")
-    ):
-        sources.append("client_credentials")
-    if sys.stdin is not None and sys.stdin.isatty():
-        sources.append("interactive")
-    elif _has_refresh_tokens():
-        sources.append("refresh_token")
-    if env.get("OPENEO_AUTH_USERNAME") and env.get("OPENEO_AUTH_PASSWORD"):
-        sources.append("basic")
-    return sources
-
-
-def _has_refresh_tokens() -> bool:
-    from openeo.rest.auth.config import RefreshTokenStore
-
-    try:
-        return bool(RefreshTokenStore().load(empty_on_file_not_found=True))
-    except (OSError, ValueError):
-        return False
 
 
 def _normalise(files: list[Path], out_dir: Path, provenance: Mapping[str, Any]) -> list[Path]:
@@ -437,8 +353,3 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[package] = "not installed"
     return found
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -24,3 +24,7 @@ def test_the_repository_spelling_of_backends_is_the_installed_one():
     assert import_graph.layer("hybrid.backends.local.run") == 1
     assert import_graph.layer("hybrid.server.app") == 2
     assert import_graph.layer("hybrid.stac.search") == 0
+
+
+def test_modules_and_functions_stay_small():
+    assert import_graph.oversized() == []

@@ -131,8 +131,6 @@ def handle(args: argparse.Namespace) -> int:
             "machine; pass --users FILE with your own users (see --hash-password)"
         )
 
-    import uvicorn
-
     from backends.local import LocalBackend, LocalSettings
     from hybrid.server.app import create_app
     from hybrid.server.settings import ServerSettings
@@ -152,6 +150,13 @@ def handle(args: argparse.Namespace) -> int:
     except BaseException:
         sock.close()
         raise
+    return _serve(app, sock)
+
+
+def _serve(app: Any, sock: socket.socket) -> int:
+    """Run uvicorn on ``sock`` until a signal; say when it listens and when it stopped."""
+    import uvicorn
+
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{port}"
