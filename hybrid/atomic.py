@@ -19,6 +19,31 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
+def work_folder(parent: Path, name: str) -> Iterator[Path]:
+    """A temporary folder ``.NAME-PID-*`` in ``parent``, removed on exit (also on SIGTERM,
+    which the CLI turns into SystemExit). Folders of earlier runs whose process is gone
+    (killed with SIGKILL) are removed first."""
+    import shutil
+
+    for stale in parent.glob(f".{name}-*-*"):
+        pid = stale.name.split("-")[-2]
+        if stale.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f".{name}-{os.getpid()}-", dir=parent) as tmp:
+        yield Path(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+@contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target`` that replaces it only on success."""
     target.parent.mkdir(parents=True, exist_ok=True)

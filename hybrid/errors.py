@@ -123,6 +123,15 @@ class BackendUnreachable(RemoteBackendError):
     exit_code = 2
 
 
+class ClusterError(HybridError):
+    """A Dask cluster cannot do the work: unreachable, no workers, workers that cannot
+    import the project, or lost mid-run. One line naming the cause; exit code 2."""
+
+    code = "Internal"
+    status = 503
+    exit_code = 2
+
+
 class AuthenticationError(HybridError):
     code = "AuthenticationRequired"
     status = 401

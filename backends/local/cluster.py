@@ -1,14 +1,56 @@
-"""dask.distributed: a LocalCluster of N workers, or an existing scheduler."""
+"""dask.distributed: a LocalCluster of N workers, or an existing scheduler - with bounded
+waits, so a cluster that cannot do the work fails with one line instead of hanging.
+
+- the scheduler address is checked before connecting (``tcp://host:port``; a bare
+  ``host:port`` means tcp) and the connection attempt is bounded;
+- the run waits at most ``worker_timeout`` seconds for a first worker, and checks that
+  every worker can import the project (a worker in another environment would otherwise
+  fail every task and only say so in its own log);
+- while computing, a cluster left without workers for ``worker_timeout`` seconds ends
+  the run (dask itself would wait for new workers forever).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
+
+from hybrid.errors import ClusterError, UsageError
+
+#: names of dask's single-machine schedulers ``--scheduler`` accepts
+LOCAL_SCHEDULERS = ("threads", "synchronous", "sync", "single-threaded", "processes")
+#: seconds to wait for the scheduler to answer
+CONNECT_TIMEOUT = 10.0
+#: the module every worker must be able to import to run our tasks
+PROBE_MODULE = "hybrid.backends.local.run"
+_HOST_PORT = re.compile(r"^[\w.\-\[\]:]+:\d{1,5}$")
+
+
+def scheduler_address(value: str | None) -> str | None:
+    """The dask.distributed address in ``--scheduler``, None for a local scheduler name."""
+    if value is None or value in LOCAL_SCHEDULERS:
+        return None
+    if "://" in value:
+        scheme = value.split("://", 1)[0]
+        if scheme not in ("tcp", "tls", "ws", "wss", "inproc", "ucx"):
+            raise UsageError(
+                f"--scheduler {value}: unknown protocol '{scheme}'; use tcp://HOST:PORT"
+            )
+        return value
+    if _HOST_PORT.match(value):
+        return f"tcp://{value}"
+    raise UsageError(
+        f"--scheduler {value} is neither a local scheduler ({', '.join(LOCAL_SCHEDULERS)}) "
+        "nor a Dask scheduler address like tcp://127.0.0.1:8786"
+    )
 
 
 @contextlib.contextmanager
 def distributed_client(settings: Any) -> Iterator[Any]:
+    """A checked client: connected, with at least one worker that can run our code."""
     from dask.distributed import Client, LocalCluster
 
     if settings.workers:
@@ -22,6 +64,78 @@ def distributed_client(settings: Any) -> Iterator[Any]:
             Client(cluster) as client,
         ):
             yield client
-    else:
-        with Client(settings.scheduler) as client:
-            yield client
+        return
+    address = scheduler_address(settings.scheduler)
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {address} within {CONNECT_TIMEOUT:g} s "
+            f"({type(exc).__name__}); start one with 'dask scheduler' or check --scheduler"
+        ) from None
+    with client:
+        check_workers(client, address, settings.worker_timeout)
+        yield client
+
+
+def check_workers(client: Any, address: str | None, timeout: float) -> None:
+    """Fail in one line when no worker arrives or a worker cannot import the project."""
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise ClusterError(
+            f"the Dask cluster at {address} has no workers (waited {timeout:g} s); start "
+            f"some with 'dask worker {address}'"
+        ) from None
+    results = client.run(_import_probe, on_error="return")
+    for worker, outcome in sorted(results.items()):
+        if isinstance(outcome, BaseException):
+            raise ClusterError(
+                f"Dask worker {worker} cannot run hybrid's tasks ({type(outcome).__name__}: "
+                f"{outcome}); install the project in the workers' environment (same version) "
+                "and read that worker's log"
+            )
+
+
+def _import_probe() -> str:
+    import importlib
+
+    importlib.import_module(PROBE_MODULE)
+    return "ok"
+
+
+def result_while_workers_live(client: Any, future: Any, timeout: float) -> Any:
+    """``future.result()``, but give up when the cluster has had no worker for ``timeout``
+    seconds (the scheduler would otherwise keep the tasks waiting forever)."""
+    from dask.distributed import wait
+
+    alone_since: float | None = None
+    while True:
+        try:
+            wait(future, timeout=1.0)
+        except TimeoutError:
+            pass
+        except OSError as exc:
+            raise ClusterError(
+                f"lost the connection to the Dask scheduler ({type(exc).__name__}); was it "
+                "stopped? read its log"
+            ) from None
+        if future.done():
+            return future.result()
+        try:
+            workers = client.scheduler_info().get("workers", {})
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(
+                f"lost the connection to the Dask scheduler ({type(exc).__name__}); was it "
+                "stopped? read its log"
+            ) from None
+        if workers:
+            alone_since = None
+            continue
+        alone_since = alone_since or time.monotonic()
+        if time.monotonic() - alone_since > timeout:
+            future.cancel()
+            raise ClusterError(
+                f"every Dask worker left and none came back within {timeout:g} s; the run "
+                "was stopped (read the workers' logs: killed for memory?)"
+            )

@@ -21,13 +21,15 @@ def compute(obj: Any, settings: Any) -> Any:
         warnings.filterwarnings("ignore", message="divide by zero encountered")
         # odc-geo warps empty source windows of other-CRS tiles as bare arrays
         warnings.filterwarnings("ignore", message="Dataset has no geotransform")
-        if settings.workers or (settings.scheduler and "://" in settings.scheduler):
-            from backends.local.cluster import distributed_client
+        from backends.local.cluster import scheduler_address
+
+        if settings.workers or scheduler_address(settings.scheduler):
+            from backends.local.cluster import distributed_client, result_while_workers_live
 
             with distributed_client(settings) as client:
                 future = client.compute(obj)
                 distributed_progress(future, enabled=settings.progress)
-                return future.result()
+                return result_while_workers_live(client, future, settings.worker_timeout)
         scheduler = settings.scheduler or "threads"
         with DaskProgress(enabled=settings.progress):
             return obj.compute(scheduler=scheduler)

@@ -28,6 +28,8 @@ class LocalSettings:
     workers: int | None = None
     #: show progress bars on stderr
     progress: bool = False
+    #: seconds a dask.distributed run waits for a worker before it gives up
+    worker_timeout: float = 60.0
     #: limits of UDF workers and the folders they must not read
     udf: UdfSettings = field(default_factory=UdfSettings)
 

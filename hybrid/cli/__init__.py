@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
@@ -77,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Dataset has no geotransform")
     # third-party deprecation notes are for their maintainers, not for our users
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"openeo_processes_dask\.")
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM unwinds like Ctrl-C, so temporary folders and files are removed
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

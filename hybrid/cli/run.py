@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hybrid.atomic import work_folder
 from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
 from hybrid.errors import UsageError
 from hybrid.io.format import Format
@@ -105,6 +106,10 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
             "--max-aoi-cloud with a remote backend needs --stac (e.g. earth-search) to "
             "measure each scene's cloud over the AOI"
         )
+    if args.scheduler is not None:
+        from backends.local.cluster import scheduler_address
+
+        scheduler_address(args.scheduler)  # a wrong address fails now, not after loading
     workflow = resolve_exclusions(workflow_from_args(args), args)
     fmt = find_format(workflow.format, kind="raster")
     assert fmt is not None  # workflow_from_args checked it
@@ -115,7 +120,7 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     reason = backend.availability()
     if reason:
         raise UsageError(f"backend {args.backend} is not available: {reason}")
-    with tempfile.TemporaryDirectory(prefix=".hybrid-run-", dir=out.parent) as tmp:
+    with work_folder(out.parent, "hybrid-run") as tmp:
         if args.resume:
             if not isinstance(backend, Resumes):
                 raise UsageError("--resume needs a remote backend (--backend copernicus or URL)")
