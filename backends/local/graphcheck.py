@@ -242,10 +242,10 @@ def _check_format(node_id: str, name: Any) -> None:
     the run."""
     if not isinstance(name, str):
         return  # a parameter reference: checked when it runs
-    from backends.local.run import output_format
+    from hybrid.io.registry import require_format
 
     try:
-        output_format(name)
+        require_format(name)
     except FormatUnsuitable as exc:
         raise FormatUnsuitable(exc.message, node=node_id) from None
 

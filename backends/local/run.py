@@ -8,20 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from backends.local.graphcheck import GraphFacts
-from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid, UsageError
+from hybrid.errors import ProcessParameterInvalid, UsageError
 from hybrid.grid import BBox, Grid
-
-
-def output_format(name: Any) -> Any:
-    """The registry's Format for a save_result format name (FormatUnsuitable if none)."""
-    from hybrid.io.registry import find_format, format_choices
-
-    fmt = find_format(str(name))
-    if fmt is None:
-        raise FormatUnsuitable(
-            f"save_result: format '{name}' is not supported; use {format_choices()}"
-        )
-    return fmt
+from hybrid.io.registry import require_format
 
 
 def _bbox(extent: Any) -> BBox:
@@ -172,7 +161,7 @@ class Run:
         from hybrid.io.provenance import provenance_attributes
         from hybrid.io.registry import kind_of, write_result
 
-        fmt = output_format(format)
+        fmt = require_format(format)
         kind = kind_of(data)
         if kind == "raster":
             data = self._raster(data)

@@ -43,6 +43,16 @@ def find_format(name: str, *, kind: CubeKind | None = None) -> Format | None:
     return None
 
 
+def require_format(name: Any) -> Format:
+    """The Format for a save_result format name; FormatUnsuitable naming the choices."""
+    fmt = find_format(str(name))
+    if fmt is None:
+        raise FormatUnsuitable(
+            f"save_result: format '{name}' is not supported; use {format_choices()}"
+        )
+    return fmt
+
+
 def formats_for(kind: CubeKind | None = None) -> tuple[Format, ...]:
     """The formats that can hold ``kind`` (all with None)."""
     return tuple(f for f in FORMATS if kind is None or kind in f.kinds)
