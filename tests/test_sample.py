@@ -34,7 +34,16 @@ from hybrid.sample.cache import MARKER, ensure_generated
 from hybrid.sample.grid import aoi_polygon, reproject_geometry
 
 REPO = Path(__file__).resolve().parents[1]
-ASSETS = {"blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "scl": "SCL"}
+ASSETS = {
+    "blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "scl": "SCL",
+    "coastal": "B01", "rededge1": "B05", "rededge2": "B06", "rededge3": "B07",
+    "nir08": "B8A", "nir09": "B09", "swir16": "B11", "swir22": "B12", "aot": "AOT", "wvp": "WVP",
+}  # fmt: skip
+#: native resolution (m) of each asset, as Copernicus and Earth Search serve them
+RESOLUTION = {
+    "scl": 20, "coastal": 60, "rededge1": 20, "rededge2": 20, "rededge3": 20,
+    "nir08": 20, "nir09": 60, "swir16": 20, "swir22": 20, "aot": 20, "wvp": 20,
+}  # fmt: skip
 CLOUD = (8, 9, 10)
 # a pid above any Linux pid_max: such a process cannot exist
 DEAD_PID = 2**22 + 5
@@ -171,6 +180,8 @@ def test_catalog_reads_with_pystac(sample: Path, items: list[dict[str, Any]]) ->
             band = asset.extra_fields["raster:bands"][0]
             if key == "scl":
                 assert band == {"nodata": 0, "data_type": "uint8", "spatial_resolution": 20}
+            elif key in ("aot", "wvp"):
+                assert band["scale"] == 0.001 and band["offset"] == 0
             else:
                 assert band["scale"] == 0.0001 and band["offset"] == -0.1
                 assert (band["nodata"], band["data_type"]) == (0, "uint16")
@@ -225,7 +236,7 @@ def test_cogs_are_valid_and_aligned(sample: Path, items: list[dict[str, Any]]) -
                 assert ds.crs.to_epsg() == asset["proj:epsg"]
                 assert list(ds.shape) == asset["proj:shape"]
                 assert list(ds.transform)[:6] == asset["proj:transform"]
-                res = 20 if key == "scl" else 10
+                res = RESOLUTION.get(key, 10)
                 assert ds.res == (res, res)
                 assert ds.transform.c % 60 == 0 and ds.transform.f % 60 == 0
                 assert list(ds.bounds) == asset["proj:bbox"]
@@ -234,7 +245,8 @@ def test_cogs_are_valid_and_aligned(sample: Path, items: list[dict[str, Any]]) -
 
 def test_sample_is_small(sample: Path) -> None:
     total = sum(p.stat().st_size for p in sample.parent.rglob("*") if p.is_file())
-    assert total < 40 * 2**20, f"sample is {total / 2**20:.1f} MiB"
+    # every SENTINEL2_L2A band (15 assets per item)
+    assert total < 64 * 2**20, f"sample is {total / 2**20:.1f} MiB"
 
 
 def test_cloud_cover_is_computed_from_scl(sample: Path, items: list[dict[str, Any]]) -> None:

@@ -14,6 +14,7 @@ from shapely.geometry.polygon import orient
 from hybrid.errors import UsageError
 from hybrid.sample import scene
 from hybrid.sample.cog import write_cog
+from hybrid.sample.extra_bands import render_extra_bands
 from hybrid.sample.grid import (
     FRAME_EPSG,
     RES_BANDS,
@@ -27,7 +28,13 @@ from hybrid.sample.grid import (
 )
 from hybrid.sample.schedule import Acquisition, acquisitions
 from hybrid.sample.stac import BANDS, ItemFacts, collection_json, item_json
-from hybrid.sample.weather import Sky, earth_sun_factor, make_sky, valid_half_plane
+from hybrid.sample.weather import (
+    Sky,
+    earth_sun_factor,
+    make_sky,
+    sample_sky,
+    valid_half_plane,
+)
 
 #: 32TLR reaches this far east of the AOI margin, 31TGL this far west: the tiles'
 #: extents differ, so their cloud covers can too.
@@ -89,7 +96,9 @@ def _render_acquisition(
     for code in acq.tiles:
         g10, g20 = grids.get(code, RES_BANDS), grids.get(code, RES_SCL)
         window = g10.window
-        bands = scene.render_bands(g10, doy, sky)
+        at = sample_sky(sky, g10.coords, g10.east, g10.north)
+        bands = scene.render_bands(g10, doy, sky, at)
+        extra = render_extra_bands(g10, doy, sky, at)
         variants = [(0, scene.render_scl(g20, doy, sky))]
         if acq.reprocessed and code == "32TLR":
             variants.append((1, scene.render_scl(g20, doy, sky, cautious=True)))
@@ -127,6 +136,15 @@ def _render_acquisition(
                 nodata=0,
                 resampling="nearest",
             )
+            for band in BANDS[5:]:
+                write_cog(
+                    folder / band.file,
+                    extra[band.name],
+                    transform=window.transform(band.res),
+                    crs=crs,
+                    nodata=0,
+                    resampling="nearest",
+                )
             item = item_json(facts)
             _write_json(folder / f"{facts.id}.json", item)
             items.append(item)

@@ -105,9 +105,10 @@ def _steps(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def render_bands(grid: Grid, doy: float, sky: Sky) -> np.ndarray:
-    """(4, H, W) uint16 stored DN of B02, B03, B04, B08 (0 = nodata)."""
-    at = sample_sky(sky, grid.coords, grid.east, grid.north)
+def render_bands(grid: Grid, doy: float, sky: Sky, at: SkyAt | None = None) -> np.ndarray:
+    """(4, H, W) uint16 stored DN of B02, B03, B04, B08 (0 = nodata); ``at``: the sky
+    already sampled on ``grid``."""
+    at = at if at is not None else sample_sky(sky, grid.coords, grid.east, grid.north)
     surf = ground(grid, doy, sky.sun).reflectance
     # Smooth modulations come in small steps: rasters stay compressible (real scenes
     # are noisier, but a sample of ~50 MB cannot carry 15 bits of noise per pixel).

@@ -59,7 +59,18 @@ BANDS: tuple[Band, ...] = (
     Band("red", "B04", "B04.tif", "Red (band 4) - 10m", "red", 0.665, 0.038, 10),
     Band("nir", "B08", "B08.tif", "NIR 1 (band 8) - 10m", "nir", 0.842, 0.145, 10),
     Band("scl", "SCL", "SCL.tif", "Scene classification map (SCL)", None, None, None, 20),
-)
+    # the bands the seed workflow does not use (hybrid.sample.extra_bands)
+    Band("coastal", "B01", "B01.tif", "Coastal (band 1) - 60m", "coastal", 0.443, 0.027, 60),
+    Band("rededge1", "B05", "B05.tif", "Red edge 1 (band 5) - 20m", "rededge", 0.704, 0.019, 20),
+    Band("rededge2", "B06", "B06.tif", "Red edge 2 (band 6) - 20m", "rededge", 0.74, 0.018, 20),
+    Band("rededge3", "B07", "B07.tif", "Red edge 3 (band 7) - 20m", "rededge", 0.783, 0.028, 20),
+    Band("nir08", "B8A", "B8A.tif", "NIR 2 (band 8A) - 20m", "nir08", 0.865, 0.033, 20),
+    Band("nir09", "B09", "B09.tif", "NIR 3 (band 9) - 60m", "nir09", 0.945, 0.026, 60),
+    Band("swir16", "B11", "B11.tif", "SWIR 1 (band 11) - 20m", "swir16", 1.61, 0.143, 20),
+    Band("swir22", "B12", "B12.tif", "SWIR 2 (band 12) - 20m", "swir22", 2.19, 0.242, 20),
+    Band("aot", "AOT", "AOT.tif", "Aerosol optical thickness (AOT)", None, None, None, 20),
+    Band("wvp", "WVP", "WVP.tif", "Water vapour (WVP)", None, None, None, 20),
+)  # fmt: skip
 
 
 def _eo_band(b: Band) -> dict[str, Any]:
@@ -76,6 +87,15 @@ def _eo_band(b: Band) -> dict[str, Any]:
 def _raster_band(b: Band) -> dict[str, Any]:
     if b.key == "scl":
         return {"nodata": 0, "data_type": "uint8", "spatial_resolution": 20}
+    if b.key in ("aot", "wvp"):
+        return {
+            "nodata": 0,
+            "data_type": "uint16",
+            "bits_per_sample": 15,
+            "spatial_resolution": b.res,
+            "scale": 0.001,
+            "offset": 0,
+        }
     return {
         "nodata": 0,
         "data_type": "uint16",
