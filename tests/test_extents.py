@@ -153,6 +153,8 @@ def test_kernels_set_the_pixel_buffer():
     assert infer_loads(graph)["load"].buffer == 6
     graph = _chain(("filter_bbox", {"extent": BOX}), ("to_scl_dilation_mask", {}))
     assert infer_loads(graph)["load"].buffer == 101  # ceil(kernel2_size 201 / 2)
+    graph = _chain(("filter_bbox", {"extent": BOX}), ("mask_scl_dilation", {"kernel2_size": 77}))
+    assert infer_loads(graph)["load"].buffer == 38  # floor: read around each tile
 
 
 def _two_loads() -> dict:

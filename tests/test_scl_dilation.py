@@ -208,3 +208,66 @@ def test_the_processes_are_advertised_with_copernicus_defaults():
         "kernel2_size": 201,
     }
     assert "mask_scl_dilation" in specs
+
+
+@pytest.mark.slow
+def test_the_cdse_cloud_mask_recipe_runs_on_the_sample(sample_catalog, tmp_path):
+    """Two loads (bands, SCL) as the CDSE notebooks write them, the mask from
+    to_scl_dilation_mask, three save_result nodes: the mask matches the reference away
+    from the edges (where the engine sees the loaded buffer), and the data is nodata
+    exactly where the mask is set."""
+    import xarray as xr
+
+    from backends.local import LocalBackend, LocalSettings
+
+    box = {"west": 6.656, "south": 45.232, "east": 6.672, "north": 45.258}
+    dates = ["2023-06-01", "2023-06-12"]
+    params = {"kernel1_size": 17, "kernel2_size": 77, "erosion_kernel_size": 3}
+
+    def load(bands):
+        return {
+            "process_id": "load_collection",
+            "arguments": {"id": "SENTINEL2_L2A", "spatial_extent": box,
+                          "temporal_extent": dates, "bands": bands},
+        }  # fmt: skip
+
+    def save(node, fmt, prefix):
+        arguments = {"data": {"from_node": node}, "format": fmt}
+        return {"process_id": "save_result",
+                "arguments": {**arguments, "options": {"filename_prefix": prefix}}}  # fmt: skip
+
+    graph = {
+        "s2": load(["B04", "B08"]),
+        "scl": load(["SCL"]),
+        "dilate": {
+            "process_id": "to_scl_dilation_mask",
+            "arguments": {"data": {"from_node": "scl"}, **params},
+        },
+        "masked": {
+            "process_id": "mask",
+            "arguments": {"data": {"from_node": "s2"}, "mask": {"from_node": "dilate"}},
+        },
+        "save_data": {**save("masked", "netCDF", "data"), "result": True},
+        "save_mask": save("dilate", "netCDF", "mask"),
+        "save_scl": save("scl", "netCDF", "scl"),
+    }
+    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    assert backend.validate(graph).buffer == 39  # ceil(77 / 2)
+    files = backend.execute(graph, out_dir=tmp_path).files
+    assert sorted(f.name for f in files) == ["data.nc", "mask.nc", "scl.nc"]
+    with (
+        xr.open_dataset(tmp_path / "data.nc") as data,
+        xr.open_dataset(tmp_path / "mask.nc") as mask,
+        xr.open_dataset(tmp_path / "scl.nc") as scl,
+    ):
+        cloud = mask["SCL"].values == 1
+        red = data["B04"].values
+        scl_values = scl["SCL"].values
+    assert 0 < cloud.mean() < 1
+    assert np.isnan(red[cloud]).all()
+    assert np.isfinite(red[~cloud & np.isfinite(scl_values)]).mean() > 0.99
+    margin = 77 // 2 + 3
+    for index in range(scl_values.shape[0]):
+        expected = ref_mask(scl_values[index], erosion=3, k1=17, k2=77)
+        inner = (slice(margin, -margin), slice(margin, -margin))
+        np.testing.assert_array_equal(cloud[index][inner], expected[inner])

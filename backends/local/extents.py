@@ -234,17 +234,22 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
         bands = args.get("bands")
         if isinstance(bands, list) and bands:
             return replace(trace, bands=tuple(str(b) for b in bands))
+    if pid in ("apply_kernel", "to_scl_dilation_mask", "mask_scl_dilation"):
+        trace = replace(trace, buffer=max(trace.buffer, _buffer(pid, args)))
     if pid in BAND_BLOCKERS:
         return replace(trace, bands_blocked=True)
-    if pid in ("apply_kernel", "to_scl_dilation_mask"):
-        return replace(trace, buffer=max(trace.buffer, _buffer(pid, args)))
     return trace
 
 
 def _buffer(pid: str, args: Mapping[str, Any]) -> int:
-    if pid == "to_scl_dilation_mask":
+    """Pixels a kernel needs around the extent: ceil(size / 2) from the dry run; for
+    mask_scl_dilation, applied while loading, the SCL read around each tile,
+    floor(kernel2_size / 2) (CloudFilterStrategy.scala L61)."""
+    if pid in ("to_scl_dilation_mask", "mask_scl_dilation"):
         size = args.get("kernel2_size", 201)
-        return math.ceil(size / 2) if isinstance(size, int | float) else 0
+        if not isinstance(size, int | float) or isinstance(size, bool):
+            return 0
+        return math.ceil(size / 2) if pid == "to_scl_dilation_mask" else math.floor(size / 2)
     kernel = args.get("kernel")
     if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
         return max(math.ceil(len(kernel) / 2), math.ceil(len(kernel[0]) / 2))
