@@ -73,6 +73,7 @@ class LocalBackend:
         from openeo_pg_parser_networkx import OpenEOProcessGraph
 
         from backends.local.extents import with_extents
+        from backends.local.failures import name_node
         from backends.local.registry import registry_for_run
         from backends.local.run import Run
         from backends.local.udf.callbacks import mark_udf_callbacks
@@ -98,7 +99,8 @@ class LocalBackend:
             raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc
         try:
             call()
-        except HybridError:
+        except HybridError as exc:
+            name_node(exc, graph)
             raise
         except Exception as exc:
             error = _as_hybrid_error(exc)

@@ -159,7 +159,8 @@ def registry_for_run(
     implementations: dict[str, Callable[..., Any]], *, collect: str | None = None
 ) -> Any:
     """A copy of the base registry with run-specific implementations added, and
-    ``collect``: a process that takes a list of node results and returns nothing."""
+    ``collect``: a process that takes a list of node results and returns nothing.
+    Every process reports its failures as a 4xx error naming it (backends.local.failures)."""
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
@@ -173,6 +174,12 @@ def registry_for_run(
     if collect:
         spec = {"id": collect, "parameters": [{"name": "data", "schema": {"type": "array"}}]}
         registry["predefined", collect] = Process(spec=spec, implementation=_collect)
+    from backends.local.failures import reporting
+
+    store = registry.store["predefined"]
+    for pid, proc in store.items():
+        if proc.implementation is not None:
+            store[pid] = Process(spec=proc.spec, implementation=reporting(pid, proc.implementation))
     return registry
 
 
