@@ -118,9 +118,11 @@ def delete_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
 
 @router.get("/jobs/{job_id}/estimate")
 def estimate_job(job_id: str, user: CurrentUser, deps: Deps) -> JSONResponse:
-    """The local emulator charges nothing; duration and size are not known beforehand."""
+    """The local emulator charges nothing; duration and size are not known beforehand.
+
+    ``downloads_included`` is left out: its default, null, means unlimited downloads."""
     deps.store.get(job_id, user_id=user.user_id)
-    return JSONResponse({"costs": 0, "downloads_included": None})
+    return JSONResponse({"costs": 0})
 
 
 @router.post("/jobs/{job_id}/results", status_code=202)
