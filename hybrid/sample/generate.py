@@ -86,6 +86,19 @@ class _Grids:
         return self._cache[key]
 
 
+def _write_assets(folder: Path, window: Window, rasters: dict[str, np.ndarray]) -> None:
+    """One COG per band (named as in ``BANDS``) at the band's own resolution."""
+    for band in BANDS:
+        write_cog(
+            folder / band.file,
+            rasters[band.name],
+            transform=window.transform(band.res),
+            crs=window.tile.epsg,
+            nodata=0,
+            resampling="nearest",
+        )
+
+
 def _render_acquisition(
     root: Path, acq: Acquisition, grids: _Grids, *, seed: int
 ) -> list[dict[str, Any]]:
@@ -118,33 +131,8 @@ def _render_acquisition(
             )
             folder = root / facts.id
             folder.mkdir(parents=True, exist_ok=True)
-            crs = window.tile.epsg
-            for k, band in enumerate(BANDS[:4]):
-                write_cog(
-                    folder / band.file,
-                    bands[k],
-                    transform=window.transform(RES_BANDS),
-                    crs=crs,
-                    nodata=0,
-                    resampling="nearest",
-                )
-            write_cog(
-                folder / BANDS[4].file,
-                scl,
-                transform=window.transform(RES_SCL),
-                crs=crs,
-                nodata=0,
-                resampling="nearest",
-            )
-            for band in BANDS[5:]:
-                write_cog(
-                    folder / band.file,
-                    extra[band.name],
-                    transform=window.transform(band.res),
-                    crs=crs,
-                    nodata=0,
-                    resampling="nearest",
-                )
+            rasters = {b.name: bands[k] for k, b in enumerate(BANDS[:4])}
+            _write_assets(folder, window, {**rasters, "SCL": scl, **extra})
             item = item_json(facts)
             _write_json(folder / f"{facts.id}.json", item)
             items.append(item)
