@@ -7,6 +7,10 @@ Rules (each failure is named in :attr:`ComparisonReport.problems` or in a period
   is not equivalent); values are still compared where centres coincide;
 - time labels are compared after :func:`hybrid.io.reader.open_result` normalised them to
   the date (a label on another day is not equivalent);
+- the files' layouts (format, dims, variables, dtypes, attribute names, compression,
+  chunking) are compared too and reported in :attr:`ComparisonReport.layout`, apart from
+  the values: a hybrid file and a Copernicus file with equal values are equivalent even
+  when their layouts differ;
 - per period (and band): a pixel *agrees* when it is NaN in both, or valid in both with
   ``|A - B| <= atol + rtol * |B|``; the period is equivalent when at least
   ``min_agreement`` of its pixels agree. So with the default ``min_agreement=1.0`` a
@@ -70,6 +74,11 @@ class ComparisonReport:
     #: structural differences: CRS, grid, time labels, bands
     problems: tuple[str, ...]
     rows: tuple[PeriodComparison, ...]
+    #: file layout differences (format, dims, variables, dtypes, attribute names,
+    #: compression, chunking: :mod:`hybrid.io.layout`); they do not decide equivalence
+    layout: tuple[str, ...] = ()
+    #: False when the layouts were not compared (a cube, not a file, was given)
+    layout_compared: bool = False
 
     def __bool__(self) -> bool:
         """True when the results are equivalent (``assert hybrid.compare(a, b)``)."""
@@ -86,6 +95,7 @@ class ComparisonReport:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["problems"] = list(self.problems)
+        data["layout"] = list(self.layout)
         data["rows"] = [{k: _json_value(v) for k, v in asdict(r).items()} for r in self.rows]
         return data
 
@@ -120,6 +130,12 @@ class ComparisonReport:
             widths = [max(len(row[i]) for row in table) for i in range(len(header))]
             for row in table:
                 lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        if self.layout_compared:
+            if self.layout:
+                lines.append("layout differs (format, dims, variables, dtypes, attributes):")
+                lines += [f"- {difference}" for difference in self.layout]
+            else:
+                lines.append("layout: the same (format, dims, variables, dtypes, attributes)")
         return "\n".join(line.rstrip() for line in lines)
 
 
@@ -150,6 +166,7 @@ def compare(
                 )
             )
     equivalent = not problems and all(r.equivalent for r in rows)
+    layout = _layout_differences(cube_a, cube_b)
     return ComparisonReport(
         a=str(cube_a.attrs.get("source", "A")),
         b=str(cube_b.attrs.get("source", "B")),
@@ -159,7 +176,24 @@ def compare(
         equivalent=equivalent,
         problems=tuple(problems),
         rows=tuple(rows),
+        layout=tuple(layout or ()),
+        layout_compared=layout is not None,
     )
+
+
+def _layout_differences(a: xr.DataArray, b: xr.DataArray) -> list[str] | None:
+    """How the files behind two opened results differ in layout (None: not files)."""
+    from hybrid.errors import UsageError
+    from hybrid.io.layout import describe, differences
+
+    names = [str(c.attrs.get("source") or "") for c in (a, b)]
+    sources = [Path(name) for name in names if name]
+    if len(sources) != 2 or not all(s.exists() for s in sources):
+        return None
+    try:
+        return differences(describe(sources[0]), describe(sources[1]))
+    except UsageError as exc:
+        return [f"not compared: {exc}"]
 
 
 def align(

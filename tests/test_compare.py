@@ -211,3 +211,34 @@ def test_cli_subprocess_unreadable_input(tmp_path, result_a):
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "cannot read" in proc.stderr and "junk.nc" in proc.stderr
+
+
+def test_layout_differences_are_reported_apart_from_values(tmp_path, result_a, capsys):
+    """An old hybrid file (NETCDF4, int crs with CF grid-mapping attributes, calendar) and
+    the Copernicus layout: equal values, so equivalent; the layout differences are listed."""
+    cube = make_cube()
+    old = cube.to_dataset(name="var")
+    crs = pyproj.CRS.from_epsg(32632)
+    old["crs"] = ((), np.int32(0), {**crs.to_cf(), "spatial_ref": crs.to_wkt()})
+    old["var"].attrs["grid_mapping"] = "crs"
+    old["t"].encoding = {"units": "days since 1990-01-01", "calendar": "standard", "dtype": "i4"}
+    old.attrs = {"Conventions": "CF-1.9", "hybrid_scenes": "2023-05-01:S2A"}
+    (tmp_path / "old").mkdir()
+    old.to_netcdf(tmp_path / "old" / "r.nc", engine="h5netcdf", unlimited_dims=["t"])
+
+    report = compare(tmp_path / "old" / "r.nc", result_a, atol=0)
+    assert report.equivalent and report.layout_compared
+    assert "format: NETCDF4 vs NETCDF4_CLASSIC" in report.layout
+    assert "crs: dtype int32 vs |S1" in report.layout
+    assert "t: attributes only in A: calendar" in report.layout
+    assert "global attributes only in B: institution, description, title" in report.layout
+    assert report.to_json()["layout"] == list(report.layout)
+    assert main(["compare", str(tmp_path / "old" / "r.nc"), str(result_a)]) == 0
+    out = capsys.readouterr().out
+    assert "EQUIVALENT" in out and "layout differs" in out and "- crs: dtype" in out
+    # the same layout says so
+    same = compare(result_a, write_b(tmp_path, make_cube()))
+    assert same.layout_compared and same.layout == ()
+    assert "layout: the same" in same.summary()
+    # cubes have no file layout to compare
+    assert not compare(make_cube(), make_cube()).layout_compared

@@ -34,6 +34,9 @@ def test_local_layout_round_trip(tmp_path):
     assert "crs_wkt" in raw["crs"].attrs and "spatial_ref" in raw["crs"].attrs
     assert np.isnan(raw["var"].encoding["_FillValue"])
     assert raw["y"].values[0] > raw["y"].values[-1]
+    # Copernicus's layout: a char crs holding only the WKT, no calendar
+    assert raw["crs"].dtype.kind == "S" and set(raw["crs"].attrs) == {"crs_wkt", "spatial_ref"}
+    assert "calendar" not in raw["t"].attrs
     raw.close()
 
     opened = open_result(path)

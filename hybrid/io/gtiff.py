@@ -1,7 +1,26 @@
-"""GeoTIFF results: one ``openEO_YYYY-MM-DDZ.tif`` per time label, as Copernicus writes them."""
+"""GeoTIFF results: one ``openEO_YYYY-MM-DDZ.tif`` per time label, as Copernicus writes them.
+
+Copernicus (openeo-geopyspark-driver geopysparkdatacube.py ``write_assets``, GTiff branch:
+batch jobs on a cube with time go to openeo-geotrellis-extensions geotiff/package.scala
+``saveRDDTemporalAllowAssetPerBand``):
+
+- one file per label, ``openEO_`` + ``ISO_DATE`` of the label (``2023-05-01Z``), or the
+  ISO date-time without ``-``/``:`` when a label is not at 00:00; ``openEO.tif`` for a
+  cube without time;
+- deflate (``ZLEVEL`` 6, no predictor), 256 x 256 tiles, band interleave;
+- overviews with ``overviews="AUTO"`` (``defaultOverviewReductions``): reduction factors
+  2**(l+1) for l in 1 .. ceil(log2(max(width, height) / 1024)) - 1 whose tiles stay above
+  16 px, so none up to 2048 px, then 4, then 4 and 8 (nearest neighbour);
+- head tags ``PROCESSING_SOFTWARE`` and the job's ``file_metadata`` (``title``,
+  ``description``, ``institution``); band ``DESCRIPTION`` tags only while the cube has a
+  band dimension (geopysparkdatacube.py ``if self.metadata.has_band_dimension()``).
+
+Values are written as float32 with NaN nodata (the cube's dtype on Copernicus).
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,8 +34,33 @@ from hybrid.io.format import Format
 if TYPE_CHECKING:
     import xarray as xr
 
-#: ``openEO_2023-05-01Z.tif`` (Copernicus), also without ``Z`` or with a time
-GTIFF_NAME = re.compile(r"^openEO_(\d{4}-\d{2}-\d{2})(?:T[0-9:.]+)?Z?\.tiff?$", re.IGNORECASE)
+#: ``openEO_2023-05-01Z.tif`` (Copernicus), also without ``Z``, with a time, or the
+#: compact ``openEO_20230501T103000Z.tif`` Copernicus writes for labels not at 00:00
+GTIFF_NAME = re.compile(r"^openEO_(\d{4}-?\d{2}-?\d{2})(?:T[0-9:.]+)?Z?\.tiff?$", re.IGNORECASE)
+TILE_SIZE = 256
+DEFLATE_LEVEL = 6
+
+
+def overview_factors(width: int, height: int, tile: int = TILE_SIZE) -> list[int]:
+    """Copernicus's ``defaultOverviewReductions`` for ``overviews="AUTO"``."""
+    blocks = max(width, height) / 1024
+    levels = math.ceil(math.log2(blocks)) if blocks > 0 else 0
+    factors = [2 ** (level + 1) for level in range(1, levels)]
+    return [f for f in factors if tile // f > 16]
+
+
+def label_file_name(label: Any, prefix: str = "openEO") -> str:
+    """``openEO_2023-05-01Z.tif`` for a label at 00:00, ``openEO_20230501T103000Z.tif``
+    otherwise, ``openEO.tif`` for None (no time dimension); ``prefix`` replaces ``openEO``."""
+    import numpy as np
+
+    if label is None:
+        return f"{prefix}.tif"
+    seconds = np.datetime64(label, "s")
+    text = str(seconds)
+    if text.endswith("T00:00:00"):
+        return f"{prefix}_{text[:10]}Z.tif"
+    return f"{prefix}_{text.replace('-', '').replace(':', '')}Z.tif"
 
 
 def write_gtiff(
@@ -24,54 +68,83 @@ def write_gtiff(
     folder: str | Path,
     *,
     attrs: Mapping[str, Any] | None = None,
-    prefix: str = "openEO",
+    options: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Write a normalised cube as Copernicus's GTiff layout: one ``openEO_YYYY-MM-DDZ.tif``
-    per label (float32, NaN nodata, deflate), band names in the DESCRIPTION tags.
-    ``prefix`` replaces ``openEO`` (save_result's ``filename_prefix``)."""
-    import numpy as np
+    """Write a raster cube in Copernicus's GTiff layout (see the module docstring);
+    ``attrs`` (provenance) and ``options["file_metadata"]`` become head tags, and
+    ``options["filename_prefix"]`` replaces ``openEO`` in the file names."""
     import rasterio
     from affine import Affine
 
-    from hybrid.io.provenance import attribute_value
+    from hybrid.io.format import filename_prefix
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if cube.sizes["y"] > 1 and float(cube["y"][0]) < float(cube["y"][-1]):
+        cube = cube.isel(y=slice(None, None, -1))
     x, y = cube["x"].values, cube["y"].values
     dx = float(x[1] - x[0]) if x.size > 1 else 10.0
     dy = float(y[1] - y[0]) if y.size > 1 else -10.0
     transform = Affine(dx, 0.0, x[0] - dx / 2, 0.0, dy, y[0] - dy / 2)
-    bands = [str(b) for b in cube["bands"].values] if "bands" in cube.dims else [str(cube.name)]
+    bands = [str(b) for b in cube["bands"].values] if "bands" in cube.dims else None
     crs = cube_crs(cube)
     layers = cube if "t" in cube.dims else cube.expand_dims(t=[None])
-    tags = {str(k): str(attribute_value(v)) for k, v in (attrs or {}).items()}
+    tags = _head_tags(attrs or {}, (options or {}).get("file_metadata") or {})
+    prefix = filename_prefix(options)
+    profile = {
+        "driver": "GTiff",
+        "width": x.size,
+        "height": y.size,
+        "count": len(bands) if bands else 1,
+        "dtype": "float32",
+        "nodata": float("nan"),
+        "transform": transform,
+        "crs": crs.to_wkt() if crs else None,
+        "compress": "deflate",
+        "zlevel": DEFLATE_LEVEL,
+        "tiled": True,
+        "blockxsize": TILE_SIZE,
+        "blockysize": TILE_SIZE,
+        "interleave": "band",
+    }
+    factors = overview_factors(x.size, y.size)
     written = []
     for label in layers["t"].values:
         layer = layers.sel(t=label) if label is not None else layers.isel(t=0)
         data = layer.transpose(..., "y", "x").values.astype("float32").reshape(-1, y.size, x.size)
-        name = f"{prefix}_{str(label)[:10]}Z.tif" if label is not None else f"{prefix}.tif"
-        profile = {"driver": "GTiff", "width": x.size, "height": y.size, "count": len(bands)}
-        profile.update(dtype="float32", transform=transform, nodata=np.nan, compress="deflate")
-        with (
-            atomic_path(folder / name) as tmp,
-            rasterio.open(tmp, "w", crs=crs.to_wkt() if crs else None, **profile) as dst,
-        ):
+        path = folder / label_file_name(label, prefix)
+        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             dst.write(data)
-            if tags:
-                dst.update_tags(**tags)
-            for index, band in enumerate(bands, start=1):
+            dst.update_tags(**tags)
+            for index, band in enumerate(bands or (), start=1):
                 dst.set_band_description(index, band)
-        written.append(folder / name)
+            if factors:
+                from rasterio.enums import Resampling
+
+                dst.build_overviews(factors, Resampling.nearest)
+        written.append(path)
     return written
+
+
+def _head_tags(attrs: Mapping[str, Any], file_metadata: Mapping[str, Any]) -> dict[str, str]:
+    from hybrid.io.provenance import attribute_value, institution
+
+    meta: dict[str, Any] = {"title": "", "description": "", "institution": institution()}
+    meta.update({str(k): v for k, v in file_metadata.items() if v is not None})
+    tags = {"PROCESSING_SOFTWARE": institution()}
+    if meta["description"]:
+        tags["ImageDescription"] = str(meta["description"])
+    # GDAL does not store empty metadata items (Copernicus's empty title/description)
+    tags.update({k: str(attribute_value(v)) for k, v in meta.items() if v != ""})
+    tags.update({str(k): str(attribute_value(v)) for k, v in attrs.items()})
+    return tags
 
 
 def write_raster(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
     """The registry's raster writer."""
-    from hybrid.io.format import filename_prefix
-
-    return write_gtiff(cube, out_dir, attrs=attrs, prefix=filename_prefix(options))
+    return write_gtiff(cube, out_dir, attrs=attrs, options=options)
 
 
 def annotate(file: Path, attrs: Mapping[str, Any]) -> None:
@@ -117,7 +190,7 @@ def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
                 "compare them one file at a time"
             )
         grid = this_grid
-        layers.append((np.datetime64(match.group(1)) if match else None, data))
+        layers.append((_label(match.group(1)) if match else None, data))
     assert grid is not None
     crs, transform, width, height, _count = grid
     if transform.b != 0 or transform.d != 0:
@@ -138,6 +211,13 @@ def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
         cube = cube.assign_coords(bands=names)
     cube.attrs = {k: v for k, v in tags.items() if k != "AREA_OR_POINT"}
     return normalise(cube, crs_wkt=crs.to_wkt() if crs else None, source=source)
+
+
+def _label(text: str) -> Any:
+    import numpy as np
+
+    digits = text.replace("-", "")
+    return np.datetime64(f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}")
 
 
 FORMAT = Format(

@@ -1,4 +1,5 @@
-"""NetCDF results: the layout Copernicus's NetCDFRDDWriter writes, and a tolerant reader."""
+"""NetCDF results: Copernicus's layout for raster cubes (:mod:`hybrid.io.netcdf_layout`),
+vector cubes via :mod:`hybrid.timeseries`, and a reader for any CF-like raster NetCDF."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise
 from hybrid.io.format import Format
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 
 #: the file name Copernicus gives a NetCDF result (``filename_prefix`` + ``.nc``)
 FILE_NAME = "openEO.nc"
-#: the time encoding of the NetCDF layout
-TIME_UNITS = "days since 1990-01-01"
 _TIME_NAMES = ("t", "time", "date")
 _X_NAMES = ("x", "lon", "longitude", "easting")
 _Y_NAMES = ("y", "lat", "latitude", "northing")
@@ -25,62 +23,65 @@ _CRS_VARIABLES = ("crs", "spatial_ref")
 
 
 def write_netcdf(
-    cube: xr.DataArray, path: str | Path, *, attrs: Mapping[str, Any] | None = None
+    cube: xr.DataArray,
+    path: str | Path,
+    *,
+    attrs: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a normalised cube in the Copernicus/local NetCDF layout; returns the path.
+    """Write a raster cube in Copernicus's NetCDF layout (:mod:`hybrid.io.netcdf_layout`);
+    returns the path.
 
-    ``attrs`` become global attributes (str, int or float values, e.g. provenance).
+    ``attrs`` become global attributes after Copernicus's four (provenance, ``hybrid_*``);
+    ``options["file_metadata"]`` overrides ``title``/``description``/``institution`` and
+    adds globals, as ``save_result``'s option of that name does on Copernicus. Each
+    (band, date) slice is computed and written on its own, so a Dask-backed cube streams.
     """
-    import numpy as np
-    import xarray as xr
+    from hybrid.io.netcdf_layout import RasterLayout, create_raster_netcdf, storage
 
-    from hybrid.io.provenance import attribute_value
-
-    path = Path(path)
     crs = cube_crs(cube)
     cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
+    cube = cube.transpose(*[d for d in ("t", "bands", "y", "x") if d in cube.dims])
+    if cube.sizes["y"] > 1 and float(cube["y"][0]) < float(cube["y"][-1]):
+        cube = cube.isel(y=slice(None, None, -1))  # Copernicus writes y descending
     if "bands" in cube.dims:
-        parts = {str(b): cube.sel(bands=b, drop=True) for b in cube["bands"].values}
+        variables = tuple(str(b).replace("/", "_") for b in cube["bands"].values)
     else:
-        parts = {str(cube.name or "var"): cube}
-    data_vars: dict[str, Any] = {}
-    encoding: dict[str, dict[str, Any]] = {}
-    for name, part in parts.items():
-        part = part.astype("float32")
-        part.attrs = {"grid_mapping": "crs"} if crs is not None else {}
-        data_vars[name] = part
-        encoding[name] = {"_FillValue": np.float32("nan"), "dtype": "float32", "zlib": True}
-    ds = xr.Dataset(data_vars)
-    if crs is not None:
-        wkt = crs.to_wkt()
-        crs_attrs = {k: v for k, v in crs.to_cf().items() if v is not None}
-        crs_attrs.update(crs_wkt=wkt, spatial_ref=wkt)
-        ds["crs"] = xr.DataArray(np.int32(0), attrs=crs_attrs)
-    ds["x"].attrs = {"standard_name": "projection_x_coordinate", "long_name": "x", "units": "m"}
-    ds["y"].attrs = {"standard_name": "projection_y_coordinate", "long_name": "y", "units": "m"}
-    encoding["x"] = {"_FillValue": None, "dtype": "float64"}
-    encoding["y"] = {"_FillValue": None, "dtype": "float64"}
-    unlimited: list[str] = []
-    if "t" in ds.dims:
-        ds["t"].attrs = {"standard_name": "time", "long_name": "t", "axis": "T"}
-        times = ds["t"].values.astype("datetime64[ns]")
-        whole_days = bool(np.all(times == times.astype("datetime64[D]")))
-        encoding["t"] = {
-            "units": TIME_UNITS,
-            "calendar": "standard",
-            "dtype": "int32" if whole_days else "float64",
-        }
-        unlimited = ["t"]
-    ds.attrs = {
-        "Conventions": "CF-1.9",
-        **{str(k): attribute_value(v) for k, v in (attrs or {}).items()},
-    }
-    # built in memory, then written as plain bytes: HDF5 can crash the process when the
-    # disk fills up under a half-written file (h5py #914, #2160); a plain write just fails
-    data = ds.to_netcdf(None, engine="h5netcdf", encoding=encoding, unlimited_dims=unlimited)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(bytes(data))
-    return path
+        variables = (str(cube.name or "var").replace("/", "_"),)
+    dtype, fill = storage(cube.dtype, cube.attrs.get("nodata", cube.attrs.get("_FillValue")))
+    layout = RasterLayout(
+        x=cube["x"].values.astype("float64"),
+        y=cube["y"].values.astype("float64"),
+        times=cube["t"].values if "t" in cube.dims else None,
+        variables=variables,
+        crs=crs,
+        dtype=dtype,
+        fill_value=fill,
+    )
+    globals_ = _global_attributes(attrs or {}, (options or {}).get("file_metadata") or {})
+    with create_raster_netcdf(Path(path), layout, globals_=globals_) as out:
+        for index, name in enumerate(variables):
+            part = cube.isel(bands=index) if "bands" in cube.dims else cube
+            if "t" not in part.dims:
+                out.write(name, part.values)
+                continue
+            for t in range(part.sizes["t"]):
+                out.write(name, part.isel(t=t).values, t=t)
+    return Path(path)
+
+
+def _global_attributes(
+    attrs: Mapping[str, Any], file_metadata: Mapping[str, Any]
+) -> dict[str, str | int | float]:
+    """Copernicus's globals in its order, then ``file_metadata``'s others, then ``attrs``."""
+    from hybrid.io.provenance import attribute_value, institution
+
+    meta = {"institution": institution(), "description": "", "title": ""}
+    meta.update({str(k): v for k, v in file_metadata.items() if v is not None})
+    found: dict[str, str | int | float] = {"Conventions": "CF-1.9"}
+    found.update({k: attribute_value(v) for k, v in meta.items()})
+    found.update({str(k): attribute_value(v) for k, v in attrs.items()})
+    return found
 
 
 def write_raster(
@@ -90,7 +91,7 @@ def write_raster(
     from hybrid.io.format import filename_prefix
 
     name = f"{filename_prefix(options)}.nc" if options.get("filename_prefix") else FILE_NAME
-    return [write_netcdf(cube, Path(out_dir) / name, attrs=attrs)]
+    return [write_netcdf(cube, Path(out_dir) / name, attrs=attrs, options=options)]
 
 
 def write_vector(
@@ -143,16 +144,17 @@ def timeseries_netcdf(cube: Any) -> bytes:
 
 
 def annotate(file: Path, attrs: Mapping[str, Any]) -> None:
-    """Add global attributes to an existing NetCDF file (in place)."""
-    import h5py
+    """Add global attributes to an existing NetCDF file (in place; CHAR attributes, so a
+    NETCDF4_CLASSIC file stays classic)."""
+    import netCDF4
 
     from hybrid.io.provenance import attribute_value
 
     try:
-        with h5py.File(file, "a") as f:
+        with netCDF4.Dataset(file, "a") as ds:
             for key, value in attrs.items():
-                f.attrs[key] = attribute_value(value)
-    except OSError as exc:
+                ds.setncattr(str(key), attribute_value(value))
+    except (OSError, RuntimeError) as exc:
         raise UsageError(f"cannot add attributes to {file}: {exc}") from exc
 
 

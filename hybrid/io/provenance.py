@@ -51,3 +51,14 @@ def read_provenance(attrs: Mapping[str, Any]) -> dict[str, Any]:
             if str(key).startswith(prefix):
                 found[str(key)[len(prefix) :]] = value
     return found
+
+
+def institution() -> str:
+    """What hybrid writes where Copernicus writes ``"{processing_facility} - {version}"``."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("hybrid")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return f"hybrid openEO engine - {version}"
