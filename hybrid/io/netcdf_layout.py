@@ -37,7 +37,9 @@ no unsigned types.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,8 @@ DEFLATE_LEVEL = 6
 _CHUNK_BYTES = 2**18
 _MIN_VARIABLE_BYTES = 2**16
 _MIN_CHUNK = 2**13
+#: free bytes below which a failed write is taken for a full disk
+_FULL_BELOW = 2**20
 #: geotrellis' constant nodata per integer cell type (ByteConstantNoData, ShortConstantNoData,
 #: IntConstantNoData)
 _INT_NODATA = {"int8": -128, "int16": -32768, "int32": -(2**31)}
@@ -153,17 +157,34 @@ class NetCDFRasterWriter:
 def create_raster_netcdf(
     path: Path, layout: RasterLayout, *, globals_: Mapping[str, Any]
 ) -> Iterator[NetCDFRasterWriter]:
-    """Create ``path`` in Copernicus's layout; it appears (atomically) once the block
-    exits without error."""
+    """Create ``path`` in Copernicus's layout, written block by block into a temporary
+    file that replaces ``path`` once the block exits without error.
+
+    A full disk surfaces from netCDF-C only as "NetCDF: HDF error": when the file system
+    is then (nearly) full, that becomes ``OSError(ENOSPC)``. (Building the file in memory
+    instead would avoid it, but netCDF-C cannot open such an image for writing later.)
+    """
     import netCDF4
 
     with atomic_path(Path(path)) as tmp:
-        ds = netCDF4.Dataset(tmp, "w", format="NETCDF4_CLASSIC")
         try:
-            _define(ds, layout, globals_)
-            yield NetCDFRasterWriter(ds, layout)
-        finally:
-            ds.close()
+            ds = netCDF4.Dataset(tmp, "w", format="NETCDF4_CLASSIC")
+            try:
+                _define(ds, layout, globals_)
+                yield NetCDFRasterWriter(ds, layout)
+            finally:
+                ds.close()
+        except (RuntimeError, OSError) as exc:
+            if _disk_full(tmp.parent):
+                raise OSError(errno.ENOSPC, f"No space left on device writing {path}") from exc
+            raise
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < _FULL_BELOW
+    except OSError:
+        return False
 
 
 def _define(ds: Any, layout: RasterLayout, globals_: Mapping[str, Any]) -> None:
