@@ -119,6 +119,16 @@ def overrides() -> dict[str, Callable[..., Any]]:
     }
 
 
+#: openeo-processes-dask processes the local engine does not offer (GET /processes), as
+#: they cannot work here: not openEO processes Copernicus offers (ddmc,
+#: apply_neighborhood_intertwin), need the network (load_stac), or are broken in
+#: openeo-processes-dask 2026.9.1 (cumproduct of integers raises "cannot convert float NaN
+#: to integer"; create_data_cube returns a NaN scalar instead of an empty cube).
+NOT_ADVERTISED = frozenset(
+    {"ddmc", "apply_neighborhood_intertwin", "load_stac", "cumproduct", "create_data_cube"}
+)
+
+
 @functools.cache
 def base_registry() -> Any:
     """openeo-processes-dask + overrides; load_collection/save_result are added per run."""
@@ -130,7 +140,7 @@ def base_registry() -> Any:
     for func in standard:
         pid = func.__name__.lstrip("_")
         spec = getattr(specs, func.__name__, None)
-        if spec is None:
+        if spec is None or pid in NOT_ADVERTISED:
             continue
         registry["predefined", pid] = Process(spec=spec, implementation=func)
     for pid, func in overrides().items():
