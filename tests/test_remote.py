@@ -490,8 +490,14 @@ def test_emulator_client_credentials_and_failed_job_logs(emulator, monkeypatch, 
     monkeypatch.setenv("OPENEO_AUTH_CLIENT_SECRET", "hybrid-ci-secret")
     backend = fast(emulator, max_poll_interval=0.2)
     assert backend.availability() is None
-    with pytest.raises(RemoteBackendError, match="temporal_extent") as info:
-        backend.execute(GRAPH, out_dir=tmp_path / "out")
+    # valid when created (bounded), fails when it runs: the sample has no 1990 scenes
+    bounded = {"west": 6.654, "south": 45.226, "east": 6.675, "north": 45.264}
+    failing = json.loads(json.dumps(GRAPH))
+    failing["load1"]["arguments"].update(
+        spatial_extent=bounded, temporal_extent=["1990-01-01", "1990-02-01"]
+    )
+    with pytest.raises(RemoteBackendError, match="no data available") as info:
+        backend.execute(failing, out_dir=tmp_path / "out")
     assert "ended with status 'error'" in str(info.value)
     assert "[error]" in capsys.readouterr().err
 
