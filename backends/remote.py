@@ -21,17 +21,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from backends.base import ExecutionResult
-from backends.names import COPERNICUS_URL, REMOTE_ALIASES, remote_url
-from backends.remote_auth import CREDENTIALS_HELP, authenticate, credential_sources, first_line
+from hybrid.backends.base import ExecutionResult
+from hybrid.backends.names import COPERNICUS_URL, REMOTE_ALIASES, remote_url
+from hybrid.backends.remote_auth import (
+    CREDENTIALS_HELP,
+    authenticate,
+    credential_sources,
+    first_line,
+)
 from hybrid.errors import (
     AuthenticationError,
     BackendUnreachable,
     RemoteBackendError,
     UsageError,
 )
-from hybrid.graph import graph_hash
 from hybrid.progress import StatusLine, job_status_text, progress_enabled
+from hybrid.workflow_graph import graph_hash
 
 if TYPE_CHECKING:
     import openeo

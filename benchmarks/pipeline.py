@@ -17,9 +17,9 @@ PIPELINES = ("local", "stock", "fused")
 #: modules each pipeline needs anyway, imported before the clock starts
 _IMPORTS = {
     "local": ("xarray", "dask.array", "rasterio", "scipy.ndimage", "odc.stac", "pystac",
-              "h5netcdf", "openeo_pg_parser_networkx", "backends.local.registry"),
+              "h5netcdf", "openeo_pg_parser_networkx", "hybrid.backends.local.registry"),
     "stock": ("xarray", "dask.array", "rasterio", "scipy.ndimage", "odc.stac", "pystac",
-              "h5netcdf", "openeo_pg_parser_networkx", "backends.local.registry"),
+              "h5netcdf", "openeo_pg_parser_networkx", "hybrid.backends.local.registry"),
     "fused": ("xarray", "rasterio", "scipy.ndimage", "pystac", "h5netcdf"),
 }  # fmt: skip
 
@@ -32,7 +32,7 @@ def run_pipeline(
 
     spec = parse_spec(scene)
     if pipeline == "local":
-        from backends.local import LocalBackend, LocalSettings
+        from hybrid.backends.local import LocalBackend, LocalSettings
 
         settings = LocalSettings(stac=str(catalog), workers=workers)
         result = LocalBackend(settings).execute(scene_graph(spec), out_dir=out_dir)

@@ -246,11 +246,11 @@ def ensure_scene(root: Path, spec: SceneSpec, *, seed: int = 0) -> Path:
 
 
 def scene_graph(spec: SceneSpec) -> dict[str, Any]:
-    """The project's NDVI graph (hybrid.graph) over the scene's AOI, bbox in EPSG:32632."""
+    """The project's NDVI graph (hybrid.workflow_graph) over the scene's AOI, bbox in EPSG:32632."""
     from pyproj import Transformer
 
-    from hybrid.graph import build_graph
     from hybrid.params import Workflow
+    from hybrid.workflow_graph import build_graph
 
     xmin, ymin, xmax, ymax = spec.aoi_bounds()
     tr = Transformer.from_crs(EPSG, 4326, always_xy=True)

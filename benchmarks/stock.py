@@ -3,7 +3,7 @@
 Every process is openeo-processes-dask's own implementation (apply_kernel, mask,
 aggregate_temporal_period, ndvi, the comparisons), none of the project's overrides.
 openeo-processes-dask has no load_collection and no save_result, so the project's
-(:class:`backends.local.run.Run`) are plugged in: the same lazy cube goes in, the same
+(:class:`hybrid.backends.local.run.Run`) are plugged in: the same lazy cube goes in, the same
 NetCDF writer comes out, on dask's threaded scheduler. Month labels come out as
 month ends (openeo-processes-dask's labelling); the values are comparable by position.
 """
@@ -20,7 +20,7 @@ def stock_registry(implementations: Mapping[str, Any]) -> Any:
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
-    from backends.local.registry import _quiet_import, process_spec
+    from hybrid.backends.local.registry import _quiet_import, process_spec
 
     standard, specs, process = _quiet_import()
     registry = ProcessRegistry(wrap_funcs=[process])
@@ -39,8 +39,8 @@ def run_stock(graph: Mapping[str, Any], *, catalog: Path, out_dir: Path) -> list
     """Run ``graph`` with stock openeo-processes-dask; returns the files written."""
     from openeo_pg_parser_networkx import OpenEOProcessGraph
 
-    from backends.local import LocalBackend, LocalSettings
-    from backends.local.run import Run
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.backends.local.run import Run
 
     settings = LocalSettings(stac=str(catalog))
     facts = LocalBackend(settings).validate(graph)

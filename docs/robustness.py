@@ -27,21 +27,21 @@ SELECTION: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "Bad input: CLI and Python API",
         (
-            "tests/test_bad_input.py",
-            "tests/test_cli.py::test_bad_input_is_one_line_exit_2",
-            "tests/test_cli.py::test_bad_aoi_is_one_line_exit_2",
-            "tests/test_cli.py::test_aoi_without_scenes_is_no_data_available",
-            "tests/test_cli.py::test_existing_output_is_not_overwritten",
-            "tests/test_cli.py::test_unknown_collection_and_band_are_rejected",
-            "tests/test_stac_errors.py",
+            "tests/cli/test_bad_input.py",
+            "tests/cli/test_cli.py::test_bad_input_is_one_line_exit_2",
+            "tests/cli/test_cli.py::test_bad_aoi_is_one_line_exit_2",
+            "tests/cli/test_cli.py::test_aoi_without_scenes_is_no_data_available",
+            "tests/cli/test_cli.py::test_existing_output_is_not_overwritten",
+            "tests/cli/test_cli.py::test_unknown_collection_and_band_are_rejected",
+            "tests/stac/test_stac_errors.py",
         ),
     ),
-    ("Emulator under faults", ("tests/test_server_faults.py",)),
-    ("Emulator security", ("tests/test_server_security.py", "tests/test_server_fuzz.py")),
+    ("Emulator under faults", ("tests/server/test_server_faults.py",)),
+    ("Emulator security", ("tests/server/test_server_security.py", "tests/server/test_server_fuzz.py")),
 )
 
 #: the test that compares this table with the collected cases (not a row of it)
-SELF_CHECK = "tests/test_bad_input.py::test_robustness_table_matches_the_collected_cases"
+SELF_CHECK = "tests/cli/test_bad_input.py::test_robustness_table_matches_the_collected_cases"
 #: user properties shown as figures besides the case count
 FIGURES = ("seconds", "peak_rss_mb", "operations")
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from hybrid.compare import ComparisonReport
+    from hybrid.comparison import ComparisonReport
 
 #: the login of the emulator's built-in local user
 LOCAL_USER = ("hybrid", "hybrid")
@@ -45,13 +45,13 @@ def connect(
     """
     import openeo
 
-    from backends.names import LOCAL
+    from hybrid.backends.names import LOCAL
 
     if backend == LOCAL:
         server = _emulator(stac, None if data_dir is None else Path(data_dir))
         return openeo.connect(server.url).authenticate_basic(*LOCAL_USER)
-    from backends import get_backend
-    from backends.remote import RemoteBackend
+    from hybrid.backends import get_backend
+    from hybrid.backends.remote import RemoteBackend
 
     remote = get_backend(backend)
     assert isinstance(remote, RemoteBackend)
@@ -103,8 +103,8 @@ def graph(
     >>> sorted({node["process_id"] for node in g.values()})  # doctest: +SKIP
     """
     from hybrid.cli.options import workflow_from_args
-    from hybrid.graph import build_graph
     from hybrid.workflow import resolve_exclusions
+    from hybrid.workflow_graph import build_graph
 
     args = _arguments("graph", aoi, start, end, stac=stac, **options)
     return build_graph(resolve_exclusions(workflow_from_args(args), args))
@@ -125,7 +125,7 @@ def scenes(
     import pandas as pd
 
     from hybrid.cli.options import workflow_from_args
-    from hybrid.scenes import scene_table
+    from hybrid.scene_table import scene_table
 
     args = _arguments("scenes", aoi, start, end, stac=stac, **options)
     rows = scene_table(workflow_from_args(args), stac=stac)
@@ -144,7 +144,7 @@ def compare(
     >>> report = hybrid.compare("remote.nc", hybrid.run())   # doctest: +SKIP
     >>> assert report, report                                 # doctest: +SKIP
     """
-    from hybrid.compare import compare as compare_results
+    from hybrid.comparison import compare as compare_results
 
     with tempfile.TemporaryDirectory(prefix="hybrid-compare-") as tmp:
         return compare_results(
@@ -153,7 +153,7 @@ def compare(
 
 
 def _as_result(value: Any, scratch: Path) -> Any:
-    """A path or cube :func:`hybrid.compare.compare` takes; Datasets go through a file so
+    """A path or cube :func:`hybrid.comparison.compare` takes; Datasets go through a file so
     they are read exactly as a downloaded result would be."""
     import xarray as xr
 
@@ -225,7 +225,7 @@ def _start_emulator(stac: str | None, data_dir: Path | None) -> _Emulator:
 
     import uvicorn
 
-    from backends.local import LocalBackend, LocalSettings
+    from hybrid.backends.local import LocalBackend, LocalSettings
     from hybrid.cli.serve import listen
     from hybrid.server.app import create_app
     from hybrid.server.settings import ServerSettings

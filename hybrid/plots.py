@@ -187,7 +187,7 @@ def comparison_figure(a: xr.DataArray, b: xr.DataArray) -> Figure:
     symmetric scale for the difference; black where only one of them has data."""
     import numpy as np
 
-    from hybrid.compare import align
+    from hybrid.comparison import align
 
     aligned_a, aligned_b, problems = align(a, b)
     if aligned_a is None or aligned_b is None:

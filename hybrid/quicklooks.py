@@ -72,10 +72,10 @@ def load_scenes(
     import dask
     import numpy as np
 
-    from backends.local.loader import LoadRequest, load_s2
-    from backends.local.processes.kernel import apply_kernel
-    from backends.local.processes.masking import mask as mask_process
     from hybrid.aoi import geometry_bbox
+    from hybrid.backends.local.loader import LoadRequest, load_s2
+    from hybrid.backends.local.processes.kernel import apply_kernel
+    from hybrid.backends.local.processes.masking import mask as mask_process
     from hybrid.grid import kernel_buffer
     from hybrid.kernel import gaussian_kernel
     from hybrid.progress import DaskProgress, step

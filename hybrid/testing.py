@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hybrid.compare import ComparisonReport, compare
+from hybrid.comparison import ComparisonReport, compare
 
 if TYPE_CHECKING:
     import xarray as xr

@@ -16,7 +16,7 @@ def resolve_exclusions(workflow: Workflow, args: Any) -> Workflow:
         return workflow
     if not 0 <= limit <= 100:
         raise UsageError(f"--max-aoi-cloud {limit} must be a percentage in [0, 100]")
-    from hybrid.scenes import DEFAULT_CLASSES, dates_above, scene_table
+    from hybrid.scene_table import DEFAULT_CLASSES, dates_above, scene_table
 
     rows = scene_table(workflow, stac=getattr(args, "stac", None))
     above = dates_above(rows, limit)

@@ -33,10 +33,10 @@ FACE = (
     "hybrid.plots",
     "hybrid.figures",
     "hybrid.quicklooks",
-    "hybrid.scenes",
+    "hybrid.scene_table",
     "hybrid.workflow",
     "hybrid.summary",
-    "hybrid.compare",
+    "hybrid.comparison",
     "hybrid.__main__",
 )
 
@@ -54,10 +54,28 @@ def module_files() -> dict[str, Path]:
 
 
 def canonical(name: str) -> str:
-    """``backends.x`` (the repository spelling before the move) -> ``hybrid.backends.x``."""
+    """The installed name of an imported module: ``backends.x`` -> ``hybrid.backends.x``.
+
+    The repository folder ``backends/`` is importable as ``backends`` from a checkout's
+    root, but only ``hybrid.backends`` is installed: :func:`old_spellings` reports it."""
     if name == "backends" or name.startswith("backends."):
         return "hybrid." + name
     return name
+
+
+def old_spellings() -> list[str]:
+    """Imports that name ``backends`` as a top-level package (absent once installed)."""
+    found = []
+    for module, path in module_files().items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            found += [f"{module} imports {n}" for n in names if n.split(".")[0] == "backends"]
+    return sorted(set(found))
 
 
 def layer(module: str) -> int:
@@ -158,6 +176,7 @@ def problems() -> list[str]:
     graph = import_graph()
     found = [f"cycle: {' <-> '.join(c)}" for c in cycles(graph)]
     found += [f"layer: {v}" for v in layer_violations(graph)]
+    found += [f"spelling: {v} (use hybrid.backends)" for v in old_spellings()]
     return found
 
 

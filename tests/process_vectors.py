@@ -237,7 +237,7 @@ def run_through_engine(process_id: str, arguments: dict[str, Any]) -> Any:
     import xarray as xr
     from openeo_pg_parser_networkx import OpenEOProcessGraph
 
-    from backends.local.registry import registry_for_run
+    from hybrid.backends.local.registry import registry_for_run
 
     cubes: dict[str, Any] = {}
     graph: dict[str, Any] = {}

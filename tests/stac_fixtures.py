@@ -132,9 +132,9 @@ def run_ndvi(stac: str, out_dir: Path, aoi: dict[str, Any], *, memo: bool = Fals
     import numpy as np
     import xarray as xr
 
-    from backends.local import LocalBackend, LocalSettings
-    from hybrid.graph import build_graph
+    from hybrid.backends.local import LocalBackend, LocalSettings
     from hybrid.params import Workflow
+    from hybrid.workflow_graph import build_graph
 
     key = (stac, NDVI_START, NDVI_END)
     if memo and key in _NDVI_MEMO:

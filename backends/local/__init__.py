@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from backends.local.engine import LocalBackend, LocalSettings
+from hybrid.backends.local.engine import LocalBackend, LocalSettings
 
 __all__ = ["LocalBackend", "LocalSettings"]

@@ -21,10 +21,10 @@ def compute(obj: Any, settings: Any) -> Any:
         warnings.filterwarnings("ignore", message="divide by zero encountered")
         # odc-geo warps empty source windows of other-CRS tiles as bare arrays
         warnings.filterwarnings("ignore", message="Dataset has no geotransform")
-        from backends.local.cluster import scheduler_address
+        from hybrid.backends.local.cluster import scheduler_address
 
         if settings.workers or scheduler_address(settings.scheduler):
-            from backends.local.cluster import distributed_client, result_while_workers_live
+            from hybrid.backends.local.cluster import distributed_client, result_while_workers_live
 
             with distributed_client(settings) as client:
                 future = client.compute(obj)

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backends.base import ExecutionResult
-from backends.local.graphcheck import GraphFacts, inspect_graph
-from backends.local.udf.isolated import UdfSettings
+from hybrid.backends.base import ExecutionResult
+from hybrid.backends.local.graphcheck import GraphFacts, inspect_graph
+from hybrid.backends.local.udf.isolated import UdfSettings
 from hybrid.errors import HybridError, ProcessGraphInvalid, ProcessParameterInvalid
 
 
@@ -35,7 +35,7 @@ class LocalSettings:
 
 
 class LocalBackend:
-    """Executes graphs in this process (see :mod:`backends.base`)."""
+    """Executes graphs in this process (see :mod:`hybrid.backends.base`)."""
 
     name = "local"
 
@@ -47,15 +47,15 @@ class LocalBackend:
 
     def process_specs(self) -> list[dict[str, Any]]:
         """openEO descriptions of every process this backend runs (GET /processes)."""
-        from backends.local.registry import base_registry
+        from hybrid.backends.local.registry import base_registry
 
         store = base_registry().store["predefined"]
         return [copy.deepcopy(store[pid].spec) for pid in sorted(store)]
 
     def validate(self, graph: Mapping[str, Any]) -> GraphFacts:
         """Check a flat graph without running it; raise a HybridError if invalid."""
-        from backends.local.registry import required_parameters, supported_process_ids
-        from backends.local.udf.callbacks import mark_udf_callbacks
+        from hybrid.backends.local.registry import required_parameters, supported_process_ids
+        from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
 
         facts = inspect_graph(
             graph, supported=set(supported_process_ids()), required=required_parameters()
@@ -65,18 +65,18 @@ class LocalBackend:
 
     def udf_runtimes(self) -> dict[str, Any]:
         """The UDF runtimes offered (GET /udf_runtimes)."""
-        from backends.local.udf.runtimes import udf_runtimes
+        from hybrid.backends.local.udf.runtimes import udf_runtimes
 
         return udf_runtimes()
 
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
         from openeo_pg_parser_networkx import OpenEOProcessGraph
 
-        from backends.local.extents import with_extents
-        from backends.local.failures import name_node
-        from backends.local.registry import registry_for_run
-        from backends.local.run import Run
-        from backends.local.udf.callbacks import mark_udf_callbacks
+        from hybrid.backends.local.extents import with_extents
+        from hybrid.backends.local.failures import name_node
+        from hybrid.backends.local.registry import registry_for_run
+        from hybrid.backends.local.run import Run
+        from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
         from hybrid.geometries import crs_members_as_text
 
         facts = self.validate(graph)
@@ -121,7 +121,7 @@ COLLECT = "_hybrid_collect"
 def end_nodes(graph: Mapping[str, Any]) -> list[str]:
     """Top-level nodes no other node takes input from, sorted (Copernicus evaluates all of
     them, not only the result node: openeo_driver/processgraph/evaluator.py:56-92)."""
-    from backends.local.extents import references
+    from hybrid.backends.local.extents import references
 
     used = {ref for node in graph.values() for ref in references(node.get("arguments") or {})}
     return sorted(set(graph) - used)
@@ -146,7 +146,7 @@ def _udf_processes(settings: UdfSettings) -> dict[str, Any]:
     """The processes that may run a UDF, bound to this backend's UDF limits."""
     import functools
 
-    from backends.local.registry import overrides
+    from hybrid.backends.local.registry import overrides
 
     table = overrides()
     return {

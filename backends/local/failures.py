@@ -75,7 +75,7 @@ def reporting(pid: str, implementation: Callable[..., Any]) -> Callable[..., Any
 def name_node(error: HybridError, graph: Mapping[str, Any]) -> HybridError:
     """``error`` with ``node`` set to the id of the node that ran the failing process
     (``parent/child`` inside callbacks; several ids when the process occurs more often)."""
-    from backends.local.graphcheck import _nodes as walk_nodes
+    from hybrid.backends.local.graphcheck import _nodes as walk_nodes
 
     pid = getattr(error, "process_id", None)
     if error.node is not None or pid is None:

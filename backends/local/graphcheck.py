@@ -3,7 +3,7 @@
 Everything a graph can be refused for without data is checked here, so that the
 emulator answers POST /validation, POST /result and POST /jobs with the error at once
 instead of after minutes of work: unknown processes and collections, missing
-arguments, unsuitable output formats, loads nothing bounds (backends.local.extents),
+arguments, unsuitable output formats, loads nothing bounds (hybrid.backends.local.extents),
 and, for batch jobs, a graph without save_result (:func:`check_batch_job`).
 
 Like the Copernicus dry run, the load learns from the whole graph: its extents, the
@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backends.local.extents import LoadExtent, infer_loads, references, require_bounded
+from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
 from hybrid.errors import (
     CollectionNotFound,
     FormatUnsuitable,

@@ -2,7 +2,7 @@
 
 openeo-processes-dask's implementations and specs, with the processes that behave
 differently from the Copernicus backend replaced by this project's own
-(backends.local.processes). Built on first use, never at import time.
+(hybrid.backends.local.processes). Built on first use, never at import time.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def overrides() -> dict[str, Callable[..., Any]]:
     """process id -> this project's implementation (where Copernicus differs)."""
     import openeo_processes_dask.process_implementations.math as stock_math
 
-    from backends.local.processes import (
+    from hybrid.backends.local.processes import (
         arithmetic,
         arrays,
         comparison,
@@ -153,13 +153,13 @@ def base_registry() -> Any:
 def process_spec(pid: str) -> dict[str, Any]:
     """The openEO 1.2 description of process ``pid``."""
     if pid == "apply_neighborhood":  # not in openeo-processes-dask's specs
-        from backends.local.processes.neighborhood import SPEC
+        from hybrid.backends.local.processes.neighborhood import SPEC
 
         return dict(SPEC)
     _standard, specs, _process = _quiet_import()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:
-        from backends.local.processes.scl_dilation import SPECS
+        from hybrid.backends.local.processes.scl_dilation import SPECS
 
         spec = copy.deepcopy(SPECS[pid])  # Copernicus-only processes; KeyError if unknown
     return dict(spec)
@@ -170,7 +170,7 @@ def registry_for_run(
 ) -> Any:
     """A copy of the base registry with run-specific implementations added, and
     ``collect``: a process that takes a list of node results and returns nothing.
-    Every process reports its failures as a 4xx error naming it (backends.local.failures)."""
+    Every process reports its failures as a 4xx error naming it (hybrid.backends.local.failures)."""
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
@@ -184,7 +184,7 @@ def registry_for_run(
     if collect:
         spec = {"id": collect, "parameters": [{"name": "data", "schema": {"type": "array"}}]}
         registry["predefined", collect] = Process(spec=spec, implementation=_collect)
-    from backends.local.failures import reporting
+    from hybrid.backends.local.failures import reporting
 
     store = registry.store["predefined"]
     for pid, proc in store.items():

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backends.local.graphcheck import GraphFacts
+from hybrid.backends.local.graphcheck import GraphFacts
 from hybrid.errors import ProcessParameterInvalid, UsageError
 from hybrid.grid import BBox, Grid
 from hybrid.io.registry import require_format
@@ -79,7 +79,7 @@ def _crs_text(crs: Any) -> str:
 
 def _interval(extent: Any) -> tuple[str, str]:
     """[start, end) of a load; open bounds as Copernicus fills them (2000-01-01, now)."""
-    from backends.local.extents import resolved_interval
+    from hybrid.backends.local.extents import resolved_interval
 
     values = [] if extent is None else list(getattr(extent, "root", extent))
     if extent is not None and len(values) != 2:
@@ -119,7 +119,7 @@ class Run:
         properties: Any = None,
         **_ignored: Any,
     ) -> Any:
-        from backends.local.loader import S2_BANDS, LoadRequest, load_s2
+        from hybrid.backends.local.loader import S2_BANDS, LoadRequest, load_s2
 
         start, end = _interval(temporal_extent)
         request = LoadRequest(
@@ -148,8 +148,8 @@ class Run:
                 "epsg": loaded.grid.epsg,
             }
         )
-        from backends.local.processes.indices import INT16_VALUES
-        from backends.local.processes.temporal import TEMPORAL_EXTENT
+        from hybrid.backends.local.processes.indices import INT16_VALUES
+        from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
 
         # aggregate_temporal_period builds its periods from the load's extent (dekads);
         # Copernicus's cube is int16, ours the same whole numbers as float32 (ndvi)
@@ -174,7 +174,7 @@ class Run:
         """The cube cropped back to the requested grid, computed, with its CRS."""
         from pyproj import CRS
 
-        from backends.local.compute import compute
+        from hybrid.backends.local.compute import compute
 
         if self.grid is None:
             raise ProcessParameterInvalid("save_result: nothing was loaded")
@@ -194,7 +194,7 @@ class Run:
         """One UTM zone for every load of the run: that of all their extents together
         (Copernicus merges the loads' extents into one global extent,
         openeogeotrellis/_backend/post_dry_run.py:449-486)."""
-        from backends.local.extents import UNKNOWN
+        from hybrid.backends.local.extents import UNKNOWN
         from hybrid.grid import lonlat_bbox, target_epsg
 
         boxes = [

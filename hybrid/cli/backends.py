@@ -91,7 +91,7 @@ def remote_status(name: str, url: str, *, timeout: float = CHECK_TIMEOUT) -> Bac
 
 
 def statuses(urls: list[str], *, offline: bool) -> list[BackendStatus]:
-    from backends.names import REMOTE_ALIASES
+    from hybrid.backends.names import REMOTE_ALIASES
 
     rows = [local_status()]
     remotes = [(name, url) for name, url in REMOTE_ALIASES.items()]

@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from hybrid.compare import compare
+    from hybrid.comparison import compare
     from hybrid.io.reader import open_result
     from hybrid.plots import plot_comparison
 

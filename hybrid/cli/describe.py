@@ -128,7 +128,7 @@ def handle(args: argparse.Namespace) -> int:
         meta = local_collection(args.collection)
         where = "the local backend"
     else:
-        from backends.remote import resolve_url
+        from hybrid.backends.remote import resolve_url
 
         url = resolve_url(args.backend)
         meta = remote_collection(url, args.collection)

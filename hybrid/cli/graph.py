@@ -21,8 +21,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from hybrid.graph import build_graph, graph_json
     from hybrid.workflow import resolve_exclusions
+    from hybrid.workflow_graph import build_graph, graph_json
 
     workflow = resolve_exclusions(workflow_from_args(args), args)
     print(graph_json(build_graph(workflow)))

@@ -71,12 +71,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from backends.remote import RemoteBackend, RemoteSettings, graph_hash
+    from hybrid.backends.remote import RemoteBackend, RemoteSettings, graph_hash
     from hybrid.cli.options import workflow_from_args
-    from hybrid.graph import build_graph, graph_json
     from hybrid.io.netcdf import write_netcdf
     from hybrid.io.provenance import provenance_attributes
     from hybrid.io.reader import open_result
+    from hybrid.workflow_graph import build_graph, graph_json
 
     if not _NAME.match(args.name):
         raise UsageError(f"--name '{args.name}' must be letters, digits, '.', '_' or '-'")

@@ -15,8 +15,8 @@ from hybrid.errors import UsageError
 from hybrid.io.format import Format
 
 if TYPE_CHECKING:
-    from backends.local import LocalSettings
-    from backends.remote import RemoteSettings
+    from hybrid.backends.local import LocalSettings
+    from hybrid.backends.remote import RemoteSettings
     from hybrid.params import Workflow
 
 #: the default result: ``out/ndvi`` plus the format's suffix (a folder for GTiff)
@@ -93,11 +93,11 @@ def handle(args: argparse.Namespace) -> int:
 def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     """Build the workflow from ``args``, run it, move the result into place: the work of
     ``hybrid run`` (and :func:`hybrid.run`) without the printing."""
-    from backends import get_backend
-    from backends.base import Resumes
-    from hybrid.graph import build_graph
+    from hybrid.backends import get_backend
+    from hybrid.backends.base import Resumes
     from hybrid.io.registry import find_format
     from hybrid.workflow import record_exclusions, resolve_exclusions
+    from hybrid.workflow_graph import build_graph
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers} must be at least 1")
@@ -107,7 +107,7 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
             "measure each scene's cloud over the AOI"
         )
     if args.scheduler is not None:
-        from backends.local.cluster import scheduler_address
+        from hybrid.backends.local.cluster import scheduler_address
 
         scheduler_address(args.scheduler)  # a wrong address fails now, not after loading
     workflow = resolve_exclusions(workflow_from_args(args), args)
@@ -135,9 +135,9 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
 
 def _settings(args: argparse.Namespace, progress: bool) -> LocalSettings | RemoteSettings:
     """The settings object of the backend ``--backend`` names."""
-    from backends.local import LocalSettings
-    from backends.names import LOCAL
-    from backends.remote import RemoteSettings
+    from hybrid.backends.local import LocalSettings
+    from hybrid.backends.names import LOCAL
+    from hybrid.backends.remote import RemoteSettings
 
     if args.backend == LOCAL:
         return LocalSettings(

@@ -42,13 +42,13 @@ def add_parser(subparsers: Any) -> None:
 
 
 def parse_classes(text: str) -> tuple[int, ...]:
-    from hybrid.scenes import check_classes
+    from hybrid.scene_table import check_classes
 
     return check_classes(parse_scl_classes(text, option="--classes", example="3,8,9,10"))
 
 
 def handle(args: argparse.Namespace) -> int:
-    from hybrid.scenes import dates_above, format_scene_table, scene_table
+    from hybrid.scene_table import dates_above, format_scene_table, scene_table
 
     classes = parse_classes(args.classes)
     workflow = workflow_from_args(args)
@@ -86,7 +86,7 @@ def plot_scenes(workflow: Any, rows: Any, out_dir: str, *, stac: str | None) -> 
     """RGB quicklooks (B04/B03/B02, 0..2000 DN) titled with each AOI cloud fraction."""
     from hybrid.plots import save_png
     from hybrid.quicklooks import load_scenes, quicklook_figure
-    from hybrid.scenes import far_apart
+    from hybrid.scene_table import far_apart
 
     stack = load_scenes(workflow, stac=stac)
     fig = quicklook_figure(stack, masked=False, aoi=workflow.aoi)

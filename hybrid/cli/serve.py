@@ -131,13 +131,13 @@ def handle(args: argparse.Namespace) -> int:
             "machine; pass --users FILE with your own users (see --hash-password)"
         )
 
-    from backends.local import LocalBackend, LocalSettings
+    from hybrid.backends.local import LocalBackend, LocalSettings
     from hybrid.server.app import create_app
     from hybrid.server.settings import ServerSettings
 
     sock = listen(args.host, args.port)
     settings = ServerSettings(data_dir=args.data_dir, users_file=args.users, workers=args.workers)
-    from backends.local.udf.isolated import UdfSettings
+    from hybrid.backends.local.udf.isolated import UdfSettings
 
     udf = UdfSettings(
         timeout=args.udf_timeout,

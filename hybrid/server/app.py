@@ -1,6 +1,6 @@
 """The local openEO API 1.2 emulator: :func:`create_app` wires the FastAPI app.
 
-The app receives its engine (``backends.local.LocalBackend`` from ``hybrid serve``); the
+The app receives its engine (``hybrid.backends.local.LocalBackend`` from ``hybrid serve``); the
 routes never import one. ``create_app`` only builds the dependencies (:class:`Services`)
 and includes the route groups of :mod:`hybrid.server.routes`. Batch jobs run on a bounded
 thread pool and live in SQLite under ``settings.data_dir``; authentication is HTTP Basic
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from backends.base import Engine
+from hybrid.backends.base import Engine
 from hybrid.server.auth import Authenticator, Directory, load_or_create_secret
 from hybrid.server.errors import install_error_handlers
 from hybrid.server.jobs import JobStore

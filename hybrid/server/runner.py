@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backends.base import Engine
+from hybrid.backends.base import Engine
 from hybrid.errors import HybridError
 from hybrid.server.errors import JobNotFound
 from hybrid.server.jobs import ACTIVE, JobStore

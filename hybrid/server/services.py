@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from backends.base import Engine
+from hybrid.backends.base import Engine
 from hybrid.server.auth import Authenticator
 from hybrid.server.jobs import JobStore
 from hybrid.server.oidc import LocalOidcProvider

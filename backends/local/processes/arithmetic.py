@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from backends.local.processes.comparison import is_array, is_nan_value, null_of
+from hybrid.backends.local.processes.comparison import is_array, is_nan_value, null_of
 
 
 def power(base: Any, p: Any) -> Any:

@@ -19,7 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from backends.local.processes.comparison import eq, is_array, is_nan_value, is_number, null_of
+from hybrid.backends.local.processes.comparison import (
+    eq,
+    is_array,
+    is_nan_value,
+    is_number,
+    null_of,
+)
 from hybrid.errors import ProcessParameterInvalid
 
 

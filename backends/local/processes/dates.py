@@ -1,6 +1,6 @@
 """date_between on scalar labels (openeo-processes-dask has no implementation).
 
-Used by filter_labels conditions on ``t`` (hybrid.graph excludes dates with it).
+Used by filter_labels conditions on ``t`` (hybrid.workflow_graph excludes dates with it).
 Accepts what the openEO spec allows for x, min and max: RFC 3339 date-times,
 ``YYYY-MM-DD`` dates (UTC midnight) and ``HH:MM:SS`` times; numpy datetime64 and
 Python date/datetime values (and the parser's models wrapping them) are read too.

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from backends.local.processes.labels import callback_cache_entries, forget_results
+from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.errors import ProcessParameterInvalid
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from backends.local.processes.labels import callback_cache_entries, forget_results
+from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.errors import ProcessParameterInvalid
 
 _COORD_ATOL = 1e-6

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from backends.local.udf.callbacks import udf_callback
-from backends.local.udf.isolated import UdfSettings
+from hybrid.backends.local.udf.callbacks import udf_callback
+from hybrid.backends.local.udf.isolated import UdfSettings
 from hybrid.errors import ProcessParameterInvalid, ProcessUnsupported
 
 #: the process description (openEO 1.2 apply_neighborhood, abridged)
@@ -90,8 +90,8 @@ def apply_neighborhood(
     udf_settings: UdfSettings | None = None,
 ) -> Any:
     """Run a UDF on tiles of ``size`` pixels with ``overlap`` pixels around them."""
-    from backends.local.processes.udf import run_tiled
-    from backends.local.udf.tiling import Tiling, restore
+    from hybrid.backends.local.processes.udf import run_tiled
+    from hybrid.backends.local.udf.tiling import Tiling, restore
 
     udf = udf_callback(process)
     if udf is None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from backends.local.processes.vector import cube_crs
+from hybrid.backends.local.processes.vector import cube_crs
 from hybrid.errors import ProcessParameterInvalid
 
 #: openEO method -> GDAL/rasterio resampling name

@@ -28,7 +28,7 @@ Copernicus computes the mask per 256-px tile buffered by ``kernel2_size / 2`` re
 neighbour pixels (OpenEOProcesses.scala ``toSclDilationMask`` L1200-1212) and its dry
 run loads ``kernel2_size / 2`` extra pixels around the extent (dry_run.py:959-971);
 here each date is computed whole, on the load grown by that buffer
-(backends.local.extents), which gives the same values.
+(hybrid.backends.local.extents), which gives the same values.
 
 Parameters and defaults: ``to_scl_dilation_mask.json`` in openeo-python-driver
 ``openeo_driver/specs/openeo-processes/experimental``; the driver passes every

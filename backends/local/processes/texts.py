@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from backends.local.processes.comparison import is_nan_value, null_of
+from hybrid.backends.local.processes.comparison import is_nan_value, null_of
 
 
 def _match(data: Any, pattern: str, case_sensitive: bool, how: str) -> Any:

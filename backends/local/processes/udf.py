@@ -1,12 +1,13 @@
 """apply, apply_dimension and reduce_dimension with a ``run_udf`` callback, as Copernicus
 runs them; any other callback goes to the ordinary implementation (openeo-processes-dask,
-or :mod:`backends.local.processes.dimensions` for apply_dimension) unchanged.
+or :mod:`hybrid.backends.local.processes.dimensions` for apply_dimension) unchanged.
 
 Copernicus (openeo-geopyspark-driver ``geopysparkdatacube.py``): ``apply`` runs the UDF
 per date and tile (``apply_tiles``); ``apply_dimension``/``reduce_dimension`` over the
 temporal dimension per tile with the whole series (``apply_tiles_spatiotemporal``),
 over ``bands`` like ``apply`` (``_run_udf_dimension``); other dimensions are refused.
-Chunks: :mod:`backends.local.udf.tiling`; isolation: :mod:`backends.local.udf.isolated`.
+Chunks: :mod:`hybrid.backends.local.udf.tiling`; isolation:
+:mod:`hybrid.backends.local.udf.isolated`.
 The input is computed before the UDF runs (the UDF path is not lazy).
 """
 
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from backends.local.udf.callbacks import UdfCallback, resolve_context, udf_callback
-from backends.local.udf.isolated import UdfSettings
+from hybrid.backends.local.udf.callbacks import UdfCallback, resolve_context, udf_callback
+from hybrid.backends.local.udf.isolated import UdfSettings
 from hybrid.errors import ProcessParameterInvalid, UdfError
 
 
@@ -33,8 +34,15 @@ def run_tiled(
     dimension in each chunk, else one date per chunk."""
     import xarray as xr
 
-    from backends.local.udf.isolated import run_udf_chunks
-    from backends.local.udf.tiling import Tiling, canonical, cut, label_like, per_date, stitch
+    from hybrid.backends.local.udf.isolated import run_udf_chunks
+    from hybrid.backends.local.udf.tiling import (
+        Tiling,
+        canonical,
+        cut,
+        label_like,
+        per_date,
+        stitch,
+    )
 
     tiling = tiling or Tiling()
     cube, added_bands = canonical(data)
@@ -71,7 +79,7 @@ def run_tiled(
 
 
 def _restored(result: Any, added_bands: bool) -> Any:
-    from backends.local.udf.tiling import restore
+    from hybrid.backends.local.udf.tiling import restore
 
     return restore(result, added_bands)
 
@@ -119,7 +127,7 @@ def apply_dimension(
     """openEO apply_dimension; a UDF gets whole time series (t) or one date (bands)."""
     udf = udf_callback(process)
     if udf is None:
-        from backends.local.processes.dimensions import apply_dimension as plain
+        from hybrid.backends.local.processes.dimensions import apply_dimension as plain
 
         return plain(data, process, dimension, target_dimension=target_dimension, context=context)
     _check_dimension(data, dimension, "apply_dimension")

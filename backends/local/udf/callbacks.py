@@ -52,7 +52,7 @@ def _single_run_udf(value: Any) -> Mapping[str, Any] | None:
 
 
 def _callback(node_id: str, run_udf: Mapping[str, Any]) -> UdfCallback:
-    from backends.local.udf.runtimes import check_runtime
+    from hybrid.backends.local.udf.runtimes import check_runtime
 
     args = run_udf.get("arguments") or {}
     code = args.get("udf")

@@ -2,9 +2,9 @@
 
 One worker per run_udf node: the chunks go to a private exchange folder in the
 system temp folder (mode 0700, never inside the server's data folder), the worker
-(:mod:`backends.local.udf.worker`) starts with an empty environment, that folder as
+(:mod:`hybrid.backends.local.udf.worker`) starts with an empty environment, that folder as
 its working directory, in its own session, confines itself
-(:mod:`backends.local.udf.sandbox`) and writes one result per chunk. The server waits
+(:mod:`hybrid.backends.local.udf.sandbox`) and writes one result per chunk. The server waits
 at most ``timeout`` seconds, then kills the worker's process group. Whatever the
 worker does, the server only reads ``.npy`` (no pickles) and JSON back.
 """
@@ -65,11 +65,12 @@ def readable_roots() -> list[str]:
 
 def _project_root() -> str:
     """The folder the top-level package of this module lives in (put on the worker's path)."""
-    return str(Path(__file__).resolve().parents[__name__.count(".")])
+    # not resolved: in a checkout hybrid/backends is a symlink to the top-level backends/
+    return str(Path(os.path.abspath(__file__)).parents[__name__.count(".")])
 
 
 def _check_protected(settings: UdfSettings, read: Sequence[str]) -> None:
-    from backends.local.udf.sandbox import SYSTEM_READ_PATHS
+    from hybrid.backends.local.udf.sandbox import SYSTEM_READ_PATHS
 
     for folder in settings.protected:
         real = os.path.realpath(folder)
@@ -91,8 +92,8 @@ def run_udf_chunks(
     epsg: int | None = None,
 ) -> list[Any]:
     """The UDF's result for every chunk (xarray.DataArray), computed in a worker."""
-    from backends.local.udf.exchange import read_chunk, write_chunk
-    from backends.local.udf.sandbox import landlock_abi
+    from hybrid.backends.local.udf.exchange import read_chunk, write_chunk
+    from hybrid.backends.local.udf.sandbox import landlock_abi
 
     try:
         compile(code, "UDF.py", "exec")  # as Copernicus, before running anything

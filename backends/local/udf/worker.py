@@ -1,7 +1,8 @@
-"""The UDF worker: ``python -E -s -c ... FOLDER`` started by :mod:`backends.local.udf.isolated`.
+"""The UDF worker: ``python -E -s -c ... FOLDER`` started by
+:mod:`hybrid.backends.local.udf.isolated`.
 
 It reads ``FOLDER/task.json`` and the input chunks (written by the server), confines
-itself (:mod:`backends.local.udf.sandbox`), then runs the UDF on every chunk with
+itself (:mod:`hybrid.backends.local.udf.sandbox`), then runs the UDF on every chunk with
 ``openeo.udf.run_udf_code``, as the Copernicus executors do
 (openeo-geopyspark-driver ``openeogeotrellis/udf/__init__.py`` ``run_udf_code``), and
 writes ``out-ID.*`` per chunk. A failure is written to ``FOLDER/error.json`` as the
@@ -59,8 +60,8 @@ def _run(folder: Path, task: dict[str, Any]) -> None:
     from openeo.udf import UdfData, XarrayDataCube
     from openeo.udf.run_code import run_udf_code
 
-    from backends.local.udf.exchange import read_chunk, write_chunk
-    from backends.local.udf.metadata import relabel, result_band_names
+    from hybrid.backends.local.udf.exchange import read_chunk, write_chunk
+    from hybrid.backends.local.udf.metadata import relabel, result_band_names
 
     names = None
     for index, chunk_id in enumerate(task["chunks"]):
@@ -82,7 +83,7 @@ def _run(folder: Path, task: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from backends.local.udf.sandbox import Limits, confine, die_with_parent, set_limits
+    from hybrid.backends.local.udf.sandbox import Limits, confine, die_with_parent, set_limits
 
     folder = Path(argv[1])
     task = json.loads((folder / "task.json").read_text(encoding="utf-8"))
@@ -98,8 +99,8 @@ def main(argv: list[str]) -> int:
 
     import openeo.metadata  # noqa: F401
 
-    import backends.local.udf.exchange
-    import backends.local.udf.metadata  # noqa: F401
+    import hybrid.backends.local.udf.exchange
+    import hybrid.backends.local.udf.metadata  # noqa: F401
 
     set_limits(Limits(**task["limits"]))
     confine(read=task["read"], write=[str(folder)])

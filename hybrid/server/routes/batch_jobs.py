@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from backends.local.graphcheck import check_batch_job
+from hybrid.backends.local.graphcheck import check_batch_job
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import (
     BadRequest,

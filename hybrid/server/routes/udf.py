@@ -1,7 +1,7 @@
 """``GET /udf_runtimes``: the UDF runtimes the engine offers (openEO API 1.2, UDF group).
 
 Public, like on Copernicus (openeo-python-driver ``views.py`` ``udf_runtimes``). An
-engine that does not run UDFs (not :class:`backends.base.RunsUdfs`) offers none: ``{}``.
+engine that does not run UDFs (not :class:`hybrid.backends.base.RunsUdfs`) offers none: ``{}``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from backends.base import RunsUdfs
+from hybrid.backends.base import RunsUdfs
 from hybrid.server.services import Deps
 
 router = APIRouter()

@@ -1,0 +1,270 @@
+"""apply_dimension, merge_cubes, resample_spatial and rename_labels on cubes of any
+shape, run through openeo-pg-parser-networkx with the engine's registry
+(tests/process_vectors.py ``run_through_engine``); expected values from numpy/pyproj."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import pytest
+import xarray as xr
+
+from hybrid.backends.local.processes.resampling import METHODS
+from hybrid.errors import ProcessParameterInvalid
+from tests.process_vectors import run_through_engine
+
+EPSG = 32632
+TIMES = np.array(["2023-06-02", "2023-06-07", "2023-06-12"], dtype="datetime64[ns]")
+
+
+def grid_cube(values: Any, dims: tuple[str, ...], **coords: Any) -> xr.DataArray:
+    full = dict(coords)
+    shape = values.shape
+    full["x"] = 500005.0 + 10.0 * np.arange(shape[dims.index("x")])
+    full["y"] = 5000995.0 - 10.0 * np.arange(shape[dims.index("y")])
+    cube = xr.DataArray(values, dims=dims, coords=full)
+    cube.attrs = {"crs": f"EPSG:{EPSG}", "epsg": EPSG}
+    return cube
+
+
+def bands_cube(lazy: bool = False) -> xr.DataArray:
+    values: Any = np.random.default_rng(1).uniform(1, 2, size=(3, 2, 4, 5))
+    if lazy:
+        values = da.from_array(values, chunks=(1, 2, 4, 5))
+    return grid_cube(values, ("t", "bands", "y", "x"), t=TIMES, bands=["B04", "B08"])
+
+
+def series_cube(times: Any = TIMES, offset: float = 0.0) -> xr.DataArray:
+    values = np.arange(len(times) * 20, dtype=float).reshape(len(times), 4, 5) + offset
+    return grid_cube(values, ("t", "y", "x"), t=times)
+
+
+def node(process_id: str, **arguments: Any) -> dict[str, Any]:
+    return {"process_id": process_id, "arguments": arguments}
+
+
+def callback(result: str, **nodes: dict[str, Any]) -> dict[str, Any]:
+    graph = {name: dict(n) for name, n in nodes.items()}
+    graph[result]["result"] = True
+    return {"process_graph": graph}
+
+
+DATA = {"from_parameter": "data"}
+
+
+# ---------------------------------------------------------------- apply_dimension
+
+
+def test_apply_dimension_over_time_keeps_time_labels() -> None:
+    data = bands_cube()
+    out = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "t", "process": callback("c", c=node("cumsum", data=DATA))},
+    )
+    assert out.dims == data.dims
+    np.testing.assert_array_equal(out["t"].values, TIMES)
+    np.testing.assert_allclose(out.values, np.cumsum(data.values, axis=0))
+
+
+def test_band_callback_changing_the_band_count_stays_lazy() -> None:
+    data = bands_cube(lazy=True)
+    red = node("array_element", data=DATA, index=0)
+    nir = node("array_element", data=DATA, index=1)
+    process = callback(
+        "out",
+        red=red,
+        nir=nir,
+        nd=node("normalized_difference", x={"from_node": "nir"}, y={"from_node": "red"}),
+        ratio=node("divide", x={"from_node": "nir"}, y={"from_node": "red"}),
+        total=node("add", x={"from_node": "nir"}, y={"from_node": "red"}),
+        out=node(
+            "array_create",
+            data=[{"from_node": "nd"}, {"from_node": "ratio"}, {"from_node": "total"}],
+        ),
+    )
+    out = run_through_engine(
+        "apply_dimension", {"data": data, "dimension": "bands", "process": process}
+    )
+    assert isinstance(out.data, da.Array)
+    assert out.dims == data.dims and list(out["bands"].values) == [0, 1, 2]
+    np.testing.assert_array_equal(out["t"].values, TIMES)
+    r, n = data.values[:, 0], data.values[:, 1]
+    np.testing.assert_allclose(out.values[:, 0], (n - r) / (n + r))
+    np.testing.assert_allclose(out.values[:, 1], n / r)
+    np.testing.assert_allclose(out.values[:, 2], n + r)
+
+
+def test_apply_dimension_reducer_and_target_dimension_get_integer_labels() -> None:
+    data = bands_cube()
+    mean = callback("m", m=node("mean", data=DATA))
+    out = run_through_engine("apply_dimension", {"data": data, "dimension": "t", "process": mean})
+    assert list(out["t"].values) == [0]
+    np.testing.assert_allclose(out.values[0], data.values.mean(axis=0))
+    moved = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "t", "process": callback("c", c=node("cumsum", data=DATA)),
+         "target_dimension": "steps"},
+    )  # fmt: skip
+    assert moved.dims == ("steps", "bands", "y", "x")
+    assert list(moved["steps"].values) == [0, 1, 2]
+    np.testing.assert_allclose(moved.values, np.cumsum(data.values, axis=0))
+
+
+def test_apply_dimension_time_into_the_bands_dimension_as_copernicus() -> None:
+    data = bands_cube()
+    graph = callback(
+        "a",
+        lo=node("min", data=DATA),
+        hi=node("max", data=DATA),
+        a=node("array_create", data=[{"from_node": "lo"}, {"from_node": "hi"}]),
+    )
+    out = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "t", "process": graph, "target_dimension": "bands"},
+    )
+    assert out.dims == ("bands", "y", "x") and list(out["bands"].values) == [0, 1, 2, 3]
+    v = data.values
+    want = np.stack([v[:, 0].min(0), v[:, 0].max(0), v[:, 1].min(0), v[:, 1].max(0)])
+    np.testing.assert_allclose(out.values, want)
+    mean = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "t", "process": callback("m", m=node("mean", data=DATA)),
+         "target_dimension": "bands"},
+    )  # fmt: skip
+    assert list(mean["bands"].values) == ["B04", "B08"]
+    np.testing.assert_allclose(mean.values, v.mean(axis=0))
+
+
+def test_apply_dimension_unknown_dimension() -> None:
+    with pytest.raises(ProcessParameterInvalid, match="DimensionNotAvailable"):
+        run_through_engine(
+            "apply_dimension",
+            {"data": series_cube(), "dimension": "bands",
+             "process": callback("c", c=node("cumsum", data=DATA))},
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- merge_cubes
+
+
+def test_merge_cubes_without_bands_joins_dates() -> None:
+    early, late = series_cube(TIMES[:1]), series_cube(TIMES[1:], offset=100)
+    out = run_through_engine("merge_cubes", {"cube1": late, "cube2": early})
+    np.testing.assert_array_equal(out["t"].values, TIMES)
+    np.testing.assert_array_equal(out.values[0], early.values[0])
+    np.testing.assert_array_equal(out.values[1:], late.values)
+
+
+def test_merge_cubes_overlap_uses_the_resolver_or_fails() -> None:
+    one, two = series_cube(TIMES[:2]), series_cube(TIMES[1:], offset=1000)
+    resolver = callback(
+        "s", s=node("subtract", x={"from_parameter": "x"}, y={"from_parameter": "y"})
+    )
+    out = run_through_engine(
+        "merge_cubes", {"cube1": one, "cube2": two, "overlap_resolver": resolver}
+    )
+    np.testing.assert_array_equal(out["t"].values, TIMES)
+    np.testing.assert_array_equal(out.values[0], one.values[0])
+    np.testing.assert_array_equal(out.values[1], one.values[1] - two.values[0])
+    np.testing.assert_array_equal(out.values[2], two.values[1])
+    with pytest.raises(ProcessParameterInvalid, match="OverlapResolverMissing"):
+        run_through_engine("merge_cubes", {"cube1": one, "cube2": two})
+
+
+def test_merge_cubes_bands_and_a_timeless_cube_broadcast_over_time() -> None:
+    data = bands_cube()
+    b04, b08 = data.sel(bands=["B04"]), data.sel(bands=["B08"])
+    out = run_through_engine("merge_cubes", {"cube1": b04, "cube2": b08})
+    assert list(out["bands"].values) == ["B04", "B08"]
+    np.testing.assert_array_equal(out.values, data.values)
+    weight = grid_cube(np.full((4, 5), 2.0), ("y", "x"))
+    resolver = callback(
+        "m", m=node("multiply", x={"from_parameter": "x"}, y={"from_parameter": "y"})
+    )
+    scaled = run_through_engine(
+        "merge_cubes", {"cube1": series_cube(), "cube2": weight, "overlap_resolver": resolver}
+    )
+    assert scaled.dims == ("t", "y", "x")
+    np.testing.assert_array_equal(scaled.values, series_cube().values * 2)
+
+
+# ---------------------------------------------------------------- resample_spatial
+
+
+def test_resample_spatial_reprojects_with_the_target_crs() -> None:
+    import pyproj
+
+    easting = np.broadcast_to(500005.0 + 10.0 * np.arange(20), (20, 20)).astype(float)
+    data = grid_cube(easting.copy(), ("y", "x"))
+    out = run_through_engine(
+        "resample_spatial", {"data": data, "projection": 4326, "method": "bilinear"}
+    )
+    assert out.attrs["crs"] == "EPSG:4326" and out.dims == ("y", "x")
+    lon, lat = np.meshgrid(out["x"].values, out["y"].values)
+    assert 8.99 < lon.min() < lon.max() < 9.01 and 45.1 < lat.min() < lat.max() < 45.2
+    x, _ = pyproj.Transformer.from_crs(4326, EPSG, always_xy=True).transform(lon, lat)
+    valid = np.isfinite(out.values)
+    assert valid.mean() > 0.5
+    # bilinear over a field equal to easting gives back the easting (within a pixel)
+    np.testing.assert_allclose(out.values[valid], x[valid], atol=10.0)
+
+
+@pytest.mark.filterwarnings("ignore:Dataset has no geotransform")
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_resample_spatial_every_spec_method(method: str) -> None:
+    data = bands_cube(lazy=True)
+    out = run_through_engine("resample_spatial", {"data": data, "resolution": 20, "method": method})
+    assert isinstance(out.data, da.Array)
+    assert out.sizes["x"] == 3 and out.sizes["y"] == 2
+    assert np.isfinite(out.values).any()
+    if method == "average":
+        want = data.values[..., :2, :2].mean(axis=(-1, -2))
+        np.testing.assert_allclose(out.values[..., 0, 0], want)
+
+
+def test_resample_spatial_bad_arguments() -> None:
+    with pytest.raises(ProcessParameterInvalid, match="method"):
+        run_through_engine("resample_spatial", {"data": series_cube(), "method": "nearest"})
+    with pytest.raises(ProcessParameterInvalid, match="projection"):
+        run_through_engine("resample_spatial", {"data": series_cube(), "projection": "EPSG:0"})
+
+
+# ---------------------------------------------------------------- rename_labels
+
+
+def test_rename_labels_on_time_with_date_sources() -> None:
+    out = run_through_engine(
+        "rename_labels",
+        {"data": series_cube(), "dimension": "t", "target": ["first", "second"],
+         "source": ["2023-06-02T00:00:00Z", "2023-06-07"]},
+    )  # fmt: skip
+    assert list(out["t"].values) == ["first", "second", np.datetime64(TIMES[2])]
+
+
+def test_rename_labels_bands_and_errors() -> None:
+    out = run_through_engine(
+        "rename_labels",
+        {"data": bands_cube(), "dimension": "bands", "target": ["red"], "source": ["B04"]},
+    )
+    assert list(out["bands"].values) == ["red", "B08"]
+    with pytest.raises(ProcessParameterInvalid, match="LabelNotAvailable"):
+        run_through_engine(
+            "rename_labels",
+            {"data": bands_cube(), "dimension": "bands", "target": ["x"], "source": ["B99"]},
+        )
+    with pytest.raises(ProcessParameterInvalid, match="LabelsNotEnumerated"):
+        run_through_engine(
+            "rename_labels", {"data": bands_cube(), "dimension": "bands", "target": ["x"]}
+        )
+    # as many targets as labels: all renamed, as on Copernicus
+    out = run_through_engine(
+        "rename_labels", {"data": bands_cube(), "dimension": "bands", "target": ["r", "n"]}
+    )
+    assert list(out["bands"].values) == ["r", "n"]
+    numbered = bands_cube().assign_coords(bands=[0, 1])
+    out = run_through_engine(
+        "rename_labels", {"data": numbered, "dimension": "bands", "target": ["first"]}
+    )
+    assert list(out["bands"].values) == ["first", 1]

@@ -1,0 +1,85 @@
+"""Cube operations through the whole local engine on the embedded sample: graphs as the
+openeo client writes them, results read back from the files save_result wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyproj
+import pytest
+
+from tests.server_helpers import SEED_BBOX
+
+pytestmark = pytest.mark.slow
+
+
+def _cube(bands: list[str]) -> Any:
+    from openeo import DataCube
+
+    return DataCube.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=SEED_BBOX,
+        temporal_extent=["2023-06-01", "2023-06-10"],
+        bands=bands,
+        connection=None,
+    )
+
+
+def _run(cube: Any, out_dir: Path, sample_catalog: Path) -> Any:
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.io.reader import open_result
+
+    graph = cube.save_result(format="netCDF").flat_graph()
+    result = LocalBackend(LocalSettings(stac=str(sample_catalog))).execute(graph, out_dir=out_dir)
+    (path,) = result.files
+    return open_result(path)
+
+
+def test_reprojected_result_is_written_in_the_target_crs(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    native = _run(_cube(["B04"]), tmp_path / "native", sample_catalog)
+    lonlat = _run(
+        _cube(["B04"]).resample_spatial(resolution=0, projection=4326, method="near"),
+        tmp_path / "lonlat",
+        sample_catalog,
+    )
+    assert pyproj.CRS.from_wkt(lonlat.attrs["crs_wkt"]).to_epsg() == 4326
+    x, y = lonlat["x"].values, lonlat["y"].values
+    assert SEED_BBOX["west"] - 0.01 < x.min() < x.max() < SEED_BBOX["east"] + 0.01
+    assert SEED_BBOX["south"] - 0.01 < y.min() < y.max() < SEED_BBOX["north"] + 0.01
+    # nearest resampling: the pixel at the centre equals the native pixel under it
+    to_native = pyproj.Transformer.from_crs(
+        4326, pyproj.CRS.from_wkt(native.attrs["crs_wkt"]), always_xy=True
+    )
+    xi, yi = x.size // 2, y.size // 2
+    ex, ny = to_native.transform(x[xi], y[yi])
+    want = native.isel(t=0).sel(x=ex, y=ny, method="nearest")
+    got = lonlat.isel(t=0, x=xi, y=yi)
+    np.testing.assert_allclose(float(got), float(want))
+
+
+def test_band_callback_with_new_band_count_then_renamed(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    from openeo.processes import array_create
+
+    def indices(x: Any) -> Any:
+        red, nir, blue = x.array_element(0), x.array_element(1), x.array_element(2)
+        return array_create([(nir - red) / (nir + red), (nir - blue) / (nir + blue)])
+
+    raw = _run(_cube(["B04", "B08", "B02"]), tmp_path / "raw", sample_catalog)
+    cube = _cube(["B04", "B08", "B02"]).apply_dimension(dimension="bands", process=indices)
+    out = _run(cube.rename_labels("bands", ["NDVI", "NBVI"]), tmp_path / "idx", sample_catalog)
+    assert list(out["bands"].values) == ["NDVI", "NBVI"]
+    np.testing.assert_array_equal(out["t"].values, raw["t"].values)
+    red, nir, blue = (raw.sel(bands=b).values for b in ("B04", "B08", "B02"))
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(
+            out.sel(bands="NDVI").values, (nir - red) / (nir + red), rtol=1e-5
+        )
+        np.testing.assert_allclose(
+            out.sel(bands="NBVI").values, (nir - blue) / (nir + blue), rtol=1e-5
+        )

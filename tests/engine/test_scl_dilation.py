@@ -1,0 +1,273 @@
+"""to_scl_dilation_mask / mask_scl_dilation against a reference written from the
+Copernicus source (openeo-geotrellis-extensions CloudFilterStrategy.scala
+``SCLConvolutionFilter.createMask`` L226-288, kernels L174-194, FFTConvolve.scala
+L73-85; geotrellis Kernel.gaussian / Kernel.circle).
+
+The reference below is deliberately naive and independent of the implementation: plain
+Python kernels, convolution as a sum of shifted copies (no FFT), the Scala control flow
+transcribed branch by branch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hybrid.backends.local.processes.scl_dilation import mask_scl_dilation, to_scl_dilation_mask
+from hybrid.errors import ProcessParameterInvalid
+
+# -- the reference -------------------------------------------------------------------
+
+
+def ref_gaussian(size: int) -> np.ndarray:
+    """geotrellis Kernel.gaussian(size, size / 6.0, 10000) (Int tile), / its sum."""
+    sigma = size / 6.0
+    denom = 2.0 * sigma * sigma
+    k = np.zeros((size, size))
+    for r in range(size):
+        for c in range(size):
+            rsqr = (c - size // 2) ** 2 + (r - size // 2) ** 2
+            k[r, c] = int(10000.0 * math.exp(-rsqr / denom))  # Scala .toInt truncates
+    return k / k.sum()
+
+
+def ref_circle(size: int) -> np.ndarray:
+    """geotrellis Kernel.circle(size, 0, size / 2): r*r + c*c < rad2 from the corner."""
+    rad2 = (size // 2) ** 2
+    return np.array([[1.0 if r * r + c * c < rad2 else 0.0 for c in range(size)]
+                     for r in range(size)])  # fmt: skip
+
+
+def ref_convolve(tile: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Full linear convolution with zeros outside, cropped to the centre."""
+    kr, kc = kernel.shape
+    out = np.zeros(tile.shape)
+    padded = np.zeros((tile.shape[0] + 2 * kr, tile.shape[1] + 2 * kc))
+    padded[kr : kr + tile.shape[0], kc : kc + tile.shape[1]] = tile
+    for i in range(kr):
+        for j in range(kc):
+            if kernel[i, j] == 0:
+                continue
+            # out[y, x] += k[i, j] * tile[y - (i - kr // 2), x - (j - kc // 2)]
+            di, dj = i - kr // 2, j - kc // 2
+            window = padded[kr - di : kr - di + tile.shape[0], kc - dj : kc - dj + tile.shape[1]]
+            out += kernel[i, j] * window
+    return out
+
+
+def ref_erode(binary: np.ndarray, size: int) -> np.ndarray:
+    if size <= 0:
+        return binary
+    eroded = ref_convolve((binary - 1) ** 2, ref_circle(size))
+    return np.where(eroded > 0.5, 0.0, 1.0)
+
+
+def ref_mask(scl, erosion=0, mask1=(2, 4, 5, 6, 7), mask2=(3, 8, 9, 10, 11), k1=17, k2=201):
+    values = [[None if v != v else int(v) for v in row] for row in scl]
+    binary1 = np.array([[0.0 if v in mask1 else 1.0 for v in row] for row in values])
+    nothing_masked = not binary1.any()
+    if not nothing_masked and k1 > 0:
+        conv1 = ref_convolve(ref_erode(binary1, erosion), ref_gaussian(k1)) > 0.057
+    elif nothing_masked:
+        conv1 = None
+    else:
+        conv1 = binary1 > 0
+    binary2 = np.array([[1.0 if v in mask2 else 0.0 for v in row] for row in values])
+    if binary2.all():
+        conv2 = binary2 > 0
+    else:
+        conv2 = ref_convolve(ref_erode(binary2, erosion), ref_gaussian(k2)) > 0.025
+    return conv2 if conv1 is None else (conv1 | conv2)
+
+
+# -- cubes ---------------------------------------------------------------------------
+
+
+def _scl_cube(slices: list[np.ndarray]):
+    import xarray as xr
+
+    data = np.stack(slices)[:, None].astype(np.float32)
+    ny, nx = data.shape[-2:]
+    return xr.DataArray(
+        data,
+        dims=("t", "bands", "y", "x"),
+        coords={
+            "t": np.arange(len(slices)).astype("datetime64[D]").astype("datetime64[ns]"),
+            "bands": ["SCL"],
+            "y": 5000.0 - 10 * np.arange(ny),
+            "x": 300000.0 + 10 * np.arange(nx),
+        },
+    ).chunk({"t": 1, "y": 17, "x": 19})
+
+
+def _clouds(seed: int, shape=(48, 52)) -> np.ndarray:
+    """A scene: vegetation and soil, a cloud with its shadow, water, snow, nodata."""
+    rng = np.random.default_rng(seed)
+    scl = rng.choice([4, 5, 4, 4, 6, 7, 2], size=shape).astype(np.float64)
+    y, x = np.mgrid[: shape[0], : shape[1]]
+    cy, cx = rng.integers(10, 38), rng.integers(10, 42)
+    scl[(y - cy) ** 2 + (x - cx) ** 2 < 30] = 9
+    scl[(y - cy - 6) ** 2 + (x - cx - 4) ** 2 < 12] = 3
+    scl[rng.random(shape) < 0.01] = 10
+    scl[:3, -5:] = np.nan
+    scl[rng.random(shape) < 0.01] = 1
+    return scl
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"kernel1_size": 5, "kernel2_size": 9},
+        {"kernel1_size": 7, "kernel2_size": 15, "erosion_kernel_size": 3},
+        {"kernel1_size": 0, "kernel2_size": 11, "erosion_kernel_size": 5},
+        {
+            "kernel1_size": 9,
+            "kernel2_size": 21,
+            "mask1_values": [2, 4, 5, 6, 7, 10],
+            "mask2_values": [9, 3],
+        },
+    ],
+)
+def test_the_mask_matches_the_reference(params):
+    slices = [_clouds(seed) for seed in range(3)]
+    got = to_scl_dilation_mask(_scl_cube(slices), **params)
+    assert got.dims == ("t", "bands", "y", "x") and list(got["bands"].values) == ["SCL"]
+    assert got.dtype == bool
+    values = got.values
+    ref_args = {
+        "erosion": params.get("erosion_kernel_size", 0),
+        "k1": params["kernel1_size"],
+        "k2": params["kernel2_size"],
+    }
+    if "mask1_values" in params:
+        ref_args.update(mask1=tuple(params["mask1_values"]), mask2=tuple(params["mask2_values"]))
+    for index, scl in enumerate(slices):
+        expected = ref_mask(scl, **ref_args)
+        assert 0 < expected.sum() < expected.size  # the case is not trivial
+        np.testing.assert_array_equal(values[index, 0], expected)
+
+
+@pytest.mark.slow
+def test_the_defaults_match_the_reference():
+    scl = _clouds(7, shape=(64, 70))
+    got = to_scl_dilation_mask(_scl_cube([scl])).values[0, 0]
+    np.testing.assert_array_equal(got, ref_mask(scl))
+
+
+def test_uniform_scenes_take_the_scala_short_cuts():
+    clear = np.full((20, 20), 4.0)
+    cloudy = np.full((20, 20), 9.0)
+    got = to_scl_dilation_mask(_scl_cube([clear, cloudy]), kernel1_size=5, kernel2_size=9).values
+    assert not got[0].any()  # every pixel in mask1: nothing masked
+    assert got[1].all()  # every pixel in mask2: all masked, even at the border
+    np.testing.assert_array_equal(got[0, 0], ref_mask(clear, k1=5, k2=9))
+    np.testing.assert_array_equal(got[1, 0], ref_mask(cloudy, k1=5, k2=9))
+
+
+def test_mask_scl_dilation_masks_every_band():
+    import xarray as xr
+
+    scl = _clouds(3)
+    scl_cube = _scl_cube([scl])
+    red = xr.full_like(scl_cube, 1234.0).assign_coords(bands=["B04"])
+    cube = xr.concat([red, scl_cube], dim="bands")
+    out = mask_scl_dilation(cube, kernel1_size=5, kernel2_size=9).compute()
+    expected = ref_mask(scl, k1=5, k2=9)
+    assert np.isnan(out.sel(bands="B04").values[0][expected]).all()
+    assert (out.sel(bands="B04").values[0][~expected] == 1234.0).all()
+    assert np.isnan(out.sel(bands="SCL").values[0][expected]).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "word"),
+    [
+        ({"kernel2_size": 0}, "kernel2_size"),
+        ({"kernel1_size": 2.5}, "kernel1_size"),
+        ({"mask1_values": "4,5"}, "mask1_values"),
+        ({"mask2_values": [3, "cloud"]}, "mask2_values"),
+    ],
+)
+def test_bad_parameters_are_one_clear_error(args, word):
+    with pytest.raises(ProcessParameterInvalid, match=word):
+        to_scl_dilation_mask(_scl_cube([_clouds(0)]), **args)
+
+
+def test_the_processes_are_advertised_with_copernicus_defaults():
+    from hybrid.backends.local import LocalBackend
+
+    specs = {s["id"]: s for s in LocalBackend().process_specs()}
+    params = {p["name"]: p.get("default") for p in specs["to_scl_dilation_mask"]["parameters"]}
+    assert params == {
+        "data": None,
+        "erosion_kernel_size": 0,
+        "mask1_values": [2, 4, 5, 6, 7],
+        "mask2_values": [3, 8, 9, 10, 11],
+        "kernel1_size": 17,
+        "kernel2_size": 201,
+    }
+    assert "mask_scl_dilation" in specs
+
+
+@pytest.mark.slow
+def test_the_cdse_cloud_mask_recipe_runs_on_the_sample(sample_catalog, tmp_path):
+    """Two loads (bands, SCL) as the CDSE notebooks write them, the mask from
+    to_scl_dilation_mask, three save_result nodes: the mask matches the reference away
+    from the edges (where the engine sees the loaded buffer), and the data is nodata
+    exactly where the mask is set."""
+    import xarray as xr
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    box = {"west": 6.656, "south": 45.232, "east": 6.672, "north": 45.258}
+    dates = ["2023-06-01", "2023-06-12"]
+    params = {"kernel1_size": 17, "kernel2_size": 77, "erosion_kernel_size": 3}
+
+    def load(bands):
+        return {
+            "process_id": "load_collection",
+            "arguments": {"id": "SENTINEL2_L2A", "spatial_extent": box,
+                          "temporal_extent": dates, "bands": bands},
+        }  # fmt: skip
+
+    def save(node, fmt, prefix):
+        arguments = {"data": {"from_node": node}, "format": fmt}
+        return {"process_id": "save_result",
+                "arguments": {**arguments, "options": {"filename_prefix": prefix}}}  # fmt: skip
+
+    graph = {
+        "s2": load(["B04", "B08"]),
+        "scl": load(["SCL"]),
+        "dilate": {
+            "process_id": "to_scl_dilation_mask",
+            "arguments": {"data": {"from_node": "scl"}, **params},
+        },
+        "masked": {
+            "process_id": "mask",
+            "arguments": {"data": {"from_node": "s2"}, "mask": {"from_node": "dilate"}},
+        },
+        "save_data": {**save("masked", "netCDF", "data"), "result": True},
+        "save_mask": save("dilate", "netCDF", "mask"),
+        "save_scl": save("scl", "netCDF", "scl"),
+    }
+    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    assert backend.validate(graph).buffer == 39  # ceil(77 / 2)
+    files = backend.execute(graph, out_dir=tmp_path).files
+    assert sorted(f.name for f in files) == ["data.nc", "mask.nc", "scl.nc"]
+    with (
+        xr.open_dataset(tmp_path / "data.nc") as data,
+        xr.open_dataset(tmp_path / "mask.nc") as mask,
+        xr.open_dataset(tmp_path / "scl.nc") as scl,
+    ):
+        cloud = mask["SCL"].values == 1
+        red = data["B04"].values
+        scl_values = scl["SCL"].values
+    assert 0 < cloud.mean() < 1
+    assert np.isnan(red[cloud]).all()
+    assert np.isfinite(red[~cloud & np.isfinite(scl_values)]).mean() > 0.99
+    margin = 77 // 2 + 3
+    for index in range(scl_values.shape[0]):
+        expected = ref_mask(scl_values[index], erosion=3, k1=17, k2=77)
+        inner = (slice(margin, -margin), slice(margin, -margin))
+        np.testing.assert_array_equal(cloud[index][inner], expected[inner])

@@ -1,0 +1,192 @@
+"""The UDF machinery without a server: graph marking, runtime check, tiling, exchange,
+and the confined worker (the last ones start worker processes: slow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from hybrid.backends.local.udf.callbacks import (
+    MARKER,
+    mark_udf_callbacks,
+    resolve_context,
+    udf_callback,
+)
+from hybrid.backends.local.udf.tiling import Tiling, canonical, cut, stitch
+from hybrid.errors import InvalidRuntime, InvalidVersion, ProcessUnsupported, UdfError
+
+CODE = "def apply_datacube(cube, context):\n    return cube\n"
+
+
+def _graph(callback: dict[str, Any], parent: str = "apply", arg: str = "process") -> dict:
+    return {
+        "load": {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}},
+        "p": {
+            "process_id": parent,
+            "arguments": {"data": {"from_node": "load"}, arg: {"process_graph": callback}},
+            "result": True,
+        },
+    }
+
+
+def _run_udf(**arguments: Any) -> dict[str, Any]:
+    args = {"data": {"from_parameter": "data"}, "udf": CODE, "runtime": "Python", **arguments}
+    return {"u": {"process_id": "run_udf", "arguments": args, "result": True}}
+
+
+def test_single_run_udf_callbacks_are_marked() -> None:
+    for parent, arg in [("apply", "process"), ("reduce_dimension", "reducer")]:
+        marked = mark_udf_callbacks(_graph(_run_udf(context={"a": 1}), parent, arg))
+        udf = udf_callback(marked["p"]["arguments"][arg])
+        assert udf is not None and udf.code == CODE and udf.context == {"a": 1}
+
+
+def test_run_udf_beside_other_processes_is_refused() -> None:
+    callback = _run_udf()
+    callback["u"]["result"] = False
+    callback["m"] = {
+        "process_id": "multiply",
+        "arguments": {"x": {"from_node": "u"}, "y": 2},
+        "result": True,
+    }
+    with pytest.raises(ProcessUnsupported, match="single process"):
+        mark_udf_callbacks(_graph(callback))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [({"runtime": "R"}, InvalidRuntime), ({"version": "2.7"}, InvalidVersion)],
+)
+def test_other_runtimes_and_versions_are_refused(arguments: dict, error: type) -> None:
+    with pytest.raises(error) as info:
+        mark_udf_callbacks(_graph(_run_udf(**arguments)))
+    assert info.value.code == error.__name__ and info.value.status == 400
+
+
+def test_runtime_names_compare_case_insensitively() -> None:
+    marked = mark_udf_callbacks(_graph(_run_udf(runtime="python", version="3")))
+    assert MARKER in marked["p"]["arguments"]["process"]
+
+
+def test_context_reference_is_the_parents_context() -> None:
+    assert resolve_context({"from_parameter": "context"}, {"k": 1}) == {"k": 1}
+    assert resolve_context({"a": {"from_parameter": "context"}}, 5) == {"a": 5}
+    assert resolve_context({}, {"k": 1}) == {}
+
+
+def _cube(ny: int, nx: int, nt: int = 2) -> xr.DataArray:
+    values = np.arange(nt * 2 * ny * nx, dtype=np.float32).reshape(nt, 2, ny, nx)
+    return xr.DataArray(
+        values,
+        dims=("t", "bands", "y", "x"),
+        coords={
+            "t": np.array(["2023-06-02", "2023-06-07"][:nt], dtype="datetime64[ns]"),
+            "bands": ["B04", "B08"],
+            "y": 5000.0 - 10 * np.arange(ny),
+            "x": 300.0 + 10 * np.arange(nx),
+        },
+    )
+
+
+def test_tiles_carry_overlap_and_nan_beyond_the_edges() -> None:
+    cube, added = canonical(_cube(10, 13))
+    tiling = Tiling(size_y=4, size_x=4, overlap_y=1, overlap_x=2, pad=True)
+    tiles, tiles_y, tiles_x = cut(cube, tiling)
+    assert not added and (tiles_y, tiles_x) == (3, 4)
+    assert {t.shape[-2:] for t in tiles} == {(6, 8)}
+    first = tiles[0]
+    assert np.isnan(first.isel(y=0)).all() and np.isnan(first.isel(x=[0, 1])).all()
+    inner = first.isel(y=slice(1, 6), x=slice(2, 8))
+    np.testing.assert_array_equal(inner, cube.isel(y=slice(0, 5), x=slice(0, 6)))
+    assert float(first["x"][0]) == 280.0 and float(first["y"][0]) == 5010.0
+    back = stitch(tiles, tiles, tiling=tiling, tiles=(tiles_y, tiles_x), like=cube, process="t")
+    xr.testing.assert_equal(back, cube)
+
+
+def test_unpadded_edge_tiles_are_smaller() -> None:
+    cube, _ = canonical(_cube(10, 13))
+    tiling = Tiling(size_y=8, size_x=8)
+    tiles, tiles_y, tiles_x = cut(cube, tiling)
+    assert [t.shape[-2:] for t in tiles] == [(8, 8), (8, 5), (2, 8), (2, 5)]
+    back = stitch(tiles, tiles, tiling=tiling, tiles=(tiles_y, tiles_x), like=cube, process="t")
+    xr.testing.assert_equal(back, cube)
+
+
+def test_a_result_of_another_resolution_is_refused() -> None:
+    cube, _ = canonical(_cube(8, 8))
+    tiling = Tiling(size_y=8, size_x=8)
+    tiles, ty, tx = cut(cube, tiling)
+    smaller = [t.isel(y=slice(0, 4)) for t in tiles]
+    with pytest.raises(UdfError, match="resolution must not change"):
+        stitch(smaller, tiles, tiling=tiling, tiles=(ty, tx), like=cube, process="apply")
+
+
+def test_exchange_round_trip(tmp_path: Path) -> None:
+    from hybrid.backends.local.udf.exchange import read_chunk, write_chunk
+
+    cube = _cube(3, 4)
+    cube.attrs["t"] = "2023-06-02T00:00:00Z"
+    write_chunk(tmp_path, "c", cube)
+    expected = cube.assign_coords(bands=np.array(["B04", "B08"], dtype=object))
+    xr.testing.assert_identical(read_chunk(tmp_path, "c"), expected)
+
+
+def _run(code: str, cube: xr.DataArray, **settings: Any) -> list[xr.DataArray]:
+    from hybrid.backends.local.udf.isolated import UdfSettings, run_udf_chunks
+
+    options = {"timeout": 60.0, **settings}
+    settings_ = UdfSettings(**options)
+    return run_udf_chunks(code, [cube], context={"f": 3}, settings=settings_, process="apply")
+
+
+def test_syntax_error_is_reported_with_its_line_without_a_worker() -> None:
+    with pytest.raises(UdfError, match=r"SyntaxError.*'UDF\.py', 2,"):
+        _run("x = 1\ndef apply_datacube(cube, context)\n    return cube\n", _cube(2, 2))
+
+
+@pytest.mark.slow
+def test_worker_runs_the_udf_and_is_confined(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("server data")
+    code = (
+        "import xarray\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        f"    open({str(secret)!r}).read()\n"
+        "    return cube\n"
+    )
+    with pytest.raises(UdfError, match=r"line 3, in apply_datacube\nPermissionError"):
+        _run(code, _cube(2, 2))
+    ok = code.replace(f"    open({str(secret)!r}).read()\n", "")
+    ok = ok.replace("return cube", "return cube * context['f']")
+    ok += (
+        "def apply_metadata(metadata, context):\n"
+        "    return metadata.rename_labels('bands', target=['red', 'nir'])\n"
+    )
+    (out,) = _run(ok, _cube(2, 2))
+    np.testing.assert_array_equal(out.values, _cube(2, 2).values * 3)
+    assert list(out["bands"].values) == ["red", "nir"]  # apply_metadata's names
+
+
+@pytest.mark.slow
+def test_worker_memory_limit_gives_a_memory_error() -> None:
+    code = (
+        "import xarray\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        "    block = bytearray(3 * 1024 ** 3)\n"
+        "    return cube\n"
+    )
+    with pytest.raises(UdfError, match="MemoryError"):
+        _run(code, _cube(2, 2), memory_bytes=2 * 1024**3)
+
+
+def test_data_folder_inside_a_readable_folder_disables_udfs() -> None:
+    import sys
+
+    from hybrid.errors import UdfUnavailable
+
+    with pytest.raises(UdfUnavailable, match="data folder"):
+        _run(CODE, _cube(2, 2), protected=(sys.prefix,))

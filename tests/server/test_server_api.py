@@ -1,0 +1,406 @@
+"""The emulator's HTTP API with the real local engine: errors, users, links, the spec.
+
+One server (uvicorn in a thread, ``LocalBackend`` over the embedded sample) serves the
+whole module; requests go over real HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hybrid.params import COLLECTION_ID
+from tests.server_helpers import (
+    SEED_BBOX,
+    SHARED,
+    TEMPORAL_EXTENT,
+    ThreadServer,
+    ndvi_graph,
+    openapi_spec,
+    write_users_file,
+)
+
+
+def graph(*, collection: str = COLLECTION_ID, dates: list[str] = TEMPORAL_EXTENT) -> dict:
+    """A small valid graph: NDVI of the seed AOI, saved as netCDF."""
+    return ndvi_graph(SEED_BBOX, dates, collection=collection)
+
+
+def body(process_graph: dict) -> dict:
+    return {"process": {"process_graph": process_graph}}
+
+
+class Session(requests.Session):
+    """requests against one server, authenticated as one user, recording every exchange."""
+
+    def __init__(self, url: str, log: list[requests.Response], user: tuple[str, str] | None):
+        super().__init__()
+        self.url = url
+        self.log = log
+        if user is not None:
+            token = self.get("/credentials/basic", auth=user).json()["access_token"]
+            self.headers["Authorization"] = f"Bearer basic//{token}"
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        target = url if str(url).startswith("http") else f"{self.url}{url!s}"
+        response = super().request(method, target, *args, **kwargs)
+        self.log.append(response)
+        return response
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path
+) -> Iterator[ThreadServer]:
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    tmp = tmp_path_factory.mktemp("api")
+    users = write_users_file(tmp / "users.toml", {"alice": "a-pass", "bob": "b-pass"})
+    settings = ServerSettings(data_dir=tmp / "data", users_file=users, workers=1)
+    engine = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    with ThreadServer(create_app(settings, engine)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def exchanges() -> list[requests.Response]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def alice(server: ThreadServer, exchanges: list[requests.Response]) -> Session:
+    return Session(server.url, exchanges, ("alice", "a-pass"))
+
+
+@pytest.fixture(scope="module")
+def bob(server: ThreadServer, exchanges: list[requests.Response]) -> Session:
+    return Session(server.url, exchanges, ("bob", "b-pass"))
+
+
+@pytest.fixture(scope="module")
+def anonymous(server: ThreadServer, exchanges: list[requests.Response]) -> Session:
+    return Session(server.url, exchanges, None)
+
+
+def wait_for(session: Session, job_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = session.get(f"/jobs/{job_id}").json()
+        if job["status"] not in ("created", "queued", "running"):
+            return dict(job)
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def finished_job(alice: Session) -> str:
+    created = alice.post("/jobs", json={**body(graph()), "title": "ndvi"})
+    assert created.status_code == 201, created.text
+    job_id = created.headers["OpenEO-Identifier"]
+    assert created.headers["Location"] == f"{alice.url}/jobs/{job_id}"
+    assert alice.post(f"/jobs/{job_id}/results").status_code == 202
+    assert wait_for(alice, job_id)["status"] == "finished"
+    return job_id
+
+
+def error_code(response: requests.Response) -> tuple[int, str]:
+    payload = response.json()
+    assert set(payload) >= {"id", "code", "message", "links"}, payload
+    return response.status_code, payload["code"]
+
+
+# -- bad input -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/result", "/jobs", "/validation"])
+def test_malformed_json_is_400(alice: Session, path: str) -> None:
+    answer = alice.post(path, data=b"{not json", headers={"Content-Type": "application/json"})
+    assert error_code(answer) == (400, "BadRequest")
+
+
+@pytest.mark.parametrize("path", ["/result", "/jobs"])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (
+            body({"x": {"process_id": "no_such_process", "arguments": {}, "result": True}}),
+            (400, "ProcessUnsupported"),
+        ),
+        (
+            body({"a": {"process_id": "add", "arguments": {"x": 1, "y": 2}}}),
+            (400, "ProcessGraphInvalid"),
+        ),
+        (body({"a": "not a node"}), (400, "ProcessGraphInvalid")),
+        (body(graph(collection="LANDSAT_9")), (404, "CollectionNotFound")),
+        ({"process": {}}, (400, "ProcessGraphMissing")),
+        ([1, 2, 3], (400, "BadRequest")),
+    ],
+)
+def test_bad_graphs_are_4xx_with_the_right_code(
+    alice: Session, path: str, payload: Any, expected: tuple[int, str]
+) -> None:
+    assert error_code(alice.post(path, json=payload)) == expected
+
+
+def test_validation_lists_errors_instead_of_failing(alice: Session) -> None:
+    ok = alice.post("/validation", json={"process_graph": graph()})
+    assert ok.status_code == 200 and ok.json() == {"errors": []}
+    bad = alice.post("/validation", json={"process_graph": graph(collection="NOPE")})
+    assert bad.status_code == 200
+    assert [e["code"] for e in bad.json()["errors"]] == ["CollectionNotFound"]
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [
+        ("GET", ""),
+        ("PATCH", ""),
+        ("DELETE", ""),
+        ("GET", "/results"),
+        ("POST", "/results"),
+        ("DELETE", "/results"),
+        ("GET", "/logs"),
+    ],
+)
+def test_unknown_job_is_404_job_not_found(alice: Session, method: str, suffix: str) -> None:
+    answer = alice.request(method, f"/jobs/j-doesnotexist{suffix}", json={"title": "x"})
+    assert error_code(answer) == (404, "JobNotFound")
+
+
+def test_unknown_collection_endpoint_and_method(anonymous: Session) -> None:
+    assert error_code(anonymous.get("/collections/SENTINEL1_GRD")) == (404, "CollectionNotFound")
+    assert error_code(anonymous.get("/no/such/endpoint")) == (404, "NotFound")
+    assert error_code(anonymous.delete("/collections")) == (405, "MethodNotAllowed")
+
+
+def test_authentication_is_required(anonymous: Session) -> None:
+    for method, path in [
+        ("GET", "/jobs"),
+        ("POST", "/jobs"),
+        ("POST", "/result"),
+        ("GET", "/me"),
+        ("GET", "/jobs/j-x/logs"),
+    ]:
+        answer = anonymous.request(method, path, json=body(graph()))
+        assert error_code(answer) == (401, "AuthenticationRequired"), path
+    bad = anonymous.get("/me", headers={"Authorization": "Bearer basic//forged.token"})
+    assert error_code(bad) == (403, "TokenInvalid")
+
+
+def test_request_bodies_over_one_mib_are_413(alice: Session) -> None:
+    huge = {**body(graph()), "description": "x" * (1024 * 1024 + 10)}
+    assert error_code(alice.post("/jobs", json=huge)) == (413, "PayloadTooLarge")
+    assert alice.get("/jobs").status_code == 200  # the server is fine afterwards
+
+
+def test_collection_is_the_copernicus_metadata(anonymous: Session) -> None:
+    served = anonymous.get(f"/collections/{COLLECTION_ID}").json()
+    listed = anonymous.get("/collections").json()["collections"]
+    assert [c["id"] for c in listed] == [COLLECTION_ID]
+    cdse_file = SHARED / "cdse" / "SENTINEL2_L2A.json"
+    if not cdse_file.is_file():
+        pytest.skip("../shared/cdse/SENTINEL2_L2A.json is absent")
+    cdse = json.loads(cdse_file.read_text(encoding="utf-8"))
+    assert "_vito" not in served
+    for key in ("id", "cube:dimensions", "providers", "assets", "description"):
+        assert served[key] == cdse[key], key
+    # CDSE's productIdentifier = {} is not valid STAC: the only summary left out
+    assert cdse["summaries"]["productIdentifier"] == {}
+    assert served["summaries"] == {
+        k: v for k, v in cdse["summaries"].items() if k != "productIdentifier"
+    }
+    assert served["extent"]["spatial"] == cdse["extent"]["spatial"]
+    assert served["extent"]["temporal"]["interval"] == [["2015-07-04T00:00:00Z", None]]
+    assert {"self", "parent", "root"} <= {link["rel"] for link in served["links"]}
+
+
+# -- users -----------------------------------------------------------------------------
+
+
+def test_another_users_job_is_not_visible(alice: Session, bob: Session, finished_job: str) -> None:
+    assert finished_job in [j["id"] for j in alice.get("/jobs").json()["jobs"]]
+    assert finished_job not in [j["id"] for j in bob.get("/jobs").json()["jobs"]]
+    for method, suffix in [
+        ("GET", ""),
+        ("GET", "/results"),
+        ("GET", "/logs"),
+        ("DELETE", ""),
+        ("POST", "/results"),
+        ("PATCH", ""),
+    ]:
+        answer = bob.request(method, f"/jobs/{finished_job}{suffix}", json={"title": "mine"})
+        assert error_code(answer) == (404, "JobNotFound"), (method, suffix)
+    assert alice.get(f"/jobs/{finished_job}").json()["title"] == "ndvi"
+
+
+# -- results and links -------------------------------------------------------------------
+
+
+def test_results_are_a_stac_item_with_signed_asset_links(
+    alice: Session, anonymous: Session, finished_job: str
+) -> None:
+    item = alice.get(f"/jobs/{finished_job}/results").json()
+    assert item["type"] == "Feature" and item["id"] == finished_job
+    assert item["properties"]["openeo:status"] == "finished"
+    assert item["bbox"] == pytest.approx(list(SEED_BBOX.values()))
+    (asset,) = item["assets"].values()
+    assert asset["type"] == "application/x-netcdf" and asset["roles"] == ["data"]
+    download = anonymous.get(asset["href"])  # no credentials needed
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/x-netcdf"
+    assert download.content[:4] == b"\x89HDF"
+    logs = alice.get(f"/jobs/{finished_job}/logs").json()
+    assert any("finished" in e["message"] for e in logs["logs"])
+
+
+def test_result_links_refuse_traversal_forgery_and_expiry(
+    server: ThreadServer, anonymous: Session, alice: Session, finished_job: str
+) -> None:
+    from hybrid.server.auth import load_or_create_secret
+    from hybrid.server.results import ResultLinks
+
+    item = alice.get(f"/jobs/{finished_job}/results").json()
+    href = next(iter(item["assets"].values()))["href"]
+    prefix, _, name = href.rpartition("/")
+    token = prefix.rpartition("/")[2]
+    for path in [
+        f"/results/{token}/..%2F..%2Fjobs.sqlite",
+        f"/results/{token}/%2E%2E/secret.key",
+        f"/results/{token}/%2Fetc%2Fpasswd",
+    ]:
+        answer = anonymous.get(path)
+        assert answer.status_code in (400, 404) and b"root:" not in answer.content, path
+        assert error_code(answer)[1] in ("FilePathInvalid", "FileNotFound", "NotFound")
+    assert error_code(anonymous.get(f"/results/{token}/other.nc")) == (404, "FileNotFound")
+    forged = f"{token[:-4]}AAAA"
+    assert error_code(anonymous.get(f"/results/{forged}/{name}")) == (404, "FileNotFound")
+
+    data_dir = server.app.state.settings.data_dir
+    expired = ResultLinks(secret=load_or_create_secret(data_dir / "secret.key"), ttl=-1)
+    url = expired.url(base_url=server.url, job_id=finished_job, filename=name)
+    assert error_code(anonymous.get(url)) == (410, "ResultLinkExpired")
+
+
+def test_synchronous_result_is_netcdf(alice: Session) -> None:
+    answer = alice.post("/result", json=body(graph()))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/x-netcdf"
+    assert answer.content[:4] == b"\x89HDF"
+
+
+def test_job_lifecycle_patch_cancel_delete(alice: Session) -> None:
+    job_id = alice.post("/jobs", json=body(graph())).headers["OpenEO-Identifier"]
+    assert alice.patch(f"/jobs/{job_id}", json={"title": "renamed"}).status_code == 204
+    assert alice.get(f"/jobs/{job_id}").json()["title"] == "renamed"
+    assert error_code(alice.patch(f"/jobs/{job_id}", json={"status": "finished"})) == (
+        400,
+        "PropertyNotEditable",
+    )
+    assert error_code(alice.get(f"/jobs/{job_id}/results")) == (400, "JobNotFinished")
+    partial = alice.get(f"/jobs/{job_id}/results", params={"partial": "true"}).json()
+    assert partial["properties"]["openeo:status"] == "running" and partial["assets"] == {}
+    assert alice.delete(f"/jobs/{job_id}").status_code == 204
+    assert error_code(alice.get(f"/jobs/{job_id}")) == (404, "JobNotFound")
+
+
+def test_failed_job_reports_424_and_logs_its_node(alice: Session) -> None:
+    no_data = graph(dates=["2019-01-01", "2019-02-01"])  # before the sample
+    job_id = alice.post("/jobs", json=body(no_data)).headers["OpenEO-Identifier"]
+    alice.post(f"/jobs/{job_id}/results")
+    assert wait_for(alice, job_id)["status"] == "error"
+    failed = alice.get(f"/jobs/{job_id}/results")
+    assert failed.status_code == 424 and failed.json()["code"] != "Internal", failed.text
+    errors = alice.get(f"/jobs/{job_id}/logs", params={"level": "error"}).json()
+    assert errors["level"] == "error" and errors["logs"]
+    assert all(e["level"] == "error" for e in errors["logs"])
+
+
+# -- the spec ----------------------------------------------------------------------------
+
+
+def test_every_response_is_valid_against_the_openapi_spec(
+    alice: Session, anonymous: Session, finished_job: str, exchanges: list[requests.Response]
+) -> None:
+    if not (SHARED / "openeo-spec" / "api" / "openapi.yaml").is_file():
+        pytest.skip("../shared/openeo-spec is absent")
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+    from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+
+    for path in [
+        "/",
+        "/.well-known/openeo",
+        "/conformance",
+        "/file_formats",
+        "/collections",
+        f"/collections/{COLLECTION_ID}",
+        "/processes",
+        "/udf_runtimes",
+        "/credentials/oidc",
+    ]:
+        anonymous.get(path)
+    anonymous.get("/collections/NOPE")
+    anonymous.get("/me")
+    anonymous.get("/me", headers={"Authorization": "Bearer basic//forged"})
+    alice.get("/me")
+    alice.get("/jobs", params={"limit": 5})
+    alice.get(f"/jobs/{finished_job}")
+    alice.get(f"/jobs/{finished_job}/results")
+    alice.get(f"/jobs/{finished_job}/logs", params={"offset": "1", "level": "info", "limit": 1})
+    alice.post("/validation", json={"process_graph": graph()})
+    alice.post("/validation", json={"process_graph": graph(collection="NOPE")})
+    alice.post("/result", json=body(graph(collection="NOPE")))
+    alice.post("/jobs", data=b"{", headers={"Content-Type": "application/json"})
+    job_id = alice.post("/jobs", json=body(graph())).headers["OpenEO-Identifier"]
+    alice.patch(f"/jobs/{job_id}", json={"description": "changed"})
+    alice.get(f"/jobs/{job_id}/results")
+    alice.post(f"/jobs/{job_id}/results")
+    alice.delete(f"/jobs/{job_id}/results")
+    alice.delete(f"/jobs/{job_id}")
+    alice.get(f"/jobs/{job_id}")
+    spec = openapi_spec()
+    checked = set()
+    failures = []
+    for response in exchanges:
+        is_json = response.headers.get("content-type", "").startswith(
+            ("application/json", "application/geo+json")
+        )
+        if (response.content and not is_json) or "/oidc/" in response.url:
+            continue  # result files, OIDC (not part of the openEO API)
+        if "/results/" in response.url and "/jobs/" not in response.url:
+            continue  # signed download links live outside the API's paths
+        try:
+            spec.validate_response(
+                RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response)
+            )
+        except (PathNotFound, OperationNotFound):
+            continue  # requests to endpoints or methods the spec does not have
+        except Exception as exc:
+            detail = [e.message for e in getattr(exc.__cause__, "schema_errors", [])][:3]
+            failures.append(
+                f"{response.request.method} {response.url} {response.status_code}: {exc} {detail}"
+            )
+        checked.add((response.request.method, response.status_code))
+    assert not failures, "\n".join(failures)
+    expected = {
+        ("GET", 200),
+        ("POST", 200),
+        ("POST", 201),
+        ("POST", 202),
+        ("PATCH", 204),
+        ("DELETE", 204),
+        ("GET", 400),
+        ("GET", 401),
+        ("GET", 403),
+        ("GET", 404),
+        ("POST", 400),
+        ("POST", 404),
+    }
+    assert expected <= checked, sorted(expected - checked)

@@ -1,0 +1,136 @@
+"""The emulator refuses graphs that cannot produce their result at once (before any
+data is read), and a batch job with several save_result nodes returns every file.
+
+A real server (uvicorn in a thread, ``LocalBackend`` over the embedded sample) on
+127.0.0.1; requests over real HTTP.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.server_helpers import (
+    SEED_BBOX,
+    TEMPORAL_EXTENT,
+    ThreadServer,
+    ndvi_graph,
+    write_users_file,
+)
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path
+) -> Iterator[ThreadServer]:
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    tmp = tmp_path_factory.mktemp("checks")
+    users = write_users_file(tmp / "users.toml", {"alice": "a-pass"})
+    settings = ServerSettings(data_dir=tmp / "data", users_file=users, workers=1)
+    engine = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    with ThreadServer(create_app(settings, engine)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def alice(server: ThreadServer) -> requests.Session:
+    session = requests.Session()
+    token = session.get(f"{server.url}/credentials/basic", auth=("alice", "a-pass")).json()
+    session.headers["Authorization"] = f"Bearer basic//{token['access_token']}"
+    session.base = server.url  # type: ignore[attr-defined]
+    return session
+
+
+def _post(session: requests.Session, path: str, graph: dict[str, Any]) -> requests.Response:
+    return session.post(f"{session.base}{path}", json={"process": {"process_graph": graph}})  # type: ignore[attr-defined]
+
+
+def _unbounded() -> dict[str, Any]:
+    graph = ndvi_graph(SEED_BBOX, TEMPORAL_EXTENT)
+    graph["load"]["arguments"]["spatial_extent"] = None
+    return graph
+
+
+def _no_save_result() -> dict[str, Any]:
+    graph = ndvi_graph(SEED_BBOX, TEMPORAL_EXTENT)
+    del graph["save"]
+    graph["ndvi"]["result"] = True
+    return graph
+
+
+def _bad_format() -> dict[str, Any]:
+    graph = ndvi_graph(SEED_BBOX, TEMPORAL_EXTENT)
+    graph["save"]["arguments"]["format"] = "ENVI"
+    return graph
+
+
+@pytest.mark.parametrize("path", ["/jobs", "/result"])
+@pytest.mark.parametrize(
+    ("make", "code", "words"),
+    [
+        (_unbounded, "ProcessParameterInvalid", ["spatial_extent", "filter_bbox", "'load'"]),
+        (_bad_format, "FormatUnsuitable", ["ENVI", "'save'"]),
+    ],
+)
+def test_graphs_that_cannot_work_are_refused_at_once(
+    alice: requests.Session, path: str, make: Any, code: str, words: list[str]
+) -> None:
+    answer = _post(alice, path, make())
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == code
+    assert all(w in answer.json()["message"] for w in words), answer.json()
+
+
+def test_validation_reports_an_unbounded_load(alice: requests.Session) -> None:
+    answer = alice.post(f"{alice.base}/validation", json={"process_graph": _unbounded()})  # type: ignore[attr-defined]
+    assert answer.status_code == 200
+    assert [e["code"] for e in answer.json()["errors"]] == ["ProcessParameterInvalid"]
+
+
+def test_a_batch_job_without_save_result_is_refused_at_creation(alice: requests.Session) -> None:
+    answer = _post(alice, "/jobs", _no_save_result())
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "ProcessGraphInvalid"
+    assert "save_result" in answer.json()["message"]
+
+
+@pytest.mark.slow
+def test_a_job_with_several_save_results_returns_every_file(alice: requests.Session) -> None:
+    graph = ndvi_graph(SEED_BBOX, TEMPORAL_EXTENT)
+    graph["load"]["arguments"]["spatial_extent"] = None
+    graph["bbox"] = {
+        "process_id": "filter_bbox",
+        "arguments": {"data": {"from_node": "load"}, "extent": SEED_BBOX},
+    }
+    graph["ndvi"]["arguments"]["data"] = {"from_node": "bbox"}
+    graph["raw"] = copy.deepcopy(graph["save"])
+    graph["raw"].pop("result")
+    graph["raw"]["arguments"].update(
+        data={"from_node": "bbox"}, format="GTiff", options={"filename_prefix": "bands"}
+    )
+    created = _post(alice, "/jobs", graph)
+    assert created.status_code == 201, created.text
+    job = created.headers["OpenEO-Identifier"]
+    base = alice.base  # type: ignore[attr-defined]
+    assert alice.post(f"{base}/jobs/{job}/results").status_code == 202
+    deadline = time.monotonic() + 120
+    while alice.get(f"{base}/jobs/{job}").json()["status"] in ("created", "queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert alice.get(f"{base}/jobs/{job}").json()["status"] == "finished"
+    assets = alice.get(f"{base}/jobs/{job}/results").json()["assets"]
+    names = sorted(a["href"].split("?")[0].rsplit("/", 1)[-1] for a in assets.values())
+    assert names[0] == "bands_2023-06-02Z.tif"
+    assert "openEO.nc" in names
+    assert len([n for n in names if n.startswith("bands_")]) == len(names) - 1 > 1
+    for asset in assets.values():
+        assert alice.get(asset["href"]).status_code == 200

@@ -1,0 +1,194 @@
+"""The emulator's job store (SQLite) and worker pool: states, logs, restart recovery.
+
+The engine here is a small stand-in that writes a real NetCDF and can be held at a gate,
+so the tests control exactly when a job is running; the end-to-end tests use the real
+local engine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybrid.backends.base import ExecutionResult
+from hybrid.errors import ProcessParameterInvalid
+from hybrid.server.errors import JobNotFound
+from hybrid.server.jobs import JobStore
+from hybrid.server.runner import JobRunner
+
+GRAPH = {"process_graph": {"s": {"process_id": "save_result", "arguments": {}, "result": True}}}
+FAILING = {"process_graph": {"k": {"process_id": "apply_kernel", "arguments": {}, "result": True}}}
+
+
+class GatedEngine:
+    """Writes ``result.nc`` once ``gate`` is open; fails on graphs with an apply_kernel node."""
+
+    name = "gated"
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+        self.calls = 0
+
+    def validate(self, graph: dict[str, Any]) -> None:
+        return None
+
+    def process_specs(self) -> list[dict[str, Any]]:
+        return []
+
+    def execute(self, graph: dict[str, Any], *, out_dir: Path) -> ExecutionResult:
+        import numpy as np
+        import xarray as xr
+
+        self.calls += 1
+        self.entered.set()
+        assert self.gate.wait(10)
+        if "k" in graph:
+            raise ProcessParameterInvalid("apply_kernel: border must be 0", node="k")
+        path = out_dir / "result.nc"
+        xr.DataArray(np.ones((1, 2, 2), "float32"), dims=("t", "y", "x"), name="var").to_netcdf(
+            path, engine="h5netcdf"
+        )
+        return ExecutionResult(files=(path,), provenance={"engine": self.name})
+
+
+def wait_status(
+    store: JobStore, job_id: str, statuses: tuple[str, ...], timeout: float = 10
+) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = store.get(job_id).status
+        if status in statuses:
+            return status
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} stayed {store.get(job_id).status}, wanted {statuses}")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    jobs = JobStore(tmp_path / "jobs.sqlite")
+    yield jobs
+    jobs.close()
+
+
+def make_runner(store: JobStore, engine: GatedEngine, tmp_path: Path, **kw: Any) -> JobRunner:
+    options: dict[str, Any] = {"workers": 1, "max_attempts": 3, **kw}
+    return JobRunner(store=store, engine=engine, results_dir=tmp_path / "results", **options)
+
+
+def test_store_keeps_jobs_per_user(store: JobStore) -> None:
+    a = store.create(user_id="alice", process=GRAPH, title="first")
+    store.create(user_id="bob", process=GRAPH)
+    assert [j.id for j in store.of_user("alice")] == [a.id]
+    assert store.get(a.id, user_id="alice").title == "first"
+    with pytest.raises(JobNotFound):
+        store.get(a.id, user_id="bob")
+    assert store.update(a.id, expect=("queued",), status="running") is False
+    assert store.update(a.id, expect=("created",), status="queued") is True
+    assert store.get(a.id).status == "queued"
+
+
+def test_logs_filter_by_level_and_offset(store: JobStore) -> None:
+    job = store.create(user_id="alice", process=GRAPH)
+    for level in ("debug", "info", "warning", "error"):
+        store.log(job.id, level, f"{level} message")
+    assert [e.level for e in store.logs(job.id, level="warning")] == ["warning", "error"]
+    first_two = store.logs(job.id, limit=2)
+    assert [e.level for e in first_two] == ["debug", "info"]
+    rest = store.logs(job.id, offset=first_two[-1].id)
+    assert [e.level for e in rest] == ["warning", "error"]
+
+
+def test_job_runs_to_finished(store: JobStore, tmp_path: Path) -> None:
+    engine = GatedEngine()
+    runner = make_runner(store, engine, tmp_path)
+    runner.start()
+    job = store.create(user_id="alice", process=GRAPH)
+    store.update(job.id, status="queued")
+    runner.submit(job.id)
+    assert wait_status(store, job.id, ("finished", "error")) == "finished"
+    done = store.get(job.id)
+    assert done.files == ("result.nc",) and done.progress == 100.0
+    assert (runner.result_dir(job.id) / "result.nc").is_file()
+    runner.shutdown()
+
+
+def test_failure_is_logged_with_its_process_node(store: JobStore, tmp_path: Path) -> None:
+    runner = make_runner(store, GatedEngine(), tmp_path)
+    runner.start()
+    job = store.create(user_id="alice", process=FAILING)
+    store.update(job.id, status="queued")
+    runner.submit(job.id)
+    assert wait_status(store, job.id, ("finished", "error")) == "error"
+    failed = store.get(job.id)
+    assert (failed.error_code, failed.error_node) == ("ProcessParameterInvalid", "k")
+    (entry,) = store.logs(job.id, level="error")
+    assert entry.node == "k" and "border must be 0" in entry.message
+    runner.shutdown()
+
+
+def test_cancel_while_running_drops_the_results(store: JobStore, tmp_path: Path) -> None:
+    engine = GatedEngine()
+    engine.gate.clear()
+    runner = make_runner(store, engine, tmp_path)
+    runner.start()
+    job = store.create(user_id="alice", process=GRAPH)
+    store.update(job.id, status="queued")
+    runner.submit(job.id)
+    assert engine.entered.wait(10)
+    assert store.update(job.id, expect=("queued", "running"), status="canceled")
+    engine.gate.set()
+    time.sleep(0.3)
+    assert store.get(job.id).status == "canceled"
+    assert not runner.result_dir(job.id).exists()
+    runner.shutdown()
+
+
+def test_restart_requeues_queued_and_running_jobs(store: JobStore, tmp_path: Path) -> None:
+    queued = store.create(user_id="alice", process=GRAPH)
+    running = store.create(user_id="alice", process=GRAPH)
+    store.update(queued.id, status="queued")
+    store.update(running.id, status="running", attempts=1)  # as a killed server left it
+    runner = make_runner(store, GatedEngine(), tmp_path)
+    runner.start()
+    for job in (queued, running):
+        assert wait_status(store, job.id, ("finished", "error")) == "finished"
+    messages = [e.message for e in store.logs(running.id)]
+    assert any("restarted while this job ran" in m for m in messages)
+    runner.shutdown()
+
+
+def test_job_interrupted_too_often_is_set_to_error(store: JobStore, tmp_path: Path) -> None:
+    job = store.create(user_id="alice", process=GRAPH)
+    store.update(job.id, status="running", attempts=3)
+    engine = GatedEngine()
+    runner = make_runner(store, engine, tmp_path, max_attempts=3)
+    runner.start()
+    failed = store.get(job.id)
+    assert failed.status == "error" and "3 times" in (failed.error_message or "")
+    assert engine.calls == 0
+    runner.shutdown()
+
+
+def test_shutdown_puts_running_jobs_back_to_queued(store: JobStore, tmp_path: Path) -> None:
+    engine = GatedEngine()
+    engine.gate.clear()
+    runner = make_runner(store, engine, tmp_path)
+    runner.start()
+    job = store.create(user_id="alice", process=GRAPH)
+    store.update(job.id, status="queued")
+    runner.submit(job.id)
+    assert engine.entered.wait(10)
+    assert store.get(job.id).status == "running"
+    runner.shutdown(timeout=0.1)
+    assert store.get(job.id).status == "queued"
+    assert runner.busy()
+    engine.gate.set()  # the late result is discarded
+    time.sleep(0.3)
+    assert store.get(job.id).status == "queued"

@@ -1,0 +1,90 @@
+"""``POST /result`` without ``save_result`` answers the computed value as JSON, as Copernicus.
+
+A real server (uvicorn in a thread) over the real ``LocalBackend``; the graphs are the
+plain-value ones a user sends with ``connection.execute({...})``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ThreadServer
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path
+) -> Iterator[ThreadServer]:
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("values") / "data", workers=1)
+    with ThreadServer(
+        create_app(settings, LocalBackend(LocalSettings(stac=str(sample_catalog))))
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def connection(server: ThreadServer) -> Any:
+    import openeo
+
+    return openeo.connect(server.url).authenticate_basic("hybrid", "hybrid")
+
+
+def _node(process_id: str, **arguments: Any) -> dict[str, Any]:
+    return {"r": {"process_id": process_id, "arguments": arguments, "result": True}}
+
+
+@pytest.mark.parametrize(
+    ("graph", "expected"),
+    [
+        (_node("add", x=1, y=2.5), 3.5),
+        (_node("text_concat", data=["a", "b", 1], separator="-"), "a-b-1"),
+        (_node("sort", data=[3, 1, 2]), [1, 2, 3]),
+        (_node("gt", x=1, y=2), False),
+        (_node("is_nan", x="text"), True),
+        (_node("if", value=False, accept=1), None),
+        (_node("array_element", data=[{"a": [1, 2]}], index=0), {"a": [1, 2]}),
+    ],
+    ids=["number", "string", "array", "false", "true", "null", "object"],
+)
+def test_values_come_back_as_json(connection: Any, graph: dict[str, Any], expected: Any) -> None:
+    assert connection.execute(graph) == expected
+
+
+def test_answer_is_json_over_http(server: ThreadServer, connection: Any) -> None:
+    token = connection.auth.bearer
+    answer = requests.post(
+        f"{server.url}/result",
+        json={"process": {"process_graph": _node("gt", x=3, y=2)}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.text.strip() == "true"
+
+
+@pytest.mark.slow
+def test_a_raster_without_save_result_comes_back_as_geotiff(connection: Any) -> None:
+    import rasterio
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=SEED_BBOX,
+        temporal_extent=TEMPORAL_EXTENT,
+        bands=["B04", "B08"],
+    )
+    graph = cube.ndvi(red="B04", nir="B08").reduce_dimension(dimension="t", reducer="mean")
+    body = {"process": {"process_graph": graph.flat_graph()}}
+    answer = connection.post("/result", json=body, expected_status=200)
+    assert answer.headers["content-type"].startswith("image/tiff")
+    with rasterio.MemoryFile(answer.content) as memory, memory.open() as raster:
+        assert raster.count == 1 and raster.crs.to_epsg() == 32632

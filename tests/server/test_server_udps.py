@@ -1,0 +1,145 @@
+"""User-defined processes through the real openeo client against the emulator.
+
+alice saves a parameterised NDVI process with ``save_user_defined_process``, runs it by id
+with ``datacube_from_process`` and gets the same values as the inline graph; bob cannot see,
+read, run or delete it. One uvicorn server in a thread, ``LocalBackend`` over the sample.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+
+from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ThreadServer, write_users_file
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path
+) -> Iterator[ThreadServer]:
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    tmp = tmp_path_factory.mktemp("udp")
+    users = write_users_file(tmp / "users.toml", {"alice": "a-pass", "bob": "b-pass"})
+    settings = ServerSettings(data_dir=tmp / "data", users_file=users, workers=1)
+    engine = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    with ThreadServer(create_app(settings, engine)) as running:
+        yield running
+
+
+def _connect(server: ThreadServer, user: str, password: str) -> Any:
+    import openeo
+
+    return openeo.connect(server.url).authenticate_basic(user, password)
+
+
+@pytest.fixture(scope="module")
+def alice(server: ThreadServer) -> Any:
+    return _connect(server, "alice", "a-pass")
+
+
+@pytest.fixture(scope="module")
+def bob(server: ThreadServer) -> Any:
+    return _connect(server, "bob", "b-pass")
+
+
+def _ndvi(connection: Any, bbox: Any) -> Any:
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=bbox, temporal_extent=TEMPORAL_EXTENT, bands=["B04", "B08"]
+    )
+    return cube.ndvi(red="B04", nir="B08")
+
+
+@pytest.fixture(scope="module")
+def saved(alice: Any) -> str:
+    from openeo.api.process import Parameter
+
+    bbox = Parameter(name="bbox", description="Area", schema={"type": "object"})
+    alice.save_user_defined_process(
+        "my_ndvi", _ndvi(alice, bbox), parameters=[bbox], summary="NDVI of an area"
+    )
+    return "my_ndvi"
+
+
+def _values(data: bytes) -> np.ndarray:
+    import xarray as xr
+
+    with xr.open_dataset(io.BytesIO(data), engine="h5netcdf") as dataset:
+        return np.asarray(dataset["NDVI"] if "NDVI" in dataset else dataset.to_array()).copy()
+
+
+@pytest.mark.slow
+def test_saved_process_runs_by_id_as_the_inline_graph(alice: Any, saved: str) -> None:
+    via_udp = alice.datacube_from_process(saved, namespace="user", bbox=SEED_BBOX)
+    got = via_udp.save_result(format="netCDF").download()
+    expected = _ndvi(alice, SEED_BBOX).save_result(format="netCDF").download()
+    assert np.array_equal(_values(got), _values(expected), equal_nan=True)
+    assert np.isfinite(_values(got)).any()
+
+
+def test_saved_process_is_listed_and_described(alice: Any, saved: str) -> None:
+    assert saved in [p["id"] for p in alice.list_user_defined_processes()]
+    described = alice.user_defined_process(saved).describe()
+    assert described["id"] == saved and described["summary"] == "NDVI of an area"
+    assert [p["name"] for p in described["parameters"]] == ["bbox"]
+    nodes = described["process_graph"].values()
+    assert {"load_collection", "ndvi"} <= {node["process_id"] for node in nodes}
+
+
+def test_another_user_cannot_see_or_use_it(bob: Any, saved: str, server: ThreadServer) -> None:
+    import openeo.rest
+
+    assert saved not in [p["id"] for p in bob.list_user_defined_processes()]
+    with pytest.raises(openeo.rest.OpenEoApiError) as caught:
+        bob.user_defined_process(saved).describe()
+    assert caught.value.http_status_code == 404 and caught.value.code == "ProcessGraphNotFound"
+    cube = bob.datacube_from_process(saved, namespace="user", bbox=SEED_BBOX)
+    with pytest.raises(openeo.rest.OpenEoApiError) as caught:
+        cube.save_result(format="netCDF").download()
+    assert caught.value.code == "ProcessUnsupported"
+    with pytest.raises(openeo.rest.OpenEoApiError):
+        bob.user_defined_process(saved).delete()
+
+
+def test_put_is_validated(alice: Any, server: ThreadServer) -> None:
+    headers = {"Authorization": alice.auth.bearer and f"Bearer {alice.auth.bearer}"}
+    url = f"{server.url}/process_graphs"
+    unknown = {"process_graph": {"a": {"process_id": "nope", "arguments": {}, "result": True}}}
+    answer = requests.put(f"{url}/bad", json=unknown, headers=headers, timeout=120)
+    assert answer.status_code == 400 and answer.json()["code"] == "ProcessUnsupported"
+    assert requests.put(f"{url}/x", json={}, headers=headers, timeout=120).status_code == 400
+    loop = {"process_graph": {"a": {"process_id": "loop", "arguments": {}, "result": True}}}
+    answer = requests.put(f"{url}/loop", json=loop, headers=headers, timeout=120)
+    assert answer.status_code == 400 and "loop" in answer.json()["message"]
+    answer = requests.put(f"{url}/bad-id!", json=unknown, headers=headers, timeout=120)
+    assert answer.status_code == 400
+    assert requests.get(f"{url}/loop", headers=headers, timeout=120).status_code == 404
+    # a differing id in the body is replaced by the path's (API 1.2, PUT /process_graphs/{id})
+    renamed = {**unknown, "id": "other"}
+    renamed["process_graph"] = {
+        "a": {"process_id": "absolute", "arguments": {"x": 1}, "result": True}
+    }
+    assert requests.put(f"{url}/named", json=renamed, headers=headers, timeout=120).ok
+    stored = requests.get(f"{url}/named", headers=headers, timeout=120).json()
+    assert stored["id"] == "named"
+    requests.delete(f"{url}/named", headers=headers, timeout=120)
+
+
+def test_delete_then_gone(alice: Any, server: ThreadServer) -> None:
+    graph = {
+        "a": {"process_id": "absolute", "arguments": {"x": {"from_parameter": "v"}}, "result": True}
+    }
+    from openeo.api.process import Parameter
+
+    udp = alice.save_user_defined_process("tmp_abs", graph, parameters=[Parameter.number("v")])
+    udp.delete()
+    assert "tmp_abs" not in [p["id"] for p in alice.list_user_defined_processes()]
+    assert requests.get(f"{server.url}/process_graphs/tmp_abs", timeout=120).status_code == 401
