@@ -235,7 +235,13 @@ def _start_emulator(stac: str | None, data_dir: Path | None) -> _Emulator:
     app = create_app(ServerSettings(data_dir=folder), LocalBackend(LocalSettings(stac=stac)))
     sock = listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        timeout_keep_alive=app.state.settings.keep_alive_seconds,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="hybrid-connect", daemon=True

@@ -42,11 +42,24 @@ def describe_arguments(kwargs: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}: {_type_name(v)}" for k, v in kwargs.items() if k not in _MACHINERY)
 
 
+_THIRD_PARTY = ("openeo_processes_dask", "openeo_pg_parser_networkx")
+
+
 def _is_argument_error(exc: BaseException) -> bool:
     if isinstance(exc, ARGUMENT_ERRORS):
         return True
-    module = type(exc).__module__
-    return module.startswith(("openeo_processes_dask", "openeo_pg_parser_networkx"))
+    if type(exc).__module__.startswith(_THIRD_PARTY):
+        return True
+    # openeo-processes-dask also raises a bare Exception for wrong arguments (e.g.
+    # "Could not apply process as it is not callable."): judge it by where it was raised
+    return type(exc) is Exception and _raised_in(exc, _THIRD_PARTY)
+
+
+def _raised_in(exc: BaseException, prefixes: tuple[str, ...]) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).startswith(prefixes)
 
 
 def reporting(pid: str, implementation: Callable[..., Any]) -> Callable[..., Any]:

@@ -174,7 +174,12 @@ def _serve(app: Any, sock: socket.socket) -> int:
             self.should_exit = True
 
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, access_log=False
+        app,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        access_log=False,
+        timeout_keep_alive=app.state.settings.keep_alive_seconds,
     )
     server = _Server(config)
     server.run(sockets=[sock])

@@ -63,6 +63,18 @@ def label_file_name(label: Any, prefix: str = "openEO") -> str:
     return f"{prefix}_{text.replace('-', '').replace(':', '')}Z.tif"
 
 
+def _north_up(cube: xr.DataArray) -> tuple[xr.DataArray, Any]:
+    """The cube with y descending, and the affine transform of its pixel corners."""
+    from affine import Affine
+
+    if cube.sizes["y"] > 1 and float(cube["y"][0]) < float(cube["y"][-1]):
+        cube = cube.isel(y=slice(None, None, -1))
+    x, y = cube["x"].values, cube["y"].values
+    dx = float(x[1] - x[0]) if x.size > 1 else 10.0
+    dy = float(y[1] - y[0]) if y.size > 1 else -10.0
+    return cube, Affine(dx, 0.0, x[0] - dx / 2, 0.0, dy, y[0] - dy / 2)
+
+
 def write_gtiff(
     cube: xr.DataArray,
     folder: str | Path,
@@ -74,18 +86,13 @@ def write_gtiff(
     ``attrs`` (provenance) and ``options["file_metadata"]`` become head tags, and
     ``options["filename_prefix"]`` replaces ``openEO`` in the file names."""
     import rasterio
-    from affine import Affine
 
     from hybrid.io.format import filename_prefix
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    if cube.sizes["y"] > 1 and float(cube["y"][0]) < float(cube["y"][-1]):
-        cube = cube.isel(y=slice(None, None, -1))
+    cube, transform = _north_up(cube)
     x, y = cube["x"].values, cube["y"].values
-    dx = float(x[1] - x[0]) if x.size > 1 else 10.0
-    dy = float(y[1] - y[0]) if y.size > 1 else -10.0
-    transform = Affine(dx, 0.0, x[0] - dx / 2, 0.0, dy, y[0] - dy / 2)
     bands = [str(b) for b in cube["bands"].values] if "bands" in cube.dims else None
     crs = cube_crs(cube)
     layers = cube if "t" in cube.dims else cube.expand_dims(t=[None])

@@ -66,6 +66,13 @@ def describe(path: str | Path) -> FileLayout:
 def _describe_netcdf(path: Path) -> FileLayout:
     import netCDF4
 
+    from hybrid.io.netcdf_layout import NETCDF4_LOCK
+
+    with NETCDF4_LOCK:
+        return _describe_open_netcdf(netCDF4, path)
+
+
+def _describe_open_netcdf(netCDF4: Any, path: Path) -> FileLayout:
     try:
         ds = netCDF4.Dataset(path)
     except OSError as exc:

@@ -148,10 +148,11 @@ def annotate(file: Path, attrs: Mapping[str, Any]) -> None:
     NETCDF4_CLASSIC file stays classic)."""
     import netCDF4
 
+    from hybrid.io.netcdf_layout import NETCDF4_LOCK
     from hybrid.io.provenance import attribute_value
 
     try:
-        with netCDF4.Dataset(file, "a") as ds:
+        with NETCDF4_LOCK, netCDF4.Dataset(file, "a") as ds:
             for key, value in attrs.items():
                 ds.setncattr(str(key), attribute_value(value))
     except (OSError, RuntimeError) as exc:

@@ -40,6 +40,7 @@ import contextlib
 import errno
 import math
 import shutil
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,12 @@ class NetCDFRasterWriter:
             target[t, row : row + rows, col : col + cols] = block
 
 
+#: netCDF-C (inside netCDF4-python) is not thread-safe: two threads writing files at the
+#: same time corrupt its heap ("malloc(): unaligned tcache chunk detected"), as the
+#: emulator's concurrent jobs did. Every netCDF4 call of the project holds this lock.
+NETCDF4_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def create_raster_netcdf(
     path: Path, layout: RasterLayout, *, globals_: Mapping[str, Any]
@@ -166,7 +173,7 @@ def create_raster_netcdf(
     """
     import netCDF4
 
-    with atomic_path(Path(path)) as tmp:
+    with NETCDF4_LOCK, atomic_path(Path(path)) as tmp:
         try:
             ds = netCDF4.Dataset(tmp, "w", format="NETCDF4_CLASSIC")
             try:

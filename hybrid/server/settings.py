@@ -31,6 +31,9 @@ class ServerSettings:
     max_job_attempts: int = 3
     #: the OIDC provider id in ``/credentials/oidc`` and in ``oidc/ID/TOKEN`` bearer tokens
     oidc_provider_id: str = "local"
+    #: seconds an idle keep-alive connection stays open; longer than a polling client's
+    #: interval, so a poll never races the server closing its connection (uvicorn: 5 s)
+    keep_alive_seconds: int = 75
     #: shown in the capabilities document
     title: str = "hybrid local openEO emulator"
     backend_id: str = "hybrid-local"

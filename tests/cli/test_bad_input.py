@@ -384,7 +384,7 @@ API_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], type[HybridError], 
     "geometry-empty": (
         _set_load("spatial_extent", {"type": "Polygon", "coordinates": []}),
         UsageError,
-        "geometry is empty",
+        "GeoJSON without coordinates",
     ),
     "geometry-absurdly-large": (
         _set_load("spatial_extent", _polygon(-40.0, -30.0, -20.0, -20.0)),

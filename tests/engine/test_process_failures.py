@@ -147,3 +147,22 @@ def _box_inside(aoi: dict[str, Any]) -> tuple[float, float, float, float]:
     geometry = shape(aoi)
     x, y = geometry.centroid.x, geometry.centroid.y
     return x - 0.002, y - 0.002, x + 0.002, y + 0.002
+
+
+def test_a_bare_exception_from_openeo_processes_dask_is_an_argument_error():
+    from hybrid.backends.local.failures import _is_argument_error
+
+    def from_upstream() -> None:
+        exec(  # a frame whose module is openeo_processes_dask, as array_apply raises it
+            "raise Exception('Could not apply process as it is not callable.')",
+            {"__name__": "openeo_processes_dask.process_implementations.arrays"},
+        )
+
+    try:
+        from_upstream()
+    except Exception as exc:
+        assert _is_argument_error(exc)
+    try:
+        raise Exception("a bug of ours")
+    except Exception as exc:
+        assert not _is_argument_error(exc)

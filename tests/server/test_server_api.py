@@ -135,7 +135,16 @@ def test_malformed_json_is_400(alice: Session, path: str) -> None:
             (400, "ProcessUnsupported"),
         ),
         (
-            body({"a": {"process_id": "add", "arguments": {"x": 1, "y": 2}}}),
+            # a reference to a node that does not exist
+            body(
+                {
+                    "a": {
+                        "process_id": "add",
+                        "arguments": {"x": {"from_node": "gone"}, "y": 2},
+                        "result": True,
+                    }
+                }
+            ),
             (400, "ProcessGraphInvalid"),
         ),
         (body({"a": "not a node"}), (400, "ProcessGraphInvalid")),

@@ -73,7 +73,9 @@ def _values(data: bytes) -> np.ndarray:
     import xarray as xr
 
     with xr.open_dataset(io.BytesIO(data), engine="h5netcdf") as dataset:
-        return np.asarray(dataset["NDVI"] if "NDVI" in dataset else dataset.to_array()).copy()
+        # the Copernicus layout has a char `crs` variable beside the data
+        data = dataset.drop_vars("crs", errors="ignore")
+        return np.asarray(data["NDVI"] if "NDVI" in data else data.to_array()).copy()
 
 
 @pytest.mark.slow
