@@ -296,6 +296,7 @@ def test_cli_existing_gtiff_folder_is_kept(
     assert [p.name for p in target.iterdir()] == ["mine.tif"]
 
 
+@pytest.mark.slow
 def test_cli_failure_in_a_real_process_has_no_traceback(
     sample_catalog: Path, tmp_path: Path
 ) -> None:

@@ -24,6 +24,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_run_prints_table_and_writes_netcdf(sample_catalog, tmp_path):
     out = tmp_path / "ndvi.nc"
     proc = _run(["run", "--stac", str(sample_catalog), "--out", str(out)], tmp_path)

@@ -484,6 +484,7 @@ def emulator(tmp_path_factory) -> Iterator[str]:
             proc.wait()
 
 
+@pytest.mark.slow
 def test_emulator_client_credentials_and_failed_job_logs(emulator, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("OPENEO_AUTH_METHOD", "client_credentials")
     monkeypatch.setenv("OPENEO_AUTH_CLIENT_ID", "hybrid-ci")

@@ -58,6 +58,7 @@ def test_a_bad_scheduler_address_is_one_line(address):
     assert "--scheduler" in done.stderr
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line(sample_catalog, tmp_path):
     started = time.monotonic()
     done = hybrid("run", "--stac", str(sample_catalog), "--scheduler", "tcp://127.0.0.1:9",

@@ -90,6 +90,7 @@ def test_count_holds_whole_numbers_of_valid_observations(sample_catalog, seed_ao
     assert (finite < max(scenes_per_stage)).any(), "clouds must mask some observations"
 
 
+@pytest.mark.slow
 def test_median_through_hybrid_serve_matches_the_local_backend(sample_catalog, seed_aoi,
                                                                 tmp_path):  # fmt: skip
     """The same flat graph: POST /result on the emulator (openeo client) vs in process."""

@@ -42,6 +42,7 @@ class _Computes:
         self.peak_bytes = max(self.peak_bytes, held)
 
 
+@pytest.mark.slow
 def test_two_worker_cluster_gives_bit_identical_ndvi(sample_catalog, seed_aoi, tmp_path):
     graph = build_graph(Workflow(aoi=seed_aoi, start=SEED_START, end=SEED_END))
     threaded = _ndvi(LocalSettings(stac=str(sample_catalog)), graph, tmp_path / "threads")

@@ -85,6 +85,7 @@ def test_reference_labels_and_grid_are_the_engines(three_results, sample_catalog
     assert [str(t)[:10] for t in local["t"].values] == [label[:10] for label in ref.labels]
 
 
+@pytest.mark.slow
 def test_remote_run_against_serve_matches_local_run(
     sample_catalog, server, basic_auth_env, tmp_path, capsys
 ):
@@ -151,6 +152,7 @@ def test_compare_unreadable_input_exits_2(three_results, tmp_path, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_recordings_from_the_emulator_match_the_local_backend(
     sample_catalog, server, basic_auth_env, tmp_path, capsys
 ):

@@ -53,6 +53,7 @@ def _assert_matches_reference(local: xr.DataArray, ref, *, reducer: str = "mean"
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.slow
 def test_local_backend_matches_reference(variant, sample_catalog, seed_aoi, tmp_path):
     options = VARIANTS[variant]
     workflow = Workflow(aoi=seed_aoi, start=SEED_START, end=SEED_END, **options)
@@ -95,6 +96,7 @@ def test_seed_result_is_a_monthly_ndvi_series(sample_catalog, seed_aoi, tmp_path
     assert values.size and values.min() >= -1 and values.max() <= 1
 
 
+@pytest.mark.slow
 def test_cloud_pixels_are_nan(sample_catalog, seed_aoi, tmp_path):
     """Per date, every pixel whose SCL says cloud (8, 9) is masked in the NDVI."""
     from hybrid.aoi import geometry_bbox

@@ -150,6 +150,7 @@ def _titles_overlap(fig: Any) -> bool:
 
 
 @pytest.mark.parametrize("n", [1, 30])
+@pytest.mark.slow
 def test_quicklook_layouts_for_1_and_30_dates(n: int, tmp_path: Path) -> None:
     stack = _synthetic_stack(n)
     for masked in (False, True):
@@ -208,6 +209,7 @@ def test_ndvi_maps_and_time_series_for_1_and_30_periods(
 
 
 @pytest.mark.parametrize("n", [1, 30])
+@pytest.mark.slow
 def test_comparison_for_1_and_30_periods(n: int, tmp_path: Path) -> None:
     a = _result_cube(n)
     b = a + 0.05
@@ -216,6 +218,7 @@ def test_comparison_for_1_and_30_periods(n: int, tmp_path: Path) -> None:
     _check_png(path)
 
 
+@pytest.mark.slow
 def test_plot_cli_with_compare(run_output: Path, sample_catalog: Path, capsys: Any) -> None:
     result = run_output / "ndvi.nc"
     out = run_output / "plot-cli"

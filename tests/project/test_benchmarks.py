@@ -46,6 +46,7 @@ def test_scene_is_cached(tiny_scene):
     assert catalog.stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 def test_three_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
     root, _catalog = tiny_scene
     result = run_benchmark([TINY], root=root, log=lambda _m: None)

@@ -451,6 +451,7 @@ def test_odc_stac_loads_the_catalog(sample: Path) -> None:
     assert set(np.unique(ds.scl.values)) <= set(range(1, 12))
 
 
+@pytest.mark.slow
 def test_generation_is_deterministic(tmp_path: Path) -> None:
     a = generate_sample(tmp_path / "a", seed=0, n_dates=3, margin_m=200.0)
     b = generate_sample(tmp_path / "b", seed=0, n_dates=3, margin_m=200.0)

@@ -90,6 +90,7 @@ def netcdf_signature(content: bytes) -> tuple[bytes, bytes]:
 # -- killed during a job ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigkill_during_a_running_job_requeues_it(
     tmp_path: Path, sample_catalog: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +130,7 @@ def test_sigkill_during_a_running_job_requeues_it(
 # -- write failures ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_result_folder_that_is_a_file_sets_the_job_to_error(
     tmp_path: Path, sample_catalog: Path
 ) -> None:
@@ -171,6 +173,7 @@ def tiny_tmpfs(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+@pytest.mark.slow
 def test_full_disk_while_saving_results_sets_the_job_to_error(
     tmp_path: Path, sample_catalog: Path
 ) -> None:
@@ -202,6 +205,7 @@ def _server_rss(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
 
 
+@pytest.mark.slow
 def test_twenty_clients_five_jobs_each(
     tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
@@ -283,6 +287,7 @@ def test_twenty_clients_five_jobs_each(
 # -- request size ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_request_size_limits(tmp_path: Path, sample_catalog: Path) -> None:
     """Bodies over 1 MiB are 413 whether declared (Content-Length) or streamed (chunked);
     a body at the limit is read; the server keeps serving."""

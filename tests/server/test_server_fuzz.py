@@ -36,6 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
         yield running
 
 
+@pytest.mark.slow
 def test_generated_requests_never_get_a_5xx(
     server: ServeProcess, record_property: Callable[[str, object], None]
 ) -> None:

@@ -66,6 +66,7 @@ def api_code(call: Any) -> str:
 # -- users ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_users_cannot_touch_each_others_jobs(serve: ServeProcess) -> None:
     """bob, with the openeo client, can neither list, read, change, run nor delete alice's
     job, its logs or its results; alice's job is unchanged after he tried."""

@@ -156,6 +156,7 @@ def test_bad_classes_is_one_line_exit_2(capsys, sample_catalog, classes):
     assert "classes" in err
 
 
+@pytest.mark.slow
 def test_max_aoi_cloud_drops_exactly_the_dates_scenes_reports(capsys, sample_catalog, seed_aoi,
                                                                tmp_path):  # fmt: skip
     from tests.reference import reference_ndvi
