@@ -37,7 +37,10 @@ SELECTION: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Emulator under faults", ("tests/server/test_server_faults.py",)),
-    ("Emulator security", ("tests/server/test_server_security.py", "tests/server/test_server_fuzz.py")),
+    (
+        "Emulator security",
+        ("tests/server/test_server_security.py", "tests/server/test_server_fuzz.py"),
+    ),
 )
 
 #: the test that compares this table with the collected cases (not a row of it)
