@@ -27,9 +27,7 @@ def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     g.add_argument("--kernel-size", type=int, default=11, help="Gaussian kernel size (odd)")
     g.add_argument("--kernel-std", type=float, default=1.6, help="Gaussian kernel std (pixels)")
-    g.add_argument(
-        "--threshold", type=float, default=0.1, help="dilated cloud fraction that masks (0.1)"
-    )
+    g.add_argument("--threshold", type=float, default=0.1, help="dilated cloud fraction that masks")
     g.add_argument("--period", default="month", help=f"one of {', '.join(PERIODS)}")
     g.add_argument("--reducer", default="mean", help=f"one of {', '.join(REDUCERS)}")
     g.add_argument(

@@ -47,3 +47,27 @@ def test_the_default_output_follows_the_same_overwrite_rule(sample_catalog, tmp_
     (tmp_path / "out" / "ndvi.nc").write_text("keep me")
     assert main(["run", "--stac", str(sample_catalog)]) == 2
     assert (tmp_path / "out" / "ndvi.nc").read_text() == "keep me"
+
+
+def test_every_option_with_a_default_shows_it_in_the_help():
+    import argparse
+
+    from hybrid.cli import build_parser
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = []
+    for name, sub in subparsers.choices.items():
+        formatter = sub._get_formatter()
+        for action in sub._actions:
+            default = action.default
+            if not action.option_strings or default in (None, argparse.SUPPRESS):
+                continue
+            if isinstance(default, bool):
+                continue
+            text = formatter._expand_help(action) if action.help else ""
+            if "default" not in formatter._get_help_string(action).lower() or not text:
+                missing.append(f"{name} {action.option_strings[0]}")
+    assert missing == []
+    run_help = " ".join(subparsers.choices["run"].format_help().split())
+    assert "(default: month)" in run_help and "(default: 1.6)" in run_help
