@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,18 @@ def ndvi_graph(
             "result": True,
         },
     }
+
+
+@contextlib.contextmanager
+def two_user_server(tmp: Path, sample_catalog: Path) -> Iterator[ThreadServer]:
+    """An in-process emulator over ``sample_catalog`` with users alice and bob (their
+    passwords: a-pass, b-pass), one job worker, its data under ``tmp``."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    users = write_users_file(tmp / "users.toml", {"alice": "a-pass", "bob": "b-pass"})
+    settings = ServerSettings(data_dir=tmp / "data", users_file=users, workers=1)
+    engine = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    with ThreadServer(create_app(settings, engine)) as running:
+        yield running

@@ -23,7 +23,7 @@ from tests.server_helpers import (
     ThreadServer,
     ndvi_graph,
     openapi_spec,
-    write_users_file,
+    two_user_server,
 )
 
 
@@ -58,15 +58,7 @@ class Session(requests.Session):
 def server(
     tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path
 ) -> Iterator[ThreadServer]:
-    from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.server.app import create_app
-    from hybrid.server.settings import ServerSettings
-
-    tmp = tmp_path_factory.mktemp("api")
-    users = write_users_file(tmp / "users.toml", {"alice": "a-pass", "bob": "b-pass"})
-    settings = ServerSettings(data_dir=tmp / "data", users_file=users, workers=1)
-    engine = LocalBackend(LocalSettings(stac=str(sample_catalog)))
-    with ThreadServer(create_app(settings, engine)) as running:
+    with two_user_server(tmp_path_factory.mktemp("api"), sample_catalog) as running:
         yield running
 
 

@@ -16,22 +16,19 @@ import numpy as np
 import pytest
 import requests
 
-from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ThreadServer, write_users_file
+from tests.server_helpers import (
+    SEED_BBOX,
+    TEMPORAL_EXTENT,
+    ThreadServer,
+    two_user_server,
+)
 
 
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path
 ) -> Iterator[ThreadServer]:
-    from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.server.app import create_app
-    from hybrid.server.settings import ServerSettings
-
-    tmp = tmp_path_factory.mktemp("udp")
-    users = write_users_file(tmp / "users.toml", {"alice": "a-pass", "bob": "b-pass"})
-    settings = ServerSettings(data_dir=tmp / "data", users_file=users, workers=1)
-    engine = LocalBackend(LocalSettings(stac=str(sample_catalog)))
-    with ThreadServer(create_app(settings, engine)) as running:
+    with two_user_server(tmp_path_factory.mktemp("udp"), sample_catalog) as running:
         yield running
 
 
