@@ -21,7 +21,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--backend", default="local", help="local (default), copernicus, or an openEO URL"
     )
-    p.add_argument("--collection", default=COLLECTION_ID, help=f"collection id ({COLLECTION_ID})")
+    p.add_argument("--collection", default=COLLECTION_ID, help="collection id")
     p.add_argument("--json", action="store_true", help="print the full JSON metadata")
     p.set_defaults(handle=handle)
 

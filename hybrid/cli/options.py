@@ -10,7 +10,12 @@ from hybrid.io.registry import find_format, format_choices
 from hybrid.params import PERIODS, REDUCERS, Workflow
 
 
-def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
+def add_workflow_arguments(
+    parser: argparse.ArgumentParser, *, processing: bool = True, aoi_cloud: bool = True
+) -> None:
+    """The workflow's options: those that select the scenes (every command that takes
+    any), then - with ``processing`` - those that only change the computation after the
+    load (``hybrid scenes`` has none of those); ``aoi_cloud`` adds ``--max-aoi-cloud``."""
     g = parser.add_argument_group("workflow (defaults: the seed AOI and season of the sample)")
     g.add_argument("--aoi", metavar="FILE", help="GeoJSON area of interest (lon/lat)")
     g.add_argument("--start", metavar="DATE", help="first day, YYYY-MM-DD (default 2023-05-01)")
@@ -25,7 +30,15 @@ def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
         "--cloud-classes", default="8,9", metavar="LIST",
         help="SCL classes masked as cloud, comma separated (default 8,9)",
     )  # fmt: skip
+    # the load's search envelope grows by the kernel's pixel buffer: it selects scenes too
     g.add_argument("--kernel-size", type=int, default=11, help="Gaussian kernel size (odd)")
+    if aoi_cloud:
+        g.add_argument(
+            "--max-aoi-cloud", type=float, metavar="PCT",
+            help="drop dates whose cloud fraction over the AOI exceeds PCT (in the graph itself)",
+        )  # fmt: skip
+    if not processing:
+        return
     g.add_argument("--kernel-std", type=float, default=1.6, help="Gaussian kernel std (pixels)")
     g.add_argument("--threshold", type=float, default=0.1, help="dilated cloud fraction that masks")
     g.add_argument("--period", default="month", help=f"one of {', '.join(PERIODS)}")
@@ -37,10 +50,6 @@ def add_workflow_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--mask-polygon", action="store_true",
         help="mask pixels outside the AOI polygon (Copernicus only uses its bbox)",
-    )  # fmt: skip
-    g.add_argument(
-        "--max-aoi-cloud", type=float, metavar="PCT",
-        help="drop dates whose cloud fraction over the AOI exceeds PCT (in the graph itself)",
     )  # fmt: skip
     g.add_argument(
         "--format", default="netCDF", help=f"{format_choices('raster')} (default netCDF)"
@@ -71,6 +80,10 @@ def parse_scl_classes(
     return classes
 
 
+#: :class:`Workflow` fields set by the processing options alone
+_PROCESSING = ("kernel_std", "threshold", "period", "reducer", "mask_polygon")
+
+
 def workflow_from_args(args: Any) -> Workflow:
     """A checked :class:`Workflow` from parsed arguments."""
     from hybrid.aoi import read_aoi
@@ -86,12 +99,13 @@ def workflow_from_args(args: Any) -> Workflow:
     start = args.start or SEED_START
     end = args.end or SEED_END
     check_dates(start, end)
-    fmt = find_format(str(args.format), kind="raster")
+    fmt_name = str(getattr(args, "format", Workflow.format))
+    fmt = find_format(fmt_name, kind="raster")
     if fmt is None:
         choices = format_choices("raster")
-        raise UsageError(f"--format '{args.format}' is not supported; use {choices}")
+        raise UsageError(f"--format '{fmt_name}' is not supported; use {choices}")
     intervals = None
-    if args.intervals:
+    if getattr(args, "intervals", None):
         from hybrid.intervals import read_intervals
 
         intervals = read_intervals(args.intervals)
@@ -102,13 +116,10 @@ def workflow_from_args(args: Any) -> Workflow:
         max_cloud_cover=args.max_cloud_cover,
         cloud_classes=parse_scl_classes(args.cloud_classes),
         kernel_size=args.kernel_size,
-        kernel_std=args.kernel_std,
-        threshold=args.threshold,
-        period=args.period,
-        reducer=args.reducer,
         intervals=intervals,
-        mask_polygon=args.mask_polygon,
         format=fmt.name,
+        # options a command without processing (``hybrid scenes``) lacks keep their defaults
+        **{name: getattr(args, name) for name in _PROCESSING if hasattr(args, name)},
     )
     check_workflow(workflow)
     return workflow

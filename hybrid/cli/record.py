@@ -58,15 +58,15 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--force", action="store_true", help="replace an existing recording")
     parser.add_argument(
-        "--poll-interval", type=float, default=5.0, metavar="S", help="first poll delay (5 s)"
+        "--poll-interval", type=float, default=5.0, metavar="S", help="first poll delay, seconds"
     )
     parser.add_argument(
-        "--max-poll-interval", type=float, default=60.0, metavar="S", help="longest delay (60 s)"
+        "--max-poll-interval", type=float, default=60.0, metavar="S", help="longest poll delay, seconds"
     )
     parser.add_argument(
-        "--timeout", type=float, default=6 * 3600.0, metavar="S", help="give up after S (6 h)"
+        "--timeout", type=float, default=6 * 3600.0, metavar="S", help="give up after S seconds (default 6 h)"
     )
-    add_workflow_arguments(parser)
+    add_workflow_arguments(parser, aoi_cloud=False)
     parser.set_defaults(handle=handle)
 
 

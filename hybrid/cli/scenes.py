@@ -27,7 +27,7 @@ def add_parser(subparsers: Any) -> None:
         "the SCL band, and the valid-data fraction over the AOI. Use the AOI fraction "
         "with 'hybrid run --max-aoi-cloud PCT' to drop the dates cloudy over your field.",
     )
-    add_workflow_arguments(p)
+    add_workflow_arguments(p, processing=False)
     add_stac_argument(p)
     p.add_argument(
         "--classes", default="3,8,9,10", metavar="LIST",

@@ -36,9 +36,9 @@ def add_parser(subparsers: Any) -> None:
         "'hybrid serve: listening on URL' once it accepts connections; stop it with "
         "Ctrl-C or SIGTERM (running jobs resume at the next start).",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
-        "--port", type=int, default=8080, help="port to listen on (8080; 0 = any free port)"
+        "--port", type=int, default=8080, help="port to listen on (0 = any free port)"
     )
     parser.add_argument(
         "--stac",
@@ -60,20 +60,20 @@ def add_parser(subparsers: Any) -> None:
         help="TOML/JSON file of users and OIDC clients with hashed passwords "
         "(default: user 'hybrid', password 'hybrid')",
     )
-    parser.add_argument("--workers", type=int, default=2, help="batch jobs run at once (2)")
+    parser.add_argument("--workers", type=int, default=2, help="batch jobs run at once")
     parser.add_argument(
         "--udf-timeout",
         type=float,
         default=600.0,
         metavar="SECONDS",
-        help="time limit of the UDFs of one process node (600)",
+        help="time limit of the UDFs of one process node, seconds",
     )
     parser.add_argument(
         "--udf-memory",
         type=int,
         default=4096,
         metavar="MIB",
-        help="memory limit of a UDF worker process, MiB (4096)",
+        help="memory limit of a UDF worker process, MiB",
     )
     parser.add_argument(
         "--hash-password",

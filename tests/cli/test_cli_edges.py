@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -56,7 +57,7 @@ def test_every_option_with_a_default_shows_it_in_the_help():
 
     parser = build_parser()
     (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    missing = []
+    missing, repeated = [], []
     for name, sub in subparsers.choices.items():
         formatter = sub._get_formatter()
         for action in sub._actions:
@@ -68,6 +69,58 @@ def test_every_option_with_a_default_shows_it_in_the_help():
             text = formatter._expand_help(action) if action.help else ""
             if "default" not in formatter._get_help_string(action).lower() or not text:
                 missing.append(f"{name} {action.option_strings[0]}")
-    assert missing == []
+            shown = f"{default:g}" if isinstance(default, int | float) else str(default)
+            own = (action.help or "").replace("%(default)s", "")
+            if "(default:" in text and re.search(rf"\({re.escape(shown)}[ ;)]", own):
+                repeated.append(text)  # "(8080) (default: 8080)": the default twice
+    assert missing == [] and repeated == []
     run_help = " ".join(subparsers.choices["run"].format_help().split())
     assert "(default: month)" in run_help and "(default: 1.6)" in run_help
+
+
+def _long_options(command: str) -> set[str]:
+    import argparse
+
+    from hybrid.cli import build_parser
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    sub = subparsers.choices[command]
+    return {o for a in sub._actions for o in a.option_strings if o.startswith("--")}
+
+
+#: workflow options that only change the computation after the load
+PROCESSING_ONLY = {
+    "--kernel-std", "--threshold", "--period", "--reducer", "--intervals", "--mask-polygon",
+    "--format",
+}  # fmt: skip
+
+
+def test_each_command_lists_only_the_options_that_apply_to_it(capsys):
+    from hybrid.cli import main
+
+    scenes = _long_options("scenes")
+    # what selects the scenes stays (the kernel size grows the search envelope) ...
+    assert {"--aoi", "--start", "--end", "--max-cloud-cover", "--kernel-size"} <= scenes
+    assert {"--max-aoi-cloud", "--stac", "--json", "--plots"} <= scenes
+    # ... what only shapes the NDVI does not, in the usage, the help and the parser
+    assert not scenes & PROCESSING_ONLY
+    with pytest.raises(SystemExit):
+        main(["scenes", "--help"])
+    text = capsys.readouterr().out
+    assert not [o for o in PROCESSING_ONLY if o in text] and "--max-cloud-cover" in text
+    assert main(["scenes", "--period", "week"]) == 2
+    assert "unrecognized arguments: --period week" in capsys.readouterr().err
+    # record never measures the AOI's cloud: no --max-aoi-cloud to be silently ignored
+    assert "--max-aoi-cloud" not in _long_options("record")
+    assert PROCESSING_ONLY <= _long_options("record")
+    for command in ("run", "graph"):
+        assert PROCESSING_ONLY | {"--max-aoi-cloud"} <= _long_options(command)
+
+
+def test_the_python_api_refuses_what_the_command_does_not_take():
+    import hybrid
+    from hybrid.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown option 'period' for scenes"):
+        hybrid.scenes(period="week")
