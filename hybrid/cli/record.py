@@ -61,10 +61,18 @@ def add_parser(subparsers: Any) -> None:
         "--poll-interval", type=float, default=5.0, metavar="S", help="first poll delay, seconds"
     )
     parser.add_argument(
-        "--max-poll-interval", type=float, default=60.0, metavar="S", help="longest poll delay, seconds"
+        "--max-poll-interval",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="longest poll delay, seconds",
     )
     parser.add_argument(
-        "--timeout", type=float, default=6 * 3600.0, metavar="S", help="give up after S seconds (default 6 h)"
+        "--timeout",
+        type=float,
+        default=6 * 3600.0,
+        metavar="S",
+        help="give up after S seconds (default 6 h)",
     )
     add_workflow_arguments(parser, aoi_cloud=False)
     parser.set_defaults(handle=handle)

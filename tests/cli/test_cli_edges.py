@@ -113,7 +113,7 @@ def test_each_command_lists_only_the_options_that_apply_to_it(capsys):
     assert "unrecognized arguments: --period week" in capsys.readouterr().err
     # record never measures the AOI's cloud: no --max-aoi-cloud to be silently ignored
     assert "--max-aoi-cloud" not in _long_options("record")
-    assert PROCESSING_ONLY <= _long_options("record")
+    assert _long_options("record") >= PROCESSING_ONLY
     for command in ("run", "graph"):
         assert PROCESSING_ONLY | {"--max-aoi-cloud"} <= _long_options(command)
 
