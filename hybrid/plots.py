@@ -199,56 +199,98 @@ def comparison_figure(a: xr.DataArray, b: xr.DataArray) -> Figure:
     n = la.sizes["t"]
     aspect = la.sizes["y"] / max(la.sizes["x"], 1)
     grid = panel_grid(n, aspect=aspect / 3, extra_width=1.6, extra_height=1.0)
-    ncols = grid.ncols * 3
     fig = new_figure(grid.figsize)
-    cells = fig.subplots(grid.nrows, ncols, squeeze=False)
+    cells = fig.subplots(grid.nrows, grid.ncols * 3, squeeze=False)
     for ax in cells.ravel():
         ax.set_visible(False)
     va = np.asarray(la.values, dtype="float64")
     vb = np.asarray(lb.values, dtype="float64")
+    scales = _ComparisonScales(_value_range(va, vb), _difference_limit(va - vb), extent_of(la))
+    value_axes: list[Any] = []
+    diff_axes: list[Any] = []
+    images: tuple[Any, Any] | None = None
+    for i in range(n):
+        row, block = divmod(i, grid.ncols)
+        label = period_label(la["t"].values[i])
+        axes = cells[row, block * 3 : block * 3 + 3]
+        images = _draw_comparison_period(axes, label, va[i], vb[i], scales)
+        value_axes += list(axes[:2])
+        diff_axes.append(axes[2])
+    assert images is not None
+    _finish_comparison(fig, value_axes + diff_axes, images, problems)
+    return fig
+
+
+@dataclass(frozen=True)
+class _ComparisonScales:
+    """The colour scales of a comparison figure: (low, high) of A and B, the symmetric
+    limit of A - B, and the map extent."""
+
+    values: tuple[float, float]
+    diff_limit: float
+    extent: Any
+
+
+def _value_range(va: Any, vb: Any) -> tuple[float, float]:
+    """NDVI_RANGE, or the 1st-99th percentiles when a value lies outside [-1, 1]."""
+    import numpy as np
+
     both = np.concatenate([va[np.isfinite(va)], vb[np.isfinite(vb)]])
     lo, hi = NDVI_RANGE
     if both.size and (both.min() < -1.0 or both.max() > 1.0):
         lo, hi = (float(v) for v in np.percentile(both, [1, 99]))
-    diff = va - vb
+    return lo, hi
+
+
+def _difference_limit(diff: Any) -> float:
+    """The 99th percentile of |A - B| (never 0)."""
+    import numpy as np
+
     finite = np.abs(diff[np.isfinite(diff)])
     lim = float(np.percentile(finite, 99)) if finite.size else 0.0
-    lim = lim or 1e-6
-    extent = extent_of(la)
-    value_axes, diff_axes = [], []
-    value_image = diff_image = None
-    for i in range(n):
-        row, block = divmod(i, grid.ncols)
-        label = period_label(la["t"].values[i])
-        for k, (title, data) in enumerate((("A", va[i]), ("B", vb[i]))):
-            ax = cells[row, block * 3 + k]
-            value_image = ax.imshow(data, cmap=NDVI_CMAP, vmin=lo, vmax=hi, extent=extent,
-                                    interpolation="nearest")  # fmt: skip
-            ax.set_title(f"{title} {label}", fontsize="small")
-            value_axes.append(ax)
-        ax = cells[row, block * 3 + 2]
-        diff_image = ax.imshow(diff[i], cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent,
-                               interpolation="nearest")  # fmt: skip
-        only_one = np.isnan(va[i]) != np.isnan(vb[i])
-        if only_one.any():
-            overlay = np.ma.masked_where(~only_one, np.ones_like(diff[i]))
-            ax.imshow(overlay, cmap="Greys", vmin=0, vmax=1, extent=extent, interpolation="nearest")
-        ax.set_title(f"A - B  {int(only_one.sum())} px one-sided", fontsize="small")
-        diff_axes.append(ax)
-    for ax in value_axes + diff_axes:
+    return lim or 1e-6
+
+
+def _draw_comparison_period(
+    axes: Any, label: str, a: Any, b: Any, scales: _ComparisonScales
+) -> tuple[Any, Any]:
+    """A, B and A - B of one period into three axes; returns (value image, diff image)."""
+    import numpy as np
+
+    lo, hi = scales.values
+    lim, extent = scales.diff_limit, scales.extent
+    value_image = None
+    for ax, title, data in ((axes[0], "A", a), (axes[1], "B", b)):
+        value_image = ax.imshow(data, cmap=NDVI_CMAP, vmin=lo, vmax=hi, extent=extent,
+                                interpolation="nearest")  # fmt: skip
+        ax.set_title(f"{title} {label}", fontsize="small")
+    ax = axes[2]
+    diff = a - b
+    diff_image = ax.imshow(diff, cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent,
+                           interpolation="nearest")  # fmt: skip
+    only_one = np.isnan(a) != np.isnan(b)
+    if only_one.any():
+        overlay = np.ma.masked_where(~only_one, np.ones_like(diff))
+        ax.imshow(overlay, cmap="Greys", vmin=0, vmax=1, extent=extent, interpolation="nearest")
+    ax.set_title(f"A - B  {int(only_one.sum())} px one-sided", fontsize="small")
+    return value_image, diff_image
+
+
+def _finish_comparison(
+    fig: Figure, panels: list[Any], images: tuple[Any, Any], problems: list[str]
+) -> None:
+    """Show the drawn panels without ticks, add both colour bars and the title."""
+    for ax in panels:
         ax.set_visible(True)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_facecolor(NODATA_COLOUR)
-    assert value_image is not None and diff_image is not None
-    panels = value_axes + diff_axes
-    fig.colorbar(value_image, ax=panels, shrink=0.7, label="A, B")
-    fig.colorbar(diff_image, ax=panels, shrink=0.7, label="A - B")
+    fig.colorbar(images[0], ax=panels, shrink=0.7, label="A, B")
+    fig.colorbar(images[1], ax=panels, shrink=0.7, label="A - B")
     title = "A, B and A - B per period; black: data in one only, grey: in neither"
     if problems:
         title += f"\n{problems[0][:110]}"
     fig.suptitle(title, fontsize="medium")
-    return fig
 
 
 def plot_comparison(a: xr.DataArray | str | Path, b: xr.DataArray | str | Path,

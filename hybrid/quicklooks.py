@@ -72,37 +72,17 @@ def load_scenes(
     import dask
     import numpy as np
 
-    from hybrid.aoi import geometry_bbox
-    from hybrid.backends.local.loader import LoadRequest, load_s2
+    from hybrid.backends.local.loader import load_s2
     from hybrid.backends.local.processes.kernel import apply_kernel
     from hybrid.backends.local.processes.masking import mask as mask_process
-    from hybrid.grid import kernel_buffer
     from hybrid.kernel import gaussian_kernel
     from hybrid.progress import DaskProgress, step
 
     kernel = gaussian_kernel(workflow.kernel_size, workflow.kernel_std)
-    request = LoadRequest(
-        bbox=geometry_bbox(workflow.aoi),
-        start=workflow.start,
-        end=workflow.end,
-        bands=(*RGB_BANDS, "SCL"),
-        max_cloud_cover=workflow.max_cloud_cover,
-        buffer=kernel_buffer((len(kernel), len(kernel[0]))),
-    )
     with step("searching and opening scenes for the quicklooks", enabled=progress):
-        loaded = load_s2(stac, request)
-    cube = loaded.cube
-    keep = [
-        i
-        for i, day in enumerate(loaded.scenes)
-        if day.date.isoformat() not in workflow.exclude_dates
-        and (dates is None or day.date.isoformat() in dates)
-    ]
-    if not keep:
-        from hybrid.errors import NoDataAvailable
-
-        raise NoDataAvailable("none of the result's scenes was found in the STAC source")
-    cube = cube.isel(t=keep)
+        loaded = load_s2(stac, _scene_request(workflow, kernel))
+    keep = _kept_scenes(loaded.scenes, workflow, dates)
+    cube = loaded.cube.isel(t=keep)
     scenes = [loaded.scenes[i] for i in keep]
     cloud = cube.sel(bands="SCL", drop=True).isin(list(workflow.cloud_classes))
     dilated = apply_kernel(cloud, kernel) > workflow.threshold
@@ -127,6 +107,38 @@ def load_scenes(
         epsg=grid.epsg,
         cloud_cover=tuple(_cloud_cover(day.items) for day in scenes),
     )
+
+
+def _scene_request(workflow: Workflow, kernel: Any) -> Any:
+    """What to load for the quicklooks: RGB and SCL over the workflow's area and dates,
+    with the kernel's buffer."""
+    from hybrid.aoi import geometry_bbox
+    from hybrid.backends.local.loader import LoadRequest
+    from hybrid.grid import kernel_buffer
+
+    return LoadRequest(
+        bbox=geometry_bbox(workflow.aoi),
+        start=workflow.start,
+        end=workflow.end,
+        bands=(*RGB_BANDS, "SCL"),
+        max_cloud_cover=workflow.max_cloud_cover,
+        buffer=kernel_buffer((len(kernel), len(kernel[0]))),
+    )
+
+
+def _kept_scenes(scenes: Sequence[Any], workflow: Workflow, dates: set[str] | None) -> list[int]:
+    """Indices of the scenes not excluded by the workflow and among ``dates`` (if given)."""
+    keep = [
+        i
+        for i, day in enumerate(scenes)
+        if day.date.isoformat() not in workflow.exclude_dates
+        and (dates is None or day.date.isoformat() in dates)
+    ]
+    if not keep:
+        from hybrid.errors import NoDataAvailable
+
+        raise NoDataAvailable("none of the result's scenes was found in the STAC source")
+    return keep
 
 
 def _cloud_cover(items: tuple[Any, ...]) -> float | None:

@@ -197,14 +197,6 @@ LONG_ALLOWED: dict[str, str] = {
     "hybrid.sample.landscape.build_surface": "one table of land-cover layers, read top down",
     "hybrid.sample.stac.item_json": "one STAC item literal, field by field",
     "hybrid.sample.stac.collection_json": "one STAC collection literal",
-    # still to split (issue 12 note)
-    "hybrid.backends.local.extents": "to split",
-    "hybrid.backends.local.graphcheck.inspect_graph": "to split",
-    "hybrid.backends.local.processes.kernel.apply_kernel": "to split",
-    "hybrid.backends.local.registry.overrides": "a table of process ids",
-    "hybrid.plots.comparison_figure": "to split",
-    "hybrid.quicklooks.load_scenes": "to split",
-    "hybrid.server.runner._run": "to split",
 }
 
 

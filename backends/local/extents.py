@@ -43,6 +43,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hybrid.backends.local.extent_literals import (
+    geometries_bbox,
+    inline_geojson,
+    spatial_bbox,
+    temporal_interval,
+)
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.grid import BBox
 
@@ -75,8 +81,6 @@ OPEN_START = "2000-01-01"
 SPATIAL_PROCESSES = "filter_bbox, filter_spatial, aggregate_spatial or mask_polygon"
 #: an extent given by a parameter reference: bounded, but its value is not known here
 UNKNOWN = BBox(-180.0, -90.0, 180.0, 90.0)
-#: degrees around a point geometry: Copernicus buffers points by 10 m (dry_run.py:757-761)
-_POINT_BUFFER_M = 10.0
 
 
 class UnboundedLoad(ProcessParameterInvalid):
@@ -143,10 +147,10 @@ def _own(node_id: str, args: Mapping[str, Any]) -> _Trace:
     trace = _Trace()
     temporal = args.get("temporal_extent")
     if temporal is not None:
-        trace = replace(trace, temporal=_temporal(node_id, "temporal_extent", temporal))
+        trace = replace(trace, temporal=temporal_interval(node_id, "temporal_extent", temporal))
     spatial = args.get("spatial_extent")
     if spatial is not None:
-        bbox = _spatial(node_id, "spatial_extent", spatial) or UNKNOWN
+        bbox = spatial_bbox(node_id, "spatial_extent", spatial) or UNKNOWN
         trace = replace(trace, spatial=(bbox, "load_collection"))
     bands = args.get("bands")
     if isinstance(bands, list) and bands:
@@ -204,31 +208,21 @@ def _walk(
     yield from ends(node_id, trace)
 
 
-def _literal(graph: Mapping[str, Any], value: Any) -> Any:
-    """GeoJSON given inline, or through a load_geojson node with inline data."""
-    if isinstance(value, Mapping) and "from_node" in value:
-        source = graph.get(str(value["from_node"])) or {}
-        if source.get("process_id") == "load_geojson":
-            return (source.get("arguments") or {}).get("data")
-        return None
-    return value
-
-
 def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
     """The trace after the cube passed through ``node``."""
     node = graph[node_id]
     pid = node.get("process_id")
     args = node.get("arguments") or {}
     if pid == "filter_temporal" and trace.temporal is None and args.get("extent") is not None:
-        return replace(trace, temporal=_temporal(node_id, "extent", args["extent"]))
+        return replace(trace, temporal=temporal_interval(node_id, "extent", args["extent"]))
     if pid == "filter_bbox" and trace.spatial is None and args.get("extent") is not None:
-        bbox = _spatial(node_id, "extent", args["extent"]) or UNKNOWN
+        bbox = spatial_bbox(node_id, "extent", args["extent"]) or UNKNOWN
         return replace(trace, spatial=(bbox, f"filter_bbox '{node_id}'"))
     if pid in ("filter_spatial", "aggregate_spatial", "mask_polygon") and trace.weak is None:
         key = "mask" if pid == "mask_polygon" else "geometries"
         if pid == "mask_polygon" and (args.get("inside") or args.get("replacement") is not None):
             return trace
-        weak = _geometries_bbox(_literal(graph, args.get(key)), node_id, key)
+        weak = geometries_bbox(inline_geojson(graph, args.get(key)), node_id, key)
         return replace(trace, weak=(weak, f"{pid} '{node_id}'")) if weak else trace
     if pid == "filter_bands" and trace.bands is None and not trace.bands_blocked:
         bands = args.get("bands")
@@ -317,77 +311,6 @@ def _hull(periods: list[tuple[str | None, str | None]]) -> tuple[str | None, str
     start = None if None in starts else min(s for s in starts if s is not None)
     end = None if None in ends else max(e for e in ends if e is not None)
     return start, end
-
-
-def _temporal(node_id: str, name: str, value: Any) -> tuple[str | None, str | None] | None:
-    if isinstance(value, Mapping):  # a parameter reference
-        return (None, None)
-    if not isinstance(value, list | tuple) or len(value) != 2:
-        raise ProcessParameterInvalid(f"{name} must be [start, end], got {value!r}", node=node_id)
-    if value[0] is None and value[1] is None:
-        raise ProcessParameterInvalid(
-            f"{name}: start and end are both null; give at least one date", node=node_id
-        )
-    bounds = tuple(None if v is None else str(v) for v in value)
-    return bounds[0], bounds[1]
-
-
-def _spatial(node_id: str, name: str, value: Any) -> BBox | None:
-    """A bbox (dict with west/south/east/north) or GeoJSON as a BBox; None: not literal."""
-    if isinstance(value, Mapping) and ("from_parameter" in value or "from_node" in value):
-        return None
-    if isinstance(value, Mapping) and "west" in value:
-        try:
-            west, south = float(value["west"]), float(value["south"])
-            east, north = float(value["east"]), float(value["north"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProcessParameterInvalid(
-                f"{name} must have numeric west, south, east and north ({exc})", node=node_id
-            ) from exc
-        crs = value.get("crs") or "EPSG:4326"
-        crs = f"EPSG:{crs}" if isinstance(crs, int) or str(crs).isdigit() else str(crs)
-        return BBox(west, south, east, north, crs=crs)
-    if isinstance(value, Mapping) and "type" in value:
-        bbox = _geometries_bbox(value, node_id, name)
-        if bbox is None:
-            raise ProcessParameterInvalid(f"{name}: GeoJSON without coordinates", node=node_id)
-        return bbox
-    raise ProcessParameterInvalid(
-        f"{name} must be a bounding box or GeoJSON, got {value!r}", node=node_id
-    )
-
-
-def _geometries_bbox(value: Any, node_id: str, name: str) -> BBox | None:
-    """The bbox (in the GeoJSON's CRS) of literal GeoJSON; None if not literal. Points
-    are buffered by 10 m first, as Copernicus does (dry_run.py:757-761)."""
-    if not isinstance(value, Mapping) or "type" not in value:
-        return None
-    from hybrid.geometries import read_features
-
-    try:
-        features = read_features(dict(value), process=name)
-    except ProcessParameterInvalid as exc:
-        raise ProcessParameterInvalid(exc.message, node=node_id) from None
-    bounds: list[tuple[float, float, float, float]] = []
-    for geom in features.geometries:
-        if geom.is_empty:
-            continue
-        if geom.geom_type in ("Point", "MultiPoint"):
-            if features.crs == "EPSG:4326":
-                dy = _POINT_BUFFER_M / 111_320.0
-                geom = geom.buffer(dy / max(math.cos(math.radians(geom.centroid.y)), 0.01))
-            else:
-                geom = geom.buffer(_POINT_BUFFER_M)
-        bounds.append(geom.bounds)
-    if not bounds:
-        return None
-    return BBox(
-        min(b[0] for b in bounds),
-        min(b[1] for b in bounds),
-        max(b[2] for b in bounds),
-        max(b[3] for b in bounds),
-        crs=features.crs,
-    )
 
 
 def resolved_interval(

@@ -174,56 +174,18 @@ def inspect_graph(
     required: Mapping[str, set[str]] | None = None,
 ) -> GraphFacts:
     """Check ``graph``; ``required`` maps process ids to their required parameters."""
-    if not isinstance(graph, Mapping) or not graph:
-        raise ProcessGraphInvalid("the process graph is empty or not an object of nodes")
-    for node_id, node in graph.items():
-        if not isinstance(node, Mapping) or "process_id" not in node:
-            raise ProcessGraphInvalid(
-                f"process graph node '{node_id}' is not an object with a 'process_id'"
-            )
+    _check_nodes_are_objects(graph)
     _check_level(graph, "")
     buffer = 0
     conditions: tuple[Condition, ...] | None = None
     for node_id, node in _nodes(graph):
         pid = node["process_id"]
-        if pid not in supported:
-            raise ProcessUnsupported(
-                f"process '{pid}' is not supported by the local backend", node=node_id
-            )
         args = node.get("arguments") or {}
-        missing = sorted((required or {}).get(pid, set()) - set(args))
-        if missing:
-            raise ProcessParameterInvalid(
-                f"process '{pid}' is missing its required argument(s) {', '.join(missing)}",
-                node=node_id,
-            )
+        _check_supported(node_id, pid, args, supported, required)
         if pid == "load_collection":
-            cid = args.get("id")
-            if cid != COLLECTION_ID:
-                raise CollectionNotFound(
-                    f"collection '{cid}' does not exist here; the only collection is "
-                    f"{COLLECTION_ID}",
-                    node=node_id,
-                )
-            found = _property_conditions(node_id, args.get("properties"))
-            if conditions is not None and found != conditions:
-                raise ProcessParameterInvalid(
-                    "several load_collection nodes with different property filters are not "
-                    "supported",
-                    node=node_id,
-                )
-            conditions = found
+            conditions = _load_conditions(node_id, args, conditions)
         if pid == "apply_kernel":
-            for name in ("border", "replace_invalid"):
-                if args.get(name, 0) != 0:
-                    raise ProcessParameterInvalid(
-                        f"apply_kernel: {name}={args[name]!r} is not supported by the Copernicus "
-                        f"backend (only {name}=0; openeo-geopyspark-driver #1235); use 0",
-                        node=node_id,
-                    )
-            kernel = args.get("kernel")
-            if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
-                buffer = max(buffer, kernel_buffer((len(kernel), len(kernel[0]))))
+            buffer = max(buffer, _apply_kernel_buffer(node_id, args))
         if pid == "save_result":
             _check_format(node_id, args.get("format"))
     _check_outputs(graph)
@@ -235,6 +197,73 @@ def inspect_graph(
     if len(conditions) == 1 and conditions[0].name == "eo:cloud_cover" and conditions[0].op == "<=":
         cloud = float(conditions[0].value)
     return GraphFacts(buffer=buffer, max_cloud_cover=cloud, loads=loads, conditions=conditions)
+
+
+def _check_nodes_are_objects(graph: Mapping[str, Any]) -> None:
+    """A graph is a non-empty object of nodes, each with a process_id."""
+    if not isinstance(graph, Mapping) or not graph:
+        raise ProcessGraphInvalid("the process graph is empty or not an object of nodes")
+    for node_id, node in graph.items():
+        if not isinstance(node, Mapping) or "process_id" not in node:
+            raise ProcessGraphInvalid(
+                f"process graph node '{node_id}' is not an object with a 'process_id'"
+            )
+
+
+def _check_supported(
+    node_id: str,
+    pid: str,
+    args: Mapping[str, Any],
+    supported: set[str],
+    required: Mapping[str, set[str]] | None,
+) -> None:
+    """The process exists here and has its required arguments."""
+    if pid not in supported:
+        raise ProcessUnsupported(
+            f"process '{pid}' is not supported by the local backend", node=node_id
+        )
+    missing = sorted((required or {}).get(pid, set()) - set(args))
+    if missing:
+        raise ProcessParameterInvalid(
+            f"process '{pid}' is missing its required argument(s) {', '.join(missing)}",
+            node=node_id,
+        )
+
+
+def _load_conditions(
+    node_id: str, args: Mapping[str, Any], before: tuple[Condition, ...] | None
+) -> tuple[Condition, ...]:
+    """A load_collection's property filters: the one collection, the same filters as the
+    loads ``before`` it."""
+    cid = args.get("id")
+    if cid != COLLECTION_ID:
+        raise CollectionNotFound(
+            f"collection '{cid}' does not exist here; the only collection is {COLLECTION_ID}",
+            node=node_id,
+        )
+    found = _property_conditions(node_id, args.get("properties"))
+    if before is not None and found != before:
+        raise ProcessParameterInvalid(
+            "several load_collection nodes with different property filters are not supported",
+            node=node_id,
+        )
+    return found
+
+
+def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:
+    """Pixels an apply_kernel needs around the extent; only border=0 and
+    replace_invalid=0, as on Copernicus."""
+    for name in ("border", "replace_invalid"):
+        if args.get(name, 0) != 0:
+            raise ProcessParameterInvalid(
+                f"apply_kernel: {name}={args[name]!r} is not supported by the Copernicus "
+                f"backend (only {name}=0; openeo-geopyspark-driver #1235); use 0",
+                node=node_id,
+            )
+    kernel = args.get("kernel")
+    if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
+        return kernel_buffer((len(kernel), len(kernel[0])))
+    return 0
 
 
 def _check_format(node_id: str, name: Any) -> None:

@@ -32,25 +32,27 @@ def _quiet_import() -> tuple[list[Callable[..., Any]], Any, Callable[..., Any]]:
 
 def overrides() -> dict[str, Callable[..., Any]]:
     """process id -> this project's implementation (where Copernicus differs)."""
-    import openeo_processes_dask.process_implementations.math as stock_math
+    return {
+        **_cube_overrides(),
+        **_comparison_overrides(),
+        **_array_overrides(),
+        **_scalar_overrides(),
+    }
 
+
+def _cube_overrides() -> dict[str, Callable[..., Any]]:
+    """Processes on whole cubes: callbacks, kernels, masks, time, vectors, merging."""
     from hybrid.backends.local.processes import (
-        arithmetic,
-        arrays,
-        comparison,
-        dates,
         dimensions,
         indices,
         kernel,
         labels,
-        logic,
         masking,
         merging,
         neighborhood,
         resampling,
         scl_dilation,
         temporal,
-        texts,
         udf,
         vector,
     )
@@ -63,12 +65,26 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "apply_kernel": kernel.apply_kernel,
         "mask": masking.mask,
         "ndvi": indices.ndvi,
-        "divide": indices.divide,
         "aggregate_temporal_period": temporal.aggregate_temporal_period,
         "aggregate_temporal": temporal.aggregate_temporal,
         "filter_labels": labels.filter_labels,
-        "date_between": dates.date_between,
-        "date_shift": dates.date_shift,
+        "aggregate_spatial": vector.aggregate_spatial,
+        "filter_spatial": vector.filter_spatial,
+        "mask_polygon": vector.mask_polygon,
+        "array_create": dimensions.array_create,
+        "rename_labels": dimensions.rename_labels,
+        "merge_cubes": merging.merge_cubes,
+        "resample_spatial": resampling.resample_spatial,
+        "to_scl_dilation_mask": scl_dilation.to_scl_dilation_mask,
+        "mask_scl_dilation": scl_dilation.mask_scl_dilation,
+    }
+
+
+def _comparison_overrides() -> dict[str, Callable[..., Any]]:
+    """Comparisons and logic."""
+    from hybrid.backends.local.processes import comparison, logic
+
+    return {
         "eq": comparison.eq,
         "neq": comparison.neq,
         "gt": comparison.gt,
@@ -85,6 +101,14 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "not": logic.not_,
         "any": logic.any_,
         "all": logic.all_,
+    }
+
+
+def _array_overrides() -> dict[str, Callable[..., Any]]:
+    """Array processes and reducers."""
+    from hybrid.backends.local.processes import arrays
+
+    return {
         "if": arrays.if_,
         "quantiles": arrays.quantiles,
         "array_find": arrays.array_find,
@@ -100,22 +124,26 @@ def overrides() -> dict[str, Callable[..., Any]]:
         "min": arrays.min_,
         "max": arrays.max_,
         "extrema": arrays.extrema,
+    }
+
+
+def _scalar_overrides() -> dict[str, Callable[..., Any]]:
+    """Arithmetic, dates and texts."""
+    import openeo_processes_dask.process_implementations.math as stock_math
+
+    from hybrid.backends.local.processes import arithmetic, dates, indices, texts
+
+    return {
+        "divide": indices.divide,
         "power": arithmetic.power,
         "mod": arithmetic.mod,
         "e": stock_math.e,
+        "date_between": dates.date_between,
+        "date_shift": dates.date_shift,
         "text_begins": texts.text_begins,
         "text_ends": texts.text_ends,
         "text_contains": texts.text_contains,
         "text_concat": texts.text_concat,
-        "aggregate_spatial": vector.aggregate_spatial,
-        "filter_spatial": vector.filter_spatial,
-        "mask_polygon": vector.mask_polygon,
-        "array_create": dimensions.array_create,
-        "rename_labels": dimensions.rename_labels,
-        "merge_cubes": merging.merge_cubes,
-        "resample_spatial": resampling.resample_spatial,
-        "to_scl_dilation_mask": scl_dilation.to_scl_dilation_mask,
-        "mask_scl_dilation": scl_dilation.mask_scl_dilation,
     }
 
 

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hybrid.backends.base import Engine
+from hybrid.backends.base import Engine, ExecutionResult
 from hybrid.errors import HybridError
 from hybrid.server.errors import JobNotFound
-from hybrid.server.jobs import ACTIVE, JobStore
+from hybrid.server.jobs import ACTIVE, Job, JobStore
 
 _log = logging.getLogger(__name__)
 
@@ -125,15 +125,33 @@ class JobRunner:
                 _log.exception("job %s: unexpected failure of the worker", job_id)
 
     def _run(self, job_id: str) -> None:
+        job = self._claim(job_id)
+        if job is None:
+            return
+        out_dir = self._fresh_result_dir(job_id)
+        if out_dir is None:
+            return
+        started = time.monotonic()
+        result = self._execute(job, out_dir)
+        if result is None or self._stopping.is_set():
+            return  # failed, or shutdown already put the job back to "queued"
+        self._finish(job_id, out_dir, result, time.monotonic() - started)
+
+    def _claim(self, job_id: str) -> Job | None:
+        """The job, set to ``running``; None if it is gone, canceled or taken."""
         try:
             job = self._store.get(job_id)
         except JobNotFound:
-            return
+            return None
         if not self._store.update(
             job_id, expect=("queued",), status="running", progress=0.0, attempts=job.attempts + 1
         ):
-            return  # canceled or deleted while queued
+            return None  # canceled or deleted while queued
         self._store.log(job_id, "info", f"Job started on the {self._engine.name} engine.")
+        return job
+
+    def _fresh_result_dir(self, job_id: str) -> Path | None:
+        """An empty result folder for the job; None (and the job failed) if impossible."""
         out_dir = self.result_dir(job_id)
         shutil.rmtree(out_dir, ignore_errors=True)
         try:
@@ -146,27 +164,31 @@ class JobRunner:
                 "check the server's --data-dir, then start the job again.",
                 node=None,
             )
-            return
-        started = time.monotonic()
+            return None
+        return out_dir
+
+    def _execute(self, job: Job, out_dir: Path) -> ExecutionResult | None:
+        """Run the job's graph; None (the job failed, nothing half-written kept) on error."""
         with self._busy_lock:
-            self._busy.add(job_id)
+            self._busy.add(job.id)
         try:
             graph = self._resolve(job.graph, job.user_id)
-            result = self._engine.execute(graph, out_dir=out_dir)
+            return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
-            self._fail(job_id, code=exc.code, message=str(exc), node=exc.node)
+            self._fail(job.id, code=exc.code, message=str(exc), node=exc.node)
             shutil.rmtree(out_dir, ignore_errors=True)  # nothing half-written stays
-            return
+            return None
         except Exception as exc:
-            _log.exception("job %s failed", job_id)
-            self._fail(job_id, code="Internal", message=f"{type(exc).__name__}: {exc}", node=None)
+            _log.exception("job %s failed", job.id)
+            self._fail(job.id, code="Internal", message=f"{type(exc).__name__}: {exc}", node=None)
             shutil.rmtree(out_dir, ignore_errors=True)
-            return
+            return None
         finally:
             with self._busy_lock:
-                self._busy.discard(job_id)
-        if self._stopping.is_set():
-            return  # shutdown already put the job back to "queued"
+                self._busy.discard(job.id)
+
+    def _finish(self, job_id: str, out_dir: Path, result: ExecutionResult, seconds: float) -> None:
+        """Record the result files and provenance, unless the job went meanwhile."""
         files = [Path(f).resolve().relative_to(out_dir.resolve()).as_posix() for f in result.files]
         provenance = json.loads(json.dumps(dict(result.provenance), default=str))
         if self._store.update(
@@ -180,8 +202,7 @@ class JobRunner:
             self._store.log(
                 job_id,
                 "info",
-                f"Job finished in {time.monotonic() - started:.1f} s: "
-                f"{', '.join(files) or 'no files'}.",
+                f"Job finished in {seconds:.1f} s: {', '.join(files) or 'no files'}.",
             )
         else:  # canceled or deleted while running: drop what it produced
             shutil.rmtree(out_dir, ignore_errors=True)

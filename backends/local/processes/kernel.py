@@ -171,6 +171,26 @@ def apply_kernel(
     import dask.array as da
     import xarray as xr
 
+    k = _kernel_array(kernel)
+    mode, constant = _border(border)
+    k = k * float(factor)
+    _check_raster(data)
+    dims = [d for d in data.dims if d not in ("y", "x")] + ["y", "x"]
+    arr = data.transpose(*dims)
+    values = arr.data
+    if not isinstance(values, da.Array):
+        values = da.from_array(np.asarray(values), chunks=values.shape)
+    values = values.astype(np.float64)
+    if mode == "constant" and np.isfinite(constant):
+        out = _convolve_chunks(values, k, constant, float(replace_invalid))
+    else:
+        out = _convolve_padded(values, k, mode, constant, float(replace_invalid))
+    result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
+    return result.transpose(*data.dims)
+
+
+def _kernel_array(kernel: Any) -> np.ndarray:
+    """The kernel as a float64 2-D array with odd sides, or a clear error."""
     try:
         k = np.asarray(kernel, dtype=np.float64)
     except (ValueError, TypeError) as exc:
@@ -183,8 +203,13 @@ def apply_kernel(
             "apply_kernel: the kernel must be 2-D with an odd number of rows and columns "
             f"(KernelDimensionsUneven), got shape {k.shape}"
         )
-    mode, constant = _border(border)
-    k = k * float(factor)
+    return k
+
+
+def _check_raster(data: Any) -> None:
+    """``data`` is a raster cube with x and y dimensions."""
+    import xarray as xr
+
     if not isinstance(data, xr.DataArray):
         raise ProcessParameterInvalid("apply_kernel: data must be a raster data cube")
     if "x" not in data.dims or "y" not in data.dims:
@@ -192,37 +217,51 @@ def apply_kernel(
             "apply_kernel: the cube needs dimensions x and y, it has "
             + ", ".join(map(str, data.dims))
         )
-    dims = [d for d in data.dims if d not in ("y", "x")] + ["y", "x"]
-    arr = data.transpose(*dims)
-    values = arr.data
-    if not isinstance(values, da.Array):
-        values = da.from_array(np.asarray(values), chunks=values.shape)
-    values = values.astype(np.float64)
-    ny, nx = k.shape[0] // 2, k.shape[1] // 2
+
+
+def _halo(values: Any, k: np.ndarray) -> dict[int, int]:
+    """map_overlap depths: the kernel's half sizes on the last two axes (y, x)."""
     lead = values.ndim - 2
     depth = {i: 0 for i in range(lead)}
-    depth.update({lead: ny, lead + 1: nx})
-    if mode == "constant" and np.isfinite(constant):
-        # one task per chunk: the halo comes from the neighbouring chunks; beyond the
-        # array's edges scipy's constant mode supplies the border, so no padding copy;
-        # invalid values are replaced inside the block function
-        # (a halo as deep as the array holds every neighbour a larger kernel could reach)
-        depth.update({lead: min(ny, values.shape[-2]), lead + 1: min(nx, values.shape[-1])})
-        copernicus = constant == 0 and float(replace_invalid) == 0
-        out = da.map_overlap(
-            convolve_block,
-            values,
-            depth=depth,
-            boundary="none",
-            dtype=np.float64,
-            kernel=k,
-            replace_invalid=float(replace_invalid),
-            cval=constant,
-            nodata_windows=copernicus and not uses_fft(k.shape),
-        )
-        result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
-        return result.transpose(*data.dims)
-    values = da.where(da.isfinite(values), values, float(replace_invalid))
+    depth.update({lead: k.shape[0] // 2, lead + 1: k.shape[1] // 2})
+    return depth
+
+
+def _convolve_chunks(values: Any, k: np.ndarray, constant: float, replace_invalid: float) -> Any:
+    """A constant border: one task per chunk; the halo comes from the neighbouring
+    chunks; beyond the array's edges scipy's constant mode supplies the border, so no
+    padding copy; invalid values are replaced inside the block function."""
+    import dask.array as da
+
+    ny, nx = k.shape[0] // 2, k.shape[1] // 2
+    lead = values.ndim - 2
+    depth = _halo(values, k)
+    # a halo as deep as the array holds every neighbour a larger kernel could reach
+    depth.update({lead: min(ny, values.shape[-2]), lead + 1: min(nx, values.shape[-1])})
+    copernicus = constant == 0 and replace_invalid == 0
+    return da.map_overlap(
+        convolve_block,
+        values,
+        depth=depth,
+        boundary="none",
+        dtype=np.float64,
+        kernel=k,
+        replace_invalid=replace_invalid,
+        cval=constant,
+        nodata_windows=copernicus and not uses_fft(k.shape),
+    )
+
+
+def _convolve_padded(
+    values: Any, k: np.ndarray, mode: str, constant: float, replace_invalid: float
+) -> Any:
+    """Other borders: invalid values replaced, the array padded as ``mode`` says, the
+    padding cut off again."""
+    import dask.array as da
+
+    ny, nx = k.shape[0] // 2, k.shape[1] // 2
+    lead = values.ndim - 2
+    values = da.where(da.isfinite(values), values, replace_invalid)
     pad = [(0, 0)] * lead + [(ny, ny), (nx, nx)]
     if mode == "constant":
         padded = da.pad(values, pad, mode="constant", constant_values=constant)
@@ -231,11 +270,9 @@ def apply_kernel(
     out = da.map_overlap(
         convolve_block,
         padded,
-        depth=depth,
+        depth=_halo(values, k),
         boundary="none",
         dtype=np.float64,
         kernel=k,
     )
-    out = out[(Ellipsis, slice(ny, ny + values.shape[-2]), slice(nx, nx + values.shape[-1]))]
-    result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
-    return result.transpose(*data.dims)
+    return out[(Ellipsis, slice(ny, ny + values.shape[-2]), slice(nx, nx + values.shape[-1]))]

@@ -1,0 +1,100 @@
+"""Literal extents in process arguments: a bounding box, GeoJSON or a temporal interval.
+
+The load extents (``hybrid.backends.local.extents``) read these from load_collection's
+own arguments and from the filters and vector processes after it, as Copernicus's dry run
+does (openeo-python-driver ``openeo_driver/dry_run.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from hybrid.errors import ProcessParameterInvalid
+from hybrid.grid import BBox
+
+#: degrees around a point geometry: Copernicus buffers points by 10 m (dry_run.py:757-761)
+_POINT_BUFFER_M = 10.0
+
+
+def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
+    """GeoJSON given inline, or through a load_geojson node with inline data."""
+    if isinstance(value, Mapping) and "from_node" in value:
+        source = graph.get(str(value["from_node"])) or {}
+        if source.get("process_id") == "load_geojson":
+            return (source.get("arguments") or {}).get("data")
+        return None
+    return value
+
+
+def temporal_interval(node_id: str, name: str, value: Any) -> tuple[str | None, str | None] | None:
+    """[start, end] as given (open bounds None); a parameter reference: (None, None)."""
+    if isinstance(value, Mapping):  # a parameter reference
+        return (None, None)
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ProcessParameterInvalid(f"{name} must be [start, end], got {value!r}", node=node_id)
+    if value[0] is None and value[1] is None:
+        raise ProcessParameterInvalid(
+            f"{name}: start and end are both null; give at least one date", node=node_id
+        )
+    bounds = tuple(None if v is None else str(v) for v in value)
+    return bounds[0], bounds[1]
+
+
+def spatial_bbox(node_id: str, name: str, value: Any) -> BBox | None:
+    """A bbox (dict with west/south/east/north) or GeoJSON as a BBox; None: not literal."""
+    if isinstance(value, Mapping) and ("from_parameter" in value or "from_node" in value):
+        return None
+    if isinstance(value, Mapping) and "west" in value:
+        try:
+            west, south = float(value["west"]), float(value["south"])
+            east, north = float(value["east"]), float(value["north"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProcessParameterInvalid(
+                f"{name} must have numeric west, south, east and north ({exc})", node=node_id
+            ) from exc
+        crs = value.get("crs") or "EPSG:4326"
+        crs = f"EPSG:{crs}" if isinstance(crs, int) or str(crs).isdigit() else str(crs)
+        return BBox(west, south, east, north, crs=crs)
+    if isinstance(value, Mapping) and "type" in value:
+        bbox = geometries_bbox(value, node_id, name)
+        if bbox is None:
+            raise ProcessParameterInvalid(f"{name}: GeoJSON without coordinates", node=node_id)
+        return bbox
+    raise ProcessParameterInvalid(
+        f"{name} must be a bounding box or GeoJSON, got {value!r}", node=node_id
+    )
+
+
+def geometries_bbox(value: Any, node_id: str, name: str) -> BBox | None:
+    """The bbox (in the GeoJSON's CRS) of literal GeoJSON; None if not literal. Points
+    are buffered by 10 m first, as Copernicus does (dry_run.py:757-761)."""
+    if not isinstance(value, Mapping) or "type" not in value:
+        return None
+    from hybrid.geometries import read_features
+
+    try:
+        features = read_features(dict(value), process=name)
+    except ProcessParameterInvalid as exc:
+        raise ProcessParameterInvalid(exc.message, node=node_id) from None
+    bounds: list[tuple[float, float, float, float]] = []
+    for geom in features.geometries:
+        if geom.is_empty:
+            continue
+        if geom.geom_type in ("Point", "MultiPoint"):
+            if features.crs == "EPSG:4326":
+                dy = _POINT_BUFFER_M / 111_320.0
+                geom = geom.buffer(dy / max(math.cos(math.radians(geom.centroid.y)), 0.01))
+            else:
+                geom = geom.buffer(_POINT_BUFFER_M)
+        bounds.append(geom.bounds)
+    if not bounds:
+        return None
+    return BBox(
+        min(b[0] for b in bounds),
+        min(b[1] for b in bounds),
+        max(b[2] for b in bounds),
+        max(b[3] for b in bounds),
+        crs=features.crs,
+    )
