@@ -84,7 +84,8 @@ def run(
         raise UsageError("hybrid.run returns a Dataset: it runs with format netCDF only")
     args = _arguments("run", aoi, start, end, stac=stac, backend=backend, **options)
     with tempfile.TemporaryDirectory(prefix="hybrid-run-") as tmp:
-        args.out, args.overwrite, args.quiet = str(Path(tmp) / "result.nc"), True, True
+        # progress shows where it can be seen: a terminal or a notebook (tqdm.auto)
+        args.out, args.overwrite, args.quiet = str(Path(tmp) / "result.nc"), True, False
         out, _workflow = produce(args)
         return xr.load_dataset(out, engine="h5netcdf")
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 from hybrid.errors import DataSourceError, NoDataAvailable, UsageError
 from hybrid.grid import BBox, kernel_buffer, output_grid
 from hybrid.params import DEFAULT_BANDS
+from hybrid.progress import progress_enabled
 
 #: source pixels copied beyond the area on every side (safety for reprojection)
 MARGIN_PIXELS = 2
@@ -108,7 +108,7 @@ def cache_scenes(
             key = layout.asset_key(item, band)
             tasks.append(_Task(item, key, out_dir / _safe(item.id) / f"{_safe(key)}.tif"))
     bounds = (grid.xmin, grid.ymin, grid.xmax, grid.ymax)
-    show = sys.stderr.isatty() if progress is None else progress
+    show = progress_enabled() if progress is None else progress
     results = _run(tasks, lambda t: _copy_window(t, bounds, grid.crs), show)
     windows: dict[tuple[str, str], dict[str, Any]] = {}
     for task, (meta, copied) in zip(tasks, results, strict=True):

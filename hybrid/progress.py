@@ -1,9 +1,11 @@
 """Progress on stderr while users wait: STAC search, loading, computing, batch jobs, downloads.
 
 Everything here is off unless asked for: :func:`progress_enabled` says yes only when
-stderr is a terminal and the user did not pass ``--quiet``; every helper takes
-``enabled`` (and an optional ``file``), so a caller can also force output, e.g. into a
-log or a test's buffer.
+stderr is a terminal - or the code runs in a Jupyter kernel (:func:`in_notebook`) - and
+the user did not pass ``--quiet``; every helper takes ``enabled`` (and an optional
+``file``), so a caller can also force output, e.g. into a log or a test's buffer. Every
+bar is made by :func:`bar`, through ``tqdm.auto``: a widget in a notebook (with
+ipywidgets installed), text on a terminal.
 
 - :class:`DaskProgress` - a ``dask.diagnostics.Callback`` driving a tqdm bar over the
   tasks of a local (threaded or synchronous) dask computation;
@@ -31,10 +33,31 @@ BAR_FORMAT = (
 COUNT_FORMAT = "hybrid: {desc}: {n_fmt} {unit} [{elapsed}, {rate_fmt}]"
 
 
+#: the bar itself in a notebook widget's text: the widget draws the bar
+NOTEBOOK_FORMAT = (
+    "hybrid: {desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"
+)
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (the test ``tqdm.auto`` makes: an IPython shell whose
+    config has ``IPKernelApp``); IPython is never imported for the answer."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    try:
+        shell = get_ipython() if get_ipython is not None else None
+        return shell is not None and "IPKernelApp" in shell.config
+    except Exception:  # a half-initialised or foreign shell: not a notebook
+        return False
+
+
 def progress_enabled(*, quiet: bool = False, file: IO[str] | None = None) -> bool:
-    """True when progress should be shown: not ``quiet`` and ``file`` (stderr) is a TTY."""
+    """True when progress should be shown: not ``quiet``, and ``file`` (stderr) is a TTY
+    or - for the default stream - the code runs in a notebook."""
     if quiet:
         return False
+    if file is None and in_notebook():
+        return True
     stream = file if file is not None else sys.stderr
     isatty = getattr(stream, "isatty", None)
     try:
@@ -57,12 +80,17 @@ def bar(
 ) -> Any:
     """A tqdm bar on stderr (a silent one when not ``enabled``); use as a context manager.
 
+    In a notebook (and no explicit ``file``) the bar comes from ``tqdm.auto``: a widget.
     For downloads pass ``unit="B"``: sizes are then shown as kB/MB.
     """
-    from tqdm import tqdm
+    notebook = file is None and in_notebook()
+    import tqdm.auto
+
+    factory = tqdm.auto.tqdm if notebook else tqdm.tqdm
 
     byte_units = unit == "B"
-    return tqdm(
+    layout = NOTEBOOK_FORMAT if notebook else BAR_FORMAT
+    return factory(
         total=total,
         desc=desc,
         unit=unit,
@@ -72,7 +100,7 @@ def bar(
         file=_stream(file),
         leave=False,
         dynamic_ncols=True,
-        bar_format=COUNT_FORMAT if total is None else BAR_FORMAT,
+        bar_format=COUNT_FORMAT if total is None else layout,
         mininterval=0.2,
     )
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from hybrid.cli.options import add_stac_argument
 from hybrid.errors import UsageError
+from hybrid.progress import progress_enabled
 
 
 def add_parser(subparsers: Any) -> None:
@@ -69,7 +69,7 @@ def handle(args: argparse.Namespace) -> int:
         bands=bands,
         buffer=kernel_buffer((args.kernel_size, args.kernel_size)),
     )
-    progress = not args.quiet and sys.stderr.isatty()
+    progress = progress_enabled(quiet=args.quiet)
     report = cache_scenes(request, Path(args.out), progress=progress)
     print(
         f"cached {report.items} scenes: {report.copied} windows copied, "

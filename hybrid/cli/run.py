@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from hybrid.atomic import work_folder
 from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
 from hybrid.errors import UsageError
 from hybrid.io.format import Format
+from hybrid.progress import progress_enabled
 
 if TYPE_CHECKING:
     from hybrid.backends.local import LocalSettings
@@ -81,7 +81,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.plots:
         from hybrid.plots import plot_result
 
-        progress = not args.quiet and sys.stderr.isatty()
+        progress = progress_enabled(quiet=args.quiet)
         plots = plot_result(
             cube, Path(args.plots), workflow=workflow, stac=args.stac, progress=progress
         )
@@ -115,7 +115,7 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     assert fmt is not None  # workflow_from_args checked it
     out = _target(args, fmt)
     graph = build_graph(workflow)
-    progress = not args.quiet and sys.stderr.isatty()
+    progress = progress_enabled(quiet=args.quiet)
     backend = get_backend(args.backend, _settings(args, progress))
     reason = backend.availability()
     if reason:

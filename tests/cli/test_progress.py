@@ -176,3 +176,34 @@ def test_bar_without_total_counts() -> None:
         b.update(2)
     assert "hybrid: cache: 5 it" in buffer.getvalue()
     assert np.isfinite(b.n) and b.n == 5
+
+
+NOTEBOOK_CELL = """
+import dask.array as da
+from hybrid.progress import DaskProgress, bar, in_notebook, progress_enabled
+print("notebook:", in_notebook(), "enabled:", progress_enabled())
+with bar(3, desc="steps", enabled=progress_enabled()) as steps:
+    for _ in range(3):
+        steps.update(1)
+with DaskProgress(enabled=progress_enabled()):
+    print("sum:", int((da.ones((64, 64), chunks=16) * 2).sum().compute()))
+"""
+
+
+@pytest.mark.slow  # a Jupyter kernel starts: ~10-30 s
+def test_a_notebook_gets_widget_bars_through_tqdm_auto() -> None:
+    """A real Jupyter kernel (nbclient) runs the progress helpers: they detect the notebook,
+    turn on although stderr is no terminal, and draw ipywidgets bars, not text."""
+    pytest.importorskip("ipywidgets")
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CELL)])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    outputs = notebook.cells[0].outputs
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "notebook: True enabled: True" in text and "sum: 8192" in text
+    widget = "application/vnd.jupyter.widget-view+json"
+    widgets = [o for o in outputs if widget in o.get("data", {})]
+    assert len(widgets) == 2  # the bar and the dask bar, as widgets
+    assert "|" not in "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
