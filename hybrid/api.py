@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from hybrid.comparison import ComparisonReport
+    from hybrid.server.serving import ServerThread
 
 #: the login of the emulator's built-in local user
 LOCAL_USER = ("hybrid", "hybrid")
@@ -194,14 +195,12 @@ def _arguments(
 @dataclass
 class _Emulator:
     url: str
-    server: Any
-    thread: threading.Thread
+    server: ServerThread
     data_dir: Path
     owns_data_dir: bool
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.server.stop(timeout=10)
         if self.owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -222,38 +221,16 @@ def _emulator(stac: str | None, data_dir: Path | None) -> _Emulator:
 
 
 def _start_emulator(stac: str | None, data_dir: Path | None) -> _Emulator:
-    import time
-
-    import uvicorn
-
     from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.cli.serve import listen
     from hybrid.server.app import create_app
+    from hybrid.server.serving import ServerThread
     from hybrid.server.settings import ServerSettings
 
     owns = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="hybrid-connect-")) if data_dir is None else data_dir
     app = create_app(ServerSettings(data_dir=folder), LocalBackend(LocalSettings(stac=stac)))
-    sock = listen("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        lifespan="on",
-        access_log=False,
-        timeout_keep_alive=app.state.settings.keep_alive_seconds,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="hybrid-connect", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise UsageError("the local emulator did not start; try 'hybrid serve' to see why")
-        time.sleep(0.02)
-    return _Emulator(f"http://127.0.0.1:{port}", server, thread, folder, owns)
+    server = ServerThread(app, name="hybrid-connect").start()
+    return _Emulator(server.url, server, folder, owns)
 
 
 def stop_local() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,8 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from hybrid.server.serving import ServerThread
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -119,43 +120,16 @@ class ServeProcess:
         self.stop()
 
 
-class ThreadServer:
-    """An app under uvicorn in a daemon thread on a free 127.0.0.1 port."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.app = app
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(64)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="on",
-            access_log=False,
-            timeout_keep_alive=app.state.settings.keep_alive_seconds,
-        )
-        self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
+class ThreadServer(ServerThread):
+    """The app in a thread (:class:`hybrid.server.serving.ServerThread`); on exit, also
+    waits for a job still inside the engine to end before the interpreter does."""
 
     def __enter__(self) -> ThreadServer:
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self._thread.join(15)
-        self._sock.close()
-        # let a job still inside the engine end before the interpreter does
+        self.stop()
         runner = getattr(self.app.state, "runner", None)
         deadline = time.monotonic() + 60
         while runner is not None and runner.busy() and time.monotonic() < deadline:

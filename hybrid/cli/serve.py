@@ -96,24 +96,6 @@ def _hash_password() -> int:
     return 0
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (0: a free port); one clear line if taken."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UsageError(
-            f"Cannot listen on {host}:{port}: {exc.strerror}; choose another --port "
-            "(0 picks a free one)."
-        ) from exc
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
-
-
 def handle(args: argparse.Namespace) -> int:
     if args.hash_password:
         return _hash_password()
@@ -133,6 +115,7 @@ def handle(args: argparse.Namespace) -> int:
 
     from hybrid.backends.local import LocalBackend, LocalSettings
     from hybrid.server.app import create_app
+    from hybrid.server.serving import listen
     from hybrid.server.settings import ServerSettings
 
     sock = listen(args.host, args.port)
@@ -157,6 +140,8 @@ def _serve(app: Any, sock: socket.socket) -> int:
     """Run uvicorn on ``sock`` until a signal; say when it listens and when it stopped."""
     import uvicorn
 
+    from hybrid.server.serving import uvicorn_config
+
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{port}"
@@ -173,15 +158,7 @@ def _serve(app: Any, sock: socket.socket) -> int:
                 self.force_exit = True
             self.should_exit = True
 
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-        access_log=False,
-        timeout_keep_alive=app.state.settings.keep_alive_seconds,
-    )
-    server = _Server(config)
+    server = _Server(uvicorn_config(app, timeout_graceful_shutdown=5))
     server.run(sockets=[sock])
     sys.stdout.flush()
     sys.stderr.flush()
