@@ -91,9 +91,14 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
 
 def save_png(fig: Figure, path: str | Path, *, colors: int = 256) -> Path:
     """Write ``fig`` as a PNG of ``colors`` palette colours at :data:`DPI`, atomically;
-    returns the path."""
-    from PIL import Image
+    returns the path. The PNG's text chunk holds the digest of the data it plots
+    (:func:`hybrid.figure_digest.figure_digest`)."""
+    from PIL import Image, PngImagePlugin
 
+    from hybrid.figure_digest import DIGEST_KEY, figure_digest
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text(DIGEST_KEY, figure_digest(fig))
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
@@ -104,7 +109,7 @@ def save_png(fig: Figure, path: str | Path, *, colors: int = 256) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:
-        palette.save(tmp, format="PNG", optimize=True)
+        palette.save(tmp, format="PNG", optimize=True, pnginfo=info)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
