@@ -17,6 +17,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from hybrid.backends.base import Engine
+from hybrid.server import api_document
 from hybrid.server.auth import Authenticator, Directory, load_or_create_secret
 from hybrid.server.errors import install_error_handlers
 from hybrid.server.jobs import JobStore
@@ -93,8 +94,9 @@ def create_app(settings: ServerSettings, engine: Engine) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url=api_document.PATH,
     )
+    api_document.install(app)
     app.state.services = services
     # the names the auth dependency, ``hybrid serve`` and the tests read
     app.state.settings = settings

@@ -13,12 +13,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-try:
-    from fastapi.routing import iter_route_contexts
-except ImportError:  # FastAPI < 0.165 keeps included routes flat in app.routes
-    iter_route_contexts = iter  # type: ignore[assignment]
-
 from hybrid.io.registry import file_formats_document
+from hybrid.server import api_document
+from hybrid.server.api_document import iter_route_contexts
 from hybrid.server.payload import base_url
 from hybrid.server.results import STAC_VERSION
 from hybrid.server.services import Deps
@@ -80,6 +77,11 @@ def capabilities(request: Request, deps: Deps) -> JSONResponse:
                 {"rel": "data", "href": f"{root}/collections", "type": "application/json"},
                 {"rel": "conformance", "href": f"{root}/conformance"},
                 {"rel": "version-history", "href": f"{root}/.well-known/openeo"},
+                {
+                    "rel": "service-desc",
+                    "href": f"{root}{api_document.PATH}",
+                    "type": api_document.MEDIA_TYPE,
+                },
             ],
         }
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -20,7 +21,8 @@ def collection_document(request: Request) -> dict[str, Any]:
 
     Copernicus' layer catalog has ``summaries.productIdentifier = {}`` (an empty object is
     neither a list, a range nor a JSON schema for STAC 1.0.0, so stac-validator refuses the
-    collection); empty summaries are left out here.
+    collection); empty summaries are left out here. Its opensearch link has ``[0,10]`` in
+    its query, which RFC 3986 (the API's ``format: uri``) allows only percent-encoded.
     """
     root = base_url(request)
     meta = sentinel2_l2a()
@@ -44,8 +46,13 @@ def collection_document(request: Request) -> dict[str, Any]:
         "stac_extensions": extensions,
         "type": "Collection",
         **meta,
-        "links": own_links + meta["links"],
+        "links": own_links + [{**link, "href": _uri(link["href"])} for link in meta["links"]],
     }
+
+
+def _uri(href: str) -> str:
+    """``href`` with the characters RFC 3986 does not allow in a URI percent-encoded."""
+    return quote(href, safe=":/?#@!$&'()*+,;=%~")
 
 
 def _datetime(value: str | None) -> str | None:
