@@ -105,11 +105,12 @@ def graph(
     >>> sorted({node["process_id"] for node in g.values()})  # doctest: +SKIP
     """
     from hybrid.cli.options import workflow_from_args
-    from hybrid.workflow import resolve_exclusions
+    from hybrid.workflow import with_max_aoi_cloud
     from hybrid.workflow_graph import build_graph
 
     args = _arguments("graph", aoi, start, end, stac=stac, **options)
-    return build_graph(resolve_exclusions(workflow_from_args(args), args))
+    workflow = with_max_aoi_cloud(workflow_from_args(args), args.max_aoi_cloud, stac=args.stac)
+    return build_graph(workflow)
 
 
 def scenes(

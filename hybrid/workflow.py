@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from hybrid.errors import UsageError
 from hybrid.params import Workflow
 
+if TYPE_CHECKING:
+    from hybrid.scene_table import SceneRow
 
-def resolve_exclusions(workflow: Workflow, args: Any) -> Workflow:
-    """Fix the dates excluded by ``--max-aoi-cloud`` from the STAC source, at build time."""
-    limit = getattr(args, "max_aoi_cloud", None)
+
+def check_aoi_cloud_limit(limit: float | None) -> None:
+    """``--max-aoi-cloud`` is a percentage (None: not given)."""
+    if limit is not None and not 0 <= limit <= 100:
+        raise UsageError(f"--max-aoi-cloud {limit} must be a percentage in [0, 100]")
+
+
+def with_max_aoi_cloud(workflow: Workflow, limit: float | None, *, stac: str | None) -> Workflow:
+    """The workflow with the dates ``--max-aoi-cloud`` excludes, measured once from the
+    STAC source with the workflow's own cloud classes (:func:`resolve_exclusions`)."""
+    check_aoi_cloud_limit(limit)
     if limit is None:
         return workflow
-    if not 0 <= limit <= 100:
-        raise UsageError(f"--max-aoi-cloud {limit} must be a percentage in [0, 100]")
-    from hybrid.scene_table import DEFAULT_CLASSES, dates_above, scene_table
+    from hybrid.scene_table import scene_table
 
-    rows = scene_table(workflow, stac=getattr(args, "stac", None))
+    rows = scene_table(workflow, stac=stac, classes=workflow.cloud_classes)
+    return resolve_exclusions(workflow, rows, limit)
+
+
+def resolve_exclusions(workflow: Workflow, rows: Sequence[SceneRow], limit: float) -> Workflow:
+    """Fix the dates whose AOI cloud in ``rows`` (the scene table of ``workflow``, counted
+    with its ``cloud_classes``) exceeds ``limit`` percent, at build time."""
+    from hybrid.scene_table import dates_above
+
+    check_aoi_cloud_limit(limit)
     above = dates_above(rows, limit)
     if rows and len(above) == len(rows):
         raise UsageError(
@@ -26,10 +44,10 @@ def resolve_exclusions(workflow: Workflow, args: Any) -> Workflow:
             f"{min(r.aoi_cloud_pct for r in rows):.1f} % cloud over the AOI); raise the limit "
             "or check them with 'hybrid scenes'"
         )
-    excluded = tuple(sorted(set(workflow.exclude_dates) | set(dates_above(rows, limit))))
+    excluded = tuple(sorted(set(workflow.exclude_dates) | set(above)))
     extra = dict(workflow.extra)
     extra["max_aoi_cloud"] = limit
-    extra["aoi_cloud_classes"] = DEFAULT_CLASSES
+    extra["aoi_cloud_classes"] = workflow.cloud_classes
     extra["aoi_cloud_excluded"] = above
     return dataclasses.replace(workflow, exclude_dates=excluded, extra=extra)
 

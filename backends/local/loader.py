@@ -12,10 +12,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hybrid.backends.local.shared_loads import current as current_shared
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
 from hybrid.grid import BBox, Grid, lonlat_envelope, output_grid
 from hybrid.stac.providers import detect_layout
-from hybrid.stac.query import Condition, SceneQuery
+from hybrid.stac.query import Condition, SceneQuery, parse_instant
 from hybrid.stac.selection import DailyScenes, select_scenes
 from hybrid.stac.source import search
 
@@ -76,7 +77,12 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         request.max_cloud_cover,
         request.conditions,
     )
-    items = search(source, query)
+    shared = current_shared()
+    items = (
+        search(source, query)
+        if shared is None
+        else shared.search(_search_key(source, query), lambda: search(source, query))
+    )
     if not items:
         raise NoDataAvailable(
             f"no data available: no Sentinel-2 L2A scene in {source or 'the embedded sample'} "
@@ -92,12 +98,49 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
             "widen the dates, the area or the cloud limit"
         )
     scenes = select_scenes(items)
-    cube = _load_scenes(scenes, request.bands, load_grid)
-    cube = cube.assign_coords(
-        t=[_midnight(d.date) for d in scenes], bands=list(request.bands)
-    ).transpose("t", "bands", "y", "x")
+    kept = None
+    if shared is not None and set(request.bands) <= set(shared.bands):
+        kept = shared.load(
+            (_search_key(source, query), load_grid),
+            lambda bands: _kept_cube(scenes, bands, load_grid, shared.max_bytes),
+        )
+    if kept is None:
+        cube = _lazy_cube(scenes, request.bands, load_grid)
+    else:
+        values, chunks = kept
+        cube = values.sel(bands=list(request.bands)).chunk(
+            {**chunks, "bands": (1,) * len(request.bands)}
+        )
     cube.attrs = {"crs": grid.crs, "epsg": grid.epsg}
     return LoadedCube(cube, grid, tuple(scenes))
+
+
+def _search_key(source: Any, query: SceneQuery) -> tuple[Any, ...]:
+    """What makes two searches the same: the source, and the query with its dates as
+    instants (``2023-05-01`` and ``2023-05-01T00:00:00Z`` select the same items)."""
+    start = parse_instant(query.start, what="start")
+    end = parse_instant(query.end, what="end")
+    return (str(source), query.bbox, start, end, query.max_cloud_cover, query.conditions)
+
+
+def _lazy_cube(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
+    """(t, bands, y, x) of the scenes, labelled, lazy."""
+    cube = _load_scenes(scenes, bands, grid)
+    return cube.assign_coords(t=[_midnight(d.date) for d in scenes], bands=list(bands)).transpose(
+        "t", "bands", "y", "x"
+    )
+
+
+def _kept_cube(
+    scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid, max_bytes: int
+) -> tuple[xr.DataArray, dict[str, tuple[int, ...]]] | None:
+    """The scenes' ``bands`` read into memory, and the chunks of a fresh load's t, y and
+    x (:mod:`hybrid.backends.local.shared_loads`); None when larger than ``max_bytes``."""
+    lazy = _lazy_cube(scenes, bands, grid)
+    if lazy.size * lazy.dtype.itemsize > max_bytes:
+        return None
+    chunks = {d: tuple(lazy.chunksizes[d]) for d in ("t", "y", "x")}
+    return lazy.compute(), chunks
 
 
 def _midnight(date: dt.date) -> Any:

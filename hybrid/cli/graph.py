@@ -21,9 +21,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from hybrid.workflow import resolve_exclusions
+    from hybrid.workflow import with_max_aoi_cloud
     from hybrid.workflow_graph import build_graph, graph_json
 
-    workflow = resolve_exclusions(workflow_from_args(args), args)
+    workflow = with_max_aoi_cloud(workflow_from_args(args), args.max_aoi_cloud, stac=args.stac)
     print(graph_json(build_graph(workflow)))
     return 0

@@ -71,23 +71,37 @@ def _target(args: argparse.Namespace, fmt: Format) -> Path:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from hybrid.backends.local.shared_loads import shared_loads
     from hybrid.io.reader import open_result
     from hybrid.summary import format_table, summarise
 
-    out, workflow = produce(args)
-    cube = open_result(out)
-    print(format_table(summarise(cube)))
-    print(f"result: {out}")
-    if args.plots:
-        from hybrid.plots import plot_result
+    # the scene table, the engine and the quicklooks share one search and one read
+    with shared_loads(_scene_bands(args)):
+        out, workflow = produce(args)
+        cube = open_result(out)  # the one read of the result: summary and figures
+        print(format_table(summarise(cube)))
+        print(f"result: {out}")
+        if args.plots:
+            from hybrid.plots import plot_result
 
-        progress = progress_enabled(quiet=args.quiet)
-        plots = plot_result(
-            cube, Path(args.plots), workflow=workflow, stac=args.stac, progress=progress
-        )
-        for path in plots:
-            print(f"figure: {path}")
+            progress = progress_enabled(quiet=args.quiet)
+            plots = plot_result(
+                cube, Path(args.plots), workflow=workflow, stac=args.stac, progress=progress
+            )
+            for path in plots:
+                print(f"figure: {path}")
     return 0
+
+
+def _scene_bands(args: argparse.Namespace) -> tuple[str, ...]:
+    """The bands this process reads: SCL (the AOI-cloud table), the quicklooks' RGB, and
+    the workflow's bands when the engine is local (a remote one reads its own)."""
+    from hybrid.backends.names import LOCAL
+    from hybrid.params import DEFAULT_BANDS
+    from hybrid.quicklooks import RGB_BANDS
+
+    engine = DEFAULT_BANDS if args.backend == LOCAL else ()
+    return (*engine, "SCL", *(RGB_BANDS if args.plots else ()))
 
 
 def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
@@ -96,7 +110,7 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     from hybrid.backends import get_backend
     from hybrid.backends.base import Resumes
     from hybrid.io.registry import find_format
-    from hybrid.workflow import record_exclusions, resolve_exclusions
+    from hybrid.workflow import record_exclusions, with_max_aoi_cloud
     from hybrid.workflow_graph import build_graph
 
     if args.workers is not None and args.workers < 1:
@@ -110,7 +124,12 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
         from hybrid.backends.local.cluster import scheduler_address
 
         scheduler_address(args.scheduler)  # a wrong address fails now, not after loading
-    workflow = resolve_exclusions(workflow_from_args(args), args)
+    from hybrid.backends.local.shared_loads import current, shared_loads
+
+    if current() is None:  # hybrid.run: the scene table and the engine share the reads
+        with shared_loads(_scene_bands(args)):
+            return produce(args)
+    workflow = with_max_aoi_cloud(workflow_from_args(args), args.max_aoi_cloud, stac=args.stac)
     fmt = find_format(workflow.format, kind="raster")
     assert fmt is not None  # workflow_from_args checked it
     out = _target(args, fmt)
