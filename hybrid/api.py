@@ -235,7 +235,11 @@ def _start_emulator(stac: str | None, data_dir: Path | None) -> _Emulator:
 
 
 def stop_local() -> None:
-    """Stop the in-process emulators started by :func:`connect` (done at exit anyway)."""
+    """Stop the in-process emulators started by :func:`connect` (done at exit anyway).
+
+    >>> con = hybrid.connect("local")                        # doctest: +SKIP
+    >>> hybrid.api.stop_local()                              # doctest: +SKIP
+    """
     with _LOCK:
         while _EMULATORS:
             _EMULATORS.popitem()[1].stop()

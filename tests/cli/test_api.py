@@ -29,6 +29,18 @@ def test_version_and_a_light_import():
     assert cli.stdout.strip() == f"hybrid {hybrid.__version__}"
 
 
+
+def test_every_public_function_has_a_docstring_with_an_example():
+    import inspect
+
+    import hybrid.api
+
+    public = [getattr(hybrid, name) for name in hybrid.__all__ if name != "__version__"]
+    public += [f for n, f in inspect.getmembers(hybrid.api, inspect.isfunction)
+               if not n.startswith("_") and f.__module__ == "hybrid.api"]  # fmt: skip
+    assert {f.__name__ for f in public} >= {"connect", "run", "graph", "scenes", "compare"}
+    assert [f.__name__ for f in public if ">>> " not in (f.__doc__ or "")] == []
+
 def test_graph_takes_the_cli_options(sample_catalog):
     week = hybrid.graph(period="week", max_cloud_cover=35.5, cloud_classes=[3, 8, 9], **WINDOW)
     cli = subprocess.run(
@@ -45,41 +57,86 @@ def test_graph_takes_the_cli_options(sample_catalog):
         hybrid.graph(period="fortnight")
 
 
-@pytest.mark.slow
-def test_run_returns_the_cli_result_and_compare_says_so(sample_catalog, tmp_path):
-    ds = hybrid.run(stac=str(sample_catalog), **WINDOW)
-    assert isinstance(ds, xr.Dataset) and set(ds.dims) >= {"t", "y", "x"}
-    out = tmp_path / "cli.nc"
+@pytest.fixture(scope="module")
+def cli_result(sample_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What ``hybrid run --stac CATALOG`` writes for :data:`WINDOW`."""
+    out = tmp_path_factory.mktemp("cli") / "cli.nc"
     subprocess.run(
         [sys.executable, "-m", "hybrid", "run", "--stac", str(sample_catalog), "--out", str(out),
          "--start", WINDOW["start"], "--end", WINDOW["end"], "--quiet"],
         check=True, capture_output=True,
     )  # fmt: skip
-    on_disk = xr.load_dataset(out, engine="h5netcdf")
-    np.testing.assert_array_equal(ds["var"].values, on_disk["var"].values)
-    assert ds["t"].values.tolist() == on_disk["t"].values.tolist()
-    report = hybrid.compare(out, ds, atol=0)
-    assert report and report.equivalent
-    assert "EQUIVALENT" in str(report) and report._repr_html_().startswith("<pre>")
-    shifted = ds.copy(deep=True)
-    shifted["var"].values[0, :5, :5] += 0.5
-    differs = hybrid.compare(out, shifted)
-    assert not differs and "NOT EQUIVALENT" in str(differs)
+    return out
 
 
 @pytest.mark.slow
-def test_connect_local_runs_client_code_and_matches_run(sample_catalog, tmp_path):
-    con = hybrid.connect("local", stac=str(sample_catalog), data_dir=tmp_path / "serve")
-    try:
-        assert "SENTINEL2_L2A" in [c["id"] for c in con.list_collections()]
-        graph = hybrid.graph(stac=str(sample_catalog), **WINDOW)
-        result = tmp_path / "batch.nc"
-        con.create_job({"process_graph": graph}).start_and_wait(print=lambda *a, **k: None)
-        job = con.list_jobs()[0]
-        con.job(job["id"]).get_results().download_file(result)
-        assert hybrid.compare(result, hybrid.run(stac=str(sample_catalog), **WINDOW), atol=0)
-    finally:
-        hybrid.api.stop_local()
+def test_run_returns_the_cli_result_and_compare_says_so(sample_catalog, cli_result):
+    ds = hybrid.run(stac=str(sample_catalog), **WINDOW)
+    assert isinstance(ds, xr.Dataset) and set(ds.dims) >= {"t", "y", "x"}
+    on_disk = xr.load_dataset(cli_result, engine="h5netcdf")
+    assert sorted(ds.data_vars) == sorted(on_disk.data_vars)
+    np.testing.assert_array_equal(ds["var"].values, on_disk["var"].values)
+    for coord in ("t", "y", "x"):
+        np.testing.assert_array_equal(ds[coord].values, on_disk[coord].values)
+    assert np.isfinite(ds["var"].values).any()
+    assert ds.attrs == on_disk.attrs and any(k.startswith("hybrid_") for k in ds.attrs)
+    report = hybrid.compare(cli_result, ds, atol=0)
+    assert bool(report) is True and report.equivalent
+    assert "EQUIVALENT" in str(report) and report._repr_html_().startswith("<pre>")
+    shifted = ds.copy(deep=True)
+    shifted["var"].values[0, :5, :5] += 0.5
+    differs = hybrid.compare(cli_result, shifted)
+    assert bool(differs) is False and "NOT EQUIVALENT" in str(differs)
+
+
+#: the notebook-style script of the README's "From Python" section
+FROM_PYTHON = Path(__file__).resolve().parents[2] / "docs" / "from_python.py"
+#: what the seed tutorial's client code calls; the script must keep calling them
+TUTORIAL_CALLS = (
+    "describe_collection(", "load_collection(", ".band(", "apply_kernel(", "execute_batch(",
+    "download_files(",
+)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_tutorial_client_code_on_connect_local_gives_the_cli_result(
+    sample_catalog, cli_result, tmp_path
+):
+    """A fresh interpreter runs the seed tutorial's openeo client code after
+    ``hybrid.connect("local", stac=CATALOG)``: the NetCDF it downloads is the one
+    ``hybrid run --stac CATALOG`` writes (``hybrid compare`` exit 0)."""
+    source = FROM_PYTHON.read_text()
+    assert all(call in source for call in TUTORIAL_CALLS)
+    assert 'hybrid.connect("local", stac=CATALOG)' in source
+    done = subprocess.run(
+        [sys.executable, str(FROM_PYTHON), str(sample_catalog), str(tmp_path / "result"),
+         WINDOW["start"], WINDOW["end"]],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    downloaded = tmp_path / "result" / "openEO.nc"
+    assert "SCL" in done.stdout and str(downloaded) in done.stdout
+    compared = subprocess.run(
+        [sys.executable, "-m", "hybrid", "compare", str(downloaded), str(cli_result)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    assert "EQUIVALENT" in compared.stdout and "NOT EQUIVALENT" not in compared.stdout
+
+
+def test_the_readme_shows_the_tested_script():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## From Python", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    # the script's parameters, as the README spells them (the seed season, "result")
+    source = FROM_PYTHON.read_text().replace("[START, END]", '["2023-05-01", "2023-09-30"]')
+    script = [line.strip() for line in source.replace("(OUT_DIR)", '("result")').splitlines()]
+    tutorial = block.split("# --- the seed tutorial's client code", 1)[1].split("# ---", 1)[0]
+    lines = [line.strip() for line in tutorial.splitlines()[1:] if line.strip()]
+    assert len(lines) > 15
+    # in the script's order, so the README shows the code the test above runs
+    positions = [script.index(line) for line in lines]
+    assert positions == sorted(positions)
 
 
 def test_run_refuses_formats_it_cannot_return(sample_catalog):
@@ -99,13 +156,17 @@ def test_aoi_as_a_dict_or_a_path(sample_catalog, tmp_path, seed_aoi):
 
 @pytest.mark.slow
 def test_first_run_says_the_sample_is_being_generated(tmp_path):
+    """On a fresh cache ``hybrid run`` in a pipe (stderr no terminal) says once that it
+    generates the sample - one line, nothing else; the next run says nothing."""
     env = {**__import__("os").environ, "HYBRID_CACHE_DIR": str(tmp_path / "cache")}
-    code = "from hybrid.sample import ensure_sample; ensure_sample()"
-    first = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
-    assert first.stderr.count("\n") == 1 and "generating the embedded" in first.stderr
+    run = [sys.executable, "-m", "hybrid", "run", "--out", str(tmp_path / "ndvi.nc"),
+           "--start", WINDOW["start"], "--end", WINDOW["end"]]  # fmt: skip
+    first = subprocess.run(run, capture_output=True, text=True, env=env, timeout=900)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.count("\n") == 1, first.stderr
+    assert first.stderr.startswith("hybrid: generating the embedded Sentinel-2 sample")
+    assert "result:" in first.stdout
     again = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        [*run, "--overwrite"], capture_output=True, text=True, env=env, timeout=900
     )
-    assert again.stderr == ""
+    assert again.returncode == 0 and again.stderr == ""

@@ -435,6 +435,27 @@ def test_record_cli_failed_job_exits_non_zero(server, alice, tmp_path, capsys):
     assert not (tmp_path / "x" / "result.nc").exists()
 
 
+
+@pytest.mark.parametrize("command", ["run", "record"])
+def test_every_command_exits_1_on_a_failed_job_and_2_on_rejected_credentials(
+    command, server, alice, tmp_path, capsys, monkeypatch
+):
+    """The README's exit-code table, for both commands that run remotely."""
+    url, script = server
+    script.statuses = ["error"]
+    script.logs = [{"id": "1", "level": "error", "message": "boom"}]
+    out = ["--out", str(tmp_path / "r.nc")] if command == "run" else ["--name", "x"]
+    args = [command, "--backend", url, *out]
+    if command == "record":
+        args += ["--out-root", str(tmp_path / "rec"), "--poll-interval", "0.01"]
+    assert main(args) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("hybrid: error:")
+    monkeypatch.setenv("OPENEO_AUTH_PASSWORD", "wrong")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "rejected the basic credentials" in err
+    assert not (tmp_path / "r.nc").exists() and not (tmp_path / "rec" / "x").exists()
+
 def test_nan_values_survive_the_round_trip(server, alice, tmp_path):
     url, script = server
     cube = synthetic_result()
