@@ -29,7 +29,6 @@ def test_version_and_a_light_import():
     assert cli.stdout.strip() == f"hybrid {hybrid.__version__}"
 
 
-
 def test_every_public_function_has_a_docstring_with_an_example():
     import inspect
 
@@ -40,6 +39,7 @@ def test_every_public_function_has_a_docstring_with_an_example():
                if not n.startswith("_") and f.__module__ == "hybrid.api"]  # fmt: skip
     assert {f.__name__ for f in public} >= {"connect", "run", "graph", "scenes", "compare"}
     assert [f.__name__ for f in public if ">>> " not in (f.__doc__ or "")] == []
+
 
 def test_graph_takes_the_cli_options(sample_catalog):
     week = hybrid.graph(period="week", max_cloud_cover=35.5, cloud_classes=[3, 8, 9], **WINDOW)

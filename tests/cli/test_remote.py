@@ -435,7 +435,6 @@ def test_record_cli_failed_job_exits_non_zero(server, alice, tmp_path, capsys):
     assert not (tmp_path / "x" / "result.nc").exists()
 
 
-
 @pytest.mark.parametrize("command", ["run", "record"])
 def test_every_command_exits_1_on_a_failed_job_and_2_on_rejected_credentials(
     command, server, alice, tmp_path, capsys, monkeypatch
@@ -455,6 +454,7 @@ def test_every_command_exits_1_on_a_failed_job_and_2_on_rejected_credentials(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "rejected the basic credentials" in err
     assert not (tmp_path / "r.nc").exists() and not (tmp_path / "rec" / "x").exists()
+
 
 def test_nan_values_survive_the_round_trip(server, alice, tmp_path):
     url, script = server
