@@ -132,6 +132,14 @@ class ClusterError(HybridError):
     exit_code = 2
 
 
+class RunCanceled(HybridError):
+    """The run was stopped from outside (a canceled batch job); nothing was kept."""
+
+    code = "Internal"
+    status = 409
+    exit_code = 130
+
+
 class AuthenticationError(HybridError):
     code = "AuthenticationRequired"
     status = 401

@@ -49,32 +49,41 @@ def scheduler_address(value: str | None) -> str | None:
 
 
 @contextlib.contextmanager
-def distributed_client(settings: Any) -> Iterator[Any]:
-    """A checked client: connected, with at least one worker that can run our code."""
-    from dask.distributed import Client, LocalCluster
+def local_cluster(workers: int) -> Iterator[str]:
+    """A LocalCluster of ``workers`` single-threaded worker processes; its address."""
+    from dask.distributed import LocalCluster
 
-    if settings.workers:
-        with (
-            LocalCluster(
-                n_workers=settings.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            yield client
-        return
-    address = scheduler_address(settings.scheduler)
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield str(cluster.scheduler_address)
+
+
+def connect(address: str) -> Any:
+    """A client of the scheduler at ``address``; ClusterError in one line if unreachable
+    within :data:`CONNECT_TIMEOUT`."""
+    from dask.distributed import Client
+
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT)
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ClusterError(
             f"cannot reach the Dask scheduler at {address} within {CONNECT_TIMEOUT:g} s "
             f"({type(exc).__name__}); start one with 'dask scheduler' or check --scheduler"
         ) from None
-    with client:
-        check_workers(client, address, settings.worker_timeout)
+
+
+@contextlib.contextmanager
+def distributed_client(settings: Any) -> Iterator[Any]:
+    """A checked client: connected, with at least one worker that can run our code."""
+    if settings.workers:
+        with local_cluster(settings.workers) as address, connect(address) as client:
+            yield client
+        return
+    remote = scheduler_address(settings.scheduler)
+    assert remote is not None
+    with connect(remote) as client:
+        check_workers(client, remote, settings.worker_timeout)
         yield client
 
 
@@ -106,13 +115,19 @@ def _import_probe() -> str:
 
 def result_while_workers_live(client: Any, future: Any, timeout: float) -> Any:
     """``future.result()``, but give up when the cluster has had no worker for ``timeout``
-    seconds (the scheduler would otherwise keep the tasks waiting forever)."""
+    seconds (the scheduler would otherwise keep the tasks waiting forever), and cancel
+    the future (its tasks leave the workers) when the run is canceled."""
     from dask.distributed import wait
 
+    from hybrid.cancellation import cancel_event
+
+    event = cancel_event()
     alone_since: float | None = None
     while True:
+        stop_if_canceled(client, future, event)
         try:
-            wait(future, timeout=1.0)
+            with client.as_current():  # ``wait`` asks for the current client
+                wait(future, timeout=1.0)
         except TimeoutError:
             pass
         except OSError as exc:
@@ -120,6 +135,7 @@ def result_while_workers_live(client: Any, future: Any, timeout: float) -> Any:
                 f"lost the connection to the Dask scheduler ({type(exc).__name__}); was it "
                 "stopped? read its log"
             ) from None
+        stop_if_canceled(client, future, event)
         if future.done():
             return future.result()
         try:
@@ -139,3 +155,16 @@ def result_while_workers_live(client: Any, future: Any, timeout: float) -> Any:
                 f"every Dask worker left and none came back within {timeout:g} s; the run "
                 "was stopped (read the workers' logs: killed for memory?)"
             )
+
+
+def stop_if_canceled(client: Any, futures: Any, event: Any) -> None:
+    """When the run was canceled: cancel ``futures`` on the scheduler (``force``: also
+    when another client of this process holds them), so the workers drop their tasks
+    and the data they hold; then raise RunCanceled."""
+    if event is None or not event.is_set():
+        return
+    from hybrid.cancellation import raise_if_canceled
+
+    with contextlib.suppress(OSError, TimeoutError):
+        client.cancel(futures, force=True)
+    raise_if_canceled(event)

@@ -31,5 +31,20 @@ def compute(obj: Any, settings: Any) -> Any:
                 distributed_progress(future, enabled=settings.progress)
                 return result_while_workers_live(client, future, settings.worker_timeout)
         scheduler = settings.scheduler or "threads"
-        with DaskProgress(enabled=settings.progress):
+        with DaskProgress(enabled=settings.progress), stop_on_cancel():
             return obj.compute(scheduler=scheduler)
+
+
+def stop_on_cancel() -> Any:
+    """A dask callback that ends a local (threaded) computation before its next task
+    once the run is canceled (tasks already running finish; their results are dropped)."""
+    from dask.callbacks import Callback
+
+    from hybrid.cancellation import cancel_event, raise_if_canceled
+
+    event = cancel_event()
+
+    def pretask(key: Any, dsk: Any, state: Any) -> None:
+        raise_if_canceled(event)
+
+    return Callback(pretask=pretask)

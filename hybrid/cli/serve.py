@@ -13,11 +13,13 @@ device flow logs in as that user at once, and the client ``hybrid-ci`` with secr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -61,6 +63,21 @@ def add_parser(subparsers: Any) -> None:
         "(default: user 'hybrid', password 'hybrid')",
     )
     parser.add_argument("--workers", type=int, default=2, help="batch jobs run at once")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the jobs on an existing Dask cluster (tcp://HOST:PORT) "
+        "(default: dask's threads in this process)",
+    )
+    parser.add_argument(
+        "--dask-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run the jobs on a local Dask cluster of N single-threaded worker processes, "
+        "started with the server (default: none)",
+    )
     parser.add_argument(
         "--udf-timeout",
         type=float,
@@ -113,6 +130,7 @@ def handle(args: argparse.Namespace) -> int:
             "machine; pass --users FILE with your own users (see --hash-password)"
         )
 
+    scheduler = _checked_scheduler(args)
     from hybrid.backends.local import LocalBackend, LocalSettings
     from hybrid.server.app import create_app
     from hybrid.server.serving import listen
@@ -127,16 +145,38 @@ def handle(args: argparse.Namespace) -> int:
         memory_bytes=args.udf_memory * 1024**2,
         protected=(str(args.data_dir.resolve()),),
     )
-    engine = LocalBackend(LocalSettings(stac=args.stac, udf=udf))
-    try:
-        app = create_app(settings, engine)
-    except BaseException:
-        sock.close()
-        raise
-    return _serve(app, sock)
+    with contextlib.ExitStack() as stack:
+        try:
+            if args.dask_workers:
+                from hybrid.backends.local.cluster import local_cluster
+
+                scheduler = stack.enter_context(local_cluster(args.dask_workers))
+            engine = LocalBackend(LocalSettings(stac=args.stac, udf=udf, scheduler=scheduler))
+            app = create_app(settings, engine)
+        except BaseException:
+            sock.close()
+            raise
+        return _serve(app, sock, before_exit=stack.close)
 
 
-def _serve(app: Any, sock: socket.socket) -> int:
+def _checked_scheduler(args: argparse.Namespace) -> str | None:
+    """``--scheduler``'s address, checked now (syntax, and that it answers), so a wrong
+    one fails at start-up in one line instead of in every job."""
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise UsageError(f"--dask-workers must be at least 1, not {args.dask_workers}.")
+    if args.scheduler is None:
+        return None
+    if args.dask_workers is not None:
+        raise UsageError("Give --scheduler or --dask-workers, not both.")
+    from hybrid.backends.local.cluster import connect, scheduler_address
+
+    address = scheduler_address(args.scheduler)
+    if address is not None:
+        connect(address).close()
+    return str(args.scheduler)
+
+
+def _serve(app: Any, sock: socket.socket, *, before_exit: Callable[[], None]) -> int:
     """Run uvicorn on ``sock`` until a signal; say when it listens and when it stopped."""
     import uvicorn
 
@@ -168,6 +208,7 @@ def _serve(app: Any, sock: socket.socket) -> int:
     if app.state.runner.busy():
         # Jobs still computing were put back to "queued" by the shutdown; their threads
         # (and dask's) cannot be interrupted, so leave without waiting for them.
+        before_exit()
         os._exit(0)
     return 0
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.backends.base import Engine, ExecutionResult
+from hybrid.cancellation import cancellable
 from hybrid.errors import HybridError
 from hybrid.server.errors import JobNotFound
 from hybrid.server.jobs import ACTIVE, Job, JobStore
@@ -50,6 +51,8 @@ class JobRunner:
         self._stopping = threading.Event()
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
+        #: job id -> the event that stops its run (set by :meth:`cancel`)
+        self._cancels: dict[str, threading.Event] = {}
 
     def result_dir(self, job_id: str) -> Path:
         return self._results_dir / job_id
@@ -94,6 +97,14 @@ class JobRunner:
     def submit(self, job_id: str) -> None:
         self._queue.put(job_id)
 
+    def cancel(self, job_id: str) -> None:
+        """Stop the job's run if it is inside the engine: threaded dask stops before its
+        next task; on a Dask cluster its futures are cancelled (the workers drop them)."""
+        with self._busy_lock:
+            event = self._cancels.get(job_id)
+        if event is not None:
+            event.set()
+
     def shutdown(self, *, timeout: float = 0.5) -> None:
         """Stop taking jobs; jobs still running are put back to ``queued`` for the next start.
 
@@ -101,6 +112,9 @@ class JobRunner:
         beyond ``timeout``; what they produce after this point is discarded.
         """
         self._stopping.set()
+        with self._busy_lock:
+            for event in self._cancels.values():
+                event.set()  # free the cluster's workers; the jobs run again at next start
         for _ in self._threads:
             self._queue.put(None)
         deadline = time.monotonic() + timeout
@@ -169,11 +183,14 @@ class JobRunner:
 
     def _execute(self, job: Job, out_dir: Path) -> ExecutionResult | None:
         """Run the job's graph; None (the job failed, nothing half-written kept) on error."""
+        event = threading.Event()
         with self._busy_lock:
             self._busy.add(job.id)
+            self._cancels[job.id] = event
         try:
             graph = self._resolve(job.graph, job.user_id)
-            return self._engine.execute(graph, out_dir=out_dir)
+            with cancellable(event):
+                return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
             self._fail(job.id, code=exc.code, message=str(exc), node=exc.node)
             shutil.rmtree(out_dir, ignore_errors=True)  # nothing half-written stays
@@ -186,6 +203,7 @@ class JobRunner:
         finally:
             with self._busy_lock:
                 self._busy.discard(job.id)
+                self._cancels.pop(job.id, None)
 
     def _finish(self, job_id: str, out_dir: Path, result: ExecutionResult, seconds: float) -> None:
         """Record the result files and provenance, unless the job went meanwhile."""

@@ -112,6 +112,7 @@ async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Dep
 def delete_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
     deps.store.get(job_id, user_id=user.user_id)
     deps.store.delete(job_id)
+    deps.runner.cancel(job_id)
     shutil.rmtree(deps.runner.result_dir(job_id), ignore_errors=True)
     return Response(status_code=204)
 
@@ -174,6 +175,7 @@ def cancel_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
     deps.store.get(job_id, user_id=user.user_id)
     if deps.store.update(job_id, expect=ACTIVE, status="canceled", progress=None):
         deps.store.log(job_id, "info", "Job canceled by the user.")
+        deps.runner.cancel(job_id)
     return Response(status_code=204)
 
 
