@@ -63,21 +63,7 @@ def add_parser(subparsers: Any) -> None:
         "(default: user 'hybrid', password 'hybrid')",
     )
     parser.add_argument("--workers", type=int, default=2, help="batch jobs run at once")
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        default=None,
-        help="run the jobs on an existing Dask cluster (tcp://HOST:PORT) "
-        "(default: dask's threads in this process)",
-    )
-    parser.add_argument(
-        "--dask-workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="run the jobs on a local Dask cluster of N single-threaded worker processes, "
-        "started with the server (default: none)",
-    )
+    _add_cluster_arguments(parser)
     parser.add_argument(
         "--udf-timeout",
         type=float,
@@ -98,6 +84,24 @@ def add_parser(subparsers: Any) -> None:
         help="read a password on stdin, print its hash for the users file, and exit",
     )
     parser.set_defaults(handle=handle)
+
+
+def _add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the jobs on an existing Dask cluster (tcp://HOST:PORT) "
+        "(default: dask's threads in this process)",
+    )
+    parser.add_argument(
+        "--dask-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run the jobs on a local Dask cluster of N single-threaded worker processes, "
+        "started with the server (default: none)",
+    )
 
 
 def _hash_password() -> int:
@@ -131,13 +135,24 @@ def handle(args: argparse.Namespace) -> int:
         )
 
     scheduler = _checked_scheduler(args)
-    from hybrid.backends.local import LocalBackend, LocalSettings
     from hybrid.server.app import create_app
     from hybrid.server.serving import listen
     from hybrid.server.settings import ServerSettings
 
     sock = listen(args.host, args.port)
     settings = ServerSettings(data_dir=args.data_dir, users_file=args.users, workers=args.workers)
+    with contextlib.ExitStack() as stack:
+        try:
+            app = create_app(settings, _engine(args, scheduler, stack))
+        except BaseException:
+            sock.close()
+            raise
+        return _serve(app, sock, before_exit=stack.close)
+
+
+def _engine(args: argparse.Namespace, scheduler: str | None, stack: contextlib.ExitStack) -> Any:
+    """The local engine the jobs run on; a LocalCluster on ``stack`` with --dask-workers."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
     from hybrid.backends.local.udf.isolated import UdfSettings
 
     udf = UdfSettings(
@@ -145,18 +160,11 @@ def handle(args: argparse.Namespace) -> int:
         memory_bytes=args.udf_memory * 1024**2,
         protected=(str(args.data_dir.resolve()),),
     )
-    with contextlib.ExitStack() as stack:
-        try:
-            if args.dask_workers:
-                from hybrid.backends.local.cluster import local_cluster
+    if args.dask_workers:
+        from hybrid.backends.local.cluster import local_cluster
 
-                scheduler = stack.enter_context(local_cluster(args.dask_workers))
-            engine = LocalBackend(LocalSettings(stac=args.stac, udf=udf, scheduler=scheduler))
-            app = create_app(settings, engine)
-        except BaseException:
-            sock.close()
-            raise
-        return _serve(app, sock, before_exit=stack.close)
+        scheduler = stack.enter_context(local_cluster(args.dask_workers))
+    return LocalBackend(LocalSettings(stac=args.stac, udf=udf, scheduler=scheduler))
 
 
 def _checked_scheduler(args: argparse.Namespace) -> str | None:
