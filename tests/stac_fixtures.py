@@ -3,8 +3,9 @@
 - :func:`serving_directory`: a threaded HTTP file server that honours ``Range``
   requests (what GDAL's /vsicurl/ needs to read COGs), unlike ``http.server``;
 - :func:`serving_status`: a server answering every request with one HTTP status;
-- :func:`write_tiny_catalog`: tiny real COG scenes in Earth Search or Planetary
-  Computer layout; :func:`run_ndvi`: the workflow's NDVI from the local backend.
+- :func:`write_tiny_catalog`: tiny real COG scenes in Earth Search (Collection-1 or v1)
+  or Planetary Computer layout; :func:`run_ndvi`: the workflow's NDVI from the local
+  backend.
 """
 
 from __future__ import annotations
@@ -166,6 +167,10 @@ class TinyScene:
     red: int = 1500
     nir: int = 4000
     scl: int = 4
+    #: "earth-search" (Collection-1 ``sentinel-2-c1-l2a``: raw DN, raster:bands offset
+    #: -0.1 from baseline 04.00, no boa flag), "earth-search-v1" (``sentinel-2-l2a``:
+    #: from 04.00 ``earthsearch:boa_offset_applied: true`` and DN stored harmonised while
+    #: raster:bands still say -0.1, as on the real items) or "planetary-computer"
     layout: str = "earth-search"
     baseline: str = "05.09"
     tile: str = "32TLR"
@@ -185,7 +190,7 @@ def tiny_bbox() -> tuple[float, float, float, float]:
 
 
 def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
-    """A static collection of tiny COG scenes in Earth Search or Planetary Computer layout."""
+    """A static collection of tiny COG scenes in the layouts of :class:`TinyScene`."""
     import numpy as np
     from affine import Affine
 
@@ -194,10 +199,12 @@ def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     west, south, east, north = tiny_bbox()
     links = [{"rel": "root", "href": "./collection.json", "type": "application/json"}]
+    collection_ids: list[str] = []
     for scene in scenes:
         folder = root / scene.id
         folder.mkdir(exist_ok=True)
-        es = scene.layout == "earth-search"
+        es = scene.layout.startswith("earth-search")
+        new_baseline = float(scene.baseline) >= 4
         keys = ("red", "nir", "scl") if es else ("B04", "B08", "SCL")
         assets: dict[str, Any] = {}
         values = (scene.red, scene.nir, scene.scl)
@@ -223,8 +230,7 @@ def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
             if es:
                 band: dict[str, Any] = {"nodata": 0, "data_type": str(np.dtype(dtype))}
                 if res == 10:
-                    offset = -0.1 if float(scene.baseline) >= 4 else 0.0
-                    band.update(scale=0.0001, offset=offset)
+                    band.update(scale=0.0001, offset=-0.1 if new_baseline else 0.0)
                 asset["raster:bands"] = [band]
             assets[key] = asset
         props: dict[str, Any] = {
@@ -232,18 +238,21 @@ def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
             "eo:cloud_cover": scene.cloud,
             "proj:epsg": 32632,
             "grid:code": f"MGRS-{scene.tile}",
+            "s2:processing_baseline": scene.baseline,
         }
-        if es:
-            props["s2:processing_baseline"] = scene.baseline
-            props["earthsearch:boa_offset_applied"] = float(scene.baseline) >= 4
-        else:
-            props["s2:processing_baseline"] = scene.baseline
+        if scene.layout == "earth-search-v1":
+            props["earthsearch:boa_offset_applied"] = new_baseline
+        elif not es:
             props["s2:mgrs_tile"] = scene.tile
+        collection_id = (
+            "sentinel-2-c1-l2a" if scene.layout == "earth-search" else "sentinel-2-l2a"
+        )
+        collection_ids.append(collection_id)
         item = {
             "type": "Feature",
             "stac_version": "1.0.0",
             "id": scene.id,
-            "collection": "sentinel-2-l2a",
+            "collection": collection_id,
             "bbox": [west, south, east, north],
             "geometry": {
                 "type": "Polygon",
@@ -264,7 +273,7 @@ def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
     collection = {
         "type": "Collection",
         "stac_version": "1.0.0",
-        "id": "sentinel-2-l2a",
+        "id": collection_ids[0] if collection_ids else "sentinel-2-c1-l2a",
         "description": "tiny test scenes",
         "license": "proprietary",
         "extent": {

@@ -238,7 +238,6 @@ def item_json(f: ItemFacts) -> dict[str, Any]:
         ),
         "earthsearch:payload_id": "roda-sentinel2/workflow-sentinel2-to-stac/"
         + hashlib.md5(iid.encode(), usedforsecurity=False).hexdigest(),
-        "earthsearch:boa_offset_applied": True,
         "processing:software": {"sentinel2-to-stac": "0.1.0"},
         "updated": _ts(created, 3),
     }

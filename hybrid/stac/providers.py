@@ -84,20 +84,31 @@ class Layout:
     def dn_offset(self, item: Any, band: str) -> float:
         """DN to add to every valid pixel of ``band`` to harmonise it like Copernicus.
 
-        In order: the asset's ``raster:bands`` offset/scale (or raster v2
-        ``raster:offset``/``raster:scale``) as ``offset / scale`` DN; else, when the item
-        says ``earthsearch:boa_offset_applied``, nothing (the stored DN already carry
-        it); else -1000 for processing baseline >= 04.00.
+        In order:
+
+        - ``earthsearch:boa_offset_applied: true`` (Earth Search v1 ``sentinel-2-l2a``,
+          baseline >= 04.00): nothing. Its COGs already hold harmonised DN although
+          their ``raster:bands`` still declare offset -0.1: the same acquisition reads
+          exactly 1000 DN more in Collection-1 ``sentinel-2-c1-l2a`` (public same-scene
+          audits of both collections); Collection-1 items carry no such flag.
+        - the asset's ``raster:bands`` offset/scale (or raster v2 ``raster:offset``/
+          ``raster:scale``) as ``offset / scale`` DN: Earth Search Collection-1 and
+          v1 originals (0 before 04.00), CDSE STAC. Earth Search documents the offset
+          as "anything other than 0 ... should be applied" (Element84/earth-search
+          docs/collections/sentinel-2-l2a.md), and the Copernicus load_stac path adds it
+          (openeo-geopyspark-driver load_stac.py ``_get_pixel_value_scale_and_offset``).
+        - else -1000 for processing baseline >= 04.00 (Planetary Computer, no raster
+          extension) [FIELD_NOTES section 1].
         """
         if band not in REFLECTANCE_BANDS:
+            return 0.0
+        if item.properties.get("earthsearch:boa_offset_applied") is True:
             return 0.0
         asset = item.assets[self.asset_key(item, band)]
         info = _raster_info(asset)
         offset, scale = info.get("offset"), info.get("scale")
         if offset is not None and scale:
             return float(round(float(offset) / float(scale), 6))
-        if item.properties.get("earthsearch:boa_offset_applied") is True:
-            return 0.0
         return BOA_ADD_OFFSET if processing_baseline(item) >= 4.0 else 0.0
 
     def nodata(self, item: Any, band: str) -> float:

@@ -550,7 +550,7 @@ def _zone_tile(root: Path, *, epsg: int, tile: str, red: int, nir: int) -> dict[
         "type": "Feature",
         "stac_version": "1.0.0",
         "id": item_id,
-        "collection": "sentinel-2-l2a",
+        "collection": "sentinel-2-c1-l2a",
         "bbox": [5.98, 45.19, 6.025, 45.22],
         "geometry": footprint,
         "properties": {
@@ -559,7 +559,6 @@ def _zone_tile(root: Path, *, epsg: int, tile: str, red: int, nir: int) -> dict[
             "proj:epsg": epsg,
             "grid:code": f"MGRS-{tile}",
             "s2:processing_baseline": "05.09",
-            "earthsearch:boa_offset_applied": True,
         },
         "assets": assets,
         "links": [{"rel": "collection", "href": "../collection.json"}],

@@ -109,9 +109,10 @@ def test_scenes_name_replaced_processings_and_sources_without_reprocessings(tmp_
     from hybrid.scene_table import format_scene_table, scene_table
     from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog
 
+    V1 = "earth-search-v1"
     scenes = [
-        TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 3.0),
-        TinyScene("S2A_32TLR_20230502_1_L2A", "2023-05-02T10:30:00Z", 9.0),
+        TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 3.0, layout=V1),
+        TinyScene("S2A_32TLR_20230502_1_L2A", "2023-05-02T10:30:00Z", 9.0, layout=V1),
     ]
     # Earth Search v1 layout and collection id (sentinel-2-l2a): original processings only
     catalog = write_tiny_catalog(tmp_path / "v1", scenes)

@@ -9,7 +9,16 @@ asset-level ``nodata``, ``data_type``, ``raster:scale``/``raster:offset``, prope
 ``product:timeliness``, ``sat:absolute_orbit``), Planetary Computer (odc-stac
 S2B_MSIL2A_20190629T212529_R043_T06VVN_20201006T080531.json: ``B04``/``SCL`` keys, no
 raster extension, ``s2:processing_baseline``, the id ending with the generation time)
-and Earth Search (common-name keys with ``raster:bands`` scale/offset, ``updated``).
+and Earth Search. No real Earth Search item file was found in public test data; the
+two Earth Search collections follow what public code records of live items (read, not
+copied): both use the same common-name asset keys (``red``, ``nir``, ``scl``...), the
+same ``raster:bands`` (nodata 0, scale 1e-4, offset -0.1 from baseline 04.00) and
+``grid:code``; Collection-1 ids look like ``S2B_T29QLG_20260920T112238_L2A`` with COGs
+named ``B04.tif``/``SCL.tif`` in the bucket ``e84-earth-search-sentinel-data`` and
+carry no ``earthsearch:boa_offset_applied``; v1 ``sentinel-2-l2a`` ids look like
+``S2C_17TKG_20251212_0_L2A``, carry ``earthsearch:boa_offset_applied: true`` from
+baseline 04.00 and store DN exactly 1000 below Collection-1's for the same
+acquisition (a same-scene pixel audit), i.e. already harmonised despite the -0.1.
 """
 
 from __future__ import annotations
@@ -101,18 +110,37 @@ def _planetary(baseline: str, generated: str) -> Any:
 
 
 def _earth_search(collection: str, updated: str, suffix: str = "") -> Any:
+    """An Earth Search item of ``collection`` (Collection-1 or v1), baseline 05.11."""
+    c1 = collection == "sentinel-2-c1-l2a"
+    item_id = (
+        f"S2C_T33UWP_20250330T100051_L2A{suffix}" if c1 else f"S2C_33UWP_20250330_0_L2A{suffix}"
+    )
+    folder = (
+        f"https://e84-earth-search-sentinel-data.s3.us-west-2.amazonaws.com/{collection}"
+        if c1
+        else "https://sentinel-cogs.s3.us-west-2.amazonaws.com/sentinel-s2-l2a-cogs"
+    ) + f"/33/U/WP/2025/3/{item_id}"
+    files = {"blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "scl": "SCL"}
+
     def cog(key: str, reflectance: bool = True) -> dict[str, Any]:
-        band: dict[str, Any] = {"nodata": 0, "data_type": "uint8" if key == "scl" else "uint16"}
+        band: dict[str, Any] = {"nodata": 0, "data_type": "uint8" if key == "scl" else "uint16",
+                                "spatial_resolution": 20 if key == "scl" else 10}  # fmt: skip
         if reflectance:
-            band |= {"scale": 0.0001, "offset": -0.1}
-        return {"href": f"https://example.org/{collection}/33/U/WP/{suffix}{key}.tif",
-                "proj:epsg": 32633, "raster:bands": [band]}  # fmt: skip
+            band |= {"bits_per_sample": 15, "scale": 0.0001, "offset": -0.1}
+        return {"href": f"{folder}/{files[key]}.tif", "proj:shape": [10980, 10980],
+                "proj:transform": [10, 0, 499980, 0, -10, 5400000], "raster:bands": [band]}  # fmt: skip
 
     assets = {k: cog(k) for k in ("blue", "green", "red", "nir")} | {"scl": cog("scl", False)}
-    assets["red-jp2"] = {"href": "s3://sentinel-s2-l2a/tiles/33/U/WP/B04.jp2"}
-    props = {"s2:processing_baseline": "05.11", "earthsearch:boa_offset_applied": True,
-             "grid:code": "MGRS-33UWP", "eo:cloud_cover": 85.0, "updated": updated}  # fmt: skip
-    return _item(f"S2C_T33UWP_20250330T100051_L2A{suffix}", props, assets, collection)
+    props: dict[str, Any] = {
+        "s2:processing_baseline": "05.11", "grid:code": "MGRS-33UWP", "proj:epsg": 32633,
+        "mgrs:utm_zone": 33, "mgrs:latitude_band": "U", "mgrs:grid_square": "WP",
+        "s2:datatake_id": "GS2C_20250330T100051_002952_N05.11", "eo:cloud_cover": 85.0,
+        "created": "2025-03-30T17:00:00Z", "updated": updated,
+    }  # fmt: skip
+    if not c1:
+        props["earthsearch:boa_offset_applied"] = True
+        assets["red-jp2"] = {"href": "s3://sentinel-s2-l2a/tiles/33/U/WP/2025/3/30/0/B04.jp2"}
+    return _item(item_id, props, assets, collection)
 
 
 def test_cdse_items_layout_offsets_and_finest_copies():
@@ -148,15 +176,23 @@ def test_planetary_computer_newest_generation_wins_through_the_id():
 
 
 @pytest.mark.parametrize(
-    ("collection", "name", "reprocessed"),
-    [("sentinel-2-c1-l2a", "earth-search", True), ("sentinel-2-l2a", "earth-search-v1", False)],
+    ("collection", "name", "reprocessed", "offset"),
+    [
+        # Collection-1: raw DN of the reprocessing, raster:bands offset applies
+        ("sentinel-2-c1-l2a", "earth-search", True, -1000.0),
+        # v1: DN stored harmonised (boa flag), the declared -0.1 must not apply again
+        ("sentinel-2-l2a", "earth-search-v1", False, 0.0),
+    ],
 )
-def test_earth_search_collections_are_told_apart(collection, name, reprocessed):
+def test_earth_search_collections_are_told_apart(collection, name, reprocessed, offset):
     item = _earth_search(collection, "2025-03-30T18:00:00Z")
     provider = detect_provider(item)
     assert (provider.name, provider.reprocessed) == (name, reprocessed)
-    assert provider.layout.asset_key(item, "B04") == "red"
-    assert provider.layout.dn_offset(item, "B04") == -1000.0
+    layout = provider.layout
+    assert [layout.asset_key(item, b) for b in ("B04", "B08", "SCL")] == ["red", "nir", "scl"]
+    assert layout.dn_offset(item, "B04") == offset
+    assert layout.dn_offset(item, "SCL") == 0.0
+    assert (layout.nodata(item, "B04"), layout.dtype(item, "SCL")) == (0.0, "uint8")
 
 
 def test_earth_search_duplicates_keep_the_latest_updated():

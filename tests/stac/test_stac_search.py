@@ -96,12 +96,17 @@ def test_mixed_processing_baselines_are_harmonised(tmp_path):
                   red=1500, nir=4000, baseline="03.01", layout="earth-search"),
         TinyScene("S2A_32TLR_20220512_0_L2A", "2022-05-12T10:30:00Z", 1.0,
                   red=2500, nir=5000, baseline="05.09", layout="earth-search"),
+        # Earth Search v1 from 04.00: stored harmonised, flagged, raster:bands still -0.1
+        TinyScene("S2A_32TLR_20220522_0_L2A", "2022-05-22T10:30:00Z", 1.0,
+                  red=1500, nir=4000, baseline="05.09", layout="earth-search-v1"),
+        TinyScene("S2A_32TLR_20211222_0_L2A", "2021-12-22T10:30:00Z", 1.0,
+                  red=1500, nir=4000, baseline="03.01", layout="earth-search-v1"),
     ]  # fmt: skip
     catalog = write_tiny_catalog(tmp_path / "cat", scenes)
     request = LoadRequest(_inner_bbox(), "2021-11-01", "2022-06-01", ("B04", "B08", "SCL"), None)
     cube = load_s2(str(catalog), request).cube.compute()
-    assert cube.sizes["t"] == 4
-    for t in range(4):
+    assert cube.sizes["t"] == 6
+    for t in range(6):
         assert np.unique(cube.isel(t=t).sel(bands="B04").values).tolist() == [1500.0]
         assert np.unique(cube.isel(t=t).sel(bands="B08").values).tolist() == [4000.0]
         assert np.unique(cube.isel(t=t).sel(bands="SCL").values).tolist() == [4.0]
@@ -128,9 +133,12 @@ def test_layouts_are_recognised_from_content():
 
 def test_offset_comes_from_raster_bands_before_the_baseline():
     raster = {"raster:bands": [{"nodata": 0, "scale": 0.0001, "offset": -0.1}]}
-    # boa_offset_applied is unreliable on real items: raster:bands decides
+    # without a true boa flag, raster:bands decides
     item = _item("es", {"earthsearch:boa_offset_applied": False}, {"red": raster, "scl": {}})
     assert EARTH_SEARCH.dn_offset(item, "B04") == -1000.0
+    # ... except that a true flag means the COG holds harmonised DN (Earth Search v1)
+    item.properties["earthsearch:boa_offset_applied"] = True
+    assert EARTH_SEARCH.dn_offset(item, "B04") == 0.0
     raster_v2 = {"raster:scale": 0.0001, "raster:offset": 0.0}
     old = _item("cdse", {"processing:version": "05.10"}, {"B04_10m": raster_v2})
     assert CDSE.dn_offset(old, "B04") == 0.0
