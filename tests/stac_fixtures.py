@@ -244,9 +244,7 @@ def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
             props["earthsearch:boa_offset_applied"] = new_baseline
         elif not es:
             props["s2:mgrs_tile"] = scene.tile
-        collection_id = (
-            "sentinel-2-c1-l2a" if scene.layout == "earth-search" else "sentinel-2-l2a"
-        )
+        collection_id = "sentinel-2-c1-l2a" if scene.layout == "earth-search" else "sentinel-2-l2a"
         collection_ids.append(collection_id)
         item = {
             "type": "Feature",

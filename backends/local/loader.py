@@ -17,7 +17,7 @@ from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
 from hybrid.grid import BBox, Grid, lonlat_envelope, output_grid
 from hybrid.stac.providers import detect_layout
 from hybrid.stac.query import Condition, SceneQuery, parse_instant
-from hybrid.stac.selection import DailyScenes, select_scenes
+from hybrid.stac.selection import DailyScenes, item_epsg, select_scenes
 from hybrid.stac.source import search
 
 if TYPE_CHECKING:
@@ -98,6 +98,10 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
             "widen the dates, the area or the cloud limit"
         )
     scenes = select_scenes(items)
+    epsg = request.epsg or single_native_epsg(scenes)
+    if epsg is not None and epsg != grid.epsg:
+        grid = output_grid(request.bbox, epsg=epsg)
+        load_grid = grid.buffered(request.buffer)
     kept = None
     if shared is not None and set(request.bands) <= set(shared.bands):
         kept = shared.load(
@@ -141,6 +145,21 @@ def _kept_cube(
         return None
     chunks = {d: tuple(lazy.chunksizes[d]) for d in ("t", "y", "x")}
     return lazy.compute(), chunks
+
+
+def single_native_epsg(scenes: list[DailyScenes]) -> int | None:
+    """The CRS of the load when every selected item shares one, else None (the UTM zone
+    of the bbox's representative point then).
+
+    Copernicus's load_stac takes the one EPSG of the items' finest assets of the
+    requested bands as target CRS and falls back to ``best_utm()`` only when they are
+    in several UTM zones [openeo-geopyspark-driver openeogeotrellis/load_stac.py
+    L621-638 at 9baf2e10]. FIELD_NOTES section 1 says "the UTM zone of the bbox's
+    representative point" for every load; the two differ only when all scenes found
+    lie in a neighbouring zone's tiles.
+    """
+    epsgs = {item_epsg(item) for day in scenes for item in day.items}
+    return epsgs.pop() if len(epsgs) == 1 and None not in epsgs else None
 
 
 def _midnight(date: dt.date) -> Any:

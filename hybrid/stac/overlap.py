@@ -24,9 +24,21 @@ the ``resolveTileOverlap`` block, and ``selectLayoutScheme``]:
 
 FIELD_NOTES section 1 says "if a key lies inside the shrunk footprint of several
 products"; the code acts as soon as one candidate's shrunk footprint touches the key,
-and has the "contains the key" rule for keys touching none. Not followed here: the
-merge puts tiles read partially outside their raster (geotrellis PaddedTile) before
-the others (FileLayerProvider.scala ``loadPartition`` sortWith).
+and has the "contains the key" rule for keys touching none.
+
+Not followed here:
+
+- the merge puts a product whose read of the key was padded (the key reaches past the
+  product's raster, geotrellis ``PaddedTile``) before the others (FileLayerProvider.scala
+  ``loadPartition`` sortWith, L859-867 at 2a25a26e). For GeoTIFF/COG sources the raster
+  is the load's whole target region for every product, so all or none are padded and
+  the order stays the source name; only the GDAL/JP2 sources (CDSE's own STAC) read
+  the product's raster extent (``featureExtentInLayout``), and there a padded product
+  still serves a key only when no candidate's shrunk footprint touches it and none
+  contains it. FIELD_NOTES does not have the rule.
+- the layout keys start at the corner of the dry run's global extent (the requested
+  extent aligned to the most common asset grid, post_dry_run.py L300-372, reprojected
+  into the load's CRS by DatacubeSupport.getLayout L47-62), not at the load grid's.
 """
 
 from __future__ import annotations

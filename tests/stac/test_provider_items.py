@@ -9,16 +9,17 @@ asset-level ``nodata``, ``data_type``, ``raster:scale``/``raster:offset``, prope
 ``product:timeliness``, ``sat:absolute_orbit``), Planetary Computer (odc-stac
 S2B_MSIL2A_20190629T212529_R043_T06VVN_20201006T080531.json: ``B04``/``SCL`` keys, no
 raster extension, ``s2:processing_baseline``, the id ending with the generation time)
-and Earth Search. No real Earth Search item file was found in public test data; the
-two Earth Search collections follow what public code records of live items (read, not
-copied): both use the same common-name asset keys (``red``, ``nir``, ``scl``...), the
-same ``raster:bands`` (nodata 0, scale 1e-4, offset -0.1 from baseline 04.00) and
-``grid:code``; Collection-1 ids look like ``S2B_T29QLG_20260920T112238_L2A`` with COGs
-named ``B04.tif``/``SCL.tif`` in the bucket ``e84-earth-search-sentinel-data`` and
-carry no ``earthsearch:boa_offset_applied``; v1 ``sentinel-2-l2a`` ids look like
-``S2C_17TKG_20251212_0_L2A``, carry ``earthsearch:boa_offset_applied: true`` from
-baseline 04.00 and store DN exactly 1000 below Collection-1's for the same
-acquisition (a same-scene pixel audit), i.e. already harmonised despite the -0.1.
+and Earth Search. Collection-1 follows the real item
+philvarner/stac-factory tests/fixtures/S2B_T38XNF_20250422T091553_L2A.json: common-name
+keys (``red``, ``nir``, ``scl``...) on COGs named ``B04.tif``/``SCL.tif`` in the bucket
+``e84-earth-search-sentinel-data``, ``raster:bands`` nodata 0 / uint16 / scale 1e-4 /
+offset -0.1 on reflectance, uint8 on SCL, scale 1e-3 offset 0 on AOT/WVP, item-level
+``proj:epsg``, ``grid:code``, ``s2:processing_baseline`` "05.11", ``created``/``updated``,
+``earthsearch:payload_id`` and no ``earthsearch:boa_offset_applied``. Earth Search v1
+``sentinel-2-l2a`` items (ids like ``S2C_17TKG_20251212_0_L2A``) have the same keys and
+``raster:bands`` and, from baseline 04.00, ``earthsearch:boa_offset_applied: true``;
+public same-scene pixel audits of the two collections find v1's DN exactly 1000 below
+Collection-1's, i.e. already harmonised despite the declared -0.1.
 """
 
 from __future__ import annotations
@@ -120,23 +121,30 @@ def _earth_search(collection: str, updated: str, suffix: str = "") -> Any:
         if c1
         else "https://sentinel-cogs.s3.us-west-2.amazonaws.com/sentinel-s2-l2a-cogs"
     ) + f"/33/U/WP/2025/3/{item_id}"
-    files = {"blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "scl": "SCL"}
+    files = {"blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "scl": "SCL", "aot": "AOT"}
 
     def cog(key: str, reflectance: bool = True) -> dict[str, Any]:
         band: dict[str, Any] = {"nodata": 0, "data_type": "uint8" if key == "scl" else "uint16",
                                 "spatial_resolution": 20 if key == "scl" else 10}  # fmt: skip
         if reflectance:
             band |= {"bits_per_sample": 15, "scale": 0.0001, "offset": -0.1}
-        return {"href": f"{folder}/{files[key]}.tif", "proj:shape": [10980, 10980],
-                "proj:transform": [10, 0, 499980, 0, -10, 5400000], "raster:bands": [band]}  # fmt: skip
+        return {
+            "href": f"{folder}/{files[key]}.tif",
+            "proj:shape": [10980, 10980],
+            "proj:transform": [10, 0, 499980, 0, -10, 5400000],
+            "raster:bands": [band],
+        }
 
     assets = {k: cog(k) for k in ("blue", "green", "red", "nir")} | {"scl": cog("scl", False)}
+    assets["aot"] = cog("aot", False)
+    assets["aot"]["raster:bands"][0] |= {"scale": 0.001, "offset": 0}
     props: dict[str, Any] = {
         "s2:processing_baseline": "05.11", "grid:code": "MGRS-33UWP", "proj:epsg": 32633,
         "mgrs:utm_zone": 33, "mgrs:latitude_band": "U", "mgrs:grid_square": "WP",
         "s2:datatake_id": "GS2C_20250330T100051_002952_N05.11", "eo:cloud_cover": 85.0,
         "created": "2025-03-30T17:00:00Z", "updated": updated,
     }  # fmt: skip
+    props["earthsearch:payload_id"] = f"roda-{collection}/workflow-{collection}-to-stac/0c8b"
     if not c1:
         props["earthsearch:boa_offset_applied"] = True
         assets["red-jp2"] = {"href": "s3://sentinel-s2-l2a/tiles/33/U/WP/2025/3/30/0/B04.jp2"}
@@ -191,7 +199,7 @@ def test_earth_search_collections_are_told_apart(collection, name, reprocessed, 
     layout = provider.layout
     assert [layout.asset_key(item, b) for b in ("B04", "B08", "SCL")] == ["red", "nir", "scl"]
     assert layout.dn_offset(item, "B04") == offset
-    assert layout.dn_offset(item, "SCL") == 0.0
+    assert layout.dn_offset(item, "SCL") == layout.dn_offset(item, "AOT") == 0.0
     assert (layout.nodata(item, "B04"), layout.dtype(item, "SCL")) == (0.0, "uint8")
 
 

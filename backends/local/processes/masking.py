@@ -5,8 +5,10 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
 
 - pixels whose mask value is non-zero / true are replaced (openEO spec);
 - nodata (NaN) in the mask counts as true: it masks the data [FIELD_NOTES 1, mask];
-- a mask with a single band is applied to every band of the data, whatever its
-  label; a mask without a dimension the data has is broadcast along it;
+- bands go by position, not by label: with as many mask bands as data bands, mask
+  band i masks data band i; otherwise mask band 0 masks every band
+  (openeo-geotrellis-extensions DatacubeSupport.scala ``rasterMaskGeneric`` L227-233);
+  a mask without a dimension the data has is broadcast along it;
 - other dimensions must carry the same labels (spatial ones up to 1e-6).
 """
 
@@ -36,9 +38,11 @@ def mask(data: Any, mask: Any, replacement: Any = None) -> Any:
 
     if not isinstance(data, xr.DataArray) or not isinstance(mask, xr.DataArray):
         raise ProcessParameterInvalid("mask: data and mask must be raster data cubes")
-    if "bands" in mask.dims and mask.sizes["bands"] == 1:
-        # one mask band applies to all data bands (Copernicus, rasterMaskGeneric)
-        mask = mask.isel(bands=0, drop=True)
+    if "bands" in mask.dims:
+        if "bands" in data.dims and mask.sizes["bands"] == data.sizes["bands"]:
+            mask = mask.assign_coords(bands=data["bands"].values)  # band i masks band i
+        else:
+            mask = mask.isel(bands=0, drop=True)  # band 0 masks every band
     extra = [str(d) for d in mask.dims if d not in data.dims]
     if extra:
         raise ProcessParameterInvalid(
