@@ -112,9 +112,10 @@ def snap_outward(
     )
 
 
-def make_grid(aoi: dict[str, Any], *, kernel_size: int) -> Grid:
-    """AOI -> bbox -> UTM of its representative point -> 4-corner envelope -> snap 10 m."""
+def make_grid(aoi: dict[str, Any], *, kernel_size: int, epsg: int | None = None) -> Grid:
+    """AOI -> bbox -> ``epsg`` (default: UTM of its representative point) -> 4-corner
+    envelope -> snap 10 m."""
     lonlat = aoi_lonlat_bounds(aoi)
-    epsg = target_epsg(lonlat)
+    epsg = epsg or target_epsg(lonlat)
     bounds = snap_outward(reproject_corners(lonlat, epsg))
     return Grid(epsg=epsg, bounds=bounds, buffer=math.ceil(kernel_size / 2))

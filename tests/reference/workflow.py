@@ -81,9 +81,12 @@ def reference_ndvi(
         lonlat_bounds=lonlat,
     )
     excluded = {dt.date.fromisoformat(d) for d in exclude_dates}
-    per_date = {
-        date: group for date, group in items_per_date(items).items() if date not in excluded
-    }
+    all_dates = items_per_date(items)
+    # load_stac: the items' CRS when they all share one (load_stac.py L621-638)
+    native = {item.epsg for group in all_dates.values() for item in group}
+    if len(native) == 1 and None not in native and grid.epsg not in native:
+        grid = make_grid(geojson, kernel_size=kernel_size, epsg=native.pop())
+    per_date = {date: group for date, group in all_dates.items() if date not in excluded}
     if kernel is None:
         kernel = gaussian_kernel(kernel_size, kernel_std)
     layers = []
