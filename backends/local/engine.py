@@ -3,7 +3,6 @@ and openeo-processes-dask, on Sentinel-2 COGs described by STAC."""
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,10 +46,11 @@ class LocalBackend:
 
     def process_specs(self) -> list[dict[str, Any]]:
         """openEO descriptions of every process this backend runs (GET /processes)."""
+        from hybrid.backends.local.process_descriptions import described
         from hybrid.backends.local.registry import base_registry
 
         store = base_registry().store["predefined"]
-        return [copy.deepcopy(store[pid].spec) for pid in sorted(store)]
+        return [described(store[pid].spec) for pid in sorted(store)]
 
     def validate(self, graph: Mapping[str, Any]) -> GraphFacts:
         """Check a flat graph without running it; raise a HybridError if invalid."""

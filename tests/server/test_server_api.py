@@ -262,6 +262,16 @@ def test_results_are_a_stac_item_with_signed_asset_links(
     assert any("finished" in e["message"] for e in logs["logs"])
 
 
+def test_results_are_json_unless_geojson_is_asked_for(alice: Session, finished_job: str) -> None:
+    # openEO API 1.2: the 200 content of GET /jobs/{id}/results is application/json;
+    # application/geo+json only through content negotiation (Copernicus: jsonify)
+    plain = alice.get(f"/jobs/{finished_job}/results")
+    assert plain.headers["content-type"] == "application/json"
+    asked = alice.get(f"/jobs/{finished_job}/results", headers={"Accept": "application/geo+json"})
+    assert asked.headers["content-type"] == "application/geo+json"
+    assert asked.json()["id"] == plain.json()["id"] == finished_job  # hrefs: signed anew
+
+
 def test_result_links_refuse_traversal_forgery_and_expiry(
     server: ThreadServer, anonymous: Session, alice: Session, finished_job: str
 ) -> None:

@@ -167,7 +167,16 @@ def job_results(
         links=deps.links,
         result_dir=deps.runner.result_dir(job_id),
     )
-    return JSONResponse(item, media_type="application/geo+json")
+    return JSONResponse(item, media_type=_results_media_type(request))
+
+
+def _results_media_type(request: Request) -> str:
+    """``application/json``, the media type the openEO API 1.2 gives this response
+    (openapi.yaml ``/jobs/{job_id}/results`` 200 ``content``) and Copernicus sends
+    (openeo-python-driver ``views.py`` ``_list_job_results``: ``jsonify``); GeoJSON's
+    only when the client asks for it, the content negotiation the spec describes."""
+    accept = request.headers.get("accept", "")
+    return "application/geo+json" if "application/geo+json" in accept else "application/json"
 
 
 @router.delete("/jobs/{job_id}/results", status_code=204)

@@ -1,0 +1,74 @@
+"""The openEO process descriptions the local engine serves (``GET /processes``).
+
+Source: the openeo-processes JSON that openeo-processes-dask ships
+(``openeo_processes_dask/specs/openeo-processes``), the descriptions of the processes
+it implements. That copy is openeo-processes 2.0.0-rc.1 for 106 of the 113
+non-experimental rc.1 processes the engine offers. 2.0.0-rc.1 is also what Copernicus
+serves under openEO API 1.2: openeo-python-driver ``openeo_driver/processgraph/registry.py``
+builds ``process_registry_2xx`` from ``openeo-processes/2.x`` with
+``target_version="2.0.0-rc.1"`` (L42-45) and ``ConcreteProcessing.get_process_registry``
+picks it for API >= 1.2.0 (L252-255); the 1.x (= 1.2.0) descriptions are only for API
+1.0/1.1. So the engine serves rc.1, not 1.2.0 (nor 2.0.0-rc.2, which no package ships).
+
+Where the bundled copy is a later draft that the engine does not follow, the
+description is corrected here (:data:`CORRECTIONS`), each for the reason given; the
+test ``tests/server/test_process_descriptions.py`` fails once a correction is no longer
+needed. The Copernicus-only and own descriptions (``apply_neighborhood``,
+``to_scl_dilation_mask``, ``mask_scl_dilation``) come from the engine's modules.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+#: the openeo-processes release the served descriptions follow
+PROCESSES_VERSION = "2.0.0-rc.1"
+
+Spec = dict[str, Any]
+
+
+def _save_result_returns_true(spec: Spec) -> None:
+    """The bundled draft says save_result returns a STAC object; the engine's save_result
+    returns ``True`` (``hybrid.backends.local.run.Run.save_result``), as openeo-processes
+    2.0.0-rc.1 and 1.2.0 describe it."""
+    spec["returns"] = {
+        "description": "`true`: an error aborts the execution instead.",
+        "schema": {"type": "boolean", "const": True},
+    }
+
+
+def _resample_spatial_align(spec: Spec) -> None:
+    """The bundled draft dropped ``align``; the engine accepts it and, as Copernicus,
+    ignores it (``hybrid.backends.local.processes.resampling``), and openeo-processes
+    2.0.0-rc.1 and 1.2.0 have it (optional, default ``upper-left``)."""
+    if any(p["name"] == "align" for p in spec["parameters"]):
+        return
+    corners = ["lower-left", "upper-left", "lower-right", "upper-right"]
+    spec["parameters"].append(
+        {
+            "name": "align",
+            "description": "The corner of the spatial extent the resampled data is aligned "
+            "to. Accepted and ignored, as on Copernicus.",
+            "schema": {"type": "string", "enum": corners},
+            "default": "upper-left",
+            "optional": True,
+        }
+    )
+
+
+#: process id -> what changes its bundled description (the docstring says why)
+CORRECTIONS: dict[str, Callable[[Spec], None]] = {
+    "save_result": _save_result_returns_true,
+    "resample_spatial": _resample_spatial_align,
+}
+
+
+def described(spec: Spec) -> Spec:
+    """A copy of ``spec`` with this module's correction for its process applied."""
+    out = copy.deepcopy(spec)
+    fix = CORRECTIONS.get(out.get("id", ""))
+    if fix is not None:
+        fix(out)
+    return out
