@@ -32,7 +32,8 @@ Spec = dict[str, Any]
 def _save_result_returns_true(spec: Spec) -> None:
     """The bundled draft says save_result returns a STAC object; the engine's save_result
     returns ``True`` (``hybrid.backends.local.run.Run.save_result``), as openeo-processes
-    2.0.0-rc.1 and 1.2.0 describe it."""
+    2.0.0-rc.1 and 1.2.0 describe it; so its category is not ``stac`` either."""
+    spec["categories"] = [c for c in spec.get("categories", []) if c != "stac"]
     spec["returns"] = {
         "description": "`true`: an error aborts the execution instead.",
         "schema": {"type": "boolean", "const": True},

@@ -86,7 +86,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/jobs/{job_id}/results"): Operation(
         200,
         shapes.JobResults,
-        ("application/geo+json",),
+        ("application/json", "application/geo+json"),  # GeoJSON when asked for
         other={424: ("The batch job failed: its last error.", shapes.FailedJobLog)},
     ),
     ("DELETE", "/jobs/{job_id}/results"): Operation(204),
