@@ -182,3 +182,96 @@ def test_zero_sum_pixels_are_nan_and_kernel_orientation_matters(
     assert block.sizes["x"] == 3 and block.sizes["y"] == 3
     assert np.isnan(block.values).all()
     assert not np.array_equal(np.isnan(daily.values), np.isnan(out["flipped"].values))
+
+
+#: per date, the provider layout the same surface is stored in (cycled)
+LAYOUTS = ("earth-search", "earth-search-v1", "planetary-computer")
+
+
+def _stored(bands: dict[str, np.ndarray], layout: str) -> dict[str, np.ndarray]:
+    """The patterned bands as ``layout`` stores them: Earth Search v1 (flagged
+    ``earthsearch:boa_offset_applied``) holds harmonised DN, the others raw DN of
+    baseline 05.09. The zero-sum block, negative once harmonised, is DN 1 in v1."""
+    if layout != "earth-search-v1":
+        return bands
+    out = dict(bands)
+    for key in ("red", "nir"):
+        raw = bands[key].astype(np.int32)
+        harmonised = np.where(raw > 0, raw - 1000, 0)
+        harmonised[ZERO_SUM] = 1
+        out[key] = harmonised.astype(np.uint16)
+    return out
+
+
+@pytest.fixture(scope="module")
+def mixed_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from affine import Affine
+
+    from hybrid.sample.cog import write_cog
+
+    root = tmp_path_factory.mktemp("layouts")
+    scenes = [
+        TinyScene(
+            f"S2B_32TLR_{d.replace('-', '')}_0_L2A", f"{d}T10:30:00Z", 5.0, layout=LAYOUTS[n % 3]
+        )
+        for n, d in enumerate(DATES)
+    ]
+    path = write_tiny_catalog(root / "cat", scenes)
+    for scene, day in zip(scenes, DATES, strict=True):
+        bands = _stored(_bands(dt.date.fromisoformat(day).toordinal()), scene.layout)
+        es = scene.layout.startswith("earth-search")
+        for key, array in bands.items():
+            res = 20 if key == "scl" else 10
+            name = key if es else {"red": "B04", "nir": "B08", "scl": "SCL"}[key]
+            write_cog(
+                path.parent / scene.id / f"{name}.tif",
+                array,
+                transform=Affine(res, 0, TINY_X0, 0, -res, TINY_Y0),
+                crs="EPSG:32632",
+                nodata=0,
+                blocksize=256,
+                resampling="nearest",
+            )
+    return path
+
+
+def _local_ndvi(catalog: Path, graph: dict[str, Any], out: Path) -> xr.DataArray:
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    (nc,) = LocalBackend(LocalSettings(stac=str(catalog))).execute(graph, out_dir=out).files
+    with xr.open_dataset(nc, engine="h5netcdf") as ds:
+        return ds["var"].load()
+
+
+@pytest.mark.slow
+def test_provider_layouts_harmonise_alike(
+    mixed_catalog: Path, catalog: Path, tmp_path: Path
+) -> None:
+    """Earth Search Collection-1 (raster:bands -0.1), Earth Search v1 (flagged, stored
+    harmonised) and Planetary Computer (baseline 05.09, no raster extension) dates of
+    one surface: the engine equals the reference and the all-Collection-1 catalog."""
+    kernel = _kernel(5)
+    graph = _graph("2023-05-01", "day", kernel)
+    mixed = _local_ndvi(mixed_catalog, graph, tmp_path / "mixed")
+    ref = reference_ndvi(
+        mixed_catalog, _aoi(), "2023-05-01", "2023-07-01", kernel=kernel, kernel_size=5,
+        period="day",
+    )  # fmt: skip
+    a, b = np.asarray(mixed.values, np.float64), np.asarray(ref.data, np.float64)
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    valid = ~np.isnan(a)
+    assert valid.sum() > a.size // 2
+    assert np.max(np.abs(a[valid] - b[valid])) <= 1e-6
+    same = _local_ndvi(catalog, graph, tmp_path / "c1")
+    x0 = TINY_X0 + 10 * ZERO_SUM[1].start
+    y0 = TINY_Y0 - 10 * ZERO_SUM[0].start
+    block = (same.x > x0) & (same.x < x0 + 30) & (same.y < y0) & (same.y > y0 - 30)
+    block = block.transpose("y", "x").values
+    assert block.sum() == 9
+    # only the zero-sum block of the v1 dates differs (stored as DN 1 there)
+    v1 = np.array([LAYOUTS[n % 3] == "earth-search-v1" for n in range(len(DATES))])
+    keep = ~(v1[:, None, None] & block[None])
+    c = np.asarray(same.values, np.float64)
+    np.testing.assert_array_equal(np.isnan(a[keep]), np.isnan(c[keep]))
+    both = keep & ~np.isnan(a)
+    assert np.max(np.abs(a[both] - c[both])) <= 1e-6
