@@ -11,6 +11,9 @@ DEFAULT_BANDS: tuple[str, ...] = ("B04", "B03", "B02", "B08", "SCL")
 COLLECTION_ID = "SENTINEL2_L2A"
 PERIODS = ("day", "week", "dekad", "month", "season", "tropical-season", "year")
 REDUCERS = ("mean", "median", "min", "max", "sd", "count")
+#: SCL classes that are cloud (8, 9: cloud medium and high probability): the one
+#: definition the mask, ``hybrid scenes`` and ``--max-aoi-cloud`` share
+DEFAULT_CLOUD_CLASSES: tuple[int, ...] = (8, 9)
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,8 @@ class Workflow:
     bands: tuple[str, ...] = DEFAULT_BANDS
     #: load_collection's ``eo:cloud_cover <= max_cloud_cover`` (percent of the tile)
     max_cloud_cover: float | None = 20.0
-    #: SCL classes that count as cloud
-    cloud_classes: tuple[int, ...] = (8, 9)
+    #: SCL classes that count as cloud: masked, and counted over the AOI
+    cloud_classes: tuple[int, ...] = DEFAULT_CLOUD_CLASSES
     #: side of the square Gaussian dilation kernel (odd)
     kernel_size: int = 11
     #: standard deviation of the Gaussian, in pixels

@@ -5,8 +5,10 @@ cloudy tile or covered under a clear one. :func:`scene_table` loads the SCL band
 every scene the workflow's load_collection would select - same search, same
 selection, same daily mosaic, on the same Copernicus grid - and counts, over the AOI:
 
-- the **AOI cloud fraction**: % of the valid SCL pixels whose class is in ``classes``
-  (default 3 cloud shadow, 8/9 cloud medium/high probability, 10 thin cirrus);
+- the **AOI cloud fraction**: % of the valid SCL pixels whose class is in ``classes``,
+  the workflow's ``cloud_classes`` (``--cloud-classes``, default 8/9 cloud medium/high
+  probability): the pixels the mask starts from, before its Gaussian dilation, so the
+  table, ``--max-aoi-cloud`` and the mask mean the same by cloud;
 - the **valid-data fraction**: % of the AOI pixels with an SCL class (not nodata 0).
 
 "Over the AOI" means the pixels of the output grid whose centre lies inside the AOI
@@ -26,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import HybridError, UsageError
-from hybrid.params import Workflow
+from hybrid.params import DEFAULT_CLOUD_CLASSES, Workflow
 
-#: SCL classes counted as cloud over the AOI: shadow, medium/high probability, cirrus
-DEFAULT_CLASSES: tuple[int, ...] = (3, 8, 9, 10)
+#: SCL classes counted as cloud over the AOI: those the mask uses by default
+DEFAULT_CLASSES: tuple[int, ...] = DEFAULT_CLOUD_CLASSES
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,12 @@ def _finite(value: float) -> float | None:
 
 
 def check_classes(classes: Sequence[int]) -> tuple[int, ...]:
+    """The classes sorted, each once; SCL classes are 0..11 (as ``--cloud-classes``)."""
     out = tuple(sorted({int(c) for c in classes}))
-    if not out or any(not 0 < c <= 11 for c in out):
+    if not out or any(not 0 <= c <= 11 for c in out):
         raise UsageError(
-            f"SCL cloud classes {list(classes)} must be in 1..11, e.g. 3,8,9,10 "
-            "(3 shadow, 8/9 cloud, 10 cirrus)"
+            f"SCL cloud classes {list(classes)} must be in 0..11, e.g. 8,9 "
+            "(8/9 cloud; 3 shadow, 10 cirrus)"
         )
     return out
 
@@ -150,12 +153,13 @@ def scene_table(
     workflow: Workflow,
     *,
     stac: str | Path | None = None,
-    classes: Sequence[int] = DEFAULT_CLASSES,
+    classes: Sequence[int] | None = None,
 ) -> list[SceneRow]:
-    """One row per date the workflow's load selects, sorted by date."""
+    """One row per date the workflow's load selects, sorted by date; cloud is ``classes``,
+    by default the workflow's ``cloud_classes`` (what its mask uses)."""
     import numpy as np
 
-    cloud_classes = check_classes(classes)
+    cloud_classes = check_classes(workflow.cloud_classes if classes is None else classes)
     scenes = load_scenes(workflow, stac=stac, bands=("SCL",))
     scl = np.asarray(scenes.cube.sel(bands="SCL").values)  # (t, y, x), NaN = nodata
     inside = np.asarray(scenes.inside)
@@ -237,8 +241,14 @@ def far_apart(row: SceneRow) -> bool:
     )
 
 
-def format_scene_table(rows: Sequence[SceneRow], *, max_aoi_cloud: float | None = None) -> str:
-    """A fixed-width text table, one line per date, with a legend."""
+def format_scene_table(
+    rows: Sequence[SceneRow],
+    *,
+    max_aoi_cloud: float | None = None,
+    classes: Sequence[int] | None = None,
+) -> str:
+    """A fixed-width text table, one line per date, with a legend (what ``classes``
+    the AOI cloud counts, when given)."""
 
     def pct(value: float | None) -> str:
         return "-" if value is None or not math.isfinite(value) else f"{value:.1f}"
@@ -260,6 +270,11 @@ def format_scene_table(rows: Sequence[SceneRow], *, max_aoi_cloud: float | None 
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in table]  # fmt: skip
     lines.insert(1, "  ".join("-" * w for w in widths))
+    if classes is not None:
+        lines.append(
+            f"AOI cloud %: valid AOI pixels in SCL classes {','.join(map(str, classes))} "
+            "(--cloud-classes: the pixels the cloud mask starts from)"
+        )
     flagged = sum(far_apart(r) for r in rows)
     if flagged:
         lines.append(

@@ -12,7 +12,6 @@ from typing import Any
 from hybrid.cli.options import (
     add_stac_argument,
     add_workflow_arguments,
-    parse_scl_classes,
     workflow_from_args,
 )
 from hybrid.errors import UsageError
@@ -29,10 +28,10 @@ def add_parser(subparsers: Any) -> None:
     )
     add_workflow_arguments(p, processing=False)
     add_stac_argument(p)
+    # one definition of cloud: the table counts --cloud-classes, as the mask uses them
     p.add_argument(
-        "--classes", default="3,8,9,10", metavar="LIST",
-        help="SCL classes counted as cloud over the AOI (default 3,8,9,10: shadow, "
-        "cloud medium/high probability, thin cirrus)",
+        "--classes", dest="cloud_classes", default=argparse.SUPPRESS, metavar="LIST",
+        help="old name of --cloud-classes",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument(
@@ -41,17 +40,11 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(handle=handle)
 
 
-def parse_classes(text: str) -> tuple[int, ...]:
-    from hybrid.scene_table import check_classes
-
-    return check_classes(parse_scl_classes(text, option="--classes", example="3,8,9,10"))
-
-
 def handle(args: argparse.Namespace) -> int:
     from hybrid.scene_table import dates_above, format_scene_table, scene_table
 
-    classes = parse_classes(args.classes)
     workflow = workflow_from_args(args)
+    classes = workflow.cloud_classes
     limit = args.max_aoi_cloud
     if limit is not None and not 0 <= limit <= 100:
         raise UsageError(f"--max-aoi-cloud {limit} must be a percentage in [0, 100]")
@@ -70,7 +63,7 @@ def handle(args: argparse.Namespace) -> int:
             doc["excluded_dates"] = list(dates_above(rows, limit))
         print(json.dumps(doc, indent=2))
     else:
-        print(format_scene_table(rows, max_aoi_cloud=limit))
+        print(format_scene_table(rows, max_aoi_cloud=limit, classes=classes))
     if args.plots:
         path = plot_scenes(workflow, rows, args.plots, stac=args.stac)
         # --json keeps stdout pure JSON

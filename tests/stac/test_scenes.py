@@ -147,9 +147,9 @@ def test_cli_json_and_classes(capsys, sample_catalog, all_rows):
     assert any(far_apart(r) for r in all_rows)
 
 
-@pytest.mark.parametrize("classes", ["0,8", "8,x", "12", ""])
+@pytest.mark.parametrize("classes", ["-1,8", "8,x", "12", ""])
 def test_bad_classes_is_one_line_exit_2(capsys, sample_catalog, classes):
-    code = main(["scenes", "--stac", str(sample_catalog), "--classes", classes])
+    code = main(["scenes", "--stac", str(sample_catalog), "--cloud-classes", classes])
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.strip().splitlines()) == 1
@@ -295,3 +295,37 @@ def test_date_between_rejects_mixed_kinds_and_garbage():
         date_between("12:00:00", "2023-06-01", "2023-06-02")
     with pytest.raises(ProcessParameterInvalid, match="not a date"):
         date_between("June", "2023-06-01", "2023-06-02")
+
+
+def _excluded_by_graph(capsys, catalog: Path, *extra: str) -> list[str]:
+    """The dates the graph's filter_labels excludes (hybrid graph --max-aoi-cloud)."""
+    assert main(["graph", "--stac", str(catalog), *extra]) == 0
+    graph = json.loads(capsys.readouterr().out)
+    (node,) = [n for n in graph.values() if n["process_id"] == "filter_labels"]
+    condition = node["arguments"]["condition"]["process_graph"]
+    return sorted(
+        n["arguments"]["min"][:10] for n in condition.values() if n["process_id"] == "date_between"
+    )
+
+
+def test_one_cloud_definition_for_the_mask_the_table_and_max_aoi_cloud(capsys, sample_catalog):
+    """--cloud-classes is what the mask masks, what hybrid scenes counts and what
+    --max-aoi-cloud excludes by; its default is the mask's (8, 9)."""
+    from hybrid.params import DEFAULT_CLOUD_CLASSES
+
+    default = _scenes_json(capsys, sample_catalog, "--max-aoi-cloud", "30")
+    assert default["classes"] == list(DEFAULT_CLOUD_CLASSES) == [8, 9]
+    assert list(Workflow(aoi={}, start="", end="").cloud_classes) == default["classes"]
+    wide = ("--cloud-classes", "3,8,9,10", "--max-aoi-cloud", "30")
+    widened = _scenes_json(capsys, sample_catalog, *wide)
+    assert widened["classes"] == [3, 8, 9, 10]
+    assert (
+        _excluded_by_graph(capsys, sample_catalog, "--max-aoi-cloud", "30")
+        == (default["excluded_dates"])
+    )
+    assert _excluded_by_graph(capsys, sample_catalog, *wide) == widened["excluded_dates"]
+    # the classes matter: shadow and cirrus make more dates cloudy over the AOI
+    assert set(widened["excluded_dates"]) > set(default["excluded_dates"])
+    table = main(["scenes", "--stac", str(sample_catalog), "--cloud-classes", "8,9"])
+    assert table == 0
+    assert "SCL classes 8,9 (--cloud-classes" in capsys.readouterr().out
