@@ -44,6 +44,24 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
+def made_folder(path: Path) -> Iterator[Path]:
+    """``path``, created with its missing parents; the folders this created are removed
+    again when the block fails and they are still empty (a failed command leaves
+    nothing behind)."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        for folder in missing:  # innermost first
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or gone): keep it and its parents
+                break
+        raise
+
+
+@contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target`` that replaces it only on success."""
     target.parent.mkdir(parents=True, exist_ok=True)

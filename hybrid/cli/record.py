@@ -8,12 +8,14 @@ the tests compare local runs against.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,9 +104,7 @@ def handle(args: argparse.Namespace) -> int:
             timeout=args.timeout,
         ),
     )
-    args.out_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{args.name}.partial-", dir=args.out_root))
-    try:
+    with _staging(args.out_root, args.name) as staging:
         job_dir, final = staging / "job", staging / "final"
         if args.resume:
             result = backend.resume(args.resume, out_dir=job_dir)
@@ -132,8 +132,6 @@ def handle(args: argparse.Namespace) -> int:
         if target.exists():
             shutil.rmtree(target)
         final.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     periods = cube.sizes.get("t", 1)
     print(f"recorded {args.name}: {target} (job {provenance['job_id']}, {periods} period(s))")
     return 0
@@ -144,3 +142,17 @@ def _workflow_json(workflow: Any) -> dict[str, Any]:
         json.dumps(dataclasses.asdict(workflow), default=str, sort_keys=True)
     )
     return data
+
+
+@contextlib.contextmanager
+def _staging(out_root: Path, name: str) -> Iterator[Path]:
+    """A partial folder in ``out_root``, removed on exit; ``out_root`` and the parents
+    this creates go again when the recording fails (an unreachable backend, say)."""
+    from hybrid.atomic import made_folder
+
+    with made_folder(out_root):
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=out_root))
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)

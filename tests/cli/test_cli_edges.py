@@ -26,11 +26,13 @@ def hybrid(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_an_unreachable_backend_is_one_line_and_exit_2(args, tmp_path):
-    done = hybrid(*args, "--out-root", str(tmp_path)) if args[0] == "record" else hybrid(*args)
+    done = hybrid(*args, cwd=tmp_path)  # record: the default --out-root data/recordings
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "127.0.0.1:9" in done.stderr
-    assert not any(tmp_path.iterdir())
+    assert [p for p in tmp_path.rglob("*") if not p.is_dir()] == []  # no file left behind
+    if args[0] == "record":  # nor the recordings folder it would have made
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_usage_errors_name_the_command_once():
