@@ -130,31 +130,37 @@ def result_while_workers_live(client: Any, future: Any, timeout: float) -> Any:
                 wait(future, timeout=1.0)
         except TimeoutError:
             pass
-        except OSError as exc:
-            raise ClusterError(
-                f"lost the connection to the Dask scheduler ({type(exc).__name__}); was it "
-                "stopped? read its log"
-            ) from None
+        except OSError:
+            raise _lost_scheduler() from None
         stop_if_canceled(client, future, event)
         if future.done():
             return future.result()
-        try:
-            workers = client.scheduler_info().get("workers", {})
-        except (OSError, TimeoutError) as exc:
-            raise ClusterError(
-                f"lost the connection to the Dask scheduler ({type(exc).__name__}); was it "
-                "stopped? read its log"
-            ) from None
-        if workers:
-            alone_since = None
-            continue
-        alone_since = alone_since or time.monotonic()
-        if time.monotonic() - alone_since > timeout:
-            future.cancel()
-            raise ClusterError(
-                f"every Dask worker left and none came back within {timeout:g} s; the run "
-                "was stopped (read the workers' logs: killed for memory?)"
-            )
+        alone_since = _check_alone(client, [future], alone_since, timeout)
+
+
+def _lost_scheduler() -> ClusterError:
+    return ClusterError("lost the connection to the Dask scheduler; was it stopped? read its log")
+
+
+def _check_alone(
+    client: Any, futures: list[Any], since: float | None, timeout: float
+) -> float | None:
+    """When the cluster has no worker: since when (None when it has some); after
+    ``timeout`` seconds alone, cancel ``futures`` and raise ClusterError."""
+    try:
+        workers = client.scheduler_info().get("workers", {})
+    except (OSError, TimeoutError):
+        raise _lost_scheduler() from None
+    if workers:
+        return None
+    since = since or time.monotonic()
+    if time.monotonic() - since > timeout:
+        client.cancel(futures)
+        raise ClusterError(
+            f"every Dask worker left and none came back within {timeout:g} s; the run "
+            "was stopped (read the workers' logs: killed for memory?)"
+        )
+    return since
 
 
 def stop_if_canceled(client: Any, futures: Any, event: Any) -> None:
@@ -168,3 +174,48 @@ def stop_if_canceled(client: Any, futures: Any, event: Any) -> None:
     with contextlib.suppress(OSError, TimeoutError):
         client.cancel(futures, force=True)
     raise_if_canceled(event)
+
+
+def write_as_completed(client: Any, array: Any, write: Any, settings: Any) -> None:
+    """Compute every block of the dask ``array`` on the cluster and ``write(index, block)``
+    each in this process as it completes, releasing it at once (no gather of the whole
+    result). Stops like :func:`result_while_workers_live`: cancel, or no workers left."""
+    import numpy as np
+    from dask.distributed import wait
+
+    from hybrid.cancellation import cancel_event
+    from hybrid.io.streaming import block_slices
+    from hybrid.progress import bar
+
+    delayed = array.to_delayed(optimize_graph=True)
+    positions = list(np.ndindex(*delayed.shape))
+    futures = client.compute([delayed[p] for p in positions])
+    where = dict(zip((f.key for f in futures), positions, strict=True))
+    pending = set(futures)
+    event = cancel_event()
+    progress = bar(len(futures), desc="compute", enabled=settings.progress, unit="block")
+    alone_since: float | None = None
+    try:
+        while pending:
+            stop_if_canceled(client, list(pending), event)
+            try:
+                with client.as_current():
+                    done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            except OSError:
+                raise _lost_scheduler() from None
+            for future in done:
+                write(block_slices(array.chunks, where[future.key]), future.result())
+                pending.discard(future)
+                future.release()
+                progress.update(1)
+            if done:
+                alone_since = None
+                continue
+            alone_since = _check_alone(client, list(pending), alone_since, settings.worker_timeout)
+    finally:
+        progress.close()
+        if pending:
+            with contextlib.suppress(OSError, TimeoutError):
+                client.cancel(list(pending), force=True)

@@ -1,8 +1,11 @@
-"""Where the lazy result is computed: dask's threads, or a dask.distributed cluster."""
+"""Where the lazy result is computed: dask's threads, or a dask.distributed cluster -
+all at once (:func:`compute`) or block by block into a file (:func:`store`)."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -10,8 +13,8 @@ import numpy as np
 from hybrid.progress import DaskProgress, distributed_progress
 
 
-def compute(obj: Any, settings: Any) -> Any:
-    """``obj.compute()`` on the scheduler the settings ask for."""
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         # all-NaN means are expected (fully clouded periods), not worth a warning
         warnings.filterwarnings("ignore", message="Mean of empty slice")
@@ -21,9 +24,19 @@ def compute(obj: Any, settings: Any) -> Any:
         warnings.filterwarnings("ignore", message="divide by zero encountered")
         # odc-geo warps empty source windows of other-CRS tiles as bare arrays
         warnings.filterwarnings("ignore", message="Dataset has no geotransform")
-        from hybrid.backends.local.cluster import scheduler_address
+        yield
 
-        if settings.workers or scheduler_address(settings.scheduler):
+
+def _on_cluster(settings: Any) -> bool:
+    from hybrid.backends.local.cluster import scheduler_address
+
+    return bool(settings.workers or scheduler_address(settings.scheduler))
+
+
+def compute(obj: Any, settings: Any) -> Any:
+    """``obj.compute()`` on the scheduler the settings ask for."""
+    with _quiet():
+        if _on_cluster(settings):
             from hybrid.backends.local.cluster import distributed_client, result_while_workers_live
 
             with distributed_client(settings) as client:
@@ -33,6 +46,25 @@ def compute(obj: Any, settings: Any) -> Any:
         scheduler = settings.scheduler or "threads"
         with DaskProgress(enabled=settings.progress), stop_on_cancel():
             return obj.compute(scheduler=scheduler)
+
+
+def store(array: Any, write: Any, settings: Any) -> None:
+    """Compute the dask ``array`` block by block and ``write(index, block)`` each one as
+    it arrives (:mod:`hybrid.io.streaming`): with threads, ``dask.array.store``; on a
+    cluster, one future per block, gathered and written by this process one at a time
+    and then released, so neither side holds the whole result."""
+    with _quiet():
+        if _on_cluster(settings):
+            from hybrid.backends.local.cluster import distributed_client, write_as_completed
+
+            with distributed_client(settings) as client:
+                write_as_completed(client, array, write, settings)
+            return
+        from hybrid.io.streaming import threaded_store
+
+        scheduler = settings.scheduler or "threads"
+        with DaskProgress(enabled=settings.progress), stop_on_cancel():
+            threaded_store(array, write, scheduler=scheduler)
 
 
 def stop_on_cancel() -> Any:

@@ -163,15 +163,24 @@ class Run:
 
         fmt = require_format(format)
         kind = kind_of(data)
+        # netCDF is written block by block as the blocks are computed (bounded memory);
+        # the other formats get the computed cube
+        streams = kind == "raster" and fmt.name == "netCDF"
         if kind == "raster":
-            data = self._raster(data)
+            data = self._raster(data, lazy=streams)
         options = dict(getattr(options, "root", options) or {})
         attrs = provenance_attributes(self.provenance)
-        self.files.extend(write_result(data, fmt, self.out_dir, attrs=attrs, options=options))
+        from hybrid.backends.local.compute import store
+        from hybrid.io.streaming import block_store
+
+        with block_store(lambda array, write: store(array, write, self.settings)):
+            written = write_result(data, fmt, self.out_dir, attrs=attrs, options=options)
+        self.files.extend(written)
         return True
 
-    def _raster(self, data: Any) -> Any:
-        """The cube cropped back to the requested grid, computed, with its CRS."""
+    def _raster(self, data: Any, *, lazy: bool = False) -> Any:
+        """The cube cropped back to the requested grid, with its CRS; computed unless
+        ``lazy``."""
         from pyproj import CRS
 
         from hybrid.backends.local.compute import compute
@@ -185,7 +194,8 @@ class Run:
         else:
             cube = self._crop(data)
         cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
-        cube = compute(cube, self.settings)
+        if not lazy:
+            cube = compute(cube, self.settings)
         cube.name = "var"
         cube.attrs = {"crs_wkt": crs.to_wkt()}
         return cube

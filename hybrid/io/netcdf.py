@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise
 from hybrid.io.format import Format
+from hybrid.io.streaming import WriteBlock, is_lazy, store_blocks
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -34,8 +35,9 @@ def write_netcdf(
 
     ``attrs`` become global attributes after Copernicus's four (provenance, ``hybrid_*``);
     ``options["file_metadata"]`` overrides ``title``/``description``/``institution`` and
-    adds globals, as ``save_result``'s option of that name does on Copernicus. Each
-    (band, date) slice is computed and written on its own, so a Dask-backed cube streams.
+    adds globals, as ``save_result``'s option of that name does on Copernicus. A
+    Dask-backed cube is computed and written block by block
+    (:func:`hybrid.io.streaming.store_blocks`): memory bounded by the chunk size.
     """
     from hybrid.io.netcdf_layout import RasterLayout, create_raster_netcdf, storage
 
@@ -62,12 +64,30 @@ def write_netcdf(
     with create_raster_netcdf(Path(path), layout, globals_=globals_) as out:
         for index, name in enumerate(variables):
             part = cube.isel(bands=index) if "bands" in cube.dims else cube
-            if "t" not in part.dims:
+            if is_lazy(part.data):
+                store_blocks(part.data, _block_writer(out, name, with_time="t" in part.dims))
+            elif "t" not in part.dims:
                 out.write(name, part.values)
-                continue
-            for t in range(part.sizes["t"]):
-                out.write(name, part.isel(t=t).values, t=t)
+            else:
+                for t in range(part.sizes["t"]):
+                    out.write(name, part.isel(t=t).values, t=t)
     return Path(path)
+
+
+def _block_writer(out: Any, name: str, *, with_time: bool) -> WriteBlock:
+    """``write(index, block)`` for :func:`hybrid.io.streaming.store_blocks`: a (t, y, x)
+    or (y, x) block of ``name`` into the open file, one 2-D slice per date."""
+
+    def write(index: tuple[slice, ...], block: Any) -> None:
+        if not with_time:
+            out.write(name, block, row=index[0].start or 0, col=index[1].start or 0)
+            return
+        rows, cols = index[1].start or 0, index[2].start or 0
+        for offset in range(block.shape[0]):
+            t = (index[0].start or 0) + offset
+            out.write(name, block[offset], t=t, row=rows, col=cols)
+
+    return write
 
 
 def _global_attributes(
