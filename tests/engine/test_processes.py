@@ -243,6 +243,19 @@ def test_mask_bands_go_by_position_like_copernicus() -> None:
     assert np.isnan(out[:, 0, 1]).all() and np.isnan(out).sum() == 2
 
 
+def test_mask_dates_join_like_copernicus_tiles() -> None:
+    # rasterMaskGeneric joins the tiles per space-time key (left outer join): a date the
+    # mask lacks stays unmasked, a mask date without data is dropped
+    data = cube(
+        np.ones((3, 1, 2)), ("t", "y", "x"), t=times("2023-05-01", "2023-05-02", "2023-05-03")
+    )
+    flags = cube(np.ones((2, 1, 2)), ("t", "y", "x"), t=times("2023-05-02", "2023-05-09"))
+    out = mask(data, flags).values
+    np.testing.assert_array_equal(np.isnan(out[:, 0, 0]), [False, True, False])
+    out = mask(data, flags.astype(bool), replacement=7).values
+    np.testing.assert_array_equal(out[:, 0, 1], [1, 7, 1])
+
+
 def test_mask_without_time_is_broadcast_over_time() -> None:
     data = cube(
         np.ones((3, 2, 2)), ("t", "y", "x"), t=times("2023-05-01", "2023-05-02", "2023-05-03")

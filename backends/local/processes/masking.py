@@ -8,7 +8,8 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
 - bands go by position, not by label: with as many mask bands as data bands, mask
   band i masks data band i; otherwise mask band 0 masks every band
   (openeo-geotrellis-extensions DatacubeSupport.scala ``rasterMaskGeneric`` L227-233);
-  a mask without a dimension the data has is broadcast along it;
+  a mask without a dimension the data has is broadcast along it; dates missing from
+  the mask are left unmasked (a left outer join of the tiles);
 - other dimensions must carry the same labels (spatial ones up to 1e-6).
 """
 
@@ -48,6 +49,10 @@ def mask(data: Any, mask: Any, replacement: Any = None) -> Any:
         raise ProcessParameterInvalid(
             f"mask: the mask has dimensions {extra} that the data lacks; reduce them first"
         )
+    if "t" in mask.dims and "t" in mask.coords and "t" in data.coords:
+        # joined per (x, y, t) key: dates without a mask stay unmasked, mask dates
+        # without data are dropped (DatacubeSupport.scala rasterMaskGeneric L219)
+        mask = mask.reindex(t=data["t"].values, fill_value=False if mask.dtype == bool else 0)
     for dim in mask.dims:
         if mask.sizes[dim] != data.sizes[dim]:
             raise ProcessParameterInvalid(
