@@ -123,7 +123,12 @@ def _array_overrides() -> dict[str, Callable[..., Any]]:
         "product": arrays.product,
         "min": arrays.min_,
         "max": arrays.max_,
+        "mean": arrays.mean,
+        "median": arrays.median,
+        "sd": arrays.sd,
+        "variance": arrays.variance,
         "extrema": arrays.extrema,
+        "array_interpolate_linear": arrays.array_interpolate_linear,
     }
 
 
@@ -198,7 +203,9 @@ def registry_for_run(
 ) -> Any:
     """A copy of the base registry with run-specific implementations added, and
     ``collect``: a process that takes a list of node results and returns nothing.
-    Every process reports its failures as a 4xx error naming it (hybrid.backends.local.failures)."""
+    Every process gets its arguments as written (hybrid.backends.local.written_values),
+    passes null through where its spec says so (hybrid.backends.local.nulls) and reports
+    its failures as a 4xx error naming it (hybrid.backends.local.failures)."""
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
@@ -213,11 +220,23 @@ def registry_for_run(
         spec = {"id": collect, "parameters": [{"name": "data", "schema": {"type": "array"}}]}
         registry["predefined", collect] = Process(spec=spec, implementation=_collect)
     from hybrid.backends.local.failures import reporting
+    from hybrid.backends.local.nulls import (
+        nodata_list_parameters,
+        nodata_lists_as_nan,
+        null_passing_parameters,
+        nulls_pass_through,
+    )
+    from hybrid.backends.local.written_values import plain_arguments
 
     store = registry.store["predefined"]
     for pid, proc in store.items():
         if proc.implementation is not None:
-            store[pid] = Process(spec=proc.spec, implementation=reporting(pid, proc.implementation))
+            implementation = nulls_pass_through(
+                null_passing_parameters(proc.spec), proc.implementation
+            )
+            implementation = nodata_lists_as_nan(nodata_list_parameters(proc.spec), implementation)
+            implementation = plain_arguments(pid, implementation)
+            store[pid] = Process(spec=proc.spec, implementation=reporting(pid, implementation))
     return registry
 
 

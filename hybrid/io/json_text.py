@@ -4,7 +4,11 @@ openEO's ``save_result`` (and a synchronous ``POST /result`` that ends in a non-
 answers with the value as JSON. Copernicus's ``JSONResult`` writes ``result.json`` with NaN
 replaced by ``null`` (``prepare_for_json`` -> ``replace_nan_values``) and dates as ISO
 strings (openeo-python-driver openeo_driver/save_result.py L241-286, commit 9e5b49b2);
-hybrid does the same, infinities included.
+hybrid does the same. Infinities are not replaced there (``replace_nan_values``,
+openeo_driver/utils.py L130-151) and Python's ``json`` writes them as ``Infinity`` /
+``-Infinity`` (Flask's ``jsonify`` and ``json.dump`` keep ``allow_nan=True``), which
+JavaScript-style JSON readers such as Python's ``json`` and the openeo client accept: so
+does hybrid.
 """
 
 from __future__ import annotations
@@ -23,16 +27,18 @@ FILE_NAME = "result.json"
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON types: numpy scalars/arrays to Python, NaN/inf to None,
-    dates to ISO strings, tuples to lists."""
+    """``value`` as plain JSON types: numpy scalars/arrays to Python, NaN to None
+    (infinities stay), dates to ISO strings, tuples to lists; dask arrays are computed."""
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return None if math.isnan(value) else value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
+    if hasattr(value, "compute") and hasattr(value, "dtype") and not hasattr(value, "dims"):
+        return jsonable(value.compute())  # a dask array
     if hasattr(value, "tolist"):  # numpy scalars and arrays, xarray via .values
         return jsonable(value.tolist())
     if hasattr(value, "values") and hasattr(value.values, "tolist"):
@@ -43,8 +49,8 @@ def jsonable(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """The JSON text of a value (see :func:`jsonable`)."""
-    return json.dumps(jsonable(value), allow_nan=False)
+    """The JSON text of a value (see :func:`jsonable`); infinities as ``Infinity``."""
+    return json.dumps(jsonable(value))
 
 
 def write_value(

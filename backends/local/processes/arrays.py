@@ -13,6 +13,7 @@ a nodata value these processes create (an empty list's minimum, a missing elemen
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -228,7 +229,30 @@ sum_ = _empty_is_nodata("_sum")
 product = _empty_is_nodata("product")
 min_ = _empty_is_nodata("_min")
 max_ = _empty_is_nodata("_max")
-extrema = _empty_is_nodata("extrema", width=2)
+mean = _empty_is_nodata("mean")
+median = _empty_is_nodata("median")
+sd = _empty_is_nodata("sd")
+variance = _empty_is_nodata("variance")
+
+
+def extrema(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
+    """``[min, max]``: a list for a list; on an array the two stacked first along a new
+    axis, so apply_dimension gets two values per pixel (openeo-processes-dask declares
+    the result as shape (2,) whatever ``axis`` is)."""
+    low = min_(data, ignore_nodata=ignore_nodata, axis=axis)
+    high = max_(data, ignore_nodata=ignore_nodata, axis=axis)
+    if isinstance(data, list):
+        return [low, high] if not data else [_scalar(low), _scalar(high)]
+    import dask.array as da
+
+    if isinstance(low, da.Array) or isinstance(high, da.Array):
+        return da.stack([da.asarray(low), da.asarray(high)])
+    return np.stack([np.asarray(low), np.asarray(high)])
+
+
+def _scalar(value: Any) -> Any:
+    value = value.compute() if hasattr(value, "compute") else value
+    return value.item() if hasattr(value, "item") else value
 
 
 def if_(value: Any, accept: Any, reject: Any = None) -> Any:
@@ -236,3 +260,22 @@ def if_(value: Any, accept: Any, reject: Any = None) -> Any:
     if is_array(value) or is_array(accept) or is_array(reject):
         return np.where(value, accept, np.nan if reject is None else reject)
     return accept if value is True or value is np.True_ else reject
+
+
+def array_interpolate_linear(
+    data: Any, axis: Any = None, dim_labels: Any = None, context: Any = None
+) -> Any:
+    """Linear interpolation of the no-data values (null/NaN) between valid ones; leading
+    and trailing no-data stay, infinities are values (openEO 1.2 proposal
+    array_interpolate_linear). On lists the index is x; ``(1 - t) * a + t * b`` keeps
+    ``-inf``/``inf`` neighbours infinite. Arrays from cubes go to openeo-processes-dask."""
+    if not isinstance(data, list) or axis is not None:
+        return _stock("array_interpolate_linear")(data, axis=axis, dim_labels=dim_labels)
+    valid = [i for i, v in enumerate(data) if not _null(v)]
+    out: list[Any] = [math.nan if _null(v) else v for v in data]
+    for left, right in itertools.pairwise(valid):
+        a, b = data[left], data[right]
+        for i in range(left + 1, right):
+            t = (i - left) / (right - left)
+            out[i] = (1 - t) * a + t * b
+    return out

@@ -1,0 +1,126 @@
+"""Arguments reach the processes as the graph wrote them, and null passes through.
+
+Single-node graphs go through openeo-pg-parser-networkx and the run registry, as
+``hybrid serve`` runs them (the parser re-types date-like strings and ``[]``), with values
+from the official process examples (openeo-processes tests/*.json5).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+
+def _run(process_id: str, **arguments: Any) -> Any:
+    from openeo_pg_parser_networkx import OpenEOProcessGraph
+
+    from hybrid.backends.local.registry import registry_for_run
+
+    node = {"process_id": process_id, "arguments": arguments, "result": True}
+    graph = OpenEOProcessGraph({"process_graph": {"node": node}})
+    return graph.to_callable(process_registry=registry_for_run({}))()
+
+
+def _nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+@pytest.mark.parametrize(
+    ("process_id", "arguments", "expected"),
+    [
+        ("eq", {"x": "2020-01-01", "y": "2020-01-01"}, True),
+        ("eq", {"x": "2020-01-01T00:00:00Z", "y": "2020-01-02T00:00:00Z"}, False),
+        ("array_element", {"data": ["2020-01-01", "2021-01-01"], "index": 1}, "2021-01-01"),
+        ("array_concat", {"array1": [1], "array2": []}, [1]),
+        ("array_labels", {"data": []}, []),
+        ("count", {"data": []}, 0),
+        ("constant", {"x": []}, []),
+        ("date_shift", {"date": "2020-01-31", "value": 1, "unit": "month"}, "2020-02-29"),
+        ("date_shift", {"date": "2018-01-01", "value": -1, "unit": "hour"}, "2017-12-31"),
+        (
+            "text_concat",
+            {"data": ["2020-06-01", "06:00:00", 1], "separator": " "},
+            "2020-06-01 06:00:00 1",
+        ),
+    ],
+)
+def test_date_like_strings_and_empty_lists_arrive_as_written(
+    process_id: str, arguments: dict[str, Any], expected: Any
+) -> None:
+    got = _run(process_id, **arguments)
+    assert (list(got) if isinstance(got, np.ndarray) else got) == expected
+
+
+@pytest.mark.parametrize("process_id", ["mean", "median", "sd", "variance", "min", "max"])
+def test_reducers_of_an_empty_list_are_nodata(process_id: str) -> None:
+    assert _nan(_run(process_id, data=[]))
+
+
+@pytest.mark.parametrize(
+    ("process_id", "arguments"),
+    [
+        ("sqrt", {"x": None}),
+        ("absolute", {"x": None}),
+        ("int", {"x": None}),
+        ("exp", {"p": None}),
+        ("add", {"x": None, "y": 1}),
+        ("multiply", {"x": 1, "y": None}),
+        ("divide", {"x": None, "y": 1}),
+        ("arctan2", {"y": None, "x": 1}),
+        ("log", {"x": None, "base": 10}),
+        ("clip", {"x": None, "min": -1, "max": 1}),
+        ("linear_scale_range", {"x": None, "inputMin": 0, "inputMax": 100}),
+    ],
+)
+def test_null_passes_through_math(process_id: str, arguments: dict[str, Any]) -> None:
+    assert _run(process_id, **arguments) is None
+
+
+def test_null_in_lists_of_numbers_is_nodata() -> None:
+    assert _run("mean", data=[9, 2.5, None, -2.5]) == 3
+    assert _run("sd", data=[-1, 1, 3, None]) == 2
+    assert _run("median", data=[-1, -0.5, None, 1]) == -0.5
+    assert _run("sum", data=[None, -2, -2, 0]) == -4
+    assert _nan(_run("max", data=[1, 0, 3, None, 2], ignore_nodata=False))
+    assert _run("extrema", data=[5, 2.5, None, -0.7]) == [-0.7, 5]
+    assert list(_run("sort", data=[6, -1, None, 2])) == [-1, 2, 6]
+    interpolated = _run("array_interpolate_linear", data=[None, 1, None, 6, None, -8])
+    assert _nan(interpolated[0]) and interpolated[1:] == [1, 3.5, 6, -1, -8]
+
+
+def test_only_required_number_or_null_parameters_pass_null() -> None:
+    from hybrid.backends.local.nulls import nodata_list_parameters, null_passing_parameters
+    from hybrid.backends.local.registry import process_spec
+
+    assert null_passing_parameters(process_spec("eq")) == {"x", "y"}  # not delta
+    assert null_passing_parameters(process_spec("clip")) == {"x"}
+    assert null_passing_parameters(process_spec("array_element")) == frozenset()
+    assert nodata_list_parameters(process_spec("mean")) == {"data"}
+    assert nodata_list_parameters(process_spec("text_concat")) == frozenset()
+
+
+def test_interpolation_keeps_infinities() -> None:
+    from hybrid.backends.local.processes.arrays import array_interpolate_linear
+
+    got = array_interpolate_linear([-math.inf, math.nan, 0.1, math.nan, 0.2, math.nan, math.inf])
+    assert got == [-math.inf, -math.inf, 0.1, pytest.approx(0.15), 0.2, math.inf, math.inf]
+
+
+def test_extrema_stacks_min_and_max_along_a_new_first_axis() -> None:
+    from hybrid.backends.local.processes.arrays import extrema
+
+    data = np.array([[1.0, 5.0], [np.nan, -2.0], [3.0, 0.0]])
+    assert extrema(data, axis=0).tolist() == [[1.0, -2.0], [3.0, 5.0]]
+    assert extrema([1, 0, 3, 2]) == [0, 3]
+
+
+def test_json_results_keep_infinities_and_write_nan_as_null() -> None:
+    import dask.array as da
+
+    from hybrid.io.json_text import dumps
+
+    assert dumps([math.inf, -math.inf, math.nan, 1]) == "[Infinity, -Infinity, null, 1]"
+    assert dumps(da.from_array(np.array([0.0, 3.0]))) == "[0.0, 3.0]"
