@@ -70,10 +70,9 @@ class LocalBackend:
         return udf_runtimes()
 
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
-        from openeo_pg_parser_networkx import OpenEOProcessGraph
-
         from hybrid.backends.local.extents import with_extents
         from hybrid.backends.local.failures import name_node
+        from hybrid.backends.local.graph_parsing import parse_graph
         from hybrid.backends.local.registry import registry_for_run
         from hybrid.backends.local.run import Run
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
@@ -93,7 +92,7 @@ class LocalBackend:
         runnable = collect_end_nodes(with_extents(graph, facts.loads))
         try:
             marked = mark_udf_callbacks(runnable)
-            pg = OpenEOProcessGraph({"process_graph": crs_members_as_text(marked)})
+            pg = parse_graph(crs_members_as_text(marked))
             call = pg.to_callable(process_registry=registry)
         except (KeyError, ValueError, TypeError) as exc:
             raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc

@@ -1,8 +1,9 @@
 """Arguments reach the processes as the graph wrote them, and null passes through.
 
-Single-node graphs go through openeo-pg-parser-networkx and the run registry, as
-``hybrid serve`` runs them (the parser re-types date-like strings and ``[]``), with values
-from the official process examples (openeo-processes tests/*.json5).
+Single-node graphs go through the engine's parser and the run registry as ``hybrid serve``
+runs them, and through openeo-pg-parser-networkx's own parser (which re-types date-like
+strings and ``[]``; the openEO test suite's dask runner uses it), with values from the
+official process examples (openeo-processes tests/*.json5).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import numpy as np
 import pytest
 
 
-def _run(process_id: str, **arguments: Any) -> Any:
+def _run(process_id: str, *, stock_parser: bool = False, **arguments: Any) -> Any:
     from openeo_pg_parser_networkx import OpenEOProcessGraph
 
+    from hybrid.backends.local.graph_parsing import parse_graph
     from hybrid.backends.local.registry import registry_for_run
 
-    node = {"process_id": process_id, "arguments": arguments, "result": True}
-    graph = OpenEOProcessGraph({"process_graph": {"node": node}})
+    flat = {"node": {"process_id": process_id, "arguments": arguments, "result": True}}
+    graph = OpenEOProcessGraph({"process_graph": flat}) if stock_parser else parse_graph(flat)
     return graph.to_callable(process_registry=registry_for_run({}))()
 
 
@@ -47,11 +49,41 @@ def _nan(value: Any) -> bool:
         ),
     ],
 )
+@pytest.mark.parametrize("stock_parser", [False, True])
 def test_date_like_strings_and_empty_lists_arrive_as_written(
-    process_id: str, arguments: dict[str, Any], expected: Any
+    process_id: str, arguments: dict[str, Any], expected: Any, stock_parser: bool
 ) -> None:
-    got = _run(process_id, **arguments)
+    got = _run(process_id, stock_parser=stock_parser, **arguments)
     assert (list(got) if isinstance(got, np.ndarray) else got) == expected
+
+
+def test_the_engine_parser_keeps_the_text() -> None:
+    # the stock parser makes both the same date-time, and cannot parse two years
+    x, y = "2018-01-01T00:00:00Z", "2018-01-01T00:00:00+00:00"
+    assert _run("eq", x=x, y=y) is False
+    assert _run("neq", x=x, y=y) is True
+    assert _run("text_concat", data=["2020", "2021"], separator="/") == "2020/2021"
+
+
+def test_time_labels_are_found_by_their_text() -> None:
+    import xarray as xr
+
+    from hybrid.backends.local.graph_parsing import parse_graph
+    from hybrid.backends.local.registry import registry_for_run
+
+    days = np.array(["2020-06-01", "2020-06-03"], dtype="datetime64[ns]")
+    cube = xr.DataArray([[1.0, 2.0], [3.0, 4.0]], dims=("t", "x"), coords={"t": days})
+    registry = registry_for_run({"load_collection": lambda **_: cube})
+    load = {"process_id": "load_collection", "arguments": {"id": "S2"}}
+    for label in ("2020-06-03", "2020-06-03T00:00:00Z"):
+        element = {"process_id": "array_element", "result": True}
+        element["arguments"] = {"data": {"from_parameter": "data"}, "label": label}
+        reduce = {"data": {"from_node": "load"}, "dimension": "t"}
+        reduce["reducer"] = {"process_graph": {"element": element}}
+        graph = {"load": load, "r": {"process_id": "reduce_dimension", "arguments": reduce}}
+        graph["r"]["result"] = True
+        got = parse_graph(graph).to_callable(process_registry=registry)()
+        assert got.values.tolist() == [3.0, 4.0]
 
 
 @pytest.mark.parametrize("process_id", ["mean", "median", "sd", "variance", "min", "max"])

@@ -130,6 +130,7 @@ def array_element(
             f"array_element: ArrayElementNotAvailable: index {index} is negative"
         )
     if not isinstance(data, list) or label is not None:
+        label = _label_as_time(label, data, axis, dim_labels)
         return _stock("array_element")(
             data, index, label, return_nodata, axis=axis, context=context, dim_labels=dim_labels
         )
@@ -141,6 +142,28 @@ def array_element(
     raise ProcessParameterInvalid(
         f"array_element: ArrayElementNotAvailable: no index {index} in an array of {len(data)}"
     )
+
+
+def _label_as_time(label: Any, data: Any, axis: Any, dim_labels: Any) -> Any:
+    """A text label as ``datetime64`` when the labels are times (``t``), as the stock
+    implementation compares them; any other label unchanged."""
+    if not isinstance(label, str):
+        return label
+    if dim_labels is None and hasattr(data, "dims") and axis is not None:
+        dim_labels = data[data.dims[axis]].values
+    if dim_labels is None or np.asarray(dim_labels).dtype.kind != "M":
+        return label
+    import datetime as dt
+
+    from hybrid.backends.local.processes.dates import instant
+
+    try:
+        when = instant(label, "label")
+    except ProcessParameterInvalid:
+        return label  # not a date: the stock implementation reports it missing
+    if not isinstance(when, dt.datetime):
+        return label
+    return np.datetime64(when.astimezone(dt.UTC).replace(tzinfo=None), "ns")
 
 
 def _first_valid(data: list[Any], ignore_nodata: bool) -> Any:

@@ -16,7 +16,7 @@ import numpy as np
 from hybrid.errors import ProcessParameterInvalid
 
 
-def _instant(value: Any, what: str) -> dt.datetime | dt.time:
+def instant(value: Any, what: str) -> dt.datetime | dt.time:
     value = getattr(value, "root", value)  # the graph parser wraps date-times in models
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[us]").astype(dt.datetime)
@@ -45,9 +45,9 @@ def date_between(
     """Whether ``min <= x <= max`` (``x < max`` with exclude_max); None for no-data x."""
     if x is None:
         return None
-    value = _instant(x, "x")
-    low = _instant(min, "min")
-    high = _instant(max, "max")
+    value = instant(x, "x")
+    low = instant(min, "min")
+    high = instant(max, "max")
     kinds = {type(value) is dt.time, type(low) is dt.time, type(high) is dt.time}
     if len(kinds) != 1:
         raise ProcessParameterInvalid(
@@ -95,7 +95,7 @@ def date_shift(date: Any, value: int, unit: str) -> str | None:
     amount = value * 1000 if unit == "millisecond" else value
     shift = relativedelta(**{_SHIFT_UNITS[unit]: amount})
     if len(text) == 10:
-        day = _instant(text, "date")
+        day = instant(text, "date")
         assert isinstance(day, dt.datetime)
         return (day + shift).date().isoformat()
     try:
