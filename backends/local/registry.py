@@ -73,6 +73,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "mask_polygon": vector.mask_polygon,
         "array_create": dimensions.array_create,
         "rename_labels": dimensions.rename_labels,
+        "add_dimension": dimensions.add_dimension,
         "merge_cubes": merging.merge_cubes,
         "resample_spatial": resampling.resample_spatial,
         "to_scl_dilation_mask": scl_dilation.to_scl_dilation_mask,

@@ -156,3 +156,18 @@ def test_json_results_keep_infinities_and_write_nan_as_null() -> None:
 
     assert dumps([math.inf, -math.inf, math.nan, 1]) == "[Infinity, -Infinity, null, 1]"
     assert dumps(da.from_array(np.array([0.0, 3.0]))) == "[0.0, 3.0]"
+
+
+def test_add_dimension_temporal_label_is_a_time() -> None:
+    import xarray as xr
+
+    from hybrid.backends.local.processes.dimensions import add_dimension
+    from hybrid.errors import ProcessParameterInvalid
+
+    cube = xr.DataArray(np.zeros((2, 2)), dims=("y", "x"))
+    added = add_dimension(cube, name="t2", label="2010-01-01T00:00:00.0Z", type="temporal")
+    assert added.dims == ("t2", "y", "x")
+    assert added["t2"].values.tolist() == [np.datetime64("2010-01-01", "ns").astype(int)]
+    assert add_dimension(cube, name="var", label=1)["var"].values.tolist() == [1]
+    with pytest.raises(ProcessParameterInvalid, match="RFC 3339"):
+        add_dimension(cube, name="t2", label="soon", type="temporal")

@@ -237,3 +237,19 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
     kinds = {type(v) for v in new}
     values = np.asarray(new, dtype=object if len(kinds) > 1 else None)
     return data.assign_coords({dimension: values})
+
+
+def add_dimension(data: Any, name: str, label: Any, type: str = "other") -> Any:
+    """A new dimension with one label; a ``temporal`` one gets its label as a time
+    (``datetime64``), like every other temporal dimension, so time processes find it
+    (openeo-processes-dask keeps the text)."""
+    import openeo_processes_dask.process_implementations.cubes.general as general
+
+    if type == "temporal" and isinstance(label, str):
+        label = _as_time(label)
+        if label is None:
+            raise ProcessParameterInvalid(
+                "add_dimension: the label of a temporal dimension must be an RFC 3339 "
+                "date or date-time"
+            )
+    return general.add_dimension(data, name=name, label=label, type=type)
