@@ -29,6 +29,21 @@ PROBE_MODULE = "hybrid.backends.local.run"
 _HOST_PORT = re.compile(r"^[\w.\-\[\]:]+:\d{1,5}$")
 
 
+def memory_limit(value: str | None, *, option: str = "--memory-limit") -> str | None:
+    """A checked memory size (``2GiB``, ``1500MB``) for a LocalCluster worker."""
+    if value is None:
+        return None
+    from dask.utils import parse_bytes
+
+    try:
+        size = parse_bytes(value)
+    except (ValueError, TypeError):
+        size = 0
+    if size < 256 * 2**20:
+        raise UsageError(f"{option} {value}: give a size of at least 256MiB, like 2GiB")
+    return value
+
+
 def scheduler_address(value: str | None) -> str | None:
     """The dask.distributed address in ``--scheduler``, None for a local scheduler name."""
     if value is None or value in LOCAL_SCHEDULERS:
@@ -49,12 +64,17 @@ def scheduler_address(value: str | None) -> str | None:
 
 
 @contextlib.contextmanager
-def local_cluster(workers: int) -> Iterator[str]:
-    """A LocalCluster of ``workers`` single-threaded worker processes; its address."""
+def local_cluster(workers: int, memory_limit: str | None = None) -> Iterator[str]:
+    """A LocalCluster of ``workers`` single-threaded worker processes, each limited to
+    ``memory_limit`` (dask's default share of the RAM when None); its address."""
     from dask.distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        memory_limit=memory_limit or "auto",
     ) as cluster:
         yield str(cluster.scheduler_address)
 
@@ -77,7 +97,10 @@ def connect(address: str) -> Any:
 def distributed_client(settings: Any) -> Iterator[Any]:
     """A checked client: connected, with at least one worker that can run our code."""
     if settings.workers:
-        with local_cluster(settings.workers) as address, connect(address) as client:
+        with (
+            local_cluster(settings.workers, settings.memory_limit) as address,
+            connect(address) as client,
+        ):
             yield client
         return
     remote = scheduler_address(settings.scheduler)

@@ -25,6 +25,9 @@ class LocalSettings:
     scheduler: str | None = None
     #: start a LocalCluster with this many workers (overrides ``scheduler``)
     workers: int | None = None
+    #: memory limit of each LocalCluster worker ("2GiB"; dask spills to disk at 60 %,
+    #: pauses at 80 %, restarts the worker at 95 %); None = dask's share of the RAM
+    memory_limit: str | None = None
     #: show progress bars on stderr
     progress: bool = False
     #: seconds a dask.distributed run waits for a worker before it gives up

@@ -42,6 +42,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--workers", type=int, help="run on a local Dask cluster of N workers")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster")
+    p.add_argument(
+        "--memory-limit", metavar="SIZE",
+        help="memory of each --workers worker, e.g. 2GiB (dask spills at 60 %%, pauses at "
+        "80 %%, restarts it at 95 %%); default: dask's share of the RAM",
+    )  # fmt: skip
     p.add_argument("--resume", metavar="JOB_ID", help="fetch a batch job that already ran")
     p.add_argument("--plots", metavar="DIR", help="also write the figures into DIR")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -159,9 +164,15 @@ def _settings(args: argparse.Namespace, progress: bool) -> LocalSettings | Remot
     from hybrid.backends.remote import RemoteSettings
 
     if args.backend == LOCAL:
+        from hybrid.backends.local.cluster import memory_limit
+
+        limit = memory_limit(getattr(args, "memory_limit", None))
+        if limit and not args.workers:
+            raise UsageError("--memory-limit applies to the workers of --workers N")
         return LocalSettings(
-            stac=args.stac, workers=args.workers, scheduler=args.scheduler, progress=progress
-        )
+            stac=args.stac, workers=args.workers, scheduler=args.scheduler, progress=progress,
+            memory_limit=limit,
+        )  # fmt: skip
     return RemoteSettings(progress=progress)
 
 

@@ -102,6 +102,13 @@ def _add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
         help="run the jobs on a local Dask cluster of N single-threaded worker processes, "
         "started with the server (default: none)",
     )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        default=None,
+        help="memory of each --dask-workers worker, e.g. 2GiB (dask spills at 60 %%, "
+        "pauses at 80 %%, restarts it at 95 %%) (default: dask's share of the RAM)",
+    )
 
 
 def _hash_password() -> int:
@@ -163,7 +170,7 @@ def _engine(args: argparse.Namespace, scheduler: str | None, stack: contextlib.E
     if args.dask_workers:
         from hybrid.backends.local.cluster import local_cluster
 
-        scheduler = stack.enter_context(local_cluster(args.dask_workers))
+        scheduler = stack.enter_context(local_cluster(args.dask_workers, args.memory_limit))
     return LocalBackend(LocalSettings(stac=args.stac, udf=udf, scheduler=scheduler))
 
 
@@ -172,6 +179,10 @@ def _checked_scheduler(args: argparse.Namespace) -> str | None:
     one fails at start-up in one line instead of in every job."""
     if args.dask_workers is not None and args.dask_workers < 1:
         raise UsageError(f"--dask-workers must be at least 1, not {args.dask_workers}.")
+    from hybrid.backends.local.cluster import memory_limit
+
+    if memory_limit(args.memory_limit) and not args.dask_workers:
+        raise UsageError("--memory-limit applies to the workers of --dask-workers N.")
     if args.scheduler is None:
         return None
     if args.dask_workers is not None:

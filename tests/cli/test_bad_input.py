@@ -163,6 +163,9 @@ PARAMETER_CASES: dict[str, tuple[list[str], str]] = {
     "period-empty": (["--period", ""], "--period '' is unknown"),
     "kernel-size-not-int": (["--kernel-size", "eleven"], "invalid int value"),
     "workers-zero": (["--workers", "0"], "--workers 0 must be at least 1"),
+    "memory-limit-bad": (["--workers", "2", "--memory-limit", "lots"], "like 2GiB"),
+    "memory-limit-tiny": (["--workers", "2", "--memory-limit", "1MB"], "at least 256MiB"),
+    "memory-limit-alone": (["--memory-limit", "2GiB"], "applies to the workers"),
 }
 
 

@@ -40,6 +40,8 @@ def test_busy_port_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixtur
         (["--port", "70000"], "--port must be between 0 and 65535"),
         (["--users", "/nonexistent/users.toml"], "Users file /nonexistent/users.toml not found"),
         (["--dask-workers", "0"], "--dask-workers must be at least 1"),
+        (["--memory-limit", "2GiB"], "applies to the workers of --dask-workers"),
+        (["--dask-workers", "1", "--memory-limit", "x"], "like 2GiB"),
         (["--scheduler", "nonsense"], "--scheduler nonsense is neither"),
         (["--scheduler", "http://127.0.0.1:8786"], "unknown protocol 'http'"),
         (["--scheduler", "tcp://127.0.0.1:9", "--dask-workers", "2"], "not both"),
