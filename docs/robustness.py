@@ -1,6 +1,6 @@
 """Run the robustness tests and write ``docs/robustness.md``: one table row per test group.
 
-    python docs/robustness.py            # runs the tests (about 1.5 min), rewrites the file
+    python docs/robustness.py            # runs the tests (about 20 min), rewrites the file
     python docs/robustness.py --check    # exit 1 when the file differs from a fresh run
 
 A group is one test function; its cases are its parametrized items, or, for tests that
@@ -36,7 +36,10 @@ SELECTION: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tests/stac/test_stac_errors.py",
         ),
     ),
-    ("Emulator under faults", ("tests/server/test_server_faults.py",)),
+    (
+        "Emulator under faults",
+        ("tests/server/test_server_faults.py", "tests/server/test_server_memory.py"),
+    ),
     (
         "Emulator security",
         ("tests/server/test_server_security.py", "tests/server/test_server_fuzz.py"),
@@ -46,7 +49,16 @@ SELECTION: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: the test that compares this table with the collected cases (not a row of it)
 SELF_CHECK = "tests/cli/test_bad_input.py::test_robustness_table_matches_the_collected_cases"
 #: user properties shown as figures besides the case count
-FIGURES = ("seconds", "peak_rss_mb", "operations")
+FIGURES = (
+    "seconds",
+    "peak_rss_mb",
+    "operations",
+    "examples",
+    "rss_mb_after_10th",
+    "rss_mb_after_last",
+)
+#: generated requests per operation and mode of the fuzzer here (the test suite runs 5)
+FUZZ_EXAMPLES = "50"
 
 
 @dataclass
@@ -181,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("HYBRID_FUZZ_EXAMPLES", FUZZ_EXAMPLES)
     code, groups = run()
     text = render(groups)
     if args.check:

@@ -6,12 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hybrid.errors import UsageError
-from hybrid.grid import BBox
+from hybrid.errors import HybridWarning, UsageError
+from hybrid.grid import BBox, Grid
 
 _GEOMETRY_TYPES = {"Polygon", "MultiPolygon"}
 #: a Sentinel-2 AOI larger than this (degrees of lon or lat) is almost surely a mistake
 MAX_SPAN_DEG = 5.0
+#: below this share of its grid covered by the AOI, the grid is "mostly empty" (a warning)
+MIN_COVERAGE = 0.5
+#: how close to +-180 degrees a part must reach to count as split at the antimeridian
+_EDGE = 1e-6
 
 
 def read_aoi(path: str | Path) -> dict[str, Any]:
@@ -84,12 +88,59 @@ def check_geometry(geometry: Any, *, source: str = "AOI") -> dict[str, Any]:
         )
     if geom.area == 0:
         raise UsageError(f"{source}: the polygon has no area")
+    if east - west > MAX_SPAN_DEG and west <= -180 + _EDGE and east >= 180 - _EDGE:
+        raise UsageError(
+            f"{source}: the geometry crosses the antimeridian (split at 180 degrees; its parts "
+            f"span {_span_across_antimeridian(geom):.1f} degrees of longitude across it); one "
+            "grid cannot wrap around 180 degrees: run the parts east and west of it separately"
+        )
     if east - west > MAX_SPAN_DEG or north - south > MAX_SPAN_DEG:
         raise UsageError(
             f"{source}: AOI spans {east - west:.1f} x {north - south:.1f} degrees; "
             f"hybrid handles AOIs up to {MAX_SPAN_DEG} degrees: split it into smaller areas"
         )
     return dict(mapping(geom))
+
+
+def _span_across_antimeridian(geom: Any) -> float:
+    """Longitudes covered by ``geom`` when its western parts are moved east by 360 degrees."""
+    parts = getattr(geom, "geoms", [geom])
+    lons = [x + 360 if part.bounds[2] <= 0 else x for part in parts for x in part.bounds[::2]]
+    return max(lons) - min(lons)
+
+
+def warn_if_mostly_empty(geometry: dict[str, Any], grid: Grid, *, source: str = "AOI") -> None:
+    """A one-line :class:`HybridWarning` when ``geometry`` covers less than
+    :data:`MIN_COVERAGE` of ``grid``.
+
+    Copernicus loads one grid over the bounding box of the area, in the UTM zone of the
+    box's representative point, however far apart its parts are: openeo-geopyspark-driver
+    ``openeogeotrellis/layercatalog.py:257-258`` (load_collection:
+    ``auto_utm_epsg_for_geometry(box(west, south, east, north))``) and
+    ``openeogeotrellis/load_stac.py:625-626`` (items in several UTM zones:
+    ``target_bbox.best_utm()``), both ending in openeo-python-driver
+    ``openeo_driver/util/utm.py:62-67`` (``geometry.representative_point()``). hybrid does
+    the same (:func:`hybrid.grid.target_epsg`) and says when most of that grid is empty.
+    """
+    import warnings
+
+    from pyproj import Transformer
+    from shapely.geometry import box, shape
+    from shapely.ops import transform
+
+    to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform
+    area = transform(to_grid, shape(geometry))
+    cells = box(grid.xmin, grid.ymin, grid.xmax, grid.ymax)
+    share = area.intersection(cells).area / cells.area
+    if share < MIN_COVERAGE:
+        warnings.warn(
+            f"{source} covers {share:.0%} of its {grid.width} x {grid.height} px grid in "
+            f"{grid.crs} (one grid over its bounding box, in the UTM zone of the box's "
+            "representative point, as on Copernicus); the empty rest is loaded and computed "
+            "too: run distant parts separately to save time",
+            HybridWarning,
+            stacklevel=2,
+        )
 
 
 def geometry_bbox(geometry: dict[str, Any]) -> BBox:

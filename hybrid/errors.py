@@ -150,3 +150,8 @@ class NotEquivalent(HybridError):
     """Two results differ beyond tolerance (``hybrid compare`` exit 1)."""
 
     exit_code = 1
+
+
+class HybridWarning(UserWarning):
+    """Something a user should know that does not stop the run (one line; the CLI prints
+    it as ``hybrid: warning: ...``)."""

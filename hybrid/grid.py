@@ -35,6 +35,11 @@ class BBox:
         values = (self.west, self.south, self.east, self.north)
         if not all(math.isfinite(v) for v in values):
             raise ProcessParameterInvalid(f"spatial extent has non-finite bounds {values}")
+        if self.east < 0 < self.west and _is_lonlat(self.crs):
+            raise ProcessParameterInvalid(
+                f"spatial extent crosses the antimeridian (west={self.west} > east={self.east}); "
+                "one grid cannot wrap around 180 degrees: split it into one extent each side"
+            )
         if self.west >= self.east or self.south >= self.north:
             raise ProcessParameterInvalid(
                 f"spatial extent is empty or reversed: west={self.west} east={self.east} "

@@ -54,6 +54,17 @@ def _parse_bbox(extent: Any) -> BBox:
     raise ProcessParameterInvalid(f"load_collection: unsupported spatial_extent {extent!r}")
 
 
+def _geojson(extent: Any) -> dict[str, Any] | None:
+    """The (Multi)Polygon of a GeoJSON spatial_extent; None for a bounding box."""
+    if hasattr(extent, "model_dump"):
+        extent = extent.model_dump()
+    if isinstance(extent, dict) and "type" in extent and "west" not in extent:
+        from hybrid.aoi import aoi_geometry
+
+        return aoi_geometry(extent, source="spatial_extent")
+    return None
+
+
 def _envelope(a: Grid, b: Grid) -> Grid:
     """The grid covering two grids of one CRS (the result is cropped back to it)."""
     if a.epsg != b.epsg:
@@ -122,9 +133,17 @@ class Run:
         from hybrid.backends.local.loader import S2_BANDS, LoadRequest, load_s2
 
         start, end = _interval(temporal_extent)
+        bbox, epsg = _bbox(spatial_extent), self._epsg()
+        geometry = _geojson(spatial_extent)
+        if geometry is not None:
+            from hybrid.aoi import warn_if_mostly_empty
+            from hybrid.grid import output_grid
+
+            grid = output_grid(bbox, epsg=epsg)
+            warn_if_mostly_empty(geometry, grid, source="spatial_extent")
         request = LoadRequest(
-            bbox=_bbox(spatial_extent),
-            epsg=self._epsg(),
+            bbox=bbox,
+            epsg=epsg,
             start=start,
             end=end,
             bands=tuple(bands) if bands else S2_BANDS,

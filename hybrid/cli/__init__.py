@@ -97,6 +97,25 @@ def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Our own warnings as one line, ``hybrid: warning: ...``; others as Python shows them."""
+    import warnings
+
+    from hybrid.errors import HybridWarning
+
+    if issubclass(category, HybridWarning):
+        print(f"hybrid: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
@@ -104,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Dataset has no geotransform")
     # third-party deprecation notes are for their maintainers, not for our users
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"openeo_processes_dask\.")
+    warnings.showwarning = _show_warning
     import signal
     import threading
 

@@ -122,4 +122,9 @@ def workflow_from_args(args: Any) -> Workflow:
         **{name: getattr(args, name) for name in _PROCESSING if hasattr(args, name)},
     )
     check_workflow(workflow)
+    from hybrid.aoi import geometry_bbox, warn_if_mostly_empty
+    from hybrid.grid import output_grid
+
+    source = "the AOI" if args.aoi is None or isinstance(args.aoi, dict) else str(args.aoi)
+    warn_if_mostly_empty(aoi, output_grid(geometry_bbox(aoi)), source=source)
     return workflow

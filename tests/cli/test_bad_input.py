@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -97,6 +98,16 @@ GEOMETRY_CASES: dict[str, tuple[Any, str]] = {
     "line-not-area": (
         {"type": "LineString", "coordinates": [[6.6, 45.2], [6.7, 45.3]]},
         "Polygon or MultiPolygon",
+    ),
+    "split-at-the-antimeridian": (  # Fiji: once "spans 360.0 degrees ... split it"
+        {
+            "type": "MultiPolygon",
+            "coordinates": [
+                _polygon(179.5, -17.0, 180.0, -16.5)["coordinates"],
+                _polygon(-180.0, -17.0, -179.6, -16.5)["coordinates"],
+            ],
+        },
+        "crosses the antimeridian (split at 180 degrees; its parts span 0.9 degrees",
     ),
 }
 
@@ -405,6 +416,11 @@ API_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], type[HybridError], 
         ProcessParameterInvalid,
         "split the area",
     ),
+    "bbox-across-the-antimeridian": (
+        _set_load("spatial_extent", {"west": 179.5, "east": -179.6, "south": -17, "north": -16}),
+        ProcessParameterInvalid,
+        "crosses the antimeridian (west=179.5 > east=-179.6)",
+    ),
     "band-unknown": (_set_load("bands", ["B04", "B8B", "SCL"]), ProcessParameterInvalid, "B8B"),
     "kernel-even": (
         _set_kernel([[0.0625] * 4] * 4),
@@ -624,6 +640,43 @@ def test_api_aoi_across_two_utm_zones_works(
     np.testing.assert_allclose(values, expected, rtol=1e-6)
 
 
+def test_aoi_mostly_outside_its_grid_warns_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CLI and Python API: two small parts on either side of a UTM border load as one grid
+    over their bounding box in the zone of its representative point (as Copernicus does),
+    with one warning line saying how little of the grid they cover."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.errors import HybridWarning
+
+    tiles = [(32631, "31TGL", 2000, 3000), (32632, "32TLR", 1500, 4000)]
+    catalog = _zone_catalog(tmp_path / "cat", tiles)
+    parts = [_polygon(5.985, 45.200, 5.990, 45.203), _polygon(6.016, 45.200, 6.021, 45.203)]
+    aoi = {"type": "MultiPolygon", "coordinates": [part["coordinates"] for part in parts]}
+    graph = _tiny_workflow_graph(aoi)
+    (load,) = [node for node in graph.values() if node["process_id"] == "load_collection"]
+    load["arguments"]["spatial_extent"] = aoi  # GeoJSON instead of the CLI's bbox
+    with pytest.warns(HybridWarning) as caught:
+        result = LocalBackend(LocalSettings(stac=str(catalog))).execute(
+            graph, out_dir=tmp_path / "out"
+        )
+    (warning,) = [str(w.message) for w in caught if w.category is HybridWarning]
+    assert re.fullmatch(
+        r"spatial_extent covers (2\d)% of its \d+ x \d+ px grid in EPSG:32632 .*", warning
+    )
+    (path,) = result.files
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        assert "UTM zone 32N" in ds["crs"].attrs["crs_wkt"]
+
+    aoi_file = tmp_path / "aoi.geojson"
+    aoi_file.write_text(json.dumps(aoi), encoding="utf-8")
+    args = ["scenes", "--aoi", str(aoi_file), "--stac", str(catalog)]
+    assert main([*args, "--start", "2023-05-01", "--end", "2023-06-01"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    expected = warning.replace("spatial_extent", str(aoi_file))
+    assert [line for line in err if "warning" in line] == [f"hybrid: warning: {expected}"], err
+
+
 # -- the docs table ------------------------------------------------------------------------------
 
 
@@ -650,8 +703,11 @@ def test_robustness_table_matches_the_collected_cases(request: pytest.FixtureReq
         if module in selected or f"{module}::{function}" in selected:
             key = f"{Path(module).stem}::{function}"
             collected[key] = collected.get(key, 0) + 1
-    figures = {"test_server_faults::test_twenty_clients_five_jobs_each",
-               "test_server_fuzz::test_generated_requests_never_get_a_5xx"}  # fmt: skip
+    figures = {
+        "test_server_faults::test_twenty_clients_five_jobs_each",
+        "test_server_memory::test_two_hundred_jobs_in_a_row_keep_memory_bounded",
+        "test_server_fuzz::test_generated_requests_conform_to_the_servers_own_document",
+    }
     figures.add(f"{Path(__file__).stem}::{request.node.originalname}")  # not a row itself
     compared = {k: n for k, n in collected.items() if k not in figures}
     assert compared, "no robustness test collected"
