@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-PIPELINES = ("local", "stock", "fused")
+PIPELINES = ("local", "stock", "fused", "decode")
 
 #: modules each pipeline needs anyway, imported before the clock starts
 _IMPORTS = {
@@ -21,13 +21,15 @@ _IMPORTS = {
     "stock": ("xarray", "dask.array", "rasterio", "scipy.ndimage", "odc.stac", "pystac",
               "h5netcdf", "openeo_pg_parser_networkx", "hybrid.backends.local.registry"),
     "fused": ("xarray", "rasterio", "scipy.ndimage", "pystac", "h5netcdf"),
+    "decode": ("rasterio", "pystac"),
 }  # fmt: skip
 
 
 def run_pipeline(
     pipeline: str, *, scene: str, catalog: Path, out_dir: Path, workers: int | None = None
-) -> Path:
-    """Run ``pipeline`` on the benchmark scene ``scene``; returns the NetCDF written."""
+) -> Path | None:
+    """Run ``pipeline`` on the benchmark scene ``scene``; returns the NetCDF written
+    (None for the decode floor, which writes nothing)."""
     from benchmarks.scenes import parse_spec, scene_graph
 
     spec = parse_spec(scene)
@@ -49,6 +51,15 @@ def run_pipeline(
         workflow = Workflow(aoi={}, start=spec.start, end=spec.end)
         inputs = FusedInputs(catalog, spec.aoi_bounds(), EPSG, workflow)
         return run_fused(inputs, out_dir)
+    if pipeline == "decode":
+        from benchmarks.decode import run_decode
+        from benchmarks.fused import FusedInputs
+        from benchmarks.scenes import EPSG
+        from hybrid.params import Workflow
+
+        workflow = Workflow(aoi={}, start=spec.start, end=spec.end)
+        run_decode(FusedInputs(catalog, spec.aoi_bounds(), EPSG, workflow))
+        return None
     raise ValueError(f"unknown pipeline '{pipeline}'; use one of {', '.join(PIPELINES)}")
 
 
@@ -87,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(done - imported, 3),
         "cpu_seconds": round(_cpu_seconds() - cpu_before, 3),
         "import_seconds": round(imported - started, 3),
-        "file": str(path),
+        "file": str(path) if path else None,
     }))  # fmt: skip
     return 0
 
