@@ -47,21 +47,25 @@ def test_scene_is_cached(tiny_scene):
 
 
 @pytest.mark.slow
-def test_three_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
+def test_the_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
     root, _catalog = tiny_scene
     result = run_benchmark([TINY], root=root, log=lambda _m: None)
     rows = {r["pipeline"]: r for r in result["rows"]}
-    assert set(rows) == {"local", "stock", "fused"}
+    assert set(rows) == {"local", "stock", "fused", "decode"}
     for row in rows.values():
         assert row["seconds"] > 0 and row["peak_rss_mib"] > 50
         assert row["mpx_dates_per_s"] == round(TINY.megapixel_dates / row["seconds"], 2)
     assert rows["fused"]["ratio_to_fused"] == 1.0
+    assert rows["decode"]["ratio_to_decode"] == 1.0
+    assert rows["local"]["ratio_to_decode"] == round(
+        rows["local"]["seconds"] / rows["decode"]["seconds"], 2
+    )
     for name in ("local", "stock"):
         check = result["agreement"][TINY.name][name]
         assert check["same_shape"] and check["same_nan"], check
         assert check["max_abs_diff"] <= 1e-6, check
     table = markdown(result)
-    assert table.count("\n") == 2 + 3 - 1
+    assert table.count("\n") == 2 + 4 - 1
     assert "| 8x64^2 | local |" in table
     json.dumps(result)  # the JSON file can be written
 
