@@ -323,6 +323,10 @@ def resolved_interval(
     return start or OPEN_START, end
 
 
+#: the key under which a load_collection call receives its node id (in ``properties``)
+LOAD_NODE = "hybrid:load_node"
+
+
 def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> dict[str, Any]:
     """A copy of ``graph`` whose load_collection nodes carry the inferred extents where
     their own arguments were null (their own arguments always win)."""
@@ -342,4 +346,7 @@ def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> d
             args["temporal_extent"] = list(load.temporal)
         if not args.get("bands") and load.bands:
             args["bands"] = list(load.bands)
+        # the load's own property conditions are in GraphFacts.load_conditions (checked
+        # before); the call finds them by its node id
+        args["properties"] = {LOAD_NODE: node_id}
     return out

@@ -43,8 +43,12 @@ class GraphFacts:
     max_cloud_cover: float | None = None
     #: load_collection node id -> what it loads (inferred like the Copernicus dry run)
     loads: Mapping[str, LoadExtent] = field(default_factory=dict)
-    #: every property condition of load_collection (``max_cloud_cover`` included)
+    #: every property condition of load_collection (``max_cloud_cover`` included), when
+    #: all loads share them
     conditions: tuple[Condition, ...] = ()
+    #: load_collection node id -> its own property conditions (each load filters its
+    #: own scenes, as on Copernicus: the bands of one load, the SCL of another)
+    load_conditions: Mapping[str, tuple[Condition, ...]] = field(default_factory=dict)
 
 
 def _nodes(graph: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -177,13 +181,13 @@ def inspect_graph(
     _check_nodes_are_objects(graph)
     _check_level(graph, "")
     buffer = 0
-    conditions: tuple[Condition, ...] | None = None
+    per_load: dict[str, tuple[Condition, ...]] = {}
     for node_id, node in _nodes(graph):
         pid = node["process_id"]
         args = node.get("arguments") or {}
         _check_supported(node_id, pid, args, supported, required)
         if pid == "load_collection":
-            conditions = _load_conditions(node_id, args, conditions)
+            per_load[node_id] = _load_conditions(node_id, args)
         if pid == "apply_kernel":
             buffer = max(buffer, _apply_kernel_buffer(node_id, args))
         if pid == "save_result":
@@ -192,11 +196,22 @@ def inspect_graph(
     loads = infer_loads(graph)
     require_bounded(loads)
     buffer = max([buffer, *(load.buffer for load in loads.values())])
-    conditions = conditions or ()
-    cloud = None
+    shared = set(per_load.values())
+    conditions = shared.pop() if len(shared) == 1 else ()
+    return GraphFacts(
+        buffer=buffer,
+        max_cloud_cover=lone_cloud_limit(conditions),
+        loads=loads,
+        conditions=conditions,
+        load_conditions=per_load,
+    )
+
+
+def lone_cloud_limit(conditions: tuple[Condition, ...]) -> float | None:
+    """x when ``eo:cloud_cover <= x`` is the only condition (it travels as max_cloud_cover)."""
     if len(conditions) == 1 and conditions[0].name == "eo:cloud_cover" and conditions[0].op == "<=":
-        cloud = float(conditions[0].value)
-    return GraphFacts(buffer=buffer, max_cloud_cover=cloud, loads=loads, conditions=conditions)
+        return float(conditions[0].value)
+    return None
 
 
 def _check_nodes_are_objects(graph: Mapping[str, Any]) -> None:
@@ -230,24 +245,16 @@ def _check_supported(
         )
 
 
-def _load_conditions(
-    node_id: str, args: Mapping[str, Any], before: tuple[Condition, ...] | None
-) -> tuple[Condition, ...]:
-    """A load_collection's property filters: the one collection, the same filters as the
-    loads ``before`` it."""
+def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, ...]:
+    """A load_collection's property filters (of the one collection); each load keeps its
+    own, as on Copernicus (a notebook filters the SCL load by cloud cover, not the bands)."""
     cid = args.get("id")
     if cid != COLLECTION_ID:
         raise CollectionNotFound(
             f"collection '{cid}' does not exist here; the only collection is {COLLECTION_ID}",
             node=node_id,
         )
-    found = _property_conditions(node_id, args.get("properties"))
-    if before is not None and found != before:
-        raise ProcessParameterInvalid(
-            "several load_collection nodes with different property filters are not supported",
-            node=node_id,
-        )
-    return found
+    return _property_conditions(node_id, args.get("properties"))
 
 
 def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:

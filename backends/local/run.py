@@ -130,6 +130,7 @@ class Run:
         properties: Any = None,
         **_ignored: Any,
     ) -> Any:
+        from hybrid.backends.local.graphcheck import lone_cloud_limit
         from hybrid.backends.local.loader import S2_BANDS, LoadRequest, load_s2
 
         start, end = _interval(temporal_extent)
@@ -141,16 +142,18 @@ class Run:
 
             grid = output_grid(bbox, epsg=epsg)
             warn_if_mostly_empty(geometry, grid, source="spatial_extent")
+        conditions = self._conditions(properties)
+        cloud = lone_cloud_limit(conditions)
         request = LoadRequest(
             bbox=bbox,
             epsg=epsg,
             start=start,
             end=end,
             bands=tuple(bands) if bands else S2_BANDS,
-            max_cloud_cover=self.facts.max_cloud_cover,
+            max_cloud_cover=cloud,
             buffer=self.facts.buffer,
             # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
-            conditions=() if self.facts.max_cloud_cover is not None else self.facts.conditions,
+            conditions=() if cloud is not None else conditions,
         )
         from hybrid.progress import step
 
@@ -175,6 +178,16 @@ class Run:
         loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
         loaded.cube.attrs[INT16_VALUES] = True
         return loaded.cube
+
+    def _conditions(self, properties: Any) -> tuple[Any, ...]:
+        """The property conditions of the load_collection node being called."""
+        from hybrid.backends.local.extents import LOAD_NODE
+
+        marker = dict(getattr(properties, "root", properties) or {})
+        node = marker.get(LOAD_NODE)
+        if node is None:
+            return self.facts.conditions
+        return tuple(self.facts.load_conditions.get(str(node), ()))
 
     def save_result(self, data: Any, format: str, options: Any = None) -> bool:
         from hybrid.io.provenance import provenance_attributes

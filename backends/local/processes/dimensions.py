@@ -83,6 +83,7 @@ def apply_dimension(
             named_parameters={"context": context},
             axis=-1,
             context=context,
+            dim_labels=moved[dimension].values if dimension in moved.coords else None,
         )
     forget_results(entries)
     values = _values_last(raw, base)
