@@ -73,6 +73,8 @@ class LocalBackend:
         return udf_runtimes()
 
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
+        _strict_nested_references()
+
         from hybrid.backends.local.extents import with_extents
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.graph_parsing import parse_graph
@@ -114,6 +116,30 @@ class LocalBackend:
         provenance = dict(run.provenance)
         provenance["seconds"] = round(time.monotonic() - started, 3)
         return ExecutionResult(files=tuple(run.files), provenance=provenance)
+
+
+def _strict_nested_references() -> None:
+    """References inside lists and objects parsed as strictly as the rest of the graph.
+
+    openeo-pg-parser-networkx validates the whole graph with ``strict=True`` but a
+    ``{"from_node": ...}`` inside a list or object (``array_create([...])``) without it
+    (utils.py ``parse_nested_parameter``); its left-to-right argument union then turns
+    every text argument of the referenced node and its ancestors that reads as a
+    boolean or number into one: ``reduce_dimension(dimension="t")`` gets ``True``.
+    """
+    import pydantic
+    from openeo_pg_parser_networkx import graph
+    from openeo_pg_parser_networkx.pg_schema import ParameterReference, ResultReference
+
+    def parse_nested_parameter(parameter: Any) -> Any:
+        for model in (ResultReference, ParameterReference):
+            try:
+                return model.model_validate(parameter, strict=True)
+            except (pydantic.ValidationError, TypeError):
+                pass
+        return parameter
+
+    graph.parse_nested_parameter = parse_nested_parameter
 
 
 #: the process id of the node that gathers every end node of a graph

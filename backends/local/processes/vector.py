@@ -280,3 +280,46 @@ def _statistics(raw: Any, base: tuple[int, ...]) -> Any:
         f"aggregate_spatial: the reducer returned values of shape {result.shape}; "
         "it must return one value (or an array_create of values) per geometry"
     )
+
+
+def filter_bbox(data: Any, extent: Any) -> Any:
+    """The pixels the bounding box touches, as a load with that ``spatial_extent`` gives.
+
+    Copernicus's dry run moves a ``filter_bbox`` into the extent of the load before it
+    (openeo-python-driver dry_run.py), so ``load_collection().filter_bbox(b)`` and
+    ``load_collection(spatial_extent=b)`` give the same grid: the envelope of the
+    reprojected corners, snapped outward to the pixels (:func:`hybrid.grid.output_grid`).
+    Here: every pixel whose cell overlaps that envelope (openeo-processes-dask keeps only
+    centres inside the bare corners and drops the edge column or row).
+    """
+    import pyproj
+
+    if "x" not in data.dims or "y" not in data.dims:
+        return _stock_filter_bbox(data, extent)
+    if hasattr(extent, "model_dump"):
+        extent = extent.model_dump()
+    west, south, east, north = (float(extent[k]) for k in ("west", "south", "east", "north"))
+    crs = extent.get("crs") or 4326
+    source = pyproj.CRS.from_user_input(int(crs) if str(crs).isdigit() else crs)
+    target = cube_crs(data, "filter_bbox")
+    transform = pyproj.Transformer.from_crs(source, target, always_xy=True).transform
+    xs, ys = transform([west, east, east, west], [south, south, north, north])
+    x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
+    keep_x = np.flatnonzero(_overlaps(x, min(xs), max(xs)))
+    keep_y = np.flatnonzero(_overlaps(y, min(ys), max(ys)))
+    return data.isel(x=keep_x, y=keep_y)
+
+
+def _overlaps(centres: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Which cells (given by their centres) overlap the open interval (low, high)."""
+    half = abs(float(centres[1] - centres[0])) / 2 if len(centres) > 1 else 0.0
+    overlap: np.ndarray = (centres + half > low) & (centres - half < high)
+    return overlap
+
+
+def _stock_filter_bbox(data: Any, extent: Any) -> Any:
+    from openeo_processes_dask.process_implementations.cubes._filter import (
+        filter_bbox as stock,
+    )
+
+    return stock(data, extent)
