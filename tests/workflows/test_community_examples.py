@@ -79,7 +79,7 @@ def test_landslide_ndvi_difference_of_two_periods(connection: Any, tmp_path: Pat
     an event minus the mean NDVI before (two loads, ``ndvi``, ``mean_time``, a cube minus
     a cube), downloaded as GeoTIFF."""
     spatial_extent = BBOX
-    pre, post = ["2023-06-01", "2023-06-15"], ["2023-06-15", "2023-07-01"]
+    pre, post = ["2023-06-10", "2023-06-20"], ["2023-06-20", "2023-07-05"]
     s2pre = connection.load_collection(
         "SENTINEL2_L2A",
         temporal_extent=pre,
@@ -117,9 +117,9 @@ def test_forest_fire_nbr_three_periods_in_one_job(connection: Any, tmp_path: Pat
     from openeo.extra.spectral_indices import compute_indices
 
     extent = BBOX
-    pre_temporal_extent = ["2023-06-01", "2023-06-15"]
-    nrt_temporal_extent = ["2023-06-15", "2023-06-20"]
-    post_temporal_extent = ["2023-06-15", "2023-07-01"]
+    pre_temporal_extent = ["2023-06-10", "2023-06-20"]
+    nrt_temporal_extent = ["2023-06-20", "2023-06-25"]
+    post_temporal_extent = ["2023-06-20", "2023-07-05"]
 
     def get_cloud_free_pixels(scl: Any, data: Any, reducer: str = "first") -> Any:
         mask = (scl == 3) | (scl == 8) | (scl == 9) | (scl == 10)
@@ -281,7 +281,7 @@ def test_basic_sentinel_merge_dekad_composite_interpolated(connection: Any, tmp_
     array_interpolate_linear)``, ``filter_bbox`` last (the extent comes from it), a
     netCDF batch job with ``filename_prefix`` (the Sentinel-1 half and the UDF are left
     out)."""
-    dates = ["2023-06-01", "2023-07-01"]
+    dates = ["2023-06-11", "2023-07-11"]
     scl = connection.load_collection(
         "SENTINEL2_L2A", temporal_extent=dates, bands=["SCL"], max_cloud_cover=95
     )
@@ -299,14 +299,14 @@ def test_basic_sentinel_merge_dekad_composite_interpolated(connection: Any, tmp_
     )
     got = _nc(tmp_path / "result.nc")
 
-    assert [str(t)[:10] for t in got["t"].values] == ["2023-06-01", "2023-06-11", "2023-06-21"]
+    assert [str(t)[:10] for t in got["t"].values] == ["2023-06-11", "2023-06-21", "2023-07-01"]
     cloud_mask.filter_bbox(spatial_extent).download(tmp_path / "mask.nc", format="netCDF")
     mask = _nc(tmp_path / "mask.nc")
     (mask_var,) = [v for v in mask.data_vars if v != "crs"]
     raw = raw_bands(connection, ["B02"], tmp_path / "raw.nc", dates=dates, max_cloud_cover=95)
     masked = np.where(mask[mask_var].values == 1, np.nan, raw["B02"].values.astype(np.float64))
     days = raw["t"].values.astype("datetime64[D]").astype(int) - np.datetime64(
-        "2023-06-01", "D"
+        "2023-06-11", "D"
     ).astype(int)
     medians = np.stack(
         [
