@@ -187,7 +187,18 @@ def last(data: Any, ignore_nodata: bool = True, axis: Any = None) -> Any:
 
 
 def order(data: Any, asc: bool = True, nodata: bool | None = None, axis: Any = None) -> Any:
-    """Stable permutation (ties keep their order); nodata first, last or dropped."""
+    """Stable permutation (ties keep their order); nodata first, last or dropped.
+
+    On a cube (``apply_dimension``) the dropped nodata of ``nodata: null`` cannot leave
+    a hole in the array: the indices of the valid values come first, nodata fills the
+    rest (openeo-processes-dask refuses, "sparse multi-dimensional arrays")."""
+    if is_array(data) and nodata is None and getattr(data, "ndim", 1) > 1:
+        ordered = _stock("order")(data, asc=asc, nodata=True, axis=axis)
+        valid = (~np.isnan(data)).sum(axis=axis, keepdims=True)
+        position = np.arange(data.shape[axis]).reshape(
+            [-1 if i == (axis % data.ndim) else 1 for i in range(data.ndim)]
+        )
+        return np.where(position < valid, ordered, np.nan)
     if is_array(data):
         return _stock("order")(data, asc=asc, nodata=nodata, axis=axis)
     values = list(data)
