@@ -22,6 +22,7 @@ def _nc(path: Path) -> xr.Dataset:
         return ds.load()
 
 
+@pytest.mark.slow
 def test_load_collection_notebook_raw_composite_and_masked_composite(
     connection: Any, tmp_path: Path
 ) -> None:

@@ -173,7 +173,7 @@ def test_forest_fire_nbr_three_periods_in_one_job(connection: Any, tmp_path: Pat
         with np.errstate(all="ignore"):
             candidates = (n - s) / (n + s)
         kept = np.isfinite(got)
-        assert kept.mean() > 0.5
+        assert kept.mean() > 0.05, "the cloud mask leaves some pixels"
         close = np.isclose(candidates, got[None], rtol=1e-5, atol=1e-6).any(axis=0)
         assert close[kept].all()
         assert -1 <= got[kept].min() and got[kept].max() <= 1  # noqa: SIM300
