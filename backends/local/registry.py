@@ -45,7 +45,6 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
     from hybrid.backends.local.processes import (
         dimensions,
         indices,
-        interpolation,
         kernel,
         labels,
         masking,
@@ -72,7 +71,6 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "aggregate_spatial": vector.aggregate_spatial,
         "filter_spatial": vector.filter_spatial,
         "filter_bbox": vector.filter_bbox,
-        "array_interpolate_linear": interpolation.array_interpolate_linear,
         "mask_polygon": vector.mask_polygon,
         "array_create": dimensions.array_create,
         "rename_labels": dimensions.rename_labels,

@@ -302,9 +302,12 @@ def array_interpolate_linear(
     """Linear interpolation of the no-data values (null/NaN) between valid ones; leading
     and trailing no-data stay, infinities are values (openEO 1.2 proposal
     array_interpolate_linear). On lists the index is x; ``(1 - t) * a + t * b`` keeps
-    ``-inf``/``inf`` neighbours infinite. Arrays from cubes go to openeo-processes-dask."""
+    ``-inf``/``inf`` neighbours infinite. Arrays from cubes are filled by position along
+    ``axis``, as Copernicus does (:mod:`hybrid.backends.local.processes.interpolation`)."""
     if not isinstance(data, list) or axis is not None:
-        return _stock("array_interpolate_linear")(data, axis=axis, dim_labels=dim_labels)
+        from hybrid.backends.local.processes.interpolation import fill_along_axis
+
+        return fill_along_axis(data, axis=axis)
     valid = [i for i, v in enumerate(data) if not _null(v)]
     out: list[Any] = [math.nan if _null(v) else v for v in data]
     for left, right in itertools.pairwise(valid):

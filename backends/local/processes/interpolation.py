@@ -1,4 +1,4 @@
-"""array_interpolate_linear as Copernicus runs it: by position, along the array's axis.
+"""array_interpolate_linear on cubes as Copernicus runs it: by position, along an axis.
 
 openeo-processes-dask's version interpolates one 1-D array only (inside
 ``apply_dimension`` it gets the whole cube and fails) and reads the positions from the
@@ -33,10 +33,8 @@ def _fill(values: np.ndarray) -> np.ndarray:
     return np.where(gap, filled, a)
 
 
-def array_interpolate_linear(data: Any, axis: Any = None, dim_labels: Any = None) -> Any:
-    if isinstance(data, list):
-        out = _fill(np.array([np.nan if v is None else v for v in data], dtype=np.float64))
-        return [None if not np.isfinite(v) else float(v) for v in out]
+def fill_along_axis(data: Any, axis: Any = None) -> Any:
+    """Gaps of a numpy or dask array filled by position along ``axis`` (default: last)."""
     axis = -1 if axis is None else int(axis)
     if hasattr(data, "map_blocks"):
         import dask.array as da
