@@ -94,8 +94,9 @@ class Grid:
 
 
 def utm_epsg(lon: float, lat: float) -> int:
-    """EPSG code of the WGS84 UTM zone containing (lon, lat)."""
-    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
+    """EPSG code of the WGS84 UTM zone containing (lon, lat); 180 degrees east is zone 1,
+    as in openeo-python-driver ``openeo_driver/util/utm.py:13-25`` (``% 60``)."""
+    zone = math.floor((lon + 180.0) / 6.0) % 60 + 1
     return (32600 if lat >= 0 else 32700) + zone
 
 

@@ -197,6 +197,12 @@ def test_snap_and_utm_zone() -> None:
     assert target_epsg((5.9, 45.0, 6.3, 45.1)) == 32632  # representative point x = 6.1
     assert target_epsg((5.5, 45.0, 6.1, 45.1)) == 32631
     assert target_epsg((-70.0, -33.5, -69.9, -33.4)) == 32719
+    from hybrid.grid import utm_epsg as hybrid_utm_epsg
+    from tests.reference.grid import utm_epsg
+
+    for lon, lat in [(180.0, 10.0), (-180.0, -10.0), (179.99, 0.0), (6.0, 45.0), (5.99, 45.0)]:
+        assert hybrid_utm_epsg(lon, lat) == utm_epsg(lon, lat), (lon, lat)
+    assert utm_epsg(180.0, 10.0) == 32601
 
 
 def test_aligned_warp_is_a_window_read(tmp_path: Path) -> None:
