@@ -169,8 +169,8 @@ class TinyScene:
     scl: int = 4
     #: "earth-search" (Collection-1 ``sentinel-2-c1-l2a``: raw DN, raster:bands offset
     #: -0.1 from baseline 04.00, no boa flag), "earth-search-v1" (``sentinel-2-l2a``:
-    #: from 04.00 ``earthsearch:boa_offset_applied: true`` and DN stored harmonised while
-    #: raster:bands still say -0.1, as on the real items) or "planetary-computer"
+    #: from 04.00 ``earthsearch:boa_offset_applied: true`` beside raster:bands -0.1, as on
+    #: the real items) or "planetary-computer"
     layout: str = "earth-search"
     baseline: str = "05.09"
     tile: str = "32TLR"

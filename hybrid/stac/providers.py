@@ -86,23 +86,22 @@ class Layout:
 
         In order:
 
-        - ``earthsearch:boa_offset_applied: true`` (Earth Search v1 ``sentinel-2-l2a``,
-          baseline >= 04.00): nothing. Its COGs already hold harmonised DN although
-          their ``raster:bands`` still declare offset -0.1: the same acquisition reads
-          exactly 1000 DN more in Collection-1 ``sentinel-2-c1-l2a`` (public same-scene
-          audits of both collections); Collection-1 items carry no such flag.
         - the asset's ``raster:bands`` offset/scale (or raster v2 ``raster:offset``/
           ``raster:scale``) as ``offset / scale`` DN: Earth Search Collection-1 and
           v1 originals (0 before 04.00), CDSE STAC. Earth Search documents the offset
           as "anything other than 0 ... should be applied" (Element84/earth-search
           docs/collections/sentinel-2-l2a.md), and the Copernicus load_stac path adds it
           (openeo-geopyspark-driver load_stac.py ``_get_pixel_value_scale_and_offset``).
+          Earth Search v1 items flagged ``earthsearch:boa_offset_applied: true`` follow
+          the same rule: FIELD_NOTES section 3 lists the flag beside the -0.1 offset and
+          the project's conformance data (WP6 generator) stores such DN with the offset
+          still to apply. Same-scene comparisons of v1 and Collection-1 have been reported
+          to differ by 1000 DN; if that holds for real v1 items, their offset is applied
+          twice here (see the issue note).
         - else -1000 for processing baseline >= 04.00 (Planetary Computer, no raster
           extension) [FIELD_NOTES section 1].
         """
         if band not in REFLECTANCE_BANDS:
-            return 0.0
-        if item.properties.get("earthsearch:boa_offset_applied") is True:
             return 0.0
         asset = item.assets[self.asset_key(item, band)]
         info = _raster_info(asset)

@@ -128,14 +128,7 @@ def _baseline_offset(props: dict[str, Any]) -> float:
 
 
 def band_offset(item: dict[str, Any], asset: dict[str, Any]) -> float:
-    """DN offset for one reflectance asset.
-
-    Earth Search v1 items flagged ``earthsearch:boa_offset_applied`` store harmonised DN
-    (their raster:bands still say -0.1): none. Otherwise raster:bands offset/scale, else
-    the baseline rule.
-    """
-    if item["properties"].get("earthsearch:boa_offset_applied") is True:
-        return 0.0
+    """DN offset for one reflectance asset: raster:bands offset/scale, else the baseline rule."""
     bands = asset.get("raster:bands")
     if bands and "offset" in bands[0] and "scale" in bands[0]:
         return float(bands[0]["offset"]) / float(bands[0]["scale"])

@@ -17,9 +17,8 @@ offset -0.1 on reflectance, uint8 on SCL, scale 1e-3 offset 0 on AOT/WVP, item-l
 ``proj:epsg``, ``grid:code``, ``s2:processing_baseline`` "05.11", ``created``/``updated``,
 ``earthsearch:payload_id`` and no ``earthsearch:boa_offset_applied``. Earth Search v1
 ``sentinel-2-l2a`` items (ids like ``S2C_17TKG_20251212_0_L2A``) have the same keys and
-``raster:bands`` and, from baseline 04.00, ``earthsearch:boa_offset_applied: true``;
-public same-scene pixel audits of the two collections find v1's DN exactly 1000 below
-Collection-1's, i.e. already harmonised despite the declared -0.1.
+``raster:bands`` and, from baseline 04.00, ``earthsearch:boa_offset_applied: true``; the
+declared -0.1 is applied to both (FIELD_NOTES section 3).
 """
 
 from __future__ import annotations
@@ -188,8 +187,8 @@ def test_planetary_computer_newest_generation_wins_through_the_id():
     [
         # Collection-1: raw DN of the reprocessing, raster:bands offset applies
         ("sentinel-2-c1-l2a", "earth-search", True, -1000.0),
-        # v1: DN stored harmonised (boa flag), the declared -0.1 must not apply again
-        ("sentinel-2-l2a", "earth-search-v1", False, 0.0),
+        # v1: flagged earthsearch:boa_offset_applied; the declared -0.1 applies all the same
+        ("sentinel-2-l2a", "earth-search-v1", False, -1000.0),
     ],
 )
 def test_earth_search_collections_are_told_apart(collection, name, reprocessed, offset):

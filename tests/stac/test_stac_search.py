@@ -96,9 +96,9 @@ def test_mixed_processing_baselines_are_harmonised(tmp_path):
                   red=1500, nir=4000, baseline="03.01", layout="earth-search"),
         TinyScene("S2A_32TLR_20220512_0_L2A", "2022-05-12T10:30:00Z", 1.0,
                   red=2500, nir=5000, baseline="05.09", layout="earth-search"),
-        # Earth Search v1 from 04.00: stored harmonised, flagged, raster:bands still -0.1
+        # Earth Search v1 from 04.00: flagged earthsearch:boa_offset_applied, raster:bands -0.1
         TinyScene("S2A_32TLR_20220522_0_L2A", "2022-05-22T10:30:00Z", 1.0,
-                  red=1500, nir=4000, baseline="05.09", layout="earth-search-v1"),
+                  red=2500, nir=5000, baseline="05.09", layout="earth-search-v1"),
         TinyScene("S2A_32TLR_20211222_0_L2A", "2021-12-22T10:30:00Z", 1.0,
                   red=1500, nir=4000, baseline="03.01", layout="earth-search-v1"),
     ]  # fmt: skip
@@ -133,12 +133,11 @@ def test_layouts_are_recognised_from_content():
 
 def test_offset_comes_from_raster_bands_before_the_baseline():
     raster = {"raster:bands": [{"nodata": 0, "scale": 0.0001, "offset": -0.1}]}
-    # without a true boa flag, raster:bands decides
+    # raster:bands decides, whatever Earth Search v1's boa flag says
     item = _item("es", {"earthsearch:boa_offset_applied": False}, {"red": raster, "scl": {}})
     assert EARTH_SEARCH.dn_offset(item, "B04") == -1000.0
-    # ... except that a true flag means the COG holds harmonised DN (Earth Search v1)
     item.properties["earthsearch:boa_offset_applied"] = True
-    assert EARTH_SEARCH.dn_offset(item, "B04") == 0.0
+    assert EARTH_SEARCH.dn_offset(item, "B04") == -1000.0
     raster_v2 = {"raster:scale": 0.0001, "raster:offset": 0.0}
     old = _item("cdse", {"processing:version": "05.10"}, {"B04_10m": raster_v2})
     assert CDSE.dn_offset(old, "B04") == 0.0
