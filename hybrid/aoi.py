@@ -124,12 +124,12 @@ def warn_if_mostly_empty(geometry: dict[str, Any], grid: Grid, *, source: str = 
     """
     import warnings
 
+    import shapely
     from pyproj import Transformer
     from shapely.geometry import box, shape
-    from shapely.ops import transform
 
     to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform
-    area = transform(to_grid, shape(geometry))
+    area = shapely.transform(shape(geometry), to_grid, interleaved=False)
     cells = box(grid.xmin, grid.ymin, grid.xmax, grid.ymax)
     share = area.intersection(cells).area / cells.area
     if share < MIN_COVERAGE:

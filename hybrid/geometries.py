@@ -48,13 +48,13 @@ class Features:
     def to_crs(self, crs: Any) -> tuple[BaseGeometry, ...]:
         """The geometries reprojected to ``crs`` (anything pyproj reads)."""
         import pyproj
-        from shapely.ops import transform
+        import shapely
 
         source, target = pyproj.CRS.from_user_input(self.crs), pyproj.CRS.from_user_input(crs)
         if source == target:
             return self.geometries
         project = pyproj.Transformer.from_crs(source, target, always_xy=True).transform
-        return tuple(transform(project, g) for g in self.geometries)
+        return tuple(shapely.transform(g, project, interleaved=False) for g in self.geometries)
 
 
 def _plain(value: Any) -> Any:

@@ -132,14 +132,14 @@ def load_scenes(
 
 def aoi_mask(aoi: dict[str, Any], grid: Any) -> Any:
     """bool (height, width): pixels of ``grid`` whose centre lies inside ``aoi``."""
+    import shapely
     from affine import Affine
     from pyproj import Transformer
     from rasterio.features import geometry_mask
     from shapely.geometry import mapping, shape
-    from shapely.ops import transform
 
     project = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform
-    geometry = transform(project, shape(aoi))
+    geometry = shapely.transform(shape(aoi), project, interleaved=False)
     outside = geometry_mask(
         [mapping(geometry)],
         out_shape=(grid.height, grid.width),

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import shapely
 from affine import Affine
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
-from shapely.ops import transform as shapely_transform
 
 from hybrid.sample.aoi import SEED_AOI
 
@@ -93,7 +93,7 @@ def reproject_xy(x: np.ndarray, y: np.ndarray, src: int, dst: int) -> tuple[np.n
 def reproject_geometry(geom: Polygon, src: int, dst: int) -> Polygon:
     """Transform a shapely polygon vertex by vertex (densify it first if it is large)."""
     tr = _transformer(src, dst)
-    out: Polygon = shapely_transform(tr.transform, geom)
+    out: Polygon = shapely.transform(geom, tr.transform, interleaved=False)
     return out
 
 

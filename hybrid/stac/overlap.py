@@ -75,9 +75,9 @@ def _next_power_of_two(n: int) -> int:
 
 def footprint(item: Any, epsg: int) -> Any:
     """The item's footprint (geometry, else bbox) in ``epsg``, vertices reprojected."""
+    import shapely
     from pyproj import Transformer
     from shapely.geometry import box, shape
-    from shapely.ops import transform
 
     if item.geometry:
         geometry = shape(item.geometry)
@@ -85,7 +85,7 @@ def footprint(item: Any, epsg: int) -> Any:
         bb = item.bbox
         geometry = box(bb[0], bb[1], bb[3], bb[4]) if len(bb) == 6 else box(*bb)
     project = Transformer.from_crs(4326, epsg, always_xy=True).transform
-    return transform(project, geometry)
+    return shapely.transform(geometry, project, interleaved=False)
 
 
 def serving_items(
