@@ -106,7 +106,10 @@ def distributed_client(settings: Any) -> Iterator[Any]:
     remote = scheduler_address(settings.scheduler)
     assert remote is not None
     with connect(remote) as client:
-        check_workers(client, remote, settings.worker_timeout)
+        try:
+            check_workers(client, remote, settings.worker_timeout)
+        except OSError:  # distributed's CommClosedError: the scheduler went away meanwhile
+            raise _lost_scheduler() from None
         yield client
 
 
