@@ -43,6 +43,15 @@ def openeo_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, 
     return env
 
 
+def basic_client(url: str, home: Path) -> Any:
+    """The real openeo client on ``url``, logged in as the test user, its config under ``home``
+    (the process environment points there from now on)."""
+    import openeo
+
+    os.environ.update(openeo_env(home))
+    return openeo.connect(url).authenticate_basic("hybrid", "hybrid")
+
+
 class ServeProcess:
     """``python -m hybrid serve`` in a subprocess; use as a context manager."""
 

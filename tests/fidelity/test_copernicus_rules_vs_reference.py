@@ -59,22 +59,28 @@ def _bands(day: int) -> dict[str, np.ndarray]:
     return {"red": red, "nir": nir, "scl": scl}
 
 
-@pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _patterned_catalog(root: Path, layouts: tuple[str, ...]) -> Path:
+    """The patterned surface of every date in DATES, date n stored in ``layouts[n % len]``
+    (Earth Search keys red/nir/scl, Planetary Computer B04/B08/SCL)."""
     from affine import Affine
 
     from hybrid.sample.cog import write_cog
 
-    root = tmp_path_factory.mktemp("rules")
     scenes = [
-        TinyScene(f"S2B_32TLR_{d.replace('-', '')}_0_L2A", f"{d}T10:30:00Z", 5.0) for d in DATES
-    ]
+        TinyScene(
+            f"S2B_32TLR_{d.replace('-', '')}_0_L2A", f"{d}T10:30:00Z", 5.0,
+            layout=layouts[n % len(layouts)],
+        )
+        for n, d in enumerate(DATES)
+    ]  # fmt: skip
     path = write_tiny_catalog(root / "cat", scenes)
     for scene, day in zip(scenes, DATES, strict=True):
+        es = scene.layout.startswith("earth-search")
         for key, array in _bands(dt.date.fromisoformat(day).toordinal()).items():
             res = 20 if key == "scl" else 10
+            name = key if es else {"red": "B04", "nir": "B08", "scl": "SCL"}[key]
             write_cog(
-                path.parent / scene.id / f"{key}.tif",
+                path.parent / scene.id / f"{name}.tif",
                 array,
                 transform=Affine(res, 0, TINY_X0, 0, -res, TINY_Y0),
                 crs="EPSG:32632",
@@ -83,6 +89,11 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 resampling="nearest",
             )
     return path
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _patterned_catalog(tmp_path_factory.mktemp("rules"), ("earth-search",))
 
 
 def _aoi() -> dict[str, Any]:
@@ -190,34 +201,7 @@ LAYOUTS = ("earth-search", "earth-search-v1", "planetary-computer")
 
 @pytest.fixture(scope="module")
 def mixed_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from affine import Affine
-
-    from hybrid.sample.cog import write_cog
-
-    root = tmp_path_factory.mktemp("layouts")
-    scenes = [
-        TinyScene(
-            f"S2B_32TLR_{d.replace('-', '')}_0_L2A", f"{d}T10:30:00Z", 5.0, layout=LAYOUTS[n % 3]
-        )
-        for n, d in enumerate(DATES)
-    ]
-    path = write_tiny_catalog(root / "cat", scenes)
-    for scene, day in zip(scenes, DATES, strict=True):
-        bands = _bands(dt.date.fromisoformat(day).toordinal())
-        es = scene.layout.startswith("earth-search")
-        for key, array in bands.items():
-            res = 20 if key == "scl" else 10
-            name = key if es else {"red": "B04", "nir": "B08", "scl": "SCL"}[key]
-            write_cog(
-                path.parent / scene.id / f"{name}.tif",
-                array,
-                transform=Affine(res, 0, TINY_X0, 0, -res, TINY_Y0),
-                crs="EPSG:32632",
-                nodata=0,
-                blocksize=256,
-                resampling="nearest",
-            )
-    return path
+    return _patterned_catalog(tmp_path_factory.mktemp("layouts"), LAYOUTS)
 
 
 def _local_ndvi(catalog: Path, graph: dict[str, Any], out: Path) -> xr.DataArray:

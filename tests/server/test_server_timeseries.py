@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ServeProcess, openeo_env
+from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ServeProcess, basic_client
 
 pytestmark = pytest.mark.slow
 
@@ -59,13 +59,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Ite
 
 @pytest.fixture(scope="module")
 def connection(serve: ServeProcess, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import os
-
-    import openeo
-
-    home = tmp_path_factory.mktemp("client")
-    os.environ.update(openeo_env(home))
-    return openeo.connect(serve.url).authenticate_basic("hybrid", "hybrid")
+    return basic_client(serve.url, tmp_path_factory.mktemp("client"))
 
 
 def _bands(connection: Any) -> Any:

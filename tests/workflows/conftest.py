@@ -3,14 +3,13 @@ and the raw input each test checks its result against (downloaded from the same 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.server_helpers import ServeProcess, openeo_env
+from tests.server_helpers import ServeProcess, basic_client
 
 
 @pytest.fixture(scope="session")
@@ -22,8 +21,4 @@ def serve(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Ite
 
 @pytest.fixture(scope="session")
 def connection(serve: ServeProcess, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import openeo
-
-    home = tmp_path_factory.mktemp("client")
-    os.environ.update(openeo_env(home))
-    return openeo.connect(serve.url).authenticate_basic("hybrid", "hybrid")
+    return basic_client(serve.url, tmp_path_factory.mktemp("client"))
