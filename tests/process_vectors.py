@@ -227,16 +227,17 @@ def iter_files(folder: Path = VECTOR_DIR) -> Iterator[str]:
 
 
 def run_through_engine(process_id: str, arguments: dict[str, Any]) -> Any:
-    """Run one process the way the local engine does: a flat graph, parsed by
-    openeo-pg-parser-networkx and executed with the project's registry.
+    """Run one process the way the local engine does: a flat graph, parsed as the engine
+    parses it (hybrid.backends.local.graph_parsing) and executed with its registry.
 
     Data-cube arguments (already decoded to ``xarray``) come from ``load_collection``
     nodes that return them; callbacks (``{"process_graph": ...}``) and plain JSON
     values are passed through unchanged.
     """
     import xarray as xr
-    from openeo_pg_parser_networkx import OpenEOProcessGraph
 
+    from hybrid.backends.local.engine import _strict_nested_references
+    from hybrid.backends.local.graph_parsing import parse_graph
     from hybrid.backends.local.registry import registry_for_run
 
     cubes: dict[str, Any] = {}
@@ -261,7 +262,8 @@ def run_through_engine(process_id: str, arguments: dict[str, Any]) -> Any:
         return data
 
     registry = registry_for_run({"load_collection": load_collection, "save_result": save_result})
-    return OpenEOProcessGraph({"process_graph": graph}).to_callable(process_registry=registry)()
+    _strict_nested_references()
+    return parse_graph(graph).to_callable(process_registry=registry)()
 
 
 def to_raster(value: Any) -> Any:

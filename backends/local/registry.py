@@ -68,6 +68,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "aggregate_temporal_period": temporal.aggregate_temporal_period,
         "aggregate_temporal": temporal.aggregate_temporal,
         "filter_labels": labels.filter_labels,
+        "dimension_labels": labels.dimension_labels,
         "aggregate_spatial": vector.aggregate_spatial,
         "filter_spatial": vector.filter_spatial,
         "filter_bbox": vector.filter_bbox,
@@ -97,6 +98,7 @@ def _comparison_overrides() -> dict[str, Callable[..., Any]]:
         "is_nan": comparison.is_nan,
         "is_nodata": comparison.is_nodata,
         "is_valid": comparison.is_valid,
+        "is_infinite": comparison.is_infinite,
         "and": logic.and_,
         "or": logic.or_,
         "xor": logic.xor,
@@ -107,8 +109,8 @@ def _comparison_overrides() -> dict[str, Callable[..., Any]]:
 
 
 def _array_overrides() -> dict[str, Callable[..., Any]]:
-    """Array processes and reducers."""
-    from hybrid.backends.local.processes import arrays
+    """Array processes, reducers and cumulative processes."""
+    from hybrid.backends.local.processes import array_callbacks, arrays, cumulative
 
     return {
         "if": arrays.if_,
@@ -131,6 +133,13 @@ def _array_overrides() -> dict[str, Callable[..., Any]]:
         "variance": arrays.variance,
         "extrema": arrays.extrema,
         "array_interpolate_linear": arrays.array_interpolate_linear,
+        "array_modify": arrays.array_modify,
+        "array_apply": array_callbacks.array_apply,
+        "array_filter": array_callbacks.array_filter,
+        "cumsum": cumulative.cumsum,
+        "cumproduct": cumulative.cumproduct,
+        "cummax": cumulative.cummax,
+        "cummin": cumulative.cummin,
     }
 
 
@@ -157,10 +166,10 @@ def _scalar_overrides() -> dict[str, Callable[..., Any]]:
 #: openeo-processes-dask processes the local engine does not offer (GET /processes), as
 #: they cannot work here: not openEO processes Copernicus offers (ddmc,
 #: apply_neighborhood_intertwin), need the network (load_stac), or are broken in
-#: openeo-processes-dask 2026.9.1 (cumproduct of integers raises "cannot convert float NaN
-#: to integer"; create_data_cube returns a NaN scalar instead of an empty cube).
+#: openeo-processes-dask 2026.9.1 (create_data_cube returns a NaN scalar instead of an
+#: empty cube).
 NOT_ADVERTISED = frozenset(
-    {"ddmc", "apply_neighborhood_intertwin", "load_stac", "cumproduct", "create_data_cube"}
+    {"ddmc", "apply_neighborhood_intertwin", "load_stac", "create_data_cube"}
 )
 
 

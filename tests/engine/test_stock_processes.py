@@ -38,13 +38,15 @@ def test_is_infinite_and_cumulative() -> None:
 
 
 def test_array_helpers() -> None:
-    assert np.asarray(_impl("array_modify")(data=[1, 2, 3], values=[9], index=1)).tolist() == [
-        1,
-        9,
-        3,
-    ]
-    inserted = _impl("array_modify")(data=[1, 2, 3], values=[9, 8], index=1, length=0)
-    assert np.asarray(inserted).tolist() == [1, 9, 8, 2, 3]
+    replaced = _impl("array_modify")(data=[1, 2, 3], values=[9], index=1, length=1)
+    assert replaced == [1, 9, 3]
+    # no length: insert, as Copernicus (arrayModifyFunction) and the rc.1 default 0
+    assert _impl("array_modify")(data=[1, 2, 3], values=[9, 8], index=1) == [1, 9, 8, 2, 3]
+    # types are kept: numbers stay numbers next to texts, null stays null
+    mixed = _impl("array_modify")(data=["a", None, 4], values=[1, 2], index=0, length=1)
+    assert mixed == [1, 2, None, 4]
+    on_cube = _impl("array_modify")(data=np.array([[1.0], [2.0]]), values=[9.0], index=1, axis=0)
+    assert np.asarray(on_cube).ravel().tolist() == [1.0, 9.0, 2.0]
     kept = _impl("array_filter")(data=np.array([1, 5, 3]), condition=lambda x, **_: x > 2)
     assert np.asarray(kept).tolist() == [5, 3]
     labeled = _impl("array_create_labeled")(data=[1, 2], labels=["a", "b"])

@@ -221,7 +221,9 @@ def count(
     if condition is None:
         return sum(1 for v in data if not _null(v) and not (is_number(v) and math.isinf(v)))
     if callable(condition):
-        hits = [condition(x=v, context=context) for v in data]
+        from hybrid.backends.local.processes.array_callbacks import call_each
+
+        hits = call_each(condition, ({"x": v, "context": context} for v in data))
         return sum(1 for hit in hits if hit is True or (not _null(hit) and bool(hit)))
     raise ProcessParameterInvalid("count: 'condition' must be null, true or a child process")
 
@@ -242,6 +244,23 @@ def array_append(
             )
         return [*data, value]
     return _stock("array_append")(data, value, label=label, dim_labels=dim_labels, axis=axis)
+
+
+def array_modify(data: Any, values: Any, index: int, length: int = 0, axis: Any = None) -> Any:
+    """Replace ``length`` elements from ``index`` by ``values``; by default (length 0)
+    insert them. Copernicus inserts when no length is given and supports nothing else
+    (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala ``arrayModifyFunction``,
+    L1358-1384), as openeo-processes 2.0.0-rc.1 (default 0) describes it; openeo-processes-dask
+    replaces one element by default and makes a numpy array of a list, so numbers put into
+    a list of texts become texts."""
+    if isinstance(data, list) and isinstance(values, list) and not axis:
+        if not 0 <= index <= len(data):
+            raise ProcessParameterInvalid(
+                f"array_modify: ArrayElementNotAvailable: index {index} is outside the array "
+                f"of {len(data)} elements"
+            )
+        return [*data[:index], *values, *data[index + max(length, 0) :]]
+    return _stock("array_modify")(data, values, index, length=length, axis=axis)
 
 
 def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:

@@ -204,3 +204,11 @@ def is_valid(x: Any) -> Any:
     if is_number(x):
         return bool(math.isfinite(x))
     return True
+
+
+def is_infinite(x: Any) -> Any:
+    """true for +-infinity only; null, text and other values are false (openEO 1.2). A
+    Python ``bool`` for single values (openeo-processes-dask answers ``numpy.bool_``)."""
+    if is_array(x):
+        return np.isinf(x) if np.dtype(x.dtype).kind == "f" else _false_like(x, None)
+    return bool(is_number(x) and math.isinf(x))

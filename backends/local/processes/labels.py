@@ -92,3 +92,19 @@ def filter_labels(
             keep.append(i)
     forget_results(entries)
     return data.isel({dimension: keep})
+
+
+def dimension_labels(data: Any, dimension: str) -> list[Any]:
+    """The labels of ``dimension``: band names, times as ``YYYY-MM-DDTHH:MM:SSZ`` (the
+    stock version writes nanoseconds, ``2023-06-02T00:00:00.000000000Z``), numbers as
+    numbers. Copernicus returns the time labels as date-times and the band names
+    (openeo-geopyspark-driver geopysparkdatacube.py ``dimension_labels``, L485-496) and
+    refuses spatial dimensions; here those give their coordinates, as the spec allows."""
+    if dimension not in data.dims:
+        raise ProcessParameterInvalid(
+            f"dimension_labels: dimension '{dimension}' is not available "
+            f"(DimensionNotAvailable); the cube has {', '.join(map(str, data.dims))}"
+        )
+    if dimension not in data.coords:
+        return list(range(data.sizes[dimension]))
+    return [label_text(value) for value in data[dimension].values]

@@ -121,10 +121,15 @@ def _array_any_all(data: Any, ignore_nodata: bool, axis: Any, want_any: bool) ->
 
 
 def _list_any_all(data: list[Any], ignore_nodata: bool, want_any: bool) -> Any:
+    """openEO 1.2 (and the 2.0.0-rc.1 descriptions served): an empty array, or one of
+    only nodata values when they are ignored, gives null (2.0.0-rc.2 later changed this
+    to false for any and true for all)."""
     values = [v for v in data if not _is_null(v)]
     decisive = any(bool(v) == want_any for v in values)
     if decisive:
         return want_any
+    if not values:
+        return null_of(*data) if data else None
     if not ignore_nodata and len(values) < len(data):
         return null_of(*data)
     return not want_any

@@ -1,0 +1,114 @@
+"""array_apply and array_filter: a child process run on every element of an array.
+
+openeo-processes-dask (2026.9.1, ``process_implementations/arrays.py``) wraps the child
+process in ``np.vectorize`` but passes the whole array as its ``x``, and
+openeo-pg-parser-networkx caches a child process's node results after the first call:
+``array_apply([1, null, 3], x * 2)`` gave ``[2, 2, 2]`` and ``array_filter([1, null, 5,
+3], x > 2)`` gave ``[]``. Here a list runs the child process once per element (with
+``x``, ``index``, ``label`` and ``context`` as the spec names them), forgetting the cached
+results between calls; an array a cube gives (numpy, dask) runs it once on the whole
+array, which is the same for the element-wise processes such callbacks hold.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from hybrid.backends.local.processes.comparison import is_nan_value
+from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
+
+
+def call_each(callback: Callable[..., Any], parameter_sets: Iterable[dict[str, Any]]) -> list[Any]:
+    """``callback`` run once per set of named parameters, each time from scratch."""
+    entries = callback_cache_entries(callback)
+    parsed = isinstance(callback, functools.partial)  # a parser callback; else plain Python
+    results = []
+    for named in parameter_sets:
+        forget_results(entries)
+        if parsed:
+            results.append(callback(positional_parameters={}, named_parameters=named))
+        else:
+            results.append(callback(**named))
+    forget_results(entries)
+    return results
+
+
+def _labels(data: Any) -> list[Any] | None:
+    """The labels of a labeled array (a 1-D DataArray with coordinates), else None."""
+    dims: tuple[Any, ...] = tuple(getattr(data, "dims", ()))
+    if len(dims) == 1 and dims[0] in getattr(data, "coords", {}):
+        return list(np.asarray(data[dims[0]].values))
+    return None
+
+
+def _elements(data: Any) -> list[Any]:
+    """The elements; nodata in numbers as NaN (how the engine carries it in numbers, so
+    that math in the child process passes it through; the API writes it as null)."""
+    values = data if isinstance(data, list) else list(np.asarray(data).tolist())
+    if all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values):
+        return [np.nan if v is None else v for v in values]
+    return values
+
+
+def _whole(callback: Callable[..., Any], data: Any, context: Any) -> Any:
+    named = {"x": data, "context": context}
+    return call_each(callback, [named])[0]
+
+
+def _per_element(data: Any) -> bool:
+    return isinstance(data, list) or _labels(data) is not None or np.ndim(data) == 0
+
+
+def array_apply(data: Any, process: Callable[..., Any], context: Any = None, **_: Any) -> Any:
+    """``process`` applied to every element; the array keeps its length (and labels)."""
+    if not _per_element(data):
+        return _whole(process, data, context)
+    labels = _labels(data)
+    values = _elements(data)
+    results = call_each(
+        process,
+        (
+            {"x": v, "index": i, "label": None if labels is None else labels[i], "context": context}
+            for i, v in enumerate(values)
+        ),
+    )
+    results = [r.item() if isinstance(r, np.generic) else r for r in results]
+    if labels is None:
+        return results
+    import xarray as xr
+
+    return xr.DataArray(results, dims=data.dims, coords={data.dims[0]: labels})
+
+
+def _kept(verdict: Any) -> bool:
+    if isinstance(verdict, np.ndarray) and verdict.ndim == 0:
+        verdict = verdict.item()
+    return verdict is not None and not is_nan_value(verdict) and bool(verdict)
+
+
+def array_filter(
+    data: Any, condition: Callable[..., Any], context: Any = None, axis: Any = None, **_: Any
+) -> Any:
+    """The elements for which ``condition`` is true (null counts as false), in order."""
+    if not _per_element(data) and axis is not None:
+        hits = np.asarray(_whole(condition, data, context)).astype(bool)
+        others = tuple(ax for ax in range(np.ndim(hits)) if ax != axis)
+        columns = np.flatnonzero(hits.all(axis=others) if others else hits)
+        return np.take(data, columns, axis=axis)
+    labels = _labels(data)
+    values = _elements(data)
+    verdicts = call_each(
+        condition,
+        (
+            {"x": v, "index": i, "label": None if labels is None else labels[i], "context": context}
+            for i, v in enumerate(values)
+        ),
+    )
+    keep = [i for i, verdict in enumerate(verdicts) if _kept(verdict)]
+    if labels is None:
+        return [values[i] for i in keep]
+    return data.isel({data.dims[0]: keep})
