@@ -151,6 +151,7 @@ def _scalar_overrides() -> dict[str, Callable[..., Any]]:
 
     return {
         "divide": indices.divide,
+        "normalized_difference": indices.normalized_difference,
         "power": arithmetic.power,
         "mod": arithmetic.mod,
         "e": stock_math.e,

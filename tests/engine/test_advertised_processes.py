@@ -362,6 +362,10 @@ def test_constants_and_single_values() -> None:
     assert run_through_engine("constant", {"x": [1, "a", None]}) == [1, "a", None]
     assert run_through_engine("is_infinite", {"x": -math.inf}) is True
     assert run_through_engine("is_infinite", {"x": None}) is False  # spec: null -> false
+    # x / 0 is +-infinity where the environment has it (spec), 0 / 0 NaN; null -> null
+    assert run_through_engine("divide", {"x": -3, "y": 0}) == -math.inf
+    assert math.isnan(run_through_engine("divide", {"x": 0, "y": 0}))
+    assert run_through_engine("normalized_difference", {"x": None, "y": 1}) is None
     cube = _cube()
     out = run_through_engine("inspect", {"data": cube, "message": "look"})
     np.testing.assert_array_equal(out.values, cube.values)

@@ -280,3 +280,22 @@ def test_ndvi_and_filter_labels_vectors_are_empty_or_absent() -> None:
     # covered by hand-computed tests in tests/engine/test_processes.py instead.
     assert pv.load_vectors("ndvi") == []
     assert not (pv.VECTOR_DIR / "filter_labels.json5").exists()
+
+
+# ---------------------------------------------------------------- arithmetic on single values
+
+ARITHMETIC_CASES = [
+    case for pid in ("add", "subtract", "divide", "normalized_difference")
+    for case in pv.load_vectors(pid)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ARITHMETIC_CASES, ids=_ids(ARITHMETIC_CASES))
+def test_arithmetic_vector(case: pv.Vector) -> None:
+    """Through the engine's parser and registry. The vectors allow ``DivisionByZero``
+    or +-infinity for x / 0: the engine answers infinity (NaN for 0 / 0), as the spec
+    prefers where the environment has infinities. NaN and nodata are both nodata."""
+    args = {name: pv.decode(value) for name, value in case.arguments.items()}
+    with np.errstate(all="ignore"):
+        got = pv.from_raster(pv.run_through_engine(case.process_id, args), boolean=False)
+    pv.assert_scalar_equal(got, pv.expected_in_raster(pv.decode(case.returns)))

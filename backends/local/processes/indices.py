@@ -18,6 +18,7 @@ divides to +-inf.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -80,8 +81,13 @@ def ndvi(data: Any, nir: str = "nir", red: str = "red", target_band: str | None 
 def divide(x: Any, y: Any) -> Any:
     """openEO divide; on rasters x / 0 is NaN and the result float32 unless an input is
     float64 (Copernicus forces float and uses geotrellis Divide). Two plain numbers
-    follow the spec (openeo-processes-dask)."""
+    follow the spec: x / 0 is +-infinity (NaN for 0 / 0), the spec's choice where the
+    environment has infinities; Python's ``/`` raised ZeroDivisionError."""
     if np.ndim(x) == 0 and np.ndim(y) == 0:
+        if x is None or y is None:
+            return None
+        if y == 0 and not isinstance(y, np.generic | np.ndarray):
+            return math.copysign(math.inf, x) * math.copysign(1.0, y) if x != 0 else math.nan
         return x / y
     import xarray as xr
 
@@ -91,6 +97,14 @@ def divide(x: Any, y: Any) -> Any:
     else:
         result = x / xr.where(y == 0, np.nan, y, keep_attrs=True)
     return result if wide else result.astype(np.float32)
+
+
+def normalized_difference(x: Any, y: Any) -> Any:
+    """(x - y) / (x + y); null in, null out for single values (openeo-processes-dask
+    subtracted from None), a zero sum gives NaN on rasters as :func:`divide` does."""
+    if x is None or y is None:
+        return None
+    return divide(x - y, x + y)
 
 
 def _band_label(name: str, labels: list[str]) -> str:
