@@ -15,9 +15,13 @@ dry_run.py:509-551, rules at dry_run.py:125-172):
   ``replacement``; dry_run.py:545-547, 625-634, 668-697);
 - ``bands``: load_collection's own ``bands``, else the first ``filter_bands``, but not
   past a "blocker" such as ``reduce_dimension`` or ``merge_cubes`` (dry_run.py:129-142);
-- ``pixel_buffer``: the largest of ``apply_kernel`` (kernel size / 2) and
-  ``to_scl_dilation_mask`` (kernel2_size / 2), rounded up (dry_run.py:873-876, 959-971;
-  ``math.ceil`` in processgraph/load_params.py:157-170).
+- ``pixel_buffer``: the largest of ``apply_kernel`` (kernel size / 2),
+  ``apply_neighborhood`` (its x/y ``overlap`` in px) and ``to_scl_dilation_mask``
+  (kernel2_size / 2), rounded up (dry_run.py:873-876, 909-924, 959-971; ``math.ceil``
+  in processgraph/load_params.py:157-170). The load reads that many pixels more around
+  its extent (openeo-geotrellis-extensions FileLayerProvider.scala L1010-1016) and
+  save_result crops back to the requested extent (openeo-geopyspark-driver
+  geopysparkdatacube.py L2093-2106), so kernels see the real neighbours at the edges.
 
 The load's own arguments always win (``load_params.update(arguments)``,
 processgraph/process_implementations/io.py:139-140). An open temporal bound becomes
@@ -228,7 +232,7 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
         bands = args.get("bands")
         if isinstance(bands, list) and bands:
             return replace(trace, bands=tuple(str(b) for b in bands))
-    if pid in ("apply_kernel", "to_scl_dilation_mask", "mask_scl_dilation"):
+    if pid in ("apply_kernel", "apply_neighborhood", "to_scl_dilation_mask", "mask_scl_dilation"):
         trace = replace(trace, buffer=max(trace.buffer, _buffer(pid, args)))
     if pid in BAND_BLOCKERS:
         return replace(trace, bands_blocked=True)
@@ -244,10 +248,28 @@ def _buffer(pid: str, args: Mapping[str, Any]) -> int:
         if not isinstance(size, int | float) or isinstance(size, bool):
             return 0
         return math.ceil(size / 2) if pid == "to_scl_dilation_mask" else math.floor(size / 2)
+    if pid == "apply_neighborhood":
+        return _overlap_buffer(args.get("overlap"))
     kernel = args.get("kernel")
     if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
         return max(math.ceil(len(kernel) / 2), math.ceil(len(kernel[0]) / 2))
     return 0
+
+
+def _overlap_buffer(overlap: Any) -> int:
+    """apply_neighborhood's x/y overlap in pixels (dry_run.py:909-924 buffers by the
+    overlap itself, not half of it); other units are refused when the process runs."""
+    if not isinstance(overlap, list):
+        return 0
+    found = [0]
+    for entry in overlap:
+        if not isinstance(entry, Mapping) or entry.get("dimension") not in ("x", "y"):
+            continue
+        value = entry.get("value")
+        if entry.get("unit", "px") == "px" and isinstance(value, int | float):
+            if not isinstance(value, bool) and math.isfinite(value) and value > 0:
+                found.append(math.ceil(value))
+    return max(found)
 
 
 def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:

@@ -234,13 +234,21 @@ def test_resample_spatial_bad_arguments() -> None:
 # ---------------------------------------------------------------- rename_labels
 
 
-def test_rename_labels_on_time_with_date_sources() -> None:
-    out = run_through_engine(
-        "rename_labels",
-        {"data": series_cube(), "dimension": "t", "target": ["first", "second"],
-         "source": ["2023-06-02T00:00:00Z", "2023-06-07"]},
-    )  # fmt: skip
-    assert list(out["t"].values) == ["first", "second", np.datetime64(TIMES[2])]
+def test_rename_labels_on_time_keeps_the_dates_as_copernicus() -> None:
+    # Copernicus renames only metadata, where a temporal dimension holds no labels
+    # (geopysparkdatacube.py L499-511, openeo metadata.py L109-111): the dates stay
+    for source in (["2023-06-02T00:00:00Z", "2023-06-07"], None, ["not a label", "2023"]):
+        target = ["first", "second"] if source else ["a", "b", "c"]
+        out = run_through_engine(
+            "rename_labels",
+            {"data": series_cube(), "dimension": "t", "target": target, "source": source},
+        )
+        np.testing.assert_array_equal(out["t"].values, TIMES)
+        np.testing.assert_array_equal(out.values, series_cube().values)
+    with pytest.raises(ProcessParameterInvalid, match="DimensionNotAvailable"):
+        run_through_engine(
+            "rename_labels", {"data": series_cube(), "dimension": "time", "target": ["a"]}
+        )
 
 
 def test_rename_labels_bands_and_errors() -> None:

@@ -83,3 +83,55 @@ def test_band_callback_with_new_band_count_then_renamed(
         np.testing.assert_allclose(
             out.sel(bands="NBVI").values, (nir - blue) / (nir + blue), rtol=1e-5
         )
+
+
+def test_apply_kernel_at_the_edge_convolves_the_real_neighbours(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """Copernicus loads a pixel buffer for apply_kernel (dry_run.py L873-876,
+    load_params.py L157-170) and crops the result back to the requested extent at
+    save_result (geopysparkdatacube.py L2093-2106): edge pixels see the real
+    neighbours beyond the extent, not a zero border."""
+    raw = _run(_cube(["B04"]), tmp_path / "raw", sample_catalog)
+    out = _run(
+        _cube(["B04"]).apply_kernel(kernel=np.ones((3, 3)), factor=1 / 9),
+        tmp_path / "kernel",
+        sample_catalog,
+    )
+    from openeo import DataCube
+
+    pad = 0.001  # > 1 pixel of 10 m in every direction
+    wide_box = {**SEED_BBOX, "west": SEED_BBOX["west"] - pad, "east": SEED_BBOX["east"] + pad,
+                "south": SEED_BBOX["south"] - pad, "north": SEED_BBOX["north"] + pad}  # fmt: skip
+    wide_cube = DataCube.load_collection(
+        "SENTINEL2_L2A", spatial_extent=wide_box, temporal_extent=["2023-06-01", "2023-06-10"],
+        bands=["B04"], connection=None,
+    )  # fmt: skip
+    wide = _run(wide_cube, tmp_path / "wide", sample_catalog)
+    assert out.shape == raw.shape
+    np.testing.assert_array_equal(out["x"].values, raw["x"].values)
+    x, y = raw["x"].values, raw["y"].values
+    res = float(x[1] - x[0])
+    shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    windows = np.stack([wide.sel(x=x + dx * res, y=y + dy * res).values for dy, dx in shifts])
+    # the direct path skips nodata cells; a window of nodata only stays nodata
+    expected = np.where(np.isnan(windows).all(0), np.nan, np.nansum(windows, 0) / 9)
+    got = out.values
+    # the first and last rows and columns: real neighbours, not zeros
+    for edge in (np.s_[..., 0, :], np.s_[..., -1, :], np.s_[..., :, 0], np.s_[..., :, -1]):
+        np.testing.assert_allclose(got[edge], expected[edge], rtol=1e-5)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_rename_labels_on_time_then_netcdf_keeps_the_dates(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """As the conformance suite's rename_labels_time graph: Copernicus renames only its
+    metadata (geopysparkdatacube.py L499-511) and writes the tiles' dates to ``t``."""
+    raw = _run(_cube(["B04", "B08"]), tmp_path / "raw", sample_catalog)
+    renamed = _cube(["B04", "B08"]).rename_labels(
+        dimension="t", target=[f"date{i}" for i in range(raw["t"].size)]
+    )
+    out = _run(renamed, tmp_path / "renamed", sample_catalog)
+    np.testing.assert_array_equal(out["t"].values, raw["t"].values)
+    np.testing.assert_array_equal(out.values, raw.values)

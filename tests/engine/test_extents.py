@@ -157,6 +157,27 @@ def test_kernels_set_the_pixel_buffer():
     assert infer_loads(graph)["load"].buffer == 38  # floor: read around each tile
 
 
+def test_apply_neighborhood_overlap_sets_the_pixel_buffer():
+    # dry_run.py L909-924: the x/y overlap itself (px), rounded up; t is no buffer
+    def graph(overlap: object) -> dict:
+        size = [{"dimension": d, "value": 32, "unit": "px"} for d in ("x", "y")]
+        args = {"process": {"process_graph": {}}, "size": size, "overlap": overlap}
+        return _chain(("filter_bbox", {"extent": BOX}), ("apply_neighborhood", args))
+
+    xy = [{"dimension": "x", "value": 8, "unit": "px"}, {"dimension": "y", "value": 4.5}]
+    assert infer_loads(graph(xy))["load"].buffer == 8
+    assert infer_loads(graph([{"dimension": "y", "value": 4.5, "unit": "px"}]))["load"].buffer == 5
+    assert infer_loads(graph([{"dimension": "t", "value": "P1D"}]))["load"].buffer == 0
+    assert infer_loads(graph(None))["load"].buffer == 0
+    kernel = [[1] * 21 for _ in range(21)]
+    both = _chain(
+        ("filter_bbox", {"extent": BOX}),
+        ("apply_neighborhood", {"process": {"process_graph": {}}, "size": [], "overlap": xy}),
+        ("apply_kernel", {"kernel": kernel}),
+    )
+    assert infer_loads(both)["load"].buffer == 11  # the largest
+
+
 def _two_loads() -> dict:
     return {
         "a": _load(),

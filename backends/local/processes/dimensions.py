@@ -174,34 +174,36 @@ def _as_time(value: Any) -> Any:
 
 
 def _position(labels: Any, wanted: Any) -> int | None:
-    if labels.dtype.kind == "M":
-        instant = _as_time(wanted)
-        hits: Any = (
-            np.flatnonzero(labels.astype("datetime64[ns]") == instant)
-            if instant is not None
-            else []
-        )
-    else:
-        hits = [i for i, label in enumerate(labels.tolist()) if label == wanted]
-        if not len(hits):
-            hits = [i for i, label in enumerate(labels.tolist()) if str(label) == str(wanted)]
-    return int(hits[0]) if len(hits) else None
+    hits = [i for i, label in enumerate(labels.tolist()) if label == wanted]
+    if not hits:
+        hits = [i for i, label in enumerate(labels.tolist()) if str(label) == str(wanted)]
+    return hits[0] if hits else None
 
 
 def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) -> Any:
-    """rename_labels on any dimension; time labels found from RFC 3339 text or dates.
+    """rename_labels on any dimension but a temporal one.
 
     Without ``source``, as many targets as labels rename them all, as Copernicus does
     (the spec would want enumerated labels: LabelsNotEnumerated); fewer targets rename
     the first enumerated labels 0, 1, ...
+
+    A temporal dimension keeps its dates, as on Copernicus: its rename_labels changes
+    only the cube's metadata (openeo-geopyspark-driver ``geopysparkdatacube.py``
+    L499-511), where a temporal dimension holds no labels
+    (openeo-python-client ``openeo/metadata.py`` L109-111,
+    ``TemporalDimension.rename_labels`` returns the dimension as it was); the tiles stay
+    keyed by their dates, so later processes and the written files (the netCDF ``t``)
+    see the original dates and no error is raised for any target or source.
     """
     if dimension not in data.dims:
         raise ProcessParameterInvalid(
             f"rename_labels: dimension '{dimension}' is not available (DimensionNotAvailable); "
             f"the cube has {', '.join(map(str, data.dims))}"
         )
-    target, source = _plain(target), _plain(source)
     labels = np.asarray(data[dimension].values)
+    if labels.dtype.kind == "M":
+        return data
+    target, source = _plain(target), _plain(source)
     if not source:
         enumerated = labels.dtype.kind in "iu" and np.array_equal(labels, np.arange(labels.size))
         if len(target) == labels.size:
