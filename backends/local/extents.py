@@ -266,9 +266,10 @@ def _overlap_buffer(overlap: Any) -> int:
         if not isinstance(entry, Mapping) or entry.get("dimension") not in ("x", "y"):
             continue
         value = entry.get("value")
-        if entry.get("unit", "px") == "px" and isinstance(value, int | float):
-            if not isinstance(value, bool) and math.isfinite(value) and value > 0:
-                found.append(math.ceil(value))
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if entry.get("unit", "px") == "px" and math.isfinite(value) and value > 0:
+            found.append(math.ceil(value))
     return max(found)
 
 
