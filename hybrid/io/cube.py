@@ -30,6 +30,34 @@ def cube_crs(cube: xr.DataArray) -> pyproj.CRS | None:
     return pyproj.CRS.from_wkt(wkt) if wkt else None
 
 
+def require_date_labels(cube: xr.DataArray, *, fmt: str) -> None:
+    """Refuse to write a cube whose ``t`` labels are not dates (FormatUnsuitable).
+
+    netCDF stores ``t`` as days since 1990-01-01 and GTiff names its files by date, as
+    on Copernicus, where time labels are always dates: its ``rename_labels`` on ``t``
+    leaves them (openeo-geopyspark-driver ``geopysparkdatacube.py`` L499-511) and
+    ``aggregate_temporal`` parses its labels as dates (``geopysparkdatacube.py``
+    L974-975 ``pd.to_datetime``; openeo-geotrellis-extensions ``OpenEOProcesses.scala``
+    L433). Here text labels (from ``aggregate_temporal`` ``labels``) can still be
+    written as JSON.
+    """
+    import numpy as np
+
+    if "t" not in cube.dims or cube["t"].dtype.kind == "M":
+        return
+    for label in cube["t"].values.tolist():
+        try:
+            np.datetime64(str(label).rstrip("Z"), "ns")
+        except ValueError:
+            from hybrid.errors import FormatUnsuitable
+
+            raise FormatUnsuitable(
+                f"save_result: {fmt} needs dates as the labels of 't', but {label!r} is not "
+                "a date (Copernicus keeps dates there); save as JSON, or label the "
+                "periods with dates"
+            ) from None
+
+
 def normalise(cube: xr.DataArray, *, crs_wkt: str | None, source: Path) -> xr.DataArray:
     """Bring a freshly read cube into the normalised form (see the module docstring)."""
     import numpy as np

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
-from hybrid.io.cube import cube_crs, normalise
+from hybrid.io.cube import cube_crs, normalise, require_date_labels
 from hybrid.io.format import Format
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ def write_gtiff(
 
     from hybrid.io.format import filename_prefix
 
+    require_date_labels(cube, fmt="GTiff")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     cube, transform = _north_up(cube)

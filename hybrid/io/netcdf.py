@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.errors import UsageError
-from hybrid.io.cube import cube_crs, normalise
+from hybrid.io.cube import cube_crs, normalise, require_date_labels
 from hybrid.io.format import Format
 from hybrid.io.streaming import WriteBlock, is_lazy, store_blocks
 
@@ -41,6 +41,7 @@ def write_netcdf(
     """
     from hybrid.io.netcdf_layout import RasterLayout, create_raster_netcdf, storage
 
+    require_date_labels(cube, fmt="netCDF")
     crs = cube_crs(cube)
     cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
     cube = cube.transpose(*[d for d in ("t", "bands", "y", "x") if d in cube.dims])

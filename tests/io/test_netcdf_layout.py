@@ -159,3 +159,22 @@ def test_block_wise_writes_equal_the_whole_cube_writes(tmp_path):
     with netCDF4.Dataset(whole) as a, netCDF4.Dataset(streamed) as b:
         np.testing.assert_array_equal(a["var"][:].filled(np.nan), b["var"][:].filled(np.nan))
         assert b["var"].chunking() == [1, 256, 256]
+
+
+def test_text_time_labels_are_refused_with_one_line(tmp_path):
+    """On Copernicus t labels are always dates (rename_labels keeps them, aggregate_temporal
+    parses its labels): a cube labelled by text is FormatUnsuitable for netCDF/GTiff."""
+    from hybrid.errors import FormatUnsuitable
+    from hybrid.io.gtiff import write_gtiff
+
+    cube = synthetic_result(dates=("2023-05-01", "2023-05-02"))
+    texts = cube.assign_coords(t=np.array(["spring", "2023-05-02"], dtype=object))
+    for write in (write_netcdf, write_gtiff):
+        with pytest.raises(FormatUnsuitable, match="'spring' is not a date"):
+            write(texts, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    # date text is written as the dates
+    dated = cube.assign_coords(t=np.array(["2023-05-01", "2023-05-02"], dtype=object))
+    path = write_netcdf(dated, tmp_path / "openEO.nc")
+    with netCDF4.Dataset(path) as ds:
+        assert list(ds["t"][:]) == [12173, 12174]
