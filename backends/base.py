@@ -46,8 +46,9 @@ class Backend(Protocol):
 class Validates(Protocol):
     """Checks a graph without running it (the emulator's POST /validation, job creation)."""
 
-    def validate(self, graph: Mapping[str, Any]) -> object:
-        """Raise a :class:`hybrid.errors.HybridError` when the graph cannot run."""
+    def validate(self, graph: Mapping[str, Any], *, job: bool = False) -> object:
+        """Raise a :class:`hybrid.errors.HybridError` when the graph cannot run;
+        ``job=True``: what creating a batch job with it refuses (POST/PATCH /jobs)."""
         ...
 
 

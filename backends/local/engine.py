@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.backends.base import ExecutionResult
-from hybrid.backends.local.graphcheck import GraphFacts, inspect_graph
+from hybrid.backends.local.graphcheck import GraphFacts, check_batch_job, inspect_graph
 from hybrid.backends.local.udf.isolated import UdfSettings
 from hybrid.errors import HybridError, ProcessGraphInvalid, ProcessParameterInvalid
 
@@ -55,15 +55,25 @@ class LocalBackend:
         store = base_registry().store["predefined"]
         return [described(store[pid].spec) for pid in sorted(store)]
 
-    def validate(self, graph: Mapping[str, Any]) -> GraphFacts:
-        """Check a flat graph without running it; raise a HybridError if invalid."""
+    def validate(self, graph: Mapping[str, Any], *, job: bool = False) -> GraphFacts:
+        """Check a flat graph without running it; raise a HybridError if invalid.
+
+        ``job=True`` (a batch job being created): a graph without save_result is refused,
+        and loads of unknown collections are left to the run, which fails the job with
+        ``CollectionNotFound``, as on Copernicus (see :mod:`~hybrid.backends.local.graphcheck`).
+        """
         from hybrid.backends.local.registry import required_parameters, supported_process_ids
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
 
         facts = inspect_graph(
-            graph, supported=set(supported_process_ids()), required=required_parameters()
+            graph,
+            supported=set(supported_process_ids()),
+            required=required_parameters(),
+            known_collections=not job,
         )
         mark_udf_callbacks(graph)  # run_udf placement and runtime
+        if job:
+            check_batch_job(graph)
         return facts
 
     def udf_runtimes(self) -> dict[str, Any]:

@@ -6,6 +6,20 @@ instead of after minutes of work: unknown processes and collections, missing
 arguments, unsuitable output formats, loads nothing bounds (hybrid.backends.local.extents),
 and, for batch jobs, a graph without save_result (:func:`check_batch_job`).
 
+One exception, as on Copernicus: a batch job that loads an unknown collection is created
+(``known_collections=False``) and fails when it runs, with ``CollectionNotFound`` in its
+status and log. Copernicus's POST /jobs stores any process graph unchecked
+(openeo-python-driver ``openeo_driver/views.py`` L909-951 ``create_job``;
+openeo-geopyspark-driver ``openeogeotrellis/backend.py`` L1566-1598
+``GpsBatchJobs.create_job``); its /result evaluates the graph and /validation dry-runs it
+(``processgraph/registry.py`` L264-296, errors as a list), and both meet load_collection's
+catalog lookup, which raises ``CollectionNotFound`` (``process_implementations/io.py``
+L122, ``backend.py`` L336-344). The other refusals at creation are the
+emulator's own: Copernicus creates those jobs too and fails them when they run (unknown
+process, unsuitable format, MissingSpatialFilter: geopyspark-driver
+``layercatalog.py`` L147-151) or, without save_result, writes GTiff (see
+:func:`check_batch_job`).
+
 Like the Copernicus dry run, the load learns from the whole graph: its extents, the
 pixel buffer a later apply_kernel needs, and the cloud-cover property filter.
 """
@@ -176,8 +190,12 @@ def inspect_graph(
     *,
     supported: set[str],
     required: Mapping[str, set[str]] | None = None,
+    known_collections: bool = True,
 ) -> GraphFacts:
-    """Check ``graph``; ``required`` maps process ids to their required parameters."""
+    """Check ``graph``; ``required`` maps process ids to their required parameters.
+
+    ``known_collections=False`` (batch-job creation) leaves loads of unknown collections
+    to the run, which fails with ``CollectionNotFound``, as Copernicus does."""
     _check_nodes_are_objects(graph)
     _check_level(graph, "")
     buffer = 0
@@ -186,7 +204,7 @@ def inspect_graph(
         pid = node["process_id"]
         args = node.get("arguments") or {}
         _check_supported(node_id, pid, args, supported, required)
-        if pid == "load_collection":
+        if pid == "load_collection" and (known_collections or args.get("id") == COLLECTION_ID):
             per_load[node_id] = _load_conditions(node_id, args)
         if pid == "apply_kernel":
             buffer = max(buffer, _apply_kernel_buffer(node_id, args))

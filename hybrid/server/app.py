@@ -30,6 +30,7 @@ from hybrid.server.runner import JobRunner
 from hybrid.server.services import Services
 from hybrid.server.settings import ServerSettings
 from hybrid.server.udp_store import UdpStore, resolve
+from hybrid.server.url_paths import MergeSlashes
 
 
 def build_services(settings: ServerSettings, engine: Engine) -> Services:
@@ -105,6 +106,7 @@ def create_app(settings: ServerSettings, engine: Engine) -> FastAPI:
     app.state.runner = services.runner
     app.state.auth = services.auth
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MergeSlashes)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

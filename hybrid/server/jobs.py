@@ -98,6 +98,16 @@ class LogEntry:
     node: str | None
 
 
+@dataclass(frozen=True)
+class LogLine:
+    """A log entry to write together with a status change (:meth:`JobStore.update`)."""
+
+    level: str
+    message: str
+    code: str | None = None
+    node: str | None = None
+
+
 def _job(row: sqlite3.Row) -> Job:
     values = dict(row)
     values["process"] = json.loads(values["process"])
@@ -192,8 +202,18 @@ class JobStore:
             ).fetchall()
         return [_job(r) for r in rows]
 
-    def update(self, job_id: str, *, expect: Sequence[str] | None = None, **fields: Any) -> bool:
-        """Set ``fields``; with ``expect``, only if the status is one of them. True if done."""
+    def update(
+        self,
+        job_id: str,
+        *,
+        expect: Sequence[str] | None = None,
+        log: LogLine | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Set ``fields``; with ``expect``, only if the status is one of them. True if done.
+
+        ``log`` is written in the same transaction when the update is done, so that a
+        client that sees the new status (``error``) also finds its log entry."""
         for key in ("process", "files", "provenance"):
             if key in fields:
                 fields[key] = json.dumps(fields[key])
@@ -204,7 +224,10 @@ class JobStore:
             sql += " AND status IN (" + ",".join("?" for _ in expect) + ")"
             params.extend(expect)
         with self._tx() as db:
-            return db.execute(sql, params).rowcount == 1
+            done = db.execute(sql, params).rowcount == 1
+            if done and log is not None:
+                _insert_log(db, job_id, log)
+            return done
 
     def delete(self, job_id: str) -> None:
         with self._tx() as db:
@@ -221,11 +244,7 @@ class JobStore:
         node: str | None = None,
     ) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO logs (job_id, time, level, code, message, node)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (job_id, utc_now(), level, code, message, node),
-            )
+            _insert_log(db, job_id, LogLine(level, message, code, node))
 
     def logs(
         self,
@@ -250,3 +269,10 @@ class JobStore:
             LogEntry(str(r["seq"]), r["time"], r["level"], r["code"], r["message"], r["node"])
             for r in rows
         ]
+
+
+def _insert_log(db: sqlite3.Connection, job_id: str, line: LogLine) -> None:
+    db.execute(
+        "INSERT INTO logs (job_id, time, level, code, message, node) VALUES (?, ?, ?, ?, ?, ?)",
+        (job_id, utc_now(), line.level, line.code, line.message, line.node),
+    )

@@ -21,7 +21,7 @@ from hybrid.backends.base import Engine, ExecutionResult
 from hybrid.cancellation import cancellable
 from hybrid.errors import HybridError
 from hybrid.server.errors import JobNotFound
-from hybrid.server.jobs import ACTIVE, Job, JobStore
+from hybrid.server.jobs import ACTIVE, Job, JobStore, LogLine
 
 _log = logging.getLogger(__name__)
 
@@ -209,32 +209,28 @@ class JobRunner:
         """Record the result files and provenance, unless the job went meanwhile."""
         files = [Path(f).resolve().relative_to(out_dir.resolve()).as_posix() for f in result.files]
         provenance = json.loads(json.dumps(dict(result.provenance), default=str))
-        if self._store.update(
+        done = f"Job finished in {seconds:.1f} s: {', '.join(files) or 'no files'}."
+        if not self._store.update(
             job_id,
             expect=("running",),
+            log=LogLine("info", done),
             status="finished",
             progress=100.0,
             files=files,
             provenance=provenance,
-        ):
-            self._store.log(
-                job_id,
-                "info",
-                f"Job finished in {seconds:.1f} s: {', '.join(files) or 'no files'}.",
-            )
-        else:  # canceled or deleted while running: drop what it produced
+        ):  # canceled or deleted while running: drop what it produced
             shutil.rmtree(out_dir, ignore_errors=True)
 
     def _fail(self, job_id: str, *, code: str, message: str, node: str | None) -> None:
         if self._stopping.is_set():
             return
-        if self._store.update(
+        self._store.update(
             job_id,
             expect=("running",),
+            log=LogLine("error", message, code, node),
             status="error",
             progress=None,
             error_code=code,
             error_message=message,
             error_node=node,
-        ):
-            self._store.log(job_id, "error", message, code=code, node=node)
+        )

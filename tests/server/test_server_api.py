@@ -140,7 +140,6 @@ def test_malformed_json_is_400(alice: Session, path: str) -> None:
             (400, "ProcessGraphInvalid"),
         ),
         (body({"a": "not a node"}), (400, "ProcessGraphInvalid")),
-        (body(graph(collection="LANDSAT_9")), (404, "CollectionNotFound")),
         ({"process": {}}, (400, "ProcessGraphMissing")),
         ([1, 2, 3], (400, "BadRequest")),
     ],
@@ -149,6 +148,13 @@ def test_bad_graphs_are_4xx_with_the_right_code(
     alice: Session, path: str, payload: Any, expected: tuple[int, str]
 ) -> None:
     assert error_code(alice.post(path, json=payload)) == expected
+
+
+def test_an_unknown_collection_is_404_for_a_synchronous_result(alice: Session) -> None:
+    """(A batch job loading it is created and fails when started, as on Copernicus:
+    tests/server/test_server_graph_checks.py.)"""
+    answer = alice.post("/result", json=body(graph(collection="LANDSAT_9")))
+    assert error_code(answer) == (404, "CollectionNotFound")
 
 
 def test_validation_lists_errors_instead_of_failing(alice: Session) -> None:
@@ -180,6 +186,18 @@ def test_unknown_collection_endpoint_and_method(anonymous: Session) -> None:
     assert error_code(anonymous.get("/collections/SENTINEL1_GRD")) == (404, "CollectionNotFound")
     assert error_code(anonymous.get("/no/such/endpoint")) == (404, "NotFound")
     assert error_code(anonymous.delete("/collections")) == (405, "MethodNotAllowed")
+
+
+def test_runs_of_slashes_in_a_path_count_as_one(alice: Session) -> None:
+    """The version URL ends in "/": a client that appends "/jobs" (the conformance suite
+    does) reaches the jobs, as under Copernicus's werkzeug (merge_slashes)."""
+    assert alice.get("/.well-known/openeo").json()["versions"][0]["url"] == f"{alice.url}/"
+    created = alice.post(f"{alice.url}//jobs", json=body(graph(collection="NOPE")))
+    assert created.status_code == 201, created.text
+    job_id = created.headers["OpenEO-Identifier"]
+    assert alice.get(f"{alice.url}//jobs//{job_id}").json()["id"] == job_id
+    assert alice.delete(f"{alice.url}//jobs/{job_id}").status_code == 204
+    assert error_code(alice.get(f"/jobs/{job_id}")) == (404, "JobNotFound")
 
 
 def test_authentication_is_required(anonymous: Session) -> None:

@@ -1,5 +1,6 @@
 """The emulator refuses graphs that cannot produce their result at once (before any
-data is read), and a batch job with several save_result nodes returns every file.
+data is read), except a batch job loading an unknown collection, which is created and fails
+when started, as on Copernicus; a batch job with several save_result nodes returns every file.
 
 A real server (uvicorn in a thread, ``LocalBackend`` over the embedded sample) on
 127.0.0.1; requests over real HTTP.
@@ -134,3 +135,39 @@ def test_a_job_with_several_save_results_returns_every_file(alice: requests.Sess
     assert len([n for n in names if n.startswith("bands_")]) == len(names) - 1 > 1
     for asset in assets.values():
         assert alice.get(asset["href"]).status_code == 200
+
+
+def test_a_job_loading_an_unknown_collection_is_created_and_fails_when_started(
+    server: ThreadServer,
+) -> None:
+    """Copernicus creates any job and fails it when it runs (views.py ``create_job``);
+    /validation lists CollectionNotFound and /result answers it (404), through the real
+    openeo client, with the conformance suite's payload collection."""
+    import openeo
+    from openeo.rest import JobFailedException, OpenEoApiError
+
+    connection = openeo.connect(server.url).authenticate_basic("alice", "a-pass")
+    cube = connection.load_collection(
+        "CGLS_SSM_1KM",
+        spatial_extent=SEED_BBOX,
+        temporal_extent=TEMPORAL_EXTENT,
+        bands=["B01"],
+        fetch_metadata=False,
+    )
+    errors = cube.save_result("netCDF").validate()
+    assert [e["code"] for e in errors] == ["CollectionNotFound"]
+    with pytest.raises(OpenEoApiError) as refused:
+        cube.download(format="netCDF")
+    assert (refused.value.http_status_code, refused.value.code) == (404, "CollectionNotFound")
+
+    job = cube.create_job(out_format="netCDF", title="unknown collection")
+    assert job.status() == "created"
+    with pytest.raises(JobFailedException):
+        job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    assert job.status() == "error"
+    failures = [entry for entry in job.logs() if entry["level"] == "error"]
+    assert [entry["code"] for entry in failures] == ["CollectionNotFound"]
+    assert "CGLS_SSM_1KM" in failures[0]["message"]
+    with pytest.raises(OpenEoApiError) as no_results:
+        job.get_results().get_metadata()
+    assert no_results.value.code == "CollectionNotFound"

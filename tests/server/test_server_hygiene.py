@@ -24,7 +24,7 @@ class Engine:
 
     name = "broken"
 
-    def validate(self, graph: Any) -> None:
+    def validate(self, graph: Any, *, job: bool = False) -> None:
         return None
 
     def execute(self, graph: Any, *, out_dir: Path) -> Any:

@@ -36,7 +36,7 @@ class GatedEngine:
         self.entered = threading.Event()
         self.calls = 0
 
-    def validate(self, graph: dict[str, Any]) -> None:
+    def validate(self, graph: dict[str, Any], *, job: bool = False) -> None:
         return None
 
     def process_specs(self) -> list[dict[str, Any]]:

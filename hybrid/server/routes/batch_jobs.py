@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hybrid.backends.local.graphcheck import check_batch_job
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import (
     BadRequest,
@@ -66,10 +65,11 @@ def _job_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/jobs", status_code=201)
 async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Response:
+    """A job whose graph loads an unknown collection is created and fails when started,
+    as on Copernicus (:mod:`hybrid.backends.local.graphcheck`)."""
     body = await read_json(request)
     graph = deps.resolve(process_graph(body), user.user_id)
-    await run_in_threadpool(deps.engine.validate, graph)
-    check_batch_job(graph)
+    await run_in_threadpool(deps.engine.validate, graph, job=True)
     job = deps.store.create(user_id=user.user_id, process=body["process"], **_job_fields(body))
     deps.store.log(job.id, "info", "Job created.")
     url = f"{base_url(request)}/jobs/{job.id}"
@@ -101,8 +101,7 @@ async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Dep
     fields = _job_fields(body)
     if "process" in body:
         graph = deps.resolve(process_graph(body), user.user_id)
-        await run_in_threadpool(deps.engine.validate, graph)
-        check_batch_job(graph)
+        await run_in_threadpool(deps.engine.validate, graph, job=True)
         fields["process"] = body["process"]
     deps.store.update(job_id, **fields)
     return Response(status_code=204)

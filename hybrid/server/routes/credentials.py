@@ -40,6 +40,8 @@ def credentials_oidc(request: Request, deps: Deps) -> JSONResponse:
 
 @router.get("/me")
 def me(user: CurrentUser) -> JSONResponse:
-    return JSONResponse(
-        {"user_id": user.user_id, "name": user.name, "storage": None, "budget": None, "links": []}
-    )
+    """Without ``storage`` and ``budget``, as Copernicus answers (no limit applies):
+    openeo-python-driver ``openeo_driver/views.py`` L606-620 ``me`` drops every None
+    (``dict_no_none``). The API 1.2 text asks for nulls there, but both are optional
+    properties of its schema (only ``user_id`` is required)."""
+    return JSONResponse({"user_id": user.user_id, "name": user.name, "links": []})
