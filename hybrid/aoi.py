@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hybrid.errors import HybridWarning, UsageError
+from hybrid.errors import UsageError
 from hybrid.grid import BBox, Grid
 
 _GEOMETRY_TYPES = {"Polygon", "MultiPolygon"}
@@ -110,7 +110,8 @@ def _span_across_antimeridian(geom: Any) -> float:
 
 
 def warn_if_mostly_empty(geometry: dict[str, Any], grid: Grid, *, source: str = "AOI") -> None:
-    """A one-line :class:`HybridWarning` when ``geometry`` covers less than
+    """A one-line :class:`HybridWarning` (:func:`hybrid.run_warnings.warn`: the job's log
+    in the emulator) when ``geometry`` covers less than
     :data:`MIN_COVERAGE` of ``grid``.
 
     Copernicus loads one grid over the bounding box of the area, in the UTM zone of the
@@ -122,23 +123,22 @@ def warn_if_mostly_empty(geometry: dict[str, Any], grid: Grid, *, source: str = 
     ``openeo_driver/util/utm.py:62-67`` (``geometry.representative_point()``). hybrid does
     the same (:func:`hybrid.grid.target_epsg`) and says when most of that grid is empty.
     """
-    import warnings
-
     import shapely
     from pyproj import Transformer
     from shapely.geometry import box, shape
+
+    from hybrid.run_warnings import warn
 
     to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform
     area = shapely.transform(shape(geometry), to_grid, interleaved=False)
     cells = box(grid.xmin, grid.ymin, grid.xmax, grid.ymax)
     share = area.intersection(cells).area / cells.area
     if share < MIN_COVERAGE:
-        warnings.warn(
+        warn(
             f"{source} covers {share:.0%} of its {grid.width} x {grid.height} px grid in "
             f"{grid.crs} (one grid over its bounding box, in the UTM zone of the box's "
             "representative point, as on Copernicus); the empty rest is loaded and computed "
             "too: run distant parts separately to save time",
-            HybridWarning,
             stacklevel=2,
         )
 

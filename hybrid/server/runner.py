@@ -7,6 +7,7 @@ or ``running`` are queued again (a job interrupted ``max_attempts`` times is set
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
@@ -20,6 +21,7 @@ from typing import Any
 from hybrid.backends.base import Engine, ExecutionResult
 from hybrid.cancellation import cancellable
 from hybrid.errors import HybridError
+from hybrid.run_warnings import warnings_to
 from hybrid.server.errors import JobNotFound
 from hybrid.server.jobs import ACTIVE, Job, JobStore, LogLine
 
@@ -189,7 +191,8 @@ class JobRunner:
             self._cancels[job.id] = event
         try:
             graph = self._resolve(job.graph, job.user_id)
-            with cancellable(event):
+            to_log = functools.partial(self._store.log, job.id, "warning")
+            with cancellable(event), warnings_to(to_log):
                 return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
             self._fail(job.id, code=exc.code, message=str(exc), node=exc.node)

@@ -7,6 +7,7 @@ local engine.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -192,3 +193,48 @@ def test_shutdown_puts_running_jobs_back_to_queued(store: JobStore, tmp_path: Pa
     engine.gate.set()  # the late result is discarded
     time.sleep(0.3)
     assert store.get(job.id).status == "queued"
+
+
+def test_aoi_mostly_outside_its_grid_is_a_warning_in_the_jobs_log(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """Two small squares at opposite corners of the sample area load as one grid over
+    their bounding box (as on Copernicus); the warning saying how little of it they cover
+    is in GET /jobs/{id}/logs, read with the openeo client, not on the server's stderr."""
+    import os
+    import warnings
+
+    import openeo
+
+    from hybrid.errors import HybridWarning
+    from tests.server_helpers import openeo_env, two_user_server
+
+    week = ["2023-06-01", "2023-06-08"]
+    w, s, e, n = 6.6544450, 45.2258959, 6.6751340, 45.2641447
+    corners = [(w, s, w + 0.003, s + 0.003), (e - 0.003, n - 0.003, e, n)]
+    aoi = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] for x0, y0, x1, y1 in corners
+        ],
+    }
+    (tmp_path / "server").mkdir()
+    with two_user_server(tmp_path / "server", sample_catalog) as server:
+        os.environ.update(openeo_env(tmp_path / "client"))  # the client's config stays here
+        connection = openeo.connect(server.url).authenticate_basic("alice", "a-pass")
+        cube = connection.load_collection(
+            "SENTINEL2_L2A", spatial_extent=aoi, temporal_extent=week, bands=["B04"]
+        ).reduce_dimension(dimension="t", reducer="max")
+        job = cube.create_job(out_format="GTiff")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            job.start()
+            deadline = time.monotonic() + 60
+            while job.status() not in ("finished", "error") and time.monotonic() < deadline:
+                time.sleep(0.1)
+        assert job.status() == "finished"
+        logs = [entry for entry in job.logs() if entry["level"] == "warning"]
+    assert len(logs) == 1, logs
+    assert re.fullmatch(r"spatial_extent covers \d+% of its \d+ x \d+ px grid in EPSG:32632 .*",
+                        logs[0]["message"])  # fmt: skip
+    assert not [w for w in caught if issubclass(w.category, HybridWarning)]
