@@ -40,3 +40,10 @@ def warn(message: str, *, stacklevel: int = 2) -> None:
     from hybrid.errors import HybridWarning
 
     warnings.warn(message, HybridWarning, stacklevel=stacklevel + 1)
+
+
+def current_sink() -> Callable[[str], None] | None:
+    """The enclosing :func:`warnings_to` sink (a job's log), None outside one: for
+    messages that belong in a job's log but not on the CLI's stderr (distributed's
+    client log, :mod:`hybrid.backends.local.client_logs`)."""
+    return _SINK.get()

@@ -16,6 +16,7 @@ import contextlib
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from typing import Any
 
 from hybrid.errors import ClusterError, UsageError
@@ -95,9 +96,14 @@ def connect(address: str) -> Any:
 
 @contextlib.contextmanager
 def distributed_client(settings: Any) -> Iterator[Any]:
-    """A checked client: connected, with at least one worker that can run our code."""
+    """A checked client: connected, with at least one worker that can run our code;
+    distributed's client logger meanwhile writes to the run log, not stderr
+    (:mod:`hybrid.backends.local.client_logs`)."""
+    from hybrid.backends.local.client_logs import routed_client_logs
+
     if settings.workers:
         with (
+            routed_client_logs(),
             local_cluster(settings.workers, settings.memory_limit) as address,
             connect(address) as client,
         ):
@@ -105,7 +111,7 @@ def distributed_client(settings: Any) -> Iterator[Any]:
         return
     remote = scheduler_address(settings.scheduler)
     assert remote is not None
-    with connect(remote) as client:
+    with routed_client_logs(), connect(remote) as client:
         try:
             check_workers(client, remote, settings.worker_timeout)
         except OSError:  # distributed's CommClosedError: the scheduler went away meanwhile
@@ -158,14 +164,38 @@ def result_while_workers_live(client: Any, future: Any, timeout: float) -> Any:
             pass
         except OSError:
             raise _lost_scheduler() from None
+        except CancelledError as exc:
+            raise _canceled(exc) from None
         stop_if_canceled(client, future, event)
         if future.done():
-            return future.result()
+            return _result(future)
         alone_since = _check_alone(client, [future], alone_since, timeout)
 
 
 def _lost_scheduler() -> ClusterError:
     return ClusterError("lost the connection to the Dask scheduler; was it stopped? read its log")
+
+
+def _result(future: Any) -> Any:
+    """``future.result()``; a future the cluster canceled is one line. The client cancels
+    every future when it loses the scheduler (reason ``scheduler-connection-lost``,
+    distributed ``client.py`` ``Client._reconnect``); a restarted scheduler cancels them
+    too (``scheduler-restart``)."""
+    try:
+        return future.result()
+    except CancelledError as exc:
+        raise _canceled(exc) from None
+
+
+def _canceled(exc: CancelledError) -> ClusterError:
+    """The one line for distributed's Future(s)CancelledError."""
+    groups = getattr(exc, "error_groups", None) or [exc]
+    reason = getattr(groups[0], "reason", "unknown")
+    if reason == "scheduler-connection-lost":
+        return _lost_scheduler()
+    return ClusterError(
+        f"the Dask scheduler canceled the run's tasks (reason: {reason}); read its log"
+    )
 
 
 def _check_alone(
@@ -231,8 +261,10 @@ def write_as_completed(client: Any, array: Any, write: Any, settings: Any) -> No
                 done = set()
             except OSError:
                 raise _lost_scheduler() from None
+            except CancelledError as exc:  # the client canceled them: see _result
+                raise _canceled(exc) from None
             for future in done:
-                write(block_slices(array.chunks, where[future.key]), future.result())
+                write(block_slices(array.chunks, where[future.key]), _result(future))
                 pending.discard(future)
                 future.release()
                 progress.update(1)

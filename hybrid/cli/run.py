@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,18 +63,31 @@ def _target(args: argparse.Namespace, fmt: Format) -> Path:
     # one rule for the default and an explicit --out: never replace without being asked
     if out.exists() and not args.overwrite:
         raise UsageError(f"{out} already exists; pass --overwrite or another --out")
-    parent = out if fmt.per_label else out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the output folder {parent}: {exc.strerror}") from exc
-    probe_dir = parent
-    try:
-        with tempfile.NamedTemporaryFile(dir=probe_dir, prefix=".hybrid-probe-"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"output folder {probe_dir} is not writable: {exc.strerror}") from exc
     return out
+
+
+@contextlib.contextmanager
+def _output_folder(folder: Path) -> Iterator[None]:
+    """Create ``folder`` (and its missing parents) and check it is writable; when the block
+    fails, remove the folders created here again if empty (the run's work folder inside
+    is gone by then): a failed run leaves nothing behind, and keeps what was there."""
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    try:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the output folder {folder}: {exc.strerror}") from exc
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".hybrid-probe-"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"output folder {folder} is not writable: {exc.strerror}") from exc
+        yield
+    except BaseException:
+        for path in created:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -112,11 +127,8 @@ def _scene_bands(args: argparse.Namespace) -> tuple[str, ...]:
 def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     """Build the workflow from ``args``, run it, move the result into place: the work of
     ``hybrid run`` (and :func:`hybrid.run`) without the printing."""
-    from hybrid.backends import get_backend
-    from hybrid.backends.base import Resumes
     from hybrid.io.registry import find_format
-    from hybrid.workflow import record_exclusions, with_max_aoi_cloud
-    from hybrid.workflow_graph import build_graph
+    from hybrid.workflow import with_max_aoi_cloud
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers} must be at least 1")
@@ -138,6 +150,18 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     fmt = find_format(workflow.format, kind="raster")
     assert fmt is not None  # workflow_from_args checked it
     out = _target(args, fmt)
+    with _output_folder(out if fmt.per_label else out.parent):
+        _run(args, workflow, out, fmt)
+    return out, workflow
+
+
+def _run(args: argparse.Namespace, workflow: Workflow, out: Path, fmt: Format) -> None:
+    """Run ``workflow`` on the backend ``args`` names; install its result as ``out``."""
+    from hybrid.backends import get_backend
+    from hybrid.backends.base import Resumes
+    from hybrid.workflow import record_exclusions
+    from hybrid.workflow_graph import build_graph
+
     graph = build_graph(workflow)
     progress = progress_enabled(quiet=args.quiet)
     backend = get_backend(args.backend, _settings(args, progress))
@@ -154,7 +178,6 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
         # still in the temporary folder: the file appears complete or not at all
         record_exclusions(result.files, workflow)
         _install(result.files, out, fmt)
-    return out, workflow
 
 
 def _settings(args: argparse.Namespace, progress: bool) -> LocalSettings | RemoteSettings:

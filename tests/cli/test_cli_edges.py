@@ -52,6 +52,22 @@ def test_the_default_output_follows_the_same_overwrite_rule(sample_catalog, tmp_
     assert (tmp_path / "out" / "ndvi.nc").read_text() == "keep me"
 
 
+def test_a_failed_run_leaves_no_folder_it_made_and_keeps_the_others(tmp_path, monkeypatch):
+    """The run fails after making its output folders (the backend is unreachable): the
+    folders it made go again, the ones that were there stay as they were."""
+    from hybrid.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "mine.txt").write_text("keep me")
+    for out in ([], ["--out", "kept/new/deeper/x.nc"], ["--format", "GTiff", "--out", "tiffs"]):
+        assert main(["run", "--backend", DEAD, "--quiet", *out]) == 2
+        assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+            "kept",
+            "kept/mine.txt",
+        ], out
+
+
 def test_every_option_with_a_default_shows_it_in_the_help():
     import argparse
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -10,16 +11,20 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hybrid.atomic import work_folder
-from hybrid.backends.local import LocalBackend, LocalSettings
+from hybrid.backends.local import LocalBackend, LocalSettings, cluster
+from hybrid.backends.local.client_logs import CLIENT_LOGGERS, routed_client_logs
 from hybrid.errors import ClusterError
 from hybrid.params import Workflow
+from hybrid.run_warnings import warnings_to
 from hybrid.sample import SEED_AOI
 from hybrid.workflow_graph import build_graph
 
+CLIENT = CLIENT_LOGGERS[0]
 WINDOW = ["--start", "2023-06-01", "--end", "2023-06-15"]
 
 
@@ -33,9 +38,8 @@ def small_graph() -> dict:
     return build_graph(Workflow(aoi=SEED_AOI, start="2023-06-01", end="2023-06-15"))
 
 
-@pytest.fixture
-def scheduler(tmp_path) -> Iterator[tuple[str, Path]]:
-    """A real dask scheduler process on loopback, without workers."""
+def start_scheduler(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
+    """A real dask scheduler process on loopback, without workers: process, address, file."""
     file = tmp_path / "scheduler.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
@@ -46,7 +50,13 @@ def scheduler(tmp_path) -> Iterator[tuple[str, Path]]:
     while not file.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert file.exists(), "the dask scheduler did not start"
-    yield json.loads(file.read_text())["address"], file
+    return proc, json.loads(file.read_text())["address"], file
+
+
+@pytest.fixture
+def scheduler(tmp_path) -> Iterator[tuple[str, Path]]:
+    proc, address, file = start_scheduler(tmp_path)
+    yield address, file
     proc.terminate()
     proc.wait(timeout=30)
 
@@ -132,3 +142,108 @@ def test_a_work_folder_left_by_a_killed_run_is_removed(tmp_path):
     with work_folder(tmp_path, "hybrid-run") as tmp:
         assert tmp.is_dir() and not stale.exists() and mine.exists()
     assert not tmp.exists()
+
+
+@pytest.mark.slow
+def test_client_logs_go_to_the_job_log_not_stderr(tmp_path, monkeypatch, capfd):
+    """distributed's client logs a lost scheduler on stderr; while hybrid holds the client
+    they go to the job's log (the sink ``hybrid serve`` sets), and the logger is restored
+    after."""
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)  # how long it tries to reconnect
+    sched, address, _file = start_scheduler(tmp_path)
+    logger = logging.getLogger(CLIENT)
+    before = (list(logger.handlers), logger.propagate)
+    entries: list[str] = []
+    try:
+        with warnings_to(entries.append), routed_client_logs():
+            client = cluster.connect(address)
+            sched.kill()
+            deadline = time.monotonic() + 60
+            while not entries and time.monotonic() < deadline:
+                time.sleep(0.2)
+            client.close()
+    finally:
+        sched.kill()
+        sched.wait(timeout=30)
+    reconnect = "Failed to reconnect to scheduler after 2.00 seconds, closing client"
+    assert f"Dask client: {reconnect}" in entries
+    assert "distributed.client" not in capfd.readouterr().err
+    assert (logger.handlers, logger.propagate) == before
+
+
+STOP_ON_FIRST_TASK = """
+import os, signal
+from distributed.diagnostics.plugin import WorkerPlugin
+
+class StopOnFirstTask(WorkerPlugin):
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing":
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+async def dask_setup(worker):
+    await worker.plugin_add(StopOnFirstTask(), name="stop-on-first-task")
+"""
+
+
+def _stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states in /proc")
+@pytest.mark.parametrize("phase", ["worker probe", "result wait"])
+def test_a_scheduler_killed_while_the_run_waits_on_it_is_one_line(sample_catalog, tmp_path, phase):
+    """The scheduler dies while ``hybrid run --scheduler`` waits on its one worker, which
+    is stopped (SIGSTOP) either right after registering (the run waits in its import
+    probe) or at its first task (the probe passed; the run waits for results): one line
+    naming the scheduler, exit 2, no traceback, nothing left in the output folder."""
+    from dask.distributed import Client
+
+    def client_count(dask_scheduler: Any) -> int:  # nested: pickled by value
+        return len(dask_scheduler.clients)
+
+    sched, address, _file = start_scheduler(tmp_path)
+    preload = tmp_path / "stop_on_first_task.py"
+    preload.write_text(STOP_ON_FIRST_TASK)
+    extra = ["--preload", str(preload)] if phase == "result wait" else []
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--no-nanny",
+         "--nthreads", "1", "--no-dashboard", *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    run = None
+    try:
+        with Client(address, timeout=30) as watch:
+            watch.wait_for_workers(1, timeout=90)
+            clients = watch.run_on_scheduler(client_count)
+            if phase == "worker probe":
+                worker.send_signal(signal.SIGSTOP)
+            out = tmp_path / "out"
+            out.mkdir()
+            run = subprocess.Popen(
+                [sys.executable, "-m", "hybrid", "run", "--stac", str(sample_catalog),
+                 "--scheduler", address, *WINDOW, "--out", str(out / "ndvi.nc"), "--quiet"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and run.poll() is None:
+                if phase == "worker probe" and watch.run_on_scheduler(client_count) > clients:
+                    time.sleep(2)  # connected: now in wait_for_workers, then the probe
+                    break
+                if phase == "result wait" and _stopped(worker.pid):
+                    break
+                time.sleep(0.2)
+        assert run.poll() is None, run.stderr.read() if run.stderr else ""
+        sched.kill()
+        killed = time.monotonic()
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 2 and err.count("\n") == 1, err
+        assert "Dask scheduler" in err and "Traceback" not in err
+        assert time.monotonic() - killed < 60
+        assert list(out.iterdir()) == []
+    finally:
+        for proc in (run, worker, sched):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+                proc.wait(timeout=30)
