@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hybrid.errors import UsageError
 
-#: Folder name of the default sample under the cache directory.
+#: Folder name of the default sample under the cache directory, before its version.
 SAMPLE_NAME = "sample-v1"
 #: Written last; its content names the generator version and parameters.
 MARKER = ".complete"
@@ -135,16 +135,28 @@ def ensure_generated(root: Path, *, generate: Callable[[Path], object], marker_t
     return root / "collection.json"
 
 
+def default_sample_dir() -> Path:
+    """Where :func:`ensure_sample` keeps the default sample: a folder per generator
+    version, ``sample-v1-<generator_fingerprint()>`` under :func:`default_cache_dir`.
+
+    So a hybrid with another generator makes its own folder and never replaces the one a
+    process of the other version may be reading at that moment (a reader of a sample
+    swapped under it could mix files of both: wrong numbers). Folders of older versions
+    stay until removed by hand (about 55 MB each).
+    """
+    return default_cache_dir() / f"{SAMPLE_NAME}-{generator_fingerprint()}"
+
+
 def ensure_sample(root: Path | None = None) -> Path:
     """Generate the default sample into ``root`` unless it is already complete, and
     return the path of its ``collection.json``.
 
-    ``root`` defaults to ``default_cache_dir() / "sample-v1"``. Idempotent; safe against
-    a half-written earlier run and against concurrent calls.
+    ``root`` defaults to :func:`default_sample_dir`. Idempotent; safe against a
+    half-written earlier run and against concurrent calls.
     """
     from hybrid.sample.generate import generate_sample
 
-    target = Path(root) if root is not None else default_cache_dir() / SAMPLE_NAME
+    target = Path(root) if root is not None else default_sample_dir()
     return ensure_generated(
         target, generate=lambda tmp: generate_sample(tmp, seed=0), marker_text=_marker_text()
     )

@@ -111,6 +111,19 @@ def test_default_cache_dir_reads_environment_at_call_time(
     assert default_cache_dir() == Path.home() / ".cache" / "hybrid"
 
 
+def test_the_default_sample_has_a_folder_per_generator_version(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Another generator never replaces (under a reader) the sample of this one."""
+    from hybrid.sample import cache
+
+    monkeypatch.setenv("HYBRID_CACHE_DIR", str(tmp_path))
+    mine = cache.default_sample_dir()
+    assert mine == tmp_path / f"sample-v1-{cache.generator_fingerprint()}"
+    monkeypatch.setattr(cache, "generator_fingerprint", lambda: "0123456789abcdef")
+    assert cache.default_sample_dir() == tmp_path / "sample-v1-0123456789abcdef" != mine
+
+
 def test_ensure_sample_is_idempotent(sample: Path) -> None:
     root = sample.parent
     assert (root / MARKER).is_file()
