@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hybrid.backends.local.shared_loads import current as current_shared
@@ -63,11 +63,11 @@ class LoadedCube:
 
 def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
     """Search, select and lazily load the Sentinel-2 cube of ``request``."""
-    unknown = [b for b in request.bands if b not in S2_BANDS]
-    if unknown:
-        raise BandNotFound(
-            f"SENTINEL2_L2A has no band {', '.join(unknown)}; available: {', '.join(S2_BANDS)}"
-        )
+    from hybrid.backends.local.angle_bands import ANGLE_BANDS
+
+    _check_bands(request.bands, S2_BANDS + ANGLE_BANDS)
+    if set(request.bands) & set(ANGLE_BANDS):
+        return _with_angle_bands(source, request)
     grid = output_grid(request.bbox, epsg=request.epsg)
     load_grid = grid.buffered(request.buffer)
     query = SceneQuery(
@@ -117,6 +117,30 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         )
     cube.attrs = {"crs": grid.crs, "epsg": grid.epsg}
     return LoadedCube(cube, grid, tuple(scenes))
+
+
+def _check_bands(bands: tuple[str, ...], known: tuple[str, ...]) -> None:
+    unknown = [b for b in bands if b not in known]
+    if unknown:
+        raise BandNotFound(
+            f"SENTINEL2_L2A has no band {', '.join(unknown)}; available: {', '.join(known)}"
+        )
+
+
+def _with_angle_bands(source: Any, request: LoadRequest) -> LoadedCube:
+    """The spectral bands as usual (SCL's load, never computed, when only angles are
+    asked: it gives the scenes and the grid) with the angle bands, in the asked order."""
+    import xarray as xr
+
+    from hybrid.backends.local.angle_bands import ANGLE_BANDS, angle_cube
+
+    spectral = tuple(b for b in request.bands if b not in ANGLE_BANDS)
+    base = load_s2(source, replace(request, bands=spectral or ("SCL",)))
+    angles = angle_cube(base.scenes, [b for b in request.bands if b in ANGLE_BANDS], base.cube)
+    parts = [base.cube, angles] if spectral else [angles]
+    cube = xr.concat(parts, dim="bands", join="exact").sel(bands=list(request.bands))
+    cube.attrs = dict(base.cube.attrs)
+    return LoadedCube(cube, base.grid, base.scenes)
 
 
 def _search_key(source: Any, query: SceneQuery) -> tuple[Any, ...]:

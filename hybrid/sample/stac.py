@@ -186,6 +186,13 @@ def _percentages(counts: np.ndarray) -> dict[str, float]:
     }
 
 
+#: relative orbit -> mean viewing azimuth and zenith (band 4, degrees) over the sample area,
+#: as MTD_TL.xml ``Mean_Viewing_Incidence_Angle`` gives them (Copernicus's viewAzimuthMean
+#: and viewZenithMean): orbit 108 sees it from the east half of its swath, orbit 8 near the
+#: western edge of its own (zenith up to ~12 degrees there)
+VIEW_ANGLES = {108: (104.8, 5.4), 8: (285.6, 10.7)}
+
+
 def item_json(f: ItemFacts) -> dict[str, Any]:
     """The Earth Search v1 style item of one granule (assets relative to its folder)."""
     acq, tile, iid = f.acq, f.tile, f.id
@@ -211,6 +218,8 @@ def item_json(f: ItemFacts) -> dict[str, Any]:
         "grid:code": f"MGRS-{tile.code}",
         "view:sun_azimuth": round(f.sun.azimuth, 6),
         "view:sun_elevation": round(f.sun.elevation, 6),
+        "view:azimuth": VIEW_ANGLES[acq.relative_orbit][0],
+        "view:incidence_angle": VIEW_ANGLES[acq.relative_orbit][1],
         **stats,
         "s2:product_type": "S2MSI2A",
         "s2:processing_baseline": BASELINE,
