@@ -154,6 +154,7 @@ def _scalar_overrides() -> dict[str, Callable[..., Any]]:
         "normalized_difference": indices.normalized_difference,
         "power": arithmetic.power,
         "mod": arithmetic.mod,
+        "log": arithmetic.log,
         "e": stock_math.e,
         "date_between": dates.date_between,
         "date_shift": dates.date_shift,

@@ -349,6 +349,7 @@ def test_math_with_parameters_on_a_cube() -> None:
         }
     for pid, (child, want) in cases.items():
         out = _apply(child)
+        assert out.dtype == np.float32, pid  # as the float32 cube (Copernicus: float tiles)
         np.testing.assert_allclose(
             out.values, want, rtol=2e-6, atol=2e-5, equal_nan=True, err_msg=pid
         )

@@ -39,3 +39,11 @@ def mod(x: Any, y: Any) -> Any:
     if is_array(x) or is_array(y):
         return np.mod(x, y)
     return _single_mod(x, y)
+
+
+def log(x: Any, base: Any) -> Any:
+    """Logarithm to ``base``; a float32 cube stays float32 (openeo-processes-dask divides
+    by the numpy float64 ``log(base)``, which makes the whole cube float64)."""
+    if is_array(x) and not is_array(base) and np.dtype(x.dtype).kind == "f":
+        return np.log(x) / np.dtype(x.dtype).type(math.log(base))
+    return np.log(x) / np.log(base)
