@@ -49,6 +49,8 @@ class Operation:
     headers: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: other answers than the API's error object: status -> (description, shape)
     other: dict[int, tuple[str, Any]] = field(default_factory=dict)
+    #: a shape of its own for some media types (the others: ``shape``)
+    media_shapes: dict[str, Any] = field(default_factory=dict)
 
 
 _CREATED_HEADERS = {
@@ -83,10 +85,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("DELETE", "/jobs/{job_id}"): Operation(204),
     ("GET", "/jobs/{job_id}/estimate"): Operation(200, shapes.Estimate),
     ("POST", "/jobs/{job_id}/results"): Operation(202),
-    ("GET", "/jobs/{job_id}/results"): Operation(
+    ("GET", "/jobs/{job_id}/results"): Operation(  # API 1.2: JSON, Item or Collection
         200,
-        shapes.JobResults,
-        ("application/json", "application/geo+json"),  # GeoJSON when asked for
+        shapes.JobResultsCollection | shapes.JobResults,
+        ("application/json", "application/geo+json"),  # GeoJSON when asked for: the Item
+        media_shapes={"application/geo+json": shapes.JobResults},
         other={424: ("The batch job failed: its last error.", shapes.FailedJobLog)},
     ),
     ("DELETE", "/jobs/{job_id}/results"): Operation(204),
@@ -179,8 +182,11 @@ def _describe(operation: dict[str, Any], spec: Operation, schemas: dict[str, Any
 def _answer(spec: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": "Success."}
     if spec.status != 204 and (spec.shape is not None or spec.media_types != ("application/json",)):
-        schema = _schema(spec.shape, schemas) if spec.shape is not None else {}
-        answer["content"] = {media: {"schema": schema} for media in spec.media_types}
+        answer["content"] = {}
+        for media in spec.media_types:
+            shape = spec.media_shapes.get(media, spec.shape)
+            schema = _schema(shape, schemas) if shape is not None else {}
+            answer["content"][media] = {"schema": schema}
     if spec.headers:
         answer["headers"] = copy.deepcopy(spec.headers)
     return answer

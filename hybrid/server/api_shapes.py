@@ -291,7 +291,8 @@ class Asset(TypedDict):
 
 @with_config(_OPEN)
 class JobResults(TypedDict):
-    """The STAC Item of a finished job (``batch_job_result``)."""
+    """The STAC Item of a job's results (``batch_job_result``), the only shape the API
+    gives ``application/geo+json``."""
 
     stac_version: str
     stac_extensions: NotRequired[list[str]]
@@ -302,6 +303,30 @@ class JobResults(TypedDict):
     properties: dict[str, Any]
     assets: dict[str, Asset]
     links: list[Link]
+
+
+#: The STAC Collection of a job's results (API 1.2 ``/jobs/{job_id}/results`` 200, "Batch
+#: Job Results Response as STAC Collection": a ``collection`` that requires ``assets``),
+#: what Copernicus answers at API >= 1.1. Functional syntax for the ``openeo:status`` key.
+JobResultsCollection = TypedDict(
+    "JobResultsCollection",
+    {
+        "stac_version": str,
+        "stac_extensions": NotRequired[list[str]],
+        "type": NotRequired[Literal["Collection"]],
+        "id": CollectionId,
+        "title": NotRequired[str],
+        "description": str,
+        "license": str,
+        "extent": Extent,
+        "links": list[Link],
+        "summaries": NotRequired[dict[str, Any]],
+        "providers": NotRequired[list[dict[str, Any]]],
+        "assets": dict[str, Asset],
+        "openeo:status": NotRequired[Literal["running", "canceled", "finished", "error"]],
+    },
+)
+with_config(_OPEN)(JobResultsCollection)
 
 
 class NodePath(TypedDict):

@@ -1,4 +1,7 @@
-"""Batch-job results: the STAC Item of ``GET /jobs/{id}/results`` and signed download links.
+"""Batch-job results: signed download links, the data assets, and the STAC Item that
+``GET /jobs/{id}/results`` answers when the client asks for ``application/geo+json`` (the
+API's only shape for that media type; the default answer is the STAC Collection of
+:mod:`hybrid.server.result_collection`).
 
 Asset links are ``/results/TOKEN/FILENAME`` where TOKEN is an HMAC-signed, expiring
 claim naming the job and the file: unguessable, usable without credentials (as openEO
@@ -71,7 +74,7 @@ def _load_collection_args(graph: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _footprint(graph: dict[str, Any]) -> tuple[list[float] | None, dict[str, Any] | None]:
+def footprint(graph: dict[str, Any]) -> tuple[list[float] | None, dict[str, Any] | None]:
     extent = _load_collection_args(graph).get("spatial_extent")
     if not isinstance(extent, dict):
         return None, None
@@ -96,7 +99,7 @@ def _footprint(graph: dict[str, Any]) -> tuple[list[float] | None, dict[str, Any
     return [west, south, east, north], {"type": "Polygon", "coordinates": [ring]}
 
 
-def _interval(graph: dict[str, Any]) -> dict[str, str]:
+def interval(graph: dict[str, Any]) -> dict[str, str]:
     extent = _load_collection_args(graph).get("temporal_extent")
     out: dict[str, str] = {}
     if isinstance(extent, list) and len(extent) == 2:
@@ -106,26 +109,41 @@ def _interval(graph: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def result_status(job: Job) -> str:
+    """The ``openeo:status`` of a job's results: running, canceled, finished or error
+    (openeo-python-driver ``jobregistry.py`` ``PARTIAL_JOB_STATUS``)."""
+    return {"created": "running", "queued": "running"}.get(job.status, job.status)
+
+
+def data_assets(
+    job: Job, *, base_url: str, links: ResultLinks, result_dir: Path
+) -> dict[str, dict[str, Any]]:
+    """The result files of a finished job as STAC assets (none before it finished)."""
+    assets: dict[str, dict[str, Any]] = {}
+    if job.status != "finished":
+        return assets
+    for name in job.files:
+        asset: dict[str, Any] = {
+            "href": links.url(base_url=base_url, job_id=job.id, filename=name),
+            "type": media_type(name),
+            "roles": ["data"],
+            "title": name,
+        }
+        path = result_dir / name
+        if path.is_file():
+            asset["file:size"] = path.stat().st_size
+        assets[name] = asset
+    return assets
+
+
 def result_item(job: Job, *, base_url: str, links: ResultLinks, result_dir: Path) -> dict[str, Any]:
     """The STAC Item describing a job's results, with signed asset links."""
-    bbox, geometry = _footprint(job.graph)
-    assets: dict[str, Any] = {}
-    if job.status == "finished":
-        for name in job.files:
-            asset: dict[str, Any] = {
-                "href": links.url(base_url=base_url, job_id=job.id, filename=name),
-                "type": media_type(name),
-                "roles": ["data"],
-                "title": name,
-            }
-            path = result_dir / name
-            if path.is_file():
-                asset["file:size"] = path.stat().st_size
-            assets[name] = asset
-    status = {"created": "running", "queued": "running"}.get(job.status, job.status)
+    bbox, geometry = footprint(job.graph)
+    assets = data_assets(job, base_url=base_url, links=links, result_dir=result_dir)
+    status = result_status(job)
     properties: dict[str, Any] = {
         "datetime": None,
-        **_interval(job.graph),
+        **interval(job.graph),
         "created": job.created,
         "updated": job.updated,
         "expires": _rfc3339(time.time() + links.ttl),

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import netCDF4
 import pytest
 import requests
 
+from hybrid.io.netcdf_layout import NETCDF4_LOCK
 from hybrid.params import COLLECTION_ID
 from tests.server_helpers import (
     SEED_BBOX,
@@ -263,21 +265,85 @@ def test_another_users_job_is_not_visible(alice: Session, bob: Session, finished
 # -- results and links -------------------------------------------------------------------
 
 
-def test_results_are_a_stac_item_with_signed_asset_links(
+def test_results_are_a_stac_collection_with_signed_asset_links(
     alice: Session, anonymous: Session, finished_job: str
 ) -> None:
-    item = alice.get(f"/jobs/{finished_job}/results").json()
-    assert item["type"] == "Feature" and item["id"] == finished_job
-    assert item["properties"]["openeo:status"] == "finished"
-    assert item["bbox"] == pytest.approx(list(SEED_BBOX.values()))
-    (asset,) = item["assets"].values()
+    # Copernicus at API >= 1.1: a STAC Collection (openeo-python-driver views.py)
+    results = alice.get(f"/jobs/{finished_job}/results").json()
+    assert results["type"] == "Collection" and results["id"] == finished_job
+    assert results["openeo:status"] == "finished" and results["title"] == "ndvi"
+    assert results["description"] == f"Results for batch job {finished_job}"
+    (bbox,) = results["extent"]["spatial"]["bbox"]
+    assert bbox == pytest.approx(list(SEED_BBOX.values()))
+    start, end = TEMPORAL_EXTENT
+    assert results["extent"]["temporal"]["interval"] == [[f"{start}T00:00:00Z", f"{end}T00:00:00Z"]]
+    (provider,) = results["providers"]
+    expression = provider["processing:expression"]
+    assert expression == {"format": "openeo", "expression": graph()}
+    assert {link["rel"] for link in results["links"]} == {"self", "canonical"}
+    (asset,) = results["assets"].values()
     assert asset["type"] == "application/x-netcdf" and asset["roles"] == ["data"]
+    assert asset["bands"] == asset["eo:bands"]
+    assert asset["proj:epsg"] == 32632
+    rows, cols = asset["proj:shape"]
+    west, south, east, north = asset["proj:bbox"]
+    assert (east - west) / cols == pytest.approx(10) and (north - south) / rows == pytest.approx(10)
     download = anonymous.get(asset["href"])  # no credentials needed
     assert download.status_code == 200
     assert download.headers["content-type"] == "application/x-netcdf"
     assert download.content[:4] == b"\x89HDF"
+    assert asset["file:size"] == len(download.content)
+    # what the file holds (the server runs in this process: netCDF4 under its lock)
+    with NETCDF4_LOCK, netCDF4.Dataset("results.nc", memory=download.content) as nc:
+        variables = [n for n, v in nc.variables.items() if v.dimensions[-2:] == ("y", "x")]
+        assert [band["name"] for band in asset["bands"]] == variables != []
+        assert [len(nc.dimensions["y"]), len(nc.dimensions["x"])] == asset["proj:shape"]
     logs = alice.get(f"/jobs/{finished_job}/logs").json()
     assert any("finished" in e["message"] for e in logs["logs"])
+
+
+def _skeleton(value: Any) -> Any:
+    """The structure of a JSON value: keys and JSON types (a list: its first element's)."""
+    if isinstance(value, dict):
+        return {key: _skeleton(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_skeleton(value[0])] if value else []
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "number"
+    return type(value).__name__
+
+
+def test_results_have_the_structure_of_a_real_copernicus_answer(
+    alice: Session, finished_job: str
+) -> None:
+    real_file = SHARED / "cdse" / "real-job" / "job-results.json"
+    if not real_file.is_file():
+        pytest.skip("../shared/cdse/real-job/job-results.json is absent")
+    real = json.loads(real_file.read_text(encoding="utf-8"))
+    ours = alice.get(f"/jobs/{finished_job}/results").json()
+    assert ours.keys() == real.keys()
+    for key in ("type", "stac_version", "license", "summaries", "openeo:status"):
+        assert ours[key] == real[key], key
+    assert sorted(ours["stac_extensions"]) == sorted(real["stac_extensions"])
+    assert _skeleton(ours["extent"]) == _skeleton(real["extent"])
+    for key in ("id", "title", "description"):
+        assert _skeleton(ours[key]) == _skeleton(real[key]), key
+    real_links = {link["rel"]: link for link in real["links"]}
+    assert {link["rel"] for link in ours["links"]} == {"self", "canonical"}
+    for link in ours["links"]:
+        assert _skeleton(link) == _skeleton(real_links[link["rel"]]), link["rel"]
+    (provider,), real_provider = ours["providers"], real["providers"][0]
+    assert provider.keys() == real_provider.keys()
+    assert provider["roles"] == real_provider["roles"] == ["processor"]
+    assert provider["processing:expression"]["format"] == "openeo"
+    (asset,), (real_asset,) = ours["assets"].values(), real["assets"].values()
+    # raster:bands (per-band statistics) is what Copernicus computes over the pixels; not here
+    shared_keys = real_asset.keys() - {"raster:bands"}
+    assert shared_keys <= asset.keys() and asset.keys() - shared_keys == {"file:size"}
+    assert {k: _skeleton(asset[k]) for k in shared_keys} == {
+        k: _skeleton(real_asset[k]) for k in shared_keys
+    }
+    assert asset["type"] == real_asset["type"] and asset["roles"] == real_asset["roles"]
 
 
 def test_results_are_json_unless_geojson_is_asked_for(alice: Session, finished_job: str) -> None:
@@ -288,6 +354,12 @@ def test_results_are_json_unless_geojson_is_asked_for(alice: Session, finished_j
     asked = alice.get(f"/jobs/{finished_job}/results", headers={"Accept": "application/geo+json"})
     assert asked.headers["content-type"] == "application/geo+json"
     assert asked.json()["id"] == plain.json()["id"] == finished_job  # hrefs: signed anew
+    # the API's only GeoJSON shape is the Item (batch_job_result); JSON: the Collection
+    item, collection = asked.json(), plain.json()
+    assert (item["type"], collection["type"]) == ("Feature", "Collection")
+    assert item["properties"]["openeo:status"] == "finished"
+    assert item["bbox"] == pytest.approx(list(SEED_BBOX.values()))
+    assert item["assets"].keys() == collection["assets"].keys()
 
 
 def test_result_links_refuse_traversal_forgery_and_expiry(
@@ -335,7 +407,8 @@ def test_job_lifecycle_patch_cancel_delete(alice: Session) -> None:
     )
     assert error_code(alice.get(f"/jobs/{job_id}/results")) == (400, "JobNotFinished")
     partial = alice.get(f"/jobs/{job_id}/results", params={"partial": "true"}).json()
-    assert partial["properties"]["openeo:status"] == "running" and partial["assets"] == {}
+    assert partial["type"] == "Collection" and partial["assets"] == {}
+    assert partial["openeo:status"] == "running"  # created: "running" (PARTIAL_JOB_STATUS)
     assert alice.delete(f"/jobs/{job_id}").status_code == 204
     assert error_code(alice.get(f"/jobs/{job_id}")) == (404, "JobNotFound")
 

@@ -21,6 +21,7 @@ from hybrid.server.errors import (
 from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry
 from hybrid.server.paging import Limit
 from hybrid.server.payload import base_url, process_graph, read_json
+from hybrid.server.result_collection import result_collection
 from hybrid.server.results import result_item
 from hybrid.server.services import Deps
 
@@ -160,20 +161,23 @@ def job_results(
             f"Batch job has not finished computing the results yet (status {job.status!r}): "
             f"poll GET /jobs/{job_id} until it is 'finished'."
         )
-    item = result_item(
+    media = _results_media_type(request)
+    describe = result_item if media == "application/geo+json" else result_collection
+    document = describe(
         job,
         base_url=base_url(request),
         links=deps.links,
         result_dir=deps.runner.result_dir(job_id),
     )
-    return JSONResponse(item, media_type=_results_media_type(request))
+    return JSONResponse(document, media_type=media)
 
 
 def _results_media_type(request: Request) -> str:
     """``application/json``, the media type the openEO API 1.2 gives this response
     (openapi.yaml ``/jobs/{job_id}/results`` 200 ``content``) and Copernicus sends
-    (openeo-python-driver ``views.py`` ``_list_job_results``: ``jsonify``); GeoJSON's
-    only when the client asks for it, the content negotiation the spec describes."""
+    (openeo-python-driver ``views.py`` ``_list_job_results``: ``jsonify``) with a STAC
+    Collection; a STAC Item, the API's only shape for GeoJSON, when the client asks for
+    ``application/geo+json``, the content negotiation the spec describes."""
     accept = request.headers.get("accept", "")
     return "application/geo+json" if "application/geo+json" in accept else "application/json"
 
