@@ -65,9 +65,10 @@ def test_asset_fields_are_those_copernicus_gave_its_file(
     (bbox,), (real_bbox,) = ours["extent"]["spatial"]["bbox"], real["extent"]["spatial"]["bbox"]
     assert bbox == pytest.approx(real_bbox, abs=2e-3)
     assert ours["extent"]["temporal"] == real["extent"]["temporal"]
-    assert ours["providers"][0]["processing:expression"] == real["providers"][0][
-        "processing:expression"
-    ]
+    assert (
+        ours["providers"][0]["processing:expression"]
+        == real["providers"][0]["processing:expression"]
+    )
     assert "title" not in ours  # a finished job without title: none, as Copernicus
 
 
