@@ -58,7 +58,8 @@ def _gtiff_facts(path: str) -> RasterFacts:
     import rasterio
 
     with rasterio.open(path) as src:
-        names = tuple(d or f"band_{i + 1}" for i, d in enumerate(src.descriptions))
+        # a band without description has no name to tell (none is made up)
+        names = tuple(src.descriptions) if all(src.descriptions) else ()
         epsg = src.crs.to_epsg() if src.crs is not None else None
         b = src.bounds
         return RasterFacts(names, epsg, (src.height, src.width), (b.left, b.bottom, b.right, b.top))
