@@ -16,4 +16,6 @@ python -m pip install -q -e '.[test]'
 python -m ruff check hybrid backends tests benchmarks docs
 python -m ruff format --check hybrid backends tests benchmarks docs
 python -m mypy
-python -m pytest "$@"
+# two test processes (pytest-xdist), one test file each at a time: module fixtures
+# (servers, clusters, catalogs) stay in one process; HYBRID_TEST_WORKERS=1 runs serially
+python -m pytest -n "${HYBRID_TEST_WORKERS:-2}" --dist loadfile "$@"

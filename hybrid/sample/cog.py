@@ -61,6 +61,7 @@ def write_cog(
         "nodata": nodata,
         "compress": compress.upper(),
         "predictor": "YES",
+        "level": 1,
         "blocksize": blocksize,
         "overview_resampling": resampling.upper(),
         "overview_count": overview_count,

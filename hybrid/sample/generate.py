@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +169,13 @@ def generate_sample(
     root.mkdir(parents=True, exist_ok=True)
     layout = make_layout(margin_m=margin_m, east_extra_m=EAST_EXTRA_M, west_extra_m=WEST_EXTRA_M)
     grids = _Grids(layout, seed)
-    items: list[dict[str, Any]] = []
-    for acq in schedule:
-        items.extend(_render_acquisition(root, acq, grids, seed=seed))
+    for code in sorted({code for acq in schedule for code in acq.tiles}):
+        grids.get(code, RES_BANDS), grids.get(code, RES_SCL)  # built once, before the threads
+    # acquisitions are independent (each draws from its own seeded generator) and the
+    # work is numpy, scipy and GDAL, which release the GIL: render them on all cores
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        rendered = pool.map(lambda acq: _render_acquisition(root, acq, grids, seed=seed), schedule)
+        items = [item for acq_items in rendered for item in acq_items]
     collection = root / "collection.json"
     _write_json(collection, collection_json(items))
     return collection
