@@ -1,6 +1,8 @@
 """The benchmark: synthetic scenes of growing size, three pipelines, one table.
 
-``python -m benchmarks.run [--sizes 10x512,30x1024] [--quick] [--scaling]``
+``python -m benchmarks.run [--sizes 10x512,30x1024] [--quick] [--scaling]``,
+``--series area|dates`` (peak RSS flat in area / in dates), ``--scale-check``
+(100 x 100 km over 10 dates under 4 GiB peak RSS).
 
 For every scene (generated once as COGs + a static catalog, cached under ``--root``):
 
@@ -34,6 +36,16 @@ from benchmarks.scenes import SceneSpec, ensure_scene, parse_spec
 
 FULL_SIZES = ("10x512", "30x1024", "30x2048", "20x4096")
 QUICK_SIZES = ("10x512", "30x1024")
+#: scaling series (local backend only unless ``--pipelines`` says otherwise): peak RSS
+#: must stay flat in area (2048^2 to 8192^2 output pixels) and in dates
+SERIES = {
+    "area": ("4x2048", "4x4096", "4x8192"),
+    "dates": ("10x2048", "20x2048", "40x2048"),
+}
+#: ``--scale-check``: a 100 x 100 km AOI (10000 x 10000 pixels of 10 m) over 10 dates,
+#: which must finish under this peak RSS
+SCALE_CHECK = "10x10000"
+SCALE_LIMIT_MIB = 4096
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "hybrid-benchmark-scenes"
 
@@ -195,20 +207,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help=f"only {','.join(QUICK_SIZES)}")
     parser.add_argument(
-        "--pipelines", default=",".join(PIPELINES), help="subset of local,stock,fused,decode"
-    )
+        "--pipelines", help="subset of local,stock,fused,decode (default: all; local for "
+        "--series and --scale-check)",
+    )  # fmt: skip
     parser.add_argument(
         "--scaling", action="store_true", help="1 vs 2 workers on the largest scene"
     )
+    parser.add_argument(
+        "--series", choices=sorted(SERIES), help="a scaling series: " + "; ".join(
+            f"{k}: {','.join(v)}" for k, v in SERIES.items()
+        ),
+    )  # fmt: skip
+    parser.add_argument(
+        "--scale-check", action="store_true",
+        help=f"{SCALE_CHECK} (100 x 100 km, 10 dates), local; fails above {SCALE_LIMIT_MIB} MiB",
+    )  # fmt: skip
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON result file")
     args = parser.parse_args(argv)
     names = QUICK_SIZES if args.quick else tuple((args.sizes or ",".join(FULL_SIZES)).split(","))
+    preset = args.series or args.scale_check
+    if preset:
+        names = SERIES[args.series] if args.series else (SCALE_CHECK,)
     try:
         sizes = [parse_spec(n) for n in names]
     except ValueError as exc:
         parser.error(str(exc))
-    pipelines = tuple(p for p in args.pipelines.split(",") if p)
+    default = "local" if preset else ",".join(PIPELINES)
+    pipelines = tuple(p for p in (args.pipelines or default).split(",") if p)
     unknown = [p for p in pipelines if p not in PIPELINES]
     if unknown:
         parser.error(f"unknown pipeline(s) {', '.join(unknown)}; use {', '.join(PIPELINES)}")
@@ -223,7 +249,39 @@ def main(argv: list[str] | None = None) -> int:
         for name, c in check.items():
             print(f"{scene} {name} vs fused: same NaN pattern {c['same_nan']}, "
                   f"max |diff| {c['max_abs_diff']}")  # fmt: skip
+    for line in memory_lines(result):
+        print(line)
+    if args.scale_check:
+        return scale_verdict(result)
     return 0
+
+
+def memory_lines(result: dict[str, Any]) -> list[str]:
+    """Per pipeline measured on several scenes: peak RSS largest / smallest."""
+    lines = []
+    for pipeline in dict.fromkeys(r["pipeline"] for r in result["rows"]):
+        rss = [r["peak_rss_mib"] for r in result["rows"] if r["pipeline"] == pipeline]
+        if len(rss) > 1:
+            lines.append(
+                f"{pipeline}: peak RSS {min(rss):.0f}-{max(rss):.0f} MiB over "
+                f"{len(rss)} scenes, largest / smallest x{max(rss) / min(rss):.2f}"
+            )
+    return lines
+
+
+def scale_verdict(result: dict[str, Any]) -> int:
+    """``--scale-check``: 0 when every local run stayed under SCALE_LIMIT_MIB, else 1."""
+    rows = [r for r in result["rows"] if r["pipeline"] == "local"]
+    if not rows:
+        print("scale check: the local pipeline was not run")
+        return 1
+    worst = max(r["peak_rss_mib"] for r in rows)
+    ok = worst < SCALE_LIMIT_MIB
+    print(f"scale check {SCALE_CHECK} (100 x 100 km, 10 dates): "
+          f"{rows[0]['seconds']:.0f} s, {rows[0]['cpu_seconds']:.0f} CPU s, peak RSS "
+          f"{worst:.0f} MiB {'<' if ok else '>='} {SCALE_LIMIT_MIB} MiB: "
+          f"{'PASS' if ok else 'FAIL'}")  # fmt: skip
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

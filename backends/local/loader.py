@@ -30,10 +30,13 @@ S2_BANDS = (
 )  # fmt: skip
 #: the COG block side (pixels of the asset) assumed when it cannot be read
 DEFAULT_BLOCK = 512
-#: aimed-at side (output pixels) of a spatial chunk: large enough that dask's per-task
-#: overhead stays small, small enough that a month of chunks fits in memory many
-#: times over (2048^2 float64 = 32 MiB)
-TARGET_CHUNK = 2048
+#: aimed-at side (output pixels) of a spatial chunk, whatever the area: large enough
+#: that dask's per-task overhead stays small (same CPU seconds as 2048 in the
+#: benchmark), small enough that a month of dates of the blocks in flight fits in
+#: little memory (1024^2 float64 = 8 MiB); with 1024 a 2048^2 result has four blocks,
+#: so both cores work already there and peak memory no longer grows with the area
+#: beyond it (benchmarks/README.md)
+TARGET_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -198,14 +201,15 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
     All items go into one ``odc.stac.load`` (one graph layer per band instead of one per
     item) when they share asset keys and nodata values. Each date's mosaic is then, per
     layout key, the first valid value of the items serving that key
-    (:func:`hybrid.stac.overlap.serving_masks`), in the date's merge order.
+    (:func:`hybrid.stac.overlap.serving_keys`), in the date's merge order. Where one
+    item serves every key (the usual case) nothing is masked.
     """
     import numpy as np
     import xarray as xr
 
-    from hybrid.stac.overlap import serving_masks
+    from hybrid.stac.overlap import serving_keys
 
-    masks = [serving_masks(day.items, grid) for day in scenes]
+    masks = [serving_keys(day.items, grid) for day in scenes]
     items = [item for day in scenes for item in day.items]
     layouts = [detect_layout(item) for item in items]
     keys = [
@@ -231,13 +235,23 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
     mosaic = None
     for j in range(max(len(p) for p in position)):
         layer = stack.isel(t=[p[j] if len(p) > j else p[0] for p in position])
-        serves = np.stack(
-            [m[j] if len(m) > j else np.zeros((grid.height, grid.width), bool) for m in masks]
-        )
-        layer = layer.where(xr.DataArray(serves, dims=("t", "y", "x")))
+        serves = np.stack([m[j] if len(m) > j else np.zeros_like(m[0]) for m in masks])
+        if not serves.all():
+            layer = layer.where(_pixel_mask(serves, grid, layer, ("t", "y", "x")))
         mosaic = layer if mosaic is None else mosaic.fillna(layer)
     assert mosaic is not None
     return mosaic
+
+
+def _pixel_mask(keys: Any, grid: Grid, layer: xr.DataArray, dims: tuple[str, ...]) -> Any:
+    """The serving ``keys`` (layout keys) as a lazy pixel mask chunked like ``layer``."""
+    import xarray as xr
+
+    from hybrid.stac.overlap import key_mask, key_size
+
+    chunks = tuple(layer.chunksizes[d] for d in dims)
+    side = key_size(grid.width, grid.height)
+    return xr.DataArray(key_mask(keys, side, chunks), dims=dims)
 
 
 def _load_items(
@@ -291,11 +305,12 @@ def _load_day(
     day: DailyScenes, masks: list[Any], bands: tuple[str, ...], grid: Grid, chunks: dict[str, Any]
 ) -> xr.DataArray:
     """One date's mosaic: per key, the first valid value of the items serving it."""
-    import xarray as xr
 
     mosaic = None
     for item, serves in zip(day.items, masks, strict=True):
-        layer = _load_item(item, bands, grid, chunks).where(xr.DataArray(serves, dims=("y", "x")))
+        layer = _load_item(item, bands, grid, chunks)
+        if not serves.all():
+            layer = layer.where(_pixel_mask(serves, grid, layer, ("y", "x")))
         mosaic = layer if mosaic is None else mosaic.fillna(layer)
     assert mosaic is not None
     return mosaic

@@ -195,9 +195,9 @@ class Run:
 
         fmt = require_format(format)
         kind = kind_of(data)
-        # netCDF is written block by block as the blocks are computed (bounded memory);
-        # the other formats get the computed cube
-        streams = kind == "raster" and fmt.name == "netCDF"
+        # netCDF and GTiff are written block by block as the blocks are computed
+        # (bounded memory); the other formats get the computed cube
+        streams = kind == "raster" and fmt.name in ("netCDF", "GTiff")
         if kind == "raster":
             data = self._raster(data, lazy=streams)
         options = dict(getattr(options, "root", options) or {})

@@ -30,6 +30,7 @@ from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
 from hybrid.io.format import Format
+from hybrid.io.streaming import is_lazy, store_blocks
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -119,10 +120,10 @@ def write_gtiff(
     written = []
     for label in layers["t"].values:
         layer = layers.sel(t=label) if label is not None else layers.isel(t=0)
-        data = layer.transpose(..., "y", "x").values.astype("float32").reshape(-1, y.size, x.size)
+        layer = layer.transpose(..., "y", "x")
         path = folder / label_file_name(label, prefix)
         with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data)
+            _write_layer(dst, layer.data)
             dst.update_tags(**tags)
             for index, band in enumerate(bands or (), start=1):
                 dst.set_band_description(index, band)
@@ -132,6 +133,30 @@ def write_gtiff(
                 dst.build_overviews(factors, Resampling.nearest)
         written.append(path)
     return written
+
+
+def _write_layer(dst: Any, values: Any) -> None:
+    """One file's (bands, y, x) or (y, x) values into the open GeoTIFF ``dst``: a
+    Dask-backed layer block by block as the blocks are computed
+    (:func:`hybrid.io.streaming.store_blocks`, memory bounded by the chunk size), else
+    at once."""
+    import numpy as np
+    from rasterio.windows import Window
+
+    if not is_lazy(values):
+        dst.write(np.asarray(values, dtype="float32").reshape(-1, *values.shape[-2:]))
+        return
+    lazy = values.astype("float32")
+    if lazy.ndim == 2:
+        lazy = lazy[None]
+
+    def write(index: tuple[slice, ...], block: Any) -> None:
+        bands, rows, cols = index
+        window = Window.from_slices(rows, cols)
+        for offset, band in enumerate(range(bands.start, bands.stop)):
+            dst.write(block[offset], indexes=band + 1, window=window)
+
+    store_blocks(lazy, write)
 
 
 def _head_tags(attrs: Mapping[str, Any], file_metadata: Mapping[str, Any]) -> dict[str, str]:

@@ -45,25 +45,71 @@ def store_blocks(array: Any, write: WriteBlock) -> None:
     (_STORE.get() or threaded_store)(array, write)
 
 
-class _Target:
-    """What ``dask.array.store`` writes into: ``target[index] = block``."""
+#: about how many output blocks one pass of dask's threads computes (see
+#: :func:`threaded_store`)
+BATCH_BLOCKS = 8
 
-    def __init__(self, write: WriteBlock, shape: tuple[int, ...], dtype: Any) -> None:
+
+class _Target:
+    """What ``dask.array.store`` writes into: ``target[index] = block``, ``index``
+    shifted by ``offset`` (the batch's place in the whole array)."""
+
+    def __init__(
+        self, write: WriteBlock, shape: tuple[int, ...], dtype: Any, offset: tuple[int, ...]
+    ) -> None:
         self._write = write
+        self._offset = offset
         self.shape = shape
         self.dtype = dtype
         self.ndim = len(shape)
 
     def __setitem__(self, index: tuple[slice, ...], block: Any) -> None:
-        self._write(index, block)
+        shifted = tuple(
+            slice(s.start + o, s.stop + o) for s, o in zip(index, self._offset, strict=True)
+        )
+        self._write(shifted, block)
 
 
-def threaded_store(array: Any, write: WriteBlock, **compute: Any) -> None:
-    """``dask.array.store`` into ``write`` on dask's threads (one block written at a time)."""
+def threaded_store(
+    array: Any, write: WriteBlock, *, batch_blocks: int = BATCH_BLOCKS, **compute: Any
+) -> None:
+    """``dask.array.store`` into ``write`` on dask's threads (one block written at a time),
+    in batches of whole rows of blocks (:func:`row_batches`), one batch after the other.
+
+    One ``store`` of the whole array would leave the order to dask, which computes a
+    date for the whole area before the next one when the graph links neighbouring
+    blocks (a kernel's halo) and dates (a temporal reduction): memory then grows with
+    the area. A batch holds only its rows; the price is that a halo at a batch's edge
+    recomputes the neighbouring row's input blocks.
+    """
     import dask.array as da
 
-    target: Any = _Target(write, tuple(array.shape), array.dtype)
-    da.store(array, target, lock=threading.Lock(), compute=True, **compute)
+    for index in row_batches(array.chunks, batch_blocks):
+        part = array[index]
+        offset = tuple(s.start for s in index)
+        target: Any = _Target(write, tuple(part.shape), array.dtype, offset)
+        da.store(part, target, lock=threading.Lock(), compute=True, **compute)
+
+
+def row_batches(chunks: tuple[tuple[int, ...], ...], batch_blocks: int) -> list[tuple[slice, ...]]:
+    """Index of each batch of an array with ``chunks``: whole rows of blocks along the
+    second-to-last axis (y), about ``batch_blocks`` blocks (at least one row) each, all
+    of every other axis. Arrays of fewer than two axes are one batch."""
+    whole = tuple(slice(0, sum(sizes)) for sizes in chunks)
+    if len(chunks) < 2:
+        return [whole]
+    per_row = 1
+    for axis, sizes in enumerate(chunks):
+        if axis != len(chunks) - 2:
+            per_row *= len(sizes)
+    rows = max(1, batch_blocks // per_row)
+    y_sizes = chunks[-2]
+    out = []
+    for first in range(0, len(y_sizes), rows):
+        start = sum(y_sizes[:first])
+        stop = start + sum(y_sizes[first : first + rows])
+        out.append((*whole[:-2], slice(start, stop), whole[-1]))
+    return out
 
 
 def block_slices(

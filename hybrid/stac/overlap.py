@@ -121,6 +121,17 @@ def serving_items(
 def serving_masks(items: Sequence[Any], grid: Grid) -> list[np.ndarray]:
     """Per item (in order), bool (height, width) of ``grid``: the pixels it may serve."""
     import numpy as np
+
+    side = key_size(grid.width, grid.height)
+    block = np.ones((side, side), dtype=bool)
+    return [np.kron(k, block)[: grid.height, : grid.width] for k in serving_keys(items, grid)]
+
+
+def serving_keys(items: Sequence[Any], grid: Grid) -> list[np.ndarray]:
+    """Per item (in order), bool (rows, cols) of the layout keys of ``grid``
+    (:func:`key_size` pixels each, from the upper-left corner): the keys it may serve.
+    One byte a key, not a pixel: :func:`key_mask` expands them block by block."""
+    import numpy as np
     import shapely
 
     side = key_size(grid.width, grid.height)
@@ -140,8 +151,26 @@ def serving_masks(items: Sequence[Any], grid: Grid) -> list[np.ndarray]:
         served = set(_serving_indices(items, candidates, boxes[r, c], grid.epsg))
         for n, _ in candidates:
             keys[n, r, c] = n in served
-    block = np.ones((side, side), dtype=bool)
-    return [np.kron(k, block)[: grid.height, : grid.width] for k in keys]
+    return list(keys)
+
+
+def key_mask(keys: np.ndarray, side: int, chunks: tuple[tuple[int, ...], ...]) -> Any:
+    """A lazy bool dask array with ``chunks`` whose last two axes are pixels: ``keys``
+    (same leading axes, then key rows and columns) repeated ``side`` x ``side``. Each
+    block is built from the keys when computed, so memory follows the block, not the
+    grid."""
+    import dask.array as da
+    import numpy as np
+
+    def block(block_info: Any = None) -> np.ndarray:
+        where = block_info[None]["array-location"]
+        (y0, y1), (x0, x1) = where[-2], where[-1]
+        lead = tuple(slice(a, b) for a, b in where[:-2])
+        rows = np.arange(y0, y1) // side
+        cols = np.arange(x0, x1) // side
+        return np.asarray(keys[lead][..., rows, :][..., cols])
+
+    return da.map_blocks(block, dtype=bool, chunks=chunks, meta=np.empty((0,) * len(chunks), bool))
 
 
 def _serving_indices(

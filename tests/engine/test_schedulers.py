@@ -93,9 +93,10 @@ def test_chunks_follow_the_cog_blocks_and_stay_balanced():
     from hybrid.backends.local.loader import chunk_side
 
     assert chunk_side(300, 512) == 300  # one chunk when the area is small
-    assert chunk_side(1036, 512) == 1036
-    assert chunk_side(2060, 512) == 2060  # no 12-pixel sliver next to a 2048 chunk
-    assert chunk_side(4108, 512) == 2054
-    assert chunk_side(10980, 1024) == 2196
+    assert chunk_side(1036, 512) == 1036  # no 12-pixel sliver next to a 1024 chunk
+    assert chunk_side(2060, 512) == 1030
+    assert chunk_side(4108, 512) == 1027
+    assert chunk_side(10980, 1024) == 999
+    assert chunk_side(4108, 512, target=2048) == 2054
     sides = [chunk_side(n, 512) for n in range(16, 20000, 97)]
-    assert all(s <= 2048 * 1.5 for s in sides)
+    assert all(s <= 1024 * 1.5 for s in sides)

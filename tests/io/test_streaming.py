@@ -41,3 +41,58 @@ def test_a_lazy_cube_is_written_block_by_block_with_the_same_values(tmp_path):
     with xr.open_dataset(tmp_path / "lazy.nc") as a, xr.open_dataset(tmp_path / "eager.nc") as b:
         np.testing.assert_array_equal(a["var"].values, b["var"].values)
         assert a["var"].shape == (3, 70, 50)
+
+
+def test_a_lazy_cube_is_written_to_gtiff_block_by_block_with_the_same_values(tmp_path):
+    import rasterio
+
+    from hybrid.io.gtiff import write_gtiff
+
+    values = np.random.default_rng(2).random((3, 70, 50)).astype("float32")
+    values[2, 30:40, 0:7] = np.nan
+    lazy = da.from_array(values, chunks=(1, 32, 16))
+    seen: list[tuple[slice, ...]] = []
+
+    def counting(array, write):
+        def spy(index, block):
+            seen.append(index)
+            write(index, block)
+
+        threaded_store(array, spy)
+
+    with block_store(counting):
+        files = write_gtiff(_cube(lazy), tmp_path / "lazy")
+    eager = write_gtiff(_cube(values), tmp_path / "eager")
+    assert len(seen) == lazy.npartitions  # every block written on its own
+    assert [f.name for f in files] == [f.name for f in eager]
+    for a, b in zip(files, eager, strict=True):
+        with rasterio.open(a) as fa, rasterio.open(b) as fb:
+            np.testing.assert_array_equal(fa.read(), fb.read())
+
+
+def test_batches_are_whole_rows_of_blocks_covering_the_array_once():
+    from hybrid.io.streaming import row_batches
+
+    chunks = ((1, 1), (4, 4, 4, 2), (5, 5, 5))  # 2 x 4 x 3 blocks, 6 a row
+    batches = row_batches(chunks, 12)
+    assert [b[1] for b in batches] == [slice(0, 8), slice(8, 14)]
+    assert all(b[0] == slice(0, 2) and b[2] == slice(0, 15) for b in batches)
+    assert [b[1] for b in row_batches(chunks, 1)] == [
+        slice(0, 4), slice(4, 8), slice(8, 12), slice(12, 14)
+    ]  # fmt: skip
+    assert row_batches(((3, 3),), 1) == [(slice(0, 6),)]
+
+
+def test_batched_store_writes_each_block_once_at_its_place():
+    values = np.arange(2 * 9 * 7, dtype="float64").reshape(2, 9, 7)
+    lazy = da.from_array(values, chunks=(1, 2, 3))
+    out = np.full(values.shape, -1.0)
+    writes = []
+
+    def write(index, block):
+        writes.append(index)
+        out[index] = block
+
+    threaded_store(lazy, write, batch_blocks=4, scheduler="synchronous")
+    np.testing.assert_array_equal(out, values)
+    assert len(writes) == lazy.npartitions

@@ -180,11 +180,12 @@ def apply_kernel(
     values = arr.data
     if not isinstance(values, da.Array):
         values = da.from_array(np.asarray(values), chunks=values.shape)
-    values = values.astype(np.float64)
     if mode == "constant" and np.isfinite(constant):
+        # the halo exchange moves the input's own dtype (a boolean mask: 1 byte a
+        # pixel); convolve_block computes in float64
         out = _convolve_chunks(values, k, constant, float(replace_invalid))
     else:
-        out = _convolve_padded(values, k, mode, constant, float(replace_invalid))
+        out = _convolve_padded(values.astype(np.float64), k, mode, constant, float(replace_invalid))
     result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
     return result.transpose(*data.dims)
 

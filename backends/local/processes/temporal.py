@@ -42,6 +42,9 @@ from hybrid.params import PERIODS  # the periods Copernicus supports (no hour, n
 #: name of the padded scene dimension handed to the reducer
 _MEMBER_DIM = "__period_member"
 
+#: dates of one period reduced in one task (larger periods are reduced as a tree)
+_MEMBERS_PER_TASK = 16
+
 #: cube attribute holding load_collection's temporal extent ("start", "end") as text
 TEMPORAL_EXTENT = "hybrid:temporal_extent"
 
@@ -116,6 +119,10 @@ def _reduce_groups(
         valid[row, : len(index)] = True
     indexer = xr.DataArray(take, dims=(dim, _MEMBER_DIM))
     stacked = data.isel({dim: indexer}).drop_vars(dim, errors="ignore")
+    if stacked.chunks is not None:
+        # a period's dates in one task per block (a few at most): dask's tree reduction
+        # over one-date chunks kept every date's partial sums of the whole area alive
+        stacked = stacked.chunk({_MEMBER_DIM: _MEMBERS_PER_TASK})
     if np.dtype(stacked.dtype).kind == "f":
         stacked = stacked.astype(np.float64)
     if not valid.all():
