@@ -92,23 +92,27 @@ def threaded_store(
 
 
 def row_batches(chunks: tuple[tuple[int, ...], ...], batch_blocks: int) -> list[tuple[slice, ...]]:
-    """Index of each batch of an array with ``chunks``: whole rows of blocks along the
-    second-to-last axis (y), about ``batch_blocks`` blocks (at least one row) each, all
-    of every other axis. Arrays of fewer than two axes are one batch."""
+    """Index of each batch of an array with ``chunks``: one block of every leading axis
+    (a period of a temporal aggregation reads only its own dates, so nothing is
+    recomputed across them) and whole rows of blocks along y (the second-to-last
+    axis), about ``batch_blocks`` blocks (at least one row) each. Arrays of fewer than
+    two axes are one batch."""
+    import itertools
+
     whole = tuple(slice(0, sum(sizes)) for sizes in chunks)
     if len(chunks) < 2:
         return [whole]
-    per_row = 1
-    for axis, sizes in enumerate(chunks):
-        if axis != len(chunks) - 2:
-            per_row *= len(sizes)
-    rows = max(1, batch_blocks // per_row)
+    rows = max(1, batch_blocks // len(chunks[-1]))
     y_sizes = chunks[-2]
+    per_axis = [
+        [block_slices((sizes,), (at,))[0] for at in range(len(sizes))] for sizes in chunks[:-2]
+    ]
     out = []
-    for first in range(0, len(y_sizes), rows):
-        start = sum(y_sizes[:first])
-        stop = start + sum(y_sizes[first : first + rows])
-        out.append((*whole[:-2], slice(start, stop), whole[-1]))
+    for lead in itertools.product(*per_axis):
+        for first in range(0, len(y_sizes), rows):
+            start = sum(y_sizes[:first])
+            stop = start + sum(y_sizes[first : first + rows])
+            out.append((*lead, slice(start, stop), whole[-1]))
     return out
 
 

@@ -70,16 +70,17 @@ def test_a_lazy_cube_is_written_to_gtiff_block_by_block_with_the_same_values(tmp
             np.testing.assert_array_equal(fa.read(), fb.read())
 
 
-def test_batches_are_whole_rows_of_blocks_covering_the_array_once():
+def test_batches_are_one_leading_block_and_whole_rows_covering_the_array_once():
     from hybrid.io.streaming import row_batches
 
-    chunks = ((1, 1), (4, 4, 4, 2), (5, 5, 5))  # 2 x 4 x 3 blocks, 6 a row
-    batches = row_batches(chunks, 12)
-    assert [b[1] for b in batches] == [slice(0, 8), slice(8, 14)]
-    assert all(b[0] == slice(0, 2) and b[2] == slice(0, 15) for b in batches)
-    assert [b[1] for b in row_batches(chunks, 1)] == [
-        slice(0, 4), slice(4, 8), slice(8, 12), slice(12, 14)
+    chunks = ((1, 1), (4, 4, 4, 2), (5, 5, 5))  # 2 x 4 x 3 blocks, 3 a row
+    batches = row_batches(chunks, 6)
+    assert [(b[0], b[1]) for b in batches] == [
+        (slice(0, 1), slice(0, 8)), (slice(0, 1), slice(8, 14)),
+        (slice(1, 2), slice(0, 8)), (slice(1, 2), slice(8, 14)),
     ]  # fmt: skip
+    assert all(b[2] == slice(0, 15) for b in batches)
+    assert len(row_batches(chunks, 1)) == 8  # at least one row
     assert row_batches(((3, 3),), 1) == [(slice(0, 6),)]
 
 
