@@ -90,6 +90,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         shapes.JobResultsCollection | shapes.JobResults,
         ("application/json", "application/geo+json"),  # GeoJSON when asked for: the Item
         media_shapes={"application/geo+json": shapes.JobResults},
+        headers={"OpenEO-Costs": {"schema": {"type": "number", "minimum": 0}}},
         other={424: ("The batch job failed: its last error.", shapes.FailedJobLog)},
     ),
     ("DELETE", "/jobs/{job_id}/results"): Operation(204),

@@ -351,6 +351,7 @@ def test_results_are_json_unless_geojson_is_asked_for(alice: Session, finished_j
     # application/geo+json only through content negotiation (Copernicus: jsonify)
     plain = alice.get(f"/jobs/{finished_job}/results")
     assert plain.headers["content-type"] == "application/json"
+    assert plain.headers["OpenEO-Costs"] == "0"  # the owner downloads for free
     asked = alice.get(f"/jobs/{finished_job}/results", headers={"Accept": "application/geo+json"})
     assert asked.headers["content-type"] == "application/geo+json"
     assert asked.json()["id"] == plain.json()["id"] == finished_job  # hrefs: signed anew

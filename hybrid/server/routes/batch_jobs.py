@@ -169,7 +169,10 @@ def job_results(
         links=deps.links,
         result_dir=deps.runner.result_dir(job_id),
     )
-    return JSONResponse(document, media_type=media)
+    # API 1.2: OpenEO-Costs "MUST be set to 0" for the owner with free downloads left, as
+    # every owner here (GET /jobs/{id}/estimate: costs 0, downloads unlimited); Copernicus
+    # sends none (openeo-python-driver views.py: only OpenEO-Costs-experimental on /result)
+    return JSONResponse(document, media_type=media, headers={"OpenEO-Costs": "0"})
 
 
 def _results_media_type(request: Request) -> str:
