@@ -44,6 +44,8 @@ SELECTION: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Emulator security",
         ("tests/server/test_server_security.py", "tests/server/test_server_fuzz.py"),
     ),
+    ("Emulator: graph limits and HTTP hygiene", ("tests/server/test_server_hygiene.py",)),
+    ("Lost and broken Dask clusters", ("tests/engine/test_cluster_faults.py",)),
 )
 
 #: the test that compares this table with the collected cases (not a row of it)

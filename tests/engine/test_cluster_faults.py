@@ -63,6 +63,7 @@ def scheduler(tmp_path) -> Iterator[tuple[str, Path]]:
 
 @pytest.mark.parametrize("address", ["nonsense", "http://127.0.0.1:8786"])
 def test_a_bad_scheduler_address_is_one_line(address):
+    """A scheduler address without tcp:// or otherwise malformed: one line, exit 2."""
     done = hybrid("run", "--scheduler", address, *WINDOW, "--out", os.devnull + ".nc")
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "--scheduler" in done.stderr
@@ -70,6 +71,7 @@ def test_a_bad_scheduler_address_is_one_line(address):
 
 @pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line(sample_catalog, tmp_path):
+    """An unreachable scheduler: one line naming it, exit 2, within a bounded time."""
     started = time.monotonic()
     done = hybrid("run", "--stac", str(sample_catalog), "--scheduler", "tcp://127.0.0.1:9",
                   *WINDOW, "--out", str(tmp_path / "x.nc"))  # fmt: skip
@@ -81,6 +83,7 @@ def test_an_unreachable_scheduler_is_one_line(sample_catalog, tmp_path):
 
 @pytest.mark.slow
 def test_a_cluster_without_workers_fails_within_the_timeout(sample_catalog, scheduler, tmp_path):
+    """A scheduler without workers: one-line error within the timeout, not a hang."""
     address, _file = scheduler
     backend = LocalBackend(
         LocalSettings(stac=str(sample_catalog), scheduler=address, worker_timeout=3)
@@ -93,6 +96,8 @@ def test_a_cluster_without_workers_fails_within_the_timeout(sample_catalog, sche
 
 @pytest.mark.slow
 def test_a_worker_that_cannot_import_the_project_is_named(sample_catalog, scheduler, tmp_path):
+    """A worker that cannot import hybrid is named in one line (with the log to read), not a
+    hang."""
     address, file = scheduler
     broken = tmp_path / "broken" / "hybrid"
     broken.mkdir(parents=True)
@@ -116,6 +121,7 @@ def test_a_worker_that_cannot_import_the_project_is_named(sample_catalog, schedu
 
 @pytest.mark.slow
 def test_sigterm_mid_run_leaves_no_work_folder(sample_catalog, tmp_path):
+    """SIGTERM during hybrid run: exit, no temporary work folder left in the output folder."""
     out = tmp_path / "ndvi.nc"
     proc = subprocess.Popen(
         [sys.executable, "-m", "hybrid", "run", "--stac", str(sample_catalog),
@@ -132,6 +138,8 @@ def test_sigterm_mid_run_leaves_no_work_folder(sample_catalog, tmp_path):
 
 
 def test_a_work_folder_left_by_a_killed_run_is_removed(tmp_path):
+    """A work folder left by a SIGKILLed run (dead pid) is removed by the next run; a live
+    run's folder is kept."""
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     stale = tmp_path / f".hybrid-run-{dead.stdout.strip()}-abc123"

@@ -140,6 +140,8 @@ def test_one_connection_survives_a_hundred_requests_half_of_them_errors(
 def test_unexpected_error_is_openeo_json_and_keeps_the_connection(
     server: ThreadServer, token: str
 ) -> None:
+    """An unexpected server error is a JSON openEO error (500 Internal) and the keep-alive
+    connection stays usable."""
     host, port = server.url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     body = json.dumps(_graph(_chain(2)))
@@ -157,6 +159,8 @@ def test_unexpected_error_is_openeo_json_and_keeps_the_connection(
 @pytest.mark.parametrize("path", ["/jobs", "/jobs/x/logs"])
 @pytest.mark.parametrize("limit", [str(2**63), "-58800", "0", str(MAX_LIMIT + 1), "ten"])
 def test_limit_out_of_range_is_400(server: ThreadServer, token: str, path: str, limit: str) -> None:
+    """limit=0, negative, 2^63, above the maximum or text on /jobs and /jobs/{id}/logs: 400
+    with an openEO error, never an overflow."""
     if path == "/jobs/x/logs":  # a real job, so the limit is what fails
         created = requests.post(
             f"{server.url}/jobs",
@@ -173,6 +177,7 @@ def test_limit_out_of_range_is_400(server: ThreadServer, token: str, path: str, 
 
 
 def test_empty_limit_means_no_limit(server: ThreadServer, token: str) -> None:
+    """An empty limit= is no limit (the whole list), not an error."""
     answer = requests.get(f"{server.url}/jobs?limit=", headers={"Authorization": token}, timeout=10)
     assert answer.status_code == 200 and "jobs" in answer.json()
     answer = requests.get(
@@ -196,6 +201,8 @@ def test_empty_limit_means_no_limit(server: ThreadServer, token: str) -> None:
 def test_hostile_graphs_get_a_4xx_naming_the_limit(
     server: ThreadServer, token: str, path: str, nodes: dict[str, Any] | str, code: str, words: str
 ) -> None:
+    """Cyclic graphs, 10,000-node chains and callbacks nested too deep (also 3,000 deep as
+    text): 400 naming the limit at /validation, /result and POST /jobs."""
     body = nodes if isinstance(nodes, str) else json.dumps(_graph(nodes))
     headers = {"Authorization": token, "Content-Type": "application/json"}
     answer = requests.post(f"{server.url}{path}", data=body, headers=headers, timeout=30)
@@ -204,12 +211,14 @@ def test_hostile_graphs_get_a_4xx_naming_the_limit(
 
 
 def test_graphs_within_the_limits_pass(server: ThreadServer) -> None:
+    """Graphs right at the node-count and nesting limits still validate."""
     for nodes in (_chain(MAX_NODES), _nested(MAX_CALLBACK_DEPTH - 1)):
         answer = requests.post(f"{server.url}/validation", json=_graph(nodes), timeout=30)
         assert answer.status_code == 200 and answer.json() == {"errors": []}
 
 
 def test_json_nested_200000_deep_is_refused_before_parsing(server: ThreadServer) -> None:
+    """A JSON body nested 200,000 deep is refused before parsing (no RecursionError)."""
     body = b"[" * 200_000 + b"]" * 200_000
     answer = requests.post(f"{server.url}/validation", data=body, timeout=30)
     assert _openeo_error(answer) == (400, "BadRequest")
@@ -235,23 +244,28 @@ def test_json_nested_200000_deep_is_refused_before_parsing(server: ThreadServer)
 def test_anonymous_calls_to_protected_endpoints_are_401(
     server: ThreadServer, method: str, path: str
 ) -> None:
+    """Anonymous calls to protected endpoints answer 401 AuthenticationRequired, as the spec
+    says."""
     answer = requests.request(method, f"{server.url}{path}", timeout=10)
     assert _openeo_error(answer) == (401, "AuthenticationRequired")
 
 
 def test_unimplemented_endpoints_answer_404_to_a_user(server: ThreadServer, token: str) -> None:
+    """An endpoint the emulator does not implement answers 404 NotFound as an openEO error."""
     answer = requests.get(f"{server.url}/files", headers={"Authorization": token}, timeout=10)
     assert _openeo_error(answer) == (404, "NotFound")
 
 
 @pytest.mark.parametrize("path", ["/", "/jobs", "/nowhere"])
 def test_trace_is_refused(server: ThreadServer, path: str) -> None:
+    """TRACE is refused (404/405), never echoed."""
     answer = requests.request("TRACE", f"{server.url}{path}", timeout=10)
     assert answer.status_code in (404, 405)
     _openeo_error(answer)
 
 
 def test_service_types_and_estimate(server: ThreadServer, token: str) -> None:
+    """GET /service_types is empty (no web services); a job's estimate answers as the spec says."""
     assert requests.get(f"{server.url}/service_types", timeout=10).json() == {}
     created = requests.post(
         f"{server.url}/jobs", json=_saved(), headers={"Authorization": token}, timeout=10
