@@ -21,11 +21,8 @@ def _cube(data):
     )  # fmt: skip
 
 
-def test_a_lazy_cube_is_written_block_by_block_with_the_same_values(tmp_path):
-    values = np.random.default_rng(1).random((3, 70, 50)).astype("float32")
-    values[1, 10:20, 5:9] = np.nan
-    lazy = da.from_array(values, chunks=(2, 32, 16))
-    seen: list[tuple[slice, ...]] = []
+def _counting_store(seen: list[tuple[slice, ...]]):
+    """The threaded block store, recording the index of every block it writes."""
 
     def counting(array, write):
         def spy(index, block):
@@ -34,7 +31,15 @@ def test_a_lazy_cube_is_written_block_by_block_with_the_same_values(tmp_path):
 
         threaded_store(array, spy)
 
-    with block_store(counting):
+    return counting
+
+
+def test_a_lazy_cube_is_written_block_by_block_with_the_same_values(tmp_path):
+    values = np.random.default_rng(1).random((3, 70, 50)).astype("float32")
+    values[1, 10:20, 5:9] = np.nan
+    lazy = da.from_array(values, chunks=(2, 32, 16))
+    seen: list[tuple[slice, ...]] = []
+    with block_store(_counting_store(seen)):
         write_netcdf(_cube(lazy), tmp_path / "lazy.nc")
     write_netcdf(_cube(values), tmp_path / "eager.nc")
     assert len(seen) == lazy.npartitions  # one write per block, none of the whole
@@ -52,15 +57,7 @@ def test_a_lazy_cube_is_written_to_gtiff_block_by_block_with_the_same_values(tmp
     values[2, 30:40, 0:7] = np.nan
     lazy = da.from_array(values, chunks=(1, 32, 16))
     seen: list[tuple[slice, ...]] = []
-
-    def counting(array, write):
-        def spy(index, block):
-            seen.append(index)
-            write(index, block)
-
-        threaded_store(array, spy)
-
-    with block_store(counting):
+    with block_store(_counting_store(seen)):
         files = write_gtiff(_cube(lazy), tmp_path / "lazy")
     eager = write_gtiff(_cube(values), tmp_path / "eager")
     assert len(seen) == lazy.npartitions  # every block written on its own

@@ -54,6 +54,20 @@ def _elements(data: Any) -> list[Any]:
     return values
 
 
+def _each_element(
+    callback: Callable[..., Any], data: Any, context: Any
+) -> tuple[list[Any], list[Any] | None, list[Any]]:
+    """(elements, labels, results of ``callback`` on each element with its ``x``, ``index``,
+    ``label`` and ``context``)."""
+    labels = _labels(data)
+    values = _elements(data)
+    named = (
+        {"x": v, "index": i, "label": None if labels is None else labels[i], "context": context}
+        for i, v in enumerate(values)
+    )
+    return values, labels, call_each(callback, named)
+
+
 def _whole(callback: Callable[..., Any], data: Any, context: Any) -> Any:
     named = {"x": data, "context": context}
     return call_each(callback, [named])[0]
@@ -67,15 +81,7 @@ def array_apply(data: Any, process: Callable[..., Any], context: Any = None, **_
     """``process`` applied to every element; the array keeps its length (and labels)."""
     if not _per_element(data):
         return _whole(process, data, context)
-    labels = _labels(data)
-    values = _elements(data)
-    results = call_each(
-        process,
-        (
-            {"x": v, "index": i, "label": None if labels is None else labels[i], "context": context}
-            for i, v in enumerate(values)
-        ),
-    )
+    _values, labels, results = _each_element(process, data, context)
     results = [r.item() if isinstance(r, np.generic) else r for r in results]
     if labels is None:
         return results
@@ -99,15 +105,7 @@ def array_filter(
         others = tuple(ax for ax in range(np.ndim(hits)) if ax != axis)
         columns = np.flatnonzero(hits.all(axis=others) if others else hits)
         return np.take(data, columns, axis=axis)
-    labels = _labels(data)
-    values = _elements(data)
-    verdicts = call_each(
-        condition,
-        (
-            {"x": v, "index": i, "label": None if labels is None else labels[i], "context": context}
-            for i, v in enumerate(values)
-        ),
-    )
+    values, labels, verdicts = _each_element(condition, data, context)
     keep = [i for i, verdict in enumerate(verdicts) if _kept(verdict)]
     if labels is None:
         return [values[i] for i in keep]
