@@ -20,7 +20,7 @@ FILE_NAME = "openEO.nc"
 _TIME_NAMES = ("t", "time", "date")
 _X_NAMES = ("x", "lon", "longitude", "easting")
 _Y_NAMES = ("y", "lat", "latitude", "northing")
-_CRS_VARIABLES = ("crs", "spatial_ref")
+CRS_VARIABLES = ("crs", "spatial_ref")
 
 
 def write_netcdf(
@@ -203,11 +203,11 @@ def read_netcdf(file: Path) -> xr.DataArray:
     variables = [
         str(name)
         for name, var in ds.data_vars.items()
-        if {"x", "y"} <= set(var.dims) and name not in _CRS_VARIABLES
+        if {"x", "y"} <= set(var.dims) and name not in CRS_VARIABLES
     ]
     if not variables:
         raise UsageError(f"{file} holds no variable with x and y dimensions: not a raster result")
-    crs_wkt = _netcdf_crs(ds, variables[0])
+    crs_wkt = netcdf_crs(ds, variables[0])
     arrays = [ds[name] for name in variables]
     for arr in arrays:
         extra = set(arr.dims) - {"t", "y", "x"}
@@ -239,9 +239,10 @@ def _dim_renames(dims: Any, file: Path) -> dict[str, str]:
     return renames
 
 
-def _netcdf_crs(ds: xr.Dataset, variable: str) -> str | None:
+def netcdf_crs(ds: xr.Dataset, variable: str) -> str | None:
+    """The WKT of ``variable``'s grid mapping (or of the file), None when it names none."""
     var = ds[variable]
-    candidates = [var.attrs.get("grid_mapping"), var.encoding.get("grid_mapping"), *_CRS_VARIABLES]
+    candidates = [var.attrs.get("grid_mapping"), var.encoding.get("grid_mapping"), *CRS_VARIABLES]
     for name in candidates:
         if name and name in ds.variables:
             attrs = ds[name].attrs

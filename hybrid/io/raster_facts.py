@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: NetCDF variables that hold the grid mapping, not a band
-_CRS_VARIABLES = ("crs", "spatial_ref")
 _X_NAMES = ("x", "lon", "longitude")
 _Y_NAMES = ("y", "lat", "latitude")
 
@@ -66,36 +64,26 @@ def _gtiff_facts(path: str) -> RasterFacts:
 
 
 def _netcdf_facts(path: str) -> RasterFacts:
-    import netCDF4
+    import xarray as xr
 
-    from hybrid.io.netcdf_layout import NETCDF4_LOCK
+    from hybrid.io.netcdf import CRS_VARIABLES, netcdf_crs
 
-    with NETCDF4_LOCK, netCDF4.Dataset(path) as ds:
-        x_name = next((n for n in _X_NAMES if n in ds.dimensions), None)
-        y_name = next((n for n in _Y_NAMES if n in ds.dimensions), None)
+    # lazily opened: the header and the 1-D coordinates are read, not the pixel values
+    with xr.open_dataset(path, engine="h5netcdf", decode_times=False) as ds:
+        x_name = next((n for n in _X_NAMES if n in ds.dims), None)
+        y_name = next((n for n in _Y_NAMES if n in ds.dims), None)
         if x_name is None or y_name is None:
             return RasterFacts((), None, None, None)
         bands = tuple(
-            name
-            for name, var in ds.variables.items()
-            if {x_name, y_name} <= set(var.dimensions) and name not in _CRS_VARIABLES
+            str(name)
+            for name, var in ds.data_vars.items()
+            if {x_name, y_name} <= set(var.dims) and name not in CRS_VARIABLES
         )
-        shape = (len(ds.dimensions[y_name]), len(ds.dimensions[x_name]))
-        xs = ds.variables[x_name][:] if x_name in ds.variables else None
-        ys = ds.variables[y_name][:] if y_name in ds.variables else None
-        wkt = _grid_mapping_wkt(ds, bands)
+        shape = (ds.sizes[y_name], ds.sizes[x_name])
+        xs = ds[x_name].values if x_name in ds.variables else None
+        ys = ds[y_name].values if y_name in ds.variables else None
+        wkt = netcdf_crs(ds, bands[0]) if bands else None
     return RasterFacts(bands, _epsg(wkt), shape, _edges(xs, ys))
-
-
-def _grid_mapping_wkt(ds: Any, bands: tuple[str, ...]) -> str | None:
-    names = [getattr(ds.variables[b], "grid_mapping", None) for b in bands[:1]]
-    for name in [*names, *_CRS_VARIABLES]:
-        if name and name in ds.variables:
-            var = ds.variables[name]
-            for attr in ("crs_wkt", "spatial_ref"):
-                if attr in var.ncattrs():
-                    return str(var.getncattr(attr))
-    return None
 
 
 def _epsg(wkt: str | None) -> int | None:
