@@ -68,6 +68,10 @@ def test_is_checks_single_values() -> None:
     assert cmp.is_nan(NAN) is True
     assert cmp.is_nan(1) is False
     assert cmp.is_nan("Test") is True  # openEO 1.2: not a number (2.0 changed this)
+    # booleans: false, as Copernicus's single values and bit tiles (and openEO 2.0)
+    assert cmp.is_nan(True) is False
+    assert cmp.is_nan(False) is False
+    assert cmp.is_nan(np.array([True, False])).tolist() == [False, False]
     assert cmp.is_nodata(None) is True
     assert cmp.is_nodata([None, None]) is False
     assert cmp.is_valid(math.inf) is False

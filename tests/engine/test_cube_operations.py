@@ -54,6 +54,29 @@ def callback(result: str, **nodes: dict[str, Any]) -> dict[str, Any]:
 DATA = {"from_parameter": "data"}
 
 
+# ---------------------------------------------------------------- apply
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize(
+    ("process", "expected"),
+    [
+        (callback("c", c=node("constant", x=7)), 7),
+        # a comparison with a non-number is false for every pixel (openEO 1.2 gt)
+        (callback("c", c=node("gt", x={"from_parameter": "x"}, y="text")), False),
+    ],
+)
+def test_apply_with_a_single_value_result_fills_the_cube(
+    process: dict[str, Any], expected: Any, lazy: bool
+) -> None:
+    data = bands_cube(lazy=lazy)
+    out = run_through_engine("apply", {"data": data, "process": process})
+    assert isinstance(out.data, da.Array) == lazy
+    assert out.dims == data.dims and out.shape == data.shape
+    np.testing.assert_array_equal(out["t"].values, TIMES)
+    assert (out.values == expected).all()
+
+
 # ---------------------------------------------------------------- apply_dimension
 
 

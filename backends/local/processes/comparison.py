@@ -175,13 +175,19 @@ def between(x: Any, min: Any, max: Any, exclude_max: bool = False) -> Any:
 
 
 def is_nan(x: Any) -> Any:
-    """openEO 1.2: true for NaN and for anything that is not a number (null included).
+    """openEO 1.2: true for NaN and for anything that is not a number (null included),
+    except booleans, which are false as on Copernicus.
 
     On arrays Copernicus maps is_nan to geotrellis ``Undefined``: true where nodata
-    (OpenEOProcessScriptBuilder.scala L1200).
+    (OpenEOProcessScriptBuilder.scala L1200), so a boolean (bit) cube is all false. Single
+    values go through openeo_processes 0.0.4 (openeo-python-driver registry.py L76-95),
+    whose ``IsNan.exec_num`` (comparison.py L147) takes a bool for an int: is_nan(true)
+    is false there too, as in openeo-processes 2.0.0-rc.2.
     """
     if is_array(x):
         return np.isnan(x) if np.dtype(x.dtype).kind == "f" else _false_like(x, None)
+    if isinstance(x, bool | np.bool_):
+        return False
     if not is_number(x):
         return True
     return bool(math.isnan(x))

@@ -92,11 +92,27 @@ def apply(
     if udf is None:
         from openeo_processes_dask.process_implementations.cubes.apply import apply as dask_apply
 
-        return dask_apply(data, process, context=context)
+        return dask_apply(data, _constant_filled(process), context=context)
     result, added = run_tiled(
         data, udf, context, process="apply", settings=udf_settings, series=False
     )
     return _restored(result, added)
+
+
+def _constant_filled(process: Any) -> Any:
+    """The callback, with a single value it returns (a constant, or a comparison with a
+    non-number) spread over the whole cube: Copernicus makes a constant tile of it
+    (``createConstantTileFunction``, OpenEOProcessScriptBuilder.scala L492-505)."""
+    import numpy as np
+
+    def call(x: Any, *args: Any, **kwargs: Any) -> Any:
+        result = process(x, *args, **kwargs)
+        if np.ndim(x) > 0 and np.ndim(result) == 0:
+            value = np.nan if result is None else result
+            return np.full_like(x, value, dtype=np.asarray(value).dtype)
+        return result
+
+    return call
 
 
 def _check_dimension(data: Any, dimension: str, process: str) -> None:
