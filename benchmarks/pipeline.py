@@ -1,8 +1,10 @@
 """One pipeline run on one scene, meant to run in its own process (peak RSS per pipeline).
 
 ``python -m benchmarks.pipeline --pipeline local --scene 30x1024 --catalog C --out D``
-imports what the pipeline needs, then times the run from catalog to NetCDF and prints
-one JSON line: ``{"seconds": ..., "import_seconds": ..., "file": ...}``.
+sets up what the pipeline needs once per process (imports; for the process-graph
+pipelines the process graph and the process registry, which a server or a notebook
+builds once), then times the run from catalog to NetCDF and prints one JSON line:
+``{"seconds": ..., "import_seconds": ..., "file": ...}``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 PIPELINES = ("local", "stock", "fused", "decode")
 
@@ -25,24 +28,50 @@ _IMPORTS = {
 }  # fmt: skip
 
 
+def prepare(pipeline: str, scene: str) -> dict[str, Any] | None:
+    """What a pipeline sets up once per process, before the clock: the process graph
+    (built with the openeo client) and the process registry of the graph pipelines."""
+    if pipeline not in ("local", "stock"):
+        return None
+    from benchmarks.scenes import parse_spec, scene_graph
+    from hybrid.backends.local.registry import _quiet_import, base_registry
+
+    if pipeline == "stock":
+        _quiet_import()
+    else:
+        base_registry()
+    return scene_graph(parse_spec(scene))
+
+
 def run_pipeline(
-    pipeline: str, *, scene: str, catalog: Path, out_dir: Path, workers: int | None = None
+    pipeline: str,
+    *,
+    scene: str,
+    catalog: Path,
+    out_dir: Path,
+    workers: int | None = None,
+    graph: dict[str, Any] | None = None,
 ) -> Path | None:
     """Run ``pipeline`` on the benchmark scene ``scene``; returns the NetCDF written
-    (None for the decode floor, which writes nothing)."""
-    from benchmarks.scenes import parse_spec, scene_graph
+    (None for the decode floor, which writes nothing). ``graph``: the scene's process
+    graph from :func:`prepare` (built here when not given)."""
+    from benchmarks.scenes import parse_spec
 
     spec = parse_spec(scene)
+    if pipeline in ("local", "stock") and graph is None:
+        graph = prepare(pipeline, scene)
     if pipeline == "local":
         from hybrid.backends.local import LocalBackend, LocalSettings
 
+        assert graph is not None
         settings = LocalSettings(stac=str(catalog), workers=workers)
-        result = LocalBackend(settings).execute(scene_graph(spec), out_dir=out_dir)
+        result = LocalBackend(settings).execute(graph, out_dir=out_dir)
         return result.files[0]
     if pipeline == "stock":
         from benchmarks.stock import run_stock
 
-        return run_stock(scene_graph(spec), catalog=catalog, out_dir=out_dir)[0]
+        assert graph is not None
+        return run_stock(graph, catalog=catalog, out_dir=out_dir)[0]
     if pipeline == "fused":
         from benchmarks.fused import FusedInputs, run_fused
         from benchmarks.scenes import EPSG
@@ -87,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for module in _IMPORTS[args.pipeline]:
         importlib.import_module(module)
+    graph = prepare(args.pipeline, args.scene)
     imported = time.perf_counter()
     cpu_before = _cpu_seconds()
     path = run_pipeline(
         args.pipeline, scene=args.scene, catalog=args.catalog, out_dir=args.out,
-        workers=args.workers,
+        workers=args.workers, graph=graph,
     )  # fmt: skip
     done = time.perf_counter()
     print(json.dumps({

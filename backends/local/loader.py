@@ -8,13 +8,14 @@ buffer for a following kernel. Everything stays lazy (dask).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
 from hybrid.backends.local.shared_loads import current as current_shared
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
 from hybrid.grid import BBox, Grid, lonlat_envelope, output_grid
+from hybrid.stac.access import check_assets
 from hybrid.stac.providers import detect_layout
 from hybrid.stac.query import Condition, SceneQuery, parse_instant
 from hybrid.stac.selection import DailyScenes, item_epsg, select_scenes
@@ -28,15 +29,6 @@ S2_BANDS = (
     "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12",
     "SCL", "AOT", "WVP",
 )  # fmt: skip
-#: the COG block side (pixels of the asset) assumed when it cannot be read
-DEFAULT_BLOCK = 512
-#: aimed-at side (output pixels) of a spatial chunk, whatever the area: large enough
-#: that dask's per-task overhead stays small (same CPU seconds as 2048 in the
-#: benchmark), small enough that a month of dates of the blocks in flight fits in
-#: little memory (1024^2 float64 = 8 MiB); with 1024 a 2048^2 result has four blocks,
-#: so both cores work already there and peak memory no longer grows with the area
-#: beyond it (benchmarks/README.md)
-TARGET_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -216,7 +208,7 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
         tuple(lay.asset_key(i, b) for b in bands) for lay, i in zip(layouts, items, strict=True)
     ]
     nodata = [tuple(lay.nodata(i, b) for b in bands) for lay, i in zip(layouts, items, strict=True)]
-    chunks = _chunks(items[0], layouts[0], bands, grid)
+    chunks = load_chunks(items[0], layouts[0], bands, grid)
     if len(set(keys)) > 1 or len(set(nodata)) > 1:
         days = [
             _load_day(day, day_masks, bands, grid, chunks)
@@ -264,22 +256,56 @@ def _load_items(
 ) -> xr.DataArray:
     """(t, bands, y, x) of ``items`` (one per t, in order) in one odc-stac load."""
     import numpy as np
-    import odc.stac
     import xarray as xr
     from odc.geo.geobox import GeoBox
 
+    from hybrid.backends.local.aligned_reads import block_aligned, repeatable_keys, repeated_layer
+
     # search() hands out detached copies with absolute hrefs
     prepared = list(items)
-    for item in prepared:
-        _check_assets(item, list(keys))
+    headers = [check_assets(item, list(keys)) for item in prepared]
+    aligned = block_aligned(grid, headers, keys, TARGET_CHUNK)
+    if aligned is not None:
+        grid, chunks = aligned.grid, aligned.chunks
     geobox = GeoBox.from_bbox(
         (grid.xmin, grid.ymin, grid.xmax, grid.ymax), crs=grid.crs, resolution=grid.resolution
     )
+    repeated = repeatable_keys(prepared, keys, nodata, headers, geobox, grid.epsg)
+    warped = [k for k in keys if k not in repeated]
+    ds = _odc_load(prepared, warped, keys, nodata, geobox, chunks) if warped else None
+    layers = []
+    for b, key in enumerate(keys):
+        if key in repeated:
+            raw = repeated_layer(repeated[key], geobox, chunks, ds)
+        else:
+            assert ds is not None
+            raw = ds[key].rename(time="t")
+        value = raw.astype(np.float32)
+        if offsets[:, b].any():
+            value = value + xr.DataArray(offsets[:, b], dims="t")
+        layers.append(value.where(raw != nodata[b]))
+    out = xr.concat(layers, dim="bands", join="exact", coords="minimal", compat="override")
+    out = out.drop_vars([c for c in out.coords if c not in ("x", "y")])
+    out = out.transpose("t", "bands", "y", "x")
+    return out if aligned is None else aligned.unpadded(out)
+
+
+def _odc_load(
+    items: list[Any],
+    bands: list[str],
+    keys: tuple[str, ...],
+    nodata: tuple[float, ...],
+    geobox: Any,
+    chunks: dict[str, Any],
+) -> Any:
+    """odc-stac's lazy load of ``bands`` of ``items`` (one per time) on ``geobox``."""
+    import odc.stac
+
     cfg = {"*": {"assets": {k: {"nodata": n} for k, n in zip(keys, nodata, strict=True)}}}
     try:
-        ds = odc.stac.load(
-            prepared,
-            bands=list(keys),
+        return odc.stac.load(
+            items,
+            bands=bands,
             geobox=geobox,
             resampling="nearest",
             chunks={"time": 1, **chunks},
@@ -288,17 +314,7 @@ def _load_items(
             fail_on_error=True,
         )
     except (ValueError, KeyError, RuntimeError) as exc:
-        raise DataSourceError(f"cannot load items {prepared[0].id}...: {exc}") from exc
-    layers = []
-    for b, key in enumerate(keys):
-        raw = ds[key].rename(time="t")
-        value = raw.astype(np.float32)
-        if offsets[:, b].any():
-            value = value + xr.DataArray(offsets[:, b], dims="t")
-        layers.append(value.where(raw != nodata[b]))
-    out = xr.concat(layers, dim="bands", join="exact", coords="minimal", compat="override")
-    out = out.drop_vars([c for c in out.coords if c not in ("x", "y")])
-    return out.transpose("t", "bands", "y", "x")
+        raise DataSourceError(f"cannot load items {items[0].id}...: {exc}") from exc
 
 
 def _load_day(
@@ -326,7 +342,7 @@ def _load_item(
 
     layout = detect_layout(item)
     keys = [layout.asset_key(item, b) for b in bands]
-    _check_assets(item, keys)
+    check_assets(item, keys)
     geobox = GeoBox.from_bbox(
         (grid.xmin, grid.ymin, grid.xmax, grid.ymax), crs=grid.crs, resolution=grid.resolution
     )
@@ -356,39 +372,3 @@ def _load_item(
         layers.append(value.where(valid))
     out = xr.concat(layers, dim="bands", join="exact")
     return out.drop_vars([c for c in out.coords if c not in ("x", "y")])
-
-
-def _check_assets(item: Any, keys: list[str]) -> None:
-    """Fail early, naming item and asset, when an asset is missing or unreadable."""
-    from hybrid.stac.access import check_assets
-
-    check_assets(item, keys)
-
-
-def _block_pixels(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> int:
-    """Side of the first band's COG block, in output pixels (DEFAULT_BLOCK if unknown)."""
-    import rasterio
-
-    band = bands[0]
-    href = item.assets[layout.asset_key(item, band)].get_absolute_href()
-    try:
-        with rasterio.open(href) as src:
-            block = int(src.block_shapes[0][0])
-            resolution = abs(float(src.transform.a)) or grid.resolution
-    except (rasterio.errors.RasterioError, OSError, IndexError):
-        return DEFAULT_BLOCK
-    return max(1, round(block * resolution / grid.resolution))
-
-
-def chunk_side(side: int, block: int, target: int = TARGET_CHUNK) -> int:
-    """A chunk side for an axis of ``side`` pixels: about ``target`` (a multiple of the
-    COG block, so few blocks are decoded twice), balanced so that no chunk is a sliver."""
-    aim = max(block, block * (target // block))
-    count = max(1, round(side / aim))
-    return math.ceil(side / count)
-
-
-def _chunks(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> dict[str, Any]:
-    """odc-stac chunks of the load, from the COG block size and the grid."""
-    block = _block_pixels(item, layout, bands, grid)
-    return {"y": chunk_side(grid.height, block), "x": chunk_side(grid.width, block)}

@@ -57,6 +57,11 @@ EPOCH = "1990-01-01"
 DAYS_UNITS = f"days since {EPOCH}"
 SECONDS_UNITS = f"seconds since {EPOCH}T00:00:00Z"
 DEFLATE_LEVEL = 6
+#: netCDF-C's chunk cache per band variable. Small on purpose: a chunk is compressed
+#: when it leaves the cache, so with the default (64 MiB, as large as a whole result)
+#: every chunk was deflated at close, one after the other, after the computation; with
+#: a cache of a few blocks' chunks, chunks are deflated while the next blocks compute.
+_CHUNK_CACHE_BYTES = 4 * 1024 * 1024
 #: netcdf-java Nc4ChunkingDefault: DEFAULT_CHUNKSIZE_BYTES, MIN_VARIABLE_BYTES, MIN_CHUNKSIZE_BYTES
 _CHUNK_BYTES = 2**18
 _MIN_VARIABLE_BYTES = 2**16
@@ -228,6 +233,8 @@ def _define(ds: Any, layout: RasterLayout, globals_: Mapping[str, Any]) -> None:
         # netCDF4-python sets _FillValue only at creation: it comes first, not third
         fill = _typed(layout.fill_value, layout.dtype)
         var = ds.createVariable(name, layout.dtype, dims, fill_value=fill, **_compression(chunks))
+        if chunks is not None:
+            var.set_var_chunk_cache(size=_CHUNK_CACHE_BYTES, nelems=1009, preemption=1.0)
         var.setncattr("long_name", name)
         var.setncattr("units", "")
         var.setncattr("grid_mapping", "crs")

@@ -143,12 +143,27 @@ def local_path(href: str) -> Path | None:
     return None
 
 
-def check_assets(item: Any, keys: Sequence[str]) -> None:
-    """Open the header of each asset; DataSourceError naming item and asset if one fails."""
+@dataclass(frozen=True)
+class AssetHeader:
+    """What an asset's file header says about its grid (first band)."""
+
+    epsg: int | None
+    #: the affine transform's six coefficients (a, b, c, d, e, f), as GDAL reads it
+    transform: tuple[float, float, float, float, float, float]
+    width: int
+    height: int
+    dtype: str
+    #: the internal block (tile) shape (rows, cols)
+    block: tuple[int, int] = (512, 512)
+
+
+def check_assets(item: Any, keys: Sequence[str]) -> dict[str, AssetHeader]:
+    """Open the header of each asset; DataSourceError naming item and asset if one fails.
+    Returns each asset's header."""
     import rasterio
     from rasterio.errors import RasterioError
 
-    def check(key: str) -> None:
+    def check(key: str) -> AssetHeader:
         asset = item.assets.get(key)
         if asset is None:
             raise DataSourceError(
@@ -162,8 +177,17 @@ def check_assets(item: Any, keys: Sequence[str]) -> None:
             )
         try:
             with reading_env([item]), rasterio.open(str(path or asset.href)) as src:
-                src.block_shapes  # noqa: B018 - touches the IFD
                 file_epsg = src.crs.to_epsg() if src.crs else None
+                t = src.transform
+                rows, cols = src.block_shapes[0]
+                header = AssetHeader(
+                    file_epsg,
+                    (t.a, t.b, t.c, t.d, t.e, t.f),
+                    src.width,
+                    src.height,
+                    src.dtypes[0],
+                    (int(rows), int(cols)),
+                )
         except (RasterioError, OSError) as exc:
             raise DataSourceError(
                 f"item {item.id}: asset '{key}' is unreadable ({_strip_query(asset.href)}): "
@@ -176,15 +200,14 @@ def check_assets(item: Any, keys: Sequence[str]) -> None:
                 f"{f'EPSG:{file_epsg}' if file_epsg else 'no CRS'} but the item declares "
                 f"EPSG:{declared}; fix the item's proj:epsg/proj:code or the file"
             )
+        return header
 
     remote = any(local_path(item.assets[k].href) is None for k in keys if k in item.assets)
     if not remote or len(keys) == 1:
-        for key in keys:
-            check(key)
-        return
+        return {key: check(key) for key in keys}
     with ThreadPoolExecutor(min(CHECK_THREADS, len(keys))) as pool:
-        for future in [pool.submit(check, key) for key in keys]:
-            future.result()
+        futures = {key: pool.submit(check, key) for key in keys}
+        return {key: future.result() for key, future in futures.items()}
 
 
 def _strip_query(href: str) -> str:

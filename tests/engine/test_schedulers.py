@@ -93,7 +93,7 @@ def test_many_dates_are_not_held_at_once(many_dates, tmp_path):
 
 
 def test_chunks_follow_the_cog_blocks_and_stay_balanced():
-    from hybrid.backends.local.loader import chunk_side
+    from hybrid.backends.local.chunking import chunk_side
 
     assert chunk_side(300, 512) == 300  # one chunk when the area is small
     assert chunk_side(1036, 512) == 1036  # no 12-pixel sliver next to a 1024 chunk
