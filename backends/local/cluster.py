@@ -235,28 +235,30 @@ def stop_if_canceled(client: Any, futures: Any, event: Any) -> None:
 def write_as_completed(client: Any, array: Any, write: Any, settings: Any) -> None:
     """Compute every block of the dask ``array`` on the cluster and ``write(index, block)``
     each in this process as it completes, releasing it at once (no gather of the whole
-    result). Stops like :func:`result_while_workers_live`: cancel, or no workers left."""
-    import numpy as np
+    result). The blocks go in fused, placed batches
+    (:class:`hybrid.backends.local.placement.PlacedBatches`: one task per output block's
+    chain, on one worker). Stops like :func:`result_while_workers_live`: cancel, or no
+    workers left."""
     from dask.distributed import wait
 
+    from hybrid.backends.local.placement import PlacedBatches
     from hybrid.cancellation import cancel_event
     from hybrid.io.streaming import block_slices
     from hybrid.progress import bar
 
-    delayed = array.to_delayed(optimize_graph=True)
-    positions = list(np.ndindex(*delayed.shape))
-    futures = client.compute([delayed[p] for p in positions])
-    where = dict(zip((f.key for f in futures), positions, strict=True))
-    pending = set(futures)
+    batches = PlacedBatches(client, array)
     event = cancel_event()
-    progress = bar(len(futures), desc="compute", enabled=settings.progress, unit="block")
+    progress = bar(batches.total, desc="compute", enabled=settings.progress, unit="block")
     alone_since: float | None = None
     try:
-        while pending:
-            stop_if_canceled(client, list(pending), event)
+        batches.top_up()
+        while batches.pending:
+            stop_if_canceled(client, list(batches.pending), event)
             try:
                 with client.as_current():
-                    done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
+                    done, _ = wait(
+                        list(batches.pending), timeout=1.0, return_when="FIRST_COMPLETED"
+                    )
             except TimeoutError:
                 done = set()
             except OSError:
@@ -264,16 +266,18 @@ def write_as_completed(client: Any, array: Any, write: Any, settings: Any) -> No
             except CancelledError as exc:  # the client canceled them: see _result
                 raise _canceled(exc) from None
             for future in done:
-                write(block_slices(array.chunks, where[future.key]), _result(future))
-                pending.discard(future)
+                write(block_slices(array.chunks, batches.position(future)), _result(future))
                 future.release()
                 progress.update(1)
             if done:
+                batches.top_up()
                 alone_since = None
                 continue
-            alone_since = _check_alone(client, list(pending), alone_since, settings.worker_timeout)
+            alone_since = _check_alone(
+                client, list(batches.pending), alone_since, settings.worker_timeout
+            )
     finally:
         progress.close()
-        if pending:
+        if batches.pending:
             with contextlib.suppress(OSError, TimeoutError):
-                client.cancel(list(pending), force=True)
+                client.cancel(list(batches.pending), force=True)

@@ -116,6 +116,23 @@ def row_batches(chunks: tuple[tuple[int, ...], ...], batch_blocks: int) -> list[
     return out
 
 
+def batch_positions(
+    chunks: tuple[tuple[int, ...], ...], batch_blocks: int = BATCH_BLOCKS
+) -> list[list[tuple[int, ...]]]:
+    """The block positions (block numbers) of each batch of :func:`row_batches`."""
+    import itertools
+
+    starts = [list(itertools.accumulate(sizes, initial=0))[:-1] for sizes in chunks]
+    out = []
+    for index in row_batches(chunks, batch_blocks):
+        axes = [
+            [at for at, start in enumerate(axis) if part.start <= start < part.stop]
+            for axis, part in zip(starts, index, strict=True)
+        ]
+        out.append(list(itertools.product(*axes)))
+    return out
+
+
 def block_slices(
     chunks: tuple[tuple[int, ...], ...], position: tuple[int, ...]
 ) -> tuple[slice, ...]:

@@ -1,0 +1,84 @@
+"""The cluster's fused, placed graph (hybrid.backends.local.placement): same values as
+dask's own graph, far fewer tasks, each output block's chain on its worker and only
+halo slices crossing between workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+
+
+def _chain() -> Any:
+    """A small per-pixel chain like the NDVI graph's: dates x 2 x 2 blocks, a 3x3 kernel
+    with halo on a mask, a masked ratio, then a mean over each pair of dates."""
+    rng = np.random.default_rng(0)
+    red = da.from_array(rng.random((6, 64, 64)).astype("float32"), chunks=(1, 32, 32))
+    nir = da.from_array(rng.random((6, 64, 64)).astype("float32"), chunks=(1, 32, 32))
+    cloud = red > 0.9
+    halo = cloud.astype("float32").map_overlap(
+        lambda b: (b[:, :-2, 1:-1] + b[:, 2:, 1:-1] + b[:, 1:-1, :-2] + b[:, 1:-1, 2:]) / 4,
+        depth=(0, 1, 1), boundary=0, trim=False, dtype="float32",
+        chunks=(1, 32, 32),
+    )  # fmt: skip
+    ndvi = da.where(halo > 0.1, np.nan, (nir - red) / (nir + red))
+    return ndvi.reshape(3, 2, 64, 64).rechunk((1, 2, 32, 32)).mean(axis=1)
+
+
+def _outputs(keys: Any, shape: tuple[int, ...]) -> list[Any]:
+    from hybrid.backends.local.placement import block_key
+
+    return [block_key(keys, p) for p in np.ndindex(*shape)]
+
+
+def test_the_fused_graph_computes_the_same_blocks_with_far_fewer_tasks():
+    from dask._task_spec import execute_graph
+
+    from hybrid.backends.local.placement import optimized, owners, plan
+
+    array = _chain()
+    graph, keys = optimized(array)
+    outputs = _outputs(keys, array.numblocks)
+    fused, place = plan(graph, outputs, owners(outputs, 2))
+    assert len(fused) < len(graph) / 2
+    assert set(place.values()) == {0, 1}
+    got = execute_graph(fused, keys=set(outputs))
+    want = execute_graph(graph, keys=set(outputs))
+    for key in outputs:
+        np.testing.assert_array_equal(got[key], want[key])
+
+
+def test_blocks_go_to_contiguous_runs_of_workers_and_only_halo_slices_cross():
+    from dask._task_spec import execute_graph
+
+    from hybrid.backends.local.placement import optimized, owners, plan
+
+    array = _chain()
+    graph, keys = optimized(array)
+    outputs = _outputs(keys, array.numblocks)
+    mine = owners(outputs, 2)
+    # spatial positions (0,0),(0,1) on worker 0 and (1,0),(1,1) on worker 1, every period
+    assert {k[-2:]: w for k, w in mine.items()} == {(0, 0): 0, (0, 1): 0, (1, 0): 1, (1, 1): 1}
+    assert owners(outputs, 2, rotation=1)[outputs[0]] == 1
+    fused, place = plan(graph, outputs, mine)
+    assert all(place[k] == mine[k] for k in outputs)
+    # what moves between workers (values one worker makes and a task of the other
+    # reads) are halo edges and padding, a small part of a block (32 x 32 float32)
+    crossing = {
+        d for k, node in fused.items() for d in node.dependencies
+        if d in place and k in place and place[d] != place[k]
+    }  # fmt: skip
+    assert crossing
+    values = execute_graph(fused, keys=crossing)
+    assert max(np.asarray(values[k]).nbytes for k in crossing) <= 32 * 4 * 2
+
+
+def test_one_spatial_block_spreads_the_periods_over_the_workers():
+    from hybrid.backends.local.placement import owners
+
+    outputs = [("mean", p, 0, 0) for p in range(4)]
+    assert [owners(outputs, 2)[k] for k in outputs] == [0, 0, 1, 1]
+    assert [owners(outputs[:1], 2, rotation=r)[outputs[0]] for r in range(3)] == [0, 1, 0]
