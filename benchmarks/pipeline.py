@@ -51,6 +51,7 @@ def run_pipeline(
     out_dir: Path,
     workers: int | None = None,
     graph: dict[str, Any] | None = None,
+    scheduler: str | None = None,
 ) -> Path | None:
     """Run ``pipeline`` on the benchmark scene ``scene``; returns the NetCDF written
     (None for the decode floor, which writes nothing). ``graph``: the scene's process
@@ -64,7 +65,7 @@ def run_pipeline(
         from hybrid.backends.local import LocalBackend, LocalSettings
 
         assert graph is not None
-        settings = LocalSettings(stac=str(catalog), workers=workers)
+        settings = LocalSettings(stac=str(catalog), workers=workers, scheduler=scheduler)
         result = LocalBackend(settings).execute(graph, out_dir=out_dir)
         return result.files[0]
     if pipeline == "stock":
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--scheduler", default=None, help="a Dask scheduler's address")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     for module in _IMPORTS[args.pipeline]:
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu_before = _cpu_seconds()
     path = run_pipeline(
         args.pipeline, scene=args.scene, catalog=args.catalog, out_dir=args.out,
-        workers=args.workers, graph=graph,
+        workers=args.workers, graph=graph, scheduler=args.scheduler,
     )  # fmt: skip
     done = time.perf_counter()
     print(json.dumps({

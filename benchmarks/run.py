@@ -46,29 +46,37 @@ SERIES = {
 #: which must finish under this peak RSS
 SCALE_CHECK = "10x10000"
 SCALE_LIMIT_MIB = 4096
+#: ``--cluster``: worker processes of the external cluster (one thread each)
+CLUSTER_WORKERS = 2
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "hybrid-benchmark-scenes"
 
 
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
 def _child(
-    pipeline: str, spec: SceneSpec, catalog: Path, out: Path, workers: int | None
-) -> dict[str, Any]:
+    pipeline: str, spec: SceneSpec, catalog: Path, out: Path, workers: int | None,
+    scheduler: str | None = None, label: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     from benchmarks.measure import measure
 
     argv = [sys.executable, "-m", "benchmarks.pipeline", "--pipeline", pipeline,
             "--scene", spec.name, "--catalog", str(catalog), "--out", str(out)]  # fmt: skip
     if workers:
         argv += ["--workers", str(workers)]
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    m = measure(argv, env=env)
+    if scheduler:
+        argv += ["--scheduler", scheduler]
+    m = measure(argv, env=_env())
     seconds = float(m.report["seconds"])
     return {
         "scene": spec.name,
-        "pipeline": pipeline
-        if not workers
-        else f"{pipeline} ({workers} worker{'s' * (workers > 1)})",
+        "pipeline": label
+        or (pipeline if not workers else f"{pipeline} ({workers} worker{'s' * (workers > 1)})"),
         "workers": workers,
         "seconds": seconds,
         "cpu_seconds": m.report.get("cpu_seconds"),
@@ -109,7 +117,7 @@ def agreement(files: dict[str, str]) -> dict[str, Any]:
 
 def run_benchmark(
     sizes: list[SceneSpec], *, root: Path, pipelines: tuple[str, ...] = PIPELINES,
-    scaling: bool = False, log: Any = print,
+    scaling: bool = False, cluster: bool = False, log: Any = print,
 ) -> dict[str, Any]:  # fmt: skip
     """Generate the scenes, measure every pipeline; the JSON-ready result."""
     rows: list[dict[str, Any]] = []
@@ -139,6 +147,9 @@ def run_benchmark(
                     log(f"[{spec.name}] local on {workers} worker(s) ...")
                     out = Path(tmp) / spec.name / f"local-w{workers}"
                     rows.append(_child("local", spec, catalog, out, workers))
+            if cluster and spec is sizes[-1]:
+                log(f"[{spec.name}] local on an external scheduler + {CLUSTER_WORKERS} workers ...")
+                rows.append(_external(spec, catalog, Path(tmp) / spec.name / "local-external"))
     for row in rows:
         floor = next(
             (r for r in rows if r["scene"] == row["scene"] and r["pipeline"] == "fused"), None
@@ -158,6 +169,46 @@ def run_benchmark(
         "rows": rows,
         "agreement": checks,
         "scaling": _scaling(rows),
+        "cluster": _cluster_summary(rows),
+    }  # fmt: skip
+
+
+def _external(spec: SceneSpec, catalog: Path, out: Path) -> dict[str, Any]:
+    """The local pipeline with ``--scheduler`` on an external scheduler and
+    :data:`CLUSTER_WORKERS` single-threaded worker processes started for it
+    (:mod:`benchmarks.cluster`); CPU = this run's client + workers + scheduler."""
+    from benchmarks.cluster import Usage, external_cluster
+    from benchmarks.pipeline import _IMPORTS
+
+    with external_cluster(CLUSTER_WORKERS, env=_env(), preload=_IMPORTS["local"]) as cluster:
+        workers = Usage(cluster.workers).start()
+        scheduler = Usage([cluster.scheduler]).start()
+        row = _child("local", spec, catalog, out, None, cluster.address,
+                     label=f"local (external scheduler, {CLUSTER_WORKERS} workers)")  # fmt: skip
+        row["external"] = {"workers": workers.stop(), "scheduler": scheduler.stop(),
+                           "client_cpu_seconds": row["cpu_seconds"],
+                           "client_peak_rss_mib": row["peak_rss_mib"]}  # fmt: skip
+    row["cpu_seconds"] = round(row["cpu_seconds"] + workers.cpu_seconds + scheduler.cpu_seconds, 3)
+    return row
+
+
+def _cluster_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The external-cluster run against the threaded run of the same scene."""
+    ext = next((r for r in rows if "external" in r), None)
+    if ext is None:
+        return None
+    threads = next(
+        (r for r in rows if r["scene"] == ext["scene"] and r["pipeline"] == "local"), None
+    )
+    return {
+        "scene": ext["scene"],
+        "seconds": ext["seconds"],
+        "ratio_to_threads": round(ext["seconds"] / threads["seconds"], 2) if threads else None,
+        "client_peak_rss_mib": ext["external"]["client_peak_rss_mib"],
+        "workers_peak_rss_mib": ext["external"]["workers"]["peak_rss_mib"],
+        "cpu_seconds": {"client": ext["external"]["client_cpu_seconds"],
+                        "workers": ext["external"]["workers"]["cpu_seconds"],
+                        "scheduler": ext["external"]["scheduler"]["cpu_seconds"]},
     }  # fmt: skip
 
 
@@ -188,6 +239,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {r['peak_rss_mib']:.0f} "
             f"| {r['mpx_dates_per_s']:.1f} | {ratio} | {decode} |"
         )
+    lines += _cluster_lines(result.get("cluster"))
     scaling = result.get("scaling")
     if scaling:
         lines.append("")
@@ -196,6 +248,22 @@ def markdown(result: dict[str, Any]) -> str:
             f"x{scaling['speedup_1_to_2_workers']:.2f}"
         )
     return "\n".join(lines)
+
+
+def _cluster_lines(summary: dict[str, Any] | None) -> list[str]:
+    if not summary:
+        return []
+    ratio = summary["ratio_to_threads"]
+    cpu = summary["cpu_seconds"]
+    return [
+        "",
+        f"external scheduler + {CLUSTER_WORKERS} worker processes on {summary['scene']}^2: "
+        f"{summary['seconds']:.2f} s"
+        + (f", x{ratio:.2f} the threaded run" if ratio is not None else "")
+        + f"; client peak RSS {summary['client_peak_rss_mib']:.0f} MiB, workers' peak RSS "
+        f"{summary['workers_peak_rss_mib']:.0f} MiB (sum); CPU s client {cpu['client']:.1f} "
+        f"+ workers {cpu['workers']:.1f} + scheduler {cpu['scheduler']:.1f}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scaling", action="store_true", help="1 vs 2 workers on the largest scene"
     )
+    parser.add_argument(
+        "--cluster", action="store_true",
+        help=f"the largest scene also on an external scheduler + {CLUSTER_WORKERS} worker "
+        "processes (started here), against the threaded run",
+    )  # fmt: skip
     parser.add_argument(
         "--series", choices=sorted(SERIES), help="a scaling series: " + "; ".join(
             f"{k}: {','.join(v)}" for k, v in SERIES.items()
@@ -239,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown pipeline(s) {', '.join(unknown)}; use {', '.join(PIPELINES)}")
     result = run_benchmark(
-        sizes, root=args.root, pipelines=pipelines, scaling=args.scaling,
+        sizes, root=args.root, pipelines=pipelines, scaling=args.scaling, cluster=args.cluster,
         log=lambda m: print(m, file=sys.stderr),
     )  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
