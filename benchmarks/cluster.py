@@ -90,6 +90,22 @@ def _wait_for_workers(address: str, n_workers: int) -> None:
         client.wait_for_workers(n_workers, timeout=START_TIMEOUT)
 
 
+def transfers(address: str) -> dict[str, float]:
+    """What the cluster's workers have sent so far (to each other and to clients):
+    MiB and number of transfers (distributed's ``transfer_outgoing_*_total``)."""
+    from dask.distributed import Client
+
+    def sent(dask_worker: Any) -> tuple[int, int]:
+        return dask_worker.transfer_outgoing_bytes_total, dask_worker.transfer_outgoing_count_total
+
+    with Client(address, timeout=START_TIMEOUT, set_as_default=False) as client:
+        counts = client.run(sent).values()
+    return {
+        "mib": round(sum(c[0] for c in counts) / 2**20, 3),
+        "count": sum(c[1] for c in counts),
+    }
+
+
 class Usage:
     """CPU seconds and peak RSS of some processes between :meth:`start` and :meth:`stop`,
     RSS sampled every ``interval`` seconds (peak of the sum over the processes)."""

@@ -78,6 +78,7 @@ def _child(
         "pipeline": label
         or (pipeline if not workers else f"{pipeline} ({workers} worker{'s' * (workers > 1)})"),
         "workers": workers,
+        "workers_or_cluster": bool(workers or scheduler),
         "seconds": seconds,
         "cpu_seconds": m.report.get("cpu_seconds"),
         "process_seconds": m.process_seconds,
@@ -115,6 +116,18 @@ def agreement(files: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def identical(path: str, reference: str) -> bool:
+    """Whether two results hold the same values bit for bit (NaN where the other has NaN)."""
+    import numpy as np
+    import xarray as xr
+
+    with (
+        xr.open_dataset(path, engine="h5netcdf") as a,
+        xr.open_dataset(reference, engine="h5netcdf") as b,
+    ):
+        return bool(np.array_equal(a["var"].values, b["var"].values, equal_nan=True))
+
+
 def run_benchmark(
     sizes: list[SceneSpec], *, root: Path, pipelines: tuple[str, ...] = PIPELINES,
     scaling: bool = False, cluster: bool = False, log: Any = print,
@@ -150,6 +163,9 @@ def run_benchmark(
             if cluster and spec is sizes[-1]:
                 log(f"[{spec.name}] local on an external scheduler + {CLUSTER_WORKERS} workers ...")
                 rows.append(_external(spec, catalog, Path(tmp) / spec.name / "local-external"))
+            for row in rows:
+                if row["scene"] == spec.name and "local" in files and row["workers_or_cluster"]:
+                    row["identical_to_threads"] = identical(row["file"], files["local"])
     for row in rows:
         floor = next(
             (r for r in rows if r["scene"] == row["scene"] and r["pipeline"] == "fused"), None
@@ -177,10 +193,11 @@ def _external(spec: SceneSpec, catalog: Path, out: Path) -> dict[str, Any]:
     """The local pipeline with ``--scheduler`` on an external scheduler and
     :data:`CLUSTER_WORKERS` single-threaded worker processes started for it
     (:mod:`benchmarks.cluster`); CPU = this run's client + workers + scheduler."""
-    from benchmarks.cluster import Usage, external_cluster
+    from benchmarks.cluster import Usage, external_cluster, transfers
     from benchmarks.pipeline import _IMPORTS
 
     with external_cluster(CLUSTER_WORKERS, env=_env(), preload=_IMPORTS["local"]) as cluster:
+        sent = transfers(cluster.address)
         workers = Usage(cluster.workers).start()
         scheduler = Usage([cluster.scheduler]).start()
         row = _child("local", spec, catalog, out, None, cluster.address,
@@ -188,8 +205,21 @@ def _external(spec: SceneSpec, catalog: Path, out: Path) -> dict[str, Any]:
         row["external"] = {"workers": workers.stop(), "scheduler": scheduler.stop(),
                            "client_cpu_seconds": row["cpu_seconds"],
                            "client_peak_rss_mib": row["peak_rss_mib"]}  # fmt: skip
+        after = transfers(cluster.address)
+        row["external"]["sent_by_workers"] = {k: round(after[k] - sent[k], 3) for k in sent}
+        row["external"]["result_mib"] = round(_result_mib(row["file"]), 3)
     row["cpu_seconds"] = round(row["cpu_seconds"] + workers.cpu_seconds + scheduler.cpu_seconds, 3)
     return row
+
+
+def _result_mib(path: str | None) -> float:
+    """Size of the result's values in memory (what the workers hand the client)."""
+    import xarray as xr
+
+    if not path:
+        return 0.0
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return float(ds["var"].size * 4 / 2**20)
 
 
 def _cluster_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -206,6 +236,8 @@ def _cluster_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "ratio_to_threads": round(ext["seconds"] / threads["seconds"], 2) if threads else None,
         "client_peak_rss_mib": ext["external"]["client_peak_rss_mib"],
         "workers_peak_rss_mib": ext["external"]["workers"]["peak_rss_mib"],
+        "sent_by_workers": ext["external"]["sent_by_workers"],
+        "result_mib": ext["external"]["result_mib"],
         "cpu_seconds": {"client": ext["external"]["client_cpu_seconds"],
                         "workers": ext["external"]["workers"]["cpu_seconds"],
                         "scheduler": ext["external"]["scheduler"]["cpu_seconds"]},
@@ -262,7 +294,9 @@ def _cluster_lines(summary: dict[str, Any] | None) -> list[str]:
         + (f", x{ratio:.2f} the threaded run" if ratio is not None else "")
         + f"; client peak RSS {summary['client_peak_rss_mib']:.0f} MiB, workers' peak RSS "
         f"{summary['workers_peak_rss_mib']:.0f} MiB (sum); CPU s client {cpu['client']:.1f} "
-        f"+ workers {cpu['workers']:.1f} + scheduler {cpu['scheduler']:.1f}",
+        f"+ workers {cpu['workers']:.1f} + scheduler {cpu['scheduler']:.1f}; workers sent "
+        f"{summary['sent_by_workers']['mib']:.0f} MiB in {summary['sent_by_workers']['count']:.0f} "
+        f"transfers (the result itself: {summary['result_mib']:.0f} MiB)",
     ]
 
 
@@ -322,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, c in check.items():
             print(f"{scene} {name} vs fused: same NaN pattern {c['same_nan']}, "
                   f"max |diff| {c['max_abs_diff']}")  # fmt: skip
+    for row in result["rows"]:
+        if "identical_to_threads" in row:
+            print(f"{row['scene']} {row['pipeline']}: bit-identical to the threaded result "
+                  f"{row['identical_to_threads']}")  # fmt: skip
     for line in memory_lines(result):
         print(line)
     if args.scale_check:

@@ -83,3 +83,24 @@ def test_sizes_are_parsed():
     assert parse_spec("30x1024") == SceneSpec(30, 1024)
     with pytest.raises(ValueError, match="DATESxPIXELS"):
         parse_spec("big")
+
+
+@pytest.mark.slow
+def test_the_external_cluster_entry_is_bit_identical_and_reports_both_sides(tiny_scene):
+    """``--cluster``: a dask scheduler and two worker processes started for the run; the
+    result equals the threaded one, and client and workers are measured apart."""
+    root, _catalog = tiny_scene
+    result = run_benchmark([TINY], root=root, pipelines=("local",), cluster=True,
+                           log=lambda _m: None)  # fmt: skip
+    external = next(r for r in result["rows"] if "external" in r)
+    assert external["identical_to_threads"] is True
+    summary = result["cluster"]
+    assert summary["ratio_to_threads"] == round(
+        external["seconds"] / result["rows"][0]["seconds"], 2
+    )
+    assert 50 < summary["client_peak_rss_mib"] < summary["workers_peak_rss_mib"]
+    assert summary["cpu_seconds"]["workers"] > 0
+    # the workers sent the result to the client, and little else
+    assert summary["result_mib"] <= summary["sent_by_workers"]["mib"] < 10 * summary["result_mib"]
+    assert "external scheduler + 2 worker processes on 8x64^2" in markdown(result)
+    json.dumps(result)
