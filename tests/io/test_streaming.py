@@ -77,8 +77,24 @@ def test_batches_are_one_leading_block_and_whole_rows_covering_the_array_once():
         (slice(1, 2), slice(0, 8)), (slice(1, 2), slice(8, 14)),
     ]  # fmt: skip
     assert all(b[2] == slice(0, 15) for b in batches)
-    assert len(row_batches(chunks, 1)) == 8  # at least one row
     assert row_batches(((3, 3),), 1) == [(slice(0, 6),)]
+
+
+def test_a_row_longer_than_a_batch_is_split_into_runs_of_blocks():
+    from hybrid.io.streaming import row_batches
+
+    chunks = ((1,), (4, 4), (5, 5, 5, 5, 5))  # 2 rows of 5 blocks
+    batches = row_batches(chunks, 2)
+    assert [(b[1], b[2]) for b in batches] == [
+        (slice(0, 4), slice(0, 10)), (slice(0, 4), slice(10, 20)), (slice(0, 4), slice(20, 25)),
+        (slice(4, 8), slice(0, 10)), (slice(4, 8), slice(10, 20)), (slice(4, 8), slice(20, 25)),
+    ]  # fmt: skip
+    covered = np.zeros((8, 25), int)
+    for b in row_batches(chunks, 4):  # runs of 3 + 2 blocks, not 4 + 1
+        covered[b[1], b[2]] += 1
+        assert (b[2].stop - b[2].start) // 5 <= 4
+    assert (covered == 1).all()
+    assert len(row_batches(chunks, 4)) == 4
 
 
 def test_batched_store_writes_each_block_once_at_its_place():
