@@ -26,6 +26,7 @@ preference (``allow_other_workers``: a worker that leaves does not stall the run
 
 from __future__ import annotations
 
+import numbers
 import operator
 from collections import Counter
 from typing import Any
@@ -188,8 +189,8 @@ def _spatial(key: Key) -> tuple[int, int] | None:
     engine, whose dimensions end with y, x), None for other keys."""
     if isinstance(key, tuple) and len(key) >= 3:
         y, x = key[-2], key[-1]
-        if isinstance(y, int) and isinstance(x, int):
-            return (y, x)
+        if isinstance(y, numbers.Integral) and isinstance(x, numbers.Integral):
+            return (int(y), int(x))
     return None
 
 
