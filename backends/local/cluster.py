@@ -72,7 +72,9 @@ def local_cluster(workers: int, memory_limit: str | None = None) -> Iterator[str
     from dask.distributed import LocalCluster
 
     # forked from this process, the workers start with the engine's modules loaded
-    # (spawned, each would import them again: seconds of CPU per worker per run)
+    # (spawned, each would import them again: seconds of CPU per worker per run); the
+    # setting is read when a worker starts, so one the nanny restarts later (memory
+    # limit) is spawned, never forked from a process whose threads may hold locks
     with (
         dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
         LocalCluster(
