@@ -1,4 +1,4 @@
-"""Reads by block repetition equal GDAL's nearest warp; block-aligned loads keep every pixel."""
+"""Window reads (by block repetition for coarser files) equal GDAL's nearest warp."""
 
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ def _warped(path: Path, grid: Affine, shape: tuple[int, int]) -> np.ndarray:
         (2, 3, 5, (41, 37)),  # odd offsets: grid pixels start mid file pixel
         (2, -7, -4, (50, 60)),  # starts above/left of the file, ends beyond it
         (6, 1, 11, (45, 33)),  # a 60 m band on a 10 m grid
+        (1, -3, 2, (30, 31)),  # a 10 m band: pasted as odc-stac does
     ],
 )
 def test_repetition_equals_the_nearest_warp(
@@ -79,7 +80,8 @@ def test_files_off_the_lattice_or_elsewhere_are_warped(tmp_path: Path) -> None:
     assert aligned_asset(path, header, on, EPSG, 0) is not None
     assert aligned_asset(path, header, Affine(10, 0, X0 + 5, 0, -10, Y0), EPSG, 0) is None
     assert aligned_asset(path, header, on, 32633, 0) is None  # another CRS
-    assert aligned_asset(path, header, Affine(20, 0, X0, 0, -20, Y0), EPSG, 0) is None  # 1:1
+    same = aligned_asset(path, header, Affine(20, 0, X0, 0, -20, Y0), EPSG, 0)
+    assert same is not None and same.factor == 1  # read as is
     assert aligned_asset(path, header, Affine(15, 0, X0, 0, -15, Y0), EPSG, 0) is None
     assert aligned_asset("https://example.com/b.tif", header, on, EPSG, 0) is None
 

@@ -14,7 +14,7 @@ import pytest
 def scene(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     from benchmarks.scenes import SceneSpec, ensure_scene
 
-    spec = SceneSpec(2, 1200)
+    spec = SceneSpec(2, 1300)
     return ensure_scene(tmp_path_factory.mktemp("scenes"), spec), spec
 
 
@@ -35,7 +35,7 @@ def test_a_block_aligned_load_equals_the_warped_load(scene, monkeypatch) -> None
     from hybrid.backends.local import aligned_reads, loader
 
     catalog, spec = scene
-    monkeypatch.setattr(loader, "TARGET_CHUNK", 512)  # several chunks and an edge sliver
+    monkeypatch.setattr(loader, "TARGET_CHUNK", 512)  # several chunks
     used: list[Any] = []
     real = aligned_reads.block_aligned
 
