@@ -63,9 +63,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=30)
 
 
-def _scheduler_load(address: str) -> dict[str, int]:
-    """Tasks the scheduler knows and tasks the workers are executing right now."""
-    from dask.distributed import Client
+def _scheduler_load(client: Any) -> dict[str, int]:
+    """Tasks the scheduler knows and tasks the workers are executing right now, asked
+    through ``client`` (one observer client for the whole test: a new client every
+    0.2 s sometimes met distributed's handshake assertion, client.py L1589)."""
 
     def on_scheduler(dask_scheduler: Any) -> int:
         return len(dask_scheduler.tasks)
@@ -73,11 +74,10 @@ def _scheduler_load(address: str) -> dict[str, int]:
     def on_worker(dask_worker: Any) -> int:
         return len(dask_worker.state.executing) + len(dask_worker.state.ready)
 
-    with Client(address, timeout=30) as client:
-        return {
-            "tasks": int(client.run_on_scheduler(on_scheduler)),
-            "executing": sum(client.run(on_worker).values()),
-        }
+    return {
+        "tasks": int(client.run_on_scheduler(on_scheduler)),
+        "executing": sum(client.run(on_worker).values()),
+    }
 
 
 def _executed(address: str) -> int:
@@ -125,15 +125,17 @@ def big_scene(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 @pytest.mark.parametrize("how", ["cancel", "delete"])
 def test_stopping_a_running_job_frees_the_workers(how, cluster, big_scene, tmp_path):
     import openeo
+    from dask.distributed import Client
 
     catalog, graph = big_scene
     with ServeProcess(data_dir=tmp_path / "data", stac=catalog,
-                      extra_args=["--scheduler", cluster]) as serve:  # fmt: skip
+                      extra_args=["--scheduler", cluster]) as serve, \
+            Client(cluster, timeout=30) as observer:  # fmt: skip
         connection = openeo.connect(serve.url).authenticate_basic("hybrid", "hybrid")
         job = connection.create_job(graph)
         job.start()
         deadline = time.monotonic() + 120
-        while _scheduler_load(cluster)["executing"] == 0:
+        while _scheduler_load(observer)["executing"] == 0:
             assert time.monotonic() < deadline, "the job never reached the workers"
             assert job.status() in ("queued", "running"), job.logs()
             time.sleep(0.2)
@@ -142,11 +144,11 @@ def test_stopping_a_running_job_frees_the_workers(how, cluster, big_scene, tmp_p
             job.stop()
         else:
             job.delete()
-        load = _scheduler_load(cluster)
+        load = _scheduler_load(observer)
         while load["tasks"] or load["executing"]:
             assert time.monotonic() - stopped < 10, f"the cluster still works for the job: {load}"
             time.sleep(0.2)
-            load = _scheduler_load(cluster)
+            load = _scheduler_load(observer)
         if how == "cancel":
             assert job.status() == "canceled"
             assert not (tmp_path / "data" / "jobs" / job.job_id).exists()
