@@ -93,6 +93,18 @@ def run_pipeline(
     raise ValueError(f"unknown pipeline '{pipeline}'; use one of {', '.join(PIPELINES)}")
 
 
+def _own_peak_rss_mib() -> float | None:
+    """This process's peak RSS since ``exec`` (``VmHWM``; Linux only, else None)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
 def _cpu_seconds() -> float:
     """User + system CPU time of this process and its finished children (dask workers)."""
     import resource
@@ -130,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(done - imported, 3),
         "cpu_seconds": round(_cpu_seconds() - cpu_before, 3),
         "import_seconds": round(imported - started, 3),
+        "peak_rss_mib": _own_peak_rss_mib(),
         "file": str(path) if path else None,
     }))  # fmt: skip
     return 0
