@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,13 +71,36 @@ def test_the_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
     json.dumps(result)  # the JSON file can be written
 
 
+_OWN_PEAK = (
+    "import json; b = b'x' * (64 * 2**20); "
+    "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]; "
+    "print(json.dumps({'seconds': 0.1, 'peak_rss_mib': int(hwm) / 1024}))"
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 def test_measure_reports_the_child_and_fails_loudly():
-    code = "import json; b = bytearray(64 * 2**20); print(json.dumps({'seconds': 0.1}))"
-    m = measure([sys.executable, "-c", code])
-    assert m.report == {"seconds": 0.1}
-    assert m.peak_rss_mib >= 64
+    m = measure([sys.executable, "-c", _OWN_PEAK])
+    assert m.report["seconds"] == 0.1
+    assert m.peak_rss_mib >= 64  # the child's own peak, as it reports it
+    # a child that reports nothing: its process tree is sampled while it runs
+    held = "import json, time; b = b'x' * (64 * 2**20); time.sleep(1); print(json.dumps({}))"
+    assert measure([sys.executable, "-c", held]).peak_rss_mib >= 64
     with pytest.raises(ChildFailed, match="exited with 3"):
         measure([sys.executable, "-c", "raise SystemExit(3)"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_a_large_parent_does_not_count_as_the_childs_peak():
+    import numpy as np
+
+    ballast = np.ones(50_000_000)  # 381 MiB resident in this (the parent) process
+    small = (
+        "import json; hwm = next(l for l in open('/proc/self/status') "
+        "if l.startswith('VmHWM')).split()[1]; print(json.dumps({'peak_rss_mib': int(hwm) / 1024}))"
+    )
+    assert measure([sys.executable, "-c", small]).peak_rss_mib < 200
+    assert ballast.sum() == 50_000_000
 
 
 def test_sizes_are_parsed():
