@@ -31,6 +31,8 @@ PC_BLOB_DOMAIN = ".blob.core.windows.net"
 CDSE_S3_ENDPOINT = "eodata.dataspace.copernicus.eu"
 #: parallel header reads of remote assets
 CHECK_THREADS = 8
+#: GDAL options of every direct read of a local file (no sibling-file listing per open)
+LOCAL_READ_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 
 
 def is_planetary_computer_href(href: str) -> bool:
@@ -123,7 +125,7 @@ def reading_env(items: Sequence[Any]) -> Iterator[None]:
     import rasterio
 
     if not needs_s3(items):
-        with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"):
+        with rasterio.Env(**LOCAL_READ_OPTIONS):
             yield
         return
     from rasterio.session import AWSSession
