@@ -35,6 +35,7 @@ and turns boolean input into zeros.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -106,9 +107,7 @@ def convolve_block(
     invalid = None if finite.all() else ~finite
     if invalid is not None:
         data = np.where(finite, data, np.float64(replace_invalid))
-    # a cloud-free slice: the convolution of zeros is zeros (most dates of a season)
-    cloud_free = cval == 0 and not data.any()
-    out = np.zeros_like(data) if cloud_free else _convolve(data, kernel, cval)
+    out = _convolve(data, kernel, cval)
     if nodata_windows and invalid is not None:
         out[_only_invalid(invalid, (kernel.shape[0], kernel.shape[1]))] = np.nan
     return out
@@ -117,7 +116,13 @@ def convolve_block(
 def _convolve(data: np.ndarray, kernel: np.ndarray, cval: float) -> np.ndarray:
     from scipy import ndimage
 
+    from hybrid.backends.local.processes.sparse_kernel import convolve_zero_border
+
     factors = separable_factors(kernel)
+    if cval == 0:
+        # a mask is mostly zeros: only where the kernel reaches a non-zero cell
+        plane = _plane_convolution(kernel, factors)
+        return convolve_zero_border(data, plane, (kernel.shape[0] // 2, kernel.shape[1] // 2))
     if factors is not None:
         col, row = factors
         out = ndimage.convolve1d(data, col, axis=-2, mode="constant", cval=cval)
@@ -126,6 +131,24 @@ def _convolve(data: np.ndarray, kernel: np.ndarray, cval: float) -> np.ndarray:
         return ndimage.convolve1d(out, row, axis=-1, mode="constant", cval=edge)
     full = kernel.reshape((1,) * (data.ndim - 2) + kernel.shape)
     return ndimage.convolve(data, full, mode="constant", cval=cval)
+
+
+def _plane_convolution(
+    kernel: np.ndarray, factors: tuple[np.ndarray, np.ndarray] | None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Convolve one 2-D slice with ``kernel`` (as two 1-D passes when ``factors``), zero
+    border."""
+    from scipy import ndimage
+
+    if factors is None:
+        return lambda plane: ndimage.convolve(plane, kernel, mode="constant", cval=0.0)
+    col, row = factors
+
+    def separable(plane: np.ndarray) -> np.ndarray:
+        out = ndimage.convolve1d(plane, col, axis=0, mode="constant", cval=0.0)
+        return ndimage.convolve1d(out, row, axis=1, mode="constant", cval=0.0)
+
+    return separable
 
 
 #: openEO border modes -> numpy/dask pad modes (spec: apply_kernel ``border``)
