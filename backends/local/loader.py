@@ -276,10 +276,10 @@ def _load_items(
     layers = []
     for b, key in enumerate(keys):
         if key in repeated:
-            raw = repeated_layer(repeated[key], geobox, chunks, ds)
-        else:
-            assert ds is not None
-            raw = ds[key].rename(time="t")
+            layers.append(repeated_layer(repeated[key], geobox, chunks, ds, offsets[:, b]))
+            continue
+        assert ds is not None
+        raw = ds[key].rename(time="t")
         value = raw.astype(np.float32)
         if offsets[:, b].any():
             value = value + xr.DataArray(offsets[:, b], dims="t")
