@@ -32,10 +32,13 @@ INT16_VALUES = "hybrid:int16_values"
 def _int16_block(values: np.ndarray) -> np.ndarray:
     """Whole numbers as geotrellis stores them in an int16 tile: wrapped to 16 bits,
     -32768 nodata (NaN). Only the (rare) cells outside (-32768, 32768) are touched."""
+    # two passes without temporaries (NaN is skipped) find the usual block untouched
+    if values.size == 0 or (
+        np.fmax.reduce(values, axis=None) < 32767.5 and np.fmin.reduce(values, axis=None) > -32767.5
+    ):
+        return values
     with np.errstate(invalid="ignore"):
         outside = np.abs(values) >= 32767.5
-    if not outside.any():
-        return values
     out = values.copy()
     wrapped = (values[outside] + 32768) % 65536 - 32768
     out[outside] = np.where(wrapped == -32768, np.nan, wrapped)
