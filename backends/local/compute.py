@@ -48,23 +48,27 @@ def compute(obj: Any, settings: Any) -> Any:
             return obj.compute(scheduler=scheduler)
 
 
-def store(array: Any, write: Any, settings: Any) -> None:
+def store(array: Any, write: Any, settings: Any, *, encode: Any = None) -> None:
     """Compute the dask ``array`` block by block and ``write(index, block)`` each one as
     it arrives (:mod:`hybrid.io.streaming`): with threads, ``dask.array.store``; on a
     cluster, one future per block, gathered and written by this process one at a time
-    and then released, so neither side holds the whole result."""
+    and then released, so neither side holds the whole result. ``encode(index, block)``
+    runs where the block was computed (a thread; a worker, so that only its result, such
+    as deflated chunks, travels) and ``write`` gets its result."""
     with _quiet():
         if _on_cluster(settings):
             from hybrid.backends.local.cluster import distributed_client, write_as_completed
+            from hybrid.io.streaming import encoded_blocks
 
+            blocks = array if encode is None else encoded_blocks(array, encode)
             with distributed_client(settings) as client:
-                write_as_completed(client, array, write, settings)
+                write_as_completed(client, blocks, write, settings)
             return
         from hybrid.io.streaming import threaded_store
 
         scheduler = settings.scheduler or "threads"
         with DaskProgress(enabled=settings.progress), stop_on_cancel():
-            threaded_store(array, write, scheduler=scheduler)
+            threaded_store(array, write, encode=encode, scheduler=scheduler)
 
 
 def stop_on_cancel() -> Any:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,7 +206,7 @@ class Run:
         from hybrid.backends.local.compute import store
         from hybrid.io.streaming import block_store
 
-        with block_store(lambda array, write: store(array, write, self.settings)):
+        with block_store(functools.partial(store, settings=self.settings)):
             written = write_result(data, fmt, self.out_dir, attrs=attrs, options=options)
         self.files.extend(written)
         return True

@@ -39,7 +39,12 @@ def write_netcdf(
     Dask-backed cube is computed and written block by block
     (:func:`hybrid.io.streaming.store_blocks`): memory bounded by the chunk size.
     """
-    from hybrid.io.netcdf_layout import RasterLayout, create_raster_netcdf, storage
+    from hybrid.io.netcdf_layout import (
+        RasterLayout,
+        create_chunked_netcdf,
+        create_raster_netcdf,
+        storage,
+    )
 
     require_date_labels(cube, fmt="netCDF")
     crs = cube_crs(cube)
@@ -62,9 +67,14 @@ def write_netcdf(
         fill_value=fill,
     )
     globals_ = _global_attributes(attrs or {}, (options or {}).get("file_metadata") or {})
+    parts = [cube.isel(bands=i) if "bands" in cube.dims else cube for i in range(len(variables))]
+    if all(is_lazy(p.data) for p in parts) and _copernicus_chunks(layout):
+        with create_chunked_netcdf(Path(path), layout, globals_=globals_) as chunked:
+            for name, part in zip(variables, parts, strict=True):
+                store_blocks(part.data, chunked.block_writer(name), encode=chunked.encoder(name))
+        return Path(path)
     with create_raster_netcdf(Path(path), layout, globals_=globals_) as out:
-        for index, name in enumerate(variables):
-            part = cube.isel(bands=index) if "bands" in cube.dims else cube
+        for name, part in zip(variables, parts, strict=True):
             if is_lazy(part.data):
                 store_blocks(part.data, _block_writer(out, name, with_time="t" in part.dims))
             elif "t" not in part.dims:
@@ -73,6 +83,17 @@ def write_netcdf(
                 for t in range(part.sizes["t"]):
                     out.write(name, part.isel(t=t).values, t=t)
     return Path(path)
+
+
+def _copernicus_chunks(layout: Any) -> bool:
+    """Whether the band variables get Copernicus's 256 x 256 chunks (a raster larger
+    than 256 px both ways). A lazy cube of those is deflated where it is computed
+    (:mod:`hybrid.io.netcdf_chunks`); smaller rasters go through netCDF-C."""
+    from hybrid.io.netcdf_layout import band_chunks
+
+    ny, nx = len(layout.y), len(layout.x)
+    chunks = band_chunks(ny, nx, 4, with_time=layout.times is not None)
+    return chunks is not None and chunks[-2:] == (256, 256)
 
 
 def _block_writer(out: Any, name: str, *, with_time: bool) -> WriteBlock:

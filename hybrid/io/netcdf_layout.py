@@ -47,10 +47,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
+from hybrid.io.netcdf_chunks import stored_values
 
 if TYPE_CHECKING:
     import numpy as np
     import pyproj
+
+    from hybrid.io.netcdf_chunks import DirectChunkWriter
 
 #: ``NetCDFRDDWriter.fixedTimeOffset``
 EPOCH = "1990-01-01"
@@ -145,12 +148,7 @@ class NetCDFRasterWriter:
         self, variable: str, values: Any, *, t: int | None = None, row: int = 0, col: int = 0
     ) -> None:
         """Write a 2-D block of ``variable`` at time index ``t`` (row/col offsets in pixels)."""
-        import numpy as np
-
-        block = np.asarray(values)
-        if block.dtype.kind == "f" and self.layout.dtype != "float32":
-            block = np.where(np.isnan(block), self.layout.fill_value, block)
-        block = block.astype(self.layout.dtype)
+        block = stored_values(values, self.layout.dtype, self.layout.fill_value)
         rows, cols = block.shape
         target = self._ds.variables[variable]
         if t is None:
@@ -178,18 +176,52 @@ def create_raster_netcdf(
     """
     import netCDF4
 
-    with NETCDF4_LOCK, atomic_path(Path(path)) as tmp:
+    with NETCDF4_LOCK, atomic_path(Path(path)) as tmp, _full_disk(path, tmp):
+        ds = netCDF4.Dataset(tmp, "w", format="NETCDF4_CLASSIC")
         try:
+            _define(ds, layout, globals_)
+            yield NetCDFRasterWriter(ds, layout)
+        finally:
+            ds.close()
+
+
+@contextlib.contextmanager
+def create_chunked_netcdf(
+    path: Path, layout: RasterLayout, *, globals_: Mapping[str, Any]
+) -> Iterator[DirectChunkWriter]:
+    """The file of :func:`create_raster_netcdf`, its band variables written chunk by
+    chunk with bytes deflated where the blocks were computed
+    (:mod:`hybrid.io.netcdf_chunks`): netCDF4 defines the file and writes the
+    coordinates, h5py then writes the band variables' chunks. For chunked variables."""
+    import h5py
+    import netCDF4
+
+    from hybrid.io.netcdf_chunks import DirectChunkWriter
+
+    times = None if layout.times is None else len(layout.times)
+    with atomic_path(Path(path)) as tmp, _full_disk(path, tmp):
+        with NETCDF4_LOCK:
             ds = netCDF4.Dataset(tmp, "w", format="NETCDF4_CLASSIC")
             try:
                 _define(ds, layout, globals_)
-                yield NetCDFRasterWriter(ds, layout)
             finally:
                 ds.close()
-        except (RuntimeError, OSError) as exc:
-            if _disk_full(tmp.parent):
-                raise OSError(errno.ENOSPC, f"No space left on device writing {path}") from exc
-            raise
+        with h5py.File(tmp, "r+") as h5:
+            writer = DirectChunkWriter(h5, layout.variables, times, layout.dtype, layout.fill_value)
+            yield writer
+            writer.finish()
+
+
+@contextlib.contextmanager
+def _full_disk(path: Path, tmp: Path) -> Iterator[None]:
+    """A failed write on a (nearly) full file system as ``OSError(ENOSPC)``: netCDF-C
+    says only "NetCDF: HDF error"."""
+    try:
+        yield
+    except (RuntimeError, OSError) as exc:
+        if _disk_full(tmp.parent):
+            raise OSError(errno.ENOSPC, f"No space left on device writing {path}") from exc
+        raise
 
 
 def _disk_full(folder: Path) -> bool:

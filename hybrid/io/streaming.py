@@ -7,6 +7,12 @@ computes the blocks is the engine's choice, set for a block with :func:`block_st
 dask's threads by default (``dask.array.store``: each block is written as soon as it is
 computed, under a lock), or a Dask cluster whose workers compute the blocks while the
 client writes them as they arrive (:mod:`hybrid.backends.local.compute`).
+
+A writer may also hand an ``encode(index, block)`` (picklable): it runs where a block is
+computed - in dask's threads, not under the write lock, or on a cluster's worker - and
+``write`` then gets what it returns instead of the block, and must be safe to call from
+several threads at once (the NetCDF writer deflates its chunks this way:
+:mod:`hybrid.io.netcdf_chunks`).
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ from typing import Any
 
 #: put one computed block at ``index`` (a slice per dimension) into the file
 WriteBlock = Callable[[tuple[slice, ...], Any], None]
-#: compute every block of a dask array and hand each to ``write``
-Store = Callable[[Any, WriteBlock], None]
+#: turn a computed block at ``index`` into what ``write`` takes, where it was computed
+Encode = Callable[[tuple[slice, ...], Any], Any]
+#: compute every block of a dask array and hand each to ``write`` (``store(array,
+#: write, encode=None)``; with ``encode``, its result instead of the block)
+Store = Callable[..., None]
 
 _STORE: ContextVar[Store | None] = ContextVar("hybrid_block_store", default=None)
 
@@ -41,9 +50,30 @@ def block_store(store: Store) -> Iterator[None]:
         _STORE.reset(token)
 
 
-def store_blocks(array: Any, write: WriteBlock) -> None:
-    """Compute ``array`` block by block, handing each block to ``write``."""
-    (_STORE.get() or threaded_store)(array, write)
+def store_blocks(array: Any, write: WriteBlock, *, encode: Encode | None = None) -> None:
+    """Compute ``array`` block by block, handing each block (or what ``encode`` made of
+    it where it was computed) to ``write``."""
+    (_STORE.get() or threaded_store)(array, write, encode=encode)
+
+
+def encoded_blocks(array: Any, encode: Encode) -> Any:
+    """A dask array of ``encode(index, block)`` of every block of ``array`` (objects,
+    same chunks): computed on a cluster, the encoding happens on the workers."""
+    import numpy as np
+
+    return array.map_blocks(
+        _encode_block,
+        encode=encode,
+        chunks_of=array.chunks,
+        dtype=object,
+        meta=np.empty((0,) * array.ndim, dtype=object),
+    )
+
+
+def _encode_block(
+    block: Any, *, encode: Encode, chunks_of: tuple[tuple[int, ...], ...], block_id: Any = None
+) -> Any:
+    return encode(block_slices(chunks_of, tuple(block_id)), block)
 
 
 #: about how many output blocks one pass of dask's threads computes (see
@@ -59,10 +89,16 @@ class _Target:
     shifted by ``offset`` (the batch's place in the whole array)."""
 
     def __init__(
-        self, write: WriteBlock, shape: tuple[int, ...], dtype: Any, offset: tuple[int, ...]
+        self,
+        write: WriteBlock,
+        shape: tuple[int, ...],
+        dtype: Any,
+        offset: tuple[int, ...],
+        encode: Encode | None = None,
     ) -> None:
         self._write = write
         self._offset = offset
+        self._encode = encode
         self.shape = shape
         self.dtype = dtype
         self.ndim = len(shape)
@@ -71,14 +107,21 @@ class _Target:
         shifted = tuple(
             slice(s.start + o, s.stop + o) for s, o in zip(index, self._offset, strict=True)
         )
-        self._write(shifted, block)
+        self._write(shifted, block if self._encode is None else self._encode(shifted, block))
 
 
 def threaded_store(
-    array: Any, write: WriteBlock, *, batch_blocks: int = BATCH_BLOCKS, **compute: Any
+    array: Any,
+    write: WriteBlock,
+    *,
+    encode: Encode | None = None,
+    batch_blocks: int = BATCH_BLOCKS,
+    **compute: Any,
 ) -> None:
-    """``dask.array.store`` into ``write`` on dask's threads (one block written at a time),
-    in batches of whole rows of blocks (:func:`row_batches`), one batch after the other.
+    """``dask.array.store`` into ``write`` on dask's threads (one block written at a time;
+    with ``encode``, encoded and written in the computing threads, ``write`` being
+    thread-safe), in batches of whole rows of blocks (:func:`row_batches`), one batch
+    after the other.
 
     One ``store`` of the whole array would leave the order to dask, which computes a
     date for the whole area before the next one when the graph links neighbouring
@@ -91,8 +134,9 @@ def threaded_store(
     for index in row_batches(array.chunks, batch_blocks):
         part = array[index]
         offset = tuple(s.start for s in index)
-        target: Any = _Target(write, tuple(part.shape), array.dtype, offset)
-        da.store(part, target, lock=threading.Lock(), compute=True, **compute)
+        target: Any = _Target(write, tuple(part.shape), array.dtype, offset, encode)
+        lock: Any = threading.Lock() if encode is None else False
+        da.store(part, target, lock=lock, compute=True, **compute)
         _trim()
 
 

@@ -24,12 +24,12 @@ def _cube(data):
 def _counting_store(seen: list[tuple[slice, ...]]):
     """The threaded block store, recording the index of every block it writes."""
 
-    def counting(array, write):
+    def counting(array, write, *, encode=None):
         def spy(index, block):
             seen.append(index)
             write(index, block)
 
-        threaded_store(array, spy)
+        threaded_store(array, spy, encode=encode)
 
     return counting
 
