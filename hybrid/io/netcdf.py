@@ -15,6 +15,8 @@ from hybrid.io.streaming import WriteBlock, is_lazy, store_blocks
 if TYPE_CHECKING:
     import xarray as xr
 
+    from hybrid.io.netcdf_layout import RasterLayout
+
 #: the file name Copernicus gives a NetCDF result (``filename_prefix`` + ``.nc``)
 FILE_NAME = "openEO.nc"
 _TIME_NAMES = ("t", "time", "date")
@@ -37,14 +39,11 @@ def write_netcdf(
     ``options["file_metadata"]`` overrides ``title``/``description``/``institution`` and
     adds globals, as ``save_result``'s option of that name does on Copernicus. A
     Dask-backed cube is computed and written block by block
-    (:func:`hybrid.io.streaming.store_blocks`): memory bounded by the chunk size.
+    (:func:`hybrid.io.streaming.store_blocks`): memory bounded by the chunk size; with
+    Copernicus's 256 x 256 chunks, the chunks are deflated where the blocks are computed
+    and written as they are (:mod:`hybrid.io.netcdf_chunks`).
     """
-    from hybrid.io.netcdf_layout import (
-        RasterLayout,
-        create_chunked_netcdf,
-        create_raster_netcdf,
-        storage,
-    )
+    from hybrid.io.netcdf_layout import create_chunked_netcdf, create_raster_netcdf
 
     require_date_labels(cube, fmt="netCDF")
     crs = cube_crs(cube)
@@ -52,20 +51,8 @@ def write_netcdf(
     cube = cube.transpose(*[d for d in ("t", "bands", "y", "x") if d in cube.dims])
     if cube.sizes["y"] > 1 and float(cube["y"][0]) < float(cube["y"][-1]):
         cube = cube.isel(y=slice(None, None, -1))  # Copernicus writes y descending
-    if "bands" in cube.dims:
-        variables = tuple(str(b).replace("/", "_") for b in cube["bands"].values)
-    else:
-        variables = (str(cube.name or "var").replace("/", "_"),)
-    dtype, fill = storage(cube.dtype, cube.attrs.get("nodata", cube.attrs.get("_FillValue")))
-    layout = RasterLayout(
-        x=cube["x"].values.astype("float64"),
-        y=cube["y"].values.astype("float64"),
-        times=cube["t"].values if "t" in cube.dims else None,
-        variables=variables,
-        crs=crs,
-        dtype=dtype,
-        fill_value=fill,
-    )
+    layout = _layout(cube, crs)
+    variables = layout.variables
     globals_ = _global_attributes(attrs or {}, (options or {}).get("file_metadata") or {})
     parts = [cube.isel(bands=i) if "bands" in cube.dims else cube for i in range(len(variables))]
     if all(is_lazy(p.data) for p in parts) and _copernicus_chunks(layout):
@@ -85,7 +72,28 @@ def write_netcdf(
     return Path(path)
 
 
-def _copernicus_chunks(layout: Any) -> bool:
+def _layout(cube: xr.DataArray, crs: Any) -> RasterLayout:
+    """The :class:`hybrid.io.netcdf_layout.RasterLayout` of a cube in (t, bands, y, x)
+    order, y descending."""
+    from hybrid.io.netcdf_layout import RasterLayout, storage
+
+    if "bands" in cube.dims:
+        variables = tuple(str(b).replace("/", "_") for b in cube["bands"].values)
+    else:
+        variables = (str(cube.name or "var").replace("/", "_"),)
+    dtype, fill = storage(cube.dtype, cube.attrs.get("nodata", cube.attrs.get("_FillValue")))
+    return RasterLayout(
+        x=cube["x"].values.astype("float64"),
+        y=cube["y"].values.astype("float64"),
+        times=cube["t"].values if "t" in cube.dims else None,
+        variables=variables,
+        crs=crs,
+        dtype=dtype,
+        fill_value=fill,
+    )
+
+
+def _copernicus_chunks(layout: RasterLayout) -> bool:
     """Whether the band variables get Copernicus's 256 x 256 chunks (a raster larger
     than 256 px both ways). A lazy cube of those is deflated where it is computed
     (:mod:`hybrid.io.netcdf_chunks`); smaller rasters go through netCDF-C."""
