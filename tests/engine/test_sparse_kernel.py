@@ -40,7 +40,7 @@ KERNELS = {
 
 
 @pytest.mark.parametrize("name", sorted(KERNELS))
-@pytest.mark.parametrize("shape", [(1034, 1034), (3, 257, 300), (40, 33)])
+@pytest.mark.parametrize("shape", [(1034, 1034), (3, 257, 300), (40, 33), (2, 20, 25)])
 def test_equals_the_whole_slice_convolution(name: str, shape: tuple[int, ...]) -> None:
     kernel = KERNELS[name]
     plane = _plane_convolution(kernel, separable_factors(kernel))
@@ -79,3 +79,12 @@ def test_convolve_block_keeps_copernicus_results_on_a_cloud_mask() -> None:
     expected = ndimage.convolve1d(expected, factors[1], axis=-1, mode="constant", cval=0.0)
     assert np.array_equal(got, expected)
     assert (got[0] > 0.1).sum() > (mask[0] > 0).sum()
+
+
+def test_a_boolean_mask_is_convolved_as_its_zeros_and_ones() -> None:
+    """The halo exchange moves the mask as booleans; the result is the float64 one."""
+    mask = _blobs((2, 301, 290), 0.02, seed=3) != 0
+    kernel = np.asarray(gaussian_kernel(11, 1.6))
+    got = convolve_block(mask, kernel)
+    assert got.dtype == np.float64
+    assert np.array_equal(got, convolve_block(mask.astype(np.float64), kernel))

@@ -102,11 +102,15 @@ def convolve_block(
     pixel whose kernel-sized window holds only invalid values becomes NaN (geotrellis
     ``Convolve``, the Copernicus path for kernels of at most 10 px).
     """
-    data = block.astype(np.float64, copy=False)
-    finite = np.isfinite(data)
-    invalid = None if finite.all() else ~finite
-    if invalid is not None:
-        data = np.where(finite, data, np.float64(replace_invalid))
+    invalid = None
+    if block.dtype == bool and cval == 0:
+        data = block  # a mask: scipy reads it as float64, line by line
+    else:
+        data = block.astype(np.float64, copy=False)
+        finite = np.isfinite(data)
+        invalid = None if finite.all() else ~finite
+        if invalid is not None:
+            data = np.where(finite, data, np.float64(replace_invalid))
     out = _convolve(data, kernel, cval)
     if nodata_windows and invalid is not None:
         out[_only_invalid(invalid, (kernel.shape[0], kernel.shape[1]))] = np.nan
@@ -140,13 +144,14 @@ def _plane_convolution(
     border."""
     from scipy import ndimage
 
+    f64 = np.float64
     if factors is None:
-        return lambda plane: ndimage.convolve(plane, kernel, mode="constant", cval=0.0)
+        return lambda plane: ndimage.convolve(plane, kernel, f64, mode="constant", cval=0.0)
     col, row = factors
 
     def separable(plane: np.ndarray) -> np.ndarray:
-        out = ndimage.convolve1d(plane, col, axis=0, mode="constant", cval=0.0)
-        return ndimage.convolve1d(out, row, axis=1, mode="constant", cval=0.0)
+        out = ndimage.convolve1d(plane, col, axis=0, output=f64, mode="constant", cval=0.0)
+        return ndimage.convolve1d(out, row, axis=1, output=f64, mode="constant", cval=0.0)
 
     return separable
 

@@ -30,14 +30,15 @@ Convolve2D = Callable[[np.ndarray], np.ndarray]
 def convolve_zero_border(
     data: np.ndarray, convolve: Convolve2D, reach: tuple[int, int]
 ) -> np.ndarray:
-    """``convolve`` applied to every 2-D slice (last two axes) of float64 ``data``, where
+    """``convolve`` applied to every 2-D slice (last two axes) of ``data`` (float64 or a
+    boolean mask), where
     ``reach`` (rows, cols) is how far the kernel reaches from a pixel."""
     out = np.zeros(data.shape, np.float64)
     height, width = data.shape[-2:]
     slices_in = data.reshape(-1, height, width)
     slices_out = out.reshape(-1, height, width)
     for plane, result in zip(slices_in, slices_out, strict=True):
-        windows = _windows(plane != 0, reach)
+        windows = _windows(plane if plane.dtype == bool else plane != 0, reach)
         if windows is None:
             result[...] = convolve(plane)
             continue
@@ -54,10 +55,7 @@ def _windows(nonzero: np.ndarray, reach: tuple[int, int]) -> list[tuple[Window, 
     """(output rows/cols, input rows/cols) per run of tiles to compute, or None when
     the whole slice is cheaper; an empty list when nothing is non-zero."""
     height, width = nonzero.shape
-    rows, cols = -(-height // TILE), -(-width // TILE)
-    padded = np.zeros((rows * TILE, cols * TILE), bool)
-    padded[:height, :width] = nonzero
-    occupied = np.asarray(padded.reshape(rows, TILE, cols, TILE).any(axis=(1, 3)))
+    occupied = _occupied(nonzero)
     if not occupied.any():
         return []
     needed = _grow(occupied, -(-reach[0] // TILE), -(-reach[1] // TILE))
@@ -76,6 +74,22 @@ def _windows(nonzero: np.ndarray, reach: tuple[int, int]) -> list[tuple[Window, 
         )
         found.append((inner, grown))
     return found
+
+
+def _occupied(nonzero: np.ndarray) -> np.ndarray:
+    """Which tiles hold a non-zero cell: a maximum over whole tiles along each axis (in
+    the mask's own bytes), then over the part tile at the end."""
+    height, width = nonzero.shape
+    cells = nonzero.view(np.uint8)
+    whole = height - height % TILE
+    rows = cells[:whole].reshape(-1, TILE, width).max(axis=1)
+    if whole < height:
+        rows = np.vstack([rows, cells[whole:].max(axis=0, keepdims=True)])
+    whole = width - width % TILE
+    tiles = rows[:, :whole].reshape(len(rows), -1, TILE).max(axis=2)
+    if whole < width:
+        tiles = np.hstack([tiles, rows[:, whole:].max(axis=1, keepdims=True)])
+    return tiles.astype(bool)
 
 
 def _grow(tiles: np.ndarray, by_rows: int, by_cols: int) -> np.ndarray:
