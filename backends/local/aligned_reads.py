@@ -45,6 +45,45 @@ class AlignedAsset:
 
     def read(self, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
         """Grid rows ``rows`` x cols ``cols`` (half-open), nodata outside the file."""
+        return self._repeated(*self._coarse(rows, cols), rows, cols)
+
+    def _repeated(
+        self, first: tuple[int, int], coarse: Any, rows: tuple[int, int], cols: tuple[int, int]
+    ) -> Any:
+        """Grid rows x cols from the file pixels ``coarse`` whose first is ``first``."""
+        k = self.factor
+        fine = coarse if k == 1 else coarse.repeat(k, axis=0).repeat(k, axis=1)
+        dy, dx = rows[0] + self.row0 - first[0] * k, cols[0] + self.col0 - first[1] * k
+        return fine[dy : dy + rows[1] - rows[0], dx : dx + cols[1] - cols[0]]
+
+    def fill(self, out: Any, rows: tuple[int, int], cols: tuple[int, int], offset: Any) -> None:
+        """Put rows x cols into the float32 array ``out`` as the loader hands bands on:
+        the digital numbers plus ``offset``, NaN where nodata. A block that starts and
+        ends on file pixel edges is written from the file's pixels through a broadcast
+        view (each pixel ``k`` x ``k`` times), without a repeated copy in between."""
+        import numpy as np
+
+        k = self.factor
+        first, coarse = self._coarse(rows, cols)
+        on_edges = (rows[0] + self.row0) % k == 0 and (cols[0] + self.col0) % k == 0
+        if k > 1 and on_edges and out.shape == (coarse.shape[0] * k, coarse.shape[1] * k):
+            cells = out.reshape(coarse.shape[0], k, coarse.shape[1], k)
+            cells[...] = coarse[:, None, :, None]
+            nodata = coarse == self.nodata
+            if offset:
+                out += offset
+            if nodata.any():
+                np.copyto(cells, np.float32(np.nan), where=nodata[:, None, :, None])
+            return
+        raw = self._repeated(first, coarse, rows, cols)
+        out[...] = raw
+        if offset:
+            out += offset
+        out[raw == self.nodata] = np.nan
+
+    def _coarse(self, rows: tuple[int, int], cols: tuple[int, int]) -> tuple[tuple[int, int], Any]:
+        """(first file row, first file col) and the file pixels covering grid rows x
+        cols, nodata outside the file."""
         import numpy as np
         import rasterio
         from rasterio.errors import RasterioError
@@ -53,9 +92,9 @@ class AlignedAsset:
         k = self.factor
         r0, r1 = (rows[0] + self.row0) // k, -(-(rows[1] + self.row0) // k)
         c0, c1 = (cols[0] + self.col0) // k, -(-(cols[1] + self.col0) // k)
-        coarse = np.full((r1 - r0, c1 - c0), self.nodata, dtype=self.dtype)
         in_r0, in_r1 = max(r0, 0), min(r1, self.height)
         in_c0, in_c1 = max(c0, 0), min(c1, self.width)
+        data = None
         if in_r0 < in_r1 and in_c0 < in_c1:
             window = Window(in_c0, in_r0, in_c1 - in_c0, in_r1 - in_r0)
             try:
@@ -63,10 +102,12 @@ class AlignedAsset:
                     data = src.read(1, window=window)
             except (RasterioError, OSError) as exc:
                 raise DataSourceError(f"cannot read {self.path}: {exc}") from exc
+            if (in_r0, in_r1, in_c0, in_c1) == (r0, r1, c0, c1):
+                return (r0, c0), data
+        coarse = np.full((r1 - r0, c1 - c0), self.nodata, dtype=self.dtype)
+        if data is not None:
             coarse[in_r0 - r0 : in_r1 - r0, in_c0 - c0 : in_c1 - c0] = data
-        fine = coarse if k == 1 else coarse.repeat(k, axis=0).repeat(k, axis=1)
-        dy, dx = rows[0] + self.row0 - r0 * k, cols[0] + self.col0 - c0 * k
-        return fine[dy : dy + rows[1] - rows[0], dx : dx + cols[1] - cols[0]]
+        return (r0, c0), coarse
 
 
 def aligned_asset(
@@ -276,9 +317,5 @@ def _read_block(
     (t0, t1), rows, cols = block_info[None]["array-location"]
     out = np.empty((t1 - t0, rows[1] - rows[0], cols[1] - cols[0]), np.float32)
     for i, t in enumerate(range(t0, t1)):
-        raw = assets[t].read(rows, cols)
-        out[i] = raw
-        if offsets[t]:
-            out[i] += offsets[t]
-        out[i][raw == assets[t].nodata] = np.nan
+        assets[t].fill(out[i], rows, cols, offsets[t])
     return out

@@ -75,6 +75,27 @@ def test_repetition_equals_the_nearest_warp(
     assert got.dtype == np.float32
 
 
+@pytest.mark.parametrize("factor", [2, 6])
+def test_blocks_on_file_pixel_edges_are_filled_from_a_broadcast_view(
+    tmp_path: Path, factor: int
+) -> None:
+    """The loader's fast path (whole file pixels in the block) gives the values of the
+    general one: repetition, offset added, NaN for nodata (the file has a nodata patch)."""
+    header = _cog(tmp_path / "b.tif", 10.0 * factor, 24, seed=factor)
+    grid = Affine(10.0, 0, X0 - 2 * factor * 10.0, 0, -10.0, Y0)  # starts 2 pixels left
+    asset = aligned_asset(str(tmp_path / "b.tif"), header, grid, EPSG, 0)
+    assert asset is not None and asset.col0 == -2 * factor
+    offset = np.float32(-1000)
+    on_edges = ((0, 10 * factor), (0, 12 * factor))  # its first 2 file columns: outside
+    for rows, cols in [((1, 2 * factor + 3), (factor + 1, 4 * factor)), on_edges]:
+        out = np.empty((rows[1] - rows[0], cols[1] - cols[0]), np.float32)
+        asset.fill(out, rows, cols, offset)
+        raw = asset.read(rows, cols)
+        expected = np.where(raw == 0, np.nan, raw.astype(np.float32) + offset)
+        np.testing.assert_array_equal(out, expected)
+    assert np.isnan(out[:, : 2 * factor]).all()  # two file columns left of the file
+
+
 def test_files_off_the_lattice_or_elsewhere_are_warped(tmp_path: Path) -> None:
     header = _cog(tmp_path / "b.tif", 20.0, 8, seed=1)
     path = str(tmp_path / "b.tif")
