@@ -23,7 +23,7 @@ TILE = 32
 #: above this share of tiles to compute, one convolution of the whole slice is cheaper
 DENSE_ABOVE = 0.5
 
-#: convolve a 2-D float64 array with a zero border; same shape out
+#: convolve a 2-D float64 array or mask with a zero border; float64 of the same shape out
 Convolve2D = Callable[[np.ndarray], np.ndarray]
 
 
@@ -31,8 +31,7 @@ def convolve_zero_border(
     data: np.ndarray, convolve: Convolve2D, reach: tuple[int, int]
 ) -> np.ndarray:
     """``convolve`` applied to every 2-D slice (last two axes) of ``data`` (float64 or a
-    boolean mask), where
-    ``reach`` (rows, cols) is how far the kernel reaches from a pixel."""
+    boolean mask); ``reach`` (rows, cols) is how far the kernel reaches from a pixel."""
     out = np.zeros(data.shape, np.float64)
     height, width = data.shape[-2:]
     slices_in = data.reshape(-1, height, width)
