@@ -57,29 +57,18 @@ class AlignedAsset:
         return fine[dy : dy + rows[1] - rows[0], dx : dx + cols[1] - cols[0]]
 
     def fill(self, out: Any, rows: tuple[int, int], cols: tuple[int, int], offset: Any) -> None:
-        """Put rows x cols into the float32 array ``out`` as the loader hands bands on:
-        the digital numbers plus ``offset``, NaN where nodata. A block that starts and
-        ends on file pixel edges is written from the file's pixels through a broadcast
-        view (each pixel ``k`` x ``k`` times), without a repeated copy in between."""
-        import numpy as np
-
+        """Put rows x cols into the float32 array ``out`` as the loader hands bands on
+        (:func:`put_values`). A block that starts and ends on file pixel edges is
+        written from the file's pixels through a broadcast view (each pixel ``k`` x
+        ``k`` times), without a repeated copy in between."""
         k = self.factor
         first, coarse = self._coarse(rows, cols)
         on_edges = (rows[0] + self.row0) % k == 0 and (cols[0] + self.col0) % k == 0
         if k > 1 and on_edges and out.shape == (coarse.shape[0] * k, coarse.shape[1] * k):
             cells = out.reshape(coarse.shape[0], k, coarse.shape[1], k)
-            cells[...] = coarse[:, None, :, None]
-            nodata = coarse == self.nodata
-            if offset:
-                out += offset
-            if nodata.any():
-                np.copyto(cells, np.float32(np.nan), where=nodata[:, None, :, None])
-            return
-        raw = self._repeated(first, coarse, rows, cols)
-        out[...] = raw
-        if offset:
-            out += offset
-        out[raw == self.nodata] = np.nan
+            put_values(cells, coarse[:, None, :, None], offset, self.nodata)
+        else:
+            put_values(out, self._repeated(first, coarse, rows, cols), offset, self.nodata)
 
     def _coarse(self, rows: tuple[int, int], cols: tuple[int, int]) -> tuple[tuple[int, int], Any]:
         """(first file row, first file col) and the file pixels covering grid rows x
@@ -306,12 +295,36 @@ def repeated_layer(
     return xr.DataArray(data, dims=("t", "y", "x"), coords={"y": y, "x": x})
 
 
+def put_values(target: Any, raw: Any, offset: Any, nodata: float) -> None:
+    """Write digital numbers ``raw`` into the float32 ``target`` as the loader hands
+    bands on: plus the date's ``offset``, NaN where ``raw`` is ``nodata`` (``raw`` may be
+    a broadcast view of ``target``'s shape)."""
+    import numpy as np
+
+    target[...] = raw
+    if offset:
+        target += offset
+    missing = raw == nodata
+    if missing.any():
+        np.copyto(target, np.float32(np.nan), where=missing)
+
+
+def values_block(raw: Any, offsets: Any, nodata: float, block_info: Any = None) -> Any:
+    """A (t, y, x) block of digital numbers as the loader hands bands on
+    (:func:`put_values`; ``offsets``: one per date of the whole array)."""
+    import numpy as np
+
+    t0, t1 = block_info[0]["array-location"][0]
+    out = np.empty(raw.shape, np.float32)
+    for i, t in enumerate(range(t0, t1)):
+        put_values(out[i], raw[i], offsets[t], nodata)
+    return out
+
+
 def _read_block(
     assets: tuple[AlignedAsset, ...], offsets: Any, block_info: Mapping[Any, Any]
 ) -> Any:
-    """One block as the loader hands bands on: float32 digital numbers plus the date's
-    offset, NaN where the file holds nodata (the same values as odc-stac's load passed
-    through ``astype``, ``+`` and ``where``, in one pass per step and no temporaries)."""
+    """One block as the loader hands bands on (:func:`put_values`), read from the files."""
     import numpy as np
 
     (t0, t1), rows, cols = block_info[None]["array-location"]

@@ -259,7 +259,12 @@ def _load_items(
     import xarray as xr
     from odc.geo.geobox import GeoBox
 
-    from hybrid.backends.local.aligned_reads import block_aligned, repeatable_keys, repeated_layer
+    from hybrid.backends.local.aligned_reads import (
+        block_aligned,
+        repeatable_keys,
+        repeated_layer,
+        values_block,
+    )
 
     # search() hands out detached copies with absolute hrefs
     prepared = list(items)
@@ -280,10 +285,10 @@ def _load_items(
             continue
         assert ds is not None
         raw = ds[key].rename(time="t")
-        value = raw.astype(np.float32)
-        if offsets[:, b].any():
-            value = value + xr.DataArray(offsets[:, b], dims="t")
-        layers.append(value.where(raw != nodata[b]))
+        values = raw.data.map_blocks(
+            values_block, offsets[:, b], nodata[b], meta=np.empty((0, 0, 0), np.float32)
+        )
+        layers.append(xr.DataArray(values, dims=raw.dims, coords=raw.coords))
     out = xr.concat(layers, dim="bands", join="exact", coords="minimal", compat="override")
     out = out.drop_vars([c for c in out.coords if c not in ("x", "y")])
     out = out.transpose("t", "bands", "y", "x")
