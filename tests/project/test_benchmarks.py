@@ -128,3 +128,13 @@ def test_the_external_cluster_entry_is_bit_identical_and_reports_both_sides(tiny
     assert summary["result_mib"] <= summary["sent_by_workers"]["mib"] < 10 * summary["result_mib"]
     assert "external scheduler + 2 worker processes on 8x64^2" in markdown(result)
     json.dumps(result)
+
+
+def test_the_profile_names_where_the_time_goes(tiny_scene, capsys):
+    from benchmarks.profile import main
+
+    root, _catalog = tiny_scene
+    main([TINY.name, "--root", str(root), "--top", "5000"])
+    printed = capsys.readouterr().out
+    assert f"{TINY.name}: " in printed and "under cProfile" in printed
+    assert "convolve_block" in printed and "_read_block" in printed
