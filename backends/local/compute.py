@@ -27,6 +27,18 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _computing() -> Iterator[None]:
+    """How every computation here runs: quiet about the expected warnings, and dask's
+    fused tasks in an order worked out once (:mod:`hybrid.backends.local.fused_tasks`)."""
+    import dask
+
+    from hybrid.backends.local.fused_tasks import optimize
+
+    with _quiet(), dask.config.set(array_optimize=optimize):
+        yield
+
+
 def _on_cluster(settings: Any) -> bool:
     from hybrid.backends.local.cluster import scheduler_address
 
@@ -35,7 +47,7 @@ def _on_cluster(settings: Any) -> bool:
 
 def compute(obj: Any, settings: Any) -> Any:
     """``obj.compute()`` on the scheduler the settings ask for."""
-    with _quiet():
+    with _computing():
         if _on_cluster(settings):
             from hybrid.backends.local.cluster import distributed_client, result_while_workers_live
 
@@ -55,7 +67,7 @@ def store(array: Any, write: Any, settings: Any, *, encode: Any = None) -> None:
     and then released, so neither side holds the whole result. ``encode(index, block)``
     runs where the block was computed (a thread; a worker, so that only its result, such
     as deflated chunks, travels) and ``write`` gets its result."""
-    with _quiet():
+    with _computing():
         if _on_cluster(settings):
             from hybrid.backends.local.cluster import distributed_client, write_as_completed
             from hybrid.io.streaming import encoded_blocks

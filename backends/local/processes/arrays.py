@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes import nan_mean
 from hybrid.backends.local.processes.comparison import (
     eq,
     is_array,
@@ -282,7 +283,17 @@ sum_ = _empty_is_nodata("_sum")
 product = _empty_is_nodata("product")
 min_ = _empty_is_nodata("_min")
 max_ = _empty_is_nodata("_max")
-mean = _empty_is_nodata("mean")
+_stock_mean = _empty_is_nodata("mean")
+
+
+def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
+    """The stock mean; skipping nodata over one axis of float data, in one pass
+    (:mod:`hybrid.backends.local.processes.nan_mean`, bit for bit numpy's)."""
+    if ignore_nodata and nan_mean.applies(data, axis, keepdims):
+        return nan_mean.nan_mean_of(data, axis)
+    return _stock_mean(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+
+
 median = _empty_is_nodata("median")
 sd = _empty_is_nodata("sd")
 variance = _empty_is_nodata("variance")
