@@ -85,29 +85,20 @@ BATCH_BLOCKS = 4
 
 
 class _Target:
-    """What ``dask.array.store`` writes into: ``target[index] = block``, ``index``
-    shifted by ``offset`` (the batch's place in the whole array)."""
+    """What ``dask.array.store`` writes into: ``target[index] = block`` hands the block
+    (or what ``encode`` makes of it, in the computing thread) to ``write``."""
 
     def __init__(
-        self,
-        write: WriteBlock,
-        shape: tuple[int, ...],
-        dtype: Any,
-        offset: tuple[int, ...],
-        encode: Encode | None = None,
+        self, write: WriteBlock, shape: tuple[int, ...], dtype: Any, encode: Encode | None
     ) -> None:
         self._write = write
-        self._offset = offset
         self._encode = encode
         self.shape = shape
         self.dtype = dtype
         self.ndim = len(shape)
 
     def __setitem__(self, index: tuple[slice, ...], block: Any) -> None:
-        shifted = tuple(
-            slice(s.start + o, s.stop + o) for s, o in zip(index, self._offset, strict=True)
-        )
-        self._write(shifted, block if self._encode is None else self._encode(shifted, block))
+        self._write(index, block if self._encode is None else self._encode(index, block))
 
 
 def threaded_store(
@@ -116,6 +107,7 @@ def threaded_store(
     *,
     encode: Encode | None = None,
     batch_blocks: int = BATCH_BLOCKS,
+    scheduler: str | None = None,
     **compute: Any,
 ) -> None:
     """``dask.array.store`` into ``write`` on dask's threads (one block written at a time;
@@ -128,16 +120,41 @@ def threaded_store(
     blocks (a kernel's halo) and dates (a temporal reduction): memory then grows with
     the area. A batch holds only its rows; the price is that a halo at a batch's edge
     recomputes the neighbouring row's input blocks.
-    """
-    import dask.array as da
 
-    for index in row_batches(array.chunks, batch_blocks):
-        part = array[index]
-        offset = tuple(s.start for s in index)
-        target: Any = _Target(write, tuple(part.shape), array.dtype, offset, encode)
-        lock: Any = threading.Lock() if encode is None else False
-        da.store(part, target, lock=lock, compute=True, **compute)
+    The store's graph is optimized (dask's array optimization) once for the whole array,
+    and each batch runs the part of it its blocks need: optimizing every batch's graph
+    anew cost 0.3 s a batch at 20 x 4096^2 (16 batches), while the computing threads
+    waited.
+    """
+    import dask
+    import dask.array as da
+    from dask.core import flatten
+
+    get = dask.base.get_scheduler(scheduler=scheduler or "threads")
+    target: Any = _Target(write, tuple(array.shape), array.dtype, encode)
+    lock: Any = threading.Lock() if encode is None else False
+    stored = da.store(array, target, lock=lock, compute=False)
+    graph = stored.__dask_optimize__(stored.__dask_graph__(), list(flatten(stored.__dask_keys__())))
+    if not isinstance(graph, dict):  # low-level fusion switched off: not materialized
+        from dask._task_spec import convert_legacy_graph
+
+        graph = convert_legacy_graph(dict(graph))
+    for positions in batch_positions(array.chunks, batch_blocks):
+        keys = [(stored.name, *position) for position in positions]
+        get(_needed(graph, keys), keys, **compute)
         _trim()
+
+
+def _needed(graph: Any, keys: list[Any]) -> dict[Any, Any]:
+    """The tasks of ``graph`` that ``keys`` need."""
+    needed: dict[Any, Any] = {}
+    stack = list(keys)
+    while stack:
+        key = stack.pop()
+        if key not in needed:
+            needed[key] = node = graph[key]
+            stack.extend(node.dependencies)
+    return needed
 
 
 def _trim() -> None:

@@ -76,7 +76,7 @@ def test_repetition_equals_the_nearest_warp(
 
 
 @pytest.mark.parametrize("factor", [2, 6])
-def test_blocks_on_file_pixel_edges_are_filled_from_a_broadcast_view(
+def test_blocks_on_file_pixel_edges_are_filled_from_the_file_pixels(
     tmp_path: Path, factor: int
 ) -> None:
     """The loader's fast path (whole file pixels in the block) gives the values of the
