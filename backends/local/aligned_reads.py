@@ -21,12 +21,13 @@ Remote assets stay on odc-stac's reader, with its GDAL cloud settings and retrie
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hybrid.backends.local.open_files import OpenFiles, open_local
 from hybrid.errors import DataSourceError
 from hybrid.grid import Grid
-from hybrid.stac.access import LOCAL_READ_OPTIONS, AssetHeader, local_path
+from hybrid.stac.access import AssetHeader, local_path
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class AlignedAsset:
     height: int
     dtype: str
     nodata: float
+    #: the load's kept-open files (:mod:`hybrid.backends.local.open_files`); None: open
+    #: the file for each read
+    files: OpenFiles | None = field(default=None, compare=False, repr=False)
 
     def read(self, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
         """Grid rows ``rows`` x cols ``cols`` (half-open), nodata outside the file."""
@@ -78,7 +82,6 @@ class AlignedAsset:
         """(first file row, first file col) and the file pixels covering grid rows x
         cols, nodata outside the file."""
         import numpy as np
-        import rasterio
         from rasterio.errors import RasterioError
         from rasterio.windows import Window
 
@@ -91,8 +94,11 @@ class AlignedAsset:
         if in_r0 < in_r1 and in_c0 < in_c1:
             window = Window(in_c0, in_r0, in_c1 - in_c0, in_r1 - in_r0)
             try:
-                with rasterio.Env(**LOCAL_READ_OPTIONS), rasterio.open(self.path) as src:
-                    data = src.read(1, window=window)
+                if self.files is not None:
+                    data = self.files.read(self.path, window)
+                else:
+                    with open_local(self.path) as src:
+                        data = src.read(1, window=window)
             except (RasterioError, OSError) as exc:
                 raise DataSourceError(f"cannot read {self.path}: {exc}") from exc
             if (in_r0, in_r1, in_c0, in_c1) == (r0, r1, c0, c1):
@@ -104,18 +110,24 @@ class AlignedAsset:
 
 
 def aligned_asset(
-    href: str, header: AssetHeader, grid: Any, epsg: int, nodata: float
+    href: str,
+    header: AssetHeader,
+    grid: Any,
+    epsg: int,
+    nodata: float,
+    files: OpenFiles | None = None,
 ) -> AlignedAsset | None:
     """How to read ``href`` by repetition onto ``grid`` (an affine of a north-up grid,
     odc-geo's ``GeoBox.affine``), or None when it must be warped
-    (:func:`repetition`) or is a remote file."""
+    (:func:`repetition`) or is a remote file. ``files``: where the reads find the file
+    open."""
     path = local_path(href)
     placed = repetition(header, grid, epsg)
     if path is None or placed is None:
         return None
     factor, row0, col0 = placed
     return AlignedAsset(
-        str(path), factor, row0, col0, header.width, header.height, header.dtype, nodata
+        str(path), factor, row0, col0, header.width, header.height, header.dtype, nodata, files
     )
 
 
@@ -261,9 +273,10 @@ def repeatable_keys(
     """Asset key -> one AlignedAsset per item, for the keys every item's file can be read
     by block repetition (:mod:`hybrid.backends.local.aligned_reads`)."""
     found: dict[str, list[Any]] = {}
+    files = OpenFiles()  # one for the load: open while its graph lives
     for key, fill in zip(keys, nodata, strict=True):
         assets = [
-            aligned_asset(item.assets[key].href, header[key], geobox.affine, epsg, fill)
+            aligned_asset(item.assets[key].href, header[key], geobox.affine, epsg, fill, files)
             for item, header in zip(items, headers, strict=True)
         ]
         if all(a is not None for a in assets):
