@@ -11,7 +11,9 @@ read decoded its block again.
 by two threads at once), at most :data:`MAX_OPEN` per thread, the least recently used
 closed first, for as long as the object lives: one object per load, held by the dask
 graph, so the files are closed when the graph is dropped. A copy sent to another process
-(a dask.distributed worker) starts empty.
+(a dask.distributed worker unpickles one per task) uses that process's kept-open files,
+shared by its tasks and runs (at most :data:`MAX_OPEN` per thread; a file changed on
+disk since it was opened is opened again).
 
 Kept-open datasets keep their decoded blocks in GDAL's block cache, which is bounded by
 ``GDAL_CACHEMAX`` (by default 5 % of the RAM: peak RSS grew from 0.7 to 2 GB at
@@ -40,16 +42,20 @@ BLOCK_CACHE_BYTES = 64 * 2**20
 class OpenFiles:
     """Datasets of local files opened once per thread and kept open (see the module)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_thread: dict[int, OrderedDict[str, Any]] = {}
-        weakref.finalize(self, _close_all, self._by_thread)
+    def __init__(self, *, process_wide: bool = False) -> None:
+        self._process_wide = process_wide
+        if process_wide:
+            self._lock, self._by_thread = _PROCESS_LOCK, _PROCESS_FILES
+        else:
+            self._lock = threading.Lock()
+            self._by_thread = {}
+            weakref.finalize(self, _close_all, self._by_thread)
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__()  # type: ignore[misc]
+        self.__init__(process_wide=True)  # type: ignore[misc]
 
     def read(self, path: str, window: Any) -> Any:
         """Band 1 of the file at ``path`` within ``window`` (a rasterio Window)."""
@@ -58,14 +64,30 @@ class OpenFiles:
     def _dataset(self, path: str) -> Any:
         with self._lock:
             files = self._by_thread.setdefault(threading.get_ident(), OrderedDict())
-        dataset = files.get(path)
-        if dataset is not None:
+        signature = _signature(path) if self._process_wide else None
+        entry = files.get(path)
+        if entry is not None and entry[1] == signature:
             files.move_to_end(path)
-            return dataset
-        dataset = files[path] = open_local(path)
+            return entry[0]
+        if entry is not None:  # changed on disk since it was opened
+            files.pop(path)[0].close()
+        dataset = open_local(path)
+        files[path] = (dataset, signature)
         if len(files) > MAX_OPEN:
-            files.popitem(last=False)[1].close()
+            files.popitem(last=False)[1][0].close()
         return dataset
+
+
+#: thread -> path -> (dataset, what the file was when opened)
+Files = dict[int, OrderedDict[str, tuple[Any, Any]]]
+#: the files of the copies of OpenFiles made in this process by unpickling (a worker's)
+_PROCESS_FILES: Files = {}
+_PROCESS_LOCK = threading.Lock()
+
+
+def _signature(path: str) -> tuple[int, int, int]:
+    found = os.stat(path)
+    return found.st_mtime_ns, found.st_size, found.st_ino
 
 
 def open_local(path: str) -> Any:
@@ -91,8 +113,8 @@ def _bound_block_cache() -> None:
         set_gdal_config("GDAL_CACHEMAX", BLOCK_CACHE_BYTES)
 
 
-def _close_all(by_thread: dict[int, OrderedDict[str, Any]]) -> None:
+def _close_all(by_thread: Files) -> None:
     for files in by_thread.values():
-        for dataset in files.values():
+        for dataset, _ in files.values():
             dataset.close()
         files.clear()

@@ -80,7 +80,7 @@ def test_closed_when_the_object_goes(tmp_path: Path) -> None:
     _tif(tmp_path / "a.tif", 2)
     files = OpenFiles()
     files.read(str(tmp_path / "a.tif"), Window(0, 0, 2, 2))
-    (dataset,) = files._by_thread[threading.get_ident()].values()
+    ((dataset, _),) = files._by_thread[threading.get_ident()].values()
     assert not dataset.closed
     del files
     gc.collect()
