@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from hybrid.backends.local.open_files import OpenFiles, open_local
+from hybrid.backends.local.open_files import OpenFiles
 from hybrid.errors import DataSourceError
 from hybrid.grid import Grid
 from hybrid.stac.access import AssetHeader, local_path
@@ -43,9 +43,9 @@ class AlignedAsset:
     height: int
     dtype: str
     nodata: float
-    #: the load's kept-open files (:mod:`hybrid.backends.local.open_files`); None: open
-    #: the file for each read
-    files: OpenFiles | None = field(default=None, compare=False, repr=False)
+    #: where the reads find the file open (:mod:`hybrid.backends.local.open_files`):
+    #: the load's, shared by its assets
+    files: OpenFiles = field(default_factory=OpenFiles, compare=False, repr=False)
 
     def read(self, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
         """Grid rows ``rows`` x cols ``cols`` (half-open), nodata outside the file."""
@@ -94,11 +94,7 @@ class AlignedAsset:
         if in_r0 < in_r1 and in_c0 < in_c1:
             window = Window(in_c0, in_r0, in_c1 - in_c0, in_r1 - in_r0)
             try:
-                if self.files is not None:
-                    data = self.files.read(self.path, window)
-                else:
-                    with open_local(self.path) as src:
-                        data = src.read(1, window=window)
+                data = self.files.read(self.path, window)
             except (RasterioError, OSError) as exc:
                 raise DataSourceError(f"cannot read {self.path}: {exc}") from exc
             if (in_r0, in_r1, in_c0, in_c1) == (r0, r1, c0, c1):
@@ -127,7 +123,15 @@ def aligned_asset(
         return None
     factor, row0, col0 = placed
     return AlignedAsset(
-        str(path), factor, row0, col0, header.width, header.height, header.dtype, nodata, files
+        str(path),
+        factor,
+        row0,
+        col0,
+        header.width,
+        header.height,
+        header.dtype,
+        nodata,
+        files or OpenFiles(),
     )
 
 
