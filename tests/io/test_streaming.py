@@ -5,6 +5,7 @@ from __future__ import annotations
 import dask.array as da
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 from hybrid.io.netcdf import write_netcdf
@@ -110,3 +111,30 @@ def test_batched_store_writes_each_block_once_at_its_place():
     threaded_store(lazy, write, batch_blocks=4, scheduler="synchronous")
     np.testing.assert_array_equal(out, values)
     assert len(writes) == lazy.npartitions
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_batched_store_runs_each_batch_from_one_optimized_graph(fuse):
+    """The graph is optimized once; with dask's low-level fusion off (a graph dask does
+    not materialize) the batches still compute every block of a map_overlap pipeline."""
+    import dask
+
+    values = np.random.default_rng(0).normal(size=(2, 12, 10))
+    lazy = da.from_array(values, chunks=(1, 4, 5))
+    smoothed = (lazy * 2).map_overlap(lambda b: b + np.roll(b, 1, axis=-1), depth=(0, 1, 1))
+    want = smoothed.compute(scheduler="synchronous")
+    out = np.full(values.shape, np.nan)
+    optimized = []
+    real = type(smoothed).__dask_optimize__
+
+    def counting(dsk, keys, **kwargs):
+        optimized.append(len(keys))
+        return real(dsk, keys, **kwargs)
+
+    def write(index, block):
+        out[index] = block
+
+    with dask.config.set({"optimization.fuse.active": fuse, "array_optimize": counting}):
+        threaded_store(smoothed, write, batch_blocks=2, scheduler="threads")
+    np.testing.assert_array_equal(out, want)
+    assert optimized == [smoothed.npartitions]  # once, for all the blocks
