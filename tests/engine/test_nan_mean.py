@@ -8,6 +8,7 @@ import warnings
 import dask.array as da
 import numpy as np
 import pytest
+import xarray as xr
 
 from hybrid.backends.local.processes import arrays, nan_mean
 
@@ -74,6 +75,8 @@ def test_one_dimension_gives_a_scalar() -> None:
         (np.ones((0, 4)), 0, False),  # nothing to reduce
         (da.ones((6, 4), chunks=(3, 4)), 0, False),  # the axis in two chunks
         ([1.0, 2.0], 0, False),
+        (xr.DataArray(np.ones((3, 4))), 0, False),  # xarray: not a raw array
+        (np.ones((3, 4)), True, False),
     ],
 )
 def test_other_reductions_stay_numpys(data: object, axis: object, keepdims: bool) -> None:

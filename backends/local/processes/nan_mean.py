@@ -23,15 +23,20 @@ import numpy as np
 
 
 def applies(data: Any, axis: Any, keepdims: bool) -> bool:
-    """Whether :func:`nan_mean_of` can take this reduction."""
-    if keepdims or not isinstance(axis, int | np.integer) or not hasattr(data, "ndim"):
+    """Whether :func:`nan_mean_of` can take this reduction: a numpy array, or a dask
+    array with ``axis`` in one chunk (not an xarray object, a list, ...)."""
+    import dask.array as da
+
+    lazy = isinstance(data, da.Array)
+    if keepdims or not (lazy or isinstance(data, np.ndarray)):
+        return False
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
         return False
     if np.dtype(data.dtype).kind != "f" or not -data.ndim <= axis < data.ndim:
         return False
     if data.shape[axis] == 0:
         return False
-    chunks = getattr(data, "chunks", None)
-    return chunks is None or len(chunks[axis]) == 1
+    return not lazy or len(data.chunks[axis]) == 1
 
 
 def nan_mean_of(data: Any, axis: int) -> Any:
