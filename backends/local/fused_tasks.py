@@ -34,6 +34,10 @@ def optimize(dsk: Any, keys: Any, **kwargs: Any) -> Any:
     from dask.array.optimization import optimize as array_optimize
 
     optimized = array_optimize(dsk, keys, **kwargs)
+    try:
+        from dask._task_spec import _execute_subgraph  # noqa: F401 (dask's private API)
+    except ImportError:  # a dask without it: its fused tasks stay as they are
+        return optimized
     if not isinstance(optimized, dict):
         return optimized
     return {key: _rewritten(node) for key, node in optimized.items()}
