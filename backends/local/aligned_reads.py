@@ -45,7 +45,7 @@ class AlignedAsset:
     nodata: float
     #: where the reads find the file open (:mod:`hybrid.backends.local.open_files`):
     #: the load's, shared by its assets
-    files: OpenFiles = field(default_factory=OpenFiles, compare=False, repr=False)
+    files: OpenFiles = field(compare=False, repr=False)
 
     def read(self, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
         """Grid rows ``rows`` x cols ``cols`` (half-open), nodata outside the file."""
@@ -65,7 +65,8 @@ class AlignedAsset:
         (:func:`put_values`). A block that starts and ends on file pixel edges is
         converted at the file's resolution, each converted pixel repeated ``k`` times
         along the row, and each such row copied ``k`` times (a broadcast of the file
-        pixels over ``k`` x ``k`` cells copies them two at a time, 7x slower)."""
+        pixels over ``k`` x ``k`` cells copies them two at a time: ``put_values`` took
+        4.8 s instead of 1.5 s in ``python -m benchmarks.profile 20x4096``)."""
         import numpy as np
 
         k = self.factor

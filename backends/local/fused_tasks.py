@@ -35,12 +35,12 @@ def optimize(dsk: Any, keys: Any, **kwargs: Any) -> Any:
 
     optimized = array_optimize(dsk, keys, **kwargs)
     try:
-        from dask._task_spec import _execute_subgraph  # noqa: F401 (dask's private API)
+        from dask._task_spec import Task, _execute_subgraph  # dask's private API
     except ImportError:  # a dask without it: its fused tasks stay as they are
         return optimized
     if not isinstance(optimized, dict):
         return optimized
-    return {key: _rewritten(node) for key, node in optimized.items()}
+    return {key: _rewritten(node, Task, _execute_subgraph) for key, node in optimized.items()}
 
 
 def run_steps(steps: tuple[Step, ...], outkey: Any, inkeys: tuple[Any, ...], *inputs: Any) -> Any:
@@ -53,16 +53,16 @@ def run_steps(steps: tuple[Step, ...], outkey: Any, inkeys: tuple[Any, ...], *in
     return values[outkey]
 
 
-def _rewritten(node: Any) -> Any:
-    from dask._task_spec import Task, _execute_subgraph
-
-    if not (isinstance(node, Task) and node.func is _execute_subgraph):
+def _rewritten(node: Any, task: Any, fused: Any) -> Any:
+    """``node`` rewritten to :func:`run_steps` when it is a ``task`` whose function is
+    ``fused`` (dask's ``Task`` and ``_execute_subgraph``), else as it is."""
+    if not (isinstance(node, task) and node.func is fused):
         return node
     inner, outkey, inkeys, *inputs = node.args
     if not isinstance(inner, Mapping) or node.kwargs:
         return node  # not the shape this module knows: leave it to dask
-    graph = {key: _rewritten(task) for key, task in inner.items()}
-    return Task(
+    graph = {key: _rewritten(sub, task, fused) for key, sub in inner.items()}
+    return task(
         node.key,
         run_steps,
         _steps(graph, outkey, tuple(inkeys)),

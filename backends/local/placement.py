@@ -35,23 +35,6 @@ from typing import Any
 Key = Any
 
 
-def optimized(array: Any) -> tuple[dict[Key, Any], Any]:
-    """The optimized task graph of the dask ``array`` as task objects, and its nested
-    list of output keys (one per block)."""
-    import dask
-    from dask._task_spec import convert_legacy_graph
-
-    (opt,) = dask.optimize(array)
-    return convert_legacy_graph(dict(opt.__dask_graph__())), opt.__dask_keys__()
-
-
-def block_key(keys: Any, position: tuple[int, ...]) -> Key:
-    """The key of the block at ``position`` in a nested list of keys."""
-    for at in position:
-        keys = keys[at]
-    return keys
-
-
 def owners(outputs: list[Key], n_workers: int, rotation: int = 0) -> dict[Key, int]:
     """Worker number of every output block: the distinct spatial positions in order,
     split in ``n_workers`` contiguous runs (outputs at one position, such as the periods
@@ -215,7 +198,7 @@ class PlacedBatches:
     while there is room, :meth:`position` is a finished future's block position."""
 
     def __init__(self, client: Any, array: Any, ahead: int = 2) -> None:
-        from hybrid.io.streaming import batch_positions
+        from hybrid.io.streaming import batch_positions, optimized
 
         self._client = client
         self._graph, self._keys = optimized(array)
@@ -240,6 +223,8 @@ class PlacedBatches:
 
     def _submit(self, number: int, positions: list[tuple[int, ...]]) -> None:
         from dask._task_spec import cull
+
+        from hybrid.io.streaming import block_key
 
         outputs = [block_key(self._keys, p) for p in positions]
         workers = self.workers or [None]

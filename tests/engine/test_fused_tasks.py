@@ -70,7 +70,7 @@ def test_diamond_runs_inputs_first_and_drops_them() -> None:
         "unused": Task("unused", step, "unused", TaskRef("x")),
     }
     fused = Task("out", _execute_subgraph, inner, "out", ("x",), TaskRef("x"))
-    node = fused_tasks._rewritten(fused)
+    node = fused_tasks._rewritten(fused, Task, _execute_subgraph)
     assert node.func is fused_tasks.run_steps
     steps = node.args[0]
     assert [task.key for task, _ in steps] == ["a", "b", "c", "out"]
@@ -87,4 +87,5 @@ def test_diamond_runs_inputs_first_and_drops_them() -> None:
 def test_missing_input_is_an_error() -> None:
     inner = {"a": Task("a", float, TaskRef("x"))}
     with pytest.raises(ValueError, match="not given"):
-        fused_tasks._rewritten(Task("a", _execute_subgraph, inner, "a", (), DataNode(None, 1)))
+        fused = Task("a", _execute_subgraph, inner, "a", (), DataNode(None, 1))
+        fused_tasks._rewritten(fused, Task, _execute_subgraph)

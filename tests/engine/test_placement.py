@@ -29,7 +29,7 @@ def _chain() -> Any:
 
 
 def _outputs(keys: Any, shape: tuple[int, ...]) -> list[Any]:
-    from hybrid.backends.local.placement import block_key
+    from hybrid.io.streaming import block_key
 
     return [block_key(keys, p) for p in np.ndindex(*shape)]
 
@@ -37,7 +37,8 @@ def _outputs(keys: Any, shape: tuple[int, ...]) -> list[Any]:
 def test_the_fused_graph_computes_the_same_blocks_with_far_fewer_tasks():
     from dask._task_spec import execute_graph
 
-    from hybrid.backends.local.placement import optimized, owners, plan
+    from hybrid.backends.local.placement import owners, plan
+    from hybrid.io.streaming import optimized
 
     array = _chain()
     graph, keys = optimized(array)
@@ -54,7 +55,8 @@ def test_the_fused_graph_computes_the_same_blocks_with_far_fewer_tasks():
 def test_blocks_go_to_contiguous_runs_of_workers_and_only_halo_slices_cross():
     from dask._task_spec import execute_graph
 
-    from hybrid.backends.local.placement import optimized, owners, plan
+    from hybrid.backends.local.placement import owners, plan
+    from hybrid.io.streaming import optimized
 
     array = _chain()
     graph, keys = optimized(array)

@@ -55,17 +55,17 @@ def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
             warnings.filterwarnings("ignore", message="Mean of empty slice")
             return np.asarray(np.nanmean(values, axis=axis))
     lead: tuple[Any, ...] = (slice(None),) * axis
-    total: np.ndarray | None = None
-    count: np.ndarray | None = None
-    for i in range(values.shape[axis]):
-        part = values[(*lead, i)]
-        valid = ~np.isnan(part)
-        kept = np.where(valid, part, values.dtype.type(0))
-        if total is None or count is None:
-            total, count = kept, valid.astype(np.intp)
-        else:
-            total += kept
-            count += valid
-    assert total is not None and count is not None
+    total, valid = _kept(values[(*lead, 0)])
+    count = valid.astype(np.intp)
+    for i in range(1, values.shape[axis]):
+        kept, valid = _kept(values[(*lead, i)])
+        total += kept
+        count += valid
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.true_divide(total, count, out=total, casting="unsafe")
+
+
+def _kept(part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``part`` with NaN as zero (a new array), and where it is not NaN."""
+    valid = ~np.isnan(part)
+    return np.where(valid, part, part.dtype.type(0)), valid
