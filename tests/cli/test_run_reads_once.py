@@ -31,6 +31,8 @@ class Counts:
         self.searches: collections.Counter[str] = collections.Counter()
         self.reads: collections.Counter[str] = collections.Counter()
         self.opens: collections.Counter[str] = collections.Counter()
+        #: loads read into memory to be shared (hybrid.backends.local.shared_loads)
+        self.kept = 0
         self._lock = threading.Lock()
 
     def add(self, counter: collections.Counter[str], key: Any) -> None:
@@ -44,8 +46,11 @@ def counts(monkeypatch: pytest.MonkeyPatch, sample_catalog: Path) -> Iterator[Co
     import pystac
     import xarray
 
+    from hybrid.backends.local import loader
+
     found = Counts()
     read_file, rio_read, open_dataset = pystac.read_file, rio.rio_read, xarray.open_dataset
+    kept_cube = loader._kept_cube
 
     def counting_read_file(href: Any, *args: Any, **kwargs: Any) -> Any:
         found.add(found.searches, href)
@@ -59,7 +64,12 @@ def counts(monkeypatch: pytest.MonkeyPatch, sample_catalog: Path) -> Iterator[Co
         found.add(found.opens, Path(path).resolve())
         return open_dataset(path, *args, **kwargs)
 
+    def counting_kept_cube(*args: Any, **kwargs: Any) -> Any:
+        found.kept += 1
+        return kept_cube(*args, **kwargs)
+
     monkeypatch.setattr(pystac, "read_file", counting_read_file)
+    monkeypatch.setattr(loader, "_kept_cube", counting_kept_cube)
     monkeypatch.setattr(rio, "rio_read", counting_rio_read)
     monkeypatch.setattr(xarray, "open_dataset", counting_open_dataset)
     yield found
@@ -80,6 +90,20 @@ def test_run_with_max_aoi_cloud_and_plots_reads_everything_once(
     assert set(counts.reads.values()) == {1}, counts.reads.most_common(3)
     assert {Path(p).name for p in counts.reads} >= {"SCL.tif", "B02.tif", "B08.tif"}
     assert counts.opens[str(out.resolve())] == 1, counts.opens
+    assert counts.kept == 1  # the scene table's read, kept for the engine and the plots
+
+
+@pytest.mark.slow
+def test_a_run_with_one_reader_streams_its_load(
+    counts: Counts, sample_catalog: Path, tmp_path: Path
+) -> None:
+    """Without the AOI-cloud table and the plots the engine is the only reader: its load
+    is not read into memory first (that cost 1.5x the time and 4x the peak memory)."""
+    out = tmp_path / "ndvi.nc"
+    args = ["run", "--stac", str(sample_catalog), *WINDOW, "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    assert counts.reads, "no COG was read: the counter is not where the loader reads"
+    assert counts.kept == 0
 
 
 @pytest.mark.slow
