@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
+from hybrid.cli import console
 
-from hybrid.cli import main
-
-sys.exit(main())
+console()

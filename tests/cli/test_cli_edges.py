@@ -142,3 +142,20 @@ def test_the_python_api_refuses_what_the_command_does_not_take():
 
     with pytest.raises(UsageError, match="unknown option 'period' for scenes"):
         hybrid.scenes(period="week")
+
+
+def test_the_command_exits_with_mains_code_and_its_objects_frozen():
+    """``hybrid`` (hybrid.cli.console) returns main's exit code, having frozen what the
+    run left, so Python's shutdown does not walk it all again."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count(), file=sys.stderr))\n"
+        "sys.argv = ['hybrid', 'run', '--workers', '0']\n"
+        "from hybrid.cli import console\n"
+        "console()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert "--workers 0 must be at least 1" in done.stderr
+    frozen = re.search(r"frozen (\d+)", done.stderr)
+    assert frozen and int(frozen.group(1)) > 10_000, done.stderr
