@@ -28,7 +28,7 @@ class Measurement:
     process_seconds: float
     #: peak RSS in MiB (see module docstring)
     peak_rss_mib: float
-    #: the JSON object the child printed as its last stdout line
+    #: the JSON object the child printed as its last stdout line ({} when not asked for)
     report: dict[str, Any]
 
 
@@ -53,9 +53,10 @@ def _tree_rss(pid: int) -> int:
 
 
 def measure(
-    argv: list[str], *, interval: float = 0.05, env: dict[str, str] | None = None
-) -> Measurement:
-    """Run ``argv``; its last stdout line must be a JSON object."""
+    argv: list[str], *, interval: float = 0.05, env: dict[str, str] | None = None,
+    report: bool = True,
+) -> Measurement:  # fmt: skip
+    """Run ``argv``; with ``report``, its last stdout line must be a JSON object."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
@@ -75,12 +76,12 @@ def measure(
         tail = "\n".join(stderr.strip().splitlines()[-15:])
         raise ChildFailed(f"{' '.join(argv)} exited with {proc.returncode}:\n{tail}")
     lines = [line for line in stdout.strip().splitlines() if line.startswith("{")]
-    if not lines:
+    if report and not lines:
         raise ChildFailed(f"{' '.join(argv)} printed no JSON report")
-    report = json.loads(lines[-1])
-    reported = float(report.get("peak_rss_mib") or 0.0) * 2**20
+    found = json.loads(lines[-1]) if report else {}
+    reported = float(found.get("peak_rss_mib") or 0.0) * 2**20
     return Measurement(
         process_seconds=round(elapsed, 3),
         peak_rss_mib=round(max(peak, reported) / 2**20, 1),
-        report=report,
+        report=found,
     )

@@ -52,6 +52,7 @@ def run_pipeline(
     workers: int | None = None,
     graph: dict[str, Any] | None = None,
     scheduler: str | None = None,
+    threads: int = 2,
 ) -> Path | None:
     """Run ``pipeline`` on the benchmark scene ``scene``; returns the NetCDF written
     (None for the decode floor, which writes nothing). ``graph``: the scene's process
@@ -80,7 +81,7 @@ def run_pipeline(
 
         workflow = Workflow(aoi={}, start=spec.start, end=spec.end)
         inputs = FusedInputs(catalog, spec.aoi_bounds(), EPSG, workflow)
-        return run_fused(inputs, out_dir)
+        return run_fused(inputs, out_dir, threads=threads)
     if pipeline == "decode":
         from benchmarks.decode import run_decode
         from benchmarks.fused import FusedInputs
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--scheduler", default=None, help="a Dask scheduler's address")
+    parser.add_argument("--threads", type=int, default=2, help="threads of the fused pipeline")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     for module in _IMPORTS[args.pipeline]:
@@ -135,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu_before = _cpu_seconds()
     path = run_pipeline(
         args.pipeline, scene=args.scene, catalog=args.catalog, out_dir=args.out,
-        workers=args.workers, graph=graph, scheduler=args.scheduler,
+        workers=args.workers, graph=graph, scheduler=args.scheduler, threads=args.threads,
     )  # fmt: skip
     done = time.perf_counter()
     print(json.dumps({

@@ -68,7 +68,7 @@ def normalise(cube: xr.DataArray, *, crs_wkt: str | None, source: Path) -> xr.Da
         cube[dim] = cube[dim].astype("float64")
     if "t" in cube.dims:
         cube = _normalise_time(cube, source=source)
-    cube = cube.sortby("x").sortby("y", ascending=False)
+    cube = _sorted(_sorted(cube, "x", ascending=True), "y", ascending=False)
     order = [d for d in ("t", "bands", "y", "x") if d in cube.dims]
     cube = cube.transpose(*order)
     cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
@@ -81,6 +81,14 @@ def normalise(cube: xr.DataArray, *, crs_wkt: str | None, source: Path) -> xr.Da
         cube.attrs["crs_wkt"] = crs.to_wkt()
         cube = cube.rio.write_crs(crs)
     return cube
+
+
+def _sorted(cube: xr.DataArray, dim: str, *, ascending: bool) -> xr.DataArray:
+    """``cube.sortby(dim)``, without its copy of the values when already in order."""
+    index = cube.indexes[dim]
+    if index.is_monotonic_increasing if ascending else index.is_monotonic_decreasing:
+        return cube
+    return cube.sortby(dim, ascending=ascending)
 
 
 def _normalise_time(cube: xr.DataArray, *, source: Path) -> xr.DataArray:

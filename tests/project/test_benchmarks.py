@@ -138,3 +138,25 @@ def test_the_profile_names_where_the_time_goes(tiny_scene, capsys):
     printed = capsys.readouterr().out
     assert f"{TINY.name}: " in printed and "under cProfile" in printed
     assert "convolve_block" in printed and "_read_block" in printed
+
+
+@pytest.mark.slow
+def test_end_to_end_runs_the_command_and_a_single_thread_and_they_agree(
+    tiny_scene, tmp_path, capsys
+):
+    """``python -m benchmarks.end_to_end``: the real ``hybrid run`` command and the
+    fused pipeline on one thread, each a whole process; same values where both have
+    pixels."""
+    from benchmarks.end_to_end import main
+
+    root, _catalog = tiny_scene
+    out = tmp_path / "e2e.json"
+    assert main([TINY.name, "--rounds", "1", "--root", str(root), "--out", str(out)]) == 0
+    assert "hybrid run / fused x" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    (found,) = result["rounds"]
+    check = found["agreement"]
+    months = len({d.replace(day=1) for d in TINY.dates})
+    assert check["common_pixels"] == check["reference_pixels"] == months * TINY.size**2
+    assert check["same_nan"] and check["max_abs_diff"] == 0.0
+    assert found["hybrid_run"]["seconds"] > 0 and found["fused_1_thread"]["seconds"] > 0
