@@ -155,13 +155,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
+#: the command's young-generation threshold of the garbage collector (Python's is 700):
+#: importing the science stack and building dask's graphs allocate millions of
+#: long-lived objects, which the older generations' collections walk again and again;
+#: with fewer young collections there are fewer of those. Cycles are still collected,
+#: in larger steps.
+GC_YOUNG_THRESHOLD = 10_000
+
+
 def console() -> NoReturn:
-    """The ``hybrid`` command: :func:`main`, then an exit without the garbage collector's
-    last passes over every object the command leaves (the science stack's modules,
-    dask's graphs): Python's shutdown took 1.2 s of an 18 x 1536^2 ``hybrid run``, 0.3 s
-    with them frozen (benchmarks/README.md, "hybrid run end to end")."""
+    """The ``hybrid`` command: :func:`main` with fewer garbage collections, then an exit
+    without the collector's last passes over every object the command leaves (the
+    science stack's modules, dask's graphs), which took about a second of an
+    18 x 1536^2 ``hybrid run`` (benchmarks/README.md, "hybrid run end to end")."""
     import gc
 
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     code = main()
     gc.freeze()
     sys.exit(code)

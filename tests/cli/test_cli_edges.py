@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from hybrid.cli import GC_YOUNG_THRESHOLD
+
 DEAD = "http://127.0.0.1:9"
 
 
@@ -145,11 +147,13 @@ def test_the_python_api_refuses_what_the_command_does_not_take():
 
 
 def test_the_command_exits_with_mains_code_and_its_objects_frozen():
-    """``hybrid`` (hybrid.cli.console) returns main's exit code, having frozen what the
-    run left, so Python's shutdown does not walk it all again."""
+    """``hybrid`` (hybrid.cli.console) returns main's exit code, with the command's
+    collector threshold and, at the end, what the run left frozen so Python's shutdown
+    does not walk it all again."""
     probe = (
         "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('frozen', gc.get_freeze_count(), file=sys.stderr))\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count(), gc.get_threshold()[0],"
+        " file=sys.stderr))\n"
         "sys.argv = ['hybrid', 'run', '--workers', '0']\n"
         "from hybrid.cli import console\n"
         "console()\n"
@@ -157,5 +161,6 @@ def test_the_command_exits_with_mains_code_and_its_objects_frozen():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
     assert "--workers 0 must be at least 1" in done.stderr
-    frozen = re.search(r"frozen (\d+)", done.stderr)
+    frozen = re.search(r"frozen (\d+) (\d+)", done.stderr)
     assert frozen and int(frozen.group(1)) > 10_000, done.stderr
+    assert int(frozen.group(2)) == GC_YOUNG_THRESHOLD
