@@ -21,19 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.run import DEFAULT_ROOT, _env
-from benchmarks.scenes import EPSG, SceneSpec, ensure_scene, parse_spec
+from benchmarks.scenes import SceneSpec, aoi_lonlat, ensure_scene, parse_spec
 
 
 def aoi_file(spec: SceneSpec, folder: Path) -> Path:
-    """The scene's AOI as a lon/lat GeoJSON polygon file (what ``--aoi`` takes)."""
-    from pyproj import Transformer
-
-    xmin, ymin, xmax, ymax = spec.aoi_bounds()
-    tr = Transformer.from_crs(EPSG, 4326, always_xy=True)
-    lons, lats = tr.transform([xmin, xmax, xmax, xmin], [ymin, ymin, ymax, ymax])
-    ring = [[float(x), float(y)] for x, y in zip(lons, lats, strict=True)]
+    """The scene's AOI as a lon/lat GeoJSON file (what ``--aoi`` takes)."""
     path = folder / f"{spec.name}-aoi.geojson"
-    path.write_text(json.dumps({"type": "Polygon", "coordinates": [[*ring, ring[0]]]}))
+    path.write_text(json.dumps(aoi_lonlat(spec)))
     return path
 
 

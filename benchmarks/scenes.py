@@ -245,19 +245,24 @@ def ensure_scene(root: Path, spec: SceneSpec, *, seed: int = 0) -> Path:
     return catalog
 
 
-def scene_graph(spec: SceneSpec) -> dict[str, Any]:
-    """The project's NDVI graph (hybrid.workflow_graph) over the scene's AOI, bbox in EPSG:32632."""
+def aoi_lonlat(spec: SceneSpec) -> dict[str, Any]:
+    """The scene's AOI as a GeoJSON polygon in lon/lat (its corners, reprojected)."""
     from pyproj import Transformer
-
-    from hybrid.params import Workflow
-    from hybrid.workflow_graph import build_graph
 
     xmin, ymin, xmax, ymax = spec.aoi_bounds()
     tr = Transformer.from_crs(EPSG, 4326, always_xy=True)
     lons, lats = tr.transform([xmin, xmax, xmax, xmin], [ymin, ymin, ymax, ymax])
     ring = [[float(x), float(y)] for x, y in zip(lons, lats, strict=True)]
-    aoi = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
-    graph = build_graph(Workflow(aoi=aoi, start=spec.start, end=spec.end))
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def scene_graph(spec: SceneSpec) -> dict[str, Any]:
+    """The project's NDVI graph (hybrid.workflow_graph) over the scene's AOI, bbox in EPSG:32632."""
+    from hybrid.params import Workflow
+    from hybrid.workflow_graph import build_graph
+
+    xmin, ymin, xmax, ymax = spec.aoi_bounds()
+    graph = build_graph(Workflow(aoi=aoi_lonlat(spec), start=spec.start, end=spec.end))
     for node in graph.values():
         if node["process_id"] == "load_collection":
             node["arguments"]["spatial_extent"] = {
