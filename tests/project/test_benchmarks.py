@@ -71,6 +71,22 @@ def test_the_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
     json.dumps(result)  # the JSON file can be written
 
 
+def test_rounds_alternate_and_report_the_median_run(tiny_scene):
+    """``--rounds 3``: every pipeline runs three times, alternating; its row is the run of
+    median time, with all three times."""
+    root, _catalog = tiny_scene
+    order: list[str] = []
+    result = run_benchmark(
+        [TINY], root=root, pipelines=("fused", "decode"), rounds=3,
+        log=lambda m: order.append(m.split()[1]) if m.endswith("...") else None,
+    )  # fmt: skip
+    assert order == ["fused", "decode"] * 3
+    for row in result["rows"]:
+        assert len(row["seconds_all"]) == 3
+        assert row["seconds"] == sorted(row["seconds_all"])[1]
+    assert "the median of 3 rounds" in markdown(result)
+
+
 _OWN_PEAK = (
     "import json; b = b'x' * (64 * 2**20); "
     "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]; "
