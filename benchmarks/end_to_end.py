@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import DEFAULT_ROOT, _env
+from benchmarks.run import DEFAULT_ROOT, child_env, differences
 from benchmarks.scenes import SceneSpec, aoi_lonlat, ensure_scene, parse_spec
 
 
@@ -39,11 +39,11 @@ def one_round(spec: SceneSpec, catalog: Path, folder: Path) -> dict[str, Any]:
     argv = [sys.executable, "-m", "hybrid", "run", "--stac", str(catalog),
             "--aoi", str(aoi_file(spec, folder)), "--start", spec.start, "--end", spec.end,
             "--out", str(cli), "--overwrite", "--quiet"]  # fmt: skip
-    run = measure(argv, env=_env(), report=False)
+    run = measure(argv, env=child_env(), report=False)
     fused = measure(
         [sys.executable, "-m", "benchmarks.pipeline", "--pipeline", "fused", "--threads", "1",
          "--scene", spec.name, "--catalog", str(catalog), "--out", str(folder / "fused")],
-        env=_env(),
+        env=child_env(),
     )  # fmt: skip
     return {
         "hybrid_run": {"seconds": run.process_seconds, "peak_rss_mib": run.peak_rss_mib},
@@ -65,12 +65,10 @@ def agreement(result: Path, reference: Path) -> dict[str, Any]:
     ):
         ours, theirs = xr.align(a["var"], b["var"], join="inner")
         v, ref = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
-    both = ~np.isnan(v) & ~np.isnan(ref)
     return {
         "common_pixels": int(v.size),
         "reference_pixels": int(b["var"].size),
-        "same_nan": bool(np.array_equal(np.isnan(v), np.isnan(ref))),
-        "max_abs_diff": float(np.max(np.abs(v - ref)[both], initial=0.0)),
+        **differences(v, ref),
     }
 
 

@@ -54,7 +54,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "hybrid-benchmark-scenes"
 
 
-def _env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
+    """This environment, with this checkout first on the children's Python path."""
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -73,7 +74,7 @@ def _child(
         argv += ["--workers", str(workers)]
     if scheduler:
         argv += ["--scheduler", scheduler]
-    m = measure(argv, env=_env())
+    m = measure(argv, env=child_env())
     seconds = float(m.report["seconds"])
     return {
         "scene": spec.name,
@@ -107,15 +108,21 @@ def agreement(files: dict[str, str]) -> dict[str, Any]:
             continue
         v = values(path)
         same_shape = v.shape == ref.shape
-        both = ~np.isnan(v) & ~np.isnan(ref) if same_shape else None
-        out[name] = {
-            "same_shape": same_shape,
-            "same_nan": bool(same_shape and np.array_equal(np.isnan(v), np.isnan(ref))),
-            "max_abs_diff": float(np.max(np.abs(v - ref)[both], initial=0.0))
-            if same_shape
-            else None,
-        }
+        found = differences(v, ref) if same_shape else {"same_nan": False, "max_abs_diff": None}
+        out[name] = {"same_shape": same_shape, **found}
     return out
+
+
+def differences(values: Any, reference: Any) -> dict[str, Any]:
+    """Two arrays of one shape: NaN in the same places, and the largest |difference|
+    where both have values."""
+    import numpy as np
+
+    both = ~np.isnan(values) & ~np.isnan(reference)
+    return {
+        "same_nan": bool(np.array_equal(np.isnan(values), np.isnan(reference))),
+        "max_abs_diff": float(np.max(np.abs(values - reference)[both], initial=0.0)),
+    }
 
 
 def identical(path: str, reference: str) -> bool:
@@ -220,7 +227,7 @@ def _external(spec: SceneSpec, catalog: Path, out: Path) -> dict[str, Any]:
     from benchmarks.cluster import Usage, external_cluster, transfers
     from benchmarks.pipeline import _IMPORTS
 
-    with external_cluster(CLUSTER_WORKERS, env=_env(), preload=_IMPORTS["local"]) as cluster:
+    with external_cluster(CLUSTER_WORKERS, env=child_env(), preload=_IMPORTS["local"]) as cluster:
         sent = transfers(cluster.address)
         workers = Usage(cluster.workers).start()
         scheduler = Usage([cluster.scheduler]).start()

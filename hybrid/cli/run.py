@@ -118,7 +118,7 @@ def _scene_bands(args: argparse.Namespace) -> tuple[str, ...]:
     SCL (the AOI-cloud table), the quicklooks' RGB, and the workflow's bands when the
     engine is local (a remote one reads its own). Nothing with one reader: the engine
     alone streams its load block by block (keeping it cost 1.5x the time and 4x the peak
-    memory of a plain run, tests/cli/test_run_reads_once.py)."""
+    memory of a plain run: benchmarks/README.md, "Fourth round")."""
     from hybrid.backends.names import LOCAL
     from hybrid.params import DEFAULT_BANDS
     from hybrid.quicklooks import RGB_BANDS

@@ -25,9 +25,8 @@ stored deflated, filter mask 0); a chunk that reaches past the array's edge is t
 chunk padded with the fill value. Here libdeflate (the ``deflate`` package) makes the
 zlib stream at the same level: any zlib reader inflates it to the same bytes, it is no
 larger than zlib's (tests/io/test_netcdf_chunks.py compares every chunk of both
-writers), and it costs a third of zlib's CPU (at 30 x 2048^2 the local benchmark went
-from 16.5 to 13.9 CPU seconds; benchmarks/README.md). Only the band variables go this
-way; netCDF4 writes the rest. GTiff results are still
+writers), and it costs a third of zlib's CPU (benchmarks/README.md, "Fourth round").
+Only the band variables go this way; netCDF4 writes the rest. GTiff results are still
 compressed by GDAL in their writer (their tiles could be deflated the same way).
 """
 
@@ -38,6 +37,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import deflate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -100,8 +101,6 @@ class ChunkGrid:
             full = np.full(self.chunks, self.fill_value, dtype=self.dtype)
             full[tuple(slice(0, n) for n in values.shape)] = values
             values = full
-        import deflate
-
         data = np.ascontiguousarray(values, dtype=self.dtype)
         return bytes(deflate.zlib_compress(data.data.cast("B"), self.level))
 
