@@ -29,12 +29,15 @@ def _quiet() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _computing() -> Iterator[None]:
-    """How every computation here runs: quiet about the expected warnings, and dask's
-    fused tasks in an order worked out once (:mod:`hybrid.backends.local.fused_tasks`)."""
+    """How every computation here runs: quiet about the expected warnings, dask's fused
+    tasks in an order worked out once (:mod:`hybrid.backends.local.fused_tasks`), and
+    the computing threads sharing one malloc arena (:mod:`hybrid.allocator`)."""
     import dask
 
+    from hybrid.allocator import share_one_arena
     from hybrid.backends.local.fused_tasks import optimize
 
+    share_one_arena()
     with _quiet(), dask.config.set(array_optimize=optimize):
         yield
 
