@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="hybrid-e2e-") as tmp:
             rounds.append(one_round(spec, catalog, Path(tmp)))
         print(f"round {n + 1}: {round_line(rounds[-1])}")
-    result = {"scene": spec.name, "rounds": rounds, "summary": summary(rounds)}
-    s = result["summary"]
+    s = summary(rounds)
+    result = {"scene": spec.name, "rounds": rounds, "summary": s}
     print(
         f"{spec.name}^2: hybrid run {s['hybrid_run_seconds']:.2f} s, fused on 1 thread "
         f"{s['fused_1_thread_seconds']:.2f} s (medians); hybrid run / fused x{s['ratio']:.2f}"

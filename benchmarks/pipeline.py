@@ -106,15 +106,18 @@ def _own_peak_rss_mib() -> float | None:
     return None
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children (dask workers)."""
+def _usage() -> tuple[float, float, int]:
+    """CPU time (user + system), system time and minor page faults of this process and
+    its finished children (dask workers)."""
     import resource
 
-    total = 0.0
+    cpu, system, faults = 0.0, 0.0, 0
     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
         usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
+        cpu += usage.ru_utime + usage.ru_stime
+        system += usage.ru_stime
+        faults += usage.ru_minflt
+    return cpu, system, faults
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,15 +137,18 @@ def main(argv: list[str] | None = None) -> int:
         importlib.import_module(module)
     graph = prepare(args.pipeline, args.scene)
     imported = time.perf_counter()
-    cpu_before = _cpu_seconds()
+    before = _usage()
     path = run_pipeline(
         args.pipeline, scene=args.scene, catalog=args.catalog, out_dir=args.out,
         workers=args.workers, graph=graph, scheduler=args.scheduler, threads=args.threads,
     )  # fmt: skip
     done = time.perf_counter()
+    cpu, system, faults = (after - start for after, start in zip(_usage(), before, strict=True))
     print(json.dumps({
         "seconds": round(done - imported, 3),
-        "cpu_seconds": round(_cpu_seconds() - cpu_before, 3),
+        "cpu_seconds": round(cpu, 3),
+        "system_seconds": round(system, 3),
+        "minor_faults": faults,
         "import_seconds": round(imported - started, 3),
         "peak_rss_mib": _own_peak_rss_mib(),
         "file": str(path) if path else None,

@@ -84,6 +84,8 @@ def _child(
         "workers_or_cluster": bool(workers or scheduler),
         "seconds": seconds,
         "cpu_seconds": m.report.get("cpu_seconds"),
+        "system_seconds": m.report.get("system_seconds"),
+        "minor_faults": m.report.get("minor_faults"),
         "process_seconds": m.process_seconds,
         "import_seconds": m.report["import_seconds"],
         "peak_rss_mib": m.peak_rss_mib,
