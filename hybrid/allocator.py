@@ -10,8 +10,8 @@ threads thousands of times. Two settings keep that cheap and the memory flat:
 - :func:`release_freed_memory`: give the memory freed during a computation back to the
   system once it has finished (``malloc_trim``), so that a long-lived process (``hybrid
   serve``) does not keep a job's peak. Not between the batches of one computation:
-  trimming there made every batch fault its memory in again (a third more page faults
-  and 0.4-2 CPU s of the kernel's time per run: benchmarks/README.md, "Fifth round").
+  trimming there made every batch fault its memory in again (40-100 % more page faults,
+  up to 2.5 s of system time per run: benchmarks/README.md, "Fifth round").
 
 ``MALLOC_ARENA_MAX`` in the environment wins over :func:`share_one_arena`.
 """
