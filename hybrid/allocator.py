@@ -11,7 +11,10 @@ threads thousands of times. Two settings keep that cheap and the memory flat:
   system once it has finished (``malloc_trim``), so that a long-lived process (``hybrid
   serve``) does not keep a job's peak. Not between the batches of one computation:
   trimming there made every batch fault its memory in again (40-100 % more page faults,
-  up to 2.5 s of system time per run: benchmarks/README.md, "Fifth round").
+  1.3 s more system time at 20 x 4096^2: benchmarks/README.md, "Fifth round").
+
+The local backend does both around each computation
+(``backends/local/compute.py`` ``_computing``).
 
 ``MALLOC_ARENA_MAX`` in the environment wins over :func:`share_one_arena`.
 """

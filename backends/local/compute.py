@@ -30,16 +30,20 @@ def _quiet() -> Iterator[None]:
 @contextlib.contextmanager
 def _computing() -> Iterator[None]:
     """How every computation here runs: quiet about the expected warnings, dask's fused
-    tasks in an order worked out once (:mod:`hybrid.backends.local.fused_tasks`), and
-    the computing threads sharing one malloc arena (:mod:`hybrid.allocator`)."""
+    tasks in an order worked out once (:mod:`hybrid.backends.local.fused_tasks`), the
+    computing threads sharing one malloc arena, and the memory the computation freed
+    given back to the system once it has ended (:mod:`hybrid.allocator`)."""
     import dask
 
-    from hybrid.allocator import share_one_arena
+    from hybrid.allocator import release_freed_memory, share_one_arena
     from hybrid.backends.local.fused_tasks import optimize
 
     share_one_arena()
-    with _quiet(), dask.config.set(array_optimize=optimize):
-        yield
+    try:
+        with _quiet(), dask.config.set(array_optimize=optimize):
+            yield
+    finally:
+        release_freed_memory()
 
 
 def _on_cluster(settings: Any) -> bool:

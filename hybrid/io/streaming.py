@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from hybrid.allocator import release_freed_memory
-
 #: put one computed block at ``index`` (a slice per dimension) into the file
 WriteBlock = Callable[[tuple[slice, ...], Any], None]
 #: turn a computed block at ``index`` into what ``write`` takes, where it was computed
@@ -138,7 +136,6 @@ def threaded_store(
     for positions in batch_positions(array.chunks, batch_blocks):
         outputs = [block_key(keys, position) for position in positions]
         get(cull(graph, outputs), outputs, **compute)
-    release_freed_memory()  # once: trimming between batches re-faults their memory
 
 
 def optimized(array: Any) -> tuple[dict[Any, Any], Any]:

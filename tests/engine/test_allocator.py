@@ -1,4 +1,5 @@
-"""hybrid.allocator: the computing threads share one glibc malloc arena."""
+"""hybrid.allocator: the computing threads share one glibc malloc arena, and the memory
+a computation freed goes back to the system once it has ended."""
 
 from __future__ import annotations
 
@@ -76,3 +77,27 @@ def test_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(allocator, "_libc_function", lambda name: called.append(name))
     allocator.share_one_arena()
     assert called == []
+
+
+def test_a_computation_gives_its_freed_memory_back_once_it_has_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once per computation (not per batch), also when it fails."""
+    import dask.array as da
+
+    from hybrid import allocator
+    from hybrid.backends.local import LocalSettings
+    from hybrid.backends.local.compute import compute, store
+
+    trims: list[str] = []
+    monkeypatch.setattr(allocator, "release_freed_memory", lambda: trims.append("trim"))
+    blocks = da.ones((64, 64), chunks=8)  # 64 blocks: 16 batches of 4
+    store(blocks, lambda index, block: None, LocalSettings())
+    assert trims == ["trim"]
+
+    def fail(block: object) -> object:
+        raise ValueError("a block failed")
+
+    with pytest.raises(ValueError, match="a block failed"):
+        compute(blocks.map_blocks(fail, dtype=float), LocalSettings())
+    assert trims == ["trim", "trim"]
