@@ -19,8 +19,8 @@ PIPELINES = ("local", "stock", "fused", "decode")
 
 #: modules each pipeline needs anyway, imported before the clock starts
 _IMPORTS = {
-    "local": ("xarray", "dask.array", "rasterio", "scipy.ndimage", "odc.stac", "pystac",
-              "h5netcdf", "openeo_pg_parser_networkx", "hybrid.backends.local.registry"),
+    "local": ("xarray", "dask.array", "rasterio", "scipy.ndimage", "pystac", "h5netcdf",
+              "openeo_pg_parser_networkx", "hybrid.backends.local.registry"),
     "stock": ("xarray", "dask.array", "rasterio", "scipy.ndimage", "odc.stac", "pystac",
               "h5netcdf", "openeo_pg_parser_networkx", "hybrid.backends.local.registry"),
     "fused": ("xarray", "rasterio", "scipy.ndimage", "pystac", "h5netcdf"),
@@ -34,13 +34,16 @@ def prepare(pipeline: str, scene: str) -> dict[str, Any] | None:
     if pipeline not in ("local", "stock"):
         return None
     from benchmarks.scenes import parse_spec, scene_graph
-    from hybrid.backends.local.registry import _quiet_import, base_registry
+    from hybrid.backends.local.graphcheck import process_ids
+    from hybrid.backends.local.registry import covering
+    from hybrid.backends.local.stock import stock_implementations
 
+    graph = scene_graph(parse_spec(scene))
     if pipeline == "stock":
-        _quiet_import()
+        stock_implementations()
     else:
-        base_registry()
-    return scene_graph(parse_spec(scene))
+        covering(process_ids(graph))
+    return graph
 
 
 def run_pipeline(

@@ -20,11 +20,15 @@ def stock_registry(implementations: Mapping[str, Any]) -> Any:
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
-    from hybrid.backends.local.registry import _quiet_import, process_spec
+    from hybrid.backends.local.registry import process_spec
+    from hybrid.backends.local.stock import stock_implementations
 
-    standard, specs, process = _quiet_import()
+    stock_implementations()
+    import openeo_processes_dask.specs as specs
+    from openeo_processes_dask.process_implementations.core import process, standard_processes
+
     registry = ProcessRegistry(wrap_funcs=[process])
-    for func in standard:
+    for func in standard_processes:
         spec = getattr(specs, func.__name__, None)
         if spec is not None:
             registry["predefined", func.__name__.lstrip("_")] = Process(

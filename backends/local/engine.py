@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.backends.base import ExecutionResult
-from hybrid.backends.local.graphcheck import GraphFacts, check_batch_job, inspect_graph
+from hybrid.backends.local.graphcheck import (
+    GraphFacts,
+    check_batch_job,
+    inspect_graph,
+    process_ids,
+)
 from hybrid.backends.local.udf.isolated import UdfSettings
 from hybrid.errors import HybridError, ProcessGraphInvalid, ProcessParameterInvalid
 
@@ -62,13 +67,14 @@ class LocalBackend:
         and loads of unknown collections are left to the run, which fails the job with
         ``CollectionNotFound``, as on Copernicus (see :mod:`~hybrid.backends.local.graphcheck`).
         """
-        from hybrid.backends.local.registry import required_parameters, supported_process_ids
+        from hybrid.backends.local.registry import covering, required_parameters
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
 
+        registry = covering(process_ids(graph))
         facts = inspect_graph(
             graph,
-            supported=set(supported_process_ids()),
-            required=required_parameters(),
+            supported=set(registry.store["predefined"]),
+            required=required_parameters(registry),
             known_collections=not job,
         )
         mark_udf_callbacks(graph)  # run_udf placement and runtime
@@ -96,13 +102,15 @@ class LocalBackend:
         facts = self.validate(graph)
         started = time.monotonic()
         run = Run(settings=self.settings, facts=facts, out_dir=Path(out_dir))
+        implementations = {
+            "load_collection": run.load_collection,
+            "save_result": run.save_result,
+            **_udf_processes(self.settings.udf),
+        }
         registry = registry_for_run(
-            {
-                "load_collection": run.load_collection,
-                "save_result": run.save_result,
-                **_udf_processes(self.settings.udf),
-            },
+            implementations,
             collect=COLLECT,
+            process_ids=process_ids(graph) - implementations.keys(),
         )
         runnable = collect_end_nodes(with_extents(graph, facts.loads))
         try:
@@ -112,7 +120,8 @@ class LocalBackend:
         except (KeyError, ValueError, TypeError) as exc:
             raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc
         try:
-            call()
+            with _task_rechunks():
+                call()
         except HybridError as exc:
             name_node(exc, graph)
             raise
@@ -126,6 +135,17 @@ class LocalBackend:
         provenance = dict(run.provenance)
         provenance["seconds"] = round(time.monotonic() - started, 3)
         return ExecutionResult(files=tuple(run.files), provenance=provenance)
+
+
+def _task_rechunks() -> Any:
+    """dask rechunks the graph builds as tasks: the engine picks its scheduler itself
+    (threads, or a cluster it connects to when computing), so a rechunk must not be
+    planned as a p2p shuffle for a client that happens to be active (which needs that
+    client's workers); choosing would also import distributed to look for one (0.4 s of
+    a ``hybrid run``)."""
+    import dask
+
+    return dask.config.set({"array.rechunk.method": "tasks"})
 
 
 def _strict_nested_references() -> None:

@@ -65,6 +65,18 @@ class GraphFacts:
     load_conditions: Mapping[str, tuple[Condition, ...]] = field(default_factory=dict)
 
 
+def process_ids(graph: Mapping[str, Any]) -> set[str]:
+    """The ids of the processes ``graph`` calls, in its callbacks too (an invalid graph
+    gives those of its valid nodes: the checks that name the error come later)."""
+    found: set[str] = set()
+    try:
+        for _node_id, node in _nodes(graph):
+            found.add(str(node["process_id"]))
+    except (ProcessGraphInvalid, AttributeError, TypeError):
+        pass
+    return found
+
+
 def _nodes(graph: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
     for node_id, node in graph.items():
         if not isinstance(node, Mapping) or "process_id" not in node:

@@ -9,25 +9,15 @@ from __future__ import annotations
 
 import copy
 import functools
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
-def _quiet_import() -> tuple[list[Callable[..., Any]], Any, Callable[..., Any]]:
-    # openeo-processes-dask logs a warning about optional ML dependencies on import
-    logger = logging.getLogger("openeo_processes_dask.process_implementations")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        import openeo_processes_dask.specs as specs
-        from openeo_processes_dask.process_implementations.core import (
-            process,
-            standard_processes,
-        )
-    finally:
-        logger.setLevel(level)
-    return list(standard_processes), specs, process
+def _specs() -> Any:
+    """openeo-processes-dask's process descriptions (JSON files only)."""
+    import openeo_processes_dask.specs as specs
+
+    return specs
 
 
 def overrides() -> dict[str, Callable[..., Any]]:
@@ -145,8 +135,6 @@ def _array_overrides() -> dict[str, Callable[..., Any]]:
 
 def _scalar_overrides() -> dict[str, Callable[..., Any]]:
     """Arithmetic, dates and texts."""
-    import openeo_processes_dask.process_implementations.math as stock_math
-
     from hybrid.backends.local.processes import arithmetic, dates, indices, texts
 
     return {
@@ -155,7 +143,7 @@ def _scalar_overrides() -> dict[str, Callable[..., Any]]:
         "power": arithmetic.power,
         "mod": arithmetic.mod,
         "log": arithmetic.log,
-        "e": stock_math.e,
+        "e": arithmetic.e,
         "date_between": dates.date_between,
         "date_shift": dates.date_shift,
         "text_begins": texts.text_begins,
@@ -175,23 +163,55 @@ NOT_ADVERTISED = frozenset(
 )
 
 
+#: processes every run implements itself (hybrid.backends.local.run)
+RUN_PROCESSES = ("load_collection", "save_result")
+
+
 @functools.cache
 def base_registry() -> Any:
-    """openeo-processes-dask + overrides; load_collection/save_result are added per run."""
+    """Every process: openeo-processes-dask's, with this project's own in place of those
+    that behave differently on Copernicus; load_collection/save_result are added per run."""
+    return _registry(with_stock=True)
+
+
+@functools.cache
+def own_registry() -> Any:
+    """This project's own processes only: all a graph of them needs, without importing
+    openeo-processes-dask's implementations."""
+    return _registry(with_stock=False)
+
+
+def covering(process_ids: Iterable[str]) -> Any:
+    """The registry for a graph of ``process_ids``: the own one when it has them all."""
+    own = own_registry()
+    if set(process_ids) <= own.store["predefined"].keys():
+        return own
+    return base_registry()
+
+
+def _registry(*, with_stock: bool) -> Any:
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
-    standard, specs, process = _quiet_import()
-    registry = ProcessRegistry(wrap_funcs=[process])
-    for func in standard:
-        pid = func.__name__.lstrip("_")
-        spec = getattr(specs, func.__name__, None)
-        if spec is None or pid in NOT_ADVERTISED:
-            continue
-        registry["predefined", pid] = Process(spec=spec, implementation=func)
+    from hybrid.backends.local.parameter_references import resolving
+
+    registry = ProcessRegistry(wrap_funcs=[resolving])
+    if with_stock:
+        from hybrid.backends.local.stock import stock_implementations
+
+        stock_implementations()
+        from openeo_processes_dask.process_implementations.core import standard_processes
+
+        specs = _specs()
+        for stock in standard_processes:
+            pid = stock.__name__.lstrip("_")
+            spec = getattr(specs, stock.__name__, None)
+            if spec is None or pid in NOT_ADVERTISED:
+                continue
+            registry["predefined", pid] = Process(spec=spec, implementation=stock)
     for pid, func in overrides().items():
         registry["predefined", pid] = Process(spec=process_spec(pid), implementation=func)
-    for pid in ("load_collection", "save_result"):
+    for pid in RUN_PROCESSES:
         registry["predefined", pid] = Process(spec=process_spec(pid), implementation=None)
     return registry
 
@@ -202,7 +222,7 @@ def process_spec(pid: str) -> dict[str, Any]:
         from hybrid.backends.local.processes.neighborhood import SPEC
 
         return dict(SPEC)
-    _standard, specs, _process = _quiet_import()
+    specs = _specs()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:
         from hybrid.backends.local.processes.scl_dilation import SPECS
@@ -212,19 +232,24 @@ def process_spec(pid: str) -> dict[str, Any]:
 
 
 def registry_for_run(
-    implementations: dict[str, Callable[..., Any]], *, collect: str | None = None
+    implementations: dict[str, Callable[..., Any]],
+    *,
+    collect: str | None = None,
+    process_ids: Iterable[str] | None = None,
 ) -> Any:
-    """A copy of the base registry with run-specific implementations added, and
-    ``collect``: a process that takes a list of node results and returns nothing.
+    """A copy of the base registry (:func:`covering` ``process_ids``, the processes of
+    the graph, when given) with run-specific implementations added, and ``collect``: a
+    process that takes a list of node results and returns nothing.
     Every process gets its arguments as written (hybrid.backends.local.written_values),
     passes null through where its spec says so (hybrid.backends.local.nulls) and reports
     its failures as a 4xx error naming it (hybrid.backends.local.failures)."""
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
-    base = base_registry()
-    _standard, _specs, process = _quiet_import()
-    registry = ProcessRegistry(wrap_funcs=[process])
+    from hybrid.backends.local.parameter_references import resolving
+
+    base = base_registry() if process_ids is None else covering(process_ids)
+    registry = ProcessRegistry(wrap_funcs=[resolving])
     registry.store = {ns: dict(procs) for ns, procs in base.store.items()}
     registry.aliases = {ns: dict(a) for ns, a in base.aliases.items()}
     for pid, func in implementations.items():
@@ -262,10 +287,10 @@ def supported_process_ids() -> list[str]:
     return sorted(base_registry().store["predefined"])
 
 
-@functools.cache
-def required_parameters() -> dict[str, set[str]]:
-    """process id -> the parameters its spec marks as required (not optional, no default)."""
-    store = base_registry().store["predefined"]
+def required_parameters(registry: Any = None) -> dict[str, set[str]]:
+    """process id -> the parameters its spec marks as required (not optional, no
+    default), for every process of ``registry`` (the base registry by default)."""
+    store = (base_registry() if registry is None else registry).store["predefined"]
     return {
         pid: {
             p["name"]

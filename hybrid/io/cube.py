@@ -79,7 +79,7 @@ def normalise(cube: xr.DataArray, *, crs_wkt: str | None, source: Path) -> xr.Da
 
         crs = pyproj.CRS.from_user_input(crs_wkt)
         cube.attrs["crs_wkt"] = crs.to_wkt()
-        cube = cube.rio.write_crs(crs)
+        cube = cube.rio.write_crs(crs, inplace=True)  # cube is new here: no copy of the values
     return cube
 
 

@@ -247,7 +247,7 @@ def read_netcdf(file: Path) -> xr.DataArray:
         cube = arrays[0]
     else:
         cube = xr.concat(arrays, dim="bands").assign_coords(bands=[str(v) for v in variables])
-    cube = cube.copy()
+    cube = cube.copy(deep=False)  # the values are this cube's alone once ds is gone
     cube.attrs = dict(ds.attrs)
     cube.name = variables[0] if len(variables) == 1 else None
     return normalise(cube, crs_wkt=crs_wkt, source=file)

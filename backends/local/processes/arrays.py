@@ -32,9 +32,9 @@ from hybrid.errors import ProcessParameterInvalid
 
 
 def _stock(name: str) -> Callable[..., Any]:
-    import openeo_processes_dask.process_implementations as impl
+    from hybrid.backends.local.stock import stock_implementations
 
-    return getattr(impl, name)
+    return getattr(stock_implementations(), name)
 
 
 def _null(value: Any) -> bool:
@@ -132,6 +132,9 @@ def array_element(
         )
     if not isinstance(data, list) or label is not None:
         label = _label_as_time(label, data, axis, dim_labels)
+        element = _element_of_array(data, index, label, axis, dim_labels)
+        if element is not None:
+            return element
         return _stock("array_element")(
             data, index, label, return_nodata, axis=axis, context=context, dim_labels=dim_labels
         )
@@ -143,6 +146,26 @@ def array_element(
     raise ProcessParameterInvalid(
         f"array_element: ArrayElementNotAvailable: no index {index} in an array of {len(data)}"
     )
+
+
+def _element_of_array(data: Any, index: Any, label: Any, axis: Any, dim_labels: Any) -> Any:
+    """The element of a numpy or dask array a cube hands its callback (``axis`` set), by
+    index or by one of ``dim_labels`` (a band's name, a date), as the stock implementation
+    takes it; None when the stock implementation must decide (other inputs, no such
+    element)."""
+    plain = hasattr(data, "shape") and not hasattr(data, "dims")
+    if not plain or isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        return None
+    if label is not None:
+        labels = None if dim_labels is None else np.asarray(dim_labels)
+        kinds = {str: "UO", np.datetime64: "M"}.get(type(label), "")
+        if labels is None or labels.dtype.kind not in kinds:
+            return None
+        found = np.flatnonzero(labels == label)
+        index = int(found[0]) if found.size else None
+    if index is None or not 0 <= index < data.shape[axis]:
+        return None
+    return np.take(data, index, axis=axis)
 
 
 def _label_as_time(label: Any, data: Any, axis: Any, dim_labels: Any) -> Any:
@@ -266,14 +289,13 @@ def array_modify(data: Any, values: Any, index: int, length: int = 0, axis: Any 
 
 def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
     """The stock reducer, but an empty list gives nodata (NaN) instead of a numpy error."""
-    stock = _stock(name)
 
     def reducer(
         data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False
     ) -> Any:
         if isinstance(data, list) and not data:
             return math.nan if width == 1 else [math.nan] * width
-        return stock(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+        return _stock(name)(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
 
     reducer.__name__ = reducer.__qualname__ = name.lstrip("_")
     return reducer

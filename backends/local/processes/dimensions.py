@@ -246,7 +246,9 @@ def add_dimension(data: Any, name: str, label: Any, type: str = "other") -> Any:
     """A new dimension with one label; a ``temporal`` one gets its label as a time
     (``datetime64``), like every other temporal dimension, so time processes find it
     (openeo-processes-dask keeps the text)."""
-    import openeo_processes_dask.process_implementations.cubes.general as general
+    from hybrid.backends.local.stock import stock_implementations
+
+    general = stock_implementations().cubes.general
 
     if type == "temporal" and isinstance(label, str):
         label = _as_time(label)

@@ -90,9 +90,9 @@ def apply(
     """openEO apply; a UDF runs per date and tile of (bands, y, x)."""
     udf = udf_callback(process)
     if udf is None:
-        from openeo_processes_dask.process_implementations.cubes.apply import apply as dask_apply
+        from hybrid.backends.local.processes.callbacks import apply_values
 
-        return dask_apply(data, _constant_filled(process), context=context)
+        return apply_values(data, _constant_filled(process), context=context)
     result, added = run_tiled(
         data, udf, context, process="apply", settings=udf_settings, series=False
     )
@@ -116,14 +116,9 @@ def _constant_filled(process: Any) -> Any:
 
 
 def _check_dimension(data: Any, dimension: str, process: str) -> None:
-    if dimension not in data.dims:
-        from openeo_processes_dask.process_implementations.exceptions import (
-            DimensionNotAvailable,
-        )
+    from hybrid.backends.local.processes.callbacks import require_dimension
 
-        raise DimensionNotAvailable(
-            f"Provided dimension ({dimension}) not found in data.dims: {data.dims}"
-        )
+    require_dimension(data, dimension, process)
     if dimension not in ("t", "bands"):
         raise ProcessParameterInvalid(
             f"{process} with UDF along dimension {dimension} is not supported (as on "
@@ -170,11 +165,9 @@ def reduce_dimension(
     """openEO reduce_dimension; the UDF must return its chunk without ``dimension``."""
     udf = udf_callback(reducer)
     if udf is None:
-        from openeo_processes_dask.process_implementations.cubes.reduce import (
-            reduce_dimension as dask_reduce_dimension,
-        )
+        from hybrid.backends.local.processes.callbacks import reduce_along
 
-        return dask_reduce_dimension(data, reducer, dimension, context=context)
+        return reduce_along(data, reducer, dimension, context=context)
     _check_dimension(data, dimension, "reduce_dimension")
     result, added = run_tiled(
         data, udf, context, process="reduce_dimension", settings=udf_settings,

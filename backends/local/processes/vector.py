@@ -318,8 +318,6 @@ def _overlaps(centres: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def _stock_filter_bbox(data: Any, extent: Any) -> Any:
-    from openeo_processes_dask.process_implementations.cubes._filter import (
-        filter_bbox as stock,
-    )
+    from hybrid.backends.local.stock import stock_implementations
 
-    return stock(data, extent)
+    return stock_implementations().cubes._filter.filter_bbox(data, extent)
