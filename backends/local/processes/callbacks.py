@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hybrid.errors import ProcessParameterInvalid
+from hybrid.backends.local.processes.cube_dimensions import require_dimension
 
 
 def apply_values(data: Any, process: Any, context: Any = None) -> Any:
@@ -40,12 +40,3 @@ def reduce_along(data: Any, reducer: Any, dimension: str, context: Any = None) -
         context=context,
         dim_labels=data[dimension].values,
     )
-
-
-def require_dimension(data: Any, dimension: str, process: str) -> None:
-    """Refuse a dimension the cube does not have (openEO's DimensionNotAvailable)."""
-    if dimension not in data.dims:
-        raise ProcessParameterInvalid(
-            f"{process}: dimension '{dimension}' is not available (DimensionNotAvailable); "
-            f"the cube has {', '.join(map(str, data.dims))}"
-        )

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.cube_dimensions import require_dimension
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.errors import ProcessParameterInvalid
 
@@ -66,11 +67,7 @@ def apply_dimension(
 ) -> Any:
     import xarray as xr
 
-    if dimension not in data.dims:
-        raise ProcessParameterInvalid(
-            f"apply_dimension: dimension '{dimension}' is not available (DimensionNotAvailable); "
-            f"the cube has {', '.join(map(str, data.dims))}"
-        )
+    require_dimension(data, dimension, "apply_dimension")
     moved = data.transpose(..., dimension)
     others = [str(d) for d in moved.dims[:-1]]
     base = tuple(moved.shape[:-1])
@@ -195,11 +192,7 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
     keyed by their dates, so later processes and the written files (the netCDF ``t``)
     see the original dates and no error is raised for any target or source.
     """
-    if dimension not in data.dims:
-        raise ProcessParameterInvalid(
-            f"rename_labels: dimension '{dimension}' is not available (DimensionNotAvailable); "
-            f"the cube has {', '.join(map(str, data.dims))}"
-        )
+    require_dimension(data, dimension, "rename_labels")
     labels = np.asarray(data[dimension].values)
     if labels.dtype.kind == "M":
         return data

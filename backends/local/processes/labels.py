@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.cube_dimensions import require_dimension
 from hybrid.errors import ProcessParameterInvalid
 
 
@@ -71,11 +72,7 @@ def forget_results(entries: list[tuple[dict[str, Any], str]]) -> None:
 def filter_labels(
     data: Any, condition: Callable[..., Any], dimension: str, context: Any = None
 ) -> Any:
-    if dimension not in data.dims:
-        raise ProcessParameterInvalid(
-            f"filter_labels: dimension '{dimension}' is not available (DimensionNotAvailable); "
-            f"the cube has {', '.join(map(str, data.dims))}"
-        )
+    require_dimension(data, dimension, "filter_labels")
     entries = callback_cache_entries(condition)
     keep = []
     for i, raw in enumerate(data[dimension].values):
@@ -100,11 +97,7 @@ def dimension_labels(data: Any, dimension: str) -> list[Any]:
     numbers. Copernicus returns the time labels as date-times and the band names
     (openeo-geopyspark-driver geopysparkdatacube.py ``dimension_labels``, L485-496) and
     refuses spatial dimensions; here those give their coordinates, as the spec allows."""
-    if dimension not in data.dims:
-        raise ProcessParameterInvalid(
-            f"dimension_labels: dimension '{dimension}' is not available "
-            f"(DimensionNotAvailable); the cube has {', '.join(map(str, data.dims))}"
-        )
+    require_dimension(data, dimension, "dimension_labels")
     if dimension not in data.coords:
         return list(range(data.sizes[dimension]))
     return [label_text(value) for value in data[dimension].values]

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.cube_dimensions import require_dimension
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.params import PERIODS  # the periods Copernicus supports (no hour, no decade)
 
@@ -143,11 +144,7 @@ def _reduce_groups(
 def _temporal_dim(data: Any, dimension: str | None, process: str) -> str:
     """The dimension to aggregate: the given one, or the cube's only temporal one."""
     if dimension is not None:
-        if dimension not in data.dims:
-            raise ProcessParameterInvalid(
-                f"{process}: dimension '{dimension}' is not available (DimensionNotAvailable); "
-                f"the cube has {', '.join(map(str, data.dims))}"
-            )
+        require_dimension(data, dimension, process)
         return dimension
     temporal = [
         str(d) for d in data.dims if d in data.coords and np.asarray(data[d]).dtype.kind == "M"

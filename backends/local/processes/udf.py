@@ -116,7 +116,7 @@ def _constant_filled(process: Any) -> Any:
 
 
 def _check_dimension(data: Any, dimension: str, process: str) -> None:
-    from hybrid.backends.local.processes.callbacks import require_dimension
+    from hybrid.backends.local.processes.cube_dimensions import require_dimension
 
     require_dimension(data, dimension, process)
     if dimension not in ("t", "bands"):
