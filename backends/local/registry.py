@@ -135,9 +135,10 @@ def _array_overrides() -> dict[str, Callable[..., Any]]:
 
 def _scalar_overrides() -> dict[str, Callable[..., Any]]:
     """Arithmetic, dates and texts."""
-    from hybrid.backends.local.processes import arithmetic, dates, indices, texts
+    from hybrid.backends.local.processes import arithmetic, dates, elementwise, indices, texts
 
     return {
+        **elementwise.processes(),
         "divide": indices.divide,
         "normalized_difference": indices.normalized_difference,
         "power": arithmetic.power,
