@@ -199,7 +199,8 @@ class JobRunner:
             shutil.rmtree(out_dir, ignore_errors=True)  # nothing half-written stays
             return None
         except Exception as exc:
-            _log.exception("job %s failed", job.id)
+            if not event.is_set():  # canceled or deleted: its folder may have gone under it
+                _log.exception("job %s failed", job.id)
             self._fail(job.id, code="Internal", message=f"{type(exc).__name__}: {exc}", node=None)
             shutil.rmtree(out_dir, ignore_errors=True)
             return None

@@ -151,6 +151,36 @@ def test_cancel_while_running_drops_the_results(store: JobStore, tmp_path: Path)
     runner.shutdown()
 
 
+def test_a_job_deleted_while_running_fails_quietly(
+    store: JobStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DELETE of a running job cancels it and removes its folder; the engine's write
+    into the removed folder then fails, which is no server error to log."""
+    import shutil
+
+    engine = GatedEngine()
+    engine.gate.clear()
+    runner = make_runner(store, engine, tmp_path)
+    runner.start()
+    job = store.create(user_id="alice", process=GRAPH)
+    store.update(job.id, status="queued")
+    runner.submit(job.id)
+    assert engine.entered.wait(10)
+    assert store.update(job.id, expect=("queued", "running"), status="canceled")
+    runner.cancel(job.id)
+    shutil.rmtree(runner.result_dir(job.id))
+    with caplog.at_level("ERROR", logger="hybrid.server.runner"):
+        engine.gate.set()
+        deadline = time.monotonic() + 10
+        while runner.busy() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert not runner.busy()
+    assert store.get(job.id).status == "canceled"
+    assert not [r for r in caplog.records if r.exc_info]
+    assert not runner.result_dir(job.id).exists()
+    runner.shutdown()
+
+
 def test_restart_requeues_queued_and_running_jobs(store: JobStore, tmp_path: Path) -> None:
     queued = store.create(user_id="alice", process=GRAPH)
     running = store.create(user_id="alice", process=GRAPH)
