@@ -134,7 +134,8 @@ def test_failure_is_logged_with_its_process_node(store: JobStore, tmp_path: Path
     runner.shutdown()
 
 
-def test_cancel_while_running_drops_the_results(store: JobStore, tmp_path: Path) -> None:
+def held_running_job(store: JobStore, tmp_path: Path) -> tuple[GatedEngine, JobRunner, str]:
+    """A job inside the engine, held at its gate (the caller opens it)."""
     engine = GatedEngine()
     engine.gate.clear()
     runner = make_runner(store, engine, tmp_path)
@@ -143,6 +144,12 @@ def test_cancel_while_running_drops_the_results(store: JobStore, tmp_path: Path)
     store.update(job.id, status="queued")
     runner.submit(job.id)
     assert engine.entered.wait(10)
+    return engine, runner, job.id
+
+
+def test_cancel_while_running_drops_the_results(store: JobStore, tmp_path: Path) -> None:
+    engine, runner, job_id = held_running_job(store, tmp_path)
+    job = store.get(job_id)
     assert store.update(job.id, expect=("queued", "running"), status="canceled")
     engine.gate.set()
     time.sleep(0.3)
@@ -158,14 +165,8 @@ def test_a_job_deleted_while_running_fails_quietly(
     into the removed folder then fails, which is no server error to log."""
     import shutil
 
-    engine = GatedEngine()
-    engine.gate.clear()
-    runner = make_runner(store, engine, tmp_path)
-    runner.start()
-    job = store.create(user_id="alice", process=GRAPH)
-    store.update(job.id, status="queued")
-    runner.submit(job.id)
-    assert engine.entered.wait(10)
+    engine, runner, job_id = held_running_job(store, tmp_path)
+    job = store.get(job_id)
     assert store.update(job.id, expect=("queued", "running"), status="canceled")
     runner.cancel(job.id)
     shutil.rmtree(runner.result_dir(job.id))
