@@ -3,6 +3,11 @@
 openeo-processes-dask's implementations and specs, with the processes that behave
 differently from the Copernicus backend replaced by this project's own
 (hybrid.backends.local.processes). Built on first use, never at import time.
+
+The project's own processes (those, plus the callback processes and the element-wise
+math) also form a registry of their own (:func:`own_registry`): a graph that uses
+nothing else runs on it (:func:`covering`) without importing openeo-processes-dask's
+implementations, about a second of every run (:mod:`hybrid.backends.local.stock`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ def _specs() -> Any:
 
 
 def overrides() -> dict[str, Callable[..., Any]]:
-    """process id -> this project's implementation (where Copernicus differs)."""
+    """process id -> this project's implementation (where Copernicus differs, and where
+    owning it spares a graph the import of openeo-processes-dask's implementations)."""
     return {
         **_cube_overrides(),
         **_comparison_overrides(),
