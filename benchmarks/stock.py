@@ -21,19 +21,14 @@ def stock_registry(implementations: Mapping[str, Any]) -> Any:
     from openeo_pg_parser_networkx.process_registry import Process
 
     from hybrid.backends.local.registry import process_spec
-    from hybrid.backends.local.stock import stock_implementations
+    from hybrid.backends.local.stock import stock_implementations, stock_processes
 
-    stock_implementations()
-    import openeo_processes_dask.specs as specs
-    from openeo_processes_dask.process_implementations.core import process, standard_processes
+    stock_implementations()  # quietly, before its core module imports the package
+    from openeo_processes_dask.process_implementations.core import process
 
-    registry = ProcessRegistry(wrap_funcs=[process])
-    for func in standard_processes:
-        spec = getattr(specs, func.__name__, None)
-        if spec is not None:
-            registry["predefined", func.__name__.lstrip("_")] = Process(
-                spec=spec, implementation=func
-            )
+    registry = ProcessRegistry(wrap_funcs=[process])  # openeo-processes-dask's own wrapper
+    for pid, spec, func in stock_processes():
+        registry["predefined", pid] = Process(spec=spec, implementation=func)
     for pid, func in implementations.items():
         registry["predefined", pid] = Process(spec=process_spec(pid), implementation=func)
     return registry

@@ -52,6 +52,18 @@ def _on_cluster(settings: Any) -> bool:
     return bool(settings.workers or scheduler_address(settings.scheduler))
 
 
+def _local_get(settings: Any) -> Any:
+    """dask's ``get`` of the local scheduler the settings name (threads by default).
+    Handed to dask as a function: dask's lookup of a name imports distributed to look
+    for a client first (0.4 s of a ``hybrid run``), even for its threads."""
+    import dask.local
+    import dask.threaded
+
+    name = settings.scheduler or "threads"
+    local = {"threads": dask.threaded.get, "synchronous": dask.local.get_sync}
+    return local.get(name, name)
+
+
 def compute(obj: Any, settings: Any) -> Any:
     """``obj.compute()`` on the scheduler the settings ask for."""
     with _computing():
@@ -62,9 +74,8 @@ def compute(obj: Any, settings: Any) -> Any:
                 future = client.compute(obj)
                 distributed_progress(future, enabled=settings.progress)
                 return result_while_workers_live(client, future, settings.worker_timeout)
-        scheduler = settings.scheduler or "threads"
         with DaskProgress(enabled=settings.progress), stop_on_cancel():
-            return obj.compute(scheduler=scheduler)
+            return obj.compute(scheduler=_local_get(settings))
 
 
 def store(array: Any, write: Any, settings: Any, *, encode: Any = None) -> None:
@@ -85,9 +96,8 @@ def store(array: Any, write: Any, settings: Any, *, encode: Any = None) -> None:
             return
         from hybrid.io.streaming import threaded_store
 
-        scheduler = settings.scheduler or "threads"
         with DaskProgress(enabled=settings.progress), stop_on_cancel():
-            threaded_store(array, write, encode=encode, scheduler=scheduler)
+            threaded_store(array, write, encode=encode, scheduler=_local_get(settings))
 
 
 def stop_on_cancel() -> Any:

@@ -110,7 +110,7 @@ class LocalBackend:
         registry = registry_for_run(
             implementations,
             collect=COLLECT,
-            process_ids=process_ids(graph) - implementations.keys(),
+            process_ids=facts.process_ids - implementations.keys(),
         )
         runnable = collect_end_nodes(with_extents(graph, facts.loads))
         try:

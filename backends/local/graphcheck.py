@@ -63,6 +63,8 @@ class GraphFacts:
     #: load_collection node id -> its own property conditions (each load filters its
     #: own scenes, as on Copernicus: the bands of one load, the SCL of another)
     load_conditions: Mapping[str, tuple[Condition, ...]] = field(default_factory=dict)
+    #: the ids of the processes the graph calls, in its callbacks too
+    process_ids: frozenset[str] = frozenset()
 
 
 def process_ids(graph: Mapping[str, Any]) -> set[str]:
@@ -212,8 +214,10 @@ def inspect_graph(
     _check_level(graph, "")
     buffer = 0
     per_load: dict[str, tuple[Condition, ...]] = {}
+    ids: set[str] = set()
     for node_id, node in _nodes(graph):
         pid = node["process_id"]
+        ids.add(str(pid))
         args = node.get("arguments") or {}
         _check_supported(node_id, pid, args, supported, required)
         if pid == "load_collection" and (known_collections or args.get("id") == COLLECTION_ID):
@@ -234,6 +238,7 @@ def inspect_graph(
         loads=loads,
         conditions=conditions,
         load_conditions=per_load,
+        process_ids=frozenset(ids),
     )
 
 

@@ -33,6 +33,8 @@ def resolving(implementation: Callable[..., Any]) -> Callable[..., Any]:
     """``implementation`` called with its references resolved: a positional argument
     that is a reference becomes the referenced value (any other positional argument
     only feeds ``positional_parameters``), and so does a keyword argument."""
+    from openeo_pg_parser_networkx.pg_schema import ParameterReference
+
     dropped = _dropped(implementation)
 
     @functools.wraps(implementation)
@@ -45,9 +47,13 @@ def resolving(implementation: Callable[..., Any]) -> Callable[..., Any]:
         values = dict(named_parameters or {})
         for name, position in (positional_parameters or {}).items():
             values[name] = args[position]
-        refs = [_value(arg, values, implementation) for arg in args if _is_reference(arg)]
+        refs = [
+            _value(arg, values, implementation)
+            for arg in args
+            if isinstance(arg, ParameterReference)
+        ]
         resolved = {
-            key: _value(arg, values, implementation) if _is_reference(arg) else arg
+            key: _value(arg, values, implementation) if isinstance(arg, ParameterReference) else arg
             for key, arg in kwargs.items()
             if key not in dropped
         }
@@ -62,12 +68,6 @@ def _dropped(implementation: Callable[..., Any]) -> frozenset[str]:
     except (TypeError, ValueError):  # no signature (a builtin): pass everything on
         return frozenset()
     return frozenset(name for name in MACHINERY if name not in accepted)
-
-
-def _is_reference(value: Any) -> bool:
-    from openeo_pg_parser_networkx.pg_schema import ParameterReference
-
-    return isinstance(value, ParameterReference)
 
 
 def _value(reference: Any, values: Mapping[str, Any], implementation: Callable[..., Any]) -> Any:

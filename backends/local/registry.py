@@ -150,7 +150,6 @@ def _scalar_overrides() -> dict[str, Callable[..., Any]]:
         "power": arithmetic.power,
         "mod": arithmetic.mod,
         "log": arithmetic.log,
-        "e": arithmetic.e,
         "date_between": dates.date_between,
         "date_shift": dates.date_shift,
         "text_begins": texts.text_begins,
@@ -204,18 +203,11 @@ def _registry(*, with_stock: bool) -> Any:
 
     registry = ProcessRegistry(wrap_funcs=[resolving])
     if with_stock:
-        from hybrid.backends.local.stock import stock_implementations
+        from hybrid.backends.local.stock import stock_processes
 
-        stock_implementations()
-        from openeo_processes_dask.process_implementations.core import standard_processes
-
-        specs = _specs()
-        for stock in standard_processes:
-            pid = stock.__name__.lstrip("_")
-            spec = getattr(specs, stock.__name__, None)
-            if spec is None or pid in NOT_ADVERTISED:
-                continue
-            registry["predefined", pid] = Process(spec=spec, implementation=stock)
+        for pid, spec, stock in stock_processes():
+            if pid not in NOT_ADVERTISED:
+                registry["predefined", pid] = Process(spec=spec, implementation=stock)
     for pid, func in overrides().items():
         registry["predefined", pid] = Process(spec=process_spec(pid), implementation=func)
     for pid in RUN_PROCESSES:

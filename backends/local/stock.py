@@ -8,10 +8,13 @@ from here.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
+@functools.cache
 def stock_implementations() -> Any:
     """openeo-processes-dask's ``process_implementations`` package, imported on first use
     (about a second: it brings dask.dataframe, dask-geopandas and distributed) and
@@ -24,3 +27,16 @@ def stock_implementations() -> Any:
     finally:
         logger.setLevel(level)
     return implementations
+
+
+def stock_processes() -> Iterator[tuple[str, dict[str, Any], Callable[..., Any]]]:
+    """(process id, description, implementation) of every process openeo-processes-dask
+    both implements and describes."""
+    stock_implementations()
+    import openeo_processes_dask.specs as specs
+    from openeo_processes_dask.process_implementations.core import standard_processes
+
+    for func in standard_processes:
+        spec = getattr(specs, func.__name__, None)
+        if spec is not None:
+            yield func.__name__.lstrip("_"), spec, func

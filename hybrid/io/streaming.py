@@ -106,7 +106,7 @@ def threaded_store(
     *,
     encode: Encode | None = None,
     batch_blocks: int = BATCH_BLOCKS,
-    scheduler: str | None = None,
+    scheduler: str | Callable[..., Any] | None = None,
     **compute: Any,
 ) -> None:
     """``dask.array.store`` into ``write`` on dask's threads (one block written at a time;
@@ -125,27 +125,17 @@ def threaded_store(
     every batch's graph anew cost 0.3 s a batch at 20 x 4096^2 (16 batches), while the
     computing threads waited.
     """
+    import dask
     import dask.array as da
     from dask._task_spec import cull
 
-    get = _local_scheduler(scheduler or "threads")
+    get = dask.base.get_scheduler(scheduler=scheduler or "threads")
     target: Any = _Target(write, tuple(array.shape), array.dtype, encode)
     lock: Any = threading.Lock() if encode is None else False
     graph, keys = optimized(da.store(array, target, lock=lock, compute=False))
     for positions in batch_positions(array.chunks, batch_blocks):
         outputs = [block_key(keys, position) for position in positions]
         get(cull(graph, outputs), outputs, **compute)
-
-
-def _local_scheduler(name: str) -> Any:
-    """dask's ``get`` of a scheduler name; dask's own lookup imports distributed to look
-    for a client first (0.4 s), even for its threads."""
-    import dask
-    import dask.local
-    import dask.threaded
-
-    local = {"threads": dask.threaded.get, "synchronous": dask.local.get_sync}
-    return local.get(name) or dask.base.get_scheduler(scheduler=name)
 
 
 def optimized(array: Any) -> tuple[dict[Any, Any], Any]:

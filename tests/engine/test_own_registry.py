@@ -137,7 +137,7 @@ def _elementwise_arguments(pid: str, values: Any) -> dict[str, Any]:
         return {"x": values, "min": -0.5, "max": 2.0}
     if pid == "linear_scale_range":
         return {"x": values, "inputMin": 2.0, "inputMax": -1.0, "outputMin": 0, "outputMax": 255}
-    if pid == "pi":
+    if pid in ("pi", "e"):
         return {}
     return {"x": values}
 
@@ -154,7 +154,8 @@ def test_elementwise_processes_give_the_stock_values(lazy: bool) -> None:
         for pid, own in processes().items():
             name = {"round": "_round", "int": "_int"}.get(pid, pid)
             kwargs = _elementwise_arguments(pid, values)
-            got, want = own(**kwargs), getattr(stock, name)(**kwargs)
+            source = stock.math if pid == "e" else stock  # e is not in the package's names
+            got, want = own(**kwargs), getattr(source, name)(**kwargs)
             assert type(got) is type(want), pid
             np.testing.assert_array_equal(np.asarray(got), np.asarray(want), err_msg=pid)
     assert processes()["add"](x=1, y=2) == 3

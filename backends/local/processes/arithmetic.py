@@ -47,8 +47,3 @@ def log(x: Any, base: Any) -> Any:
     if is_array(x) and not is_array(base) and np.dtype(x.dtype).kind == "f":
         return np.log(x) / np.dtype(x.dtype).type(math.log(base))
     return np.log(x) / np.log(base)
-
-
-def e() -> float:
-    """Euler's number."""
-    return math.e

@@ -73,6 +73,11 @@ def pi() -> float:
     return float(np.pi)
 
 
+def e() -> float:
+    """Euler's number."""
+    return float(np.e)
+
+
 def constant(x: Any) -> Any:
     return x
 
@@ -121,6 +126,7 @@ def processes() -> dict[str, Callable[..., Any]]:
         "clip": clip,
         "linear_scale_range": linear_scale_range,
         "pi": pi,
+        "e": e,
         "constant": constant,
         **{pid: _of_x(pid, func) for pid, func in _UNARY.items()},
     }
