@@ -117,8 +117,9 @@ def threaded_store(
     One ``store`` of the whole array would leave the order to dask, which computes a
     date for the whole area before the next one when the graph links neighbouring
     blocks (a kernel's halo) and dates (a temporal reduction): memory then grows with
-    the area. A batch holds only its rows; the price is that a halo at a batch's edge
-    recomputes the neighbouring row's input blocks.
+    the area. A batch holds only its rows. What a halo at its edge computed of the
+    neighbouring row is handed to the next batch instead of being computed again
+    (:mod:`hybrid.io.batch_reuse`).
 
     The store's graph is optimized (dask's array optimization) once for the whole array
     (:func:`optimized`), and each batch runs the part of it its blocks need: optimizing
@@ -127,15 +128,18 @@ def threaded_store(
     """
     import dask
     import dask.array as da
-    from dask._task_spec import cull
+
+    from hybrid.io.batch_reuse import run_batches
 
     get = dask.base.get_scheduler(scheduler=scheduler or "threads")
     target: Any = _Target(write, tuple(array.shape), array.dtype, encode)
     lock: Any = threading.Lock() if encode is None else False
     graph, keys = optimized(da.store(array, target, lock=lock, compute=False))
-    for positions in batch_positions(array.chunks, batch_blocks):
-        outputs = [block_key(keys, position) for position in positions]
-        get(cull(graph, outputs), outputs, **compute)
+    batches = [
+        [block_key(keys, position) for position in positions]
+        for positions in batch_positions(array.chunks, batch_blocks)
+    ]
+    run_batches(graph, batches, get, **compute)
 
 
 def optimized(array: Any) -> tuple[dict[Any, Any], Any]:

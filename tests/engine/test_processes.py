@@ -601,3 +601,24 @@ def test_normalised_kernel_keeps_constant_away_from_borders(
     kernel = kernel / kernel.sum()
     out = apply_kernel(cube(np.full((6, 7), value), ("y", "x")), kernel).values
     np.testing.assert_allclose(out[1:-1, 1:-1], value, rtol=1e-9, atol=1e-9)
+
+
+def test_a_period_reads_only_its_own_dates() -> None:
+    """A period with fewer dates than the longest one is padded with one of its own
+    dates, never another period's: each period's blocks depend on its dates alone (the
+    threaded store computes a period at a time; a foreign date would be computed again)."""
+    days = times("2023-04-03", "2023-04-13", "2023-04-23", "2023-05-08", "2023-06-02")
+    values = np.arange(5 * 2 * 2, dtype="float64").reshape(5, 2, 2)
+    lazy = da.from_array(values, chunks=(1, 2, 2), name="dates")
+    out = aggregate_temporal_period(cube(lazy, ("t", "y", "x"), t=days), nanmean_reducer, "month")
+    graph = dict(out.data.__dask_graph__())
+    read: list[set[int]] = []
+    for key in out.data.__dask_keys__():
+        seen, todo = set(), [key[0][0]]
+        while todo:
+            deps = dask.core.get_dependencies(graph, todo.pop())
+            seen.update(k[1] for k in deps if isinstance(k, tuple) and k[0] == "dates")
+            todo.extend(deps)
+        read.append(seen)
+    assert read == [{0, 1, 2}, {3}, {4}]
+    np.testing.assert_allclose(out.values, [values[:3].mean(0), values[3], values[4]])

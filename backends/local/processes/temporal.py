@@ -116,6 +116,10 @@ def _reduce_groups(
     take = np.zeros((len(groups), width), dtype=np.int64)
     valid = np.zeros((len(groups), width), dtype=bool)
     for row, (_, index) in enumerate(groups):
+        # a shorter period's padding repeats one of its own dates (masked below), so
+        # that a period never reads another period's dates: with threads, each batch of
+        # the store would compute those dates again (hybrid.io.streaming)
+        take[row] = index[-1] if index else 0
         take[row, : len(index)] = index
         valid[row, : len(index)] = True
     indexer = xr.DataArray(take, dims=(dim, _MEMBER_DIM))
