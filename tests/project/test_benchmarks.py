@@ -177,3 +177,15 @@ def test_end_to_end_runs_the_command_and_a_single_thread_and_they_agree(
     assert check["common_pixels"] == check["reference_pixels"] == months * TINY.size**2
     assert check["same_nan"] and check["max_abs_diff"] == 0.0
     assert found["hybrid_run"]["seconds"] > 0 and found["fused_1_thread"]["seconds"] > 0
+
+
+def test_task_repeats_counts_no_key_computed_twice(tiny_scene, capsys):
+    """The tiny scene's dates span two months of unequal length: the shorter one's
+    padding used to read the cube's first date, computed once per month."""
+    from benchmarks.task_repeats import main
+
+    root, _catalog = tiny_scene
+    main([TINY.name, "--root", str(root)])
+    printed = capsys.readouterr().out
+    assert f"{TINY.name}: " in printed and "tasks run" in printed
+    assert ", 0 runs of a key computed before" in printed

@@ -1,0 +1,54 @@
+"""How many of a run's dask tasks compute a key that was computed before:
+``python -m benchmarks.task_repeats 30x2048``.
+
+Runs the benchmark's NDVI graph on a cached scene (``--root``, as ``benchmarks.run``
+makes them) with the local backend on dask's threads, as ``hybrid run`` does, and counts
+every task dask runs by its key (a dask callback). The threaded store computes the
+result in batches (``hybrid/io/streaming.py``): a key computed in two batches is work
+done twice. Prints the tasks run, the distinct keys, and the repeated keys per layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.run import DEFAULT_ROOT
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.task_repeats", description=__doc__)
+    parser.add_argument("scene", help="DATESxPIXELS, e.g. 30x2048")
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
+    args = parser.parse_args(argv)
+
+    from dask.callbacks import Callback
+
+    from benchmarks.scenes import ensure_scene, parse_spec, scene_graph
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    spec = parse_spec(args.scene)
+    catalog = ensure_scene(args.root, spec)
+    runs: collections.Counter[Any] = collections.Counter()
+
+    def posttask(key: Any, result: Any, dsk: Any, state: Any, worker: Any) -> None:
+        runs[key] += 1
+
+    with tempfile.TemporaryDirectory() as out, Callback(posttask=posttask):
+        LocalBackend(LocalSettings(stac=str(catalog))).execute(scene_graph(spec), out_dir=Path(out))
+    repeated: collections.Counter[str] = collections.Counter()
+    for key, count in runs.items():
+        if count > 1:
+            name = key[0] if isinstance(key, tuple) else key
+            repeated[str(name).rsplit("-", 1)[0]] += count - 1
+    print(f"{spec.name}: {sum(runs.values())} tasks run, {len(runs)} distinct keys, "
+          f"{sum(repeated.values())} runs of a key computed before")  # fmt: skip
+    for layer, count in repeated.most_common():
+        print(f"  {count:6d}  {layer}")
+
+
+if __name__ == "__main__":
+    main()
