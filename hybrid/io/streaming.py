@@ -79,7 +79,9 @@ def _encode_block(
 #: :func:`threaded_store`): 4, the blocks of a 2048^2 result, so that a batch holds as
 #: much at 8192^2 as there (peak RSS of 4 dates at 2048^2 / 4096^2 / 8192^2: 595 / 661 /
 #: 720 MiB; with 8: 606 / 794 / 829; with 2: 566 / 595 / 630 MiB but 10-25 % more CPU,
-#: the halo at every batch edge recomputing the neighbours' cloud masks)
+#: the halo at every batch edge recomputing the neighbours' cloud masks, measured before
+#: a batch handed them to the next one: with 2, a row of 2048^2 is two batches, so the
+#: row below is not the next batch and its masks would still be computed twice)
 BATCH_BLOCKS = 4
 
 
