@@ -24,11 +24,14 @@ def summarise(cube: xr.DataArray) -> list[PeriodSummary]:
     var = cube.isel(bands=0) if "bands" in cube.dims else cube
     rows = []
     for i in range(var.sizes.get("t", 0)):
-        values = np.asarray(var.isel(t=i).values, dtype=np.float64)
+        values = np.asarray(var.isel(t=i).values)
         valid = np.isfinite(values)
+        count = int(np.count_nonzero(valid))
         label = str(var["t"].values[i])[:10]
-        mean = float(values[valid].mean()) if valid.any() else float("nan")
-        rows.append(PeriodSummary(f"{label}T00:00:00Z", float(valid.mean()), mean))
+        # summed in float64 where valid, without a float64 copy of the period
+        total = np.add.reduce(values, axis=None, dtype=np.float64, where=valid)
+        mean = float(total) / count if count else float("nan")
+        rows.append(PeriodSummary(f"{label}T00:00:00Z", count / max(valid.size, 1), mean))
     return rows
 
 

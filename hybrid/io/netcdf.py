@@ -223,7 +223,7 @@ def read_netcdf(file: Path) -> xr.DataArray:
 
     try:
         with xr.open_dataset(file, engine="h5netcdf") as ds:
-            ds = ds.load()
+            ds = _with_inflated_values(ds, file).load()
     except (OSError, ValueError, TypeError, KeyError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"cannot read {file} as NetCDF: {reason}") from None
@@ -251,6 +251,48 @@ def read_netcdf(file: Path) -> xr.DataArray:
     cube.attrs = dict(ds.attrs)
     cube.name = variables[0] if len(variables) == 1 else None
     return normalise(cube, crs_wkt=crs_wkt, source=file)
+
+
+#: CF attributes with which xarray's decoding changes a variable's stored values
+_DECODED_ATTRS = ("scale_factor", "add_offset", "missing_value")
+
+
+def _with_inflated_values(ds: xr.Dataset, file: Path) -> xr.Dataset:
+    """``ds`` (lazy) with the values of its floating-point raster variables read by
+    :func:`hybrid.io.netcdf_chunks.read_deflated` (chunks inflated on several threads)
+    where the file stores them chunked and deflated and xarray's decoding would leave
+    them as stored (no scale, offset or missing value; NaN or no fill value). The rest
+    is read by xarray as before."""
+    import h5py
+
+    from hybrid.io.netcdf_chunks import read_deflated
+
+    names = [str(name) for name, var in ds.data_vars.items() if _stored_as_decoded(var)]
+    if not names:
+        return ds
+    values = {}
+    with h5py.File(file, "r") as h5:
+        for name in names:
+            dataset = h5.get(name)
+            if isinstance(dataset, h5py.Dataset) and dataset.shape == ds[name].shape:
+                read = read_deflated(dataset)
+                if read is not None and read.dtype == ds[name].dtype:
+                    values[name] = read
+    if not values:
+        return ds
+    return ds.assign({name: ds[name].copy(data=read) for name, read in values.items()})
+
+
+def _stored_as_decoded(var: xr.DataArray) -> bool:
+    """Whether xarray reads ``var`` with its stored values unchanged."""
+    import numpy as np
+
+    if var.dtype.kind != "f" or var.ndim < 2:
+        return False
+    if any(key in var.encoding or key in var.attrs for key in _DECODED_ATTRS):
+        return False
+    fill = var.encoding.get("_FillValue")
+    return fill is None or bool(np.isnan(fill))
 
 
 def _dim_renames(dims: Any, file: Path) -> dict[str, str]:

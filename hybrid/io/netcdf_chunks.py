@@ -28,11 +28,16 @@ larger than zlib's (tests/io/test_netcdf_chunks.py compares every chunk of both
 writers), and it costs a third of zlib's CPU (benchmarks/README.md, "Fourth round").
 Only the band variables go this way; netCDF4 writes the rest. GTiff results are still
 compressed by GDAL in their writer (their tiles could be deflated the same way).
+
+Reading goes the other way (:func:`read_deflated`): HDF5 inflates a variable's chunks
+one after the other with zlib, under h5py's lock; here each chunk's stored bytes are
+fetched as they are and inflated by libdeflate on several threads.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,6 +110,65 @@ class ChunkGrid:
         return bytes(deflate.zlib_compress(data.data.cast("B"), self.level))
 
 
+def chunk_grid(dataset: Any) -> ChunkGrid | None:
+    """How an h5py ``dataset`` is stored, when it is chunked and deflated by no other
+    filter; None otherwise."""
+    if dataset.chunks is None or dataset.compression != "gzip":
+        return None
+    if dataset.shuffle or dataset.fletcher32 or dataset.scaleoffset is not None:
+        return None
+    return ChunkGrid(
+        shape=tuple(dataset.shape),
+        chunks=tuple(dataset.chunks),
+        dtype=dataset.dtype.str,
+        fill_value=dataset.fillvalue.item(),
+        level=int(dataset.compression_opts),
+    )
+
+
+#: threads that inflate the chunks of one read (libdeflate releases the GIL)
+READ_THREADS = min(4, os.cpu_count() or 1)
+
+
+def read_deflated(dataset: Any, threads: int = READ_THREADS) -> np.ndarray | None:
+    """The values of an h5py ``dataset`` stored as :func:`chunk_grid` describes (None for
+    any other storage), in native byte order: each chunk's stored bytes fetched as they
+    are (h5py ``read_direct_chunk``) and inflated by libdeflate on ``threads`` threads.
+    A chunk never written reads as the fill value, as HDF5 reads it; a variable with a
+    chunk stored unfiltered (a non-zero filter mask, which only direct chunk writers
+    make) is left to HDF5 (None)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    grid = chunk_grid(dataset)
+    if grid is None:
+        return None
+    stored = np.dtype(grid.dtype)
+    total = int(np.prod([-(-n // c) for n, c in zip(grid.shape, grid.chunks, strict=True)]))
+    infos = [dataset.id.get_chunk_info(i) for i in range(dataset.id.get_num_chunks())]
+    if any(info.filter_mask for info in infos):
+        return None  # a chunk that skipped the filter: left to HDF5
+    written = [info.chunk_offset for info in infos]
+    native = stored.newbyteorder("=")
+    if len(written) == total:
+        out = np.empty(grid.shape, dtype=native)
+    else:
+        out = np.full(grid.shape, grid.fill_value, dtype=native)
+    nbytes = int(np.prod(grid.chunks)) * stored.itemsize
+
+    def inflate(offset: Offset) -> None:
+        _mask, raw = dataset.id.read_direct_chunk(offset)
+        chunk = np.frombuffer(deflate.zlib_decompress(raw, nbytes), stored).reshape(grid.chunks)
+        extent = grid.extent(offset)
+        out[extent] = chunk[tuple(slice(0, e.stop - e.start) for e in extent)]
+
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for _ in pool.map(inflate, written):
+            pass
+    return out
+
+
 class BlockEncoder:
     """``encode(index, block)`` (:func:`hybrid.io.streaming.store_blocks`): a block of a
     variable laid out as ``grid`` -> :class:`EncodedBlock`. Picklable, so it runs on a
@@ -164,18 +228,10 @@ class DirectChunkWriter:
     def grid(self, variable: str) -> ChunkGrid:
         """How ``variable`` is stored (a variable netCDF-C filters otherwise than by
         deflate alone, or does not chunk, cannot be written this way)."""
-        dataset = self._datasets[variable]
-        if dataset.chunks is None or dataset.compression != "gzip":
-            raise ValueError(f"{variable} is not a deflated, chunked variable")
-        if dataset.shuffle or dataset.fletcher32 or dataset.scaleoffset is not None:
-            raise ValueError(f"{variable} has filters other than deflate")
-        return ChunkGrid(
-            shape=tuple(dataset.shape),
-            chunks=tuple(dataset.chunks),
-            dtype=dataset.dtype.str,
-            fill_value=dataset.fillvalue.item(),
-            level=int(dataset.compression_opts),
-        )
+        grid = chunk_grid(self._datasets[variable])
+        if grid is None:
+            raise ValueError(f"{variable} is not a chunked variable deflated by no other filter")
+        return grid
 
     def encoder(self, variable: str) -> BlockEncoder:
         """What turns a computed block of ``variable`` into what :meth:`write` takes."""
