@@ -189,3 +189,15 @@ def test_task_repeats_counts_no_key_computed_twice(tiny_scene, capsys):
     printed = capsys.readouterr().out
     assert f"{TINY.name}: " in printed and "tasks run" in printed
     assert ", 0 runs of a key computed before" in printed
+
+
+def test_read_result_times_both_reads_of_the_same_values(tiny_scene, capsys):
+    """``python -m benchmarks.read_result``: the project's read of a result and xarray's
+    own load, alternating; it fails (1) when their values differ."""
+    from benchmarks.read_result import main
+
+    root, _catalog = tiny_scene
+    assert main([TINY.name, "--rounds", "2", "--root", str(root)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("same values True") == 2
+    assert f"{TINY.name}: open_result " in printed and "(medians); x" in printed
