@@ -136,7 +136,7 @@ def read_deflated(dataset: Any, threads: int = READ_THREADS) -> np.ndarray | Non
     are (h5py ``read_direct_chunk``) and inflated by libdeflate on ``threads`` threads.
     A chunk never written reads as the fill value, as HDF5 reads it; a variable with a
     chunk stored unfiltered (a non-zero filter mask, which only direct chunk writers
-    make) is left to HDF5 (None)."""
+    make) or damaged (not a zlib stream of the chunk's size) is left to HDF5 (None)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
@@ -163,9 +163,12 @@ def read_deflated(dataset: Any, threads: int = READ_THREADS) -> np.ndarray | Non
         extent = grid.extent(offset)
         out[extent] = chunk[tuple(slice(0, e.stop - e.start) for e in extent)]
 
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        for _ in pool.map(inflate, written):
-            pass
+    try:
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            for _ in pool.map(inflate, written):
+                pass
+    except deflate.DeflateError:
+        return None  # a damaged chunk: HDF5 reads it again and says what is wrong
     return out
 
 

@@ -13,6 +13,7 @@ import pytest
 import xarray as xr
 
 import hybrid.io.netcdf as netcdf
+from hybrid.errors import UsageError
 from hybrid.io.netcdf import read_netcdf, write_netcdf
 from hybrid.io.netcdf_chunks import read_deflated
 
@@ -152,3 +153,13 @@ def test_scaled_or_filled_variables_are_decoded_by_xarray(tmp_path, monkeypatch)
         assert calls == []  # neither variable keeps its stored values in xarray
         assert np.isnan(fast["filled"].values).sum() == (values % 7 == 0).sum()
         np.testing.assert_array_equal(fast["scaled"].values, values)
+
+
+def test_a_damaged_chunk_is_left_to_hdf5_and_reported_in_one_line(tmp_path):
+    path = _result(tmp_path)
+    with h5py.File(path, "r+") as h5:
+        h5["var"].id.write_direct_chunk((1, 256, 0), b"not a zlib stream")
+    with h5py.File(path, "r") as h5:
+        assert read_deflated(h5["var"]) is None
+    with pytest.raises(UsageError, match=r"cannot read .*openEO\.nc as NetCDF"):
+        read_netcdf(path)
