@@ -15,7 +15,9 @@ batch jobs on a cube with time go to openeo-geotrellis-extensions geotiff/packag
   ``description``, ``institution``); band ``DESCRIPTION`` tags only while the cube has a
   band dimension (geopysparkdatacube.py ``if self.metadata.has_band_dimension()``).
 
-Values are written as float32 with NaN nodata (the cube's dtype on Copernicus).
+Values are written as float32 with NaN nodata (the cube's dtype on Copernicus). A lazy
+cube is written block by block in whole tiles (:func:`_write_layer`), which GDAL
+compresses on threads of its own (``NUM_THREADS``): the same values and layout.
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def write_gtiff(
         "blockxsize": TILE_SIZE,
         "blockysize": TILE_SIZE,
         "interleave": "band",
+        "num_threads": "ALL_CPUS",
     }
     factors = overview_factors(x.size, y.size)
     written = []
@@ -139,9 +142,12 @@ def _write_layer(dst: Any, values: Any) -> None:
     """One file's (bands, y, x) or (y, x) values into the open GeoTIFF ``dst``: a
     Dask-backed layer block by block as the blocks are computed
     (:func:`hybrid.io.streaming.store_blocks`, memory bounded by the chunk size), else
-    at once."""
+    at once. GDAL is handed whole tiles only (:mod:`hybrid.io.chunk_parts`): the tiles a
+    block shares with its neighbours are put together first, so that GDAL compresses
+    and writes every tile once."""
     import numpy as np
-    from rasterio.windows import Window
+
+    from hybrid.io.chunk_parts import ChunkLattice, PartAssembler
 
     if not is_lazy(values):
         dst.write(np.asarray(values, dtype="float32").reshape(-1, *values.shape[-2:]))
@@ -149,14 +155,29 @@ def _write_layer(dst: Any, values: Any) -> None:
     lazy = values.astype("float32")
     if lazy.ndim == 2:
         lazy = lazy[None]
+    tiles = ChunkLattice(tuple(lazy.shape), (lazy.shape[0], TILE_SIZE, TILE_SIZE))
+    parts = PartAssembler()
 
     def write(index: tuple[slice, ...], block: Any) -> None:
-        bands, rows, cols = index
-        window = Window.from_slices(rows, cols)
-        for offset, band in enumerate(range(bands.start, bands.stop)):
-            dst.write(block[offset], indexes=band + 1, window=window)
+        for offset, cut, piece, whole in tiles.pieces(index, np.asarray(block)):
+            if whole:
+                _write_tile(dst, tiles.extent(offset), piece)
+            else:
+                for done, tile in parts.add(None, tiles, cut, piece):
+                    _write_tile(dst, tiles.extent(done), tile)
 
     store_blocks(lazy, write)
+    if parts.incomplete():
+        raise RuntimeError("tiles of the result were not complete: a block was not written")
+
+
+def _write_tile(dst: Any, extent: tuple[slice, ...], values: Any) -> None:
+    """``values`` (bands, rows, cols) at the array index ``extent`` of ``dst``."""
+    from rasterio.windows import Window
+
+    bands, rows, cols = extent
+    window = Window.from_slices(rows, cols)
+    dst.write(values, indexes=list(range(bands.start + 1, bands.stop + 1)), window=window)
 
 
 def _head_tags(attrs: Mapping[str, Any], file_metadata: Mapping[str, Any]) -> dict[str, str]:

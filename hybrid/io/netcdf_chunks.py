@@ -26,8 +26,9 @@ chunk padded with the fill value. Here libdeflate (the ``deflate`` package) make
 zlib stream at the same level: any zlib reader inflates it to the same bytes, it is no
 larger than zlib's (tests/io/test_netcdf_chunks.py compares every chunk of both
 writers), and it costs a third of zlib's CPU (benchmarks/README.md, "Fourth round").
-Only the band variables go this way; netCDF4 writes the rest. GTiff results are still
-compressed by GDAL in their writer (their tiles could be deflated the same way).
+Only the band variables go this way; netCDF4 writes the rest. The lattice of chunks and
+the assembly of shared ones are :mod:`hybrid.io.chunk_parts`'s, which the GTiff writer
+uses too (GDAL compresses its tiles, on threads of its own).
 
 Reading goes the other way (:func:`read_deflated`): HDF5 inflates a variable's chunks
 one after the other with zlib, under h5py's lock; here each chunk's stored bytes are
@@ -36,20 +37,17 @@ fetched as they are and inflated by libdeflate on several threads.
 
 from __future__ import annotations
 
-import itertools
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import deflate
 
+from hybrid.io.chunk_parts import ChunkLattice, Offset, PartAssembler
+
 if TYPE_CHECKING:
     import numpy as np
-
-#: a chunk's position: the array index of its first element along each axis
-Offset = tuple[int, ...]
 
 
 def stored_values(values: Any, dtype: str, fill_value: float | int) -> np.ndarray:
@@ -74,28 +72,13 @@ class EncodedBlock:
 
 
 @dataclass(frozen=True)
-class ChunkGrid:
-    """A chunked, deflated variable as stored: its shape, chunk shape, dtype (with byte
-    order), fill value and deflate level."""
+class ChunkGrid(ChunkLattice):
+    """A chunked, deflated variable as stored: its shape and chunk shape (the lattice),
+    dtype (with byte order), fill value and deflate level."""
 
-    shape: tuple[int, ...]
-    chunks: tuple[int, ...]
-    dtype: str
-    fill_value: float | int
-    level: int
-
-    def offsets(self, index: tuple[slice, ...]) -> list[Offset]:
-        """The chunks that ``index`` (a block) touches."""
-        ranges = [
-            range(s.start - s.start % c, s.stop, c) for s, c in zip(index, self.chunks, strict=True)
-        ]
-        return list(itertools.product(*ranges))
-
-    def extent(self, offset: Offset) -> tuple[slice, ...]:
-        """The array index of the chunk at ``offset`` (cut at the array's edge)."""
-        return tuple(
-            slice(o, min(o + c, n)) for o, c, n in zip(offset, self.chunks, self.shape, strict=True)
-        )
+    dtype: str = "<f4"
+    fill_value: float | int = 0
+    level: int = 6
 
     def deflate(self, values: np.ndarray) -> bytes:
         """The stored bytes of a chunk whose values within the array are ``values``
@@ -185,19 +168,8 @@ class BlockEncoder:
     def __call__(self, index: tuple[slice, ...], block: Any) -> EncodedBlock:
         values = stored_values(block, self._dtype, self._fill)
         out = EncodedBlock()
-        for offset in self.grid.offsets(index):
-            extent = self.grid.extent(offset)
-            cut = tuple(
-                slice(max(e.start, s.start), min(e.stop, s.stop))
-                for e, s in zip(extent, index, strict=True)
-            )
-            local = values[
-                tuple(
-                    slice(c.start - s.start, c.stop - s.start)
-                    for c, s in zip(cut, index, strict=True)
-                )
-            ]
-            if cut == extent:
+        for offset, cut, local, whole in self.grid.pieces(index, values):
+            if whole:
                 out.deflated.append((offset, self.grid.deflate(local)))
             else:
                 out.parts.append((cut, local.copy()))
@@ -219,9 +191,8 @@ class DirectChunkWriter:
     ) -> None:
         self._dtype = dtype
         self._fill = fill_value
-        self._lock = threading.Lock()
+        self._parts = PartAssembler()
         self._datasets: dict[str, Any] = {}
-        self._pending: dict[tuple[str, Offset], list[Any]] = {}
         for name in variables:
             dataset = h5file[name]
             if times is not None:  # t is unlimited: netCDF-C grows it as it writes
@@ -255,39 +226,18 @@ class DirectChunkWriter:
         for offset, data in encoded.deflated:
             dataset.id.write_direct_chunk(offset, data)
         complete = []
-        with self._lock:
-            for index, values in encoded.parts:
-                complete.extend(self._add(variable, grid, index, values))
+        for index, values in encoded.parts:
+            complete.extend(self._parts.add(variable, grid, index, values))
         for offset, values in complete:
             dataset.id.write_direct_chunk(offset, grid.deflate(values))
-
-    def _add(
-        self, variable: str, grid: ChunkGrid, index: tuple[slice, ...], values: np.ndarray
-    ) -> list[tuple[Offset, np.ndarray]]:
-        """Put a part into its chunk; the chunk when it is now complete."""
-        import numpy as np
-
-        offset = tuple(s.start - s.start % c for s, c in zip(index, grid.chunks, strict=True))
-        extent = grid.extent(offset)
-        key = (variable, offset)
-        if key not in self._pending:
-            shape = tuple(e.stop - e.start for e in extent)
-            self._pending[key] = [np.empty(shape, dtype=grid.dtype), int(np.prod(shape))]
-        entry = self._pending[key]
-        local = tuple(slice(s.start - o, s.stop - o) for s, o in zip(index, offset, strict=True))
-        entry[0][local] = values
-        entry[1] -= values.size
-        if entry[1] > 0:
-            return []
-        del self._pending[key]
-        return [(offset, entry[0])]
 
     def finish(self) -> None:
         """Check that every chunk was completed (a block never written would leave
         its chunks' parts here, and the file would read them as fill values)."""
-        if self._pending:
-            variable, offset = next(iter(self._pending))
+        pending = self._parts.incomplete()
+        if pending:
+            variable, offset = pending[0]
             raise RuntimeError(
-                f"{len(self._pending)} chunks of the result were not complete "
+                f"{len(pending)} chunks of the result were not complete "
                 f"({variable} at {offset}): a block was not written"
             )

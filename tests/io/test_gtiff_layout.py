@@ -67,3 +67,46 @@ def test_large_rasters_get_overviews(tmp_path):
     (file,) = write_gtiff(cube, tmp_path)
     with rasterio.open(file) as src:
         assert src.overviews(1) == [4]
+
+
+def _tile_bytes(path) -> int:
+    """The compressed bytes of every full-resolution tile the file's index points to."""
+    with rasterio.open(path) as src:
+        return sum(
+            src.block_size(band, i, j)
+            for band in src.indexes
+            for (i, j), _window in src.block_windows(band)
+        )
+
+
+def test_a_lazy_result_is_handed_to_gdal_in_whole_tiles_each_once(tmp_path, monkeypatch):
+    """Blocks off the 256-px tile lattice (as the engine's are): every write is one whole
+    tile (cut at the raster's edge), every tile is written once, and the file holds no
+    other copy of a tile even when GDAL's block cache is too small to keep a partial
+    tile until its neighbour arrives (before: it was flushed, compressed, read back and
+    written again, its first copy left in the file)."""
+    import hybrid.io.gtiff as gtiff
+
+    cube = synthetic_result(dates=("2023-05-01",), shape=(700, 900), seed=4)
+    lazy = cube.chunk({"y": 230, "x": 310})
+    windows = []
+    real = gtiff._write_tile
+
+    def spy(dst, extent, values):
+        windows.append(tuple((s.start, s.stop) for s in extent[1:]))
+        real(dst, extent, values)
+
+    monkeypatch.setattr(gtiff, "_write_tile", spy)
+    with rasterio.Env(GDAL_CACHEMAX=1):  # MiB: smaller than the file's 2.4 MiB of tiles
+        (file,) = write_gtiff(lazy, tmp_path)
+    tiles = {
+        ((r, min(r + 256, 700)), (c, min(c + 256, 900)))
+        for r in range(0, 700, 256)
+        for c in range(0, 900, 256)
+    }
+    assert sorted(windows) == sorted(tiles)  # each once, whole
+    with rasterio.open(file) as src:
+        np.testing.assert_array_equal(src.read(1), cube.values[0])
+        first_tile = min(src.block_size(1, i, j) for (i, j), _w in src.block_windows(1))
+    # the header and tile index are a few KiB; a second copy of any tile is more
+    assert file.stat().st_size - _tile_bytes(file) < first_tile
