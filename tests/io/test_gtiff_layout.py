@@ -97,7 +97,7 @@ def test_a_lazy_result_is_handed_to_gdal_in_whole_tiles_each_once(tmp_path, monk
         real(dst, extent, values)
 
     monkeypatch.setattr(gtiff, "_write_tile", spy)
-    with rasterio.Env(GDAL_CACHEMAX=1):  # MiB: smaller than the file's 2.4 MiB of tiles
+    with rasterio.Env(GDAL_CACHEMAX=1):  # MiB: less than the file's tiles
         (file,) = write_gtiff(lazy, tmp_path)
     tiles = {
         ((r, min(r + 256, 700)), (c, min(c + 256, 900)))
