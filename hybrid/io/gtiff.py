@@ -231,8 +231,8 @@ def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
         if match is None and len(files) > 1:
             raise UsageError(f"{file.name} in {source} is not named openEO_YYYY-MM-DDZ.tif")
         try:
-            with rasterio.open(file) as src:
-                data = src.read(masked=True).astype("float64").filled(np.nan)
+            with rasterio.open(file, NUM_THREADS="ALL_CPUS") as src:  # decoded on all cores
+                data = _values(src)
                 this_grid = (src.crs, src.transform, src.width, src.height, src.count)
                 names = [d or f"band_{i + 1}" for i, d in enumerate(src.descriptions)]
                 tags = dict(src.tags())
@@ -265,6 +265,22 @@ def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
         cube = cube.assign_coords(bands=names)
     cube.attrs = {k: v for k, v in tags.items() if k != "AREA_OR_POINT"}
     return normalise(cube, crs_wkt=crs.to_wkt() if crs else None, source=source)
+
+
+def _values(src: Any) -> Any:
+    """The float64 values of an open GeoTIFF, NaN where GDAL's mask says nodata. A file
+    whose nodata is NaN, or which has none (as results are written), holds its nodata
+    as NaN already: read at once, without the masked array's copies."""
+    import math
+
+    import numpy as np
+    from rasterio.enums import MaskFlags
+
+    flags = {flag for band in src.mask_flag_enums for flag in band}
+    nodata = src.nodata
+    if flags <= {MaskFlags.all_valid, MaskFlags.nodata} and (nodata is None or math.isnan(nodata)):
+        return src.read(out_dtype="float64")
+    return src.read(masked=True).astype("float64").filled(np.nan)
 
 
 def _label(text: str) -> Any:

@@ -110,3 +110,35 @@ def test_a_lazy_result_is_handed_to_gdal_in_whole_tiles_each_once(tmp_path, monk
         first_tile = min(src.block_size(1, i, j) for (i, j), _w in src.block_windows(1))
     # the header and tile index are a few KiB; a second copy of any tile is more
     assert file.stat().st_size - _tile_bytes(file) < first_tile
+
+
+def _geotiff(path, values, **profile):
+    from affine import Affine
+
+    with rasterio.open(
+        path, "w", driver="GTiff", width=values.shape[-1], height=values.shape[-2], count=1,
+        dtype=values.dtype, crs="EPSG:32632", transform=Affine(10, 0, 300_000, 0, -10, 5_010_100),
+        **profile,
+    ) as dst:  # fmt: skip
+        dst.write(values, 1)
+
+
+def test_reading_gives_nan_where_gdal_masks_whatever_the_nodata(tmp_path):
+    """NaN nodata (results) is read as stored; a numeric nodata (int16 Copernicus
+    bands) and a file without nodata go through GDAL's mask as before."""
+    from hybrid.io.gtiff import read_raster
+
+    values = np.arange(12 * 16, dtype="float32").reshape(12, 16) / 7
+    values[2, 3] = np.nan
+    _geotiff(tmp_path / "nan.tif", values, nodata=float("nan"))
+    counts = np.arange(12 * 16, dtype="int16").reshape(12, 16)
+    counts[5, 5] = -9999
+    _geotiff(tmp_path / "int.tif", counts, nodata=-9999)
+    _geotiff(tmp_path / "none.tif", counts)
+    nan = read_raster([tmp_path / "nan.tif"], source=tmp_path).values
+    np.testing.assert_array_equal(nan, values.astype("float64"))
+    as_int = read_raster([tmp_path / "int.tif"], source=tmp_path).values
+    assert np.isnan(as_int[5, 5]) and np.isnan(as_int).sum() == 1
+    np.testing.assert_array_equal(np.nan_to_num(as_int, nan=-9999), counts.astype("float64"))
+    plain = read_raster([tmp_path / "none.tif"], source=tmp_path).values
+    np.testing.assert_array_equal(plain, counts.astype("float64"))
