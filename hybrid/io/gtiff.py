@@ -222,42 +222,44 @@ def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
     import xarray as xr
     from rasterio.errors import RasterioIOError
 
-    layers: list[tuple[np.datetime64 | None, np.ndarray]] = []
+    labels: list[np.datetime64 | None] = []
     grid: tuple[Any, ...] | None = None
+    stacked: np.ndarray | None = None  # every file read into its place: no stacking copy
     names: list[str] = []
     tags: dict[str, str] = {}
-    for file in sorted(files):
+    ordered = sorted(files)
+    for index, file in enumerate(ordered):
         match = GTIFF_NAME.match(file.name)
         if match is None and len(files) > 1:
             raise UsageError(f"{file.name} in {source} is not named openEO_YYYY-MM-DDZ.tif")
         try:
             with rasterio.open(file, NUM_THREADS="ALL_CPUS") as src:  # decoded on all cores
-                data = _values(src)
                 this_grid = (src.crs, src.transform, src.width, src.height, src.count)
+                if grid is not None and this_grid != grid:
+                    raise UsageError(
+                        f"the GeoTIFFs in {source} do not share one grid ({file.name} "
+                        "differs): compare them one file at a time"
+                    )
+                if stacked is None:
+                    shape = (len(ordered), src.count, src.height, src.width)
+                    stacked = np.empty(shape, dtype="float64")
+                _read_values(src, stacked[index])
                 names = [d or f"band_{i + 1}" for i, d in enumerate(src.descriptions)]
                 tags = dict(src.tags())
         except RasterioIOError as exc:
             raise UsageError(f"cannot read {file} as GeoTIFF: {exc}") from None
-        if grid is not None and this_grid != grid:
-            raise UsageError(
-                f"the GeoTIFFs in {source} do not share one grid ({file.name} differs): "
-                "compare them one file at a time"
-            )
         grid = this_grid
-        layers.append((_label(match.group(1)) if match else None, data))
-    assert grid is not None
+        labels.append(_label(match.group(1)) if match else None)
+    assert grid is not None and stacked is not None
     crs, transform, width, height, _count = grid
     if transform.b != 0 or transform.d != 0:
         raise UsageError(f"{source} has a rotated grid, which results never have")
     x = transform.c + (np.arange(width) + 0.5) * transform.a
     y = transform.f + (np.arange(height) + 0.5) * transform.e
-    stacked = np.stack([layer for _, layer in layers])
     coords: dict[str, Any] = {"y": y, "x": x}
     cube = xr.DataArray(stacked, dims=("t", "bands", "y", "x"), coords=coords)
-    if layers[0][0] is not None:
-        cube = cube.assign_coords(t=[label for label, _ in layers])
-    else:
-        cube = cube.isel(t=0, drop=True)
+    timed = labels[0] is not None
+    cube = cube.assign_coords(t=labels) if timed else cube.isel(t=0, drop=True)
     if len(names) == 1:
         cube = cube.isel(bands=0, drop=True)
         cube.name = names[0] if not names[0].startswith("band_") else "var"
@@ -267,10 +269,11 @@ def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
     return normalise(cube, crs_wkt=crs.to_wkt() if crs else None, source=source)
 
 
-def _values(src: Any) -> Any:
-    """The float64 values of an open GeoTIFF, NaN where GDAL's mask says nodata. A file
-    whose nodata is NaN, or which has none (as results are written), holds its nodata
-    as NaN already: read at once, without the masked array's copies."""
+def _read_values(src: Any, out: Any) -> None:
+    """An open GeoTIFF's values into the float64 array ``out`` (bands, rows, cols), NaN
+    where GDAL's mask says nodata. A file whose nodata is NaN, or which has none (as
+    results are written), holds its nodata as NaN already: read straight into ``out``,
+    without the masked array's copies."""
     import math
 
     import numpy as np
@@ -279,8 +282,9 @@ def _values(src: Any) -> Any:
     flags = {flag for band in src.mask_flag_enums for flag in band}
     nodata = src.nodata
     if flags <= {MaskFlags.all_valid, MaskFlags.nodata} and (nodata is None or math.isnan(nodata)):
-        return src.read(out_dtype="float64")
-    return src.read(masked=True).astype("float64").filled(np.nan)
+        src.read(out=out)
+        return
+    out[...] = src.read(masked=True).astype("float64").filled(np.nan)
 
 
 def _label(text: str) -> Any:
