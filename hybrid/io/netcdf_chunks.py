@@ -76,9 +76,9 @@ class ChunkGrid(ChunkLattice):
     """A chunked, deflated variable as stored: its shape and chunk shape (the lattice),
     dtype (with byte order), fill value and deflate level."""
 
-    dtype: str = "<f4"
-    fill_value: float | int = 0
-    level: int = 6
+    dtype: str
+    fill_value: float | int
+    level: int
 
     def deflate(self, values: np.ndarray) -> bytes:
         """The stored bytes of a chunk whose values within the array are ``values``
@@ -148,8 +148,7 @@ def read_deflated(dataset: Any, threads: int = READ_THREADS) -> np.ndarray | Non
 
     try:
         with ThreadPoolExecutor(max(1, threads)) as pool:
-            for _ in pool.map(inflate, written):
-                pass
+            list(pool.map(inflate, written))
     except deflate.DeflateError:
         return None  # a damaged chunk: HDF5 reads it again and says what is wrong
     return out
