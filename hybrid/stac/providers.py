@@ -124,15 +124,21 @@ class Layout:
 
 
 def _raster_info(asset: Any) -> dict[str, Any]:
-    """nodata/data_type/scale/offset of a single-band asset, from either raster extension."""
+    """nodata/data_type/scale/offset of a single-band asset, from the raster extension v1
+    (``raster:bands``), else from the asset itself or its first entry of STAC 1.1's
+    ``bands`` (common ``nodata``/``data_type``, raster v2 ``raster:scale``/``raster:offset``),
+    as the Copernicus load_stac path reads them (openeo-geopyspark-driver load_stac.py
+    ``_get_asset_property``)."""
     fields = asset.extra_fields
     raster = fields.get("raster:bands")
     info: dict[str, Any] = dict(raster[0]) if raster and isinstance(raster[0], dict) else {}
-    for key in ("nodata", "data_type", "scale", "offset"):
-        if f"raster:{key}" in fields and key not in info:
-            info[key] = fields[f"raster:{key}"]
-    if "nodata" not in info and fields.get("nodata") is not None:
-        info["nodata"] = fields["nodata"]
+    bands = fields.get("bands")
+    band = bands[0] if isinstance(bands, list) and bands and isinstance(bands[0], dict) else {}
+    for key, name in (("nodata", "nodata"), ("data_type", "data_type"),
+                      ("scale", "raster:scale"), ("offset", "raster:offset")):  # fmt: skip
+        for source in (fields, band):
+            if key not in info and source.get(name) is not None:
+                info[key] = source[name]
     return info
 
 

@@ -165,6 +165,25 @@ def test_cdse_items_layout_offsets_and_finest_copies():
     assert layout.asset_key(item, "B04") == "B04_20m"
 
 
+def test_stac_1_1_band_entries_and_asset_level_common_metadata_are_read():
+    """STAC 1.1 moves nodata and data_type to common metadata, on the asset or in its
+    ``bands`` entries, with raster v2's ``raster:scale``/``raster:offset`` beside them."""
+    item = _cdse("05.11", "20250330T145914", "2025-03-30T16:00:32.482826Z")
+    layout = provider_named("cdse").layout
+    assert layout.dtype(item, "SCL") == "uint8"
+    item.assets["B04_10m"].extra_fields["data_type"] = "int16"
+    assert layout.dtype(item, "B04") == "int16"
+    fields = item.assets["B08_10m"].extra_fields
+    for key in ("nodata", "data_type", "raster:scale", "raster:offset"):
+        del fields[key]
+    band = {"name": "B08", "eo:center_wavelength": 0.833, "nodata": 65535, "data_type": "uint16"}
+    fields["bands"] = [band | {"raster:scale": 0.0002, "raster:offset": -0.1}]
+    assert layout.nodata(item, "B08") == 65535.0
+    assert layout.dn_offset(item, "B08") == -500.0
+    fields["nodata"] = 7  # the asset's own value comes first
+    assert layout.nodata(item, "B08") == 7.0
+
+
 def test_cdse_reprocessing_most_recently_updated_wins_over_its_baseline():
     old = _cdse("05.11", "20250330T145914", "2025-03-30T16:00:32.482826Z")
     new = _cdse("05.00", "20260105T101010", "2026-01-05T12:00:00.000000Z")
