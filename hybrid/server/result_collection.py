@@ -13,9 +13,10 @@ schema requires).
 
 Each data asset carries what its file's header says (:mod:`hybrid.io.raster_facts`): band
 names as ``bands`` and ``eo:bands``, ``proj:epsg``, ``proj:shape``, ``proj:bbox``, as
-``_asset_object`` (views.py about line 1809) does. Copernicus also links the source scenes
-(``derived_from``), a CARD4L document and per-asset STAC Items; this local backend has no
-items endpoint and its scene list is in the job log, so it adds neither.
+``_asset_object`` (views.py about line 1809) does, and the statistics GDAL computes of its
+bands as ``raster:bands`` (:mod:`hybrid.io.raster_statistics`). Copernicus also links the
+source scenes (``derived_from``), a CARD4L document and per-asset STAC Items; this local
+backend has no items endpoint and its scene list is in the job log, so it adds neither.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.io.raster_facts import raster_facts
+from hybrid.io.raster_statistics import band_statistics
 from hybrid.server.jobs import Job
 from hybrid.server.results import (
     FILE_EXTENSION,
@@ -98,6 +100,9 @@ def _file_fields(path: Path) -> dict[str, Any]:
         fields["proj:epsg"] = facts.epsg
     if facts.shape is not None:
         fields["proj:shape"] = list(facts.shape)
+    statistics = band_statistics(path)
+    if statistics:
+        fields["raster:bands"] = statistics
     return fields
 
 

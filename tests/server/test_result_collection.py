@@ -58,9 +58,11 @@ def test_asset_fields_are_those_copernicus_gave_its_file(
     ours = result_collection(job, base_url="http://127.0.0.1:1", links=links, result_dir=tmp_path)
 
     (asset,), (real_asset,) = ours["assets"].values(), real["assets"].values()
-    for key in ("bands", "eo:bands", "proj:bbox", "proj:epsg", "proj:shape", "type", "roles"):
+    keys = ("bands", "eo:bands", "proj:bbox", "proj:epsg", "proj:shape", "raster:bands")
+    for key in (*keys, "type", "roles"):
         assert asset[key] == real_asset[key], key
     assert asset["file:size"] == (folder / "openEO.nc").stat().st_size
+    assert [p.name for p in tmp_path.iterdir()] == ["openEO.nc"]  # no .aux.xml left beside it
     # its loads have spatial_extent null (filter_spatial instead): the bbox is the file's
     (bbox,), (real_bbox,) = ours["extent"]["spatial"]["bbox"], real["extent"]["spatial"]["bbox"]
     assert bbox == pytest.approx(real_bbox, abs=2e-3)
