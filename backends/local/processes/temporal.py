@@ -128,10 +128,11 @@ def _reduce_groups(
         # a period's dates in one task per block (a few at most): dask's tree reduction
         # over one-date chunks kept every date's partial sums of the whole area alive
         stacked = stacked.chunk({_MEMBER_DIM: _MEMBERS_PER_TASK})
+    members = xr.DataArray(valid, dims=(dim, _MEMBER_DIM))
     if np.dtype(stacked.dtype).kind == "f":
-        stacked = stacked.astype(np.float64)
-    if not valid.all():
-        stacked = stacked.where(xr.DataArray(valid, dims=(dim, _MEMBER_DIM)))
+        stacked = _widened(stacked, members)
+    elif not valid.all():
+        stacked = stacked.where(members)
     with np.errstate(all="ignore"):
         reduced = stacked.reduce(reducer, dim=_MEMBER_DIM, positional_parameters={"data": 0})
     kind = np.dtype(reduced.dtype).kind
@@ -143,6 +144,22 @@ def _reduce_groups(
     out = reduced.assign_coords({dim: coords})
     out.attrs = dict(data.attrs)
     return out.transpose(*data.dims)
+
+
+def _widened(stacked: Any, members: Any) -> Any:
+    """A float stack as float64, NaN where ``members`` is False (the padding), in one
+    new array per block (casting, then masking, made two of a period's size)."""
+    import xarray as xr
+
+    return xr.apply_ufunc(_widen, stacked, members, dask="parallelized", output_dtypes=[np.float64])
+
+
+def _widen(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    out = np.empty(np.broadcast_shapes(values.shape, members.shape), dtype=np.float64)
+    np.copyto(out, values)
+    if not members.all():
+        np.copyto(out, np.nan, where=~members)
+    return out
 
 
 def _temporal_dim(data: Any, dimension: str | None, process: str) -> str:
