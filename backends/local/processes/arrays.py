@@ -284,6 +284,10 @@ def array_modify(data: Any, values: Any, index: int, length: int = 0, axis: Any 
                 f"of {len(data)} elements"
             )
         return [*data[:index], *values, *data[index + max(length, 0) :]]
+    if axis is not None and is_array(data) and getattr(data, "ndim", 0) > 1:
+        from hybrid.backends.local.processes.dimensions import array_modify_along
+
+        return array_modify_along(data, values, index, length, axis)
     return _stock("array_modify")(data, values, index, length=length, axis=axis)
 
 

@@ -1,4 +1,5 @@
-"""apply_dimension with the labels the openEO spec gives, and a lazy array_create.
+"""apply_dimension with the labels the openEO spec gives, a lazy array_create and an
+array_modify that inserts one label per value.
 
 openeo-processes-dask's apply_dimension loses the labels it should keep (a typo,
 ``reordered_result[dimension] == ...`` instead of ``=``, cubes/apply.py) and fails when
@@ -143,6 +144,38 @@ def array_create(data: Any = None, repeat: int = 1) -> Any:
         stacked = da.stack(parts)
         return da.concatenate([stacked] * int(repeat), axis=0) if repeat > 1 else stacked
     return np.tile(np.asarray(data) if items is None else data, reps=repeat)
+
+
+def array_modify_along(data: Any, values: Any, index: int, length: int, axis: int) -> Any:
+    """array_modify on the array a callback of apply_dimension gets (the dimension at
+    ``axis``): ``length`` labels from ``index`` replaced by ``values``, inserted by default.
+
+    Each of ``values`` is one value per pixel: a number, or an array shaped as ``data``
+    without ``axis`` (the openeo client's ``append_indices`` passes one per index).
+    openeo-processes-dask's ``np.apply_along_axis`` appends every element of those arrays
+    to every pixel instead. Copernicus: arrayModifyFunction of openeo-geotrellis-extensions
+    (OpenEOProcessScriptBuilder.scala) inserts one band per value.
+    """
+    import dask.array as da
+
+    axis = axis % data.ndim
+    if not 0 <= index <= data.shape[axis]:
+        raise ProcessParameterInvalid(
+            f"array_modify: ArrayElementNotAvailable: index {index} is outside the array "
+            f"of {data.shape[axis]} elements"
+        )
+    items = list(values) if isinstance(values, list | tuple) else [values]
+    lazy = isinstance(data, da.Array) or any(isinstance(v, da.Array) for v in items)
+    lib: Any = da if lazy else np
+    base = data.shape[:axis] + data.shape[axis + 1 :]
+    head = data[(slice(None),) * axis + (slice(None, index),)]
+    tail = data[(slice(None),) * axis + (slice(index + max(length, 0), None),)]
+    if not items:
+        return lib.concatenate([head, tail], axis=axis)
+    block = lib.stack([lib.broadcast_to(lib.asarray(v), base) for v in items], axis=axis)
+    return lib.concatenate(
+        [head, block.astype(np.result_type(data.dtype, block.dtype)), tail], axis=axis
+    )
 
 
 def _plain(value: Any) -> Any:
