@@ -32,7 +32,8 @@ MACHINERY = ("axis", "keepdims", "source_transposed_axis", "context", "dim_label
 def resolving(implementation: Callable[..., Any]) -> Callable[..., Any]:
     """``implementation`` called with its references resolved: a positional argument
     that is a reference becomes the referenced value (any other positional argument
-    only feeds ``positional_parameters``), and so does a keyword argument."""
+    only feeds ``positional_parameters``), and so does a keyword argument or a
+    reference inside a keyword argument's list."""
     from openeo_pg_parser_networkx.pg_schema import ParameterReference
 
     dropped = _dropped(implementation)
@@ -53,13 +54,25 @@ def resolving(implementation: Callable[..., Any]) -> Callable[..., Any]:
             if isinstance(arg, ParameterReference)
         ]
         resolved = {
-            key: _value(arg, values, implementation) if isinstance(arg, ParameterReference) else arg
+            key: _resolved(arg, values, implementation)
             for key, arg in kwargs.items()
             if key not in dropped
         }
         return implementation(*refs, **resolved)
 
     return call
+
+
+def _resolved(arg: Any, values: Mapping[str, Any], implementation: Callable[..., Any]) -> Any:
+    """``arg`` with its references resolved, also those inside a list: the openeo client
+    writes ``merge_cubes(overlap_resolver="max")`` as ``max(data=[x, y])``."""
+    from openeo_pg_parser_networkx.pg_schema import ParameterReference
+
+    if isinstance(arg, ParameterReference):
+        return _value(arg, values, implementation)
+    if isinstance(arg, list) and any(isinstance(item, ParameterReference | list) for item in arg):
+        return [_resolved(item, values, implementation) for item in arg]
+    return arg
 
 
 def _dropped(implementation: Callable[..., Any]) -> frozenset[str]:

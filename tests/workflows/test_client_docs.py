@@ -52,3 +52,20 @@ def test_append_indices_adds_the_indices_as_bands(connection: Any, tmp_path: Pat
         evi = 2.5 * (n - r) / (n + 6.0 * r - 7.5 * b + 1.0)
     np.testing.assert_allclose(got["NDVI"].values, ndvi, rtol=1e-5, equal_nan=True)
     np.testing.assert_allclose(got["EVI"].values, evi, rtol=1e-5, equal_nan=True)
+
+
+def test_merge_cubes_with_a_reducer_as_overlap_resolver(connection: Any, tmp_path: Path) -> None:
+    """openeo/rest/datacube.py ``merge_cubes(other, overlap_resolver="max")``: the client
+    writes the reducer as ``max(data=[x, y])``, references inside a list. Copernicus takes
+    a one-process resolver by its process id (openeo-python-driver
+    ``process_implementations/cubes.py`` ``merge_cubes``)."""
+    red = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES, bands=["B04"]
+    )
+    doubled = red.apply(lambda x: x * 2)
+    raw = raw_bands(connection, ["B04"], tmp_path / "raw.nc", bbox=SMALL_BBOX)
+    for name, want in (("max", 2.0), ("min", 1.0), ("sum", 3.0)):
+        merged = red.merge_cubes(doubled, overlap_resolver=name)
+        merged.download(tmp_path / f"{name}.nc", format="netCDF")
+        got = _nc(tmp_path / f"{name}.nc")["B04"].values
+        np.testing.assert_allclose(got, want * raw["B04"].values, rtol=1e-6, err_msg=name)

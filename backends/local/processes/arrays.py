@@ -291,6 +291,19 @@ def array_modify(data: Any, values: Any, index: int, length: int = 0, axis: Any 
     return _stock("array_modify")(data, values, index, length=length, axis=axis)
 
 
+def _members_stacked(data: Any, axis: Any) -> tuple[Any, Any]:
+    """A list holding arrays (``max(data=[x, y])``, the openeo client's
+    ``overlap_resolver="max"``) as one array reduced over its new first axis: pixel by
+    pixel, as Copernicus resolves; anything else unchanged."""
+    if axis is not None or not isinstance(data, list) or not any(is_array(v) for v in data):
+        return data, axis
+    import dask.array as da
+
+    members = [getattr(v, "data", v) for v in data]
+    lib: Any = da if any(isinstance(m, da.Array) for m in members) else np
+    return lib.stack(lib.broadcast_arrays(*[lib.asarray(m) for m in members])), 0
+
+
 def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
     """The stock reducer, but an empty list gives nodata (NaN) instead of a numpy error."""
 
@@ -299,6 +312,7 @@ def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
     ) -> Any:
         if isinstance(data, list) and not data:
             return math.nan if width == 1 else [math.nan] * width
+        data, axis = _members_stacked(data, axis)
         return _stock(name)(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
 
     reducer.__name__ = reducer.__qualname__ = name.lstrip("_")
@@ -315,6 +329,7 @@ _stock_mean = _empty_is_nodata("mean")
 def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
     """The stock mean; skipping nodata over one axis of float data, in one pass
     (:mod:`hybrid.backends.local.processes.nan_mean`, bit for bit numpy's)."""
+    data, axis = _members_stacked(data, axis)
     if ignore_nodata and nan_mean.applies(data, axis, keepdims):
         return nan_mean.nan_mean_of(data, axis)
     return _stock_mean(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
