@@ -69,3 +69,27 @@ def test_merge_cubes_with_a_reducer_as_overlap_resolver(connection: Any, tmp_pat
         merged.download(tmp_path / f"{name}.nc", format="netCDF")
         got = _nc(tmp_path / f"{name}.nc")["B04"].values
         np.testing.assert_allclose(got, want * raw["B04"].values, rtol=1e-6, err_msg=name)
+
+
+def test_apply_dimension_over_time_with_fewer_values_keeps_dates(
+    connection: Any, tmp_path: Path
+) -> None:
+    """``apply_dimension(dimension="t", process=lambda x: x.quantiles(...))`` returns
+    fewer values than dates: Copernicus gives them the first dates in order
+    (openeo-geotrellis-extensions ``OpenEOProcesses.scala`` ``createTemporalCallback``:
+    ``labels.zip(resultTiles)``), not integers a netCDF then reads as seconds after 1970."""
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES, bands=["B04"]
+    )
+    probabilities = [0.1, 0.5, 0.9]
+    quantiles = cube.apply_dimension(
+        dimension="t", process=lambda x: x.quantiles(probabilities=probabilities)
+    )
+    quantiles.download(tmp_path / "quantiles.nc", format="netCDF")
+    got = _nc(tmp_path / "quantiles.nc")
+
+    raw = raw_bands(connection, ["B04"], tmp_path / "raw.nc", bbox=SMALL_BBOX)
+    assert raw.sizes["t"] > len(probabilities)
+    np.testing.assert_array_equal(got["t"].values, raw["t"].values[: len(probabilities)])
+    want = np.quantile(raw["B04"].values.astype(np.float64), probabilities, axis=0)
+    np.testing.assert_allclose(got["B04"].values, want, rtol=1e-5)

@@ -8,8 +8,9 @@ the callback returns a different number of values built with ``array_create`` (i
 
 Spec (apply_dimension): the labels are kept when the target dimension is the source
 dimension and the callback returns as many values as it got; otherwise the labels are
-integers from 0. With ``target_dimension``, the source dimension is removed and the
-values go to that dimension (created with type other if it does not exist).
+integers from 0 (on a temporal dimension, as on Copernicus, the first dates). With
+``target_dimension``, the source dimension is removed and the values go to that
+dimension (created with type other if it does not exist).
 
 The callback is called ONCE with the whole (lazy) array, the dimension last
 (``axis=-1``), as openeo-processes-dask calls it, so openeo-pg-parser-networkx's cache
@@ -91,6 +92,8 @@ def apply_dimension(
     if target == dimension:
         keep = count == moved.sizes[dimension] and dimension in moved.coords
         coords[dimension] = moved[dimension].values if keep else np.arange(count)
+        if not keep and dimension in moved.coords and moved[dimension].dtype.kind == "M":
+            values, coords[dimension] = _on_first_dates(values, moved[dimension].values)
         out = xr.DataArray(values, dims=[*others, dimension], coords=coords)
         out.attrs = dict(data.attrs)
         return out.transpose(*data.dims)
@@ -101,6 +104,16 @@ def apply_dimension(
     out.attrs = dict(data.attrs)
     order = [target if d == dimension else str(d) for d in data.dims]
     return out.transpose(*order)
+
+
+def _on_first_dates(values: Any, dates: Any) -> tuple[Any, Any]:
+    """Values along time, as many as there are or fewer, labelled as Copernicus labels
+    them: the cube's (ascending) dates, one per value, values beyond the last date dropped
+    (openeo-geotrellis-extensions ``OpenEOProcesses.scala`` ``createTemporalCallback``,
+    ``labels.zip(resultTiles)``). The spec's integer labels would not be dates, which
+    netCDF and GTiff need."""
+    count = min(int(values.shape[-1]), len(dates))
+    return values[..., :count], dates[:count]
 
 
 def _into_existing(
