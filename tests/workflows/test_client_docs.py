@@ -93,3 +93,29 @@ def test_apply_dimension_over_time_with_fewer_values_keeps_dates(
     np.testing.assert_array_equal(got["t"].values, raw["t"].values[: len(probabilities)])
     want = np.quantile(raw["B04"].values.astype(np.float64), probabilities, axis=0)
     np.testing.assert_allclose(got["B04"].values, want, rtol=1e-5)
+
+
+def test_array_concat_of_new_values_adds_bands(connection: Any, tmp_path: Path) -> None:
+    """``apply_dimension`` over bands with ``array_concat(x, array_create([...]))``: one
+    band per new value, as Copernicus's arrayConcatFunction
+    (openeo-geotrellis-extensions ``OpenEOProcessScriptBuilder.scala``)."""
+    from openeo.processes import array_concat, array_create
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES, bands=["B04", "B08"]
+    )
+    more = cube.apply_dimension(
+        dimension="bands",
+        process=lambda x: array_concat(
+            x, array_create([x.array_element(0) * 2, x.array_element(1) - x.array_element(0)])
+        ),
+    ).rename_labels("bands", ["B04", "B08", "red2", "diff"])
+    more.download(tmp_path / "more.nc", format="netCDF")
+    got = _nc(tmp_path / "more.nc")
+
+    raw = raw_bands(connection, ["B04", "B08"], tmp_path / "raw.nc", bbox=SMALL_BBOX)
+    r, n = (raw[x].values.astype(np.float64) for x in ("B04", "B08"))
+    assert [str(v) for v in got.data_vars if v != "crs"] == ["B04", "B08", "red2", "diff"]
+    np.testing.assert_array_equal(got["B08"].values, n)
+    np.testing.assert_allclose(got["red2"].values, 2 * r)
+    np.testing.assert_allclose(got["diff"].values, n - r)

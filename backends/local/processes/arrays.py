@@ -255,6 +255,10 @@ def count(
 def array_concat(array1: Any, array2: Any, axis: Any = None) -> Any:
     if isinstance(array1, list) and isinstance(array2, list):
         return array1 + array2
+    if axis is not None and is_array(array1) and getattr(array1, "ndim", 0) > 1:
+        from hybrid.backends.local.processes.dimensions import array_modify_along
+
+        return array_modify_along(array1, array2, array1.shape[axis], 0, axis)
     return _stock("array_concat")(array1, array2, axis=axis)
 
 

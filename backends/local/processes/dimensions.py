@@ -164,7 +164,8 @@ def array_modify_along(data: Any, values: Any, index: int, length: int, axis: in
     ``axis``): ``length`` labels from ``index`` replaced by ``values``, inserted by default.
 
     Each of ``values`` is one value per pixel: a number, or an array shaped as ``data``
-    without ``axis`` (the openeo client's ``append_indices`` passes one per index).
+    without ``axis`` (the openeo client's ``append_indices`` passes one per index);
+    ``array_concat`` puts them at the end.
     openeo-processes-dask's ``np.apply_along_axis`` appends every element of those arrays
     to every pixel instead. Copernicus: arrayModifyFunction of openeo-geotrellis-extensions
     (OpenEOProcessScriptBuilder.scala) inserts one band per value.
@@ -177,10 +178,10 @@ def array_modify_along(data: Any, values: Any, index: int, length: int, axis: in
             f"array_modify: ArrayElementNotAvailable: index {index} is outside the array "
             f"of {data.shape[axis]} elements"
         )
-    items = list(values) if isinstance(values, list | tuple) else [values]
+    base = data.shape[:axis] + data.shape[axis + 1 :]
+    items = _per_value(values, base, axis)
     lazy = isinstance(data, da.Array) or any(isinstance(v, da.Array) for v in items)
     lib: Any = da if lazy else np
-    base = data.shape[:axis] + data.shape[axis + 1 :]
     head = data[(slice(None),) * axis + (slice(None, index),)]
     tail = data[(slice(None),) * axis + (slice(index + max(length, 0), None),)]
     if not items:
@@ -189,6 +190,23 @@ def array_modify_along(data: Any, values: Any, index: int, length: int, axis: in
     return lib.concatenate(
         [head, block.astype(np.result_type(data.dtype, block.dtype)), tail], axis=axis
     )
+
+
+def _per_value(values: Any, base: tuple[int, ...], axis: int) -> list[Any]:
+    """The values to put along ``axis``, one array (or number) each: a list as it is;
+    an :func:`array_create` of them (the values first); an array with ``axis``."""
+    if isinstance(values, list | tuple):
+        return list(values)
+    shape = tuple(getattr(values, "shape", ()))
+    if shape == base:
+        return [values]
+    if len(shape) == len(base) + 1 and shape[1:] == base:
+        return [values[i] for i in range(shape[0])]
+    if len(shape) == len(base) + 1 and shape[:axis] + shape[axis + 1 :] == base:
+        return [values[(slice(None),) * axis + (i,)] for i in range(shape[axis])]
+    if len(shape) == 1:
+        return [values[i] for i in range(shape[0])]
+    return [values]
 
 
 def _plain(value: Any) -> Any:
