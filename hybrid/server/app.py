@@ -9,7 +9,6 @@ thread pool and live in SQLite under ``settings.data_dir``; authentication is HT
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +28,7 @@ from hybrid.server.routes.capabilities import backend_version
 from hybrid.server.runner import JobRunner
 from hybrid.server.services import Services
 from hybrid.server.settings import ServerSettings
+from hybrid.server.sync_runs import SyncRuns
 from hybrid.server.udp_store import UdpStore, resolve
 from hybrid.server.url_paths import MergeSlashes
 
@@ -71,7 +71,7 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
         oidc=oidc,
         links=ResultLinks(secret=secret, ttl=settings.result_link_ttl),
         udps=udps,
-        sync_slots=threading.BoundedSemaphore(max(1, settings.workers)),
+        sync_runs=SyncRuns(settings.workers),
     )
 
 
@@ -85,6 +85,7 @@ def create_app(settings: ServerSettings, engine: Engine) -> FastAPI:
         try:
             yield
         finally:
+            services.sync_runs.stop_all()
             services.runner.shutdown()
             services.store.close()
             services.udps.close()

@@ -7,7 +7,6 @@ factory idea - wiring in one place, routes in small modules).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from hybrid.server.oidc import LocalOidcProvider
 from hybrid.server.results import ResultLinks
 from hybrid.server.runner import JobRunner
 from hybrid.server.settings import ServerSettings
+from hybrid.server.sync_runs import SyncRuns
 from hybrid.server.udp_store import UdpStore, resolve
 
 
@@ -37,8 +37,8 @@ class Services:
     links: ResultLinks
     #: the users' user-defined processes (``/process_graphs``)
     udps: UdpStore
-    #: bounds the synchronous ``POST /result`` computations running at once
-    sync_slots: threading.BoundedSemaphore
+    #: the synchronous ``POST /result`` computations: how many at once, and stopping them
+    sync_runs: SyncRuns
 
     @property
     def data_dir(self) -> Path:

@@ -10,6 +10,7 @@ Every UDF starts a worker process (several seconds on a busy machine): all slow.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -314,3 +315,66 @@ def test_other_runtime_is_refused_with_invalid_runtime(server: Any) -> None:
     with pytest.raises(OpenEoApiError) as info:
         cube.download()
     assert (info.value.http_status_code, info.value.code) == (400, "InvalidRuntime")
+
+
+def _sleeping(seconds: float) -> str:
+    return RESCALE_UDF.replace(
+        "    cube.values", f"    import time\n    time.sleep({seconds})\n    x"
+    )
+
+
+def _udf_workers(server: Any) -> list[Any]:
+    """The server's UDF worker processes running now."""
+    import psutil
+
+    children = psutil.Process(server.proc.pid).children(recursive=True)
+    return [p for p in children if "-E" in _cmdline(p)]
+
+
+def _cmdline(process: Any) -> list[str]:
+    import psutil
+
+    try:
+        return list(process.cmdline())
+    except psutil.Error:
+        return []
+
+
+def _within(seconds: float, condition: Any) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_a_synchronous_udf_its_client_gave_up_on_is_stopped(server: Any) -> None:
+    """A client that stops waiting (a timeout, a closed notebook) does not leave the
+    server running its UDF for nobody: the worker is stopped within seconds, the
+    request's folder removed, and the server goes on answering (the UDF alone would
+    take 10 s a date)."""
+    import openeo
+    import requests
+
+    connection = _connect(server)
+    cube = _s2(connection, ["B04"]).apply(process=openeo.UDF(_sleeping(10)))
+    body = {"process": {"process_graph": cube.save_result("netCDF").flat_graph()}}
+    data_dir = Path(server.args[server.args.index("--data-dir") + 1])
+    with requests.Session() as session, pytest.raises(requests.exceptions.ReadTimeout):
+        session.auth = connection.auth
+        session.post(f"{server.url}/result", json=body, timeout=4)
+    assert _within(6, lambda: not _udf_workers(server) and not any(data_dir.glob("sync-*")))
+    assert requests.get(f"{server.url}/", timeout=10).status_code == 200
+
+
+def test_a_canceled_job_stops_its_running_udf(server: Any) -> None:
+    import openeo
+
+    cube = _s2(_connect(server), ["B04"]).apply(process=openeo.UDF(_sleeping(10)))
+    job = cube.create_job(out_format="netCDF")
+    job.start()
+    assert _within(60, lambda: bool(_udf_workers(server)))
+    job.stop()
+    assert _within(6, lambda: not _udf_workers(server))
+    assert job.status() == "canceled"

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hybrid.cancellation import raise_if_canceled
 from hybrid.errors import UdfError, UdfUnavailable
 
 #: the worker's module, wherever this package is installed
@@ -162,10 +163,12 @@ def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
 
 
 def _wait(proc: subprocess.Popen[bytes], ready: Path, settings: UdfSettings, process: str) -> int:
-    """The worker's exit code; the time limit counts from when it is ready to run UDFs."""
+    """The worker's exit code; the time limit counts from when it is ready to run UDFs.
+    A canceled run (a deleted job, a synchronous request nobody waits for) stops it."""
     started = time.monotonic()
     deadline: float | None = None
     while (code := proc.poll()) is None:
+        raise_if_canceled()
         now = time.monotonic()
         if deadline is None and ready.exists():
             deadline = now + settings.timeout

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import tempfile
+import threading
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from hybrid.cancellation import cancellable, raise_if_canceled
 from hybrid.errors import FormatUnsuitable, HybridError
 from hybrid.io.registry import media_type
 from hybrid.server.auth import CurrentUser
@@ -24,6 +28,10 @@ from hybrid.server.sync_result import with_save_result
 _log = logging.getLogger(__name__)
 
 router = APIRouter()
+
+T = TypeVar("T")
+#: how often a synchronous computation checks that its client still waits
+_DISCONNECT_POLL_SECONDS = 0.5
 
 
 @router.post("/validation")
@@ -50,11 +58,13 @@ async def result(request: Request, user: CurrentUser, deps: Deps) -> FileRespons
     await run_in_threadpool(deps.engine.validate, graph)
     _log.info("synchronous result for %s", user.user_id)
     out_dir = Path(tempfile.mkdtemp(prefix="sync-", dir=deps.data_dir))
-    try:
-        files = await run_in_threadpool(_execute, deps, graph, out_dir)
-    except BaseException:
-        shutil.rmtree(out_dir, ignore_errors=True)
-        raise
+    with deps.sync_runs.running() as stop:
+        try:
+            work = run_in_threadpool(_execute, deps, graph, out_dir, stop)
+            files = await _while_awaited(request, work, stop)
+        except BaseException:
+            shutil.rmtree(out_dir, ignore_errors=True)
+            raise
     return FileResponse(
         files[0],
         media_type=media_type(files[0].name),
@@ -63,13 +73,37 @@ async def result(request: Request, user: CurrentUser, deps: Deps) -> FileRespons
     )
 
 
+async def _while_awaited(request: Request, work: Awaitable[T], stop: threading.Event) -> T:
+    """``work``'s result; ``stop`` is set (the computation ends before its next task)
+    once the client has gone away, or when the request is cancelled (the server is
+    shutting down)."""
+    task = asyncio.ensure_future(work)
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=_DISCONNECT_POLL_SECONDS)
+            if not task.done() and await request.is_disconnected():
+                stop.set()
+    except asyncio.CancelledError:
+        stop.set()
+        raise
+    return task.result()
+
+
 def _saving(deps: Services, graph: dict[str, Any]) -> dict[str, Any]:
     return with_save_result(graph, deps.engine.process_specs())
 
 
-def _execute(deps: Services, graph: dict[str, Any], out_dir: Path) -> list[Path]:
-    with deps.sync_slots:
-        files = [Path(f) for f in deps.engine.execute(graph, out_dir=out_dir).files]
+def _execute(
+    deps: Services, graph: dict[str, Any], out_dir: Path, stop: threading.Event
+) -> list[Path]:
+    try:
+        with deps.sync_runs.slots, cancellable(stop):
+            raise_if_canceled()  # stopped while it waited for a slot
+            files = [Path(f) for f in deps.engine.execute(graph, out_dir=out_dir).files]
+    except BaseException:
+        # also when nobody awaits this thread any more (the request was cancelled)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
     if len(files) != 1:
         raise FormatUnsuitable(
             f"The synchronous result has {len(files)} files (GTiff writes one per date): "
