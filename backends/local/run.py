@@ -226,7 +226,7 @@ class Run:
             crs, cube = CRS.from_user_input(data.attrs["crs"]), data
         else:
             cube = self._crop(data)
-        cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
+        cube = _writer_dimensions(cube.drop_vars([c for c in cube.coords if c not in cube.dims]))
         if not lazy:
             cube = compute(cube, self.settings)
         cube.name = "var"
@@ -262,3 +262,25 @@ class Run:
         if "x" not in data.dims or "y" not in data.dims:
             return data
         return data.sel(x=slice(grid.xmin, grid.xmax), y=slice(grid.ymax, grid.ymin))
+
+
+def _writer_dimensions(cube: Any) -> Any:
+    """The cube with the dimension names the writers know: ``t``, ``bands``, ``y``, ``x``.
+
+    A Copernicus cube has a temporal dimension, one band dimension and x/y, whatever
+    they are called: ``rename_dimension`` changes the metadata only
+    (openeo-geopyspark-driver geopysparkdatacube.py L304-305) and the writers name ``t``,
+    ``x``, ``y`` and the band variables as always. So a renamed temporal dimension (the
+    one with dates) is written as ``t``, and the one other dimension (a renamed band
+    dimension, or apply_dimension's ``target_dimension``) as ``bands``.
+    """
+    known = {"t", "bands", "y", "x"}
+    others = [str(d) for d in cube.dims if d not in known]
+    renames: dict[str, str] = {}
+    for name in others:
+        if "t" not in cube.dims and not renames and cube[name].dtype.kind == "M":
+            renames[name] = "t"
+    rest = [name for name in others if name not in renames]
+    if len(rest) == 1 and "bands" not in cube.dims:
+        renames[rest[0]] = "bands"
+    return cube.rename(renames) if renames else cube

@@ -119,3 +119,27 @@ def test_array_concat_of_new_values_adds_bands(connection: Any, tmp_path: Path) 
     np.testing.assert_array_equal(got["B08"].values, n)
     np.testing.assert_allclose(got["red2"].values, 2 * r)
     np.testing.assert_allclose(got["diff"].values, n - r)
+
+
+def test_renamed_dimensions_are_written_as_copernicus_writes_them(
+    connection: Any, tmp_path: Path
+) -> None:
+    """``rename_dimension`` renames the metadata only on Copernicus (geopysparkdatacube.py
+    L304-305), so later processes use the new names and the file is the same as without
+    the renaming: ``t``, and one variable per band."""
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES, bands=["B04", "B08"]
+    )
+    cube.download(tmp_path / "plain.nc", format="netCDF")
+    renamed = cube.rename_dimension("t", "time").rename_dimension("bands", "spectral")
+    renamed.download(tmp_path / "renamed.nc", format="netCDF")
+    plain, got = _nc(tmp_path / "plain.nc"), _nc(tmp_path / "renamed.nc")
+    assert dict(got.sizes) == dict(plain.sizes)
+    for band in ("B04", "B08"):
+        np.testing.assert_array_equal(got[band].values, plain[band].values)
+    np.testing.assert_array_equal(got["t"].values, plain["t"].values)
+    mean = renamed.reduce_dimension(dimension="time", reducer="mean")
+    mean.download(tmp_path / "mean.nc", format="netCDF")
+    with np.errstate(all="ignore"):
+        expected = np.nanmean(plain["B08"].values.astype(np.float64), axis=0)
+    np.testing.assert_allclose(_nc(tmp_path / "mean.nc")["B08"].values, expected, rtol=1e-6)
