@@ -1,4 +1,5 @@
-"""JSON results: plain values (numbers, strings, lists, objects) and vector cubes.
+"""JSON results: plain values (numbers, strings, lists, objects), vector cubes, and raster
+cubes (:mod:`hybrid.io.json_raster`).
 
 openEO's ``save_result`` (and a synchronous ``POST /result`` that ends in a non-cube value)
 answers with the value as JSON. Copernicus's ``JSONResult`` writes ``result.json`` with NaN
@@ -22,6 +23,7 @@ from typing import Any
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
 from hybrid.io.format import Format
+from hybrid.io.json_raster import write_raster
 
 FILE_NAME = "result.json"
 
@@ -106,6 +108,6 @@ FORMAT = Format(
     suffixes=(".json",),
     media_type="application/json",
     per_label=False,
-    writers={"vector": write_vector, "value": write_value},
+    writers={"raster": write_raster, "vector": write_vector, "value": write_value},
     readers={"value": read_value},
 )

@@ -143,3 +143,27 @@ def test_renamed_dimensions_are_written_as_copernicus_writes_them(
     with np.errstate(all="ignore"):
         expected = np.nanmean(plain["B08"].values.astype(np.float64), axis=0)
     np.testing.assert_allclose(_nc(tmp_path / "mean.nc")["B08"].values, expected, rtol=1e-6)
+
+
+def test_a_raster_saved_as_json_is_copernicus_xarray_json(connection: Any, tmp_path: Path) -> None:
+    """``save_result(format="JSON")`` of a raster cube: Copernicus writes the collected
+    DataArray with the client's ``XarrayIO.to_json_file`` (geopysparkdatacube.py
+    ``write_assets``, ``_collect_as_xarray``: dims t, bands, x, y; x and y ascending), so
+    ``XarrayIO.from_json_file`` reads it back with the values of the netCDF."""
+    from openeo.udf.xarraydatacube import XarrayIO
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES, bands=["B04", "B08"]
+    )
+    cube.download(tmp_path / "cube.nc", format="netCDF")
+    cube.download(tmp_path / "cube.json", format="JSON")
+    got = XarrayIO.from_json_file(tmp_path / "cube.json")
+    plain = _nc(tmp_path / "cube.nc")
+    assert got.dims == ("t", "bands", "x", "y")
+    assert list(got["bands"].values) == ["B04", "B08"]
+    assert (np.diff(got["y"].values) > 0).all() and (np.diff(got["x"].values) > 0).all()
+    assert "+proj=utm" in got.attrs["crs"] and got.attrs["grid_mapping"] == "spatial_ref"
+    for i, band in enumerate(("B04", "B08")):
+        expected = plain[band].transpose("t", "x", "y").sortby("y").values
+        np.testing.assert_array_equal(got.isel(bands=i).values, expected)
+    np.testing.assert_array_equal(got["t"].values, plain["t"].values)
