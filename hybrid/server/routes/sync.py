@@ -85,6 +85,8 @@ async def _while_awaited(request: Request, work: Awaitable[T], stop: threading.E
                 stop.set()
     except asyncio.CancelledError:
         stop.set()
+        # the thread ends on its own (RunCanceled); nobody will read its outcome
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
         raise
     return task.result()
 
