@@ -301,11 +301,9 @@ def _members_stacked(data: Any, axis: Any) -> tuple[Any, Any]:
     pixel, as Copernicus resolves; anything else unchanged."""
     if axis is not None or not isinstance(data, list) or not any(is_array(v) for v in data):
         return data, axis
-    import dask.array as da
+    from hybrid.backends.local.processes.dimensions import stacked
 
-    members = [getattr(v, "data", v) for v in data]
-    lib: Any = da if any(isinstance(m, da.Array) for m in members) else np
-    return lib.stack(lib.broadcast_arrays(*[lib.asarray(m) for m in members])), 0
+    return stacked([getattr(v, "data", v) for v in data]), 0
 
 
 def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:

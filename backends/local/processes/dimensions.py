@@ -153,10 +153,18 @@ def array_create(data: Any = None, repeat: int = 1) -> Any:
         return np.array([])
     items = list(data) if isinstance(data, list | tuple) else None
     if items and any(isinstance(v, da.Array) for v in items):
-        parts = da.broadcast_arrays(*[da.asarray(v) for v in items])
-        stacked = da.stack(parts)
-        return da.concatenate([stacked] * int(repeat), axis=0) if repeat > 1 else stacked
+        members = stacked(items)
+        return da.concatenate([members] * int(repeat), axis=0) if repeat > 1 else members
     return np.tile(np.asarray(data) if items is None else data, reps=repeat)
+
+
+def stacked(items: list[Any]) -> Any:
+    """``items`` (arrays or numbers) broadcast to one shape and stacked along a new first
+    axis; a dask array when any of them is one."""
+    import dask.array as da
+
+    lib: Any = da if any(isinstance(v, da.Array) for v in items) else np
+    return lib.stack(lib.broadcast_arrays(*[lib.asarray(v) for v in items]))
 
 
 def array_modify_along(data: Any, values: Any, index: int, length: int, axis: int) -> Any:

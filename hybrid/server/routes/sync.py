@@ -7,7 +7,6 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,11 +58,13 @@ async def result(request: Request, user: CurrentUser, deps: Deps) -> FileRespons
     _log.info("synchronous result for %s", user.user_id)
     out_dir = Path(tempfile.mkdtemp(prefix="sync-", dir=deps.data_dir))
     with deps.sync_runs.running() as stop:
+        task = asyncio.ensure_future(run_in_threadpool(_execute, deps, graph, out_dir, stop))
         try:
-            work = run_in_threadpool(_execute, deps, graph, out_dir, stop)
-            files = await _while_awaited(request, work, stop)
+            files = await _while_awaited(request, task, stop)
         except BaseException:
-            shutil.rmtree(out_dir, ignore_errors=True)
+            # once the thread has ended (at once when it has: a failure), whatever it
+            # wrote goes
+            task.add_done_callback(lambda _: shutil.rmtree(out_dir, ignore_errors=True))
             raise
     return FileResponse(
         files[0],
@@ -73,22 +74,22 @@ async def result(request: Request, user: CurrentUser, deps: Deps) -> FileRespons
     )
 
 
-async def _while_awaited(request: Request, work: Awaitable[T], stop: threading.Event) -> T:
-    """``work``'s result; ``stop`` is set (the computation ends before its next task)
+async def _while_awaited(request: Request, task: asyncio.Future[T], stop: threading.Event) -> T:
+    """``task``'s result; ``stop`` is set (the computation ends before its next task)
     once the client has gone away, or when the request is cancelled (the server is
     shutting down)."""
-    task = asyncio.ensure_future(work)
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=_DISCONNECT_POLL_SECONDS)
             if not task.done() and await request.is_disconnected():
                 stop.set()
+                break
+        return await asyncio.shield(task)
     except asyncio.CancelledError:
         stop.set()
         # the thread ends on its own (RunCanceled); nobody will read its outcome
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
         raise
-    return task.result()
 
 
 def _saving(deps: Services, graph: dict[str, Any]) -> dict[str, Any]:
@@ -102,10 +103,9 @@ def _execute(
         with deps.sync_runs.slots, cancellable(stop):
             raise_if_canceled()  # stopped while it waited for a slot
             files = [Path(f) for f in deps.engine.execute(graph, out_dir=out_dir).files]
-    except BaseException:
-        # also when nobody awaits this thread any more (the request was cancelled)
-        shutil.rmtree(out_dir, ignore_errors=True)
-        raise
+    finally:
+        if stop.is_set():  # nobody will serve it, and the server may be gone by now
+            shutil.rmtree(out_dir, ignore_errors=True)
     if len(files) != 1:
         raise FormatUnsuitable(
             f"The synchronous result has {len(files)} files (GTiff writes one per date): "
