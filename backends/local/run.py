@@ -191,23 +191,33 @@ class Run:
         return tuple(self.facts.load_conditions.get(str(node), ()))
 
     def save_result(self, data: Any, format: str, options: Any = None) -> bool:
+        from hybrid.backends.local.samples import sample_request, write_samples
+        from hybrid.io.format import filename_prefix
         from hybrid.io.provenance import provenance_attributes
         from hybrid.io.registry import kind_of, write_result
 
         fmt = require_format(format)
         kind = kind_of(data)
+        options = dict(getattr(options, "root", options) or {})
+        samples = sample_request(options)  # a batch job's sample_by_feature
         # netCDF and GTiff are written block by block as the blocks are computed
         # (bounded memory); the other formats get the computed cube
-        streams = kind == "raster" and fmt.name in ("netCDF", "GTiff")
+        streams = kind == "raster" and fmt.name in ("netCDF", "GTiff") and samples is None
         if kind == "raster":
             data = self._raster(data, lazy=streams)
-        options = dict(getattr(options, "root", options) or {})
         attrs = provenance_attributes(self.provenance)
         from hybrid.backends.local.compute import store
         from hybrid.io.streaming import block_store
 
+        def write(cube: Any, folder: Path) -> list[Path]:
+            return write_result(cube, fmt, folder, attrs=attrs, options=options)
+
         with block_store(functools.partial(store, settings=self.settings)):
-            written = write_result(data, fmt, self.out_dir, attrs=attrs, options=options)
+            if samples is not None and kind == "raster":
+                prefix = filename_prefix(options)
+                written = write_samples(data, samples, self.out_dir, write, prefix)
+            else:
+                written = write(data, self.out_dir)
         self.files.extend(written)
         return True
 

@@ -24,6 +24,7 @@ from hybrid.errors import HybridError
 from hybrid.run_warnings import warnings_to
 from hybrid.server.errors import JobNotFound
 from hybrid.server.jobs import ACTIVE, Job, JobStore, LogLine
+from hybrid.server.sample_features import with_sample_geometries
 
 _log = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ class JobRunner:
             self._busy.add(job.id)
             self._cancels[job.id] = event
         try:
-            graph = self._resolve(job.graph, job.user_id)
+            graph = with_sample_geometries(self._resolve(job.graph, job.user_id))
             to_log = functools.partial(self._store.log, job.id, "warning")
             with cancellable(event), warnings_to(to_log):
                 return self._engine.execute(graph, out_dir=out_dir)

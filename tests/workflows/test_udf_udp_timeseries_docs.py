@@ -412,3 +412,76 @@ def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
     raw = raw_bands(connection, ["B04"], tmp_path / "raw.nc", bbox=SMALL_BBOX)
     want = np.cumsum(raw["B04"].values.astype(np.float64), axis=0)
     np.testing.assert_allclose(_nc(tmp_path / "legacy.nc")["B04"].values, want, rtol=1e-6)
+
+
+# -- docs/cookbook/sampling.md "Sampling polygons as rasters" -------------------------------
+
+
+def _sampled_job(connection: Any, tmp_path: Path, **format_options: Any) -> list[Path]:
+    """The page's job: no spatial extent, ``filter_spatial`` over the fields, a batch job
+    with ``sample_by_feature=True``; its files downloaded into ``tmp_path / "job"``."""
+    s2_bands = connection.load_collection("SENTINEL2_L2A", bands=["B04"], temporal_extent=DATES)
+    s2_bands = s2_bands.filter_spatial(FIELDS)
+    job = s2_bands.create_job(
+        title="Sentinel2", description="Sentinel-2 L2A bands", sample_by_feature=True,
+        **format_options,
+    )  # fmt: skip
+    job.start_and_wait(max_poll_interval=1, print=lambda *a, **k: None)
+    return sorted(job.get_results().download_files(tmp_path / "job"))
+
+
+def test_filter_spatial_sample_by_feature_writes_one_netcdf_per_field(
+    connection: Any, tmp_path: Path
+) -> None:
+    """docs/cookbook/sampling.md: one netCDF per feature, ``openEO_{index}.nc``, holding the
+    feature's pixels in its bounds (openeo-geotrellis-extensions NetCDFRDDWriter.scala
+    ``saveSamples``, ``getSamplePath``)."""
+    files = [
+        p for p in _sampled_job(connection, tmp_path, out_format="netCDF") if p.suffix == ".nc"
+    ]
+    assert [p.name for p in files] == ["openEO_0.nc", "openEO_1.nc"]
+    raw = raw_bands(connection, ["B04"], tmp_path / "raw.nc")
+    for path, feature in zip(files, FIELDS["features"], strict=True):
+        got = _nc(path)
+        inside = _inside(raw, feature["geometry"])
+        rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+        # the feature's bounds widened to whole pixels hold its pixels, nothing else has data
+        assert got.sizes["x"] >= cols.size and got.sizes["y"] >= rows.size
+        want = raw["B04"].where(xr.DataArray(inside, dims=("y", "x")))
+        want = want.sel(x=got["x"].values, y=got["y"].values, t=got["t"].values)
+        np.testing.assert_array_equal(got["B04"].values, want.values)
+        assert int(np.isfinite(got["B04"].values[0]).sum()) == int(inside.sum())
+    # synchronously: one file, as Copernicus without batch_mode (geopysparkdatacube.py L2593)
+    one = connection.load_collection("SENTINEL2_L2A", bands=["B04"], temporal_extent=DATES)
+    one = one.filter_spatial(FIELDS).save_result("netCDF", options={"sample_by_feature": True})
+    one.download(tmp_path / "sync.nc")
+    assert _nc(tmp_path / "sync.nc")["B04"].sizes["x"] > max(_nc(p).sizes["x"] for p in files)
+
+
+def test_sample_by_feature_as_gtiff_named_by_a_property(connection: Any, tmp_path: Path) -> None:
+    """docs/cookbook/sampling.md, GTiff ("available for the netCDF and GTiff output
+    formats") with ``feature_id_property``: ``openEO_{date}_{label}.tif`` per date and
+    feature (geotiff/package.scala ``saveSamples``; geopysparkdatacube.py ``get_labels``)."""
+    files = _sampled_job(connection, tmp_path, out_format="GTiff", feature_id_property="name")
+    tiffs = [p.name for p in files if p.suffix == ".tif"]
+    raw = raw_bands(connection, ["B04"], tmp_path / "raw.nc")
+    dates = [str(d)[:10] for d in raw["t"].values]
+    assert tiffs == sorted(f"openEO_{d}Z_{label}.tif" for d in dates for label in "AB")
+
+
+def test_sample_by_feature_without_filter_spatial_fails_the_job(
+    connection: Any, tmp_path: Path
+) -> None:
+    """docs/cookbook/sampling.md: the geometries come from ``filter_spatial``; without one
+    Copernicus's job fails (deploy/batch_job.py L417-426 logs it, then the writer misses
+    them): here the job fails with one clear message."""
+    from openeo.rest import JobFailedException
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES, bands=["B04"]
+    )
+    job = cube.create_job(out_format="netCDF", sample_by_feature=True)
+    with pytest.raises(JobFailedException):
+        job.start_and_wait(max_poll_interval=1, soft_error_max=0, print=lambda *a, **k: None)
+    errors = [e["message"] for e in job.logs(level="error")]
+    assert any("sample_by_feature" in m and "filter_spatial" in m for m in errors), errors
