@@ -14,13 +14,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from typing import Any
 
-_SINK: ContextVar[Callable[[str], None] | None] = ContextVar("hybrid_warning_sink", default=None)
+_SINK: ContextVar[Callable[..., None] | None] = ContextVar("hybrid_warning_sink", default=None)
 
 
 @contextlib.contextmanager
-def warnings_to(sink: Callable[[str], None]) -> Iterator[None]:
-    """Inside the block, :func:`warn` calls ``sink(message)`` instead of warning."""
+def warnings_to(sink: Callable[..., None]) -> Iterator[None]:
+    """Inside the block, :func:`warn` calls ``sink(message)`` instead of warning, and
+    :func:`log_entry` ``sink(message, level=..., code=..., data=...)``."""
     token = _SINK.set(sink)
     try:
         yield
@@ -42,7 +44,17 @@ def warn(message: str, *, stacklevel: int = 2) -> None:
     warnings.warn(message, HybridWarning, stacklevel=stacklevel + 1)
 
 
-def current_sink() -> Callable[[str], None] | None:
+def log_entry(message: str, *, level: str, **entry: Any) -> bool:
+    """An entry of the job's log at ``level`` (``code``, ``data`` as the openEO log entry
+    has them); False outside a job (nothing written)."""
+    sink = _SINK.get()
+    if sink is None:
+        return False
+    sink(message, level=level, **entry)
+    return True
+
+
+def current_sink() -> Callable[..., None] | None:
     """The enclosing :func:`warnings_to` sink (a job's log), None outside one: for
     messages that belong in a job's log but not on the CLI's stderr (distributed's
     client log, :mod:`hybrid.backends.local.client_logs`)."""

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS logs (
     level TEXT NOT NULL,
     code TEXT,
     message TEXT NOT NULL,
-    node TEXT
+    node TEXT,
+    data TEXT
 );
 CREATE INDEX IF NOT EXISTS logs_job ON logs (job_id, seq);
 """
@@ -96,6 +97,8 @@ class LogEntry:
     code: str | None
     message: str
     node: str | None
+    #: the entry's ``data`` (e.g. what a UDF's ``inspect`` logged), None for none
+    data: Any = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class LogLine:
     message: str
     code: str | None = None
     node: str | None = None
+    data: Any = None
 
 
 def _job(row: sqlite3.Row) -> Job:
@@ -127,6 +131,9 @@ class JobStore:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(logs)")}
+            if "data" not in columns:  # a data folder of an older version
+                self._db.execute("ALTER TABLE logs ADD COLUMN data TEXT")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -242,9 +249,10 @@ class JobStore:
         *,
         code: str | None = None,
         node: str | None = None,
+        data: Any = None,
     ) -> None:
         with self._tx() as db:
-            _insert_log(db, job_id, LogLine(level, message, code, node))
+            _insert_log(db, job_id, LogLine(level, message, code, node, data))
 
     def logs(
         self,
@@ -266,13 +274,21 @@ class JobStore:
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return [
-            LogEntry(str(r["seq"]), r["time"], r["level"], r["code"], r["message"], r["node"])
+            LogEntry(
+                str(r["seq"]), r["time"], r["level"], r["code"], r["message"], r["node"], _data(r)
+            )
             for r in rows
         ]
 
 
+def _data(row: sqlite3.Row) -> Any:
+    return None if row["data"] is None else json.loads(row["data"])
+
+
 def _insert_log(db: sqlite3.Connection, job_id: str, line: LogLine) -> None:
+    data = None if line.data is None else json.dumps(line.data)
     db.execute(
-        "INSERT INTO logs (job_id, time, level, code, message, node) VALUES (?, ?, ?, ?, ?, ?)",
-        (job_id, utc_now(), line.level, line.code, line.message, line.node),
+        "INSERT INTO logs (job_id, time, level, code, message, node, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (job_id, utc_now(), line.level, line.code, line.message, line.node, data),
     )

@@ -7,7 +7,6 @@ or ``running`` are queued again (a job interrupted ``max_attempts`` times is set
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import queue
@@ -192,7 +191,10 @@ class JobRunner:
             self._cancels[job.id] = event
         try:
             graph = with_sample_geometries(self._resolve(job.graph, job.user_id))
-            to_log = functools.partial(self._store.log, job.id, "warning")
+
+            def to_log(message: str, level: str = "warning", **entry: Any) -> None:
+                self._store.log(job.id, level, message, **entry)
+
             with cancellable(event), warnings_to(to_log):
                 return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:

@@ -485,3 +485,32 @@ def test_sample_by_feature_without_filter_spatial_fails_the_job(
         job.start_and_wait(max_poll_interval=1, soft_error_max=0, print=lambda *a, **k: None)
     errors = [e["message"] for e in job.logs(level="error")]
     assert any("sample_by_feature" in m and "filter_spatial" in m for m in errors), errors
+
+
+def test_udf_inspect_logging_in_the_job_logs(connection: Any) -> None:
+    """docs/udf.rst "Logging from a UDF": ``inspect(data=[cube.shape], message=...)`` in a
+    UDF shows in the batch job's logs, with its data (the chunk's bands, y, x)."""
+    import openeo
+
+    udf = openeo.UDF("""
+from openeo.udf import inspect
+import xarray
+
+
+def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
+    inspect(data=[cube.shape], message="UDF logging shape of my cube")
+    cube.values = 0.0001 * cube.values
+    return cube
+""")
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES,
+        bands=["B02", "B03", "B04"],
+    )  # fmt: skip
+    job = cube.apply(process=udf).create_job(out_format="netCDF")
+    job.start_and_wait(max_poll_interval=1, print=lambda *a, **k: None)
+    logged = [e for e in job.logs() if e["message"] == "UDF logging shape of my cube"]
+    assert logged, job.logs()
+    for entry in logged:
+        assert entry["level"] == "info" and entry["code"] == "User"
+        bands, rows, cols = entry["data"][0]
+        assert bands == 3 and rows * cols > 0

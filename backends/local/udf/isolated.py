@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hybrid.backends.local.udf.user_logs import forward
 from hybrid.cancellation import raise_if_canceled
 from hybrid.errors import UdfError, UdfUnavailable
 
@@ -153,6 +154,7 @@ def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
             code = _wait(proc, folder / "ready", settings, process)
         finally:
             _kill_group(proc)  # anything the UDF started in the background
+            forward(folder)  # what it logged with inspect
     if code == 0:
         return
     error = folder / "error.json"

@@ -101,6 +101,9 @@ def main(argv: list[str]) -> int:
 
     import hybrid.backends.local.udf.exchange
     import hybrid.backends.local.udf.metadata  # noqa: F401
+    from hybrid.backends.local.udf.user_logs import capture
+
+    capture(folder)
 
     set_limits(Limits(**task["limits"]))
     confine(read=task["read"], write=[str(folder)])

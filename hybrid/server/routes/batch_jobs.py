@@ -205,6 +205,8 @@ def _log_entry(entry: LogEntry) -> dict[str, Any]:
         log["code"] = entry.code
     if entry.node:
         log["path"] = [{"node_id": entry.node}]
+    if entry.data is not None:
+        log["data"] = entry.data
     return log
 
 

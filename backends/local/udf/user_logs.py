@@ -1,0 +1,83 @@
+"""What a UDF logs with ``openeo.udf.inspect`` goes to its job's log.
+
+``inspect(data, message, code, level)`` logs to the ``openeo.udf.debug.user`` logger with
+``data`` and ``code`` as extras (openeo ``openeo/udf/debug.py``); Copernicus's batch jobs
+log the executors' Python logging as JSON and the job's logs show such a record as an
+entry with its level, message, code and data (docs/udf.rst "Logging from a UDF"). The
+worker writes the records to ``FOLDER/log.jsonl`` (:func:`capture`); the server adds them
+to the running job's log (:func:`forward`), before the UDF's error if it failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+#: openeo.udf.debug's ``_user_log`` (OPENEO_UDF_USER_LOGGER is not set in the worker)
+USER_LOGGER = "openeo.udf.debug.user"
+LOG_FILE = "log.jsonl"
+#: at most this many entries per UDF run, each's data at most this many characters
+MAX_ENTRIES = 200
+MAX_DATA_CHARS = 20_000
+_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warning", "ERROR": "error"}
+
+_log = logging.getLogger(__name__)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON can hold it: arrays as lists, anything else as its text."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    return str(value)
+
+
+class _ToFile(logging.Handler):
+    def __init__(self, path: Path) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.path = path
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.count >= MAX_ENTRIES:
+            return
+        self.count += 1
+        data = json.dumps(getattr(record, "data", None), default=_plain)
+        if len(data) > MAX_DATA_CHARS:
+            data = json.dumps(data[:MAX_DATA_CHARS] + " ...")
+        entry = {
+            "level": _LEVELS.get(record.levelname, "info"),
+            "message": record.getMessage(),
+            "code": getattr(record, "code", None),
+            "data": json.loads(data),
+        }
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(entry) + "\n")
+
+
+def capture(folder: Path) -> None:
+    """In the worker: the UDF's ``inspect`` records go to ``folder``'s log file."""
+    logger = logging.getLogger(USER_LOGGER)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(_ToFile(folder / LOG_FILE))
+
+
+def forward(folder: Path) -> None:
+    """In the server: the worker's log entries to the running job's log."""
+    from hybrid.run_warnings import log_entry
+
+    path = folder / LOG_FILE
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+            message, level = str(entry["message"]), str(entry["level"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut by the worker's end
+        if not log_entry(message, level=level, code=entry.get("code"), data=entry.get("data")):
+            _log.info("UDF: %s %s", message, entry.get("data"))
