@@ -86,7 +86,7 @@ def feature_samples(cube: Any, geometries: Any, id_property: str | None) -> list
         keep_y = np.flatnonzero((y + half_y > miny) & (y - half_y < maxy))
         if not keep_x.size or not keep_y.size:
             continue
-        sample = cube.isel(x=keep_x, y=keep_y)
+        sample = cube.isel(x=keep_x, y=keep_y).compute()  # one feature's window only
         one = Features((geometry,), ({},), crs)
         covered = coverage_mask(sample.assign_attrs(crs=crs), one, "save_result")
         sample = sample.where(xr.DataArray(covered, dims=("y", "x"))).transpose(*cube.dims)
@@ -111,7 +111,7 @@ def write_samples(
     """Every feature's sample written by ``write`` (into a folder of its own), its files
     renamed as Copernicus names them."""
     files: list[Path] = []
-    for label, sample in feature_samples(cube.compute(), *request):
+    for label, sample in feature_samples(cube, *request):
         folder = Path(tempfile.mkdtemp(prefix=".sample-", dir=out_dir))
         try:
             for written in write(sample, folder):
