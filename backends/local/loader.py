@@ -88,6 +88,8 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
                 query.describe_filter()
                 if request.conditions
                 else f"cloud cover <= {request.max_cloud_cover}"
+                if request.max_cloud_cover is not None
+                else "any cloud cover"
             )
             + "; "
             "widen the dates, the area or the cloud limit"
