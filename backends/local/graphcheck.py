@@ -323,13 +323,14 @@ def _check_format(node_id: str, name: Any) -> None:
 
 def _output_key(name: str, options: Any) -> tuple[str, str] | None:
     """What a save_result writes, to tell two writers of the same files apart; None for
-    an unknown format."""
+    an unknown format. Raises on options the format refuses."""
     from hybrid.io.format import filename_prefix
-    from hybrid.io.registry import find_format
+    from hybrid.io.registry import check_options, find_format
 
     fmt = find_format(name)
     if fmt is None:
         return None
+    check_options(fmt, dict(options or {}))
     if "raster" not in fmt.kinds:  # vector/value writers have fixed names
         return fmt.name, "vector"
     return fmt.name, filename_prefix(dict(options or {}))

@@ -62,6 +62,8 @@ class Format:
     readers: Mapping[CubeKind, Reader] = field(default_factory=dict, hash=False)
     #: adds provenance attributes to a written file (None: the format has no attributes)
     annotate: Annotator | None = field(default=None, hash=False)
+    #: the save_result options it honours, as JSON schemas (``/file_formats`` ``parameters``)
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
     @property
     def suffix(self) -> str:
@@ -95,21 +97,50 @@ class Format:
 #: the file name stem Copernicus gives a result when save_result has no filename_prefix
 DEFAULT_PREFIX = "openEO"
 
+#: the ``/file_formats`` schemas of the options every raster writer honours (Copernicus
+#: lists ``filename_prefix`` and ``file_metadata`` too: openeo-geopyspark-driver
+#: backend.py ``file_formats``, about lines 487-620)
+PREFIX_PARAMETER: dict[str, Any] = {
+    "type": ["string", "null"],
+    "description": "The stem of the result file names, in place of 'openEO'.",
+    "default": None,
+}
+METADATA_PARAMETER: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "File-level metadata (title, description, institution, other keys) "
+    "written into each result file.",
+    "default": None,
+}
+
 
 def filename_prefix(options: Mapping[str, Any] | None) -> str:
     """save_result's ``options.filename_prefix`` (default ``openEO``), checked to be a
     plain file name: Copernicus writes ``{prefix}.nc`` and ``{prefix}_{date}.tif``
     (openeo-geopyspark-driver geopysparkdatacube.py:2629; openeo-geotrellis-extensions
     geotiff/package.scala:164, GTiffOptions.scala:11)."""
-    from hybrid.errors import ProcessParameterInvalid
-
     prefix = (options or {}).get("filename_prefix")
     if prefix is None:
         return DEFAULT_PREFIX
-    text = str(prefix)
+    return plain_file_name(str(prefix), what="filename_prefix")
+
+
+def plain_file_name(text: str, *, what: str) -> str:
+    """``text`` if it can be (part of) a file name in the result folder, else
+    ProcessParameterInvalid naming ``what`` it is."""
+    from hybrid.errors import ProcessParameterInvalid
+
     if not text or text.startswith(".") or any(c in text for c in '/\\:*?"<>|\0'):
         raise ProcessParameterInvalid(
-            f"save_result: filename_prefix {text!r} is not a plain file name; "
+            f"save_result: {what} {text!r} is not a plain file name; "
             "use letters, digits, '-' or '_'"
         )
     return text
+
+
+def option_flag(value: Any) -> bool:
+    """A boolean save_result option as Copernicus reads it (openeo-python-driver
+    utils.py ``smart_bool``): the texts "0", "no", "off", "false" are False, anything
+    else by its truth."""
+    if isinstance(value, str) and value.lower() in ("0", "no", "off", "false"):
+        return False
+    return bool(value)

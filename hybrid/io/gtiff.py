@@ -13,7 +13,13 @@ batch jobs on a cube with time go to openeo-geotrellis-extensions geotiff/packag
   16 px, so none up to 2048 px, then 4, then 4 and 8 (nearest neighbour);
 - head tags ``PROCESSING_SOFTWARE`` and the job's ``file_metadata`` (``title``,
   ``description``, ``institution``); band ``DESCRIPTION`` tags only while the cube has a
-  band dimension (geopysparkdatacube.py ``if self.metadata.has_band_dimension()``).
+  band dimension (geopysparkdatacube.py ``if self.metadata.has_band_dimension()``);
+- save_result options: ``filename_prefix``; ``overviews`` (``AUTO``, the default, or
+  ``ALL``; any other value, e.g. ``OFF``, writes none: package.scala
+  ``saveRDDGeneric``); ``separate_asset_per_band`` (one file per band and label,
+  ``openEO_2023-05-01Z_B04.tif``, ``openEO_B04.tif`` without time, each with its band's
+  ``DESCRIPTION``: package.scala ``saveRDDTemporalAllowAssetPerBand`` ``bandPiece``,
+  ``saveRDDAllowAssetPerBand``; geopysparkdatacube.py:2127 reads it with ``smart_bool``).
 
 Values are written as float32 with NaN nodata (the cube's dtype on Copernicus). A lazy
 cube is written block by block in whole tiles (:func:`_write_layer`), which GDAL
@@ -31,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
-from hybrid.io.format import Format
+from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, Format
 from hybrid.io.streaming import is_lazy, store_blocks
 
 if TYPE_CHECKING:
@@ -88,11 +94,10 @@ def write_gtiff(
     """Write a raster cube in Copernicus's GTiff layout (see the module docstring);
     ``attrs`` (provenance) and ``options["file_metadata"]`` become head tags, and
     ``options["filename_prefix"]`` replaces ``openEO`` in the file names."""
-    import rasterio
-
-    from hybrid.io.format import filename_prefix
+    from hybrid.io.format import filename_prefix, option_flag, plain_file_name
 
     require_date_labels(cube, fmt="GTiff")
+    options = options or {}
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     cube, transform = _north_up(cube)
@@ -100,8 +105,12 @@ def write_gtiff(
     bands = [str(b) for b in cube["bands"].values] if "bands" in cube.dims else None
     crs = cube_crs(cube)
     layers = cube if "t" in cube.dims else cube.expand_dims(t=[None])
-    tags = _head_tags(attrs or {}, (options or {}).get("file_metadata") or {})
+    tags = _head_tags(attrs or {}, options.get("file_metadata") or {})
     prefix = filename_prefix(options)
+    per_band = bands is not None and option_flag(options.get("separate_asset_per_band"))
+    if per_band:
+        for band in bands or ():
+            plain_file_name(band, what="separate_asset_per_band: the band name")
     profile = {
         "driver": "GTiff",
         "width": x.size,
@@ -119,23 +128,46 @@ def write_gtiff(
         "interleave": "band",
         "num_threads": "ALL_CPUS",
     }
-    factors = overview_factors(x.size, y.size)
+    wanted = str(options.get("overviews", "AUTO")).upper() in ("AUTO", "ALL")
+    factors = overview_factors(x.size, y.size) if wanted else []
     written = []
     for label in layers["t"].values:
         layer = layers.sel(t=label) if label is not None else layers.isel(t=0)
         layer = layer.transpose(..., "y", "x")
         path = folder / label_file_name(label, prefix)
-        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-            _write_layer(dst, layer.data)
-            dst.update_tags(**tags)
-            for index, band in enumerate(bands or (), start=1):
-                dst.set_band_description(index, band)
-            if factors:
-                from rasterio.enums import Resampling
-
-                dst.build_overviews(factors, Resampling.nearest)
-        written.append(path)
+        if not per_band:
+            _write_file(path, layer.data, profile, tags, bands, factors)
+            written.append(path)
+            continue
+        for index, band in enumerate(bands or ()):
+            band_path = path.with_name(f"{path.stem}_{band}{path.suffix}")
+            one = profile | {"count": 1}
+            _write_file(band_path, layer.isel(bands=index).data, one, tags, [band], factors)
+            written.append(band_path)
     return written
+
+
+def _write_file(
+    path: Path,
+    values: Any,
+    profile: Mapping[str, Any],
+    tags: Mapping[str, str],
+    bands: list[str] | None,
+    factors: list[int],
+) -> None:
+    """One GeoTIFF of ``values`` (bands, y, x) or (y, x) with head ``tags`` and the
+    band descriptions ``bands``."""
+    import rasterio
+
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        _write_layer(dst, values)
+        dst.update_tags(**tags)
+        for index, band in enumerate(bands or (), start=1):
+            dst.set_band_description(index, band)
+        if factors:
+            from rasterio.enums import Resampling
+
+            dst.build_overviews(factors, Resampling.nearest)
 
 
 def _write_layer(dst: Any, values: Any) -> None:
@@ -304,4 +336,19 @@ FORMAT = Format(
     aliases=("geotiff",),
     readers={"raster": read_raster},
     annotate=annotate,
+    parameters={
+        "filename_prefix": PREFIX_PARAMETER,
+        "separate_asset_per_band": {
+            "type": "boolean",
+            "description": "One file per band (and per date): openEO_2023-05-01Z_B04.tif.",
+            "default": False,
+        },
+        "overviews": {
+            "type": "string",
+            "description": "AUTO: overviews for images above 2048 px; OFF: none.",
+            "default": "AUTO",
+            "enum": ["AUTO", "OFF"],
+        },
+        "file_metadata": METADATA_PARAMETER,
+    },
 )

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hybrid.errors import FormatUnsuitable
+from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid
 from hybrid.io import csv_text, gtiff, json_text, netcdf, parquet
-from hybrid.io.format import KINDS, CubeKind, Format
+from hybrid.io.format import KINDS, CubeKind, Format, option_flag
 
 #: every output format, in the order ``/file_formats`` and help texts list them
 FORMATS: tuple[Format, ...] = (
@@ -84,7 +84,7 @@ def file_formats_document() -> dict[str, Any]:
         fmt.name: {
             "title": fmt.title,
             "gis_data_types": [_GIS_DATA_TYPES[k] for k in fmt.kinds],
-            "parameters": {},
+            "parameters": {key: dict(schema) for key, schema in fmt.parameters.items()},
         }
         for fmt in FORMATS
     }
@@ -115,6 +115,17 @@ def _holds_geometries(coord: Any) -> bool:
     return hasattr(values.flat[0], "geom_type")
 
 
+def check_options(fmt: Format, options: Mapping[str, Any] | None) -> None:
+    """Refuse a save_result option that only another format honours, as Copernicus does
+    (openeo-geopyspark-driver geopysparkdatacube.py:2134-2135: ``separate_asset_per_band``
+    "is only supported with format GTIFF")."""
+    if option_flag((options or {}).get("separate_asset_per_band")) and fmt.name != "GTiff":
+        raise ProcessParameterInvalid(
+            f"save_result: separate_asset_per_band is only supported with format GTiff, "
+            f"not {fmt.name}; drop the option or save as GTiff"
+        )
+
+
 def write_result(
     data: Any,
     fmt: Format,
@@ -131,6 +142,7 @@ def write_result(
             f"save_result: format '{fmt.name}' cannot hold {_KIND_TEXT[kind]}; "
             f"use {format_choices(kind)}"
         )
+    check_options(fmt, options)
     writer = fmt.writer(kind)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return writer(data, Path(out_dir), attrs=dict(attrs or {}), options=dict(options or {}))
@@ -139,6 +151,7 @@ def write_result(
 __all__ = [
     "FORMATS",
     "KINDS",
+    "check_options",
     "file_formats_document",
     "find_format",
     "format_choices",
