@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import requests
 
 from tests.workflows.raw import raw_bands, read_tiff
 
@@ -45,7 +46,7 @@ def test_job_lifecycle_of_the_batch_jobs_guide(connection: Any, tmp_path: Path) 
     )
     again = connection.job(job.job_id)
     described = again.describe()
-    assert described["status"] == "created"
+    assert described["status"] == "created" and described["progress"] == 0
     assert (described["title"], described["description"]) == (
         "NDVI timeseries 2022",
         "two bands, two dates",
@@ -54,7 +55,7 @@ def test_job_lifecycle_of_the_batch_jobs_guide(connection: Any, tmp_path: Path) 
     assert "costs" in job.estimate()
 
     job.start_and_wait(max_poll_interval=1)
-    assert job.status() == "finished"
+    assert job.status() == "finished" and job.describe()["progress"] == 100
     levels = {entry["level"] for entry in job.logs()}
     assert "info" in levels
     assert job.logs(level="error") == []
@@ -72,6 +73,9 @@ def test_job_lifecycle_of_the_batch_jobs_guide(connection: Any, tmp_path: Path) 
         assert asset.metadata["proj:epsg"] == 32632
         assert [b["name"] for b in asset.metadata["raster:bands"]] == ["B04", "B08"]
     one = results.download_file(tmp_path / "one.tif", key="openEO_2023-06-17Z.tif")
+    # what fsspec and GDAL ask first: HEAD on the signed link, no credentials
+    head = requests.head(results.get_asset("openEO_2023-06-17Z.tif").href, timeout=30)
+    assert head.status_code == 200 and int(head.headers["content-length"]) == one.stat().st_size
     all_files = results.download_files(tmp_path / "all")
     assert sorted(p.name for p in all_files) == sorted([*keys, "job-results.json"])
 

@@ -37,8 +37,11 @@ def _summary(job: Job) -> dict[str, Any]:
         value = getattr(job, key)
         if value is not None:
             out[key] = value
-    if job.progress is not None:
-        out["progress"] = job.progress
+    # openeo-python-driver backend.py BatchJobMetadata.to_api_dict: "Clamp progress for
+    # certain status values according to the spec" (created/queued 0, finished 100)
+    progress = {"created": 0.0, "queued": 0.0, "finished": 100.0}.get(job.status, job.progress)
+    if progress is not None:
+        out["progress"] = progress
     return out
 
 
