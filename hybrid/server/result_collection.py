@@ -14,9 +14,10 @@ schema requires).
 Each data asset carries what its file's header says (:mod:`hybrid.io.raster_facts`): band
 names as ``bands`` and ``eo:bands``, ``proj:epsg``, ``proj:shape``, ``proj:bbox``, as
 ``_asset_object`` (views.py about line 1809) does, and the statistics GDAL computes of its
-bands as ``raster:bands`` (:mod:`hybrid.io.raster_statistics`). Copernicus also links the
-source scenes (``derived_from``), a CARD4L document and per-asset STAC Items; this local
-backend has no items endpoint and its scene list is in the job log, so it adds neither.
+bands as ``raster:bands`` (:mod:`hybrid.io.raster_statistics`). Each data file's STAC Item
+is linked as ``rel: item`` (:mod:`hybrid.server.result_items`). Copernicus also links the
+source scenes (``derived_from``) and a CARD4L document; this local backend's scene list
+is in the job log, so it adds neither.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def result_collection(
     """The STAC Collection describing a job's results, with signed asset links."""
     assets = data_assets(job, base_url=base_url, links=links, result_dir=result_dir)
     for name, asset in assets.items():
-        asset.update(_file_fields(result_dir / name))
-    bbox = footprint(job.graph)[0] or _lonlat_bbox(assets)
+        asset.update(file_fields(result_dir / name))
+    from hybrid.server.result_items import item_links
+
+    bbox = footprint(job.graph)[0] or lonlat_bbox(assets)
     times = interval(job.graph)
     self_url = f"{base_url.rstrip('/')}/jobs/{job.id}/results"
     collection: dict[str, Any] = {
@@ -76,6 +79,7 @@ def result_collection(
             {"rel": "self", "href": self_url, "type": "application/json"},
             # views.py job_results_canonical_url: the unsigned self URL without a signer
             {"rel": "canonical", "href": self_url, "type": "application/json"},
+            *item_links(job, assets, base_url=base_url, links=links),
         ],
         "assets": assets,
         "openeo:status": result_status(job),
@@ -85,7 +89,7 @@ def result_collection(
     return collection
 
 
-def _file_fields(path: Path) -> dict[str, Any]:
+def file_fields(path: Path) -> dict[str, Any]:
     facts = raster_facts(path)
     if facts is None:
         return {}
@@ -106,7 +110,7 @@ def _file_fields(path: Path) -> dict[str, Any]:
     return fields
 
 
-def _lonlat_bbox(assets: dict[str, dict[str, Any]]) -> list[float] | None:
+def lonlat_bbox(assets: dict[str, dict[str, Any]]) -> list[float] | None:
     """The lon/lat bounds of the first asset that has ``proj:bbox`` and ``proj:epsg``:
     the extent when the graph's loads do not say (e.g. ``spatial_extent`` null and a
     ``filter_spatial``)."""

@@ -39,8 +39,12 @@ class ResultLinks:
         self._signer = TokenSigner(secret, purpose="result-link")
         self.ttl = ttl
 
+    def token(self, *, job_id: str, filename: str) -> str:
+        """The signed claim that opens ``filename`` of the job (and its STAC Item)."""
+        return self._signer.issue({"job": job_id, "file": filename}, ttl=self.ttl)
+
     def url(self, *, base_url: str, job_id: str, filename: str) -> str:
-        token = self._signer.issue({"job": job_id, "file": filename}, ttl=self.ttl)
+        token = self.token(job_id=job_id, filename=filename)
         return f"{base_url.rstrip('/')}/results/{token}/{quote(filename)}"
 
     def resolve(self, *, token: str, filename: str, result_dir_of: Any) -> tuple[str, Path]:

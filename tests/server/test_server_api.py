@@ -280,7 +280,7 @@ def test_results_are_a_stac_collection_with_signed_asset_links(
     (provider,) = results["providers"]
     expression = provider["processing:expression"]
     assert expression == {"format": "openeo", "expression": graph()}
-    assert {link["rel"] for link in results["links"]} == {"self", "canonical"}
+    assert {link["rel"] for link in results["links"]} == {"self", "canonical", "item"}
     (asset,) = results["assets"].values()
     assert asset["type"] == "application/x-netcdf" and asset["roles"] == ["data"]
     assert asset["bands"] == asset["eo:bands"]
@@ -329,7 +329,7 @@ def test_results_have_the_structure_of_a_real_copernicus_answer(
     for key in ("id", "title", "description"):
         assert _skeleton(ours[key]) == _skeleton(real[key]), key
     real_links = {link["rel"]: link for link in real["links"]}
-    assert {link["rel"] for link in ours["links"]} == {"self", "canonical"}
+    assert {link["rel"] for link in ours["links"]} == {"self", "canonical", "item"}
     for link in ours["links"]:
         assert _skeleton(link) == _skeleton(real_links[link["rel"]]), link["rel"]
     (provider,), real_provider = ours["providers"], real["providers"][0]

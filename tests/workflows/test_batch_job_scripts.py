@@ -237,3 +237,29 @@ def test_multi_backend_job_manager_runs_a_dataframe_of_jobs(
     assert sum(h.size for h in halves) >= raw["B04"].isel(t=0).size
     composite = np.nanmax(raw["B04"].values, axis=0)
     np.testing.assert_array_equal(halves[0], composite[:, : halves[0].shape[1]])
+
+
+def test_results_collection_links_a_stac_item_per_file(connection: Any, tmp_path: Path) -> None:
+    """``pystac.Collection.from_dict(results.get_metadata()).get_items()``: as on
+    Copernicus (openeo-python-driver views.py ``_list_job_results``: a signed ``rel: item``
+    link per data file; cdse/real-job/job-results.json), each file's Item opens without
+    credentials, dated by its file, with the file as its one asset."""
+    import pystac
+
+    job = _cube(connection, ["B04"]).execute_batch(out_format="GTiff", max_poll_interval=1)
+    collection = pystac.Collection.from_dict(job.get_results().get_metadata())
+    items = sorted(collection.get_items(), key=lambda item: item.id)
+    assert [item.id for item in items] == ["openEO_2023-06-12Z.tif", "openEO_2023-06-17Z.tif"]
+    raw = raw_bands(connection, ["B04"], tmp_path / "raw.nc", bbox=BBOX, dates=DATES)
+    for item in items:
+        assert item.datetime is not None and item.collection_id == job.job_id
+        assert item.datetime.date().isoformat() == item.id[7:17]
+        west, south, east, north = item.bbox
+        assert abs(west - BBOX["west"]) < 1e-3 and abs(east - BBOX["east"]) < 1e-3
+        assert abs(south - BBOX["south"]) < 1e-3 and abs(north - BBOX["north"]) < 1e-3
+        (asset,) = item.assets.values()
+        path = tmp_path / item.id
+        path.write_bytes(requests.get(asset.href, timeout=30).content)
+        np.testing.assert_array_equal(read_tiff(path)[0], raw["B04"].sel(t=item.id[7:17]).values)
+    forged = items[0].get_self_href().replace("/items/", "/items/x")  # type: ignore[union-attr]
+    assert requests.get(forged, timeout=30).status_code == 404

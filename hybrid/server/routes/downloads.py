@@ -1,4 +1,5 @@
-"""``GET /results/{token}/{filename}``: the signed result-download links of finished jobs.
+"""``GET /results/{token}/{filename}``: the signed result-download links of finished jobs,
+and ``GET /jobs/{id}/results/items/{token}/{filename}``: the signed STAC Item of each.
 
 Not an openEO endpoint (the links are the asset hrefs of ``GET /jobs/{id}/results``), so it
 is left out of the capabilities and the OpenAPI document. ``HEAD`` answers the headers
@@ -8,10 +9,12 @@ links carry ``X-Proxy-Head-As-Get``): what fsspec and GDAL ask before reading a 
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse
 
 from hybrid.io.registry import media_type
+from hybrid.server.errors import FileNotFound
+from hybrid.server.payload import base_url
 from hybrid.server.services import Deps
 
 router = APIRouter()
@@ -25,3 +28,29 @@ def download(token: str, filename: str, deps: Deps) -> FileResponse:
         token=token, filename=filename, result_dir_of=deps.runner.result_dir
     )
     return FileResponse(path, media_type=media_type(filename), filename=path.name)
+
+
+@router.get("/jobs/{job_id}/results/items/{token}/{item_id:path}", include_in_schema=False)
+def result_item(
+    job_id: str, token: str, item_id: str, request: Request, deps: Deps
+) -> JSONResponse:
+    """The STAC Item of one result file (:mod:`hybrid.server.result_items`), opened by the
+    signed link the results Collection gives, without credentials."""
+    from hybrid.server.result_items import ITEM_MEDIA_TYPE, asset_item
+
+    claimed, _ = deps.links.resolve(
+        token=token, filename=item_id, result_dir_of=deps.runner.result_dir
+    )
+    if claimed != job_id:
+        raise FileNotFound(f"File {item_id!r} does not exist.")
+    job = deps.store.get(job_id)
+    if job.status != "finished" or item_id not in job.files:
+        raise FileNotFound(f"File {item_id!r} does not exist.")
+    item = asset_item(
+        job,
+        item_id,
+        base_url=base_url(request),
+        links=deps.links,
+        result_dir=deps.runner.result_dir(job_id),
+    )
+    return JSONResponse(item, media_type=ITEM_MEDIA_TYPE)
