@@ -330,6 +330,8 @@ def _output_key(name: str, options: Any) -> tuple[str, str] | None:
     fmt = find_format(name)
     if fmt is None:
         return None
+    if options is not None and not isinstance(options, Mapping):
+        raise ProcessParameterInvalid(f"save_result: options must be an object, not {options!r}")
     check_options(fmt, dict(options or {}))
     if "raster" not in fmt.kinds:  # vector/value writers have fixed names
         return fmt.name, "vector"

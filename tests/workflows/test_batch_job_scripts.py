@@ -160,6 +160,11 @@ def test_one_asset_per_band_is_refused_outside_gtiff(connection: Any) -> None:
     assert refused.value.http_status_code == 400
     assert refused.value.code == "ProcessParameterInvalid"
     assert "separate_asset_per_band" in refused.value.message
+    for options in ("overviews=OFF", ["OFF"]):  # not an object: a 400, not a 500
+        cube = _cube(connection, ["B04"]).save_result(format="GTiff", options=options)
+        with pytest.raises(OpenEoApiError) as refused:
+            cube.create_job(validate=False)
+        assert refused.value.http_status_code == 400, options
 
 
 def test_netcdf_filename_prefix_and_file_metadata(connection: Any, tmp_path: Path) -> None:
