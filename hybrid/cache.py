@@ -89,10 +89,12 @@ def cache_scenes(
     query = SceneQuery(lonlat_envelope(grid), request.start, request.end, request.max_cloud_cover)
     items = search(request.source, query)
     if not items:
+        limit = request.max_cloud_cover
+        cloud = "any cloud cover" if limit is None else f"cloud cover <= {limit}"
         raise NoDataAvailable(
             f"no Sentinel-2 L2A scene in {request.source or 'the embedded sample'} for "
-            f"{request.start} .. {request.end} (end excluded) with cloud cover <= "
-            f"{request.max_cloud_cover}: nothing to cache; widen the dates or the cloud limit"
+            f"{request.start} .. {request.end} (end excluded) with {cloud}: nothing to cache; "
+            "widen the dates or the cloud limit"
         )
     out_dir = Path(out_dir)
     try:

@@ -111,6 +111,21 @@ METADATA_PARAMETER: dict[str, Any] = {
     "written into each result file.",
     "default": None,
 }
+#: a batch job's one file per geometry of its filter_spatial (hybrid.backends.local.samples)
+SAMPLE_PARAMETERS: dict[str, dict[str, Any]] = {
+    "sample_by_feature": {
+        "type": "boolean",
+        "description": "In a batch job: one file per geometry of the graph's last "
+        "filter_spatial, holding that geometry's pixels.",
+        "default": False,
+    },
+    "feature_id_property": {
+        "type": ["string", "null"],
+        "description": "With sample_by_feature: the GeoJSON property naming each file "
+        "(default: the feature's index).",
+        "default": None,
+    },
+}
 
 
 def filename_prefix(options: Mapping[str, Any] | None) -> str:

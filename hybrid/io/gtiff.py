@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
-from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, Format
+from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
 from hybrid.io.streaming import is_lazy, store_blocks
 
 if TYPE_CHECKING:
@@ -350,5 +350,6 @@ FORMAT = Format(
             "enum": ["AUTO", "OFF"],
         },
         "file_metadata": METADATA_PARAMETER,
+        **SAMPLE_PARAMETERS,
     },
 )

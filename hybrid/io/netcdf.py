@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
-from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, Format
+from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
 from hybrid.io.streaming import WriteBlock, is_lazy, store_blocks
 
 if TYPE_CHECKING:
@@ -336,5 +336,9 @@ FORMAT = Format(
     aliases=("nc",),
     readers={"raster": read_raster},
     annotate=annotate,
-    parameters={"filename_prefix": PREFIX_PARAMETER, "file_metadata": METADATA_PARAMETER},
+    parameters={
+        "filename_prefix": PREFIX_PARAMETER,
+        "file_metadata": METADATA_PARAMETER,
+        **SAMPLE_PARAMETERS,
+    },
 )
