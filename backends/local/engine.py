@@ -209,7 +209,13 @@ def _udf_processes(settings: UdfSettings) -> dict[str, Any]:
     table = overrides()
     return {
         pid: functools.partial(table[pid], udf_settings=settings)
-        for pid in ("apply", "apply_dimension", "reduce_dimension", "apply_neighborhood")
+        for pid in (
+            "apply",
+            "apply_dimension",
+            "reduce_dimension",
+            "apply_neighborhood",
+            "apply_polygon",
+        )
     }
 
 

@@ -11,8 +11,9 @@ dry_run.py:509-551, rules at dry_run.py:125-172):
 - ``spatial_extent``: load_collection's own ``spatial_extent``, else the first
   ``filter_bbox`` (dry_run.py:400-401, 618-623); only when there is none, a "weak"
   extent: the bbox of the geometries of the first ``filter_spatial``,
-  ``aggregate_spatial`` or ``mask_polygon`` (the latter only with ``inside=false`` and no
-  ``replacement``; dry_run.py:545-547, 625-634, 668-697);
+  ``aggregate_spatial``, ``apply_polygon`` or ``mask_polygon`` (the latter only with
+  ``inside=false`` and no ``replacement``; dry_run.py:545-547, 625-634, 668-697;
+  apply_polygon through ``chunk_polygon``, dry_run.py:834-852);
 - ``bands``: load_collection's own ``bands``, else the first ``filter_bands``, but not
   past a "blocker" such as ``reduce_dimension`` or ``merge_cubes`` (dry_run.py:129-142);
 - ``pixel_buffer``: the largest of ``apply_kernel`` (kernel size / 2),
@@ -77,12 +78,21 @@ _NOT_TRACED = frozenset(
         ("aggregate_spatial", "geometries"),
         ("filter_spatial", "geometries"),
         ("mask_polygon", "mask"),
+        ("apply_polygon", "geometries"),
+        ("apply_polygon", "polygons"),
     }
 )
+#: process -> the argument whose geometries' bbox is a weak spatial extent
+_WEAK = {
+    "filter_spatial": "geometries",
+    "aggregate_spatial": "geometries",
+    "mask_polygon": "mask",
+    "apply_polygon": "geometries",
+}
 #: open temporal bounds as Copernicus fills them (openeogeotrellis/utils.py:142)
 OPEN_START = "2000-01-01"
 #: the processes that bound the area of a load, for messages
-SPATIAL_PROCESSES = "filter_bbox, filter_spatial, aggregate_spatial or mask_polygon"
+SPATIAL_PROCESSES = "filter_bbox, filter_spatial, aggregate_spatial, apply_polygon or mask_polygon"
 #: an extent given by a parameter reference: bounded, but its value is not known here
 UNKNOWN = BBox(-180.0, -90.0, 180.0, 90.0)
 
@@ -222,8 +232,10 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
     if pid == "filter_bbox" and trace.spatial is None and args.get("extent") is not None:
         bbox = spatial_bbox(node_id, "extent", args["extent"]) or UNKNOWN
         return replace(trace, spatial=(bbox, f"filter_bbox '{node_id}'"))
-    if pid in ("filter_spatial", "aggregate_spatial", "mask_polygon") and trace.weak is None:
-        key = "mask" if pid == "mask_polygon" else "geometries"
+    if pid in _WEAK and trace.weak is None:
+        key = _WEAK[pid]
+        if pid == "apply_polygon" and args.get(key) is None:
+            key = "polygons"  # the deprecated name
         if pid == "mask_polygon" and (args.get("inside") or args.get("replacement") is not None):
             return trace
         weak = geometries_bbox(inline_geojson(graph, args.get(key)), node_id, key)

@@ -59,10 +59,22 @@ def _resample_spatial_align(spec: Spec) -> None:
     )
 
 
+def _apply_polygon_geometries(spec: Spec) -> None:
+    """The bundled draft names the polygons ``polygons``; the openeo client's
+    ``DataCube.apply_polygon`` sends ``geometries`` (openeo-python-client
+    rest/datacube.py), the later name Copernicus reads first (openeo-python-driver
+    processgraph/process_implementations/cubes.py L140-150). The engine takes both
+    (``hybrid.backends.local.processes.polygons``)."""
+    for param in spec["parameters"]:
+        if param["name"] == "polygons":
+            param["name"] = "geometries"
+
+
 #: process id -> what changes its bundled description (the docstring says why)
 CORRECTIONS: dict[str, Callable[[Spec], None]] = {
     "save_result": _save_result_returns_true,
     "resample_spatial": _resample_spatial_align,
+    "apply_polygon": _apply_polygon_geometries,
 }
 
 

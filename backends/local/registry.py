@@ -46,6 +46,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         masking,
         merging,
         neighborhood,
+        polygons,
         resampling,
         scl_dilation,
         temporal,
@@ -58,6 +59,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "apply_dimension": udf.apply_dimension,
         "reduce_dimension": udf.reduce_dimension,
         "apply_neighborhood": neighborhood.apply_neighborhood,
+        "apply_polygon": polygons.apply_polygon,
         "apply_kernel": kernel.apply_kernel,
         "mask": masking.mask,
         "ndvi": indices.ndvi,
@@ -221,6 +223,10 @@ def process_spec(pid: str) -> dict[str, Any]:
         from hybrid.backends.local.processes.neighborhood import SPEC
 
         return dict(SPEC)
+    if pid == "apply_polygon":  # the parameter the client sends is 'geometries'
+        from hybrid.backends.local.process_descriptions import described
+
+        return described(getattr(_specs(), pid))
     specs = _specs()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:

@@ -67,6 +67,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "server/test_udf_server.py",
         "test_apply_neighborhood_udf_with_overlap_matches_run_udf_code",
     ),
+    "apply_polygon": (
+        "engine/test_apply_polygon.py",
+        "test_each_polygon_gets_its_aligned_box_masked_outside_and_the_first_wins",
+    ),
     "filter_labels": (
         "engine/test_processes.py",
         "test_filter_labels_text_begins_on_time_labels",

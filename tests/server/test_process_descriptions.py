@@ -21,6 +21,12 @@ ENGINE_LIMITS = {
     # openeo-processes-dask 2026.9.1 filter_bands(data, bands) has no wavelengths
     ("filter_bands", "wavelengths"),
 }
+#: parameters the engine describes under a later name than openeo.processes (rc.1) has:
+#: apply_polygon's ``polygons`` became ``geometries``, the name the client's
+#: ``DataCube.apply_polygon`` sends (openeo-python-client rest/datacube.py) and
+#: Copernicus reads first (openeo-python-driver process_implementations/cubes.py L140-150;
+#: the old name is still accepted)
+RENAMED = {("apply_polygon", "polygons"): "geometries"}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +82,9 @@ def test_parameters_are_those_of_the_openeo_client(served: dict[str, dict[str, A
         expected = _signature(pid)
         if expected is None:  # Copernicus-only processes (to_scl_dilation_mask, ...)
             continue
-        expected = [(n, opt) for n, opt in expected if (pid, n) not in ENGINE_LIMITS]
+        expected = [
+            (RENAMED.get((pid, n), n), opt) for n, opt in expected if (pid, n) not in ENGINE_LIMITS
+        ]
         assert _interface(spec) == expected, pid
         compared += 1
     assert compared > 100

@@ -27,6 +27,7 @@ UDF_PARENTS = {
     "apply_dimension": "process",
     "reduce_dimension": "reducer",
     "apply_neighborhood": "process",
+    "apply_polygon": "process",
 }
 #: key of the object that replaces a UDF callback in the parsed graph
 MARKER = "hybrid_run_udf"
@@ -102,7 +103,8 @@ def mark_udf_callbacks(graph: Mapping[str, Any]) -> dict[str, Any]:
         if node.get("process_id") == "run_udf" and id(node) not in allowed:
             raise ProcessUnsupported(
                 "run_udf runs only as the single process of the callback of apply, "
-                "apply_dimension, reduce_dimension or apply_neighborhood (as on Copernicus)",
+                "apply_dimension, reduce_dimension, apply_neighborhood or apply_polygon "
+                "(as on Copernicus)",
                 node=node_id,
             )
     return marked

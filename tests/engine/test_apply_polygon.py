@@ -1,0 +1,79 @@
+"""apply_polygon (hybrid.backends.local.processes.polygons) on a small cube: the chunk a
+UDF receives per polygon, the placing back, and what is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from hybrid.backends.local.processes.polygons import apply_polygon
+from hybrid.backends.local.udf.callbacks import MARKER
+from hybrid.errors import ProcessParameterInvalid, ProcessUnsupported
+
+#: the UDF adds 1000 times the chunk's height plus its width, so each chunk shows its size
+CODE = """
+from openeo.udf import XarrayDataCube
+
+def apply_datacube(cube: XarrayDataCube, context: dict) -> XarrayDataCube:
+    arr = cube.get_array()
+    return XarrayDataCube(arr + 1000 * arr.sizes["y"] + arr.sizes["x"])
+"""
+
+
+def _cube() -> xr.DataArray:
+    x = 500_000 + 5 + 10 * np.arange(8)
+    y = 5_000_000 - 5 - 10 * np.arange(6)
+    values = np.arange(2 * 1 * 6 * 8, dtype=np.int16).reshape(2, 1, 6, 8)
+    cube = xr.DataArray(
+        values,
+        dims=("t", "bands", "y", "x"),
+        coords={"t": np.array(["2023-06-01", "2023-06-02"], "datetime64[ns]"),
+                "bands": ["B04"], "y": y, "x": x},
+    )  # fmt: skip
+    cube.attrs["epsg"] = 32632
+    return cube
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
+    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _udf() -> dict[str, Any]:
+    return {MARKER: {"code": CODE, "runtime": "Python", "version": None, "context": {}}}
+
+
+@pytest.mark.slow
+def test_each_polygon_gets_its_aligned_box_masked_outside_and_the_first_wins() -> None:
+    cube = _cube()
+    # A: columns 1..3, rows 1..2 (a 2 x 3 chunk, every centre inside); B: columns 3..5,
+    # rows 1..3 (3 x 3), overlapping A on column 3, the centres of column 5 outside it
+    a = _box(500_012, 4_999_972, 500_038, 4_999_988)
+    b = _box(500_032, 4_999_962, 500_052, 4_999_988)
+    geometries = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "EPSG:32632"}},
+        "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in (a, b)],
+    }
+    got = apply_polygon(cube, _udf(), geometries, mask_value=-1.0)
+    assert got.dtype == np.float32 and got.dims == cube.dims
+    data = cube.values.astype(np.float32)
+    want = np.full(data.shape, np.nan, np.float32)
+    want[..., 1:4, 3:5] = data[..., 1:4, 3:5] + 3003  # B
+    want[..., 1:4, 5] = -1 + 3003  # B's mask_value, then the UDF
+    want[..., 1:3, 1:4] = data[..., 1:3, 1:4] + 2003  # A, first, wins on column 3
+    np.testing.assert_array_equal(got.values, want)
+
+
+def test_a_process_other_than_a_udf_is_refused() -> None:
+    with pytest.raises(ProcessUnsupported, match="apply_polygon runs only a UDF"):
+        apply_polygon(_cube(), lambda data: data, _box(0, 0, 1, 1))
+
+
+def test_points_are_refused() -> None:
+    point = {"type": "Point", "coordinates": [6.66, 45.24]}
+    with pytest.raises(ProcessParameterInvalid, match="not a polygon"):
+        apply_polygon(_cube(), _udf(), point)
