@@ -116,3 +116,99 @@ def test_burnt_mapping_nbr_udf_per_polygon(connection: Any, tmp_path: Path) -> N
     assert 0.6 < inside.mean() < 0.95
     np.testing.assert_allclose(img[0], want, rtol=1e-5, atol=1e-6, equal_nan=True)
     assert finite_share(img) > 0.5
+
+
+#: the notebooks' to_scl_dilation_mask parameters
+DILATION = {
+    "kernel1_size": 17,
+    "kernel2_size": 77,
+    "mask1_values": [2, 4, 5, 6, 7],
+    "mask2_values": [3, 8, 9, 10, 11],
+    "erosion_kernel_size": 3,
+}
+
+
+def _nc(path: Path) -> Any:
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()
+
+
+def _only_var(ds: Any) -> np.ndarray:
+    (name,) = [v for v in ds.data_vars if v != "crs"]
+    out: np.ndarray = ds[name].values
+    return out
+
+
+@pytest.mark.slow
+def test_rank_composites_max_ndvi_per_month(connection: Any, tmp_path: Path) -> None:
+    """python/RankComposites/rank_composites.ipynb: ``to_scl_dilation_mask``, NDVI of the
+    masked bands, ``apply_neighborhood`` with an ordinary callback (x, y 1 px, t
+    "month": ``array_apply(x != max(data))``, ``max`` reading array_apply's ``data``),
+    ``linear_scale_range``, ``merge_cubes(max)`` with the cloud mask, the RGB bands masked
+    by it, ``aggregate_temporal_period("month", "first")``, ``filter_bbox`` last; both
+    the mask and the composite as netCDF batch jobs."""
+    dates = ["2023-06-10", "2023-08-01"]
+    spatial_extent = {**BBOX, "crs": "epsg:4326"}
+    scl = connection.load_collection(
+        "SENTINEL2_L2A", temporal_extent=dates, bands=["SCL"], max_cloud_cover=95
+    )
+    cloud_mask = scl.process("to_scl_dilation_mask", data=scl, **DILATION)
+    ndvi_bands = connection.load_collection(
+        "SENTINEL2_L2A", temporal_extent=dates, bands=["B04", "B08", "SCL"], max_cloud_cover=95
+    )
+    ndvi_bands = ndvi_bands.mask(cloud_mask)
+    ndvi = ndvi_bands.ndvi(nir="B08", red="B04")
+
+    def max_ndvi_selection(ndvi: Any) -> Any:
+        max_ndvi = ndvi.max()
+        return ndvi.array_apply(lambda x: x != max_ndvi)
+
+    rank_mask = ndvi.apply_neighborhood(
+        max_ndvi_selection,
+        size=[
+            {"dimension": "x", "unit": "px", "value": 1},
+            {"dimension": "y", "unit": "px", "value": 1},
+            {"dimension": "t", "value": "month"},
+        ],
+        overlap=[],
+    ).linear_scale_range(0, 200, 0, 200)
+    combined_mask = rank_mask.merge_cubes(cloud_mask, overlap_resolver="max")
+    combined_mask.filter_bbox(spatial_extent).execute_batch(tmp_path / "the_mask.nc")
+    rgb_bands = connection.load_collection(
+        "SENTINEL2_L2A", temporal_extent=dates, bands=["B02", "B03", "B04"], max_cloud_cover=95
+    )
+    composite = rgb_bands.mask(combined_mask).aggregate_temporal_period("month", "first")
+    composite.filter_bbox(spatial_extent).execute_batch(tmp_path / "composite.nc")
+    got_mask = _nc(tmp_path / "the_mask.nc")
+    got = _nc(tmp_path / "composite.nc")
+
+    cloud_mask.filter_bbox(spatial_extent).download(tmp_path / "cloud.nc", format="netCDF")
+    cloud = _only_var(_nc(tmp_path / "cloud.nc")) == 1
+    raw = raw_bands(
+        connection, ["B02", "B04", "B08"], tmp_path / "raw.nc", dates=dates, max_cloud_cover=95
+    )
+    assert cloud.shape == raw["B02"].shape and 0 < cloud.mean() < 1
+    r, n = raw["B04"].values.astype(np.float64), raw["B08"].values.astype(np.float64)
+    with np.errstate(all="ignore"):
+        nd = np.where(cloud, np.nan, (n - r) / (n + r)).astype(np.float32)
+    months = raw["t"].values.astype("datetime64[M]")
+    rank = np.zeros(nd.shape, bool)
+    for month in np.unique(months):
+        sel = months == month
+        best = _quiet(np.nanmax, nd[sel], axis=0)
+        # Copernicus's neq: nodata vs a number is true, nodata vs nodata false
+        rank[sel] = (nd[sel] != best) & ~(np.isnan(nd[sel]) & np.isnan(best))
+    want_mask = rank | cloud
+    np.testing.assert_array_equal(_only_var(got_mask) == 1, want_mask)
+
+    assert [str(t)[:10] for t in got["t"].values] == ["2023-06-01", "2023-07-01"]
+    b02 = np.where(want_mask, np.nan, raw["B02"].values.astype(np.float64))
+    for i, month in enumerate(np.unique(months)):
+        stack = b02[months == month]
+        has = np.isfinite(stack)
+        first = np.take_along_axis(stack, has.argmax(axis=0)[None], axis=0)[0]
+        want = np.where(has.any(axis=0), first, np.nan)
+        np.testing.assert_allclose(got["B02"].values[i], want, equal_nan=True)
+    assert finite_share(got["B02"].values) > 0.9

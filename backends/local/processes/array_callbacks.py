@@ -8,6 +8,13 @@ openeo-pg-parser-networkx caches a child process's node results after the first 
 ``x``, ``index``, ``label`` and ``context`` as the spec names them), forgetting the cached
 results between calls; an array a cube gives (numpy, dask) runs it once on the whole
 array, which is the same for the element-wise processes such callbacks hold.
+
+array_apply also hands its child process ``data``, the whole array, as Copernicus does
+(openeo-geotrellis-extensions ``OpenEOProcessScriptBuilder.scala`` ``arrayApplyFunction``,
+L1401-1415: ``"data" -> data``): the openeo client writes ``x != max(x_array)`` that
+way, ``max`` in the child process reading the enclosing ``data`` (RankComposites
+notebooks). On a cube's array a reducer there reduces along the array's axis and keeps
+it (one value per array, compared with each element).
 """
 
 from __future__ import annotations
@@ -22,15 +29,20 @@ from hybrid.backends.local.processes.comparison import is_nan_value
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 
 
-def call_each(callback: Callable[..., Any], parameter_sets: Iterable[dict[str, Any]]) -> list[Any]:
-    """``callback`` run once per set of named parameters, each time from scratch."""
+def call_each(
+    callback: Callable[..., Any],
+    parameter_sets: Iterable[dict[str, Any]],
+    **machinery: Any,
+) -> list[Any]:
+    """``callback`` run once per set of named parameters, each time from scratch
+    (``machinery``: keyword arguments for a parsed callback's processes, such as axis)."""
     entries = callback_cache_entries(callback)
     parsed = isinstance(callback, functools.partial)  # a parser callback; else plain Python
     results = []
     for named in parameter_sets:
         forget_results(entries)
         if parsed:
-            results.append(callback(positional_parameters={}, named_parameters=named))
+            results.append(callback(positional_parameters={}, named_parameters=named, **machinery))
         else:
             results.append(callback(**named))
     forget_results(entries)
@@ -55,33 +67,44 @@ def _elements(data: Any) -> list[Any]:
 
 
 def _each_element(
-    callback: Callable[..., Any], data: Any, context: Any
+    callback: Callable[..., Any], data: Any, context: Any, *, with_data: bool = False
 ) -> tuple[list[Any], list[Any] | None, list[Any]]:
     """(elements, labels, results of ``callback`` on each element with its ``x``, ``index``,
-    ``label`` and ``context``)."""
+    ``label`` and ``context``; ``with_data``: and the whole array as ``data``)."""
     labels = _labels(data)
     values = _elements(data)
     named = (
         {"x": v, "index": i, "label": None if labels is None else labels[i], "context": context}
+        | ({"data": values} if with_data else {})
         for i, v in enumerate(values)
     )
     return values, labels, call_each(callback, named)
 
 
-def _whole(callback: Callable[..., Any], data: Any, context: Any) -> Any:
-    named = {"x": data, "context": context}
-    return call_each(callback, [named])[0]
+def _whole(
+    callback: Callable[..., Any],
+    data: Any,
+    context: Any,
+    *,
+    axis: Any = None,
+    with_data: bool = False,
+) -> Any:
+    named = {"x": data, "context": context} | ({"data": data} if with_data else {})
+    machinery = {"axis": axis, "keepdims": True} if with_data and axis is not None else {}
+    return call_each(callback, [named], **machinery)[0]
 
 
 def _per_element(data: Any) -> bool:
     return isinstance(data, list) or _labels(data) is not None or np.ndim(data) == 0
 
 
-def array_apply(data: Any, process: Callable[..., Any], context: Any = None, **_: Any) -> Any:
+def array_apply(
+    data: Any, process: Callable[..., Any], context: Any = None, axis: Any = None, **_: Any
+) -> Any:
     """``process`` applied to every element; the array keeps its length (and labels)."""
     if not _per_element(data):
-        return _whole(process, data, context)
-    _values, labels, results = _each_element(process, data, context)
+        return _whole(process, data, context, axis=axis, with_data=True)
+    _values, labels, results = _each_element(process, data, context, with_data=True)
     results = [r.item() if isinstance(r, np.generic) else r for r in results]
     if labels is None:
         return results

@@ -4,8 +4,8 @@ Copernicus (openeo-geopyspark-driver ``geopysparkdatacube.py`` ``apply_neighborh
 lines 1299-1420): x and y sizes and overlaps in ``px`` only, at least 4 pixels for a
 UDF; the UDF gets tiles of ``size + 2 * overlap`` pixels, no-data beyond the cube's
 edges, and the overlap is cut from its result. Along ``t`` either no size (the UDF
-gets the whole series) or ``P1D`` without overlap (one date per chunk). Only a single
-UDF is accepted as the callback ("only supporting callbacks with a single UDF").
+gets the whole series) or ``P1D`` without overlap (one date per chunk). Any other
+callback runs only in the two cases of :func:`_without_udf`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from hybrid.backends.local.udf.callbacks import udf_callback
 from hybrid.backends.local.udf.isolated import UdfSettings
 from hybrid.errors import ProcessParameterInvalid, ProcessUnsupported
+from hybrid.params import PERIODS
 
 #: the process description (openEO 1.2 apply_neighborhood, abridged)
 SPEC: dict[str, Any] = {
@@ -94,11 +95,9 @@ def apply_neighborhood(
     from hybrid.backends.local.udf.tiling import Tiling, restore
 
     udf = udf_callback(process)
-    if udf is None:
-        raise ProcessUnsupported(
-            "apply_neighborhood: only supporting callbacks with a single UDF (as Copernicus)"
-        )
     sizes, overlaps = _by_dimension(size, "size"), _by_dimension(overlap, "overlap")
+    if udf is None:
+        return _without_udf(data, process, sizes, overlaps, context)
     tiling = Tiling(
         size_y=_pixels(sizes.get("y"), "size", None),
         size_x=_pixels(sizes.get("x"), "size", None),
@@ -127,3 +126,68 @@ def apply_neighborhood(
         tiling=tiling, series=series,
     )  # fmt: skip
     return restore(result, added)
+
+
+def _without_udf(
+    data: Any,
+    process: Any,
+    sizes: Mapping[str, Mapping[str, Any]],
+    overlaps: Mapping[str, Mapping[str, Any]],
+    context: Any,
+) -> Any:
+    """An ordinary callback, as Copernicus runs one (openeo-geopyspark-driver
+    ``geopysparkdatacube.py`` ``apply_neighborhood``, L1396-1412): with ``t`` "P1D" and
+    no overlap over ``bands`` of each pixel (``_apply_bands_dimension``); with x and y
+    1 px, no overlap and ``t`` a period (month, dekad, ...) over the dates of each
+    period of each pixel, their labels kept (``aggregate_temporal(..., reduce=False)``:
+    openeo-geotrellis-extensions ``OpenEOProcesses.scala`` ``aggregateTemporal``
+    L426-540, ``createTemporalCallback``); dates in no period are dropped. Anything
+    else Copernicus refuses ("only supporting complex callbacks on bands")."""
+    from hybrid.backends.local.processes.dimensions import apply_dimension
+
+    t_size = (sizes.get("t") or {}).get("value")
+    spatial = [_pixels(sizes.get(d), "size", None) for d in ("x", "y")]
+    overlap = [_pixels(overlaps.get(d), "overlap", 0) for d in ("x", "y")]
+    if t_size == "P1D" and "t" not in overlaps and "bands" in data.dims:
+        return apply_dimension(data, process, "bands", context=context)
+    if t_size in PERIODS and "t" not in overlaps and spatial == [1, 1] and overlap == [0, 0]:
+        return _per_period(data, process, str(t_size), context)
+    raise ProcessUnsupported(
+        "apply_neighborhood: only supporting complex callbacks on bands (a process other "
+        "than a single UDF needs size t 'P1D', or x and y 1 px and t a period such as "
+        f"'month', without overlap; as on Copernicus). Got size {dict(sizes)!r}"
+    )
+
+
+def _per_period(data: Any, process: Any, period: str, context: Any) -> Any:
+    """The callback over the dates of each period (grouped as aggregate_temporal_period
+    groups them), each date keeping its label."""
+    import xarray as xr
+
+    from hybrid.backends.local.processes.dimensions import apply_dimension
+    from hybrid.backends.local.processes.temporal import (
+        TEMPORAL_EXTENT,
+        _dates,
+        _first_dekad_month,
+        period_start,
+    )
+
+    if "t" not in data.dims:
+        raise ProcessParameterInvalid(
+            f"apply_neighborhood: no time dimension on cube, cannot chunk on time with "
+            f"value {period!r}"
+        )
+    first = _first_dekad_month(data.attrs.get(TEMPORAL_EXTENT)) if period == "dekad" else None
+    groups: dict[Any, list[int]] = {}
+    for i, day in enumerate(_dates(data, "t")):
+        if first is None or day >= first:
+            groups.setdefault(period_start(day, period), []).append(i)
+    parts = [
+        apply_dimension(data.isel(t=groups[start]), process, "t", context=context)
+        for start in sorted(groups)
+    ]
+    if not parts:
+        return data.isel(t=[])
+    out = xr.concat(parts, dim="t")
+    out.attrs = dict(data.attrs)
+    return out
