@@ -93,10 +93,18 @@ def quantiles(
     return [_quantile(ordered, p) for p in probs]
 
 
+#: what openeo-processes-dask's array_find answers on arrays where nothing matches
+_STOCK_NOT_FOUND = 999999
+
+
 def array_find(data: Any, value: Any, reverse: bool = False, axis: Any = None) -> Any:
     """Index of the first (last) element equal to ``value`` by ``eq``; null if none."""
     if is_array(data):
-        return _stock("array_find")(data, value, reverse=reverse, axis=axis)
+        # openeo-processes-dask answers 999999 where nothing matches; Copernicus leaves
+        # those pixels nodata (an empty ShortConstantNoData tile, set only where found:
+        # openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala arrayFind L637-670)
+        found = _stock("array_find")(data, value, reverse=reverse, axis=axis)
+        return np.where(found == _STOCK_NOT_FOUND, np.nan, found)
     if _null(value):
         return null_of(value)
     if isinstance(value, list | dict):
