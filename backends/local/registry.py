@@ -40,6 +40,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
     """Processes on whole cubes: callbacks, kernels, masks, time, vectors, merging."""
     from hybrid.backends.local.processes import (
         dimensions,
+        geojson_load,
         indices,
         kernel,
         labels,
@@ -68,6 +69,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "filter_labels": labels.filter_labels,
         "dimension_labels": labels.dimension_labels,
         "aggregate_spatial": vector.aggregate_spatial,
+        "load_geojson": geojson_load.load_geojson,
         "filter_spatial": vector.filter_spatial,
         "filter_bbox": vector.filter_bbox,
         "mask_polygon": vector.mask_polygon,

@@ -79,9 +79,16 @@ def timeseries_json(cube: Any) -> Any:
     """Copernicus's layout: ``{"2020-06-26T00:00:00Z": [[band values] per feature]}``
     (openeo_driver/save_result.py ``AggregatePolygonResultCSV.get_data``: dates
     ``%Y-%m-%dT%XZ``, features in index order, NaN as null); without ``t``,
-    ``[[band values] per feature]`` (``AggregatePolygonSpatialResult.prepare_for_json``)."""
+    ``[[band values] per feature]`` (``AggregatePolygonSpatialResult.prepare_for_json``).
+    A load_geojson cube as ``DriverVectorCube.to_legacy_save_result``: one null per
+    geometry without properties, else the GeoJSON FeatureCollection."""
+    from hybrid.io.geojson import GEOMETRIES_ONLY, feature_collection
     from hybrid.io.vector import date_text, number, ordered
 
+    if cube.attrs.get(GEOMETRIES_ONLY):  # load_geojson without properties
+        return [None] * cube.sizes["geometries"]
+    if "properties" in cube.dims:  # load_geojson with properties
+        return feature_collection(cube)
     cube = ordered(cube)
     values = cube.values
     if "t" not in cube.dims:

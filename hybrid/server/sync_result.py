@@ -31,6 +31,15 @@ def _returns_raster(spec: Mapping[str, Any] | None) -> bool:
     )
 
 
+def _default_format(pid: str, raster: bool) -> str:
+    """GTiff for a raster cube; GeoJSON for load_geojson's vector cube (Copernicus's
+    ``VectorCubeResult.DEFAULT_FORMAT``); JSON for anything else (aggregate_spatial's
+    results are ``AggregatePolygonResult`` there, written as JSON)."""
+    if raster:
+        return "GTiff"
+    return "GeoJSON" if pid == "load_geojson" else "JSON"
+
+
 def with_save_result(
     graph: Mapping[str, Any], specs: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -40,12 +49,13 @@ def with_save_result(
     results = [node_id for node_id, node in graph.items() if node.get("result")]
     result_id = results[0] if results else list(graph)[-1]
     by_id = {spec["id"]: spec for spec in specs}
-    raster = _returns_raster(by_id.get(graph[result_id]["process_id"]))
+    pid = graph[result_id]["process_id"]
+    raster = _returns_raster(by_id.get(pid))
     out = {node_id: dict(node) for node_id, node in graph.items()}
     out[result_id].pop("result", None)
     out[SAVE_NODE] = {
         "process_id": "save_result",
-        "arguments": {"data": {"from_node": result_id}, "format": "GTiff" if raster else "JSON"},
+        "arguments": {"data": {"from_node": result_id}, "format": _default_format(pid, raster)},
         "result": True,
     }
     return out

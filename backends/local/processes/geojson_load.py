@@ -1,0 +1,110 @@
+"""load_geojson: GeoJSON given in the process graph as a vector cube.
+
+As Copernicus (openeo-python-driver ``processgraph/process_implementations/io.py``
+``load_geojson``, ``datacube.py`` ``DriverVectorCube.from_geojson`` and
+``from_geodataframe``):
+
+- accepted: Point, MultiPoint, Polygon, MultiPolygon, Feature and FeatureCollection
+  (the argument's validator); a GeometryCollection or a line is refused;
+- the coordinates are longitude/latitude: a GeoJSON ``crs`` member is ignored
+  (``ignore_crs=True``) and coordinates outside -180..180 / -90..90 are refused
+  (``validate_geojson_coordinates``);
+- ``properties`` (default none) become the values along a dimension ``properties``,
+  labelled by the property names, NaN where a feature lacks one; without properties the
+  cube holds one NaN per geometry along ``geometries`` alone, flagged as holding
+  geometries only (saved as JSON: one null per geometry; as GeoJSON: no values).
+
+The cube has the layout of an ``aggregate_spatial`` result
+(:mod:`hybrid.backends.local.processes.vector`): ``geometries`` labelled 0..n-1, the
+geometries as the ``geometry`` coordinate, their CRS and GeoJSON properties in
+``attrs``. aggregate_spatial, filter_spatial and mask_polygon take it as ``geometries``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hybrid.errors import ProcessParameterInvalid
+from hybrid.geometries import DEFAULT_CRS, Features, read_features
+from hybrid.io.geojson import GEOMETRIES_ONLY
+
+#: the GeoJSON types load_geojson takes (Copernicus's validator of ``data``)
+ACCEPTED_TYPES = frozenset(
+    {"Point", "MultiPoint", "Polygon", "MultiPolygon", "Feature", "FeatureCollection"}
+)
+
+
+def load_geojson(data: Any, properties: Sequence[str] | None = None) -> Any:
+    import xarray as xr
+
+    value = _geojson(data)
+    features = read_features(value, process="load_geojson")
+    features = Features(features.geometries, features.properties, DEFAULT_CRS, features.ids)
+    _check_lonlat(features)
+    names = [str(p) for p in (properties or [])]
+    count = len(features.geometries)
+    if names:
+        values = np.array(
+            [[_number(props.get(name)) for name in names] for props in features.properties],
+            dtype=np.float64,
+        ).reshape(count, len(names))
+        cube = xr.DataArray(
+            values,
+            dims=("geometries", "properties"),
+            coords={"geometries": np.arange(count), "properties": names},
+        )
+    else:
+        cube = xr.DataArray(
+            np.full(count, np.nan), dims=("geometries",), coords={"geometries": np.arange(count)}
+        )
+    geometry = np.empty(count, dtype=object)
+    geometry[:] = list(features.geometries)
+    cube = cube.assign_coords(geometry=("geometries", geometry))
+    cube.attrs = {"vector_crs": DEFAULT_CRS, "vector_properties": list(features.properties)}
+    if not names:
+        cube.attrs[GEOMETRIES_ONLY] = True
+    return cube
+
+
+def _geojson(data: Any) -> Any:
+    """``data`` as a plain dict, refused unless it is one of :data:`ACCEPTED_TYPES`."""
+    from hybrid.geometries import crs_members_as_text
+
+    while hasattr(data, "root"):
+        data = data.root
+    if hasattr(data, "model_dump"):
+        data = data.model_dump(exclude_none=True)
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind not in ACCEPTED_TYPES:
+        raise ProcessParameterInvalid(
+            f"load_geojson: data must be GeoJSON of type {', '.join(sorted(ACCEPTED_TYPES))}; "
+            f"got {kind or type(data).__name__!r}"
+        )
+    plain = dict(crs_members_as_text(data))
+    plain.pop("crs", None)  # ignored, as on Copernicus: the coordinates are lon/lat
+    return plain
+
+
+def _check_lonlat(features: Features) -> None:
+    for index, geometry in enumerate(features.geometries):
+        if geometry.is_empty:
+            continue
+        west, south, east, north = geometry.bounds
+        if west < -180 or east > 180 or south < -90 or north > 90:
+            raise ProcessParameterInvalid(
+                f"load_geojson: geometry {index} has coordinates outside longitude -180..180 "
+                f"/ latitude -90..90 (bounds {west:g}, {south:g}, {east:g}, {north:g}); "
+                "load_geojson reads longitude/latitude (EPSG:4326) and ignores a 'crs' member"
+            )
+
+
+def _number(value: Any) -> float:
+    """A property value as a cube value: numbers as they are, anything else NaN."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    return float("nan")

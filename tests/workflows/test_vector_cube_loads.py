@@ -1,0 +1,175 @@
+"""``connection.load_geojson`` (the client's VectorCube) as the geometries of
+aggregate_spatial, filter_spatial and mask_polygon, through the client against
+``hybrid serve``, checked with numpy on the raw bands downloaded from the same server.
+
+As on Copernicus (openeo-python-driver ``load_geojson``): the load's area comes from the
+geometries when load_collection has no spatial extent, and a GeometryCollection is
+refused.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tests.workflows.raw import BBOX, DATES, raw_bands
+
+_W, _S, _E, _N = BBOX["west"], BBOX["south"], BBOX["east"], BBOX["north"]
+
+
+def _polygon(*corners: tuple[float, float]) -> dict[str, Any]:
+    ring = [list(c) for c in (*corners, corners[0])]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+FIELDS = {
+    "type": "FeatureCollection",
+    "features": [
+        {"type": "Feature", "properties": {"name": "A", "area_ha": 1.5},
+         "geometry": _polygon((_W + 0.001, _S + 0.001), (_W + 0.004, _S + 0.0012),
+                              (_W + 0.0042, _S + 0.003), (_W + 0.001, _S + 0.003))},
+        {"type": "Feature", "properties": {"name": "B"},
+         "geometry": _polygon((_E - 0.003, _N - 0.003), (_E - 0.001, _N - 0.003),
+                              (_E - 0.001, _N - 0.001), (_E - 0.003, _N - 0.0012))},
+    ],
+}  # fmt: skip
+
+
+def _inside(raw: xr.Dataset, geometry: dict[str, Any]) -> np.ndarray:
+    """(y, x): the pixels of ``raw`` whose centre lies in the lon/lat ``geometry``."""
+    import pyproj
+    import shapely
+    from shapely.geometry import shape
+    from shapely.ops import transform
+
+    crs = pyproj.CRS.from_wkt(raw["crs"].attrs["crs_wkt"])
+    to_grid = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform
+    xs, ys = np.meshgrid(raw["x"].values, raw["y"].values)
+    inside: np.ndarray = shapely.contains_xy(transform(to_grid, shape(geometry)), xs, ys)
+    assert inside.sum() >= 6, "a field must cover a few pixels"
+    return inside
+
+
+def _ndvi(raw: xr.Dataset) -> np.ndarray:
+    red, nir = (raw[b].values.astype(np.float64) for b in ("B04", "B08"))
+    with np.errstate(all="ignore"):
+        out: np.ndarray = (nir - red) / (nir + red)
+    return out
+
+
+@pytest.fixture(scope="module")
+def raw(connection: Any, tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    return raw_bands(connection, ["B04", "B08"], tmp_path_factory.mktemp("raw") / "raw.nc")
+
+
+def test_aggregate_spatial_over_a_loaded_geojson_without_spatial_extent(
+    connection: Any, raw: xr.Dataset, tmp_path: Path
+) -> None:
+    """The mean NDVI per field and date, the fields given by ``load_geojson`` and the
+    load's area taken from them (load_collection has no spatial extent)."""
+    fields = connection.load_geojson(FIELDS)
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", temporal_extent=DATES, bands=["B04", "B08"]
+    ).ndvi(nir="B08", red="B04")
+    cube.aggregate_spatial(geometries=fields, reducer="mean").download(tmp_path / "ts.json")
+
+    doc = json.loads((tmp_path / "ts.json").read_text())
+    ndvi = _ndvi(raw)
+    want = np.array(
+        [
+            [
+                np.nanmean(np.where(_inside(raw, f["geometry"]), ndvi[t], np.nan))
+                for f in FIELDS["features"]
+            ]
+            for t in range(raw.sizes["t"])
+        ]
+    )
+    assert [np.datetime64(d.rstrip("Z")) for d in doc] == list(raw["t"].values)
+    got = np.array([[np.nan if v[0] is None else v[0] for v in fs] for fs in doc.values()])
+    assert np.isfinite(want).sum() >= 4, "the fields must have values on several dates"
+    np.testing.assert_allclose(got, want, rtol=1e-5, equal_nan=True)
+
+
+def test_filter_spatial_and_mask_polygon_with_a_loaded_geojson(
+    connection: Any, raw: xr.Dataset, tmp_path: Path
+) -> None:
+    """filter_spatial keeps the fields' pixels (nodata elsewhere) in their bounds;
+    mask_polygon keeps the fields' pixels on the whole extent."""
+    fields = connection.load_geojson(FIELDS)
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"]
+    )
+    cube.mask_polygon(fields).download(tmp_path / "masked.nc")
+    with xr.open_dataset(tmp_path / "masked.nc", engine="h5netcdf") as ds:
+        masked = ds["B04"].load()
+    either = _inside(raw, FIELDS["features"][0]["geometry"]) | _inside(
+        raw, FIELDS["features"][1]["geometry"]
+    )
+    want = np.where(either, raw["B04"].values, np.nan)
+    np.testing.assert_array_equal(masked.transpose("t", "y", "x").values, want)
+
+    cube.filter_spatial(fields).download(tmp_path / "filtered.nc")
+    with xr.open_dataset(tmp_path / "filtered.nc", engine="h5netcdf") as ds:
+        filtered = ds["B04"].load()
+    window = raw["B04"].where(xr.DataArray(either, dims=("y", "x")))
+    window = window.sel(x=filtered["x"].values, y=filtered["y"].values)
+    np.testing.assert_array_equal(filtered.transpose("t", "y", "x").values, window.values)
+    assert int(np.isfinite(filtered.isel(t=0).values).sum()) == int(either.sum())
+
+
+def test_a_geometry_collection_is_refused(connection: Any) -> None:
+    """Copernicus's load_geojson takes points, polygons, Features and FeatureCollections."""
+    import openeo
+
+    collection = {"type": "GeometryCollection", "geometries": [FIELDS["features"][0]["geometry"]]}
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"]
+    )
+    graph = cube.aggregate_spatial(geometries=connection.load_geojson(collection), reducer="mean")
+    with pytest.raises(openeo.rest.OpenEoApiError) as caught:
+        graph.execute()
+    assert caught.value.http_status_code == 400
+    assert "GeometryCollection" in str(caught.value)
+
+
+def test_sample_by_feature_over_a_loaded_geojson(connection: Any, tmp_path: Path) -> None:
+    """A batch job's ``sample_by_feature`` with filter_spatial over ``load_geojson``: one
+    file per field, named by ``feature_id_property``, each with that field's pixels."""
+    cube = connection.load_collection("SENTINEL2_L2A", temporal_extent=DATES, bands=["B04"])
+    cube = cube.filter_spatial(connection.load_geojson(FIELDS))
+    job = cube.create_job(out_format="netCDF", sample_by_feature=True, feature_id_property="name")
+    job.start_and_wait(max_poll_interval=1, print=lambda *a, **k: None)
+    job.get_results().download_files(tmp_path / "job")
+    files = sorted(p.name for p in (tmp_path / "job").iterdir() if p.suffix == ".nc")
+    assert files == ["openEO_A.nc", "openEO_B.nc"]
+    for name, feature in zip(files, FIELDS["features"], strict=True):
+        with xr.open_dataset(tmp_path / "job" / name, engine="h5netcdf") as ds:
+            values = ds["B04"].load()
+        raw = raw_bands(connection, ["B04"], tmp_path / f"raw-{name}")
+        inside = _inside(raw, feature["geometry"])
+        assert int(np.isfinite(values.isel(t=0).values).sum()) == int(inside.sum())
+
+
+def test_a_loaded_geojson_saved_as_geojson_and_json(connection: Any, tmp_path: Path) -> None:
+    """Copernicus's vector cube results: GeoJSON (the default of a synchronous request)
+    holds the features with their properties and the chosen ``properties`` as values;
+    JSON holds one null per geometry when no properties were chosen."""
+    import shapely
+    from shapely.geometry import shape
+
+    answer = connection.load_geojson(FIELDS, properties=["area_ha"]).execute()
+    assert answer["type"] == "FeatureCollection"
+    assert [f["properties"] for f in answer["features"]] == [
+        {"name": "A", "area_ha": 1.5},
+        {"name": "B", "area_ha": None},
+    ]
+    for got, sent in zip(answer["features"], FIELDS["features"], strict=True):
+        assert shapely.equals_exact(shape(got["geometry"]), shape(sent["geometry"]), 1e-9)
+
+    connection.load_geojson(FIELDS).download(tmp_path / "plain.json", format="JSON")
+    assert json.loads((tmp_path / "plain.json").read_text()) == [None, None]
