@@ -65,3 +65,41 @@ def nanmax_t(values: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         out: np.ndarray = np.nanmax(values, axis=0)
     return out
+
+
+def pixels_inside(raw: xr.Dataset, geometry: Any) -> np.ndarray:
+    """(y, x) booleans: the pixels of ``raw`` whose centre lies in the lon/lat
+    ``geometry`` (GeoJSON or shapely), the pixels Copernicus takes for a polygon."""
+    import pyproj
+    import shapely
+    from shapely.geometry import shape
+    from shapely.ops import transform
+
+    polygon = shape(geometry) if isinstance(geometry, Mapping) else geometry
+    crs = pyproj.CRS.from_wkt(raw["crs"].attrs["crs_wkt"])
+    to_grid = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform
+    xs, ys = np.meshgrid(raw["x"].values, raw["y"].values)
+    out: np.ndarray = shapely.contains_xy(transform(to_grid, polygon), xs, ys)
+    return out
+
+
+def _field(ring: list[tuple[float, float]], **properties: Any) -> dict[str, Any]:
+    coordinates = [[list(p) for p in (*ring, ring[0])]]
+    return {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": {"type": "Polygon", "coordinates": coordinates},
+    }
+
+
+_W, _S, _E, _N = BBOX["west"], BBOX["south"], BBOX["east"], BBOX["north"]
+#: two fields inside BBOX ("Field A", "Field B" of the client's docs/basics.rst)
+FIELDS = {
+    "type": "FeatureCollection",
+    "features": [
+        _field([(_W + 0.001, _S + 0.001), (_W + 0.004, _S + 0.0012),
+                (_W + 0.0042, _S + 0.003), (_W + 0.001, _S + 0.003)], name="A", area_ha=1.5),
+        _field([(_E - 0.003, _N - 0.003), (_E - 0.001, _N - 0.003),
+                (_E - 0.001, _N - 0.001), (_E - 0.003, _N - 0.0012)], name="B"),
+    ],
+}  # fmt: skip

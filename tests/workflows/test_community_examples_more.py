@@ -16,26 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.workflows.raw import BBOX, finite_share, raw_bands, read_tiff
+from tests.workflows.raw import BBOX, finite_share, pixels_inside, raw_bands, read_tiff
 
 
 def _quiet(func: Any, values: np.ndarray, **kwargs: Any) -> np.ndarray:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         out: np.ndarray = func(values, **kwargs)
-    return out
-
-
-def _inside(raw: Any, polygon: Any) -> np.ndarray:
-    """(y, x) booleans: the pixel centres of ``raw`` (UTM) inside a lon/lat polygon."""
-    import shapely
-    from pyproj import Transformer
-    from shapely.ops import transform
-
-    to = Transformer.from_crs(4326, int(raw.attrs["hybrid_epsg"]), always_xy=True).transform
-    utm = transform(to, polygon)
-    xx, yy = np.meshgrid(raw["x"].values, raw["y"].values)
-    out: np.ndarray = shapely.contains_xy(utm, xx, yy)
     return out
 
 
@@ -111,7 +98,7 @@ def test_burnt_mapping_nbr_udf_per_polygon(connection: Any, tmp_path: Path) -> N
 
     raw, before = mean_nbr(before_date, "pre.nc")
     _, after = mean_nbr(after_date, "post.nc")
-    inside = _inside(raw, Polygon(PENTAGON))
+    inside = pixels_inside(raw, Polygon(PENTAGON))
     want = np.where(inside, after - before, np.nan)
     assert img.shape == (1, *want.shape)
     assert 0.6 < inside.mean() < 0.95
@@ -267,7 +254,7 @@ def test_community_processes_stored_and_used(connection: Any, tmp_path: Path) ->
     # than the bbox load here): compare on the crop's own pixels
     raw = raw.sel(x=crop["x"].values, y=crop["y"].values)
     assert raw.sizes["x"] >= 60 and raw.sizes["y"] >= 85
-    inside = _inside(raw, Polygon(PENTAGON))
+    inside = pixels_inside(raw, Polygon(PENTAGON))
     want = np.where(inside, raw["B04"].values, -5)
     assert crop["B04"].shape == want.shape
     np.testing.assert_array_equal(crop["B04"].values, want)

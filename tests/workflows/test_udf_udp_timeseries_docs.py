@@ -20,33 +20,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from tests.workflows.raw import BBOX, DATES, raw_bands
+from tests.workflows.raw import BBOX, DATES, FIELDS, pixels_inside, raw_bands
 
 #: a few pixels of the seed field: the UDF tests start a worker process each
 SMALL_BBOX = {"west": 6.6640, "south": 45.2400, "east": 6.6660, "north": 45.2410}
-
-_W, _S, _E, _N = BBOX["west"], BBOX["south"], BBOX["east"], BBOX["north"]
-
-
-def _feature(ring: list[tuple[float, float]], **properties: Any) -> dict[str, Any]:
-    coordinates = [[list(p) for p in (*ring, ring[0])]]
-    return {
-        "type": "Feature",
-        "properties": properties,
-        "geometry": {"type": "Polygon", "coordinates": coordinates},
-    }
-
-
-#: two fields inside BBOX ("Field A", "Field B" of docs/basics.rst)
-FIELDS = {
-    "type": "FeatureCollection",
-    "features": [
-        _feature([(_W + 0.001, _S + 0.001), (_W + 0.004, _S + 0.0012),
-                  (_W + 0.0042, _S + 0.003), (_W + 0.001, _S + 0.003)], name="A"),
-        _feature([(_E - 0.003, _N - 0.003), (_E - 0.001, _N - 0.003),
-                  (_E - 0.001, _N - 0.001), (_E - 0.003, _N - 0.0012)], name="B"),
-    ],
-}  # fmt: skip
 
 
 def _nc(path: Path) -> xr.Dataset:
@@ -54,18 +31,8 @@ def _nc(path: Path) -> xr.Dataset:
         return ds.load()
 
 
-def _inside(raw: xr.Dataset, geometry: dict[str, Any]) -> np.ndarray:
-    """(y, x) mask of the pixels of ``raw`` whose centre lies in the lon/lat ``geometry``."""
-    import pyproj
-    import shapely
-    from shapely.geometry import shape
-    from shapely.ops import transform
-
-    crs = pyproj.CRS.from_wkt(raw["crs"].attrs["crs_wkt"])
-    to_grid = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform
-    field = transform(to_grid, shape(geometry))
-    xs, ys = np.meshgrid(raw["x"].values, raw["y"].values)
-    inside: np.ndarray = shapely.contains_xy(field, xs, ys)
+def _covered(raw: xr.Dataset, geometry: dict[str, Any]) -> np.ndarray:
+    inside = pixels_inside(raw, geometry)
     assert inside.sum() >= 6, "a field must cover a few pixels"
     return inside
 
@@ -240,7 +207,7 @@ def test_evi_timeseries_udp_with_a_geometry_parameter(connection: Any, tmp_path:
     series = timeseries_json_to_pandas(json.loads((tmp_path / "evi-aggregation.json").read_text()))
 
     raw = raw_bands(connection, ["B02", "B04", "B08"], tmp_path / "raw.nc")
-    inside, evi_values = _inside(raw, polygon), _evi(raw)
+    inside, evi_values = _covered(raw, polygon), _evi(raw)
     want = [_nan_stat(np.mean, evi_values[t][inside]) for t in range(raw.sizes["t"])]
     assert list(pd.to_datetime(series.index).tz_localize(None)) == list(raw["t"].values)
     np.testing.assert_allclose(series.values.astype(float), want, rtol=1e-5)
@@ -277,7 +244,7 @@ def statistics(connection: Any, tmp_path_factory: pytest.TempPathFactory) -> Any
     evi_values = np.where(raw["SCL"].values == 4, _evi(raw), np.nan)
     want = np.full((raw.sizes["t"], len(FIELDS["features"]), 4), np.nan)
     for index, feature in enumerate(FIELDS["features"]):
-        inside = _inside(raw, feature["geometry"])
+        inside = _covered(raw, feature["geometry"])
         for t in range(raw.sizes["t"]):
             values = evi_values[t][inside]
             want[t, index] = [
@@ -443,7 +410,7 @@ def test_filter_spatial_sample_by_feature_writes_one_netcdf_per_field(
     raw = raw_bands(connection, ["B04"], tmp_path / "raw.nc")
     for path, feature in zip(files, FIELDS["features"], strict=True):
         got = _nc(path)
-        inside = _inside(raw, feature["geometry"])
+        inside = _covered(raw, feature["geometry"])
         rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
         # the feature's bounds widened to whole pixels hold its pixels, nothing else has data
         assert got.sizes["x"] >= cols.size and got.sizes["y"] >= rows.size

@@ -17,40 +17,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.workflows.raw import BBOX, DATES, raw_bands
-
-_W, _S, _E, _N = BBOX["west"], BBOX["south"], BBOX["east"], BBOX["north"]
+from tests.workflows.raw import BBOX, DATES, FIELDS, pixels_inside, raw_bands
 
 
-def _polygon(*corners: tuple[float, float]) -> dict[str, Any]:
-    ring = [list(c) for c in (*corners, corners[0])]
-    return {"type": "Polygon", "coordinates": [ring]}
-
-
-FIELDS = {
-    "type": "FeatureCollection",
-    "features": [
-        {"type": "Feature", "properties": {"name": "A", "area_ha": 1.5},
-         "geometry": _polygon((_W + 0.001, _S + 0.001), (_W + 0.004, _S + 0.0012),
-                              (_W + 0.0042, _S + 0.003), (_W + 0.001, _S + 0.003))},
-        {"type": "Feature", "properties": {"name": "B"},
-         "geometry": _polygon((_E - 0.003, _N - 0.003), (_E - 0.001, _N - 0.003),
-                              (_E - 0.001, _N - 0.001), (_E - 0.003, _N - 0.0012))},
-    ],
-}  # fmt: skip
-
-
-def _inside(raw: xr.Dataset, geometry: dict[str, Any]) -> np.ndarray:
-    """(y, x): the pixels of ``raw`` whose centre lies in the lon/lat ``geometry``."""
-    import pyproj
-    import shapely
-    from shapely.geometry import shape
-    from shapely.ops import transform
-
-    crs = pyproj.CRS.from_wkt(raw["crs"].attrs["crs_wkt"])
-    to_grid = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform
-    xs, ys = np.meshgrid(raw["x"].values, raw["y"].values)
-    inside: np.ndarray = shapely.contains_xy(transform(to_grid, shape(geometry)), xs, ys)
+def _covered(raw: xr.Dataset, geometry: dict[str, Any]) -> np.ndarray:
+    inside = pixels_inside(raw, geometry)
     assert inside.sum() >= 6, "a field must cover a few pixels"
     return inside
 
@@ -83,7 +54,7 @@ def test_aggregate_spatial_over_a_loaded_geojson_without_spatial_extent(
     want = np.array(
         [
             [
-                np.nanmean(np.where(_inside(raw, f["geometry"]), ndvi[t], np.nan))
+                np.nanmean(np.where(_covered(raw, f["geometry"]), ndvi[t], np.nan))
                 for f in FIELDS["features"]
             ]
             for t in range(raw.sizes["t"])
@@ -107,7 +78,7 @@ def test_filter_spatial_and_mask_polygon_with_a_loaded_geojson(
     cube.mask_polygon(fields).download(tmp_path / "masked.nc")
     with xr.open_dataset(tmp_path / "masked.nc", engine="h5netcdf") as ds:
         masked = ds["B04"].load()
-    either = _inside(raw, FIELDS["features"][0]["geometry"]) | _inside(
+    either = _covered(raw, FIELDS["features"][0]["geometry"]) | _covered(
         raw, FIELDS["features"][1]["geometry"]
     )
     want = np.where(either, raw["B04"].values, np.nan)
@@ -151,7 +122,7 @@ def test_sample_by_feature_over_a_loaded_geojson(connection: Any, tmp_path: Path
         with xr.open_dataset(tmp_path / "job" / name, engine="h5netcdf") as ds:
             values = ds["B04"].load()
         raw = raw_bands(connection, ["B04"], tmp_path / f"raw-{name}")
-        inside = _inside(raw, feature["geometry"])
+        inside = _covered(raw, feature["geometry"])
         assert int(np.isfinite(values.isel(t=0).values).sum()) == int(inside.sum())
 
 
