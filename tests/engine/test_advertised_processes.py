@@ -71,6 +71,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_apply_polygon.py",
         "test_each_polygon_gets_its_aligned_box_masked_outside_and_the_first_wins",
     ),
+    "load_geojson": (
+        "workflows/test_vector_cube_loads.py",
+        "test_aggregate_spatial_over_a_loaded_geojson_without_spatial_extent",
+    ),
     "filter_labels": (
         "engine/test_processes.py",
         "test_filter_labels_text_begins_on_time_labels",
