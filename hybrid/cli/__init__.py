@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NoReturn
@@ -93,7 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: set by SIGTERM: the command's run is cancelled (hybrid.cancellation) besides the
+#: SystemExit the handler raises, which Python only prints when it lands inside a
+#: ``__del__`` or a weakref callback; and the exit code the signal gives
+_TERMINATION = threading.Event()
+_TERMINATED: list[int] = [0]
+
+
 def _terminate(signum: int, _frame: object) -> None:
+    _TERMINATED[0] = 128 + signum
+    _TERMINATION.set()
     raise SystemExit(128 + signum)
 
 
@@ -125,7 +135,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"openeo_processes_dask\.")
     warnings.showwarning = _show_warning
     import signal
-    import threading
 
     if threading.current_thread() is threading.main_thread():
         # SIGTERM unwinds like Ctrl-C, so temporary folders and files are removed
@@ -139,9 +148,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from hybrid.cancellation import cancellable
+
     try:
-        return int(args.handle(args))
+        with cancellable(_TERMINATION):
+            code = int(args.handle(args))
+        return _TERMINATED[0] or code
     except HybridError as exc:
+        if _TERMINATED[0]:
+            return _TERMINATED[0]
         print(f"hybrid: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
