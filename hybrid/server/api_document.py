@@ -68,6 +68,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/collections"): Operation(200, shapes.Collections),
     ("GET", "/collections/{collection_id}"): Operation(200, shapes.Collection),
     ("GET", "/processes"): Operation(200, shapes.Processes),
+    # Copernicus's non-standard public namespaces (openeo_driver/views.py L782-843)
+    ("GET", "/processes/{namespace}"): Operation(200, shapes.Processes | shapes.StoredProcesses),
+    ("GET", "/processes/{namespace}/{process_id}"): Operation(
+        200, shapes.Process | shapes.ProcessDescription
+    ),
     ("GET", "/udf_runtimes"): Operation(200, dict[str, shapes.UdfRuntime]),
     ("GET", "/credentials/basic"): Operation(200, shapes.BasicToken),
     ("GET", "/credentials/oidc"): Operation(200, shapes.OidcProviders),

@@ -44,9 +44,12 @@ class Services:
     def data_dir(self) -> Path:
         return Path(self.settings.data_dir)
 
-    def resolve(self, graph: dict[str, Any], user_id: str | None) -> dict[str, Any]:
-        """``graph`` with the user's user-defined processes inlined (None: anonymous)."""
-        return resolve(self.udps, graph, user_id)
+    def resolve(
+        self, graph: dict[str, Any], user_id: str | None, own_root: str | None = None
+    ) -> dict[str, Any]:
+        """``graph`` with the user's user-defined processes (None: anonymous) and the
+        published ones its URL namespaces name inlined; ``own_root``: this server's URL."""
+        return resolve(self.udps, graph, user_id, own_root)
 
 
 def services(request: Request) -> Services:

@@ -1,7 +1,8 @@
 """User-defined processes inlined into the graph before any engine sees it.
 
 A node calling a user-defined process (namespace ``user``, or no namespace and a process of
-that id stored by the user - the openEO API prefers user-defined processes then) is replaced
+that id stored by the user - the openEO API prefers user-defined processes then - or an
+http(s) URL namespace naming a published process, :mod:`hybrid.server.udp_sharing`) is replaced
 by the process's own nodes, renamed ``<node>:<inner node>``, with every
 ``{"from_parameter": name}`` replaced by the node's argument (or the parameter's default).
 References to the calling node then point at the process's result node. The engine thus
@@ -25,7 +26,9 @@ MAX_UDP_DEPTH = 8
 #: parameter names the predefined processes give their callbacks
 CALLBACK_PARAMETERS = frozenset({"x", "y", "data", "context", "value", "index", "label"})
 
-Lookup = Callable[[str], "dict[str, Any] | None"]
+#: ``(process_id, namespace)`` -> the user-defined process the node calls, None for a
+#: predefined one; it raises for a namespace that names nothing it can find
+Lookup = Callable[[str, "str | None"], "dict[str, Any] | None"]
 
 
 class ProcessParameterRequired(ApiError):
@@ -46,7 +49,7 @@ def _expand(graph: Mapping[str, Any], lookup: Lookup, stack: tuple[str, ...]) ->
     redirect: dict[str, str] = {}
     for node_id, node in graph.items():
         node = {**node, "arguments": _in_callbacks(node.get("arguments", {}), lookup, stack)}
-        udp = lookup(node["process_id"]) if node.get("namespace") in (None, "user") else None
+        udp = lookup(node["process_id"], node.get("namespace"))
         if udp is None:
             if node.get("namespace") == "user":
                 raise ProcessUnsupported(

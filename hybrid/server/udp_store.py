@@ -1,6 +1,7 @@
 """User-defined processes (``/process_graphs``) in one SQLite file, one namespace per user.
 
-A process stored by one user is invisible to every other user: each read names its owner.
+A process stored by one user is invisible to every other user - each read names its owner -
+unless it is published (``"public": true``, :mod:`hybrid.server.udp_sharing`).
 """
 
 from __future__ import annotations
@@ -78,13 +79,20 @@ class UdpStore:
             self._db.execute("DELETE FROM udps WHERE user_id = ? AND id = ?", (user_id, process_id))
 
 
-def resolve(store: UdpStore | None, graph: dict[str, Any], user_id: str | None) -> dict[str, Any]:
-    """``graph`` with ``user_id``'s user-defined processes inlined, within the graph limits."""
+def resolve(
+    store: UdpStore | None,
+    graph: dict[str, Any],
+    user_id: str | None,
+    own_root: str | None = None,
+) -> dict[str, Any]:
+    """``graph`` with ``user_id``'s user-defined processes and the published processes its
+    URL namespaces name inlined, within the graph limits. ``own_root`` is the server's URL
+    as the client reached it (None: URLs were checked against it before)."""
     from hybrid.server.graph_limits import check_graph
     from hybrid.server.udp_expansion import expand
+    from hybrid.server.udp_sharing import lookup
 
-    if store is None or user_id is None:
-        return expand(graph, lambda _pid: None)
-    expanded = expand(graph, lambda pid: store.find(user_id, pid))
-    check_graph(expanded)
+    expanded = expand(graph, lookup(store, user_id, own_root))
+    if store is not None:
+        check_graph(expanded)
     return expanded

@@ -72,7 +72,7 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
     """A job whose graph loads an unknown collection is created and fails when started,
     as on Copernicus (:mod:`hybrid.backends.local.graphcheck`)."""
     body = await read_json(request)
-    graph = deps.resolve(process_graph(body), user.user_id)
+    graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
     await run_in_threadpool(deps.engine.validate, graph, job=True)
     job = deps.store.create(user_id=user.user_id, process=body["process"], **_job_fields(body))
     deps.store.log(job.id, "info", "Job created.")
@@ -104,7 +104,7 @@ async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Dep
         raise JobLocked("Batch job is locked while it is queued or running: cancel it first.")
     fields = _job_fields(body)
     if "process" in body:
-        graph = deps.resolve(process_graph(body), user.user_id)
+        graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
         await run_in_threadpool(deps.engine.validate, graph, job=True)
         fields["process"] = body["process"]
     deps.store.update(job_id, **fields)

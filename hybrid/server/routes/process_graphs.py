@@ -3,7 +3,9 @@
 A stored process is validated on PUT: a process graph within the graph limits, an id of
 word characters, parameters as a list, every process it calls predefined or one of the
 user's own, no loop of processes calling each other. Graphs use it by id (namespace
-``user`` or none); :mod:`hybrid.server.udp_expansion` inlines it before the engine runs.
+``user`` or none), other users by its canonical URL when it is public
+(:mod:`hybrid.server.udp_sharing`); :mod:`hybrid.server.udp_expansion` inlines it before
+the engine runs.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from hybrid.errors import ProcessGraphInvalid, ProcessUnsupported
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import BadRequest
 from hybrid.server.paging import Limit
-from hybrid.server.payload import process_graph, read_json
+from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.services import Deps
 from hybrid.server.udp_expansion import expand, process_ids
+from hybrid.server.udp_sharing import as_shown, lookup
 
 router = APIRouter()
 
@@ -31,7 +34,9 @@ _ID = re.compile(r"^\w+$")
 _SUMMARY_FIELDS = ("id", "summary", "description", "parameters", "returns", "categories")
 
 
-def _checked(process_id: str, body: dict[str, Any], user_id: str, deps: Deps) -> dict[str, Any]:
+def _checked(
+    process_id: str, body: dict[str, Any], user_id: str, deps: Deps, own_root: str
+) -> dict[str, Any]:
     if not _ID.fullmatch(process_id):
         raise BadRequest(f"The process id '{process_id[:60]}' must consist of word characters.")
     # the spec (PUT /process_graphs/{id}): a differing body id is replaced by the path's
@@ -40,15 +45,21 @@ def _checked(process_id: str, body: dict[str, Any], user_id: str, deps: Deps) ->
     for parameter in body.get("parameters") or []:
         if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
             raise ProcessGraphInvalid("Every parameter needs a 'name'.")
+    if not isinstance(body.get("public", False), bool):
+        raise ProcessGraphInvalid("'public' must be true or false.")
     process_graph({"process": body})  # a graph within the limits
     predefined = {spec["id"] for spec in deps.engine.process_specs()}
     process = {**body, "id": process_id}
 
-    def lookup(pid: str) -> dict[str, Any] | None:
-        return process if pid == process_id else deps.udps.find(user_id, pid)
+    others = lookup(deps.udps, user_id, own_root)
+
+    def find(pid: str, namespace: str | None) -> dict[str, Any] | None:
+        if pid == process_id and namespace in (None, "user"):
+            return process
+        return others(pid, namespace)
 
     # loops through other stored processes surface here; unknown ids are named below
-    expanded = expand({"_": {"process_id": process_id, "arguments": {}}}, _lenient(lookup))
+    expanded = expand({"_": {"process_id": process_id, "arguments": {}}}, _lenient(find))
     unknown = sorted(process_ids(expanded) - predefined)
     if unknown:
         raise ProcessUnsupported(
@@ -61,8 +72,8 @@ def _checked(process_id: str, body: dict[str, Any], user_id: str, deps: Deps) ->
 def _lenient(lookup: Any) -> Any:
     """``lookup`` for a validation expansion: parameters are filled with null."""
 
-    def find(pid: str) -> dict[str, Any] | None:
-        found = lookup(pid)
+    def find(pid: str, namespace: str | None) -> dict[str, Any] | None:
+        found = lookup(pid, namespace)
         if found is None:
             return None
         return {**found, "parameters": None}
@@ -80,8 +91,11 @@ def list_process_graphs(user: CurrentUser, deps: Deps, limit: Limit) -> JSONResp
 
 
 @router.get("/process_graphs/{process_graph_id}")
-def get_process_graph(process_graph_id: str, user: CurrentUser, deps: Deps) -> JSONResponse:
-    return JSONResponse(deps.udps.get(user.user_id, process_graph_id))
+def get_process_graph(
+    process_graph_id: str, request: Request, user: CurrentUser, deps: Deps
+) -> JSONResponse:
+    found = deps.udps.get(user.user_id, process_graph_id)
+    return JSONResponse(as_shown(found, base_url(request), user.user_id))
 
 
 @router.put("/process_graphs/{process_graph_id}")
@@ -90,7 +104,9 @@ async def put_process_graph(
 ) -> Response:
     body = await read_json(request)
     # the first call imports the engine's process catalogue: not on the event loop
-    process = await run_in_threadpool(_checked, process_graph_id, body, user.user_id, deps)
+    process = await run_in_threadpool(
+        _checked, process_graph_id, body, user.user_id, deps, base_url(request)
+    )
     deps.udps.put(user.user_id, process)
     return Response(status_code=200)
 

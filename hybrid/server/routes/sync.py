@@ -20,7 +20,7 @@ from hybrid.errors import FormatUnsuitable, HybridError
 from hybrid.io.registry import media_type
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import GraphRefused, error_body
-from hybrid.server.payload import process_graph, read_json
+from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.services import Deps, Services
 from hybrid.server.sync_result import with_save_result
 
@@ -41,7 +41,7 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
     authorization = request.headers.get("authorization")
     user_id = deps.auth.user(authorization).user_id if authorization else None
     try:
-        graph = deps.resolve(process_graph(body), user_id)
+        graph = deps.resolve(process_graph(body), user_id, base_url(request))
         await run_in_threadpool(deps.engine.validate, graph)
     except HybridError as exc:
         if exc.status >= 500 or isinstance(exc, GraphRefused):
@@ -52,7 +52,8 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
 
 @router.post("/result")
 async def result(request: Request, user: CurrentUser, deps: Deps) -> FileResponse:
-    graph = deps.resolve(process_graph(await read_json(request)), user.user_id)
+    body = await read_json(request)
+    graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
     graph = await run_in_threadpool(_saving, deps, graph)
     await run_in_threadpool(deps.engine.validate, graph)
     _log.info("synchronous result for %s", user.user_id)

@@ -1,0 +1,145 @@
+"""Publicly shared user-defined processes, as the Copernicus backend offers them.
+
+A process stored with ``"public": true`` (the client's ``save_user_defined_process(...,
+public=True)``) gets a ``canonical`` link, ``{root}/processes/u:{user}/{id}``, readable
+without authentication (openeo-python-driver ``openeo_driver/views.py``
+``processes_details`` L822-843, ``_add_udp_canonical_link`` L2152-2157). Any user can call
+it by giving that URL as a node's ``namespace``; Copernicus fetches the URL and runs the
+process graph it finds there, a single process or a listing holding it
+(``openeo_driver/processgraph/evaluator.py`` L334-339, ``evaluate_process_from_url``
+L398-411; ``processgraph/definitions.py`` ``get_process_definition_from_url`` L55-120).
+
+Offline, only this server's own URLs can be read: they are looked up in the store
+directly. Any other URL, or one naming no public process, is refused with
+``ProcessNamespaceInvalid`` (400), the error Copernicus gives when the fetch fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from hybrid.server.errors import ApiError
+from hybrid.server.udp_store import UdpStore
+
+#: the namespace prefix of a user's published processes (views.py L831)
+USER_PREFIX = "u:"
+
+
+class ProcessNamespaceInvalid(ApiError):
+    code = "ProcessNamespaceInvalid"
+
+
+class ProcessIdMismatch(ApiError):
+    code = "ProcessIdMismatch"
+
+
+class ProcessNotFound(ApiError):
+    code = "ProcessNotFound"
+
+
+def is_url(namespace: str | None) -> bool:
+    return isinstance(namespace, str) and namespace.lower().startswith(("http://", "https://"))
+
+
+def canonical_link(root: str, user_id: str, process_id: str) -> dict[str, str]:
+    """The link Copernicus adds to a public process (views.py L2152-2157)."""
+    return {
+        "rel": "canonical",
+        "href": f"{root}/processes/{USER_PREFIX}{quote(user_id, safe='')}/{process_id}",
+        "title": f"Public URL for user-defined process {process_id!r}",
+    }
+
+
+def as_shown(process: dict[str, Any], root: str, user_id: str) -> dict[str, Any]:
+    """A stored process as its owner or the public sees it: without ``public`` when it is
+    false, with the canonical link when it is true (``UserDefinedProcessMetadata.to_api_dict``
+    in openeo_driver/backend.py L713-723)."""
+    shown = {key: value for key, value in process.items() if key != "public"}
+    if process.get("public") is True:
+        links = [link for link in process.get("links") or [] if link.get("rel") != "canonical"]
+        shown["links"] = [*links, canonical_link(root, user_id, process["id"])]
+        shown["public"] = True
+    return shown
+
+
+def public_process(store: UdpStore, user_id: str, process_id: str) -> dict[str, Any] | None:
+    found = store.find(user_id, process_id)
+    return found if found is not None and found.get("public") is True else None
+
+
+def public_processes(store: UdpStore, user_id: str) -> list[dict[str, Any]]:
+    return [p for p in store.of_user(user_id) if p.get("public") is True]
+
+
+def _own_path(url: str, own_root: str | None) -> str | None:
+    """The part of ``url`` after ``{own_root}/processes/``, None for another server's URL.
+
+    Without ``own_root`` (a batch job started after its graph was checked against the
+    server's URL on creation) any origin is taken as this server's."""
+    parts = urlsplit(url)
+    if own_root is not None:
+        root = urlsplit(own_root)
+        same = (parts.scheme.lower(), parts.netloc.lower()) == (
+            root.scheme.lower(),
+            root.netloc.lower(),
+        )
+        if not same or not parts.path.startswith(f"{root.path.rstrip('/')}/processes/"):
+            return None
+        return parts.path[len(root.path.rstrip("/")) + len("/processes/") :]
+    _, found, rest = parts.path.partition("/processes/")
+    return rest if found else None
+
+
+def process_from_url(
+    store: UdpStore, process_id: str, url: str, own_root: str | None
+) -> dict[str, Any]:
+    """The public process ``process_id`` that ``url`` (a node's namespace) names."""
+    path = _own_path(url, own_root)
+    namespace, _, named = (path or "").partition("/")
+    if path is None or not namespace.startswith(USER_PREFIX) or "/" in named:
+        raise ProcessNamespaceInvalid(
+            f"Process '{process_id}' specified with invalid namespace '{url}': offline, only "
+            f"this server's published processes ({own_root or ''}/processes/u:USER/ID) can "
+            "be loaded from a URL."
+        )
+    owner = unquote(namespace[len(USER_PREFIX) :])
+    if not named:  # a listing (definitions.py L97-107)
+        found = public_process(store, owner, process_id)
+        if found is None:
+            raise ProcessNotFound(
+                f"Process '{process_id}' not found in process listing at '{url}'."
+            )
+        return found
+    found = public_process(store, owner, unquote(named))
+    if found is None:
+        raise ProcessNamespaceInvalid(
+            f"Process '{process_id}' specified with invalid namespace '{url}': no public "
+            f"process '{unquote(named)}' of user '{owner}'."
+        )
+    if found["id"] != process_id:  # definitions.py L89-96
+        raise ProcessIdMismatch(
+            f"Mismatch between expected process '{process_id}' and process '{found['id']}' "
+            f"defined at '{url}'."
+        )
+    return found
+
+
+def lookup(
+    store: UdpStore | None, user_id: str | None, own_root: str | None
+) -> Callable[[str, str | None], dict[str, Any] | None]:
+    """The expansion's lookup: the user's own processes (namespace ``user`` or none), a
+    published one by URL; inside the latter, names are again the caller's
+    (evaluator.py ``_evaluate_process_graph_process`` keeps the caller's environment)."""
+
+    def find(process_id: str, namespace: str | None) -> dict[str, Any] | None:
+        if is_url(namespace):
+            if store is None:
+                raise ProcessNamespaceInvalid(f"Namespace '{namespace}' cannot be resolved here.")
+            return process_from_url(store, process_id, str(namespace), own_root)
+        if namespace in (None, "user") and store is not None and user_id is not None:
+            return store.find(user_id, process_id)
+        return None
+
+    return find
