@@ -125,6 +125,39 @@ def test_a_result_of_another_resolution_is_refused() -> None:
         stitch(smaller, tiles, tiling=tiling, tiles=(ty, tx), like=cube, process="apply")
 
 
+def _upsampled(tile: xr.DataArray, factor: int) -> xr.DataArray:
+    values = tile.values.repeat(factor, axis=-1).repeat(factor, axis=-2)
+    return xr.DataArray(values, dims=tile.dims, coords={"bands": tile["bands"].values})
+
+
+def test_apply_neighborhood_results_of_another_resolution_regrid_the_cube() -> None:
+    """Twice the pixels per tile: each tile keeps its extent, overlap and size double
+    (geopysparkdatacube.py ``apply_neighborhood`` L1382-1395): 5 m pixels over the
+    cube's extent, each the value of the 10 m pixel it lies in."""
+    cube, _ = canonical(_cube(10, 13))
+    tiling = Tiling(size_y=4, size_x=4, overlap_y=1, overlap_x=2, pad=True, rescale=True)
+    tiles, ty, tx = cut(cube, tiling)
+    results = [_upsampled(t, 2) for t in tiles]
+    out = stitch(results, tiles, tiling=tiling, tiles=(ty, tx), like=cube, process="apply_n")
+    assert out.sizes["y"] == 20 and out.sizes["x"] == 26
+    np.testing.assert_allclose(out["x"].values, 297.5 + 5 * np.arange(26))
+    np.testing.assert_allclose(out["y"].values, 5002.5 - 5 * np.arange(20))
+    np.testing.assert_array_equal(out.values, cube.values.repeat(2, axis=-1).repeat(2, axis=-2))
+    # half the pixels: 20 m
+    tiling = Tiling(size_y=4, size_x=4, overlap_y=2, overlap_x=2, pad=True, rescale=True)
+    tiles, ty, tx = cut(cube, tiling)
+    halved = [t.coarsen(y=2, x=2).mean() for t in tiles]
+    out = stitch(halved, tiles, tiling=tiling, tiles=(ty, tx), like=cube, process="apply_n")
+    assert (out.sizes["y"], out.sizes["x"]) == (5, 6)  # round(10 / 2), round(13 / 2)
+    np.testing.assert_allclose(out["x"].values, 305.0 + 20 * np.arange(6))
+    want = cube.isel(y=slice(0, 10), x=slice(0, 12)).coarsen(y=2, x=2).mean()
+    np.testing.assert_allclose(out.values, want.values)
+    # tiles changed differently are refused
+    mixed = [_upsampled(tiles[0], 2), *[_upsampled(t, 1) for t in tiles[1:]]]
+    with pytest.raises(UdfError, match="differently"):
+        stitch(mixed, tiles, tiling=tiling, tiles=(ty, tx), like=cube, process="apply_n")
+
+
 def test_exchange_round_trip(tmp_path: Path) -> None:
     from hybrid.backends.local.udf.exchange import read_chunk, write_chunk
 

@@ -3,9 +3,10 @@
 Copernicus (openeo-geopyspark-driver ``geopysparkdatacube.py`` ``apply_neighborhood``,
 lines 1299-1420): x and y sizes and overlaps in ``px`` only, at least 4 pixels for a
 UDF; the UDF gets tiles of ``size + 2 * overlap`` pixels, no-data beyond the cube's
-edges, and the overlap is cut from its result. Along ``t`` either no size (the UDF
-gets the whole series) or ``P1D`` without overlap (one date per chunk). Any other
-callback runs only in the two cases of :func:`_without_udf`.
+edges, and the overlap is cut from its result. A UDF returning more or fewer pixels per
+tile changes the cube's resolution; each tile keeps its extent (L1382-1395). Along
+``t`` either no size (the UDF gets the whole series) or ``P1D`` without overlap (one
+date per chunk). Any other callback runs only in the two cases of :func:`_without_udf`.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def apply_neighborhood(
         overlap_y=_pixels(overlaps.get("y"), "overlap", 0),
         overlap_x=_pixels(overlaps.get("x"), "overlap", 0),
         pad=True,
+        rescale=True,
     )
     if tiling.size_x < 4 or tiling.size_y < 4:
         raise ProcessParameterInvalid(

@@ -4,8 +4,9 @@ Copernicus calls a UDF's ``apply_metadata(metadata, context)`` (when the code de
 one) with the cube's metadata and gives the result cube the metadata it returns
 (openeo-geopyspark-driver ``geopysparkdatacube.py`` ``apply_metadata``, lines
 1269-1295, called from ``apply_tiles``, ``apply_tiles_spatiotemporal`` and
-``apply_neighborhood``). Here the band names it returns label the result's ``bands``;
-other changes (resolution) are not supported and the chunk-size check refuses them.
+``apply_neighborhood``). Here the band names it returns label the result's ``bands``.
+A new resolution comes, as on Copernicus, from the pixels per chunk the UDF returns
+(``apply_neighborhood`` only, :mod:`hybrid.backends.local.udf.tiling`), not from here.
 Runs inside the worker, after it is confined.
 """
 

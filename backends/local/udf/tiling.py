@@ -11,6 +11,10 @@ Copernicus hands a UDF float32 chunks of fixed-size tiles (openeo-geopyspark-dri
   neighbours on every side; beyond the cube's edges no-data (``retile``/
   ``makeSquareTile`` in openeo-geotrellis-extensions ``OpenEOProcesses.scala``).
 
+A UDF of ``apply_neighborhood`` may return more or fewer pixels than it got: each tile
+keeps its extent, so the cube gets the new resolution, and sizes and overlaps are scaled
+(geopysparkdatacube.py ``apply_neighborhood`` L1382-1395, ``remove_overlap``).
+
 Tiles here start at the cube's top-left pixel (Copernicus's start at its layout's
 origin). For ``apply_neighborhood`` edge tiles are padded with NaN to the full size
 (the spec's no-data beyond the borders; the padding is cut off after the UDF); for the
@@ -21,7 +25,7 @@ Copernicus's tiles there hold real pixels beyond the requested extent, not no-da
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +47,20 @@ class Tiling:
     overlap_x: int = 0
     #: pad the edge tiles with NaN to the full size (else they are smaller)
     pad: bool = False
+    #: the UDF may return more or fewer pixels per tile: a new resolution (apply_neighborhood)
+    rescale: bool = False
+
+    def scaled(self, ratio_y: float, ratio_x: float) -> Tiling:
+        """The tiling of a result with ``ratio`` times the pixels per tile: sizes and
+        overlaps scaled and truncated as Copernicus scales them (geopysparkdatacube.py
+        ``apply_neighborhood`` L1389-1395)."""
+        return replace(
+            self,
+            size_y=int(self.size_y * ratio_y),
+            size_x=int(self.size_x * ratio_x),
+            overlap_y=int(self.overlap_y * ratio_y),
+            overlap_x=int(self.overlap_x * ratio_x),
+        )
 
 
 def canonical(cube: xr.DataArray) -> tuple[xr.DataArray, bool]:
@@ -107,11 +125,21 @@ def stitch(
     like: xr.DataArray,
     process: str,
 ) -> xr.DataArray:
-    """The UDF's tile results as one cube on the grid of ``like`` (overlap cut off)."""
+    """The UDF's tile results as one cube on the grid of ``like`` (overlap cut off); with
+    ``tiling.rescale``, on the grid of ``like``'s extent at the resolution the results
+    have (their tiles cover the input tiles' extents)."""
     tiles_y, tiles_x = tiles
-    cores = [
-        _core(result, tile, tiling, process) for result, tile in zip(results, inputs, strict=True)
-    ]
+    results = [_oriented(result, process) for result in results]
+    pairs = list(zip(results, inputs, strict=True))
+    ratios = {_ratio(result, tile, tiling, process) for result, tile in pairs}
+    if len(ratios) > 1:
+        raise UdfError(
+            f"The UDF of '{process}' changed the resolution of its chunks differently: "
+            f"{sorted(ratios)} times the pixels along y and x"
+        )
+    (ratio_y, ratio_x) = ratios.pop()
+    scaled = tiling.scaled(ratio_y, ratio_x)
+    cores = [_core(result, tile, scaled) for result, tile in pairs]
     lead = [c.dims[:-2] for c in cores]
     if len(set(lead)) > 1 or len({c.shape[:-2] for c in cores}) > 1:
         raise UdfError(f"The UDF of '{process}' returned tiles of different shapes: {set(lead)}")
@@ -120,24 +148,63 @@ def stitch(
         for r in range(tiles_y)
     ]
     whole = xr.concat(rows, dim="y", join="override")
-    return whole.isel(y=slice(0, like.sizes["y"]), x=slice(0, like.sizes["x"])).assign_coords(
-        y=like["y"].values, x=like["x"].values
+    if (ratio_y, ratio_x) == (1.0, 1.0):
+        return whole.isel(y=slice(0, like.sizes["y"]), x=slice(0, like.sizes["x"])).assign_coords(
+            y=like["y"].values, x=like["x"].values
+        )
+    size_y, size_x = round(like.sizes["y"] * ratio_y), round(like.sizes["x"] * ratio_x)
+    whole = whole.isel(y=slice(0, size_y), x=slice(0, size_x))
+    step_y, step_x = _step(inputs[0]["y"].values), _step(inputs[0]["x"].values)
+    return whole.assign_coords(
+        y=_regrid(like["y"].values, size_y, step_y, step_y / ratio_y),
+        x=_regrid(like["x"].values, size_x, step_x, step_x / ratio_x),
     )
 
 
-def _core(result: xr.DataArray, tile: xr.DataArray, tiling: Tiling, process: str) -> xr.DataArray:
+def _oriented(result: xr.DataArray, process: str) -> xr.DataArray:
     if "y" not in result.dims or "x" not in result.dims:
         raise UdfError(
             f"The UDF of '{process}' returned dims {tuple(result.dims)}: x and y must stay"
         )
-    result = result.transpose(..., "y", "x")
-    if result.shape[-2:] != tile.shape[-2:]:
+    return result.transpose(..., "y", "x")
+
+
+def _ratio(
+    result: xr.DataArray, tile: xr.DataArray, tiling: Tiling, process: str
+) -> tuple[float, float]:
+    """How many times the pixels of ``tile`` ``result`` has along y and x."""
+    ratio = (result.shape[-2] / tile.shape[-2], result.shape[-1] / tile.shape[-1])
+    if ratio != (1.0, 1.0) and not tiling.rescale:
         raise UdfError(
             f"The UDF of '{process}' returned {result.shape[-2]} x {result.shape[-1]} pixels "
             f"for a chunk of {tile.shape[-2]} x {tile.shape[-1]}: the resolution must not change"
         )
+    return ratio
+
+
+def _step(coord: np.ndarray) -> float:
+    return float(coord[1] - coord[0]) if coord.size > 1 else 10.0
+
+
+def _regrid(coord: np.ndarray, count: int, step: float, new_step: float) -> np.ndarray:
+    """``count`` pixel centres ``new_step`` apart from the first edge of the pixels of
+    ``step`` centred on ``coord``."""
+    if count == coord.size:
+        return coord
+    edge = float(coord[0]) - step / 2
+    out: np.ndarray = edge + (np.arange(count) + 0.5) * new_step
+    return out
+
+
+def _core(result: xr.DataArray, tile: xr.DataArray, tiling: Tiling) -> xr.DataArray:
+    """``result`` on the grid of ``tile``'s extent, without its (scaled) overlap."""
     result = result.drop_vars([c for c in result.coords if c in ("x", "y")])
-    result = result.assign_coords(y=tile["y"].values, x=tile["x"].values)
+    regridded = {}
+    for dim in ("y", "x"):
+        coord, count = tile[dim].values, result.sizes[dim]
+        step = _step(coord)
+        regridded[dim] = _regrid(coord, count, step, step * coord.size / count)
+    result = result.assign_coords(regridded)
     oy, ox = tiling.overlap_y, tiling.overlap_x
     return result.isel(y=slice(oy, oy + tiling.size_y), x=slice(ox, ox + tiling.size_x))
 
