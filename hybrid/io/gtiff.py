@@ -14,9 +14,12 @@ batch jobs on a cube with time go to openeo-geotrellis-extensions geotiff/packag
 - head tags ``PROCESSING_SOFTWARE`` and the job's ``file_metadata`` (``title``,
   ``description``, ``institution``); band ``DESCRIPTION`` tags only while the cube has a
   band dimension (geopysparkdatacube.py ``if self.metadata.has_band_dimension()``);
-- save_result options: ``filename_prefix``; ``overviews`` (``AUTO``, the default, or
-  ``ALL``; any other value, e.g. ``OFF``, writes none: package.scala
-  ``saveRDDGeneric``); ``separate_asset_per_band`` (one file per band and label,
+- save_result options: ``filename_prefix``; ``overviews`` (``AUTO``, the default,
+  ``ALL``: :func:`hybrid.io.gtiff_options.all_overview_factors`; any other value, e.g.
+  ``OFF``, writes none: package.scala ``saveRDDGeneric``); ``compression``, ``ZLEVEL``,
+  ``predictor``, ``tile_size``, ``bands_metadata`` (:mod:`hybrid.io.gtiff_options`,
+  which refuses the options Copernicus honours and this writer does not);
+  ``separate_asset_per_band`` (one file per band and label,
   ``openEO_2023-05-01Z_B04.tif``, ``openEO_B04.tif`` without time, each with its band's
   ``DESCRIPTION``: package.scala ``saveRDDTemporalAllowAssetPerBand`` ``bandPiece``,
   ``saveRDDAllowAssetPerBand``; geopysparkdatacube.py:2127 reads it with ``smart_bool``).
@@ -38,6 +41,7 @@ from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
 from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
+from hybrid.io.gtiff_options import PARAMETERS, all_overview_factors, parse
 from hybrid.io.streaming import is_lazy, store_blocks
 
 if TYPE_CHECKING:
@@ -47,7 +51,6 @@ if TYPE_CHECKING:
 #: compact ``openEO_20230501T103000Z.tif`` Copernicus writes for labels not at 00:00
 GTIFF_NAME = re.compile(r"^openEO_(\d{4}-?\d{2}-?\d{2})(?:T[0-9:.]+)?Z?\.tiff?$", re.IGNORECASE)
 TILE_SIZE = 256
-DEFLATE_LEVEL = 6
 
 
 def overview_factors(width: int, height: int, tile: int = TILE_SIZE) -> list[int]:
@@ -98,6 +101,7 @@ def write_gtiff(
 
     require_date_labels(cube, fmt="GTiff")
     options = options or {}
+    settings = parse(options)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     cube, transform = _north_up(cube)
@@ -120,29 +124,31 @@ def write_gtiff(
         "nodata": float("nan"),
         "transform": transform,
         "crs": crs.to_wkt() if crs else None,
-        "compress": "deflate",
-        "zlevel": DEFLATE_LEVEL,
         "tiled": True,
-        "blockxsize": TILE_SIZE,
-        "blockysize": TILE_SIZE,
+        **settings.profile(),
         "interleave": "band",
         "num_threads": "ALL_CPUS",
     }
-    wanted = str(options.get("overviews", "AUTO")).upper() in ("AUTO", "ALL")
-    factors = overview_factors(x.size, y.size) if wanted else []
+    factors = []
+    if settings.overviews == "AUTO":
+        factors = overview_factors(x.size, y.size)
+    elif settings.overviews == "ALL":
+        factors = all_overview_factors(x.size, y.size)
+    band_tags = {band: settings.band_tags(band) for band in bands or ()}
     written = []
     for label in layers["t"].values:
         layer = layers.sel(t=label) if label is not None else layers.isel(t=0)
         layer = layer.transpose(..., "y", "x")
         path = folder / label_file_name(label, prefix)
         if not per_band:
-            _write_file(path, layer.data, profile, tags, bands, factors)
+            _write_file(path, layer.data, profile, tags, bands, factors, band_tags)
             written.append(path)
             continue
         for index, band in enumerate(bands or ()):
             band_path = path.with_name(f"{path.stem}_{band}{path.suffix}")
             one = profile | {"count": 1}
-            _write_file(band_path, layer.isel(bands=index).data, one, tags, [band], factors)
+            values = layer.isel(bands=index).data
+            _write_file(band_path, values, one, tags, [band], factors, band_tags)
             written.append(band_path)
     return written
 
@@ -154,23 +160,26 @@ def _write_file(
     tags: Mapping[str, str],
     bands: list[str] | None,
     factors: list[int],
+    band_tags: Mapping[str, Mapping[str, str]],
 ) -> None:
-    """One GeoTIFF of ``values`` (bands, y, x) or (y, x) with head ``tags`` and the
-    band descriptions ``bands``."""
+    """One GeoTIFF of ``values`` (bands, y, x) or (y, x) with head ``tags``, the band
+    descriptions ``bands`` and their ``band_tags``."""
     import rasterio
 
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        _write_layer(dst, values)
+        _write_layer(dst, values, int(profile["blockxsize"]))
         dst.update_tags(**tags)
         for index, band in enumerate(bands or (), start=1):
             dst.set_band_description(index, band)
+            if band_tags.get(band):
+                dst.update_tags(index, **band_tags[band])
         if factors:
             from rasterio.enums import Resampling
 
             dst.build_overviews(factors, Resampling.nearest)
 
 
-def _write_layer(dst: Any, values: Any) -> None:
+def _write_layer(dst: Any, values: Any, tile: int = TILE_SIZE) -> None:
     """One file's (bands, y, x) or (y, x) values into the open GeoTIFF ``dst``: a
     Dask-backed layer block by block as the blocks are computed
     (:func:`hybrid.io.streaming.store_blocks`, memory bounded by the chunk size), else
@@ -187,7 +196,7 @@ def _write_layer(dst: Any, values: Any) -> None:
     lazy = values.astype("float32")
     if lazy.ndim == 2:
         lazy = lazy[None]
-    tiles = ChunkLattice(tuple(lazy.shape), (lazy.shape[0], TILE_SIZE, TILE_SIZE))
+    tiles = ChunkLattice(tuple(lazy.shape), (lazy.shape[0], tile, tile))
     parts = PartAssembler()
 
     def write(index: tuple[slice, ...], block: Any) -> None:
@@ -345,10 +354,12 @@ FORMAT = Format(
         },
         "overviews": {
             "type": "string",
-            "description": "AUTO: overviews for images above 2048 px; OFF: none.",
+            "description": "AUTO: overviews for images above 2048 px; ALL: whenever the "
+            "256 px tiles can be merged twice or more; OFF: none.",
             "default": "AUTO",
-            "enum": ["AUTO", "OFF"],
+            "enum": ["AUTO", "ALL", "OFF"],
         },
+        **PARAMETERS,
         "file_metadata": METADATA_PARAMETER,
         **SAMPLE_PARAMETERS,
     },
