@@ -54,6 +54,13 @@ class ProcessUnsupported(UsageError):
     code = "ProcessUnsupported"
 
 
+class ProcessParameterUnsupported(UsageError):
+    """A parameter the process has but cannot honour here (openeo-python-driver
+    ``ProcessParameterUnsupportedException``, 400)."""
+
+    code = "ProcessParameterUnsupported"
+
+
 class CollectionNotFound(UsageError):
     code = "CollectionNotFound"
     status = 404

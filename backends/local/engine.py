@@ -91,9 +91,9 @@ class LocalBackend:
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
         _strict_nested_references()
 
-        from hybrid.backends.local.extents import with_extents
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.graph_parsing import parse_graph
+        from hybrid.backends.local.load_arguments import with_extents
         from hybrid.backends.local.registry import registry_for_run
         from hybrid.backends.local.run import Run
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
@@ -104,6 +104,7 @@ class LocalBackend:
         run = Run(settings=self.settings, facts=facts, out_dir=Path(out_dir))
         implementations = {
             "load_collection": run.load_collection,
+            "load_stac": run.load_stac,
             "save_result": run.save_result,
             **_udf_processes(self.settings.udf),
         }

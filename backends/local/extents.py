@@ -1,4 +1,5 @@
-"""What each load_collection must load, inferred from the whole graph before anything runs.
+"""What each load_collection (and load_stac) must load, inferred from the whole graph
+before anything runs.
 
 Copernicus does a dry run of every graph first (openeo-python-driver
 ``openeo_driver/dry_run.py``): each ``load_collection`` starts a trace, every cube
@@ -116,6 +117,13 @@ class LoadExtent:
     bands: tuple[str, ...] | None
     #: pixels to load around the extent for a following kernel
     buffer: int = 0
+    #: the loading process: load_collection or load_stac
+    process: str = "load_collection"
+
+
+#: the processes whose extents the dry run infers (dry_run.py:459-481 traces load_stac
+#: as load_collection)
+LOADS = ("load_collection", "load_stac")
 
 
 @dataclass(frozen=True)
@@ -131,23 +139,26 @@ class _Trace:
 
 
 def infer_loads(graph: Mapping[str, Any]) -> dict[str, LoadExtent]:
-    """node id -> what it loads, for every top-level load_collection of a flat graph."""
+    """node id -> what it loads, for every top-level load_collection and load_stac of a
+    flat graph."""
     consumers = _consumers(graph)
     loads = {}
     for node_id, node in graph.items():
-        if node.get("process_id") != "load_collection":
+        process = node.get("process_id")
+        if process not in LOADS:
             continue
         args = node.get("arguments") or {}
         start = _own(node_id, args)
         traces = set(_walk(graph, consumers, node_id, start))
-        loads[node_id] = _merge(node_id, traces)
+        loads[node_id] = replace(_merge(node_id, traces), process=str(process))
     return loads
 
 
 def require_bounded(loads: Mapping[str, LoadExtent]) -> None:
-    """Refuse a load that nothing bounds, naming the node and what to add."""
+    """Refuse a load_collection that nothing bounds, naming the node and what to add
+    (a load_stac without extent loads its items' extent: load_stac.py:569)."""
     for load in loads.values():
-        if load.spatial is None:
+        if load.spatial is None and load.process == "load_collection":
             raise UnboundedLoad(
                 f"load_collection has no spatial extent and nothing after it bounds one: give "
                 f"it a spatial_extent (a bbox or a GeoJSON polygon) or add {SPATIAL_PROCESSES} "
@@ -356,32 +367,3 @@ def resolved_interval(
     if end is None:
         end = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return start or OPEN_START, end
-
-
-#: the key under which a load_collection call receives its node id (in ``properties``)
-LOAD_NODE = "hybrid:load_node"
-
-
-def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> dict[str, Any]:
-    """A copy of ``graph`` whose load_collection nodes carry the inferred extents where
-    their own arguments were null (their own arguments always win)."""
-    import copy
-
-    out = copy.deepcopy(dict(graph))
-    for node_id, load in loads.items():
-        args = out[node_id].setdefault("arguments", {})
-        if args.get("spatial_extent") is None and load.spatial not in (None, UNKNOWN):
-            assert load.spatial is not None
-            box = load.spatial
-            args["spatial_extent"] = {
-                "west": box.west, "south": box.south, "east": box.east, "north": box.north,
-                "crs": box.crs,
-            }  # fmt: skip
-        if args.get("temporal_extent") is None and load.temporal is not None:
-            args["temporal_extent"] = list(load.temporal)
-        if not args.get("bands") and load.bands:
-            args["bands"] = list(load.bands)
-        # the load's own property conditions are in GraphFacts.load_conditions (checked
-        # before); the call finds them by its node id
-        args["properties"] = {LOAD_NODE: node_id}
-    return out

@@ -165,16 +165,16 @@ def _scalar_overrides() -> dict[str, Callable[..., Any]]:
 
 #: openeo-processes-dask processes the local engine does not offer (GET /processes), as
 #: they cannot work here: not openEO processes Copernicus offers (ddmc,
-#: apply_neighborhood_intertwin), need the network (load_stac), or are broken in
-#: openeo-processes-dask 2026.9.1 (create_data_cube returns a NaN scalar instead of an
-#: empty cube).
-NOT_ADVERTISED = frozenset(
-    {"ddmc", "apply_neighborhood_intertwin", "load_stac", "create_data_cube"}
-)
+#: apply_neighborhood_intertwin), or are broken in openeo-processes-dask 2026.9.1
+#: (create_data_cube returns a NaN scalar instead of an empty cube). load_stac is the
+#: run's own (local STAC documents; hybrid.backends.local.stac_load). load_result is not
+#: offered: Copernicus registers it for API 1.0/1.1 only (openeo-python-driver
+#: process_implementations/io.py:265, ``process_registry_100``).
+NOT_ADVERTISED = frozenset({"ddmc", "apply_neighborhood_intertwin", "create_data_cube"})
 
 
 #: processes every run implements itself (hybrid.backends.local.run)
-RUN_PROCESSES = ("load_collection", "save_result")
+RUN_PROCESSES = ("load_collection", "load_stac", "save_result")
 
 
 @functools.cache

@@ -180,9 +180,38 @@ class Run:
         loaded.cube.attrs[INT16_VALUES] = True
         return loaded.cube
 
+    def load_stac(
+        self,
+        url: Any,
+        spatial_extent: Any = None,
+        temporal_extent: Any = None,
+        bands: list[str] | None = None,
+        properties: Any = None,
+        **_ignored: Any,
+    ) -> Any:
+        """A local STAC document as a cube (hybrid.backends.local.stac_load)."""
+        from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
+        from hybrid.backends.local.stac_load import load_stac
+
+        start, end = _interval(temporal_extent)
+        bbox = None if spatial_extent is None else _parse_bbox(spatial_extent)
+        loaded = load_stac(
+            url,
+            bbox=bbox,
+            interval=(start, end),
+            bands=list(bands) if bands else None,
+            properties=properties,
+            buffer=self.facts.buffer,
+        )
+        self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
+        self.provenance.update({"stac_source": str(url), "items": list(loaded.items)})
+        self.provenance.setdefault("epsg", loaded.grid.epsg)
+        loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
+        return loaded.cube
+
     def _conditions(self, properties: Any) -> tuple[Any, ...]:
         """The property conditions of the load_collection node being called."""
-        from hybrid.backends.local.extents import LOAD_NODE
+        from hybrid.backends.local.load_arguments import LOAD_NODE
 
         marker = dict(getattr(properties, "root", properties) or {})
         node = marker.get(LOAD_NODE)

@@ -75,6 +75,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "workflows/test_vector_cube_loads.py",
         "test_aggregate_spatial_over_a_loaded_geojson_without_spatial_extent",
     ),
+    "load_stac": (
+        "workflows/test_load_stac.py",
+        "test_static_collection_with_temporal_extent_and_bands",
+    ),
     "filter_labels": (
         "engine/test_processes.py",
         "test_filter_labels_text_begins_on_time_labels",

@@ -7,7 +7,8 @@ import copy
 
 import pytest
 
-from hybrid.backends.local.extents import UnboundedLoad, infer_loads, with_extents
+from hybrid.backends.local.extents import UnboundedLoad, infer_loads
+from hybrid.backends.local.load_arguments import with_extents
 from hybrid.errors import FormatUnsuitable, ProcessGraphInvalid, ProcessParameterInvalid
 from hybrid.grid import BBox
 
@@ -342,3 +343,37 @@ def test_a_batch_job_without_save_result_is_refused():
     del graph["save"]
     with pytest.raises(ProcessGraphInvalid, match="save_result"):
         check_batch_job(graph)
+
+
+def test_load_stac_takes_its_extents_from_the_filters_after_it_and_needs_none():
+    """The dry run traces load_stac like load_collection (dry_run.py:459-481); without a
+    spatial constraint it loads its items' extent (load_stac.py:569): not refused."""
+    from hybrid.backends.local.extents import require_bounded
+    from hybrid.backends.local.load_arguments import LOAD_NODE
+
+    graph = {
+        "l": {"process_id": "load_stac", "arguments": {"url": "/c.json"}},
+        "b": {
+            "process_id": "filter_bbox",
+            "arguments": {"data": {"from_node": "l"}, "extent": BOX},
+        },
+        "t": {
+            "process_id": "filter_temporal",
+            "arguments": {"data": {"from_node": "b"}, "extent": ["2023-06-01", "2023-07-01"]},
+            "result": True,
+        },
+    }
+    (load,) = infer_loads(graph).values()
+    assert (load.process, load.spatial, load.temporal) == (
+        "load_stac",
+        BBox(6.655, 45.23, 6.665, 45.24),
+        ("2023-06-01", "2023-07-01"),
+    )
+    args = with_extents(graph, infer_loads(graph))["l"]["arguments"]
+    assert args["temporal_extent"] == ["2023-06-01", "2023-07-01"] and "properties" not in args
+    lone = {"l": {**graph["l"], "result": True}}
+    require_bounded(infer_loads(lone))  # no error
+    with_properties = copy.deepcopy(lone)
+    with_properties["l"]["arguments"]["properties"] = {"p": {"process_graph": {}}}
+    args = with_extents(with_properties, infer_loads(with_properties))["l"]["arguments"]
+    assert args["properties"] == {LOAD_NODE: "l"}

@@ -1,0 +1,55 @@
+"""The load nodes of a graph with what the dry run inferred for them as arguments.
+
+:func:`with_extents` fills the null ``spatial_extent``, ``temporal_extent`` and ``bands``
+of each load_collection and load_stac with the extents
+:mod:`hybrid.backends.local.extents` inferred (their own arguments always win), and
+replaces ``properties`` by a marker: the load finds its conditions by its node id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hybrid.backends.local.extents import UNKNOWN, LoadExtent
+
+#: the key under which a load_collection call receives its node id (in ``properties``)
+LOAD_NODE = "hybrid:load_node"
+
+
+def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> dict[str, Any]:
+    """A copy of ``graph`` whose load_collection nodes carry the inferred extents where
+    their own arguments were null (their own arguments always win)."""
+    import copy
+
+    out = copy.deepcopy(dict(graph))
+    for node_id, load in loads.items():
+        args = out[node_id].setdefault("arguments", {})
+        if args.get("spatial_extent") is None and load.spatial not in (None, UNKNOWN):
+            assert load.spatial is not None
+            box = load.spatial
+            args["spatial_extent"] = {
+                "west": box.west, "south": box.south, "east": box.east, "north": box.north,
+                "crs": box.crs,
+            }  # fmt: skip
+        if args.get("temporal_extent") is None and load.temporal is not None:
+            args["temporal_extent"] = list(load.temporal)
+        if not args.get("bands") and load.bands:
+            args["bands"] = list(load.bands)
+        if load.process == "load_stac":
+            _stac_properties(args, node_id)
+            continue
+        # the load's own property conditions are in GraphFacts.load_conditions (checked
+        # before); the call finds them by its node id
+        args["properties"] = {LOAD_NODE: node_id}
+    return out
+
+
+def _stac_properties(args: dict[str, Any], node_id: str) -> None:
+    """load_stac's ``properties``: only whether it has any reaches the call (a static
+    catalog refuses any, hybrid.backends.local.stac_items); the parser would turn its
+    condition graphs into callables."""
+    if args.get("properties"):
+        args["properties"] = {LOAD_NODE: node_id}
+    else:
+        args.pop("properties", None)

@@ -1,0 +1,200 @@
+"""The cube of a load_stac: its grid, and its values read lazily from the assets.
+
+The grid as openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` chooses it:
+
+- extent: the requested ``spatial_extent``, else the union of the items' ``proj:bbox``
+  (else their lon/lat ``bbox``; L523-559, L569-577);
+- CRS: the one EPSG of the assets holding the cube's bands; when they are several UTM
+  zones, or none is known, the UTM zone of the extent (L620-638);
+- resolution: the finest cell size of those assets (from ``proj:bbox`` and
+  ``proj:shape``), else 10 (L640-665);
+- the extent in that CRS snapped outward to the resolution (openeo-geotrellis-extensions
+  FileLayerProvider.scala L1363-1373, the layout ``hybrid.grid.output_grid`` makes),
+  read with nearest-neighbour resampling (``resampleMethod`` default NearestNeighbor,
+  L1411), grown by the pixel buffer a following kernel needs (L1010-1016).
+
+Time labels are the items' nominal dates at midnight UTC (FileLayerProvider.scala
+L1029): the items of one day are merged into one label, the first valid value winning in
+item order. Values are float32 with NaN where the file's nodata is (the asset's
+``nodata`` with its ``data_type``, else the file's own, else GeoTrellis's default nodata
+of the file's cell type: 0 for unsigned integers, the minimum for signed ones,
+FileLayerProvider.scala L997-1005 ``withDefaultNoData``). A netCDF asset is read as
+GDAL's ``NETCDF:file:band`` at band index 0, its first time step
+(FileLayerProvider.scala L528-543).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hybrid.backends.local.stac_items import BandAsset, StacScene
+from hybrid.grid import BBox, Grid, output_grid, target_epsg
+
+if TYPE_CHECKING:
+    import numpy as np
+    import xarray as xr
+
+#: load_stac.py L663-665: the cell size when no asset tells
+_FALLBACK_CELL = 10.0
+_UTM = tuple(range(32601, 32661)) + tuple(range(32701, 32761))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one band of one item is read: the file, its band index (1-based)."""
+
+    path: str
+    index: int
+    nodata: float | None
+
+
+def choose_grid(scenes: list[StacScene], bands: list[str], requested: BBox | None) -> Grid:
+    """The cube's grid (without buffer) for ``bands`` of ``scenes``."""
+    assets = [a for s in scenes for a in s.assets if set(a.names) & set(bands)]
+    epsgs = {a.epsg for a in assets if a.epsg is not None and a.resolution() is not None}
+    observed = {a.epsg for a in assets if a.epsg is not None}
+    extent = requested or _items_extent(scenes)
+    if len(epsgs) == 1:
+        epsg = next(iter(epsgs))
+    elif not epsgs and len(observed) == 1:
+        epsg = next(iter(observed))
+    else:
+        epsg = target_epsg(extent)
+    cells = [r for a in assets if a.epsg in epsgs and (r := a.resolution()) is not None]
+    finest = min(cells) if cells and (len(epsgs) == 1 or set(epsgs) <= set(_UTM)) else None
+    cell = finest[0] if finest else _FALLBACK_CELL
+    return output_grid(extent, epsg=epsg, resolution=cell)
+
+
+def _items_extent(scenes: list[StacScene]) -> BBox:
+    """The union of the items' proj:bbox (in the first one's CRS), else of their bbox."""
+    boxes: list[tuple[tuple[float, float, float, float], str]] = []
+    for scene in scenes:
+        asset = scene.assets[-1]  # load_stac.py L471-472: the last asset's proj fields
+        if asset.bbox is not None and asset.epsg is not None:
+            boxes.append((asset.bbox, f"EPSG:{asset.epsg}"))
+        elif scene.bbox is not None:
+            boxes.append((scene.bbox, "EPSG:4326"))
+    if not boxes:
+        from hybrid.errors import ProcessParameterInvalid
+
+        raise ProcessParameterInvalid(
+            "load_stac: the STAC metadata gives no extent (no proj:bbox, no bbox): give a "
+            "spatial_extent"
+        )
+    crs = boxes[0][1]
+    same = [b for b, c in boxes if c == crs]
+    return BBox(
+        min(b[0] for b in same), min(b[1] for b in same),
+        max(b[2] for b in same), max(b[3] for b in same), crs=crs,
+    )  # fmt: skip
+
+
+def sources(scene: StacScene, band: str) -> Source | None:
+    """The file and band index of ``band`` in ``scene`` (the first asset holding it)."""
+    for asset in scene.assets:
+        if band in asset.names:
+            return _source(asset, band)
+    return None
+
+
+def _source(asset: BandAsset, band: str) -> Source:
+    if asset.netcdf:
+        return Source(f"NETCDF:{asset.href}:{band}", 1, asset.nodata)
+    return Source(asset.href, asset.names.index(band) + 1, asset.nodata)
+
+
+def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataArray:
+    """(t, bands, y, x) float32, one dask chunk per date and band."""
+    import dask
+    import dask.array as da
+    import numpy as np
+    import xarray as xr
+
+    days = sorted({_midnight(s.nominal) for s in scenes})
+    layers = []
+    for day in days:
+        same_day = [s for s in scenes if _midnight(s.nominal) == day]
+        row = []
+        for band in bands:
+            found = [src for s in same_day if (src := sources(s, band)) is not None]
+            task = dask.delayed(_mosaic, pure=True)(tuple(found), grid)
+            row.append(da.from_delayed(task, (grid.height, grid.width), dtype=np.float32))
+        layers.append(da.stack(row))
+    values = da.stack(layers)
+    coords = {
+        "t": np.array([np.datetime64(d.replace(tzinfo=None), "ns") for d in days]),
+        "bands": list(bands),
+        "y": np.array(grid.y_centres()),
+        "x": np.array(grid.x_centres()),
+    }
+    cube = xr.DataArray(values, dims=("t", "bands", "y", "x"), coords=coords)
+    cube.attrs = {"crs": grid.crs, "epsg": grid.epsg}
+    return cube
+
+
+def _midnight(when: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(when.date(), dt.time(), dt.UTC)
+
+
+def _mosaic(found: tuple[Source, ...], grid: Grid) -> np.ndarray:
+    """The first valid value of the sources, per pixel; NaN where none has one."""
+    import numpy as np
+
+    out = np.full((grid.height, grid.width), np.nan, dtype=np.float32)
+    for source in found:
+        values = read_onto(source, grid)
+        gaps = np.isnan(out)
+        out[gaps] = values[gaps]
+    return out
+
+
+def read_onto(source: Source, grid: Grid) -> np.ndarray:
+    """One band of a file on ``grid`` (nearest neighbour), float32 with NaN for nodata."""
+    import numpy as np
+    import rasterio
+    from affine import Affine
+    from rasterio.enums import Resampling
+    from rasterio.vrt import WarpedVRT
+
+    from hybrid.errors import DataSourceError
+
+    transform = Affine(grid.resolution, 0, grid.xmin, 0, -grid.resolution, grid.ymax)
+    try:
+        with rasterio.open(source.path) as src:
+            nodata = _nodata(source, src.nodata, src.dtypes[source.index - 1])
+            with WarpedVRT(
+                src,
+                crs=grid.crs,
+                transform=transform,
+                width=grid.width,
+                height=grid.height,
+                resampling=Resampling.nearest,
+                src_nodata=nodata,
+                nodata=nodata,
+            ) as vrt:
+                raw = vrt.read(source.index)
+    except (rasterio.errors.RasterioError, IndexError) as exc:
+        raise DataSourceError(f"load_stac: cannot read {source.path}: {exc}") from exc
+    values = raw.astype(np.float32)
+    if nodata is not None and not np.isnan(nodata):
+        values[raw == nodata] = np.nan
+    return values
+
+
+def _nodata(source: Source, own: float | None, dtype: str) -> float:
+    """The asset's nodata, else the file's, else GeoTrellis's default for its type."""
+    import numpy as np
+
+    if source.nodata is not None:
+        return source.nodata
+    if own is not None:
+        return float(own)
+    kind = np.dtype(dtype)
+    if kind.kind == "u":
+        return 0.0
+    if kind.kind == "i":
+        return float(np.iinfo(kind).min)
+    return float("nan")

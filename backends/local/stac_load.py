@@ -1,0 +1,80 @@
+"""load_stac of a local STAC Collection, Catalog or Item, as Copernicus runs it.
+
+openeo-python-driver ``process_implementations/io.py`` L295-335 hands load_stac its own
+``spatial_extent``, ``temporal_extent``, ``bands`` and ``properties`` on top of what the
+dry run found after it (filter_bbox, filter_temporal, filter_bands: the same rules as for
+load_collection, ``dry_run.py`` L459-481; :mod:`hybrid.backends.local.extents`); unlike
+load_collection nothing has to bound it: without a spatial extent the items' extent is
+loaded (openeogeotrellis/load_stac.py L569). Open temporal bounds are 2000-01-01 and now
+(L230, ``normalize_temporal_extent``). What is read and how:
+:mod:`~hybrid.backends.local.stac_items`, :mod:`~hybrid.backends.local.stac_source`,
+:mod:`~hybrid.backends.local.stac_cube`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hybrid.grid import BBox, Grid
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
+@dataclass(frozen=True)
+class LoadedStac:
+    cube: xr.DataArray
+    #: the grid the result is cropped back to
+    grid: Grid
+    #: ids of the items read
+    items: tuple[str, ...]
+
+
+def load_stac(
+    url: Any,
+    *,
+    bbox: BBox | None,
+    interval: tuple[str, str],
+    bands: list[str] | None,
+    properties: Any,
+    buffer: int = 0,
+) -> LoadedStac:
+    """The lazy cube of a local STAC document (see the module docstring)."""
+    from hybrid.backends.local.stac_cube import choose_grid, lazy_cube
+    from hybrid.backends.local.stac_items import Extent, read_stac, stac_items
+    from hybrid.backends.local.stac_source import (
+        cube_bands,
+        listed_bands,
+        local_stac_path,
+        no_data,
+        scenes_of,
+    )
+    from hybrid.grid import lonlat_bbox
+    from hybrid.stac.query import parse_instant
+
+    path = local_stac_path(url)
+    stac = read_stac(path)
+    extent = Extent(
+        start=parse_instant(interval[0], what="temporal_extent start"),
+        end=parse_instant(interval[1], what="temporal_extent end"),
+        lonlat=None if bbox is None else lonlat_bbox(bbox),
+    )
+    items = stac_items(stac, extent, _plain(properties))
+    scenes = scenes_of(items, list(bands) if bands else None)
+    if not scenes:
+        raise no_data(str(url))
+    names = cube_bands(list(bands) if bands else None, listed_bands(stac), scenes, str(url))
+    grid = choose_grid(scenes, names, bbox)
+    cube = lazy_cube(scenes, names, grid.buffered(buffer))
+    return LoadedStac(cube, grid, tuple(s.id for s in scenes))
+
+
+def _plain(properties: Any) -> dict[str, Any]:
+    """``properties`` as a plain dict (the parser may hand a model)."""
+    if properties is None:
+        return {}
+    if hasattr(properties, "model_dump"):
+        properties = properties.model_dump()
+    value = getattr(properties, "root", properties)
+    return dict(value) if isinstance(value, dict) else {}
