@@ -19,6 +19,7 @@ from hybrid.backends.base import Engine
 from hybrid.server import api_document
 from hybrid.server.auth import Authenticator, Directory, load_or_create_secret
 from hybrid.server.errors import install_error_handlers
+from hybrid.server.job_stac import JobSources
 from hybrid.server.jobs import JobStore
 from hybrid.server.oidc import LocalOidcProvider, load_or_create_key
 from hybrid.server.payload import BodySizeLimit
@@ -54,6 +55,10 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
     )
     store = JobStore(data_dir / "jobs.sqlite")
     udps = UdpStore(data_dir / "process_graphs.sqlite")
+    links = ResultLinks(secret=secret, ttl=settings.result_link_ttl)
+    job_sources = JobSources(
+        store=store, results_dir=data_dir / "jobs", links=links, data_dir=data_dir
+    )
     runner = JobRunner(
         store=store,
         engine=engine,
@@ -61,6 +66,7 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
         workers=settings.workers,
         max_attempts=settings.max_job_attempts,
         resolve=lambda graph, user_id: resolve(udps, graph, user_id),
+        sources=job_sources,
     )
     return Services(
         settings=settings,
@@ -69,7 +75,8 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
         runner=runner,
         auth=auth,
         oidc=oidc,
-        links=ResultLinks(secret=secret, ttl=settings.result_link_ttl),
+        links=links,
+        job_sources=job_sources,
         udps=udps,
         sync_runs=SyncRuns(settings.workers),
     )

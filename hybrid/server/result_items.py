@@ -53,6 +53,20 @@ def item_links(
     ]
 
 
+def file_times(job: Job, filename: str) -> dict[str, Any]:
+    """A result file's ``datetime`` (the date in its name), else the job's start and end
+    (``datetime`` when they are the same, else null)."""
+    date = _FILE_DATE.search(filename)
+    properties: dict[str, Any] = {"datetime": f"{date.group(1)}T00:00:00Z" if date else None}
+    if date is None:
+        times = interval(job.graph)
+        if times and times.get("start_datetime") == times.get("end_datetime"):
+            properties["datetime"] = times["start_datetime"]
+        else:
+            properties.update(times)
+    return properties
+
+
 def asset_item(
     job: Job, filename: str, *, base_url: str, links: ResultLinks, result_dir: Path
 ) -> dict[str, Any]:
@@ -65,14 +79,7 @@ def asset_item(
         west, south, east, north = bbox
         ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
         geometry = {"type": "Polygon", "coordinates": [ring]}
-    date = _FILE_DATE.search(filename)
-    properties: dict[str, Any] = {"datetime": f"{date.group(1)}T00:00:00Z" if date else None}
-    if date is None:
-        times = interval(job.graph)
-        if times and times.get("start_datetime") == times.get("end_datetime"):
-            properties["datetime"] = times["start_datetime"]
-        else:
-            properties.update(times)
+    properties = file_times(job, filename)
     for key in ("proj:epsg", "proj:bbox", "proj:shape"):
         if key in asset:
             properties[key] = asset[key]

@@ -40,6 +40,7 @@ class JobRunner:
         workers: int,
         max_attempts: int,
         resolve: Callable[[dict[str, Any], str], dict[str, Any]] | None = None,
+        sources: Callable[[dict[str, Any], str], dict[str, Any]] | None = None,
     ) -> None:
         self._store = store
         self._engine = engine
@@ -48,6 +49,9 @@ class JobRunner:
         self._max_attempts = max_attempts
         #: inlines the job owner's user-defined processes (identity when None)
         self._resolve = resolve or (lambda graph, _user: graph)
+        #: turns load_stac URLs of this server's job results into local STAC documents
+        #: (hybrid.server.job_stac; identity when None)
+        self._sources = sources or (lambda graph, _user: graph)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -190,7 +194,8 @@ class JobRunner:
             self._busy.add(job.id)
             self._cancels[job.id] = event
         try:
-            graph = with_sample_geometries(self._resolve(job.graph, job.user_id))
+            graph = self._sources(self._resolve(job.graph, job.user_id), job.user_id)
+            graph = with_sample_geometries(graph)
 
             def to_log(message: str, level: str = "warning", **entry: Any) -> None:
                 self._store.log(job.id, level, message, **entry)

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 
 from hybrid.backends.base import Engine
 from hybrid.server.auth import Authenticator
+from hybrid.server.job_stac import JobSources
 from hybrid.server.jobs import JobStore
 from hybrid.server.oidc import LocalOidcProvider
 from hybrid.server.results import ResultLinks
@@ -39,6 +40,8 @@ class Services:
     udps: UdpStore
     #: the synchronous ``POST /result`` computations: how many at once, and stopping them
     sync_runs: SyncRuns
+    #: load_stac of this server's job results, as local STAC documents
+    job_sources: JobSources
 
     @property
     def data_dir(self) -> Path:
