@@ -1,4 +1,4 @@
-"""load_stac as the openeo client's documentation uses it (docs/cookbook/load_stac?
+"""load_stac as the openeo client documents it (
 ``Connection.load_stac``, ``Connection.load_stac_from_job``) against ``hybrid serve``:
 one job's results chained into a second graph, and a static STAC collection on disk.
 
