@@ -129,11 +129,7 @@ def write_gtiff(
         "interleave": "band",
         "num_threads": "ALL_CPUS",
     }
-    factors = []
-    if settings.overviews == "AUTO":
-        factors = overview_factors(x.size, y.size)
-    elif settings.overviews == "ALL":
-        factors = all_overview_factors(x.size, y.size)
+    factors = _overview_factors(settings.overviews, x.size, y.size)
     band_tags = {band: settings.band_tags(band) for band in bands or ()}
     written = []
     for label in layers["t"].values:
@@ -151,6 +147,15 @@ def write_gtiff(
             _write_file(band_path, values, one, tags, [band], factors, band_tags)
             written.append(band_path)
     return written
+
+
+def _overview_factors(overviews: str, width: int, height: int) -> list[int]:
+    """The overview levels of the ``overviews`` option: AUTO, ALL or OFF (none)."""
+    if overviews == "AUTO":
+        return overview_factors(width, height)
+    if overviews == "ALL":
+        return all_overview_factors(width, height)
+    return []
 
 
 def _write_file(

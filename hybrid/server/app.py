@@ -30,7 +30,8 @@ from hybrid.server.runner import JobRunner
 from hybrid.server.services import Services
 from hybrid.server.settings import ServerSettings
 from hybrid.server.sync_runs import SyncRuns
-from hybrid.server.udp_store import UdpStore, resolve
+from hybrid.server.udp_sharing import resolve
+from hybrid.server.udp_store import UdpStore
 from hybrid.server.url_paths import MergeSlashes
 
 

@@ -65,7 +65,7 @@ def _raster_files(job: Job) -> list[str]:
 
 
 def _item(job: Job, result_dir: Path, filename: str) -> dict[str, Any]:
-    from hybrid.server.result_collection import lonlat_bbox
+    from hybrid.server.asset_fields import lonlat_bbox
     from hybrid.server.result_items import file_times
 
     asset = _asset(result_dir / filename)

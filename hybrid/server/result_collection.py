@@ -25,9 +25,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hybrid.io.raster_facts import raster_facts
-from hybrid.io.raster_statistics import band_statistics
+from hybrid.server.asset_fields import file_fields, lonlat_bbox
 from hybrid.server.jobs import Job
+from hybrid.server.result_items import item_links
 from hybrid.server.results import (
     FILE_EXTENSION,
     STAC_VERSION,
@@ -56,8 +56,6 @@ def result_collection(
     assets = data_assets(job, base_url=base_url, links=links, result_dir=result_dir)
     for name, asset in assets.items():
         asset.update(file_fields(result_dir / name))
-    from hybrid.server.result_items import item_links
-
     bbox = footprint(job.graph)[0] or lonlat_bbox(assets)
     times = interval(job.graph)
     self_url = f"{base_url.rstrip('/')}/jobs/{job.id}/results"
@@ -87,40 +85,6 @@ def result_collection(
     if job.status == "finished" and not job.title:
         del collection["title"]  # Copernicus: dict_no_none drops a finished job's null title
     return collection
-
-
-def file_fields(path: Path) -> dict[str, Any]:
-    facts = raster_facts(path)
-    if facts is None:
-        return {}
-    fields: dict[str, Any] = {}
-    if facts.bands:
-        named = [{"name": band} for band in facts.bands]
-        fields["bands"] = named
-        fields["eo:bands"] = [dict(band) for band in named]
-    if facts.bbox is not None:
-        fields["proj:bbox"] = list(facts.bbox)
-    if facts.epsg is not None:
-        fields["proj:epsg"] = facts.epsg
-    if facts.shape is not None:
-        fields["proj:shape"] = list(facts.shape)
-    statistics = band_statistics(path)
-    if statistics:
-        fields["raster:bands"] = statistics
-    return fields
-
-
-def lonlat_bbox(assets: dict[str, dict[str, Any]]) -> list[float] | None:
-    """The lon/lat bounds of the first asset that has ``proj:bbox`` and ``proj:epsg``:
-    the extent when the graph's loads do not say (e.g. ``spatial_extent`` null and a
-    ``filter_spatial``)."""
-    for asset in assets.values():
-        if "proj:bbox" in asset and "proj:epsg" in asset:
-            from pyproj import Transformer
-
-            to_lonlat = Transformer.from_crs(asset["proj:epsg"], 4326, always_xy=True)
-            return [float(v) for v in to_lonlat.transform_bounds(*asset["proj:bbox"])]
-    return None
 
 
 def _provider(job: Job) -> dict[str, Any]:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from hybrid.server.asset_fields import file_fields, lonlat_bbox
 from hybrid.server.jobs import Job
-from hybrid.server.result_collection import file_fields, lonlat_bbox
 from hybrid.server.results import STAC_VERSION, ResultLinks, data_assets, footprint, interval
 
 #: the media types Copernicus links an Item for (views.py ``_list_job_results``)

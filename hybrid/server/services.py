@@ -22,7 +22,8 @@ from hybrid.server.results import ResultLinks
 from hybrid.server.runner import JobRunner
 from hybrid.server.settings import ServerSettings
 from hybrid.server.sync_runs import SyncRuns
-from hybrid.server.udp_store import UdpStore, resolve
+from hybrid.server.udp_sharing import resolve
+from hybrid.server.udp_store import UdpStore
 
 
 @dataclass(frozen=True, kw_only=True)

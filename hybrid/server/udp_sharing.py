@@ -12,6 +12,7 @@ L398-411; ``processgraph/definitions.py`` ``get_process_definition_from_url`` L5
 Offline, only this server's own URLs can be read: they are looked up in the store
 directly. Any other URL, or one naming no public process, is refused with
 ``ProcessNamespaceInvalid`` (400), the error Copernicus gives when the fetch fails.
+:func:`resolve` inlines a graph's own and published processes before the engine runs it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from hybrid.server.errors import ApiError
+from hybrid.server.graph_limits import check_graph
+from hybrid.server.udp_expansion import expand
 from hybrid.server.udp_store import UdpStore
 
 #: the namespace prefix of a user's published processes (views.py L831)
@@ -143,3 +146,18 @@ def lookup(
         return None
 
     return find
+
+
+def resolve(
+    store: UdpStore | None,
+    graph: dict[str, Any],
+    user_id: str | None,
+    own_root: str | None = None,
+) -> dict[str, Any]:
+    """``graph`` with ``user_id``'s user-defined processes and the published processes its
+    URL namespaces name inlined, within the graph limits. ``own_root`` is the server's URL
+    as the client reached it (None: URLs were checked against it before)."""
+    expanded = expand(graph, lookup(store, user_id, own_root))
+    if store is not None:
+        check_graph(expanded)
+    return expanded

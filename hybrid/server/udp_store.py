@@ -77,22 +77,3 @@ class UdpStore:
         self.get(user_id, process_id)
         with self._lock:
             self._db.execute("DELETE FROM udps WHERE user_id = ? AND id = ?", (user_id, process_id))
-
-
-def resolve(
-    store: UdpStore | None,
-    graph: dict[str, Any],
-    user_id: str | None,
-    own_root: str | None = None,
-) -> dict[str, Any]:
-    """``graph`` with ``user_id``'s user-defined processes and the published processes its
-    URL namespaces name inlined, within the graph limits. ``own_root`` is the server's URL
-    as the client reached it (None: URLs were checked against it before)."""
-    from hybrid.server.graph_limits import check_graph
-    from hybrid.server.udp_expansion import expand
-    from hybrid.server.udp_sharing import lookup
-
-    expanded = expand(graph, lookup(store, user_id, own_root))
-    if store is not None:
-        check_graph(expanded)
-    return expanded
