@@ -2,8 +2,9 @@
 
 A client chains jobs with ``connection.load_stac_from_job(job)`` or
 ``load_stac(job.get_results_metadata_url(full=True))``: ``url`` is this server's
-``/jobs/ID/results`` (the ``self`` and ``canonical`` links of the results document) or
-the signed link of one result file's Item (``/jobs/ID/results/items/TOKEN/FILE``).
+``/jobs/ID/results`` (the ``self`` link of the results document), its signed
+``canonical`` link (``/jobs/ID/results/TOKEN``, for anyone holding it) or the signed link
+of one result file's Item (``/jobs/ID/results/items/TOKEN/FILE``).
 Before the engine runs a graph, each such ``url`` is replaced by the path of a static
 STAC Collection (or Item) that this module writes next to the job's results (in
 ``.stac/``, never listed as a result), with the result files as local assets.
@@ -40,8 +41,11 @@ from hybrid.server.errors import JobNotFinished, JobNotFound
 from hybrid.server.jobs import Job, JobStore
 from hybrid.server.results import ResultLinks
 
-#: ``.../jobs/ID/results`` and ``.../jobs/ID/results/items/TOKEN/FILE``
-_RESULTS = re.compile(r"/jobs/(j-[0-9a-f]{32})/results(?:/items/([^/]+)/(.+?))?/?$")
+#: ``.../jobs/ID/results``, ``.../jobs/ID/results/items/TOKEN/FILE`` and the signed
+#: ``.../jobs/ID/results/TOKEN``
+_RESULTS = re.compile(
+    r"/jobs/(j-[0-9a-f]{32})/results(?:/items/([^/]+)/(.+?)|/(?!items/?$)([^/]+))?/?$"
+)
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", ""})
 #: the folder, inside a job's result folder, of the STAC documents written here
 STAC_FOLDER = ".stac"
@@ -80,11 +84,15 @@ class JobSources:
         match = _RESULTS.search(parsed.path)
         if parsed.scheme not in ("http", "https") or match is None:
             return None  # the engine refuses network URLs
-        job_id, token, filename = match.groups()
+        job_id, token, filename, signed = match.groups()
         if not self._known(job_id, parsed.hostname or ""):
             return None
         if token is None:
-            job = self._finished(self._own(job_id, user_id))
+            if signed is not None:  # the canonical link: anyone holding it may read it
+                self.links.resolve_results(token=signed, job_id=job_id)
+                job = self._finished(self.store.get(job_id))
+            else:
+                job = self._finished(self._own(job_id, user_id))
             args.pop("properties", None)  # the own-job path filters on none
             args["url"] = str(self._collection(job))
             return args

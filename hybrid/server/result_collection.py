@@ -5,7 +5,8 @@ Copernicus answers a Collection at API >= 1.1 (openeo-python-driver ``views.py``
 (default "Results for batch job <id>"), ``license`` "proprietary", ``extent`` (the job's
 bbox, else the whole world; its start and end; here the bbox of the graph's load, else
 of the result file, else the world), ``summaries``, ``providers`` (with the
-process graph as ``processing:expression``), ``links`` (``self``, ``canonical``), the
+process graph as ``processing:expression``), ``links`` (``self``, ``canonical``: a
+signed URL anyone holding it may read), the
 result files as ``assets`` and ``openeo:status``. For an unfinished job asked with
 ``partial=true`` it answers a Collection with the job's status (views.py about line 1090);
 so does this one, with the job's own extent and an empty ``assets`` (which the API's
@@ -75,8 +76,12 @@ def result_collection(
         "providers": [_provider(job)],
         "links": [
             {"rel": "self", "href": self_url, "type": "application/json"},
-            # views.py job_results_canonical_url: the unsigned self URL without a signer
-            {"rel": "canonical", "href": self_url, "type": "application/json"},
+            # views.py job_results_canonical_url: signed, readable without credentials
+            {
+                "rel": "canonical",
+                "href": links.results_url(base_url=base_url, job_id=job.id),
+                "type": "application/json",
+            },
             *item_links(job, assets, base_url=base_url, links=links),
         ],
         "assets": assets,

@@ -26,6 +26,8 @@ STAC_VERSION = "1.0.0"
 #: the ids :class:`hybrid.server.jobs.JobStore` gives jobs
 _JOB_ID = re.compile(r"j-[0-9a-f]{32}")
 FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
+#: the ``file`` claim of a signed results URL (a file name can never be empty)
+RESULTS_CLAIM = ""
 
 
 def _rfc3339(epoch: float) -> str:
@@ -42,6 +44,24 @@ class ResultLinks:
     def token(self, *, job_id: str, filename: str) -> str:
         """The signed claim that opens ``filename`` of the job (and its STAC Item)."""
         return self._signer.issue({"job": job_id, "file": filename}, ttl=self.ttl)
+
+    def results_url(self, *, base_url: str, job_id: str) -> str:
+        """The signed, expiring URL of a job's results document: Copernicus's
+        ``canonical`` link (``/jobs/ID/results/USER/SIGNATURE``, openeo-python-driver
+        views.py ``job_results_canonical_url`` L1055-1075), readable without credentials."""
+        token = self._signer.issue({"job": job_id, "file": RESULTS_CLAIM}, ttl=self.ttl)
+        return f"{base_url.rstrip('/')}/jobs/{job_id}/results/{token}"
+
+    def resolve_results(self, *, token: str, job_id: str) -> None:
+        """Check a signed results URL of ``job_id`` (raises 404 or 410 errors)."""
+        claims = self._signer.verify(token, check_expiry=False)
+        if claims is None or claims.get("file") != RESULTS_CLAIM or claims.get("job") != job_id:
+            raise FileNotFound(f"The results of batch job {job_id!r} do not exist.")
+        if float(claims["exp"]) < time.time():
+            raise ResultLinkExpired(
+                "The link to the batch job results has expired: ask its owner for "
+                f"GET /jobs/{job_id}/results again."
+            )
 
     def url(self, *, base_url: str, job_id: str, filename: str) -> str:
         token = self.token(job_id=job_id, filename=filename)

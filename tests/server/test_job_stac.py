@@ -112,3 +112,16 @@ def test_an_unfinished_job_is_refused(sources: JobSources) -> None:
     job = sources.store.create(user_id="alice", process={"process_graph": {}})
     with pytest.raises(JobNotFinished, match="not ready"):
         sources(_graph(f"{BASE}/jobs/{job.id}/results"), "alice")
+
+
+def test_the_signed_canonical_link_opens_for_anyone_holding_it(sources: JobSources) -> None:
+    from hybrid.server.errors import FileNotFound
+
+    job_id = _finished_job(sources, "bob")
+    url = sources.links.results_url(base_url=BASE, job_id=job_id)
+    assert url.startswith(f"{BASE}/jobs/{job_id}/results/")
+    (node,) = sources(_graph(url), "alice").values()
+    assert Path(node["arguments"]["url"]).name == "collection.json"
+    other = _finished_job(sources, "bob")  # the token names its job
+    with pytest.raises(FileNotFound):
+        sources(_graph(url.replace(job_id, other)), "alice")

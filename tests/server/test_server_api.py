@@ -390,6 +390,31 @@ def test_result_links_refuse_traversal_forgery_and_expiry(
     assert error_code(anonymous.get(url)) == (410, "ResultLinkExpired")
 
 
+def test_the_canonical_results_link_is_signed_and_opens_without_credentials(
+    server: ThreadServer, anonymous: Session, alice: Session, finished_job: str
+) -> None:
+    """Copernicus's canonical link: the results Collection for anyone holding the signed
+    URL (openeo-python-driver views.py ``list_job_results_signed``), refused once forged,
+    given for another job or expired."""
+    from hybrid.server.auth import load_or_create_secret
+    from hybrid.server.results import ResultLinks
+
+    own = alice.get(f"/jobs/{finished_job}/results").json()
+    (canonical,) = [link["href"] for link in own["links"] if link["rel"] == "canonical"]
+    assert canonical.startswith(f"{server.url}/jobs/{finished_job}/results/")
+    shared = anonymous.get(canonical)
+    assert shared.status_code == 200, shared.text
+    assert shared.json()["id"] == finished_job
+    assert shared.json()["assets"].keys() == own["assets"].keys()
+    assert error_code(anonymous.get(canonical[:-4] + "AAAA")) == (404, "FileNotFound")
+    other = canonical.replace(finished_job, "j-" + "0" * 32)
+    assert error_code(anonymous.get(other)) == (404, "FileNotFound")
+    data_dir = server.app.state.settings.data_dir
+    expired = ResultLinks(secret=load_or_create_secret(data_dir / "secret.key"), ttl=-1)
+    url = expired.results_url(base_url=server.url, job_id=finished_job)
+    assert error_code(anonymous.get(url)) == (410, "ResultLinkExpired")
+
+
 def test_synchronous_result_is_netcdf(alice: Session) -> None:
     answer = alice.post("/result", json=body(graph()))
     assert answer.status_code == 200, answer.text

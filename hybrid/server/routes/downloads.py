@@ -1,5 +1,6 @@
 """``GET /results/{token}/{filename}``: the signed result-download links of finished jobs,
-and ``GET /jobs/{id}/results/items/{token}/{filename}``: the signed STAC Item of each.
+``GET /jobs/{id}/results/items/{token}/{filename}``: the signed STAC Item of each, and
+``GET /jobs/{id}/results/{token}``: the signed results Collection (its ``canonical`` link).
 
 Not an openEO endpoint (the links are the asset hrefs of ``GET /jobs/{id}/results``), so it
 is left out of the capabilities and the OpenAPI document. ``HEAD`` answers the headers
@@ -54,3 +55,20 @@ def result_item(
         result_dir=deps.runner.result_dir(job_id),
     )
     return JSONResponse(item, media_type=ITEM_MEDIA_TYPE)
+
+
+@router.get("/jobs/{job_id}/results/{token}", include_in_schema=False)
+def signed_results(job_id: str, token: str, request: Request, deps: Deps) -> JSONResponse:
+    """The results Collection of a finished job, opened by its signed ``canonical`` link
+    without credentials, as Copernicus's ``list_job_results_signed`` (openeo-python-driver
+    views.py L1041-1050)."""
+    from hybrid.server.result_collection import result_collection
+
+    deps.links.resolve_results(token=token, job_id=job_id)
+    job = deps.store.get(job_id)
+    if job.status != "finished":
+        raise FileNotFound(f"The results of batch job {job_id!r} do not exist.")
+    document = result_collection(
+        job, base_url=base_url(request), links=deps.links, result_dir=deps.runner.result_dir(job_id)
+    )
+    return JSONResponse(document)
