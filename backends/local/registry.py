@@ -48,6 +48,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         merging,
         neighborhood,
         polygons,
+        rasterize,
         resampling,
         scl_dilation,
         temporal,
@@ -73,6 +74,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "filter_spatial": vector.filter_spatial,
         "filter_bbox": vector.filter_bbox,
         "mask_polygon": vector.mask_polygon,
+        "vector_to_raster": rasterize.vector_to_raster,
         "array_create": dimensions.array_create,
         "rename_labels": dimensions.rename_labels,
         "add_dimension": dimensions.add_dimension,
@@ -156,6 +158,8 @@ def _scalar_overrides() -> dict[str, Callable[..., Any]]:
         "log": arithmetic.log,
         "date_between": dates.date_between,
         "date_shift": dates.date_shift,
+        "date_difference": dates.date_difference,
+        "date_replace_component": dates.date_replace_component,
         "text_begins": texts.text_begins,
         "text_ends": texts.text_ends,
         "text_contains": texts.text_contains,
@@ -232,9 +236,11 @@ def process_spec(pid: str) -> dict[str, Any]:
     specs = _specs()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:
-        from hybrid.backends.local.processes.scl_dilation import SPECS
+        from hybrid.backends.local.processes import dates, rasterize, scl_dilation
 
-        spec = copy.deepcopy(SPECS[pid])  # Copernicus-only processes; KeyError if unknown
+        # Copernicus-only processes and those without a spec there; KeyError if unknown
+        own = {**dates.SPECS, **scl_dilation.SPECS, "vector_to_raster": rasterize.SPEC}
+        spec = copy.deepcopy(own[pid])
     return dict(spec)
 
 

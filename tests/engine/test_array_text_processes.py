@@ -151,3 +151,34 @@ def test_power_null_and_arrays() -> None:
     assert arithmetic.power(1, None) is None
     assert arithmetic.power(2, 3) == 8
     assert arithmetic.power(np.array([2.0, 3.0]), 2).tolist() == [4.0, 9.0]
+
+
+@pytest.mark.parametrize(
+    ("date1", "date2", "unit", "expected"),
+    [
+        ("2023-06-15T00:00:00Z", "2023-06-10T00:00:00Z", "day", -5),
+        ("2020-01-01T00:00:00Z", "2020-01-02T12:00:00Z", "day", 1.5),
+        ("2020-01-01T00:00:00.0Z", "2020-01-01T00:00:15.5Z", "second", 15),  # whole seconds
+        ("2020-01-31T10:00:00Z", "2020-03-30T10:00:00Z", "month", 1),  # complete months
+        ("2020-03-30T10:00:00Z", "2020-01-31T10:00:00Z", "month", -1),
+        ("2020-01-01", "2021-01-01", "year", 366 / 365),
+        ("2020-01-01T00:00:00Z", "2020-01-01T01:30:59Z", "hour", 1.5),
+    ],
+)
+def test_date_difference_as_copernicus(date1: str, date2: str, unit: str, expected: Any) -> None:
+    got = dates.date_difference(date1, date2, unit)
+    assert got == pytest.approx(expected) and type(got) is type(expected)
+
+
+def test_date_replace_component_and_refusals() -> None:
+    assert dates.date_replace_component("2023-06-10T00:00:00Z", 15, "day") == "2023-06-15T00:00:00Z"
+    assert dates.date_replace_component("2023-06-10", 2, "month") == "2023-02-10"
+    assert dates.date_replace_component("2023-06-10T08:00:00+02:00", 3, "hour") == (
+        "2023-06-10T03:00:00+02:00"
+    )
+    with pytest.raises(ProcessParameterInvalid, match="should be an integer"):
+        dates.date_replace_component("2023-06-10", 1.5, "day")
+    with pytest.raises(ProcessParameterInvalid, match="cannot set the day"):
+        dates.date_replace_component("2023-02-10", 30, "day")
+    with pytest.raises(ProcessParameterInvalid, match="unsupported unit 'minute'"):
+        dates.date_difference("2023-02-10", "2023-02-11", "minute")

@@ -302,3 +302,45 @@ def test_rename_labels_bands_and_errors() -> None:
         "rename_labels", {"data": numbered, "dimension": "bands", "target": ["first"]}
     )
     assert list(out["bands"].values) == ["first", 1]
+
+
+# ---------------------------------------------------------------- mask, array_apply
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_mask_on_a_coarser_grid_is_taken_by_nearest_neighbour(lazy: bool) -> None:
+    data = bands_cube(lazy)
+    coarse = np.array([[0, 1], [1, 0]], dtype=float)  # 20 m pixels, 40 m wide: one column short
+    mask = xr.DataArray(
+        coarse,
+        dims=("y", "x"),
+        coords={"x": 500010.0 + 20.0 * np.arange(2), "y": 5000990.0 - 20.0 * np.arange(2)},
+        attrs=dict(data.attrs),
+    )
+    out = run_through_engine("mask", {"data": data, "mask": mask}).compute()
+    rows, cols = np.arange(4) // 2, np.minimum(np.arange(5) // 2, 1)
+    flags = coarse[rows][:, cols].astype(bool)
+    flags[:, 4] = True  # beyond the mask: no data there, which masks
+    want = np.where(flags, np.nan, data.values)
+    np.testing.assert_array_equal(out.values, want)
+
+
+def test_array_apply_over_time_gets_each_label() -> None:
+    """The BAP notebook's day of month: 15 + date_difference(date_replace_component(
+    label, 15, "day"), label, "day") per date."""
+    day = callback(
+        "add",
+        replace=node("date_replace_component", date={"from_parameter": "label"}, value=15,
+                     component="day"),
+        diff=node("date_difference", date1={"from_node": "replace"},
+                  date2={"from_parameter": "label"}, unit="day"),
+        add=node("add", x=15, y={"from_node": "diff"}),
+    )  # fmt: skip
+    process = callback("apply", apply=node("array_apply", data=DATA, process=day))
+    cube = series_cube()
+    out = run_through_engine(
+        "apply_dimension", {"data": cube, "process": process, "dimension": "t"}
+    )
+    assert out.dims == cube.dims
+    np.testing.assert_array_equal(out.values[:, 0, 0], [2, 7, 12])
+    assert (out.values == np.array([2, 7, 12])[:, None, None]).all()

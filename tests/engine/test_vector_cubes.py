@@ -372,3 +372,28 @@ def test_sync_result_without_save_result_saves_a_vector_cube_as_json() -> None:
     }  # fmt: skip
     saved = with_save_result(graph, LocalBackend().process_specs())
     assert saved[SAVE_NODE]["arguments"]["format"] == "JSON"
+
+
+def test_vector_to_raster_burns_each_value_into_the_pixels_whose_centre_is_inside() -> None:
+    data = spacetime()
+    fields = collection(rect(1, 1, 5, 4), rect(5.8, 4.8, 7.2, 6.2))
+    vectors = run_through_engine(
+        "aggregate_spatial", {"data": data, "geometries": fields, "reducer": reducer("mean")}
+    )
+    target = grid_cube(np.zeros((8, 10)), ("y", "x"))
+    out = run_through_engine("vector_to_raster", {"data": vectors, "target": target})
+    assert out.dims == ("t", "bands", "y", "x") and out.dtype == np.float64
+    np.testing.assert_array_equal(out["t"].values, TIMES)
+    want = np.full((3, 8, 10), np.nan)
+    for index, feature in enumerate(fields["features"]):
+        polygon = shape(feature["geometry"])
+        for j, y in enumerate(target["y"].values):
+            for i, x in enumerate(target["x"].values):
+                if polygon.contains(Point(x, y)):
+                    want[:, j, i] = vectors.values[index]
+    np.testing.assert_array_equal(out.values[:, 0], want)
+    assert np.isfinite(want).sum() == 3 * (12 + 1)
+    point = {"type": "Point", "coordinates": [9.0, 45.0]}
+    only_geometries = run_through_engine("load_geojson", {"data": point})
+    with pytest.raises(ProcessParameterInvalid, match="without data is not supported"):
+        run_through_engine("vector_to_raster", {"data": only_geometries, "target": target})

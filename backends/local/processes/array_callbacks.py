@@ -15,6 +15,13 @@ L1401-1415: ``"data" -> data``): the openeo client writes ``x != max(x_array)`` 
 way, ``max`` in the child process reading the enclosing ``data`` (RankComposites
 notebooks). On a cube's array a reducer there reduces along the array's axis and keeps
 it (one value per array, compared with each element).
+
+On a cube's array whose labels are known (apply_dimension, apply_neighborhood per
+period) array_apply runs its child once per label, with ``x`` the values at that label,
+``index`` and ``label`` (dates as RFC 3339 text), as Copernicus evaluates it per label
+(``arrayApplyFunction`` puts ``"label"`` in the context): the BAP notebook computes
+each date's day of month with ``date_difference(date_replace_component(label, 15,
+"day"), label, "day")``, one number per date for every pixel.
 """
 
 from __future__ import annotations
@@ -98,11 +105,40 @@ def _per_element(data: Any) -> bool:
     return isinstance(data, list) or _labels(data) is not None or np.ndim(data) == 0
 
 
+def _each_label(
+    callback: Callable[..., Any], data: Any, context: Any, axis: int, labels: Any
+) -> Any:
+    """The child run once per label on that label's values (kept as an axis of length 1,
+    so that a reducer of ``data`` in it lines up), results stacked along ``axis``."""
+    import dask.array as da
+
+    from hybrid.backends.local.processes.labels import label_text
+
+    xp: Any = da if isinstance(data, da.Array) else np
+    named = (
+        {"x": xp.take(data, [i], axis=axis), "index": i, "label": label_text(label),
+         "context": context, "data": data}
+        for i, label in enumerate(labels)
+    )  # fmt: skip
+    results = call_each(callback, named, axis=axis, keepdims=True)
+    shape = list(np.shape(data))
+    shape[axis] = 1
+    parts = [xp.broadcast_to(xp.asarray(r), tuple(shape)) for r in results]
+    return xp.concatenate(parts, axis=axis)
+
+
 def array_apply(
-    data: Any, process: Callable[..., Any], context: Any = None, axis: Any = None, **_: Any
+    data: Any,
+    process: Callable[..., Any],
+    context: Any = None,
+    axis: Any = None,
+    dim_labels: Any = None,
+    **_: Any,
 ) -> Any:
     """``process`` applied to every element; the array keeps its length (and labels)."""
     if not _per_element(data):
+        if axis is not None and dim_labels is not None and len(dim_labels) == np.shape(data)[axis]:
+            return _each_label(process, data, context, axis, dim_labels)
         return _whole(process, data, context, axis=axis, with_data=True)
     _values, labels, results = _each_element(process, data, context, with_data=True)
     results = [r.item() if isinstance(r, np.generic) else r for r in results]

@@ -10,7 +10,11 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
   (openeo-geotrellis-extensions DatacubeSupport.scala ``rasterMaskGeneric`` L227-233);
   a mask without a dimension the data has is broadcast along it; dates missing from
   the mask are left unmasked (a left outer join of the tiles);
-- other dimensions must carry the same labels (spatial ones up to 1e-6).
+- a mask on another grid (another resolution, extent or CRS) is first resampled onto
+  the data's pixels by nearest neighbour, as Copernicus does (``rasterMask``: see
+  :func:`hybrid.backends.local.processes.resampling.onto_grid`); data pixels beyond the
+  mask's extent get a no-data mask value, so they are masked;
+- other dimensions must carry the same labels.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.resampling import onto_grid, same_grid
 from hybrid.errors import ProcessParameterInvalid
 
 #: tolerance for comparing spatial coordinates of data and mask
@@ -32,6 +37,10 @@ def _same_labels(a: Any, b: Any) -> bool:
     if a.dtype.kind in "fc" and b.dtype.kind in "fciu":
         return bool(np.allclose(a, b, rtol=0, atol=_COORD_ATOL))
     return bool(np.array_equal(a, b))
+
+
+def _spatial(cube: Any) -> bool:
+    return all(d in cube.dims and d in cube.coords for d in ("x", "y"))
 
 
 def mask(data: Any, mask: Any, replacement: Any = None) -> Any:
@@ -49,6 +58,8 @@ def mask(data: Any, mask: Any, replacement: Any = None) -> Any:
         raise ProcessParameterInvalid(
             f"mask: the mask has dimensions {extra} that the data lacks; reduce them first"
         )
+    if _spatial(mask) and _spatial(data) and not same_grid(mask, data):
+        mask = onto_grid(mask, data, "mask")
     if "t" in mask.dims and "t" in mask.coords and "t" in data.coords:
         # joined per (x, y, t) key: dates without a mask stay unmasked, mask dates
         # without data are dropped (DatacubeSupport.scala rasterMaskGeneric L219)

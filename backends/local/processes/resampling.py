@@ -119,3 +119,46 @@ def resample_spatial(
     else:
         out.attrs.pop("epsg", None)
     return out
+
+
+def _nearest_index(centres: Any, source: Any) -> tuple[Any, Any]:
+    """For each of ``centres``, the index of the ``source`` pixel containing it (regular
+    ``source`` centres) and whether there is one."""
+    source = np.asarray(source, dtype=np.float64)
+    step = float(source[1] - source[0]) if source.size > 1 else 1.0
+    position = np.floor((np.asarray(centres, dtype=np.float64) - source[0]) / step + 0.5)
+    inside = (position >= 0) & (position < source.size)
+    return np.clip(position, 0, max(source.size - 1, 0)).astype(np.int64), inside
+
+
+def onto_grid(cube: Any, reference: Any, process: str) -> Any:
+    """``cube`` on the x/y pixels of ``reference`` by nearest neighbour (reprojected first
+    if its CRS differs): each reference pixel takes the ``cube`` pixel its centre lies
+    in, NaN where there is none. Copernicus resamples a mask onto the data's layout and
+    the second cube of merge_cubes onto the first's this way (openeo-geotrellis-extensions
+    ``OpenEOProcesses.scala`` ``rasterMask`` L1072-1079, ``resampleCubeSpatial_spacetime``
+    with ``NearestNeighbor``)."""
+    import xarray as xr
+
+    if cube_crs(cube, process) != cube_crs(reference, process):
+        epsg = cube_crs(reference, process).to_epsg()
+        cube = resample_spatial(cube, projection=epsg or cube_crs(reference, process).to_wkt())
+    cols, in_x = _nearest_index(reference["x"].values, cube["x"].values)
+    rows, in_y = _nearest_index(reference["y"].values, cube["y"].values)
+    picked = cube.isel(x=xr.DataArray(cols, dims="x"), y=xr.DataArray(rows, dims="y"))
+    picked = picked.assign_coords(x=reference["x"].values, y=reference["y"].values)
+    inside = xr.DataArray(in_y, dims="y") & xr.DataArray(in_x, dims="x")
+    if bool(inside.all()):
+        return picked
+    out = picked.where(inside)
+    out.attrs = dict(picked.attrs)
+    return out
+
+
+def same_grid(a: Any, b: Any) -> bool:
+    """Whether two cubes have the same x and y labels (up to 1e-6)."""
+    for dim in ("x", "y"):
+        one, other = np.asarray(a[dim].values), np.asarray(b[dim].values)
+        if one.shape != other.shape or not np.allclose(one, other, rtol=0, atol=1e-6):
+            return False
+    return True
