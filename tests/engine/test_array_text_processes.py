@@ -182,3 +182,19 @@ def test_date_replace_component_and_refusals() -> None:
         dates.date_replace_component("2023-02-10", 30, "day")
     with pytest.raises(ProcessParameterInvalid, match="unsupported unit 'minute'"):
         dates.date_difference("2023-02-10", "2023-02-11", "minute")
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_quantiles_along_a_cube_axis_skip_nodata_as_type_7(lazy: bool) -> None:
+    import dask.array as da
+
+    values = np.random.default_rng(3).normal(size=(4, 3, 11))
+    values[values > 0.8] = np.nan
+    values[0, 0, :] = np.nan
+    data: Any = da.from_array(values, chunks=(2, 3, 4)) if lazy else values
+    got = np.asarray(arrays.quantiles(data, probabilities=[0.1, 0.5, 0.9], axis=-1))
+    with pytest.warns(RuntimeWarning):
+        want = np.moveaxis(np.nanquantile(values, [0.1, 0.5, 0.9], axis=-1), 0, -1)
+    np.testing.assert_allclose(got, want, equal_nan=True)
+    strict = np.asarray(arrays.quantiles(data, probabilities=[0.5], axis=-1, ignore_nodata=False))
+    np.testing.assert_array_equal(np.isnan(strict[..., 0]), np.isnan(values).any(axis=-1))

@@ -344,3 +344,12 @@ def test_array_apply_over_time_gets_each_label() -> None:
     assert out.dims == cube.dims
     np.testing.assert_array_equal(out.values[:, 0, 0], [2, 7, 12])
     assert (out.values == np.array([2, 7, 12])[:, None, None]).all()
+
+
+def test_merge_cubes_keeps_longer_band_names_of_the_second_cube() -> None:
+    """compute_and_rescale_indices merged back (DynamicLandCoverMapping notebook): the
+    labels 'NDVI', 'ANIR' after 'B03' were cut to 'NDV', 'ANI'."""
+    data = bands_cube()
+    indices = data.assign_coords(bands=["NDVI", "ANIR"])
+    out = run_through_engine("merge_cubes", {"cube1": data, "cube2": indices})
+    assert list(out["bands"].values) == ["B04", "B08", "NDVI", "ANIR"]

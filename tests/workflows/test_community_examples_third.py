@@ -242,3 +242,130 @@ def test_bap_composite_best_available_pixel_per_month(connection: Any, tmp_path:
             np.testing.assert_array_equal(got[band].values[i][checked], want[checked])
     assert checked.mean() > 0.9
     assert np.isfinite(got["B02"].values[:, checked]).mean() > 0.9
+
+
+def _dekad_starts(days: np.ndarray) -> np.ndarray:
+    month = days.astype("datetime64[M]")
+    offset = np.minimum((days - month.astype("datetime64[D]")).astype(int) // 10, 2)
+    return month.astype("datetime64[D]") + offset * 10
+
+
+@pytest.mark.slow
+def test_dynamic_land_cover_feature_engineering(connection: Any, tmp_path: Path) -> None:
+    """python/DynamicLandCoverMapping/Dynamic land cover mapping.ipynb, its Sentinel-2
+    features (``sentinel2_composite`` + ``compute_statistics_fill_nan``; Sentinel-1 and
+    the random forest left out): ``to_scl_dilation_mask``, ``compute_and_rescale_indices``,
+    ``merge_cubes`` of the bands and the indices (band labels longer than the cube's,
+    'NDVI' after 'B03', were cut to 'NDV'), dekad medians, ``array_interpolate_linear``,
+    then ``apply_dimension`` from t into bands: quantiles, sd, six dates by
+    ``array_element`` with ``if_(is_nodata(...))`` gap filling, ``array_concat``."""
+    import datetime
+
+    from openeo.extra.spectral_indices.spectral_indices import compute_and_rescale_indices
+    from openeo.processes import array_concat, if_, is_nodata
+
+    # from 10 June: on 9 June two orbits cover the area (see raw.DATES)
+    start_date, end_date = datetime.date(2023, 6, 10), datetime.date(2023, 8, 31)
+    c = connection
+    temp_ext_s2 = [start_date.isoformat(), end_date.isoformat()]
+    props = {"eo:cloud_cover": lambda v: v <= 80}
+    bands = ["B03", "B04", "B05", "B06", "B07", "B08", "B11", "B12"]
+    idx_list = ["NDVI", "NDMI", "NDRE1", "NDRE2", "NDRE5"]
+    s2_list = ["B06", "B12"]
+    index_dict: dict[str, Any] = {idx: [-1, 1] for idx in idx_list}
+    index_dict["ANIR"] = [0, 1]
+    final_index_dict = {
+        "collection": {"input_range": [0, 8000], "output_range": [0, 30000]},
+        "indices": {
+            index: {"input_range": index_dict[index], "output_range": [0, 30000]}
+            for index in index_dict
+        },
+    }
+    scl = c.load_collection("SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=temp_ext_s2,
+                            bands="SCL", properties=props)  # fmt: skip
+    cloud_mask = scl.process(
+        "to_scl_dilation_mask", data=scl, kernel1_size=17, kernel2_size=77,
+        mask1_values=[2, 4, 5, 6, 7], mask2_values=[3, 8, 9, 10, 11], erosion_kernel_size=3,
+    )  # fmt: skip
+    s2 = c.load_collection("SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=temp_ext_s2,
+                           bands=bands, properties=props)  # fmt: skip
+    s2 = s2.mask(cloud_mask)
+    indices = compute_and_rescale_indices(s2, final_index_dict)
+    combined = s2.merge_cubes(indices)
+    result_indices = combined.filter_bands(s2_list + idx_list)
+    idx_dekad = result_indices.aggregate_temporal_period("dekad", reducer="median")
+    idx_dekad = idx_dekad.apply_dimension(dimension="t", process="array_interpolate_linear")
+
+    def computeStats(input_timeseries: Any, sample_stepsize: int, offset: int) -> Any:
+        tsteps = list(
+            [input_timeseries.array_element(offset + sample_stepsize * index)
+             for index in range(0, 6)]
+        )  # fmt: skip
+        tsteps[1] = if_(is_nodata(tsteps[1]), tsteps[2], tsteps[1])
+        tsteps[4] = if_(is_nodata(tsteps[4]), tsteps[3], tsteps[4])
+        tsteps[0] = if_(is_nodata(tsteps[0]), tsteps[1], tsteps[0])
+        tsteps[5] = if_(is_nodata(tsteps[5]), tsteps[4], tsteps[5])
+        return array_concat(
+            array_concat(
+                input_timeseries.quantiles(probabilities=[0.25, 0.5, 0.75]),
+                input_timeseries.sd(),
+            ),
+            tsteps,
+        )
+
+    stepsize = 10
+    tot_samples = (end_date - start_date).days // stepsize
+    sample_stepsize = tot_samples // 6
+    offset = int(sample_stepsize / 2 + (tot_samples % 6) / 2)
+    features = idx_dekad.apply_dimension(
+        dimension="t", target_dimension="bands",
+        process=lambda x: computeStats(x, sample_stepsize, offset),
+    )  # fmt: skip
+    tstep_labels = ["t" + str(offset + sample_stepsize * index) for index in range(0, 6)]
+    all_bands = [
+        band + "_" + stat
+        for band in idx_dekad.metadata.band_names
+        for stat in ["p25", "p50", "p75", "sd", *tstep_labels]
+    ]
+    features = features.rename_labels("bands", all_bands)
+    features.download(tmp_path / "features.nc", format="netCDF")
+    idx_dekad.download(tmp_path / "dekad.nc", format="netCDF")
+    cloud_mask.download(tmp_path / "cloud.nc", format="netCDF")
+    got, dekad = _nc(tmp_path / "features.nc"), _nc(tmp_path / "dekad.nc")
+
+    # the dekad composite from the raw bands and the cloud mask
+    raw = raw_bands(c, ["B04", "B06", "B08"], tmp_path / "raw.nc", dates=temp_ext_s2,
+                    properties=props)  # fmt: skip
+    cloud = _only_var(_nc(tmp_path / "cloud.nc")) == 1
+    assert cloud.shape == raw["B04"].shape and 0 < cloud.mean() < 1
+    r, n = (np.where(cloud, np.nan, raw[b].values.astype(np.float64)) for b in ("B04", "B08"))
+    with np.errstate(all="ignore"):
+        ndvi = np.clip((n - r) / (n + r), -1, 1) * 15000 + 15000
+    starts = _dekad_starts(raw["t"].values.astype("datetime64[D]"))
+    labels = dekad["t"].values.astype("datetime64[D]")
+    assert list(labels) == sorted(set(starts)) and len(labels) >= 7
+    medians = np.stack([_quiet(np.nanmedian, ndvi[starts == d], axis=0) for d in labels])
+    filled = medians.copy()
+    for j, i in np.ndindex(*medians.shape[1:]):
+        series = medians[:, j, i]
+        ok = np.flatnonzero(np.isfinite(series))
+        if ok.size:
+            inner = np.arange(ok[0], ok[-1] + 1)
+            filled[inner, j, i] = np.interp(inner, ok, series[ok])
+    np.testing.assert_allclose(dekad["NDVI"].values, filled, rtol=1e-5, equal_nan=True)
+
+    # the statistics of each series of the dekad composite, in numpy
+    assert [v for v in got.data_vars if v != "crs"] == all_bands
+    for band in ("B06", "NDVI"):
+        series = dekad[band].values.astype(np.float64)
+        quartiles = _quiet(np.nanquantile, series, q=[0.25, 0.5, 0.75], axis=0)
+        sd = _quiet(np.nanstd, series, axis=0, ddof=1)
+        steps = [series[offset + sample_stepsize * k] for k in range(6)]
+        for a, b in ((1, 2), (4, 3), (0, 1), (5, 4)):
+            steps[a] = np.where(np.isnan(steps[a]), steps[b], steps[a])
+        want = [*quartiles, sd, *steps]
+        stats = ["p25", "p50", "p75", "sd", *tstep_labels]
+        for stat, values in zip(stats, want, strict=True):
+            np.testing.assert_allclose(got[f"{band}_{stat}"].values, values, rtol=1e-5,
+                                       equal_nan=True, err_msg=f"{band}_{stat}")  # fmt: skip
+    assert np.isfinite(got["NDVI_p50"].values).mean() > 0.9

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes import nan_mean
+from hybrid.backends.local.processes import nan_mean, nan_quantiles
 from hybrid.backends.local.processes.comparison import (
     eq,
     is_array,
@@ -80,9 +80,11 @@ def quantiles(
     axis: Any = None,
     keepdims: bool = False,
 ) -> Any:
+    probs = _probabilities(probabilities, q)
+    if is_array(data) and axis is not None and not keepdims and np.ndim(data) > 1:
+        return nan_quantiles.along(data, probs, axis, ignore_nodata)
     if is_array(data):
         return _stock("quantiles")(data, probabilities, q, ignore_nodata, axis, keepdims)
-    probs = _probabilities(probabilities, q)
     values = list(data)
     valid = [v for v in values if not _null(v)]
     if len(valid) < len(values) and not ignore_nodata:

@@ -36,7 +36,9 @@ def _union(dim: str, a: Any, b: Any) -> Any:
         extra = [v for v in b if not np.isclose(a, v, rtol=0, atol=_COORD_ATOL).any()]
     else:
         extra = list(b[~np.isin(b, a)])
-    labels = np.concatenate([a, np.asarray(extra, dtype=a.dtype)]) if extra else a
+    # text labels keep their full length (a '<U3' dtype would cut 'NDVI' to 'NDV')
+    kind = a.dtype if a.dtype.kind in "Mmfiu" else None
+    labels = np.concatenate([a, np.asarray(extra, dtype=kind)]) if extra else a
     if dim == "y":
         return np.sort(labels)[::-1]
     if dim == "x" or labels.dtype.kind == "M":
