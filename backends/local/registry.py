@@ -112,11 +112,11 @@ def _comparison_overrides() -> dict[str, Callable[..., Any]]:
 
 def _array_overrides() -> dict[str, Callable[..., Any]]:
     """Array processes, reducers and cumulative processes."""
-    from hybrid.backends.local.processes import array_callbacks, arrays, cumulative
+    from hybrid.backends.local.processes import array_callbacks, arrays, cumulative, quantiles
 
     return {
         "if": arrays.if_,
-        "quantiles": arrays.quantiles,
+        "quantiles": quantiles.quantiles,
         "array_find": arrays.array_find,
         "array_element": arrays.array_element,
         "array_concat": arrays.array_concat,

@@ -91,10 +91,6 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_vector_cubes.py",
         "test_filter_spatial_masks_and_crops_to_bounds",
     ),
-    "load_geojson": (
-        "workflows/test_vector_cube_loads.py",
-        "test_aggregate_spatial_over_a_loaded_geojson_without_spatial_extent",
-    ),
     "load_collection": (
         "project/test_sample_bands.py",
         "test_every_band_loads_with_plausible_values",

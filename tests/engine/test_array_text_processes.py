@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hybrid.backends.local.processes import arithmetic, arrays, dates, texts
+from hybrid.backends.local.processes import arithmetic, arrays, dates, quantiles, texts
 from hybrid.errors import ProcessParameterInvalid
 
 NAN = math.nan
@@ -22,21 +22,21 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def test_quantiles_linear_with_infinities_and_nodata() -> None:
-    got = arrays.quantiles([2, 4, 4, 4, 5, 5, 7, 9], probabilities=[0.005, 0.5])
+    got = quantiles.quantiles([2, 4, 4, 4, 5, 5, 7, 9], probabilities=[0.005, 0.5])
     assert got == pytest.approx([2.07, 4.5])
-    assert arrays.quantiles([2, 4, 4, 4, 5, 5, 7, 9], probabilities=4) == [4, 4.5, 5.5]
-    got = arrays.quantiles([1.5, -math.inf, 5.75, -1.25], probabilities=[0, 0.25, 0.5, 1])
+    assert quantiles.quantiles([2, 4, 4, 4, 5, 5, 7, 9], probabilities=4) == [4, 4.5, 5.5]
+    got = quantiles.quantiles([1.5, -math.inf, 5.75, -1.25], probabilities=[0, 0.25, 0.5, 1])
     assert got == [-math.inf, -math.inf, 0.125, 5.75]
-    assert arrays.quantiles([-1, -0.5, None, 1], probabilities=2) == [-0.5]
-    assert arrays.quantiles([-1, None, 1], probabilities=2, ignore_nodata=False) == [None]
-    assert all(math.isnan(v) for v in arrays.quantiles([], probabilities=[0.1, 0.5]))
+    assert quantiles.quantiles([-1, -0.5, None, 1], probabilities=2) == [-0.5]
+    assert quantiles.quantiles([-1, None, 1], probabilities=2, ignore_nodata=False) == [None]
+    assert all(math.isnan(v) for v in quantiles.quantiles([], probabilities=[0.1, 0.5]))
     with pytest.raises(ProcessParameterInvalid, match="QuantilesParameterConflict"):
-        arrays.quantiles([1], probabilities=[0.5], q=2)
+        quantiles.quantiles([1], probabilities=[0.5], q=2)
 
 
 def test_quantiles_on_arrays_use_the_stock_reducer() -> None:
     data = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]])
-    got = arrays.quantiles(data, probabilities=[0.5], axis=0)
+    got = quantiles.quantiles(data, probabilities=[0.5], axis=0)
     assert np.asarray(got).ravel().tolist() == [3.0, 4.0]
 
 
@@ -192,9 +192,11 @@ def test_quantiles_along_a_cube_axis_skip_nodata_as_type_7(lazy: bool) -> None:
     values[values > 0.8] = np.nan
     values[0, 0, :] = np.nan
     data: Any = da.from_array(values, chunks=(2, 3, 4)) if lazy else values
-    got = np.asarray(arrays.quantiles(data, probabilities=[0.1, 0.5, 0.9], axis=-1))
+    got = np.asarray(quantiles.quantiles(data, probabilities=[0.1, 0.5, 0.9], axis=-1))
     with pytest.warns(RuntimeWarning):
         want = np.moveaxis(np.nanquantile(values, [0.1, 0.5, 0.9], axis=-1), 0, -1)
     np.testing.assert_allclose(got, want, equal_nan=True)
-    strict = np.asarray(arrays.quantiles(data, probabilities=[0.5], axis=-1, ignore_nodata=False))
+    strict = np.asarray(
+        quantiles.quantiles(data, probabilities=[0.5], axis=-1, ignore_nodata=False)
+    )
     np.testing.assert_array_equal(np.isnan(strict[..., 0]), np.isnan(values).any(axis=-1))

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes import nan_mean, nan_quantiles
+from hybrid.backends.local.processes import nan_mean
 from hybrid.backends.local.processes.comparison import (
     eq,
     is_array,
@@ -39,60 +39,6 @@ def _stock(name: str) -> Callable[..., Any]:
 
 def _null(value: Any) -> bool:
     return value is None or is_nan_value(value)
-
-
-def _probabilities(probabilities: Any, q: Any) -> list[float]:
-    if probabilities is not None and q is not None:
-        raise ProcessParameterInvalid(
-            "quantiles: QuantilesParameterConflict: set either 'probabilities' or 'q', not both"
-        )
-    count = q if probabilities is None else probabilities
-    if count is None:
-        raise ProcessParameterInvalid(
-            "quantiles: QuantilesParameterMissing: set 'probabilities' (or the deprecated 'q')"
-        )
-    if isinstance(count, int) and not isinstance(count, bool):
-        if count < 2:
-            raise ProcessParameterInvalid("quantiles: 'probabilities' as a count must be >= 2")
-        return [k / count for k in range(1, count)]
-    return [float(p) for p in count]
-
-
-def _quantile(ordered: list[float], p: float) -> float:
-    """Type 7 (linear) sample quantile of sorted values; infinities stay infinite."""
-    position = p * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    fraction = position - low
-    a, b = ordered[low], ordered[high]
-    if fraction == 0 or a == b:
-        return a
-    if math.isinf(a) or math.isinf(b):
-        return a if math.isinf(a) else b
-    return a + fraction * (b - a)
-
-
-def quantiles(
-    data: Any,
-    probabilities: Any = None,
-    q: Any = None,
-    ignore_nodata: bool = True,
-    axis: Any = None,
-    keepdims: bool = False,
-) -> Any:
-    probs = _probabilities(probabilities, q)
-    if is_array(data) and axis is not None and not keepdims and np.ndim(data) > 1:
-        return nan_quantiles.along(data, probs, axis, ignore_nodata)
-    if is_array(data):
-        return _stock("quantiles")(data, probabilities, q, ignore_nodata, axis, keepdims)
-    values = list(data)
-    valid = [v for v in values if not _null(v)]
-    if len(valid) < len(values) and not ignore_nodata:
-        return [null_of(*values)] * len(probs)
-    if not valid:
-        return [math.nan] * len(probs)
-    ordered = sorted(float(v) for v in valid)
-    return [_quantile(ordered, p) for p in probs]
 
 
 #: what openeo-processes-dask's array_find answers on arrays where nothing matches
