@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
 from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
-from hybrid.io.streaming import WriteBlock, is_lazy, store_blocks
+from hybrid.io.streaming import WriteBlock, is_lazy, store_bands, store_blocks
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -55,12 +55,22 @@ def write_netcdf(
     variables = layout.variables
     globals_ = _global_attributes(attrs or {}, (options or {}).get("file_metadata") or {})
     parts = [cube.isel(bands=i) if "bands" in cube.dims else cube for i in range(len(variables))]
-    if all(is_lazy(p.data) for p in parts) and _copernicus_chunks(layout):
+    bands_axis = cube.dims.index("bands") if "bands" in cube.dims else None
+    if is_lazy(cube.data) and _copernicus_chunks(layout):
         with create_chunked_netcdf(Path(path), layout, globals_=globals_) as chunked:
-            for name, part in zip(variables, parts, strict=True):
-                store_blocks(part.data, chunked.block_writer(name), encode=chunked.encoder(name))
+            writers = [chunked.block_writer(name) for name in variables]
+            encoders = [chunked.encoder(name) for name in variables]
+            if bands_axis is None:
+                store_blocks(cube.data, writers[0], encode=encoders[0])
+            else:
+                store_bands(cube.data, bands_axis, writers, encoders)
         return Path(path)
     with create_raster_netcdf(Path(path), layout, globals_=globals_) as out:
+        if is_lazy(cube.data) and bands_axis is not None:
+            with_time = "t" in cube.dims
+            writers = [_block_writer(out, name, with_time=with_time) for name in variables]
+            store_bands(cube.data, bands_axis, writers)
+            return Path(path)
         for name, part in zip(variables, parts, strict=True):
             if is_lazy(part.data):
                 store_blocks(part.data, _block_writer(out, name, with_time="t" in part.dims))

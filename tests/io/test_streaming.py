@@ -139,3 +139,45 @@ def test_batched_store_runs_each_batch_from_one_optimized_graph(fuse):
         threaded_store(smoothed, write, batch_blocks=2, scheduler="threads")
     np.testing.assert_array_equal(out, want)
     assert optimized == [smoothed.npartitions]  # once, for all the blocks
+
+
+@pytest.mark.parametrize("size", [(3, 40, 30), (3, 600, 520)])  # plain and Copernicus chunks
+def test_bands_sharing_their_input_compute_it_once_per_block(tmp_path, size):
+    """A band-maths cube whose bands share one input per block (a cloud mask, an
+    apply_dimension over bands): the netCDF writer stores the bands together, so the
+    shared input is computed once per block, not once per band; the values are those
+    of the computed cube."""
+    import threading
+
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    def shared(block):
+        if block.size:  # dask also calls it once on an empty array, for the meta
+            with lock:
+                calls.append(1)
+        return block * 2
+
+    base = da.from_array(
+        np.random.default_rng(3).random(size).astype("float32"), chunks=(1, 256, 256)
+    )
+    doubled = base.map_blocks(shared, dtype="float32")
+    stacked = da.stack([doubled + 1, doubled - 1, doubled * 3], axis=1)  # (t, bands, y, x)
+    t = pd.to_datetime(["2023-04-01", "2023-05-01", "2023-06-01"])
+    cube = xr.DataArray(
+        stacked, dims=("t", "bands", "y", "x"), name="var",
+        coords={"t": t, "bands": ["a", "b", "c"],
+                "y": 5_000_000.0 - 10 * np.arange(size[1]),
+                "x": 400_000.0 + 10 * np.arange(size[2])},
+        attrs={"crs": "EPSG:32632"},
+    )  # fmt: skip
+    write_netcdf(cube, tmp_path / "lazy.nc")
+    assert len(calls) == base.npartitions
+    calls.clear()
+    write_netcdf(cube.compute(), tmp_path / "eager.nc")
+    with (
+        xr.open_dataset(tmp_path / "lazy.nc") as lazy,
+        xr.open_dataset(tmp_path / "eager.nc") as eager,
+    ):
+        for band in ("a", "b", "c"):
+            np.testing.assert_array_equal(lazy[band].values, eager[band].values)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from tests.workflows.raw import BBOX, pixels_inside, raw_bands
 
@@ -165,7 +164,6 @@ def _parent(fine: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.clip(index, 0, coarse.size - 1), ok
 
 
-@pytest.mark.slow
 def test_bap_composite_best_available_pixel_per_month(connection: Any, tmp_path: Path) -> None:
     """python/RankComposites/bap_composite.ipynb (with utils_BAP.py): SCL at 20 m by
     ``resample_spatial``, ``filter_spatial`` on the area, the coverage score by
@@ -250,7 +248,6 @@ def _dekad_starts(days: np.ndarray) -> np.ndarray:
     return month.astype("datetime64[D]") + offset * 10
 
 
-@pytest.mark.slow
 def test_dynamic_land_cover_feature_engineering(connection: Any, tmp_path: Path) -> None:
     """python/DynamicLandCoverMapping/Dynamic land cover mapping.ipynb, its Sentinel-2
     features (``sentinel2_composite`` + ``compute_statistics_fill_nan``; Sentinel-1 and
