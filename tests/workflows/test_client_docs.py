@@ -167,3 +167,33 @@ def test_a_raster_saved_as_json_is_copernicus_xarray_json(connection: Any, tmp_p
         expected = plain[band].transpose("t", "x", "y").sortby("y").values
         np.testing.assert_array_equal(got.isel(bands=i).values, expected)
     np.testing.assert_array_equal(got["t"].values, plain["t"].values)
+
+
+def test_array_concat_of_an_array_create_and_a_list_over_time(
+    connection: Any, tmp_path: Path
+) -> None:
+    """``apply_dimension`` over ``t`` returning ``array_concat(array_create([a]), [b])``
+    (as the Dynamic land cover notebook builds its features): the values in order, on
+    the first dates, as Copernicus's arrayConcatFunction and createTemporalCallback
+    (openeo-geotrellis-extensions ``OpenEOProcessScriptBuilder.scala``,
+    ``OpenEOProcesses.scala``)."""
+    from openeo.processes import array_concat, array_create
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES, bands=["B04", "B08"]
+    )
+    picked = cube.apply_dimension(
+        dimension="t",
+        process=lambda x: array_concat(
+            array_create([x.array_element(2)]), [x.array_element(4), x.array_element(0)]
+        ),
+    )
+    picked.download(tmp_path / "picked.nc", format="netCDF")
+    got = _nc(tmp_path / "picked.nc")
+
+    raw = raw_bands(connection, ["B04", "B08"], tmp_path / "raw.nc", bbox=SMALL_BBOX)
+    assert raw.sizes["t"] >= 5
+    np.testing.assert_array_equal(got["t"].values, raw["t"].values[:3])
+    for band in ("B04", "B08"):
+        want = raw[band].values[[2, 4, 0]].astype(np.float64)
+        np.testing.assert_array_equal(got[band].values, want)

@@ -211,11 +211,44 @@ def count(
 def array_concat(array1: Any, array2: Any, axis: Any = None) -> Any:
     if isinstance(array1, list) and isinstance(array2, list):
         return array1 + array2
+    members = _values_first_members(array1, array2) if axis is not None else None
+    if members is not None:  # array_create([...]) and a list of values, in a callback
+        from hybrid.backends.local.processes.dimensions import stacked
+
+        return stacked(members)
     if axis is not None and is_array(array1) and getattr(array1, "ndim", 0) > 1:
         from hybrid.backends.local.processes.dimensions import array_modify_along
 
         return array_modify_along(array1, array2, array1.shape[axis], 0, axis)
     return _stock("array_concat")(array1, array2, axis=axis)
+
+
+def _values_first_members(array1: Any, array2: Any) -> list[Any] | None:
+    """The values of ``array_concat`` in a callback when one side is an
+    :func:`~hybrid.backends.local.processes.dimensions.array_create` of per-pixel
+    arrays (the values first, shape (k, *pixels)) and the other a list of such arrays or
+    another array_create: all the values in order; None for anything else."""
+
+    def members(side: Any, pixels: tuple[int, ...] | None) -> list[Any] | None:
+        if isinstance(side, list | tuple):
+            return list(side)
+        shape = tuple(getattr(side, "shape", ()))
+        if pixels is not None and len(shape) == len(pixels) + 1 and shape[1:] == pixels:
+            return [side[i] for i in range(shape[0])]
+        return None
+
+    for stack, other in ((array1, array2), (array2, array1)):
+        if not is_array(stack) or getattr(stack, "ndim", 0) < 2:
+            continue
+        pixels = tuple(stack.shape[1:])
+        theirs = members(other, pixels)
+        if theirs is None:
+            continue
+        shapes = [np.shape(v) for v in theirs]
+        if pixels in shapes and all(shape in (pixels, ()) for shape in shapes):
+            ours = members(stack, pixels) or []
+            return ours + theirs if stack is array1 else theirs + ours
+    return None
 
 
 def array_append(
