@@ -132,7 +132,8 @@ class Run:
         **_ignored: Any,
     ) -> Any:
         from hybrid.backends.local.graphcheck import lone_cloud_limit
-        from hybrid.backends.local.loader import S2_BANDS, LoadRequest, load_s2
+        from hybrid.backends.local.loader import LoadRequest, load_s2
+        from hybrid.collection import band_names
 
         start, end = _interval(temporal_extent)
         bbox, epsg = _bbox(spatial_extent), self._epsg()
@@ -150,7 +151,9 @@ class Run:
             epsg=epsg,
             start=start,
             end=end,
-            bands=tuple(bands) if bands else S2_BANDS,
+            # no bands: all of the collection's, in its order (with the angle bands), as
+            # Copernicus takes metadata.band_names (geopyspark-driver layercatalog.py L195-200)
+            bands=tuple(bands) if bands else tuple(band_names()),
             max_cloud_cover=cloud,
             buffer=self.facts.buffer,
             # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
