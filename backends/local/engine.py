@@ -12,7 +12,6 @@ from typing import Any
 from hybrid.backends.base import ExecutionResult
 from hybrid.backends.local.graphcheck import (
     GraphFacts,
-    check_batch_job,
     inspect_graph,
     process_ids,
 )
@@ -63,8 +62,8 @@ class LocalBackend:
     def validate(self, graph: Mapping[str, Any], *, job: bool = False) -> GraphFacts:
         """Check a flat graph without running it; raise a HybridError if invalid.
 
-        ``job=True`` (a batch job being created): a graph without save_result is refused,
-        and loads of unknown collections are left to the run, which fails the job with
+        ``job=True`` (a batch job being created): loads of unknown collections are left
+        to the run, which fails the job with
         ``CollectionNotFound``, as on Copernicus (see :mod:`~hybrid.backends.local.graphcheck`).
         """
         from hybrid.backends.local.registry import covering, required_parameters
@@ -78,8 +77,6 @@ class LocalBackend:
             known_collections=not job,
         )
         mark_udf_callbacks(graph)  # run_udf placement and runtime
-        if job:
-            check_batch_job(graph)
         return facts
 
     def udf_runtimes(self) -> dict[str, Any]:

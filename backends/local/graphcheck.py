@@ -3,8 +3,7 @@
 Everything a graph can be refused for without data is checked here, so that the
 emulator answers POST /validation, POST /result and POST /jobs with the error at once
 instead of after minutes of work: unknown processes and collections, missing
-arguments, unsuitable output formats, loads nothing bounds (hybrid.backends.local.extents),
-and, for batch jobs, a graph without save_result (:func:`check_batch_job`).
+arguments, unsuitable output formats, loads nothing bounds (hybrid.backends.local.extents).
 
 One exception, as on Copernicus: a batch job that loads an unknown collection is created
 (``known_collections=False``) and fails when it runs, with ``CollectionNotFound`` in its
@@ -17,8 +16,8 @@ catalog lookup, which raises ``CollectionNotFound`` (``process_implementations/i
 L122, ``backend.py`` L336-344). The other refusals at creation are the
 emulator's own: Copernicus creates those jobs too and fails them when they run (unknown
 process, unsuitable format, MissingSpatialFilter: geopyspark-driver
-``layercatalog.py`` L147-151) or, without save_result, writes GTiff (see
-:func:`check_batch_job`).
+``layercatalog.py`` L147-151). A job without save_result gets one from the server, as
+Copernicus writes GTiff or JSON then (``hybrid.server.routes.batch_jobs``).
 
 Like the Copernicus dry run, the load learns from the whole graph: its extents, the
 pixel buffer a later apply_kernel needs, and the cloud-cover property filter.
@@ -372,18 +371,3 @@ def save_result_nodes(graph: Mapping[str, Any]) -> list[str]:
         for nid, node in graph.items()
         if isinstance(node, Mapping) and node.get("process_id") == "save_result"
     ]
-
-
-def check_batch_job(graph: Mapping[str, Any]) -> None:
-    """What a batch job needs beyond a valid graph: at least one save_result.
-
-    (Copernicus writes a cube without save_result as GTiff, anything else as JSON,
-    openeo-geopyspark-driver ``openeogeotrellis/deploy/batch_job.py:364-379``; here the
-    graph is refused when the job is created, so that nothing runs for minutes and then
-    writes nothing.)
-    """
-    if not save_result_nodes(graph):
-        raise ProcessGraphInvalid(
-            "a batch job needs a save_result node: add save_result(format='GTiff' or "
-            "'netCDF') at the end of the process graph (Copernicus would write GTiff)"
-        )

@@ -24,6 +24,7 @@ from hybrid.run_warnings import warnings_to
 from hybrid.server.errors import JobNotFound
 from hybrid.server.jobs import ACTIVE, Job, JobStore, LogLine
 from hybrid.server.sample_features import with_sample_geometries
+from hybrid.server.sync_result import with_save_result
 
 _log = logging.getLogger(__name__)
 
@@ -196,6 +197,8 @@ class JobRunner:
         try:
             graph = self._sources(self._resolve(job.graph, job.user_id), job.user_id)
             graph = with_sample_geometries(graph)
+            # without save_result: GTiff or JSON, as Copernicus (deploy/batch_job.py L368-379)
+            graph = with_save_result(graph, self._engine.process_specs())
 
             def to_log(message: str, level: str = "warning", **entry: Any) -> None:
                 self._store.log(job.id, level, message, **entry)

@@ -9,7 +9,7 @@ import pytest
 
 from hybrid.backends.local.extents import UnboundedLoad, infer_loads
 from hybrid.backends.local.load_arguments import with_extents
-from hybrid.errors import FormatUnsuitable, ProcessGraphInvalid, ProcessParameterInvalid
+from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid
 from hybrid.grid import BBox
 
 BOX = {"west": 6.655, "south": 45.23, "east": 6.665, "north": 45.24}
@@ -332,17 +332,6 @@ def test_an_unsuitable_format_is_refused_before_running():
     with pytest.raises(FormatUnsuitable, match="PNGX") as info:
         LocalBackend().validate(graph)
     assert info.value.node == "tif"
-
-
-def test_a_batch_job_without_save_result_is_refused():
-    from hybrid.backends.local.graphcheck import check_batch_job
-
-    graph = _chain(("filter_bbox", {"extent": BOX}))
-    check_batch_job(graph)
-    graph["n0"]["result"] = True
-    del graph["save"]
-    with pytest.raises(ProcessGraphInvalid, match="save_result"):
-        check_batch_job(graph)
 
 
 def test_load_stac_takes_its_extents_from_the_filters_after_it_and_needs_none():

@@ -23,7 +23,8 @@ from hybrid.server.paging import Limit
 from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.result_collection import result_collection
 from hybrid.server.results import result_item
-from hybrid.server.services import Deps
+from hybrid.server.services import Deps, Services
+from hybrid.server.sync_result import with_save_result
 
 _EDITABLE = ("title", "description", "process", "plan", "budget", "log_level")
 
@@ -67,13 +68,21 @@ def _job_fields(body: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _saving(deps: Services, graph: dict[str, Any]) -> dict[str, Any]:
+    """The graph as the job runs it: without save_result, a raster cube is written as
+    GTiff and any other value as JSON, as Copernicus's batch job does
+    (openeo-geopyspark-driver ``openeogeotrellis/deploy/batch_job.py`` L368-379)."""
+    return with_save_result(graph, deps.engine.process_specs())
+
+
 @router.post("/jobs", status_code=201)
 async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Response:
     """A job whose graph loads an unknown collection is created and fails when started,
-    as on Copernicus (:mod:`hybrid.backends.local.graphcheck`)."""
+    as on Copernicus (:mod:`hybrid.backends.local.graphcheck`); one without save_result
+    writes its result as a synchronous request does (:func:`_saving`)."""
     body = await read_json(request)
     graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
-    await run_in_threadpool(deps.engine.validate, graph, job=True)
+    await run_in_threadpool(deps.engine.validate, _saving(deps, graph), job=True)
     job = deps.store.create(user_id=user.user_id, process=body["process"], **_job_fields(body))
     deps.store.log(job.id, "info", "Job created.")
     url = f"{base_url(request)}/jobs/{job.id}"
@@ -105,7 +114,7 @@ async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Dep
     fields = _job_fields(body)
     if "process" in body:
         graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
-        await run_in_threadpool(deps.engine.validate, graph, job=True)
+        await run_in_threadpool(deps.engine.validate, _saving(deps, graph), job=True)
         fields["process"] = body["process"]
     deps.store.update(job_id, **fields)
     return Response(status_code=204)
