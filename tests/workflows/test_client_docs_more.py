@@ -146,6 +146,93 @@ def test_callbacks_as_pgnodes(connection: Any, raw: xr.Dataset, tmp_path: Path) 
     np.testing.assert_allclose(_get(reduced, tmp_path / "max.nc", "var"), np.maximum(red, nir))
 
 
+def test_callbacks_with_array_element_if_and_statistics(
+    connection: Any, raw: xr.Dataset, tmp_path: Path
+) -> None:
+    """docs/processes.rst "Callback as a callable" with the processes of
+    docs/process_mapping.rst: ``array_element`` by index, ``x[1]`` and by label over
+    ``bands``, ``if_(gt(x, v), x, 0)`` in ``apply``, ``median`` and ``sd`` over ``t``."""
+    from openeo.processes import array_element, gt, if_, median, sd
+
+    cube = _load(connection, ["B04", "B08"])
+    red, nir = _band(raw, "B04"), _band(raw, "B08")
+    threshold = float(np.median(red))
+    cases = {
+        "element": (lambda x: array_element(x, 1) - array_element(x, 0), nir - red),
+        "getitem": (lambda x: x[1] / x[0], nir / red),
+        "label": (lambda x: x.array_element(label="B08"), nir),
+    }
+    for name, (reducer, want) in cases.items():
+        result = cube.reduce_dimension(dimension="bands", reducer=reducer)
+        got = _get(result, tmp_path / f"{name}.nc", "var")
+        np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=name)
+    got = _get(cube.apply(lambda x: if_(gt(x, threshold), x, 0)), tmp_path / "if.nc")
+    np.testing.assert_array_equal(got, np.where(red > threshold, red, 0))
+    got = _get(cube.reduce_dimension(dimension="t", reducer=median), tmp_path / "median.nc")
+    np.testing.assert_array_equal(got, np.median(red, axis=0))
+    got = _get(cube.reduce_dimension(dimension="t", reducer=sd), tmp_path / "sd.nc")
+    np.testing.assert_allclose(got, np.std(red, axis=0, ddof=1), rtol=1e-5)
+
+
+def test_apply_dimension_with_a_value_per_pixel_against_the_array(
+    connection: Any, raw: xr.Dataset, tmp_path: Path
+) -> None:
+    """docs/processes.rst "Processes with child callbacks" (``apply_dimension``): the
+    anomaly ``x - x.mean()`` over ``t`` and ``x / x.max()`` over ``bands``; Copernicus
+    applies the operator between the array and the one value to each element
+    (openeo-geotrellis-extensions ``OpenEOProcessScriptBuilder.scala`` ``xyFunction``
+    L919-925). It was refused: the reduced value lost the dimension."""
+    cube = _load(connection, ["B04", "B08"])
+    red, nir = _band(raw, "B04"), _band(raw, "B08")
+    anomaly = cube.apply_dimension(dimension="t", process=lambda x: x - x.mean())
+    got = _get(anomaly, tmp_path / "anomaly.nc")
+    np.testing.assert_allclose(got, red - red.mean(axis=0), atol=1e-3)
+    share = cube.apply_dimension(dimension="bands", process=lambda x: x / x.max())
+    got = _get(share, tmp_path / "share.nc")
+    np.testing.assert_allclose(got, red / np.maximum(red, nir), rtol=1e-6)
+
+
+def test_linear_scale_range_resample_spatial_and_filter_labels(
+    connection: Any, raw: xr.Dataset, tmp_path: Path
+) -> None:
+    """docs/process_mapping.rst methods used on docs/processes.rst's ``cube``:
+    ``linear_scale_range`` (method and in ``apply``), ``resample_spatial(resolution=20,
+    method="average")`` (2 x 2 means of the 10 m pixels),
+    ``filter_labels`` on ``bands`` and on ``t`` right after the load (the one place
+    Copernicus honours it, FIELD_NOTES section 5)."""
+    from openeo.processes import date_between
+
+    cube = _load(connection, ["B04", "B08"])
+    red = _band(raw, "B04")
+    want = np.clip(red, 0, 3000) / 3000 * 255
+    got = _get(cube.linear_scale_range(0, 3000, 0, 255), tmp_path / "lsr.nc")
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    scaled = cube.apply(lambda x: x.linear_scale_range(0, 3000, 0, 255))
+    np.testing.assert_allclose(_get(scaled, tmp_path / "lsr_apply.nc"), want, rtol=1e-5)
+
+    coarse = _nc_of(cube.resample_spatial(resolution=20, method="average"), tmp_path / "rs.nc")
+    assert float(coarse["x"].values[1] - coarse["x"].values[0]) == 20
+    # an inner 20 m pixel: the outer ones reach beyond the loaded 10 m pixels
+    x0 = int(np.searchsorted(raw["x"].values, coarse["x"].values[1] - 5))
+    y0 = int(np.searchsorted(-raw["y"].values, -(coarse["y"].values[1] + 5)))
+    block = red[:, y0 : y0 + 2, x0 : x0 + 2].reshape(red.shape[0], -1).mean(axis=1)
+    assert np.unique(block).size > 1
+    np.testing.assert_allclose(coarse["B04"].values[:, 1, 1], block, rtol=1e-6)
+
+    nir_only = _nc_of(cube.filter_labels(lambda b: b == "B08", "bands"), tmp_path / "b.nc")
+    assert [str(v) for v in nir_only.data_vars if v != "crs"] == ["B08"]
+    days = cube.filter_labels(lambda t: date_between(t, "2023-06-15", "2023-06-25"), "t")
+    times = raw["t"].values
+    want_t = times[(times >= np.datetime64("2023-06-15")) & (times < np.datetime64("2023-06-25"))]
+    assert 0 < want_t.size < times.size
+    np.testing.assert_array_equal(_nc_of(days, tmp_path / "t.nc")["t"].values, want_t)
+
+
+def _nc_of(cube: Any, path: Path) -> xr.Dataset:
+    cube.download(path, format="netCDF")
+    return _nc(path)
+
+
 # -- docs/processes.rst "Generic API for adding processes" ---------------------------------
 
 

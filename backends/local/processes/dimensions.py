@@ -14,7 +14,11 @@ dimension (created with type other if it does not exist).
 
 The callback is called ONCE with the whole (lazy) array, the dimension last
 (``axis=-1``), as openeo-processes-dask calls it, so openeo-pg-parser-networkx's cache
-of callback results does no harm and the result stays lazy.
+of callback results does no harm and the result stays lazy. Reducers inside keep the
+dimension (``keepdims``) so that one value per pixel meets the whole array, as in
+``x - mean(x)``: Copernicus applies the operator to every value then
+(openeo-geotrellis-extensions ``OpenEOProcessScriptBuilder.scala`` ``xyFunction``
+L919-925, "one of them should be 1").
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ def _values_last(raw: Any, base: tuple[int, ...]) -> Any:
             if isinstance(result, da.Array)
             else np.moveaxis(result, 0, -1)
         )
+    if len(shape) == len(base) + 2 and shape[:-2] == base and shape[-2] == 1:
+        return result[..., 0, :]  # quantiles, kept dimension first
     if len(shape) == len(base) + 2 and shape[1:-1] == base and shape[-1] == 1:
         squeezed = result[..., 0]
         return (
@@ -81,6 +87,7 @@ def apply_dimension(
             positional_parameters={"data": 0},
             named_parameters={"context": context},
             axis=-1,
+            keepdims=True,
             context=context,
             dim_labels=moved[dimension].values if dimension in moved.coords else None,
         )
