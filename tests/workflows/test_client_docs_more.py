@@ -307,7 +307,9 @@ def test_filters_after_load_collection_and_spatial_extent_forms(
 ) -> None:
     """docs/data_access.rst "Loading a data cube from a collection": ``load_collection``
     then ``filter_bbox(**bbox)``, ``filter_temporal(start, end)``, ``filter_bands``; the
-    spatial extent as a shapely polygon and as GeoJSON; the dates as ``datetime.date``."""
+    spatial extent as a shapely polygon, as GeoJSON and as a bbox with a ``crs`` (the
+    UTM edges of the raw grid); the dates as ``datetime.date``."""
+    import pyproj
     import shapely.geometry
 
     bands = ["B04", "B03", "B02"]
@@ -324,6 +326,17 @@ def test_filters_after_load_collection_and_spatial_extent_forms(
         )
         cube.download(tmp_path / f"{name}.nc", format="netCDF")
         _same(_nc(tmp_path / f"{name}.nc"), raw, bands)
+
+    half = 5.0  # the raw grid's outer edges, in its own UTM CRS
+    xs, ys = raw["x"].values, raw["y"].values
+    utm = {"west": xs.min() - half, "east": xs.max() + half, "south": ys.min() - half}
+    epsg = pyproj.CRS.from_wkt(raw["crs"].attrs["crs_wkt"]).to_epsg()
+    utm.update(north=ys.max() + half, crs=epsg)
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=utm, temporal_extent=DATES, bands=bands
+    )
+    cube.download(tmp_path / "utm.nc", format="netCDF")
+    _same(_nc(tmp_path / "utm.nc"), raw, bands)
 
 
 def test_temporal_extent_shorthands(connection: Any, tmp_path: Path) -> None:
@@ -438,7 +451,7 @@ def test_execute_and_download_raw_json(connection: Any, raw: xr.Dataset, tmp_pat
 
     job = connection.create_job(str(export_path)).start_and_wait()
     assets = job.get_results().get_assets()
-    assert [a.name for a in assets] == ["openEO.tif"]
+    assert [a.key for a in assets] == ["openEO.tif"]
     assets[0].download(tmp_path / "job.tif")
     np.testing.assert_array_equal(read_tiff(tmp_path / "job.tif"), want)
 
@@ -532,7 +545,7 @@ def test_multiple_result_nodes_in_one_job(connection: Any, raw: xr.Dataset, tmp_
     res1 = cube.save_result(format="GTiff")
     res2 = cube.reduce_dimension(dimension="t", reducer="max").save_result(format="netCDF")
     job = connection.create_job([res1, res2]).start_and_wait()
-    assets = {a.name: a for a in job.get_results().get_assets()}
+    assets = {a.key: a for a in job.get_results().get_assets()}
     dates = [str(t)[:10] for t in raw["t"].values]
     assert sorted(assets) == sorted([f"openEO_{d}Z.tif" for d in dates] + ["openEO.nc"])
     assets["openEO.nc"].download(tmp_path / "max.nc")
