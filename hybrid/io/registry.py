@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid
-from hybrid.io import csv_text, geojson, gtiff, json_text, netcdf, parquet
+from hybrid.io import csv_text, geojson, gtiff, json_text, netcdf, parquet, png
 from hybrid.io.format import KINDS, CubeKind, Format, option_flag
 
 #: every output format, in the order ``/file_formats`` and help texts list them
 FORMATS: tuple[Format, ...] = (
     netcdf.FORMAT,
     gtiff.FORMAT,
+    png.FORMAT,
     json_text.FORMAT,
     csv_text.FORMAT,
     parquet.FORMAT,

@@ -622,3 +622,21 @@ def test_evi_composites_downloaded_by_file_extension(connection: Any, tmp_path: 
     np.testing.assert_allclose(got, want, rtol=1e-5, equal_nan=True)
     got = _nc(tmp_path / "evi-masked-composite.nc")["var"].values
     np.testing.assert_allclose(got, want, rtol=1e-5, equal_nan=True)
+
+
+def test_download_as_png(connection: Any, raw: xr.Dataset, tmp_path: Path) -> None:
+    """docs/basics.rst "Download (synchronously)", ``download("...png")``: the client
+    takes the format from the extension if the back-end lists it; Copernicus lists PNG
+    and writes 8-bit greyscale or RGB (geopyspark-driver ``backend.py`` L580-600,
+    geotrellis-extensions ``png/package.scala`` ``toScanLines``: the integer part, low 8
+    bits). An RGB composite scaled to 0-255, and one band as greyscale."""
+    pil = pytest.importorskip("PIL.Image")
+    rgb = _load(connection, ["B04", "B03", "B02"]).max_time()
+    rgb.linear_scale_range(0, 3000, 0, 255).download(tmp_path / "rgb.png")
+    composite = [_band(raw, b).max(axis=0) for b in ("B04", "B03", "B02")]
+    scaled = [np.clip(values, 0, 3000) / 3000 * 255 for values in composite]
+    want = np.trunc(np.stack(scaled, axis=-1))
+    np.testing.assert_array_equal(np.asarray(pil.open(tmp_path / "rgb.png")), want)
+    rgb.band("B04").download(tmp_path / "red.png", format="PNG")
+    want_grey = _band(raw, "B04").max(axis=0).astype(np.int64) & 0xFF
+    np.testing.assert_array_equal(np.asarray(pil.open(tmp_path / "red.png")), want_grey)
