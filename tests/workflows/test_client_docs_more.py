@@ -178,10 +178,13 @@ def test_apply_dimension_with_a_value_per_pixel_against_the_array(
     connection: Any, raw: xr.Dataset, tmp_path: Path
 ) -> None:
     """docs/processes.rst "Processes with child callbacks" (``apply_dimension``): the
-    anomaly ``x - x.mean()`` over ``t`` and ``x / x.max()`` over ``bands``; Copernicus
+    anomaly ``x - x.mean()`` and the change ``x - x[0]`` over ``t``, ``x / x.max()`` and
+    ``array_concat(x, array_create([x.mean()]))`` over ``bands``; Copernicus
     applies the operator between the array and the one value to each element
     (openeo-geotrellis-extensions ``OpenEOProcessScriptBuilder.scala`` ``xyFunction``
     L919-925). It was refused: the reduced value lost the dimension."""
+    from openeo.processes import array_concat, array_create
+
     cube = _load(connection, ["B04", "B08"])
     red, nir = _band(raw, "B04"), _band(raw, "B08")
     anomaly = cube.apply_dimension(dimension="t", process=lambda x: x - x.mean())
@@ -190,6 +193,13 @@ def test_apply_dimension_with_a_value_per_pixel_against_the_array(
     share = cube.apply_dimension(dimension="bands", process=lambda x: x / x.max())
     got = _get(share, tmp_path / "share.nc")
     np.testing.assert_allclose(got, red / np.maximum(red, nir), rtol=1e-6)
+    change = cube.apply_dimension(dimension="t", process=lambda x: x - x.array_element(0))
+    np.testing.assert_array_equal(_get(change, tmp_path / "change.nc"), red - red[0])
+    more = cube.apply_dimension(
+        dimension="bands", process=lambda x: array_concat(x, array_create([x.mean()]))
+    ).rename_labels("bands", ["B04", "B08", "mean"])
+    got = _get(more, tmp_path / "more.nc", "mean")
+    np.testing.assert_allclose(got, (red + nir) / 2, rtol=1e-6)
 
 
 def test_linear_scale_range_resample_spatial_and_filter_labels(

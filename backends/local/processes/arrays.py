@@ -73,6 +73,7 @@ def array_element(
     axis: Any = None,
     context: Any = None,
     dim_labels: Any = None,
+    keepdims: bool = False,
 ) -> Any:
     if index is None and label is None:
         raise ProcessParameterInvalid(
@@ -90,7 +91,9 @@ def array_element(
         label = _label_as_time(label, data, axis, dim_labels)
         element = _element_of_array(data, index, label, axis, dim_labels)
         if element is not None:
-            return element
+            # in apply_dimension the axis stays, so that ``x - x[0]`` meets every value,
+            # as Copernicus's xyFunction does (OpenEOProcessScriptBuilder.scala L919-925)
+            return np.expand_dims(element, axis) if keepdims else element
         return _stock("array_element")(
             data, index, label, return_nodata, axis=axis, context=context, dim_labels=dim_labels
         )

@@ -210,11 +210,16 @@ def array_modify_along(data: Any, values: Any, index: int, length: int, axis: in
 def _per_value(values: Any, base: tuple[int, ...], axis: int) -> list[Any]:
     """The values to put along ``axis``, one array (or number) each: a list as it is;
     an :func:`array_create` of them (the values first); an array with ``axis``."""
+    kept = (*base[:axis], 1, *base[axis:])  # one value per pixel, its axis kept
     if isinstance(values, list | tuple):
-        return list(values)
+        return [_unkept(v, kept, axis) for v in values]
     shape = tuple(getattr(values, "shape", ()))
     if shape == base:
         return [values]
+    if shape == kept:
+        return [_unkept(values, kept, axis)]
+    if len(shape) == len(base) + 2 and shape[1:] == kept:
+        return [values[(i, *(slice(None),) * axis, 0)] for i in range(shape[0])]
     if len(shape) == len(base) + 1 and shape[1:] == base:
         return [values[i] for i in range(shape[0])]
     if len(shape) == len(base) + 1 and shape[:axis] + shape[axis + 1 :] == base:
@@ -222,6 +227,13 @@ def _per_value(values: Any, base: tuple[int, ...], axis: int) -> list[Any]:
     if len(shape) == 1:
         return [values[i] for i in range(shape[0])]
     return [values]
+
+
+def _unkept(value: Any, kept: tuple[int, ...], axis: int) -> Any:
+    """A value per pixel that kept the callback's axis (``keepdims``), without it."""
+    if tuple(getattr(value, "shape", ())) == kept:
+        return value[(slice(None),) * axis + (0,)]
+    return value
 
 
 def _plain(value: Any) -> Any:
