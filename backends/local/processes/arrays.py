@@ -90,9 +90,7 @@ def array_element(
     if not isinstance(data, list) or label is not None:
         label = _label_as_time(label, data, axis, dim_labels)
         element = _element_of_array(data, index, label, axis, dim_labels)
-        if element is not None:
-            # in apply_dimension the axis stays, so that ``x - x[0]`` meets every value,
-            # as Copernicus's xyFunction does (OpenEOProcessScriptBuilder.scala L919-925)
+        if element is not None:  # keepdims (apply_dimension): x - x[0] as Copernicus
             return np.expand_dims(element, axis) if keepdims else element
         return _stock("array_element")(
             data, index, label, return_nodata, axis=axis, context=context, dim_labels=dim_labels
