@@ -57,7 +57,7 @@ class Features:
         return tuple(shapely.transform(g, project, interleaved=False) for g in self.geometries)
 
 
-def _plain(value: Any) -> Any:
+def unwrapped(value: Any) -> Any:
     """Unwrap openeo-pg-parser-networkx's pydantic models into dicts and lists."""
     if hasattr(value, "model_dump"):
         value = value.model_dump(exclude_none=True)
@@ -70,7 +70,7 @@ def read_features(value: Any, *, process: str) -> Features:
     """The geometries of a ``geometries``/``mask`` argument; raises ProcessParameterInvalid."""
     import xarray as xr
 
-    value = _plain(value)
+    value = unwrapped(value)
     if isinstance(value, xr.DataArray) and "geometries" in value.dims:
         return vector_cube_features(value)
     if isinstance(value, str):

@@ -43,6 +43,13 @@ def openeo_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, 
     return env
 
 
+def login(server: Any, user: str, password: str) -> Any:
+    """The real openeo client on ``server``, logged in as ``user`` with basic auth."""
+    import openeo
+
+    return openeo.connect(server.url).authenticate_basic(user, password)
+
+
 def basic_client(url: str, home: Path) -> Any:
     """The real openeo client on ``url``, logged in as the test user, its config under ``home``
     (the process environment points there from now on)."""

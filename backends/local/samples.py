@@ -29,22 +29,16 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.io.format import option_flag
 
 #: the save_result options of this feature (the geometries are added by the batch runner)
 SAMPLE_OPTIONS = ("sample_by_feature", "feature_id_property", "geometries")
 
 
-def _true(value: Any) -> bool:
-    """Copernicus's ``smart_bool``: also the strings "true"/"1"/"yes"."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "on")
-    return bool(value)
-
-
 def sample_request(options: dict[str, Any]) -> tuple[Any, str | None] | None:
     """(geometries, feature_id_property) when a batch job asks for one file per feature,
     else None; the sampling options are removed from ``options`` either way."""
-    wanted = _true(options.pop("sample_by_feature", False))
+    wanted = option_flag(options.pop("sample_by_feature", False))
     id_property = options.pop("feature_id_property", None)
     batch = "geometries" in options
     geometries = options.pop("geometries", None)

@@ -72,9 +72,7 @@ def load_stac(
 
 def _plain(properties: Any) -> dict[str, Any]:
     """``properties`` as a plain dict (the parser may hand a model)."""
-    if properties is None:
-        return {}
-    if hasattr(properties, "model_dump"):
-        properties = properties.model_dump()
-    value = getattr(properties, "root", properties)
+    from hybrid.geometries import unwrapped
+
+    value = unwrapped(properties)
     return dict(value) if isinstance(value, dict) else {}

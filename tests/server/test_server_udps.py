@@ -20,6 +20,7 @@ from tests.server_helpers import (
     SEED_BBOX,
     TEMPORAL_EXTENT,
     ThreadServer,
+    login,
     two_user_server,
 )
 
@@ -32,20 +33,14 @@ def server(
         yield running
 
 
-def _connect(server: ThreadServer, user: str, password: str) -> Any:
-    import openeo
-
-    return openeo.connect(server.url).authenticate_basic(user, password)
-
-
 @pytest.fixture(scope="module")
 def alice(server: ThreadServer) -> Any:
-    return _connect(server, "alice", "a-pass")
+    return login(server, "alice", "a-pass")
 
 
 @pytest.fixture(scope="module")
 def bob(server: ThreadServer) -> Any:
-    return _connect(server, "bob", "b-pass")
+    return login(server, "bob", "b-pass")
 
 
 def _ndvi(connection: Any, bbox: Any) -> Any:

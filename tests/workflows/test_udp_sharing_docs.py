@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.server_helpers import ThreadServer, two_user_server
+from tests.server_helpers import ThreadServer, login, two_user_server
 
 
 @pytest.fixture(scope="module")
@@ -26,20 +26,14 @@ def server(
         yield running
 
 
-def _connect(server: ThreadServer, user: str, password: str) -> Any:
-    import openeo
-
-    return openeo.connect(server.url).authenticate_basic(user, password)
-
-
 @pytest.fixture(scope="module")
 def alice(server: ThreadServer) -> Any:
-    return _connect(server, "alice", "a-pass")
+    return login(server, "alice", "a-pass")
 
 
 @pytest.fixture(scope="module")
 def bob(server: ThreadServer) -> Any:
-    return _connect(server, "bob", "b-pass")
+    return login(server, "bob", "b-pass")
 
 
 @pytest.fixture(scope="module")

@@ -71,19 +71,16 @@ def load_geojson(data: Any, properties: Sequence[str] | None = None) -> Any:
 
 def _geojson(data: Any) -> Any:
     """``data`` as a plain dict, refused unless it is one of :data:`ACCEPTED_TYPES`."""
-    from hybrid.geometries import crs_members_as_text
+    from hybrid.geometries import unwrapped
 
-    while hasattr(data, "root"):
-        data = data.root
-    if hasattr(data, "model_dump"):
-        data = data.model_dump(exclude_none=True)
+    data = unwrapped(data)
     kind = data.get("type") if isinstance(data, dict) else None
     if kind not in ACCEPTED_TYPES:
         raise ProcessParameterInvalid(
             f"load_geojson: data must be GeoJSON of type {', '.join(sorted(ACCEPTED_TYPES))}; "
             f"got {kind or type(data).__name__!r}"
         )
-    plain = dict(crs_members_as_text(data))
+    plain = dict(data)
     plain.pop("crs", None)  # ignored, as on Copernicus: the coordinates are lon/lat
     return plain
 
