@@ -6,13 +6,19 @@ makes them) with the local backend on dask's threads, as ``hybrid run`` does, an
 every task dask runs by its key (a dask callback). The threaded store computes the
 result in batches (``hybrid/io/streaming.py``): a key computed in two batches is work
 done twice. Prints the tasks run, the distinct keys, and the repeated keys per layer.
+
+``--workers N`` runs it on a LocalCluster of N workers instead and counts the tasks of
+every batch's graph as it is submitted (before fusion:
+``hybrid.backends.local.placement.plan``), the cluster's batches.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.task_repeats", description=__doc__)
     parser.add_argument("scene", help="DATESxPIXELS, e.g. 30x2048")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
+    parser.add_argument("--workers", type=int, help="count a LocalCluster's batches")
     args = parser.parse_args(argv)
-
-    from dask.callbacks import Callback
 
     from benchmarks.scenes import ensure_scene, parse_spec, scene_graph
     from hybrid.backends.local import LocalBackend, LocalSettings
@@ -34,11 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     catalog = ensure_scene(args.root, spec)
     runs: collections.Counter[Any] = collections.Counter()
 
-    def posttask(key: Any, result: Any, dsk: Any, state: Any, worker: Any) -> None:
-        runs[key] += 1
-
-    with tempfile.TemporaryDirectory() as out, Callback(posttask=posttask):
-        LocalBackend(LocalSettings(stac=str(catalog))).execute(scene_graph(spec), out_dir=Path(out))
+    settings = LocalSettings(stac=str(catalog), workers=args.workers)
+    with tempfile.TemporaryDirectory() as out, _counting(runs, bool(args.workers)):
+        LocalBackend(settings).execute(scene_graph(spec), out_dir=Path(out))
     repeated: collections.Counter[str] = collections.Counter()
     for key, count in runs.items():
         if count > 1:
@@ -48,6 +51,32 @@ def main(argv: list[str] | None = None) -> None:
           f"{sum(repeated.values())} runs of a key computed before")  # fmt: skip
     for layer, count in repeated.most_common():
         print(f"  {count:6d}  {layer}")
+
+
+@contextlib.contextmanager
+def _counting(runs: collections.Counter[Any], cluster: bool) -> Iterator[None]:
+    """Count every task key dask's threads run, or every key of a cluster batch."""
+    if not cluster:
+        from dask.callbacks import Callback
+
+        def posttask(key: Any, result: Any, dsk: Any, state: Any, worker: Any) -> None:
+            runs[key] += 1
+
+        with Callback(posttask=posttask):
+            yield
+        return
+    from unittest import mock
+
+    from hybrid.backends.local import placement
+
+    planned = placement.plan
+
+    def counted_plan(dsk: Any, *args: Any, **kwargs: Any) -> Any:
+        runs.update(dsk.keys())
+        return planned(dsk, *args, **kwargs)
+
+    with mock.patch.object(placement, "plan", counted_plan):
+        yield
 
 
 if __name__ == "__main__":

@@ -286,6 +286,7 @@ def write_as_completed(client: Any, array: Any, write: Any, settings: Any) -> No
             )
     finally:
         progress.close()
+        batches.close()
         if batches.pending:
             with contextlib.suppress(OSError, TimeoutError):
                 client.cancel(list(batches.pending), force=True)

@@ -41,7 +41,7 @@ def run_batches(
             plan = cull({**plan, **reused}, outputs)
         computed = plan.keys() - reused.keys()
         following = plans[at + 1] if at + 1 < len(plans) else {}
-        handed = _needed_by(following, available=plan.keys())
+        handed = needed_by(following, available=plan.keys())
         requested = [key for key in handed if key in computed]
         values = get(plan, [*outputs, *requested], **compute)
         kept = {key: kept[key] for key in handed if key in reused}
@@ -49,8 +49,10 @@ def run_batches(
         plans[at] = {}  # done with: let its tasks go
 
 
-def _needed_by(plan: Graph, available: Any) -> set[Key]:
-    """The keys of ``available`` that tasks of ``plan`` outside it depend on."""
+def needed_by(plan: Graph, available: Any) -> set[Key]:
+    """The keys of ``available`` that tasks of ``plan`` outside it depend on (what a
+    batch hands the next one; also the cluster's batches,
+    :class:`hybrid.backends.local.placement.PlacedBatches`)."""
     if plan.keys().isdisjoint(available):
         return set()
     return {

@@ -4,6 +4,8 @@ halo slices crossing between workers."""
 
 from __future__ import annotations
 
+import collections
+import threading
 from typing import Any
 
 import numpy as np
@@ -84,3 +86,70 @@ def test_one_spatial_block_spreads_the_periods_over_the_workers():
     outputs = [("mean", p, 0, 0) for p in range(4)]
     assert [owners(outputs, 2)[k] for k in outputs] == [0, 0, 1, 1]
     assert [owners(outputs[:1], 2, rotation=r)[outputs[0]] for r in range(3)] == [0, 1, 0]
+
+
+#: block computations of :func:`_counted_block`, by chunk location (in-process workers
+#: unpickle the graph's functions by reference, so they share this module's globals)
+_CALLS: collections.Counter[tuple[int, ...]] = collections.Counter()
+_LOCK = threading.Lock()
+_VALUES = np.random.default_rng(5).normal(size=(2, 48, 20))
+
+
+def _counted_block(block_info: Any = None) -> Any:
+    where = block_info[None]["array-location"]
+    with _LOCK:
+        _CALLS[tuple(block_info[None]["chunk-location"])] += 1
+    return _VALUES[tuple(slice(*w) for w in where)]
+
+
+def _rolled(block: Any) -> Any:
+    return block + np.roll(block, 1, axis=-2)
+
+
+def _tasks_left(client: Any, patience: float = 10.0) -> int:
+    """The scheduler's tasks once the client's releases have reached it (they travel
+    after the last result), or what is still there after ``patience`` seconds."""
+    import time
+
+    deadline = time.monotonic() + patience
+    while (left := client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    return int(left)
+
+
+def test_cluster_batches_hand_the_next_one_what_it_shares_and_compute_each_block_once():
+    """Written batch by batch on a real (in-process) dask.distributed cluster, a
+    kernel's halo reads the next row's blocks: each input block is computed once (the
+    batch hands on what the next needs, as the threaded store does), the values are
+    dask's own and nothing is left on the cluster."""
+    from types import SimpleNamespace
+
+    from dask.distributed import Client, LocalCluster
+
+    from hybrid.backends.local.cluster import write_as_completed
+
+    _CALLS.clear()
+    chunks = da.core.normalize_chunks((1, 8, 10), _VALUES.shape)
+    lazy = da.map_blocks(_counted_block, chunks=chunks, dtype="float64")
+    smoothed = lazy.map_overlap(_rolled, depth=(0, 2, 0))
+    want = da.from_array(_VALUES, chunks=chunks).map_overlap(_rolled, depth=(0, 2, 0))
+    out = np.full(_VALUES.shape, np.nan)
+
+    def write(index: Any, got: Any) -> None:
+        out[index] = got
+
+    settings = SimpleNamespace(progress=False, worker_timeout=30.0)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        write_as_completed(client, smoothed, write, settings)
+        left = _tasks_left(client)
+    np.testing.assert_array_equal(out, want.compute())
+    assert len(_CALLS) == lazy.npartitions
+    assert set(_CALLS.values()) == {1}  # 12 rows of blocks in several batches
+    assert left == 0
