@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
+from hybrid.backends.local.property_filters import property_conditions
 from hybrid.errors import (
     CollectionNotFound,
     FormatUnsuitable,
@@ -39,13 +40,7 @@ from hybrid.errors import (
 )
 from hybrid.grid import kernel_buffer
 from hybrid.params import COLLECTION_ID
-from hybrid.stac.query import CQL2_OPERATORS, Condition
-
-#: properties SENTINEL2_L2A advertises (../shared/cdse/SENTINEL2_L2A.json summaries)
-#: that a ``properties`` condition may test, and the kind of value they hold
-FILTERABLE = {"eo:cloud_cover": float, "gsd": float, "platform": str, "constellation": str}
-#: comparisons a property condition may use (``between`` too, for numbers)
-_COMPARISONS = ("lt", "lte", "gt", "gte", "eq", "neq")
+from hybrid.stac.query import Condition
 
 
 @dataclass(frozen=True)
@@ -99,74 +94,6 @@ def _child_graphs(value: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any
     elif isinstance(value, list):
         for v in value:
             yield from _child_graphs(v, path)
-
-
-def _property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
-    """load_collection's ``properties`` as conditions, as Copernicus's load_stac sends
-    them to its STAC API (CQL2, the value as written: 20.5 stays 20.5)."""
-    if not properties:
-        return ()
-    if not isinstance(properties, Mapping):
-        raise ProcessParameterInvalid("load_collection: properties must be an object", node=node_id)
-    found: list[Condition] = []
-    for name, condition in properties.items():
-        if name not in FILTERABLE:
-            raise ProcessParameterInvalid(
-                f"load_collection: property filter on '{name}' is not supported; "
-                f"{COLLECTION_ID} can be filtered on {', '.join(FILTERABLE)}",
-                node=node_id,
-            )
-        sub = (condition or {}).get("process_graph") if isinstance(condition, Mapping) else None
-        if not isinstance(sub, Mapping) or len(sub) != 1:
-            raise ProcessParameterInvalid(
-                f"load_collection: the {name} filter must be one comparison "
-                f"({', '.join(_COMPARISONS)} or between) of the value with a constant",
-                node=node_id,
-            )
-        (node,) = sub.values()
-        found.extend(_comparison(node_id, name, node))
-    return tuple(found)
-
-
-def _comparison(node_id: str, name: str, node: Any) -> list[Condition]:
-    """One comparison node of a property filter as conditions (between gives two)."""
-    op = str(node.get("process_id")) if isinstance(node, Mapping) else ""
-    args = (node.get("arguments") or {}) if isinstance(node, Mapping) else {}
-    kind = FILTERABLE[name]
-
-    def constant(value: Any) -> float | str:
-        ok = (
-            isinstance(value, str)
-            if kind is str
-            else (isinstance(value, int | float) and not isinstance(value, bool))
-        )
-        if not ok:
-            raise ProcessParameterInvalid(
-                f"load_collection: {name} filter '{op}' needs a "
-                f"{'text' if kind is str else 'number'} constant, got {value!r}",
-                node=node_id,
-            )
-        return value if isinstance(value, str) else float(value)
-
-    is_value = {"from_parameter": "value"}
-    if op == "between" and kind is float and args.get("x") == is_value:
-        upper = "<" if args.get("exclude_max") else "<="
-        return [
-            Condition(name, ">=", constant(args.get("min"))),
-            Condition(name, upper, constant(args.get("max"))),
-        ]
-    allowed = _COMPARISONS if kind is float else ("eq", "neq")
-    if op in allowed and args.get("x") == is_value:
-        return [Condition(name, CQL2_OPERATORS[op], constant(args.get("y")))]
-    if op in allowed and args.get("y") == is_value:  # constant on the left: mirror
-        mirrored = {"lt": "gt", "lte": "gte", "gt": "lt", "gte": "lte"}.get(op, op)
-        return [Condition(name, CQL2_OPERATORS[mirrored], constant(args.get("x")))]
-    raise ProcessParameterInvalid(
-        f"load_collection: {name} filter '{op}' is not supported; use one of "
-        f"{', '.join(allowed)}{' or between' if kind is float else ''} comparing the value "
-        "with a constant (e.g. load_collection(max_cloud_cover=20))",
-        node=node_id,
-    )
 
 
 def _check_level(graph: Mapping[str, Any], path: str) -> None:
@@ -243,9 +170,10 @@ def inspect_graph(
 
 def lone_cloud_limit(conditions: tuple[Condition, ...]) -> float | None:
     """x when ``eo:cloud_cover <= x`` is the only condition (it travels as max_cloud_cover)."""
-    if len(conditions) == 1 and conditions[0].name == "eo:cloud_cover" and conditions[0].op == "<=":
-        return float(conditions[0].value)
-    return None
+    if len(conditions) != 1 or conditions[0].name != "eo:cloud_cover":
+        return None
+    value = conditions[0].value
+    return float(value) if conditions[0].op == "<=" and isinstance(value, float) else None
 
 
 def _check_nodes_are_objects(graph: Mapping[str, Any]) -> None:
@@ -288,7 +216,7 @@ def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, 
             f"collection '{cid}' does not exist here; the only collection is {COLLECTION_ID}",
             node=node_id,
         )
-    return _property_conditions(node_id, args.get("properties"))
+    return property_conditions(node_id, args.get("properties"))
 
 
 def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:

@@ -4,7 +4,9 @@
 - the property conditions (``eo:cloud_cover <= max`` and load_collection's
   ``properties``) as a CQL2-json ``filter`` when the API conforms to FILTER, as
   Copernicus's load_stac sends them, else with the ``query`` extension and numbers
-  (never the string form ``"eo:cloud_cover<=20"``, which APIs compare as text);
+  (never the string form ``"eo:cloud_cover<=20"``, which APIs compare as text); only
+  those on properties every provider names alike: ``grid:code``, ``sat:*`` and
+  wildcards are checked in-process only (:mod:`hybrid.stac.item_properties`);
 - every page followed; the API's answer is checked again in-process with the same
   predicate as static catalogs (:func:`hybrid.stac.query.matches`), as Copernicus's
   ``post_query_property_filtering`` does;
@@ -32,7 +34,9 @@ TIMEOUT = 60.0
 #: items per page asked of the API
 PAGE_SIZE = 100
 #: the ``query`` extension's operator names
-_QUERY_OPERATORS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte", "=": "eq", "<>": "neq"}
+_QUERY_OPERATORS = {
+    "<": "lt", "<=": "lte", ">": "gt", ">=": "gte", "=": "eq", "<>": "neq", "in": "in",
+}  # fmt: skip
 
 
 def datetime_range(query: SceneQuery) -> str:
@@ -44,10 +48,13 @@ def datetime_range(query: SceneQuery) -> str:
 
 
 def query_extension(conditions: tuple[Condition, ...]) -> dict[str, Any]:
-    """The conditions in the STAC ``query`` extension (for APIs without FILTER)."""
+    """The conditions an API is sent in the STAC ``query`` extension (for APIs without
+    FILTER)."""
     out: dict[str, dict[str, Any]] = {}
     for c in conditions:
-        out.setdefault(c.name, {})[_QUERY_OPERATORS[c.op]] = c.value
+        if c.sent_to_api:
+            value = list(c.value) if isinstance(c.value, tuple) else c.value
+            out.setdefault(c.name, {})[_QUERY_OPERATORS[c.op]] = value
     return out
 
 
@@ -88,7 +95,7 @@ def search_api(
             "datetime": datetime_range(query),
             "limit": page_size,
         }
-        conditions = query.all_conditions()
+        conditions = tuple(c for c in query.all_conditions() if c.sent_to_api)
         if conditions:
             if client.conforms_to("FILTER"):
                 kwargs["filter"] = cql2_filter(conditions)

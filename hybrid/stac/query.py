@@ -12,31 +12,47 @@ static catalogs and on every API answer.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from hybrid.errors import UsageError
+from hybrid.errors import ProcessParameterInvalid, UsageError
 from hybrid.grid import BBox
+from hybrid.stac.item_properties import FILTERABLE, property_value
 
-#: openEO comparison process -> CQL2 operator (``between`` becomes ``>=`` and ``<=``)
+#: openEO comparison process -> CQL2 operator (``between`` becomes ``>=`` and ``<=``,
+#: ``array_contains`` ``in``)
 CQL2_OPERATORS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">=", "eq": "=", "neq": "<>"}
 
 
 @dataclass(frozen=True)
 class Condition:
-    """One property condition: ``properties[name] <op> value`` (op as in CQL2)."""
+    """One property condition: ``properties[name] <op> value`` (op as in CQL2, plus
+    ``like``: an ``eq`` on text with ``*``/``?`` wildcards, matched with fnmatch and never
+    sent to an API, as Copernicus's ``PropertyFilter`` does, load_stac.py L2598-2614)."""
 
     name: str
-    #: one of ``<``, ``<=``, ``>``, ``>=``, ``=``, ``<>``
+    #: one of ``<``, ``<=``, ``>``, ``>=``, ``=``, ``<>``, ``like``, ``in``
     op: str
-    value: float | str
+    #: a number, a text, or the tuple of values of ``in`` (``array_contains``)
+    value: float | str | tuple[float | str, ...]
+
+    @property
+    def sent_to_api(self) -> bool:
+        """Whether a STAC API search carries the condition (else only in-process)."""
+        known = FILTERABLE.get(self.name)
+        return self.op != "like" and (known is None or known.sent_to_api)
 
     def holds(self, actual: Any) -> bool:
         """Whether an item's property value satisfies the condition (absent: never)."""
         if actual is None:
             return False
+        if isinstance(self.value, tuple):
+            return any(Condition(self.name, "=", v).holds(actual) for v in self.value)
         if isinstance(self.value, str):
             text = str(actual)
+            if self.op == "like":
+                return fnmatch.fnmatchcase(text, self.value)
             return text == self.value if self.op == "=" else text != self.value
         try:
             number = float(actual)
@@ -53,14 +69,16 @@ class Condition:
         }[self.op]
 
     def cql2(self) -> dict[str, Any]:
-        return {"op": self.op, "args": [{"property": self.name}, self.value]}
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        return {"op": self.op, "args": [{"property": self.name}, value]}
 
     def __str__(self) -> str:
-        return (
-            f"{self.name} {self.op} {self.value:g}"
-            if not isinstance(self.value, str)
-            else f"{self.name} {self.op} '{self.value}'"
-        )
+        def shown(v: float | str) -> str:
+            return f"'{v}'" if isinstance(v, str) else f"{v:g}"
+
+        if isinstance(self.value, tuple):
+            return f"{self.name} in ({', '.join(shown(v) for v in self.value)})"
+        return f"{self.name} {self.op} {shown(self.value)}"
 
 
 def cloud_condition(max_cloud_cover: float) -> Condition:
@@ -94,7 +112,8 @@ class SceneQuery:
 
 
 def cql2_filter(conditions: tuple[Condition, ...]) -> dict[str, Any] | None:
-    """The CQL2-json filter of ``conditions`` (None when there are none)."""
+    """The CQL2-json filter of the ``conditions`` an API is sent (None when none is)."""
+    conditions = tuple(c for c in conditions if c.sent_to_api)
     if not conditions:
         return None
     if len(conditions) == 1:
@@ -124,7 +143,7 @@ def matches(item: Any, query: SceneQuery) -> bool:
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     if not parse_instant(query.start, what="start") <= when < parse_instant(query.end, what="end"):
         return False
-    if not all(c.holds(item.properties.get(c.name)) for c in query.all_conditions()):
+    if not all(c.holds(_recorded(item, c)) for c in query.all_conditions()):
         return False
     if item.bbox is None:
         return True
@@ -132,6 +151,23 @@ def matches(item: Any, query: SceneQuery) -> bool:
     west, south, east, north = (bb[0], bb[1], bb[3], bb[4]) if len(bb) == 6 else bb
     b = query.bbox
     return not (east < b.west or west > b.east or north < b.south or south > b.north)
+
+
+def _recorded(item: Any, condition: Condition) -> Any:
+    """The item's value of the condition's property; a property Copernicus's items all
+    record (grid:code, sat:*) but this item does not: one clear error, not an empty
+    result (Copernicus would find it on its own items)."""
+    value = property_value(item, condition.name)
+    known = FILTERABLE.get(condition.name)
+    if value is None and known is not None and not known.sent_to_api:
+        everywhere = [p.name for p in FILTERABLE.values() if p.name != "sat:orbit_state"]
+        raise ProcessParameterInvalid(
+            f"load_collection: the property filter {condition} cannot be evaluated here: "
+            f"item {item.id} does not record {condition.name} (Copernicus's items do); "
+            f"every source here can be filtered on {', '.join(everywhere)} and tileId; "
+            "drop that filter or read a source that records it (--stac cdse)"
+        )
+    return value
 
 
 def _start_datetime(item: Any) -> dt.datetime | None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from hybrid.backends.local import LocalBackend
-from hybrid.backends.local.graphcheck import FILTERABLE
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.grid import BBox
+from hybrid.stac.item_properties import FILTERABLE
 from hybrid.stac.query import Condition, SceneQuery, cql2_filter
 from hybrid.stac.source import search
 from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog

@@ -150,6 +150,25 @@ def test_api_and_static_search_find_the_same_scenes(pgstac_api, sample_catalog, 
     assert api == static and api
 
 
+def test_tile_and_orbit_filters_through_the_api_equal_the_static_search(
+    pgstac_api, sample_catalog, seed_aoi
+):
+    """grid:code and sat:relative_orbit are not sent to the API (the providers name them
+    differently); the API's answer filtered in-process is the static search's."""
+    from hybrid.aoi import geometry_bbox
+
+    conditions = (
+        Condition("grid:code", "like", "MGRS-31T*"),
+        Condition("sat:relative_orbit", "=", 108.0),
+        Condition("eo:cloud_cover", "<=", 50.0),
+    )
+    query = SceneQuery(geometry_bbox(seed_aoi), "2023-05-01", "2023-09-30", conditions=conditions)
+    api = [i.id for i in search(pgstac_api.url, query)]
+    static = [i.id for i in search(str(sample_catalog), query)]
+    assert api == static and api
+    assert all("_31TGL_" in i for i in api)
+
+
 def test_sample_through_pgstac_gives_bit_identical_ndvi(
     pgstac_api, sample_catalog, seed_aoi, tmp_path
 ):

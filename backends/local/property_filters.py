@@ -1,0 +1,126 @@
+"""load_collection's ``properties`` as the conditions its scene search evaluates.
+
+As Copernicus reads them for SENTINEL2_L2A (a ``load_stac`` collection): each property
+is one comparison of the callback's ``value`` with a constant, sent as CQL2 with the
+value as written (20.5 stays 20.5) [openeo-python-driver
+``openeo_driver/filter_properties.py`` L14-76 ``extract_literal_match``: eq, lte, gte and
+``array_contains`` (-> ``in``), a constant on the left mirrors lte/gte; geopyspark-driver
+``load_stac.py`` L2598-2614: an ``eq`` on text with ``*``/``?`` becomes a wildcard
+match]. Here lt, gt, neq and between are taken too (the spec's comparisons). The names
+and how each provider's items are read: :mod:`hybrid.stac.item_properties`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hybrid.errors import ProcessParameterInvalid
+from hybrid.params import COLLECTION_ID
+from hybrid.stac.item_properties import FILTERABLE, LEGACY_NAMES, RENAMED, supported_names
+from hybrid.stac.query import CQL2_OPERATORS, Condition
+
+#: comparisons a property condition may use (``between`` too, for numbers)
+_COMPARISONS = ("lt", "lte", "gt", "gte", "eq", "neq")
+_VALUE = {"from_parameter": "value"}
+
+
+def property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
+    """load_collection's ``properties`` as conditions, as Copernicus's load_stac sends
+    them to its STAC API (legacy names adapted as its layer catalog says)."""
+    if not properties:
+        return ()
+    if not isinstance(properties, Mapping):
+        raise ProcessParameterInvalid("load_collection: properties must be an object", node=node_id)
+    found: list[Condition] = []
+    for name, condition in properties.items():
+        legacy = LEGACY_NAMES.get(name)
+        target = legacy.target if legacy is not None else name
+        if name in RENAMED:
+            raise ProcessParameterInvalid(
+                f"load_collection: property filter on '{name}' is not supported; "
+                f"{COLLECTION_ID} items name it '{RENAMED[name]}' "
+                f"(e.g. {FILTERABLE[RENAMED[name]].example}): filter on that",
+                node=node_id,
+            )
+        if target is not None and target not in FILTERABLE:
+            raise ProcessParameterInvalid(
+                f"load_collection: property filter on '{name}' is not supported; "
+                f"{COLLECTION_ID} can be filtered on {supported_names()}",
+                node=node_id,
+            )
+        node = _single_node(node_id, name, condition)
+        parsed = _comparison(node_id, name, target or "productType", node)
+        if target is None:
+            continue  # dropped, as Copernicus's adaptation "drop" does
+        prefix = legacy.prefix if legacy is not None else ""
+        found.extend(_prefixed(c, target, prefix) for c in parsed)
+    return tuple(found)
+
+
+def _single_node(node_id: str, name: str, condition: Any) -> Mapping[str, Any]:
+    sub = (condition or {}).get("process_graph") if isinstance(condition, Mapping) else None
+    if not isinstance(sub, Mapping) or len(sub) != 1:
+        raise ProcessParameterInvalid(
+            f"load_collection: the {name} filter must be one comparison "
+            f"({', '.join(_COMPARISONS)}, between or array_contains) of the value with a "
+            "constant",
+            node=node_id,
+        )
+    (node,) = sub.values()
+    return node if isinstance(node, Mapping) else {}
+
+
+def _prefixed(condition: Condition, name: str, prefix: str) -> Condition:
+    """The condition on ``name``, text values with ``prefix`` (``add-MGRS-prefix``)."""
+    value = condition.value
+    if prefix and isinstance(value, tuple):
+        value = tuple(f"{prefix}{v}" if isinstance(v, str) else v for v in value)
+    elif prefix and isinstance(value, str):
+        value = f"{prefix}{value}"
+    return Condition(name, condition.op, value)
+
+
+def _comparison(node_id: str, name: str, target: str, node: Mapping[str, Any]) -> list[Condition]:
+    """One comparison node of a property filter as conditions (between gives two)."""
+    op = str(node.get("process_id"))
+    args = node.get("arguments") or {}
+    kind = FILTERABLE[target].kind if target in FILTERABLE else str
+
+    def constant(value: Any) -> float | str:
+        ok = (
+            isinstance(value, str)
+            if kind is str
+            else (isinstance(value, int | float) and not isinstance(value, bool))
+        )
+        if not ok:
+            raise ProcessParameterInvalid(
+                f"load_collection: {name} filter '{op}' needs a "
+                f"{'text' if kind is str else 'number'} constant, got {value!r}",
+                node=node_id,
+            )
+        return value if isinstance(value, str) else float(value)
+
+    data = args.get("data")
+    if op == "array_contains" and args.get("value") == _VALUE and isinstance(data, list):
+        return [Condition(name, "in", tuple(constant(v) for v in data))]
+    if op == "between" and kind is float and args.get("x") == _VALUE:
+        upper = "<" if args.get("exclude_max") else "<="
+        return [
+            Condition(name, ">=", constant(args.get("min"))),
+            Condition(name, upper, constant(args.get("max"))),
+        ]
+    allowed = _COMPARISONS if kind is float else ("eq", "neq")
+    for own, other, mirror in (("x", "y", False), ("y", "x", True)):
+        if op in allowed and args.get(own) == _VALUE:
+            value = constant(args.get(other))
+            if mirror:
+                op = {"lt": "gt", "lte": "gte", "gt": "lt", "gte": "lte"}.get(op, op)
+            wildcard = op == "eq" and isinstance(value, str) and any(c in value for c in "*?")
+            return [Condition(name, "like" if wildcard else CQL2_OPERATORS[op], value)]
+    raise ProcessParameterInvalid(
+        f"load_collection: {name} filter '{op}' is not supported; use one of "
+        f"{', '.join(allowed)}{' or between' if kind is float else ''} or array_contains "
+        "comparing the value with a constant (e.g. load_collection(max_cloud_cover=20))",
+        node=node_id,
+    )
