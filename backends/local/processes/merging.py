@@ -15,6 +15,17 @@ As the openEO spec says:
   mask without t over each date), which overlaps everywhere.
 
 Coordinates that agree within 1e-6 (x/y of the same grid) are treated as equal.
+
+Cubes on different grids (another resolution, CRS or pixel alignment, e.g. after a
+``resample_spatial`` of one of them) are merged on one layout, as Copernicus does: the
+second cube is resampled with nearest neighbour onto the first's layout (its pixel size
+and alignment, over the second's own extent), unless only the second has a time
+dimension, whose layout then wins [openeo-geotrellis-extensions ``OpenEOProcesses.scala``
+``mergeCubes`` L957-966 and ``mergeSpatialCubes`` L926-935: ``resampleCubeSpatial`` of
+the right cube onto the left's CRS and layout with ``NearestNeighbor``, then an outer
+join; ``mergeCubes_SpaceTime_Spatial`` L882-884 resamples the spatial cube onto the
+space-time one's, which geopyspark-driver ``geopysparkdatacube.py`` L1083-1104 passes
+first, swapping the operands back]. See :mod:`hybrid.backends.local.processes.layouts`.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
+from hybrid.backends.local.processes.layouts import on_one_layout
 from hybrid.errors import ProcessParameterInvalid
 
 _COORD_ATOL = 1e-6
@@ -69,6 +81,7 @@ def merge_cubes(
 
     if not isinstance(cube1, xr.DataArray) or not isinstance(cube2, xr.DataArray):
         raise ProcessParameterInvalid("merge_cubes: both arguments must be raster data cubes")
+    cube1, cube2 = on_one_layout(cube1, cube2)
     dims = [*map(str, cube1.dims), *[str(d) for d in cube2.dims if d not in cube1.dims]]
     coords: dict[str, Any] = {}
     for dim in dims:
