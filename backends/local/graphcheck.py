@@ -42,6 +42,15 @@ from hybrid.grid import kernel_buffer
 from hybrid.params import COLLECTION_ID
 from hybrid.stac.query import Condition
 
+#: processes the callbacks of raster-cube processes cannot call on Copernicus: its
+#: callback builder has no case for them and fails with "Unsupported operation: sort"
+#: (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1214)
+_NOT_IN_CUBE_CALLBACKS = frozenset({"sort"})
+_CUBE_CALLBACK_PROCESSES = frozenset(
+    {"apply", "apply_dimension", "reduce_dimension", "aggregate_temporal",
+     "aggregate_temporal_period", "merge_cubes"}
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class GraphFacts:
@@ -146,6 +155,7 @@ def inspect_graph(
         ids.add(str(pid))
         args = node.get("arguments") or {}
         _check_supported(node_id, pid, args, supported, required)
+        _check_callback_process(graph, node_id, pid)
         if pid == "load_collection" and (known_collections or args.get("id") == COLLECTION_ID):
             per_load[node_id] = _load_conditions(node_id, args)
         if pid == "apply_kernel":
@@ -205,6 +215,20 @@ def _check_supported(
             f"process '{pid}' is missing its required argument(s) {', '.join(missing)}",
             node=node_id,
         )
+
+
+def _check_callback_process(graph: Mapping[str, Any], node_id: str, pid: str) -> None:
+    """``sort`` in a callback of apply_dimension (etc.): one 400, as Copernicus refuses it."""
+    top = graph.get(node_id.split("/", 1)[0]) if "/" in node_id else None
+    if pid in _NOT_IN_CUBE_CALLBACKS and isinstance(top, Mapping):
+        parent = top.get("process_id")
+        if parent in _CUBE_CALLBACK_PROCESSES:
+            raise ProcessUnsupported(
+                f"process '{pid}' cannot be used in the callback of {parent}: the Copernicus "
+                f"backend refuses it there (Unsupported operation: {pid}); sort the values "
+                "in a UDF (run_udf) or outside the data cube",
+                node=node_id,
+            )
 
 
 def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, ...]:

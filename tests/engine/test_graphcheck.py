@@ -102,3 +102,46 @@ def test_ndvi_accepts_common_band_names():
         coords={"bands": ["B04", "B08"]},
     )
     assert float(ndvi(cube).values.ravel()[0]) == pytest.approx(0.5)
+
+
+def test_sort_in_a_cube_callback_is_refused_as_on_copernicus():
+    """OpenEOProcessScriptBuilder.scala L1214: no ``sort`` in callbacks (Unsupported
+    operation); a plain ``sort`` of a list outside cube callbacks stays allowed."""
+    from hybrid.backends.local import LocalBackend
+    from hybrid.errors import ProcessUnsupported
+
+    graph = {
+        "load": {
+            "process_id": "load_collection",
+            "arguments": {
+                "id": "SENTINEL2_L2A",
+                "spatial_extent": {"west": 6.66, "south": 45.236, "east": 6.668, "north": 45.244},
+                "temporal_extent": ["2023-06-01", "2023-07-01"],
+            },
+        },
+        "ad": {
+            "process_id": "apply_dimension",
+            "arguments": {
+                "data": {"from_node": "load"},
+                "dimension": "t",
+                "process": {
+                    "process_graph": {
+                        "s": {
+                            "process_id": "sort",
+                            "arguments": {"data": {"from_parameter": "data"}},
+                            "result": True,
+                        }
+                    }
+                },
+            },
+        },
+        "save": {
+            "process_id": "save_result",
+            "arguments": {"data": {"from_node": "ad"}, "format": "netCDF"},
+            "result": True,
+        },
+    }
+    with pytest.raises(ProcessUnsupported, match="'sort' cannot be used in the callback of "
+                       "apply_dimension") as info:  # fmt: skip
+        LocalBackend().validate(graph)
+    assert info.value.status == 400 and "ad/s" in str(info.value)
