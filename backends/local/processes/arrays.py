@@ -287,9 +287,9 @@ def array_modify(data: Any, values: Any, index: int, length: int = 0, axis: Any 
 
 def _members_stacked(data: Any, axis: Any) -> tuple[Any, Any]:
     """A list holding arrays (``max(data=[x, y])``, the openeo client's
-    ``overlap_resolver="max"``) as one array reduced over its new first axis: pixel by
-    pixel, as Copernicus resolves; anything else unchanged."""
-    if axis is not None or not isinstance(data, list) or not any(is_array(v) for v in data):
+    ``overlap_resolver="max"``, ``sum([x, 2])`` in apply) as one array reduced over its
+    new first axis: pixel by pixel, as Copernicus resolves; anything else unchanged."""
+    if not isinstance(data, list) or not any(is_array(v) for v in data):
         return data, axis
     from hybrid.backends.local.processes.dimensions import stacked
 

@@ -17,7 +17,15 @@ from hybrid.backends.local.processes.cube_dimensions import require_dimension
 
 
 def apply_values(data: Any, process: Any, context: Any = None) -> Any:
-    """openEO apply: ``process`` on every value of ``data``."""
+    """openEO apply: ``process`` on every value of ``data``.
+
+    An array the callback builds (``any(array_create([x == 3, x == 8]))``) is one array
+    per pixel: its elements are stacked along a new first axis, and the callback's
+    processes with an ``axis`` reduce that one (``axis=0``), not the whole cube.
+    Copernicus compiles the callback per pixel: array_create makes one tile per element
+    and any/sum/max/... reduce those tiles (openeo-geotrellis-extensions
+    OpenEOProcessScriptBuilder.scala ``arrayCreateFunction`` L1435-1446,
+    ``reduceFunction`` L573-585 for any/all L1134-1137)."""
     import xarray as xr
 
     return xr.apply_ufunc(
@@ -25,7 +33,11 @@ def apply_values(data: Any, process: Any, context: Any = None) -> Any:
         data,
         dask="allowed",
         keep_attrs=True,
-        kwargs={"positional_parameters": {"x": 0}, "named_parameters": {"context": context}},
+        kwargs={
+            "positional_parameters": {"x": 0},
+            "named_parameters": {"context": context},
+            "axis": 0,
+        },
     )
 
 
