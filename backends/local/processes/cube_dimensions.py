@@ -14,3 +14,19 @@ def require_dimension(data: Any, dimension: str, process: str) -> None:
             f"{process}: dimension '{dimension}' is not available (DimensionNotAvailable); "
             f"the cube has {', '.join(map(str, data.dims))}"
         )
+
+
+#: the dimensions every Copernicus cube may have besides its one band dimension
+_SPACE_TIME = ("x", "y", "t")
+
+
+def band_dimension(cube: Any) -> str | None:
+    """The cube's band dimension, whatever its name, as Copernicus sees it: ``bands``,
+    else the one dimension besides x, y and t (a geotrellis cube is a multiband tile per
+    (x, y, t) key, so ``add_dimension(name="bands2", type="bands")`` or a renamed band
+    dimension is still its band dimension: openeo-geopyspark-driver
+    geopysparkdatacube.py ``add_dimension`` L448-461 only relabels the metadata)."""
+    if "bands" in cube.dims:
+        return "bands"
+    others = [str(d) for d in cube.dims if d not in _SPACE_TIME]
+    return others[0] if len(others) == 1 else None

@@ -5,7 +5,8 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
 
 - pixels whose mask value is non-zero / true are replaced (openEO spec);
 - nodata (NaN) in the mask counts as true: it masks the data [FIELD_NOTES 1, mask];
-- bands go by position, not by label: with as many mask bands as data bands, mask
+- bands go by position, not by label, whatever the band dimension is called (``bands``
+  or, say, ``bands2`` from add_dimension): with as many mask bands as data bands, mask
   band i masks data band i; otherwise mask band 0 masks every band
   (openeo-geotrellis-extensions DatacubeSupport.scala ``rasterMaskGeneric`` L227-233);
   a mask without a dimension the data has is broadcast along it; dates missing from
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.cube_dimensions import band_dimension
 from hybrid.backends.local.processes.resampling import onto_grid, same_grid
 from hybrid.errors import ProcessParameterInvalid
 
@@ -43,16 +45,24 @@ def _spatial(cube: Any) -> bool:
     return all(d in cube.dims and d in cube.coords for d in ("x", "y"))
 
 
+def _bands_by_position(data: Any, mask: Any) -> Any:
+    """The mask's band dimension (whatever its name) as the data's: band i masks band i
+    with as many bands, else band 0 masks every band."""
+    mask_bands, data_bands = band_dimension(mask), band_dimension(data)
+    if mask_bands is None:
+        return mask
+    if data_bands is not None and mask.sizes[mask_bands] == data.sizes[data_bands]:
+        mask = mask.rename({mask_bands: data_bands}) if mask_bands != data_bands else mask
+        return mask.assign_coords({data_bands: data[data_bands].values})
+    return mask.isel({mask_bands: 0}, drop=True)
+
+
 def mask(data: Any, mask: Any, replacement: Any = None) -> Any:
     import xarray as xr
 
     if not isinstance(data, xr.DataArray) or not isinstance(mask, xr.DataArray):
         raise ProcessParameterInvalid("mask: data and mask must be raster data cubes")
-    if "bands" in mask.dims:
-        if "bands" in data.dims and mask.sizes["bands"] == data.sizes["bands"]:
-            mask = mask.assign_coords(bands=data["bands"].values)  # band i masks band i
-        else:
-            mask = mask.isel(bands=0, drop=True)  # band 0 masks every band
+    mask = _bands_by_position(data, mask)
     extra = [str(d) for d in mask.dims if d not in data.dims]
     if extra:
         raise ProcessParameterInvalid(

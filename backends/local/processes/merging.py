@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.cube_dimensions import band_dimension
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.backends.local.processes.layouts import on_one_layout
 from hybrid.errors import ProcessParameterInvalid
@@ -81,6 +82,7 @@ def merge_cubes(
 
     if not isinstance(cube1, xr.DataArray) or not isinstance(cube2, xr.DataArray):
         raise ProcessParameterInvalid("merge_cubes: both arguments must be raster data cubes")
+    cube2 = _one_band_dimension(cube1, cube2)
     cube1, cube2 = on_one_layout(cube1, cube2)
     dims = [*map(str, cube1.dims), *[str(d) for d in cube2.dims if d not in cube1.dims]]
     coords: dict[str, Any] = {}
@@ -121,6 +123,16 @@ def merge_cubes(
     out = out.transpose(*dims)
     out.attrs = dict(cube1.attrs) or dict(cube2.attrs)
     return out
+
+
+def _one_band_dimension(cube1: Any, cube2: Any) -> Any:
+    """cube2's band dimension under cube1's name: Copernicus's cubes have one band
+    dimension whatever it is called, merged by band name (geopysparkdatacube.py
+    ``merge_cubes`` L1053-1062, L1131-1134: cube2's new bands appended to cube1's)."""
+    band1, band2 = band_dimension(cube1), band_dimension(cube2)
+    if band1 is None or band2 is None or band1 == band2:
+        return cube2
+    return cube2.rename({band2: band1})
 
 
 def _membership(cube: Any, coords: dict[str, Any]) -> Any:
