@@ -300,9 +300,18 @@ def supported_process_ids() -> list[str]:
     return sorted(base_registry().store["predefined"])
 
 
+#: required by the spec, but Copernicus runs the process without them as if null:
+#: load_collection needs only ``id`` (openeo-python-driver
+#: openeo_driver/processgraph/process_implementations/io.py ``load_collection``
+#: L103-114 reads the extents with ``args.get``), e.g. the APEx timeseries_statistics
+#: UDP loads with id, bands and temporal_extent and aggregates over its geometry
+_ABSENT_IS_NULL = {"load_collection": {"spatial_extent", "temporal_extent", "bands"}}
+
+
 def required_parameters(registry: Any = None) -> dict[str, set[str]]:
     """process id -> the parameters its spec marks as required (not optional, no
-    default), for every process of ``registry`` (the base registry by default)."""
+    default) and Copernicus requires, for every process of ``registry`` (the base
+    registry by default)."""
     store = (base_registry() if registry is None else registry).store["predefined"]
     return {
         pid: {
@@ -310,5 +319,6 @@ def required_parameters(registry: Any = None) -> dict[str, set[str]]:
             for p in proc.spec.get("parameters", [])
             if not p.get("optional") and "default" not in p
         }
+        - _ABSENT_IS_NULL.get(pid, set())
         for pid, proc in store.items()
     }
