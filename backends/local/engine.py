@@ -90,12 +90,14 @@ class LocalBackend:
 
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.graph_parsing import parse_graph
+        from hybrid.backends.local.if_branches import chosen_branches
         from hybrid.backends.local.load_arguments import with_extents
         from hybrid.backends.local.registry import registry_for_run
         from hybrid.backends.local.run import Run
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
         from hybrid.geometries import crs_members_as_text
 
+        graph = chosen_branches(graph)
         facts = self.validate(graph)
         started = time.monotonic()
         run = Run(settings=self.settings, facts=facts, out_dir=Path(out_dir))

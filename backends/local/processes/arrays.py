@@ -353,8 +353,11 @@ def _scalar(value: Any) -> Any:
 
 
 def if_(value: Any, accept: Any, reject: Any = None) -> Any:
-    """``accept`` if ``value`` is true, else ``reject`` (default null)."""
-    if is_array(value) or is_array(accept) or is_array(reject):
+    """``accept`` if ``value`` is true, else ``reject`` (default null); pixel by pixel
+    when ``value`` is an array. A single value picks one branch whole, cubes included
+    (Copernicus's ``if`` node, openeo-python-driver processgraph/evaluator.py L329-334;
+    APEx timeseries_statistics picks per-period or whole-extent statistics so)."""
+    if is_array(value):
         return np.where(value, accept, np.nan if reject is None else reject)
     return accept if value is True or value is np.True_ else reject
 
