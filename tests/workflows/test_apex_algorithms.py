@@ -235,3 +235,65 @@ def test_timeseries_statistics_udp_full_extent_and_per_month(
                     want = _quiet(np.nanmean, per_pixel)
                     got = float(row[f"{band}_{stat}"] or "nan")
                     np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=f"{row} {stat}")
+
+
+@pytest.mark.slow
+def test_dimensionality_reduction_master_cube(connection: Any, tmp_path: Path) -> None:
+    """Open-EO/openeo-community-examples python/DimensionalityReduction/
+    Dimensionality Reduction.ipynb (the Sentinel-2 feature cube; its PCA UDFs need onnx
+    models): an EPSG:3035 bbox, ``to_scl_dilation_mask``, ``ndvi(target_band=...)``,
+    eight statistics over t in one ``apply_dimension`` into bands, four of them one-element
+    ``quantiles`` arrays inside ``array_create`` (flattened, as Copernicus does),
+    ``rename_labels``, a netCDF batch job, ``filter_bands`` of the means as GTiff.
+    The SCL dilation mask is downloaded as the input (its own test:
+    tests/engine/test_scl_dilation.py); the statistics are recomputed in numpy."""
+    import openeo.processes as eop
+    import pyproj
+    import xarray as xr
+
+    x0, y0 = pyproj.Transformer.from_crs(4326, 3035, always_xy=True).transform(_W, _S)
+    bbox = {"west": round(x0), "south": round(y0), "east": round(x0) + 400,
+            "north": round(y0) + 400, "crs": "EPSG:3035"}  # fmt: skip
+    load = {"spatial_extent": bbox, "temporal_extent": DATES, "max_cloud_cover": 10}
+    data_cube = connection.load_collection("SENTINEL2_L2A", bands=["B04", "B08"], **load)
+    scl = connection.load_collection("SENTINEL2_L2A", bands=["SCL"], **load)
+    cloud_mask = scl.process("to_scl_dilation_mask", data=scl, kernel1_size=17,
+        kernel2_size=77, mask1_values=[2, 4, 5, 6, 7], mask2_values=[3, 8, 9, 10, 11],
+        erosion_kernel_size=3)  # fmt: skip
+    data_cube_masked = data_cube.mask(cloud_mask).ndvi(red="B04", nir="B08", target_band="NDVI")
+    band_labels = data_cube_masked.metadata.band_names
+
+    def combined_reducer(t_array: Any) -> Any:
+        stats = [eop.mean(t_array), eop.median(t_array), eop.min(t_array), eop.max(t_array)]
+        quantiles = [eop.quantiles(t_array, probabilities=[p]) for p in (0.05, 0.25, 0.75, 0.95)]
+        return eop.array_create([*stats, *quantiles])
+
+    names = ["mean", "median", "min", "max", "q05", "q25", "q75", "q95"]
+    target_bands = [f"{b}_{n}" for b in band_labels for n in names]
+    master = data_cube_masked.apply_dimension(
+        process=combined_reducer, dimension="t", target_dimension="bands"
+    ).rename_labels("bands", target=target_bands)
+    master.execute_batch(tmp_path / "master.nc", out_format="NetCDF")
+    mean_bands = [b for b in master.metadata.band_names if b.endswith("_mean")]
+    master.filter_bands(mean_bands).download(tmp_path / "mean_bands_cube.tiff")
+
+    cloud_mask.download(tmp_path / "mask.nc", format="netCDF")
+    raw = raw_bands(connection, ["B04", "B08"], tmp_path / "raw.nc", bbox=bbox, max_cloud_cover=10)
+    with xr.open_dataset(tmp_path / "mask.nc", engine="h5netcdf") as ds:
+        masked = np.nan_to_num(ds["SCL"].values.astype(np.float64), nan=1.0) != 0
+    red, nir = (np.where(masked, np.nan, raw[b].values.astype(np.float64)) for b in ("B04", "B08"))
+    ndvi = _quiet(np.divide, nir - red, nir + red)
+    assert masked.mean() < 1 and masked.shape[0] >= 2  # two clear dates under 10 %
+    with xr.open_dataset(tmp_path / "master.nc", engine="h5netcdf") as got:
+        assert [v for v in got.data_vars if v != "crs"] == target_bands
+        for band, values in (("B04", red), ("B08", nir), ("NDVI", ndvi)):
+            want = _statistics(values)
+            want["median"] = _quiet(np.nanmedian, values, axis=0)
+            for p in (5, 25, 75, 95):
+                want[f"q{p:02d}"] = _quiet(np.nanquantile, values, p / 100, axis=0)
+            for n in names:
+                np.testing.assert_allclose(got[f"{band}_{n}"].values, want[n], rtol=1e-5,
+                                           err_msg=f"{band}_{n}")  # fmt: skip
+    means = read_tiff(tmp_path / "mean_bands_cube.tiff")
+    want_means = [_statistics(v)["mean"] for v in (red, nir, ndvi)]  # B04, B08, NDVI
+    np.testing.assert_allclose(means, np.stack(want_means), rtol=1e-5)
