@@ -3,6 +3,7 @@ the memory lines and the scale check's verdict (:mod:`benchmarks.run`)."""
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 #: ``--cluster``: worker processes of the external cluster (one thread each)
@@ -62,15 +63,27 @@ def _cluster_lines(summary: dict[str, Any] | None) -> list[str]:
 
 
 def memory_lines(result: dict[str, Any]) -> list[str]:
-    """Per pipeline measured on several scenes: peak RSS largest / smallest."""
+    """Per pipeline measured on several scenes: peak RSS largest / smallest. With
+    ``--rounds N`` a scene's peak is the median of its N runs (a run's peak moves by
+    tens of MiB with the threads' timing: benchmarks/README.md), each run's listed."""
     lines = []
     for pipeline in dict.fromkeys(r["pipeline"] for r in result["rows"]):
-        rss = [r["peak_rss_mib"] for r in result["rows"] if r["pipeline"] == pipeline]
+        rows = [r for r in result["rows"] if r["pipeline"] == pipeline]
+        runs = [r.get("peak_rss_all") or [r["peak_rss_mib"]] for r in rows]
+        rss = [statistics.median(each) for each in runs]
         if len(rss) > 1:
+            rounds = max(len(each) for each in runs)
             lines.append(
                 f"{pipeline}: peak RSS {min(rss):.0f}-{max(rss):.0f} MiB over "
-                f"{len(rss)} scenes, largest / smallest x{max(rss) / min(rss):.2f}"
+                f"{len(rss)} scenes"
+                + (f" (medians of {rounds} runs)" if rounds > 1 else "")
+                + f", largest / smallest x{max(rss) / min(rss):.2f}"
             )
+            if rounds > 1:
+                lines.append("  each run: " + "; ".join(
+                    f"{r['scene']} " + " / ".join(f"{v:.0f}" for v in each)
+                    for r, each in zip(rows, runs, strict=True)
+                ))  # fmt: skip
     return lines
 
 

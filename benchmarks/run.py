@@ -218,6 +218,7 @@ def _pipeline_rows(
         ranked = sorted(found, key=lambda r: r["seconds"])
         row = dict(ranked[(len(ranked) - 1) // 2])
         row["seconds_all"] = [r["seconds"] for r in found]
+        row["peak_rss_all"] = [r["peak_rss_mib"] for r in found]
         chosen.append(row)
     return chosen
 

@@ -88,6 +88,28 @@ def test_rounds_alternate_and_report_the_median_run(tiny_scene):
     assert "the median of 3 rounds" in markdown(result)
 
 
+def test_a_series_compares_the_median_peak_of_each_scene():
+    """``--series area --rounds 3``: a scene's peak RSS is the median of its runs (one
+    run's peak moves with the threads' timing), every run listed."""
+    from benchmarks.report import memory_lines
+
+    rows = [
+        {"pipeline": "local", "scene": "4x2048", "peak_rss_mib": 560.0,
+         "peak_rss_all": [600.0, 500.0, 560.0]},
+        {"pipeline": "local", "scene": "4x8192", "peak_rss_mib": 700.0,
+         "peak_rss_all": [700.0, 640.0, 620.0]},
+    ]  # fmt: skip
+    summary, runs = memory_lines({"rows": rows})
+    assert summary == (
+        "local: peak RSS 560-640 MiB over 2 scenes (medians of 3 runs), largest / smallest x1.14"
+    )
+    assert runs == "  each run: 4x2048 600 / 500 / 560; 4x8192 700 / 640 / 620"
+    one_round = [{**r, "peak_rss_all": [r["peak_rss_mib"]]} for r in rows]
+    assert memory_lines({"rows": one_round}) == [
+        "local: peak RSS 560-700 MiB over 2 scenes, largest / smallest x1.25"
+    ]
+
+
 _OWN_PEAK = (
     "import json; b = b'x' * (64 * 2**20); "
     "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]; "
@@ -189,6 +211,17 @@ def test_task_repeats_counts_no_key_computed_twice(tiny_scene, capsys):
     printed = capsys.readouterr().out
     assert f"{TINY.name}: " in printed and "tasks run" in printed
     assert ", 0 runs of a key computed before" in printed
+
+
+def test_task_repeats_counts_the_cluster_batches_too(tiny_scene, capsys):
+    """``--workers 1``: the keys of every batch a LocalCluster is given; a batch hands
+    the next what it shares, so no key is computed in two batches."""
+    from benchmarks.task_repeats import main
+
+    root, _catalog = tiny_scene
+    main([TINY.name, "--root", str(root), "--workers", "1"])
+    printed = capsys.readouterr().out
+    assert "tasks run" in printed and ", 0 runs of a key computed before" in printed
 
 
 def test_read_result_times_both_reads_of_the_same_values(tiny_scene, capsys):
