@@ -44,8 +44,10 @@ from hybrid.stac.query import Condition
 
 #: processes the callbacks of raster-cube processes cannot call on Copernicus: its
 #: callback builder has no case for them and fails with "Unsupported operation: sort"
-#: (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1214)
-_NOT_IN_CUBE_CALLBACKS = frozenset({"sort"})
+#: (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1214); outside
+#: callbacks both are plain-value processes there (openeo-python-driver
+#: processgraph/registry.py L77-78, openeo-processes-python)
+_NOT_IN_CUBE_CALLBACKS = frozenset({"sort", "order"})
 _CUBE_CALLBACK_PROCESSES = frozenset(
     {"apply", "apply_dimension", "reduce_dimension", "aggregate_temporal",
      "aggregate_temporal_period", "merge_cubes"}
@@ -218,14 +220,15 @@ def _check_supported(
 
 
 def _check_callback_process(graph: Mapping[str, Any], node_id: str, pid: str) -> None:
-    """``sort`` in a callback of apply_dimension (etc.): one 400, as Copernicus refuses it."""
+    """``sort`` or ``order`` in a callback of apply_dimension (etc.): one 400, as Copernicus
+    refuses it."""
     top = graph.get(node_id.split("/", 1)[0]) if "/" in node_id else None
     if pid in _NOT_IN_CUBE_CALLBACKS and isinstance(top, Mapping):
         parent = top.get("process_id")
         if parent in _CUBE_CALLBACK_PROCESSES:
             raise ProcessUnsupported(
                 f"process '{pid}' cannot be used in the callback of {parent}: the Copernicus "
-                f"backend refuses it there (Unsupported operation: {pid}); sort the values "
+                f"backend refuses it there (Unsupported operation: {pid}); {pid} the values "
                 "in a UDF (run_udf) or outside the data cube",
                 node=node_id,
             )

@@ -104,9 +104,11 @@ def test_ndvi_accepts_common_band_names():
     assert float(ndvi(cube).values.ravel()[0]) == pytest.approx(0.5)
 
 
-def test_sort_in_a_cube_callback_is_refused_as_on_copernicus():
-    """OpenEOProcessScriptBuilder.scala L1214: no ``sort`` in callbacks (Unsupported
-    operation); a plain ``sort`` of a list outside cube callbacks stays allowed."""
+@pytest.mark.parametrize("pid", ["sort", "order"])
+def test_sort_and_order_in_a_cube_callback_are_refused_as_on_copernicus(pid):
+    """OpenEOProcessScriptBuilder.scala L1214: no ``sort`` or ``order`` in callbacks
+    (Unsupported operation); a plain ``sort`` of a list outside cube callbacks stays
+    allowed."""
     from hybrid.backends.local import LocalBackend
     from hybrid.errors import ProcessUnsupported
 
@@ -127,7 +129,7 @@ def test_sort_in_a_cube_callback_is_refused_as_on_copernicus():
                 "process": {
                     "process_graph": {
                         "s": {
-                            "process_id": "sort",
+                            "process_id": pid,
                             "arguments": {"data": {"from_parameter": "data"}},
                             "result": True,
                         }
@@ -141,7 +143,7 @@ def test_sort_in_a_cube_callback_is_refused_as_on_copernicus():
             "result": True,
         },
     }
-    with pytest.raises(ProcessUnsupported, match="'sort' cannot be used in the callback of "
-                       "apply_dimension") as info:  # fmt: skip
+    with pytest.raises(ProcessUnsupported, match=f"'{pid}' cannot be used in the callback "
+                       "of apply_dimension") as info:  # fmt: skip
         LocalBackend().validate(graph)
     assert info.value.status == 400 and "ad/s" in str(info.value)

@@ -1,6 +1,6 @@
-"""``sort`` in an apply_dimension callback through the openeo client against ``hybrid
+"""``sort`` or ``order`` in an apply_dimension callback through the openeo client against ``hybrid
 serve``: one 400 ProcessUnsupported naming the process and its place, as Copernicus
-refuses it (its callback builder has no ``sort``: openeo-geotrellis-extensions
+refuses them (its callback builder has no ``sort`` or ``order``: openeo-geotrellis-extensions
 OpenEOProcessScriptBuilder.scala L1214 "Unsupported operation"), not a numpy shape
 message after loading."""
 
@@ -26,3 +26,17 @@ def test_sort_in_apply_dimension_is_one_clear_400(connection, tmp_path):
     message = info.value.message
     assert "'sort'" in message and "apply_dimension" in message and "\n" not in message
     assert sorted_cube.validate()[0]["code"] == "ProcessUnsupported"
+
+
+def test_order_in_apply_dimension_is_one_clear_400(connection, tmp_path):
+    from openeo.processes import order
+    from openeo.rest import OpenEoApiError
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"]
+    )
+    ranked = cube.apply_dimension(lambda x: order(x), dimension="t")
+    with pytest.raises(OpenEoApiError) as info:
+        ranked.download(tmp_path / "x.nc", format="netCDF")
+    assert (info.value.http_status_code, info.value.code) == (400, "ProcessUnsupported")
+    assert "'order'" in info.value.message and "apply_dimension" in info.value.message
