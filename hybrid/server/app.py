@@ -66,7 +66,7 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
         results_dir=data_dir / "jobs",
         workers=settings.workers,
         max_attempts=settings.max_job_attempts,
-        resolve=lambda graph, user_id: resolve(udps, graph, user_id),
+        resolve=lambda graph, user_id, root: resolve(udps, graph, user_id, root),
         sources=job_sources,
     )
     return Services(

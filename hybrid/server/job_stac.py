@@ -24,6 +24,11 @@ As on Copernicus (openeo-geopyspark-driver ``openeogeotrellis/load_stac.py``):
 - the job must have finished (Copernicus waits for a running job up to a configured
   delay, L2482-2523; here the graph is refused at once with JobNotFinished).
 
+A URL is this server's by :func:`hybrid.server.own_urls.own_path` (scheme, host and port of
+the server's URL as the client reached it, the loopback names as one host); a job it
+names must exist (JobNotFound). Another server's URL is left to the engine, which refuses
+it with a 400 (not loadable offline).
+
 A ``file://`` URL or path inside the server's data folder is refused: job results are
 loaded by their URL, which checks who may read them.
 """
@@ -39,6 +44,7 @@ from urllib.parse import unquote, urlparse
 
 from hybrid.server.errors import JobNotFinished, JobNotFound
 from hybrid.server.jobs import Job, JobStore
+from hybrid.server.own_urls import own_path
 from hybrid.server.results import ResultLinks
 
 #: ``.../jobs/ID/results``, ``.../jobs/ID/results/items/TOKEN/FILE`` and the signed
@@ -46,7 +52,6 @@ from hybrid.server.results import ResultLinks
 _RESULTS = re.compile(
     r"/jobs/(j-[0-9a-f]{32})/results(?:/items/([^/]+)/(.+?)|/(?!items/?$)([^/]+))?/?$"
 )
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", ""})
 #: the folder, inside a job's result folder, of the STAC documents written here
 STAC_FOLDER = ".stac"
 
@@ -60,7 +65,11 @@ class JobSources:
     links: ResultLinks
     data_dir: Path
 
-    def __call__(self, graph: Mapping[str, Any], user_id: str | None) -> dict[str, Any]:
+    def __call__(
+        self, graph: Mapping[str, Any], user_id: str | None, own_root: str | None = None
+    ) -> dict[str, Any]:
+        """``graph`` with the load_stac URLs of this server (``own_root``: its URL as the
+        client reached it, :func:`hybrid.server.own_urls.own_path`) made local."""
         out = dict(graph)
         for node_id, node in graph.items():
             if not isinstance(node, Mapping) or node.get("process_id") != "load_stac":
@@ -68,25 +77,26 @@ class JobSources:
             args = node.get("arguments") or {}
             url = args.get("url")
             if isinstance(url, str):
-                new_args = self._arguments(dict(args), url, user_id)
+                new_args = self._arguments(dict(args), url, user_id, own_root)
                 if new_args is not None:
                     out[node_id] = {**node, "arguments": new_args}
         return out
 
     def _arguments(
-        self, args: dict[str, Any], url: str, user_id: str | None
+        self, args: dict[str, Any], url: str, user_id: str | None, own_root: str | None
     ) -> dict[str, Any] | None:
-        """The node's new arguments; None to leave it as it is."""
+        """The node's new arguments; None to leave it as it is (another server's URL,
+        which the engine refuses: not loadable offline)."""
         parsed = urlparse(url)
         if parsed.scheme in ("", "file"):
             self._refuse_data_dir(unquote(parsed.path) if parsed.scheme else url)
             return None
-        match = _RESULTS.search(parsed.path)
-        if parsed.scheme not in ("http", "https") or match is None:
-            return None  # the engine refuses network URLs
-        job_id, token, filename, signed = match.groups()
-        if not self._known(job_id, parsed.hostname or ""):
+        path = own_path(url, own_root)
+        match = _RESULTS.fullmatch(path) if path is not None else None
+        if match is None:
             return None
+        job_id, token, filename, signed = match.groups()
+        self._exists(job_id)
         if token is None:
             if signed is not None:  # the canonical link: anyone holding it may read it
                 self.links.resolve_results(token=signed, job_id=job_id)
@@ -98,16 +108,11 @@ class JobSources:
             return args
         return self._item_arguments(args, token, unquote(filename))
 
-    def _known(self, job_id: str, host: str) -> bool:
-        """Whether the job is this server's; an unknown job at a loopback address is
-        refused here, elsewhere its URL is left to the engine (not loadable offline)."""
+    def _exists(self, job_id: str) -> None:
         try:
             self.store.get(job_id)
         except JobNotFound:
-            if host in _LOOPBACK:
-                raise JobNotFound(f"load_stac: the batch job {job_id!r} does not exist.") from None
-            return False
-        return True
+            raise JobNotFound(f"load_stac: the batch job {job_id!r} does not exist.") from None
 
     def _own(self, job_id: str, user_id: str | None) -> Job:
         try:

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_message TEXT,
     error_node TEXT,
     files TEXT NOT NULL DEFAULT '[]',
-    provenance TEXT NOT NULL DEFAULT '{}'
+    provenance TEXT NOT NULL DEFAULT '{}',
+    root_url TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user_id, created);
 CREATE TABLE IF NOT EXISTS logs (
@@ -83,6 +84,10 @@ class Job:
     error_node: str | None
     files: tuple[str, ...]
     provenance: dict[str, Any]
+    #: the server's URL as the client that created the job reached it: the graph's URLs
+    #: of this server are this server's against it (:mod:`hybrid.server.own_urls`);
+    #: None for a job stored before it was kept
+    root_url: str | None = None
 
     @property
     def graph(self) -> dict[str, Any]:
@@ -131,9 +136,13 @@ class JobStore:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(logs)")}
-            if "data" not in columns:  # a data folder of an older version
-                self._db.execute("ALTER TABLE logs ADD COLUMN data TEXT")
+            self._add_column("logs", "data")  # a data folder of an older version
+            self._add_column("jobs", "root_url")
+
+    def _add_column(self, table: str, column: str) -> None:
+        columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -160,14 +169,15 @@ class JobStore:
         plan: str | None = None,
         budget: float | None = None,
         log_level: str = "info",
+        root_url: str | None = None,
     ) -> Job:
         job_id = f"j-{uuid.uuid4().hex}"
         now = utc_now()
         with self._tx() as db:
             db.execute(
                 "INSERT INTO jobs (id, user_id, title, description, process, status, created,"
-                " updated, plan, budget, log_level)"
-                " VALUES (?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?)",
+                " updated, plan, budget, log_level, root_url)"
+                " VALUES (?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     user_id,
@@ -179,6 +189,7 @@ class JobStore:
                     plan,
                     budget,
                     log_level,
+                    root_url,
                 ),
             )
         return self.get(job_id)

@@ -28,6 +28,9 @@ from hybrid.server.sync_result import with_save_result
 
 _log = logging.getLogger(__name__)
 
+#: a graph rewrite for the job's owner and the server URL the job was created through
+Resolve = Callable[[dict[str, Any], str, str | None], dict[str, Any]]
+
 
 class JobRunner:
     """A bounded pool of daemon worker threads running queued jobs through the engine."""
@@ -40,19 +43,20 @@ class JobRunner:
         results_dir: Path,
         workers: int,
         max_attempts: int,
-        resolve: Callable[[dict[str, Any], str], dict[str, Any]] | None = None,
-        sources: Callable[[dict[str, Any], str], dict[str, Any]] | None = None,
+        resolve: Resolve | None = None,
+        sources: Resolve | None = None,
     ) -> None:
         self._store = store
         self._engine = engine
         self._results_dir = results_dir
         self._workers = max(1, workers)
         self._max_attempts = max_attempts
-        #: inlines the job owner's user-defined processes (identity when None)
-        self._resolve = resolve or (lambda graph, _user: graph)
+        #: inlines the job owner's user-defined processes and the published ones its URL
+        #: namespaces name (identity when None)
+        self._resolve = resolve or (lambda graph, _user, _root: graph)
         #: turns load_stac URLs of this server's job results into local STAC documents
         #: (hybrid.server.job_stac; identity when None)
-        self._sources = sources or (lambda graph, _user: graph)
+        self._sources = sources or (lambda graph, _user, _root: graph)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -195,7 +199,8 @@ class JobRunner:
             self._busy.add(job.id)
             self._cancels[job.id] = event
         try:
-            graph = self._sources(self._resolve(job.graph, job.user_id), job.user_id)
+            graph = self._resolve(job.graph, job.user_id, job.root_url)
+            graph = self._sources(graph, job.user_id, job.root_url)
             graph = with_sample_geometries(graph)
             # without save_result: GTiff or JSON, as Copernicus (deploy/batch_job.py L368-379)
             graph = with_save_result(graph, self._engine.process_specs())

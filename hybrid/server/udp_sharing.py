@@ -9,8 +9,8 @@ process graph it finds there, a single process or a listing holding it
 (``openeo_driver/processgraph/evaluator.py`` L334-339, ``evaluate_process_from_url``
 L398-411; ``processgraph/definitions.py`` ``get_process_definition_from_url`` L55-120).
 
-Offline, only this server's own URLs can be read: they are looked up in the store
-directly. Any other URL, or one naming no public process, is refused with
+Offline, only this server's own URLs (:mod:`hybrid.server.own_urls`) can be read: they
+are looked up in the store directly. Any other URL, or one naming no public process, is refused with
 ``ProcessNamespaceInvalid`` (400), the error Copernicus gives when the fetch fails.
 :func:`resolve` inlines a graph's own and published processes before the engine runs it.
 """
@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from hybrid.server.errors import ApiError
 from hybrid.server.graph_limits import check_graph
+from hybrid.server.own_urls import own_path
 from hybrid.server.udp_expansion import expand
 from hybrid.server.udp_store import UdpStore
 
@@ -77,22 +78,12 @@ def public_processes(store: UdpStore, user_id: str) -> list[dict[str, Any]]:
 
 
 def _own_path(url: str, own_root: str | None) -> str | None:
-    """The part of ``url`` after ``{own_root}/processes/``, None for another server's URL.
-
-    Without ``own_root`` (a batch job started after its graph was checked against the
-    server's URL on creation) any origin is taken as this server's."""
-    parts = urlsplit(url)
-    if own_root is not None:
-        root = urlsplit(own_root)
-        same = (parts.scheme.lower(), parts.netloc.lower()) == (
-            root.scheme.lower(),
-            root.netloc.lower(),
-        )
-        if not same or not parts.path.startswith(f"{root.path.rstrip('/')}/processes/"):
-            return None
-        return parts.path[len(root.path.rstrip("/")) + len("/processes/") :]
-    _, found, rest = parts.path.partition("/processes/")
-    return rest if found else None
+    """The part of ``url`` after ``{own_root}/processes/``, None for another server's URL
+    (:func:`hybrid.server.own_urls.own_path`)."""
+    path = own_path(url, own_root)
+    if path is None or not path.startswith("/processes/"):
+        return None
+    return path[len("/processes/") :]
 
 
 def process_from_url(

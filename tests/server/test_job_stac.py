@@ -61,7 +61,7 @@ def test_own_job_results_become_a_local_collection_without_properties(
 ) -> None:
     job_id = _finished_job(sources, "alice")
     graph = _graph(f"{BASE}/jobs/{job_id}/results", properties={"x": {}})
-    (node,) = sources(graph, "alice").values()
+    (node,) = sources(graph, "alice", BASE).values()
     path = Path(node["arguments"]["url"])
     assert path == sources.results_dir / job_id / ".stac" / "collection.json"
     assert "properties" not in node["arguments"]
@@ -79,16 +79,16 @@ def test_another_users_job_and_an_unknown_job_are_not_found(sources: JobSources)
 
     job_id = _finished_job(sources, "bob")
     with pytest.raises(JobNotFound, match="does not exist"):
-        sources(_graph(f"{BASE}/jobs/{job_id}/results"), "alice")
+        sources(_graph(f"{BASE}/jobs/{job_id}/results"), "alice", BASE)
     with pytest.raises(JobNotFound, match="does not exist"):
-        sources(_graph(f"http://localhost:1/jobs/j-{'a' * 32}/results"), "alice")
+        sources(_graph(f"http://localhost:8000/jobs/j-{'a' * 32}/results"), "alice", BASE)
 
 
 def test_a_signed_item_link_opens_for_anyone(sources: JobSources) -> None:
     job_id = _finished_job(sources, "bob")
     token = sources.links.token(job_id=job_id, filename="openEO_2023-06-12Z.tif")
     url = f"{BASE}/jobs/{job_id}/results/items/{token}/openEO_2023-06-12Z.tif"
-    (node,) = sources(_graph(url), "alice").values()
+    (node,) = sources(_graph(url), "alice", BASE).values()
     item = json.loads(Path(node["arguments"]["url"]).read_text())
     assert item["id"] == "openEO_2023-06-12Z.tif"
 
@@ -97,7 +97,7 @@ def test_other_urls_stay_and_data_folder_paths_are_refused(sources: JobSources) 
     from hybrid.errors import ProcessParameterInvalid
 
     remote = f"https://openeo.dataspace.copernicus.eu/openeo/1.2/jobs/j-{'b' * 32}/results"
-    assert sources(_graph(remote), "alice") == _graph(remote)
+    assert sources(_graph(remote), "alice", BASE) == _graph(remote)
     assert sources(_graph("/elsewhere/collection.json"), "alice") == _graph(
         "/elsewhere/collection.json"
     )
@@ -111,7 +111,7 @@ def test_an_unfinished_job_is_refused(sources: JobSources) -> None:
 
     job = sources.store.create(user_id="alice", process={"process_graph": {}})
     with pytest.raises(JobNotFinished, match="not ready"):
-        sources(_graph(f"{BASE}/jobs/{job.id}/results"), "alice")
+        sources(_graph(f"{BASE}/jobs/{job.id}/results"), "alice", BASE)
 
 
 def test_the_signed_canonical_link_opens_for_anyone_holding_it(sources: JobSources) -> None:
@@ -120,8 +120,33 @@ def test_the_signed_canonical_link_opens_for_anyone_holding_it(sources: JobSourc
     job_id = _finished_job(sources, "bob")
     url = sources.links.results_url(base_url=BASE, job_id=job_id)
     assert url.startswith(f"{BASE}/jobs/{job_id}/results/")
-    (node,) = sources(_graph(url), "alice").values()
+    (node,) = sources(_graph(url), "alice", BASE).values()
     assert Path(node["arguments"]["url"]).name == "collection.json"
     other = _finished_job(sources, "bob")  # the token names its job
     with pytest.raises(FileNotFound):
-        sources(_graph(url.replace(job_id, other)), "alice")
+        sources(_graph(url.replace(job_id, other)), "alice", BASE)
+
+
+def test_own_urls_by_any_loopback_name_and_not_another_port_or_host(
+    sources: JobSources,
+) -> None:
+    """:func:`hybrid.server.own_urls.own_path`: the job is this server's through
+    ``localhost`` as through ``127.0.0.1``; on another port or another host the URL is
+    another server's, left to the engine (which refuses it: not loadable offline)."""
+    job_id = _finished_job(sources, "alice")
+    collection = sources.results_dir / job_id / ".stac" / "collection.json"
+    for url in (
+        f"http://localhost:8000/jobs/{job_id}/results",
+        f"http://[::1]:8000/jobs/{job_id}/results",
+    ):
+        (node,) = sources(_graph(url), "alice", BASE).values()
+        assert node["arguments"]["url"] == str(collection)
+    for url in (
+        f"http://127.0.0.1:8001/jobs/{job_id}/results",
+        f"https://127.0.0.1:8000/jobs/{job_id}/results",
+        f"http://192.0.2.1:8000/jobs/{job_id}/results",
+    ):
+        assert sources(_graph(url), "alice", BASE) == _graph(url)
+    # a batch job runs against the URL it was created through (Job.root_url)
+    (node,) = sources(_graph(f"{BASE}/jobs/{job_id}/results"), "alice", None).values()
+    assert node["arguments"]["url"] == str(collection)

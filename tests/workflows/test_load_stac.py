@@ -93,6 +93,39 @@ def test_results_url_with_extents_and_a_reduction(
     np.testing.assert_allclose(read_tiff(tmp_path / "max.tif")[0], later, equal_nan=True)
 
 
+def test_own_results_url_by_localhost_in_a_sync_request_and_a_batch_job(
+    connection: Any, gtiff_job: Any, tmp_path: Path
+) -> None:
+    """The results URL through ``localhost`` while the client reached ``127.0.0.1``: the
+    same server (:mod:`hybrid.server.own_urls`); on another port it is another server's,
+    refused offline with one 400."""
+    from urllib.parse import urlsplit
+
+    from openeo.rest import OpenEoApiError
+
+    url = gtiff_job.get_results_metadata_url(full=True)
+    assert urlsplit(url).hostname == "127.0.0.1"
+    files = gtiff_job.get_results().download_files(tmp_path / "first")
+    later = read_tiff(next(p for p in files if p.name == "openEO_2023-06-17Z.tif"))[0]
+    cube = connection.datacube_from_process(
+        "load_stac", url=url.replace("127.0.0.1", "localhost"),
+        temporal_extent=["2023-06-15", "2023-06-30"],
+    ).reduce_dimension("t", reducer="max")  # fmt: skip
+    cube.download(tmp_path / "sync.tif", format="GTiff")
+    np.testing.assert_allclose(read_tiff(tmp_path / "sync.tif")[0], later, equal_nan=True)
+    job = cube.save_result(format="GTiff").create_job(title="from localhost")
+    job.start_and_wait(max_poll_interval=1)
+    (tif,) = [p for p in job.get_results().download_files(tmp_path / "b") if p.suffix == ".tif"]
+    np.testing.assert_allclose(read_tiff(tif)[0], later, equal_nan=True)
+
+    port = urlsplit(url).port
+    other = connection.datacube_from_process("load_stac", url=url.replace(f":{port}/", ":1/"))
+    with pytest.raises(OpenEoApiError) as caught:
+        other.download(tmp_path / "c.nc", format="netCDF")
+    assert caught.value.http_status_code == 400
+    assert "cannot be loaded offline" in caught.value.message
+
+
 def test_netcdf_results_load_their_first_date_as_copernicus_reads_them(
     connection: Any, netcdf_job: Any, tmp_path: Path
 ) -> None:

@@ -83,7 +83,12 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
     body = await read_json(request)
     graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
     await run_in_threadpool(deps.engine.validate, _saving(deps, graph), job=True)
-    job = deps.store.create(user_id=user.user_id, process=body["process"], **_job_fields(body))
+    job = deps.store.create(
+        user_id=user.user_id,
+        process=body["process"],
+        root_url=base_url(request),
+        **_job_fields(body),
+    )
     deps.store.log(job.id, "info", "Job created.")
     url = f"{base_url(request)}/jobs/{job.id}"
     return Response(status_code=201, headers={"Location": url, "OpenEO-Identifier": job.id})
@@ -116,6 +121,7 @@ async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Dep
         graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
         await run_in_threadpool(deps.engine.validate, _saving(deps, graph), job=True)
         fields["process"] = body["process"]
+        fields["root_url"] = base_url(request)
     deps.store.update(job_id, **fields)
     return Response(status_code=204)
 

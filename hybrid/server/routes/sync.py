@@ -54,7 +54,7 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
 async def result(request: Request, user: CurrentUser, deps: Deps) -> FileResponse:
     body = await read_json(request)
     graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
-    graph = await run_in_threadpool(deps.job_sources, graph, user.user_id)
+    graph = await run_in_threadpool(deps.job_sources, graph, user.user_id, base_url(request))
     graph = await run_in_threadpool(_saving, deps, graph)
     await run_in_threadpool(deps.engine.validate, graph)
     _log.info("synchronous result for %s", user.user_id)
