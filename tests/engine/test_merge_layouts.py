@@ -84,16 +84,40 @@ def test_a_cube_without_time_goes_onto_the_layout_of_the_cube_with_time() -> Non
 
 
 def test_a_second_cube_in_another_crs_is_reprojected_onto_the_first() -> None:
-    """The same numbers in EPSG:32631 lie ~470 km west: the result spans both extents
-    on the first cube's 10 m grid, the second's pixels taken by nearest neighbour."""
+    """A 10 m grid in EPSG:32631 about 200 m east of the first cube: the result spans both
+    extents on the first cube's 10 m grid, the second's pixels taken by nearest
+    neighbour, nodata between them."""
+    from pyproj import Transformer
+
     ten = _ten()
-    other = ten.assign_coords(bands=["B08"])
+    east, north = Transformer.from_crs(EPSG, 32631, always_xy=True).transform(500205.0, 5000995.0)
+    other = _cube(ten.values, ("t", "bands", "y", "x"), round(east) + 10 * np.arange(8),
+                  round(north) - 10 * np.arange(8), t=TIMES, bands=["B08"])  # fmt: skip
     other.attrs = {"crs": "EPSG:32631", "epsg": 32631}
     out = run_through_engine("merge_cubes", {"cube1": ten, "cube2": other})
     assert out.attrs["epsg"] == EPSG
     xs = out["x"].values
-    assert np.all(np.isin(X10, xs)) and xs.min() < 100_000
-    np.testing.assert_allclose((xs - X10[0]) % 10, 0, atol=1e-6)
+    np.testing.assert_array_equal(xs[:8], X10)
+    np.testing.assert_allclose(np.diff(xs), 10.0)
+    assert 500_250 < xs.max() < 500_350
     b08 = out.sel(bands="B08").values
     assert np.isin(b08[np.isfinite(b08)], other.values).all() and np.isfinite(b08).any()
     assert np.isnan(out.sel(bands="B08", x=X10).values).all()
+
+
+def test_cubes_whose_extents_do_not_touch_merge_on_one_regular_grid() -> None:
+    """Copernicus joins both onto one layout whose extent is the bounding box of both
+    (OpenEOProcesses.scala ``mergeCubes`` L943 ``extent.combine``): one regular 10 m grid
+    from the first cube's west edge to the second's east edge, nodata between them."""
+    ten = _ten()
+    far = _cube(RNG.uniform(0, 1000, size=(3, 1, 8, 8)), ("t", "bands", "y", "x"),
+                X10 + 150, Y10 - 40, t=TIMES, bands=["B08"])  # fmt: skip
+    out = run_through_engine("merge_cubes", {"cube1": ten, "cube2": far})
+    out = out.transpose("t", "bands", "y", "x")
+    xs, ys = 500005.0 + 10 * np.arange(23), 5000995.0 - 10 * np.arange(12)
+    np.testing.assert_array_equal(out["x"].values, xs)
+    np.testing.assert_array_equal(out["y"].values, ys)
+    expected = np.full((3, 2, 12, 23), np.nan)
+    expected[:, 0, :8, :8] = ten.values[:, 0]
+    expected[:, 1, 4:, 15:] = far.values[:, 0]
+    np.testing.assert_array_equal(out.values, expected)

@@ -9,6 +9,12 @@ cube has time, the space-time cube is the left one (``mergeCubes_SpaceTime_Spati
 L882-884; geopyspark-driver ``geopysparkdatacube.py`` L1083-1104 passes it first and
 swaps the operands back).
 
+The joined cube's extent is the bounding box of both (``mergeCubes`` L943 and
+``mergeSpatialCubes`` L932: ``extent = left.extent.combine(right.extent)``, key bounds
+``Bounds.combine`` in ``outerJoin`` L669-676), so cubes whose extents do not touch give
+one raster with nodata between them: :func:`regular_labels` fills the x/y labels that
+neither cube has.
+
 A layout here is a cube's x/y labels: pixel size, alignment of the pixel centres, CRS.
 """
 
@@ -82,6 +88,25 @@ def _onto_layout(cube: Any, base: Any, same_crs: bool) -> Any:
         attrs=dict(base.attrs),
     )
     return onto_grid(cube, reference, "merge_cubes")
+
+
+def regular_labels(labels: Any, *own: Any) -> Any:
+    """x or y ``labels`` united from cubes on one layout (``own``: each cube's labels),
+    with the pixel centres between them that neither cube has: a regular grid from the
+    first to the last label in ``labels``' order, the given labels kept exactly. As
+    given when no pixel size is known (one-pixel cubes) or a label is off the grid."""
+    step = next((s for s in map(_step, own) if s is not None), None)
+    values = np.asarray(labels, dtype=np.float64)
+    if step is None or values.size < 2 or step == 0:
+        return labels
+    step = math.copysign(step, float(values[-1] - values[0]))
+    ratios = (values - values[0]) / step
+    index = np.rint(ratios).astype(np.int64)
+    if np.any(np.abs(ratios - index) * abs(step) > _ATOL) or index[-1] + 1 == values.size:
+        return labels
+    grid = values[0] + step * np.arange(index[-1] + 1, dtype=np.float64)
+    grid[index] = values
+    return grid
 
 
 def _centres_within(base: Any, labels: Any) -> Any:

@@ -7,7 +7,9 @@ NDVI time series of different dates.
 As the openEO spec says:
 
 - the result has the union of the labels of each dimension (cube1's order, then the
-  new labels of cube2; time, x ascending and y descending are kept sorted);
+  new labels of cube2; time, x ascending and y descending are kept sorted); x and y
+  form one regular grid covering both cubes, nodata where neither has a pixel (cubes
+  whose extents do not touch), as Copernicus's join on one layout;
 - where only one cube has a value, it is taken; where both have one (labels overlap in
   every dimension), ``overlap_resolver(x=cube1, y=cube2)`` decides, and without a
   resolver that is an error (OverlapResolverMissing);
@@ -37,7 +39,7 @@ import numpy as np
 
 from hybrid.backends.local.processes.cube_dimensions import band_dimension
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
-from hybrid.backends.local.processes.layouts import on_one_layout
+from hybrid.backends.local.processes.layouts import on_one_layout, regular_labels
 from hybrid.errors import ProcessParameterInvalid
 
 _COORD_ATOL = 1e-6
@@ -53,8 +55,10 @@ def _union(dim: str, a: Any, b: Any) -> Any:
     kind = a.dtype if a.dtype.kind in "Mmfiu" else None
     labels = np.concatenate([a, np.asarray(extra, dtype=kind)]) if extra else a
     if dim == "y":
-        return np.sort(labels)[::-1]
-    if dim == "x" or labels.dtype.kind == "M":
+        return regular_labels(np.sort(labels)[::-1], a, b)
+    if dim == "x":
+        return regular_labels(np.sort(labels), a, b)
+    if labels.dtype.kind == "M":
         return np.sort(labels)
     return labels
 
