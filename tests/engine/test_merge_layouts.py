@@ -1,7 +1,7 @@
 """merge_cubes of cubes on different grids, as Copernicus merges them: the second cube
 resampled with nearest neighbour onto the first's layout (pixel size, alignment, CRS)
 over its own extent, then joined; a cube without time goes onto the layout of one with
-time [openeo-geotrellis-extensions OpenEOProcesses.scala ``mergeCubes`` L957-966,
+time [openeo-geotrellis-extensions OpenEOProcesses.scala ``mergeCubes`` L936-945,
 ``mergeCubes_SpaceTime_Spatial`` L882-884; geotrellis NearestNeighbor takes the source
 pixel the target pixel's centre lies in]. Expected values from numpy indexing."""
 

@@ -1,7 +1,7 @@
 """merge_cubes of a 10 m cube with a 20 m one (``resample_spatial``) through the openeo
 client against ``hybrid serve``: as on Copernicus the second cube is resampled with
 nearest neighbour onto the first's 10 m layout (openeo-geotrellis-extensions
-``OpenEOProcesses.scala`` ``mergeCubes`` L957-966), not left as an irregular union of
+``OpenEOProcesses.scala`` ``mergeCubes`` L936-945), not left as an irregular union of
 x/y labels. Expected: numpy on the two cubes downloaded on their own."""
 
 from __future__ import annotations

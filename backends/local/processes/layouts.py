@@ -3,7 +3,7 @@
 Copernicus merges tile by tile on one layout: the right cube is reprojected onto the
 left cube's CRS and layout with nearest neighbour (openeo-geotrellis-extensions
 ``OpenEOProcesses.scala`` L832-853 ``resampleCubeSpatial``, called by ``mergeCubes``
-L957-966 and ``mergeSpatialCubes`` L926-935), then the keys of both are outer-joined,
+L936-945 and ``mergeSpatialCubes`` L926-935), then the keys of both are outer-joined,
 so the result covers both extents on the left's pixel size and alignment. When only one
 cube has time, the space-time cube is the left one (``mergeCubes_SpaceTime_Spatial``
 L882-884; geopyspark-driver ``geopysparkdatacube.py`` L1083-1104 passes it first and

@@ -23,7 +23,7 @@ Cubes on different grids (another resolution, CRS or pixel alignment, e.g. after
 second cube is resampled with nearest neighbour onto the first's layout (its pixel size
 and alignment, over the second's own extent), unless only the second has a time
 dimension, whose layout then wins [openeo-geotrellis-extensions ``OpenEOProcesses.scala``
-``mergeCubes`` L957-966 and ``mergeSpatialCubes`` L926-935: ``resampleCubeSpatial`` of
+``mergeCubes`` L936-945 and ``mergeSpatialCubes`` L926-935: ``resampleCubeSpatial`` of
 the right cube onto the left's CRS and layout with ``NearestNeighbor``, then an outer
 join; ``mergeCubes_SpaceTime_Spatial`` L882-884 resamples the spatial cube onto the
 space-time one's, which geopyspark-driver ``geopysparkdatacube.py`` L1083-1104 passes
