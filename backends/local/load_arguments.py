@@ -3,7 +3,9 @@
 :func:`with_extents` fills the null ``spatial_extent``, ``temporal_extent`` and ``bands``
 of each load_collection and load_stac with the extents
 :mod:`hybrid.backends.local.extents` inferred (their own arguments always win), and
-replaces ``properties`` by a marker: the load finds its conditions by its node id.
+replaces ``properties`` by a marker: the load finds its conditions by its node id. A
+property filter still reading a parameter without value (a stored UDP's graph run as it
+is) is refused here, before any data is read.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hybrid.backends.local.extents import UNKNOWN, LoadExtent
+from hybrid.backends.local.property_filters import require_resolved
 
 #: the key under which a load_collection call receives its node id (in ``properties``)
 LOAD_NODE = "hybrid:load_node"
@@ -40,7 +43,9 @@ def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> d
             _stac_properties(args, node_id)
             continue
         # the load's own property conditions are in GraphFacts.load_conditions (checked
-        # before); the call finds them by its node id
+        # before, a parameter reference left for the call); the call finds them by its
+        # node id
+        require_resolved(node_id, args.get("properties"))
         args["properties"] = {LOAD_NODE: node_id}
     return out
 

@@ -8,6 +8,16 @@ value as written (20.5 stays 20.5) [openeo-python-driver
 ``load_stac.py`` L2598-2614: an ``eq`` on text with ``*``/``?`` becomes a wildcard
 match]. Here lt, gt, neq and between are taken too (the spec's comparisons). The names
 and how each provider's items are read: :mod:`hybrid.stac.item_properties`.
+
+A constant that is a parameter of the enclosing process (``max_cloud_cover=Parameter(...)``
+of a stored UDP: ``{"from_parameter": "max_cloud_cover"}``) is valid until the process
+runs: the openEO API's ``POST /validation`` "MUST NOT throw an error for unresolvable
+process parameters" (openapi.yaml L2153). Copernicus's dry run does throw there today
+(python-driver ``processgraph/evaluator.py`` L231-236 ProcessParameterRequired,
+``filter_properties.py`` L42-46 "Unknown parameter"), a bug its maintainers track
+(openeo-python-driver#198). Once the UDP is called its value replaces the reference
+(:mod:`hybrid.server.udp_expansion`) and is checked like any constant; a run that still
+has the reference is refused (:func:`require_resolved`), as Copernicus refuses it.
 """
 
 from __future__ import annotations
@@ -23,6 +33,10 @@ from hybrid.stac.query import CQL2_OPERATORS, Condition
 #: comparisons a property condition may use (``between`` too, for numbers)
 _COMPARISONS = ("lt", "lte", "gt", "gte", "eq", "neq")
 _VALUE = {"from_parameter": "value"}
+
+
+class _Unresolved(Exception):
+    """A comparison's constant is a parameter of the enclosing process, without value yet."""
 
 
 def property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
@@ -50,7 +64,10 @@ def property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
                 node=node_id,
             )
         node = _single_node(node_id, name, condition)
-        parsed = _comparison(node_id, name, target or "productType", node)
+        try:
+            parsed = _comparison(node_id, name, target or "productType", node)
+        except _Unresolved:
+            continue  # checked once the process is called with a value (require_resolved)
         if target is None:
             continue  # dropped, as Copernicus's adaptation "drop" does
         prefix = legacy.prefix if legacy is not None else ""
@@ -88,6 +105,8 @@ def _comparison(node_id: str, name: str, target: str, node: Mapping[str, Any]) -
     kind = FILTERABLE[target].kind if target in FILTERABLE else str
 
     def constant(value: Any) -> float | str:
+        if _parameter(value) is not None:
+            raise _Unresolved
         ok = (
             isinstance(value, str)
             if kind is str
@@ -124,3 +143,36 @@ def _comparison(node_id: str, name: str, target: str, node: Mapping[str, Any]) -
         "comparing the value with a constant (e.g. load_collection(max_cloud_cover=20))",
         node=node_id,
     )
+
+
+def _parameter(value: Any) -> str | None:
+    """The name of the process parameter ``value`` refers to (not the callback's own)."""
+    if isinstance(value, Mapping) and set(value) == {"from_parameter"} and value != _VALUE:
+        return str(value["from_parameter"])
+    return None
+
+
+def require_resolved(node_id: str, properties: Any) -> None:
+    """Before a load runs: no property filter may still read a parameter without value
+    (Copernicus: ``filter_properties.py`` L42-46, "Unknown parameter")."""
+    for name, parameter in _parameters_read(properties):
+        raise ProcessParameterInvalid(
+            f"load_collection: the {name} filter reads the parameter '{parameter}', which "
+            f"has no value here: call the user-defined process with {parameter} (or give "
+            "the parameter a default)",
+            node=node_id,
+        )
+
+
+def _parameters_read(properties: Any) -> list[tuple[str, str]]:
+    """(property, parameter) for each process parameter the property filters read."""
+    found: list[tuple[str, str]] = []
+    for name, condition in (properties or {}).items() if isinstance(properties, Mapping) else ():
+        graph = condition.get("process_graph") if isinstance(condition, Mapping) else None
+        nodes = graph.values() if isinstance(graph, Mapping) else ()
+        for node in nodes:
+            args = node.get("arguments") if isinstance(node, Mapping) else None
+            for value in (args or {}).values():
+                items = value if isinstance(value, list) else [value]
+                found.extend((name, p) for p in map(_parameter, items) if p is not None)
+    return found

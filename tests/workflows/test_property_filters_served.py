@@ -12,12 +12,15 @@ common CRS).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import xarray as xr
+from openeo.api.process import Parameter
 
 from tests.reference.catalog import RefItem, filter_items, items_per_date, parse_instant
 from tests.reference.catalog import read_items as read_ref_items
@@ -99,3 +102,58 @@ def test_filters_this_source_cannot_evaluate_are_one_400(connection, tmp_path, p
     assert info.value.http_status_code == 400
     assert info.value.code == "ProcessParameterInvalid"
     assert words in info.value.message and "\n" not in info.value.message
+
+
+def _cloud_limited_udp(connection: Any, caplog: pytest.LogCaptureFixture) -> Any:
+    """A UDP with ``max_cloud_cover=Parameter(...)`` (a property filter reading a process
+    parameter), stored through the client, whose preflight /validation must not warn."""
+    limit = Parameter.number("max_cloud_cover", description="max cloud", default=75.0,
+                             optional=True)  # fmt: skip
+    extent = Parameter.spatial_extent()
+    dates = Parameter.temporal_interval(name="temporal_extent")
+    cube = connection.load_collection("SENTINEL2_L2A", spatial_extent=extent,
+        temporal_extent=dates, bands=["B04"], max_cloud_cover=limit)  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="openeo"):
+        connection.save_user_defined_process(
+            "cloud_limited", cube, parameters=[extent, dates, limit]
+        )
+    assert "Preflight process graph validation raised" not in caplog.text, caplog.text
+    return cube
+
+
+def test_a_udp_cloud_cover_parameter_is_checked_once_called(
+    connection, sample_catalog, tmp_path, caplog
+):
+    """The openEO API: /validation "MUST NOT throw an error for unresolvable process
+    parameters" (openapi.yaml L2153; Copernicus's dry run still does,
+    openeo-python-driver#198). Called with 20, the load keeps the scenes under 20 %; called
+    with text, or its graph run as it is, one 400."""
+    from openeo.rest import OpenEoApiError
+
+    udp_graph = _cloud_limited_udp(connection, caplog)
+    assert connection.validate_process_graph(udp_graph) == []
+    called = connection.datacube_from_process(
+        "cloud_limited", spatial_extent=BBOX, temporal_extent=DATES, max_cloud_cover=20
+    )
+    called.download(tmp_path / "c.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "c.nc", engine="h5netcdf") as ds:
+        dates, got = [str(t)[:10] for t in ds.t.values], ds["B04"].values
+    want_dates, want = _expected(
+        sample_catalog, lambda i: i.cloud_cover is not None and i.cloud_cover <= 20
+    )
+    assert dates == want_dates and "2023-06-12" not in dates and "2023-06-17" not in dates
+    np.testing.assert_array_equal(got, want)
+
+    texted = connection.datacube_from_process(
+        "cloud_limited", spatial_extent=BBOX, temporal_extent=DATES, max_cloud_cover="a"
+    )
+    assert [e["code"] for e in texted.validate()] == ["ProcessParameterInvalid"]
+    as_stored = connection.load_collection("SENTINEL2_L2A", spatial_extent=BBOX,
+        temporal_extent=DATES, bands=["B04"],
+        max_cloud_cover=Parameter.number("max_cloud_cover", description="max"))  # fmt: skip
+    for cube, words in ((texted, "needs a number constant, got 'a'"),
+                        (as_stored, "reads the parameter 'max_cloud_cover'")):  # fmt: skip
+        with pytest.raises(OpenEoApiError) as info:
+            cube.download(tmp_path / "x.nc", format="netCDF")
+        assert (info.value.http_status_code, info.value.code) == (400, "ProcessParameterInvalid")
+        assert words in info.value.message, info.value.message
