@@ -77,6 +77,26 @@ def test_apply_with_a_single_value_result_fills_the_cube(
     assert (out.values == expected).all()
 
 
+@pytest.mark.parametrize("lazy", [False, True])
+def test_apply_nested_array_create_is_flattened_as_copernicus(lazy: bool) -> None:
+    """``array_create([array_create([x, 1]), 2])`` is the three values x, 1, 2 for every
+    pixel: Copernicus concatenates the tiles of an array's members, a number one tile
+    (geotrellis-extensions OpenEOProcessScriptBuilder.scala ``arrayEnd`` L1038-1075)."""
+    x = {"from_parameter": "x"}
+    nested = {"inner": node("array_create", data=[x, 1]),
+              "outer": node("array_create", data=[{"from_node": "inner"}, 2, x])}  # fmt: skip
+    data = bands_cube(lazy=lazy)
+    for reducer, want in (
+        (node("sum", data={"from_node": "outer"}), 2 * data.values + 3),
+        (node("count", data={"from_node": "outer"}), np.full(data.shape, 4)),
+        (node("array_element", data={"from_node": "outer"}, index=2), np.full(data.shape, 2)),
+    ):
+        process = callback("r", r=reducer, **nested)
+        out = run_through_engine("apply", {"data": data, "process": process})
+        assert isinstance(out.data, da.Array) == lazy and out.dims == data.dims
+        np.testing.assert_allclose(out.values, want)
+
+
 # ---------------------------------------------------------------- apply_dimension
 
 

@@ -153,34 +153,33 @@ def array_create(data: Any = None, repeat: int = 1, axis: Any = None) -> Any:
 
     openeo-processes-dask's ``np.tile(data, repeat)`` turns a list of dask arrays into
     one computed numpy array (and repeats n-dimensional members along their last axis).
-    In a callback, a member that is itself an array (``quantiles(x, [0.05])``) gives its
-    elements in turn, as Copernicus flattens them (OpenEOProcessScriptBuilder.scala
-    ``arrayCreateFunction`` L1435-1446: the members' tiles, one after the other).
+    In a callback (``axis`` given) the members are flattened as Copernicus flattens them
+    (:mod:`~hybrid.backends.local.processes.array_members`): an array among them, built
+    by array_create or ``quantiles(x, [0.05])``, gives its values in turn, a number is
+    one value for every pixel.
     """
     import dask.array as da
+
+    from hybrid.backends.local.processes.array_members import flattened, remember
 
     if data is None:
         return np.array([])
     items = list(data) if isinstance(data, list | tuple) else None
     if items and axis is not None:
-        items = _flattened(items, axis)
+        items = flattened(items, axis)
+        if any(np.ndim(v) > 0 for v in items):  # values per pixel
+            return remember(_repeated(stacked(items), repeat))
     if items and any(isinstance(v, da.Array) for v in items):
-        members = stacked(items)
-        return da.concatenate([members] * int(repeat), axis=0) if repeat > 1 else members
+        return _repeated(stacked(items), repeat)
     return np.tile(np.asarray(data) if items is None else data, reps=repeat)
 
 
-def _flattened(items: list[Any], axis: int) -> list[Any]:
-    """Members with one dimension more than the others (arrays along the callback's
-    ``axis``) split into their elements."""
-    ndims = [np.ndim(v) for v in items]
-    low = min(ndims)
-    if max(ndims) != low + 1 or low == 0:
-        return items
-    out: list[Any] = []
-    for value, ndim in zip(items, ndims, strict=True):
-        out.extend(list(np.moveaxis(value, axis, 0)) if ndim > low else [value])
-    return out
+def _repeated(members: Any, repeat: int) -> Any:
+    """``members`` (values along the first axis) ``repeat`` times, one after the other."""
+    import dask.array as da
+
+    lib: Any = da if isinstance(members, da.Array) else np
+    return lib.concatenate([members] * int(repeat), axis=0) if repeat > 1 else members
 
 
 def stacked(items: list[Any]) -> Any:
