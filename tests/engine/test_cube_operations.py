@@ -111,6 +111,33 @@ def test_apply_dimension_over_time_keeps_time_labels() -> None:
     np.testing.assert_allclose(out.values, np.cumsum(data.values, axis=0))
 
 
+@pytest.mark.parametrize("lazy", [False, True])
+def test_array_element_of_an_array_the_band_callback_built(lazy: bool) -> None:
+    """``array_element(array_create([a, b, c]), 1)`` in an apply_dimension over bands is
+    ``b`` (ESA-APEx wildfire_visualization), not the callback's band 1: Copernicus takes
+    the element of the tiles the array evaluates to (geotrellis-extensions
+    OpenEOProcessScriptBuilder.scala ``arrayElementFunction`` L1608-1650)."""
+    data = bands_cube(lazy=lazy)
+    red = node("array_element", data=DATA, index=0)
+    nir = node("array_element", data=DATA, index=1)
+    process = callback(
+        "out",
+        red=red,
+        nir=nir,
+        total=node("add", x={"from_node": "nir"}, y={"from_node": "red"}),
+        built=node("array_create", data=[{"from_node": "red"}, {"from_node": "total"}, 7]),
+        second=node("array_element", data={"from_node": "built"}, index=1),
+        third=node("array_element", data={"from_node": "built"}, index=2),
+        out=node("array_create", data=[{"from_node": "second"}, {"from_node": "third"}]),
+    )
+    out = run_through_engine(
+        "apply_dimension", {"data": data, "dimension": "bands", "process": process}
+    )
+    r, n = data.values[:, 0], data.values[:, 1]
+    np.testing.assert_allclose(out.values[:, 0], n + r)
+    np.testing.assert_allclose(out.values[:, 1], np.full(r.shape, 7.0))
+
+
 def test_band_callback_changing_the_band_count_stays_lazy() -> None:
     data = bands_cube(lazy=True)
     red = node("array_element", data=DATA, index=0)

@@ -32,6 +32,16 @@ def remember(array: Any) -> Any:
     return array
 
 
+def created_members(value: Any) -> list[Any] | None:
+    """The values of an array an array_create in a callback built (its first axis),
+    whatever the callback's ``axis``; None for any other value. In apply_dimension the
+    callback's own array has its values last, the arrays it builds first, and
+    ``array_element(array_create([...]), 1)`` is the second of them, as on Copernicus
+    (the element of the tiles its data evaluates to: OpenEOProcessScriptBuilder.scala
+    ``arrayElementFunction`` L1608-1650)."""
+    return list(value) if _created(value) else None
+
+
 def _created(value: Any) -> bool:
     ref = _CREATED.get(id(value))
     return ref is not None and ref() is value
