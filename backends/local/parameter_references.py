@@ -33,8 +33,12 @@ def resolving(implementation: Callable[..., Any]) -> Callable[..., Any]:
     """``implementation`` called with its references resolved: a positional argument
     that is a reference becomes the referenced value (any other positional argument
     only feeds ``positional_parameters``), and so does a keyword argument or a
-    reference inside a keyword argument's list."""
+    reference inside a keyword argument's list. A process whose ``data`` is an array an
+    array_create in the callback built works over that array's values
+    (:func:`~hybrid.backends.local.processes.array_members.along_values`)."""
     from openeo_pg_parser_networkx.pg_schema import ParameterReference
+
+    from hybrid.backends.local.processes.array_members import along_values
 
     dropped = _dropped(implementation)
 
@@ -58,7 +62,7 @@ def resolving(implementation: Callable[..., Any]) -> Callable[..., Any]:
             for key, arg in kwargs.items()
             if key not in dropped
         }
-        return implementation(*refs, **resolved)
+        return implementation(*refs, **along_values(resolved))
 
     return call
 

@@ -42,6 +42,23 @@ def created_members(value: Any) -> list[Any] | None:
     return list(value) if _created(value) else None
 
 
+def along_values(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The keyword ``arguments`` of a process in a callback, over the values of its
+    ``data`` when that is an array an array_create built: ``axis`` 0 and no kept
+    dimension, whatever the callback's own ``axis`` (in apply_dimension the last, in
+    reduce_dimension the reduced dimension's). Copernicus applies a process to an array
+    over the tiles it evaluates to (OpenEOProcessScriptBuilder.scala ``reduceFunction``
+    L573-585 reduces ``tiles``, which ``arrayCreateFunction`` L1435-1446 made one per
+    member); the members of such an array already have the callback's pixel shape, so
+    ``max(array_create([a, b]))`` is one value per pixel, as ``a`` is."""
+    if "axis" not in arguments or not _created(arguments.get("data")):
+        return arguments
+    out = {**arguments, "axis": 0}
+    if "keepdims" in out:
+        out["keepdims"] = False
+    return out
+
+
 def _created(value: Any) -> bool:
     ref = _CREATED.get(id(value))
     return ref is not None and ref() is value

@@ -1,0 +1,81 @@
+"""Arrays an array_create builds inside a callback, used by the processes after it, on
+small cubes through the engine's registry (tests/process_vectors.py
+``run_through_engine``); expected values from numpy on the cube's own values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.engine.test_cube_operations import DATA, bands_cube, callback, node
+from tests.process_vectors import run_through_engine
+
+#: openEO reducer -> numpy over the array's values (axis 0)
+REDUCERS = {
+    "max": lambda v: np.max(v, axis=0),
+    "min": lambda v: np.min(v, axis=0),
+    "median": lambda v: np.median(v, axis=0),
+    "mean": lambda v: np.mean(v, axis=0),
+    "sum": lambda v: np.sum(v, axis=0),
+    "product": lambda v: np.prod(v, axis=0),
+    "sd": lambda v: np.std(v, axis=0, ddof=1),
+    "first": lambda v: v[0],
+    "last": lambda v: v[-1],
+    "count": lambda v: np.full(v.shape[1:], float(len(v))),
+}
+
+
+def _built_then_reduced(reducer: str, *, keep_red: bool) -> dict[str, Any]:
+    """red = data[0], nir = data[1]; ``reducer(array_create([red, nir + red, 1.5]))``,
+    with red beside it (``array_create([reduced, red])``) when ``keep_red``."""
+    nodes = {
+        "red": node("array_element", data=DATA, index=0),
+        "nir": node("array_element", data=DATA, index=1),
+        "total": node("add", x={"from_node": "nir"}, y={"from_node": "red"}),
+        "built": node("array_create", data=[{"from_node": "red"}, {"from_node": "total"}, 1.5]),
+        "reduced": node(reducer, data={"from_node": "built"}),
+    }
+    if not keep_red:
+        return callback("reduced", **nodes)
+    pair = node("array_create", data=[{"from_node": "reduced"}, {"from_node": "red"}])
+    return callback("out", **nodes, out=pair)
+
+
+def _members(values: np.ndarray, axis: int) -> np.ndarray:
+    red, nir = np.take(values, 0, axis=axis), np.take(values, 1, axis=axis)
+    return np.stack([red, nir + red, np.full(red.shape, 1.5)])
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize("reducer", sorted(REDUCERS))
+def test_a_reducer_of_an_array_the_band_callback_built(reducer: str, lazy: bool) -> None:
+    """``max(array_create([red, nir + red, 1.5]))`` in an apply_dimension over bands is
+    the largest of the three per pixel, not a reduction over the callback's band axis
+    (which failed: "inhomogeneous shape", "Chunks do not add up"). Copernicus reduces the
+    tiles the array evaluates to (geotrellis-extensions OpenEOProcessScriptBuilder.scala
+    ``reduceFunction`` L573-585, ``applyListFunction`` L589 for median/first/count)."""
+    data = bands_cube(lazy=lazy)
+    process = _built_then_reduced(reducer, keep_red=True)
+    out = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "bands", "process": process},
+    )
+    values = data.values
+    np.testing.assert_allclose(out.values[:, 0], REDUCERS[reducer](_members(values, 1)))
+    np.testing.assert_allclose(out.values[:, 1], values[:, 0])
+
+
+@pytest.mark.parametrize("reducer", ["max", "median", "last"])
+def test_a_reducer_of_an_array_the_reducer_callback_built(reducer: str) -> None:
+    """The same in reduce_dimension over bands, whose callback reduces axis 1 of the
+    cube (t, bands, y, x): the array it builds is reduced over its own values."""
+    data = bands_cube(lazy=True)
+    reducer_graph = _built_then_reduced(reducer, keep_red=False)
+    out = run_through_engine(
+        "reduce_dimension",
+        {"data": data, "dimension": "bands", "reducer": reducer_graph},
+    )
+    assert out.dims == ("t", "y", "x")
+    np.testing.assert_allclose(out.values, REDUCERS[reducer](_members(data.values, 1)))
