@@ -45,9 +45,9 @@ from hybrid.stac.query import Condition
 #: processes the callbacks of raster-cube processes cannot call on Copernicus: its
 #: callback builder has no case for them and fails with "Unsupported operation: sort"
 #: (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1214); outside
-#: callbacks both are plain-value processes there (openeo-python-driver
+#: callbacks all three are plain-value processes there (openeo-python-driver
 #: processgraph/registry.py L77-78, openeo-processes-python)
-_NOT_IN_CUBE_CALLBACKS = frozenset({"sort", "order"})
+_NOT_IN_CUBE_CALLBACKS = frozenset({"sort", "order", "rearrange"})
 _CUBE_CALLBACK_PROCESSES = frozenset(
     {"apply", "apply_dimension", "reduce_dimension", "aggregate_temporal",
      "aggregate_temporal_period", "merge_cubes"}
@@ -220,8 +220,8 @@ def _check_supported(
 
 
 def _check_callback_process(graph: Mapping[str, Any], node_id: str, pid: str) -> None:
-    """``sort`` or ``order`` in a callback of apply_dimension (etc.): one 400, as Copernicus
-    refuses it."""
+    """``sort``, ``order`` or ``rearrange`` in a callback of apply_dimension (etc.): one
+    400, as Copernicus refuses it."""
     top = graph.get(node_id.split("/", 1)[0]) if "/" in node_id else None
     if pid in _NOT_IN_CUBE_CALLBACKS and isinstance(top, Mapping):
         parent = top.get("process_id")

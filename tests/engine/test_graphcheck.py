@@ -104,11 +104,11 @@ def test_ndvi_accepts_common_band_names():
     assert float(ndvi(cube).values.ravel()[0]) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("pid", ["sort", "order"])
-def test_sort_and_order_in_a_cube_callback_are_refused_as_on_copernicus(pid):
-    """OpenEOProcessScriptBuilder.scala L1214: no ``sort`` or ``order`` in callbacks
-    (Unsupported operation); a plain ``sort`` of a list outside cube callbacks stays
-    allowed."""
+@pytest.mark.parametrize("pid", ["sort", "order", "rearrange"])
+def test_sort_order_rearrange_in_a_cube_callback_are_refused_as_on_copernicus(pid):
+    """OpenEOProcessScriptBuilder.scala L1214: no ``sort``, ``order`` or ``rearrange`` in
+    callbacks (Unsupported operation); a plain ``sort`` of a list outside cube callbacks
+    stays allowed."""
     from hybrid.backends.local import LocalBackend
     from hybrid.errors import ProcessUnsupported
 
@@ -130,7 +130,8 @@ def test_sort_and_order_in_a_cube_callback_are_refused_as_on_copernicus(pid):
                     "process_graph": {
                         "s": {
                             "process_id": pid,
-                            "arguments": {"data": {"from_parameter": "data"}},
+                            "arguments": {"data": {"from_parameter": "data"}}
+                            | ({"order": [1, 0]} if pid == "rearrange" else {}),
                             "result": True,
                         }
                     }
