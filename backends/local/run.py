@@ -105,12 +105,31 @@ def _interval(extent: Any) -> tuple[str, str]:
 
     start = parse_instant(start_text, what="temporal_extent start")
     end = parse_instant(end_text, what="temporal_extent end")
+    if end == start:
+        return _whole_day(start_text, start)
     if end <= start:
         raise UsageError(
             f"temporal extent is empty: end {end_text} is not after start {start_text} "
             "(the end is excluded)"
         )
     return start_text, end_text
+
+
+def _whole_day(text: str, start: Any) -> tuple[str, str]:
+    """A load's [d, d]: the whole day d, as Copernicus reads it ("retain backwards
+    compatibility for from == to", openeo-geotrellis-extensions file/FileRDDFactory.scala
+    L43-45; openeo-python-driver process_implementations/io.py L56-59 only logs it)."""
+    import datetime as dt
+
+    from hybrid.run_warnings import warn
+
+    day = start.date()
+    warn(
+        f"load_collection: temporal_extent [{text}, {text}] has the same start and end; "
+        f"read as the whole day {day} as Copernicus does (an openEO end is excluded: "
+        f"give [{day}, {day + dt.timedelta(days=1)}])"
+    )
+    return day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
 
 
 @dataclass

@@ -368,11 +368,6 @@ API_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], type[HybridError], 
         UsageError,
         "temporal extent is empty",
     ),
-    "dates-equal": (
-        _set_load("temporal_extent", ["2023-06-01", "2023-06-01"]),
-        UsageError,
-        "the end is excluded",
-    ),
     "date-malformed": (
         _set_load("temporal_extent", ["2023-13-45", "2023-06-01"]),
         UsageError,

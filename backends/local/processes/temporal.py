@@ -246,6 +246,21 @@ def _label_text(value: Any) -> str:
     return str(value)
 
 
+def _paired(intervals: Sequence[Any]) -> list[Any]:
+    """Intervals as [start, end] pairs; a flat list of dates is read pairwise, as
+    Copernicus flattens ``intervals`` into one list of instants and pairs them
+    (openeo-geopyspark-driver geopysparkdatacube.py L965-972, mapInstantToInterval), so
+    the client's archive/ndvi_composite.py ``[s1, e1, s2, e2]`` works."""
+    if not intervals or not all(isinstance(i, str) for i in intervals):
+        return list(intervals)
+    if len(intervals) % 2:
+        raise ProcessParameterInvalid(
+            f"aggregate_temporal: a flat list of intervals needs start, end pairs, got "
+            f"{len(intervals)} dates; give [[start, end], ...]"
+        )
+    return [list(intervals[i : i + 2]) for i in range(0, len(intervals), 2)]
+
+
 def aggregate_temporal(
     data: Any,
     intervals: Sequence[Sequence[Any]],
@@ -255,7 +270,7 @@ def aggregate_temporal(
     context: Any = None,
 ) -> Any:
     dim = _temporal_dim(data, dimension, "aggregate_temporal")
-    plain_intervals = _plain(intervals)
+    plain_intervals = _paired(_plain(intervals))
     bounds = []
     for interval in plain_intervals:
         if len(interval) != 2:
