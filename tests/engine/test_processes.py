@@ -514,6 +514,23 @@ def test_aggregate_temporal_intervals_and_labels() -> None:
     np.testing.assert_array_equal(out["t"].values, times("2023-03-01", "2023-06-01"))
 
 
+def test_aggregate_temporal_flat_interval_bounds_pair_up_as_on_copernicus() -> None:
+    """geopysparkdatacube.py L965-972: a flat list [s1, e1, s2, e2] is read pairwise
+    (the client's examples/archive/ndvi_composite.py); an odd count is one 400."""
+    data = cube(
+        np.array([1.0, 3.0, 10.0]).reshape(-1, 1, 1),
+        ("t", "y", "x"),
+        t=times("2023-03-05", "2023-04-30", "2023-06-01"),
+    )
+    flat = ["2023-03-01", "2023-05-01", "2023-04-01", "2023-07-01"]
+    args = {"data": data, "intervals": flat, "reducer": reducer_graph("mean")}
+    out = run_through_engine("aggregate_temporal", {**args, "labels": ["a", "b"]})
+    assert list(out["t"].values) == ["a", "b"]
+    np.testing.assert_array_equal(out.values.ravel(), [2.0, 6.5])
+    with pytest.raises(ProcessParameterInvalid, match="start, end pairs, got 3 dates"):
+        run_through_engine("aggregate_temporal", {**args, "intervals": flat[:3]})
+
+
 def test_aggregate_temporal_period_rejects_unsupported() -> None:
     data = cube(np.ones((1, 1, 1)), ("t", "y", "x"), t=times("2023-05-01"))
     with pytest.raises(ProcessParameterInvalid, match="'hour' is not supported"):
