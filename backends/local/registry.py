@@ -68,6 +68,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "aggregate_temporal_period": temporal.aggregate_temporal_period,
         "aggregate_temporal": temporal.aggregate_temporal,
         "filter_labels": labels.filter_labels,
+        "filter_temporal": labels.filter_temporal,
         "dimension_labels": labels.dimension_labels,
         "aggregate_spatial": vector.aggregate_spatial,
         "load_geojson": geojson_load.load_geojson,

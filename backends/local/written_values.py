@@ -8,11 +8,11 @@ date-like strings as a ``TemporalInterval`` and an empty list ``[]`` as an empty
 list, ``date_shift``, ``mean([])``, ...) then see objects instead of what the user wrote
 and fail or answer wrongly. :func:`plain_arguments` gives every process the JSON value
 back - dates as ``YYYY-MM-DD``, date-times as RFC 3339 text in UTC (``Z``), years as
-``YYYY``, times as ``HH:MM:SS``, intervals as two-element lists - except the parameters
-whose stock implementation reads the models (:data:`KEEP`), which get the model however
-the graph was parsed. The engine's own parser (hybrid.backends.local.graph_parsing) keeps
-the text in the first place; this covers graphs parsed by the stock parser (callbacks the
-openEO test suite's dask runner builds) and references inside lists.
+``YYYY``, times as ``HH:MM:SS``, intervals as two-element lists (filter_temporal too:
+its own implementation, processes/labels.py, builds the model the stock one reads). The
+engine's own parser (hybrid.backends.local.graph_parsing) keeps the text in the first
+place; this covers graphs parsed by the stock parser (callbacks the openEO test suite's
+dask runner builds) and references inside lists.
 """
 
 from __future__ import annotations
@@ -21,11 +21,6 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any
-
-#: (process, parameter) pairs whose openeo-processes-dask implementation wants the model:
-#: filter_temporal reads ``extent.start``/``.end`` (cubes/_filter.py; on text it warns
-#: about time zones)
-KEEP = frozenset({("filter_temporal", "extent")})
 
 
 @functools.cache
@@ -77,12 +72,7 @@ def plain_arguments(pid: str, implementation: Callable[..., Any]) -> Callable[..
     @functools.wraps(implementation)
     def run(*args: Any, **kwargs: Any) -> Any:
         for name, value in kwargs.items():
-            if (pid, name) not in KEEP:
-                kwargs[name] = as_written(value)
-            elif isinstance(value, list):
-                from openeo_pg_parser_networkx.pg_schema import TemporalInterval
-
-                kwargs[name] = TemporalInterval.model_validate(value)
+            kwargs[name] = as_written(value)
         return implementation(*args, **kwargs)
 
     return run

@@ -8,6 +8,9 @@ every node of a callback after its first call (it re-runs callback nodes only un
 aggregate_temporal_period and aggregate_spatial), so a plain second call would
 return the first label's verdict for every label. Before each call the cached
 results of the condition's own nodes are dropped (:func:`forget_results`).
+
+filter_temporal with the same start and end keeps the labels at exactly that instant,
+as Copernicus does (see :func:`filter_temporal`); other extents as openeo-processes-dask.
 """
 
 from __future__ import annotations
@@ -101,3 +104,66 @@ def dimension_labels(data: Any, dimension: str) -> list[Any]:
     if dimension not in data.coords:
         return list(range(data.sizes[dimension]))
     return [label_text(value) for value in data[dimension].values]
+
+
+def filter_temporal(data: Any, extent: Any, dimension: str | None = None) -> Any:
+    """[start, end) of the time labels. Copernicus refuses an end before the start
+    (openeo-python-driver processgraph/process_implementations/cubes.py L38-60, 400
+    ProcessParameterInvalid) and, for the same start and end, only logs "invalid" and
+    filters on the closed interval [start, start] (openeo-geopyspark-driver
+    geopysparkdatacube.py L242-255 ``filter_by_times``): Sentinel-2 labels are days at
+    00:00Z, so [d, d] keeps day d (a load given [d, d] reads day d, run.py)."""
+    from openeo_processes_dask.process_implementations.cubes._filter import (
+        filter_temporal as stock,
+    )
+
+    bounds = _instants(extent)
+    if bounds is None:
+        from openeo_pg_parser_networkx.pg_schema import TemporalInterval
+
+        interval = TemporalInterval.model_validate(extent)  # what the stock one reads
+        return stock(data=data, extent=interval, dimension=dimension)
+    dim = dimension or _time_dimension(data)
+    require_dimension(data, dim, "filter_temporal")
+    start, text = bounds
+    from hybrid.run_warnings import warn
+
+    warn(
+        f"filter_temporal: extent [{text}, {text}] has the same start and end; kept the "
+        f"labels at exactly {text} as Copernicus does (the end is excluded in openEO: "
+        "give the next day as end)"
+    )
+    labels = data[dim].values.astype("datetime64[ns]")
+    return data.isel({dim: np.flatnonzero(labels == start)})
+
+
+def _instants(extent: Any) -> tuple[np.datetime64, str] | None:
+    """The instant and its text when start and end are the same, else None; an end
+    before the start is one 400, as on Copernicus."""
+    from hybrid.stac.query import parse_instant
+
+    if not isinstance(extent, list) or len(extent) != 2:
+        raise ProcessParameterInvalid(
+            f"filter_temporal: extent should be [start, end], got {extent!r}"
+        )
+    if any(v is None for v in extent):
+        return None
+    texts = [str(v) for v in extent]
+    start, end = (parse_instant(t, what="filter_temporal extent") for t in texts)
+    if end < start:
+        raise ProcessParameterInvalid(
+            f"filter_temporal: extent end '{texts[1]}' is before start '{texts[0]}'"
+        )
+    if end != start:
+        return None
+    return np.datetime64(start.replace(tzinfo=None), "ns"), texts[0]
+
+
+def _time_dimension(data: Any) -> str:
+    dims = [d for d in data.dims if np.issubdtype(data[d].dtype, np.datetime64)]
+    if len(dims) != 1:
+        raise ProcessParameterInvalid(
+            f"filter_temporal: give `dimension`: the cube has {len(dims)} temporal "
+            f"dimensions ({', '.join(map(str, data.dims))})"
+        )
+    return str(dims[0])
