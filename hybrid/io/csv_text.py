@@ -4,7 +4,10 @@
 AggregatePolygonProcess.scala (``aggregateByDateAndPolygon``): dates
 ``2020-06-26T00:00:00.000Z``, missing values empty, one column per band (``band_unnamed``
 for a cube without bands); without ``t``: ``feature_index,<band columns>``
-(``aggregateByPolygon``). The CDSE NDVI_Timeseries notebook reads it with
+(``aggregateByPolygon``). A geometry that covers no pixel centre
+(aggregate_spatial's ``attrs["uncovered"]``) has no row: Spark only aggregates the
+rasterised pixels (AggregatePolygonProcess.scala ``aggregateSpatialGeneric`` L270-277,
+``aggregateByDateAndPolygon`` L361-370). The CDSE NDVI_Timeseries notebook reads it with
 ``pd.read_csv(path, index_col=0)``.
 """
 
@@ -38,14 +41,16 @@ def timeseries_csv(cube: Any) -> str:
         return ["" if np.isnan(v) else repr(float(v)) for v in row]
 
     columns = band_columns(cube)
+    uncovered = set(cube.attrs.get("uncovered") or ())
+    rows = [(fi, f) for fi, f in enumerate(values) if fi not in uncovered]
     if "t" not in cube.dims:
         lines = [",".join(["feature_index", *columns])]
-        lines += [",".join([str(fi), *cells(f)]) for fi, f in enumerate(values)]
+        lines += [",".join([str(fi), *cells(f)]) for fi, f in rows]
         return "\n".join(lines) + "\n"
     lines = [",".join(["date", "feature_index", *columns])]
     for ti, label in enumerate(cube["t"].values):
         date = date_text(label, millis=True)
-        lines += [",".join([date, str(fi), *cells(f[ti])]) for fi, f in enumerate(values)]
+        lines += [",".join([date, str(fi), *cells(f[ti])]) for fi, f in rows]
     return "\n".join(lines) + "\n"
 
 

@@ -81,7 +81,9 @@ def timeseries_json(cube: Any) -> Any:
     ``%Y-%m-%dT%XZ``, features in index order, NaN as null); without ``t``,
     ``[[band values] per feature]`` (``AggregatePolygonSpatialResult.prepare_for_json``).
     A load_geojson cube as ``DriverVectorCube.to_legacy_save_result``: one null per
-    geometry without properties, else the GeoJSON FeatureCollection."""
+    geometry without properties, else the GeoJSON FeatureCollection. A geometry covering no
+    pixel centre is null; when none covers one, there are no dates: ``{}`` (``get_data``
+    takes the dates of the CSV rows, which only covered geometries make)."""
     from hybrid.io.geojson import GEOMETRIES_ONLY, feature_collection
     from hybrid.io.vector import date_text, number, ordered
 
@@ -93,6 +95,8 @@ def timeseries_json(cube: Any) -> Any:
     values = cube.values
     if "t" not in cube.dims:
         return [[number(v) for v in feature] for feature in values]
+    if len(cube.attrs.get("uncovered") or ()) == cube.sizes["geometries"]:
+        return {}
     return {
         date_text(label): [[number(v) for v in feature[ti]] for feature in values]
         for ti, label in enumerate(cube["t"].values)

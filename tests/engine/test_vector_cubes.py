@@ -318,7 +318,27 @@ def test_csv_reads_as_the_cdse_notebook_reads_it(timeseries: xr.DataArray, tmp_p
     series = df.sort_index().groupby("feature_index")["band_unnamed"]
     np.testing.assert_allclose(series.get_group(1).values, timeseries.values[1])
     assert df.index[0] == pd.Timestamp("2023-06-02", tz="UTC")
-    assert series.get_group(2).isna().all()
+    # field 2 covers no pixel centre: no row, as Spark aggregates only rasterised pixels
+    # (AggregatePolygonProcess.scala L270-277); JSON and GeoParquet have it as null
+    assert sorted(set(df["feature_index"])) == [0, 1] and len(df) == 6
+
+
+def test_geometries_covering_no_pixel_centre(tmp_path: Path) -> None:
+    """Copernicus: no CSV row for them, null in JSON; no dates at all in JSON when no
+    geometry covers a pixel centre (save_result.py ``get_data`` takes the CSV's dates)."""
+    data = spacetime()
+    between = rect(2.2, 2.2, 2.4, 2.4)  # inside pixel (2, 2), around no centre
+    some = aggregate_spatial(data, collection(between, rect(1, 1, 3, 3)), plain_mean)
+    assert some.attrs["uncovered"] == [0]
+    doc = json.loads(write_vector_cube(some, "JSON", tmp_path / "a").read_text())
+    assert [features[0] for features in doc.values()] == [[None]] * 3
+    assert all(f[1][0] is not None for f in doc.values())
+    csv = write_vector_cube(some, "CSV", tmp_path / "a").read_text().splitlines()
+    assert [line.split(",")[1] for line in csv[1:]] == ["1", "1", "1"]
+    none = aggregate_spatial(data, collection(between, rect(50, 50, 60, 60)), plain_mean)
+    assert json.loads(write_vector_cube(none, "JSON", tmp_path / "b").read_text()) == {}
+    csv = write_vector_cube(none, "CSV", tmp_path / "b").read_text()
+    assert csv == "date,feature_index,band_unnamed\n"
 
 
 def test_netcdf_layout(timeseries: xr.DataArray, tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ aggregate_spatial:
 - the reducer sees the values of the covered pixels; a geometry covering no pixel
   (outside the cube, or between pixel centres) gets no value (NaN), as Copernicus
   reindexes missing features to null (openeo-python-driver, openeo_driver/save_result.py,
-  ``AggregatePolygonResultCSV.get_data``);
+  ``AggregatePolygonResultCSV.get_data``); its index is in ``attrs["uncovered"]``, as
+  Copernicus's CSV has no row for it (only rasterised pixels make rows:
+  AggregatePolygonProcess.scala ``aggregateSpatialGeneric`` L270-277);
 - a reducer returning several values (``array_create`` of mean, sd, ...) gives several
   columns per band, band after band, as Copernicus's SparkAggregateScriptBuilder builds
   them (``bandColumns.flatMap(col => builder(col))``); they are labelled ``band_0``,
@@ -208,7 +210,11 @@ def aggregate_spatial(
     coords["geometries"] = np.arange(len(features.geometries))
     out = xr.DataArray(stacked, dims=dims, coords=coords)
     out = out.assign_coords(geometry=("geometries", geometry))
-    out.attrs = {"vector_crs": features.crs, "vector_properties": list(features.properties)}
+    out.attrs = {
+        "vector_crs": features.crs,
+        "vector_properties": list(features.properties),
+        "uncovered": [i for i, (rows, _) in enumerate(pixels) if len(rows) == 0],
+    }
     return out
 
 
