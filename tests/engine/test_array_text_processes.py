@@ -50,6 +50,18 @@ def test_array_find() -> None:
     assert arrays.array_find([1, None], None) is None
 
 
+def test_array_find_on_arrays() -> None:
+    """On a cube's arrays (a reducer over t), nodata where nothing matches, not the stock
+    999999: Copernicus sets the index only where found (openeo-geotrellis-extensions
+    OpenEOProcessScriptBuilder.scala arrayFind L637-670)."""
+    data = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 0]], dtype=float)
+    got = arrays.array_find(data, 1, axis=0)
+    np.testing.assert_array_equal(got, [2, 0, np.nan])
+    np.testing.assert_array_equal(arrays.array_find(data, 1, axis=0, reverse=True), [2, 2, np.nan])
+    flags = np.array([[True, False], [True, False]])
+    np.testing.assert_array_equal(arrays.array_find(flags, True, axis=0), [0, np.nan])
+
+
 def test_array_element_errors_and_nodata() -> None:
     assert arrays.array_element([9, 8, 7], index=2) == 7
     assert math.isnan(arrays.array_element([], index=0, return_nodata=True))
