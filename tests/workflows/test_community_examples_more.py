@@ -1,14 +1,15 @@
 """More workflows of the openEO community examples (github.com/Open-EO/openeo-community-examples,
-``python/`` and the UDPs of ``processes/``) through the openeo client against
-``hybrid serve``, changed only in URL, AOI and dates (other collections left out).
+``python/``) through the openeo client against ``hybrid serve``, changed only in URL, AOI
+and dates (other collections left out).
 
 Each test holds the notebook's client calls (the source path is in its docstring) and
-checks the result against numpy on the raw bands downloaded from the same server.
+checks the result against numpy on the raw bands downloaded from the same server. The
+published ``processes/*.json`` run in ``test_community_processes.py`` (with a checkout
+of them); what they need of the engine is checked here on graphs built in the test.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -202,76 +203,75 @@ def test_rank_composites_max_ndvi_per_month(connection: Any, tmp_path: Path) -> 
     assert finite_share(got["B02"].values) > 0.9
 
 
-#: processes/*.json of openeo-community-examples as published, shortened: id, summary,
-#: parameters (name, schema) and process graph; run_udf's code left out (never run)
-_PROCESSES: dict[str, dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "community_processes.json").read_text(encoding="utf-8")
-)
-
-
-def _community_process(name: str) -> dict[str, Any]:
-    """processes/<name>.json of openeo-community-examples (its text, as published)."""
-    return dict(_PROCESSES[name])
+def _nodata_udp(finder: str) -> dict[str, Any]:
+    """A process over an array ``data``: ``array_apply`` with ``is_nodata``, then
+    ``finder`` (array_contains or array_find) of true."""
+    flags = {
+        "process_id": "array_apply",
+        "arguments": {
+            "data": {"from_parameter": "data"},
+            "process": {
+                "process_graph": {
+                    "nodata": {
+                        "process_id": "is_nodata",
+                        "arguments": {"x": {"from_parameter": "x"}},
+                        "result": True,
+                    }
+                }
+            },
+        },
+    }
+    found = {
+        "process_id": finder,
+        "arguments": {"data": {"from_node": "flags"}, "value": True},
+        "result": True,
+    }
+    return {"flags": flags, "found": found}
 
 
 @pytest.mark.slow
-def test_community_processes_stored_and_used(connection: Any, tmp_path: Path) -> None:
-    """processes/crop_polygon.json, array_contains_nodata.json, array_find_nodata.json
-    (stored with ``save_user_defined_process``, used in a graph and in a reducer), and
-    flood_ndwi.json, burntmapping_chunks.json, rescale_chunks.json, refused with one
-    openEO error each: they call the ``vito`` namespace's NDWI and ``chunk_polygon``,
-    which Copernicus's API 1.2 does not offer either (openeo-python-driver registers
-    chunk_polygon for API 1.0/1.1 only). anomaly_detection.json (Sentinel-1, CropSAR)
-    is left out."""
+def test_nodata_udps_in_a_reducer_and_refusals(connection: Any, tmp_path: Path) -> None:
+    """What the community ``processes/*.json`` need of the engine, without a checkout of
+    them (``test_community_processes.py`` runs them as published): stored processes
+    called by a ``reduce_dimension`` reducer over t, ``array_apply`` of ``is_nodata``
+    then ``array_contains`` / ``array_find`` (nodata where nothing is found, as
+    Copernicus, not 999999); a ``vito`` namespace process and ``chunk_polygon`` refused
+    when stored, with one 400 ProcessUnsupported each."""
+    from openeo.api.process import Parameter
     from openeo.processes import process
     from openeo.rest import OpenEoApiError
-    from shapely.geometry import Polygon
 
-    for name in ("crop_polygon", "array_contains_nodata", "array_find_nodata"):
-        spec = _community_process(name)
-        connection.save_user_defined_process(
-            spec["id"], spec["process_graph"], parameters=spec["parameters"],
-            summary=spec.get("summary"), description=spec.get("description"),
-        )  # fmt: skip
-    for name in ("flood_ndwi", "burntmapping_chunks", "rescale_chunks"):
-        spec = _community_process(name)
+    data = Parameter(name="data", description="An array", schema={"type": "array"})
+    for name, finder in (("t_has_nodata", "array_contains"), ("t_first_nodata", "array_find")):
+        connection.save_user_defined_process(name, _nodata_udp(finder), parameters=[data])
+    area = Parameter(name="area", description="An area", schema={"type": "object"})
+    vito = {"process_id": "NDWI", "namespace": "vito", "arguments": {}, "result": True}
+    udf = {"process_id": "run_udf", "result": True, "arguments": {
+        "data": {"from_parameter": "data"}, "udf": "x", "runtime": "Python"}}  # fmt: skip
+    chunks = {"load": {"process_id": "load_collection", "arguments": {
+        "id": "SENTINEL2_L2A", "spatial_extent": None, "temporal_extent": None}},
+        "chunks": {"process_id": "chunk_polygon", "result": True, "arguments": {
+            "data": {"from_node": "load"}, "chunks": {"from_parameter": "area"},
+            "process": {"process_graph": {"udf": udf}}}}}  # fmt: skip
+    for name, graph in (("t_vito", {"ndwi": vito}), ("t_chunks", chunks)):
         with pytest.raises(OpenEoApiError) as refused:
-            connection.save_user_defined_process(
-                spec["id"], spec["process_graph"], parameters=spec["parameters"]
-            )
+            connection.save_user_defined_process(name, graph, parameters=[area])
         assert refused.value.http_status_code == 400
         assert refused.value.code == "ProcessUnsupported"
 
     dates = ["2023-06-10", "2023-07-05"]
-    aoi = {"type": "Polygon", "coordinates": [PENTAGON]}
-    cube = connection.load_collection("SENTINEL2_L2A", temporal_extent=dates, bands=["B04"])
-    cube.process("crop_polygon", data=cube, mask=aoi, replacement=-5).download(
-        tmp_path / "crop.nc", format="netCDF"
-    )
-    crop = _nc(tmp_path / "crop.nc")
-    raw = raw_bands(connection, ["B04"], tmp_path / "raw.nc", dates=dates)
-    # filter_spatial keeps the pixels of the polygon's envelope (a row and a column fewer
-    # than the bbox load here): compare on the crop's own pixels
-    raw = raw.sel(x=crop["x"].values, y=crop["y"].values)
-    assert raw.sizes["x"] >= 60 and raw.sizes["y"] >= 85
-    inside = pixels_inside(raw, Polygon(PENTAGON))
-    want = np.where(inside, raw["B04"].values, -5)
-    assert crop["B04"].shape == want.shape
-    np.testing.assert_array_equal(crop["B04"].values, want)
-
-    # nodata in some series: the pixels of cloud shadow (SCL 3) masked
     bands = connection.load_collection(
         "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=dates, bands=["B04", "SCL"]
     )
-    scl = bands.band("SCL")
-    masked = bands.filter_bands(["B04"]).mask(scl == 3)
-    for name in ("array_contains_nodata", "array_find_nodata"):
+    # nodata in some series: the pixels of cloud shadow (SCL 3) masked
+    masked = bands.filter_bands(["B04"]).mask(bands.band("SCL") == 3)
+    for name in ("t_has_nodata", "t_first_nodata"):
         reduced = masked.reduce_dimension(
             dimension="t", reducer=lambda data, name=name: process(name, data=data)
         )
         reduced.download(tmp_path / f"{name}.nc", format="netCDF")
-    contains = _only_var(_nc(tmp_path / "array_contains_nodata.nc"))
-    found = _only_var(_nc(tmp_path / "array_find_nodata.nc"))
+    contains = _only_var(_nc(tmp_path / "t_has_nodata.nc"))
+    found = _only_var(_nc(tmp_path / "t_first_nodata.nc"))
     full = raw_bands(connection, ["B04", "SCL"], tmp_path / "full.nc", dates=dates)
     cloudy = (full["SCL"].values == 3) | np.isnan(full["B04"].values)
     assert 0 < cloudy.any(axis=0).mean() < 1
