@@ -213,6 +213,25 @@ def test_task_repeats_counts_no_key_computed_twice(tiny_scene, capsys):
     assert ", 0 runs of a key computed before" in printed
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_batch_memory_reports_every_batch_with_its_heap(tiny_scene, capsys):
+    """The tiny scene spans two months: two batches, each with RSS, glibc's heap (its size
+    no smaller than what is in use in it) and the batch's peak."""
+    import re
+
+    from benchmarks.batch_memory import main
+
+    root, _catalog = tiny_scene
+    main([TINY.name, "--root", str(root)])
+    lines = capsys.readouterr().out.splitlines()
+    ends = [line for line in lines if " end " in line]
+    assert len(ends) == 2 and len([line for line in lines if " start " in line]) == 2
+    for line in ends:
+        figures = dict(re.findall(r"(rss|heap|in use|free|peak) +(\d+)", line))
+        assert set(figures) == {"rss", "heap", "in use", "free", "peak"}
+        assert int(figures["heap"]) >= int(figures["in use"]) and int(figures["peak"]) > 0
+
+
 def test_task_repeats_counts_the_cluster_batches_too(tiny_scene, capsys):
     """``--workers 1``: the keys of every batch a LocalCluster is given; a batch hands
     the next what it shares, so no key is computed in two batches."""

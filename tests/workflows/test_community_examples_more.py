@@ -238,7 +238,6 @@ def test_nodata_udps_in_a_reducer_and_refusals(connection: Any, tmp_path: Path) 
     Copernicus, not 999999); a ``vito`` namespace process and ``chunk_polygon`` refused
     when stored, with one 400 ProcessUnsupported each."""
     from openeo.api.process import Parameter
-    from openeo.processes import process
     from openeo.rest import OpenEoApiError
 
     data = Parameter(name="data", description="An array", schema={"type": "array"})
@@ -259,22 +258,31 @@ def test_nodata_udps_in_a_reducer_and_refusals(connection: Any, tmp_path: Path) 
         assert refused.value.http_status_code == 400
         assert refused.value.code == "ProcessUnsupported"
 
+    check_nodata_reducers(connection, tmp_path, "t_has_nodata", "t_first_nodata")
+
+
+def check_nodata_reducers(connection: Any, tmp_path: Path, contains: str, find: str) -> None:
+    """Stored UDPs ``contains`` (is any value nodata) and ``find`` (the index of the first
+    nodata) as reducers over t of B04 with cloud shadow (SCL 3) masked, against numpy on
+    the raw bands: the first true where a date is shadowed or empty, the index of that
+    date (nodata where none is)."""
+    from openeo.processes import process
+
     dates = ["2023-06-10", "2023-07-05"]
     bands = connection.load_collection(
         "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=dates, bands=["B04", "SCL"]
     )
-    # nodata in some series: the pixels of cloud shadow (SCL 3) masked
     masked = bands.filter_bands(["B04"]).mask(bands.band("SCL") == 3)
-    for name in ("t_has_nodata", "t_first_nodata"):
+    for name in (contains, find):
         reduced = masked.reduce_dimension(
             dimension="t", reducer=lambda data, name=name: process(name, data=data)
         )
         reduced.download(tmp_path / f"{name}.nc", format="netCDF")
-    contains = _only_var(_nc(tmp_path / "t_has_nodata.nc"))
-    found = _only_var(_nc(tmp_path / "t_first_nodata.nc"))
+    has = _only_var(_nc(tmp_path / f"{contains}.nc"))
+    found = _only_var(_nc(tmp_path / f"{find}.nc"))
     full = raw_bands(connection, ["B04", "SCL"], tmp_path / "full.nc", dates=dates)
     cloudy = (full["SCL"].values == 3) | np.isnan(full["B04"].values)
     assert 0 < cloudy.any(axis=0).mean() < 1
-    np.testing.assert_array_equal(contains == 1, cloudy.any(axis=0))
+    np.testing.assert_array_equal(has == 1, cloudy.any(axis=0))
     want_index = np.where(cloudy.any(axis=0), cloudy.argmax(axis=0), np.nan)
     np.testing.assert_array_equal(found, want_index)

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.workflows.raw import BBOX, pixels_inside, raw_bands
-from tests.workflows.test_community_examples_more import PENTAGON, _nc, _only_var
+from tests.workflows.raw import pixels_inside, raw_bands
+from tests.workflows.test_community_examples_more import PENTAGON, _nc, check_nodata_reducers
 
 #: a checkout (or a bare git directory) of Open-EO/openeo-community-examples
 EXAMPLES_ENV = "HYBRID_COMMUNITY_EXAMPLES"
@@ -62,7 +62,6 @@ def test_community_processes_stored_and_used(connection: Any, tmp_path: Path) ->
     which Copernicus's API 1.2 does not offer either (openeo-python-driver registers
     chunk_polygon for API 1.0/1.1 only). anomaly_detection.json (Sentinel-1, CropSAR)
     is left out."""
-    from openeo.processes import process
     from openeo.rest import OpenEoApiError
     from shapely.geometry import Polygon
 
@@ -98,22 +97,4 @@ def test_community_processes_stored_and_used(connection: Any, tmp_path: Path) ->
     assert crop["B04"].shape == want.shape
     np.testing.assert_array_equal(crop["B04"].values, want)
 
-    # nodata in some series: the pixels of cloud shadow (SCL 3) masked
-    bands = connection.load_collection(
-        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=dates, bands=["B04", "SCL"]
-    )
-    scl = bands.band("SCL")
-    masked = bands.filter_bands(["B04"]).mask(scl == 3)
-    for name in ("array_contains_nodata", "array_find_nodata"):
-        reduced = masked.reduce_dimension(
-            dimension="t", reducer=lambda data, name=name: process(name, data=data)
-        )
-        reduced.download(tmp_path / f"{name}.nc", format="netCDF")
-    contains = _only_var(_nc(tmp_path / "array_contains_nodata.nc"))
-    found = _only_var(_nc(tmp_path / "array_find_nodata.nc"))
-    full = raw_bands(connection, ["B04", "SCL"], tmp_path / "full.nc", dates=dates)
-    cloudy = (full["SCL"].values == 3) | np.isnan(full["B04"].values)
-    assert 0 < cloudy.any(axis=0).mean() < 1
-    np.testing.assert_array_equal(contains == 1, cloudy.any(axis=0))
-    want_index = np.where(cloudy.any(axis=0), cloudy.argmax(axis=0), np.nan)
-    np.testing.assert_array_equal(found, want_index)
+    check_nodata_reducers(connection, tmp_path, "array_contains_nodata", "array_find_nodata")

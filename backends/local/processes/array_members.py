@@ -32,16 +32,6 @@ def remember(array: Any) -> Any:
     return array
 
 
-def created_members(value: Any) -> list[Any] | None:
-    """The values of an array an array_create in a callback built (its first axis),
-    whatever the callback's ``axis``; None for any other value. In apply_dimension the
-    callback's own array has its values last, the arrays it builds first, and
-    ``array_element(array_create([...]), 1)`` is the second of them, as on Copernicus
-    (the element of the tiles its data evaluates to: OpenEOProcessScriptBuilder.scala
-    ``arrayElementFunction`` L1608-1650)."""
-    return list(value) if _created(value) else None
-
-
 def along_values(arguments: dict[str, Any]) -> dict[str, Any]:
     """The keyword ``arguments`` of a process in a callback, over the values of its
     ``data`` when that is an array an array_create built: ``axis`` 0 and no kept
@@ -49,8 +39,10 @@ def along_values(arguments: dict[str, Any]) -> dict[str, Any]:
     reduce_dimension the reduced dimension's). Copernicus applies a process to an array
     over the tiles it evaluates to (OpenEOProcessScriptBuilder.scala ``reduceFunction``
     L573-585 reduces ``tiles``, which ``arrayCreateFunction`` L1435-1446 made one per
-    member); the members of such an array already have the callback's pixel shape, so
-    ``max(array_create([a, b]))`` is one value per pixel, as ``a`` is."""
+    member; ``arrayElementFunction`` L1608-1650 indexes them); the members of such an
+    array already have the callback's pixel shape, so ``max(array_create([a, b]))`` is
+    one value per pixel, as ``a`` is, and ``array_element(array_create([a, b]), 1)`` is
+    ``b``."""
     if "axis" not in arguments or not _created(arguments.get("data")):
         return arguments
     out = {**arguments, "axis": 0}

@@ -87,7 +87,6 @@ def array_element(
         raise ProcessParameterInvalid(
             f"array_element: ArrayElementNotAvailable: index {index} is negative"
         )
-    data = _created_members(data, label)
     if not isinstance(data, list) or label is not None:
         label = _label_as_time(label, data, axis, dim_labels)
         element = _element_of_array(data, index, label, axis, dim_labels)
@@ -104,14 +103,6 @@ def array_element(
     raise ProcessParameterInvalid(
         f"array_element: ArrayElementNotAvailable: no index {index} in an array of {len(data)}"
     )
-
-
-def _created_members(data: Any, label: Any) -> Any:
-    """An array an array_create in the callback built as the list of its values."""
-    from hybrid.backends.local.processes.array_members import created_members
-
-    members = created_members(data) if label is None else None
-    return data if members is None else members
 
 
 def _element_of_array(data: Any, index: Any, label: Any, axis: Any, dim_labels: Any) -> Any:
