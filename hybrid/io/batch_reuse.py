@@ -32,6 +32,8 @@ def run_batches(
     handing each batch the values of the one before that it needs."""
     from dask._task_spec import DataNode, cull
 
+    from hybrid.io.heap import after_batch
+
     plans = [cull(graph, outputs) for outputs in batches]
     kept: dict[Key, Any] = {}
     for at, outputs in enumerate(batches):
@@ -47,6 +49,8 @@ def run_batches(
         kept = {key: kept[key] for key in handed if key in reused}
         kept.update(zip(requested, values[len(outputs) :], strict=True))
         plans[at] = {}  # done with: let its tasks go
+        del values
+        after_batch()  # HYBRID_TRIM_HEAP=1: trim the heap (hybrid.io.heap)
 
 
 def needed_by(plan: Graph, available: Any) -> set[Key]:
