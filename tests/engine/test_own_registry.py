@@ -136,7 +136,14 @@ def _elementwise_arguments(pid: str, values: Any) -> dict[str, Any]:
     if pid == "clip":
         return {"x": values, "min": -0.5, "max": 2.0}
     if pid == "linear_scale_range":
-        return {"x": values, "inputMin": 2.0, "inputMax": -1.0, "outputMin": 0, "outputMax": 255}
+        # float output bounds: integer ones truncate as Copernicus (test_linear_scale_range)
+        return {
+            "x": values,
+            "inputMin": 2.0,
+            "inputMax": -1.0,
+            "outputMin": 0.0,
+            "outputMax": 255.0,
+        }
     if pid in ("pi", "e"):
         return {}
     return {"x": values}

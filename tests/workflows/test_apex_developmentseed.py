@@ -65,6 +65,22 @@ def _first(connection: Any, bands: list[str], path: Path, **load: Any) -> dict[s
     return out
 
 
+def first_resampled(
+    connection: Any, bands: list[str], path: Path, resolution: float, **load: Any
+) -> dict[str, np.ndarray]:
+    """Each band's ``first`` over t, ``resample_spatial(resolution, near)`` as the server
+    computes them (resampling is checked elsewhere), as reflectance (DN / 10000); cloud
+    cover <= 30 % unless ``load`` says otherwise."""
+    loaded = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=bands,
+        **{"max_cloud_cover": 30, **load},
+    )  # fmt: skip
+    cube = loaded.reduce_dimension("t", reducer="first")
+    cube.resample_spatial(resolution, method="near").download(path, format="netCDF")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return {band: ds[band].values.astype(np.float64) / 10000.0 for band in bands}
+
+
 def _run(connection: Any, name: str, path: Path) -> np.ndarray:
     text = _udp(name)
     # bais2 names its parameters bbox and temporal_extent
@@ -238,22 +254,16 @@ def test_cloudless_mosaic_median_of_clear_else_cloudy(connection: Any, tmp_path:
 def test_ndsi_snow_map_at_60_m(connection: Any, tmp_path: Path) -> None:
     """``first`` over t, ``resample_spatial(60, near)``, then NDSI = (B03 - B11) /
     (B03 + B11) of DN / 10000: snow (> 0.42) is [0, 0.8, 1], else 2.5 (B04, B03, B02);
-    ``linear_scale_range`` 0-1 -> 0-255 (clipped). The 60 m input is the server's own
+    ``linear_scale_range`` 0-1 -> 0-255 (clipped, integer part). The 60 m input is the server's own
     ``first`` + ``resample_spatial`` (resampling is checked elsewhere); no save_result."""
     got = _run(connection, "ndsi", tmp_path / "ndsi.tif")
-    bands = ["B02", "B03", "B04", "B11"]
-    loaded = connection.load_collection(
-        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=bands,
-        max_cloud_cover=30,
-    )  # fmt: skip
-    cube = loaded.reduce_dimension("t", reducer="first").resample_spatial(60, method="near")
-    cube.download(tmp_path / "raw60.nc", format="netCDF")
-    with xr.open_dataset(tmp_path / "raw60.nc", engine="h5netcdf") as ds:
-        b = {band: ds[band].values.astype(np.float64) / 10000.0 for band in bands}
+    b = first_resampled(connection, ["B02", "B03", "B04", "B11"], tmp_path / "raw60.nc", 60)
     with np.errstate(all="ignore"):
         snow = (b["B03"] - b["B11"]) / (b["B03"] + b["B11"]) > 0.42
     rgb = [np.where(snow, c, 2.5 * b[band]) for c, band in ((0, "B04"), (0.8, "B03"), (1, "B02"))]
-    want = np.clip(np.stack(rgb), 0.0, 1.0) * 255.0
+    # integer output bounds: the integer part (Copernicus converts the tile to uint16,
+    # OpenEOProcessScriptBuilder.scala linearScaleRangeFunction L1271-1322)
+    want = np.trunc(np.clip(np.stack(rgb) * 255.0, 0.0, 255.0))
     assert got.shape == want.shape and np.isfinite(got).all()
     np.testing.assert_allclose(got, want.astype(np.float32), rtol=1e-6)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.comparison import is_array
 from hybrid.errors import ProcessParameterInvalid
 
 
@@ -63,10 +64,55 @@ def linear_scale_range(
     outputMax: Any = 1.0,
 ) -> Any:
     """``x`` clipped to the input range (either order) and mapped linearly onto the
-    output range."""
-    low, high = sorted((inputMin, inputMax))
-    clipped = np.clip(x, low, high)
-    return ((clipped - inputMin) / (inputMax - inputMin)) * (outputMax - outputMin) + outputMin
+    output range. On arrays as Copernicus's callbacks compute it: the mapping in double
+    (geotrellis ``Tile.normalize``), rounded to the array's float type, then clipped to
+    the output range; an integer output range leaves the integer part of each value
+    (:func:`integer_output`)."""
+    if not is_array(x):
+        low, high = sorted((inputMin, inputMax))
+        clipped = np.clip(x, low, high)
+        return ((clipped - inputMin) / (inputMax - inputMin)) * (outputMax - outputMin) + outputMin
+    kind = np.dtype(x.dtype) if np.dtype(x.dtype).kind == "f" else np.dtype("float32")
+    span = outputMax - outputMin
+    mapped = ((x.astype("float64") - inputMin) * span) / (inputMax - inputMin) + outputMin
+    clipped = np.clip(mapped.astype(kind), *sorted((outputMin, outputMax)))
+    return integer_output(clipped, outputMin, outputMax)
+
+
+#: (output range below, lowest output at least, cell type bits, its nodata): the integer
+#: cell types a callback's linear_scale_range converts to, in the order it tries them
+_INTEGER_OUTPUTS = ((254, 0, 8, 255), (65535, 0, 16, 65535))
+
+
+def integer_output(values: Any, outputMin: Any, outputMax: Any) -> Any:
+    """``values`` as Copernicus leaves them when ``outputMin`` and ``outputMax`` are both
+    integers (a JSON ``0``, not ``0.0``; the defaults are floats) more than 1 apart:
+    the tile is converted to an integer cell type (uint8, nodata 255, for a range below
+    254 from 0 up; uint16, nodata 65535, below 65535 from 0 up; else int16 if the range
+    fits), which keeps the integer part of each value (towards zero), wraps an unsigned
+    type's overflow and turns its nodata value into nodata. Kept as floats here, NaN for
+    nodata [openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
+    ``linearScaleRangeFunction`` L1271-1322 (``doTypeCast``, ``safeConvert``), commit
+    2a25a26e; TestOpenEOProcessScriptBuilder.java ``testLinearScaleRange`` L1453-1476].
+    The deprecated top-level form (openeo-geopyspark-driver geopysparkdatacube.py
+    ``linear_scale_range`` L1712-1727) casts the same values; it does not clip."""
+    integers = all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (outputMin, outputMax)
+    )
+    if not integers or outputMax - outputMin <= 1:
+        return values
+    whole = np.trunc(values)
+    for below, lowest, bits, nodata in _INTEGER_OUTPUTS:
+        if outputMax - outputMin < below and outputMin >= lowest:
+            return _nodata_where(np.mod(whole, 2**bits), nodata)
+    return whole if outputMax <= 32767 and outputMin >= -32767 else values
+
+
+def _nodata_where(values: Any, nodata: int) -> Any:
+    """``values`` with NaN where they equal ``nodata``; a DataArray stays one."""
+    if hasattr(values, "dims"):
+        return values.where(values != nodata)
+    return np.where(values == nodata, np.nan, values)  # dask stays lazy
 
 
 def pi() -> float:
