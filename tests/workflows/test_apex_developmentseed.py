@@ -52,7 +52,9 @@ def _udp(name: str) -> str:
     return shown.stdout
 
 
-def _first(connection: Any, bands: list[str], path: Path, **load: Any) -> dict[str, np.ndarray]:
+def first_valid(
+    connection: Any, bands: list[str], path: Path, **load: Any
+) -> dict[str, np.ndarray]:
     """Each band's first valid value over t, as reflectance (DN / 10000); cloud cover
     <= 30 % unless ``load`` says otherwise."""
     raw = raw_bands(connection, bands, path, **{"max_cloud_cover": 30, **load})
@@ -81,7 +83,7 @@ def first_resampled(
         return {band: ds[band].values.astype(np.float64) / 10000.0 for band in bands}
 
 
-def _run(connection: Any, name: str, path: Path) -> np.ndarray:
+def run_udp(connection: Any, name: str, path: Path) -> np.ndarray:
     text = _udp(name)
     # bais2 names its parameters bbox and temporal_extent
     names = {p["name"] for p in json.loads(text).get("parameters", [])}
@@ -130,9 +132,9 @@ def test_developmentseed_band_formula_udp(
     formula, ``apply_dimension`` over bands returning ``array_create`` (wildfire: an
     ``array_element`` of an ``array_create`` built in the callback, its values first),
     GTiff. Cloud cover <= 30 % as the UDPs write it."""
-    got = _run(connection, name, tmp_path / f"{name}.tif")
+    got = run_udp(connection, name, tmp_path / f"{name}.tif")
     with np.errstate(all="ignore"):
-        want = np.stack(formula(_first(connection, bands, tmp_path / "raw.nc")))
+        want = np.stack(formula(first_valid(connection, bands, tmp_path / "raw.nc")))
     assert got.shape == want.shape and np.isfinite(got).mean() > 0.5
     np.testing.assert_allclose(got, want.astype(np.float32), rtol=1e-5, atol=1e-6)
 
@@ -147,7 +149,7 @@ def test_a_cloud_cover_parameter_udp_runs_stored_not_from_json(
     from openeo.rest import OpenEoApiError
 
     with pytest.raises(OpenEoApiError) as info:
-        _run(connection, "ndci_cyanobacteria", tmp_path / "x.png")
+        run_udp(connection, "ndci_cyanobacteria", tmp_path / "x.png")
     assert info.value.code == "ProcessParameterInvalid" and "'cloud_cover'" in info.value.message
     udp = json.loads(_udp("ndci_cyanobacteria"))
     connection.save_user_defined_process(
@@ -156,7 +158,7 @@ def test_a_cloud_cover_parameter_udp_runs_stored_not_from_json(
     cube = connection.datacube_from_process("ndci_cyanobacteria", **_PARAMETERS)
     connection.download(cube.flat_graph(), tmp_path / "ndci.png")
     rgb = read_tiff(tmp_path / "ndci.png")
-    arvi = _run(connection, "atmospheric_resistant_vegetation_index", tmp_path / "a.tif")
+    arvi = run_udp(connection, "atmospheric_resistant_vegetation_index", tmp_path / "a.tif")
     assert rgb.shape == (3, *arvi.shape[1:]) and 0 <= np.nanmin(rgb) < np.nanmax(rgb) <= 255
 
 
@@ -204,8 +206,8 @@ def test_enhanced_vegetation_index_colour_chain(connection: Any, tmp_path: Path)
     """EVI = 2.4 (B08 - B04) / (B08 + B04 + 1) on the first valid values over t / 10000,
     then 20 nested ``if(lt(evi, c), [r, g, b], ...)`` with constant lists as colours,
     wrapped in ``array_create(data=<the if>)``: three bands per pixel."""
-    got = _run(connection, "enhanced_vegetation_index", tmp_path / "evi.tif")
-    b = _first(connection, ["B08", "B04"], tmp_path / "raw.nc")
+    got = run_udp(connection, "enhanced_vegetation_index", tmp_path / "evi.tif")
+    b = first_valid(connection, ["B08", "B04"], tmp_path / "raw.nc")
     with np.errstate(all="ignore"):
         evi = 2.4 * (b["B08"] - b["B04"]) / (b["B08"] + b["B04"] + 1.0)
     want = _painted("enhanced_vegetation_index", {"divide2": evi})
@@ -217,8 +219,8 @@ def test_kernel_ndvi_colour_chain(connection: Any, tmp_path: Path) -> None:
     """kNDVI = tanh(NDVI^2) where SCL is 4 or 5 (else null), coloured by 20 nested
     ``if(lt(kndvi, c), array_create([...]), ...)``, with an SCL class colour first
     (``if(eq(SCL, k), ...)``, k = 0..11 but 4, 5); a null kNDVI is no ``lt``."""
-    got = _run(connection, "kernel_ndvi", tmp_path / "kndvi.tif")
-    b = _first(connection, ["B04", "B08", "SCL"], tmp_path / "raw.nc")
+    got = run_udp(connection, "kernel_ndvi", tmp_path / "kndvi.tif")
+    b = first_valid(connection, ["B04", "B08", "SCL"], tmp_path / "raw.nc")
     scl = np.rint(b["SCL"] * 10000.0)
     with np.errstate(all="ignore"):
         kndvi = np.tanh(((b["B08"] - b["B04"]) / (b["B08"] + b["B04"])) ** 2)
@@ -233,7 +235,7 @@ def test_cloudless_mosaic_median_of_clear_else_cloudy(connection: Any, tmp_path:
     where the three are > 0, negated where SCL is 0, 1, 3, 8, 9, 10 or 11, else null;
     ``median`` over t each, ``merge_cubes`` with ``max([x, y])``, ``absolute``: the
     median of the clear dates, else of the cloudy ones."""
-    got = _run(connection, "cloudless_mosaic", tmp_path / "mosaic.tif")
+    got = run_udp(connection, "cloudless_mosaic", tmp_path / "mosaic.tif")
     bands = ["B02", "B03", "B04", "SCL"]
     raw = raw_bands(connection, bands, tmp_path / "raw.nc")
     values = {band: raw[band].values.astype(np.float64) for band in bands}
@@ -256,7 +258,7 @@ def test_ndsi_snow_map_at_60_m(connection: Any, tmp_path: Path) -> None:
     (B03 + B11) of DN / 10000: snow (> 0.42) is [0, 0.8, 1], else 2.5 (B04, B03, B02);
     ``linear_scale_range`` 0-1 -> 0-255 (clipped, integer part). The 60 m input is the server's own
     ``first`` + ``resample_spatial`` (resampling is checked elsewhere); no save_result."""
-    got = _run(connection, "ndsi", tmp_path / "ndsi.tif")
+    got = run_udp(connection, "ndsi", tmp_path / "ndsi.tif")
     b = first_resampled(connection, ["B02", "B03", "B04", "B11"], tmp_path / "raw60.nc", 60)
     with np.errstate(all="ignore"):
         snow = (b["B03"] - b["B11"]) / (b["B03"] + b["B11"]) > 0.42
@@ -273,7 +275,7 @@ def test_bais2_burn_index_png_of_the_first_date(connection: Any, tmp_path: Path)
     (no reduction over t, no cloud filter), a colour ramp: < 0 white, < 0.5 blue to
     yellow, <= 0.99 yellow to red, else magenta, each ``array_create`` of the three
     values; ``linear_scale_range`` 0-1 -> 0-255, PNG: the first date, integer part."""
-    got = _run(connection, "bais2", tmp_path / "bais2.png")
+    got = run_udp(connection, "bais2", tmp_path / "bais2.png")
     bands = ["B04", "B06", "B07", "B8A", "B12"]
     raw = raw_bands(connection, bands, tmp_path / "raw.nc").sortby("y", ascending=False)
     s = {band: raw[band].values[0].astype(np.float64) / 10000.0 for band in bands}

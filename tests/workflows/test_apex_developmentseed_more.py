@@ -23,9 +23,12 @@ import numpy as np
 import pytest
 
 from tests.workflows.raw import raw_bands
-from tests.workflows.test_apex_developmentseed import CATALOG_ENV, first_resampled
-from tests.workflows.test_apex_developmentseed import _first as first
-from tests.workflows.test_apex_developmentseed import _run as run
+from tests.workflows.test_apex_developmentseed import (
+    CATALOG_ENV,
+    first_resampled,
+    first_valid,
+    run_udp,
+)
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get(CATALOG_ENV),
@@ -58,8 +61,8 @@ def test_plant_senescence_reflectance_index(connection: Any, tmp_path: Path) -> 
     <= -0.2 -> 0, <= 0.4 -> 1.5431667 (PSRI + 0.2), <= 1 -> 0.9259 + 0.1235 (PSRI -
     0.4), else 1 (a NaN PSRI compares false everywhere: 1)."""
     name = "plant-senescence-reflectance-index"
-    got = run(connection, name, tmp_path / "psri.tif")
-    b = _float32(first(connection, ["B02", "B04", "B06"], tmp_path / "raw.nc"))
+    got = run_udp(connection, name, tmp_path / "psri.tif")
+    b = _float32(first_valid(connection, ["B02", "B04", "B06"], tmp_path / "raw.nc"))
     with np.errstate(all="ignore"):
         psri = np.where(b["B06"] > 0, (b["B04"] - b["B02"]) / b["B06"], 1.0)
         high = np.where(
@@ -80,8 +83,10 @@ def test_cohen_braaten_yang_cloud_detection(connection: Any, tmp_path: Path) -> 
     half the clipped colours, red plus 5 sqrt of their product; thick cloud (> 1
     instead of > 0): half the clipped colours, blue plus half the excess; else 2.5 times
     the colours; each clipped to 0..1. Cloud cover <= 60 %."""
-    got = run(connection, "cohen_braaten_yang_cloud_detection", tmp_path / "cby.tif")
-    raw = first(connection, ["B02", "B03", "B04", "B11"], tmp_path / "raw.nc", max_cloud_cover=60)
+    got = run_udp(connection, "cohen_braaten_yang_cloud_detection", tmp_path / "cby.tif")
+    raw = first_valid(
+        connection, ["B02", "B03", "B04", "B11"], tmp_path / "raw.nc", max_cloud_cover=60
+    )
     b = _float32(raw)
     red, green, blue = b["B04"], b["B03"], b["B02"]
     with np.errstate(all="ignore"):
@@ -129,9 +134,9 @@ def _hollstein(b: dict[str, np.ndarray]) -> np.ndarray:
 def test_hollstein_cloud_detection(connection: Any, tmp_path: Path) -> None:
     """Ten bands, no cloud filter, ``first`` over t; the tree's ``if`` picks whole
     ``array_create`` colours (three values) per pixel."""
-    got = run(connection, "hollstein_cloud_detection", tmp_path / "hollstein.tif")
+    got = run_udp(connection, "hollstein_cloud_detection", tmp_path / "hollstein.tif")
     bands = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B8A", "B09", "B11"]
-    raw = first(connection, bands, tmp_path / "raw.nc", max_cloud_cover=None)
+    raw = first_valid(connection, bands, tmp_path / "raw.nc", max_cloud_cover=None)
     want = _hollstein(_float32(raw))
     assert got.shape == want.shape and np.isfinite(got).mean() > 0.9
     np.testing.assert_allclose(got, want.astype(np.float32), rtol=1e-5, atol=1e-6)
@@ -154,9 +159,9 @@ def test_mago_water_quality_chlorophyll(connection: Any, tmp_path: Path) -> None
     + 194.325 NDCI^2, NDCI = (B05 - B04) / (B05 + B04), scaled (chl - 6) / 6 into a
     colour ramp where NDWI = (B03 - B08) / (B03 + B08) >= 0, else 3 x B04, B03, B02;
     ``linear_scale_range`` 0-1 -> 0-255, integers. Cloud cover <= 20 %."""
-    got = run(connection, "mago_water_quality", tmp_path / "mago.tif")
+    got = run_udp(connection, "mago_water_quality", tmp_path / "mago.tif")
     bands = ["B02", "B03", "B04", "B05", "B08"]
-    b = _float32(first(connection, bands, tmp_path / "raw.nc", max_cloud_cover=20))
+    b = _float32(first_valid(connection, bands, tmp_path / "raw.nc", max_cloud_cover=20))
     with np.errstate(all="ignore"):
         ndci = _ratio(b["B05"], b["B04"])
         chl = 14.039 + 86.11 * ndci + 194.325 * ndci**2
@@ -187,7 +192,7 @@ def test_apa_aquatic_plants_algae_at_100_m(connection: Any, tmp_path: Path) -> N
     """``first`` over t, ``resample_spatial(100, near, upper-left)``, the class tree of
     ``if`` over ``array_create`` colours, ``linear_scale_range`` 0-1 -> 0-255 (integers). The 100 m
     input is the server's own ``first`` + ``resample_spatial`` (as the ndsi test)."""
-    got = run(connection, "apa_aquatic_plants_algae", tmp_path / "apa.tif")
+    got = run_udp(connection, "apa_aquatic_plants_algae", tmp_path / "apa.tif")
     bands = ["B02", "B03", "B04", "B05", "B08", "B8A", "B11"]
     b = _float32(first_resampled(connection, bands, tmp_path / "raw.nc", 100, max_cloud_cover=30))
     want = _apa(b)
@@ -200,7 +205,7 @@ def test_monthly_composite_of_the_greenest_date(connection: Any, tmp_path: Path)
     B08, 2.8 B02 and the ratio B08 / B03; ``apply_dimension`` over t with ``array_apply``
     whose callback reads the enclosing ``data`` (``neq(x, max(data))``) masks every date
     but the one of the greatest ratio; ``max`` over t. Cloud cover <= 90 %."""
-    got = run(connection, "monthly_composite", tmp_path / "monthly.tif")
+    got = run_udp(connection, "monthly_composite", tmp_path / "monthly.tif")
     bands = ["B02", "B03", "B04", "B05", "B08", "SCL"]
     raw = raw_bands(connection, bands, tmp_path / "raw.nc", max_cloud_cover=90)
     v = {band: raw[band].values.astype(np.float64) for band in bands}
