@@ -34,12 +34,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _udp(name: str) -> str:
-    """The JSON text of ``algorithm_catalog/developmentseed/<name>/openeo_udp/<name>.json``."""
+def catalogue_json(relative: str) -> str:
+    """The text of ``relative`` (e.g. ``algorithm_catalog/vito/ppi/openeo_udp/ppi.json``)
+    in the checkout, or bare git directory, named by ``HYBRID_APEX_ALGORITHMS``."""
     root = os.environ.get(CATALOG_ENV)
     if not root:
         pytest.skip(f"set {CATALOG_ENV} to a checkout of ESA-APEx/apex_algorithms")
-    relative = f"algorithm_catalog/developmentseed/{name}/openeo_udp/{name}.json"
     if (Path(root) / relative).is_file():
         return (Path(root) / relative).read_text(encoding="utf-8")
     try:
@@ -50,6 +50,11 @@ def _udp(name: str) -> str:
     except (OSError, subprocess.CalledProcessError):
         pytest.skip(f"{CATALOG_ENV}={root} holds no {relative}")
     return shown.stdout
+
+
+def udp_json(name: str, owner: str = "developmentseed") -> str:
+    """The JSON text of ``algorithm_catalog/<owner>/<name>/openeo_udp/<name>.json``."""
+    return catalogue_json(f"algorithm_catalog/{owner}/{name}/openeo_udp/{name}.json")
 
 
 def first_valid(
@@ -83,8 +88,8 @@ def first_resampled(
         return {band: ds[band].values.astype(np.float64) / 10000.0 for band in bands}
 
 
-def run_udp(connection: Any, name: str, path: Path) -> np.ndarray:
-    text = _udp(name)
+def run_udp(connection: Any, name: str, path: Path, owner: str = "developmentseed") -> np.ndarray:
+    text = udp_json(name, owner)
     # bais2 names its parameters bbox and temporal_extent
     names = {p["name"] for p in json.loads(text).get("parameters", [])}
     spatial = "bbox" if "bbox" in names else "bounding_box"
@@ -151,7 +156,7 @@ def test_a_cloud_cover_parameter_udp_runs_stored_not_from_json(
     with pytest.raises(OpenEoApiError) as info:
         run_udp(connection, "ndci_cyanobacteria", tmp_path / "x.png")
     assert info.value.code == "ProcessParameterInvalid" and "'cloud_cover'" in info.value.message
-    udp = json.loads(_udp("ndci_cyanobacteria"))
+    udp = json.loads(udp_json("ndci_cyanobacteria"))
     connection.save_user_defined_process(
         "ndci_cyanobacteria", udp["process_graph"], parameters=udp["parameters"]
     )
@@ -187,7 +192,7 @@ def _painted(name: str, operands: dict[str, np.ndarray]) -> np.ndarray:
     """The UDP's colour chain evaluated in numpy on ``operands`` (node name -> values):
     the first test that holds picks the colour; a comparison with NaN does not hold, as
     on Copernicus (geotrellis comparisons on nodata cells are false)."""
-    process = json.loads(_udp(name))["process_graph"]["applydimension1"]["arguments"]["process"]
+    process = json.loads(udp_json(name))["process_graph"]["applydimension1"]["arguments"]["process"]
     graph = process["process_graph"]
     result = next(key for key, node in graph.items() if node.get("result"))
     if graph[result]["process_id"] == "array_create":  # array_create(data=<the if>)
