@@ -54,8 +54,12 @@ def _divide(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _scaled(rgb: list[np.ndarray]) -> np.ndarray:
-    """``linear_scale_range(x, 0, 1, 0, 255)``: clipped to 0-1, then scaled."""
-    return np.clip(np.stack(rgb), 0.0, 1.0) * 255.0
+    """``linear_scale_range(x, 0, 1, 0, 255)`` as Copernicus computes it on float32
+    values: scaled in double, rounded to float32, clipped to 0-255; integer output bounds
+    keep the integer part (a uint8 tile: geotrellis-extensions
+    OpenEOProcessScriptBuilder.scala ``linearScaleRangeFunction`` L1271-1322)."""
+    values = np.stack(rgb).astype(np.float32).astype(np.float64)
+    return np.trunc(np.clip((values * 255.0).astype(np.float32), 0.0, 255.0))
 
 
 def test_snow_classifier_at_20_m(connection: Any, tmp_path: Path) -> None:

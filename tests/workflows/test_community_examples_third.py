@@ -350,8 +350,10 @@ def test_dynamic_land_cover_feature_engineering(connection: Any, tmp_path: Path)
     cloud = _only_var(_nc(tmp_path / "cloud.nc")) == 1
     assert cloud.shape == raw["B04"].shape and 0 < cloud.mean() < 1
     r, n = (np.where(cloud, np.nan, raw[b].values.astype(np.float64)) for b in ("B04", "B08"))
-    with np.errstate(all="ignore"):
-        ndvi = np.clip((n - r) / (n + r), -1, 1) * 15000 + 15000
+    with np.errstate(all="ignore"):  # NDVI in float32, scaled in double, rounded to
+        # float32; integer output bounds keep the integer part (Copernicus: uint16)
+        index = ((n - r) / (n + r)).astype(np.float32).astype(np.float64)
+        ndvi = np.trunc(np.clip(((index + 1) * 30000 / 2).astype(np.float32), 0, 30000))
     starts = _dekad_starts(raw["t"].values.astype("datetime64[D]"))
     labels = dekad["t"].values.astype("datetime64[D]")
     assert list(labels) == sorted(set(starts)) and len(labels) >= 7
