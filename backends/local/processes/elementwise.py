@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes.comparison import is_array
 from hybrid.errors import ProcessParameterInvalid
 
 
@@ -68,7 +67,7 @@ def linear_scale_range(
     (geotrellis ``Tile.normalize``), rounded to the array's float type, then clipped to
     the output range; an integer output range leaves the integer part of each value
     (:func:`integer_output`)."""
-    if not is_array(x):
+    if np.ndim(x) == 0:  # a single value
         low, high = sorted((inputMin, inputMax))
         clipped = np.clip(x, low, high)
         return ((clipped - inputMin) / (inputMax - inputMin)) * (outputMax - outputMin) + outputMin
