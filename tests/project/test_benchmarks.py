@@ -161,7 +161,9 @@ def test_the_external_cluster_entry_is_bit_identical_and_reports_both_sides(tiny
     assert summary["ratio_to_threads"] == round(
         external["seconds"] / result["rows"][0]["seconds"], 2
     )
-    assert 50 < summary["client_peak_rss_mib"] < summary["workers_peak_rss_mib"]
+    # measured apart (which is larger depends on the imports more than on a tiny scene:
+    # the client was above the workers once, 570 / 518 MiB, 2026-12-02)
+    assert summary["client_peak_rss_mib"] > 50 and summary["workers_peak_rss_mib"] > 50
     assert summary["cpu_seconds"]["workers"] > 0
     # the workers sent the result to the client, and little else
     assert summary["result_mib"] <= summary["sent_by_workers"]["mib"] < 10 * summary["result_mib"]
