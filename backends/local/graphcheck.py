@@ -25,6 +25,7 @@ pixel buffer a later apply_kernel needs, and the cloud-cover property filter.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,9 @@ class GraphFacts:
     load_conditions: Mapping[str, tuple[Condition, ...]] = field(default_factory=dict)
     #: the ids of the processes the graph calls, in its callbacks too
     process_ids: frozenset[str] = frozenset()
+    #: pixels read beyond ``buffer`` for a resample_spatial (this engine only: Copernicus
+    #: reads whole 256-px load tiles, so a coarser pixel at the edge has real data)
+    margin: int = 0
 
 
 def process_ids(graph: Mapping[str, Any]) -> set[str]:
@@ -149,7 +153,7 @@ def inspect_graph(
     to the run, which fails with ``CollectionNotFound``, as Copernicus does."""
     _check_nodes_are_objects(graph)
     _check_level(graph, "")
-    buffer = 0
+    buffer = margin = 0
     per_load: dict[str, tuple[Condition, ...]] = {}
     ids: set[str] = set()
     for node_id, node in _nodes(graph):
@@ -162,6 +166,8 @@ def inspect_graph(
             per_load[node_id] = _load_conditions(node_id, args)
         if pid == "apply_kernel":
             buffer = max(buffer, _apply_kernel_buffer(node_id, args))
+        if pid == "resample_spatial" and args.get("projection") is None:
+            margin = max(margin, _resample_margin(args.get("resolution")))
         if pid == "save_result":
             _check_format(node_id, args.get("format"))
     _check_outputs(graph)
@@ -177,6 +183,7 @@ def inspect_graph(
         conditions=conditions,
         load_conditions=per_load,
         process_ids=frozenset(ids),
+        margin=margin,
     )
 
 
@@ -244,6 +251,15 @@ def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, 
             node=node_id,
         )
     return property_conditions(node_id, args.get("properties"))
+
+
+def _resample_margin(resolution: Any) -> int:
+    """10-m pixels a resample_spatial to ``resolution`` may sample beyond the extent:
+    up to half a target pixel, plus one (at most 256, one Copernicus load tile)."""
+    values = resolution if isinstance(resolution, list | tuple) else [resolution]
+    sizes = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    largest = max([s for s in sizes if math.isfinite(s) and s > 0], default=0.0)
+    return min(256, math.ceil(largest / 20) + 1) if largest else 0
 
 
 def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:

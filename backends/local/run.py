@@ -174,7 +174,7 @@ class Run:
             # Copernicus takes metadata.band_names (geopyspark-driver layercatalog.py L195-200)
             bands=tuple(bands) if bands else tuple(band_names()),
             max_cloud_cover=cloud,
-            buffer=self.facts.buffer,
+            buffer=max(self.facts.buffer, self.facts.margin),
             # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
             conditions=() if cloud is not None else conditions,
         )
@@ -200,7 +200,7 @@ class Run:
         # Copernicus's cube is int16, ours the same whole numbers as float32 (ndvi)
         loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
         loaded.cube.attrs[INT16_VALUES] = True
-        return loaded.cube
+        return self._laid_out(loaded.cube, loaded.grid)
 
     def load_stac(
         self,
@@ -223,13 +223,21 @@ class Run:
             interval=(start, end),
             bands=list(bands) if bands else None,
             properties=properties,
-            buffer=self.facts.buffer,
+            buffer=max(self.facts.buffer, self.facts.margin),
         )
         self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
         self.provenance.update({"stac_source": str(url), "items": list(loaded.items)})
         self.provenance.setdefault("epsg", loaded.grid.epsg)
         loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
-        return loaded.cube
+        return self._laid_out(loaded.cube, loaded.grid)
+
+    def _laid_out(self, cube: Any, grid: Grid) -> Any:
+        """``cube`` with the Copernicus load layout resample_spatial keeps: that of the
+        extent with the kernels' buffer (not this engine's extra ``margin``)."""
+        from hybrid.backends.local.processes.resampling import LAYOUT
+
+        cube.attrs[LAYOUT] = _layout(grid.buffered(self.facts.buffer))
+        return cube
 
     def _conditions(self, properties: Any) -> tuple[Any, ...]:
         """The property conditions of the load_collection node being called."""
@@ -318,11 +326,35 @@ class Run:
         )
 
     def _crop(self, data: Any) -> Any:
+        """The pixels that overlap the requested extent, whatever their size (a
+        resample_spatial to 20 m keeps the 20 m pixels the extent touches), as Copernicus
+        crops at save_result (openeo-geopyspark-driver geopysparkdatacube.py L2093-2106,
+        ``_collect_as_xarray`` L2782-2787: floor/ceil of the extent on the layout)."""
         grid = self.grid
         assert grid is not None
         if "x" not in data.dims or "y" not in data.dims:
             return data
-        return data.sel(x=slice(grid.xmin, grid.xmax), y=slice(grid.ymax, grid.ymin))
+        return data.isel(
+            x=_overlapping(data["x"].values, grid.xmin, grid.xmax, grid.resolution),
+            y=_overlapping(data["y"].values, grid.ymin, grid.ymax, grid.resolution),
+        )
+
+
+def _overlapping(centres: Any, low: float, high: float, default: float) -> Any:
+    """Indices of the pixels (given by their regular ``centres``) overlapping
+    ``(low, high)``."""
+    import numpy as np
+
+    centres = np.asarray(centres, dtype=np.float64)
+    size = abs(float(centres[1] - centres[0])) if centres.size > 1 else default
+    eps = 1e-6 * size
+    keep = (centres - size / 2 < high - eps) & (centres + size / 2 > low + eps)
+    return np.flatnonzero(keep)
+
+
+def _layout(grid: Grid) -> tuple[float, float, float, int, int]:
+    """What resample_spatial needs of the Copernicus load layout of ``grid``."""
+    return (grid.xmin, grid.ymax, grid.resolution, grid.width, grid.height)
 
 
 def _writer_dimensions(cube: Any) -> Any:

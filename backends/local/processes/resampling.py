@@ -7,7 +7,8 @@ which the local cubes do not carry.
 
 Here: the CRS comes from the cube (``attrs["crs"]``, as the loader writes it), the
 target grid is odc-geo's for the target CRS (``resolution`` 0 = odc-geo's choice of a
-resolution equivalent to the source one; a number or ``[x, y]`` in the target units),
+resolution equivalent to the source one; a number or ``[x, y]`` in the target units);
+a new pixel size in the load's own CRS keeps the Copernicus load layout (``_on_layout``),
 and every method of the openEO spec maps to GDAL's resampling of the same name
 (``near`` = nearest, ``cubicspline`` = cubic_spline). Nodata is NaN. ``align`` is
 accepted and ignored, as on Copernicus (openeo-geopyspark-driver,
@@ -16,12 +17,19 @@ openeogeotrellis/geopysparkdatacube.py, ``resample_spatial``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from hybrid.backends.local.processes.vector import cube_crs
 from hybrid.errors import ProcessParameterInvalid
+
+#: cube attribute set by the loads: the Copernicus load layout (xmin, ymax, pixel size,
+#: columns, rows) of the extent (with any kernel buffer) snapped to the load grid
+LAYOUT = "load_layout"
+#: pixels per side of a Copernicus layout tile (DataCubeParameters.tileSize default)
+TILE = 256
 
 #: openEO method -> GDAL/rasterio resampling name
 METHODS = {
@@ -103,6 +111,8 @@ def resample_spatial(
     if res is None:
         how: Any = target
         out = xr_reproject(src, how, resampling=METHODS[method], dst_nodata=np.nan)
+    elif target == source and data.attrs.get(LAYOUT):
+        out = _on_layout(src, data.attrs[LAYOUT], res, METHODS[method])
     else:
         box = GeoBox.from_bbox(
             src.odc.geobox.extent.to_crs(target).boundingbox, target, resolution=res
@@ -119,6 +129,44 @@ def resample_spatial(
     else:
         out.attrs.pop("epsg", None)
     return out
+
+
+def _on_layout(src: Any, layout: Any, res: Any, resampling: str) -> Any:
+    """``src`` at a new pixel size on the grid Copernicus resamples to, NaN where its
+    load has no data.
+
+    The load's layout starts at the west and north edges of its (snapped) extent and
+    holds whole 256-px tiles, read in full, so there are real values east and south of
+    the extent up to the tiles' edges and none beyond them (geotrellis
+    ``LayoutDefinition(grid, tileCols, tileRows)`` pads right and down;
+    openeo-geotrellis-extensions DatacubeSupport.scala ``getLayout`` L42-97,
+    FileLayerProvider.scala ``rasterRegionForKey`` L1284-1297). resample_spatial keeps
+    that layout's west and SOUTH edges and only changes the pixel size
+    (openeo-geopyspark-driver geopysparkdatacube.py ``_layout_for_resolution``
+    L1661-1692, ``tile_to_layout`` L1588-1590)."""
+    from affine import Affine
+    from odc.geo.geobox import GeoBox
+    from odc.geo.xr import xr_reproject
+
+    xmin, ymax, size, cols, rows = (float(v) for v in layout)
+    east = xmin + math.ceil(cols / TILE) * TILE * size
+    south = ymax - math.ceil(rows / TILE) * TILE * size
+    rx, ry = abs(float(res.x)), abs(float(res.y))
+    have = src.odc.geobox.extent.boundingbox
+    first_col = math.floor((have.left - xmin) / rx)
+    last_col = math.ceil((have.right - xmin) / rx)
+    first_row = math.floor((have.bottom - south) / ry)
+    last_row = math.ceil((have.top - south) / ry)
+    top = south + last_row * ry
+    box = GeoBox(
+        (last_row - first_row, last_col - first_col),
+        Affine(rx, 0.0, xmin + first_col * rx, 0.0, -ry, top),
+        src.odc.geobox.crs,
+    )
+    out = xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan)
+    x, y = out.coords[box.dimensions[1]], out.coords[box.dimensions[0]]
+    inside = (x >= xmin) & (x < east) & (y > south) & (y <= ymax)
+    return out.where(inside)
 
 
 def _nearest_index(centres: Any, source: Any) -> tuple[Any, Any]:

@@ -1,0 +1,83 @@
+"""resample_spatial to a coarser pixel after the load, then save_result: the grid and
+the edge values Copernicus produces (real data up to the extent's edges).
+
+Copernicus loads whole 256-px layout tiles starting at the west and north edges of the
+snapped extent (openeo-geotrellis-extensions DatacubeSupport.scala ``getLayout``
+L42-97), resamples keeping that layout's west and south edges
+(openeo-geopyspark-driver geopysparkdatacube.py ``_layout_for_resolution`` L1661-1692)
+with nearest neighbour, and at save keeps the pixels the requested extent touches
+(geopysparkdatacube.py L2093-2106, ``_collect_as_xarray`` L2782-2787). The expectation
+here is computed in numpy from a 10 m download reaching further east and south.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tests.server_helpers import ThreadServer
+
+BBOX = {"west": 6.660, "south": 45.236, "east": 6.668, "north": 45.244}
+DATES = ["2023-06-10", "2023-07-05"]
+
+
+@pytest.fixture(scope="module")
+def connection(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Iterator[Any]:
+    import openeo
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("resample") / "data", workers=1)
+    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    with ThreadServer(create_app(settings, backend)) as running:
+        yield openeo.connect(running.url).authenticate_basic("hybrid", "hybrid")
+
+
+def _first(connection: Any, bbox: dict, path: Path, resolution: float | None = None) -> Any:
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=bbox, temporal_extent=DATES, bands=["B04"],
+        max_cloud_cover=30,
+    ).reduce_dimension("t", reducer="first")  # fmt: skip
+    if resolution is not None:
+        cube = cube.resample_spatial(resolution, method="near")
+    cube.download(path, format="netCDF")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds["B04"].load()
+
+
+def _utm_envelope(bbox: dict) -> tuple[float, float, float, float]:
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(4326, 32632, always_xy=True)
+    xs, ys = tr.transform(
+        [bbox["west"], bbox["east"], bbox["east"], bbox["west"]],
+        [bbox["south"], bbox["south"], bbox["north"], bbox["north"]],
+    )
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def test_resample_to_20_m_keeps_real_edge_pixels(connection: Any, tmp_path: Path) -> None:
+    got = _first(connection, BBOX, tmp_path / "r20.nc", 20)
+    wider = {**BBOX, "east": BBOX["east"] + 0.002, "south": BBOX["south"] - 0.002}
+    ref = _first(connection, wider, tmp_path / "r10.nc")
+    xmin, ymin, xmax, ymax = _utm_envelope(BBOX)
+    west, north = 10 * math.floor(xmin / 10), 10 * math.ceil(ymax / 10)
+    cols, rows = math.ceil((xmax - west) / 20), math.ceil((north - ymin) / 20)
+    x = west + 20 * np.arange(cols) + 10
+    y = north - 20 * np.arange(rows) - 10
+    assert (got.sizes["y"], got.sizes["x"]) == (rows, cols) == (46, 33)
+    np.testing.assert_allclose(got["x"].values, x)
+    np.testing.assert_allclose(got["y"].values, y)
+    # nearest neighbour from the 20 m centre, which lies on 10 m pixel corners:
+    # the 10 m pixel to its south-east (geotrellis maps x and y to the grid by floor)
+    want = ref.sel(x=xr.DataArray(x + 5, dims="x"), y=xr.DataArray(y - 5, dims="y")).values
+    assert np.isfinite(want).all()
+    np.testing.assert_array_equal(got.transpose("y", "x").values, want)
