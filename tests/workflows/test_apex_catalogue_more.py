@@ -28,7 +28,12 @@ from tests.workflows.test_apex_developmentseed import (
     run_udp,
     udp_json,
 )
-from tests.workflows.test_community_examples_third import AREA, _nc, assert_best_pixel_per_month
+from tests.workflows.test_community_examples_third import (
+    AREA,
+    _nc,
+    assert_best_pixel_per_month,
+    scl_at_20_m,
+)
 
 __all__ = ["CATALOG_ENV", "pytestmark"]
 
@@ -149,11 +154,7 @@ def test_vito_bap_composite_best_available_pixel(connection: Any, tmp_path: Path
     cube.execute_batch(tmp_path / "bap.nc", out_format="netCDF")
     got = _nc(tmp_path / "bap.nc")
 
-    scl20 = connection.load_collection(
-        "SENTINEL2_L2A", temporal_extent=dates, bands=["SCL"], max_cloud_cover=75
-    ).resample_spatial(20)
-    scl20.filter_spatial(AREA).download(tmp_path / "scl.nc", format="netCDF")
-    raw20 = _nc(tmp_path / "scl.nc")
+    raw20 = scl_at_20_m(connection, dates, 75, tmp_path / "scl.nc")
     polygon = shape(AREA["features"][0]["geometry"])
     scl = np.nan_to_num(raw20["SCL"].values.astype(np.float64), nan=0.0)
     days = raw20["t"].values.astype("datetime64[D]")

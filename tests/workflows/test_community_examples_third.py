@@ -156,6 +156,16 @@ def _bap_composite(connection: Any, temporal_extent: list[str]) -> dict[str, Any
             "kernel": gaussian_kernel}  # fmt: skip
 
 
+def scl_at_20_m(connection: Any, dates: list[str], max_cloud: int, path: Path) -> Any:
+    """The SCL of ``AREA`` over ``dates`` resampled to 20 m by the server, as the BAP
+    scores read it (also the APEx bap_composite replay)."""
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", temporal_extent=dates, bands=["SCL"], max_cloud_cover=max_cloud
+    ).resample_spatial(20)
+    cube.filter_spatial(AREA).download(path, format="netCDF")
+    return _nc(path)
+
+
 def _parent(fine: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of the coarse pixel each fine pixel centre lies in, and whether there is one."""
     step = coarse[1] - coarse[0]
@@ -184,11 +194,7 @@ def test_bap_composite_best_available_pixel_per_month(connection: Any, tmp_path:
     day_of_month = _nc(tmp_path / "day.nc")
     cubes["score"].download(tmp_path / "score.nc", format="netCDF")
     got_score = _only_var(_nc(tmp_path / "score.nc"))
-    scl_cube = connection.load_collection(
-        "SENTINEL2_L2A", temporal_extent=dates, bands=["SCL"], max_cloud_cover=70
-    ).resample_spatial(20)
-    scl_cube.filter_spatial(AREA).download(tmp_path / "scl.nc", format="netCDF")
-    raw20 = _nc(tmp_path / "scl.nc")
+    raw20 = scl_at_20_m(connection, dates, 70, tmp_path / "scl.nc")
     polygon = shape(AREA["features"][0]["geometry"])
 
     scl = np.nan_to_num(raw20["SCL"].values.astype(np.float64), nan=0.0)
