@@ -88,6 +88,7 @@ class LocalBackend:
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
         _strict_nested_references()
 
+        from hybrid.backends.local.cell_types import with_cell_types
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.graph_parsing import parse_graph
         from hybrid.backends.local.if_branches import chosen_branches
@@ -112,7 +113,7 @@ class LocalBackend:
             collect=COLLECT,
             process_ids=facts.process_ids - implementations.keys(),
         )
-        runnable = collect_end_nodes(with_extents(graph, facts.loads))
+        runnable = collect_end_nodes(with_cell_types(with_extents(graph, facts.loads)))
         try:
             marked = mark_udf_callbacks(runnable)
             pg = parse_graph(crs_members_as_text(marked))

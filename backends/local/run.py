@@ -252,6 +252,7 @@ class Run:
     def save_result(self, data: Any, format: str, options: Any = None) -> bool:
         from hybrid.backends.local.samples import sample_request, write_samples
         from hybrid.io.format import filename_prefix
+        from hybrid.io.gtiff import CELL_TYPE
         from hybrid.io.provenance import provenance_attributes
         from hybrid.io.registry import kind_of, write_result
 
@@ -262,8 +263,11 @@ class Run:
         # netCDF and GTiff are written block by block as the blocks are computed
         # (bounded memory); the other formats get the computed cube
         streams = kind == "raster" and fmt.name in ("netCDF", "GTiff") and samples is None
+        cell_type = options.pop(CELL_TYPE, None)  # hybrid.backends.local.cell_types
         if kind == "raster":
             data = self._raster(data, lazy=streams)
+            if cell_type is not None:
+                data = data.assign_attrs({CELL_TYPE: tuple(cell_type)})
         attrs = provenance_attributes(self.provenance)
         from hybrid.backends.local.compute import store
         from hybrid.io.streaming import block_store

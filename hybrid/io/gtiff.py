@@ -24,7 +24,10 @@ batch jobs on a cube with time go to openeo-geotrellis-extensions geotiff/packag
   ``DESCRIPTION``: package.scala ``saveRDDTemporalAllowAssetPerBand`` ``bandPiece``,
   ``saveRDDAllowAssetPerBand``; geopysparkdatacube.py:2127 reads it with ``smart_bool``).
 
-Values are written as float32 with NaN nodata (the cube's dtype on Copernicus). A lazy
+Values are written as float32 with NaN nodata (the cube's dtype on Copernicus), or in
+the integer cell type a cube's attribute :data:`CELL_TYPE` names, with its nodata
+value for NaN (``linear_scale_range`` to an integer range converts Copernicus's tiles:
+:mod:`hybrid.backends.local.cell_types`). A lazy
 cube is written block by block in whole tiles (:func:`_write_layer`), which GDAL
 compresses on threads of its own (``NUM_THREADS``): the same values and layout.
 """
@@ -51,6 +54,8 @@ if TYPE_CHECKING:
 #: compact ``openEO_20230501T103000Z.tif`` Copernicus writes for labels not at 00:00
 GTIFF_NAME = re.compile(r"^openEO_(\d{4}-?\d{2}-?\d{2})(?:T[0-9:.]+)?Z?\.tiff?$", re.IGNORECASE)
 TILE_SIZE = 256
+#: cube attribute: [dtype name, nodata] of an integer cell type to write instead of float32
+CELL_TYPE = "hybrid:cell_type"
 
 
 def overview_factors(width: int, height: int, tile: int = TILE_SIZE) -> list[int]:
@@ -120,8 +125,7 @@ def write_gtiff(
         "width": x.size,
         "height": y.size,
         "count": len(bands) if bands else 1,
-        "dtype": "float32",
-        "nodata": float("nan"),
+        **_cell_type(cube),
         "transform": transform,
         "crs": crs.to_wkt() if crs else None,
         "tiled": True,
@@ -184,6 +188,21 @@ def _write_file(
             dst.build_overviews(factors, Resampling.nearest)
 
 
+def _cell_type(cube: Any) -> dict[str, Any]:
+    """The file's dtype and nodata: float32 with NaN, or the cube's :data:`CELL_TYPE`."""
+    dtype, nodata = cube.attrs.get(CELL_TYPE) or ("float32", float("nan"))
+    return {"dtype": dtype, "nodata": nodata}
+
+
+def _cell_values(values: Any, dtype: str, nodata: float) -> Any:
+    """``values`` in the file's ``dtype``, NaN as its ``nodata`` for an integer type."""
+    import numpy as np
+
+    if np.dtype(dtype).kind == "f":
+        return values.astype(dtype, copy=False)
+    return np.where(np.isnan(values), nodata, values).astype(dtype)
+
+
 def _write_layer(dst: Any, values: Any, tile: int = TILE_SIZE) -> None:
     """One file's (bands, y, x) or (y, x) values into the open GeoTIFF ``dst``: a
     Dask-backed layer block by block as the blocks are computed
@@ -195,10 +214,14 @@ def _write_layer(dst: Any, values: Any, tile: int = TILE_SIZE) -> None:
 
     from hybrid.io.chunk_parts import ChunkLattice, PartAssembler
 
+    dtype, nodata = dst.dtypes[0], dst.nodata
     if not is_lazy(values):
-        dst.write(np.asarray(values, dtype="float32").reshape(-1, *values.shape[-2:]))
+        dst.write(_cell_values(np.asarray(values), dtype, nodata).reshape(-1, *values.shape[-2:]))
         return
-    lazy = values.astype("float32")
+    if np.dtype(dtype).kind == "f":
+        lazy = values.astype(dtype)
+    else:
+        lazy = values.map_blocks(_cell_values, dtype, nodata, dtype=dtype)
     if lazy.ndim == 2:
         lazy = lazy[None]
     tiles = ChunkLattice(tuple(lazy.shape), (lazy.shape[0], tile, tile))

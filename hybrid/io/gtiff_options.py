@@ -10,7 +10,9 @@
   ``saveRDDGeneric`` L357-386, a halving per level while the 256 px tiles can be merged);
 - refused with one 400 instead of being ignored: ``tile_grid`` (files cut along a UTM
   or lon/lat grid, batch jobs only), ``colormap`` (a palette, which GDAL writes only
-  for 8/16-bit integer bands, while results here are float32), ``filepath_per_band``,
+  for 8/16-bit integer bands, which results here are only after a linear_scale_range to
+  an integer range, and Copernicus's geotrellis palette from class breaks is not
+  reproduced), ``filepath_per_band``,
   ``attach_gdalinfo_assets``, ``bigtiff``, ``overview_method``, and zstd levels below 1.
 """
 
@@ -32,7 +34,7 @@ _LEVELS = {"deflate": range(1, 10), "zstd": range(1, 23)}
 #: honoured by Copernicus, not here: what each would need
 _NOT_HERE = {
     "tile_grid": "cutting the files along a tile grid (batch jobs on Copernicus)",
-    "colormap": "a palette, which GDAL writes for 8/16-bit integer bands only (float32 here)",
+    "colormap": "a palette of class breaks, as Copernicus's geotrellis writes it",
     "filepath_per_band": "a path per band",
     "attach_gdalinfo_assets": "gdalinfo JSON assets",
     "bigtiff": "forcing BigTIFF",

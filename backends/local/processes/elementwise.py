@@ -78,33 +78,49 @@ def linear_scale_range(
     return integer_output(clipped, outputMin, outputMax)
 
 
-#: (output range below, lowest output at least, cell type bits, its nodata): the integer
-#: cell types a callback's linear_scale_range converts to, in the order it tries them
-_INTEGER_OUTPUTS = ((254, 0, 8, 255), (65535, 0, 16, 65535))
+#: (output range below, lowest output at least, cell type, its nodata): the integer cell
+#: types a callback's linear_scale_range converts to, in the order it tries them
+_INTEGER_OUTPUTS = ((254, 0, "uint8", 255), (65535, 0, "uint16", 65535))
+
+
+def integer_cell_type(outputMin: Any, outputMax: Any) -> tuple[str, int] | None:
+    """The integer cell type (numpy dtype name, nodata) Copernicus converts a callback's
+    linear_scale_range to (see :func:`integer_output`), or None: it stays float32."""
+    integers = all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (outputMin, outputMax)
+    )
+    if not integers or outputMax - outputMin <= 1:
+        return None
+    for below, lowest, dtype, nodata in _INTEGER_OUTPUTS:
+        if outputMax - outputMin < below and outputMin >= lowest:
+            return dtype, nodata
+    if outputMax <= 32767 and outputMin >= -32767:
+        return "int16", -32768
+    return None
 
 
 def integer_output(values: Any, outputMin: Any, outputMax: Any) -> Any:
     """``values`` as Copernicus leaves them when ``outputMin`` and ``outputMax`` are both
     integers (a JSON ``0``, not ``0.0``; the defaults are floats) more than 1 apart:
-    the tile is converted to an integer cell type (uint8, nodata 255, for a range below
-    254 from 0 up; uint16, nodata 65535, below 65535 from 0 up; else int16 if the range
-    fits), which keeps the integer part of each value (towards zero), wraps an unsigned
-    type's overflow and turns its nodata value into nodata. Kept as floats here, NaN for
-    nodata [openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
-    ``linearScaleRangeFunction`` L1271-1322 (``doTypeCast``, ``safeConvert``), commit
-    2a25a26e; TestOpenEOProcessScriptBuilder.java ``testLinearScaleRange`` L1453-1476].
-    The deprecated top-level form (openeo-geopyspark-driver geopysparkdatacube.py
-    ``linear_scale_range`` L1712-1727) casts the same values; it does not clip."""
-    integers = all(
-        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (outputMin, outputMax)
-    )
-    if not integers or outputMax - outputMin <= 1:
+    the tile is converted to an integer cell type (:func:`integer_cell_type`: uint8,
+    nodata 255, for a range below 254 from 0 up; uint16, nodata 65535, below 65535 from
+    0 up; else int16 if the range fits), which keeps the integer part of each value
+    (towards zero), wraps an unsigned type's overflow and turns its nodata value into
+    nodata. Kept as floats here, NaN for nodata; a GeoTIFF of the result is written in
+    that type (:mod:`hybrid.backends.local.cell_types`) [openeo-geotrellis-extensions
+    OpenEOProcessScriptBuilder.scala ``linearScaleRangeFunction`` L1271-1322
+    (``doTypeCast``, ``safeConvert``), commit 2a25a26e; TestOpenEOProcessScriptBuilder.java
+    ``testLinearScaleRange`` L1453-1476]. The deprecated top-level form
+    (openeo-geopyspark-driver geopysparkdatacube.py ``linear_scale_range`` L1712-1727)
+    casts the same values; it does not clip."""
+    cell_type = integer_cell_type(outputMin, outputMax)
+    if cell_type is None:
         return values
     whole = np.trunc(values)
-    for below, lowest, bits, nodata in _INTEGER_OUTPUTS:
-        if outputMax - outputMin < below and outputMin >= lowest:
-            return _nodata_where(np.mod(whole, 2**bits), nodata)
-    return whole if outputMax <= 32767 and outputMin >= -32767 else values
+    dtype, nodata = cell_type
+    if dtype == "int16":
+        return whole
+    return _nodata_where(np.mod(whole, 2 ** (8 * np.dtype(dtype).itemsize)), nodata)
 
 
 def _nodata_where(values: Any, nodata: int) -> Any:
