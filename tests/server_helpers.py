@@ -3,7 +3,8 @@
 - :class:`ServeProcess`: ``python -m hybrid serve --port 0 ...`` as a subprocess, its URL
   read from the one line it prints.
 - :class:`ThreadServer`: the same app under uvicorn in a thread (for tests that need
-  the app's settings or a gated engine).
+  the app's settings or a gated engine); :func:`local_server` / :func:`local_connection`:
+  one over the local backend, and an openeo client logged in to it.
 - :func:`ndvi_cube`: the NDVI workflow exactly as a user writes it with the openeo client.
 - :func:`openapi_spec`: the openEO API 1.2 spec from ../shared (openapi-core).
 """
@@ -150,6 +151,29 @@ class ThreadServer(ServerThread):
         deadline = time.monotonic() + 60
         while runner is not None and runner.busy() and time.monotonic() < deadline:
             time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def local_server(data_dir: Path, catalog: Path | None = None) -> Iterator[ThreadServer]:
+    """The emulator over the local backend in a thread (one job worker, its data under
+    ``data_dir``), reading ``catalog`` (default: the embedded sample)."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.server.app import create_app
+    from hybrid.server.settings import ServerSettings
+
+    settings = ServerSettings(data_dir=data_dir, workers=1)
+    backend = LocalBackend(LocalSettings(stac=None if catalog is None else str(catalog)))
+    with ThreadServer(create_app(settings, backend)) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def local_connection(data_dir: Path, catalog: Path | None = None) -> Iterator[Any]:
+    """An openeo client connection, logged in, to :func:`local_server`."""
+    import openeo
+
+    with local_server(data_dir, catalog) as running:
+        yield openeo.connect(running.url).authenticate_basic("hybrid", "hybrid")
 
 
 def ndvi_cube(connection: Any, *, bbox: Mapping[str, float] = SEED_BBOX) -> Any:

@@ -16,7 +16,7 @@ import rasterio
 import xarray as xr
 
 from backends.local.cell_types import result_cell_type
-from tests.server_helpers import ThreadServer
+from tests.server_helpers import local_connection
 
 BBOX = {"west": 6.660, "south": 45.236, "east": 6.668, "north": 45.244}
 DATES = ["2023-06-10", "2023-06-20"]
@@ -24,16 +24,8 @@ DATES = ["2023-06-10", "2023-06-20"]
 
 @pytest.fixture(scope="module")
 def connection(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Iterator[Any]:
-    import openeo
-
-    from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.server.app import create_app
-    from hybrid.server.settings import ServerSettings
-
-    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("cells") / "data", workers=1)
-    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
-    with ThreadServer(create_app(settings, backend)) as running:
-        yield openeo.connect(running.url).authenticate_basic("hybrid", "hybrid")
+    with local_connection(tmp_path_factory.mktemp("cells") / "data", sample_catalog) as connected:
+        yield connected
 
 
 def _red(connection: Any) -> Any:

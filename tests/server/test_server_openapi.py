@@ -12,17 +12,12 @@ from typing import Any
 import pytest
 import requests
 
-from tests.server_helpers import ThreadServer
+from tests.server_helpers import ThreadServer, local_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
-    from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.server.app import create_app
-    from hybrid.server.settings import ServerSettings
-
-    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("openapi") / "data", workers=1)
-    with ThreadServer(create_app(settings, LocalBackend(LocalSettings()))) as running:
+    with local_server(tmp_path_factory.mktemp("openapi") / "data") as running:
         yield running
 
 

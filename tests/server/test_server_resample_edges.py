@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.server_helpers import ThreadServer
+from tests.server_helpers import local_connection
 
 BBOX = {"west": 6.660, "south": 45.236, "east": 6.668, "north": 45.244}
 DATES = ["2023-06-10", "2023-07-05"]
@@ -29,16 +29,9 @@ DATES = ["2023-06-10", "2023-07-05"]
 
 @pytest.fixture(scope="module")
 def connection(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Iterator[Any]:
-    import openeo
-
-    from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.server.app import create_app
-    from hybrid.server.settings import ServerSettings
-
-    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("resample") / "data", workers=1)
-    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
-    with ThreadServer(create_app(settings, backend)) as running:
-        yield openeo.connect(running.url).authenticate_basic("hybrid", "hybrid")
+    data_dir = tmp_path_factory.mktemp("resample") / "data"
+    with local_connection(data_dir, sample_catalog) as connected:
+        yield connected
 
 
 def _first(connection: Any, bbox: dict, path: Path, resolution: float | None = None) -> Any:

@@ -13,21 +13,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ThreadServer
+from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ThreadServer, local_server
 
 
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path
 ) -> Iterator[ThreadServer]:
-    from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.server.app import create_app
-    from hybrid.server.settings import ServerSettings
-
-    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("values") / "data", workers=1)
-    with ThreadServer(
-        create_app(settings, LocalBackend(LocalSettings(stac=str(sample_catalog))))
-    ) as running:
+    with local_server(tmp_path_factory.mktemp("values") / "data", sample_catalog) as running:
         yield running
 
 
