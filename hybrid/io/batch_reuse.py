@@ -32,7 +32,7 @@ def run_batches(
     handing each batch the values of the one before that it needs."""
     from dask._task_spec import DataNode, cull
 
-    from hybrid.io.heap import after_batch
+    from hybrid.allocator import after_batch
 
     plans = [cull(graph, outputs) for outputs in batches]
     kept: dict[Key, Any] = {}
@@ -50,7 +50,7 @@ def run_batches(
         kept.update(zip(requested, values[len(outputs) :], strict=True))
         plans[at] = {}  # done with: let its tasks go
         del values
-        after_batch()  # HYBRID_TRIM_HEAP=1: trim the heap (hybrid.io.heap)
+        after_batch()  # HYBRID_TRIM_HEAP=1: trim the heap (hybrid.allocator)
 
 
 def needed_by(plan: Graph, available: Any) -> set[Key]:
