@@ -1,23 +1,32 @@
-"""The integer cell type a GeoTIFF result is written in, as Copernicus writes it.
+"""The cell type of a cube as Copernicus holds it: int16 from the load, an integer type
+after ``linear_scale_range`` to an integer range, float32 after anything else.
 
-Copernicus's cube has a cell type; a GeoTIFF is written in it (geotrellis writes the
-tiles' cell type and its nodata value). The local engine holds every cube as floats
-with NaN for nodata, and writes float32 GeoTIFFs. One common graph differs on
-Copernicus: an ``apply`` whose callback is a lone ``linear_scale_range`` to an integer
-output range (the openeo client's ``DataCube.linear_scale_range``, the usual last step
-of an RGB or 8-bit product) converts the tiles to uint8 (nodata 255), uint16 (nodata
-65535) or int16 (nodata -32768) [openeo-geotrellis-extensions
-OpenEOProcessScriptBuilder.scala ``linearScaleRangeFunction`` L1271-1322], so the file
-is a Byte / UInt16 / Int16 GeoTIFF with that nodata.
+Copernicus's cube has a cell type (geotrellis); a GeoTIFF or NetCDF is written in it,
+and some processes compute in it. The local engine holds every cube as floats with NaN
+for nodata. This module works the type out from the graph, as Copernicus's processes
+set it:
 
-:func:`with_cell_types` finds, for each top-level ``save_result``, such an ``apply``
-behind it, through the processes that keep a cube's values and type (filters, renames,
-``mask`` and ``mask_polygon`` without replacement, nearest-neighbour resampling), and
-writes its type into the save_result's ``options`` under
-:data:`hybrid.io.gtiff.CELL_TYPE`; the run moves it onto the cube's attributes, where
-the GeoTIFF writer reads it.
-Any other process on the way (band maths, reducers, merges, another callback) makes the
-result float32, as here.
+- ``load_collection`` (SENTINEL2_L2A): int16 with nodata -32768 (the collection's
+  ``eo:bands`` ``"type": "int16"``; FIELD_NOTES section 1, FileLayerProvider.scala);
+- an ``apply`` whose callback is a lone ``linear_scale_range`` to an integer output range
+  (the openeo client's ``DataCube.linear_scale_range``): uint8 (nodata 255), uint16
+  (65535) or int16 (-32768) [openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
+  ``linearScaleRangeFunction`` L1271-1322];
+- ``reduce_dimension``, ``aggregate_temporal_period`` and ``aggregate_temporal`` with a
+  lone ``max``, ``min``, ``median``, ``first`` or ``last`` keep their input's type
+  (``PRESERVE_DATATYPE_MODE``, OpenEOProcessScriptBuilder.scala L1157-1160, L1167-1168,
+  L1195-1198); every other reducer is float32 (``forceFloat``, or the builder's default
+  ``FloatConstantNoDataCellType``, L528, L573-585);
+- filters, renames, ``mask``/``mask_polygon`` without replacement and nearest-neighbour
+  resampling keep it; any other process makes it float32 here.
+
+:func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
+``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
+moves it onto the cube for the writers), and a ``median`` reducing an integer cube gets
+:data:`INTEGER_MEDIAN`: Copernicus computes the median in doubles and stores it into a
+tile of the input's type, which keeps the integer part (``multibandReduce`` L223-243
+writes into ``tile.bands(0).mutable``; geotrellis ``ShortArrayTile.updateDouble``), so
+the median of 1500 and 1501 is 1500 on the int16 cube.
 """
 
 from __future__ import annotations
@@ -26,8 +35,23 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from hybrid.io.gtiff import CELL_TYPE
+from hybrid.io.cube import CELL_TYPE
 
+#: the argument a median node gets when it reduces an integer cube (its result keeps
+#: the integer part: :func:`hybrid.backends.local.processes.statistics.median`)
+INTEGER_MEDIAN = "integer_median"
+#: the loaded SENTINEL2_L2A cube
+LOADED = ("int16", -32768)
+#: the processes that reduce with a callback, and the callback's argument name
+_REDUCING = {
+    "reduce_dimension": "reducer",
+    "aggregate_temporal_period": "reducer",
+    "aggregate_temporal": "reducer",
+}
+#: reducers whose result has their input's cell type
+_PRESERVING = frozenset({"max", "min", "median", "first", "last"})
+
+FLOAT = ("float32", float("nan"))
 #: processes whose result has their ``data``'s cell type
 _KEEPING = frozenset(
     {
@@ -40,23 +64,31 @@ _KEEPING = frozenset(
 
 def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the flat ``graph`` whose save_result nodes carry the integer cell type
-    of their data in ``options`` (those with a float result are left as they are)."""
+    of their data in ``options`` (a float32 result is written as before) and whose
+    medians of integer cubes carry :data:`INTEGER_MEDIAN`."""
     out = copy.deepcopy(dict(graph))
     for node in out.values():
-        if not isinstance(node, dict) or node.get("process_id") != "save_result":
+        if not isinstance(node, dict):
             continue
         arguments = node.get("arguments") or {}
-        found = result_cell_type(out, arguments.get("data"))
-        if found is not None:
+        process = node.get("process_id")
+        found = _integer(result_cell_type(out, arguments.get("data")))
+        if found is None:
+            continue
+        if process == "save_result":
             options = arguments.get("options")
             arguments["options"] = {**(options if isinstance(options, dict) else {})}
             arguments["options"][CELL_TYPE] = list(found)
+        elif process in _REDUCING:
+            reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
+            if reducer is not None and reducer.get("process_id") == "median":
+                reducer.setdefault("arguments", {})[INTEGER_MEDIAN] = True
     return out
 
 
-def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, int] | None:
-    """The integer cell type (dtype name, nodata) of the cube ``data`` refers to, or None
-    for float32."""
+def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float] | None:
+    """The cell type (dtype name, nodata) of the cube ``data`` refers to, or None where
+    the graph does not say (not a node's result)."""
     seen: set[str] = set()
     while isinstance(data, Mapping) and isinstance(data.get("from_node"), str):
         node_id = data["from_node"]
@@ -66,12 +98,22 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, int] | N
         seen.add(node_id)
         process = node.get("process_id")
         arguments = node.get("arguments") or {}
+        if process == "load_collection":
+            return LOADED
         if process == "apply":
-            return _callback_cell_type(arguments.get("process"))
-        if process not in _KEEPING or not _keeps_values(process, arguments):
-            return None
+            return _callback_cell_type(arguments.get("process")) or FLOAT
+        if process in _REDUCING:
+            reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
+            if reducer is None or reducer.get("process_id") not in _PRESERVING:
+                return FLOAT
+        elif process not in _KEEPING or not _keeps_values(process, arguments):
+            return FLOAT
         data = arguments.get("data")
     return None
+
+
+def _integer(cell_type: tuple[str, float] | None) -> tuple[str, float] | None:
+    return None if cell_type is None or cell_type[0] == "float32" else cell_type
 
 
 def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:
@@ -82,17 +124,24 @@ def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:
     return True
 
 
-def _callback_cell_type(process: Any) -> tuple[str, int] | None:
+def _callback_cell_type(process: Any) -> tuple[str, float] | None:
     """The cell type of an apply callback that is one linear_scale_range of ``x``."""
     from hybrid.backends.local.processes.elementwise import integer_cell_type
 
-    nodes = process.get("process_graph") if isinstance(process, Mapping) else None
+    node = _lone_process(process, "x")
+    if node is None or node.get("process_id") != "linear_scale_range":
+        return None
+    arguments = node.get("arguments") or {}
+    return integer_cell_type(arguments.get("outputMin", 0.0), arguments.get("outputMax", 1.0))
+
+
+def _lone_process(callback: Any, parameter: str) -> dict[str, Any] | None:
+    """The one node of a callback whose graph is that node applied to ``parameter``."""
+    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
     if not isinstance(nodes, Mapping) or len(nodes) != 1:
         return None
     (node,) = nodes.values()
-    if not isinstance(node, Mapping) or node.get("process_id") != "linear_scale_range":
+    if not isinstance(node, dict):
         return None
     arguments = node.get("arguments") or {}
-    if arguments.get("x") != {"from_parameter": "x"}:
-        return None
-    return integer_cell_type(arguments.get("outputMin", 0.0), arguments.get("outputMax", 1.0))
+    return node if arguments.get(parameter) == {"from_parameter": parameter} else None

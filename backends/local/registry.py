@@ -113,7 +113,13 @@ def _comparison_overrides() -> dict[str, Callable[..., Any]]:
 
 def _array_overrides() -> dict[str, Callable[..., Any]]:
     """Array processes, reducers and cumulative processes."""
-    from hybrid.backends.local.processes import array_callbacks, arrays, cumulative, quantiles
+    from hybrid.backends.local.processes import (
+        array_callbacks,
+        arrays,
+        cumulative,
+        quantiles,
+        statistics,
+    )
 
     return {
         "if": arrays.if_,
@@ -126,15 +132,15 @@ def _array_overrides() -> dict[str, Callable[..., Any]]:
         "last": arrays.last,
         "order": arrays.order,
         "count": arrays.count,
-        "sum": arrays.sum_,
-        "product": arrays.product,
-        "min": arrays.min_,
-        "max": arrays.max_,
-        "mean": arrays.mean,
-        "median": arrays.median,
-        "sd": arrays.sd,
-        "variance": arrays.variance,
-        "extrema": arrays.extrema,
+        "sum": statistics.sum_,
+        "product": statistics.product,
+        "min": statistics.min_,
+        "max": statistics.max_,
+        "mean": statistics.mean,
+        "median": statistics.median,
+        "sd": statistics.sd,
+        "variance": statistics.variance,
+        "extrema": statistics.extrema,
         "array_interpolate_linear": arrays.array_interpolate_linear,
         "array_modify": arrays.array_modify,
         "array_apply": array_callbacks.array_apply,

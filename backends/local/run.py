@@ -251,8 +251,8 @@ class Run:
 
     def save_result(self, data: Any, format: str, options: Any = None) -> bool:
         from hybrid.backends.local.samples import sample_request, write_samples
+        from hybrid.io.cube import CELL_TYPE
         from hybrid.io.format import filename_prefix
-        from hybrid.io.gtiff import CELL_TYPE
         from hybrid.io.provenance import provenance_attributes
         from hybrid.io.registry import kind_of, write_result
 

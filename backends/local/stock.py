@@ -29,6 +29,11 @@ def stock_implementations() -> Any:
     return implementations
 
 
+def stock_process(name: str) -> Callable[..., Any]:
+    """openeo-processes-dask's implementation of the process ``name`` (its Python name)."""
+    return getattr(stock_implementations(), name)
+
+
 def stock_processes() -> Iterator[tuple[str, dict[str, Any], Callable[..., Any]]]:
     """(process id, description, implementation) of every process openeo-processes-dask
     both implements and describes."""

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     import pyproj
     import xarray as xr
 
+#: cube attribute for the writers: ``(dtype name, nodata)`` of the integer cell type the
+#: values have on Copernicus (int16 from the load; hybrid.backends.local.cell_types),
+#: written instead of float32 with NaN
+CELL_TYPE = "hybrid:cell_type"
+
 
 def cube_crs(cube: xr.DataArray) -> pyproj.CRS | None:
     """The CRS of a normalised cube (``None`` when the file had none)."""

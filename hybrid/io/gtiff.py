@@ -25,9 +25,9 @@ batch jobs on a cube with time go to openeo-geotrellis-extensions geotiff/packag
   ``saveRDDAllowAssetPerBand``; geopysparkdatacube.py:2127 reads it with ``smart_bool``).
 
 Values are written as float32 with NaN nodata (the cube's dtype on Copernicus), or in
-the integer cell type a cube's attribute :data:`CELL_TYPE` names, with its nodata
-value for NaN (``linear_scale_range`` to an integer range converts Copernicus's tiles:
-:mod:`hybrid.backends.local.cell_types`). A lazy
+the integer cell type a cube's attribute :data:`hybrid.io.cube.CELL_TYPE` names, with
+its nodata value for NaN (int16 for the loaded bands, uint8/uint16 after
+``linear_scale_range`` to an integer range: :mod:`hybrid.backends.local.cell_types`). A lazy
 cube is written block by block in whole tiles (:func:`_write_layer`), which GDAL
 compresses on threads of its own (``NUM_THREADS``): the same values and layout.
 """
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
-from hybrid.io.cube import cube_crs, normalise, require_date_labels
+from hybrid.io.cube import CELL_TYPE, cube_crs, normalise, require_date_labels
 from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
 from hybrid.io.gtiff_options import PARAMETERS, all_overview_factors, parse
 from hybrid.io.streaming import is_lazy, store_blocks
@@ -54,8 +54,6 @@ if TYPE_CHECKING:
 #: compact ``openEO_20230501T103000Z.tif`` Copernicus writes for labels not at 00:00
 GTIFF_NAME = re.compile(r"^openEO_(\d{4}-?\d{2}-?\d{2})(?:T[0-9:.]+)?Z?\.tiff?$", re.IGNORECASE)
 TILE_SIZE = 256
-#: cube attribute: [dtype name, nodata] of an integer cell type to write instead of float32
-CELL_TYPE = "hybrid:cell_type"
 
 
 def overview_factors(width: int, height: int, tile: int = TILE_SIZE) -> list[int]:
@@ -133,6 +131,7 @@ def write_gtiff(
         "interleave": "band",
         "num_threads": "ALL_CPUS",
     }
+    settings.require_predictor_fits(profile["dtype"])
     factors = _overview_factors(settings.overviews, x.size, y.size)
     band_tags = {band: settings.band_tags(band) for band in bands or ()}
     written = []

@@ -53,6 +53,17 @@ class GTiffOptions:
     #: band name -> {TAG: value}
     bands_metadata: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
+    def require_predictor_fits(self, dtype: str) -> None:
+        """The floating-point predictor (3) takes float samples only (TIFF, GDAL)."""
+        import numpy as np
+
+        if self.predictor == 3 and np.dtype(dtype).kind != "f":
+            raise ProcessParameterInvalid(
+                f"save_result: GTiff 'predictor' 3 (floating point) needs float values, "
+                f"and this result is {dtype}: use 'predictor' 2 (or make the values float "
+                "first, e.g. with a division)"
+            )
+
     def profile(self) -> dict[str, Any]:
         """The rasterio creation options."""
         level = {"zlevel": self.level} if self.compression == "deflate" else {}

@@ -91,7 +91,12 @@ def _layout(cube: xr.DataArray, crs: Any) -> RasterLayout:
         variables = tuple(str(b).replace("/", "_") for b in cube["bands"].values)
     else:
         variables = (str(cube.name or "var").replace("/", "_"),)
-    dtype, fill = storage(cube.dtype, cube.attrs.get("nodata", cube.attrs.get("_FillValue")))
+    from hybrid.io.cube import CELL_TYPE
+
+    # an integer cell type the cube's values have on Copernicus (int16 from the load)
+    cell_type = cube.attrs.get(CELL_TYPE)
+    nodata = cube.attrs.get("nodata", cube.attrs.get("_FillValue"))
+    dtype, fill = storage(*cell_type) if cell_type else storage(cube.dtype, nodata)
     return RasterLayout(
         x=cube["x"].values.astype("float64"),
         y=cube["y"].values.astype("float64"),

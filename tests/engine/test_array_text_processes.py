@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hybrid.backends.local.processes import arithmetic, arrays, dates, quantiles, texts
+from hybrid.backends.local.processes import arithmetic, arrays, dates, quantiles, statistics, texts
 from hybrid.errors import ProcessParameterInvalid
 
 NAN = math.nan
@@ -86,10 +86,10 @@ def test_first_last_order_count() -> None:
 
 
 def test_empty_reducers_are_nodata_and_concat_append() -> None:
-    assert math.isnan(arrays.sum_([]))
-    assert math.isnan(arrays.max_([]))
-    assert all(math.isnan(v) for v in arrays.extrema([]))
-    assert arrays.sum_([1.0, NAN, 3.0]) == 4.0  # the stock reducer: NaN is nodata
+    assert math.isnan(statistics.sum_([]))
+    assert math.isnan(statistics.max_([]))
+    assert all(math.isnan(v) for v in statistics.extrema([]))
+    assert statistics.sum_([1.0, NAN, 3.0]) == 4.0  # the stock reducer: NaN is nodata
     assert arrays.array_concat(["a", "b"], [1, 2]) == ["a", "b", 1, 2]
     with pytest.raises(ProcessParameterInvalid, match="ArrayNotLabeled"):
         arrays.array_append([1, 2], 3, label="B01")

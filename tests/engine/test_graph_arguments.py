@@ -142,7 +142,7 @@ def test_interpolation_keeps_infinities() -> None:
 
 
 def test_extrema_stacks_min_and_max_along_a_new_first_axis() -> None:
-    from hybrid.backends.local.processes.arrays import extrema
+    from hybrid.backends.local.processes.statistics import extrema
 
     data = np.array([[1.0, 5.0], [np.nan, -2.0], [3.0, 0.0]])
     assert extrema(data, axis=0).tolist() == [[1.0, -2.0], [3.0, 5.0]]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hybrid.backends.local.processes import arrays, nan_mean
+from hybrid.backends.local.processes import nan_mean, statistics
 
 
 def _values(dtype: str, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
@@ -86,11 +86,11 @@ def test_other_reductions_stay_numpys(data: object, axis: object, keepdims: bool
 def test_mean_process_takes_it_and_keeps_ignore_nodata() -> None:
     values = _values("float64", (3, 8, 8), seed=2)
     lazy = da.from_array(values, chunks=(3, 4, 4))
-    result = arrays.mean(lazy, axis=0)
+    result = statistics.mean(lazy, axis=0)
     names = {str(key[0]) for key in result.__dask_graph__()}
     assert any(name.startswith("nan_mean") for name in names), names
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         _same_bits(result.compute(scheduler="synchronous"), np.nanmean(values, axis=0))
-    plain = arrays.mean(values, ignore_nodata=False, axis=0)
+    plain = statistics.mean(values, ignore_nodata=False, axis=0)
     _same_bits(plain, np.mean(values, axis=0))

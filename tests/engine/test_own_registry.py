@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from hybrid.backends.local.parameter_references import resolving
-from hybrid.backends.local.processes.arrays import _stock, array_element
+from hybrid.backends.local.processes.arrays import array_element
 from hybrid.backends.local.registry import base_registry, covering, own_registry
+from hybrid.backends.local.stock import stock_process
 from hybrid.errors import ProcessParameterInvalid
 
 # Runs the reference workflow on the sample in a fresh interpreter; prints which of the
@@ -110,7 +111,7 @@ def test_array_element_on_a_cube_axis_matches_the_stock_implementation(lazy: boo
     values = np.arange(24.0).reshape(2, 3, 4)
     data = da.from_array(values, chunks=(1, 3, 2)) if lazy else values
     labels = np.array(["B04", "B08", "SCL"])
-    stock = _stock("array_element")
+    stock = stock_process("array_element")
     for kwargs in ({"label": "SCL"}, {"label": "B04"}, {"index": 1}, {"index": 2}):
         got = array_element(data, axis=1, dim_labels=labels, **kwargs)  # type: ignore[arg-type]
         want = stock(data, axis=1, dim_labels=labels, **kwargs)

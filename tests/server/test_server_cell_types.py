@@ -1,8 +1,11 @@
-"""GeoTIFF results in the integer cell type Copernicus writes after ``linear_scale_range``
-to an integer range (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
-``linearScaleRangeFunction`` L1271-1322: uint8 with nodata 255 below a range of 254,
-uint16 with nodata 65535 below 65535, else int16 with nodata -32768), through the real
-openeo client against the emulator; every other result stays float32 with NaN."""
+"""Results in the cell type Copernicus holds them in (hybrid.backends.local.cell_types),
+through the real openeo client against the emulator: the loaded bands as int16 with
+nodata -32768 (GTiff and NetCDF), also after max or median over time, whose median keeps
+the integer part as Copernicus stores it; ``linear_scale_range`` to an integer range as
+uint8 (nodata 255) below a range of 254, uint16 (65535) below 65535, else int16
+(openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
+``linearScaleRangeFunction`` L1271-1322); everything else float32 with NaN. The
+expected values come from the same graph made float by ``* 1.0``."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import pytest
 import rasterio
 import xarray as xr
 
-from backends.local.cell_types import result_cell_type
+from backends.local.cell_types import FLOAT, LOADED, result_cell_type
 from tests.server_helpers import local_connection
 
 BBOX = {"west": 6.660, "south": 45.236, "east": 6.668, "north": 45.244}
@@ -81,6 +84,12 @@ def test_netcdf_stays_float32(connection: Any, tmp_path: Path) -> None:
         assert ds["B04"].dtype == np.float32
 
 
+def _lone(process: str) -> dict[str, Any]:
+    """A reducer callback of one ``process`` on ``data``."""
+    node = {"process_id": process, "arguments": {"data": {"from_parameter": "data"}}}
+    return {"process_graph": {"r": {**node, "result": True}}}
+
+
 def _apply_lsr(**bounds: Any) -> dict[str, Any]:
     scale = {"process_id": "linear_scale_range", "result": True}
     scale["arguments"] = {"x": {"from_parameter": "x"}, "inputMin": 0, "inputMax": 1, **bounds}
@@ -95,10 +104,22 @@ def _apply_lsr(**bounds: Any) -> dict[str, Any]:
     [
         ({"process_id": "filter_bands", "arguments": {"bands": ["B04"]}}, ("uint8", 255)),
         ({"process_id": "resample_spatial", "arguments": {"resolution": 20}}, ("uint8", 255)),
-        ({"process_id": "resample_spatial", "arguments": {"method": "bilinear"}}, None),
+        ({"process_id": "resample_spatial", "arguments": {"method": "bilinear"}}, FLOAT),
         ({"process_id": "mask", "arguments": {"mask": None}}, ("uint8", 255)),
-        ({"process_id": "mask", "arguments": {"mask": None, "replacement": 0.5}}, None),
-        ({"process_id": "reduce_dimension", "arguments": {"dimension": "t"}}, None),
+        ({"process_id": "mask", "arguments": {"mask": None, "replacement": 0.5}}, FLOAT),
+        ({"process_id": "reduce_dimension", "arguments": {"dimension": "t"}}, FLOAT),
+        (
+            {"process_id": "reduce_dimension", "arguments": {"reducer": _lone("max")}},
+            ("uint8", 255),
+        ),
+        (
+            {"process_id": "aggregate_temporal_period", "arguments": {"reducer": _lone("median")}},
+            ("uint8", 255),
+        ),
+        (
+            {"process_id": "aggregate_temporal_period", "arguments": {"reducer": _lone("mean")}},
+            FLOAT,
+        ),
     ],
 )
 def test_the_processes_between_apply_and_save(between: dict[str, Any], want: Any) -> None:
@@ -112,11 +133,57 @@ def test_the_processes_between_apply_and_save(between: dict[str, Any], want: Any
     [
         ({"outputMin": 0, "outputMax": 253}, ("uint8", 255)),
         ({"outputMin": 0, "outputMax": 254}, ("uint16", 65535)),
-        ({"outputMin": 0.0, "outputMax": 100}, None),  # a float bound: no cast
-        ({"outputMax": 100}, None),  # outputMin's default is 0.0
-        ({"outputMin": 0, "outputMax": 1}, None),  # a range of 1
-        ({"outputMin": -1, "outputMax": 70000}, None),  # too wide for int16
+        ({"outputMin": 0.0, "outputMax": 100}, FLOAT),  # a float bound: no cast
+        ({"outputMax": 100}, FLOAT),  # outputMin's default is 0.0
+        ({"outputMin": 0, "outputMax": 1}, FLOAT),  # a range of 1
+        ({"outputMin": -1, "outputMax": 70000}, FLOAT),  # too wide for int16
     ],
 )
 def test_the_bounds_choose_the_type(bounds: dict[str, Any], want: Any) -> None:
     assert result_cell_type({"apply": _apply_lsr(**bounds)}, {"from_node": "apply"}) == want
+
+
+def test_the_load_is_int16() -> None:
+    load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    mean = {"process_id": "reduce_dimension", "arguments": {"data": {"from_node": "load"}}}
+    mean["arguments"]["reducer"] = _lone("mean")
+    graph = {"load": load, "mean": mean}
+    assert result_cell_type(graph, {"from_node": "load"}) == LOADED == ("int16", -32768)
+    assert result_cell_type(graph, {"from_node": "mean"}) is FLOAT
+
+
+SEASON = ["2023-06-01", "2023-08-01"]
+
+
+def _bands(connection: Any) -> Any:
+    return connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=SEASON, bands=["B04", "B08"]
+    )
+
+
+def test_the_loaded_bands_are_written_as_int16(connection: Any, tmp_path: Path) -> None:
+    bands = _bands(connection).filter_temporal(["2023-06-12", "2023-06-13"])
+    dtype, nodata, got = _tiff(bands, tmp_path / "raw.tif")
+    _, _, floats = _tiff(bands * 1.0, tmp_path / "float.tif")
+    assert (dtype, nodata) == ("int16", -32768)
+    np.testing.assert_array_equal(got, np.where(np.isnan(floats), -32768, floats))
+    bands.download(tmp_path / "raw.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "raw.nc", engine="h5netcdf", mask_and_scale=False) as ds:
+        assert ds["B04"].dtype == np.int16 and ds["B04"].attrs["_FillValue"] == -32768
+
+
+@pytest.mark.parametrize("reducer", ["median", "max"])
+def test_a_composite_over_time_keeps_int16_and_the_median_its_integer_part(
+    connection: Any, tmp_path: Path, reducer: str
+) -> None:
+    """On the int16 cube Copernicus's median of 1500 and 1501 is 1500 (stored into an
+    int16 tile); ``* 1.0`` first makes the cube float32 and the median 1500.5."""
+    bands = _bands(connection)
+    dtype, nodata, got = _tiff(bands.reduce_dimension("t", reducer=reducer), tmp_path / "i.tif")
+    floats = (bands * 1.0).reduce_dimension("t", reducer=reducer)
+    _, _, reference = _tiff(floats, tmp_path / "f.tif")
+    assert (dtype, nodata) == ("int16", -32768)
+    if reducer == "median":
+        assert (reference % 1 == 0.5).any()  # an even number of dates somewhere
+    want = np.where(np.isnan(reference), -32768, np.trunc(reference))
+    np.testing.assert_array_equal(got, want)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import rasterio
+from openeo.rest import OpenEoApiError
 
 from tests.workflows.raw import raw_bands
 
@@ -46,10 +47,11 @@ def test_file_formats_lists_the_options(connection: Any) -> None:
 def test_compression_predictor_and_tile_size_are_written(
     connection: Any, tmp_path: Path, options: dict[str, Any], compression: str, predictor: str
 ) -> None:
+    """The floating-point predictor (3) on a float32 cube (``* 1.0``), the horizontal
+    one (2) on the loaded int16 bands."""
     bands_metadata = {"B04": {"scale": 0.0001, "offset": 0}, "B08": {"long_name": "NIR"}}
-    saved = _cube(connection).save_result(
-        format="GTiff", options={**options, "bands_metadata": bands_metadata}
-    )
+    cube = _cube(connection) * 1.0 if predictor == "3" else _cube(connection)
+    saved = cube.save_result(format="GTiff", options={**options, "bands_metadata": bands_metadata})
     saved.download(tmp_path / "out.tif")
     raw = raw_bands(connection, ["B04", "B08"], tmp_path / "raw.nc", bbox=BBOX, dates=DATE)
     with rasterio.open(tmp_path / "out.tif") as ds:
@@ -63,6 +65,20 @@ def test_compression_predictor_and_tile_size_are_written(
         got = ds.read()
     want = np.stack([raw[b].values[0] for b in ("B04", "B08")]).astype(np.float32)
     np.testing.assert_array_equal(got, want)
+
+
+def test_the_floating_point_predictor_is_refused_for_integer_bands(
+    connection: Any, tmp_path: Path
+) -> None:
+    """GDAL (and the TIFF floating-point predictor) takes float samples only; the loaded
+    bands are int16: one 400 before anything is written."""
+    saved = _cube(connection).save_result(format="GTiff", options={"predictor": 3})
+    with pytest.raises(OpenEoApiError) as caught:
+        saved.download(tmp_path / "out.tif")
+    assert caught.value.http_status_code == 400
+    assert caught.value.code == "ProcessParameterInvalid"
+    assert "predictor" in caught.value.message and "int16" in caught.value.message
+    assert not (tmp_path / "out.tif").exists()
 
 
 def test_the_zlevel_changes_the_file(connection: Any, tmp_path: Path) -> None:

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes import nan_mean
 from hybrid.backends.local.processes.comparison import (
     eq,
     is_array,
@@ -28,13 +26,8 @@ from hybrid.backends.local.processes.comparison import (
     is_number,
     null_of,
 )
+from hybrid.backends.local.stock import stock_process
 from hybrid.errors import ProcessParameterInvalid
-
-
-def _stock(name: str) -> Callable[..., Any]:
-    from hybrid.backends.local.stock import stock_implementations
-
-    return getattr(stock_implementations(), name)
 
 
 def _null(value: Any) -> bool:
@@ -51,7 +44,7 @@ def array_find(data: Any, value: Any, reverse: bool = False, axis: Any = None) -
         # openeo-processes-dask answers 999999 where nothing matches; Copernicus leaves
         # those pixels nodata (an empty ShortConstantNoData tile, set only where found:
         # openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala arrayFind L637-670)
-        found = _stock("array_find")(data, value, reverse=reverse, axis=axis)
+        found = stock_process("array_find")(data, value, reverse=reverse, axis=axis)
         return np.where(found == _STOCK_NOT_FOUND, np.nan, found)
     if _null(value):
         return null_of(value)
@@ -92,7 +85,7 @@ def array_element(
         element = _element_of_array(data, index, label, axis, dim_labels)
         if element is not None:  # keepdims (apply_dimension): x - x[0] as Copernicus
             return np.expand_dims(element, axis) if keepdims else element
-        return _stock("array_element")(
+        return stock_process("array_element")(
             data, index, label, return_nodata, axis=axis, context=context, dim_labels=dim_labels
         )
     assert index is not None
@@ -157,13 +150,13 @@ def _first_valid(data: list[Any], ignore_nodata: bool) -> Any:
 
 def first(data: Any, ignore_nodata: bool = True, axis: Any = None) -> Any:
     if is_array(data):
-        return _stock("first")(data, ignore_nodata=ignore_nodata, axis=axis)
+        return stock_process("first")(data, ignore_nodata=ignore_nodata, axis=axis)
     return _first_valid(list(data), ignore_nodata)
 
 
 def last(data: Any, ignore_nodata: bool = True, axis: Any = None) -> Any:
     if is_array(data):
-        return _stock("last")(data, ignore_nodata=ignore_nodata, axis=axis)
+        return stock_process("last")(data, ignore_nodata=ignore_nodata, axis=axis)
     return _first_valid(list(data)[::-1], ignore_nodata)
 
 
@@ -174,14 +167,14 @@ def order(data: Any, asc: bool = True, nodata: bool | None = None, axis: Any = N
     a hole in the array: the indices of the valid values come first, nodata fills the
     rest (openeo-processes-dask refuses, "sparse multi-dimensional arrays")."""
     if is_array(data) and nodata is None and getattr(data, "ndim", 1) > 1:
-        ordered = _stock("order")(data, asc=asc, nodata=True, axis=axis)
+        ordered = stock_process("order")(data, asc=asc, nodata=True, axis=axis)
         valid = (~np.isnan(data)).sum(axis=axis, keepdims=True)
         position = np.arange(data.shape[axis]).reshape(
             [-1 if i == (axis % data.ndim) else 1 for i in range(data.ndim)]
         )
         return np.where(position < valid, ordered, np.nan)
     if is_array(data):
-        return _stock("order")(data, asc=asc, nodata=nodata, axis=axis)
+        return stock_process("order")(data, asc=asc, nodata=nodata, axis=axis)
     values = list(data)
     present = [i for i, v in enumerate(values) if not _null(v)]
     missing = [i for i, v in enumerate(values) if _null(v)]
@@ -196,7 +189,9 @@ def count(
 ) -> Any:
     """Valid elements by default; all with ``condition: true``; else where it holds."""
     if is_array(data) or not isinstance(data, list):
-        return _stock("count")(data, condition, context=context, axis=axis, keepdims=keepdims)
+        return stock_process("count")(
+            data, condition, context=context, axis=axis, keepdims=keepdims
+        )
     if condition is True:
         return len(data)
     if condition is None:
@@ -221,7 +216,7 @@ def array_concat(array1: Any, array2: Any, axis: Any = None) -> Any:
         from hybrid.backends.local.processes.dimensions import array_modify_along
 
         return array_modify_along(array1, array2, array1.shape[axis], 0, axis)
-    return _stock("array_concat")(array1, array2, axis=axis)
+    return stock_process("array_concat")(array1, array2, axis=axis)
 
 
 def _values_first_members(array1: Any, array2: Any) -> list[Any] | None:
@@ -261,7 +256,7 @@ def array_append(
                 "array_append: ArrayNotLabeled: 'label' is only allowed on a labeled array"
             )
         return [*data, value]
-    return _stock("array_append")(data, value, label=label, dim_labels=dim_labels, axis=axis)
+    return stock_process("array_append")(data, value, label=label, dim_labels=dim_labels, axis=axis)
 
 
 def array_modify(data: Any, values: Any, index: int, length: int = 0, axis: Any = None) -> Any:
@@ -282,74 +277,7 @@ def array_modify(data: Any, values: Any, index: int, length: int = 0, axis: Any 
         from hybrid.backends.local.processes.dimensions import array_modify_along
 
         return array_modify_along(data, values, index, length, axis)
-    return _stock("array_modify")(data, values, index, length=length, axis=axis)
-
-
-def _members_stacked(data: Any, axis: Any) -> tuple[Any, Any]:
-    """A list holding arrays (``max(data=[x, y])``, the openeo client's
-    ``overlap_resolver="max"``, ``sum([x, 2])`` in apply) as one array reduced over its
-    new first axis: pixel by pixel, as Copernicus resolves; anything else unchanged."""
-    if not isinstance(data, list) or not any(is_array(v) for v in data):
-        return data, axis
-    from hybrid.backends.local.processes.dimensions import stacked
-
-    return stacked([getattr(v, "data", v) for v in data]), 0
-
-
-def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
-    """The stock reducer, but an empty list gives nodata (NaN) instead of a numpy error."""
-
-    def reducer(
-        data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False
-    ) -> Any:
-        if isinstance(data, list) and not data:
-            return math.nan if width == 1 else [math.nan] * width
-        data, axis = _members_stacked(data, axis)
-        return _stock(name)(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
-
-    reducer.__name__ = reducer.__qualname__ = name.lstrip("_")
-    return reducer
-
-
-sum_ = _empty_is_nodata("_sum")
-product = _empty_is_nodata("product")
-min_ = _empty_is_nodata("_min")
-max_ = _empty_is_nodata("_max")
-_stock_mean = _empty_is_nodata("mean")
-
-
-def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
-    """The stock mean; skipping nodata over one axis of float data, in one pass
-    (:mod:`hybrid.backends.local.processes.nan_mean`, bit for bit numpy's)."""
-    data, axis = _members_stacked(data, axis)
-    if ignore_nodata and nan_mean.applies(data, axis, keepdims):
-        return nan_mean.nan_mean_of(data, axis)
-    return _stock_mean(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
-
-
-median = _empty_is_nodata("median")
-sd = _empty_is_nodata("sd")
-variance = _empty_is_nodata("variance")
-
-
-def extrema(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
-    """``[min, max]``: a list for a list; on an array the two stacked first along a new
-    axis, so apply_dimension gets two values per pixel (openeo-processes-dask declares
-    the result as shape (2,) whatever ``axis`` is)."""
-    low = min_(data, ignore_nodata=ignore_nodata, axis=axis)
-    high = max_(data, ignore_nodata=ignore_nodata, axis=axis)
-    if isinstance(data, list):
-        return [low, high] if not data else [_scalar(low), _scalar(high)]
-    import dask.array as da
-
-    if isinstance(low, da.Array) or isinstance(high, da.Array):
-        return da.stack([da.asarray(low), da.asarray(high)])
-    return np.stack([np.asarray(low), np.asarray(high)])
-
-
-def _scalar(value: Any) -> Any:
-    value = value.compute() if hasattr(value, "compute") else value
-    return value.item() if hasattr(value, "item") else value
+    return stock_process("array_modify")(data, values, index, length=length, axis=axis)
 
 
 def if_(value: Any, accept: Any, reject: Any = None) -> Any:

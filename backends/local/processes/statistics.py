@@ -1,0 +1,107 @@
+"""The statistical reducers (sum, product, min, max, mean, median, sd, variance,
+extrema) on lists and on the arrays a reducer gets from a cube.
+
+On arrays they are openeo-processes-dask's, with three changes: an empty list gives
+nodata (NaN) instead of a numpy error; a list holding arrays (``max(data=[x, y])``) is
+reduced pixel by pixel; the mean skips nodata in one pass
+(:mod:`hybrid.backends.local.processes.nan_mean`); and the median of an integer cube
+keeps its integer part, as Copernicus stores it (:func:`median`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from hybrid.backends.local.processes import nan_mean
+from hybrid.backends.local.processes.comparison import is_array
+from hybrid.backends.local.stock import stock_process
+
+
+def _members_stacked(data: Any, axis: Any) -> tuple[Any, Any]:
+    """A list holding arrays (``max(data=[x, y])``, the openeo client's
+    ``overlap_resolver="max"``, ``sum([x, 2])`` in apply) as one array reduced over its
+    new first axis: pixel by pixel, as Copernicus resolves; anything else unchanged."""
+    if not isinstance(data, list) or not any(is_array(v) for v in data):
+        return data, axis
+    from hybrid.backends.local.processes.dimensions import stacked
+
+    return stacked([getattr(v, "data", v) for v in data]), 0
+
+
+def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
+    """The stock reducer, but an empty list gives nodata (NaN) instead of a numpy error."""
+
+    def reducer(
+        data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False
+    ) -> Any:
+        if isinstance(data, list) and not data:
+            return math.nan if width == 1 else [math.nan] * width
+        data, axis = _members_stacked(data, axis)
+        return stock_process(name)(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+
+    reducer.__name__ = reducer.__qualname__ = name.lstrip("_")
+    return reducer
+
+
+sum_ = _empty_is_nodata("_sum")
+product = _empty_is_nodata("product")
+min_ = _empty_is_nodata("_min")
+max_ = _empty_is_nodata("_max")
+_stock_mean = _empty_is_nodata("mean")
+
+
+def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
+    """The stock mean; skipping nodata over one axis of float data, in one pass
+    (:mod:`hybrid.backends.local.processes.nan_mean`, bit for bit numpy's)."""
+    data, axis = _members_stacked(data, axis)
+    if ignore_nodata and nan_mean.applies(data, axis, keepdims):
+        return nan_mean.nan_mean_of(data, axis)
+    return _stock_mean(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+
+
+_stock_median = _empty_is_nodata("median")
+
+
+def median(
+    data: Any,
+    ignore_nodata: bool = True,
+    axis: Any = None,
+    keepdims: bool = False,
+    integer_median: bool = False,
+) -> Any:
+    """The stock median; its integer part where it reduces an integer cube
+    (``integer_median``, set from the graph by :mod:`hybrid.backends.local.cell_types`):
+    Copernicus stores the median, computed in doubles, into a tile of the input's cell
+    type (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala ``median`` and
+    ``multibandReduce`` L223-264, ``PRESERVE_DATATYPE_MODE`` L1167-1168), so on the int16
+    cube the median of 1500 and 1501 is 1500."""
+    result = _stock_median(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+    return np.trunc(result) if integer_median else result
+
+
+sd = _empty_is_nodata("sd")
+variance = _empty_is_nodata("variance")
+
+
+def extrema(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
+    """``[min, max]``: a list for a list; on an array the two stacked first along a new
+    axis, so apply_dimension gets two values per pixel (openeo-processes-dask declares
+    the result as shape (2,) whatever ``axis`` is)."""
+    low = min_(data, ignore_nodata=ignore_nodata, axis=axis)
+    high = max_(data, ignore_nodata=ignore_nodata, axis=axis)
+    if isinstance(data, list):
+        return [low, high] if not data else [_scalar(low), _scalar(high)]
+    import dask.array as da
+
+    if isinstance(low, da.Array) or isinstance(high, da.Array):
+        return da.stack([da.asarray(low), da.asarray(high)])
+    return np.stack([np.asarray(low), np.asarray(high)])
+
+
+def _scalar(value: Any) -> Any:
+    value = value.compute() if hasattr(value, "compute") else value
+    return value.item() if hasattr(value, "item") else value
