@@ -22,11 +22,13 @@ set it:
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
-moves it onto the cube for the writers), and a ``median`` reducing an integer cube gets
-:data:`INTEGER_MEDIAN`: Copernicus computes the median in doubles and stores it into a
-tile of the input's type, which keeps the integer part (``multibandReduce`` L223-243
-writes into ``tile.bands(0).mutable``; geotrellis ``ShortArrayTile.updateDouble``), so
-the median of 1500 and 1501 is 1500 on the int16 cube.
+moves it onto the cube for the writers); a ``median`` reducing an integer cube and an
+``ndvi`` of one get its type as :data:`INPUT_CELL_TYPE`. Copernicus computes the median
+in doubles and stores it into a tile of the input's type, which keeps the integer part
+(``multibandReduce`` L223-243 writes into ``tile.bands(0).mutable``; geotrellis
+``ShortArrayTile.updateDouble``), so the median of 1500 and 1501 is 1500 on the int16
+cube; its ``ndvi`` subtracts and adds in int16, which wraps around
+(:mod:`hybrid.backends.local.processes.indices`).
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ from typing import Any
 
 from hybrid.io.cube import CELL_TYPE
 
-#: the argument a median node gets when it reduces an integer cube (its result keeps
-#: the integer part: :func:`hybrid.backends.local.processes.statistics.median`)
-INTEGER_MEDIAN = "integer_median"
+#: the argument the processes that compute in their input's integer cell type get: its
+#: dtype name (:func:`hybrid.backends.local.processes.statistics.median` keeps the
+#: integer part, :func:`hybrid.backends.local.processes.indices.ndvi` sums in int16)
+INPUT_CELL_TYPE = "input_cell_type"
 #: the loaded SENTINEL2_L2A cube
 LOADED = ("int16", -32768)
 #: the processes that reduce with a callback, and the callback's argument name
@@ -65,7 +68,7 @@ _KEEPING = frozenset(
 def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the flat ``graph`` whose save_result nodes carry the integer cell type
     of their data in ``options`` (a float32 result is written as before) and whose
-    medians of integer cubes carry :data:`INTEGER_MEDIAN`."""
+    medians and ndvi of integer cubes carry :data:`INPUT_CELL_TYPE`."""
     out = copy.deepcopy(dict(graph))
     for node in out.values():
         if not isinstance(node, dict):
@@ -79,10 +82,12 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
             options = arguments.get("options")
             arguments["options"] = {**(options if isinstance(options, dict) else {})}
             arguments["options"][CELL_TYPE] = list(found)
+        elif process == "ndvi":
+            arguments[INPUT_CELL_TYPE] = found[0]
         elif process in _REDUCING:
             reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
             if reducer is not None and reducer.get("process_id") == "median":
-                reducer.setdefault("arguments", {})[INTEGER_MEDIAN] = True
+                reducer.setdefault("arguments", {})[INPUT_CELL_TYPE] = found[0]
     return out
 
 

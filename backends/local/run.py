@@ -193,13 +193,10 @@ class Run:
                 "epsg": loaded.grid.epsg,
             }
         )
-        from hybrid.backends.local.processes.indices import INT16_VALUES
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
 
-        # aggregate_temporal_period builds its periods from the load's extent (dekads);
-        # Copernicus's cube is int16, ours the same whole numbers as float32 (ndvi)
+        # aggregate_temporal_period builds its periods from the load's extent (dekads)
         loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
-        loaded.cube.attrs[INT16_VALUES] = True
         return self._laid_out(loaded.cube, loaded.grid)
 
     def load_stac(

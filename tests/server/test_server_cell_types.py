@@ -18,7 +18,13 @@ import pytest
 import rasterio
 import xarray as xr
 
-from backends.local.cell_types import FLOAT, LOADED, result_cell_type
+from backends.local.cell_types import (
+    FLOAT,
+    INPUT_CELL_TYPE,
+    LOADED,
+    result_cell_type,
+    with_cell_types,
+)
 from tests.server_helpers import local_connection
 
 BBOX = {"west": 6.660, "south": 45.236, "east": 6.668, "north": 45.244}
@@ -187,3 +193,29 @@ def test_a_composite_over_time_keeps_int16_and_the_median_its_integer_part(
         assert (reference % 1 == 0.5).any()  # an even number of dates somewhere
     want = np.where(np.isnan(reference), -32768, np.trunc(reference))
     np.testing.assert_array_equal(got, want)
+
+
+def test_ndvi_and_median_of_the_loaded_cube_learn_its_type() -> None:
+    """The processes that compute in their input's integer type get it from the graph:
+    an ndvi or a median of the load (through a mask), not of a float cube."""
+    load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    masked = {"process_id": "mask", "arguments": {"data": {"from_node": "load"}, "mask": None}}
+    floats = _apply_lsr(outputMin=0.0, outputMax=1.0)  # float bounds: float32
+    floats["arguments"]["data"] = {"from_node": "load"}
+    graph = {"load": load, "masked": masked, "floats": floats}
+    for name, source in (("int", "masked"), ("float", "floats")):
+        graph[f"ndvi_{name}"] = {"process_id": "ndvi", "arguments": {"data": {"from_node": source}}}
+        median = {"process_id": "reduce_dimension", "arguments": {"reducer": _lone("median")}}
+        median["arguments"]["data"] = {"from_node": source}
+        graph[f"median_{name}"] = median
+    marked = with_cell_types(graph)
+
+    def median_arguments(node: str) -> dict[str, Any]:
+        (reducer,) = marked[node]["arguments"]["reducer"]["process_graph"].values()
+        return reducer["arguments"]
+
+    assert marked["ndvi_int"]["arguments"][INPUT_CELL_TYPE] == "int16"
+    assert median_arguments("median_int")[INPUT_CELL_TYPE] == "int16"
+    assert INPUT_CELL_TYPE not in marked["ndvi_float"]["arguments"]
+    assert INPUT_CELL_TYPE not in median_arguments("median_float")
+    assert INPUT_CELL_TYPE not in graph["ndvi_int"]["arguments"]  # a copy was marked

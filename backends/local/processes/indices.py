@@ -10,10 +10,10 @@ wraps around, and -32768 is nodata); divide is forced to float32 and geotrellis
 +-inf. So NDVI is NaN where B08 + B04 == 0.
 
 The local engine's loaded cube holds the same whole numbers as float32 with NaN for
-nodata; load_collection marks it with :data:`INT16_VALUES`, an attribute that filters
-and ``mask`` keep and arithmetic drops, and only a cube so marked gets the int16
-wrap-around. openeo-processes-dask subtracts in the input dtype (raw uint16 wraps) and
-divides to +-inf.
+nodata; an ``ndvi`` whose input is int16 on Copernicus (the load, through filters and
+``mask``: :mod:`hybrid.backends.local.cell_types`, which passes ``input_cell_type``)
+gets the int16 wrap-around. openeo-processes-dask subtracts in the input dtype (raw
+uint16 wraps) and divides to +-inf.
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import BandNotFound, ProcessParameterInvalid
-
-#: cube attribute: the values are Copernicus's int16 digital numbers (held as float32)
-INT16_VALUES = "hybrid:int16_values"
 
 
 def _int16_block(values: np.ndarray) -> np.ndarray:
@@ -59,7 +56,15 @@ def _quotient(x: Any, y: Any) -> Any:
     return x / y.where(y != 0)
 
 
-def ndvi(data: Any, nir: str = "nir", red: str = "red", target_band: str | None = None) -> Any:
+def ndvi(
+    data: Any,
+    nir: str = "nir",
+    red: str = "red",
+    target_band: str | None = None,
+    input_cell_type: str | None = None,
+) -> Any:
+    """openEO ndvi; sums in int16 where ``data`` is int16 on Copernicus
+    (``input_cell_type``, set from the graph)."""
     import xarray as xr
 
     if "bands" not in data.dims:
@@ -69,10 +74,10 @@ def ndvi(data: Any, nir: str = "nir", red: str = "red", target_band: str | None 
     n = data.sel(bands=nir, drop=True).astype(np.float32)
     r = data.sel(bands=red, drop=True).astype(np.float32)
     diff, total = n - r, n + r
-    if data.attrs.get(INT16_VALUES):
+    if input_cell_type == "int16":
         diff, total = _as_int16(diff), _as_int16(total)
     result = _quotient(diff, total).astype(np.float32)
-    result.attrs = {k: v for k, v in data.attrs.items() if k != INT16_VALUES}
+    result.attrs = dict(data.attrs)
     if target_band is None:
         return result
     if target_band in labels:

@@ -71,16 +71,17 @@ def median(
     ignore_nodata: bool = True,
     axis: Any = None,
     keepdims: bool = False,
-    integer_median: bool = False,
+    input_cell_type: str | None = None,
 ) -> Any:
     """The stock median; its integer part where it reduces an integer cube
-    (``integer_median``, set from the graph by :mod:`hybrid.backends.local.cell_types`):
+    (``input_cell_type``, set from the graph by :mod:`hybrid.backends.local.cell_types`):
     Copernicus stores the median, computed in doubles, into a tile of the input's cell
     type (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala ``median`` and
     ``multibandReduce`` L223-264, ``PRESERVE_DATATYPE_MODE`` L1167-1168), so on the int16
     cube the median of 1500 and 1501 is 1500."""
     result = _stock_median(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
-    return np.trunc(result) if integer_median else result
+    integer = input_cell_type is not None and np.dtype(input_cell_type).kind in "iu"
+    return np.trunc(result) if integer else result
 
 
 sd = _empty_is_nodata("sd")
