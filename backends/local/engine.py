@@ -16,7 +16,12 @@ from hybrid.backends.local.graphcheck import (
     process_ids,
 )
 from hybrid.backends.local.udf.isolated import UdfSettings
-from hybrid.errors import HybridError, ProcessGraphInvalid, ProcessParameterInvalid
+from hybrid.errors import (
+    HybridError,
+    NoDataAvailable,
+    ProcessGraphInvalid,
+    ProcessParameterInvalid,
+)
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,11 @@ class LocalBackend:
             if error is None:
                 raise
             raise error from exc
+        if not run.files and run.saves:
+            raise NoDataAvailable(
+                "save_result wrote no file: the result has no dates left (a GTiff is one "
+                "file per date; check the filter_temporal or temporal_extent)"
+            )
         if not run.files:
             raise ProcessGraphInvalid("the process graph has no save_result: nothing was written")
         provenance = dict(run.provenance)

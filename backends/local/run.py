@@ -138,6 +138,8 @@ class Run:
     facts: GraphFacts
     out_dir: Path
     files: list[Path] = field(default_factory=list)
+    #: how many save_result ran (one may write no file: a GTiff of a cube without dates)
+    saves: int = 0
     provenance: dict[str, Any] = field(default_factory=dict)
     grid: Grid | None = None
 
@@ -279,6 +281,7 @@ class Run:
             else:
                 written = write(data, self.out_dir)
         self.files.extend(written)
+        self.saves += 1
         return True
 
     def _raster(self, data: Any, *, lazy: bool = False) -> Any:

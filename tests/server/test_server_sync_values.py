@@ -1,4 +1,5 @@
-"""``POST /result`` without ``save_result`` answers the computed value as JSON, as Copernicus.
+"""``POST /result`` without ``save_result`` answers the computed value as JSON, as Copernicus;
+with a save_result that has nothing to write, a 400 that says why.
 
 A real server (uvicorn in a thread) over the real ``LocalBackend``; the graphs are the
 plain-value ones a user sends with ``connection.execute({...})``.
@@ -81,3 +82,18 @@ def test_a_raster_without_save_result_comes_back_as_geotiff(connection: Any) -> 
     assert answer.headers["content-type"].startswith("image/tiff")
     with rasterio.MemoryFile(answer.content) as memory, memory.open() as raster:
         assert raster.count == 1 and raster.crs.to_epsg() == 32632
+
+
+def test_a_gtiff_without_dates_says_so(connection: Any, tmp_path: Path) -> None:
+    """A filter_temporal that keeps no date leaves a GTiff nothing to write (one file per
+    date): one 400 that names the dates, not "the process graph has no save_result"."""
+    from openeo.rest import OpenEoApiError
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SEED_BBOX, temporal_extent=TEMPORAL_EXTENT, bands=["B04"]
+    )
+    empty = cube.filter_temporal(["2023-06-13", "2023-06-14"])  # no scene that day
+    with pytest.raises(OpenEoApiError) as caught:
+        empty.download(tmp_path / "empty.tif", format="GTiff")
+    assert caught.value.http_status_code == 400 and caught.value.code == "NoDataAvailable"
+    assert "no dates" in caught.value.message and "save_result" in caught.value.message
