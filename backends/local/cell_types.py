@@ -15,8 +15,9 @@ set it:
 - ``reduce_dimension``, ``aggregate_temporal_period`` and ``aggregate_temporal`` with a
   lone ``max``, ``min``, ``median``, ``first`` or ``last`` keep their input's type
   (``PRESERVE_DATATYPE_MODE``, OpenEOProcessScriptBuilder.scala L1157-1160, L1167-1168,
-  L1195-1198); every other reducer is float32 (``forceFloat``, or the builder's default
-  ``FloatConstantNoDataCellType``, L528, L573-585);
+  L1195-1198), ``count`` is int32 (L1169-1171); every other reducer is float32
+  (``forceFloat``, or the builder's default ``FloatConstantNoDataCellType``, L528,
+  L573-585);
 - filters, renames, ``mask``/``mask_polygon`` without replacement and nearest-neighbour
   resampling keep it; any other process makes it float32 here.
 
@@ -53,6 +54,9 @@ _REDUCING = {
 }
 #: reducers whose result has their input's cell type
 _PRESERVING = frozenset({"max", "min", "median", "first", "last"})
+#: reducers whose result has a cell type of its own: ``count`` is int32
+#: (``IntConstantNoDataCellType``, OpenEOProcessScriptBuilder.scala L1169-1171)
+_OWN_TYPE = {"count": ("int32", -(2**31))}
 
 FLOAT = ("float32", float("nan"))
 #: processes whose result has their ``data``'s cell type
@@ -109,7 +113,10 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float] |
             return _callback_cell_type(arguments.get("process")) or FLOAT
         if process in _REDUCING:
             reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
-            if reducer is None or reducer.get("process_id") not in _PRESERVING:
+            name = None if reducer is None else reducer.get("process_id")
+            if name in _OWN_TYPE:
+                return _OWN_TYPE[name]
+            if name not in _PRESERVING:
                 return FLOAT
         elif process not in _KEEPING or not _keeps_values(process, arguments):
             return FLOAT

@@ -178,20 +178,27 @@ def test_the_loaded_bands_are_written_as_int16(connection: Any, tmp_path: Path) 
         assert ds["B04"].dtype == np.int16 and ds["B04"].attrs["_FillValue"] == -32768
 
 
-@pytest.mark.parametrize("reducer", ["median", "max"])
+@pytest.mark.parametrize(
+    ("reducer", "dtype", "nodata"),
+    [("median", "int16", -32768), ("max", "int16", -32768), ("count", "int32", -(2**31))],
+)
 def test_a_composite_over_time_keeps_int16_and_the_median_its_integer_part(
-    connection: Any, tmp_path: Path, reducer: str
+    connection: Any, tmp_path: Path, reducer: str, dtype: str, nodata: int
 ) -> None:
     """On the int16 cube Copernicus's median of 1500 and 1501 is 1500 (stored into an
-    int16 tile); ``* 1.0`` first makes the cube float32 and the median 1500.5."""
+    int16 tile); ``* 1.0`` first makes the cube float32 and the median 1500.5. A count
+    is int32 whatever its input."""
     bands = _bands(connection)
-    dtype, nodata, got = _tiff(bands.reduce_dimension("t", reducer=reducer), tmp_path / "i.tif")
+    got_type, got_nodata, got = _tiff(
+        bands.reduce_dimension("t", reducer=reducer), tmp_path / "i.tif"
+    )
     floats = (bands * 1.0).reduce_dimension("t", reducer=reducer)
-    _, _, reference = _tiff(floats, tmp_path / "f.tif")
-    assert (dtype, nodata) == ("int16", -32768)
+    float_type, _, reference = _tiff(floats, tmp_path / "f.tif")
+    assert (got_type, got_nodata) == (dtype, nodata)
+    assert float_type == ("int32" if reducer == "count" else "float32")
     if reducer == "median":
         assert (reference % 1 == 0.5).any()  # an even number of dates somewhere
-    want = np.where(np.isnan(reference), -32768, np.trunc(reference))
+    want = np.where(np.isnan(reference), nodata, np.trunc(reference))
     np.testing.assert_array_equal(got, want)
 
 
