@@ -19,7 +19,8 @@ set it:
   (``forceFloat``, or the builder's default ``FloatConstantNoDataCellType``, L528,
   L573-585);
 - filters, renames, ``mask``/``mask_polygon`` without replacement and nearest-neighbour
-  resampling keep it; any other process makes it float32 here.
+  resampling keep it, and ``merge_cubes`` of two cubes of one type without an overlap
+  resolver; any other process makes it float32 here.
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
@@ -111,6 +112,8 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float] |
             return LOADED
         if process == "apply":
             return _callback_cell_type(arguments.get("process")) or FLOAT
+        if process == "merge_cubes":
+            return _merged_cell_type(graph, arguments)
         if process in _REDUCING:
             reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
             name = None if reducer is None else reducer.get("process_id")
@@ -122,6 +125,16 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float] |
             return FLOAT
         data = arguments.get("data")
     return None
+
+
+def _merged_cell_type(graph: Mapping[str, Any], arguments: Mapping[str, Any]) -> tuple[str, float]:
+    """merge_cubes without an overlap resolver: the union of its cubes' cell types
+    (OpenEOProcesses.scala ``mergeCubes`` L931-943, geotrellis ``CellType.union``), here
+    their common type, else float32."""
+    if arguments.get("overlap_resolver") is not None:
+        return FLOAT
+    first, second = (result_cell_type(graph, arguments.get(name)) for name in ("cube1", "cube2"))
+    return first if first is not None and first == second else FLOAT
 
 
 def _integer(cell_type: tuple[str, float] | None) -> tuple[str, float] | None:

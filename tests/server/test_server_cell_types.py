@@ -226,3 +226,21 @@ def test_ndvi_and_median_of_the_loaded_cube_learn_its_type() -> None:
     assert INPUT_CELL_TYPE not in marked["ndvi_float"]["arguments"]
     assert INPUT_CELL_TYPE not in median_arguments("median_float")
     assert INPUT_CELL_TYPE not in graph["ndvi_int"]["arguments"]  # a copy was marked
+
+
+@pytest.mark.parametrize(
+    ("second", "resolver", "want"),
+    [("load2", None, LOADED), ("floats", None, FLOAT), ("load2", _lone("max"), FLOAT)],
+)
+def test_merged_cubes_keep_a_common_type(second: str, resolver: Any, want: Any) -> None:
+    load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    floats = _apply_lsr(outputMin=0.0, outputMax=1.0)
+    floats["arguments"]["data"] = {"from_node": "load"}
+    merge = {"cube1": {"from_node": "load"}, "cube2": {"from_node": second}}
+    if resolver is not None:
+        merge["overlap_resolver"] = resolver
+    graph = {
+        "load": load, "load2": dict(load), "floats": floats,
+        "merge": {"process_id": "merge_cubes", "arguments": merge},
+    }  # fmt: skip
+    assert result_cell_type(graph, {"from_node": "merge"}) == want
