@@ -91,6 +91,11 @@ def eo_bands() -> list[dict[str, Any]]:
     return bands
 
 
+def angle_band_names() -> frozenset[str]:
+    """The angle bands' names and aliases (float32 values, not int16 digital numbers)."""
+    return frozenset(name for band, aliases in _ANGLES for name in (band, *aliases))
+
+
 def band_names() -> list[str]:
     """All band names in the collection's order."""
     return [band["name"] for band in eo_bands()]

@@ -7,7 +7,8 @@ for nodata. This module works the type out from the graph, as Copernicus's proce
 set it:
 
 - ``load_collection`` (SENTINEL2_L2A): int16 with nodata -32768 (the collection's
-  ``eo:bands`` ``"type": "int16"``; FIELD_NOTES section 1, FileLayerProvider.scala);
+  ``eo:bands`` ``"type": "int16"``; FIELD_NOTES section 1, FileLayerProvider.scala),
+  unless it loads an angle band (float32 values: the cube is float32 here, as before);
 - an ``apply`` whose callback is a lone ``linear_scale_range`` to an integer output range
   (the openeo client's ``DataCube.linear_scale_range``): uint8 (nodata 255), uint16
   (65535) or int16 (-32768) [openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
@@ -109,7 +110,7 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float] |
         process = node.get("process_id")
         arguments = node.get("arguments") or {}
         if process == "load_collection":
-            return LOADED
+            return LOADED if _digital_numbers_only(arguments.get("bands")) else FLOAT
         if process == "apply":
             return _callback_cell_type(arguments.get("process")) or FLOAT
         if process == "merge_cubes":
@@ -125,6 +126,15 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float] |
             return FLOAT
         data = arguments.get("data")
     return None
+
+
+def _digital_numbers_only(bands: Any) -> bool:
+    """Whether a load's ``bands`` are named and none is an angle band (float32 values,
+    which make the cube float; no ``bands`` loads them all)."""
+    from hybrid.collection import angle_band_names
+
+    named = isinstance(bands, list) and bool(bands) and all(isinstance(b, str) for b in bands)
+    return named and angle_band_names().isdisjoint(bands)
 
 
 def _merged_cell_type(graph: Mapping[str, Any], arguments: Mapping[str, Any]) -> tuple[str, float]:

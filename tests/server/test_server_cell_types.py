@@ -149,8 +149,24 @@ def test_the_bounds_choose_the_type(bounds: dict[str, Any], want: Any) -> None:
     assert result_cell_type({"apply": _apply_lsr(**bounds)}, {"from_node": "apply"}) == want
 
 
+@pytest.mark.parametrize(
+    ("bands", "want"),
+    [
+        (["B04", "SCL"], LOADED),
+        (["B04", "sunZenithAngles"], FLOAT),  # angles are float32 values
+        (["B04", "SZA"], FLOAT),  # by an alias too
+        (None, FLOAT),  # every band, the angles among them
+    ],
+)
+def test_a_load_of_digital_numbers_is_int16(bands: Any, want: Any) -> None:
+    load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    load["arguments"]["bands"] = bands
+    assert result_cell_type({"load": load}, {"from_node": "load"}) == want
+
+
 def test_the_load_is_int16() -> None:
     load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    load["arguments"]["bands"] = ["B04", "B08"]
     mean = {"process_id": "reduce_dimension", "arguments": {"data": {"from_node": "load"}}}
     mean["arguments"]["reducer"] = _lone("mean")
     graph = {"load": load, "mean": mean}
@@ -206,6 +222,7 @@ def test_ndvi_and_median_of_the_loaded_cube_learn_its_type() -> None:
     """The processes that compute in their input's integer type get it from the graph:
     an ndvi or a median of the load (through a mask), not of a float cube."""
     load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    load["arguments"]["bands"] = ["B04", "B08"]
     masked = {"process_id": "mask", "arguments": {"data": {"from_node": "load"}, "mask": None}}
     floats = _apply_lsr(outputMin=0.0, outputMax=1.0)  # float bounds: float32
     floats["arguments"]["data"] = {"from_node": "load"}
@@ -234,6 +251,7 @@ def test_ndvi_and_median_of_the_loaded_cube_learn_its_type() -> None:
 )
 def test_merged_cubes_keep_a_common_type(second: str, resolver: Any, want: Any) -> None:
     load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    load["arguments"]["bands"] = ["B04"]
     floats = _apply_lsr(outputMin=0.0, outputMax=1.0)
     floats["arguments"]["data"] = {"from_node": "load"}
     merge = {"cube1": {"from_node": "load"}, "cube2": {"from_node": second}}
