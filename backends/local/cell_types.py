@@ -61,6 +61,8 @@ _PRESERVING = frozenset({"max", "min", "median", "first", "last"})
 _OWN_TYPE = {"count": ("int32", -(2**31))}
 
 FLOAT = ("float32", float("nan"))
+#: the processes that learn their input's cell type (:func:`with_cell_types`)
+_TYPED_INPUT = frozenset({"save_result", "ndvi", *_REDUCING})
 #: processes whose result has their ``data``'s cell type
 _KEEPING = frozenset(
     {
@@ -77,35 +79,34 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
     medians and ndvi of integer cubes carry :data:`INPUT_CELL_TYPE`."""
     out = copy.deepcopy(dict(graph))
     for node in out.values():
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or node.get("process_id") not in _TYPED_INPUT:
             continue
         arguments = node.get("arguments") or {}
-        process = node.get("process_id")
-        found = _integer(result_cell_type(out, arguments.get("data")))
-        if found is None:
+        dtype, nodata = result_cell_type(out, arguments.get("data"))
+        if dtype == "float32":
             continue
-        if process == "save_result":
+        if node["process_id"] == "save_result":
             options = arguments.get("options")
             arguments["options"] = {**(options if isinstance(options, dict) else {})}
-            arguments["options"][CELL_TYPE] = list(found)
-        elif process == "ndvi":
-            arguments[INPUT_CELL_TYPE] = found[0]
-        elif process in _REDUCING:
-            reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
+            arguments["options"][CELL_TYPE] = [dtype, nodata]
+        elif node["process_id"] == "ndvi":
+            arguments[INPUT_CELL_TYPE] = dtype
+        else:
+            reducer = _lone_process(arguments.get(_REDUCING[node["process_id"]]), "data")
             if reducer is not None and reducer.get("process_id") == "median":
-                reducer.setdefault("arguments", {})[INPUT_CELL_TYPE] = found[0]
+                reducer.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
     return out
 
 
-def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float] | None:
-    """The cell type (dtype name, nodata) of the cube ``data`` refers to, or None where
+def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float]:
+    """The cell type (dtype name, nodata) of the cube ``data`` refers to; float32 where
     the graph does not say (not a node's result)."""
     seen: set[str] = set()
     while isinstance(data, Mapping) and isinstance(data.get("from_node"), str):
         node_id = data["from_node"]
         node = graph.get(node_id)
         if node_id in seen or not isinstance(node, Mapping):
-            return None
+            return FLOAT
         seen.add(node_id)
         process = node.get("process_id")
         arguments = node.get("arguments") or {}
@@ -125,7 +126,7 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float] |
         elif process not in _KEEPING or not _keeps_values(process, arguments):
             return FLOAT
         data = arguments.get("data")
-    return None
+    return FLOAT
 
 
 def _digital_numbers_only(bands: Any) -> bool:
@@ -144,11 +145,7 @@ def _merged_cell_type(graph: Mapping[str, Any], arguments: Mapping[str, Any]) ->
     if arguments.get("overlap_resolver") is not None:
         return FLOAT
     first, second = (result_cell_type(graph, arguments.get(name)) for name in ("cube1", "cube2"))
-    return first if first is not None and first == second else FLOAT
-
-
-def _integer(cell_type: tuple[str, float] | None) -> tuple[str, float] | None:
-    return None if cell_type is None or cell_type[0] == "float32" else cell_type
+    return first if first == second else FLOAT
 
 
 def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:

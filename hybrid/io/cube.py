@@ -13,11 +13,12 @@ or NaN, NetCDF or a folder of ``openEO_YYYY-MM-DDZ.tif``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hybrid.errors import UsageError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyproj
     import xarray as xr
 
@@ -25,6 +26,17 @@ if TYPE_CHECKING:
 #: values have on Copernicus (int16 from the load; hybrid.backends.local.cell_types),
 #: written instead of float32 with NaN
 CELL_TYPE = "hybrid:cell_type"
+
+
+def stored_values(values: Any, dtype: str, fill_value: float | int) -> np.ndarray:
+    """``values`` as stored in a file variable or band of ``dtype`` (NaN becomes the fill
+    value of an integer one: NetCDF writers, and GTiff in a :data:`CELL_TYPE`)."""
+    import numpy as np
+
+    block = np.asarray(values)
+    if block.dtype.kind == "f" and dtype != "float32":
+        block = np.where(np.isnan(block), fill_value, block)
+    return block.astype(dtype, copy=False)
 
 
 def cube_crs(cube: xr.DataArray) -> pyproj.CRS | None:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
-from hybrid.io.cube import CELL_TYPE, cube_crs, normalise, require_date_labels
+from hybrid.io.cube import CELL_TYPE, cube_crs, normalise, require_date_labels, stored_values
 from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
 from hybrid.io.gtiff_options import PARAMETERS, all_overview_factors, parse
 from hybrid.io.streaming import is_lazy, store_blocks
@@ -193,15 +193,6 @@ def _cell_type(cube: Any) -> dict[str, Any]:
     return {"dtype": dtype, "nodata": nodata}
 
 
-def _cell_values(values: Any, dtype: str, nodata: float) -> Any:
-    """``values`` in the file's ``dtype``, NaN as its ``nodata`` for an integer type."""
-    import numpy as np
-
-    if np.dtype(dtype).kind == "f":
-        return values.astype(dtype, copy=False)
-    return np.where(np.isnan(values), nodata, values).astype(dtype)
-
-
 def _write_layer(dst: Any, values: Any, tile: int = TILE_SIZE) -> None:
     """One file's (bands, y, x) or (y, x) values into the open GeoTIFF ``dst``: a
     Dask-backed layer block by block as the blocks are computed
@@ -215,12 +206,12 @@ def _write_layer(dst: Any, values: Any, tile: int = TILE_SIZE) -> None:
 
     dtype, nodata = dst.dtypes[0], dst.nodata
     if not is_lazy(values):
-        dst.write(_cell_values(np.asarray(values), dtype, nodata).reshape(-1, *values.shape[-2:]))
+        dst.write(stored_values(values, dtype, nodata).reshape(-1, *values.shape[-2:]))
         return
     if np.dtype(dtype).kind == "f":
         lazy = values.astype(dtype)
     else:
-        lazy = values.map_blocks(_cell_values, dtype, nodata, dtype=dtype)
+        lazy = values.map_blocks(stored_values, dtype, nodata, dtype=dtype)
     if lazy.ndim == 2:
         lazy = lazy[None]
     tiles = ChunkLattice(tuple(lazy.shape), (lazy.shape[0], tile, tile))

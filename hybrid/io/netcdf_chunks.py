@@ -45,20 +45,10 @@ from typing import TYPE_CHECKING, Any
 import deflate
 
 from hybrid.io.chunk_parts import ChunkLattice, Offset, PartAssembler
+from hybrid.io.cube import stored_values
 
 if TYPE_CHECKING:
     import numpy as np
-
-
-def stored_values(values: Any, dtype: str, fill_value: float | int) -> np.ndarray:
-    """``values`` as stored in a variable of ``dtype`` (NaN becomes the fill value of an
-    integer variable)."""
-    import numpy as np
-
-    block = np.asarray(values)
-    if block.dtype.kind == "f" and dtype != "float32":
-        block = np.where(np.isnan(block), fill_value, block)
-    return block.astype(dtype, copy=False)
 
 
 @dataclass

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
-from hybrid.io.netcdf_chunks import stored_values
+from hybrid.io.cube import stored_values
 
 if TYPE_CHECKING:
     import numpy as np

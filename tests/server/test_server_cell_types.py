@@ -216,6 +216,11 @@ def test_a_composite_over_time_keeps_int16_and_the_median_its_integer_part(
         assert (reference % 1 == 0.5).any()  # an even number of dates somewhere
     want = np.where(np.isnan(reference), nodata, np.trunc(reference))
     np.testing.assert_array_equal(got, want)
+    if reducer == "count":  # also against the valid dates of the series itself
+        bands.download(tmp_path / "series.nc", format="netCDF")
+        with xr.open_dataset(tmp_path / "series.nc", engine="h5netcdf") as ds:
+            valid = np.isfinite(ds["B04"].values).sum(axis=0)  # _tiff reads the first band
+        np.testing.assert_array_equal(got, valid)
 
 
 def test_ndvi_and_median_of_the_loaded_cube_learn_its_type() -> None:
