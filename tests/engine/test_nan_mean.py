@@ -94,3 +94,28 @@ def test_mean_process_takes_it_and_keeps_ignore_nodata() -> None:
         _same_bits(result.compute(scheduler="synchronous"), np.nanmean(values, axis=0))
     plain = statistics.mean(values, ignore_nodata=False, axis=0)
     _same_bits(plain, np.mean(values, axis=0))
+
+
+def test_a_lazy_mean_reads_its_block_without_copying_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reduced axis lies in one chunk, so each mean gets that chunk as it is; a
+    concatenation of the one block (``map_blocks(drop_axis=...)``) copied it first."""
+    values = _values("float64", (7, 16, 16), seed=3)
+    made: list[np.ndarray] = []
+    given: list[bool] = []
+    real = nan_mean.nan_mean
+
+    def make(block: np.ndarray) -> np.ndarray:
+        made.append(block.copy())
+        return made[-1]
+
+    def watched(block: np.ndarray, axis: int) -> np.ndarray:
+        given.append(any(block is own for own in made))
+        return real(block, axis)
+
+    monkeypatch.setattr(nan_mean, "nan_mean", watched)
+    lazy = da.from_array(values, chunks=(7, 8, 8)).map_blocks(make, dtype=values.dtype)
+    result = nan_mean.nan_mean_of(lazy, 0).compute(scheduler="synchronous")
+    assert given == [True] * 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _same_bits(result, np.nanmean(values, axis=0))

@@ -45,7 +45,23 @@ def nan_mean_of(data: Any, axis: int) -> Any:
     if isinstance(data, np.ndarray):
         result = nan_mean(data, axis)
         return result[()] if result.ndim == 0 else result
-    return data.map_blocks(nan_mean, axis, drop_axis=axis, dtype=data.dtype)
+    import dask.array as da
+
+    kept = tuple(i for i in range(data.ndim) if i != axis)
+    meta = np.empty((0,) * len(kept), dtype=data.dtype)
+    return da.blockwise(
+        _one_block_mean, kept, data, tuple(range(data.ndim)), axis=axis,
+        concatenate=False, dtype=data.dtype, meta=meta, token="nan_mean",
+    )  # fmt: skip
+
+
+def _one_block_mean(blocks: list[np.ndarray], axis: int) -> np.ndarray:
+    """:func:`nan_mean` of the one block along ``axis`` (it lies in one chunk). dask
+    hands a reduced axis's blocks as a list; ``map_blocks(drop_axis=...)`` concatenated
+    that list of one into a copy of the block (float64, a period's dates: 56 MiB a
+    1024^2 block of 7 dates) before every mean."""
+    (block,) = blocks
+    return nan_mean(block, axis)
 
 
 def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
