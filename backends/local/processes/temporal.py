@@ -108,8 +108,6 @@ def _reduce_groups(
     text_labels: bool = False,
 ) -> Any:
     """Reduce each group of ``dim`` positions with one call of ``reducer``."""
-    import xarray as xr
-
     if not groups:
         raise ProcessParameterInvalid(f"temporal aggregation over '{dim}' produced no period")
     width = max(len(index) for _, index in groups)
@@ -122,17 +120,7 @@ def _reduce_groups(
         take[row] = index[-1] if index else 0
         take[row, : len(index)] = index
         valid[row, : len(index)] = True
-    indexer = xr.DataArray(take, dims=(dim, _MEMBER_DIM))
-    stacked = data.isel({dim: indexer}).drop_vars(dim, errors="ignore")
-    if stacked.chunks is not None:
-        # a period's dates in one task per block (a few at most): dask's tree reduction
-        # over one-date chunks kept every date's partial sums of the whole area alive
-        stacked = stacked.chunk({_MEMBER_DIM: _MEMBERS_PER_TASK})
-    members = xr.DataArray(valid, dims=(dim, _MEMBER_DIM))
-    if np.dtype(stacked.dtype).kind == "f":
-        stacked = _widened(stacked, members)
-    elif not valid.all():
-        stacked = stacked.where(members)
+    stacked = _stacked(data, dim, take, valid)
     with np.errstate(all="ignore"):
         reduced = stacked.reduce(reducer, dim=_MEMBER_DIM, positional_parameters={"data": 0})
     kind = np.dtype(reduced.dtype).kind
@@ -144,6 +132,32 @@ def _reduce_groups(
     out = reduced.assign_coords({dim: coords})
     out.attrs = dict(data.attrs)
     return out.transpose(*data.dims)
+
+
+def _stacked(data: Any, dim: str, take: np.ndarray, valid: np.ndarray) -> Any:
+    """``data`` with ``dim`` replaced by (``dim``, member): the dates ``take`` of each
+    period, the padding (not ``valid``) NaN; float input as float64."""
+    import xarray as xr
+
+    float_input = np.dtype(data.dtype).kind == "f"
+    if float_input and data.chunks is not None:
+        from hybrid.backends.local.processes.period_stack import stacked_periods
+
+        axis = data.dims.index(dim)
+        values = stacked_periods(data.data, axis, take, valid, _MEMBERS_PER_TASK)
+        dims = (*data.dims[:axis], dim, _MEMBER_DIM, *data.dims[axis + 1 :])
+        coords = {name: coord for name, coord in data.coords.items() if dim not in coord.dims}
+        return xr.DataArray(values, dims=dims, coords=coords, name=data.name, attrs=data.attrs)
+    indexer = xr.DataArray(take, dims=(dim, _MEMBER_DIM))
+    stacked = data.isel({dim: indexer}).drop_vars(dim, errors="ignore")
+    if stacked.chunks is not None:
+        # a period's dates in one task per block (a few at most): dask's tree reduction
+        # over one-date chunks kept every date's partial sums of the whole area alive
+        stacked = stacked.chunk({_MEMBER_DIM: _MEMBERS_PER_TASK})
+    members = xr.DataArray(valid, dims=(dim, _MEMBER_DIM))
+    if float_input:
+        return _widened(stacked, members)
+    return stacked if valid.all() else stacked.where(members)
 
 
 def _widened(stacked: Any, members: Any) -> Any:
