@@ -88,7 +88,7 @@ def _placement(
 ) -> dict[Key, int]:
     """Worker number of every task (module docstring). A task goes with the output
     blocks it feeds through whole values; those it feeds only through slices
-    (``getitem``: a neighbour's halo) count only when there are no others."""
+    (``getitem``, halo strips: a neighbour's halo) count only when there are no others."""
     index = {k: i for i, k in enumerate(outputs)}
     position = [_spatial(k) for k in outputs]
     feeds: dict[Key, frozenset[int]] = {}
@@ -99,7 +99,7 @@ def _placement(
         strong = set(fed)
         for d in dependents[key]:
             fed |= feeds[d]
-            if not _is_getitem(dsk[d]):
+            if not _is_slicing(dsk[d]):
                 strong |= whole[d]
         feeds[key], whole[key] = frozenset(fed), frozenset(strong)
         if fed:
@@ -122,19 +122,22 @@ def _vote(fed: set[int], key: Key, position: list[tuple[int, int] | None], owner
     return same[0] if len(tied) > 1 and same and same[0] in tied else tied[0]
 
 
-def _is_getitem(node: Any) -> bool:
+def _is_slicing(node: Any) -> bool:
+    """Whether ``node`` takes slices of a block (``getitem``, a block's halo strips)."""
     from dask.array.chunk import getitem
 
-    return getattr(node, "func", None) in (operator.getitem, getitem)
+    from hybrid.backends.local.halo import lent_edges
+
+    return getattr(node, "func", None) in (operator.getitem, getitem, lent_edges)
 
 
 def _sliced(node: Any) -> Key | None:
-    """The one key a slicing task (``getitem``, an alias) reads, else None."""
+    """The one key a slicing task (``getitem``, halo strips, an alias) reads, else None."""
     from dask._task_spec import Alias
 
     if len(node.dependencies) != 1:
         return None
-    if isinstance(node, Alias) or _is_getitem(node):
+    if isinstance(node, Alias) or _is_slicing(node):
         return next(iter(node.dependencies))
     return None
 

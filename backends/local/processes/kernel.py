@@ -27,7 +27,7 @@ values (NaN, +-inf) are replaced by ``replace_invalid`` and no window becomes no
 Infinite values are treated like NaN on the Copernicus paths too (the spec's rule;
 geotrellis would propagate them).
 
-The kernel is applied lazily per chunk with a halo (``dask.array.map_overlap``); a
+The kernel is applied lazily per chunk with a halo (:mod:`hybrid.backends.local.halo`); a
 rank-1 kernel such as the Gaussian runs as two 1-D passes, with the same result as the
 2-D convolution. openeo-processes-dask also convolves, but rechunks x/y into one chunk
 and turns boolean input into zeros.
@@ -248,32 +248,20 @@ def _check_raster(data: Any) -> None:
         )
 
 
-def _halo(values: Any, k: np.ndarray) -> dict[int, int]:
-    """map_overlap depths: the kernel's half sizes on the last two axes (y, x)."""
-    lead = values.ndim - 2
-    depth = {i: 0 for i in range(lead)}
-    depth.update({lead: k.shape[0] // 2, lead + 1: k.shape[1] // 2})
-    return depth
-
-
 def _convolve_chunks(values: Any, k: np.ndarray, constant: float, replace_invalid: float) -> Any:
     """A constant border: one task per chunk; the halo comes from the neighbouring
     chunks; beyond the array's edges scipy's constant mode supplies the border, so no
     padding copy; invalid values are replaced inside the block function."""
-    import dask.array as da
+    from hybrid.backends.local.halo import map_with_halo
 
-    ny, nx = k.shape[0] // 2, k.shape[1] // 2
-    lead = values.ndim - 2
-    depth = _halo(values, k)
     # a halo as deep as the array holds every neighbour a larger kernel could reach
-    depth.update({lead: min(ny, values.shape[-2]), lead + 1: min(nx, values.shape[-1])})
+    depth = (min(k.shape[0] // 2, values.shape[-2]), min(k.shape[1] // 2, values.shape[-1]))
     copernicus = constant == 0 and replace_invalid == 0
-    return da.map_overlap(
+    return map_with_halo(
         convolve_block,
         values,
-        depth=depth,
-        boundary="none",
-        dtype=np.float64,
+        depth,
+        np.float64,
         kernel=k,
         replace_invalid=replace_invalid,
         cval=constant,
@@ -288,6 +276,8 @@ def _convolve_padded(
     padding cut off again."""
     import dask.array as da
 
+    from hybrid.backends.local.halo import map_with_halo
+
     ny, nx = k.shape[0] // 2, k.shape[1] // 2
     lead = values.ndim - 2
     values = da.where(da.isfinite(values), values, replace_invalid)
@@ -296,12 +286,5 @@ def _convolve_padded(
         padded = da.pad(values, pad, mode="constant", constant_values=constant)
     else:
         padded = da.pad(values, pad, mode=mode)
-    out = da.map_overlap(
-        convolve_block,
-        padded,
-        depth=_halo(values, k),
-        boundary="none",
-        dtype=np.float64,
-        kernel=k,
-    )
+    out = map_with_halo(convolve_block, padded, (ny, nx), np.float64, kernel=k)
     return out[(Ellipsis, slice(ny, ny + values.shape[-2]), slice(nx, nx + values.shape[-1]))]
