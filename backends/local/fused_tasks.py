@@ -16,6 +16,11 @@ dropped as soon as possible. Each inner task gets only its own inputs. Nested fu
 tasks are rewritten too. A graph dask did not materialize (low-level fusion switched
 off) is left as it is.
 
+The aliases that fusion leaves behind (a fused chain takes a new name, and its old key
+stays as a task that passes the value on) are dropped and their users read the fused
+task directly: at 30 x 2048^2 they were 1845 of the 5115 tasks the threaded scheduler
+ran, each a round trip through it for nothing.
+
 Used through ``dask.config.set(array_optimize=optimize)``, with threads and on a
 dask.distributed cluster (the workers import this module to run the tasks).
 """
@@ -40,7 +45,31 @@ def optimize(dsk: Any, keys: Any, **kwargs: Any) -> Any:
         return optimized
     if not isinstance(optimized, dict):
         return optimized
-    return {key: _rewritten(node, Task, _execute_subgraph) for key, node in optimized.items()}
+    rewritten = {key: _rewritten(node, Task, _execute_subgraph) for key, node in optimized.items()}
+    return without_aliases(rewritten, keys)
+
+
+def without_aliases(graph: dict[Any, Any], keys: Any) -> dict[Any, Any]:
+    """``graph`` without its aliases (tasks that only pass on another key's value) but
+    those asked for in ``keys``: their users read the aliased key itself."""
+    from dask._task_spec import Alias
+    from dask.core import flatten
+
+    asked = set(flatten(keys)) if isinstance(keys, list) else {keys}
+    target = {k: n.target for k, n in graph.items() if isinstance(n, Alias) and k not in asked}
+    subs = {}
+    for key, aliased in target.items():
+        while aliased in target:
+            aliased = target[aliased]
+        subs[key] = aliased
+    out = {}
+    for key, node in graph.items():
+        if key in subs:
+            continue
+        if not node.dependencies.isdisjoint(subs):
+            node = node.substitute({d: subs[d] for d in node.dependencies if d in subs})
+        out[key] = node
+    return out
 
 
 def run_steps(steps: tuple[Step, ...], outkey: Any, inkeys: tuple[Any, ...], *inputs: Any) -> Any:

@@ -89,3 +89,21 @@ def test_missing_input_is_an_error() -> None:
     with pytest.raises(ValueError, match="not given"):
         fused = Task("a", _execute_subgraph, inner, "a", (), DataNode(None, 1))
         fused_tasks._rewritten(fused, Task, _execute_subgraph)
+
+
+def test_fusion_leaves_no_aliases_but_the_asked_keys() -> None:
+    from dask._task_spec import Alias, execute_graph
+    from dask.core import flatten
+
+    array = _pipeline()
+    keys = array.__dask_keys__()
+    plain = dask.array.optimization.optimize(dict(array.__dask_graph__()), keys)
+    assert sum(isinstance(n, Alias) for n in plain.values()) > 0  # dask's fusion makes them
+    rewritten = fused_tasks.optimize(dict(array.__dask_graph__()), keys)
+    aliases = {k for k, n in rewritten.items() if isinstance(n, Alias)}
+    assert aliases <= set(flatten(keys))
+    assert len(rewritten) < len(plain) - 16
+    got = execute_graph(rewritten, keys=set(flatten(keys)))
+    want = execute_graph(plain, keys=set(flatten(keys)))
+    for key in flatten(keys):
+        np.testing.assert_array_equal(got[key], want[key])
