@@ -181,6 +181,23 @@ def test_the_profile_names_where_the_time_goes(tiny_scene, capsys):
     assert "convolve_block" in printed and "_read_block" in printed
 
 
+def test_the_timeline_counts_the_commands_tasks_by_kind(tiny_scene, capsys):
+    """``python -m benchmarks.timeline``: the real ``hybrid run`` under dask's Profiler;
+    the kernel runs with the engine's halo, not dask's map_overlap."""
+    from benchmarks.timeline import kind, main
+
+    root, _catalog = tiny_scene
+    main([TINY.name, "--root", str(root), "--top", "50"])
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if line.startswith(f"{TINY.name}^2: "))
+    assert " tasks in " in header and "thread-s" in header
+    kinds = [line.split()[-1] for line in printed.splitlines() if " thread-s " in line[:20]]
+    assert any("convolve_block-halo" in k for k in kinds) and "overlap" not in printed
+    assert kind(("truediv-" + "0a" * 16, 3, 0, 1)) == "truediv"
+    assert kind(("where-getitem-" + "f" * 27 + "-39fe", 0)) == "where-getitem"
+    assert kind("store-map") == "store-map"
+
+
 @pytest.mark.slow
 def test_end_to_end_runs_the_command_and_a_single_thread_and_they_agree(
     tiny_scene, tmp_path, capsys
