@@ -31,14 +31,20 @@ def aoi_file(spec: SceneSpec, folder: Path) -> Path:
     return path
 
 
+def run_arguments(spec: SceneSpec, catalog: Path, folder: Path, out: Path) -> list[str]:
+    """``hybrid``'s arguments to run the NDVI workflow on the scene into ``out`` (its AOI
+    written into ``folder``)."""
+    return ["run", "--stac", str(catalog), "--aoi", str(aoi_file(spec, folder)),
+            "--start", spec.start, "--end", spec.end, "--out", str(out), "--overwrite",
+            "--quiet"]  # fmt: skip
+
+
 def one_round(spec: SceneSpec, catalog: Path, folder: Path) -> dict[str, Any]:
     """One ``hybrid run`` and one single-threaded fused run, each in its own process."""
     from benchmarks.measure import measure
 
     cli = folder / "cli.nc"
-    argv = [sys.executable, "-m", "hybrid", "run", "--stac", str(catalog),
-            "--aoi", str(aoi_file(spec, folder)), "--start", spec.start, "--end", spec.end,
-            "--out", str(cli), "--overwrite", "--quiet"]  # fmt: skip
+    argv = [sys.executable, "-m", "hybrid", *run_arguments(spec, catalog, folder, cli)]
     run = measure(argv, env=child_env(), report=False)
     fused = measure(
         [sys.executable, "-m", "benchmarks.pipeline", "--pipeline", "fused", "--threads", "1",

@@ -38,16 +38,14 @@ def main(argv: list[str] | None = None) -> None:
 
     from dask.diagnostics import Profiler
 
-    from benchmarks.end_to_end import aoi_file
+    from benchmarks.end_to_end import run_arguments
     from benchmarks.scenes import ensure_scene, parse_spec
     from hybrid.cli import main as hybrid
 
     spec = parse_spec(args.scene)
     catalog = ensure_scene(args.root, spec)
     with tempfile.TemporaryDirectory(prefix="hybrid-timeline-") as tmp:
-        command = ["run", "--stac", str(catalog), "--aoi", str(aoi_file(spec, Path(tmp))),
-                   "--start", spec.start, "--end", spec.end, "--out", f"{tmp}/out.nc",
-                   "--quiet"]  # fmt: skip
+        command = run_arguments(spec, catalog, Path(tmp), Path(tmp) / "out.nc")
         with Profiler() as profiler:
             code = hybrid(command)
     if code:

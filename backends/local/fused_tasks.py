@@ -18,8 +18,9 @@ off) is left as it is.
 
 The aliases that fusion leaves behind (a fused chain takes a new name, and its old key
 stays as a task that passes the value on) are dropped and their users read the fused
-task directly: at 30 x 2048^2 they were 1845 of the 5115 tasks the threaded scheduler
-ran, each a round trip through it for nothing.
+task directly: they were 1845 of the 5115 tasks of a ``hybrid run`` at 30 x 2048^2
+(``python -m benchmarks.timeline 30x2048`` before this), each a round trip through the
+scheduler for nothing.
 
 Used through ``dask.config.set(array_optimize=optimize)``, with threads and on a
 dask.distributed cluster (the workers import this module to run the tasks).

@@ -3,13 +3,14 @@ blocks (y and x, the last two axes), in two tasks a block.
 
 ``dask.array.map_overlap`` takes every strip and corner a block lends its neighbours
 as a task of its own (``getitem``), gathers them with the block in a ``concatenate``
-task and only then runs the function: at 30 x 2048^2 (``python -m benchmarks.run``)
-3315 slicing tasks of a 6135-task run, each a round trip through the scheduler for a
-few thousand pixels. Here each block lends its strips and corners in one task
-(:func:`lent_edges`, copies: a strip does not keep its block alive), and each block's
-task pastes its neighbours' strips around a copy of it and runs the function: the same
-array the function gets from ``map_overlap`` (``boundary="none"``: no halo beyond the
-array's edges), the same result trimmed the same way.
+task and only then runs the function: 3315 slicing tasks of the 6135 of a ``hybrid
+run`` at 30 x 2048^2 (``python -m benchmarks.timeline 30x2048`` before this module),
+each a round trip through the scheduler for a few thousand pixels. Here each block
+lends its strips and corners in one task (:func:`lent_edges`, copies: a strip does not
+keep its block alive), and each block's task pastes its neighbours' strips around a
+copy of it and runs the function: the same array the function gets from
+``map_overlap`` (``boundary="none"``: no halo beyond the array's edges), the same
+result trimmed the same way.
 
 The halo comes from the adjacent blocks only; a halo deeper than the smallest block
 goes through ``map_overlap``, which rechunks for it. On a cluster
@@ -54,10 +55,11 @@ def map_with_halo(
     graph: dict[Any, Any] = {}
     for index in itertools.product(*(range(n) for n in values.numblocks)):
         sides = _neighbours(index, values.numblocks)
-        edges = (edges_name, *index)
-        graph[edges] = Task(edges, lent_edges, depth, sides, TaskRef((values.name, *index)))
-        lenders = [TaskRef((edges_name, *_moved(index, side))) for side in sides]
         block, center = (name, *index), TaskRef((values.name, *index))
+        if sides:  # lent to the neighbours on the same sides
+            edges = (edges_name, *index)
+            graph[edges] = Task(edges, lent_edges, depth, sides, center)
+        lenders = [TaskRef((edges_name, *_moved(index, side))) for side in sides]
         graph[block] = Task(block, _run_with_halo, func, kwargs, depth, sides, center, *lenders)
     layer = HighLevelGraph.from_collections(name, graph, dependencies=[values])
     meta = np.empty((0,) * values.ndim, dtype=dtype)

@@ -26,6 +26,7 @@ preference (``allow_other_workers``: a worker that leaves does not stall the run
 
 from __future__ import annotations
 
+import functools
 import numbers
 import operator
 from collections import Counter
@@ -124,11 +125,16 @@ def _vote(fed: set[int], key: Key, position: list[tuple[int, int] | None], owner
 
 def _is_slicing(node: Any) -> bool:
     """Whether ``node`` takes slices of a block (``getitem``, a block's halo strips)."""
+    return getattr(node, "func", None) in _slicing_functions()
+
+
+@functools.cache
+def _slicing_functions() -> tuple[Any, ...]:
     from dask.array.chunk import getitem
 
     from hybrid.backends.local.halo import lent_edges
 
-    return getattr(node, "func", None) in (operator.getitem, getitem, lent_edges)
+    return (operator.getitem, getitem, lent_edges)
 
 
 def _sliced(node: Any) -> Key | None:

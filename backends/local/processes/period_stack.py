@@ -5,10 +5,10 @@ periods as two axes, (period, member), padded with NaN to the longest period, as
 float64 (Copernicus accumulates in doubles). With xarray's vectorized ``isel`` (dask's
 ``vindex``), then a rechunk of the members into one chunk and a cast, every block of a
 period went through three copies of its float32 dates (the gathered slices, their
-merge, their concatenation) before the float64 one: at 30 x 2048^2, 289 vindex and
-rechunk tasks of a 6596-task run (``python -m benchmarks.run``). Here each block of the
-stack is one task that copies its members' slices of the input blocks straight into one
-new float64 array, the same values bit for bit.
+merge, their concatenation) before the float64 one. Here each block of the stack is one
+task that copies its members' slices of the input blocks straight into one new float64
+array, the same values bit for bit (``python -m benchmarks.timeline 30x2048``: 6596
+tasks before, 6135 after; benchmarks/README.md, "Thirteenth round").
 """
 
 from __future__ import annotations
