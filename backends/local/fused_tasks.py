@@ -67,8 +67,11 @@ def without_aliases(graph: dict[Any, Any], keys: Any) -> dict[Any, Any]:
     for key, node in graph.items():
         if key in subs:
             continue
-        if not node.dependencies.isdisjoint(subs):
-            node = node.substitute({d: subs[d] for d in node.dependencies if d in subs})
+        # a node's few dependencies looked up in subs (frozenset.isdisjoint(dict) walks
+        # the whole dict, for every node)
+        replaced = {d: subs[d] for d in node.dependencies if d in subs}
+        if replaced:
+            node = node.substitute(replaced)
         out[key] = node
     return out
 
