@@ -3,9 +3,12 @@ N ``dask worker --nthreads 1`` started as separate processes (not children of th
 measured run, as on a real cluster), and their CPU seconds and peak RSS while a run
 uses them.
 
-The workers preload the modules the local pipeline imports before its clock starts
-(:data:`benchmarks.pipeline._IMPORTS`), as a long-lived cluster has them loaded: the
-measured run pays for the computation, not for the workers' first imports.
+The scheduler and the workers preload the modules the local pipeline imports before its
+clock starts (:data:`benchmarks.pipeline._IMPORTS`), as a long-lived cluster has them
+loaded: the measured run pays for the computation, not for the cluster's first imports.
+The scheduler imports what the tasks of a graph refer to when it unpickles the graph:
+without the preload, the run's first graph waited for it to import dask.array and the
+engine (benchmarks/README.md, "Fourteenth round").
 """
 
 from __future__ import annotations
@@ -38,21 +41,21 @@ def external_cluster(
     n_workers: int, *, env: dict[str, str], preload: tuple[str, ...] = ()
 ) -> Iterator[ExternalCluster]:
     """A scheduler on 127.0.0.1 and ``n_workers`` single-threaded worker processes
-    (no nanny), stopped on exit."""
+    (no nanny), each preloading the modules ``preload`` names; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="hybrid-bench-cluster-") as tmp:
         address_file = Path(tmp) / "scheduler.json"
         logs = [open(Path(tmp) / f"p{i}.log", "wb") for i in range(n_workers + 1)]  # noqa: SIM115
+        preloads = [option for name in preload for option in ("--preload", name)]
         scheduler = subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", "0", "--no-dashboard", "--scheduler-file", str(address_file)],
+             "--port", "0", "--no-dashboard", "--scheduler-file", str(address_file), *preloads],
             env=env, stdout=logs[0], stderr=subprocess.STDOUT,
         )  # fmt: skip
         cluster = ExternalCluster("", scheduler)
         try:
             cluster.address = _wait_for_address(address_file, scheduler)
             options = ["--nthreads", "1", "--no-nanny", "--no-dashboard", "--memory-limit", "0"]
-            for name in preload:
-                options += ["--preload", name]
+            options += preloads
             worker = [sys.executable, "-m", "distributed.cli.dask_worker", cluster.address]
             for i in range(n_workers):
                 log = logs[i + 1]

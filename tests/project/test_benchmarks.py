@@ -171,6 +171,31 @@ def test_the_external_cluster_entry_is_bit_identical_and_reports_both_sides(tiny
     json.dumps(result)
 
 
+def _imported(name: str) -> bool:
+    return name in sys.modules
+
+
+@pytest.mark.slow
+def test_the_external_clusters_scheduler_preloads_what_the_workers_do():
+    """The scheduler imports what a graph's tasks refer to when it unpickles the graph:
+    the benchmark's scheduler has them loaded before the run, as its workers do (a
+    long-lived cluster), so the measured run does not wait for its first imports."""
+    from dask.distributed import Client
+
+    from benchmarks.cluster import external_cluster
+    from benchmarks.run import child_env
+
+    module = "hybrid.backends.local.halo"
+    with (
+        external_cluster(1, env=child_env(), preload=(module,)) as cluster,
+        Client(cluster.address) as client,
+    ):
+        assert client.run_on_scheduler(_imported, module) is True
+        assert list(client.run(_imported, module).values()) == [True]
+        other = "hybrid.backends.local.processes.sparse_kernel"
+        assert client.run_on_scheduler(_imported, other) is False
+
+
 def test_the_profile_names_where_the_time_goes(tiny_scene, capsys):
     from benchmarks.profile import main
 
