@@ -1,11 +1,11 @@
 """Memory at every batch of the threaded store: ``python -m benchmarks.batch_memory 4x8192``.
 
 Runs the benchmark's NDVI graph on a cached scene (``--root``, as ``benchmarks.run``
-makes them) with the local backend on dask's threads, in this process, and prints at
-the start and the end of every batch (a dask callback; the store computes one batch
-after the other: ``hybrid/io/streaming.py``) the process's RSS and glibc's heap
-(``mallinfo2``: the heap's size, the memory in use in it, its free space), and each
-batch's peak RSS (sampled every 10 ms). Memory in use that stays flat while the free
+makes them) with the local backend on dask's threads, in this process, and prints when
+each batch opens (a dask callback: the first task, then each batch's gate,
+``hybrid/io/batch_gates.py``) and at the end the process's RSS and glibc's heap
+(``mallinfo2``: the heap's size, the memory in use in it, its free space), and the peak
+RSS since the line before (sampled every 10 ms). Memory in use that stays flat while the free
 space and the peaks grow is fragmentation, not something held (benchmarks/README.md,
 "Tenth round"). Linux with glibc only.
 """
@@ -71,23 +71,28 @@ def main(argv: list[str] | None = None) -> None:
             peak[0] = max(peak[0], psutil.Process().memory_info().rss / _MIB)
             time.sleep(0.01)
 
-    class Batches(Callback):  # type: ignore[misc]
-        count = 0
+    def report(what: str) -> None:
+        peak[0] = max(peak[0], psutil.Process().memory_info().rss / _MIB)
+        print(f"{what}  {heap_line(libc)}  peak {peak[0]:6.0f}")
+        peak[0] = 0.0
 
+    class Batches(Callback):  # type: ignore[misc]
         def _start(self, dsk: Any) -> None:
-            Batches.count += 1
-            peak[0] = 0.0
-            print(f"batch {Batches.count:3d} start  {heap_line(libc)}")
+            report("batch   1 opens")
+
+        def _pretask(self, key: Any, dsk: Any, state: Any) -> None:
+            if isinstance(key, tuple) and key[0] == "hybrid-batch-gate":
+                report(f"batch {key[1] + 1:3d} opens")
 
         def _finish(self, dsk: Any, state: Any, errored: bool) -> None:
-            print(f"batch {Batches.count:3d} end    {heap_line(libc)}  peak {peak[0]:6.0f}")
+            report("all written    ")
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     with tempfile.TemporaryDirectory() as out, Batches():
         LocalBackend(LocalSettings(stac=str(catalog))).execute(scene_graph(spec), out_dir=Path(out))
     done.set()
-    print(f"after      {heap_line(libc)}")
+    print(f"after            {heap_line(libc)}")
 
 
 if __name__ == "__main__":

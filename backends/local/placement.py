@@ -206,10 +206,9 @@ class PlacedBatches:
 
     A batch also asks for the values the next batch needs of what it computes (a
     kernel's halo reads the cloud masks of the next row's blocks) and keeps their
-    futures until the next batch is submitted without them, as the threaded store's
-    batches hand them on (:mod:`hybrid.io.batch_reuse`): before, each batch computed
-    its neighbouring rows' masks again (``python -m benchmarks.task_repeats 20x4096
-    --workers 1``: 8784 tasks for 7305 keys; now 7308).
+    futures until the next batch is submitted without them (:func:`needed_by`):
+    before, each batch computed its neighbouring rows' masks again (``python -m
+    benchmarks.task_repeats 20x4096 --workers 1``: 8784 tasks for 7305 keys; now 7308).
 
     ``pending`` holds the futures not yet handed back; :meth:`top_up` submits batches
     while there is room, :meth:`position` is a finished future's block position,
@@ -242,8 +241,6 @@ class PlacedBatches:
             self._next += 1
 
     def _submit(self, number: int, positions: list[tuple[int, ...]]) -> None:
-        from hybrid.io.batch_reuse import needed_by
-
         outputs = self._outputs(number)
         graph = culled(self._plan(number), outputs, self._kept.keys())
         following = self._plan(number + 1) if number + 1 < len(self._batches) else {}
@@ -301,3 +298,16 @@ def culled(graph: dict[Key, Any], outputs: list[Key], held: Any = ()) -> dict[Ke
         found[key] = graph[key]
         todo.extend(graph[key].dependencies)
     return found
+
+
+def needed_by(plan: dict[Key, Any], available: Any) -> set[Key]:
+    """The keys of ``available`` that tasks of ``plan`` outside it depend on (what a
+    batch hands the next one)."""
+    if plan.keys().isdisjoint(available):
+        return set()
+    return {
+        dependency
+        for key in plan.keys() - available
+        for dependency in plan[key].dependencies
+        if dependency in available
+    }

@@ -196,19 +196,20 @@ def threaded_store(
     One ``store`` of the whole array would leave the order to dask, which computes a
     date for the whole area before the next one when the graph links neighbouring
     blocks (a kernel's halo) and dates (a temporal reduction): memory then grows with
-    the area. A batch holds only its rows. What a halo at its edge computed of the
-    neighbouring row is handed to the next batch instead of being computed again
-    (:mod:`hybrid.io.batch_reuse`).
+    the area. A batch holds only its rows. The batches run as one graph, each opened by
+    a gate once the batches before it are far enough along, so that no thread waits for
+    a batch's last block and no value two batches need is computed twice
+    (:mod:`hybrid.io.batch_gates`).
 
     The store's graph is optimized (dask's array optimization) once for the whole array
-    (:func:`optimized`), and each batch runs the part of it its blocks need: optimizing
+    (:func:`optimized`), and each batch takes the part of it its blocks need: optimizing
     every batch's graph anew cost 0.3 s a batch at 20 x 4096^2 (16 batches), while the
     computing threads waited.
     """
     import dask
     import dask.array as da
 
-    from hybrid.io.batch_reuse import run_batches
+    from hybrid.io.batch_gates import run_gated
 
     get = dask.base.get_scheduler(scheduler=scheduler or "threads")
     target: Any = _Target(write, tuple(array.shape), array.dtype, encode)
@@ -218,7 +219,7 @@ def threaded_store(
         [block_key(keys, position) for position in positions]
         for positions in batch_positions(array.chunks, batch_blocks)
     ]
-    run_batches(graph, batches, get, **compute)
+    run_gated(graph, batches, get, **compute)
 
 
 def optimized(array: Any) -> tuple[dict[Any, Any], Any]:

@@ -1,0 +1,108 @@
+"""The batches of a threaded store run as one graph: every key once (also where a row
+of blocks is wider than a batch), and a batch's tasks only once its gate is open."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+
+from hybrid.io.batch_gates import gate_keys, gated
+from hybrid.io.streaming import optimized, threaded_store
+
+
+def _counted_blocks(shape, chunks, pause=None):
+    """A dask array whose blocks count how often each is computed (and log when);
+    ``pause(location)``: seconds a block takes."""
+    calls: collections.Counter[tuple[int, ...]] = collections.Counter()
+    log: list[tuple[str, tuple[int, ...]]] = []
+    lock = threading.Lock()
+    values = np.random.default_rng(3).normal(size=shape)
+
+    def block(block_info=None):
+        where = block_info[None]["array-location"]
+        location = tuple(block_info[None]["chunk-location"])
+        with lock:
+            calls[location] += 1
+            log.append(("read", location))
+        if pause is not None:
+            time.sleep(pause(location))
+        return values[tuple(slice(*w) for w in where)]
+
+    lazy = da.map_blocks(block, chunks=da.core.normalize_chunks(chunks, shape), dtype="float64")
+    return lazy, values, calls, log
+
+
+def _smoothed(array):
+    return array.map_overlap(
+        lambda b: b + np.roll(b, 1, axis=-1) + np.roll(b, 1, axis=-2), depth=(0, 2, 2)
+    )
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "threads"])
+@pytest.mark.parametrize("shape", [(2, 12, 10), (2, 12, 15)])
+def test_a_halo_computes_each_input_block_once(scheduler, shape):
+    """(2, 12, 15) in (1, 4, 5) blocks with batches of 2 blocks: a row of 3 blocks is two
+    batches, so the row below is not the next batch (batches run one after the other,
+    each handing the next what it shares, computed the first row's blocks twice)."""
+    lazy, values, calls, _ = _counted_blocks(shape, (1, 4, 5))
+    smoothed = _smoothed(lazy)
+    want = _smoothed(da.from_array(values, chunks=(1, 4, 5))).compute()
+    out = np.full(values.shape, np.nan)
+
+    def write(index, block):
+        out[index] = block
+
+    threaded_store(smoothed, write, batch_blocks=2, scheduler=scheduler)
+    np.testing.assert_array_equal(out, want)
+    assert len(calls) == lazy.npartitions
+    assert set(calls.values()) == {1}
+
+
+def test_a_batch_starts_only_once_its_gate_is_open():
+    """Rows of 4 blocks, a batch each, on 4 threads; the first block is slow. A
+    row's blocks are read only after all but one of the row above and all of the row
+    before that are written, so at most two rows are in memory (one ``get`` of the whole store
+    would have read the later rows while the first was still sleeping)."""
+    slow_first = lambda at: 0.1 * (at[1:] == (0, 0))  # noqa: E731
+    lazy, _, _, log = _counted_blocks((1, 40, 16), (1, 4, 4), pause=slow_first)
+
+    def write(index, block):
+        log.append(("write", (0, index[1].start // 4, index[2].start // 4)))
+
+    threaded_store(lazy * 2, write, batch_blocks=4, scheduler="threads", num_workers=4)
+    seen_rows = collections.Counter()
+    for event, (_, row, _) in log:
+        if event == "write":
+            seen_rows[row] += 1
+        elif row >= 1:
+            assert seen_rows[row - 1] >= 3, (row, dict(seen_rows))
+            assert row < 2 or seen_rows[row - 2] == 4, (row, dict(seen_rows))
+    assert sum(seen_rows.values()) == lazy.npartitions
+
+
+def test_a_gate_waits_for_the_batch_before_but_its_last_block_and_the_one_before_that():
+    batches = [[1, 2, 3, 4], [5, 6, 7], [8], [9, 10]]
+    gates = [gate_keys(batches, n) for n in range(4)]
+    assert gates == [[], [1, 2, 3], [1, 2, 3, 4, 5, 6], [5, 6, 7]]
+
+
+def test_gates_make_one_graph_with_every_key_once():
+    lazy, values, calls, _ = _counted_blocks((1, 20, 4), (1, 4, 4))
+    smoothed = _smoothed(lazy)
+    out = np.full(values.shape, np.nan)
+    graph, keys = optimized(da.store(smoothed, out, lock=False, compute=False))
+    batches = [[keys[0][row][0]] for row in range(5)]
+    plan = gated(graph, batches)
+    assert [key for key in plan if key[0] == "hybrid-batch-gate"] == [
+        ("hybrid-batch-gate", n) for n in range(1, 5)
+    ]
+    assert gate_keys(batches, 1) == []  # batches of one block: batch 1 may start at once
+    dask.get(plan, [k for b in batches for k in b])
+    np.testing.assert_array_equal(out, _smoothed(da.from_array(values, chunks=(1, 4, 4))).compute())
+    assert set(calls.values()) == {1} and len(calls) == 5
