@@ -92,6 +92,30 @@ def test_many_dates_are_not_held_at_once(many_dates, tmp_path):
     assert computes.peak_bytes < season / 8, (computes.peak_bytes, season)
 
 
+def test_save_results_crop_cuts_the_blocks_without_shuffling_them(tmp_path):
+    """Copernicus crops the result to the requested extent at save_result; here that is
+    a slice of each edge block. An index array (dask's ``take``) shuffled every block
+    across its neighbours: a copy of the result, and each block waiting for the next
+    row's (a batch's gate held them)."""
+    from benchmarks.scenes import SceneSpec, ensure_scene, scene_graph
+
+    spec = SceneSpec(n_dates=2, size=2048)
+    catalog = ensure_scene(tmp_path / "scenes", spec)
+    graphs: list[set[str]] = []
+
+    def start(dsk: Any) -> None:
+        graphs.append({str(k[0] if isinstance(k, tuple) else k).rsplit("-", 1)[0] for k in dsk})
+
+    from dask.callbacks import Callback
+
+    with Callback(start=start):
+        ndvi = _ndvi(LocalSettings(stac=str(catalog)), scene_graph(spec), tmp_path / "out")
+    assert ndvi.shape[-2:] == (spec.size, spec.size)
+    assert np.isfinite(ndvi).any()
+    (names,) = graphs
+    assert not {name for name in names if "shuffle" in name}, sorted(names)
+
+
 def test_chunks_follow_the_cog_blocks_and_stay_balanced():
     from hybrid.backends.local.chunking import chunk_side
 
