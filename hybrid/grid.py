@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
 
@@ -173,3 +174,23 @@ def kernel_buffer(kernel_shape: tuple[int, ...]) -> int:
 def lonlat_envelope(grid: Grid) -> BBox:
     """The lon/lat bbox enclosing a projected grid (for the catalog search)."""
     return lonlat_bbox(BBox(grid.xmin, grid.ymin, grid.xmax, grid.ymax, crs=grid.crs))
+
+
+def kept_pixels(keep: Any) -> slice | Any:
+    """The positions where the boolean array ``keep`` is true, as a slice when they are
+    one run (always so for the cells of regular, monotonic centres that overlap an
+    interval), else as an index array.
+
+    A slice keeps a dask array's blocks where they are (the edge blocks are cut); an
+    index array is dask's ``take``, which it runs as a shuffle: every block split and
+    joined again across its neighbours, a copy of the cube, and every block of the
+    result depending on its neighbours' (benchmarks/README.md, "Fifteenth round")."""
+    import numpy as np
+
+    found = np.flatnonzero(np.asarray(keep, dtype=bool))
+    if found.size == 0:
+        return slice(0, 0)
+    first, last = int(found[0]), int(found[-1])
+    if last - first + 1 == found.size:
+        return slice(first, last + 1)
+    return found

@@ -344,22 +344,17 @@ class Run:
         )
 
 
-def _overlapping(centres: Any, low: float, high: float, default: float) -> slice:
-    """The pixels (given by their regular, monotonic ``centres``) overlapping ``(low,
-    high)``: one run of them, as a slice. A slice keeps dask's blocks where they are
-    (an index array is a ``take``, which dask shuffles: every block split and joined
-    again across its neighbours, a copy of the result, and blocks that wait for the
-    next row's)."""
+def _overlapping(centres: Any, low: float, high: float, default: float) -> Any:
+    """The pixels (given by their regular ``centres``) overlapping ``(low, high)``: one
+    run of them, a slice (:func:`hybrid.grid.kept_pixels`)."""
     import numpy as np
+
+    from hybrid.grid import kept_pixels
 
     centres = np.asarray(centres, dtype=np.float64)
     size = abs(float(centres[1] - centres[0])) if centres.size > 1 else default
     eps = 1e-6 * size
-    keep = (centres - size / 2 < high - eps) & (centres + size / 2 > low + eps)
-    found = np.flatnonzero(keep)
-    if found.size == 0:
-        return slice(0, 0)
-    return slice(int(found[0]), int(found[-1]) + 1)
+    return kept_pixels((centres - size / 2 < high - eps) & (centres + size / 2 > low + eps))
 
 
 def _layout(grid: Grid) -> tuple[float, float, float, int, int]:

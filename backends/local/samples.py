@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.grid import kept_pixels
 from hybrid.io.format import option_flag
 
 #: the save_result options of this feature (the geometries are added by the batch runner)
@@ -76,11 +77,12 @@ def feature_samples(cube: Any, geometries: Any, id_property: str | None) -> list
     out = []
     for label, geometry in zip(_labels(features, id_property), features.to_crs(crs), strict=True):
         minx, miny, maxx, maxy = geometry.bounds
-        keep_x = np.flatnonzero((x + half_x > minx) & (x - half_x < maxx))
-        keep_y = np.flatnonzero((y + half_y > miny) & (y - half_y < maxy))
-        if not keep_x.size or not keep_y.size:
+        keep_x = (x + half_x > minx) & (x - half_x < maxx)
+        keep_y = (y + half_y > miny) & (y - half_y < maxy)
+        if not keep_x.any() or not keep_y.any():
             continue
-        sample = cube.isel(x=keep_x, y=keep_y).compute()  # one feature's window only
+        window = {"x": kept_pixels(keep_x), "y": kept_pixels(keep_y)}
+        sample = cube.isel(window).compute()  # one feature's window only
         one = Features((geometry,), ({},), crs)
         covered = coverage_mask(sample.assign_attrs(crs=crs), one, "save_result")
         sample = sample.where(xr.DataArray(covered, dims=("y", "x"))).transpose(*cube.dims)

@@ -289,6 +289,34 @@ def test_filter_spatial_masks_and_crops_to_bounds() -> None:
     assert empty.sizes == {"y": 0, "x": 0}
 
 
+
+def test_kept_pixels_are_a_slice_when_they_are_one_run() -> None:
+    from hybrid.grid import kept_pixels
+
+    assert kept_pixels(np.array([0, 1, 1, 1, 0], bool)) == slice(1, 4)
+    assert kept_pixels(np.zeros(4, bool)) == slice(0, 0)
+    np.testing.assert_array_equal(kept_pixels(np.array([1, 0, 1], bool)), [0, 2])
+
+
+def test_spatial_filters_slice_the_blocks_of_a_lazy_cube() -> None:
+    """An index array would be dask's take, run as a shuffle of every block across its
+    neighbours; the filters cut the edge blocks and keep the others as they are."""
+    from hybrid.backends.local.processes.vector import filter_bbox
+
+    eager = grid_cube(np.arange(2400.0).reshape(40, 60), ("y", "x"))
+    lazy = eager.chunk({"y": 10, "x": 20})
+    bbox = {"west": X0 + 50, "east": X0 + 450, "north": Y0 - 30, "south": Y0 - 330}
+    cases = [
+        (filter_spatial, collection(rect(5, 3, 45, 33))),
+        (filter_bbox, {**bbox, "crs": EPSG}),
+    ]
+    for process, where in cases:
+        out = process(lazy, where)
+        assert out.chunks == ((7, 10, 10, 3), (15, 20, 5)), process
+        assert not [name for name in out.data.dask.layers if "shuffle" in name], process
+        np.testing.assert_array_equal(out.values, process(eager, where).values)
+
+
 # ---------------------------------------------------------------- result layouts
 
 

@@ -44,6 +44,7 @@ import numpy as np
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
+from hybrid.grid import kept_pixels
 
 
 def cube_crs(data: Any, process: str) -> Any:
@@ -160,8 +161,8 @@ def filter_spatial(data: Any, geometries: Any) -> Any:
     xmax = max(g.bounds[2] for g in projected)
     ymax = max(g.bounds[3] for g in projected)
     x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
-    keep_x = np.flatnonzero((x >= xmin) & (x <= xmax))
-    keep_y = np.flatnonzero((y >= ymin) & (y <= ymax))
+    keep_x = kept_pixels((x >= xmin) & (x <= xmax))
+    keep_y = kept_pixels((y >= ymin) & (y <= ymax))
     return masked.isel(x=keep_x, y=keep_y)
 
 
@@ -311,8 +312,8 @@ def filter_bbox(data: Any, extent: Any) -> Any:
     transform = pyproj.Transformer.from_crs(source, target, always_xy=True).transform
     xs, ys = transform([west, east, east, west], [south, south, north, north])
     x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
-    keep_x = np.flatnonzero(_overlaps(x, min(xs), max(xs)))
-    keep_y = np.flatnonzero(_overlaps(y, min(ys), max(ys)))
+    keep_x = kept_pixels(_overlaps(x, min(xs), max(xs)))
+    keep_y = kept_pixels(_overlaps(y, min(ys), max(ys)))
     return data.isel(x=keep_x, y=keep_y)
 
 
