@@ -289,7 +289,6 @@ def test_filter_spatial_masks_and_crops_to_bounds() -> None:
     assert empty.sizes == {"y": 0, "x": 0}
 
 
-
 def test_kept_pixels_are_a_slice_when_they_are_one_run() -> None:
     from hybrid.grid import kept_pixels
 
