@@ -4,10 +4,12 @@ Runs the benchmark's NDVI graph on a cached scene (``--root``, as ``benchmarks.r
 makes them) with the local backend on dask's threads, in this process, and prints when
 each batch opens (a dask callback: the first task, then each batch's gate,
 ``hybrid/io/batch_gates.py``) and at the end the process's RSS and glibc's heap
-(``mallinfo2``: the heap's size, the memory in use in it, its free space), and the peak
-RSS since the line before (sampled every 10 ms). Memory in use that stays flat while the free
-space and the peaks grow is fragmentation, not something held (benchmarks/README.md,
-"Tenth round"). Linux with glibc only.
+(``mallinfo2``: the heap's size, the memory in use in it, its free space), the peak
+RSS since the line before (sampled every 10 ms), and at each gate what dask's scheduler
+holds: the arrays of finished tasks that tasks still to run will read, in all and the
+two task kinds holding most (:func:`benchmarks.timeline.kind`). Memory in use that
+stays flat while the free space and the peaks grow is fragmentation, not something held
+(benchmarks/README.md, "Tenth round"). Linux with glibc only.
 """
 
 from __future__ import annotations
@@ -47,6 +49,19 @@ def heap_line(libc: Any) -> str:
     )
 
 
+def held_line(cache: dict[Any, Any]) -> str:
+    """What the scheduler's ``cache`` holds, in MiB: in all and its two largest kinds."""
+    import collections
+
+    from benchmarks.timeline import kind
+
+    held: collections.Counter[str] = collections.Counter()
+    for key, value in cache.items():
+        held[kind(key)] += getattr(value, "nbytes", 0)
+    top = ", ".join(f"{name} {size / _MIB:.0f}" for name, size in held.most_common(2))
+    return f"held {sum(held.values()) / _MIB:6.0f}  ({top})"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.batch_memory", description=__doc__)
     parser.add_argument("scene", help="DATESxPIXELS, e.g. 4x8192")
@@ -83,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         def _pretask(self, key: Any, dsk: Any, state: Any) -> None:
             if isinstance(key, tuple) and key[0] == "hybrid-batch-gate":
                 report(f"batch {key[1] + 1:3d} opens")
+                print(f"                 {held_line(state['cache'])}")
 
         def _finish(self, dsk: Any, state: Any, errored: bool) -> None:
             report("all written    ")

@@ -11,7 +11,9 @@ lost:
 - work: a value two batches needed was computed twice unless the second was the very
   next batch (a kernel's halo reads the next row of blocks; a row wider than a batch
   is several batches, so the row below is not the next batch). A lon/lat AOI of
-  4199^2 px is 5 blocks a row: ``hybrid run`` ran 11579 tasks for a graph of 5215.
+  4199^2 px is 5 blocks a row: ``python -m benchmarks.timeline 20x4096`` (the real
+  ``hybrid run``) ran 10251 tasks before, 4714 now (with the crop of
+  benchmarks/README.md's "Fifteenth round").
 
 Here the batches are one graph. Batch ``k``'s entry tasks (those none of the batch's
 other tasks lead to) wait for a gate task, which waits for all but the last of batch
@@ -23,9 +25,8 @@ value until its last dependent has run. The halo of a row of blocks reads the cl
 masks of the row below, so the masks of the next row (not only the strips their
 blocks lend, :mod:`hybrid.backends.local.halo`) stay in memory until their own batch:
 memory grows with the width of the area, not with its height or the dates
-(``python -m benchmarks.run --series area``: 550 / 626 / 731 MiB at 2048^2 / 4096^2 /
-8192^2, against 536 / 615 / 646 MiB when each batch computed them again; the 8192^2
-run took 11.4 s instead of 15.1, benchmarks/README.md, "Fourteenth round").
+(``python -m benchmarks.batch_memory 4x8192`` prints what is held at each gate;
+figures in benchmarks/README.md, "Fourteenth round" and "Fifteenth round").
 """
 
 from __future__ import annotations

@@ -279,6 +279,9 @@ def test_batch_memory_reports_every_batch_with_its_heap(tiny_scene, capsys):
         figures = dict(re.findall(r"(rss|heap|in use|free|peak) +(\d+)", line))
         assert set(figures) == {"rss", "heap", "in use", "free", "peak"}
         assert int(figures["heap"]) >= int(figures["in use"]) and int(figures["peak"]) > 0
+    # the one gate (batch 2's) also says what the scheduler holds for the batches to come
+    (held,) = [line.strip() for line in lines if line.strip().startswith("held")]
+    assert re.fullmatch(r"held +\d+  \(.*\)", held), held
 
 
 def test_task_repeats_counts_the_cluster_batches_too(tiny_scene, capsys):
