@@ -11,9 +11,10 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
+from dask.callbacks import Callback
 
-from hybrid.io.batch_gates import gate_keys, gated
-from hybrid.io.streaming import optimized, threaded_store
+from hybrid.io.batch_gates import PackedBits, gate_keys, gated, packed_bits, unpacked_bits
+from hybrid.io.streaming import batch_positions, block_key, optimized, threaded_store
 
 
 def _counted_blocks(shape, chunks, pause=None):
@@ -106,3 +107,65 @@ def test_gates_make_one_graph_with_every_key_once():
     dask.get(plan, [k for b in batches for k in b])
     np.testing.assert_array_equal(out, _smoothed(da.from_array(values, chunks=(1, 4, 4))).compute())
     assert set(calls.values()) == {1} and len(calls) == 5
+
+
+def _cloudy_rows(shape=(2, 12, 15), chunks=(1, 4, 5)):
+    """A boolean mask smoothed with a halo (the shape of the cloud mask's dilation):
+    each row's blocks read the masks of the row below, made in an earlier batch."""
+    values = np.random.default_rng(5).normal(size=shape) > 0.6
+    mask = da.from_array(values, chunks=chunks) | False  # a task of its own per block
+    smoothed = mask.map_overlap(
+        lambda b: b.astype("float32") + np.roll(b, 1, axis=-2), depth=(0, 2, 2), dtype="float32"
+    )
+    return mask, smoothed
+
+
+def test_a_boolean_value_a_later_batch_reads_is_held_as_bits():
+    """The masks a batch makes for the next row's halo are held packed (an eighth of the
+    bytes) until that row's batch reads them, and the result is the same."""
+    mask, smoothed = _cloudy_rows()
+    want = smoothed.compute(scheduler="synchronous")
+    out = np.full(smoothed.shape, np.nan, dtype="float32")
+    graph, keys = optimized(da.store(smoothed, out, lock=False, compute=False))
+    batches = [
+        [block_key(keys, p) for p in positions] for positions in batch_positions(smoothed.chunks, 2)
+    ]
+    values: dict[object, object] = {}
+
+    def keep(key, result, dsk, state, worker_id):
+        values[key] = result
+
+    with Callback(posttask=keep):
+        dask.get(gated(graph, batches), [k for batch in batches for k in batch])
+    np.testing.assert_array_equal(out, want)
+    masks = {k: v for k, v in values.items() if k[0].startswith(mask.name)}
+    packed = [v for v in masks.values() if isinstance(v, PackedBits)]
+    assert packed, "no mask crossed a gate"
+    assert all(v.nbytes <= -(-int(np.prod(v.shape)) // 8) for v in packed)
+    assert len(packed) < len(masks)  # a mask only its own batch reads stays as it is
+    assert all(v.dtype == bool for v in masks.values() if not isinstance(v, PackedBits))
+
+
+def test_values_held_as_bits_unpack_to_the_same_array():
+    rng = np.random.default_rng(1)
+    for shape in [(1, 3, 5), (7,), (4, 9, 11)]:
+        mask = rng.normal(size=shape) > 0
+        bits = packed_bits(mask)
+        assert isinstance(bits, PackedBits)
+        np.testing.assert_array_equal(unpacked_bits(bits), mask)
+        assert unpacked_bits(bits).dtype == bool
+    floats = rng.normal(size=(3, 4))
+    assert packed_bits(floats) is floats and unpacked_bits(floats) is floats
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "threads"])
+def test_a_store_with_masks_across_batches_writes_what_dask_computes(scheduler):
+    _, smoothed = _cloudy_rows(shape=(2, 20, 25))
+    want = smoothed.compute(scheduler="synchronous")
+    out = np.full(smoothed.shape, np.nan, dtype="float32")
+
+    def write(index, block):
+        out[index] = block
+
+    threaded_store(smoothed, write, batch_blocks=2, scheduler=scheduler)
+    np.testing.assert_array_equal(out, want)
