@@ -58,7 +58,8 @@ def _cluster_lines(summary: dict[str, Any] | None) -> list[str]:
         f"{summary['workers_peak_rss_mib']:.0f} MiB (sum); CPU s client {cpu['client']:.1f} "
         f"+ workers {cpu['workers']:.1f} + scheduler {cpu['scheduler']:.1f}; workers sent "
         f"{summary['sent_by_workers']['mib']:.0f} MiB in {summary['sent_by_workers']['count']:.0f} "
-        f"transfers (the result itself: {summary['result_mib']:.0f} MiB)",
+        f"transfers (the result's values: {summary['result_mib']:.0f} MiB before the deflate, "
+        "which runs on the workers)",
     ]
 
 

@@ -247,7 +247,8 @@ def _external(spec: SceneSpec, catalog: Path, out: Path) -> dict[str, Any]:
 
 
 def _result_mib(path: str | None) -> float:
-    """Size of the result's values in memory (what the workers hand the client)."""
+    """Size of the result's values in memory (the workers hand the client their file
+    chunks deflated, and the parts of the chunks that blocks share as they are)."""
     import xarray as xr
 
     if not path:

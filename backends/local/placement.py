@@ -210,6 +210,9 @@ class PlacedBatches:
     before, each batch computed its neighbouring rows' masks again (``python -m
     benchmarks.task_repeats 20x4096 --workers 1``: 8784 tasks for 7305 keys; now 7308).
 
+    What is kept waits on the workers as bits when it is a boolean array (a cloud mask:
+    :mod:`hybrid.io.held_bits`), as between the threaded store's batches.
+
     ``pending`` holds the futures not yet handed back; :meth:`top_up` submits batches
     while there is room, :meth:`position` is a finished future's block position,
     :meth:`close` lets go of what was kept for a batch that will not come."""
@@ -241,11 +244,16 @@ class PlacedBatches:
             self._next += 1
 
     def _submit(self, number: int, positions: list[tuple[int, ...]]) -> None:
+        from hybrid.io.held_bits import held_as_bits
+
         outputs = self._outputs(number)
         graph = culled(self._plan(number), outputs, self._kept.keys())
         following = self._plan(number + 1) if number + 1 < len(self._batches) else {}
         handed = needed_by(following, available=graph.keys() | self._kept.keys())
         requested = [key for key in handed if key in graph]
+        # what the cluster keeps for the next batch waits as bits (hybrid.io.held_bits)
+        packs = [key for key in requested if not _is_slicing(graph[key])]
+        graph = held_as_bits(graph, packs, {*packs, *self._kept})
         workers = self.workers or [None]
         mine = owners(outputs, len(workers), rotation=number)
         fused, place = plan(graph, outputs, mine, keep=requested)

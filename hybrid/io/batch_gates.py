@@ -29,20 +29,15 @@ memory grows with the width of the area and the dates of a period, not with its 
 figures in benchmarks/README.md, "Fourteenth round" and "Fifteenth round").
 
 A value held across a gate (made in one batch, read by a later one) is kept as bits
-when it is a boolean array (:func:`bits_across_gates`): a cloud mask is a byte a pixel
-and the row below's masks are a block per column and date, 24-37 MiB of the 31-53 MiB
-held at each gate at 4 x 8192^2 px, 2-5 MiB as bits (benchmarks/README.md, "Sixteenth
-round"). The task that makes the value packs it (``numpy.packbits``, 0.04 ms a 1024^2
-block), every task that reads it unpacks its own copy (0.06 ms).
+when it is a boolean array (:func:`bits_across_gates`, :mod:`hybrid.io.held_bits`): the
+row below's cloud masks were 24-37 MiB of the 31-53 MiB held at each gate at 4 x
+8192^2 px, and are 2-5 MiB as bits (benchmarks/README.md, "Sixteenth round").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 Key = Any
 Graph = dict[Key, Any]
@@ -81,61 +76,17 @@ def gated(graph: Graph, batches: Sequence[list[Key]]) -> Graph:
 
 
 def bits_across_gates(graph: Graph, batch_of: dict[Key, int], outputs: set[Key]) -> Graph:
-    """``graph`` with every value a later batch reads (not an output) packed to bits by
-    the task that makes it when it is a boolean array, and unpacked by every task that
-    reads it (each its own copy, released with it): what is held across a gate is
-    then an eighth of the size. A value of another kind passes through unchanged."""
-    from dask._task_spec import Task, TaskRef
+    """``graph`` with every value a later batch reads (not an output) held as bits when it
+    is a boolean array (:mod:`hybrid.io.held_bits`)."""
+    from hybrid.io.held_bits import held_as_bits
 
     held = {
         dependency
         for key, node in graph.items()
         for dependency in node.dependencies
-        if dependency not in outputs
-        and batch_of.get(dependency, -1) < batch_of.get(key, -1)
-        and isinstance(graph.get(dependency), Task)
+        if dependency not in outputs and batch_of.get(dependency, -1) < batch_of.get(key, -1)
     }
-    # a value an alias or data node reads is left as it is (they cannot unpack it)
-    held -= {d for node in graph.values() if not isinstance(node, Task) for d in node.dependencies}
-    out = dict(graph)
-    for key in held:
-        out[key] = Task(key, packed_bits, graph[key])
-    for key, node in graph.items():
-        reads = node.dependencies & held
-        if reads:
-            unpack = {dep: Task(dep, unpacked_bits, TaskRef(dep)) for dep in reads}
-            out[key] = out[key].substitute(unpack)
-    return out
-
-
-@dataclass(frozen=True)
-class PackedBits:
-    """A boolean array stored as bits (``numpy.packbits``)."""
-
-    bits: np.ndarray
-    shape: tuple[int, ...]
-
-    def __sizeof__(self) -> int:
-        return int(self.bits.nbytes) + 64
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.bits.nbytes)
-
-
-def packed_bits(value: Any) -> Any:
-    """``value`` as :class:`PackedBits` when it is a boolean numpy array, else itself."""
-    if type(value) is np.ndarray and value.dtype == np.bool_ and value.size:
-        return PackedBits(np.packbits(value, axis=None), value.shape)
-    return value
-
-
-def unpacked_bits(value: Any) -> Any:
-    """The boolean array :func:`packed_bits` packed (a new array), or ``value`` itself."""
-    if isinstance(value, PackedBits):
-        size = int(np.prod(value.shape))
-        return np.unpackbits(value.bits, count=size).reshape(value.shape).view(np.bool_)
-    return value
+    return held_as_bits(graph, held, held)
 
 
 def gate_keys(batches: Sequence[list[Key]], number: int) -> list[Key]:

@@ -177,3 +177,40 @@ def test_cluster_batches_hand_the_next_one_what_it_shares_and_compute_each_block
     assert len(_CALLS) == lazy.npartitions
     assert set(_CALLS.values()) == {1}  # 12 rows of blocks in several batches
     assert left == 0
+
+
+def test_cluster_batches_keep_the_masks_they_hand_on_as_bits():
+    """The cloud masks a batch hands the next one (its halo reads the row below) wait on
+    the workers as bits, an eighth of a byte a pixel; the result is dask's own."""
+    from dask.distributed import Client, LocalCluster
+
+    from hybrid.backends.local.halo import map_with_halo
+    from hybrid.backends.local.placement import PlacedBatches
+    from hybrid.io.held_bits import PackedBits
+    from hybrid.io.streaming import block_slices
+
+    mask = da.from_array(_VALUES > 0.5, chunks=(1, 8, 10)) | False
+    smeared = map_with_halo(_four_neighbours, mask, (1, 1), "float32")
+    want = smeared.compute(scheduler="synchronous")
+    out = np.full(smeared.shape, np.nan, dtype="float32")
+    kept: list[Any] = []
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        batches = PlacedBatches(client, smeared)
+        while True:
+            batches.top_up()
+            kept += [f.result() for k, f in batches._kept.items() if k[0].startswith(mask.name)]
+            if not batches.pending:
+                break
+            future = next(iter(batches.pending))
+            position = batches.position(future)
+            out[block_slices(smeared.chunks, position)] = future.result()
+            future.release()
+        batches.close()
+    np.testing.assert_array_equal(out, want)
+    assert kept and all(isinstance(value, PackedBits) for value in kept)
+    assert all(value.nbytes <= -(-int(np.prod(value.shape)) // 8) for value in kept)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from dask.callbacks import Callback
 
-from hybrid.io.batch_gates import PackedBits, gate_keys, gated, packed_bits, unpacked_bits
+from hybrid.io.batch_gates import gate_keys, gated
+from hybrid.io.held_bits import PackedBits, packed_bits, unpacked_bits
 from hybrid.io.streaming import batch_positions, block_key, optimized, threaded_store
 
 

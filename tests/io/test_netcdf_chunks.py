@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from dask.sizeof import sizeof
 
 from hybrid.io.layout import describe, differences
 from hybrid.io.netcdf import write_netcdf
@@ -163,6 +164,9 @@ def test_a_local_cluster_deflates_on_the_workers(tmp_path):
     deflated = sum(len(b) for p in received for _, b in p.deflated)
     assert deflated > 0 and raw == values.nbytes // 3  # only the first row of chunks
     assert_same_file(ours, reference)
+    # dask counts them at their size (memory accounting, transfer counters), not as
+    # the few dozen bytes of an object
+    assert sum(sizeof(p) for p in received) >= raw + deflated
 
 
 def test_the_threaded_store_encodes_outside_the_write_lock(tmp_path):
