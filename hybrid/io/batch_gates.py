@@ -39,8 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-Key = Any
-Graph = dict[Key, Any]
+from hybrid.io.held_bits import Graph, Key, held_as_bits
 
 
 def run_gated(
@@ -78,8 +77,6 @@ def gated(graph: Graph, batches: Sequence[list[Key]]) -> Graph:
 def bits_across_gates(graph: Graph, batch_of: dict[Key, int], outputs: set[Key]) -> Graph:
     """``graph`` with every value a later batch reads (not an output) held as bits when it
     is a boolean array (:mod:`hybrid.io.held_bits`)."""
-    from hybrid.io.held_bits import held_as_bits
-
     held = {
         dependency
         for key, node in graph.items()

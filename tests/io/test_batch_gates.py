@@ -123,8 +123,10 @@ def _cloudy_rows(shape=(2, 12, 15), chunks=(1, 4, 5)):
 
 def test_a_boolean_value_a_later_batch_reads_is_held_as_bits():
     """The masks a batch makes for the next row's halo are held packed (an eighth of the
-    bytes) until that row's batch reads them, and the result is the same."""
-    mask, smoothed = _cloudy_rows()
+    bytes) until that row's batch reads them, and the result is the same. Four rows of
+    one block, two rows a batch: the masks of rows 1 and 2 cross the gate (row 2's is
+    made for row 1's halo, row 1's is read by row 2's), those of rows 0 and 3 do not."""
+    mask, smoothed = _cloudy_rows(shape=(2, 16, 5))
     want = smoothed.compute(scheduler="synchronous")
     out = np.full(smoothed.shape, np.nan, dtype="float32")
     graph, keys = optimized(da.store(smoothed, out, lock=False, compute=False))
@@ -144,6 +146,7 @@ def test_a_boolean_value_a_later_batch_reads_is_held_as_bits():
     assert packed, "no mask crossed a gate"
     assert all(v.nbytes <= -(-int(np.prod(v.shape)) // 8) for v in packed)
     assert len(packed) < len(masks)  # a mask only its own batch reads stays as it is
+    assert {k[2] for k, v in masks.items() if isinstance(v, PackedBits)} == {1, 2}
     assert all(v.dtype == bool for v in masks.values() if not isinstance(v, PackedBits))
 
 
@@ -170,3 +173,22 @@ def test_a_store_with_masks_across_batches_writes_what_dask_computes(scheduler):
 
     threaded_store(smoothed, write, batch_blocks=2, scheduler=scheduler)
     np.testing.assert_array_equal(out, want)
+
+
+def test_an_alias_of_a_value_held_as_bits_passes_it_on_unpacked():
+    """A node that only passes a held value on (dask's ``Alias``) unpacks it too, so its
+    readers get the boolean array."""
+    from dask._task_spec import Alias, Task, TaskRef
+
+    from hybrid.io.held_bits import held_as_bits
+
+    mask = np.array([[True, False, True]])
+    graph = {
+        "mask": Task("mask", np.copy, mask),
+        "alias": Alias("alias", "mask"),
+        "count": Task("count", np.sum, TaskRef("alias")),
+    }
+    packed = held_as_bits(graph, {"mask"}, {"mask"})
+    assert dask.get(packed, "count") == 2
+    assert isinstance(dask.get(packed, "mask"), PackedBits)
+    np.testing.assert_array_equal(dask.get(packed, "alias"), mask)
