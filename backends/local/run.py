@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.backends.local.graphcheck import GraphFacts
-from hybrid.errors import ProcessParameterInvalid, UsageError
+from hybrid.errors import NoDataAvailable, ProcessParameterInvalid, UsageError
 from hybrid.grid import BBox, Grid
 from hybrid.io.registry import require_format
 
@@ -299,6 +299,7 @@ class Run:
             crs, cube = CRS.from_user_input(data.attrs["crs"]), data
         else:
             cube = self._crop(data)
+        _require_pixels(cube)
         cube = _writer_dimensions(cube.drop_vars([c for c in cube.coords if c not in cube.dims]))
         if not lazy:
             cube = compute(cube, self.settings)
@@ -360,6 +361,19 @@ def _overlapping(centres: Any, low: float, high: float, default: float) -> Any:
 def _layout(grid: Grid) -> tuple[float, float, float, int, int]:
     """What resample_spatial needs of the Copernicus load layout of ``grid``."""
     return (grid.xmin, grid.ymax, grid.resolution, grid.width, grid.height)
+
+
+def _require_pixels(cube: Any) -> None:
+    """Refuse a raster with no pixels left (a filter_bbox or filter_spatial outside the
+    loaded spatial extent) with ``NoDataAvailable``, Copernicus's code for a load that
+    finds nothing (openeo-geopyspark-driver layercatalog.py L408-413)."""
+    empty = [str(d) for d in ("x", "y") if d in cube.dims and cube.sizes[d] == 0]
+    if empty:
+        raise NoDataAvailable(
+            f"save_result: the result has no pixels ({' and '.join(empty)} empty): the "
+            "extent of a filter_bbox or filter_spatial does not overlap the "
+            "spatial_extent of load_collection; give extents that overlap"
+        )
 
 
 def _writer_dimensions(cube: Any) -> Any:

@@ -97,3 +97,25 @@ def test_a_gtiff_without_dates_says_so(connection: Any, tmp_path: Path) -> None:
         empty.download(tmp_path / "empty.tif", format="GTiff")
     assert caught.value.http_status_code == 400 and caught.value.code == "NoDataAvailable"
     assert "no dates" in caught.value.message and "save_result" in caught.value.message
+
+
+@pytest.mark.parametrize("out_format", ["netCDF", "GTiff", "JSON"])
+def test_a_filter_bbox_outside_the_load_says_so(
+    connection: Any, tmp_path: Path, out_format: str
+) -> None:
+    """A filter_bbox disjoint from load_collection's spatial_extent (the load's own extent
+    wins, as on Copernicus) leaves no pixel: one 400 that names the extents, whatever the
+    format, and no file."""
+    from openeo.rest import OpenEoApiError
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SEED_BBOX, temporal_extent=TEMPORAL_EXTENT, bands=["B04"]
+    )
+    # 15 km west of the sample, in its UTM zone
+    outside = cube.filter_bbox(west=300000, south=5010000, east=301000, north=5011000, crs=32632)
+    target = tmp_path / "outside.out"
+    with pytest.raises(OpenEoApiError) as caught:
+        outside.download(target, format=out_format)
+    assert caught.value.http_status_code == 400 and caught.value.code == "NoDataAvailable"
+    assert "no pixels" in caught.value.message and "filter_bbox" in caught.value.message
+    assert not target.exists()
