@@ -79,3 +79,30 @@ def test_a_reducer_of_an_array_the_reducer_callback_built(reducer: str) -> None:
     )
     assert out.dims == ("t", "y", "x")
     np.testing.assert_allclose(out.values, REDUCERS[reducer](_members(data.values, 1)))
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize("dimension", ["t", "bands"])
+def test_a_reducer_returning_one_quantile_reduces(dimension: str, lazy: bool) -> None:
+    """``reduce_dimension(reducer=quantiles(probabilities=[0.5]))``, a one-element array
+    per pixel, is that element (it failed: "dimensions ... must have the same length as
+    the number of data dimensions"); Copernicus keeps the one result per pixel."""
+    data = bands_cube(lazy=lazy)
+    process = callback("q", q=node("quantiles", data=DATA, probabilities=[0.5]))
+    got = run_through_engine(
+        "reduce_dimension", {"data": data, "dimension": dimension, "reducer": process}
+    )
+    assert dimension not in got.dims and got.ndim == data.ndim - 1
+    axis = data.dims.index(dimension)
+    np.testing.assert_allclose(np.asarray(got.values), np.median(data.values, axis=axis))
+
+
+def test_a_reducer_returning_several_values_is_refused() -> None:
+    """Two quantiles per pixel are no reduction: one line that names apply_dimension."""
+    from hybrid.errors import ProcessParameterInvalid
+
+    process = callback("q", q=node("quantiles", data=DATA, probabilities=[0.25, 0.75]))
+    with pytest.raises(ProcessParameterInvalid, match="returns 2 values per pixel over 't'"):
+        run_through_engine(
+            "reduce_dimension", {"data": bands_cube(), "dimension": "t", "reducer": process}
+        )

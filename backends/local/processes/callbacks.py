@@ -11,9 +11,11 @@ lazy, and the cube keeps its attributes.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from hybrid.backends.local.processes.cube_dimensions import require_dimension
+from hybrid.errors import ProcessParameterInvalid
 
 
 def apply_values(data: Any, process: Any, context: Any = None) -> Any:
@@ -45,10 +47,30 @@ def reduce_along(data: Any, reducer: Any, dimension: str, context: Any = None) -
     """openEO reduce_dimension: ``reducer`` over ``dimension``, which the result lacks."""
     require_dimension(data, dimension, "reduce_dimension")
     return data.reduce(
-        reducer,
+        functools.partial(_one_value, reducer, dimension),
         dim=dimension,
         keep_attrs=True,
         positional_parameters={"data": 0},
         context=context,
         dim_labels=data[dimension].values,
     )
+
+
+def _one_value(reducer: Any, dimension: str, data: Any, *, axis: int, **kwargs: Any) -> Any:
+    """The reducer's result without the reduced axis. A reducer that returns an array of
+    one element per pixel (``quantiles`` with one probability) gives that element, as on
+    Copernicus, which maps the callback's results onto the dates in order and keeps one
+    per pixel (openeo-geotrellis-extensions OpenEOProcesses.scala
+    ``createTemporalCallback`` L64-94, then geopyspark-driver geopysparkdatacube.py
+    ``reduce_dimension`` L814-827, ``to_spatial_layer``); more than one is refused."""
+    result = reducer(data, axis=axis, **kwargs)
+    if getattr(result, "ndim", 0) < getattr(data, "ndim", 0):
+        return result
+    count = result.shape[axis]
+    if count != 1:
+        raise ProcessParameterInvalid(
+            f"reduce_dimension: the reducer returns {count} values per pixel over "
+            f"'{dimension}', a reducer must return one (quantiles with one probability); "
+            "for several, use apply_dimension with a target_dimension"
+        )
+    return result.squeeze(axis=axis)
