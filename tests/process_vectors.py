@@ -239,6 +239,7 @@ def run_through_engine(process_id: str, arguments: dict[str, Any]) -> Any:
     from hybrid.backends.local.engine import _strict_nested_references
     from hybrid.backends.local.graph_parsing import parse_graph
     from hybrid.backends.local.registry import registry_for_run
+    from hybrid.geometries import crs_members_as_text
 
     cubes: dict[str, Any] = {}
     graph: dict[str, Any] = {}
@@ -263,7 +264,7 @@ def run_through_engine(process_id: str, arguments: dict[str, Any]) -> Any:
 
     registry = registry_for_run({"load_collection": load_collection, "save_result": save_result})
     _strict_nested_references()
-    return parse_graph(graph).to_callable(process_registry=registry)()
+    return parse_graph(crs_members_as_text(graph)).to_callable(process_registry=registry)()
 
 
 def to_raster(value: Any) -> Any:

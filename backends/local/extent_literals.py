@@ -19,13 +19,36 @@ _POINT_BUFFER_M = 10.0
 
 
 def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
-    """GeoJSON given inline, or through a load_geojson node with inline data."""
+    """GeoJSON given inline, or through a load_geojson node with inline data, or the
+    buffered geometries of a vector_buffer of those (Copernicus's dry run evaluates it)."""
     if isinstance(value, Mapping) and "from_node" in value:
         source = graph.get(str(value["from_node"])) or {}
+        args = source.get("arguments") or {}
         if source.get("process_id") == "load_geojson":
-            return (source.get("arguments") or {}).get("data")
+            return args.get("data")
+        if source.get("process_id") == "vector_buffer":
+            return _buffered(graph, args)
         return None
     return value
+
+
+def _buffered(graph: Mapping[str, Any], args: Mapping[str, Any]) -> Any:
+    """A vector_buffer's result where its arguments are literal; None otherwise (the
+    run reports what is wrong with them)."""
+    from hybrid.backends.local.processes.buffering import vector_buffer
+    from hybrid.errors import HybridError
+
+    given = args.get("geometries", args.get("geometry"))
+    geometries = inline_geojson(graph, given)
+    literal = isinstance(args.get("distance"), int | float) and isinstance(
+        args.get("unit", "meter"), str
+    )
+    if geometries is None or not literal:
+        return None
+    try:
+        return vector_buffer(geometries, args["distance"], args.get("unit", "meter"))
+    except HybridError:
+        return None
 
 
 def temporal_interval(node_id: str, name: str, value: Any) -> tuple[str | None, str | None] | None:

@@ -39,6 +39,7 @@ def overrides() -> dict[str, Callable[..., Any]]:
 def _cube_overrides() -> dict[str, Callable[..., Any]]:
     """Processes on whole cubes: callbacks, kernels, masks, time, vectors, merging."""
     from hybrid.backends.local.processes import (
+        buffering,
         dimensions,
         geojson_load,
         indices,
@@ -72,6 +73,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "dimension_labels": labels.dimension_labels,
         "aggregate_spatial": vector.aggregate_spatial,
         "load_geojson": geojson_load.load_geojson,
+        "vector_buffer": buffering.vector_buffer,
         "filter_spatial": vector.filter_spatial,
         "filter_bbox": vector.filter_bbox,
         "mask_polygon": vector.mask_polygon,
@@ -243,10 +245,15 @@ def process_spec(pid: str) -> dict[str, Any]:
     specs = _specs()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:
-        from hybrid.backends.local.processes import dates, rasterize, scl_dilation
+        from hybrid.backends.local.processes import buffering, dates, rasterize, scl_dilation
 
         # Copernicus-only processes and those without a spec there; KeyError if unknown
-        own = {**dates.SPECS, **scl_dilation.SPECS, "vector_to_raster": rasterize.SPEC}
+        own = {
+            **dates.SPECS,
+            **scl_dilation.SPECS,
+            "vector_to_raster": rasterize.SPEC,
+            "vector_buffer": buffering.SPEC,
+        }
         spec = copy.deepcopy(own[pid])
     return dict(spec)
 

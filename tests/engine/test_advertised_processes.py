@@ -135,6 +135,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_extents.py",
         "test_a_bare_load_gives_what_the_explicit_load_gives",
     ),
+    "vector_buffer": (
+        "engine/test_vector_buffer.py",
+        "test_a_negative_distance_shrinks_a_field_by_that_many_metres",
+    ),
     "vector_to_raster": (
         "engine/test_vector_cubes.py",
         "test_vector_to_raster_burns_each_value_into_the_pixels_whose_centre_is_inside",

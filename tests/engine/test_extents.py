@@ -125,6 +125,18 @@ def test_geometries_through_load_geojson_and_filter_spatial():
     assert infer_loads(graph)["load"].spatial == BBox(6.656, 45.231, 6.664, 45.239)
 
 
+def test_geometries_through_vector_buffer_bound_the_load_buffered():
+    """aggregate_spatial over vector_buffer(FIELDS, 100 m) loads the buffered bbox
+    (Copernicus's dry run evaluates vector_buffer); without it a bare load is refused."""
+    graph = _chain(("aggregate_spatial", {"geometries": {"from_node": "grown"}}))
+    graph["fields"] = {"process_id": "load_geojson", "arguments": {"data": FIELDS}}
+    graph["grown"] = _node("vector_buffer", geometries={"from_node": "fields"}, distance=100)
+    box = infer_loads(graph)["load"].spatial
+    assert box is not None
+    assert box.north - 45.239 == pytest.approx(100 / 111_200, rel=0.02)
+    assert 6.656 - box.west == pytest.approx(100 / 111_200 / 0.7046, rel=0.02)
+
+
 def test_a_point_is_buffered_by_ten_metres():
     point = {"type": "Point", "coordinates": [6.66, 45.235]}
     box = infer_loads(_chain(("aggregate_spatial", {"geometries": point})))["load"].spatial
