@@ -106,8 +106,13 @@ def quantiles(
     ignore_nodata: bool = True,
     axis: Any = None,
     keepdims: bool = False,
+    nearest_rank: bool = False,
 ) -> Any:
+    """openEO quantiles; ``nearest_rank`` (set by the engine, not by graphs: see
+    :mod:`hybrid.backends.local.spatial_reducers`) as aggregate_spatial computes them."""
     probs = _probabilities(probabilities, q)
+    if nearest_rank and is_array(data) and axis is not None and not keepdims:
+        return _nearest_ranks(np.asarray(data, dtype=np.float64), probs, axis)
     if is_array(data) and axis is not None and not keepdims and np.ndim(data) > 1:
         return along(data, probs, axis, ignore_nodata)
     if is_array(data):
@@ -123,3 +128,30 @@ def quantiles(
         return [math.nan] * len(probs)
     ordered = sorted(float(v) for v in valid)
     return [_quantile(ordered, p) for p in probs]
+
+
+#: percentile_approx's relative error at the accuracy Copernicus passes (100000)
+_SPARK_RELATIVE_ERROR = 1e-5
+
+
+def _nearest_ranks(values: np.ndarray, probabilities: Sequence[float], axis: int) -> np.ndarray:
+    """Spark's ``percentile_approx`` of the values along ``axis``, NaN left out, per
+    probability: the value of rank ceil(p n), the first below the relative error, the
+    last above 1 minus it; exact while the values are fewer than the accuracy (Spark
+    ``QuantileSummaries.query``, ``findApproxQuantile``). The probabilities replace the
+    axis."""
+    axis = axis % values.ndim
+    ordered = np.sort(values, axis=axis)  # NaN sorts last
+    count = np.sum(~np.isnan(values), axis=axis, keepdims=True)
+    results = []
+    for p in probabilities:
+        if p <= _SPARK_RELATIVE_ERROR:
+            rank = np.ones_like(count)
+        elif p >= 1 - _SPARK_RELATIVE_ERROR:
+            rank = count
+        else:
+            rank = np.ceil(p * count).astype(count.dtype)
+        index = np.clip(rank - 1, 0, max(values.shape[axis] - 1, 0))
+        picked = np.take_along_axis(ordered, index, axis=axis)
+        results.append(np.where(count == 0, np.nan, picked))
+    return np.concatenate(results, axis=axis)

@@ -264,8 +264,8 @@ def _reduce_each(
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             raw = reducer(
-                values[..., columns],
-                axis=-1,
+                np.moveaxis(values[..., columns], -1, 0),
+                axis=0,
                 positional_parameters={"data": 0},
                 named_parameters={"context": context},
             )

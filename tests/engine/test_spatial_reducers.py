@@ -1,0 +1,152 @@
+"""aggregate_spatial's reducers as Copernicus's Spark aggregates compute them
+(hybrid.backends.local.spatial_reducers): the median of an integer cube keeps its
+integer part, quantiles are values of the data (rank ceil(p n)), not interpolations.
+Expected values from numpy on the pixels shapely finds inside the field."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from hybrid.backends.local.cell_types import INPUT_CELL_TYPE
+from hybrid.backends.local.spatial_reducers import NEAREST_RANK, with_spatial_reducers
+from tests.server_helpers import SEED_BBOX
+
+DATA = {"from_parameter": "data"}
+#: a field inside the embedded sample (about 60 x 110 pixels)
+FIELD = {
+    "type": "Polygon",
+    "coordinates": [[[6.657, 45.23], [6.662, 45.23], [6.662, 45.24], [6.657, 45.23]]],
+}
+#: two pixels, whose median is a half on some dates
+PAIR = {"type": "MultiPoint", "coordinates": [[6.66, 45.24], [6.67, 45.25]]}
+FIELDS = {
+    "type": "FeatureCollection",
+    "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in (FIELD, PAIR)],
+}
+
+
+def _reducer(*nodes: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    graph = {f"r{i}": {"process_id": pid, "arguments": args} for i, (pid, args) in enumerate(nodes)}
+    if len(nodes) > 1:
+        refs = [{"from_node": name} for name in graph]
+        graph["all"] = {"process_id": "array_create", "arguments": {"data": refs}}
+    list(graph.values())[-1]["result"] = True
+    return {"process_graph": graph}
+
+
+def _graph(reducer: dict[str, Any], *, ndvi: bool = False) -> dict[str, Any]:
+    bands = ["B04", "B08"] if ndvi else ["B04"]
+    graph: dict[str, Any] = {
+        "load": {"process_id": "load_collection", "arguments": {
+            "id": "SENTINEL2_L2A", "spatial_extent": SEED_BBOX,
+            "temporal_extent": ["2023-05-01", "2023-06-20"], "bands": bands}},
+    }  # fmt: skip
+    source = "load"
+    if ndvi:
+        graph["ndvi"] = {"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}}}
+        source = "ndvi"
+    graph["agg"] = {"process_id": "aggregate_spatial", "arguments": {
+        "data": {"from_node": source}, "geometries": FIELDS, "reducer": reducer}}  # fmt: skip
+    graph["save"] = {"process_id": "save_result", "result": True,
+                     "arguments": {"data": {"from_node": "agg"}, "format": "JSON"}}  # fmt: skip
+    return graph
+
+
+def test_medians_of_an_integer_cube_and_every_quantiles_are_marked() -> None:
+    both = _reducer(
+        ("median", {"data": DATA}), ("quantiles", {"data": DATA, "probabilities": [0.5]})
+    )
+    marked = with_spatial_reducers(_graph(both))
+    median, quantiles = (
+        marked["agg"]["arguments"]["reducer"]["process_graph"][k] for k in ("r0", "r1")
+    )
+    assert median["arguments"][INPUT_CELL_TYPE] == "int16"
+    assert quantiles["arguments"][NEAREST_RANK] is True
+    floats = with_spatial_reducers(_graph(both, ndvi=True))
+    assert (
+        INPUT_CELL_TYPE
+        not in floats["agg"]["arguments"]["reducer"]["process_graph"]["r0"]["arguments"]
+    )
+    assert (
+        NEAREST_RANK
+        not in _graph(both)["agg"]["arguments"]["reducer"]["process_graph"]["r1"]["arguments"]
+    )
+
+
+def test_nearest_ranks_pick_values_of_the_data() -> None:
+    """rank ceil(p n) of the valid values; below the relative error the first, above
+    1 minus it the last; no valid value: NaN."""
+    from hybrid.backends.local.processes.quantiles import quantiles
+
+    values = np.array([[4.0, np.nan, 1.0, 3.0, 2.0], [np.nan] * 5])
+    got = quantiles(values, probabilities=[0, 0.1, 0.5, 0.51, 0.9, 1], axis=1, nearest_rank=True)
+    np.testing.assert_array_equal(got[0], [1, 1, 2, 3, 4, 4])
+    assert np.isnan(got[1]).all()
+
+
+def _pixels(cube: xr.DataArray, epsg: int) -> list[np.ndarray]:
+    """Per geometry of FIELDS, (t, pixel) values: the pixels whose centre lies in the
+    field, the pixel each point falls in (shapely, pyproj)."""
+    import pyproj
+    from shapely.geometry import Point, shape
+    from shapely.ops import transform
+
+    project = pyproj.Transformer.from_crs(4326, epsg, always_xy=True).transform
+    xs, ys = np.meshgrid(cube["x"].values, cube["y"].values)
+    centres = [Point(x, y) for x, y in zip(xs.ravel(), ys.ravel(), strict=True)]
+    flat = cube.values.reshape(cube.shape[0], -1)
+    field = transform(project, shape(FIELD))
+    inside = np.array([field.contains(c) for c in centres])
+    points = [transform(project, Point(p)) for p in PAIR["coordinates"]]
+    cells = [int(np.argmin([c.distance(p) for c in centres])) for p in points]
+    return [flat[:, inside], flat[:, cells]]
+
+
+@pytest.mark.slow
+def test_field_median_and_quantiles_on_the_sample(sample_catalog: Path, tmp_path: Path) -> None:
+    """Through the engine on the embedded sample: B04's median per field and date is the
+    integer part of numpy's (a pair of pixels has half medians), its quantiles are the
+    values of rank ceil(p n)."""
+    import pyproj
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    raw = _graph(_reducer(("mean", {"data": DATA})))
+    del raw["agg"]
+    raw["save"]["arguments"] = {"data": {"from_node": "load"}, "format": "netCDF"}
+    (nc,) = backend.execute(raw, out_dir=tmp_path / "raw").files
+    with xr.open_dataset(nc, engine="h5netcdf") as ds:
+        cube = ds["B04"].load()
+        epsg = int(pyproj.CRS.from_wkt(ds["crs"].attrs["crs_wkt"]).to_epsg())
+    per_geometry = _pixels(cube, epsg)
+    assert per_geometry[0].shape[1] > 100
+
+    probabilities = [0.1, 0.5, 0.9]
+    medians = _values(backend, _graph(_reducer(("median", {"data": DATA}))), tmp_path / "m")
+    quantiles = _reducer(("quantiles", {"data": DATA, "probabilities": probabilities}))
+    ranked = _values(backend, _graph(quantiles), tmp_path / "q")
+    halves = 0
+    for index, pixels in enumerate(per_geometry):
+        for t, row in enumerate(pixels):
+            valid = np.sort(row[~np.isnan(row)])
+            median = float(np.median(valid))
+            halves += median % 1 != 0
+            assert medians[t][index] == [math.trunc(median)]
+            expected = [valid[max(math.ceil(p * valid.size), 1) - 1] for p in probabilities]
+            assert ranked[t][index] == [float(v) for v in expected]
+    assert halves > 0, "no median to truncate: the test shows nothing"
+
+
+def _values(backend: Any, graph: dict[str, Any], out: Path) -> list[list[list[float]]]:
+    """JSON time series: per date (in order), per geometry, the statistics."""
+    (path,) = backend.execute(graph, out_dir=out).files
+    series = json.loads(path.read_text())
+    return [features for _, features in sorted(series.items())]
