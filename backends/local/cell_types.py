@@ -13,6 +13,11 @@ set it:
   (the openeo client's ``DataCube.linear_scale_range``): uint8 (nodata 255), uint16
   (65535) or int16 (-32768) [openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
   ``linearScaleRangeFunction`` L1271-1322];
+- an ``apply`` of a lone ``absolute``, ``abs``, ``ceil``, ``floor`` or ``round`` keeps its
+  input's type (``PRESERVE_DATATYPE_MODE``, L1173-1183), and so does an
+  ``apply_dimension`` of a lone ``array_interpolate_linear``, which writes the values it
+  fills into the input's tiles, so on an integer cube they keep their integer part
+  (``linearInterpolation`` through ``multibandMap``, L177-194, L367-392, L1203);
 - ``reduce_dimension``, ``aggregate_temporal_period`` and ``aggregate_temporal`` with a
   lone ``max``, ``min``, ``median``, ``first`` or ``last`` keep their input's type
   (``PRESERVE_DATATYPE_MODE``, OpenEOProcessScriptBuilder.scala L1157-1160, L1167-1168,
@@ -25,8 +30,9 @@ set it:
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
-moves it onto the cube for the writers); a ``median`` reducing an integer cube and an
-``ndvi`` of one get its type as :data:`INPUT_CELL_TYPE`. Copernicus computes the median
+moves it onto the cube for the writers); a ``median`` reducing an integer cube, an
+``ndvi`` of one and an ``array_interpolate_linear`` filling one get its type as
+:data:`INPUT_CELL_TYPE`. Copernicus computes the median
 in doubles and stores it into a tile of the input's type, which keeps the integer part
 (``multibandReduce`` L223-243 writes into ``tile.bands(0).mutable``; geotrellis
 ``ShortArrayTile.updateDouble``), so the median of 1500 and 1501 is 1500 on the int16
@@ -59,10 +65,15 @@ _PRESERVING = frozenset({"max", "min", "median", "first", "last"})
 #: reducers whose result has a cell type of its own: ``count`` is int32
 #: (``IntConstantNoDataCellType``, OpenEOProcessScriptBuilder.scala L1169-1171)
 _OWN_TYPE = {"count": ("int32", -(2**31))}
+#: apply callbacks of one process that keep their input's cell type (L1173-1183)
+_PRESERVING_MAPS = frozenset({"abs", "absolute", "ceil", "floor", "round"})
+#: the apply_dimension callback that keeps it: it fills the gaps into the input's
+#: tiles, which keeps the integer part of what it fills in (L367-392, L1203)
+_FILLING = "array_interpolate_linear"
 
 FLOAT = ("float32", float("nan"))
 #: the processes that learn their input's cell type (:func:`with_cell_types`)
-_TYPED_INPUT = frozenset({"save_result", "ndvi", *_REDUCING})
+_TYPED_INPUT = frozenset({"save_result", "ndvi", "apply_dimension", *_REDUCING})
 #: processes whose result has their ``data``'s cell type
 _KEEPING = frozenset(
     {
@@ -91,6 +102,10 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
             arguments["options"][CELL_TYPE] = [dtype, nodata]
         elif node["process_id"] == "ndvi":
             arguments[INPUT_CELL_TYPE] = dtype
+        elif node["process_id"] == "apply_dimension":
+            filling = _lone_process(arguments.get("process"), "data")
+            if filling is not None and filling.get("process_id") == _FILLING:
+                filling.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
         else:
             reducer = _lone_process(arguments.get(_REDUCING[node["process_id"]]), "data")
             if reducer is not None and reducer.get("process_id") == "median":
@@ -112,20 +127,32 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float]:
         arguments = node.get("arguments") or {}
         if process == "load_collection":
             return LOADED if _digital_numbers_only(arguments.get("bands")) else FLOAT
-        if process == "apply":
-            return _callback_cell_type(arguments.get("process")) or FLOAT
         if process == "merge_cubes":
             return _merged_cell_type(graph, arguments)
-        if process in _REDUCING:
-            reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
-            name = None if reducer is None else reducer.get("process_id")
-            if name in _OWN_TYPE:
-                return _OWN_TYPE[name]
-            if name not in _PRESERVING:
-                return FLOAT
-        elif process not in _KEEPING or not _keeps_values(process, arguments):
-            return FLOAT
+        own = _own_cell_type(str(process), arguments)
+        if own is not None:
+            return own
         data = arguments.get("data")
+    return FLOAT
+
+
+def _own_cell_type(process: str, arguments: Mapping[str, Any]) -> tuple[str, float] | None:
+    """The cell type ``process`` gives its result; None: its input's."""
+    if process == "apply":
+        own = _callback_cell_type(arguments.get("process"))
+        if own is not None or not _lone(arguments.get("process"), "x", _PRESERVING_MAPS):
+            return own or FLOAT
+        return None
+    if process == "apply_dimension":
+        return None if _lone(arguments.get("process"), "data", {_FILLING}) else FLOAT
+    if process in _REDUCING:
+        reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
+        name = None if reducer is None else reducer.get("process_id")
+        if name in _OWN_TYPE:
+            return _OWN_TYPE[str(name)]
+        return None if name in _PRESERVING else FLOAT
+    if process in _KEEPING and _keeps_values(process, arguments):
+        return None
     return FLOAT
 
 
@@ -165,6 +192,12 @@ def _callback_cell_type(process: Any) -> tuple[str, float] | None:
         return None
     arguments = node.get("arguments") or {}
     return integer_cell_type(arguments.get("outputMin", 0.0), arguments.get("outputMax", 1.0))
+
+
+def _lone(callback: Any, parameter: str, names: frozenset[str] | set[str]) -> bool:
+    """Whether the callback is one of the processes ``names`` applied to ``parameter``."""
+    node = _lone_process(callback, parameter)
+    return node is not None and node.get("process_id") in names
 
 
 def _lone_process(callback: Any, parameter: str) -> dict[str, Any] | None:

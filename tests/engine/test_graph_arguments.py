@@ -141,6 +141,38 @@ def test_interpolation_keeps_infinities() -> None:
     assert got == [-math.inf, -math.inf, 0.1, pytest.approx(0.15), 0.2, math.inf, math.inf]
 
 
+@pytest.mark.parametrize("lazy", [False, True])
+def test_interpolation_on_cube_arrays_by_position_and_in_integers(lazy: bool) -> None:
+    """Along an axis: gaps filled by position, leading and trailing ones kept,
+    infinities are values; on an integer cube the filled values keep their integer part
+    (Copernicus writes them into the int16 tile)."""
+    import dask.array as da
+
+    from hybrid.backends.local.processes.arrays import array_interpolate_linear
+
+    rows = np.array(
+        [
+            [np.nan, 10.0, np.nan, np.nan, 13.0, np.nan],
+            [10.0, np.nan, 11.0, np.nan, np.nan, -1.0],
+            [1.0, np.nan, np.inf, np.nan, np.nan, np.nan],
+        ]
+    )
+    data = da.from_array(rows.T, chunks=(2, 1)) if lazy else rows.T
+
+    def filled(**integer: Any) -> np.ndarray:
+        return np.asarray(array_interpolate_linear(data, axis=0, **integer)).T
+
+    nan = np.nan
+    np.testing.assert_array_equal(
+        filled(),
+        [[nan, 10, 11, 12, 13, nan], [10, 10.5, 11, 7, 3, -1], [1, np.inf, np.inf, nan, nan, nan]],
+    )
+    np.testing.assert_array_equal(
+        filled(input_cell_type="int16")[:2],
+        [[nan, 10, 11, 12, 13, nan], [10, 10, 11, 7, 3, -1]],
+    )
+
+
 def test_extrema_stacks_min_and_max_along_a_new_first_axis() -> None:
     from hybrid.backends.local.processes.statistics import extrema
 

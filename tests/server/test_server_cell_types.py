@@ -96,6 +96,12 @@ def _lone(process: str) -> dict[str, Any]:
     return {"process_graph": {"r": {**node, "result": True}}}
 
 
+def _on_x(process: str) -> dict[str, Any]:
+    """An apply callback of one ``process`` on ``x``."""
+    node = {"process_id": process, "arguments": {"x": {"from_parameter": "x"}}}
+    return {"process_graph": {"r": {**node, "result": True}}}
+
+
 def _apply_lsr(**bounds: Any) -> dict[str, Any]:
     scale = {"process_id": "linear_scale_range", "result": True}
     scale["arguments"] = {"x": {"from_parameter": "x"}, "inputMin": 0, "inputMax": 1, **bounds}
@@ -124,6 +130,23 @@ def _apply_lsr(**bounds: Any) -> dict[str, Any]:
         ),
         (
             {"process_id": "aggregate_temporal_period", "arguments": {"reducer": _lone("mean")}},
+            FLOAT,
+        ),
+        ({"process_id": "apply", "arguments": {"process": _on_x("absolute")}}, ("uint8", 255)),
+        ({"process_id": "apply", "arguments": {"process": _on_x("round")}}, ("uint8", 255)),
+        ({"process_id": "apply", "arguments": {"process": _on_x("sqrt")}}, FLOAT),
+        (
+            {
+                "process_id": "apply_dimension",
+                "arguments": {"process": _lone("array_interpolate_linear"), "dimension": "t"},
+            },
+            ("uint8", 255),
+        ),
+        (
+            {
+                "process_id": "apply_dimension",
+                "arguments": {"process": _lone("cumsum"), "dimension": "t"},
+            },
             FLOAT,
         ),
     ],
@@ -267,3 +290,40 @@ def test_merged_cubes_keep_a_common_type(second: str, resolver: Any, want: Any) 
         "merge": {"process_id": "merge_cubes", "arguments": merge},
     }  # fmt: skip
     assert result_cell_type(graph, {"from_node": "merge"}) == want
+
+
+def _numpy_fill(series: np.ndarray) -> np.ndarray:
+    """Each gap between two valid values filled with numpy's own interpolation, by
+    position (an independent restatement)."""
+    valid = np.flatnonzero(~np.isnan(series))
+    out = series.copy()
+    if valid.size < 2:
+        return out
+    inner = np.arange(valid[0], valid[-1] + 1)
+    gaps = inner[np.isnan(series[inner])]
+    out[gaps] = np.interp(gaps, valid, series[valid])
+    return out
+
+
+def test_interpolated_dekads_of_the_int16_cube_keep_integers(
+    connection: Any, tmp_path: Path
+) -> None:
+    """Dekad medians of the int16 bands, gaps filled by array_interpolate_linear: the
+    cube stays int16 and the filled values keep their integer part, as Copernicus writes
+    them into the int16 tiles; checked against numpy on the downloaded medians."""
+    red = _bands(connection).filter_bands(["B04"])
+    medians = red.mask(red > 600).aggregate_temporal_period("dekad", reducer="median")
+    filled = medians.apply_dimension(dimension="t", process="array_interpolate_linear")
+    medians.download(tmp_path / "medians.nc", format="netCDF")
+    filled.download(tmp_path / "filled.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "medians.nc", engine="h5netcdf") as ds:
+        before = ds["B04"].values
+    with xr.open_dataset(tmp_path / "filled.nc", engine="h5netcdf", mask_and_scale=False) as ds:
+        assert ds["B04"].dtype == np.int16
+    with xr.open_dataset(tmp_path / "filled.nc", engine="h5netcdf") as ds:
+        after = ds["B04"].values
+    interpolated = np.apply_along_axis(_numpy_fill, 0, before)
+    gaps = np.isnan(before) & ~np.isnan(interpolated)
+    assert gaps.sum() > 100, "no gap to fill: the test shows nothing"
+    assert (interpolated[gaps] % 1 != 0).any(), "no fraction to drop: the test shows nothing"
+    np.testing.assert_array_equal(after, np.trunc(interpolated))

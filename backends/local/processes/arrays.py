@@ -291,7 +291,11 @@ def if_(value: Any, accept: Any, reject: Any = None) -> Any:
 
 
 def array_interpolate_linear(
-    data: Any, axis: Any = None, dim_labels: Any = None, context: Any = None
+    data: Any,
+    axis: Any = None,
+    dim_labels: Any = None,
+    context: Any = None,
+    input_cell_type: str | None = None,
 ) -> Any:
     """Linear interpolation of the no-data values (null/NaN) between valid ones; leading
     and trailing no-data stay, infinities are values (openEO 1.2 proposal
@@ -301,7 +305,8 @@ def array_interpolate_linear(
     if not isinstance(data, list) or axis is not None:
         from hybrid.backends.local.processes.interpolation import fill_along_axis
 
-        return fill_along_axis(data, axis=axis)
+        integer = input_cell_type is not None and np.dtype(input_cell_type).kind in "iu"
+        return fill_along_axis(data, axis=axis, integer=integer)
     valid = [i for i, v in enumerate(data) if not _null(v)]
     out: list[Any] = [math.nan if _null(v) else v for v in data]
     for left, right in itertools.pairwise(valid):
