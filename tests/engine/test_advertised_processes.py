@@ -335,8 +335,8 @@ UNARY = {
     "absolute": np.abs, "arccos": np.arccos, "arcosh": np.arccosh, "arcsin": np.arcsin,
     "arctan": np.arctan, "arsinh": np.arcsinh, "artanh": np.arctanh, "ceil": np.ceil,
     "cos": np.cos, "cosh": np.cosh, "floor": np.floor, "int": np.trunc, "ln": np.log,
-    "round": np.round, "sgn": np.sign, "sin": np.sin, "sinh": np.sinh, "sqrt": np.sqrt,
-    "tan": np.tan, "tanh": np.tanh,
+    "round": lambda v: np.floor(v + 0.5), "sgn": np.sign, "sin": np.sin, "sinh": np.sinh,
+    "sqrt": np.sqrt, "tan": np.tan, "tanh": np.tanh,
 }  # fmt: skip
 
 
@@ -345,7 +345,8 @@ UNARY = {
 @pytest.mark.parametrize("pid", sorted(UNARY))
 def test_unary_math_on_a_cube(pid: str) -> None:
     """Element-wise on every pixel, lazily, float32 kept, nodata (NaN) stays nodata;
-    round halves to even (0.5 -> 0, 2.5 -> 2) and int truncates (-2.5 -> -2)."""
+    round takes halves up as Copernicus's callbacks (Java Math.round: 0.5 -> 1, -2.5 -> -2)
+    and int truncates (-2.5 -> -2)."""
     out = _apply(_child(pid, x=X))
     assert isinstance(out.data, type(_cube().data)), "the result must stay lazy"
     assert out.dtype == np.float32

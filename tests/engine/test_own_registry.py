@@ -132,8 +132,6 @@ def _elementwise_arguments(pid: str, values: Any) -> dict[str, Any]:
         return {"y": values, "x": values * 0.5 - 1}
     if pid == "exp":
         return {"p": values}
-    if pid == "round":
-        return {"x": values * 10.5, "p": 1}
     if pid == "clip":
         return {"x": values, "min": -0.5, "max": 2.0}
     if pid == "linear_scale_range":
@@ -160,13 +158,35 @@ def test_elementwise_processes_give_the_stock_values(lazy: bool) -> None:
     values = da.from_array(plain, chunks=4) if lazy else plain
     with np.errstate(all="ignore"):
         for pid, own in processes().items():
-            name = {"round": "_round", "int": "_int"}.get(pid, pid)
+            if pid == "round":  # differs on arrays on purpose: test_round_of_numbers_and_of_arrays
+                continue
+            name = {"int": "_int"}.get(pid, pid)
             kwargs = _elementwise_arguments(pid, values)
             source = stock.math if pid == "e" else stock  # e is not in the package's names
             got, want = own(**kwargs), getattr(source, name)(**kwargs)
             assert type(got) is type(want), pid
             np.testing.assert_array_equal(np.asarray(got), np.asarray(want), err_msg=pid)
     assert processes()["add"](x=1, y=2) == 3
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_round_of_numbers_and_of_arrays(lazy: bool) -> None:
+    """A number: the spec's half to even to ``p`` decimals, as openeo-processes-dask; a
+    cube's array: Java's Math.round (halves up) to the integer, ``p`` unread, as
+    Copernicus's callbacks (OpenEOProcessScriptBuilder.scala L1183, geotrellis Round)."""
+    from hybrid.backends.local.processes.elementwise import processes
+    from hybrid.backends.local.stock import stock_implementations
+
+    own, stock = processes()["round"], stock_implementations()._round
+    for number, p in ((2.5, 0), (-2.5, 0), (0.5, 0), (2.567, 2), (-1.25, 1)):
+        assert own(x=number, p=p) == stock(x=number, p=p)
+    plain = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.567, np.nan], dtype=np.float32)
+    values = da.from_array(plain, chunks=4) if lazy else plain
+    for p in (0, 2):
+        got = own(x=values, p=p)
+        assert got.dtype == np.float32 and type(got) is type(values)
+        want = [-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 3.0, np.nan]
+        np.testing.assert_array_equal(np.asarray(got), want)
 
 
 def test_an_index_of_arithmetic_runs_on_the_own_registry() -> None:

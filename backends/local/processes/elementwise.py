@@ -36,8 +36,18 @@ def exp(p: Any) -> Any:
 
 
 def round_(x: Any, p: int = 0) -> Any:
-    """Half to even, as the spec asks (numpy's rounding)."""
-    return np.around(x, decimals=p)
+    """A number: half to even to ``p`` decimals, as the spec asks (Copernicus computes
+    plain values with openeo-processes-python, openeo-python-driver
+    ``processgraph/registry.py`` L76-86). A cube's array: as Copernicus's callbacks,
+    geotrellis ``Round`` (Java ``Math.round``: to the integer, halves up), ``p`` unread
+    (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1183 maps ``x``
+    alone): -2.5 gives -2, 2.5 gives 3, ``round(2.567, 2)`` 3."""
+    if np.ndim(x) == 0:
+        return np.around(x, decimals=p)
+    dtype = np.dtype(x.dtype)
+    if dtype.kind != "f":
+        return x
+    return np.floor(x.astype(np.float64) + 0.5).astype(dtype)
 
 
 def int_(x: Any) -> Any:
