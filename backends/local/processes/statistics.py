@@ -47,17 +47,52 @@ def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
     return reducer
 
 
-sum_ = _empty_is_nodata("_sum")
-product = _empty_is_nodata("product")
+_stock_sum = _empty_is_nodata("_sum")
+_stock_product = _empty_is_nodata("product")
 min_ = _empty_is_nodata("_min")
 max_ = _empty_is_nodata("_max")
 _stock_mean = _empty_is_nodata("mean")
 
 
+def _of_cube(data: Any, axis: Any) -> bool:
+    """Whether a reducer gets a cube's values (one array reduced along ``axis``), which
+    Copernicus reduces tile by tile, rather than a list of numbers."""
+    return is_array(data) and axis is not None
+
+
+def sum_(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
+    """The stock sum; of a cube, a pixel with no valid value is nodata, not 0: Copernicus
+    adds the tiles with ``AddIgnoreNodata``, which keeps nodata where both are nodata
+    (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1141,
+    mapalgebra/AddIgnoreNodata.scala L11-21)."""
+    data, axis = _members_stacked(data, axis)
+    total = _stock_sum(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+    if not (_of_cube(data, axis) and ignore_nodata):
+        return total
+    empty = np.all(np.isnan(data), axis=axis, keepdims=keepdims)
+    return np.where(empty, np.nan, total)
+
+
+def product(
+    data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False
+) -> Any:
+    """The stock product; of a cube, any nodata makes the pixel nodata whatever
+    ``ignore_nodata``: Copernicus multiplies the tiles with geotrellis ``Multiply``,
+    which keeps nodata (OpenEOProcessScriptBuilder.scala L1144)."""
+    data, axis = _members_stacked(data, axis)
+    if _of_cube(data, axis):
+        return np.prod(data, axis=axis, keepdims=keepdims)
+    return _stock_product(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+
+
 def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
     """The stock mean; skipping nodata over one axis of float data, in one pass
-    (:mod:`hybrid.backends.local.processes.nan_mean`, bit for bit numpy's)."""
+    (:mod:`hybrid.backends.local.processes.nan_mean`, bit for bit numpy's). Of a cube
+    nodata is skipped whatever ``ignore_nodata``: Copernicus's mean is geotrellis
+    ``Mean`` of the valid values ("TODO take ignorenodata into account",
+    OpenEOProcessScriptBuilder.scala L1161-1162)."""
     data, axis = _members_stacked(data, axis)
+    ignore_nodata = ignore_nodata or _of_cube(data, axis)
     if ignore_nodata and nan_mean.applies(data, axis, keepdims):
         return nan_mean.nan_mean_of(data, axis)
     return _stock_mean(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
