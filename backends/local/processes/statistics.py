@@ -73,9 +73,7 @@ def sum_(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool
     return np.where(empty, np.nan, total)
 
 
-def product(
-    data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False
-) -> Any:
+def product(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
     """The stock product; of a cube, any nodata makes the pixel nodata whatever
     ``ignore_nodata``: Copernicus multiplies the tiles with geotrellis ``Multiply``,
     which keeps nodata (OpenEOProcessScriptBuilder.scala L1144)."""
