@@ -14,8 +14,10 @@ set it:
   (65535) or int16 (-32768) [openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
   ``linearScaleRangeFunction`` L1271-1322];
 - an ``apply`` of a lone ``absolute``, ``abs``, ``ceil``, ``floor`` or ``round`` keeps its
-  input's type (``PRESERVE_DATATYPE_MODE``, L1173-1183), and so does an
-  ``apply_dimension`` of a lone ``array_interpolate_linear``, which writes the values it
+  input's type (``PRESERVE_DATATYPE_MODE``, L1173-1183), as does a ``clip`` to whole-number
+  bounds (``clipFunction`` L1687-1700); a lone ``int`` gives int32 from a float cube
+  (``intFunction`` L1733-1747); an ``apply_dimension`` of a lone
+  ``array_interpolate_linear`` keeps its input's type too: it writes the values it
   fills into the input's tiles, so on an integer cube they keep their integer part
   (``linearInterpolation`` through ``multibandMap``, L177-194, L367-392, L1203);
 - ``reduce_dimension``, ``aggregate_temporal_period`` and ``aggregate_temporal`` with a
@@ -64,7 +66,8 @@ _REDUCING = {
 _PRESERVING = frozenset({"max", "min", "median", "first", "last"})
 #: reducers whose result has a cell type of its own: ``count`` is int32
 #: (``IntConstantNoDataCellType``, OpenEOProcessScriptBuilder.scala L1169-1171)
-_OWN_TYPE = {"count": ("int32", -(2**31))}
+INT32 = ("int32", -(2**31))
+_OWN_TYPE = {"count": INT32}
 #: apply callbacks of one process that keep their input's cell type (L1173-1183)
 _PRESERVING_MAPS = frozenset({"abs", "absolute", "ceil", "floor", "round"})
 #: the apply_dimension callback that keeps it: it fills the gaps into the input's
@@ -129,6 +132,9 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float]:
             return LOADED if _digital_numbers_only(arguments.get("bands")) else FLOAT
         if process == "merge_cubes":
             return _merged_cell_type(graph, arguments)
+        if process == "apply" and _lone(arguments.get("process"), "x", {"int"}):
+            inner = result_cell_type(graph, arguments.get("data"))
+            return INT32 if inner == FLOAT else inner
         own = _own_cell_type(str(process), arguments)
         if own is not None:
             return own
@@ -140,7 +146,10 @@ def _own_cell_type(process: str, arguments: Mapping[str, Any]) -> tuple[str, flo
     """The cell type ``process`` gives its result; None: its input's."""
     if process == "apply":
         own = _callback_cell_type(arguments.get("process"))
-        if own is not None or not _lone(arguments.get("process"), "x", _PRESERVING_MAPS):
+        callback = arguments.get("process")
+        if own is not None or not (
+            _lone(callback, "x", _PRESERVING_MAPS) or _integer_clip(callback)
+        ):
             return own or FLOAT
         return None
     if process == "apply_dimension":
@@ -192,6 +201,19 @@ def _callback_cell_type(process: Any) -> tuple[str, float] | None:
         return None
     arguments = node.get("arguments") or {}
     return integer_cell_type(arguments.get("outputMin", 0.0), arguments.get("outputMax", 1.0))
+
+
+def _integer_clip(callback: Any) -> bool:
+    """A lone ``clip`` to whole-number bounds, which keeps its input's tiles (a fraction
+    in a bound converts them to float32 first: ``clipFunction`` L1687-1700)."""
+    node = _lone_process(callback, "x")
+    if node is None or node.get("process_id") != "clip":
+        return False
+    bounds = [(node.get("arguments") or {}).get(k) for k in ("min", "max")]
+    return all(
+        isinstance(b, int | float) and not isinstance(b, bool) and float(b).is_integer()
+        for b in bounds
+    )
 
 
 def _lone(callback: Any, parameter: str, names: frozenset[str] | set[str]) -> bool:

@@ -102,6 +102,12 @@ def _on_x(process: str) -> dict[str, Any]:
     return {"process_graph": {"r": {**node, "result": True}}}
 
 
+def _clip(low: float, high: float) -> dict[str, Any]:
+    node = {"process_id": "clip", "arguments": {"x": {"from_parameter": "x"}}}
+    node["arguments"].update({"min": low, "max": high})
+    return {"process_graph": {"c": {**node, "result": True}}}
+
+
 def _apply_lsr(**bounds: Any) -> dict[str, Any]:
     scale = {"process_id": "linear_scale_range", "result": True}
     scale["arguments"] = {"x": {"from_parameter": "x"}, "inputMin": 0, "inputMax": 1, **bounds}
@@ -135,6 +141,9 @@ def _apply_lsr(**bounds: Any) -> dict[str, Any]:
         ({"process_id": "apply", "arguments": {"process": _on_x("absolute")}}, ("uint8", 255)),
         ({"process_id": "apply", "arguments": {"process": _on_x("round")}}, ("uint8", 255)),
         ({"process_id": "apply", "arguments": {"process": _on_x("sqrt")}}, FLOAT),
+        ({"process_id": "apply", "arguments": {"process": _on_x("int")}}, ("uint8", 255)),
+        ({"process_id": "apply", "arguments": {"process": _clip(0, 50)}}, ("uint8", 255)),
+        ({"process_id": "apply", "arguments": {"process": _clip(0, 50.5)}}, FLOAT),
         (
             {
                 "process_id": "apply_dimension",
@@ -185,6 +194,22 @@ def test_a_load_of_digital_numbers_is_int16(bands: Any, want: Any) -> None:
     load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
     load["arguments"]["bands"] = bands
     assert result_cell_type({"load": load}, {"from_node": "load"}) == want
+
+
+def test_int_of_a_float_cube_is_int32() -> None:
+    """geotrellis-extensions ``intFunction`` L1733-1747: int32 from float tiles."""
+    load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    load["arguments"]["bands"] = ["B04"]
+    floats = _apply_lsr(outputMin=0.0, outputMax=1.0)
+    floats["arguments"]["data"] = {"from_node": "load"}
+    graph: dict[str, Any] = {"load": load, "floats": floats}
+    for source in ("load", "floats"):
+        graph[f"int_{source}"] = {
+            "process_id": "apply",
+            "arguments": {"data": {"from_node": source}, "process": _on_x("int")},
+        }
+    assert result_cell_type(graph, {"from_node": "int_load"}) == LOADED
+    assert result_cell_type(graph, {"from_node": "int_floats"}) == ("int32", -(2**31))
 
 
 def test_the_load_is_int16() -> None:
