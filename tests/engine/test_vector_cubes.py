@@ -20,7 +20,7 @@ import xarray as xr
 from shapely.geometry import Point, shape
 
 from hybrid.backends.local.processes.vector import aggregate_spatial, filter_spatial, mask_polygon
-from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid
+from hybrid.errors import FormatUnsuitable, HybridWarning, ProcessParameterInvalid
 from hybrid.geometries import crs_members_as_text
 from hybrid.io.registry import find_format, write_result
 from tests.process_vectors import run_through_engine as _run_through_engine
@@ -265,10 +265,18 @@ def test_mask_polygon_without_bands_and_inside() -> None:
         [[geometry.contains(Point(x, y)) for x in data["x"].values] for y in data["y"].values]
     )
     np.testing.assert_array_equal(inside_px, want)
-    out = mask_polygon(data, collection(poly), replacement=-9, inside=True)
+    # as on Copernicus, inside and replacement are not read, with a warning
+    with pytest.warns(HybridWarning, match="'inside' and 'replacement' are not used"):
+        out = mask_polygon(data, collection(poly), replacement=-9, inside=True)
     assert out.dims == data.dims
-    assert (out.values[:, want] == -9).all()
-    np.testing.assert_array_equal(out.values[:, ~want], data.values[:, ~want])
+    np.testing.assert_array_equal(out.values[:, want], data.values[:, want])
+    assert np.isnan(out.values[:, ~want]).all()
+
+
+def test_mask_polygon_of_points_is_refused_as_on_copernicus() -> None:
+    point = {"type": "Point", "coordinates": [X0 + 25, Y0 - 25], "crs": UTM_CRS}
+    with pytest.raises(ProcessParameterInvalid, match="area of 0"):
+        mask_polygon(spacetime(), point)
 
 
 def test_mask_polygon_through_engine_on_a_bandless_spatial_cube() -> None:

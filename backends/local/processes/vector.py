@@ -129,19 +129,33 @@ def coverage_mask(data: Any, features: Features, process: str) -> Any:
 
 
 def mask_polygon(data: Any, mask: Any, replacement: Any = None, inside: bool = False) -> Any:
-    """Pixels outside the polygons (inside, with ``inside=true``) become ``replacement``.
+    """Pixels outside the polygons become nodata, on any cube with x and y.
 
-    Works on any cube with x and y (with or without bands and t). Copernicus ignores
-    ``replacement`` and ``inside`` (geopysparkdatacube.py line 1169, "TODO: use
-    `replacement` and `inside`"); here they act as the openEO spec says.
+    As Copernicus: ``replacement`` and ``inside`` are not read (openeo-geopyspark-driver
+    geopysparkdatacube.py L1163-1174, "TODO: use `replacement` and `inside`"; the run
+    says so in a warning), and a mask without area (points, lines) is refused
+    (openeo-python-driver process_implementations/cubes.py L279-283).
     """
-    import xarray as xr
+    from hybrid.run_warnings import warn
 
     features = read_features(mask, process="mask_polygon")
+    if all(g.area == 0 for g in features.geometries):
+        raise ProcessParameterInvalid(
+            "mask_polygon: the mask has an area of 0 (points or lines); give polygons"
+        )
+    if inside or replacement is not None:
+        warn(
+            "mask_polygon: 'inside' and 'replacement' are not used, as on Copernicus "
+            "(geopysparkdatacube.py L1169): the pixels outside the polygons become nodata"
+        )
+    return _outside_masked(data, features)
+
+
+def _outside_masked(data: Any, features: Features) -> Any:
+    import xarray as xr
+
     covered = xr.DataArray(coverage_mask(data, features, "mask_polygon"), dims=("y", "x"))
-    keep = ~covered if inside else covered
-    fill = np.nan if replacement is None else replacement
-    out = data.where(keep, fill).transpose(*data.dims)
+    out = data.where(covered).transpose(*data.dims)
     out.attrs = dict(data.attrs)
     return out
 
@@ -155,7 +169,7 @@ def filter_spatial(data: Any, geometries: Any) -> Any:
     leave an empty cube, as those vectors expect."""
     features = read_features(geometries, process="filter_spatial")
     projected = features.to_crs(cube_crs(data, "filter_spatial"))
-    masked = mask_polygon(data, geometries)
+    masked = _outside_masked(data, features)
     xmin = min(g.bounds[0] for g in projected)
     ymin = min(g.bounds[1] for g in projected)
     xmax = max(g.bounds[2] for g in projected)
