@@ -49,6 +49,10 @@ from hybrid.stac.query import Condition
 #: callbacks all three are plain-value processes there (openeo-python-driver
 #: processgraph/registry.py L77-78, openeo-processes-python)
 _NOT_IN_CUBE_CALLBACKS = frozenset({"sort", "order", "rearrange"})
+#: the overlap resolvers Copernicus merges tiles with (OpenEOProcesses.scala L103-115)
+_RESOLVERS = frozenset(
+    {"or", "and", "divide", "max", "min", "multiply", "product", "add", "sum", "subtract", "xor"}
+)
 _CUBE_CALLBACK_PROCESSES = frozenset(
     {"apply", "apply_dimension", "reduce_dimension", "aggregate_temporal",
      "aggregate_temporal_period", "merge_cubes"}
@@ -162,6 +166,8 @@ def inspect_graph(
         args = node.get("arguments") or {}
         _check_supported(node_id, pid, args, supported, required)
         _check_callback_process(graph, node_id, pid)
+        if pid == "merge_cubes":
+            _check_overlap_resolver(node_id, args.get("overlap_resolver"))
         if pid == "load_collection" and (known_collections or args.get("id") == COLLECTION_ID):
             per_load[node_id] = _load_conditions(node_id, args)
         if pid == "apply_kernel":
@@ -239,6 +245,30 @@ def _check_callback_process(graph: Mapping[str, Any], node_id: str, pid: str) ->
                 "in a UDF (run_udf) or outside the data cube",
                 node=node_id,
             )
+
+
+def _check_overlap_resolver(node_id: str, resolver: Any) -> None:
+    """A merge_cubes resolver is one process of those Copernicus merges tiles with
+    (openeo-python-driver process_implementations/cubes.py L239-250;
+    openeo-geotrellis-extensions OpenEOProcesses.scala ``tileBinaryOp`` L103-115, L982)."""
+    graph = resolver.get("process_graph") if isinstance(resolver, Mapping) else None
+    if not isinstance(graph, Mapping):
+        return
+    if len(graph) != 1:
+        raise ProcessParameterInvalid(
+            "merge_cubes: the overlap_resolver has "
+            f"{len(graph)} processes; Copernicus only supports overlap resolvers with "
+            "exactly one process (e.g. max, min, sum, subtract, or, and)",
+            node=node_id,
+        )
+    (only,) = graph.values()
+    operator = only.get("process_id") if isinstance(only, Mapping) else None
+    if operator not in _RESOLVERS:
+        raise ProcessParameterInvalid(
+            f"merge_cubes: the operator {operator!r} is not supported when merging cubes "
+            f"(as on Copernicus); use one of {', '.join(sorted(_RESOLVERS))}",
+            node=node_id,
+        )
 
 
 def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, ...]:

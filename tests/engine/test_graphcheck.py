@@ -148,3 +148,45 @@ def test_sort_order_rearrange_in_a_cube_callback_are_refused_as_on_copernicus(pi
                        "of apply_dimension") as info:  # fmt: skip
         LocalBackend().validate(graph)
     assert info.value.status == 400 and "ad/s" in str(info.value)
+
+
+def _merged(resolver: dict) -> dict:
+    bbox = {"west": 6.66, "south": 45.236, "east": 6.668, "north": 45.244}
+    load = {
+        "process_id": "load_collection",
+        "arguments": {"id": "SENTINEL2_L2A", "spatial_extent": bbox,
+                      "temporal_extent": ["2023-06-01", "2023-07-01"], "bands": ["B04"]},
+    }  # fmt: skip
+    merge = {
+        "process_id": "merge_cubes",
+        "arguments": {"cube1": {"from_node": "a"}, "cube2": {"from_node": "b"},
+                      "overlap_resolver": {"process_graph": resolver}},
+    }  # fmt: skip
+    save = {"process_id": "save_result", "result": True,
+            "arguments": {"data": {"from_node": "m"}, "format": "netCDF"}}  # fmt: skip
+    return {"a": load, "b": copy.deepcopy(load), "m": merge, "s": save}
+
+
+def _node(pid: str, result: bool = False, **arguments: object) -> dict:
+    return {"process_id": pid, "arguments": arguments} | ({"result": True} if result else {})
+
+
+X, Y = {"from_parameter": "x"}, {"from_parameter": "y"}
+
+
+@pytest.mark.parametrize(
+    ("resolver", "message"),
+    [
+        (
+            {"s": _node("add", x=X, y=Y), "h": _node("divide", True, x={"from_node": "s"}, y=2)},
+            "has 2 processes; Copernicus only supports overlap resolvers with exactly one",
+        ),
+        ({"m": _node("mean", True, data=[X, Y])}, "the operator 'mean' is not supported"),
+    ],
+)
+def test_merge_cubes_resolvers_copernicus_cannot_run_are_refused(resolver, message):
+    """python-driver cubes.py L239-250 takes one process, OpenEOProcesses.scala
+    ``tileBinaryOp`` a few operators; ``max([x, y])`` (the client's "max") passes."""
+    with pytest.raises(ProcessParameterInvalid, match=message):
+        LocalBackend().validate(_merged(resolver))
+    LocalBackend().validate(_merged({"m": _node("max", True, data=[X, Y])}))
