@@ -106,3 +106,16 @@ def test_a_reducer_returning_several_values_is_refused() -> None:
         run_through_engine(
             "reduce_dimension", {"data": bands_cube(), "dimension": "t", "reducer": process}
         )
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_temporal_aggregation_with_one_quantile_reduces(lazy: bool) -> None:
+    """aggregate_temporal_period's reducer ``quantiles([0.5])`` gives the median of each
+    period (it failed as in reduce_dimension)."""
+    data = bands_cube(lazy=lazy)
+    process = callback("q", q=node("quantiles", data=DATA, probabilities=[0.5]))
+    got = run_through_engine(
+        "aggregate_temporal_period", {"data": data, "period": "month", "reducer": process}
+    )
+    assert got.dims == data.dims and got.sizes["t"] == 1
+    np.testing.assert_allclose(np.asarray(got.values)[0], np.median(data.values, axis=0), rtol=1e-6)

@@ -47,7 +47,7 @@ def reduce_along(data: Any, reducer: Any, dimension: str, context: Any = None) -
     """openEO reduce_dimension: ``reducer`` over ``dimension``, which the result lacks."""
     require_dimension(data, dimension, "reduce_dimension")
     return data.reduce(
-        functools.partial(_one_value, reducer, dimension),
+        single_valued(reducer, "reduce_dimension", dimension),
         dim=dimension,
         keep_attrs=True,
         positional_parameters={"data": 0},
@@ -56,20 +56,28 @@ def reduce_along(data: Any, reducer: Any, dimension: str, context: Any = None) -
     )
 
 
-def _one_value(reducer: Any, dimension: str, data: Any, *, axis: int, **kwargs: Any) -> Any:
-    """The reducer's result without the reduced axis. A reducer that returns an array of
-    one element per pixel (``quantiles`` with one probability) gives that element, as on
-    Copernicus, which maps the callback's results onto the dates in order and keeps one
-    per pixel (openeo-geotrellis-extensions OpenEOProcesses.scala
-    ``createTemporalCallback`` L64-94, then geopyspark-driver geopysparkdatacube.py
-    ``reduce_dimension`` L814-827, ``to_spatial_layer``); more than one is refused."""
+def single_valued(reducer: Any, process: str, dimension: str) -> Any:
+    """``reducer`` as xarray's ``reduce`` calls it, its result without the reduced axis.
+
+    A reducer that returns an array of one element per pixel (``quantiles`` with one
+    probability) gives that element, as on Copernicus, which maps the callback's results
+    onto the dates in order and keeps one per pixel (openeo-geotrellis-extensions
+    OpenEOProcesses.scala ``createTemporalCallback`` L64-94, then geopyspark-driver
+    geopysparkdatacube.py ``reduce_dimension`` L814-827, ``to_spatial_layer``); more
+    than one is refused."""
+    return functools.partial(_one_value, reducer, process, dimension)
+
+
+def _one_value(
+    reducer: Any, process: str, dimension: str, data: Any, *, axis: int, **kwargs: Any
+) -> Any:
     result = reducer(data, axis=axis, **kwargs)
     if getattr(result, "ndim", 0) < getattr(data, "ndim", 0):
         return result
     count = result.shape[axis]
     if count != 1:
         raise ProcessParameterInvalid(
-            f"reduce_dimension: the reducer returns {count} values per pixel over "
+            f"{process}: the reducer returns {count} values per pixel over "
             f"'{dimension}', a reducer must return one (quantiles with one probability); "
             "for several, use apply_dimension with a target_dimension"
         )

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.callbacks import single_valued
 from hybrid.backends.local.processes.cube_dimensions import require_dimension
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.params import PERIODS  # the periods Copernicus supports (no hour, no decade)
@@ -122,7 +123,8 @@ def _reduce_groups(
         valid[row, : len(index)] = True
     stacked = _stacked(data, dim, take, valid)
     with np.errstate(all="ignore"):
-        reduced = stacked.reduce(reducer, dim=_MEMBER_DIM, positional_parameters={"data": 0})
+        one = single_valued(reducer, "temporal aggregation", dim)
+        reduced = stacked.reduce(one, dim=_MEMBER_DIM, positional_parameters={"data": 0})
     kind = np.dtype(reduced.dtype).kind
     reduced = reduced.astype(np.int32 if kind in "iub" else np.float32)
     if text_labels:
