@@ -32,6 +32,7 @@ from typing import Any
 
 from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
 from hybrid.backends.local.property_filters import property_conditions
+from hybrid.backends.local.spatial_reducers import check_reducer
 from hybrid.errors import (
     CollectionNotFound,
     FormatUnsuitable,
@@ -168,6 +169,8 @@ def inspect_graph(
         _check_callback_process(graph, node_id, pid)
         if pid == "merge_cubes":
             _check_overlap_resolver(node_id, args.get("overlap_resolver"))
+        if pid == "aggregate_spatial":
+            check_reducer(node_id, args.get("reducer"))
         if pid == "load_collection" and (known_collections or args.get("id") == COLLECTION_ID):
             per_load[node_id] = _load_conditions(node_id, args)
         if pid == "apply_kernel":

@@ -24,9 +24,31 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hybrid.backends.local.cell_types import INPUT_CELL_TYPE, result_cell_type
+from hybrid.errors import ProcessParameterInvalid
 
 #: the argument that makes quantiles pick ranks as Spark's percentile_approx does
 NEAREST_RANK = "nearest_rank"
+#: the processes a reducer of aggregate_spatial may hold on Copernicus: its aggregates,
+#: and array_create, which only lists them (SparkAggregateScriptBuilder.scala L97-160)
+AGGREGATES = frozenset(
+    {"mean", "count", "max", "min", "first", "last", "median", "product", "sd", "sum",
+     "variance", "quantiles", "array_create"}
+)  # fmt: skip
+
+
+def check_reducer(node_id: str, reducer: Any) -> None:
+    """An aggregate_spatial reducer Copernicus can build: one of :data:`AGGREGATES` per
+    node; anything else (``extrema``, arithmetic on a mean) fails there with
+    "Unsupported reducer for aggregate_spatial", here before the run."""
+    for step in _callback_nodes(reducer):
+        name = step.get("process_id")
+        if name not in AGGREGATES:
+            raise ProcessParameterInvalid(
+                f"aggregate_spatial: {name!r} cannot be used in its reducer (as on "
+                f"Copernicus, which computes it with Spark aggregates); use "
+                f"{', '.join(sorted(AGGREGATES - {'array_create'}))}, several in an array_create",
+                node=node_id,
+            )
 
 
 def with_spatial_reducers(graph: Mapping[str, Any]) -> dict[str, Any]:

@@ -150,3 +150,39 @@ def _values(backend: Any, graph: dict[str, Any], out: Path) -> list[list[list[fl
     (path,) = backend.execute(graph, out_dir=out).files
     series = json.loads(path.read_text())
     return [features for _, features in sorted(series.items())]
+
+
+@pytest.mark.parametrize(
+    ("reducer", "refused"),
+    [
+        (_reducer(("extrema", {"data": DATA})), "'extrema'"),
+        (_reducer(("mean", {"data": DATA}), ("sd", {"data": DATA})), None),
+        (
+            {
+                "process_graph": {
+                    "m": {"process_id": "mean", "arguments": {"data": DATA}},
+                    "a": {
+                        "process_id": "absolute",
+                        "arguments": {"x": {"from_node": "m"}},
+                        "result": True,
+                    },
+                }
+            },
+            "'absolute'",
+        ),
+    ],
+)
+def test_reducers_copernicus_cannot_build_are_refused_before_the_run(
+    reducer: dict[str, Any], refused: str | None
+) -> None:
+    """SparkAggregateScriptBuilder.scala L127-150: "Unsupported reducer for
+    aggregate_spatial" for anything but its aggregates (array_create only lists them)."""
+    from hybrid.backends.local import LocalBackend
+    from hybrid.errors import ProcessParameterInvalid
+
+    graph = _graph(reducer)
+    if refused is None:
+        LocalBackend().validate(graph)
+        return
+    with pytest.raises(ProcessParameterInvalid, match=f"{refused} cannot be used in its reducer"):
+        LocalBackend().validate(graph)
