@@ -48,6 +48,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from hybrid.io.cube import CELL_TYPE
 
 #: the argument the processes that compute in their input's integer cell type get: its
@@ -116,6 +118,12 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def integer_type(name: str | None) -> bool:
+    """Whether :data:`INPUT_CELL_TYPE` ``name`` (a dtype name, or None: float) is an
+    integer cell type, in which Copernicus stores what it computes."""
+    return name is not None and np.dtype(name).kind in "iu"
+
+
 def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float]:
     """The cell type (dtype name, nodata) of the cube ``data`` refers to; float32 where
     the graph does not say (not a node's result)."""
@@ -145,13 +153,10 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float]:
 def _own_cell_type(process: str, arguments: Mapping[str, Any]) -> tuple[str, float] | None:
     """The cell type ``process`` gives its result; None: its input's."""
     if process == "apply":
-        own = _callback_cell_type(arguments.get("process"))
         callback = arguments.get("process")
-        if own is not None or not (
-            _lone(callback, "x", _PRESERVING_MAPS) or _integer_clip(callback)
-        ):
-            return own or FLOAT
-        return None
+        if _lone(callback, "x", _PRESERVING_MAPS) or _integer_clip(callback):
+            return None
+        return _callback_cell_type(callback) or FLOAT
     if process == "apply_dimension":
         return None if _lone(arguments.get("process"), "data", {_FILLING}) else FLOAT
     if process in _REDUCING:

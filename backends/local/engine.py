@@ -100,7 +100,7 @@ class LocalBackend:
         from hybrid.backends.local.load_arguments import with_extents
         from hybrid.backends.local.registry import registry_for_run
         from hybrid.backends.local.run import Run
-        from hybrid.backends.local.spatial_reducers import with_spatial_reducers
+        from hybrid.backends.local.spatial_reducers import mark_spatial_reducers
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
         from hybrid.geometries import crs_members_as_text
 
@@ -119,7 +119,8 @@ class LocalBackend:
             collect=COLLECT,
             process_ids=facts.process_ids - implementations.keys(),
         )
-        typed = with_spatial_reducers(with_cell_types(with_extents(graph, facts.loads)))
+        typed = with_cell_types(with_extents(graph, facts.loads))
+        mark_spatial_reducers(typed)
         runnable = collect_end_nodes(typed)
         try:
             marked = mark_udf_callbacks(runnable)

@@ -38,15 +38,11 @@ def _buffered(graph: Mapping[str, Any], args: Mapping[str, Any]) -> Any:
     from hybrid.backends.local.processes.buffering import vector_buffer
     from hybrid.errors import HybridError
 
-    given = args.get("geometries", args.get("geometry"))
-    geometries = inline_geojson(graph, given)
-    literal = isinstance(args.get("distance"), int | float) and isinstance(
-        args.get("unit", "meter"), str
-    )
-    if geometries is None or not literal:
+    geometries = inline_geojson(graph, args.get("geometries", args.get("geometry")))
+    if geometries is None:
         return None
     try:
-        return vector_buffer(geometries, args["distance"], args.get("unit", "meter"))
+        return vector_buffer(geometries, args.get("distance"), args.get("unit", "meter"))
     except HybridError:
         return None
 

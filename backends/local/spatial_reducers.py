@@ -10,8 +10,9 @@ L97-160). Two of them differ from the same process in a raster reducer:
 - ``quantiles``: ``percentile_approx(col, p, 100000)`` per probability: one of the
   values, not an interpolation between two (the value of rank ceil(p n)).
 
-:func:`with_spatial_reducers` marks those nodes of every aggregate_spatial reducer in
-a copy of the graph: medians of an integer cube get
+:func:`mark_spatial_reducers` marks those nodes of every aggregate_spatial reducer in
+the engine's copy of the graph (the one ``with_cell_types`` made): medians of an
+integer cube get
 :data:`~hybrid.backends.local.cell_types.INPUT_CELL_TYPE`
 (:func:`hybrid.backends.local.processes.statistics.median`), quantiles get
 ``nearest_rank`` (:func:`hybrid.backends.local.processes.quantiles.quantiles`).
@@ -19,7 +20,6 @@ a copy of the graph: medians of an integer cube get
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -51,20 +51,19 @@ def check_reducer(node_id: str, reducer: Any) -> None:
             )
 
 
-def with_spatial_reducers(graph: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of the flat ``graph`` with its aggregate_spatial reducers marked."""
-    out = copy.deepcopy(dict(graph))
-    for node in out.values():
+def mark_spatial_reducers(graph: dict[str, Any]) -> None:
+    """Mark the aggregate_spatial reducers of the flat ``graph``, in place (give it a
+    copy: the run's own, from with_cell_types)."""
+    for node in graph.values():
         if not isinstance(node, dict) or node.get("process_id") != "aggregate_spatial":
             continue
         arguments = node.get("arguments") or {}
-        dtype, _ = result_cell_type(out, arguments.get("data"))
+        dtype, _ = result_cell_type(graph, arguments.get("data"))
         for step in _callback_nodes(arguments.get("reducer")):
             if step.get("process_id") == "quantiles":
                 step.setdefault("arguments", {})[NEAREST_RANK] = True
             elif step.get("process_id") == "median" and dtype != "float32":
                 step.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
-    return out
 
 
 def _callback_nodes(callback: Any) -> Iterator[dict[str, Any]]:

@@ -5,6 +5,7 @@ Expected values from numpy on the pixels shapely finds inside the field."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 import xarray as xr
 
 from hybrid.backends.local.cell_types import INPUT_CELL_TYPE
-from hybrid.backends.local.spatial_reducers import NEAREST_RANK, with_spatial_reducers
+from hybrid.backends.local.spatial_reducers import NEAREST_RANK, mark_spatial_reducers
 from tests.server_helpers import SEED_BBOX
 
 DATA = {"from_parameter": "data"}
@@ -59,25 +60,36 @@ def _graph(reducer: dict[str, Any], *, ndvi: bool = False) -> dict[str, Any]:
     return graph
 
 
+def _marked(graph: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``graph``, marked (the engine marks its own copy)."""
+    graph = copy.deepcopy(graph)
+    mark_spatial_reducers(graph)
+    return graph
+
+
 def test_medians_of_an_integer_cube_and_every_quantiles_are_marked() -> None:
+    """Only aggregate_spatial's reducers: the same quantiles in a reduce_dimension keep
+    the raster rule (interpolated)."""
     both = _reducer(
         ("median", {"data": DATA}), ("quantiles", {"data": DATA, "probabilities": [0.5]})
     )
-    marked = with_spatial_reducers(_graph(both))
+    marked = _marked(_graph(both))
     median, quantiles = (
         marked["agg"]["arguments"]["reducer"]["process_graph"][k] for k in ("r0", "r1")
     )
     assert median["arguments"][INPUT_CELL_TYPE] == "int16"
     assert quantiles["arguments"][NEAREST_RANK] is True
-    floats = with_spatial_reducers(_graph(both, ndvi=True))
+    floats = _marked(_graph(both, ndvi=True))
     assert (
         INPUT_CELL_TYPE
         not in floats["agg"]["arguments"]["reducer"]["process_graph"]["r0"]["arguments"]
     )
-    assert (
-        NEAREST_RANK
-        not in _graph(both)["agg"]["arguments"]["reducer"]["process_graph"]["r1"]["arguments"]
-    )
+    in_time = _graph(both)
+    arguments = {"data": {"from_node": "load"}, "dimension": "t", "reducer": both}
+    in_time["agg"] = {"process_id": "reduce_dimension", "arguments": arguments}
+    reducer_nodes = _marked(in_time)["agg"]["arguments"]["reducer"]["process_graph"]
+    assert NEAREST_RANK not in reducer_nodes["r1"]["arguments"]
+    assert INPUT_CELL_TYPE not in reducer_nodes["r0"]["arguments"]
 
 
 def test_nearest_ranks_pick_values_of_the_data() -> None:

@@ -303,10 +303,10 @@ def array_interpolate_linear(
     ``-inf``/``inf`` neighbours infinite. Arrays from cubes are filled by position along
     ``axis``, as Copernicus does (:mod:`hybrid.backends.local.processes.interpolation`)."""
     if not isinstance(data, list) or axis is not None:
+        from hybrid.backends.local.cell_types import integer_type
         from hybrid.backends.local.processes.interpolation import fill_along_axis
 
-        integer = input_cell_type is not None and np.dtype(input_cell_type).kind in "iu"
-        return fill_along_axis(data, axis=axis, integer=integer)
+        return fill_along_axis(data, axis=axis, integer=integer_type(input_cell_type))
     valid = [i for i, v in enumerate(data) if not _null(v)]
     out: list[Any] = [math.nan if _null(v) else v for v in data]
     for left, right in itertools.pairwise(valid):

@@ -60,9 +60,9 @@ def _metres(distance: Any, unit: Any) -> float:
         raise ProcessParameterInvalid(
             f"vector_buffer: 'distance' must be a number of metres, got {distance!r}"
         )
-    if unit not in UNITS:
+    if not isinstance(unit, str) or unit not in UNITS:
         raise ProcessParameterInvalid(f"vector_buffer: unit {unit!r} is not one of {sorted(UNITS)}")
-    return float(distance) * UNITS[str(unit)]
+    return float(distance) * UNITS[unit]
 
 
 def _utm(series: Any) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.cell_types import integer_type
 from hybrid.backends.local.processes import nan_mean
 from hybrid.backends.local.processes.comparison import is_array
 from hybrid.backends.local.stock import stock_process
@@ -113,8 +114,7 @@ def median(
     ``multibandReduce`` L223-264, ``PRESERVE_DATATYPE_MODE`` L1167-1168), so on the int16
     cube the median of 1500 and 1501 is 1500."""
     result = _stock_median(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
-    integer = input_cell_type is not None and np.dtype(input_cell_type).kind in "iu"
-    return np.trunc(result) if integer else result
+    return np.trunc(result) if integer_type(input_cell_type) else result
 
 
 sd = _empty_is_nodata("sd")
