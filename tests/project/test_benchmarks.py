@@ -55,8 +55,11 @@ def test_the_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
     assert set(rows) == {"local", "stock", "fused", "decode"}
     for row in rows.values():
         assert row["seconds"] > 0 and row["peak_rss_mib"] > 50
-        assert 0 < row["system_seconds"] < row["cpu_seconds"] and row["minor_faults"] > 0
+        # the kernel accounts system time in ticks: a pipeline of this tiny scene can
+        # spend less than one (seen once: 0.0); every row has it, some row more than 0
+        assert 0 <= row["system_seconds"] <= row["cpu_seconds"] and row["minor_faults"] > 0
         assert row["mpx_dates_per_s"] == round(TINY.megapixel_dates / row["seconds"], 2)
+    assert any(row["system_seconds"] > 0 for row in rows.values())
     assert rows["fused"]["ratio_to_fused"] == 1.0
     assert rows["decode"]["ratio_to_decode"] == 1.0
     assert rows["local"]["ratio_to_decode"] == round(
