@@ -1,5 +1,5 @@
 """The cell type of a cube as Copernicus holds it: int16 from the load, an integer type
-after ``linear_scale_range`` to an integer range, float32 after anything else.
+after some callbacks, float32 after anything else.
 
 Copernicus's cube has a cell type (geotrellis); a GeoTIFF or NetCDF is written in it,
 and some processes compute in it. The local engine holds every cube as floats with NaN
@@ -9,37 +9,33 @@ set it:
 - ``load_collection`` (SENTINEL2_L2A): int16 with nodata -32768 (the collection's
   ``eo:bands`` ``"type": "int16"``; FIELD_NOTES section 1, FileLayerProvider.scala),
   unless it loads an angle band (float32 values: the cube is float32 here, as before);
-- an ``apply`` whose callback is a lone ``linear_scale_range`` to an integer output range
-  (the openeo client's ``DataCube.linear_scale_range``): uint8 (nodata 255), uint16
-  (65535) or int16 (-32768) [openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala
-  ``linearScaleRangeFunction`` L1271-1322];
-- an ``apply`` of a lone ``absolute``, ``abs``, ``ceil``, ``floor`` or ``round`` keeps its
-  input's type (``PRESERVE_DATATYPE_MODE``, L1173-1183), as does a ``clip`` to whole-number
-  bounds (``clipFunction`` L1687-1700); a lone ``int`` gives int32 from a float cube
-  (``intFunction`` L1733-1747); an ``apply_dimension`` of a lone
-  ``array_interpolate_linear`` keeps its input's type too: it writes the values it
-  fills into the input's tiles, so on an integer cube they keep their integer part
-  (``linearInterpolation`` through ``multibandMap``, L177-194, L367-392, L1203);
-- ``reduce_dimension``, ``aggregate_temporal_period`` and ``aggregate_temporal`` with a
-  lone ``max``, ``min``, ``median``, ``first`` or ``last`` keep their input's type
-  (``PRESERVE_DATATYPE_MODE``, OpenEOProcessScriptBuilder.scala L1157-1160, L1167-1168,
-  L1195-1198), ``count`` is int32 (L1169-1171); every other reducer is float32
-  (``forceFloat``, or the builder's default ``FloatConstantNoDataCellType``, L528,
-  L573-585);
+- the processes with a callback get the type the callback's result has
+  (:mod:`hybrid.backends.local.callback_types`, geotrellis-extensions
+  OpenEOProcessScriptBuilder.scala ``resultingDataType``), its ``data`` parameter typed
+  as Copernicus types it: ``reduce_dimension``, ``aggregate_temporal(_period)`` and
+  ``apply_dimension`` over ``t`` with the cube's type, ``apply_dimension`` over ``bands``
+  with float32, ``apply``'s ``x`` not at all. So a lone ``max``, ``min``, ``median``,
+  ``first`` or ``last`` over time keeps the int16 type, ``count`` is int32, a band
+  reduction ``B08 - B04`` is int16 and ``B08 * 2`` int32, an ``apply`` of a lone
+  ``absolute``/``ceil``/``floor``/``round``/``clip`` float32 (Copernicus converts the
+  cube to float32 before ``apply`` and a band reduction, geopysparkdatacube.py
+  ``_apply_bands_dimension`` L403-434, and to the callback's type after), of ``int``
+  int32, of ``linear_scale_range`` to an integer range uint8/uint16/int16 (L1271-1322);
 - filters, renames, ``mask``/``mask_polygon`` without replacement and nearest-neighbour
   resampling keep it, and ``merge_cubes`` of two cubes of one type without an overlap
   resolver; any other process makes it float32 here.
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
-moves it onto the cube for the writers); a ``median`` reducing an integer cube, an
-``ndvi`` of one and an ``array_interpolate_linear`` filling one get its type as
-:data:`INPUT_CELL_TYPE`. Copernicus computes the median
-in doubles and stores it into a tile of the input's type, which keeps the integer part
-(``multibandReduce`` L223-243 writes into ``tile.bands(0).mutable``; geotrellis
+moves it onto the cube for the writers); a band reduction whose result is int16 or int32
+gets it as :data:`OUTPUT_CELL_TYPE` (its values as such a tile stores them:
+:mod:`hybrid.backends.local.stored_integers`); a ``median`` reducing an integer cube over
+time and an ``array_interpolate_linear`` filling one get its type as
+:data:`INPUT_CELL_TYPE`. Copernicus computes those over time in the cube's own tiles:
+the median in doubles stored into a tile of the input's type, which keeps the integer
+part (``multibandReduce`` L223-243 writes into ``tile.bands(0).mutable``; geotrellis
 ``ShortArrayTile.updateDouble``), so the median of 1500 and 1501 is 1500 on the int16
-cube; its ``ndvi`` subtracts and adds in int16, which wraps around
-(:mod:`hybrid.backends.local.processes.indices`).
+cube.
 """
 
 from __future__ import annotations
@@ -54,31 +50,28 @@ from hybrid.io.cube import CELL_TYPE
 
 #: the argument the processes that compute in their input's integer cell type get: its
 #: dtype name (:func:`hybrid.backends.local.processes.statistics.median` keeps the
-#: integer part, :func:`hybrid.backends.local.processes.indices.ndvi` sums in int16)
+#: integer part, :func:`hybrid.backends.local.processes.arrays.array_interpolate_linear`
+#: of what it fills)
 INPUT_CELL_TYPE = "input_cell_type"
+#: the argument a band reduction whose result is int16 or int32 gets: that dtype name
+#: (:func:`hybrid.backends.local.processes.udf.reduce_dimension`)
+OUTPUT_CELL_TYPE = "output_cell_type"
 #: the loaded SENTINEL2_L2A cube
 LOADED = ("int16", -32768)
-#: the processes that reduce with a callback, and the callback's argument name
-_REDUCING = {
+INT32 = ("int32", -(2**31))
+FLOAT = ("float32", float("nan"))
+#: the integer cell types a result can have, with the nodata value Copernicus gives them
+_NODATA = {"int16": -32768, "int32": -(2**31), "uint8": 255, "uint16": 65535}
+#: the processes with a callback, and the callback's argument name
+_CALLBACK = {
     "reduce_dimension": "reducer",
     "aggregate_temporal_period": "reducer",
     "aggregate_temporal": "reducer",
+    "apply_dimension": "process",
+    "apply": "process",
 }
-#: reducers whose result has their input's cell type
-_PRESERVING = frozenset({"max", "min", "median", "first", "last"})
-#: reducers whose result has a cell type of its own: ``count`` is int32
-#: (``IntConstantNoDataCellType``, OpenEOProcessScriptBuilder.scala L1169-1171)
-INT32 = ("int32", -(2**31))
-_OWN_TYPE = {"count": INT32}
-#: apply callbacks of one process that keep their input's cell type (L1173-1183)
-_PRESERVING_MAPS = frozenset({"abs", "absolute", "ceil", "floor", "round"})
-#: the apply_dimension callback that keeps it: it fills the gaps into the input's
-#: tiles, which keeps the integer part of what it fills in (L367-392, L1203)
-_FILLING = "array_interpolate_linear"
-
-FLOAT = ("float32", float("nan"))
-#: the processes that learn their input's cell type (:func:`with_cell_types`)
-_TYPED_INPUT = frozenset({"save_result", "ndvi", "apply_dimension", *_REDUCING})
+#: the callbacks that compute in their input's cell type (:data:`INPUT_CELL_TYPE`)
+_IN_INPUT_TYPE = {"median": "reducer", "array_interpolate_linear": "process"}
 #: processes whose result has their ``data``'s cell type
 _KEEPING = frozenset(
     {
@@ -91,31 +84,39 @@ _KEEPING = frozenset(
 
 def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the flat ``graph`` whose save_result nodes carry the integer cell type
-    of their data in ``options`` (a float32 result is written as before) and whose
-    medians and ndvi of integer cubes carry :data:`INPUT_CELL_TYPE`."""
+    of their data in ``options`` (a float32 result is written as before), whose band
+    reductions to int16/int32 carry :data:`OUTPUT_CELL_TYPE` and whose medians and
+    interpolations over time of integer cubes carry :data:`INPUT_CELL_TYPE`."""
     out = copy.deepcopy(dict(graph))
-    for node in out.values():
-        if not isinstance(node, dict) or node.get("process_id") not in _TYPED_INPUT:
+    types = _CellTypes(out)
+    for node_id, node in out.items():
+        if not isinstance(node, dict):
             continue
+        process = node.get("process_id")
         arguments = node.get("arguments") or {}
-        dtype, nodata = result_cell_type(out, arguments.get("data"))
-        if dtype == "float32":
-            continue
-        if node["process_id"] == "save_result":
-            options = arguments.get("options")
-            arguments["options"] = {**(options if isinstance(options, dict) else {})}
-            arguments["options"][CELL_TYPE] = [dtype, nodata]
-        elif node["process_id"] == "ndvi":
-            arguments[INPUT_CELL_TYPE] = dtype
-        elif node["process_id"] == "apply_dimension":
-            filling = _lone_process(arguments.get("process"), "data")
-            if filling is not None and filling.get("process_id") == _FILLING:
-                filling.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
-        else:
-            reducer = _lone_process(arguments.get(_REDUCING[node["process_id"]]), "data")
-            if reducer is not None and reducer.get("process_id") == "median":
-                reducer.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
+        if process == "save_result":
+            dtype, nodata = types.of(arguments.get("data"))
+            if dtype != "float32":
+                options = arguments.get("options")
+                arguments["options"] = {**(options if isinstance(options, dict) else {})}
+                arguments["options"][CELL_TYPE] = [dtype, nodata]
+        elif process in _CALLBACK and process != "apply" and not _over_bands(arguments):
+            _mark_input_type(arguments, types.of(arguments.get("data"))[0])
+        if process == "reduce_dimension" and _over_bands(arguments):
+            dtype = types.of({"from_node": node_id})[0]
+            if dtype in ("int16", "int32"):
+                arguments[OUTPUT_CELL_TYPE] = dtype
     return out
+
+
+def _mark_input_type(arguments: dict[str, Any], dtype: str) -> None:
+    """A lone median or interpolation over time of an integer cube learns its type."""
+    if not integer_type(dtype):
+        return
+    for name, callback in _IN_INPUT_TYPE.items():
+        node = _lone_process(arguments.get(callback), "data")
+        if node is not None and node.get("process_id") == name:
+            node.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
 
 
 def integer_type(name: str | None) -> bool:
@@ -127,47 +128,91 @@ def integer_type(name: str | None) -> bool:
 def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float]:
     """The cell type (dtype name, nodata) of the cube ``data`` refers to; float32 where
     the graph does not say (not a node's result)."""
-    seen: set[str] = set()
-    while isinstance(data, Mapping) and isinstance(data.get("from_node"), str):
-        node_id = data["from_node"]
-        node = graph.get(node_id)
-        if node_id in seen or not isinstance(node, Mapping):
+    return _CellTypes(graph).of(data)
+
+
+class _CellTypes:
+    """The cell types of a flat graph's nodes, each worked out once (a chain of
+    thousands of nodes is walked without recursion)."""
+
+    def __init__(self, graph: Mapping[str, Any]) -> None:
+        self.graph = graph
+        self.known: dict[str, tuple[str, float]] = {}
+
+    def of(self, data: Any) -> tuple[str, float]:
+        node_id = _reference(data)
+        if node_id is None or not isinstance(self.graph.get(node_id), Mapping):
             return FLOAT
-        seen.add(node_id)
+        pending = [node_id]
+        visiting: set[str] = set()
+        while pending:
+            current = pending[-1]
+            needed = [n for n in self._inputs(current) if n not in self.known]
+            if needed and current not in visiting:
+                visiting.add(current)
+                pending.extend(needed)
+                continue
+            pending.pop()
+            if current not in self.known:  # a cycle leaves its inputs unknown: float32
+                self.known[current] = self._own(current)
+        return self.known[node_id]
+
+    def _inputs(self, node_id: str) -> list[str]:
+        node = self.graph.get(node_id)
+        if not isinstance(node, Mapping):
+            return []
+        arguments = node.get("arguments") or {}
+        names = ("cube1", "cube2") if node.get("process_id") == "merge_cubes" else ("data",)
+        found = (_reference(arguments.get(name)) for name in names)
+        return [n for n in found if n is not None and isinstance(self.graph.get(n), Mapping)]
+
+    def _input(self, arguments: Mapping[str, Any], name: str = "data") -> tuple[str, float]:
+        node_id = _reference(arguments.get(name))
+        return self.known.get(node_id, FLOAT) if node_id is not None else FLOAT
+
+    def _own(self, node_id: str) -> tuple[str, float]:
+        node = self.graph[node_id]
         process = node.get("process_id")
         arguments = node.get("arguments") or {}
         if process == "load_collection":
             return LOADED if _digital_numbers_only(arguments.get("bands")) else FLOAT
         if process == "merge_cubes":
-            return _merged_cell_type(graph, arguments)
-        if process == "apply" and _lone(arguments.get("process"), "x", {"int"}):
-            inner = result_cell_type(graph, arguments.get("data"))
-            return INT32 if inner == FLOAT else inner
-        own = _own_cell_type(str(process), arguments)
-        if own is not None:
-            return own
-        data = arguments.get("data")
-    return FLOAT
+            if arguments.get("overlap_resolver") is not None:
+                return FLOAT
+            first, second = self._input(arguments, "cube1"), self._input(arguments, "cube2")
+            return first if first == second else FLOAT
+        if process in _CALLBACK:
+            return _with_nodata(self._callback_type(str(process), arguments))
+        if process in _KEEPING and _keeps_values(str(process), arguments):
+            return self._input(arguments)
+        return FLOAT
+
+    def _callback_type(self, process: str, arguments: Mapping[str, Any]) -> str:
+        """The cell type of the callback's result, its ``data`` typed as Copernicus
+        types it (module docstring)."""
+        from hybrid.backends.local.callback_types import callback_type
+
+        callback = arguments.get(_CALLBACK[process])
+        if process == "apply":
+            return callback_type(callback, {})
+        if process == "apply_dimension" and _over_bands(arguments):
+            return callback_type(callback, {"data": "float32"})
+        return callback_type(callback, {"data": self._input(arguments)[0]})
 
 
-def _own_cell_type(process: str, arguments: Mapping[str, Any]) -> tuple[str, float] | None:
-    """The cell type ``process`` gives its result; None: its input's."""
-    if process == "apply":
-        callback = arguments.get("process")
-        if _lone(callback, "x", _PRESERVING_MAPS) or _integer_clip(callback):
-            return None
-        return _callback_cell_type(callback) or FLOAT
-    if process == "apply_dimension":
-        return None if _lone(arguments.get("process"), "data", {_FILLING}) else FLOAT
-    if process in _REDUCING:
-        reducer = _lone_process(arguments.get(_REDUCING[process]), "data")
-        name = None if reducer is None else reducer.get("process_id")
-        if name in _OWN_TYPE:
-            return _OWN_TYPE[str(name)]
-        return None if name in _PRESERVING else FLOAT
-    if process in _KEEPING and _keeps_values(process, arguments):
-        return None
-    return FLOAT
+def _over_bands(arguments: Mapping[str, Any]) -> bool:
+    return arguments.get("dimension") == "bands"
+
+
+def _with_nodata(dtype: str) -> tuple[str, float]:
+    """An integer cell type with its nodata; bits and floats: float32 here."""
+    return (dtype, _NODATA[dtype]) if dtype in _NODATA else FLOAT
+
+
+def _reference(data: Any) -> str | None:
+    if isinstance(data, Mapping) and isinstance(data.get("from_node"), str):
+        return str(data["from_node"])
+    return None
 
 
 def _digital_numbers_only(bands: Any) -> bool:
@@ -179,52 +224,12 @@ def _digital_numbers_only(bands: Any) -> bool:
     return named and angle_band_names().isdisjoint(bands)
 
 
-def _merged_cell_type(graph: Mapping[str, Any], arguments: Mapping[str, Any]) -> tuple[str, float]:
-    """merge_cubes without an overlap resolver: the union of its cubes' cell types
-    (OpenEOProcesses.scala ``mergeCubes`` L931-943, geotrellis ``CellType.union``), here
-    their common type, else float32."""
-    if arguments.get("overlap_resolver") is not None:
-        return FLOAT
-    first, second = (result_cell_type(graph, arguments.get(name)) for name in ("cube1", "cube2"))
-    return first if first == second else FLOAT
-
-
 def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:
     if process in ("mask", "mask_polygon"):
         return arguments.get("replacement") is None
     if process in ("resample_spatial", "resample_cube_spatial"):
         return arguments.get("method", "near") == "near"
     return True
-
-
-def _callback_cell_type(process: Any) -> tuple[str, float] | None:
-    """The cell type of an apply callback that is one linear_scale_range of ``x``."""
-    from hybrid.backends.local.processes.elementwise import integer_cell_type
-
-    node = _lone_process(process, "x")
-    if node is None or node.get("process_id") != "linear_scale_range":
-        return None
-    arguments = node.get("arguments") or {}
-    return integer_cell_type(arguments.get("outputMin", 0.0), arguments.get("outputMax", 1.0))
-
-
-def _integer_clip(callback: Any) -> bool:
-    """A lone ``clip`` to whole-number bounds, which keeps its input's tiles (a fraction
-    in a bound converts them to float32 first: ``clipFunction`` L1687-1700)."""
-    node = _lone_process(callback, "x")
-    if node is None or node.get("process_id") != "clip":
-        return False
-    bounds = [(node.get("arguments") or {}).get(k) for k in ("min", "max")]
-    return all(
-        isinstance(b, int | float) and not isinstance(b, bool) and float(b).is_integer()
-        for b in bounds
-    )
-
-
-def _lone(callback: Any, parameter: str, names: frozenset[str] | set[str]) -> bool:
-    """Whether the callback is one of the processes ``names`` applied to ``parameter``."""
-    node = _lone_process(callback, parameter)
-    return node is not None and node.get("process_id") in names
 
 
 def _lone_process(callback: Any, parameter: str) -> dict[str, Any] | None:

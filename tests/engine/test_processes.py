@@ -320,18 +320,17 @@ def test_ndvi_uint16_does_not_wrap() -> None:
     np.testing.assert_allclose(out.values, [[-1 / 3, 0.5]], rtol=1e-6)
 
 
-def test_ndvi_zero_sum_is_nan_and_int16_sums_wrap_on_the_loaded_cube() -> None:
-    # harmonised DN: B08 + B04 == 0 -> NaN (geotrellis Divide), not +-inf; on the
-    # loaded (int16 on Copernicus) cube 20000 + 15000 wraps to -30536
+def test_ndvi_zero_sum_is_nan_and_the_sums_are_float32() -> None:
+    # harmonised DN: B08 + B04 == 0 -> NaN (geotrellis Divide), not +-inf; Copernicus
+    # converts the int16 cube to float32 before the band reduction, so 20000 + 15000
+    # is 35000 (geopysparkdatacube.py _apply_bands_dimension L407-408)
     values = np.array([[[500.0, 15000.0, 3000.0]], [[-500.0, 20000.0, 1000.0]]], np.float32)
     data = cube(values, ("bands", "y", "x"), bands=["B08", "B04"])
-    plain = ndvi(data, nir="B08", red="B04").values[0]
-    assert np.isnan(plain[0]) and not np.isinf(plain).any()
-    np.testing.assert_allclose(plain[1:], [-5000 / 35000, 0.5], rtol=1e-6)
-    loaded = ndvi(data, nir="B08", red="B04", input_cell_type="int16")
-    assert loaded.dtype == np.float32
-    assert np.isnan(loaded.values[0, 0])
-    assert loaded.values[0, 1] == np.float32(-5000) / np.float32(-30536)
+    out = ndvi(data, nir="B08", red="B04")
+    assert out.dtype == np.float32
+    assert np.isnan(out.values[0, 0]) and not np.isinf(out.values).any()
+    assert out.values[0, 1] == np.float32(-5000) / np.float32(35000)
+    assert out.values[0, 2] == np.float32(0.5)
 
 
 def test_divide_by_zero_is_nan_on_rasters() -> None:

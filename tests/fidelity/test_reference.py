@@ -371,15 +371,15 @@ def test_kernel_nodata_rules_per_path() -> None:
     np.testing.assert_allclose(fft, np.nansum(values), atol=1e-9)  # NaN counted as 0
 
 
-def test_ndvi_int16_and_division_by_zero() -> None:
+def test_ndvi_float32_and_division_by_zero() -> None:
     red = np.array([500.0, -500.0, 1000.0, np.nan, 20000.0])
     nir = np.array([-500.0, 500.0, 3000.0, 2000.0, 15000.0])
     out = ndvi(red, nir)
     assert out.dtype == np.float32
     assert np.isnan(out[:2]).all()  # B08 + B04 == 0 -> NaN, not +-inf
     assert out[2] == np.float32(0.5) and np.isnan(out[3])
-    # int16 add wraps: 35000 -> -30536
-    assert out[4] == np.float32(-5000) / np.float32(-30536)
+    # added in float32, not int16: 35000 stays 35000
+    assert out[4] == np.float32(-5000) / np.float32(35000)
 
 
 def test_cloud_mask_classes_nodata_and_threshold() -> None:

@@ -9,8 +9,10 @@ Written from the driver code, not from the engine (../shared/FIELD_NOTES.md sect
   (NaN -> 0, zero padding), else through geotrellis Convolve (nodata skipped, a window
   of only nodata -> nodata); float64;
 - ``gt(x, 0.1)``: the constant becomes float32 (``constantArgument``), compared in float64;
-- ndvi: subtract and add on the int16 cube stay int16 (wrap around, -32768 is nodata),
-  divide is float32 and x / 0 is NaN (geotrellis ``Divide``).
+- ndvi: a band reduction, which Copernicus computes on the cube converted to float32
+  (openeo-geopyspark-driver geopysparkdatacube.py ``_apply_bands_dimension`` L407-408;
+  FIELD_NOTES "Band maths" says int16, the code wins): subtract, add and divide in
+  float32, x / 0 is NaN (geotrellis ``Divide``).
 """
 
 from __future__ import annotations
@@ -64,22 +66,10 @@ def cloud_mask(
         return smooth > float(np.float32(threshold))
 
 
-def _int16(values: np.ndarray) -> np.ndarray:
-    """Whole numbers as geotrellis stores them in a ShortConstantNoData tile: wrapped to
-    16 bits, -32768 (and NaN) nodata."""
-    valid = ~np.isnan(values)
-    wrapped = np.zeros(values.shape, np.int64)
-    wrapped[valid] = values[valid].astype(np.int64)
-    wrapped = (wrapped + 32768) % 65536 - 32768
-    out = wrapped.astype(np.float64)
-    out[~valid | (wrapped == -32768)] = np.nan
-    return out
-
-
 def ndvi(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
-    """(nir - red) / (nir + red): int16 subtract/add, float32 divide, x / 0 -> NaN."""
-    diff = _int16(nir - red).astype(np.float32)
-    total = _int16(nir + red).astype(np.float32)
+    """(nir - red) / (nir + red) in float32, x / 0 -> NaN."""
+    diff = np.asarray(nir, np.float32) - np.asarray(red, np.float32)
+    total = np.asarray(nir, np.float32) + np.asarray(red, np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = diff / total
     out[total == 0] = np.nan

@@ -21,7 +21,9 @@ import xarray as xr
 from backends.local.cell_types import (
     FLOAT,
     INPUT_CELL_TYPE,
+    INT32,
     LOADED,
+    OUTPUT_CELL_TYPE,
     result_cell_type,
     with_cell_types,
 )
@@ -70,15 +72,24 @@ def test_integer_output_range_is_written_in_its_cell_type(
     np.testing.assert_array_equal(got, want)
 
 
-def test_the_cell_type_survives_filters_and_not_band_maths(connection: Any, tmp_path: Path) -> None:
+def test_the_cell_type_survives_filters_and_follows_the_callback(
+    connection: Any, tmp_path: Path
+) -> None:
+    """The client puts ``* 2`` into the same apply callback: uint8 times an int32
+    constant is int32 (cellTypeUnion), ``* 2.5`` float32."""
     scaled = _red(connection).linear_scale_range(0, 1000, 0, 200)
     inner = {"west": 6.662, "south": 45.238, "east": 6.666, "north": 45.242}
     filtered, _, _ = _tiff(scaled.filter_bbox(**inner), tmp_path / "filtered.tif")
     _, _, whole = _tiff(scaled, tmp_path / "scaled.tif")
     doubled, nodata, values = _tiff(scaled * 2, tmp_path / "doubled.tif")
     assert filtered == "uint8"
-    assert doubled == "float32" and nodata is not None and np.isnan(nodata)
-    np.testing.assert_array_equal(values, np.where(whole == 255, np.nan, 2.0 * whole))
+    assert (doubled, nodata) == ("int32", -(2**31))
+    np.testing.assert_array_equal(
+        values, np.where(whole == 255, -(2**31), 2 * whole.astype(np.int64))
+    )
+    scaled_float, nodata, values = _tiff(scaled * 2.5, tmp_path / "float.tif")
+    assert scaled_float == "float32" and nodata is not None and np.isnan(nodata)
+    np.testing.assert_array_equal(values, np.where(whole == 255, np.nan, 2.5 * whole))
 
 
 def test_netcdf_stays_float32(connection: Any, tmp_path: Path) -> None:
@@ -138,11 +149,12 @@ def _apply_lsr(**bounds: Any) -> dict[str, Any]:
             {"process_id": "aggregate_temporal_period", "arguments": {"reducer": _lone("mean")}},
             FLOAT,
         ),
-        ({"process_id": "apply", "arguments": {"process": _on_x("absolute")}}, ("uint8", 255)),
-        ({"process_id": "apply", "arguments": {"process": _on_x("round")}}, ("uint8", 255)),
+        # apply's x has no type on Copernicus: absolute, round and clip give float32
+        ({"process_id": "apply", "arguments": {"process": _on_x("absolute")}}, FLOAT),
+        ({"process_id": "apply", "arguments": {"process": _on_x("round")}}, FLOAT),
         ({"process_id": "apply", "arguments": {"process": _on_x("sqrt")}}, FLOAT),
-        ({"process_id": "apply", "arguments": {"process": _on_x("int")}}, ("uint8", 255)),
-        ({"process_id": "apply", "arguments": {"process": _clip(0, 50)}}, ("uint8", 255)),
+        ({"process_id": "apply", "arguments": {"process": _on_x("int")}}, INT32),
+        ({"process_id": "apply", "arguments": {"process": _clip(0, 50)}}, FLOAT),
         ({"process_id": "apply", "arguments": {"process": _clip(0, 50.5)}}, FLOAT),
         (
             {
@@ -196,8 +208,9 @@ def test_a_load_of_digital_numbers_is_int16(bands: Any, want: Any) -> None:
     assert result_cell_type({"load": load}, {"from_node": "load"}) == want
 
 
-def test_int_of_a_float_cube_is_int32() -> None:
-    """geotrellis-extensions ``intFunction`` L1733-1747: int32 from float tiles."""
+def test_int_in_apply_is_int32() -> None:
+    """geotrellis-extensions ``intFunction`` L1733-1747: int32 unless ``x`` has an
+    integer type, which apply's ``x`` never has (``fromParameter`` types ``data`` only)."""
     load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
     load["arguments"]["bands"] = ["B04"]
     floats = _apply_lsr(outputMin=0.0, outputMax=1.0)
@@ -208,8 +221,8 @@ def test_int_of_a_float_cube_is_int32() -> None:
             "process_id": "apply",
             "arguments": {"data": {"from_node": source}, "process": _on_x("int")},
         }
-    assert result_cell_type(graph, {"from_node": "int_load"}) == LOADED
-    assert result_cell_type(graph, {"from_node": "int_floats"}) == ("int32", -(2**31))
+    assert result_cell_type(graph, {"from_node": "int_load"}) == INT32
+    assert result_cell_type(graph, {"from_node": "int_floats"}) == INT32
 
 
 def test_the_load_is_int16() -> None:
@@ -271,9 +284,10 @@ def test_a_composite_over_time_keeps_int16_and_the_median_its_integer_part(
         np.testing.assert_array_equal(got, valid)
 
 
-def test_ndvi_and_median_of_the_loaded_cube_learn_its_type() -> None:
-    """The processes that compute in their input's integer type get it from the graph:
-    an ndvi or a median of the load (through a mask), not of a float cube."""
+def test_medians_over_time_and_band_reductions_learn_their_type() -> None:
+    """A median over time of the load (through a mask) computes in int16, not one of a
+    float cube; a band reduction to int16 converts its result; ndvi learns nothing (a
+    band reduction, computed in float32 on Copernicus)."""
     load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
     load["arguments"]["bands"] = ["B04", "B08"]
     masked = {"process_id": "mask", "arguments": {"data": {"from_node": "load"}, "mask": None}}
@@ -283,19 +297,45 @@ def test_ndvi_and_median_of_the_loaded_cube_learn_its_type() -> None:
     for name, source in (("int", "masked"), ("float", "floats")):
         graph[f"ndvi_{name}"] = {"process_id": "ndvi", "arguments": {"data": {"from_node": source}}}
         median = {"process_id": "reduce_dimension", "arguments": {"reducer": _lone("median")}}
-        median["arguments"]["data"] = {"from_node": source}
+        median["arguments"].update(data={"from_node": source}, dimension="t")
         graph[f"median_{name}"] = median
+        difference = {"process_id": "reduce_dimension", "arguments": {"reducer": _difference()}}
+        difference["arguments"].update(data={"from_node": source}, dimension="bands")
+        graph[f"difference_{name}"] = difference
     marked = with_cell_types(graph)
 
     def median_arguments(node: str) -> dict[str, Any]:
         (reducer,) = marked[node]["arguments"]["reducer"]["process_graph"].values()
         return reducer["arguments"]
 
-    assert marked["ndvi_int"]["arguments"][INPUT_CELL_TYPE] == "int16"
     assert median_arguments("median_int")[INPUT_CELL_TYPE] == "int16"
-    assert INPUT_CELL_TYPE not in marked["ndvi_float"]["arguments"]
     assert INPUT_CELL_TYPE not in median_arguments("median_float")
-    assert INPUT_CELL_TYPE not in graph["ndvi_int"]["arguments"]  # a copy was marked
+    assert marked["difference_int"]["arguments"][OUTPUT_CELL_TYPE] == "int16"
+    assert OUTPUT_CELL_TYPE not in marked["difference_float"]["arguments"]
+    assert marked["ndvi_int"] == graph["ndvi_int"]
+    assert (
+        INPUT_CELL_TYPE
+        not in graph["median_int"]["arguments"]["reducer"]["process_graph"]["r"]["arguments"]
+    )  # a copy was marked
+
+
+def _difference(y: Any = None) -> dict[str, Any]:
+    """A band reduction ``B08 - B04`` (or ``B08 - y``)."""
+
+    def band(index: int) -> dict[str, Any]:
+        return {
+            "process_id": "array_element",
+            "arguments": {"data": {"from_parameter": "data"}, "index": index},
+        }
+
+    nodes = {"nir": band(1), "red": band(0)}
+    subtrahend = {"from_node": "red"} if y is None else y
+    nodes["d"] = {
+        "process_id": "subtract",
+        "arguments": {"x": {"from_node": "nir"}, "y": subtrahend},
+        "result": True,
+    }
+    return {"process_graph": nodes}
 
 
 @pytest.mark.parametrize(

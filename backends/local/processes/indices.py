@@ -1,19 +1,14 @@
-"""ndvi and divide as Copernicus computes them on its int16 cube.
+"""ndvi and divide as Copernicus computes them.
 
 Copernicus runs ``ndvi`` as a band reduction subtract / add / divide
-(openeo-geopyspark-driver geopysparkdatacube.py ``_ndvi_collection``) through
-openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala ``xyFunction``
-(~L883-929): subtract and add keep the union cell type of their inputs, so on the
-loaded int16 cube they are int16 (geotrellis stores ``z1 + z2`` with ``toShort``: it
-wraps around, and -32768 is nodata); divide is forced to float32 and geotrellis
-``Divide`` gives NaN for x / 0 (local/Divide.scala ``combine(Double, Double)``), not
-+-inf. So NDVI is NaN where B08 + B04 == 0.
-
-The local engine's loaded cube holds the same whole numbers as float32 with NaN for
-nodata; an ``ndvi`` whose input is int16 on Copernicus (the load, through filters and
-``mask``: :mod:`hybrid.backends.local.cell_types`, which passes ``input_cell_type``)
-gets the int16 wrap-around. openeo-processes-dask subtracts in the input dtype (raw
-uint16 wraps) and divides to +-inf.
+(openeo-geopyspark-driver geopysparkdatacube.py ``_ndvi_collection`` L3048-3091,
+``reduce_bands`` L392-401), and a band reduction first converts the cube to float32
+(``_apply_bands_dimension`` L407-408, "All processing is done with float32 as cell
+type"): the int16 bands are subtracted and added as float32, nothing wraps around
+(FIELD_NOTES "Band maths" says int16; the driver's code wins). Divide is float32 and
+geotrellis ``Divide`` gives NaN for x / 0 (local/Divide.scala ``combine(Double,
+Double)``), not +-inf. So NDVI is NaN where B08 + B04 == 0. openeo-processes-dask
+subtracts in the input dtype (raw uint16 wraps) and divides to +-inf.
 """
 
 from __future__ import annotations
@@ -24,30 +19,6 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import BandNotFound, ProcessParameterInvalid
-
-
-def _int16_block(values: np.ndarray) -> np.ndarray:
-    """Whole numbers as geotrellis stores them in an int16 tile: wrapped to 16 bits,
-    -32768 nodata (NaN). Only the (rare) cells outside (-32768, 32768) are touched."""
-    # two passes without temporaries (NaN is skipped) find the usual block untouched
-    if values.size == 0 or (
-        np.fmax.reduce(values, axis=None) < 32767.5 and np.fmin.reduce(values, axis=None) > -32767.5
-    ):
-        return values
-    with np.errstate(invalid="ignore"):
-        outside = np.abs(values) >= 32767.5
-    out = values.copy()
-    wrapped = (values[outside] + 32768) % 65536 - 32768
-    out[outside] = np.where(wrapped == -32768, np.nan, wrapped)
-    return out
-
-
-def _as_int16(values: Any) -> Any:
-    import dask.array as da
-
-    if isinstance(values.data, da.Array):
-        return values.copy(data=da.map_blocks(_int16_block, values.data, dtype=values.dtype))
-    return values.copy(data=_int16_block(np.asarray(values.data)))
 
 
 def _quotient(x: Any, y: Any) -> Any:
@@ -61,10 +32,8 @@ def ndvi(
     nir: str = "nir",
     red: str = "red",
     target_band: str | None = None,
-    input_cell_type: str | None = None,
 ) -> Any:
-    """openEO ndvi; sums in int16 where ``data`` is int16 on Copernicus
-    (``input_cell_type``, set from the graph)."""
+    """openEO ndvi, in float32 as Copernicus computes it."""
     import xarray as xr
 
     if "bands" not in data.dims:
@@ -73,10 +42,7 @@ def ndvi(
     nir, red = (_band_label(name, labels) for name in (nir, red))
     n = data.sel(bands=nir, drop=True).astype(np.float32)
     r = data.sel(bands=red, drop=True).astype(np.float32)
-    diff, total = n - r, n + r
-    if input_cell_type == "int16":
-        diff, total = _as_int16(diff), _as_int16(total)
-    result = _quotient(diff, total).astype(np.float32)
+    result = _quotient(n - r, n + r).astype(np.float32)
     result.attrs = dict(data.attrs)
     if target_band is None:
         return result

@@ -161,13 +161,19 @@ def reduce_dimension(
     context: Any = None,
     *,
     udf_settings: UdfSettings | None = None,
+    output_cell_type: str | None = None,
 ) -> Any:
-    """openEO reduce_dimension; the UDF must return its chunk without ``dimension``."""
+    """openEO reduce_dimension; the UDF must return its chunk without ``dimension``. A
+    band reduction whose result Copernicus converts to int16 or int32
+    (``output_cell_type``, set from the graph by :mod:`hybrid.backends.local.cell_types`)
+    gets the values such a tile stores."""
     udf = udf_callback(reducer)
     if udf is None:
         from hybrid.backends.local.processes.callbacks import reduce_along
+        from hybrid.backends.local.stored_integers import stored_as
 
-        return reduce_along(data, reducer, dimension, context=context)
+        reduced = reduce_along(data, reducer, dimension, context=context)
+        return reduced if output_cell_type is None else stored_as(reduced, output_cell_type)
     _check_dimension(data, dimension, "reduce_dimension")
     result, added = run_tiled(
         data, udf, context, process="reduce_dimension", settings=udf_settings,

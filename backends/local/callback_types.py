@@ -1,0 +1,164 @@
+"""The cell type of a callback's result on Copernicus, worked out from the callback as
+openeo-geotrellis-extensions' ``OpenEOProcessScriptBuilder`` works out its
+``resultingDataType`` (OpenEOProcessScriptBuilder.scala at 2a25a26e).
+
+Copernicus builds a callback bottom-up, and every process records the cell type of its
+result under the argument name its parent reads (``expressionEnd`` L1086-1247):
+
+- a parameter has a type only when it is ``data``, the builder's
+  ``defaultDataParameterName`` (``fromParameter`` L975-979): the cube's cell type for
+  ``reduce_dimension``, ``aggregate_temporal(_period)`` and ``apply_dimension`` over
+  ``t``, float32 for ``apply_dimension`` over ``bands`` (geopysparkdatacube.py L357);
+  an ``apply`` callback's ``x`` has none (openeo-geopyspark-driver passes
+  ``default_input_parameter`` but the setter is commented out, processgraphvisiting.py
+  L19-24);
+- a number constant: an integer that fits int32, any other number float32 when it
+  has at most 7 significant digits as Java writes it, else float64
+  (``constantArgument`` L937-955); a boolean is no cell type;
+- ``add``/``subtract``/``multiply``: the union of the two types when both have one,
+  else float32 (``xyFunction`` L883-901, ``cellTypeUnion`` L87-104); ``divide``,
+  ``normalized_difference``, ``power``, ``mean``, ``sd``, ``variance`` float32;
+- ``max``/``min`` keep the type of ``data``, ``median``/``first``/``last``/
+  ``array_interpolate_linear`` and ``absolute``/``ceil``/``floor``/``round`` keep the
+  type of their input when it has one (``PRESERVE_DATATYPE_MODE``), else float32;
+  ``count`` is int32; ``int`` keeps an integer input type, else int32 (``intFunction``
+  L1733-1747); ``linear_scale_range`` to an integer range converts (L1271-1322);
+  comparisons and logic are bits; ``if`` the union of ``accept`` and ``reject``;
+- anything else float32 (``resultingDataType`` is reset at every ``expressionEnd``).
+
+The types are numpy dtype names; ``bool`` for geotrellis's bit cells. An array
+argument (``[..]``) has no type here.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Mapping
+from typing import Any
+
+#: bits of each cell type (geotrellis ``CellType.bits``)
+_BITS = {
+    "bool": 1, "int8": 8, "uint8": 8, "int16": 16, "uint16": 16,
+    "int32": 32, "float32": 32, "float64": 64,
+}  # fmt: skip
+_UNSIGNED = frozenset({"uint8", "uint16"})
+_FLOATING = frozenset({"float32", "float64"})
+FLOAT32 = "float32"
+INT32 = "int32"
+BITS = "bool"
+
+_FLOAT_RESULT = frozenset(
+    {"divide", "normalized_difference", "power", "mean", "sd", "variance", "sum", "product"}
+)
+_XY_UNION = frozenset({"add", "subtract", "multiply"})
+_KEEP_DATA = frozenset({"max", "min", "median", "first", "last", "array_interpolate_linear"})
+_KEEP_X = frozenset({"abs", "absolute", "ceil", "floor", "round"})
+_BIT_RESULT = frozenset(
+    {"gt", "lt", "gte", "lte", "eq", "neq", "between", "any", "and", "all", "or", "xor",
+     "is_nodata", "is_nan"}
+)  # fmt: skip
+#: how deep a chain of a callback's nodes is followed (deeper: float32); Python's
+#: recursion limit stays far away
+_DEPTH = 200
+
+
+def union(a: str, b: str) -> str:
+    """geotrellis-extensions ``cellTypeUnion`` (L87-104) on dtype names."""
+    if _BITS[a] != _BITS[b]:
+        return a if _BITS[a] > _BITS[b] else b
+    if a in _FLOATING and b not in _FLOATING:
+        return a
+    if (a in _UNSIGNED) != (b in _UNSIGNED):
+        if _BITS[a] == 8:
+            return "int16"
+        if a in _FLOATING or b in _FLOATING:
+            return a if a in _FLOATING else b
+        return INT32
+    return b
+
+
+def constant_type(value: Any) -> str | None:
+    """The cell type Copernicus gives a number constant (``constantArgument``): a JSON
+    integer that fits is a Java Integer, int32; any other number (py4j passes a Double,
+    or a Long) float32 when ``BigDecimal(x.doubleValue()).precision <= 7``, else
+    float64."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and -(2**31) <= value < 2**31:
+        return INT32
+    return FLOAT32 if _java_precision(float(value)) <= 7 else "float64"
+
+
+def _java_precision(value: float) -> int:
+    """``BigDecimal(value).precision`` in Scala: the digits of Java's
+    ``Double.toString`` (plain with at least one decimal from 1e-3 to 1e7, so
+    ``1234567.0`` has 8; else ``d.dddE±n`` with at least two digits, ``3.0E9``)."""
+    text = repr(value)
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return len(decimal.Decimal(text).as_tuple().digits)
+    return max(len(decimal.Decimal(text).normalize().as_tuple().digits), 2)
+
+
+def callback_type(callback: Any, typed: Mapping[str, str]) -> str:
+    """The cell type of ``callback``'s result (``{"process_graph": ...}``), its
+    parameters typed as ``typed`` says (a name missing: no type)."""
+    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
+    if not isinstance(nodes, Mapping):
+        return FLOAT32
+    results = [n for n in nodes.values() if isinstance(n, Mapping) and n.get("result")]
+    if len(results) != 1:
+        return FLOAT32
+    return _Walk(nodes, typed).node(results[0], 0)
+
+
+class _Walk:
+    def __init__(self, nodes: Mapping[str, Any], typed: Mapping[str, str]) -> None:
+        self.nodes = nodes
+        self.typed = typed
+
+    def value(self, value: Any, depth: int) -> str | None:
+        """The type a parent records for an argument ``value``; None: none."""
+        if isinstance(value, Mapping):
+            if "from_parameter" in value:
+                return self.typed.get(str(value["from_parameter"]))
+            node = self.nodes.get(str(value.get("from_node")))
+            return self.node(node, depth + 1) if isinstance(node, Mapping) else None
+        return constant_type(value)
+
+    def node(self, node: Mapping[str, Any], depth: int) -> str:
+        if depth > _DEPTH:
+            return FLOAT32
+        process = node.get("process_id")
+        arguments = node.get("arguments") or {}
+
+        def argument(name: str) -> str | None:
+            return self.value(arguments.get(name), depth) if name in arguments else None
+
+        if process in _BIT_RESULT:
+            return BITS
+        if process in _XY_UNION:
+            x, y = argument("x"), argument("y")
+            return union(x, y) if x is not None and y is not None else FLOAT32
+        if process in _KEEP_DATA or process == "array_element":
+            return argument("data") or FLOAT32
+        if process in _KEEP_X:
+            return argument("x") or FLOAT32
+        if process == "count":
+            return INT32
+        if process == "int":
+            x = argument("x")
+            return x if x is not None and x not in _FLOATING else INT32
+        if process == "if":
+            accept = argument("accept") or FLOAT32
+            reject = argument("reject")
+            return accept if reject is None else union(accept, reject)
+        if process == "linear_scale_range":
+            return _scaled_type(arguments)
+        return FLOAT32
+
+
+def _scaled_type(arguments: Mapping[str, Any]) -> str:
+    from hybrid.backends.local.processes.elementwise import integer_cell_type
+
+    cell_type = integer_cell_type(arguments.get("outputMin", 0.0), arguments.get("outputMax", 1.0))
+    return FLOAT32 if cell_type is None else cell_type[0]

@@ -1,0 +1,47 @@
+"""Cells as Copernicus stores computed values into a signed integer tile.
+
+Copernicus converts a band reduction's float32 result to the cell type the callback
+works out (openeo-geopyspark-driver geopysparkdatacube.py ``_apply_bands_dimension``
+L403-434, ``_convert_celltype``): geotrellis ``ShortArrayTile``/``IntArrayTile``
+``setDouble`` store ``d.toShort``/``d.toInt``, Java's narrowing: the integer part
+(towards zero), saturated to int32, then the low 16 bits for int16 (it wraps around);
+the type's nodata value (-32768, -2**31) reads as nodata afterwards. The engine keeps
+the values as floats with NaN; :func:`stored_as` gives them those values.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+#: the signed integer cell types and their nodata (geotrellis ``*ConstantNoDataCellType``)
+SIGNED_NODATA = {"int16": -(2**15), "int32": -(2**31)}
+
+
+def stored_as(values: Any, dtype: str) -> Any:
+    """The DataArray ``values`` as an int16 or int32 tile holds them (other types: as
+    they are); lazy values stay lazy."""
+    if dtype not in SIGNED_NODATA:
+        return values
+    import dask.array as da
+
+    block = functools.partial(_stored_block, bits=8 * np.dtype(dtype).itemsize)
+    if isinstance(values.data, da.Array):
+        return values.copy(data=da.map_blocks(block, values.data, dtype=values.dtype))
+    return values.copy(data=block(np.asarray(values.data)))
+
+
+def _stored_block(values: np.ndarray, bits: int) -> np.ndarray:
+    """Java's ``(short) d`` / ``(int) d`` on a float block, NaN for nodata."""
+    lowest = -(2 ** (bits - 1))
+    with np.errstate(invalid="ignore"):
+        whole = np.trunc(values)
+        outside = (whole <= lowest) | (whole >= -lowest)  # NaN: neither
+    if not outside.any():
+        return whole
+    saturated = np.clip(whole.astype(np.float64), -(2**31), 2**31 - 1)
+    wrapped = np.mod(saturated - lowest, 2.0**bits) + lowest
+    out = np.where(outside, wrapped, whole)
+    return np.where(out == lowest, np.nan, out).astype(values.dtype, copy=False)

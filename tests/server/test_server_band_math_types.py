@@ -1,0 +1,113 @@
+"""Band maths and apply in the cell type Copernicus gives them, through the real openeo
+client against the emulator (hybrid.backends.local.callback_types).
+
+Copernicus converts the cube to float32 before ``apply`` and a band reduction
+(openeo-geopyspark-driver geopysparkdatacube.py ``_apply_bands_dimension`` L403-434),
+computes there, and converts the result to the type the callback's builder works out
+(openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala ``resultingDataType``):
+``B08 - B04`` on the int16 load is int16, ``B08 * 2`` int32, ``B08 * B04`` int16 (the
+float32 product stored into 16 bits: it wraps around), ``(B08 - B04) / 2`` float32, an
+``apply`` of ``absolute`` float32 (apply's ``x`` has no type) and of ``int`` int32. The
+expected values come from the same maths on the loaded bands as floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+
+from tests.server_helpers import local_connection
+
+BBOX = {"west": 6.660, "south": 45.236, "east": 6.668, "north": 45.244}
+DATES = ["2023-06-12", "2023-06-13"]
+
+
+@pytest.fixture(scope="module")
+def connection(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Iterator[Any]:
+    with local_connection(
+        tmp_path_factory.mktemp("bandmath") / "data", sample_catalog
+    ) as connected:
+        yield connected
+
+
+@pytest.fixture(scope="module")
+def bands(connection: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
+    """B04 and B08 of one date as float64, NaN for nodata."""
+    cube = _load(connection)
+    path = tmp_path_factory.mktemp("raw") / "raw.tif"
+    cube.download(path, format="GTiff")
+    with rasterio.open(path) as src:
+        raw = src.read().astype(np.float64)
+        raw[raw == src.nodata] = np.nan
+    return {"B04": raw[0], "B08": raw[1]}
+
+
+def _load(connection: Any) -> Any:
+    return connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04", "B08"]
+    )
+
+
+def _tiff(cube: Any, path: Path) -> tuple[str, Any, np.ndarray]:
+    cube.download(path, format="GTiff")
+    with rasterio.open(path) as src:
+        return src.dtypes[0], src.nodata, src.read(1)
+
+
+def _int16(values: np.ndarray) -> np.ndarray:
+    """Java's (short) of float32 values, -32768 for nodata."""
+    whole = np.trunc(np.nan_to_num(values.astype(np.float32), nan=-32768.0)).astype(np.int64)
+    return ((whole + 32768) % 65536 - 32768).astype(np.int16)
+
+
+def test_a_difference_of_int16_bands_is_int16(connection: Any, bands: Any, tmp_path: Path) -> None:
+    cube = _load(connection)
+    dtype, nodata, got = _tiff(cube.band("B08") - cube.band("B04"), tmp_path / "d.tif")
+    assert (dtype, nodata) == ("int16", -32768)
+    np.testing.assert_array_equal(got, _int16(bands["B08"] - bands["B04"]))
+    assert np.isfinite(bands["B04"]).all()  # a scene without nodata here
+
+
+def test_an_int16_product_wraps_around(connection: Any, bands: Any, tmp_path: Path) -> None:
+    """Copernicus multiplies in float32 and stores the product into int16 bits."""
+    cube = _load(connection)
+    dtype, _, got = _tiff(cube.band("B08") * cube.band("B04"), tmp_path / "p.tif")
+    product = bands["B08"].astype(np.float32) * bands["B04"].astype(np.float32)
+    assert dtype == "int16" and (product > 32767).any()
+    np.testing.assert_array_equal(got, _int16(product))
+
+
+def test_an_integer_constant_gives_int32_and_a_division_float32(
+    connection: Any, bands: Any, tmp_path: Path
+) -> None:
+    cube = _load(connection)
+    dtype, nodata, got = _tiff(cube.band("B08") * 2, tmp_path / "twice.tif")
+    assert (dtype, nodata) == ("int32", -(2**31))
+    np.testing.assert_array_equal(got, 2 * bands["B08"])
+    dtype, _, got = _tiff((cube.band("B08") - cube.band("B04")) / 2, tmp_path / "half.tif")
+    assert dtype == "float32"
+    np.testing.assert_array_equal(got, ((bands["B08"] - bands["B04"]) / 2).astype(np.float32))
+    dtype, _, got = _tiff(cube.band("B08") * 0.5, tmp_path / "scaled.tif")
+    assert dtype == "float32"
+
+
+@pytest.mark.parametrize(("process", "dtype"), [("absolute", "float32"), ("int", "int32")])
+def test_apply_of_one_process_on_the_int16_cube(
+    connection: Any, bands: Any, tmp_path: Path, process: str, dtype: str
+) -> None:
+    got_type, _, got = _tiff(_load(connection).apply(process), tmp_path / f"{process}.tif")
+    assert got_type == dtype
+    np.testing.assert_array_equal(got, bands["B04"])
+
+
+def test_ndvi_adds_in_float32(connection: Any, bands: Any, tmp_path: Path) -> None:
+    """The ndvi process is a band reduction too: nothing is added in int16."""
+    dtype, _, got = _tiff(_load(connection).ndvi(nir="B08", red="B04"), tmp_path / "ndvi.tif")
+    nir, red = (bands[b].astype(np.float32) for b in ("B08", "B04"))
+    assert dtype == "float32"
+    np.testing.assert_array_equal(got, (nir - red) / (nir + red))
