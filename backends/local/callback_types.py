@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 #: bits of each cell type (geotrellis ``CellType.bits``)
-_BITS = {
+BIT_COUNT = {
     "bool": 1, "int8": 8, "uint8": 8, "int16": 16, "uint16": 16,
     "int32": 32, "float32": 32, "float64": 64,
 }  # fmt: skip
@@ -64,12 +64,12 @@ _DEPTH = 200
 
 def union(a: str, b: str) -> str:
     """geotrellis-extensions ``cellTypeUnion`` (L87-104) on dtype names."""
-    if _BITS[a] != _BITS[b]:
-        return a if _BITS[a] > _BITS[b] else b
+    if BIT_COUNT[a] != BIT_COUNT[b]:
+        return a if BIT_COUNT[a] > BIT_COUNT[b] else b
     if a in _FLOATING and b not in _FLOATING:
         return a
     if (a in _UNSIGNED) != (b in _UNSIGNED):
-        if _BITS[a] == 8:
+        if BIT_COUNT[a] == 8:
             return "int16"
         if a in _FLOATING or b in _FLOATING:
             return a if a in _FLOATING else b

@@ -21,9 +21,14 @@ set it:
   cube to float32 before ``apply`` and a band reduction, geopysparkdatacube.py
   ``_apply_bands_dimension`` L403-434, and to the callback's type after), of ``int``
   int32, of ``linear_scale_range`` to an integer range uint8/uint16/int16 (L1271-1322);
-- filters, renames, ``mask``/``mask_polygon`` without replacement and nearest-neighbour
-  resampling keep it, and ``merge_cubes`` of two cubes of one type without an overlap
-  resolver; any other process makes it float32 here.
+- filters, renames, ``mask`` (also with a ``replacement``, which an integer cube
+  stores as an integer, :data:`INPUT_CELL_TYPE`: the result is converted back to the
+  data's type, OpenEOProcesses.scala ``rasterMask`` L1072-1080), ``mask_polygon`` (its
+  ``replacement`` unread) and nearest-neighbour resampling keep it; ``merge_cubes``
+  gives the union of its cubes' types (OpenEOProcesses.scala ``mergeCubes`` L937-944,
+  geotrellis ``CellType.union``: the int16 load merged with a mask of bits stays
+  int16), an overlap resolver computing in it (int16 sums wrap around,
+  :data:`OUTPUT_CELL_TYPE`); any other process makes it float32 here.
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
@@ -51,17 +56,22 @@ from hybrid.io.cube import CELL_TYPE
 #: the argument the processes that compute in their input's integer cell type get: its
 #: dtype name (:func:`hybrid.backends.local.processes.statistics.median` keeps the
 #: integer part, :func:`hybrid.backends.local.processes.arrays.array_interpolate_linear`
-#: of what it fills)
+#: of what it fills, :func:`hybrid.backends.local.processes.masking.mask` of its
+#: replacement)
 INPUT_CELL_TYPE = "input_cell_type"
-#: the argument a band reduction whose result is int16 or int32 gets: that dtype name
-#: (:func:`hybrid.backends.local.processes.udf.reduce_dimension`)
+#: the argument a band reduction or a merge with an overlap resolver whose result is
+#: int16 or int32 gets: that dtype name (:func:`hybrid.backends.local.processes.udf.
+#: reduce_dimension`, :func:`hybrid.backends.local.processes.merging.merge_cubes`)
 OUTPUT_CELL_TYPE = "output_cell_type"
 #: the loaded SENTINEL2_L2A cube
 LOADED = ("int16", -32768)
 INT32 = ("int32", -(2**31))
 FLOAT = ("float32", float("nan"))
+#: geotrellis's bit cells (comparisons): float32 to the writers, kept here for the
+#: types they combine into
+_BITS = ("bool", 0)
 #: the integer cell types a result can have, with the nodata value Copernicus gives them
-_NODATA = {"int16": -32768, "int32": -(2**31), "uint8": 255, "uint16": 65535}
+_NODATA = {"int16": -32768, "int32": -(2**31), "uint8": 255, "uint16": 65535, "bool": 0}
 #: the processes with a callback, and the callback's argument name
 _CALLBACK = {
     "reduce_dimension": "reducer",
@@ -72,6 +82,8 @@ _CALLBACK = {
 }
 #: the callbacks that compute in their input's cell type (:data:`INPUT_CELL_TYPE`)
 _IN_INPUT_TYPE = {"median": "reducer", "array_interpolate_linear": "process"}
+#: the arguments holding the cubes a process's cell type comes from, where not ``data``
+_INPUTS = {"merge_cubes": ("cube1", "cube2")}
 #: processes whose result has their ``data``'s cell type
 _KEEPING = frozenset(
     {
@@ -102,10 +114,15 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
                 arguments["options"][CELL_TYPE] = [dtype, nodata]
         elif process in _CALLBACK and process != "apply" and not _over_bands(arguments):
             _mark_input_type(arguments, types.of(arguments.get("data"))[0])
-        if process == "reduce_dimension" and _over_bands(arguments):
+        stored = (process == "reduce_dimension" and _over_bands(arguments)) or (
+            process == "merge_cubes" and arguments.get("overlap_resolver") is not None
+        )
+        if stored and types.of({"from_node": node_id})[0] in ("int16", "int32"):
+            arguments[OUTPUT_CELL_TYPE] = types.of({"from_node": node_id})[0]
+        if process == "mask" and arguments.get("replacement") is not None:
             dtype = types.of({"from_node": node_id})[0]
-            if dtype in ("int16", "int32"):
-                arguments[OUTPUT_CELL_TYPE] = dtype
+            if integer_type(dtype):
+                arguments[INPUT_CELL_TYPE] = dtype
     return out
 
 
@@ -140,6 +157,11 @@ class _CellTypes:
         self.known: dict[str, tuple[str, float]] = {}
 
     def of(self, data: Any) -> tuple[str, float]:
+        """The cell type of ``data``'s cube as the writers take it (bits: float32)."""
+        found = self.raw(data)
+        return FLOAT if found == _BITS else found
+
+    def raw(self, data: Any) -> tuple[str, float]:
         node_id = _reference(data)
         if node_id is None or not isinstance(self.graph.get(node_id), Mapping):
             return FLOAT
@@ -162,7 +184,7 @@ class _CellTypes:
         if not isinstance(node, Mapping):
             return []
         arguments = node.get("arguments") or {}
-        names = ("cube1", "cube2") if node.get("process_id") == "merge_cubes" else ("data",)
+        names = _INPUTS.get(str(node.get("process_id")), ("data",))
         found = (_reference(arguments.get(name)) for name in names)
         return [n for n in found if n is not None and isinstance(self.graph.get(n), Mapping)]
 
@@ -177,10 +199,7 @@ class _CellTypes:
         if process == "load_collection":
             return LOADED if _digital_numbers_only(arguments.get("bands")) else FLOAT
         if process == "merge_cubes":
-            if arguments.get("overlap_resolver") is not None:
-                return FLOAT
-            first, second = self._input(arguments, "cube1"), self._input(arguments, "cube2")
-            return first if first == second else FLOAT
+            return _tile_union(self._input(arguments, "cube1"), self._input(arguments, "cube2"))
         if process in _CALLBACK:
             return _with_nodata(self._callback_type(str(process), arguments))
         if process in _KEEPING and _keeps_values(str(process), arguments):
@@ -205,8 +224,19 @@ def _over_bands(arguments: Mapping[str, Any]) -> bool:
 
 
 def _with_nodata(dtype: str) -> tuple[str, float]:
-    """An integer cell type with its nodata; bits and floats: float32 here."""
+    """An integer cell type (or bits) with its nodata; floats: float32 here."""
     return (dtype, _NODATA[dtype]) if dtype in _NODATA else FLOAT
+
+
+def _tile_union(first: tuple[str, float], second: tuple[str, float]) -> tuple[str, float]:
+    """geotrellis ``CellType.union`` of two cubes' types (``merge_cubes``): the one with
+    more bits; of two with as many, a float one's, else the second's."""
+    from hybrid.backends.local.callback_types import BIT_COUNT
+
+    (a, _), (b, _) = first, second
+    if BIT_COUNT[a] != BIT_COUNT[b]:
+        return first if BIT_COUNT[a] > BIT_COUNT[b] else second
+    return first if a == "float32" and b != "float32" else second
 
 
 def _reference(data: Any) -> str | None:
@@ -225,8 +255,6 @@ def _digital_numbers_only(bands: Any) -> bool:
 
 
 def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:
-    if process in ("mask", "mask_polygon"):
-        return arguments.get("replacement") is None
     if process in ("resample_spatial", "resample_cube_spatial"):
         return arguments.get("method", "near") == "near"
     return True

@@ -45,3 +45,16 @@ def _stored_block(values: np.ndarray, bits: int) -> np.ndarray:
     wrapped = np.mod(saturated - lowest, 2.0**bits) + lowest
     out = np.where(outside, wrapped, whole)
     return np.where(out == lowest, np.nan, out).astype(values.dtype, copy=False)
+
+
+def stored_value(value: float, dtype: str | None) -> float:
+    """One number as a tile of ``dtype`` (None: float) stores Java's ``intValue`` of it:
+    the integer part for an integer type, wrapped into int16, NaN where that is the
+    type's nodata; a float type keeps it."""
+    if dtype is None or np.dtype(dtype).kind not in "iu":
+        return float(value)
+    whole = float(np.trunc(value)) if np.isfinite(value) else 0.0  # (int) NaN is 0
+    if dtype not in SIGNED_NODATA:
+        return whole
+    block = _stored_block(np.array([whole], np.float64), bits=8 * np.dtype(dtype).itemsize)
+    return float(block[0])

@@ -78,6 +78,36 @@ def test_apply_with_a_single_value_result_fills_the_cube(
 
 
 @pytest.mark.parametrize("lazy", [False, True])
+def test_apply_and_band_reductions_compute_a_float64_cube_in_float32(lazy: bool) -> None:
+    """Copernicus converts the cube to float32 before apply or a callback over bands
+    (geopysparkdatacube.py _apply_bands_dimension L407-408): after apply_kernel
+    (float64) 0.1000000020 is 0.10000000149 (float32), not greater than the float32
+    0.1; 0.1000000100 stays above it."""
+    values: Any = np.array([0.1000000020, 0.1000000100, 0.05, np.nan]).reshape(1, 1, 2, 2)
+    values = np.concatenate([values, values], axis=1)  # two bands
+    if lazy:
+        values = da.from_array(values, chunks=1)
+    data = grid_cube(values, ("t", "bands", "y", "x"), t=TIMES[:1], bands=["B04", "B08"])
+    x = {"from_parameter": "x"}
+    out = run_through_engine(
+        "apply", {"data": data, "process": callback("g", g=node("gt", x=x, y=0.1))}
+    )
+    np.testing.assert_array_equal(out.values[0, 0].ravel(), [False, True, False, False])
+    first = node("array_element", data=DATA, index=0)
+    reduced = run_through_engine(
+        "reduce_dimension",
+        {"data": data, "dimension": "bands",
+         "reducer": callback("g", b=first, g=node("gt", x={"from_node": "b"}, y=0.1))},
+    )  # fmt: skip
+    np.testing.assert_array_equal(reduced.values[0].ravel(), [False, True, False, False])
+    over_time = run_through_engine(
+        "reduce_dimension",
+        {"data": data, "dimension": "t", "reducer": callback("m", m=node("max", data=DATA))},
+    )
+    assert over_time.dtype == np.float64  # a callback over time gets the cube as it is
+
+
+@pytest.mark.parametrize("lazy", [False, True])
 def test_apply_nested_array_create_is_flattened_as_copernicus(lazy: bool) -> None:
     """``array_create([array_create([x, 1]), 2])`` is the three values x, 1, 2 for every
     pixel: Copernicus concatenates the tiles of an array's members, a number one tile
@@ -160,10 +190,11 @@ def test_band_callback_changing_the_band_count_stays_lazy() -> None:
     assert isinstance(out.data, da.Array)
     assert out.dims == data.dims and list(out["bands"].values) == [0, 1, 2]
     np.testing.assert_array_equal(out["t"].values, TIMES)
-    r, n = data.values[:, 0], data.values[:, 1]
-    np.testing.assert_allclose(out.values[:, 0], (n - r) / (n + r))
-    np.testing.assert_allclose(out.values[:, 1], n / r)
-    np.testing.assert_allclose(out.values[:, 2], n + r)
+    floats = data.values.astype(np.float32)  # a callback over bands computes in float32
+    r, n = floats[:, 0], floats[:, 1]
+    np.testing.assert_array_equal(out.values[:, 0], (n - r) / (n + r))
+    np.testing.assert_array_equal(out.values[:, 1], n / r)
+    np.testing.assert_array_equal(out.values[:, 2], n + r)
 
 
 def test_apply_dimension_reducer_gets_the_first_date_a_new_dimension_integers() -> None:

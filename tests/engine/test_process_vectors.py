@@ -70,11 +70,13 @@ MASK_CASES = pv.load_vectors("mask")
 
 
 def _spec_mask(data: Any, mask: Any, replacement: Any) -> np.ndarray:
-    """The spec / Copernicus rule, independently: non-zero or nodata in the mask replaces."""
+    """The Copernicus rule, independently: non-zero or nodata in the mask replaces
+    (the spec: non-zero), but only pixels with a value (DatacubeSupport.scala
+    rasterMaskGeneric L233 ``isData(v1)``; the spec replaces nodata too)."""
     if "bands" in mask.dims and "bands" in data.dims and mask.sizes["bands"] == 1:
         mask = mask.isel(bands=0, drop=True)
     grid = mask.broadcast_like(data).transpose(*data.dims).values
-    hit = (grid != 0) | np.isnan(grid)
+    hit = ((grid != 0) | np.isnan(grid)) & ~np.isnan(data.values)
     fill = np.nan if replacement is None else float(replacement)
     return np.where(hit, fill, data.values)
 

@@ -276,6 +276,24 @@ def test_mask_bool_mask_and_replacement() -> None:
     np.testing.assert_array_equal(out, [[0.0, 4.0]])
 
 
+def test_mask_replaces_only_values_and_an_integer_cube_stores_an_integer() -> None:
+    """DatacubeSupport.scala rasterMaskGeneric L221-233: ``v2 != 0 && isData(v1)``, and
+    ``replacement.intValue()`` into an int16 tile (wrapped, -32768 nodata)."""
+    data = cube([[3.0, np.nan, 4.0, 5.0]], ("y", "x"))
+    flags = cube([[True, True, False, True]], ("y", "x"))
+    np.testing.assert_array_equal(
+        mask(data, flags, replacement=0.5).values, [[0.5, np.nan, 4, 0.5]]
+    )
+    ints = mask(data, flags, replacement=-2.7, input_cell_type="int16").values
+    np.testing.assert_array_equal(ints, [[-2, np.nan, 4, -2]])
+    wrapped = mask(data, flags, replacement=32768, input_cell_type="int16").values
+    assert np.isnan(wrapped[0, [0, 1, 3]]).all() and wrapped[0, 2] == 4
+    np.testing.assert_array_equal(
+        mask(data, flags, replacement=70000.9, input_cell_type="int32").values,
+        [[70000, np.nan, 4, 70000]],
+    )
+
+
 def test_mask_label_mismatch_is_a_clear_error() -> None:
     """A mask on another grid is resampled onto the data's (as Copernicus's rasterMask);
     without a reference system to do that, one clear error."""

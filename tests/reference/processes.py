@@ -8,7 +8,9 @@ Written from the driver code, not from the engine (../shared/FIELD_NOTES.md sect
 - apply_kernel convolves (the kernel is flipped): above 10 px through FFTConvolve
   (NaN -> 0, zero padding), else through geotrellis Convolve (nodata skipped, a window
   of only nodata -> nodata); float64;
-- ``gt(x, 0.1)``: the constant becomes float32 (``constantArgument``), compared in float64;
+- ``gt(x, 0.1)``: the constant becomes float32 (``constantArgument``) and the float64
+  convolution float32 (``apply`` converts its input: geopysparkdatacube.py
+  ``_apply_bands_dimension`` L407-408), compared in float32;
 - ndvi: a band reduction, which Copernicus computes on the cube converted to float32
   (openeo-geopyspark-driver geopysparkdatacube.py ``_apply_bands_dimension`` L407-408;
   FIELD_NOTES "Band maths" says int16, the code wins): subtract, add and divide in
@@ -61,9 +63,10 @@ def cloud_mask(
 ) -> np.ndarray:
     """True where the smoothed cloud fraction exceeds ``threshold`` (as float32)."""
     smooth = apply_kernel(cloud_flags(scl, classes), kernel)
-    # gt yields bits without nodata: NaN (a window of only nodata) compares false
+    # apply converts the float64 convolution to float32 before gt; gt yields bits
+    # without nodata: NaN (a window of only nodata) compares false
     with np.errstate(invalid="ignore"):
-        return smooth > float(np.float32(threshold))
+        return smooth.astype(np.float32) > np.float32(threshold)
 
 
 def ndvi(red: np.ndarray, nir: np.ndarray) -> np.ndarray:

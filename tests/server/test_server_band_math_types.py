@@ -111,3 +111,27 @@ def test_ndvi_adds_in_float32(connection: Any, bands: Any, tmp_path: Path) -> No
     nir, red = (bands[b].astype(np.float32) for b in ("B08", "B04"))
     assert dtype == "float32"
     np.testing.assert_array_equal(got, (nir - red) / (nir + red))
+
+
+def test_mask_with_a_replacement_keeps_int16(connection: Any, bands: Any, tmp_path: Path) -> None:
+    """DatacubeSupport.scala rasterMaskGeneric L221-233: the mask of comparisons (bits)
+    leaves the int16 type, and the replacement goes in as its integer part."""
+    cube = _load(connection)
+    bright = cube.band("B04") > 1000
+    dtype, nodata, got = _tiff(cube.mask(bright, replacement=7.9), tmp_path / "m.tif")
+    assert (dtype, nodata) == ("int16", -32768)
+    flagged = bands["B04"] > 1000
+    assert flagged.any() and (~flagged).any()
+    np.testing.assert_array_equal(got, np.where(flagged, 7, bands["B04"]))
+
+
+def test_a_merge_resolver_works_in_int16(connection: Any, bands: Any, tmp_path: Path) -> None:
+    """OpenEOProcesses.scala mergeCubes L937-948: both cubes int16, the resolver's
+    product is stored into int16 tiles (it wraps around)."""
+    cube = _load(connection).filter_bands(["B04"])
+    squared = cube.merge_cubes(cube, overlap_resolver="multiply")
+    dtype, nodata, got = _tiff(squared, tmp_path / "sq.tif")
+    assert (dtype, nodata) == ("int16", -32768)
+    square = bands["B04"].astype(np.float32) ** 2
+    assert (square > 32767).any()
+    np.testing.assert_array_equal(got, _int16(square))

@@ -134,8 +134,17 @@ def _apply_lsr(**bounds: Any) -> dict[str, Any]:
         ({"process_id": "filter_bands", "arguments": {"bands": ["B04"]}}, ("uint8", 255)),
         ({"process_id": "resample_spatial", "arguments": {"resolution": 20}}, ("uint8", 255)),
         ({"process_id": "resample_spatial", "arguments": {"method": "bilinear"}}, FLOAT),
-        ({"process_id": "mask", "arguments": {"mask": None}}, ("uint8", 255)),
-        ({"process_id": "mask", "arguments": {"mask": None, "replacement": 0.5}}, FLOAT),
+        ({"process_id": "mask", "arguments": {"mask": {"from_node": "bits"}}}, ("uint8", 255)),
+        (
+            {
+                "process_id": "mask",
+                "arguments": {"mask": {"from_node": "bits"}, "replacement": 0.5},
+            },
+            ("uint8", 255),
+        ),
+        # converted back to the data's type, whatever the mask (rasterMask L1072-1080)
+        ({"process_id": "mask", "arguments": {"mask": {"from_node": "floats"}}}, ("uint8", 255)),
+        ({"process_id": "mask_polygon", "arguments": {"replacement": 0.5}}, ("uint8", 255)),
         ({"process_id": "reduce_dimension", "arguments": {"dimension": "t"}}, FLOAT),
         (
             {"process_id": "reduce_dimension", "arguments": {"reducer": _lone("max")}},
@@ -175,6 +184,9 @@ def _apply_lsr(**bounds: Any) -> dict[str, Any]:
 def test_the_processes_between_apply_and_save(between: dict[str, Any], want: Any) -> None:
     between = {**between, "arguments": {**between["arguments"], "data": {"from_node": "apply"}}}
     graph = {"apply": _apply_lsr(outputMin=0, outputMax=100), "between": between}
+    for name, process in (("bits", _on_x("is_nan")), ("floats", _on_x("sqrt"))):
+        graph[name] = {"process_id": "apply", "arguments": {"process": process}}
+        graph[name]["arguments"]["data"] = {"from_node": "apply"}
     assert result_cell_type(graph, {"from_node": "between"}) == want
 
 
@@ -290,10 +302,17 @@ def test_medians_over_time_and_band_reductions_learn_their_type() -> None:
     band reduction, computed in float32 on Copernicus)."""
     load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
     load["arguments"]["bands"] = ["B04", "B08"]
-    masked = {"process_id": "mask", "arguments": {"data": {"from_node": "load"}, "mask": None}}
+    bits = {
+        "process_id": "apply",
+        "arguments": {"data": {"from_node": "load"}, "process": _on_x("is_nan")},
+    }
+    masked = {
+        "process_id": "mask",
+        "arguments": {"data": {"from_node": "load"}, "mask": {"from_node": "bits"}},
+    }
     floats = _apply_lsr(outputMin=0.0, outputMax=1.0)  # float bounds: float32
     floats["arguments"]["data"] = {"from_node": "load"}
-    graph = {"load": load, "masked": masked, "floats": floats}
+    graph = {"load": load, "bits": bits, "masked": masked, "floats": floats}
     for name, source in (("int", "masked"), ("float", "floats")):
         graph[f"ndvi_{name}"] = {"process_id": "ndvi", "arguments": {"data": {"from_node": source}}}
         median = {"process_id": "reduce_dimension", "arguments": {"reducer": _lone("median")}}
@@ -340,21 +359,36 @@ def _difference(y: Any = None) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("second", "resolver", "want"),
-    [("load2", None, LOADED), ("floats", None, FLOAT), ("load2", _lone("max"), FLOAT)],
+    [
+        ("load2", None, LOADED),
+        ("floats", None, FLOAT),
+        ("bits", None, LOADED),  # geotrellis CellType.union(int16, bit): int16
+        ("uint8", None, LOADED),
+        ("load2", _lone("max"), LOADED),  # the resolver works in the union's tiles
+        ("floats", _lone("max"), FLOAT),
+    ],
 )
-def test_merged_cubes_keep_a_common_type(second: str, resolver: Any, want: Any) -> None:
+def test_merged_cubes_take_the_union_of_their_types(second: str, resolver: Any, want: Any) -> None:
+    """OpenEOProcesses.scala ``mergeCubes`` L937-944: the union of the two cubes'
+    types, whether or not an overlap resolver combines them."""
     load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
     load["arguments"]["bands"] = ["B04"]
     floats = _apply_lsr(outputMin=0.0, outputMax=1.0)
     floats["arguments"]["data"] = {"from_node": "load"}
+    uint8 = _apply_lsr(outputMin=0, outputMax=100)
+    uint8["arguments"]["data"] = {"from_node": "load"}
+    bits = {"process_id": "apply", "arguments": {"data": {"from_node": "load"}}}
+    bits["arguments"]["process"] = _on_x("is_nan")
     merge = {"cube1": {"from_node": "load"}, "cube2": {"from_node": second}}
     if resolver is not None:
         merge["overlap_resolver"] = resolver
     graph = {
-        "load": load, "load2": dict(load), "floats": floats,
+        "load": load, "load2": dict(load), "floats": floats, "uint8": uint8, "bits": bits,
         "merge": {"process_id": "merge_cubes", "arguments": merge},
     }  # fmt: skip
     assert result_cell_type(graph, {"from_node": "merge"}) == want
+    marked = with_cell_types(graph)["merge"]["arguments"]
+    assert marked.get(OUTPUT_CELL_TYPE) == ("int16" if resolver and want == LOADED else None)
 
 
 def _numpy_fill(series: np.ndarray) -> np.ndarray:

@@ -26,13 +26,11 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-#: the significant digits up to which Copernicus turns a float constant into a float32
-_FLOAT32_DIGITS = 7
+from hybrid.backends.local.callback_types import constant_type
 
 
 def is_array(value: Any) -> bool:
@@ -69,10 +67,8 @@ def array_operand(value: Any) -> Any:
     """An operand of an array comparison: float constants as Copernicus types them."""
     if value is None:
         return np.float32(np.nan)
-    if isinstance(value, float) and math.isfinite(value):
-        digits = len(Decimal(repr(value)).as_tuple().digits)
-        if digits <= _FLOAT32_DIGITS:
-            return np.float32(value)
+    if isinstance(value, float) and math.isfinite(value) and constant_type(value) == "float32":
+        return np.float32(value)
     return value
 
 

@@ -3,7 +3,9 @@
 openeo-processes-dask computes the mask branch eagerly and aligns by position.
 Here nothing is computed: the result is a lazy ``where`` on the inputs.
 
-- pixels whose mask value is non-zero / true are replaced (openEO spec);
+- pixels whose mask value is non-zero / true are replaced (openEO spec), those without a
+  value stay without one (Copernicus replaces only data: ``isData(v1)`` in
+  ``rasterMaskGeneric`` L233);
 - nodata (NaN) in the mask counts as true: it masks the data [FIELD_NOTES 1, mask];
 - bands go by position, not by label, whatever the band dimension is called (``bands``
   or, say, ``bands2`` from add_dimension): with as many mask bands as data bands, mask
@@ -26,6 +28,7 @@ import numpy as np
 
 from hybrid.backends.local.processes.cube_dimensions import band_dimension
 from hybrid.backends.local.processes.resampling import onto_grid, same_grid
+from hybrid.backends.local.stored_integers import stored_value
 from hybrid.errors import ProcessParameterInvalid
 
 #: tolerance for comparing spatial coordinates of data and mask
@@ -57,7 +60,11 @@ def _bands_by_position(data: Any, mask: Any) -> Any:
     return mask.isel({mask_bands: 0}, drop=True)
 
 
-def mask(data: Any, mask: Any, replacement: Any = None) -> Any:
+def mask(data: Any, mask: Any, replacement: Any = None, input_cell_type: str | None = None) -> Any:
+    """openEO mask as Copernicus applies it (module docstring); a ``replacement`` goes
+    only where the data has a value (``isData(v1)``, DatacubeSupport.scala L233), as an
+    integer on an integer cube (``input_cell_type``, set from the graph by
+    :mod:`hybrid.backends.local.cell_types`: ``replacement.intValue()``)."""
     import xarray as xr
 
     if not isinstance(data, xr.DataArray) or not isinstance(mask, xr.DataArray):
@@ -90,5 +97,8 @@ def mask(data: Any, mask: Any, replacement: Any = None) -> Any:
             mask = mask.assign_coords({dim: data[dim].values})
     flag = mask.fillna(1) if mask.dtype.kind in "fc" else mask
     flag = flag != 0
-    fill = np.nan if replacement is None else replacement
-    return data.where(~flag, fill).transpose(*data.dims)
+    if replacement is None:
+        return data.where(~flag).transpose(*data.dims)
+    if isinstance(replacement, int | float) and not isinstance(replacement, bool):
+        replacement = stored_value(replacement, input_cell_type)
+    return data.where(~flag | data.isnull(), replacement).transpose(*data.dims)

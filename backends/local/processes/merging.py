@@ -81,8 +81,15 @@ def merge_cubes(
     cube2: Any,
     overlap_resolver: Callable[..., Any] | None = None,
     context: Any = None,
+    output_cell_type: str | None = None,
 ) -> Any:
+    """openEO merge_cubes (module docstring); an overlap resolver's result as a tile of
+    ``output_cell_type`` (int16/int32, set from the graph by
+    :mod:`hybrid.backends.local.cell_types`) stores it: Copernicus resolves in the union
+    of the cubes' types (OpenEOProcesses.scala ``mergeCubesGeneric`` L947-948)."""
     import xarray as xr
+
+    from hybrid.backends.local.stored_integers import stored_as
 
     if not isinstance(cube1, xr.DataArray) or not isinstance(cube2, xr.DataArray):
         raise ProcessParameterInvalid("merge_cubes: both arguments must be raster data cubes")
@@ -121,6 +128,8 @@ def merge_cubes(
         forget_results(entries)
         if not isinstance(resolved, xr.DataArray):
             resolved = xr.DataArray(resolved, dims=a.dims, coords=a.coords)
+        if output_cell_type is not None:
+            resolved = stored_as(resolved, output_cell_type)
         out = xr.where(both, resolved, xr.where(in1, a, b))
     else:
         out = xr.where(in1, a, b)

@@ -92,11 +92,27 @@ def apply(
     if udf is None:
         from hybrid.backends.local.processes.callbacks import apply_values
 
-        return apply_values(data, _constant_filled(process), context=context)
+        return apply_values(as_float32(data), _constant_filled(process), context=context)
     result, added = run_tiled(
         data, udf, context, process="apply", settings=udf_settings, series=False
     )
     return _restored(result, added)
+
+
+def as_float32(data: Any) -> Any:
+    """A float64 cube as float32: Copernicus converts the cube to float32 before an
+    ``apply`` or a callback over ``bands`` (geopysparkdatacube.py
+    ``_apply_bands_dimension`` L407-408), so ``gt(x, 0.1)`` after ``apply_kernel``
+    (float64) compares float32 values."""
+    import numpy as np
+
+    return data.astype(np.float32) if getattr(data, "dtype", None) == np.float64 else data
+
+
+def _on_bands(data: Any, dimension: str) -> bool:
+    from hybrid.backends.local.processes.cube_dimensions import band_dimension
+
+    return band_dimension(data) == dimension
 
 
 def _constant_filled(process: Any) -> Any:
@@ -140,6 +156,8 @@ def apply_dimension(
     if udf is None:
         from hybrid.backends.local.processes.dimensions import apply_dimension as plain
 
+        if _on_bands(data, dimension):
+            data = as_float32(data)
         return plain(data, process, dimension, target_dimension=target_dimension, context=context)
     _check_dimension(data, dimension, "apply_dimension")
     result, added = run_tiled(
@@ -172,6 +190,8 @@ def reduce_dimension(
         from hybrid.backends.local.processes.callbacks import reduce_along
         from hybrid.backends.local.stored_integers import stored_as
 
+        if _on_bands(data, dimension):
+            data = as_float32(data)
         reduced = reduce_along(data, reducer, dimension, context=context)
         return reduced if output_cell_type is None else stored_as(reduced, output_cell_type)
     _check_dimension(data, dimension, "reduce_dimension")
