@@ -24,7 +24,8 @@ result under the argument name its parent reads (``expressionEnd`` L1086-1247):
   ``count`` is int32; ``int`` keeps an integer input type, else int32 (``intFunction``
   L1733-1747); ``linear_scale_range`` to an integer range converts (L1271-1322);
   comparisons and logic are bits; ``if`` the union of ``accept`` and ``reject``;
-- anything else float32 (``resultingDataType`` is reset at every ``expressionEnd``).
+- anything else float32 (``resultingDataType`` is reset at every ``expressionEnd``),
+  ``sum``, ``product`` and the forced floats above among them.
 
 The types are numpy dtype names; ``bool`` for geotrellis's bit cells. An array
 argument (``[..]``) has no type here.
@@ -47,9 +48,6 @@ FLOAT32 = "float32"
 INT32 = "int32"
 BITS = "bool"
 
-_FLOAT_RESULT = frozenset(
-    {"divide", "normalized_difference", "power", "mean", "sd", "variance", "sum", "product"}
-)
 _XY_UNION = frozenset({"add", "subtract", "multiply"})
 _KEEP_DATA = frozenset({"max", "min", "median", "first", "last", "array_interpolate_linear"})
 _KEEP_X = frozenset({"abs", "absolute", "ceil", "floor", "round"})
