@@ -82,6 +82,10 @@ _CALLBACK = {
 }
 #: the callbacks that compute in their input's cell type (:data:`INPUT_CELL_TYPE`)
 _IN_INPUT_TYPE = {"median": "reducer", "array_interpolate_linear": "process"}
+#: the reducers that fold the tiles over time in their own type, int16 and bits
+#: wrapping around (:mod:`hybrid.backends.local.processes.tile_folds`), and those types
+_FOLDING = frozenset({"sum", "product"})
+_FOLDED_TYPES = frozenset({"int16", "int32", "bool"})
 #: the arguments holding the cubes a process's cell type comes from, where not ``data``
 _INPUTS = {"merge_cubes": ("cube1", "cube2")}
 #: processes whose result has their ``data``'s cell type
@@ -113,7 +117,7 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
                 arguments["options"] = {**(options if isinstance(options, dict) else {})}
                 arguments["options"][CELL_TYPE] = [dtype, nodata]
         elif process in _CALLBACK and process != "apply" and not _over_bands(arguments):
-            _mark_input_type(arguments, types.of(arguments.get("data"))[0])
+            _mark_input_type(arguments, types.raw(arguments.get("data"))[0])
         stored = (process == "reduce_dimension" and _over_bands(arguments)) or (
             process == "merge_cubes" and arguments.get("overlap_resolver") is not None
         )
@@ -127,13 +131,29 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _mark_input_type(arguments: dict[str, Any], dtype: str) -> None:
-    """A lone median or interpolation over time of an integer cube learns its type."""
+    """A lone median or interpolation over time of an integer cube learns its type, as
+    does a lone sum or product of an int16, int32 or boolean one."""
+    reducer = _lone_process(arguments.get("reducer"), "data")
+    if reducer is not None and reducer.get("process_id") in _FOLDING and dtype in _FOLDED_TYPES:
+        reducer.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
+        _warn_fold(str(reducer["process_id"]), dtype)
     if not integer_type(dtype):
         return
     for name, callback in _IN_INPUT_TYPE.items():
         node = _lone_process(arguments.get(callback), "data")
         if node is not None and node.get("process_id") == name:
             node.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
+
+
+def _warn_fold(process: str, dtype: str) -> None:
+    """Tell the user that Copernicus folds these tiles in their own type."""
+    from hybrid.run_warnings import warn
+
+    kept = "only whether the count is odd" if dtype == "bool" else "the low bits (it wraps around)"
+    warn(
+        f"{process} over time of a {dtype} cube: Copernicus combines the dates' {dtype} tiles "
+        f"and keeps {kept}, so this run does too; apply(x * 1.0) first gives float32"
+    )
 
 
 def integer_type(name: str | None) -> bool:
@@ -214,9 +234,15 @@ class _CellTypes:
         callback = arguments.get(_CALLBACK[process])
         if process == "apply":
             return callback_type(callback, {})
-        if process == "apply_dimension" and _over_bands(arguments):
-            return callback_type(callback, {"data": "float32"})
-        return callback_type(callback, {"data": self._input(arguments)[0]})
+        if _over_bands(arguments):
+            if process == "apply_dimension":
+                return callback_type(callback, {"data": "float32"})
+            return callback_type(callback, {"data": self._input(arguments)[0]})
+        data = self._input(arguments)[0]
+        lone = _lone_process(callback, "data")
+        if lone is not None and lone.get("process_id") in _FOLDING and data in _FOLDED_TYPES:
+            return data  # the tiles keep their type (tile_folds), whatever the metadata says
+        return callback_type(callback, {"data": data})
 
 
 def _over_bands(arguments: Mapping[str, Any]) -> bool:

@@ -135,3 +135,54 @@ def test_a_merge_resolver_works_in_int16(connection: Any, bands: Any, tmp_path: 
     square = bands["B04"].astype(np.float32) ** 2
     assert (square > 32767).any()
     np.testing.assert_array_equal(got, _int16(square))
+
+
+SEASON = ["2023-06-01", "2023-08-01"]
+
+
+def _series(connection: Any, path: Path) -> np.ndarray:
+    """B04 of every date of the season (dates, y, x), NaN for nodata."""
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=SEASON, bands=["B04"]
+    )
+    cube.download(path, format="netCDF")
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds["B04"].values.astype(np.float64)
+
+
+def _geotrellis_int16_sum(series: np.ndarray) -> np.ndarray:
+    """AddIgnoreNodata date after date, each sum stored as a short (wraps; -32768 is
+    nodata), as an independent restatement."""
+    total = series[0].copy()
+    for values in series[1:]:
+        both = ~np.isnan(total) & ~np.isnan(values)
+        added = np.where(both, total + values, np.where(np.isnan(total), values, total))
+        wrapped = (added + 32768) % 65536 - 32768
+        total = np.where(wrapped == -32768, np.nan, wrapped)
+    return total
+
+
+def test_a_sum_over_time_folds_int16_and_bit_tiles(connection: Any, tmp_path: Path) -> None:
+    """Over time Copernicus adds the tiles in their own type (tile_folds): int16 sums
+    wrap around, a sum of booleans keeps whether the count is odd."""
+    series = _series(connection, tmp_path / "series.nc")
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=SEASON, bands=["B04"]
+    )
+    red = cube.band("B04")
+    dtype, nodata, got = _tiff(red.reduce_dimension("t", reducer="sum"), tmp_path / "s.tif")
+    want = _geotrellis_int16_sum(series)
+    assert (dtype, nodata) == ("int16", -32768)
+    assert (np.nansum(series, axis=0) > 32767).any()  # some pixel wraps
+    np.testing.assert_array_equal(got, np.where(np.isnan(want), -32768, want))
+    bright = (red > 1000).reduce_dimension("t", reducer="sum")
+    _, _, parity = _tiff(bright, tmp_path / "b.tif")
+    counts = np.sum(series > 1000, axis=0)
+    assert counts.max() > 1
+    np.testing.assert_array_equal(parity, counts % 2)
+    floats = (red * 1.0).reduce_dimension("t", reducer="sum")
+    float_type, _, total = _tiff(floats, tmp_path / "f.tif")
+    assert float_type == "float32"
+    np.testing.assert_allclose(total, np.nansum(series, axis=0), rtol=1e-6)

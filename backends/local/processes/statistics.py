@@ -61,12 +61,22 @@ def _of_cube(data: Any, axis: Any) -> bool:
     return is_array(data) and axis is not None
 
 
-def sum_(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
+def sum_(
+    data: Any,
+    ignore_nodata: bool = True,
+    axis: Any = None,
+    keepdims: bool = False,
+    input_cell_type: str | None = None,
+) -> Any:
     """The stock sum; of a cube, a pixel with no valid value is nodata, not 0: Copernicus
     adds the tiles with ``AddIgnoreNodata``, which keeps nodata where both are nodata
     (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1141,
-    mapalgebra/AddIgnoreNodata.scala L11-21)."""
+    mapalgebra/AddIgnoreNodata.scala L11-21). Over time of an int16 or boolean cube
+    (``input_cell_type``, set from the graph) in that type: :mod:`tile_folds`."""
     data, axis = _members_stacked(data, axis)
+    folded = _folded(data, axis, keepdims, "sum", input_cell_type)
+    if folded is not None:
+        return folded
     total = _stock_sum(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
     if not (_of_cube(data, axis) and ignore_nodata):
         return total
@@ -74,14 +84,33 @@ def sum_(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool
     return np.where(empty, np.nan, total)
 
 
-def product(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
+def product(
+    data: Any,
+    ignore_nodata: bool = True,
+    axis: Any = None,
+    keepdims: bool = False,
+    input_cell_type: str | None = None,
+) -> Any:
     """The stock product; of a cube, any nodata makes the pixel nodata whatever
     ``ignore_nodata``: Copernicus multiplies the tiles with geotrellis ``Multiply``,
-    which keeps nodata (OpenEOProcessScriptBuilder.scala L1144)."""
+    which keeps nodata (OpenEOProcessScriptBuilder.scala L1144); over time of an int16
+    or boolean cube in that type (:mod:`tile_folds`)."""
     data, axis = _members_stacked(data, axis)
+    folded = _folded(data, axis, keepdims, "product", input_cell_type)
+    if folded is not None:
+        return folded
     if _of_cube(data, axis):
         return np.prod(data, axis=axis, keepdims=keepdims)
     return _stock_product(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+
+
+def _folded(data: Any, axis: Any, keepdims: bool, process: str, cell_type: str | None) -> Any:
+    """The fold Copernicus computes for an int16/int32/boolean cube, or None."""
+    from hybrid.backends.local.processes.tile_folds import fold
+
+    if cell_type not in ("int16", "int32", "bool") or not _of_cube(data, axis) or keepdims:
+        return None
+    return fold(data, int(axis), process, cell_type)
 
 
 def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
