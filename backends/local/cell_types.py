@@ -118,23 +118,22 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
                 arguments["options"][CELL_TYPE] = [dtype, nodata]
         elif process in _CALLBACK and process != "apply" and not _over_bands(arguments):
             _mark_input_type(arguments, types.raw(arguments.get("data"))[0])
+        own = types.of({"from_node": node_id})[0]
         stored = (process == "reduce_dimension" and _over_bands(arguments)) or (
             process == "merge_cubes" and arguments.get("overlap_resolver") is not None
         )
-        if stored and types.of({"from_node": node_id})[0] in ("int16", "int32"):
-            arguments[OUTPUT_CELL_TYPE] = types.of({"from_node": node_id})[0]
-        if process == "mask" and arguments.get("replacement") is not None:
-            dtype = types.of({"from_node": node_id})[0]
-            if integer_type(dtype):
-                arguments[INPUT_CELL_TYPE] = dtype
+        if stored and own in ("int16", "int32"):
+            arguments[OUTPUT_CELL_TYPE] = own
+        if process == "mask" and arguments.get("replacement") is not None and integer_type(own):
+            arguments[INPUT_CELL_TYPE] = own
     return out
 
 
 def _mark_input_type(arguments: dict[str, Any], dtype: str) -> None:
     """A lone median or interpolation over time of an integer cube learns its type, as
     does a lone sum or product of an int16, int32 or boolean one."""
-    reducer = _lone_process(arguments.get("reducer"), "data")
-    if reducer is not None and reducer.get("process_id") in _FOLDING and dtype in _FOLDED_TYPES:
+    reducer = _folding_reducer(arguments.get("reducer"), dtype)
+    if reducer is not None:
         reducer.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
         _warn_fold(str(reducer["process_id"]), dtype)
     if not integer_type(dtype):
@@ -143,6 +142,14 @@ def _mark_input_type(arguments: dict[str, Any], dtype: str) -> None:
         node = _lone_process(arguments.get(callback), "data")
         if node is not None and node.get("process_id") == name:
             node.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
+
+
+def _folding_reducer(callback: Any, dtype: str) -> dict[str, Any] | None:
+    """The lone sum or product over time that folds tiles of ``dtype`` in that type
+    (:mod:`hybrid.backends.local.processes.tile_folds`), or None."""
+    node = _lone_process(callback, "data")
+    folds = node is not None and node.get("process_id") in _FOLDING and dtype in _FOLDED_TYPES
+    return node if folds else None
 
 
 def _warn_fold(process: str, dtype: str) -> None:
@@ -239,8 +246,7 @@ class _CellTypes:
                 return callback_type(callback, {"data": "float32"})
             return callback_type(callback, {"data": self._input(arguments)[0]})
         data = self._input(arguments)[0]
-        lone = _lone_process(callback, "data")
-        if lone is not None and lone.get("process_id") in _FOLDING and data in _FOLDED_TYPES:
+        if _folding_reducer(callback, data) is not None:
             return data  # the tiles keep their type (tile_folds), whatever the metadata says
         return callback_type(callback, {"data": data})
 

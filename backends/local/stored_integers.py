@@ -20,6 +20,18 @@ import numpy as np
 SIGNED_NODATA = {"int16": -(2**15), "int32": -(2**31)}
 
 
+def bits_of(dtype: str) -> int:
+    """The bits of an integer cell type (int16: 16)."""
+    return 8 * np.dtype(dtype).itemsize
+
+
+def wrapped(values: Any, bits: int, signed: bool = True) -> Any:
+    """Whole numbers (int64 or float64, numpy or dask) reduced to their low ``bits``
+    bits, as Java's narrowing stores them: two's complement when ``signed``."""
+    lowest = -(2 ** (bits - 1)) if signed else 0
+    return (values - lowest) % (2**bits) + lowest
+
+
 def stored_as(values: Any, dtype: str) -> Any:
     """The DataArray ``values`` as an int16 or int32 tile holds them (other types: as
     they are); lazy values stay lazy."""
@@ -27,7 +39,7 @@ def stored_as(values: Any, dtype: str) -> Any:
         return values
     import dask.array as da
 
-    block = functools.partial(_stored_block, bits=8 * np.dtype(dtype).itemsize)
+    block = functools.partial(_stored_block, bits=bits_of(dtype))
     if isinstance(values.data, da.Array):
         return values.copy(data=da.map_blocks(block, values.data, dtype=values.dtype))
     return values.copy(data=block(np.asarray(values.data)))
@@ -42,8 +54,7 @@ def _stored_block(values: np.ndarray, bits: int) -> np.ndarray:
     if not outside.any():
         return whole
     saturated = np.clip(whole.astype(np.float64), -(2**31), 2**31 - 1)
-    wrapped = np.mod(saturated - lowest, 2.0**bits) + lowest
-    out = np.where(outside, wrapped, whole)
+    out = np.where(outside, wrapped(saturated, bits), whole)
     return np.where(out == lowest, np.nan, out).astype(values.dtype, copy=False)
 
 
@@ -56,5 +67,5 @@ def stored_value(value: float, dtype: str | None) -> float:
     whole = float(np.trunc(value)) if np.isfinite(value) else 0.0  # (int) NaN is 0
     if dtype not in SIGNED_NODATA:
         return whole
-    block = _stored_block(np.array([whole], np.float64), bits=8 * np.dtype(dtype).itemsize)
+    block = _stored_block(np.array([whole], np.float64), bits=bits_of(dtype))
     return float(block[0])

@@ -130,7 +130,9 @@ def integer_output(values: Any, outputMin: Any, outputMax: Any) -> Any:
     dtype, nodata = cell_type
     if dtype == "int16":
         return whole
-    return _nodata_where(np.mod(whole, 2 ** (8 * np.dtype(dtype).itemsize)), nodata)
+    from hybrid.backends.local.stored_integers import bits_of, wrapped
+
+    return _nodata_where(wrapped(whole, bits_of(dtype), signed=False), nodata)
 
 
 def _nodata_where(values: Any, nodata: int) -> Any:

@@ -30,8 +30,7 @@ from typing import Any
 
 import numpy as np
 
-#: bits of the signed integer cell types a fold wraps into
-_BITS = {"int16": 16, "int32": 32}
+from hybrid.backends.local.stored_integers import bits_of, wrapped
 
 
 def fold(data: Any, axis: int, process: str, cell_type: str) -> Any:
@@ -54,7 +53,7 @@ def _fold_block(values: np.ndarray, axis: int, process: str, cell_type: str) -> 
         if process == "sum":
             return np.logical_xor.reduce(flags, axis=0)
         return np.logical_and.reduce(flags, axis=0)
-    return _integer_fold(steps, process, _BITS[cell_type]).astype(values.dtype)
+    return _integer_fold(steps, process, bits_of(cell_type)).astype(values.dtype)
 
 
 def _integer_fold(steps: np.ndarray, process: str, bits: int) -> np.ndarray:
@@ -70,6 +69,6 @@ def _integer_fold(steps: np.ndarray, process: str, bits: int) -> np.ndarray:
         else:
             raw = total * value
             has = has & ok
-        total = (raw - lowest) % (2**bits) + lowest
+        total = wrapped(raw, bits)
         has = has & (total != lowest)
     return np.where(has, total, np.nan)

@@ -1,6 +1,8 @@
 """apply, apply_dimension and reduce_dimension with a ``run_udf`` callback, as Copernicus
 runs them; any other callback goes to the ordinary implementation (openeo-processes-dask,
-or :mod:`hybrid.backends.local.processes.dimensions` for apply_dimension) unchanged.
+or :mod:`hybrid.backends.local.processes.dimensions` for apply_dimension), on a float64
+cube converted to float32 for apply and callbacks over bands (:func:`as_float32`) and a
+band reduction's result stored as its integer cell type where it has one.
 
 Copernicus (openeo-geopyspark-driver ``geopysparkdatacube.py``): ``apply`` runs the UDF
 per date and tile (``apply_tiles``); ``apply_dimension``/``reduce_dimension`` over the
