@@ -11,11 +11,13 @@ the run registry (:mod:`hybrid.backends.local.nulls`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.stored_integers import bits_of, wrapped
 from hybrid.errors import ProcessParameterInvalid
 
 
@@ -130,8 +132,6 @@ def integer_output(values: Any, outputMin: Any, outputMax: Any) -> Any:
     dtype, nodata = cell_type
     if dtype == "int16":
         return whole
-    from hybrid.backends.local.stored_integers import bits_of, wrapped
-
     return _nodata_where(wrapped(whole, bits_of(dtype), signed=False), nodata)
 
 
@@ -147,8 +147,9 @@ def pi() -> float:
 
 
 def e() -> float:
-    """Euler's number."""
-    return float(np.e)
+    """Euler's number (``math.e``, the same double as numpy's; mypy misreads ``np.e``
+    here as a deleted name once this module imports stored_integers)."""
+    return math.e
 
 
 def constant(x: Any) -> Any:
