@@ -4,7 +4,8 @@ Served at ``GET /openapi.json`` and linked from ``GET /`` with ``rel: service-de
 API's capabilities: "service-desc ... A link to the API definition", machine-readable).
 FastAPI lists the routes and their path and query parameters; :data:`OPERATIONS` adds what
 the handlers do not declare (they read raw JSON and answer ``JSONResponse``): each
-operation's success status and body (:mod:`hybrid.server.api_shapes`), its request body,
+operation's success status and body (:mod:`hybrid.server.api_shapes`,
+:mod:`hybrid.server.job_shapes`), its request body,
 response headers, and the API's ``4XX``/``5XX`` error object. Security follows the API:
 Bearer on the routes that depend on the current user, Basic on ``/credentials/basic``,
 optional Bearer on ``/validation``. A route without an entry here fails the build of the
@@ -29,6 +30,7 @@ except ImportError:  # FastAPI < 0.165 keeps included routes flat in app.routes
 
 from hybrid.io.registry import FORMATS
 from hybrid.server import api_shapes as shapes
+from hybrid.server import job_shapes
 from hybrid.server.auth import current_user
 from hybrid.server.paging import MAX_LIMIT
 
@@ -78,28 +80,35 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/credentials/oidc"): Operation(200, shapes.OidcProviders),
     ("GET", "/me"): Operation(200, shapes.Me),
     ("POST", "/validation"): Operation(200, shapes.ValidationResult, body=shapes.Process),
-    ("POST", "/result"): Operation(200, None, _RESULT_MEDIA_TYPES, body=shapes.SyncRequest),
+    ("POST", "/result"): Operation(200, None, _RESULT_MEDIA_TYPES, body=job_shapes.SyncRequest),
     ("GET", "/process_graphs"): Operation(200, shapes.StoredProcesses),
     ("GET", "/process_graphs/{process_graph_id}"): Operation(200, shapes.Process),
     ("PUT", "/process_graphs/{process_graph_id}"): Operation(200, body=shapes.Process),
     ("DELETE", "/process_graphs/{process_graph_id}"): Operation(204),
-    ("GET", "/jobs"): Operation(200, shapes.Jobs),
-    ("POST", "/jobs"): Operation(201, body=shapes.JobRequest, headers=_CREATED_HEADERS),
-    ("GET", "/jobs/{job_id}"): Operation(200, shapes.JobMetadata),
-    ("PATCH", "/jobs/{job_id}"): Operation(204, body=shapes.JobUpdate),
+    ("GET", "/jobs"): Operation(200, job_shapes.Jobs),
+    ("POST", "/jobs"): Operation(201, body=job_shapes.JobRequest, headers=_CREATED_HEADERS),
+    ("GET", "/jobs/{job_id}"): Operation(200, job_shapes.JobMetadata),
+    ("PATCH", "/jobs/{job_id}"): Operation(204, body=job_shapes.JobUpdate),
     ("DELETE", "/jobs/{job_id}"): Operation(204),
-    ("GET", "/jobs/{job_id}/estimate"): Operation(200, shapes.Estimate),
+    ("GET", "/jobs/{job_id}/estimate"): Operation(200, job_shapes.Estimate),
     ("POST", "/jobs/{job_id}/results"): Operation(202),
     ("GET", "/jobs/{job_id}/results"): Operation(  # API 1.2: JSON, Item or Collection
         200,
-        shapes.JobResultsCollection | shapes.JobResults,
+        job_shapes.JobResultsCollection | job_shapes.JobResults,
         ("application/json", "application/geo+json"),  # GeoJSON when asked for: the Item
-        media_shapes={"application/geo+json": shapes.JobResults},
+        media_shapes={"application/geo+json": job_shapes.JobResults},
         headers={"OpenEO-Costs": {"schema": {"type": "number", "minimum": 0}}},
-        other={424: ("The batch job failed: its last error.", shapes.FailedJobLog)},
+        other={424: ("The batch job failed: its last error.", job_shapes.FailedJobLog)},
     ),
     ("DELETE", "/jobs/{job_id}/results"): Operation(204),
-    ("GET", "/jobs/{job_id}/logs"): Operation(200, shapes.Logs),
+    ("GET", "/jobs/{job_id}/logs"): Operation(200, job_shapes.Logs),
+    # none offered: an empty list, creating one 400 ServiceUnsupported, any id 404
+    ("GET", "/services"): Operation(200, shapes.Services),
+    ("POST", "/services"): Operation(201, body=shapes.ServiceRequest, headers=_CREATED_HEADERS),
+    ("GET", "/services/{service_id}"): Operation(200, shapes.Service),
+    ("PATCH", "/services/{service_id}"): Operation(204, body=dict[str, Any]),
+    ("DELETE", "/services/{service_id}"): Operation(204),
+    ("GET", "/services/{service_id}/logs"): Operation(200, job_shapes.Logs),
 }
 
 #: query and path parameters as the API describes them (FastAPI sees strings)
@@ -122,6 +131,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "job_id": {"schema": {"type": "string", "pattern": r"^[\w\-\.~]+$"}},
     "collection_id": {"schema": {"type": "string", "pattern": r"^[\w\-\.~\/]+$"}},
     "process_graph_id": {"schema": {"type": "string", "pattern": r"^\w+$"}},
+    "service_id": {"schema": {"type": "string", "pattern": r"^[\w\-\.~]+$"}},
 }
 
 _SECURITY_SCHEMES = {

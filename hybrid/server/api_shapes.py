@@ -2,7 +2,8 @@
 
 Written from the API's ``openapi.yaml`` (components/schemas and the paths' 200 bodies): the
 same required fields, enums, patterns and nullability, objects open to additional
-properties where the API's are. :mod:`hybrid.server.api_document` turns them into the
+properties where the API's are. :mod:`hybrid.server.api_document` turns them (and
+:mod:`hybrid.server.job_shapes`) into the
 emulator's own OpenAPI document (pydantic's JSON Schema), which schemathesis checks every
 answer against (``tests/server/test_server_openapi.py``).
 """
@@ -14,7 +15,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
-_OPEN = ConfigDict(extra="allow")
+OPEN_OBJECT = ConfigDict(extra="allow")
 
 ProcessId = Annotated[str, Field(pattern=r"^\w+$")]
 JobId = Annotated[str, Field(pattern=r"^[\w\-\.~]+$")]
@@ -35,7 +36,7 @@ GrantType = Literal[
 ]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class Link(TypedDict):
     href: Url
     rel: str
@@ -43,7 +44,7 @@ class Link(TypedDict):
     title: NotRequired[str]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class Error(TypedDict):
     """The body of every 4xx/5xx answer (``components/schemas/error``)."""
 
@@ -58,7 +59,7 @@ class Endpoint(TypedDict):
     methods: list[Method]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class Capabilities(TypedDict):
     api_version: str
     backend_version: str
@@ -87,7 +88,7 @@ class Conformance(TypedDict):
     conformsTo: list[Url]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class FileFormat(TypedDict):
     title: NotRequired[str]
     description: NotRequired[str]
@@ -101,10 +102,33 @@ class FileFormats(TypedDict):
     output: dict[str, FileFormat]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class ServiceType(TypedDict):
     configuration: dict[str, Any]
     process_parameters: list[dict[str, Any]]
+
+
+@with_config(OPEN_OBJECT)
+class Service(TypedDict):
+    """One secondary web service (``components/schemas/service``); none is ever listed."""
+
+    id: str
+    url: Url
+    type: str
+    enabled: bool
+
+
+class Services(TypedDict):
+    services: list[Service]
+    links: list[Link]
+
+
+@with_config(OPEN_OBJECT)
+class ServiceRequest(TypedDict):
+    """``POST /services`` (refused: no service type is offered)."""
+
+    type: str
+    process: dict[str, Any]
 
 
 class SpatialExtent(TypedDict):
@@ -115,13 +139,13 @@ class TemporalExtent(TypedDict):
     interval: list[Annotated[list[DateTime | None], Field(min_length=2, max_length=2)]]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class Extent(TypedDict):
     spatial: SpatialExtent
     temporal: TemporalExtent
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class Collection(TypedDict):
     stac_version: str
     stac_extensions: NotRequired[list[str]]
@@ -141,7 +165,7 @@ class Collections(TypedDict):
     links: list[Link]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class ProcessNode(TypedDict):
     process_id: ProcessId
     namespace: NotRequired[str | None]
@@ -153,7 +177,7 @@ class ProcessNode(TypedDict):
 ProcessGraph = Annotated[dict[str, ProcessNode], Field(min_length=1)]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class Process(TypedDict):
     """A process with its graph (``process_graph_with_metadata``): request bodies, stored
     user-defined processes."""
@@ -167,7 +191,7 @@ class Process(TypedDict):
     process_graph: ProcessGraph
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class ProcessDescription(TypedDict):
     """An entry of ``GET /processes`` (the API requires these four fields)."""
 
@@ -182,7 +206,7 @@ class Processes(TypedDict):
     links: list[Link]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class StoredProcessSummary(TypedDict):
     id: ProcessId
     summary: NotRequired[str | None]
@@ -196,7 +220,7 @@ class StoredProcesses(TypedDict):
     links: list[Link]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class UdfRuntime(TypedDict):
     type: Literal["language", "docker"]
     default: str
@@ -212,7 +236,7 @@ class DefaultClient(TypedDict):
     redirect_urls: NotRequired[list[Url]]
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class OidcProvider(TypedDict):
     id: Annotated[str, Field(pattern=r"[\d\w]{1,20}")]
     issuer: Url
@@ -232,7 +256,7 @@ class Storage(TypedDict):
     quota: int
 
 
-@with_config(_OPEN)
+@with_config(OPEN_OBJECT)
 class Me(TypedDict):
     user_id: JobId
     name: NotRequired[str]
@@ -244,152 +268,3 @@ class Me(TypedDict):
 
 class ValidationResult(TypedDict):
     errors: list[Error]
-
-
-@with_config(_OPEN)
-class JobSummary(TypedDict):
-    id: JobId
-    title: NotRequired[str | None]
-    description: NotRequired[str | None]
-    status: JobStatus
-    progress: NotRequired[Annotated[float, Field(ge=0, le=100)]]
-    created: DateTime
-    updated: NotRequired[DateTime]
-    plan: NotRequired[str | None]
-    costs: NotRequired[Money]
-    budget: NotRequired[Money]
-    links: NotRequired[list[Link]]
-
-
-class Jobs(TypedDict):
-    jobs: list[JobSummary]
-    links: list[Link]
-
-
-@with_config(_OPEN)
-class JobMetadata(JobSummary):
-    process: Process
-    log_level: NotRequired[LogLevel]
-
-
-@with_config(_OPEN)
-class Estimate(TypedDict):
-    costs: NotRequired[Money]
-    duration: NotRequired[str]
-    size: NotRequired[int]
-    downloads_included: NotRequired[int | None]
-    expires: NotRequired[DateTime]
-
-
-@with_config(_OPEN)
-class Asset(TypedDict):
-    href: Url
-    title: NotRequired[str]
-    type: NotRequired[str]
-    roles: NotRequired[list[str]]
-
-
-@with_config(_OPEN)
-class JobResults(TypedDict):
-    """The STAC Item of a job's results (``batch_job_result``), the only shape the API
-    gives ``application/geo+json``."""
-
-    stac_version: str
-    stac_extensions: NotRequired[list[str]]
-    id: str
-    type: Literal["Feature"]
-    bbox: NotRequired[Annotated[list[float], Field(min_length=4, max_length=6)] | None]
-    geometry: dict[str, Any] | None
-    properties: dict[str, Any]
-    assets: dict[str, Asset]
-    links: list[Link]
-
-
-#: The STAC Collection of a job's results (API 1.2 ``/jobs/{job_id}/results`` 200, "Batch
-#: Job Results Response as STAC Collection": a ``collection`` that requires ``assets``),
-#: what Copernicus answers at API >= 1.1. Functional syntax for the ``openeo:status`` key.
-JobResultsCollection = TypedDict(
-    "JobResultsCollection",
-    {
-        "stac_version": str,
-        "stac_extensions": NotRequired[list[str]],
-        "type": NotRequired[Literal["Collection"]],
-        "id": CollectionId,
-        "title": NotRequired[str],
-        "description": str,
-        "license": str,
-        "extent": Extent,
-        "links": list[Link],
-        "summaries": NotRequired[dict[str, Any]],
-        "providers": NotRequired[list[dict[str, Any]]],
-        "assets": dict[str, Asset],
-        "openeo:status": NotRequired[Literal["running", "canceled", "finished", "error"]],
-    },
-)
-with_config(_OPEN)(JobResultsCollection)
-
-
-class NodePath(TypedDict):
-    node_id: str
-    process_id: NotRequired[ProcessId]
-    namespace: NotRequired[str | None]
-    parameter: NotRequired[str | None]
-
-
-@with_config(_OPEN)
-class LogEntry(TypedDict):
-    id: str
-    code: NotRequired[str]
-    level: LogLevel
-    message: str
-    time: NotRequired[DateTime]
-    data: NotRequired[Any]
-    path: NotRequired[list[NodePath]]
-    links: NotRequired[list[Link]]
-
-
-class Logs(TypedDict):
-    level: NotRequired[LogLevel]
-    logs: list[LogEntry]
-    links: list[Link]
-
-
-@with_config(_OPEN)
-class FailedJobLog(TypedDict):
-    """The body of ``GET /jobs/{id}/results`` for a failed job (HTTP 424): a log entry."""
-
-    id: NotRequired[str]
-    code: str
-    level: LogLevel
-    message: str
-    path: NotRequired[list[NodePath]]
-
-
-class JobRequest(TypedDict):
-    """``POST /jobs`` (``PATCH /jobs/{id}``: every field optional)."""
-
-    title: NotRequired[str | None]
-    description: NotRequired[str | None]
-    process: Process
-    plan: NotRequired[str | None]
-    budget: NotRequired[Money]
-    log_level: NotRequired[LogLevel]
-
-
-@with_config(ConfigDict(extra="forbid"))
-class JobUpdate(TypedDict):
-    title: NotRequired[str | None]
-    description: NotRequired[str | None]
-    process: NotRequired[Process]
-    plan: NotRequired[str | None]
-    budget: NotRequired[Money]
-    log_level: NotRequired[LogLevel]
-
-
-class SyncRequest(TypedDict):
-    """``POST /result``."""
-
-    process: Process
-    plan: NotRequired[str | None]
-    budget: NotRequired[Money]
-    log_level: NotRequired[LogLevel]

@@ -122,6 +122,15 @@ class ResultLinkExpired(ApiError):
     status = 410
 
 
+class ServiceUnsupported(ApiError):
+    code = "ServiceUnsupported"
+
+
+class ServiceNotFound(ApiError):
+    code = "ServiceNotFound"
+    status = 404
+
+
 class AuthenticationRequired(ApiError):
     code = "AuthenticationRequired"
     status = 401

@@ -264,6 +264,32 @@ def test_trace_is_refused(server: ThreadServer, path: str) -> None:
     _openeo_error(answer)
 
 
+def test_secondary_web_services_none_offered(server: ThreadServer, token: str) -> None:
+    """The /services endpoints answer as on Copernicus with no service type: the real openeo
+    client's ``list_services()`` is empty, creating a service is 400 ServiceUnsupported
+    (nothing stored), and any service id is 404 ServiceNotFound."""
+    import openeo
+
+    connection = openeo.connect(server.url)
+    connection.session.headers["Authorization"] = token
+    assert connection.list_services() == []
+    headers = {"Authorization": token}
+    wmts = {"type": "WMTS", "process": _saved()["process"]}
+    created = requests.post(f"{server.url}/services", json=wmts, headers=headers, timeout=10)
+    assert _openeo_error(created) == (400, "ServiceUnsupported")
+    assert "'WMTS' is not supported" in created.json()["message"]
+    assert connection.list_services() == []
+    for method in ("GET", "PATCH", "DELETE"):
+        answer = requests.request(
+            method, f"{server.url}/services/wmts-1", json={}, headers=headers, timeout=10
+        )
+        assert _openeo_error(answer) == (404, "ServiceNotFound"), method
+    logs = requests.get(f"{server.url}/services/wmts-1/logs", headers=headers, timeout=10)
+    assert _openeo_error(logs) == (404, "ServiceNotFound")
+    listed = requests.get(f"{server.url}/", timeout=10).json()["endpoints"]
+    assert {"path": "/services", "methods": ["GET", "POST"]} in listed
+
+
 def test_service_types_and_estimate(server: ThreadServer, token: str) -> None:
     """GET /service_types is empty (no web services); a job's estimate answers as the spec says."""
     assert requests.get(f"{server.url}/service_types", timeout=10).json() == {}

@@ -19,6 +19,7 @@ from hybrid.server.routes import (
     sync,
     udf,
     unimplemented,
+    web_services,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -31,5 +32,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     sync.router,
     batch_jobs.router,
     downloads.router,
+    web_services.router,
     unimplemented.router,
 )

@@ -1,4 +1,4 @@
-"""openEO endpoints this backend does not offer: files and secondary web services.
+"""openEO endpoints this backend does not offer: user files.
 
 The spec requires authentication on all of them, so an anonymous call answers 401
 (``AuthenticationRequired``) like on any protected endpoint, and an authenticated one 404
@@ -20,11 +20,7 @@ _ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 @router.api_route("/files", methods=_ALL, include_in_schema=False)
 @router.api_route("/files/{path:path}", methods=_ALL, include_in_schema=False)
-@router.api_route("/services", methods=_ALL, include_in_schema=False)
-@router.api_route("/services/{service_id}", methods=_ALL, include_in_schema=False)
-@router.api_route("/services/{service_id}/logs", methods=_ALL, include_in_schema=False)
 def unsupported(request: Request, user: CurrentUser) -> None:
-    area = "User files" if request.url.path.startswith("/files") else "Secondary web services"
     raise NotFound(
-        f"{area} are not supported by this backend ({request.method} {request.url.path})."
+        f"User files are not supported by this backend ({request.method} {request.url.path})."
     )
