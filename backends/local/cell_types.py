@@ -24,7 +24,9 @@ set it:
 - filters, renames, ``mask`` (also with a ``replacement``, which an integer cube
   stores as an integer, :data:`INPUT_CELL_TYPE`: the result is converted back to the
   data's type, OpenEOProcesses.scala ``rasterMask`` L1072-1080), ``mask_polygon`` (its
-  ``replacement`` unread) and nearest-neighbour resampling keep it; ``merge_cubes``
+  ``replacement`` unread) and nearest-neighbour resampling keep it, as does
+  ``resample_spatial`` with any method, whose values are then stored as whole numbers
+  (:data:`INTEGER_RESAMPLING`, :mod:`hybrid.backends.local.integer_resampling`); ``merge_cubes``
   gives the union of its cubes' types (OpenEOProcesses.scala ``mergeCubes`` L937-944,
   geotrellis ``CellType.union``: the int16 load merged with a mask of bits stays
   int16), an overlap resolver computing in it (int16 sums wrap around,
@@ -51,6 +53,8 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local import integer_resampling
+from hybrid.backends.local.integer_resampling import INTEGER_RESAMPLING
 from hybrid.io.cube import CELL_TYPE
 
 #: the argument the processes that compute in their input's integer cell type get: its
@@ -126,6 +130,9 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
             arguments[OUTPUT_CELL_TYPE] = own
         if process == "mask" and arguments.get("replacement") is not None and integer_type(own):
             arguments[INPUT_CELL_TYPE] = own
+        if _resampled_whole(process, own) and not _keeps_values(str(process), arguments):
+            method = str(arguments.get("method", "near"))
+            arguments[INTEGER_RESAMPLING] = integer_resampling.rule(out, node_id, method)
     return out
 
 
@@ -229,8 +236,10 @@ class _CellTypes:
             return _tile_union(self._input(arguments, "cube1"), self._input(arguments, "cube2"))
         if process in _CALLBACK:
             return _with_nodata(self._callback_type(str(process), arguments))
-        if process in _KEEPING and _keeps_values(str(process), arguments):
-            return self._input(arguments)
+        if process in _KEEPING:
+            data = self._input(arguments)
+            if _keeps_values(str(process), arguments) or _resampled_whole(process, data[0]):
+                return data
         return FLOAT
 
     def _callback_type(self, process: str, arguments: Mapping[str, Any]) -> str:
@@ -284,6 +293,12 @@ def _digital_numbers_only(bands: Any) -> bool:
 
     named = isinstance(bands, list) and bool(bands) and all(isinstance(b, str) for b in bands)
     return named and angle_band_names().isdisjoint(bands)
+
+
+def _resampled_whole(process: Any, dtype: str) -> bool:
+    """A resample_spatial of an integer cube: whole numbers in that type, whatever the
+    method (:mod:`hybrid.backends.local.integer_resampling`)."""
+    return process == "resample_spatial" and integer_type(dtype)
 
 
 def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:

@@ -133,7 +133,12 @@ def _apply_lsr(**bounds: Any) -> dict[str, Any]:
     [
         ({"process_id": "filter_bands", "arguments": {"bands": ["B04"]}}, ("uint8", 255)),
         ({"process_id": "resample_spatial", "arguments": {"resolution": 20}}, ("uint8", 255)),
-        ({"process_id": "resample_spatial", "arguments": {"method": "bilinear"}}, FLOAT),
+        # geotrellis stores a bilinear value of an integer tile rounded, in its type
+        # (BilinearResample.scala L63; backends/local/integer_resampling.py)
+        (
+            {"process_id": "resample_spatial", "arguments": {"method": "bilinear"}},
+            ("uint8", 255),
+        ),
         ({"process_id": "mask", "arguments": {"mask": {"from_node": "bits"}}}, ("uint8", 255)),
         (
             {

@@ -10,7 +10,9 @@ target grid is odc-geo's for the target CRS (``resolution`` 0 = odc-geo's choice
 resolution equivalent to the source one; a number or ``[x, y]`` in the target units);
 a new pixel size in the load's own CRS keeps the Copernicus load layout (``_on_layout``),
 and every method of the openEO spec maps to GDAL's resampling of the same name
-(``near`` = nearest, ``cubicspline`` = cubic_spline). Nodata is NaN. ``align`` is
+(``near`` = nearest, ``cubicspline`` = cubic_spline). Nodata is NaN. An integer
+cube's resampled values are stored as whole numbers, as Copernicus stores them
+(:mod:`hybrid.backends.local.integer_resampling`). ``align`` is
 accepted and ignored, as on Copernicus (openeo-geopyspark-driver,
 openeogeotrellis/geopysparkdatacube.py, ``resample_spatial``).
 """
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.integer_resampling import stored
 from hybrid.backends.local.processes.vector import cube_crs
 from hybrid.errors import ProcessParameterInvalid
 
@@ -88,7 +91,11 @@ def resample_spatial(
     projection: Any = None,
     method: str = "near",
     align: str = "upper-left",
+    integer_resampling: str | None = None,
 ) -> Any:
+    """``integer_resampling``: the cube is an integer one (cell_types marks it) and its
+    resampled values are stored as whole numbers this way
+    (:func:`hybrid.backends.local.integer_resampling.stored`)."""
     from odc.geo.geobox import GeoBox
     from odc.geo.xr import xr_reproject
 
@@ -122,6 +129,8 @@ def resample_spatial(
     out = out.rename(renames) if renames else out
     out = out.drop_vars([c for c in out.coords if c not in out.dims])
     out = out.transpose(*data.dims)
+    if integer_resampling is not None and method != "near":
+        out = stored(out, integer_resampling)
     epsg = target.to_epsg()
     out.attrs = {**data.attrs, "crs": f"EPSG:{epsg}" if epsg else target.to_wkt()}
     if epsg:

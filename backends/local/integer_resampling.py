@@ -1,0 +1,106 @@
+"""What a resample_spatial with a method other than ``near`` makes of an integer cube on
+Copernicus: whole numbers, in the cube's own cell type.
+
+Two paths, both ending in integers:
+
+- **Pushed into the load.** Copernicus's dry run hands a ``resample_spatial`` to the
+  load it follows when no blocker lies between them (openeo-python-driver
+  ``dry_run.py`` L155-171, the "resample" propagation rule: ``apply_kernel``,
+  ``reduce_dimension``, ``apply``, ``apply_dimension``, ``apply_neighborhood``,
+  ``mask``, ``to_scl_dilation_mask``, ...); the load then reads the band files with
+  that method at the new resolution (``processgraph/load_params.py`` L237-239,
+  ``resample_method``) and the process itself finds nothing left to do
+  (geopysparkdatacube.py ``resample_spatial`` L1566-1568, ``_layout_for_resolution``
+  None). SENTINEL2_L2A's files are JPEG 2000, read by GDAL's warper
+  (openeo-geotrellis-extensions FileLayerProvider.scala ``rasterSource`` L1426-1437,
+  ``GDALRasterSource`` with the ``resampleMethod``) into the files' unsigned integer
+  type, which stores a value as ``floor(v + 0.5)`` (GDAL gdalwarpkernel.cpp
+  ``ClampRoundAndAvoidNoData``); the BOA offset (a whole -1000) is added after, so the
+  harmonised value is rounded the same way.
+- **On the cube** (a blocker between): geotrellis resamples the int16 tiles
+  (geopysparkdatacube.py L1586-1590 ``tile_to_layout``), whose integer results are
+  ``math.round`` (bilinear and the cubic ones, locationtech/geotrellis
+  BilinearResample.scala L63, CubicResample.scala L119) except ``average``, whose
+  double is truncated towards zero (AverageResample.scala L40-43 ``toInt``).
+
+Where the engine's own resampling is the same as Copernicus's read (a band whose file
+pixels are the load's pixels, or any band when the method keeps whole values), the
+result is then Copernicus's to the last digit. A 20 m band read by this engine at 10 m
+(nearest, as the load does) and resampled keeps those 10 m pixels' values, where
+Copernicus interpolates the 20 m file: not emulated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+#: the argument resample_spatial gets when its data is an integer cube: how the
+#: resampled values are stored (:data:`ROUND` or :data:`TRUNCATE`)
+INTEGER_RESAMPLING = "integer_resampling"
+ROUND = "round"
+TRUNCATE = "truncate"
+#: processes between a load and a resample_spatial that keep the resampling out of
+#: the load (openeo-python-driver dry_run.py L157-169)
+BLOCKERS = frozenset(
+    {
+        "apply_kernel", "reduce_dimension", "apply", "apply_dimension", "apply_neighborhood",
+        "reduce_dimension_binary", "mask", "to_scl_dilation_mask", "corsa_compress",
+        "predict_onnx",
+    }
+)  # fmt: skip
+#: the arguments a cube flows through to the next process (merge_cubes: both cubes)
+_CUBE_ARGUMENTS = ("data", "cube1", "cube2")
+
+
+def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
+    """How the integer results of the resample_spatial ``node_id`` with ``method`` are
+    stored (module docstring)."""
+    if pushed_into_load(graph, node_id) or method != "average":
+        return ROUND
+    return TRUNCATE
+
+
+def pushed_into_load(graph: Mapping[str, Any], node_id: str) -> bool:
+    """Whether every path from ``node_id`` back to a load_collection is free of
+    :data:`BLOCKERS` (the dry run then resamples in the load)."""
+    seen: set[str] = set()
+    pending = list(_inputs(graph, node_id))
+    reached = False
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        node = graph.get(current)
+        process = node.get("process_id") if isinstance(node, Mapping) else None
+        if process == "load_collection":
+            reached = True
+        elif process in BLOCKERS or process is None:
+            return False
+        else:
+            pending.extend(_inputs(graph, current))
+    return reached
+
+
+def stored(values: Any, how: str) -> Any:
+    """The resampled float ``values`` (numpy or dask; NaN: nodata) as the integer cells
+    hold them."""
+    if how == TRUNCATE:
+        return np.trunc(values)
+    return np.floor(values + 0.5)
+
+
+def _inputs(graph: Mapping[str, Any], node_id: str) -> list[str]:
+    node = graph.get(node_id)
+    arguments = node.get("arguments") if isinstance(node, Mapping) else None
+    if not isinstance(arguments, Mapping):
+        return []
+    found = (arguments.get(name) for name in _CUBE_ARGUMENTS)
+    return [
+        str(a["from_node"])
+        for a in found
+        if isinstance(a, Mapping) and isinstance(a.get("from_node"), str)
+    ]

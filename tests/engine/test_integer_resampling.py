@@ -1,0 +1,127 @@
+"""resample_spatial of an integer cube as Copernicus stores it: whole numbers in the
+cube's type, rounded half up where the dry run resamples in the load (GDAL's warper into
+the files' integer type) or geotrellis resamples the tiles, truncated for ``average`` on
+the tiles (``backends/local/integer_resampling.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hybrid.backends.local.cell_types import result_cell_type, with_cell_types
+from hybrid.backends.local.integer_resampling import (
+    INTEGER_RESAMPLING,
+    ROUND,
+    TRUNCATE,
+    pushed_into_load,
+    stored,
+)
+
+
+def _load() -> dict[str, Any]:
+    return {"process_id": "load_collection", "arguments": {"id": "S", "bands": ["B04", "B08"]}}
+
+
+def _resample(data: str, method: str) -> dict[str, Any]:
+    arguments = {"data": {"from_node": data}, "resolution": 20, "method": method}
+    return {"process_id": "resample_spatial", "arguments": arguments}
+
+
+def _mask(data: str) -> dict[str, Any]:
+    arguments = {"data": {"from_node": data}, "mask": {"from_node": data}}
+    return {"process_id": "mask", "arguments": arguments}
+
+
+def _filter(data: str) -> dict[str, Any]:
+    return {
+        "process_id": "filter_bands",
+        "arguments": {"data": {"from_node": data}, "bands": ["B04"]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("graph", "pushed"),
+    [
+        ({"load": _load(), "rs": _resample("load", "average")}, True),
+        ({"load": _load(), "f": _filter("load"), "rs": _resample("f", "average")}, True),
+        ({"load": _load(), "m": _mask("load"), "rs": _resample("m", "average")}, False),
+        (
+            {
+                "load": _load(),
+                "other": _load(),
+                "m": _mask("other"),
+                "merged": {
+                    "process_id": "merge_cubes",
+                    "arguments": {"cube1": {"from_node": "load"}, "cube2": {"from_node": "m"}},
+                },
+                "rs": _resample("merged", "average"),
+            },
+            False,  # one path is blocked
+        ),
+        ({"rs": _resample("nowhere", "average")}, False),
+    ],
+)
+def test_pushed_into_the_load_unless_a_blocker_is_on_a_path(graph: Any, pushed: bool) -> None:
+    assert pushed_into_load(graph, "rs") is pushed
+
+
+@pytest.mark.parametrize(
+    ("between", "method", "rule"),
+    [
+        (None, "average", ROUND),  # GDAL's warper into the files' uint16: floor(v + 0.5)
+        (None, "bilinear", ROUND),
+        ("mask", "average", TRUNCATE),  # geotrellis AverageResample: toInt
+        ("mask", "bilinear", ROUND),  # geotrellis BilinearResample: math.round
+        ("mask", "cubic", ROUND),
+    ],
+)
+def test_the_rule_marked_on_the_graph(between: str | None, method: str, rule: str) -> None:
+    graph: dict[str, Any] = {"load": _load()}
+    source = "load"
+    if between == "mask":
+        graph["m"], source = _mask("load"), "m"
+    graph["rs"] = _resample(source, method)
+    marked = with_cell_types(graph)
+    assert marked["rs"]["arguments"][INTEGER_RESAMPLING] == rule
+    assert result_cell_type(graph, {"from_node": "rs"}) == ("int16", -32768)
+
+
+def test_near_and_float_cubes_are_not_marked() -> None:
+    graph = {"load": _load(), "rs": _resample("load", "near")}
+    assert INTEGER_RESAMPLING not in with_cell_types(graph)["rs"]["arguments"]
+    floats = {
+        "load": _load(),
+        "n": {"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}}},
+        "rs": _resample("n", "average"),
+    }
+    assert INTEGER_RESAMPLING not in with_cell_types(floats)["rs"]["arguments"]
+    assert result_cell_type(floats, {"from_node": "rs"})[0] == "float32"
+
+
+def test_stored_values() -> None:
+    values = np.array([1.5, 2.5, -2.5, -1.2, 1549.75, np.nan])
+    np.testing.assert_array_equal(stored(values, ROUND), [2.0, 3.0, -2.0, -1.0, 1550.0, np.nan])
+    np.testing.assert_array_equal(stored(values, TRUNCATE), [1.0, 2.0, -2.0, -1.0, 1549.0, np.nan])
+
+
+def test_the_engine_stores_whole_numbers() -> None:
+    """The engine's resample_spatial on a small int16-valued cube: 2 x 2 means, rounded."""
+    import xarray as xr
+
+    from hybrid.backends.local.processes.resampling import resample_spatial
+
+    values = np.array([[1, 2, 10, 10], [2, 2, 11, 10], [0, 0, 7, 8], [0, 1, 8, 8]], np.float32)
+    cube = xr.DataArray(
+        values[None],
+        dims=("bands", "y", "x"),
+        coords={"bands": ["B04"], "y": [35.0, 25.0, 15.0, 5.0], "x": [5.0, 15.0, 25.0, 35.0]},
+        attrs={"crs": "EPSG:32632"},
+    )
+    means = resample_spatial(cube, resolution=20, method="average")
+    np.testing.assert_allclose(means.values[0], [[1.75, 10.25], [0.25, 7.75]])
+    whole = resample_spatial(cube, resolution=20, method="average", integer_resampling=ROUND)
+    np.testing.assert_array_equal(whole.values[0], [[2, 10], [0, 8]])
+    cut = resample_spatial(cube, resolution=20, method="average", integer_resampling=TRUNCATE)
+    np.testing.assert_array_equal(cut.values[0], [[1, 10], [0, 7]])
