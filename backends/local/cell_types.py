@@ -24,13 +24,14 @@ set it:
 - filters, renames, ``mask`` (also with a ``replacement``, which an integer cube
   stores as an integer, :data:`INPUT_CELL_TYPE`: the result is converted back to the
   data's type, OpenEOProcesses.scala ``rasterMask`` L1072-1080), ``mask_polygon`` (its
-  ``replacement`` unread) and nearest-neighbour resampling keep it, as does
-  ``resample_spatial`` with any method, whose values are then stored as whole numbers
-  (:data:`INTEGER_RESAMPLING`, :mod:`hybrid.backends.local.integer_resampling`); ``merge_cubes``
-  gives the union of its cubes' types (OpenEOProcesses.scala ``mergeCubes`` L937-944,
-  geotrellis ``CellType.union``: the int16 load merged with a mask of bits stays
-  int16), an overlap resolver computing in it (int16 sums wrap around,
-  :data:`OUTPUT_CELL_TYPE`); any other process makes it float32 here.
+  ``replacement`` unread) and nearest-neighbour resampling keep it, as do
+  ``resample_spatial`` and ``resample_cube_spatial`` with any method, whose values are
+  then stored as whole numbers (:data:`INTEGER_RESAMPLING`,
+  :mod:`hybrid.backends.local.integer_resampling`); ``merge_cubes`` gives the union
+  of its cubes' types (OpenEOProcesses.scala ``mergeCubes`` L937-944, geotrellis
+  ``CellType.union``: the int16 load merged with a mask of bits stays int16), an
+  overlap resolver computing in it (int16 sums wrap around, :data:`OUTPUT_CELL_TYPE`);
+  any other process makes it float32 here.
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
@@ -296,9 +297,9 @@ def _digital_numbers_only(bands: Any) -> bool:
 
 
 def _resampled_whole(process: Any, dtype: str) -> bool:
-    """A resample_spatial of an integer cube: whole numbers in that type, whatever the
-    method (:mod:`hybrid.backends.local.integer_resampling`)."""
-    return process == "resample_spatial" and integer_type(dtype)
+    """A resample_spatial or resample_cube_spatial of an integer cube: whole numbers in
+    that type, whatever the method (:mod:`hybrid.backends.local.integer_resampling`)."""
+    return process in ("resample_spatial", "resample_cube_spatial") and integer_type(dtype)
 
 
 def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:

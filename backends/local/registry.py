@@ -83,6 +83,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "add_dimension": dimensions.add_dimension,
         "merge_cubes": merging.merge_cubes,
         "resample_spatial": resampling.resample_spatial,
+        "resample_cube_spatial": resampling.resample_cube_spatial,
         "to_scl_dilation_mask": scl_dilation.to_scl_dilation_mask,
         "mask_scl_dilation": scl_dilation.mask_scl_dilation,
     }

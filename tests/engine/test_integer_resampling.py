@@ -125,3 +125,45 @@ def test_the_engine_stores_whole_numbers() -> None:
     np.testing.assert_array_equal(whole.values[0], [[2, 10], [0, 8]])
     cut = resample_spatial(cube, resolution=20, method="average", integer_resampling=TRUNCATE)
     np.testing.assert_array_equal(cut.values[0], [[1, 10], [0, 7]])
+
+
+def test_resample_cube_spatial_too() -> None:
+    """resample_cube_spatial onto a 20 m cube: marked like resample_spatial, and the
+    engine's (openeo-processes-dask's, wrapped) stores whole numbers."""
+    import rioxarray  # noqa: F401  (the .rio accessor)
+    import xarray as xr
+
+    from hybrid.backends.local.processes.resampling import resample_cube_spatial
+
+    target = {"process_id": "resample_spatial", "arguments": {"data": {"from_node": "other"}}}
+    graph = {
+        "load": _load(),
+        "other": _load(),
+        "target": target,
+        "rcs": {
+            "process_id": "resample_cube_spatial",
+            "arguments": {
+                "data": {"from_node": "load"},
+                "target": {"from_node": "target"},
+                "method": "average",
+            },
+        },
+    }
+    assert with_cell_types(graph)["rcs"]["arguments"][INTEGER_RESAMPLING] == ROUND
+    assert result_cell_type(graph, {"from_node": "rcs"}) == ("int16", -32768)
+
+    def cube(values: Any, step: float) -> xr.DataArray:
+        n = values.shape[-1]
+        centres = [step / 2 + step * i for i in range(n)]
+        return xr.DataArray(
+            values[None],
+            dims=("bands", "y", "x"),
+            coords={"bands": ["B04"], "y": centres[::-1], "x": centres},
+        ).rio.write_crs("EPSG:32632")
+
+    fine = cube(np.array([[1, 2, 10, 10], [2, 2, 11, 10], [0, 0, 7, 8], [0, 1, 8, 8]], "f4"), 10)
+    coarse = cube(np.zeros((2, 2), "f4"), 20)
+    means = resample_cube_spatial(fine, coarse, method="average")
+    np.testing.assert_allclose(means.values[0], [[1.75, 10.25], [0.25, 7.75]])
+    whole = resample_cube_spatial(fine, coarse, method="average", integer_resampling=ROUND)
+    np.testing.assert_array_equal(whole.values[0], [[2, 10], [0, 8]])

@@ -140,6 +140,25 @@ def resample_spatial(
     return out
 
 
+def resample_cube_spatial(
+    data: Any,
+    target: Any,
+    method: str = "near",
+    options: Any = None,
+    integer_resampling: str | None = None,
+) -> Any:
+    """openeo-processes-dask's resample_cube_spatial; an integer cube's values stored as
+    whole numbers as :func:`resample_spatial` stores them."""
+    from openeo_processes_dask.process_implementations.cubes.resample import (
+        resample_cube_spatial as stock,
+    )
+
+    out = stock(data=data, target=target, method=method, options=options)
+    if integer_resampling is not None and method != "near":
+        out = out.copy(data=stored(out.data, integer_resampling))
+    return out
+
+
 def _on_layout(src: Any, layout: Any, res: Any, resampling: str) -> Any:
     """``src`` at a new pixel size on the grid Copernicus resamples to, NaN where its
     load has no data.
