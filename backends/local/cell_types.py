@@ -27,7 +27,7 @@ set it:
   ``replacement`` unread) and nearest-neighbour resampling keep it, as do
   ``resample_spatial`` and ``resample_cube_spatial`` with any method, whose values are
   then stored as whole numbers (:data:`INTEGER_RESAMPLING`,
-  :mod:`hybrid.backends.local.integer_resampling`); ``merge_cubes`` gives the union
+  :mod:`hybrid.backends.local.resample_pushdown`); ``merge_cubes`` gives the union
   of its cubes' types (OpenEOProcesses.scala ``mergeCubes`` L937-944, geotrellis
   ``CellType.union``: the int16 load merged with a mask of bits stays int16), an
   overlap resolver computing in it (int16 sums wrap around, :data:`OUTPUT_CELL_TYPE`);
@@ -54,8 +54,8 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local import integer_resampling
-from hybrid.backends.local.integer_resampling import INTEGER_RESAMPLING
+from hybrid.backends.local import resample_pushdown
+from hybrid.backends.local.resample_pushdown import INTEGER_RESAMPLING
 from hybrid.io.cube import CELL_TYPE
 
 #: the argument the processes that compute in their input's integer cell type get: its
@@ -133,7 +133,7 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
             arguments[INPUT_CELL_TYPE] = own
         if _resampled_whole(process, own) and not _keeps_values(str(process), arguments):
             method = str(arguments.get("method", "near"))
-            arguments[INTEGER_RESAMPLING] = integer_resampling.rule(out, node_id, method)
+            arguments[INTEGER_RESAMPLING] = resample_pushdown.rule(out, node_id, method)
     return out
 
 
@@ -298,7 +298,7 @@ def _digital_numbers_only(bands: Any) -> bool:
 
 def _resampled_whole(process: Any, dtype: str) -> bool:
     """A resample_spatial or resample_cube_spatial of an integer cube: whole numbers in
-    that type, whatever the method (:mod:`hybrid.backends.local.integer_resampling`)."""
+    that type, whatever the method (:mod:`hybrid.backends.local.resample_pushdown`)."""
     return process in ("resample_spatial", "resample_cube_spatial") and integer_type(dtype)
 
 

@@ -93,14 +93,11 @@ class LocalBackend:
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
         _strict_nested_references()
 
-        from hybrid.backends.local.cell_types import with_cell_types
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.graph_parsing import parse_graph
         from hybrid.backends.local.if_branches import chosen_branches
-        from hybrid.backends.local.load_arguments import with_extents
         from hybrid.backends.local.registry import registry_for_run
         from hybrid.backends.local.run import Run
-        from hybrid.backends.local.spatial_reducers import mark_spatial_reducers
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
         from hybrid.geometries import crs_members_as_text
 
@@ -119,9 +116,7 @@ class LocalBackend:
             collect=COLLECT,
             process_ids=facts.process_ids - implementations.keys(),
         )
-        typed = with_cell_types(with_extents(graph, facts.loads))
-        mark_spatial_reducers(typed)
-        runnable = collect_end_nodes(typed)
+        runnable = collect_end_nodes(_run_copy(graph, facts.loads))
         try:
             marked = mark_udf_callbacks(runnable)
             pg = parse_graph(crs_members_as_text(marked))
@@ -149,6 +144,21 @@ class LocalBackend:
         provenance = dict(run.provenance)
         provenance["seconds"] = round(time.monotonic() - started, 3)
         return ExecutionResult(files=tuple(run.files), provenance=provenance)
+
+
+def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:
+    """The run's own copy of ``graph``, with what the processes learn from the whole
+    graph marked on their arguments: the loads' extents, cell types, the reducers of
+    aggregate_spatial, the resample_spatial nodes Copernicus does in the load."""
+    from hybrid.backends.local import resample_pushdown
+    from hybrid.backends.local.cell_types import with_cell_types
+    from hybrid.backends.local.load_arguments import with_extents
+    from hybrid.backends.local.spatial_reducers import mark_spatial_reducers
+
+    typed = with_cell_types(with_extents(graph, loads))
+    mark_spatial_reducers(typed)
+    resample_pushdown.mark(typed)
+    return typed
 
 
 def _task_rechunks() -> Any:

@@ -288,11 +288,13 @@ def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, 
 
 def _resample_margin(resolution: Any) -> int:
     """10-m pixels a resample_spatial to ``resolution`` may sample beyond the extent:
-    up to half a target pixel, plus one (at most 256, one Copernicus load tile)."""
+    up to one target pixel (the extent is snapped outward to multiples of it when
+    Copernicus resamples in the load, :mod:`hybrid.backends.local.resample_pushdown`),
+    plus one (at most 256, one Copernicus load tile)."""
     values = resolution if isinstance(resolution, list | tuple) else [resolution]
     sizes = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     largest = max([s for s in sizes if math.isfinite(s) and s > 0], default=0.0)
-    return min(256, math.ceil(largest / 20) + 1) if largest else 0
+    return min(256, math.ceil(largest / 10) + 1) if largest else 0
 
 
 def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:

@@ -1,7 +1,7 @@
 """resample_spatial of an integer cube as Copernicus stores it: whole numbers in the
 cube's type, rounded half up where the dry run resamples in the load (GDAL's warper into
 the files' integer type) or geotrellis resamples the tiles, truncated for ``average`` on
-the tiles (``backends/local/integer_resampling.py``)."""
+the tiles (``backends/local/resample_pushdown.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hybrid.backends.local.cell_types import result_cell_type, with_cell_types
-from hybrid.backends.local.integer_resampling import (
+from hybrid.backends.local.resample_pushdown import (
     INTEGER_RESAMPLING,
     ROUND,
     TRUNCATE,

@@ -134,7 +134,7 @@ def _apply_lsr(**bounds: Any) -> dict[str, Any]:
         ({"process_id": "filter_bands", "arguments": {"bands": ["B04"]}}, ("uint8", 255)),
         ({"process_id": "resample_spatial", "arguments": {"resolution": 20}}, ("uint8", 255)),
         # geotrellis stores a bilinear value of an integer tile rounded, in its type
-        # (BilinearResample.scala L63; backends/local/integer_resampling.py)
+        # (BilinearResample.scala L63; backends/local/resample_pushdown.py)
         (
             {"process_id": "resample_spatial", "arguments": {"method": "bilinear"}},
             ("uint8", 255),

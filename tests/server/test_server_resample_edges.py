@@ -74,3 +74,37 @@ def test_resample_to_20_m_keeps_real_edge_pixels(connection: Any, tmp_path: Path
     want = ref.sel(x=xr.DataArray(x + 5, dims="x"), y=xr.DataArray(y - 5, dims="y")).values
     assert np.isfinite(want).all()
     np.testing.assert_array_equal(got.transpose("y", "x").values, want)
+
+
+def test_resample_right_after_the_load_is_on_multiples_of_20_m(
+    connection: Any, tmp_path: Path
+) -> None:
+    """With no blocker between the load and resample_spatial, Copernicus resamples in
+    the load, whose extent is snapped outward to multiples of 20 m (python-driver
+    load_params.py ``_align_extent`` L98-107; geotrellis-extensions DatacubeSupport.scala
+    ``getLayout`` L58-62): here the 10 m load's west edge, 316330, is not one, so the
+    grid differs from the one resampled on the cube (the test above)."""
+    path = tmp_path / "pushed.nc"
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"],
+        max_cloud_cover=30,
+    )  # fmt: skip
+    cube.resample_spatial(20, method="near").reduce_dimension("t", reducer="first").download(
+        path, format="netCDF"
+    )
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        got = ds["B04"].load()
+    wider = {"west": 6.658, "south": 45.234, "east": 6.670, "north": 45.246}
+    ref = _first(connection, wider, tmp_path / "r10.nc")
+    xmin, ymin, xmax, ymax = _utm_envelope(BBOX)
+    assert 10 * math.floor(xmin / 10) % 20 == 10
+    west, east = 20 * math.floor(xmin / 20), 20 * math.ceil(xmax / 20)
+    south, north = 20 * math.floor(ymin / 20), 20 * math.ceil(ymax / 20)
+    x = np.arange(west, east, 20) + 10
+    y = north - 20 * np.arange((north - south) // 20) - 10
+    np.testing.assert_allclose(got["x"].values, x)
+    np.testing.assert_allclose(got["y"].values, y)
+    # GDAL's nearest from the 20 m centre on 10 m pixel corners: the south-east pixel
+    want = ref.sel(x=xr.DataArray(x + 5, dims="x"), y=xr.DataArray(y - 5, dims="y")).values
+    assert np.isfinite(want).all()
+    np.testing.assert_array_equal(got.transpose("y", "x").values, want)

@@ -209,7 +209,7 @@ def test_linear_scale_range_resample_spatial_and_filter_labels(
     ``linear_scale_range`` (method and in ``apply``), ``resample_spatial(resolution=20,
     method="average")`` (2 x 2 means of the 10 m pixels, stored as whole numbers in the
     int16 cube: Copernicus reads the files with that method into their integer type,
-    ``backends/local/integer_resampling.py``),
+    ``backends/local/resample_pushdown.py``),
     ``filter_labels`` on ``bands`` and on ``t`` right after the load (the one place
     Copernicus honours it, FIELD_NOTES section 5)."""
     from openeo.processes import date_between

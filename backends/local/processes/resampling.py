@@ -12,7 +12,7 @@ a new pixel size in the load's own CRS keeps the Copernicus load layout (``_on_l
 and every method of the openEO spec maps to GDAL's resampling of the same name
 (``near`` = nearest, ``cubicspline`` = cubic_spline). Nodata is NaN. An integer
 cube's resampled values are stored as whole numbers, as Copernicus stores them
-(:mod:`hybrid.backends.local.integer_resampling`). ``align`` is
+(:mod:`hybrid.backends.local.resample_pushdown`). ``align`` is
 accepted and ignored, as on Copernicus (openeo-geopyspark-driver,
 openeogeotrellis/geopysparkdatacube.py, ``resample_spatial``).
 """
@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.integer_resampling import stored
 from hybrid.backends.local.processes.vector import cube_crs
+from hybrid.backends.local.resample_pushdown import stored
 from hybrid.errors import ProcessParameterInvalid
 
 #: cube attribute set by the loads: the Copernicus load layout (xmin, ymax, pixel size,
@@ -92,10 +92,13 @@ def resample_spatial(
     method: str = "near",
     align: str = "upper-left",
     integer_resampling: str | None = None,
+    in_load: bool = False,
 ) -> Any:
     """``integer_resampling``: the cube is an integer one (cell_types marks it) and its
     resampled values are stored as whole numbers this way
-    (:func:`hybrid.backends.local.integer_resampling.stored`)."""
+    (:func:`hybrid.backends.local.resample_pushdown.stored`). ``in_load``: Copernicus
+    resamples in the load (:func:`hybrid.backends.local.resample_pushdown.mark`), on
+    the load's extent snapped to multiples of the new pixel size."""
     from odc.geo.geobox import GeoBox
     from odc.geo.xr import xr_reproject
 
@@ -118,6 +121,8 @@ def resample_spatial(
     if res is None:
         how: Any = target
         out = xr_reproject(src, how, resampling=METHODS[method], dst_nodata=np.nan)
+    elif target == source and data.attrs.get(LAYOUT) and in_load:
+        out = _on_lattice(src, data.attrs[LAYOUT], res, METHODS[method])
     elif target == source and data.attrs.get(LAYOUT):
         out = _on_layout(src, data.attrs[LAYOUT], res, METHODS[method])
     else:
@@ -157,6 +162,22 @@ def resample_cube_spatial(
     if integer_resampling is not None and method != "near":
         out = out.copy(data=stored(out.data, integer_resampling))
     return out
+
+
+def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
+    """``src`` on the grid of a load at the new pixel size: the load's extent snapped
+    outward to multiples of it (:mod:`hybrid.backends.local.resample_pushdown`)."""
+    from affine import Affine
+    from odc.geo.geobox import GeoBox
+    from odc.geo.xr import xr_reproject
+
+    xmin, ymax, size, cols, rows = (float(v) for v in layout)
+    rx, ry = abs(float(res.x)), abs(float(res.y))
+    west, east = math.floor(xmin / rx) * rx, math.ceil((xmin + cols * size) / rx) * rx
+    south, north = math.floor((ymax - rows * size) / ry) * ry, math.ceil(ymax / ry) * ry
+    shape = (round((north - south) / ry), round((east - west) / rx))
+    box = GeoBox(shape, Affine(rx, 0.0, west, 0.0, -ry, north), src.odc.geobox.crs)
+    return xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan)
 
 
 def _on_layout(src: Any, layout: Any, res: Any, resampling: str) -> Any:

@@ -1,22 +1,27 @@
-"""What a resample_spatial with a method other than ``near`` makes of an integer cube on
-Copernicus: whole numbers, in the cube's own cell type.
+"""A resample_spatial that Copernicus does in the load, or on the cube: the grid it
+gives, and what it makes of an integer cube (whole numbers in the cube's cell type).
 
-Two paths, both ending in integers:
+Copernicus's dry run hands a ``resample_spatial`` (or ``resample_cube_spatial``) to the
+load it follows when no blocker lies between them (openeo-python-driver ``dry_run.py``
+L155-171, the "resample" propagation rule). The load is then done at the new
+resolution: its extent snapped outward to multiples of that resolution
+(``processgraph/load_params.py`` ``_align_extent`` L98-107, ``round_to_resolution``;
+geotrellis-extensions DatacubeSupport.scala ``getLayout`` L58-62 floors and ceils the
+layout's UTM extent on the cell size), and ``resample_spatial`` itself finds nothing left
+to do. Without the push-down, the cube is resampled on its load layout
+(:func:`hybrid.backends.local.processes.resampling.resample_spatial`). Here the
+resample_spatial nodes that Copernicus pushes get :data:`IN_LOAD` (:func:`mark`).
 
-- **Pushed into the load.** Copernicus's dry run hands a ``resample_spatial`` to the
-  load it follows when no blocker lies between them (openeo-python-driver
-  ``dry_run.py`` L155-171, the "resample" propagation rule: ``apply_kernel``,
-  ``reduce_dimension``, ``apply``, ``apply_dimension``, ``apply_neighborhood``,
-  ``mask``, ``to_scl_dilation_mask``, ...); the load then reads the band files with
-  that method at the new resolution (``processgraph/load_params.py`` L237-239,
-  ``resample_method``) and the process itself finds nothing left to do
-  (geopysparkdatacube.py ``resample_spatial`` L1566-1568, ``_layout_for_resolution``
-  None). SENTINEL2_L2A's files are JPEG 2000, read by GDAL's warper
-  (openeo-geotrellis-extensions FileLayerProvider.scala ``rasterSource`` L1426-1437,
-  ``GDALRasterSource`` with the ``resampleMethod``) into the files' unsigned integer
-  type, which stores a value as ``floor(v + 0.5)`` (GDAL gdalwarpkernel.cpp
-  ``ClampRoundAndAvoidNoData``); the BOA offset (a whole -1000) is added after, so the
-  harmonised value is rounded the same way.
+An integer cube (the loaded int16 bands) resampled with a method other than ``near``
+gets whole numbers, on both paths:
+
+- **In the load**: the band files are read with that method (``load_params.py``
+  L237-239, ``resample_method``). SENTINEL2_L2A's files are JPEG 2000, read by GDAL's
+  warper (openeo-geotrellis-extensions FileLayerProvider.scala ``rasterSource``
+  L1426-1437, ``GDALRasterSource`` with the ``resampleMethod``) into the files'
+  unsigned integer type, which stores a value as ``floor(v + 0.5)`` (GDAL
+  gdalwarpkernel.cpp ``ClampRoundAndAvoidNoData``); the BOA offset (a whole -1000) is
+  added after, so the harmonised value is rounded the same way.
 - **On the cube** (a blocker between): geotrellis resamples the int16 tiles
   (geopysparkdatacube.py L1586-1590 ``tile_to_layout``), whose integer results are
   ``math.round`` (bilinear and the cubic ones, locationtech/geotrellis
@@ -37,6 +42,9 @@ from typing import Any
 
 import numpy as np
 
+#: the argument a pushed resample_spatial gets (True): its grid is the load's at the new
+#: resolution, on multiples of it
+IN_LOAD = "in_load"
 #: the argument resample_spatial gets when its data is an integer cube: how the
 #: resampled values are stored (:data:`ROUND` or :data:`TRUNCATE`)
 INTEGER_RESAMPLING = "integer_resampling"
@@ -61,6 +69,15 @@ def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
     if pushed_into_load(graph, node_id) or method != "average":
         return ROUND
     return TRUNCATE
+
+
+def mark(graph: dict[str, Any]) -> None:
+    """Give every resample_spatial of the flat ``graph`` (the run's own copy) that
+    Copernicus does in the load :data:`IN_LOAD`."""
+    for node_id, node in graph.items():
+        resample = isinstance(node, dict) and node.get("process_id") == "resample_spatial"
+        if resample and pushed_into_load(graph, node_id):
+            node.setdefault("arguments", {})[IN_LOAD] = True
 
 
 def pushed_into_load(graph: Mapping[str, Any], node_id: str) -> bool:
