@@ -37,6 +37,7 @@ Copernicus interpolates the 20 m file: not emulated.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,9 +84,57 @@ def mark(graph: dict[str, Any]) -> None:
 def pushed_into_load(graph: Mapping[str, Any], node_id: str) -> bool:
     """Whether every path from ``node_id`` back to a load_collection is free of
     :data:`BLOCKERS` (the dry run then resamples in the load)."""
+    return bool(_upstream(graph, node_id)[0])
+
+
+def read_resampled(graph: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the flat ``graph`` in which the processes between a load_collection and
+    a pushed resample_spatial (without ``projection``) read the load resampled: a copy
+    of the resample node right after the load. Copernicus's load is resampled for that
+    path (its dry run hands the resample to the load), so an ``ndvi`` between the two
+    computes on the resampled bands. Other readers of the load, on paths without the
+    resample, keep reading it as it is (Copernicus evaluates a load once per reader,
+    each with the constraints of its path: openeo-python-driver evaluator.py L173-176
+    does not cache load_collection, load_params.py L215-216 takes the next constraints).
+    The resample node itself stays; on the cube already on its grid it changes nothing.
+    A resample that reads the load directly is that read itself."""
+    out = copy.deepcopy(dict(graph))
+    done: set[str] = set()
+    for node_id, node in graph.items():
+        if not _resample_without_projection(node):
+            continue
+        loads, path = _upstream(graph, node_id)
+        for load in (load for load in loads if load not in done):
+            done.add(load)
+            if _inputs(graph, node_id) == [load]:
+                continue
+            read = f"{load}_read_resampled"
+            while read in graph:
+                read += "_"
+            for reader in path:
+                arguments = out[reader].get("arguments")
+                if load in _inputs(graph, reader) and isinstance(arguments, dict):
+                    out[reader]["arguments"] = _rewired(arguments, load, read)
+            copied = copy.deepcopy(dict(node))
+            copied.pop("result", None)
+            copied["arguments"] = {**copied.get("arguments", {}), "data": {"from_node": load}}
+            out[read] = copied
+    return out
+
+
+def _resample_without_projection(node: Any) -> bool:
+    if not isinstance(node, Mapping) or node.get("process_id") != "resample_spatial":
+        return False
+    arguments = node.get("arguments")
+    return isinstance(arguments, Mapping) and arguments.get("projection") is None
+
+
+def _upstream(graph: Mapping[str, Any], node_id: str) -> tuple[list[str], set[str]]:
+    """The load_collection nodes ``node_id`` reads from and the nodes between them, when
+    no path to them passes a blocker (else none)."""
     seen: set[str] = set()
     pending = list(_inputs(graph, node_id))
-    reached = False
+    loads: list[str] = []
     while pending:
         current = pending.pop()
         if current in seen:
@@ -94,12 +143,26 @@ def pushed_into_load(graph: Mapping[str, Any], node_id: str) -> bool:
         node = graph.get(current)
         process = node.get("process_id") if isinstance(node, Mapping) else None
         if process == "load_collection":
-            reached = True
+            loads.append(current)
         elif process in BLOCKERS or process is None:
-            return False
+            return [], set()
         else:
             pending.extend(_inputs(graph, current))
-    return reached
+    return loads, (seen - set(loads)) | {node_id}
+
+
+def _rewired(value: Any, old: str, new: str) -> Any:
+    """``value`` (arguments) with references to node ``old`` made to ``new``; callbacks
+    (their own graphs) untouched."""
+    if isinstance(value, dict):
+        if value.get("from_node") == old and len(value) == 1:
+            return {"from_node": new}
+        if "process_graph" in value:
+            return value
+        return {k: _rewired(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rewired(v, old, new) for v in value]
+    return value
 
 
 def stored(values: Any, how: str) -> Any:

@@ -108,3 +108,57 @@ def test_resample_right_after_the_load_is_on_multiples_of_20_m(
     want = ref.sel(x=xr.DataArray(x + 5, dims="x"), y=xr.DataArray(y - 5, dims="y")).values
     assert np.isfinite(want).all()
     np.testing.assert_array_equal(got.transpose("y", "x").values, want)
+
+
+def test_an_ndvi_before_a_pushed_resample_computes_on_the_resampled_bands(
+    connection: Any, tmp_path: Path
+) -> None:
+    """``ndvi`` is no blocker: Copernicus resamples the load (2 x 2 means of the int16
+    bands, whole numbers) and computes the NDVI of those; the NDVI of means differs from
+    the mean of NDVIs (``backends/local/resample_pushdown.py``)."""
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04", "B08"],
+        max_cloud_cover=30,
+    )  # fmt: skip
+    path = tmp_path / "ndvi20.nc"
+    cube.ndvi().resample_spatial(20, method="average").download(path, format="netCDF")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        got = ds["var"].load()
+    raw_path = tmp_path / "raw10.nc"
+    connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent={"west": 6.658, "south": 45.234, "east": 6.670,
+        "north": 45.246}, temporal_extent=DATES, bands=["B04", "B08"], max_cloud_cover=30,
+    ).download(raw_path, format="netCDF")  # fmt: skip
+    with xr.open_dataset(raw_path, engine="h5netcdf") as ds:
+        raw = ds.load()
+    x, y = got["x"].values, got["y"].values
+
+    def means(band: str) -> Any:
+        corners = [
+            raw[band].sel(x=xr.DataArray(x + dx, dims="x"), y=xr.DataArray(y + dy, dims="y"))
+            for dx in (-5, 5)
+            for dy in (-5, 5)
+        ]
+        stack = np.stack([c.transpose("t", "y", "x").values for c in corners])
+        with np.errstate(invalid="ignore"):
+            return np.floor(np.nanmean(stack, axis=0) + 0.5)
+
+    red, nir = means("B04"), means("B08")
+    want = ((nir - red) / (nir + red)).astype(np.float32)
+    values = got.transpose("t", "y", "x").values
+    assert np.isfinite(want).mean() > 0.5
+    np.testing.assert_array_equal(np.isnan(values), np.isnan(want))
+    np.testing.assert_allclose(values, want, rtol=0, atol=1e-6)
+    # the mean of the 10 m NDVIs (the resample on the NDVI cube) is another number
+    ndvi10 = (raw["B08"] - raw["B04"]) / (raw["B08"] + raw["B04"])
+    raw = raw.assign(NDVI=ndvi10)
+    with np.errstate(invalid="ignore"):
+        other = np.nanmean(
+            np.stack([
+                raw["NDVI"].sel(x=xr.DataArray(x + dx, dims="x"), y=xr.DataArray(y + dy, dims="y"))
+                .transpose("t", "y", "x").values
+                for dx in (-5, 5) for dy in (-5, 5)
+            ]),
+            axis=0,
+        )  # fmt: skip
+    assert np.nanmax(np.abs(other - want)) > 1e-3

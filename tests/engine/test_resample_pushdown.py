@@ -167,3 +167,32 @@ def test_resample_cube_spatial_too() -> None:
     np.testing.assert_allclose(means.values[0], [[1.75, 10.25], [0.25, 7.75]])
     whole = resample_cube_spatial(fine, coarse, method="average", integer_resampling=ROUND)
     np.testing.assert_array_equal(whole.values[0], [[2, 10], [0, 8]])
+
+
+def test_the_path_to_a_pushed_resample_reads_the_load_resampled() -> None:
+    """An ndvi between the load and the resample reads a copy of the resample right after
+    the load; a reader of the load on another path (a reduce_dimension) reads it as it
+    is, callbacks are not rewired, and a resample reading the load directly is left."""
+    from hybrid.backends.local.resample_pushdown import read_resampled
+
+    graph = {
+        "load": _load(),
+        "n": {"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}}},
+        "rs": _resample("n", "average"),
+        "other": {
+            "process_id": "reduce_dimension",
+            "arguments": {"data": {"from_node": "load"}, "dimension": "t", "reducer": {}},
+        },
+    }
+    out = read_resampled(graph)
+    assert out["n"]["arguments"]["data"] == {"from_node": "load_read_resampled"}
+    copied = out["load_read_resampled"]
+    assert copied["process_id"] == "resample_spatial"
+    assert copied["arguments"]["data"] == {"from_node": "load"}
+    assert copied["arguments"]["method"] == "average"
+    assert out["other"]["arguments"]["data"] == {"from_node": "load"}
+    assert out["rs"] == graph["rs"] and graph["n"]["arguments"]["data"] == {"from_node": "load"}
+    direct = {"load": _load(), "rs": _resample("load", "average")}
+    assert read_resampled(direct) == direct
+    blocked = {"load": _load(), "m": _mask("load"), "rs": _resample("m", "average")}
+    assert read_resampled(blocked) == blocked
