@@ -176,7 +176,7 @@ def inspect_graph(
         if pid == "apply_kernel":
             buffer = max(buffer, _apply_kernel_buffer(node_id, args))
         if pid == "resample_spatial" and args.get("projection") is None:
-            margin = max(margin, _resample_margin(args.get("resolution")))
+            margin = max(margin, _resample_margin(args.get("resolution"), args.get("method")))
         if pid == "save_result":
             _check_format(node_id, args.get("format"))
     _check_outputs(graph)
@@ -286,15 +286,19 @@ def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, 
     return property_conditions(node_id, args.get("properties"))
 
 
-def _resample_margin(resolution: Any) -> int:
+def _resample_margin(resolution: Any, method: Any = "near") -> int:
     """10-m pixels a resample_spatial to ``resolution`` may sample beyond the extent:
     up to one target pixel (the extent is snapped outward to multiples of it when
     Copernicus resamples in the load, :mod:`hybrid.backends.local.resample_pushdown`),
-    plus one (at most 256, one Copernicus load tile)."""
+    plus one (at most 256, one Copernicus load tile); with a method other than near, at
+    least two 60 m file pixels, which a cubic kernel reaches beyond the edge."""
     values = resolution if isinstance(resolution, list | tuple) else [resolution]
     sizes = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     largest = max([s for s in sizes if math.isfinite(s) and s > 0], default=0.0)
-    return min(256, math.ceil(largest / 10) + 1) if largest else 0
+    if not largest:
+        return 0
+    margin = math.ceil(largest / 10) + 1
+    return min(256, margin if method in (None, "near") else max(margin, 13))
 
 
 def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:

@@ -162,3 +162,53 @@ def test_an_ndvi_before_a_pushed_resample_computes_on_the_resampled_bands(
             axis=0,
         )  # fmt: skip
     assert np.nanmax(np.abs(other - want)) > 1e-3
+
+
+def test_a_20_m_band_resampled_to_10_m_is_interpolated_from_its_file(
+    connection: Any, tmp_path: Path, sample_catalog: Path
+) -> None:
+    """A pushed ``resample_spatial(10, "bilinear")`` of B05 (20 m files): Copernicus reads
+    the file with GDAL's bilinear at 10 m, into its integer type; here the same, checked
+    against rasterio warping the item's own file, not the load's nearest 10 m copies."""
+    import pystac
+    import rasterio
+    from affine import Affine
+    from rasterio.warp import Resampling, reproject
+
+    from hybrid.stac.providers import detect_layout
+
+    day = "2023-06-12"
+    path = tmp_path / "b05.nc"
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=[day, "2023-06-13"],
+        bands=["B05"],
+    )  # fmt: skip
+    cube.resample_spatial(10, method="bilinear").download(path, format="netCDF")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        got = ds["B05"].load().isel(t=0)
+    items = [
+        item
+        for item in pystac.read_file(str(sample_catalog)).get_items(recursive=True)
+        if item.datetime is not None and item.datetime.date().isoformat() == day
+    ]
+    assert len(items) == 1
+    item = items[0]
+    layout = detect_layout(item)
+    href = item.assets[layout.asset_key(item, "B05")].get_absolute_href()
+    x, y = got["x"].values, got["y"].values
+    warped = np.zeros((y.size, x.size), np.uint16)
+    with rasterio.open(href) as src:
+        reproject(
+            source=rasterio.band(src, 1), destination=warped, src_nodata=0, dst_nodata=0,
+            dst_transform=Affine(10, 0, x[0] - 5, 0, -10, y[0] + 5), dst_crs=src.crs,
+            resampling=Resampling.bilinear,
+        )  # fmt: skip
+    want = np.where(warped == 0, np.nan, warped + layout.dn_offset(item, "B05"))
+    values = got.transpose("y", "x").values
+    assert np.isfinite(want).all()
+    np.testing.assert_array_equal(values, want)
+    # the load's nearest copies of the 20 m pixels are another image
+    cube.download(tmp_path / "b05_10.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "b05_10.nc", engine="h5netcdf") as ds:
+        nearest = ds["B05"].isel(t=0).sel(x=got["x"], y=got["y"]).transpose("y", "x").values
+    assert (values != nearest).mean() > 0.5

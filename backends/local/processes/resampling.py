@@ -166,7 +166,11 @@ def resample_cube_spatial(
 
 def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
     """``src`` on the grid of a load at the new pixel size: the load's extent snapped
-    outward to multiples of it (:mod:`hybrid.backends.local.resample_pushdown`)."""
+    outward to multiples of it (:mod:`hybrid.backends.local.resample_pushdown`). A band
+    whose files have coarser pixels than the new ones (a 20 m band at 10 m) is
+    resampled from those pixels, as Copernicus reads the file with the method, not from
+    the load's nearest copies of them."""
+    import xarray as xr
     from affine import Affine
     from odc.geo.geobox import GeoBox
     from odc.geo.xr import xr_reproject
@@ -177,7 +181,41 @@ def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
     south, north = math.floor((ymax - rows * size) / ry) * ry, math.ceil(ymax / ry) * ry
     shape = (round((north - south) / ry), round((east - west) / rx))
     box = GeoBox(shape, Affine(rx, 0.0, west, 0.0, -ry, north), src.odc.geobox.crs)
-    return xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan)
+    coarser = _coarser_files(src, min(rx, ry), size) if resampling != "nearest" else {}
+    if not coarser:
+        return xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan)
+    parts = []
+    for band in src["bands"].values:
+        one = src.sel(bands=[band])
+        if str(band) in coarser:
+            one = _file_pixels(one, coarser[str(band)], size)
+        parts.append(xr_reproject(one, box, resampling=resampling, dst_nodata=np.nan))
+    return xr.concat(parts, dim="bands")
+
+
+def _coarser_files(src: Any, target: float, size: float) -> dict[str, int]:
+    """The bands of ``src`` (loaded at ``size``) whose files' pixels are coarser than
+    ``target``, with that pixel size (the collection's ``gsd``)."""
+    from hybrid.collection import eo_bands
+
+    if "bands" not in src.dims:
+        return {}
+    gsd = {str(b["name"]): int(b["gsd"]) for b in eo_bands() if "gsd" in b}
+    found = {str(b): gsd.get(str(b), 0) for b in src["bands"].values}
+    return {b: n for b, n in found.items() if n > target and n > size and n % size == 0}
+
+
+def _file_pixels(one: Any, pixel: int, size: float) -> Any:
+    """The file's pixels of a band loaded by repetition at ``size``: the first load pixel
+    of every ``pixel``-sized block of the lattice (multiples of ``pixel``)."""
+    x, y = one["x"].values, one["y"].values
+    left, top = x - size / 2, y + size / 2
+    cols = np.flatnonzero(
+        np.isclose(np.mod(left, pixel), 0) | np.isclose(np.mod(left, pixel), pixel)
+    )
+    rows = np.flatnonzero(np.isclose(np.mod(top, pixel), 0) | np.isclose(np.mod(top, pixel), pixel))
+    picked = one.isel(x=cols, y=rows)
+    return picked.assign_coords(x=left[cols] + pixel / 2, y=top[rows] - pixel / 2)
 
 
 def _on_layout(src: Any, layout: Any, res: Any, resampling: str) -> Any:
