@@ -10,7 +10,10 @@ geotrellis-extensions DatacubeSupport.scala ``getLayout`` L58-62 floors and ceil
 layout's UTM extent on the cell size), and ``resample_spatial`` itself finds nothing left
 to do. Without the push-down, the cube is resampled on its load layout
 (:func:`hybrid.backends.local.processes.resampling.resample_spatial`). Here the
-resample_spatial nodes that Copernicus pushes get :data:`IN_LOAD` (:func:`mark`).
+processes on the path from the load to a pushed resample read the load resampled
+(:func:`read_resampled`), and the pushed resample nodes get :data:`IN_LOAD`
+(:func:`mark`): their grid is that snapped extent, and a band whose files have coarser
+pixels than the new ones is resampled from those pixels, as the read does.
 
 An integer cube (the loaded int16 bands) resampled with a method other than ``near``
 gets whole numbers, on both paths:
@@ -28,11 +31,11 @@ gets whole numbers, on both paths:
   BilinearResample.scala L63, CubicResample.scala L119) except ``average``, whose
   double is truncated towards zero (AverageResample.scala L40-43 ``toInt``).
 
-Where the engine's own resampling is the same as Copernicus's read (a band whose file
-pixels are the load's pixels, or any band when the method keeps whole values), the
-result is then Copernicus's to the last digit. A 20 m band read by this engine at 10 m
-(nearest, as the load does) and resampled keeps those 10 m pixels' values, where
-Copernicus interpolates the 20 m file: not emulated.
+The engine resamples the loaded cube with GDAL's warper too (odc-geo), from the files'
+own pixels, so in the files' UTM zone the result is Copernicus's read to the last digit
+(``tests/server/test_server_resample_edges.py`` compares with rasterio warping an item's
+file). Not emulated: a pushed resample with a ``projection`` is done where it stands,
+and in another UTM zone the files' pixels are the load's nearest warp of them.
 """
 
 from __future__ import annotations

@@ -208,14 +208,16 @@ def _coarser_files(src: Any, target: float, size: float) -> dict[str, int]:
 def _file_pixels(one: Any, pixel: int, size: float) -> Any:
     """The file's pixels of a band loaded by repetition at ``size``: the first load pixel
     of every ``pixel``-sized block of the lattice (multiples of ``pixel``)."""
-    x, y = one["x"].values, one["y"].values
-    left, top = x - size / 2, y + size / 2
-    cols = np.flatnonzero(
-        np.isclose(np.mod(left, pixel), 0) | np.isclose(np.mod(left, pixel), pixel)
-    )
-    rows = np.flatnonzero(np.isclose(np.mod(top, pixel), 0) | np.isclose(np.mod(top, pixel), pixel))
+    left, top = one["x"].values - size / 2, one["y"].values + size / 2
+    cols, rows = _on_multiples(left, pixel), _on_multiples(top, pixel)
     picked = one.isel(x=cols, y=rows)
     return picked.assign_coords(x=left[cols] + pixel / 2, y=top[rows] - pixel / 2)
+
+
+def _on_multiples(edges: Any, pixel: int) -> Any:
+    """The indices of ``edges`` that are multiples of ``pixel``."""
+    rest = np.mod(edges, pixel)
+    return np.flatnonzero(np.isclose(rest, 0) | np.isclose(rest, pixel))
 
 
 def _on_layout(src: Any, layout: Any, res: Any, resampling: str) -> Any:
