@@ -187,14 +187,19 @@ def _consumers(graph: Mapping[str, Any]) -> dict[str, list[str]]:
     """node id -> the top-level nodes a cube flows on to (in graph order)."""
     out: dict[str, list[str]] = {nid: [] for nid in graph}
     for node_id, node in graph.items():
-        pid = node.get("process_id")
-        for name, value in (node.get("arguments") or {}).items():
-            if (pid, name) in _NOT_TRACED:
-                continue
-            for source in references(value):
-                if source in out and node_id not in out[source]:
-                    out[source].append(node_id)
+        for source in cube_sources(node):
+            if source in out and node_id not in out[source]:
+                out[source].append(node_id)
     return out
+
+
+def cube_sources(node: Mapping[str, Any]) -> Iterator[str]:
+    """The nodes whose cubes flow into ``node``, as the dry run traces them (not the
+    target of resample_cube_spatial nor the geometries of the vector processes)."""
+    pid = node.get("process_id")
+    for name, value in (node.get("arguments") or {}).items():
+        if (pid, name) not in _NOT_TRACED:
+            yield from references(value)
 
 
 def references(value: Any) -> Iterator[str]:

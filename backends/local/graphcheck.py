@@ -50,6 +50,8 @@ from hybrid.stac.query import Condition
 #: callbacks all three are plain-value processes there (openeo-python-driver
 #: processgraph/registry.py L77-78, openeo-processes-python)
 _NOT_IN_CUBE_CALLBACKS = frozenset({"sort", "order", "rearrange"})
+#: the coarsest pixel of SENTINEL2_L2A's files, in metres (B01, B09)
+_COARSEST_FILE_PIXEL = 60
 #: the overlap resolvers Copernicus merges tiles with (OpenEOProcesses.scala L103-115)
 _RESOLVERS = frozenset(
     {"or", "and", "divide", "max", "min", "multiply", "product", "add", "sum", "subtract", "xor"}
@@ -298,7 +300,8 @@ def _resample_margin(resolution: Any, method: Any = "near") -> int:
     if not largest:
         return 0
     margin = math.ceil(largest / 10) + 1
-    return min(256, margin if method in (None, "near") else max(margin, 13))
+    cubic = 2 * _COARSEST_FILE_PIXEL // 10 + 1
+    return min(256, margin if method in (None, "near") else max(margin, cubic))
 
 
 def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:

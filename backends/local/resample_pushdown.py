@@ -10,10 +10,10 @@ geotrellis-extensions DatacubeSupport.scala ``getLayout`` L58-62 floors and ceil
 layout's UTM extent on the cell size), and ``resample_spatial`` itself finds nothing left
 to do. Without the push-down, the cube is resampled on its load layout
 (:func:`hybrid.backends.local.processes.resampling.resample_spatial`). Here the
-processes on the path from the load to a pushed resample read the load resampled
-(:func:`read_resampled`), and the pushed resample nodes get :data:`IN_LOAD`
-(:func:`mark`): their grid is that snapped extent, and a band whose files have coarser
-pixels than the new ones is resampled from those pixels, as the read does.
+processes on the path from the load to a pushed resample read the load resampled, and
+the pushed resample nodes get :data:`IN_LOAD` (both :func:`push_down`): their grid is
+that snapped extent, and a band whose files have coarser pixels than the new ones is
+resampled from those pixels, as the read does.
 
 An integer cube (the loaded int16 bands) resampled with a method other than ``near``
 gets whole numbers, on both paths:
@@ -63,8 +63,6 @@ BLOCKERS = frozenset(
         "predict_onnx",
     }
 )  # fmt: skip
-#: the arguments a cube flows through to the next process (merge_cubes: both cubes)
-_CUBE_ARGUMENTS = ("data", "cube1", "cube2")
 
 
 def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
@@ -75,26 +73,18 @@ def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
     return TRUNCATE
 
 
-def mark(graph: dict[str, Any]) -> None:
-    """Give every resample_spatial of the flat ``graph`` (the run's own copy) that
-    Copernicus does in the load :data:`IN_LOAD`."""
-    for node_id, node in graph.items():
-        resample = isinstance(node, dict) and node.get("process_id") == "resample_spatial"
-        if resample and pushed_into_load(graph, node_id):
-            node.setdefault("arguments", {})[IN_LOAD] = True
-
-
 def pushed_into_load(graph: Mapping[str, Any], node_id: str) -> bool:
     """Whether every path from ``node_id`` back to a load_collection is free of
     :data:`BLOCKERS` (the dry run then resamples in the load)."""
     return bool(_upstream(graph, node_id)[0])
 
 
-def read_resampled(graph: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of the flat ``graph`` in which the processes between a load_collection and
-    a pushed resample_spatial (without ``projection``) read the load resampled: a copy
-    of the resample node right after the load. Copernicus's load is resampled for that
-    path (its dry run hands the resample to the load), so an ``ndvi`` between the two
+def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the flat ``graph`` with the resample_spatial nodes Copernicus does in
+    the load marked :data:`IN_LOAD`, and the processes between a load_collection and
+    such a resample (without ``projection``) reading the load resampled: a copy of the
+    resample node right after the load. Copernicus's load is resampled for that path
+    (its dry run hands the resample to the load), so an ``ndvi`` between the two
     computes on the resampled bands. Other readers of the load, on paths without the
     resample, keep reading it as it is (Copernicus evaluates a load once per reader,
     each with the constraints of its path: openeo-python-driver evaluator.py L173-176
@@ -104,32 +94,47 @@ def read_resampled(graph: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(dict(graph))
     done: set[str] = set()
     for node_id, node in graph.items():
-        if not _resample_without_projection(node):
+        if not isinstance(node, Mapping) or node.get("process_id") != "resample_spatial":
             continue
         loads, path = _upstream(graph, node_id)
+        if not loads:
+            continue
+        out[node_id].setdefault("arguments", {})[IN_LOAD] = True
+        if (node.get("arguments") or {}).get("projection") is not None:
+            continue
         for load in (load for load in loads if load not in done):
             done.add(load)
-            if _inputs(graph, node_id) == [load]:
-                continue
-            read = f"{load}_read_resampled"
-            while read in graph:
-                read += "_"
-            for reader in path:
-                arguments = out[reader].get("arguments")
-                if load in _inputs(graph, reader) and isinstance(arguments, dict):
-                    out[reader]["arguments"] = _rewired(arguments, load, read)
-            copied = copy.deepcopy(dict(node))
-            copied.pop("result", None)
-            copied["arguments"] = {**copied.get("arguments", {}), "data": {"from_node": load}}
-            out[read] = copied
+            if _inputs(graph, node_id) != [load]:
+                read = _read_name(graph, load)
+                out[read] = _read_resampled(graph, out, (load, read), node_id, path)
     return out
 
 
-def _resample_without_projection(node: Any) -> bool:
-    if not isinstance(node, Mapping) or node.get("process_id") != "resample_spatial":
-        return False
-    arguments = node.get("arguments")
-    return isinstance(arguments, Mapping) and arguments.get("projection") is None
+def _read_name(graph: Mapping[str, Any], load: str) -> str:
+    read = f"{load}_read_resampled"
+    while read in graph:
+        read += "_"
+    return read
+
+
+def _read_resampled(
+    graph: Mapping[str, Any],
+    out: dict[str, Any],
+    names: tuple[str, str],
+    resample: str,
+    path: set[str],
+) -> dict[str, Any]:
+    """The copy of ``resample`` that reads the load (``names``: the load's id and the
+    copy's); the readers of the load on ``path`` are rewired to the copy in ``out``."""
+    load, read = names
+    for reader in path:
+        arguments = out[reader].get("arguments")
+        if load in _inputs(graph, reader) and isinstance(arguments, dict):
+            out[reader]["arguments"] = _rewired(arguments, load, read)
+    copied = copy.deepcopy(dict(out[resample]))
+    copied.pop("result", None)
+    copied["arguments"] = {**copied.get("arguments", {}), "data": {"from_node": load}}
+    return copied
 
 
 def _upstream(graph: Mapping[str, Any], node_id: str) -> tuple[list[str], set[str]]:
@@ -177,13 +182,10 @@ def stored(values: Any, how: str) -> Any:
 
 
 def _inputs(graph: Mapping[str, Any], node_id: str) -> list[str]:
+    """The nodes of ``graph`` whose cubes flow into ``node_id`` (the dry run's tracing)."""
+    from hybrid.backends.local.extents import cube_sources
+
     node = graph.get(node_id)
-    arguments = node.get("arguments") if isinstance(node, Mapping) else None
-    if not isinstance(arguments, Mapping):
+    if not isinstance(node, Mapping):
         return []
-    found = (arguments.get(name) for name in _CUBE_ARGUMENTS)
-    return [
-        str(a["from_node"])
-        for a in found
-        if isinstance(a, Mapping) and isinstance(a.get("from_node"), str)
-    ]
+    return list(dict.fromkeys(s for s in cube_sources(node) if s in graph))

@@ -12,6 +12,7 @@ import pytest
 
 from hybrid.backends.local.cell_types import result_cell_type, with_cell_types
 from hybrid.backends.local.resample_pushdown import (
+    IN_LOAD,
     INTEGER_RESAMPLING,
     ROUND,
     TRUNCATE,
@@ -173,7 +174,7 @@ def test_the_path_to_a_pushed_resample_reads_the_load_resampled() -> None:
     """An ndvi between the load and the resample reads a copy of the resample right after
     the load; a reader of the load on another path (a reduce_dimension) reads it as it
     is, callbacks are not rewired, and a resample reading the load directly is left."""
-    from hybrid.backends.local.resample_pushdown import read_resampled
+    from hybrid.backends.local.resample_pushdown import push_down
 
     graph = {
         "load": _load(),
@@ -184,15 +185,22 @@ def test_the_path_to_a_pushed_resample_reads_the_load_resampled() -> None:
             "arguments": {"data": {"from_node": "load"}, "dimension": "t", "reducer": {}},
         },
     }
-    out = read_resampled(graph)
+    out = push_down(graph)
     assert out["n"]["arguments"]["data"] == {"from_node": "load_read_resampled"}
     copied = out["load_read_resampled"]
     assert copied["process_id"] == "resample_spatial"
     assert copied["arguments"]["data"] == {"from_node": "load"}
     assert copied["arguments"]["method"] == "average"
+    assert copied["arguments"][IN_LOAD] is True
     assert out["other"]["arguments"]["data"] == {"from_node": "load"}
-    assert out["rs"] == graph["rs"] and graph["n"]["arguments"]["data"] == {"from_node": "load"}
+    assert out["rs"] == _in_load(graph["rs"])
+    assert graph["n"]["arguments"]["data"] == {"from_node": "load"}  # the input is kept
     direct = {"load": _load(), "rs": _resample("load", "average")}
-    assert read_resampled(direct) == direct
+    assert push_down(direct) == {**direct, "rs": _in_load(direct["rs"])}
     blocked = {"load": _load(), "m": _mask("load"), "rs": _resample("m", "average")}
-    assert read_resampled(blocked) == blocked
+    assert push_down(blocked) == blocked
+
+
+def _in_load(node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` (a resample_spatial) marked as done in the load."""
+    return {**node, "arguments": {**node["arguments"], IN_LOAD: True}}

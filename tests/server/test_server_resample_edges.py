@@ -34,16 +34,48 @@ def connection(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -
         yield connected
 
 
-def _first(connection: Any, bbox: dict, path: Path, resolution: float | None = None) -> Any:
-    cube = connection.load_collection(
-        "SENTINEL2_L2A", spatial_extent=bbox, temporal_extent=DATES, bands=["B04"],
-        max_cloud_cover=30,
-    ).reduce_dimension("t", reducer="first")  # fmt: skip
-    if resolution is not None:
-        cube = cube.resample_spatial(resolution, method="near")
+#: a box around BBOX whose 10 m pixels reach beyond every edge of its resampled grids
+WIDER = {"west": 6.658, "south": 45.234, "east": 6.670, "north": 45.246}
+
+
+def _load(
+    connection: Any,
+    bands: list[str],
+    bbox: dict = BBOX,
+    dates: list[str] = DATES,
+    max_cloud_cover: float | None = 30,
+) -> Any:
+    return connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=bbox, temporal_extent=dates, bands=bands,
+        max_cloud_cover=max_cloud_cover,
+    )  # fmt: skip
+
+
+def _downloaded(cube: Any, path: Path) -> xr.Dataset:
     cube.download(path, format="netCDF")
     with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return ds["B04"].load()
+        return ds.load()
+
+
+def _at(values: xr.DataArray, x: Any, y: Any) -> xr.DataArray:
+    """``values`` at the pixel centres ``x`` by ``y``."""
+    return values.sel(x=xr.DataArray(x, dims="x"), y=xr.DataArray(y, dims="y"))
+
+
+def _block_mean(values: xr.DataArray, x: Any, y: Any) -> Any:
+    """(t, y, x) means of the four 10 m pixels of ``values`` in each 20 m pixel centred
+    at ``x`` by ``y``, nodata skipped (GDAL's average)."""
+    corners = [_at(values, x + dx, y + dy) for dx in (-5, 5) for dy in (-5, 5)]
+    stack = np.stack([c.transpose("t", "y", "x").values for c in corners])
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(stack, axis=0)
+
+
+def _first(connection: Any, bbox: dict, path: Path, resolution: float | None = None) -> Any:
+    cube = _load(connection, ["B04"], bbox).reduce_dimension("t", reducer="first")
+    if resolution is not None:
+        cube = cube.resample_spatial(resolution, method="near")
+    return _downloaded(cube, path)["B04"]
 
 
 def _utm_envelope(bbox: dict) -> tuple[float, float, float, float]:
@@ -84,18 +116,9 @@ def test_resample_right_after_the_load_is_on_multiples_of_20_m(
     load_params.py ``_align_extent`` L98-107; geotrellis-extensions DatacubeSupport.scala
     ``getLayout`` L58-62): here the 10 m load's west edge, 316330, is not one, so the
     grid differs from the one resampled on the cube (the test above)."""
-    path = tmp_path / "pushed.nc"
-    cube = connection.load_collection(
-        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"],
-        max_cloud_cover=30,
-    )  # fmt: skip
-    cube.resample_spatial(20, method="near").reduce_dimension("t", reducer="first").download(
-        path, format="netCDF"
-    )
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        got = ds["B04"].load()
-    wider = {"west": 6.658, "south": 45.234, "east": 6.670, "north": 45.246}
-    ref = _first(connection, wider, tmp_path / "r10.nc")
+    cube = _load(connection, ["B04"]).resample_spatial(20, method="near")
+    got = _downloaded(cube.reduce_dimension("t", reducer="first"), tmp_path / "pushed.nc")["B04"]
+    ref = _first(connection, WIDER, tmp_path / "r10.nc")
     xmin, ymin, xmax, ymax = _utm_envelope(BBOX)
     assert 10 * math.floor(xmin / 10) % 20 == 10
     west, east = 20 * math.floor(xmin / 20), 20 * math.ceil(xmax / 20)
@@ -105,7 +128,7 @@ def test_resample_right_after_the_load_is_on_multiples_of_20_m(
     np.testing.assert_allclose(got["x"].values, x)
     np.testing.assert_allclose(got["y"].values, y)
     # GDAL's nearest from the 20 m centre on 10 m pixel corners: the south-east pixel
-    want = ref.sel(x=xr.DataArray(x + 5, dims="x"), y=xr.DataArray(y - 5, dims="y")).values
+    want = _at(ref, x + 5, y - 5).values
     assert np.isfinite(want).all()
     np.testing.assert_array_equal(got.transpose("y", "x").values, want)
 
@@ -116,51 +139,19 @@ def test_an_ndvi_before_a_pushed_resample_computes_on_the_resampled_bands(
     """``ndvi`` is no blocker: Copernicus resamples the load (2 x 2 means of the int16
     bands, whole numbers) and computes the NDVI of those; the NDVI of means differs from
     the mean of NDVIs (``backends/local/resample_pushdown.py``)."""
-    cube = connection.load_collection(
-        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04", "B08"],
-        max_cloud_cover=30,
-    )  # fmt: skip
-    path = tmp_path / "ndvi20.nc"
-    cube.ndvi().resample_spatial(20, method="average").download(path, format="netCDF")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        got = ds["var"].load()
-    raw_path = tmp_path / "raw10.nc"
-    connection.load_collection(
-        "SENTINEL2_L2A", spatial_extent={"west": 6.658, "south": 45.234, "east": 6.670,
-        "north": 45.246}, temporal_extent=DATES, bands=["B04", "B08"], max_cloud_cover=30,
-    ).download(raw_path, format="netCDF")  # fmt: skip
-    with xr.open_dataset(raw_path, engine="h5netcdf") as ds:
-        raw = ds.load()
+    cube = _load(connection, ["B04", "B08"]).ndvi().resample_spatial(20, method="average")
+    got = _downloaded(cube, tmp_path / "ndvi20.nc")["var"]
+    raw = _downloaded(_load(connection, ["B04", "B08"], WIDER), tmp_path / "raw10.nc")
     x, y = got["x"].values, got["y"].values
 
-    def means(band: str) -> Any:
-        corners = [
-            raw[band].sel(x=xr.DataArray(x + dx, dims="x"), y=xr.DataArray(y + dy, dims="y"))
-            for dx in (-5, 5)
-            for dy in (-5, 5)
-        ]
-        stack = np.stack([c.transpose("t", "y", "x").values for c in corners])
-        with np.errstate(invalid="ignore"):
-            return np.floor(np.nanmean(stack, axis=0) + 0.5)
-
-    red, nir = means("B04"), means("B08")
+    red, nir = (np.floor(_block_mean(raw[band], x, y) + 0.5) for band in ("B04", "B08"))
     want = ((nir - red) / (nir + red)).astype(np.float32)
     values = got.transpose("t", "y", "x").values
     assert np.isfinite(want).mean() > 0.5
     np.testing.assert_array_equal(np.isnan(values), np.isnan(want))
     np.testing.assert_allclose(values, want, rtol=0, atol=1e-6)
     # the mean of the 10 m NDVIs (the resample on the NDVI cube) is another number
-    ndvi10 = (raw["B08"] - raw["B04"]) / (raw["B08"] + raw["B04"])
-    raw = raw.assign(NDVI=ndvi10)
-    with np.errstate(invalid="ignore"):
-        other = np.nanmean(
-            np.stack([
-                raw["NDVI"].sel(x=xr.DataArray(x + dx, dims="x"), y=xr.DataArray(y + dy, dims="y"))
-                .transpose("t", "y", "x").values
-                for dx in (-5, 5) for dy in (-5, 5)
-            ]),
-            axis=0,
-        )  # fmt: skip
+    other = _block_mean((raw["B08"] - raw["B04"]) / (raw["B08"] + raw["B04"]), x, y)
     assert np.nanmax(np.abs(other - want)) > 1e-3
 
 
@@ -179,13 +170,8 @@ def test_a_20_m_band_resampled_to_10_m_is_interpolated_from_its_file(
 
     day = "2023-06-12"
     path = tmp_path / "b05.nc"
-    cube = connection.load_collection(
-        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=[day, "2023-06-13"],
-        bands=["B05"],
-    )  # fmt: skip
-    cube.resample_spatial(10, method="bilinear").download(path, format="netCDF")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        got = ds["B05"].load().isel(t=0)
+    cube = _load(connection, ["B05"], dates=[day, "2023-06-13"], max_cloud_cover=None)
+    got = _downloaded(cube.resample_spatial(10, method="bilinear"), path)["B05"].isel(t=0)
     items = [
         item
         for item in pystac.read_file(str(sample_catalog)).get_items(recursive=True)
@@ -208,7 +194,6 @@ def test_a_20_m_band_resampled_to_10_m_is_interpolated_from_its_file(
     assert np.isfinite(want).all()
     np.testing.assert_array_equal(values, want)
     # the load's nearest copies of the 20 m pixels are another image
-    cube.download(tmp_path / "b05_10.nc", format="netCDF")
-    with xr.open_dataset(tmp_path / "b05_10.nc", engine="h5netcdf") as ds:
-        nearest = ds["B05"].isel(t=0).sel(x=got["x"], y=got["y"]).transpose("y", "x").values
+    loaded = _downloaded(cube, tmp_path / "b05_10.nc")["B05"].isel(t=0)
+    nearest = loaded.sel(x=got["x"], y=got["y"]).transpose("y", "x").values
     assert (values != nearest).mean() > 0.5

@@ -97,7 +97,7 @@ def resample_spatial(
     """``integer_resampling``: the cube is an integer one (cell_types marks it) and its
     resampled values are stored as whole numbers this way
     (:func:`hybrid.backends.local.resample_pushdown.stored`). ``in_load``: Copernicus
-    resamples in the load (:func:`hybrid.backends.local.resample_pushdown.mark`), on
+    resamples in the load (:func:`hybrid.backends.local.resample_pushdown.push_down`), on
     the load's extent snapped to multiples of the new pixel size."""
     from odc.geo.geobox import GeoBox
     from odc.geo.xr import xr_reproject
