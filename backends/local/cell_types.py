@@ -66,12 +66,16 @@ from hybrid.io.cube import CELL_TYPE
 INPUT_CELL_TYPE = "input_cell_type"
 #: the argument a band reduction or a merge with an overlap resolver whose result is
 #: int16 or int32 gets: that dtype name (:func:`hybrid.backends.local.processes.udf.
-#: reduce_dimension`, :func:`hybrid.backends.local.processes.merging.merge_cubes`)
+#: reduce_dimension`, :func:`hybrid.backends.local.processes.merging.merge_cubes`); an
+#: apply or a callback over bands whose result is float64 gets "float64" (else its
+#: float64 values become float32, as there)
 OUTPUT_CELL_TYPE = "output_cell_type"
 #: the loaded SENTINEL2_L2A cube
 LOADED = ("int16", -32768)
 INT32 = ("int32", -(2**31))
 FLOAT = ("float32", float("nan"))
+#: a callback computing with a constant of more than 7 digits (double_constants)
+F64 = "float64"
 #: geotrellis's bit cells (comparisons): float32 to the writers, kept here for the
 #: types they combine into
 _BITS = ("bool", 0)
@@ -127,7 +131,7 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
         stored = (process == "reduce_dimension" and _over_bands(arguments)) or (
             process == "merge_cubes" and arguments.get("overlap_resolver") is not None
         )
-        if stored and own in ("int16", "int32"):
+        if (stored and own in ("int16", "int32")) or (_declares(process, arguments) and own == F64):
             arguments[OUTPUT_CELL_TYPE] = own
         if process == "mask" and arguments.get("replacement") is not None and integer_type(own):
             arguments[INPUT_CELL_TYPE] = own
@@ -266,8 +270,20 @@ def _over_bands(arguments: Mapping[str, Any]) -> bool:
 
 
 def _with_nodata(dtype: str) -> tuple[str, float]:
-    """An integer cell type (or bits) with its nodata; floats: float32 here."""
+    """An integer cell type (or bits) with its nodata; float64 with NaN; other floats:
+    float32."""
+    if dtype == F64:
+        return F64, float("nan")
     return (dtype, _NODATA[dtype]) if dtype in _NODATA else FLOAT
+
+
+def _declares(process: Any, arguments: Mapping[str, Any]) -> bool:
+    """Whether Copernicus converts the process's result to its callback's declared type
+    (float32 in, the builder's type out: geopysparkdatacube.py ``apply`` L308-320 and
+    ``_apply_bands_dimension`` L403-434)."""
+    return process == "apply" or (
+        process in ("reduce_dimension", "apply_dimension") and _over_bands(arguments)
+    )
 
 
 def _tile_union(first: tuple[str, float], second: tuple[str, float]) -> tuple[str, float]:

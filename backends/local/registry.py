@@ -194,7 +194,9 @@ RUN_PROCESSES = ("load_collection", "load_stac", "save_result")
 @functools.cache
 def base_registry() -> Any:
     """Every process: openeo-processes-dask's, with this project's own in place of those
-    that behave differently on Copernicus; load_collection/save_result are added per run."""
+    that behave differently on Copernicus (computing with a constant in float64 where
+    Copernicus does: hybrid.backends.local.double_constants); load_collection/save_result
+    are added per run."""
     return _registry(with_stock=True)
 
 
@@ -217,6 +219,7 @@ def _registry(*, with_stock: bool) -> Any:
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
 
+    from hybrid.backends.local.double_constants import in_doubles
     from hybrid.backends.local.parameter_references import resolving
 
     registry = ProcessRegistry(wrap_funcs=[resolving])
@@ -227,7 +230,8 @@ def _registry(*, with_stock: bool) -> Any:
             if pid not in NOT_ADVERTISED:
                 registry["predefined", pid] = Process(spec=spec, implementation=stock)
     for pid, func in overrides().items():
-        registry["predefined", pid] = Process(spec=process_spec(pid), implementation=func)
+        implementation = in_doubles(pid, func)
+        registry["predefined", pid] = Process(spec=process_spec(pid), implementation=implementation)
     for pid in RUN_PROCESSES:
         registry["predefined", pid] = Process(spec=process_spec(pid), implementation=None)
     return registry

@@ -93,10 +93,12 @@ def _layout(cube: xr.DataArray, crs: Any) -> RasterLayout:
         variables = (str(cube.name or "var").replace("/", "_"),)
     from hybrid.io.cube import CELL_TYPE
 
-    # an integer cell type the cube's values have on Copernicus (int16 from the load)
+    # the cell type the cube's values have on Copernicus (int16 from the load; float64
+    # from a callback with a double constant); other floats float32
     cell_type = cube.attrs.get(CELL_TYPE)
     nodata = cube.attrs.get("nodata", cube.attrs.get("_FillValue"))
-    dtype, fill = storage(*cell_type) if cell_type else storage(cube.dtype, nodata)
+    stored = cell_type or ("float32" if cube.dtype.kind == "f" else cube.dtype, nodata)
+    dtype, fill = storage(*stored)
     return RasterLayout(
         x=cube["x"].values.astype("float64"),
         y=cube["y"].values.astype("float64"),

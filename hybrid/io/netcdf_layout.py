@@ -28,7 +28,9 @@ against a real CDSE batch result (``openEO.nc`` of job j-251103085827407dbfb2c86
   level 6 without shuffle, the others contiguous.
 
 Where hybrid differs on purpose: floating-point cubes are stored as float32 with NaN
-fill (what Copernicus writes for the seed workflow's float32 mean); integer cubes keep
+fill (what Copernicus writes for the seed workflow's float32 mean), float64 only where
+Copernicus's cell type is float64 (a callback with a constant of more than 7 digits,
+NetCDFRDDWriter.scala L679; hybrid.backends.local.cell_types); integer cubes keep
 int8/int16/int32 with their nodata (Copernicus's defaults: -128, -32768, -2**31);
 other types (bool, unsigned, int64) are stored as float32, since the classic model has
 no unsigned types.
@@ -119,7 +121,7 @@ def storage(dtype: Any, nodata: float | int | None) -> tuple[str, float | int]:
     if name in _INT_NODATA:
         fill = _INT_NODATA[name] if nodata is None or not float(nodata).is_integer() else nodata
         return name, int(fill)
-    return "float32", float("nan")
+    return ("float64" if name == "float64" else "float32"), float("nan")
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,31 @@ def test_an_integer_constant_gives_int32_and_a_division_float32(
     assert dtype == "float32"
 
 
+def test_a_constant_of_more_than_seven_digits_is_computed_in_doubles(
+    connection: Any, bands: Any, tmp_path: Path
+) -> None:
+    """0.1 * 3 is 0.30000000000000004 (17 digits): Copernicus makes a float64 tile of it
+    (``constantArgument`` L934-955) and multiplies in doubles (``xyFunction``). A band
+    reduction declares float64 (the union of the band's and the constant's types), an
+    apply float32 (its ``x`` has no type): the double product rounded once."""
+    k = 0.1 * 3
+    cube = _load(connection)
+    dtype, nodata, got = _tiff(cube.band("B08") * k, tmp_path / "b.tif")
+    assert dtype == "float64" and np.isnan(nodata)
+    np.testing.assert_array_equal(got, bands["B08"] * k)
+    (cube.band("B08") * k).download(tmp_path / "b.nc", format="netCDF")
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "b.nc", engine="h5netcdf") as ds:
+        variable = next(v for v in ds.data_vars.values() if v.ndim >= 2)
+        assert variable.dtype == np.float64
+    dtype, _, got = _tiff(cube.filter_bands(["B08"]).apply(lambda x: x * k), tmp_path / "a.tif")
+    want = (bands["B08"] * k).astype(np.float32)
+    assert dtype == "float32"
+    assert (want != bands["B08"].astype(np.float32) * np.float32(k)).any()  # not in float32
+    np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize(("process", "dtype"), [("absolute", "float32"), ("int", "int32")])
 def test_apply_of_one_process_on_the_int16_cube(
     connection: Any, bands: Any, tmp_path: Path, process: str, dtype: str

@@ -1,8 +1,8 @@
 """apply, apply_dimension and reduce_dimension with a ``run_udf`` callback, as Copernicus
 runs them; any other callback goes to the ordinary implementation (openeo-processes-dask,
 or :mod:`hybrid.backends.local.processes.dimensions` for apply_dimension), on a float64
-cube converted to float32 for apply and callbacks over bands (:func:`as_float32`) and a
-band reduction's result stored as its integer cell type where it has one.
+cube converted to float32 for apply and callbacks over bands (:func:`as_float32`), their
+result converted to the type Copernicus declares for it (:func:`declared`).
 
 Copernicus (openeo-geopyspark-driver ``geopysparkdatacube.py``): ``apply`` runs the UDF
 per date and tile (``apply_tiles``); ``apply_dimension``/``reduce_dimension`` over the
@@ -87,18 +87,38 @@ def _restored(result: Any, added_bands: bool) -> Any:
 
 
 def apply(
-    data: Any, process: Any, context: Any = None, *, udf_settings: UdfSettings | None = None
+    data: Any,
+    process: Any,
+    context: Any = None,
+    *,
+    udf_settings: UdfSettings | None = None,
+    output_cell_type: str | None = None,
 ) -> Any:
     """openEO apply; a UDF runs per date and tile of (bands, y, x)."""
     udf = udf_callback(process)
     if udf is None:
         from hybrid.backends.local.processes.callbacks import apply_values
 
-        return apply_values(as_float32(data), _constant_filled(process), context=context)
+        result = apply_values(as_float32(data), _constant_filled(process), context=context)
+        return declared(result, output_cell_type)
     result, added = run_tiled(
         data, udf, context, process="apply", settings=udf_settings, series=False
     )
     return _restored(result, added)
+
+
+def declared(result: Any, output_cell_type: str | None) -> Any:
+    """An apply's or band callback's ``result`` in the type Copernicus converts it to
+    (geopysparkdatacube.py ``_apply_bands_dimension`` L431-433): int16/int32 as such
+    tiles store the values, float64 where the graph says so
+    (:mod:`hybrid.backends.local.double_constants`), any other float64 as float32."""
+    if output_cell_type == "float64":
+        return result
+    if output_cell_type is not None:
+        from hybrid.backends.local.stored_integers import stored_as
+
+        return stored_as(result, output_cell_type)
+    return as_float32(result)
 
 
 def as_float32(data: Any) -> Any:
@@ -152,15 +172,22 @@ def apply_dimension(
     context: Any = None,
     *,
     udf_settings: UdfSettings | None = None,
+    output_cell_type: str | None = None,
 ) -> Any:
     """openEO apply_dimension; a UDF gets whole time series (t) or one date (bands)."""
     udf = udf_callback(process)
     if udf is None:
         from hybrid.backends.local.processes.dimensions import apply_dimension as plain
 
-        if _on_bands(data, dimension):
-            data = as_float32(data)
-        return plain(data, process, dimension, target_dimension=target_dimension, context=context)
+        if not _on_bands(data, dimension):
+            return plain(
+                data, process, dimension, target_dimension=target_dimension, context=context
+            )
+        result = plain(
+            as_float32(data), process, dimension, target_dimension=target_dimension,
+            context=context,
+        )  # fmt: skip
+        return declared(result, output_cell_type)
     _check_dimension(data, dimension, "apply_dimension")
     result, added = run_tiled(
         data, udf, context, process="apply_dimension", settings=udf_settings,
@@ -184,18 +211,16 @@ def reduce_dimension(
     output_cell_type: str | None = None,
 ) -> Any:
     """openEO reduce_dimension; the UDF must return its chunk without ``dimension``. A
-    band reduction whose result Copernicus converts to int16 or int32
-    (``output_cell_type``, set from the graph by :mod:`hybrid.backends.local.cell_types`)
-    gets the values such a tile stores."""
+    band reduction's result is converted as Copernicus converts it (:func:`declared`;
+    ``output_cell_type`` set from the graph by :mod:`hybrid.backends.local.cell_types`)."""
     udf = udf_callback(reducer)
     if udf is None:
         from hybrid.backends.local.processes.callbacks import reduce_along
-        from hybrid.backends.local.stored_integers import stored_as
 
         if _on_bands(data, dimension):
-            data = as_float32(data)
-        reduced = reduce_along(data, reducer, dimension, context=context)
-        return reduced if output_cell_type is None else stored_as(reduced, output_cell_type)
+            reduced = reduce_along(as_float32(data), reducer, dimension, context=context)
+            return declared(reduced, output_cell_type)
+        return reduce_along(data, reducer, dimension, context=context)
     _check_dimension(data, dimension, "reduce_dimension")
     result, added = run_tiled(
         data, udf, context, process="reduce_dimension", settings=udf_settings,
