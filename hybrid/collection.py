@@ -61,6 +61,14 @@ _OPENSEARCH_URL = (
 )
 
 
+def file_resolutions() -> dict[str, int]:
+    """Band -> the pixel size (m) of its finest file in a Sentinel-2 L2A product: the
+    spectral bands' ``gsd``, SCL 20 m, AOT and WVP 10 m (the catalog's aliases name
+    their 20 m and 10 m copies)."""
+    spectral = {name: resolution for name, _, _, _, resolution in _SPECTRAL}
+    return {**spectral, "SCL": 20, "AOT": 10, "WVP": 10}
+
+
 def _image_alias(band: str, resolution: int) -> str:
     return f"IMG_DATA_Band_{band}_{resolution}m_Tile1_Data"
 

@@ -50,8 +50,6 @@ from hybrid.stac.query import Condition
 #: callbacks all three are plain-value processes there (openeo-python-driver
 #: processgraph/registry.py L77-78, openeo-processes-python)
 _NOT_IN_CUBE_CALLBACKS = frozenset({"sort", "order", "rearrange"})
-#: the coarsest pixel of SENTINEL2_L2A's files, in metres (B01, B09)
-_COARSEST_FILE_PIXEL = 60
 #: the overlap resolvers Copernicus merges tiles with (OpenEOProcesses.scala L103-115)
 _RESOLVERS = frozenset(
     {"or", "and", "divide", "max", "min", "multiply", "product", "add", "sum", "subtract", "xor"}
@@ -299,8 +297,10 @@ def _resample_margin(resolution: Any, method: Any = "near") -> int:
     largest = max([s for s in sizes if math.isfinite(s) and s > 0], default=0.0)
     if not largest:
         return 0
+    from hybrid.collection import file_resolutions
+
     margin = math.ceil(largest / 10) + 1
-    cubic = 2 * _COARSEST_FILE_PIXEL // 10 + 1
+    cubic = 2 * max(file_resolutions().values()) // 10 + 1  # the coarsest: B01, B09
     return min(256, margin if method in (None, "near") else max(margin, cubic))
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hybrid.collection import file_resolutions
 from hybrid.errors import BandNotFound
 
 #: Copernicus band name -> Earth Search v1 common-name asset key
@@ -33,10 +34,8 @@ _EARTH_SEARCH_KEYS = {
     "AOT": "aot",
     "WVP": "wvp",
 }
-_RESOLUTION = {
-    "B01": 60, "B02": 10, "B03": 10, "B04": 10, "B05": 20, "B06": 20, "B07": 20,
-    "B08": 10, "B8A": 20, "B09": 60, "B11": 20, "B12": 20, "SCL": 20, "AOT": 10, "WVP": 10,
-}  # fmt: skip
+#: band -> the pixel size of its finest file (CDSE names the assets after it: B02_10m)
+_RESOLUTION = file_resolutions()
 #: bands that carry reflectance (and so the BOA offset); the others are classes or
 #: auxiliary products without it
 REFLECTANCE_BANDS = frozenset(b for b in _RESOLUTION if b.startswith("B"))

@@ -171,3 +171,29 @@ def test_a_job_loading_an_unknown_collection_is_created_and_fails_when_started(
     with pytest.raises(OpenEoApiError) as no_results:
         job.get_results().get_metadata()
     assert no_results.value.code == "CollectionNotFound"
+
+
+def test_a_callback_copernicus_cannot_compile_runs_with_a_note_in_the_log(
+    server: ThreadServer,
+) -> None:
+    """``mod`` has no case in Copernicus's callback builder (callback_support): the job
+    runs here, and its log says the graph may fail there; ``multiply`` gives no note."""
+    import openeo
+
+    connection = openeo.connect(server.url).authenticate_basic("alice", "a-pass")
+    cube = connection.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=SEED_BBOX,
+        temporal_extent=["2023-06-12", "2023-06-13"],
+        bands=["B04"],
+    )
+
+    def notes(result: Any) -> list[str]:
+        job = result.create_job(out_format="GTiff")
+        job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+        assert job.status() == "finished"
+        return [e["message"] for e in job.logs() if "callback builder" in e["message"]]
+
+    (note,) = notes(cube.apply(lambda x: x.mod(7)))
+    assert "'mod'" in note and "Unsupported operation: mod" in note
+    assert notes(cube.apply(lambda x: x * 7)) == []

@@ -1,0 +1,92 @@
+"""The processes Copernicus can compute inside a data cube callback, and a note on others.
+
+Copernicus compiles the callback of ``apply``, ``apply_dimension``, ``reduce_dimension``
+and ``aggregate_temporal(_period)``, nested callbacks such as ``array_apply``'s included,
+with its script builder, which has one case per process id (openeo-geotrellis-extensions
+2a25a26e OpenEOProcessScriptBuilder.scala ``expressionEnd`` L1086-1216; the visitor hands
+every node of the callback to it, openeo-geopyspark-driver ``processgraphvisiting.py``).
+Any other process - ``mod``, ``cumsum``, ``array_contains``, ``is_valid``, the text
+processes, a user-defined process - fails the job there with "Unsupported operation:
+<id>". A callback that is a lone ``run_udf`` runs as a UDF instead
+(openeogeotrellis/backend.py ``accept_process_graph``).
+
+hybrid computes such a callback (the builder gains cases over time, and the local result
+is still worth having) and says once per process id, in the run's warnings (a job's log
+in the emulator), that the same graph may fail on Copernicus. ``sort``, ``order`` and
+``rearrange`` are refused before the run instead (:mod:`hybrid.backends.local.graphcheck`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+#: the process ids the script builder has a case for (``expressionEnd`` L1110-1214)
+BUILDER_PROCESSES = frozenset(
+    {
+        "abs", "absolute", "add", "all", "and", "any", "arccos", "arcsin", "arctan",
+        "array_append", "array_apply", "array_concat", "array_create", "array_element",
+        "array_find", "array_interpolate_linear", "array_modify", "between", "ceil", "clip",
+        "cos", "cosh", "count", "date_between", "date_difference", "date_replace_component",
+        "date_shift", "divide", "eq", "exp", "first", "floor", "gt", "gte", "if", "inspect",
+        "int", "is_nan", "is_nodata", "last", "linear_scale_range", "ln", "log", "lt", "lte",
+        "max", "mean", "median", "min", "multiply", "neq", "normalized_difference", "not",
+        "or", "power", "predict_catboost", "predict_probabilities", "predict_random_forest",
+        "product", "quantiles", "round", "sd", "sin", "sinh", "sqrt", "subtract", "sum",
+        "tan", "tanh", "variance", "xor",
+    }
+)  # fmt: skip
+#: the processes whose callback the builder compiles, and the callback's argument
+_COMPILED = {
+    "apply": "process",
+    "apply_dimension": "process",
+    "reduce_dimension": "reducer",
+    "aggregate_temporal": "reducer",
+    "aggregate_temporal_period": "reducer",
+}
+#: refused before the run (graphcheck)
+_REFUSED = frozenset({"sort", "order", "rearrange"})
+
+
+def warn_outside_builder(graph: Mapping[str, Any]) -> None:
+    """One warning per process id in a compiled callback of ``graph`` (flat) that the
+    builder has no case for."""
+    from hybrid.run_warnings import warn
+
+    found: dict[str, str] = {}
+    for node in graph.values():
+        if not isinstance(node, Mapping) or node.get("process_id") not in _COMPILED:
+            continue
+        parent = str(node["process_id"])
+        callback = (node.get("arguments") or {}).get(_COMPILED[parent])
+        for pid in _callback_process_ids(callback):
+            if pid not in BUILDER_PROCESSES and pid not in _REFUSED:
+                found.setdefault(pid, parent)
+    for pid, parent in found.items():
+        warn(
+            f"the callback of {parent} uses '{pid}', which Copernicus's callback builder "
+            f"has no case for: the same graph may fail there (Unsupported operation: "
+            f"{pid}); compute it in a UDF (run_udf) to run it on both"
+        )
+
+
+def _callback_process_ids(callback: Any) -> list[str]:
+    """The process ids of a callback and of its nested callbacks; none for a lone
+    run_udf (a UDF on Copernicus)."""
+    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
+    if not isinstance(nodes, Mapping):
+        return []
+    ids = [str(node.get("process_id")) for node in _nested_nodes(nodes)]
+    return [] if ids == ["run_udf"] else ids
+
+
+def _nested_nodes(nodes: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    pending = [nodes]
+    while pending:
+        for node in pending.pop().values():
+            if not isinstance(node, Mapping):
+                continue
+            yield node
+            for value in (node.get("arguments") or {}).values():
+                if isinstance(value, Mapping) and isinstance(value.get("process_graph"), Mapping):
+                    pending.append(value["process_graph"])

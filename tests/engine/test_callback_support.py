@@ -1,0 +1,70 @@
+"""A callback process Copernicus's script builder has no case for is computed here with
+one warning per process id (hybrid.backends.local.callback_support)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+
+from hybrid.backends.local.callback_support import warn_outside_builder
+from hybrid.errors import HybridWarning
+
+
+def _node(process_id: str, **arguments: Any) -> dict[str, Any]:
+    return {"process_id": process_id, "arguments": arguments}
+
+
+def _callback(*nodes: dict[str, Any]) -> dict[str, Any]:
+    graph = {f"n{i}": dict(node) for i, node in enumerate(nodes)}
+    graph[f"n{len(nodes) - 1}"]["result"] = True
+    return {"process_graph": graph}
+
+
+def _notes(graph: dict[str, Any]) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_outside_builder(graph)
+    return [str(w.message) for w in caught if issubclass(w.category, HybridWarning)]
+
+
+def test_a_process_without_a_builder_case_is_named_once() -> None:
+    x = {"from_parameter": "x"}
+    mod = _callback(_node("mod", x=x, y=7))
+    graph = {
+        "load": _node("load_collection", id="SENTINEL2_L2A"),
+        "a": _node("apply", data={"from_node": "load"}, process=mod),
+        "b": _node("apply", data={"from_node": "a"}, process=mod),
+    }
+    (note,) = _notes(graph)
+    assert note.startswith("the callback of apply uses 'mod'")
+    assert "Unsupported operation: mod" in note
+
+
+def test_nested_callbacks_count_and_a_lone_udf_does_not() -> None:
+    data = {"from_parameter": "data"}
+    contains = _callback(_node("array_contains", data=data, value=3))
+    nested = _callback(_node("array_apply", data=data, process=contains), _node("max", data=data))
+    udf = _callback(_node("run_udf", data=data, udf="...", runtime="Python"))
+    graph = {
+        "r": _node("reduce_dimension", data=None, dimension="t", reducer=nested),
+        "u": _node("reduce_dimension", data=None, dimension="t", reducer=udf),
+    }
+    (note,) = _notes(graph)
+    assert "reduce_dimension uses 'array_contains'" in note
+
+
+def test_the_builders_processes_and_other_parents_give_no_note() -> None:
+    x = {"from_parameter": "x"}
+    graph = {
+        "a": _node("apply", process=_callback(_node("gt", x=x, y=0.1))),
+        "m": _node("merge_cubes", overlap_resolver=_callback(_node("mod", x=x, y=2))),
+    }
+    assert _notes(graph) == []
+
+
+@pytest.mark.parametrize("refused", ["sort", "order"])
+def test_the_refused_ones_are_graphchecks(refused: str) -> None:
+    graph = {"a": _node("apply_dimension", process=_callback(_node(refused, data={})))}
+    assert _notes(graph) == []
