@@ -1,14 +1,15 @@
 """The processes Copernicus can compute inside a data cube callback, and a note on others.
 
-Copernicus compiles the callback of ``apply``, ``apply_dimension``, ``reduce_dimension``
-and ``aggregate_temporal(_period)``, nested callbacks such as ``array_apply``'s included,
-with its script builder, which has one case per process id (openeo-geotrellis-extensions
-2a25a26e OpenEOProcessScriptBuilder.scala ``expressionEnd`` L1086-1216; the visitor hands
-every node of the callback to it, openeo-geopyspark-driver ``processgraphvisiting.py``).
-Any other process - ``mod``, ``cumsum``, ``array_contains``, ``is_valid``, the text
-processes, a user-defined process - fails the job there with "Unsupported operation:
-<id>". A callback that is a lone ``run_udf`` runs as a UDF instead
-(openeogeotrellis/backend.py ``accept_process_graph``).
+Copernicus compiles the callback of ``apply``, ``apply_dimension``, ``apply_neighborhood``,
+``reduce_dimension`` and ``aggregate_temporal(_period)``, nested callbacks such as
+``array_apply``'s included, with its script builder, which has one case per process id
+(openeo-geotrellis-extensions 2a25a26e OpenEOProcessScriptBuilder.scala ``expressionEnd``
+L1086-1216; the visitor hands every node of the callback to it, openeo-geopyspark-driver
+``processgraphvisiting.py``). Any other process - ``mod``, ``cumsum``,
+``array_contains``, ``is_valid``, the text processes, a user-defined process - fails the
+job there with "Unsupported operation: <id>". A callback that is a lone ``run_udf``
+runs as a UDF instead (openeogeotrellis/backend.py ``accept_process_graph``, which
+geopysparkdatacube.py ``apply_neighborhood`` calls too).
 
 hybrid computes such a callback (the builder gains cases over time, and the local result
 is still worth having) and says once per process id, in the run's warnings (a job's log
@@ -40,6 +41,7 @@ BUILDER_PROCESSES = frozenset(
 _COMPILED = {
     "apply": "process",
     "apply_dimension": "process",
+    "apply_neighborhood": "process",
     "reduce_dimension": "reducer",
     "aggregate_temporal": "reducer",
     "aggregate_temporal_period": "reducer",

@@ -68,3 +68,10 @@ def test_the_builders_processes_and_other_parents_give_no_note() -> None:
 def test_the_refused_ones_are_graphchecks(refused: str) -> None:
     graph = {"a": _node("apply_dimension", process=_callback(_node(refused, data={})))}
     assert _notes(graph) == []
+
+
+def test_apply_neighborhoods_callback_is_compiled_too() -> None:
+    data = {"from_parameter": "data"}
+    graph = {"n": _node("apply_neighborhood", process=_callback(_node("cumsum", data=data)))}
+    (note,) = _notes(graph)
+    assert note.startswith("the callback of apply_neighborhood uses 'cumsum'")
