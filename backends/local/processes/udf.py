@@ -179,15 +179,12 @@ def apply_dimension(
     if udf is None:
         from hybrid.backends.local.processes.dimensions import apply_dimension as plain
 
-        if not _on_bands(data, dimension):
-            return plain(
-                data, process, dimension, target_dimension=target_dimension, context=context
-            )
+        bands = _on_bands(data, dimension)
         result = plain(
-            as_float32(data), process, dimension, target_dimension=target_dimension,
-            context=context,
+            as_float32(data) if bands else data, process, dimension,
+            target_dimension=target_dimension, context=context,
         )  # fmt: skip
-        return declared(result, output_cell_type)
+        return declared(result, output_cell_type) if bands else result
     _check_dimension(data, dimension, "apply_dimension")
     result, added = run_tiled(
         data, udf, context, process="apply_dimension", settings=udf_settings,
