@@ -676,7 +676,8 @@ def test_aoi_mostly_outside_its_grid_warns_in_one_line(
 
 
 def test_robustness_table_matches_the_collected_cases(request: pytest.FixtureRequest) -> None:
-    """docs/robustness.md lists, per test group run now, as many cases as were collected."""
+    """docs/robustness.md lists, per test group run now, as many cases as were collected
+    (with -k/-m, which collect part of the cases: every collected group has a row)."""
     import importlib.util
 
     root = Path(__file__).resolve().parents[2]
@@ -687,8 +688,7 @@ def test_robustness_table_matches_the_collected_cases(request: pytest.FixtureReq
     sys.modules.setdefault("robustness", robustness)  # dataclasses look their module up
     spec.loader.exec_module(sys.modules["robustness"])
     robustness = sys.modules["robustness"]
-    if request.config.option.keyword or request.config.option.markexpr:
-        pytest.skip("tests selected with -k/-m: the collected counts are partial")
+    partial = bool(request.config.option.keyword or request.config.option.markexpr)
     table = robustness.table_cases(robustness.OUTPUT.read_text(encoding="utf-8"))
     selected = {node for _, nodes in robustness.SELECTION for node in nodes}
     collected: dict[str, int] = {}
@@ -705,8 +705,10 @@ def test_robustness_table_matches_the_collected_cases(request: pytest.FixtureReq
     }
     figures.add(f"{Path(__file__).stem}::{request.node.originalname}")  # not a row itself
     compared = {k: n for k, n in collected.items() if k not in figures}
-    assert compared, "no robustness test collected"
     missing = sorted(set(compared) - set(table))
     assert not missing, f"run python docs/robustness.py: {missing} are not in the table"
+    if partial:
+        return
+    assert compared, "no robustness test collected"
     wrong = {k: (table[k][0], n) for k, n in compared.items() if table[k][0] != n}
     assert not wrong, f"run python docs/robustness.py: (table, collected) {wrong}"
