@@ -42,8 +42,11 @@ def mod(x: Any, y: Any) -> Any:
 
 
 def log(x: Any, base: Any) -> Any:
-    """Logarithm to ``base``; a float32 cube stays float32 (openeo-processes-dask divides
-    by the numpy float64 ``log(base)``, which makes the whole cube float64)."""
-    if is_array(x) and not is_array(base) and np.dtype(x.dtype).kind == "f":
-        return np.log(x) / np.dtype(x.dtype).type(math.log(base))
+    """Logarithm to ``base``; a float32 cube stays float32, computed as Copernicus does:
+    ``ln(x) / ln(base)`` in doubles, rounded once (openeo-geotrellis-extensions
+    ``mapalgebra/LogBase.scala``), with ``base`` as the builder holds it (float32 up to 7
+    digits, :mod:`hybrid.backends.local.double_constants`)."""
+    if is_array(x) and not is_array(base) and np.dtype(x.dtype) == np.float32:
+        held = float(base) if isinstance(base, np.floating) else float(np.float32(base))
+        return (np.log(x.astype(np.float64)) / math.log(held)).astype(np.float32)
     return np.log(x) / np.log(base)

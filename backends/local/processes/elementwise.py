@@ -34,7 +34,18 @@ def multiply(x: Any, y: Any) -> Any:
 
 
 def exp(p: Any) -> Any:
-    return np.exp(p)
+    return rounded_once(np.exp, p)
+
+
+def rounded_once(func: Callable[[Any], Any], x: Any) -> Any:
+    """``func`` of ``x``; on a float32 array computed in doubles and rounded to float32
+    once, as Copernicus computes the math of a float32 tile (geotrellis ``Log``, ``Sin``,
+    ``Exp``, ...: ``mapDouble`` of each value as a double, stored back with
+    ``updateDouble``; locationtech/geotrellis 72e24891 ArrayTile.scala L152-161).
+    numpy's float32 functions are a float32 step off for a few to a third of the values."""
+    if getattr(x, "dtype", None) == np.float32 and np.ndim(x) > 0:
+        return func(x.astype(np.float64)).astype(np.float32)
+    return func(x)
 
 
 def round_(x: Any, p: int = 0) -> Any:
@@ -158,7 +169,7 @@ def constant(x: Any) -> Any:
 
 def _of_x(name: str, func: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def process(x: Any) -> Any:
-        return func(x)
+        return rounded_once(func, x)
 
     process.__name__ = process.__qualname__ = name
     return process
