@@ -233,3 +233,30 @@ def test_a_sum_over_time_folds_int16_and_bit_tiles(connection: Any, tmp_path: Pa
     float_type, _, total = _tiff(floats, tmp_path / "f.tif")
     assert float_type == "float32"
     np.testing.assert_allclose(total, np.nansum(series, axis=0), rtol=1e-6)
+
+
+def test_mean_and_sd_of_a_float32_cube_add_in_doubles(connection: Any, tmp_path: Path) -> None:
+    """geotrellis ``Mean`` and ``Variance`` accumulate a float32 cube's values in doubles
+    and store float32 once; ``sd`` is the square root of that float32 variance."""
+    import xarray as xr
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=SEASON, bands=["B04", "B08"]
+    ).ndvi(nir="B08", red="B04")
+    cube.download(tmp_path / "ndvi.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "ndvi.nc", engine="h5netcdf") as ds:
+        series = next(v for v in ds.data_vars.values() if v.ndim == 3).values.astype(np.float64)
+    assert series.shape[0] > 2
+    with np.errstate(all="ignore"):
+        variance = np.nanvar(series, axis=0, ddof=1).astype(np.float32)
+        expected = {
+            "mean": np.nanmean(series, axis=0).astype(np.float32),
+            "variance": variance,
+            "sd": np.sqrt(variance.astype(np.float64)).astype(np.float32),
+        }
+        singles = np.nanmean(series.astype(np.float32), axis=0)
+    assert (singles != expected["mean"]).any()  # float32 sums would differ
+    for name, want in expected.items():
+        dtype, _, got = _tiff(cube.reduce_dimension("t", reducer=name), tmp_path / f"{name}.tif")
+        assert dtype == "float32"
+        np.testing.assert_allclose(got, want, rtol=0, atol=0, err_msg=name)

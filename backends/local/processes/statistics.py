@@ -4,8 +4,9 @@ extrema) on lists and on the arrays a reducer gets from a cube.
 On arrays they are openeo-processes-dask's, with three changes: an empty list gives
 nodata (NaN) instead of a numpy error; a list holding arrays (``max(data=[x, y])``) is
 reduced pixel by pixel; the mean skips nodata in one pass
-(:mod:`hybrid.backends.local.processes.nan_mean`); and the median of an integer cube
-keeps its integer part, as Copernicus stores it (:func:`median`).
+(:mod:`hybrid.backends.local.processes.nan_mean`), and of a float32 cube mean, variance
+and sd add in doubles, as geotrellis does (:func:`_in_doubles`); and the median of an
+integer cube keeps its integer part, as Copernicus stores it (:func:`median`).
 """
 
 from __future__ import annotations
@@ -113,13 +114,22 @@ def _folded(data: Any, axis: Any, keepdims: bool, process: str, cell_type: str |
     return fold(data, int(axis), process, cell_type)
 
 
+def _in_doubles(data: Any, axis: Any) -> bool:
+    """Whether a reducer gets a float32 cube's values, which geotrellis's ``Mean`` and
+    ``Variance`` accumulate in doubles and store as float32 once (locationtech/geotrellis
+    72e24891 Mean.scala L44-58, Variance.scala L48-64); numpy would add in float32."""
+    return _of_cube(data, axis) and getattr(data, "dtype", None) == np.float32
+
+
 def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
     """The stock mean; skipping nodata over one axis of float data, in one pass
     (:mod:`hybrid.backends.local.processes.nan_mean`, bit for bit numpy's). Of a cube
     nodata is skipped whatever ``ignore_nodata``: Copernicus's mean is geotrellis
     ``Mean`` of the valid values ("TODO take ignorenodata into account",
-    OpenEOProcessScriptBuilder.scala L1161-1162)."""
+    OpenEOProcessScriptBuilder.scala L1161-1162), in doubles (:func:`_in_doubles`)."""
     data, axis = _members_stacked(data, axis)
+    if _in_doubles(data, axis):
+        return mean(data.astype(np.float64), True, axis, keepdims).astype(np.float32)
     ignore_nodata = ignore_nodata or _of_cube(data, axis)
     if ignore_nodata and nan_mean.applies(data, axis, keepdims):
         return nan_mean.nan_mean_of(data, axis)
@@ -146,8 +156,33 @@ def median(
     return np.trunc(result) if integer_type(input_cell_type) else result
 
 
-sd = _empty_is_nodata("sd")
-variance = _empty_is_nodata("variance")
+_stock_sd = _empty_is_nodata("sd")
+_stock_variance = _empty_is_nodata("variance")
+
+
+def variance(
+    data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False
+) -> Any:
+    """The stock variance; of a float32 cube in doubles, stored as float32 once
+    (:func:`_in_doubles`)."""
+    data, axis = _members_stacked(data, axis)
+    if _in_doubles(data, axis):
+        doubles = _stock_variance(
+            data.astype(np.float64), ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims
+        )
+        return doubles.astype(np.float32)
+    return _stock_variance(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+
+
+def sd(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
+    """The stock standard deviation; of a float32 cube the square root (in doubles) of
+    the float32 variance, as Copernicus composes ``Sqrt`` and ``Variance``
+    (OpenEOProcessScriptBuilder.scala L1163-1166)."""
+    data, axis = _members_stacked(data, axis)
+    if _in_doubles(data, axis):
+        stored = variance(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
+        return np.sqrt(stored.astype(np.float64)).astype(np.float32)
+    return _stock_sd(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
 
 
 def extrema(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
