@@ -125,14 +125,15 @@ def test_math_of_a_float32_cube_is_computed_in_doubles(
     connection: Any, bands: Any, tmp_path: Path
 ) -> None:
     """geotrellis computes ln, sin, arctan, ... of a float32 tile in doubles and rounds
-    each value to float32 once (``mapDouble``); so does log to a base
-    (geotrellis-extensions ``LogBase``)."""
+    each value to float32 once (``mapDouble``); so do log to a base
+    (geotrellis-extensions ``LogBase``) and power (geotrellis ``Pow``)."""
     cube = _load(connection).filter_bands(["B08"])
     nir = bands["B08"]
     cases = {
         "ln": (cube.apply("ln"), np.log(nir)),
         "arctan": (cube.apply("arctan"), np.arctan(nir)),
         "log10": (cube.apply(lambda x: x.log(10)), np.log(nir) / np.log(10.0)),
+        "cube": (cube.apply(lambda x: x**3), nir**3),
     }
     for name, (result, doubles) in cases.items():
         dtype, _, got = _tiff(result, tmp_path / f"{name}.tif")
@@ -141,6 +142,7 @@ def test_math_of_a_float32_cube_is_computed_in_doubles(
         np.testing.assert_array_equal(got, want, err_msg=name)
     single = np.arctan(nir.astype(np.float32))  # numpy's float32 arctan
     assert (single != np.arctan(nir).astype(np.float32)).any()
+    assert (nir.astype(np.float32) ** 3 != (nir**3).astype(np.float32)).any()
 
 
 @pytest.mark.parametrize(("process", "dtype"), [("absolute", "float32"), ("int", "int32")])

@@ -16,11 +16,20 @@ from hybrid.backends.local.processes.comparison import is_array, is_nan_value, n
 
 
 def power(base: Any, p: Any) -> Any:
+    """``base ** p``; of a float32 cube in doubles, rounded to float32 once, as geotrellis
+    ``Pow`` (``math.pow``) on a float tile, with ``p`` as the builder holds it (float32 up
+    to 7 digits; a float64 one leaves a float64 result,
+    :mod:`hybrid.backends.local.double_constants`)."""
     if not (is_array(base) or is_array(p)):
         if base is None or p is None:
             return null_of(base, p)
         if is_nan_value(base) or is_nan_value(p):
             return null_of(base, p)
+    if is_array(base) and np.dtype(base.dtype) == np.float32 and not is_array(p):
+        if isinstance(p, np.floating):
+            return base.astype(np.float64) ** p
+        held = p if isinstance(p, int) else float(np.float32(p))
+        return (base.astype(np.float64) ** held).astype(np.float32)
     return base**p
 
 
