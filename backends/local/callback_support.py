@@ -46,8 +46,11 @@ _COMPILED = {
     "aggregate_temporal": "reducer",
     "aggregate_temporal_period": "reducer",
 }
-#: refused before the run (graphcheck)
-_REFUSED = frozenset({"sort", "order", "rearrange"})
+#: processes refused before the run in these callbacks (graphcheck): the builder has no
+#: case for them either ("Unsupported operation: sort", L1214), and outside callbacks
+#: they are plain-value processes there (openeo-python-driver processgraph/registry.py
+#: L77-78, openeo-processes-python)
+REFUSED_IN_CALLBACKS = frozenset({"sort", "order", "rearrange"})
 
 
 def warn_outside_builder(graph: Mapping[str, Any]) -> None:
@@ -62,7 +65,7 @@ def warn_outside_builder(graph: Mapping[str, Any]) -> None:
         parent = str(node["process_id"])
         callback = (node.get("arguments") or {}).get(_COMPILED[parent])
         for pid in _callback_process_ids(callback):
-            if pid not in BUILDER_PROCESSES and pid not in _REFUSED:
+            if pid not in BUILDER_PROCESSES and pid not in REFUSED_IN_CALLBACKS:
                 found.setdefault(pid, parent)
     for pid, parent in found.items():
         warn(

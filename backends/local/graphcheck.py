@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hybrid.backends.local.callback_support import REFUSED_IN_CALLBACKS
 from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
 from hybrid.backends.local.property_filters import property_conditions
 from hybrid.backends.local.spatial_reducers import check_reducer
@@ -44,12 +45,6 @@ from hybrid.grid import kernel_buffer
 from hybrid.params import COLLECTION_ID
 from hybrid.stac.query import Condition
 
-#: processes the callbacks of raster-cube processes cannot call on Copernicus: its
-#: callback builder has no case for them and fails with "Unsupported operation: sort"
-#: (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1214); outside
-#: callbacks all three are plain-value processes there (openeo-python-driver
-#: processgraph/registry.py L77-78, openeo-processes-python)
-_NOT_IN_CUBE_CALLBACKS = frozenset({"sort", "order", "rearrange"})
 #: the overlap resolvers Copernicus merges tiles with (OpenEOProcesses.scala L103-115)
 _RESOLVERS = frozenset(
     {"or", "and", "divide", "max", "min", "multiply", "product", "add", "sum", "subtract", "xor"}
@@ -239,7 +234,7 @@ def _check_callback_process(graph: Mapping[str, Any], node_id: str, pid: str) ->
     """``sort``, ``order`` or ``rearrange`` in a callback of apply_dimension (etc.): one
     400, as Copernicus refuses it."""
     top = graph.get(node_id.split("/", 1)[0]) if "/" in node_id else None
-    if pid in _NOT_IN_CUBE_CALLBACKS and isinstance(top, Mapping):
+    if pid in REFUSED_IN_CALLBACKS and isinstance(top, Mapping):
         parent = top.get("process_id")
         if parent in _CUBE_CALLBACK_PROCESSES:
             raise ProcessUnsupported(
