@@ -38,7 +38,7 @@ BUILDER_PROCESSES = frozenset(
     }
 )  # fmt: skip
 #: the processes whose callback the builder compiles, and the callback's argument
-_COMPILED = {
+COMPILED_CALLBACKS = {
     "apply": "process",
     "apply_dimension": "process",
     "apply_neighborhood": "process",
@@ -60,10 +60,10 @@ def warn_outside_builder(graph: Mapping[str, Any]) -> None:
 
     found: dict[str, str] = {}
     for node in graph.values():
-        if not isinstance(node, Mapping) or node.get("process_id") not in _COMPILED:
+        if not isinstance(node, Mapping) or node.get("process_id") not in COMPILED_CALLBACKS:
             continue
         parent = str(node["process_id"])
-        callback = (node.get("arguments") or {}).get(_COMPILED[parent])
+        callback = (node.get("arguments") or {}).get(COMPILED_CALLBACKS[parent])
         for pid in _callback_process_ids(callback):
             if pid not in BUILDER_PROCESSES and pid not in REFUSED_IN_CALLBACKS:
                 found.setdefault(pid, parent)

@@ -39,21 +39,17 @@ def in_doubles(process: str, implementation: Callable[..., Any]) -> Callable[...
     if operands is None:
         return implementation
 
+    from hybrid.backends.local.processes.comparison import is_array
+
     @functools.wraps(implementation)
     def run(*args: Any, **kwargs: Any) -> Any:
-        if any(_is_array(kwargs.get(name)) for name in operands):
+        if any(is_array(kwargs.get(name)) for name in operands):
             for name in operands:
                 if _is_double_constant(kwargs.get(name)):
                     kwargs[name] = _double(kwargs[name])
         return implementation(*args, **kwargs)
 
     return run
-
-
-def _is_array(value: Any) -> bool:
-    import numpy as np
-
-    return hasattr(value, "dtype") and np.ndim(value) > 0
 
 
 def _is_double_constant(value: Any) -> bool:

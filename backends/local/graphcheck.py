@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybrid.backends.local.callback_support import REFUSED_IN_CALLBACKS
+from hybrid.backends.local.callback_support import COMPILED_CALLBACKS, REFUSED_IN_CALLBACKS
 from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
 from hybrid.backends.local.property_filters import property_conditions
 from hybrid.backends.local.spatial_reducers import check_reducer
@@ -49,10 +49,6 @@ from hybrid.stac.query import Condition
 _RESOLVERS = frozenset(
     {"or", "and", "divide", "max", "min", "multiply", "product", "add", "sum", "subtract", "xor"}
 )
-_CUBE_CALLBACK_PROCESSES = frozenset(
-    {"apply", "apply_dimension", "reduce_dimension", "aggregate_temporal",
-     "aggregate_temporal_period", "merge_cubes"}
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -236,7 +232,7 @@ def _check_callback_process(graph: Mapping[str, Any], node_id: str, pid: str) ->
     top = graph.get(node_id.split("/", 1)[0]) if "/" in node_id else None
     if pid in REFUSED_IN_CALLBACKS and isinstance(top, Mapping):
         parent = top.get("process_id")
-        if parent in _CUBE_CALLBACK_PROCESSES:
+        if parent in COMPILED_CALLBACKS:
             raise ProcessUnsupported(
                 f"process '{pid}' cannot be used in the callback of {parent}: the Copernicus "
                 f"backend refuses it there (Unsupported operation: {pid}); {pid} the values "

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.backends.local.processes.comparison import is_array, is_nan_value, null_of
+from hybrid.backends.local.processes.elementwise import rounded_once
 
 
 def power(base: Any, p: Any) -> Any:
@@ -25,11 +26,9 @@ def power(base: Any, p: Any) -> Any:
             return null_of(base, p)
         if is_nan_value(base) or is_nan_value(p):
             return null_of(base, p)
-    if is_array(base) and np.dtype(base.dtype) == np.float32 and not is_array(p):
-        if isinstance(p, np.floating):
-            return base.astype(np.float64) ** p
+    if _float32_array(base) and not is_array(p) and not isinstance(p, np.floating):
         held = p if isinstance(p, int) else float(np.float32(p))
-        return (base.astype(np.float64) ** held).astype(np.float32)
+        return rounded_once(lambda doubles: doubles**held, base)
     return base**p
 
 
@@ -55,7 +54,11 @@ def log(x: Any, base: Any) -> Any:
     ``ln(x) / ln(base)`` in doubles, rounded once (openeo-geotrellis-extensions
     ``mapalgebra/LogBase.scala``), with ``base`` as the builder holds it (float32 up to 7
     digits, :mod:`hybrid.backends.local.double_constants`)."""
-    if is_array(x) and not is_array(base) and np.dtype(x.dtype) == np.float32:
+    if _float32_array(x) and not is_array(base):
         held = float(base) if isinstance(base, np.floating) else float(np.float32(base))
-        return (np.log(x.astype(np.float64)) / math.log(held)).astype(np.float32)
+        return rounded_once(lambda doubles: np.log(doubles) / math.log(held), x)
     return np.log(x) / np.log(base)
+
+
+def _float32_array(value: Any) -> bool:
+    return is_array(value) and np.dtype(value.dtype) == np.float32

@@ -195,13 +195,13 @@ def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
 
 def _coarser_files(src: Any, target: float, size: float) -> dict[str, int]:
     """The bands of ``src`` (loaded at ``size``) whose files' pixels are coarser than
-    ``target``, with that pixel size (the collection's ``gsd``)."""
-    from hybrid.collection import eo_bands
+    ``target``, with that pixel size."""
+    from hybrid.collection import file_resolutions
 
     if "bands" not in src.dims:
         return {}
-    gsd = {str(b["name"]): int(b["gsd"]) for b in eo_bands() if "gsd" in b}
-    found = {str(b): gsd.get(str(b), 0) for b in src["bands"].values}
+    files = file_resolutions()
+    found = {str(b): files.get(str(b), 0) for b in src["bands"].values}
     return {b: n for b, n in found.items() if n > target and n > size and n % size == 0}
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from hybrid.backends.local.cell_types import integer_type
 from hybrid.backends.local.processes import nan_mean
 from hybrid.backends.local.processes.comparison import is_array
+from hybrid.backends.local.processes.elementwise import rounded_once
 from hybrid.backends.local.stock import stock_process
 
 
@@ -129,7 +130,7 @@ def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool
     OpenEOProcessScriptBuilder.scala L1161-1162), in doubles (:func:`_in_doubles`)."""
     data, axis = _members_stacked(data, axis)
     if _in_doubles(data, axis):
-        return mean(data.astype(np.float64), True, axis, keepdims).astype(np.float32)
+        return rounded_once(lambda doubles: mean(doubles, True, axis, keepdims), data)
     ignore_nodata = ignore_nodata or _of_cube(data, axis)
     if ignore_nodata and nan_mean.applies(data, axis, keepdims):
         return nan_mean.nan_mean_of(data, axis)
@@ -167,10 +168,12 @@ def variance(
     (:func:`_in_doubles`)."""
     data, axis = _members_stacked(data, axis)
     if _in_doubles(data, axis):
-        doubles = _stock_variance(
-            data.astype(np.float64), ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims
+        return rounded_once(
+            lambda doubles: _stock_variance(
+                doubles, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims
+            ),
+            data,
         )
-        return doubles.astype(np.float32)
     return _stock_variance(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
 
 
@@ -181,7 +184,7 @@ def sd(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool =
     data, axis = _members_stacked(data, axis)
     if _in_doubles(data, axis):
         stored = variance(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
-        return np.sqrt(stored.astype(np.float64)).astype(np.float32)
+        return rounded_once(np.sqrt, stored)
     return _stock_sd(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
 
 
