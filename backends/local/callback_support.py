@@ -15,11 +15,16 @@ hybrid computes such a callback (the builder gains cases over time, and the loca
 is still worth having) and says once per process id, in the run's warnings (a job's log
 in the emulator), that the same graph may fail on Copernicus. ``sort``, ``order`` and
 ``rearrange`` are refused before the run instead (:mod:`hybrid.backends.local.graphcheck`).
+
+The builder gets none of a user-defined process's parameters either: a compiled callback
+that reads one computes with the data there (:func:`parameters_out_of_reach`). hybrid
+substitutes the parameter, as openEO defines it, and the emulator's expansion of the
+process notes the difference in the job's log (:mod:`hybrid.server.udp_expansion`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 #: the process ids the script builder has a case for (``expressionEnd`` L1110-1214)
@@ -60,13 +65,12 @@ def warn_outside_builder(graph: Mapping[str, Any]) -> None:
 
     found: dict[str, str] = {}
     for node in graph.values():
-        if not isinstance(node, Mapping) or node.get("process_id") not in COMPILED_CALLBACKS:
+        callback = compiled_callback(node)
+        if callback is None:
             continue
-        parent = str(node["process_id"])
-        callback = (node.get("arguments") or {}).get(COMPILED_CALLBACKS[parent])
-        for pid in _callback_process_ids(callback):
+        for pid in (str(inner.get("process_id")) for inner in _nested_nodes(callback)):
             if pid not in BUILDER_PROCESSES and pid not in REFUSED_IN_CALLBACKS:
-                found.setdefault(pid, parent)
+                found.setdefault(pid, str(node["process_id"]))
     for pid, parent in found.items():
         warn(
             f"the callback of {parent} uses '{pid}', which Copernicus's callback builder "
@@ -75,14 +79,51 @@ def warn_outside_builder(graph: Mapping[str, Any]) -> None:
         )
 
 
-def _callback_process_ids(callback: Any) -> list[str]:
-    """The process ids of a callback and of its nested callbacks; none for a lone
-    run_udf (a UDF on Copernicus)."""
+def compiled_callback(node: Any) -> Mapping[str, Any] | None:
+    """The nodes of ``node``'s callback that Copernicus's script builder compiles; None
+    when ``node`` has no such callback or it is a lone run_udf (a UDF there)."""
+    if not isinstance(node, Mapping) or node.get("process_id") not in COMPILED_CALLBACKS:
+        return None
+    callback = (node.get("arguments") or {}).get(COMPILED_CALLBACKS[str(node["process_id"])])
     nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
     if not isinstance(nodes, Mapping):
+        return None
+    ids = [inner.get("process_id") for inner in nodes.values() if isinstance(inner, Mapping)]
+    return None if ids == ["run_udf"] else nodes
+
+
+def parameters_out_of_reach(node: Any, names: Iterable[str]) -> list[str]:
+    """Which of ``names`` (a user-defined process's parameters) the compiled callback of
+    ``node`` reads, although Copernicus's builder never gets them.
+
+    Copernicus evaluates a user-defined process with its arguments as parameters of the
+    evaluation (openeo-python-driver 9e5b49b2 processgraph/evaluator.py
+    ``_evaluate_process_graph_process`` L373-388), but returns a callback unresolved
+    (L229-230), and geopysparkdatacube.py hands it to the builder with no parameters but
+    the parent's ``context`` (``_apply_bands_dimension`` L414-418, ``apply_dimension``
+    L365-381, ``reduce_dimension`` L815-818). The builder's ``fromParameter`` reads the
+    data tiles for a name it does not find (OpenEOProcessScriptBuilder.scala L975-995);
+    a number it does find there (a key of a context object) is not a tile, which
+    ``xyFunction`` (L883-930) expects (inferred from the code, not seen running). Only a
+    constant in the callback is the same on both.
+    """
+    nodes = compiled_callback(node)
+    if nodes is None:
         return []
-    ids = [str(node.get("process_id")) for node in _nested_nodes(nodes)]
-    return [] if ids == ["run_udf"] else ids
+    read = set(_parameter_references(nodes))
+    return sorted(n for n in names if n in read)
+
+
+def _parameter_references(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        if set(value) == {"from_parameter"}:
+            yield str(value["from_parameter"])
+            return
+        for item in value.values():
+            yield from _parameter_references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _parameter_references(item)
 
 
 def _nested_nodes(nodes: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

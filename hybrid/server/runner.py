@@ -198,17 +198,19 @@ class JobRunner:
         with self._busy_lock:
             self._busy.add(job.id)
             self._cancels[job.id] = event
+
+        def to_log(message: str, level: str = "warning", **entry: Any) -> None:
+            self._store.log(job.id, level, message, **entry)
+
         try:
-            graph = self._resolve(job.graph, job.user_id, job.root_url)
-            graph = self._sources(graph, job.user_id, job.root_url)
-            graph = with_sample_geometries(graph)
-            # without save_result: GTiff or JSON, as Copernicus (deploy/batch_job.py L368-379)
-            graph = with_save_result(graph, self._engine.process_specs())
-
-            def to_log(message: str, level: str = "warning", **entry: Any) -> None:
-                self._store.log(job.id, level, message, **entry)
-
+            # the expansion's notes on user-defined processes go to the log too
             with cancellable(event), warnings_to(to_log):
+                graph = self._resolve(job.graph, job.user_id, job.root_url)
+                graph = self._sources(graph, job.user_id, job.root_url)
+                graph = with_sample_geometries(graph)
+                # without save_result: GTiff or JSON, as Copernicus (deploy/batch_job.py
+                # L368-379)
+                graph = with_save_result(graph, self._engine.process_specs())
                 return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
             self._fail(job.id, code=exc.code, message=str(exc), node=exc.node)

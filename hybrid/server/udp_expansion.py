@@ -10,6 +10,12 @@ only runs predefined processes, whichever backend it is.
 
 Parameters of callbacks shadow the process's parameters of the same name; the callback
 parameters are recognised by their standard names (:data:`CALLBACK_PARAMETERS`).
+
+Copernicus does not substitute a process's parameters inside the callbacks its script
+builder compiles (apply, reduce_dimension, ...): the builder reads the data there
+instead (:func:`hybrid.backends.local.callback_support.parameters_out_of_reach`). The
+expansion substitutes them all the same and writes a warning for each such parameter
+(the job's log when a job runs).
 """
 
 from __future__ import annotations
@@ -82,6 +88,7 @@ def _inline(
         )
     body = _expand(udp["process_graph"], lookup, (*stack, pid))
     values = _parameter_values(udp, node.get("arguments", {}), node_id)
+    _note_parameters_in_callbacks(pid, body, set(values) - CALLBACK_PARAMETERS)
     prefix = f"{node_id}:"
     renamed = {
         prefix + inner_id: _redirected(inner, {k: prefix + k for k in body})
@@ -126,6 +133,22 @@ def _parameter_values(
                 f"Process '{udp['id']}' parameter '{name}' is required.", node=node_id
             )
     return values
+
+
+def _note_parameters_in_callbacks(pid: str, body: Mapping[str, Any], names: set[str]) -> None:
+    """A warning per parameter of process ``pid`` that a callback of ``body`` reads where
+    Copernicus's callback builder cannot resolve it."""
+    from hybrid.backends.local.callback_support import parameters_out_of_reach
+    from hybrid.run_warnings import warn
+
+    for inner in body.values():
+        for name in parameters_out_of_reach(inner, names):
+            warn(
+                f"the callback of {inner['process_id']} in user-defined process '{pid}' "
+                f"reads its parameter '{name}', which Copernicus's callback builder does "
+                "not receive: it computes with the data there instead, so the result may "
+                "differ; write the value into the callback to get the same result on both"
+            )
 
 
 def _in_callbacks(value: Any, lookup: Lookup, stack: tuple[str, ...]) -> Any:

@@ -75,3 +75,32 @@ def test_apply_neighborhoods_callback_is_compiled_too() -> None:
     graph = {"n": _node("apply_neighborhood", process=_callback(_node("cumsum", data=data)))}
     (note,) = _notes(graph)
     assert note.startswith("the callback of apply_neighborhood uses 'cumsum'")
+
+
+def test_a_parameter_read_in_a_compiled_callback_is_out_of_the_builders_reach() -> None:
+    """Copernicus's builder gets none of a user-defined process's parameters; a lone UDF,
+    a callback outside the builder (load_collection's properties) and a parameter given
+    outside the callback (the parent's own arguments) are resolved there."""
+    from hybrid.backends.local.callback_support import parameters_out_of_reach
+
+    sigma = {"from_parameter": "sigma"}
+    data = {"from_parameter": "data"}
+    times = _callback(_node("median", data=data), _node("multiply", x=sigma, y={"from_node": "n0"}))
+    reach = parameters_out_of_reach
+    assert reach(_node("apply_dimension", dimension="t", process=times), {"sigma"}) == ["sigma"]
+    nested = _callback(
+        _node("array_apply", data=data, process=_callback(_node("add", x=1, y=sigma)))
+    )
+    assert reach(_node("reduce_dimension", dimension="t", reducer=nested), {"sigma", "k"}) == [
+        "sigma"
+    ]
+    udf = _callback(_node("run_udf", data=data, udf="...", runtime="Python", context=sigma))
+    assert reach(_node("apply", process=udf), {"sigma"}) == []
+    cloud = _callback(_node("lte", x={"from_parameter": "value"}, y=sigma))
+    assert reach(_node("load_collection", properties={"eo:cloud_cover": cloud}), {"sigma"}) == []
+    assert (
+        reach(
+            _node("apply", process=_callback(_node("absolute", x=data)), context=sigma), {"sigma"}
+        )
+        == []
+    )

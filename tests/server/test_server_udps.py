@@ -137,3 +137,59 @@ def test_delete_then_gone(alice: Any, server: ThreadServer) -> None:
     udp.delete()
     assert "tmp_abs" not in [p["id"] for p in alice.list_user_defined_processes()]
     assert requests.get(f"{server.url}/process_graphs/tmp_abs", timeout=120).status_code == 401
+
+
+def test_a_parameter_read_in_a_callback_is_substituted_with_a_note(alice: Any, saved: str) -> None:
+    """A user-defined process's parameter inside an apply callback is substituted as
+    openEO defines it (the values are 3 x B04, as the inline graph with the constant),
+    and the job's log says that Copernicus's callback builder would not receive it
+    (callback_support.parameters_out_of_reach); a parameter outside callbacks (my_ndvi's
+    bbox) gives no note."""
+    from openeo.api.process import Parameter
+
+    data = Parameter.datacube("data", "the cube")
+    factor = Parameter.number("factor", "the factor", default=2)
+    scaled = {
+        "apply1": {
+            "process_id": "apply",
+            "arguments": {
+                "data": {"from_parameter": "data"},
+                "process": {
+                    "process_graph": {
+                        "m": {
+                            "process_id": "multiply",
+                            "arguments": {
+                                "x": {"from_parameter": "x"},
+                                "y": {"from_parameter": "factor"},
+                            },
+                            "result": True,
+                        }
+                    }
+                },
+            },
+            "result": True,
+        }
+    }
+    alice.save_user_defined_process("scaled", scaled, parameters=[data, factor])
+    cube = alice.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=SEED_BBOX,
+        temporal_extent=["2023-06-12", "2023-06-13"],
+        bands=["B04"],
+    )
+
+    def run(result: Any) -> tuple[np.ndarray, list[str]]:
+        job = result.save_result(format="netCDF").create_job()
+        job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+        assert job.status() == "finished"
+        (asset,) = job.get_results().get_assets()
+        notes = [e["message"] for e in job.logs() if "callback builder" in e["message"]]
+        return _values(requests.get(asset.href, timeout=120).content), notes
+
+    got, (note,) = run(cube.process("scaled", namespace="user", data=cube, factor=3))
+    assert "apply in user-defined process 'scaled' reads its parameter 'factor'" in note
+    expected, no_notes = run(cube.apply(lambda x: x * 3))
+    assert no_notes == [] and np.isfinite(got).any()
+    assert np.array_equal(got, expected, equal_nan=True)
+    _, no_notes = run(alice.datacube_from_process(saved, namespace="user", bbox=SEED_BBOX))
+    assert no_notes == []
