@@ -18,8 +18,9 @@ in the emulator), that the same graph may fail on Copernicus. ``sort``, ``order`
 
 The builder gets none of a user-defined process's parameters either: a compiled callback
 that reads one computes with the data there (:func:`parameters_out_of_reach`). hybrid
-substitutes the parameter, as openEO defines it, and the emulator's expansion of the
-process notes the difference in the job's log (:mod:`hybrid.server.udp_expansion`).
+substitutes the parameter, as openEO defines it. The emulator inlines user-defined
+processes before the run (:mod:`hybrid.server.udp_expansion`), so it writes the notes
+on both (:func:`outside_builder` for a process called in a callback).
 """
 
 from __future__ import annotations
@@ -72,11 +73,18 @@ def warn_outside_builder(graph: Mapping[str, Any]) -> None:
             if pid not in BUILDER_PROCESSES and pid not in REFUSED_IN_CALLBACKS:
                 found.setdefault(pid, str(node["process_id"]))
     for pid, parent in found.items():
-        warn(
-            f"the callback of {parent} uses '{pid}', which Copernicus's callback builder "
-            f"has no case for: the same graph may fail there (Unsupported operation: "
-            f"{pid}); compute it in a UDF (run_udf) to run it on both"
-        )
+        warn(outside_builder(pid, parent, "compute it in a UDF (run_udf)"))
+
+
+def outside_builder(pid: str, parent: str, fix: str) -> str:
+    """The note for process ``pid`` in a compiled callback of ``parent``, which the
+    builder has no case for (a user-defined process among them: the emulator inlines it
+    before the run, :mod:`hybrid.server.udp_expansion`, so the note is written there)."""
+    return (
+        f"the callback of {parent} uses '{pid}', which Copernicus's callback builder has "
+        f"no case for: the same graph may fail there (Unsupported operation: {pid}); "
+        f"{fix} to run it on both"
+    )
 
 
 def compiled_callback(node: Any) -> Mapping[str, Any] | None:

@@ -11,17 +11,19 @@ only runs predefined processes, whichever backend it is.
 Parameters of callbacks shadow the process's parameters of the same name; the callback
 parameters are recognised by their standard names (:data:`CALLBACK_PARAMETERS`).
 
-Copernicus does not substitute a process's parameters inside the callbacks its script
-builder compiles (apply, reduce_dimension, ...): the builder reads the data there
-instead (:func:`hybrid.backends.local.callback_support.parameters_out_of_reach`). The
-expansion substitutes them all the same and writes a warning for each such parameter
-(the job's log when a job runs).
+Inside the callbacks Copernicus's script builder compiles (apply, reduce_dimension, ...;
+:mod:`hybrid.backends.local.callback_support`) it neither runs a user-defined process
+(the builder has no case for it) nor substitutes a process's parameters (the builder
+reads the data for them). The expansion inlines and substitutes all the same, as openEO
+defines it, and writes one warning for each such process and parameter (to the job's log
+when a job runs): once inlined, the engine cannot see them any more.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hybrid.errors import ProcessGraphInvalid, ProcessUnsupported
@@ -46,16 +48,43 @@ class ProcessParameterUnsupported(ApiError):
 
 
 def expand(graph: Mapping[str, Any], lookup: Lookup) -> dict[str, Any]:
-    """``graph`` with every call of a user-defined process inlined (callbacks included)."""
-    return _expand(graph, lookup, ())
+    """``graph`` with every call of a user-defined process inlined (callbacks included);
+    what Copernicus would do otherwise goes to the run's warnings, once each."""
+    from hybrid.run_warnings import warn
+
+    notes: dict[str, None] = {}
+    expanded = _expand(graph, _Walk(lookup, notes), ())
+    for note in notes:
+        warn(note)
+    return expanded
 
 
-def _expand(graph: Mapping[str, Any], lookup: Lookup, stack: tuple[str, ...]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Walk:
+    """What the expansion carries through the graph and its callbacks."""
+
+    lookup: Lookup
+    #: the warnings, in order, each once
+    notes: dict[str, None]
+    #: inside a callback Copernicus's script builder compiles: the process it belongs to
+    builder: str | None = None
+
+    def into(self, node: Mapping[str, Any]) -> _Walk:
+        """The walk for ``node``'s callbacks."""
+        from hybrid.backends.local.callback_support import compiled_callback
+
+        if self.builder is None and compiled_callback(node) is not None:
+            return replace(self, builder=str(node["process_id"]))
+        return self
+
+
+def _expand(graph: Mapping[str, Any], walk: _Walk, stack: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     redirect: dict[str, str] = {}
     for node_id, node in graph.items():
-        node = {**node, "arguments": _in_callbacks(node.get("arguments", {}), lookup, stack)}
-        udp = lookup(node["process_id"], node.get("namespace"))
+        arguments = _in_callbacks(node.get("arguments", {}), walk.into(node), stack)
+        node = {**node, "arguments": arguments}
+        udp = walk.lookup(node["process_id"], node.get("namespace"))
         if udp is None:
             if node.get("namespace") == "user":
                 raise ProcessUnsupported(
@@ -65,7 +94,9 @@ def _expand(graph: Mapping[str, Any], lookup: Lookup, stack: tuple[str, ...]) ->
                 )
             out[node_id] = node
             continue
-        inner, result_id = _inline(node_id, node, udp, lookup, stack)
+        if walk.builder is not None:
+            _note_process_in_callback(str(node["process_id"]), walk)
+        inner, result_id = _inline(node_id, node, udp, replace(walk, builder=None), stack)
         out.update(inner)
         redirect[node_id] = result_id
     return {node_id: _redirected(node, redirect) for node_id, node in out.items()}
@@ -75,7 +106,7 @@ def _inline(
     node_id: str,
     node: Mapping[str, Any],
     udp: Mapping[str, Any],
-    lookup: Lookup,
+    walk: _Walk,
     stack: tuple[str, ...],
 ) -> tuple[dict[str, Any], str]:
     """The nodes replacing ``node`` (a call of ``udp``) and the id of their result node."""
@@ -86,9 +117,9 @@ def _inline(
             f"User-defined processes call each other too deeply or in a loop: {chain}.",
             node=node_id,
         )
-    body = _expand(udp["process_graph"], lookup, (*stack, pid))
+    body = _expand(udp["process_graph"], walk, (*stack, pid))
     values = _parameter_values(udp, node.get("arguments", {}), node_id)
-    _note_parameters_in_callbacks(pid, body, set(values) - CALLBACK_PARAMETERS)
+    _note_parameters_in_callbacks(pid, body, set(values) - CALLBACK_PARAMETERS, walk)
     prefix = f"{node_id}:"
     renamed = {
         prefix + inner_id: _redirected(inner, {k: prefix + k for k in body})
@@ -135,30 +166,40 @@ def _parameter_values(
     return values
 
 
-def _note_parameters_in_callbacks(pid: str, body: Mapping[str, Any], names: set[str]) -> None:
-    """A warning per parameter of process ``pid`` that a callback of ``body`` reads where
+def _note_process_in_callback(pid: str, walk: _Walk) -> None:
+    """Copernicus's builder has no case for a user-defined process (callback_support)."""
+    from hybrid.backends.local.callback_support import outside_builder
+
+    fix = "write the process's nodes into the callback"
+    walk.notes[outside_builder(pid, str(walk.builder), fix)] = None
+
+
+def _note_parameters_in_callbacks(
+    pid: str, body: Mapping[str, Any], names: set[str], walk: _Walk
+) -> None:
+    """A note per parameter of process ``pid`` that a callback of ``body`` reads where
     Copernicus's callback builder cannot resolve it."""
     from hybrid.backends.local.callback_support import parameters_out_of_reach
-    from hybrid.run_warnings import warn
 
     for inner in body.values():
         for name in parameters_out_of_reach(inner, names):
-            warn(
+            note = (
                 f"the callback of {inner['process_id']} in user-defined process '{pid}' "
                 f"reads its parameter '{name}', which Copernicus's callback builder does "
                 "not receive: it computes with the data there instead, so the result may "
                 "differ; write the value into the callback to get the same result on both"
             )
+            walk.notes[note] = None
 
 
-def _in_callbacks(value: Any, lookup: Lookup, stack: tuple[str, ...]) -> Any:
+def _in_callbacks(value: Any, walk: _Walk, stack: tuple[str, ...]) -> Any:
     """``value`` with user-defined processes inlined in the callbacks it holds."""
     if isinstance(value, Mapping):
         if isinstance(value.get("process_graph"), Mapping):
-            return {**value, "process_graph": _expand(value["process_graph"], lookup, stack)}
-        return {key: _in_callbacks(item, lookup, stack) for key, item in value.items()}
+            return {**value, "process_graph": _expand(value["process_graph"], walk, stack)}
+        return {key: _in_callbacks(item, walk, stack) for key, item in value.items()}
     if isinstance(value, list):
-        return [_in_callbacks(item, lookup, stack) for item in value]
+        return [_in_callbacks(item, walk, stack) for item in value]
     return value
 
 
