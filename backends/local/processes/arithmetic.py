@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.backends.local.processes.comparison import is_array, is_nan_value, null_of
-from hybrid.backends.local.processes.elementwise import rounded_once
+from hybrid.backends.local.processes.elementwise import float32_array, rounded_once
 
 
 def power(base: Any, p: Any) -> Any:
@@ -26,7 +26,7 @@ def power(base: Any, p: Any) -> Any:
             return null_of(base, p)
         if is_nan_value(base) or is_nan_value(p):
             return null_of(base, p)
-    if _float32_array(base) and not is_array(p) and not isinstance(p, np.floating):
+    if float32_array(base) and not is_array(p) and not isinstance(p, np.floating):
         held = p if isinstance(p, int) else float(np.float32(p))
         return rounded_once(lambda doubles: doubles**held, base)
     return base**p
@@ -54,11 +54,7 @@ def log(x: Any, base: Any) -> Any:
     ``ln(x) / ln(base)`` in doubles, rounded once (openeo-geotrellis-extensions
     ``mapalgebra/LogBase.scala``), with ``base`` as the builder holds it (float32 up to 7
     digits, :mod:`hybrid.backends.local.double_constants`)."""
-    if _float32_array(x) and not is_array(base):
+    if float32_array(x) and not is_array(base):
         held = float(base) if isinstance(base, np.floating) else float(np.float32(base))
         return rounded_once(lambda doubles: np.log(doubles) / math.log(held), x)
     return np.log(x) / np.log(base)
-
-
-def _float32_array(value: Any) -> bool:
-    return is_array(value) and np.dtype(value.dtype) == np.float32

@@ -43,9 +43,14 @@ def rounded_once(func: Callable[[Any], Any], x: Any) -> Any:
     ``Exp``, ...: ``mapDouble`` of each value as a double, stored back with
     ``updateDouble``; locationtech/geotrellis 72e24891 ArrayTile.scala L152-161).
     numpy's float32 functions are a float32 step off for a few to a third of the values."""
-    if getattr(x, "dtype", None) == np.float32 and np.ndim(x) > 0:
+    if float32_array(x):
         return func(x.astype(np.float64)).astype(np.float32)
     return func(x)
+
+
+def float32_array(value: Any) -> bool:
+    """Whether ``value`` is a float32 array (a float tile on Copernicus), not a number."""
+    return getattr(value, "dtype", None) == np.float32 and np.ndim(value) > 0
 
 
 def round_(x: Any, p: int = 0) -> Any:

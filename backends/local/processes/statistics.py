@@ -20,7 +20,7 @@ import numpy as np
 from hybrid.backends.local.cell_types import integer_type
 from hybrid.backends.local.processes import nan_mean
 from hybrid.backends.local.processes.comparison import is_array
-from hybrid.backends.local.processes.elementwise import rounded_once
+from hybrid.backends.local.processes.elementwise import float32_array, rounded_once
 from hybrid.backends.local.stock import stock_process
 
 
@@ -119,7 +119,7 @@ def _in_doubles(data: Any, axis: Any) -> bool:
     """Whether a reducer gets a float32 cube's values, which geotrellis's ``Mean`` and
     ``Variance`` accumulate in doubles and store as float32 once (locationtech/geotrellis
     72e24891 Mean.scala L44-58, Variance.scala L48-64); numpy would add in float32."""
-    return _of_cube(data, axis) and getattr(data, "dtype", None) == np.float32
+    return _of_cube(data, axis) and float32_array(data)
 
 
 def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
@@ -178,13 +178,13 @@ def variance(
 
 
 def sd(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool = False) -> Any:
-    """The stock standard deviation; of a float32 cube the square root (in doubles) of
-    the float32 variance, as Copernicus composes ``Sqrt`` and ``Variance``
-    (OpenEOProcessScriptBuilder.scala L1163-1166)."""
+    """The stock standard deviation; of a float32 cube the square root of the float32
+    variance, as Copernicus composes ``Sqrt`` and ``Variance``
+    (OpenEOProcessScriptBuilder.scala L1163-1166); float32's own square root is
+    correctly rounded, as the double one rounded once would be."""
     data, axis = _members_stacked(data, axis)
     if _in_doubles(data, axis):
-        stored = variance(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
-        return rounded_once(np.sqrt, stored)
+        return np.sqrt(variance(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims))
     return _stock_sd(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
 
 
