@@ -15,6 +15,8 @@ hybrid computes such a callback (the builder gains cases over time, and the loca
 is still worth having) and says once per process id, in the run's warnings (a job's log
 in the emulator), that the same graph may fail on Copernicus. ``sort``, ``order`` and
 ``rearrange`` are refused before the run instead (:mod:`hybrid.backends.local.graphcheck`).
+A filter_labels condition on ``t`` is compiled by the same builder and run on each
+scene's date, where fewer cases work (:data:`LABEL_CONDITION_PROCESSES`).
 
 The builder gets none of a user-defined process's parameters either: a compiled callback
 that reads one computes with the data there (:func:`parameters_out_of_reach`). hybrid
@@ -57,6 +59,13 @@ COMPILED_CALLBACKS = {
 #: they are plain-value processes there (openeo-python-driver processgraph/registry.py
 #: L77-78, openeo-processes-python)
 REFUSED_IN_CALLBACKS = frozenset({"sort", "order", "rearrange"})
+#: what the builder computes on a scene's date: Copernicus pushes a filter_labels
+#: condition on ``t`` into the load, which hands each scene's date to the compiled
+#: condition as a value (openeo-geotrellis-extensions FileLayerProvider.scala
+#: L1601-1606); only ``date_between`` (L817-838) and ``eq``/``neq``/``and``/``or``
+#: against constants (``xyConstantFunction`` L841-862) compute on a value, every other
+#: case on tiles
+LABEL_CONDITION_PROCESSES = frozenset({"date_between", "eq", "neq", "and", "or"})
 
 
 def warn_outside_builder(graph: Mapping[str, Any]) -> None:
@@ -74,6 +83,31 @@ def warn_outside_builder(graph: Mapping[str, Any]) -> None:
                 found.setdefault(pid, str(node["process_id"]))
     for pid, parent in found.items():
         warn(outside_builder(pid, parent, "compute it in a UDF (run_udf)"))
+    for pid in _label_condition_outsiders(graph):
+        warn(
+            f"the condition of filter_labels on 't' uses '{pid}': Copernicus applies the "
+            "condition to each scene's date when loading, where its callback builder "
+            "compares dates only with date_between and eq/neq/and/or against constants; "
+            "the same graph may fail there; compare dates with date_between"
+        )
+
+
+def _label_condition_outsiders(graph: Mapping[str, Any]) -> list[str]:
+    """The process ids of filter_labels conditions on ``t`` in ``graph`` (flat) that
+    Copernicus's builder cannot compute on a date, each once."""
+    found: dict[str, None] = {}
+    for node in graph.values():
+        if not isinstance(node, Mapping) or node.get("process_id") != "filter_labels":
+            continue
+        arguments = node.get("arguments") or {}
+        condition = arguments.get("condition")
+        nodes = condition.get("process_graph") if isinstance(condition, Mapping) else None
+        if arguments.get("dimension") != "t" or not isinstance(nodes, Mapping):
+            continue
+        for inner in _nested_nodes(nodes):
+            if inner.get("process_id") not in LABEL_CONDITION_PROCESSES:
+                found.setdefault(str(inner.get("process_id")), None)
+    return list(found)
 
 
 def outside_builder(pid: str, parent: str, fix: str) -> str:

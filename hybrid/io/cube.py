@@ -55,8 +55,9 @@ def require_date_labels(cube: xr.DataArray, *, fmt: str) -> None:
     leaves them (openeo-geopyspark-driver ``geopysparkdatacube.py`` L499-511) and
     ``aggregate_temporal`` parses its labels as dates (``geopysparkdatacube.py``
     L974-975 ``pd.to_datetime``; openeo-geotrellis-extensions ``OpenEOProcesses.scala``
-    L433). Here text labels (from ``aggregate_temporal`` ``labels``) can still be
-    written as JSON.
+    L433; the same refusal here: ``backends/local/processes/temporal.py``). Text
+    labels can still come from an ``add_dimension`` named ``t`` of type ``other``;
+    JSON writes them.
     """
     import numpy as np
 

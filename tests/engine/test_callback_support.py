@@ -77,6 +77,32 @@ def test_apply_neighborhoods_callback_is_compiled_too() -> None:
     assert note.startswith("the callback of apply_neighborhood uses 'cumsum'")
 
 
+def test_a_label_condition_on_t_beyond_date_comparisons_is_named_once() -> None:
+    """FileLayerProvider.scala L1601-1606 runs the condition on each scene's date: only
+    date_between and eq/neq/and/or against constants compute on a value there."""
+    value = {"from_parameter": "value"}
+    before = _callback(_node("lte", x=value, y="2023-06-15"))
+    both = _callback(
+        _node("date_between", x=value, min="2023-06-01T00:00:00Z", max="2023-07-01T00:00:00Z"),
+        _node("text_begins", data=value, pattern="2023-06"),
+        _node("and", x={"from_node": "n0"}, y={"from_node": "n1"}),
+    )
+    graph = {
+        "a": _node("filter_labels", data=None, dimension="t", condition=before),
+        "b": _node("filter_labels", data={"from_node": "a"}, dimension="t", condition=both),
+        "c": _node("filter_labels", data={"from_node": "b"}, dimension="t", condition=before),
+        "d": _node("filter_labels", data={"from_node": "c"}, dimension="bands", condition=before),
+    }
+    notes = _notes(graph)
+    assert [n.split("'")[3] for n in notes] == ["lte", "text_begins"]
+    assert all("compare dates with date_between" in n for n in notes)
+    supported = _callback(
+        _node("date_between", x=value, min="2023-06-01T00:00:00Z", max="2023-07-01T00:00:00Z"),
+        _node("eq", x={"from_node": "n0"}, y=False),
+    )
+    assert _notes({"a": _node("filter_labels", dimension="t", condition=supported)}) == []
+
+
 def test_a_parameter_read_in_a_compiled_callback_is_out_of_the_builders_reach() -> None:
     """Copernicus's builder gets none of a user-defined process's parameters; a lone UDF,
     a callback outside the builder (load_collection's properties) and a parameter given

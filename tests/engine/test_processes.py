@@ -26,7 +26,7 @@ from hybrid.backends.local.processes.kernel import apply_kernel, convolve_block,
 from hybrid.backends.local.processes.labels import filter_labels
 from hybrid.backends.local.processes.masking import mask
 from hybrid.backends.local.processes.temporal import aggregate_temporal_period
-from hybrid.errors import ProcessParameterInvalid
+from hybrid.errors import HybridWarning, NoDataAvailable, ProcessParameterInvalid
 from tests.process_vectors import run_through_engine
 
 FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -522,12 +522,39 @@ def test_aggregate_temporal_intervals_and_labels() -> None:
         ["2023-06-01", "2023-08-01"],
     ]
     args = {"data": data, "intervals": intervals, "reducer": reducer_graph("mean")}
-    out = run_through_engine("aggregate_temporal", {**args, "labels": ["spring", "may", "summer"]})
+    # Copernicus reads each label with pandas and writes it back as %Y-%m-%dT%H:%M:%SZ
+    # (geopysparkdatacube.py L974-975): a month is its first day, an offset is dropped
+    labels = ["2023-03", "May 2023", "2023-07-01T00:00:00+02:00"]
+    out = run_through_engine("aggregate_temporal", {**args, "labels": labels})
     # the May interval has no scene: dropped; end is exclusive (2023-06-01 is summer)
-    assert list(out["t"].values) == ["spring", "summer"]
+    np.testing.assert_array_equal(out["t"].values, times("2023-03-01", "2023-07-01"))
     np.testing.assert_array_equal(out.values.ravel(), [2.0, 15.0])
     out = run_through_engine("aggregate_temporal", args)
     np.testing.assert_array_equal(out["t"].values, times("2023-03-01", "2023-06-01"))
+
+
+@pytest.mark.parametrize("label", ["spring", "W01", "may"])
+def test_aggregate_temporal_refuses_a_label_that_is_no_date(label: str) -> None:
+    """Copernicus's ``pd.to_datetime(label)`` fails the job on these: one 4xx here."""
+    data = cube(np.ones((1, 1, 1)), ("t", "y", "x"), t=times("2023-03-05"))
+    args = {"data": data, "intervals": [["2023-03-01", "2023-05-01"]], "labels": [label]}
+    with pytest.raises(ProcessParameterInvalid, match=f"label '{label}' is not a date"):
+        run_through_engine("aggregate_temporal", {**args, "reducer": reducer_graph("mean")})
+
+
+def test_aggregate_temporal_reads_an_offset_as_wall_time() -> None:
+    """geopysparkdatacube.py L965-973: each bound is written back with strftime, so
+    2023-05-01T00:00:00+02:00 is 2023-05-01T00:00Z there (not 2023-04-30T22:00Z)."""
+    data = cube(
+        np.array([1.0, 3.0]).reshape(-1, 1, 1),
+        ("t", "y", "x"),
+        t=np.array(["2023-04-30T23:00", "2023-05-01T01:00"], dtype="datetime64[ns]"),
+    )
+    intervals = [["2023-05-01T00:00:00+02:00", "2023-05-02T00:00:00+02:00"]]
+    args = {"data": data, "intervals": intervals, "reducer": reducer_graph("mean")}
+    out = run_through_engine("aggregate_temporal", args)
+    np.testing.assert_array_equal(out.values.ravel(), [3.0])
+    np.testing.assert_array_equal(out["t"].values, times("2023-05-01"))
 
 
 def test_aggregate_temporal_flat_interval_bounds_pair_up_as_on_copernicus() -> None:
@@ -540,8 +567,8 @@ def test_aggregate_temporal_flat_interval_bounds_pair_up_as_on_copernicus() -> N
     )
     flat = ["2023-03-01", "2023-05-01", "2023-04-01", "2023-07-01"]
     args = {"data": data, "intervals": flat, "reducer": reducer_graph("mean")}
-    out = run_through_engine("aggregate_temporal", {**args, "labels": ["a", "b"]})
-    assert list(out["t"].values) == ["a", "b"]
+    out = run_through_engine("aggregate_temporal", {**args, "labels": ["2023-03", "2023-04"]})
+    np.testing.assert_array_equal(out["t"].values, times("2023-03-01", "2023-04-01"))
     np.testing.assert_array_equal(out.values.ravel(), [2.0, 6.5])
     with pytest.raises(ProcessParameterInvalid, match="start, end pairs, got 3 dates"):
         run_through_engine("aggregate_temporal", {**args, "intervals": flat[:3]})
@@ -579,11 +606,29 @@ def test_filter_labels_text_begins_on_time_labels() -> None:
 
 
 def test_filter_labels_plain_callable_and_missing_dimension() -> None:
-    data = cube(np.arange(3.0), ("bands",), bands=["B02", "B04", "B08"])
-    keep = filter_labels(data, lambda label, **_: label != "B04", "bands")
-    assert list(keep["bands"].values) == ["B02", "B08"]
+    data = cube(
+        np.arange(3.0).reshape(-1, 1), ("t", "x"), t=times("2023-05-02", "2023-06-03", "2023-06-05")
+    )
+    keep = filter_labels(data, lambda label, **_: label != "2023-06-03T00:00:00Z", "t")
+    np.testing.assert_array_equal(keep["t"].values, times("2023-05-02", "2023-06-05"))
     with pytest.raises(ProcessParameterInvalid, match="DimensionNotAvailable"):
-        filter_labels(data, lambda label, **_: True, "t")
+        filter_labels(data.isel(t=0, drop=True), lambda label, **_: True, "t")
+
+
+def test_filter_labels_keeping_no_date_fails_as_the_load_there() -> None:
+    """Copernicus drops the scenes when loading and fails without any
+    (FileLayerProvider.scala L1601-1617): one clear error, not an empty cube."""
+    data = cube(np.arange(2.0).reshape(-1, 1), ("t", "x"), t=times("2023-05-02", "2023-06-03"))
+    with pytest.raises(NoDataAvailable, match="keeps none of the 2 dates of 't'"):
+        filter_labels(data, lambda label, **_: False, "t")
+
+
+def test_filter_labels_on_bands_is_ignored_as_on_copernicus() -> None:
+    """geopysparkdatacube.py L298-301 returns the cube; only 't' reaches the load."""
+    data = cube(np.arange(3.0), ("bands",), bands=["B02", "B04", "B08"])
+    with pytest.warns(HybridWarning, match="filter_labels on 'bands'.*filter_bands"):
+        keep = filter_labels(data, lambda label, **_: label != "B04", "bands")
+    assert list(keep["bands"].values) == ["B02", "B04", "B08"]
 
 
 # ---------------------------------------------------------------- properties

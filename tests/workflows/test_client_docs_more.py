@@ -210,8 +210,10 @@ def test_linear_scale_range_resample_spatial_and_filter_labels(
     method="average")`` (2 x 2 means of the 10 m pixels, stored as whole numbers in the
     int16 cube: Copernicus reads the files with that method into their integer type,
     ``backends/local/resample_pushdown.py``),
-    ``filter_labels`` on ``bands`` and on ``t`` right after the load (the one place
-    Copernicus honours it, FIELD_NOTES section 5)."""
+    ``filter_labels`` on ``t`` right after the load (Copernicus applies it to the
+    scenes when loading, FIELD_NOTES section 5) and on ``bands``, which Copernicus
+    ignores (geopysparkdatacube.py L298-301): the job keeps both bands and its log says
+    so."""
     from openeo.processes import date_between
 
     cube = _load(connection, ["B04", "B08"])
@@ -235,8 +237,13 @@ def test_linear_scale_range_resample_spatial_and_filter_labels(
     np.testing.assert_array_equal(coarse["B04"].values[:, 1, 1], np.floor(block + 0.5))
     assert coarse["B04"].encoding["dtype"] == np.int16
 
-    nir_only = _nc_of(cube.filter_labels(lambda b: b == "B08", "bands"), tmp_path / "b.nc")
-    assert [str(v) for v in nir_only.data_vars if v != "crs"] == ["B08"]
+    job = cube.filter_labels(lambda b: b == "B08", "bands").create_job(out_format="netCDF")
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    (asset,) = job.get_results().get_assets()
+    both = _nc(Path(asset.download(tmp_path / "b.nc")))
+    assert [str(v) for v in both.data_vars if v != "crs"] == ["B04", "B08"]
+    (note,) = [e["message"] for e in job.logs() if "filter_labels on 'bands'" in e["message"]]
+    assert "returns the cube unchanged" in note
     days = cube.filter_labels(lambda t: date_between(t, "2023-06-15", "2023-06-25"), "t")
     times = raw["t"].values
     want_t = times[(times >= np.datetime64("2023-06-15")) & (times < np.datetime64("2023-06-25"))]

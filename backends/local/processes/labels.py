@@ -75,6 +75,25 @@ def forget_results(entries: list[tuple[dict[str, Any], str]]) -> None:
 def filter_labels(
     data: Any, condition: Callable[..., Any], dimension: str, context: Any = None
 ) -> Any:
+    """The labels of ``dimension`` the condition keeps, as Copernicus filters them.
+
+    Copernicus applies only a condition on ``t``: its dry run pushes it into the load
+    (openeo-python-driver 9e5b49b2 dry_run.py L149, L509-551; load_params.py L221-223),
+    which drops the scenes whose date fails it and fails the job when none is left
+    (openeo-geotrellis-extensions FileLayerProvider.scala L1601-1617, "Could not find
+    data"); the cube method itself returns the cube unchanged (openeo-geopyspark-driver
+    9baf2e10 geopysparkdatacube.py L298-301), so a condition on any other dimension is
+    ignored there, and here, with a warning.
+    """
+    if dimension != "t":
+        from hybrid.run_warnings import warn
+
+        warn(
+            f"filter_labels on '{dimension}': Copernicus applies a filter_labels condition "
+            "only on 't' and returns the cube unchanged otherwise; kept every label as "
+            "there (use filter_bands to select bands)"
+        )
+        return data
     require_dimension(data, dimension, "filter_labels")
     entries = callback_cache_entries(condition)
     keep = []
@@ -91,6 +110,14 @@ def filter_labels(
         if not missing and bool(verdict):
             keep.append(i)
     forget_results(entries)
+    if not keep:
+        from hybrid.errors import NoDataAvailable
+
+        raise NoDataAvailable(
+            f"filter_labels: the condition keeps none of the {data.sizes[dimension]} dates "
+            "of 't'; Copernicus applies it to the scenes when loading and fails the job "
+            "then (Could not find data); widen the condition or the temporal extent"
+        )
     return data.isel({dimension: keep})
 
 

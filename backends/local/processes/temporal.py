@@ -31,10 +31,12 @@ the padding of periods shorter than the longest one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from hybrid.backends.local.processes.callbacks import single_valued
 from hybrid.backends.local.processes.cube_dimensions import require_dimension
@@ -43,6 +45,7 @@ from hybrid.params import PERIODS  # the periods Copernicus supports (no hour, n
 
 #: name of the padded scene dimension handed to the reducer
 _MEMBER_DIM = "__period_member"
+_RFC3339_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 #: dates of one period reduced in one task (larger periods are reduced as a tree)
 _MEMBERS_PER_TASK = 16
@@ -105,8 +108,6 @@ def _reduce_groups(
     dim: str,
     groups: list[tuple[Any, list[int]]],
     reducer: Callable[..., Any],
-    *,
-    text_labels: bool = False,
 ) -> Any:
     """Reduce each group of ``dim`` positions with one call of ``reducer``."""
     if not groups:
@@ -127,10 +128,7 @@ def _reduce_groups(
         reduced = stacked.reduce(one, dim=_MEMBER_DIM, positional_parameters={"data": 0})
     kind = np.dtype(reduced.dtype).kind
     reduced = reduced.astype(np.int32 if kind in "iub" else np.float32)
-    if text_labels:
-        coords = np.array([str(label) for label, _ in groups], dtype=object)
-    else:
-        coords = np.array([np.datetime64(label, "ns") for label, _ in groups])
+    coords = np.array([np.datetime64(label, "ns") for label, _ in groups])
     out = reduced.assign_coords({dim: coords})
     out.attrs = dict(data.attrs)
     return out.transpose(*data.dims)
@@ -232,34 +230,48 @@ def _plain(value: Any) -> Any:
 
 
 def _as_time(value: Any, what: str) -> np.datetime64:
-    """An interval bound as a naive UTC ``datetime64[ns]``."""
+    """An interval bound as Copernicus reads it: a naive ``datetime64[ns]`` of its wall
+    time, a UTC offset dropped, not applied (geopysparkdatacube.py L965-973 writes each
+    bound back with ``strftime('%Y-%m-%dT%H:%M:%SZ')``). Only RFC 3339 dates and
+    date-times: a time alone (``06:00:00``), which pandas would put on today's date
+    there, is refused."""
     value = _plain(value)
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return np.datetime64(value, "ns")
+        return np.datetime64(value.replace(tzinfo=None), "ns")
     if isinstance(value, dt.date):
         return np.datetime64(value, "ns")
     text = str(value).strip()
-    if text.endswith("Z"):
-        text = text[:-1]
     try:
-        return np.datetime64(text, "ns")
+        if not _RFC3339_DATE.match(text):
+            raise ValueError(text)
+        stamp = pd.Timestamp(text)
     except ValueError as exc:
         raise ProcessParameterInvalid(
             f"aggregate_temporal: interval {what} '{value}' is not an RFC 3339 date or time"
         ) from exc
+    return np.datetime64(stamp.tz_localize(None).to_datetime64(), "ns")
 
 
-def _label_text(value: Any) -> str:
+def _label_time(value: Any) -> np.datetime64:
+    """A label as Copernicus reads it: pandas parses it and ``strftime`` writes it
+    back as ``%Y-%m-%dT%H:%M:%SZ`` (geopyspark-driver geopysparkdatacube.py L974-975),
+    so ``2023-05`` is 1 May 2023, a UTC offset is dropped (not applied), and a label
+    pandas cannot read as a date (``may``, ``W01``) fails the job there: refused here."""
     value = _plain(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat()
-    return str(value)
+    try:
+        stamp = pd.to_datetime(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ProcessParameterInvalid(
+            f"aggregate_temporal: label {value!r} is not a date; Copernicus reads every "
+            "label as a date and fails the job otherwise; label each interval with a date "
+            "(e.g. its start) or leave labels out"
+        ) from exc
+    if stamp is pd.NaT:
+        raise ProcessParameterInvalid(
+            f"aggregate_temporal: label {value!r} is not a date; label each interval with "
+            "a date (e.g. its start) or leave labels out"
+        )
+    return np.datetime64(stamp.tz_localize(None).to_datetime64(), "s").astype("datetime64[ns]")
 
 
 def _paired(intervals: Sequence[Any]) -> list[Any]:
@@ -305,9 +317,9 @@ def aggregate_temporal(
                 f"aggregate_temporal: interval [{start}, {end}) is empty or reversed"
             )
     if plain_labels is not None:
-        names = [_label_text(lab) for lab in plain_labels]
+        names = [_label_time(lab) for lab in plain_labels]
     else:
-        names = [_label_text(start.astype("datetime64[us]").item()) for start, _ in bounds]
+        names = [start.astype("datetime64[s]").astype("datetime64[ns]") for start, _ in bounds]
     if len(set(names)) != len(names):
         raise ProcessParameterInvalid(
             "aggregate_temporal: the labels are not unique (DistinctDimensionLabelsRequired); "
@@ -321,14 +333,4 @@ def aggregate_temporal(
             groups.append((name, index))
     if not groups:
         raise ProcessParameterInvalid("aggregate_temporal: no scene falls in any interval")
-    if all(_is_time(name) for name, _ in groups):
-        return _reduce_groups(data, dim, groups, reducer)
-    return _reduce_groups(data, dim, groups, reducer, text_labels=True)
-
-
-def _is_time(text: str) -> bool:
-    try:
-        np.datetime64(text.rstrip("Z"), "ns")
-    except ValueError:
-        return False
-    return len(text) >= 10 and text[4] == "-"
+    return _reduce_groups(data, dim, groups, reducer)
