@@ -94,6 +94,7 @@ class LocalBackend:
         _strict_nested_references()
 
         from hybrid.backends.local.callback_support import warn_outside_builder
+        from hybrid.backends.local.copernicus_registry import warn_not_on_copernicus
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.graph_parsing import parse_graph
         from hybrid.backends.local.if_branches import chosen_branches
@@ -105,6 +106,7 @@ class LocalBackend:
         graph = chosen_branches(graph)
         facts = self.validate(graph)
         warn_outside_builder(graph)
+        warn_not_on_copernicus(graph)
         started = time.monotonic()
         run = Run(settings=self.settings, facts=facts, out_dir=Path(out_dir))
         implementations = {

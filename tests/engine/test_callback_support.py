@@ -1,14 +1,18 @@
-"""A callback process Copernicus's script builder has no case for is computed here with
-one warning per process id (hybrid.backends.local.callback_support)."""
+"""A callback process Copernicus's script builder has no case for, and a process its
+registry lacks, are computed here with one warning per process id
+(hybrid.backends.local.callback_support, copernicus_registry)."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from hybrid.backends.local.callback_support import warn_outside_builder
+from hybrid.backends.local.copernicus_registry import NOT_ON_COPERNICUS, warn_not_on_copernicus
+from hybrid.backends.local.registry import supported_process_ids
 from hybrid.errors import HybridWarning
 
 
@@ -22,10 +26,10 @@ def _callback(*nodes: dict[str, Any]) -> dict[str, Any]:
     return {"process_graph": graph}
 
 
-def _notes(graph: dict[str, Any]) -> list[str]:
+def _notes(graph: dict[str, Any], check: Callable[..., None] = warn_outside_builder) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        warn_outside_builder(graph)
+        check(graph)
     return [str(w.message) for w in caught if issubclass(w.category, HybridWarning)]
 
 
@@ -130,3 +134,27 @@ def test_a_parameter_read_in_a_compiled_callback_is_out_of_the_builders_reach() 
         )
         == []
     )
+
+
+# -- processes no Copernicus registry has (copernicus_registry) -----------------------------
+
+
+def test_the_missing_processes_are_processes_the_engine_runs() -> None:
+    assert not NOT_ON_COPERNICUS - set(supported_process_ids())
+
+
+def test_each_missing_process_is_named_once_and_callbacks_are_the_builders() -> None:
+    cumsum = _callback(_node("cumsum", data={"from_parameter": "data"}))
+    graph = {
+        "load": _node("load_collection", id="SENTINEL2_L2A"),
+        "a": _node("resample_cube_temporal"),
+        "b": _node("trim_cube"),
+        "c": _node("trim_cube"),
+        "d": _node("apply_dimension", process=cumsum),
+        "e": _node("save_result"),
+    }
+    notes = _notes(graph, warn_not_on_copernicus)
+    assert [n.split("'")[1] for n in notes] == ["resample_cube_temporal", "trim_cube"]
+    assert all("fails there with ProcessUnsupported" in n for n in notes)
+    kept = {k: v for k, v in graph.items() if k in ("load", "d", "e")}
+    assert _notes(kept, warn_not_on_copernicus) == []

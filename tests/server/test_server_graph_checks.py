@@ -178,15 +178,7 @@ def test_a_callback_copernicus_cannot_compile_runs_with_a_note_in_the_log(
 ) -> None:
     """``mod`` has no case in Copernicus's callback builder (callback_support): the job
     runs here, and its log says the graph may fail there; ``multiply`` gives no note."""
-    import openeo
-
-    connection = openeo.connect(server.url).authenticate_basic("alice", "a-pass")
-    cube = connection.load_collection(
-        "SENTINEL2_L2A",
-        spatial_extent=SEED_BBOX,
-        temporal_extent=["2023-06-12", "2023-06-13"],
-        bands=["B04"],
-    )
+    cube = _one_day_of_red(server)
 
     def notes(result: Any) -> list[str]:
         job = result.create_job(out_format="GTiff")
@@ -197,3 +189,31 @@ def test_a_callback_copernicus_cannot_compile_runs_with_a_note_in_the_log(
     (note,) = notes(cube.apply(lambda x: x.mod(7)))
     assert "'mod'" in note and "Unsupported operation: mod" in note
     assert notes(cube.apply(lambda x: x * 7)) == []
+
+
+def test_a_process_copernicus_does_not_offer_runs_with_a_note_in_the_log(
+    server: ThreadServer,
+) -> None:
+    """``trim_cube`` is in no Copernicus process registry (copernicus_registry): the
+    job runs here, and its log says the graph fails there; one note per process."""
+    from openeo.rest.datacube import THIS
+
+    cube = _one_day_of_red(server)
+    trimmed = cube.process("trim_cube", data=cube).process("trim_cube", data=THIS)
+    job = trimmed.create_job(out_format="GTiff")
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    assert job.status() == "finished"
+    (note,) = [e["message"] for e in job.logs() if "not offered by Copernicus" in e["message"]]
+    assert note.startswith("process 'trim_cube'") and "ProcessUnsupported" in note
+
+
+def _one_day_of_red(server: ThreadServer) -> Any:
+    import openeo
+
+    connection = openeo.connect(server.url).authenticate_basic("alice", "a-pass")
+    return connection.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=SEED_BBOX,
+        temporal_extent=["2023-06-12", "2023-06-13"],
+        bands=["B04"],
+    )

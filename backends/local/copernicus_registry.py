@@ -1,0 +1,45 @@
+"""The processes the local engine runs that Copernicus's process registry lacks.
+
+Copernicus evaluates every node outside a callback through its process registry:
+openeo-python-driver's implementations (read at 510c6827, ``ProcessGraphDeserializer.py``
+before the package refactor of 9e5b49b2, whose snapshot lacks ``temporal.py``; the
+openeo-processes-python whitelist ``_OPENEO_PROCESSES_PYTHON_WHITELIST``) and
+openeo-geopyspark-driver's additions (9baf2e10). None of them registers the ids below
+(each checked by searching both trees), so a graph node with one of them fails the job
+there with ``ProcessUnsupported``. Inside the callbacks Copernicus compiles, its script
+builder decides instead (:mod:`hybrid.backends.local.callback_support`): it has cases
+for ``array_modify``, ``date_difference``, ``date_replace_component`` and
+``normalized_difference``, not for the others.
+
+hybrid runs them (the emulator is a complete openEO backend, and the conformance suite
+uses them) and says once per process, in the run's warnings (a job's log in the
+emulator), that the same graph fails on Copernicus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+NOT_ON_COPERNICUS = frozenset(
+    {
+        "array_create_labeled", "array_find_label", "array_modify", "cummax", "cummin",
+        "cumproduct", "cumsum", "date_difference", "date_replace_component", "is_infinite",
+        "nan", "normalized_difference", "reduce_spatial", "resample_cube_temporal",
+        "trim_cube",
+    }
+)  # fmt: skip
+
+
+def warn_not_on_copernicus(graph: Mapping[str, Any]) -> None:
+    """One warning per process id of ``graph``'s own nodes (flat; callbacks are the
+    builder's) that Copernicus's registry lacks."""
+    from hybrid.run_warnings import warn
+
+    ids = {str(node.get("process_id")) for node in graph.values() if isinstance(node, Mapping)}
+    for pid in sorted(ids & NOT_ON_COPERNICUS):
+        warn(
+            f"process '{pid}' is not offered by Copernicus (its process registry has no "
+            f"such process): the same graph fails there with ProcessUnsupported; compute "
+            "it in a UDF (run_udf) or with other processes to run it on both"
+        )
