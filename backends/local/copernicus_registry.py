@@ -4,12 +4,16 @@ Copernicus evaluates every node outside a callback through its process registry:
 openeo-python-driver's implementations (read at 510c6827, ``ProcessGraphDeserializer.py``
 before the package refactor of 9e5b49b2, whose snapshot lacks ``temporal.py``; the
 openeo-processes-python whitelist ``_OPENEO_PROCESSES_PYTHON_WHITELIST``) and
-openeo-geopyspark-driver's additions (9baf2e10). None of them registers the ids below
-(each checked by searching both trees), so a graph node with one of them fails the job
-there with ``ProcessUnsupported``. Inside the callbacks Copernicus compiles, its script
-builder decides instead (:mod:`hybrid.backends.local.callback_support`): it has cases
-for ``array_modify``, ``date_difference``, ``date_replace_component`` and
-``normalized_difference``, not for the others.
+openeo-geopyspark-driver's additions (9baf2e10), and a fallback for every openEO process
+whose description carries a process graph
+(``_register_fallback_implementations_by_process_graph``, L279-288:
+``normalized_difference`` among the 2.x descriptions the python-driver pins,
+openeo-processes 965bbaeb). None of them registers the ids below
+(each checked by searching both trees and those descriptions), so a graph node with one
+of them fails the job there with ``ProcessUnsupported``. Inside the callbacks Copernicus
+compiles, its script builder decides instead (:mod:`hybrid.backends.local.callback_support`):
+it has cases for ``array_modify``, ``date_difference`` and ``date_replace_component``,
+not for the others.
 
 hybrid runs them (the emulator is a complete openEO backend, and the conformance suite
 uses them) and says once per process, in the run's warnings (a job's log in the
@@ -25,8 +29,7 @@ NOT_ON_COPERNICUS = frozenset(
     {
         "array_create_labeled", "array_find_label", "array_modify", "cummax", "cummin",
         "cumproduct", "cumsum", "date_difference", "date_replace_component", "is_infinite",
-        "nan", "normalized_difference", "reduce_spatial", "resample_cube_temporal",
-        "trim_cube",
+        "nan", "reduce_spatial", "resample_cube_temporal", "trim_cube",
     }
 )  # fmt: skip
 
