@@ -152,15 +152,16 @@ class LocalBackend:
 
 def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:
     """The run's own copy of ``graph``, with what the processes learn from the whole
-    graph marked on their arguments: the loads' extents, the resample_spatial nodes
-    Copernicus does in the load (and the loads read resampled), cell types, the
-    reducers of aggregate_spatial."""
-    from hybrid.backends.local import resample_pushdown
+    graph marked on their arguments: the loads' extents, the filter_labels and
+    resample_spatial nodes Copernicus does in the load (and the loads read filtered or
+    resampled), cell types, the reducers of aggregate_spatial."""
+    from hybrid.backends.local import label_pushdown, resample_pushdown
     from hybrid.backends.local.cell_types import with_cell_types
     from hybrid.backends.local.load_arguments import with_extents
     from hybrid.backends.local.spatial_reducers import mark_spatial_reducers
 
-    typed = with_cell_types(resample_pushdown.push_down(with_extents(graph, loads)))
+    pushed = label_pushdown.push_down(with_extents(graph, loads))
+    typed = with_cell_types(resample_pushdown.push_down(pushed))
     mark_spatial_reducers(typed)
     return typed
 

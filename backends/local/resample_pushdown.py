@@ -46,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.load_paths import copy_after_load, inputs, upstream
+
 #: the argument a pushed resample_spatial gets (True): its grid is the load's at the new
 #: resolution, on multiples of it
 IN_LOAD = "in_load"
@@ -76,27 +78,26 @@ def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
 def pushed_into_load(graph: Mapping[str, Any], node_id: str) -> bool:
     """Whether every path from ``node_id`` back to a load_collection is free of
     :data:`BLOCKERS` (the dry run then resamples in the load)."""
-    return bool(_upstream(graph, node_id)[0])
+    return bool(upstream(graph, node_id, BLOCKERS)[0])
 
 
 def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the flat ``graph`` with the resample_spatial nodes Copernicus does in
     the load marked :data:`IN_LOAD`, and the processes between a load_collection and
     such a resample (without ``projection``) reading the load resampled: a copy of the
-    resample node right after the load. Copernicus's load is resampled for that path
-    (its dry run hands the resample to the load), so an ``ndvi`` between the two
-    computes on the resampled bands. Other readers of the load, on paths without the
-    resample, keep reading it as it is (Copernicus evaluates a load once per reader,
-    each with the constraints of its path: openeo-python-driver evaluator.py L173-176
-    does not cache load_collection, load_params.py L215-216 takes the next constraints).
-    The resample node itself stays; on the cube already on its grid it changes nothing.
-    A resample that reads the load directly is that read itself."""
+    resample node right after the load (:func:`load_paths.copy_after_load`).
+    Copernicus's load is resampled for that path (its dry run hands the resample to the
+    load), so an ``ndvi`` between the two computes on the resampled bands. Other readers
+    of the load, on paths without the resample, keep reading it as it is
+    (:mod:`hybrid.backends.local.load_paths`). The resample node itself stays; on the
+    cube already on its grid it changes nothing. A resample that reads the load directly
+    is that read itself."""
     out = copy.deepcopy(dict(graph))
     done: set[str] = set()
     for node_id, node in graph.items():
         if not isinstance(node, Mapping) or node.get("process_id") != "resample_spatial":
             continue
-        loads, path = _upstream(graph, node_id)
+        loads, path = upstream(graph, node_id, BLOCKERS)
         if not loads:
             continue
         out[node_id].setdefault("arguments", {})[IN_LOAD] = True
@@ -104,73 +105,9 @@ def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
             continue
         for load in (load for load in loads if load not in done):
             done.add(load)
-            if _inputs(graph, node_id) != [load]:
-                read = _read_name(graph, load)
-                out[read] = _read_resampled(graph, out, (load, read), node_id, path)
+            if inputs(graph, node_id) != [load]:
+                copy_after_load(graph, out, load, node_id, path, "resampled")
     return out
-
-
-def _read_name(graph: Mapping[str, Any], load: str) -> str:
-    read = f"{load}_read_resampled"
-    while read in graph:
-        read += "_"
-    return read
-
-
-def _read_resampled(
-    graph: Mapping[str, Any],
-    out: dict[str, Any],
-    names: tuple[str, str],
-    resample: str,
-    path: set[str],
-) -> dict[str, Any]:
-    """The copy of ``resample`` that reads the load (``names``: the load's id and the
-    copy's); the readers of the load on ``path`` are rewired to the copy in ``out``."""
-    load, read = names
-    for reader in path:
-        arguments = out[reader].get("arguments")
-        if load in _inputs(graph, reader) and isinstance(arguments, dict):
-            out[reader]["arguments"] = _rewired(arguments, load, read)
-    copied = copy.deepcopy(dict(out[resample]))
-    copied.pop("result", None)
-    copied["arguments"] = {**copied.get("arguments", {}), "data": {"from_node": load}}
-    return copied
-
-
-def _upstream(graph: Mapping[str, Any], node_id: str) -> tuple[list[str], set[str]]:
-    """The load_collection nodes ``node_id`` reads from and the nodes between them, when
-    no path to them passes a blocker (else none)."""
-    seen: set[str] = set()
-    pending = list(_inputs(graph, node_id))
-    loads: list[str] = []
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        node = graph.get(current)
-        process = node.get("process_id") if isinstance(node, Mapping) else None
-        if process == "load_collection":
-            loads.append(current)
-        elif process in BLOCKERS or process is None:
-            return [], set()
-        else:
-            pending.extend(_inputs(graph, current))
-    return loads, (seen - set(loads)) | {node_id}
-
-
-def _rewired(value: Any, old: str, new: str) -> Any:
-    """``value`` (arguments) with references to node ``old`` made to ``new``; callbacks
-    (their own graphs) untouched."""
-    if isinstance(value, dict):
-        if value.get("from_node") == old and len(value) == 1:
-            return {"from_node": new}
-        if "process_graph" in value:
-            return value
-        return {k: _rewired(v, old, new) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rewired(v, old, new) for v in value]
-    return value
 
 
 def stored(values: Any, how: str) -> Any:
@@ -179,13 +116,3 @@ def stored(values: Any, how: str) -> Any:
     if how == TRUNCATE:
         return np.trunc(values)
     return np.floor(values + 0.5)
-
-
-def _inputs(graph: Mapping[str, Any], node_id: str) -> list[str]:
-    """The nodes of ``graph`` whose cubes flow into ``node_id`` (the dry run's tracing)."""
-    from hybrid.backends.local.extents import cube_sources
-
-    node = graph.get(node_id)
-    if not isinstance(node, Mapping):
-        return []
-    return list(dict.fromkeys(s for s in cube_sources(node) if s in graph))

@@ -73,7 +73,11 @@ def forget_results(entries: list[tuple[dict[str, Any], str]]) -> None:
 
 
 def filter_labels(
-    data: Any, condition: Callable[..., Any], dimension: str, context: Any = None
+    data: Any,
+    condition: Callable[..., Any],
+    dimension: str,
+    context: Any = None,
+    in_load: bool = False,
 ) -> Any:
     """The labels of ``dimension`` the condition keeps, as Copernicus filters them.
 
@@ -83,8 +87,12 @@ def filter_labels(
     (openeo-geotrellis-extensions FileLayerProvider.scala L1601-1617, "Could not find
     data"); the cube method itself returns the cube unchanged (openeo-geopyspark-driver
     9baf2e10 geopysparkdatacube.py L298-301), so a condition on any other dimension is
-    ignored there, and here, with a warning.
+    ignored there, and here, with a warning. ``in_load``: Copernicus applies this one in
+    the load or not at all (:mod:`hybrid.backends.local.label_pushdown`): the cube as it
+    is.
     """
+    if in_load:
+        return data
     if dimension != "t":
         from hybrid.run_warnings import warn
 

@@ -1,0 +1,57 @@
+"""A filter_labels where Copernicus applies it: in the load, to the scenes' dates.
+
+Copernicus's dry run hands the filter_labels nearest to the load on a path to that load,
+with no blockers (openeo-python-driver 9e5b49b2 ``dry_run.py`` L149;
+``get_source_constraints`` L509-551 takes the first one from the source,
+``get_arguments_by_operation`` L325-330), and the load applies its condition to each
+scene's date when the dimension is ``t`` (``load_params.py`` L221-223;
+openeo-geotrellis-extensions FileLayerProvider.scala L1601-1606). The cube method does
+nothing (openeo-geopyspark-driver 9baf2e10 geopysparkdatacube.py L298-301). So a
+filter_labels on ``t`` after ``ndvi`` keeps the same dates as right after the load, but
+one after ``aggregate_temporal_period`` selects the scenes that make the periods, not the
+periods' labels; and a filter_labels behind another one on the same path is ignored.
+
+Here (:func:`push_down`) the filter_labels on ``t`` nearest to the load is copied to
+right after each load it reads (:func:`hybrid.backends.local.load_paths.copy_after_load`)
+and itself marked :data:`IN_LOAD`, as is every filter_labels behind another one:
+marked nodes return their cube unchanged. A filter_labels that reads the load directly
+is that filter itself. Other dimensions: ``labels.filter_labels`` ignores them, with a warning.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from hybrid.backends.local.load_paths import copy_after_load, inputs, upstream
+
+#: the argument a filter_labels gets (True) when Copernicus applies it elsewhere (in the
+#: load) or not at all: it returns its cube unchanged
+IN_LOAD = "in_load"
+#: the sources whose reads take the dry run's constraints
+_SOURCES = ("load_collection", "load_stac")
+
+
+def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the flat ``graph`` with each filter_labels where Copernicus applies it
+    (module docstring)."""
+    out = copy.deepcopy(dict(graph))
+    for node_id, node in graph.items():
+        if not isinstance(node, Mapping) or node.get("process_id") != "filter_labels":
+            continue
+        loads, path = upstream(graph, node_id, sources=_SOURCES)
+        if not loads:
+            continue
+        nearer = [n for n in path - {node_id} if graph[n].get("process_id") == "filter_labels"]
+        arguments = node.get("arguments") or {}
+        if nearer or arguments.get("dimension") != "t":
+            if nearer:
+                out[node_id].setdefault("arguments", {})[IN_LOAD] = True
+            continue
+        if inputs(graph, node_id) == loads and len(loads) == 1:
+            continue
+        for load in loads:
+            copy_after_load(graph, out, load, node_id, path, "filtered")
+        out[node_id].setdefault("arguments", {})[IN_LOAD] = True
+    return out

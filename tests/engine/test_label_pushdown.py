@@ -1,0 +1,65 @@
+"""filter_labels where Copernicus applies it: the one nearest the load, in the load
+(``backends/local/label_pushdown.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hybrid.backends.local.label_pushdown import IN_LOAD, push_down
+
+
+def _node(process_id: str, data: str | None = None, **arguments: Any) -> dict[str, Any]:
+    if data is not None:
+        arguments["data"] = {"from_node": data}
+    return {"process_id": process_id, "arguments": arguments}
+
+
+def _labels(data: str, dimension: str = "t") -> dict[str, Any]:
+    condition = {"process_graph": {"c": {"process_id": "date_between", "arguments": {}}}}
+    return _node("filter_labels", data, condition=condition, dimension=dimension)
+
+
+def test_a_filter_after_other_processes_moves_into_the_load() -> None:
+    graph = {
+        "load": _node("load_collection", id="S"),
+        "ndvi": _node("ndvi", "load"),
+        "month": _node("aggregate_temporal_period", "ndvi", period="month"),
+        "f": _labels("month"),
+        "save": _node("save_result", "f", format="netCDF"),
+    }
+    out = push_down(graph)
+    assert out["f"]["arguments"][IN_LOAD] is True
+    assert out["ndvi"]["arguments"]["data"] == {"from_node": "load_read_filtered"}
+    copied = out["load_read_filtered"]
+    assert copied["arguments"]["data"] == {"from_node": "load"}
+    assert IN_LOAD not in copied["arguments"]
+    assert copied["arguments"]["condition"] == graph["f"]["arguments"]["condition"]
+    assert out["month"] == graph["month"]
+
+
+def test_a_filter_on_the_load_stays_and_only_the_nearest_counts() -> None:
+    graph = {
+        "load": _node("load_collection", id="S"),
+        "f1": _labels("load"),
+        "ndvi": _node("ndvi", "f1"),
+        "f2": _labels("ndvi"),
+        "save": _node("save_result", "f2", format="netCDF"),
+    }
+    out = push_down(graph)
+    assert out["f1"] == graph["f1"]
+    assert out["f2"]["arguments"][IN_LOAD] is True  # ignored there: f1 is nearer the load
+    assert set(out) == set(graph)
+
+
+def test_other_paths_of_the_load_and_other_dimensions_keep_their_reads() -> None:
+    graph = {
+        "load": _node("load_collection", id="S"),
+        "ndvi": _node("ndvi", "load"),
+        "f": _labels("ndvi"),
+        "other": _node("reduce_dimension", "load", dimension="t"),
+        "bands": _labels("load", dimension="bands"),
+    }
+    out = push_down(graph)
+    assert out["other"] == graph["other"]
+    assert out["bands"] == graph["bands"]
+    assert out["ndvi"]["arguments"]["data"] == {"from_node": "load_read_filtered"}
