@@ -83,31 +83,59 @@ def warn_outside_builder(graph: Mapping[str, Any]) -> None:
                 found.setdefault(pid, str(node["process_id"]))
     for pid, parent in found.items():
         warn(outside_builder(pid, parent, "compute it in a UDF (run_udf)"))
-    for pid in _label_condition_outsiders(graph):
-        warn(
-            f"the condition of filter_labels on 't' uses '{pid}': Copernicus applies the "
-            "condition to each scene's date when loading, where its callback builder "
-            "compares dates only with date_between and eq/neq/and/or against constants; "
-            "the same graph may fail there; compare dates with date_between"
-        )
+    for note in _label_condition_notes(graph):
+        warn(note)
 
 
-def _label_condition_outsiders(graph: Mapping[str, Any]) -> list[str]:
-    """The process ids of filter_labels conditions on ``t`` in ``graph`` (flat) that
-    Copernicus's builder cannot compute on a date, each once."""
-    found: dict[str, None] = {}
+def _label_condition_notes(graph: Mapping[str, Any]) -> list[str]:
+    """A note per process id of the filter_labels conditions on ``t`` in ``graph``
+    (flat) that Copernicus's builder cannot compute on a date, and per ``eq``/``neq``
+    that compares the date with a text: the builder hands the condition each scene's
+    date as a date-time object (FileLayerProvider.scala L1605, ``fromParameter``
+    L975-995), which ``xyConstantFunction`` (L852-853) compares with the text by
+    equality: never equal."""
+    found: dict[str, str] = {}
+    for inner in _label_condition_nodes(graph):
+        pid = str(inner.get("process_id"))
+        if pid not in LABEL_CONDITION_PROCESSES:
+            found.setdefault(
+                pid,
+                (
+                    f"the condition of filter_labels on 't' uses '{pid}': Copernicus applies "
+                    "the condition to each scene's date when loading, where its callback "
+                    "builder compares dates only with date_between and eq/neq/and/or against "
+                    "constants; the same graph may fail there; compare dates with date_between"
+                ),
+            )
+        elif pid in ("eq", "neq") and _date_against_text(inner):
+            found.setdefault(
+                f"{pid} text",
+                (
+                    f"the condition of filter_labels on 't' compares the date with a text "
+                    f"({pid}): Copernicus hands the condition each scene's date as a date-time, "
+                    f"which never equals a text there ({pid} is {str(pid == 'neq').lower()} for "
+                    "every scene); compare dates with date_between"
+                ),
+            )
+    return list(found.values())
+
+
+def _label_condition_nodes(graph: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for node in graph.values():
         if not isinstance(node, Mapping) or node.get("process_id") != "filter_labels":
             continue
         arguments = node.get("arguments") or {}
         condition = arguments.get("condition")
         nodes = condition.get("process_graph") if isinstance(condition, Mapping) else None
-        if arguments.get("dimension") != "t" or not isinstance(nodes, Mapping):
-            continue
-        for inner in _nested_nodes(nodes):
-            if inner.get("process_id") not in LABEL_CONDITION_PROCESSES:
-                found.setdefault(str(inner.get("process_id")), None)
-    return list(found)
+        if arguments.get("dimension") == "t" and isinstance(nodes, Mapping):
+            yield from _nested_nodes(nodes)
+
+
+def _date_against_text(node: Mapping[str, Any]) -> bool:
+    values = [(node.get("arguments") or {}).get(name) for name in ("x", "y")]
+    return any(isinstance(v, str) for v in values) and any(
+        isinstance(v, Mapping) and set(v) == {"from_parameter"} for v in values
+    )
 
 
 def outside_builder(pid: str, parent: str, fix: str) -> str:

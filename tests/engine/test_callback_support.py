@@ -107,6 +107,21 @@ def test_a_label_condition_on_t_beyond_date_comparisons_is_named_once() -> None:
     assert _notes({"a": _node("filter_labels", dimension="t", condition=supported)}) == []
 
 
+def test_a_label_condition_comparing_the_date_with_text_is_noted() -> None:
+    """Copernicus hands the condition a date-time (FileLayerProvider.scala L1605): its
+    ``eq`` with a text is never true, ``neq`` always; against a boolean it works."""
+    value = {"from_parameter": "value"}
+    day = _callback(_node("eq", x=value, y="2023-06-12T00:00:00Z"))
+    other = _callback(_node("neq", x="2023-06-12T00:00:00Z", y=value))
+    graph = {
+        "a": _node("filter_labels", data=None, dimension="t", condition=day),
+        "b": _node("filter_labels", data={"from_node": "a"}, dimension="t", condition=other),
+    }
+    eq_note, neq_note = _notes(graph)
+    assert "compares the date with a text (eq)" in eq_note and "eq is false" in eq_note
+    assert "(neq)" in neq_note and "neq is true" in neq_note
+
+
 def test_a_parameter_read_in_a_compiled_callback_is_out_of_the_builders_reach() -> None:
     """Copernicus's builder gets none of a user-defined process's parameters; a lone UDF,
     a callback outside the builder (load_collection's properties) and a parameter given
