@@ -69,6 +69,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/service_types"): Operation(200, dict[str, shapes.ServiceType]),
     ("GET", "/collections"): Operation(200, shapes.Collections),
     ("GET", "/collections/{collection_id}"): Operation(200, shapes.Collection),
+    ("GET", "/collections/{collection_id}/queryables"): Operation(
+        200, dict[str, Any], ("application/schema+json",)
+    ),
     ("GET", "/processes"): Operation(200, shapes.Processes),
     # Copernicus's non-standard public namespaces (openeo_driver/views.py L782-843)
     ("GET", "/processes/{namespace}"): Operation(200, shapes.Processes | shapes.StoredProcesses),

@@ -119,6 +119,24 @@ LEGACY_NAMES: dict[str, LegacyName] = {
 RENAMED = {"relativeOrbitNumber": "sat:relative_orbit", "orbitDirection": "sat:orbit_state"}
 
 
+def queryables() -> dict[str, Any]:
+    """The filterable properties as the JSON Schema ``properties`` of the collection's
+    queryables (openEO API 1.2 ``GET /collections/{id}/queryables``)."""
+    out: dict[str, Any] = {}
+    for prop in FILTERABLE.values():
+        schema: dict[str, Any] = {"type": "number" if prop.kind is float else "string"}
+        if prop.name == "eo:cloud_cover":
+            schema.update(minimum=0, maximum=100)
+        if prop.name == "sat:orbit_state":
+            schema["enum"] = ["ascending", "descending"]
+        out[prop.name] = {"title": prop.name, **schema, "examples": [_example(prop)]}
+    return out
+
+
+def _example(prop: FilterableProperty) -> Any:
+    return float(prop.example) if prop.kind is float else prop.example.strip("'")
+
+
 def property_value(item: Any, name: str) -> Any:
     """The value of filterable property ``name`` for ``item`` (None: not recorded)."""
     known = FILTERABLE.get(name)

@@ -613,6 +613,8 @@ def test_filter_labels_plain_callable_and_missing_dimension() -> None:
     np.testing.assert_array_equal(keep["t"].values, times("2023-05-02", "2023-06-05"))
     with pytest.raises(ProcessParameterInvalid, match="DimensionNotAvailable"):
         filter_labels(data.isel(t=0, drop=True), lambda label, **_: True, "t")
+    with pytest.raises(ProcessParameterInvalid, match="'condition' must be a child process"):
+        filter_labels(data, "2023-06-03", "t")
 
 
 def test_filter_labels_keeping_no_date_fails_as_the_load_there() -> None:

@@ -243,6 +243,35 @@ def test_collection_is_the_copernicus_metadata(anonymous: Session) -> None:
     assert {"self", "parent", "root"} <= {link["rel"] for link in served["links"]}
 
 
+def test_the_queryables_are_the_properties_a_load_may_filter(
+    anonymous: Session, alice: Session
+) -> None:
+    """``GET /collections/{id}/queryables`` (linked from the collection) lists the
+    properties load_collection reads, as a JSON Schema; another name is refused there."""
+    from hybrid.stac.item_properties import FILTERABLE
+
+    links = anonymous.get(f"/collections/{COLLECTION_ID}").json()["links"]
+    (link,) = [x for x in links if x["rel"].endswith("/queryables")]
+    answer = anonymous.get(link["href"])
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/schema+json")
+    schema = answer.json()
+    assert schema["$id"] == link["href"] and schema["additionalProperties"] is False
+    assert list(schema["properties"]) == list(FILTERABLE)
+    assert schema["properties"]["eo:cloud_cover"]["type"] == "number"
+    assert schema["properties"]["grid:code"]["examples"] == ["MGRS-31UFS"]
+    assert error_code(anonymous.get("/collections/NOPE/queryables")) == (
+        404,
+        "CollectionNotFound",
+    )
+    condition = {"process_graph": {"c": {"process_id": "lte", "result": True, "arguments": {
+        "x": {"from_parameter": "value"}, "y": 10}}}}  # fmt: skip
+    filtered = graph()
+    load = next(n for n in filtered.values() if n["process_id"] == "load_collection")
+    load["arguments"]["properties"] = {"s2:water_percentage": condition}
+    assert error_code(alice.post("/result", json=body(filtered)))[0] == 400
+
+
 # -- users -----------------------------------------------------------------------------
 
 

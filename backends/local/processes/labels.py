@@ -103,6 +103,11 @@ def filter_labels(
         )
         return data
     require_dimension(data, dimension, "filter_labels")
+    if not callable(condition):
+        raise ProcessParameterInvalid(
+            "filter_labels: 'condition' must be a child process "
+            '({"process_graph": {...}}) that returns true for the labels to keep'
+        )
     entries = callback_cache_entries(condition)
     keep = []
     for i, raw in enumerate(data[dimension].values):

@@ -1,4 +1,5 @@
-"""``GET /collections`` and ``GET /collections/{collection_id}``: the one collection."""
+"""``GET /collections``, ``GET /collections/{collection_id}`` and its queryables: the one
+collection."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from hybrid.server.payload import base_url
 from hybrid.server.results import STAC_VERSION
 
 router = APIRouter()
+
+#: the link relation and media type of a collection's queryables (openEO API 1.2)
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+QUERYABLES_TYPE = "application/schema+json"
 
 
 def collection_document(request: Request) -> dict[str, Any]:
@@ -35,6 +40,11 @@ def collection_document(request: Request) -> dict[str, Any]:
         {"rel": "self", "href": f"{root}/collections/{meta['id']}", "type": "application/json"},
         {"rel": "parent", "href": f"{root}/collections", "type": "application/json"},
         {"rel": "root", "href": f"{root}/", "type": "application/json"},
+        {
+            "rel": QUERYABLES_REL,
+            "href": f"{root}/collections/{meta['id']}/queryables",
+            "type": QUERYABLES_TYPE,
+        },
     ]
     # the layer catalog writes the start as a date; the API wants RFC 3339 date-times
     meta["extent"]["temporal"]["interval"] = [
@@ -68,9 +78,34 @@ def collections(request: Request) -> JSONResponse:
 
 @router.get("/collections/{collection_id}")
 def collection(collection_id: str, request: Request) -> JSONResponse:
+    return JSONResponse(_known(collection_id, request))
+
+
+@router.get("/collections/{collection_id}/queryables")
+def collection_queryables(collection_id: str, request: Request) -> JSONResponse:
+    """The ``properties`` a load_collection may filter on (hybrid.stac.item_properties), as
+    a JSON Schema; others are refused there. Copernicus answers with its STAC API's
+    queryables for SENTINEL2_L2A (openeo-geopyspark-driver layercatalog.py L977-986
+    redirects to stac.dataspace.copernicus.eu), of which these are the ones hybrid reads
+    from every provider."""
+    from hybrid.stac.item_properties import queryables
+
+    meta = _known(collection_id, request)
+    body = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": f"{base_url(request)}/collections/{meta['id']}/queryables",
+        "type": "object",
+        "title": meta["id"],
+        "properties": queryables(),
+        "additionalProperties": False,
+    }
+    return JSONResponse(body, media_type=QUERYABLES_TYPE)
+
+
+def _known(collection_id: str, request: Request) -> dict[str, Any]:
     meta = collection_document(request)
     if collection_id != meta["id"]:
         raise CollectionNotFound(
             f"Collection '{collection_id}' does not exist: this backend has '{meta['id']}'."
         )
-    return JSONResponse(meta)
+    return meta
