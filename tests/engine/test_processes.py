@@ -533,12 +533,12 @@ def test_aggregate_temporal_intervals_and_labels() -> None:
     np.testing.assert_array_equal(out["t"].values, times("2023-03-01", "2023-06-01"))
 
 
-@pytest.mark.parametrize("label", ["spring", "W01", "may"])
-def test_aggregate_temporal_refuses_a_label_that_is_no_date(label: str) -> None:
+@pytest.mark.parametrize("label", ["spring", "W01", "may", None])
+def test_aggregate_temporal_refuses_a_label_that_is_no_date(label: str | None) -> None:
     """Copernicus's ``pd.to_datetime(label)`` fails the job on these: one 4xx here."""
     data = cube(np.ones((1, 1, 1)), ("t", "y", "x"), t=times("2023-03-05"))
     args = {"data": data, "intervals": [["2023-03-01", "2023-05-01"]], "labels": [label]}
-    with pytest.raises(ProcessParameterInvalid, match=f"label '{label}' is not a date"):
+    with pytest.raises(ProcessParameterInvalid, match=f"label {label!r} is not a date"):
         run_through_engine("aggregate_temporal", {**args, "reducer": reducer_graph("mean")})
 
 

@@ -258,19 +258,17 @@ def _label_time(value: Any) -> np.datetime64:
     so ``2023-05`` is 1 May 2023, a UTC offset is dropped (not applied), and a label
     pandas cannot read as a date (``may``, ``W01``) fails the job there: refused here."""
     value = _plain(value)
+    message = (
+        f"aggregate_temporal: label {value!r} is not a date; Copernicus reads every label "
+        "as a date and fails the job otherwise; label each interval with a date (e.g. its "
+        "start) or leave labels out"
+    )
     try:
         stamp = pd.to_datetime(value)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ProcessParameterInvalid(
-            f"aggregate_temporal: label {value!r} is not a date; Copernicus reads every "
-            "label as a date and fails the job otherwise; label each interval with a date "
-            "(e.g. its start) or leave labels out"
-        ) from exc
-    if stamp is pd.NaT:
-        raise ProcessParameterInvalid(
-            f"aggregate_temporal: label {value!r} is not a date; label each interval with "
-            "a date (e.g. its start) or leave labels out"
-        )
+        raise ProcessParameterInvalid(message) from exc
+    if stamp is None or stamp is pd.NaT:
+        raise ProcessParameterInvalid(message)
     return np.datetime64(stamp.tz_localize(None).to_datetime64(), "s").astype("datetime64[ns]")
 
 
