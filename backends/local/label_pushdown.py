@@ -14,8 +14,9 @@ periods' labels; and a filter_labels behind another one on the same path is igno
 Here (:func:`push_down`) the filter_labels on ``t`` nearest to the load is copied to
 right after each load it reads (:func:`hybrid.backends.local.load_paths.copy_after_load`)
 and itself marked :data:`IN_LOAD`, as is every filter_labels behind another one:
-marked nodes return their cube unchanged. A filter_labels that reads the load directly
-is that filter itself. Other dimensions: ``labels.filter_labels`` ignores them, with a warning.
+marked nodes return their cube unchanged (an ignored one with a warning). A
+filter_labels that reads the load directly is that filter itself. Other dimensions:
+``labels.filter_labels`` ignores them, with a warning.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
         if nearer or arguments.get("dimension") != "t":
             if nearer:
                 out[node_id].setdefault("arguments", {})[IN_LOAD] = True
+                _note_ignored(node_id, sorted(nearer))
             continue
         if inputs(graph, node_id) == loads and len(loads) == 1:
             continue
@@ -55,3 +57,13 @@ def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
             copy_after_load(graph, out, load, node_id, path, "filtered")
         out[node_id].setdefault("arguments", {})[IN_LOAD] = True
     return out
+
+
+def _note_ignored(node_id: str, nearer: list[str]) -> None:
+    from hybrid.run_warnings import warn
+
+    warn(
+        f"filter_labels '{node_id}' is ignored, as on Copernicus: its dry run applies only "
+        f"the filter_labels nearest the load on a path ({', '.join(nearer)}); combine the "
+        "conditions in that one"
+    )

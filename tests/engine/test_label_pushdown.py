@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hybrid.backends.local.label_pushdown import IN_LOAD, push_down
+from hybrid.errors import HybridWarning
 
 
 def _node(process_id: str, data: str | None = None, **arguments: Any) -> dict[str, Any]:
@@ -45,7 +48,8 @@ def test_a_filter_on_the_load_stays_and_only_the_nearest_counts() -> None:
         "f2": _labels("ndvi"),
         "save": _node("save_result", "f2", format="netCDF"),
     }
-    out = push_down(graph)
+    with pytest.warns(HybridWarning, match="filter_labels 'f2' is ignored.*nearest the load.*f1"):
+        out = push_down(graph)
     assert out["f1"] == graph["f1"]
     assert out["f2"]["arguments"][IN_LOAD] is True  # ignored there: f1 is nearer the load
     assert set(out) == set(graph)

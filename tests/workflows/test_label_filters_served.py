@@ -48,3 +48,27 @@ def test_a_filter_on_t_after_the_monthly_mean_selects_the_scenes(
     np.testing.assert_array_equal(got["t"].values, months)
     np.testing.assert_array_equal(got["var"].values, want["var"].values)
     assert not np.array_equal(got["var"].values, whole["var"].values, equal_nan=True)
+
+
+def test_a_second_filter_on_t_is_ignored_with_a_note_in_the_log(connection: Any) -> None:
+    """Only the filter_labels nearest the load reaches Copernicus's load: the one behind
+    it changes nothing, and the job's log says so."""
+    from openeo.processes import date_between
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=BBOX,
+        temporal_extent=["2023-05-01", "2023-07-01"],
+        bands=["B04", "B08"],
+    )
+    june = cube.filter_labels(
+        lambda t: date_between(t, "2023-06-01T00:00:00Z", "2023-07-01T00:00:00Z"), "t"
+    )
+    also_may = june.ndvi().filter_labels(
+        lambda t: date_between(t, "2023-05-01T00:00:00Z", "2023-06-01T00:00:00Z"), "t"
+    )
+    job = also_may.create_job(out_format="netCDF")
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    assert job.status() == "finished"
+    (note,) = [e["message"] for e in job.logs() if "is ignored, as on Copernicus" in e["message"]]
+    assert "nearest the load" in note
