@@ -94,48 +94,38 @@ def _label_condition_notes(graph: Mapping[str, Any]) -> list[str]:
     date as a date-time object (FileLayerProvider.scala L1605, ``fromParameter``
     L975-995), which ``xyConstantFunction`` (L852-853) compares with the text by
     equality: never equal."""
-    found: dict[str, str] = {}
+    notes: dict[str, None] = {}
     for inner in _label_condition_nodes(graph):
         pid = str(inner.get("process_id"))
         if pid not in LABEL_CONDITION_PROCESSES:
-            found.setdefault(
-                pid,
-                (
-                    f"the condition of filter_labels on 't' uses '{pid}': Copernicus applies "
-                    "the condition to each scene's date when loading, where its callback "
-                    "builder compares dates only with date_between and eq/neq/and/or against "
-                    "constants; the same graph may fail there; compare dates with date_between"
-                ),
-            )
+            notes[
+                f"the condition of filter_labels on 't' uses '{pid}': Copernicus applies "
+                "the condition to each scene's date when loading, where its callback "
+                "builder compares dates only with date_between and eq/neq/and/or against "
+                "constants; the same graph may fail there; compare dates with date_between"
+            ] = None
         elif pid in ("eq", "neq") and _date_against_text(inner):
-            found.setdefault(
-                f"{pid} text",
-                (
-                    f"the condition of filter_labels on 't' compares the date with a text "
-                    f"({pid}): Copernicus hands the condition each scene's date as a date-time, "
-                    f"which never equals a text there ({pid} is {str(pid == 'neq').lower()} for "
-                    "every scene); compare dates with date_between"
-                ),
-            )
-    return list(found.values())
+            notes[
+                f"the condition of filter_labels on 't' compares the date with a text "
+                f"({pid}): Copernicus hands the condition each scene's date as a date-time, "
+                f"which never equals a text there ({pid} is {str(pid == 'neq').lower()} for "
+                "every scene); compare dates with date_between"
+            ] = None
+    return list(notes)
 
 
 def _label_condition_nodes(graph: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for node in graph.values():
-        if not isinstance(node, Mapping) or node.get("process_id") != "filter_labels":
+        nodes = _child_graph(node, "condition")
+        if nodes is None or node.get("process_id") != "filter_labels":
             continue
-        arguments = node.get("arguments") or {}
-        condition = arguments.get("condition")
-        nodes = condition.get("process_graph") if isinstance(condition, Mapping) else None
-        if arguments.get("dimension") == "t" and isinstance(nodes, Mapping):
+        if (node.get("arguments") or {}).get("dimension") == "t":
             yield from _nested_nodes(nodes)
 
 
 def _date_against_text(node: Mapping[str, Any]) -> bool:
     values = [(node.get("arguments") or {}).get(name) for name in ("x", "y")]
-    return any(isinstance(v, str) for v in values) and any(
-        isinstance(v, Mapping) and set(v) == {"from_parameter"} for v in values
-    )
+    return any(isinstance(v, str) for v in values) and any(map(_is_parameter, values))
 
 
 def outside_builder(pid: str, parent: str, fix: str) -> str:
@@ -154,12 +144,20 @@ def compiled_callback(node: Any) -> Mapping[str, Any] | None:
     when ``node`` has no such callback or it is a lone run_udf (a UDF there)."""
     if not isinstance(node, Mapping) or node.get("process_id") not in COMPILED_CALLBACKS:
         return None
-    callback = (node.get("arguments") or {}).get(COMPILED_CALLBACKS[str(node["process_id"])])
-    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
-    if not isinstance(nodes, Mapping):
+    nodes = _child_graph(node, COMPILED_CALLBACKS[str(node["process_id"])])
+    if nodes is None:
         return None
     ids = [inner.get("process_id") for inner in nodes.values() if isinstance(inner, Mapping)]
     return None if ids == ["run_udf"] else nodes
+
+
+def _child_graph(node: Any, argument: str) -> Mapping[str, Any] | None:
+    """The nodes of the child process graph in ``node``'s ``argument``, if it holds one."""
+    if not isinstance(node, Mapping):
+        return None
+    callback = (node.get("arguments") or {}).get(argument)
+    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
+    return nodes if isinstance(nodes, Mapping) else None
 
 
 def parameters_out_of_reach(node: Any, names: Iterable[str]) -> list[str]:
@@ -184,11 +182,16 @@ def parameters_out_of_reach(node: Any, names: Iterable[str]) -> list[str]:
     return sorted(n for n in names if n in read)
 
 
+def _is_parameter(value: Any) -> bool:
+    """Whether ``value`` is a parameter reference, ``{"from_parameter": name}``."""
+    return isinstance(value, Mapping) and set(value) == {"from_parameter"}
+
+
 def _parameter_references(value: Any) -> Iterator[str]:
+    if _is_parameter(value):
+        yield str(value["from_parameter"])
+        return
     if isinstance(value, Mapping):
-        if set(value) == {"from_parameter"}:
-            yield str(value["from_parameter"])
-            return
         for item in value.values():
             yield from _parameter_references(item)
     elif isinstance(value, list):

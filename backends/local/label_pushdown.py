@@ -45,13 +45,12 @@ def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
         if not loads:
             continue
         nearer = [n for n in path - {node_id} if graph[n].get("process_id") == "filter_labels"]
-        arguments = node.get("arguments") or {}
-        if nearer or arguments.get("dimension") != "t":
-            if nearer:
-                out[node_id].setdefault("arguments", {})[IN_LOAD] = True
-                _note_ignored(node_id, sorted(nearer))
+        if nearer:
+            out[node_id].setdefault("arguments", {})[IN_LOAD] = True
+            _note_ignored(node_id, sorted(nearer))
             continue
-        if inputs(graph, node_id) == loads and len(loads) == 1:
+        on_load = len(loads) == 1 and inputs(graph, node_id) == loads
+        if on_load or (node.get("arguments") or {}).get("dimension") != "t":
             continue
         for load in loads:
             copy_after_load(graph, out, load, node_id, path, "filtered")

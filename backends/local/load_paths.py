@@ -52,10 +52,10 @@ def copy_after_load(
     node_id: str,
     path: set[str],
     name: str,
-) -> str:
+) -> None:
     """Add to ``out`` a copy of node ``node_id`` that reads ``load``, id
     ``<load>_read_<name>``, and rewire the readers of ``load`` on ``path`` (nodes of
-    ``graph``) to it; the copy's id."""
+    ``graph``) to it."""
     read = f"{load}_read_{name}"
     while read in graph or read in out:
         read += "_"
@@ -67,7 +67,6 @@ def copy_after_load(
     copied.pop("result", None)
     copied["arguments"] = {**copied.get("arguments", {}), "data": {"from_node": load}}
     out[read] = copied
-    return read
 
 
 def _rewired(value: Any, old: str, new: str) -> Any:

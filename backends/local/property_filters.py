@@ -54,7 +54,7 @@ def property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
             raise ProcessParameterInvalid(
                 f"load_collection: property filter on '{name}' is not supported; "
                 f"{COLLECTION_ID} items name it '{RENAMED[name]}' "
-                f"(e.g. {FILTERABLE[RENAMED[name]].example}): filter on that",
+                f"(e.g. {FILTERABLE[RENAMED[name]].example!r}): filter on that",
                 node=node_id,
             )
         if target is not None and target not in FILTERABLE:

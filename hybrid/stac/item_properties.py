@@ -49,8 +49,8 @@ class FilterableProperty:
     name: str
     #: ``float`` (numbers) or ``str`` (text)
     kind: type
-    #: a value as Copernicus's items hold it (for messages)
-    example: str
+    #: a value as Copernicus's items hold it (messages show its ``repr``)
+    example: float | str
     #: sent to STAC APIs in the search (every provider holds it under this name); the
     #: others are only evaluated in-process on the API's answer
     sent_to_api: bool
@@ -100,15 +100,13 @@ def _relative_orbit(item: Any) -> int | None:
 FILTERABLE: dict[str, FilterableProperty] = {
     p.name: p
     for p in (
-        FilterableProperty("eo:cloud_cover", float, "20", True, _plain("eo:cloud_cover")),
-        FilterableProperty("gsd", float, "10", True, _plain("gsd")),
-        FilterableProperty("platform", str, "'sentinel-2a'", True, _plain("platform")),
-        FilterableProperty("constellation", str, "'sentinel-2'", True, _plain("constellation")),
-        FilterableProperty("grid:code", str, "'MGRS-31UFS'", False, _grid_code),
-        FilterableProperty("sat:relative_orbit", float, "108", False, _relative_orbit),
-        FilterableProperty(
-            "sat:orbit_state", str, "'descending'", False, _plain("sat:orbit_state")
-        ),
+        FilterableProperty("eo:cloud_cover", float, 20, True, _plain("eo:cloud_cover")),
+        FilterableProperty("gsd", float, 10, True, _plain("gsd")),
+        FilterableProperty("platform", str, "sentinel-2a", True, _plain("platform")),
+        FilterableProperty("constellation", str, "sentinel-2", True, _plain("constellation")),
+        FilterableProperty("grid:code", str, "MGRS-31UFS", False, _grid_code),
+        FilterableProperty("sat:relative_orbit", float, 108, False, _relative_orbit),
+        FilterableProperty("sat:orbit_state", str, "descending", False, _plain("sat:orbit_state")),
     )
 }
 #: OpenSearch names Copernicus adapts (its layer catalog's property_filter_adaptations)
@@ -129,12 +127,8 @@ def queryables() -> dict[str, Any]:
             schema.update(minimum=0, maximum=100)
         if prop.name == "sat:orbit_state":
             schema["enum"] = ["ascending", "descending"]
-        out[prop.name] = {"title": prop.name, **schema, "examples": [_example(prop)]}
+        out[prop.name] = {"title": prop.name, **schema, "examples": [prop.example]}
     return out
-
-
-def _example(prop: FilterableProperty) -> Any:
-    return float(prop.example) if prop.kind is float else prop.example.strip("'")
 
 
 def property_value(item: Any, name: str) -> Any:
@@ -145,6 +139,6 @@ def property_value(item: Any, name: str) -> Any:
 
 def supported_names() -> str:
     """The filterable names with an example value each, for messages."""
-    listed = [f"{p.name} (e.g. {p.example})" for p in FILTERABLE.values()]
+    listed = [f"{p.name} (e.g. {p.example!r})" for p in FILTERABLE.values()]
     legacy = [f"{n.name}" for n in LEGACY_NAMES.values()]
     return f"{', '.join(listed)}; legacy {', '.join(legacy)}"

@@ -542,19 +542,41 @@ def test_aggregate_temporal_refuses_a_label_that_is_no_date(label: str | None) -
         run_through_engine("aggregate_temporal", {**args, "reducer": reducer_graph("mean")})
 
 
-def test_aggregate_temporal_reads_an_offset_as_wall_time() -> None:
-    """geopysparkdatacube.py L965-973: each bound is written back with strftime, so
-    2023-05-01T00:00:00+02:00 is 2023-05-01T00:00Z there (not 2023-04-30T22:00Z)."""
+@pytest.mark.parametrize(
+    ("scenes", "interval", "labels", "label"),
+    [
+        # an offset is wall time: 2023-05-01T00:00:00+02:00 is 2023-05-01T00:00Z there
+        # (not 2023-04-30T22:00Z), so the 23:00 scene is out and the 01:00 one in
+        (
+            ["2023-04-30T23:00", "2023-05-01T01:00"],
+            ["2023-05-01T00:00:00+02:00", "2023-05-02T00:00:00+02:00"],
+            None,
+            "2023-05-01",
+        ),
+        # the fraction of a second is dropped: the 12:00:00.5 scene falls after a bound
+        # written 12:00:00.9 (the 11:00 one in), and a label at 06:00:00.7 is 06:00:00
+        (
+            ["2023-05-01T12:00:00.5", "2023-05-01T11:00"],
+            ["2023-05-01T00:00:00Z", "2023-05-01T12:00:00.9Z"],
+            ["2023-05-01T06:00:00.7Z"],
+            "2023-05-01T06:00:00",
+        ),
+    ],
+)
+def test_aggregate_temporal_reads_bounds_and_labels_as_written_back(
+    scenes: list[str], interval: list[str], labels: list[str] | None, label: str
+) -> None:
+    """geopysparkdatacube.py L965-977: each bound and label is parsed by pandas and
+    written back with strftime('%Y-%m-%dT%H:%M:%SZ'): its wall time, whole seconds."""
     data = cube(
-        np.array([1.0, 3.0]).reshape(-1, 1, 1),
+        np.array([3.0, 1.0]).reshape(-1, 1, 1),
         ("t", "y", "x"),
-        t=np.array(["2023-04-30T23:00", "2023-05-01T01:00"], dtype="datetime64[ns]"),
+        t=np.array(scenes, dtype="datetime64[ns]"),
     )
-    intervals = [["2023-05-01T00:00:00+02:00", "2023-05-02T00:00:00+02:00"]]
-    args = {"data": data, "intervals": intervals, "reducer": reducer_graph("mean")}
-    out = run_through_engine("aggregate_temporal", args)
-    np.testing.assert_array_equal(out.values.ravel(), [3.0])
-    np.testing.assert_array_equal(out["t"].values, times("2023-05-01"))
+    args = {"data": data, "intervals": [interval], "reducer": reducer_graph("mean")}
+    out = run_through_engine("aggregate_temporal", {**args, "labels": labels})
+    np.testing.assert_array_equal(out.values.ravel(), [1.0])  # the second scene only
+    np.testing.assert_array_equal(out["t"].values, np.array([label], dtype="datetime64[ns]"))
 
 
 def test_aggregate_temporal_flat_interval_bounds_pair_up_as_on_copernicus() -> None:

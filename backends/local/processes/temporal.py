@@ -230,33 +230,27 @@ def _plain(value: Any) -> Any:
 
 
 def _as_time(value: Any, what: str) -> np.datetime64:
-    """An interval bound as Copernicus reads it: a naive ``datetime64[ns]`` of its wall
-    time, a UTC offset dropped, not applied (geopysparkdatacube.py L965-973 writes each
-    bound back with ``strftime('%Y-%m-%dT%H:%M:%SZ')``). Only RFC 3339 dates and
-    date-times: a time alone (``06:00:00``), which pandas would put on today's date
-    there, is refused."""
+    """An interval bound as Copernicus reads it (:func:`_written_back`). Only RFC 3339
+    dates and date-times: a time alone (``06:00:00``), which pandas would put on today's
+    date there, is refused."""
     value = _plain(value)
-    if isinstance(value, dt.datetime):
-        return np.datetime64(value.replace(tzinfo=None), "ns")
-    if isinstance(value, dt.date):
-        return np.datetime64(value, "ns")
-    text = str(value).strip()
     try:
-        if not _RFC3339_DATE.match(text):
-            raise ValueError(text)
-        stamp = pd.Timestamp(text)
+        if not isinstance(value, dt.date):  # a date or a datetime the parser made
+            value = str(value).strip()
+            if not _RFC3339_DATE.match(value):
+                raise ValueError(value)
+        stamp = pd.Timestamp(value)
     except ValueError as exc:
         raise ProcessParameterInvalid(
             f"aggregate_temporal: interval {what} '{value}' is not an RFC 3339 date or time"
         ) from exc
-    return np.datetime64(stamp.tz_localize(None).to_datetime64(), "ns")
+    return _written_back(stamp)
 
 
 def _label_time(value: Any) -> np.datetime64:
-    """A label as Copernicus reads it: pandas parses it and ``strftime`` writes it
-    back as ``%Y-%m-%dT%H:%M:%SZ`` (geopyspark-driver geopysparkdatacube.py L974-975),
-    so ``2023-05`` is 1 May 2023, a UTC offset is dropped (not applied), and a label
-    pandas cannot read as a date (``may``, ``W01``) fails the job there: refused here."""
+    """A label as Copernicus reads it (:func:`_written_back`): ``2023-05`` is 1 May
+    2023, and a label pandas cannot read as a date (``may``, ``W01``) fails the job
+    there: refused here."""
     value = _plain(value)
     message = (
         f"aggregate_temporal: label {value!r} is not a date; Copernicus reads every label "
@@ -269,7 +263,15 @@ def _label_time(value: Any) -> np.datetime64:
         raise ProcessParameterInvalid(message) from exc
     if stamp is None or stamp is pd.NaT:
         raise ProcessParameterInvalid(message)
-    return np.datetime64(stamp.tz_localize(None).to_datetime64(), "s").astype("datetime64[ns]")
+    return _written_back(stamp)
+
+
+def _written_back(stamp: pd.Timestamp) -> np.datetime64:
+    """``stamp`` as Copernicus hands it on: pandas parses every interval bound and label
+    and ``strftime('%Y-%m-%dT%H:%M:%SZ')`` writes it back (geopyspark-driver
+    geopysparkdatacube.py L965-977), so its wall time counts, to the whole second, and a
+    UTC offset is dropped, not applied."""
+    return np.datetime64(stamp.tz_localize(None).floor("s").to_datetime64(), "ns")
 
 
 def _paired(intervals: Sequence[Any]) -> list[Any]:
