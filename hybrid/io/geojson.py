@@ -8,6 +8,14 @@ EPSG:4326) with its GeoJSON properties, and the cube's values flattened into fur
 properties, the labels of the dimensions after ``geometries`` joined by ``~``
 (``2023-06-10T00:00:00Z~B04``; ``_as_geopandas_df``). A cube of load_geojson without
 properties holds no values and adds none.
+
+aggregate_spatial's results are not written so: Copernicus keeps them as an
+``AggregatePolygonResult`` (openeo-geopyspark-driver ``geopysparkdatacube.py``
+``zonal_statistics``), whose ``write_assets`` writes any format but netCDF, CSV and
+Parquet as its JSON (openeo-python-driver 9e5b49b2 ``openeo_driver/save_result.py``
+L340-364), and whose variant without ``t`` refuses all but JSON, CSV and Parquet
+(L854-886). Here the same: ``timeseries.json`` in the layout of
+:func:`hybrid.io.vector.aggregate_json`, or FormatUnsuitable.
 """
 
 from __future__ import annotations
@@ -19,11 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.atomic import atomic_path
+from hybrid.errors import FormatUnsuitable
 from hybrid.io.format import Format
+from hybrid.io.vector import (
+    GEOMETRIES_ONLY,
+    aggregate_json,
+    date_text,
+    is_aggregate_result,
+    number,
+    write_file,
+)
 
 FILE_NAME = "vectorcube.geojson"
-#: attrs flag of a vector cube that carries geometries only (load_geojson without properties)
-GEOMETRIES_ONLY = "vector_cube_dummy"
 
 
 def feature_collection(cube: Any) -> dict[str, Any]:
@@ -31,7 +46,6 @@ def feature_collection(cube: Any) -> dict[str, Any]:
     import shapely.geometry
 
     from hybrid.geometries import DEFAULT_CRS, vector_cube_features
-    from hybrid.io.vector import date_text, number
 
     features = vector_cube_features(cube)
     geometries = features.to_crs(DEFAULT_CRS)
@@ -65,12 +79,25 @@ def feature_collection(cube: Any) -> dict[str, Any]:
 def write_vector(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's vector writer: ``vectorcube.geojson``."""
+    """The registry's vector writer: ``vectorcube.geojson`` for load_geojson's cube;
+    an aggregate_spatial result as the module docstring says."""
+    if is_aggregate_result(cube):
+        return _aggregate_result(cube, Path(out_dir))
     path = Path(out_dir) / FILE_NAME
     text = json.dumps(feature_collection(cube))
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return [path]
+
+
+def _aggregate_result(cube: Any, out_dir: Path) -> list[Path]:
+
+    if "t" not in cube.dims:
+        raise FormatUnsuitable(
+            "save_result: GeoJSON does not hold aggregate_spatial results without a time "
+            "dimension (as on Copernicus); use JSON, CSV or Parquet"
+        )
+    return write_file(out_dir, ".json", json.dumps(aggregate_json(cube)))
 
 
 FORMAT = Format(

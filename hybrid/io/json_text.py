@@ -76,31 +76,18 @@ def write_vector(
 
 
 def timeseries_json(cube: Any) -> Any:
-    """Copernicus's layout: ``{"2020-06-26T00:00:00Z": [[band values] per feature]}``
-    (openeo_driver/save_result.py ``AggregatePolygonResultCSV.get_data``: dates
-    ``%Y-%m-%dT%XZ``, features in index order, NaN as null); without ``t``,
-    ``[[band values] per feature]`` (``AggregatePolygonSpatialResult.prepare_for_json``).
-    A load_geojson cube as ``DriverVectorCube.to_legacy_save_result``: one null per
-    geometry without properties, else the GeoJSON FeatureCollection. A geometry covering no
-    pixel centre is null; when none covers one, there are no dates: ``{}`` (``get_data``
-    takes the dates of the CSV rows, which only covered geometries make)."""
-    from hybrid.io.geojson import GEOMETRIES_ONLY, feature_collection
-    from hybrid.io.vector import date_text, number, ordered
+    """An aggregate_spatial result in Copernicus's layout
+    (:func:`hybrid.io.vector.aggregate_json`); a load_geojson cube as
+    ``DriverVectorCube.to_legacy_save_result``: one null per geometry without properties,
+    else the GeoJSON FeatureCollection."""
+    from hybrid.io.geojson import feature_collection
+    from hybrid.io.vector import GEOMETRIES_ONLY, aggregate_json
 
     if cube.attrs.get(GEOMETRIES_ONLY):  # load_geojson without properties
         return [None] * cube.sizes["geometries"]
     if "properties" in cube.dims:  # load_geojson with properties
         return feature_collection(cube)
-    cube = ordered(cube)
-    values = cube.values
-    if "t" not in cube.dims:
-        return [[number(v) for v in feature] for feature in values]
-    if len(cube.attrs.get("uncovered") or ()) == cube.sizes["geometries"]:
-        return {}
-    return {
-        date_text(label): [[number(v) for v in feature[ti]] for feature in values]
-        for ti, label in enumerate(cube["t"].values)
-    }
+    return aggregate_json(cube)
 
 
 def read_value(files: list[Path], *, source: Path) -> Any:

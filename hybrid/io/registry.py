@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid
-from hybrid.io import csv_text, geojson, gtiff, json_text, netcdf, parquet, png
+from hybrid.io import covjson, csv_text, geojson, gtiff, json_text, netcdf, parquet, png
 from hybrid.io.format import KINDS, CubeKind, Format, option_flag
 
 #: every output format, in the order ``/file_formats`` and help texts list them
@@ -23,6 +23,7 @@ FORMATS: tuple[Format, ...] = (
     csv_text.FORMAT,
     parquet.FORMAT,
     geojson.FORMAT,
+    covjson.FORMAT,
 )
 
 #: openEO's ``gis_data_types`` for each kind of data (API 1.2 ``/file_formats``)

@@ -23,6 +23,15 @@ from hybrid.errors import FormatUnsuitable
 UNNAMED_BAND = "band_unnamed"
 #: the base name of every vector result file
 FILE_STEM = "timeseries"
+#: attrs flag of a vector cube that carries geometries only (load_geojson without properties)
+GEOMETRIES_ONLY = "vector_cube_dummy"
+
+
+def is_aggregate_result(cube: Any) -> bool:
+    """Whether a vector cube is an aggregate_spatial result (Copernicus's
+    ``AggregatePolygonResult``), not load_geojson's cube (its ``DriverVectorCube``, with
+    ``properties`` or without values)."""
+    return "properties" not in cube.dims and not cube.attrs.get(GEOMETRIES_ONLY)
 
 
 def ordered(cube: Any) -> Any:
@@ -36,6 +45,26 @@ def ordered(cube: Any) -> Any:
     if "bands" not in cube.dims:
         cube = cube.expand_dims(bands=[UNNAMED_BAND], axis=-1)
     return cube.transpose(*[d for d in ("geometries", "t", "bands") if d in cube.dims])
+
+
+def aggregate_json(cube: Any) -> Any:
+    """An aggregate_spatial result in Copernicus's JSON layout:
+    ``{"2020-06-26T00:00:00Z": [[band values] per feature]}`` (openeo_driver/save_result.py
+    ``AggregatePolygonResultCSV.get_data``: dates ``%Y-%m-%dT%XZ``, features in index
+    order, NaN as null); without ``t``, ``[[band values] per feature]``
+    (``AggregatePolygonSpatialResult.prepare_for_json``). A geometry covering no pixel
+    centre is null; when none covers one, there are no dates: ``{}`` (``get_data`` takes
+    the dates of the CSV rows, which only covered geometries make)."""
+    cube = ordered(cube)
+    values = cube.values
+    if "t" not in cube.dims:
+        return [[number(v) for v in feature] for feature in values]
+    if len(cube.attrs.get("uncovered") or ()) == cube.sizes["geometries"]:
+        return {}
+    return {
+        date_text(label): [[number(v) for v in feature[ti]] for feature in values]
+        for ti, label in enumerate(cube["t"].values)
+    }
 
 
 def band_columns(cube: Any) -> list[str]:

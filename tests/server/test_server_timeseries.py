@@ -153,3 +153,24 @@ def test_execute_without_save_result_answers_the_json_layout(
             want = expected.loc[(pd.Timestamp(date[:10]), index), "ndvi"]
             got = np.nan if bands[0] is None else bands[0]
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_batch_job_covjson_matches_numpy(connection: Any, expected: pd.DataFrame) -> None:
+    """``save_result(format="CovJSON")``, offered by Copernicus for time series only
+    (openeo-python-driver save_result.py ``to_covjson``): one ``timeseries.json``."""
+    job = _timeseries(connection).save_result("CovJSON").create_job()
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    (asset,) = job.get_results().get_assets()
+    assert (asset.key, asset.metadata["type"]) == ("timeseries.json", "application/json")
+    doc = asset.load_json()
+    dates = doc["domain"]["axes"]["t"]["values"]
+    fields = doc["domain"]["axes"]["composite"]["values"]
+    assert fields == [f["geometry"]["coordinates"] for f in FIELDS["features"]]
+    values = doc["ranges"]["band0"]["values"]
+    assert doc["ranges"]["band0"]["shape"] == [len(dates), len(fields)]
+    for t, date in enumerate(dates):
+        for index in range(len(fields)):
+            want = expected.loc[(pd.Timestamp(date[:10]), index), "ndvi"]
+            got = values[t * len(fields) + index]
+            np.testing.assert_allclose(np.nan if got is None else got, want, rtol=1e-5, atol=1e-6)
+    assert len(dates) == expected.index.get_level_values("date").nunique()

@@ -29,7 +29,7 @@ import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import DEFAULT_CRS, Features, read_features
-from hybrid.io.geojson import GEOMETRIES_ONLY
+from hybrid.io.vector import GEOMETRIES_ONLY
 
 #: the GeoJSON types load_geojson takes (Copernicus's validator of ``data``)
 ACCEPTED_TYPES = frozenset(

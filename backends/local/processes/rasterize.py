@@ -35,7 +35,7 @@ _BAND_LIKE = ("bands", "properties")
 
 def _check_vector_cube(data: Any) -> tuple[bool, str | None]:
     """(has t, name of its band-like dimension or None); refuses anything else."""
-    from hybrid.io.geojson import GEOMETRIES_ONLY
+    from hybrid.io.vector import GEOMETRIES_ONLY
 
     dims = tuple(str(d) for d in getattr(data, "dims", ()))
     if not dims or dims[0] != "geometries" or not hasattr(data, "coords"):
