@@ -244,6 +244,7 @@ def _udf_processes(settings: UdfSettings) -> dict[str, Any]:
             "reduce_dimension",
             "apply_neighborhood",
             "apply_polygon",
+            "run_udf",
         )
     }
 

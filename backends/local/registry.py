@@ -55,12 +55,14 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         temporal,
         udf,
         vector,
+        vector_udf,
     )
 
     return {
         "apply": udf.apply,
         "apply_dimension": udf.apply_dimension,
         "reduce_dimension": udf.reduce_dimension,
+        "run_udf": vector_udf.run_udf,
         "apply_neighborhood": neighborhood.apply_neighborhood,
         "apply_polygon": polygons.apply_polygon,
         "apply_kernel": kernel.apply_kernel,

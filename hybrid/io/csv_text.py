@@ -30,6 +30,15 @@ def write_vector(
 
 
 def timeseries_csv(cube: Any) -> str:
+    columns, rows = timeseries_rows(cube)
+    lines = [",".join(columns)]
+    lines += [",".join("" if cell is None else cell for cell in row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
+    """The CSV's header and rows, each cell as text (None: an empty cell), as Spark reads
+    them back (run_udf over a time series: hybrid.backends.local.udf.feature_tables)."""
     import numpy as np
 
     from hybrid.io.vector import band_columns, date_text, ordered
@@ -37,21 +46,20 @@ def timeseries_csv(cube: Any) -> str:
     cube = ordered(cube)
     values = cube.values
 
-    def cells(row: Any) -> list[str]:
-        return ["" if np.isnan(v) else repr(float(v)) for v in row]
+    def cells(row: Any) -> list[str | None]:
+        return [None if np.isnan(v) else repr(float(v)) for v in row]
 
     columns = band_columns(cube)
     uncovered = set(cube.attrs.get("uncovered") or ())
-    rows = [(fi, f) for fi, f in enumerate(values) if fi not in uncovered]
+    features = [(fi, f) for fi, f in enumerate(values) if fi not in uncovered]
     if "t" not in cube.dims:
-        lines = [",".join(["feature_index", *columns])]
-        lines += [",".join([str(fi), *cells(f)]) for fi, f in rows]
-        return "\n".join(lines) + "\n"
-    lines = [",".join(["date", "feature_index", *columns])]
-    for ti, label in enumerate(cube["t"].values):
-        date = date_text(label, millis=True)
-        lines += [",".join([date, str(fi), *cells(f[ti])]) for fi, f in rows]
-    return "\n".join(lines) + "\n"
+        return ["feature_index", *columns], [[str(fi), *cells(f)] for fi, f in features]
+    rows = [
+        [date_text(label, millis=True), str(fi), *cells(f[ti])]
+        for ti, label in enumerate(cube["t"].values)
+        for fi, f in features
+    ]
+    return ["date", "feature_index", *columns], rows
 
 
 FORMAT = Format(

@@ -8,6 +8,10 @@ Copernicus runs a UDF only when it is the single process of the callback of ``ap
 ``context`` argument (``{}`` when absent), where ``{"from_parameter": "context"}``
 stands for the parent's ``context`` (``_extract_udf_code_and_context``).
 
+A ``run_udf`` node of the graph itself (not in a callback) runs on its own, on an
+aggregate_spatial time series (:mod:`hybrid.backends.local.processes.vector_udf`); it is
+checked here like a callback.
+
 Before the graph is parsed, each such callback is replaced by a marker object
 (:data:`MARKER`) that the engine's overrides of those four processes recognise.
 """
@@ -100,11 +104,15 @@ def mark_udf_callbacks(graph: Mapping[str, Any]) -> dict[str, Any]:
             args[arg] = {MARKER: callback.__dict__}
             allowed.add(id(run_udf))
     for node_id, node in _levels(marked):
-        if node.get("process_id") == "run_udf" and id(node) not in allowed:
+        if node.get("process_id") != "run_udf" or id(node) in allowed:
+            continue
+        if "/" not in node_id:  # on its own (processes/vector_udf.py)
+            _callback(node_id, node)
+        else:
             raise ProcessUnsupported(
-                "run_udf runs only as the single process of the callback of apply, "
-                "apply_dimension, reduce_dimension, apply_neighborhood or apply_polygon "
-                "(as on Copernicus)",
+                "run_udf in a callback runs only as its single process, in the callback "
+                "of apply, apply_dimension, reduce_dimension, apply_neighborhood or "
+                "apply_polygon (as on Copernicus)",
                 node=node_id,
             )
     return marked

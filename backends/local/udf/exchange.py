@@ -1,4 +1,5 @@
-"""Chunks of a data cube as files: ``NAME.npy`` (values) and ``NAME.json`` (dims, coords).
+"""Chunks of a data cube as files: ``NAME.npy`` (values) and ``NAME.json`` (dims, coords);
+a table task's time series and answer as JSON (:data:`TABLE`, :data:`TABLE_RESULT`).
 
 Both directions use the same format: the server writes the input chunks into the
 worker's exchange folder, the worker writes the UDF's results beside them. Reading
@@ -16,6 +17,9 @@ import numpy as np
 import xarray as xr
 
 _DATETIME = "datetime64[ns]"
+#: a table task's input (an aggregate_spatial time series) and the worker's JSON answer
+TABLE = "table.json"
+TABLE_RESULT = "result.json"
 
 
 def _encode_values(values: np.ndarray) -> dict[str, Any]:

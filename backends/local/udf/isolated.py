@@ -21,7 +21,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,32 @@ def run_udf_chunks(
 ) -> list[Any]:
     """The UDF's result for every chunk (xarray.DataArray), computed in a worker."""
     from hybrid.backends.local.udf.exchange import read_chunk, write_chunk
+
+    ids = [str(i) for i in range(len(chunks))]
+    with _exchange(code, settings, process) as folder:
+        for chunk_id, chunk in zip(ids, chunks, strict=True):
+            write_chunk(folder, f"in-{chunk_id}", chunk)
+        task = {"chunks": ids, "proj": {"EPSG": epsg} if epsg else None}
+        _run_task(folder, code, context, settings, process, task)
+        return [read_chunk(folder, f"out-{chunk_id}") for chunk_id in ids]
+
+
+def run_udf_table(
+    code: str, table: Mapping[str, Any], *, context: Any, settings: UdfSettings, process: str
+) -> Any:
+    """The UDF's result (a JSON value) for an aggregate_spatial time series, computed in a
+    worker (:mod:`hybrid.backends.local.udf.feature_tables`)."""
+    from hybrid.backends.local.udf.exchange import TABLE, TABLE_RESULT
+
+    with _exchange(code, settings, process) as folder:
+        (folder / TABLE).write_text(json.dumps(table), encoding="utf-8")
+        _run_task(folder, code, context, settings, process, {"mode": "table"})
+        return json.loads((folder / TABLE_RESULT).read_text(encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def _exchange(code: str, settings: UdfSettings, process: str) -> Iterator[Path]:
+    """A private exchange folder for one worker, after the checks that come first."""
     from hybrid.backends.local.udf.sandbox import landlock_abi
 
     try:
@@ -106,32 +132,37 @@ def run_udf_chunks(
             "UDFs are disabled: this kernel has no Landlock (Linux >= 5.13), so UDF code "
             "could not be kept away from the server's data"
         )
-    read = readable_roots()
-    _check_protected(settings, read)
+    _check_protected(settings, readable_roots())
     folder = Path(tempfile.mkdtemp(prefix="hybrid-udf-"))
     try:
-        ids = [str(i) for i in range(len(chunks))]
-        for chunk_id, chunk in zip(ids, chunks, strict=True):
-            write_chunk(folder, f"in-{chunk_id}", chunk)
-        task = {
-            "code": code,
-            "context": context,
-            "chunks": ids,
-            "proj": {"EPSG": epsg} if epsg else None,
-            "read": read,
-            "hide": [_project_root()],
-            "server_pid": os.getpid(),
-            "limits": {
-                "memory_bytes": int(settings.memory_bytes),
-                "cpu_seconds": int(settings.timeout + 0.999) + _STARTUP_CPU,
-                "file_bytes": int(settings.file_bytes),
-            },
-        }
-        (folder / "task.json").write_text(json.dumps(task, default=str), encoding="utf-8")
-        _run_worker(folder, settings, process)
-        return [read_chunk(folder, f"out-{chunk_id}") for chunk_id in ids]
+        yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_task(
+    folder: Path,
+    code: str,
+    context: Any,
+    settings: UdfSettings,
+    process: str,
+    task: Mapping[str, Any],
+) -> None:
+    full = {
+        **task,
+        "code": code,
+        "context": context,
+        "read": readable_roots(),
+        "hide": [_project_root()],
+        "server_pid": os.getpid(),
+        "limits": {
+            "memory_bytes": int(settings.memory_bytes),
+            "cpu_seconds": int(settings.timeout + 0.999) + _STARTUP_CPU,
+            "file_bytes": int(settings.file_bytes),
+        },
+    }
+    (folder / "task.json").write_text(json.dumps(full, default=str), encoding="utf-8")
+    _run_worker(folder, settings, process)
 
 
 def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:

@@ -5,7 +5,9 @@ It reads ``FOLDER/task.json`` and the input chunks (written by the server), conf
 itself (:mod:`hybrid.backends.local.udf.sandbox`), then runs the UDF on every chunk with
 ``openeo.udf.run_udf_code``, as the Copernicus executors do
 (openeo-geopyspark-driver ``openeogeotrellis/udf/__init__.py`` ``run_udf_code``), and
-writes ``out-ID.*`` per chunk. A failure is written to ``FOLDER/error.json`` as the
+writes ``out-ID.*`` per chunk; or, for a table task, over an aggregate_spatial time
+series (:mod:`hybrid.backends.local.udf.feature_tables`) and writes its JSON answer.
+A failure is written to ``FOLDER/error.json`` as the
 summary Copernicus gives (``GeoPySparkBackendImplementation.summarize_exception_static``
 and ``extract_udf_stacktrace``, openeogeotrellis/backend.py:1049-1225).
 """
@@ -57,6 +59,28 @@ def error_summary(exc: BaseException) -> str:
 
 
 def _run(folder: Path, task: dict[str, Any]) -> None:
+    if task.get("mode") == "table":
+        _run_table(folder, task)
+    else:
+        _run_chunks(folder, task)
+
+
+def _run_table(folder: Path, task: dict[str, Any]) -> None:
+    from hybrid.backends.local.udf.exchange import TABLE, TABLE_RESULT
+    from hybrid.backends.local.udf.feature_tables import run_table
+
+    table = json.loads((folder / TABLE).read_text(encoding="utf-8"))
+    value = run_table(task["code"], table, task.get("context") or {})
+    text = json.dumps(value, default=_plain)
+    (folder / TABLE_RESULT).write_text(text, encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    """numpy values (and anything else) in the UDF's answer as JSON can hold them."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
     from openeo.udf import UdfData, XarrayDataCube
     from openeo.udf.run_code import run_udf_code
 
@@ -100,6 +124,7 @@ def main(argv: list[str]) -> int:
     import openeo.metadata  # noqa: F401
 
     import hybrid.backends.local.udf.exchange
+    import hybrid.backends.local.udf.feature_tables
     import hybrid.backends.local.udf.metadata  # noqa: F401
     from hybrid.backends.local.udf.user_logs import capture
 
