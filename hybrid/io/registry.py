@@ -145,15 +145,35 @@ def write_result(
     """Write ``data`` in ``fmt`` into ``out_dir`` (raises FormatUnsuitable when the
     format cannot hold that kind of data)."""
     kind = kind_of(data)
-    if kind not in fmt.kinds:
+    if kind in fmt.kinds:
+        check_options(fmt, options)
+        writer = fmt.writer(kind)
+    else:
+        writer = _as_copernicus_json(data, kind, fmt)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return writer(data, Path(out_dir), attrs=dict(attrs or {}), options=dict(options or {}))
+
+
+def _as_copernicus_json(data: Any, kind: CubeKind, fmt: Format) -> Any:
+    """The JSON writer where Copernicus writes JSON whatever the format: a plain value
+    (openeo-python-driver 9e5b49b2 save_result.py ``JSONResult.write_assets`` L247-276) and
+    an aggregate_spatial time series (``AggregatePolygonResult.write_assets`` L340-364: any
+    format but netCDF, CSV and Parquet), with a warning; FormatUnsuitable for the rest."""
+    from hybrid.io.vector import is_aggregate_result
+    from hybrid.run_warnings import warn
+
+    series = kind == "vector" and is_aggregate_result(data) and "t" in data.dims
+    if kind != "value" and not series:
         raise FormatUnsuitable(
             f"save_result: format '{fmt.name}' cannot hold {_KIND_TEXT[kind]}; "
             f"use {format_choices(kind)}"
         )
-    check_options(fmt, options)
-    writer = fmt.writer(kind)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return writer(data, Path(out_dir), attrs=dict(attrs or {}), options=dict(options or {}))
+    warn(
+        f"save_result: {_KIND_TEXT[kind]} is written as JSON, not {fmt.name}, as Copernicus "
+        "writes it; ask for format JSON",
+        stacklevel=3,
+    )
+    return json_text.FORMAT.writer(kind)
 
 
 __all__ = [

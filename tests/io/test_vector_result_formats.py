@@ -106,3 +106,33 @@ def test_geojson_of_a_time_series_is_its_json_layout(tmp_path: Path) -> None:
     without_t = aggregate_spatial(spatial, collection(rect(0, 0, 3, 3)), plain_mean)
     with pytest.raises(FormatUnsuitable, match="without a time dimension"):
         write_vector_cube(without_t, "GeoJSON", tmp_path / "s")
+
+
+@pytest.mark.parametrize("name", ["GTiff", "PNG"])
+def test_a_time_series_in_a_raster_format_is_json_as_on_copernicus(
+    name: str, tmp_path: Path
+) -> None:
+    """AggregatePolygonResult.write_assets writes any format it does not know as JSON."""
+    from hybrid.errors import HybridWarning
+    from hybrid.io.registry import write_result
+
+    cube = aggregate_spatial(spacetime(), collection(rect(1, 1, 5, 4)), plain_mean)
+    fmt = find_format(name)
+    assert fmt is not None
+    with pytest.warns(HybridWarning, match=f"written as JSON, not {name}"):
+        (path,) = write_result(cube, fmt, tmp_path / "a")
+    as_json = write_vector_cube(cube, "JSON", tmp_path / "j")
+    assert path.name == "timeseries.json" and path.read_text() == as_json.read_text()
+
+
+def test_a_plain_value_in_any_format_is_result_json(tmp_path: Path) -> None:
+    """JSONResult.write_assets ignores the format: ``result.json``."""
+    from hybrid.errors import HybridWarning
+    from hybrid.io.registry import write_result
+
+    fmt = find_format("CSV")
+    assert fmt is not None
+    with pytest.warns(HybridWarning, match="written as JSON, not CSV"):
+        (path,) = write_result({"a": [1, float("nan")]}, fmt, tmp_path)
+    assert path.name == "result.json"
+    assert json.loads(path.read_text()) == {"a": [1, None]}

@@ -174,3 +174,18 @@ def test_batch_job_covjson_matches_numpy(connection: Any, expected: pd.DataFrame
             got = values[t * len(fields) + index]
             np.testing.assert_allclose(np.nan if got is None else got, want, rtol=1e-5, atol=1e-6)
     assert len(dates) == expected.index.get_level_values("date").nunique()
+
+
+def test_a_time_series_saved_as_gtiff_is_json_with_a_warning(
+    connection: Any, expected: pd.DataFrame
+) -> None:
+    """Copernicus writes an aggregate_spatial time series in a format it does not hold as
+    its JSON (openeo-python-driver save_result.py ``AggregatePolygonResult.write_assets``)."""
+    job = _timeseries(connection).save_result("GTiff").create_job()
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    (asset,) = job.get_results().get_assets()
+    assert (asset.key, asset.metadata["type"]) == ("timeseries.json", "application/json")
+    doc = asset.load_json()
+    assert len(doc) == expected.index.get_level_values("date").nunique()
+    warnings = [e["message"] for e in job.logs() if e["level"] == "warning"]
+    assert any("written as JSON, not GTiff" in m for m in warnings), warnings
