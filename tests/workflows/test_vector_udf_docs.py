@@ -54,10 +54,11 @@ def _aggregate(connection: Any) -> Any:
 
 
 def _run_udf(connection: Any, code: str, context: Any = None) -> Any:
-    data = _aggregate(connection)
-    return connection.datacube_from_process(
-        "run_udf", data=data, udf=code, runtime="Python", context=context
-    )
+    """The client's ``VectorCube.run_udf`` with an ``openeo.UDF`` (its runtime read from
+    ``GET /udf_runtimes``)."""
+    import openeo
+
+    return _aggregate(connection).run_udf(udf=openeo.UDF(code, context=context))
 
 
 @pytest.fixture(scope="module")
