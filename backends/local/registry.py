@@ -43,6 +43,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         dimensions,
         geojson_load,
         indices,
+        inspection,
         kernel,
         labels,
         masking,
@@ -87,6 +88,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "resample_spatial": resampling.resample_spatial,
         "resample_cube_spatial": resampling.resample_cube_spatial,
         "to_scl_dilation_mask": scl_dilation.to_scl_dilation_mask,
+        "inspect": inspection.inspect,
         "mask_scl_dilation": scl_dilation.mask_scl_dilation,
     }
 

@@ -268,3 +268,20 @@ def test_results_collection_links_a_stac_item_per_file(connection: Any, tmp_path
         np.testing.assert_array_equal(read_tiff(path)[0], raw["B04"].sel(t=item.id[7:17]).values)
     forged = items[0].get_self_href().replace("/items/", "/items/x")  # type: ignore[union-attr]
     assert requests.get(forged, timeout=30).status_code == 404
+
+
+def test_inspect_writes_its_message_and_the_cube_into_the_job_log(connection: Any) -> None:
+    """openEO ``inspect`` (the client's ``cube.process("inspect", ...)``), as Copernicus
+    logs it: the message, then the cube's metadata text (openeo-python-driver
+    process_implementations/misc.py ``inspect``), at the level asked for."""
+    cube = _cube(connection, ["B04", "B08"])
+    seen = cube.process("inspect", data=cube, message="loaded", code="mine", level="warning")
+    ndvi = seen.ndvi()
+    job = ndvi.process("inspect", data=ndvi).create_job(out_format="netCDF", log_level="info")
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    logs = [(e["level"], e["message"], e.get("code")) for e in job.logs()]
+    assert ("warning", "loaded", "mine") in logs
+    assert ("warning", "CubeMetadata(['B04', 'B08'] - ['x', 'y', 't', 'bands'])", "mine") in logs
+    # ndvi drops the band dimension; inspect's default code
+    assert ("info", "CubeMetadata(no bands dimension - ['x', 'y', 't'])", "User") in logs
+    assert [e for e in job.logs(level="warning") if e["message"] == "loaded"]
