@@ -9,9 +9,16 @@ How Copernicus reads them (openeo-python-driver, openeo-geopyspark-driver):
 - one value per Feature of a FeatureCollection, one per geometry otherwise; a
   GeometryCollection gives one value per member (``regions_to_wkt``,
   openeogeotrellis/geopysparkdatacube.py, ``zonal_statistics``);
-- GeoJSON is in EPSG:4326 unless it carries the old ``crs`` member
-  (``{"type": "name", "properties": {"name": "EPSG:32631"}}``), which both the spec
-  (before 1.0) and Copernicus's DriverVectorCube honour;
+- GeoJSON is longitude/latitude (EPSG:4326), as RFC 7946 says: the old ``crs`` member
+  (``{"type": "name", "properties": {"name": "EPSG:32631"}}``) is ignored and
+  coordinates outside -180..180 / -90..90 are refused. Copernicus's DriverVectorCube
+  reads it so since 2024-05 (openeo-python-driver 29eb784b, geopyspark-driver #577;
+  at 9e5b49b2 ``datacube.py`` ``from_geojson`` L501-535, ``ignore_crs=True``, and
+  ``util/geometry.py`` ``validate_geojson_coordinates`` L87-109), for aggregate_spatial,
+  filter_spatial (``process_implementations/cubes.py`` L451-459, L358-360) and
+  load_geojson; mask_polygon ignores the member too (``geojson_to_multipolygon``), and is
+  refused the out-of-range coordinates here rather than computing with them. Only
+  vector_buffer reads the member (``process_implementations/geometry.py`` L84-90);
 - geometries from a URL or a file on the server are not read here: this runs offline.
 """
 
@@ -66,8 +73,9 @@ def unwrapped(value: Any) -> Any:
     return value
 
 
-def read_features(value: Any, *, process: str) -> Features:
-    """The geometries of a ``geometries``/``mask`` argument; raises ProcessParameterInvalid."""
+def read_features(value: Any, *, process: str, crs_member: bool = False) -> Features:
+    """The geometries of a ``geometries``/``mask`` argument; raises ProcessParameterInvalid.
+    With ``crs_member``, GeoJSON in the CRS its ``crs`` member names (vector_buffer)."""
     import xarray as xr
 
     value = unwrapped(value)
@@ -82,7 +90,13 @@ def read_features(value: Any, *, process: str) -> Features:
         raise ProcessParameterInvalid(
             f"{process}: geometries must be GeoJSON (a geometry, Feature or FeatureCollection)"
         )
-    crs = _crs_member(value, process)
+    if crs_member:
+        return _features(value, _crs_member(value, process), process)
+    # a "crs" member is ignored (see the module docstring)
+    return checked_lonlat(_features(value, DEFAULT_CRS, process), process)
+
+
+def _features(value: dict[str, Any], crs: str, process: str) -> Features:
     kind = value["type"]
     if kind == "FeatureCollection":
         members = value.get("features") or []
@@ -149,6 +163,23 @@ def _crs_member(value: dict[str, Any], process: str) -> str:
         raise ProcessParameterInvalid(f"{process}: unknown GeoJSON crs {name!r} ({exc})") from None
     epsg = parsed.to_epsg()
     return f"EPSG:{epsg}" if epsg else parsed.to_wkt()
+
+
+def checked_lonlat(features: Features, process: str) -> Features:
+    """``features`` if every geometry lies within longitude -180..180 / latitude -90..90;
+    else ProcessParameterInvalid naming the first one outside."""
+    for index, geometry in enumerate(features.geometries):
+        if geometry.is_empty:
+            continue
+        west, south, east, north = geometry.bounds
+        if west < -180 or east > 180 or south < -90 or north > 90:
+            raise ProcessParameterInvalid(
+                f"{process}: geometry {index} has coordinates outside longitude -180..180 / "
+                f"latitude -90..90 (bounds {west:g}, {south:g}, {east:g}, {north:g}); GeoJSON "
+                "is read as longitude/latitude (EPSG:4326) and a 'crs' member is ignored, as "
+                "on Copernicus: reproject the geometries to EPSG:4326"
+            )
+    return features
 
 
 def vector_cube_features(cube: Any) -> Features:

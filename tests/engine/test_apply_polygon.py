@@ -42,6 +42,15 @@ def _box(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
+def _lonlat(geometry: dict[str, Any]) -> dict[str, Any]:
+    import pyproj
+    from shapely.geometry import mapping, shape
+    from shapely.ops import transform
+
+    to_lonlat = pyproj.Transformer.from_crs(32632, 4326, always_xy=True).transform
+    return dict(mapping(transform(to_lonlat, shape(geometry))))
+
+
 def _udf() -> dict[str, Any]:
     return {MARKER: {"code": CODE, "runtime": "Python", "version": None, "context": {}}}
 
@@ -53,10 +62,9 @@ def test_each_polygon_gets_its_aligned_box_masked_outside_and_the_first_wins() -
     # rows 1..3 (3 x 3), overlapping A on column 3, the centres of column 5 outside it
     a = _box(500_012, 4_999_972, 500_038, 4_999_988)
     b = _box(500_032, 4_999_962, 500_052, 4_999_988)
-    geometries = {
+    geometries = {  # in lon/lat: GeoJSON is read so, as on Copernicus
         "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "EPSG:32632"}},
-        "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in (a, b)],
+        "features": [{"type": "Feature", "properties": {}, "geometry": _lonlat(g)} for g in (a, b)],
     }
     got = apply_polygon(cube, _udf(), geometries, mask_value=-1.0)
     assert got.dtype == np.float32 and got.dims == cube.dims

@@ -49,14 +49,34 @@ def rect(col0: float, row0: float, col1: float, row1: float) -> dict[str, Any]:
 
 
 def collection(*geometries: dict[str, Any], crs: Any = UTM_CRS) -> dict[str, Any]:
+    """A FeatureCollection of ``geometries`` given in the grid's UTM coordinates (lon/lat
+    with ``crs=None``), written in lon/lat: GeoJSON is read as lon/lat, a ``crs`` member
+    ignored, as on Copernicus (hybrid.geometries)."""
     features = [
-        {"type": "Feature", "properties": {"name": f"f{i}"}, "geometry": g}
+        {"type": "Feature", "properties": {"name": f"f{i}"},
+         "geometry": g if crs is None else lonlat(g)}
         for i, g in enumerate(geometries)
-    ]
-    doc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
-    if crs is not None:
-        doc["crs"] = crs
-    return doc
+    ]  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
+
+
+def lonlat(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON geometry in the grid's UTM zone as lon/lat GeoJSON (pyproj)."""
+    import pyproj
+    from shapely.geometry import mapping
+    from shapely.ops import transform
+
+    to_lonlat = pyproj.Transformer.from_crs(EPSG, 4326, always_xy=True).transform
+    return dict(mapping(transform(to_lonlat, shape(geometry))))
+
+
+def grid_shape(geometry: dict[str, Any]) -> Any:
+    """A lon/lat GeoJSON geometry as a shapely geometry in the grid's UTM zone."""
+    import pyproj
+    from shapely.ops import transform
+
+    to_grid = pyproj.Transformer.from_crs(4326, EPSG, always_xy=True).transform
+    return transform(to_grid, shape(geometry))
 
 
 def write_vector_cube(cube: xr.DataArray, name: str, folder: Path) -> Path:
@@ -114,9 +134,9 @@ def test_mean_per_field_and_date_uses_pixel_centres() -> None:
     )
     assert out.dims == ("geometries", "t")
     for index, feature in enumerate(fields["features"]):
-        want = np.nanmean(centre_values(data, shape(feature["geometry"])), axis=-1)
+        want = np.nanmean(centre_values(data, grid_shape(feature["geometry"])), axis=-1)
         np.testing.assert_allclose(out.values[index], want)
-    assert centre_values(data, shape(fields["features"][1]["geometry"])).shape[-1] == 1
+    assert centre_values(data, grid_shape(fields["features"][1]["geometry"])).shape[-1] == 1
 
 
 def test_overlapping_and_multipolygon_each_get_their_pixels() -> None:
@@ -130,7 +150,7 @@ def test_overlapping_and_multipolygon_each_get_their_pixels() -> None:
         "aggregate_spatial", {"data": data, "geometries": fields, "reducer": reducer("sum")}
     )
     for index, feature in enumerate(fields["features"]):
-        want = np.nansum(centre_values(data, shape(feature["geometry"])), axis=-1)
+        want = np.nansum(centre_values(data, grid_shape(feature["geometry"])), axis=-1)
         np.testing.assert_allclose(out.values[index], want)
 
 
@@ -170,7 +190,7 @@ def test_several_statistics_from_array_create() -> None:
     assert out.dims == ("geometries", "t", "bands")
     assert list(out["bands"].values) == ["band_0", "band_1"]
     for index, feature in enumerate(fields["features"]):
-        pixels = centre_values(data, shape(feature["geometry"]))
+        pixels = centre_values(data, grid_shape(feature["geometry"]))
         np.testing.assert_allclose(out.values[index, :, 0], np.nanmean(pixels, axis=-1))
         np.testing.assert_allclose(out.values[index, :, 1], np.nanstd(pixels, axis=-1, ddof=1))
 
@@ -184,7 +204,7 @@ def test_bands_kept_and_statistics_band_after_band() -> None:
     )
     assert out.dims == ("geometries", "t", "bands")
     assert list(out["bands"].values) == ["B04", "B08"]
-    pixels = centre_values(data, shape(fields["features"][0]["geometry"]))
+    pixels = centre_values(data, grid_shape(fields["features"][0]["geometry"]))
     np.testing.assert_allclose(out.values[0], pixels.min(axis=-1))
     graph = {
         "process_graph": {
@@ -239,8 +259,9 @@ def test_geometry_without_pixels_gives_nodata() -> None:
         ({"type": "FeatureCollection", "features": []}, "no features"),
         ({"type": "Polygon", "coordinates": "nope"}, "not valid GeoJSON"),
         ({"type": "Circle"}, "geometry type"),
-        (rect(0, 0, 1, 1), "outside its reference system"),
-        ({**collection(rect(0, 0, 1, 1)), "crs": {"properties": {"name": "EPSG:0"}}}, "crs"),
+        (rect(0, 0, 1, 1), "outside longitude -180..180"),
+        # UTM coordinates with their crs member: read as lon/lat, as on Copernicus
+        ({**collection(rect(0, 0, 1, 1), crs=None), "crs": UTM_CRS}, "'crs' member is ignored"),
     ],
 )
 def test_bad_geometries_are_one_line_errors(geometries: Any, message: str) -> None:
@@ -274,7 +295,7 @@ def test_mask_polygon_without_bands_and_inside() -> None:
 
 
 def test_mask_polygon_of_points_is_refused_as_on_copernicus() -> None:
-    point = {"type": "Point", "coordinates": [X0 + 25, Y0 - 25], "crs": UTM_CRS}
+    point = lonlat({"type": "Point", "coordinates": [X0 + 25, Y0 - 25]})
     with pytest.raises(ProcessParameterInvalid, match="area of 0"):
         mask_polygon(spacetime(), point)
 
@@ -394,7 +415,7 @@ def test_geoparquet_layout(timeseries: xr.DataArray, tmp_path: Path) -> None:
     path = write_vector_cube(timeseries, "Parquet", tmp_path)
     gdf = gpd.read_parquet(path)
     assert list(gdf.columns) == ["date", "feature_index", "band_unnamed", "name", "geometry"]
-    assert len(gdf) == 9 and gdf.crs.to_epsg() == EPSG
+    assert len(gdf) == 9 and gdf.crs.to_epsg() == 4326  # the geometries as given
     row = gdf[(gdf.feature_index == 1) & (gdf.date == "2023-06-07T00:00:00Z")]
     assert float(row["band_unnamed"].iloc[0]) == pytest.approx(float(timeseries.values[1, 1]))
 
@@ -441,7 +462,7 @@ def test_vector_to_raster_burns_each_value_into_the_pixels_whose_centre_is_insid
     np.testing.assert_array_equal(out["t"].values, TIMES)
     want = np.full((3, 8, 10), np.nan)
     for index, feature in enumerate(fields["features"]):
-        polygon = shape(feature["geometry"])
+        polygon = grid_shape(feature["geometry"])
         for j, y in enumerate(target["y"].values):
             for i, x in enumerate(target["x"].values):
                 if polygon.contains(Point(x, y)):

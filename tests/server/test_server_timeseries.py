@@ -189,3 +189,22 @@ def test_a_time_series_saved_as_gtiff_is_json_with_a_warning(
     assert len(doc) == expected.index.get_level_values("date").nunique()
     warnings = [e["message"] for e in job.logs() if e["level"] == "warning"]
     assert any("written as JSON, not GTiff" in m for m in warnings), warnings
+
+
+def test_utm_geometries_with_a_crs_member_are_refused_as_on_copernicus(connection: Any) -> None:
+    """The client's ``aggregate_spatial(..., crs=...)`` writes the old GeoJSON ``crs``
+    member; Copernicus ignores it and refuses coordinates outside lon/lat
+    (openeo-python-driver datacube.py ``from_geojson``, ``ignore_crs=True`` since 2024-05)."""
+    import pyproj
+    from openeo.rest import OpenEoApiError
+    from shapely.geometry import shape
+    from shapely.ops import transform
+
+    to_utm = pyproj.Transformer.from_crs(4326, 32632, always_xy=True).transform
+    field = transform(to_utm, shape(FIELDS["features"][0]["geometry"]))
+    with pytest.warns(UserWarning, match="non-Lon-Lat CRS"):  # the client's own caution
+        cube = _bands(connection).aggregate_spatial(geometries=field, reducer="mean", crs=32632)
+    with pytest.raises(OpenEoApiError) as info:
+        cube.execute()
+    assert info.value.http_status_code == 400
+    assert "'crs' member is ignored" in info.value.message

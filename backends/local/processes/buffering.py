@@ -41,7 +41,7 @@ def vector_buffer(
     if given is None:
         raise ProcessParameterInvalid("vector_buffer: give the 'geometries' to buffer")
     metres = _metres(distance, unit)
-    features = read_features(given, process="vector_buffer")
+    features = read_features(given, process="vector_buffer", crs_member=True)
     series = gpd.GeoSeries(list(features.geometries), crs=features.crs)
     buffered = series.to_crs(_utm(series)).buffer(metres, quad_segs=3).to_crs(DEFAULT_CRS)
     empty = [int(i) for i in buffered.index[buffered.is_empty]]

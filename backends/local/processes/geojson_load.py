@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.geometries import DEFAULT_CRS, Features, read_features
+from hybrid.geometries import DEFAULT_CRS, read_features
 from hybrid.io.vector import GEOMETRIES_ONLY
 
 #: the GeoJSON types load_geojson takes (Copernicus's validator of ``data``)
@@ -41,9 +41,7 @@ def load_geojson(data: Any, properties: Sequence[str] | None = None) -> Any:
     import xarray as xr
 
     value = _geojson(data)
-    features = read_features(value, process="load_geojson")
-    features = Features(features.geometries, features.properties, DEFAULT_CRS, features.ids)
-    _check_lonlat(features)
+    features = read_features(value, process="load_geojson")  # lon/lat, crs ignored
     names = [str(p) for p in (properties or [])]
     count = len(features.geometries)
     if names:
@@ -80,22 +78,7 @@ def _geojson(data: Any) -> Any:
             f"load_geojson: data must be GeoJSON of type {', '.join(sorted(ACCEPTED_TYPES))}; "
             f"got {kind or type(data).__name__!r}"
         )
-    plain = dict(data)
-    plain.pop("crs", None)  # ignored, as on Copernicus: the coordinates are lon/lat
-    return plain
-
-
-def _check_lonlat(features: Features) -> None:
-    for index, geometry in enumerate(features.geometries):
-        if geometry.is_empty:
-            continue
-        west, south, east, north = geometry.bounds
-        if west < -180 or east > 180 or south < -90 or north > 90:
-            raise ProcessParameterInvalid(
-                f"load_geojson: geometry {index} has coordinates outside longitude -180..180 "
-                f"/ latitude -90..90 (bounds {west:g}, {south:g}, {east:g}, {north:g}); "
-                "load_geojson reads longitude/latitude (EPSG:4326) and ignores a 'crs' member"
-            )
+    return dict(data)
 
 
 def _number(value: Any) -> float:
