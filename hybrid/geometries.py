@@ -93,7 +93,7 @@ def read_features(value: Any, *, process: str, crs_member: bool = False) -> Feat
     if crs_member:
         return _features(value, _crs_member(value, process), process)
     # a "crs" member is ignored (see the module docstring)
-    return checked_lonlat(_features(value, DEFAULT_CRS, process), process)
+    return _checked_lonlat(_features(value, DEFAULT_CRS, process), process)
 
 
 def _features(value: dict[str, Any], crs: str, process: str) -> Features:
@@ -165,7 +165,7 @@ def _crs_member(value: dict[str, Any], process: str) -> str:
     return f"EPSG:{epsg}" if epsg else parsed.to_wkt()
 
 
-def checked_lonlat(features: Features, process: str) -> Features:
+def _checked_lonlat(features: Features, process: str) -> Features:
     """``features`` if every geometry lies within longitude -180..180 / latitude -90..90;
     else ProcessParameterInvalid naming the first one outside."""
     for index, geometry in enumerate(features.geometries):
