@@ -27,7 +27,14 @@ from typing import Any
 
 from hybrid.errors import FormatUnsuitable, NoDataAvailable
 from hybrid.io.format import Format
-from hybrid.io.vector import date_text, is_aggregate_result, number, ordered, write_file
+from hybrid.io.vector import (
+    covers_nothing,
+    date_text,
+    is_time_series,
+    number,
+    ordered,
+    write_file,
+)
 
 #: the CRS the domain is referenced in (the geometries are written in longitude/latitude)
 _CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -35,29 +42,25 @@ _CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 def coverage(cube: Any) -> dict[str, Any]:
     """The Coverage of an aggregate_spatial result (see the module docstring)."""
-    import shapely.geometry
-
     from hybrid.geometries import DEFAULT_CRS, vector_cube_features
 
-    if not is_aggregate_result(cube) or "t" not in cube.dims:
+    if not is_time_series(cube):
         raise FormatUnsuitable(
             "save_result: CovJSON holds aggregate_spatial results with a time dimension "
             "only (as on Copernicus); use JSON, CSV or Parquet"
         )
-    if len(cube.attrs.get("uncovered") or ()) == cube.sizes["geometries"]:
+    if covers_nothing(cube):
         raise NoDataAvailable(
             "save_result: no geometry covers a pixel centre, so the CovJSON result has no "
             "dates (Copernicus fails such a job too); use JSON, CSV or Parquet"
         )
     geometries = vector_cube_features(cube).to_crs(DEFAULT_CRS)
-    cube = ordered(cube).transpose("bands", "t", "geometries")
+    cube = ordered(cube).sortby("t").transpose("bands", "t", "geometries")
     dates = [date_text(label) for label in cube["t"].values]
-    order = sorted(range(len(dates)), key=dates.__getitem__)
-    shape = [len(dates), cube.sizes["geometries"]]
     names = [f"band{b}" for b in range(cube.sizes["bands"])]
     return {
         "type": "Coverage",
-        "domain": _domain([dates[i] for i in order], geometries, shapely.geometry.mapping),
+        "domain": _domain(dates, geometries),
         "parameters": {
             name: {
                 "type": "Parameter",
@@ -70,15 +73,19 @@ def coverage(cube: Any) -> dict[str, Any]:
                 "type": "NdArray",
                 "dataType": "float",
                 "axisNames": ["t", "composite"],
-                "shape": shape,
-                "values": [number(v) for i in order for v in band[i]],
+                "shape": [len(dates), cube.sizes["geometries"]],
+                "values": [number(v) for v in band.ravel()],
             }
             for name, band in zip(names, cube.values, strict=True)
         },
     }
 
 
-def _domain(dates: list[str], geometries: Any, mapping: Any) -> dict[str, Any]:
+def _domain(dates: list[str], geometries: Any) -> dict[str, Any]:
+    """The domain; the geometries' coordinates as shapely maps them (tuples, which
+    ``json`` writes as arrays)."""
+    import shapely.geometry
+
     return {
         "type": "Domain",
         "domainType": "MultiPolygonSeries",
@@ -87,7 +94,7 @@ def _domain(dates: list[str], geometries: Any, mapping: Any) -> dict[str, Any]:
             "composite": {
                 "dataType": "polygon",
                 "coordinates": ["x", "y"],
-                "values": [_lists(mapping(g)["coordinates"]) for g in geometries],
+                "values": [shapely.geometry.mapping(g)["coordinates"] for g in geometries],
             },
         },
         "referencing": [
@@ -95,13 +102,6 @@ def _domain(dates: list[str], geometries: Any, mapping: Any) -> dict[str, Any]:
             {"coordinates": ["t"], "system": {"type": "TemporalRS", "calendar": "Gregorian"}},
         ],
     }
-
-
-def _lists(coordinates: Any) -> Any:
-    """Shapely's nested coordinate tuples as JSON arrays."""
-    if isinstance(coordinates, list | tuple):
-        return [_lists(c) for c in coordinates]
-    return float(coordinates)
 
 
 def write_vector(

@@ -62,6 +62,10 @@ class Format:
     readers: Mapping[CubeKind, Reader] = field(default_factory=dict, hash=False)
     #: adds provenance attributes to a written file (None: the format has no attributes)
     annotate: Annotator | None = field(default=None, hash=False)
+    #: whether its vector writer takes aggregate_spatial results (Copernicus's
+    #: ``AggregatePolygonResult``); False: load_geojson's cube only, and an aggregate goes
+    #: the way of a format without a vector writer (:func:`hybrid.io.registry.write_result`)
+    holds_aggregates: bool = True
     #: the save_result options it honours, as JSON schemas (``/file_formats`` ``parameters``)
     parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 

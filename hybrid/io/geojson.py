@@ -14,8 +14,8 @@ aggregate_spatial's results are not written so: Copernicus keeps them as an
 ``zonal_statistics``), whose ``write_assets`` writes any format but netCDF, CSV and
 Parquet as its JSON (openeo-python-driver 9e5b49b2 ``openeo_driver/save_result.py``
 L340-364), and whose variant without ``t`` refuses all but JSON, CSV and Parquet
-(L854-886). Here the same: ``timeseries.json`` in the layout of
-:func:`hybrid.io.vector.aggregate_json`, or FormatUnsuitable.
+(L854-886). Here the same (``holds_aggregates=False``: the registry writes such a result
+as JSON, :func:`hybrid.io.registry.write_result`).
 """
 
 from __future__ import annotations
@@ -27,16 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.atomic import atomic_path
-from hybrid.errors import FormatUnsuitable
 from hybrid.io.format import Format
-from hybrid.io.vector import (
-    GEOMETRIES_ONLY,
-    aggregate_json,
-    date_text,
-    is_aggregate_result,
-    number,
-    write_file,
-)
+from hybrid.io.vector import GEOMETRIES_ONLY, date_text, number
 
 FILE_NAME = "vectorcube.geojson"
 
@@ -79,25 +71,12 @@ def feature_collection(cube: Any) -> dict[str, Any]:
 def write_vector(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's vector writer: ``vectorcube.geojson`` for load_geojson's cube;
-    an aggregate_spatial result as the module docstring says."""
-    if is_aggregate_result(cube):
-        return _aggregate_result(cube, Path(out_dir))
+    """The registry's vector writer: ``vectorcube.geojson`` (load_geojson's cube)."""
     path = Path(out_dir) / FILE_NAME
     text = json.dumps(feature_collection(cube))
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return [path]
-
-
-def _aggregate_result(cube: Any, out_dir: Path) -> list[Path]:
-
-    if "t" not in cube.dims:
-        raise FormatUnsuitable(
-            "save_result: GeoJSON does not hold aggregate_spatial results without a time "
-            "dimension (as on Copernicus); use JSON, CSV or Parquet"
-        )
-    return write_file(out_dir, ".json", json.dumps(aggregate_json(cube)))
 
 
 FORMAT = Format(
@@ -107,4 +86,5 @@ FORMAT = Format(
     media_type="application/geo+json",
     per_label=False,
     writers={"vector": write_vector},
+    holds_aggregates=False,
 )

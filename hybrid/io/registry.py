@@ -144,26 +144,33 @@ def write_result(
 ) -> list[Path]:
     """Write ``data`` in ``fmt`` into ``out_dir`` (raises FormatUnsuitable when the
     format cannot hold that kind of data)."""
+    from hybrid.io.vector import is_aggregate_result
+
     kind = kind_of(data)
-    if kind in fmt.kinds:
+    aggregate = kind == "vector" and is_aggregate_result(data)
+    if kind in fmt.kinds and (fmt.holds_aggregates or not aggregate):
         check_options(fmt, options)
         writer = fmt.writer(kind)
     else:
-        writer = _as_copernicus_json(data, kind, fmt)
+        writer = _as_copernicus_json(data, kind, fmt, aggregate=aggregate)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return writer(data, Path(out_dir), attrs=dict(attrs or {}), options=dict(options or {}))
 
 
-def _as_copernicus_json(data: Any, kind: CubeKind, fmt: Format) -> Any:
+def _as_copernicus_json(data: Any, kind: CubeKind, fmt: Format, *, aggregate: bool) -> Any:
     """The JSON writer where Copernicus writes JSON whatever the format: a plain value
     (openeo-python-driver 9e5b49b2 save_result.py ``JSONResult.write_assets`` L247-276) and
     an aggregate_spatial time series (``AggregatePolygonResult.write_assets`` L340-364: any
-    format but netCDF, CSV and Parquet), with a warning; FormatUnsuitable for the rest."""
-    from hybrid.io.vector import is_aggregate_result
+    format but netCDF, CSV and Parquet), with a warning; FormatUnsuitable for the rest, an
+    aggregate without ``t`` too (``AggregatePolygonSpatialResult.write_assets`` L854-886)."""
     from hybrid.run_warnings import warn
 
-    series = kind == "vector" and is_aggregate_result(data) and "t" in data.dims
-    if kind != "value" and not series:
+    if aggregate and "t" not in data.dims:
+        raise FormatUnsuitable(
+            f"save_result: {fmt.name} does not hold aggregate_spatial results without a "
+            "time dimension (as on Copernicus); use JSON, CSV or Parquet"
+        )
+    if kind != "value" and not aggregate:
         raise FormatUnsuitable(
             f"save_result: format '{fmt.name}' cannot hold {_KIND_TEXT[kind]}; "
             f"use {format_choices(kind)}"

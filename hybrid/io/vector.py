@@ -34,6 +34,19 @@ def is_aggregate_result(cube: Any) -> bool:
     return "properties" not in cube.dims and not cube.attrs.get(GEOMETRIES_ONLY)
 
 
+def is_time_series(cube: Any) -> bool:
+    """Whether ``cube`` is an aggregate_spatial result with a time dimension (Copernicus's
+    ``AggregateSpatialResultCSV``, the only one CovJSON and run_udf take)."""
+    dims = getattr(cube, "dims", ())
+    return "geometries" in dims and "t" in dims and is_aggregate_result(cube)
+
+
+def covers_nothing(cube: Any) -> bool:
+    """Whether no geometry of an aggregate_spatial result covers a pixel centre (each is
+    in ``attrs["uncovered"]``, see backends/local/processes/vector.py)."""
+    return len(cube.attrs.get("uncovered") or ()) == cube.sizes["geometries"]
+
+
 def ordered(cube: Any) -> Any:
     """(geometries, [t], bands), a bands dimension always present; other dims refused."""
     extra = set(map(str, cube.dims)) - {"geometries", "t", "bands"}
@@ -59,7 +72,7 @@ def aggregate_json(cube: Any) -> Any:
     values = cube.values
     if "t" not in cube.dims:
         return [[number(v) for v in feature] for feature in values]
-    if len(cube.attrs.get("uncovered") or ()) == cube.sizes["geometries"]:
+    if covers_nothing(cube):
         return {}
     return {
         date_text(label): [[number(v) for v in feature[ti]] for feature in values]

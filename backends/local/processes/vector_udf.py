@@ -45,10 +45,9 @@ def run_udf(
     were checked with the graph: hybrid.backends.local.udf.callbacks)."""
     from hybrid.backends.local.udf.isolated import run_udf_table
     from hybrid.io.csv_text import timeseries_rows
-    from hybrid.io.vector import aggregate_json, is_aggregate_result
+    from hybrid.io.vector import aggregate_json, is_time_series
 
-    dims = getattr(data, "dims", ())
-    if "geometries" not in dims or not is_aggregate_result(data) or "t" not in dims:
+    if not is_time_series(data):
         raise ProcessParameterInvalid(_ONLY)
     columns, rows = timeseries_rows(data)
     if not rows:

@@ -47,8 +47,9 @@ def run_table(code: str, table: Mapping[str, Any], context: Any) -> Any:
     else:
         return _generic(code, table["timeseries"], context)
     groups: dict[str, list[list[Any]]] = {}
+    feature = columns.index("feature_index")
     for row in table["rows"]:
-        groups.setdefault(str(row[columns.index("feature_index")]), []).append(list(row))
+        groups.setdefault(str(row[feature]), []).append(list(row))
     pieces = [_piece(key, callback(rows)) for key, rows in sorted(groups.items(), key=_by_index)]
     frame = pd.concat([pd.DataFrame.from_dict(p, orient="tight") for p in pieces])
     return json.loads(frame.to_json(orient="split", date_format="iso", force_ascii=False))
@@ -84,12 +85,12 @@ def _udf_data_callback(
     from openeo.udf import OpenEoUdfException, StructuredData, UdfData
 
     bands = [i for i, name in enumerate(columns) if name not in ("date", "feature_index")]
+    date, feature = columns.index("date"), columns.index("feature_index")
 
     def callback(rows: list[list[Any]]) -> Any:
-        date = columns.index("date")
         series = {row[date]: [[_numeric(row[i]) for i in bands]] for row in rows}
-        feature = rows[0][columns.index("feature_index")]
-        data = StructuredData(description=f"Feature data {feature}", data=series, type="dict")
+        description = f"Feature data {rows[0][feature]}"
+        data = StructuredData(description=description, data=series, type="dict")
         processed = udf(UdfData(structured_data_list=[data], user_context=context))
         if isinstance(processed, UdfData):
             found = processed.structured_data_list or []

@@ -26,8 +26,9 @@ _LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warning", "ERROR": "err
 _log = logging.getLogger(__name__)
 
 
-def _plain(value: Any) -> Any:
-    """``value`` as JSON can hold it: arrays as lists, anything else as its text."""
+def json_default(value: Any) -> Any:
+    """``value`` as JSON can hold it: arrays as lists, anything else as its text (the
+    ``default`` of ``json.dumps`` for what a UDF logs or answers)."""
     if hasattr(value, "tolist"):
         return value.tolist()
     if isinstance(value, (set, tuple)):
@@ -45,7 +46,7 @@ class _ToFile(logging.Handler):
         if self.count >= MAX_ENTRIES:
             return
         self.count += 1
-        data = json.dumps(getattr(record, "data", None), default=_plain)
+        data = json.dumps(getattr(record, "data", None), default=json_default)
         if len(data) > MAX_DATA_CHARS:
             data = json.dumps(data[:MAX_DATA_CHARS] + " ...")
         entry = {

@@ -68,16 +68,12 @@ def _run(folder: Path, task: dict[str, Any]) -> None:
 def _run_table(folder: Path, task: dict[str, Any]) -> None:
     from hybrid.backends.local.udf.exchange import TABLE, TABLE_RESULT
     from hybrid.backends.local.udf.feature_tables import run_table
+    from hybrid.backends.local.udf.user_logs import json_default
 
     table = json.loads((folder / TABLE).read_text(encoding="utf-8"))
     value = run_table(task["code"], table, task.get("context") or {})
-    text = json.dumps(value, default=_plain)
+    text = json.dumps(value, default=json_default)
     (folder / TABLE_RESULT).write_text(text, encoding="utf-8")
-
-
-def _plain(value: Any) -> Any:
-    """numpy values (and anything else) in the UDF's answer as JSON can hold them."""
-    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
