@@ -22,7 +22,9 @@ The builder gets none of a user-defined process's parameters either: a compiled 
 that reads one computes with the data there (:func:`parameters_out_of_reach`). hybrid
 substitutes the parameter, as openEO defines it. The emulator inlines user-defined
 processes before the run (:mod:`hybrid.server.udp_expansion`), so it writes the notes
-on both (:func:`outside_builder` for a process called in a callback).
+on both (:func:`outside_builder` for a process called in a callback). The same holds
+for the parent's ``context`` read as an operand (:func:`_context_notes`): hybrid hands
+every callback its parent's context, as openEO defines it, and notes the difference.
 """
 
 from __future__ import annotations
@@ -83,8 +85,46 @@ def warn_outside_builder(graph: Mapping[str, Any]) -> None:
                 found.setdefault(pid, str(node["process_id"]))
     for pid, parent in found.items():
         warn(outside_builder(pid, parent, "compute it in a UDF (run_udf)"))
-    for note in _label_condition_notes(graph):
+    for note in [*_label_condition_notes(graph), *_context_notes(graph)]:
         warn(note)
+
+
+def _context_notes(graph: Mapping[str, Any]) -> list[str]:
+    """A note per parent process whose compiled callback in ``graph`` (flat) reads the
+    parent's ``context`` as an operand.
+
+    Copernicus hands the builder a map of values, not the parameter: ``apply`` and a
+    reduction over bands wrap a non-object context as ``{"context": value}``
+    (geopysparkdatacube.py ``_apply_bands_dimension`` L414-418); a reduction or
+    apply_dimension over ``t`` and aggregate_temporal(_period) pass an object only
+    (L379, L818, L1004); apply_dimension over bands none (L389). ``fromParameter``
+    (OpenEOProcessScriptBuilder.scala L975-995) reads the data tiles for a name not in
+    the map, and a number found there is not the tiles ``xyFunction`` maps (L883-930;
+    inferred, not seen running). Only the ``model`` of the predict processes is read
+    from the map by design (``checkMlArguments`` L1593-1602)."""
+    parents = {
+        str(node["process_id"]): None
+        for node in graph.values()
+        if (callback := compiled_callback(node)) is not None and _reads_context(callback)
+    }
+    return [
+        f"the callback of {parent} computes with its 'context': Copernicus's callback "
+        "builder does not resolve the context as an operand (it computes with the data in "
+        "its place, or fails on a number), so the same graph may differ there; write the "
+        "value into the callback to get the same result on both"
+        for parent in parents
+    ]
+
+
+def _reads_context(nodes: Mapping[str, Any]) -> bool:
+    for inner in _nested_nodes(nodes):
+        arguments = dict(inner.get("arguments") or {})
+        if str(inner.get("process_id")).startswith("predict_"):
+            arguments.pop("model", None)
+        plain = [v for v in arguments.values() if not _is_callback(v)]
+        if "context" in _parameter_references(plain):
+            return True
+    return False
 
 
 def _label_condition_notes(graph: Mapping[str, Any]) -> list[str]:
@@ -151,6 +191,10 @@ def compiled_callback(node: Any) -> Mapping[str, Any] | None:
     return None if ids == ["run_udf"] else nodes
 
 
+def _is_callback(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("process_graph"), Mapping)
+
+
 def _child_graph(node: Any, argument: str) -> Mapping[str, Any] | None:
     """The nodes of the child process graph in ``node``'s ``argument``, if it holds one."""
     if not isinstance(node, Mapping):
@@ -207,5 +251,5 @@ def _nested_nodes(nodes: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                 continue
             yield node
             for value in (node.get("arguments") or {}).values():
-                if isinstance(value, Mapping) and isinstance(value.get("process_graph"), Mapping):
+                if _is_callback(value):
                     pending.append(value["process_graph"])

@@ -173,3 +173,33 @@ def test_each_missing_process_is_named_once_and_callbacks_are_the_builders() -> 
     assert all("fails there with ProcessUnsupported" in n for n in notes)
     kept = {k: v for k, v in graph.items() if k in ("load", "d", "e")}
     assert _notes(kept, warn_not_on_copernicus) == []
+
+
+def test_a_callback_computing_with_its_context_is_noted_once_per_parent() -> None:
+    """Copernicus's builder gets a map of values for the context, not the parameter
+    (geopysparkdatacube.py L379, L414-418, L818; OpenEOProcessScriptBuilder.scala
+    ``fromParameter`` L975-995): only a predict process's ``model`` reads it by design."""
+    data = {"from_parameter": "data"}
+    context = {"from_parameter": "context"}
+    scaled = _callback(
+        _node("mean", data=data), _node("multiply", x={"from_node": "n0"}, y=context)
+    )
+    nested = _callback(
+        _node("array_apply", data=data, process=_callback(_node("add", x=1, y=context)))
+    )
+    model = _callback(_node("predict_random_forest", data=data, model=context))
+    passed_on = _callback(_node("array_apply", data=data, process=_callback(_node("abs", x=1))))
+    passed_on["process_graph"]["n0"]["arguments"]["context"] = {"k": 1}
+    graph = {
+        "r": _node("reduce_dimension", dimension="t", reducer=scaled, context=2),
+        "s": _node("reduce_dimension", dimension="bands", reducer=scaled, context=2),
+        "a": _node("apply_dimension", dimension="t", process=nested, context=2),
+        "p": _node("reduce_dimension", dimension="bands", reducer=model, context={}),
+        "q": _node("apply_dimension", dimension="t", process=passed_on),
+    }
+    notes = _notes(graph)
+    assert [n.split(" computes")[0] for n in notes] == [
+        "the callback of reduce_dimension",
+        "the callback of apply_dimension",
+    ]
+    assert all("write the value into the callback" in n for n in notes)

@@ -191,6 +191,26 @@ def test_a_callback_copernicus_cannot_compile_runs_with_a_note_in_the_log(
     assert notes(cube.apply(lambda x: x * 7)) == []
 
 
+def test_a_reducer_computing_with_its_context_runs_with_a_note_in_the_log(
+    server: ThreadServer,
+) -> None:
+    """The client's ``reduce_dimension(..., context=3)`` with a reducer reading
+    ``context``: the job computes with 3, as openEO defines it, and its log says
+    Copernicus's builder does not resolve it (callback_support ``_context_notes``)."""
+    from openeo.internal.graph_building import PGNode
+
+    cube = _one_day_of_red(server)
+    mean = PGNode("mean", data={"from_parameter": "data"})
+    reducer = PGNode("multiply", x={"from_node": mean}, y={"from_parameter": "context"})
+    job = cube.reduce_dimension(dimension="t", reducer=reducer, context=3).create_job(
+        out_format="GTiff"
+    )
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    assert job.status() == "finished"
+    (note,) = [e["message"] for e in job.logs() if "callback builder" in e["message"]]
+    assert note.startswith("the callback of reduce_dimension computes with its 'context'")
+
+
 def test_a_process_copernicus_does_not_offer_runs_with_a_note_in_the_log(
     server: ThreadServer,
 ) -> None:

@@ -51,6 +51,7 @@ def reduce_along(data: Any, reducer: Any, dimension: str, context: Any = None) -
         dim=dimension,
         keep_attrs=True,
         positional_parameters={"data": 0},
+        named_parameters={"context": context},
         context=context,
         dim_labels=data[dimension].values,
     )

@@ -108,8 +108,10 @@ def _reduce_groups(
     dim: str,
     groups: list[tuple[Any, list[int]]],
     reducer: Callable[..., Any],
+    context: Any,
 ) -> Any:
-    """Reduce each group of ``dim`` positions with one call of ``reducer``."""
+    """Reduce each group of ``dim`` positions with one call of ``reducer``, which gets
+    the parent's ``context`` as its parameter of that name."""
     if not groups:
         raise ProcessParameterInvalid(f"temporal aggregation over '{dim}' produced no period")
     width = max(len(index) for _, index in groups)
@@ -125,7 +127,12 @@ def _reduce_groups(
     stacked = _stacked(data, dim, take, valid)
     with np.errstate(all="ignore"):
         one = single_valued(reducer, "temporal aggregation", dim)
-        reduced = stacked.reduce(one, dim=_MEMBER_DIM, positional_parameters={"data": 0})
+        reduced = stacked.reduce(
+            one,
+            dim=_MEMBER_DIM,
+            positional_parameters={"data": 0},
+            named_parameters={"context": context},
+        )
     kind = np.dtype(reduced.dtype).kind
     reduced = reduced.astype(np.int32 if kind in "iub" else np.float32)
     coords = np.array([np.datetime64(label, "ns") for label, _ in groups])
@@ -217,7 +224,7 @@ def aggregate_temporal_period(
             continue  # Copernicus builds no dekad for these days
         groups.setdefault(period_start(day, period), []).append(i)
     ordered = [(start.isoformat(), groups[start]) for start in sorted(groups)]
-    return _reduce_groups(data, dim, ordered, reducer)
+    return _reduce_groups(data, dim, ordered, reducer, context)
 
 
 def _plain(value: Any) -> Any:
@@ -333,4 +340,4 @@ def aggregate_temporal(
             groups.append((name, index))
     if not groups:
         raise ProcessParameterInvalid("aggregate_temporal: no scene falls in any interval")
-    return _reduce_groups(data, dim, groups, reducer)
+    return _reduce_groups(data, dim, groups, reducer, context)
