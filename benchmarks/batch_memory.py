@@ -14,7 +14,6 @@ stays flat while the free space and the peaks grow is fragmentation, not somethi
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import tempfile
 import threading
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import DEFAULT_ROOT
+from benchmarks.run import scene_parser
 
 _MIB = 2**20
 
@@ -63,9 +62,7 @@ def held_line(cache: dict[Any, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.batch_memory", description=__doc__)
-    parser.add_argument("scene", help="DATESxPIXELS, e.g. 4x8192")
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
+    parser = scene_parser("batch_memory", __doc__, "4x8192")
     args = parser.parse_args(argv)
 
     import psutil

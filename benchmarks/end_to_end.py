@@ -12,7 +12,6 @@ with ``--out``. The two results are checked to agree.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -20,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import DEFAULT_ROOT, child_env, differences
+from benchmarks.run import child_env, differences, scene_parser
 from benchmarks.scenes import SceneSpec, aoi_lonlat, ensure_scene, parse_spec
 
 
@@ -100,10 +99,8 @@ def round_line(found: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.end_to_end", description=__doc__)
-    parser.add_argument("scene", help="DATESxPIXELS, e.g. 18x1536")
+    parser = scene_parser("end_to_end", __doc__, "18x1536")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
     parser.add_argument("--out", type=Path, help="JSON result file")
     args = parser.parse_args(argv)
     try:

@@ -9,20 +9,17 @@ cProfile, and prints the wall time and the functions with the most own time
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import pstats
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run import DEFAULT_ROOT
+from benchmarks.run import scene_parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__)
-    parser.add_argument("scene", help="DATESxPIXELS, e.g. 30x2048")
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
+    parser = scene_parser("profile", __doc__, "30x2048")
     parser.add_argument("--sort", default="tottime", choices=("tottime", "cumtime"))
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args(argv)

@@ -12,7 +12,6 @@ give the same values.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -20,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import DEFAULT_ROOT
+from benchmarks.run import scene_parser
 from benchmarks.scenes import ensure_scene, parse_spec
 
 
@@ -38,10 +37,8 @@ def timed(read: Callable[[Path], Any], path: Path) -> tuple[float, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.read_result", description=__doc__)
-    parser.add_argument("scene", help="DATESxPIXELS, e.g. 30x2048")
+    parser = scene_parser("read_result", __doc__, "30x2048")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
     args = parser.parse_args(argv)
 
     import numpy as np

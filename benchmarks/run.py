@@ -54,6 +54,15 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "hybrid-benchmark-scenes"
 
 
+def scene_parser(module: str, description: str | None, example: str) -> argparse.ArgumentParser:
+    """The command line of a one-scene tool, ``python -m benchmarks.<module> SCENE
+    [--root DIR]``, for the tool to add its own options to."""
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{module}", description=description)
+    parser.add_argument("scene", help=f"DATESxPIXELS, e.g. {example}")
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
+    return parser
+
+
 def child_env() -> dict[str, str]:
     """This environment, with this checkout first on the children's Python path."""
     env = dict(os.environ)

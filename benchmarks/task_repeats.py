@@ -14,7 +14,6 @@ every batch's graph as it is submitted (before fusion:
 
 from __future__ import annotations
 
-import argparse
 import collections
 import contextlib
 import tempfile
@@ -22,13 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import DEFAULT_ROOT
+from benchmarks.run import scene_parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.task_repeats", description=__doc__)
-    parser.add_argument("scene", help="DATESxPIXELS, e.g. 30x2048")
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
+    parser = scene_parser("task_repeats", __doc__, "30x2048")
     parser.add_argument("--workers", type=int, help="count a LocalCluster's batches")
     args = parser.parse_args(argv)
 

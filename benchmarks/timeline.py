@@ -10,14 +10,13 @@ most time. The figures of benchmarks/README.md's "Thirteenth round" come from th
 
 from __future__ import annotations
 
-import argparse
 import collections
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import DEFAULT_ROOT
+from benchmarks.run import scene_parser
 
 
 def kind(key: Any) -> str:
@@ -30,9 +29,7 @@ def kind(key: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.timeline", description=__doc__)
-    parser.add_argument("scene", help="DATESxPIXELS, e.g. 30x2048")
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="scene cache folder")
+    parser = scene_parser("timeline", __doc__, "30x2048")
     parser.add_argument("--top", type=int, default=12, help="task kinds to print")
     args = parser.parse_args(argv)
 

@@ -310,3 +310,15 @@ def test_read_result_times_both_reads_of_the_same_values(tiny_scene, capsys):
     printed = capsys.readouterr().out
     assert printed.count("same values True") == 2
     assert f"{TINY.name}: open_result " in printed and "(medians); x" in printed
+
+
+def test_the_read_scaling_reads_every_block_with_one_and_two_threads(tiny_scene):
+    from benchmarks.read_threads import ASSETS, block_windows, measure_scaling
+
+    _root, catalog = tiny_scene
+    figures = measure_scaling(catalog, rounds=1)
+    assert set(figures) == {1, 2}
+    assert figures[1]["pixels"] == figures[2]["pixels"]
+    side = TINY.size + 2 * MARGIN  # red and nir at 10 m, SCL at 20 m
+    assert figures[1]["pixels"] == TINY.n_dates * (2 * side**2 + (side // 2) ** 2)
+    assert len({path for path, _ in block_windows(catalog)}) == TINY.n_dates * len(ASSETS)
