@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from hybrid.comparison import ComparisonReport
+    from hybrid.comparison_report import ComparisonReport
     from hybrid.server.serving import ServerThread
 
 #: the login of the emulator's built-in local user

@@ -19,14 +19,14 @@ Rules (each failure is named in :attr:`ComparisonReport.problems` or in a period
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hybrid.comparison_report import ComparisonReport, PeriodComparison, compare_values, verdict
 from hybrid.io.cube import cube_crs
-from hybrid.io.reader import open_result
+from hybrid.io.reader import open_any
+from hybrid.io.series import is_series
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,109 +34,6 @@ if TYPE_CHECKING:
 
 #: coordinates closer than this fraction of a pixel count as the same pixel centre
 _COORD_TOLERANCE = 1e-4
-
-
-@dataclass(frozen=True)
-class PeriodComparison:
-    """One period (and band) compared over the pixel centres both results share."""
-
-    #: the period label (``2023-05-01``), with ``/band`` when bands were kept
-    label: str
-    pixels: int
-    #: largest |A - B| over pixels valid in both (None when there are none)
-    max_abs_diff: float | None
-    rmse: float | None
-    #: fraction of the pixels valid in both that are within atol + rtol*|B|
-    fraction_within_tolerance: float | None
-    #: fraction of pixels that are NaN in both or valid in both
-    nan_agreement: float
-    #: fraction of pixels that agree (both NaN, or both valid and within tolerance)
-    agreement: float
-    #: pixels that do not agree
-    differing: int
-    #: where they differ: (row_min, col_min, row_max, col_max) in the shared grid
-    bbox_pixels: tuple[int, int, int, int] | None
-    #: the same as pixel centres: (x_min, y_min, x_max, y_max)
-    bbox_coords: tuple[float, float, float, float] | None
-    equivalent: bool
-
-
-@dataclass(frozen=True)
-class ComparisonReport:
-    """The verdict and the evidence; ``to_json()`` for files, ``summary()`` for people."""
-
-    a: str
-    b: str
-    atol: float
-    rtol: float
-    min_agreement: float
-    equivalent: bool
-    #: structural differences: CRS, grid, time labels, bands
-    problems: tuple[str, ...]
-    rows: tuple[PeriodComparison, ...]
-    #: file layout differences (format, dims, variables, dtypes, attribute names,
-    #: compression, chunking: :mod:`hybrid.io.layout`); they do not decide equivalence
-    layout: tuple[str, ...] = ()
-    #: False when the layouts were not compared (a cube, not a file, was given)
-    layout_compared: bool = False
-
-    def __bool__(self) -> bool:
-        """True when the results are equivalent (``assert hybrid.compare(a, b)``)."""
-        return self.equivalent
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<pre>{html.escape(self.summary())}</pre>"
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["problems"] = list(self.problems)
-        data["layout"] = list(self.layout)
-        data["rows"] = [{k: _json_value(v) for k, v in asdict(r).items()} for r in self.rows]
-        return data
-
-    def summary(self) -> str:
-        verdict = "EQUIVALENT" if self.equivalent else "NOT EQUIVALENT"
-        lines = [
-            f"A: {self.a}",
-            f"B: {self.b}",
-            f"{verdict} (atol={self.atol:g}, rtol={self.rtol:g}, "
-            f"min_agreement={self.min_agreement:g})",
-        ]
-        lines += [f"- {problem}" for problem in self.problems]
-        if self.rows:
-            header = ("period", "max|A-B|", "rmse", "within", "nan-agree", "differ", "where x/y")
-            table = [header]
-            for r in self.rows:
-                where = "-"
-                if r.bbox_coords is not None:
-                    x0, y0, x1, y1 = r.bbox_coords
-                    where = f"{x0:.0f}..{x1:.0f} / {y0:.0f}..{y1:.0f}"
-                table.append(
-                    (
-                        r.label + ("" if r.equivalent else " *"),
-                        _fmt(r.max_abs_diff, "{:.3g}"),
-                        _fmt(r.rmse, "{:.3g}"),
-                        _fmt(r.fraction_within_tolerance, "{:.2%}"),
-                        f"{r.nan_agreement:.2%}",
-                        str(r.differing),
-                        where,
-                    )
-                )
-            widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-            for row in table:
-                lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
-        if self.layout_compared:
-            if self.layout:
-                lines.append("layout differs (format, dims, variables, dtypes, attributes):")
-                lines += [f"- {difference}" for difference in self.layout]
-            else:
-                lines.append("layout: the same (format, dims, variables, dtypes, attributes)")
-        return "\n".join(line.rstrip() for line in lines)
 
 
 def compare(
@@ -147,15 +44,26 @@ def compare(
     rtol: float = 0.0,
     min_agreement: float = 1.0,
 ) -> ComparisonReport:
-    """Compare two results (cubes from :func:`open_result`, or paths to result files)."""
+    """Compare two results (cubes from :func:`~hybrid.io.reader.open_result`, series from
+    :func:`~hybrid.io.reader.open_series`, or paths to result files: aggregate_spatial
+    results are compared by :mod:`hybrid.series_comparison`)."""
     from hybrid.errors import UsageError
 
     if atol < 0 or rtol < 0:
         raise UsageError(f"tolerances must be >= 0 (got atol={atol}, rtol={rtol})")
     if not 0.0 <= min_agreement <= 1.0:
         raise UsageError(f"min_agreement must be between 0 and 1 (got {min_agreement})")
-    cube_a = a if not isinstance(a, str | Path) else open_result(a)
-    cube_b = b if not isinstance(b, str | Path) else open_result(b)
+    cube_a = a if not isinstance(a, str | Path) else open_any(a)
+    cube_b = b if not isinstance(b, str | Path) else open_any(b)
+    if is_series(cube_a) or is_series(cube_b):
+        if not (is_series(cube_a) and is_series(cube_b)):
+            raise UsageError(
+                "cannot compare an aggregate_spatial result with a raster result: give "
+                "two time series (JSON, CSV, netCDF, Parquet) or two rasters"
+            )
+        from hybrid.series_comparison import compare_series
+
+        return compare_series(cube_a, cube_b, atol=atol, rtol=rtol, min_agreement=min_agreement)
     aligned_a, aligned_b, problems = align(cube_a, cube_b)
     rows: list[PeriodComparison] = []
     if aligned_a is not None and aligned_b is not None:
@@ -165,20 +73,9 @@ def compare(
                     label, va, vb, aligned_a, atol=atol, rtol=rtol, min_agreement=min_agreement
                 )
             )
-    equivalent = not problems and all(r.equivalent for r in rows)
     layout = _layout_differences(cube_a, cube_b)
-    return ComparisonReport(
-        a=str(cube_a.attrs.get("source", "A")),
-        b=str(cube_b.attrs.get("source", "B")),
-        atol=atol,
-        rtol=rtol,
-        min_agreement=min_agreement,
-        equivalent=equivalent,
-        problems=tuple(problems),
-        rows=tuple(rows),
-        layout=tuple(layout or ()),
-        layout_compared=layout is not None,
-    )
+    tolerances = {"atol": atol, "rtol": rtol, "min_agreement": min_agreement}
+    return verdict(cube_a, cube_b, problems, rows, tolerances, layout=layout)
 
 
 def _layout_differences(a: xr.DataArray, b: xr.DataArray) -> list[str] | None:
@@ -339,45 +236,17 @@ def _compare_layer(
     rtol: float,
     min_agreement: float,
 ) -> PeriodComparison:
+    import dataclasses
+
     import numpy as np
 
-    nan_a, nan_b = np.isnan(va), np.isnan(vb)
-    valid = ~nan_a & ~nan_b
-    diff = np.abs(va - vb)
-    within = valid & (diff <= atol + rtol * np.abs(vb))
-    agree = (nan_a & nan_b) | within
-    pixels = int(va.size)
-    n_valid = int(valid.sum())
-    differing = pixels - int(agree.sum())
-    agreement = float(agree.sum()) / pixels if pixels else 1.0
-    bbox_pixels = bbox_coords = None
-    if differing:
-        rows, cols = np.nonzero(~agree)
-        bbox_pixels = (int(rows.min()), int(cols.min()), int(rows.max()), int(cols.max()))
-        xs, ys = grid["x"].values[cols], grid["y"].values[rows]
-        bbox_coords = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
-    return PeriodComparison(
-        label=label,
-        pixels=pixels,
-        max_abs_diff=float(diff[valid].max()) if n_valid else None,
-        rmse=float(np.sqrt(np.mean(diff[valid] ** 2))) if n_valid else None,
-        fraction_within_tolerance=float(within.sum()) / n_valid if n_valid else None,
-        nan_agreement=float((nan_a == nan_b).sum()) / pixels if pixels else 1.0,
-        agreement=agreement,
-        differing=differing,
-        bbox_pixels=bbox_pixels,
-        bbox_coords=bbox_coords,
-        equivalent=agreement >= min_agreement - 1e-12,
+    row, agree = compare_values(label, va, vb, atol=atol, rtol=rtol, min_agreement=min_agreement)
+    if not row.differing:
+        return row
+    rows, cols = np.nonzero(~agree)
+    xs, ys = grid["x"].values[cols], grid["y"].values[rows]
+    return dataclasses.replace(
+        row,
+        bbox_pixels=(int(rows.min()), int(cols.min()), int(rows.max()), int(cols.max())),
+        bbox_coords=(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
     )
-
-
-def _fmt(value: float | None, pattern: str) -> str:
-    return "-" if value is None else pattern.format(value)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, tuple):
-        return list(value)
-    return value

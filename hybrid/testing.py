@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hybrid.comparison import ComparisonReport, compare
+from hybrid.comparison import compare
+from hybrid.comparison_report import ComparisonReport
 
 if TYPE_CHECKING:
     import xarray as xr

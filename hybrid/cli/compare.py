@@ -15,7 +15,9 @@ def add_parser(subparsers: Any) -> None:
         "compare",
         help="compare two results pixel by pixel (exit 0 equivalent, 1 not, 2 bad input)",
         description="Compare two results (NetCDF files, GTiff folders, or folders with one .nc) "
-        "period by period: CRS, pixel centres, time labels, NaN pattern and values.",
+        "period by period: CRS, pixel centres, time labels, NaN pattern and values. Two "
+        "aggregate_spatial results (timeseries .json, .csv, .nc, .parquet, in any two "
+        "layouts) are compared date by date, feature by feature.",
     )
     parser.add_argument("a", type=Path, metavar="A", help="first result (file or folder)")
     parser.add_argument("b", type=Path, metavar="B", help="second result (file or folder)")
@@ -40,11 +42,14 @@ def add_parser(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from hybrid.comparison import compare
-    from hybrid.io.reader import open_result
+    from hybrid.io.reader import open_any
+    from hybrid.io.series import is_series
     from hybrid.plots import plot_comparison
 
-    cube_a = open_result(args.a)
-    cube_b = open_result(args.b)
+    cube_a = open_any(args.a)
+    cube_b = open_any(args.b)
+    if args.plots is not None and (is_series(cube_a) or is_series(cube_b)):
+        raise UsageError("--plots draws raster results only; leave it out for a time series")
     report = compare(
         cube_a, cube_b, atol=args.atol, rtol=args.rtol, min_agreement=args.min_agreement
     )

@@ -113,6 +113,35 @@ def write_vector(
     return write_file(out_dir, ".json", json.dumps(coverage(cube)))
 
 
+def read_coverage(document: Mapping[str, Any], *, source: Path) -> Any:
+    """A Coverage of :func:`coverage`'s layout as a series (:mod:`hybrid.io.series`):
+    each range is a band, its values ``t`` by geometry."""
+    from hybrid.errors import UsageError
+    from hybrid.io.series import series
+
+    try:
+        dates = list(document["domain"]["axes"]["t"]["values"])
+        ranges = dict(document["ranges"])
+        grids = [_by_date(ranges[name], len(dates)) for name in ranges]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"{source} is not a CoverageJSON time series: {exc}") from None
+    count = len(grids[0][0]) if grids and grids[0] else 0
+    records = [
+        (date, fi, [grid[ti][fi] for grid in grids])
+        for ti, date in enumerate(dates)
+        for fi in range(count)
+    ]
+    return series(records, list(ranges), source=source)
+
+
+def _by_date(array: Mapping[str, Any], dates: int) -> list[list[Any]]:
+    """An NdArray's values as one list per date (axes ``t``, ``composite``)."""
+    if list(array["axisNames"]) != ["t", "composite"] or array["shape"][0] != dates:
+        raise ValueError(f"a range has axes {array['axisNames']} and shape {array['shape']}")
+    values, width = list(array["values"]), int(array["shape"][1])
+    return [values[i * width : (i + 1) * width] for i in range(dates)]
+
+
 FORMAT = Format(
     name="CovJSON",
     title="CoverageJSON",

@@ -62,6 +62,38 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
     return ["date", "feature_index", *columns], rows
 
 
+def read_series(files: list[Path], *, source: Path) -> Any:
+    """The registry's vector reader: a ``timeseries.csv`` as a series
+    (:mod:`hybrid.io.series`); the columns besides ``date`` and ``feature_index`` are the
+    bands."""
+    import csv
+
+    from hybrid.errors import UsageError
+    from hybrid.io.series import series
+
+    if len(files) != 1:
+        raise UsageError(f"{source} holds several CSV files: give one of them")
+    try:
+        with files[0].open(encoding="utf-8", newline="") as text:
+            header, *rows = list(csv.reader(text))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {files[0]} as CSV: {exc}") from None
+    if "feature_index" not in header:
+        raise UsageError(f"{files[0]} has no feature_index column: not an aggregate_spatial result")
+    index = header.index("feature_index")
+    date = header.index("date") if "date" in header else None
+    bands = [i for i, name in enumerate(header) if i not in (index, date)]
+    try:
+        records = [
+            (None if date is None else row[date], int(row[index]), [row[i] for i in bands])
+            for row in rows
+            if row
+        ]
+        return series(records, [header[i] for i in bands], source=files[0])
+    except (ValueError, IndexError) as exc:
+        raise UsageError(f"{files[0]} is not an aggregate_spatial result: {exc}") from None
+
+
 FORMAT = Format(
     name="CSV",
     title="Comma Separated Values (CSV)",
@@ -69,4 +101,5 @@ FORMAT = Format(
     media_type="text/csv",
     per_label=False,
     writers={"vector": write_vector},
+    readers={"vector": read_series},
 )

@@ -100,6 +100,31 @@ def read_value(files: list[Path], *, source: Path) -> Any:
         raise UsageError(f"cannot read {files[0]} as JSON: {exc}") from None
 
 
+def read_series(files: list[Path], *, source: Path) -> Any:
+    """The registry's vector reader: a ``timeseries.json`` in Copernicus's layout
+    (``{date: [[band values] per feature]}``, or ``[[band values] per feature]``
+    without time; its bands unnamed: ``band_0``...), or a CoverageJSON one, as a series
+    (:mod:`hybrid.io.series`)."""
+    from hybrid.io.series import series
+
+    document = read_value(files, source=source)
+    if isinstance(document, Mapping) and document.get("type") == "Coverage":
+        from hybrid.io.covjson import read_coverage
+
+        return read_coverage(document, source=source)
+    by_date = document.items() if isinstance(document, Mapping) else [(None, document)]
+    records = []
+    for date, features in by_date:
+        if not isinstance(features, list):
+            raise UsageError(f"{files[0]} is not an aggregate_spatial result: {date!r} no list")
+        records += [(date, i, f) for i, f in enumerate(features) if f is not None]
+    if not all(isinstance(values, list) for _, _, values in records):
+        raise UsageError(f"{files[0]} is not an aggregate_spatial result: a feature no list")
+    width = max((len(values) for _, _, values in records), default=0)
+    padded = [(d, i, [*v, *[None] * (width - len(v))]) for d, i, v in records]
+    return series(padded, [f"band_{b}" for b in range(width)], source=files[0])
+
+
 FORMAT = Format(
     name="JSON",
     title="JavaScript Object Notation (JSON)",
@@ -107,5 +132,5 @@ FORMAT = Format(
     media_type="application/json",
     per_label=False,
     writers={"raster": write_raster, "vector": write_vector, "value": write_value},
-    readers={"value": read_value},
+    readers={"value": read_value, "vector": read_series},
 )

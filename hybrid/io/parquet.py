@@ -52,6 +52,35 @@ def timeseries_parquet(cube: Any) -> bytes:
     return buffer.getvalue()
 
 
+def read_series(files: list[Path], *, source: Path) -> Any:
+    """The registry's vector reader: a ``timeseries.parquet`` as a series
+    (:mod:`hybrid.io.series`). Its bands are the float columns after ``feature_index``
+    (a feature's properties follow them; a property of floats counts as a band)."""
+    import pandas as pd
+
+    from hybrid.errors import UsageError
+    from hybrid.io.series import series
+
+    if len(files) != 1:
+        raise UsageError(f"{source} holds several Parquet files: give one of them")
+    try:
+        frame = pd.read_parquet(files[0])
+    except (OSError, ValueError, ImportError) as exc:
+        raise UsageError(f"cannot read {files[0]} as Parquet: {exc}") from None
+    if "feature_index" not in frame.columns:
+        raise UsageError(f"{files[0]} has no feature_index column: not an aggregate_spatial result")
+    after = list(frame.columns[list(frame.columns).index("feature_index") + 1 :])
+    bands = [c for c in after if c not in ("geometry", "date") and _floats(frame[c])]
+    dates = frame["date"] if "date" in frame.columns else [None] * len(frame)
+    records = zip(dates, frame["feature_index"], frame[bands].to_numpy(dtype=float), strict=True)
+    return series(records, bands, source=files[0])
+
+
+def _floats(column: Any) -> bool:
+    """Float values, or only missing ones (a band that is null everywhere)."""
+    return column.dtype.kind == "f" or bool(column.isna().all())
+
+
 #: media type as openeo-python-driver's IOFORMATS names it (openeo_driver/util/ioformats.py)
 FORMAT = Format(
     name="Parquet",
@@ -60,5 +89,6 @@ FORMAT = Format(
     media_type="application/parquet; profile=geo",
     per_label=False,
     writers={"vector": write_vector},
+    readers={"vector": read_series},
     aliases=("geoparquet",),
 )

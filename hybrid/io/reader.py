@@ -34,3 +34,50 @@ def open_result(path: str | Path) -> xr.DataArray:
     # anything else is tried as NetCDF, which says why it is not one
     fmt = found if found is not None and "raster" in found.readers else raster[0]
     return fmt.readers["raster"]([path], source=path)
+
+
+def open_any(path: str | Path) -> xr.DataArray:
+    """A result file or folder as :func:`open_result` opens a raster, or as
+    :func:`open_series` opens an aggregate_spatial result (JSON, CSV, Parquet, CovJSON,
+    or a netCDF with a ``feature`` dimension)."""
+    from hybrid.io.netcdf_series import holds_series
+    from hybrid.io.registry import format_of_file
+
+    file = _series_file(Path(path))
+    if file is None:
+        return open_result(path)
+    fmt = format_of_file(file)
+    if fmt is not None and "raster" in fmt.readers and not holds_series(file):
+        return open_result(path)
+    return open_series(file)
+
+
+def open_series(path: str | Path) -> xr.DataArray:
+    """An aggregate_spatial result (a file, or a folder with one) as a series
+    (:mod:`hybrid.io.series`)."""
+    from hybrid.io.registry import format_of_file
+
+    file = _series_file(Path(path))
+    fmt = format_of_file(file) if file is not None else None
+    if file is None or fmt is None or "vector" not in fmt.readers:
+        raise UsageError(
+            f"{path} is no aggregate_spatial result: give a timeseries .json, .csv, .nc "
+            "or .parquet file"
+        )
+    return fmt.readers["vector"]([file], source=file)
+
+
+def _series_file(path: Path) -> Path | None:
+    """``path``, or the one ``timeseries.*`` file of the folder ``path``; None for a
+    folder without one (a raster result's folder)."""
+    from hybrid.io.vector import FILE_STEM
+
+    if not path.exists():
+        raise UsageError(f"result not found: {path}")
+    if not path.is_dir():
+        return path
+    found = sorted(p for p in path.iterdir() if p.is_file() and p.stem == FILE_STEM)
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise UsageError(f"{path} holds several time series ({names}): give one of them")
+    return found[0] if found else None

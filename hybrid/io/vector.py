@@ -66,8 +66,9 @@ def aggregate_json(cube: Any) -> Any:
     ``AggregatePolygonResultCSV.get_data``: dates ``%Y-%m-%dT%XZ``, features in index
     order, NaN as null); without ``t``, ``[[band values] per feature]``
     (``AggregatePolygonSpatialResult.prepare_for_json``). A geometry covering no pixel
-    centre is null; when none covers one, there are no dates: ``{}`` (``get_data`` takes
-    the dates of the CSV rows, which only covered geometries make)."""
+    centre has null for each band (``get_data`` reindexes the CSV rows by every feature,
+    save_result.py L712-715); when none covers one, there are no dates: ``{}``
+    (``get_data`` takes the dates of the CSV rows, which only covered geometries make)."""
     cube = ordered(cube)
     values = cube.values
     if "t" not in cube.dims:

@@ -208,3 +208,29 @@ def test_utm_geometries_with_a_crs_member_are_refused_as_on_copernicus(connectio
         cube.execute()
     assert info.value.http_status_code == 400
     assert "'crs' member is ignored" in info.value.message
+
+
+def test_results_downloaded_in_two_layouts_compare_equivalent(
+    connection: Any, expected: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A user's CI check of an aggregate_spatial time series: the same graph's results
+    downloaded as CSV (the notebook's) and as netCDF, each folder as the client writes it
+    (``download_files``, job metadata beside the asset), are equivalent to
+    ``assert_equivalent``; and to the numpy series written as Copernicus's JSON."""
+    from hybrid.testing import assert_equivalent
+
+    folders = {}
+    for layout in ("CSV", "netCDF"):
+        job = _timeseries(connection).save_result(layout).create_job()
+        job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+        folders[layout] = tmp_path / layout
+        job.get_results().download_files(folders[layout])
+    report = assert_equivalent(folders["CSV"], folders["netCDF"])
+    assert len(report.rows) == expected.index.get_level_values("date").nunique()
+    by_date: dict[str, list[list[float | None]]] = {}
+    for (date, feature), value in expected["ndvi"].items():
+        by_date.setdefault(f"{date:%Y-%m-%dT%H:%M:%SZ}", []).insert(
+            feature, [None if np.isnan(value) else float(value)]
+        )
+    (tmp_path / "numpy.json").write_text(json.dumps(by_date))
+    assert_equivalent(folders["CSV"], tmp_path / "numpy.json", atol=1e-5)

@@ -1,0 +1,70 @@
+"""aggregate_spatial results read back: one normalised time series, whatever the file.
+
+Copernicus writes an aggregate_spatial result as ``timeseries.json``, ``.csv``, ``.nc``,
+``.parquet`` or CoverageJSON (:mod:`hybrid.io.vector`), each in its own layout; each
+format module reads its layout back (its ``vector`` reader) into the one form
+:func:`series` makes, so that ``hybrid compare`` can set a local result against one
+downloaded from Copernicus in another format.
+
+A series is an ``xarray.DataArray`` (``feature``, ``t``, ``bands``) of float64:
+``feature`` the feature index (the geometry's position in the request), ``t`` the dates
+(datetime64, absent for a result without time), ``bands`` the names the file gives
+(``B04``, ``band_0``, ``band0``, ``band_unnamed``...). A value the file leaves out is
+NaN, whether it is written as null or an empty cell or not written at all: the CSV has
+no rows for a geometry that covers no pixel centre, the netCDF no dates without any
+value, and the JSON has them all; read back, the three are the same series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+#: attrs flag of a series (:func:`is_series`)
+SERIES = "hybrid_series"
+
+#: one value row: (date or None without time, feature index, the bands' values)
+Record = tuple[Any, int, Sequence[Any]]
+
+
+def series(records: Iterable[Record], bands: Sequence[str], *, source: Path) -> xr.DataArray:
+    """The series of ``records``: the dates and features any record names, NaN where
+    no record gives a value."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    rows = list(records)
+    timed = any(date is not None for date, _, _ in rows)
+    dates = sorted({_instant(date) for date, _, _ in rows}) if timed else [None]
+    features = sorted({int(feature) for _, feature, _ in rows})
+    values = np.full((len(features), len(dates), len(bands)), np.nan)
+    date_at = {d: i for i, d in enumerate(dates)}
+    feature_at = {f: i for i, f in enumerate(features)}
+    for date, feature, cells in rows:
+        row = values[feature_at[int(feature)], date_at[_instant(date) if timed else None]]
+        row[:] = [np.nan if cell is None or cell == "" else float(cell) for cell in cells]
+    coords: dict[str, Any] = {"feature": features, "bands": [str(b) for b in bands]}
+    if timed:
+        coords["t"] = pd.DatetimeIndex(dates).tz_localize(None).to_numpy("datetime64[ns]")
+    out = xr.DataArray(values, dims=("feature", "t", "bands"), coords=coords)
+    if not timed:
+        out = out.isel(t=0, drop=True)
+    out.attrs = {"source": str(source), SERIES: True}
+    return out
+
+
+def is_series(obj: Any) -> bool:
+    """Whether ``obj`` is a series :func:`series` made."""
+    return bool(getattr(obj, "attrs", {}).get(SERIES))
+
+
+def _instant(date: Any) -> Any:
+    import pandas as pd
+
+    stamp = pd.Timestamp(date)
+    return stamp.tz_convert("UTC") if stamp.tzinfo is not None else stamp.tz_localize("UTC")

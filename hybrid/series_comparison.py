@@ -1,0 +1,104 @@
+"""Are two aggregate_spatial results the same? Date by date, feature by feature.
+
+The rules of :mod:`hybrid.comparison`, with a result's features in place of its pixels:
+
+- either result may be in any layout Copernicus writes (JSON, CSV, netCDF, Parquet,
+  CoverageJSON: :mod:`hybrid.io.series`), so a local JSON can be set against a CSV
+  downloaded from Copernicus; a value a file leaves out is missing (NaN);
+- features are matched by their index, dates by their day; the dates and features of
+  both results are compared, one that a result lacks being missing there;
+- bands are matched by position, as the layouts name them differently (``B04`` in CSV,
+  ``band_0`` in JSON, ``band0`` in CovJSON); a different number of bands is a problem
+  (the common ones are still compared);
+- per date (and band): a value agrees when it is missing in both, or present in both
+  with ``|A - B| <= atol + rtol * |B|``; the date is equivalent when at least
+  ``min_agreement`` of its features agree. A row names the features that do not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hybrid.comparison_report import ComparisonReport, PeriodComparison, compare_values, verdict
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
+def compare_series(
+    a: xr.DataArray, b: xr.DataArray, *, atol: float, rtol: float, min_agreement: float
+) -> ComparisonReport:
+    """Compare two series (:func:`hybrid.io.series.series`)."""
+    import xarray as xr
+
+    problems = _problems(a, b)
+    shared = min(a.sizes["bands"], b.sizes["bands"])
+    names = [str(n) for n in a["bands"].values[:shared]]
+    aligned_a, aligned_b = xr.align(_by_day(a, shared), _by_day(b, shared), join="outer")
+    rows = [
+        _row(label, aligned_a, aligned_b, sel, atol=atol, rtol=rtol, min_agreement=min_agreement)
+        for label, sel in _layers(aligned_a, names)
+    ]
+    tolerances = {"atol": atol, "rtol": rtol, "min_agreement": min_agreement}
+    return verdict(a, b, problems, rows, tolerances)
+
+
+def _problems(a: xr.DataArray, b: xr.DataArray) -> list[str]:
+    problems = []
+    if ("t" in a.dims) != ("t" in b.dims):
+        which = "A" if "t" in a.dims else "B"
+        problems.append(f"only {which} is a time series (the other has no dates)")
+    if a.sizes["bands"] != b.sizes["bands"]:
+        problems.append(
+            f"bands differ: A has {a.sizes['bands']} ({', '.join(map(str, a['bands'].values))}),"
+            f" B {b.sizes['bands']} ({', '.join(map(str, b['bands'].values))}); the first "
+            "ones are compared by position"
+        )
+    return problems
+
+
+def _by_day(s: xr.DataArray, bands: int) -> xr.DataArray:
+    """``s`` with its first ``bands`` bands numbered by position and its dates as days."""
+    import numpy as np
+
+    out = s.isel(bands=slice(0, bands)).assign_coords(bands=np.arange(bands))
+    if "t" in out.dims:
+        out = out.assign_coords(t=out["t"].values.astype("datetime64[D]"))
+    return out
+
+
+def _layers(s: xr.DataArray, names: list[str]) -> list[tuple[str, dict[str, int]]]:
+    """(label, selection) per date (and band, when there are several)."""
+    import numpy as np
+
+    days = s["t"].values if "t" in s.dims else np.array([], dtype="datetime64[D]")
+    dates = [str(np.datetime_as_string(d, unit="D")) for d in days]
+    layers = []
+    for ti, date in enumerate(dates or [None]):
+        for bi, name in enumerate(names):
+            parts = [date] if date is not None else []
+            parts += [name] if len(names) > 1 or date is None else []
+            sel = {"bands": bi} | ({"t": ti} if date is not None else {})
+            layers.append(("/".join(parts), sel))
+    return layers
+
+
+def _row(
+    label: str,
+    a: xr.DataArray,
+    b: xr.DataArray,
+    sel: dict[str, int],
+    *,
+    atol: float,
+    rtol: float,
+    min_agreement: float,
+) -> PeriodComparison:
+    import dataclasses
+
+    import numpy as np
+
+    va = np.asarray(a.isel(sel).values, dtype="float64")
+    vb = np.asarray(b.isel(sel).values, dtype="float64")
+    row, agree = compare_values(label, va, vb, atol=atol, rtol=rtol, min_agreement=min_agreement)
+    differing = tuple(int(f) for f in a["feature"].values[~agree])
+    return dataclasses.replace(row, features=differing)

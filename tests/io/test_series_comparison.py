@@ -1,0 +1,125 @@
+"""``hybrid compare`` and ``assert_equivalent`` on aggregate_spatial results: the same
+time series written in each layout Copernicus writes (JSON, CSV, netCDF, Parquet,
+CovJSON) reads back as one series (hybrid.io.series) and compares equivalent across
+layouts; a changed value is named by date and feature (hybrid.series_comparison)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from hybrid.backends.local.processes.vector import aggregate_spatial
+from hybrid.comparison import compare
+from hybrid.errors import UsageError
+from hybrid.io.reader import open_series
+from hybrid.testing import assert_equivalent
+from tests.engine import test_vector_cubes as cubes
+
+LAYOUTS = ("JSON", "CSV", "netCDF", "Parquet", "CovJSON")
+
+
+@pytest.fixture()
+def series_cube() -> xr.DataArray:
+    """Two bands over three fields, the last covering no pixel centre."""
+    data = cubes.spacetime()
+    values = np.stack([data.values, data.values * 10], axis=-1)
+    dims = ("t", "y", "x", "bands")
+    cube = cubes.grid_cube(values, dims, t=data["t"].values, bands=["B04", "B08"])
+    rect = cubes.rect
+    fields = cubes.collection(rect(1, 1, 5, 4), rect(3, 2, 7, 6), rect(50, 50, 60, 60))
+    return aggregate_spatial(cube, fields, cubes.plain_mean)
+
+
+def _written(cube: xr.DataArray, layout: str, root: Path) -> Path:
+    return cubes.write_vector_cube(cube, layout, root / layout)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_each_layout_reads_back_as_the_cubes_series(
+    layout: str, series_cube: xr.DataArray, tmp_path: Path
+) -> None:
+    got = open_series(_written(series_cube, layout, tmp_path))
+    assert got.dims == ("feature", "t", "bands") and got.sizes["bands"] == 2
+    want = series_cube.transpose("geometries", "t", "bands").values
+    covered = [f for f in range(3) if f in got["feature"].values]
+    np.testing.assert_allclose(got.sel(feature=covered).values, want[covered], rtol=1e-12)
+    assert np.isnan(want[2]).all()  # the uncovered field: missing, whether written or not
+    assert 2 not in covered or np.isnan(got.sel(feature=2).values).all()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS[1:])
+def test_the_same_series_in_two_layouts_is_equivalent(
+    layout: str, series_cube: xr.DataArray, tmp_path: Path
+) -> None:
+    report = assert_equivalent(
+        _written(series_cube, "JSON", tmp_path), _written(series_cube, layout, tmp_path)
+    )
+    assert [r.label for r in report.rows][:2] == ["2023-06-02/band_0", "2023-06-02/band_1"]
+    assert "features" in report.summary()
+
+
+def test_a_changed_value_is_named_by_date_and_feature(
+    series_cube: xr.DataArray, tmp_path: Path
+) -> None:
+    json_file = _written(series_cube, "JSON", tmp_path)
+    changed = json.loads(json_file.read_text())
+    changed["2023-06-07T00:00:00Z"][1][0] += 0.01
+    other = tmp_path / "other" / "timeseries.json"
+    other.parent.mkdir()
+    other.write_text(json.dumps(changed))
+    report = compare(_written(series_cube, "CSV", tmp_path), other)
+    assert not report
+    (row,) = [r for r in report.rows if not r.equivalent]
+    assert (row.label, row.features, row.differing) == ("2023-06-07/B04", (1,), 1)
+    assert row.max_abs_diff == pytest.approx(0.01)
+    assert compare(json_file.parent, other.parent, atol=0.02)  # folders with one series
+
+
+def test_a_missing_value_and_another_band_count_are_not_equivalent(
+    series_cube: xr.DataArray, tmp_path: Path
+) -> None:
+    json_file = _written(series_cube, "JSON", tmp_path)
+    doc = json.loads(json_file.read_text())
+    doc["2023-06-12T00:00:00Z"][0] = None  # field 0 left out on one date
+    (tmp_path / "gap.json").write_text(json.dumps(doc))
+    rows = [r for r in compare(json_file, tmp_path / "gap.json").rows if not r.equivalent]
+    assert [(r.label, r.features, r.differing) for r in rows] == [
+        ("2023-06-12/band_0", (0,), 1),
+        ("2023-06-12/band_1", (0,), 1),
+    ]
+    assert rows[0].nan_agreement == pytest.approx(2 / 3)  # field 2: missing in both
+    one_band = {d: [None if f is None else f[:1] for f in v] for d, v in doc.items()}
+    (tmp_path / "one.json").write_text(json.dumps(one_band))
+    report = compare(json_file, tmp_path / "one.json")
+    assert not report and "bands differ: A has 2" in report.problems[0]
+
+
+def test_a_series_against_a_raster_or_a_plain_value_is_a_usage_error(
+    series_cube: xr.DataArray, tmp_path: Path
+) -> None:
+    from hybrid.testing import synthetic_result
+
+    raster = tmp_path / "raster.nc"
+    synthetic_result().to_netcdf(raster, engine="h5netcdf")
+    series_file = _written(series_cube, "netCDF", tmp_path)
+    with pytest.raises(UsageError, match="aggregate_spatial result with a raster"):
+        compare(series_file, raster)
+    (tmp_path / "value.json").write_text("3.5")
+    with pytest.raises(UsageError, match="not an aggregate_spatial result"):
+        compare(tmp_path / "value.json", series_file)
+
+
+def test_hybrid_compare_exits_0_for_the_same_series_and_1_for_another(
+    series_cube: xr.DataArray, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hybrid.cli import main
+
+    csv_file, nc_file = (_written(series_cube, name, tmp_path) for name in ("CSV", "netCDF"))
+    assert main(["compare", str(csv_file), str(nc_file)]) == 0
+    doctored = series_cube.copy(data=series_cube.values + 1.0)
+    assert main(["compare", str(csv_file), str(_written(doctored, "Parquet", tmp_path))]) == 1
+    assert "NOT EQUIVALENT" in capsys.readouterr().out
