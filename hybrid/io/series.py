@@ -33,20 +33,31 @@ Record = tuple[Any, int, Sequence[Any]]
 
 def series(records: Iterable[Record], bands: Sequence[str], *, source: Path) -> xr.DataArray:
     """The series of ``records``: the dates and features any record names, NaN where
-    no record gives a value."""
+    no record gives a value. A date or value that cannot be read is a UsageError naming
+    ``source``."""
+    from hybrid.errors import UsageError
+
+    rows = list(records)
+    try:
+        return _series(rows, bands, source)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise UsageError(f"{source} is not an aggregate_spatial result: {exc}") from None
+
+
+def _series(rows: list[Record], bands: Sequence[str], source: Path) -> xr.DataArray:
     import numpy as np
     import pandas as pd
     import xarray as xr
 
-    rows = list(records)
     timed = any(date is not None for date, _, _ in rows)
-    dates = sorted({_instant(date) for date, _, _ in rows}) if timed else [None]
+    instants = {date: _instant(date) for date in {d for d, _, _ in rows}} if timed else {}
+    dates = sorted(set(instants.values())) if timed else [None]
     features = sorted({int(feature) for _, feature, _ in rows})
     values = np.full((len(features), len(dates), len(bands)), np.nan)
     date_at = {d: i for i, d in enumerate(dates)}
     feature_at = {f: i for i, f in enumerate(features)}
     for date, feature, cells in rows:
-        row = values[feature_at[int(feature)], date_at[_instant(date) if timed else None]]
+        row = values[feature_at[int(feature)], date_at[instants[date] if timed else None]]
         row[:] = [np.nan if cell is None or cell == "" else float(cell) for cell in cells]
     coords: dict[str, Any] = {"feature": features, "bands": [str(b) for b in bands]}
     if timed:

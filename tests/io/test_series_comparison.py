@@ -111,6 +111,9 @@ def test_a_series_against_a_raster_or_a_plain_value_is_a_usage_error(
     (tmp_path / "value.json").write_text("3.5")
     with pytest.raises(UsageError, match="not an aggregate_spatial result"):
         compare(tmp_path / "value.json", series_file)
+    (tmp_path / "labels.json").write_text('{"first": [[0.5]], "second": [[0.6]]}')
+    with pytest.raises(UsageError, match="labels.json is not an aggregate_spatial result"):
+        compare(tmp_path / "labels.json", series_file)
 
 
 def test_hybrid_compare_exits_0_for_the_same_series_and_1_for_another(
