@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hybrid.io.format import Format
+from hybrid.io.format import Format, one_file
 
 
 def write_vector(
@@ -71,15 +71,14 @@ def read_series(files: list[Path], *, source: Path) -> Any:
     from hybrid.errors import UsageError
     from hybrid.io.series import series
 
-    if len(files) != 1:
-        raise UsageError(f"{source} holds several CSV files: give one of them")
+    file = one_file(files, source, "CSV")
     try:
-        with files[0].open(encoding="utf-8", newline="") as text:
+        with file.open(encoding="utf-8", newline="") as text:
             header, *rows = list(csv.reader(text))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {files[0]} as CSV: {exc}") from None
+        raise UsageError(f"cannot read {file} as CSV: {exc}") from None
     if "feature_index" not in header:
-        raise UsageError(f"{files[0]} has no feature_index column: not an aggregate_spatial result")
+        raise UsageError(f"{file} has no feature_index column: not an aggregate_spatial result")
     index = header.index("feature_index")
     date = header.index("date") if "date" in header else None
     bands = [i for i, name in enumerate(header) if i not in (index, date)]
@@ -89,9 +88,9 @@ def read_series(files: list[Path], *, source: Path) -> Any:
             for row in rows
             if row
         ]
-        return series(records, [header[i] for i in bands], source=files[0])
+        return series(records, [header[i] for i in bands], source=file)
     except (ValueError, IndexError) as exc:
-        raise UsageError(f"{files[0]} is not an aggregate_spatial result: {exc}") from None
+        raise UsageError(f"{file} is not an aggregate_spatial result: {exc}") from None
 
 
 FORMAT = Format(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from hybrid.errors import FormatUnsuitable
+from hybrid.errors import FormatUnsuitable, UsageError
 
 #: what a graph can hand ``save_result``: a raster cube (x/y dims), a vector cube
 #: (a geometry dimension, e.g. from ``aggregate_spatial``) or a plain value (number,
@@ -33,6 +33,15 @@ class Reader(Protocol):
     """Opens the files of one result (one file, or one per label) as a normalised object."""
 
     def __call__(self, files: list[Path], /, *, source: Path) -> Any: ...
+
+
+def one_file(files: list[Path], source: Path, kind: str) -> Path:
+    """The one file of a result a :class:`Reader` reads (a folder with several is the
+    caller's to narrow down)."""
+    if len(files) != 1:
+        names = ", ".join(p.name for p in files)
+        raise UsageError(f"{source} holds several {kind} files ({names}): give one of them")
+    return files[0]
 
 
 class Annotator(Protocol):

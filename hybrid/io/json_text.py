@@ -22,7 +22,7 @@ from typing import Any
 
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
-from hybrid.io.format import Format
+from hybrid.io.format import Format, one_file
 from hybrid.io.json_raster import write_raster
 
 FILE_NAME = "result.json"
@@ -92,12 +92,11 @@ def timeseries_json(cube: Any) -> Any:
 
 def read_value(files: list[Path], *, source: Path) -> Any:
     """The registry's value reader."""
-    if len(files) != 1:
-        raise UsageError(f"{source} holds several JSON files: give one of them")
+    file = one_file(files, source, "JSON")
     try:
-        return json.loads(files[0].read_text(encoding="utf-8"))
+        return json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {files[0]} as JSON: {exc}") from None
+        raise UsageError(f"cannot read {file} as JSON: {exc}") from None
 
 
 def read_series(files: list[Path], *, source: Path) -> Any:

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.errors import UsageError
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
-from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
+from hybrid.io.format import (
+    METADATA_PARAMETER,
+    PREFIX_PARAMETER,
+    SAMPLE_PARAMETERS,
+    Format,
+    one_file,
+)
 from hybrid.io.streaming import WriteBlock, is_lazy, store_bands, store_blocks
 
 if TYPE_CHECKING:
@@ -191,19 +197,12 @@ def read_series(files: list[Path], *, source: Path) -> xr.DataArray:
     """The registry's vector reader: an aggregate_spatial ``timeseries.nc`` as a series."""
     from hybrid.io.netcdf_series import read_timeseries
 
-    return read_timeseries(_one_file(files, source))
+    return read_timeseries(one_file(files, source, "NetCDF"))
 
 
 def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
     """The registry's raster reader: one NetCDF file as a normalised cube."""
-    return read_netcdf(_one_file(files, source))
-
-
-def _one_file(files: list[Path], source: Path) -> Path:
-    if len(files) != 1:
-        names = ", ".join(p.name for p in files)
-        raise UsageError(f"{source} holds several NetCDF files ({names}): give one of them")
-    return files[0]
+    return read_netcdf(one_file(files, source, "NetCDF"))
 
 
 def read_netcdf(file: Path) -> xr.DataArray:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hybrid.io.format import Format
+from hybrid.io.format import Format, one_file
 
 
 def write_vector(
@@ -61,19 +61,18 @@ def read_series(files: list[Path], *, source: Path) -> Any:
     from hybrid.errors import UsageError
     from hybrid.io.series import series
 
-    if len(files) != 1:
-        raise UsageError(f"{source} holds several Parquet files: give one of them")
+    file = one_file(files, source, "Parquet")
     try:
-        frame = pd.read_parquet(files[0])
+        frame = pd.read_parquet(file)
     except (OSError, ValueError, ImportError) as exc:
-        raise UsageError(f"cannot read {files[0]} as Parquet: {exc}") from None
+        raise UsageError(f"cannot read {file} as Parquet: {exc}") from None
     if "feature_index" not in frame.columns:
-        raise UsageError(f"{files[0]} has no feature_index column: not an aggregate_spatial result")
+        raise UsageError(f"{file} has no feature_index column: not an aggregate_spatial result")
     after = list(frame.columns[list(frame.columns).index("feature_index") + 1 :])
     bands = [c for c in after if c not in ("geometry", "date") and _floats(frame[c])]
     dates = frame["date"] if "date" in frame.columns else [None] * len(frame)
     records = zip(dates, frame["feature_index"], frame[bands].to_numpy(dtype=float), strict=True)
-    return series(records, bands, source=files[0])
+    return series(records, bands, source=file)
 
 
 def _floats(column: Any) -> bool:
