@@ -146,7 +146,8 @@ def compare(
     atol: float = 1e-6,
 ) -> ComparisonReport:
     """Are two results equivalent? ``bool(report)`` says so; it prints as a table and
-    renders in a notebook. Paths (NetCDF, GTiff folder) or Datasets from :func:`run`.
+    renders in a notebook. Paths (NetCDF, GTiff folder, or an aggregate_spatial time
+    series in any layout: :mod:`hybrid.series_comparison`) or Datasets from :func:`run`.
 
     >>> report = hybrid.compare("remote.nc", hybrid.run())   # doctest: +SKIP
     >>> assert report, report                                 # doctest: +SKIP
