@@ -52,14 +52,15 @@ def _series(rows: list[Record], bands: Sequence[str], source: Path) -> xr.DataAr
     timed = any(date is not None for date, _, _ in rows)
     instants = {date: _instant(date) for date in {d for d, _, _ in rows}} if timed else {}
     dates = sorted(set(instants.values())) if timed else [None]
-    features = sorted({int(feature) for _, feature, _ in rows})
-    values = np.full((len(features), len(dates), len(bands)), np.nan)
     date_at = {d: i for i, d in enumerate(dates)}
-    feature_at = {f: i for i, f in enumerate(features)}
-    for date, feature, cells in rows:
-        row = values[feature_at[int(feature)], date_at[instants[date] if timed else None]]
-        row[:] = [np.nan if cell is None or cell == "" else float(cell) for cell in cells]
-    coords: dict[str, Any] = {"feature": features, "bands": [str(b) for b in bands]}
+    where_t = [date_at[instants[d]] if timed else 0 for d, _, _ in rows]
+    features, where_f = np.unique([int(f) for _, f, _ in rows], return_inverse=True)
+    values = np.full((len(features), len(dates), len(bands)), np.nan)
+    if rows:
+        cells = pd.DataFrame([list(c) for _, _, c in rows], columns=range(len(bands)))
+        numbers = cells.replace({"": None}).apply(pd.to_numeric).to_numpy(dtype=float)
+        values[where_f, where_t] = numbers
+    coords: dict[str, Any] = {"feature": features.tolist(), "bands": [str(b) for b in bands]}
     if timed:
         coords["t"] = pd.DatetimeIndex(dates).tz_localize(None).to_numpy("datetime64[ns]")
     out = xr.DataArray(values, dims=("feature", "t", "bands"), coords=coords)

@@ -126,3 +126,18 @@ def test_hybrid_compare_exits_0_for_the_same_series_and_1_for_another(
     doctored = series_cube.copy(data=series_cube.values + 1.0)
     assert main(["compare", str(csv_file), str(_written(doctored, "Parquet", tmp_path))]) == 1
     assert "NOT EQUIVALENT" in capsys.readouterr().out
+
+
+def test_an_empty_csv_cell_is_missing_not_the_value_before(tmp_path: Path) -> None:
+    """Spark writes a missing value as an empty cell (csv_text); no fill from a neighbour."""
+    text = (
+        "date,feature_index,B04,B08\n"
+        "2023-06-02T00:00:00.000Z,0,1.5,\n"
+        "2023-06-02T00:00:00.000Z,1,,2.5\n"
+        "2023-06-07T00:00:00.000Z,0,3.0,4.0\n"
+    )
+    (tmp_path / "timeseries.csv").write_text(text)
+    got = open_series(tmp_path / "timeseries.csv")
+    want = [[[1.5, np.nan], [3.0, 4.0]], [[np.nan, 2.5], [np.nan, np.nan]]]
+    np.testing.assert_array_equal(got.values, want)
+    assert list(got["bands"].values) == ["B04", "B08"]
