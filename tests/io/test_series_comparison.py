@@ -112,7 +112,7 @@ def test_a_series_against_a_raster_or_a_plain_value_is_a_usage_error(
     with pytest.raises(UsageError, match="not an aggregate_spatial result"):
         compare(tmp_path / "value.json", series_file)
     (tmp_path / "labels.json").write_text('{"first": [[0.5]], "second": [[0.6]]}')
-    with pytest.raises(UsageError, match="labels.json is not an aggregate_spatial result"):
+    with pytest.raises(UsageError, match=r"labels\.json is not an aggregate_spatial result"):
         compare(tmp_path / "labels.json", series_file)
 
 
