@@ -29,7 +29,10 @@ def open_result(path: str | Path) -> xr.DataArray:
             if files:
                 return fmt.readers["raster"](files, source=path)
         expected = " or ".join(f"{fmt.suffix} files" for fmt in raster)
-        raise UsageError(f"{path} holds no result: expected {expected}")
+        raise UsageError(
+            f"{path} holds no result: expected {expected} (or one timeseries file of "
+            "aggregate_spatial, for hybrid compare)"
+        )
     found = format_of_file(path)
     # anything else is tried as NetCDF, which says why it is not one
     fmt = found if found is not None and "raster" in found.readers else raster[0]
