@@ -295,11 +295,18 @@ def _finish_comparison(
 
 def plot_comparison(a: xr.DataArray | str | Path, b: xr.DataArray | str | Path,
                     out_path: str | Path) -> Path:  # fmt: skip
-    """Write A, B and A - B side by side per period into one PNG; returns its path."""
-    from hybrid.io.reader import open_result
+    """Write A, B and A - B side by side per period into one PNG (two aggregate_spatial
+    time series: A and B per feature over the dates, :mod:`hybrid.series_plots`);
+    returns its path."""
+    from hybrid.io.reader import open_any
+    from hybrid.io.series import is_series
 
-    cube_a = open_result(a) if isinstance(a, str | Path) else a
-    cube_b = open_result(b) if isinstance(b, str | Path) else b
+    cube_a = open_any(a) if isinstance(a, str | Path) else a
+    cube_b = open_any(b) if isinstance(b, str | Path) else b
+    if is_series(cube_a) and is_series(cube_b):
+        from hybrid.series_plots import series_comparison_figure
+
+        return save_png(series_comparison_figure(cube_a, cube_b), out_path)
     return save_png(comparison_figure(cube_a, cube_b), out_path)
 
 

@@ -43,13 +43,10 @@ def add_parser(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     from hybrid.comparison import compare
     from hybrid.io.reader import open_any
-    from hybrid.io.series import is_series
     from hybrid.plots import plot_comparison
 
     cube_a = open_any(args.a)
     cube_b = open_any(args.b)
-    if args.plots is not None and (is_series(cube_a) or is_series(cube_b)):
-        raise UsageError("--plots draws raster results only; leave it out for a time series")
     report = compare(
         cube_a, cube_b, atol=args.atol, rtol=args.rtol, min_agreement=args.min_agreement
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from PIL import Image
 
 from hybrid.backends.local.processes.vector import aggregate_spatial
 from hybrid.comparison import compare
@@ -124,8 +125,11 @@ def test_hybrid_compare_exits_0_for_the_same_series_and_1_for_another(
     csv_file, nc_file = (_written(series_cube, name, tmp_path) for name in ("CSV", "netCDF"))
     assert main(["compare", str(csv_file), str(nc_file)]) == 0
     doctored = series_cube.copy(data=series_cube.values + 1.0)
-    assert main(["compare", str(csv_file), str(_written(doctored, "Parquet", tmp_path))]) == 1
+    other = str(_written(doctored, "Parquet", tmp_path))
+    assert main(["compare", str(csv_file), other, "--plots", str(tmp_path / "plots")]) == 1
     assert "NOT EQUIVALENT" in capsys.readouterr().out
+    with Image.open(tmp_path / "plots" / "comparison.png") as figure:  # A and B per feature
+        assert figure.width > 400 and len(figure.getcolors(4096) or ()) > 3
 
 
 def test_an_empty_csv_cell_is_missing_not_the_value_before(tmp_path: Path) -> None:
@@ -141,3 +145,16 @@ def test_an_empty_csv_cell_is_missing_not_the_value_before(tmp_path: Path) -> No
     want = [[[1.5, np.nan], [3.0, 4.0]], [[np.nan, 2.5], [np.nan, np.nan]]]
     np.testing.assert_array_equal(got.values, want)
     assert list(got["bands"].values) == ["B04", "B08"]
+
+
+def test_a_result_without_dates_compares_and_draws_over_the_features(tmp_path: Path) -> None:
+    """aggregate_spatial over a cube without ``t``: ``[[band values] per feature]``."""
+    from hybrid.series_plots import series_comparison_figure
+
+    (tmp_path / "a.json").write_text("[[0.5, 1.0], [0.25, null]]")
+    (tmp_path / "b.json").write_text("[[0.5, 1.0], [0.30, null]]")
+    report = compare(tmp_path / "a.json", tmp_path / "b.json")
+    assert [(r.label, r.features) for r in report.rows] == [("band_0", (1,)), ("band_1", ())]
+    a, b = open_series(tmp_path / "a.json"), open_series(tmp_path / "b.json")
+    figure = series_comparison_figure(a, b)
+    assert len(figure.axes) == 2 and figure.axes[0].get_xlabel() == "feature"
