@@ -37,6 +37,9 @@ FACE = (
     "hybrid.workflow",
     "hybrid.summary",
     "hybrid.comparison",
+    "hybrid.comparison_report",
+    "hybrid.series_comparison",
+    "hybrid.series_plots",
     "hybrid.__main__",
 )
 
