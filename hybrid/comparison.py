@@ -74,8 +74,10 @@ def compare(
                 )
             )
     layout = _layout_differences(cube_a, cube_b)
-    tolerances = {"atol": atol, "rtol": rtol, "min_agreement": min_agreement}
-    return verdict(cube_a, cube_b, problems, rows, tolerances, layout=layout)
+    return verdict(
+        cube_a, cube_b, problems, rows,
+        atol=atol, rtol=rtol, min_agreement=min_agreement, layout=layout,
+    )  # fmt: skip
 
 
 def _layout_differences(a: xr.DataArray, b: xr.DataArray) -> list[str] | None:

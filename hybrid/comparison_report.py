@@ -125,8 +125,10 @@ def verdict(
     b: xr.DataArray,
     problems: list[str],
     rows: list[PeriodComparison],
-    tolerances: dict[str, float],
     *,
+    atol: float,
+    rtol: float,
+    min_agreement: float,
     layout: list[str] | None = None,
 ) -> ComparisonReport:
     """The report on ``a`` and ``b``: equivalent without problems and with every row
@@ -139,7 +141,9 @@ def verdict(
         rows=tuple(rows),
         layout=tuple(layout or ()),
         layout_compared=layout is not None,
-        **tolerances,
+        atol=atol,
+        rtol=rtol,
+        min_agreement=min_agreement,
     )
 
 

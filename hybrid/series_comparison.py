@@ -29,18 +29,14 @@ def compare_series(
     a: xr.DataArray, b: xr.DataArray, *, atol: float, rtol: float, min_agreement: float
 ) -> ComparisonReport:
     """Compare two series (:func:`hybrid.io.series.series`)."""
-    import xarray as xr
-
     problems = _problems(a, b)
-    shared = min(a.sizes["bands"], b.sizes["bands"])
-    names = [str(n) for n in a["bands"].values[:shared]]
-    aligned_a, aligned_b = xr.align(_by_day(a, shared), _by_day(b, shared), join="outer")
+    names = [str(n) for n in a["bands"].values[: min(a.sizes["bands"], b.sizes["bands"])]]
+    aligned_a, aligned_b = aligned(a, b)
     rows = [
         _row(label, aligned_a, aligned_b, sel, atol=atol, rtol=rtol, min_agreement=min_agreement)
         for label, sel in _layers(aligned_a, names)
     ]
-    tolerances = {"atol": atol, "rtol": rtol, "min_agreement": min_agreement}
-    return verdict(a, b, problems, rows, tolerances)
+    return verdict(a, b, problems, rows, atol=atol, rtol=rtol, min_agreement=min_agreement)
 
 
 def _problems(a: xr.DataArray, b: xr.DataArray) -> list[str]:
@@ -55,6 +51,16 @@ def _problems(a: xr.DataArray, b: xr.DataArray) -> list[str]:
             "ones are compared by position"
         )
     return problems
+
+
+def aligned(a: xr.DataArray, b: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+    """``a`` and ``b`` as the rules in the module docstring match them: their shared
+    bands numbered by position, dates as days, over the features and dates of both (NaN
+    where one lacks them)."""
+    import xarray as xr
+
+    shared = min(a.sizes["bands"], b.sizes["bands"])
+    return xr.align(_by_day(a, shared), _by_day(b, shared), join="outer")
 
 
 def _by_day(s: xr.DataArray, bands: int) -> xr.DataArray:

@@ -24,12 +24,12 @@ MAX_FEATURES = 6
 
 
 def series_comparison_figure(a: xr.DataArray, b: xr.DataArray) -> Figure:
-    """The figure of two series (:func:`hybrid.io.series.series`)."""
-    import xarray as xr
+    """The figure of two series (:func:`hybrid.io.series.series`), matched as
+    :func:`hybrid.series_comparison.aligned` matches them."""
+    from hybrid.series_comparison import aligned
 
-    bands = min(a.sizes["bands"], b.sizes["bands"], MAX_BANDS)
-    a, b = (s.isel(bands=slice(0, bands)) for s in (a, b))
-    a, b = xr.align(*(s.assign_coords(bands=range(bands)) for s in (a, b)), join="outer")
+    a, b = (s.isel(bands=slice(0, MAX_BANDS)) for s in aligned(a, b))
+    bands = a.sizes["bands"]
     fig = new_figure((9.0, 3.2 * max(bands, 1)))
     axes = fig.subplots(max(bands, 1), 1, squeeze=False)[:, 0]
     features = _most_different(a, b)

@@ -117,7 +117,7 @@ def read_coverage(document: Mapping[str, Any], *, source: Path) -> Any:
     """A Coverage of :func:`coverage`'s layout as a series (:mod:`hybrid.io.series`):
     each range is a band, its values ``t`` by geometry."""
     from hybrid.errors import UsageError
-    from hybrid.io.series import series
+    from hybrid.io.series import series_array
 
     try:
         dates = list(document["domain"]["axes"]["t"]["values"])
@@ -126,12 +126,10 @@ def read_coverage(document: Mapping[str, Any], *, source: Path) -> Any:
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"{source} is not a CoverageJSON time series: {exc}") from None
     count = len(grids[0][0]) if grids and grids[0] else 0
-    records = [
-        (date, fi, [grid[ti][fi] for grid in grids])
-        for ti, date in enumerate(dates)
-        for fi in range(count)
-    ]
-    return series(records, list(ranges), source=source)
+    by_feature = [[[grid[t][f] for grid in grids] for t in range(len(dates))] for f in range(count)]
+    return series_array(
+        by_feature, features=range(count), dates=dates, bands=list(ranges), source=source
+    )
 
 
 def _by_date(array: Mapping[str, Any], dates: int) -> list[list[Any]]:

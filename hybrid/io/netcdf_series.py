@@ -57,7 +57,7 @@ def read_timeseries(file: Path) -> xr.DataArray:
     import numpy as np
     import xarray as xr
 
-    from hybrid.io.series import series
+    from hybrid.io.series import series_array
 
     try:
         with xr.open_dataset(file, engine="h5netcdf") as ds:
@@ -69,11 +69,9 @@ def read_timeseries(file: Path) -> xr.DataArray:
     if not bands:
         raise UsageError(f"{file} holds no variable over (feature, t): not a time series")
     values = np.stack([ds[b].transpose("feature", "t").values for b in bands], axis=-1)
-    dates = ds["t"].values
-    records = [
-        (date, fi, values[fi, ti]) for fi in range(values.shape[0]) for ti, date in enumerate(dates)
-    ]
-    return series(records, bands, source=file)
+    features = range(values.shape[0])
+    dates = list(ds["t"].values)
+    return series_array(values, features=features, dates=dates, bands=bands, source=file)
 
 
 def holds_series(file: Path) -> bool:

@@ -10,6 +10,8 @@ from hybrid.errors import UsageError
 if TYPE_CHECKING:
     import xarray as xr
 
+    from hybrid.io.format import Format
+
 
 def open_result(path: str | Path) -> xr.DataArray:
     """Open a raster result (NetCDF file, GeoTIFF, or a folder of either) as a
@@ -52,7 +54,7 @@ def open_any(path: str | Path) -> xr.DataArray:
     fmt = format_of_file(file)
     if fmt is not None and "raster" in fmt.readers and not holds_series(file):
         return open_result(path)
-    return open_series(file)
+    return _read_series(file, fmt, path)
 
 
 def open_series(path: str | Path) -> xr.DataArray:
@@ -61,7 +63,10 @@ def open_series(path: str | Path) -> xr.DataArray:
     from hybrid.io.registry import format_of_file
 
     file = _series_file(Path(path))
-    fmt = format_of_file(file) if file is not None else None
+    return _read_series(file, format_of_file(file) if file is not None else None, path)
+
+
+def _read_series(file: Path | None, fmt: Format | None, path: str | Path) -> xr.DataArray:
     if file is None or fmt is None or "vector" not in fmt.readers:
         raise UsageError(
             f"{path} is no aggregate_spatial result: give a timeseries .json, .csv, .nc "

@@ -44,10 +44,32 @@ def series(records: Iterable[Record], bands: Sequence[str], *, source: Path) -> 
         raise UsageError(f"{source} is not an aggregate_spatial result: {exc}") from None
 
 
+def series_array(
+    values: Any,
+    *,
+    features: Sequence[int],
+    dates: Sequence[Any] | None,
+    bands: Sequence[str],
+    source: Path,
+) -> xr.DataArray:
+    """The series of ``values`` already laid out (feature, date, band), null or NaN
+    where missing (netCDF, CoverageJSON); ``dates`` None for a result without time."""
+    import numpy as np
+
+    from hybrid.errors import UsageError
+
+    try:
+        shape = (len(features), 1 if dates is None else len(dates), len(bands))
+        array = np.asarray(values, dtype=float).reshape(shape)
+        instants = None if dates is None else [_instant(d) for d in dates]
+        return _array(array, list(features), instants, bands, source)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise UsageError(f"{source} is not an aggregate_spatial result: {exc}") from None
+
+
 def _series(rows: list[Record], bands: Sequence[str], source: Path) -> xr.DataArray:
     import numpy as np
     import pandas as pd
-    import xarray as xr
 
     timed = any(date is not None for date, _, _ in rows)
     instants = {date: _instant(date) for date in {d for d, _, _ in rows}} if timed else {}
@@ -60,12 +82,21 @@ def _series(rows: list[Record], bands: Sequence[str], source: Path) -> xr.DataAr
         cells = pd.DataFrame([list(c) for _, _, c in rows], columns=range(len(bands)))
         numbers = cells.replace({"": None}).apply(pd.to_numeric).to_numpy(dtype=float)
         values[where_f, where_t] = numbers
-    coords: dict[str, Any] = {"feature": features.tolist(), "bands": [str(b) for b in bands]}
-    if timed:
+    return _array(values, features.tolist(), dates if timed else None, bands, source)
+
+
+def _array(
+    values: Any, features: list[int], dates: list[Any] | None, bands: Sequence[str], source: Path
+) -> xr.DataArray:
+    """The DataArray of a series; ``dates`` UTC timestamps, None without time."""
+    import pandas as pd
+    import xarray as xr
+
+    coords: dict[str, Any] = {"feature": features, "bands": [str(b) for b in bands]}
+    if dates is not None:
         coords["t"] = pd.DatetimeIndex(dates).tz_localize(None).to_numpy("datetime64[ns]")
     out = xr.DataArray(values, dims=("feature", "t", "bands"), coords=coords)
-    if not timed:
-        out = out.isel(t=0, drop=True)
+    out = out.sortby("t") if dates is not None else out.isel(t=0, drop=True)
     out.attrs = {"source": str(source), SERIES: True}
     return out
 

@@ -78,7 +78,7 @@ def _geojson(data: Any) -> Any:
             f"load_geojson: data must be GeoJSON of type {', '.join(sorted(ACCEPTED_TYPES))}; "
             f"got {kind or type(data).__name__!r}"
         )
-    return dict(data)
+    return data
 
 
 def _number(value: Any) -> float:
