@@ -21,6 +21,9 @@ class ExecutionResult:
     files: tuple[Path, ...]
     #: where and how it ran: backend URL, job id, graph hash, timings, versions
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    #: what the backend knows of a file that the file does not say, as STAC asset fields
+    #: (an aggregate_spatial result's bands and statistics), by file of ``files``
+    assets: Mapping[Path, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -147,7 +147,7 @@ class LocalBackend:
             raise ProcessGraphInvalid("the process graph has no save_result: nothing was written")
         provenance = dict(run.provenance)
         provenance["seconds"] = round(time.monotonic() - started, 3)
-        return ExecutionResult(files=tuple(run.files), provenance=provenance)
+        return ExecutionResult(files=tuple(run.files), provenance=provenance, assets=run.assets)
 
 
 def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:

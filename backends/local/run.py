@@ -141,6 +141,8 @@ class Run:
     #: how many save_result ran (one may write no file: a GTiff of a cube without dates)
     saves: int = 0
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: the STAC asset fields of written files that the files do not say
+    assets: dict[Path, dict[str, Any]] = field(default_factory=dict)
     grid: Grid | None = None
 
     def load_collection(
@@ -185,16 +187,9 @@ class Run:
         with step("searching and loading scenes", enabled=self.settings.progress):
             loaded = load_s2(self.settings.stac, request)
         self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
-        self.provenance.update(
-            {
-                "stac_source": str(self.settings.stac or "embedded sample"),
-                "scenes": [
-                    f"{day.date.isoformat()}:{'+'.join(i.id for i in day.items)}"
-                    for day in loaded.scenes
-                ],
-                "epsg": loaded.grid.epsg,
-            }
-        )
+        scenes = [f"{d.date.isoformat()}:{'+'.join(i.id for i in d.items)}" for d in loaded.scenes]
+        source = str(self.settings.stac or "embedded sample")
+        self.provenance.update({"stac_source": source, "scenes": scenes, "epsg": loaded.grid.epsg})
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
 
         # aggregate_temporal_period builds its periods from the load's extent (dekads)
@@ -254,6 +249,7 @@ class Run:
         from hybrid.io.format import filename_prefix
         from hybrid.io.provenance import provenance_attributes
         from hybrid.io.registry import kind_of, write_result
+        from hybrid.io.vector_assets import written_asset_fields
 
         fmt = require_format(format)
         kind = kind_of(data)
@@ -280,6 +276,7 @@ class Run:
                 written = write_samples(data, samples, self.out_dir, write, prefix)
             else:
                 written = write(data, self.out_dir)
+        self.assets.update(written_asset_fields(data, kind, fmt.name, written))
         self.files.extend(written)
         self.saves += 1
         return True

@@ -19,9 +19,11 @@ def write_vector(
 
 
 def timeseries_parquet(cube: Any) -> bytes:
-    """Copernicus's layout (openeo_driver/save_result.py ``to_geoparquet``): one row per
-    date and feature, ``date, feature_index, <bands>``, the feature's properties and
-    its geometry (in the geometries' CRS)."""
+    """Copernicus's layout (openeo-python-driver 9e5b49b2 save_result.py ``to_geoparquet``
+    L600-632): one row per date and feature, ``date, feature_index, <bands>`` joined with
+    the geometries' frame, ``geometry`` (in the geometries' CRS) then the feature's
+    properties, as geopandas' ``GeoDataFrame.from_features`` orders them
+    (``DriverVectorCube.from_geojson``, datacube.py L534)."""
     import io
 
     import geopandas as gpd
@@ -41,8 +43,8 @@ def timeseries_parquet(cube: Any) -> bytes:
         for fi in range(values.shape[0]):
             row: dict[str, Any] = {"date": date, "feature_index": fi}
             row.update({c: number(v) for c, v in zip(columns, values[fi, ti], strict=True)})
-            row.update({k: v for k, v in features.properties[fi].items() if k not in row})
             row["geometry"] = features.geometries[fi]
+            row.update({k: v for k, v in features.properties[fi].items() if k not in row})
             rows.append(row)
     frame = pd.DataFrame(rows)
     if not timed:
@@ -54,8 +56,9 @@ def timeseries_parquet(cube: Any) -> bytes:
 
 def read_series(files: list[Path], *, source: Path) -> Any:
     """The registry's vector reader: a ``timeseries.parquet`` as a series
-    (:mod:`hybrid.io.series`). Its bands are the float columns after ``feature_index``
-    (a feature's properties follow them; a property of floats counts as a band)."""
+    (:mod:`hybrid.io.series`). Its bands are the float columns between ``feature_index``
+    and ``geometry``, which the feature's properties follow (a file without ``geometry``:
+    every float column after ``feature_index``)."""
     import pandas as pd
 
     from hybrid.errors import UsageError
@@ -69,7 +72,9 @@ def read_series(files: list[Path], *, source: Path) -> Any:
     if "feature_index" not in frame.columns:
         raise UsageError(f"{file} has no feature_index column: not an aggregate_spatial result")
     after = list(frame.columns[list(frame.columns).index("feature_index") + 1 :])
-    bands = [c for c in after if c not in ("geometry", "date") and _floats(frame[c])]
+    if "geometry" in after:
+        after = after[: after.index("geometry")]
+    bands = [c for c in after if c != "date" and _floats(frame[c])]
     dates = frame["date"] if "date" in frame.columns else [None] * len(frame)
     records = zip(dates, frame["feature_index"], frame[bands].to_numpy(dtype=float), strict=True)
     return series(records, bands, source=file)

@@ -2,6 +2,11 @@
 the results Collection (:mod:`hybrid.server.result_collection`) and each file's Item
 (:mod:`hybrid.server.result_items`).
 
+An asset carries first what the run recorded of its file (``Job.assets``: an
+aggregate_spatial result's bands and statistics, :mod:`hybrid.io.vector_assets`), then
+what the file says, which takes precedence, as Copernicus's statistics by GDAL replace
+those of its run (openeo-geopyspark-driver deploy/batch_job_metadata.py L316-327).
+
 Each data asset carries what its file's header says (:mod:`hybrid.io.raster_facts`): band
 names as ``bands`` and ``eo:bands``, ``proj:epsg``, ``proj:shape``, ``proj:bbox``, as
 Copernicus's ``_asset_object`` (openeo-python-driver views.py about line 1809) does, and
@@ -16,9 +21,15 @@ from typing import Any
 
 from hybrid.io.raster_facts import raster_facts
 from hybrid.io.raster_statistics import band_statistics
+from hybrid.server.jobs import Job
 
 
-def file_fields(path: Path) -> dict[str, Any]:
+def asset_fields(job: Job, result_dir: Path, name: str) -> dict[str, Any]:
+    """The STAC fields of the job's result file ``name`` beyond its link and type."""
+    return {**job.assets.get(name, {}), **_file_fields(result_dir / name)}
+
+
+def _file_fields(path: Path) -> dict[str, Any]:
     facts = raster_facts(path)
     if facts is None:
         return {}

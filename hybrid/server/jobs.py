@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_node TEXT,
     files TEXT NOT NULL DEFAULT '[]',
     provenance TEXT NOT NULL DEFAULT '{}',
-    root_url TEXT
+    root_url TEXT,
+    assets TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user_id, created);
 CREATE TABLE IF NOT EXISTS logs (
@@ -88,6 +89,9 @@ class Job:
     #: of this server are this server's against it (:mod:`hybrid.server.own_urls`);
     #: None for a job stored before it was kept
     root_url: str | None = None
+    #: the STAC fields of result files that the files do not say, by file name
+    #: (:attr:`hybrid.backends.base.ExecutionResult.assets`)
+    assets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def graph(self) -> dict[str, Any]:
@@ -122,6 +126,7 @@ def _job(row: sqlite3.Row) -> Job:
     values["process"] = json.loads(values["process"])
     values["files"] = tuple(json.loads(values["files"]))
     values["provenance"] = json.loads(values["provenance"])
+    values["assets"] = json.loads(values["assets"] or "{}")
     return Job(**values)
 
 
@@ -138,6 +143,7 @@ class JobStore:
             self._db.executescript(_SCHEMA)
             self._add_column("logs", "data")  # a data folder of an older version
             self._add_column("jobs", "root_url")
+            self._add_column("jobs", "assets")
 
     def _add_column(self, table: str, column: str) -> None:
         columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
@@ -232,7 +238,7 @@ class JobStore:
 
         ``log`` is written in the same transaction when the update is done, so that a
         client that sees the new status (``error``) also finds its log entry."""
-        for key in ("process", "files", "provenance"):
+        for key in ("process", "files", "provenance", "assets"):
             if key in fields:
                 fields[key] = json.dumps(fields[key])
         fields["updated"] = utc_now()

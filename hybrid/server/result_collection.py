@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hybrid.server.asset_fields import file_fields, lonlat_bbox
+from hybrid.server.asset_fields import asset_fields, lonlat_bbox
 from hybrid.server.jobs import Job
 from hybrid.server.result_items import item_links
 from hybrid.server.results import (
@@ -56,7 +56,7 @@ def result_collection(
     """The STAC Collection describing a job's results, with signed asset links."""
     assets = data_assets(job, base_url=base_url, links=links, result_dir=result_dir)
     for name, asset in assets.items():
-        asset.update(file_fields(result_dir / name))
+        asset.update(asset_fields(job, result_dir, name))
     bbox = footprint(job.graph)[0] or lonlat_bbox(assets)
     times = interval(job.graph)
     self_url = f"{base_url.rstrip('/')}/jobs/{job.id}/results"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from hybrid.server.asset_fields import file_fields, lonlat_bbox
+from hybrid.server.asset_fields import asset_fields, lonlat_bbox
 from hybrid.server.jobs import Job
 from hybrid.server.results import STAC_VERSION, ResultLinks, data_assets, footprint, interval
 
@@ -72,7 +72,7 @@ def asset_item(
 ) -> dict[str, Any]:
     """The STAC Item of the result file ``filename`` (which the caller checked exists)."""
     asset = data_assets(job, base_url=base_url, links=links, result_dir=result_dir)[filename]
-    asset.update(file_fields(result_dir / filename))
+    asset.update(asset_fields(job, result_dir, filename))
     bbox = lonlat_bbox({filename: asset}) or footprint(job.graph)[0]
     geometry = None
     if bbox is not None:

@@ -229,7 +229,12 @@ class JobRunner:
 
     def _finish(self, job_id: str, out_dir: Path, result: ExecutionResult, seconds: float) -> None:
         """Record the result files and provenance, unless the job went meanwhile."""
-        files = [Path(f).resolve().relative_to(out_dir.resolve()).as_posix() for f in result.files]
+
+        def name(file: Path) -> str:
+            return Path(file).resolve().relative_to(out_dir.resolve()).as_posix()
+
+        files = [name(f) for f in result.files]
+        assets = {name(f): dict(fields) for f, fields in result.assets.items()}
         provenance = json.loads(json.dumps(dict(result.provenance), default=str))
         done = f"Job finished in {seconds:.1f} s: {', '.join(files) or 'no files'}."
         if not self._store.update(
@@ -239,6 +244,7 @@ class JobRunner:
             status="finished",
             progress=100.0,
             files=files,
+            assets=assets,
             provenance=provenance,
         ):  # canceled or deleted while running: drop what it produced
             shutil.rmtree(out_dir, ignore_errors=True)

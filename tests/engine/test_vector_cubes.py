@@ -124,6 +124,16 @@ def spacetime() -> xr.DataArray:
     return grid_cube(values, ("t", "y", "x"), t=TIMES)
 
 
+def two_band_series() -> xr.DataArray:
+    """An aggregate_spatial time series: two bands over three fields, the last covering no
+    pixel centre."""
+    data = spacetime()
+    values = np.stack([data.values, data.values * 10], axis=-1)
+    cube = grid_cube(values, ("t", "y", "x", "bands"), t=data["t"].values, bands=["B04", "B08"])
+    fields = collection(rect(1, 1, 5, 4), rect(3, 2, 7, 6), rect(50, 50, 60, 60))
+    return aggregate_spatial(cube, fields, plain_mean)
+
+
 def test_mean_per_field_and_date_uses_pixel_centres() -> None:
     data = spacetime()
     # field 0 covers the centres of rows 1-3, cols 1-4 (edges between centres)
@@ -414,7 +424,12 @@ def test_geoparquet_layout(timeseries: xr.DataArray, tmp_path: Path) -> None:
 
     path = write_vector_cube(timeseries, "Parquet", tmp_path)
     gdf = gpd.read_parquet(path)
-    assert list(gdf.columns) == ["date", "feature_index", "band_unnamed", "name", "geometry"]
+    # Copernicus joins the rows with its frame of the geometries (save_result.py
+    # to_geoparquet), which geopandas builds from the features: geometry, then properties
+    fields = collection(rect(1, 1, 5, 4), rect(3, 2, 7, 6), rect(50, 50, 60, 60))
+    regions = gpd.GeoDataFrame.from_features(fields["features"])
+    assert list(gdf.columns) == ["date", "feature_index", "band_unnamed", *regions.columns]
+    assert list(regions.columns) == ["geometry", "name"]
     assert len(gdf) == 9 and gdf.crs.to_epsg() == 4326  # the geometries as given
     row = gdf[(gdf.feature_index == 1) & (gdf.date == "2023-06-07T00:00:00Z")]
     assert float(row["band_unnamed"].iloc[0]) == pytest.approx(float(timeseries.values[1, 1]))

@@ -23,18 +23,6 @@ from tests.engine import test_vector_cubes as cubes
 LAYOUTS = ("JSON", "CSV", "netCDF", "Parquet", "CovJSON")
 
 
-@pytest.fixture()
-def series_cube() -> xr.DataArray:
-    """Two bands over three fields, the last covering no pixel centre."""
-    data = cubes.spacetime()
-    values = np.stack([data.values, data.values * 10], axis=-1)
-    dims = ("t", "y", "x", "bands")
-    cube = cubes.grid_cube(values, dims, t=data["t"].values, bands=["B04", "B08"])
-    rect = cubes.rect
-    fields = cubes.collection(rect(1, 1, 5, 4), rect(3, 2, 7, 6), rect(50, 50, 60, 60))
-    return aggregate_spatial(cube, fields, cubes.plain_mean)
-
-
 def _written(cube: xr.DataArray, layout: str, root: Path) -> Path:
     return cubes.write_vector_cube(cube, layout, root / layout)
 
@@ -158,3 +146,17 @@ def test_a_result_without_dates_compares_and_draws_over_the_features(tmp_path: P
     a, b = open_series(tmp_path / "a.json"), open_series(tmp_path / "b.json")
     figure = series_comparison_figure(a, b)
     assert len(figure.axes) == 2 and figure.axes[0].get_xlabel() == "feature"
+
+
+def test_a_float_property_of_the_fields_is_not_a_band_of_the_parquet_series(
+    tmp_path: Path,
+) -> None:
+    """Copernicus's Parquet puts the fields' properties after ``geometry``, the bands
+    before it: a property of floats (an area) is not read as a band."""
+    fields = cubes.collection(cubes.rect(1, 1, 5, 4), cubes.rect(3, 2, 7, 6))
+    for index, feature in enumerate(fields["features"]):
+        feature["properties"]["area_ha"] = 1.5 + index
+    cube = aggregate_spatial(cubes.spacetime(), fields, cubes.plain_mean)
+    got = open_series(cubes.write_vector_cube(cube, "Parquet", tmp_path))
+    assert list(got["bands"].values) == ["band_unnamed"]
+    np.testing.assert_allclose(got.values[..., 0], cube.values, rtol=1e-12)

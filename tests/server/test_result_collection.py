@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from hybrid.io.vector_assets import vector_asset_fields
 from hybrid.server.jobs import Job
 from hybrid.server.result_collection import result_collection
 from hybrid.server.results import ResultLinks
+from tests.engine.test_vector_cubes import two_band_series, write_vector_cube
 from tests.server_helpers import SHARED
 
 REAL_JOB = SHARED / "cdse" / "real-job"
@@ -24,7 +26,9 @@ def real_job() -> tuple[dict, Path]:
     return json.loads((REAL_JOB / "job-results.json").read_text(encoding="utf-8")), REAL_JOB
 
 
-def _job(graph: dict, files: tuple[str, ...], status: str = "finished") -> Job:
+def _job(
+    graph: dict, files: tuple[str, ...], status: str = "finished", assets: dict | None = None
+) -> Job:
     return Job(
         id="j-0123456789abcdef0123456789abcdef",
         user_id="alice",
@@ -44,6 +48,7 @@ def _job(graph: dict, files: tuple[str, ...], status: str = "finished") -> Job:
         error_node=None,
         files=files,
         provenance={},
+        assets=assets or {},
     )
 
 
@@ -81,3 +86,22 @@ def test_unfinished_job_is_a_collection_with_its_status_and_no_assets(tmp_path: 
     assert ours["openeo:status"] == "running" and ours["assets"] == {}
     assert ours["extent"]["spatial"]["bbox"] == [[-180.0, -90.0, 180.0, 90.0]]
     assert ours["title"] == f"Unfinished batch job {job.id}"
+
+
+def test_a_time_series_asset_has_what_the_run_recorded_and_gdal_statistics_for_netcdf(
+    tmp_path: Path,
+) -> None:
+    series = two_band_series()
+    recorded = {}
+    for layout in ("JSON", "netCDF"):
+        file = write_vector_cube(series, layout, tmp_path / layout)
+        recorded[shutil.move(file, tmp_path / file.name).name] = vector_asset_fields(series, layout)
+    job = _job({}, tuple(recorded), assets=recorded)
+    links = ResultLinks(secret=b"0" * 32, ttl=60)
+    ours = result_collection(job, base_url="http://127.0.0.1:1", links=links, result_dir=tmp_path)
+    json_asset, netcdf_asset = (ours["assets"][name] for name in recorded)
+    assert json_asset["eo:bands"] == [{"name": "B04"}, {"name": "B08"}]
+    assert json_asset["raster:bands"] == recorded["timeseries.json"]["raster:bands"]
+    # netCDF: GDAL's statistics of the file replace the run's, as on Copernicus
+    assert [band["name"] for band in netcdf_asset["raster:bands"]] == ["B04", "B08"]
+    assert netcdf_asset["eo:bands"] == json_asset["eo:bands"]

@@ -56,7 +56,10 @@ class GatedEngine:
         xr.DataArray(np.ones((1, 2, 2), "float32"), dims=("t", "y", "x"), name="var").to_netcdf(
             path, engine="h5netcdf"
         )
-        return ExecutionResult(files=(path,), provenance={"engine": self.name})
+        fields = {"bands": [{"name": "var"}]}
+        return ExecutionResult(
+            files=(path,), provenance={"engine": self.name}, assets={path: fields}
+        )
 
 
 def wait_status(
@@ -118,6 +121,10 @@ def test_job_runs_to_finished(store: JobStore, tmp_path: Path) -> None:
     assert done.files == ("result.nc",) and done.progress == 100.0
     assert (runner.result_dir(job.id) / "result.nc").is_file()
     runner.shutdown()
+    # what the run knows of its files is kept with the job, by file name
+    reopened = JobStore(tmp_path / "jobs.sqlite")
+    assert reopened.get(job.id).assets == {"result.nc": {"bands": [{"name": "var"}]}}
+    reopened.close()
 
 
 def test_failure_is_logged_with_its_process_node(store: JobStore, tmp_path: Path) -> None:

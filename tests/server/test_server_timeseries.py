@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from tests.io.test_vector_assets import copernicus_statistics
 from tests.server_helpers import SEED_BBOX, TEMPORAL_EXTENT, ServeProcess, basic_client
 
 pytestmark = pytest.mark.slow
@@ -234,3 +235,26 @@ def test_results_downloaded_in_two_layouts_compare_equivalent(
         )
     (tmp_path / "numpy.json").write_text(json.dumps(by_date))
     assert_equivalent(folders["CSV"], tmp_path / "numpy.json", atol=1e-5)
+
+
+def test_a_time_series_asset_describes_its_bands_and_statistics_as_copernicus(
+    connection: Any, tmp_path: Path
+) -> None:
+    """The results document of a two-band time series: the bands as ``eo:bands``, and for
+    every format but CSV the statistics Copernicus computes from its intermediate CSV
+    (pandas over the CSV's rows, save_result.py ``AggregatePolygonResultCSV.get_data``
+    L725-739), here computed so from the CSV job's own file."""
+    cube = _bands(connection).aggregate_spatial(geometries=FIELDS, reducer="mean")
+    assets = {}
+    for layout in ("CSV", "JSON"):
+        job = cube.save_result(layout).create_job()
+        job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+        (assets[layout],) = job.get_results().get_metadata()["assets"].values()
+        if layout == "CSV":
+            job.get_results().download_file(tmp_path / "timeseries.csv")
+    named = [{"name": "B04"}, {"name": "B08"}]
+    assert assets["CSV"]["eo:bands"] == assets["JSON"]["eo:bands"] == named
+    assert "raster:bands" not in assets["CSV"]
+    want = copernicus_statistics(tmp_path / "timeseries.csv")
+    got = [entry["statistics"] for entry in assets["JSON"]["raster:bands"]]
+    assert got == [pytest.approx(band, rel=1e-9) for band in want]

@@ -157,6 +157,7 @@ def start_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
         error_message=None,
         error_node=None,
         files=[],
+        assets={},
     ):
         deps.store.log(job_id, "info", "Job queued.")
         deps.runner.submit(job_id)
