@@ -113,6 +113,7 @@ class LocalBackend:
             "load_collection": run.load_collection,
             "load_stac": run.load_stac,
             "save_result": run.save_result,
+            "discard_result": run.discard_result,
             **_udf_processes(self.settings.udf),
         }
         registry = registry_for_run(
@@ -143,7 +144,7 @@ class LocalBackend:
                 "save_result wrote no file: the result has no dates left (a GTiff is one "
                 "file per date; check the filter_temporal or temporal_extent)"
             )
-        if not run.files:
+        if not run.files and not run.discards:
             raise ProcessGraphInvalid("the process graph has no save_result: nothing was written")
         provenance = dict(run.provenance)
         provenance["seconds"] = round(time.monotonic() - started, 3)

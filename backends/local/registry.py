@@ -41,6 +41,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
     from hybrid.backends.local.processes import (
         buffering,
         dimensions,
+        flow,
         geojson_load,
         indices,
         inspection,
@@ -89,6 +90,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "resample_cube_spatial": resampling.resample_cube_spatial,
         "to_scl_dilation_mask": scl_dilation.to_scl_dilation_mask,
         "inspect": inspection.inspect,
+        "sleep": flow.sleep,
         "mask_scl_dilation": scl_dilation.mask_scl_dilation,
     }
 
@@ -192,7 +194,7 @@ NOT_ADVERTISED = frozenset({"ddmc", "apply_neighborhood_intertwin", "create_data
 
 
 #: processes every run implements itself (hybrid.backends.local.run)
-RUN_PROCESSES = ("load_collection", "load_stac", "save_result")
+RUN_PROCESSES = ("load_collection", "load_stac", "save_result", "discard_result")
 
 
 @functools.cache
@@ -254,11 +256,12 @@ def process_spec(pid: str) -> dict[str, Any]:
     specs = _specs()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:
-        from hybrid.backends.local.processes import buffering, dates, rasterize, scl_dilation
+        from hybrid.backends.local.processes import buffering, dates, flow, rasterize, scl_dilation
 
         # Copernicus-only processes and those without a spec there; KeyError if unknown
         own = {
             **dates.SPECS,
+            **flow.SPECS,
             **scl_dilation.SPECS,
             "vector_to_raster": rasterize.SPEC,
             "vector_buffer": buffering.SPEC,

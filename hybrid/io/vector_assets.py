@@ -5,9 +5,12 @@ openeo_driver/save_result.py):
 - ``bands``: the cube's bands, when it has a band dimension (``AggregatePolygonResult.
   write_assets`` L366-369; without time ``AggregatePolygonSpatialResult.write_assets``
   L885-888); the results document shows them as ``eo:bands`` (views.py ``_asset_object``
-  L1849-1860), here as ``bands`` and ``eo:bands`` like a raster asset's
-  (:mod:`hybrid.server.asset_fields`). Copernicus adds a band's ``common_name`` where the
-  collection gives one; a band here has its name only.
+  L1838-1860: ``name`` and the ``common_name`` its collection gives, the wavelength
+  lost on the way, as ``wavelength_um`` is not the ``center_wavelength`` it reads), here
+  as ``eo:bands`` so, and as ``bands`` with the names, like a raster asset's
+  (:mod:`hybrid.server.asset_fields`). A band keeps its collection's ``common_name``
+  there through filter_bands, apply and the like, not through a rename or band maths;
+  here a band named as one of SENTINEL2_L2A's has that band's ``common_name``.
 - ``raster:bands``: with a time dimension, one ``{"statistics": {"mean", "minimum",
   "maximum", "stddev", "valid_percent"}}`` per band column of the rows Spark's
   intermediate CSV holds, one per date and geometry covering a pixel centre, the rows
@@ -54,9 +57,15 @@ def vector_asset_fields(cube: Any, format_name: str) -> dict[str, Any]:
         return {}
     fields: dict[str, Any] = {}
     if "bands" in cube.dims:
-        named = [{"name": band} for band in band_columns(cube)]
-        fields["bands"] = named
-        fields["eo:bands"] = [dict(band) for band in named]
+        from hybrid.collection import eo_bands
+
+        common = {b["name"]: b["common_name"] for b in eo_bands() if "common_name" in b}
+        names = band_columns(cube)
+        fields["bands"] = [{"name": name} for name in names]
+        fields["eo:bands"] = [
+            {"name": name, **({"common_name": common[name]} if name in common else {})}
+            for name in names
+        ]
     if "t" in cube.dims and format_name != "CSV":
         fields["raster:bands"] = [{"statistics": s} for s in column_statistics(cube)]
     return fields

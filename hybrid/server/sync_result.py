@@ -43,11 +43,15 @@ def _default_format(pid: str, raster: bool) -> str:
 def with_save_result(
     graph: Mapping[str, Any], specs: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """``graph`` itself when it saves anything; else with a save_result of its result node."""
+    """``graph`` itself when it saves anything or its result is discarded
+    (``discard_result``, Copernicus's ``NullResult``); else with a save_result of its
+    result node."""
     if any(node.get("process_id") == "save_result" for node in graph.values()):
         return dict(graph)
     results = [node_id for node_id, node in graph.items() if node.get("result")]
     result_id = results[0] if results else list(graph)[-1]
+    if graph[result_id].get("process_id") == "discard_result":
+        return dict(graph)
     by_id = {spec["id"]: spec for spec in specs}
     pid = graph[result_id]["process_id"]
     raster = _returns_raster(by_id.get(pid))

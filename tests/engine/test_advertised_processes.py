@@ -147,6 +147,14 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_scl_dilation.py",
         "test_the_defaults_match_the_reference",
     ),
+    "discard_result": (
+        "server/test_server_graph_checks.py",
+        "test_discard_result_ends_a_graph_without_a_result",
+    ),
+    "sleep": (
+        "server/test_server_graph_checks.py",
+        "test_sleep_passes_its_data_on_and_a_canceled_job_stops_sleeping",
+    ),
 }
 
 #: process -> the test of this module that runs it (filled by @covers)

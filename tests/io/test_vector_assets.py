@@ -16,6 +16,10 @@ from hybrid.io.vector import GEOMETRIES_ONLY
 from hybrid.io.vector_assets import STATISTICS, vector_asset_fields
 from tests.engine import test_vector_cubes as cubes
 
+#: the bands as Copernicus's results document lists them: name and the collection's
+#: common name (openeo-python-driver views.py ``_asset_object`` L1838-1860)
+EO_BANDS = [{"name": "B04", "common_name": "red"}, {"name": "B08", "common_name": "nir"}]
+
 
 def copernicus_statistics(csv_file: Path) -> list[dict[str, float]]:
     """get_data's statistics of each band column of a timeseries.csv."""
@@ -40,7 +44,8 @@ def test_a_time_series_asset_has_its_bands_and_the_csv_rows_statistics(
     layout: str, series_cube: xr.DataArray, tmp_path: Path
 ) -> None:
     fields = vector_asset_fields(series_cube, layout)
-    assert fields["bands"] == fields["eo:bands"] == [{"name": "B04"}, {"name": "B08"}]
+    assert fields["bands"] == [{"name": "B04"}, {"name": "B08"}]
+    assert fields["eo:bands"] == EO_BANDS
     want = copernicus_statistics(cubes.write_vector_cube(series_cube, "CSV", tmp_path))
     got = [entry["statistics"] for entry in fields["raster:bands"]]
     assert [list(s) for s in got] == [list(STATISTICS)] * 2
@@ -54,7 +59,7 @@ def test_a_time_series_asset_has_its_bands_and_the_csv_rows_statistics(
 
 def test_a_csv_asset_has_its_bands_and_no_statistics(series_cube: xr.DataArray) -> None:
     fields = vector_asset_fields(series_cube, "CSV")
-    assert fields == {"bands": [{"name": "B04"}, {"name": "B08"}], "eo:bands": fields["bands"]}
+    assert fields == {"bands": [{"name": "B04"}, {"name": "B08"}], "eo:bands": EO_BANDS}
 
 
 def test_without_a_band_dimension_there_are_no_bands_and_one_column(
@@ -78,10 +83,15 @@ def test_without_time_only_the_bands(series_cube: xr.DataArray) -> None:
     per_field = series_cube.isel(t=0, drop=True)
     assert vector_asset_fields(per_field, "JSON") == {
         "bands": [{"name": "B04"}, {"name": "B08"}],
-        "eo:bands": [{"name": "B04"}, {"name": "B08"}],
+        "eo:bands": EO_BANDS,
     }
 
 
 def test_a_vector_cube_that_is_not_an_aggregate_has_no_fields(series_cube: xr.DataArray) -> None:
     geometries = series_cube.assign_attrs({GEOMETRIES_ONLY: True})
     assert vector_asset_fields(geometries, "JSON") == {}
+
+
+def test_a_band_not_of_the_collection_has_its_name_only(series_cube: xr.DataArray) -> None:
+    renamed = series_cube.assign_coords(bands=["B04", "NDVI"])
+    assert vector_asset_fields(renamed, "CSV")["eo:bands"] == [EO_BANDS[0], {"name": "NDVI"}]

@@ -237,3 +237,53 @@ def _one_day_of_red(server: ThreadServer) -> Any:
         temporal_extent=["2023-06-12", "2023-06-13"],
         bands=["B04"],
     )
+
+
+def test_discard_result_ends_a_graph_without_a_result(
+    server: ThreadServer, alice: requests.Session
+) -> None:
+    """Copernicus's ``discard_result`` (non-standard, ``NullResult``): a synchronous
+    request answers JSON null, a batch job finishes without assets; what building the
+    graph does (``inspect``) is done."""
+    from openeo.rest.datacube import THIS
+
+    cube = _one_day_of_red(server).process("inspect", data=THIS, message="seen before discarding")
+    discarded = cube.process("discard_result", data=THIS)
+    answer = _post(alice, "/result", discarded.flat_graph())
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json" and answer.json() is None
+    job = discarded.create_job(auto_add_save_result=False)
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    assert job.status() == "finished"
+    assert job.get_results().get_metadata()["assets"] == {}
+    assert any(e["message"] == "seen before discarding" for e in job.logs())
+
+
+def test_sleep_passes_its_data_on_and_a_canceled_job_stops_sleeping(
+    server: ThreadServer, alice: requests.Session, tmp_path: Path
+) -> None:
+    """Copernicus's ``sleep`` (non-standard) waits and passes its data on; here a job
+    canceled while it sleeps frees its worker (the server has one) at once."""
+    from openeo.rest.datacube import THIS
+
+    base = alice.base  # type: ignore[attr-defined]
+    listed = {p["id"]: p for p in requests.get(f"{base}/processes").json()["processes"]}
+    assert listed["sleep"]["returns"]["description"] == "Original data"
+    cube = _one_day_of_red(server)
+    cube.process("sleep", data=THIS, seconds=0.2).download(tmp_path / "red.tif", format="GTiff")
+    assert (tmp_path / "red.tif").stat().st_size > 0
+    refused = _post(alice, "/result", cube.process("sleep", data=THIS, seconds=-1).flat_graph())
+    assert refused.status_code == 400 and refused.json()["code"] == "ProcessParameterInvalid"
+
+    sleeping = cube.process("sleep", data=THIS, seconds=600).create_job(out_format="GTiff")
+    sleeping.start()
+    deadline = time.monotonic() + 60
+    while sleeping.status() != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    sleeping.stop()
+    started = time.monotonic()
+    after = cube.process("discard_result", data=THIS).create_job(auto_add_save_result=False)
+    after.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    assert after.status() == "finished" and time.monotonic() - started < 30
+    assert sleeping.status() == "canceled"

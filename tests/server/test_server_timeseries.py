@@ -240,10 +240,11 @@ def test_results_downloaded_in_two_layouts_compare_equivalent(
 def test_a_time_series_asset_describes_its_bands_and_statistics_as_copernicus(
     connection: Any, tmp_path: Path
 ) -> None:
-    """The results document of a two-band time series: the bands as ``eo:bands``, and for
-    every format but CSV the statistics Copernicus computes from its intermediate CSV
-    (pandas over the CSV's rows, save_result.py ``AggregatePolygonResultCSV.get_data``
-    L725-739), here computed so from the CSV job's own file."""
+    """The results document of a two-band time series: the bands as ``eo:bands`` with
+    the collection's common names, and for every format but CSV the statistics
+    Copernicus computes from its intermediate CSV (pandas over the CSV's rows,
+    save_result.py ``AggregatePolygonResultCSV.get_data`` L725-739), here computed so
+    from the CSV job's own file."""
     cube = _bands(connection).aggregate_spatial(geometries=FIELDS, reducer="mean")
     assets = {}
     for layout in ("CSV", "JSON"):
@@ -252,7 +253,7 @@ def test_a_time_series_asset_describes_its_bands_and_statistics_as_copernicus(
         (assets[layout],) = job.get_results().get_metadata()["assets"].values()
         if layout == "CSV":
             job.get_results().download_file(tmp_path / "timeseries.csv")
-    named = [{"name": "B04"}, {"name": "B08"}]
+    named = [{"name": "B04", "common_name": "red"}, {"name": "B08", "common_name": "nir"}]
     assert assets["CSV"]["eo:bands"] == assets["JSON"]["eo:bands"] == named
     assert "raster:bands" not in assets["CSV"]
     want = copernicus_statistics(tmp_path / "timeseries.csv")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -51,7 +51,7 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
 
 
 @router.post("/result")
-async def result(request: Request, user: CurrentUser, deps: Deps) -> FileResponse:
+async def result(request: Request, user: CurrentUser, deps: Deps) -> Response:
     body = await read_json(request)
     graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
     graph = await run_in_threadpool(deps.job_sources, graph, user.user_id, base_url(request))
@@ -68,6 +68,9 @@ async def result(request: Request, user: CurrentUser, deps: Deps) -> FileRespons
             # wrote goes
             task.add_done_callback(lambda _: shutil.rmtree(out_dir, ignore_errors=True))
             raise
+    if not files:  # discard_result: Copernicus's NullResult answers JSON null
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return JSONResponse(None)
     return FileResponse(
         files[0],
         media_type=media_type(files[0].name),
@@ -108,7 +111,7 @@ def _execute(
     finally:
         if stop.is_set():  # nobody will serve it, and the server may be gone by now
             shutil.rmtree(out_dir, ignore_errors=True)
-    if len(files) != 1:
+    if len(files) > 1:
         raise FormatUnsuitable(
             f"The synchronous result has {len(files)} files (GTiff writes one per date): "
             "use save_result format 'netCDF', or a batch job (execute_batch)."

@@ -1,0 +1,113 @@
+"""A load's ``spatial_extent`` and ``temporal_extent`` as the graph parser hands them
+(pydantic models, dicts, GeoJSON), checked and read as Copernicus reads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hybrid.errors import ProcessParameterInvalid, UsageError
+from hybrid.grid import BBox
+
+
+def load_bbox(extent: Any) -> BBox:
+    """spatial_extent as the parser hands it (BoundingBox model, dict or GeoJSON), checked."""
+    bbox = parse_bbox(extent)
+    from hybrid.aoi import MAX_SPAN_DEG
+    from hybrid.grid import lonlat_bbox
+
+    ll = lonlat_bbox(bbox)
+    if ll.east - ll.west > MAX_SPAN_DEG or ll.north - ll.south > MAX_SPAN_DEG:
+        raise ProcessParameterInvalid(
+            f"load_collection: spatial_extent spans {ll.east - ll.west:.1f} x "
+            f"{ll.north - ll.south:.1f} degrees; at most {MAX_SPAN_DEG} degrees are "
+            "supported: split the area into smaller ones"
+        )
+    return bbox
+
+
+def parse_bbox(extent: Any) -> BBox:
+    if extent is None:
+        raise ProcessParameterInvalid(
+            "load_collection: spatial_extent is required (a bbox or a GeoJSON polygon)"
+        )
+    if hasattr(extent, "west"):
+        crs = getattr(extent, "crs", None) or "EPSG:4326"
+        return BBox(
+            float(extent.west), float(extent.south), float(extent.east), float(extent.north),
+            crs=_crs_text(crs),
+        )  # fmt: skip
+    if hasattr(extent, "model_dump"):
+        extent = extent.model_dump()
+    if isinstance(extent, dict) and "west" in extent:
+        return BBox(
+            float(extent["west"]), float(extent["south"]), float(extent["east"]),
+            float(extent["north"]), crs=_crs_text(extent.get("crs") or "EPSG:4326"),
+        )  # fmt: skip
+    if isinstance(extent, dict) and "type" in extent:
+        from hybrid.aoi import aoi_geometry, geometry_bbox
+
+        return geometry_bbox(aoi_geometry(extent, source="spatial_extent"))
+    raise ProcessParameterInvalid(f"load_collection: unsupported spatial_extent {extent!r}")
+
+
+def extent_geometry(extent: Any) -> dict[str, Any] | None:
+    """The (Multi)Polygon of a GeoJSON spatial_extent; None for a bounding box."""
+    if hasattr(extent, "model_dump"):
+        extent = extent.model_dump()
+    if isinstance(extent, dict) and "type" in extent and "west" not in extent:
+        from hybrid.aoi import aoi_geometry
+
+        return aoi_geometry(extent, source="spatial_extent")
+    return None
+
+
+def _crs_text(crs: Any) -> str:
+    text = str(crs)
+    if text.isdigit():
+        return f"EPSG:{text}"
+    if hasattr(crs, "to_epsg") and crs.to_epsg():
+        return f"EPSG:{crs.to_epsg()}"
+    return text
+
+
+def load_interval(extent: Any) -> tuple[str, str]:
+    """[start, end) of a load; open bounds as Copernicus fills them (2000-01-01, now)."""
+    from hybrid.backends.local.extents import resolved_interval
+
+    values = [] if extent is None else list(getattr(extent, "root", extent))
+    if extent is not None and len(values) != 2:
+        raise ProcessParameterInvalid("load_collection: temporal_extent must be [start, end]")
+    texts: list[str | None] = []
+    for v in values:
+        v = getattr(v, "root", v)
+        texts.append(None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v))
+    start_text, end_text = resolved_interval((texts[0], texts[1]) if texts else None)
+    from hybrid.stac.query import parse_instant
+
+    start = parse_instant(start_text, what="temporal_extent start")
+    end = parse_instant(end_text, what="temporal_extent end")
+    if end == start:
+        return _whole_day(start_text, start)
+    if end <= start:
+        raise UsageError(
+            f"temporal extent is empty: end {end_text} is not after start {start_text} "
+            "(the end is excluded)"
+        )
+    return start_text, end_text
+
+
+def _whole_day(text: str, start: Any) -> tuple[str, str]:
+    """A load's [d, d]: the whole day d, as Copernicus reads it ("retain backwards
+    compatibility for from == to", openeo-geotrellis-extensions file/FileRDDFactory.scala
+    L43-45; openeo-python-driver process_implementations/io.py L56-59 only logs it)."""
+    import datetime as dt
+
+    from hybrid.run_warnings import warn
+
+    day = start.date()
+    warn(
+        f"load_collection: temporal_extent [{text}, {text}] has the same start and end; "
+        f"read as the whole day {day} as Copernicus does (an openEO end is excluded: "
+        f"give [{day}, {day + dt.timedelta(days=1)}])"
+    )
+    return day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
