@@ -80,6 +80,13 @@ class FormatUnsuitable(UsageError):
     code = "FormatUnsuitable"
 
 
+class UrlUnreadable(UsageError):
+    """load_url could not fetch or parse its URL; Copernicus's code for it
+    (openeo-python-driver datacube.py ``DriverVectorCube.from_fiona``, L458-461)."""
+
+    code = "load_url_reading_error"
+
+
 class InvalidRuntime(ProcessParameterInvalid):
     """run_udf names a runtime this backend does not offer (run_udf ``InvalidRuntime``)."""
 

@@ -84,7 +84,8 @@ def read_features(value: Any, *, process: str, crs_member: bool = False) -> Feat
     if isinstance(value, str):
         raise ProcessParameterInvalid(
             f"{process}: geometries given as a URL or file path ({value[:80]!r}) cannot be "
-            "read offline; put the GeoJSON inline in the process graph"
+            "read offline; put the GeoJSON inline in the process graph, or read an http(s) "
+            "URL with load_url"
         )
     if not isinstance(value, dict) or "type" not in value:
         raise ProcessParameterInvalid(

@@ -56,6 +56,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         scl_dilation,
         temporal,
         udf,
+        url_load,
         vector,
         vector_udf,
     )
@@ -77,6 +78,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "dimension_labels": labels.dimension_labels,
         "aggregate_spatial": vector.aggregate_spatial,
         "load_geojson": geojson_load.load_geojson,
+        "load_url": url_load.load_url,
         "vector_buffer": buffering.vector_buffer,
         "filter_spatial": vector.filter_spatial,
         "filter_bbox": vector.filter_bbox,

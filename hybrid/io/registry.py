@@ -82,7 +82,10 @@ def media_type(name: str) -> str:
 
 
 def file_formats_document() -> dict[str, Any]:
-    """The body of openEO's ``GET /file_formats``: every output format and its data types."""
+    """The body of openEO's ``GET /file_formats``: every output format and its data types,
+    and the input formats (:mod:`hybrid.io.input_formats`)."""
+    from hybrid.io.input_formats import input_formats_document
+
     output = {
         fmt.name: {
             "title": fmt.title,
@@ -91,7 +94,7 @@ def file_formats_document() -> dict[str, Any]:
         }
         for fmt in FORMATS
     }
-    return {"input": {}, "output": output}
+    return {"input": input_formats_document(), "output": output}
 
 
 def kind_of(data: Any) -> CubeKind:

@@ -147,6 +147,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_scl_dilation.py",
         "test_the_defaults_match_the_reference",
     ),
+    "load_url": (
+        "engine/test_url_load.py",
+        "test_aggregate_spatial_over_the_url_gives_what_it_gives_over_the_fields_inline",
+    ),
     "discard_result": (
         "server/test_server_graph_checks.py",
         "test_discard_result_ends_a_graph_without_a_result",

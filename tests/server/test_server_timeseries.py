@@ -99,12 +99,12 @@ def expected(connection: Any, tmp_path_factory: pytest.TempPathFactory) -> pd.Da
     return pd.DataFrame(rows).set_index(["date", "feature_index"]).sort_index()
 
 
-def _timeseries(connection: Any) -> Any:
+def _timeseries(connection: Any, geometries: Any = FIELDS) -> Any:
     s2cube = _bands(connection)
     red = s2cube.band("B04")
     nir = s2cube.band("B08")
     ndvi = (nir - red) / (nir + red)
-    return ndvi.aggregate_spatial(geometries=FIELDS, reducer="mean")
+    return ndvi.aggregate_spatial(geometries=geometries, reducer="mean")
 
 
 def test_notebook_batch_job_csv_matches_numpy(
@@ -259,3 +259,26 @@ def test_a_time_series_asset_describes_its_bands_and_statistics_as_copernicus(
     want = copernicus_statistics(tmp_path / "timeseries.csv")
     got = [entry["statistics"] for entry in assets["JSON"]["raster:bands"]]
     assert got == [pytest.approx(band, rel=1e-9) for band in want]
+
+
+def test_fields_given_as_a_url_are_read_with_load_url(connection: Any, tmp_path: Path) -> None:
+    """The client turns geometries given as a URL into a ``load_url`` node; the fields
+    as GeoParquet in UTM, served over HTTP on 127.0.0.1, give the time series the same
+    fields inline give."""
+    import geopandas as gpd
+
+    from tests.stac_fixtures import serving_directory
+
+    frame = gpd.GeoDataFrame.from_features(FIELDS["features"], crs=4326)
+    frame.to_crs(32632).to_parquet(tmp_path / "fields.parquet")
+    with serving_directory(tmp_path) as base:
+        cube = _timeseries(connection, geometries=f"{base}/fields.parquet")
+        (load,) = [n for n in cube.flat_graph().values() if n["process_id"] == "load_url"]
+        assert load["arguments"]["format"] == "Parquet"
+        via_url = cube.execute()
+    inline = _timeseries(connection).execute()
+    assert list(via_url) == list(inline)
+    for date, fields in inline.items():
+        assert np.array(via_url[date], dtype=float) == pytest.approx(
+            np.array(fields, dtype=float), rel=1e-9, nan_ok=True
+        )

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.geometries import DEFAULT_CRS, read_features
+from hybrid.geometries import Features, read_features
 from hybrid.io.vector import GEOMETRIES_ONLY
 
 #: the GeoJSON types load_geojson takes (Copernicus's validator of ``data``)
@@ -38,21 +38,27 @@ ACCEPTED_TYPES = frozenset(
 
 
 def load_geojson(data: Any, properties: Sequence[str] | None = None) -> Any:
-    import xarray as xr
-
     value = _geojson(data)
     features = read_features(value, process="load_geojson")  # lon/lat, crs ignored
     names = [str(p) for p in (properties or [])]
+    values = np.array(
+        [[_number(props.get(name)) for name in names] for props in features.properties],
+        dtype=np.float64,
+    ).reshape(len(features.geometries), len(names))
+    return features_cube(features, names, values if names else None)
+
+
+def features_cube(features: Features, names: Sequence[str], values: Any) -> Any:
+    """The vector cube of ``features``: ``values`` (feature x name) along ``properties``,
+    or, without names, one NaN per geometry flagged as geometries only."""
+    import xarray as xr
+
     count = len(features.geometries)
     if names:
-        values = np.array(
-            [[_number(props.get(name)) for name in names] for props in features.properties],
-            dtype=np.float64,
-        ).reshape(count, len(names))
         cube = xr.DataArray(
-            values,
+            np.asarray(values, dtype=np.float64).reshape(count, len(names)),
             dims=("geometries", "properties"),
-            coords={"geometries": np.arange(count), "properties": names},
+            coords={"geometries": np.arange(count), "properties": list(names)},
         )
     else:
         cube = xr.DataArray(
@@ -61,7 +67,7 @@ def load_geojson(data: Any, properties: Sequence[str] | None = None) -> Any:
     geometry = np.empty(count, dtype=object)
     geometry[:] = list(features.geometries)
     cube = cube.assign_coords(geometry=("geometries", geometry))
-    cube.attrs = {"vector_crs": DEFAULT_CRS, "vector_properties": list(features.properties)}
+    cube.attrs = {"vector_crs": features.crs, "vector_properties": list(features.properties)}
     if not names:
         cube.attrs[GEOMETRIES_ONLY] = True
     return cube

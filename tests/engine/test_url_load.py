@@ -1,0 +1,142 @@
+"""load_url over a real HTTP server on 127.0.0.1: the fields as GeoJSON, GeoParquet (in
+UTM), GeoPackage and FlatGeobuf files, read as Copernicus reads them
+(backends/local/processes/url_load.py), and aggregate_spatial over them giving what it
+gives over the same fields inline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid, UrlUnreadable
+from tests.engine import test_vector_cubes as cubes
+from tests.stac_fixtures import serving_directory
+
+#: two fields on the test grid, with a float, an integer and a text property
+FIELDS = cubes.collection(cubes.rect(1, 1, 5, 4), cubes.rect(3, 2, 7, 6))
+for _index, _feature in enumerate(FIELDS["features"]):
+    _feature["properties"].update(area=1.5 + _index, count=10 + _index)
+
+FILES = {
+    "fields.geojson": "GeoJSON",
+    "fields_utm.parquet": "Parquet",
+    "fields.gpkg": "gpkg",
+    "fields.fgb": "FlatGeobuf",
+}
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import geopandas as gpd
+
+    root = tmp_path_factory.mktemp("vector-files")
+    frame = gpd.GeoDataFrame.from_features(FIELDS["features"], crs=4326)
+    frame.to_file(root / "fields.geojson", driver="GeoJSON")
+    frame.to_crs(cubes.EPSG).to_parquet(root / "fields_utm.parquet")
+    frame.to_file(root / "fields.gpkg", driver="GPKG")
+    frame.to_file(root / "fields.fgb", driver="FlatGeobuf")
+    (root / "broken.geojson").write_text('{"type": "FeatureCollection", "features": [', "utf-8")
+    with serving_directory(root) as url:
+        yield url
+
+
+def _load_url(url: str, format: str, options: dict[str, Any] | None = None) -> Any:
+    arguments = {"url": url, "format": format, **({"options": options} if options else {})}
+    return cubes.run_through_engine("load_url", arguments)
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_each_format_is_a_vector_cube_of_the_fields_and_their_numbers(
+    name: str, base_url: str
+) -> None:
+    from shapely.geometry import shape
+
+    cube = _load_url(f"{base_url}/{name}", FILES[name])
+    assert cube.dims == ("geometries", "properties")
+    assert list(cube["properties"].values) == ["area", "count"]
+    # FlatGeobuf stores the features in its spatial index's order: match them by name
+    order = [int(p["name"][1:]) for p in cube.attrs["vector_properties"]]
+    np.testing.assert_array_equal(cube.values, [[1.5 + i, 10 + i] for i in order])
+    utm = name.endswith(".parquet")
+    assert cube.attrs["vector_crs"] == ("EPSG:32632" if utm else "EPSG:4326")
+    for position, index in enumerate(order):
+        want = shape(FIELDS["features"][index]["geometry"])
+        got = cube["geometry"].values[position]
+        if utm:
+            got = cubes.lonlat(got.__geo_interface__)
+            got = shape(got)
+        assert got.equals_exact(want, tolerance=1e-9)
+
+
+def test_aggregate_spatial_over_the_url_gives_what_it_gives_over_the_fields_inline(
+    base_url: str,
+) -> None:
+    data = cubes.spacetime()
+    inline = cubes.run_through_engine(
+        "aggregate_spatial", {"data": data, "geometries": FIELDS, "reducer": cubes.reducer("mean")}
+    )
+    for name in ("fields.geojson", "fields_utm.parquet"):
+        geometries = _load_url(f"{base_url}/{name}", FILES[name])
+        out = cubes.run_through_engine(
+            "aggregate_spatial",
+            {"data": data, "geometries": geometries, "reducer": cubes.reducer("mean")},
+        )
+        np.testing.assert_allclose(out.values, inline.values, rtol=1e-12)
+
+
+def test_columns_for_cube_picks_the_values(base_url: str) -> None:
+    url = f"{base_url}/fields.geojson"
+    every = _load_url(url, "GeoJSON", {"columns_for_cube": "all"})
+    assert list(every["properties"].values) == ["name", "area", "count"]
+    assert np.isnan(every.sel(properties="name").values).all()  # text is no number
+    chosen = _load_url(url, "GeoJSON", {"columns_for_cube": ["count", "absent"]})
+    np.testing.assert_array_equal(chosen.sel(properties="count").values, [10, 11])
+    assert np.isnan(chosen.sel(properties="absent").values).all()
+    with pytest.raises(ProcessParameterInvalid, match="columns_for_cube"):
+        _load_url(url, "GeoJSON", {"columns_for_cube": 3})
+
+
+@pytest.mark.parametrize(
+    ("path", "format", "error", "words"),
+    [
+        ("ftp://example.org/fields.geojson", "GeoJSON", ProcessParameterInvalid, "http://"),
+        ("s3://bucket/fields.geojson", "GeoJSON", ProcessParameterInvalid, "serve the file"),
+        ("/fields.geojson", "GTiff", FormatUnsuitable, "load_stac"),
+        ("/fields.geojson", "ESRI Shapefile", ProcessParameterInvalid, "not an input format"),
+        ("/absent.geojson", "GeoJSON", UrlUnreadable, "HTTP 404"),
+        ("/broken.geojson", "GeoJSON", UrlUnreadable, "as GeoJSON"),
+        ("/fields.geojson", "Parquet", UrlUnreadable, "as Parquet"),
+    ],
+)
+def test_what_cannot_be_read_is_one_clear_error(
+    path: str, format: str, error: type[Exception], words: str, base_url: str
+) -> None:
+    url = path if "://" in path else f"{base_url}{path}"
+    with pytest.raises(error, match=words) as info:
+        _load_url(url, format)
+    assert "hybrid-load-url" not in str(info.value)  # no folder of the server's
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_a_file_too_large_is_refused_before_it_is_read(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hybrid.backends.local.processes import url_load
+
+    monkeypatch.setattr(url_load, "MAX_BYTES", 100)
+    with pytest.raises(UrlUnreadable, match="larger than"):
+        _load_url(f"{base_url}/fields.gpkg", "GPKG")
+
+
+def test_the_input_formats_are_listed(tmp_path: Path) -> None:
+    from hybrid.io.registry import file_formats_document
+
+    inputs = file_formats_document()["input"]
+    assert list(inputs) == ["GeoJSON", "Parquet", "FlatGeobuf", "GPKG", "GTiff"]
+    assert all(
+        spec["gis_data_types"] == ["vector"] for name, spec in inputs.items() if name != "GTiff"
+    )
