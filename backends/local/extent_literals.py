@@ -20,16 +20,35 @@ _POINT_BUFFER_M = 10.0
 
 def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
     """GeoJSON given inline, or through a load_geojson node with inline data, or the
-    buffered geometries of a vector_buffer of those (Copernicus's dry run evaluates it)."""
+    buffered geometries of a vector_buffer of those, or the vector cube of a load_url
+    node with a literal URL (Copernicus's dry run evaluates them)."""
     if isinstance(value, Mapping) and "from_node" in value:
-        source = graph.get(str(value["from_node"])) or {}
+        node_id = str(value["from_node"])
+        source = graph.get(node_id) or {}
         args = source.get("arguments") or {}
         if source.get("process_id") == "load_geojson":
             return args.get("data")
         if source.get("process_id") == "vector_buffer":
             return _buffered(graph, args)
+        if source.get("process_id") == "load_url":
+            return _fetched(node_id, args)
         return None
     return value
+
+
+def _fetched(node_id: str, args: Mapping[str, Any]) -> Any:
+    """load_url's vector cube where its arguments are literal, else None; a URL that
+    cannot be read is refused now, naming the node."""
+    from hybrid.backends.local.processes.url_load import load_url
+    from hybrid.errors import HybridError
+
+    url, format = args.get("url"), args.get("format")
+    if not isinstance(url, str) or not isinstance(format, str):
+        return None
+    try:
+        return load_url(url, format, args.get("options"))
+    except HybridError as exc:
+        raise type(exc)(exc.message, node=node_id) from None
 
 
 def _buffered(graph: Mapping[str, Any], args: Mapping[str, Any]) -> Any:
@@ -87,14 +106,15 @@ def spatial_bbox(node_id: str, name: str, value: Any) -> BBox | None:
 
 
 def geometries_bbox(value: Any, node_id: str, name: str) -> BBox | None:
-    """The bbox (in the GeoJSON's CRS) of literal GeoJSON; None if not literal. Points
-    are buffered by 10 m first, as Copernicus does (dry_run.py:757-761)."""
-    if not isinstance(value, Mapping) or "type" not in value:
+    """The bbox (in their CRS) of literal GeoJSON or a vector cube's geometries; None if
+    neither. Points are buffered by 10 m first, as Copernicus does (dry_run.py:757-761)."""
+    cube = hasattr(value, "dims") and "geometries" in value.dims
+    if not cube and (not isinstance(value, Mapping) or "type" not in value):
         return None
     from hybrid.geometries import read_features
 
     try:
-        features = read_features(dict(value), process=name)
+        features = read_features(value if cube else dict(value), process=name)
     except ProcessParameterInvalid as exc:
         raise ProcessParameterInvalid(exc.message, node=node_id) from None
     bounds: list[tuple[float, float, float, float]] = []

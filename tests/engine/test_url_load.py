@@ -140,3 +140,39 @@ def test_the_input_formats_are_listed(tmp_path: Path) -> None:
     assert all(
         spec["gis_data_types"] == ["vector"] for name, spec in inputs.items() if name != "GTiff"
     )
+
+
+def _bare_load_with_url_fields(url: str) -> dict[str, Any]:
+    return {
+        "load": {
+            "process_id": "load_collection",
+            "arguments": {"id": "SENTINEL2_L2A", "spatial_extent": None,
+                          "temporal_extent": ["2023-06-01", "2023-07-01"], "bands": ["B04"]},
+        },
+        "fields": {"process_id": "load_url", "arguments": {"url": url, "format": "Parquet"}},
+        "series": {
+            "process_id": "aggregate_spatial",
+            "arguments": {"data": {"from_node": "load"}, "geometries": {"from_node": "fields"},
+                          "reducer": cubes.reducer("mean")},
+            "result": True,
+        },
+    }  # fmt: skip
+
+
+def test_the_fields_at_a_url_bound_a_load_without_spatial_extent(base_url: str) -> None:
+    """As Copernicus's dry run evaluates load_url: the load's extent is the fields' bbox,
+    in their file's CRS; a URL that cannot be read is refused before the run, naming
+    its node."""
+    import geopandas as gpd
+
+    from hybrid.backends.local.extents import infer_loads
+
+    (load,) = infer_loads(_bare_load_with_url_fields(f"{base_url}/fields_utm.parquet")).values()
+    frame = gpd.GeoDataFrame.from_features(FIELDS["features"], crs=4326).to_crs(cubes.EPSG)
+    assert load.spatial is not None and load.spatial.crs == f"EPSG:{cubes.EPSG}"
+    bounds = (load.spatial.west, load.spatial.south, load.spatial.east, load.spatial.north)
+    assert bounds == pytest.approx(tuple(frame.total_bounds), abs=1e-6)
+    assert load.spatial_from == "aggregate_spatial 'series'"
+    with pytest.raises(UrlUnreadable, match="HTTP 404") as info:
+        infer_loads(_bare_load_with_url_fields(f"{base_url}/absent.parquet"))
+    assert info.value.node == "fields"

@@ -63,10 +63,10 @@ def connection(serve: ServeProcess, tmp_path_factory: pytest.TempPathFactory) ->
     return basic_client(serve.url, tmp_path_factory.mktemp("client"))
 
 
-def _bands(connection: Any) -> Any:
+def _bands(connection: Any, spatial_extent: Any = SEED_BBOX) -> Any:
     return connection.load_collection(
         "SENTINEL2_L2A",
-        spatial_extent=SEED_BBOX,
+        spatial_extent=spatial_extent,
         temporal_extent=TEMPORAL_EXTENT,
         bands=["B04", "B08"],
     )
@@ -99,8 +99,8 @@ def expected(connection: Any, tmp_path_factory: pytest.TempPathFactory) -> pd.Da
     return pd.DataFrame(rows).set_index(["date", "feature_index"]).sort_index()
 
 
-def _timeseries(connection: Any, geometries: Any = FIELDS) -> Any:
-    s2cube = _bands(connection)
+def _timeseries(connection: Any, geometries: Any = FIELDS, spatial_extent: Any = SEED_BBOX) -> Any:
+    s2cube = _bands(connection, spatial_extent)
     red = s2cube.band("B04")
     nir = s2cube.band("B08")
     ndvi = (nir - red) / (nir + red)
@@ -264,21 +264,27 @@ def test_a_time_series_asset_describes_its_bands_and_statistics_as_copernicus(
 def test_fields_given_as_a_url_are_read_with_load_url(connection: Any, tmp_path: Path) -> None:
     """The client turns geometries given as a URL into a ``load_url`` node; the fields
     as GeoParquet in UTM, served over HTTP on 127.0.0.1, give the time series the same
-    fields inline give."""
+    fields inline give; to a load without spatial_extent, the fields as GeoJSON bound
+    it as the same fields inline do (Copernicus's dry run reads them)."""
     import geopandas as gpd
 
     from tests.stac_fixtures import serving_directory
 
     frame = gpd.GeoDataFrame.from_features(FIELDS["features"], crs=4326)
     frame.to_crs(32632).to_parquet(tmp_path / "fields.parquet")
+    (tmp_path / "fields.geojson").write_text(json.dumps(FIELDS), encoding="utf-8")
     with serving_directory(tmp_path) as base:
         cube = _timeseries(connection, geometries=f"{base}/fields.parquet")
         (load,) = [n for n in cube.flat_graph().values() if n["process_id"] == "load_url"]
         assert load["arguments"]["format"] == "Parquet"
         via_url = cube.execute()
+        url = f"{base}/fields.geojson"
+        unbounded = _timeseries(connection, geometries=url, spatial_extent=None).execute()
     inline = _timeseries(connection).execute()
-    assert list(via_url) == list(inline)
-    for date, fields in inline.items():
-        assert np.array(via_url[date], dtype=float) == pytest.approx(
-            np.array(fields, dtype=float), rel=1e-9, nan_ok=True
-        )
+    inline_unbounded = _timeseries(connection, spatial_extent=None).execute()
+    for got, want in ((via_url, inline), (unbounded, inline_unbounded)):
+        assert list(got) == list(want)
+        for date, fields in want.items():
+            assert np.array(got[date], dtype=float) == pytest.approx(
+                np.array(fields, dtype=float), rel=1e-9, nan_ok=True
+            )
