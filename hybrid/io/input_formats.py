@@ -10,7 +10,7 @@ from typing import Any
 
 #: name -> (title, description, GIS data type)
 _INPUTS: dict[str, tuple[str, str, str]] = {
-    "GeoJSON": ("GeoJSON", "Vector data as GeoJSON (longitude/latitude).", "vector"),
+    "GeoJSON": ("GeoJSON", "Vector data as GeoJSON.", "vector"),
     "Parquet": ("(Geo)Parquet", "Vector data as GeoParquet, in the CRS it declares.", "vector"),
     "FlatGeobuf": ("FlatGeobuf", "Vector data as FlatGeobuf.", "vector"),
     "GPKG": ("GeoPackage", "Vector data as a GeoPackage (its first layer).", "vector"),
