@@ -20,7 +20,6 @@ as JSON, :func:`hybrid.io.registry.write_result`).
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 from hybrid.atomic import atomic_path
 from hybrid.io.format import Format
-from hybrid.io.vector import GEOMETRIES_ONLY, date_text, number
+from hybrid.io.vector import flattened, number
 
 FILE_NAME = "vectorcube.geojson"
 
@@ -41,22 +40,11 @@ def feature_collection(cube: Any) -> dict[str, Any]:
 
     features = vector_cube_features(cube)
     geometries = features.to_crs(DEFAULT_CRS)
-    cube = cube.transpose("geometries", ...)
-    others = [str(d) for d in cube.dims if d != "geometries"]
-    labels = [
-        [date_text(v) if d == "t" else str(v) for v in cube[d].values]
-        if d in cube.coords
-        else [str(i) for i in range(cube.sizes[d])]
-        for d in others
-    ]
-    columns = ["~".join(c) for c in itertools.product(*labels)] if others else ["_vc"]
-    with_values = not cube.attrs.get(GEOMETRIES_ONLY)
-    values = cube.values.reshape(cube.sizes["geometries"], -1)
+    columns, values = flattened(cube)
     out = []
     for index, geometry in enumerate(geometries):
         properties = dict(features.properties[index]) if index < len(features.properties) else {}
-        if with_values:
-            properties.update({c: number(v) for c, v in zip(columns, values[index], strict=True)})
+        properties.update({c: number(v) for c, v in zip(columns, values[index], strict=True)})
         out.append(
             {
                 "type": "Feature",

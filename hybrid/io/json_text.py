@@ -69,9 +69,13 @@ def write_value(
 def write_vector(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's vector writer: ``timeseries.json``."""
-    from hybrid.io.vector import write_file
+    """The registry's vector writer: ``timeseries.json`` of an aggregate_spatial result;
+    ``result.json`` of another vector cube, as Copernicus's ``JSONResult`` writes its
+    legacy form (openeo-python-driver datacube.py ``write_assets`` L646-651)."""
+    from hybrid.io.vector import is_aggregate_result, write_file
 
+    if not is_aggregate_result(cube):
+        return write_value(timeseries_json(cube), out_dir, attrs=attrs, options=options)
     return write_file(out_dir, ".json", json.dumps(timeseries_json(cube)))
 
 

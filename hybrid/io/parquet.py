@@ -12,9 +12,14 @@ from hybrid.io.format import Format, one_file
 def write_vector(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's vector writer: ``timeseries.parquet``."""
-    from hybrid.io.vector import write_file
+    """The registry's vector writer: ``timeseries.parquet`` of an aggregate_spatial
+    result, ``vectorcube.parquet`` of another vector cube (:mod:`hybrid.io.vector_frame`)."""
+    from hybrid.io.vector import is_aggregate_result, write_file
 
+    if not is_aggregate_result(cube):
+        from hybrid.io.vector_frame import write_parquet
+
+        return write_parquet(cube, out_dir)
     return write_file(out_dir, ".parquet", timeseries_parquet(cube))
 
 

@@ -81,6 +81,31 @@ def aggregate_json(cube: Any) -> Any:
     }
 
 
+def flattened(cube: Any) -> tuple[list[str], Any]:
+    """A vector cube's values as columns (feature x column), as Copernicus flattens them
+    (openeo-python-driver datacube.py ``_as_geopandas_df``): one per combination of the
+    labels of the dimensions after ``geometries``, joined by ``~`` (a date as
+    ``2023-06-10T00:00:00Z``), ``_vc`` for a cube of geometries alone; none for
+    load_geojson's cube without properties (it holds no values)."""
+    import itertools
+
+    import numpy as np
+
+    count = cube.sizes["geometries"]
+    if cube.attrs.get(GEOMETRIES_ONLY):
+        return [], np.empty((count, 0))
+    cube = cube.transpose("geometries", ...)
+    others = [str(d) for d in cube.dims if d != "geometries"]
+    labels = [
+        [date_text(v) if d == "t" else str(v) for v in cube[d].values]
+        if d in cube.coords
+        else [str(i) for i in range(cube.sizes[d])]
+        for d in others
+    ]
+    columns = ["~".join(c) for c in itertools.product(*labels)] if others else ["_vc"]
+    return columns, cube.values.reshape(count, -1)
+
+
 def band_columns(cube: Any) -> list[str]:
     return [str(b) for b in cube["bands"].values]
 
@@ -102,9 +127,11 @@ def date_text(label: Any, *, millis: bool = False) -> str:
     return str(np.datetime_as_string(np.datetime64(label, "s"), unit="s")) + "Z"
 
 
-def write_file(out_dir: Path, suffix: str, content: str | bytes) -> list[Path]:
-    """``out_dir/timeseries<suffix>``, written atomically."""
-    path = Path(out_dir) / f"{FILE_STEM}{suffix}"
+def write_file(
+    out_dir: Path, suffix: str, content: str | bytes, *, stem: str = FILE_STEM
+) -> list[Path]:
+    """``out_dir/timeseries<suffix>`` (or another ``stem``), written atomically."""
+    path = Path(out_dir) / f"{stem}{suffix}"
     with atomic_path(path) as tmp:
         if isinstance(content, bytes):
             tmp.write_bytes(content)

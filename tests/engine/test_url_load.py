@@ -176,3 +176,35 @@ def test_the_fields_at_a_url_bound_a_load_without_spatial_extent(base_url: str) 
     with pytest.raises(UrlUnreadable, match="HTTP 404") as info:
         infer_loads(_bare_load_with_url_fields(f"{base_url}/absent.parquet"))
     assert info.value.node == "fields"
+
+
+def test_the_cube_saved_is_the_frame_copernicus_writes(base_url: str, tmp_path: Path) -> None:
+    """Copernicus writes a vector cube that is not an aggregate_spatial result as its
+    geometries' frame with the values flattened into it (datacube.py ``write_assets``,
+    ``_as_geopandas_df``): here that frame is rebuilt with geopandas from the served file,
+    the values (float64, as its ``cube_df.values``) over the properties of the same name."""
+    import geopandas as gpd
+    import requests
+
+    cube = _load_url(f"{base_url}/fields_utm.parquet", "Parquet")
+    written = {
+        layout: cubes.write_vector_cube(cube, layout, tmp_path / layout).name
+        for layout in ("CSV", "Parquet", "JSON", "GeoJSON")
+    }
+    assert written == {
+        "CSV": "vectorcube.csv",
+        "Parquet": "vectorcube.parquet",
+        "JSON": "result.json",
+        "GeoJSON": "vectorcube.geojson",
+    }
+    (tmp_path / "served.parquet").write_bytes(
+        requests.get(f"{base_url}/fields_utm.parquet", timeout=10).content
+    )
+    want = gpd.read_parquet(tmp_path / "served.parquet")
+    for column in ("area", "count"):
+        want[column] = want[column].astype("float64")
+    assert (tmp_path / "CSV" / "vectorcube.csv").read_text() == want.to_csv()
+    got = gpd.read_parquet(tmp_path / "Parquet" / "vectorcube.parquet")
+    assert list(got.columns) == list(want.columns) and got.crs == want.crs
+    assert got.drop(columns="geometry").equals(want.drop(columns="geometry"))
+    assert got.geometry.geom_equals_exact(want.geometry, tolerance=1e-9).all()
