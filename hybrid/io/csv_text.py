@@ -30,7 +30,7 @@ def write_vector(
     if not is_aggregate_result(cube):
         from hybrid.io.vector_frame import write_csv
 
-        return write_csv(cube, out_dir)
+        return write_csv(cube, out_dir, options)
     return write_file(out_dir, ".csv", timeseries_csv(cube))
 
 

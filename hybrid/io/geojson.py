@@ -32,15 +32,16 @@ from hybrid.io.vector import flattened, number
 FILE_NAME = "vectorcube.geojson"
 
 
-def feature_collection(cube: Any) -> dict[str, Any]:
-    """The FeatureCollection of a vector cube (see the module docstring)."""
+def feature_collection(cube: Any, prefix: str | None = None) -> dict[str, Any]:
+    """The FeatureCollection of a vector cube (see the module docstring), its value
+    columns after ``prefix`` (save_result's ``flatten_prefix``)."""
     import shapely.geometry
 
     from hybrid.geometries import DEFAULT_CRS, vector_cube_features
 
     features = vector_cube_features(cube)
     geometries = features.to_crs(DEFAULT_CRS)
-    columns, values = flattened(cube)
+    columns, values = flattened(cube, prefix)
     out = []
     for index, geometry in enumerate(geometries):
         properties = dict(features.properties[index]) if index < len(features.properties) else {}
@@ -61,7 +62,9 @@ def write_vector(
 ) -> list[Path]:
     """The registry's vector writer: ``vectorcube.geojson`` (load_geojson's cube)."""
     path = Path(out_dir) / FILE_NAME
-    text = json.dumps(feature_collection(cube))
+    from hybrid.io.vector_frame import flatten_prefix
+
+    text = json.dumps(feature_collection(cube, flatten_prefix(options)))
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return [path]

@@ -19,7 +19,7 @@ def write_vector(
     if not is_aggregate_result(cube):
         from hybrid.io.vector_frame import write_parquet
 
-        return write_parquet(cube, out_dir)
+        return write_parquet(cube, out_dir, options)
     return write_file(out_dir, ".parquet", timeseries_parquet(cube))
 
 

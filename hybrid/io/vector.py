@@ -81,12 +81,13 @@ def aggregate_json(cube: Any) -> Any:
     }
 
 
-def flattened(cube: Any) -> tuple[list[str], Any]:
+def flattened(cube: Any, prefix: str | None = None) -> tuple[list[str], Any]:
     """A vector cube's values as columns (feature x column), as Copernicus flattens them
-    (openeo-python-driver datacube.py ``_as_geopandas_df``): one per combination of the
-    labels of the dimensions after ``geometries``, joined by ``~`` (a date as
-    ``2023-06-10T00:00:00Z``), ``_vc`` for a cube of geometries alone; none for
-    load_geojson's cube without properties (it holds no values)."""
+    (openeo-python-driver datacube.py ``_as_geopandas_df`` L579-590): one per combination
+    of the labels of the dimensions after ``geometries``, joined by ``~`` (a date as
+    ``2023-06-10T00:00:00Z``) after save_result's ``flatten_prefix`` option when given,
+    the prefix or ``_vc`` for a cube of geometries alone; none for load_geojson's cube
+    without properties (it holds no values)."""
     import itertools
 
     import numpy as np
@@ -102,8 +103,9 @@ def flattened(cube: Any) -> tuple[list[str], Any]:
         else [str(i) for i in range(cube.sizes[d])]
         for d in others
     ]
-    columns = ["~".join(c) for c in itertools.product(*labels)] if others else ["_vc"]
-    return columns, cube.values.reshape(count, -1)
+    start = [prefix] if prefix else []
+    columns = ["~".join([*start, *c]) for c in itertools.product(*labels)]
+    return (columns if others else [prefix or "_vc"]), cube.values.reshape(count, -1)
 
 
 def band_columns(cube: Any) -> list[str]:

@@ -15,6 +15,7 @@ geometries' own CRS. JSON is ``result.json`` (``to_legacy_save_result``, L694-72
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from typing import Any
 STEM = "vectorcube"
 
 
-def vector_frame(cube: Any) -> Any:
-    """The GeoDataFrame Copernicus writes of ``cube``."""
+def vector_frame(cube: Any, options: Mapping[str, Any]) -> Any:
+    """The GeoDataFrame Copernicus writes of ``cube``, with save_result's ``options``
+    (``flatten_prefix``: :func:`hybrid.io.vector.flattened`)."""
     import geopandas as gpd
 
     from hybrid.geometries import vector_cube_features
@@ -35,23 +37,35 @@ def vector_frame(cube: Any) -> Any:
         for geometry, properties in zip(features.geometries, features.properties, strict=True)
     ]
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=features.crs)
-    columns, values = flattened(cube)
+    columns, values = flattened(cube, flatten_prefix(options))
     for index, column in enumerate(columns):
         frame[column] = values[:, index]
     return frame
 
 
-def write_csv(cube: Any, out_dir: Path) -> list[Path]:
+def flatten_prefix(options: Mapping[str, Any]) -> str | None:
+    """save_result's ``flatten_prefix`` option; a ProcessParameterInvalid unless text."""
+    from hybrid.errors import ProcessParameterInvalid
+
+    prefix = options.get("flatten_prefix")
+    if prefix is not None and not isinstance(prefix, str):
+        raise ProcessParameterInvalid(
+            f"save_result: option flatten_prefix must be text, not {prefix!r}"
+        )
+    return prefix
+
+
+def write_csv(cube: Any, out_dir: Path, options: Mapping[str, Any]) -> list[Path]:
     """``vectorcube.csv``."""
     from hybrid.io.vector import write_file
 
-    return write_file(out_dir, ".csv", vector_frame(cube).to_csv(), stem=STEM)
+    return write_file(out_dir, ".csv", vector_frame(cube, options).to_csv(), stem=STEM)
 
 
-def write_parquet(cube: Any, out_dir: Path) -> list[Path]:
+def write_parquet(cube: Any, out_dir: Path, options: Mapping[str, Any]) -> list[Path]:
     """``vectorcube.parquet``."""
     from hybrid.io.vector import write_file
 
     buffer = io.BytesIO()
-    vector_frame(cube).to_parquet(buffer)
+    vector_frame(cube, options).to_parquet(buffer)
     return write_file(out_dir, ".parquet", buffer.getvalue(), stem=STEM)

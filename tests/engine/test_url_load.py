@@ -5,6 +5,7 @@ gives over the same fields inline."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,23 @@ def test_the_cube_saved_is_the_frame_copernicus_writes(base_url: str, tmp_path: 
     assert list(got.columns) == list(want.columns) and got.crs == want.crs
     assert got.drop(columns="geometry").equals(want.drop(columns="geometry"))
     assert got.geometry.geom_equals_exact(want.geometry, tolerance=1e-9).all()
+
+
+def test_flatten_prefix_names_the_value_columns(base_url: str, tmp_path: Path) -> None:
+    """save_result's ``flatten_prefix`` (datacube.py ``_as_geopandas_df`` L581-590): the
+    values become ``<prefix>~<label>`` columns beside the properties."""
+    import geopandas as gpd
+
+    from hybrid.io.registry import find_format, write_result
+
+    cube = _load_url(f"{base_url}/fields.geojson", "GeoJSON")
+    options = {"flatten_prefix": "v"}
+    (parquet,) = write_result(cube, find_format("Parquet"), tmp_path / "p", options=options)
+    assert list(gpd.read_parquet(parquet).columns) == [
+        "geometry", "name", "area", "count", "v~area", "v~count"
+    ]  # fmt: skip
+    (geojson,) = write_result(cube, find_format("GeoJSON"), tmp_path / "g", options=options)
+    properties = json.loads(geojson.read_text())["features"][0]["properties"]
+    assert properties == {"name": "f0", "area": 1.5, "count": 10, "v~area": 1.5, "v~count": 10.0}
+    with pytest.raises(ProcessParameterInvalid, match="flatten_prefix"):
+        write_result(cube, find_format("CSV"), tmp_path / "c", options={"flatten_prefix": 3})
