@@ -91,6 +91,12 @@ class LocalBackend:
         return udf_runtimes()
 
     def execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
+        from hybrid.backends.local.processes.url_load import read_once
+
+        with read_once():  # load_url: its check and its run read the URL once
+            return self._execute(graph, out_dir=out_dir)
+
+    def _execute(self, graph: Mapping[str, Any], *, out_dir: Path) -> ExecutionResult:
         _strict_nested_references()
 
         from hybrid.backends.local.callback_support import warn_outside_builder

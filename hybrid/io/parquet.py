@@ -25,37 +25,36 @@ def write_vector(
 
 def timeseries_parquet(cube: Any) -> bytes:
     """Copernicus's layout (openeo-python-driver 9e5b49b2 save_result.py ``to_geoparquet``
-    L600-632): one row per date and feature, ``date, feature_index, <bands>`` joined with
-    the geometries' frame, ``geometry`` (in the geometries' CRS) then the feature's
-    properties, as geopandas' ``GeoDataFrame.from_features`` orders them
-    (``DriverVectorCube.from_geojson``, datacube.py L534)."""
+    L600-632): one row per date and feature, ``date, feature_index, <bands>``, joined on
+    ``feature_index`` with the geometries' frame (:func:`hybrid.io.vector_frame.
+    geometries_frame`: ``geometry`` then the properties; a property named as a column
+    of the rows is left out)."""
     import io
 
     import geopandas as gpd
     import pandas as pd
 
-    from hybrid.geometries import vector_cube_features
     from hybrid.io.vector import band_columns, date_text, number, ordered
+    from hybrid.io.vector_frame import geometries_frame
 
-    features = vector_cube_features(cube)
+    regions = geometries_frame(cube)
     cube = ordered(cube)
     columns = band_columns(cube)
     timed = "t" in cube.dims
     values = cube.values if timed else cube.values[:, None, :]
     dates = [date_text(t) for t in cube["t"].values] if timed else [None]
-    rows = []
-    for ti, date in enumerate(dates):
-        for fi in range(values.shape[0]):
-            row: dict[str, Any] = {"date": date, "feature_index": fi}
-            row.update({c: number(v) for c, v in zip(columns, values[fi, ti], strict=True)})
-            row["geometry"] = features.geometries[fi]
-            row.update({k: v for k, v in features.properties[fi].items() if k not in row})
-            rows.append(row)
-    frame = pd.DataFrame(rows)
+    records = [
+        (date, fi, *(number(v) for v in values[fi, ti]))
+        for ti, date in enumerate(dates)
+        for fi in range(values.shape[0])
+    ]
+    stats = pd.DataFrame.from_records(records, columns=["date", "feature_index", *columns])
     if not timed:
-        frame = frame.drop(columns="date")
+        stats = stats.drop(columns="date")
+    regions = regions.drop(columns=[c for c in regions.columns if c in stats.columns])
+    frame = gpd.GeoDataFrame(stats.join(regions, on="feature_index"), geometry="geometry")
     buffer = io.BytesIO()
-    gpd.GeoDataFrame(frame, geometry="geometry", crs=features.crs).to_parquet(buffer)
+    frame.set_crs(regions.crs).to_parquet(buffer)
     return buffer.getvalue()
 
 

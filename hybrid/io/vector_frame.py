@@ -23,20 +23,30 @@ from typing import Any
 STEM = "vectorcube"
 
 
-def vector_frame(cube: Any, options: Mapping[str, Any]) -> Any:
-    """The GeoDataFrame Copernicus writes of ``cube``, with save_result's ``options``
-    (``flatten_prefix``: :func:`hybrid.io.vector.flattened`)."""
+def geometries_frame(cube: Any) -> Any:
+    """Copernicus's frame of a vector cube's geometries (``DriverVectorCube._geometries``):
+    ``geometry``, then each feature's properties in their order, as geopandas
+    ``from_features`` builds it, one row per feature (index = feature index), in the
+    geometries' CRS. An aggregate_spatial result's Parquet joins it to its rows
+    (:func:`hybrid.io.parquet.timeseries_parquet`)."""
     import geopandas as gpd
 
     from hybrid.geometries import vector_cube_features
-    from hybrid.io.vector import flattened
 
     features = vector_cube_features(cube)
     rows = [
-        {"geometry": geometry, **dict(properties)}
+        {"geometry": geometry, **{k: v for k, v in properties.items() if k != "geometry"}}
         for geometry, properties in zip(features.geometries, features.properties, strict=True)
     ]
-    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=features.crs)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=features.crs)
+
+
+def vector_frame(cube: Any, options: Mapping[str, Any]) -> Any:
+    """The GeoDataFrame Copernicus writes of ``cube``, with save_result's ``options``
+    (``flatten_prefix``: :func:`hybrid.io.vector.flattened`)."""
+    from hybrid.io.vector import flattened
+
+    frame = geometries_frame(cube)
     columns, values = flattened(cube, flatten_prefix(options))
     for index, column in enumerate(columns):
         frame[column] = values[:, index]

@@ -133,7 +133,7 @@ def test_a_file_too_large_is_refused_before_it_is_read(
         _load_url(f"{base_url}/fields.gpkg", "GPKG")
 
 
-def test_the_input_formats_are_listed(tmp_path: Path) -> None:
+def test_the_input_formats_are_listed() -> None:
     from hybrid.io.registry import file_formats_document
 
     inputs = file_formats_document()["input"]
@@ -229,3 +229,38 @@ def test_flatten_prefix_names_the_value_columns(base_url: str, tmp_path: Path) -
     assert properties == {"name": "f0", "area": 1.5, "count": 10, "v~area": 1.5, "v~count": 10.0}
     with pytest.raises(ProcessParameterInvalid, match="flatten_prefix"):
         write_result(cube, find_format("CSV"), tmp_path / "c", options={"flatten_prefix": 3})
+
+
+@pytest.mark.slow
+def test_a_run_reads_the_url_once(sample_catalog: Path, tmp_path: Path) -> None:
+    """The engine's check (the fields bound the bare load) and its run share one read."""
+    from http.server import SimpleHTTPRequestHandler
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from tests.server.test_server_timeseries import FIELDS as SEED_FIELDS
+    from tests.stac_fixtures import serving
+
+    (tmp_path / "fields.geojson").write_text(json.dumps(SEED_FIELDS), encoding="utf-8")
+    requests_seen: list[str] = []
+
+    class Counting(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            requests_seen.append(self.path)
+
+    with serving(Counting) as base:
+        graph = _bare_load_with_url_fields(f"{base}/fields.geojson")
+        graph["fields"]["arguments"]["format"] = "GeoJSON"
+        graph["load"]["arguments"]["temporal_extent"] = ["2023-06-01", "2023-06-15"]
+        graph["series"].pop("result")
+        graph["save"] = {
+            "process_id": "save_result",
+            "arguments": {"data": {"from_node": "series"}, "format": "JSON"},
+            "result": True,
+        }
+        backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+        (result,) = backend.execute(graph, out_dir=tmp_path / "out").files
+    assert requests_seen == ["/fields.geojson"]
+    assert len(json.loads(result.read_text())) >= 1  # dates of the fields' series

@@ -22,6 +22,9 @@ the suffix). As Copernicus reads it (openeo-python-driver 9e5b49b2
   the cube holds the geometries only. Every column stays a property of its feature.
 - a URL that cannot be fetched or read is a 400 ``load_url_reading_error`` naming it.
 
+The load extents read it before the run (its fields can bound a load, as in Copernicus's
+dry run); inside one :func:`read_once` block (the engine's run) each URL is fetched once.
+
 The cube has load_geojson's layout (:func:`hybrid.backends.local.processes.geojson_load.
 features_cube`): aggregate_spatial, filter_spatial and mask_polygon take it as
 ``geometries``.
@@ -29,9 +32,12 @@ features_cube`): aggregate_spatial, filter_spatial and mask_polygon take it as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import tempfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,8 @@ MAX_BYTES = 512 * 2**20
 _TIMEOUT = (10, 120)
 _SUFFIXES = {"GeoJSON": ".geojson", "FlatGeobuf": ".fgb", "GPKG": ".gpkg", "Parquet": ".parquet"}
 _COLUMN_CHOICES = ("numerical", "all")
+#: the frames read inside the current :func:`read_once` block, by (URL, format)
+_READ: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar("hybrid_load_url", default=None)
 
 
 def load_url(url: Any, format: Any, options: Any = None) -> Any:
@@ -51,11 +59,31 @@ def load_url(url: Any, format: Any, options: Any = None) -> Any:
     address = _checked_url(url)
     name = _vector_format(format)
     choice = dict(getattr(options, "root", options) or {}).get("columns_for_cube", "numerical")
-    frame = _read(_fetched(address), name, address)
+    frame = _frame(address, name)
     columns = _cube_columns(frame, choice)
     features = _features(frame)
     values = _values(frame, columns)
     return features_cube(features, columns, values)
+
+
+@contextlib.contextmanager
+def read_once() -> Iterator[None]:
+    """Inside the block, a URL read in one format is fetched and parsed once."""
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def _frame(address: str, name: str) -> Any:
+    """The GeoDataFrame at ``address``; from the :func:`read_once` block's memo if any."""
+    memo = _READ.get()
+    if memo is None:
+        return _read(_fetched(address), name, address)
+    if (address, name) not in memo:
+        memo[address, name] = _read(_fetched(address), name, address)
+    return memo[address, name]
 
 
 def _checked_url(url: Any) -> str:
