@@ -31,7 +31,10 @@ set it:
   of its cubes' types (OpenEOProcesses.scala ``mergeCubes`` L937-944, geotrellis
   ``CellType.union``: the int16 load merged with a mask of bits stays int16), an
   overlap resolver computing in it (int16 sums wrap around, :data:`OUTPUT_CELL_TYPE`);
-  any other process makes it float32 here.
+  ``convert_data_type`` gives the type it names (geotrellis ``CellType.fromName``: a raw
+  type has no nodata, a ``ud`` one its own;
+  :mod:`hybrid.backends.local.processes.cell_conversion`); any other process makes it
+  float32 here.
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
@@ -62,7 +65,8 @@ from hybrid.io.cube import CELL_TYPE
 #: dtype name (:func:`hybrid.backends.local.processes.statistics.median` keeps the
 #: integer part, :func:`hybrid.backends.local.processes.arrays.array_interpolate_linear`
 #: of what it fills, :func:`hybrid.backends.local.processes.masking.mask` of its
-#: replacement)
+#: replacement, :func:`hybrid.backends.local.processes.vectorize.raster_to_vector` for its
+#: nodata value)
 INPUT_CELL_TYPE = "input_cell_type"
 #: the argument a band reduction or a merge with an overlap resolver whose result is
 #: int16 or int32 gets: that dtype name (:func:`hybrid.backends.local.processes.udf.
@@ -70,6 +74,8 @@ INPUT_CELL_TYPE = "input_cell_type"
 #: apply or a callback over bands whose result is float64 gets "float64" (else its
 #: float64 values become float32, as there)
 OUTPUT_CELL_TYPE = "output_cell_type"
+#: a cell type: its dtype name and nodata value (None: a raw type without one)
+TileType = tuple[str, float | None]
 #: the loaded SENTINEL2_L2A cube
 LOADED = ("int16", -32768)
 INT32 = ("int32", -(2**31))
@@ -121,7 +127,7 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
         arguments = node.get("arguments") or {}
         if process == "save_result":
             dtype, nodata = types.of(arguments.get("data"))
-            if dtype != "float32":
+            if dtype != "float32" or nodata is None or not np.isnan(nodata):
                 options = arguments.get("options")
                 arguments["options"] = {**(options if isinstance(options, dict) else {})}
                 arguments["options"][CELL_TYPE] = [dtype, nodata]
@@ -135,6 +141,10 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
             arguments[OUTPUT_CELL_TYPE] = own
         if process == "mask" and arguments.get("replacement") is not None and integer_type(own):
             arguments[INPUT_CELL_TYPE] = own
+        if process == "raster_to_vector" and integer_type(
+            data_type := types.of(arguments.get("data"))[0]
+        ):
+            arguments[INPUT_CELL_TYPE] = data_type
         if _resampled_whole(process, own) and not _keeps_values(str(process), arguments):
             method = str(arguments.get("method", "near"))
             arguments[INTEGER_RESAMPLING] = resample_pushdown.rule(out, node_id, method)
@@ -181,7 +191,7 @@ def integer_type(name: str | None) -> bool:
     return name is not None and np.dtype(name).kind in "iu"
 
 
-def result_cell_type(graph: Mapping[str, Any], data: Any) -> tuple[str, float]:
+def result_cell_type(graph: Mapping[str, Any], data: Any) -> TileType:
     """The cell type (dtype name, nodata) of the cube ``data`` refers to; float32 where
     the graph does not say (not a node's result)."""
     return _CellTypes(graph).of(data)
@@ -193,14 +203,14 @@ class _CellTypes:
 
     def __init__(self, graph: Mapping[str, Any]) -> None:
         self.graph = graph
-        self.known: dict[str, tuple[str, float]] = {}
+        self.known: dict[str, TileType] = {}
 
-    def of(self, data: Any) -> tuple[str, float]:
+    def of(self, data: Any) -> TileType:
         """The cell type of ``data``'s cube as the writers take it (bits: float32)."""
         found = self.raw(data)
         return FLOAT if found == _BITS else found
 
-    def raw(self, data: Any) -> tuple[str, float]:
+    def raw(self, data: Any) -> TileType:
         node_id = _reference(data)
         if node_id is None or not isinstance(self.graph.get(node_id), Mapping):
             return FLOAT
@@ -227,16 +237,18 @@ class _CellTypes:
         found = (_reference(arguments.get(name)) for name in names)
         return [n for n in found if n is not None and isinstance(self.graph.get(n), Mapping)]
 
-    def _input(self, arguments: Mapping[str, Any], name: str = "data") -> tuple[str, float]:
+    def _input(self, arguments: Mapping[str, Any], name: str = "data") -> TileType:
         node_id = _reference(arguments.get(name))
         return self.known.get(node_id, FLOAT) if node_id is not None else FLOAT
 
-    def _own(self, node_id: str) -> tuple[str, float]:
+    def _own(self, node_id: str) -> TileType:
         node = self.graph[node_id]
         process = node.get("process_id")
         arguments = node.get("arguments") or {}
         if process == "load_collection":
             return LOADED if _digital_numbers_only(arguments.get("bands")) else FLOAT
+        if process == "convert_data_type":
+            return _converted_type(arguments.get("data_type"))
         if process == "merge_cubes":
             return _tile_union(self._input(arguments, "cube1"), self._input(arguments, "cube2"))
         if process in _CALLBACK:
@@ -265,11 +277,24 @@ class _CellTypes:
         return callback_type(callback, {"data": data})
 
 
+def _converted_type(name: Any) -> TileType:
+    """The cell type ``convert_data_type`` converts to (float32 for a name it refuses:
+    the run fails there); a raw type's nodata is None."""
+    from hybrid.backends.local.processes.cell_conversion import cell_type
+    from hybrid.errors import ProcessParameterInvalid
+
+    try:
+        target = cell_type(name)
+    except ProcessParameterInvalid:
+        return FLOAT
+    return _BITS if target.bits else (target.dtype, target.nodata)
+
+
 def _over_bands(arguments: Mapping[str, Any]) -> bool:
     return arguments.get("dimension") == "bands"
 
 
-def _with_nodata(dtype: str) -> tuple[str, float]:
+def _with_nodata(dtype: str) -> TileType:
     """An integer cell type (or bits) with its nodata; float64 with NaN; other floats:
     float32."""
     if dtype == F64:
@@ -286,7 +311,7 @@ def _declares(process: Any, arguments: Mapping[str, Any]) -> bool:
     )
 
 
-def _tile_union(first: tuple[str, float], second: tuple[str, float]) -> tuple[str, float]:
+def _tile_union(first: TileType, second: TileType) -> TileType:
     """geotrellis ``CellType.union`` of two cubes' types (``merge_cubes``): the one with
     more bits; of two with as many, a float one's, else the second's."""
     from hybrid.backends.local.callback_types import BIT_COUNT

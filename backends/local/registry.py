@@ -30,6 +30,7 @@ def overrides() -> dict[str, Callable[..., Any]]:
     owning it spares a graph the import of openeo-processes-dask's implementations)."""
     return {
         **_cube_overrides(),
+        **_vector_overrides(),
         **_comparison_overrides(),
         **_array_overrides(),
         **_scalar_overrides(),
@@ -37,12 +38,11 @@ def overrides() -> dict[str, Callable[..., Any]]:
 
 
 def _cube_overrides() -> dict[str, Callable[..., Any]]:
-    """Processes on whole cubes: callbacks, kernels, masks, time, vectors, merging."""
+    """Processes on whole cubes: callbacks, kernels, masks, time, merging."""
     from hybrid.backends.local.processes import (
-        buffering,
+        cell_conversion,
         dimensions,
         flow,
-        geojson_load,
         indices,
         inspection,
         kernel,
@@ -50,24 +50,17 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         masking,
         merging,
         neighborhood,
-        polygons,
-        rasterize,
         resampling,
         scl_dilation,
         temporal,
         udf,
-        url_load,
-        vector,
-        vector_udf,
     )
 
     return {
         "apply": udf.apply,
         "apply_dimension": udf.apply_dimension,
         "reduce_dimension": udf.reduce_dimension,
-        "run_udf": vector_udf.run_udf,
         "apply_neighborhood": neighborhood.apply_neighborhood,
-        "apply_polygon": polygons.apply_polygon,
         "apply_kernel": kernel.apply_kernel,
         "mask": masking.mask,
         "ndvi": indices.ndvi,
@@ -76,14 +69,6 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "filter_labels": labels.filter_labels,
         "filter_temporal": labels.filter_temporal,
         "dimension_labels": labels.dimension_labels,
-        "aggregate_spatial": vector.aggregate_spatial,
-        "load_geojson": geojson_load.load_geojson,
-        "load_url": url_load.load_url,
-        "vector_buffer": buffering.vector_buffer,
-        "filter_spatial": vector.filter_spatial,
-        "filter_bbox": vector.filter_bbox,
-        "mask_polygon": vector.mask_polygon,
-        "vector_to_raster": rasterize.vector_to_raster,
         "array_create": dimensions.array_create,
         "rename_labels": dimensions.rename_labels,
         "add_dimension": dimensions.add_dimension,
@@ -94,6 +79,35 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "inspect": inspection.inspect,
         "sleep": flow.sleep,
         "mask_scl_dilation": scl_dilation.mask_scl_dilation,
+        "convert_data_type": cell_conversion.convert_data_type,
+    }
+
+
+def _vector_overrides() -> dict[str, Callable[..., Any]]:
+    """Processes with geometries: vector cubes, their loads, polygons over a raster cube."""
+    from hybrid.backends.local.processes import (
+        buffering,
+        geojson_load,
+        polygons,
+        rasterize,
+        url_load,
+        vector,
+        vector_udf,
+        vectorize,
+    )
+
+    return {
+        "run_udf": vector_udf.run_udf,
+        "apply_polygon": polygons.apply_polygon,
+        "aggregate_spatial": vector.aggregate_spatial,
+        "load_geojson": geojson_load.load_geojson,
+        "load_url": url_load.load_url,
+        "vector_buffer": buffering.vector_buffer,
+        "filter_spatial": vector.filter_spatial,
+        "filter_bbox": vector.filter_bbox,
+        "mask_polygon": vector.mask_polygon,
+        "vector_to_raster": rasterize.vector_to_raster,
+        "raster_to_vector": vectorize.raster_to_vector,
     }
 
 
@@ -258,7 +272,15 @@ def process_spec(pid: str) -> dict[str, Any]:
     specs = _specs()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:
-        from hybrid.backends.local.processes import buffering, dates, flow, rasterize, scl_dilation
+        from hybrid.backends.local.processes import (
+            buffering,
+            cell_conversion,
+            dates,
+            flow,
+            rasterize,
+            scl_dilation,
+            vectorize,
+        )
 
         # Copernicus-only processes and those without a spec there; KeyError if unknown
         own = {
@@ -266,6 +288,8 @@ def process_spec(pid: str) -> dict[str, Any]:
             **flow.SPECS,
             **scl_dilation.SPECS,
             "vector_to_raster": rasterize.SPEC,
+            "raster_to_vector": vectorize.SPEC,
+            "convert_data_type": cell_conversion.SPEC,
             "vector_buffer": buffering.SPEC,
         }
         spec = copy.deepcopy(own[pid])

@@ -28,14 +28,18 @@ if TYPE_CHECKING:
 CELL_TYPE = "hybrid:cell_type"
 
 
-def stored_values(values: Any, dtype: str, fill_value: float | int) -> np.ndarray:
-    """``values`` as stored in a file variable or band of ``dtype`` (NaN becomes the fill
-    value of an integer one: NetCDF writers, and GTiff in a :data:`CELL_TYPE`)."""
+def stored_values(values: Any, dtype: str, fill_value: float | int | None) -> np.ndarray:
+    """``values`` as stored in a file variable or band of ``dtype``: NaN becomes the fill
+    value of an integer one (0 without one: a raw cell type) and a float one's fill value
+    when that is a number (NetCDF writers, and GTiff in a :data:`CELL_TYPE`)."""
     import numpy as np
 
     block = np.asarray(values)
-    if block.dtype.kind == "f" and dtype != "float32":
-        block = np.where(np.isnan(block), fill_value, block)
+    if block.dtype.kind == "f":
+        if np.dtype(dtype).kind != "f":
+            block = np.where(np.isnan(block), 0 if fill_value is None else fill_value, block)
+        elif fill_value is not None and not np.isnan(fill_value):
+            block = np.where(np.isnan(block), fill_value, block)
     return block.astype(dtype, copy=False)
 
 

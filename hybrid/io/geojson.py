@@ -1,13 +1,16 @@
-"""GeoJSON results: a vector cube as a FeatureCollection in longitude/latitude.
+"""GeoJSON results: a vector cube as Copernicus writes it.
 
-As Copernicus writes a vector cube (openeo-python-driver ``openeo_driver/datacube.py``
-``DriverVectorCube.write_assets`` and ``to_geojson``; the format listed by
-openeo-geopyspark-driver ``backend.py`` ``file_formats``: "GeoJSON is always in
-EPSG:4326"): one file ``vectorcube.geojson``, one Feature per geometry (reprojected to
-EPSG:4326) with its GeoJSON properties, and the cube's values flattened into further
-properties, the labels of the dimensions after ``geometries`` joined by ``~``
-(``2023-06-10T00:00:00Z~B04``; ``_as_geopandas_df``). A cube of load_geojson without
-properties holds no values and adds none.
+Copernicus writes a vector cube to GeoJSON with GDAL (openeo-python-driver 9e5b49b2
+``openeo_driver/datacube.py`` ``DriverVectorCube.write_assets`` L631-686:
+``gdf.to_file(path, driver="GeoJSON")`` of ``_as_geopandas_df``), for a batch job and a
+synchronous request alike (``VectorCubeResult``): one file ``vectorcube.geojson``, the
+frame of :func:`hybrid.io.vector_frame.vector_frame` (the geometries with their
+properties, the cube's values flattened into further properties, the labels of the
+dimensions after ``geometries`` joined by ``~``: ``2023-06-10T00:00:00Z~band0``) in the
+geometries' own CRS, which GDAL names in a ``crs`` member (load_geojson's cube is
+longitude/latitude; load_url's and raster_to_vector's keep their CRS); NaN is null.
+The legacy JSON of a cube with properties (``to_legacy_save_result`` -> ``to_geojson``,
+L594-600) is the FeatureCollection in longitude/latitude of :func:`feature_collection`.
 
 aggregate_spatial's results are not written so: Copernicus keeps them as an
 ``AggregatePolygonResult`` (openeo-geopyspark-driver ``geopysparkdatacube.py``
@@ -20,28 +23,24 @@ as JSON, :func:`hybrid.io.registry.write_result`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hybrid.atomic import atomic_path
 from hybrid.io.format import Format
 from hybrid.io.vector import flattened, number
 
-FILE_NAME = "vectorcube.geojson"
 
-
-def feature_collection(cube: Any, prefix: str | None = None) -> dict[str, Any]:
-    """The FeatureCollection of a vector cube (see the module docstring), its value
-    columns after ``prefix`` (save_result's ``flatten_prefix``)."""
+def feature_collection(cube: Any) -> dict[str, Any]:
+    """The legacy JSON FeatureCollection of a vector cube with properties, in
+    longitude/latitude (Copernicus's ``to_geojson``)."""
     import shapely.geometry
 
     from hybrid.geometries import DEFAULT_CRS, vector_cube_features
 
     features = vector_cube_features(cube)
     geometries = features.to_crs(DEFAULT_CRS)
-    columns, values = flattened(cube, prefix)
+    columns, values = flattened(cube)
     out = []
     for index, geometry in enumerate(geometries):
         properties = dict(features.properties[index]) if index < len(features.properties) else {}
@@ -60,14 +59,15 @@ def feature_collection(cube: Any, prefix: str | None = None) -> dict[str, Any]:
 def write_vector(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's vector writer: ``vectorcube.geojson`` (load_geojson's cube)."""
-    path = Path(out_dir) / FILE_NAME
-    from hybrid.io.vector_frame import flatten_prefix
+    """The registry's vector writer: ``vectorcube.geojson`` as GDAL writes the frame."""
+    import io
 
-    text = json.dumps(feature_collection(cube, flatten_prefix(options)))
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return [path]
+    from hybrid.io.vector import write_file
+    from hybrid.io.vector_frame import STEM, vector_frame
+
+    buffer = io.BytesIO()
+    vector_frame(cube, options).to_file(buffer, driver="GeoJSON", layer=STEM)
+    return write_file(out_dir, ".geojson", buffer.getvalue(), stem=STEM)
 
 
 FORMAT = Format(

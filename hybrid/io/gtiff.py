@@ -208,7 +208,7 @@ def _write_layer(dst: Any, values: Any, tile: int = TILE_SIZE) -> None:
     if not is_lazy(values):
         dst.write(stored_values(values, dtype, nodata).reshape(-1, *values.shape[-2:]))
         return
-    if np.dtype(dtype).kind == "f":
+    if np.dtype(dtype).kind == "f" and (nodata is None or np.isnan(nodata)):
         lazy = values.astype(dtype)
     else:
         lazy = values.map_blocks(stored_values, dtype, nodata, dtype=dtype)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybrid.errors import UsageError
+from hybrid.errors import FormatUnsuitable, UsageError
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
 from hybrid.io.format import (
     METADATA_PARAMETER,
@@ -170,10 +170,19 @@ def write_raster(
 def write_vector(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's vector writer: ``timeseries.nc``."""
+    """The registry's vector writer: ``timeseries.nc`` of an aggregate_spatial result.
+    Copernicus writes another vector cube with GDAL's netCDF vector driver
+    (``DriverVectorCube.write_assets``: ``gdf.to_file(..., driver="NetCDF")``), which the
+    GDAL here lacks: refused."""
     from hybrid.io.netcdf_series import timeseries_netcdf
-    from hybrid.io.vector import write_file
+    from hybrid.io.vector import is_aggregate_result, write_file
 
+    if not is_aggregate_result(cube):
+        raise FormatUnsuitable(
+            "save_result: Copernicus writes this vector cube to netCDF with GDAL's netCDF "
+            "vector driver, which this installation lacks; save it as GeoJSON, CSV, Parquet "
+            "or JSON"
+        )
     return write_file(out_dir, ".nc", timeseries_netcdf(cube))
 
 

@@ -25,13 +25,19 @@ UNNAMED_BAND = "band_unnamed"
 FILE_STEM = "timeseries"
 #: attrs flag of a vector cube that carries geometries only (load_geojson without properties)
 GEOMETRIES_ONLY = "vector_cube_dummy"
+#: attrs flag of a vector cube Copernicus holds as a ``DriverVectorCube`` although it has
+#: no ``properties`` (raster_to_vector's: geometries, t, bands)
+DRIVER_CUBE = "driver_vector_cube"
 
 
 def is_aggregate_result(cube: Any) -> bool:
     """Whether a vector cube is an aggregate_spatial result (Copernicus's
     ``AggregatePolygonResult``), not load_geojson's cube (its ``DriverVectorCube``, with
-    ``properties`` or without values)."""
-    return "properties" not in cube.dims and not cube.attrs.get(GEOMETRIES_ONLY)
+    ``properties`` or without values, or raster_to_vector's)."""
+    attrs = cube.attrs
+    return "properties" not in cube.dims and not (
+        attrs.get(GEOMETRIES_ONLY) or attrs.get(DRIVER_CUBE)
+    )
 
 
 def is_time_series(cube: Any) -> bool:

@@ -32,12 +32,12 @@ def _returns_raster(spec: Mapping[str, Any] | None) -> bool:
 
 
 def _default_format(pid: str, raster: bool) -> str:
-    """GTiff for a raster cube; GeoJSON for load_geojson's and load_url's vector cube
-    (Copernicus's ``VectorCubeResult.DEFAULT_FORMAT``); JSON for anything else
+    """GTiff for a raster cube; GeoJSON for the vector cubes of load_geojson, load_url and
+    raster_to_vector (Copernicus's ``VectorCubeResult.DEFAULT_FORMAT``); JSON for anything else
     (aggregate_spatial's results are ``AggregatePolygonResult`` there, written as JSON)."""
     if raster:
         return "GTiff"
-    return "GeoJSON" if pid in ("load_geojson", "load_url") else "JSON"
+    return "GeoJSON" if pid in ("load_geojson", "load_url", "raster_to_vector") else "JSON"
 
 
 def with_save_result(

@@ -159,6 +159,14 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "server/test_server_graph_checks.py",
         "test_sleep_passes_its_data_on_and_a_canceled_job_stops_sleeping",
     ),
+    "raster_to_vector": (
+        "engine/test_raster_to_vector.py",
+        "test_each_zone_of_equal_4_connected_cells_is_one_polygon_per_date",
+    ),
+    "convert_data_type": (
+        "engine/test_convert_data_type.py",
+        "test_each_cell_is_narrowed_as_java_stores_it_in_the_tile",
+    ),
 }
 
 #: process -> the test of this module that runs it (filled by @covers)
