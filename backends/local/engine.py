@@ -3,6 +3,7 @@ and openeo-processes-dask, on Sentinel-2 COGs described by STAC."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -69,18 +70,22 @@ class LocalBackend:
 
         ``job=True`` (a batch job being created): loads of unknown collections are left
         to the run, which fails the job with
-        ``CollectionNotFound``, as on Copernicus (see :mod:`~hybrid.backends.local.graphcheck`).
+        ``CollectionNotFound``, as on Copernicus (see :mod:`~hybrid.backends.local.graphcheck`),
+        and so are load_url's URLs, read when the job runs
+        (:func:`~hybrid.backends.local.processes.url_load.unread`).
         """
+        from hybrid.backends.local.processes.url_load import unread
         from hybrid.backends.local.registry import covering, required_parameters
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
 
         registry = covering(process_ids(graph))
-        facts = inspect_graph(
-            graph,
-            supported=set(registry.store["predefined"]),
-            required=required_parameters(registry),
-            known_collections=not job,
-        )
+        with unread() if job else contextlib.nullcontext():
+            facts = inspect_graph(
+                graph,
+                supported=set(registry.store["predefined"]),
+                required=required_parameters(registry),
+                known_collections=not job,
+            )
         mark_udf_callbacks(graph)  # run_udf placement and runtime
         return facts
 

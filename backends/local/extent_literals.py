@@ -16,12 +16,16 @@ from hybrid.grid import BBox
 
 #: degrees around a point geometry: Copernicus buffers points by 10 m (dry_run.py:757-761)
 _POINT_BUFFER_M = 10.0
+#: the geometries of a load_url left unread (a batch job being created): they bound the
+#: load, where is known when the job runs
+UNREAD = object()
 
 
 def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
     """GeoJSON given inline, or through a load_geojson node with inline data, or the
     buffered geometries of a vector_buffer of those, or the vector cube of a load_url
-    node with a literal URL (Copernicus's dry run evaluates them)."""
+    node with a literal URL (Copernicus's dry run evaluates them; :data:`UNREAD` while a
+    batch job is being created)."""
     if isinstance(value, Mapping) and "from_node" in value:
         node_id = str(value["from_node"])
         source = graph.get(node_id) or {}
@@ -37,14 +41,18 @@ def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
 
 
 def _fetched(node_id: str, args: Mapping[str, Any]) -> Any:
-    """load_url's vector cube where its arguments are literal, else None; a URL that
-    cannot be read is refused now, naming the node."""
-    from hybrid.backends.local.processes.url_load import load_url
+    """load_url's vector cube where its arguments are literal, else None; :data:`UNREAD`
+    while a batch job is being created
+    (:func:`~hybrid.backends.local.processes.url_load.unread`); a URL that cannot be read
+    is refused now, naming the node."""
+    from hybrid.backends.local.processes.url_load import left_unread, load_url
     from hybrid.errors import HybridError
 
     url, format = args.get("url"), args.get("format")
     if not isinstance(url, str) or not isinstance(format, str):
         return None
+    if left_unread():
+        return UNREAD
     try:
         return load_url(url, format, args.get("options"))
     except HybridError as exc:
@@ -58,8 +66,8 @@ def _buffered(graph: Mapping[str, Any], args: Mapping[str, Any]) -> Any:
     from hybrid.errors import HybridError
 
     geometries = inline_geojson(graph, args.get("geometries", args.get("geometry")))
-    if geometries is None:
-        return None
+    if geometries is None or geometries is UNREAD:
+        return geometries
     try:
         return vector_buffer(geometries, args.get("distance"), args.get("unit", "meter"))
     except HybridError:

@@ -50,6 +50,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hybrid.backends.local.extent_literals import (
+    UNREAD,
     geometries_bbox,
     inline_geojson,
     spatial_bbox,
@@ -254,7 +255,8 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
             key = "polygons"  # the deprecated name
         if pid == "mask_polygon" and (args.get("inside") or args.get("replacement") is not None):
             return trace
-        weak = geometries_bbox(inline_geojson(graph, args.get(key)), node_id, key)
+        geometries = inline_geojson(graph, args.get(key))
+        weak = UNKNOWN if geometries is UNREAD else geometries_bbox(geometries, node_id, key)
         return replace(trace, weak=(weak, f"{pid} '{node_id}'")) if weak else trace
     if pid == "filter_bands" and trace.bands is None and not trace.bands_blocked:
         bands = args.get("bands")

@@ -288,3 +288,32 @@ def test_fields_given_as_a_url_are_read_with_load_url(connection: Any, tmp_path:
             assert np.array(got[date], dtype=float) == pytest.approx(
                 np.array(fields, dtype=float), rel=1e-9, nan_ok=True
             )
+
+
+def test_a_batch_job_reads_its_load_url_when_it_runs(connection: Any, tmp_path: Path) -> None:
+    """Copernicus stores a job's graph and reads load_url's URL in the dry run that
+    starts it: a job whose file is not there yet is created, finds it when started (here
+    also bounding a load without spatial_extent), and one whose URL stays unreadable
+    fails when run, its log naming the error."""
+    from openeo.rest import JobFailedException
+
+    from tests.stac_fixtures import serving_directory
+
+    with serving_directory(tmp_path) as base:
+        url = f"{base}/fields.geojson"
+        later = _timeseries(connection, geometries=url, spatial_extent=None).create_job()
+        never = _timeseries(connection, geometries=f"{base}/absent.geojson").create_job()
+        (tmp_path / "fields.geojson").write_text(json.dumps(FIELDS), encoding="utf-8")
+        later.start_and_wait(max_poll_interval=0.2)
+        with pytest.raises(JobFailedException):
+            never.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+        later.get_results().download_file(tmp_path / "later.json")
+    logs = " ".join(entry["message"] for entry in never.logs(level="error"))
+    assert "absent.geojson" in logs and "404" in logs
+    inline = _timeseries(connection, spatial_extent=None).execute()
+    got = json.loads((tmp_path / "later.json").read_text())
+    assert list(got) == list(inline)
+    for date, fields in inline.items():
+        assert np.array(got[date], dtype=float) == pytest.approx(
+            np.array(fields, dtype=float), rel=1e-9, nan_ok=True
+        )

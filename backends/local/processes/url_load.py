@@ -24,6 +24,9 @@ the suffix). As Copernicus reads it (openeo-python-driver 9e5b49b2
 
 The load extents read it before the run (its fields can bound a load, as in Copernicus's
 dry run); inside one :func:`read_once` block (the engine's run) each URL is fetched once.
+Creating a batch job does not read it (:func:`unread`): Copernicus stores the job's graph
+and reads the URL in the dry run that starts the job, so a URL that cannot be read fails
+the job, not its creation.
 
 The cube has load_geojson's layout (:func:`hybrid.backends.local.processes.geojson_load.
 features_cube`): aggregate_spatial, filter_spatial and mask_polygon take it as
@@ -51,6 +54,8 @@ _SUFFIXES = {"GeoJSON": ".geojson", "FlatGeobuf": ".fgb", "GPKG": ".gpkg", "Parq
 _COLUMN_CHOICES = ("numerical", "all")
 #: the frames read inside the current :func:`read_once` block, by (URL, format)
 _READ: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar("hybrid_load_url", default=None)
+#: set inside an :func:`unread` block
+_UNREAD: ContextVar[bool] = ContextVar("hybrid_load_url_unread", default=False)
 
 
 def load_url(url: Any, format: Any, options: Any = None) -> Any:
@@ -74,6 +79,22 @@ def read_once() -> Iterator[None]:
         yield
     finally:
         _READ.reset(token)
+
+
+@contextlib.contextmanager
+def unread() -> Iterator[None]:
+    """Inside the block the checks before a run leave load_url's URLs unread
+    (:func:`left_unread`): a batch job being created reads them when it runs."""
+    token = _UNREAD.set(True)
+    try:
+        yield
+    finally:
+        _UNREAD.reset(token)
+
+
+def left_unread() -> bool:
+    """Whether a check inside an :func:`unread` block is running."""
+    return _UNREAD.get()
 
 
 def _frame(address: str, name: str) -> Any:
