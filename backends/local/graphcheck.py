@@ -32,7 +32,10 @@ from typing import Any
 
 from hybrid.backends.local.callback_support import COMPILED_CALLBACKS, REFUSED_IN_CALLBACKS
 from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
-from hybrid.backends.local.property_filters import property_conditions
+from hybrid.backends.local.property_filters import (
+    property_conditions,
+    stac_property_conditions,
+)
 from hybrid.backends.local.spatial_reducers import check_reducer
 from hybrid.errors import (
     CollectionNotFound,
@@ -65,6 +68,8 @@ class GraphFacts:
     #: load_collection node id -> its own property conditions (each load filters its
     #: own scenes, as on Copernicus: the bands of one load, the SCL of another)
     load_conditions: Mapping[str, tuple[Condition, ...]] = field(default_factory=dict)
+    #: load_stac node id -> its property conditions (a STAC API's items only)
+    stac_conditions: Mapping[str, tuple[Condition, ...]] = field(default_factory=dict)
     #: the ids of the processes the graph calls, in its callbacks too
     process_ids: frozenset[str] = frozenset()
     #: pixels read beyond ``buffer`` for a resample_spatial (this engine only: Copernicus
@@ -151,6 +156,7 @@ def inspect_graph(
     _check_level(graph, "")
     buffer = margin = 0
     per_load: dict[str, tuple[Condition, ...]] = {}
+    per_stac: dict[str, tuple[Condition, ...]] = {}
     ids: set[str] = set()
     for node_id, node in _nodes(graph):
         pid = node["process_id"]
@@ -164,6 +170,8 @@ def inspect_graph(
             check_reducer(node_id, args.get("reducer"))
         if pid == "load_collection" and (known_collections or args.get("id") == COLLECTION_ID):
             per_load[node_id] = _load_conditions(node_id, args)
+        if pid == "load_stac" and args.get("properties"):
+            per_stac[node_id] = stac_property_conditions(node_id, args["properties"])
         if pid == "apply_kernel":
             buffer = max(buffer, _apply_kernel_buffer(node_id, args))
         if pid == "resample_spatial" and args.get("projection") is None:
@@ -182,6 +190,7 @@ def inspect_graph(
         loads=loads,
         conditions=conditions,
         load_conditions=per_load,
+        stac_conditions=per_stac,
         process_ids=frozenset(ids),
         margin=margin,
     )

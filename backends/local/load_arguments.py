@@ -51,10 +51,12 @@ def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> d
 
 
 def _stac_properties(args: dict[str, Any], node_id: str) -> None:
-    """load_stac's ``properties``: only whether it has any reaches the call (a static
-    catalog refuses any, hybrid.backends.local.stac_items); the parser would turn its
-    condition graphs into callables."""
+    """load_stac's ``properties``: the call finds its conditions by its node id
+    (GraphFacts.stac_conditions; a static catalog refuses any,
+    hybrid.backends.local.stac_items); the parser would turn its condition graphs into
+    callables."""
     if args.get("properties"):
+        require_resolved(node_id, args["properties"], "load_stac")
         args["properties"] = {LOAD_NODE: node_id}
     else:
         args.pop("properties", None)

@@ -75,11 +75,13 @@ def property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
     return tuple(found)
 
 
-def _single_node(node_id: str, name: str, condition: Any) -> Mapping[str, Any]:
+def _single_node(
+    node_id: str, name: str, condition: Any, process: str = "load_collection"
+) -> Mapping[str, Any]:
     sub = (condition or {}).get("process_graph") if isinstance(condition, Mapping) else None
     if not isinstance(sub, Mapping) or len(sub) != 1:
         raise ProcessParameterInvalid(
-            f"load_collection: the {name} filter must be one comparison "
+            f"{process}: the {name} filter must be one comparison "
             f"({', '.join(_COMPARISONS)}, between or array_contains) of the value with a "
             "constant",
             node=node_id,
@@ -98,11 +100,14 @@ def _prefixed(condition: Condition, name: str, prefix: str) -> Condition:
     return Condition(name, condition.op, value)
 
 
-def _comparison(node_id: str, name: str, target: str, node: Mapping[str, Any]) -> list[Condition]:
-    """One comparison node of a property filter as conditions (between gives two)."""
+def _comparison(
+    node_id: str, name: str, target: str, node: Mapping[str, Any], process: str = "load_collection"
+) -> list[Condition]:
+    """One comparison node of a property filter as conditions (between gives two); a
+    property not in :data:`FILTERABLE` compares as its constant is (number or text)."""
     op = str(node.get("process_id"))
     args = node.get("arguments") or {}
-    kind = FILTERABLE[target].kind if target in FILTERABLE else str
+    kind = FILTERABLE[target].kind if target in FILTERABLE else _constant_kind(args)
 
     def constant(value: Any) -> float | str:
         if _parameter(value) is not None:
@@ -114,7 +119,7 @@ def _comparison(node_id: str, name: str, target: str, node: Mapping[str, Any]) -
         )
         if not ok:
             raise ProcessParameterInvalid(
-                f"load_collection: {name} filter '{op}' needs a "
+                f"{process}: {name} filter '{op}' needs a "
                 f"{'text' if kind is str else 'number'} constant, got {value!r}",
                 node=node_id,
             )
@@ -138,11 +143,38 @@ def _comparison(node_id: str, name: str, target: str, node: Mapping[str, Any]) -
             wildcard = op == "eq" and isinstance(value, str) and any(c in value for c in "*?")
             return [Condition(name, "like" if wildcard else CQL2_OPERATORS[op], value)]
     raise ProcessParameterInvalid(
-        f"load_collection: {name} filter '{op}' is not supported; use one of "
+        f"{process}: {name} filter '{op}' is not supported; use one of "
         f"{', '.join(allowed)}{' or between' if kind is float else ''} or array_contains "
         "comparing the value with a constant (e.g. load_collection(max_cloud_cover=20))",
         node=node_id,
     )
+
+
+def _constant_kind(args: Mapping[str, Any]) -> type:
+    """float when the comparison's constant (the argument that is not the value, or
+    array_contains' first element) is a number, else str."""
+    others = [v for k, v in args.items() if v != _VALUE and k in ("x", "y", "min", "data")]
+    first = others[0] if others else None
+    first = first[0] if isinstance(first, list) and first else first
+    number = isinstance(first, int | float) and not isinstance(first, bool)
+    return float if number else str
+
+
+def stac_property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
+    """load_stac's ``properties`` on any item property as conditions, as Copernicus's
+    ``PropertyFilter`` reads them (one comparison of the value with a constant each)."""
+    if not properties:
+        return ()
+    if not isinstance(properties, Mapping):
+        raise ProcessParameterInvalid("load_stac: properties must be an object", node=node_id)
+    found: list[Condition] = []
+    for name, condition in properties.items():
+        node = _single_node(node_id, str(name), condition, "load_stac")
+        try:
+            found.extend(_comparison(node_id, str(name), str(name), node, "load_stac"))
+        except _Unresolved:
+            continue  # checked once the process is called with a value (require_resolved)
+    return tuple(found)
 
 
 def _parameter(value: Any) -> str | None:
@@ -152,12 +184,12 @@ def _parameter(value: Any) -> str | None:
     return None
 
 
-def require_resolved(node_id: str, properties: Any) -> None:
+def require_resolved(node_id: str, properties: Any, process: str = "load_collection") -> None:
     """Before a load runs: no property filter may still read a parameter without value
     (Copernicus: ``filter_properties.py`` L42-46, "Unknown parameter")."""
     for name, parameter in _parameters_read(properties):
         raise ProcessParameterInvalid(
-            f"load_collection: the {name} filter reads the parameter '{parameter}', which "
+            f"{process}: the {name} filter reads the parameter '{parameter}', which "
             f"has no value here: call the user-defined process with {parameter} (or give "
             "the parameter a default)",
             node=node_id,

@@ -109,7 +109,7 @@ class Run:
         properties: Any = None,
         **_ignored: Any,
     ) -> Any:
-        """A local STAC document as a cube (hybrid.backends.local.stac_load)."""
+        """A STAC document as a cube (hybrid.backends.local.stac_load)."""
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
         from hybrid.backends.local.stac_load import load_stac
 
@@ -120,7 +120,7 @@ class Run:
             bbox=bbox,
             interval=(start, end),
             bands=list(bands) if bands else None,
-            properties=properties,
+            properties=self._conditions(properties, self.facts.stac_conditions),
             buffer=max(self.facts.buffer, self.facts.margin),
         )
         self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
@@ -137,12 +137,15 @@ class Run:
         cube.attrs[LAYOUT] = _layout(grid.buffered(self.facts.buffer))
         return cube
 
-    def _conditions(self, properties: Any) -> tuple[Any, ...]:
-        """The property conditions of the load_collection node being called."""
+    def _conditions(self, properties: Any, per_node: Any = None) -> tuple[Any, ...]:
+        """The property conditions of the load node being called (``per_node``: of the
+        load_stac nodes, else of the load_collection nodes)."""
         from hybrid.backends.local.load_arguments import LOAD_NODE
 
         marker = dict(getattr(properties, "root", properties) or {})
         node = marker.get(LOAD_NODE)
+        if per_node is not None:
+            return tuple(per_node.get(str(node), ()))
         if node is None:
             return self.facts.conditions
         return tuple(self.facts.load_conditions.get(str(node), ()))

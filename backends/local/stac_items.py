@@ -1,4 +1,4 @@
-"""What load_stac reads from a local STAC Collection, Catalog or Item, as Copernicus does.
+"""What load_stac reads from a STAC Collection, Catalog or Item, as Copernicus does.
 
 openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` (the version in
 /work/.mirror, 2026-08):
@@ -7,8 +7,12 @@ openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` (the version in
   Collection or Catalog is walked recursively, skipping child Collections whose extent
   misses the request (``ItemCollection.from_stac_catalog``, L1467-1482); a single Item is
   taken if it intersects (L1405-1408);
+- a STAC API collection is searched (:mod:`hybrid.backends.local.stac_documents`), the
+  items it gives kept when they meet the extent as below;
 - ``properties`` on a static Catalog, Collection or Item is refused with
-  ProcessParameterUnsupported (L987-991, L1058-1061): only a STAC API filters on them;
+  ProcessParameterUnsupported (L987-991, L1058-1061): only a STAC API filters on them
+  (Copernicus sends them as CQL2 and checks the answer again, ``post_query_property_
+  filtering``; here the answer is checked: :mod:`hybrid.backends.local.property_filters`);
 - an item intersects when its [start_datetime, end_datetime] (else its datetime) meets
   [start, end) and its lon/lat ``bbox`` meets the requested extent (L1161-1185,
   L1349-1354);
@@ -91,37 +95,21 @@ class Extent:
     lonlat: BBox | None
 
 
-class OfflineUrl(ProcessParameterInvalid):
-    """A load_stac of a URL on another machine."""
-
-
-def offline_refusal(url: str) -> OfflineUrl:
-    return OfflineUrl(
-        f"load_stac: {url} is on the network and cannot be loaded offline; give the "
-        "file:// URL or path of a local STAC Collection, Catalog or Item (download it "
-        "with its assets first), or the results URL of a job of this server"
-    )
-
-
-def read_stac(path: str) -> Any:
-    """The pystac object of a local STAC document."""
+def stac_items(stac: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> list[Any]:
+    """The items of ``stac`` that meet ``extent`` (and, from a STAC API, the property
+    ``conditions``), in catalog order."""
     import pystac
 
-    try:
-        return pystac.read_file(path)
-    except FileNotFoundError as exc:
-        raise ProcessParameterInvalid(f"load_stac: no STAC document at {path}") from exc
-    except (ValueError, KeyError, TypeError, pystac.STACError) as exc:
-        raise ProcessParameterInvalid(
-            f"load_stac: {path} is not a STAC Collection, Catalog or Item ({exc})"
-        ) from exc
+    from hybrid.backends.local.stac_documents import searched_items, supports_item_search
 
-
-def stac_items(stac: Any, extent: Extent, properties: Mapping[str, Any] | None) -> list[Any]:
-    """The items of ``stac`` that meet ``extent``, in catalog order."""
-    import pystac
-
-    if properties:
+    if isinstance(stac, pystac.Collection) and supports_item_search(stac):
+        return [
+            item
+            for item in searched_items(stac, extent)
+            if _item_meets(item, extent)
+            and all(c.holds(item.properties.get(c.name)) for c in conditions)
+        ]
+    if conditions:
         kind = "Item" if isinstance(stac, pystac.Item) else "Catalog or Collection"
         raise ProcessParameterUnsupported(
             f"load_stac: 'properties' cannot filter a static STAC {kind} (Copernicus "
@@ -250,7 +238,7 @@ def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:
     href = asset.get_absolute_href() or asset.href
     media = (asset.media_type or "").lower()
     return BandAsset(
-        href=_local_path(href),
+        href=_asset_location(href),
         names=tuple(names),
         epsg=epsg,
         bbox=bbox,
@@ -293,10 +281,15 @@ def _proj_bbox(bbox: Any, shape: Any, transform: Any) -> tuple[float, float, flo
     return None
 
 
-def _local_path(href: str) -> str:
+def _asset_location(href: str) -> str:
+    """Where an asset is read: a local path, or an http(s) URL (GDAL's curl reader)."""
     from urllib.parse import unquote, urlparse
+
+    from hybrid.backends.local.stac_documents import unreachable
 
     parsed = urlparse(href)
     if parsed.scheme in ("http", "https"):
-        raise offline_refusal(href)
+        return href
+    if parsed.scheme not in ("", "file") and len(parsed.scheme) > 1:  # not C:\...
+        raise unreachable(href, f"its {parsed.scheme}:// scheme is not readable here")
     return unquote(parsed.path) if parsed.scheme == "file" else href

@@ -1,4 +1,4 @@
-"""load_stac of a local STAC Collection, Catalog or Item, as Copernicus runs it.
+"""load_stac of a STAC Collection, Catalog or Item, as Copernicus runs it.
 
 openeo-python-driver ``process_implementations/io.py`` L295-335 hands load_stac its own
 ``spatial_extent``, ``temporal_extent``, ``bands`` and ``properties`` on top of what the
@@ -37,30 +37,32 @@ def load_stac(
     bbox: BBox | None,
     interval: tuple[str, str],
     bands: list[str] | None,
-    properties: Any,
+    properties: tuple[Any, ...] = (),
     buffer: int = 0,
 ) -> LoadedStac:
-    """The lazy cube of a local STAC document (see the module docstring)."""
+    """The lazy cube of a STAC document (see the module docstring); ``properties``: the
+    load's property conditions (:func:`~hybrid.backends.local.property_filters.
+    stac_property_conditions`)."""
     from hybrid.backends.local.stac_cube import choose_grid, lazy_cube
-    from hybrid.backends.local.stac_items import Extent, read_stac, stac_items
+    from hybrid.backends.local.stac_documents import read_stac
+    from hybrid.backends.local.stac_items import Extent, stac_items
     from hybrid.backends.local.stac_source import (
         cube_bands,
         listed_bands,
-        local_stac_path,
         no_data,
         scenes_of,
+        stac_location,
     )
     from hybrid.grid import lonlat_bbox
     from hybrid.stac.query import parse_instant
 
-    path = local_stac_path(url)
-    stac = read_stac(path)
+    stac = read_stac(stac_location(url))
     extent = Extent(
         start=parse_instant(interval[0], what="temporal_extent start"),
         end=parse_instant(interval[1], what="temporal_extent end"),
         lonlat=None if bbox is None else lonlat_bbox(bbox),
     )
-    items = stac_items(stac, extent, _plain(properties))
+    items = stac_items(stac, extent, tuple(properties or ()))
     scenes = scenes_of(items, list(bands) if bands else None)
     if not scenes:
         raise no_data(str(url))
@@ -68,11 +70,3 @@ def load_stac(
     grid = choose_grid(scenes, names, bbox)
     cube = lazy_cube(scenes, names, grid.buffered(buffer))
     return LoadedStac(cube, grid, tuple(s.id for s in scenes))
-
-
-def _plain(properties: Any) -> dict[str, Any]:
-    """``properties`` as a plain dict (the parser may hand a model)."""
-    from hybrid.geometries import unwrapped
-
-    value = unwrapped(properties)
-    return dict(value) if isinstance(value, dict) else {}

@@ -1,9 +1,9 @@
 """Where a load_stac reads from, and which bands its cube has.
 
-The local engine reads a STAC document on this machine: a ``file://`` URL or an absolute
-path. An http(s) URL cannot be read offline and is refused at once (``hybrid serve``
-first turns the URLs of its own job results into local STAC documents:
-:mod:`hybrid.server.job_stac`).
+The local engine reads a STAC document on this machine (a ``file://`` URL or an absolute
+path) or over http(s) (:mod:`hybrid.backends.local.stac_documents`); ``hybrid serve``
+first turns the URLs of its own job results into local STAC documents
+(:mod:`hybrid.server.job_stac`).
 
 Bands, as openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` names them:
 
@@ -30,22 +30,27 @@ from hybrid.backends.local.stac_items import (
     band_asset,
     band_assets,
     nominal_datetime,
-    offline_refusal,
 )
 from hybrid.errors import BandNotFound, NoDataAvailable, ProcessParameterInvalid
 
 
-def local_stac_path(url: Any) -> str:
-    """The local path of a load_stac ``url``; refuses network and relative URLs."""
+def stac_location(url: Any) -> str:
+    """The path or http(s) URL a load_stac ``url`` names; other schemes and relative
+    paths are refused."""
+    from hybrid.backends.local.stac_documents import unreachable
+
     if not isinstance(url, str) or not url.strip():
-        raise ProcessParameterInvalid("load_stac: url must be a text (a file:// URL or a path)")
+        raise ProcessParameterInvalid("load_stac: url must be a text (a URL or a path)")
     parsed = urlparse(url)
-    if parsed.scheme in ("http", "https", "s3", "ftp"):
-        raise offline_refusal(url)
+    if parsed.scheme in ("http", "https"):
+        return url
+    if parsed.scheme in ("s3", "ftp"):
+        raise unreachable(url, f"its {parsed.scheme}:// scheme is not readable here")
     path = unquote(parsed.path) if parsed.scheme == "file" else url
     if not Path(path).is_absolute():
         raise ProcessParameterInvalid(
-            f"load_stac: {url} is not an absolute path or file:// URL of a STAC document"
+            f"load_stac: {url} is not an http(s) URL, absolute path or file:// URL of a "
+            "STAC document"
         )
     return path
 

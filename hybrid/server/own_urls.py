@@ -11,8 +11,9 @@ A URL is this server's when its scheme, host and port are the root's (a missing 
 the scheme's default) and its path lies below the root's path. The loopback names
 (``127.0.0.1``, ``localhost``, ``::1``, ``0.0.0.0``) are one host: a client on the server's
 machine reaches the same server by any of them. Another port is another server; any
-other host is another server, whose URLs the caller refuses with its own 4xx (the engine's
-"cannot be loaded offline" for load_stac, ``ProcessNamespaceInvalid`` for a namespace).
+other host is another server, whose URLs the caller reads over HTTP or refuses with its
+own 4xx (the engine's load_stac fetches them, "cannot read" when it cannot;
+``ProcessNamespaceInvalid`` for a namespace).
 
 Copernicus fetches both kinds over HTTP, except that ``load_stac`` of a ``.../jobs/ID/results``
 URL naming one of the user's own jobs is read from the job whatever its host

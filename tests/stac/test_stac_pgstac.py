@@ -177,3 +177,69 @@ def test_sample_through_pgstac_gives_bit_identical_ndvi(
     assert static.shape == api.shape
     np.testing.assert_array_equal(static, api)
     assert static.tobytes() == api.tobytes()
+
+
+def test_load_stac_of_an_api_collection_searches_it(pgstac_api, sample_catalog, seed_aoi):
+    """load_stac of a STAC API collection URL (its root conforms to item search) finds
+    the items the API's search gives, as Copernicus's ``from_stac_api``: the same scenes
+    and the same cube as load_stac of the static catalog holding the same items."""
+    import xarray as xr
+
+    from hybrid.aoi import geometry_bbox
+    from hybrid.backends.local.stac_load import load_stac
+
+    collection = json.loads(sample_catalog.read_text())["id"]
+    args = {
+        "bbox": geometry_bbox(seed_aoi),
+        "interval": ("2023-06-10", "2023-07-05"),
+        "bands": ["B04", "SCL"],
+        "properties": None,
+    }
+    api = load_stac(f"{pgstac_api.url}/collections/{collection}", **args)
+    static = load_stac(str(sample_catalog), **args)
+    assert sorted(api.items) == sorted(static.items) and len(api.items) >= 2
+    assert api.grid == static.grid
+    xr.testing.assert_identical(api.cube.compute(), static.cube.compute())
+
+
+def test_load_stac_properties_filter_an_api_collection(
+    pgstac_api, sample_catalog, seed_aoi, tmp_path
+):
+    """A graph with load_stac's ``properties`` on a STAC API collection (Copernicus's
+    PropertyFilter): the dates of the items whose ``eo:cloud_cover`` is at most 20, read
+    independently from the static catalog's item files."""
+    from hybrid.aoi import geometry_bbox
+    from hybrid.backends.local import LocalBackend
+    from hybrid.io.reader import open_result
+
+    box = geometry_bbox(seed_aoi)
+    collection = json.loads(sample_catalog.read_text())
+    lte = {"process_id": "lte", "arguments": {"x": {"from_parameter": "value"}, "y": 20}}
+    load = {
+        "url": f"{pgstac_api.url}/collections/{collection['id']}",
+        "spatial_extent": {"west": box.west, "south": box.south, "east": box.east,
+                           "north": box.north},
+        "temporal_extent": ["2023-05-01", "2023-10-01"],
+        "bands": ["B04"],
+        "properties": {"eo:cloud_cover": {"process_graph": {"c": {**lte, "result": True}}}},
+    }  # fmt: skip
+    graph = {
+        "load": {"process_id": "load_stac", "arguments": load},
+        "save": {"process_id": "save_result", "result": True,
+                 "arguments": {"data": {"from_node": "load"}, "format": "netCDF"}},
+    }  # fmt: skip
+    (path,) = LocalBackend().execute(graph, out_dir=tmp_path).files
+    got = sorted({str(t)[:10] for t in open_result(path)["t"].values})
+    want, every = set(), set()
+    for link in collection["links"]:
+        if link["rel"] != "item":
+            continue
+        item = json.loads((sample_catalog.parent / link["href"]).read_text())
+        west, south, east, north = item["bbox"]
+        day = item["properties"]["datetime"][:10]
+        inside = west <= box.east and box.west <= east and south <= box.north and box.south <= north
+        if inside and "2023-05-01" <= day < "2023-10-01":
+            every.add(day)
+            if item["properties"]["eo:cloud_cover"] <= 20:
+                want.add(day)
+    assert got == sorted(want) and 0 < len(want) < len(every)

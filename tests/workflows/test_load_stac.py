@@ -123,7 +123,7 @@ def test_own_results_url_by_localhost_in_a_sync_request_and_a_batch_job(
     with pytest.raises(OpenEoApiError) as caught:
         other.download(tmp_path / "c.nc", format="netCDF")
     assert caught.value.http_status_code == 400
-    assert "cannot be loaded offline" in caught.value.message
+    assert "its host cannot be reached" in caught.value.message  # nothing on port 1
 
 
 def test_netcdf_results_load_their_first_date_as_copernicus_reads_them(
@@ -268,6 +268,32 @@ def test_static_collection_refuses_property_filters(
     assert caught.value.code == "ProcessParameterUnsupported"
 
 
+def test_static_collection_over_http_loads_as_on_disk(
+    connection: Any, collection: Path, tmp_path: Path
+) -> None:
+    """The same collection served over HTTP on 127.0.0.1, its assets relative to it (so
+    read over HTTP too), gives the cube it gives from disk."""
+    import json
+    import shutil
+
+    from tests.stac_fixtures import serving_directory
+
+    served = tmp_path / "served"
+    shutil.copytree(collection.parent, served)
+    for item in served.glob("scene*/scene*.json"):
+        document = json.loads(item.read_text())
+        for asset in document["assets"].values():
+            asset["href"] = f"../{Path(asset['href']).name}"
+        item.write_text(json.dumps(document))
+    args = {"temporal_extent": ["2023-06-01", "2023-06-06"], "bands": ["nir"]}
+    connection.load_stac(collection.as_uri(), **args).download(tmp_path / "disk.nc", "netCDF")
+    with serving_directory(served) as base:
+        cube = connection.datacube_from_process("load_stac", url=f"{base}/collection.json", **args)
+        cube.download(tmp_path / "http.nc", format="netCDF")
+    want, got = _open(tmp_path / "disk.nc"), _open(tmp_path / "http.nc")
+    assert got["nir"].identical(want["nir"]) and list(got.t.values) == list(want.t.values)
+
+
 # ------------------------------------------------------------------- errors
 
 
@@ -275,6 +301,8 @@ def test_unknown_job_and_network_urls_are_clear_4xx_errors(
     connection: Any, serve: Any, tmp_path: Path
 ) -> None:
     from openeo.rest import OpenEoApiError
+
+    from tests.stac_fixtures import serving_status
 
     unknown = f"{serve.url}/jobs/j-{'0' * 32}/results"
     with pytest.raises(OpenEoApiError) as caught:
@@ -288,4 +316,13 @@ def test_unknown_job_and_network_urls_are_clear_4xx_errors(
     with pytest.raises(OpenEoApiError) as caught:
         cube.download(tmp_path / "b.nc", format="netCDF")
     assert caught.value.http_status_code == 400
-    assert "cannot be loaded offline" in caught.value.message
+    assert f"cannot read {remote}: its host cannot be reached" in caught.value.message
+
+    with serving_status(404) as url:
+        cube = connection.datacube_from_process("load_stac", url=f"{url}/collection.json")
+        with pytest.raises(OpenEoApiError) as caught:
+            cube.download(tmp_path / "c.nc", format="netCDF")
+    assert caught.value.http_status_code == 400
+    assert caught.value.message.startswith(
+        f"load_stac: cannot read {url}/collection.json: HTTP 404"
+    )

@@ -1,0 +1,141 @@
+"""The STAC document a load_stac names, read as Copernicus reads it: on this machine or
+over http(s), a STAC API collection through an item search.
+
+openeo-geopyspark-driver 9baf2e10 ``openeogeotrellis/load_stac.py``:
+
+- the document is read with pystac (``_await_stac_object`` L2526-2568), over http(s)
+  too; Copernicus also reads ``s3://`` from its own object storage, which does not
+  exist here (refused);
+- a Collection whose root catalog conforms to STAC API item search
+  (``_supports_item_search`` L2371-2377: ``https://api.stacspec.org/v1.*/item-search``)
+  is searched (``ItemCollection.from_stac_api`` L1485-1648: pystac-client's
+  ``search(collections=..., bbox=<lon/lat extent>, datetime=[start, end])``); any other
+  Catalog or Collection is walked (:mod:`hybrid.backends.local.stac_items`);
+- the assets are read where their hrefs point, over http(s) with GDAL's curl reader.
+
+Every request has a timeout, and a document that cannot be fetched is a 400 naming the
+URL and why, in one line.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import TYPE_CHECKING, Any
+
+from hybrid.errors import ProcessParameterInvalid
+
+if TYPE_CHECKING:
+    from hybrid.backends.local.stac_items import Extent
+
+#: seconds to connect, and to wait for each answer
+TIMEOUT = (10, 60)
+_ITEM_SEARCH = re.compile(r"^https://api\.stacspec\.org/v1\..*/item-search$")
+
+
+class OfflineUrl(ProcessParameterInvalid):
+    """A load_stac of a location this machine cannot reach."""
+
+
+def unreachable(url: str, why: str) -> OfflineUrl:
+    return OfflineUrl(
+        f"load_stac: cannot read {url}: {why}; give the http(s) URL, file:// URL or path "
+        "of a STAC Collection, Catalog or Item this machine can reach, or the results URL "
+        "of a job of this server"
+    )
+
+
+def read_stac(location: str) -> Any:
+    """The pystac object at ``location`` (a path or an http(s) URL)."""
+    import pystac
+
+    try:
+        return pystac.read_file(location, stac_io=_stac_io())
+    except FileNotFoundError as exc:
+        raise ProcessParameterInvalid(f"load_stac: no STAC document at {location}") from exc
+    except _network_errors() as exc:
+        raise unreachable(location, _reason(exc)) from None
+    except (ValueError, KeyError, TypeError, pystac.STACError) as exc:
+        raise ProcessParameterInvalid(
+            f"load_stac: {location} is not a STAC Collection, Catalog or Item ({exc})"
+        ) from exc
+
+
+def supports_item_search(collection: Any) -> bool:
+    """Whether ``collection`` is one of a STAC API offering item search."""
+    root = collection.get_root()
+    conforms = (root.extra_fields.get("conformsTo") or []) if root is not None else []
+    return any(isinstance(c, str) and _ITEM_SEARCH.match(c) for c in conforms)
+
+
+def searched_items(collection: Any, extent: Extent) -> list[Any]:
+    """The items of a STAC API ``collection`` its item search gives for ``extent``, in
+    the order the API gives them."""
+    import pystac_client
+
+    root = collection.get_root().get_self_href()
+    box = extent.lonlat
+    bbox = None if box is None else (box.west, box.south, box.east, box.north)
+    try:
+        client = pystac_client.Client.open(root, stac_io=_api_io())
+        found = client.search(
+            collections=[collection.id], bbox=bbox, datetime=[extent.start, extent.end]
+        )
+        return list(found.items())
+    except _network_errors() as exc:
+        raise unreachable(root, _reason(exc)) from None
+
+
+@functools.cache
+def _stac_io() -> Any:
+    """pystac's reader, fetching http(s) with requests and :data:`TIMEOUT` (pystac's own
+    waits without limit); pystac-client's would turn every Collection into its client."""
+    from urllib.parse import urlparse
+
+    import requests
+    from pystac.stac_io import DefaultStacIO
+
+    class TimedStacIO(DefaultStacIO):
+        def read_text_from_href(self, href: str) -> str:
+            if urlparse(href).scheme not in ("http", "https"):
+                return str(super().read_text_from_href(href))
+            response = requests.get(href, timeout=TIMEOUT)
+            response.raise_for_status()
+            return response.text
+
+    return TimedStacIO()
+
+
+def _api_io() -> Any:
+    """pystac-client's reader for the search, with :data:`TIMEOUT`."""
+    from pystac_client.stac_api_io import StacApiIO
+
+    return StacApiIO(timeout=TIMEOUT, max_retries=2)
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """What fetching a document raises when it cannot be had: requests' errors (all
+    OSErrors) and pystac-client's answer to an HTTP error status."""
+    from pystac_client.exceptions import APIError
+
+    return (OSError, APIError)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a document could not be had, in a few words."""
+    import requests
+
+    if not isinstance(exc, requests.RequestException) and isinstance(
+        exc.__context__, requests.RequestException
+    ):
+        exc = exc.__context__  # pystac-client wraps requests' error in an APIError
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {TIMEOUT[1]} s"
+    if isinstance(exc, requests.ConnectionError):
+        return "its host cannot be reached (no network, or a wrong address)"
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(exc, "status_code", None)
+    if status:
+        return f"HTTP {status}"
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
