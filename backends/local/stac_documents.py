@@ -19,6 +19,7 @@ URL and why, in one line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from hybrid.errors import ProcessParameterInvalid
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from hybrid.backends.local.stac_items import Extent
 
 #: seconds to connect, and to wait for each answer
@@ -43,6 +46,23 @@ def unreachable(url: str, why: str) -> OfflineUrl:
         "of a STAC Collection, Catalog or Item this machine can reach, or the results URL "
         "of a job of this server"
     )
+
+
+@contextlib.contextmanager
+def fetching(url: str) -> Iterator[None]:
+    """Inside the block (the walk of a catalog's links, a search), a linked document
+    that cannot be fetched or read is one :func:`unreachable` naming ``url``."""
+    import pystac
+
+    try:
+        yield
+    except _network_errors() as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise unreachable(url, _reason(exc)) from None
+    except pystac.STACError as exc:  # a linked document that cannot be read
+        cause = exc.__cause__ or exc.__context__
+        raise unreachable(url, _reason(cause if cause is not None else exc)) from None
 
 
 def read_stac(location: str) -> Any:
@@ -76,14 +96,12 @@ def searched_items(collection: Any, extent: Extent) -> list[Any]:
     root = collection.get_root().get_self_href()
     box = extent.lonlat
     bbox = None if box is None else (box.west, box.south, box.east, box.north)
-    try:
+    with fetching(root):
         client = pystac_client.Client.open(root, stac_io=_api_io())
         found = client.search(
             collections=[collection.id], bbox=bbox, datetime=[extent.start, extent.end]
         )
         return list(found.items())
-    except _network_errors() as exc:
-        raise unreachable(root, _reason(exc)) from None
 
 
 @functools.cache

@@ -100,7 +100,11 @@ def stac_items(stac: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> l
     ``conditions``), in catalog order."""
     import pystac
 
-    from hybrid.backends.local.stac_documents import searched_items, supports_item_search
+    from hybrid.backends.local.stac_documents import (
+        fetching,
+        searched_items,
+        supports_item_search,
+    )
 
     if isinstance(stac, pystac.Collection) and supports_item_search(stac):
         return [
@@ -118,7 +122,8 @@ def stac_items(stac: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> l
         )
     if isinstance(stac, pystac.Item):
         return [stac] if _item_meets(stac, extent) else []
-    return [item for cat in _catalogs(stac, extent) for item in _own_items(cat, extent)]
+    with fetching(stac.get_self_href() or stac.id):  # a static catalog over http(s)
+        return [item for cat in _catalogs(stac, extent) for item in _own_items(cat, extent)]
 
 
 def _catalogs(root: Any, extent: Extent) -> Iterator[Any]:

@@ -272,9 +272,12 @@ def test_static_collection_over_http_loads_as_on_disk(
     connection: Any, collection: Path, tmp_path: Path
 ) -> None:
     """The same collection served over HTTP on 127.0.0.1, its assets relative to it (so
-    read over HTTP too), gives the cube it gives from disk."""
+    read over HTTP too), gives the cube it gives from disk; an item it links that is
+    gone is one 400 naming the collection."""
     import json
     import shutil
+
+    from openeo.rest import OpenEoApiError
 
     from tests.stac_fixtures import serving_directory
 
@@ -290,6 +293,12 @@ def test_static_collection_over_http_loads_as_on_disk(
     with serving_directory(served) as base:
         cube = connection.datacube_from_process("load_stac", url=f"{base}/collection.json", **args)
         cube.download(tmp_path / "http.nc", format="netCDF")
+        (served / "scene1" / "scene1.json").unlink()  # a link to an item gone: one 400
+        with pytest.raises(OpenEoApiError) as caught:
+            cube.download(tmp_path / "broken.nc", format="netCDF")
+    assert caught.value.http_status_code == 400
+    assert caught.value.message.startswith(f"load_stac: cannot read {base}/collection.json")
+    assert "HTTP 404" in caught.value.message
     want, got = _open(tmp_path / "disk.nc"), _open(tmp_path / "http.nc")
     assert got["nir"].identical(want["nir"]) and list(got.t.values) == list(want.t.values)
 
