@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.comparison_report import ComparisonReport, PeriodComparison, compare_values, verdict
 from hybrid.io.cube import cube_crs
+from hybrid.io.frames import FRAME
 from hybrid.io.reader import open_any
 from hybrid.io.series import is_series
 
@@ -46,7 +47,8 @@ def compare(
 ) -> ComparisonReport:
     """Compare two results (cubes from :func:`~hybrid.io.reader.open_result`, series from
     :func:`~hybrid.io.reader.open_series`, or paths to result files: aggregate_spatial
-    results are compared by :mod:`hybrid.series_comparison`)."""
+    results are compared by :mod:`hybrid.series_comparison`, other vector cubes by
+    :mod:`hybrid.frame_comparison`)."""
     from hybrid.errors import UsageError
 
     if atol < 0 or rtol < 0:
@@ -55,6 +57,16 @@ def compare(
         raise UsageError(f"min_agreement must be between 0 and 1 (got {min_agreement})")
     cube_a = a if not isinstance(a, str | Path) else open_any(a)
     cube_b = b if not isinstance(b, str | Path) else open_any(b)
+    frames = [FRAME in cube.attrs for cube in (cube_a, cube_b)]
+    if any(frames):
+        if not all(frames):
+            raise UsageError(
+                "cannot compare a vector cube (GeoJSON, vectorcube.*) with another kind of "
+                "result: give two vector cubes"
+            )
+        from hybrid.frame_comparison import compare_frames
+
+        return compare_frames(cube_a, cube_b, atol=atol, rtol=rtol, min_agreement=min_agreement)
     if is_series(cube_a) or is_series(cube_b):
         if not (is_series(cube_a) and is_series(cube_b)):
             raise UsageError(

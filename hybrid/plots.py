@@ -298,11 +298,13 @@ def plot_comparison(a: xr.DataArray | str | Path, b: xr.DataArray | str | Path,
     """Write A, B and A - B side by side per period into one PNG (two aggregate_spatial
     time series: A and B per feature over the dates, :mod:`hybrid.series_plots`);
     returns its path."""
+    from hybrid.frame_comparison import refuse_plots
     from hybrid.io.reader import open_any
     from hybrid.io.series import is_series
 
     cube_a = open_any(a) if isinstance(a, str | Path) else a
     cube_b = open_any(b) if isinstance(b, str | Path) else b
+    refuse_plots(cube_a, cube_b)
     if is_series(cube_a) and is_series(cube_b):
         from hybrid.series_plots import series_comparison_figure
 

@@ -39,6 +39,7 @@ FACE = (
     "hybrid.comparison",
     "hybrid.comparison_report",
     "hybrid.series_comparison",
+    "hybrid.frame_comparison",
     "hybrid.series_plots",
     "hybrid.__main__",
 )

@@ -42,11 +42,14 @@ def add_parser(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from hybrid.comparison import compare
+    from hybrid.frame_comparison import refuse_plots
     from hybrid.io.reader import open_any
     from hybrid.plots import plot_comparison
 
     cube_a = open_any(args.a)
     cube_b = open_any(args.b)
+    if args.plots is not None:
+        refuse_plots(cube_a, cube_b)
     report = compare(
         cube_a, cube_b, atol=args.atol, rtol=args.rtol, min_agreement=args.min_agreement
     )

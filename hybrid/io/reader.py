@@ -42,12 +42,17 @@ def open_result(path: str | Path) -> xr.DataArray:
 
 
 def open_any(path: str | Path) -> xr.DataArray:
-    """A result file or folder as :func:`open_result` opens a raster, or as
+    """A result file or folder as :func:`open_result` opens a raster, as
     :func:`open_series` opens an aggregate_spatial result (JSON, CSV, Parquet, CovJSON,
-    or a netCDF with a ``feature`` dimension)."""
+    or a netCDF with a ``feature`` dimension), or as
+    :func:`hybrid.io.frames.read_frame` opens another vector cube
+    (``vectorcube.*``, a GeoJSON)."""
+    from hybrid.io.frames import frame_file, read_frame
     from hybrid.io.netcdf_series import holds_series
     from hybrid.io.registry import format_of_file
 
+    if Path(path).exists() and (frame := frame_file(Path(path))) is not None:
+        return read_frame(frame)
     file = _series_file(Path(path))
     if file is None:
         return open_result(path)
