@@ -9,7 +9,9 @@ openeo-geopyspark-driver 9baf2e10 ``openeogeotrellis/load_stac.py``:
 - a Collection whose root catalog conforms to STAC API item search
   (``_supports_item_search`` L2371-2377: ``https://api.stacspec.org/v1.*/item-search``)
   is searched (``ItemCollection.from_stac_api`` L1485-1648: pystac-client's
-  ``search(collections=..., bbox=<lon/lat extent>, datetime=[start, end])``); any other
+  ``search(collections=..., bbox=<lon/lat extent>, datetime=[start, end],
+  filter=<the properties as CQL2>)``, the answer checked again against the properties,
+  ``post_query_property_filtering``); any other
   Catalog or Collection is walked (:mod:`hybrid.backends.local.stac_items`);
 - the assets are read where their hrefs point, over http(s) with GDAL's curl reader.
 
@@ -88,18 +90,27 @@ def supports_item_search(collection: Any) -> bool:
     return any(isinstance(c, str) and _ITEM_SEARCH.match(c) for c in conforms)
 
 
-def searched_items(collection: Any, extent: Extent) -> list[Any]:
+def searched_items(collection: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> list[Any]:
     """The items of a STAC API ``collection`` its item search gives for ``extent``, in
-    the order the API gives them."""
+    the order the API gives them; the property ``conditions`` go with the search as a
+    CQL2-json filter when the API conforms to FILTER, as Copernicus sends them (its
+    answer is checked again by the caller)."""
     import pystac_client
+
+    from hybrid.stac.query import cql2_filter
 
     root = collection.get_root().get_self_href()
     box = extent.lonlat
     bbox = None if box is None else (box.west, box.south, box.east, box.north)
     with fetching(root):
         client = pystac_client.Client.open(root, stac_io=_api_io())
+        sent = cql2_filter(tuple(conditions)) if client.conforms_to("FILTER") else None
         found = client.search(
-            collections=[collection.id], bbox=bbox, datetime=[extent.start, extent.end]
+            collections=[collection.id],
+            bbox=bbox,
+            datetime=[extent.start, extent.end],
+            filter=sent,
+            filter_lang="cql2-json" if sent else None,
         )
         return list(found.items())
 

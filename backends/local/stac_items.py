@@ -11,8 +11,9 @@ openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` (the version in
   items it gives kept when they meet the extent as below;
 - ``properties`` on a static Catalog, Collection or Item is refused with
   ProcessParameterUnsupported (L987-991, L1058-1061): only a STAC API filters on them
-  (Copernicus sends them as CQL2 and checks the answer again, ``post_query_property_
-  filtering``; here the answer is checked: :mod:`hybrid.backends.local.property_filters`);
+  (sent as CQL2 and the answer checked again, ``post_query_property_filtering``, here as
+  there: :mod:`hybrid.backends.local.stac_documents`,
+  :mod:`hybrid.backends.local.property_filters`);
 - an item intersects when its [start_datetime, end_datetime] (else its datetime) meets
   [start, end) and its lon/lat ``bbox`` meets the requested extent (L1161-1185,
   L1349-1354);
@@ -109,7 +110,7 @@ def stac_items(stac: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> l
     if isinstance(stac, pystac.Collection) and supports_item_search(stac):
         return [
             item
-            for item in searched_items(stac, extent)
+            for item in searched_items(stac, extent, conditions)
             if _item_meets(item, extent)
             and all(c.holds(item.properties.get(c.name)) for c in conditions)
         ]

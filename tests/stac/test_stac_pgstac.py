@@ -243,3 +243,17 @@ def test_load_stac_properties_filter_an_api_collection(
             if item["properties"]["eo:cloud_cover"] <= 20:
                 want.add(day)
     assert got == sorted(want) and 0 < len(want) < len(every)
+
+    # the conditions go with the search as CQL2 (the API answers only those items)
+    import datetime as dt
+
+    from hybrid.backends.local.property_filters import stac_property_conditions
+    from hybrid.backends.local.stac_documents import read_stac, searched_items
+    from hybrid.backends.local.stac_items import Extent
+
+    conditions = stac_property_conditions("load", load["properties"])
+    window = Extent(
+        dt.datetime(2023, 5, 1, tzinfo=dt.UTC), dt.datetime(2023, 10, 1, tzinfo=dt.UTC), box
+    )
+    answered = searched_items(read_stac(load["url"]), window, conditions)
+    assert answered and all(i.properties["eo:cloud_cover"] <= 20 for i in answered)
