@@ -38,6 +38,8 @@ def geometries_frame(cube: Any) -> Any:
         {"geometry": geometry, **{k: v for k, v in properties.items() if k != "geometry"}}
         for geometry, properties in zip(features.geometries, features.properties, strict=True)
     ]
+    if not rows:  # a cube without geometries (raster_to_vector of no data)
+        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=features.crs))
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=features.crs)
 
 

@@ -135,6 +135,26 @@ def test_a_cube_without_t_and_one_withoutzones() -> None:
     assert nothing.sizes["geometries"] == 0
 
 
+def test_no_zones_save_as_empty_files(tmp_path: Path) -> None:
+    """A cube of no data has no polygons: an empty FeatureCollection (in the cube's
+    CRS), a CSV of the header, an empty GeoParquet, JSON ``[]``."""
+    import geopandas as gpd
+
+    from hybrid.io.registry import find_format, write_result
+
+    nothing = raster_to_vector(_cube(np.full((1, 2, 2), np.nan), ["2023-06-05"]))
+    written = {
+        layout: write_result(nothing, find_format(layout), tmp_path / layout, options={})[0]
+        for layout in ("GeoJSON", "CSV", "Parquet", "JSON")
+    }
+    document = json.loads(written["GeoJSON"].read_text())
+    assert document["features"] == []
+    assert document["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::32631"
+    assert written["CSV"].read_text().strip() == ",geometry"
+    assert len(gpd.read_parquet(written["Parquet"])) == 0
+    assert json.loads(written["JSON"].read_text()) == []
+
+
 def test_a_uint8_cube_reads_255_as_no_data() -> None:
     """Copernicus's uint8 cube (linear_scale_range to 0..255) has nodata 255."""
     values = np.array([[255.0, 3.0], [3.0, 255.0]])
