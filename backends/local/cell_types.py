@@ -65,9 +65,12 @@ from hybrid.io.cube import CELL_TYPE
 #: dtype name (:func:`hybrid.backends.local.processes.statistics.median` keeps the
 #: integer part, :func:`hybrid.backends.local.processes.arrays.array_interpolate_linear`
 #: of what it fills, :func:`hybrid.backends.local.processes.masking.mask` of its
-#: replacement, :func:`hybrid.backends.local.processes.vectorize.raster_to_vector` for its
-#: nodata value)
+#: replacement)
 INPUT_CELL_TYPE = "input_cell_type"
+#: the argument raster_to_vector gets when its data is an integer cube: that cell type's
+#: nodata value, which Copernicus reads as no data (255 of linear_scale_range's uint8,
+#: 0 of convert_data_type's uint8)
+INPUT_NODATA = "input_nodata"
 #: the argument a band reduction or a merge with an overlap resolver whose result is
 #: int16 or int32 gets: that dtype name (:func:`hybrid.backends.local.processes.udf.
 #: reduce_dimension`, :func:`hybrid.backends.local.processes.merging.merge_cubes`); an
@@ -141,10 +144,10 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
             arguments[OUTPUT_CELL_TYPE] = own
         if process == "mask" and arguments.get("replacement") is not None and integer_type(own):
             arguments[INPUT_CELL_TYPE] = own
-        if process == "raster_to_vector" and integer_type(
-            data_type := types.of(arguments.get("data"))[0]
-        ):
-            arguments[INPUT_CELL_TYPE] = data_type
+        if process == "raster_to_vector":
+            data_type, data_nodata = types.of(arguments.get("data"))
+            if integer_type(data_type) and data_nodata is not None:
+                arguments[INPUT_NODATA] = data_nodata
         if _resampled_whole(process, own) and not _keeps_values(str(process), arguments):
             method = str(arguments.get("method", "near"))
             arguments[INTEGER_RESAMPLING] = resample_pushdown.rule(out, node_id, method)

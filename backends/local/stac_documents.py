@@ -67,6 +67,19 @@ def fetching(url: str) -> Iterator[None]:
         raise unreachable(url, _reason(cause if cause is not None else exc)) from None
 
 
+def readable_location(href: str) -> str:
+    """Where a STAC document or asset ``href`` is read: an http(s) URL as it is, a local
+    path (a ``file://`` URL unquoted); any other scheme is refused."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(href)
+    if parsed.scheme in ("http", "https"):
+        return href
+    if parsed.scheme not in ("", "file") and len(parsed.scheme) > 1:  # not C:\...
+        raise unreachable(href, f"its {parsed.scheme}:// scheme is not readable here")
+    return unquote(parsed.path) if parsed.scheme == "file" else href
+
+
 def read_stac(location: str) -> Any:
     """The pystac object at ``location`` (a path or an http(s) URL)."""
     import pystac

@@ -232,6 +232,7 @@ def asset_band_names(asset: Any) -> list[str]:
 
 def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:
     """An asset with its projection and nodata, read as load_stac.py reads them."""
+    from hybrid.backends.local.stac_documents import readable_location
 
     def get(field: str) -> Any:
         return _asset_field(asset, field) or item.properties.get(field)
@@ -244,7 +245,7 @@ def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:
     href = asset.get_absolute_href() or asset.href
     media = (asset.media_type or "").lower()
     return BandAsset(
-        href=_asset_location(href),
+        href=readable_location(href),
         names=tuple(names),
         epsg=epsg,
         bbox=bbox,
@@ -285,17 +286,3 @@ def _proj_bbox(bbox: Any, shape: Any, transform: Any) -> tuple[float, float, flo
         ys = [a3 * x + a4 * y + a5 for x, y in ((0, 0), (cols, 0), (0, rows), (cols, rows))]
         return min(xs), min(ys), max(xs), max(ys)
     return None
-
-
-def _asset_location(href: str) -> str:
-    """Where an asset is read: a local path, or an http(s) URL (GDAL's curl reader)."""
-    from urllib.parse import unquote, urlparse
-
-    from hybrid.backends.local.stac_documents import unreachable
-
-    parsed = urlparse(href)
-    if parsed.scheme in ("http", "https"):
-        return href
-    if parsed.scheme not in ("", "file") and len(parsed.scheme) > 1:  # not C:\...
-        raise unreachable(href, f"its {parsed.scheme}:// scheme is not readable here")
-    return unquote(parsed.path) if parsed.scheme == "file" else href

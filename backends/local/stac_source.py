@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from hybrid.backends.local.stac_items import (
     BandAsset,
@@ -37,22 +37,18 @@ from hybrid.errors import BandNotFound, NoDataAvailable, ProcessParameterInvalid
 def stac_location(url: Any) -> str:
     """The path or http(s) URL a load_stac ``url`` names; other schemes and relative
     paths are refused."""
-    from hybrid.backends.local.stac_documents import unreachable
+    from hybrid.backends.local.stac_documents import readable_location
 
     if not isinstance(url, str) or not url.strip():
         raise ProcessParameterInvalid("load_stac: url must be a text (a URL or a path)")
-    parsed = urlparse(url)
-    if parsed.scheme in ("http", "https"):
-        return url
-    if parsed.scheme in ("s3", "ftp"):
-        raise unreachable(url, f"its {parsed.scheme}:// scheme is not readable here")
-    path = unquote(parsed.path) if parsed.scheme == "file" else url
-    if not Path(path).is_absolute():
+    location = readable_location(url)
+    remote = urlparse(location).scheme in ("http", "https")
+    if not remote and not Path(location).is_absolute():
         raise ProcessParameterInvalid(
             f"load_stac: {url} is not an http(s) URL, absolute path or file:// URL of a "
             "STAC document"
         )
-    return path
+    return location
 
 
 def listed_bands(stac: Any) -> list[str]:

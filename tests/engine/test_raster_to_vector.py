@@ -158,8 +158,43 @@ def test_no_zones_save_as_empty_files(tmp_path: Path) -> None:
 def test_a_uint8_cube_reads_255_as_no_data() -> None:
     """Copernicus's uint8 cube (linear_scale_range to 0..255) has nodata 255."""
     values = np.array([[255.0, 3.0], [3.0, 255.0]])
-    got = raster_to_vector(_cube(values[None], ["2023-06-05"]), input_cell_type="uint8")
+    got = raster_to_vector(_cube(values[None], ["2023-06-05"]), input_nodata=255.0)
     assert [v for v, _ in _found(got, 0, values.shape)] == [3.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("convert", "nodata"), [(None, 255.0), ("uint8", 0.0), ("int16", -32768.0)]
+)
+def test_the_nodata_given_is_that_of_the_data_cell_type(convert: str | None, nodata: float) -> None:
+    """linear_scale_range to 0..250 makes a uint8 cube with nodata 255, convert_data_type
+    uint8 one with nodata 0 (its 255 is data): raster_to_vector gets the one its data has."""
+    from hybrid.backends.local.cell_types import INPUT_NODATA, with_cell_types
+
+    load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A", "bands": ["B04"]}}
+    scale = {
+        "process_id": "linear_scale_range",
+        "arguments": {
+            "x": {"from_parameter": "x"},
+            "inputMin": 0,
+            "inputMax": 1,
+            "outputMin": 0,
+            "outputMax": 250,
+        },
+        "result": True,
+    }
+    data = (
+        {"process_id": "convert_data_type",
+         "arguments": {"data": {"from_node": "load"}, "data_type": convert}}
+        if convert else
+        {"process_id": "apply",
+         "arguments": {"data": {"from_node": "load"}, "process": {"process_graph": {"s": scale}}}}
+    )  # fmt: skip
+    graph = {
+        "load": load, "data": data,
+        "vec": {"process_id": "raster_to_vector", "arguments": {"data": {"from_node": "data"}},
+                "result": True},
+    }  # fmt: skip
+    assert with_cell_types(graph)["vec"]["arguments"][INPUT_NODATA] == nodata
 
 
 def test_refused_without_a_raster_cube() -> None:

@@ -8,7 +8,8 @@ L589-658; geotrellis ``raster/vectorize/Vectorize.scala``):
 - only the cube's first band is read; its cells are read as geotrellis reads a tile as
   integers (``Tile.get``): the integer part of each value (towards zero), saturated to
   int32; NaN, and -2**31, are no data (a float NDVI in (-1, 1) is one zone of 0). An
-  integer cube's nodata value (255 of uint8, 65535 of uint16) is no data too;
+  integer cube's nodata value (:data:`~hybrid.backends.local.cell_types.INPUT_NODATA`:
+  255 of linear_scale_range's uint8, 0 of convert_data_type's) is no data too;
 - a zone is a 4-connected group of cells with the same value (``FourNeighbors``),
   vectorised per date in pieces of at most 5120 x 5120 cells (the layer regridded to
   ``min(256 * 20, cols)`` cells, each piece cropped to the cube's extent), so a zone
@@ -36,15 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.cell_types import INPUT_CELL_TYPE
+from hybrid.backends.local.cell_types import INPUT_NODATA
 from hybrid.errors import ProcessParameterInvalid
 
 #: the band label of the result (Copernicus names it after the band's index)
 BAND = "band0"
 #: the largest piece vectorised at once (OpenEOProcesses.scala ``vectorize``: 256 * 20)
 PIECE = 5120
-#: the nodata values the integer cell types have on Copernicus besides NaN
-_TYPE_NODATA = {"uint8": 255.0, "uint16": 65535.0}
 _INT_MIN = -(2**31)
 
 
@@ -62,7 +61,7 @@ def raster_to_vector(data: Any, **kwargs: Any) -> Any:
         )
     crs, transform = cube_crs(data, "raster_to_vector"), _transform(data, "raster_to_vector")
     band = data.isel(bands=0) if "bands" in data.dims else data
-    nodata = _TYPE_NODATA.get(str(kwargs.get(INPUT_CELL_TYPE)))
+    nodata = kwargs.get(INPUT_NODATA)  # an integer cube's nodata (cell_types)
     if "t" not in band.dims:
         zones = _zones(_cells(band.transpose("y", "x").values, nodata), transform)
         return _cube([(None, zones)], crs)
