@@ -125,6 +125,7 @@ class LocalBackend:
             "load_stac": run.load_stac,
             "save_result": run.save_result,
             "discard_result": run.discard_result,
+            "save_ml_model": run.save_ml_model,
             **_udf_processes(self.settings.udf),
         }
         registry = registry_for_run(

@@ -70,11 +70,21 @@ def _apply_polygon_geometries(spec: Spec) -> None:
             param["name"] = "geometries"
 
 
+def _predict_random_forest_in_a_reducer(spec: Spec) -> None:
+    """openeo-processes-dask's description adds a required ``dimension``: its own
+    predict_random_forest applies itself over a dimension. Copernicus's runs in a
+    reducer (``reduce_dimension`` over ``bands``) on ``data`` and ``model`` only, as the
+    openeo client's ``DataCube.predict_random_forest`` calls it
+    (:mod:`hybrid.backends.local.processes.machine_learning`)."""
+    spec["parameters"] = [p for p in spec["parameters"] if p["name"] != "dimension"]
+
+
 #: process id -> what changes its bundled description (the docstring says why)
 CORRECTIONS: dict[str, Callable[[Spec], None]] = {
     "save_result": _save_result_returns_true,
     "resample_spatial": _resample_spatial_align,
     "apply_polygon": _apply_polygon_geometries,
+    "predict_random_forest": _predict_random_forest_in_a_reducer,
 }
 
 

@@ -34,6 +34,18 @@ def overrides() -> dict[str, Callable[..., Any]]:
         **_comparison_overrides(),
         **_array_overrides(),
         **_scalar_overrides(),
+        **_model_overrides(),
+    }
+
+
+def _model_overrides() -> dict[str, Callable[..., Any]]:
+    """Random forests (save_ml_model is the run's: :data:`RUN_PROCESSES`)."""
+    from hybrid.backends.local.processes import machine_learning
+
+    return {
+        "fit_class_random_forest": machine_learning.fit_class_random_forest,
+        "predict_random_forest": machine_learning.predict_random_forest,
+        "load_ml_model": machine_learning.load_ml_model,
     }
 
 
@@ -210,7 +222,7 @@ NOT_ADVERTISED = frozenset({"ddmc", "apply_neighborhood_intertwin", "create_data
 
 
 #: processes every run implements itself (hybrid.backends.local.run)
-RUN_PROCESSES = ("load_collection", "load_stac", "save_result", "discard_result")
+RUN_PROCESSES = ("load_collection", "load_stac", "save_result", "discard_result", "save_ml_model")
 
 
 @functools.cache
@@ -265,10 +277,15 @@ def process_spec(pid: str) -> dict[str, Any]:
         from hybrid.backends.local.processes.neighborhood import SPEC
 
         return dict(SPEC)
-    if pid == "apply_polygon":  # the parameter the client sends is 'geometries'
+    # the parameter the client sends is 'geometries'; the reducer has no 'dimension'
+    if pid in ("apply_polygon", "predict_random_forest"):
         from hybrid.backends.local.process_descriptions import described
 
         return described(getattr(_specs(), pid))
+    from hybrid.backends.local.processes.machine_learning import SPECS as MODEL_SPECS
+
+    if pid in MODEL_SPECS:  # not in openeo-processes-dask's specs
+        return copy.deepcopy(MODEL_SPECS[pid])
     specs = _specs()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:

@@ -188,6 +188,31 @@ class Run:
         self.saves += 1
         return True
 
+    def save_ml_model(self, data: Any, options: Any = None) -> bool:
+        """The model as Copernicus saves it: ``randomforest.model.tar.gz`` and its STAC
+        Item ``ml_model_metadata.json`` (:mod:`hybrid.backends.local.forest`)."""
+        import json
+
+        from hybrid.atomic import atomic_path
+        from hybrid.backends.local.forest.model import Forest
+        from hybrid.backends.local.forest.spark_layout import ARCHIVE, pack
+        from hybrid.io.model_item import METADATA_FILE, model_item
+
+        if not isinstance(getattr(data, "root", data), Forest):
+            raise ProcessParameterInvalid(
+                "save_ml_model: data must be a model (of fit_class_random_forest or "
+                f"load_ml_model), got {type(data).__name__}"
+            )
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        archive, item = self.out_dir / ARCHIVE, self.out_dir / METADATA_FILE
+        with atomic_path(archive) as partial:
+            pack(getattr(data, "root", data), partial)
+        with atomic_path(item) as partial:
+            partial.write_text(json.dumps(model_item(ARCHIVE), indent=2))
+        self.files.extend([archive, item])
+        self.saves += 1
+        return True
+
     def discard_result(self, data: Any = None) -> None:
         """Nothing is written (:mod:`hybrid.backends.local.processes.flow`)."""
         self.discards += 1

@@ -61,10 +61,10 @@ def fetching(url: str) -> Iterator[None]:
     except _network_errors() as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise unreachable(url, _reason(exc)) from None
+        raise unreachable(url, network_reason(exc)) from None
     except pystac.STACError as exc:  # a linked document that cannot be read
         cause = exc.__cause__ or exc.__context__
-        raise unreachable(url, _reason(cause if cause is not None else exc)) from None
+        raise unreachable(url, network_reason(cause if cause is not None else exc)) from None
 
 
 def readable_location(href: str) -> str:
@@ -89,7 +89,7 @@ def read_stac(location: str) -> Any:
     except FileNotFoundError as exc:
         raise ProcessParameterInvalid(f"load_stac: no STAC document at {location}") from exc
     except _network_errors() as exc:
-        raise unreachable(location, _reason(exc)) from None
+        raise unreachable(location, network_reason(exc)) from None
     except (ValueError, KeyError, TypeError, pystac.STACError) as exc:
         raise ProcessParameterInvalid(
             f"load_stac: {location} is not a STAC Collection, Catalog or Item ({exc})"
@@ -163,7 +163,7 @@ def _network_errors() -> tuple[type[BaseException], ...]:
     return (OSError, APIError)
 
 
-def _reason(exc: BaseException) -> str:
+def network_reason(exc: BaseException) -> str:
     """Why a document could not be had, in a few words."""
     import requests
 

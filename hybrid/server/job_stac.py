@@ -72,6 +72,8 @@ class JobSources:
         client reached it, :func:`hybrid.server.own_urls.own_path`) made local."""
         out = dict(graph)
         for node_id, node in graph.items():
+            if isinstance(node, Mapping) and node.get("process_id") == "load_ml_model":
+                out[node_id] = self._model(node, user_id, own_root)
             if not isinstance(node, Mapping) or node.get("process_id") != "load_stac":
                 continue
             args = node.get("arguments") or {}
@@ -81,6 +83,16 @@ class JobSources:
                 if new_args is not None:
                     out[node_id] = {**node, "arguments": new_args}
         return out
+
+    def _model(self, node: Mapping[str, Any], user_id: str | None, own_root: str | None) -> Any:
+        """A load_ml_model node with its id of this server made the archive's path
+        (:mod:`hybrid.server.job_models`)."""
+        from hybrid.server.job_models import model_path
+
+        args = dict(node.get("arguments") or {})
+        model_id = args.get("id")
+        path = model_path(self, model_id, user_id, own_root) if isinstance(model_id, str) else None
+        return node if path is None else {**node, "arguments": {**args, "id": path}}
 
     def _arguments(
         self, args: dict[str, Any], url: str, user_id: str | None, own_root: str | None

@@ -28,6 +28,7 @@ from typing import Any
 
 from hybrid.server.asset_fields import asset_fields, lonlat_bbox
 from hybrid.server.jobs import Job
+from hybrid.server.model_results import model_links, with_model_summaries
 from hybrid.server.result_items import item_links
 from hybrid.server.results import (
     FILE_EXTENSION,
@@ -83,10 +84,12 @@ def result_collection(
                 "type": "application/json",
             },
             *item_links(job, assets, base_url=base_url, links=links),
+            *model_links(job, base_url=base_url, links=links),
         ],
         "assets": assets,
         "openeo:status": result_status(job),
     }
+    with_model_summaries(collection, job, result_dir)
     if job.status == "finished" and not job.title:
         del collection["title"]  # Copernicus: dict_no_none drops a finished job's null title
     return collection

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from hybrid.io.model_item import METADATA_FILE
 from hybrid.io.registry import media_type
 from hybrid.server.auth import TokenSigner
 from hybrid.server.errors import FileNotFound, FilePathInvalid, ResultLinkExpired
@@ -147,6 +148,8 @@ def data_assets(
     if job.status != "finished":
         return assets
     for name in job.files:
+        if name == METADATA_FILE:  # a saved model's Item: linked, not an asset
+            continue
         asset: dict[str, Any] = {
             "href": links.url(base_url=base_url, job_id=job.id, filename=name),
             "type": media_type(name),

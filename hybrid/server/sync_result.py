@@ -40,13 +40,17 @@ def _default_format(pid: str, raster: bool) -> str:
     return "GeoJSON" if pid in ("load_geojson", "load_url", "raster_to_vector") else "JSON"
 
 
+#: processes that write a result (save_ml_model: Copernicus's ``MlModelResult``)
+_SAVING = ("save_result", "save_ml_model")
+
+
 def with_save_result(
     graph: Mapping[str, Any], specs: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """``graph`` itself when it saves anything or its result is discarded
+    """``graph`` itself when it saves anything (a result or a model) or its result is discarded
     (``discard_result``, Copernicus's ``NullResult``); else with a save_result of its
     result node."""
-    if any(node.get("process_id") == "save_result" for node in graph.values()):
+    if any(node.get("process_id") in _SAVING for node in graph.values()):
         return dict(graph)
     results = [node_id for node_id, node in graph.items() if node.get("result")]
     result_id = results[0] if results else list(graph)[-1]

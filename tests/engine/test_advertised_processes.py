@@ -167,6 +167,22 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_convert_data_type.py",
         "test_each_cell_is_narrowed_as_java_stores_it_in_the_tile",
     ),
+    "fit_class_random_forest": (
+        "engine/test_random_forest.py",
+        "test_fit_class_random_forest_checks_as_copernicus",
+    ),
+    "predict_random_forest": (
+        "engine/test_random_forest.py",
+        "test_predict_over_bands_with_missing_values_numpy_and_dask",
+    ),
+    "load_ml_model": (
+        "workflows/test_random_forest_served.py",
+        "test_train_save_load_and_predict_as_on_copernicus",
+    ),
+    "save_ml_model": (
+        "workflows/test_random_forest_served.py",
+        "test_train_save_load_and_predict_as_on_copernicus",
+    ),
 }
 
 #: process -> the test of this module that runs it (filled by @covers)

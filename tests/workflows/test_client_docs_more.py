@@ -584,11 +584,15 @@ def test_multiple_result_nodes_in_one_job(connection: Any, raw: xr.Dataset, tmp_
 # -- docs/cookbook/ard.rst, docs/machine_learning.rst -------------------------------------
 
 
-def test_ard_and_machine_learning_processes_are_refused(connection: Any) -> None:
+def test_ard_processes_are_refused_and_the_machine_learning_page_runs(
+    connection: Any, tmp_path: Path
+) -> None:
     """docs/cookbook/ard.rst (``atmospheric_correction``, ``sar_backscatter``, the CARD4L
-    variants) and docs/machine_learning.rst (``fit_class_random_forest``,
-    ``predict_random_forest`` with a model by job id): Copernicus has them, hybrid cannot
-    run them offline, so each is one 400 ``ProcessUnsupported`` naming the process."""
+    variants): Copernicus has them, hybrid cannot run them offline, so each is one 400
+    ``ProcessUnsupported`` naming the process. docs/machine_learning.rst runs: its one
+    sample point trains a model (a single class, 3) in a batch job, and
+    ``predict_random_forest`` with the model by the job's id predicts 3 wherever the
+    bands have data; a model id that is no job and no URL is one 400."""
     cube = _load(connection, ["B02", "B03", "B04"])
     calls = {
         "atmospheric_correction": lambda: cube.atmospheric_correction(method="iCor"),
@@ -597,7 +601,6 @@ def test_ard_and_machine_learning_processes_are_refused(connection: Any) -> None
         ),
         "sar_backscatter": lambda: cube.sar_backscatter(),
         "ard_normalized_radar_backscatter": lambda: cube.ard_normalized_radar_backscatter(),
-        "load_ml_model": lambda: cube.predict_random_forest(model="j-123", dimension="bands"),
     }
     for pid, build in calls.items():
         error = _refused(functools.partial(build().download, format="GTiff"), "ProcessUnsupported")
@@ -607,12 +610,18 @@ def test_ard_and_machine_learning_processes_are_refused(connection: Any) -> None
         "type": "FeatureCollection",
         "features": [{"type": "Feature", "properties": {"target": 3}, "geometry": points}],
     }
-    predictors = cube.reduce_dimension(dimension="t", reducer="mean").aggregate_spatial(
-        samples, reducer="mean"
-    )
-    model = predictors.fit_class_random_forest(target=samples).save_ml_model()
-    error = _refused(model.create_job, "ProcessUnsupported")
-    assert "fit_class_random_forest" in error.message
+    composite = cube.reduce_dimension(dimension="t", reducer="mean")
+    predictors = composite.aggregate_spatial(samples, reducer="mean")
+    job = predictors.fit_class_random_forest(target=samples).save_ml_model().create_job()
+    job.start_and_wait()
+    assert list(job.get_results().get_metadata()["assets"]) == ["randomforest.model.tar.gz"]
+    predicted = composite.predict_random_forest(model=job.job_id, dimension="bands")
+    predicted.download(tmp_path / "classes.tif", format="GTiff")
+    classes = read_tiff(tmp_path / "classes.tif")[0]
+    assert set(np.unique(classes[~np.isnan(classes)])) == {3.0}
+    unknown = composite.predict_random_forest(model="j-123", dimension="bands")
+    error = _refused(functools.partial(unknown.download, format="GTiff"), "ProcessParameterInvalid")
+    assert "load_ml_model" in error.message
 
 
 # -- docs/basics.rst -----------------------------------------------------------------------

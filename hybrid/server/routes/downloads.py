@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from hybrid.io.model_item import METADATA_FILE
 from hybrid.io.registry import media_type
 from hybrid.server.errors import FileNotFound
 from hybrid.server.payload import base_url
@@ -47,6 +48,14 @@ def result_item(
     job = deps.store.get(job_id)
     if job.status != "finished" or item_id not in job.files:
         raise FileNotFound(f"File {item_id!r} does not exist.")
+    if item_id == METADATA_FILE:  # a saved model's own Item
+        from hybrid.server.model_results import served_model_item
+
+        model = served_model_item(
+            job, base_url=base_url(request), links=deps.links,
+            result_dir=deps.runner.result_dir(job_id),
+        )  # fmt: skip
+        return JSONResponse(model, media_type=ITEM_MEDIA_TYPE)
     item = asset_item(
         job,
         item_id,

@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from hybrid.cancellation import cancellable, raise_if_canceled
-from hybrid.errors import FormatUnsuitable, HybridError
+from hybrid.errors import FormatUnsuitable, HybridError, ProcessGraphInvalid
 from hybrid.io.registry import media_type
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import GraphRefused, error_body
@@ -98,6 +98,12 @@ async def _while_awaited(request: Request, task: asyncio.Future[T], stop: thread
 
 
 def _saving(deps: Services, graph: dict[str, Any]) -> dict[str, Any]:
+    if any(node.get("process_id") == "save_ml_model" for node in graph.values()):
+        raise ProcessGraphInvalid(
+            "save_ml_model saves a model as the result of a batch job (its "
+            "ml_model_metadata.json is what load_ml_model reads): run this graph with "
+            "create_job or execute_batch"
+        )
     return with_save_result(graph, deps.engine.process_specs())
 
 

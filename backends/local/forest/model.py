@@ -1,0 +1,94 @@
+"""A random forest classifier as Spark MLlib keeps one, and its prediction.
+
+Copernicus trains ``fit_class_random_forest`` with Spark MLlib's RDD-based
+``RandomForest.trainClassifier`` and predicts with its ``RandomForestModel.predict``
+(openeo-geopyspark-driver 9baf2e10 ``openeogeotrellis/ml/aggregatespatialvectorcube.py``
+L43-101; openeo-geotrellis-extensions 2a25a26e ``OpenEOProcessScriptBuilder.scala``
+``predictRandomForestFunction`` L1448-1506). A tree is MLlib's old ``Node`` layout: node
+ids from 1 (the root), a node ``i``'s children ``2i`` and ``2i + 1``; an inner node sends
+a feature vector left when its feature is ``<=`` the threshold (a continuous split) or is
+one of its categories (a categorical one); a leaf predicts its class label.
+
+The forest votes (MLlib ``TreeEnsembleModel.predictByVoting``): each tree adds its weight
+to the class it predicts and the class with the most votes wins. On a tie MLlib takes
+the first class of a Scala hash map's iteration order; here the smallest class label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: MLlib's ``FeatureType``: the ids of ``Continuous`` and ``Categorical``
+CONTINUOUS, CATEGORICAL = 0, 1
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One decision tree: Spark's ``NodeData`` rows as columns, one entry per node."""
+
+    node_id: np.ndarray  # int64
+    prediction: np.ndarray  # float64, the class label a node predicts
+    probability: np.ndarray  # float64, that class's share of the node's samples
+    impurity: np.ndarray  # float64 (gini)
+    is_leaf: np.ndarray  # bool
+    feature: np.ndarray  # int64, -1 for a leaf
+    threshold: np.ndarray  # float64
+    feature_type: np.ndarray  # int64 (CONTINUOUS, CATEGORICAL)
+    categories: tuple[tuple[float, ...], ...]
+    gain: np.ndarray  # float64, NaN for a leaf
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """The class label of each row of ``features`` (rows x features, float64)."""
+        position = {int(node): index for index, node in enumerate(self.node_id)}
+        missing = [
+            int(n)
+            for n, leaf in zip(self.node_id, self.is_leaf, strict=True)
+            if not leaf and (2 * n not in position or 2 * n + 1 not in position)
+        ]
+        if missing or 1 not in position:
+            raise ValueError(f"the tree has inner nodes without children: {missing[:3]}")
+        left = np.array([position.get(2 * int(n), -1) for n in self.node_id], dtype=np.int64)
+        right = np.array([position.get(2 * int(n) + 1, -1) for n in self.node_id], dtype=np.int64)
+        at = np.full(features.shape[0], position[1], dtype=np.int64)
+        moving = np.nonzero(~self.is_leaf[at])[0]
+        while moving.size:
+            nodes = at[moving]
+            values = features[moving, self.feature[nodes]]
+            goes_left = values <= self.threshold[nodes]
+            categorical = self.feature_type[nodes] == CATEGORICAL
+            for row in np.nonzero(categorical)[0]:
+                goes_left[row] = values[row] in self.categories[nodes[row]]
+            at[moving] = np.where(goes_left, left[nodes], right[nodes])
+            moving = moving[~self.is_leaf[at[moving]]]
+        result: np.ndarray = self.prediction[at]
+        return result
+
+
+@dataclass(frozen=True)
+class Forest:
+    """A random forest classifier (an openEO ``ml-model``)."""
+
+    trees: tuple[Tree, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def feature_count(self) -> int:
+        """The number of features the trees read at least (the highest index + 1)."""
+        used = [int(t.feature.max()) for t in self.trees if t.feature.size]
+        return max(used, default=-1) + 1
+
+    def predict(self, features: Any) -> np.ndarray:
+        """The voted class label of each row of ``features`` (rows x features)."""
+        rows = np.asarray(features, dtype=np.float64)
+        if rows.shape[0] == 0:
+            return np.zeros(0, dtype=np.float64)
+        votes = [tree.predict(rows) for tree in self.trees]
+        classes = np.unique(np.concatenate([t.prediction[t.is_leaf] for t in self.trees]))
+        tally = np.zeros((rows.shape[0], classes.size), dtype=np.float64)
+        for voted, weight in zip(votes, self.weights, strict=True):
+            tally[np.arange(rows.shape[0]), np.searchsorted(classes, voted)] += weight
+        winner: np.ndarray = classes[np.argmax(tally, axis=1)]  # the first, smallest, on a tie
+        return winner
