@@ -195,8 +195,8 @@ class Run:
 
         from hybrid.atomic import atomic_path
         from hybrid.backends.local.forest.model import Forest
-        from hybrid.backends.local.forest.spark_layout import ARCHIVE, pack
-        from hybrid.io.model_item import METADATA_FILE, model_item
+        from hybrid.backends.local.forest.spark_layout import pack
+        from hybrid.io.model_item import ARCHIVE, METADATA_FILE, model_item
 
         if not isinstance(getattr(data, "root", data), Forest):
             raise ProcessParameterInvalid(

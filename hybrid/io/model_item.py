@@ -21,6 +21,9 @@ ARCHITECTURE = "random-forest"
 CHECKPOINT = "ml-model:checkpoint"
 #: the class Copernicus saves and loads (Spark MLlib)
 MODEL_CLASS = "org.apache.spark.mllib.tree.model.RandomForestModel"
+#: the model folder's name, and the archive's (``<FOLDER>.tar.gz``), next to the Item
+FOLDER = "randomforest.model"
+ARCHIVE = f"{FOLDER}.tar.gz"
 
 
 def checkpoint_href(item: Any, url: str) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.io.model_item import METADATA_FILE
+from hybrid.io.model_item import ARCHIVE, METADATA_FILE
 from hybrid.server.errors import FileNotFound, JobNotFinished, JobNotFound
 from hybrid.server.own_urls import own_path
 
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from hybrid.server.job_stac import JobSources
     from hybrid.server.jobs import Job
 
-#: the archive save_ml_model writes (hybrid.backends.local.forest.spark_layout.ARCHIVE)
-ARCHIVE = "randomforest.model.tar.gz"
 _JOB_ID = re.compile(r"j-[0-9a-f]{32}")
 #: ``.../jobs/ID/results/items/TOKEN/ml_model_metadata.json`` and ``.../results/TOKEN/FILE``
 _ITEM = re.compile(r"/jobs/(j-[0-9a-f]{32})/results/items/([^/]+)/(.+?)/?$")

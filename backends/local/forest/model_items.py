@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.io.model_item import checkpoint_href
+from hybrid.io.model_item import ARCHIVE, checkpoint_href
 
 
 @contextlib.contextmanager
@@ -23,7 +23,7 @@ def fetched_archive(url: str) -> Iterator[Path]:
     item = _fetched(url, url, None)
     href = checkpoint_href(item, url)
     with tempfile.TemporaryDirectory() as scratch:
-        archive = Path(scratch) / "randomforest.model.tar.gz"
+        archive = Path(scratch) / ARCHIVE
         _fetched(href, url, archive)
         yield archive
 

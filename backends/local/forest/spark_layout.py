@@ -24,11 +24,7 @@ import numpy as np
 
 from hybrid.backends.local.forest.model import Forest, Tree
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.io.model_item import MODEL_CLASS
-
-#: the model folder's name, and the archive's (``<FOLDER>.tar.gz``)
-FOLDER = "randomforest.model"
-ARCHIVE = f"{FOLDER}.tar.gz"
+from hybrid.io.model_item import FOLDER, MODEL_CLASS
 
 
 def _schema() -> Any:

@@ -206,6 +206,7 @@ def load_ml_model(id: str) -> Forest:
     if path.is_absolute() and path.exists():
         return unpack(path, id)
     raise ProcessParameterInvalid(
-        f"load_ml_model: {id!r} is neither a batch job of this server nor a URL of a "
-        "model's STAC Item (ml_model_metadata.json)"
+        f"load_ml_model: {id!r} is neither a batch job of this server, nor the URL of a "
+        "model's STAC Item (ml_model_metadata.json), nor the absolute path of a "
+        "randomforest.model.tar.gz"
     )
