@@ -121,7 +121,9 @@ def test_saved_as_spark_saves_a_random_forest_model(tmp_path: Path) -> None:
     np.testing.assert_array_equal(unpack(archive, "test").predict(test), walked)
 
 
-def test_a_spark_folder_with_categorical_splits_and_ties(tmp_path: Path) -> None:
+def test_a_spark_folder_with_categorical_splits_and_ties(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Rows written as Spark writes them (not by this project's writer): a categorical
     split, tree weights, and a tie between two classes, which goes to the smaller label."""
     import pyarrow as pa
@@ -157,6 +159,11 @@ def test_a_spark_folder_with_categorical_splits_and_ties(tmp_path: Path) -> None
     np.testing.assert_array_equal(forest.predict(vectors), want)
     # one vote each: 3 against 4 is a tie (3 wins), and 7 <= 7 goes left (to 4, not 1)
     tied = Forest(trees=forest.trees, weights=(1.0, 1.0))
+    np.testing.assert_array_equal(tied.predict(vectors), [3.0, 1.0, 3.0])
+    from hybrid.backends.local.forest import model
+
+    monkeypatch.setattr(model, "SMALL_TREE", 0)  # the same, walked vector by vector
+    np.testing.assert_array_equal(forest.predict(vectors), want)
     np.testing.assert_array_equal(tied.predict(vectors), [3.0, 1.0, 3.0])
     metadata["metadata"]["treeWeights"] = [1.0, 1.0]
     assert [walked_votes(metadata, rows, v) for v in vectors] == [3.0, 1.0, 3.0]
@@ -234,3 +241,22 @@ def test_the_model_item_names_its_archive_and_is_read_back() -> None:
         checkpoint_href(other, url)
     with pytest.raises(ProcessParameterInvalid, match="does not contain a link"):
         checkpoint_href({**item, "assets": {}}, url)
+
+
+def test_walked_and_column_wise_votes_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trees above :data:`SMALL_TREE` nodes are walked vector by vector, smaller ones
+    evaluated column by column: the same votes, categorical splits and ties included."""
+    from hybrid.backends.local.forest import model
+
+    features, labels = _training()
+    forest = train(features, labels, num_trees=12, seed=4)
+    test = np.random.default_rng(8).random((2000, 4))
+    root = forest.trees[0]
+    test[:5, root.feature[0]] = root.threshold[0]  # on the first tree's first split
+    column_wise = forest.predict(test)
+    monkeypatch.setattr(model, "SMALL_TREE", 0)
+    np.testing.assert_array_equal(forest.predict(test), column_wise)
+    np.testing.assert_array_equal(
+        column_wise, [max(set(v), key=lambda c: (list(v).count(c), -c)) for v in
+                      np.stack([t.predict(test) for t in forest.trees], axis=1)]
+    )  # fmt: skip
