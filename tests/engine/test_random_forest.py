@@ -260,3 +260,27 @@ def test_walked_and_column_wise_votes_agree(monkeypatch: pytest.MonkeyPatch) -> 
         column_wise, [max(set(v), key=lambda c: (list(v).count(c), -c)) for v in
                       np.stack([t.predict(test) for t in forest.trees], axis=1)]
     )  # fmt: skip
+
+
+def test_a_model_of_another_server_is_fetched_by_its_item_url(tmp_path: Path) -> None:
+    """``load_ml_model`` of a URL that is not this server's: the Item is fetched, its
+    checkpoint asset (relative to it) downloaded and unpacked; an unreachable host and
+    an Item without a checkpoint are one 400 each."""
+    from hybrid.backends.local.processes.machine_learning import load_ml_model
+    from tests.stac_fixtures import serving_directory
+
+    features, labels = _training()
+    forest = train(features, labels, num_trees=5, seed=6)
+    pack(forest, tmp_path / "randomforest.model.tar.gz")
+    item = model_item("randomforest.model.tar.gz")
+    (tmp_path / "ml_model_metadata.json").write_text(json.dumps(item))
+    (tmp_path / "no_checkpoint.json").write_text(json.dumps({**item, "assets": {}}))
+    with serving_directory(tmp_path) as base:
+        loaded = load_ml_model(f"{base}/ml_model_metadata.json")
+        with pytest.raises(ProcessParameterInvalid, match="does not contain a link"):
+            load_ml_model(f"{base}/no_checkpoint.json")
+        with pytest.raises(ProcessParameterInvalid, match="HTTP 404"):
+            load_ml_model(f"{base}/gone.json")
+    np.testing.assert_array_equal(loaded.predict(features), forest.predict(features))
+    with pytest.raises(ProcessParameterInvalid, match=r"cannot read http://127\.0\.0\.1:9/"):
+        load_ml_model("http://127.0.0.1:9/ml_model_metadata.json")
