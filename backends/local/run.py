@@ -159,6 +159,7 @@ class Run:
         from hybrid.io.vector_assets import written_asset_fields
 
         fmt = require_format(format)
+        _refuse_models(data)
         kind = kind_of(data)
         options = dict(getattr(options, "root", options) or {})
         samples = sample_request(options)  # a batch job's sample_by_feature
@@ -329,3 +330,14 @@ def _writer_dimensions(cube: Any) -> Any:
     if len(rest) == 1 and "bands" not in cube.dims:
         renames[rest[0]] = "bands"
     return cube.rename(renames) if renames else cube
+
+
+def _refuse_models(data: Any) -> None:
+    """A model is no result save_result can write (Copernicus has no writer for it)."""
+    from hybrid.backends.local.forest.model import Forest
+
+    if isinstance(getattr(data, "root", data), Forest):
+        raise ProcessParameterInvalid(
+            "save_result: the data is a model (fit_class_random_forest, load_ml_model); "
+            "save it with save_ml_model in a batch job (create_job or execute_batch)"
+        )

@@ -50,6 +50,8 @@ def test_train_save_load_and_predict_as_on_copernicus(connection: Any, tmp_path:
     model = cube.aggregate_spatial(fields, reducer="mean").fit_class_random_forest(
         target=fields, num_trees=9, seed=42
     )
+    with pytest.raises(OpenEoApiError, match="save it with save_ml_model in a batch job"):
+        connection.download(model, tmp_path / "model.json")  # no save_result writes a model
     saving = model.save_ml_model()
     with pytest.raises(OpenEoApiError, match="save_ml_model saves a model as the result"):
         connection.download(saving, tmp_path / "sync.bin")
