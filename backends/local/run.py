@@ -199,7 +199,7 @@ class Run:
         from hybrid.backends.local.forest.spark_layout import pack
         from hybrid.io.model_item import ARCHIVE, METADATA_FILE, model_item
 
-        if not isinstance(getattr(data, "root", data), Forest):
+        if not isinstance(data, Forest):
             raise ProcessParameterInvalid(
                 "save_ml_model: data must be a model (of fit_class_random_forest or "
                 f"load_ml_model), got {type(data).__name__}"
@@ -207,7 +207,7 @@ class Run:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         archive, item = self.out_dir / ARCHIVE, self.out_dir / METADATA_FILE
         with atomic_path(archive) as partial:
-            pack(getattr(data, "root", data), partial)
+            pack(data, partial)
         with atomic_path(item) as partial:
             partial.write_text(json.dumps(model_item(ARCHIVE), indent=2))
         self.files.extend([archive, item])
@@ -336,7 +336,7 @@ def _refuse_models(data: Any) -> None:
     """A model is no result save_result can write (Copernicus has no writer for it)."""
     from hybrid.backends.local.forest.model import Forest
 
-    if isinstance(getattr(data, "root", data), Forest):
+    if isinstance(data, Forest):
         raise ProcessParameterInvalid(
             "save_result: the data is a model (fit_class_random_forest, load_ml_model); "
             "save it with save_ml_model in a batch job (create_job or execute_batch)"

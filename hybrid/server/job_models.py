@@ -15,54 +15,46 @@ server's URL is left to the engine, which fetches it.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.io.model_item import ARCHIVE, METADATA_FILE
-from hybrid.server.errors import FileNotFound, JobNotFinished, JobNotFound
+from hybrid.server.errors import FileNotFound
 from hybrid.server.own_urls import own_path
+from hybrid.server.results import JOB_ID
 
 if TYPE_CHECKING:
     from hybrid.server.job_stac import JobSources
     from hybrid.server.jobs import Job
 
-_JOB_ID = re.compile(r"j-[0-9a-f]{32}")
-#: ``.../jobs/ID/results/items/TOKEN/ml_model_metadata.json`` and ``.../results/TOKEN/FILE``
-_ITEM = re.compile(r"/jobs/(j-[0-9a-f]{32})/results/items/([^/]+)/(.+?)/?$")
-_DOWNLOAD = re.compile(r"/results/([^/]+)/(.+?)/?$")
+_PROCESS = "load_ml_model"
+#: the signed links of a result file: its Item ``.../jobs/ID/results/items/TOKEN/FILE``
+#: and its download ``.../results/TOKEN/FILE``
+_SIGNED = re.compile(r"/results/(?:items/)?([^/]+)/([^/]+?)/?$")
 
 
 def model_path(
     sources: JobSources, model_id: str, user_id: str | None, own_root: str | None
 ) -> str | None:
     """The archive path ``model_id`` names on this server; None to leave it as it is."""
-    if _JOB_ID.fullmatch(model_id):
-        try:
-            job = sources.store.get(model_id, user_id=user_id or "")
-        except JobNotFound:
-            raise JobNotFound(
-                f"load_ml_model: the batch job {model_id!r} does not exist (or is another "
-                "user's: load its model with the URL of its ml_model_metadata.json)."
-            ) from None
-        return _archive(sources, job)
+    if JOB_ID.fullmatch(model_id):
+        instead = f"load its model with the URL of its {METADATA_FILE}"
+        return _archive(sources, sources.own(model_id, user_id, _PROCESS, instead))
     if not model_id.startswith(("http://", "https://")):
-        _refuse_data_dir(sources, model_id)
+        instead = f"load a model with its batch job's id or the URL of its {METADATA_FILE}"
+        sources.refuse_data_dir(model_id, _PROCESS, instead)
         return None
     path = own_path(model_id, own_root)
     if path is None:
         return None
-    item, download = _ITEM.search(path), _DOWNLOAD.search(path)
-    if item is not None:
-        token, filename = item.group(2), unquote(item.group(3))
-    elif download is not None:
-        token, filename = download.group(1), unquote(download.group(2))
-    else:
+    signed = _SIGNED.search(path)
+    if signed is None:
         raise ProcessParameterInvalid(
             f"load_ml_model: {model_id} is not the URL of a model of this server's jobs "
             f"(the results' {METADATA_FILE} Item)"
         )
+    token, filename = signed.group(1), unquote(signed.group(2))
     job_id, _ = sources.links.resolve(
         token=token, filename=filename, result_dir_of=lambda j: sources.results_dir / j
     )
@@ -70,21 +62,8 @@ def model_path(
 
 
 def _archive(sources: JobSources, job: Job) -> str:
-    if job.status != "finished":
-        raise JobNotFinished(
-            f"load_ml_model: batch job {job.id} has status {job.status!r}; its model is not "
-            "saved yet: start this graph once that job has finished."
-        )
+    sources.finished(job, _PROCESS)
     archive = sources.results_dir / job.id / ARCHIVE
     if ARCHIVE not in job.files or not archive.is_file():
         raise FileNotFound(f"load_ml_model: batch job {job.id} saved no model (save_ml_model).")
     return str(archive)
-
-
-def _refuse_data_dir(sources: JobSources, model_id: str) -> None:
-    path = Path(model_id)
-    if path.is_absolute() and path.resolve().is_relative_to(sources.data_dir.resolve()):
-        raise ProcessParameterInvalid(
-            "load_ml_model: files of the server's data folder are not loaded by path; "
-            "load a model with its batch job's id or the URL of its ml_model_metadata.json"
-        )

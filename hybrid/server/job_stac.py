@@ -101,7 +101,7 @@ class JobSources:
         which the engine refuses: not loadable offline)."""
         parsed = urlparse(url)
         if parsed.scheme in ("", "file"):
-            self._refuse_data_dir(unquote(parsed.path) if parsed.scheme else url)
+            self.refuse_data_dir(unquote(parsed.path) if parsed.scheme else url)
             return None
         path = own_path(url, own_root)
         match = _RESULTS.fullmatch(path) if path is not None else None
@@ -112,9 +112,9 @@ class JobSources:
         if token is None:
             if signed is not None:  # the canonical link: anyone holding it may read it
                 self.links.resolve_results(token=signed, job_id=job_id)
-                job = self._finished(self.store.get(job_id))
+                job = self.finished(self.store.get(job_id))
             else:
-                job = self._finished(self._own(job_id, user_id))
+                job = self.finished(self.own(job_id, user_id))
             args.pop("properties", None)  # the own-job path filters on none
             args["url"] = str(self._collection(job))
             return args
@@ -126,40 +126,54 @@ class JobSources:
         except JobNotFound:
             raise JobNotFound(f"load_stac: the batch job {job_id!r} does not exist.") from None
 
-    def _own(self, job_id: str, user_id: str | None) -> Job:
+    def own(
+        self,
+        job_id: str,
+        user_id: str | None,
+        process: str = "load_stac",
+        instead: str = "load it with the signed link of its results' Items",
+    ) -> Job:
+        """The user's job ``job_id`` (JobNotFound naming ``process`` and what to do
+        ``instead`` for another user's)."""
         try:
             return self.store.get(job_id, user_id=user_id or "")
         except JobNotFound:
             raise JobNotFound(
-                f"load_stac: the batch job {job_id!r} does not exist (or is another "
-                "user's: load it with the signed link of its results' Items)."
+                f"{process}: the batch job {job_id!r} does not exist (or is another "
+                f"user's: {instead})."
             ) from None
 
     def _item_arguments(self, args: dict[str, Any], token: str, filename: str) -> dict[str, Any]:
         job_id, _path = self.links.resolve(
             token=token, filename=filename, result_dir_of=lambda j: self.results_dir / j
         )
-        job = self._finished(self.store.get(job_id))
+        job = self.finished(self.store.get(job_id))
         args["url"] = str(self._item(job, filename))
         return args
 
-    def _finished(self, job: Job) -> Job:
+    def finished(self, job: Job, process: str = "load_stac") -> Job:
         if job.status != "finished":
             raise JobNotFinished(
-                f"load_stac: batch job {job.id} has status {job.status!r}, its results are "
+                f"{process}: batch job {job.id} has status {job.status!r}, its results are "
                 "not ready: start this graph once that job has finished."
             )
         return job
 
-    def _refuse_data_dir(self, path: str) -> None:
+    def refuse_data_dir(
+        self,
+        path: str,
+        process: str = "load_stac",
+        instead: str = "load a job's results with its results URL (load_stac_from_job)",
+    ) -> None:
+        """Refuse a ``path`` inside the server's data folder: results are read through
+        their URLs or job ids, which check who may read them."""
         from hybrid.errors import ProcessParameterInvalid
 
         if Path(path).is_absolute() and Path(path).resolve().is_relative_to(
             self.data_dir.resolve()
         ):
             raise ProcessParameterInvalid(
-                "load_stac: files of the server's data folder are not loaded by path; "
-                "load a job's results with its results URL (load_stac_from_job)"
+                f"{process}: files of the server's data folder are not loaded by path; {instead}"
             )
 
     def _collection(self, job: Job) -> Path:

@@ -25,7 +25,7 @@ from hybrid.server.jobs import Job
 
 STAC_VERSION = "1.0.0"
 #: the ids :class:`hybrid.server.jobs.JobStore` gives jobs
-_JOB_ID = re.compile(r"j-[0-9a-f]{32}")
+JOB_ID = re.compile(r"j-[0-9a-f]{32}")
 FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
 #: the ``file`` claim of a signed results URL (a file name can never be empty)
 RESULTS_CLAIM = ""
@@ -82,7 +82,7 @@ class ResultLinks:
                 f"request GET /jobs/{claims.get('job')}/results again."
             )
         job_id = str(claims["job"])
-        if not _JOB_ID.fullmatch(job_id):  # a signed claim never names a folder elsewhere
+        if not JOB_ID.fullmatch(job_id):  # a signed claim never names a folder elsewhere
             raise FileNotFound(f"File {filename!r} does not exist.")
         root = Path(result_dir_of(job_id)).resolve()
         path = (root / filename).resolve()

@@ -167,6 +167,12 @@ def test_a_spark_folder_with_categorical_splits_and_ties(
     np.testing.assert_array_equal(tied.predict(vectors), [3.0, 1.0, 3.0])
     metadata["metadata"]["treeWeights"] = [1.0, 1.0]
     assert [walked_votes(metadata, rows, v) for v in vectors] == [3.0, 1.0, 3.0]
+    pq.write_table(  # a tree whose root's right child is missing: refused at load
+        pa.Table.from_pylist(rows[:2] + rows[3:], schema=_schema()),
+        folder / "data" / "part-1.parquet",
+    )
+    with pytest.raises(ProcessParameterInvalid, match="inner nodes without children"):
+        unpack(folder, "test")
     with pytest.raises(ProcessParameterInvalid, match="only random forest classifiers"):
         metadata["metadata"]["algo"] = "Regression"
         (folder / "metadata" / "part-00000").write_text(json.dumps(metadata) + "\n")
@@ -219,6 +225,9 @@ def test_predict_over_bands_with_missing_values_numpy_and_dask() -> None:
         got = np.asarray(predict_random_forest(data, model, axis=1))
         assert got.dtype == np.float32
         np.testing.assert_array_equal(got, want.astype(np.float32))
+    integers = da.from_array(np.nan_to_num(pixels * 1000).astype(np.int16), chunks=(1, 2, 5, 3))
+    lazy = predict_random_forest(integers, model, axis=1)
+    assert lazy.dtype == np.asarray(lazy).dtype == np.float32  # the dask meta is the result's
     with pytest.raises(ProcessParameterInvalid, match="only contains 2 features per row"):
         predict_random_forest(pixels[:, :2], model, axis=1)
     with pytest.raises(ProcessParameterInvalid, match="must be a random forest model"):

@@ -16,6 +16,7 @@ the first class of a Scala hash map's iteration order; here the smallest class l
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +43,13 @@ class Tree:
     categories: tuple[tuple[float, ...], ...]
     gain: np.ndarray  # float64, NaN for a leaf
 
-    def _positions(self) -> dict[int, int]:
-        """node id -> its index; checks that every inner node has both children."""
+    def __post_init__(self) -> None:
+        self.position  # noqa: B018 - checked once, when the tree is built
+
+    @functools.cached_property
+    def position(self) -> dict[int, int]:
+        """node id -> its index; raises ValueError unless every inner node has both
+        children (MLlib's ids: ``2i``, ``2i + 1``) and there is a root (id 1)."""
         position = {int(node): index for index, node in enumerate(self.node_id)}
         missing = [
             int(n)
@@ -53,6 +59,14 @@ class Tree:
         if missing or 1 not in position:
             raise ValueError(f"the tree has inner nodes without children: {missing[:3]}")
         return position
+
+    @functools.cached_property
+    def children(self) -> tuple[np.ndarray, np.ndarray]:
+        """The index of each node's left and right child (-1 for a leaf)."""
+        ids = self.node_id.tolist()
+        left = np.array([self.position.get(2 * n, -1) for n in ids], dtype=np.int64)
+        right = np.array([self.position.get(2 * n + 1, -1) for n in ids], dtype=np.int64)
+        return left, right
 
     def _goes_left(self, index: int, values: np.ndarray) -> np.ndarray:
         """Whether ``values`` of the node's feature go to its left child."""
@@ -64,10 +78,8 @@ class Tree:
     def predict(self, features: np.ndarray) -> np.ndarray:
         """The class label of each row of ``features`` (rows x features, float64): each
         row walks from the root to its leaf."""
-        position = self._positions()
-        left = np.array([position.get(2 * int(n), -1) for n in self.node_id], dtype=np.int64)
-        right = np.array([position.get(2 * int(n) + 1, -1) for n in self.node_id], dtype=np.int64)
-        at = np.full(features.shape[0], position[1], dtype=np.int64)
+        left, right = self.children
+        at = np.full(features.shape[0], self.position[1], dtype=np.int64)
         moving = np.nonzero(~self.is_leaf[at])[0]
         while moving.size:
             nodes = at[moving]
@@ -92,7 +104,7 @@ class Tree:
             voted = np.searchsorted(classes, self.predict(columns.T))
             tally[voted, np.arange(columns.shape[1])] += weight
             return
-        position = self._positions()
+        position = self.position
         pending: list[tuple[int, np.ndarray | None]] = [(1, None)]  # node, rows reaching it
         while pending:
             node, reach = pending.pop()
@@ -116,21 +128,28 @@ class Forest:
     trees: tuple[Tree, ...]
     weights: tuple[float, ...]
 
-    @property
+    @functools.cached_property
     def feature_count(self) -> int:
         """The number of features the trees read at least (the highest index + 1)."""
         used = [int(t.feature.max()) for t in self.trees if t.feature.size]
         return max(used, default=-1) + 1
+
+    @functools.cached_property
+    def classes(self) -> np.ndarray:
+        """The class labels the leaves predict, ascending."""
+        labels: np.ndarray = np.unique(
+            np.concatenate([t.prediction[t.is_leaf] for t in self.trees])
+        )
+        return labels
 
     def predict(self, features: Any) -> np.ndarray:
         """The voted class label of each row of ``features`` (rows x features)."""
         rows = np.asarray(features, dtype=np.float64)
         if rows.shape[0] == 0:
             return np.zeros(0, dtype=np.float64)
-        classes = np.unique(np.concatenate([t.prediction[t.is_leaf] for t in self.trees]))
-        tally = np.zeros((classes.size, rows.shape[0]), dtype=np.float64)
+        tally = np.zeros((self.classes.size, rows.shape[0]), dtype=np.float64)
         columns = np.ascontiguousarray(rows.T)
         for tree, weight in zip(self.trees, self.weights, strict=True):
-            tree.add_votes(columns, tally, classes, weight)
-        winner: np.ndarray = classes[np.argmax(tally, axis=0)]  # the first, smallest, on a tie
+            tree.add_votes(columns, tally, self.classes, weight)
+        winner: np.ndarray = self.classes[np.argmax(tally, axis=0)]  # the first, smallest, on a tie
         return winner

@@ -20,15 +20,15 @@ from hybrid.io.model_item import ARCHIVE, checkpoint_href
 @contextlib.contextmanager
 def fetched_archive(url: str) -> Iterator[Path]:
     """The model archive of the Item at ``url``, downloaded into a temporary file."""
-    item = _fetched(url, url, None)
+    item = _fetched(url, None)
     href = checkpoint_href(item, url)
     with tempfile.TemporaryDirectory() as scratch:
         archive = Path(scratch) / ARCHIVE
-        _fetched(href, url, archive)
+        _fetched(href, archive)
         yield archive
 
 
-def _fetched(href: str, url: str, into: Path | None) -> Any:
+def _fetched(href: str, into: Path | None) -> Any:
     """The JSON document at ``href`` (``into`` None), else the file, written there."""
     import requests
 

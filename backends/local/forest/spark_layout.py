@@ -127,7 +127,10 @@ def read_folder(folder: Path, source: str) -> Forest:
     by_tree: dict[int, list[dict[str, Any]]] = {}
     for row in table.to_pylist():
         by_tree.setdefault(int(row["treeId"]), []).append(row)
-    trees = tuple(_tree(by_tree[key]) for key in sorted(by_tree))
+    try:
+        trees = tuple(_tree(by_tree[key]) for key in sorted(by_tree))
+    except ValueError as exc:  # Tree checks its nodes
+        raise ProcessParameterInvalid(f"load_ml_model: {source}: {exc}") from exc
     weights = tuple(float(w) for w in details.get("treeWeights") or [1.0] * len(trees))
     return Forest(trees=trees, weights=weights)
 

@@ -137,7 +137,9 @@ def _feature_vectors(predictors: Any) -> np.ndarray:
 
 
 def _labels(target: Any) -> list[int]:
-    target = getattr(target, "root", target)
+    from hybrid.geometries import unwrapped
+
+    target = unwrapped(target)
     features = target.get("features") if isinstance(target, dict) else None
     if not isinstance(features, list):
         raise ProcessParameterInvalid(
@@ -158,31 +160,33 @@ def _labels(target: Any) -> list[int]:
 
 def predict_random_forest(data: Any, model: Any = None, axis: int | None = None, **_: Any) -> Any:
     """The forest's class of each pixel's vector along ``axis`` (module docstring)."""
-    model = getattr(model, "root", model)
     if not isinstance(model, Forest):
         raise ProcessParameterInvalid(
             "predict_random_forest: model must be a random forest model (of "
             f"fit_class_random_forest or load_ml_model), got {type(model).__name__}"
         )
-    if axis is None:  # a plain array of one vector
-        return _predict_block(np.asarray(data, dtype=np.float64)[None, :], model, 1)[0]
+    single = axis is None  # a plain array of one vector
+    if axis is None:
+        data, axis = np.asarray(data, dtype=np.float64)[None, :], 1
+    if data.shape[axis] < model.feature_count:
+        raise ProcessParameterInvalid(
+            f"predict_random_forest: The data to predict only contains {data.shape[axis]} "
+            "features per row, but the model was trained on more features."
+        )
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float32)
     if hasattr(data, "dask"):
         import dask.array as da
 
         data = data.rechunk({axis: -1})
-        return da.map_blocks(_predict_block, data, model, axis, drop_axis=axis, dtype=data.dtype)
-    return _predict_block(np.asarray(data), model, axis)
+        return da.map_blocks(_predict_block, data, model, axis, dtype, drop_axis=axis, dtype=dtype)
+    predicted = _predict_block(np.asarray(data), model, axis, dtype)
+    return predicted[0] if single else predicted
 
 
-def _predict_block(block: np.ndarray, model: Forest, axis: int) -> np.ndarray:
+def _predict_block(block: np.ndarray, model: Forest, axis: int, dtype: np.dtype) -> np.ndarray:
+    """The class of each vector along ``axis``; NaN where a feature is missing."""
     vectors = np.moveaxis(block, axis, -1)
-    if vectors.shape[-1] < model.feature_count:
-        raise ProcessParameterInvalid(
-            f"predict_random_forest: The data to predict only contains {vectors.shape[-1]} "
-            "features per row, but the model was trained on more features."
-        )
     rows = vectors.reshape(-1, vectors.shape[-1]).astype(np.float64)
-    dtype = block.dtype if block.dtype.kind == "f" else np.dtype(np.float32)
     out = np.full(rows.shape[0], np.nan, dtype=dtype)
     complete = ~np.isnan(rows).any(axis=1)
     out[complete] = model.predict(rows[complete])
