@@ -33,8 +33,9 @@ set it:
   overlap resolver computing in it (int16 sums wrap around, :data:`OUTPUT_CELL_TYPE`);
   ``convert_data_type`` gives the type it names (geotrellis ``CellType.fromName``: a raw
   type has no nodata, a ``ud`` one its own;
-  :mod:`hybrid.backends.local.processes.cell_conversion`); any other process makes it
-  float32 here.
+  :mod:`hybrid.backends.local.processes.cell_conversion`); ``aspect`` and ``slope``
+  give float64 (:mod:`hybrid.backends.local.processes.terrain`); any other process
+  makes it float32 here.
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
@@ -90,6 +91,8 @@ F64 = "float64"
 _BITS = ("bool", 0)
 #: the integer cell types a result can have, with the nodata value Copernicus gives them
 _NODATA = {"int16": -32768, "int32": -(2**31), "uint8": 255, "uint16": 65535, "bool": 0}
+#: processes whose result is float64 (geotrellis ``DoubleArrayTileResult``)
+_DOUBLE = frozenset({"aspect", "slope"})
 #: the processes with a callback, and the callback's argument name
 _CALLBACK = {
     "reduce_dimension": "reducer",
@@ -252,6 +255,8 @@ class _CellTypes:
             return LOADED if _digital_numbers_only(arguments.get("bands")) else FLOAT
         if process == "convert_data_type":
             return _converted_type(arguments.get("data_type"))
+        if process in _DOUBLE:
+            return F64, float("nan")
         if process == "merge_cubes":
             return _tile_union(self._input(arguments, "cube1"), self._input(arguments, "cube2"))
         if process in _CALLBACK:

@@ -65,6 +65,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         resampling,
         scl_dilation,
         temporal,
+        terrain,
         udf,
     )
 
@@ -92,6 +93,8 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "sleep": flow.sleep,
         "mask_scl_dilation": scl_dilation.mask_scl_dilation,
         "convert_data_type": cell_conversion.convert_data_type,
+        "aspect": terrain.aspect,
+        "slope": terrain.slope,
     }
 
 
@@ -296,6 +299,7 @@ def process_spec(pid: str) -> dict[str, Any]:
             flow,
             rasterize,
             scl_dilation,
+            terrain,
             vectorize,
         )
 
@@ -304,6 +308,7 @@ def process_spec(pid: str) -> dict[str, Any]:
             **dates.SPECS,
             **flow.SPECS,
             **scl_dilation.SPECS,
+            **terrain.SPECS,
             "vector_to_raster": rasterize.SPEC,
             "raster_to_vector": vectorize.SPEC,
             "convert_data_type": cell_conversion.SPEC,

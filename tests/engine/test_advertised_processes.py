@@ -167,6 +167,8 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_convert_data_type.py",
         "test_each_cell_is_narrowed_as_java_stores_it_in_the_tile",
     ),
+    "aspect": ("engine/test_terrain.py", "test_the_drivers_own_test_values"),
+    "slope": ("engine/test_terrain.py", "test_the_drivers_own_test_values"),
     "fit_class_random_forest": (
         "engine/test_random_forest.py",
         "test_fit_class_random_forest_checks_as_copernicus",
