@@ -13,8 +13,9 @@ picks it for API >= 1.2.0 (L252-255); the 1.x (= 1.2.0) descriptions are only fo
 Where the bundled copy is a later draft that the engine does not follow, the
 description is corrected here (:data:`CORRECTIONS`), each for the reason given; the
 test ``tests/server/test_process_descriptions.py`` fails once a correction is no longer
-needed. The Copernicus-only and own descriptions (``apply_neighborhood``,
-``to_scl_dilation_mask``, ``mask_scl_dilation``) come from the engine's modules.
+needed. The descriptions of the processes openeo-processes-dask has none of (Copernicus's
+own, ``apply_neighborhood``, the random forests) come from the engine's modules
+(:func:`own_description`).
 """
 
 from __future__ import annotations
@@ -95,3 +96,35 @@ def described(spec: Spec) -> Spec:
     if fix is not None:
         fix(out)
     return out
+
+
+def own_description(pid: str) -> Spec | None:
+    """A copy of the description the engine's module of ``pid`` writes, for the processes
+    without one in openeo-processes-dask (Copernicus's own and a few others); None for
+    the others."""
+    from hybrid.backends.local.processes import (
+        cell_conversion,
+        dates,
+        flow,
+        machine_learning,
+        neighborhood,
+        rasterize,
+        scl_dilation,
+        stac_query,
+        terrain,
+        vectorize,
+    )
+
+    own = {
+        **dates.SPECS,
+        **flow.SPECS,
+        **scl_dilation.SPECS,
+        **terrain.SPECS,
+        **machine_learning.SPECS,
+        "apply_neighborhood": neighborhood.SPEC,
+        "vector_to_raster": rasterize.SPEC,
+        "raster_to_vector": vectorize.SPEC,
+        "convert_data_type": cell_conversion.SPEC,
+        "query_stac": stac_query.SPEC,
+    }
+    return copy.deepcopy(own[pid]) if pid in own else None

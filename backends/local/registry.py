@@ -12,7 +12,6 @@ implementations, about a second of every run (:mod:`hybrid.backends.local.stock`
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -105,6 +104,7 @@ def _vector_overrides() -> dict[str, Callable[..., Any]]:
         geojson_load,
         polygons,
         rasterize,
+        stac_query,
         url_load,
         vector,
         vector_udf,
@@ -123,6 +123,7 @@ def _vector_overrides() -> dict[str, Callable[..., Any]]:
         "mask_polygon": vector.mask_polygon,
         "vector_to_raster": rasterize.vector_to_raster,
         "raster_to_vector": vectorize.raster_to_vector,
+        "query_stac": stac_query.query_stac,
     }
 
 
@@ -275,46 +276,19 @@ def _registry(*, with_stock: bool) -> Any:
 
 
 def process_spec(pid: str) -> dict[str, Any]:
-    """The openEO 1.2 description of process ``pid``."""
-    if pid == "apply_neighborhood":  # not in openeo-processes-dask's specs
-        from hybrid.backends.local.processes.neighborhood import SPEC
+    """The openEO 1.2 description of process ``pid`` (KeyError if unknown)."""
+    from hybrid.backends.local.process_descriptions import described, own_description
 
-        return dict(SPEC)
-    # the parameter the client sends is 'geometries'; the reducer has no 'dimension'
-    if pid in ("apply_polygon", "predict_random_forest"):
-        from hybrid.backends.local.process_descriptions import described
-
-        return described(getattr(_specs(), pid))
-    from hybrid.backends.local.processes.machine_learning import SPECS as MODEL_SPECS
-
-    if pid in MODEL_SPECS:  # not in openeo-processes-dask's specs
-        return copy.deepcopy(MODEL_SPECS[pid])
+    own = own_description(pid)
+    if own is not None:
+        return own
     specs = _specs()
     spec = getattr(specs, pid, None) or getattr(specs, f"_{pid}", None)
     if spec is None:
-        from hybrid.backends.local.processes import (
-            buffering,
-            cell_conversion,
-            dates,
-            flow,
-            rasterize,
-            scl_dilation,
-            terrain,
-            vectorize,
-        )
-
-        # Copernicus-only processes and those without a spec there; KeyError if unknown
-        own = {
-            **dates.SPECS,
-            **flow.SPECS,
-            **scl_dilation.SPECS,
-            **terrain.SPECS,
-            "vector_to_raster": rasterize.SPEC,
-            "raster_to_vector": vectorize.SPEC,
-            "convert_data_type": cell_conversion.SPEC,
-            "vector_buffer": buffering.SPEC,
-        }
-        spec = copy.deepcopy(own[pid])
+        raise KeyError(pid)
+    # the parameter the client sends is 'geometries'; the reducer has no 'dimension'
+    if pid in ("apply_polygon", "predict_random_forest"):
+        return described(spec)
     return dict(spec)
 
 

@@ -80,19 +80,19 @@ def readable_location(href: str) -> str:
     return unquote(parsed.path) if parsed.scheme == "file" else href
 
 
-def read_stac(location: str) -> Any:
+def read_stac(location: str, *, process: str = "load_stac") -> Any:
     """The pystac object at ``location`` (a path or an http(s) URL)."""
     import pystac
 
     try:
         return pystac.read_file(location, stac_io=_stac_io())
     except FileNotFoundError as exc:
-        raise ProcessParameterInvalid(f"load_stac: no STAC document at {location}") from exc
+        raise ProcessParameterInvalid(f"{process}: no STAC document at {location}") from exc
     except _network_errors() as exc:
         raise unreachable(location, network_reason(exc)) from None
     except (ValueError, KeyError, TypeError, pystac.STACError) as exc:
         raise ProcessParameterInvalid(
-            f"load_stac: {location} is not a STAC Collection, Catalog or Item ({exc})"
+            f"{process}: {location} is not a STAC Collection, Catalog or Item ({exc})"
         ) from exc
 
 

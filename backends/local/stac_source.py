@@ -34,18 +34,18 @@ from hybrid.backends.local.stac_items import (
 from hybrid.errors import BandNotFound, NoDataAvailable, ProcessParameterInvalid
 
 
-def stac_location(url: Any) -> str:
-    """The path or http(s) URL a load_stac ``url`` names; other schemes and relative
-    paths are refused."""
+def stac_location(url: Any, *, process: str = "load_stac") -> str:
+    """The path or http(s) URL a load_stac (or query_stac) ``url`` names; other schemes
+    and relative paths are refused."""
     from hybrid.backends.local.stac_documents import readable_location
 
     if not isinstance(url, str) or not url.strip():
-        raise ProcessParameterInvalid("load_stac: url must be a text (a URL or a path)")
+        raise ProcessParameterInvalid(f"{process}: url must be a text (a URL or a path)")
     location = readable_location(url)
     remote = urlparse(location).scheme in ("http", "https")
     if not remote and not Path(location).is_absolute():
         raise ProcessParameterInvalid(
-            f"load_stac: {url} is not an http(s) URL, absolute path or file:// URL of a "
+            f"{process}: {url} is not an http(s) URL, absolute path or file:// URL of a "
             "STAC document"
         )
     return location

@@ -169,6 +169,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
     ),
     "aspect": ("engine/test_terrain.py", "test_the_drivers_own_test_values"),
     "slope": ("engine/test_terrain.py", "test_the_drivers_own_test_values"),
+    "query_stac": (
+        "engine/test_query_stac.py",
+        "test_the_items_within_the_dates_as_a_feature_collection",
+    ),
     "fit_class_random_forest": (
         "engine/test_random_forest.py",
         "test_fit_class_random_forest_checks_as_copernicus",

@@ -202,6 +202,32 @@ def test_load_stac_of_an_api_collection_searches_it(pgstac_api, sample_catalog, 
     xr.testing.assert_identical(api.cube.compute(), static.cube.compute())
 
 
+def test_query_stac_of_an_api_collection_lists_what_load_stac_reads(
+    pgstac_api, sample_catalog, seed_aoi
+):
+    """query_stac of the STAC API collection gives the Items load_stac reads there (its
+    item search), with the properties the static catalog's documents hold."""
+    from hybrid.aoi import geometry_bbox
+    from hybrid.backends.local.processes.stac_query import query_stac
+    from hybrid.backends.local.stac_load import load_stac
+
+    collection = json.loads(sample_catalog.read_text())["id"]
+    url = f"{pgstac_api.url}/collections/{collection}"
+    bbox = geometry_bbox(seed_aoi)
+    extent = {"west": bbox.west, "south": bbox.south, "east": bbox.east, "north": bbox.north}
+    dates = ["2023-06-10", "2023-07-05"]
+    found = query_stac(url, spatial_extent=extent, temporal_extent=dates)
+    static = query_stac(str(sample_catalog), spatial_extent=extent, temporal_extent=dates)
+    loaded = load_stac(url, bbox=bbox, interval=tuple(dates), bands=["B04"], properties=None)
+    ids = sorted(f["id"] for f in found["features"])
+    assert len(ids) >= 2 and ids == sorted(loaded.items)
+    assert ids == sorted(f["id"] for f in static["features"])
+    by_id = {f["id"]: f["properties"] for f in static["features"]}
+    for feature in found["features"]:
+        assert feature["properties"]["datetime"] == by_id[feature["id"]]["datetime"]
+        assert feature["properties"]["eo:cloud_cover"] == by_id[feature["id"]]["eo:cloud_cover"]
+
+
 def test_load_stac_properties_filter_an_api_collection(
     pgstac_api, sample_catalog, seed_aoi, tmp_path
 ):

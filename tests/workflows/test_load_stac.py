@@ -335,3 +335,40 @@ def test_unknown_job_and_network_urls_are_clear_4xx_errors(
     assert caught.value.message.startswith(
         f"load_stac: cannot read {url}/collection.json: HTTP 404"
     )
+
+
+def test_query_stac_lists_the_items_load_stac_reads(
+    connection: Any, collection: Path, tmp_path: Path
+) -> None:
+    """query_stac of the collection on disk and over HTTP (a synchronous request, the
+    client's ``execute``): the Items of the dates as a FeatureCollection, each one the
+    document served; an unreachable URL is one 400."""
+    import json
+    import shutil
+
+    from openeo.rest import OpenEoApiError
+
+    from tests.stac_fixtures import serving_directory
+
+    dates = ["2023-06-01", "2023-06-06"]
+    on_disk = connection.datacube_from_process(
+        "query_stac", url=str(collection), temporal_extent=dates
+    ).execute()
+    assert on_disk["type"] == "FeatureCollection"
+    assert [f["id"] for f in on_disk["features"]] == ["scene0", "scene1"]
+    served = tmp_path / "served"
+    shutil.copytree(collection.parent, served)
+    with serving_directory(served) as base:
+        found = connection.datacube_from_process(
+            "query_stac", url=f"{base}/collection.json", temporal_extent=dates
+        ).execute()
+        for feature in found["features"]:
+            item = served / feature["id"] / f"{feature['id']}.json"
+            document = json.loads(item.read_text())
+            assert feature["properties"] == document["properties"]
+            assert feature["assets"] == document["assets"]
+        (served / "scene1" / "scene1.json").unlink()
+        with pytest.raises(OpenEoApiError) as caught:
+            connection.datacube_from_process("query_stac", url=f"{base}/collection.json").execute()
+    assert [f["id"] for f in found["features"]] == ["scene0", "scene1"]
+    assert caught.value.http_status_code == 400

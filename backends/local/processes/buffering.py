@@ -71,27 +71,3 @@ def _utm(series: Any) -> str:
 
     point = series.iloc[:1].representative_point().to_crs(DEFAULT_CRS).iloc[0]
     return f"EPSG:{utm_epsg(point.x, point.y)}"
-
-
-SPEC: dict[str, Any] = {
-    "id": "vector_buffer",
-    "summary": "Buffer geometries",
-    "description": "Adds a buffer of `distance` metres around each geometry (a negative "
-    "distance shrinks it). Non-standard, as on the Copernicus backend: the result is "
-    "GeoJSON in EPSG:4326 without the features' properties.",
-    "categories": ["vector"],
-    "experimental": True,
-    "parameters": [
-        {"name": "geometries", "description": "The geometries: GeoJSON or a vector cube.",
-         "schema": [{"type": "object", "subtype": "datacube",
-                     "dimensions": [{"type": "geometry"}]},
-                    {"type": "object", "subtype": "geojson"}]},
-        {"name": "distance", "description": "The buffer distance in metres.",
-         "schema": {"type": "number"}},
-        {"name": "unit", "description": "The unit of `distance` (non-standard).",
-         "schema": {"type": "string", "enum": sorted(UNITS)}, "optional": True,
-         "default": "meter"},
-    ],
-    "returns": {"description": "The buffered geometries (GeoJSON).",
-                "schema": {"type": "object", "subtype": "geojson"}},
-}  # fmt: skip
