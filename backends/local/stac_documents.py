@@ -39,19 +39,19 @@ _ITEM_SEARCH = re.compile(r"^https://api\.stacspec\.org/v1\..*/item-search$")
 
 
 class OfflineUrl(ProcessParameterInvalid):
-    """A load_stac of a location this machine cannot reach."""
+    """A load_stac (or query_stac) of a location this machine cannot reach."""
 
 
-def unreachable(url: str, why: str) -> OfflineUrl:
+def unreachable(url: str, why: str, process: str = "load_stac") -> OfflineUrl:
     return OfflineUrl(
-        f"load_stac: cannot read {url}: {why}; give the http(s) URL, file:// URL or path "
+        f"{process}: cannot read {url}: {why}; give the http(s) URL, file:// URL or path "
         "of a STAC Collection, Catalog or Item this machine can reach, or the results URL "
         "of a job of this server"
     )
 
 
 @contextlib.contextmanager
-def fetching(url: str) -> Iterator[None]:
+def fetching(url: str, process: str = "load_stac") -> Iterator[None]:
     """Inside the block (the walk of a catalog's links, a search), a linked document
     that cannot be fetched or read is one :func:`unreachable` naming ``url``."""
     import pystac
@@ -61,13 +61,14 @@ def fetching(url: str) -> Iterator[None]:
     except _network_errors() as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise unreachable(url, network_reason(exc)) from None
+        raise unreachable(url, network_reason(exc), process) from None
     except pystac.STACError as exc:  # a linked document that cannot be read
         cause = exc.__cause__ or exc.__context__
-        raise unreachable(url, network_reason(cause if cause is not None else exc)) from None
+        reason = network_reason(cause if cause is not None else exc)
+        raise unreachable(url, reason, process) from None
 
 
-def readable_location(href: str) -> str:
+def readable_location(href: str, process: str = "load_stac") -> str:
     """Where a STAC document or asset ``href`` is read: an http(s) URL as it is, a local
     path (a ``file://`` URL unquoted); any other scheme is refused."""
     from urllib.parse import unquote, urlparse
@@ -76,7 +77,7 @@ def readable_location(href: str) -> str:
     if parsed.scheme in ("http", "https"):
         return href
     if parsed.scheme not in ("", "file") and len(parsed.scheme) > 1:  # not C:\...
-        raise unreachable(href, f"its {parsed.scheme}:// scheme is not readable here")
+        raise unreachable(href, f"its {parsed.scheme}:// scheme is not readable here", process)
     return unquote(parsed.path) if parsed.scheme == "file" else href
 
 
@@ -89,7 +90,7 @@ def read_stac(location: str, *, process: str = "load_stac") -> Any:
     except FileNotFoundError as exc:
         raise ProcessParameterInvalid(f"{process}: no STAC document at {location}") from exc
     except _network_errors() as exc:
-        raise unreachable(location, network_reason(exc)) from None
+        raise unreachable(location, network_reason(exc), process) from None
     except (ValueError, KeyError, TypeError, pystac.STACError) as exc:
         raise ProcessParameterInvalid(
             f"{process}: {location} is not a STAC Collection, Catalog or Item ({exc})"
@@ -103,7 +104,9 @@ def supports_item_search(collection: Any) -> bool:
     return any(isinstance(c, str) and _ITEM_SEARCH.match(c) for c in conforms)
 
 
-def searched_items(collection: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> list[Any]:
+def searched_items(
+    collection: Any, extent: Extent, conditions: tuple[Any, ...] = (), process: str = "load_stac"
+) -> list[Any]:
     """The items of a STAC API ``collection`` its item search gives for ``extent``, in
     the order the API gives them; the property ``conditions`` go with the search as a
     CQL2-json filter when the API conforms to FILTER, as Copernicus sends them (its
@@ -115,7 +118,7 @@ def searched_items(collection: Any, extent: Extent, conditions: tuple[Any, ...] 
     root = collection.get_root().get_self_href()
     box = extent.lonlat
     bbox = None if box is None else (box.west, box.south, box.east, box.north)
-    with fetching(root):
+    with fetching(root, process):
         client = pystac_client.Client.open(root, stac_io=_api_io())
         sent = cql2_filter(tuple(conditions)) if client.conforms_to("FILTER") else None
         found = client.search(

@@ -96,9 +96,11 @@ class Extent:
     lonlat: BBox | None
 
 
-def stac_items(stac: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> list[Any]:
+def stac_items(
+    stac: Any, extent: Extent, conditions: tuple[Any, ...] = (), process: str = "load_stac"
+) -> list[Any]:
     """The items of ``stac`` that meet ``extent`` (and, from a STAC API, the property
-    ``conditions``), in catalog order."""
+    ``conditions``), in catalog order; ``process`` names the caller in errors."""
     import pystac
 
     from hybrid.backends.local.stac_documents import (
@@ -110,7 +112,7 @@ def stac_items(stac: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> l
     if isinstance(stac, pystac.Collection) and supports_item_search(stac):
         return [
             item
-            for item in searched_items(stac, extent, conditions)
+            for item in searched_items(stac, extent, conditions, process)
             if _item_meets(item, extent)
             and all(c.holds(item.properties.get(c.name)) for c in conditions)
         ]
@@ -123,7 +125,7 @@ def stac_items(stac: Any, extent: Extent, conditions: tuple[Any, ...] = ()) -> l
         )
     if isinstance(stac, pystac.Item):
         return [stac] if _item_meets(stac, extent) else []
-    with fetching(stac.get_self_href() or stac.id):  # a static catalog over http(s)
+    with fetching(stac.get_self_href() or stac.id, process):  # a static catalog over http(s)
         return [item for cat in _catalogs(stac, extent) for item in _own_items(cat, extent)]
 
 

@@ -41,7 +41,7 @@ def stac_location(url: Any, *, process: str = "load_stac") -> str:
 
     if not isinstance(url, str) or not url.strip():
         raise ProcessParameterInvalid(f"{process}: url must be a text (a URL or a path)")
-    location = readable_location(url)
+    location = readable_location(url, process)
     remote = urlparse(location).scheme in ("http", "https")
     if not remote and not Path(location).is_absolute():
         raise ProcessParameterInvalid(

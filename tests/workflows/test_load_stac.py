@@ -372,3 +372,4 @@ def test_query_stac_lists_the_items_load_stac_reads(
             connection.datacube_from_process("query_stac", url=f"{base}/collection.json").execute()
     assert [f["id"] for f in found["features"]] == ["scene0", "scene1"]
     assert caught.value.http_status_code == 400
+    assert caught.value.message.startswith(f"query_stac: cannot read {base}/collection.json")

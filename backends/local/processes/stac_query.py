@@ -40,7 +40,7 @@ def query_stac(url: Any, spatial_extent: Any = None, temporal_extent: Any = None
     start, end = _interval(temporal_extent)
     extent = Extent(start=start, end=end, lonlat=_lonlat(spatial_extent))
     stac = read_stac(stac_location(url, process=PROCESS), process=PROCESS)
-    found: dict = pystac.ItemCollection(stac_items(stac, extent)).to_dict()
+    found: dict = pystac.ItemCollection(stac_items(stac, extent, process=PROCESS)).to_dict()
     return found
 
 
