@@ -114,7 +114,7 @@ _KEEPING = frozenset(
     {
         "filter_bbox", "filter_spatial", "filter_temporal", "filter_bands", "filter_labels",
         "rename_labels", "rename_dimension", "mask", "mask_polygon", "resample_spatial",
-        "resample_cube_spatial", "drop_dimension",
+        "resample_cube_spatial", "drop_dimension", "resolution_merge",
     }
 )  # fmt: skip
 
@@ -146,6 +146,8 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
         if (stored and own in ("int16", "int32")) or (_declares(process, arguments) and own == F64):
             arguments[OUTPUT_CELL_TYPE] = own
         if process == "mask" and arguments.get("replacement") is not None and integer_type(own):
+            arguments[INPUT_CELL_TYPE] = own
+        if process == "resolution_merge":  # stores its predictions in the cube's type
             arguments[INPUT_CELL_TYPE] = own
         if process == "raster_to_vector":
             data_type, data_nodata = types.of(arguments.get("data"))

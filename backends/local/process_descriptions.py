@@ -109,6 +109,7 @@ def own_description(pid: str) -> Spec | None:
         machine_learning,
         neighborhood,
         rasterize,
+        resolution_merge,
         scl_dilation,
         stac_query,
         terrain,
@@ -126,5 +127,6 @@ def own_description(pid: str) -> Spec | None:
         "raster_to_vector": vectorize.SPEC,
         "convert_data_type": cell_conversion.SPEC,
         "query_stac": stac_query.SPEC,
+        "resolution_merge": resolution_merge.SPEC,
     }
     return copy.deepcopy(own[pid]) if pid in own else None

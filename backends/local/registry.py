@@ -62,6 +62,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         merging,
         neighborhood,
         resampling,
+        resolution_merge,
         scl_dilation,
         temporal,
         terrain,
@@ -94,6 +95,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "convert_data_type": cell_conversion.convert_data_type,
         "aspect": terrain.aspect,
         "slope": terrain.slope,
+        "resolution_merge": resolution_merge.resolution_merge,
     }
 
 

@@ -169,6 +169,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
     ),
     "aspect": ("engine/test_terrain.py", "test_the_drivers_own_test_values"),
     "slope": ("engine/test_terrain.py", "test_the_drivers_own_test_values"),
+    "resolution_merge": (
+        "engine/test_resolution_merge.py",
+        "test_a_tile_is_predicted_as_improphe_computes_it",
+    ),
     "query_stac": (
         "engine/test_query_stac.py",
         "test_the_items_within_the_dates_as_a_feature_collection",
