@@ -196,26 +196,20 @@ def apply_kernel(
     by ``replace_invalid`` and the array is extended beyond its edges as ``border``
     says (the openEO spec).
     """
-    import dask.array as da
-    import xarray as xr
+    from hybrid.backends.local.cube_arrays import as_cube, values_last
 
     k = _kernel_array(kernel)
     mode, constant = _border(border)
     k = k * float(factor)
     _check_raster(data)
-    dims = [d for d in data.dims if d not in ("y", "x")] + ["y", "x"]
-    arr = data.transpose(*dims)
-    values = arr.data
-    if not isinstance(values, da.Array):
-        values = da.from_array(np.asarray(values), chunks=values.shape)
+    arr, values = values_last(data, ("y", "x"))
     if mode == "constant" and np.isfinite(constant):
         # the halo exchange moves the input's own dtype (a boolean mask: 1 byte a
         # pixel); convolve_block computes in float64
         out = _convolve_chunks(values, k, constant, float(replace_invalid))
     else:
         out = _convolve_padded(values.astype(np.float64), k, mode, constant, float(replace_invalid))
-    result = xr.DataArray(out, dims=arr.dims, coords=arr.coords, attrs=data.attrs)
-    return result.transpose(*data.dims)
+    return as_cube(out, arr, data)
 
 
 def _kernel_array(kernel: Any) -> np.ndarray:

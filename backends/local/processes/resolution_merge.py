@@ -60,15 +60,10 @@ def resolution_merge(
 ) -> Any:
     """``data`` with its low-resolution bands predicted from the high ones (module
     docstring); ``input_cell_type``: the cube's cell type (set from the graph)."""
-    import dask.array as da
-    import xarray as xr
+    from hybrid.backends.local.cube_arrays import as_cube, values_last
 
     high, low = _band_indices(data, high_resolution_bands, low_resolution_bands)
-    dims = [d for d in data.dims if d not in ("bands", "y", "x")] + ["bands", "y", "x"]
-    cube = data.transpose(*dims)
-    values = cube.data
-    if not isinstance(values, da.Array):
-        values = da.from_array(np.asarray(values), chunks=values.shape)
+    cube, values = values_last(data, ("bands", "y", "x"))
     lead = values.ndim - 3
     chunks = (*values.chunks[:lead], (values.shape[-3],), *_key_chunks(values.shape[-2:]))
     merged = values.rechunk(chunks).map_blocks(
@@ -78,8 +73,7 @@ def resolution_merge(
         cell_type=input_cell_type or "float32",
         dtype=values.dtype,
     )
-    out = xr.DataArray(merged, dims=cube.dims, coords=cube.coords, attrs=data.attrs)
-    return out.transpose(*data.dims)
+    return as_cube(merged, cube, data)
 
 
 def _band_indices(data: Any, high: Any, low: Any) -> tuple[list[int], list[int]]:

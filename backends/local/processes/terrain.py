@@ -70,24 +70,18 @@ def _surface(data: Any, process: str, block_function: Any) -> Any:
     """``block_function(block, cell_width, cell_height)`` over every x/y slice of
     ``data`` with a one-pixel halo, NaN beyond the edges (float64, lazily)."""
     import dask.array as da
-    import xarray as xr
 
+    from hybrid.backends.local.cube_arrays import as_cube, values_last
     from hybrid.backends.local.halo import map_with_halo
 
     _check_raster(data, process)
-    dims = [d for d in data.dims if d not in ("y", "x")] + ["y", "x"]
-    cube = data.transpose(*dims)
-    values = cube.data
-    if not isinstance(values, da.Array):
-        values = da.from_array(np.asarray(values), chunks=values.shape)
+    cube, values = values_last(data, ("y", "x"))
     values = values.astype(np.float64)
     lead = values.ndim - 2
     padded = da.pad(values, [(0, 0)] * lead + [(1, 1), (1, 1)], constant_values=np.nan)
     width, height = _cell_sizes(cube)
     out = map_with_halo(block_function, padded, (1, 1), np.float64, width=width, height=height)
-    out = out[..., 1:-1, 1:-1]
-    result = xr.DataArray(out, dims=cube.dims, coords=cube.coords, attrs=data.attrs)
-    return result.transpose(*data.dims)
+    return as_cube(out[..., 1:-1, 1:-1], cube, data)
 
 
 def _check_raster(data: Any, process: str) -> None:
