@@ -32,10 +32,9 @@ and pinned by the driver's own tests (``tests/test_apply_process.py`` ``test_asp
 - the result is float64 (the test compares a cell with ``math.pi`` exactly) and each
   band is renamed ``<band>_aspect`` / ``<band>_slope``.
 
-The cube's edges are the layer's here. Copernicus reads whole layout tiles, so along
-the bottom and right edges of the requested extent its neighbours beyond may hold real
-data where here they count as the pixel's own value: compare the outermost pixels with
-that in mind (or load one pixel more and crop with ``filter_bbox``).
+Beyond the cube's edges Copernicus's layout tiles hold no data (its COG sources read the
+load's target region only and pad the rest, :mod:`hybrid.stac.overlap`), so the edge
+pixels count their own value there, as here.
 """
 
 from __future__ import annotations
