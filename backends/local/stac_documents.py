@@ -124,7 +124,7 @@ def searched_items(
         found = client.search(
             collections=[collection.id],
             bbox=bbox,
-            datetime=[extent.start, extent.end],
+            datetime=extent.search_interval(),
             filter=sent,
             filter_lang="cql2-json" if sent else None,
         )

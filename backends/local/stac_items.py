@@ -87,6 +87,11 @@ class StacScene:
     assets: tuple[BandAsset, ...]
 
 
+#: the bounds of an interval open at that end (query_stac without them)
+OPEN_START = dt.datetime.min.replace(tzinfo=dt.UTC)
+OPEN_END = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
 @dataclass(frozen=True)
 class Extent:
     """What a load_stac asks for: [start, end) and a lon/lat bbox (None: anywhere)."""
@@ -94,6 +99,13 @@ class Extent:
     start: dt.datetime
     end: dt.datetime
     lonlat: BBox | None
+
+    def search_interval(self) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+        """The interval for a STAC API search: an open end as None (``..``), none at
+        all when both are open."""
+        start = None if self.start == OPEN_START else self.start
+        end = None if self.end == OPEN_END else self.end
+        return None if start is None and end is None else (start, end)
 
 
 def stac_items(

@@ -85,3 +85,17 @@ def test_a_url_that_cannot_be_read_is_one_clear_error(url: str, words: str) -> N
 def test_a_temporal_extent_of_one_date_is_refused(catalog: Path) -> None:
     with pytest.raises(HybridError, match=r"query_stac: temporal_extent must be \[start, end\]"):
         query_stac(str(catalog), temporal_extent=["2023-05-02"])
+
+
+def test_open_bounds_go_to_a_stac_api_search_open() -> None:
+    """As Copernicus's ``from_stac_api``: no interval when both ends are open, ``..`` for
+    one open end (pystac-client writes None so)."""
+    import datetime as dt
+
+    from hybrid.backends.local.stac_items import OPEN_END, OPEN_START, Extent
+
+    day = dt.datetime(2023, 5, 2, tzinfo=dt.UTC)
+    assert Extent(OPEN_START, OPEN_END, None).search_interval() is None
+    assert Extent(day, OPEN_END, None).search_interval() == (day, None)
+    assert Extent(OPEN_START, day, None).search_interval() == (None, day)
+    assert Extent(day, day, None).search_interval() == (day, day)

@@ -222,6 +222,15 @@ def test_query_stac_of_an_api_collection_lists_what_load_stac_reads(
     ids = sorted(f["id"] for f in found["features"])
     assert len(ids) >= 2 and ids == sorted(loaded.items)
     assert ids == sorted(f["id"] for f in static["features"])
+    for open_dates in (["2023-06-10", None], [None, "2023-06-20"], None):
+        api_open = query_stac(url, spatial_extent=extent, temporal_extent=open_dates)
+        static_open = query_stac(
+            str(sample_catalog), spatial_extent=extent, temporal_extent=open_dates
+        )
+        assert sorted(f["id"] for f in api_open["features"]) == sorted(
+            f["id"] for f in static_open["features"]
+        )
+    assert len(query_stac(url)["features"]) > len(ids)  # no extent: every item of the API
     by_id = {f["id"]: f["properties"] for f in static["features"]}
     for feature in found["features"]:
         assert feature["properties"]["datetime"] == by_id[feature["id"]]["datetime"]

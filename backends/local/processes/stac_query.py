@@ -14,9 +14,11 @@ it as JSON, a batch job writes it as its JSON result.
 
 Here the items are chosen by load_stac's own selection
 (:func:`hybrid.backends.local.stac_items.stac_items`), and serialised by pystac as there.
-The URL is read over http(s) as there, also when it is this server's job results (the
-process gets no user, so Copernicus fetches those over HTTP too); a path or ``file://``
-URL of a STAC document on this machine is read as well.
+Open bounds go to a STAC API's search open (``..``), and no interval at all when both
+are open, as Copernicus sends them (``ItemCollection.from_stac_api``, load_stac.py
+L1568-1572). The URL is read over http(s) as there, also when it is this server's job
+results (the process gets no user, so Copernicus fetches those over HTTP too); a path or
+``file://`` URL of a STAC document on this machine is read as well.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def _lonlat(spatial_extent: Any) -> Any:
 def _interval(temporal_extent: Any) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of ``temporal_extent``; a null bound is open; the same instant twice
     is that whole day (Copernicus's ``_TemporalExtent.from_load_param_extent``)."""
+    from hybrid.backends.local.stac_items import OPEN_END, OPEN_START
     from hybrid.stac.query import parse_instant
 
     given = getattr(temporal_extent, "root", temporal_extent)
@@ -70,8 +73,7 @@ def _interval(temporal_extent: Any) -> tuple[dt.datetime, dt.datetime]:
     if given is not None and len(values) != 2:
         raise ProcessParameterInvalid(f"{PROCESS}: temporal_extent must be [start, end]")
     texts = [_text(v) for v in values] or [None, None]
-    start = dt.datetime.min.replace(tzinfo=dt.UTC)
-    end = dt.datetime.max.replace(tzinfo=dt.UTC)
+    start, end = OPEN_START, OPEN_END
     if texts[0] is not None:
         start = parse_instant(texts[0], what=f"{PROCESS} temporal_extent start")
     if texts[1] is not None:
