@@ -22,15 +22,15 @@ UNREAD = object()
 
 
 def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
-    """GeoJSON given inline, or through a load_geojson node with inline data, or the
-    buffered geometries of a vector_buffer of those, or the vector cube of a load_url
-    node with a literal URL (Copernicus's dry run evaluates them; :data:`UNREAD` while a
-    batch job is being created)."""
+    """GeoJSON given inline, or through a load_geojson (or to_vector_cube) node with
+    inline data, or the buffered geometries of a vector_buffer of those, or the vector
+    cube of a load_url node with a literal URL (Copernicus's dry run evaluates them;
+    :data:`UNREAD` while a batch job is being created)."""
     if isinstance(value, Mapping) and "from_node" in value:
         node_id = str(value["from_node"])
         source = graph.get(node_id) or {}
         args = source.get("arguments") or {}
-        if source.get("process_id") == "load_geojson":
+        if source.get("process_id") in ("load_geojson", "to_vector_cube"):
             return args.get("data")
         if source.get("process_id") == "vector_buffer":
             return _buffered(graph, args)

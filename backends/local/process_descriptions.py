@@ -106,6 +106,7 @@ def own_description(pid: str) -> Spec | None:
         cell_conversion,
         dates,
         flow,
+        geojson_load,
         machine_learning,
         neighborhood,
         rasterize,
@@ -128,5 +129,6 @@ def own_description(pid: str) -> Spec | None:
         "convert_data_type": cell_conversion.SPEC,
         "query_stac": stac_query.SPEC,
         "resolution_merge": resolution_merge.SPEC,
+        "to_vector_cube": geojson_load.TO_VECTOR_CUBE_SPEC,
     }
     return copy.deepcopy(own[pid]) if pid in own else None

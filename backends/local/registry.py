@@ -118,6 +118,7 @@ def _vector_overrides() -> dict[str, Callable[..., Any]]:
         "apply_polygon": polygons.apply_polygon,
         "aggregate_spatial": vector.aggregate_spatial,
         "load_geojson": geojson_load.load_geojson,
+        "to_vector_cube": geojson_load.to_vector_cube,
         "load_url": url_load.load_url,
         "vector_buffer": buffering.vector_buffer,
         "filter_spatial": vector.filter_spatial,

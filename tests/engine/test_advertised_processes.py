@@ -173,6 +173,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_resolution_merge.py",
         "test_a_tile_is_predicted_as_improphe_computes_it",
     ),
+    "to_vector_cube": (
+        "workflows/test_vector_cube_loads.py",
+        "test_to_vector_cube_is_load_geojson_with_the_numerical_properties",
+    ),
     "query_stac": (
         "engine/test_query_stac.py",
         "test_the_items_within_the_dates_as_a_feature_collection",

@@ -144,3 +144,45 @@ def test_a_loaded_geojson_saved_as_geojson_and_json(connection: Any, tmp_path: P
 
     connection.load_geojson(FIELDS).download(tmp_path / "plain.json", format="JSON")
     assert json.loads((tmp_path / "plain.json").read_text()) == [None, None]
+
+
+def test_to_vector_cube_is_load_geojson_with_the_numerical_properties(
+    connection: Any, tmp_path: Path
+) -> None:
+    """Copernicus's deprecated ``to_vector_cube`` (``DriverVectorCube.from_geojson``'s
+    default columns): the properties pandas reads as numbers are the values (``code``
+    and ``area_ha``, NaN where missing; not ``name`` nor the boolean ``ok``), as
+    load_geojson with those properties gives them; its geometries bound a load without
+    spatial extent as load_geojson's do; a Point is refused."""
+    from openeo.rest import OpenEoApiError
+
+    fields = json.loads(json.dumps(FIELDS))
+    for feature, code in zip(fields["features"], (3, 7), strict=True):
+        feature["properties"].update(code=code, ok=True)
+    converted = connection.datacube_from_process("to_vector_cube", data=fields)
+    loaded = connection.load_geojson(fields, properties=["area_ha", "code"])
+    converted.download(tmp_path / "converted.json", format="JSON")
+    loaded.download(tmp_path / "loaded.json", format="JSON")
+    got = json.loads((tmp_path / "converted.json").read_text())
+    assert got == json.loads((tmp_path / "loaded.json").read_text())
+    assert [(f["properties"]["area_ha"], f["properties"]["code"]) for f in got["features"]] == [
+        (1.5, 3.0),
+        (None, 7.0),
+    ]
+    with_flag = connection.load_geojson(fields, properties=["area_ha", "code", "ok"])
+    with_flag.download(tmp_path / "flag.json", format="JSON")
+    flagged = json.loads((tmp_path / "flag.json").read_text())["features"][0]["properties"]
+    assert got["features"][0]["properties"]["ok"] is True and flagged["ok"] == 1.0
+    assert type(flagged["ok"]) is float  # a boolean taken as a value would be 1.0
+
+    cube = connection.load_collection("SENTINEL2_L2A", temporal_extent=DATES, bands=["B04"])
+    via_converted = cube.aggregate_spatial(geometries=converted, reducer="mean").execute()
+    via_loaded = cube.aggregate_spatial(
+        geometries=connection.load_geojson(fields), reducer="mean"
+    ).execute()
+    assert via_converted == via_loaded and len(via_loaded) >= 2
+    point = {"type": "Point", "coordinates": [6.664, 45.24]}
+    with pytest.raises(OpenEoApiError) as refused:
+        connection.datacube_from_process("to_vector_cube", data=point).execute()
+    assert refused.value.http_status_code == 400
+    assert "to_vector_cube: data must be GeoJSON of type" in refused.value.message

@@ -1,4 +1,4 @@
-"""load_geojson: GeoJSON given in the process graph as a vector cube.
+"""load_geojson (and the deprecated to_vector_cube): GeoJSON in the graph as a vector cube.
 
 As Copernicus (openeo-python-driver ``processgraph/process_implementations/io.py``
 ``load_geojson``, ``datacube.py`` ``DriverVectorCube.from_geojson`` and
@@ -35,10 +35,12 @@ from hybrid.io.vector import GEOMETRIES_ONLY
 ACCEPTED_TYPES = frozenset(
     {"Point", "MultiPoint", "Polygon", "MultiPolygon", "Feature", "FeatureCollection"}
 )
+#: the GeoJSON types to_vector_cube converts (python-driver geometry.py L179)
+CONVERTIBLE_TYPES = frozenset({"Polygon", "MultiPolygon", "Feature", "FeatureCollection"})
 
 
 def load_geojson(data: Any, properties: Sequence[str] | None = None) -> Any:
-    value = _geojson(data)
+    value = _geojson(data, ACCEPTED_TYPES, "load_geojson")
     features = read_features(value, process="load_geojson")  # lon/lat, crs ignored
     names = [str(p) for p in (properties or [])]
     values = np.array(
@@ -46,6 +48,27 @@ def load_geojson(data: Any, properties: Sequence[str] | None = None) -> Any:
         dtype=np.float64,
     ).reshape(len(features.geometries), len(names))
     return features_cube(features, names, values if names else None)
+
+
+def to_vector_cube(data: Any) -> Any:
+    """Copernicus's deprecated non-standard ``to_vector_cube`` (openeo-python-driver
+    ``process_implementations/geometry.py`` L168-181): a Polygon, MultiPolygon, Feature
+    or FeatureCollection as a vector cube, ``DriverVectorCube.from_geojson`` with its
+    default column selection: the properties whose column pandas reads as numbers (a
+    property missing from some features is NaN there; texts, booleans and mixed
+    columns are left out), in the order they first appear. A warning says to use
+    load_geojson, as Copernicus's log does."""
+    import pandas as pd
+
+    from hybrid.run_warnings import warn
+
+    value = _geojson(data, CONVERTIBLE_TYPES, "to_vector_cube")
+    warn("to_vector_cube is deprecated (on Copernicus too): use load_geojson instead")
+    features = read_features(value, process="to_vector_cube")
+    frame = pd.DataFrame([dict(props) for props in features.properties])
+    names = [str(c) for c in frame.columns if np.issubdtype(frame[c].dtype, np.number)]
+    values = frame[names].to_numpy(dtype=np.float64) if names else None
+    return features_cube(features, names, values)
 
 
 def features_cube(features: Features, names: Sequence[str], values: Any) -> Any:
@@ -73,15 +96,15 @@ def features_cube(features: Features, names: Sequence[str], values: Any) -> Any:
     return cube
 
 
-def _geojson(data: Any) -> Any:
-    """``data`` as a plain dict, refused unless it is one of :data:`ACCEPTED_TYPES`."""
+def _geojson(data: Any, accepted: frozenset[str], process: str) -> Any:
+    """``data`` as a plain dict, refused unless it is of one of the ``accepted`` types."""
     from hybrid.geometries import unwrapped
 
     data = unwrapped(data)
     kind = data.get("type") if isinstance(data, dict) else None
-    if kind not in ACCEPTED_TYPES:
+    if kind not in accepted:
         raise ProcessParameterInvalid(
-            f"load_geojson: data must be GeoJSON of type {', '.join(sorted(ACCEPTED_TYPES))}; "
+            f"{process}: data must be GeoJSON of type {', '.join(sorted(accepted))}; "
             f"got {kind or type(data).__name__!r}"
         )
     return data
@@ -94,3 +117,22 @@ def _number(value: Any) -> float:
     if isinstance(value, int | float):
         return float(value)
     return float("nan")
+
+
+TO_VECTOR_CUBE_SPEC: dict[str, Any] = {
+    "id": "to_vector_cube",
+    "summary": "GeoJSON as a vector cube (deprecated)",
+    "description": "Deprecated (use `load_geojson`): converts a GeoJSON Polygon, "
+    "MultiPolygon, Feature or FeatureCollection to a vector cube whose values are its "
+    "numerical properties.",
+    "categories": ["vector"],
+    "experimental": True,
+    "deprecated": True,
+    "parameters": [
+        {"name": "data", "description": "GeoJSON object.",
+         "schema": {"type": "object", "subtype": "geojson"}},
+    ],
+    "returns": {"description": "A vector cube.",
+                "schema": {"type": "object", "subtype": "datacube",
+                           "dimensions": [{"type": "geometry"}]}},
+}  # fmt: skip
