@@ -1,11 +1,24 @@
-"""A cube's values as a dask array with the dimensions a block function works on last,
-and such an array back as a cube in the original dimension order."""
+"""A raster cube checked, its values as a dask array with the dimensions a block
+function works on last, and such an array back as a cube in the original order."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+
+from hybrid.errors import ProcessParameterInvalid
+
+
+def require_raster(data: Any, process: str) -> None:
+    """One 400 unless ``data`` is a raster cube with x and y dimensions."""
+    import xarray as xr
+
+    wanted = f"{process}: data must be a raster data cube with dimensions x and y"
+    if not isinstance(data, xr.DataArray):
+        raise ProcessParameterInvalid(wanted)
+    if "x" not in data.dims or "y" not in data.dims:
+        raise ProcessParameterInvalid(f"{wanted}; it has {', '.join(map(str, data.dims))}")
 
 
 def values_last(data: Any, last: tuple[str, ...]) -> tuple[Any, Any]:

@@ -66,6 +66,31 @@ def map_with_halo(
     return da.Array(layer, name, values.chunks, dtype=dtype, meta=meta)
 
 
+def map_with_border(
+    func: Callable[..., np.ndarray],
+    values: Any,
+    depth: tuple[int, int],
+    dtype: Any,
+    *,
+    mode: str = "constant",
+    constant: float = float("nan"),
+    **kwargs: Any,
+) -> Any:
+    """:func:`map_with_halo` over ``values`` extended ``depth`` (rows, columns) beyond
+    its edges as numpy's pad ``mode`` says (``constant`` for "constant": NaN counts as
+    no data beyond the edges), the extension cut off again."""
+    import dask.array as da
+
+    rows, cols = depth
+    pad = [(0, 0)] * (values.ndim - 2) + [(rows, rows), (cols, cols)]
+    if mode == "constant":
+        padded = da.pad(values, pad, mode="constant", constant_values=constant)
+    else:
+        padded = da.pad(values, pad, mode=mode)
+    out = map_with_halo(func, padded, depth, dtype, **kwargs)
+    return out[..., rows : rows + values.shape[-2], cols : cols + values.shape[-1]]
+
+
 def _adjacent_reach(depth: tuple[int, int], rows: tuple[int, ...], cols: tuple[int, ...]) -> bool:
     """Whether the adjacent blocks alone hold the halo on both axes."""
     return all(

@@ -70,18 +70,28 @@ def _crs_text(crs: Any) -> str:
     return text
 
 
-def load_interval(extent: Any) -> tuple[str, str]:
-    """[start, end) of a load; open bounds as Copernicus fills them (2000-01-01, now)."""
-    from hybrid.backends.local.extents import resolved_interval
-
-    values = [] if extent is None else list(getattr(extent, "root", extent))
-    if extent is not None and len(values) != 2:
-        raise ProcessParameterInvalid("load_collection: temporal_extent must be [start, end]")
+def interval_texts(
+    extent: Any, process: str = "load_collection"
+) -> tuple[str | None, str | None] | None:
+    """A temporal_extent as the parser hands it (a model, a list of dates or texts) as
+    its two bounds in text, None for an open one; None without an extent."""
+    if extent is None:
+        return None
+    values = list(getattr(extent, "root", extent))
+    if len(values) != 2:
+        raise ProcessParameterInvalid(f"{process}: temporal_extent must be [start, end]")
     texts: list[str | None] = []
     for v in values:
         v = getattr(v, "root", v)
         texts.append(None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v))
-    start_text, end_text = resolved_interval((texts[0], texts[1]) if texts else None)
+    return texts[0], texts[1]
+
+
+def load_interval(extent: Any) -> tuple[str, str]:
+    """[start, end) of a load; open bounds as Copernicus fills them (2000-01-01, now)."""
+    from hybrid.backends.local.extents import resolved_interval
+
+    start_text, end_text = resolved_interval(interval_texts(extent))
     from hybrid.stac.query import parse_instant
 
     start = parse_instant(start_text, what="temporal_extent start")

@@ -196,12 +196,12 @@ def apply_kernel(
     by ``replace_invalid`` and the array is extended beyond its edges as ``border``
     says (the openEO spec).
     """
-    from hybrid.backends.local.cube_arrays import as_cube, values_last
+    from hybrid.backends.local.cube_arrays import as_cube, require_raster, values_last
 
     k = _kernel_array(kernel)
     mode, constant = _border(border)
     k = k * float(factor)
-    _check_raster(data)
+    require_raster(data, "apply_kernel")
     arr, values = values_last(data, ("y", "x"))
     if mode == "constant" and np.isfinite(constant):
         # the halo exchange moves the input's own dtype (a boolean mask: 1 byte a
@@ -227,19 +227,6 @@ def _kernel_array(kernel: Any) -> np.ndarray:
             f"(KernelDimensionsUneven), got shape {k.shape}"
         )
     return k
-
-
-def _check_raster(data: Any) -> None:
-    """``data`` is a raster cube with x and y dimensions."""
-    import xarray as xr
-
-    if not isinstance(data, xr.DataArray):
-        raise ProcessParameterInvalid("apply_kernel: data must be a raster data cube")
-    if "x" not in data.dims or "y" not in data.dims:
-        raise ProcessParameterInvalid(
-            "apply_kernel: the cube needs dimensions x and y, it has "
-            + ", ".join(map(str, data.dims))
-        )
 
 
 def _convolve_chunks(values: Any, k: np.ndarray, constant: float, replace_invalid: float) -> Any:
@@ -270,15 +257,10 @@ def _convolve_padded(
     padding cut off again."""
     import dask.array as da
 
-    from hybrid.backends.local.halo import map_with_halo
+    from hybrid.backends.local.halo import map_with_border
 
-    ny, nx = k.shape[0] // 2, k.shape[1] // 2
-    lead = values.ndim - 2
     values = da.where(da.isfinite(values), values, replace_invalid)
-    pad = [(0, 0)] * lead + [(ny, ny), (nx, nx)]
-    if mode == "constant":
-        padded = da.pad(values, pad, mode="constant", constant_values=constant)
-    else:
-        padded = da.pad(values, pad, mode=mode)
-    out = map_with_halo(convolve_block, padded, (ny, nx), np.float64, kernel=k)
-    return out[(Ellipsis, slice(ny, ny + values.shape[-2]), slice(nx, nx + values.shape[-1]))]
+    depth = (k.shape[0] // 2, k.shape[1] // 2)
+    return map_with_border(
+        convolve_block, values, depth, np.float64, mode=mode, constant=constant, kernel=k
+    )

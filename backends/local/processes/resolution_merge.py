@@ -61,6 +61,7 @@ def resolution_merge(
     """``data`` with its low-resolution bands predicted from the high ones (module
     docstring); ``input_cell_type``: the cube's cell type (set from the graph)."""
     from hybrid.backends.local.cube_arrays import as_cube, values_last
+    from hybrid.backends.local.processes.cell_conversion import cell_type
 
     high, low = _band_indices(data, high_resolution_bands, low_resolution_bands)
     cube, values = values_last(data, ("bands", "y", "x"))
@@ -70,7 +71,7 @@ def resolution_merge(
         _merged_block,
         high=high,
         low=low,
-        cell_type=input_cell_type or "float32",
+        stored_as=cell_type(input_cell_type or "float32"),
         dtype=values.dtype,
     )
     return as_cube(merged, cube, data)
@@ -101,25 +102,29 @@ def _band_indices(data: Any, high: Any, low: Any) -> tuple[list[int], list[int]]
     return found[0], found[1]
 
 
-def _key_chunks(shape: tuple[int, int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _key_chunks(shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Row and column chunks that are Copernicus's layout tiles of a cube this size."""
     from hybrid.stac.overlap import key_size
 
     rows, cols = shape
     side = key_size(cols, rows)
-    return tuple(tuple(min(side, n - start) for start in range(0, n, side)) for n in (rows, cols))  # type: ignore[return-value]
+
+    def spans(n: int) -> tuple[int, ...]:
+        return tuple(min(side, n - start) for start in range(0, n, side))
+
+    return spans(rows), spans(cols)
 
 
-def _merged_block(block: np.ndarray, high: list[int], low: list[int], cell_type: str) -> np.ndarray:
-    """One layout tile (..., bands, y, x) with its low bands predicted."""
-    from hybrid.backends.local.processes.cell_conversion import cell_type as named
+def _merged_block(block: np.ndarray, high: list[int], low: list[int], stored_as: Any) -> np.ndarray:
+    """One layout tile (..., bands, y, x) with its low bands predicted, stored as the
+    cell type ``stored_as`` stores them."""
     from hybrid.backends.local.processes.cell_conversion import converted
 
     out = np.array(block, dtype=block.dtype, copy=True)
     ints = _java_ints(block[..., high, :, :])
     coarse = block[..., low, :, :].astype(np.float32) / np.float32(10000)
     predicted, done = _improphe(ints, coarse)
-    stored = converted(predicted, named(cell_type))
+    stored = converted(predicted, stored_as)
     for f, band in enumerate(low):
         out[..., band, :, :] = np.where(done, stored[..., f, :, :], block[..., band, :, :])
     return out
@@ -148,7 +153,8 @@ def _windows(ints: np.ndarray, coarse: np.ndarray) -> Any:
 
 
 def _distances(ints: np.ndarray, neighbour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A neighbour's spectral distance S (float32) and class (-1: none)."""
+    """A neighbour's spectral distance S (float32) and class (-1: not a neighbour: above
+    every threshold, or no data in the first high band at it or at the centre)."""
     count = ints.shape[-3]
     total = np.zeros(ints.shape[:-3] + ints.shape[-2:], dtype=np.float32)
     with np.errstate(over="ignore"):
@@ -160,7 +166,8 @@ def _distances(ints: np.ndarray, neighbour: np.ndarray) -> tuple[np.ndarray, np.
     klass = np.full(distance.shape, -1, dtype=np.int8)
     for index, threshold in reversed(list(enumerate(THRESHOLDS))):
         klass = np.where(wide < threshold, np.int8(index), klass)
-    return distance, klass
+    valid = (ints[..., 0, :, :] != INT_NODATA) & (neighbour[..., 0, :, :] != INT_NODATA)
+    return distance, np.where(valid, klass, np.int8(-1))
 
 
 def _improphe(ints: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,14 +180,13 @@ def _improphe(ints: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndar
     counts = np.zeros((classes, *centre_ok.shape), dtype=np.int32)
     for neighbour, values in _windows(ints, coarse):
         distance, klass = _distances(ints, neighbour)
-        kept = centre_ok & (neighbour[..., 0, :, :] != INT_NODATA) & (klass >= 0)
         for s in range(classes):
-            member = kept & (klass <= s)
+            member = (klass >= 0) & (klass <= s)
             counts[s] += member
             ranged = member & (distance > 0)
             low_s[s] = np.where(ranged & (distance < low_s[s]), distance, low_s[s])
             high_s[s] = np.where(ranged & (distance > high_s[s]), distance, high_s[s])
-        records.append((distance, klass, kept, values))
+        records.append((distance, klass, values))
     chosen = np.argmax(counts >= MIN_NEIGHBOURS, axis=0)
     chosen = np.where((counts >= MIN_NEIGHBOURS).any(axis=0), chosen, classes - 1)
     smin = np.take_along_axis(low_s, chosen[None], axis=0)[0]
@@ -193,8 +199,8 @@ def _weighted(
 ) -> tuple[np.ndarray, np.ndarray]:
     sums = np.zeros(shape, dtype=np.float32)
     weight = np.zeros(centre_ok.shape, dtype=np.float64)
-    for distance, klass, kept, values in records:
-        use = kept & (klass <= chosen)
+    for distance, klass, values in records:
+        use = (klass >= 0) & (klass <= chosen)
         w = np.float32(1) / _rescaled(distance, smin, smax)
         sums = np.where(use[..., None, :, :], sums + w[..., None, :, :] * values, sums)
         weight = np.where(use, weight + w.astype(np.float64), weight)

@@ -158,8 +158,9 @@ def _mask_of(data: Any, process: str, band: Any, params: dict[str, Any]) -> Any:
     """The lazy boolean mask (dims of ``data`` without bands) from band ``band``."""
     import xarray as xr
 
-    if not isinstance(data, xr.DataArray) or "x" not in data.dims or "y" not in data.dims:
-        raise ProcessParameterInvalid(f"{process}: data must be a raster cube with x and y")
+    from hybrid.backends.local.cube_arrays import require_raster
+
+    require_raster(data, process)
     scl = data
     if "bands" in data.dims:
         labels = [str(b) for b in data["bands"].values]

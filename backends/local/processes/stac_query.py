@@ -65,29 +65,19 @@ def _lonlat(spatial_extent: Any) -> Any:
 def _interval(temporal_extent: Any) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of ``temporal_extent``; a null bound is open; the same instant twice
     is that whole day (Copernicus's ``_TemporalExtent.from_load_param_extent``)."""
+    from hybrid.backends.local.load_extents import interval_texts
     from hybrid.backends.local.stac_items import OPEN_END, OPEN_START
     from hybrid.stac.query import parse_instant
 
-    given = getattr(temporal_extent, "root", temporal_extent)
-    values = [] if given is None else list(given)
-    if given is not None and len(values) != 2:
-        raise ProcessParameterInvalid(f"{PROCESS}: temporal_extent must be [start, end]")
-    texts = [_text(v) for v in values] or [None, None]
+    first, last = interval_texts(temporal_extent, PROCESS) or (None, None)
     start, end = OPEN_START, OPEN_END
-    if texts[0] is not None:
-        start = parse_instant(texts[0], what=f"{PROCESS} temporal_extent start")
-    if texts[1] is not None:
-        end = parse_instant(texts[1], what=f"{PROCESS} temporal_extent end")
+    if first is not None:
+        start = parse_instant(first, what=f"{PROCESS} temporal_extent start")
+    if last is not None:
+        end = parse_instant(last, what=f"{PROCESS} temporal_extent end")
         if end == start:
             end = dt.datetime.combine(end.date(), dt.time.max, dt.UTC)
     return start, end
-
-
-def _text(value: Any) -> str | None:
-    value = getattr(value, "root", value)
-    if value is None:
-        return None
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 SPEC: dict[str, Any] = {

@@ -44,8 +44,6 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.errors import ProcessParameterInvalid
-
 #: metres of one degree, as Copernicus's latitude z-factor has it
 METRES_PER_DEGREE = 111320.0
 
@@ -68,29 +66,16 @@ def slope(data: Any) -> Any:
 def _surface(data: Any, process: str, block_function: Any) -> Any:
     """``block_function(block, cell_width, cell_height)`` over every x/y slice of
     ``data`` with a one-pixel halo, NaN beyond the edges (float64, lazily)."""
-    import dask.array as da
+    from hybrid.backends.local.cube_arrays import as_cube, require_raster, values_last
+    from hybrid.backends.local.halo import map_with_border
 
-    from hybrid.backends.local.cube_arrays import as_cube, values_last
-    from hybrid.backends.local.halo import map_with_halo
-
-    _check_raster(data, process)
+    require_raster(data, process)
     cube, values = values_last(data, ("y", "x"))
-    values = values.astype(np.float64)
-    lead = values.ndim - 2
-    padded = da.pad(values, [(0, 0)] * lead + [(1, 1), (1, 1)], constant_values=np.nan)
     width, height = _cell_sizes(cube)
-    out = map_with_halo(block_function, padded, (1, 1), np.float64, width=width, height=height)
-    return as_cube(out[..., 1:-1, 1:-1], cube, data)
-
-
-def _check_raster(data: Any, process: str) -> None:
-    import xarray as xr
-
-    if not isinstance(data, xr.DataArray) or "x" not in data.dims or "y" not in data.dims:
-        raise ProcessParameterInvalid(
-            f"{process}: data must be a raster data cube with x and y dimensions "
-            "(elevations, e.g. a DEM loaded with load_stac)"
-        )
+    out = map_with_border(
+        block_function, values.astype(np.float64), (1, 1), np.float64, width=width, height=height
+    )
+    return as_cube(out, cube, data)
 
 
 def _cell_sizes(cube: Any) -> tuple[float, float]:
