@@ -19,7 +19,9 @@ How Copernicus reads them (openeo-python-driver, openeo-geopyspark-driver):
   load_geojson; mask_polygon ignores the member too (``geojson_to_multipolygon``), and is
   refused the out-of-range coordinates here rather than computing with them. Only
   vector_buffer reads the member (``process_implementations/geometry.py`` L84-90);
-- geometries from a URL or a file on the server are not read here: this runs offline.
+- a URL or a file path is not GeoJSON: load_url reads a URL, read_vector a GeoJSON file
+  or a shapefile by path or URL (``backends/local/processes/vector_files.py``), as on
+  Copernicus, where aggregate_spatial refuses a string too (``cubes.py`` L463-467).
 """
 
 from __future__ import annotations
@@ -83,9 +85,9 @@ def read_features(value: Any, *, process: str, crs_member: bool = False) -> Feat
         return vector_cube_features(value)
     if isinstance(value, str):
         raise ProcessParameterInvalid(
-            f"{process}: geometries given as a URL or file path ({value[:80]!r}) cannot be "
-            "read offline; put the GeoJSON inline in the process graph, or read an http(s) "
-            "URL with load_url"
+            f"{process}: geometries given as a URL or file path ({value[:80]!r}) are not "
+            "GeoJSON; put the GeoJSON inline in the process graph, read an http(s) URL with "
+            "load_url, or a GeoJSON file or shapefile with read_vector"
         )
     if not isinstance(value, dict) or "type" not in value:
         raise ProcessParameterInvalid(

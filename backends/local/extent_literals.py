@@ -24,8 +24,9 @@ UNREAD = object()
 def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
     """GeoJSON given inline, or through a load_geojson (or to_vector_cube) node with
     inline data, or the buffered geometries of a vector_buffer of those, or the vector
-    cube of a load_url node with a literal URL (Copernicus's dry run evaluates them;
-    :data:`UNREAD` while a batch job is being created)."""
+    cube of a load_url (or read_vector, get_geometries) node with a literal URL or path
+    (Copernicus's dry run evaluates them; :data:`UNREAD` while a batch job is being
+    created)."""
     if isinstance(value, Mapping) and "from_node" in value:
         node_id = str(value["from_node"])
         source = graph.get(node_id) or {}
@@ -36,6 +37,8 @@ def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
             return _buffered(graph, args)
         if source.get("process_id") == "load_url":
             return _fetched(node_id, args)
+        if source.get("process_id") in ("read_vector", "get_geometries"):
+            return _file_read(node_id, str(source["process_id"]), args)
         return None
     return value
 
@@ -55,6 +58,28 @@ def _fetched(node_id: str, args: Mapping[str, Any]) -> Any:
         return UNREAD
     try:
         return load_url(url, format, args.get("options"))
+    except HybridError as exc:
+        raise type(exc)(exc.message, node=node_id) from None
+
+
+def _file_read(node_id: str, process: str, args: Mapping[str, Any]) -> Any:
+    """The vector cube of a read_vector or get_geometries node with a literal filename
+    (get_geometries without one: its feature_collection), else None; :data:`UNREAD`
+    while a batch job is being created; a file that cannot be read is refused now,
+    naming the node."""
+    from hybrid.backends.local.processes.url_load import left_unread
+    from hybrid.backends.local.processes.vector_files import file_cube
+    from hybrid.errors import HybridError
+
+    filename = args.get("filename")
+    if process == "get_geometries" and filename is None:
+        return args.get("feature_collection")
+    if not isinstance(filename, str):
+        return None
+    if left_unread():
+        return UNREAD
+    try:
+        return file_cube(filename, process)
     except HybridError as exc:
         raise type(exc)(exc.message, node=node_id) from None
 

@@ -114,6 +114,7 @@ def own_description(pid: str) -> Spec | None:
         scl_dilation,
         stac_query,
         terrain,
+        vector_files,
         vectorize,
     )
 
@@ -130,5 +131,7 @@ def own_description(pid: str) -> Spec | None:
         "query_stac": stac_query.SPEC,
         "resolution_merge": resolution_merge.SPEC,
         "to_vector_cube": geojson_load.TO_VECTOR_CUBE_SPEC,
+        "read_vector": vector_files.READ_VECTOR_SPEC,
+        "get_geometries": vector_files.GET_GEOMETRIES_SPEC,
     }
     return copy.deepcopy(own[pid]) if pid in own else None

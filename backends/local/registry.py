@@ -109,6 +109,7 @@ def _vector_overrides() -> dict[str, Callable[..., Any]]:
         stac_query,
         url_load,
         vector,
+        vector_files,
         vector_udf,
         vectorize,
     )
@@ -120,6 +121,8 @@ def _vector_overrides() -> dict[str, Callable[..., Any]]:
         "load_geojson": geojson_load.load_geojson,
         "to_vector_cube": geojson_load.to_vector_cube,
         "load_url": url_load.load_url,
+        "read_vector": vector_files.read_vector,
+        "get_geometries": vector_files.get_geometries,
         "vector_buffer": buffering.vector_buffer,
         "filter_spatial": vector.filter_spatial,
         "filter_bbox": vector.filter_bbox,

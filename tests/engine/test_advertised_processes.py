@@ -173,6 +173,14 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "engine/test_resolution_merge.py",
         "test_a_tile_is_predicted_as_improphe_computes_it",
     ),
+    "read_vector": (
+        "engine/test_vector_files.py",
+        "test_each_file_is_a_vector_cube_of_the_geometries_without_properties",
+    ),
+    "get_geometries": (
+        "engine/test_vector_files.py",
+        "test_get_geometries_reads_a_file_or_gives_its_feature_collection",
+    ),
     "to_vector_cube": (
         "workflows/test_vector_cube_loads.py",
         "test_to_vector_cube_is_load_geojson_with_the_numerical_properties",

@@ -144,13 +144,20 @@ def test_the_input_formats_are_listed() -> None:
 
 
 def _bare_load_with_url_fields(url: str) -> dict[str, Any]:
+    return bare_load_with_fields(
+        {"process_id": "load_url", "arguments": {"url": url, "format": "Parquet"}}
+    )
+
+
+def bare_load_with_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """A load without spatial extent, aggregated over the geometries node ``fields``."""
     return {
         "load": {
             "process_id": "load_collection",
             "arguments": {"id": "SENTINEL2_L2A", "spatial_extent": None,
                           "temporal_extent": ["2023-06-01", "2023-07-01"], "bands": ["B04"]},
         },
-        "fields": {"process_id": "load_url", "arguments": {"url": url, "format": "Parquet"}},
+        "fields": fields,
         "series": {
             "process_id": "aggregate_spatial",
             "arguments": {"data": {"from_node": "load"}, "geometries": {"from_node": "fields"},

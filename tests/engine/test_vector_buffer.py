@@ -91,7 +91,7 @@ def test_a_feature_collection_gives_one_feature_per_geometry_without_properties(
         (POINT, -1, {}, r"leaves nothing of the geometries at position\(s\) \[0\]"),
         (FIELD, "10", {}, "'distance' must be a number of metres"),
         (FIELD, 10, {"unit": "mile"}, "unit 'mile' is not one of"),
-        ("fields.geojson", 10, {}, "cannot be read offline"),
+        ("fields.geojson", 10, {}, "there is no file fields.geojson"),
     ],
 )
 def test_bad_arguments_are_refused_with_one_line(

@@ -265,7 +265,7 @@ def test_geometry_without_pixels_gives_nodata() -> None:
 @pytest.mark.parametrize(
     ("geometries", "message"),
     [
-        ("https://example.com/fields.geojson", "offline"),
+        ("https://example.com/fields.geojson", "are not GeoJSON.*load_url.*read_vector"),
         ({"type": "FeatureCollection", "features": []}, "no features"),
         ({"type": "Polygon", "coordinates": "nope"}, "not valid GeoJSON"),
         ({"type": "Circle"}, "geometry type"),

@@ -289,18 +289,20 @@ def test_generic_process_calls(connection: Any, raw: xr.Dataset, tmp_path: Path)
 
 def test_unknown_and_backend_file_processes_are_refused(connection: Any) -> None:
     """docs/processes.rst "Passing results from other process calls as arguments"
-    (``load_my_vector_cube``, a custom process) and docs/cookbook/tricks.rst "Legacy
-    ``read_vector`` usage" (a path on the back-end's file system): one 400 each."""
+    (``load_my_vector_cube``, a custom process): one 400 ProcessUnsupported; and
+    docs/cookbook/tricks.rst "Legacy ``read_vector`` usage", a path on the back-end's file
+    system that is not there: one 400 naming the path (read_vector reads a file that is:
+    tests/workflows/test_vector_cube_loads.py)."""
     from openeo.processes import process
 
     cube = _load(connection, ["B04"])
-    for pid, args in (
-        ("load_my_vector_cube", {"url": "https://geo.example/features.db"}),
-        ("read_vector", {"filename": "/backend/path/to/geometries.json"}),
-    ):
-        res = cube.aggregate_spatial(geometries=process(pid, **args), reducer="mean")
-        error = _refused(res.execute, "ProcessUnsupported")
-        assert pid in error.message
+    custom = process("load_my_vector_cube", url="https://geo.example/features.db")
+    res = cube.aggregate_spatial(geometries=custom, reducer="mean")
+    assert "load_my_vector_cube" in _refused(res.execute, "ProcessUnsupported").message
+    legacy = process("read_vector", filename="/backend/path/to/geometries.json")
+    res = cube.aggregate_spatial(geometries=legacy, reducer="mean")
+    error = _refused(res.execute, "ProcessParameterInvalid")
+    assert "there is no file /backend/path/to/geometries.json" in error.message
 
 
 def test_update_arguments_with_a_non_standard_argument(

@@ -186,3 +186,38 @@ def test_to_vector_cube_is_load_geojson_with_the_numerical_properties(
         connection.datacube_from_process("to_vector_cube", data=point).execute()
     assert refused.value.http_status_code == 400
     assert "to_vector_cube: data must be GeoJSON of type" in refused.value.message
+
+
+def test_read_vector_as_the_client_documents_it_for_old_scripts(
+    connection: Any, tmp_path: Path
+) -> None:
+    """The client's "Legacy read_vector usage": ``geometries=process("read_vector",
+    filename=...)`` with a path the backend reads (here a shapefile in UTM and a GeoJSON
+    file, written beside the server): the time series the same fields give through
+    load_geojson, also bounding a load without spatial extent; a path that is not there is
+    one 400 naming it."""
+    import geopandas as gpd
+    from openeo.processes import process
+    from openeo.rest import OpenEoApiError
+
+    frame = gpd.GeoDataFrame.from_features(FIELDS["features"], crs=4326)
+    frame.to_crs(32632).to_file(tmp_path / "fields.shp")
+    (tmp_path / "fields.geojson").write_text(json.dumps(FIELDS), encoding="utf-8")
+    cube = connection.load_collection("SENTINEL2_L2A", temporal_extent=DATES, bands=["B04"])
+    want = cube.aggregate_spatial(
+        geometries=connection.load_geojson(FIELDS), reducer="mean"
+    ).execute()
+    assert len(want) >= 2
+    for name in ("fields.shp", "fields.geojson"):
+        geometries = process("read_vector", filename=str(tmp_path / name))
+        got = cube.aggregate_spatial(geometries=geometries, reducer="mean").execute()
+        assert list(got) == list(want)
+        for date, values in want.items():
+            assert np.array(got[date], dtype=float) == pytest.approx(
+                np.array(values, dtype=float), rel=1e-9, nan_ok=True
+            )
+    absent = process("read_vector", filename=str(tmp_path / "absent.shp"))
+    with pytest.raises(OpenEoApiError) as refused:
+        cube.aggregate_spatial(geometries=absent, reducer="mean").execute()
+    assert refused.value.http_status_code == 400
+    assert f"there is no file {tmp_path / 'absent.shp'}" in refused.value.message

@@ -6,8 +6,10 @@ As Copernicus (openeo-python-driver ``processgraph/process_implementations/geome
 ``vector_buffer`` L37-121):
 
 - ``geometries``: GeoJSON (a geometry, Feature, FeatureCollection or
-  GeometryCollection, in EPSG:4326 unless it carries the old ``crs`` member) or a
-  vector cube; the deprecated name ``geometry`` is accepted;
+  GeometryCollection, in EPSG:4326 unless it carries the old ``crs`` member), a vector
+  cube, or the path or URL of a vector file, read as read_vector reads it
+  (:mod:`~hybrid.backends.local.processes.vector_files`); the deprecated name
+  ``geometry`` is accepted;
 - ``distance`` in metres, or in kilometres with the non-standard ``unit: "kilometer"``;
 - buffered in the UTM zone of the first geometry's representative point
   (``openeo_driver/util/utm.py`` L62-77), three segments per quarter circle
@@ -25,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.geometries import DEFAULT_CRS, read_features
+from hybrid.geometries import DEFAULT_CRS, read_features, unwrapped
 
 #: metres per unit of ``distance`` (Copernicus's ``unit_scaling``)
 UNITS = {"meter": 1.0, "kilometer": 1000.0}
@@ -41,7 +43,12 @@ def vector_buffer(
     if given is None:
         raise ProcessParameterInvalid("vector_buffer: give the 'geometries' to buffer")
     metres = _metres(distance, unit)
-    features = read_features(given, process="vector_buffer", crs_member=True)
+    if isinstance(unwrapped(given), str):
+        from hybrid.backends.local.processes.vector_files import file_features
+
+        features = file_features(given, "vector_buffer")
+    else:
+        features = read_features(given, process="vector_buffer", crs_member=True)
     series = gpd.GeoSeries(list(features.geometries), crs=features.crs)
     buffered = series.to_crs(_utm(series)).buffer(metres, quad_segs=3).to_crs(DEFAULT_CRS)
     empty = [int(i) for i in buffered.index[buffered.is_empty]]

@@ -39,12 +39,12 @@ import contextlib
 import json
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid, UrlUnreadable
+from hybrid.errors import FormatUnsuitable, HybridError, ProcessParameterInvalid, UrlUnreadable
 
 #: the largest file load_url fetches
 MAX_BYTES = 512 * 2**20
@@ -52,8 +52,8 @@ MAX_BYTES = 512 * 2**20
 _TIMEOUT = (10, 120)
 _SUFFIXES = {"GeoJSON": ".geojson", "FlatGeobuf": ".fgb", "GPKG": ".gpkg", "Parquet": ".parquet"}
 _COLUMN_CHOICES = ("numerical", "all")
-#: the frames read inside the current :func:`read_once` block, by (URL, format)
-_READ: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar("hybrid_load_url", default=None)
+#: what was read inside the current :func:`read_once` block, by :func:`remembered`'s key
+_READ: ContextVar[dict[tuple[str, ...], Any] | None] = ContextVar("hybrid_load_url", default=None)
 #: set inside an :func:`unread` block
 _UNREAD: ContextVar[bool] = ContextVar("hybrid_load_url_unread", default=False)
 
@@ -73,7 +73,8 @@ def load_url(url: Any, format: Any, options: Any = None) -> Any:
 
 @contextlib.contextmanager
 def read_once() -> Iterator[None]:
-    """Inside the block, a URL read in one format is fetched and parsed once."""
+    """Inside the block, a URL read in one format (or a vector file read_vector reads:
+    :mod:`~hybrid.backends.local.processes.vector_files`) is fetched and parsed once."""
     token = _READ.set({})
     try:
         yield
@@ -97,14 +98,19 @@ def left_unread() -> bool:
     return _UNREAD.get()
 
 
-def _frame(address: str, name: str) -> Any:
-    """The GeoDataFrame at ``address``; from the :func:`read_once` block's memo if any."""
+def remembered(key: tuple[str, ...], read: Callable[[], Any]) -> Any:
+    """``read()``, called once per ``key`` inside a :func:`read_once` block."""
     memo = _READ.get()
     if memo is None:
-        return _read(_fetched(address), name, address)
-    if (address, name) not in memo:
-        memo[address, name] = _read(_fetched(address), name, address)
-    return memo[address, name]
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+def _frame(address: str, name: str) -> Any:
+    """The GeoDataFrame at ``address``, read once per :func:`read_once` block."""
+    return remembered(("load_url", address, name), lambda: _read(fetched(address), name, address))
 
 
 def _checked_url(url: Any) -> str:
@@ -138,24 +144,23 @@ def _vector_format(format: Any) -> str:
     return name
 
 
-def _fetched(url: str) -> bytes:
-    """The file at ``url``, whole."""
+def fetched(url: str, process: str = "load_url", error: type[HybridError] = UrlUnreadable) -> bytes:
+    """The file at ``url``, whole (at most :data:`MAX_BYTES`); ``error`` names ``process``
+    if it cannot be fetched."""
     import requests
 
     try:
         with requests.get(url, stream=True, timeout=_TIMEOUT) as answer:
             if answer.status_code >= 400:
-                raise UrlUnreadable(f"load_url could not read {url}: HTTP {answer.status_code}")
+                raise error(f"{process} could not read {url}: HTTP {answer.status_code}")
             parts, size = [], 0
             for part in answer.iter_content(chunk_size=1 << 20):
                 size += len(part)
                 if size > MAX_BYTES:
-                    raise UrlUnreadable(
-                        f"load_url: {url} is larger than {MAX_BYTES >> 20} MiB; split it"
-                    )
+                    raise error(f"{process}: {url} is larger than {MAX_BYTES >> 20} MiB; split it")
                 parts.append(part)
     except requests.RequestException as exc:
-        raise UrlUnreadable(f"load_url could not read {url}: {exc}") from None
+        raise error(f"{process} could not read {url}: {exc}") from None
     return b"".join(parts)
 
 
