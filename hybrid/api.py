@@ -14,7 +14,7 @@ import contextlib
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,11 +143,13 @@ def compare(
     a: str | Path | xr.Dataset | xr.DataArray,
     b: str | Path | xr.Dataset | xr.DataArray,
     *,
-    atol: float = 1e-6,
+    atol: float | Mapping[str, float] = 1e-6,
+    rtol: float | Mapping[str, float] = 0.0,
 ) -> ComparisonReport:
     """Are two results equivalent? ``bool(report)`` says so; it prints as a table and
     renders in a notebook. Paths (NetCDF, GTiff folder, or an aggregate_spatial time
     series in any layout: :mod:`hybrid.series_comparison`) or Datasets from :func:`run`.
+    ``atol``/``rtol`` are numbers or per band (:mod:`hybrid.tolerance`).
 
     >>> report = hybrid.compare("remote.nc", hybrid.run())   # doctest: +SKIP
     >>> assert report, report                                 # doctest: +SKIP
@@ -156,8 +158,9 @@ def compare(
 
     with tempfile.TemporaryDirectory(prefix="hybrid-compare-") as tmp:
         return compare_results(
-            _as_result(a, Path(tmp) / "a.nc"), _as_result(b, Path(tmp) / "b.nc"), atol=atol
-        )
+            _as_result(a, Path(tmp) / "a.nc"), _as_result(b, Path(tmp) / "b.nc"),
+            atol=atol, rtol=rtol,
+        )  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -12,7 +12,8 @@ Rules (each failure is named in :attr:`ComparisonReport.problems` or in a period
   the values: a hybrid file and a Copernicus file with equal values are equivalent even
   when their layouts differ;
 - per period (and band): a pixel *agrees* when it is NaN in both, or valid in both with
-  ``|A - B| <= atol + rtol * |B|``; the period is equivalent when at least
+  ``|A - B| <= atol + rtol * |B|`` (the same for every band, or per band:
+  :mod:`hybrid.tolerance`); the period is equivalent when at least
   ``min_agreement`` of its pixels agree. So with the default ``min_agreement=1.0`` a
   single pixel masked in one result only makes the results differ.
 """
@@ -20,6 +21,7 @@ Rules (each failure is named in :attr:`ComparisonReport.problems` or in a period
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ from hybrid.io.cube import cube_crs
 from hybrid.io.frames import FRAME
 from hybrid.io.reader import open_any
 from hybrid.io.series import is_series
+from hybrid.tolerance import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,18 +44,19 @@ def compare(
     a: xr.DataArray | str | Path,
     b: xr.DataArray | str | Path,
     *,
-    atol: float = 1e-6,
-    rtol: float = 0.0,
+    atol: float | Mapping[str, float] | Tolerance = DEFAULT_ATOL,
+    rtol: float | Mapping[str, float] = DEFAULT_RTOL,
     min_agreement: float = 1.0,
 ) -> ComparisonReport:
     """Compare two results (cubes from :func:`~hybrid.io.reader.open_result`, series from
     :func:`~hybrid.io.reader.open_series`, or paths to result files: aggregate_spatial
     results are compared by :mod:`hybrid.series_comparison`, other vector cubes by
-    :mod:`hybrid.frame_comparison`)."""
+    :mod:`hybrid.frame_comparison`). ``atol`` and ``rtol`` may be given per band
+    (:mod:`hybrid.tolerance`), or both as a :class:`~hybrid.tolerance.Tolerance` in
+    ``atol``."""
     from hybrid.errors import UsageError
 
-    if atol < 0 or rtol < 0:
-        raise UsageError(f"tolerances must be >= 0 (got atol={atol}, rtol={rtol})")
+    tolerance = Tolerance.of(atol, rtol)
     if not 0.0 <= min_agreement <= 1.0:
         raise UsageError(f"min_agreement must be between 0 and 1 (got {min_agreement})")
     cube_a = a if not isinstance(a, str | Path) else open_any(a)
@@ -66,7 +70,7 @@ def compare(
             )
         from hybrid.frame_comparison import compare_frames
 
-        return compare_frames(cube_a, cube_b, atol=atol, rtol=rtol, min_agreement=min_agreement)
+        return compare_frames(cube_a, cube_b, tolerance=tolerance, min_agreement=min_agreement)
     if is_series(cube_a) or is_series(cube_b):
         if not (is_series(cube_a) and is_series(cube_b)):
             raise UsageError(
@@ -75,21 +79,23 @@ def compare(
             )
         from hybrid.series_comparison import compare_series
 
-        return compare_series(cube_a, cube_b, atol=atol, rtol=rtol, min_agreement=min_agreement)
+        return compare_series(cube_a, cube_b, tolerance=tolerance, min_agreement=min_agreement)
+    tolerance.check_bands(*(_band_names(cube) for cube in (cube_a, cube_b)))
     aligned_a, aligned_b, problems = align(cube_a, cube_b)
     rows: list[PeriodComparison] = []
     if aligned_a is not None and aligned_b is not None:
-        for label, va, vb in _layers(aligned_a, aligned_b):
-            rows.append(
-                _compare_layer(
-                    label, va, vb, aligned_a, atol=atol, rtol=rtol, min_agreement=min_agreement
-                )
-            )
+        for label, band, va, vb in _layers(aligned_a, aligned_b):
+            within = tolerance.at(band)
+            rows.append(_compare_layer(label, va, vb, aligned_a, within, min_agreement))
     layout = _layout_differences(cube_a, cube_b)
     return verdict(
         cube_a, cube_b, problems, rows,
-        atol=atol, rtol=rtol, min_agreement=min_agreement, layout=layout,
+        tolerance=tolerance, min_agreement=min_agreement, layout=layout,
     )  # fmt: skip
+
+
+def _band_names(cube: xr.DataArray) -> list[str]:
+    return [str(b) for b in cube["bands"].values] if "bands" in cube.dims else []
 
 
 def _layout_differences(a: xr.DataArray, b: xr.DataArray) -> list[str] | None:
@@ -219,8 +225,10 @@ def _describe(coords: np.ndarray) -> str:
     return f"{coords.size} px from {coords[0]:.6g} to {coords[-1]:.6g}{step_text}"
 
 
-def _layers(a: xr.DataArray, b: xr.DataArray) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(label, A 2-D float64 array, B 2-D array) for each period (and band)."""
+def _layers(
+    a: xr.DataArray, b: xr.DataArray
+) -> list[tuple[str, str | None, np.ndarray, np.ndarray]]:
+    """(label, band, A 2-D float64 array, B 2-D array) for each period (and band)."""
     import numpy as np
 
     times = [_label(v) for v in a["t"].values] if "t" in a.dims else [None]
@@ -236,7 +244,7 @@ def _layers(a: xr.DataArray, b: xr.DataArray) -> list[tuple[str, np.ndarray, np.
             label = "/".join(x for x in (time, band) if x is not None) or "all"
             va = np.asarray(a.isel(sel).transpose("y", "x").values, dtype="float64")
             vb = np.asarray(b.isel(sel).transpose("y", "x").values, dtype="float64")
-            layers.append((label, va, vb))
+            layers.append((label, band, va, vb))
     return layers
 
 
@@ -245,16 +253,14 @@ def _compare_layer(
     va: np.ndarray,
     vb: np.ndarray,
     grid: xr.DataArray,
-    *,
-    atol: float,
-    rtol: float,
+    tolerance: tuple[float, float],
     min_agreement: float,
 ) -> PeriodComparison:
     import dataclasses
 
     import numpy as np
 
-    row, agree = compare_values(label, va, vb, atol=atol, rtol=rtol, min_agreement=min_agreement)
+    row, agree = compare_values(label, va, vb, tolerance=tolerance, min_agreement=min_agreement)
     if not row.differing:
         return row
     rows, cols = np.nonzero(~agree)

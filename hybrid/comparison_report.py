@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     import numpy as np
     import xarray as xr
 
+    from hybrid.tolerance import Tolerance
+
 
 @dataclass(frozen=True)
 class PeriodComparison:
@@ -58,6 +60,8 @@ class ComparisonReport:
     layout: tuple[str, ...] = ()
     #: False when the layouts were not compared (a cube, not a file, was given)
     layout_compared: bool = False
+    #: the bands given tolerances of their own: (name, atol, rtol)
+    band_tolerances: tuple[tuple[str, float, float], ...] = ()
 
     def __bool__(self) -> bool:
         """True when the results are equivalent (``assert hybrid.compare(a, b)``)."""
@@ -75,16 +79,19 @@ class ComparisonReport:
         data = asdict(self)
         data["problems"] = list(self.problems)
         data["layout"] = list(self.layout)
+        data["band_tolerances"] = [list(band) for band in self.band_tolerances]
         data["rows"] = [{k: _json_value(v) for k, v in asdict(r).items()} for r in self.rows]
         return data
 
     def summary(self) -> str:
+        from hybrid.tolerance import Tolerance
+
         verdict = "EQUIVALENT" if self.equivalent else "NOT EQUIVALENT"
+        tolerance = Tolerance(self.atol, self.rtol, self.band_tolerances)
         lines = [
             f"A: {self.a}",
             f"B: {self.b}",
-            f"{verdict} (atol={self.atol:g}, rtol={self.rtol:g}, "
-            f"min_agreement={self.min_agreement:g})",
+            f"{verdict} ({tolerance.text()}, min_agreement={self.min_agreement:g})",
         ]
         lines += [f"- {problem}" for problem in self.problems]
         if self.rows:
@@ -126,8 +133,7 @@ def verdict(
     problems: list[str],
     rows: list[PeriodComparison],
     *,
-    atol: float,
-    rtol: float,
+    tolerance: Tolerance,
     min_agreement: float,
     layout: list[str] | None = None,
 ) -> ComparisonReport:
@@ -141,19 +147,27 @@ def verdict(
         rows=tuple(rows),
         layout=tuple(layout or ()),
         layout_compared=layout is not None,
-        atol=atol,
-        rtol=rtol,
+        atol=tolerance.atol,
+        rtol=tolerance.rtol,
+        band_tolerances=tolerance.bands,
         min_agreement=min_agreement,
     )
 
 
 def compare_values(
-    label: str, va: np.ndarray, vb: np.ndarray, *, atol: float, rtol: float, min_agreement: float
+    label: str,
+    va: np.ndarray,
+    vb: np.ndarray,
+    *,
+    tolerance: tuple[float, float],
+    min_agreement: float,
 ) -> tuple[PeriodComparison, np.ndarray]:
     """The row of two arrays of values (without where they differ) and the mask of the
-    values that agree: NaN in both, or valid in both within ``atol + rtol * |B|``."""
+    values that agree: NaN in both, or valid in both within ``atol + rtol * |B|``
+    (``tolerance`` is (atol, rtol))."""
     import numpy as np
 
+    atol, rtol = tolerance
     nan_a, nan_b = np.isnan(va), np.isnan(vb)
     valid = ~nan_a & ~nan_b
     diff = np.abs(va - vb)

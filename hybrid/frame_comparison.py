@@ -13,9 +13,9 @@ their geometry:
   problem (the matched ones are still compared);
 - the numeric columns both results have are compared, one only one has is a problem;
 - per column: a value agrees when it is missing in both, or present in both with
-  ``|A - B| <= atol + rtol * |B|``; the column is equivalent when at least
-  ``min_agreement`` of the matched features agree. A row names the features of A that
-  do not.
+  ``|A - B| <= atol + rtol * |B|`` (per column: :mod:`hybrid.tolerance`); the column
+  is equivalent when at least ``min_agreement`` of the matched features agree. A row
+  names the features of A that do not.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from hybrid.io.frames import FRAME
 
 if TYPE_CHECKING:
     import xarray as xr
+
+    from hybrid.tolerance import Tolerance
 
 #: decimals of a coordinate that count when matching geometries
 GEOMETRY_DIGITS = 6
@@ -44,7 +46,7 @@ def refuse_plots(a: xr.DataArray, b: xr.DataArray) -> None:
 
 
 def compare_frames(
-    a: xr.DataArray, b: xr.DataArray, *, atol: float, rtol: float, min_agreement: float
+    a: xr.DataArray, b: xr.DataArray, *, tolerance: Tolerance, min_agreement: float
 ) -> ComparisonReport:
     """Compare two frames read by :func:`hybrid.io.frames.read_frame` (see the module
     docstring)."""
@@ -53,6 +55,7 @@ def compare_frames(
     problems: list[str] = []
     pairs = _matched(a, _in_crs(b, a.attrs.get("vector_crs")), problems)
     names_a, names_b = [str(c) for c in a["column"].values], [str(c) for c in b["column"].values]
+    tolerance.check_bands(names_a, names_b)
     for side, only in (("A", set(names_a) - set(names_b)), ("B", set(names_b) - set(names_a))):
         if only:
             problems.append(f"columns only in {side}: {', '.join(sorted(only))}")
@@ -62,9 +65,11 @@ def compare_frames(
     for name in (n for n in names_a if n in names_b):
         va = a.sel(column=name).values[ia].astype("float64")
         vb = b.sel(column=name).values[ib].astype("float64")
-        row, agree = compare_values(name, va, vb, atol=atol, rtol=rtol, min_agreement=min_agreement)
+        row, agree = compare_values(
+            name, va, vb, tolerance=tolerance.at(name), min_agreement=min_agreement
+        )
         rows.append(_with_features(row, ia[~agree]))
-    return verdict(a, b, problems, rows, atol=atol, rtol=rtol, min_agreement=min_agreement)
+    return verdict(a, b, problems, rows, tolerance=tolerance, min_agreement=min_agreement)
 
 
 def _matched(a: xr.DataArray, b: xr.DataArray, problems: list[str]) -> list[tuple[int, int]]:

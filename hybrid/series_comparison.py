@@ -11,7 +11,8 @@ The rules of :mod:`hybrid.comparison`, with a result's features in place of its 
   ``band_0`` in JSON, ``band0`` in CovJSON); a different number of bands is a problem
   (the common ones are still compared);
 - per date (and band): a value agrees when it is missing in both, or present in both
-  with ``|A - B| <= atol + rtol * |B|``; the date is equivalent when at least
+  with ``|A - B| <= atol + rtol * |B|`` (per band: :mod:`hybrid.tolerance`, a band named
+  as either result names it at that position); the date is equivalent when at least
   ``min_agreement`` of its features agree. A row names the features that do not.
 """
 
@@ -24,19 +25,23 @@ from hybrid.comparison_report import ComparisonReport, PeriodComparison, compare
 if TYPE_CHECKING:
     import xarray as xr
 
+    from hybrid.tolerance import Tolerance
+
 
 def compare_series(
-    a: xr.DataArray, b: xr.DataArray, *, atol: float, rtol: float, min_agreement: float
+    a: xr.DataArray, b: xr.DataArray, *, tolerance: Tolerance, min_agreement: float
 ) -> ComparisonReport:
     """Compare two series (:func:`hybrid.io.series.series`)."""
+    tolerance.check_bands(a["bands"].values, b["bands"].values)
     problems = _problems(a, b)
-    names = [str(n) for n in a["bands"].values[: min(a.sizes["bands"], b.sizes["bands"])]]
+    shared = min(a.sizes["bands"], b.sizes["bands"])
+    names = [str(n) for n in a["bands"].values[:shared]]
     aligned_a, aligned_b = aligned(a, b)
-    rows = [
-        _row(label, aligned_a, aligned_b, sel, atol=atol, rtol=rtol, min_agreement=min_agreement)
-        for label, sel in _layers(aligned_a, names)
-    ]
-    return verdict(a, b, problems, rows, atol=atol, rtol=rtol, min_agreement=min_agreement)
+    rows = []
+    for label, sel in _layers(aligned_a, names):
+        within = tolerance.at(a["bands"].values[sel["bands"]], b["bands"].values[sel["bands"]])
+        rows.append(_row(label, aligned_a, aligned_b, sel, within, min_agreement))
+    return verdict(a, b, problems, rows, tolerance=tolerance, min_agreement=min_agreement)
 
 
 def _problems(a: xr.DataArray, b: xr.DataArray) -> list[str]:
@@ -94,9 +99,7 @@ def _row(
     a: xr.DataArray,
     b: xr.DataArray,
     sel: dict[str, int],
-    *,
-    atol: float,
-    rtol: float,
+    tolerance: tuple[float, float],
     min_agreement: float,
 ) -> PeriodComparison:
     import dataclasses
@@ -105,6 +108,6 @@ def _row(
 
     va = np.asarray(a.isel(sel).values, dtype="float64")
     vb = np.asarray(b.isel(sel).values, dtype="float64")
-    row, agree = compare_values(label, va, vb, atol=atol, rtol=rtol, min_agreement=min_agreement)
+    row, agree = compare_values(label, va, vb, tolerance=tolerance, min_agreement=min_agreement)
     differing = tuple(int(f) for f in a["feature"].values[~agree])
     return dataclasses.replace(row, features=differing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,14 +17,16 @@ def assert_equivalent(
     a: xr.DataArray | str | Path,
     b: xr.DataArray | str | Path,
     *,
-    atol: float = 1e-6,
-    rtol: float = 0.0,
+    atol: float | Mapping[str, float] = 1e-6,
+    rtol: float | Mapping[str, float] = 0.0,
     min_agreement: float = 1.0,
 ) -> ComparisonReport:
     """Fail with the comparison's summary unless ``a`` and ``b`` are equivalent.
 
     ``a`` and ``b`` are result files or folders (NetCDF, GTiff) or cubes from
-    :func:`hybrid.io.reader.open_result`. Returns the report when they are equivalent.
+    :func:`hybrid.io.reader.open_result`. ``atol``/``rtol`` are numbers, or per band
+    ``{"B04": 1.0, "NDVI": 1e-6}`` (the other bands: the defaults; :mod:`hybrid.tolerance`).
+    Returns the report when they are equivalent.
     """
     __tracebackhide__ = True
     report = compare(a, b, atol=atol, rtol=rtol, min_agreement=min_agreement)

@@ -22,10 +22,20 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("a", type=Path, metavar="A", help="first result (file or folder)")
     parser.add_argument("b", type=Path, metavar="B", help="second result (file or folder)")
     parser.add_argument(
-        "--atol", type=float, default=1e-6, help="absolute tolerance (default 1e-6)"
+        "--atol",
+        type=_tolerance,
+        action="append",
+        default=[],
+        metavar="[BAND=]NUMBER",
+        help="absolute tolerance (default 1e-6); BAND=NUMBER for one band, repeatable",
     )
     parser.add_argument(
-        "--rtol", type=float, default=0.0, help="relative tolerance, times |B| (default 0)"
+        "--rtol",
+        type=_tolerance,
+        action="append",
+        default=[],
+        metavar="[BAND=]NUMBER",
+        help="relative tolerance, times |B| (default 0); BAND=NUMBER for one band, repeatable",
     )
     parser.add_argument(
         "--min-agreement",
@@ -51,7 +61,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.plots is not None:
         refuse_plots(cube_a, cube_b)
     report = compare(
-        cube_a, cube_b, atol=args.atol, rtol=args.rtol, min_agreement=args.min_agreement
+        cube_a, cube_b, atol=_tolerances(args.atol, args.rtol), min_agreement=args.min_agreement
     )
     print(report.summary())
     if args.report is not None:
@@ -75,3 +85,32 @@ def handle(args: argparse.Namespace) -> int:
             f"{args.a} and {args.b} are not equivalent ({'; '.join(reasons)}): see the table above"
         )
     return 0
+
+
+def _tolerance(text: str) -> tuple[str | None, float]:
+    """``NUMBER`` (every band) or ``BAND=NUMBER`` (that band)."""
+    name, _, value = text.rpartition("=")
+    try:
+        return (name or None, float(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number or BAND=NUMBER (e.g. 1e-6 or B04=1)"
+        ) from None
+
+
+def _tolerances(atol: list[tuple[str | None, float]], rtol: list[tuple[str | None, float]]) -> Any:
+    """The :class:`~hybrid.tolerance.Tolerance` of the repeated --atol and --rtol: the
+    last plain number for every band, BAND=NUMBER for that band."""
+    from hybrid.tolerance import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance
+
+    def split(
+        given: list[tuple[str | None, float]], default: float
+    ) -> tuple[float, dict[str, float]]:
+        every = [value for name, value in given if name is None]
+        return (every[-1] if every else default), {n: v for n, v in given if n is not None}
+
+    base_atol, own_atol = split(atol, DEFAULT_ATOL)
+    base_rtol, own_rtol = split(rtol, DEFAULT_RTOL)
+    return Tolerance.of(
+        own_atol or base_atol, own_rtol or base_rtol, default=(base_atol, base_rtol)
+    )
