@@ -71,12 +71,17 @@ class _RangeHandler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serving_directory(root: Path) -> Iterator[str]:
-    """Serve ``root`` over HTTP with Range support; yields the base URL (no slash)."""
+def serving_directory(root: Path, seen: list[str] | None = None) -> Iterator[str]:
+    """Serve ``root`` over HTTP with Range support; yields the base URL (no slash). Each
+    request's method and path is appended to ``seen`` if given."""
 
     class Handler(_RangeHandler):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            if seen is not None:
+                seen.append(f"{self.command} {self.path}")
 
     with serving(Handler) as url:
         yield url

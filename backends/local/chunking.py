@@ -22,10 +22,12 @@ def block_pixels(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> 
     """Side of the first band's COG block, in output pixels (DEFAULT_BLOCK if unknown)."""
     import rasterio
 
+    from hybrid.stac.access import reading_env
+
     band = bands[0]
     href = item.assets[layout.asset_key(item, band)].get_absolute_href()
     try:
-        with rasterio.open(href) as src:
+        with reading_env([item]), rasterio.open(href) as src:
             block = int(src.block_shapes[0][0])
             resolution = abs(float(src.transform.a)) or grid.resolution
     except (rasterio.errors.RasterioError, OSError, IndexError):

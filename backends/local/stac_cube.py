@@ -160,10 +160,14 @@ def read_onto(source: Source, grid: Grid) -> np.ndarray:
     from rasterio.vrt import WarpedVRT
 
     from hybrid.errors import DataSourceError
+    from hybrid.stac.access import LOCAL_READ_OPTIONS
 
     transform = Affine(grid.resolution, 0, grid.xmin, 0, -grid.resolution, grid.ymax)
     try:
-        with rasterio.open(source.path) as src:
+        # a dask thread does not inherit the caller's rasterio.Env: without these options
+        # GDAL lists the file's folder and probes sidecar files over HTTP, some of it
+        # while rasterio holds the GIL (a server in this process could not answer)
+        with rasterio.Env(**LOCAL_READ_OPTIONS), rasterio.open(source.path) as src:
             nodata = _nodata(source, src.nodata, src.dtypes[source.index - 1])
             with WarpedVRT(
                 src,

@@ -109,12 +109,26 @@ def needs_s3(items: Sequence[Any]) -> bool:
 
 
 def configure_access(items: Sequence[Any]) -> None:
-    """Configure odc-stac's GDAL environment for the items' storage (S3 credentials)."""
-    if not needs_s3(items):
+    """Configure odc-stac's GDAL environment for remote assets: its cloud defaults (no
+    folder listing nor sidecar-file probes per file, retries; without them a probe made
+    while rasterio holds the GIL waits forever on a server in this process), and the S3
+    credentials, required for ``s3://`` assets and kept when set for any (a run reading
+    S3 at the same time keeps them)."""
+    remote = ("http://", "https://", "s3://")
+    if not any(a.href.startswith(remote) for i in items for a in i.assets.values()):
         return
     import odc.stac
 
-    creds = s3_credentials()
+    if needs_s3(items):
+        creds: S3Credentials | None = s3_credentials()
+    else:
+        try:
+            creds = s3_credentials()
+        except DataSourceError:
+            creds = None
+    if creds is None:
+        odc.stac.configure_rio(cloud_defaults=True)
+        return
     options: dict[str, Any] = dict(creds.gdal_options())
     odc.stac.configure_rio(cloud_defaults=True, aws=creds.session_args(), **options)
 
