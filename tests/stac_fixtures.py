@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -107,6 +107,21 @@ def serving_status(status: int) -> Iterator[str]:
 
     with serving(Handler) as url:
         yield url
+
+
+def copy_with_hrefs(
+    source: Path, target: Path, items: str, href: Callable[[Path, str], str]
+) -> None:
+    """A copy of the folder ``source`` at ``target`` whose item documents (the glob
+    ``items``) have each asset's href replaced by ``href(item path, old href)``."""
+    import shutil
+
+    shutil.copytree(source, target)
+    for item in target.glob(items):
+        document = json.loads(item.read_text())
+        for asset in document["assets"].values():
+            asset["href"] = href(item, asset["href"])
+        item.write_text(json.dumps(document))
 
 
 @contextlib.contextmanager

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybrid.errors import NotEquivalent, UsageError
+
+if TYPE_CHECKING:
+    from hybrid.tolerance import Tolerance
 
 
 def add_parser(subparsers: Any) -> None:
@@ -98,7 +101,9 @@ def _tolerance(text: str) -> tuple[str | None, float]:
         ) from None
 
 
-def _tolerances(atol: list[tuple[str | None, float]], rtol: list[tuple[str | None, float]]) -> Any:
+def _tolerances(
+    atol: list[tuple[str | None, float]], rtol: list[tuple[str | None, float]]
+) -> Tolerance:
     """The :class:`~hybrid.tolerance.Tolerance` of the repeated --atol and --rtol: the
     last plain number for every band, BAND=NUMBER for that band."""
     from hybrid.tolerance import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance

@@ -14,7 +14,6 @@ HEAD and ranged GETs per file), and the run ends.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.stac_fixtures import TinyScene, serving_directory, tiny_bbox, write_tiny_catalog
+from tests.stac_fixtures import (
+    TinyScene,
+    copy_with_hrefs,
+    serving_directory,
+    tiny_bbox,
+    write_tiny_catalog,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENES = [
@@ -69,12 +74,12 @@ def run_load_collection(catalog: str, out: Path) -> Path:
 
 def _pointing_at(collection: Path, base: str, target: Path) -> Path:
     """A copy of the catalog on disk whose items' assets are the served files."""
-    shutil.copytree(collection.parent, target)
-    for item in target.glob("S2*/*.json"):
-        document = json.loads(item.read_text())
-        for asset in document["assets"].values():
-            asset["href"] = f"{base}/{item.parent.name}/{Path(asset['href']).name}"
-        item.write_text(json.dumps(document))
+    copy_with_hrefs(
+        collection.parent,
+        target,
+        "S2*/*.json",
+        lambda item, href: f"{base}/{item.parent.name}/{Path(href).name}",
+    )
     return target / collection.name
 
 

@@ -274,20 +274,15 @@ def test_static_collection_over_http_loads_as_on_disk(
     """The same collection served over HTTP on 127.0.0.1, its assets relative to it (so
     read over HTTP too), gives the cube it gives from disk; an item it links that is
     gone is one 400 naming the collection."""
-    import json
-    import shutil
 
     from openeo.rest import OpenEoApiError
 
-    from tests.stac_fixtures import serving_directory
+    from tests.stac_fixtures import copy_with_hrefs, serving_directory
 
     served = tmp_path / "served"
-    shutil.copytree(collection.parent, served)
-    for item in served.glob("scene*/scene*.json"):
-        document = json.loads(item.read_text())
-        for asset in document["assets"].values():
-            asset["href"] = f"../{Path(asset['href']).name}"
-        item.write_text(json.dumps(document))
+    copy_with_hrefs(
+        collection.parent, served, "scene*/scene*.json", lambda _, href: f"../{Path(href).name}"
+    )
     args = {"temporal_extent": ["2023-06-01", "2023-06-06"], "bands": ["nir"]}
     connection.load_stac(collection.as_uri(), **args).download(tmp_path / "disk.nc", "netCDF")
     with serving_directory(served) as base:
