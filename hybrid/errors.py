@@ -87,6 +87,13 @@ class UrlUnreadable(UsageError):
     code = "load_url_reading_error"
 
 
+class InvalidGeometry(UsageError):
+    """A UDF answered geometries that are not valid (openeo-python-driver ``run_udf``,
+    ``process_implementations/cubes.py`` L537-543: 400 ``InvalidGeometry``)."""
+
+    code = "InvalidGeometry"
+
+
 class InvalidRuntime(ProcessParameterInvalid):
     """run_udf names a runtime this backend does not offer (run_udf ``InvalidRuntime``)."""
 

@@ -10,6 +10,7 @@ reshaped here with plain Python: the layout is pandas' ``split`` JSON with
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,21 @@ def test_run_udf_on_its_own_refuses_anything_but_a_time_series(connection: Any) 
             graph.execute()
         assert info.value.http_status_code == 400
         assert "only on the result of aggregate_spatial" in info.value.message
+
+
+def test_run_udf_on_geometries_through_the_client(connection: Any, tmp_path: Path) -> None:
+    """run_udf with the fields as ``data`` (Copernicus: a FeatureCollection for the UDF):
+    the areas it computes in UTM come back as the values of a vector cube, and its
+    structured answer as JSON."""
+    from tests.engine.test_geometry_udf import COUNT, SHRINK
+
+    cube = connection.datacube_from_process("run_udf", data=FIELDS, udf=SHRINK, runtime="Python")
+    cube.download(tmp_path / "shrunk.geojson", format="GeoJSON")
+    document = json.loads((tmp_path / "shrunk.geojson").read_text())
+    areas = [f["properties"]["area_m2"] for f in document["features"]]
+    assert len(areas) == len(FIELDS["features"]) and all(a > 100 for a in areas)
+    assert [f["properties"]["label"] for f in document["features"]] == ["first", "second"]
+    counted = connection.datacube_from_process(
+        "run_udf", data=FIELDS, udf=COUNT, runtime="Python", context={"factor": 2}
+    ).execute()
+    assert counted == {"n": 2, "epsg": 4326, "crs": "EPSG:4326", "factor": 2}

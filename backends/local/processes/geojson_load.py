@@ -58,13 +58,18 @@ def to_vector_cube(data: Any) -> Any:
     property missing from some features is NaN there; texts, booleans and mixed
     columns are left out), in the order they first appear. A warning says to use
     load_geojson, as Copernicus's log does."""
-    import pandas as pd
-
     from hybrid.run_warnings import warn
 
     value = _geojson(data, CONVERTIBLE_TYPES, "to_vector_cube")
     warn("to_vector_cube is deprecated (on Copernicus too): use load_geojson instead")
-    features = read_features(value, process="to_vector_cube")
+    return numeric_properties_cube(read_features(value, process="to_vector_cube"))
+
+
+def numeric_properties_cube(features: Features) -> Any:
+    """The vector cube of ``features`` whose values are the properties pandas reads as
+    numbers (``DriverVectorCube.from_geodataframe``'s default columns)."""
+    import pandas as pd
+
     frame = pd.DataFrame([dict(props) for props in features.properties])
     names = [str(c) for c in frame.columns if np.issubdtype(frame[c].dtype, np.number)]
     values = frame[names].to_numpy(dtype=np.float64) if names else None

@@ -44,6 +44,9 @@ from hybrid.geometries import DEFAULT_CRS, Features, read_features, unwrapped
 
 #: what a shapefile is read with, beside the ``.shp``; the ``.prj`` may be missing
 _SIDECARS = (".shx", ".dbf")
+#: attrs flag of the cube of a vector file (Copernicus's ``DelayedVector``, which run_udf
+#: hands to a UDF as a feature collection)
+FILE_GEOMETRIES = "delayed_vector"
 
 
 def read_vector(filename: Any) -> Any:
@@ -68,7 +71,9 @@ def file_cube(filename: Any, process: str) -> Any:
     """The vector cube of the geometries in the file ``filename`` names."""
     from hybrid.backends.local.processes.geojson_load import features_cube
 
-    return features_cube(file_features(filename, process), [], None)
+    cube = features_cube(file_features(filename, process), [], None)
+    cube.attrs[FILE_GEOMETRIES] = True
+    return cube
 
 
 def file_features(filename: Any, process: str) -> Features:

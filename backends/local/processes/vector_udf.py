@@ -11,6 +11,13 @@ modes), which ``save_result`` writes as JSON. The UDF runs in the confined worke
 (:mod:`hybrid.backends.local.udf.isolated`); what it does there:
 :mod:`hybrid.backends.local.udf.feature_tables`.
 
+Geometries as ``data`` (GeoJSON in the graph, or read_vector's file: a ``dict`` or a
+``DelayedVector`` there, ``cubes.py`` L507-545) reach the UDF as a ``FeatureCollection``
+(a GeoDataFrame of the geometries alone, in their CRS, ``proj`` its EPSG); a feature
+collection it returns becomes a vector cube (``DriverVectorCube.from_geodataframe``: its
+numeric columns the values; an invalid geometry is a 400 ``InvalidGeometry`` naming its
+index), structured data its value (a list when several).
+
 Refused, as there: a raster cube (run_udf runs only as a callback on it), load_geojson's
 vector cube, and an aggregate_spatial result without ``t`` (``AggregateSpatialVectorCube``
 is no ``JSONResult``: "Unsupported data type"). A result in which no geometry covers a
@@ -19,10 +26,13 @@ pixel centre has no rows for the UDF (Copernicus's job fails on it): NoDataAvail
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybrid.backends.local.udf.isolated import UdfSettings
 from hybrid.errors import NoDataAvailable, ProcessParameterInvalid
+
+if TYPE_CHECKING:
+    from hybrid.geometries import Features
 
 _ONLY = (
     "run_udf: on its own, run_udf runs only on the result of aggregate_spatial over a "
@@ -47,6 +57,9 @@ def run_udf(
     from hybrid.io.csv_text import timeseries_rows
     from hybrid.io.vector import aggregate_json, is_time_series
 
+    geometries = _geometries(data)
+    if geometries is not None:
+        return _on_geometries(udf, geometries, context, udf_settings or UdfSettings())
     if not is_time_series(data):
         raise ProcessParameterInvalid(_ONLY)
     columns, rows = timeseries_rows(data)
@@ -60,3 +73,55 @@ def run_udf(
         udf, table, context=context or {}, settings=udf_settings or UdfSettings(),
         process="run_udf",
     )  # fmt: skip
+
+
+def _geometries(data: Any) -> Features | None:
+    """The geometries of GeoJSON or of read_vector's cube given as ``data``; else None."""
+    from hybrid.backends.local.processes.vector_files import FILE_GEOMETRIES
+    from hybrid.geometries import read_features, unwrapped, vector_cube_features
+
+    value = unwrapped(data)
+    if isinstance(value, dict) and "type" in value:
+        return read_features(value, process="run_udf", crs_member=True)
+    if getattr(value, "attrs", {}).get(FILE_GEOMETRIES):
+        return vector_cube_features(value)
+    return None
+
+
+def _on_geometries(udf: str, features: Features, context: Any, settings: UdfSettings) -> Any:
+    """The UDF's answer for ``features`` given as a feature collection (module docstring)."""
+    import pyproj
+    from shapely.geometry import mapping
+
+    from hybrid.backends.local.udf.isolated import run_udf_features
+
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": mapping(g), "properties": {}}
+            for g in features.geometries
+        ],
+    }
+    epsg = pyproj.CRS.from_user_input(features.crs).to_epsg()
+    answer = run_udf_features(
+        udf, collection, epsg=epsg, context=context or {}, settings=settings, process="run_udf"
+    )
+    if "structured" in answer:
+        values = answer["structured"]
+        return values[0] if len(values) == 1 else values
+    return _answer_cube(answer)
+
+
+def _answer_cube(answer: dict[str, Any]) -> Any:
+    """The vector cube of the UDF's feature collection (its numeric columns as values)."""
+    from hybrid.backends.local.processes.geojson_load import numeric_properties_cube
+    from hybrid.errors import InvalidGeometry
+    from hybrid.geometries import DEFAULT_CRS, read_features
+
+    if answer["invalid"]:
+        raise InvalidGeometry(
+            "UDF returned invalid polygons. This could be due to the input or the code. "
+            f"Invalid index(es): {answer['invalid']}"
+        )
+    document = {**answer["features"], "crs": answer.get("crs") or DEFAULT_CRS}
+    return numeric_properties_cube(read_features(document, process="run_udf", crs_member=True))

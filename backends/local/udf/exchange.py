@@ -20,6 +20,8 @@ _DATETIME = "datetime64[ns]"
 #: a table task's input (an aggregate_spatial time series) and the worker's JSON answer
 TABLE = "table.json"
 TABLE_RESULT = "result.json"
+#: a features task's input (GeoJSON geometries); its answer is written to TABLE_RESULT
+FEATURES = "features.json"
 
 
 def _encode_values(values: np.ndarray) -> dict[str, Any]:

@@ -61,8 +61,53 @@ def error_summary(exc: BaseException) -> str:
 def _run(folder: Path, task: dict[str, Any]) -> None:
     if task.get("mode") == "table":
         _run_table(folder, task)
+    elif task.get("mode") == "features":
+        _run_features(folder, task)
     else:
         _run_chunks(folder, task)
+
+
+def _run_features(folder: Path, task: dict[str, Any]) -> None:
+    """The UDF on a ``FeatureCollection`` of the geometries (Copernicus's run_udf on a
+    DelayedVector or GeoJSON, ``cubes.py`` L507-545): its feature collection back as
+    GeoJSON with its CRS, or its structured data."""
+    import geopandas as gpd
+    from openeo.udf import FeatureCollection, UdfData
+    from openeo.udf.run_code import run_udf_code
+
+    from hybrid.backends.local.udf.exchange import FEATURES, TABLE_RESULT
+    from hybrid.backends.local.udf.user_logs import json_default
+
+    proj = task.get("proj") or {}
+    document = json.loads((folder / FEATURES).read_text(encoding="utf-8"))
+    crs = f"EPSG:{proj['EPSG']}" if proj.get("EPSG") else None
+    frame = gpd.GeoDataFrame.from_features(document["features"], crs=crs)
+    data = UdfData(
+        proj=proj,
+        feature_collection_list=[FeatureCollection(id="VectorCollection", data=frame)],
+        user_context=task.get("context") or {},
+    )
+    result = run_udf_code(code=task["code"], data=data)
+    collections = result.get_feature_collection_list() or []
+    structured = result.get_structured_data_list() or []
+    if collections:
+        answer = collections[0].data
+        if isinstance(answer, gpd.GeoSeries):
+            answer = gpd.GeoDataFrame(geometry=answer)
+        out: dict[str, Any] = {
+            "features": json.loads(answer.to_json(na="null", drop_id=True)),
+            "crs": answer.crs.to_string() if answer.crs is not None else crs,
+            "invalid": [int(i) for i, ok in enumerate(answer.is_valid) if not ok],
+        }
+    elif structured:
+        out = {"structured": [s.data for s in structured]}
+    else:
+        raise ValueError(
+            "The provided UDF should return exactly either a feature collection or a "
+            f"structured result but got: {result}"
+        )
+    text = json.dumps(out, default=json_default)
+    (folder / TABLE_RESULT).write_text(text, encoding="utf-8")
 
 
 def _run_table(folder: Path, task: dict[str, Any]) -> None:
@@ -118,6 +163,10 @@ def main(argv: list[str]) -> int:
     (xarray.DataArray(numpy.zeros(2), dims="t") * 1).mean()  # xarray's lazy imports
 
     import openeo.metadata  # noqa: F401
+
+    if task.get("mode") == "features":
+        import geopandas  # noqa: F401
+        import shapely  # noqa: F401
 
     import hybrid.backends.local.udf.exchange
     import hybrid.backends.local.udf.feature_tables

@@ -1,0 +1,109 @@
+"""run_udf with geometries as ``data`` (GeoJSON in the graph, or read_vector's file), as
+Copernicus runs it (openeo-python-driver ``process_implementations/cubes.py`` L507-545):
+the UDF, in the confined worker, gets a ``FeatureCollection`` of the geometries in their
+CRS; a feature collection it answers is a vector cube (its numeric columns the values),
+structured data its value, invalid geometries a 400 ``InvalidGeometry``. Expected
+geometries are computed here with shapely and pyproj."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hybrid.errors import InvalidGeometry
+from tests.engine import test_vector_cubes as cubes
+
+FIELDS = cubes.collection(cubes.rect(1, 1, 5, 4), cubes.rect(3, 2, 7, 6))
+#: into UTM, each field's area as a number, a text column, shrunk by 5 m
+SHRINK = """
+from openeo.udf import FeatureCollection, UdfData
+
+def shrink(data: UdfData):
+    frame = data.get_feature_collection_list()[0].data.to_crs(32632)
+    frame["area_m2"] = frame.area
+    frame["label"] = ["first", "second"]
+    frame["geometry"] = frame.buffer(-5)
+    data.set_feature_collection_list([FeatureCollection(id="out", data=frame)])
+"""
+#: structured data only (the input's collection dropped, else it would be the answer)
+COUNT = """
+from openeo.udf import StructuredData, UdfData
+
+def count(data: UdfData):
+    frame = data.get_feature_collection_list()[0].data
+    answer = {"n": len(frame), "epsg": data.proj["EPSG"], "crs": str(frame.crs),
+              "factor": data.user_context["factor"]}
+    data.set_feature_collection_list(None)
+    data.set_structured_data_list([StructuredData(data=answer, type="dict")])
+"""
+BOW_TIE = """
+import geopandas as gpd
+from shapely.geometry import Polygon
+from openeo.udf import FeatureCollection, UdfData
+
+def bow_tie(data: UdfData):
+    good = data.get_feature_collection_list()[0].data.geometry.iloc[0]
+    bad = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    frame = gpd.GeoDataFrame(geometry=[good, bad], crs=4326)
+    data.set_feature_collection_list([FeatureCollection(id="out", data=frame)])
+"""
+
+
+def _run_udf(data: Any, code: str, context: Any = None) -> Any:
+    arguments = {"data": data, "udf": code, "runtime": "Python"}
+    if context is not None:
+        arguments["context"] = context
+    return cubes.run_through_engine("run_udf", arguments)
+
+
+@pytest.fixture(scope="module")
+def shapefile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import geopandas as gpd
+
+    path = tmp_path_factory.mktemp("udf-fields") / "fields.shp"
+    gpd.GeoDataFrame.from_features(FIELDS["features"], crs=4326).to_crs(cubes.EPSG).to_file(path)
+    return path
+
+
+def test_a_feature_collection_answer_is_a_vector_cube_of_its_numbers(shapefile: Path) -> None:
+    import shapely
+
+    want = [cubes.grid_shape(f["geometry"]).buffer(-5) for f in FIELDS["features"]]
+    areas = [cubes.grid_shape(f["geometry"]).area for f in FIELDS["features"]]
+    with pytest.warns(match="read_vector is deprecated"):
+        from_file = cubes.run_through_engine("read_vector", {"filename": str(shapefile)})
+    for data in (FIELDS, from_file):
+        cube = _run_udf(data, SHRINK)
+        assert cube.dims == ("geometries", "properties")
+        assert list(cube["properties"].values) == ["area_m2"]  # the text is no value
+        np.testing.assert_allclose(cube.values[:, 0], areas, rtol=1e-6)
+        assert cube.attrs["vector_crs"] == f"EPSG:{cubes.EPSG}"
+        assert [p["label"] for p in cube.attrs["vector_properties"]] == ["first", "second"]
+        for got, expected in zip(cube["geometry"].values, want, strict=True):
+            assert shapely.equals_exact(got, expected, tolerance=1e-3)
+
+
+def test_structured_data_is_the_answer_and_the_udf_sees_the_crs() -> None:
+    got = _run_udf(FIELDS, COUNT, context={"factor": 3})
+    assert got == {"n": 2, "epsg": 4326, "crs": "EPSG:4326", "factor": 3}
+    utm = {**cubes.collection(cubes.rect(1, 1, 5, 4), crs=None), "crs": cubes.UTM_CRS}
+    assert _run_udf(utm, COUNT, context={"factor": 1})["epsg"] == cubes.EPSG
+
+
+def test_invalid_geometries_in_the_answer_are_a_400_naming_them() -> None:
+    with pytest.raises(InvalidGeometry, match=r"Invalid index\(es\): \[1\]") as info:
+        _run_udf(FIELDS, BOW_TIE)
+    assert info.value.status == 400 and info.value.code == "InvalidGeometry"
+
+
+def test_a_load_geojson_cube_is_still_refused() -> None:
+    """Only geometries become a feature collection: a load_geojson cube stays refused
+    (Copernicus gives the UDF its JSON as structured data, not offered here)."""
+    from hybrid.errors import ProcessParameterInvalid
+
+    loaded = cubes.run_through_engine("load_geojson", {"data": FIELDS})
+    with pytest.raises(ProcessParameterInvalid, match="only on the result of aggregate_spatial"):
+        _run_udf(loaded, COUNT)
