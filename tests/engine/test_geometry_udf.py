@@ -2,11 +2,13 @@
 Copernicus runs it (openeo-python-driver ``process_implementations/cubes.py`` L507-545):
 the UDF, in the confined worker, gets a ``FeatureCollection`` of the geometries in their
 CRS; a feature collection it answers is a vector cube (its numeric columns the values),
-structured data its value, invalid geometries a 400 ``InvalidGeometry``. Expected
-geometries are computed here with shapely and pyproj."""
+structured data its value, invalid geometries a 400 ``InvalidGeometry``; load_geojson's
+cube reaches it as its legacy JSON in structured data. Expected geometries are computed
+here with shapely and pyproj."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -99,11 +101,27 @@ def test_invalid_geometries_in_the_answer_are_a_400_naming_them() -> None:
     assert info.value.status == 400 and info.value.code == "InvalidGeometry"
 
 
-def test_a_load_geojson_cube_is_still_refused() -> None:
-    """Only geometries become a feature collection: a load_geojson cube stays refused
-    (Copernicus gives the UDF its JSON as structured data, not offered here)."""
-    from hybrid.errors import ProcessParameterInvalid
+#: what the UDF is given as structured data, and whether it has a proj
+ECHO = """
+from openeo.udf import StructuredData, UdfData
 
-    loaded = cubes.run_through_engine("load_geojson", {"data": FIELDS})
-    with pytest.raises(ProcessParameterInvalid, match="only on the result of aggregate_spatial"):
-        _run_udf(loaded, COUNT)
+def echo(data: UdfData):
+    given = data.get_structured_data_list()[0]
+    answer = {"data": given.data, "type": given.type, "proj": data.proj}
+    data.set_structured_data_list([StructuredData(data=answer, type="dict")])
+"""
+
+
+def test_a_load_geojson_cube_reaches_the_udf_as_its_legacy_json() -> None:
+    """Copernicus's ``to_legacy_save_result``: one null per geometry without properties,
+    the GeoJSON FeatureCollection with them (the JSON save_result writes), no proj."""
+    from hybrid.io.json_text import timeseries_json
+
+    bare = cubes.run_through_engine("load_geojson", {"data": FIELDS})
+    got = _run_udf(bare, ECHO)
+    assert got == {"data": [None, None], "type": "dict", "proj": None}
+    named = cubes.run_through_engine("load_geojson", {"data": FIELDS, "properties": ["name"]})
+    got = _run_udf(named, ECHO)
+    want = json.loads(json.dumps(timeseries_json(named)))
+    assert got["data"] == want and want["type"] == "FeatureCollection"
+    assert len(want["features"]) == 2 and got["proj"] is None

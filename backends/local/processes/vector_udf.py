@@ -18,8 +18,12 @@ collection it returns becomes a vector cube (``DriverVectorCube.from_geodatafram
 numeric columns the values; an invalid geometry is a 400 ``InvalidGeometry`` naming its
 index), structured data its value (a list when several).
 
-Refused, as there: a raster cube (run_udf runs only as a callback on it), load_geojson's
-vector cube, and an aggregate_spatial result without ``t`` (``AggregateSpatialVectorCube``
+load_geojson's vector cube (load_url's, to_vector_cube's) reaches it as Copernicus's
+``to_legacy_save_result`` JSON in one ``StructuredData`` (``cubes.py`` L504-505, L514-516):
+one null per geometry without properties, else the GeoJSON FeatureCollection.
+
+Refused, as there: a raster cube (run_udf runs only as a callback on it) and an
+aggregate_spatial result without ``t`` (``AggregateSpatialVectorCube``
 is no ``JSONResult``: "Unsupported data type"). A result in which no geometry covers a
 pixel centre has no rows for the UDF (Copernicus's job fails on it): NoDataAvailable.
 """
@@ -55,11 +59,15 @@ def run_udf(
     were checked with the graph: hybrid.backends.local.udf.callbacks)."""
     from hybrid.backends.local.udf.isolated import run_udf_table
     from hybrid.io.csv_text import timeseries_rows
+    from hybrid.io.json_text import timeseries_json
     from hybrid.io.vector import aggregate_json, is_time_series
 
+    settings = udf_settings or UdfSettings()
     geometries = _geometries(data)
     if geometries is not None:
-        return _on_geometries(udf, geometries, context, udf_settings or UdfSettings())
+        return _on_geometries(udf, geometries, context, settings)
+    if _legacy_json_cube(data):
+        return _vector_answer(udf, {"structured": timeseries_json(data)}, None, context, settings)
     if not is_time_series(data):
         raise ProcessParameterInvalid(_ONLY)
     columns, rows = timeseries_rows(data)
@@ -69,10 +77,7 @@ def run_udf(
             "is no time series to give the UDF"
         )
     table = {"columns": columns, "rows": rows, "timeseries": aggregate_json(data)}
-    return run_udf_table(
-        udf, table, context=context or {}, settings=udf_settings or UdfSettings(),
-        process="run_udf",
-    )  # fmt: skip
+    return run_udf_table(udf, table, context=context or {}, settings=settings, process="run_udf")
 
 
 def _geometries(data: Any) -> Features | None:
@@ -88,12 +93,21 @@ def _geometries(data: Any) -> Features | None:
     return None
 
 
+def _legacy_json_cube(data: Any) -> bool:
+    """Whether ``data`` is load_geojson's (load_url's, to_vector_cube's) vector cube,
+    which Copernicus hands to the UDF as its legacy JSON (``to_legacy_save_result``)."""
+    from hybrid.io.vector import GEOMETRIES_ONLY
+
+    dims = getattr(data, "dims", ())
+    return "geometries" in dims and (
+        bool(data.attrs.get(GEOMETRIES_ONLY)) or tuple(dims) == ("geometries", "properties")
+    )
+
+
 def _on_geometries(udf: str, features: Features, context: Any, settings: UdfSettings) -> Any:
     """The UDF's answer for ``features`` given as a feature collection (module docstring)."""
     import pyproj
     from shapely.geometry import mapping
-
-    from hybrid.backends.local.udf.isolated import run_udf_features
 
     collection = {
         "type": "FeatureCollection",
@@ -103,8 +117,18 @@ def _on_geometries(udf: str, features: Features, context: Any, settings: UdfSett
         ],
     }
     epsg = pyproj.CRS.from_user_input(features.crs).to_epsg()
+    return _vector_answer(udf, {"features": collection}, epsg, context, settings)
+
+
+def _vector_answer(
+    udf: str, given: dict[str, Any], epsg: int | None, context: Any, settings: UdfSettings
+) -> Any:
+    """The UDF's answer for ``given`` (features or a JSON value): its structured data, or
+    the vector cube of its feature collection."""
+    from hybrid.backends.local.udf.isolated import run_udf_features
+
     answer = run_udf_features(
-        udf, collection, epsg=epsg, context=context or {}, settings=settings, process="run_udf"
+        udf, given, epsg=epsg, context=context or {}, settings=settings, process="run_udf"
     )
     if "structured" in answer:
         values = answer["structured"]

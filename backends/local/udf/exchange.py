@@ -20,7 +20,8 @@ _DATETIME = "datetime64[ns]"
 #: a table task's input (an aggregate_spatial time series) and the worker's JSON answer
 TABLE = "table.json"
 TABLE_RESULT = "result.json"
-#: a features task's input (GeoJSON geometries); its answer is written to TABLE_RESULT
+#: a features task's input (GeoJSON geometries, or a JSON value); its answer goes to
+#: TABLE_RESULT
 FEATURES = "features.json"
 
 

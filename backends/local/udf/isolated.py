@@ -120,20 +120,22 @@ def run_udf_table(
 
 def run_udf_features(
     code: str,
-    collection: Mapping[str, Any],
+    given: Mapping[str, Any],
     *,
     epsg: int | None,
     context: Any,
     settings: UdfSettings,
     process: str,
 ) -> Any:
-    """The UDF's answer for geometries (a GeoJSON FeatureCollection in EPSG ``epsg``) given
-    to it as a feature collection, computed in a worker: ``{"features": GeoJSON, "crs":
-    text}`` or ``{"structured": [values]}`` (:mod:`hybrid.backends.local.udf.worker`)."""
+    """The UDF's answer for vector data, computed in a worker: ``given`` is
+    ``{"features": GeoJSON FeatureCollection in EPSG epsg}`` (a feature collection for the
+    UDF) or ``{"structured": JSON value}`` (structured data); the answer ``{"features":
+    GeoJSON, "crs": text, "invalid": [indexes]}`` or ``{"structured": [values]}``
+    (:mod:`hybrid.backends.local.udf.worker`)."""
     from hybrid.backends.local.udf.exchange import FEATURES, TABLE_RESULT
 
     with _exchange(code, settings, process) as folder:
-        (folder / FEATURES).write_text(json.dumps(collection), encoding="utf-8")
+        (folder / FEATURES).write_text(json.dumps(given), encoding="utf-8")
         task = {"mode": "features", "proj": {"EPSG": epsg} if epsg else {}}
         _run_task(folder, code, context, settings, process, task)
         return json.loads((folder / TABLE_RESULT).read_text(encoding="utf-8"))

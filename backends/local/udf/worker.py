@@ -68,46 +68,59 @@ def _run(folder: Path, task: dict[str, Any]) -> None:
 
 
 def _run_features(folder: Path, task: dict[str, Any]) -> None:
-    """The UDF on a ``FeatureCollection`` of the geometries (Copernicus's run_udf on a
-    DelayedVector or GeoJSON, ``cubes.py`` L507-545): its feature collection back as
-    GeoJSON with its CRS, or its structured data."""
+    """The UDF on vector data, as Copernicus's run_udf gives it (``cubes.py`` L507-545):
+    a ``FeatureCollection`` of geometries (a DelayedVector or GeoJSON there), or a JSON
+    value as ``StructuredData`` (a vector cube's legacy JSON); its feature collection back
+    as GeoJSON with its CRS, or its structured data."""
     import geopandas as gpd
-    from openeo.udf import FeatureCollection, UdfData
+    from openeo.udf import FeatureCollection, StructuredData, UdfData
     from openeo.udf.run_code import run_udf_code
 
     from hybrid.backends.local.udf.exchange import FEATURES, TABLE_RESULT
     from hybrid.backends.local.udf.user_logs import json_default
 
     proj = task.get("proj") or {}
-    document = json.loads((folder / FEATURES).read_text(encoding="utf-8"))
+    given = json.loads((folder / FEATURES).read_text(encoding="utf-8"))
     crs = f"EPSG:{proj['EPSG']}" if proj.get("EPSG") else None
-    frame = gpd.GeoDataFrame.from_features(document["features"], crs=crs)
-    data = UdfData(
-        proj=proj,
-        feature_collection_list=[FeatureCollection(id="VectorCollection", data=frame)],
-        user_context=task.get("context") or {},
-    )
+    context = task.get("context") or {}
+    structured = "structured" in given
+    # as Copernicus: no proj with structured data
+    data = UdfData(user_context=context) if structured else UdfData(proj, user_context=context)
+    if structured:
+        value = given["structured"]
+        data.set_structured_data_list(
+            [StructuredData(description="Dictionary data", data=value, type="dict")]
+        )
+    else:
+        frame = gpd.GeoDataFrame.from_features(given["features"]["features"], crs=crs)
+        data.set_feature_collection_list([FeatureCollection(id="VectorCollection", data=frame)])
     result = run_udf_code(code=task["code"], data=data)
+    text = json.dumps(_answer(result, crs), default=json_default)
+    (folder / TABLE_RESULT).write_text(text, encoding="utf-8")
+
+
+def _answer(result: Any, crs: str | None) -> dict[str, Any]:
+    """The first feature collection of ``result`` (GeoJSON, its CRS, the indexes of its
+    invalid geometries), else its structured data."""
+    import geopandas as gpd
+
     collections = result.get_feature_collection_list() or []
     structured = result.get_structured_data_list() or []
     if collections:
         answer = collections[0].data
         if isinstance(answer, gpd.GeoSeries):
             answer = gpd.GeoDataFrame(geometry=answer)
-        out: dict[str, Any] = {
+        return {
             "features": json.loads(answer.to_json(na="null", drop_id=True)),
             "crs": answer.crs.to_string() if answer.crs is not None else crs,
             "invalid": [int(i) for i, ok in enumerate(answer.is_valid) if not ok],
         }
-    elif structured:
-        out = {"structured": [s.data for s in structured]}
-    else:
-        raise ValueError(
-            "The provided UDF should return exactly either a feature collection or a "
-            f"structured result but got: {result}"
-        )
-    text = json.dumps(out, default=json_default)
-    (folder / TABLE_RESULT).write_text(text, encoding="utf-8")
+    if structured:
+        return {"structured": [s.data for s in structured]}
+    raise ValueError(
+        "The provided UDF should return exactly either a feature collection or a "
+        f"structured result but got: {result}"
+    )
 
 
 def _run_table(folder: Path, task: dict[str, Any]) -> None:
