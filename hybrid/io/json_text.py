@@ -83,15 +83,27 @@ def timeseries_json(cube: Any) -> Any:
     """An aggregate_spatial result in Copernicus's layout
     (:func:`hybrid.io.vector.aggregate_json`); a load_geojson cube as
     ``DriverVectorCube.to_legacy_save_result``: one null per geometry without properties,
-    else the GeoJSON FeatureCollection."""
+    else the GeoJSON FeatureCollection; read_vector's cube as its ``DelayedVector``: the
+    geometries in lon/lat (openeo-python-driver ``save_result.py`` L1004-1008)."""
     from hybrid.io.geojson import feature_collection
-    from hybrid.io.vector import GEOMETRIES_ONLY, aggregate_json
+    from hybrid.io.vector import FILE_GEOMETRIES, GEOMETRIES_ONLY, aggregate_json
 
+    if cube.attrs.get(FILE_GEOMETRIES):
+        return _lonlat_geometries(cube)
     if cube.attrs.get(GEOMETRIES_ONLY):  # load_geojson without properties
         return [None] * cube.sizes["geometries"]
     if "properties" in cube.dims:  # load_geojson with properties
         return feature_collection(cube)
     return aggregate_json(cube)
+
+
+def _lonlat_geometries(cube: Any) -> list[dict[str, Any]]:
+    """A vector cube's geometries as GeoJSON geometries in EPSG:4326."""
+    from shapely.geometry import mapping
+
+    from hybrid.geometries import DEFAULT_CRS, vector_cube_features
+
+    return [dict(mapping(g)) for g in vector_cube_features(cube).to_crs(DEFAULT_CRS)]
 
 
 def read_value(files: list[Path], *, source: Path) -> Any:

@@ -28,6 +28,9 @@ GEOMETRIES_ONLY = "vector_cube_dummy"
 #: attrs flag of a vector cube Copernicus holds as a ``DriverVectorCube`` although it has
 #: no ``properties`` (raster_to_vector's: geometries, t, bands)
 DRIVER_CUBE = "driver_vector_cube"
+#: attrs flag of the cube of a vector file (read_vector's: Copernicus's ``DelayedVector``,
+#: saved as JSON as its geometries in lon/lat, handed to a UDF as a feature collection)
+FILE_GEOMETRIES = "delayed_vector"
 
 
 def is_aggregate_result(cube: Any) -> bool:

@@ -178,3 +178,19 @@ def test_the_fields_of_a_file_bound_a_load_without_spatial_extent(
     assert info.value.node == "fields"
     with unread():
         infer_loads(absent)
+
+
+def test_saved_as_json_it_is_the_geometries_in_lonlat(folder: Path, tmp_path: Path) -> None:
+    """As Copernicus saves a ``DelayedVector`` as JSON (save_result.py L1004-1008): the
+    file's geometries in lon/lat, also from a shapefile in UTM."""
+    from shapely.geometry import shape
+
+    from hybrid.io.registry import find_format, write_result
+
+    cube = _read_vector(str(folder / "fields_utm.shp"))
+    (path,) = write_result(cube, find_format("JSON"), tmp_path / "json", options={})
+    got = json.loads(path.read_text())
+    assert len(got) == len(FIELDS["features"])
+    for geometry, feature in zip(got, FIELDS["features"], strict=True):
+        assert geometry["type"] == "Polygon"
+        assert shape(geometry).equals_exact(shape(feature["geometry"]), tolerance=1e-9)

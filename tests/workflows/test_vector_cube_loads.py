@@ -216,6 +216,8 @@ def test_read_vector_as_the_client_documents_it_for_old_scripts(
             assert np.array(got[date], dtype=float) == pytest.approx(
                 np.array(values, dtype=float), rel=1e-9, nan_ok=True
             )
+    alone = connection.datacube_from_process("read_vector", filename=str(tmp_path / "fields.shp"))
+    assert [g["type"] for g in alone.execute()] == ["Polygon"] * len(FIELDS["features"])
     absent = process("read_vector", filename=str(tmp_path / "absent.shp"))
     with pytest.raises(OpenEoApiError) as refused:
         cube.aggregate_spatial(geometries=absent, reducer="mean").execute()

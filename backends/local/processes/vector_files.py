@@ -41,12 +41,10 @@ from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import DEFAULT_CRS, Features, read_features, unwrapped
+from hybrid.io.vector import FILE_GEOMETRIES
 
 #: what a shapefile is read with, beside the ``.shp``; the ``.prj`` may be missing
 _SIDECARS = (".shx", ".dbf")
-#: attrs flag of the cube of a vector file (Copernicus's ``DelayedVector``, which run_udf
-#: hands to a UDF as a feature collection)
-FILE_GEOMETRIES = "delayed_vector"
 
 
 def read_vector(filename: Any) -> Any:

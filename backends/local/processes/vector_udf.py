@@ -82,8 +82,8 @@ def run_udf(
 
 def _geometries(data: Any) -> Features | None:
     """The geometries of GeoJSON or of read_vector's cube given as ``data``; else None."""
-    from hybrid.backends.local.processes.vector_files import FILE_GEOMETRIES
     from hybrid.geometries import read_features, unwrapped, vector_cube_features
+    from hybrid.io.vector import FILE_GEOMETRIES
 
     value = unwrapped(data)
     if isinstance(value, dict) and "type" in value:
