@@ -21,7 +21,7 @@ How Copernicus reads them (openeo-python-driver, openeo-geopyspark-driver):
   vector_buffer reads the member (``process_implementations/geometry.py`` L84-90);
 - a URL or a file path is not GeoJSON: load_url reads a URL, read_vector a GeoJSON file
   or a shapefile by path or URL (``backends/local/processes/vector_files.py``), as on
-  Copernicus, where aggregate_spatial refuses a string too (``cubes.py`` L463-467).
+  Copernicus, where aggregate_spatial refuses a string too (``cubes.py`` L462-466).
 """
 
 from __future__ import annotations

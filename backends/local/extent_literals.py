@@ -8,7 +8,7 @@ does (openeo-python-driver ``openeo_driver/dry_run.py``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
@@ -44,42 +44,41 @@ def inline_geojson(graph: Mapping[str, Any], value: Any) -> Any:
 
 
 def _fetched(node_id: str, args: Mapping[str, Any]) -> Any:
-    """load_url's vector cube where its arguments are literal, else None; :data:`UNREAD`
-    while a batch job is being created
-    (:func:`~hybrid.backends.local.processes.url_load.unread`); a URL that cannot be read
-    is refused now, naming the node."""
-    from hybrid.backends.local.processes.url_load import left_unread, load_url
-    from hybrid.errors import HybridError
+    """load_url's vector cube where its arguments are literal, else None (see
+    :func:`_read_now`)."""
+    from hybrid.backends.local.processes.url_load import load_url
 
     url, format = args.get("url"), args.get("format")
     if not isinstance(url, str) or not isinstance(format, str):
         return None
-    if left_unread():
-        return UNREAD
-    try:
-        return load_url(url, format, args.get("options"))
-    except HybridError as exc:
-        raise type(exc)(exc.message, node=node_id) from None
+    return _read_now(node_id, lambda: load_url(url, format, args.get("options")))
 
 
 def _file_read(node_id: str, process: str, args: Mapping[str, Any]) -> Any:
     """The vector cube of a read_vector or get_geometries node with a literal filename
-    (get_geometries without one: its feature_collection), else None; :data:`UNREAD`
-    while a batch job is being created; a file that cannot be read is refused now,
-    naming the node."""
-    from hybrid.backends.local.processes.url_load import left_unread
+    (get_geometries without one: its feature_collection), else None (see
+    :func:`_read_now`)."""
     from hybrid.backends.local.processes.vector_files import file_cube
-    from hybrid.errors import HybridError
 
     filename = args.get("filename")
     if process == "get_geometries" and filename is None:
         return args.get("feature_collection")
     if not isinstance(filename, str):
         return None
+    return _read_now(node_id, lambda: file_cube(filename, process))
+
+
+def _read_now(node_id: str, read: Callable[[], Any]) -> Any:
+    """``read()``; :data:`UNREAD` while a batch job is being created
+    (:func:`~hybrid.backends.local.processes.url_load.unread`); what cannot be read is
+    refused now, naming the node."""
+    from hybrid.backends.local.processes.url_load import left_unread
+    from hybrid.errors import HybridError
+
     if left_unread():
         return UNREAD
     try:
-        return file_cube(filename, process)
+        return read()
     except HybridError as exc:
         raise type(exc)(exc.message, node=node_id) from None
 

@@ -119,13 +119,12 @@ def configure_access(items: Sequence[Any]) -> None:
         return
     import odc.stac
 
-    if needs_s3(items):
+    try:
         creds: S3Credentials | None = s3_credentials()
-    else:
-        try:
-            creds = s3_credentials()
-        except DataSourceError:
-            creds = None
+    except DataSourceError:
+        if needs_s3(items):
+            raise
+        creds = None
     if creds is None:
         odc.stac.configure_rio(cloud_defaults=True)
         return

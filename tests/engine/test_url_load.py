@@ -167,20 +167,28 @@ def bare_load_with_fields(fields: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def test_the_fields_at_a_url_bound_a_load_without_spatial_extent(base_url: str) -> None:
-    """As Copernicus's dry run evaluates load_url: the load's extent is the fields' bbox,
-    in their file's CRS; a URL that cannot be read is refused before the run, naming
-    its node."""
+def assert_bounded_by_utm_fields(graph: dict[str, Any]) -> None:
+    """The one load of ``graph`` (:func:`bare_load_with_fields`) takes the bbox of the
+    fields in their file's UTM zone, from its aggregate_spatial."""
     import geopandas as gpd
 
     from hybrid.backends.local.extents import infer_loads
 
-    (load,) = infer_loads(_bare_load_with_url_fields(f"{base_url}/fields_utm.parquet")).values()
+    (load,) = infer_loads(graph).values()
     frame = gpd.GeoDataFrame.from_features(FIELDS["features"], crs=4326).to_crs(cubes.EPSG)
     assert load.spatial is not None and load.spatial.crs == f"EPSG:{cubes.EPSG}"
     bounds = (load.spatial.west, load.spatial.south, load.spatial.east, load.spatial.north)
     assert bounds == pytest.approx(tuple(frame.total_bounds), abs=1e-6)
     assert load.spatial_from == "aggregate_spatial 'series'"
+
+
+def test_the_fields_at_a_url_bound_a_load_without_spatial_extent(base_url: str) -> None:
+    """As Copernicus's dry run evaluates load_url: the load's extent is the fields' bbox,
+    in their file's CRS; a URL that cannot be read is refused before the run, naming
+    its node."""
+    from hybrid.backends.local.extents import infer_loads
+
+    assert_bounded_by_utm_fields(_bare_load_with_url_fields(f"{base_url}/fields_utm.parquet"))
     with pytest.raises(UrlUnreadable, match="HTTP 404") as info:
         infer_loads(_bare_load_with_url_fields(f"{base_url}/absent.parquet"))
     assert info.value.node == "fields"

@@ -161,17 +161,11 @@ def test_the_fields_of_a_file_bound_a_load_without_spatial_extent(
     """As Copernicus's dry run evaluates read_vector: the load's extent is the fields'
     bbox in their file's CRS; a file that cannot be read is refused before the run,
     naming its node; while a batch job is created the file is not read."""
-    import geopandas as gpd
-
     from hybrid.backends.local.extents import infer_loads
     from hybrid.backends.local.processes.url_load import unread
+    from tests.engine.test_url_load import assert_bounded_by_utm_fields
 
-    (load,) = infer_loads(_bare_load_with_file_fields(f"{base_url}/fields_utm.shp")).values()
-    frame = gpd.GeoDataFrame.from_features(FIELDS["features"], crs=4326).to_crs(cubes.EPSG)
-    assert load.spatial is not None and load.spatial.crs == f"EPSG:{cubes.EPSG}"
-    bounds = (load.spatial.west, load.spatial.south, load.spatial.east, load.spatial.north)
-    assert bounds == pytest.approx(tuple(frame.total_bounds), abs=1e-6)
-    assert load.spatial_from == "aggregate_spatial 'series'"
+    assert_bounded_by_utm_fields(_bare_load_with_file_fields(f"{base_url}/fields_utm.shp"))
     absent = _bare_load_with_file_fields(str(folder / "absent.geojson"))
     with pytest.raises(ProcessParameterInvalid, match="there is no file") as info:
         infer_loads(absent)

@@ -196,15 +196,23 @@ def _cube_columns(frame: Any, choice: Any) -> list[str]:
 
 
 def _features(frame: Any) -> Any:
-    import shapely
+    from hybrid.geometries import Features
 
-    from hybrid.geometries import DEFAULT_CRS, Features
-
-    geometries = tuple(shapely.make_valid(g) for g in frame.geometry.values)
     table = frame.drop(columns=frame.geometry.name)
     properties = tuple(json.loads(table.to_json(orient="records", date_format="iso")))
-    crs = frame.crs.to_string() if frame.crs is not None else DEFAULT_CRS
+    geometries, crs = frame_geometries(frame)
     return Features(geometries, properties, crs)
+
+
+def frame_geometries(frame: Any) -> tuple[tuple[Any, ...], str]:
+    """A GeoDataFrame's geometries, invalid ones made valid (as Copernicus reads with
+    ``on_invalid="fix"``), and its CRS as text (none declared: lon/lat)."""
+    import shapely
+
+    from hybrid.geometries import DEFAULT_CRS
+
+    geometries = tuple(shapely.make_valid(g) for g in frame.geometry.values)
+    return geometries, frame.crs.to_string() if frame.crs is not None else DEFAULT_CRS
 
 
 def _values(frame: Any, columns: list[str]) -> Any:

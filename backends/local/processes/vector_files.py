@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.geometries import DEFAULT_CRS, Features, read_features, unwrapped
+from hybrid.geometries import Features, read_features, unwrapped
 from hybrid.io.vector import FILE_GEOMETRIES
 
 #: what a shapefile is read with, beside the ``.shp``; the ``.prj`` may be missing
@@ -161,7 +161,8 @@ def _geojson(content: bytes, source: str, process: str) -> Features:
 
 def _shapefile(path: Path, source: str, process: str) -> Features:
     import geopandas as gpd
-    import shapely
+
+    from hybrid.backends.local.processes.url_load import frame_geometries
 
     try:
         frame = gpd.read_file(path)
@@ -176,15 +177,7 @@ def _shapefile(path: Path, source: str, process: str) -> Features:
         raise ProcessParameterInvalid(
             f"{process}: {source} has features without a geometry ({missing[:5] or 'all'})"
         )
-    geometries = tuple(shapely.make_valid(g) for g in frame.geometry.values)
-    return _geometries_only(geometries, _crs_text(frame.crs))
-
-
-def _crs_text(crs: Any) -> str:
-    if crs is None:
-        return DEFAULT_CRS
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
+    return _geometries_only(*frame_geometries(frame))
 
 
 def _geometries_only(geometries: tuple[Any, ...], crs: str) -> Features:

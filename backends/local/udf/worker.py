@@ -179,7 +179,6 @@ def main(argv: list[str]) -> int:
 
     if task.get("mode") == "features":
         import geopandas  # noqa: F401
-        import shapely  # noqa: F401
 
     import hybrid.backends.local.udf.exchange
     import hybrid.backends.local.udf.feature_tables
