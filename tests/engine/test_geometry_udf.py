@@ -107,7 +107,8 @@ from openeo.udf import StructuredData, UdfData
 
 def echo(data: UdfData):
     given = data.get_structured_data_list()[0]
-    answer = {"data": given.data, "type": given.type, "proj": data.proj}
+    answer = {"data": given.data, "type": given.type, "description": given.description,
+              "proj": data.proj}
     data.set_structured_data_list([StructuredData(data=answer, type="dict")])
 """
 
@@ -119,9 +120,40 @@ def test_a_load_geojson_cube_reaches_the_udf_as_its_legacy_json() -> None:
 
     bare = cubes.run_through_engine("load_geojson", {"data": FIELDS})
     got = _run_udf(bare, ECHO)
-    assert got == {"data": [None, None], "type": "dict", "proj": None}
+    legacy = {"type": "dict", "description": "Dictionary data", "proj": None}
+    assert got == {"data": [None, None], **legacy}
     named = cubes.run_through_engine("load_geojson", {"data": FIELDS, "properties": ["name"]})
     got = _run_udf(named, ECHO)
     want = json.loads(json.dumps(timeseries_json(named)))
     assert got["data"] == want and want["type"] == "FeatureCollection"
     assert len(want["features"]) == 2 and got["proj"] is None
+
+
+#: two structured data answered: the answer is the list of their values
+SPLIT = """
+from openeo.udf import StructuredData, UdfData
+
+def split(data: UdfData):
+    values = data.get_structured_data_list()[0].data
+    evens = [v for v in values if v % 2 == 0]
+    odds = [v for v in values if v % 2]
+    data.set_structured_data_list([StructuredData(data=evens, type="list"),
+                                   StructuredData(data=odds, type="list")])
+"""
+
+
+def test_an_array_reaches_the_udf_as_a_data_list() -> None:
+    """Copernicus (``cubes.py`` L518-522): a list as ``data`` is one ``StructuredData``
+    ("Data list", type ``list``), no proj (another process's array: through the client in
+    ``tests/workflows/test_vector_udf_docs.py``)."""
+    want = {"data": [3, 1.5, "a", None], "type": "list", "description": "Data list"}
+    assert _run_udf([3, 1.5, "a", None], ECHO) == {**want, "proj": None}
+    assert _run_udf([], ECHO)["data"] == []
+    assert _run_udf(list(range(7)), SPLIT) == [[0, 2, 4, 6], [1, 3, 5]]
+
+
+def test_a_number_is_not_data_for_run_udf() -> None:
+    from hybrid.errors import ProcessParameterInvalid
+
+    with pytest.raises(ProcessParameterInvalid, match="runs only on an array, on geometries"):
+        _run_udf(42, ECHO)

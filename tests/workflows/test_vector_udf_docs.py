@@ -144,7 +144,7 @@ def test_run_udf_on_its_own_refuses_anything_but_a_time_series(connection: Any) 
         with pytest.raises(OpenEoApiError) as info:
             graph.execute()
         assert info.value.http_status_code == 400
-        assert "only on the result of aggregate_spatial" in info.value.message
+        assert "runs only on an array, on geometries" in info.value.message
 
 
 def test_run_udf_on_geometries_through_the_client(connection: Any, tmp_path: Path) -> None:
@@ -163,3 +163,22 @@ def test_run_udf_on_geometries_through_the_client(connection: Any, tmp_path: Pat
         "run_udf", data=FIELDS, udf=COUNT, runtime="Python", context={"factor": 2}
     ).execute()
     assert counted == {"n": 2, "epsg": 4326, "crs": "EPSG:4326", "factor": 2}
+
+
+def test_run_udf_on_a_list_through_the_client(connection: Any) -> None:
+    """A list as ``data`` (or array_create's array) reaches the UDF as structured data of
+    type ``list``, as on Copernicus; its structured answer comes back as JSON."""
+    from tests.engine.test_geometry_udf import ECHO, SPLIT
+
+    echoed = connection.datacube_from_process(
+        "run_udf", data=[1, 2, 3], udf=ECHO, runtime="Python"
+    ).execute()
+    assert echoed == {"data": [1, 2, 3], "type": "list", "description": "Data list", "proj": None}
+    split = connection.datacube_from_process(
+        "run_udf", data=list(range(5)), udf=SPLIT, runtime="Python"
+    ).execute()
+    assert split == [[0, 2, 4], [1, 3]]
+    created = {"process_id": "array_create", "arguments": {"data": [4, 5], "repeat": 2}}
+    udf = {"data": {"from_node": "created"}, "udf": ECHO, "runtime": "Python"}
+    graph = {"created": created, "udf": {"process_id": "run_udf", "arguments": udf, "result": True}}
+    assert connection.execute(graph)["data"] == [4, 5, 4, 5]

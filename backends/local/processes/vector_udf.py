@@ -20,7 +20,9 @@ index), structured data its value (a list when several).
 
 load_geojson's vector cube (load_url's, to_vector_cube's) reaches it as Copernicus's
 ``to_legacy_save_result`` JSON in one ``StructuredData`` (``cubes.py`` L504-505, L514-516):
-one null per geometry without properties, else the GeoJSON FeatureCollection.
+one null per geometry without properties, else the GeoJSON FeatureCollection. An array
+(a list in the graph, or another process's array) reaches it as one ``StructuredData`` of
+type ``list`` ("Data list", L518-522).
 
 Refused, as there: a raster cube (run_udf runs only as a callback on it) and an
 aggregate_spatial result without ``t`` (``AggregateSpatialVectorCube``
@@ -39,10 +41,11 @@ if TYPE_CHECKING:
     from hybrid.geometries import Features
 
 _ONLY = (
-    "run_udf: on its own, run_udf runs only on the result of aggregate_spatial over a "
-    "cube with a time dimension (as on Copernicus); on a raster cube make it the single "
-    "process of the callback of apply, apply_dimension, reduce_dimension, "
-    "apply_neighborhood or apply_polygon"
+    "run_udf: on its own, run_udf runs only on an array, on geometries (GeoJSON, "
+    "read_vector, load_geojson) or on the result of aggregate_spatial over a cube with a "
+    "time dimension (as on Copernicus); on a raster cube make it the single process of the "
+    "callback of apply, apply_dimension, reduce_dimension, apply_neighborhood or "
+    "apply_polygon"
 )
 
 
@@ -68,6 +71,10 @@ def run_udf(
         return _on_geometries(udf, geometries, context, settings)
     if _legacy_json_cube(data):
         return _vector_answer(udf, {"structured": timeseries_json(data)}, None, context, settings)
+    values = _array(data)
+    if values is not None:
+        given = {"structured": values, "type": "list"}
+        return _vector_answer(udf, given, None, context, settings)
     if not is_time_series(data):
         raise ProcessParameterInvalid(_ONLY)
     columns, rows = timeseries_rows(data)
@@ -90,6 +97,21 @@ def _geometries(data: Any) -> Features | None:
         return read_features(value, process="run_udf", crs_member=True)
     if getattr(value, "attrs", {}).get(FILE_GEOMETRIES):
         return vector_cube_features(value)
+    return None
+
+
+def _array(data: Any) -> list[Any] | None:
+    """``data`` as a list when it is an array (a list, or a numpy array of a process
+    such as array_create); else None."""
+    import numpy as np
+
+    from hybrid.geometries import unwrapped
+
+    value = unwrapped(data) if not isinstance(data, np.ndarray) else data
+    if isinstance(value, np.ndarray) and value.ndim >= 1:
+        return list(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [unwrapped(v) for v in value]
     return None
 
 

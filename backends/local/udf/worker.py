@@ -87,9 +87,12 @@ def _run_features(folder: Path, task: dict[str, Any]) -> None:
     # as Copernicus: no proj with structured data
     data = UdfData(user_context=context) if structured else UdfData(proj, user_context=context)
     if structured:
+        # as Copernicus: an array is "Data list", a vector cube's JSON "Dictionary data"
+        kind = given.get("type", "dict")
+        description = "Data list" if kind == "list" else "Dictionary data"
         value = given["structured"]
         data.set_structured_data_list(
-            [StructuredData(description="Dictionary data", data=value, type="dict")]
+            [StructuredData(description=description, data=value, type=kind)]
         )
     else:
         frame = gpd.GeoDataFrame.from_features(given["features"]["features"], crs=crs)
