@@ -2,8 +2,15 @@
 
 openeo-python-driver (``processgraph/process_implementations/cubes.py`` ``apply_polygon``,
 L138-183) reads ``geometries`` (the deprecated ``polygons`` too) into one MultiPolygon
-whose parts are the polygons, refuses anything else than polygons and an empty area, and
-calls ``chunk_polygon``. openeo-geopyspark-driver (``geopysparkdatacube.py``
+whose parts are the chunks, refuses anything else than polygons and an empty area, and
+calls ``chunk_polygon``. How the MultiPolygon is made depends on what ``geometries`` is:
+a FeatureCollection or GeometryCollection (``util/geometry.py`` ``geojson_to_multipolygon``
+L167-197) and a vector cube (load_geojson's, aggregate_spatial's: ``datacube.py``
+``to_multipolygon`` L688-692) are dissolved with ``unary_union``, so overlapping or
+touching fields are one chunk; a Polygon, a MultiPolygon or a Feature of one is taken as
+it is (a MultiPolygon's parts are chunks); read_vector's file (a ``DelayedVector``) gives
+its geometries as they are, each of which must be a Polygon (a MultiPolygon is refused,
+``cubes.py`` L153-159). openeo-geopyspark-driver (``geopysparkdatacube.py``
 ``chunk_polygon``, L737-791) runs only a single ``run_udf`` there (anything else raises
 NotImplementedError, refused here as ProcessUnsupported), on the cube cast to float32.
 openeo-geotrellis-extensions (``OpenEOProcesses.scala`` ``groupAndMaskByGeometry``,
@@ -11,8 +18,9 @@ L324-384, and ``udf/Udf.scala`` ``runChunkPolygonUserCode``, L258-361): per poly
 smallest grid-aligned extent covering the polygon's envelope, every pixel whose centre is
 outside the polygon set to ``mask_value`` (no data when null), all dates at once
 (dims ``t, bands, y, x``); the UDF's results are put back on the cube's layout, the
-pixels outside every polygon no data. Where polygons overlap, the first polygon's valid
-value is kept (the layout merge fills only no-data cells).
+pixels outside every polygon no data. Where chunks overlap (read_vector's polygons, or the
+aligned extents of two parts), the first chunk's valid value is kept (the layout merge
+fills only no-data cells).
 
 chunk_polygon, its deprecated predecessor, is not offered: openeo-python-driver
 registers it for API 1.0/1.1 only (``process_registry_100``), so Copernicus's API 1.2
@@ -32,26 +40,69 @@ from hybrid.errors import ProcessParameterInvalid, ProcessUnsupported, UdfError
 
 
 def _polygons(value: Any, crs: Any) -> list[Any]:
-    """The polygons of ``value`` in ``crs``: a MultiPolygon counts as its parts
-    (``geojson_to_multipolygon`` in openeo-python-driver)."""
+    """The polygons Copernicus cuts the cube by, in ``crs``, in its order (module
+    docstring)."""
     from shapely.geometry import MultiPolygon, Polygon
 
-    from hybrid.geometries import read_features
+    from hybrid.geometries import Features, read_features, unwrapped
 
+    value = unwrapped(value)
+    features = read_features(value, process="apply_polygon")
+    shapes = _chunk_shapes(value, features.geometries)
     out = []
-    for geometry in read_features(value, process="apply_polygon").to_crs(crs):
-        if isinstance(geometry, Polygon):
-            out.append(geometry)
-        elif isinstance(geometry, MultiPolygon):
-            out.extend(geometry.geoms)
+    for shape in Features(shapes, tuple({} for _ in shapes), features.crs).to_crs(crs):
+        if isinstance(shape, Polygon):
+            out.append(shape)
+        elif isinstance(shape, MultiPolygon):
+            out.extend(shape.geoms)
         else:
             raise ProcessParameterInvalid(
-                f"apply_polygon: {geometry.geom_type} is not a polygon (geometries must be "
+                f"apply_polygon: {shape.geom_type} is not a polygon (geometries must be "
                 "Polygons or MultiPolygons)"
             )
     if not out or sum(p.area for p in out) == 0:
         raise ProcessParameterInvalid("apply_polygon: the polygons have an area of 0")
     return out
+
+
+def _chunk_shapes(value: Any, geometries: tuple[Any, ...]) -> tuple[Any, ...]:
+    """read_vector's Polygons as they are; a collection or a vector cube dissolved into
+    one shape; a single geometry as it is."""
+    import shapely
+    from shapely.geometry import Polygon
+    from shapely.ops import unary_union
+
+    from hybrid.io.vector import FILE_GEOMETRIES
+
+    attrs = getattr(value, "attrs", None)
+    if attrs is not None and attrs.get(FILE_GEOMETRIES):
+        for geometry in geometries:
+            if not isinstance(geometry, Polygon):
+                raise ProcessParameterInvalid(
+                    f"apply_polygon: {geometry.geom_type} is not a polygon: of a vector "
+                    "file (read_vector) Copernicus takes Polygons only; split MultiPolygons "
+                    "or give the file with load_url"
+                )
+        return geometries
+    if attrs is None and not _collection(value):
+        return geometries
+    try:
+        return (unary_union(geometries),)
+    except shapely.errors.GEOSException as exc:
+        raise ProcessParameterInvalid(
+            f"apply_polygon: the geometries cannot be dissolved into chunks ({exc}); make "
+            "them valid polygons"
+        ) from None
+
+
+def _collection(value: Any) -> bool:
+    """Whether GeoJSON ``value`` is a collection (dissolved by Copernicus)."""
+    if isinstance(value, dict) and value.get("type") == "Feature":
+        value = value.get("geometry") or {}
+    return isinstance(value, dict) and value.get("type") in (
+        "FeatureCollection",
+        "GeometryCollection",
+    )
 
 
 def _window(polygon: Any, transform: Any, shape: tuple[int, int]) -> tuple[slice, slice] | None:
