@@ -59,15 +59,41 @@ def feature_collection(cube: Any) -> dict[str, Any]:
 def write_vector(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
-    """The registry's vector writer: ``vectorcube.geojson`` as GDAL writes the frame."""
+    """The registry's vector writer: ``vectorcube.geojson`` as GDAL writes the frame;
+    read_vector's cube as Copernicus's ``JSONResult`` of ``DelayedVector.geojson``."""
     import io
 
-    from hybrid.io.vector import write_file
+    from hybrid.io.vector import FILE_GEOMETRIES, write_file
     from hybrid.io.vector_frame import STEM, vector_frame
+
+    if cube.attrs.get(FILE_GEOMETRIES):
+        return _write_file_geojson(cube, out_dir)
 
     buffer = io.BytesIO()
     vector_frame(cube, options).to_file(buffer, driver="GeoJSON", layer=STEM)
     return write_file(out_dir, ".geojson", buffer.getvalue(), stem=STEM)
+
+
+def _write_file_geojson(cube: Any, out_dir: Path) -> list[Path]:
+    """``result.json``: a GeoJSON file's document in lon/lat, or (a shapefile's) the
+    geometries in lon/lat without properties (openeo-python-driver ``save_result.py``
+    L1009-1010, ``delayed_vector.py`` ``geojson`` L127-146)."""
+    import json
+
+    import shapely.geometry
+
+    from hybrid.geometries import DEFAULT_CRS, vector_cube_features
+    from hybrid.io.vector import FILE_GEOJSON, write_file
+
+    document = cube.attrs.get(FILE_GEOJSON)
+    if document is None:
+        geometries = vector_cube_features(cube).to_crs(DEFAULT_CRS)
+        features = [
+            {"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": {}}
+            for g in geometries
+        ]
+        document = {"type": "FeatureCollection", "features": features}
+    return write_file(out_dir, ".json", json.dumps(document), stem="result")
 
 
 FORMAT = Format(

@@ -69,7 +69,7 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
     ),
     "apply_polygon": (
         "engine/test_apply_polygon.py",
-        "test_each_polygon_gets_its_aligned_box_masked_outside_and_the_first_wins",
+        "test_a_feature_collection_and_a_vector_cube_are_dissolved_into_one_chunk",
     ),
     "load_geojson": (
         "workflows/test_vector_cube_loads.py",

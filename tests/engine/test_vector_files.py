@@ -188,3 +188,30 @@ def test_saved_as_json_it_is_the_geometries_in_lonlat(folder: Path, tmp_path: Pa
     for geometry, feature in zip(got, FIELDS["features"], strict=True):
         assert geometry["type"] == "Polygon"
         assert shape(geometry).equals_exact(shape(feature["geometry"]), tolerance=1e-9)
+
+
+def test_saved_as_geojson_it_is_the_file_s_document_in_lonlat(folder: Path, tmp_path: Path) -> None:
+    """As Copernicus saves a ``DelayedVector`` as GeoJSON (save_result.py L1009-1010,
+    ``DelayedVector.geojson``): a lon/lat GeoJSON file's own document; one in UTM as its
+    features in lon/lat with their properties; a shapefile's geometries in lon/lat
+    without properties; written as ``result.json`` (a ``JSONResult``)."""
+    from shapely.geometry import shape
+
+    from hybrid.io.registry import find_format, write_result
+
+    def saved(name: str) -> Any:
+        cube = _read_vector(str(folder / name))
+        (path,) = write_result(cube, find_format("GeoJSON"), tmp_path / name, options={})
+        assert path.name == "result.json"
+        return json.loads(path.read_text())
+
+    assert saved("fields.geojson") == json.loads(json.dumps(FIELDS))
+    for name in ("fields_member.geojson", "fields_utm.shp"):
+        got = saved(name)
+        assert got["type"] == "FeatureCollection" and "crs" not in got
+        assert len(got["features"]) == len(FIELDS["features"])
+        for feature, field in zip(got["features"], FIELDS["features"], strict=True):
+            want = field["properties"] if name.endswith(".geojson") else {}
+            assert feature["properties"] == want
+            geometry = shape(feature["geometry"])
+            assert geometry.equals_exact(shape(field["geometry"]), tolerance=1e-9)

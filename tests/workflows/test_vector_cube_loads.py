@@ -194,8 +194,8 @@ def test_read_vector_as_the_client_documents_it_for_old_scripts(
     """The client's "Legacy read_vector usage": ``geometries=process("read_vector",
     filename=...)`` with a path the backend reads (here a shapefile in UTM and a GeoJSON
     file, written beside the server): the time series the same fields give through
-    load_geojson, also bounding a load without spatial extent; a path that is not there is
-    one 400 naming it."""
+    load_geojson, also bounding a load without spatial extent; saved as GeoJSON the file's
+    own document; a path that is not there is one 400 naming it."""
     import geopandas as gpd
     from openeo.processes import process
     from openeo.rest import OpenEoApiError
@@ -218,6 +218,12 @@ def test_read_vector_as_the_client_documents_it_for_old_scripts(
             )
     alone = connection.datacube_from_process("read_vector", filename=str(tmp_path / "fields.shp"))
     assert [g["type"] for g in alone.execute()] == ["Polygon"] * len(FIELDS["features"])
+    # saved as GeoJSON: the GeoJSON file's own document, as a JSON answer (a JSONResult)
+    as_geojson = connection.datacube_from_process(
+        "read_vector", filename=str(tmp_path / "fields.geojson")
+    ).save_result(format="GeoJSON")
+    as_geojson.download(tmp_path / "saved.json")
+    assert json.loads((tmp_path / "saved.json").read_text()) == json.loads(json.dumps(FIELDS))
     absent = process("read_vector", filename=str(tmp_path / "absent.shp"))
     with pytest.raises(OpenEoApiError) as refused:
         cube.aggregate_spatial(geometries=absent, reducer="mean").execute()

@@ -25,6 +25,10 @@ L142-165 and ``get_geometries`` L126-139, ``delayed_vector.py`` ``DelayedVector`
   reads a filename itself (``geometry.py`` L67-69);
 - a file that cannot be read is a 400 naming it (Copernicus: a 500 for a missing file);
 - get_geometries without ``filename`` is its ``feature_collection`` as given;
+- saved as GeoJSON, the result is ``DelayedVector.geojson`` (``save_result.py``
+  L1009-1010, ``delayed_vector.py`` L127-164): a GeoJSON file's own document when it is
+  lon/lat, else its features reprojected to lon/lat with their properties; a shapefile's
+  geometries in lon/lat with empty properties (:data:`hybrid.io.vector.FILE_GEOJSON`);
 - read_vector warns that it is deprecated, as Copernicus logs.
 
 Their geometries bound a load without extent, as Copernicus's dry run reads them
@@ -37,11 +41,11 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features, unwrapped
-from hybrid.io.vector import FILE_GEOMETRIES
+from hybrid.io.vector import FILE_GEOJSON, FILE_GEOMETRIES
 
 #: what a shapefile is read with, beside the ``.shp``; the ``.prj`` may be missing
 _SIDECARS = (".shx", ".dbf")
@@ -69,14 +73,28 @@ def file_cube(filename: Any, process: str) -> Any:
     """The vector cube of the geometries in the file ``filename`` names."""
     from hybrid.backends.local.processes.geojson_load import features_cube
 
-    cube = features_cube(file_features(filename, process), [], None)
+    file = _file(filename, process)
+    cube = features_cube(file.features, [], None)
     cube.attrs[FILE_GEOMETRIES] = True
+    if file.geojson is not None:
+        cube.attrs[FILE_GEOJSON] = file.geojson
     return cube
 
 
 def file_features(filename: Any, process: str) -> Features:
     """The geometries (without properties) of the GeoJSON file or shapefile at
     ``filename``, read once per run."""
+    return _file(filename, process).features
+
+
+class _VectorFile(NamedTuple):
+    """A vector file's geometries, and its GeoJSON in lon/lat when it is GeoJSON."""
+
+    features: Features
+    geojson: dict[str, Any] | None = None
+
+
+def _file(filename: Any, process: str) -> _VectorFile:
     from hybrid.backends.local.processes.url_load import remembered
 
     text = _filename(filename, process)
@@ -97,7 +115,7 @@ def _filename(filename: Any, process: str) -> str:
     return text
 
 
-def _read(text: str, process: str) -> Features:
+def _read(text: str, process: str) -> _VectorFile:
     from hybrid.stac.access import local_path
 
     if re.match(r"^https?://", text, flags=re.IGNORECASE):
@@ -111,11 +129,11 @@ def _read(text: str, process: str) -> Features:
     if not path.is_file():
         raise ProcessParameterInvalid(f"{process}: there is no file {text}")
     if _is_shapefile(path.name):
-        return _shapefile(path, text, process)
+        return _VectorFile(_shapefile(path, text, process))
     return _geojson(path.read_bytes(), text, process)
 
 
-def _from_url(url: str, process: str) -> Features:
+def _from_url(url: str, process: str) -> _VectorFile:
     import tempfile
     from urllib.parse import urlparse
 
@@ -137,14 +155,14 @@ def _from_url(url: str, process: str) -> Features:
         with contextlib.suppress(ProcessParameterInvalid):  # no .prj: lon/lat
             prj = fetched(beside(".prj"), process, ProcessParameterInvalid)
             target.with_suffix(".prj").write_bytes(prj)
-        return _shapefile(target, url, process)
+        return _VectorFile(_shapefile(target, url, process))
 
 
 def _is_shapefile(name: str) -> bool:
     return name.lower().endswith(".shp")
 
 
-def _geojson(content: bytes, source: str, process: str) -> Features:
+def _geojson(content: bytes, source: str, process: str) -> _VectorFile:
     import json
 
     try:
@@ -156,7 +174,33 @@ def _geojson(content: bytes, source: str, process: str) -> Features:
             "with load_url"
         ) from None
     features = read_features(document, process=f"{process} ({source})", crs_member=True)
-    return _geometries_only(features.geometries, features.crs)
+    geometries = _geometries_only(features.geometries, features.crs)
+    return _VectorFile(geometries, _lonlat_document(document, geometries))
+
+
+def _lonlat_document(document: dict[str, Any], features: Features) -> dict[str, Any]:
+    """``DelayedVector.geojson``: the document as it is in lon/lat; else its features in
+    lon/lat with their properties (a single geometry or Feature, which Copernicus fails
+    on, as a FeatureCollection of it)."""
+    import pyproj
+    from shapely.geometry import mapping
+
+    from hybrid.geometries import DEFAULT_CRS
+
+    if pyproj.CRS.from_user_input(features.crs) == pyproj.CRS.from_user_input(DEFAULT_CRS):
+        return document
+    given = document.get("features") if document.get("type") == "FeatureCollection" else None
+    if not isinstance(given, list) or len(given) != len(features.geometries):
+        given = None
+    out = []
+    for index, geometry in enumerate(features.to_crs(DEFAULT_CRS)):
+        feature: dict[str, Any] = {"type": "Feature", "geometry": dict(mapping(geometry))}
+        if given is None:
+            feature["properties"] = {}
+        elif "properties" in given[index]:
+            feature["properties"] = given[index]["properties"]
+        out.append(feature)
+    return {"type": "FeatureCollection", "features": out}
 
 
 def _shapefile(path: Path, source: str, process: str) -> Features:
