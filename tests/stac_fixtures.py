@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 
-class _RangeHandler(SimpleHTTPRequestHandler):
+class RangeHandler(SimpleHTTPRequestHandler):
     """Static files with single-range ``Range: bytes=a-b`` support (206 answers)."""
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -75,7 +75,7 @@ def serving_directory(root: Path, seen: list[str] | None = None) -> Iterator[str
     """Serve ``root`` over HTTP with Range support; yields the base URL (no slash). Each
     request's method and path is appended to ``seen`` if given."""
 
-    class Handler(_RangeHandler):
+    class Handler(RangeHandler):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=str(root), **kwargs)
 

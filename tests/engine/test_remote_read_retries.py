@@ -1,0 +1,99 @@
+"""A remote COG whose server keeps failing: the run fails after a few retries with one
+clear error, instead of odc-stac's ten retries with GDAL's growing backoff (about half
+an hour per read, measured: the same run did not end within 300 s).
+
+The embedded sample's COGs are served over HTTP by a server that answers every ranged
+read past the header with 503, so the header check before the load passes and the
+pixel reads fail. Each run is a child process (a read inside GDAL holds the GIL, so
+no timeout in the process that waits could fire).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybrid.stac.access import HTTP_RETRIES
+from tests.stac_fixtures import RangeHandler, copy_with_hrefs, serving
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def failing_reads(sample: str, out: str) -> None:
+    """Serve ``sample`` (header reads only) and load B04 of two dates over it; prints the
+    engine's error and the ranged requests the server saw (JSON)."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from tests.server_helpers import SEED_BBOX
+
+    root = Path(sample).parent
+    seen: list[str] = []
+
+    class Failing(RangeHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def send_head(self) -> Any:
+            ranged = self.headers.get("Range") or ""
+            if self.path.endswith(".tif") and ranged and not ranged.startswith("bytes=0-"):
+                seen.append(f"{self.path} {ranged}")
+                self.send_error(503)
+                return None
+            return super().send_head()
+
+    error = ""
+    with serving(Failing) as base:
+        copy_with_hrefs(
+            root,
+            Path(out) / "catalog",
+            "S2*/*.json",
+            lambda item, href: f"{base}/{item.parent.name}/{Path(href).name}",
+        )
+        arguments = {
+            "id": "SENTINEL2_L2A",
+            "spatial_extent": SEED_BBOX,
+            "temporal_extent": ["2023-06-01", "2023-06-10"],
+            "bands": ["B04"],
+        }
+        graph = {
+            "load": {"process_id": "load_collection", "arguments": arguments},
+            "save": {"process_id": "save_result",
+                     "arguments": {"data": {"from_node": "load"}, "format": "netCDF"},
+                     "result": True},
+        }  # fmt: skip
+        settings = LocalSettings(stac=str(Path(out) / "catalog" / Path(sample).name))
+        try:
+            LocalBackend(settings).execute(graph, out_dir=Path(out) / "result")
+        except Exception as exc:  # the error the engine gives a user
+            error = f"{type(exc).__name__}: {exc}"
+    print(json.dumps({"error": error, "seen": seen}))
+
+
+@pytest.mark.parametrize("retries", [None, "1"])
+def test_a_failing_server_ends_the_run_after_a_few_retries(
+    retries: str | None, sample_catalog: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GDAL_HTTP_MAX_RETRY"}
+    if retries is not None:  # the user's own setting wins
+        env["GDAL_HTTP_MAX_RETRY"] = retries
+    child = (
+        "import sys; from tests.engine.test_remote_read_retries import failing_reads; "
+        "failing_reads(*sys.argv[1:])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child, str(sample_catalog), str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=True,
+    )  # fmt: skip
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["error"].startswith("DataSourceError: cannot read a Sentinel-2 COG (B04.tif")
+    assert "the server that serves it failed" in answer["error"]
+    asked = Counter(answer["seen"])
+    assert max(asked.values()) == 1 + int(retries or HTTP_RETRIES), asked
+    assert not list((tmp_path / "result").glob("*")), "nothing half-written"
