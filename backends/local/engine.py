@@ -269,20 +269,12 @@ def _as_hybrid_error(exc: Exception) -> HybridError | None:
         return ProcessParameterInvalid(f"{type(exc).__name__}: {exc}")
     if module.startswith("rasterio"):
         from hybrid.errors import DataSourceError
+        from hybrid.stac.access import gdal_detail
 
         return DataSourceError(
-            f"cannot read a Sentinel-2 COG ({_gdal_detail(exc)}): the file is damaged or "
+            f"cannot read a Sentinel-2 COG ({gdal_detail(exc)}): the file is damaged or "
             "incomplete, or the server that serves it failed (remote reads are retried "
             "a few times): re-download it (hybrid cache), try again later, or remove its "
             "item from the catalog"
         )
     return None
-
-
-def _gdal_detail(exc: BaseException) -> str:
-    """rasterio's message, or GDAL's own (naming the file) where rasterio only points
-    at it ("Read failed. See previous exception for details.")."""
-    cause = exc.__cause__
-    if cause is not None and "previous exception" in str(exc):
-        return str(cause)
-    return str(exc)

@@ -160,14 +160,11 @@ def read_onto(source: Source, grid: Grid) -> np.ndarray:
     from rasterio.vrt import WarpedVRT
 
     from hybrid.errors import DataSourceError
-    from hybrid.stac.access import LOCAL_READ_OPTIONS
+    from hybrid.stac.access import gdal_detail, pixel_read_options
 
     transform = Affine(grid.resolution, 0, grid.xmin, 0, -grid.resolution, grid.ymax)
     try:
-        # a dask thread does not inherit the caller's rasterio.Env: without these options
-        # GDAL lists the file's folder and probes sidecar files over HTTP, some of it
-        # while rasterio holds the GIL (a server in this process could not answer)
-        with rasterio.Env(**LOCAL_READ_OPTIONS), rasterio.open(source.path) as src:
+        with rasterio.Env(**pixel_read_options()), rasterio.open(source.path) as src:
             nodata = _nodata(source, src.nodata, src.dtypes[source.index - 1])
             with WarpedVRT(
                 src,
@@ -181,7 +178,10 @@ def read_onto(source: Source, grid: Grid) -> np.ndarray:
             ) as vrt:
                 raw = vrt.read(source.index)
     except (rasterio.errors.RasterioError, IndexError) as exc:
-        raise DataSourceError(f"load_stac: cannot read {source.path}: {exc}") from exc
+        raise DataSourceError(
+            f"load_stac: cannot read {source.path}: {gdal_detail(exc)} (a remote read is "
+            "retried a few times)"
+        ) from exc
     values = raw.astype(np.float32)
     if nodata is not None and not np.isnan(nodata):
         values[raw == nodata] = np.nan

@@ -131,13 +131,34 @@ def configure_access(items: Sequence[Any]) -> None:
         if needs_s3(items):
             raise
         creds = None
-    retries = os.environ.get("GDAL_HTTP_MAX_RETRY") or str(HTTP_RETRIES)
-    options: dict[str, Any] = {"GDAL_HTTP_MAX_RETRY": retries}
+    options: dict[str, Any] = _retry_options()
     if creds is None:
         odc.stac.configure_rio(cloud_defaults=True, **options)
         return
     options.update(creds.gdal_options())
     odc.stac.configure_rio(cloud_defaults=True, aws=creds.session_args(), **options)
+
+
+def pixel_read_options() -> dict[str, str]:
+    """GDAL options of the pixel reads made in dask's threads (which do not inherit the
+    caller's rasterio.Env): no folder listing nor sidecar probes per file (over HTTP some
+    of it runs while rasterio holds the GIL: a server in this process could not answer),
+    and the retries of a remote read (module docstring)."""
+    return {**LOCAL_READ_OPTIONS, **_retry_options()}
+
+
+def _retry_options() -> dict[str, str]:
+    retries = os.environ.get("GDAL_HTTP_MAX_RETRY") or str(HTTP_RETRIES)
+    return {"GDAL_HTTP_MAX_RETRY": retries, "GDAL_HTTP_RETRY_DELAY": "0.5"}
+
+
+def gdal_detail(exc: BaseException) -> str:
+    """rasterio's message, or GDAL's own (naming the file) where rasterio only points
+    at it ("Read failed. See previous exception for details.")."""
+    cause = exc.__cause__
+    if cause is not None and "previous exception" in str(exc):
+        return str(cause)
+    return str(exc)
 
 
 @contextlib.contextmanager

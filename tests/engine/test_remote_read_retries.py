@@ -27,9 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def failing_reads(sample: str, out: str) -> None:
-    """Serve ``sample`` (header reads only) and load B04 of two dates over it; prints the
-    engine's error and the ranged requests the server saw (JSON)."""
+def failing_reads(kind: str, sample: str, out: str) -> None:
+    """Serve ``sample`` (header reads only) and load B04 of two dates over it (``kind``:
+    load_collection over a catalog of the served files, or load_stac of the served
+    collection); prints the engine's error and the ranged requests the server saw."""
     from hybrid.backends.local import LocalBackend, LocalSettings
     from tests.server_helpers import SEED_BBOX
 
@@ -56,14 +57,13 @@ def failing_reads(sample: str, out: str) -> None:
             "S2*/*.json",
             lambda item, href: f"{base}/{item.parent.name}/{Path(href).name}",
         )
-        arguments = {
-            "id": "SENTINEL2_L2A",
-            "spatial_extent": SEED_BBOX,
-            "temporal_extent": ["2023-06-01", "2023-06-10"],
-            "bands": ["B04"],
-        }
+        extents = {"spatial_extent": SEED_BBOX, "temporal_extent": ["2023-06-01", "2023-06-10"]}
+        if kind == "load_stac":
+            arguments = {"url": f"{base}/{Path(sample).name}", **extents, "bands": ["B04"]}
+        else:
+            arguments = {"id": "SENTINEL2_L2A", **extents, "bands": ["B04"]}
         graph = {
-            "load": {"process_id": "load_collection", "arguments": arguments},
+            "load": {"process_id": kind, "arguments": arguments},
             "save": {"process_id": "save_result",
                      "arguments": {"data": {"from_node": "load"}, "format": "netCDF"},
                      "result": True},
@@ -76,9 +76,12 @@ def failing_reads(sample: str, out: str) -> None:
     print(json.dumps({"error": error, "seen": seen}))
 
 
-@pytest.mark.parametrize("retries", [None, "1"])
+@pytest.mark.parametrize(
+    ("kind", "retries"),
+    [("load_collection", None), ("load_collection", "1"), ("load_stac", None)],
+)
 def test_a_failing_server_ends_the_run_after_a_few_retries(
-    retries: str | None, sample_catalog: Path, tmp_path: Path
+    kind: str, retries: str | None, sample_catalog: Path, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in os.environ.items() if k != "GDAL_HTTP_MAX_RETRY"}
     if retries is not None:  # the user's own setting wins
@@ -88,12 +91,17 @@ def test_a_failing_server_ends_the_run_after_a_few_retries(
         "failing_reads(*sys.argv[1:])"
     )
     done = subprocess.run(
-        [sys.executable, "-c", child, str(sample_catalog), str(tmp_path)],
+        [sys.executable, "-c", child, kind, str(sample_catalog), str(tmp_path)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=True,
     )  # fmt: skip
     answer = json.loads(done.stdout.strip().splitlines()[-1])
-    assert answer["error"].startswith("DataSourceError: cannot read a Sentinel-2 COG (B04.tif")
-    assert "the server that serves it failed" in answer["error"]
+    if kind == "load_stac":  # it names the URL, and GDAL's reason
+        assert answer["error"].startswith("DataSourceError: load_stac: cannot read http://")
+        assert "B04.tif, band 1: IReadBlock failed" in answer["error"]
+    else:
+        want = "DataSourceError: cannot read a Sentinel-2 COG (B04.tif, band 1: IReadBlock"
+        assert answer["error"].startswith(want)
+        assert "the server that serves it failed" in answer["error"]
     asked = Counter(answer["seen"])
     assert max(asked.values()) == 1 + int(retries or HTTP_RETRIES), asked
     assert not list((tmp_path / "result").glob("*")), "nothing half-written"
