@@ -221,3 +221,69 @@ def test_monthly_composite_of_the_greenest_date(connection: Any, tmp_path: Path)
         want = np.stack([np.nanmax(np.where(greenest, c, np.nan), axis=0) for c in rgb])
     assert got.shape == want.shape and np.isfinite(got).mean() > 0.9
     np.testing.assert_allclose(got, want.astype(np.float32), rtol=1e-5, atol=1e-6)
+
+
+def _evaluate(graph: dict[str, Any], data: list[np.ndarray]) -> np.ndarray:
+    """A callback's graph of plain arithmetic evaluated in float64 numpy, node by node
+    from its result (``array_element`` of ``data``, add, subtract, multiply, divide,
+    tanh, cos, pi): independent of the engine."""
+    binary = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply,
+              "divide": np.divide}  # fmt: skip
+    unary = {"tanh": np.tanh, "cos": np.cos}
+    done: dict[str, Any] = {}
+
+    def value(argument: Any) -> Any:
+        if isinstance(argument, dict):
+            return node(argument["from_node"])
+        return float(argument)
+
+    def node(name: str) -> Any:
+        if name not in done:
+            process, arguments = graph[name]["process_id"], graph[name]["arguments"]
+            if process == "array_element":
+                done[name] = data[arguments["index"]]
+            elif process == "pi":
+                done[name] = np.pi
+            elif process in unary:
+                done[name] = unary[process](value(arguments["x"]))
+            else:
+                done[name] = binary[process](value(arguments["x"]), value(arguments["y"]))
+        return done[name]
+
+    return np.asarray(node(next(k for k, v in graph.items() if v.get("result"))))
+
+
+@pytest.mark.parametrize(("name", "dtype"), [("fapar", "float64"), ("leaf_area_index", "float32")])
+def test_biophysical_neural_network_of_angles_and_bands(
+    connection: Any, tmp_path: Path, name: str, dtype: str
+) -> None:
+    """fapar and leaf_area_index: the first value over t of eight bands and the four
+    angle bands, an ``apply_dimension`` over bands holding a small neural network in
+    about 200 arithmetic nodes (tanh, cos of angles in radians via ``pi``), GTiff. The
+    reference evaluates the published graph in numpy on the raw bands of the same
+    server. fapar ends in ``add`` of a 12-digit constant, so its result is float64 as
+    Copernicus types it; leaf_area_index ends in ``divide``: float32."""
+    import json
+
+    import rasterio
+
+    from tests.workflows.test_apex_developmentseed import udp_json
+
+    udp = json.loads(udp_json(name))
+    load = udp["process_graph"]["loadcollection1"]["arguments"]
+    callback = udp["process_graph"]["applydimension1"]["arguments"]["process"]["process_graph"]
+    with warnings.catch_warnings():  # 'pi' in the callback: Copernicus's builder may refuse
+        warnings.simplefilter("ignore")
+        got = run_udp(connection, name, tmp_path / f"{name}.tif")
+    with rasterio.open(tmp_path / f"{name}.tif") as written:
+        assert written.dtypes[0] == dtype
+    raw = raw_bands(connection, load["bands"], tmp_path / "raw.nc", max_cloud_cover=30)
+    first = []
+    for band in load["bands"]:
+        values = raw[band].values.astype(np.float64)
+        index = np.isfinite(values).argmax(axis=0)[None]
+        first.append(np.take_along_axis(values, index, axis=0)[0])
+    want = _evaluate(callback, first)[None]
+    assert got.shape == want.shape and np.isfinite(got).mean() > 0.9
+    assert np.nanstd(want) > 0.01  # the pixels differ: a wrong band order would show
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
