@@ -184,6 +184,9 @@ def test_vito_bap_composite_best_available_pixel(connection: Any, tmp_path: Path
         ("vito", "ppi", "geometry", 400, "ProcessParameterInvalid",
          "https://stac.openeo.vito.be/collections/MDVI"),
         ("vito", "variabilitymap", "spatial_extent", 400, "BadRequest", "biopar"),
+        ("vito", "parcel_delineation", "spatial_extent", 400, "BadRequest", "onnxruntime"),
+        ("eurac", "eurac_pv_farm_detection", "spatial_extent", 400, "BadRequest",
+         "onnxruntime"),
     ],
 )  # fmt: skip
 def test_udps_needing_what_is_not_here_are_refused(
@@ -192,7 +195,9 @@ def test_udps_needing_what_is_not_here_are_refused(
 ) -> None:  # fmt: skip
     """Not replayable offline, refused with a 4xx naming what is missing: urban_areas
     loads SENTINEL1_GRD, ppi a VITO collection over the network (``load_stac``),
-    variabilitymap a UDF importing ``biopar`` (not installed)."""
+    variabilitymap a UDF importing ``biopar`` (not installed), parcel_delineation and
+    eurac_pv_farm_detection UDFs running ONNX models (``onnxruntime``, and models that
+    Copernicus unpacks from the job options' dependency archives)."""
     from openeo.rest import OpenEoApiError
 
     udp = json.loads(udp_json(name, owner))
