@@ -75,25 +75,13 @@ def write_vector(
 
 
 def _write_file_geojson(cube: Any, out_dir: Path) -> list[Path]:
-    """``result.json``: a GeoJSON file's document in lon/lat, or (a shapefile's) the
-    geometries in lon/lat without properties (openeo-python-driver ``save_result.py``
-    L1009-1010, ``delayed_vector.py`` ``geojson`` L127-146)."""
+    """``result.json`` of the file's GeoJSON as read_vector kept it (openeo-python-driver
+    ``save_result.py`` L1009-1010, ``delayed_vector.py`` ``geojson`` L127-146)."""
     import json
 
-    import shapely.geometry
-
-    from hybrid.geometries import DEFAULT_CRS, vector_cube_features
     from hybrid.io.vector import FILE_GEOJSON, write_file
 
-    document = cube.attrs.get(FILE_GEOJSON)
-    if document is None:
-        geometries = vector_cube_features(cube).to_crs(DEFAULT_CRS)
-        features = [
-            {"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": {}}
-            for g in geometries
-        ]
-        document = {"type": "FeatureCollection", "features": features}
-    return write_file(out_dir, ".json", json.dumps(document), stem="result")
+    return write_file(out_dir, ".json", json.dumps(cube.attrs[FILE_GEOJSON]), stem="result")
 
 
 FORMAT = Format(

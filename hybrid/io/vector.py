@@ -31,8 +31,8 @@ DRIVER_CUBE = "driver_vector_cube"
 #: attrs flag of the cube of a vector file (read_vector's: Copernicus's ``DelayedVector``,
 #: saved as JSON as its geometries in lon/lat, handed to a UDF as a feature collection)
 FILE_GEOMETRIES = "delayed_vector"
-#: attrs of that cube when the file is GeoJSON: its document in lon/lat, which Copernicus
-#: saves as GeoJSON (``DelayedVector.geojson``; else its geometries without properties)
+#: attrs of that cube: the GeoJSON Copernicus saves of the file (``DelayedVector.geojson``:
+#: a GeoJSON file's document in lon/lat, a shapefile's geometries without properties)
 FILE_GEOJSON = "delayed_vector_geojson"
 
 

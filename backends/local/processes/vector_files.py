@@ -76,8 +76,7 @@ def file_cube(filename: Any, process: str) -> Any:
     file = _file(filename, process)
     cube = features_cube(file.features, [], None)
     cube.attrs[FILE_GEOMETRIES] = True
-    if file.geojson is not None:
-        cube.attrs[FILE_GEOJSON] = file.geojson
+    cube.attrs[FILE_GEOJSON] = file.geojson
     return cube
 
 
@@ -88,10 +87,14 @@ def file_features(filename: Any, process: str) -> Features:
 
 
 class _VectorFile(NamedTuple):
-    """A vector file's geometries, and its GeoJSON in lon/lat when it is GeoJSON."""
+    """A vector file's geometries, and the GeoJSON Copernicus saves of it."""
 
     features: Features
-    geojson: dict[str, Any] | None = None
+    geojson: dict[str, Any]
+
+    @classmethod
+    def of(cls, features: Features, document: dict[str, Any] | None = None) -> _VectorFile:
+        return cls(features, _lonlat_document(document, features))
 
 
 def _file(filename: Any, process: str) -> _VectorFile:
@@ -129,7 +132,7 @@ def _read(text: str, process: str) -> _VectorFile:
     if not path.is_file():
         raise ProcessParameterInvalid(f"{process}: there is no file {text}")
     if _is_shapefile(path.name):
-        return _VectorFile(_shapefile(path, text, process))
+        return _VectorFile.of(_shapefile(path, text, process))
     return _geojson(path.read_bytes(), text, process)
 
 
@@ -155,7 +158,7 @@ def _from_url(url: str, process: str) -> _VectorFile:
         with contextlib.suppress(ProcessParameterInvalid):  # no .prj: lon/lat
             prj = fetched(beside(".prj"), process, ProcessParameterInvalid)
             target.with_suffix(".prj").write_bytes(prj)
-        return _VectorFile(_shapefile(target, url, process))
+        return _VectorFile.of(_shapefile(target, url, process))
 
 
 def _is_shapefile(name: str) -> bool:
@@ -175,21 +178,24 @@ def _geojson(content: bytes, source: str, process: str) -> _VectorFile:
         ) from None
     features = read_features(document, process=f"{process} ({source})", crs_member=True)
     geometries = _geometries_only(features.geometries, features.crs)
-    return _VectorFile(geometries, _lonlat_document(document, geometries))
+    return _VectorFile.of(geometries, document)
 
 
-def _lonlat_document(document: dict[str, Any], features: Features) -> dict[str, Any]:
-    """``DelayedVector.geojson``: the document as it is in lon/lat; else its features in
-    lon/lat with their properties (a single geometry or Feature, which Copernicus fails
-    on, as a FeatureCollection of it)."""
+def _lonlat_document(document: dict[str, Any] | None, features: Features) -> dict[str, Any]:
+    """``DelayedVector.geojson``: a GeoJSON ``document`` as it is in lon/lat; else its
+    features in lon/lat with their properties (a single geometry or Feature, which
+    Copernicus fails on, as a FeatureCollection of it); a shapefile's geometries in
+    lon/lat with empty properties."""
     import pyproj
     from shapely.geometry import mapping
 
     from hybrid.geometries import DEFAULT_CRS
 
-    if pyproj.CRS.from_user_input(features.crs) == pyproj.CRS.from_user_input(DEFAULT_CRS):
+    lonlat = pyproj.CRS.from_user_input(features.crs) == pyproj.CRS.from_user_input(DEFAULT_CRS)
+    if document is not None and lonlat:
         return document
-    given = document.get("features") if document.get("type") == "FeatureCollection" else None
+    collection = document is not None and document.get("type") == "FeatureCollection"
+    given = document.get("features") if collection and document is not None else None
     if not isinstance(given, list) or len(given) != len(features.geometries):
         given = None
     out = []
