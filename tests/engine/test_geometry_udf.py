@@ -157,3 +157,40 @@ def test_a_number_is_not_data_for_run_udf() -> None:
 
     with pytest.raises(ProcessParameterInvalid, match="runs only on an array, on geometries"):
         _run_udf(42, ECHO)
+
+
+#: what raster_to_vector's values look like to the UDF: per date, each geometry's band
+#: values, NaN counted as NaN (not null)
+SHAPES = """
+import math
+from openeo.udf import StructuredData, UdfData
+
+def shapes(data: UdfData):
+    given = data.get_structured_data_list()[0]
+    def nan(rows):
+        return sum(math.isnan(v) for row in rows for v in row)
+    if isinstance(given.data, dict):
+        answer = {date: [len(rows), nan(rows)] for date, rows in given.data.items()}
+    else:
+        answer = given.data
+    data.set_structured_data_list([StructuredData(data={"answer": answer, "type": given.type})])
+"""
+
+
+def test_a_raster_to_vector_cube_reaches_the_udf_as_its_values_per_date() -> None:
+    """Copernicus's raster_to_vector gives a ``DriverVectorCube`` (geopysparkdatacube.py
+    L1757-1831), which run_udf hands over as ``to_legacy_save_result``'s data
+    (datacube.py L706-718): ``{date: [[band values] per geometry]}``, a geometry's value
+    at its own date only, NaN elsewhere; without ``t`` the rows of band values."""
+    from tests.engine.test_raster_to_vector import _cube
+
+    first = np.array([[1.0, 1.0], [2.0, np.nan]])  # two zones
+    second = np.array([[3.0, 3.0], [3.0, 3.0]])  # one zone
+    cube = _cube(np.stack([first, second]), ["2023-06-05", "2023-06-10"])
+    vectors = cubes.run_through_engine("raster_to_vector", {"data": cube})
+    got = _run_udf(vectors, SHAPES)
+    # three polygons in all: each date lists all three, NaN for the two of the other date
+    want = {"2023-06-05T00:00:00Z": [3, 1], "2023-06-10T00:00:00Z": [3, 2]}
+    assert got == {"answer": want, "type": "dict"}
+    flat = cubes.run_through_engine("raster_to_vector", {"data": _cube(first)})
+    assert _run_udf(flat, SHAPES) == {"answer": [[1.0], [2.0]], "type": "dict"}

@@ -20,7 +20,8 @@ index), structured data its value (a list when several).
 
 load_geojson's vector cube (load_url's, to_vector_cube's) reaches it as Copernicus's
 ``to_legacy_save_result`` JSON in one ``StructuredData`` (``cubes.py`` L504-505, L514-516):
-one null per geometry without properties, else the GeoJSON FeatureCollection. An array
+one null per geometry without properties, else the GeoJSON FeatureCollection;
+raster_to_vector's (a ``DriverVectorCube`` there too) as its values per date. An array
 (a list in the graph, or another process's array) reaches it as one ``StructuredData`` of
 type ``list`` ("Data list", L518-522).
 
@@ -58,11 +59,10 @@ def run_udf(
     *,
     udf_settings: UdfSettings | None = None,
 ) -> Any:
-    """The UDF's JSON answer for an aggregate_spatial time series (its code and runtime
-    were checked with the graph: hybrid.backends.local.udf.callbacks)."""
+    """The UDF's JSON answer for ``data`` (module docstring; its code and runtime were
+    checked with the graph: hybrid.backends.local.udf.callbacks)."""
     from hybrid.backends.local.udf.isolated import run_udf_table
     from hybrid.io.csv_text import timeseries_rows
-    from hybrid.io.json_text import timeseries_json
     from hybrid.io.vector import aggregate_json, is_time_series
 
     settings = udf_settings or UdfSettings()
@@ -70,7 +70,7 @@ def run_udf(
     if geometries is not None:
         return _on_geometries(udf, geometries, context, settings)
     if _legacy_json_cube(data):
-        return _vector_answer(udf, {"structured": timeseries_json(data)}, None, context, settings)
+        return _vector_answer(udf, {"structured": _legacy_json(data)}, None, context, settings)
     values = _array(data)
     if values is not None:
         given = {"structured": values, "type": "list"}
@@ -115,14 +115,34 @@ def _array(data: Any) -> list[Any] | None:
     return None
 
 
+def _legacy_json(cube: Any) -> Any:
+    """``to_legacy_save_result(...).get_data()``: load_geojson's JSON as saved;
+    raster_to_vector's values ``{date: [[band values] per geometry]}`` (without ``t``,
+    ``[[band values] per geometry]``) with NaN as NaN, not yet made null for a file
+    (python-driver ``datacube.py`` L706-718)."""
+    from hybrid.io.json_text import timeseries_json
+    from hybrid.io.vector import DRIVER_CUBE, date_text, ordered
+
+    if not cube.attrs.get(DRIVER_CUBE):
+        return timeseries_json(cube)
+    cube = ordered(cube)
+    values = cube.values.astype(float).tolist()
+    if "t" not in cube.dims:
+        return values
+    labels = enumerate(cube["t"].values)
+    return {date_text(t): [feature[ti] for feature in values] for ti, t in labels}
+
+
 def _legacy_json_cube(data: Any) -> bool:
-    """Whether ``data`` is load_geojson's (load_url's, to_vector_cube's) vector cube,
-    which Copernicus hands to the UDF as its legacy JSON (``to_legacy_save_result``)."""
-    from hybrid.io.vector import GEOMETRIES_ONLY
+    """Whether ``data`` is load_geojson's (load_url's, to_vector_cube's) or
+    raster_to_vector's vector cube, which Copernicus hands to the UDF as its legacy JSON
+    (``to_legacy_save_result``)."""
+    from hybrid.io.vector import DRIVER_CUBE, GEOMETRIES_ONLY
 
     dims = getattr(data, "dims", ())
     return "geometries" in dims and (
-        bool(data.attrs.get(GEOMETRIES_ONLY)) or tuple(dims) == ("geometries", "properties")
+        bool(data.attrs.get(GEOMETRIES_ONLY) or data.attrs.get(DRIVER_CUBE))
+        or tuple(dims) == ("geometries", "properties")
     )
 
 
