@@ -194,3 +194,28 @@ def test_a_raster_to_vector_cube_reaches_the_udf_as_its_values_per_date() -> Non
     assert got == {"answer": want, "type": "dict"}
     flat = cubes.run_through_engine("raster_to_vector", {"data": _cube(first)})
     assert _run_udf(flat, SHAPES) == {"answer": [[1.0], [2.0]], "type": "dict"}
+
+
+#: no feature kept: an empty feature collection answered
+NONE_KEPT = """
+from openeo.udf import FeatureCollection, UdfData
+
+def none_kept(data: UdfData):
+    frame = data.get_feature_collection_list()[0].data
+    data.set_feature_collection_list([FeatureCollection(id="out", data=frame.iloc[:0])])
+"""
+
+
+def test_an_empty_feature_collection_answered_is_an_empty_vector_cube(tmp_path: Path) -> None:
+    """Copernicus's ``DriverVectorCube.from_geodataframe`` of no rows: saved as JSON it is
+    ``[]`` (``to_legacy_save_result``: one null per geometry), as GeoJSON an empty
+    FeatureCollection."""
+    from hybrid.io.registry import find_format, write_result
+
+    got = _run_udf(FIELDS, NONE_KEPT)
+    assert got.sizes["geometries"] == 0
+    (as_json,) = write_result(got, find_format("JSON"), tmp_path / "json", options={})
+    assert json.loads(as_json.read_text()) == []
+    (as_geojson,) = write_result(got, find_format("GeoJSON"), tmp_path / "geojson", options={})
+    document = json.loads(as_geojson.read_text())
+    assert document["type"] == "FeatureCollection" and document["features"] == []

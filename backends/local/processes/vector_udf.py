@@ -180,14 +180,20 @@ def _vector_answer(
 
 def _answer_cube(answer: dict[str, Any]) -> Any:
     """The vector cube of the UDF's feature collection (its numeric columns as values)."""
-    from hybrid.backends.local.processes.geojson_load import numeric_properties_cube
+    from hybrid.backends.local.processes.geojson_load import (
+        features_cube,
+        numeric_properties_cube,
+    )
     from hybrid.errors import InvalidGeometry
-    from hybrid.geometries import DEFAULT_CRS, read_features
+    from hybrid.geometries import DEFAULT_CRS, Features, read_features
 
     if answer["invalid"]:
         raise InvalidGeometry(
             "UDF returned invalid polygons. This could be due to the input or the code. "
             f"Invalid index(es): {answer['invalid']}"
         )
-    document = {**answer["features"], "crs": answer.get("crs") or DEFAULT_CRS}
+    crs = answer.get("crs") or DEFAULT_CRS
+    if not answer["features"].get("features"):  # an empty vector cube, as there
+        return features_cube(Features((), (), crs), [], None)
+    document = {**answer["features"], "crs": crs}
     return numeric_properties_cube(read_features(document, process="run_udf", crs_member=True))
