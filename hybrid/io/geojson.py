@@ -63,10 +63,10 @@ def write_vector(
     read_vector's cube as Copernicus's ``JSONResult`` of ``DelayedVector.geojson``."""
     import io
 
-    from hybrid.io.vector import FILE_GEOMETRIES, write_file
+    from hybrid.io.vector import FILE_GEOJSON, write_file
     from hybrid.io.vector_frame import STEM, vector_frame
 
-    if cube.attrs.get(FILE_GEOMETRIES):
+    if cube.attrs.get(FILE_GEOJSON) is not None:  # read_vector's
         return _write_file_geojson(cube, out_dir)
 
     buffer = io.BytesIO()
