@@ -219,3 +219,32 @@ def test_an_empty_feature_collection_answered_is_an_empty_vector_cube(tmp_path: 
     (as_geojson,) = write_result(got, find_format("GeoJSON"), tmp_path / "geojson", options={})
     document = json.loads(as_geojson.read_text())
     assert document["type"] == "FeatureCollection" and document["features"] == []
+
+
+#: the date of each field's peak, a Timestamp column beside a number
+PEAK = """
+import pandas as pd
+from openeo.udf import FeatureCollection, UdfData
+
+def peak(data: UdfData):
+    frame = data.get_feature_collection_list()[0].data
+    frame["peak"] = [pd.Timestamp("2023-06-10"), pd.Timestamp("2023-07-05T10:30:00")]
+    frame["ndvi"] = [0.8, 0.6]
+    data.set_feature_collection_list([FeatureCollection(id="out", data=frame)])
+"""
+
+
+def test_a_date_column_in_the_answer_is_kept_as_iso_text(tmp_path: Path) -> None:
+    """A UDF's frame with a Timestamp column (the date of each field's peak): numbers are
+    the values, the dates a property in ISO 8601 (GDAL's GeoJSON datetime text); it ended
+    the UDF with a JSON error before."""
+    from hybrid.io.registry import find_format, write_result
+
+    got = _run_udf(FIELDS, PEAK)
+    assert list(got["properties"].values) == ["ndvi"]
+    np.testing.assert_array_equal(got.values[:, 0], [0.8, 0.6])
+    peaks = [p["peak"] for p in got.attrs["vector_properties"]]
+    assert peaks == ["2023-06-10T00:00:00", "2023-07-05T10:30:00"]
+    (path,) = write_result(got, find_format("GeoJSON"), tmp_path, options={})
+    saved = json.loads(path.read_text())["features"]
+    assert [f["properties"]["peak"] for f in saved] == peaks

@@ -27,10 +27,13 @@ _log = logging.getLogger(__name__)
 
 
 def json_default(value: Any) -> Any:
-    """``value`` as JSON can hold it: arrays as lists, anything else as its text (the
-    ``default`` of ``json.dumps`` for what a UDF logs or answers)."""
+    """``value`` as JSON can hold it: arrays as lists, dates and times in ISO 8601 (as
+    Copernicus's ``JSONResult`` writes them, save_result.py L255-261), anything else as
+    its text (the ``default`` of ``json.dumps`` for what a UDF logs or answers)."""
     if hasattr(value, "tolist"):
         return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     if isinstance(value, (set, tuple)):
         return list(value)
     return str(value)

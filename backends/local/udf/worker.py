@@ -107,6 +107,8 @@ def _answer(result: Any, crs: str | None) -> dict[str, Any]:
     invalid geometries), else its structured data."""
     import geopandas as gpd
 
+    from hybrid.backends.local.udf.user_logs import json_default
+
     collections = result.get_feature_collection_list() or []
     structured = result.get_structured_data_list() or []
     if collections:
@@ -114,7 +116,7 @@ def _answer(result: Any, crs: str | None) -> dict[str, Any]:
         if isinstance(answer, gpd.GeoSeries):
             answer = gpd.GeoDataFrame(geometry=answer)
         return {
-            "features": json.loads(answer.to_json(na="null", drop_id=True)),
+            "features": json.loads(answer.to_json(na="null", drop_id=True, default=json_default)),
             "crs": answer.crs.to_string() if answer.crs is not None else crs,
             "invalid": [int(i) for i, ok in enumerate(answer.is_valid) if not ok],
         }
