@@ -72,7 +72,7 @@ def ordered(cube: Any) -> Any:
     return cube.transpose(*[d for d in ("geometries", "t", "bands") if d in cube.dims])
 
 
-def aggregate_json(cube: Any) -> Any:
+def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
     """An aggregate_spatial result in Copernicus's JSON layout:
     ``{"2020-06-26T00:00:00Z": [[band values] per feature]}`` (openeo_driver/save_result.py
     ``AggregatePolygonResultCSV.get_data``: dates ``%Y-%m-%dT%XZ``, features in index
@@ -80,15 +80,17 @@ def aggregate_json(cube: Any) -> Any:
     (``AggregatePolygonSpatialResult.prepare_for_json``). A geometry covering no pixel
     centre has null for each band (``get_data`` reindexes the CSV rows by every feature,
     save_result.py L712-715); when none covers one, there are no dates: ``{}``
-    (``get_data`` takes the dates of the CSV rows, which only covered geometries make)."""
+    (``get_data`` takes the dates of the CSV rows, which only covered geometries make).
+    Without ``nan_as_null`` NaN stays NaN (the data before it is written as JSON)."""
     cube = ordered(cube)
     values = cube.values
+    value = number if nan_as_null else float
     if "t" not in cube.dims:
-        return [[number(v) for v in feature] for feature in values]
+        return [[value(v) for v in feature] for feature in values]
     if covers_nothing(cube):
         return {}
     return {
-        date_text(label): [[number(v) for v in feature[ti]] for feature in values]
+        date_text(label): [[value(v) for v in feature[ti]] for feature in values]
         for ti, label in enumerate(cube["t"].values)
     }
 

@@ -1,6 +1,7 @@
 """A remote COG whose server keeps failing: the run fails after a few retries with one
-clear error, instead of odc-stac's ten retries with GDAL's growing backoff (about half
-an hour per read, measured: the same run did not end within 300 s).
+clear error, instead of odc-stac's ten retries with GDAL's growing backoff (the same
+run did not end within 300 s; with odc-stac's count restored this test fails on its
+150 s timeout).
 
 The embedded sample's COGs are served over HTTP by a server that answers every ranged
 read past the header with 503, so the header check before the load passes and the

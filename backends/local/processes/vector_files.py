@@ -194,8 +194,9 @@ def _lonlat_document(document: dict[str, Any] | None, features: Features) -> dic
     lonlat = pyproj.CRS.from_user_input(features.crs) == pyproj.CRS.from_user_input(DEFAULT_CRS)
     if document is not None and lonlat:
         return document
-    collection = document is not None and document.get("type") == "FeatureCollection"
-    given = document.get("features") if collection and document is not None else None
+    given = None
+    if document is not None and document.get("type") == "FeatureCollection":
+        given = document.get("features")
     if not isinstance(given, list) or len(given) != len(features.geometries):
         given = None
     out = []

@@ -107,7 +107,7 @@ def _array(data: Any) -> list[Any] | None:
 
     from hybrid.geometries import unwrapped
 
-    value = unwrapped(data) if not isinstance(data, np.ndarray) else data
+    value = unwrapped(data)
     if isinstance(value, np.ndarray) and value.ndim >= 1:
         return list(value.tolist())
     if isinstance(value, (list, tuple)):
@@ -121,16 +121,11 @@ def _legacy_json(cube: Any) -> Any:
     ``[[band values] per geometry]``) with NaN as NaN, not yet made null for a file
     (python-driver ``datacube.py`` L706-718)."""
     from hybrid.io.json_text import timeseries_json
-    from hybrid.io.vector import DRIVER_CUBE, date_text, ordered
+    from hybrid.io.vector import DRIVER_CUBE, aggregate_json
 
     if not cube.attrs.get(DRIVER_CUBE):
         return timeseries_json(cube)
-    cube = ordered(cube)
-    values = cube.values.astype(float).tolist()
-    if "t" not in cube.dims:
-        return values
-    labels = enumerate(cube["t"].values)
-    return {date_text(t): [feature[ti] for feature in values] for ti, t in labels}
+    return aggregate_json(cube, nan_as_null=False)
 
 
 def _legacy_json_cube(data: Any) -> bool:
