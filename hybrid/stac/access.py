@@ -10,7 +10,8 @@
   ``eodata.dataspace.copernicus.eu``).
 - odc-stac reads pixels lazily, at compute time; :func:`check_assets` opens every asset's
   header first so a missing or corrupt file fails early, naming the item and the asset.
-- A remote read answered 429, 500 or 502-504 is retried :data:`HTTP_RETRIES` times with
+- A remote read (header or pixels) answered 429, 500 or 502-504 is retried
+  :data:`HTTP_RETRIES` times with
   GDAL's backoff (from 0.5 s, growing about 2.3x per retry with GDAL 3.10), not
   odc-stac's 10 times, whose backoff kept a run waiting for many minutes per read;
   ``GDAL_HTTP_MAX_RETRY`` in the environment wins.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +41,8 @@ CHECK_THREADS = 8
 LOCAL_READ_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 #: retries of a remote read that the server answered with a transient error
 HTTP_RETRIES = 4
+#: GDAL's option for that count
+RETRY = "GDAL_HTTP_MAX_RETRY"
 
 
 def is_planetary_computer_href(href: str) -> bool:
@@ -147,8 +151,7 @@ def pixel_read_options() -> dict[str, str]:
 
 
 def _retry_options() -> dict[str, str]:
-    retries = os.environ.get("GDAL_HTTP_MAX_RETRY") or str(HTTP_RETRIES)
-    return {"GDAL_HTTP_MAX_RETRY": retries, "GDAL_HTTP_RETRY_DELAY": "0.5"}
+    return {RETRY: os.environ.get(RETRY) or str(HTTP_RETRIES), "GDAL_HTTP_RETRY_DELAY": "0.5"}
 
 
 def gdal_detail(exc: BaseException) -> str:
@@ -162,17 +165,19 @@ def gdal_detail(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def reading_env(items: Sequence[Any]) -> Iterator[None]:
-    """A rasterio environment able to read the items' assets (for direct rasterio reads)."""
+    """A rasterio environment able to read the items' assets (for direct rasterio reads),
+    retrying a remote read the server answered with a transient error (a 404 is not)."""
     import rasterio
 
     if not needs_s3(items):
-        with rasterio.Env(**LOCAL_READ_OPTIONS):
+        with rasterio.Env(**pixel_read_options()):
             yield
         return
     from rasterio.session import AWSSession
 
     creds = s3_credentials()
-    with rasterio.Env(session=AWSSession(**creds.session_args()), **creds.gdal_options()):
+    options = {**creds.gdal_options(), **_retry_options()}
+    with rasterio.Env(session=AWSSession(**creds.session_args()), **options):
         yield
 
 
@@ -232,9 +237,14 @@ def check_assets(item: Any, keys: Sequence[str]) -> dict[str, AssetHeader]:
                     (int(rows), int(cols)),
                 )
         except (RasterioError, OSError) as exc:
+            detail = _one_line(exc)
+            remedy = "re-download it (hybrid cache) or drop the item"
+            if path is None and re.search(r"HTTP response code: (429|5\d\d)", detail):
+                remedy = f"the server is failing (retried {_retry_options()[RETRY]} times): "
+                remedy += "try again later, or drop the item"
             raise DataSourceError(
                 f"item {item.id}: asset '{key}' is unreadable ({_strip_query(asset.href)}): "
-                f"{_one_line(exc)}; re-download it (hybrid cache) or drop the item"
+                f"{detail}; {remedy}"
             ) from exc
         declared = _declared_epsg(item, asset)
         if declared is not None and file_epsg != declared:

@@ -1,7 +1,8 @@
 """A remote COG whose server keeps failing: the run fails after a few retries with one
 clear error, instead of odc-stac's ten retries with GDAL's growing backoff (the same
 run did not end within 300 s; with odc-stac's count restored this test fails on its
-150 s timeout).
+150 s timeout). A server that fails a moment (its first requests of each file answered
+503, the header check's among them) costs a retry, not the run.
 
 The embedded sample's COGs are served over HTTP by a server that answers every ranged
 read past the header with 503, so the header check before the load passes and the
@@ -15,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -32,9 +34,6 @@ def failing_reads(kind: str, sample: str, out: str) -> None:
     """Serve ``sample`` (header reads only) and load B04 of two dates over it (``kind``:
     load_collection over a catalog of the served files, or load_stac of the served
     collection); prints the engine's error and the ranged requests the server saw."""
-    from hybrid.backends.local import LocalBackend, LocalSettings
-    from tests.server_helpers import SEED_BBOX
-
     root = Path(sample).parent
     seen: list[str] = []
 
@@ -50,8 +49,44 @@ def failing_reads(kind: str, sample: str, out: str) -> None:
                 return None
             return super().send_head()
 
+    print(json.dumps({"error": load_served(Failing, kind, sample, out), "seen": seen}))
+
+
+def passing_failures(sample: str, out: str, times: str) -> None:
+    """Serve ``sample`` answering the first ``times`` requests of each COG with 503 and
+    load B04 of two dates over it; prints the engine's error and the 503s per file."""
+    root = Path(sample).parent
+    failed: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    class Passing(RangeHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def send_head(self) -> Any:
+            with lock:
+                fail = self.path.endswith(".tif") and failed[self.path] < int(times)
+                if fail:
+                    failed[self.path] += 1
+            if fail:
+                self.send_error(503)
+                return None
+            return super().send_head()
+
+    error = load_served(Passing, "load_collection", sample, out)
+    print(json.dumps({"error": error, "failed": failed}))
+
+
+def load_served(handler: Any, kind: str, sample: str, out: str) -> str:
+    """The error (or "") of loading B04 of two dates over ``sample`` served by
+    ``handler``: by ``kind`` over a catalog of the served files or the served
+    collection."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from tests.server_helpers import SEED_BBOX
+
+    root = Path(sample).parent
     error = ""
-    with serving(Failing) as base:
+    with serving(handler) as base:
         copy_with_hrefs(
             root,
             Path(out) / "catalog",
@@ -74,7 +109,7 @@ def failing_reads(kind: str, sample: str, out: str) -> None:
             LocalBackend(settings).execute(graph, out_dir=Path(out) / "result")
         except Exception as exc:  # the error the engine gives a user
             error = f"{type(exc).__name__}: {exc}"
-    print(json.dumps({"error": error, "seen": seen}))
+    return error
 
 
 @pytest.mark.parametrize(
@@ -105,4 +140,30 @@ def test_a_failing_server_ends_the_run_after_a_few_retries(
         assert "the server that serves it failed" in answer["error"]
     asked = Counter(answer["seen"])
     assert max(asked.values()) == 1 + int(retries or HTTP_RETRIES), asked
+    assert not list((tmp_path / "result").glob("*")), "nothing half-written"
+
+
+@pytest.mark.parametrize("times", [2, 100])
+def test_a_server_failing_a_moment_costs_a_retry_not_the_run(
+    times: int, sample_catalog: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GDAL_HTTP_MAX_RETRY"}
+    child = (
+        "import sys; from tests.engine.test_remote_read_retries import passing_failures; "
+        "passing_failures(*sys.argv[1:])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child, str(sample_catalog), str(tmp_path), str(times)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=True,
+    )  # fmt: skip
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    if times == 2:  # retried at the header check and on
+        assert answer["error"] == ""
+        assert answer["failed"] and set(answer["failed"].values()) == {2}, answer["failed"]
+        assert list((tmp_path / "result").glob("*.nc")), "the result is written"
+        return
+    # a server that keeps failing at the header check: named, and said to be failing
+    assert answer["error"].startswith("DataSourceError: item S2"), answer["error"]
+    assert "HTTP response code: 503; the server is failing (retried 4 times)" in answer["error"]
+    assert max(answer["failed"].values()) == 1 + HTTP_RETRIES, answer["failed"]
     assert not list((tmp_path / "result").glob("*")), "nothing half-written"
