@@ -6,12 +6,24 @@ object) as JSON (openeo-python-driver ``openeo_driver/save_result.py`` ``to_save
 and ``views.py`` ``execute`` -> ``_jsonable_result``). Here the kind comes from the result
 process's return schema in the engine's process descriptions, and a ``save_result`` node
 with that format is added before the engine runs the graph.
+
+A synchronous GTiff of a cube with dates is one GeoTIFF there: outside a batch job the
+layer becomes a spatial one first (openeo-geopyspark-driver ``geopysparkdatacube.py``
+``write_assets`` L2163, ``to_spatial_layer``), so each tile holds one of the dates,
+which one unspecified ("only export bands at a single (random) date", L2009; the tiles
+of all dates are written and the last one collected per segment wins,
+openeo-geotrellis-extensions ``geotiff/package.scala`` ``getCompressedTiles``
+L424-470). Here it is the first date's file (:func:`synchronous_files`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
+
+_log = logging.getLogger(__name__)
 
 #: the id of the node added to a graph without save_result
 SAVE_NODE = "_hybrid_sync_save"
@@ -67,3 +79,27 @@ def with_save_result(
         "result": True,
     }
     return out
+
+
+def synchronous_files(graph: Mapping[str, Any], files: list[Path]) -> list[Path]:
+    """The files a synchronous request answers with: a GTiff written per date (the
+    engine's batch layout) is the first date's file (module docstring), with a warning
+    in the server's log; any other list as it is."""
+    from hybrid.io import gtiff
+    from hybrid.io.format import option_flag
+    from hybrid.io.registry import format_of_file
+
+    if len(files) < 2 or any(format_of_file(f) is not gtiff.FORMAT for f in files):
+        return files
+    saves = [n for n in graph.values() if n.get("process_id") == "save_result"]
+    options = [(n.get("arguments") or {}).get("options") or {} for n in saves]
+    if len(saves) != 1 or option_flag(options[0].get("separate_asset_per_band", False)):
+        return files
+    first = min(files, key=lambda f: f.name)
+    _log.warning(
+        "synchronous GTiff of %d dates: answering the first (%s; Copernicus answers one "
+        "date per tile, which one undefined): reduce t first for a defined image",
+        len(files),
+        first.name,
+    )
+    return [first]

@@ -22,7 +22,7 @@ from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import GraphRefused, error_body
 from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.services import Deps, Services
-from hybrid.server.sync_result import with_save_result
+from hybrid.server.sync_result import synchronous_files, with_save_result
 
 _log = logging.getLogger(__name__)
 
@@ -114,12 +114,14 @@ def _execute(
         with deps.sync_runs.slots, cancellable(stop):
             raise_if_canceled()  # stopped while it waited for a slot
             files = [Path(f) for f in deps.engine.execute(graph, out_dir=out_dir).files]
+            files = synchronous_files(graph, files)
     finally:
         if stop.is_set():  # nobody will serve it, and the server may be gone by now
             shutil.rmtree(out_dir, ignore_errors=True)
     if len(files) > 1:
+        names = ", ".join(f.name for f in files[:3]) + (", ..." if len(files) > 3 else "")
         raise FormatUnsuitable(
-            f"The synchronous result has {len(files)} files (GTiff writes one per date): "
+            f"The synchronous result has {len(files)} files ({names}) and the answer is one: "
             "use save_result format 'netCDF', or a batch job (execute_batch)."
         )
     return files
