@@ -10,6 +10,7 @@ bands with common names, wavelengths and resolutions, ``cube:dimensions`` in
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from hybrid.params import COLLECTION_ID
@@ -107,6 +108,34 @@ def angle_band_names() -> frozenset[str]:
 def band_names() -> list[str]:
     """All band names in the collection's order."""
     return [band["name"] for band in eo_bands()]
+
+
+def collection_band(name: str) -> dict[str, Any] | None:
+    """The band ``name`` selects, as Copernicus resolves load_collection's ``bands``
+    (geopyspark-driver ``layercatalog.py`` L188-196: the openeo client's
+    ``BandDimension.filter_bands``/``band_index``): by common name first, then by name,
+    then by alias (``red`` is B04, ``SAA`` sunAzimuthAngles); None if none."""
+    bands = eo_bands()
+    found = [b for b in bands if b.get("common_name") == name]
+    found = found or [b for b in bands if b["name"] == name]
+    found = found or [b for b in bands if name in b.get("aliases", ())]
+    return found[0] if found else None
+
+
+def band_position(labels: Sequence[str], name: str) -> int | None:
+    """The position of the band ``name`` selects among a cube's band ``labels``, as
+    Copernicus's filter_bands and ndvi find it (``metadata.get_band_index``: common
+    names, then labels, then aliases). A label naming a collection band (its name,
+    common name or alias: load_collection keeps the names asked for) has that band's
+    common name and aliases; any other label only its own name."""
+    described = [collection_band(label) or {} for label in labels]
+    commons = [band.get("common_name") for band in described]
+    if name in commons:
+        return commons.index(name)
+    if name in labels:
+        return list(labels).index(name)
+    aliased = [i for i, band in enumerate(described) if name in band.get("aliases", ())]
+    return aliased[0] if aliased else None
 
 
 def _auto_utm_crs() -> dict[str, Any]:

@@ -80,6 +80,7 @@ def _cube_overrides() -> dict[str, Callable[..., Any]]:
         "aggregate_temporal_period": temporal.aggregate_temporal_period,
         "aggregate_temporal": temporal.aggregate_temporal,
         "filter_labels": labels.filter_labels,
+        "filter_bands": labels.filter_bands,
         "filter_temporal": labels.filter_temporal,
         "dimension_labels": labels.dimension_labels,
         "array_create": dimensions.array_create,

@@ -73,14 +73,15 @@ class Run:
             warn_if_mostly_empty(geometry, grid, source="spatial_extent")
         conditions = self._conditions(properties)
         cloud = lone_cloud_limit(conditions)
+        # no bands: all of the collection's, in its order (with the angle bands), as
+        # Copernicus takes metadata.band_names (geopyspark-driver layercatalog.py L195-200)
+        asked = tuple(str(b) for b in bands) if bands else tuple(band_names())
         request = LoadRequest(
             bbox=bbox,
             epsg=epsg,
             start=start,
             end=end,
-            # no bands: all of the collection's, in its order (with the angle bands), as
-            # Copernicus takes metadata.band_names (geopyspark-driver layercatalog.py L195-200)
-            bands=tuple(bands) if bands else tuple(band_names()),
+            bands=tuple(_collection_name(b) for b in asked),
             max_cloud_cover=cloud,
             buffer=max(self.facts.buffer, self.facts.margin),
             # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
@@ -96,9 +97,12 @@ class Run:
         self.provenance.update({"stac_source": source, "scenes": scenes, "epsg": loaded.grid.epsg})
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
 
+        # the bands keep the names asked for (``red`` reads B04 and stays ``red``), as
+        # Copernicus renames them back after resolving them (layercatalog.py L188-196)
+        cube = loaded.cube.assign_coords(bands=list(asked))
         # aggregate_temporal_period builds its periods from the load's extent (dekads)
-        loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
-        return self._laid_out(loaded.cube, loaded.grid)
+        cube.attrs[TEMPORAL_EXTENT] = (start, end)
+        return self._laid_out(cube, loaded.grid)
 
     def load_stac(
         self,
@@ -341,3 +345,13 @@ def _refuse_models(data: Any) -> None:
             "save_result: the data is a model (fit_class_random_forest, load_ml_model); "
             "save it with save_ml_model in a batch job (create_job or execute_batch)"
         )
+
+
+def _collection_name(band: str) -> str:
+    """The collection band a load's band name reads (a common name or an alias resolved,
+    :func:`hybrid.collection.collection_band`); an unknown name as it is, for the
+    loader's message."""
+    from hybrid.collection import collection_band
+
+    found = collection_band(band)
+    return str(found["name"]) if found else band

@@ -62,9 +62,9 @@ def test_the_reference_workflow_imports_no_stock_implementations(
 def test_covering_picks_the_own_registry_only_when_it_has_every_process() -> None:
     own = own_registry().store["predefined"]
     assert {"load_collection", "reduce_dimension", "array_element", "apply_kernel"} <= set(own)
-    assert "filter_bands" not in own  # openeo-processes-dask's, unchanged
+    assert "drop_dimension" not in own  # openeo-processes-dask's, unchanged
     assert covering({"load_collection", "ndvi", "save_result"}) is own_registry()
-    assert covering({"load_collection", "filter_bands", "save_result"}) is base_registry()
+    assert covering({"load_collection", "drop_dimension", "save_result"}) is base_registry()
     assert covering({"no_such_process"}) is base_registry()  # to report it unsupported
     assert set(own) <= set(base_registry().store["predefined"])
 

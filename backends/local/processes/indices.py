@@ -82,12 +82,10 @@ def normalized_difference(x: Any, y: Any) -> Any:
 
 
 def _band_label(name: str, labels: list[str]) -> str:
-    """A band by its label or, as the spec and Copernicus allow, its common name."""
-    if name in labels:
-        return name
-    from hybrid.collection import eo_bands
+    """A band by its common name, label or alias, as Copernicus finds it."""
+    from hybrid.collection import band_position
 
-    by_common = {b.get("common_name"): b["name"] for b in eo_bands() if b.get("common_name")}
-    if by_common.get(name) in labels:
-        return str(by_common[name])
-    raise BandNotFound(f"ndvi: band {name} is not in the cube (it has {', '.join(labels)})")
+    position = band_position(labels, name)
+    if position is None:
+        raise BandNotFound(f"ndvi: band {name} is not in the cube (it has {', '.join(labels)})")
+    return labels[position]

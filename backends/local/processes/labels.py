@@ -134,6 +134,37 @@ def filter_labels(
     return data.isel({dimension: keep})
 
 
+def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
+    """The bands named in ``bands``, in that order, found as Copernicus finds them (by
+    common name, label or alias: ``nir`` is B08's band; python-driver
+    ``cubes.py`` ``filter_bands`` L378-384 -> geopyspark-driver
+    ``geopysparkdatacube.py`` L292-295, ``metadata.get_band_index``); they keep their
+    labels. Copernicus reads only ``bands``: ``wavelengths`` is refused, not ignored."""
+    from hybrid.backends.local.processes.cube_dimensions import band_dimension
+    from hybrid.collection import band_position
+    from hybrid.errors import BandNotFound
+
+    if wavelengths is not None:
+        raise ProcessParameterInvalid(
+            "filter_bands: 'wavelengths' is not supported (Copernicus selects bands by "
+            "name only); name the bands in 'bands' (common names such as 'nir' work)"
+        )
+    if not isinstance(bands, list | tuple) or not bands:
+        raise ProcessParameterInvalid("filter_bands: 'bands' must be a non-empty list of names")
+    dimension = band_dimension(data)
+    if dimension is None:
+        raise ProcessParameterInvalid("filter_bands: the cube has no band dimension")
+    labels = [str(b) for b in data[dimension].values]
+    positions = [band_position(labels, str(name)) for name in bands]
+    missing = [str(name) for name, at in zip(bands, positions, strict=True) if at is None]
+    if missing:
+        raise BandNotFound(
+            f"filter_bands: the cube has no band {', '.join(missing)}; its bands are "
+            f"{', '.join(labels)}"
+        )
+    return data.isel({dimension: positions})
+
+
 def dimension_labels(data: Any, dimension: str) -> list[Any]:
     """The labels of ``dimension``: band names, times as ``YYYY-MM-DDTHH:MM:SSZ`` (the
     stock version writes nanoseconds, ``2023-06-02T00:00:00.000000000Z``), numbers as

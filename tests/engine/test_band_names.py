@@ -1,0 +1,105 @@
+"""Band names as Copernicus resolves them: load_collection's ``bands`` and filter_bands
+(and ndvi) find a band by its common name, its name or an alias (the openeo client's
+``BandDimension.band_index``, which geopyspark-driver's ``layercatalog.py`` L188-196
+and ``geopysparkdatacube.py`` L292-295 apply); a load keeps the names asked for, a
+filter the cube's labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from hybrid.backends.local import LocalBackend, LocalSettings
+from hybrid.collection import band_position, collection_band
+from hybrid.errors import BandNotFound, ProcessParameterInvalid
+from tests.server_helpers import SEED_BBOX
+
+EXTENTS = {"spatial_extent": SEED_BBOX, "temporal_extent": ["2023-06-01", "2023-06-10"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "band"),
+    [("red", "B04"), ("nir", "B08"), ("B8A", "B8A"), ("nir08", "B8A"), ("SAA", "sunAzimuthAngles"),
+     ("IMG_DATA_Band_SCL_20m_Tile1_Data", "SCL"), ("NDVI", None)],
+)  # fmt: skip
+def test_a_collection_band_by_common_name_name_or_alias(name: str, band: str | None) -> None:
+    found = collection_band(name)
+    assert (found["name"] if found else None) == band
+
+
+def test_a_cube_band_by_common_name_first_then_label_then_alias() -> None:
+    assert band_position(["B04", "B08"], "nir") == 1
+    assert band_position(["red", "nir"], "nir") == 1
+    assert band_position(["NDVI", "B04"], "NDVI") == 0
+    assert band_position(["NDVI", "B04"], "IMG_DATA_Band_B04_10m_Tile1_Data") == 1
+    # a band loaded as "red" is not "B04" (no common name, label nor alias says so)
+    assert band_position(["red", "nir"], "B04") is None
+    # a computed band has only its label
+    assert band_position(["NDVI"], "nir") is None
+
+
+def _run(tmp_path: Path, catalog: Path, load_bands: Any, filtered: Any = None) -> Any:
+    nodes: dict[str, Any] = {
+        "load": {"process_id": "load_collection",
+                 "arguments": {"id": "SENTINEL2_L2A", **EXTENTS, "bands": load_bands}},
+    }  # fmt: skip
+    last = "load"
+    if filtered is not None:
+        nodes["f"] = {"process_id": "filter_bands",
+                      "arguments": {"data": {"from_node": "load"}, **filtered}}  # fmt: skip
+        last = "f"
+    nodes["save"] = {"process_id": "save_result", "result": True,
+                     "arguments": {"data": {"from_node": last}, "format": "netCDF"}}  # fmt: skip
+    out = tmp_path / "out"
+    files = LocalBackend(LocalSettings(stac=str(catalog))).execute(nodes, out_dir=out).files
+    with xr.open_dataset(files[0]) as dataset:
+        return dataset.load()
+
+
+def test_a_load_by_common_names_reads_those_bands_and_keeps_the_names(
+    sample_catalog: Path, tmp_path: Path
+) -> None:
+    by_name = _run(tmp_path / "a", sample_catalog, ["B04", "B08", "sunAzimuthAngles"])
+    by_common = _run(tmp_path / "b", sample_catalog, ["red", "nir", "SAA"])
+    assert [v for v in by_common.data_vars if v != "crs"] == ["red", "nir", "SAA"]
+    for asked, named in (("red", "B04"), ("nir", "B08"), ("SAA", "sunAzimuthAngles")):
+        np.testing.assert_array_equal(by_common[asked].values, by_name[named].values)
+        assert by_common[asked].dtype == by_name[named].dtype
+
+
+def test_filter_bands_by_common_name_keeps_the_cube_s_labels(
+    sample_catalog: Path, tmp_path: Path
+) -> None:
+    picked = _run(tmp_path / "a", sample_catalog, ["B04", "B08"], {"bands": ["nir", "B04"]})
+    assert [v for v in picked.data_vars if v != "crs"] == ["B08", "B04"]
+    whole = _run(tmp_path / "b", sample_catalog, ["B04", "B08"])
+    np.testing.assert_array_equal(picked["B08"].values, whole["B08"].values)
+
+
+@pytest.mark.parametrize(
+    ("load_bands", "filtered", "error", "message"),
+    [
+        (["red", "nir"], {"bands": ["B04"]}, BandNotFound,
+         "filter_bands: the cube has no band B04; its bands are red, nir"),
+        (["B04", "B08"], {"bands": ["B04"], "wavelengths": [[0.6, 0.7]]},
+         ProcessParameterInvalid, "filter_bands: 'wavelengths' is not supported"),
+        (["B04", "B08"], {"bands": []}, ProcessParameterInvalid,
+         "filter_bands: 'bands' must be a non-empty list"),
+        (["red", "swir"], None, BandNotFound, "SENTINEL2_L2A has no band swir; available"),
+    ],
+)  # fmt: skip
+def test_names_that_select_nothing_are_refused_in_one_line(
+    load_bands: list[str],
+    filtered: dict[str, Any] | None,
+    error: type[Exception],
+    message: str,
+    sample_catalog: Path,
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(error, match=message):
+        _run(tmp_path, sample_catalog, load_bands, filtered)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
