@@ -100,7 +100,7 @@ def write_gtiff(
     """Write a raster cube in Copernicus's GTiff layout (see the module docstring);
     ``attrs`` (provenance) and ``options["file_metadata"]`` become head tags, and
     ``options["filename_prefix"]`` replaces ``openEO`` in the file names."""
-    from hybrid.io.format import filename_prefix, option_flag, plain_file_name
+    from hybrid.io.format import filename_prefix
 
     require_date_labels(cube, fmt="GTiff")
     options = options or {}
@@ -114,10 +114,7 @@ def write_gtiff(
     layers = cube if "t" in cube.dims else cube.expand_dims(t=[None])
     tags = _head_tags(attrs or {}, options.get("file_metadata") or {})
     prefix = filename_prefix(options)
-    per_band = bands is not None and option_flag(options.get("separate_asset_per_band"))
-    if per_band:
-        for band in bands or ():
-            plain_file_name(band, what="separate_asset_per_band: the band name")
+    per_band = _per_band(bands, options)
     profile = {
         "driver": "GTiff",
         "width": x.size,
@@ -132,24 +129,37 @@ def write_gtiff(
         "num_threads": "ALL_CPUS",
     }
     settings.require_predictor_fits(profile["dtype"])
+    settings.require_palette_fits(profile["dtype"], 1 if per_band else profile["count"])
     factors = _overview_factors(settings.overviews, x.size, y.size)
     band_tags = {band: settings.band_tags(band) for band in bands or ()}
+    palette = settings.colormap()
     written = []
     for label in layers["t"].values:
         layer = layers.sel(t=label) if label is not None else layers.isel(t=0)
         layer = layer.transpose(..., "y", "x")
         path = folder / label_file_name(label, prefix)
         if not per_band:
-            _write_file(path, layer.data, profile, tags, bands, factors, band_tags)
+            _write_file(path, layer.data, profile, tags, bands, factors, band_tags, palette)
             written.append(path)
             continue
         for index, band in enumerate(bands or ()):
             band_path = path.with_name(f"{path.stem}_{band}{path.suffix}")
             one = profile | {"count": 1}
             values = layer.isel(bands=index).data
-            _write_file(band_path, values, one, tags, [band], factors, band_tags)
+            _write_file(band_path, values, one, tags, [band], factors, band_tags, palette)
             written.append(band_path)
     return written
+
+
+def _per_band(bands: list[str] | None, options: Mapping[str, Any]) -> bool:
+    """Whether a file per band is asked for (its band names then file-name safe)."""
+    from hybrid.io.format import option_flag, plain_file_name
+
+    per_band = bands is not None and option_flag(options.get("separate_asset_per_band"))
+    if per_band:
+        for band in bands or ():
+            plain_file_name(band, what="separate_asset_per_band: the band name")
+    return per_band
 
 
 def _overview_factors(overviews: str, width: int, height: int) -> list[int]:
@@ -169,12 +179,15 @@ def _write_file(
     bands: list[str] | None,
     factors: list[int],
     band_tags: Mapping[str, Mapping[str, str]],
+    palette: Mapping[int, tuple[int, int, int, int]],
 ) -> None:
     """One GeoTIFF of ``values`` (bands, y, x) or (y, x) with head ``tags``, the band
-    descriptions ``bands`` and their ``band_tags``."""
+    descriptions ``bands`` and their ``band_tags``, and a ``palette`` if not empty."""
     import rasterio
 
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        if palette:
+            dst.write_colormap(1, palette)
         _write_layer(dst, values, int(profile["blockxsize"]))
         dst.update_tags(**tags)
         for index, band in enumerate(bands or (), start=1):

@@ -8,11 +8,16 @@
   (band name -> tag -> value, tags upper-cased: L2310-2312) and ``overviews`` ``ALL``
   (overviews whatever the size: openeo-geotrellis-extensions geotiff/package.scala
   ``saveRDDGeneric`` L357-386, a halving per level while the 256 px tiles can be merged);
+- ``colormap`` (value -> colour: a packed 0xRRGGBBAA integer or ``[r, g, b, a]`` in
+  0..1, L2132-2148) as the palette Copernicus writes: geotrellis
+  ``IndexedColorMap.fromColorMap`` keeps the colours in the order of their values and
+  drops the values (``ColorMap.scala`` L377), so palette entry *i* is the colour of the
+  *i*-th smallest value (the value itself when they are 0, 1, 2, ...), its alpha
+  dropped, the entries past them black (``TiffTagFieldValue.scala`` L110-131, 2**bits
+  entries). Geotrellis writes a palette for 8- and 16-bit integer cells only (a float
+  result fails there); GDAL for one band of uint8 or uint16: anything else is refused.
 - refused with one 400 instead of being ignored: ``tile_grid`` (files cut along a UTM
-  or lon/lat grid, batch jobs only), ``colormap`` (a palette, which GDAL writes only
-  for 8/16-bit integer bands, which results here are only after a linear_scale_range to
-  an integer range, and Copernicus's geotrellis palette from class breaks is not
-  reproduced), ``filepath_per_band``,
+  or lon/lat grid, batch jobs only), ``filepath_per_band``,
   ``attach_gdalinfo_assets``, ``bigtiff``, ``overview_method``, and zstd levels below 1.
 """
 
@@ -34,7 +39,6 @@ _LEVELS = {"deflate": range(1, 10), "zstd": range(1, 23)}
 #: honoured by Copernicus, not here: what each would need
 _NOT_HERE = {
     "tile_grid": "cutting the files along a tile grid (batch jobs on Copernicus)",
-    "colormap": "a palette of class breaks, as Copernicus's geotrellis writes it",
     "filepath_per_band": "a path per band",
     "attach_gdalinfo_assets": "gdalinfo JSON assets",
     "bigtiff": "forcing BigTIFF",
@@ -52,6 +56,24 @@ class GTiffOptions:
     overviews: str = "AUTO"
     #: band name -> {TAG: value}
     bands_metadata: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the palette's (r, g, b) entries from ``colormap`` (module docstring), or None
+    palette: tuple[tuple[int, int, int], ...] | None = None
+
+    def require_palette_fits(self, dtype: str, bands: int) -> None:
+        """A palette needs one band of uint8 or uint16 (geotrellis: 8/16-bit integers;
+        GDAL's GeoTIFF colour tables: Byte and UInt16)."""
+        if self.palette is None or (bands == 1 and dtype in ("uint8", "uint16")):
+            return
+        what = f"{bands} bands" if bands != 1 else f"{dtype} values"
+        raise _refuse(
+            f"'colormap' needs one band of 8- or 16-bit unsigned integers, and this result "
+            f"has {what}: select one band and make it uint8, e.g. with "
+            "linear_scale_range(0, 255) or convert_data_type('uint8')"
+        )
+
+    def colormap(self) -> dict[int, tuple[int, int, int, int]]:
+        """The palette as rasterio's ``write_colormap`` takes it (empty without one)."""
+        return {i: (*rgb, 255) for i, rgb in enumerate(self.palette or ())}
 
     def require_predictor_fits(self, dtype: str) -> None:
         """The floating-point predictor (3) takes float samples only (TIFF, GDAL)."""
@@ -105,6 +127,37 @@ def _bands_metadata(value: Any) -> dict[str, dict[str, str]]:
     }
 
 
+def _palette(value: Any) -> tuple[tuple[int, int, int], ...] | None:
+    """``colormap``'s colours in the order of their values, as (r, g, b) bytes."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not value:
+        raise _refuse("'colormap' must map values to colours, e.g. {\"0\": [1, 0, 0, 1]}")
+    entries = []
+    for key, colour in value.items():
+        try:
+            entries.append((float(key), _rgba(colour)))
+        except (TypeError, ValueError):
+            raise _refuse(
+                f"'colormap' entry {key!r}: {colour!r} must be a number key with a colour "
+                "that is an integer 0xRRGGBBAA or [r, g, b, a] with each in 0..1"
+            ) from None
+    return tuple((c >> 24 & 0xFF, c >> 16 & 0xFF, c >> 8 & 0xFF) for _, c in sorted(entries))
+
+
+def _rgba(colour: Any) -> int:
+    """A colour as Copernicus packs it (geopysparkdatacube.py ``color_to_int``)."""
+    if isinstance(colour, int) and not isinstance(colour, bool) and 0 <= colour < 2**32:
+        return colour
+    numbers = isinstance(colour, list) and len(colour) == 4
+    numbers = numbers and not any(isinstance(x, bool) for x in colour)
+    numbers = numbers and all(isinstance(x, int | float) for x in colour)
+    channels = [int(x * 255) for x in colour] if numbers else [-1]
+    if not all(0 <= x <= 255 for x in channels):
+        raise ValueError(colour)
+    return int.from_bytes(bytes(channels), "big")
+
+
 def parse(options: Mapping[str, Any] | None) -> GTiffOptions:
     """The options, or one :class:`ProcessParameterInvalid` (400) for any that is
     honoured by Copernicus but not here, or out of range."""
@@ -135,6 +188,7 @@ def parse(options: Mapping[str, Any] | None) -> GTiffOptions:
         tile_size=tile_size,
         overviews=str(options.get("overviews", "AUTO")).upper(),
         bands_metadata=_bands_metadata(options.get("bands_metadata")),
+        palette=_palette(options.get("colormap")),
     )
 
 
@@ -169,6 +223,13 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "tile_size": {
         "type": ["integer", "null"],
         "description": "The GeoTIFF's internal tile size, a multiple of 16 (default 256).",
+        "default": None,
+    },
+    "colormap": {
+        "type": ["object", "null"],
+        "description": "A palette for a single-band uint8 or uint16 result: value -> colour "
+        "(an integer 0xRRGGBBAA or [r, g, b, a] in 0..1); palette entry i is the colour of "
+        "the i-th smallest value, as Copernicus writes it.",
         "default": None,
     },
     "bands_metadata": {

@@ -34,7 +34,7 @@ def test_file_formats_lists_the_options(connection: Any) -> None:
     for name in ("compression", "ZLEVEL", "predictor", "tile_size", "bands_metadata"):
         assert name in parameters, name
     assert parameters["overviews"]["enum"] == ["AUTO", "ALL", "OFF"]
-    assert "tile_grid" not in parameters and "colormap" not in parameters
+    assert "tile_grid" not in parameters and "colormap" in parameters
 
 
 @pytest.mark.parametrize(
@@ -81,6 +81,34 @@ def test_the_floating_point_predictor_is_refused_for_integer_bands(
     assert not (tmp_path / "out.tif").exists()
 
 
+def test_a_colormap_is_the_palette_copernicus_writes(connection: Any, tmp_path: Path) -> None:
+    """Classes 0..3 of B04 (uint8) with a colormap: palette entry i is the colour of the
+    i-th smallest value (here the values 0, 1, 2, 5: entry 3 is 5's colour), alpha
+    dropped, the other entries black; the pixel values are unchanged."""
+    classes = (
+        _cube(connection).filter_bands(["B04"]).apply(lambda x: x.linear_scale_range(0, 3000, 0, 3))
+    )
+    colours = {"2": [0, 0, 1, 1], "0": [1, 0, 0, 1], "5": 0x00FF0080, "1": 4294967295}
+    saved = classes.convert_data_type("uint8").save_result("GTiff", options={"colormap": colours})
+    saved.download(tmp_path / "classes.tif")
+    plain = classes.convert_data_type("uint8").save_result("GTiff")
+    plain.download(tmp_path / "plain.tif")
+    with rasterio.open(tmp_path / "classes.tif") as ds, rasterio.open(tmp_path / "plain.tif") as p:
+        assert ds.dtypes == ("uint8",)
+        assert ds.colorinterp[0].name == "palette"
+        palette = ds.colormap(1)
+        np.testing.assert_array_equal(ds.read(), p.read())
+    # a TIFF palette has no alpha (GDAL reads the nodata entry, 0 here, as transparent)
+    rgb = {i: colour[:3] for i, colour in palette.items()}
+    assert len(rgb) == 256
+    assert rgb[0] == (255, 0, 0)
+    assert rgb[1] == (255, 255, 255)
+    assert rgb[2] == (0, 0, 255)
+    assert rgb[3] == (0, 255, 0)  # 5's colour
+    assert all(rgb[i] == (0, 0, 0) for i in range(4, 256))
+    assert all(palette[i][3] == 255 for i in range(1, 256))
+
+
 def test_the_zlevel_changes_the_file(connection: Any, tmp_path: Path) -> None:
     sizes = {}
     for level in (1, 9):
@@ -94,7 +122,10 @@ def test_the_zlevel_changes_the_file(connection: Any, tmp_path: Path) -> None:
     ("options", "words"),
     [
         ({"tile_grid": "utm-10km"}, "tile_grid"),
-        ({"colormap": {"0": [1, 0, 0, 1], "1": 4294967295}}, "colormap"),
+        # a palette needs one band of uint8/uint16 (this is two int16 bands)
+        ({"colormap": {"0": [1, 0, 0, 1], "1": 4294967295}}, "'colormap' needs one band"),
+        ({"colormap": {"0": [1, 0, 0]}}, "'colormap' entry '0'"),
+        ({"colormap": {"low": 1}}, "'colormap' entry 'low'"),
         ({"ZLEVEL": 12}, "ZLEVEL"),
         ({"compression": "lzw"}, "compression"),
         ({"tile_size": 100}, "tile_size"),
