@@ -8,13 +8,9 @@
   (band name -> tag -> value, tags upper-cased: L2310-2312) and ``overviews`` ``ALL``
   (overviews whatever the size: openeo-geotrellis-extensions geotiff/package.scala
   ``saveRDDGeneric`` L357-386, a halving per level while the 256 px tiles can be merged);
-- ``colormap`` (value -> colour: a packed 0xRRGGBBAA integer or ``[r, g, b, a]`` in
-  0..1, L2132-2148) as the palette Copernicus writes: geotrellis
-  ``IndexedColorMap.fromColorMap`` keeps the colours in the order of their values and
-  drops the values (``ColorMap.scala`` L377), so palette entry *i* is the colour of the
-  *i*-th smallest value (the value itself when they are 0, 1, 2, ...), its alpha
-  dropped, the entries past them black (``TiffTagFieldValue.scala`` L110-131, 2**bits
-  entries). Geotrellis writes a palette for 8- and 16-bit integer cells only (a float
+- ``colormap`` as the palette Copernicus writes (:mod:`hybrid.io.palette`), with 2**bits
+  entries, those past the colours black (geotrellis ``TiffTagFieldValue.scala``
+  L110-131). Geotrellis writes a palette for 8- and 16-bit integer cells only (a float
   result fails there); GDAL for one band of uint8 or uint16: anything else is refused.
 - refused with one 400 instead of being ignored: ``tile_grid`` (files cut along a UTM
   or lon/lat grid, batch jobs only), ``filepath_per_band``,
@@ -29,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.io.palette import COLORMAP_PARAMETER, palette
 
 #: Copernicus's defaults (geopysparkdatacube.py L2167-2169)
 DEFAULT_COMPRESSION = "deflate"
@@ -127,37 +124,6 @@ def _bands_metadata(value: Any) -> dict[str, dict[str, str]]:
     }
 
 
-def _palette(value: Any) -> tuple[tuple[int, int, int], ...] | None:
-    """``colormap``'s colours in the order of their values, as (r, g, b) bytes."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not value:
-        raise _refuse("'colormap' must map values to colours, e.g. {\"0\": [1, 0, 0, 1]}")
-    entries = []
-    for key, colour in value.items():
-        try:
-            entries.append((float(key), _rgba(colour)))
-        except (TypeError, ValueError):
-            raise _refuse(
-                f"'colormap' entry {key!r}: {colour!r} must be a number key with a colour "
-                "that is an integer 0xRRGGBBAA or [r, g, b, a] with each in 0..1"
-            ) from None
-    return tuple((c >> 24 & 0xFF, c >> 16 & 0xFF, c >> 8 & 0xFF) for _, c in sorted(entries))
-
-
-def _rgba(colour: Any) -> int:
-    """A colour as Copernicus packs it (geopysparkdatacube.py ``color_to_int``)."""
-    if isinstance(colour, int) and not isinstance(colour, bool) and 0 <= colour < 2**32:
-        return colour
-    numbers = isinstance(colour, list) and len(colour) == 4
-    numbers = numbers and not any(isinstance(x, bool) for x in colour)
-    numbers = numbers and all(isinstance(x, int | float) for x in colour)
-    channels = [int(x * 255) for x in colour] if numbers else [-1]
-    if not all(0 <= x <= 255 for x in channels):
-        raise ValueError(colour)
-    return int.from_bytes(bytes(channels), "big")
-
-
 def parse(options: Mapping[str, Any] | None) -> GTiffOptions:
     """The options, or one :class:`ProcessParameterInvalid` (400) for any that is
     honoured by Copernicus but not here, or out of range."""
@@ -188,7 +154,7 @@ def parse(options: Mapping[str, Any] | None) -> GTiffOptions:
         tile_size=tile_size,
         overviews=str(options.get("overviews", "AUTO")).upper(),
         bands_metadata=_bands_metadata(options.get("bands_metadata")),
-        palette=_palette(options.get("colormap")),
+        palette=palette(options.get("colormap"), "save_result (GTiff)"),
     )
 
 
@@ -225,13 +191,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "The GeoTIFF's internal tile size, a multiple of 16 (default 256).",
         "default": None,
     },
-    "colormap": {
-        "type": ["object", "null"],
-        "description": "A palette for a single-band uint8 or uint16 result: value -> colour "
-        "(an integer 0xRRGGBBAA or [r, g, b, a] in 0..1); palette entry i is the colour of "
-        "the i-th smallest value, as Copernicus writes it.",
-        "default": None,
-    },
+    "colormap": COLORMAP_PARAMETER,
     "bands_metadata": {
         "type": ["object", "null"],
         "description": "Band-level metadata tags per band name (band -> (tag -> value)).",

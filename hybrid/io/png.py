@@ -13,7 +13,11 @@ Copernicus stitches the cube into one image, ``openEO.png`` (openeo-geopyspark-d
 - fewer than 3 bands: 8-bit greyscale of the first band; else RGB of the first three.
 - rows from north to south, no georeferencing.
 
-The ``colormap`` option (a palette) is not honoured here and is refused.
+- ``colormap``: a greyscale image becomes an indexed one whose palette (``PLTE``) holds
+  the colours in the order of their values (:mod:`hybrid.io.palette`; ``png/package.scala``
+  ``saveStitched`` L34-56, one entry per colour); an RGB image keeps its colours and the
+  colormap is not used there (``indexed`` needs a greyscale image, L37), here with a
+  warning.
 """
 
 from __future__ import annotations
@@ -21,15 +25,15 @@ from __future__ import annotations
 import struct
 import warnings
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hybrid.atomic import atomic_path
-from hybrid.errors import ProcessParameterInvalid
 from hybrid.io.format import PREFIX_PARAMETER, Format, filename_prefix
+from hybrid.io.palette import COLORMAP_PARAMETER, RGB, palette
 
 SUFFIX = ".png"
 
@@ -38,15 +42,18 @@ def write_raster(
     cube: Any, out_dir: Path, *, attrs: Mapping[str, Any], options: Mapping[str, Any]
 ) -> list[Path]:
     """The registry's raster writer for PNG: ``openEO.png`` (or the filename prefix)."""
-    if options.get("colormap") is not None:
-        raise ProcessParameterInvalid(
-            "save_result: the PNG option colormap is not supported here; drop it (the "
-            "image is then greyscale or RGB) or scale the values to 0-255 yourself"
-        )
+    colours = palette(options.get("colormap"), "save_result (PNG)")
     path = Path(out_dir) / f"{filename_prefix(options)}{SUFFIX}"
     pixels = image_bytes(cube)
+    if colours is not None and pixels.ndim == 3:
+        warnings.warn(
+            "save_result PNG: the image is RGB (3 bands or more), so the colormap is not "
+            "used (Copernicus uses it for a greyscale image only)",
+            stacklevel=2,
+        )
+        colours = None
     with atomic_path(path) as tmp:
-        tmp.write_bytes(encode_png(pixels))
+        tmp.write_bytes(encode_png(pixels, colours))
     return [path]
 
 
@@ -73,17 +80,20 @@ def image_bytes(cube: Any) -> np.ndarray:
     return out[..., 0] if out.shape[-1] == 1 else out
 
 
-def encode_png(pixels: np.ndarray) -> bytes:
-    """An 8-bit greyscale (2-D) or RGB (3-D) PNG of ``pixels``."""
+def encode_png(pixels: np.ndarray, colours: Sequence[RGB] | None = None) -> bytes:
+    """An 8-bit greyscale (2-D) or RGB (3-D) PNG of ``pixels``; a 2-D one with
+    ``colours`` is indexed, its palette those colours."""
     rows, cols = pixels.shape[:2]
-    colour_type = 2 if pixels.ndim == 3 else 0
+    colour_type = 2 if pixels.ndim == 3 else 3 if colours else 0
     data = np.ascontiguousarray(pixels, dtype=np.uint8)
     scanlines = b"".join(b"\x00" + data[row].tobytes() for row in range(rows))
     header = struct.pack(">IIBBBBB", cols, rows, 8, colour_type, 0, 0, 0)
+    plte = bytes(v for rgb in colours[:256] for v in rgb) if colour_type == 3 and colours else b""
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
             _chunk(b"IHDR", header),
+            _chunk(b"PLTE", plte) if plte else b"",
             _chunk(b"IDAT", zlib.compress(scanlines, 6)),
             _chunk(b"IEND", b""),
         )
@@ -102,5 +112,5 @@ FORMAT = Format(
     media_type="image/png",
     per_label=False,
     writers={"raster": write_raster},
-    parameters={"filename_prefix": PREFIX_PARAMETER},
+    parameters={"filename_prefix": PREFIX_PARAMETER, "colormap": COLORMAP_PARAMETER},
 )

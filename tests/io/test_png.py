@@ -12,6 +12,9 @@ from hybrid.errors import ProcessParameterInvalid
 from hybrid.io.png import image_bytes
 from hybrid.io.registry import require_format, write_result
 
+#: a PNG has no georeferencing: rasterio says so when it opens one
+_NOT_GEOREFERENCED = pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+
 
 def _cube(values: np.ndarray, bands: list[str]) -> xr.DataArray:
     t, _, rows, cols = values.shape
@@ -42,12 +45,41 @@ def test_three_bands_are_rgb_north_up_and_the_first_date_is_shown() -> None:
     np.testing.assert_array_equal(got[..., 1], values[0, 1, ::-1])
 
 
-def test_png_file_and_colormap_refused(tmp_path: Path) -> None:
-    pil = pytest.importorskip("PIL.Image")
-    values = np.full((1, 1, 2, 2), 7.0)
+@_NOT_GEOREFERENCED
+def test_png_file_and_colormap(tmp_path: Path) -> None:
+    """Greyscale with a colormap: an indexed PNG whose palette is the colours in the
+    order of their values (Copernicus's saveStitched); the pixel bytes unchanged."""
+    import rasterio
+
+    values = np.array([[[[0.0, 1.0], [2.0, 1.0]]]])
     fmt = require_format("png")
-    (path,) = write_result(_cube(values, ["a"]), fmt, tmp_path)
+    (path,) = write_result(_cube(values, ["a"]), fmt, tmp_path / "grey")
     assert path.name == "openEO.png"
-    np.testing.assert_array_equal(np.asarray(pil.open(path)), np.full((2, 2), 7))
-    with pytest.raises(ProcessParameterInvalid, match="colormap"):
-        write_result(_cube(values, ["a"]), fmt, tmp_path, options={"colormap": {0: 1}})
+    colours = {"2": 0x0000FFFF, "0": [1, 0, 0, 1], "1": 4294967295}
+    (indexed,) = write_result(
+        _cube(values, ["a"]), fmt, tmp_path / "indexed", options={"colormap": colours}
+    )
+    with rasterio.open(path) as grey, rasterio.open(indexed) as image:
+        np.testing.assert_array_equal(image.read(1), grey.read(1))
+        np.testing.assert_array_equal(image.read(1), values[0, 0, ::-1])  # north up
+        assert image.colorinterp[0].name == "palette"
+        rgb = [image.colormap(1)[i][:3] for i in range(3)]
+    assert rgb == [(255, 0, 0), (255, 255, 255), (0, 0, 255)]
+    with pytest.raises(ProcessParameterInvalid, match=r"save_result \(PNG\): 'colormap' entry"):
+        write_result(_cube(values, ["a"]), fmt, tmp_path / "bad", options={"colormap": {0: "red"}})
+    assert not (tmp_path / "bad").exists() or not list((tmp_path / "bad").iterdir())
+
+
+@_NOT_GEOREFERENCED
+def test_an_rgb_png_keeps_its_colours_with_a_warning(tmp_path: Path) -> None:
+    import rasterio
+
+    values = np.arange(12.0).reshape(1, 3, 2, 2)
+    fmt = require_format("png")
+    with pytest.warns(UserWarning, match="the colormap is not used"):
+        (path,) = write_result(
+            _cube(values, ["r", "g", "b"]), fmt, tmp_path, options={"colormap": {"0": 1}}
+        )
+    with rasterio.open(path) as image:
+        assert image.count == 3
+        np.testing.assert_array_equal(image.read(), values[0, :, ::-1])
