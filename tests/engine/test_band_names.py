@@ -42,14 +42,17 @@ def test_a_cube_band_by_common_name_first_then_label_then_alias() -> None:
     assert band_position(["NDVI"], "nir") is None
 
 
-def _run(tmp_path: Path, catalog: Path, load_bands: Any, filtered: Any = None) -> Any:
+def _run(
+    tmp_path: Path, catalog: Path, load_bands: Any, filtered: Any = None, process: str = ""
+) -> Any:
+    """The netCDF of a load, with a filter_bands (or ``process``) of ``filtered``."""
     nodes: dict[str, Any] = {
         "load": {"process_id": "load_collection",
                  "arguments": {"id": "SENTINEL2_L2A", **EXTENTS, "bands": load_bands}},
     }  # fmt: skip
     last = "load"
     if filtered is not None:
-        nodes["f"] = {"process_id": "filter_bands",
+        nodes["f"] = {"process_id": process or "filter_bands",
                       "arguments": {"data": {"from_node": "load"}, **filtered}}  # fmt: skip
         last = "f"
     nodes["save"] = {"process_id": "save_result", "result": True,
@@ -78,6 +81,12 @@ def test_filter_bands_by_common_name_keeps_the_cube_s_labels(
     assert [v for v in picked.data_vars if v != "crs"] == ["B08", "B04"]
     whole = _run(tmp_path / "b", sample_catalog, ["B04", "B08"])
     np.testing.assert_array_equal(picked["B08"].values, whole["B08"].values)
+
+
+def test_rename_labels_finds_a_band_by_common_name(sample_catalog: Path, tmp_path: Path) -> None:
+    renamed = {"dimension": "bands", "target": ["NIR"], "source": ["nir"]}
+    got = _run(tmp_path, sample_catalog, ["B04", "B08"], renamed, process="rename_labels")
+    assert [v for v in got.data_vars if v != "crs"] == ["B04", "NIR"]
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes.cube_dimensions import require_dimension
+from hybrid.backends.local.processes.cube_dimensions import band_dimension, require_dimension
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.errors import ProcessParameterInvalid
 
@@ -285,6 +285,14 @@ def _position(labels: Any, wanted: Any) -> int | None:
     return hits[0] if hits else None
 
 
+def _band(labels: Any, wanted: Any) -> int | None:
+    """A source band as Copernicus finds it (``BandDimension.rename_labels`` ->
+    ``band_index``: common name, label, alias; :func:`hybrid.collection.band_position`)."""
+    from hybrid.collection import band_position
+
+    return band_position([str(b) for b in labels.tolist()], str(wanted))
+
+
 def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) -> Any:
     """rename_labels on any dimension but a temporal one.
 
@@ -325,8 +333,9 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
                 "(LabelMismatch)"
             )
         new = list(labels)
+        bands = dimension == band_dimension(data)
         for old, name in zip(source, target, strict=True):
-            index = _position(labels, old)
+            index = _band(labels, old) if bands else _position(labels, old)
             if index is None:
                 raise ProcessParameterInvalid(
                     f"rename_labels: label {old!r} is not in dimension '{dimension}' "
