@@ -139,6 +139,14 @@ def test_each_layout_tile_is_computed_on_its_own() -> None:
     assert not np.array_equal(whole[4:6, 5:7], want[4:6, 255:257]), "the seam matters"
 
 
+def test_bands_are_found_by_common_name_as_copernicus_finds_them() -> None:
+    scene = _scene(12, 12, seed=4)
+    by_name = resolution_merge(_cube(scene), HIGH, LOW, input_cell_type="int16").values
+    common = ["blue", "green", "red", "nir"]  # B02, B03, B04, B08 (get_band_index)
+    got = resolution_merge(_cube(scene), common, LOW, input_cell_type="int16").values
+    np.testing.assert_array_equal(got, by_name)
+
+
 def test_a_float_cube_keeps_float32_predictions() -> None:
     scene = _scene(12, 12, seed=9)
     got = resolution_merge(_cube(scene), HIGH, LOW, input_cell_type="float32").values

@@ -80,6 +80,8 @@ def resolution_merge(
 def _band_indices(data: Any, high: Any, low: Any) -> tuple[list[int], list[int]]:
     import xarray as xr
 
+    from hybrid.collection import band_position
+
     if not isinstance(data, xr.DataArray) or not {"bands", "y", "x"} <= set(data.dims):
         raise ProcessParameterInvalid(
             f"{PROCESS}: data must be a raster cube with bands, x and y (Sentinel-2 bands)"
@@ -92,13 +94,15 @@ def _band_indices(data: Any, high: Any, low: Any) -> tuple[list[int], list[int]]
                 f"{PROCESS}: {which} must be a list of band names, e.g. "
                 '["B02", "B03", "B04", "B08"] and ["B05", "B06", "B07", "B8A", "B11", "B12"]'
             )
-        missing = [str(b) for b in wanted if str(b) not in names]
+        # found as Copernicus finds them: common name, label, alias (get_band_index)
+        positions = [band_position(names, str(b)) for b in wanted]
+        missing = [str(b) for b, at in zip(wanted, positions, strict=True) if at is None]
         if missing:
             raise ProcessParameterInvalid(
                 f"{PROCESS}: band(s) {', '.join(missing)} of {which} not in the cube "
                 f"(its bands: {', '.join(names)})"
             )
-        found.append([names.index(str(b)) for b in wanted])
+        found.append([at for at in positions if at is not None])
     return found[0], found[1]
 
 
