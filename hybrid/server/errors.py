@@ -37,6 +37,13 @@ class BadRequest(ApiError):
     code = "BadRequest"
 
 
+class InvalidId(ApiError):
+    """A process id outside the API's pattern (Copernicus's code for it: python-driver
+    ``views.py`` ``_check_valid_process_graph_id`` L2097-2105)."""
+
+    code = "InvalidId"
+
+
 class NotFound(ApiError):
     code = "NotFound"
     status = 404

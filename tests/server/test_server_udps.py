@@ -113,8 +113,11 @@ def test_put_is_validated(alice: Any, server: ThreadServer) -> None:
     loop = {"process_graph": {"a": {"process_id": "loop", "arguments": {}, "result": True}}}
     answer = requests.put(f"{url}/loop", json=loop, headers=headers, timeout=120)
     assert answer.status_code == 400 and "loop" in answer.json()["message"]
-    answer = requests.put(f"{url}/bad-id!", json=unknown, headers=headers, timeout=120)
-    assert answer.status_code == 400
+    # an id outside ^\w+$: 400 InvalidId on PUT, GET and DELETE, as Copernicus answers
+    for method in (requests.put, requests.get, requests.delete):
+        answer = method(f"{url}/bad-id!", json=unknown, headers=headers, timeout=120)
+        assert (answer.status_code, answer.json()["code"]) == (400, "InvalidId"), method
+        assert "must consist of word characters" in answer.json()["message"]
     assert requests.get(f"{url}/loop", headers=headers, timeout=120).status_code == 404
     # a differing id in the body is replaced by the path's (API 1.2, PUT /process_graphs/{id})
     renamed = {**unknown, "id": "other"}
@@ -193,3 +196,15 @@ def test_a_parameter_read_in_a_callback_is_substituted_with_a_note(alice: Any, s
     assert np.array_equal(got, expected, equal_nan=True)
     _, no_notes = run(alice.datacube_from_process(saved, namespace="user", bbox=SEED_BBOX))
     assert no_notes == []
+
+
+def test_predefined_processes_are_in_the_backend_namespace(server: ThreadServer) -> None:
+    """``/processes/backend`` lists the predefined processes, another namespace none, as
+    Copernicus's registry (python-driver processes.py DEFAULT_NAMESPACE, get_specs)."""
+    listed = requests.get(f"{server.url}/processes/backend", timeout=120).json()["processes"]
+    assert "ndvi" in {p["id"] for p in listed}
+    assert requests.get(f"{server.url}/processes/nope", timeout=120).json()["processes"] == []
+    ndvi = requests.get(f"{server.url}/processes/backend/ndvi", timeout=120)
+    assert ndvi.status_code == 200 and ndvi.json()["id"] == "ndvi"
+    answer = requests.get(f"{server.url}/processes/nope/ndvi", timeout=120)
+    assert (answer.status_code, answer.json()["code"]) == (400, "ProcessUnsupported")

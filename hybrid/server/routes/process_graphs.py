@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hybrid.errors import ProcessGraphInvalid, ProcessUnsupported
 from hybrid.server.auth import CurrentUser
-from hybrid.server.errors import BadRequest
+from hybrid.server.errors import InvalidId
 from hybrid.server.paging import Limit
 from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.services import Deps
@@ -34,11 +34,19 @@ _ID = re.compile(r"^\w+$")
 _SUMMARY_FIELDS = ("id", "summary", "description", "parameters", "returns", "categories")
 
 
+def _valid_id(process_id: str) -> None:
+    """The id a stored process can have (PUT, GET and DELETE check it, as Copernicus)."""
+    if not _ID.fullmatch(process_id):
+        raise InvalidId(
+            f"The process id '{process_id[:60]}' must consist of word characters "
+            r"(letters, digits, _: ^\w+$)."
+        )
+
+
 def _checked(
     process_id: str, body: dict[str, Any], user_id: str, deps: Deps, own_root: str
 ) -> dict[str, Any]:
-    if not _ID.fullmatch(process_id):
-        raise BadRequest(f"The process id '{process_id[:60]}' must consist of word characters.")
+    _valid_id(process_id)
     # the spec (PUT /process_graphs/{id}): a differing body id is replaced by the path's
     if not isinstance(body.get("parameters", []), list):
         raise ProcessGraphInvalid("'parameters' must be a list of parameter descriptions.")
@@ -94,6 +102,7 @@ def list_process_graphs(user: CurrentUser, deps: Deps, limit: Limit) -> JSONResp
 def get_process_graph(
     process_graph_id: str, request: Request, user: CurrentUser, deps: Deps
 ) -> JSONResponse:
+    _valid_id(process_graph_id)
     found = deps.udps.get(user.user_id, process_graph_id)
     return JSONResponse(as_shown(found, base_url(request), user.user_id))
 
@@ -113,5 +122,6 @@ async def put_process_graph(
 
 @router.delete("/process_graphs/{process_graph_id}", status_code=204)
 def delete_process_graph(process_graph_id: str, user: CurrentUser, deps: Deps) -> Response:
+    _valid_id(process_graph_id)
     deps.udps.delete(user.user_id, process_graph_id)
     return Response(status_code=204)

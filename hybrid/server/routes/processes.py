@@ -2,7 +2,9 @@
 namespace's processes without authentication, as Copernicus serves them (openeo-python-
 driver ``openeo_driver/views.py`` ``processes_from_namespace`` L782-820 and
 ``processes_details`` L822-843): ``u:{user}`` the user's published processes
-(:mod:`hybrid.server.udp_sharing`), a namespace without ``:`` the predefined ones."""
+(:mod:`hybrid.server.udp_sharing`), ``backend`` the predefined ones (the registry's
+namespace, ``processes.py`` ``DEFAULT_NAMESPACE`` L78), any other namespace without ``:``
+none (``get_specs(namespace=...)`` filters on it, L330-350)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from hybrid.server.udp_sharing import USER_PREFIX, as_shown, public_process, pub
 
 router = APIRouter()
 
+#: the namespace of the predefined processes
+PREDEFINED = "backend"
 #: the fields a listing keeps unless ``full`` (views.py L805-809, backend.py L716-718)
 _LISTED = ("id", "summary", "description", "parameters", "returns")
 
@@ -43,7 +47,7 @@ def namespace_processes(
     owner = _owner(namespace)
     found: list[dict[str, Any]]
     if owner is None:
-        found = deps.engine.process_specs()
+        found = deps.engine.process_specs() if namespace == PREDEFINED else []
     else:
         shown = [as_shown(p, base_url(request), owner) for p in public_processes(deps.udps, owner)]
         found = shown if full else [{k: p[k] for k in _LISTED if k in p} for p in shown]
@@ -56,8 +60,8 @@ def namespace_process(
 ) -> JSONResponse:
     owner = _owner(namespace)
     if owner is None:
-        specs = [p for p in deps.engine.process_specs() if p["id"] == process_id]
-        found = specs[0] if specs else None
+        specs = deps.engine.process_specs() if namespace == PREDEFINED else []
+        found = next((p for p in specs if p["id"] == process_id), None)
     else:
         stored = public_process(deps.udps, owner, process_id)
         found = None if stored is None else as_shown(stored, base_url(request), owner)
