@@ -132,7 +132,7 @@ def write_gtiff(
     settings.require_palette_fits(profile["dtype"], 1 if per_band else profile["count"])
     factors = _overview_factors(settings.overviews, x.size, y.size)
     band_tags = {band: settings.band_tags(band) for band in bands or ()}
-    palette = settings.colormap()
+    palette = settings.colormap(profile["dtype"])
     written = []
     for label in layers["t"].values:
         layer = layers.sel(t=label) if label is not None else layers.isel(t=0)

@@ -68,9 +68,13 @@ class GTiffOptions:
             "linear_scale_range(0, 255) or convert_data_type('uint8')"
         )
 
-    def colormap(self) -> dict[int, tuple[int, int, int, int]]:
-        """The palette as rasterio's ``write_colormap`` takes it (empty without one)."""
-        return {i: (*rgb, 255) for i, rgb in enumerate(self.palette or ())}
+    def colormap(self, dtype: str) -> dict[int, tuple[int, int, int, int]]:
+        """The palette as rasterio's ``write_colormap`` takes it (empty without one),
+        at most the 2**bits entries of ``dtype`` (geotrellis writes no more)."""
+        import numpy as np
+
+        entries = (self.palette or ())[: 2 ** (8 * np.dtype(dtype).itemsize)]
+        return {i: (*rgb, 255) for i, rgb in enumerate(entries)}
 
     def require_predictor_fits(self, dtype: str) -> None:
         """The floating-point predictor (3) takes float samples only (TIFF, GDAL)."""
