@@ -138,6 +138,13 @@ def band_position(labels: Sequence[str], name: str) -> int | None:
     return aliased[0] if aliased else None
 
 
+def band_positions(labels: Sequence[str], names: Sequence[Any]) -> tuple[list[int], list[str]]:
+    """The positions of the bands ``names`` select among ``labels``
+    (:func:`band_position`), and the names that select none."""
+    found = [(str(name), band_position(labels, str(name))) for name in names]
+    return [at for _, at in found if at is not None], [n for n, at in found if at is None]
+
+
 def _auto_utm_crs() -> dict[str, Any]:
     """PROJJSON of "AUTO 42001": the UTM zone of the area, chosen per request."""
     return {

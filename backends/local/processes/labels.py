@@ -141,7 +141,7 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
     ``geopysparkdatacube.py`` L292-295, ``metadata.get_band_index``); they keep their
     labels. Copernicus reads only ``bands``: ``wavelengths`` is refused, not ignored."""
     from hybrid.backends.local.processes.cube_dimensions import band_dimension
-    from hybrid.collection import band_position
+    from hybrid.collection import band_positions
     from hybrid.errors import BandNotFound
 
     if wavelengths is not None:
@@ -155,8 +155,7 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
     if dimension is None:
         raise ProcessParameterInvalid("filter_bands: the cube has no band dimension")
     labels = [str(b) for b in data[dimension].values]
-    positions = [band_position(labels, str(name)) for name in bands]
-    missing = [str(name) for name, at in zip(bands, positions, strict=True) if at is None]
+    positions, missing = band_positions(labels, bands)
     if missing:
         raise BandNotFound(
             f"filter_bands: the cube has no band {', '.join(missing)}; its bands are "

@@ -80,7 +80,7 @@ def resolution_merge(
 def _band_indices(data: Any, high: Any, low: Any) -> tuple[list[int], list[int]]:
     import xarray as xr
 
-    from hybrid.collection import band_position
+    from hybrid.collection import band_positions
 
     if not isinstance(data, xr.DataArray) or not {"bands", "y", "x"} <= set(data.dims):
         raise ProcessParameterInvalid(
@@ -95,14 +95,13 @@ def _band_indices(data: Any, high: Any, low: Any) -> tuple[list[int], list[int]]
                 '["B02", "B03", "B04", "B08"] and ["B05", "B06", "B07", "B8A", "B11", "B12"]'
             )
         # found as Copernicus finds them: common name, label, alias (get_band_index)
-        positions = [band_position(names, str(b)) for b in wanted]
-        missing = [str(b) for b, at in zip(wanted, positions, strict=True) if at is None]
+        positions, missing = band_positions(names, wanted)
         if missing:
             raise ProcessParameterInvalid(
                 f"{PROCESS}: band(s) {', '.join(missing)} of {which} not in the cube "
                 f"(its bands: {', '.join(names)})"
             )
-        found.append([at for at in positions if at is not None])
+        found.append(positions)
     return found[0], found[1]
 
 
