@@ -24,6 +24,9 @@ result under the argument name its parent reads (``expressionEnd`` L1086-1247):
   ``count`` is int32; ``int`` keeps an integer input type, else int32 (``intFunction``
   L1733-1747); ``linear_scale_range`` to an integer range converts (L1271-1322);
   comparisons and logic are bits; ``if`` the union of ``accept`` and ``reject``;
+  ``array_find`` int16 (``arrayFind`` L643); ``array_append``, ``array_concat`` and
+  ``array_modify`` the union of their two arrays' types, float32 for one without
+  (L1372, L1391, L1421);
 - anything else float32 (``resultingDataType`` is reset at every ``expressionEnd``),
   ``sum``, ``product`` and the forced floats above among them.
 
@@ -46,11 +49,18 @@ _UNSIGNED = frozenset({"uint8", "uint16"})
 _FLOATING = frozenset({"float32", "float64"})
 FLOAT32 = "float32"
 INT32 = "int32"
+INT16 = "int16"
 BITS = "bool"
 
 _XY_UNION = frozenset({"add", "subtract", "multiply"})
 _KEEP_DATA = frozenset({"max", "min", "median", "first", "last", "array_interpolate_linear"})
 _KEEP_X = frozenset({"abs", "absolute", "ceil", "floor", "round"})
+#: array processes whose result has the union of the types of these two arguments
+_ARRAY_UNION = {
+    "array_append": ("data", "value"),
+    "array_concat": ("array1", "array2"),
+    "array_modify": ("data", "values"),
+}
 _BIT_RESULT = frozenset(
     {"gt", "lt", "gte", "lte", "eq", "neq", "between", "any", "and", "all", "or", "xor",
      "is_nodata", "is_nan"}
@@ -143,6 +153,11 @@ class _Walk:
             return argument("x") or FLOAT32
         if process == "count":
             return INT32
+        if process == "array_find":
+            return INT16
+        if process in _ARRAY_UNION:
+            first, second = _ARRAY_UNION[process]
+            return union(argument(first) or FLOAT32, argument(second) or FLOAT32)
         if process == "int":
             x = argument("x")
             return x if x is not None and x not in _FLOATING else INT32

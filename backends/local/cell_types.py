@@ -34,8 +34,10 @@ set it:
   ``convert_data_type`` gives the type it names (geotrellis ``CellType.fromName``: a raw
   type has no nodata, a ``ud`` one its own;
   :mod:`hybrid.backends.local.processes.cell_conversion`); ``aspect`` and ``slope``
-  give float64 (:mod:`hybrid.backends.local.processes.terrain`); any other process
-  makes it float32 here.
+  give float64 (:mod:`hybrid.backends.local.processes.terrain`), and so does
+  ``apply_kernel`` (the union of the cube's type and the float64 kernel's,
+  OpenEOProcesses.scala ``apply_kernel`` L1101-1104); any other process makes it
+  float32 here.
 
 :func:`with_cell_types` writes what it finds into a copy of the graph: a save_result's
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
@@ -92,7 +94,7 @@ _BITS = ("bool", 0)
 #: the integer cell types a result can have, with the nodata value Copernicus gives them
 _NODATA = {"int16": -32768, "int32": -(2**31), "uint8": 255, "uint16": 65535, "bool": 0}
 #: processes whose result is float64 (geotrellis ``DoubleArrayTileResult``)
-_DOUBLE = frozenset({"aspect", "slope"})
+_DOUBLE = frozenset({"aspect", "slope", "apply_kernel"})
 #: the processes with a callback, and the callback's argument name
 _CALLBACK = {
     "reduce_dimension": "reducer",

@@ -175,6 +175,7 @@ def _array_overrides() -> dict[str, Callable[..., Any]]:
         "array_find": arrays.array_find,
         "array_element": arrays.array_element,
         "array_concat": arrays.array_concat,
+        "array_labels": arrays.array_labels,
         "array_append": arrays.array_append,
         "first": arrays.first,
         "last": arrays.last,

@@ -15,7 +15,7 @@ from hybrid.backends.local.load_extents import (
     load_interval,
     parse_bbox,
 )
-from hybrid.errors import NoDataAvailable, ProcessParameterInvalid
+from hybrid.errors import FormatUnsuitable, NoDataAvailable, ProcessParameterInvalid
 from hybrid.grid import BBox, Grid
 from hybrid.io.registry import require_format
 
@@ -322,7 +322,10 @@ def _writer_dimensions(cube: Any) -> Any:
     (openeo-geopyspark-driver geopysparkdatacube.py L304-305) and the writers name ``t``,
     ``x``, ``y`` and the band variables as always. So a renamed temporal dimension (the
     one with dates) is written as ``t``, and the one other dimension (a renamed band
-    dimension, or apply_dimension's ``target_dimension``) as ``bands``.
+    dimension, or apply_dimension's ``target_dimension``) as ``bands``. A dimension beyond
+    those, of one label, is metadata only there (``add_dimension`` of a type other than
+    ``temporal``, geopysparkdatacube.py L447-461, adds it to the metadata and leaves the
+    tiles as they are): it is not written.
     """
     known = {"t", "bands", "y", "x"}
     others = [str(d) for d in cube.dims if d not in known]
@@ -332,8 +335,16 @@ def _writer_dimensions(cube: Any) -> Any:
             renames[name] = "t"
     rest = [name for name in others if name not in renames]
     if len(rest) == 1 and "bands" not in cube.dims:
-        renames[rest[0]] = "bands"
-    return cube.rename(renames) if renames else cube
+        renames[rest.pop()] = "bands"
+    cube = cube.rename(renames) if renames else cube
+    for name in rest:
+        if cube.sizes[name] != 1:
+            raise FormatUnsuitable(
+                f"save_result: the cube has a dimension '{name}' of {cube.sizes[name]} "
+                "labels beside its bands; a raster file holds t, bands, y and x: reduce "
+                f"'{name}' (reduce_dimension) or drop it before saving"
+            )
+    return cube.isel({name: 0}, drop=True) if rest else cube
 
 
 def _refuse_models(data: Any) -> None:

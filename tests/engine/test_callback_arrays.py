@@ -4,11 +4,13 @@ small cubes through the engine's registry (tests/process_vectors.py
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 
+from hybrid.errors import ProcessParameterInvalid
 from tests.engine.test_cube_operations import DATA, bands_cube, callback, node
 from tests.process_vectors import run_through_engine
 
@@ -119,3 +121,99 @@ def test_a_temporal_aggregation_with_one_quantile_reduces(lazy: bool) -> None:
     )
     assert got.dims == data.dims and got.sizes["t"] == 1
     np.testing.assert_allclose(np.asarray(got.values)[0], np.median(data.values, axis=0), rtol=1e-6)
+
+
+def _nd_appended() -> dict[str, Any]:
+    """``array_append(data, normalized_difference(B08, B04))``: the usual way to add an
+    index band in an apply_dimension over bands."""
+    return callback(
+        "out",
+        red=node("array_element", data=DATA, label="B04"),
+        nir=node("array_element", data=DATA, label="B08"),
+        nd=node("normalized_difference", x={"from_node": "nir"}, y={"from_node": "red"}),
+        out=node("array_append", data=DATA, value={"from_node": "nd"}),
+    )
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_array_append_of_a_value_per_pixel_adds_a_band(lazy: bool) -> None:
+    """It failed ("operands could not be broadcast together with shapes (3,4,5)
+    (3,4,5,1)": openeo-processes-dask's array_append multiplies the kept-dimension value
+    with the array minus that dimension); Copernicus appends the tile
+    (geotrellis-extensions OpenEOProcessScriptBuilder.scala ``arrayAppendFunction``
+    L1387-1396, ``data ++ values``)."""
+    data = bands_cube(lazy=lazy)
+    out = run_through_engine(
+        "apply_dimension", {"data": data, "dimension": "bands", "process": _nd_appended()}
+    )
+    values = data.values.astype(np.float32)
+    red, nir = values[:, 0], values[:, 1]
+    assert out.sizes["bands"] == 3
+    np.testing.assert_array_equal(out.values[:, :2], values)
+    np.testing.assert_allclose(out.values[:, 2], (nir - red) / (nir + red), rtol=1e-6)
+
+
+def test_array_concat_of_the_callback_array_with_itself_doubles_the_bands() -> None:
+    """``array_concat(data, data)`` over bands is B04, B08, B04, B08 (Copernicus
+    ``arrayConcatFunction`` L1417-1427, ``array1 ++ array2``); it was read as an
+    array_create of the dates and refused. Over time the values beyond the dates are
+    dropped, the dates paired with the first ones, as Copernicus pairs them."""
+    data = bands_cube(lazy=True)
+    doubled = callback("out", out=node("array_concat", array1=DATA, array2=DATA))
+    out = run_through_engine(
+        "apply_dimension", {"data": data, "dimension": "bands", "process": doubled}
+    )
+    values = data.values.astype(np.float32)
+    np.testing.assert_array_equal(out.values, np.concatenate([values, values], axis=1))
+    over_time = run_through_engine(
+        "apply_dimension", {"data": data, "dimension": "t", "process": doubled}
+    )
+    np.testing.assert_array_equal(over_time["t"].values, data["t"].values)
+    np.testing.assert_array_equal(over_time.values, data.values)
+
+
+def test_array_labels_in_a_reducer_are_the_dimension_labels() -> None:
+    """``count(array_labels(data))`` over bands is 2 and over time the number of dates;
+    it was the stock implementation's "The truth value of an array ... is ambiguous". A
+    reducer answering one number fills the reduced cube; one answering a text (a label)
+    is refused in one line."""
+    data = bands_cube(lazy=True)
+    labels = node("array_labels", data=DATA)
+    counted = callback("c", l=labels, c=node("count", data={"from_node": "l"}))
+    for dimension, want in (("bands", 2), ("t", data.sizes["t"])):
+        out = run_through_engine(
+            "reduce_dimension", {"data": data, "dimension": dimension, "reducer": counted}
+        )
+        assert dimension not in out.dims and out.shape == data.isel({dimension: 0}).shape
+        assert np.unique(out.values).tolist() == [want]
+    second = callback("e", l=labels, e=node("array_element", data={"from_node": "l"}, index=1))
+    with pytest.raises(ProcessParameterInvalid, match="returns the text 'B08'"):
+        run_through_engine(
+            "reduce_dimension", {"data": data, "dimension": "bands", "reducer": second}
+        )
+
+
+def _above(threshold: float) -> dict[str, Any]:
+    return callback("f", f=node("gt", x={"from_parameter": "x"}, y=threshold))
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_array_filter_keeps_each_pixels_own_elements(lazy: bool) -> None:
+    """``mean(array_filter(data, x > 1.6))`` over time is each pixel's mean of its values
+    above 1.6; apply_dimension of the filter keeps the dates, the others nodata. It
+    kept the dates where every pixel passed, and an empty cube when none did."""
+    data = bands_cube(lazy=lazy)
+    values = data.values
+    masked = np.where(values > 1.6, values, np.nan)
+    filtered = node("array_filter", data=DATA, condition=_above(1.6))
+    mean = callback("m", f=filtered, m=node("mean", data={"from_node": "f"}))
+    out = run_through_engine("reduce_dimension", {"data": data, "dimension": "t", "reducer": mean})
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.nanmean(masked, axis=0)
+    np.testing.assert_allclose(out.values, want, rtol=1e-6)
+    kept = run_through_engine(
+        "apply_dimension", {"data": data, "dimension": "t", "process": callback("f", f=filtered)}
+    )
+    np.testing.assert_array_equal(kept["t"].values, data["t"].values)
+    np.testing.assert_allclose(kept.values, masked, rtol=1e-6)

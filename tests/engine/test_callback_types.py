@@ -120,6 +120,36 @@ def test_comparisons_are_bits_and_if_takes_the_union() -> None:
     assert callback_type(choose, {"data": "int16"}) == "int32"
 
 
+def test_array_find_is_int16_and_array_joins_take_the_union() -> None:
+    """``arrayFind`` sets ShortConstantNoData (L643); array_append, array_concat and
+    array_modify the union of their arrays (L1372, L1391, L1421): over time of the int16
+    load, ``array_concat(data, data)`` stays int16 and appending a ratio is float32.
+    They were float32 and int16 arrays read "anything else"."""
+    found = _callback(
+        "f",
+        m={"process_id": "max", "arguments": {"data": DATA}},
+        f={"process_id": "array_find", "arguments": {"data": DATA, "value": {"from_node": "m"}}},
+    )
+    assert callback_type(found, {"data": "int16"}) == "int16"
+    doubled = _callback(
+        "c", c={"process_id": "array_concat", "arguments": {"array1": DATA, "array2": DATA}}
+    )
+    assert callback_type(doubled, {"data": "int16"}) == "int16"
+    ratio = _xy("divide", NIR, RED)
+    appended = _callback(
+        "a", nir=_band(1), red=_band(0), q=ratio,
+        a={"process_id": "array_append", "arguments": {"data": DATA, "value": {"from_node": "q"}}},
+    )  # fmt: skip
+    assert callback_type(appended, {"data": "int16"}) == "float32"
+    first = _band(0)
+    inserted = _callback(
+        "m", first=first,
+        m={"process_id": "array_modify",
+           "arguments": {"data": DATA, "values": {"from_node": "first"}, "index": 0}},
+    )  # fmt: skip
+    assert callback_type(inserted, {"data": "int16"}) == "int16"
+
+
 def test_no_result_node_or_a_cycle_is_float32() -> None:
     assert callback_type({"process_graph": {"a": _band(0)}}, {"data": "int16"}) == "float32"
     loop = _callback("a", a=_xy("add", {"from_node": "b"}, 1), b=_xy("add", {"from_node": "a"}, 1))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hybrid.backends.local.processes.resampling import METHODS
+from hybrid.backends.local.processes.resampling import METHODS, NEAR_ON_COPERNICUS
 from hybrid.errors import ProcessParameterInvalid
 from tests.process_vectors import run_through_engine
 
@@ -197,10 +197,12 @@ def test_band_callback_changing_the_band_count_stays_lazy() -> None:
     np.testing.assert_array_equal(out.values[:, 2], n + r)
 
 
-def test_apply_dimension_reducer_gets_the_first_date_a_new_dimension_integers() -> None:
-    """A new dimension gets integers; fewer values along time get the first dates, as
-    on Copernicus (openeo-geotrellis-extensions ``createTemporalCallback``:
-    ``labels.zip(resultTiles)``), where the spec says integers."""
+def test_apply_dimension_reducer_gets_the_first_date_a_new_dimension_is_a_rename() -> None:
+    """Fewer values along time get the first dates, as on Copernicus
+    (openeo-geotrellis-extensions ``createTemporalCallback``: ``labels.zip(resultTiles)``),
+    where the spec says integers; a new ``target_dimension`` is the same result with the
+    dimension renamed, its labels kept (openeo-python-driver
+    ``process_implementations/cubes.py`` L111-125), where the spec says integers too."""
     data = bands_cube()
     mean = callback("m", m=node("mean", data=DATA))
     out = run_through_engine("apply_dimension", {"data": data, "dimension": "t", "process": mean})
@@ -212,8 +214,29 @@ def test_apply_dimension_reducer_gets_the_first_date_a_new_dimension_integers() 
          "target_dimension": "steps"},
     )  # fmt: skip
     assert moved.dims == ("steps", "bands", "y", "x")
-    assert list(moved["steps"].values) == [0, 1, 2]
+    np.testing.assert_array_equal(moved["steps"].values, data["t"].values)
     np.testing.assert_allclose(moved.values, np.cumsum(data.values, axis=0))
+
+
+def test_a_new_target_dimension_over_bands_keeps_the_band_labels() -> None:
+    """``apply_dimension(dimension="bands", target_dimension="newbands")`` is the bands
+    renamed, B04 and B08 kept (geopysparkdatacube.py ``_apply_bands_dimension`` keeps the
+    band metadata; the driver renames the dimension after); a ``target_dimension`` the
+    cube has (``t`` for a callback over bands) renames nothing there."""
+    data = bands_cube()
+    twice = callback("m", m=node("multiply", x=DATA, y=2))
+    out = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "bands", "process": twice, "target_dimension": "newbands"},
+    )
+    assert out.dims == ("t", "newbands", "y", "x")
+    assert list(out["newbands"].values) == ["B04", "B08"]
+    np.testing.assert_allclose(out.values, data.values * 2)
+    same = run_through_engine(
+        "apply_dimension",
+        {"data": data, "dimension": "bands", "process": twice, "target_dimension": "t"},
+    )
+    assert same.dims == data.dims and list(same["bands"].values) == ["B04", "B08"]
 
 
 def test_apply_dimension_time_into_the_bands_dimension_as_copernicus() -> None:
@@ -326,6 +349,24 @@ def test_resample_spatial_every_spec_method(method: str) -> None:
     if method == "average":
         want = data.values[..., :2, :2].mean(axis=(-1, -2))
         np.testing.assert_allclose(out.values[..., 0, 0], want)
+
+
+@pytest.mark.filterwarnings("ignore:Dataset has no geotransform")
+@pytest.mark.parametrize("process", ["resample_spatial", "resample_cube_spatial"])
+@pytest.mark.parametrize("method", NEAR_ON_COPERNICUS)
+def test_methods_copernicus_lacks_resample_with_near_as_there(method: str, process: str) -> None:
+    """sum, q1, q3 and rms: Copernicus logs "Invalid/unsupported resample method" and
+    takes near (geopysparkdatacube.py ``_get_resample_method`` L1694-1710); they were
+    GDAL's sum (4x the values at half the resolution) and quartiles here."""
+    from hybrid.errors import HybridWarning
+
+    data = bands_cube(lazy=True)
+    target = run_through_engine("resample_spatial", {"data": data, "resolution": 20})
+    arguments = {"resolution": 20} if process == "resample_spatial" else {"target": target}
+    near = run_through_engine(process, {"data": data, **arguments, "method": "near"})
+    with pytest.warns(HybridWarning, match=f"no '{method}' resampling"):
+        out = run_through_engine(process, {"data": data, **arguments, "method": method})
+    np.testing.assert_array_equal(out.values, near.values)
 
 
 def test_resample_spatial_bad_arguments() -> None:

@@ -431,3 +431,31 @@ def test_interpolated_dekads_of_the_int16_cube_keep_integers(
     assert gaps.sum() > 100, "no gap to fill: the test shows nothing"
     assert (interpolated[gaps] % 1 != 0).any(), "no fraction to drop: the test shows nothing"
     np.testing.assert_array_equal(after, np.trunc(interpolated))
+
+
+def test_a_kernel_result_is_float64_as_the_union_with_the_kernel(
+    connection: Any, tmp_path: Path
+) -> None:
+    """Copernicus converts the cube to the union of its type and the float64 kernel's
+    (OpenEOProcesses.scala ``apply_kernel`` L1101-1104, the kernel ``factor *
+    kernel.astype(np.float64)`` in geopysparkdatacube.py L1246): the file holds float64,
+    the mean of 3 x 3 int16 values to the last bit of a double. It was float32."""
+    bands = _bands(connection).filter_temporal(["2023-06-12", "2023-06-13"])
+    kernel = [[1, 1, 1], [1, 1, 1], [1, 1, 1]]
+    bands.apply_kernel(kernel, factor=1 / 9).download(tmp_path / "k.nc", format="netCDF")
+    bands.download(tmp_path / "raw.nc", format="netCDF")
+    with (
+        xr.open_dataset(tmp_path / "k.nc", engine="h5netcdf") as ds,
+        xr.open_dataset(tmp_path / "raw.nc", engine="h5netcdf") as raw,
+    ):
+        assert ds["B04"].dtype == np.float64
+        red = raw["B04"].values[0].astype(np.float64)
+        inner = sum(
+            red[1 + dy : red.shape[0] - 1 + dy, 1 + dx : red.shape[1] - 1 + dx]
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+        ) * (1 / 9)
+        got = ds["B04"].values[0][1:-1, 1:-1]
+        valid = np.isfinite(inner)
+        assert valid.mean() > 0.9
+        np.testing.assert_allclose(got[valid], inner[valid], rtol=1e-12)

@@ -145,6 +145,50 @@ def test_renamed_dimensions_are_written_as_copernicus_writes_them(
     np.testing.assert_allclose(_nc(tmp_path / "mean.nc")["B08"].values, expected, rtol=1e-6)
 
 
+def test_dimensions_added_or_targeted_are_written_as_copernicus_writes_them(
+    connection: Any, tmp_path: Path
+) -> None:
+    """``add_dimension`` of type other adds to the metadata only on Copernicus
+    (geopysparkdatacube.py L447-461): the file is the plain one (it was a 400, "must be
+    a permuted list"). ``apply_dimension`` with a new ``target_dimension`` computes in
+    place and renames the dimension (openeo-python-driver process_implementations/
+    cubes.py L111-125): over bands the band variables keep their names (they were "0",
+    "1"), over time the dates (it was a 400 at save)."""
+    from openeo.processes import array_append, array_element
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SMALL_BBOX, temporal_extent=DATES, bands=["B04", "B08"]
+    )
+    cube.download(tmp_path / "plain.nc", format="netCDF")
+    plain = _nc(tmp_path / "plain.nc")
+    cube.add_dimension("extra", "foo", type="other").download(tmp_path / "added.nc")
+    added = _nc(tmp_path / "added.nc")
+    assert dict(added.sizes) == dict(plain.sizes)
+    np.testing.assert_array_equal(added["B08"].values, plain["B08"].values)
+    twice = cube.apply_dimension(
+        dimension="bands", target_dimension="newbands", process=lambda d: d * 2
+    )
+    twice.download(tmp_path / "twice.nc")
+    got = _nc(tmp_path / "twice.nc")
+    assert [str(v) for v in got.data_vars if v != "crs"] == ["B04", "B08"]
+    np.testing.assert_array_equal(got["B04"].values, 2 * plain["B04"].values)
+    steps = cube.apply_dimension(dimension="t", target_dimension="steps", process="cumsum")
+    steps.download(tmp_path / "steps.nc")
+    got = _nc(tmp_path / "steps.nc")
+    np.testing.assert_array_equal(got["t"].values, plain["t"].values)
+    want = np.cumsum(plain["B08"].values.astype(np.float64), axis=0)
+    np.testing.assert_allclose(got["B08"].values, want, rtol=1e-6)
+    appended = cube.apply_dimension(
+        dimension="bands",
+        process=lambda d: array_append(
+            d, array_element(d, label="B08") - array_element(d, label="B04")
+        ),
+    ).rename_labels("bands", ["B04", "B08", "diff"])
+    appended.download(tmp_path / "appended.nc")
+    got = _nc(tmp_path / "appended.nc")
+    np.testing.assert_allclose(got["diff"].values, plain["B08"].values - plain["B04"].values)
+
+
 def test_a_raster_saved_as_json_is_copernicus_xarray_json(connection: Any, tmp_path: Path) -> None:
     """``save_result(format="JSON")`` of a raster cube: Copernicus writes the collected
     DataArray with the client's ``XarrayIO.to_json_file`` (geopysparkdatacube.py

@@ -158,12 +158,20 @@ def _kept(verdict: Any) -> bool:
 def array_filter(
     data: Any, condition: Callable[..., Any], context: Any = None, axis: Any = None, **_: Any
 ) -> Any:
-    """The elements for which ``condition`` is true (null counts as false), in order."""
+    """The elements for which ``condition`` is true (null counts as false), in order.
+
+    On a cube's array (a callback's ``data``, ``axis`` given) each pixel keeps its own
+    elements: the others become nodata in place, so a reducer after it (``mean``,
+    ``count``, ``max`` ... skip nodata) gets the kept values of that pixel, and the
+    array keeps its length and labels (a cube cannot hold arrays of different lengths).
+    Copernicus's callback builder has no case for array_filter (the run warns)."""
     if not _per_element(data) and axis is not None:
-        hits = np.asarray(_whole(condition, data, context)).astype(bool)
-        others = tuple(ax for ax in range(np.ndim(hits)) if ax != axis)
-        columns = np.flatnonzero(hits.all(axis=others) if others else hits)
-        return np.take(data, columns, axis=axis)
+        import dask.array as da
+
+        hits = _whole(condition, data, context)
+        xp: Any = da if isinstance(data, da.Array) or isinstance(hits, da.Array) else np
+        kept = xp.where(xp.isnan(hits), False, hits).astype(bool)
+        return xp.where(kept, data, np.nan)
     values, labels, verdicts = _each_element(condition, data, context)
     keep = [i for i, verdict in enumerate(verdicts) if _kept(verdict)]
     if labels is None:

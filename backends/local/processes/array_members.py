@@ -43,7 +43,7 @@ def along_values(arguments: dict[str, Any]) -> dict[str, Any]:
     array already have the callback's pixel shape, so ``max(array_create([a, b]))`` is
     one value per pixel, as ``a`` is, and ``array_element(array_create([a, b]), 1)`` is
     ``b``."""
-    if "axis" not in arguments or not _created(arguments.get("data")):
+    if "axis" not in arguments or not created(arguments.get("data")):
         return arguments
     out = {**arguments, "axis": 0}
     if "keepdims" in out:
@@ -51,7 +51,8 @@ def along_values(arguments: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _created(value: Any) -> bool:
+def created(value: Any) -> bool:
+    """Whether ``value`` is an array an array_create (or array_concat of such) built."""
     ref = _CREATED.get(id(value))
     return ref is not None and ref() is value
 
@@ -62,7 +63,7 @@ def flattened(items: list[Any], axis: int) -> list[Any]:
     the callback's ``axis``, as ``quantiles(x, [0.05])`` in apply_dimension)."""
     out: list[Any] = []
     for value in items:
-        out.extend(list(value) if _created(value) else [value])
+        out.extend(list(value) if created(value) else [value])
     ndims = [np.ndim(v) for v in out if np.ndim(v) > 0]
     if not ndims or max(ndims) != min(ndims) + 1:
         return out

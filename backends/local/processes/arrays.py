@@ -209,9 +209,10 @@ def array_concat(array1: Any, array2: Any, axis: Any = None) -> Any:
         return array1 + array2
     members = _values_first_members(array1, array2) if axis is not None else None
     if members is not None:  # array_create([...]) and a list of values, in a callback
+        from hybrid.backends.local.processes.array_members import remember
         from hybrid.backends.local.processes.dimensions import stacked
 
-        return stacked(members)
+        return remember(stacked(members))
     if axis is not None and is_array(array1) and getattr(array1, "ndim", 0) > 1:
         from hybrid.backends.local.processes.dimensions import array_modify_along
 
@@ -223,18 +224,23 @@ def _values_first_members(array1: Any, array2: Any) -> list[Any] | None:
     """The values of ``array_concat`` in a callback when one side is an
     :func:`~hybrid.backends.local.processes.dimensions.array_create` of per-pixel
     arrays (the values first, shape (k, *pixels)) and the other a list of such arrays or
-    another array_create: all the values in order; None for anything else."""
+    another array_create: all the values in order; None for anything else (the
+    callback's own array, whose values lie along its ``axis``, as in
+    ``array_concat(data, data)``)."""
+    from hybrid.backends.local.processes.array_members import created
 
     def members(side: Any, pixels: tuple[int, ...] | None) -> list[Any] | None:
         if isinstance(side, list | tuple):
             return list(side)
+        if not created(side):
+            return None
         shape = tuple(getattr(side, "shape", ()))
         if pixels is not None and len(shape) == len(pixels) + 1 and shape[1:] == pixels:
             return [side[i] for i in range(shape[0])]
         return None
 
     for stack, other in ((array1, array2), (array2, array1)):
-        if not is_array(stack) or getattr(stack, "ndim", 0) < 2:
+        if not created(stack) or getattr(stack, "ndim", 0) < 2:
             continue
         pixels = tuple(stack.shape[1:])
         theirs = members(other, pixels)
@@ -256,7 +262,22 @@ def array_append(
                 "array_append: ArrayNotLabeled: 'label' is only allowed on a labeled array"
             )
         return [*data, value]
+    if axis is not None and label is None and getattr(data, "ndim", 0) > 1:
+        return array_concat(data, [value], axis=axis)
     return stock_process("array_append")(data, value, label=label, dim_labels=dim_labels, axis=axis)
+
+
+def array_labels(data: Any, axis: Any = None, dim_labels: Any = None) -> Any:
+    """In a callback, the labels of its dimension (dates as RFC 3339 texts): the stock
+    implementation asks ``if dim_labels:`` of the array of them and fails ("The truth
+    value of an array ... is ambiguous"). Copernicus's callback builder has no case for
+    it (the run warns, :mod:`hybrid.backends.local.callback_support`)."""
+    if axis is not None and dim_labels is not None:
+        labels = np.asarray(dim_labels)
+        if labels.dtype.kind == "M":
+            return [f"{text}Z" for text in np.datetime_as_string(labels, unit="s")]
+        return labels.tolist()
+    return stock_process("array_labels")(data, axis=axis, dim_labels=dim_labels)
 
 
 def array_modify(data: Any, values: Any, index: int, length: int = 0, axis: Any = None) -> Any:

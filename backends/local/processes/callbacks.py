@@ -73,6 +73,13 @@ def _one_value(
     reducer: Any, process: str, dimension: str, data: Any, *, axis: int, **kwargs: Any
 ) -> Any:
     result = reducer(data, axis=axis, **kwargs)
+    if isinstance(result, str):
+        raise ProcessParameterInvalid(
+            f"{process}: the reducer over '{dimension}' returns the text {result!r}; it "
+            "must return a number per pixel"
+        )
+    if isinstance(result, int | float | bool) or getattr(result, "ndim", None) == 0:
+        return _filled(data, axis, result)
     if getattr(result, "ndim", 0) < getattr(data, "ndim", 0):
         return result
     count = result.shape[axis]
@@ -83,3 +90,15 @@ def _one_value(
             "for several, use apply_dimension with a target_dimension"
         )
     return result.squeeze(axis=axis)
+
+
+def _filled(data: Any, axis: int, value: Any) -> Any:
+    """One value for every pixel (a reducer that returns a constant, or a count of the
+    labels): the shape of ``data`` without ``axis``, in its chunks when lazy."""
+    import dask.array as da
+    import numpy as np
+
+    shape = data.shape[:axis] + data.shape[axis + 1 :]
+    if isinstance(data, da.Array):
+        return da.full(shape, value, chunks=data.chunks[:axis] + data.chunks[axis + 1 :])
+    return np.full(shape, value)

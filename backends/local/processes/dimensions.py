@@ -6,11 +6,16 @@ openeo-processes-dask's apply_dimension loses the labels it should keep (a typo,
 the callback returns a different number of values built with ``array_create`` (its
 ``np.tile`` puts the new values first, apply_ufunc expects them last).
 
-Spec (apply_dimension): the labels are kept when the target dimension is the source
-dimension and the callback returns as many values as it got; otherwise the labels are
-integers from 0 (on a temporal dimension, as on Copernicus, the first dates). With
-``target_dimension``, the source dimension is removed and the values go to that
-dimension (created with type other if it does not exist).
+Labels as on Copernicus: kept when the callback returns as many values as it got;
+otherwise integers from 0 (on a temporal dimension the first dates,
+openeo-geotrellis-extensions ``OpenEOProcesses.scala`` ``labels.zip(resultTiles)``).
+``target_dimension`` renames the dimension afterwards, labels and all, where the spec
+gives a new dimension integer labels: openeo-python-driver computes in place and then
+``rename_dimension`` (``process_implementations/cubes.py`` L111-125), and
+geopysparkdatacube.py ``_apply_bands_dimension`` keeps the band metadata. A
+``target_dimension`` the cube already has is ignored (no rename there), except the band
+dimension for a callback over time, which puts each band's values in turn into the
+bands (``applyTimeDimensionTargetBands``).
 
 The callback is called ONCE with the whole (lazy) array, the dimension last
 (``axis=-1``), as openeo-processes-dask calls it, so openeo-pg-parser-networkx's cache
@@ -94,23 +99,20 @@ def apply_dimension(
     forget_results(entries)
     values = _values_last(raw, base)
     count = int(values.shape[-1])
-    target = target_dimension or dimension
     coords = {d: moved[d].values for d in others if d in moved.coords}
-    if target == dimension:
-        keep = count == moved.sizes[dimension] and dimension in moved.coords
-        coords[dimension] = moved[dimension].values if keep else np.arange(count)
-        if not keep and dimension in moved.coords and moved[dimension].dtype.kind == "M":
-            values, coords[dimension] = _on_first_dates(values, moved[dimension].values)
-        out = xr.DataArray(values, dims=[*others, dimension], coords=coords)
-        out.attrs = dict(data.attrs)
-        return out.transpose(*data.dims)
-    if target in others:
-        return _into_existing(data, values, others, coords, target)
-    coords[target] = np.arange(count)
-    out = xr.DataArray(values, dims=[*others, target], coords=coords)
+    timed = dimension in moved.coords and moved[dimension].dtype.kind == "M"
+    if timed and target_dimension in others:
+        return _into_existing(data, values, others, coords, str(target_dimension))
+    keep = count == moved.sizes[dimension] and dimension in moved.coords
+    coords[dimension] = moved[dimension].values if keep else np.arange(count)
+    if not keep and timed:
+        values, coords[dimension] = _on_first_dates(values, moved[dimension].values)
+    out = xr.DataArray(values, dims=[*others, dimension], coords=coords)
     out.attrs = dict(data.attrs)
-    order = [target if d == dimension else str(d) for d in data.dims]
-    return out.transpose(*order)
+    out = out.transpose(*data.dims)
+    if target_dimension is None or target_dimension in others:
+        return out
+    return out.rename({dimension: target_dimension})
 
 
 def _on_first_dates(values: Any, dates: Any) -> tuple[Any, Any]:

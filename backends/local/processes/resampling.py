@@ -9,11 +9,12 @@ Here: the CRS comes from the cube (``attrs["crs"]``, as the loader writes it), t
 target grid is odc-geo's for the target CRS (``resolution`` 0 = odc-geo's choice of a
 resolution equivalent to the source one; a number or ``[x, y]`` in the target units);
 a new pixel size in the load's own CRS keeps the Copernicus load layout (``_on_layout``),
-and every method of the openEO spec maps to GDAL's resampling of the same name
-(``near`` = nearest, ``cubicspline`` = cubic_spline). Nodata is NaN. An integer
-cube's resampled values are stored as whole numbers, as Copernicus stores them
-(:mod:`hybrid.backends.local.resample_pushdown`). ``align`` is
-accepted and ignored, as on Copernicus (openeo-geopyspark-driver,
+and the openEO spec's methods map to GDAL's resampling of the same name
+(``near`` = nearest, ``cubicspline`` = cubic_spline), except those Copernicus has none
+for (:data:`NEAR_ON_COPERNICUS`), which resample with ``near`` as there. Nodata is NaN.
+An integer cube's resampled values are stored as whole numbers, as Copernicus stores
+them (:mod:`hybrid.backends.local.resample_pushdown`). ``align`` is accepted and
+ignored, as on Copernicus (openeo-geopyspark-driver,
 openeogeotrellis/geopysparkdatacube.py, ``resample_spatial``).
 """
 
@@ -46,11 +47,31 @@ METHODS = {
     "max": "max",
     "min": "min",
     "med": "med",
-    "q1": "q1",
-    "q3": "q3",
-    "rms": "rms",
-    "sum": "sum",
 }
+#: the spec's methods Copernicus has no resampling for: it logs "Invalid/unsupported
+#: resample method" and resamples with near (openeo-geopyspark-driver
+#: geopysparkdatacube.py ``_get_resample_method`` L1694-1710, used by resample_spatial,
+#: resample_cube_spatial and the load push-down, datacube_parameters.py L74)
+NEAR_ON_COPERNICUS = ("q1", "q3", "rms", "sum")
+
+
+def copernicus_method(method: str, process: str) -> str:
+    """The method Copernicus resamples with for the openEO ``method`` (a warning when it
+    is not the one asked for); an unknown one refused in one line."""
+    if method in NEAR_ON_COPERNICUS:
+        from hybrid.run_warnings import warn
+
+        warn(
+            f"{process}: Copernicus has no '{method}' resampling and falls back to 'near' "
+            "(with a warning in its log); so does this run, to give the same values"
+        )
+        return "near"
+    if method not in METHODS:
+        raise ProcessParameterInvalid(
+            f"{process}: method '{method}' is unknown; use one of "
+            f"{', '.join([*METHODS, *NEAR_ON_COPERNICUS])}"
+        )
+    return method
 
 
 def _target_crs(projection: Any, source: Any) -> Any:
@@ -102,10 +123,7 @@ def resample_spatial(
     from odc.geo.geobox import GeoBox
     from odc.geo.xr import xr_reproject
 
-    if method not in METHODS:
-        raise ProcessParameterInvalid(
-            f"resample_spatial: method '{method}' is unknown; use one of {', '.join(METHODS)}"
-        )
+    method = copernicus_method(method, "resample_spatial")
     for dim in ("x", "y"):
         if dim not in data.dims:
             raise ProcessParameterInvalid(f"resample_spatial: the cube has no '{dim}' dimension")
@@ -158,6 +176,7 @@ def resample_cube_spatial(
         resample_cube_spatial as stock,
     )
 
+    method = copernicus_method(method, "resample_cube_spatial")
     out = stock(data=data, target=target, method=method, options=options)
     if integer_resampling is not None and method != "near":
         out = out.copy(data=stored(out.data, integer_resampling))
