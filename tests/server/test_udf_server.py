@@ -282,6 +282,19 @@ def test_udf_cannot_read_the_servers_data_folder(server: Any) -> None:
     assert "PermissionError" in message and 'File "<string>", line 5' in message
 
 
+def test_udf_cannot_read_the_machines_secrets(server: Any) -> None:
+    """``/etc/shadow`` is the root owner's to read, capabilities or not: a worker of a
+    server run as root read it (uid 0) when all of ``/etc`` was readable."""
+    import openeo
+
+    secret = Path("/etc/shadow")
+    if not secret.is_file():
+        pytest.skip("no /etc/shadow on this machine")
+    code = _reader_udf(secret)
+    message = _failed_job(_s2(_connect(server), ["B04"]).apply(process=openeo.UDF(code)))
+    assert "PermissionError" in message and 'File "<string>", line 5' in message
+
+
 def test_udf_cannot_read_another_users_results(server: Any, tmp_path: Path) -> None:
     import openeo
 

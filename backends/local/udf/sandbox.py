@@ -7,11 +7,13 @@ The guarantee, in the order it is applied:
    which kills the worker's process group.
 2. **No privileges**: ``PR_SET_NO_NEW_PRIVS``; when the server runs as root, every
    capability is dropped (bounding, ambient, effective, permitted, inheritable), so
-   uid 0 inside the worker is an ordinary user for the kernel.
+   uid 0 inside the worker is an ordinary user for the kernel (which still lets the
+   owner of a file read it: hence the short list of ``/etc`` below).
 3. **Landlock** (Linux >= 5.13, unprivileged, enforced by the kernel for this process
    and everything it starts): the file system is readable only under the Python
-   installation and the system library folders (``/usr``, ``/lib*``, ``/etc``), and
-   writable only in the worker's own exchange folder. Everything else - the server's
+   installation and the system library folders (``/usr``, ``/lib*``; of ``/etc`` only
+   what the libraries read, :data:`ETC_READ_PATHS`, not ``/etc/shadow`` or ssh host
+   keys), and writable only in the worker's own exchange folder. Everything else - the server's
    data folder with every user's jobs and results, its keys, the project checkout,
    home folders, ``/proc`` of other processes - cannot be opened. With Landlock ABI
    >= 4 TCP ``bind``/``connect`` are denied (no calls to the server's API or
@@ -63,8 +65,18 @@ _SCOPE_SIGNAL = 1 << 1
 _FILE_RIGHTS = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
 _READ_RIGHTS = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
 
-#: system folders the interpreter and its libraries read (shared libraries, certificates)
-SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/bin", "/sbin")
+#: system folders the interpreter and its libraries read (shared libraries, programs)
+SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+#: what of ``/etc`` they read: the loader's cache, time zone, certificates, name service,
+#: MIME types. Not the folder: it holds secrets that their owner root reads without any
+#: capability (``/etc/shadow``, ``/etc/ssh`` host keys, ``/etc/sudoers``)
+ETC_READ_PATHS = (
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+    "/etc/timezone", "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/passwd",
+    "/etc/group", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/hosts", "/etc/resolv.conf",
+    "/etc/gai.conf", "/etc/mime.types", "/etc/os-release", "/etc/lsb-release",
+    "/etc/fonts", "/etc/matplotlibrc",
+)  # fmt: skip
 #: devices numpy and the standard library open
 DEVICE_PATHS = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 
@@ -198,7 +210,7 @@ def confine(*, read: Iterable[str], write: Iterable[str]) -> int:
     if ruleset < 0:
         raise SandboxUnavailable(f"landlock_create_ruleset: {os.strerror(ctypes.get_errno())}")
     try:
-        for path in (*SYSTEM_READ_PATHS, *read):
+        for path in (*SYSTEM_READ_PATHS, *ETC_READ_PATHS, *read):
             _add_rule(libc, ruleset, path, _READ_RIGHTS & fs)
         for path in DEVICE_PATHS:
             _add_rule(libc, ruleset, path, (_FS_READ_FILE | _FS_WRITE_FILE) & fs)
