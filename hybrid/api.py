@@ -199,17 +199,40 @@ def _arguments(
     """The namespace ``hybrid COMMAND`` would parse, with ``options`` applied and checked."""
     from hybrid.cli import build_parser
 
-    args = build_parser().parse_args([command])
+    parser = build_parser()
+    args = parser.parse_args([command])
     args.aoi = str(aoi) if isinstance(aoi, Path) else aoi
     args.start, args.end = start, end
+    types = _option_types(parser, command)
     for name, value in options.items():
         if name in ("command", "handle", "aoi", "start", "end") or not hasattr(args, name):
             known = sorted(k for k in vars(args) if k not in ("command", "handle"))
             raise UsageError(f"unknown option {name!r} for {command}; known: {', '.join(known)}")
         if name == "cloud_classes" and not isinstance(value, str):
             value = ",".join(str(c) for c in value)
-        setattr(args, name, value)
+        setattr(args, name, _typed(name, value, types.get(name)))
     return args
+
+
+def _option_types(parser: argparse.ArgumentParser, command: str) -> dict[str, Any]:
+    """Option name -> the type the command line converts its text with (int, float...)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            sub = action.choices[command]
+            return {a.dest: a.type for a in sub._actions if callable(a.type)}
+    return {}
+
+
+def _typed(name: str, value: Any, kind: Any) -> Any:
+    """``value`` as the command line would hold it (``"20"`` for a float option is 20.0);
+    a value the command line would refuse is a UsageError naming the option."""
+    if kind is None or value is None or isinstance(value, bool):
+        return value
+    try:
+        return kind(value if isinstance(value, str) else str(value))
+    except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
+        kind_name = getattr(kind, "__name__", "value")
+        raise UsageError(f"{name}={value!r} is not a valid {kind_name} ({exc})") from None
 
 
 @dataclass

@@ -85,7 +85,7 @@ def compare(
     rows: list[PeriodComparison] = []
     if aligned_a is not None and aligned_b is not None:
         for label, band, va, vb in _layers(aligned_a, aligned_b):
-            within = tolerance.at(band)
+            within = tolerance.at(band, *(_variable(c) for c in (cube_a, cube_b)))
             rows.append(_compare_layer(label, va, vb, aligned_a, within, min_agreement))
     layout = _layout_differences(cube_a, cube_b)
     return verdict(
@@ -95,7 +95,16 @@ def compare(
 
 
 def _band_names(cube: xr.DataArray) -> list[str]:
-    return [str(b) for b in cube["bands"].values] if "bands" in cube.dims else []
+    """The bands' labels; a result without bands: its one variable's name (``var`` in a
+    ``hybrid run`` netCDF), so a tolerance can name it as the file does."""
+    if "bands" in cube.dims:
+        return [str(b) for b in cube["bands"].values]
+    return [name] if (name := _variable(cube)) else []
+
+
+def _variable(cube: xr.DataArray) -> str | None:
+    """The name of a result without bands (its one variable), else None."""
+    return str(cube.name) if "bands" not in cube.dims and cube.name is not None else None
 
 
 def _layout_differences(a: xr.DataArray, b: xr.DataArray) -> list[str] | None:

@@ -126,6 +126,27 @@ def _show_warning(
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
+def _unrecognized(parser: argparse.ArgumentParser, command: str | None, extras: list[str]) -> str:
+    """The error for arguments no parser took, naming the sub-command's help and the
+    option meant when a given one is a near miss (``--perod`` -> ``--period``)."""
+    import difflib
+
+    sub = parser
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            sub = action.choices[command]
+    options = list(sub._option_string_actions)
+    guesses = [
+        match
+        for extra in extras
+        if extra.startswith("--")
+        for match in difflib.get_close_matches(extra.split("=")[0], options, n=1)
+    ]
+    hint = f"; did you mean {', '.join(guesses)}?" if guesses else ""
+    where = f"{command}: " if command else ""
+    return f"{where}unrecognized arguments: {' '.join(extras)}{hint} (see '{sub.prog} --help')"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
@@ -141,7 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            raise _ArgumentError(_unrecognized(parser, args.command, extras))
     except _ArgumentError as exc:
         print(f"hybrid: error: {exc}", file=sys.stderr)
         return 2

@@ -76,5 +76,19 @@ def handle(args: argparse.Namespace) -> int:
         f"{report.skipped} already present"
     )
     print(f"catalog: {report.catalog}")
-    print(f"run offline with: hybrid run --stac {report.catalog.parent}")
+    print(f"run offline with: {_offline_command(args, report.catalog.parent)}")
     return 0
+
+
+def _offline_command(args: argparse.Namespace, catalog: Path) -> str:
+    """``hybrid run`` on the cached catalog with the area and dates cached (without them
+    it would run the default ones, which the cache may only partly cover)."""
+    import shlex
+
+    words = ["hybrid", "run", "--stac", str(catalog)]
+    for option, value in (("--aoi", args.aoi), ("--start", args.start), ("--end", args.end)):
+        if value:
+            words += [option, str(value)]
+    if args.max_cloud_cover is not None:
+        words += ["--max-cloud-cover", str(args.max_cloud_cover)]
+    return shlex.join(words)

@@ -52,8 +52,9 @@ def add_workflow_arguments(
         help="mask pixels outside the AOI polygon (Copernicus only uses its bbox)",
     )  # fmt: skip
     g.add_argument(
-        "--format", default="netCDF", help=f"{format_choices('raster')} (default netCDF)"
-    )
+        "--format", default="netCDF",
+        help=f"{format_choices('raster')} (default netCDF; run: netCDF or GTiff)",
+    )  # fmt: skip
 
 
 def add_stac_argument(parser: argparse.ArgumentParser) -> None:

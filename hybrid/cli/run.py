@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from hybrid.backends.remote import RemoteSettings
     from hybrid.params import Workflow
 
+#: the formats ``hybrid run`` writes and reads back for its summary
+RUN_FORMATS = ("netCDF", "GTiff")
 #: the default result: ``out/ndvi`` plus the format's suffix (a folder for GTiff)
 DEFAULT_OUT = Path("out") / "ndvi"
 
@@ -141,6 +143,10 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers} must be at least 1")
+    if args.workers is not None and getattr(args, "scheduler", None) is not None:
+        raise UsageError(
+            "--workers starts a local cluster and --scheduler names a running one; give one"
+        )
     if args.max_aoi_cloud is not None and args.backend != "local" and not args.stac:
         raise UsageError(
             "--max-aoi-cloud with a remote backend needs --stac (e.g. earth-search) to "
@@ -158,6 +164,12 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     workflow = with_max_aoi_cloud(workflow_from_args(args), args.max_aoi_cloud, stac=args.stac)
     fmt = find_format(workflow.format, kind="raster")
     assert fmt is not None  # workflow_from_args checked it
+    if fmt.name not in RUN_FORMATS:
+        raise UsageError(
+            f"--format {fmt.name}: hybrid run writes and summarises "
+            f"{' or '.join(RUN_FORMATS)}; for {fmt.name}, build the graph with "
+            f"'hybrid graph --format {fmt.name}' and run it on a backend"
+        )
     out = _target(args, fmt)
     with _output_folder(out if fmt.per_label else out.parent):
         _run(args, workflow, out, fmt)

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from hybrid.cli.options import add_stac_argument
 from hybrid.errors import UsageError
 
 DEFAULT_DATA_DIR = Path("hybrid-serve-data")
@@ -42,12 +43,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--port", type=int, default=8080, help="port to listen on (0 = any free port)"
     )
-    parser.add_argument(
-        "--stac",
-        metavar="SOURCE",
-        default=None,
-        help="static STAC catalog path or STAC API URL (default: the embedded sample)",
-    )
+    add_stac_argument(parser)
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -141,6 +137,9 @@ def handle(args: argparse.Namespace) -> int:
             "machine; pass --users FILE with your own users (see --hash-password)"
         )
 
+    from hybrid.stac.source import check_source
+
+    check_source(args.stac)  # a mistyped catalog path fails now, not at every request
     scheduler = _checked_scheduler(args)
     from hybrid.server.app import create_app
     from hybrid.server.serving import listen

@@ -17,7 +17,7 @@ from hybrid.errors import DataSourceError, UsageError
 from hybrid.stac.providers import PROVIDERS, provider_named, provider_names
 from hybrid.stac.query import SceneQuery, matches
 
-__all__ = ["SceneQuery", "prepare_items", "search", "static_items"]
+__all__ = ["SceneQuery", "check_source", "prepare_items", "search", "static_items"]
 
 
 def search(source: str | Path | None, query: SceneQuery) -> list[Any]:
@@ -84,25 +84,38 @@ def _has_scheme(href: str) -> bool:
     return "://" in href
 
 
-def static_items(path: Path) -> Iterable[Any]:
-    """Every item of a static STAC catalog or collection on disk."""
-    import pystac
+def check_source(source: str | Path | None) -> None:
+    """Refuse now (UsageError) a ``source`` that names a static catalog that is not
+    there; a provider, a URL or the embedded sample (None) are found when searched."""
+    text = str(source)
+    if source is None or provider_named(text) is not None or _has_scheme(text):
+        return
+    _catalog_file(Path(text))
 
+
+def _catalog_file(path: Path) -> Path:
+    """The catalog or collection JSON ``path`` names (a folder: the one inside)."""
     if path.is_dir():
         for name in ("collection.json", "catalog.json"):
             if (path / name).is_file():
-                path = path / name
-                break
-        else:
-            raise UsageError(
-                f"STAC folder {path} has no collection.json or catalog.json; "
-                "pass the catalog file with --stac"
-            )
+                return path / name
+        raise UsageError(
+            f"STAC folder {path} has no collection.json or catalog.json; "
+            "pass the catalog file with --stac"
+        )
     if not path.exists():
         raise UsageError(
             f"STAC catalog not found: {path}; pass a catalog/collection JSON, a folder, "
             f"a STAC API URL or a provider name ({provider_names()})"
         )
+    return path
+
+
+def static_items(path: Path) -> Iterable[Any]:
+    """Every item of a static STAC catalog or collection on disk."""
+    import pystac
+
+    path = _catalog_file(path)
     try:
         root = pystac.read_file(str(path))
     except (pystac.STACError, ValueError, OSError, KeyError, TypeError) as exc:

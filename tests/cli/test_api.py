@@ -55,6 +55,12 @@ def test_graph_takes_the_cli_options(sample_catalog):
         hybrid.graph(perod="week")
     with pytest.raises(UsageError, match="period"):
         hybrid.graph(period="fortnight")
+    # converted as the command line converts its text: "35.5" is 35.5, "abc" refused
+    assert (
+        hybrid.graph(period="week", max_cloud_cover="35.5", cloud_classes="3,8,9", **WINDOW) == week
+    )
+    with pytest.raises(UsageError, match="max_cloud_cover='abc' is not a valid float"):
+        hybrid.graph(max_cloud_cover="abc")
 
 
 @pytest.fixture(scope="module")

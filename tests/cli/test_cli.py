@@ -60,9 +60,12 @@ def test_graph_prints_the_flat_process_graph(capsys):
 
 def test_graph_uses_only_openeo_processes(capsys, shared_dir):
     """Every process of the graph is an openEO 1.2 process."""
+    folder = shared_dir / "openeo-spec" / "processes"
+    if not folder.is_dir():
+        pytest.skip("../shared/openeo-spec/processes is absent")
     main(["graph"])
     graph = json.loads(capsys.readouterr().out)
-    names = {p.stem for p in (shared_dir / "openeo-spec" / "processes").glob("*.json")}
+    names = {p.stem for p in folder.glob("*.json")}
     # the predefined processes not in shared/ (comparisons, logic) are from openEO 1.2 too
     from hybrid.backends.local.registry import process_spec
 
@@ -92,6 +95,14 @@ BAD_INPUT = {
     "missing-catalog": (["--stac", "/nonexistent/catalog.json"], "not found"),
     "missing-aoi": (["--aoi", "/nonexistent/aoi.geojson"], "AOI file not found"),
     "format": (["--format", "JPEG"], "--format"),
+    # writable by the graph but not read back for the table (it was a NetCDF read error
+    # after a PNG was written)
+    "format-not-summarised": (["--format", "PNG"], "netCDF or GTiff"),
+    "typo": (["--perod", "month"], "did you mean --period? (see 'hybrid run --help')"),
+    "workers-and-scheduler": (
+        ["--workers", "2", "--scheduler", "tcp://127.0.0.1:9"],
+        "give one",
+    ),
 }
 
 

@@ -111,3 +111,14 @@ def test_tolerance_of_mappings_and_defaults() -> None:
     assert both.at("band_0", "B04") == (2.0, 0.01) and both.at(None) == (1e-6, 0.0)
     kept = Tolerance.of({"B04": 2.0}, 0.5, default=(0.25, 0.0))
     assert kept.bands == (("B04", 2.0, 0.5),) and kept.at("B08") == (0.25, 0.5)
+
+
+def test_a_result_without_bands_is_named_by_its_variable(tmp_path: Path) -> None:
+    """``hybrid run``'s netCDF holds one variable, ``var``, and no bands: ``--atol
+    var=...`` names it as the file does (it was "neither result has (bands: none)")."""
+    ndvi = synthetic_result()
+    a = write_netcdf(ndvi, tmp_path / "a" / "ndvi.nc")
+    b = write_netcdf(ndvi + 5e-4, tmp_path / "b" / "ndvi.nc")
+    assert main(["compare", str(a), str(b)]) == 1
+    assert main(["compare", str(a), str(b), "--atol", "var=1e-3"]) == 0
+    assert main(["compare", str(a), str(b), "--atol", "B04=1e-3"]) == 2

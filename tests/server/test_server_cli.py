@@ -45,6 +45,8 @@ def test_busy_port_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixtur
         (["--scheduler", "nonsense"], "--scheduler nonsense is neither"),
         (["--scheduler", "http://127.0.0.1:8786"], "unknown protocol 'http'"),
         (["--scheduler", "tcp://127.0.0.1:9", "--dask-workers", "2"], "not both"),
+        # checked at start: it answered every request with a 400 before
+        (["--stac", "/nonexistent/catalog.json"], "STAC catalog not found"),
     ],
 )
 def test_bad_options_are_usage_errors(

@@ -55,6 +55,9 @@ def test_cache_over_http_runs_offline_with_identical_ndvi(
     assert _cache(served_sample, out, aoi_file) == 0
     first = capsys.readouterr().out
     assert "0 already present" in first
+    # the printed command runs what was cached, not the default area and season
+    hint = f"hybrid run --stac {out} --aoi {aoi_file} --start {NDVI_START} --end {NDVI_END}"
+    assert f"run offline with: {hint}" in first
     # copies are windows: far smaller than the tiles, on their own pixel grid
     catalog = json.loads((out / "collection.json").read_text())
     item_links = [link["href"] for link in catalog["links"] if link["rel"] == "item"]
