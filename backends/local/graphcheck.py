@@ -162,7 +162,7 @@ def inspect_graph(
         pid = node["process_id"]
         ids.add(str(pid))
         args = node.get("arguments") or {}
-        _check_supported(node_id, pid, args, supported, required)
+        _check_supported(node_id, node, args, supported, required)
         _check_callback_process(graph, node_id, pid)
         if pid == "merge_cubes":
             _check_overlap_resolver(node_id, args.get("overlap_resolver"))
@@ -217,15 +217,21 @@ def _check_nodes_are_objects(graph: Mapping[str, Any]) -> None:
 
 def _check_supported(
     node_id: str,
-    pid: str,
+    node: Mapping[str, Any],
     args: Mapping[str, Any],
     supported: set[str],
     required: Mapping[str, set[str]] | None,
 ) -> None:
-    """The process exists here and has its required arguments."""
+    """The process exists here and has its required arguments; a missing one in
+    Copernicus's words, with the namespace it was looked for in (python-driver errors.py
+    ``ProcessUnsupportedException``: a file URL or a provider's name is no namespace
+    either there)."""
+    pid = str(node["process_id"])
     if pid not in supported:
+        namespace = node.get("namespace") or "backend"
         raise ProcessUnsupported(
-            f"process '{pid}' is not supported by the local backend", node=node_id
+            f"Process with identifier '{pid}' is not available in namespace '{namespace}'.",
+            node=node_id,
         )
     missing = sorted((required or {}).get(pid, set()) - set(args))
     if missing:

@@ -43,10 +43,6 @@ class ProcessParameterRequired(ApiError):
     code = "ProcessParameterRequired"
 
 
-class ProcessParameterUnsupported(ApiError):
-    code = "ProcessParameterUnsupported"
-
-
 def expand(graph: Mapping[str, Any], lookup: Lookup) -> dict[str, Any]:
     """``graph`` with every call of a user-defined process inlined (callbacks included);
     what Copernicus would do otherwise goes to the run's warnings, once each."""
@@ -143,16 +139,16 @@ def _inline(
 def _parameter_values(
     udp: Mapping[str, Any], arguments: Mapping[str, Any], node_id: str
 ) -> dict[str, Any]:
+    """The values of ``udp``'s parameters for a call with ``arguments``: an argument it
+    does not declare is passed on too (Copernicus pushes every argument as a parameter
+    and refuses none, openeo-python-driver processgraph/evaluator.py
+    ``_evaluate_process_graph_process`` L373-388); a declared one missing takes its
+    default, else is required."""
     declared = udp.get("parameters")
     if declared is None:  # no declaration: the arguments are the parameters
         return dict(arguments)
     names = {p["name"] for p in declared}
-    unknown = sorted(set(arguments) - names)
-    if unknown:
-        raise ProcessParameterUnsupported(
-            f"Process '{udp['id']}' does not support parameter '{unknown[0]}'.", node=node_id
-        )
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {k: v for k, v in arguments.items() if k not in names}
     for parameter in declared:
         name = parameter["name"]
         if name in arguments:

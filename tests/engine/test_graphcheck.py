@@ -50,6 +50,12 @@ CASES = {
         ProcessUnsupported,
         "ndwi_magic",
     ),
+    # Copernicus's words, naming where it was looked for (a file URL is no namespace)
+    "unknown-process-in-a-namespace": (
+        lambda g: g["ndvi1"].update(process_id="s28_add", namespace="file:///tmp/add.json"),
+        ProcessUnsupported,
+        r"Process with identifier 's28_add' is not available in namespace 'file:///tmp/add.json'",
+    ),
     "unknown-collection": (
         lambda g: g["loadcollection1"]["arguments"].update(id="LANDSAT9"),
         CollectionNotFound,

@@ -116,6 +116,16 @@ def test_unpadded_edge_tiles_are_smaller() -> None:
     xr.testing.assert_equal(back, cube)
 
 
+def test_a_result_with_a_dimension_a_cube_lacks_is_refused_in_one_line() -> None:
+    """It failed at save_result with xarray's "must be a permuted list of ..."."""
+    cube, _ = canonical(_cube(8, 8))
+    tiling = Tiling(size_y=8, size_x=8)
+    tiles, ty, tx = cut(cube, tiling)
+    wider = [t.expand_dims(foo=[1, 2]) for t in tiles]
+    with pytest.raises(UdfError, match="a cube holds t, bands, y and x; remove 'foo'"):
+        stitch(wider, tiles, tiling=tiling, tiles=(ty, tx), like=cube, process="apply")
+
+
 def test_a_result_of_another_resolution_is_refused() -> None:
     cube, _ = canonical(_cube(8, 8))
     tiling = Tiling(size_y=8, size_x=8)
@@ -202,6 +212,23 @@ def test_worker_runs_the_udf_and_is_confined(tmp_path: Path) -> None:
     (out,) = _run(ok, _cube(2, 2))
     np.testing.assert_array_equal(out.values, _cube(2, 2).values * 3)
     assert list(out["bands"].values) == ["red", "nir"]  # apply_metadata's names
+
+
+@pytest.mark.slow
+def test_the_udf_gets_the_chunk_copernicus_names() -> None:
+    """``openEODataChunk`` with the date as its only attribute (geopysparkdatacube.py
+    ``_tile_to_datacube`` L603); it was ``values_block-<hash>`` with the engine's CRS
+    and layout attributes."""
+    code = (
+        "import xarray\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        "    assert cube.name == 'openEODataChunk', cube.name\n"
+        "    assert cube.attrs == {'t': '2023-06-02T00:00:00Z'}, cube.attrs\n"
+        "    return cube\n"
+    )
+    chunk = _cube(2, 2).isel(t=0).assign_attrs(t="2023-06-02T00:00:00Z", crs="EPSG:32632")
+    (out,) = _run(code, chunk.rename("values_block-0123"))
+    np.testing.assert_array_equal(out.values, chunk.values)
 
 
 @pytest.mark.slow

@@ -104,12 +104,35 @@ def test_another_user_cannot_see_or_use_it(bob: Any, saved: str, server: ThreadS
 
 
 def test_put_is_validated(alice: Any, server: ThreadServer) -> None:
+    """A process calling one not stored (yet) is stored, as Copernicus stores any body
+    with a process graph (python-driver views.py ``udp_store``): a script may store the
+    outer process before the inner one; a run of it names what is missing. A body
+    without a process graph is Copernicus's ProcessGraphMissing."""
     headers = {"Authorization": alice.auth.bearer and f"Bearer {alice.auth.bearer}"}
     url = f"{server.url}/process_graphs"
-    unknown = {"process_graph": {"a": {"process_id": "nope", "arguments": {}, "result": True}}}
-    answer = requests.put(f"{url}/bad", json=unknown, headers=headers, timeout=120)
+    inner = {"process_id": "later", "namespace": "user", "arguments": {"x": 2}, "result": True}
+    outer = {"process_graph": {"a": inner}}
+    assert requests.put(f"{url}/outer", json=outer, headers=headers, timeout=120).ok
+    call = {"process_id": "outer", "namespace": "user", "arguments": {}, "result": True}
+    body = {"process": {"process_graph": {"o": call}}}
+
+    def run() -> requests.Response:
+        return requests.post(f"{server.url}/result", json=body, headers=headers, timeout=120)
+
+    answer = run()
     assert answer.status_code == 400 and answer.json()["code"] == "ProcessUnsupported"
-    assert requests.put(f"{url}/x", json={}, headers=headers, timeout=120).status_code == 400
+    assert "'later'" in answer.json()["message"]
+    absolute = {"process_id": "absolute", "arguments": {"x": {"from_parameter": "x"}}}
+    later = {"process_graph": {"a": {**absolute, "result": True}}}
+    assert requests.put(f"{url}/later", json=later, headers=headers, timeout=120).ok
+    answer = run()
+    assert answer.ok and answer.json() == 2
+    for name in ("outer", "later"):
+        requests.delete(f"{url}/{name}", headers=headers, timeout=120)
+    unknown = {"process_graph": {"a": {"process_id": "nope", "arguments": {}, "result": True}}}
+    missing = requests.put(f"{url}/x", json={"summary": "no graph"}, headers=headers, timeout=120)
+    assert (missing.status_code, missing.json()["code"]) == (400, "ProcessGraphMissing")
+    assert "doesn't contain a process graph" in missing.json()["message"]
     loop = {"process_graph": {"a": {"process_id": "loop", "arguments": {}, "result": True}}}
     answer = requests.put(f"{url}/loop", json=loop, headers=headers, timeout=120)
     assert answer.status_code == 400 and "loop" in answer.json()["message"]

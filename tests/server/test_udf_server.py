@@ -161,6 +161,40 @@ def test_apply_rescale_udf_matches_run_udf_code(server: Any, tmp_path: Path) -> 
     _same(_open(tmp_path / "apply-udf-scaling.nc"), _local_udf(RESCALE_UDF, tmp_path / "input.nc"))
 
 
+SWAP_AND_ADD_UDF = """
+import xarray
+def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
+    swapped = cube.sel(bands=["B08", "B04"])
+    ratio = (cube.sel(bands="B08") / cube.sel(bands="B04")).expand_dims(bands=["ratio"])
+    return xarray.concat([swapped, ratio.transpose(*swapped.dims)], dim="bands")
+"""
+
+
+def test_a_udf_keeps_the_cubes_band_names_as_on_copernicus(server: Any, tmp_path: Path) -> None:
+    """Without ``apply_metadata`` Copernicus keeps the cube's band metadata
+    (geopysparkdatacube.py ``apply_tiles`` L935-938) and its netCDF writer names a band
+    beyond it ``unkown_band_<i>`` (NetCDFRDDWriter.scala L176-181): the UDF's B08, B04,
+    ratio are written as B04, B08, unkown_band_2 (with B08's values under B04). They were
+    the UDF's names. ``apply_metadata`` names them."""
+    import openeo
+
+    cube = _s2(_connect(server), ["B04", "B08"])
+    cube.download(tmp_path / "input.nc")
+    cube.apply_dimension(openeo.UDF(SWAP_AND_ADD_UDF), dimension="bands").download(
+        tmp_path / "swapped.nc"
+    )
+    raw = _open(tmp_path / "input.nc")
+    got = _open(tmp_path / "swapped.nc")
+    assert list(got["bands"].values) == ["B04", "B08", "unkown_band_2"]
+    _same(got.sel(bands="B04"), raw.sel(bands="B08"))
+    named = SWAP_AND_ADD_UDF + (
+        "def apply_metadata(metadata, context):\n"
+        "    return metadata.rename_labels('bands', target=['nir', 'red', 'ratio'])\n"
+    )
+    cube.apply_dimension(openeo.UDF(named), dimension="bands").download(tmp_path / "named.nc")
+    assert list(_open(tmp_path / "named.nc")["bands"].values) == ["nir", "red", "ratio"]
+
+
 def test_apply_dimension_savitzky_golay_matches_run_udf_code(server: Any, tmp_path: Path) -> None:
     import openeo
 

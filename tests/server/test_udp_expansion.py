@@ -89,3 +89,14 @@ def test_a_parameter_read_in_a_compiled_callback_is_substituted_with_a_note() ->
     assert "callback of apply in user-defined process 'scaled' reads its parameter 'factor'" in note
     _, no_notes = _expanded({"t": _node("triple", True, v=4)})
     assert no_notes == []
+
+
+def test_an_argument_the_process_does_not_declare_is_passed_on() -> None:
+    """``triple(v=2, colour="red")``: Copernicus refuses no argument of a user-defined
+    process (python-driver evaluator.py ``_evaluate_process_graph_process`` pushes them
+    all as parameters); it was a 400 ProcessParameterUnsupported here."""
+    graph = {"t": _node("triple", True, v=2, colour="red")}
+    expanded, notes = _expanded(graph)
+    (node,) = expanded.values()
+    assert node["process_id"] == "multiply" and node["arguments"] == {"x": 2, "y": 3}
+    assert notes == []

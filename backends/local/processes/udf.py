@@ -31,14 +31,18 @@ def run_tiled(
     settings: UdfSettings | None,
     tiling: Any = None,
     series: bool,
+    band_names: bool = True,
 ) -> Any:
     """The UDF over ``data`` cut as ``tiling`` says; ``series``: with the whole ``t``
-    dimension in each chunk, else one date per chunk."""
+    dimension in each chunk, else one date per chunk; ``band_names``: the result's bands
+    named as Copernicus names them (:func:`band_metadata_kept`; not for a reduction of
+    the bands, which drops them)."""
     import xarray as xr
 
     from hybrid.backends.local.udf.isolated import run_udf_chunks
     from hybrid.backends.local.udf.tiling import (
         Tiling,
+        band_metadata_kept,
         canonical,
         cut,
         label_like,
@@ -73,6 +77,8 @@ def run_tiled(
 
     result = run([cube])[0] if series else per_date(cube, run)
     result = label_like(label_like(result, cube, "bands"), cube, "t")
+    if band_names:
+        result = band_metadata_kept(result, cube, udf.code)
     order = [d for d in ("t", "bands") if d in result.dims]
     result = result.transpose(*order, ..., "y", "x")
     result.attrs = dict(data.attrs)
@@ -221,7 +227,7 @@ def reduce_dimension(
     _check_dimension(data, dimension, "reduce_dimension")
     result, added = run_tiled(
         data, udf, context, process="reduce_dimension", settings=udf_settings,
-        series=dimension == "t",
+        series=dimension == "t", band_names=dimension != "bands",
     )  # fmt: skip
     if dimension in result.dims:
         if result.sizes[dimension] != 1:

@@ -99,10 +99,19 @@ def run_udf_chunks(
     ids = [str(i) for i in range(len(chunks))]
     with _exchange(code, settings, process) as folder:
         for chunk_id, chunk in zip(ids, chunks, strict=True):
-            write_chunk(folder, f"in-{chunk_id}", chunk)
+            write_chunk(folder, f"in-{chunk_id}", _as_copernicus_names_it(chunk))
         task = {"chunks": ids, "proj": {"EPSG": epsg} if epsg else None}
         _run_task(folder, code, context, settings, process, task)
         return [read_chunk(folder, f"out-{chunk_id}") for chunk_id in ids]
+
+
+def _as_copernicus_names_it(chunk: Any) -> Any:
+    """The chunk named ``openEODataChunk`` as Copernicus names it
+    (geopysparkdatacube.py ``_tile_to_datacube`` L603), its only attribute the date of a
+    per-date chunk (``t``); the engine's own attributes (CRS, load layout) stay here."""
+    named = chunk.copy(deep=False).rename("openEODataChunk")
+    named.attrs = {key: value for key, value in chunk.attrs.items() if key == "t"}
+    return named
 
 
 def run_udf_table(

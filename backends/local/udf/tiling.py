@@ -166,6 +166,12 @@ def _oriented(result: xr.DataArray, process: str) -> xr.DataArray:
         raise UdfError(
             f"The UDF of '{process}' returned dims {tuple(result.dims)}: x and y must stay"
         )
+    extra = [str(d) for d in result.dims if d not in ("t", "bands", "y", "x")]
+    if extra:
+        raise UdfError(
+            f"The UDF of '{process}' returned dims {tuple(result.dims)}: a cube holds t, "
+            f"bands, y and x; remove {', '.join(repr(d) for d in extra)} in the UDF"
+        )
     return result.transpose(..., "y", "x")
 
 
@@ -230,6 +236,29 @@ def label_like(result: xr.DataArray, source: xr.DataArray, dim: str) -> xr.DataA
     if lost and result.sizes[dim] == source.sizes[dim]:
         return result.assign_coords({dim: source[dim].values})
     return result
+
+
+def band_metadata_kept(result: xr.DataArray, source: xr.DataArray, code: str) -> xr.DataArray:
+    """``result``'s bands named as Copernicus names them after a UDF without
+    ``apply_metadata``: it keeps the cube's band metadata (geopysparkdatacube.py
+    ``apply_tiles`` L935-938), so the bands are the input's names in order, whatever the
+    UDF's array called them, and a band beyond them ``unkown_band_<i>`` (sic; the
+    netCDF writer's name, geotrellis-extensions NetCDFRDDWriter.scala L176-181). A
+    warning says so when the UDF's names differ."""
+    if "apply_metadata" in code or "bands" not in result.dims or "bands" not in source.coords:
+        return result
+    given = [str(b) for b in result["bands"].values] if "bands" in result.coords else None
+    names = [str(b) for b in source["bands"].values]
+    count = result.sizes["bands"]
+    kept = names[:count] + [f"unkown_band_{i}" for i in range(len(names), count)]
+    if given is not None and given != kept:
+        from hybrid.run_warnings import warn
+
+        warn(
+            f"the UDF returned the bands {given}; Copernicus keeps the cube's band names "
+            f"unless the UDF defines apply_metadata, so they are {kept} (as here)"
+        )
+    return result.assign_coords(bands=kept)
 
 
 def restore(result: xr.DataArray, added_bands: bool) -> Any:

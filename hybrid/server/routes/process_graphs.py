@@ -1,8 +1,11 @@
 """``/process_graphs``: each user's own user-defined processes (list, get, put, delete).
 
-A stored process is validated on PUT: a process graph within the graph limits, an id of
-word characters, parameters as a list, every process it calls predefined or one of the
-user's own, no loop of processes calling each other. Graphs use it by id (namespace
+A stored process is checked on PUT: a process graph within the graph limits, an id of
+word characters, parameters as a list, no loop of processes calling each other. A
+process it calls that is neither predefined nor stored (yet) is no error, as Copernicus
+stores any body with a ``process_graph`` (openeo-python-driver views.py ``udp_store``
+L2107-2121): a script may store the outer process first; a run of it names what is
+missing. Graphs use it by id (namespace
 ``user`` or none), other users by its canonical URL when it is public
 (:mod:`hybrid.server.udp_sharing`); :mod:`hybrid.server.udp_expansion` inlines it before
 the engine runs.
@@ -10,6 +13,7 @@ the engine runs.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -19,11 +23,11 @@ from starlette.concurrency import run_in_threadpool
 
 from hybrid.errors import ProcessGraphInvalid, ProcessUnsupported
 from hybrid.server.auth import CurrentUser
-from hybrid.server.errors import InvalidId
+from hybrid.server.errors import InvalidId, ProcessGraphMissing
 from hybrid.server.paging import Limit
 from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.services import Deps
-from hybrid.server.udp_expansion import expand, process_ids
+from hybrid.server.udp_expansion import expand
 from hybrid.server.udp_sharing import as_shown, lookup
 
 router = APIRouter()
@@ -55,8 +59,9 @@ def _checked(
             raise ProcessGraphInvalid("Every parameter needs a 'name'.")
     if not isinstance(body.get("public", False), bool):
         raise ProcessGraphInvalid("'public' must be true or false.")
+    if "process_graph" not in body:  # Copernicus's words (errors.py ProcessGraphMissing)
+        raise ProcessGraphMissing("Invalid process specified. It doesn't contain a process graph.")
     process_graph({"process": body})  # a graph within the limits
-    predefined = {spec["id"] for spec in deps.engine.process_specs()}
     process = {**body, "id": process_id}
 
     others = lookup(deps.udps, user_id, own_root)
@@ -66,14 +71,10 @@ def _checked(
             return process
         return others(pid, namespace)
 
-    # loops through other stored processes surface here; unknown ids are named below
-    expanded = expand({"_": {"process_id": process_id, "arguments": {}}}, _lenient(find))
-    unknown = sorted(process_ids(expanded) - predefined)
-    if unknown:
-        raise ProcessUnsupported(
-            f"Process with identifier '{unknown[0]}' is not available: neither predefined "
-            "nor one of your user-defined processes."
-        )
+    # loops through other stored processes surface here; a process not stored yet is not
+    # an error until a run
+    with contextlib.suppress(ProcessUnsupported):
+        expand({"_": {"process_id": process_id, "arguments": {}}}, _lenient(find))
     return process
 
 
