@@ -284,6 +284,24 @@ def test_target_dimension_refused_as_on_copernicus() -> None:
         aggregate_spatial(spacetime(), collection(rect(0, 0, 1, 1)), np.nanmean, "result")
 
 
+def test_a_udf_along_a_vector_cubes_dimension_is_refused_naming_run_udf() -> None:
+    """Copernicus runs it (experimental, python-driver datacube.py
+    ``DriverVectorCube.apply_dimension`` L822-898); the refusal said "(as on
+    Copernicus)" and, for ``geometry``, that the dimension was unknown."""
+    from hybrid.backends.local.processes.udf import apply_dimension
+    from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
+
+    cube = aggregate_spatial(spacetime(), collection(rect(0, 0, 1, 1)), plain_mean)
+    run = {"process_id": "run_udf", "result": True, "arguments": {
+        "data": {"from_parameter": "data"}, "udf": "x = 1", "runtime": "Python"}}  # fmt: skip
+    graph = {"a": {"process_id": "apply_dimension", "result": True, "arguments": {
+        "process": {"process_graph": {"u": run}}}}}  # fmt: skip
+    udf = mark_udf_callbacks(graph)["a"]["arguments"]["process"]
+    for dimension in ("geometry", "properties"):
+        with pytest.raises(ProcessParameterInvalid, match="run_udf on the vector cube runs"):
+            apply_dimension(cube, udf, dimension)
+
+
 # ---------------------------------------------------------------- mask_polygon, filter_spatial
 
 

@@ -162,6 +162,12 @@ def _constant_filled(process: Any) -> Any:
 def _check_dimension(data: Any, dimension: str, process: str) -> None:
     from hybrid.backends.local.processes.cube_dimensions import require_dimension
 
+    if "geometries" in getattr(data, "dims", ()):
+        raise ProcessParameterInvalid(
+            f"{process} with a UDF on a vector cube is not supported here (Copernicus runs "
+            "it along 'geometry' or 'properties' as an experimental feature: "
+            "apply_vectorcube or a FeatureCollection UDF); run_udf on the vector cube runs"
+        )
     require_dimension(data, dimension, process)
     if dimension not in ("t", "bands"):
         raise ProcessParameterInvalid(
