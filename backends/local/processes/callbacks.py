@@ -78,7 +78,8 @@ def _one_value(
             f"{process}: the reducer over '{dimension}' returns the text {result!r}; it "
             "must return a number per pixel"
         )
-    if isinstance(result, int | float | bool) or getattr(result, "ndim", None) == 0:
+    single = isinstance(result, int | float | bool) or getattr(result, "ndim", None) == 0
+    if single and getattr(data, "ndim", 0) > 1:
         return _filled(data, axis, result)
     if getattr(result, "ndim", 0) < getattr(data, "ndim", 0):
         return result
@@ -99,6 +100,9 @@ def _filled(data: Any, axis: int, value: Any) -> Any:
     import numpy as np
 
     shape = data.shape[:axis] + data.shape[axis + 1 :]
+    if isinstance(value, da.Array):
+        value = value.compute()
+    value = np.asarray(value).item()
     if isinstance(data, da.Array):
         return da.full(shape, value, chunks=data.chunks[:axis] + data.chunks[axis + 1 :])
     return np.full(shape, value)

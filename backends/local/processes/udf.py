@@ -35,20 +35,12 @@ def run_tiled(
 ) -> Any:
     """The UDF over ``data`` cut as ``tiling`` says; ``series``: with the whole ``t``
     dimension in each chunk, else one date per chunk; ``band_names``: the result's bands
-    named as Copernicus names them (:func:`band_metadata_kept`; not for a reduction of
-    the bands, which drops them)."""
+    named as Copernicus names them (:func:`_labelled`; not for a reduction of the
+    bands, which drops them)."""
     import xarray as xr
 
     from hybrid.backends.local.udf.isolated import run_udf_chunks
-    from hybrid.backends.local.udf.tiling import (
-        Tiling,
-        band_metadata_kept,
-        canonical,
-        cut,
-        label_like,
-        per_date,
-        stitch,
-    )
+    from hybrid.backends.local.udf.tiling import Tiling, canonical, cut, per_date, stitch
 
     tiling = tiling or Tiling()
     cube, added_bands = canonical(data)
@@ -76,14 +68,24 @@ def run_tiled(
         return stitched
 
     result = run([cube])[0] if series else per_date(cube, run)
+    return _labelled(result, cube, data, udf.code if band_names else None), added_bands
+
+
+def _labelled(result: Any, cube: Any, data: Any, code: str | None) -> Any:
+    """The stitched ``result`` labelled as ``cube`` (the UDF's input) where it lost the
+    labels, its bands named as Copernicus names them when ``code`` is given
+    (:func:`~hybrid.backends.local.udf.tiling.band_metadata_kept`), in the cube's
+    dimension order with ``data``'s attributes."""
+    from hybrid.backends.local.udf.tiling import band_metadata_kept, label_like
+
     result = label_like(label_like(result, cube, "bands"), cube, "t")
-    if band_names:
-        result = band_metadata_kept(result, cube, udf.code)
+    if code is not None:
+        result = band_metadata_kept(result, cube, code)
     order = [d for d in ("t", "bands") if d in result.dims]
     result = result.transpose(*order, ..., "y", "x")
     result.attrs = dict(data.attrs)
     result.name = None
-    return result, added_bands
+    return result
 
 
 def _restored(result: Any, added_bands: bool) -> Any:
