@@ -216,11 +216,9 @@ def _arguments(
 
 def _option_types(parser: argparse.ArgumentParser, command: str) -> dict[str, Any]:
     """Option name -> the type the command line converts its text with (int, float...)."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
-            sub = action.choices[command]
-            return {a.dest: a.type for a in sub._actions if callable(a.type)}
-    return {}
+    from hybrid.cli import subparser
+
+    return {a.dest: a.type for a in subparser(parser, command)._actions if callable(a.type)}
 
 
 def _typed(name: str, value: Any, kind: Any) -> Any:

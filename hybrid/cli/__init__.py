@@ -126,15 +126,20 @@ def _show_warning(
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
+def subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    """The parser of sub-command ``command`` (``parser`` itself for none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
+
+
 def _unrecognized(parser: argparse.ArgumentParser, command: str | None, extras: list[str]) -> str:
     """The error for arguments no parser took, naming the sub-command's help and the
     option meant when a given one is a near miss (``--perod`` -> ``--period``)."""
     import difflib
 
-    sub = parser
-    for action in parser._subparsers._group_actions if parser._subparsers else []:
-        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
-            sub = action.choices[command]
+    sub = subparser(parser, command)
     options = list(sub._option_string_actions)
     guesses = [
         match
