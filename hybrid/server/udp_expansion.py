@@ -240,24 +240,3 @@ def _substituted(
     if isinstance(value, list):
         return [_substituted(item, values, shadowed) for item in value]
     return value
-
-
-def process_ids(graph: Mapping[str, Any]) -> set[str]:
-    """Every process id a graph calls, callbacks included."""
-    found: set[str] = set()
-    stack: list[Any] = [graph]
-    while stack:
-        current = stack.pop()
-        for node in current.values():
-            found.add(str(node.get("process_id")))
-            pending = [node.get("arguments", {})]
-            while pending:
-                value = pending.pop()
-                if isinstance(value, Mapping):
-                    if isinstance(value.get("process_graph"), Mapping):
-                        stack.append(value["process_graph"])
-                    else:
-                        pending.extend(value.values())
-                elif isinstance(value, list):
-                    pending.extend(value)
-    return found
