@@ -235,8 +235,9 @@ def test_nodata_udps_in_a_reducer_and_refusals(connection: Any, tmp_path: Path) 
     them (``test_community_processes.py`` runs them as published): stored processes
     called by a ``reduce_dimension`` reducer over t, ``array_apply`` of ``is_nodata``
     then ``array_contains`` / ``array_find`` (nodata where nothing is found, as
-    Copernicus, not 999999); a ``vito`` namespace process and ``chunk_polygon`` refused
-    when stored, with one 400 ProcessUnsupported each."""
+    Copernicus, not 999999); a ``vito`` namespace process and ``chunk_polygon`` stored
+    (Copernicus stores any body with a process graph, python-driver views.py
+    ``udp_store``) and refused when run, with one 400 ProcessUnsupported each."""
     from openeo.api.process import Parameter
     from openeo.rest import OpenEoApiError
 
@@ -253,8 +254,10 @@ def test_nodata_udps_in_a_reducer_and_refusals(connection: Any, tmp_path: Path) 
             "data": {"from_node": "load"}, "chunks": {"from_parameter": "area"},
             "process": {"process_graph": {"udf": udf}}}}}  # fmt: skip
     for name, graph in (("t_vito", {"ndwi": vito}), ("t_chunks", chunks)):
+        connection.save_user_defined_process(name, graph, parameters=[area])
+        stored = connection.datacube_from_process(name, namespace="user", area=None)
         with pytest.raises(OpenEoApiError) as refused:
-            connection.save_user_defined_process(name, graph, parameters=[area])
+            stored.execute()
         assert refused.value.http_status_code == 400
         assert refused.value.code == "ProcessUnsupported"
 

@@ -57,9 +57,10 @@ def _community_process(name: str) -> dict[str, Any]:
 def test_community_processes_stored_and_used(connection: Any, tmp_path: Path) -> None:
     """processes/crop_polygon.json, array_contains_nodata.json, array_find_nodata.json
     (stored with ``save_user_defined_process``, used in a graph and in a reducer), and
-    flood_ndwi.json, burntmapping_chunks.json, rescale_chunks.json, refused with one
-    openEO error each: they call the ``vito`` namespace's NDWI and ``chunk_polygon``,
-    which Copernicus's API 1.2 does not offer either (openeo-python-driver registers
+    flood_ndwi.json, burntmapping_chunks.json, rescale_chunks.json, stored (as
+    Copernicus stores any process graph) and refused when run with one openEO error
+    each: they call the ``vito`` namespace's NDWI and ``chunk_polygon``, which
+    Copernicus's API 1.2 does not offer either (openeo-python-driver registers
     chunk_polygon for API 1.0/1.1 only). anomaly_detection.json (Sentinel-1, CropSAR)
     is left out."""
     from openeo.rest import OpenEoApiError
@@ -73,12 +74,15 @@ def test_community_processes_stored_and_used(connection: Any, tmp_path: Path) ->
         )  # fmt: skip
     for name in ("flood_ndwi", "burntmapping_chunks", "rescale_chunks"):
         spec = _community_process(name)
+        connection.save_user_defined_process(
+            spec["id"], spec["process_graph"], parameters=spec["parameters"]
+        )
+        needed = {p["name"]: None for p in spec["parameters"] if "default" not in p}
+        stored = connection.datacube_from_process(spec["id"], namespace="user", **needed)
         with pytest.raises(OpenEoApiError) as refused:
-            connection.save_user_defined_process(
-                spec["id"], spec["process_graph"], parameters=spec["parameters"]
-            )
+            stored.execute()
         assert refused.value.http_status_code == 400
-        assert refused.value.code == "ProcessUnsupported"
+        assert refused.value.code == "ProcessUnsupported", refused.value.message
 
     dates = ["2023-06-10", "2023-07-05"]
     aoi = {"type": "Polygon", "coordinates": [PENTAGON]}
