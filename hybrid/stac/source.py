@@ -36,7 +36,7 @@ def search(source: str | Path | None, query: SceneQuery) -> list[Any]:
         from hybrid.stac.api import search_api
 
         items = search_api(provider.url, provider.collection, query, provider=provider.name)
-    elif text.startswith(("http://", "https://")):
+    elif _api_url(text):
         from hybrid.stac.api import search_api
 
         items = search_api(text, None, query)
@@ -80,6 +80,11 @@ def _absolute(item: Any) -> Any:
 _TREE_RELS = frozenset({"root", "parent", "collection", "self"})
 
 
+def _api_url(text: str) -> bool:
+    """Whether a ``--stac`` source is a STAC API (else a static catalog on disk)."""
+    return text.startswith(("http://", "https://"))
+
+
 def _has_scheme(href: str) -> bool:
     return "://" in href
 
@@ -88,7 +93,7 @@ def check_source(source: str | Path | None) -> None:
     """Refuse now (UsageError) a ``source`` that names a static catalog that is not
     there; a provider, a URL or the embedded sample (None) are found when searched."""
     text = str(source)
-    if source is None or provider_named(text) is not None or _has_scheme(text):
+    if source is None or provider_named(text) is not None or _api_url(text):
         return
     _catalog_file(Path(text))
 

@@ -273,10 +273,9 @@ def array_labels(data: Any, axis: Any = None, dim_labels: Any = None) -> Any:
     value of an array ... is ambiguous"). Copernicus's callback builder has no case for
     it (the run warns, :mod:`hybrid.backends.local.callback_support`)."""
     if axis is not None and dim_labels is not None:
-        labels = np.asarray(dim_labels)
-        if labels.dtype.kind == "M":
-            return [f"{text}Z" for text in np.datetime_as_string(labels, unit="s")]
-        return labels.tolist()
+        from hybrid.backends.local.processes.labels import label_text
+
+        return [label_text(label) for label in np.asarray(dim_labels)]
     return stock_process("array_labels")(data, axis=axis, dim_labels=dim_labels)
 
 

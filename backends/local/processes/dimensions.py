@@ -101,8 +101,8 @@ def apply_dimension(
     count = int(values.shape[-1])
     coords = {d: moved[d].values for d in others if d in moved.coords}
     timed = dimension in moved.coords and moved[dimension].dtype.kind == "M"
-    if timed and target_dimension in others:
-        return _into_existing(data, values, others, coords, str(target_dimension))
+    if timed and target_dimension is not None and target_dimension == band_dimension(data):
+        return _into_existing(data, values, others, coords, target_dimension)
     keep = count == moved.sizes[dimension] and dimension in moved.coords
     coords[dimension] = moved[dimension].values if keep else np.arange(count)
     if not keep and timed:
