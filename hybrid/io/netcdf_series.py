@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,8 @@ def timeseries_netcdf(cube: Any) -> bytes:
     """Copernicus's layout (openeo_driver/save_result.py ``AggregatePolygonResult.to_netcdf``
     and ``_create_point_timeseries_xarray``): dims (feature, t), one variable per band
     (``band_0``... for a cube without bands), ``lat``/``lon`` of a representative point
-    of each geometry (EPSG:4326), ``feature_names`` ``feature_0``..., dates where every
-    value is missing dropped, CF-1.8. Only with a time dimension (Copernicus refuses
+    of each geometry (EPSG:4326), ``feature_names`` (:func:`feature_names`), dates where
+    every value is missing dropped, CF-1.8. Only with a time dimension (Copernicus refuses
     netCDF for aggregate_spatial over a cube without t)."""
     import numpy as np
     import xarray as xr
@@ -31,14 +32,15 @@ def timeseries_netcdf(cube: Any) -> bytes:
             "(as on Copernicus); use JSON, CSV or Parquet"
         )
     names = band_columns(cube) if "bands" in cube.dims else ["band_0"]
-    points = [g.representative_point() for g in vector_cube_features(cube).to_crs("EPSG:4326")]
+    features = vector_cube_features(cube)
+    points = [g.representative_point() for g in features.to_crs("EPSG:4326")]
     cube = ordered(cube)
     variables = {n: (("feature", "t"), cube.values[:, :, i]) for i, n in enumerate(names)}
     times = np.asarray(cube["t"].values).astype("datetime64[ns]")
     ds = xr.Dataset(variables, coords={"t": times}).dropna(dim="t", how="all").sortby("t")
     ds.coords["lat"] = ("feature", [p.y for p in points])
     ds.coords["lon"] = ("feature", [p.x for p in points])
-    ds.coords["feature_names"] = ("feature", [f"feature_{i}" for i in range(len(points))])
+    ds.coords["feature_names"] = ("feature", feature_names(features.properties, len(points)))
     ds["lat"].attrs = {"units": "degrees_north", "standard_name": "latitude"}
     ds["lon"].attrs = {"units": "degrees_east", "standard_name": "longitude"}
     ds["t"].attrs = {"standard_name": "time"}
@@ -49,6 +51,20 @@ def timeseries_netcdf(cube: Any) -> bytes:
     }
     encoding = {name: {"zlib": True, "complevel": 5} for name in names}
     return bytes(ds.to_netcdf(None, engine="h5netcdf", encoding=encoding))
+
+
+def feature_names(properties: Sequence[Mapping[str, Any]], count: int) -> list[Any]:
+    """Copernicus's ``feature_names``: the features' ``id`` properties (save_result.py
+    L451-458 ``self._regions.get_ids()``: the ``id`` column of the frame geopandas builds
+    from the features, datacube.py L769-770), integers as integers; ``feature_<i>``
+    when no feature has one (``features_ids_from_index``), and here for a feature
+    without one where others have one (Copernicus's column would hold NaN there)."""
+    ids = [props.get("id") for props in properties] or [None] * count
+    if all(i is None for i in ids):
+        return [f"feature_{i}" for i in range(count)]
+    if all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        return list(ids)
+    return [f"feature_{n}" if i is None else str(i) for n, i in enumerate(ids)]
 
 
 def read_timeseries(file: Path) -> xr.DataArray:

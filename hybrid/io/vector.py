@@ -126,12 +126,21 @@ def band_columns(cube: Any) -> list[str]:
     return [str(b) for b in cube["bands"].values]
 
 
-def number(value: Any) -> float | None:
-    """A value as JSON/CSV see it: NaN is missing (None)."""
+def number(value: Any) -> Any:
+    """A value as JSON/CSV see it: NaN is missing (None); a number a float. A vector
+    cube of objects (load_geojson's and load_url's properties with texts among them:
+    :func:`~hybrid.backends.local.processes.geojson_load.property_values`) holds Python
+    values, which keep their kind, as Copernicus writes pandas's objects: a text, a
+    boolean, an integer; any other object is its text."""
     import math
+    import numbers
 
-    f = float(value)
-    return None if math.isnan(f) else f
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, numbers.Real):  # numpy's numbers, of the cube's arrays
+        f = float(value)
+        return None if math.isnan(f) else f
+    return str(value)
 
 
 def date_text(label: Any, *, millis: bool = False) -> str:

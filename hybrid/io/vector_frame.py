@@ -21,13 +21,17 @@ from typing import Any
 
 #: the base name of these files
 STEM = "vectorcube"
+#: a vector cube's attribute: the columns of the frame it was read as (load_url's file,
+#: whose frame Copernicus keeps as it is: ``read_file`` puts the geometry last)
+FRAME_COLUMNS = "vector_frame_columns"
 
 
 def geometries_frame(cube: Any) -> Any:
     """Copernicus's frame of a vector cube's geometries (``DriverVectorCube._geometries``):
     ``geometry``, then each feature's properties in their order, as geopandas
-    ``from_features`` builds it, one row per feature (index = feature index), in the
-    geometries' CRS. An aggregate_spatial result's Parquet joins it to its rows
+    ``from_features`` builds it (a file's frame in its own order: :data:`FRAME_COLUMNS`),
+    one row per feature (index = feature index), in the geometries' CRS. An
+    aggregate_spatial result's Parquet joins it to its rows
     (:func:`hybrid.io.parquet.timeseries_parquet`)."""
     import geopandas as gpd
 
@@ -40,7 +44,11 @@ def geometries_frame(cube: Any) -> Any:
     ]
     if not rows:  # a cube without geometries (raster_to_vector of no data)
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=features.crs))
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=features.crs)
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=features.crs)
+    order = [c for c in cube.attrs.get(FRAME_COLUMNS, ()) if c in frame.columns]
+    if len(order) == len(frame.columns):
+        frame = frame[order]
+    return frame
 
 
 def vector_frame(cube: Any, options: Mapping[str, Any]) -> Any:

@@ -46,10 +46,12 @@ def _returns_raster(spec: Mapping[str, Any] | None) -> bool:
 def _default_format(pid: str, raster: bool) -> str:
     """GTiff for a raster cube; GeoJSON for the vector cubes of load_geojson, load_url and
     raster_to_vector (Copernicus's ``VectorCubeResult.DEFAULT_FORMAT``); JSON for anything else
-    (aggregate_spatial's results are ``AggregatePolygonResult`` there, written as JSON)."""
-    if raster:
-        return "GTiff"
-    return "GeoJSON" if pid in ("load_geojson", "load_url", "raster_to_vector") else "JSON"
+    (aggregate_spatial's results are ``AggregatePolygonResult`` there, written as JSON).
+    load_url is asked first: openEO describes its result as any data cube (a raster one
+    for load_stac's formats, which it refuses here as Copernicus does)."""
+    if pid in ("load_geojson", "load_url", "raster_to_vector"):
+        return "GeoJSON"
+    return "GTiff" if raster else "JSON"
 
 
 #: processes that write a result (save_ml_model: Copernicus's ``MlModelResult``)

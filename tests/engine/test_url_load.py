@@ -93,7 +93,10 @@ def test_columns_for_cube_picks_the_values(base_url: str) -> None:
     url = f"{base_url}/fields.geojson"
     every = _load_url(url, "GeoJSON", {"columns_for_cube": "all"})
     assert list(every["properties"].values) == ["name", "area", "count"]
-    assert np.isnan(every.sel(properties="name").values).all()  # text is no number
+    # as pandas holds the columns (Copernicus's ``cube_df.values``): with a text among
+    # them, objects, the text kept and the numbers as they are
+    assert every.dtype == object
+    assert every.values.tolist() == [["f0", 1.5, 10], ["f1", 2.5, 11]]
     chosen = _load_url(url, "GeoJSON", {"columns_for_cube": ["count", "absent"]})
     np.testing.assert_array_equal(chosen.sel(properties="count").values, [10, 11])
     assert np.isnan(chosen.sel(properties="absent").values).all()
@@ -226,6 +229,53 @@ def test_the_cube_saved_is_the_frame_copernicus_writes(base_url: str, tmp_path: 
     assert got.geometry.geom_equals_exact(want.geometry, tolerance=1e-9).all()
 
 
+def test_texts_among_the_values_are_written_as_copernicus_writes_them(
+    base_url: str, tmp_path: Path
+) -> None:
+    """A text column among the values (``columns_for_cube`` "all", or load_geojson's
+    ``properties`` naming one) stays a text in every format, as Copernicus's
+    ``_as_geopandas_df`` writes the cube's object values back over the properties
+    (datacube.py L574-590); it was NaN (null) here. CSV and Parquet equal the frame
+    geopandas reads from the served file; JSON has the texts, numbers and booleans."""
+    import geopandas as gpd
+    import pandas as pd
+    import requests
+
+    cube = _load_url(f"{base_url}/fields.geojson", "GeoJSON", {"columns_for_cube": "all"})
+    (tmp_path / "served.geojson").write_bytes(
+        requests.get(f"{base_url}/fields.geojson", timeout=10).content
+    )
+    want = gpd.read_file(tmp_path / "served.geojson")
+    paths = {
+        layout: cubes.write_vector_cube(cube, layout, tmp_path / layout)
+        for layout in ("CSV", "Parquet", "JSON", "GeoJSON")
+    }
+    assert pd.read_csv(paths["CSV"], index_col=0)["name"].tolist() == ["f0", "f1"]
+    assert paths["CSV"].read_text() == want.to_csv()
+    got = gpd.read_parquet(paths["Parquet"]).drop(columns="geometry")
+    # (the object columns' integers are int64, where GDAL read int32)
+    pd.testing.assert_frame_equal(got, want.drop(columns="geometry"), check_dtype=False)
+    features = json.loads(paths["JSON"].read_text())["features"]
+    assert [f["properties"] for f in features] == [
+        {"name": "f0", "area": 1.5, "count": 10},
+        {"name": "f1", "area": 2.5, "count": 11},
+    ]
+    # GDAL writes the frame's object columns as text fields, there as here
+    features = json.loads(paths["GeoJSON"].read_text())["features"]
+    assert [f["properties"]["name"] for f in features] == ["f0", "f1"]
+    fields = json.loads(json.dumps(FIELDS))
+    fields["features"][1]["properties"].update(name=None, ok=True)
+    loaded = cubes.run_through_engine(
+        "load_geojson", {"data": fields, "properties": ["name", "ok", "area"]}
+    )
+    path = cubes.write_vector_cube(loaded, "JSON", tmp_path / "loaded")
+    properties = [f["properties"] for f in json.loads(path.read_text())["features"]]
+    assert [(p["name"], p["ok"], p["area"]) for p in properties] == [
+        ("f0", None, 1.5),
+        (None, True, 2.5),
+    ]
+
+
 def test_flatten_prefix_names_the_value_columns(base_url: str, tmp_path: Path) -> None:
     """save_result's ``flatten_prefix`` (datacube.py ``_as_geopandas_df`` L581-590): the
     values become ``<prefix>~<label>`` columns beside the properties."""
@@ -236,8 +286,9 @@ def test_flatten_prefix_names_the_value_columns(base_url: str, tmp_path: Path) -
     cube = _load_url(f"{base_url}/fields.geojson", "GeoJSON")
     options = {"flatten_prefix": "v"}
     (parquet,) = write_result(cube, find_format("Parquet"), tmp_path / "p", options=options)
+    # the file's frame as GDAL reads it (the geometry last), the values after it
     assert list(gpd.read_parquet(parquet).columns) == [
-        "geometry", "name", "area", "count", "v~area", "v~count"
+        "name", "area", "count", "geometry", "v~area", "v~count"
     ]  # fmt: skip
     (geojson,) = write_result(cube, find_format("GeoJSON"), tmp_path / "g", options=options)
     properties = json.loads(geojson.read_text())["features"][0]["properties"]

@@ -437,6 +437,28 @@ def test_netcdf_layout(timeseries: xr.DataArray, tmp_path: Path) -> None:
         assert abs(float(ds["lat"][0]) - 45.153) < 1e-3
 
 
+@pytest.mark.parametrize(
+    ("ids", "names"),
+    [
+        (["parcel_A", "parcel_B"], ["parcel_A", "parcel_B"]),
+        ([7, 9], [7, 9]),
+        (["parcel_A", None], ["parcel_A", "feature_1"]),
+    ],
+)
+def test_netcdf_feature_names_are_the_features_ids(
+    ids: list[Any], names: list[Any], tmp_path: Path
+) -> None:
+    """Copernicus names the features by their ``id`` property (save_result.py L451-458,
+    ``DriverVectorCube.get_ids``: the ``id`` column geopandas builds from them)."""
+    fields = collection(rect(1, 1, 5, 4), rect(3, 2, 7, 6))
+    for feature, given in zip(fields["features"], ids, strict=True):
+        if given is not None:
+            feature["properties"]["id"] = given
+    path = write_vector_cube(aggregate_spatial(spacetime(), fields, plain_mean), "netCDF", tmp_path)
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        assert ds["feature_names"].values.tolist() == names
+
+
 def test_geoparquet_layout(timeseries: xr.DataArray, tmp_path: Path) -> None:
     import geopandas as gpd
 
@@ -479,8 +501,17 @@ def test_sync_result_without_save_result_saves_a_vector_cube_as_json() -> None:
             "result": True,
         },
     }  # fmt: skip
-    saved = with_save_result(graph, LocalBackend().process_specs())
+    specs = LocalBackend().process_specs()
+    saved = with_save_result(graph, specs)
     assert saved[SAVE_NODE]["arguments"]["format"] == "JSON"
+    # load_url's cube is Copernicus's VectorCubeResult (DEFAULT_FORMAT GeoJSON), though
+    # openEO describes its result as any data cube (it was GTiff, then a 400)
+    for pid, arguments in (
+        ("load_url", {"url": "http://127.0.0.1:9/fields.geojson", "format": "GeoJSON"}),
+        ("load_geojson", {"data": rect(0, 0, 1, 1)}),
+    ):
+        lone = {"v": {"process_id": pid, "arguments": arguments, "result": True}}
+        assert with_save_result(lone, specs)[SAVE_NODE]["arguments"]["format"] == "GeoJSON"
 
 
 def test_vector_to_raster_burns_each_value_into_the_pixels_whose_centre_is_inside() -> None:

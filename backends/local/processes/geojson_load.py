@@ -10,7 +10,10 @@ As Copernicus (openeo-python-driver ``processgraph/process_implementations/io.py
   (``ignore_crs=True``) and coordinates outside -180..180 / -90..90 are refused
   (``validate_geojson_coordinates``);
 - ``properties`` (default none) become the values along a dimension ``properties``,
-  labelled by the property names, NaN where a feature lacks one; without properties the
+  labelled by the property names, NaN where a feature lacks one, as pandas holds the
+  columns (``from_geodataframe``: ``data[existing].values``): numbers as float64, and
+  with a text or a boolean among them the values as they are (objects); without
+  properties the
   cube holds one NaN per geometry along ``geometries`` alone, flagged as holding
   geometries only (saved as JSON: one null per geometry; as GeoJSON: no values).
 
@@ -42,12 +45,12 @@ CONVERTIBLE_TYPES = frozenset({"Polygon", "MultiPolygon", "Feature", "FeatureCol
 def load_geojson(data: Any, properties: Sequence[str] | None = None) -> Any:
     value = _geojson(data, ACCEPTED_TYPES, "load_geojson")
     features = read_features(value, process="load_geojson")  # lon/lat, crs ignored
+    import pandas as pd
+
     names = [str(p) for p in (properties or [])]
-    values = np.array(
-        [[_number(props.get(name)) for name in names] for props in features.properties],
-        dtype=np.float64,
-    ).reshape(len(features.geometries), len(names))
-    return features_cube(features, names, values if names else None)
+    frame = pd.DataFrame([dict(props) for props in features.properties])
+    values = property_values(frame, names) if names else None
+    return features_cube(features, names, values)
 
 
 def to_vector_cube(data: Any) -> Any:
@@ -76,6 +79,23 @@ def numeric_properties_cube(features: Features) -> Any:
     return features_cube(features, names, values)
 
 
+def property_values(frame: Any, names: Sequence[str]) -> Any:
+    """The values (row x name) Copernicus's ``DriverVectorCube.from_geodataframe`` takes
+    of the columns ``names`` of ``frame`` (openeo-python-driver 9e5b49b2 datacube.py
+    L366-391: ``data[existing].values``, a column the frame lacks NaN): float64 when
+    pandas finds a numeric type common to the columns, else objects as pandas holds them
+    (a text stays a text and a boolean a boolean, where float64 would make them NaN and
+    1.0)."""
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {name: frame[name] if name in frame.columns else np.nan for name in names},
+        index=frame.index,
+    )
+    values = table.to_numpy()
+    return values.astype(np.float64 if values.dtype.kind in "iuf" else object)
+
+
 def features_cube(features: Features, names: Sequence[str], values: Any) -> Any:
     """The vector cube of ``features``: ``values`` (feature x name) along ``properties``,
     or, without names, one NaN per geometry flagged as geometries only."""
@@ -83,8 +103,10 @@ def features_cube(features: Features, names: Sequence[str], values: Any) -> Any:
 
     count = len(features.geometries)
     if names:
+        values = np.asarray(values)
+        kind = np.float64 if values.dtype.kind in "iuf" else object
         cube = xr.DataArray(
-            np.asarray(values, dtype=np.float64).reshape(count, len(names)),
+            values.astype(kind).reshape(count, len(names)),
             dims=("geometries", "properties"),
             coords={"geometries": np.arange(count), "properties": list(names)},
         )
@@ -113,15 +135,6 @@ def _geojson(data: Any, accepted: frozenset[str], process: str) -> Any:
             f"got {kind or type(data).__name__!r}"
         )
     return data
-
-
-def _number(value: Any) -> float:
-    """A property value as a cube value: numbers as they are, anything else NaN."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    return float("nan")
 
 
 TO_VECTOR_CUBE_SPEC: dict[str, Any] = {

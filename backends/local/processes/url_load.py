@@ -17,8 +17,10 @@ the suffix). As Copernicus reads it (openeo-python-driver 9e5b49b2
 - the geometries keep the file's CRS (GeoJSON's is lon/lat; none declared: lon/lat);
   invalid ones are made valid (Copernicus reads with ``on_invalid="fix"``);
 - ``options.columns_for_cube`` picks the values: ``"numerical"`` (the default: the
-  numeric columns), ``"all"`` (every column; text is NaN here) or a list of names (one
-  missing from the file is NaN); they lie along the dimension ``properties``. Without any,
+  numeric columns), ``"all"`` (every column) or a list of names (one missing from the
+  file is NaN); they lie along the dimension ``properties``, as pandas holds them
+  (:func:`~hybrid.backends.local.processes.geojson_load.property_values`: texts kept).
+  Without any,
   the cube holds the geometries only. Every column stays a property of its feature.
 - a URL that cannot be fetched or read is a 400 ``load_url_reading_error`` naming it.
 
@@ -45,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import FormatUnsuitable, HybridError, ProcessParameterInvalid, UrlUnreadable
+from hybrid.io.vector_frame import FRAME_COLUMNS
 
 #: the largest file load_url fetches
 MAX_BYTES = 512 * 2**20
@@ -59,7 +62,7 @@ _UNREAD: ContextVar[bool] = ContextVar("hybrid_load_url_unread", default=False)
 
 
 def load_url(url: Any, format: Any, options: Any = None) -> Any:
-    from hybrid.backends.local.processes.geojson_load import features_cube
+    from hybrid.backends.local.processes.geojson_load import features_cube, property_values
 
     address = _checked_url(url)
     name = _vector_format(format)
@@ -67,8 +70,11 @@ def load_url(url: Any, format: Any, options: Any = None) -> Any:
     frame = _frame(address, name)
     columns = _cube_columns(frame, choice)
     features = _features(frame)
-    values = _values(frame, columns)
-    return features_cube(features, columns, values)
+    values = property_values(frame, columns) if columns else None
+    cube = features_cube(features, columns, values)
+    # written back in the file's column order (``read_file`` puts the geometry last)
+    cube.attrs[FRAME_COLUMNS] = [str(c) for c in frame.columns]
+    return cube
 
 
 @contextlib.contextmanager
@@ -213,16 +219,3 @@ def frame_geometries(frame: Any) -> tuple[tuple[Any, ...], str]:
 
     geometries = tuple(shapely.make_valid(g) for g in frame.geometry.values)
     return geometries, frame.crs.to_string() if frame.crs is not None else DEFAULT_CRS
-
-
-def _values(frame: Any, columns: list[str]) -> Any:
-    import numpy as np
-    import pandas as pd
-
-    found = [
-        pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64)
-        if c in frame.columns
-        else np.full(len(frame), np.nan)
-        for c in columns
-    ]
-    return np.stack(found, axis=-1) if found else None
