@@ -123,12 +123,19 @@ def _holds_geometries(coord: Any) -> bool:
 
 def check_options(fmt: Format, options: Mapping[str, Any] | None) -> None:
     """Refuse a save_result option that only another format honours, as Copernicus does
-    (openeo-geopyspark-driver geopysparkdatacube.py:2134-2135: ``separate_asset_per_band``
-    "is only supported with format GTIFF"), and a GTiff option honoured there but not
+    (openeo-geopyspark-driver 9baf2e10 geopysparkdatacube.py L2130-2135:
+    ``attach_gdalinfo_assets`` and ``separate_asset_per_band`` "is only supported with
+    format GTIFF"), and a GTiff option honoured there but not
     here (:mod:`hybrid.io.gtiff_options`)."""
     if option_flag((options or {}).get("separate_asset_per_band")) and fmt.name != "GTiff":
         raise ProcessParameterInvalid(
             f"save_result: separate_asset_per_band is only supported with format GTiff, "
+            f"not {fmt.name}; drop the option or save as GTiff"
+        )
+    # tested as Python's truth there (L2130-2132): a text "false" is refused too
+    if (options or {}).get("attach_gdalinfo_assets") and fmt.name != "GTiff":
+        raise ProcessParameterInvalid(
+            f"save_result: attach_gdalinfo_assets is only supported with format GTiff, "
             f"not {fmt.name}; drop the option or save as GTiff"
         )
     if fmt.name == "GTiff":

@@ -510,6 +510,8 @@ def test_dimension_helpers() -> None:
         ("drop_dimension", {"data": cube, "name": "t"}, "DimensionLabelCountMismatch"),
         ("rename_dimension", {"data": cube, "source": "bands", "target": "t"}, "DimensionExists"),
         ("dimension_labels", {"data": cube, "dimension": "z"}, "DimensionNotAvailable"),
+        # Copernicus lists only band and time labels (geopysparkdatacube.py L485-496)
+        ("dimension_labels", {"data": cube, "dimension": "x"}, "only supported for dimension"),
     ):
         with pytest.raises(Exception, match=word):
             run_through_engine(process, arguments)

@@ -430,6 +430,45 @@ def test_dekads_skip_the_first_month_of_a_late_extent(start: str, starts: list[s
     np.testing.assert_array_equal(out.values.ravel(), [1.0, 2.0, 4.0][-len(starts) :])
 
 
+def test_dekads_start_from_the_extent_filter_temporal_and_merge_cubes_leave() -> None:
+    """Copernicus builds the dekads from its metadata's temporal extent, which
+    filter_temporal narrows (geopysparkcubemetadata.py L88-102) and merge_cubes widens
+    to both cubes' (geopysparkdatacube.py L1141-1147); it was the load's extent here, so
+    a filter from 12 May kept May's dekads and a merge with a cube loaded from 12 May
+    dropped every May date of both."""
+    from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
+
+    def loaded(start: str, days: tuple[str, ...]) -> Any:
+        data = cube(np.ones((len(days), 1, 1)), ("t", "y", "x"), t=times(*days))
+        data.attrs[TEMPORAL_EXTENT] = (start, "2023-08-01")
+        return data
+
+    def dekads(data: Any) -> list[str]:
+        out = run_through_engine(
+            "aggregate_temporal_period",
+            {"data": data, "period": "dekad", "reducer": reducer_graph("mean")},
+        )
+        return [str(t)[:10] for t in out["t"].values]
+
+    early = loaded("2023-04-28", ("2023-05-02", "2023-05-14", "2023-06-02"))
+    assert dekads(early) == ["2023-05-01", "2023-05-11", "2023-06-01"]
+    narrowed = run_through_engine(
+        "filter_temporal", {"data": early, "extent": ["2023-05-12", None]}
+    )
+    assert narrowed.attrs[TEMPORAL_EXTENT] == ("2023-05-12", "2023-08-01")
+    assert dekads(narrowed) == ["2023-06-01"]
+    # a filter wider than the load leaves its extent
+    wide = run_through_engine("filter_temporal", {"data": early, "extent": ["2023-01-01", None]})
+    assert wide.attrs[TEMPORAL_EXTENT] == ("2023-04-28", "2023-08-01")
+    late = loaded("2023-05-12", ("2023-05-14", "2023-06-02"))
+    late = late.expand_dims(bands=["b"], axis=1)
+    merged = run_through_engine(
+        "merge_cubes", {"cube1": late, "cube2": early.expand_dims(bands=["a"], axis=1)}
+    )
+    assert merged.attrs[TEMPORAL_EXTENT] == ("2023-04-28", "2023-08-01")
+    assert dekads(merged) == ["2023-05-01", "2023-05-11", "2023-06-01"]
+
+
 def test_period_mean_accumulates_in_float64() -> None:
     # float32 summation of 1e8 + 1 + 1 - 1e8 loses the ones; geotrellis' mean does not
     values = np.array([1e8, 1.0, 1.0, -1e8], dtype=np.float32).reshape(-1, 1, 1)

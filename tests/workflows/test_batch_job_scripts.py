@@ -147,19 +147,18 @@ def test_gtiff_options_filename_prefix_and_one_asset_per_band(
 
 
 def test_one_asset_per_band_is_refused_outside_gtiff(connection: Any) -> None:
-    """Copernicus refuses ``separate_asset_per_band`` with another format
-    (geopysparkdatacube.py ``write_assets``: "only supported with format GTIFF"); here
-    a 400 when the job is created, not a job that fails later."""
+    """Copernicus refuses ``separate_asset_per_band`` and ``attach_gdalinfo_assets`` with
+    another format (geopysparkdatacube.py ``write_assets`` L2130-2135: "only supported
+    with format GTIFF"); here a 400 when the job is created, not a job that fails later."""
     from openeo.rest import OpenEoApiError
 
-    cube = _cube(connection, ["B04"]).save_result(
-        format="netCDF", options={"separate_asset_per_band": True}
-    )
-    with pytest.raises(OpenEoApiError) as refused:
-        cube.create_job(validate=False)
-    assert refused.value.http_status_code == 400
-    assert refused.value.code == "ProcessParameterInvalid"
-    assert "separate_asset_per_band" in refused.value.message
+    for option in ("separate_asset_per_band", "attach_gdalinfo_assets"):
+        cube = _cube(connection, ["B04"]).save_result(format="netCDF", options={option: True})
+        with pytest.raises(OpenEoApiError) as refused:
+            cube.create_job(validate=False)
+        assert refused.value.http_status_code == 400
+        assert refused.value.code == "ProcessParameterInvalid"
+        assert f"{option} is only supported with format GTiff" in refused.value.message
     for options in ("overviews=OFF", ["OFF"]):  # not an object: a 400, not a 500
         cube = _cube(connection, ["B04"]).save_result(format="GTiff", options=options)
         with pytest.raises(OpenEoApiError) as refused:

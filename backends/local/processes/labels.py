@@ -166,11 +166,21 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
 
 def dimension_labels(data: Any, dimension: str) -> list[Any]:
     """The labels of ``dimension``: band names, times as ``YYYY-MM-DDTHH:MM:SSZ`` (the
-    stock version writes nanoseconds, ``2023-06-02T00:00:00.000000000Z``), numbers as
-    numbers. Copernicus returns the time labels as date-times and the band names
-    (openeo-geopyspark-driver geopysparkdatacube.py ``dimension_labels``, L485-496) and
-    refuses spatial dimensions; here those give their coordinates, as the spec allows."""
+    stock version writes nanoseconds, ``2023-06-02T00:00:00.000000000Z``). Copernicus
+    returns only those two and refuses any other dimension, x and y included
+    (openeo-geopyspark-driver 9baf2e10 geopysparkdatacube.py ``dimension_labels``
+    L485-496): refused here too, in its words, so that a script does not pass here and
+    fail there (the coordinates were returned, as the spec allows)."""
+    from hybrid.backends.local.processes.cube_dimensions import band_dimension
+
     require_dimension(data, dimension, "dimension_labels")
+    temporal = np.issubdtype(data[dimension].dtype, np.datetime64)
+    if dimension != band_dimension(data) and not temporal and dimension != "t":
+        raise ProcessParameterInvalid(
+            f"dimension_labels: dimension '{dimension}' has no labels to list "
+            "(DimensionNotAvailable): 'dimension_labels' is only supported for dimension "
+            "types 'bands' and 'temporal' (as on Copernicus)"
+        )
     if dimension not in data.coords:
         return list(range(data.sizes[dimension]))
     return [label_text(value) for value in data[dimension].values]
@@ -182,7 +192,19 @@ def filter_temporal(data: Any, extent: Any, dimension: str | None = None) -> Any
     ProcessParameterInvalid) and, for the same start and end, only logs "invalid" and
     filters on the closed interval [start, start] (openeo-geopyspark-driver
     geopysparkdatacube.py L242-255 ``filter_by_times``): Sentinel-2 labels are days at
-    00:00Z, so [d, d] keeps day d (a load given [d, d] reads day d, run.py)."""
+    00:00Z, so [d, d] keeps day d (a load given [d, d] reads day d, run.py). The cube's
+    temporal extent is narrowed as Copernicus narrows its metadata's (L254), which
+    aggregate_temporal_period's dekads start from (:func:`temporal.narrowed_extent`)."""
+    from hybrid.backends.local.load_extents import interval_texts
+    from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT, narrowed_extent
+
+    out = _filtered_times(data, extent, dimension)
+    texts = interval_texts(extent, "filter_temporal") or (None, None)
+    out.attrs[TEMPORAL_EXTENT] = narrowed_extent(data.attrs.get(TEMPORAL_EXTENT), *texts)
+    return out
+
+
+def _filtered_times(data: Any, extent: Any, dimension: str | None) -> Any:
     from openeo_processes_dask.process_implementations.cubes._filter import (
         filter_temporal as stock,
     )

@@ -40,6 +40,7 @@ import numpy as np
 from hybrid.backends.local.processes.cube_dimensions import band_dimension
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.backends.local.processes.layouts import on_one_layout, regular_labels
+from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT, merged_extent
 from hybrid.errors import ProcessParameterInvalid
 
 _COORD_ATOL = 1e-6
@@ -135,6 +136,9 @@ def merge_cubes(
         out = xr.where(in1, a, b)
     out = out.transpose(*dims)
     out.attrs = dict(cube1.attrs) or dict(cube2.attrs)
+    extent = merged_extent(cube1.attrs.get(TEMPORAL_EXTENT), cube2.attrs.get(TEMPORAL_EXTENT))
+    if extent:
+        out.attrs[TEMPORAL_EXTENT] = extent
     return out
 
 

@@ -12,11 +12,14 @@
   commit 510c6827, ~L1450-1506): weeks are pandas ``freq="W"`` weeks, Sunday to
   Saturday, labelled by their Sunday; dekads come from the months starting in
   [start - 10 days, end), so when the extent starts on day 12 or later the first
-  month has no dekad and its dates are dropped. The extent is the one load_collection
-  recorded in the cube's attributes (:data:`TEMPORAL_EXTENT`); without it (a cube not
-  loaded by this engine) every month has its dekads. Known divergence: for a yearly
-  period whose extent starts on 31 December the driver builds zero-length intervals
-  (``start - 52 weeks`` misses the previous year end); here the calendar year is used.
+  month has no dekad and its dates are dropped. The extent is the cube's temporal
+  extent as Copernicus tracks it in its metadata, recorded in the cube's attributes
+  (:data:`TEMPORAL_EXTENT`): the load's, narrowed by filter_temporal, the union of
+  both cubes' after merge_cubes (:func:`narrowed_extent`, :func:`merged_extent`);
+  without it (a cube not loaded by this engine) every month has its dekads. Known
+  divergence: for a yearly period whose extent starts on 31 December the driver builds
+  zero-length intervals (``start - 52 weeks`` misses the previous year end); here the
+  calendar year is used.
 
 The reducer is called ONCE, on all periods at the same time: the periods are stacked
 along the temporal dimension and their scenes along an extra dimension, padded with
@@ -52,6 +55,30 @@ _MEMBERS_PER_TASK = 16
 
 #: cube attribute holding load_collection's temporal extent ("start", "end") as text
 TEMPORAL_EXTENT = "hybrid:temporal_extent"
+
+
+def narrowed_extent(
+    extent: tuple[str, str] | None, start: str | None, end: str | None
+) -> tuple[str | None, str | None]:
+    """The temporal extent after filter_temporal [start, end) (None: open), as
+    Copernicus narrows its metadata's (openeo-geopyspark-driver 9baf2e10
+    ``geopysparkcubemetadata.py`` ``filter_temporal`` L88-102, called by
+    ``geopysparkdatacube.py`` ``filter_temporal`` L254): the later start and the earlier
+    end, compared as texts there."""
+    this_start, this_end = extent or (None, None)
+    return (
+        this_start if start is None or (this_start and start < this_start) else start,
+        this_end if end is None or (this_end and this_end < end) else end,
+    )
+
+
+def merged_extent(first: Any, second: Any) -> Any:
+    """The temporal extent of merge_cubes' result: the union of both cubes' when both
+    have one (``geopysparkdatacube.py`` ``merge_cubes`` L1141-1147, compared as texts),
+    else the first's (or the second's)."""
+    if not (first and second) or None in (*first, *second):
+        return first or second
+    return (min(first[0], second[0]), max(first[1], second[1]))
 
 
 def period_start(day: dt.date, period: str) -> dt.date:
