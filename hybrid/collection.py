@@ -10,7 +10,7 @@ bands with common names, wavelengths and resolutions, ``cube:dimensions`` in
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hybrid.params import COLLECTION_ID
@@ -122,13 +122,17 @@ def collection_band(name: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def band_position(labels: Sequence[str], name: str) -> int | None:
+def band_position(
+    labels: Sequence[str], name: str, origins: Mapping[str, str | None] | None = None
+) -> int | None:
     """The position of the band ``name`` selects among a cube's band ``labels``, as
     Copernicus's filter_bands and ndvi find it (``metadata.get_band_index``: common
     names, then labels, then aliases). A label naming a collection band (its name,
     common name or alias: load_collection keeps the names asked for) has that band's
-    common name and aliases; any other label only its own name."""
-    described = [collection_band(label) or {} for label in labels]
+    common name and aliases; any other label only its own name. A renamed label
+    (``origins``: label -> the collection band it was renamed from, None for none) has
+    its origin's."""
+    described = [_described(label, origins or {}) for label in labels]
     commons = [band.get("common_name") for band in described]
     if name in commons:
         return commons.index(name)
@@ -138,10 +142,19 @@ def band_position(labels: Sequence[str], name: str) -> int | None:
     return aliased[0] if aliased else None
 
 
-def band_positions(labels: Sequence[str], names: Sequence[Any]) -> tuple[list[int], list[str]]:
+def _described(label: str, origins: Mapping[str, str | None]) -> dict[str, Any]:
+    if label in origins:
+        origin = origins[label]
+        return (collection_band(origin) or {}) if origin else {}
+    return collection_band(label) or {}
+
+
+def band_positions(
+    labels: Sequence[str], names: Sequence[Any], origins: Mapping[str, str | None] | None = None
+) -> tuple[list[int], list[str]]:
     """The positions of the bands ``names`` select among ``labels``
     (:func:`band_position`), and the names that select none."""
-    found = [(str(name), band_position(labels, str(name))) for name in names]
+    found = [(str(name), band_position(labels, str(name), origins)) for name in names]
     return [at for _, at in found if at is not None], [n for n, at in found if at is None]
 
 

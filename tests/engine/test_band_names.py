@@ -112,3 +112,35 @@ def test_names_that_select_nothing_are_refused_in_one_line(
     with pytest.raises(error, match=message):
         _run(tmp_path, sample_catalog, load_bands, filtered)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_renamed_band_keeps_its_common_name_only_when_renamed_from_a_source() -> None:
+    """Copernicus's rename_labels keeps a band's common name and aliases when ``source``
+    names it and drops them without (openeo client ``BandDimension.rename_labels``, via
+    geopysparkdatacube.py L499-511): ndvi and filter_bands then find B04 renamed "a" as
+    ``red``; renamed to ``["B08", "B04"]`` without source, "B04" is no longer red (the
+    label text described it: a swapped NDVI)."""
+    from tests.process_vectors import run_through_engine
+
+    values = np.array([[[[1.0]], [[3.0]]]])  # (t, bands, y, x): B04 = 1, B08 = 3
+    cube = xr.DataArray(values, dims=("t", "bands", "y", "x"), coords={"bands": ["B04", "B08"]})
+    renamed = run_through_engine(
+        "rename_labels",
+        {"data": cube, "dimension": "bands", "target": ["a", "b"], "source": ["red", "B08"]},
+    )
+    assert list(renamed["bands"].values) == ["a", "b"]
+    ndvi = run_through_engine("ndvi", {"data": renamed})
+    assert float(ndvi.values.ravel()[0]) == pytest.approx(0.5)  # (3 - 1) / (3 + 1)
+    picked = run_through_engine("filter_bands", {"data": renamed, "bands": ["nir", "red"]})
+    assert list(picked["bands"].values) == ["b", "a"]
+    again = run_through_engine(  # renamed twice: still B04's
+        "rename_labels", {"data": renamed, "dimension": "bands", "target": ["c"], "source": ["a"]}
+    )
+    assert list(
+        run_through_engine("filter_bands", {"data": again, "bands": ["red"]})["bands"].values
+    ) == ["c"]
+    swapped = run_through_engine(
+        "rename_labels", {"data": cube, "dimension": "bands", "target": ["B08", "B04"]}
+    )
+    with pytest.raises(BandNotFound, match="ndvi: band nir"):
+        run_through_engine("ndvi", {"data": swapped})

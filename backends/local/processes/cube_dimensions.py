@@ -30,3 +30,16 @@ def band_dimension(cube: Any) -> str | None:
         return "bands"
     others = [str(d) for d in cube.dims if d not in _SPACE_TIME]
     return others[0] if len(others) == 1 else None
+
+
+#: a cube attribute: band label -> the collection band it was renamed from (None: none),
+#: as Copernicus's band metadata keeps a renamed band's common name and aliases
+#: (``rename_labels`` with ``source``) or drops them (without: openeo-python-client
+#: ``metadata.py`` ``BandDimension.rename_labels``, called by openeo-geopyspark-driver
+#: 9baf2e10 ``geopysparkdatacube.py`` L499-511)
+BAND_ORIGINS = "hybrid:band_origins"
+
+
+def band_origins(cube: Any) -> dict[str, str | None]:
+    """What each renamed band label of ``cube`` stands for (:data:`BAND_ORIGINS`)."""
+    return dict(getattr(cube, "attrs", {}).get(BAND_ORIGINS) or {})

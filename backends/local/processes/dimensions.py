@@ -33,7 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes.cube_dimensions import band_dimension, require_dimension
+from hybrid.backends.local.processes.cube_dimensions import (
+    BAND_ORIGINS,
+    band_dimension,
+    band_origins,
+    require_dimension,
+)
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.errors import ProcessParameterInvalid
 
@@ -287,12 +292,12 @@ def _position(labels: Any, wanted: Any) -> int | None:
     return hits[0] if hits else None
 
 
-def _band(labels: Any, wanted: Any) -> int | None:
+def _band(labels: Any, wanted: Any, origins: dict[str, str | None]) -> int | None:
     """A source band as Copernicus finds it (``BandDimension.rename_labels`` ->
     ``band_index``: common name, label, alias; :func:`hybrid.collection.band_position`)."""
     from hybrid.collection import band_position
 
-    return band_position([str(b) for b in labels.tolist()], str(wanted))
+    return band_position([str(b) for b in labels.tolist()], str(wanted), origins)
 
 
 def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) -> Any:
@@ -337,7 +342,7 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
         new = list(labels)
         bands = dimension == band_dimension(data)
         for old, name in zip(source, target, strict=True):
-            index = _band(labels, old) if bands else _position(labels, old)
+            index = _band(labels, old, band_origins(data)) if bands else _position(labels, old)
             if index is None:
                 raise ProcessParameterInvalid(
                     f"rename_labels: label {old!r} is not in dimension '{dimension}' "
@@ -351,7 +356,26 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
         )
     kinds = {type(v) for v in new}
     values = np.asarray(new, dtype=object if len(kinds) > 1 else None)
-    return data.assign_coords({dimension: values})
+    out = data.assign_coords({dimension: values})
+    if dimension == band_dimension(data):
+        out.attrs[BAND_ORIGINS] = _renamed_origins(data, labels, new, bool(source))
+    return out
+
+
+def _renamed_origins(data: Any, labels: Any, new: list[Any], kept: bool) -> dict[str, str | None]:
+    """The band origins (:data:`cube_dimensions.BAND_ORIGINS`) after renaming ``labels``
+    to ``new``: with ``source`` (``kept``) a renamed band keeps what it stood for (its
+    common name and aliases, as Copernicus's ``Band`` keeps them), without it every band
+    has only its new name."""
+    before = band_origins(data)
+    out: dict[str, str | None] = {}
+    for old, name in zip(labels.tolist(), new, strict=True):
+        if kept and str(old) == str(name):
+            if str(old) in before:
+                out[str(name)] = before[str(old)]
+            continue
+        out[str(name)] = before.get(str(old), str(old)) if kept else None
+    return out
 
 
 def add_dimension(data: Any, name: str, label: Any, type: str = "other") -> Any:

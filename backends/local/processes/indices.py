@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.cube_dimensions import band_origins
 from hybrid.errors import BandNotFound, ProcessParameterInvalid
 
 
@@ -39,7 +40,8 @@ def ndvi(
     if "bands" not in data.dims:
         raise ProcessParameterInvalid("ndvi: the data cube has no 'bands' dimension")
     labels = [str(b) for b in data["bands"].values]
-    nir, red = (_band_label(name, labels) for name in (nir, red))
+    origins = band_origins(data)
+    nir, red = (_band_label(name, labels, origins) for name in (nir, red))
     n = data.sel(bands=nir, drop=True).astype(np.float32)
     r = data.sel(bands=red, drop=True).astype(np.float32)
     result = _quotient(n - r, n + r).astype(np.float32)
@@ -81,11 +83,12 @@ def normalized_difference(x: Any, y: Any) -> Any:
     return divide(x - y, x + y)
 
 
-def _band_label(name: str, labels: list[str]) -> str:
-    """A band by its common name, label or alias, as Copernicus finds it."""
+def _band_label(name: str, labels: list[str], origins: dict[str, str | None]) -> str:
+    """A band by its common name, label or alias, as Copernicus finds it (a renamed
+    band by what it was renamed from: ``origins``)."""
     from hybrid.collection import band_position
 
-    position = band_position(labels, name)
+    position = band_position(labels, name, origins)
     if position is None:
         raise BandNotFound(f"ndvi: band {name} is not in the cube (it has {', '.join(labels)})")
     return labels[position]

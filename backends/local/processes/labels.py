@@ -140,7 +140,7 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
     ``cubes.py`` ``filter_bands`` L378-384 -> geopyspark-driver
     ``geopysparkdatacube.py`` L292-295, ``metadata.get_band_index``); they keep their
     labels. Copernicus reads only ``bands``: ``wavelengths`` is refused, not ignored."""
-    from hybrid.backends.local.processes.cube_dimensions import band_dimension
+    from hybrid.backends.local.processes.cube_dimensions import band_dimension, band_origins
     from hybrid.collection import band_positions
     from hybrid.errors import BandNotFound
 
@@ -155,7 +155,7 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
     if dimension is None:
         raise ProcessParameterInvalid("filter_bands: the cube has no band dimension")
     labels = [str(b) for b in data[dimension].values]
-    positions, missing = band_positions(labels, bands)
+    positions, missing = band_positions(labels, bands, band_origins(data))
     if missing:
         raise BandNotFound(
             f"filter_bands: the cube has no band {', '.join(missing)}; its bands are "

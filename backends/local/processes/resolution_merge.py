@@ -80,6 +80,7 @@ def resolution_merge(
 def _band_indices(data: Any, high: Any, low: Any) -> tuple[list[int], list[int]]:
     import xarray as xr
 
+    from hybrid.backends.local.processes.cube_dimensions import band_origins
     from hybrid.collection import band_positions
 
     if not isinstance(data, xr.DataArray) or not {"bands", "y", "x"} <= set(data.dims):
@@ -95,7 +96,7 @@ def _band_indices(data: Any, high: Any, low: Any) -> tuple[list[int], list[int]]
                 '["B02", "B03", "B04", "B08"] and ["B05", "B06", "B07", "B8A", "B11", "B12"]'
             )
         # found as Copernicus finds them: common name, label, alias (get_band_index)
-        positions, missing = band_positions(names, wanted)
+        positions, missing = band_positions(names, wanted, band_origins(data))
         if missing:
             raise ProcessParameterInvalid(
                 f"{PROCESS}: band(s) {', '.join(missing)} of {which} not in the cube "
