@@ -135,10 +135,17 @@ def merge_cubes(
     else:
         out = xr.where(in1, a, b)
     out = out.transpose(*dims)
-    out.attrs = dict(cube1.attrs) or dict(cube2.attrs)
-    extent = merged_extent(cube1.attrs.get(TEMPORAL_EXTENT), cube2.attrs.get(TEMPORAL_EXTENT))
+    out.attrs = _merged_attrs(cube1.attrs, cube2.attrs)
+    return out
+
+
+def _merged_attrs(first: Any, second: Any) -> dict[str, Any]:
+    """The first cube's attributes (the second's if it has none), with the temporal
+    extent of both (:func:`temporal.merged_extent`)."""
+    out = dict(first) or dict(second)
+    extent = merged_extent(first.get(TEMPORAL_EXTENT), second.get(TEMPORAL_EXTENT))
     if extent:
-        out.attrs[TEMPORAL_EXTENT] = extent
+        out[TEMPORAL_EXTENT] = extent
     return out
 
 
