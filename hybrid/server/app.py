@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from hybrid.backends.base import Engine
 from hybrid.server import api_document
 from hybrid.server.auth import Authenticator, Directory, load_or_create_secret
+from hybrid.server.cors import Cors
 from hybrid.server.errors import install_error_handlers
 from hybrid.server.job_stac import JobSources
 from hybrid.server.jobs import JobStore
@@ -117,6 +118,7 @@ def create_app(settings: ServerSettings, engine: Engine) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MergeSlashes)
     install_error_handlers(app)
+    app.add_middleware(Cors)  # outermost: error answers carry the headers too
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(services.oidc.router(), include_in_schema=False)

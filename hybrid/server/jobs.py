@@ -208,12 +208,13 @@ class JobStore:
             raise JobNotFound(f"The batch job {job_id!r} does not exist.")
         return _job(row)
 
-    def of_user(self, user_id: str, *, limit: int | None = None) -> list[Job]:
+    def of_user(self, user_id: str, *, limit: int | None = None, skip: int = 0) -> list[Job]:
+        """The user's jobs, newest first: ``limit`` of them (None: all) after ``skip``."""
         sql = "SELECT * FROM jobs WHERE user_id = ? ORDER BY created DESC, rowid DESC"
         params: tuple[Any, ...] = (user_id,)
         if limit is not None:
-            sql += " LIMIT ?"
-            params = (user_id, limit)
+            sql += " LIMIT ? OFFSET ?"
+            params = (user_id, limit, skip)
         with self._lock:
             return [_job(r) for r in self._db.execute(sql, params).fetchall()]
 
@@ -281,7 +282,7 @@ class JobStore:
     ) -> list[LogEntry]:
         """Entries at ``level`` or above, after the entry whose id is ``offset``."""
         levels = LOG_LEVELS[LOG_LEVELS.index(level) :]
-        after = int(offset) if offset and offset.isdigit() else 0
+        after = _log_position(offset)
         marks = ",".join("?" for _ in levels)
         sql = f"SELECT * FROM logs WHERE job_id = ? AND seq > ? AND level IN ({marks}) ORDER BY seq"
         params: list[Any] = [job_id, after, *levels]
@@ -296,6 +297,19 @@ class JobStore:
             )
             for r in rows
         ]
+
+
+#: SQLite's largest integer: an offset beyond it is past every entry
+_LAST_POSITION = 2**63 - 1
+
+
+def _log_position(offset: str | None) -> int:
+    """The entry id ``offset`` names (its ASCII digits: ``str.isdigit`` also takes
+    ``²``, which ``int`` refuses), as far as SQLite counts; 0 (the first entry) for any
+    other text, as an id the log never gave."""
+    if not offset or not (offset.isascii() and offset.isdigit()):
+        return 0
+    return min(int(offset), _LAST_POSITION)
 
 
 def _data(row: sqlite3.Row) -> Any:

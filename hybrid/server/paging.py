@@ -1,11 +1,17 @@
 """The ``limit`` query parameter of the paginated endpoints (``/jobs``, ``/jobs/{id}/logs``,
-``/process_graphs``), range-checked before it reaches SQLite."""
+``/process_graphs``), range-checked before it reaches SQLite, and the pages of ``/jobs``
+and ``/process_graphs``: a full page links to the next (``rel`` ``next``, which the API
+requires on every page but the last, openapi.yaml ``links_pagination``) as Copernicus
+does, with ``page`` (1, 2, ...; openeo-python-driver 9e5b49b2 ``backend.py``
+``JobListing`` L497-529, openeo-geopyspark-driver ``job_registry.py`` L168-180).
+``/jobs/{id}/logs`` pages with ``offset`` instead (the spec's)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
 from hybrid.server.errors import BadRequest
 
@@ -31,3 +37,43 @@ def page_limit(
 
 
 Limit = Annotated[int | None, Depends(page_limit)]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing: ``limit`` items (None: all) after the first ``skip``."""
+
+    limit: int | None
+    number: int = 1
+
+    @property
+    def skip(self) -> int:
+        return 0 if self.limit is None else (self.number - 1) * self.limit
+
+    @property
+    def asked(self) -> int | None:
+        """How many to read: one more than the page, to know whether another follows."""
+        return None if self.limit is None else self.limit + 1
+
+    def links(self, request: Request, found: int) -> list[dict[str, Any]]:
+        """The ``next`` link when ``found`` (read with :attr:`asked`) fills the page."""
+        if self.limit is None or found <= self.limit:
+            return []
+        url = request.url.include_query_params(limit=self.limit, page=self.number + 1)
+        return [{"rel": "next", "href": str(url)}]
+
+
+def page_of(
+    limit: Limit,
+    page: Annotated[str | None, Query(description="Page number (1, 2, ...) with limit.")] = None,
+) -> Page:
+    """The page ``limit`` and ``page`` ask for; a ``page`` that is no whole number from 1
+    is refused."""
+    if page is None or not page.strip():
+        return Page(limit)
+    if not (page.isascii() and page.strip().isdigit()) or int(page) < 1 or len(page) > 9:
+        raise BadRequest(f"'page' must be a whole number from 1, not {page[:40]!r}.")
+    return Page(limit, int(page))
+
+
+Paged = Annotated[Page, Depends(page_of)]

@@ -64,6 +64,10 @@ class JobRunner:
         self._busy_lock = threading.Lock()
         #: job id -> the event that stops its run (set by :meth:`cancel`)
         self._cancels: dict[str, threading.Event] = {}
+        #: jobs a worker is running, from its claim to its end (success or failure)
+        self._active: set[str] = set()
+        #: signalled when a job leaves :attr:`_active` (a restarted job waits for it)
+        self._released = threading.Condition(self._busy_lock)
 
     def result_dir(self, job_id: str) -> Path:
         return self._results_dir / job_id
@@ -126,6 +130,7 @@ class JobRunner:
         with self._busy_lock:
             for event in self._cancels.values():
                 event.set()  # free the cluster's workers; the jobs run again at next start
+            self._released.notify_all()
         for _ in self._threads:
             self._queue.put(None)
         deadline = time.monotonic() + timeout
@@ -150,6 +155,23 @@ class JobRunner:
                 _log.exception("job %s: unexpected failure of the worker", job_id)
 
     def _run(self, job_id: str) -> None:
+        """Run the job once its previous run has ended: a job canceled and started again
+        at once waits until the canceled run has left, whose failure or result would
+        otherwise land on the new run (it checks only that the job is ``running``) and
+        which writes into the same folder."""
+        with self._released:
+            self._released.wait_for(lambda: job_id not in self._active or self._stopping.is_set())
+            if self._stopping.is_set():
+                return
+            self._active.add(job_id)
+        try:
+            self._run_once(job_id)
+        finally:
+            with self._released:
+                self._active.discard(job_id)
+                self._released.notify_all()
+
+    def _run_once(self, job_id: str) -> None:
         job = self._claim(job_id)
         if job is None:
             return
@@ -213,7 +235,8 @@ class JobRunner:
                 graph = with_save_result(graph, self._engine.process_specs())
                 return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
-            self._fail(job.id, code=exc.code, message=str(exc), node=exc.node)
+            # the node travels apart (the log entry's path; the 424 names it once)
+            self._fail(job.id, code=exc.code, message=exc.message, node=exc.node)
             shutil.rmtree(out_dir, ignore_errors=True)  # nothing half-written stays
             return None
         except Exception as exc:

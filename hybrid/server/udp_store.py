@@ -63,12 +63,15 @@ class UdpStore:
             raise ProcessGraphNotFound(f"User-defined process '{process_id}' does not exist.")
         return found
 
-    def of_user(self, user_id: str, *, limit: int | None = None) -> list[dict[str, Any]]:
+    def of_user(
+        self, user_id: str, *, limit: int | None = None, skip: int = 0
+    ) -> list[dict[str, Any]]:
+        """The user's processes by id: ``limit`` of them (None: all) after ``skip``."""
         query = "SELECT process FROM udps WHERE user_id = ? ORDER BY id"
         params: tuple[Any, ...] = (user_id,)
         if limit is not None:
-            query += " LIMIT ?"
-            params = (user_id, limit)
+            query += " LIMIT ? OFFSET ?"
+            params = (user_id, limit, skip)
         with self._lock:
             rows = self._db.execute(query, params).fetchall()
         return [dict(json.loads(row[0])) for row in rows]

@@ -477,6 +477,9 @@ def test_failed_job_reports_424_and_logs_its_node(alice: Session) -> None:
     errors = alice.get(f"/jobs/{job_id}/logs", params={"level": "error"}).json()
     assert errors["level"] == "error" and errors["logs"]
     assert all(e["level"] == "error" for e in errors["logs"])
+    # the node is named once (it was twice: the stored message already named it)
+    (node,) = errors["logs"][-1]["path"]
+    assert failed.json()["message"].count(f"(process node '{node['node_id']}')") == 1
 
 
 # -- the spec ----------------------------------------------------------------------------

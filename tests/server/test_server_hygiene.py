@@ -151,9 +151,42 @@ def test_unexpected_error_is_openeo_json_and_keeps_the_connection(
     payload = json.loads(answer.read())
     assert answer.status == 500
     assert payload["code"] == "Internal" and "ZeroDivisionError" in payload["message"]
+    assert answer.getheader("Access-Control-Allow-Origin") == "*"  # CORS on errors too
     connection.request("GET", "/")  # same socket: would raise if the server had closed it
     assert connection.getresponse().status == 200
     connection.close()
+
+
+def test_cors_headers_on_every_answer_and_204_to_preflights(
+    server: ThreadServer, token: str
+) -> None:
+    """The API's CORS section (Copernicus: flask-cors): ``Access-Control-Allow-Origin``
+    and the exposed headers on every answer, errors included; ``OPTIONS`` on any endpoint
+    is 204 without a body, with the methods and the headers asked for. A preflight was
+    405 and no answer had the headers: a browser client (the Web Editor) could not work."""
+    exposed = {"Link", "Location", "OpenEO-Costs", "OpenEO-Identifier"}
+    for answer in (
+        requests.get(f"{server.url}/", timeout=10),
+        requests.get(f"{server.url}/jobs", headers={"Authorization": token}, timeout=10),
+        requests.get(f"{server.url}/jobs/absent", headers={"Authorization": token}, timeout=10),
+        requests.get(f"{server.url}/jobs", timeout=10),  # 401
+    ):
+        assert answer.headers["Access-Control-Allow-Origin"] == "*", answer.url
+        names = {h.strip() for h in answer.headers["Access-Control-Expose-Headers"].split(",")}
+        assert exposed <= names
+    asked = {
+        "Origin": "https://editor.openeo.org",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Content-Type",
+    }
+    for path in ("/jobs", "/jobs/j-1/results", "/process_graphs/p1", "/"):
+        answer = requests.options(f"{server.url}{path}", headers=asked, timeout=10)
+        assert answer.status_code == 204 and answer.content == b""
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"
+        methods = {m.strip() for m in answer.headers["Access-Control-Allow-Methods"].split(",")}
+        assert {"GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"} <= methods
+        assert "Authorization" in answer.headers["Access-Control-Allow-Headers"]
+        assert answer.headers["Content-Type"] == "application/json"
 
 
 @pytest.mark.parametrize("path", ["/jobs", "/jobs/x/logs"])
@@ -174,6 +207,40 @@ def test_limit_out_of_range_is_400(server: ThreadServer, token: str, path: str, 
     )
     assert _openeo_error(answer) == (400, "BadRequest")
     assert "limit" in answer.json()["message"]
+
+
+def _pages(url: str, token: str, key: str) -> tuple[list[str], int]:
+    """The ids of a listing read page by page along its ``next`` links, and the pages."""
+    ids: list[str] = []
+    pages = 0
+    while url:
+        answer = requests.get(url, headers={"Authorization": token}, timeout=10).json()
+        ids += [item["id"] for item in answer[key]]
+        pages += 1
+        url = next((link["href"] for link in answer["links"] if link["rel"] == "next"), "")
+        assert pages < 50, "the next links must end"
+    return ids, pages
+
+
+def test_pages_link_to_the_next_until_the_last(server: ThreadServer, token: str) -> None:
+    """/jobs and /process_graphs with ``limit``: every page but the last links to the
+    next (the API's links_pagination; Copernicus's ``page``); the pages hold the whole
+    list in order. The links were empty, the rest of the list out of reach."""
+    auth = {"Authorization": token}
+    for _ in range(5):
+        requests.post(f"{server.url}/jobs", json=_saved(), headers=auth, timeout=10)
+    for name in ("p1", "p2", "p3"):
+        body = {"id": name, "process_graph": _chain(1)}
+        requests.put(f"{server.url}/process_graphs/{name}", json=body, headers=auth, timeout=10)
+    for path, key in (("/jobs", "jobs"), ("/process_graphs", "processes")):
+        whole = requests.get(f"{server.url}{path}", headers=auth, timeout=10).json()
+        assert whole["links"] == []
+        want = [item["id"] for item in whole[key]]
+        assert len(want) >= 3
+        got, pages = _pages(f"{server.url}{path}?limit=2", token, key)
+        assert got == want and pages == -(-len(want) // 2)
+    answer = requests.get(f"{server.url}/jobs?limit=2&page=0", headers=auth, timeout=10)
+    assert _openeo_error(answer) == (400, "BadRequest") and "page" in answer.json()["message"]
 
 
 def test_empty_limit_means_no_limit(server: ThreadServer, token: str) -> None:

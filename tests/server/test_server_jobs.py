@@ -107,6 +107,10 @@ def test_logs_filter_by_level_and_offset(store: JobStore) -> None:
     assert [e.level for e in first_two] == ["debug", "info"]
     rest = store.logs(job.id, offset=first_two[-1].id)
     assert [e.level for e in rest] == ["warning", "error"]
+    # an offset beyond SQLite's integers is past every entry; one that only looks like
+    # digits (str.isdigit takes "²") is no entry id: both were a 500
+    assert store.logs(job.id, offset="9" * 30) == []
+    assert len(store.logs(job.id, offset="\u00b2")) == 4
 
 
 def test_job_runs_to_finished(store: JobStore, tmp_path: Path) -> None:
@@ -162,6 +166,34 @@ def test_cancel_while_running_drops_the_results(store: JobStore, tmp_path: Path)
     time.sleep(0.3)
     assert store.get(job.id).status == "canceled"
     assert not runner.result_dir(job.id).exists()
+    runner.shutdown()
+
+
+def test_a_job_started_again_at_once_waits_for_its_canceled_run(
+    store: JobStore, tmp_path: Path
+) -> None:
+    """Canceled and started again at once (``job.stop(); job.start()``), the new run
+    waits until the canceled one has left the engine: the old run's end (its failure,
+    here its result) landed on the new run, which it took for its own since both are
+    ``running`` (an error "the run was canceled" in 3 of 6 tries), in the same folder."""
+    engine = GatedEngine()
+    engine.gate.clear()
+    runner = make_runner(store, engine, tmp_path, workers=2)
+    runner.start()
+    job = store.create(user_id="alice", process=GRAPH)
+    store.update(job.id, status="queued")
+    runner.submit(job.id)
+    assert engine.entered.wait(10)
+    assert store.update(job.id, expect=("running",), status="canceled")
+    runner.cancel(job.id)
+    assert store.update(job.id, expect=("canceled",), status="queued")
+    runner.submit(job.id)
+    time.sleep(0.3)  # the second worker is free: it would have claimed the job by now
+    assert engine.calls == 1 and store.get(job.id).status == "queued"
+    engine.gate.set()
+    assert wait_status(store, job.id, ("finished", "error")) == "finished"
+    assert engine.calls == 2 and store.get(job.id).attempts == 2
+    assert (runner.result_dir(job.id) / "result.nc").exists()
     runner.shutdown()
 
 

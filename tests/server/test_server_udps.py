@@ -136,6 +136,10 @@ def test_put_is_validated(alice: Any, server: ThreadServer) -> None:
     loop = {"process_graph": {"a": {"process_id": "loop", "arguments": {}, "result": True}}}
     answer = requests.put(f"{url}/loop", json=loop, headers=headers, timeout=120)
     assert answer.status_code == 400 and "loop" in answer.json()["message"]
+    # no result node: said without naming the check's own node ("process node '_'")
+    resultless = {"process_graph": {"a": {"process_id": "absolute", "arguments": {"x": 1}}}}
+    answer = requests.put(f"{url}/resultless", json=resultless, headers=headers, timeout=120)
+    assert answer.status_code == 400 and "process node" not in answer.json()["message"]
     # an id outside ^\w+$: 400 InvalidId on PUT, GET and DELETE, as Copernicus answers
     for method in (requests.put, requests.get, requests.delete):
         answer = method(f"{url}/bad-id!", json=unknown, headers=headers, timeout=120)

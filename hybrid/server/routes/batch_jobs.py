@@ -19,7 +19,7 @@ from hybrid.server.errors import (
     PropertyNotEditable,
 )
 from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry
-from hybrid.server.paging import Limit
+from hybrid.server.paging import Limit, Paged
 from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.result_collection import result_collection
 from hybrid.server.results import result_item
@@ -95,9 +95,10 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
 
 
 @router.get("/jobs")
-def list_jobs(user: CurrentUser, deps: Deps, limit: Limit) -> JSONResponse:
-    jobs = deps.store.of_user(user.user_id, limit=limit)
-    return JSONResponse({"jobs": [_summary(j) for j in jobs], "links": []})
+def list_jobs(request: Request, user: CurrentUser, deps: Deps, page: Paged) -> JSONResponse:
+    jobs = deps.store.of_user(user.user_id, limit=page.asked, skip=page.skip)
+    summaries = [_summary(j) for j in jobs[: page.limit]]
+    return JSONResponse({"jobs": summaries, "links": page.links(request, len(jobs))})
 
 
 @router.get("/jobs/{job_id}")

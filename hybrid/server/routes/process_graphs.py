@@ -21,10 +21,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hybrid.errors import ProcessGraphInvalid, ProcessUnsupported
+from hybrid.errors import HybridError, ProcessGraphInvalid, ProcessUnsupported
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import InvalidId, ProcessGraphMissing
-from hybrid.server.paging import Limit
+from hybrid.server.paging import Paged
 from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.services import Deps
 from hybrid.server.udp_expansion import expand
@@ -73,9 +73,18 @@ def _checked(
 
     # loops through other stored processes surface here; a process not stored yet is not
     # an error until a run
-    with contextlib.suppress(ProcessUnsupported):
-        expand({"_": {"process_id": process_id, "arguments": {}}}, _lenient(find))
+    try:
+        with contextlib.suppress(ProcessUnsupported):
+            expand({_CALL: {"process_id": process_id, "arguments": {}}}, _lenient(find))
+    except HybridError as exc:
+        if exc.node == _CALL:  # a node of the check's own, not of the user's graph
+            exc.node = None
+        raise
     return process
+
+
+#: the node that calls the process being stored, to expand it
+_CALL = "_"
 
 
 def _lenient(lookup: Any) -> Any:
@@ -91,12 +100,12 @@ def _lenient(lookup: Any) -> Any:
 
 
 @router.get("/process_graphs")
-def list_process_graphs(user: CurrentUser, deps: Deps, limit: Limit) -> JSONResponse:
-    processes = [
-        {key: p[key] for key in _SUMMARY_FIELDS if key in p}
-        for p in deps.udps.of_user(user.user_id, limit=limit)
-    ]
-    return JSONResponse({"processes": processes, "links": []})
+def list_process_graphs(
+    request: Request, user: CurrentUser, deps: Deps, page: Paged
+) -> JSONResponse:
+    found = deps.udps.of_user(user.user_id, limit=page.asked, skip=page.skip)
+    processes = [{key: p[key] for key in _SUMMARY_FIELDS if key in p} for p in found[: page.limit]]
+    return JSONResponse({"processes": processes, "links": page.links(request, len(found))})
 
 
 @router.get("/process_graphs/{process_graph_id}")

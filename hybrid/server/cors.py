@@ -1,0 +1,73 @@
+"""Cross-origin requests (CORS), as the openEO API asks of every back-end.
+
+openapi.yaml (1.2.0, "CORS"): every response carries ``Access-Control-Allow-Origin``
+(``*``, recommended for browser clients such as the Web Editor) and
+``Access-Control-Expose-Headers`` listing at least ``Link``, ``Location``,
+``OpenEO-Costs`` and ``OpenEO-Identifier``; every endpoint answers ``OPTIONS`` (a
+browser's preflight) with 204, no body, the allowed methods and headers (``Authorization``
+at least) and a JSON content type. Copernicus does the same with flask-cors
+(openeo-python-driver 9e5b49b2 ``views.py`` L117-133). Credentials travel in the
+``Authorization`` header, never in cookies, so ``*`` lets a page read nothing a script
+without the token could not.
+
+Starlette's ``CORSMiddleware`` adds its headers only to requests with an ``Origin`` and
+answers a preflight with 200: hence this small ASGI middleware, outermost, so that error
+answers carry the headers too.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+EXPOSED = b"Link, Location, OpenEO-Costs, OpenEO-Identifier"
+METHODS = b"OPTIONS, GET, POST, PATCH, PUT, DELETE"
+#: allowed when a preflight names no headers
+HEADERS = b"Authorization, Content-Type"
+
+
+class Cors:
+    """ASGI middleware: the CORS headers on every answer, 204 to every ``OPTIONS``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await _preflight(scope, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": _added(list(message.get("headers", [])))}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _added(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    for name, value in (
+        (b"access-control-allow-origin", b"*"),
+        (b"access-control-expose-headers", EXPOSED),
+    ):
+        if name not in present:
+            headers.append((name, value))
+    return headers
+
+
+async def _preflight(scope: Scope, send: Send) -> None:
+    """204 with the methods, the headers the browser asks to send (or the usual two)."""
+    asked = dict(scope.get("headers", [])).get(b"access-control-request-headers", b"").strip()
+    headers = _added(
+        [
+            (b"access-control-allow-methods", METHODS),
+            (b"access-control-allow-headers", asked or HEADERS),
+            (b"access-control-max-age", b"3600"),
+            (b"content-type", b"application/json"),
+        ]
+    )
+    await send({"type": "http.response.start", "status": 204, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
