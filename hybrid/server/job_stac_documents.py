@@ -69,7 +69,7 @@ def _item(job: Job, result_dir: Path, filename: str) -> dict[str, Any]:
     from hybrid.server.result_items import file_times
 
     asset = _asset(result_dir / filename)
-    bbox = lonlat_bbox({filename: asset}) or footprint(job.graph)[0]
+    bbox = lonlat_bbox({filename: asset}) or footprint(job.results_graph)[0]
     properties = file_times(job, filename)
     if properties.get("datetime") is None and "start_datetime" not in properties:
         properties["datetime"] = job.created  # a job without dates: when it was made

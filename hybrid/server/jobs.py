@@ -65,6 +65,10 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: the provenance entry holding the process a run of the job ran
+RAN_PROCESS = "process"
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -96,6 +100,14 @@ class Job:
     @property
     def graph(self) -> dict[str, Any]:
         return dict(self.process.get("process_graph", {}))
+
+    @property
+    def results_graph(self) -> dict[str, Any]:
+        """The graph whose run wrote the results, as recorded when it did
+        (:data:`RAN_PROCESS`): a PATCH of ``process`` afterwards leaves the results as
+        they are, so their description keeps this graph; :attr:`graph` before a run."""
+        ran = self.provenance.get(RAN_PROCESS)
+        return dict(ran.get("process_graph", {})) if isinstance(ran, dict) else self.graph
 
 
 @dataclass(frozen=True)

@@ -52,14 +52,17 @@ _WORLD = [-180.0, -90.0, 180.0, 90.0]
 
 
 def result_collection(
-    job: Job, *, base_url: str, links: ResultLinks, result_dir: Path
+    job: Job, *, base_url: str, links: ResultLinks, result_dir: Path, partial: bool = False
 ) -> dict[str, Any]:
-    """The STAC Collection describing a job's results, with signed asset links."""
+    """The STAC Collection describing a job's results, with signed asset links; asked
+    ``partial``, its ``canonical`` link asks so too (views.py L1066-1075), so that it
+    opens while the job runs."""
+    canonical = links.results_url(base_url=base_url, job_id=job.id)
     assets = data_assets(job, base_url=base_url, links=links, result_dir=result_dir)
     for name, asset in assets.items():
         asset.update(asset_fields(job, result_dir, name))
-    bbox = footprint(job.graph)[0] or lonlat_bbox(assets)
-    times = interval(job.graph)
+    bbox = footprint(job.results_graph)[0] or lonlat_bbox(assets)
+    times = interval(job.results_graph)
     self_url = f"{base_url.rstrip('/')}/jobs/{job.id}/results"
     collection: dict[str, Any] = {
         "type": "Collection",
@@ -80,7 +83,7 @@ def result_collection(
             # views.py job_results_canonical_url: signed, readable without credentials
             {
                 "rel": "canonical",
-                "href": links.results_url(base_url=base_url, job_id=job.id),
+                "href": f"{canonical}?partial=true" if partial else canonical,
                 "type": "application/json",
             },
             *item_links(job, assets, base_url=base_url, links=links),
@@ -106,5 +109,5 @@ def _provider(job: Job) -> dict[str, Any]:
         "roles": ["processor"],
         "processing:facility": "hybrid serve",
         "processing:software": {"hybrid": __version__},
-        "processing:expression": {"format": "openeo", "expression": job.graph},
+        "processing:expression": {"format": "openeo", "expression": job.results_graph},
     }

@@ -59,7 +59,7 @@ def file_times(job: Job, filename: str) -> dict[str, Any]:
     date = _FILE_DATE.search(filename)
     properties: dict[str, Any] = {"datetime": f"{date.group(1)}T00:00:00Z" if date else None}
     if date is None:
-        times = interval(job.graph)
+        times = interval(job.results_graph)
         if times and times.get("start_datetime") == times.get("end_datetime"):
             properties["datetime"] = times["start_datetime"]
         else:
@@ -73,7 +73,7 @@ def asset_item(
     """The STAC Item of the result file ``filename`` (which the caller checked exists)."""
     asset = data_assets(job, base_url=base_url, links=links, result_dir=result_dir)[filename]
     asset.update(asset_fields(job, result_dir, filename))
-    bbox = lonlat_bbox({filename: asset}) or footprint(job.graph)[0]
+    bbox = lonlat_bbox({filename: asset}) or footprint(job.results_graph)[0]
     geometry = None
     if bbox is not None:
         west, south, east, north = bbox

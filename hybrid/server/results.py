@@ -165,12 +165,12 @@ def data_assets(
 
 def result_item(job: Job, *, base_url: str, links: ResultLinks, result_dir: Path) -> dict[str, Any]:
     """The STAC Item describing a job's results, with signed asset links."""
-    bbox, geometry = footprint(job.graph)
+    bbox, geometry = footprint(job.results_graph)
     assets = data_assets(job, base_url=base_url, links=links, result_dir=result_dir)
     status = result_status(job)
     properties: dict[str, Any] = {
         "datetime": None,
-        **interval(job.graph),
+        **interval(job.results_graph),
         "created": job.created,
         "updated": job.updated,
         "expires": _rfc3339(time.time() + links.ttl),

@@ -22,7 +22,7 @@ from hybrid.cancellation import cancellable
 from hybrid.errors import HybridError
 from hybrid.run_warnings import warnings_to
 from hybrid.server.errors import JobNotFound
-from hybrid.server.jobs import ACTIVE, Job, JobStore, LogLine
+from hybrid.server.jobs import ACTIVE, RAN_PROCESS, Job, JobStore, LogLine
 from hybrid.server.sample_features import with_sample_geometries
 from hybrid.server.sync_result import with_save_result
 
@@ -182,7 +182,7 @@ class JobRunner:
         result = self._execute(job, out_dir)
         if result is None or self._stopping.is_set():
             return  # failed, or shutdown already put the job back to "queued"
-        self._finish(job_id, out_dir, result, time.monotonic() - started)
+        self._finish(job, out_dir, result, time.monotonic() - started)
 
     def _claim(self, job_id: str) -> Job | None:
         """The job, set to ``running``; None if it is gone, canceled or taken."""
@@ -250,8 +250,9 @@ class JobRunner:
                 self._busy.discard(job.id)
                 self._cancels.pop(job.id, None)
 
-    def _finish(self, job_id: str, out_dir: Path, result: ExecutionResult, seconds: float) -> None:
-        """Record the result files and provenance, unless the job went meanwhile."""
+    def _finish(self, job: Job, out_dir: Path, result: ExecutionResult, seconds: float) -> None:
+        """Record the result files and provenance (with the process that ran), unless the
+        job went meanwhile."""
 
         def name(file: Path) -> str:
             return Path(file).resolve().relative_to(out_dir.resolve()).as_posix()
@@ -259,9 +260,10 @@ class JobRunner:
         files = [name(f) for f in result.files]
         assets = {name(f): dict(fields) for f, fields in result.assets.items()}
         provenance = json.loads(json.dumps(dict(result.provenance), default=str))
+        provenance[RAN_PROCESS] = job.process
         done = f"Job finished in {seconds:.1f} s: {', '.join(files) or 'no files'}."
         if not self._store.update(
-            job_id,
+            job.id,
             expect=("running",),
             log=LogLine("info", done),
             status="finished",

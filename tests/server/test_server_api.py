@@ -455,6 +455,15 @@ def test_job_lifecycle_patch_cancel_delete(alice: Session) -> None:
     job_id = alice.post("/jobs", json=body(graph())).headers["OpenEO-Identifier"]
     assert alice.patch(f"/jobs/{job_id}", json={"title": "renamed"}).status_code == 204
     assert alice.get(f"/jobs/{job_id}").json()["title"] == "renamed"
+    # null clears a nullable field (it was kept); a budget is a number from 0
+    assert alice.patch(f"/jobs/{job_id}", json={"title": None, "budget": 3}).status_code == 204
+    described = alice.get(f"/jobs/{job_id}").json()
+    assert described.get("title") is None and described["budget"] == 3
+    for budget in (-5, True, "5"):
+        answer = alice.patch(f"/jobs/{job_id}", json={"budget": budget})
+        assert error_code(answer) == (400, "BadRequest"), budget
+    assert alice.patch(f"/jobs/{job_id}", json={"budget": None}).status_code == 204
+    assert alice.get(f"/jobs/{job_id}").json().get("budget") is None
     assert error_code(alice.patch(f"/jobs/{job_id}", json={"status": "finished"})) == (
         400,
         "PropertyNotEditable",
@@ -463,8 +472,34 @@ def test_job_lifecycle_patch_cancel_delete(alice: Session) -> None:
     partial = alice.get(f"/jobs/{job_id}/results", params={"partial": "true"}).json()
     assert partial["type"] == "Collection" and partial["assets"] == {}
     assert partial["openeo:status"] == "running"  # created: "running" (PARTIAL_JOB_STATUS)
+    # its canonical link opens without credentials, partial too (it was a 404)
+    (canonical,) = [link["href"] for link in partial["links"] if link["rel"] == "canonical"]
+    assert canonical.endswith("?partial=true")
+    opened = requests.get(canonical, timeout=10)
+    assert opened.status_code == 200 and opened.json()["openeo:status"] == "running"
+    assert requests.get(canonical.split("?")[0], timeout=10).status_code == 404  # not partial
     assert alice.delete(f"/jobs/{job_id}").status_code == 204
     assert error_code(alice.get(f"/jobs/{job_id}")) == (404, "JobNotFound")
+
+
+def test_results_keep_describing_the_graph_that_made_them_after_a_patch(
+    alice: Session,
+) -> None:
+    """PATCH of a finished job's ``process`` leaves its status and files (the API: the
+    status does not change); the results document kept describing the new graph
+    (``processing:expression``, the temporal extent) beside the old files."""
+    first = graph(dates=["2023-06-01", "2023-06-15"])
+    job_id = alice.post("/jobs", json=body(first)).headers["OpenEO-Identifier"]
+    alice.post(f"/jobs/{job_id}/results")
+    assert wait_for(alice, job_id)["status"] == "finished"
+    before = alice.get(f"/jobs/{job_id}/results").json()
+    assert alice.patch(f"/jobs/{job_id}", json=body(graph(dates=["2023-08-01", "2023-08-20"]))).ok
+    after = alice.get(f"/jobs/{job_id}/results").json()
+    assert alice.get(f"/jobs/{job_id}").json()["status"] == "finished"
+    expression = after["providers"][0]["processing:expression"]["expression"]
+    assert expression == first
+    assert after["extent"] == before["extent"] and set(after["assets"]) == set(before["assets"])
+    assert alice.delete(f"/jobs/{job_id}").status_code == 204
 
 
 def test_failed_job_reports_424_and_logs_its_node(alice: Session) -> None:

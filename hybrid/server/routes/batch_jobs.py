@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from typing import Any
 
@@ -51,16 +52,25 @@ def _metadata(job: Job) -> dict[str, Any]:
 
 
 def _job_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The job's editable fields in ``body``; a null one is cleared (the API's title,
+    description, plan and budget are nullable: a null budget is no limit), a budget is
+    a number from 0 (openapi.yaml ``budget``: ``minimum: 0``; a boolean is none)."""
     fields: dict[str, Any] = {}
+    for key in ("title", "description", "plan", "budget"):
+        if key in body and body[key] is None:
+            fields[key] = None
     for key in ("title", "description", "plan"):
         if body.get(key) is not None:
             if not isinstance(body[key], str):
                 raise BadRequest(f"'{key}' must be a string.")
             fields[key] = body[key]
     if body.get("budget") is not None:
-        if not isinstance(body["budget"], int | float):
-            raise BadRequest("'budget' must be a number.")
-        fields["budget"] = float(body["budget"])
+        budget = body["budget"]
+        if isinstance(budget, bool) or not isinstance(budget, int | float) or budget < 0:
+            raise BadRequest(
+                f"'budget' must be a number from 0 (or null: no limit), not {repr(budget)[:40]}."
+            )
+        fields["budget"] = float(budget)
     if body.get("log_level") is not None:
         if body["log_level"] not in LOG_LEVELS:
             raise BadRequest(f"'log_level' must be one of {', '.join(LOG_LEVELS)}.")
@@ -182,7 +192,11 @@ def job_results(
             f"poll GET /jobs/{job_id} until it is 'finished'."
         )
     media = _results_media_type(request)
-    describe = result_item if media == "application/geo+json" else result_collection
+    describe = (
+        result_item
+        if media == "application/geo+json"
+        else functools.partial(result_collection, partial=partial)
+    )
     document = describe(
         job,
         base_url=base_url(request),

@@ -67,17 +67,24 @@ def result_item(
 
 
 @router.get("/jobs/{job_id}/results/{token}", include_in_schema=False)
-def signed_results(job_id: str, token: str, request: Request, deps: Deps) -> JSONResponse:
+def signed_results(
+    job_id: str, token: str, request: Request, deps: Deps, partial: bool = False
+) -> JSONResponse:
     """The results Collection of a finished job, opened by its signed ``canonical`` link
     without credentials, as Copernicus's ``list_job_results_signed`` (openeo-python-driver
-    views.py L1041-1050)."""
+    views.py L1041-1050); with ``partial`` (the canonical link of a partial answer) of a
+    job in any state, with its ``openeo:status``."""
     from hybrid.server.result_collection import result_collection
 
     deps.links.resolve_results(token=token, job_id=job_id)
     job = deps.store.get(job_id)
-    if job.status != "finished":
+    if job.status != "finished" and not partial:
         raise FileNotFound(f"The results of batch job {job_id!r} do not exist.")
     document = result_collection(
-        job, base_url=base_url(request), links=deps.links, result_dir=deps.runner.result_dir(job_id)
+        job,
+        base_url=base_url(request),
+        links=deps.links,
+        result_dir=deps.runner.result_dir(job_id),
+        partial=partial,
     )
     return JSONResponse(document)
