@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -165,8 +166,9 @@ def error_body(error: HybridError) -> dict[str, Any]:
     return body
 
 
-def error_response(error: HybridError) -> JSONResponse:
-    headers = dict(getattr(error, "headers", ()))
+def error_response(error: HybridError, extra: Mapping[str, str] | None = None) -> JSONResponse:
+    """``error`` as its openEO JSON answer, with its headers and ``extra`` ones."""
+    headers = {**dict(getattr(error, "headers", ())), **(extra or {})}
     return JSONResponse(error_body(error), status_code=error.status, headers=headers)
 
 
@@ -189,6 +191,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 f"{request.method} is not allowed on {request.url.path}: see GET / for the "
                 "endpoints and their methods."
             )
+            # RFC 9110 15.5.6: a 405 MUST name the allowed methods (Starlette's header)
+            return error_response(error, {"Allow": (exc.headers or {}).get("Allow", "")})
         else:
             error = BadRequest(str(exc.detail))
         return error_response(error)

@@ -187,7 +187,9 @@ def test_unknown_job_is_404_job_not_found(alice: Session, method: str, suffix: s
 def test_unknown_collection_endpoint_and_method(anonymous: Session) -> None:
     assert error_code(anonymous.get("/collections/SENTINEL1_GRD")) == (404, "CollectionNotFound")
     assert error_code(anonymous.get("/no/such/endpoint")) == (404, "NotFound")
-    assert error_code(anonymous.delete("/collections")) == (405, "MethodNotAllowed")
+    refused = anonymous.delete("/collections")
+    assert error_code(refused) == (405, "MethodNotAllowed")
+    assert refused.headers["Allow"] == "GET"  # RFC 9110: a 405 names the allowed methods
 
 
 def test_runs_of_slashes_in_a_path_count_as_one(alice: Session) -> None:
