@@ -94,6 +94,10 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
             + "; "
             "widen the dates, the area or the cloud limit"
         )
+    if source is None:
+        from hybrid.sample.coverage import warn_beyond_sample
+
+        warn_beyond_sample(items, request.bbox, request.start, request.end)
     scenes = select_scenes(items)
     epsg = request.epsg or single_native_epsg(scenes)
     if epsg is not None and epsg != grid.epsg:

@@ -21,14 +21,29 @@ FRAME = "hybrid:vector_frame"
 
 
 def frame_file(path: Path) -> Path | None:
-    """``path`` when it is a vector cube file (``vectorcube.*`` or any ``.geojson``), or
-    the one ``vectorcube.*`` file of the folder ``path``; else None."""
+    """``path`` when it is a vector cube file (``vectorcube.*`` or a ``.geojson`` of
+    features), or the one ``vectorcube.*`` file of the folder ``path``; else None."""
     if path.is_dir():
         found = sorted(p for p in path.glob("vectorcube.*") if p.suffix in SUFFIXES)
         return found[0] if len(found) == 1 else None
-    if path.suffix == ".geojson" or (path.stem == "vectorcube" and path.suffix in SUFFIXES):
+    if path.stem == "vectorcube" and path.suffix in SUFFIXES:
         return path
-    return None
+    return path if path.suffix == ".geojson" and _holds_features(path) else None
+
+
+def _holds_features(path: Path) -> bool:
+    """Whether a ``.geojson`` file holds GeoJSON features: an aggregate_spatial result
+    downloaded as "GeoJSON" (the client's default name for a vector cube) holds the JSON
+    time series (Copernicus writes that layout for any format but CSV, netCDF and
+    Parquet), which :func:`hybrid.io.reader.open_any` reads as one."""
+    import json
+
+    try:
+        with path.open(encoding="utf-8") as stream:
+            document = json.load(stream)
+    except (OSError, ValueError):
+        return True  # GDAL's reader says what is wrong with it
+    return isinstance(document, dict) and document.get("type") in ("FeatureCollection", "Feature")
 
 
 def read_frame(file: Path) -> xr.DataArray:

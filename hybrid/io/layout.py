@@ -54,13 +54,19 @@ def describe(path: str | Path) -> FileLayout:
     if path.is_dir():
         from hybrid.io.registry import format_of_file
 
-        files = sorted(p for p in path.iterdir() if format_of_file(p) is not None)
+        files = sorted(p for p in path.iterdir() if _raster_file(format_of_file(p)))
         if not files:
             raise UsageError(f"{path} holds no result file")
         path = files[0]
     if path.suffix.lower() in (".tif", ".tiff"):
         return _describe_gtiff(path)
     return _describe_netcdf(path)
+
+
+def _raster_file(fmt: Any) -> bool:
+    """A NetCDF or GeoTIFF result file (a results folder also holds the job's
+    ``job-results.json``, which is none)."""
+    return fmt is not None and "raster" in fmt.readers
 
 
 def _describe_netcdf(path: Path) -> FileLayout:

@@ -71,11 +71,20 @@ def open_series(path: str | Path) -> xr.DataArray:
     return _read_series(file, format_of_file(file) if file is not None else None, path)
 
 
+#: JSON time series under other names: the client names a vector cube's download
+#: ``.geojson``, CoverageJSON is often saved as ``.covjson``; the JSON reader knows both
+_JSON_SERIES_SUFFIXES = (".geojson", ".covjson")
+
+
 def _read_series(file: Path | None, fmt: Format | None, path: str | Path) -> xr.DataArray:
+    from hybrid.io.registry import find_format
+
+    if file is not None and file.suffix.lower() in _JSON_SERIES_SUFFIXES:
+        fmt = find_format("JSON")
     if file is None or fmt is None or "vector" not in fmt.readers:
         raise UsageError(
-            f"{path} is no aggregate_spatial result: give a timeseries .json, .csv, .nc "
-            "or .parquet file"
+            f"{path} is no aggregate_spatial result: give a timeseries .json (.geojson, "
+            ".covjson), .csv, .nc or .parquet file"
         )
     return fmt.readers["vector"]([file], source=file)
 

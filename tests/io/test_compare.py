@@ -242,3 +242,14 @@ def test_layout_differences_are_reported_apart_from_values(tmp_path, result_a, c
     assert "layout: the same" in same.summary()
     # cubes have no file layout to compare
     assert not compare(make_cube(), make_cube()).layout_compared
+
+
+def test_a_results_folder_with_its_job_document_compares_its_files(tmp_path):
+    """A GTiff folder from ``download_files`` also holds ``job-results.json``; its
+    layout was read from that file ("cannot read job-results.json as NetCDF")."""
+    cube = make_cube()
+    folder = write_gtiff_folder(cube, tmp_path / "gtiff")
+    (folder / "job-results.json").write_text('{"type": "Collection"}')
+    other = write_gtiff_folder(cube, tmp_path / "other")
+    report = compare(folder, other)
+    assert report.equivalent and report.layout_compared and report.layout == ()

@@ -160,3 +160,41 @@ def test_a_float_property_of_the_fields_is_not_a_band_of_the_parquet_series(
     got = open_series(cubes.write_vector_cube(cube, "Parquet", tmp_path))
     assert list(got["bands"].values) == ["band_unnamed"]
     np.testing.assert_allclose(got.values[..., 0], cube.values, rtol=1e-12)
+
+
+def test_mismatched_dates_bands_and_names_are_reported_not_raised(
+    series_cube: xr.DataArray, tmp_path: Path
+) -> None:
+    """Found by a user's CI: a series without dates against a time series raised
+    numpy's broadcast error (a traceback, exit 1); two dates on one day raised pandas'
+    "cannot reindex"; the same bands in another order were matched by position, so a
+    tolerance for B04 loosened B08 too (judged equal); a time series downloaded as
+    ``.geojson`` (the client's default name for a vector cube) or ``.covjson`` was
+    refused."""
+    json_file = _written(series_cube, "JSON", tmp_path)
+    (tmp_path / "plain.json").write_text("[[0.5, 1.0], [0.25, null], [null, null]]")
+    report = compare(tmp_path / "plain.json", json_file)
+    assert not report and report.problems == ("only B is a time series (the other has no dates)",)
+    doc = json.loads(json_file.read_text())
+    first = next(iter(doc))
+    twice = {first: doc[first], first.replace("T00:00:00", "T10:00:00"): doc[first]}
+    (tmp_path / "twice.json").write_text(json.dumps(twice))
+    rows = compare(tmp_path / "twice.json", tmp_path / "twice.json").rows
+    assert [r.label for r in rows][::2] == [
+        "2023-06-02T00:00:00/band_0",
+        "2023-06-02T10:00:00/band_0",
+    ]
+    csv = _written(series_cube, "CSV", tmp_path)
+    header, *lines = csv.read_text().splitlines()
+    assert header.endswith(",B04,B08")
+    swapped = [",".join([*row.split(",")[:2], *row.split(",")[2:][::-1]]) for row in lines]
+    (tmp_path / "swapped.csv").write_text(
+        "\n".join([header[: -len("B04,B08")] + "B08,B04", *swapped])
+    )
+    report = compare(csv, tmp_path / "swapped.csv", atol={"B04": 1e9})
+    assert not report and report.problems[0].startswith("bands are in another order")
+    assert all(r.equivalent for r in report.rows)  # matched by name, each within 1e-6
+    for suffix in (".geojson", ".covjson"):
+        renamed = tmp_path / f"series{suffix}"
+        renamed.write_text(json_file.read_text())
+        assert compare(json_file, renamed)
