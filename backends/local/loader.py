@@ -79,21 +79,7 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         else shared.search(_search_key(source, query), lambda: search(source, query))
     )
     if not items:
-        raise NoDataAvailable(
-            f"no data available: no Sentinel-2 L2A scene in {source or 'the embedded sample'} "
-            f"intersects {request.bbox.west:.5f},{request.bbox.south:.5f},"
-            f"{request.bbox.east:.5f},{request.bbox.north:.5f} between {request.start} and "
-            f"{request.end} (end excluded) with "
-            + (
-                query.describe_filter()
-                if request.conditions
-                else f"cloud cover <= {request.max_cloud_cover}"
-                if request.max_cloud_cover is not None
-                else "any cloud cover"
-            )
-            + "; "
-            "widen the dates, the area or the cloud limit"
-        )
+        raise _no_scenes(source, request, query)
     if source is None:
         from hybrid.sample.coverage import warn_beyond_sample
 
@@ -118,6 +104,23 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         )
     cube.attrs = {"crs": grid.crs, "epsg": grid.epsg}
     return LoadedCube(cube, grid, tuple(scenes))
+
+
+def _no_scenes(source: Any, request: LoadRequest, query: SceneQuery) -> NoDataAvailable:
+    """The error of a load that finds no scene, naming what it searched."""
+    if request.conditions:
+        limit = query.describe_filter()
+    elif request.max_cloud_cover is not None:
+        limit = f"cloud cover <= {request.max_cloud_cover}"
+    else:
+        limit = "any cloud cover"
+    return NoDataAvailable(
+        f"no data available: no Sentinel-2 L2A scene in {source or 'the embedded sample'} "
+        f"intersects {request.bbox.west:.5f},{request.bbox.south:.5f},"
+        f"{request.bbox.east:.5f},{request.bbox.north:.5f} between {request.start} and "
+        f"{request.end} (end excluded) with {limit}; widen the dates, the area or the "
+        "cloud limit"
+    )
 
 
 def _check_bands(bands: tuple[str, ...], known: tuple[str, ...]) -> None:
