@@ -81,7 +81,10 @@ def local_cluster(workers: int, memory_limit: str | None = None) -> Iterator[str
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # the scheduler's HTTP server starts even without a dashboard, on 8787
+            # unless told otherwise: a free port, so that two clusters do not clash
+            # (distributed's multi-line "Port 8787 is already in use" warning)
+            dashboard_address=":0",
             memory_limit=memory_limit or "auto",
         ) as cluster,
     ):
@@ -132,6 +135,9 @@ def check_workers(client: Any, address: str | None, timeout: float) -> None:
     try:
         client.wait_for_workers(1, timeout=timeout)
     except TimeoutError:
+        paused = _paused(client.scheduler_info().get("workers", {}))
+        if paused:
+            raise ClusterError(paused + f" (waited {timeout:g} s)") from None
         raise ClusterError(
             f"the Dask cluster at {address} has no workers (waited {timeout:g} s); start "
             f"some with 'dask worker {address}'"
@@ -215,16 +221,31 @@ def _check_alone(
         workers = client.scheduler_info().get("workers", {})
     except (OSError, TimeoutError):
         raise _lost_scheduler() from None
-    if workers:
+    if any(w.get("status", "running") == "running" for w in workers.values()):
         return None
     since = since or time.monotonic()
     if time.monotonic() - since > timeout:
         client.cancel(futures)
+        paused = _paused(workers)
         raise ClusterError(
-            f"every Dask worker left and none came back within {timeout:g} s; the run "
+            f"{paused}, none resumed within {timeout:g} s; the run was stopped"
+            if paused
+            else f"every Dask worker left and none came back within {timeout:g} s; the run "
             "was stopped (read the workers' logs: killed for memory?)"
         )
     return since
+
+
+def _paused(workers: dict[str, Any]) -> str:
+    """The one line for a cluster whose workers are all paused (a worker pauses at 80 %
+    of its memory limit and runs no task until it falls below it), or ""."""
+    limits = [w.get("memory_limit") or 0 for w in workers.values() if w.get("status") == "paused"]
+    if not workers or len(limits) < len(workers):
+        return ""
+    return (
+        f"every Dask worker is paused at its memory limit ({max(limits) / 2**20:.0f} MiB; "
+        "a worker pauses at 80 % of it): give the workers more memory (--memory-limit)"
+    )
 
 
 def stop_if_canceled(client: Any, futures: Any, event: Any) -> None:

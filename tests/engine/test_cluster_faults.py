@@ -255,3 +255,36 @@ def test_a_scheduler_killed_while_the_run_waits_on_it_is_one_line(sample_catalog
                 proc.send_signal(signal.SIGCONT)
                 proc.kill()
                 proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_workers_paused_at_their_memory_limit_are_named_not_waited_for(
+    sample_catalog, scheduler, tmp_path
+):
+    """A worker over 80 % of its memory limit pauses and runs nothing: with every worker
+    paused a run hung (``hybrid serve --dask-workers 2 --memory-limit 300MiB``: forked
+    workers start at about 250 MiB), or failed with "has no workers ... start some",
+    wrong for a cluster whose workers are there. Now one line naming the limit."""
+    address, file = scheduler
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
+         "--nthreads", "1", "--no-dashboard", "--no-nanny", "--memory-limit", "60MiB"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        client = cluster.connect(address)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            workers = client.scheduler_info().get("workers", {})
+            if workers and all(w["status"] == "paused" for w in workers.values()):
+                break
+            time.sleep(0.5)
+        client.close()
+        backend = LocalBackend(
+            LocalSettings(stac=str(sample_catalog), scheduler=address, worker_timeout=5)
+        )
+        with pytest.raises(ClusterError, match="paused at its memory limit \\(60 MiB"):
+            backend.execute(small_graph(), out_dir=tmp_path / "out")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
