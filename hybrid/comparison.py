@@ -131,6 +131,8 @@ def align(
     crs_problem = _crs_problem(a, b)
     if crs_problem:
         return None, None, [crs_problem]
+    if ("t" in a.dims) != ("t" in b.dims):
+        a, b = _one_date_as_none(a), _one_date_as_none(b)
     for dim in ("t", "bands"):
         if (dim in a.dims) != (dim in b.dims):
             has, lacks = ("A", "B") if dim in a.dims else ("B", "A")
@@ -146,6 +148,17 @@ def align(
         problems.append("A and B share no pixel (period, band, x/y) to compare")
         return None, None, problems
     return a, b, problems
+
+
+def _one_date_as_none(cube: xr.DataArray) -> xr.DataArray:
+    """A cube with a single date as one without ``t`` (used when the other has none): a
+    synchronous GTiff of a cube with dates is its first date in a file whose name has
+    none (Copernicus writes one spatial layer there), the same pixels as the batch file
+    named after that date. Two cubes with a date each keep them (a shifted date is a
+    difference)."""
+    if "t" in cube.dims and cube.sizes["t"] == 1:
+        return cube.isel(t=0, drop=True)
+    return cube
 
 
 def _crs_problem(a: xr.DataArray, b: xr.DataArray) -> str | None:

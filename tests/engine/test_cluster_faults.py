@@ -53,6 +53,17 @@ def start_scheduler(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
     return proc, json.loads(file.read_text())["address"], file
 
 
+def start_worker(
+    file: Path, cwd: Path, *options: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """A real single-threaded dask worker process of the scheduler in ``file``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
+         "--nthreads", "1", "--no-dashboard", *options],
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def scheduler(tmp_path) -> Iterator[tuple[str, Path]]:
     proc, address, file = start_scheduler(tmp_path)
@@ -103,11 +114,7 @@ def test_a_worker_that_cannot_import_the_project_is_named(sample_catalog, schedu
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text("raise ImportError('hybrid is not installed here')\n")
     env = {**os.environ, "PYTHONPATH": str(broken.parent)}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
-         "--nthreads", "1", "--no-dashboard"],
-        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    worker = start_worker(file, tmp_path, env=env)
     try:
         backend = LocalBackend(
             LocalSettings(stac=str(sample_catalog), scheduler=address, worker_timeout=60)
@@ -266,11 +273,7 @@ def test_workers_paused_at_their_memory_limit_are_named_not_waited_for(
     workers start at about 250 MiB), or failed with "has no workers ... start some",
     wrong for a cluster whose workers are there. Now one line naming the limit."""
     address, file = scheduler
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
-         "--nthreads", "1", "--no-dashboard", "--no-nanny", "--memory-limit", "60MiB"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    worker = start_worker(file, tmp_path, "--no-nanny", "--memory-limit", "60MiB")
     try:
         client = cluster.connect(address)
         deadline = time.monotonic() + 60

@@ -253,3 +253,22 @@ def test_a_results_folder_with_its_job_document_compares_its_files(tmp_path):
     other = write_gtiff_folder(cube, tmp_path / "other")
     report = compare(folder, other)
     assert report.equivalent and report.layout_compared and report.layout == ()
+
+
+def test_a_file_without_date_is_its_single_date_counterpart(tmp_path):
+    """A synchronous GTiff of a cube with dates is its first date in a file without a
+    date in its name; set against the batch file of that date it was "B has a 't'
+    dimension, A has none" with equal pixels. Two one-date results keep their dates."""
+    import shutil
+
+    one = make_cube(shape=(1, 6, 8))
+    folder = write_gtiff_folder(one, tmp_path / "batch")
+    (dated,) = sorted(folder.glob("*.tif"))
+    plain = tmp_path / "sync" / "result.tif"
+    plain.parent.mkdir()
+    shutil.copy(dated, plain)
+    assert open_result(plain).dims != open_result(dated).dims  # no date in its name
+    assert compare(plain, dated)
+    other = write_gtiff_folder(make_cube(shape=(2, 6, 8)), tmp_path / "two")
+    (second,) = sorted(other.glob("*.tif"))[1:]
+    assert not compare(dated, second)  # 2023-05-01 against 2023-06-01
