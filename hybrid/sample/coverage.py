@@ -26,12 +26,13 @@ def warn_beyond_sample(items: Sequence[Any], bbox: BBox, start: str, end: str) -
     the sample's ``items`` (its scenes matching the load)."""
     from hybrid.run_warnings import warn
 
-    outside = _outside_share(items, bbox)
+    footprint = _footprint(items)
+    outside = _outside_share(footprint, bbox)
     first, last = _season()
     beyond_dates = start[:10] < first or end[:10] > (last + dt.timedelta(days=1)).isoformat()
     if outside <= TOLERATED and not beyond_dates:
         return
-    w, s, e, n = _footprint(items).bounds
+    w, s, e, n = footprint.bounds
     parts = [f"{outside:.0%} of the requested area"] if outside > TOLERATED else []
     parts += ["some of the requested dates"] if beyond_dates else []
     warn(
@@ -49,13 +50,13 @@ def _footprint(items: Sequence[Any]) -> Any:
     return shapely.union_all([shape(item.geometry) for item in items if item.geometry])
 
 
-def _outside_share(items: Sequence[Any], bbox: BBox) -> float:
+def _outside_share(footprint: Any, bbox: BBox) -> float:
     from shapely.geometry import box
 
     asked = box(bbox.west, bbox.south, bbox.east, bbox.north)
     if asked.area <= 0:
         return 0.0
-    return float(asked.difference(_footprint(items)).area / asked.area)
+    return float(asked.difference(footprint).area / asked.area)
 
 
 def _season() -> tuple[str, dt.date]:

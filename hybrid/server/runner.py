@@ -60,7 +60,6 @@ class JobRunner:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
-        self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
         #: job id -> the event that stops its run (set by :meth:`cancel`)
         self._cancels: dict[str, threading.Event] = {}
@@ -105,9 +104,9 @@ class JobRunner:
             self._threads.append(thread)
 
     def busy(self) -> bool:
-        """Whether a worker is still inside the engine."""
+        """Whether a worker is still running a job (from its claim to its end)."""
         with self._busy_lock:
-            return bool(self._busy)
+            return bool(self._active)
 
     def submit(self, job_id: str) -> None:
         self._queue.put(job_id)
@@ -218,7 +217,6 @@ class JobRunner:
         """Run the job's graph; None (the job failed, nothing half-written kept) on error."""
         event = threading.Event()
         with self._busy_lock:
-            self._busy.add(job.id)
             self._cancels[job.id] = event
 
         def to_log(message: str, level: str = "warning", **entry: Any) -> None:
@@ -247,7 +245,6 @@ class JobRunner:
             return None
         finally:
             with self._busy_lock:
-                self._busy.discard(job.id)
                 self._cancels.pop(job.id, None)
 
     def _finish(self, job: Job, out_dir: Path, result: ExecutionResult, seconds: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -53,15 +54,31 @@ def start_scheduler(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
     return proc, json.loads(file.read_text())["address"], file
 
 
-def start_worker(
+@contextlib.contextmanager
+def running_worker(
     file: Path, cwd: Path, *options: str, env: dict[str, str] | None = None
-) -> subprocess.Popen:
-    """A real single-threaded dask worker process of the scheduler in ``file``."""
-    return subprocess.Popen(
+) -> Iterator[subprocess.Popen]:
+    """A real single-threaded dask worker process of the scheduler in ``file``, stopped
+    when the block ends."""
+    worker = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
          "--nthreads", "1", "--no-dashboard", *options],
         env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def run_fails(catalog: Path, address: str, timeout: float, words: str, out: Path) -> None:
+    """A run of the small graph on the scheduler at ``address`` fails with ``words``."""
+    backend = LocalBackend(
+        LocalSettings(stac=str(catalog), scheduler=address, worker_timeout=timeout)
+    )
+    with pytest.raises(ClusterError, match=words):
+        backend.execute(small_graph(), out_dir=out)
 
 
 @pytest.fixture
@@ -96,12 +113,8 @@ def test_an_unreachable_scheduler_is_one_line(sample_catalog, tmp_path):
 def test_a_cluster_without_workers_fails_within_the_timeout(sample_catalog, scheduler, tmp_path):
     """A scheduler without workers: one-line error within the timeout, not a hang."""
     address, _file = scheduler
-    backend = LocalBackend(
-        LocalSettings(stac=str(sample_catalog), scheduler=address, worker_timeout=3)
-    )
     started = time.monotonic()
-    with pytest.raises(ClusterError, match="has no workers"):
-        backend.execute(small_graph(), out_dir=tmp_path)
+    run_fails(sample_catalog, address, 3, "has no workers", tmp_path)
     assert time.monotonic() - started < 60
 
 
@@ -114,16 +127,8 @@ def test_a_worker_that_cannot_import_the_project_is_named(sample_catalog, schedu
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text("raise ImportError('hybrid is not installed here')\n")
     env = {**os.environ, "PYTHONPATH": str(broken.parent)}
-    worker = start_worker(file, tmp_path, env=env)
-    try:
-        backend = LocalBackend(
-            LocalSettings(stac=str(sample_catalog), scheduler=address, worker_timeout=60)
-        )
-        with pytest.raises(ClusterError, match="cannot run hybrid's tasks"):
-            backend.execute(small_graph(), out_dir=tmp_path / "out")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    with running_worker(file, tmp_path, env=env):
+        run_fails(sample_catalog, address, 60, "cannot run hybrid's tasks", tmp_path / "out")
 
 
 @pytest.mark.slow
@@ -273,8 +278,7 @@ def test_workers_paused_at_their_memory_limit_are_named_not_waited_for(
     workers start at about 250 MiB), or failed with "has no workers ... start some",
     wrong for a cluster whose workers are there. Now one line naming the limit."""
     address, file = scheduler
-    worker = start_worker(file, tmp_path, "--no-nanny", "--memory-limit", "60MiB")
-    try:
+    with running_worker(file, tmp_path, "--no-nanny", "--memory-limit", "60MiB"):
         client = cluster.connect(address)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -283,11 +287,5 @@ def test_workers_paused_at_their_memory_limit_are_named_not_waited_for(
                 break
             time.sleep(0.5)
         client.close()
-        backend = LocalBackend(
-            LocalSettings(stac=str(sample_catalog), scheduler=address, worker_timeout=5)
-        )
-        with pytest.raises(ClusterError, match="paused at its memory limit \\(60 MiB"):
-            backend.execute(small_graph(), out_dir=tmp_path / "out")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        words = "paused at its memory limit \\(60 MiB"
+        run_fails(sample_catalog, address, 5, words, tmp_path / "out")

@@ -75,8 +75,7 @@ def numeric_properties_cube(features: Features) -> Any:
 
     frame = pd.DataFrame([dict(props) for props in features.properties])
     names = [str(c) for c in frame.columns if np.issubdtype(frame[c].dtype, np.number)]
-    values = frame[names].to_numpy(dtype=np.float64) if names else None
-    return features_cube(features, names, values)
+    return features_cube(features, names, property_values(frame, names) if names else None)
 
 
 def property_values(frame: Any, names: Sequence[str]) -> Any:
