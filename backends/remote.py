@@ -300,15 +300,16 @@ class RemoteBackend:
 def _normalise(files: list[Path], out_dir: Path, provenance: Mapping[str, Any]) -> list[Path]:
     """Downloaded assets -> ``out_dir``, each kept as the backend wrote it (Copernicus's own
     layout) and given the ``hybrid_*`` provenance attributes; the files of each format
-    must form one readable result."""
+    must form one readable result (a graph with several save_result nodes has several)."""
     from hybrid.io.provenance import provenance_attributes
     from hybrid.io.registry import FORMATS
 
     staging = files[0].parent if files else None
     attrs = provenance_attributes(provenance)
+    moved: list[Path] = []
     try:
         for fmt in FORMATS:
-            own = sorted(f for f in files if fmt.holds(f))
+            own = sorted(f for f in files if fmt.holds(f) and f.exists())
             if not own:
                 continue
             if not fmt.per_label and len(own) > 1:
@@ -318,18 +319,19 @@ def _normalise(files: list[Path], out_dir: Path, provenance: Mapping[str, Any]) 
                     f"({names}): expected one"
                 )
             _check_readable(fmt, own)
-            moved = []
             for file in own:
                 if fmt.annotate is not None:
                     fmt.annotate(file, attrs)
                 target = out_dir / file.name
                 shutil.move(str(file), target)
                 moved.append(target)
-            return moved
-        names = ", ".join(f.name for f in files) or "nothing"
-        raise RemoteBackendError(
-            f"job {provenance.get('job_id')} produced {names}: expected one NetCDF or GeoTIFFs"
-        )
+        if not moved:
+            names = ", ".join(f.name for f in files) or "nothing"
+            raise RemoteBackendError(
+                f"job {provenance.get('job_id')} produced {names}: expected a result file "
+                "(NetCDF, GeoTIFF, JSON, CSV, ...)"
+            )
+        return moved
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

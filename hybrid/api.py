@@ -68,21 +68,27 @@ def run(
     *,
     stac: str | None = None,
     backend: str = "local",
+    graph: str | Path | Mapping[str, Any] | None = None,
     **options: Any,
 ) -> xr.Dataset:
     """Run the NDVI workflow and return its result as an ``xarray.Dataset`` (in memory).
 
     The same result as ``hybrid run`` with the same options (NetCDF layout, provenance
     in ``attrs``). ``aoi`` is a GeoJSON path or dict; None means the embedded sample's
-    AOI and season.
+    AOI and season. ``graph`` (a process-graph file or dict, ``hybrid run --graph``)
+    runs that graph instead; its result must be one netCDF file (any other: run it with
+    :func:`connect` and the openeo client, which downloads every format).
 
     >>> ds = hybrid.run(period="month", max_cloud_cover=20)  # doctest: +SKIP
     >>> ds["var"].mean(("x", "y")).values                     # doctest: +SKIP
+    >>> ds = hybrid.run(graph=cube.flat_graph())             # doctest: +SKIP
     """
     import xarray as xr
 
     from hybrid.cli.run import produce
 
+    if graph is not None:
+        return _run_graph(graph, stac=stac, backend=backend, **options)
     if "format" in options and str(options["format"]).lower() not in ("netcdf", "nc"):
         raise UsageError("hybrid.run returns a Dataset: it runs with format netCDF only")
     args = _arguments("run", aoi, start, end, stac=stac, backend=backend, **options)
@@ -92,6 +98,34 @@ def run(
         with _quiet_warnings():
             out, _workflow = produce(args)
         return xr.load_dataset(out, engine="h5netcdf")
+
+
+def _run_graph(
+    graph: str | Path | Mapping[str, Any], *, stac: str | None, backend: str, **options: Any
+) -> xr.Dataset:
+    """:func:`run` of a process graph: its one netCDF file as a Dataset."""
+    import json
+
+    import xarray as xr
+
+    from hybrid.cli.run import produce_graph
+
+    args = _arguments("run", None, None, None, stac=stac, backend=backend, **options)
+    with tempfile.TemporaryDirectory(prefix="hybrid-run-") as tmp:
+        if isinstance(graph, Mapping):
+            (Path(tmp) / "graph.json").write_text(json.dumps(graph))
+            graph = Path(tmp) / "graph.json"
+        args.graph, args.out, args.quiet = str(graph), str(Path(tmp) / "result"), False
+        with _quiet_warnings():
+            _out, files = produce_graph(args)
+        netcdf = [file for file in files if file.suffix in (".nc", ".nc4")]
+        if len(files) != 1 or len(netcdf) != 1:
+            names = ", ".join(file.name for file in files) or "nothing"
+            raise UsageError(
+                f"hybrid.run returns a Dataset: the graph wrote {names}, not one netCDF "
+                "file; save it with format netCDF, or run it with hybrid.connect('local')"
+            )
+        return xr.load_dataset(netcdf[0], engine="h5netcdf")
 
 
 def graph(

@@ -35,8 +35,11 @@ def summarise(cube: xr.DataArray) -> list[PeriodSummary]:
     return rows
 
 
-def format_table(rows: list[PeriodSummary]) -> str:
-    lines = [f"{'period':<22} {'valid pixels':>12} {'mean NDVI':>10}"]
+def format_table(rows: list[PeriodSummary], *, value: str = "NDVI") -> str:
+    """The rows under a header naming the averaged ``value`` (the workflow's NDVI; the
+    first band of another graph's result)."""
+    header = f"mean {value}"
+    lines = [f"{'period':<22} {'valid pixels':>12} {header:>10}"]
     for r in rows:
         lines.append(f"{r.label:<22} {r.valid_fraction:>11.1%} {r.mean_ndvi:>10.4f}")
     return "\n".join(lines)

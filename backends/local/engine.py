@@ -78,6 +78,7 @@ class LocalBackend:
         from hybrid.backends.local.registry import covering, required_parameters
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
 
+        _check_acyclic(graph)
         registry = covering(process_ids(graph))
         with unread() if job else contextlib.nullcontext():
             facts = inspect_graph(
@@ -161,6 +162,21 @@ class LocalBackend:
         provenance = dict(run.provenance)
         provenance["seconds"] = round(time.monotonic() - started, 3)
         return ExecutionResult(files=tuple(run.files), provenance=provenance, assets=run.assets)
+
+
+def _check_acyclic(graph: Mapping[str, Any]) -> None:
+    """A graph (or callback) whose from_node references loop is refused before the parser
+    walks it (openeo-pg-parser-networkx raises a bare Exception for it)."""
+    from hybrid.graph_structure import cyclic_nodes, subgraphs
+
+    for subgraph, _depth in subgraphs(graph):
+        stuck = cyclic_nodes(subgraph)
+        if stuck:
+            raise ProcessGraphInvalid(
+                f"invalid process graph: the nodes {', '.join(stuck[:5])} form a cycle "
+                "(from_node references must not loop)",
+                node=stuck[0],
+            )
 
 
 def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:

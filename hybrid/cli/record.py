@@ -76,25 +76,24 @@ def add_parser(subparsers: Any) -> None:
         metavar="S",
         help="give up after S seconds (default 6 h)",
     )
+    parser.add_argument(
+        "--graph", metavar="FILE",
+        help="record this process-graph JSON instead of the workflow ('-': standard input); "
+        "the job's result files are kept as the backend wrote them",
+    )  # fmt: skip
     add_workflow_arguments(parser, aoi_cloud=False)
     parser.set_defaults(handle=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     from hybrid.backends.remote import RemoteBackend, RemoteSettings, graph_hash
-    from hybrid.cli.options import workflow_from_args
-    from hybrid.io.netcdf import write_netcdf
-    from hybrid.io.provenance import provenance_attributes
-    from hybrid.io.reader import open_result
-    from hybrid.workflow_graph import build_graph, graph_json
 
     if not _NAME.match(args.name):
         raise UsageError(f"--name '{args.name}' must be letters, digits, '.', '_' or '-'")
     target = args.out_root / args.name
     if target.exists() and any(target.iterdir()) and not args.force:
         raise UsageError(f"recording {target} already exists: use --force or another --name")
-    workflow = workflow_from_args(args)
-    graph = build_graph(workflow)
+    workflow, graph = _what_to_record(args)
     backend = RemoteBackend(
         args.backend,
         RemoteSettings(
@@ -113,28 +112,59 @@ def handle(args: argparse.Namespace) -> int:
         provenance = dict(result.provenance)
         if args.resume and provenance.get("graph_sha256") not in (None, graph_hash(graph)):
             print(
-                f"hybrid: warning: job {args.resume} ran another graph than these workflow "
-                "options build; graph.json holds the options' graph",
+                f"hybrid: warning: job {args.resume} ran another graph than the one given "
+                "here; graph.json holds the one given",
                 file=sys.stderr,
             )
         provenance.update(
             name=args.name,
             recorded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            workflow=_workflow_json(workflow),
+            workflow=None if workflow is None else _workflow_json(workflow),
         )
-        cube = open_result(job_dir)
-        attrs = provenance_attributes(result.provenance)
-        write_netcdf(cube, final / "result.nc", attrs=attrs)
-        (final / "graph.json").write_text(graph_json(graph) + "\n")
-        (final / "provenance.json").write_text(
-            json.dumps(provenance, indent=2, sort_keys=True, default=str) + "\n"
-        )
+        kept = _keep_result(result, job_dir, final, workflow)
+        _write_json(final / "graph.json", graph)
+        _write_json(final / "provenance.json", provenance)
         if target.exists():
             shutil.rmtree(target)
         final.rename(target)
-    periods = cube.sizes.get("t", 1)
-    print(f"recorded {args.name}: {target} (job {provenance['job_id']}, {periods} period(s))")
+    print(f"recorded {args.name}: {target} (job {provenance['job_id']}, {kept})")
     return 0
+
+
+def _what_to_record(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The workflow (None for ``--graph``) and the graph to run."""
+    from hybrid.cli.options import workflow_from_args
+    from hybrid.workflow_graph import build_graph
+
+    if args.graph is None:
+        workflow = workflow_from_args(args)
+        return workflow, build_graph(workflow)
+    from hybrid.cli import build_parser, run_graph, subparser
+    from hybrid.graph_file import read_graph
+
+    run_graph.check_options(args, subparser(build_parser(), "record"), also=())
+    return None, read_graph(args.graph)
+
+
+def _keep_result(result: Any, job_dir: Path, final: Path, workflow: Any) -> str:
+    """The result into ``final``: the workflow's as ``result.nc`` in the local layout with
+    provenance attributes, a graph file's as the files the backend wrote; says what."""
+    if workflow is None:
+        final.mkdir(parents=True)
+        for file in result.files:
+            shutil.move(str(file), str(final / file.name))
+        return ", ".join(file.name for file in result.files)
+    from hybrid.io.netcdf import write_netcdf
+    from hybrid.io.provenance import provenance_attributes
+    from hybrid.io.reader import open_result
+
+    cube = open_result(job_dir)
+    write_netcdf(cube, final / "result.nc", attrs=provenance_attributes(result.provenance))
+    return f"{cube.sizes.get('t', 1)} period(s)"
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _workflow_json(workflow: Any) -> dict[str, Any]:

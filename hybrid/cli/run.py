@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import work_folder
+from hybrid.cli import run_graph
 from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
 from hybrid.errors import UsageError
 from hybrid.io.format import Format
@@ -37,11 +38,17 @@ def add_parser(subparsers: Any) -> None:
     add_workflow_arguments(p)
     add_stac_argument(p)
     p.add_argument(
+        "--graph", metavar="FILE",
+        help="run this process-graph JSON instead of the workflow ('-': standard input; flat, "
+        "or with 'process_graph' as the client's print_json writes it)",
+    )  # fmt: skip
+    p.add_argument(
         "--backend", default="local", help="local (default), copernicus, or an openEO URL"
     )
     p.add_argument(
         "--out", metavar="PATH",
-        help=f"result file (netCDF) or folder (GTiff, a file per date); default {DEFAULT_OUT}.nc",
+        help=f"result file (netCDF) or folder (GTiff, a file per date); default {DEFAULT_OUT}.nc; "
+        "with --graph a folder of the files the graph writes, default out/<FILE's stem>",
     )  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--workers", type=int, help="run on a local Dask cluster of N workers")
@@ -97,6 +104,10 @@ def handle(args: argparse.Namespace) -> int:
     from hybrid.io.reader import open_result
     from hybrid.summary import format_table, summarise
 
+    if args.graph is not None:
+        out, files = produce_graph(args)
+        print("\n".join(run_graph.summary(out, files)))
+        return 0
     # the scene table, the engine and the quicklooks share one search and one read
     with shared_loads(_scene_bands(args)):
         out, workflow = produce(args)
@@ -141,21 +152,12 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     from hybrid.io.registry import find_format
     from hybrid.workflow import with_max_aoi_cloud
 
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers {args.workers} must be at least 1")
-    if args.workers is not None and getattr(args, "scheduler", None) is not None:
-        raise UsageError(
-            "--workers starts a local cluster and --scheduler names a running one; give one"
-        )
+    _check_cluster_options(args)
     if args.max_aoi_cloud is not None and args.backend != "local" and not args.stac:
         raise UsageError(
             "--max-aoi-cloud with a remote backend needs --stac (e.g. earth-search) to "
             "measure each scene's cloud over the AOI"
         )
-    if args.scheduler is not None:
-        from hybrid.backends.local.cluster import scheduler_address
-
-        scheduler_address(args.scheduler)  # a wrong address fails now, not after loading
     from hybrid.backends.local.shared_loads import current, shared_loads
 
     if current() is None:  # hybrid.run: the scene table and the engine share the reads
@@ -174,6 +176,40 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     with _output_folder(out if fmt.per_label else out.parent):
         _run(args, workflow, out, fmt)
     return out, workflow
+
+
+def produce_graph(args: argparse.Namespace) -> tuple[Path, list[Path]]:
+    """Run the graph file ``--graph`` names; its files into the folder ``--out``."""
+    from hybrid.backends import get_backend
+    from hybrid.cli import build_parser, subparser
+    from hybrid.graph_file import read_graph
+
+    run_graph.check_options(args, subparser(build_parser(), "run"))
+    _check_cluster_options(args)
+    graph = read_graph(args.graph)
+    out = run_graph.target_folder(args)
+    backend = get_backend(args.backend, _settings(args, progress_enabled(quiet=args.quiet)))
+    reason = backend.availability()
+    if reason:
+        raise UsageError(f"backend {args.backend} is not available: {reason}")
+    graph = run_graph.with_default_save(graph, backend)
+    with _output_folder(out.parent), work_folder(out.parent, "hybrid-run") as tmp:
+        result = backend.execute(graph, out_dir=Path(tmp) / "files")
+        files = run_graph.install_folder(result.files, Path(tmp) / "result", out)
+    return out, files
+
+
+def _check_cluster_options(args: argparse.Namespace) -> None:
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers} must be at least 1")
+    if args.workers is not None and getattr(args, "scheduler", None) is not None:
+        raise UsageError(
+            "--workers starts a local cluster and --scheduler names a running one; give one"
+        )
+    if args.scheduler is not None:
+        from hybrid.backends.local.cluster import scheduler_address
+
+        scheduler_address(args.scheduler)  # a wrong address fails now, not after loading
 
 
 def _run(args: argparse.Namespace, workflow: Workflow, out: Path, fmt: Format) -> None:

@@ -51,6 +51,8 @@ def open_any(path: str | Path) -> xr.DataArray:
     from hybrid.io.netcdf_series import holds_series
     from hybrid.io.registry import format_of_file
 
+    if Path(path).is_dir():
+        _one_result(Path(path))
     if Path(path).exists() and (frame := frame_file(Path(path))) is not None:
         return read_frame(frame)
     file = _series_file(Path(path))
@@ -60,6 +62,29 @@ def open_any(path: str | Path) -> xr.DataArray:
     if fmt is not None and "raster" in fmt.readers and not holds_series(file):
         return open_result(path)
     return _read_series(file, fmt, path)
+
+
+def _one_result(folder: Path) -> None:
+    """Refuse a folder that holds results of several kinds (a graph with several
+    save_result nodes: rasters and a time series, say): each is compared on its own."""
+    from hybrid.io.frames import frame_file
+    from hybrid.io.registry import FORMATS
+
+    frame, series = frame_file(folder), _series_file(folder)
+    rasters = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and p not in (frame, series)
+        and any("raster" in f.readers and f.holds(p) for f in FORMATS)
+    )
+    kinds = [[p] for p in (frame, series) if p is not None] + ([rasters] if rasters else [])
+    if len(kinds) > 1:
+        names = ", ".join(files[0].name + (" ..." if len(files) > 1 else "") for files in kinds)
+        raise UsageError(
+            f"{folder} holds several results ({names}): give the one to compare, e.g. "
+            f"{folder / kinds[0][0].name}"
+        )
 
 
 def open_series(path: str | Path) -> xr.DataArray:

@@ -1,0 +1,81 @@
+"""The shape of a flat process graph: its callbacks, its ``from_node`` edges, its cycles.
+
+Walked without recursion, so a hostile or broken graph costs an error, never a
+``RecursionError``: the emulator's limits (:mod:`hybrid.server.graph_limits`) and the
+local engine's check of a graph file (:meth:`hybrid.backends.local.LocalBackend.validate`)
+both read a graph through these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+def callbacks(value: Any) -> Iterator[Mapping[str, Any]]:
+    """The ``process_graph`` objects anywhere inside an argument value (not nested ones)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            graph = item.get("process_graph")
+            if isinstance(graph, Mapping):
+                yield graph
+                continue
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def from_nodes(value: Any) -> Iterator[str]:
+    """The ``from_node`` references of one node's arguments (not inside callbacks)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            if isinstance(item.get("from_node"), str) and len(item) == 1:
+                yield item["from_node"]
+            elif "process_graph" not in item:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def cyclic_nodes(graph: Mapping[str, Any]) -> list[str]:
+    """The nodes of one (sub)graph on a ``from_node`` loop, sorted; empty when it has
+    none (Kahn's algorithm, then the nodes that only wait on a loop left out)."""
+    needs = {
+        node_id: {ref for ref in from_nodes(node.get("arguments", {})) if ref in graph}
+        for node_id, node in graph.items()
+        if isinstance(node, Mapping)
+    }
+    ready = [node_id for node_id, refs in needs.items() if not refs]
+    users: dict[str, list[str]] = {}
+    for node_id, refs in needs.items():
+        for ref in refs:
+            users.setdefault(ref, []).append(node_id)
+    done = 0
+    while ready:
+        node_id = ready.pop()
+        done += 1
+        for user in users.get(node_id, ()):
+            needs[user].discard(node_id)
+            if not needs[user]:
+                ready.append(user)
+    stuck = {node_id for node_id, refs in needs.items() if refs}
+    while True:  # the nodes downstream of a loop wait too: keep the loop's own
+        on_loop = stuck & {ref for node_id in stuck for ref in needs[node_id]}
+        if on_loop == stuck:
+            return sorted(stuck)
+        stuck = on_loop
+
+
+def subgraphs(graph: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], int]]:
+    """``graph`` and every callback in it, at any depth, with its depth (``graph``: 1)."""
+    stack: list[tuple[Mapping[str, Any], int]] = [(graph, 1)]
+    while stack:
+        current, depth = stack.pop()
+        yield current, depth
+        for node in current.values():
+            if isinstance(node, Mapping):
+                stack.extend((cb, depth + 1) for cb in callbacks(node.get("arguments", {})))
