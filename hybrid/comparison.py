@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid.comparison_report import ComparisonReport, PeriodComparison, compare_values, verdict
 from hybrid.io.cube import cube_crs
 from hybrid.io.frames import FRAME
+from hybrid.io.json_values import JSON_VALUE
 from hybrid.io.reader import open_any
 from hybrid.io.series import is_series
 from hybrid.tolerance import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance
@@ -61,25 +62,16 @@ def compare(
         raise UsageError(f"min_agreement must be between 0 and 1 (got {min_agreement})")
     cube_a = a if not isinstance(a, str | Path) else open_any(a)
     cube_b = b if not isinstance(b, str | Path) else open_any(b)
-    frames = [FRAME in cube.attrs for cube in (cube_a, cube_b)]
-    if any(frames):
-        if not all(frames):
-            raise UsageError(
-                "cannot compare a vector cube (GeoJSON, vectorcube.*) with another kind of "
-                "result: give two vector cubes"
-            )
-        from hybrid.frame_comparison import compare_frames
-
-        return compare_frames(cube_a, cube_b, tolerance=tolerance, min_agreement=min_agreement)
-    if is_series(cube_a) or is_series(cube_b):
-        if not (is_series(cube_a) and is_series(cube_b)):
-            raise UsageError(
-                "cannot compare an aggregate_spatial result with a raster result: give "
-                "two time series (JSON, CSV, netCDF, Parquet) or two rasters"
-            )
-        from hybrid.series_comparison import compare_series
-
-        return compare_series(cube_a, cube_b, tolerance=tolerance, min_agreement=min_agreement)
+    for kind, holds, compare_kind in _OTHER_KINDS:
+        held = [holds(cube) for cube in (cube_a, cube_b)]
+        if any(held):
+            if not all(held):
+                other = _kind_of(cube_b if held[0] else cube_a)
+                raise UsageError(
+                    f"cannot compare {kind} with {other}: give two results of one kind "
+                    "(rasters, time series, vector cubes or JSON values)"
+                )
+            return compare_kind()(cube_a, cube_b, tolerance=tolerance, min_agreement=min_agreement)
     tolerance.check_bands(*(_band_names(cube) for cube in (cube_a, cube_b)))
     aligned_a, aligned_b, problems = align(cube_a, cube_b)
     rows: list[PeriodComparison] = []
@@ -92,6 +84,36 @@ def compare(
         cube_a, cube_b, problems, rows,
         tolerance=tolerance, min_agreement=min_agreement, layout=layout,
     )  # fmt: skip
+
+
+def _json_values() -> Any:
+    from hybrid.value_comparison import compare_json_values
+
+    return compare_json_values
+
+
+def _frames() -> Any:
+    from hybrid.frame_comparison import compare_frames
+
+    return compare_frames
+
+
+def _series() -> Any:
+    from hybrid.series_comparison import compare_series
+
+    return compare_series
+
+
+#: the results that are no rasters: (what, whether a cube is one, its comparison)
+_OTHER_KINDS = (
+    ("a JSON value (a number, a run_udf table)", lambda c: JSON_VALUE in c.attrs, _json_values),
+    ("a vector cube (GeoJSON, vectorcube.*)", lambda c: FRAME in c.attrs, _frames),
+    ("an aggregate_spatial time series", is_series, _series),
+)
+
+
+def _kind_of(cube: xr.DataArray) -> str:
+    return next((kind for kind, holds, _ in _OTHER_KINDS if holds(cube)), "a raster")
 
 
 def _band_names(cube: xr.DataArray) -> list[str]:

@@ -40,6 +40,7 @@ FACE = (
     "hybrid.comparison_report",
     "hybrid.series_comparison",
     "hybrid.frame_comparison",
+    "hybrid.value_comparison",
     "hybrid.series_plots",
     "hybrid.__main__",
 )

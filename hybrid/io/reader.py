@@ -46,8 +46,10 @@ def open_any(path: str | Path) -> xr.DataArray:
     :func:`open_series` opens an aggregate_spatial result (JSON, CSV, Parquet, CovJSON,
     or a netCDF with a ``feature`` dimension), or as
     :func:`hybrid.io.frames.read_frame` opens another vector cube
-    (``vectorcube.*``, a GeoJSON)."""
+    (``vectorcube.*``, a GeoJSON), or else as the cells of a JSON value
+    (:func:`hybrid.io.json_values.read_json_value`: ``result.json``, a run_udf table)."""
     from hybrid.io.frames import frame_file, read_frame
+    from hybrid.io.json_values import read_json_value, value_file
     from hybrid.io.netcdf_series import holds_series
     from hybrid.io.registry import format_of_file
 
@@ -57,28 +59,35 @@ def open_any(path: str | Path) -> xr.DataArray:
         return read_frame(frame)
     file = _series_file(Path(path))
     if file is None:
-        return open_result(path)
+        value = value_file(Path(path))
+        return open_result(path) if value is None else read_json_value(value)
     fmt = format_of_file(file)
     if fmt is not None and "raster" in fmt.readers and not holds_series(file):
         return open_result(path)
-    return _read_series(file, fmt, path)
+    try:
+        return _read_series(file, fmt, path)
+    except UsageError:
+        if value_file(file) is None:
+            raise
+        return read_json_value(file)  # a JSON value: a number, a run_udf table, ...
 
 
 def _one_result(folder: Path) -> None:
     """Refuse a folder that holds results of several kinds (a graph with several
     save_result nodes: rasters and a time series, say): each is compared on its own."""
     from hybrid.io.frames import frame_file
+    from hybrid.io.json_values import value_file
     from hybrid.io.registry import FORMATS
 
-    frame, series = frame_file(folder), _series_file(folder)
+    frame, series, value = frame_file(folder), _series_file(folder), value_file(folder)
     rasters = sorted(
         p
         for p in folder.iterdir()
         if p.is_file()
-        and p not in (frame, series)
+        and p not in (frame, series, value)
         and any("raster" in f.readers and f.holds(p) for f in FORMATS)
     )
-    kinds = [[p] for p in (frame, series) if p is not None] + ([rasters] if rasters else [])
+    kinds = [[p] for p in (frame, series, value) if p is not None] + ([rasters] if rasters else [])
     if len(kinds) > 1:
         names = ", ".join(files[0].name + (" ..." if len(files) > 1 else "") for files in kinds)
         raise UsageError(

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openeo
 import pytest
 from openeo.rest.multiresult import MultiResult
 
@@ -27,6 +28,11 @@ FIELDS = {
         for name, x in (("north-field", 6.656), ("south-field", 6.664))
     ],
 }  # fmt: skip
+PLUS_ONE = (
+    "import pandas as pd\n\n"
+    "def udf_apply_feature_dataframe(df: pd.DataFrame) -> pd.DataFrame:\n"
+    "    return df + 1\n"
+)
 EXTENT = {"west": 6.65, "south": 45.23, "east": 6.67, "north": 45.25}
 
 
@@ -45,6 +51,8 @@ def user_graphs(sample_catalog, tmp_path_factory) -> Iterator[dict[str, Any]]:
             "composite": ndvi.reduce_dimension("t", reducer="max").save_result("GTiff"),
             "changed": ndvi.aggregate_spatial(FIELDS, reducer="mean").save_result("CSV"),
         }
+        udf = openeo.UDF(PLUS_ONE)  # per field, a table back (pandas' split layout)
+        graphs["udf_table"] = ndvi.aggregate_spatial(FIELDS, reducer="mean").run_udf(udf=udf)
         both = [graphs["series"], ndvi.reduce_dimension("t", "max").save_result("netCDF")]
         graphs["both"] = MultiResult(both)
         for name, graph in graphs.items():
@@ -75,7 +83,8 @@ def _run(graph: Path, catalog: Path, out: Path) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "files"), [("series", ["timeseries.csv"]),
-                                             ("composite", ["openEO.tif"])])  # fmt: skip
+                                             ("composite", ["openEO.tif"]),
+                                             ("udf_table", ["result.json"])])  # fmt: skip
 def test_a_recorded_graph_and_its_local_run_compare_equal(
     name, files, user_graphs, sample_catalog, credentials, tmp_path, capsys
 ):

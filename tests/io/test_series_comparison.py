@@ -95,13 +95,14 @@ def test_a_series_against_a_raster_or_a_plain_value_is_a_usage_error(
     raster = tmp_path / "raster.nc"
     synthetic_result().to_netcdf(raster, engine="h5netcdf")
     series_file = _written(series_cube, "netCDF", tmp_path)
-    with pytest.raises(UsageError, match="aggregate_spatial result with a raster"):
+    with pytest.raises(UsageError, match="aggregate_spatial time series with a raster"):
         compare(series_file, raster)
+    # JSON that is no time series is a JSON value (hybrid.value_comparison)
     (tmp_path / "value.json").write_text("3.5")
-    with pytest.raises(UsageError, match="not an aggregate_spatial result"):
+    with pytest.raises(UsageError, match=r"a JSON value .* with an aggregate_spatial time series"):
         compare(tmp_path / "value.json", series_file)
     (tmp_path / "labels.json").write_text('{"first": [[0.5]], "second": [[0.6]]}')
-    with pytest.raises(UsageError, match=r"labels\.json is not an aggregate_spatial result"):
+    with pytest.raises(UsageError, match=r"a JSON value .* with an aggregate_spatial time series"):
         compare(tmp_path / "labels.json", series_file)
 
 
