@@ -188,6 +188,17 @@ class RemoteBackend:
         return ExecutionResult(files=tuple(files), provenance=provenance)
 
     def _wait(self, job: BatchJob) -> dict[str, float]:
+        try:
+            return self._polled(job)
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: the job goes on there
+            self._say(
+                f"job {job.job_id} keeps running on {self.url}: fetch it later with "
+                f"'hybrid record --resume {job.job_id}' (or stop it there)",
+                always=True,
+            )
+            raise
+
+    def _polled(self, job: BatchJob) -> dict[str, float]:
         start = time.monotonic()
         interval = self.poll_interval
         first_running: float | None = None
@@ -310,15 +321,8 @@ def _normalise(files: list[Path], out_dir: Path, provenance: Mapping[str, Any]) 
     try:
         for fmt in FORMATS:
             own = sorted(f for f in files if fmt.holds(f) and f.exists())
-            if not own:
-                continue
-            if not fmt.per_label and len(own) > 1:
-                names = ", ".join(f.name for f in own)
-                raise RemoteBackendError(
-                    f"job {provenance.get('job_id')} produced several {fmt.name} files "
-                    f"({names}): expected one"
-                )
-            _check_readable(fmt, own)
+            for result in _results(fmt, own):  # a graph may save several
+                _check_readable(fmt, result)
             for file in own:
                 if fmt.annotate is not None:
                     fmt.annotate(file, attrs)
@@ -335,6 +339,13 @@ def _normalise(files: list[Path], out_dir: Path, provenance: Mapping[str, Any]) 
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _results(fmt: Format, files: list[Path]) -> list[list[Path]]:
+    """The files of one format by result: each file, or GeoTIFFs by their prefix."""
+    from hybrid.io.gtiff_read import result_groups
+
+    return result_groups(files) if fmt.per_label else [[file] for file in files]
 
 
 def _check_readable(fmt: Format, files: list[Path]) -> None:

@@ -87,6 +87,9 @@ def run(
 
     from hybrid.cli.run import produce
 
+    for name in ("out", "overwrite"):
+        if name in options:
+            raise UsageError(f"hybrid.run returns the result in memory; {name} is for 'hybrid run'")
     if graph is not None:
         return _run_graph(graph, stac=stac, backend=backend, **options)
     if "format" in options and str(options["format"]).lower() not in ("netcdf", "nc"):
@@ -109,15 +112,27 @@ def _run_graph(
     import xarray as xr
 
     from hybrid.cli.run import produce_graph
+    from hybrid.cli.run_graph import user_graph
 
+    if isinstance(graph, Mapping):
+        try:
+            json.dumps(graph, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"graph is not a JSON process graph: {exc}") from None
+        flat = user_graph(graph, name="graph")
+    elif isinstance(graph, str | Path):
+        flat = user_graph(graph, name=str(graph))
+    else:
+        raise UsageError(
+            f"graph must be a process graph (dict) or a file, not {type(graph).__name__}"
+        )
     args = _arguments("run", None, None, None, stac=stac, backend=backend, **options)
+    args._given = set(options)  # run_graph.check_options: the options given here
     with tempfile.TemporaryDirectory(prefix="hybrid-run-") as tmp:
-        if isinstance(graph, Mapping):
-            (Path(tmp) / "graph.json").write_text(json.dumps(graph))
-            graph = Path(tmp) / "graph.json"
-        args.graph, args.out, args.quiet = str(graph), str(Path(tmp) / "result"), False
+        args.graph = "graph" if isinstance(graph, Mapping) else str(graph)
+        args.out, args.quiet = str(Path(tmp) / "result"), False
         with _quiet_warnings():
-            _out, files = produce_graph(args)
+            _out, files = produce_graph(args, flat)
         netcdf = [file for file in files if file.suffix in (".nc", ".nc4")]
         if len(files) != 1 or len(netcdf) != 1:
             names = ", ".join(file.name for file in files) or "nothing"
@@ -213,11 +228,11 @@ def _as_result(value: Any, scratch: Path) -> Any:
     they are read exactly as a downloaded result would be."""
     import xarray as xr
 
-    from hybrid.io.reader import open_result
+    from hybrid.io.reader import open_any
 
-    if isinstance(value, xr.Dataset):
+    if isinstance(value, xr.Dataset):  # a raster, or a time series of run(graph=...)
         value.to_netcdf(scratch, engine="h5netcdf")
-        cube = open_result(scratch).load()
+        cube = open_any(scratch).load()
         cube.attrs["source"] = value.attrs.get("source", "Dataset")
         return cube
     return value

@@ -170,17 +170,21 @@ def compare_values(
     atol, rtol = tolerance
     nan_a, nan_b = np.isnan(va), np.isnan(vb)
     valid = ~nan_a & ~nan_b
-    diff = np.abs(va - vb)
-    within = valid & (diff <= atol + rtol * np.abs(vb))
+    with np.errstate(invalid="ignore", over="ignore"):  # infinities (a division by 0)
+        same = va == vb  # an infinity equals itself, though inf - inf is NaN
+        diff = np.where(same, 0.0, np.abs(va - vb))
+        within = valid & (same | (diff <= atol + rtol * np.abs(vb)))
+        n_valid = int(valid.sum())
+        max_abs = float(diff[valid].max()) if n_valid else None
+        rmse = float(np.sqrt(np.mean(diff[valid] ** 2))) if n_valid else None
     agree = (nan_a & nan_b) | within
     pixels = int(va.size)
-    n_valid = int(valid.sum())
     agreement = float(agree.sum()) / pixels if pixels else 1.0
     row = PeriodComparison(
         label=label,
         pixels=pixels,
-        max_abs_diff=float(diff[valid].max()) if n_valid else None,
-        rmse=float(np.sqrt(np.mean(diff[valid] ** 2))) if n_valid else None,
+        max_abs_diff=max_abs,
+        rmse=rmse,
         fraction_within_tolerance=float(within.sum()) / n_valid if n_valid else None,
         nan_agreement=float((nan_a == nan_b).sum()) / pixels if pixels else 1.0,
         agreement=agreement,

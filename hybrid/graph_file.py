@@ -7,8 +7,10 @@
 - ``{"process": {"process_graph": {...}}}`` (a ``POST /result`` or ``POST /jobs`` body,
   ``GET /jobs/{id}``).
 
-``hybrid run --graph`` and ``hybrid record --graph`` read it here, so the graph a test
-records on Copernicus and the graph it runs locally are the same JSON.
+``hybrid run --graph`` and ``hybrid record --graph`` read it here
+(:func:`hybrid.cli.run_graph.user_graph`), so the graph a test records on Copernicus and
+the graph it runs locally are the same JSON: standard JSON only (``NaN`` and
+``Infinity`` are refused, as a remote backend's client refuses to send them).
 """
 
 from __future__ import annotations
@@ -25,9 +27,35 @@ from hybrid.errors import UsageError
 STDIN = "-"
 
 
-def read_graph(source: str | Path) -> dict[str, Any]:
-    """The flat process graph held by the file ``source`` (``-``: standard input)."""
-    return flat_graph(_load(str(source)), source=_name(source))
+def read_document(source: str | Path) -> Any:
+    """The JSON document of the graph file ``source`` (``-``: standard input); a regular
+    file of standard JSON (no ``NaN`` or ``Infinity``, which a remote backend refuses)."""
+    text = str(source)
+    if not text:
+        raise UsageError("--graph needs a file name (or - for standard input)")
+    try:
+        if text == STDIN:
+            return json.load(sys.stdin, parse_constant=_refuse_constant)
+        path = Path(text)
+        if path.exists() and not path.is_file():
+            raise UsageError(f"graph file {text} is not a regular file (a folder or a device)")
+        with path.open(encoding="utf-8") as stream:
+            return json.load(stream, parse_constant=_refuse_constant)
+    except FileNotFoundError:
+        raise UsageError(f"graph file not found: {text}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot read the graph file {text}: {reason}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{_name(text)} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except (RecursionError, ValueError) as exc:  # nesting, a number beyond Python's limit
+        raise UsageError(f"{_name(text)} is not a readable process graph: {exc}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (write null, or a number)")
 
 
 def flat_graph(document: Any, *, source: str) -> dict[str, Any]:
@@ -44,8 +72,8 @@ def flat_graph(document: Any, *, source: str) -> dict[str, Any]:
     for node_id, node in document.items():
         if not isinstance(node, Mapping) or not isinstance(node.get("process_id"), str):
             raise UsageError(
-                f"{source}: node '{node_id}' has no 'process_id'; every node of a flat "
-                "process graph is an object with 'process_id' and 'arguments'"
+                f"{source}: node '{node_id}' needs a 'process_id' text; every node of a "
+                "flat process graph is an object with 'process_id' and 'arguments'"
             )
     results = [node_id for node_id, node in document.items() if node.get("result") is True]
     if len(results) != 1:
@@ -56,24 +84,15 @@ def flat_graph(document: Any, *, source: str) -> dict[str, Any]:
     return dict(document)
 
 
-def _name(source: str | Path) -> str:
-    return "standard input" if str(source) == STDIN else str(source)
+def parameters(document: Any) -> list[Mapping[str, Any]]:
+    """The parameters a user-defined process document declares (none for a graph)."""
+    if isinstance(document, Mapping) and isinstance(document.get("process"), Mapping):
+        document = document["process"]
+    declared = document.get("parameters") if isinstance(document, Mapping) else None
+    if not isinstance(declared, list):
+        return []
+    return [p for p in declared if isinstance(p, Mapping) and isinstance(p.get("name"), str)]
 
 
-def _load(source: str) -> Any:
-    """The JSON document of ``source``."""
-    try:
-        if source == STDIN:
-            return json.load(sys.stdin)
-        with Path(source).open(encoding="utf-8") as stream:
-            return json.load(stream)
-    except FileNotFoundError:
-        raise UsageError(f"graph file not found: {source}") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the graph file {source}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{_name(source)} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    except RecursionError:
-        raise UsageError(f"{_name(source)} nests JSON too deeply to be a process graph") from None
+def _name(source: str) -> str:
+    return "standard input" if source == STDIN else source

@@ -11,6 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+#: most nodes in one graph, callbacks included (the emulator's limit, and the engine's)
+MAX_NODES = 1000
+#: deepest nesting of callbacks (``process_graph`` inside an argument)
+MAX_CALLBACK_DEPTH = 16
+
 
 def callbacks(value: Any) -> Iterator[Mapping[str, Any]]:
     """The ``process_graph`` objects anywhere inside an argument value (not nested ones)."""

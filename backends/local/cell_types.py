@@ -88,8 +88,10 @@ INT32 = ("int32", -(2**31))
 FLOAT = ("float32", float("nan"))
 #: a callback computing with a constant of more than 7 digits (double_constants)
 F64 = "float64"
-#: geotrellis's bit cells (comparisons): float32 to the writers, kept here for the
-#: types they combine into
+#: geotrellis's bit cells (comparisons): float32 to the processes, kept here for the
+#: types they combine into; a save_result of bits gets ``("bool", None)`` (no nodata),
+#: which the writers store as Copernicus does (:func:`hybrid.io.netcdf_layout.storage`,
+#: :mod:`hybrid.io.gtiff`)
 _BITS = ("bool", 0)
 #: the integer cell types a result can have, with the nodata value Copernicus gives them
 _NODATA = {"int16": -32768, "int32": -(2**31), "uint8": 255, "uint16": 65535, "bool": 0}
@@ -134,7 +136,8 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
         process = node.get("process_id")
         arguments = node.get("arguments") or {}
         if process == "save_result":
-            dtype, nodata = types.of(arguments.get("data"))
+            data = arguments.get("data")
+            dtype, nodata = ("bool", None) if types.raw(data) == _BITS else types.of(data)
             if dtype != "float32" or nodata is None or not np.isnan(nodata):
                 options = arguments.get("options")
                 arguments["options"] = {**(options if isinstance(options, dict) else {})}

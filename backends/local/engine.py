@@ -78,7 +78,7 @@ class LocalBackend:
         from hybrid.backends.local.registry import covering, required_parameters
         from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
 
-        _check_acyclic(graph)
+        _check_shape(graph)
         registry = covering(process_ids(graph))
         with unread() if job else contextlib.nullcontext():
             facts = inspect_graph(
@@ -164,12 +164,23 @@ class LocalBackend:
         return ExecutionResult(files=tuple(run.files), provenance=provenance, assets=run.assets)
 
 
-def _check_acyclic(graph: Mapping[str, Any]) -> None:
-    """A graph (or callback) whose from_node references loop is refused before the parser
-    walks it (openeo-pg-parser-networkx raises a bare Exception for it)."""
-    from hybrid.graph_structure import cyclic_nodes, subgraphs
+def _check_shape(graph: Mapping[str, Any]) -> None:
+    """A graph (or callback) whose from_node references loop, or one beyond the
+    emulator's limits (:data:`hybrid.graph_structure.MAX_NODES` nodes,
+    :data:`~hybrid.graph_structure.MAX_CALLBACK_DEPTH` levels of callbacks), is refused
+    before the parser walks it (openeo-pg-parser-networkx raises a bare Exception for a
+    loop, and recurses through the graph)."""
+    from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, cyclic_nodes, subgraphs
 
-    for subgraph, _depth in subgraphs(graph):
+    nodes = 0
+    for subgraph, depth in subgraphs(graph):
+        nodes += len(subgraph)
+        # the user's nodes within the limit, and the save_result a graph without one gets
+        if nodes > MAX_NODES + 1 or depth > MAX_CALLBACK_DEPTH:
+            raise ProcessGraphInvalid(
+                f"the process graph has more than {MAX_NODES} nodes or {MAX_CALLBACK_DEPTH} "
+                "levels of callbacks, the most this backend runs: split it into several runs"
+            )
         stuck = cyclic_nodes(subgraph)
         if stuck:
             raise ProcessGraphInvalid(

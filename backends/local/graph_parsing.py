@@ -62,12 +62,65 @@ def _plain_graph_model() -> Any:
 
 def parse_graph(flat_graph: Mapping[str, Any]) -> Any:
     """An ``OpenEOProcessGraph`` of ``{"process_graph": flat_graph}`` whose node arguments
-    keep their JSON values (see the module docstring)."""
+    keep their JSON values (see the module docstring), its nodes validated one at a time
+    (:func:`_validated_bottom_up`) and Python's recursion limit raised for its size
+    (:func:`deep_enough`)."""
     from openeo_pg_parser_networkx import OpenEOProcessGraph
 
     class PlainOpenEOProcessGraph(OpenEOProcessGraph):
         @staticmethod
         def _parse_datamodel(nested_graph: dict[str, Any]) -> Any:
-            return _plain_graph_model().model_validate(nested_graph, strict=True)
+            model = _plain_graph_model()
+            _validated_bottom_up(nested_graph, model.model_fields["process_graph"])
+            return model.model_validate(nested_graph, strict=True)
 
+    deep_enough(flat_graph)
     return PlainOpenEOProcessGraph({"process_graph": dict(flat_graph)})
+
+
+#: Python frames the parser and the run take per node of a chain, with room to spare
+_FRAMES_PER_NODE = 24
+
+
+def deep_enough(flat_graph: Mapping[str, Any]) -> None:
+    """Raise (never lower) Python's recursion limit for a graph of this many nodes,
+    callbacks included: openeo-pg-parser-networkx unflattens the graph and runs its
+    nodes recursively, a few frames per node of the longest chain, so the default
+    limit of 1000 breaks a chain of about 200 (Python 3.11 keeps those frames off the
+    C stack)."""
+    import sys
+
+    from hybrid.graph_structure import subgraphs
+
+    nodes = sum(len(graph) for graph, _depth in subgraphs(flat_graph))
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 2000 + _FRAMES_PER_NODE * nodes))
+
+
+def _validated_bottom_up(nested: Any, field: Any) -> None:
+    """Validate the nested graph's nodes deepest first, each once, and put each model in
+    place of its dict: validating the whole nesting at once stops at pydantic-core's
+    recursion limit (255 levels: a chain of 255 nodes), after which a reference is no
+    longer recognised as one (``add`` got the reference's dict as ``x``)."""
+    import typing
+
+    node_model = typing.get_args(field.annotation)[1]  # dict[str, PlainProcessNode]
+    done: dict[int, Any] = {}
+    entered: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(nested, False)]
+    while stack:
+        item, leaving = stack.pop()
+        if isinstance(item, list):
+            stack.extend((value, False) for value in item)
+        elif isinstance(item, dict) and leaving:
+            key = id(item["node"])
+            if key not in done:
+                done[key] = node_model.model_validate(item["node"], strict=True)
+            item["node"] = done[key]
+        elif isinstance(item, dict):
+            reference = set(item) == {"from_node", "node"} and isinstance(item["node"], dict)
+            if reference:
+                stack.append((item, True))
+                if id(item["node"]) in entered:
+                    continue
+                entered.add(id(item["node"]))
+            stack.extend((value, False) for value in item.values())

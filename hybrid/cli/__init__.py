@@ -134,6 +134,22 @@ def subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.
     return parser
 
 
+def given_options(parser: argparse.ArgumentParser, command: str, argv: list[str]) -> set[str]:
+    """The destinations of the options ``argv`` gives the sub-command ``command`` (an
+    option given with its default value too, which the parsed values cannot tell)."""
+    sub = subparser(parser, command)
+    rest = argv[argv.index(command) + 1 :] if command in argv else argv
+    defaults = {action: action.default for action in sub._actions}
+    try:
+        for action in sub._actions:
+            action.default = argparse.SUPPRESS
+        given, _extras = sub.parse_known_args(rest)
+    finally:
+        for action, default in defaults.items():
+            action.default = default
+    return set(vars(given))
+
+
 def _unrecognized(parser: argparse.ArgumentParser, command: str | None, extras: list[str]) -> str:
     """The error for arguments no parser took, naming the sub-command's help and the
     option meant when a given one is a near miss (``--perod`` -> ``--period``)."""
@@ -159,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Dataset has no geotransform")
     # third-party deprecation notes are for their maintainers, not for our users
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"openeo_processes_dask\.")
+    # openeo-pg-parser-networkx parsing a date of filter_temporal: nothing to act on
+    warnings.filterwarnings("ignore", message="no explicit representation of timezones")
     warnings.showwarning = _show_warning
     import signal
 
@@ -176,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    args._given = given_options(parser, args.command, list(sys.argv[1:] if argv is None else argv))
     from hybrid.cancellation import cancellable
 
     try:

@@ -59,6 +59,8 @@ def handle(args: argparse.Namespace) -> int:
     from hybrid.io.reader import open_any
     from hybrid.plots import plot_comparison
 
+    if args.report is not None:
+        _check_report(args.report, (args.a, args.b))
     cube_a = open_any(args.a)
     cube_b = open_any(args.b)
     if args.plots is not None:
@@ -69,8 +71,10 @@ def handle(args: argparse.Namespace) -> int:
     print(report.summary())
     if args.report is not None:
         try:
-            args.report.parent.mkdir(parents=True, exist_ok=True)
-            args.report.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+            from hybrid.atomic import atomic_path
+
+            with atomic_path(args.report) as tmp:
+                tmp.write_text(json.dumps(report.to_json(), indent=2) + "\n")
         except OSError as exc:
             raise UsageError(f"cannot write the report to {args.report}: {exc.strerror}") from None
     if args.plots is not None:
@@ -88,6 +92,19 @@ def handle(args: argparse.Namespace) -> int:
             f"{args.a} and {args.b} are not equivalent ({'; '.join(reasons)}): see the table above"
         )
     return 0
+
+
+def _check_report(report: Path, results: tuple[Path, Path]) -> None:
+    """The report goes beside the results, never over one of them or into their folders."""
+    target = report.resolve()
+    for result in (path.resolve() for path in results):
+        if target == result or result in target.parents:
+            raise UsageError(
+                f"--report {report} would overwrite or go into the result {result}; "
+                "write it elsewhere"
+            )
+    if report.is_dir():
+        raise UsageError(f"--report {report} is a folder; give a file name")
 
 
 def _tolerance(text: str) -> tuple[str | None, float]:

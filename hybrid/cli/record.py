@@ -23,7 +23,11 @@ from typing import Any
 from hybrid.errors import UsageError
 
 DEFAULT_OUT_ROOT = Path("data") / "recordings"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+#: the files of a recording besides the result's
+_OWN_FILES = ("graph.json", "provenance.json")
+#: longest recording name (the staging folder adds a prefix and a random part)
+_NAME_MAX = 200
 
 
 def add_parser(subparsers: Any) -> None:
@@ -88,9 +92,16 @@ def add_parser(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     from hybrid.backends.remote import RemoteBackend, RemoteSettings, graph_hash
 
-    if not _NAME.match(args.name):
-        raise UsageError(f"--name '{args.name}' must be letters, digits, '.', '_' or '-'")
+    if not _NAME.fullmatch(args.name) or len(args.name) > _NAME_MAX:
+        raise UsageError(
+            f"--name {args.name!r} must be letters, digits, '.', '_' or '-' (at most "
+            f"{_NAME_MAX}), starting with a letter or digit"
+        )
+    if args.out_root.exists() and not args.out_root.is_dir():
+        raise UsageError(f"--out-root {args.out_root} is a file; give a folder")
     target = args.out_root / args.name
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file, not a recording: give another --name")
     if target.exists() and any(target.iterdir()) and not args.force:
         raise UsageError(f"recording {target} already exists: use --force or another --name")
     workflow, graph = _what_to_record(args)
@@ -140,16 +151,23 @@ def _what_to_record(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         workflow = workflow_from_args(args)
         return workflow, build_graph(workflow)
     from hybrid.cli import build_parser, run_graph, subparser
-    from hybrid.graph_file import read_graph
+    from hybrid.graph_file import STDIN
 
     run_graph.check_options(args, subparser(build_parser(), "record"), also=())
-    return None, read_graph(args.graph)
+    name = "standard input" if args.graph == STDIN else args.graph
+    return None, run_graph.user_graph(args.graph, name=name)
 
 
 def _keep_result(result: Any, job_dir: Path, final: Path, workflow: Any) -> str:
     """The result into ``final``: the workflow's as ``result.nc`` in the local layout with
     provenance attributes, a graph file's as the files the backend wrote; says what."""
     if workflow is None:
+        kept = {file.name for file in result.files} & set(_OWN_FILES)
+        if kept:
+            raise UsageError(
+                f"the job wrote {', '.join(sorted(kept))}, a name the recording keeps for "
+                "itself: give the graph's save_result another filename_prefix"
+            )
         final.mkdir(parents=True)
         for file in result.files:
             shutil.move(str(file), str(final / file.name))

@@ -43,6 +43,11 @@ def add_parser(subparsers: Any) -> None:
         "or with 'process_graph' as the client's print_json writes it)",
     )  # fmt: skip
     p.add_argument(
+        "--udp", metavar="FILE", action="append", default=[],
+        help="with --graph on the local backend: a user-defined process the graph calls "
+        "(its JSON as GET /process_graphs/{id} gives it); repeatable",
+    )  # fmt: skip
+    p.add_argument(
         "--backend", default="local", help="local (default), copernicus, or an openEO URL"
     )
     p.add_argument(
@@ -104,6 +109,8 @@ def handle(args: argparse.Namespace) -> int:
     from hybrid.io.reader import open_result
     from hybrid.summary import format_table, summarise
 
+    if args.udp and args.graph is None:
+        raise UsageError("--udp goes with --graph: the built-in workflow calls no such process")
     if args.graph is not None:
         out, files = produce_graph(args)
         print("\n".join(run_graph.summary(out, files)))
@@ -178,15 +185,22 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
     return out, workflow
 
 
-def produce_graph(args: argparse.Namespace) -> tuple[Path, list[Path]]:
-    """Run the graph file ``--graph`` names; its files into the folder ``--out``."""
+def produce_graph(
+    args: argparse.Namespace, graph: dict[str, Any] | None = None
+) -> tuple[Path, list[Path]]:
+    """Run the graph file ``--graph`` names (or ``graph``, read already); its files into
+    the folder ``--out``."""
     from hybrid.backends import get_backend
     from hybrid.cli import build_parser, subparser
-    from hybrid.graph_file import read_graph
 
     run_graph.check_options(args, subparser(build_parser(), "run"))
     _check_cluster_options(args)
-    graph = read_graph(args.graph)
+    if graph is None:
+        graph = run_graph.user_graph(args.graph, name=_source_name(args.graph))
+    if args.udp and args.backend != "local":
+        raise UsageError("--udp inlines processes for the local backend; store them on "
+                         f"{args.backend} instead (PUT /process_graphs/{{id}})")  # fmt: skip
+    graph = run_graph.with_udps(graph, args.udp)
     out = run_graph.target_folder(args)
     backend = get_backend(args.backend, _settings(args, progress_enabled(quiet=args.quiet)))
     reason = backend.availability()
@@ -195,8 +209,15 @@ def produce_graph(args: argparse.Namespace) -> tuple[Path, list[Path]]:
     graph = run_graph.with_default_save(graph, backend)
     with _output_folder(out.parent), work_folder(out.parent, "hybrid-run") as tmp:
         result = backend.execute(graph, out_dir=Path(tmp) / "files")
-        files = run_graph.install_folder(result.files, Path(tmp) / "result", out)
+        staging = Path(tmp) / "result"
+        files = run_graph.install_folder(result.files, staging, out, overwrite=args.overwrite)
     return out, files
+
+
+def _source_name(graph: str) -> str:
+    from hybrid.graph_file import STDIN
+
+    return "standard input" if graph == STDIN else graph
 
 
 def _check_cluster_options(args: argparse.Namespace) -> None:

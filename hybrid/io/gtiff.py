@@ -35,24 +35,21 @@ compresses on threads of its own (``NUM_THREADS``): the same values and layout.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
-from hybrid.io.cube import CELL_TYPE, cube_crs, normalise, require_date_labels, stored_values
+from hybrid.io.cube import CELL_TYPE, cube_crs, require_date_labels, stored_values
 from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
 from hybrid.io.gtiff_options import PARAMETERS, all_overview_factors, parse
+from hybrid.io.gtiff_read import read_raster
 from hybrid.io.streaming import is_lazy, store_blocks
 
 if TYPE_CHECKING:
     import xarray as xr
 
-#: ``openEO_2023-05-01Z.tif`` (Copernicus), also without ``Z``, with a time, or the
-#: compact ``openEO_20230501T103000Z.tif`` Copernicus writes for labels not at 00:00
-GTIFF_NAME = re.compile(r"^openEO_(\d{4}-?\d{2}-?\d{2})(?:T[0-9:.]+)?Z?\.tiff?$", re.IGNORECASE)
 TILE_SIZE = 256
 
 
@@ -201,8 +198,12 @@ def _write_file(
 
 
 def _cell_type(cube: Any) -> dict[str, Any]:
-    """The file's dtype and nodata: float32 with NaN, or the cube's :data:`CELL_TYPE`."""
+    """The file's dtype and nodata: float32 with NaN, or the cube's :data:`CELL_TYPE`
+    (bits: ``BandType.forCellType(BitCellType)``, geotrellis-extensions
+    ``geotiff/package.scala`` ``toTiff`` L590-620)."""
     dtype, nodata = cube.attrs.get(CELL_TYPE) or ("float32", float("nan"))
+    if dtype == "bool":  # geotrellis bits: a 1-bit GeoTIFF without nodata, as there
+        return {"dtype": "uint8", "nodata": None, "nbits": 1}
     return {"dtype": dtype, "nodata": nodata}
 
 
@@ -287,85 +288,6 @@ def annotate(file: Path, attrs: Mapping[str, Any]) -> None:
         raise UsageError(f"cannot add tags to {file}: {exc}") from exc
 
 
-def read_raster(files: list[Path], *, source: Path) -> xr.DataArray:
-    """The registry's raster reader: one GeoTIFF, or one per label, as a normalised cube."""
-    import numpy as np
-    import rasterio
-    import xarray as xr
-    from rasterio.errors import RasterioIOError
-
-    labels: list[np.datetime64 | None] = []
-    grid: tuple[Any, ...] | None = None
-    stacked: np.ndarray | None = None  # every file read into its place: no stacking copy
-    names: list[str] = []
-    tags: dict[str, str] = {}
-    ordered = sorted(files)
-    for index, file in enumerate(ordered):
-        match = GTIFF_NAME.match(file.name)
-        if match is None and len(files) > 1:
-            raise UsageError(f"{file.name} in {source} is not named openEO_YYYY-MM-DDZ.tif")
-        try:
-            with rasterio.open(file, NUM_THREADS="ALL_CPUS") as src:  # decoded on all cores
-                this_grid = (src.crs, src.transform, src.width, src.height, src.count)
-                if grid is not None and this_grid != grid:
-                    raise UsageError(
-                        f"the GeoTIFFs in {source} do not share one grid ({file.name} "
-                        "differs): compare them one file at a time"
-                    )
-                if stacked is None:
-                    shape = (len(ordered), src.count, src.height, src.width)
-                    stacked = np.empty(shape, dtype="float64")
-                _read_values(src, stacked[index])
-                names = [d or f"band_{i + 1}" for i, d in enumerate(src.descriptions)]
-                tags = dict(src.tags())
-        except RasterioIOError as exc:
-            raise UsageError(f"cannot read {file} as GeoTIFF: {exc}") from None
-        grid = this_grid
-        labels.append(_label(match.group(1)) if match else None)
-    assert grid is not None and stacked is not None
-    crs, transform, width, height, _count = grid
-    if transform.b != 0 or transform.d != 0:
-        raise UsageError(f"{source} has a rotated grid, which results never have")
-    x = transform.c + (np.arange(width) + 0.5) * transform.a
-    y = transform.f + (np.arange(height) + 0.5) * transform.e
-    coords: dict[str, Any] = {"y": y, "x": x}
-    cube = xr.DataArray(stacked, dims=("t", "bands", "y", "x"), coords=coords)
-    timed = labels[0] is not None
-    cube = cube.assign_coords(t=labels) if timed else cube.isel(t=0, drop=True)
-    if len(names) == 1:
-        cube = cube.isel(bands=0, drop=True)
-        cube.name = names[0] if not names[0].startswith("band_") else "var"
-    else:
-        cube = cube.assign_coords(bands=names)
-    cube.attrs = {k: v for k, v in tags.items() if k != "AREA_OR_POINT"}
-    return normalise(cube, crs_wkt=crs.to_wkt() if crs else None, source=source)
-
-
-def _read_values(src: Any, out: Any) -> None:
-    """An open GeoTIFF's values into the float64 array ``out`` (bands, rows, cols), NaN
-    where GDAL's mask says nodata. A file whose nodata is NaN, or which has none (as
-    results are written), holds its nodata as NaN already: read straight into ``out``,
-    without the masked array's copies."""
-    import math
-
-    import numpy as np
-    from rasterio.enums import MaskFlags
-
-    flags = {flag for band in src.mask_flag_enums for flag in band}
-    nodata = src.nodata
-    if flags <= {MaskFlags.all_valid, MaskFlags.nodata} and (nodata is None or math.isnan(nodata)):
-        src.read(out=out)
-        return
-    out[...] = src.read(masked=True).astype("float64").filled(np.nan)
-
-
-def _label(text: str) -> Any:
-    import numpy as np
-
-    digits = text.replace("-", "")
-    return np.datetime64(f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}")
-
-
 FORMAT = Format(
     name="GTiff",
     title="GeoTiff",
@@ -374,7 +296,7 @@ FORMAT = Format(
     per_label=True,
     writers={"raster": write_raster},
     aliases=("geotiff",),
-    readers={"raster": read_raster},
+    readers={"raster": read_raster},  # hybrid.io.gtiff_read
     annotate=annotate,
     parameters={
         "filename_prefix": PREFIX_PARAMETER,

@@ -32,8 +32,13 @@ fill (what Copernicus writes for the seed workflow's float32 mean), float64 only
 Copernicus's cell type is float64 (a callback with a constant of more than 7 digits,
 NetCDFRDDWriter.scala L679; hybrid.backends.local.cell_types); integer cubes keep
 int8/int16/int32 with their nodata (Copernicus's defaults: -128, -32768, -2**31);
-other types (bool, unsigned, int64) are stored as float32, since the classic model has
-no unsigned types.
+geotrellis's bit cells (a comparison's result) are int8 0/1 with ``_FillValue`` 0:
+Copernicus writes them UBYTE with the fill value its writer gives a type without
+nodata, 0 (NetCDFRDDWriter.scala L297 ``BitArrayTile`` as UBYTE 0/1, L665
+``BitCellType => (DataType.UBYTE, None)``, L693 ``nodata.getOrElse(0)``), so a reader
+that applies ``_FillValue`` sees false as missing there and here alike; BYTE, not
+UBYTE, as the classic model has no unsigned types. Other types (unsigned, int64) are
+stored as float32 for that reason.
 """
 
 from __future__ import annotations
@@ -118,6 +123,8 @@ def storage(dtype: Any, nodata: float | int | None) -> tuple[str, float | int]:
     import numpy as np
 
     name = np.dtype(dtype).name
+    if name == "bool":  # geotrellis bits: 0/1, filled with 0 (module docstring)
+        return "int8", 0
     if name in _INT_NODATA:
         fill = _INT_NODATA[name] if nodata is None or not float(nodata).is_integer() else nodata
         return name, int(fill)

@@ -76,18 +76,17 @@ def _one_result(folder: Path) -> None:
     """Refuse a folder that holds results of several kinds (a graph with several
     save_result nodes: rasters and a time series, say): each is compared on its own."""
     from hybrid.io.frames import frame_file
+    from hybrid.io.gtiff_read import result_groups
     from hybrid.io.json_values import value_file
     from hybrid.io.registry import FORMATS
 
     frame, series, value = frame_file(folder), _series_file(folder), value_file(folder)
-    rasters = sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file()
-        and p not in (frame, series, value)
-        and any("raster" in f.readers and f.holds(p) for f in FORMATS)
-    )
-    kinds = [[p] for p in (frame, series, value) if p is not None] + ([rasters] if rasters else [])
+    files = [p for p in sorted(folder.iterdir()) if p.is_file() and p not in (frame, series, value)]
+    kinds = [[p] for p in (frame, series, value) if p is not None]
+    for fmt in (f for f in FORMATS if "raster" in f.readers):
+        own = [p for p in files if fmt.holds(p)]
+        # a netCDF and GeoTIFFs beside it are two results, so are GeoTIFFs of two prefixes
+        kinds += result_groups(own) if fmt.per_label else [[p] for p in own]
     if len(kinds) > 1:
         names = ", ".join(files[0].name + (" ..." if len(files) > 1 else "") for files in kinds)
         raise UsageError(

@@ -36,8 +36,9 @@ def warn_beyond_sample(items: Sequence[Any], bbox: BBox, start: str, end: str) -
     parts = [f"{outside:.0%} of the requested area"] if outside > TOLERATED else []
     parts += ["some of the requested dates"] if beyond_dates else []
     warn(
-        f"the embedded sample covers only lon {w:.3f}..{e:.3f}, lat {s:.3f}..{n:.3f} from "
-        f"{first} to {last}; outside it ({', '.join(parts)}) there is no data here, where "
+        f"the embedded sample's scenes lie within lon {w:.3f}..{e:.3f}, lat {s:.3f}..{n:.3f} "
+        f"(not all of it: their footprint is no lon/lat rectangle) from {first} to {last}; "
+        f"outside them ({', '.join(parts)}) there is no data here, where "
         "Copernicus has data: give --stac (a provider, or a catalog made by hybrid cache) "
         "for other areas and dates"
     )

@@ -13,15 +13,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hybrid.graph_structure import cyclic_nodes, subgraphs
+from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, cyclic_nodes, subgraphs
 from hybrid.server.errors import BadRequest, GraphCycle, ProcessGraphComplexity
 
 #: deepest JSON nesting of a request body (a callback adds about 4 levels)
 MAX_JSON_DEPTH = 200
-#: most nodes in one graph, callbacks included
-MAX_NODES = 1000
-#: deepest nesting of callbacks (``process_graph`` inside an argument)
-MAX_CALLBACK_DEPTH = 16
 
 _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 

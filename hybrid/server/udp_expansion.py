@@ -128,7 +128,7 @@ def _inline(
         )
     inlined = {}
     for inner_id, inner in renamed.items():
-        inner = {**inner, "arguments": _substituted(inner.get("arguments", {}), values)}
+        inner = {**inner, "arguments": substituted(inner.get("arguments", {}), values)}
         inner.pop("result", None)
         inlined[inner_id] = inner
     if node.get("result"):
@@ -216,7 +216,7 @@ def _redirected(node: Mapping[str, Any], redirect: Mapping[str, str]) -> dict[st
     return {**node, "arguments": walk(node.get("arguments", {}))}
 
 
-def _substituted(
+def substituted(
     value: Any, values: Mapping[str, Any], shadowed: frozenset[str] = frozenset()
 ) -> Any:
     """``value`` with ``{"from_parameter": name}`` of the process's parameters replaced."""
@@ -231,12 +231,12 @@ def _substituted(
             graph = {
                 node_id: {
                     **node,
-                    "arguments": _substituted(node.get("arguments", {}), values, inner),
+                    "arguments": substituted(node.get("arguments", {}), values, inner),
                 }
                 for node_id, node in value["process_graph"].items()
             }
             return {**value, "process_graph": graph}
-        return {key: _substituted(item, values, shadowed) for key, item in value.items()}
+        return {key: substituted(item, values, shadowed) for key, item in value.items()}
     if isinstance(value, list):
-        return [_substituted(item, values, shadowed) for item in value]
+        return [substituted(item, values, shadowed) for item in value]
     return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ BAD_GRAPHS: dict[str, tuple[str, str]] = {
     "missing": ("", "graph file not found"),
     "not JSON": ("{", "is not JSON (line 1, column 2"),
     "a list": ("[1]", "holds no process graph"),
-    "no process_id": ('{"a": {"arguments": {}, "result": true}}', "node 'a' has no 'process_id'"),
+    "no process_id": ('{"a": {"arguments": {}, "result": true}}', "'a' needs a 'process_id' text"),
     "no result node": ('{"a": {"process_id": "pi", "arguments": {}}}', "found none"),
     "two result nodes": (
         '{"a": {"process_id": "pi", "arguments": {}, "result": true},'
@@ -135,12 +136,38 @@ BAD_GRAPHS: dict[str, tuple[str, str]] = {
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_GRAPHS))
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _loop(path: Path) -> None:
+    path.symlink_to(path)
+
+
+NAN_GRAPH = '{"a": {"process_id": "absolute", "arguments": {"x": NaN}, "result": true}}'
+#: graph files that are not readable as one: how to make them, what the line says
+ODD_FILES: dict[str, tuple[Any, str]] = {
+    "a FIFO (would wait for a writer)": (_fifo, "is not a regular file"),
+    "a folder": (Path.mkdir, "is not a regular file"),
+    "a symbolic link loop": (_loop, "cannot read the graph file"),
+    "NaN, which no remote backend takes": (
+        lambda p: p.write_text(NAN_GRAPH),
+        "NaN is not JSON",
+    ),
+    "a number of 5000 digits": (lambda p: p.write_text("1" * 5000), "not a readable process graph"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_GRAPHS) + list(ODD_FILES))
 def test_a_bad_graph_file_is_one_line_and_leaves_nothing(case, tmp_path, capsys):
-    text, expected = BAD_GRAPHS[case]
     graph_file = tmp_path / "g.json"
-    if text:
-        graph_file.write_text(text)
+    if case in ODD_FILES:
+        make, expected = ODD_FILES[case]
+        make(graph_file)
+    else:
+        text, expected = BAD_GRAPHS[case]
+        if text:
+            graph_file.write_text(text)
     out = tmp_path / "new" / "folder" / "result"
     assert main(["run", "--graph", str(graph_file), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -150,7 +177,7 @@ def test_a_bad_graph_file_is_one_line_and_leaves_nothing(case, tmp_path, capsys)
 
 @pytest.mark.parametrize(
     "options", [["--aoi", "x.json"], ["--period", "week", "--format", "GTiff"], ["--plots", "p"],
-                ["--resume", "j-1"]],
+                ["--resume", "j-1"], ["--period", "month"], ["--max-cloud-cover", "20"]],
 )  # fmt: skip
 def test_the_workflows_options_are_refused_with_a_graph(options, tmp_path, capsys):
     graph_file = _write(tmp_path / "g.json", _series_graph(save=False))
@@ -194,3 +221,146 @@ def test_the_python_api_runs_a_graph_into_a_dataset(sample_catalog, capsys):
     assert hybrid.compare(mine, theirs)
     with pytest.raises(UsageError, match=r"the graph wrote timeseries\.json, not one netCDF"):
         hybrid.run(graph=_series_graph(save=False), stac=str(sample_catalog))
+    with pytest.raises(UsageError, match="graph must be a process graph"):
+        hybrid.run(graph=[graph])  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="graph holds no process graph"):
+        hybrid.run(graph={})
+    with pytest.raises(UsageError, match="out is for 'hybrid run'"):
+        hybrid.run(graph=graph, out="x.nc")
+
+
+def test_overwrite_replaces_results_only(tmp_path, capsys, monkeypatch):
+    """--overwrite never removes what is not a result: a folder holding the user's other
+    files, the working folder or one above it, a symbolic link."""
+    graph_file = _write(tmp_path / "g.json", {"a": {"process_id": "pi", "arguments": {},
+                                                    "result": True}})  # fmt: skip
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("two years of work")
+    run = ["run", "--graph", str(graph_file), "--overwrite", "--out"]
+    assert main([*run, str(mine)]) == 2
+    assert "holds other things (thesis.txt)" in capsys.readouterr().err
+    assert (mine / "thesis.txt").read_text() == "two years of work"
+    monkeypatch.chdir(mine)
+    for here in (".", "..", "/"):
+        assert main([*run, here]) == 2
+        assert "is the working folder or above it" in capsys.readouterr().err
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    assert main([*run, str(tmp_path / "link")]) == 2
+    assert "is a symbolic link" in capsys.readouterr().err
+    assert main([*run, str(tmp_path / "results")]) == 0  # results only: replaced
+    assert main([*run, str(tmp_path / "results")]) == 0
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["result.json"]
+
+
+def test_a_folder_made_while_the_graph_ran_is_not_replaced(tmp_path):
+    from hybrid.cli.run_graph import install_folder
+
+    produced = tmp_path / "work" / "result.json"
+    produced.parent.mkdir()
+    produced.write_text("3.14")
+    out = tmp_path / "out"
+    out.mkdir()  # another run, finished first
+    (out / "openEO.nc").write_text("theirs")
+    with pytest.raises(UsageError, match="appeared while the graph ran"):
+        install_folder([produced], tmp_path / "staging", out, overwrite=False)
+    assert (out / "openEO.nc").read_text() == "theirs"
+
+
+def test_a_user_defined_process_document_runs_with_its_defaults(tmp_path, capsys):
+    udp = {"id": "scaled", "parameters": [{"name": "factor", "schema": {"type": "number"},
+                                            "default": 4}],
+           "process_graph": {"m": {"process_id": "multiply", "arguments": {
+               "x": {"from_parameter": "factor"}, "y": 2.5}, "result": True}}}  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["run", "--graph", str(_write(tmp_path / "udp.json", udp)), "--out", str(out)]) == 0
+    assert json.loads((out / "result.json").read_text()) == 10
+    del udp["parameters"][0]["default"]
+    assert main(["run", "--graph", str(_write(tmp_path / "udp.json", udp)), "--out",
+                 str(tmp_path / "again")]) == 2  # fmt: skip
+    assert "parameter(s) factor have no default" in capsys.readouterr().err
+
+
+def test_long_chains_run_up_to_the_limit(sample_catalog, tmp_path, capsys):
+    """pydantic-core validates at most 255 levels: the parser's nested references of a
+    longer chain were no longer recognised (``add`` got a dict)."""
+    chain: dict[str, Any] = {"n0": {"process_id": "add", "arguments": {"x": 1, "y": 1}}}
+    for i in range(1, 999):
+        chain[f"n{i}"] = {"process_id": "add", "arguments": {"x": {"from_node": f"n{i - 1}"},
+                                                             "y": 1}}  # fmt: skip
+    chain["n998"]["result"] = True
+    out = tmp_path / "chain"
+    assert main(["run", "--graph", str(_write(tmp_path / "c.json", chain)), "--out", str(out)]) == 0
+    assert json.loads((out / "result.json").read_text()) == 1000
+    graph = _series_graph(save=False)
+    del graph["fields"]
+    graph["ndvi"]["result"] = False
+    previous = "ndvi"
+    for i in range(300):  # 300 applies of x + 1 on the cube
+        callback = {"process_graph": {"p": {"process_id": "add", "result": True, "arguments": {
+            "x": {"from_parameter": "x"}, "y": 1}}}}  # fmt: skip
+        graph[f"a{i}"] = {"process_id": "apply", "arguments": {
+            "data": {"from_node": previous}, "process": callback}}  # fmt: skip
+        previous = f"a{i}"
+    graph[previous]["result"] = True
+    stac = ["--stac", str(sample_catalog), "--quiet"]
+    assert main(["run", "--graph", str(_write(tmp_path / "a.json", graph)), *stac,
+                 "--out", str(tmp_path / "applied")]) == 0  # fmt: skip
+    graph["a0"]["arguments"]["process"]["process_graph"]["p"]["arguments"]["y"] = 300
+    graph["a0"]["result"] = True
+    for i in range(1, 300):
+        del graph[f"a{i}"]
+    assert main(["run", "--graph", str(_write(tmp_path / "b.json", graph)), *stac,
+                 "--out", str(tmp_path / "once")]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "applied"), str(tmp_path / "once"),
+                 "--atol", "1e-4"]) == 0  # fmt: skip
+    chain["n999"] = {"process_id": "add", "arguments": {"x": {"from_node": "n998"}, "y": 1}}
+    chain["n1000"] = {"process_id": "add", "arguments": {"x": {"from_node": "n999"}, "y": 1}}
+    chain["n998"]["result"], chain["n1000"]["result"] = False, True
+    assert main(["run", "--graph", str(_write(tmp_path / "c.json", chain)), "--out",
+                 str(tmp_path / "too-long")]) == 2  # fmt: skip
+    assert "more than 1000 nodes" in capsys.readouterr().err
+
+
+def test_compare_refuses_a_report_over_a_result_and_a_folder_of_two_rasters(
+    sample_catalog, tmp_path, capsys
+):
+    graph = _series_graph(save=False)
+    graph["fields"]["result"] = False
+    graph["nc"] = {"process_id": "save_result", "arguments": {"data": {"from_node": "ndvi"},
+                                                              "format": "netCDF"}}  # fmt: skip
+    graph["tif"] = {"process_id": "save_result", "result": True, "arguments": {
+        "data": {"from_node": "ndvi"}, "format": "GTiff"}}  # fmt: skip
+    del graph["fields"]
+    out = tmp_path / "two"
+    assert main(["run", "--graph", str(_write(tmp_path / "g.json", graph)), "--stac",
+                 str(sample_catalog), "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["compare", str(out), str(out)]) == 2
+    assert "holds several results (openEO.nc, openEO_2023-06-02Z.tif ...)" in (
+        capsys.readouterr().err
+    )
+    nc = out / "openEO.nc"
+    assert main(["compare", str(nc), str(nc), "--report", str(nc)]) == 2
+    assert "would overwrite or go into the result" in capsys.readouterr().err
+    assert main(["compare", str(nc), str(nc), "--report", str(tmp_path / "r.json")]) == 0
+
+
+def test_a_stored_user_defined_process_is_given_with_udp(tmp_path, capsys):
+    """A graph calling a process the user stored on the backend (namespace user) runs
+    locally with its definition, as GET /process_graphs/{id} gives it."""
+    udp = {"id": "twice", "parameters": [{"name": "v", "schema": {"type": "number"}}],
+           "process_graph": {"m": {"process_id": "multiply", "arguments": {
+               "x": {"from_parameter": "v"}, "y": 2}, "result": True}}}  # fmt: skip
+    graph = {"call": {"process_id": "twice", "namespace": "user", "arguments": {"v": 21},
+                      "result": True}}  # fmt: skip
+    graph_file, udp_file = _write(tmp_path / "g.json", graph), _write(tmp_path / "u.json", udp)
+    out = tmp_path / "out"
+    run = ["run", "--graph", str(graph_file), "--out", str(out)]
+    assert main([*run, "--udp", str(udp_file)]) == 0
+    assert json.loads((out / "result.json").read_text()) == 42
+    assert main([*run, "--overwrite"]) == 2
+    assert "which no --udp file defines: give its definition" in capsys.readouterr().err
+    assert main(["run", "--udp", str(udp_file)]) == 2
+    assert "--udp goes with --graph" in capsys.readouterr().err

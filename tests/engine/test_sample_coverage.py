@@ -40,7 +40,7 @@ def test_a_load_inside_the_sample_is_quiet() -> None:
 def test_a_load_beyond_the_sample_warns_once_naming_what(
     bbox: BBox, dates: tuple[str, str], words: str
 ) -> None:
-    with pytest.warns(HybridWarning, match="embedded sample covers only") as caught:
+    with pytest.warns(HybridWarning, match="embedded sample.s scenes lie within") as caught:
         _load(bbox, *dates)
     (warning,) = [w for w in caught if "embedded sample" in str(w.message)]
     assert words in str(warning.message) and "--stac" in str(warning.message)

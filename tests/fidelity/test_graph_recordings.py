@@ -53,6 +53,13 @@ def user_graphs(sample_catalog, tmp_path_factory) -> Iterator[dict[str, Any]]:
         }
         udf = openeo.UDF(PLUS_ONE)  # per field, a table back (pandas' split layout)
         graphs["udf_table"] = ndvi.aggregate_spatial(FIELDS, reducer="mean").run_udf(udf=udf)
+        bands = cube.filter_bands(["B04", "B08"])
+        per_band = {"filename_prefix": "fields", "separate_asset_per_band": True}
+        graphs["per_band"] = bands.save_result("GTiff", options=per_band)
+        graphs["two_prefixes"] = MultiResult([
+            ndvi.save_result("netCDF", options={"filename_prefix": "ndvi"}),
+            bands.save_result("netCDF", options={"filename_prefix": "bands"}),
+        ])  # fmt: skip
         both = [graphs["series"], ndvi.reduce_dimension("t", "max").save_result("netCDF")]
         graphs["both"] = MultiResult(both)
         for name, graph in graphs.items():
@@ -114,6 +121,24 @@ def test_a_graph_that_changed_since_its_recording_is_caught(
     assert "NOT EQUIVALENT" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("abc\n", "must be letters, digits"), ("x" * 300, "at most 200"),
+     ("taken", "is a file, not a recording")],
+)  # fmt: skip
+def test_a_bad_recording_name_is_one_line(name, expected, tmp_path, capsys):
+    graph = tmp_path / "g.json"
+    graph.write_text(json.dumps({"a": {"process_id": "pi", "arguments": {}, "result": True}}))
+    root = tmp_path / "rec"
+    root.mkdir()
+    (root / "taken").write_text("a file")
+    code = main(["record", "--backend", "http://127.0.0.1:9", "--graph", str(graph),
+                 "--name", name, "--out-root", str(root)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and err.count("\n") == 1
+    assert sorted(p.name for p in root.iterdir()) == ["taken"]
+
+
 def test_workflow_options_are_refused_when_recording_a_graph(tmp_path, capsys):
     graph = tmp_path / "g.json"
     graph.write_text(json.dumps({"a": {"process_id": "pi", "arguments": {}, "result": True}}))
@@ -139,3 +164,27 @@ def test_a_graph_with_two_results_keeps_both_and_compares_each(
     assert "holds several results (timeseries.csv, openEO.nc)" in capsys.readouterr().err
     for name in ("openEO.nc", "timeseries.csv"):
         assert main(["compare", str(recording / name), str(local / name)]) == 0
+
+
+@pytest.mark.slow
+def test_files_named_by_prefix_and_band_are_recorded_and_compared(
+    user_graphs, sample_catalog, credentials, tmp_path, capsys
+):
+    """save_result with filename_prefix and separate_asset_per_band: every file kept,
+    a folder of per-band GeoTIFFs read as one cube, two netCDFs compared one by one."""
+    root = tmp_path / "recordings"
+    for name in ("per_band", "two_prefixes"):
+        assert _record(user_graphs["url"], user_graphs[name], root, name) == 0
+        assert _run(user_graphs[name], sample_catalog, tmp_path / name) == 0
+    tiffs = sorted(p.name for p in (root / "per_band").glob("*.tif"))
+    assert tiffs == sorted(p.name for p in (tmp_path / "per_band").iterdir())
+    assert len(tiffs) > 2 and all(n.startswith("fields_") for n in tiffs)
+    assert {n.rsplit("_", 1)[1] for n in tiffs} == {"B04.tif", "B08.tif"}
+    capsys.readouterr()
+    assert main(["compare", str(root / "per_band"), str(tmp_path / "per_band")]) == 0
+    assert "B04" in capsys.readouterr().out
+    assert main(["compare", str(root / "two_prefixes"), str(tmp_path / "two_prefixes")]) == 2
+    assert "holds several results (bands.nc, ndvi.nc)" in capsys.readouterr().err
+    for name in ("bands.nc", "ndvi.nc"):
+        recorded, local = root / "two_prefixes" / name, tmp_path / "two_prefixes" / name
+        assert main(["compare", str(recorded), str(local)]) == 0

@@ -76,3 +76,19 @@ def test_a_json_value_against_a_raster_is_refused(tmp_path):
     raster = write_netcdf(synthetic_result(), tmp_path / "r.nc")
     with pytest.raises(UsageError, match="cannot compare a JSON value"):
         compare(_file(tmp_path, "a.json", 3), raster)
+
+
+def test_an_infinity_equals_itself(tmp_path):
+    """A division by zero gives infinities; inf - inf is NaN, yet the values are equal."""
+    from hybrid.io.netcdf import write_netcdf
+
+    cube = synthetic_result()
+    cube[:, 1, 1] = float("inf")
+    cube[:, 2, 2] = -float("inf")
+    path = write_netcdf(cube, tmp_path / "inf.nc")
+    report = assert_equivalent(path, path)
+    assert all(row.max_abs_diff == 0 for row in report.rows)
+    other = cube.copy()
+    other[:, 1, 1] = 1.0
+    report = compare(path, write_netcdf(other, tmp_path / "finite.nc"))
+    assert not report and report.rows[0].differing == 1

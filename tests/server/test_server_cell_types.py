@@ -101,6 +101,29 @@ def test_netcdf_stays_float32(connection: Any, tmp_path: Path) -> None:
         assert ds["B04"].dtype == np.float32
 
 
+def test_a_comparison_is_written_as_copernicus_writes_bits(connection: Any, tmp_path: Path) -> None:
+    """``B04 > 300`` is geotrellis bits: a 1-bit GeoTIFF without nodata, and a netCDF
+    variable of 0/1 whose ``_FillValue`` is 0 (NetCDFRDDWriter.scala L297, L665, L693),
+    so that a CF reader sees false as missing, as in Copernicus's file."""
+    red = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"]
+    ).reduce_dimension("t", reducer="first")
+    bits, floats = red > 300, (red > 300) * 1.0
+    dtype, nodata, values = _tiff(bits, tmp_path / "bits.tif")
+    _, _, expected = _tiff(floats, tmp_path / "floats.tif")
+    with rasterio.open(tmp_path / "bits.tif") as src:
+        assert src.tags(1, "IMAGE_STRUCTURE").get("NBITS") == "1"
+    assert (dtype, nodata) == ("uint8", None) and 0 < values.mean() < 1
+    np.testing.assert_array_equal(values, expected)
+    bits.download(tmp_path / "bits.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "bits.nc", engine="h5netcdf", mask_and_scale=False) as ds:
+        raw = ds["B04"]
+        assert (raw.dtype, raw.attrs["_FillValue"]) == (np.int8, 0)
+        np.testing.assert_array_equal(raw.values, expected)
+    with xr.open_dataset(tmp_path / "bits.nc", engine="h5netcdf") as ds:
+        assert np.isnan(ds["B04"].values[expected == 0]).all()
+
+
 def _lone(process: str) -> dict[str, Any]:
     """A reducer callback of one ``process`` on ``data``."""
     node = {"process_id": process, "arguments": {"data": {"from_parameter": "data"}}}
