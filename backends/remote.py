@@ -192,8 +192,8 @@ class RemoteBackend:
             return self._polled(job)
         except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: the job goes on there
             self._say(
-                f"job {job.job_id} keeps running on {self.url}: fetch it later with "
-                f"'hybrid record --resume {job.job_id}' (or stop it there)",
+                f"job {job.job_id} keeps running on {self.url}: fetch it later by adding "
+                f"--resume {job.job_id} to the same command (or stop it there)",
                 always=True,
             )
             raise
@@ -226,7 +226,8 @@ class RemoteBackend:
             self._fail(job, status)
         raise RemoteBackendError(
             f"job {job.job_id} is still {status} after {self.timeout:.0f} s; it keeps "
-            f"running on {self.url}: fetch it later with 'hybrid record --resume {job.job_id}'"
+            f"running on {self.url}: fetch it later by adding --resume {job.job_id} to the "
+            "same command"
         )
 
     def _fail(self, job: BatchJob, status: str) -> None:

@@ -25,33 +25,75 @@ from hybrid.errors import UsageError
 
 #: the name that reads the graph from standard input
 STDIN = "-"
+#: the largest graph file read (the emulator takes requests of 1 MiB)
+MAX_BYTES = 100 * 2**20
+#: the deepest nesting of lists and objects in a graph document, also the emulator's
+#: limit of a request body (a callback adds about 4 levels)
+MAX_JSON_DEPTH = 200
 
 
-def read_document(source: str | Path) -> Any:
+def read_document(source: str | Path, *, what: str = "graph file") -> Any:
     """The JSON document of the graph file ``source`` (``-``: standard input); a regular
-    file of standard JSON (no ``NaN`` or ``Infinity``, which a remote backend refuses)."""
+    file of standard JSON (no ``NaN`` or ``Infinity``, which a remote backend refuses)
+    of at most :data:`MAX_BYTES`, nested at most :data:`MAX_JSON_DEPTH` levels (the
+    emulator's limit of a request)."""
     text = str(source)
     if not text:
-        raise UsageError("--graph needs a file name (or - for standard input)")
+        raise UsageError(f"the {what} needs a name (or - for standard input)")
     try:
-        if text == STDIN:
-            return json.load(sys.stdin, parse_constant=_refuse_constant)
-        path = Path(text)
-        if path.exists() and not path.is_file():
-            raise UsageError(f"graph file {text} is not a regular file (a folder or a device)")
-        with path.open(encoding="utf-8") as stream:
-            return json.load(stream, parse_constant=_refuse_constant)
+        document = _parsed(_text(text, what), text)
     except FileNotFoundError:
-        raise UsageError(f"graph file not found: {text}") from None
+        raise UsageError(f"{what} not found: {text}") from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"cannot read the graph file {text}: {reason}") from None
+        raise UsageError(f"cannot read the {what} {text}: {reason}") from None
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise UsageError(
+            f"{_name(text)} is nested deeper than {MAX_JSON_DEPTH} levels, more than any "
+            "process graph needs (the emulator refuses such a request too)"
+        )
+    return document
+
+
+def _text(source: str, what: str) -> str:
+    """The file's (or standard input's) text, at most :data:`MAX_BYTES`."""
+    if source == STDIN:
+        text = sys.stdin.read(MAX_BYTES + 1)
+    else:
+        path = Path(source)
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{what} {source} is not a regular file (a folder or a device)")
+        with path.open(encoding="utf-8") as stream:
+            text = stream.read(MAX_BYTES + 1)
+    if len(text) > MAX_BYTES:
+        raise UsageError(f"{_name(source)} is larger than {MAX_BYTES // 2**20} MiB: no graph is")
+    return text
+
+
+def _parsed(text: str, source: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise UsageError(
-            f"{_name(text)} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            f"{_name(source)} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     except (RecursionError, ValueError) as exc:  # nesting, a number beyond Python's limit
-        raise UsageError(f"{_name(text)} is not a readable process graph: {exc}") from None
+        reason = str(exc).split(";")[0]
+        raise UsageError(f"{_name(source)} is not a readable process graph: {reason}") from None
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (a number: 0)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping | list):
+            deepest = max(deepest, depth)
+            stack.extend(
+                (v, depth + 1) for v in (item.values() if isinstance(item, Mapping) else item)
+            )
+    return deepest
 
 
 def _refuse_constant(name: str) -> Any:
@@ -69,7 +111,11 @@ def flat_graph(document: Any, *, source: str) -> dict[str, Any]:
             f"{source} holds no process graph: expected a JSON object of nodes, or one "
             "with 'process_graph' (e.g. from 'hybrid graph' or the client's print_json)"
         )
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise UsageError(f"{source} is nested deeper than {MAX_JSON_DEPTH} levels")
     for node_id, node in document.items():
+        if not isinstance(node_id, str):
+            raise UsageError(f"{source}: node id {node_id!r} is no text; node ids are texts")
         if not isinstance(node, Mapping) or not isinstance(node.get("process_id"), str):
             raise UsageError(
                 f"{source}: node '{node_id}' needs a 'process_id' text; every node of a "

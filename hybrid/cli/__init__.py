@@ -8,6 +8,7 @@ Each sub-command lives in its own module under :mod:`hybrid.cli` and exposes
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 import threading
@@ -215,7 +216,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a path the system refuses (too long, not allowed, full disk)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"hybrid: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2 if exc.errno in _PATH_ERRORS else 1
 
+
+#: errors of a path the user gave (exit 2, like any usage error)
+_PATH_ERRORS = frozenset(
+    {errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR,
+     errno.EISDIR, errno.ELOOP, errno.EROFS, errno.EEXIST}
+)  # fmt: skip
 
 #: the command's young-generation threshold of the garbage collector (Python's is 700):
 #: importing the science stack and building dask's graphs allocate millions of

@@ -103,8 +103,10 @@ def _check_report(report: Path, results: tuple[Path, Path]) -> None:
                 f"--report {report} would overwrite or go into the result {result}; "
                 "write it elsewhere"
             )
-    if report.is_dir():
-        raise UsageError(f"--report {report} is a folder; give a file name")
+    if report.is_symlink() or (report.exists() and not report.is_file()):
+        raise UsageError(
+            f"--report {report} is a folder, a link or a device; give the path of a file"
+        )
 
 
 def _tolerance(text: str) -> tuple[str | None, float]:

@@ -98,7 +98,7 @@ def with_udps(graph: dict[str, Any], files: list[str]) -> dict[str, Any]:
 
     udps: dict[str, dict[str, Any]] = {}
     for file in files:
-        document = read_document(file)
+        document = read_document(file, what="--udp file")
         pid = document.get("id") if isinstance(document, Mapping) else None
         if not isinstance(pid, str):
             raise UsageError(f"--udp {file}: a user-defined process needs its 'id'")

@@ -13,11 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from hybrid.graph_file import MAX_JSON_DEPTH
 from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, cyclic_nodes, subgraphs
 from hybrid.server.errors import BadRequest, GraphCycle, ProcessGraphComplexity
-
-#: deepest JSON nesting of a request body (a callback adds about 4 levels)
-MAX_JSON_DEPTH = 200
 
 _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 

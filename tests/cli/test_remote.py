@@ -341,7 +341,7 @@ def test_resume_fetches_a_job_that_already_ran(server, alice, tmp_path):
 def test_timeout_leaves_the_job_running_and_says_how_to_resume(server, alice, tmp_path):
     url, script = server
     script.statuses = ["running"]
-    with pytest.raises(RemoteBackendError, match="hybrid record --resume j-1"):
+    with pytest.raises(RemoteBackendError, match="adding --resume j-1 to the same command"):
         fast(url, timeout=0.2).execute(GRAPH, out_dir=tmp_path / "out")
 
 

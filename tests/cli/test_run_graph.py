@@ -154,13 +154,26 @@ ODD_FILES: dict[str, tuple[Any, str]] = {
         lambda p: p.write_text(NAN_GRAPH),
         "NaN is not JSON",
     ),
+    "nested 300 levels deep": (
+        lambda p: p.write_text(
+            '{"a": {"process_id": "pi", "arguments": {"x": '
+            + "[" * 300
+            + "]" * 300
+            + '}, "result": true}}'
+        ),
+        "nested deeper than 200 levels",
+    ),
+    "a name too long for the system": (
+        lambda p: None,
+        "File name too long",
+    ),
     "a number of 5000 digits": (lambda p: p.write_text("1" * 5000), "not a readable process graph"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_GRAPHS) + list(ODD_FILES))
 def test_a_bad_graph_file_is_one_line_and_leaves_nothing(case, tmp_path, capsys):
-    graph_file = tmp_path / "g.json"
+    graph_file = tmp_path / ("g" * 300 if case == "a name too long for the system" else "g.json")
     if case in ODD_FILES:
         make, expected = ODD_FILES[case]
         make(graph_file)
@@ -227,6 +240,8 @@ def test_the_python_api_runs_a_graph_into_a_dataset(sample_catalog, capsys):
         hybrid.run(graph={})
     with pytest.raises(UsageError, match="out is for 'hybrid run'"):
         hybrid.run(graph=graph, out="x.nc")
+    with pytest.raises(UsageError, match="node id 1 is no text"):
+        hybrid.run(graph={1: {"process_id": "pi", "arguments": {}, "result": True}})
 
 
 def test_overwrite_replaces_results_only(tmp_path, capsys, monkeypatch):
@@ -344,6 +359,11 @@ def test_compare_refuses_a_report_over_a_result_and_a_folder_of_two_rasters(
     nc = out / "openEO.nc"
     assert main(["compare", str(nc), str(nc), "--report", str(nc)]) == 2
     assert "would overwrite or go into the result" in capsys.readouterr().err
+    (tmp_path / "stdout").symlink_to("/dev/stdout")
+    for target in (tmp_path / "stdout", Path("/dev/null")):  # never replaced by a file
+        assert main(["compare", str(nc), str(nc), "--report", str(target)]) == 2
+        assert "a folder, a link or a device" in capsys.readouterr().err
+    assert (tmp_path / "stdout").is_symlink() and not Path("/dev/null").is_file()
     assert main(["compare", str(nc), str(nc), "--report", str(tmp_path / "r.json")]) == 0
 
 
