@@ -49,7 +49,7 @@ def read_document(source: str | Path, *, what: str = "graph file") -> Any:
         raise UsageError(f"cannot read the {what} {text}: {reason}") from None
     if json_depth(document) > MAX_JSON_DEPTH:
         raise UsageError(
-            f"{_name(text)} is nested deeper than {MAX_JSON_DEPTH} levels, more than any "
+            f"{display_name(text)} is nested deeper than {MAX_JSON_DEPTH} levels, more than any "
             "process graph needs (the emulator refuses such a request too)"
         )
     return document
@@ -66,7 +66,9 @@ def _text(source: str, what: str) -> str:
         with path.open(encoding="utf-8") as stream:
             text = stream.read(MAX_BYTES + 1)
     if len(text) > MAX_BYTES:
-        raise UsageError(f"{_name(source)} is larger than {MAX_BYTES // 2**20} MiB: no graph is")
+        raise UsageError(
+            f"{display_name(source)} is larger than {MAX_BYTES // 2**20} MiB: no graph is"
+        )
     return text
 
 
@@ -75,11 +77,13 @@ def _parsed(text: str, source: str) -> Any:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise UsageError(
-            f"{_name(source)} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            f"{display_name(source)} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     except (RecursionError, ValueError) as exc:  # nesting, a number beyond Python's limit
         reason = str(exc).split(";")[0]
-        raise UsageError(f"{_name(source)} is not a readable process graph: {reason}") from None
+        raise UsageError(
+            f"{display_name(source)} is not a readable process graph: {reason}"
+        ) from None
 
 
 def json_depth(value: Any) -> int:
@@ -140,5 +144,6 @@ def parameters(document: Any) -> list[Mapping[str, Any]]:
     return [p for p in declared if isinstance(p, Mapping) and isinstance(p.get("name"), str)]
 
 
-def _name(source: str) -> str:
+def display_name(source: str) -> str:
+    """How messages name a graph source (``-``: standard input)."""
     return "standard input" if source == STDIN else source

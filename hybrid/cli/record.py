@@ -151,11 +151,10 @@ def _what_to_record(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         workflow = workflow_from_args(args)
         return workflow, build_graph(workflow)
     from hybrid.cli import build_parser, run_graph, subparser
-    from hybrid.graph_file import STDIN
+    from hybrid.graph_file import display_name
 
     run_graph.check_options(args, subparser(build_parser(), "record"), also=())
-    name = "standard input" if args.graph == STDIN else args.graph
-    return None, run_graph.user_graph(args.graph, name=name)
+    return None, run_graph.user_graph(args.graph, name=display_name(args.graph))
 
 
 def _keep_result(result: Any, job_dir: Path, final: Path, workflow: Any) -> str:

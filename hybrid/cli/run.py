@@ -195,12 +195,16 @@ def produce_graph(
 
     run_graph.check_options(args, subparser(build_parser(), "run"))
     _check_cluster_options(args)
+    from hybrid.backends.names import LOCAL
+    from hybrid.graph_file import display_name
+
     if graph is None:
-        graph = run_graph.user_graph(args.graph, name=_source_name(args.graph))
-    if args.udp and args.backend != "local":
+        graph = run_graph.user_graph(args.graph, name=display_name(args.graph))
+    if args.udp and args.backend != LOCAL:
         raise UsageError("--udp inlines processes for the local backend; store them on "
                          f"{args.backend} instead (PUT /process_graphs/{{id}})")  # fmt: skip
-    graph = run_graph.with_udps(graph, args.udp)
+    if args.backend == LOCAL:  # a remote backend runs the processes stored there
+        graph = run_graph.with_udps(graph, args.udp)
     out = run_graph.target_folder(args)
     backend = get_backend(args.backend, _settings(args, progress_enabled(quiet=args.quiet)))
     reason = backend.availability()
@@ -212,12 +216,6 @@ def produce_graph(
         staging = Path(tmp) / "result"
         files = run_graph.install_folder(result.files, staging, out, overwrite=args.overwrite)
     return out, files
-
-
-def _source_name(graph: str) -> str:
-    from hybrid.graph_file import STDIN
-
-    return "standard input" if graph == STDIN else graph
 
 
 def _check_cluster_options(args: argparse.Namespace) -> None:

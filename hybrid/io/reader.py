@@ -88,7 +88,7 @@ def _one_result(folder: Path) -> None:
         # a netCDF and GeoTIFFs beside it are two results, so are GeoTIFFs of two prefixes
         kinds += result_groups(own) if fmt.per_label else [[p] for p in own]
     if len(kinds) > 1:
-        names = ", ".join(files[0].name + (" ..." if len(files) > 1 else "") for files in kinds)
+        names = ", ".join(group[0].name + (" ..." if len(group) > 1 else "") for group in kinds)
         raise UsageError(
             f"{folder} holds several results ({names}): give the one to compare, e.g. "
             f"{folder / kinds[0][0].name}"

@@ -173,6 +173,8 @@ ODD_FILES: dict[str, tuple[Any, str]] = {
 
 @pytest.mark.parametrize("case", list(BAD_GRAPHS) + list(ODD_FILES))
 def test_a_bad_graph_file_is_one_line_and_leaves_nothing(case, tmp_path, capsys):
+    """hybrid run --graph with a graph file that cannot run (missing, not JSON, no graph,
+    a loop, a device, too deep, NaN): one line, exit 2, no folder made."""
     graph_file = tmp_path / ("g" * 300 if case == "a name too long for the system" else "g.json")
     if case in ODD_FILES:
         make, expected = ODD_FILES[case]
@@ -193,6 +195,8 @@ def test_a_bad_graph_file_is_one_line_and_leaves_nothing(case, tmp_path, capsys)
                 ["--resume", "j-1"], ["--period", "month"], ["--max-cloud-cover", "20"]],
 )  # fmt: skip
 def test_the_workflows_options_are_refused_with_a_graph(options, tmp_path, capsys):
+    """The built-in workflow's options with --graph, also at their default value: one
+    line naming them, exit 2."""
     graph_file = _write(tmp_path / "g.json", _series_graph(save=False))
     assert main(["run", "--graph", str(graph_file), *options]) == 2
     err = capsys.readouterr().err

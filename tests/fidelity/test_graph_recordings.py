@@ -188,3 +188,29 @@ def test_files_named_by_prefix_and_band_are_recorded_and_compared(
     for name in ("bands.nc", "ndvi.nc"):
         recorded, local = root / "two_prefixes" / name, tmp_path / "two_prefixes" / name
         assert main(["compare", str(recorded), str(local)]) == 0
+
+
+@pytest.mark.slow
+def test_a_stored_process_runs_remotely_as_stored_and_locally_with_udp(
+    user_graphs, sample_catalog, credentials, tmp_path, capsys
+):
+    """A graph calling the user's stored process (namespace user): the backend that stores
+    it runs it (the graph is sent as it is), the local one with ``--udp`` its definition."""
+    import openeo
+
+    twice = {"m": {"process_id": "multiply", "result": True,
+                   "arguments": {"x": {"from_parameter": "v"}, "y": 2}}}  # fmt: skip
+    connection = openeo.connect(user_graphs["url"]).authenticate_basic("hybrid", "hybrid")
+    udp = connection.save_user_defined_process("twice", twice, parameters=[
+        {"name": "v", "description": "a number", "schema": {"type": "number"}}])  # fmt: skip
+    (tmp_path / "udp.json").write_text(json.dumps(udp.describe()))
+    graph = {"call": {"process_id": "twice", "namespace": "user", "arguments": {"v": 21},
+                      "result": True}}  # fmt: skip
+    (tmp_path / "g.json").write_text(json.dumps(graph))
+    remote = ["run", "--graph", str(tmp_path / "g.json"), "--backend", user_graphs["url"]]
+    assert main([*remote, "--out", str(tmp_path / "remote"), "--quiet"]) == 0
+    local = ["run", "--graph", str(tmp_path / "g.json"), "--udp", str(tmp_path / "udp.json")]
+    assert main([*local, "--out", str(tmp_path / "local"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "remote"), str(tmp_path / "local")]) == 0
+    assert json.loads((tmp_path / "local" / "result.json").read_text()) == 42
