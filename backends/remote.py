@@ -33,6 +33,7 @@ from hybrid.errors import (
     AuthenticationError,
     BackendUnreachable,
     RemoteBackendError,
+    RemoteRequestRefused,
     UsageError,
 )
 from hybrid.progress import StatusLine, job_status_text, progress_enabled
@@ -270,7 +271,10 @@ class RemoteBackend:
                 raise AuthenticationError(
                     f"{self.url} refused to {what}: {first_line(exc)}; {CREDENTIALS_HELP}"
                 ) from None
-            raise RemoteBackendError(f"{self.url} refused to {what}: {first_line(exc)}") from None
+            status = exc.http_status_code or 0
+            wrong_input = 400 <= status < 500 and status not in (408, 429)
+            refusal = RemoteRequestRefused if wrong_input else RemoteBackendError
+            raise refusal(f"{self.url} refused to {what}: {first_line(exc)}") from None
         except OpenEoClientException as exc:
             raise RemoteBackendError(f"could not {what} on {self.url}: {exc}") from None
 

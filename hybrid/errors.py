@@ -138,6 +138,13 @@ class RemoteBackendError(HybridError):
     exit_code = 1
 
 
+class RemoteRequestRefused(RemoteBackendError):
+    """The remote backend refused a request as wrong (a 4xx: the graph, a job id): a
+    usage error, as the same graph is locally."""
+
+    exit_code = 2
+
+
 class BackendUnreachable(RemoteBackendError):
     """A remote backend cannot be reached at all (nothing was submitted): exit code 2."""
 

@@ -214,3 +214,17 @@ def test_a_stored_process_runs_remotely_as_stored_and_locally_with_udp(
     capsys.readouterr()
     assert main(["compare", str(tmp_path / "remote"), str(tmp_path / "local")]) == 0
     assert json.loads((tmp_path / "local" / "result.json").read_text()) == 42
+
+
+@pytest.mark.slow
+def test_a_graph_the_backend_refuses_is_a_usage_error_as_locally(
+    user_graphs, credentials, tmp_path, capsys
+):
+    graph = tmp_path / "g.json"
+    graph.write_text(json.dumps({"a": {"process_id": "frobnicate", "arguments": {},
+                                       "result": True}}))  # fmt: skip
+    assert main(["run", "--graph", str(graph), "--out", str(tmp_path / "local")]) == 2
+    assert _record(user_graphs["url"], graph, tmp_path / "recordings", "refused") == 2
+    err = capsys.readouterr().err
+    assert "refused to create a batch job" in err and "frobnicate" in err
+    assert not (tmp_path / "recordings").exists()
