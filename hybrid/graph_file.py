@@ -35,8 +35,8 @@ MAX_JSON_DEPTH = 200
 def read_document(source: str | Path, *, what: str = "graph file") -> Any:
     """The JSON document of the graph file ``source`` (``-``: standard input); a regular
     file of standard JSON (no ``NaN`` or ``Infinity``, which a remote backend refuses)
-    of at most :data:`MAX_BYTES`, nested at most :data:`MAX_JSON_DEPTH` levels (the
-    emulator's limit of a request)."""
+    of at most :data:`MAX_BYTES` (:func:`flat_graph` refuses one nested deeper than
+    :data:`MAX_JSON_DEPTH`, the emulator's limit of a request)."""
     text = str(source)
     if not text:
         raise UsageError(f"the {what} needs a name (or - for standard input)")
@@ -47,11 +47,6 @@ def read_document(source: str | Path, *, what: str = "graph file") -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"cannot read the {what} {text}: {reason}") from None
-    if json_depth(document) > MAX_JSON_DEPTH:
-        raise UsageError(
-            f"{display_name(text)} is nested deeper than {MAX_JSON_DEPTH} levels, more than any "
-            "process graph needs (the emulator refuses such a request too)"
-        )
     return document
 
 
@@ -115,8 +110,11 @@ def flat_graph(document: Any, *, source: str) -> dict[str, Any]:
             f"{source} holds no process graph: expected a JSON object of nodes, or one "
             "with 'process_graph' (e.g. from 'hybrid graph' or the client's print_json)"
         )
-    if json_depth(document) > MAX_JSON_DEPTH:
-        raise UsageError(f"{source} is nested deeper than {MAX_JSON_DEPTH} levels")
+    if json_depth(document) > MAX_JSON_DEPTH:  # counted once: files and dicts alike
+        raise UsageError(
+            f"{source} is nested deeper than {MAX_JSON_DEPTH} levels, more than any process "
+            "graph needs (the emulator refuses such a request too)"
+        )
     for node_id, node in document.items():
         if not isinstance(node_id, str):
             raise UsageError(f"{source}: node id {node_id!r} is no text; node ids are texts")

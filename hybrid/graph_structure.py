@@ -9,7 +9,8 @@ both read a graph through these functions.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 #: most nodes in one graph, callbacks included (the emulator's limit, and the engine's)
 MAX_NODES = 1000
@@ -84,3 +85,30 @@ def subgraphs(graph: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], int
         for node in current.values():
             if isinstance(node, Mapping):
                 stack.extend((cb, depth + 1) for cb in callbacks(node.get("arguments", {})))
+
+
+@dataclass(frozen=True)
+class ShapeProblem:
+    """Why a graph is refused before any parser walks it: ``depth`` (callbacks nested
+    deeper than :data:`MAX_CALLBACK_DEPTH`), ``nodes`` (more than allowed, callbacks
+    included) or ``cycle`` (``nodes`` then names the loop's nodes)."""
+
+    kind: Literal["depth", "nodes", "cycle"]
+    nodes: tuple[str, ...] = ()
+
+
+def shape_problem(graph: Mapping[str, Any], *, max_nodes: int = MAX_NODES) -> ShapeProblem | None:
+    """The first problem of ``graph``'s shape, walking it and its callbacks once; the
+    emulator's limits (:mod:`hybrid.server.graph_limits`) and the local engine's check
+    raise their own error for it."""
+    nodes = 0
+    for current, depth in subgraphs(graph):
+        if depth > MAX_CALLBACK_DEPTH:
+            return ShapeProblem("depth")
+        nodes += len(current)
+        if nodes > max_nodes:
+            return ShapeProblem("nodes")
+        stuck = cyclic_nodes(current)
+        if stuck:
+            return ShapeProblem("cycle", tuple(stuck))
+    return None

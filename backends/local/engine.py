@@ -170,24 +170,22 @@ def _check_shape(graph: Mapping[str, Any]) -> None:
     :data:`~hybrid.graph_structure.MAX_CALLBACK_DEPTH` levels of callbacks), is refused
     before the parser walks it (openeo-pg-parser-networkx raises a bare Exception for a
     loop, and recurses through the graph)."""
-    from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, cyclic_nodes, subgraphs
+    from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, shape_problem
 
-    nodes = 0
-    for subgraph, depth in subgraphs(graph):
-        nodes += len(subgraph)
-        # the user's nodes within the limit, and the save_result a graph without one gets
-        if nodes > MAX_NODES + 1 or depth > MAX_CALLBACK_DEPTH:
-            raise ProcessGraphInvalid(
-                f"the process graph has more than {MAX_NODES} nodes or {MAX_CALLBACK_DEPTH} "
-                "levels of callbacks, the most this backend runs: split it into several runs"
-            )
-        stuck = cyclic_nodes(subgraph)
-        if stuck:
-            raise ProcessGraphInvalid(
-                f"invalid process graph: the nodes {', '.join(stuck[:5])} form a cycle "
-                "(from_node references must not loop)",
-                node=stuck[0],
-            )
+    # the user's nodes within the limit, and the save_result a graph without one gets
+    problem = shape_problem(graph, max_nodes=MAX_NODES + 1)
+    if problem is None:
+        return
+    if problem.kind == "cycle":
+        raise ProcessGraphInvalid(
+            f"invalid process graph: the nodes {', '.join(problem.nodes[:5])} form a cycle "
+            "(from_node references must not loop)",
+            node=problem.nodes[0],
+        )
+    raise ProcessGraphInvalid(
+        f"the process graph has more than {MAX_NODES} nodes or {MAX_CALLBACK_DEPTH} "
+        "levels of callbacks, the most this backend runs: split it into several runs"
+    )
 
 
 def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:

@@ -135,10 +135,10 @@ def subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.
     return parser
 
 
-def given_options(parser: argparse.ArgumentParser, command: str, argv: list[str]) -> set[str]:
-    """The destinations of the options ``argv`` gives the sub-command ``command`` (an
-    option given with its default value too, which the parsed values cannot tell)."""
-    sub = subparser(parser, command)
+def given_options(sub: argparse.ArgumentParser, command: str, argv: list[str]) -> set[str]:
+    """The destinations of the options ``argv`` (the command line) gives the
+    sub-command ``command`` whose parser is ``sub`` (an option given with its default
+    value too, which the parsed values cannot tell). Parsed again only where asked."""
     rest = argv[argv.index(command) + 1 :] if command in argv else argv
     defaults = {action: action.default for action in sub._actions}
     try:
@@ -195,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    args._given = given_options(parser, args.command, list(sys.argv[1:] if argv is None else argv))
+    args._argv = list(sys.argv[1:] if argv is None else argv)  # for given_options
     from hybrid.cancellation import cancellable
 
     try:

@@ -37,9 +37,14 @@ def check_options(
     """Refuse the options that build or describe the built-in workflow (its option group
     of ``parser`` and the options ``also`` names), given even with their default value:
     a graph file is run as it is, its own loads and save_result decide the data and the
-    format. ``args._given`` names the options given (:func:`hybrid.cli.given_options`);
-    without it, an option whose value is not its default counts as given."""
+    format. The options given are read from ``args._argv`` (the command line,
+    :func:`hybrid.cli.given_options`) or ``args._given`` (:func:`hybrid.run`'s keywords);
+    without either, an option whose value is not its default counts as given."""
+    from hybrid.cli import given_options
+
     named = getattr(args, "_given", None)
+    if named is None and getattr(args, "_argv", None) is not None:
+        named = given_options(parser, args.command, args._argv)
     workflow = [
         action
         for action in parser._actions

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hybrid.graph_file import MAX_JSON_DEPTH
-from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, cyclic_nodes, subgraphs
+from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, shape_problem
 from hybrid.server.errors import BadRequest, GraphCycle, ProcessGraphComplexity
 
 _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -36,29 +36,23 @@ def check_json_depth(body: bytes) -> None:
             depth -= 1
 
 
-def _check_acyclic(graph: Mapping[str, Any]) -> None:
-    stuck = cyclic_nodes(graph)
-    if stuck:
-        raise GraphCycle(
-            "Invalid process graph specified: it has a cycle through the nodes "
-            f"{', '.join(stuck[:5])} (from_node references must not loop).",
-            node=stuck[0],
-        )
-
-
 def check_graph(graph: Mapping[str, Any]) -> None:
     """Refuse graphs over :data:`MAX_NODES` or :data:`MAX_CALLBACK_DEPTH`, or with a cycle."""
-    nodes = 0
-    for current, depth in subgraphs(graph):
-        if depth > MAX_CALLBACK_DEPTH:
-            raise ProcessGraphComplexity(
-                f"The process graph nests callbacks deeper than {MAX_CALLBACK_DEPTH} levels "
-                "(limit MAX_CALLBACK_DEPTH)."
-            )
-        nodes += len(current)
-        if nodes > MAX_NODES:
-            raise ProcessGraphComplexity(
-                f"The process graph has more than {MAX_NODES} nodes, callbacks included "
-                "(limit MAX_NODES): split it into several jobs."
-            )
-        _check_acyclic(current)
+    problem = shape_problem(graph)
+    if problem is None:
+        return
+    if problem.kind == "depth":
+        raise ProcessGraphComplexity(
+            f"The process graph nests callbacks deeper than {MAX_CALLBACK_DEPTH} levels "
+            "(limit MAX_CALLBACK_DEPTH)."
+        )
+    if problem.kind == "nodes":
+        raise ProcessGraphComplexity(
+            f"The process graph has more than {MAX_NODES} nodes, callbacks included "
+            "(limit MAX_NODES): split it into several jobs."
+        )
+    raise GraphCycle(
+        "Invalid process graph specified: it has a cycle through the nodes "
+        f"{', '.join(problem.nodes[:5])} (from_node references must not loop).",
+        node=problem.nodes[0],
+    )
