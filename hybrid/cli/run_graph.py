@@ -50,15 +50,17 @@ def check_options(
         for action in parser._actions
         if action.option_strings and (action.dest in also or _in_workflow_group(parser, action))
     ]
+    keywords = getattr(args, "_given", None) is not None  # hybrid.run speaks Python
     given = [
-        action.option_strings[0]
+        action.dest if keywords else action.option_strings[0]
         for action in workflow
         if (action.dest in named if named is not None
             else getattr(args, action.dest, action.default) != action.default)
     ]  # fmt: skip
     if given:
+        graph = "graph=" if keywords else "--graph"
         raise UsageError(
-            f"--graph runs the graph file as it is; {', '.join(given)} "
+            f"{graph} runs the graph as it is; {', '.join(given)} "
             f"{'applies' if len(given) == 1 else 'apply'} to the built-in workflow only"
         )
 

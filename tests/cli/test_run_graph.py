@@ -246,6 +246,8 @@ def test_the_python_api_runs_a_graph_into_a_dataset(sample_catalog, capsys):
         hybrid.run(graph=graph, out="x.nc")
     with pytest.raises(UsageError, match="node id 1 is no text"):
         hybrid.run(graph={1: {"process_id": "pi", "arguments": {}, "result": True}})
+    with pytest.raises(UsageError, match=r"^graph= runs the graph as it is; period applies"):
+        hybrid.run(graph=graph, period="dekad")  # Python's spelling, not --period
 
 
 def test_overwrite_replaces_results_only(tmp_path, capsys, monkeypatch):
