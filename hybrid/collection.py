@@ -123,19 +123,28 @@ def collection_band(name: str) -> dict[str, Any] | None:
 
 
 def band_position(
-    labels: Sequence[str], name: str, origins: Mapping[str, str | None] | None = None
+    labels: Sequence[str],
+    name: str,
+    origins: Mapping[str, str | None] | None = None,
+    *,
+    label_first: bool = False,
 ) -> int | None:
     """The position of the band ``name`` selects among a cube's band ``labels``, as
-    Copernicus's filter_bands and ndvi find it (``metadata.get_band_index``: common
-    names, then labels, then aliases). A label naming a collection band (its name,
-    common name or alias: load_collection keeps the names asked for) has that band's
-    common name and aliases; any other label only its own name. A renamed label
-    (``origins``: label -> the collection band it was renamed from, None for none) has
-    its origin's."""
+    Copernicus's filter_bands finds it (``metadata.get_band_index``: common names, then
+    labels, then aliases) or, ``label_first``, as its ndvi does (labels, then common
+    names, no aliases: geopysparkdatacube.py ``_ndvi_v10`` L3019-3024). A label naming a
+    collection band (its name, common name or alias: load_collection keeps the names
+    asked for) has that band's common name and aliases; any other label only its own
+    name. A renamed label (``origins``: label -> the collection band it was renamed
+    from, None for none) has its origin's."""
     described = [_described(label, origins or {}) for label in labels]
     commons = [band.get("common_name") for band in described]
+    if label_first and name in labels:
+        return list(labels).index(name)
     if name in commons:
         return commons.index(name)
+    if label_first:
+        return None
     if name in labels:
         return list(labels).index(name)
     aliased = [i for i, band in enumerate(described) if name in band.get("aliases", ())]

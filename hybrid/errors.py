@@ -70,6 +70,12 @@ class BandNotFound(ProcessParameterInvalid):
     """A requested band is not in the collection or the provider."""
 
 
+class OverlapResolverMissing(ProcessParameterInvalid):
+    """merge_cubes of overlapping cubes without an overlap_resolver."""
+
+    code = "OverlapResolverMissing"
+
+
 class NoDataAvailable(UsageError):
     """The search found no scene for the area and dates (openEO ``NoDataAvailable``)."""
 

@@ -328,7 +328,17 @@ def _odc_load(
             fail_on_error=True,
         )
     except (ValueError, KeyError, RuntimeError) as exc:
-        raise DataSourceError(f"cannot load items {items[0].id}...: {exc}") from exc
+        hint = _metadata_hint(str(exc))
+        raise DataSourceError(f"cannot load items {items[0].id}...: {exc}{hint}") from exc
+
+
+def _metadata_hint(message: str) -> str:
+    """Which item field odc-stac's terse message is about, where it is known."""
+    if "for shape" in message:
+        return (
+            " (the assets' proj:shape must be two integers, as the STAC projection extension says)"
+        )
+    return ""
 
 
 def _load_day(

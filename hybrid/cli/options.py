@@ -63,8 +63,8 @@ def add_stac_argument(parser: argparse.ArgumentParser) -> None:
     named = "; ".join(f"{p.name}: {p.title}" for p in PROVIDERS)
     parser.add_argument(
         "--stac", metavar="SOURCE",
-        help="static STAC catalog/collection JSON or folder, STAC API URL, or a provider "
-        f"name ({named}) (default: the embedded sample)",
+        help="static STAC catalog/collection/item/ItemCollection JSON or folder, STAC API "
+        f"URL, or a provider name ({named}) (default: the embedded sample)",
     )  # fmt: skip
 
 

@@ -110,26 +110,57 @@ def _catalog_file(path: Path) -> Path:
         )
     if not path.exists():
         raise UsageError(
-            f"STAC catalog not found: {path}; pass a catalog/collection JSON, a folder, "
-            f"a STAC API URL or a provider name ({provider_names()})"
+            f"STAC catalog not found: {path}; pass a catalog, collection or ItemCollection "
+            f"JSON, a folder, a STAC API URL or a provider name ({provider_names()})"
         )
     return path
 
 
 def static_items(path: Path) -> Iterable[Any]:
-    """Every item of a static STAC catalog or collection on disk."""
+    """Every item of a static STAC catalog or collection on disk, of one Item, or of an
+    ItemCollection (a FeatureCollection of Items: what a STAC search saves, e.g.
+    ``stac-client search ... --save items.json``), relative hrefs from its file."""
     import pystac
 
     path = _catalog_file(path)
     try:
+        if _is_item_collection(path):
+            collection = pystac.ItemCollection.from_file(str(path))
+            for item in collection:
+                item.set_self_href(str(path.resolve()))
+            return list(collection)
         root = pystac.read_file(str(path))
-    except (pystac.STACError, ValueError, OSError, KeyError, TypeError) as exc:
-        raise DataSourceError(f"cannot read STAC file {path}: {exc}") from exc
+    except (pystac.STACError, pystac.STACTypeError, ValueError, OSError, KeyError,
+            TypeError, AttributeError) as exc:  # fmt: skip
+        raise DataSourceError(
+            f"cannot read STAC file {path}: {_first_line(exc)}; give a STAC Catalog, "
+            "Collection, Item or ItemCollection"
+        ) from None
     if isinstance(root, pystac.Item):
         return [root]
     if not isinstance(root, pystac.Catalog):
         raise UsageError(f"{path} is a {type(root).__name__}, not a STAC catalog or collection")
     try:
         return list(root.get_items(recursive=True))
-    except (pystac.STACError, ValueError, OSError, KeyError, TypeError) as exc:
-        raise DataSourceError(f"cannot read the items of STAC catalog {path}: {exc}") from exc
+    except (pystac.STACError, pystac.STACTypeError, ValueError, OSError, KeyError,
+            TypeError, AttributeError) as exc:  # fmt: skip
+        raise DataSourceError(
+            f"cannot read the items of STAC catalog {path}: {_first_line(exc)}"
+        ) from None
+
+
+def _is_item_collection(path: Path) -> bool:
+    """Whether ``path`` holds a GeoJSON FeatureCollection (a STAC ItemCollection)."""
+    import json
+
+    with path.open("rb") as file:
+        head = file.read(1 << 16)
+    if b"FeatureCollection" not in head:
+        return False
+    document = json.loads(path.read_bytes())
+    return isinstance(document, dict) and document.get("type") == "FeatureCollection"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -142,5 +142,33 @@ def test_a_renamed_band_keeps_its_common_name_only_when_renamed_from_a_source() 
     swapped = run_through_engine(
         "rename_labels", {"data": cube, "dimension": "bands", "target": ["B08", "B04"]}
     )
-    with pytest.raises(BandNotFound, match="ndvi: band nir"):
+    with pytest.raises(BandNotFound, match="ndvi: band nir") as refused:
         run_through_engine("ndvi", {"data": swapped})
+    assert refused.value.code == "NirBandAmbiguous"  # Copernicus's code (_ndvi_v10)
+
+
+def test_ndvi_finds_a_band_by_its_label_before_its_common_name() -> None:
+    """Copernicus's ndvi looks for ``nir``/``red`` among the band names first, then the
+    common names, never the aliases (geopysparkdatacube.py ``_ndvi_v10`` L3019-3024),
+    while filter_bands looks at common names first: B8A renamed ``nir`` is ndvi's nir
+    band, though B08 keeps the common name nir."""
+    from tests.process_vectors import run_through_engine
+
+    values = np.array([[[[1.0]], [[3.0]], [[5.0]]]])  # (t, bands, y, x)
+    cube = xr.DataArray(
+        values, dims=("t", "bands", "y", "x"), coords={"bands": ["B04", "B08", "B8A"]}
+    )
+    renamed = run_through_engine(
+        "rename_labels",
+        {"data": cube, "dimension": "bands", "target": ["nir"], "source": ["B8A"]},
+    )
+    ndvi = run_through_engine("ndvi", {"data": renamed})
+    assert float(ndvi.values.ravel()[0]) == pytest.approx(4 / 6)  # (5 - 1) / (5 + 1)
+    picked = run_through_engine("filter_bands", {"data": renamed, "bands": ["nir"]})
+    assert list(picked["bands"].values) == ["B08"]
+    swapped = run_through_engine(  # the label "nir" holds B04, the label "red" B08
+        "rename_labels",
+        {"data": cube, "dimension": "bands", "target": ["red", "nir"], "source": ["B08", "B04"]},
+    )
+    negative = run_through_engine("ndvi", {"data": swapped, "nir": "nir", "red": "red"})
+    assert float(negative.values.ravel()[0]) == pytest.approx(-0.5)  # (1 - 3) / (1 + 3)

@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 
 from hybrid.backends.local.processes.resampling import METHODS, NEAR_ON_COPERNICUS
-from hybrid.errors import ProcessParameterInvalid
+from hybrid.errors import OverlapResolverMissing, ProcessParameterInvalid
 from tests.process_vectors import run_through_engine
 
 EPSG = 32632
@@ -298,6 +298,24 @@ def test_merge_cubes_overlap_uses_the_resolver_or_fails() -> None:
     np.testing.assert_array_equal(out.values[2], two.values[1])
     with pytest.raises(ProcessParameterInvalid, match="OverlapResolverMissing"):
         run_through_engine("merge_cubes", {"cube1": one, "cube2": two})
+
+
+def test_merge_cubes_sharing_a_band_need_a_resolver_whatever_the_dates() -> None:
+    """Copernicus compares band names only (geopysparkdatacube.py merge_cubes L1068-1079):
+    B04 of June 2 and B04 of June 7 and 12 do not overlap, yet need a resolver."""
+    data = bands_cube()
+    early, late = data.isel(t=slice(0, 1)), data.isel(t=slice(1, None))
+    with pytest.raises(OverlapResolverMissing, match=r"share the band\(s\) B04, B08 "):
+        run_through_engine("merge_cubes", {"cube1": early, "cube2": late})
+    resolver = callback("m", m=node("max", data=[{"from_parameter": "x"},
+                                                 {"from_parameter": "y"}]))  # fmt: skip
+    out = run_through_engine(
+        "merge_cubes", {"cube1": early, "cube2": late, "overlap_resolver": resolver}
+    )
+    np.testing.assert_array_equal(out.values, data.values)
+    renamed = late.assign_coords(bands=["C04", "C08"])
+    both = run_through_engine("merge_cubes", {"cube1": early, "cube2": renamed})
+    assert list(both["bands"].values) == ["B04", "B08", "C04", "C08"]
 
 
 def test_merge_cubes_bands_and_a_timeless_cube_broadcast_over_time() -> None:

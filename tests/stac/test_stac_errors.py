@@ -71,3 +71,39 @@ def test_bad_asset_names_item_and_asset_and_writes_nothing(tmp_path, damage):
     message = str(info.value)
     assert SCENE.id in message and "'nir'" in message, message
     assert list(out.iterdir()) == []
+
+
+def test_an_item_collection_is_a_source_and_other_json_is_one_line(tmp_path, capsys):
+    """What a STAC search saves (``stac-client search ... --save items.json``, a
+    FeatureCollection of Items) is read as a static source, asset hrefs relative to
+    it; a JSON file that is no STAC object is one line, exit 2 (it was a pystac
+    traceback)."""
+    import json
+
+    from hybrid.cli import main
+    from hybrid.stac.source import search
+
+    catalog = write_tiny_catalog(tmp_path / "cat", [SCENE])
+    folder = catalog.parent if catalog.is_file() else catalog
+    item = json.loads((folder / SCENE.id / f"{SCENE.id}.json").read_text())
+    item["links"] = []
+    for asset in item["assets"].values():
+        asset["href"] = f"./{SCENE.id}/{asset['href'][2:]}"
+    saved = folder / "items.json"
+    saved.write_text(json.dumps({"type": "FeatureCollection", "features": [item]}))
+    from_catalog, from_search = search(catalog, QUERY), search(saved, QUERY)
+    assert [i.id for i in from_search] == [i.id for i in from_catalog] == [SCENE.id]
+    hrefs = {k: a.href for k, a in from_search[0].assets.items()}
+    assert hrefs == {k: a.href for k, a in from_catalog[0].assets.items()}
+    not_stac = {
+        "empty.json": {},
+        "aoi.geojson": {"type": "FeatureCollection", "features": [{"type": "Feature"}]},
+        "feature.json": {"type": "Feature", "id": "x", "properties": {}},
+    }
+    for name, document in not_stac.items():
+        (tmp_path / name).write_text(json.dumps(document))
+        code = main(["scenes", "--stac", str(tmp_path / name), "--start", "2023-05-01",
+                     "--end", "2023-06-01"])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1, err
+        assert f"cannot read STAC file {tmp_path / name}" in err and "ItemCollection" in err

@@ -22,6 +22,18 @@ from hybrid.backends.local.processes.cube_dimensions import band_origins
 from hybrid.errors import BandNotFound, ProcessParameterInvalid
 
 
+class RedBandAmbiguous(BandNotFound):
+    """ndvi finds no red band (geopysparkdatacube.py ``_ndvi_v10`` L3026-3031)."""
+
+    code = "RedBandAmbiguous"
+
+
+class NirBandAmbiguous(BandNotFound):
+    """ndvi finds no near-infrared band (``_ndvi_v10`` L3032-3037)."""
+
+    code = "NirBandAmbiguous"
+
+
 def _quotient(x: Any, y: Any) -> Any:
     """x / y with NaN (not +-inf) where y == 0 (never divides by zero, so lazy arrays
     raise no warning when computed)."""
@@ -41,7 +53,8 @@ def ndvi(
         raise ProcessParameterInvalid("ndvi: the data cube has no 'bands' dimension")
     labels = [str(b) for b in data["bands"].values]
     origins = band_origins(data)
-    nir, red = (_band_label(name, labels, origins) for name in (nir, red))
+    nir = _band_label(nir, labels, origins, NirBandAmbiguous)
+    red = _band_label(red, labels, origins, RedBandAmbiguous)
     n = data.sel(bands=nir, drop=True).astype(np.float32)
     r = data.sel(bands=red, drop=True).astype(np.float32)
     result = _quotient(n - r, n + r).astype(np.float32)
@@ -83,12 +96,15 @@ def normalized_difference(x: Any, y: Any) -> Any:
     return divide(x - y, x + y)
 
 
-def _band_label(name: str, labels: list[str], origins: dict[str, str | None]) -> str:
-    """A band by its common name, label or alias, as Copernicus finds it (a renamed
-    band by what it was renamed from: ``origins``)."""
+def _band_label(
+    name: str, labels: list[str], origins: dict[str, str | None], error: type[BandNotFound]
+) -> str:
+    """A band by its label, else its common name, as Copernicus's ndvi finds it (a
+    renamed band by what it was renamed from: ``origins``): B8A renamed ``nir`` is the
+    nir band though B08 keeps that common name."""
     from hybrid.collection import band_position
 
-    position = band_position(labels, name, origins)
+    position = band_position(labels, name, origins, label_first=True)
     if position is None:
-        raise BandNotFound(f"ndvi: band {name} is not in the cube (it has {', '.join(labels)})")
+        raise error(f"ndvi: band {name} is not in the cube (it has {', '.join(labels)})")
     return labels[position]

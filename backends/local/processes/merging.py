@@ -12,7 +12,9 @@ As the openEO spec says:
   whose extents do not touch), as Copernicus's join on one layout;
 - where only one cube has a value, it is taken; where both have one (labels overlap in
   every dimension), ``overlap_resolver(x=cube1, y=cube2)`` decides, and without a
-  resolver that is an error (OverlapResolverMissing);
+  resolver that is an error (OverlapResolverMissing); as on Copernicus, cubes sharing a
+  band name need a resolver even where their dates or extents differ
+  (:func:`_check_band_names`);
 - a dimension that only one cube has: the other cube is broadcast along it (e.g. a
   mask without t over each date), which overlaps everywhere.
 
@@ -41,7 +43,7 @@ from hybrid.backends.local.processes.cube_dimensions import band_dimension
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.backends.local.processes.layouts import on_one_layout, regular_labels
 from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT, merged_extent
-from hybrid.errors import ProcessParameterInvalid
+from hybrid.errors import OverlapResolverMissing, ProcessParameterInvalid
 
 _COORD_ATOL = 1e-6
 
@@ -95,6 +97,8 @@ def merge_cubes(
     if not isinstance(cube1, xr.DataArray) or not isinstance(cube2, xr.DataArray):
         raise ProcessParameterInvalid("merge_cubes: both arguments must be raster data cubes")
     cube2 = _one_band_dimension(cube1, cube2)
+    if overlap_resolver is None:
+        _check_band_names(cube1, cube2)
     cube1, cube2 = on_one_layout(cube1, cube2)
     dims = [*map(str, cube1.dims), *[str(d) for d in cube2.dims if d not in cube1.dims]]
     coords: dict[str, Any] = {}
@@ -115,7 +119,7 @@ def merge_cubes(
     both = in1 & in2
     if bool(both.any()):
         if overlap_resolver is None:
-            raise ProcessParameterInvalid(
+            raise OverlapResolverMissing(
                 "merge_cubes: the cubes overlap but no overlap_resolver is given "
                 "(OverlapResolverMissing)"
             )
@@ -157,6 +161,25 @@ def _one_band_dimension(cube1: Any, cube2: Any) -> Any:
     if band1 is None or band2 is None or band1 == band2:
         return cube2
     return cube2.rename({band2: band1})
+
+
+def _check_band_names(cube1: Any, cube2: Any) -> None:
+    """Without an overlap resolver, Copernicus refuses cubes sharing a band name whatever
+    their dates and extents (geopysparkdatacube.py ``merge_cubes`` L1068-1079: "checking
+    for overlap should also consider spatial extent and temporal extent, not only
+    bands"): two loads of B04 over other months fail there, so here too."""
+    band1, band2 = band_dimension(cube1), band_dimension(cube2)
+    if band1 is None or band2 is None:
+        return
+    left, right = [str(b) for b in cube1[band1].values], [str(b) for b in cube2[band1].values]
+    if any(name in right for name in left):
+        raise OverlapResolverMissing(
+            "merge_cubes: the cubes share the band(s) "
+            f"{', '.join(n for n in left if n in right)} and no overlap_resolver is given; "
+            "Copernicus refuses this whatever the dates and extents: give an "
+            "overlap_resolver or rename the bands (left: "
+            f"{', '.join(left)}; right: {', '.join(right)})"
+        )
 
 
 def _membership(cube: Any, coords: dict[str, Any]) -> Any:
