@@ -215,6 +215,32 @@ def test_worker_runs_the_udf_and_is_confined(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_udf_is_one_process_without_ip_sockets() -> None:
+    """Threads work; a process started in a session of its own (it outlived the job, the
+    time limit and the server, with a memory limit of its own) and a UDP socket (which
+    Landlock does not cover) are refused (syscall_filter)."""
+    code = (
+        "import concurrent.futures, socket, subprocess, xarray\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        "    with concurrent.futures.ThreadPoolExecutor(2) as pool:\n"
+        "        doubled = sum(pool.map(lambda c: c * 2, [cube, cube])) / 2\n"
+        "    refused = []\n"
+        "    for attempt in (\n"
+        "        lambda: subprocess.Popen(['/bin/sleep', '3141'], start_new_session=True),\n"
+        "        lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM),\n"
+        "        lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM),\n"
+        "    ):\n"
+        "        try:\n"
+        "            attempt()\n"
+        "        except PermissionError:\n"
+        "            refused.append(1)\n"
+        "    return doubled + len(refused)\n"
+    )
+    (out,) = _run(code, _cube(2, 2))
+    np.testing.assert_array_equal(out.values, _cube(2, 2).values * 2 + 3)
+
+
+@pytest.mark.slow
 def test_the_udf_gets_the_chunk_copernicus_names() -> None:
     """``openEODataChunk`` with the date as its only attribute (geopysparkdatacube.py
     ``_tile_to_datacube`` L603); it was ``values_block-<hash>`` with the engine's CRS

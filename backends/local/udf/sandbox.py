@@ -19,6 +19,10 @@ The guarantee, in the order it is applied:
    >= 4 TCP ``bind``/``connect`` are denied (no calls to the server's API or
    elsewhere); with ABI >= 6 signals to, and abstract sockets of, processes outside
    the sandbox are denied.
+4. **One process, no IP sockets** (seccomp, :mod:`.syscall_filter`): no ``fork``,
+   ``subprocess`` or ``multiprocessing`` (threads work), no leaving the process group,
+   no IPv4/IPv6 socket: the worker's memory limit bounds the whole UDF, the server's
+   kill ends all of it, and UDP is closed as TCP is.
 
 When the kernel has no Landlock, :func:`confine` raises :class:`SandboxUnavailable`
 and no UDF runs (the server refuses UDFs rather than run them unconfined).
@@ -34,6 +38,8 @@ import os
 import resource
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from hybrid.backends.local.udf import syscall_filter
 
 _SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on x86_64 and arm64
 _SYS_LANDLOCK_ADD_RULE = 445
@@ -223,4 +229,8 @@ def confine(*, read: Iterable[str], write: Iterable[str]) -> int:
             )
     finally:
         os.close(ruleset)
+    try:
+        syscall_filter.install()
+    except syscall_filter.FilterUnavailable as exc:
+        raise SandboxUnavailable(f"{exc}: UDFs cannot be kept to one process") from None
     return abi
