@@ -28,6 +28,11 @@ from hybrid.errors import ProcessParameterInvalid
 
 #: the argument that makes quantiles pick ranks as Spark's percentile_approx does
 NEAREST_RANK = "nearest_rank"
+#: the aggregate_spatial argument :func:`mark_spatial_reducers` adds: per statistic,
+#: whether Spark writes it as an integer (:func:`integer_statistics`)
+INTEGER_STATISTICS = "integer_statistics"
+#: aggregates that keep the integer type of an integer cube's column
+_INPUT_TYPED = frozenset({"min", "max", "first", "last", "median", "sum"})
 #: the processes a reducer of aggregate_spatial may hold on Copernicus: its aggregates,
 #: and array_create, which only lists them (SparkAggregateScriptBuilder.scala L97-160)
 AGGREGATES = frozenset(
@@ -64,6 +69,52 @@ def mark_spatial_reducers(graph: dict[str, Any]) -> None:
                 step.setdefault("arguments", {})[NEAREST_RANK] = True
             elif step.get("process_id") == "median" and dtype != "float32":
                 step.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
+        integers = integer_statistics(arguments.get("reducer"), not dtype.startswith("float"))
+        if integers is not None:
+            arguments[INTEGER_STATISTICS] = integers
+
+
+def integer_statistics(reducer: Any, integer_cube: bool) -> list[bool] | None:
+    """Per statistic the reducer gives (in its order), whether Spark types it integral:
+    ``count`` always (a long), ``min``/``max``/``first``/``last``/``median``/``sum``/
+    ``quantiles`` of an integer cube (the column's IntegerType, a long for sum),
+    ``mean``/``sd``/``variance``/``product`` never (doubles) [AggregatePolygonProcess.scala
+    L328-333 types the columns; SparkAggregateScriptBuilder.scala L130-148]. None where
+    the reducer's shape is not one of these or an array_create of them."""
+    nodes = reducer.get("process_graph") if isinstance(reducer, Mapping) else None
+    if not isinstance(nodes, Mapping):
+        return None
+    result = next((n for n in nodes.values() if isinstance(n, dict) and n.get("result")), None)
+    if result is None:
+        return None
+    if result.get("process_id") != "array_create":
+        return _kinds(result, integer_cube)
+    flags: list[bool] = []
+    for item in (result.get("arguments") or {}).get("data") or []:
+        step = nodes.get(item.get("from_node")) if isinstance(item, Mapping) else None
+        kinds = _kinds(step, integer_cube) if isinstance(step, dict) else None
+        if kinds is None:
+            return None
+        flags += kinds
+    return flags
+
+
+def _kinds(step: dict[str, Any], integer_cube: bool) -> list[bool] | None:
+    name = step.get("process_id")
+    if name == "count":
+        return [True]
+    if name in _INPUT_TYPED:
+        return [integer_cube]
+    if name in ("mean", "sd", "variance", "product"):
+        return [False]
+    if name == "quantiles":
+        arguments = step.get("arguments") or {}
+        probabilities, q = arguments.get("probabilities"), arguments.get("q")
+        if isinstance(probabilities, list):
+            return [integer_cube] * len(probabilities)
+        if isinstance(q, int) and q > 1:
+            return [integer_cube] * (q - 1)
+    return None
 
 
 def _callback_nodes(callback: Any) -> Iterator[dict[str, Any]]:

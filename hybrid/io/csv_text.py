@@ -3,7 +3,8 @@
 ``date,feature_index,<band columns>`` as Spark writes it in openeo-geotrellis-extensions
 AggregatePolygonProcess.scala (``aggregateByDateAndPolygon``): dates
 ``2020-06-26T00:00:00.000Z``, missing values empty, one column per band (``band_unnamed``
-for a cube without bands); without ``t``: ``feature_index,<band columns>``
+for a cube without bands), an integer column's values as integers and a double's as
+Java writes it (:func:`java_double`); without ``t``: ``feature_index,<band columns>``
 (``aggregateByPolygon``). A geometry that covers no pixel centre
 (aggregate_spatial's ``attrs["uncovered"]``) has no row: Spark only aggregates the
 rasterised pixels (AggregatePolygonProcess.scala ``aggregateSpatialGeneric`` L270-277,
@@ -46,13 +47,17 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
     them back (run_udf over a time series: hybrid.backends.local.udf.feature_tables)."""
     import numpy as np
 
-    from hybrid.io.vector import band_columns, date_text, ordered
+    from hybrid.io.vector import band_columns, date_text, integer_columns, ordered
 
     cube = ordered(cube)
     values = cube.values
+    integers = integer_columns(cube)
 
     def cells(row: Any) -> list[str | None]:
-        return [None if np.isnan(v) else repr(float(v)) for v in row]
+        return [
+            None if np.isnan(v) else str(int(v)) if whole else java_double(float(v))
+            for v, whole in zip(row, integers, strict=True)
+        ]
 
     columns = band_columns(cube)
     uncovered = set(cube.attrs.get("uncovered") or ())
@@ -65,6 +70,24 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
         for fi, f in features
     ]
     return ["date", "feature_index", *columns], rows
+
+
+def java_double(value: float) -> str:
+    """``value`` as Spark's CSV writer gives a double (Java's ``Double.toString``): the
+    shortest digits, positional from 1e-3 to 1e7 (``415.0``), else ``3.1067746E7``,
+    ``9.5E-5``."""
+    import math
+    from decimal import Decimal
+
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return repr(value)
+    digits_tuple, exponent = Decimal(repr(abs(value))).normalize().as_tuple()[1:]
+    digits = "".join(map(str, digits_tuple))
+    scientific = len(digits) - 1 + int(exponent)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{scientific}"
 
 
 def read_series(files: list[Path], *, source: Path) -> Any:

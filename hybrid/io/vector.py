@@ -13,6 +13,7 @@ each format module (json_text, csv_text, netcdf, parquet) holds its layout.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,9 @@ FILE_GEOMETRIES = "delayed_vector"
 #: attrs of that cube: the GeoJSON Copernicus saves of the file (``DelayedVector.geojson``:
 #: a GeoJSON file's document in lon/lat, a shapefile's geometries without properties)
 FILE_GEOJSON = "delayed_vector_geojson"
+#: attrs of an aggregate_spatial result: per statistic of the reducer, whether Spark
+#: types it integral (its CSV writes ``415``, not ``415.0``)
+INTEGER_COLUMNS = "integer_statistics"
 
 
 def is_aggregate_result(cube: Any) -> bool:
@@ -84,7 +88,9 @@ def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
     Without ``nan_as_null`` NaN stays NaN (the data before it is written as JSON)."""
     cube = ordered(cube)
     values = cube.values
-    value = number if nan_as_null else float
+    value: Callable[[Any], Any] = number if nan_as_null else float
+    if json_integers(cube):
+        value = int
     if "t" not in cube.dims:
         return [[value(v) for v in feature] for feature in values]
     if covers_nothing(cube):
@@ -93,6 +99,28 @@ def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
         date_text(label): [[value(v) for v in feature[ti]] for feature in values]
         for ti, label in enumerate(cube["t"].values)
     }
+
+
+def integer_columns(cube: Any) -> list[bool]:
+    """Per band column of an aggregate_spatial result (bands, each with its
+    statistics), whether Spark writes it as an integer (:data:`INTEGER_COLUMNS`)."""
+    columns = len(band_columns(cube))
+    flags = cube.attrs.get(INTEGER_COLUMNS) or [False]
+    return [bool(flags[i % len(flags)]) for i in range(columns)]
+
+
+def json_integers(cube: Any) -> bool:
+    """Whether Copernicus's JSON of this aggregate_spatial result holds integers: it
+    reads the CSV with pandas (int64 columns where every cell is an integer) and takes
+    the rows' ``.values`` (float64 when any column is; save_result.py ``get_data``
+    L691-722, ``_band_values_by_geometry`` L797-800), reindexed by every feature (a
+    geometry without rows makes floats of every date)."""
+    import numpy as np
+
+    flags = integer_columns(cube)
+    if not flags or not all(flags) or ("t" in cube.dims and cube.attrs.get("uncovered")):
+        return False
+    return not bool(np.isnan(np.asarray(cube.values, dtype=np.float64)).any())
 
 
 def flattened(cube: Any, prefix: str | None = None) -> tuple[list[str], Any]:

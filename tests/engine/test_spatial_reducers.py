@@ -198,3 +198,51 @@ def test_reducers_copernicus_cannot_build_are_refused_before_the_run(
         return
     with pytest.raises(ProcessParameterInvalid, match=f"{refused} cannot be used in its reducer"):
         LocalBackend().validate(graph)
+
+
+def test_statistics_spark_writes_as_integers_are_marked() -> None:
+    """count always, min/max/first/last/median/sum/quantiles of an integer cube;
+    mean, sd, variance and product never (SparkAggregateScriptBuilder.scala L130-148)."""
+    from hybrid.backends.local.spatial_reducers import INTEGER_STATISTICS
+
+    reducer = _reducer(
+        ("count", {"data": DATA}),
+        ("median", {"data": DATA}),
+        ("quantiles", {"data": DATA, "probabilities": [0.1, 0.9]}),
+        ("mean", {"data": DATA}),
+    )
+    marked = _marked(_graph(reducer))["agg"]["arguments"]
+    assert marked[INTEGER_STATISTICS] == [True, True, True, True, False]
+    of_ndvi = _marked(_graph(reducer, ndvi=True))["agg"]["arguments"]
+    assert of_ndvi[INTEGER_STATISTICS] == [True, False, False, False, False]
+
+
+@pytest.mark.slow
+def test_integer_statistics_are_written_as_integers(sample_catalog: Path, tmp_path: Path) -> None:
+    """Spark types the columns of an integer cube IntegerType and count a long, so the CSV
+    holds ``16`` and ``437`` where it held ``16.0`` and ``437.0`` (AggregatePolygonProcess
+    .scala L328-333); the JSON, read from it by pandas, holds integers when every column
+    is integral and complete (save_result.py ``get_data``)."""
+    import csv
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    mixed = _graph(
+        _reducer(("count", {"data": DATA}), ("median", {"data": DATA}), ("mean", {"data": DATA}))
+    )
+    mixed["save"]["arguments"]["format"] = "CSV"
+    (path,) = backend.execute(mixed, out_dir=tmp_path / "csv").files
+    header, *rows = list(csv.reader(path.read_text().splitlines()))
+    assert header == ["date", "feature_index", "band_0", "band_1", "band_2"]
+    full = [row for row in rows if all(row[2:])]
+    assert full and all(row[2].isdigit() and row[3].isdigit() for row in full)
+    assert all("." in row[4] for row in full)
+    whole = _graph(_reducer(("count", {"data": DATA}), ("max", {"data": DATA})))
+    (path,) = backend.execute(whole, out_dir=tmp_path / "json").files
+    values = [v for features in json.loads(path.read_text()).values() for f in features for v in f]
+    assert values and all(type(v) is int for v in values), values[:8]
+    floats = _graph(_reducer(("count", {"data": DATA}), ("max", {"data": DATA})), ndvi=True)
+    (path,) = backend.execute(floats, out_dir=tmp_path / "ndvi").files
+    values = [v for features in json.loads(path.read_text()).values() for f in features for v in f]
+    assert values and all(type(v) is float for v in values if v is not None)

@@ -92,8 +92,6 @@ def merge_cubes(
     of the cubes' types (OpenEOProcesses.scala ``mergeCubesGeneric`` L947-948)."""
     import xarray as xr
 
-    from hybrid.backends.local.stored_integers import stored_as
-
     if not isinstance(cube1, xr.DataArray) or not isinstance(cube2, xr.DataArray):
         raise ProcessParameterInvalid("merge_cubes: both arguments must be raster data cubes")
     cube2 = _one_band_dimension(cube1, cube2)
@@ -123,24 +121,33 @@ def merge_cubes(
                 "merge_cubes: the cubes overlap but no overlap_resolver is given "
                 "(OverlapResolverMissing)"
             )
-        entries = callback_cache_entries(overlap_resolver)
-        forget_results(entries)
-        with np.errstate(all="ignore"):
-            resolved = overlap_resolver(
-                positional_parameters={},
-                named_parameters={"x": a, "y": b, "context": context},
-            )
-        forget_results(entries)
-        if not isinstance(resolved, xr.DataArray):
-            resolved = xr.DataArray(resolved, dims=a.dims, coords=a.coords)
-        if output_cell_type is not None:
-            resolved = stored_as(resolved, output_cell_type)
+        resolved = _resolved(overlap_resolver, a, b, context, output_cell_type)
         out = xr.where(both, resolved, xr.where(in1, a, b))
     else:
         out = xr.where(in1, a, b)
     out = out.transpose(*dims)
     out.attrs = _merged_attrs(cube1.attrs, cube2.attrs)
     return out
+
+
+def _resolved(
+    resolver: Callable[..., Any], a: Any, b: Any, context: Any, cell_type: str | None
+) -> Any:
+    """The overlap resolver's values for the aligned cubes ``a`` and ``b``."""
+    import xarray as xr
+
+    from hybrid.backends.local.stored_integers import stored_as
+
+    entries = callback_cache_entries(resolver)
+    forget_results(entries)
+    with np.errstate(all="ignore"):
+        resolved = resolver(
+            positional_parameters={}, named_parameters={"x": a, "y": b, "context": context}
+        )
+    forget_results(entries)
+    if not isinstance(resolved, xr.DataArray):
+        resolved = xr.DataArray(resolved, dims=a.dims, coords=a.coords)
+    return resolved if cell_type is None else stored_as(resolved, cell_type)
 
 
 def _merged_attrs(first: Any, second: Any) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from hybrid.backends.local.processes.labels import callback_cache_entries, forge
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
 from hybrid.grid import kept_pixels
+from hybrid.io.vector import INTEGER_COLUMNS
 
 
 def cube_crs(data: Any, process: str) -> Any:
@@ -186,7 +187,10 @@ def aggregate_spatial(
     reducer: Callable[..., Any],
     target_dimension: str | None = None,
     context: Any = None,
+    integer_statistics: list[bool] | None = None,
 ) -> Any:
+    """openEO aggregate_spatial; ``integer_statistics`` (set from the graph by
+    :mod:`hybrid.backends.local.spatial_reducers`) is kept for the writers."""
     import xarray as xr
 
     if target_dimension is not None:
@@ -223,13 +227,16 @@ def aggregate_spatial(
     geometry = np.empty(len(features.geometries), dtype=object)
     geometry[:] = list(features.geometries)
     coords["geometries"] = np.arange(len(features.geometries))
-    out = xr.DataArray(stacked, dims=dims, coords=coords)
-    out = out.assign_coords(geometry=("geometries", geometry))
+    out = xr.DataArray(stacked, dims=dims, coords=coords).assign_coords(
+        geometry=("geometries", geometry)
+    )
     out.attrs = {
         "vector_crs": features.crs,
         "vector_properties": list(features.properties),
         "uncovered": [i for i, (rows, _) in enumerate(pixels) if len(rows) == 0],
     }
+    if integer_statistics is not None and len(integer_statistics) == count:
+        out.attrs[INTEGER_COLUMNS] = list(integer_statistics)  # per statistic
     return out
 
 
