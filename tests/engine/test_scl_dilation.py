@@ -180,6 +180,18 @@ def test_mask_scl_dilation_masks_every_band():
     assert np.isnan(out.sel(bands="SCL").values[0][expected]).all()
 
 
+def test_an_scl_band_name_is_ignored_as_on_copernicus():
+    """Published graphs (APEx obsgession LAI) give to_scl_dilation_mask mask_scl_dilation's
+    ``scl_band_name``: Copernicus reads only its five parameters (python-driver sar.py
+    L127-141); here it was a TypeError."""
+    from tests.process_vectors import run_through_engine
+
+    scl = _clouds(3)
+    arguments = {"data": _scl_cube([scl]), "kernel1_size": 5, "kernel2_size": 9}
+    got = run_through_engine("to_scl_dilation_mask", {**arguments, "scl_band_name": "SCL"})
+    np.testing.assert_array_equal(np.asarray(got.values)[0, 0], ref_mask(scl, k1=5, k2=9))
+
+
 @pytest.mark.parametrize(
     ("args", "word"),
     [

@@ -193,11 +193,15 @@ def to_scl_dilation_mask(
     mask2_values: Any = None,
     kernel1_size: Any = None,
     kernel2_size: Any = None,
+    **_ignored: Any,
 ) -> Any:
     """The SCL dilation mask of the cube's first band (SCL): boolean, True = cloud.
 
     One band, labelled like the input's first band (Copernicus builds the mask from
-    ``band(0)`` and keeps the cube's metadata).
+    ``band(0)`` and keeps the cube's metadata). Other arguments (``scl_band_name``, which
+    mask_scl_dilation has and published graphs also give this process) are ignored, as
+    Copernicus reads only these five (openeo-python-driver ``process_implementations/
+    sar.py`` ``to_scl_dilation_mask`` L127-141).
     """
     params = _params(
         "to_scl_dilation_mask",
