@@ -154,7 +154,11 @@ class Run:
             return self.facts.conditions
         return tuple(self.facts.load_conditions.get(str(node), ()))
 
-    def save_result(self, data: Any, format: str, options: Any = None) -> bool:
+    def save_result(self, data: Any, format: str, options: Any = None) -> Any:
+        """Write ``data``; its value is ``data``, as Copernicus's save_result gives (its
+        ``ENV_SAVE_RESULT`` is always set: python-driver process_implementations/io.py
+        L171-187, processgraph/evaluator.py L113-114), so a save_result of a save_result
+        (the client's ``create_job`` on a user-defined process that saves) writes twice."""
         from hybrid.backends.local.samples import sample_request, write_samples
         from hybrid.io.cube import CELL_TYPE
         from hybrid.io.format import filename_prefix
@@ -164,7 +168,7 @@ class Run:
 
         fmt = require_format(format)
         _refuse_models(data)
-        kind = kind_of(data)
+        given, kind = data, kind_of(data)
         options = dict(getattr(options, "root", options) or {})
         samples = sample_request(options)  # a batch job's sample_by_feature
         # netCDF and GTiff are written block by block as the blocks are computed
@@ -191,7 +195,7 @@ class Run:
         self.assets.update(written_asset_fields(data, kind, fmt.name, written))
         self.files.extend(written)
         self.saves += 1
-        return True
+        return given
 
     def save_ml_model(self, data: Any, options: Any = None) -> bool:
         """The model as Copernicus saves it: ``randomforest.model.tar.gz`` and its STAC

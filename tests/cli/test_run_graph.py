@@ -390,3 +390,20 @@ def test_a_stored_user_defined_process_is_given_with_udp(tmp_path, capsys):
     assert "which no --udp file defines: give its definition" in capsys.readouterr().err
     assert main(["run", "--udp", str(udp_file)]) == 2
     assert "--udp goes with --graph" in capsys.readouterr().err
+
+
+def test_a_saved_result_saved_again_is_written_twice_as_on_copernicus(sample_catalog, tmp_path):
+    """Copernicus's save_result gives its data (python-driver io.py L171-187), so the
+    save_result the client's ``create_job`` adds after a user-defined process that saves
+    writes the cube again; here it wrote ``result.json`` holding ``true``."""
+    graph = _series_graph(save=True)
+    graph["save"]["result"] = False
+    graph["again"] = {"process_id": "save_result", "result": True,
+                      "arguments": {"data": {"from_node": "save"}, "format": "JSON"}}  # fmt: skip
+    out = tmp_path / "out"
+    code = main(["run", "--graph", str(_write(tmp_path / "g.json", graph)),
+                 "--stac", str(sample_catalog), "--out", str(out)])  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["timeseries.csv", "timeseries.json"]
+    series = json.loads((out / "timeseries.json").read_text())
+    assert list(series) == sorted(series) and all(len(v) == 1 for v in series.values())
