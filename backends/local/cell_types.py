@@ -210,6 +210,13 @@ def result_cell_type(graph: Mapping[str, Any], data: Any) -> TileType:
     return _CellTypes(graph).of(data)
 
 
+def integral_cube(graph: Mapping[str, Any], data: Any) -> bool:
+    """Whether the cube ``data`` refers to has an integer cell type, bits included
+    (geotrellis' BitCellType is no floating point type: ``isFloatingPoint`` false)."""
+    dtype, _ = _CellTypes(graph).raw(data)
+    return dtype == _BITS[0] or integer_type(dtype)
+
+
 class _CellTypes:
     """The cell types of a flat graph's nodes, each worked out once (a chain of
     thousands of nodes is walked without recursion)."""

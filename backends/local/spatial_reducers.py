@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hybrid.backends.local.cell_types import INPUT_CELL_TYPE, result_cell_type
+from hybrid.backends.local.cell_types import INPUT_CELL_TYPE, integral_cube, result_cell_type
 from hybrid.errors import ProcessParameterInvalid
 
 #: the argument that makes quantiles pick ranks as Spark's percentile_approx does
@@ -69,7 +69,8 @@ def mark_spatial_reducers(graph: dict[str, Any]) -> None:
                 step.setdefault("arguments", {})[NEAREST_RANK] = True
             elif step.get("process_id") == "median" and dtype != "float32":
                 step.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
-        integers = integer_statistics(arguments.get("reducer"), not dtype.startswith("float"))
+        integral = integral_cube(graph, arguments.get("data"))
+        integers = integer_statistics(arguments.get("reducer"), integral)
         if integers is not None:
             arguments[INTEGER_STATISTICS] = integers
 

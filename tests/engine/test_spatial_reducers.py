@@ -215,6 +215,13 @@ def test_statistics_spark_writes_as_integers_are_marked() -> None:
     assert marked[INTEGER_STATISTICS] == [True, True, True, True, False]
     of_ndvi = _marked(_graph(reducer, ndvi=True))["agg"]["arguments"]
     assert of_ndvi[INTEGER_STATISTICS] == [True, False, False, False, False]
+    bits = _graph(_reducer(("sum", {"data": DATA}), ("mean", {"data": DATA})), ndvi=True)
+    bits["gt"] = {"process_id": "apply", "arguments": {"data": {"from_node": "ndvi"},
+                  "process": {"process_graph": {"g": {"process_id": "gt", "result": True,
+                  "arguments": {"x": {"from_parameter": "x"}, "y": 0.5}}}}}}  # fmt: skip
+    bits["agg"]["arguments"]["data"] = {"from_node": "gt"}
+    # a comparison's bits: geotrellis' BitCellType is no floating point type
+    assert _marked(bits)["agg"]["arguments"][INTEGER_STATISTICS] == [True, False]
 
 
 @pytest.mark.slow
