@@ -600,3 +600,18 @@ def test_every_response_is_valid_against_the_openapi_spec(
         ("POST", 404),
     }
     assert expected <= checked, sorted(expected - checked)
+
+
+def test_udf_dependency_job_options_get_a_warning_in_the_jobs_log(alice: Session) -> None:
+    """Copernicus fetches ``udf-dependency-archives``/``-files`` for the UDFs
+    (geopyspark-driver job_options.py L108-115); this backend does not, and said nothing:
+    a UDF importing from them failed with a bare ModuleNotFoundError."""
+    options = {"udf-dependency-archives": ["https://example.com/onnx_deps.zip#onnx_deps"],
+               "executor-memory": "2g"}  # fmt: skip
+    created = alice.post("/jobs", json={**body(graph()), "job_options": options})
+    assert created.status_code == 201, created.text
+    job_id = created.headers["OpenEO-Identifier"]
+    logs = alice.get(f"/jobs/{job_id}/logs", params={"level": "warning"}).json()["logs"]
+    assert len(logs) == 1 and "udf-dependency-archives" in logs[0]["message"]
+    plain = alice.post("/jobs", json=body(graph())).headers["OpenEO-Identifier"]
+    assert alice.get(f"/jobs/{plain}/logs", params={"level": "warning"}).json()["logs"] == []

@@ -51,6 +51,25 @@ def _metadata(job: Job) -> dict[str, Any]:
     return {**_summary(job), "process": job.process, "log_level": job.log_level, "links": []}
 
 
+#: job options whose URLs Copernicus fetches for a job's UDFs (geopyspark-driver
+#: ``job_options.py`` L108-115, passed to the job's executors at ``backend.py`` L2200-2201)
+_UDF_DEPENDENCIES = ("udf-dependency-archives", "udf-dependency-files")
+
+
+def _unfetched_dependencies(options: Any) -> list[str]:
+    """A warning per job option naming UDF dependencies this backend does not fetch (a
+    UDF importing from them fails with ModuleNotFoundError, which says nothing of why)."""
+    if not isinstance(options, dict):
+        return []
+    return [
+        f"Job option {name}: this backend does not fetch UDF dependencies; a UDF "
+        "importing from them fails here. Install those packages (or models) into the "
+        "environment that runs hybrid serve instead."
+        for name in _UDF_DEPENDENCIES
+        if options.get(name)
+    ]
+
+
 def _job_fields(body: dict[str, Any]) -> dict[str, Any]:
     """The job's editable fields in ``body``; a null one is cleared (the API's title,
     description, plan and budget are nullable: a null budget is no limit), a budget is
@@ -100,6 +119,8 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
         **_job_fields(body),
     )
     deps.store.log(job.id, "info", "Job created.")
+    for message in _unfetched_dependencies(body.get("job_options")):
+        deps.store.log(job.id, "warning", message)
     url = f"{base_url(request)}/jobs/{job.id}"
     return Response(status_code=201, headers={"Location": url, "OpenEO-Identifier": job.id})
 
