@@ -23,18 +23,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hybrid.backends.base import ExecutionResult
 from hybrid.backends.names import COPERNICUS_URL, REMOTE_ALIASES, remote_url
-from hybrid.backends.remote_auth import (
-    CREDENTIALS_HELP,
-    authenticate,
-    credential_sources,
-    first_line,
-)
+from hybrid.backends.remote_auth import CREDENTIALS_HELP, authenticate, credential_sources
 from hybrid.errors import (
     AuthenticationError,
     BackendUnreachable,
     RemoteBackendError,
     RemoteRequestRefused,
     UsageError,
+    first_line,
 )
 from hybrid.progress import StatusLine, job_status_text, progress_enabled
 from hybrid.workflow_graph import graph_hash

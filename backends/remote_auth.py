@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from hybrid.errors import AuthenticationError
+from hybrid.errors import AuthenticationError, first_line
 
 if TYPE_CHECKING:
     import openeo
@@ -105,8 +105,3 @@ def _has_refresh_tokens() -> bool:
         return bool(RefreshTokenStore().load(empty_on_file_not_found=True))
     except (OSError, ValueError):
         return False
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -11,6 +11,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none): what
+    a one-line error shows of a library's multi-line message."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class HybridError(Exception):
     """Base class of every error raised on purpose by hybrid and its backends."""
 

@@ -129,7 +129,7 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
     reductions to int16/int32 carry :data:`OUTPUT_CELL_TYPE` and whose medians and
     interpolations over time of integer cubes carry :data:`INPUT_CELL_TYPE`."""
     out = copy.deepcopy(dict(graph))
-    types = _CellTypes(out)
+    types = CellTypes(out)
     for node_id, node in out.items():
         if not isinstance(node, dict):
             continue
@@ -207,17 +207,16 @@ def integer_type(name: str | None) -> bool:
 def result_cell_type(graph: Mapping[str, Any], data: Any) -> TileType:
     """The cell type (dtype name, nodata) of the cube ``data`` refers to; float32 where
     the graph does not say (not a node's result)."""
-    return _CellTypes(graph).of(data)
+    return CellTypes(graph).of(data)
 
 
-def integral_cube(graph: Mapping[str, Any], data: Any) -> bool:
-    """Whether the cube ``data`` refers to has an integer cell type, bits included
-    (geotrellis' BitCellType is no floating point type: ``isFloatingPoint`` false)."""
-    dtype, _ = _CellTypes(graph).raw(data)
-    return dtype == _BITS[0] or integer_type(dtype)
+def integral(tile: TileType) -> bool:
+    """Whether a cell type as :meth:`CellTypes.raw` gives it is an integer one, bits
+    included (geotrellis' BitCellType is no floating point type: ``isFloatingPoint``)."""
+    return tile[0] == _BITS[0] or integer_type(tile[0])
 
 
-class _CellTypes:
+class CellTypes:
     """The cell types of a flat graph's nodes, each worked out once (a chain of
     thousands of nodes is walked without recursion)."""
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hybrid.backends.local.cell_types import INPUT_CELL_TYPE, integral_cube, result_cell_type
+from hybrid.backends.local.cell_types import INPUT_CELL_TYPE, CellTypes, integral
 from hybrid.errors import ProcessParameterInvalid
 
 #: the argument that makes quantiles pick ranks as Spark's percentile_approx does
@@ -59,18 +59,20 @@ def check_reducer(node_id: str, reducer: Any) -> None:
 def mark_spatial_reducers(graph: dict[str, Any]) -> None:
     """Mark the aggregate_spatial reducers of the flat ``graph``, in place (give it a
     copy: the run's own, from with_cell_types)."""
+    types = CellTypes(graph)  # each node's type worked out once for all the reducers
     for node in graph.values():
         if not isinstance(node, dict) or node.get("process_id") != "aggregate_spatial":
             continue
         arguments = node.get("arguments") or {}
-        dtype, _ = result_cell_type(graph, arguments.get("data"))
+        dtype, _ = types.of(arguments.get("data"))
         for step in _callback_nodes(arguments.get("reducer")):
             if step.get("process_id") == "quantiles":
                 step.setdefault("arguments", {})[NEAREST_RANK] = True
             elif step.get("process_id") == "median" and dtype != "float32":
                 step.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
-        integral = integral_cube(graph, arguments.get("data"))
-        integers = integer_statistics(arguments.get("reducer"), integral)
+        integers = integer_statistics(
+            arguments.get("reducer"), integral(types.raw(arguments.get("data")))
+        )
         if integers is not None:
             arguments[INTEGER_STATISTICS] = integers
 

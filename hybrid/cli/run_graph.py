@@ -42,7 +42,8 @@ def check_options(
     without either, an option whose value is not its default counts as given."""
     from hybrid.cli import given_options
 
-    named = getattr(args, "_given", None)
+    keywords = getattr(args, "_given", None) is not None  # hybrid.run speaks Python
+    named = args._given if keywords else None
     if named is None and getattr(args, "_argv", None) is not None:
         named = given_options(parser, args.command, args._argv)
     workflow = [
@@ -50,7 +51,6 @@ def check_options(
         for action in parser._actions
         if action.option_strings and (action.dest in also or _in_workflow_group(parser, action))
     ]
-    keywords = getattr(args, "_given", None) is not None  # hybrid.run speaks Python
     given = [
         action.dest if keywords else action.option_strings[0]
         for action in workflow

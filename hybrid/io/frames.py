@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybrid.errors import UsageError
+from hybrid.errors import UsageError, first_line
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -93,5 +93,4 @@ def _geodataframe(file: Path) -> Any:
             return gpd.GeoDataFrame(table, geometry=geometry)
         return gpd.read_file(file)
     except (OSError, ValueError, KeyError, RuntimeError, ShapelyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"cannot read {file} as a vector cube: {first}") from None
+        raise UsageError(f"cannot read {file} as a vector cube: {first_line(exc)}") from None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybrid.errors import FormatUnsuitable, UsageError
+from hybrid.errors import FormatUnsuitable, UsageError, first_line
 from hybrid.io.cube import cube_crs, normalise, require_date_labels
 from hybrid.io.format import (
     METADATA_PARAMETER,
@@ -222,8 +222,7 @@ def read_netcdf(file: Path) -> xr.DataArray:
         with xr.open_dataset(file, engine="h5netcdf") as ds:
             ds = _with_inflated_values(ds, file).load()
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"cannot read {file} as NetCDF: {reason}") from None
+        raise UsageError(f"cannot read {file} as NetCDF: {first_line(exc)}") from None
     renames = _dim_renames(ds.dims, file)
     ds = ds.rename(renames) if renames else ds
     variables = [

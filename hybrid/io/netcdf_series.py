@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybrid.errors import UsageError
+from hybrid.errors import UsageError, first_line
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -79,8 +79,7 @@ def read_timeseries(file: Path) -> xr.DataArray:
         with xr.open_dataset(file, engine="h5netcdf") as ds:
             ds = ds.load()
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"cannot read {file} as NetCDF: {reason}") from None
+        raise UsageError(f"cannot read {file} as NetCDF: {first_line(exc)}") from None
     bands = [str(n) for n, v in ds.data_vars.items() if set(v.dims) == {"feature", "t"}]
     if not bands:
         raise UsageError(f"{file} holds no variable over (feature, t): not a time series")

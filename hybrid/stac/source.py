@@ -9,11 +9,12 @@ The named providers are the table :data:`hybrid.stac.providers.PROVIDERS`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hybrid.errors import DataSourceError, UsageError
+from hybrid.errors import DataSourceError, UsageError, first_line
 from hybrid.stac.providers import PROVIDERS, provider_named, provider_names
 from hybrid.stac.query import SceneQuery, matches
 
@@ -124,16 +125,17 @@ def static_items(path: Path) -> Iterable[Any]:
 
     path = _catalog_file(path)
     try:
-        if _is_item_collection(path):
-            collection = pystac.ItemCollection.from_file(str(path))
+        document = json.loads(path.read_bytes())  # read once, whatever it holds
+        if isinstance(document, dict) and document.get("type") == "FeatureCollection":
+            collection = pystac.ItemCollection.from_dict(document)
             for item in collection:
                 item.set_self_href(str(path.resolve()))
             return list(collection)
-        root = pystac.read_file(str(path))
+        root = pystac.read_dict(document, href=str(path))
     except (pystac.STACError, pystac.STACTypeError, ValueError, OSError, KeyError,
             TypeError, AttributeError) as exc:  # fmt: skip
         raise DataSourceError(
-            f"cannot read STAC file {path}: {_first_line(exc)}; give a STAC Catalog, "
+            f"cannot read STAC file {path}: {first_line(exc)}; give a STAC Catalog, "
             "Collection, Item or ItemCollection"
         ) from None
     if isinstance(root, pystac.Item):
@@ -145,22 +147,5 @@ def static_items(path: Path) -> Iterable[Any]:
     except (pystac.STACError, pystac.STACTypeError, ValueError, OSError, KeyError,
             TypeError, AttributeError) as exc:  # fmt: skip
         raise DataSourceError(
-            f"cannot read the items of STAC catalog {path}: {_first_line(exc)}"
+            f"cannot read the items of STAC catalog {path}: {first_line(exc)}"
         ) from None
-
-
-def _is_item_collection(path: Path) -> bool:
-    """Whether ``path`` holds a GeoJSON FeatureCollection (a STAC ItemCollection)."""
-    import json
-
-    with path.open("rb") as file:
-        head = file.read(1 << 16)
-    if b"FeatureCollection" not in head:
-        return False
-    document = json.loads(path.read_bytes())
-    return isinstance(document, dict) and document.get("type") == "FeatureCollection"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

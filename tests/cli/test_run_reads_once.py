@@ -50,11 +50,15 @@ def counts(monkeypatch: pytest.MonkeyPatch, sample_catalog: Path) -> Iterator[Co
 
     found = Counts()
     read_file, rio_read, open_dataset = pystac.read_file, rio.rio_read, xarray.open_dataset
-    kept_cube = loader._kept_cube
+    read_dict, kept_cube = pystac.read_dict, loader._kept_cube
 
     def counting_read_file(href: Any, *args: Any, **kwargs: Any) -> Any:
         found.add(found.searches, href)
         return read_file(href, *args, **kwargs)
+
+    def counting_read_dict(document: Any, *args: Any, **kwargs: Any) -> Any:
+        found.add(found.searches, kwargs.get("href"))  # a catalog file read as JSON first
+        return read_dict(document, *args, **kwargs)
 
     def counting_rio_read(src: Any, *args: Any, **kwargs: Any) -> Any:
         found.add(found.reads, src.uri)
@@ -69,6 +73,7 @@ def counts(monkeypatch: pytest.MonkeyPatch, sample_catalog: Path) -> Iterator[Co
         return kept_cube(*args, **kwargs)
 
     monkeypatch.setattr(pystac, "read_file", counting_read_file)
+    monkeypatch.setattr(pystac, "read_dict", counting_read_dict)
     monkeypatch.setattr(loader, "_kept_cube", counting_kept_cube)
     monkeypatch.setattr(rio, "rio_read", counting_rio_read)
     monkeypatch.setattr(xarray, "open_dataset", counting_open_dataset)
