@@ -47,7 +47,7 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
     them back (run_udf over a time series: hybrid.backends.local.udf.feature_tables)."""
     import numpy as np
 
-    from hybrid.io.vector import band_columns, date_text, integer_columns, ordered
+    from hybrid.io.vector import band_columns, covered, date_text, integer_columns, ordered
 
     cube = ordered(cube)
     values = cube.values
@@ -60,8 +60,7 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
         ]
 
     columns = band_columns(cube)
-    uncovered = set(cube.attrs.get("uncovered") or ())
-    features = [(fi, f) for fi, f in enumerate(values) if fi not in uncovered]
+    features = [(fi, values[fi]) for fi in covered(cube)]
     if "t" not in cube.dims:
         return ["feature_index", *columns], [[str(fi), *cells(f)] for fi, f in features]
     rows = [

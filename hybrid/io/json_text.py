@@ -118,7 +118,8 @@ def read_value(files: list[Path], *, source: Path) -> Any:
 def read_series(files: list[Path], *, source: Path) -> Any:
     """The registry's vector reader: a ``timeseries.json`` in Copernicus's layout
     (``{date: [[band values] per feature]}``, or ``[[band values] per feature]``
-    without time; its bands unnamed: ``band_0``...), or a CoverageJSON one, as a series
+    without time, only the geometries covering a pixel centre, numbered here in their
+    order; its bands unnamed: ``band_0``...), or a CoverageJSON one, as a series
     (:mod:`hybrid.io.series`)."""
     from hybrid.io.series import series
 

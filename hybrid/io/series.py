@@ -12,7 +12,10 @@ A series is an ``xarray.DataArray`` (``feature``, ``t``, ``bands``) of float64:
 (``B04``, ``band_0``, ``band0``, ``band_unnamed``...). A value the file leaves out is
 NaN, whether it is written as null or an empty cell or not written at all: the CSV has
 no rows for a geometry that covers no pixel centre, the netCDF no dates without any
-value, and the JSON has them all; read back, the three are the same series.
+value, and the JSON with dates has them all; read back, the three are the same series.
+The JSON without dates lists only the geometries covering a pixel centre, without their
+index (as Copernicus writes it): read back, its features are numbered in that order, so
+set it against another JSON, or a result in which every geometry covers a pixel centre.
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ FILE_GEOJSON = "delayed_vector_geojson"
 #: attrs of an aggregate_spatial result: per statistic of the reducer, whether Spark
 #: types it integral (its CSV writes ``415``, not ``415.0``)
 INTEGER_COLUMNS = "integer_statistics"
+#: attrs of an aggregate_spatial result: the indices of the geometries that cover no
+#: pixel centre (Spark has no pixel row for them, so its CSV has no row for them)
+UNCOVERED = "uncovered"
 
 
 def is_aggregate_result(cube: Any) -> bool:
@@ -59,8 +62,15 @@ def is_time_series(cube: Any) -> bool:
 
 def covers_nothing(cube: Any) -> bool:
     """Whether no geometry of an aggregate_spatial result covers a pixel centre (each is
-    in ``attrs["uncovered"]``, see backends/local/processes/vector.py)."""
-    return len(cube.attrs.get("uncovered") or ()) == cube.sizes["geometries"]
+    in ``attrs[UNCOVERED]``, see backends/local/processes/vector.py)."""
+    return not covered(cube)
+
+
+def covered(cube: Any) -> list[int]:
+    """The indices, in order, of the geometries of an aggregate_spatial result that cover
+    a pixel centre: those Copernicus's CSV has rows for."""
+    uncovered = set(cube.attrs.get(UNCOVERED) or ())
+    return [i for i in range(cube.sizes["geometries"]) if i not in uncovered]
 
 
 def ordered(cube: Any) -> Any:
@@ -80,11 +90,13 @@ def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
     """An aggregate_spatial result in Copernicus's JSON layout:
     ``{"2020-06-26T00:00:00Z": [[band values] per feature]}`` (openeo_driver/save_result.py
     ``AggregatePolygonResultCSV.get_data``: dates ``%Y-%m-%dT%XZ``, features in index
-    order, NaN as null); without ``t``, ``[[band values] per feature]``
-    (``AggregatePolygonSpatialResult.prepare_for_json``). A geometry covering no pixel
-    centre has null for each band (``get_data`` reindexes the CSV rows by every feature,
-    save_result.py L712-715); when none covers one, there are no dates: ``{}``
-    (``get_data`` takes the dates of the CSV rows, which only covered geometries make).
+    order, NaN as null). A geometry covering no pixel centre has null for each band
+    (``get_data`` reindexes the CSV rows by every feature, save_result.py L712-715); when
+    none covers one, there are no dates: ``{}`` (``get_data`` takes the dates of the CSV
+    rows, which only covered geometries make). Without ``t``, ``[[band values] per
+    covered feature]``: ``AggregatePolygonSpatialResult.prepare_for_json`` lists the CSV
+    rows sorted by feature index and reindexes nothing (save_result.py L797-804), so a
+    geometry covering no pixel centre has no entry and the ones after it move up.
     Without ``nan_as_null`` NaN stays NaN (the data before it is written as JSON)."""
     cube = ordered(cube)
     values = cube.values
@@ -92,7 +104,7 @@ def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
     if json_integers(cube):
         value = int
     if "t" not in cube.dims:
-        return [[value(v) for v in feature] for feature in values]
+        return [[value(v) for v in values[i]] for i in covered(cube)]
     if covers_nothing(cube):
         return {}
     return {
@@ -113,14 +125,17 @@ def json_integers(cube: Any) -> bool:
     """Whether Copernicus's JSON of this aggregate_spatial result holds integers: it
     reads the CSV with pandas (int64 columns where every cell is an integer) and takes
     the rows' ``.values`` (float64 when any column is; save_result.py ``get_data``
-    L691-722, ``_band_values_by_geometry`` L797-800), reindexed by every feature (a
-    geometry without rows makes floats of every date)."""
+    L691-722, ``_band_values_by_geometry`` L797-800); with ``t`` reindexed by every
+    feature (a geometry without rows makes floats of every date), without ``t`` only the
+    covered geometries' rows."""
     import numpy as np
 
     flags = integer_columns(cube)
-    if not flags or not all(flags) or ("t" in cube.dims and cube.attrs.get("uncovered")):
+    rows = covered(cube)
+    if not flags or not all(flags) or ("t" in cube.dims and len(rows) < cube.sizes["geometries"]):
         return False
-    return not bool(np.isnan(np.asarray(cube.values, dtype=np.float64)).any())
+    values = np.asarray(ordered(cube).values, dtype=np.float64)[rows]
+    return not bool(np.isnan(values).any())
 
 
 def flattened(cube: Any, prefix: str | None = None) -> tuple[list[str], Any]:

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hybrid.io.vector import band_columns, is_aggregate_result, ordered
+from hybrid.io.vector import band_columns, covered, is_aggregate_result, ordered
 
 #: the statistics of one band column, in Copernicus's order (save_result.py L728-737)
 STATISTICS = ("mean", "minimum", "maximum", "stddev", "valid_percent")
@@ -77,9 +77,7 @@ def column_statistics(cube: Any) -> list[dict[str, float | None]]:
     import pandas as pd
 
     cube = ordered(cube)
-    uncovered = set(cube.attrs.get("uncovered") or ())
-    covered = [i for i in range(cube.sizes["geometries"]) if i not in uncovered]
-    rows = cube.values[covered].reshape(-1, cube.sizes["bands"])
+    rows = cube.values[covered(cube)].reshape(-1, cube.sizes["bands"])
     table = pd.DataFrame(rows, dtype=float)
     return [_statistics(table[column]) for column in table.columns]
 

@@ -425,6 +425,24 @@ def test_geometries_covering_no_pixel_centre(tmp_path: Path) -> None:
     assert csv == "date,feature_index,band_unnamed\n"
 
 
+def test_without_t_json_lists_only_the_geometries_covering_a_pixel_centre(
+    tmp_path: Path,
+) -> None:
+    """Copernicus's spatial JSON is its CSV's rows sorted by feature index, not
+    reindexed (python-driver save_result.py ``_band_values_by_geometry`` L797-800): a
+    geometry around no pixel centre has no entry and the next one moves up."""
+    data = spacetime().isel(t=0, drop=True)
+    between = rect(2.2, 2.2, 2.4, 2.4)  # inside pixel (2, 2), around no centre
+    fields = collection(rect(1, 1, 3, 3), between, rect(3, 2, 7, 6))
+    result = aggregate_spatial(data, fields, plain_mean)
+    assert result.attrs["uncovered"] == [1]
+    doc = json.loads(write_vector_cube(result, "JSON", tmp_path).read_text())
+    expected = [float(result.values[0]), float(result.values[2])]
+    assert [row[0] for row in doc] == pytest.approx(expected)
+    csv = write_vector_cube(result, "CSV", tmp_path).read_text().splitlines()
+    assert [line.split(",")[0] for line in csv[1:]] == ["0", "2"]
+
+
 def test_netcdf_layout(timeseries: xr.DataArray, tmp_path: Path) -> None:
     path = write_vector_cube(timeseries, "netCDF", tmp_path)
     with xr.open_dataset(path, engine="h5netcdf") as ds:

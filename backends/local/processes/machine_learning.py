@@ -118,7 +118,7 @@ def fit_class_random_forest(
 
 def _feature_vectors(predictors: Any) -> np.ndarray:
     """One row per geometry that covers a pixel centre, in feature-index order."""
-    from hybrid.io.vector import is_aggregate_result
+    from hybrid.io.vector import covered, is_aggregate_result
 
     dims = getattr(predictors, "dims", None)
     if dims is None or "geometries" not in dims or not is_aggregate_result(predictors):
@@ -132,8 +132,7 @@ def _feature_vectors(predictors: Any) -> np.ndarray:
         )
     cube = predictors if "bands" in dims else predictors.expand_dims("bands", axis=-1)
     values = np.asarray(cube.transpose("geometries", "bands").values, dtype=np.float64)
-    uncovered = set(predictors.attrs.get("uncovered") or ())
-    return values[[i for i in range(values.shape[0]) if i not in uncovered]]
+    return values[covered(predictors)]
 
 
 def _labels(target: Any) -> list[int]:

@@ -45,7 +45,7 @@ from hybrid.backends.local.processes.labels import callback_cache_entries, forge
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
 from hybrid.grid import kept_pixels
-from hybrid.io.vector import INTEGER_COLUMNS
+from hybrid.io.vector import INTEGER_COLUMNS, UNCOVERED
 
 
 def cube_crs(data: Any, process: str) -> Any:
@@ -233,7 +233,7 @@ def aggregate_spatial(
     out.attrs = {
         "vector_crs": features.crs,
         "vector_properties": list(features.properties),
-        "uncovered": [i for i, (rows, _) in enumerate(pixels) if len(rows) == 0],
+        UNCOVERED: [i for i, (rows, _) in enumerate(pixels) if len(rows) == 0],
     }
     if integer_statistics is not None and len(integer_statistics) == count:
         out.attrs[INTEGER_COLUMNS] = list(integer_statistics)  # per statistic
