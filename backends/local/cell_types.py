@@ -43,13 +43,14 @@ set it:
 ``options`` get the type of its data under :data:`hybrid.io.cube.CELL_TYPE` (the run
 moves it onto the cube for the writers); a band reduction whose result is int16 or int32
 gets it as :data:`OUTPUT_CELL_TYPE` (its values as such a tile stores them:
-:mod:`hybrid.backends.local.stored_integers`); a ``median`` reducing an integer cube over
-time and an ``array_interpolate_linear`` filling one get its type as
+:mod:`hybrid.backends.local.stored_integers`); a ``median`` or ``quantiles`` over time of
+an integer cube's values and an ``array_interpolate_linear`` filling them get its type as
 :data:`INPUT_CELL_TYPE`. Copernicus computes those over time in the cube's own tiles:
-the median in doubles stored into a tile of the input's type, which keeps the integer
-part (``multibandReduce`` L223-243 writes into ``tile.bands(0).mutable``; geotrellis
+in doubles stored into a tile of the input's type, which keeps the integer part
+(``multibandReduce`` L223-243 writes into ``tile.bands(0).mutable``,
+``multibandMapToNewTiles`` L211 into ``ArrayTile.empty(tile.cellType, ...)``; geotrellis
 ``ShortArrayTile.updateDouble``), so the median of 1500 and 1501 is 1500 on the int16
-cube.
+cube, its 0.25 quantile of 516 and 517 is 516.
 """
 
 from __future__ import annotations
@@ -105,8 +106,10 @@ _CALLBACK = {
     "apply_dimension": "process",
     "apply": "process",
 }
-#: the callbacks that compute in their input's cell type (:data:`INPUT_CELL_TYPE`)
-_IN_INPUT_TYPE = {"median": "reducer", "array_interpolate_linear": "process"}
+#: the processes that compute in their input's cell type where they read a callback's
+#: ``data`` over time (:data:`INPUT_CELL_TYPE`): geotrellis writes their doubles into
+#: tiles of that type (``multibandReduce``, ``multibandMapToNewTiles``)
+_IN_INPUT_TYPE = frozenset({"median", "quantiles", "array_interpolate_linear"})
 #: the reducers that fold the tiles over time in their own type, int16 and bits
 #: wrapping around (:mod:`hybrid.backends.local.processes.tile_folds`), and those types
 _FOLDING = frozenset({"sum", "product"})
@@ -165,18 +168,19 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _mark_input_type(arguments: dict[str, Any], dtype: str) -> None:
-    """A lone median or interpolation over time of an integer cube learns its type, as
-    does a lone sum or product of an int16, int32 or boolean one."""
+    """A median, quantiles or interpolation over time of an integer cube's values (the
+    callback's ``data``) learns its type, as does a lone sum or product of an int16,
+    int32 or boolean one."""
     reducer = _folding_reducer(arguments.get("reducer"), dtype)
     if reducer is not None:
         reducer.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
         _warn_fold(str(reducer["process_id"]), dtype)
     if not integer_type(dtype):
         return
-    for name, callback in _IN_INPUT_TYPE.items():
-        node = _lone_process(arguments.get(callback), "data")
-        if node is not None and node.get("process_id") == name:
-            node.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
+    for callback in ("reducer", "process"):
+        for node in _reading(arguments.get(callback), "data"):
+            if node.get("process_id") in _IN_INPUT_TYPE:
+                node.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
 
 
 def _folding_reducer(callback: Any, dtype: str) -> dict[str, Any] | None:
@@ -368,6 +372,19 @@ def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:
     if process in ("resample_spatial", "resample_cube_spatial"):
         return arguments.get("method", "near") == "near"
     return True
+
+
+def _reading(callback: Any, parameter: str) -> list[dict[str, Any]]:
+    """The nodes of a callback applied to its ``parameter`` itself."""
+    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
+    if not isinstance(nodes, Mapping):
+        return []
+    return [
+        node
+        for node in nodes.values()
+        if isinstance(node, dict)
+        and (node.get("arguments") or {}).get(parameter) == {"from_parameter": parameter}
+    ]
 
 
 def _lone_process(callback: Any, parameter: str) -> dict[str, Any] | None:

@@ -15,7 +15,9 @@ the engine's copy of the graph (the one ``with_cell_types`` made): medians of an
 integer cube get
 :data:`~hybrid.backends.local.cell_types.INPUT_CELL_TYPE`
 (:func:`hybrid.backends.local.processes.statistics.median`), quantiles get
-``nearest_rank`` (:func:`hybrid.backends.local.processes.quantiles.quantiles`).
+``nearest_rank`` (:func:`hybrid.backends.local.processes.quantiles.quantiles`), counts
+``spark_count`` (0 where a geometry's pixels hold no valid value, where a raster
+reducer gives nodata: :func:`hybrid.backends.local.processes.arrays.count`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from hybrid.errors import ProcessParameterInvalid
 
 #: the argument that makes quantiles pick ranks as Spark's percentile_approx does
 NEAREST_RANK = "nearest_rank"
+#: the argument that makes count give 0 for no valid value, as Spark's count does
+SPARK_COUNT = "spark_count"
 #: the aggregate_spatial argument :func:`mark_spatial_reducers` adds: per statistic,
 #: whether Spark writes it as an integer (:func:`integer_statistics`)
 INTEGER_STATISTICS = "integer_statistics"
@@ -68,6 +72,8 @@ def mark_spatial_reducers(graph: dict[str, Any]) -> None:
         for step in _callback_nodes(arguments.get("reducer")):
             if step.get("process_id") == "quantiles":
                 step.setdefault("arguments", {})[NEAREST_RANK] = True
+            elif step.get("process_id") == "count":
+                step.setdefault("arguments", {})[SPARK_COUNT] = True
             elif step.get("process_id") == "median" and dtype != "float32":
                 step.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
         integers = integer_statistics(

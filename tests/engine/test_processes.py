@@ -504,22 +504,25 @@ SD = math.sqrt(((1 - 10 / 3) ** 2 + (2 - 10 / 3) ** 2 + (7 - 10 / 3) ** 2) / 2)
 @pytest.mark.parametrize(
     ("reducer", "want", "dtype"),
     [
-        ("mean", [10 / 3, 4.0], np.float32),
-        ("median", [2.0, 4.0], np.float32),
-        ("min", [1.0, 4.0], np.float32),
-        ("max", [7.0, 4.0], np.float32),
-        ("sd", [SD, np.nan], np.float32),
-        ("count", [3, 1], np.int32),
+        ("mean", [10 / 3, 4.0, np.nan], np.float32),
+        ("median", [2.0, 4.0, np.nan], np.float32),
+        ("min", [1.0, 4.0, np.nan], np.float32),
+        ("max", [7.0, 4.0, np.nan], np.float32),
+        ("sd", [SD, np.nan, np.nan], np.float32),
+        # no valid value: no count (nodata), as geotrellis' multibandReduce leaves it;
+        # held as floats, written as int32 (cell_types)
+        ("count", [3, 1, np.nan], np.float32),
     ],
 )
 def test_period_reducers_through_real_callbacks(
     reducer: str, want: list[float], dtype: Any
 ) -> None:
-    # May: 1, 2, nodata, 7 (nodata skipped); June: 4 (a shorter period: padding)
+    # May: 1, 2, nodata, 7 (nodata skipped); June: 4 (a shorter period: padding);
+    # July: nodata only
     data = cube(
-        np.array([1.0, 2.0, np.nan, 7.0, 4.0]).reshape(-1, 1, 1),
+        np.array([1.0, 2.0, np.nan, 7.0, 4.0, np.nan]).reshape(-1, 1, 1),
         ("t", "y", "x"),
-        t=times("2023-05-01", "2023-05-09", "2023-05-17", "2023-05-25", "2023-06-02"),
+        t=times("2023-05-01", "2023-05-09", "2023-05-17", "2023-05-25", "2023-06-02", "2023-07-03"),
     )
     out = run_through_engine(
         "aggregate_temporal_period",

@@ -70,12 +70,14 @@ def timestamp_label(date: dt.date) -> str:
 
 
 def reduce_stack(stack: np.ndarray, reducer: str) -> np.ndarray:
-    """Reduce (t, y, x) over t skipping NaN; float32. No valid value: NaN (count: 0)."""
+    """Reduce (t, y, x) over t skipping NaN; float32. No valid value: NaN, also for
+    count (geotrellis-extensions OpenEOProcessScriptBuilder.scala ``multibandReduce``
+    leaves a pixel without values as its first tile has it)."""
     values = stack.astype(np.float64)
     valid = ~np.isnan(values)
     count = valid.sum(axis=0)
     if reducer == "count":
-        return count.astype(np.float32)
+        return np.where(count == 0, np.nan, count).astype(np.float32)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         if reducer == "mean":

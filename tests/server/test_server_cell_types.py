@@ -321,7 +321,35 @@ def test_a_composite_over_time_keeps_int16_and_the_median_its_integer_part(
         bands.download(tmp_path / "series.nc", format="netCDF")
         with xr.open_dataset(tmp_path / "series.nc", engine="h5netcdf") as ds:
             valid = np.isfinite(ds["B04"].values).sum(axis=0)  # _tiff reads the first band
-        np.testing.assert_array_equal(got, valid)
+        # a pixel without a valid date has no count: nodata (multibandReduce)
+        np.testing.assert_array_equal(got, np.where(valid == 0, nodata, valid))
+
+
+def test_quantiles_over_time_keep_the_integer_part_of_the_int16_cube(
+    connection: Any, tmp_path: Path
+) -> None:
+    """Copernicus stores quantiles over time into tiles of the input's cell type
+    (OpenEOProcessScriptBuilder.scala ``multibandMapToNewTiles`` L211), so on the int16
+    cube they keep their integer part, whether reduced with array_element or kept as
+    new labels by apply_dimension; the float32 cube keeps the fractions."""
+    from openeo.processes import array_element, quantiles
+
+    def first_quartile(data: Any) -> Any:
+        return array_element(quantiles(data, probabilities=[0.25]), index=0)
+
+    def quartiles(data: Any) -> Any:
+        return quantiles(data, probabilities=[0.25, 0.75])
+
+    bands = _bands(connection)
+    for name, build in (
+        ("reduced", lambda cube: cube.reduce_dimension("t", reducer=first_quartile)),
+        ("applied", lambda cube: cube.apply_dimension(dimension="t", process=quartiles)),
+    ):
+        _, _, got = _tiff(build(bands), tmp_path / f"{name}.tif")
+        _, _, floats = _tiff(build(bands * 1.0), tmp_path / f"{name}-float.tif")
+        finite = np.isfinite(floats)
+        assert (floats[finite] % 1 != 0).any(), name  # the float cube has fractions
+        np.testing.assert_array_equal(got[finite], np.trunc(floats[finite]), err_msg=name)
 
 
 def test_medians_over_time_and_band_reductions_learn_their_type() -> None:

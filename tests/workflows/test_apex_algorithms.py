@@ -185,13 +185,16 @@ def _timeseries_statistics(connection: Any) -> dict[str, Any]:
 
 
 def _statistics(values: np.ndarray) -> dict[str, np.ndarray]:
-    """Per pixel over the first axis: what the UDP's reducers give (sd with n - 1)."""
+    """Per pixel over the first axis: what the UDP's reducers give (sd with n - 1;
+    quantiles of the int16 cube their integer part, stored into int16 tiles there)."""
     return {
         "min": _quiet(np.nanmin, values, axis=0),
         "max": _quiet(np.nanmax, values, axis=0),
         "mean": _quiet(np.nanmean, values, axis=0),
         "sd": _quiet(np.nanstd, values, axis=0, ddof=1),
-        **{f"q{p}": _quiet(np.nanquantile, values, p / 100, axis=0) for p in (10, 50, 90)},
+        **{
+            f"q{p}": np.trunc(_quiet(np.nanquantile, values, p / 100, axis=0)) for p in (10, 50, 90)
+        },
     }
 
 

@@ -185,13 +185,28 @@ def order(data: Any, asc: bool = True, nodata: bool | None = None, axis: Any = N
 
 
 def count(
-    data: Any, condition: Any = None, context: Any = None, axis: Any = None, keepdims: bool = False
+    data: Any,
+    condition: Any = None,
+    context: Any = None,
+    axis: Any = None,
+    keepdims: bool = False,
+    spark_count: bool = False,
 ) -> Any:
-    """Valid elements by default; all with ``condition: true``; else where it holds."""
+    """Valid elements by default; all with ``condition: true``; else where it holds.
+
+    Over a cube's pixels, a pixel without a valid value has no count (nodata), not 0:
+    Copernicus's ``countValid`` reduces with ``multibandReduce``, which leaves such a
+    pixel as its first tile has it, nodata (OpenEOProcessScriptBuilder.scala L403-405,
+    L223-238, ``if(!bandValues.isEmpty)``); a condition counts every pixel
+    (``ignoreNoData = false``). aggregate_spatial's Spark ``count`` gives 0
+    (``spark_count``, set by :mod:`hybrid.backends.local.spatial_reducers`)."""
     if is_array(data) or not isinstance(data, list):
-        return stock_process("count")(
+        found = stock_process("count")(
             data, condition, context=context, axis=axis, keepdims=keepdims
         )
+        if condition is None and not spark_count and is_array(data) and np.ndim(found) > 0:
+            return np.where(found == 0, np.nan, found).astype(np.float32)
+        return found
     if condition is True:
         return len(data)
     if condition is None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.cell_types import integer_type
 from hybrid.backends.local.processes.comparison import is_array, is_nan_value, null_of
 from hybrid.errors import ProcessParameterInvalid
 
@@ -107,19 +108,21 @@ def quantiles(
     axis: Any = None,
     keepdims: bool = False,
     nearest_rank: bool = False,
+    input_cell_type: str | None = None,
 ) -> Any:
     """openEO quantiles; ``nearest_rank`` (set by the engine, not by graphs: see
-    :mod:`hybrid.backends.local.spatial_reducers`) as aggregate_spatial computes them."""
+    :mod:`hybrid.backends.local.spatial_reducers`) as aggregate_spatial computes them.
+    Over an integer cube's time series (``input_cell_type``, set from the graph by
+    :mod:`hybrid.backends.local.cell_types`) each quantile keeps its integer part:
+    Copernicus stores them into tiles of its input's cell type
+    (OpenEOProcessScriptBuilder.scala ``multibandMapToNewTiles`` L211, ``ArrayTile.empty(
+    tile.cellType, ...)``; geotrellis ``ShortArrayTile.setDouble`` truncates)."""
     probs = _probabilities(probabilities, q)
     if nearest_rank and is_array(data) and axis is not None and not keepdims:
         return _nearest_ranks(np.asarray(data, dtype=np.float64), probs, axis)
-    if is_array(data) and axis is not None and not keepdims and np.ndim(data) > 1:
-        return along(data, probs, axis, ignore_nodata)
     if is_array(data):
-        from hybrid.backends.local.stock import stock_implementations
-
-        stock = stock_implementations().quantiles
-        return stock(data, probabilities, q, ignore_nodata, axis, keepdims)
+        found = _of_array(data, probs, axis, ignore_nodata, keepdims, (probabilities, q))
+        return np.trunc(found) if integer_type(input_cell_type) else found
     values = list(data)
     valid = [v for v in values if v is not None and not is_nan_value(v)]
     if len(valid) < len(values) and not ignore_nodata:
@@ -128,6 +131,25 @@ def quantiles(
         return [math.nan] * len(probs)
     ordered = sorted(float(v) for v in valid)
     return [_quantile(ordered, p) for p in probs]
+
+
+def _of_array(
+    data: Any,
+    probs: list[float],
+    axis: Any,
+    ignore_nodata: bool,
+    keepdims: bool,
+    given: tuple[Any, Any],
+) -> Any:
+    """The quantiles of an array: sorted once along ``axis`` (:func:`along`) where
+    that is given, else openeo-processes-dask's (``given``: probabilities and q as the
+    graph gives them)."""
+    if axis is not None and not keepdims and np.ndim(data) > 1:
+        return along(data, probs, axis, ignore_nodata)
+    from hybrid.backends.local.stock import stock_implementations
+
+    stock = stock_implementations().quantiles
+    return stock(data, given[0], given[1], ignore_nodata, axis, keepdims)
 
 
 #: percentile_approx's relative error at the accuracy Copernicus passes (100000)
