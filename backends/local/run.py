@@ -15,6 +15,7 @@ from hybrid.backends.local.load_extents import (
     load_interval,
     parse_bbox,
 )
+from hybrid.backends.local.result_crop import crop_to_extents, crop_to_grid
 from hybrid.errors import FormatUnsuitable, NoDataAvailable, ProcessParameterInvalid
 from hybrid.grid import BBox, Grid
 from hybrid.io.registry import require_format
@@ -48,6 +49,8 @@ class Run:
     #: the STAC asset fields of written files that the files do not say
     assets: dict[Path, dict[str, Any]] = field(default_factory=dict)
     grid: Grid | None = None
+    #: the spatial extents of the loads, to which a reprojected result is cropped
+    extents: list[BBox] = field(default_factory=list)
 
     def load_collection(
         self,
@@ -92,6 +95,7 @@ class Run:
         with step("searching and loading scenes", enabled=self.settings.progress):
             loaded = load_s2(self.settings.stac, request)
         self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
+        self.extents.append(bbox)
         scenes = [f"{d.date.isoformat()}:{'+'.join(i.id for i in d.items)}" for d in loaded.scenes]
         source = str(self.settings.stac or "embedded sample")
         self.provenance.update({"stac_source": source, "scenes": scenes, "epsg": loaded.grid.epsg})
@@ -128,6 +132,7 @@ class Run:
             buffer=max(self.facts.buffer, self.facts.margin),
         )
         self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
+        self.extents += [] if bbox is None else [bbox]
         self.provenance.update({"stac_source": str(url), "items": list(loaded.items)})
         self.provenance.setdefault("epsg", loaded.grid.epsg)
         loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
@@ -237,14 +242,18 @@ class Run:
             raise ProcessParameterInvalid("save_result: nothing was loaded")
         crs = CRS.from_epsg(self.grid.epsg)
         if data.attrs.get("crs") and CRS.from_user_input(data.attrs["crs"]) != crs:
-            # reprojected (resample_spatial): the load grid no longer applies
-            crs, cube = CRS.from_user_input(data.attrs["crs"]), data
+            # reprojected (resample_spatial): the extents' corners in its CRS
+            crs = CRS.from_user_input(data.attrs["crs"])
+            cube = crop_to_extents(data, self.extents, crs)
         else:
-            cube = self._crop(data)
+            cube = crop_to_grid(data, self.grid)
         _require_pixels(cube)
         cube = _writer_dimensions(cube.drop_vars([c for c in cube.coords if c not in cube.dims]))
         if not lazy:
             cube = compute(cube, self.settings)
+        # a new variable: the graph's cube (which a second save_result may write) keeps
+        # its attributes
+        cube = cube.copy(deep=False)
         cube.name = "var"
         cube.attrs = {"crs_wkt": crs.to_wkt()}
         return cube
@@ -271,33 +280,6 @@ class Run:
                 max(b.north for b in boxes),
             )
         )
-
-    def _crop(self, data: Any) -> Any:
-        """The pixels that overlap the requested extent, whatever their size (a
-        resample_spatial to 20 m keeps the 20 m pixels the extent touches), as Copernicus
-        crops at save_result (openeo-geopyspark-driver geopysparkdatacube.py L2093-2106,
-        ``_collect_as_xarray`` L2782-2787: floor/ceil of the extent on the layout)."""
-        grid = self.grid
-        assert grid is not None
-        if "x" not in data.dims or "y" not in data.dims:
-            return data
-        return data.isel(
-            x=_overlapping(data["x"].values, grid.xmin, grid.xmax, grid.resolution),
-            y=_overlapping(data["y"].values, grid.ymin, grid.ymax, grid.resolution),
-        )
-
-
-def _overlapping(centres: Any, low: float, high: float, default: float) -> Any:
-    """The pixels (given by their regular ``centres``) overlapping ``(low, high)``: one
-    run of them, a slice (:func:`hybrid.grid.kept_pixels`)."""
-    import numpy as np
-
-    from hybrid.grid import kept_pixels
-
-    centres = np.asarray(centres, dtype=np.float64)
-    size = abs(float(centres[1] - centres[0])) if centres.size > 1 else default
-    eps = 1e-6 * size
-    return kept_pixels((centres - size / 2 < high - eps) & (centres + size / 2 > low + eps))
 
 
 def _layout(grid: Grid) -> tuple[float, float, float, int, int]:

@@ -61,6 +61,43 @@ def test_reprojected_result_is_written_in_the_target_crs(
     np.testing.assert_allclose(float(got), float(want))
 
 
+def test_a_reprojected_result_is_cropped_to_the_load_extent_as_on_copernicus(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """Copernicus crops at save_result to the load's extent, its four corners
+    reprojected into the cube's CRS (geopysparkdatacube.py L2093-2106,
+    ``_reproject_extent``): the pixels an 11 x 11 kernel's buffer loads around it are
+    cut off after resample_spatial too (they were written here); and a second
+    save_result of the same cube writes it again (the first took its CRS away)."""
+    kernel = np.ones((11, 11)).tolist()
+    plain = _cube(["B04"]).resample_spatial(resolution=20, projection=3035, method="near")
+    buffered = (
+        _cube(["B04"])
+        .apply_kernel(kernel, factor=1 / 121)
+        .resample_spatial(resolution=20, projection=3035, method="near")
+    )
+    got = _run(plain, tmp_path / "plain", sample_catalog)
+    smoothed = _run(buffered, tmp_path / "buffered", sample_catalog)
+    to_3035 = pyproj.Transformer.from_crs(4326, 3035, always_xy=True)
+    corners = [(SEED_BBOX[a], SEED_BBOX[b]) for a in ("west", "east") for b in ("south", "north")]
+    xs, ys = to_3035.transform(*zip(*corners, strict=True))
+    for axis, low, high in (("x", min(xs), max(xs)), ("y", min(ys), max(ys))):
+        centres = np.sort(got[axis].values)
+        assert centres[0] - 10 <= low < centres[0] + 10, axis  # the first pixel overlapping
+        assert centres[-1] - 10 < high <= centres[-1] + 10, axis  # the last
+        np.testing.assert_array_equal(smoothed[axis].values, got[axis].values)
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    graph = plain.save_result(format="GTiff").flat_graph()
+    (first,) = [k for k, node in graph.items() if node.pop("result", False)]
+    again = {"data": {"from_node": first}, "format": "netCDF", "options": {}}
+    graph["again"] = {"process_id": "save_result", "arguments": again, "result": True}
+    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    result = backend.execute(graph, out_dir=tmp_path / "twice")
+    assert sorted(p.suffix for p in result.files) == [".nc", *[".tif"] * got.sizes["t"]]
+
+
 def test_band_callback_with_new_band_count_then_renamed(
     tmp_path: Path, sample_catalog: Path
 ) -> None:

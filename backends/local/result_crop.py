@@ -1,0 +1,67 @@
+"""The crop of a raster result at save_result, as Copernicus crops it.
+
+Copernicus's save_result crops the cube to the extent its metadata holds, the load's
+``spatial_extent`` (``strict_cropping``, on by default): the extent's four corners
+reprojected into the cube's CRS and their envelope, and keeps the pixels overlapping it
+(openeo-geopyspark-driver geopysparkdatacube.py L2023, L2093-2106, ``_reproject_extent``
+L2931-2946; ``_collect_as_xarray`` L2782-2787: floor/ceil of the extent on the
+layout). In the load's own CRS that is the load grid (:func:`crop_to_grid`, the
+extent snapped outward); after ``resample_spatial`` to another CRS the extent's corners
+are reprojected (:func:`crop_to_extents`), so the pixels the kernels' buffer or the
+loads' own layout add around it are cut off there as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hybrid.grid import BBox, Grid
+
+
+def crop_to_grid(data: Any, grid: Grid) -> Any:
+    """The pixels of ``data`` that overlap ``grid``, whatever their size (a
+    resample_spatial to 20 m keeps the 20 m pixels the extent touches)."""
+    if "x" not in data.dims or "y" not in data.dims:
+        return data
+    return data.isel(
+        x=_overlapping(data["x"].values, grid.xmin, grid.xmax, grid.resolution),
+        y=_overlapping(data["y"].values, grid.ymin, grid.ymax, grid.resolution),
+    )
+
+
+def crop_to_extents(data: Any, extents: Sequence[BBox], crs: Any) -> Any:
+    """The pixels of ``data`` (in ``crs``) that overlap the envelope of the ``extents``'
+    corners reprojected into ``crs``; ``data`` itself without an extent."""
+    from pyproj import Transformer
+
+    if not extents or "x" not in data.dims or "y" not in data.dims:
+        return data
+    xs: list[float] = []
+    ys: list[float] = []
+    for box in extents:
+        to_cube = Transformer.from_crs(box.crs, crs, always_xy=True)
+        x, y = to_cube.transform(
+            [box.west, box.east, box.west, box.east], [box.south, box.north, box.north, box.south]
+        )
+        xs += list(x)
+        ys += list(y)
+    size = max(max(xs) - min(xs), max(ys) - min(ys))
+    return data.isel(
+        x=_overlapping(data["x"].values, min(xs), max(xs), size),
+        y=_overlapping(data["y"].values, min(ys), max(ys), size),
+    )
+
+
+def _overlapping(centres: Any, low: float, high: float, default: float) -> Any:
+    """The pixels (given by their regular ``centres``) overlapping ``(low, high)``: one
+    run of them, a slice (:func:`hybrid.grid.kept_pixels`); ``default`` the pixel size
+    of a single pixel."""
+    import numpy as np
+
+    from hybrid.grid import kept_pixels
+
+    centres = np.asarray(centres, dtype=np.float64)
+    size = abs(float(centres[1] - centres[0])) if centres.size > 1 else default
+    eps = 1e-6 * size
+    return kept_pixels((centres - size / 2 < high - eps) & (centres + size / 2 > low + eps))
