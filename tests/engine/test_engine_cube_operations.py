@@ -61,35 +61,63 @@ def test_reprojected_result_is_written_in_the_target_crs(
     np.testing.assert_allclose(float(got), float(want))
 
 
-def test_a_reprojected_result_is_cropped_to_the_load_extent_as_on_copernicus(
+def _corners_in(crs: int | str, box: dict[str, float], source: int | str = 4326) -> tuple:
+    """The envelope of ``box``'s four corners (west, south, east, north) in ``crs``."""
+    to = pyproj.Transformer.from_crs(source, crs, always_xy=True)
+    xs, ys = to.transform(
+        [box["west"], box["east"], box["west"], box["east"]],
+        [box["south"], box["north"], box["north"], box["south"]],
+    )
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _assert_on_lattice_and_cropped(cube: Any, origin: tuple, crop: tuple, res: float) -> None:
+    """Pixel centres on the lattice from ``origin`` (x, y) and exactly the pixels
+    overlapping ``crop`` (xmin, ymin, xmax, ymax)."""
+    bounds = (("x", origin[0], crop[0], crop[2]), ("y", origin[1], crop[1], crop[3]))
+    for axis, start, low, high in bounds:
+        centres = np.sort(cube[axis].values)
+        steps = (centres - start) / res - 0.5
+        np.testing.assert_allclose(steps, np.round(steps), atol=1e-6, err_msg=axis)
+        assert centres[0] - res / 2 <= low < centres[0] + res / 2, axis
+        assert centres[-1] - res / 2 < high <= centres[-1] + res / 2, axis
+
+
+def test_a_reprojected_result_is_on_copernicus_grid_and_cropped_to_the_load_extent(
     tmp_path: Path, sample_catalog: Path
 ) -> None:
-    """Copernicus crops at save_result to the load's extent, its four corners
-    reprojected into the cube's CRS (geopysparkdatacube.py L2093-2106,
-    ``_reproject_extent``): the pixels an 11 x 11 kernel's buffer loads around it are
-    cut off after resample_spatial too (they were written here); and a second
-    save_result of the same cube writes it again (the first took its CRS away)."""
+    """resample_spatial to EPSG:3035 at 20 m. Right after the load, the dry run puts it
+    in the load: 20 m pixels on multiples of 20 m. After a blocker (an 11 x 11 kernel,
+    6 px of buffer), Copernicus reprojects its load layout's extent (whole 256-px tiles)
+    by its four corners and lays the pixels from that envelope's south-west corner
+    (geopysparkdatacube.py L1558-1590, ``_layout_for_resolution`` L1661-1692). Both are
+    cropped at save_result to the load extent's corners in EPSG:3035 (L2093-2106,
+    ``_reproject_extent``); the buffer was written here before. A second save_result of
+    the cube writes it again (the first took its CRS away)."""
     kernel = np.ones((11, 11)).tolist()
-    plain = _cube(["B04"]).resample_spatial(resolution=20, projection=3035, method="near")
-    buffered = (
+    pushed = _cube(["B04"]).resample_spatial(resolution=20, projection=3035, method="near")
+    blocked = (
         _cube(["B04"])
         .apply_kernel(kernel, factor=1 / 121)
         .resample_spatial(resolution=20, projection=3035, method="near")
     )
-    got = _run(plain, tmp_path / "plain", sample_catalog)
-    smoothed = _run(buffered, tmp_path / "buffered", sample_catalog)
-    to_3035 = pyproj.Transformer.from_crs(4326, 3035, always_xy=True)
-    corners = [(SEED_BBOX[a], SEED_BBOX[b]) for a in ("west", "east") for b in ("south", "north")]
-    xs, ys = to_3035.transform(*zip(*corners, strict=True))
-    for axis, low, high in (("x", min(xs), max(xs)), ("y", min(ys), max(ys))):
-        centres = np.sort(got[axis].values)
-        assert centres[0] - 10 <= low < centres[0] + 10, axis  # the first pixel overlapping
-        assert centres[-1] - 10 < high <= centres[-1] + 10, axis  # the last
-        np.testing.assert_array_equal(smoothed[axis].values, got[axis].values)
+    crop = _corners_in(3035, SEED_BBOX)
+    _assert_on_lattice_and_cropped(_run(pushed, tmp_path / "a", sample_catalog), (0, 0), crop, 20)
+    # the load grid: the extent's corners in UTM 32N snapped outward to 10 m, 6 px more
+    xmin, ymin, xmax, ymax = _corners_in(32632, SEED_BBOX)
+    west, north = np.floor(xmin / 10) * 10 - 60, np.ceil(ymax / 10) * 10 + 60
+    cols = round((np.ceil(xmax / 10) * 10 + 60 - west) / 10)
+    rows = round((north - (np.floor(ymin / 10) * 10 - 60)) / 10)
+    tiles = {"west": west, "north": north, "east": west + np.ceil(cols / 256) * 2560}
+    tiles["south"] = north - np.ceil(rows / 256) * 2560
+    layout = _corners_in(3035, tiles, source=32632)
+    got = _run(blocked, tmp_path / "b", sample_catalog)
+    _assert_on_lattice_and_cropped(got, layout[:2], crop, 20)
+    assert np.isfinite(got.values).mean() > 0.9
 
     from hybrid.backends.local import LocalBackend, LocalSettings
 
-    graph = plain.save_result(format="GTiff").flat_graph()
+    graph = blocked.save_result(format="GTiff").flat_graph()
     (first,) = [k for k, node in graph.items() if node.pop("result", False)]
     again = {"data": {"from_node": first}, "format": "netCDF", "options": {}}
     graph["again"] = {"process_id": "save_result", "arguments": again, "result": True}

@@ -136,6 +136,7 @@ def resample_spatial(
     from odc.geo.xr import assign_crs
 
     src = assign_crs(src.transpose(..., "y", "x"), crs=source)
+    layout: tuple[float, ...] | None = None
     if res is None:
         how: Any = target
         out = xr_reproject(src, how, resampling=METHODS[method], dst_nodata=np.nan)
@@ -143,6 +144,10 @@ def resample_spatial(
         out = _on_lattice(src, data.attrs[LAYOUT], res, METHODS[method])
     elif target == source and data.attrs.get(LAYOUT):
         out = _on_layout(src, data.attrs[LAYOUT], res, METHODS[method])
+    elif data.attrs.get(LAYOUT) and not in_load:
+        out, layout = _on_reprojected_layout(
+            src, data.attrs[LAYOUT], (source, target), res, METHODS[method]
+        )
     else:
         box = GeoBox.from_bbox(
             src.odc.geobox.extent.to_crs(target).boundingbox, target, resolution=res
@@ -156,6 +161,10 @@ def resample_spatial(
         out = stored(out, integer_resampling)
     epsg = target.to_epsg()
     out.attrs = {**data.attrs, "crs": f"EPSG:{epsg}" if epsg else target.to_wkt()}
+    if target != source:  # the load's layout is in its CRS: the new one, if known
+        out.attrs.pop(LAYOUT, None)
+        if layout is not None:
+            out.attrs[LAYOUT] = layout
     if epsg:
         out.attrs["epsg"] = epsg
     else:
@@ -275,6 +284,49 @@ def _on_layout(src: Any, layout: Any, res: Any, resampling: str) -> Any:
     x, y = out.coords[box.dimensions[1]], out.coords[box.dimensions[0]]
     inside = (x >= xmin) & (x < east) & (y > south) & (y <= ymax)
     return out.where(inside)
+
+
+def _on_reprojected_layout(
+    src: Any, layout: Any, crs: tuple[Any, Any], res: Any, resampling: str
+) -> tuple[Any, tuple[float, ...] | None]:
+    """``src`` in the target CRS (``crs``: source, target) at a new pixel size, on the
+    grid Copernicus resamples to, and that grid's layout (None for unequal x/y sizes).
+
+    Copernicus reprojects the extent of its load layout (whole 256-px tiles,
+    :func:`_on_layout`) by its four corners and lays the new pixels from the envelope's
+    south-west corner, in whole tiles (openeo-geopyspark-driver geopysparkdatacube.py
+    ``resample_spatial`` L1558-1590, ``_reproject_extent`` L2931-2946,
+    ``_layout_for_resolution`` L1661-1692); save_result then crops to the load's extent
+    (:mod:`hybrid.backends.local.result_crop`). The pixels of that grid around
+    ``src`` are computed here."""
+    from affine import Affine
+    from odc.geo.geobox import GeoBox
+    from odc.geo.xr import xr_reproject
+    from pyproj import Transformer
+
+    xmin, ymax, size, cols, rows = (float(v) for v in layout)
+    east = xmin + math.ceil(cols / TILE) * TILE * size
+    south = ymax - math.ceil(rows / TILE) * TILE * size
+    to_target = Transformer.from_crs(crs[0], crs[1], always_xy=True)
+    xs, ys = to_target.transform([xmin, east, xmin, east], [south, ymax, ymax, south])
+    west0, south0 = min(xs), min(ys)
+    rx, ry = abs(float(res.x)), abs(float(res.y))
+    have = src.odc.geobox.extent.to_crs(crs[1]).boundingbox
+    first_col = max(math.floor((have.left - west0) / rx), 0)
+    last_col = math.ceil((have.right - west0) / rx)
+    first_row = max(math.floor((have.bottom - south0) / ry), 0)
+    last_row = math.ceil((have.top - south0) / ry)
+    box = GeoBox(
+        (last_row - first_row, last_col - first_col),
+        Affine(rx, 0.0, west0 + first_col * rx, 0.0, -ry, south0 + last_row * ry),
+        crs[1],
+    )
+    out = xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan)
+    if rx != ry:
+        return out, None
+    tiles_x = math.ceil(math.ceil((max(xs) - west0) / rx) / TILE)
+    tiles_y = math.ceil(math.ceil((max(ys) - south0) / ry) / TILE)
+    return out, (west0, south0 + tiles_y * TILE * ry, rx, tiles_x * TILE, tiles_y * TILE)
 
 
 def _nearest_index(centres: Any, source: Any) -> tuple[Any, Any]:
