@@ -159,17 +159,26 @@ def resample_spatial(
     out = out.transpose(*data.dims)
     if integer_resampling is not None and method != "near":
         out = stored(out, integer_resampling)
-    epsg = target.to_epsg()
-    out.attrs = {**data.attrs, "crs": f"EPSG:{epsg}" if epsg else target.to_wkt()}
-    if target != source:  # the load's layout is in its CRS: the new one, if known
-        out.attrs.pop(LAYOUT, None)
-        if layout is not None:
-            out.attrs[LAYOUT] = layout
-    if epsg:
-        out.attrs["epsg"] = epsg
-    else:
-        out.attrs.pop("epsg", None)
+    out.attrs = _attributes(data.attrs, target, layout, reprojected=target != source)
     return out
+
+
+def _attributes(
+    attrs: dict[str, Any], target: Any, layout: Any, *, reprojected: bool
+) -> dict[str, Any]:
+    """The attributes of a cube resampled into ``target``: its CRS; once reprojected,
+    the new layout (:data:`LAYOUT`) when known, else none (the load's is in its CRS)."""
+    epsg = target.to_epsg()
+    found = {**attrs, "crs": f"EPSG:{epsg}" if epsg else target.to_wkt()}
+    if reprojected:
+        found.pop(LAYOUT, None)
+        if layout is not None:
+            found[LAYOUT] = layout
+    if epsg:
+        found["epsg"] = epsg
+    else:
+        found.pop("epsg", None)
+    return found
 
 
 def resample_cube_spatial(
