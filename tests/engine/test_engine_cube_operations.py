@@ -126,6 +126,21 @@ def test_a_reprojected_result_is_on_copernicus_grid_and_cropped_to_the_load_exte
     assert sorted(p.suffix for p in result.files) == [".nc", *[".tif"] * got.sizes["t"]]
 
 
+def test_resample_cube_spatial_onto_a_target_in_another_crs(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """The result is in the target's CRS and on its pixels (it was saved as if still in
+    the data's CRS: "the result has no pixels")."""
+    target = _cube(["B11"]).resample_spatial(resolution=20, projection=32631, method="near")
+    moved = _cube(["B04"]).resample_cube_spatial(target, method="near")
+    want = _run(target, tmp_path / "target", sample_catalog)
+    got = _run(moved, tmp_path / "moved", sample_catalog)
+    assert pyproj.CRS.from_wkt(got.attrs["crs_wkt"]).to_epsg() == 32631
+    np.testing.assert_array_equal(got["x"].values, want["x"].values)
+    np.testing.assert_array_equal(got["y"].values, want["y"].values)
+    assert np.isfinite(got.values).mean() > 0.5
+
+
 def test_band_callback_with_new_band_count_then_renamed(
     tmp_path: Path, sample_catalog: Path
 ) -> None:

@@ -189,15 +189,20 @@ def resample_cube_spatial(
     integer_resampling: str | None = None,
 ) -> Any:
     """openeo-processes-dask's resample_cube_spatial; an integer cube's values stored as
-    whole numbers as :func:`resample_spatial` stores them."""
+    whole numbers as :func:`resample_spatial` stores them; the result in the target's
+    CRS and layout (the stock process keeps the data's ``epsg``, so a target in another
+    CRS was cropped at save_result in the data's)."""
     from openeo_processes_dask.process_implementations.cubes.resample import (
         resample_cube_spatial as stock,
     )
 
     method = copernicus_method(method, "resample_cube_spatial")
+    crs = cube_crs(target, "resample_cube_spatial")
+    reprojected = crs != cube_crs(data, "resample_cube_spatial")
     out = stock(data=data, target=target, method=method, options=options)
     if integer_resampling is not None and method != "near":
         out = out.copy(data=stored(out.data, integer_resampling))
+    out.attrs = _attributes(dict(out.attrs), crs, target.attrs.get(LAYOUT), reprojected=reprojected)
     return out
 
 
