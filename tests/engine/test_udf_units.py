@@ -276,3 +276,24 @@ def test_data_folder_inside_a_readable_folder_disables_udfs() -> None:
 
     with pytest.raises(UdfUnavailable, match="data folder"):
         _run(CODE, _cube(2, 2), protected=(sys.prefix,))
+
+
+def test_a_udfs_integer_or_boolean_result_is_float32() -> None:
+    """Copernicus puts every UDF result into FLOAT32 tiles (geopysparkdatacube.py L681,
+    L692, L914-916): a mask of booleans is 0.0/1.0 (it was int8 here, written with
+    ``_FillValue`` 0, so false read back as missing), an int16 result float32."""
+    from hybrid.backends.local.processes.udf import apply
+    from hybrid.backends.local.udf.isolated import UdfSettings
+
+    for cast, want in (("cube > 10", [0.0, 1.0]), ("cube.astype('int16')", None)):
+        code = (
+            "import xarray\n"
+            "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+            f"    return {cast}\n"
+        )
+        callback = mark_udf_callbacks(_graph(_run_udf(udf=code)))["p"]["arguments"]["process"]
+        cube = _cube(3, 3)
+        out = apply(cube, callback, udf_settings=UdfSettings(timeout=60.0))
+        assert out.dtype == np.float32, cast
+        expected = cube.values > 10 if want else np.trunc(cube.values)
+        np.testing.assert_array_equal(out.values, expected.astype(np.float32))

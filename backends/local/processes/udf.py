@@ -83,6 +83,8 @@ def _labelled(result: Any, cube: Any, data: Any, code: str | None) -> Any:
         result = band_metadata_kept(result, cube, code)
     order = [d for d in ("t", "bands") if d in result.dims]
     result = result.transpose(*order, ..., "y", "x")
+    if result.dtype != "float32":  # Copernicus puts every UDF result into FLOAT32 tiles
+        result = result.astype("float32")  # (geopysparkdatacube.py L681, L692, L914-916)
     result.attrs = dict(data.attrs)
     result.name = None
     return result
