@@ -243,13 +243,15 @@ def test_a_udf_is_one_process_without_ip_sockets() -> None:
 @pytest.mark.slow
 def test_the_udf_gets_the_chunk_copernicus_names() -> None:
     """``openEODataChunk`` with the date as its only attribute (geopysparkdatacube.py
-    ``_tile_to_datacube`` L603); it was ``values_block-<hash>`` with the engine's CRS
-    and layout attributes."""
+    ``_tile_to_datacube`` L603), a naive datetime as geopyspark's ``SpaceTimeKey.instant``
+    (L897; it was the text ``2023-06-02T00:00:00Z``); the name was
+    ``values_block-<hash>`` with the engine's CRS and layout attributes."""
     code = (
         "import xarray\n"
         "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
         "    assert cube.name == 'openEODataChunk', cube.name\n"
-        "    assert cube.attrs == {'t': '2023-06-02T00:00:00Z'}, cube.attrs\n"
+        "    import datetime\n"
+        "    assert cube.attrs == {'t': datetime.datetime(2023, 6, 2)}, cube.attrs\n"
         "    return cube\n"
     )
     chunk = _cube(2, 2).isel(t=0).assign_attrs(t="2023-06-02T00:00:00Z", crs="EPSG:32632")

@@ -4,7 +4,8 @@ Copernicus hands a UDF float32 chunks of fixed-size tiles (openeo-geopyspark-dri
 ``geopysparkdatacube.py`` ``_numpy_to_xarraydatacube``, lines 527-605):
 
 - ``apply``, and ``apply_dimension``/``reduce_dimension`` over ``bands``: one date of
-  one tile, dims ``(bands, y, x)``, the date in ``attrs["t"]`` (``apply_tiles``);
+  one tile, dims ``(bands, y, x)``, the date in ``attrs["t"]`` (``apply_tiles``; a
+  naive ``datetime`` in the UDF, sent as text: :mod:`hybrid.backends.local.udf.worker`);
 - ``apply_dimension``/``reduce_dimension`` over ``t``: the whole time series of one
   tile, dims ``(t, bands, y, x)`` (``apply_tiles_spatiotemporal``);
 - ``apply_neighborhood``: tiles of ``size`` pixels with ``overlap`` pixels of the

@@ -139,6 +139,14 @@ def _run_table(folder: Path, task: dict[str, Any]) -> None:
     (folder / TABLE_RESULT).write_text(text, encoding="utf-8")
 
 
+def _instant(text: str) -> Any:
+    """A chunk's date as Copernicus gives it in ``attrs["t"]``: geopyspark's
+    ``SpaceTimeKey.instant``, a naive ``datetime`` in UTC (geopysparkdatacube.py L897)."""
+    import datetime
+
+    return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
+
+
 def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
     from openeo.udf import UdfData, XarrayDataCube
     from openeo.udf.run_code import run_udf_code
@@ -149,6 +157,8 @@ def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
     names = None
     for index, chunk_id in enumerate(task["chunks"]):
         array = read_chunk(folder, f"in-{chunk_id}")
+        if isinstance(array.attrs.get("t"), str):
+            array.attrs["t"] = _instant(array.attrs["t"])
         context = task.get("context") or {}
         if index == 0 and "apply_metadata" in task["code"]:
             epsg = (task.get("proj") or {}).get("EPSG")
