@@ -22,12 +22,14 @@ TOLERATED = 0.01
 
 
 def warn_beyond_sample(items: Sequence[Any], bbox: BBox, start: str, end: str) -> None:
-    """Warn when the lon/lat ``bbox`` or the interval [``start``, ``end``) reaches beyond
-    the sample's ``items`` (its scenes matching the load)."""
+    """Warn when ``bbox`` (in its CRS: a spatial_extent in UTM is compared in lon/lat)
+    or the interval [``start``, ``end``) reaches beyond the sample's ``items`` (its
+    scenes matching the load)."""
+    from hybrid.grid import lonlat_bbox
     from hybrid.run_warnings import warn
 
     footprint = _footprint(items)
-    outside = _outside_share(footprint, bbox)
+    outside = _outside_share(footprint, lonlat_bbox(bbox))
     first, last = _season()
     beyond_dates = start[:10] < first or end[:10] > (last + dt.timedelta(days=1)).isoformat()
     if outside <= TOLERATED and not beyond_dates:

@@ -44,3 +44,15 @@ def test_a_load_beyond_the_sample_warns_once_naming_what(
         _load(bbox, *dates)
     (warning,) = [w for w in caught if "embedded sample" in str(w.message)]
     assert words in str(warning.message) and "--stac" in str(warning.message)
+
+
+def test_a_load_inside_the_sample_given_in_utm_is_quiet() -> None:
+    """A spatial_extent in UTM was compared with the scenes' lon/lat footprint as if it
+    were degrees: "100% of the requested area" outside."""
+    from hybrid.grid import lonlat_bbox
+
+    utm = BBox(316000.0, 5011000.0, 317400.0, 5014500.0, crs="EPSG:32632")
+    assert INSIDE.west < lonlat_bbox(utm).west < lonlat_bbox(utm).east < INSIDE.east
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HybridWarning)
+        _load(utm)
