@@ -110,18 +110,27 @@ def target_epsg(bbox: BBox) -> int:
     return utm_epsg(point.x, point.y)
 
 
+def corner_envelope(
+    bounds: tuple[float, float, float, float], source: Any, target: Any
+) -> tuple[float, float, float, float]:
+    """The envelope (xmin, ymin, xmax, ymax) in ``target`` of the four corners of
+    ``bounds`` (west, south, east, north in ``source``), without densifying, as
+    Copernicus reprojects an extent (openeo-python-driver util/geometry.py
+    ``reproject_bounding_box``; geopysparkdatacube.py ``_reproject_extent`` L2931-2946)."""
+    from pyproj import Transformer
+
+    west, south, east, north = bounds
+    tr = Transformer.from_crs(source, target, always_xy=True)
+    xs, ys = tr.transform([west, east, east, west], [south, south, north, north])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def lonlat_bbox(bbox: BBox) -> BBox:
     """The bbox in lon/lat (EPSG:4326); reprojected by its corners if needed."""
     if _is_lonlat(bbox.crs):
         return bbox
-    from pyproj import Transformer
-
-    tr = Transformer.from_crs(bbox.crs, "EPSG:4326", always_xy=True)
-    xs, ys = tr.transform(
-        [bbox.west, bbox.east, bbox.east, bbox.west],
-        [bbox.south, bbox.south, bbox.north, bbox.north],
-    )
-    return BBox(min(xs), min(ys), max(xs), max(ys))
+    bounds = (bbox.west, bbox.south, bbox.east, bbox.north)
+    return BBox(*corner_envelope(bounds, bbox.crs, "EPSG:4326"))
 
 
 def _is_lonlat(crs: str | int) -> bool:
@@ -143,25 +152,20 @@ def output_grid(bbox: BBox, *, epsg: int | None = None, resolution: float = PIXE
     The bbox corners are reprojected to the target CRS (default: the UTM zone of its
     representative point) and their envelope is snapped outward to ``resolution``.
     """
-    from pyproj import Transformer
-
     epsg = epsg or target_epsg(bbox)
-    tr = Transformer.from_crs(bbox.crs, f"EPSG:{epsg}", always_xy=True)
-    xs, ys = tr.transform(
-        [bbox.west, bbox.east, bbox.east, bbox.west],
-        [bbox.south, bbox.south, bbox.north, bbox.north],
-    )
-    if not all(math.isfinite(v) for v in (*xs, *ys)):
+    bounds = (bbox.west, bbox.south, bbox.east, bbox.north)
+    xmin, ymin, xmax, ymax = corner_envelope(bounds, bbox.crs, f"EPSG:{epsg}")
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
         raise ProcessParameterInvalid(
             f"spatial extent {bbox} cannot be projected to EPSG:{epsg}; "
             "give west/south/east/north in degrees (EPSG:4326)"
         )
     return Grid(
         epsg,
-        snap_outward(min(xs), resolution, up=False),
-        snap_outward(min(ys), resolution, up=False),
-        snap_outward(max(xs), resolution, up=True),
-        snap_outward(max(ys), resolution, up=True),
+        snap_outward(xmin, resolution, up=False),
+        snap_outward(ymin, resolution, up=False),
+        snap_outward(xmax, resolution, up=True),
+        snap_outward(ymax, resolution, up=True),
         resolution,
     )
 

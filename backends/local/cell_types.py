@@ -390,10 +390,5 @@ def _reading(callback: Any, parameter: str) -> list[dict[str, Any]]:
 def _lone_process(callback: Any, parameter: str) -> dict[str, Any] | None:
     """The one node of a callback whose graph is that node applied to ``parameter``."""
     nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
-    if not isinstance(nodes, Mapping) or len(nodes) != 1:
-        return None
-    (node,) = nodes.values()
-    if not isinstance(node, dict):
-        return None
-    arguments = node.get("arguments") or {}
-    return node if arguments.get(parameter) == {"from_parameter": parameter} else None
+    reading = _reading(callback, parameter)
+    return reading[0] if isinstance(nodes, Mapping) and len(nodes) == 1 and reading else None

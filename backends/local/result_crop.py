@@ -33,23 +33,17 @@ def crop_to_grid(data: Any, grid: Grid) -> Any:
 def crop_to_extents(data: Any, extents: Sequence[BBox], crs: Any) -> Any:
     """The pixels of ``data`` (in ``crs``) that overlap the envelope of the ``extents``'
     corners reprojected into ``crs``; ``data`` itself without an extent."""
-    from pyproj import Transformer
+    from hybrid.grid import corner_envelope
 
     if not extents or "x" not in data.dims or "y" not in data.dims:
         return data
-    xs: list[float] = []
-    ys: list[float] = []
-    for box in extents:
-        to_cube = Transformer.from_crs(box.crs, crs, always_xy=True)
-        x, y = to_cube.transform(
-            [box.west, box.east, box.west, box.east], [box.south, box.north, box.north, box.south]
-        )
-        xs += list(x)
-        ys += list(y)
-    size = max(max(xs) - min(xs), max(ys) - min(ys))
+    boxes = [corner_envelope((b.west, b.south, b.east, b.north), b.crs, crs) for b in extents]
+    xmin, ymin = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    xmax, ymax = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    size = max(xmax - xmin, ymax - ymin)
     return data.isel(
-        x=_overlapping(data["x"].values, min(xs), max(xs), size),
-        y=_overlapping(data["y"].values, min(ys), max(ys), size),
+        x=_overlapping(data["x"].values, xmin, xmax, size),
+        y=_overlapping(data["y"].values, ymin, ymax, size),
     )
 
 

@@ -316,14 +316,13 @@ def _on_reprojected_layout(
     from affine import Affine
     from odc.geo.geobox import GeoBox
     from odc.geo.xr import xr_reproject
-    from pyproj import Transformer
+
+    from hybrid.grid import corner_envelope
 
     xmin, ymax, size, cols, rows = (float(v) for v in layout)
     east = xmin + math.ceil(cols / TILE) * TILE * size
     south = ymax - math.ceil(rows / TILE) * TILE * size
-    to_target = Transformer.from_crs(crs[0], crs[1], always_xy=True)
-    xs, ys = to_target.transform([xmin, east, xmin, east], [south, ymax, ymax, south])
-    west0, south0 = min(xs), min(ys)
+    west0, south0, east0, north0 = corner_envelope((xmin, south, east, ymax), *crs)
     rx, ry = abs(float(res.x)), abs(float(res.y))
     have = src.odc.geobox.extent.to_crs(crs[1]).boundingbox
     first_col = max(math.floor((have.left - west0) / rx), 0)
@@ -338,8 +337,8 @@ def _on_reprojected_layout(
     out = xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan)
     if rx != ry:
         return out, None
-    tiles_x = math.ceil(math.ceil((max(xs) - west0) / rx) / TILE)
-    tiles_y = math.ceil(math.ceil((max(ys) - south0) / ry) / TILE)
+    tiles_x = math.ceil(math.ceil((east0 - west0) / rx) / TILE)
+    tiles_y = math.ceil(math.ceil((north0 - south0) / ry) / TILE)
     return out, (west0, south0 + tiles_y * TILE * ry, rx, tiles_x * TILE, tiles_y * TILE)
 
 
