@@ -17,7 +17,13 @@ from hybrid.backends.local.udf.callbacks import (
     udf_callback,
 )
 from hybrid.backends.local.udf.tiling import Tiling, canonical, cut, stitch
-from hybrid.errors import InvalidRuntime, InvalidVersion, ProcessUnsupported, UdfError
+from hybrid.errors import (
+    HybridWarning,
+    InvalidRuntime,
+    InvalidVersion,
+    ProcessUnsupported,
+    UdfError,
+)
 
 CODE = "def apply_datacube(cube, context):\n    return cube\n"
 
@@ -299,3 +305,40 @@ def test_a_udfs_integer_or_boolean_result_is_float32() -> None:
         assert out.dtype == np.float32, cast
         expected = cube.values > 10 if want else np.trunc(cube.values)
         np.testing.assert_array_equal(out.values, expected.astype(np.float32))
+
+
+def _time_udf(process: str, body: str, cube: xr.DataArray) -> Any:
+    """``process`` over ``t`` of ``cube`` with a UDF returning ``body``."""
+    from hybrid.backends.local.processes import udf as udf_processes
+    from hybrid.backends.local.udf.isolated import UdfSettings
+
+    code = (
+        "import xarray\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        f"    return {body}\n"
+    )
+    arg = "reducer" if process == "reduce_dimension" else "process"
+    graph = mark_udf_callbacks(_graph(_run_udf(udf=code), parent=process, arg=arg))
+    callback = graph["p"]["arguments"][arg]
+    run = getattr(udf_processes, process)
+    return run(cube, callback, dimension="t", udf_settings=UdfSettings(timeout=60.0))
+
+
+@pytest.mark.parametrize("process", ["reduce_dimension", "apply_dimension"])
+def test_a_time_series_udf_dropping_the_bands_fails_as_on_copernicus(process: str) -> None:
+    """Copernicus transposes a time-series UDF's result to ``(t, bands, y, x)`` or
+    ``(bands, y, x)`` (geopysparkdatacube.py L678, L684): without ``bands`` it fails;
+    here it gave a cube."""
+    with pytest.raises(UdfError, match="without 'bands'"):
+        _time_udf(process, "cube.mean('bands')", _cube(3, 3))
+
+
+def test_a_time_series_udf_of_apply_dimension_dropping_t_is_dated_2020() -> None:
+    """apply_dimension over t whose UDF returns no ``t``: Copernicus stores the result
+    at 2020-01-01 (geopysparkdatacube.py L683-694); it was refused here."""
+    cube = _cube(3, 3)
+    with pytest.warns(HybridWarning, match="2020-01-01"):
+        out = _time_udf("apply_dimension", "cube.max('t')", cube)
+    assert out.dims == ("t", "bands", "y", "x")
+    assert out["t"].values.tolist() == [np.datetime64("2020-01-01", "ns").astype(int)]
+    np.testing.assert_array_equal(out.isel(t=0).values, cube.max("t").values)

@@ -92,7 +92,7 @@ def apply_neighborhood(
     udf_settings: UdfSettings | None = None,
 ) -> Any:
     """Run a UDF on tiles of ``size`` pixels with ``overlap`` pixels around them."""
-    from hybrid.backends.local.processes.udf import run_tiled
+    from hybrid.backends.local.processes.udf import dated_2020, run_tiled
     from hybrid.backends.local.udf.tiling import Tiling, restore
 
     udf = udf_callback(process)
@@ -127,6 +127,8 @@ def apply_neighborhood(
         data, udf, context, process="apply_neighborhood", settings=udf_settings,
         tiling=tiling, series=series,
     )  # fmt: skip
+    if series and "t" in data.dims and "t" not in result.dims:
+        result = dated_2020(result, "apply_neighborhood")
     return restore(result, added)
 
 

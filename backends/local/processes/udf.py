@@ -58,6 +58,8 @@ def run_tiled(
             udf.code, chunks, context=context, settings=settings or UdfSettings(),
             process=process, epsg=epsg,
         )  # fmt: skip
+        if series:
+            _require_bands(results, process)
         stitched = []
         for piece, (start, count, tiles_y, tiles_x) in zip(slices, layout, strict=True):
             part = slice(start, start + count)
@@ -69,6 +71,37 @@ def run_tiled(
 
     result = run([cube])[0] if series else per_date(cube, run)
     return _labelled(result, cube, data, udf.code if band_names else None), added_bands
+
+
+def _require_bands(results: list[Any], process: str) -> None:
+    """A UDF given whole time series must keep the ``bands`` dimension: Copernicus
+    transposes its result to ``(t, bands, y, x)`` or ``(bands, y, x)``
+    (geopysparkdatacube.py ``apply_tiles_spatiotemporal`` L678, L684), which fails
+    without it."""
+    for result in results:
+        if "bands" not in result.dims:
+            raise UdfError(
+                f"The UDF of '{process}' over the time series returned dims "
+                f"{tuple(str(d) for d in result.dims)} without 'bands': Copernicus needs "
+                "it in the result (it fails there too); keep it, e.g. "
+                "array.expand_dims(bands=['name'])"
+            )
+
+
+def dated_2020(result: Any, process: str) -> Any:
+    """A time-series UDF's result without ``t``, as Copernicus stores it: one date,
+    2020-01-01 (geopysparkdatacube.py ``apply_tiles_spatiotemporal`` L683-694), with a
+    warning saying so."""
+    import numpy as np
+
+    from hybrid.run_warnings import warn
+
+    warn(
+        f"the UDF of {process} over t returned no 't' dimension; Copernicus labels its "
+        "result 2020-01-01, as here (use reduce_dimension to drop t)"
+    )
+    dated = result.expand_dims(t=[np.datetime64("2020-01-01T00:00:00", "ns")])
+    return dated.transpose("t", ...)
 
 
 def _labelled(result: Any, cube: Any, data: Any, code: str | None) -> Any:
@@ -206,6 +239,8 @@ def apply_dimension(
         data, udf, context, process="apply_dimension", settings=udf_settings,
         series=dimension == "t",
     )  # fmt: skip
+    if dimension == "t" and "t" not in result.dims:
+        result = dated_2020(result, "apply_dimension")
     if dimension not in result.dims:
         raise UdfError(
             f"The UDF of apply_dimension over '{dimension}' removed that dimension; "
