@@ -31,7 +31,8 @@ Where hybrid differs on purpose: floating-point cubes are stored as float32 with
 fill (what Copernicus writes for the seed workflow's float32 mean), float64 only where
 Copernicus's cell type is float64 (a callback with a constant of more than 7 digits,
 NetCDFRDDWriter.scala L679; hybrid.backends.local.cell_types); integer cubes keep
-int8/int16/int32 with their nodata (Copernicus's defaults: -128, -32768, -2**31);
+int8/int16/int32 with their nodata (Copernicus's defaults: -128, -32768, -2**31; int32
+without the ``_FillValue`` attribute, see :func:`has_fill_attribute`);
 geotrellis's bit cells (a comparison's result) are int8 0/1 with ``_FillValue`` 0:
 Copernicus writes them UBYTE with the fill value its writer gives a type without
 nodata, 0 (NetCDFRDDWriter.scala L297 ``BitArrayTile`` as UBYTE 0/1, L665
@@ -129,6 +130,13 @@ def storage(dtype: Any, nodata: float | int | None) -> tuple[str, float | int]:
         fill = _INT_NODATA[name] if nodata is None or not float(nodata).is_integer() else nodata
         return name, int(fill)
     return ("float64" if name == "float64" else "float32"), float("nan")
+
+
+def has_fill_attribute(dtype: str) -> bool:
+    """Whether a band variable of ``dtype`` gets ``_FillValue``: not int32, whose nodata
+    -2**31 is Integer.MIN_VALUE, which Copernicus's writer leaves out
+    (NetCDFRDDWriter.scala ``addNetcdfVariable`` L758; the cells still hold it)."""
+    return dtype != "int32"
 
 
 @dataclass(frozen=True)
@@ -272,7 +280,9 @@ def _define(ds: Any, layout: RasterLayout, globals_: Mapping[str, Any]) -> None:
     chunks = band_chunks(len(layout.y), len(layout.x), itemsize, with_time=with_time)
     for name in layout.variables:
         # netCDF4-python sets _FillValue only at creation: it comes first, not third
-        fill = _typed(layout.fill_value, layout.dtype)
+        fill = (
+            _typed(layout.fill_value, layout.dtype) if has_fill_attribute(layout.dtype) else False
+        )
         var = ds.createVariable(name, layout.dtype, dims, fill_value=fill, **_compression(chunks))
         if chunks is not None:
             var.set_var_chunk_cache(size=_CHUNK_CACHE_BYTES, nelems=1009, preemption=1.0)

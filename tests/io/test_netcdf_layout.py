@@ -178,3 +178,26 @@ def test_text_time_labels_are_refused_with_one_line(tmp_path):
     path = write_netcdf(dated, tmp_path / "openEO.nc")
     with netCDF4.Dataset(path) as ds:
         assert list(ds["t"][:]) == [12173, 12174]
+
+
+@pytest.mark.parametrize("shape", [(6, 8), (300, 280)])
+def test_an_int32_result_has_no_fill_value_attribute(tmp_path, shape):
+    """Copernicus's writer leaves ``_FillValue`` out when it is Integer.MIN_VALUE, the
+    int32 nodata (NetCDFRDDWriter.scala ``addNetcdfVariable`` L758): a count over time
+    is read back with -2**31 where a pixel has no value (it was masked here); int16
+    keeps its -32768 fill. Small (netCDF-C) and 256-px-chunked (direct) writes alike."""
+    from hybrid.io.cube import CELL_TYPE
+
+    cube = synthetic_result(shape=shape)
+    counts = xr.where(cube.isnull(), np.nan, np.round(cube * 10 + 3)).astype("float32")
+    for dtype, nodata, has_fill in (("int32", -(2**31), False), ("int16", -32768, True)):
+        typed = counts.assign_attrs({CELL_TYPE: (dtype, nodata)})
+        path = write_netcdf(typed, tmp_path / f"{dtype}.nc")
+        with netCDF4.Dataset(path) as ds:
+            var = ds["var"]
+            assert var.dtype == np.dtype(dtype)
+            assert ("_FillValue" in var.ncattrs()) is has_fill
+            var.set_auto_mask(False)
+            values = var[:]
+        assert values[0, 0, 0] == nodata
+        np.testing.assert_array_equal(values[:, 1:, 1:], counts.values[:, 1:, 1:])
