@@ -139,6 +139,17 @@ def serving(handler: Any) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def static_site(folder: Path) -> contextlib.AbstractContextManager[str]:
+    """``folder``'s files served over HTTP on 127.0.0.1 (another server's); its URL."""
+    import functools
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return serving(functools.partial(Quiet, directory=str(folder)))
+
+
 #: the window of the season the NDVI comparisons run on (short: the tests stay fast)
 NDVI_START, NDVI_END = "2023-05-01", "2023-06-01"
 _NDVI_MEMO: dict[tuple[str, str, str], Any] = {}

@@ -98,10 +98,12 @@ def user_graph(source: str | Path | Mapping[str, Any], *, name: str) -> dict[str
 def with_udps(graph: dict[str, Any], files: list[str]) -> dict[str, Any]:
     """``graph`` with its calls of the user-defined processes in ``files`` (documents as
     ``GET /process_graphs/{id}`` answers or the client's ``save_user_defined_process``
-    stores them) inlined, as the emulator inlines the processes a user stored
-    (:mod:`hybrid.server.udp_expansion`)."""
+    stores them) and of the processes its URL namespaces publish inlined, as the emulator
+    inlines them (:mod:`hybrid.server.udp_expansion`)."""
     from hybrid.graph_file import flat_graph, read_document
+    from hybrid.server.remote_processes import remote_process
     from hybrid.server.udp_expansion import expand
+    from hybrid.server.udp_sharing import is_url
 
     udps: dict[str, dict[str, Any]] = {}
     for file in files:
@@ -114,6 +116,8 @@ def with_udps(graph: dict[str, Any], files: list[str]) -> dict[str, Any]:
     def lookup(pid: str, namespace: str | None) -> dict[str, Any] | None:
         if pid in udps and namespace in (None, "user"):
             return udps[pid]
+        if is_url(namespace):  # a published process, fetched as Copernicus fetches it
+            return remote_process(pid, str(namespace))
         if namespace == "user":
             raise UsageError(
                 f"the graph calls '{pid}' (namespace user), which no --udp file defines: "

@@ -77,6 +77,18 @@ class GraphCycle(GraphRefused):
     code = "ProcessGraphInvalid"
 
 
+class ProcessNamespaceInvalid(ApiError):
+    code = "ProcessNamespaceInvalid"
+
+
+class ProcessIdMismatch(ApiError):
+    code = "ProcessIdMismatch"
+
+
+class ProcessNotFound(ApiError):
+    code = "ProcessNotFound"
+
+
 class JobNotFound(ApiError):
     code = "JobNotFound"
     status = 404

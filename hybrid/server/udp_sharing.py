@@ -9,9 +9,9 @@ process graph it finds there, a single process or a listing holding it
 (``openeo_driver/processgraph/evaluator.py`` L334-339, ``evaluate_process_from_url``
 L398-411; ``processgraph/definitions.py`` ``get_process_definition_from_url`` L55-120).
 
-Offline, only this server's own URLs (:mod:`hybrid.server.own_urls`) can be read: they
-are looked up in the store directly. Any other URL, or one naming no public process, is refused with
-``ProcessNamespaceInvalid`` (400), the error Copernicus gives when the fetch fails.
+This server's own URLs (:mod:`hybrid.server.own_urls`) are looked up in the store
+directly; one naming no public process is refused with ``ProcessNamespaceInvalid`` (400).
+Any other URL is fetched as Copernicus fetches it (:mod:`hybrid.server.remote_processes`).
 :func:`resolve` inlines a graph's own and published processes before the engine runs it.
 """
 
@@ -21,26 +21,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
-from hybrid.server.errors import ApiError
+from hybrid.server.errors import ProcessIdMismatch, ProcessNamespaceInvalid, ProcessNotFound
 from hybrid.server.graph_limits import check_graph
 from hybrid.server.own_urls import own_path
+from hybrid.server.remote_processes import remote_process
 from hybrid.server.udp_expansion import expand
 from hybrid.server.udp_store import UdpStore
 
 #: the namespace prefix of a user's published processes (views.py L831)
 USER_PREFIX = "u:"
-
-
-class ProcessNamespaceInvalid(ApiError):
-    code = "ProcessNamespaceInvalid"
-
-
-class ProcessIdMismatch(ApiError):
-    code = "ProcessIdMismatch"
-
-
-class ProcessNotFound(ApiError):
-    code = "ProcessNotFound"
 
 
 def is_url(namespace: str | None) -> bool:
@@ -89,14 +78,16 @@ def _own_path(url: str, own_root: str | None) -> str | None:
 def process_from_url(
     store: UdpStore, process_id: str, url: str, own_root: str | None
 ) -> dict[str, Any]:
-    """The public process ``process_id`` that ``url`` (a node's namespace) names."""
+    """The public process ``process_id`` that ``url`` (a node's namespace) names: in the
+    store for this server's URLs, else fetched."""
     path = _own_path(url, own_root)
-    namespace, _, named = (path or "").partition("/")
-    if path is None or not namespace.startswith(USER_PREFIX) or "/" in named:
+    if path is None:
+        return remote_process(process_id, url)
+    namespace, _, named = path.partition("/")
+    if not namespace.startswith(USER_PREFIX) or "/" in named:
         raise ProcessNamespaceInvalid(
-            f"Process '{process_id}' specified with invalid namespace '{url}': offline, only "
-            f"this server's published processes ({own_root or ''}/processes/u:USER/ID) can "
-            "be loaded from a URL."
+            f"Process '{process_id}' specified with invalid namespace '{url}': this server "
+            f"publishes processes at {own_root or ''}/processes/u:USER/ID."
         )
     owner = unquote(namespace[len(USER_PREFIX) :])
     if not named:  # a listing (definitions.py L97-107)
@@ -121,7 +112,7 @@ def process_from_url(
 
 
 def lookup(
-    store: UdpStore | None, user_id: str | None, own_root: str | None
+    store: UdpStore | None, user_id: str | None, own_root: str | None, *, fetch: bool = True
 ) -> Callable[[str, str | None], dict[str, Any] | None]:
     """The expansion's lookup: the user's own processes (namespace ``user`` or none), a
     published one by URL; inside the latter, names are again the caller's
@@ -129,9 +120,12 @@ def lookup(
 
     def find(process_id: str, namespace: str | None) -> dict[str, Any] | None:
         if is_url(namespace):
+            url = str(namespace)
+            if _own_path(url, own_root) is None:  # another server's: fetched
+                return remote_process(process_id, url) if fetch else None
             if store is None:
                 raise ProcessNamespaceInvalid(f"Namespace '{namespace}' cannot be resolved here.")
-            return process_from_url(store, process_id, str(namespace), own_root)
+            return process_from_url(store, process_id, url, own_root)
         if namespace in (None, "user") and store is not None and user_id is not None:
             return store.find(user_id, process_id)
         return None

@@ -392,6 +392,30 @@ def test_a_stored_user_defined_process_is_given_with_udp(tmp_path, capsys):
     assert "--udp goes with --graph" in capsys.readouterr().err
 
 
+def test_a_process_published_at_a_url_runs_without_udp(tmp_path, capsys):
+    """A graph calling a process by its URL namespace (an APEx catalogue JSON) runs with
+    the definition fetched from there, as Copernicus fetches it (python-driver
+    definitions.py L55-120); one that cannot be fetched is one line and exit 1."""
+    from tests.stac_fixtures import static_site
+
+    udp = {"id": "twice", "parameters": [{"name": "v", "schema": {"type": "number"}}],
+           "process_graph": {"m": {"process_id": "multiply", "arguments": {
+               "x": {"from_parameter": "v"}, "y": 2}, "result": True}}}  # fmt: skip
+    (tmp_path / "site").mkdir()
+    _write(tmp_path / "site" / "twice.json", udp)
+    with static_site(tmp_path / "site") as site:
+        for name, code in (("twice.json", 0), ("gone.json", 1)):
+            graph = {"call": {"process_id": "twice", "namespace": f"{site}/{name}",
+                              "arguments": {"v": 21}, "result": True}}  # fmt: skip
+            graph_file = _write(tmp_path / "g.json", graph)
+            out = tmp_path / name
+            assert main(["run", "--graph", str(graph_file), "--out", str(out)]) == code
+    assert json.loads((tmp_path / "twice.json" / "result.json").read_text()) == 42
+    err = capsys.readouterr().err
+    assert f"invalid namespace '{site}/gone.json'" in err and "Traceback" not in err
+    assert not (tmp_path / "gone.json").exists()
+
+
 def test_a_saved_result_saved_again_is_written_twice_as_on_copernicus(sample_catalog, tmp_path):
     """Copernicus's save_result gives its data (python-driver io.py L171-187), so the
     save_result the client's ``create_job`` adds after a user-defined process that saves

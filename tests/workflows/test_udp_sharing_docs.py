@@ -141,7 +141,7 @@ def test_private_processes_and_other_servers_give_one_clear_400(
 
     cases = [
         ("private_abs", private_url, "ProcessNamespaceInvalid"),
-        ("fahrenheit_to_celsius", public_url.replace("127.0.0.1", "192.0.2.1"),
+        ("fahrenheit_to_celsius", f"http://127.0.0.1:{_closed_port()}/processes/u:alice/x",
          "ProcessNamespaceInvalid"),
         ("private_abs", public_url, "ProcessIdMismatch"),
         ("private_abs", public_url.rsplit("/", 1)[0], "ProcessNotFound"),
@@ -152,6 +152,15 @@ def test_private_processes_and_other_servers_give_one_clear_400(
             cube.execute()
         assert (caught.value.http_status_code, caught.value.code) == (400, code), namespace
         assert namespace in caught.value.message
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (another server, unreachable)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.mark.filterwarnings("ignore:Defining user-defined process")

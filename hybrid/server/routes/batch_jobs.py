@@ -110,7 +110,9 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
     as on Copernicus (:mod:`hybrid.backends.local.graphcheck`); one without save_result
     writes its result as a synchronous request does (:func:`_saving`)."""
     body = await read_json(request)
-    graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
+    graph = await run_in_threadpool(
+        deps.resolve, process_graph(body), user.user_id, base_url(request)
+    )
     await run_in_threadpool(deps.engine.validate, _saving(deps, graph), job=True)
     job = deps.store.create(
         user_id=user.user_id,
@@ -150,7 +152,9 @@ async def update_job(job_id: str, request: Request, user: CurrentUser, deps: Dep
         raise JobLocked("Batch job is locked while it is queued or running: cancel it first.")
     fields = _job_fields(body)
     if "process" in body:
-        graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
+        graph = await run_in_threadpool(
+            deps.resolve, process_graph(body), user.user_id, base_url(request)
+        )
         await run_in_threadpool(deps.engine.validate, _saving(deps, graph), job=True)
         fields["process"] = body["process"]
         fields["root_url"] = base_url(request)

@@ -64,7 +64,8 @@ def _checked(
     process_graph({"process": body})  # a graph within the limits
     process = {**body, "id": process_id}
 
-    others = lookup(deps.udps, user_id, own_root)
+    # Copernicus stores a process without reading the URLs its nodes call
+    others = lookup(deps.udps, user_id, own_root, fetch=False)
 
     def find(pid: str, namespace: str | None) -> dict[str, Any] | None:
         if pid == process_id and namespace in (None, "user"):

@@ -41,7 +41,9 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
     authorization = request.headers.get("authorization")
     user_id = deps.auth.user(authorization).user_id if authorization else None
     try:
-        graph = deps.resolve(process_graph(body), user_id, base_url(request))
+        graph = await run_in_threadpool(
+            deps.resolve, process_graph(body), user_id, base_url(request)
+        )
         await run_in_threadpool(deps.engine.validate, graph)
     except HybridError as exc:
         if exc.status >= 500 or isinstance(exc, GraphRefused):
@@ -53,7 +55,9 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
 @router.post("/result")
 async def result(request: Request, user: CurrentUser, deps: Deps) -> Response:
     body = await read_json(request)
-    graph = deps.resolve(process_graph(body), user.user_id, base_url(request))
+    graph = await run_in_threadpool(
+        deps.resolve, process_graph(body), user.user_id, base_url(request)
+    )
     graph = await run_in_threadpool(deps.job_sources, graph, user.user_id, base_url(request))
     graph = await run_in_threadpool(_saving, deps, graph)
     await run_in_threadpool(deps.engine.validate, graph)
