@@ -37,6 +37,7 @@ from hybrid.backends.local.property_filters import (
     stac_property_conditions,
 )
 from hybrid.backends.local.spatial_reducers import check_reducer
+from hybrid.backends.local.temporal_literals import check_interval
 from hybrid.errors import (
     CollectionNotFound,
     FormatUnsuitable,
@@ -164,6 +165,7 @@ def inspect_graph(
         args = node.get("arguments") or {}
         _check_supported(node_id, node, args, supported, required)
         _check_callback_process(graph, node_id, pid)
+        check_interval(node_id, pid, args)
         if pid == "merge_cubes":
             _check_overlap_resolver(node_id, args.get("overlap_resolver"))
         if pid == "aggregate_spatial":

@@ -107,17 +107,20 @@ def load_interval(extent: Any) -> tuple[str, str]:
 
 
 def _whole_day(text: str, start: Any) -> tuple[str, str]:
-    """A load's [d, d]: the whole day d, as Copernicus reads it ("retain backwards
-    compatibility for from == to", openeo-geotrellis-extensions file/FileRDDFactory.scala
-    L43-45; openeo-python-driver process_implementations/io.py L56-59 only logs it)."""
+    """A load's [t, t]: from t to the end of its day, as Copernicus reads it (the whole
+    day for a date; geopyspark-driver load_stac.py ``_TemporalExtent`` L1134-1143 and
+    L230-235 end it at ``time.max``; openeo-python-driver process_implementations/io.py
+    L56-59 only logs it)."""
     import datetime as dt
 
     from hybrid.run_warnings import warn
 
     day = start.date()
+    after = (day + dt.timedelta(days=1)).isoformat()
+    read = f"the whole day {day}" if len(text) <= 10 else f"from {text} to the end of {day}"
     warn(
         f"load_collection: temporal_extent [{text}, {text}] has the same start and end; "
-        f"read as the whole day {day} as Copernicus does (an openEO end is excluded: "
-        f"give [{day}, {day + dt.timedelta(days=1)}])"
+        f"read as {read} as Copernicus does (an openEO end is excluded: give [{text}, "
+        f"{after}])"
     )
-    return day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
+    return text, after

@@ -85,3 +85,36 @@ def test_a_bare_load_filtered_to_one_day_keeps_that_day(
     want = run(load(spatial_extent=SEED_BBOX, temporal_extent=["2023-06-07", "2023-06-08"]), "b")
     assert [str(t)[:10] for t in got["t"].values] == ["2023-06-07"]
     np.testing.assert_array_equal(got.values, want.values)
+
+
+@pytest.mark.slow
+def test_a_load_of_one_instant_reads_from_it_to_the_end_of_its_day(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """[t, t] with a time of day: Copernicus reads from t to the end of t's day
+    (geopyspark-driver load_stac.py ``_TemporalExtent`` L1134-1143, L230-235), so 10:00
+    finds the 10:37 overpass of 2023-06-07 and 12:00 finds nothing; it read the whole
+    day here."""
+    from openeo import DataCube
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.errors import NoDataAvailable
+    from hybrid.io.reader import open_result
+    from tests.server_helpers import SEED_BBOX
+
+    def run(instant: str) -> Any:
+        cube = DataCube.load_collection(
+            "SENTINEL2_L2A", bands=["B04"], connection=None, spatial_extent=SEED_BBOX,
+            temporal_extent=[instant, instant],
+        )  # fmt: skip
+        backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+        out = tmp_path / instant[11:13]
+        graph = cube.save_result(format="netCDF").flat_graph()
+        (path,) = backend.execute(graph, out_dir=out).files
+        return open_result(path)
+
+    with pytest.warns(HybridWarning, match="from 2023-06-07T10:00:00Z to the end of"):
+        got = run("2023-06-07T10:00:00Z")
+    assert [str(t)[:10] for t in got["t"].values] == ["2023-06-07"]
+    with pytest.warns(HybridWarning), pytest.raises(NoDataAvailable):
+        run("2023-06-07T12:00:00Z")

@@ -196,3 +196,47 @@ def test_merge_cubes_resolvers_copernicus_cannot_run_are_refused(resolver, messa
     with pytest.raises(ProcessParameterInvalid, match=message):
         LocalBackend().validate(_merged(resolver))
     LocalBackend().validate(_merged({"m": _node("max", True, data=[X, Y])}))
+
+
+@pytest.mark.parametrize(
+    "extent",
+    [
+        ["2023-06-02T10:00:00Z", "2023-06-08"],  # a date-time against a date
+        ["2023-06-02", "2023-06-08T00:00:00Z"],
+        ["2023-06-02T00:00:00+02:00", "2023-06-08T00:00:00+02:00"],  # not UTC's Z
+        ["2023-06-02T00:00:00", "2023-06-08T00:00:00"],
+        ["2023-06", "2023-07"],
+    ],
+)
+@pytest.mark.parametrize("pid", ["load_collection", "filter_temporal"])
+def test_intervals_copernicus_cannot_compare_are_one_400(graph, extent, pid):
+    """With both bounds, the driver compares ``rfc3339.parse_date_or_datetime`` of each
+    (python-driver io.py L51-55, cubes.py L49-53): a date against a date-time is a
+    TypeError there, an offset or a missing Z a ValueError, both a 500; they ran here."""
+
+    def change(g: dict) -> None:
+        if pid == "load_collection":
+            g["loadcollection1"]["arguments"]["temporal_extent"] = extent
+        else:
+            data = {"from_node": "loadcollection1"}
+            g["f"] = {
+                "process_id": "filter_temporal",
+                "arguments": {"data": data, "extent": extent},
+            }
+
+    with pytest.raises(ProcessParameterInvalid, match="both bounds as dates"):
+        LocalBackend().validate(_broken(graph, change))
+
+
+@pytest.mark.parametrize(
+    "extent",
+    [
+        ["2023-06-02T10:00:00Z", "2023-06-08T00:00:00.5Z"],
+        ["2023-06-02", "2023-06-08"],
+        ["2023-06-02T10:00:00+02:00", None],  # one bound: nothing compared there
+    ],
+)
+def test_intervals_copernicus_compares_pass(graph, extent):
+    g = copy.deepcopy(graph)
+    g["loadcollection1"]["arguments"]["temporal_extent"] = extent
+    LocalBackend().validate(g)

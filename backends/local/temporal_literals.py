@@ -1,0 +1,48 @@
+"""Literal temporal intervals checked as Copernicus checks them before anything runs.
+
+With both bounds given, openeo-python-driver's ``_extract_temporal_extent``
+(``processgraph/process_implementations/io.py`` L39-61 for load_collection, load_stac,
+query_stac; ``cubes.py`` L38-60 for filter_temporal) compares
+``openeo.util.rfc3339.parse_date_or_datetime(end) < ...(start)``: a bound longer than ten
+characters must be a UTC date-time ending in ``Z`` (``2023-06-02T10:00:00Z``, fractions
+allowed), a shorter one a date (``2023-06-02``), and a date against a date-time cannot be
+compared. Anything else raises there, which the API answers with a 500 ``Internal``
+(a batch job fails). Here the same call decides and a 400 says what to write instead.
+With one bound open nothing is compared, so nothing is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hybrid.errors import ProcessParameterInvalid
+
+#: process -> its interval argument
+_INTERVALS = {
+    "load_collection": "temporal_extent",
+    "load_stac": "temporal_extent",
+    "filter_temporal": "extent",
+}
+
+
+def check_interval(node_id: str, process: str, args: Mapping[str, Any]) -> None:
+    """Refuse a literal interval of ``process``'s arguments that Copernicus cannot read."""
+    field = _INTERVALS.get(process)
+    extent = args.get(field) if field else None
+    if not isinstance(extent, list) or len(extent) != 2:
+        return
+    if not all(isinstance(bound, str) for bound in extent):
+        return  # an open bound, a parameter, or not text: other checks judge it
+    from openeo.util import rfc3339
+
+    try:
+        start, end = (rfc3339.parse_date_or_datetime(bound) for bound in extent)
+        _ = end < start  # type: ignore[operator]  # the driver's comparison, as it is
+    except (TypeError, ValueError):
+        raise ProcessParameterInvalid(
+            f"{process}: {field} {extent!r} cannot be read by Copernicus (it fails there "
+            "with an internal error): give both bounds as dates (2023-06-02) or both as "
+            "UTC date-times ending in Z (2023-06-02T10:00:00Z)",
+            node=node_id,
+        ) from None
