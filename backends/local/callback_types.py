@@ -24,14 +24,14 @@ result under the argument name its parent reads (``expressionEnd`` L1086-1247):
   ``count`` is int32; ``int`` keeps an integer input type, else int32 (``intFunction``
   L1733-1747); ``linear_scale_range`` to an integer range converts (L1271-1322);
   comparisons and logic are bits; ``if`` the union of ``accept`` and ``reject``;
-  ``array_find`` int16 (``arrayFind`` L643); ``array_append``, ``array_concat`` and
-  ``array_modify`` the union of their two arrays' types, float32 for one without
-  (L1372, L1391, L1421);
+  ``array_find`` int16 (``arrayFind`` L643); ``array_create`` its array's type,
+  ``array_append``, ``array_concat`` and ``array_modify`` the union of their two
+  arrays' types, float32 for one without (L1372, L1391, L1421, L1435-1441; a literal
+  list's type: :meth:`_Walk.array`);
 - anything else float32 (``resultingDataType`` is reset at every ``expressionEnd``),
   ``sum``, ``product`` and the forced floats above among them.
 
-The types are numpy dtype names; ``bool`` for geotrellis's bit cells. An array
-argument (``[..]``) has no type here.
+The types are numpy dtype names; ``bool`` for geotrellis's bit cells.
 """
 
 from __future__ import annotations
@@ -133,6 +133,24 @@ class _Walk:
             return self.node(node, depth + 1) if isinstance(node, Mapping) else None
         return constant_type(value)
 
+    def array(self, value: Any, depth: int) -> str | None:
+        """The type an array argument has (``typeOrElse`` L1713-1730): a literal list's
+        elements' union (``arrayEnd`` L1038-1042 records each one's type name) when
+        every element is a process or typed parameter; a number or boolean element is
+        recorded by its Java class name, which is no cell type, so the whole list has
+        none; another node's result its type."""
+        if not isinstance(value, list):
+            return self.value(value, depth)
+        if not value or any(not isinstance(v, Mapping) for v in value):
+            return None
+        types = [t for t in (self.value(v, depth) for v in value) if t is not None]
+        if not types:
+            return None
+        merged = types[0]
+        for other in types[1:]:
+            merged = union(merged, other)
+        return merged
+
     def node(self, node: Mapping[str, Any], depth: int) -> str:
         if depth > _DEPTH:
             return FLOAT32
@@ -156,8 +174,10 @@ class _Walk:
         if process == "array_find":
             return INT16
         if process in _ARRAY_UNION:
-            first, second = _ARRAY_UNION[process]
-            return union(argument(first) or FLOAT32, argument(second) or FLOAT32)
+            first, second = (self.array(arguments.get(n), depth) for n in _ARRAY_UNION[process])
+            return union(first or FLOAT32, second or FLOAT32)
+        if process == "array_create":
+            return self.array(arguments.get("data"), depth) or FLOAT32
         if process == "int":
             x = argument("x")
             return x if x is not None and x not in _FLOATING else INT32

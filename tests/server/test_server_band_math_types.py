@@ -262,3 +262,33 @@ def test_mean_and_sd_of_a_float32_cube_add_in_doubles(connection: Any, tmp_path:
         dtype, _, got = _tiff(cube.reduce_dimension("t", reducer=name), tmp_path / f"{name}.tif")
         assert dtype == "float32"
         np.testing.assert_allclose(got, want, rtol=0, atol=0, err_msg=name)
+
+
+def test_arrays_built_in_a_band_callback_have_their_elements_type(
+    connection: Any, bands: Any, tmp_path: Path
+) -> None:
+    """``array_create`` takes the union of its elements' types (OpenEOProcessScriptBuilder
+    ``arrayEnd`` L1038-1042, ``arrayCreateFunction`` L1435-1441, ``typeOrElse``
+    L1713-1730): the client's ``compute_and_rescale_indices`` to [0, 250] is uint8 with
+    nodata 255, two ``int`` of band maths int32 (both float32 here before)."""
+    from openeo.extra.spectral_indices import compute_and_rescale_indices
+    from openeo.processes import array_create
+
+    ndvi = {"input_range": [-1, 1], "output_range": [0, 250]}
+    rescaled = {
+        "collection": {"input_range": None, "output_range": None},
+        "indices": {"NDVI": ndvi},
+    }
+    dtype, nodata, got = _tiff(
+        compute_and_rescale_indices(_load(connection), rescaled), tmp_path / "ndvi.tif"
+    )
+    nir, red = (bands[b].astype(np.float32) for b in ("B08", "B04"))
+    assert (dtype, nodata) == ("uint8", 255)
+    scaled = ((nir - red) / (nir + red) + 1) / 2 * 250
+    np.testing.assert_array_equal(got, np.trunc(scaled))
+    thirds = _load(connection).apply_dimension(
+        dimension="bands", process=lambda d: array_create([(d[1] / 3).int(), (d[0] / 3).int()])
+    )
+    dtype, nodata, got = _tiff(thirds, tmp_path / "thirds.tif")
+    assert (dtype, nodata) == ("int32", -(2**31))
+    np.testing.assert_array_equal(got, np.trunc(nir / np.float32(3)))
