@@ -79,7 +79,7 @@ INPUT_NODATA = "input_nodata"
 #: int16 or int32 gets: that dtype name (:func:`hybrid.backends.local.processes.udf.
 #: reduce_dimension`, :func:`hybrid.backends.local.processes.merging.merge_cubes`); an
 #: apply or a callback over bands whose result is float64 gets "float64" (else its
-#: float64 values become float32, as there)
+#: float64 values become float32, as there), one whose result is bits "bool"
 OUTPUT_CELL_TYPE = "output_cell_type"
 #: a cell type: its dtype name and nodata value (None: a raw type without one)
 TileType = tuple[str, float | None]
@@ -153,6 +153,10 @@ def with_cell_types(graph: Mapping[str, Any]) -> dict[str, Any]:
         )
         if (stored and own in ("int16", "int32")) or (_declares(process, arguments) and own == F64):
             arguments[OUTPUT_CELL_TYPE] = own
+        elif (stored or _declares(process, arguments)) and types.raw(
+            {"from_node": node_id}
+        ) == _BITS:
+            arguments[OUTPUT_CELL_TYPE] = "bool"  # a sum of comparisons keeps its lowest bit
         if process == "mask" and arguments.get("replacement") is not None and integer_type(own):
             arguments[INPUT_CELL_TYPE] = own
         if process == "resolution_merge":  # stores its predictions in the cube's type

@@ -33,8 +33,10 @@ def wrapped(values: Any, bits: int, signed: bool = True) -> Any:
 
 
 def stored_as(values: Any, dtype: str) -> Any:
-    """The DataArray ``values`` as an int16 or int32 tile holds them (other types: as
-    they are); lazy values stay lazy."""
+    """The DataArray ``values`` as an int16, int32 or bit tile holds them (other types:
+    as they are); lazy values stay lazy."""
+    if dtype == "bool":
+        return lowest_bit(values)
     if dtype not in SIGNED_NODATA:
         return values
     import dask.array as da
@@ -43,6 +45,16 @@ def stored_as(values: Any, dtype: str) -> Any:
     if isinstance(values.data, da.Array):
         return values.copy(data=da.map_blocks(block, values.data, dtype=values.dtype))
     return values.copy(data=block(np.asarray(values.data)))
+
+
+def lowest_bit(values: Any) -> Any:
+    """Numbers stored into a bit tile: geotrellis ``BitArrayTile.update`` keeps the lowest
+    bit of each (``z & 1``: 2 is false, -1 true; nodata false), so the sum of two
+    comparisons is their exclusive or; booleans as they are."""
+    if np.dtype(values.dtype) == np.bool_:
+        return values
+    with np.errstate(invalid="ignore"):
+        return (values.fillna(0) % 2) != 0
 
 
 def _stored_block(values: np.ndarray, bits: int) -> np.ndarray:

@@ -292,3 +292,29 @@ def test_arrays_built_in_a_band_callback_have_their_elements_type(
     dtype, nodata, got = _tiff(thirds, tmp_path / "thirds.tif")
     assert (dtype, nodata) == ("int32", -(2**31))
     np.testing.assert_array_equal(got, np.trunc(nir / np.float32(3)))
+
+
+def test_comparisons_added_or_subtracted_are_numbers_and_stored_as_bits(
+    connection: Any, bands: Any, tmp_path: Path
+) -> None:
+    """Copernicus converts bit tiles to int8 before add/subtract (``xyFunction``
+    ``convertBitCells`` L905-911) and stores a result typed bits by its lowest bit
+    (geotrellis ``BitArrayTile.update``): the sum of two comparisons is their exclusive
+    or, with ``+ 0`` after it int32 0/1/2; a difference of comparisons works (here the
+    sum was their or and a difference failed: numpy has no boolean minus)."""
+    nir, red = bands["B08"], bands["B04"]
+    low, high = nir > 2000, nir > 2400
+    assert (low & high).any() and (low & ~high).any()  # the sum is 2 somewhere
+    cube = _load(connection).filter_bands(["B08"])
+    dtype, _, got = _tiff(cube.apply(lambda x: (x > 2000) + (x > 2400)), tmp_path / "xor.tif")
+    assert dtype == "uint8"  # a 1-bit GeoTIFF, as Copernicus writes bits
+    np.testing.assert_array_equal(got, low ^ high)
+    dtype, _, got = _tiff(cube.apply(lambda x: (x > 2000) + (x > 2400) + 0), tmp_path / "n.tif")
+    assert dtype == "int32"
+    np.testing.assert_array_equal(got, low.astype(int) + high)
+    difference = _load(connection).reduce_dimension(
+        dimension="bands",
+        reducer=lambda d: (d.array_element(1) > 1000) - (d.array_element(0) > 300),
+    )
+    _, _, got = _tiff(difference, tmp_path / "difference.tif")
+    np.testing.assert_array_equal(got, (nir > 1000) ^ (red > 300))
