@@ -312,6 +312,9 @@ def test_comparisons_added_or_subtracted_are_numbers_and_stored_as_bits(
     dtype, _, got = _tiff(cube.apply(lambda x: (x > 2000) + (x > 2400) + 0), tmp_path / "n.tif")
     assert dtype == "int32"
     np.testing.assert_array_equal(got, low.astype(int) + high)
+    dtype, _, got = _tiff(cube.apply(lambda x: (x > 2000) + 40000), tmp_path / "big.tif")
+    assert dtype == "int32"  # no int8 overflow of the constant
+    np.testing.assert_array_equal(got, low + 40000)
     difference = _load(connection).reduce_dimension(
         dimension="bands",
         reducer=lambda d: (d.array_element(1) > 1000) - (d.array_element(0) > 300),

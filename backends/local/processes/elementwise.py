@@ -22,25 +22,26 @@ from hybrid.errors import ProcessParameterInvalid
 
 
 def add(x: Any, y: Any) -> Any:
-    return _bytes(x) + _bytes(y)
+    return _numbers(x) + _numbers(y)
 
 
 def subtract(x: Any, y: Any) -> Any:
-    return _bytes(x) - _bytes(y)
+    return _numbers(x) - _numbers(y)
 
 
 def multiply(x: Any, y: Any) -> Any:
-    return _bytes(x) * _bytes(y)
+    return x * y  # numpy's product of booleans is already that of 0/1
 
 
-def _bytes(value: Any) -> Any:
-    """A comparison's bits as numbers 0/1 before arithmetic, as Copernicus converts bit
-    tiles to int8 in add, subtract and multiply (OpenEOProcessScriptBuilder.scala
-    ``xyFunction`` ``convertBitCells`` L905-911): true + true is 2 (numpy's or gave
-    true), and true - false 1 (numpy refuses to subtract booleans). A callback whose
-    type stays bits keeps the lowest bit (``stored_integers.lowest_bit``)."""
+def _numbers(value: Any) -> Any:
+    """A comparison's bits as the numbers 0/1 before adding or subtracting, as Copernicus
+    converts bit tiles to int8 there (OpenEOProcessScriptBuilder.scala ``xyFunction``
+    ``convertBitCells`` L905-911): true + true is 2 (numpy's or gave true), true - false
+    1 (numpy refuses to subtract booleans). float32 holds them exactly and keeps a large
+    constant from overflowing an int8; a callback whose type stays bits keeps the lowest
+    bit (``stored_integers.lowest_bit``)."""
     if np.ndim(value) > 0 and np.dtype(getattr(value, "dtype", float)) == np.bool_:
-        return value.astype(np.int8)
+        return value.astype(np.float32)
     return value
 
 
