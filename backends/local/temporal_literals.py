@@ -40,6 +40,10 @@ def check_interval(node_id: str, process: str, args: Mapping[str, Any]) -> None:
         start, end = (rfc3339.parse_date_or_datetime(bound) for bound in extent)
         _ = end < start  # type: ignore[operator]  # the driver's comparison, as it is
     except (TypeError, ValueError):
+        from hybrid.stac.query import parse_instant
+
+        for bound in extent:  # not a date at all: that message
+            parse_instant(bound, what=f"{process} {field}")
         raise ProcessParameterInvalid(
             f"{process}: {field} {extent!r} cannot be read by Copernicus (it fails there "
             "with an internal error): give both bounds as dates (2023-06-02) or both as "
