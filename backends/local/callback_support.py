@@ -29,6 +29,7 @@ every callback its parent's context, as openEO defines it, and notes the differe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -144,6 +145,13 @@ def _label_condition_notes(graph: Mapping[str, Any]) -> list[str]:
                 "builder compares dates only with date_between and eq/neq/and/or against "
                 "constants; the same graph may fail there; compare dates with date_between"
             ] = None
+        elif pid == "date_between" and (bounds := _unzoned_bounds(inner)):
+            notes[
+                f"the condition of filter_labels on 't' gives date_between the bound(s) "
+                f"{', '.join(map(repr, bounds))} without a time and zone: Copernicus parses "
+                "them with Java's ZonedDateTime.parse and fails (the job fails there); write "
+                "date-times such as '2023-06-01T00:00:00Z'"
+            ] = None
         elif pid in ("eq", "neq") and _date_against_text(inner):
             notes[
                 f"the condition of filter_labels on 't' compares the date with a text "
@@ -161,6 +169,21 @@ def _label_condition_nodes(graph: Mapping[str, Any]) -> Iterator[Mapping[str, An
             continue
         if (node.get("arguments") or {}).get("dimension") == "t":
             yield from _nested_nodes(nodes)
+
+
+#: what Java's ZonedDateTime.parse reads (ISO_ZONED_DATE_TIME): a date-time with an offset
+_ZONED = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}(:\d{2})?)(\[[^]]+\])?",
+    re.IGNORECASE,
+)
+
+
+def _unzoned_bounds(node: Mapping[str, Any]) -> list[str]:
+    """date_between's literal min/max that ZonedDateTime.parse refuses (OpenEOProcessScript
+    Builder.scala ``dateBetweenProcess`` L829-831)."""
+    arguments = node.get("arguments") or {}
+    values = [arguments.get(name) for name in ("min", "max")]
+    return [v for v in values if isinstance(v, str) and not _ZONED.fullmatch(v)]
 
 
 def _date_against_text(node: Mapping[str, Any]) -> bool:

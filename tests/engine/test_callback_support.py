@@ -107,6 +107,24 @@ def test_a_label_condition_on_t_beyond_date_comparisons_is_named_once() -> None:
     assert _notes({"a": _node("filter_labels", dimension="t", condition=supported)}) == []
 
 
+def test_date_between_bounds_without_a_time_and_zone_are_noted() -> None:
+    """The builder parses date_between's bounds with ``ZonedDateTime.parse``
+    (OpenEOProcessScriptBuilder.scala L829-831), which refuses a date or a date-time
+    without an offset: the job fails there; a zoned date-time passes."""
+    value = {"from_parameter": "value"}
+    dates = _callback(_node("date_between", x=value, min="2023-06-01", max="2023-07-01"))
+    zoned = _callback(
+        _node("date_between", x=value, min="2023-06-01T00:00+02:00", max="2023-07-01T00:00:00Z")
+    )
+    graph = {
+        "a": _node("filter_labels", data=None, dimension="t", condition=dates),
+        "b": _node("filter_labels", data={"from_node": "a"}, dimension="t", condition=zoned),
+    }
+    (note,) = _notes(graph)
+    assert "'2023-06-01', '2023-07-01' without a time and zone" in note
+    assert "ZonedDateTime.parse and fails" in note
+
+
 def test_a_label_condition_comparing_the_date_with_text_is_noted() -> None:
     """Copernicus hands the condition a date-time (FileLayerProvider.scala L1605): its
     ``eq`` with a text is never true, ``neq`` always; against a boolean it works."""
