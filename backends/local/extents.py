@@ -172,7 +172,7 @@ def _own(node_id: str, args: Mapping[str, Any]) -> _Trace:
     """The constraints load_collection's own arguments set."""
     trace = _Trace()
     temporal = args.get("temporal_extent")
-    if temporal is not None:
+    if temporal:  # as Copernicus, an empty one is none (python-driver io.py L106)
         trace = replace(trace, temporal=temporal_interval(node_id, "temporal_extent", temporal))
     spatial = args.get("spatial_extent")
     if spatial is not None:

@@ -78,6 +78,8 @@ def interval_texts(
     if extent is None:
         return None
     values = list(getattr(extent, "root", extent))
+    if not values and process != "filter_temporal":  # a load's [] is none, as Copernicus
+        return None
     if len(values) != 2:
         raise ProcessParameterInvalid(f"{process}: temporal_extent must be [start, end]")
     texts: list[str | None] = []

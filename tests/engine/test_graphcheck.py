@@ -243,3 +243,22 @@ def test_intervals_copernicus_compares_pass(graph, extent):
     g = copy.deepcopy(graph)
     g["loadcollection1"]["arguments"]["temporal_extent"] = extent
     LocalBackend().validate(g)
+
+
+def test_an_empty_temporal_extent_of_a_load_is_none_as_on_copernicus(graph):
+    """python-driver io.py L106 ``if args.get("temporal_extent")`` skips ``[]``: the load
+    reads every date (it was a 400 here); filter_temporal's ``[]`` stays a 400 (cubes.py
+    L40-44: not of length 2)."""
+    from hybrid.backends.local.load_extents import interval_texts
+
+    g = copy.deepcopy(graph)
+    g["loadcollection1"]["arguments"]["temporal_extent"] = []
+    (load,) = LocalBackend().validate(g).loads.values()
+    assert load.temporal is None
+    assert interval_texts([]) is None
+    with pytest.raises(ProcessParameterInvalid, match=r"\[start, end\]"):
+        interval_texts([], "filter_temporal")
+    g["f"] = {"process_id": "filter_temporal",
+              "arguments": {"data": {"from_node": "loadcollection1"}, "extent": []}}  # fmt: skip
+    with pytest.raises(ProcessParameterInvalid, match=r"\[start, end\]"):
+        LocalBackend().validate(g)
