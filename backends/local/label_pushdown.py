@@ -16,13 +16,16 @@ right after each load it reads (:func:`hybrid.backends.local.load_paths.copy_aft
 and itself marked :data:`IN_LOAD`, as is every filter_labels behind another one:
 marked nodes return their cube unchanged (an ignored one with a warning). A
 filter_labels that reads the load directly is that filter itself. Other dimensions:
-``labels.filter_labels`` ignores them, with a warning.
+``labels.filter_labels`` ignores them, with a warning. The condition sees each scene's
+sensing time (:data:`SCENE_TIMES`) and keeps a date when one of its scenes passes (a
+date whose scenes a bound splits is kept whole here, cut per scene there).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hybrid.backends.local.load_paths import copy_after_load, inputs, upstream
@@ -32,6 +35,22 @@ from hybrid.backends.local.load_paths import copy_after_load, inputs, upstream
 IN_LOAD = "in_load"
 #: the sources whose reads take the dry run's constraints
 _SOURCES = ("load_collection", "load_stac")
+#: a loaded cube's attribute: per time label (``2023-06-02T00:00:00Z``), the sensing
+#: times of the scenes that make it. Copernicus's load hands the condition each
+#: product's nominal date-time, not the day (FileLayerProvider.scala L1601-1606 with
+#: ``f.nominalDate``, the item's ``datetime``: load_stac.py L321), so a ``date_between``
+#: up to ``2023-06-30T00:00:00Z`` drops June 30's 10:37 scene
+SCENE_TIMES = "hybrid:scene_times"
+
+
+def scene_times(days: Iterable[tuple[Any, Iterable[dt.datetime]]]) -> dict[str, tuple[str, ...]]:
+    """:data:`SCENE_TIMES` of the days ``(date, the times of its scenes)``."""
+    return {
+        f"{day.isoformat()}T00:00:00Z": tuple(
+            t.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") for t in times
+        )
+        for day, times in days
+    }
 
 
 def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:

@@ -113,6 +113,8 @@ def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataA
     import numpy as np
     import xarray as xr
 
+    from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
+
     days = sorted({_midnight(s.nominal) for s in scenes})
     layers = []
     for day in days:
@@ -131,7 +133,10 @@ def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataA
         "x": np.array(grid.x_centres()),
     }
     cube = xr.DataArray(values, dims=("t", "bands", "y", "x"), coords=coords)
-    cube.attrs = {"crs": grid.crs, "epsg": grid.epsg}
+    times = scene_times(
+        (day.date(), [s.nominal for s in scenes if _midnight(s.nominal) == day]) for day in days
+    )
+    cube.attrs = {"crs": grid.crs, "epsg": grid.epsg, SCENE_TIMES: times}
     return cube
 
 

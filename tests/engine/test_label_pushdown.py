@@ -67,3 +67,40 @@ def test_other_paths_of_the_load_and_other_dimensions_keep_their_reads() -> None
     assert out["other"] == graph["other"]
     assert out["bands"] == graph["bands"]
     assert out["ndvi"]["arguments"]["data"] == {"from_node": "load_read_filtered"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("bounds", "kept"),
+    [
+        # June 7's scene was sensed at 10:37: after an inclusive max at midnight
+        (("2023-06-01T00:00:00Z", "2023-06-07T00:00:00Z"), ["2023-06-02"]),
+        # June 2's at 10:37: after a min of 10:00 that its midnight label is before
+        (
+            ("2023-06-02T10:00:00Z", "2023-06-10T00:00:00Z"),
+            ["2023-06-02", "2023-06-07", "2023-06-09"],
+        ),
+    ],
+)
+def test_the_condition_sees_each_scenes_sensing_time(
+    tmp_path: Any, sample_catalog: Any, bounds: tuple[str, str], kept: list[str]
+) -> None:
+    """Copernicus's load hands the condition each product's nominal date-time
+    (FileLayerProvider.scala L1601-1606, load_stac.py L321), not the day: the label
+    at midnight gave [2023-06-02, 2023-06-07] and [2023-06-07, 2023-06-09]."""
+    from openeo import DataCube
+    from openeo.processes import date_between
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.io.reader import open_result
+    from tests.server_helpers import SEED_BBOX
+
+    cube = DataCube.load_collection(
+        "SENTINEL2_L2A", connection=None, bands=["B04", "B08"], spatial_extent=SEED_BBOX,
+        temporal_extent=["2023-06-01", "2023-06-10"],
+    ).ndvi(nir="B08", red="B04")  # fmt: skip
+    condition = lambda v: date_between(v, min=bounds[0], max=bounds[1])  # noqa: E731
+    graph = cube.filter_labels(condition, dimension="t").save_result(format="netCDF").flat_graph()
+    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    (path,) = backend.execute(graph, out_dir=tmp_path / "out").files
+    assert [str(t)[:10] for t in open_result(path)["t"].values] == kept

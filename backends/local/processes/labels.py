@@ -108,19 +108,16 @@ def filter_labels(
             "filter_labels: 'condition' must be a child process "
             '({"process_graph": {...}}) that returns true for the labels to keep'
         )
+    from hybrid.backends.local.label_pushdown import SCENE_TIMES
+
     entries = callback_cache_entries(condition)
+    times = data.attrs.get(SCENE_TIMES) or {}
     keep = []
     for i, raw in enumerate(data[dimension].values):
         label = label_text(raw)
-        forget_results(entries)
-        verdict = condition(
-            label,
-            positional_parameters={"value": 0},
-            named_parameters={"value": label, "context": context},
-        )
-        verdict = np.asarray(verdict).item() if np.ndim(verdict) == 0 else verdict
-        missing = verdict is None or (isinstance(verdict, float) and np.isnan(verdict))
-        if not missing and bool(verdict):
+        # each scene's sensing time where the load knows them (label_pushdown)
+        values = times.get(label) or (label,)
+        if any(_passes(condition, value, context, entries) for value in values):
             keep.append(i)
     forget_results(entries)
     if not keep:
@@ -132,6 +129,19 @@ def filter_labels(
             "then (Could not find data); widen the condition or the temporal extent"
         )
     return data.isel({dimension: keep})
+
+
+def _passes(condition: Callable[..., Any], value: Any, context: Any, entries: Any) -> bool:
+    """Whether ``condition`` holds for the label ``value`` (null: it does not)."""
+    forget_results(entries)
+    verdict = condition(
+        value,
+        positional_parameters={"value": 0},
+        named_parameters={"value": value, "context": context},
+    )
+    verdict = np.asarray(verdict).item() if np.ndim(verdict) == 0 else verdict
+    missing = verdict is None or (isinstance(verdict, float) and np.isnan(verdict))
+    return not missing and bool(verdict)
 
 
 def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
