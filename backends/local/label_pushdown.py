@@ -35,18 +35,23 @@ from hybrid.backends.local.load_paths import copy_after_load, inputs, upstream
 IN_LOAD = "in_load"
 #: the sources whose reads take the dry run's constraints
 _SOURCES = ("load_collection", "load_stac")
-#: a loaded cube's attribute: per time label (``2023-06-02T00:00:00Z``), the sensing
-#: times of the scenes that make it. Copernicus's load hands the condition each
-#: product's nominal date-time, not the day (FileLayerProvider.scala L1601-1606 with
+#: a loaded cube's attribute: per time label (the ``t`` coordinate's value, midnight UTC),
+#: the sensing times of the scenes that make it. Copernicus's load hands the condition
+#: each product's nominal date-time, not the day (FileLayerProvider.scala L1601-1606 with
 #: ``f.nominalDate``, the item's ``datetime``: load_stac.py L321), so a ``date_between``
 #: up to ``2023-06-30T00:00:00Z`` drops June 30's 10:37 scene
 SCENE_TIMES = "hybrid:scene_times"
 
 
-def scene_times(days: Iterable[tuple[Any, Iterable[dt.datetime]]]) -> dict[str, tuple[str, ...]]:
-    """:data:`SCENE_TIMES` of the days ``(date, the times of its scenes)``."""
+def scene_times(
+    days: Iterable[tuple[dt.date, Iterable[dt.datetime]]],
+) -> dict[Any, tuple[str, ...]]:
+    """:data:`SCENE_TIMES` of the days ``(date, the times of its scenes)``, keyed as the
+    loads label the days."""
+    import numpy as np
+
     return {
-        f"{day.isoformat()}T00:00:00Z": tuple(
+        np.datetime64(day.isoformat(), "ns"): tuple(
             t.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") for t in times
         )
         for day, times in days

@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
+from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
 from hybrid.backends.local.shared_loads import current as current_shared
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
 from hybrid.grid import BBox, Grid, lonlat_envelope, output_grid
 from hybrid.stac.access import check_assets
 from hybrid.stac.providers import detect_layout
 from hybrid.stac.query import Condition, SceneQuery, parse_instant
-from hybrid.stac.selection import DailyScenes, item_epsg, select_scenes
+from hybrid.stac.selection import DailyScenes, item_epsg, nominal_datetime, select_scenes
 from hybrid.stac.source import search
 
 if TYPE_CHECKING:
@@ -102,7 +103,8 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         cube = values.sel(bands=list(request.bands)).chunk(
             {**chunks, "bands": (1,) * len(request.bands)}
         )
-    cube.attrs = {"crs": grid.crs, "epsg": grid.epsg}
+    times = scene_times((d.date, map(nominal_datetime, d.items)) for d in scenes)
+    cube.attrs = {"crs": grid.crs, "epsg": grid.epsg, SCENE_TIMES: times}
     return LoadedCube(cube, grid, tuple(scenes))
 
 

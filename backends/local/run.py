@@ -99,18 +99,13 @@ class Run:
         scenes = [f"{d.date.isoformat()}:{'+'.join(i.id for i in d.items)}" for d in loaded.scenes]
         source = str(self.settings.stac or "embedded sample")
         self.provenance.update({"stac_source": source, "scenes": scenes, "epsg": loaded.grid.epsg})
-        from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
-        from hybrid.stac.selection import nominal_datetime
 
         # the bands keep the names asked for (``red`` reads B04 and stays ``red``), as
         # Copernicus renames them back after resolving them (layercatalog.py L188-196)
         cube = loaded.cube.assign_coords(bands=list(asked))
         # aggregate_temporal_period builds its periods from the load's extent (dekads)
         cube.attrs[TEMPORAL_EXTENT] = (start, end)
-        cube.attrs[SCENE_TIMES] = scene_times(
-            (d.date, map(nominal_datetime, d.items)) for d in loaded.scenes
-        )
         return self._laid_out(cube, loaded.grid)
 
     def load_stac(

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
-from hybrid.server.errors import ProcessIdMismatch, ProcessNamespaceInvalid, ProcessNotFound
+from hybrid.server.errors import ProcessNamespaceInvalid
 from hybrid.server.graph_limits import check_graph
 from hybrid.server.own_urls import own_path
-from hybrid.server.remote_processes import remote_process
+from hybrid.server.remote_processes import pick, remote_process
 from hybrid.server.udp_expansion import expand
 from hybrid.server.udp_store import UdpStore
 
@@ -76,13 +76,25 @@ def _own_path(url: str, own_root: str | None) -> str | None:
 
 
 def process_from_url(
-    store: UdpStore, process_id: str, url: str, own_root: str | None
+    store: UdpStore | None, process_id: str, url: str, own_root: str | None
 ) -> dict[str, Any]:
-    """The public process ``process_id`` that ``url`` (a node's namespace) names: in the
-    store for this server's URLs, else fetched."""
+    """The public process ``process_id`` that ``url`` (a node's namespace) names: this
+    server's document read from the store, another's fetched; either picked as
+    Copernicus picks from the document (:func:`hybrid.server.remote_processes.pick`)."""
     path = _own_path(url, own_root)
     if path is None:
         return remote_process(process_id, url)
+    if store is None:
+        raise ProcessNamespaceInvalid(f"Namespace '{url}' cannot be resolved here.")
+    return pick(process_id, url, _own_document(store, process_id, url, path, own_root))
+
+
+def _own_document(
+    store: UdpStore, process_id: str, url: str, path: str, own_root: str | None
+) -> dict[str, Any]:
+    """What this server answers at ``url`` (``path`` after /processes/): a user's public
+    process, or the listing of their public processes (only the one asked for: the rest
+    cannot match)."""
     namespace, _, named = path.partition("/")
     if not namespace.startswith(USER_PREFIX) or "/" in named:
         raise ProcessNamespaceInvalid(
@@ -92,21 +104,12 @@ def process_from_url(
     owner = unquote(namespace[len(USER_PREFIX) :])
     if not named:  # a listing (definitions.py L97-107)
         found = public_process(store, owner, process_id)
-        if found is None:
-            raise ProcessNotFound(
-                f"Process '{process_id}' not found in process listing at '{url}'."
-            )
-        return found
+        return {"processes": [] if found is None else [found], "links": []}
     found = public_process(store, owner, unquote(named))
     if found is None:
         raise ProcessNamespaceInvalid(
             f"Process '{process_id}' specified with invalid namespace '{url}': no public "
             f"process '{unquote(named)}' of user '{owner}'."
-        )
-    if found["id"] != process_id:  # definitions.py L89-96
-        raise ProcessIdMismatch(
-            f"Mismatch between expected process '{process_id}' and process '{found['id']}' "
-            f"defined at '{url}'."
         )
     return found
 
@@ -121,10 +124,8 @@ def lookup(
     def find(process_id: str, namespace: str | None) -> dict[str, Any] | None:
         if is_url(namespace):
             url = str(namespace)
-            if _own_path(url, own_root) is None:  # another server's: fetched
-                return remote_process(process_id, url) if fetch else None
-            if store is None:
-                raise ProcessNamespaceInvalid(f"Namespace '{namespace}' cannot be resolved here.")
+            if not fetch and _own_path(url, own_root) is None:
+                return None  # another server's: read when the graph runs
             return process_from_url(store, process_id, url, own_root)
         if namespace in (None, "user") and store is not None and user_id is not None:
             return store.find(user_id, process_id)

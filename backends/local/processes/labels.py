@@ -114,9 +114,9 @@ def filter_labels(
     times = data.attrs.get(SCENE_TIMES) or {}
     keep = []
     for i, raw in enumerate(data[dimension].values):
-        label = label_text(raw)
         # each scene's sensing time where the load knows them (label_pushdown)
-        values = times.get(label) or (label,)
+        values = times.get(raw) if isinstance(raw, np.datetime64) else None
+        values = values or (label_text(raw),)
         if any(_passes(condition, value, context, entries) for value in values):
             keep.append(i)
     forget_results(entries)
