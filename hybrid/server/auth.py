@@ -263,6 +263,12 @@ def parse_basic_header(authorization: str | None) -> tuple[str, str]:
     return username, password
 
 
+def is_oidc_bearer(authorization: str | None) -> bool:
+    """Whether the header carries an OIDC (not a basic-auth) bearer token."""
+    scheme, _, value = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and value.strip().startswith("oidc/")
+
+
 class Authenticator:
     """Turns ``Authorization`` headers into users."""
 

@@ -76,6 +76,13 @@ class _DeviceGrant:
     expires: float
 
 
+def userinfo_claims(directory: Directory, user_id: str) -> dict[str, str]:
+    """What the provider's userinfo endpoint says about ``user_id``."""
+    user = directory.user(user_id)
+    name = user.name if user else user_id
+    return {"sub": user_id, "name": name, "preferred_username": user_id}
+
+
 def _issuer(request: Request) -> str:
     return f"{str(request.base_url).rstrip('/')}/oidc"
 
@@ -329,8 +336,6 @@ class LocalOidcProvider:
                 user_id = self.verify_access_token(token.strip())
             except TokenInvalid as exc:
                 return OAuthError("invalid_token", str(exc), status=401).response()
-            user = self.directory.user(user_id)
-            name = user.name if user else user_id
-            return JSONResponse({"sub": user_id, "name": name, "preferred_username": user_id})
+            return JSONResponse(userinfo_claims(self.directory, user_id))
 
         return router

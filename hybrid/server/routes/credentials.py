@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from hybrid.server.auth import PUBLIC_CLIENT_ID, CurrentUser
-from hybrid.server.oidc import DEVICE_GRANT
+from hybrid.server.auth import PUBLIC_CLIENT_ID, CurrentUser, is_oidc_bearer
+from hybrid.server.oidc import DEVICE_GRANT, userinfo_claims
 from hybrid.server.payload import base_url
 from hybrid.server.services import Deps
 
@@ -39,9 +39,15 @@ def credentials_oidc(request: Request, deps: Deps) -> JSONResponse:
 
 
 @router.get("/me")
-def me(user: CurrentUser) -> JSONResponse:
-    """Without ``storage`` and ``budget``, as Copernicus answers (no limit applies):
-    openeo-python-driver ``openeo_driver/views.py`` L606-620 ``me`` drops every None
-    (``dict_no_none``). The API 1.2 text asks for nulls there, but both are optional
-    properties of its schema (only ``user_id`` is required)."""
-    return JSONResponse({"user_id": user.user_id, "name": user.name, "links": []})
+def me(request: Request, user: CurrentUser, deps: Deps) -> JSONResponse:
+    """As Copernicus answers: openeo-python-driver 9e5b49b2 ``views.py`` L606-620 drops
+    every None (``dict_no_none``; no ``storage``, ``budget``, ``links``, and geopyspark-driver
+    sets no roles or default plan). A basic-auth user has only an id, so its ``name`` is the
+    id (``users/user.py`` ``get_name`` fallback, ``auth.py`` L174-186); an OIDC user has
+    ``info.oidc_userinfo`` and the name from it (``auth.py`` L263)."""
+    if not is_oidc_bearer(request.headers.get("authorization")):
+        return JSONResponse({"user_id": user.user_id, "name": user.user_id})
+    claims = userinfo_claims(deps.auth.directory, user.user_id)
+    return JSONResponse(
+        {"user_id": user.user_id, "name": claims["name"], "info": {"oidc_userinfo": claims}}
+    )
