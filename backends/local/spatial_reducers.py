@@ -17,7 +17,12 @@ integer cube get
 (:func:`hybrid.backends.local.processes.statistics.median`), quantiles get
 ``nearest_rank`` (:func:`hybrid.backends.local.processes.quantiles.quantiles`), counts
 ``spark_count`` (0 where a geometry's pixels hold no valid value, where a raster
-reducer gives nodata: :func:`hybrid.backends.local.processes.arrays.count`).
+reducer gives nodata: :func:`hybrid.backends.local.processes.arrays.count`), and
+``ignore_nodata: false`` is dropped from every aggregate but ``first``/``last``: Spark's
+``avg``, ``min``, ``max``, ``sum``, ``median``, ``stddev``, ``variance``, ``product`` and
+``percentile_approx`` skip null cells whatever the argument (SparkAggregateScriptBuilder.scala
+L105, L120, L129-146 pass it only to ``first``/``last``), so a field with a nodata pixel
+still gets its statistic of the valid ones, not nodata.
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ SPARK_COUNT = "spark_count"
 #: the aggregate_spatial argument :func:`mark_spatial_reducers` adds: per statistic,
 #: whether Spark writes it as an integer (:func:`integer_statistics`)
 INTEGER_STATISTICS = "integer_statistics"
+#: aggregates that skip null cells whatever their ``ignore_nodata`` (Spark's own
+#: aggregates; only first/last take the argument: SparkAggregateScriptBuilder.scala L140-141)
+_NULLS_SKIPPED = frozenset(
+    {"mean", "min", "max", "sum", "median", "sd", "variance", "product", "quantiles"}
+)
 #: aggregates that keep the integer type of an integer cube's column
 _INPUT_TYPED = frozenset({"min", "max", "first", "last", "median", "sum"})
 #: the processes a reducer of aggregate_spatial may hold on Copernicus: its aggregates,
@@ -70,6 +80,9 @@ def mark_spatial_reducers(graph: dict[str, Any]) -> None:
         arguments = node.get("arguments") or {}
         dtype, _ = types.of(arguments.get("data"))
         for step in _callback_nodes(arguments.get("reducer")):
+            step_arguments = step.get("arguments")
+            if step.get("process_id") in _NULLS_SKIPPED and isinstance(step_arguments, dict):
+                step_arguments.pop("ignore_nodata", None)  # the default: nodata skipped
             if step.get("process_id") == "quantiles":
                 step.setdefault("arguments", {})[NEAREST_RANK] = True
             elif step.get("process_id") == "count":
