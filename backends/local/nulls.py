@@ -92,7 +92,9 @@ def nodata_lists_as_nan(
     def run(*args: Any, **kwargs: Any) -> Any:
         for name in names:
             value = kwargs.get(name)
-            if isinstance(value, list) and None in value and all(map(_number_or_null, value)):
+            # numbers first: ``None in`` compares every member with ``==``, which an
+            # array answers element-wise (a band reducer's ``sum([1, nir])``)
+            if isinstance(value, list) and all(map(_number_or_null, value)) and None in value:
                 kwargs[name] = [math.nan if v is None else v for v in value]
         return implementation(*args, **kwargs)
 

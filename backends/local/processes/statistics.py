@@ -24,15 +24,17 @@ from hybrid.backends.local.processes.elementwise import float32_array, rounded_o
 from hybrid.backends.local.stock import stock_process
 
 
-def _members_stacked(data: Any, axis: Any) -> tuple[Any, Any]:
+def _members_stacked(data: Any, axis: Any, keepdims: bool = False) -> tuple[Any, Any, bool]:
     """A list holding arrays (``max(data=[x, y])``, the openeo client's
     ``overlap_resolver="max"``, ``sum([x, 2])`` in apply) as one array reduced over its
-    new first axis: pixel by pixel, as Copernicus resolves; anything else unchanged."""
+    new first axis: pixel by pixel, as Copernicus resolves; anything else unchanged.
+    The members already have a pixel's shape, so that new axis is never kept (a callback
+    of apply_dimension asks its reducers to keep the dimension it reduces)."""
     if not isinstance(data, list) or not any(is_array(v) for v in data):
-        return data, axis
+        return data, axis, keepdims
     from hybrid.backends.local.processes.dimensions import stacked
 
-    return stacked([getattr(v, "data", v) for v in data]), 0
+    return stacked([getattr(v, "data", v) for v in data]), 0, False
 
 
 def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
@@ -43,7 +45,7 @@ def _empty_is_nodata(name: str, width: int = 1) -> Callable[..., Any]:
     ) -> Any:
         if isinstance(data, list) and not data:
             return math.nan if width == 1 else [math.nan] * width
-        data, axis = _members_stacked(data, axis)
+        data, axis, keepdims = _members_stacked(data, axis, keepdims)
         return stock_process(name)(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
 
     reducer.__name__ = reducer.__qualname__ = name.lstrip("_")
@@ -75,7 +77,7 @@ def sum_(
     (openeo-geotrellis-extensions OpenEOProcessScriptBuilder.scala L1141,
     mapalgebra/AddIgnoreNodata.scala L11-21). Over time of an int16 or boolean cube
     (``input_cell_type``, set from the graph) in that type: :mod:`tile_folds`."""
-    data, axis = _members_stacked(data, axis)
+    data, axis, keepdims = _members_stacked(data, axis, keepdims)
     folded = _folded(data, axis, keepdims, "sum", input_cell_type)
     if folded is not None:
         return folded
@@ -97,7 +99,7 @@ def product(
     ``ignore_nodata``: Copernicus multiplies the tiles with geotrellis ``Multiply``,
     which keeps nodata (OpenEOProcessScriptBuilder.scala L1144); over time of an int16
     or boolean cube in that type (:mod:`tile_folds`)."""
-    data, axis = _members_stacked(data, axis)
+    data, axis, keepdims = _members_stacked(data, axis, keepdims)
     folded = _folded(data, axis, keepdims, "product", input_cell_type)
     if folded is not None:
         return folded
@@ -128,7 +130,7 @@ def mean(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool
     nodata is skipped whatever ``ignore_nodata``: Copernicus's mean is geotrellis
     ``Mean`` of the valid values ("TODO take ignorenodata into account",
     OpenEOProcessScriptBuilder.scala L1161-1162), in doubles (:func:`_in_doubles`)."""
-    data, axis = _members_stacked(data, axis)
+    data, axis, keepdims = _members_stacked(data, axis, keepdims)
     if _in_doubles(data, axis):
         return rounded_once(lambda doubles: mean(doubles, True, axis, keepdims), data)
     ignore_nodata = ignore_nodata or _of_cube(data, axis)
@@ -166,7 +168,7 @@ def variance(
 ) -> Any:
     """The stock variance; of a float32 cube in doubles, stored as float32 once
     (:func:`_in_doubles`)."""
-    data, axis = _members_stacked(data, axis)
+    data, axis, keepdims = _members_stacked(data, axis, keepdims)
     if _in_doubles(data, axis):
         return rounded_once(
             lambda doubles: _stock_variance(
@@ -182,7 +184,7 @@ def sd(data: Any, ignore_nodata: bool = True, axis: Any = None, keepdims: bool =
     variance, as Copernicus composes ``Sqrt`` and ``Variance``
     (OpenEOProcessScriptBuilder.scala L1163-1166); float32's own square root is
     correctly rounded, as the double one rounded once would be."""
-    data, axis = _members_stacked(data, axis)
+    data, axis, keepdims = _members_stacked(data, axis, keepdims)
     if _in_doubles(data, axis):
         return np.sqrt(variance(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims))
     return _stock_sd(data, ignore_nodata=ignore_nodata, axis=axis, keepdims=keepdims)
