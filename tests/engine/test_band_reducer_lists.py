@@ -63,6 +63,20 @@ def _run(graph: dict[str, Any], out_dir: Path, sample_catalog: Path) -> Any:
     return open_result(path)
 
 
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Any:
+    """The two bands as loaded."""
+    graph = {
+        "dc": _graph({})["dc"],
+        "save": {
+            "process_id": "save_result",
+            "arguments": {"data": {"from_node": "dc"}, "format": "netCDF"},
+            "result": True,
+        },
+    }
+    return _run(graph, tmp_path_factory.mktemp("raw"), sample_catalog)
+
+
 @pytest.mark.parametrize(
     ("process_id", "data", "expected"),
     [
@@ -73,20 +87,13 @@ def _run(graph: dict[str, Any], out_dir: Path, sample_catalog: Path) -> Any:
     ],
 )
 def test_a_band_reducer_reduces_a_list_of_bands_and_numbers(
-    tmp_path: Path, sample_catalog: Path, process_id: str, data: list[Any], expected: Any
+    tmp_path: Path,
+    sample_catalog: Path,
+    raw: Any,
+    process_id: str,
+    data: list[Any],
+    expected: Any,
 ) -> None:
-    raw = _run(
-        {
-            "dc": _graph({})["dc"],
-            "save": {
-                "process_id": "save_result",
-                "arguments": {"data": {"from_node": "dc"}, "format": "netCDF"},
-                "result": True,
-            },
-        },
-        tmp_path / "raw",
-        sample_catalog,
-    )
     reducer = {"s": {"process_id": process_id, "arguments": {"data": data}, "result": True}}
     out = _run(_graph(reducer), tmp_path / "out", sample_catalog)
     red, nir = (raw.sel(bands=b).values.astype(np.float64) for b in ("B04", "B08"))
@@ -97,22 +104,10 @@ def test_a_band_reducer_reduces_a_list_of_bands_and_numbers(
 
 
 def test_apply_dimension_over_bands_reduces_a_list_of_bands_per_pixel(
-    tmp_path: Path, sample_catalog: Path
+    tmp_path: Path, sample_catalog: Path, raw: Any
 ) -> None:
     """``array_create([max([b0, b1]), b0])`` in apply_dimension over bands: one value per
     pixel and member (Copernicus: ``Max`` of the two tiles, then a two-tile array)."""
-    raw = _run(
-        {
-            "dc": _graph({})["dc"],
-            "save": {
-                "process_id": "save_result",
-                "arguments": {"data": {"from_node": "dc"}, "format": "netCDF"},
-                "result": True,
-            },
-        },
-        tmp_path / "raw",
-        sample_catalog,
-    )
     graph = _graph({})
     del graph["r"]
     graph["a"] = {
