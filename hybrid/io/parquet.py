@@ -25,34 +25,48 @@ def write_vector(
 
 def timeseries_parquet(cube: Any) -> bytes:
     """Copernicus's layout (openeo-python-driver 9e5b49b2 save_result.py ``to_geoparquet``
-    L600-632): one row per date and feature, ``date, feature_index, <bands>``, joined on
+    L611-643): one row per date and feature, ``date, feature_index, <bands>``, joined on
     ``feature_index`` with the geometries' frame (:func:`hybrid.io.vector_frame.
     geometries_frame`: ``geometry`` then the properties; a property named as a column
-    of the rows is left out)."""
+    of the rows is left out). Without ``t`` the geometries' frame comes first, then
+    ``feature_index`` and the CSV's statistic columns (``AggregatePolygonSpatialResult.
+    to_geoparquet`` L833-852: ``gdf.join(stats, on='feature_index')``).
+
+    The statistic columns are int64 where Copernicus's frame holds integers: with ``t``
+    the rows come from ``get_data``, whose values are Python integers exactly where its
+    JSON holds them (:func:`hybrid.io.vector.json_integers`); without ``t`` the CSV's
+    complete integer columns, made float64 by the NaN of a geometry without a row."""
     import io
 
     import geopandas as gpd
     import pandas as pd
 
-    from hybrid.io.vector import band_columns, date_text, number, ordered
+    from hybrid.io.vector import band_columns, covered, date_text, json_integers, number, ordered
     from hybrid.io.vector_frame import geometries_frame
 
     regions = geometries_frame(cube)
-    cube = ordered(cube)
-    columns = band_columns(cube)
     timed = "t" in cube.dims
+    cube = ordered(cube)
+    integral = json_integers(cube) and (timed or len(covered(cube)) == cube.sizes["geometries"])
+    value: Any = int if integral else number
+    columns = band_columns(cube)
     values = cube.values if timed else cube.values[:, None, :]
     dates = [date_text(t) for t in cube["t"].values] if timed else [None]
     records = [
-        (date, fi, *(number(v) for v in values[fi, ti]))
+        (date, fi, *(value(v) for v in values[fi, ti]))
         for ti, date in enumerate(dates)
         for fi in range(values.shape[0])
     ]
     stats = pd.DataFrame.from_records(records, columns=["date", "feature_index", *columns])
-    if not timed:
+    if timed:
+        regions = regions.drop(columns=[c for c in regions.columns if c in stats.columns])
+        joined = stats.join(regions, on="feature_index")
+    else:
         stats = stats.drop(columns="date")
-    regions = regions.drop(columns=[c for c in regions.columns if c in stats.columns])
-    frame = gpd.GeoDataFrame(stats.join(regions, on="feature_index"), geometry="geometry")
+        regions = regions.drop(columns=[c for c in regions.columns if c in stats.columns])
+        regions = regions.assign(feature_index=range(len(regions)))
+        joined = regions.join(stats.set_index("feature_index"), on="feature_index")
+    frame = gpd.GeoDataFrame(joined, geometry="geometry")
     buffer = io.BytesIO()
     frame.set_crs(regions.crs).to_parquet(buffer)
     return buffer.getvalue()
@@ -60,9 +74,10 @@ def timeseries_parquet(cube: Any) -> bytes:
 
 def read_series(files: list[Path], *, source: Path) -> Any:
     """The registry's vector reader: a ``timeseries.parquet`` as a series
-    (:mod:`hybrid.io.series`). Its bands are the float columns between ``feature_index``
-    and ``geometry``, which the feature's properties follow (a file without ``geometry``:
-    every float column after ``feature_index``)."""
+    (:mod:`hybrid.io.series`). Its bands are the number columns between ``feature_index``
+    and ``geometry``, which the feature's properties follow (a file without ``t`` has the
+    geometry and properties first; a file without ``geometry``: every number column after
+    ``feature_index``)."""
     import pandas as pd
 
     from hybrid.errors import UsageError
@@ -78,15 +93,16 @@ def read_series(files: list[Path], *, source: Path) -> Any:
     after = list(frame.columns[list(frame.columns).index("feature_index") + 1 :])
     if "geometry" in after:
         after = after[: after.index("geometry")]
-    bands = [c for c in after if c != "date" and _floats(frame[c])]
+    bands = [c for c in after if c != "date" and _numbers(frame[c])]
     dates = frame["date"] if "date" in frame.columns else [None] * len(frame)
     records = zip(dates, frame["feature_index"], frame[bands].to_numpy(dtype=float), strict=True)
     return series(records, bands, source=file)
 
 
-def _floats(column: Any) -> bool:
-    """Float values, or only missing ones (a band that is null everywhere)."""
-    return column.dtype.kind == "f" or bool(column.isna().all())
+def _numbers(column: Any) -> bool:
+    """Numbers (floats, or integers as Copernicus writes integral statistics), or only
+    missing values (a band that is null everywhere)."""
+    return column.dtype.kind in "fiu" or bool(column.isna().all())
 
 
 #: media type as openeo-python-driver's IOFORMATS names it (openeo_driver/util/ioformats.py)
