@@ -191,18 +191,23 @@ def resample_cube_spatial(
     """openeo-processes-dask's resample_cube_spatial; an integer cube's values stored as
     whole numbers as :func:`resample_spatial` stores them; the result in the target's
     CRS and layout (the stock process keeps the data's ``epsg``, so a target in another
-    CRS was cropped at save_result in the data's)."""
+    CRS was cropped at save_result in the data's) over the data's extent, as Copernicus
+    (:func:`hybrid.backends.local.processes.target_layout.layout_over`; it had the target's)."""
     from openeo_processes_dask.process_implementations.cubes.resample import (
         resample_cube_spatial as stock,
     )
 
+    from hybrid.backends.local.processes.target_layout import layout_over
+
     method = copernicus_method(method, "resample_cube_spatial")
     crs = cube_crs(target, "resample_cube_spatial")
     reprojected = crs != cube_crs(data, "resample_cube_spatial")
+    layout = target.attrs.get(LAYOUT)
+    target = layout_over(target, data, "resample_cube_spatial")
     out = stock(data=data, target=target, method=method, options=options)
     if integer_resampling is not None and method != "near":
         out = out.copy(data=stored(out.data, integer_resampling))
-    out.attrs = _attributes(dict(out.attrs), crs, target.attrs.get(LAYOUT), reprojected=reprojected)
+    out.attrs = _attributes(dict(out.attrs), crs, layout, reprojected=reprojected)
     return out
 
 
