@@ -15,12 +15,12 @@ from tests.server_helpers import SEED_BBOX
 pytestmark = pytest.mark.slow
 
 
-def _cube(bands: list[str]) -> Any:
+def _cube(bands: list[str], bbox: dict[str, float] = SEED_BBOX) -> Any:
     from openeo import DataCube
 
     return DataCube.load_collection(
         "SENTINEL2_L2A",
-        spatial_extent=SEED_BBOX,
+        spatial_extent=bbox,
         temporal_extent=["2023-06-01", "2023-06-10"],
         bands=bands,
         connection=None,

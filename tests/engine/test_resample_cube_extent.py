@@ -8,11 +8,11 @@ L797-808 keeps the data's spatial extent too)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.engine.test_engine_cube_operations import _cube, _run
 from tests.server_helpers import SEED_BBOX
 
 pytestmark = pytest.mark.slow
@@ -21,40 +21,14 @@ pytestmark = pytest.mark.slow
 SMALL = {"west": 6.6560, "south": 45.2300, "east": 6.6650, "north": 45.2400}
 
 
-def _cube(bands: list[str], bbox: dict[str, float]) -> Any:
-    from openeo import DataCube
-
-    return DataCube.load_collection(
-        "SENTINEL2_L2A",
-        spatial_extent=bbox,
-        temporal_extent=["2023-06-01", "2023-06-10"],
-        bands=bands,
-        connection=None,
-    )
-
-
-def _run(cube: Any, out_dir: Path, sample_catalog: Path) -> Any:
-    from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.io.reader import open_result
-
-    graph = cube.save_result(format="netCDF").flat_graph()
-    result = LocalBackend(LocalSettings(stac=str(sample_catalog))).execute(graph, out_dir=out_dir)
-    (path,) = result.files
-    return open_result(path)
-
-
-def test_a_smaller_data_cube_keeps_its_extent(tmp_path: Path, sample_catalog: Path) -> None:
-    data = _run(_cube(["B04"], SMALL), tmp_path / "data", sample_catalog)
-    moved = _cube(["B04"], SMALL).resample_cube_spatial(_cube(["B11"], SEED_BBOX), method="near")
-    got = _run(moved, tmp_path / "moved", sample_catalog)
-    np.testing.assert_array_equal(got["x"].values, data["x"].values)
-    np.testing.assert_array_equal(got["y"].values, data["y"].values)
-    np.testing.assert_array_equal(got.values, data.values)
-
-
-def test_a_larger_data_cube_keeps_its_extent(tmp_path: Path, sample_catalog: Path) -> None:
-    data = _run(_cube(["B04"], SEED_BBOX), tmp_path / "data", sample_catalog)
-    moved = _cube(["B04"], SEED_BBOX).resample_cube_spatial(_cube(["B11"], SMALL), method="near")
+@pytest.mark.parametrize(("data_box", "target_box"), [(SMALL, SEED_BBOX), (SEED_BBOX, SMALL)])
+def test_the_data_keeps_its_extent(
+    tmp_path: Path, sample_catalog: Path, data_box: dict[str, float], target_box: dict[str, float]
+) -> None:
+    """A data cube smaller than the target is not padded, a larger one not cut."""
+    data = _run(_cube(["B04"], data_box), tmp_path / "data", sample_catalog)
+    target = _cube(["B11"], target_box)
+    moved = _cube(["B04"], data_box).resample_cube_spatial(target, method="near")
     got = _run(moved, tmp_path / "moved", sample_catalog)
     np.testing.assert_array_equal(got["x"].values, data["x"].values)
     np.testing.assert_array_equal(got["y"].values, data["y"].values)
