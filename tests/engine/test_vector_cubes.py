@@ -338,7 +338,7 @@ def test_mask_polygon_through_engine_on_a_bandless_spatial_cube() -> None:
 def test_filter_spatial_masks_and_crops_to_bounds() -> None:
     data = grid_cube(np.arange(80.0).reshape(8, 10), ("y", "x"))
     out = filter_spatial(data, collection(rect(2, 1, 5, 3), rect(6, 5, 7, 6)))
-    # bounds cols 2..7, rows 1..6: the pixel centres inside them
+    # bounds cols 2..7, rows 1..6 (on pixel edges): the pixels overlapping them
     assert out.sizes == {"y": 5, "x": 5}
     np.testing.assert_array_equal(out["x"].values, data["x"].values[2:7])
     assert np.isfinite(out.values).sum() == 3 * 2 + 1

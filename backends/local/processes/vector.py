@@ -165,9 +165,13 @@ def filter_spatial(data: Any, geometries: Any) -> Any:
     """mask_polygon, then crop to the geometries' bounds, as Copernicus does
     (geopysparkdatacube.py, ``filter_spatial``: ``mask_polygon`` + ``crop_metadata``).
 
-    The crop keeps the pixels whose centre lies within the bounds (the official test
-    vectors, openeo-processes tests/filter_spatial.json5); geometries that miss the cube
-    leave an empty cube, as those vectors expect."""
+    The crop keeps the pixels overlapping the bounds, as filter_bbox: Copernicus sets the
+    cube's extent to the bounds (geopyspark-driver 9baf2e10 geopysparkdatacube.py
+    L262-289, ``metadata.filter_bbox``) and save_result keeps the pixels that extent
+    overlaps (L2093-2106; geotrellis-extensions geotiff/package.scala ``gridBoundsFor``
+    L262-280), so an edge row or column whose centre lies outside is kept as nodata
+    (the official test vectors, openeo-processes tests/filter_spatial.json5, keep
+    centres only); geometries that miss the cube leave an empty cube."""
     features = read_features(geometries, process="filter_spatial")
     projected = features.to_crs(cube_crs(data, "filter_spatial"))
     masked = _outside_masked(data, features)
@@ -176,8 +180,9 @@ def filter_spatial(data: Any, geometries: Any) -> Any:
     xmax = max(g.bounds[2] for g in projected)
     ymax = max(g.bounds[3] for g in projected)
     x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
-    keep_x = kept_pixels((x >= xmin) & (x <= xmax))
-    keep_y = kept_pixels((y >= ymin) & (y <= ymax))
+    # bounds on a pixel edge up to rounding (geotrellis ``floorWithTolerance``)
+    keep_x = kept_pixels(_overlaps(x, xmin, xmax, tolerance=1e-6))
+    keep_y = kept_pixels(_overlaps(y, ymin, ymax, tolerance=1e-6))
     return masked.isel(x=keep_x, y=keep_y)
 
 
@@ -338,10 +343,12 @@ def filter_bbox(data: Any, extent: Any) -> Any:
     return data.isel(x=keep_x, y=keep_y)
 
 
-def _overlaps(centres: np.ndarray, low: float, high: float) -> np.ndarray:
-    """Which cells (given by their centres) overlap the open interval (low, high)."""
+def _overlaps(centres: np.ndarray, low: float, high: float, tolerance: float = 0.0) -> np.ndarray:
+    """Which cells (given by their centres) overlap the open interval (low, high) by
+    more than ``tolerance`` pixels."""
     half = abs(float(centres[1] - centres[0])) / 2 if len(centres) > 1 else 0.0
-    overlap: np.ndarray = (centres + half > low) & (centres - half < high)
+    eps = 2 * half * tolerance
+    overlap: np.ndarray = (centres + half > low + eps) & (centres - half < high - eps)
     return overlap
 
 
