@@ -26,7 +26,9 @@ dry_run.py:509-551, rules at dry_run.py:125-172):
   geopysparkdatacube.py L2093-2106), so kernels see the real neighbours at the edges.
 
 The load's own arguments always win (``load_params.update(arguments)``,
-processgraph/process_implementations/io.py:139-140). An open temporal bound becomes
+processgraph/process_implementations/io.py:139-140). The geometries of the first
+``aggregate_spatial`` (else ``filter_spatial``) go to the load too: :attr:`LoadExtent.area`
+(:mod:`hybrid.backends.local.load_arguments`). An open temporal bound becomes
 2000-01-01 or now (openeo-geopyspark-driver ``openeogeotrellis/utils.py:139-144``).
 A load no spatial constraint reaches is refused: Copernicus refuses it in batch jobs
 with ``MissingSpatialFilter`` (``openeogeotrellis/layercatalog.py:146-151``,
@@ -44,7 +46,6 @@ branch's own filters then select.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -56,6 +57,7 @@ from hybrid.backends.local.extent_literals import (
     spatial_bbox,
     temporal_interval,
 )
+from hybrid.backends.local.load_buffers import load_buffer
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.grid import BBox
 
@@ -91,6 +93,8 @@ _WEAK = {
     "mask_polygon": "mask",
     "apply_polygon": "geometries",
 }
+#: the processes whose geometries' area a load reads (:attr:`LoadExtent.area`)
+_READ_AREA = frozenset({"aggregate_spatial", "filter_spatial"})
 #: open temporal bounds as Copernicus fills them (openeogeotrellis/utils.py:142)
 OPEN_START = "2000-01-01"
 #: the processes that bound the area of a load, for messages
@@ -120,6 +124,9 @@ class LoadExtent:
     buffer: int = 0
     #: the loading process: load_collection or load_stac
     process: str = "load_collection"
+    #: the bbox of the geometries whose whole area Copernicus reads for a following
+    #: aggregate_spatial or filter_spatial (None: none follows)
+    area: BBox | None = None
 
 
 #: the processes whose extents the dry run infers (dry_run.py:459-481 traces load_stac
@@ -134,6 +141,9 @@ class _Trace:
     temporal: tuple[str | None, str | None] | None = None
     spatial: tuple[BBox, str] | None = None
     weak: tuple[BBox, str] | None = None
+    #: the geometries' bbox of the first aggregate_spatial and of the first filter_spatial
+    aggregated: BBox | None = None
+    filtered: BBox | None = None
     bands: tuple[str, ...] | None = None
     bands_blocked: bool = False
     buffer: int = 0
@@ -249,6 +259,8 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
     if pid == "filter_bbox" and trace.spatial is None and args.get("extent") is not None:
         bbox = spatial_bbox(node_id, "extent", args["extent"]) or UNKNOWN
         return replace(trace, spatial=(bbox, f"filter_bbox '{node_id}'"))
+    if pid in _READ_AREA:
+        trace = _with_area(graph, node_id, trace)
     if pid in _WEAK and trace.weak is None:
         key = _WEAK[pid]
         if pid == "apply_polygon" and args.get(key) is None:
@@ -263,44 +275,24 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
         if isinstance(bands, list) and bands:
             return replace(trace, bands=tuple(str(b) for b in bands))
     if pid in ("apply_kernel", "apply_neighborhood", "to_scl_dilation_mask", "mask_scl_dilation"):
-        trace = replace(trace, buffer=max(trace.buffer, _buffer(pid, args)))
+        trace = replace(trace, buffer=max(trace.buffer, load_buffer(pid, args)))
     if pid in BAND_BLOCKERS:
         return replace(trace, bands_blocked=True)
     return trace
 
 
-def _buffer(pid: str, args: Mapping[str, Any]) -> int:
-    """Pixels a kernel needs around the extent: ceil(size / 2) from the dry run; for
-    mask_scl_dilation, applied while loading, the SCL read around each tile,
-    floor(kernel2_size / 2) (CloudFilterStrategy.scala L61)."""
-    if pid in ("to_scl_dilation_mask", "mask_scl_dilation"):
-        size = args.get("kernel2_size", 201)
-        if not isinstance(size, int | float) or isinstance(size, bool):
-            return 0
-        return math.ceil(size / 2) if pid == "to_scl_dilation_mask" else math.floor(size / 2)
-    if pid == "apply_neighborhood":
-        return _overlap_buffer(args.get("overlap"))
-    kernel = args.get("kernel")
-    if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
-        return max(math.ceil(len(kernel) / 2), math.ceil(len(kernel[0]) / 2))
-    return 0
-
-
-def _overlap_buffer(overlap: Any) -> int:
-    """apply_neighborhood's x/y overlap in pixels (dry_run.py:909-924 buffers by the
-    overlap itself, not half of it); other units are refused when the process runs."""
-    if not isinstance(overlap, list):
-        return 0
-    found = [0]
-    for entry in overlap:
-        if not isinstance(entry, Mapping) or entry.get("dimension") not in ("x", "y"):
-            continue
-        value = entry.get("value")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        if entry.get("unit", "px") == "px" and math.isfinite(value) and value > 0:
-            found.append(math.ceil(value))
-    return max(found)
+def _with_area(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
+    """The trace with the geometries' bbox of an aggregate_spatial or filter_spatial (the
+    first of each kind; geometries not known here, a parameter's, are left out)."""
+    aggregate = graph[node_id].get("process_id") == "aggregate_spatial"
+    if (trace.aggregated if aggregate else trace.filtered) is not None:
+        return trace
+    args = graph[node_id].get("arguments") or {}
+    geometries = inline_geojson(graph, args.get("geometries"))
+    box = None if geometries is UNREAD else geometries_bbox(geometries, node_id, "geometries")
+    if box is None:
+        return trace
+    return replace(trace, aggregated=box) if aggregate else replace(trace, filtered=box)
 
 
 def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
@@ -309,12 +301,16 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
     periods: list[tuple[str | None, str | None]] = []
     bands: set[str] | None = set()
     order: list[str] = []
+    areas: list[tuple[BBox, str]] = []
     buffer = 0
     unbounded_time = False
     for trace in sorted(traces, key=repr):
         chosen = trace.spatial or trace.weak
         if chosen is not None:
             boxes.append(chosen)
+        area = trace.aggregated or trace.filtered
+        if area is not None:
+            areas.append((area, "geometries"))
         if trace.temporal is None:
             unbounded_time = True
         else:
@@ -337,6 +333,7 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
         temporal=temporal,
         bands=tuple(order) if bands else None,
         buffer=buffer,
+        area=_union_boxes(areas)[0] if areas else None,
     )
 
 

@@ -3,7 +3,18 @@
 :func:`with_extents` fills the null ``spatial_extent``, ``temporal_extent`` and ``bands``
 of each load_collection and load_stac with the extents
 :mod:`hybrid.backends.local.extents` inferred (their own arguments always win), and
-replaces ``properties`` by a marker: the load finds its conditions by its node id. A
+replaces ``properties`` by a marker: the load finds its conditions by its node id.
+
+A load followed by ``aggregate_spatial`` or ``filter_spatial`` reads their geometries'
+whole area, also where they reach beyond its ``spatial_extent``: Copernicus's dry run
+hands the geometries to the load (openeo-python-driver 9e5b49b2
+``processgraph/load_params.py`` L228-230, ``aggregate_spatial_geometries``, else
+``filter_spatial``'s) and the load reads the polygons, not the extent
+(openeo-geopyspark-driver 9baf2e10 ``layercatalog.py`` L245-255, ``load_stac.py``
+L723-733; openeo-geotrellis-extensions ``FileLayerProvider.scala``
+``readKeysToRasterSources``: the read box is the polygons' extent), so a field half
+outside the extent gets the statistic of all its pixels. Here the extent is widened to
+take them in (the extent alone where it holds them). A
 property filter still reading a parameter without value (a stored UDP's graph run as it
 is) is refused here, before any data is read.
 """
@@ -15,6 +26,7 @@ from typing import Any
 
 from hybrid.backends.local.extents import UNKNOWN, LoadExtent
 from hybrid.backends.local.property_filters import require_resolved
+from hybrid.grid import BBox
 
 #: the key under which a load_collection call receives its node id (in ``properties``)
 LOAD_NODE = "hybrid:load_node"
@@ -35,6 +47,8 @@ def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> d
                 "west": box.west, "south": box.south, "east": box.east, "north": box.north,
                 "crs": box.crs,
             }  # fmt: skip
+        if load.area is not None and args.get("spatial_extent") is not None:
+            args["spatial_extent"] = _taking_in(node_id, args["spatial_extent"], load.area)
         if args.get("temporal_extent") is None and load.temporal is not None:
             args["temporal_extent"] = list(load.temporal)
         if not args.get("bands") and load.bands:
@@ -48,6 +62,32 @@ def with_extents(graph: Mapping[str, Any], loads: Mapping[str, LoadExtent]) -> d
         require_resolved(node_id, args.get("properties"))
         args["properties"] = {LOAD_NODE: node_id}
     return out
+
+
+def _taking_in(node_id: str, extent: Any, area: BBox) -> Any:
+    """``extent``, or the lon/lat bbox of it and ``area`` when ``area`` reaches beyond it
+    (an extent given by a parameter stays: it is not known here)."""
+    from hybrid.backends.local.extent_literals import spatial_bbox
+    from hybrid.grid import lonlat_bbox
+
+    literal = spatial_bbox(node_id, "spatial_extent", extent)
+    if literal is None or area is UNKNOWN:
+        return extent
+    own, wanted = lonlat_bbox(literal), lonlat_bbox(area)
+    if (
+        own.west <= wanted.west
+        and own.south <= wanted.south
+        and own.east >= wanted.east
+        and own.north >= wanted.north
+    ):
+        return extent
+    return {
+        "west": min(own.west, wanted.west),
+        "south": min(own.south, wanted.south),
+        "east": max(own.east, wanted.east),
+        "north": max(own.north, wanted.north),
+        "crs": "EPSG:4326",
+    }
 
 
 def _stac_properties(args: dict[str, Any], node_id: str) -> None:
