@@ -133,6 +133,19 @@ def lonlat_bbox(bbox: BBox) -> BBox:
     return BBox(*corner_envelope(bounds, bbox.crs, "EPSG:4326"))
 
 
+def described_bbox(bbox: BBox) -> str:
+    """west,south,east,north for messages, with its CRS and the lon/lat box when not in
+    lon/lat (an extent in UTM metres given as degrees lies near 0 N, not where meant)."""
+
+    def text(box: BBox) -> str:
+        return f"{box.west:.5f},{box.south:.5f},{box.east:.5f},{box.north:.5f}"
+
+    lonlat = lonlat_bbox(bbox)
+    if lonlat is bbox:
+        return text(bbox)
+    return f"{text(bbox)} in {bbox.crs} (lon/lat {text(lonlat)})"
+
+
 def _is_lonlat(crs: str | int) -> bool:
     return str(crs).upper() in {"EPSG:4326", "4326", "OGC:CRS84", "WGS84"}
 

@@ -15,7 +15,7 @@ from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
 from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
 from hybrid.backends.local.shared_loads import current as current_shared
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
-from hybrid.grid import BBox, Grid, lonlat_envelope, output_grid
+from hybrid.grid import BBox, Grid, described_bbox, lonlat_envelope, output_grid
 from hybrid.stac.access import check_assets
 from hybrid.stac.providers import detect_layout
 from hybrid.stac.query import Condition, SceneQuery, parse_instant
@@ -118,8 +118,7 @@ def _no_scenes(source: Any, request: LoadRequest, query: SceneQuery) -> NoDataAv
         limit = "any cloud cover"
     return NoDataAvailable(
         f"no data available: no Sentinel-2 L2A scene in {source or 'the embedded sample'} "
-        f"intersects {request.bbox.west:.5f},{request.bbox.south:.5f},"
-        f"{request.bbox.east:.5f},{request.bbox.north:.5f} between {request.start} and "
+        f"intersects {described_bbox(request.bbox)} between {request.start} and "
         f"{request.end} (end excluded) with {limit}; widen the dates, the area or the "
         "cloud limit"
     )

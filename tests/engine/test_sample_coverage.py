@@ -56,3 +56,14 @@ def test_a_load_inside_the_sample_given_in_utm_is_quiet() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", HybridWarning)
         _load(utm)
+
+
+def test_a_load_finding_nothing_names_the_extent_crs_and_its_lon_lat() -> None:
+    """Degrees given with a UTM crs (an archived EURAC notebook's filter_bbox) lie near
+    0 N 4.5 E: the message says where that is, not only the numbers."""
+    from hybrid.errors import NoDataAvailable
+
+    degrees_as_utm = BBox(6.655, 45.235, 6.67, 45.245, crs="EPSG:32632")
+    where = r"45\.24500 in EPSG:32632 \(lon/lat 4\.51132,0\.00041"
+    with pytest.raises(NoDataAvailable, match=where):
+        _load(degrees_as_utm)
