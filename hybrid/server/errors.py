@@ -120,6 +120,13 @@ class JobFailed(ApiError):
         return entry
 
 
+class InvalidLogLevel(ApiError):
+    """A ``log_level`` outside the API's four levels, as Copernicus words it (openeo-python-
+    driver ``views.py`` ``_assert_valid_log_level`` L893-901)."""
+
+    code = "InvalidLogLevel"
+
+
 class PropertyNotEditable(ApiError):
     code = "PropertyNotEditable"
 

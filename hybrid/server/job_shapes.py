@@ -47,9 +47,15 @@ class Jobs(TypedDict):
     links: list[Link]
 
 
+class UsageMetric(TypedDict):
+    value: float
+    unit: str
+
+
 @with_config(OPEN_OBJECT)
 class JobMetadata(JobSummary):
     process: Process
+    usage: NotRequired[dict[str, UsageMetric]]
     log_level: NotRequired[LogLevel]
 
 

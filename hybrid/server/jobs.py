@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     files TEXT NOT NULL DEFAULT '[]',
     provenance TEXT NOT NULL DEFAULT '{}',
     root_url TEXT,
-    assets TEXT
+    assets TEXT,
+    started TEXT,
+    finished TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user_id, created);
 CREATE TABLE IF NOT EXISTS logs (
@@ -60,9 +62,17 @@ CREATE INDEX IF NOT EXISTS logs_job ON logs (job_id, seq);
 """
 
 
+_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def utc_now() -> str:
     """Now as RFC 3339 UTC with a ``Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(_UTC_FORMAT)
+
+
+def parse_utc(text: str) -> datetime:
+    """A time :func:`utc_now` wrote."""
+    return datetime.strptime(text, _UTC_FORMAT).replace(tzinfo=UTC)
 
 
 #: the provenance entry holding the process a run of the job ran
@@ -96,6 +106,9 @@ class Job:
     #: the STAC fields of result files that the files do not say, by file name
     #: (:attr:`hybrid.backends.base.ExecutionResult.assets`)
     assets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: when the last run began and ended (RFC 3339; None before a run began or ended)
+    started: str | None = None
+    finished: str | None = None
 
     @property
     def graph(self) -> dict[str, Any]:
@@ -156,6 +169,8 @@ class JobStore:
             self._add_column("logs", "data")  # a data folder of an older version
             self._add_column("jobs", "root_url")
             self._add_column("jobs", "assets")
+            self._add_column("jobs", "started")
+            self._add_column("jobs", "finished")
 
     def _add_column(self, table: str, column: str) -> None:
         columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}

@@ -2,8 +2,10 @@
 ``/process_graphs``), range-checked before it reaches SQLite, and the pages of ``/jobs``
 and ``/process_graphs``: a full page links to the next (``rel`` ``next``, which the API
 requires on every page but the last, openapi.yaml ``links_pagination``) as Copernicus
-does, with ``page`` (1, 2, ...; openeo-python-driver 9e5b49b2 ``backend.py``
-``JobListing`` L497-529, openeo-geopyspark-driver ``job_registry.py`` L168-180).
+does, with ``page`` counted from 0: the first page is ``page=0`` (or none) and links to
+``page=1`` (openeo-python-driver 9e5b49b2 ``backend.py`` ``JobListing`` L497-529,
+``jobregistry.py`` ``list_user_jobs`` L689-721 and its test ``test_list_user_jobs_paginated``;
+openeo-geopyspark-driver ``job_registry.py`` L168-180).
 ``/jobs/{id}/logs`` pages with ``offset`` instead (the spec's)."""
 
 from __future__ import annotations
@@ -41,14 +43,15 @@ Limit = Annotated[int | None, Depends(page_limit)]
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a listing: ``limit`` items (None: all) after the first ``skip``."""
+    """One page of a listing: ``limit`` items (None: all) after the first ``skip``;
+    ``number`` counts from 0, as Copernicus's ``page``."""
 
     limit: int | None
-    number: int = 1
+    number: int = 0
 
     @property
     def skip(self) -> int:
-        return 0 if self.limit is None else (self.number - 1) * self.limit
+        return 0 if self.limit is None else self.number * self.limit
 
     @property
     def asked(self) -> int | None:
@@ -65,14 +68,16 @@ class Page:
 
 def page_of(
     limit: Limit,
-    page: Annotated[str | None, Query(description="Page number (1, 2, ...) with limit.")] = None,
+    page: Annotated[
+        str | None, Query(description="Page number with limit: 0 (the first), 1, ...")
+    ] = None,
 ) -> Page:
-    """The page ``limit`` and ``page`` ask for; a ``page`` that is no whole number from 1
+    """The page ``limit`` and ``page`` ask for; a ``page`` that is no whole number from 0
     is refused."""
     if page is None or not page.strip():
         return Page(limit)
-    if not (page.isascii() and page.strip().isdigit()) or int(page) < 1 or len(page) > 9:
-        raise BadRequest(f"'page' must be a whole number from 1, not {page[:40]!r}.")
+    if not (page.isascii() and page.strip().isdigit()) or len(page) > 9:
+        raise BadRequest(f"'page' must be a whole number from 0, not {page[:40]!r}.")
     return Page(limit, int(page))
 
 

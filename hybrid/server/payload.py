@@ -9,8 +9,15 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid.errors import ProcessGraphInvalid
-from hybrid.server.errors import BadRequest, PayloadTooLarge, ProcessGraphMissing, error_response
+from hybrid.server.errors import (
+    BadRequest,
+    InvalidLogLevel,
+    PayloadTooLarge,
+    ProcessGraphMissing,
+    error_response,
+)
 from hybrid.server.graph_limits import check_graph, check_json_depth
+from hybrid.server.jobs import LOG_LEVELS
 
 
 def base_url(request: Request) -> str:
@@ -49,6 +56,21 @@ def process_graph(body: dict[str, Any]) -> dict[str, Any]:
             )
     check_graph(graph)
     return graph
+
+
+def log_level(body: dict[str, Any]) -> str | None:
+    """``body``'s ``log_level``, None when absent; any other value than the API's four
+    levels (null, ``DEBUG`` too) is a 400 ``InvalidLogLevel``, as Copernicus answers
+    ``POST /jobs`` and ``POST /result`` once it has the graph (openeo-python-driver
+    ``views.py`` L696, L931, ``_assert_valid_log_level`` L893-901)."""
+    if "log_level" not in body:
+        return None
+    level = body["log_level"]
+    if not isinstance(level, str) or level not in LOG_LEVELS:
+        raise InvalidLogLevel(
+            f"Invalid log level {str(level)[:40]}. Should be one of {list(LOG_LEVELS)}."
+        )
+    return level
 
 
 class BodySizeLimit:

@@ -22,7 +22,7 @@ from hybrid.cancellation import cancellable
 from hybrid.errors import HybridError
 from hybrid.run_warnings import warnings_to
 from hybrid.server.errors import JobNotFound
-from hybrid.server.jobs import ACTIVE, RAN_PROCESS, Job, JobStore, LogLine
+from hybrid.server.jobs import ACTIVE, RAN_PROCESS, Job, JobStore, LogLine, utc_now
 from hybrid.server.sample_features import with_sample_geometries
 from hybrid.server.sync_result import with_save_result
 
@@ -190,7 +190,13 @@ class JobRunner:
         except JobNotFound:
             return None
         if not self._store.update(
-            job_id, expect=("queued",), status="running", progress=0.0, attempts=job.attempts + 1
+            job_id,
+            expect=("queued",),
+            status="running",
+            progress=0.0,
+            attempts=job.attempts + 1,
+            started=utc_now(),
+            finished=None,
         ):
             return None  # canceled or deleted while queued
         self._store.log(job_id, "info", f"Job started on the {self._engine.name} engine.")
@@ -265,6 +271,7 @@ class JobRunner:
             log=LogLine("info", done),
             status="finished",
             progress=100.0,
+            finished=utc_now(),
             files=files,
             assets=assets,
             provenance=provenance,
@@ -280,6 +287,7 @@ class JobRunner:
             log=LogLine("error", message, code, node),
             status="error",
             progress=None,
+            finished=utc_now(),
             error_code=code,
             error_message=message,
             error_node=node,

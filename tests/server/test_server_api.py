@@ -167,6 +167,26 @@ def test_validation_lists_errors_instead_of_failing(alice: Session) -> None:
     assert [e["code"] for e in bad.json()["errors"]] == ["CollectionNotFound"]
 
 
+@pytest.mark.parametrize("path", ["/jobs", "/result"])
+@pytest.mark.parametrize("level", ["verbose", "DEBUG", None, 3])
+def test_a_log_level_outside_the_four_is_invalid_log_level(
+    alice: Session, path: str, level: object
+) -> None:
+    """POST /jobs and POST /result refuse a ``log_level`` other than the API's four with
+    Copernicus's 400 ``InvalidLogLevel`` (python-driver 9e5b49b2 views.py L893-901, L696,
+    L931); /jobs answered ``BadRequest`` (null was taken as absent), /result ran."""
+    answer = alice.post(path, json={**body(graph()), "log_level": level})
+    assert error_code(answer) == (400, "InvalidLogLevel")
+    assert answer.json()["message"].startswith(f"Invalid log level {level}.")
+
+
+def test_a_valid_log_level_is_kept(alice: Session) -> None:
+    created = alice.post("/jobs", json={**body(graph()), "log_level": "debug"})
+    job_id = created.headers["OpenEO-Identifier"]
+    assert alice.get(f"/jobs/{job_id}").json()["log_level"] == "debug"
+    assert alice.delete(f"/jobs/{job_id}").status_code == 204
+
+
 @pytest.mark.parametrize(
     ("method", "suffix"),
     [
@@ -517,6 +537,27 @@ def test_failed_job_reports_424_and_logs_its_node(alice: Session) -> None:
     # the node is named once (it was twice: the stored message already named it)
     (node,) = errors["logs"][-1]["path"]
     assert failed.json()["message"].count(f"(process node '{node['node_id']}')") == 1
+
+
+def test_an_ended_job_describes_its_costs_and_usage_as_copernicus(
+    alice: Session, finished_job: str
+) -> None:
+    """GET /jobs/{id} of a job whose run ended carries ``costs`` and ``usage.duration``
+    (whole seconds), as Copernicus's job tracker records them at a final status and
+    python-driver's ``to_api_dict`` writes the duration (backend.py L452-461); the
+    openeo client's MultiBackendJobManager copies both into its job table. Before a run,
+    and in the listing (Copernicus reads neither there), neither."""
+    described = alice.get(f"/jobs/{finished_job}").json()
+    assert described["costs"] == 0
+    duration = described["usage"]["duration"]
+    assert duration["unit"] == "seconds" and isinstance(duration["value"], int)
+    assert 0 <= duration["value"] < 120
+    listed = {job["id"]: job for job in alice.get("/jobs").json()["jobs"]}[finished_job]
+    assert "usage" not in listed and "costs" not in listed
+    created = alice.post("/jobs", json=body(graph())).headers["OpenEO-Identifier"]
+    fresh = alice.get(f"/jobs/{created}").json()
+    assert "usage" not in fresh and "costs" not in fresh
+    assert alice.delete(f"/jobs/{created}").status_code == 204
 
 
 # -- the spec ----------------------------------------------------------------------------

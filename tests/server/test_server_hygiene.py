@@ -239,8 +239,33 @@ def test_pages_link_to_the_next_until_the_last(server: ThreadServer, token: str)
         assert len(want) >= 3
         got, pages = _pages(f"{server.url}{path}?limit=2", token, key)
         assert got == want and pages == -(-len(want) // 2)
-    answer = requests.get(f"{server.url}/jobs?limit=2&page=0", headers=auth, timeout=10)
+    answer = requests.get(f"{server.url}/jobs?limit=2&page=-1", headers=auth, timeout=10)
     assert _openeo_error(answer) == (400, "BadRequest") and "page" in answer.json()["message"]
+
+
+def test_pages_count_from_zero_as_copernicus(server: ThreadServer, token: str) -> None:
+    """Copernicus's ``page`` counts from 0: the first page (``page=0`` or none) links to
+    ``page=1``, the second page (python-driver 9e5b49b2 jobregistry.py ``list_user_jobs``
+    L689-721, its test ``test_list_user_jobs_paginated``; geopyspark-driver
+    job_registry.py L168-180). Here ``page=0`` was a 400, the first page linked to
+    ``page=2`` and ``page=1`` was the first page again."""
+    auth = {"Authorization": token}
+    for _ in range(3):
+        requests.post(f"{server.url}/jobs", json=_saved(), headers=auth, timeout=10)
+    every = requests.get(f"{server.url}/jobs", headers=auth, timeout=10).json()["jobs"]
+    want = [job["id"] for job in every]
+
+    def page(query: str) -> dict[str, Any]:
+        answer = requests.get(f"{server.url}/jobs?limit=1{query}", headers=auth, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    first = page("")
+    assert page("&page=0") == first
+    assert [job["id"] for job in first["jobs"]] == want[:1]
+    (link,) = [link["href"] for link in first["links"] if link["rel"] == "next"]
+    assert "page=1" in link and "limit=1" in link
+    assert [job["id"] for job in page("&page=1")["jobs"]] == want[1:2]
 
 
 def test_empty_limit_means_no_limit(server: ThreadServer, token: str) -> None:

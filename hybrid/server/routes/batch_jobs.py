@@ -19,9 +19,9 @@ from hybrid.server.errors import (
     NoDataForUpdate,
     PropertyNotEditable,
 )
-from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry
+from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry, parse_utc, utc_now
 from hybrid.server.paging import Limit, Paged
-from hybrid.server.payload import base_url, process_graph, read_json
+from hybrid.server.payload import base_url, log_level, process_graph, read_json
 from hybrid.server.result_collection import result_collection
 from hybrid.server.results import result_item
 from hybrid.server.services import Deps, Services
@@ -48,7 +48,26 @@ def _summary(job: Job) -> dict[str, Any]:
 
 
 def _metadata(job: Job) -> dict[str, Any]:
-    return {**_summary(job), "process": job.process, "log_level": job.log_level, "links": []}
+    return {
+        **_summary(job),
+        **_accounting(job),
+        "process": job.process,
+        "log_level": job.log_level,
+        "links": [],
+    }
+
+
+def _accounting(job: Job) -> dict[str, Any]:
+    """``costs`` and ``usage`` of a job whose last run has ended, as Copernicus describes
+    it: its job tracker records costs and usage when a job reaches a final status
+    (openeo-geopyspark-driver ``job_tracker_v2.py`` L586-664), and openeo-python-driver's
+    ``BatchJobMetadata.to_api_dict`` adds the wall time of the run as ``usage.duration``
+    in whole seconds (``backend.py`` L405-411, L452-461). This backend charges nothing
+    (``GET /jobs/{id}/estimate``): ``costs`` 0; it measures no CPU or memory time."""
+    if job.status not in ("finished", "error", "canceled") or not (job.started and job.finished):
+        return {}
+    seconds = (parse_utc(job.finished) - parse_utc(job.started)).total_seconds()
+    return {"costs": 0, "usage": {"duration": {"value": round(seconds), "unit": "seconds"}}}
 
 
 #: job options whose URLs Copernicus fetches for a job's UDFs (geopyspark-driver
@@ -90,10 +109,9 @@ def _job_fields(body: dict[str, Any]) -> dict[str, Any]:
                 f"'budget' must be a number from 0 (or null: no limit), not {repr(budget)[:40]}."
             )
         fields["budget"] = float(budget)
-    if body.get("log_level") is not None:
-        if body["log_level"] not in LOG_LEVELS:
-            raise BadRequest(f"'log_level' must be one of {', '.join(LOG_LEVELS)}.")
-        fields["log_level"] = body["log_level"]
+    level = log_level(body)
+    if level is not None:
+        fields["log_level"] = level
     return fields
 
 
@@ -110,15 +128,15 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
     as on Copernicus (:mod:`hybrid.backends.local.graphcheck`); one without save_result
     writes its result as a synchronous request does (:func:`_saving`)."""
     body = await read_json(request)
-    graph = await run_in_threadpool(
-        deps.resolve, process_graph(body), user.user_id, base_url(request)
-    )
+    submitted = process_graph(body)
+    fields = _job_fields(body)  # InvalidLogLevel before the graph is looked at, as there
+    graph = await run_in_threadpool(deps.resolve, submitted, user.user_id, base_url(request))
     await run_in_threadpool(deps.engine.validate, _saving(deps, graph), job=True)
     job = deps.store.create(
         user_id=user.user_id,
         process=body["process"],
         root_url=base_url(request),
-        **_job_fields(body),
+        **fields,
     )
     deps.store.log(job.id, "info", "Job created.")
     for message in _unfetched_dependencies(body.get("job_options")):
@@ -189,6 +207,8 @@ def start_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
         status="queued",
         progress=None,
         attempts=0,
+        started=None,
+        finished=None,
         error_code=None,
         error_message=None,
         error_node=None,
@@ -247,7 +267,9 @@ def _results_media_type(request: Request) -> str:
 @router.delete("/jobs/{job_id}/results", status_code=204)
 def cancel_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
     deps.store.get(job_id, user_id=user.user_id)
-    if deps.store.update(job_id, expect=ACTIVE, status="canceled", progress=None):
+    if deps.store.update(
+        job_id, expect=ACTIVE, status="canceled", progress=None, finished=utc_now()
+    ):
         deps.store.log(job_id, "info", "Job canceled by the user.")
         deps.runner.cancel(job_id)
     return Response(status_code=204)

@@ -20,7 +20,7 @@ from hybrid.errors import FormatUnsuitable, HybridError, ProcessGraphInvalid
 from hybrid.io.registry import media_type
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import GraphRefused, error_body
-from hybrid.server.payload import base_url, process_graph, read_json
+from hybrid.server.payload import base_url, log_level, process_graph, read_json
 from hybrid.server.services import Deps, Services
 from hybrid.server.sync_result import synchronous_files, with_save_result
 
@@ -55,9 +55,9 @@ async def validation(request: Request, deps: Deps) -> JSONResponse:
 @router.post("/result")
 async def result(request: Request, user: CurrentUser, deps: Deps) -> Response:
     body = await read_json(request)
-    graph = await run_in_threadpool(
-        deps.resolve, process_graph(body), user.user_id, base_url(request)
-    )
+    submitted = process_graph(body)
+    log_level(body)  # refused as Copernicus refuses it; a synchronous run keeps no log
+    graph = await run_in_threadpool(deps.resolve, submitted, user.user_id, base_url(request))
     graph = await run_in_threadpool(deps.job_sources, graph, user.user_id, base_url(request))
     graph = await run_in_threadpool(_saving, deps, graph)
     await run_in_threadpool(deps.engine.validate, graph)
