@@ -560,6 +560,13 @@ def test_an_ended_job_describes_its_costs_and_usage_as_copernicus(
     assert alice.delete(f"/jobs/{created}").status_code == 204
 
 
+def test_the_capabilities_bill_in_credits_as_copernicus(anonymous: Session) -> None:
+    from openeo.rest.capabilities import OpenEoCapabilities
+
+    capabilities = OpenEoCapabilities(anonymous.get("/").json())
+    assert capabilities.currency() == "credits"
+
+
 # -- the spec ----------------------------------------------------------------------------
 
 

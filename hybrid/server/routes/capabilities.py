@@ -72,6 +72,9 @@ def capabilities(request: Request, deps: Deps) -> JSONResponse:
             "production": False,
             "conformsTo": list(CONFORMANCE),
             "endpoints": endpoints(request.app),
+            # Copernicus bills in credits (geopyspark-driver 9baf2e10 backend.py
+            # ``capabilities_billing`` L405-408); the client's ``currency()`` reads it
+            "billing": {"currency": "credits"},
             "links": [
                 {"rel": "self", "href": f"{root}/", "type": "application/json"},
                 {"rel": "data", "href": f"{root}/collections", "type": "application/json"},
