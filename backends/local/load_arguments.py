@@ -3,7 +3,9 @@
 :func:`with_extents` fills the null ``spatial_extent``, ``temporal_extent`` and ``bands``
 of each load_collection and load_stac with the extents
 :mod:`hybrid.backends.local.extents` inferred (their own arguments always win), and
-replaces ``properties`` by a marker: the load finds its conditions by its node id.
+replaces ``properties`` by a marker: the load finds its conditions by its node id. A
+property filter still reading a parameter without value (a stored UDP's graph run as it
+is) is refused here, before any data is read.
 
 A load followed by ``aggregate_spatial`` or ``filter_spatial`` reads their geometries'
 whole area, also where they reach beyond its ``spatial_extent``: Copernicus's dry run
@@ -14,9 +16,7 @@ hands the geometries to the load (openeo-python-driver 9e5b49b2
 L723-733; openeo-geotrellis-extensions ``FileLayerProvider.scala``
 ``readKeysToRasterSources``: the read box is the polygons' extent), so a field half
 outside the extent gets the statistic of all its pixels. Here the extent is widened to
-take them in (the extent alone where it holds them). A
-property filter still reading a parameter without value (a stored UDP's graph run as it
-is) is refused here, before any data is read.
+take them in (the extent alone where it holds them).
 """
 
 from __future__ import annotations
