@@ -1,11 +1,12 @@
-"""Request bodies: size limit, JSON parsing and the process graph inside them."""
+"""Request bodies and queries: size limit, JSON parsing, the process graph inside them, the
+log level and the `partial` flag of a job's results."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid.errors import ProcessGraphInvalid
@@ -71,6 +72,17 @@ def log_level(body: dict[str, Any]) -> str | None:
             f"Invalid log level {str(level)[:40]}. Should be one of {list(LOG_LEVELS)}."
         )
     return level
+
+
+def partial_flag(partial: str | None = None) -> bool:
+    """The ``partial`` query of a job's results as Copernicus reads it: true when it is
+    ``true`` or ``1`` in any case, false otherwise (openeo-python-driver 9e5b49b2
+    ``views.py`` L1038, L1048), not refused."""
+    return str(partial).lower() in {"true", "1"}
+
+
+#: a route's ``partial`` query, read by :func:`partial_flag`
+Partial = Annotated[bool, Depends(partial_flag)]
 
 
 class BodySizeLimit:

@@ -500,6 +500,11 @@ def test_job_lifecycle_patch_cancel_delete(alice: Session) -> None:
     opened = requests.get(canonical, timeout=10)
     assert opened.status_code == 200 and opened.json()["openeo:status"] == "running"
     assert requests.get(canonical.split("?")[0], timeout=10).status_code == 404  # not partial
+    # ``partial`` is true for "true"/"1" in any case, else false, as Copernicus reads it
+    # (views.py L1038); "yes" or "maybe" were a 400 or true here
+    for value, document in (("TRUE", True), ("1", True), ("yes", False), ("maybe", False)):
+        answer = alice.get(f"/jobs/{job_id}/results", params={"partial": value})
+        assert answer.status_code == (200 if document else 400), value
     assert alice.delete(f"/jobs/{job_id}").status_code == 204
     assert error_code(alice.get(f"/jobs/{job_id}")) == (404, "JobNotFound")
 

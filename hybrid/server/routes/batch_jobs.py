@@ -21,7 +21,7 @@ from hybrid.server.errors import (
 )
 from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry, parse_utc, utc_now
 from hybrid.server.paging import Limit, Paged
-from hybrid.server.payload import base_url, log_level, process_graph, read_json
+from hybrid.server.payload import Partial, base_url, log_level, process_graph, read_json
 from hybrid.server.result_collection import result_collection
 from hybrid.server.results import result_item
 from hybrid.server.services import Deps, Services
@@ -222,7 +222,7 @@ def start_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
 
 @router.get("/jobs/{job_id}/results")
 def job_results(
-    job_id: str, request: Request, user: CurrentUser, deps: Deps, partial: bool = False
+    job_id: str, request: Request, user: CurrentUser, deps: Deps, partial: Partial
 ) -> JSONResponse:
     job = deps.store.get(job_id, user_id=user.user_id)
     if job.status == "error" and not partial:

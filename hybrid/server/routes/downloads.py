@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from hybrid.io.model_item import METADATA_FILE
 from hybrid.io.registry import media_type
 from hybrid.server.errors import FileNotFound
-from hybrid.server.payload import base_url
+from hybrid.server.payload import Partial, base_url
 from hybrid.server.services import Deps
 
 router = APIRouter()
@@ -68,7 +68,7 @@ def result_item(
 
 @router.get("/jobs/{job_id}/results/{token}", include_in_schema=False)
 def signed_results(
-    job_id: str, token: str, request: Request, deps: Deps, partial: bool = False
+    job_id: str, token: str, request: Request, deps: Deps, partial: Partial
 ) -> JSONResponse:
     """The results Collection of a finished job, opened by its signed ``canonical`` link
     without credentials, as Copernicus's ``list_job_results_signed`` (openeo-python-driver
