@@ -259,17 +259,8 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
     if pid == "filter_bbox" and trace.spatial is None and args.get("extent") is not None:
         bbox = spatial_bbox(node_id, "extent", args["extent"]) or UNKNOWN
         return replace(trace, spatial=(bbox, f"filter_bbox '{node_id}'"))
-    if pid in _READ_AREA:
-        trace = _with_area(graph, node_id, trace)
-    if pid in _WEAK and trace.weak is None:
-        key = _WEAK[pid]
-        if pid == "apply_polygon" and args.get(key) is None:
-            key = "polygons"  # the deprecated name
-        if pid == "mask_polygon" and (args.get("inside") or args.get("replacement") is not None):
-            return trace
-        geometries = inline_geojson(graph, args.get(key))
-        weak = UNKNOWN if geometries is UNREAD else geometries_bbox(geometries, node_id, key)
-        return replace(trace, weak=(weak, f"{pid} '{node_id}'")) if weak else trace
+    if pid in _WEAK:
+        return _with_geometries(graph, node_id, trace)
     if pid == "filter_bands" and trace.bands is None and not trace.bands_blocked:
         bands = args.get("bands")
         if isinstance(bands, list) and bands:
@@ -281,18 +272,31 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
     return trace
 
 
-def _with_area(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
-    """The trace with the geometries' bbox of an aggregate_spatial or filter_spatial (the
-    first of each kind; geometries not known here, a parameter's, are left out)."""
-    aggregate = graph[node_id].get("process_id") == "aggregate_spatial"
-    if (trace.aggregated if aggregate else trace.filtered) is not None:
-        return trace
+def _with_geometries(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
+    """The trace after a process with geometries: their bbox is the weak extent of the
+    first such process, and the area a load reads for the first aggregate_spatial and
+    the first filter_spatial (geometries not known here, a parameter's, are no area)."""
+    pid = graph[node_id].get("process_id")
     args = graph[node_id].get("arguments") or {}
-    geometries = inline_geojson(graph, args.get("geometries"))
-    box = None if geometries is UNREAD else geometries_bbox(geometries, node_id, "geometries")
+    key = _WEAK[pid]
+    if pid == "apply_polygon" and args.get(key) is None:
+        key = "polygons"  # the deprecated name
+    if pid == "mask_polygon" and (args.get("inside") or args.get("replacement") is not None):
+        return trace
+    aggregate = pid == "aggregate_spatial"
+    area_known = trace.aggregated if aggregate else trace.filtered
+    wants_area = pid in _READ_AREA and area_known is None
+    if trace.weak is not None and not wants_area:
+        return trace
+    geometries = inline_geojson(graph, args.get(key))
+    box = UNKNOWN if geometries is UNREAD else geometries_bbox(geometries, node_id, key)
     if box is None:
         return trace
-    return replace(trace, aggregated=box) if aggregate else replace(trace, filtered=box)
+    if trace.weak is None:
+        trace = replace(trace, weak=(box, f"{pid} '{node_id}'"))
+    if wants_area and box is not UNKNOWN:
+        trace = replace(trace, aggregated=box) if aggregate else replace(trace, filtered=box)
+    return trace
 
 
 def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:

@@ -32,6 +32,7 @@ from typing import Any
 
 from hybrid.backends.local.callback_support import COMPILED_CALLBACKS, REFUSED_IN_CALLBACKS
 from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
+from hybrid.backends.local.load_buffers import load_buffer
 from hybrid.backends.local.property_filters import (
     property_conditions,
     stac_property_conditions,
@@ -45,7 +46,6 @@ from hybrid.errors import (
     ProcessParameterInvalid,
     ProcessUnsupported,
 )
-from hybrid.grid import kernel_buffer
 from hybrid.params import COLLECTION_ID
 from hybrid.stac.query import Condition
 
@@ -322,10 +322,7 @@ def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:
                 f"backend (only {name}=0; openeo-geopyspark-driver #1235); use 0",
                 node=node_id,
             )
-    kernel = args.get("kernel")
-    if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
-        return kernel_buffer((len(kernel), len(kernel[0])))
-    return 0
+    return load_buffer("apply_kernel", args)
 
 
 def _check_format(node_id: str, name: Any) -> None:

@@ -8,6 +8,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from hybrid.grid import kernel_buffer
+
 
 def load_buffer(pid: str, args: Mapping[str, Any]) -> int:
     """Pixels a kernel needs around the extent: ceil(size / 2) from the dry run; for
@@ -22,7 +24,7 @@ def load_buffer(pid: str, args: Mapping[str, Any]) -> int:
         return _overlap_buffer(args.get("overlap"))
     kernel = args.get("kernel")
     if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
-        return max(math.ceil(len(kernel) / 2), math.ceil(len(kernel[0]) / 2))
+        return kernel_buffer((len(kernel), len(kernel[0])))
     return 0
 
 

@@ -25,8 +25,8 @@ def crop_to_grid(data: Any, grid: Grid) -> Any:
     if "x" not in data.dims or "y" not in data.dims:
         return data
     return data.isel(
-        x=_overlapping(data["x"].values, grid.xmin, grid.xmax, grid.resolution),
-        y=_overlapping(data["y"].values, grid.ymin, grid.ymax, grid.resolution),
+        x=overlapping_pixels(data["x"].values, grid.xmin, grid.xmax, grid.resolution),
+        y=overlapping_pixels(data["y"].values, grid.ymin, grid.ymax, grid.resolution),
     )
 
 
@@ -42,15 +42,17 @@ def crop_to_extents(data: Any, extents: Sequence[BBox], crs: Any) -> Any:
     xmax, ymax = max(b[2] for b in boxes), max(b[3] for b in boxes)
     size = max(xmax - xmin, ymax - ymin)
     return data.isel(
-        x=_overlapping(data["x"].values, xmin, xmax, size),
-        y=_overlapping(data["y"].values, ymin, ymax, size),
+        x=overlapping_pixels(data["x"].values, xmin, xmax, size),
+        y=overlapping_pixels(data["y"].values, ymin, ymax, size),
     )
 
 
-def _overlapping(centres: Any, low: float, high: float, default: float) -> Any:
-    """The pixels (given by their regular ``centres``) overlapping ``(low, high)``: one
-    run of them, a slice (:func:`hybrid.grid.kept_pixels`); ``default`` the pixel size
-    of a single pixel."""
+def overlapping_pixels(centres: Any, low: float, high: float, default: float) -> Any:
+    """The pixels (given by their regular ``centres``) overlapping ``(low, high)`` by more
+    than a millionth of a pixel: one run of them, a slice (:func:`hybrid.grid.kept_pixels`);
+    ``default`` the pixel size of a single pixel. Copernicus's crop of an extent at
+    save_result, also what filter_bbox and filter_spatial keep (their extent is the one
+    save_result crops to)."""
     import numpy as np
 
     from hybrid.grid import kept_pixels

@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
+from hybrid.backends.local.result_crop import overlapping_pixels
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
-from hybrid.grid import kept_pixels
 from hybrid.io.vector import INTEGER_COLUMNS, UNCOVERED
 
 
@@ -180,9 +180,8 @@ def filter_spatial(data: Any, geometries: Any) -> Any:
     xmax = max(g.bounds[2] for g in projected)
     ymax = max(g.bounds[3] for g in projected)
     x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
-    # bounds on a pixel edge up to rounding (geotrellis ``floorWithTolerance``)
-    keep_x = kept_pixels(_overlaps(x, xmin, xmax, tolerance=1e-6))
-    keep_y = kept_pixels(_overlaps(y, ymin, ymax, tolerance=1e-6))
+    keep_x = overlapping_pixels(x, xmin, xmax, default=0.0)
+    keep_y = overlapping_pixels(y, ymin, ymax, default=0.0)
     return masked.isel(x=keep_x, y=keep_y)
 
 
@@ -338,18 +337,9 @@ def filter_bbox(data: Any, extent: Any) -> Any:
     transform = pyproj.Transformer.from_crs(source, target, always_xy=True).transform
     xs, ys = transform([west, east, east, west], [south, south, north, north])
     x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
-    keep_x = kept_pixels(_overlaps(x, min(xs), max(xs)))
-    keep_y = kept_pixels(_overlaps(y, min(ys), max(ys)))
+    keep_x = overlapping_pixels(x, min(xs), max(xs), default=0.0)
+    keep_y = overlapping_pixels(y, min(ys), max(ys), default=0.0)
     return data.isel(x=keep_x, y=keep_y)
-
-
-def _overlaps(centres: np.ndarray, low: float, high: float, tolerance: float = 0.0) -> np.ndarray:
-    """Which cells (given by their centres) overlap the open interval (low, high) by
-    more than ``tolerance`` pixels."""
-    half = abs(float(centres[1] - centres[0])) / 2 if len(centres) > 1 else 0.0
-    eps = 2 * half * tolerance
-    overlap: np.ndarray = (centres + half > low + eps) & (centres - half < high - eps)
-    return overlap
 
 
 def _stock_filter_bbox(data: Any, extent: Any) -> Any:
