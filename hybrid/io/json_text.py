@@ -10,13 +10,26 @@ openeo_driver/utils.py L130-151) and Python's ``json`` writes them as ``Infinity
 ``-Infinity`` (Flask's ``jsonify`` and ``json.dump`` keep ``allow_nan=True``), which
 JavaScript-style JSON readers such as Python's ``json`` and the openeo client accept: so
 does hybrid.
+
+Dates: ``dimension_labels`` of a temporal dimension gives naive ``datetime`` objects there
+(openeo-geopyspark-driver geopysparkdatacube.py ``dimension_labels`` L485-496, the tiles'
+``SpaceTimeKey.instant``), which the two paths write differently: a batch job's
+``json_serial`` as ``isoformat()``, ``2023-06-02T00:00:00`` (save_result.py L255-271), and
+a synchronous answer through Flask's ``jsonify`` (``create_flask_response``, L285-286),
+whose default provider writes a date as an HTTP date, ``Fri, 02 Jun 2023 00:00:00 GMT``.
+Such a label is a :class:`DateLabel` here: the graph's processes see its RFC 3339 text, and
+the writer gives the form of the path it serves (:func:`synchronous_answer`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import datetime as dt
+import email.utils
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +40,47 @@ from hybrid.io.json_raster import write_raster
 
 FILE_NAME = "result.json"
 
+_SYNCHRONOUS: contextvars.ContextVar[bool] = contextvars.ContextVar("synchronous", default=False)
+
+
+class DateLabel(str):
+    """A temporal dimension label as Copernicus's dimension_labels returns it: a naive UTC
+    ``datetime`` (``instant``). As text it is ``YYYY-MM-DDTHH:MM:SSZ``, what the graph's
+    processes compare and print; :func:`jsonable` writes the ``instant``."""
+
+    instant: dt.datetime
+
+    def __new__(cls, instant: dt.datetime) -> DateLabel:
+        label = super().__new__(cls, instant.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        label.instant = instant
+        return label
+
+
+@contextlib.contextmanager
+def synchronous_answer() -> Iterator[None]:
+    """Within it, JSON results write dates as a synchronous ``POST /result`` answers them
+    on Copernicus (HTTP dates); outside, as its batch jobs write ``result.json``."""
+    token = _SYNCHRONOUS.set(True)
+    try:
+        yield
+    finally:
+        _SYNCHRONOUS.reset(token)
+
+
+def _date_text(label: DateLabel) -> str:
+    if _SYNCHRONOUS.get():
+        return email.utils.format_datetime(label.instant.replace(tzinfo=dt.UTC), usegmt=True)
+    return label.instant.isoformat()
+
 
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON types: numpy scalars/arrays to Python, NaN to None
-    (infinities stay), dates to ISO strings, tuples to lists; dask arrays are computed."""
+    (infinities stay), dates to ISO strings (a :class:`DateLabel` as the path writes it),
+    tuples to lists; dask arrays are computed."""
     if isinstance(value, float):
         return None if math.isnan(value) else value
+    if isinstance(value, DateLabel):
+        return _date_text(value)
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Mapping):

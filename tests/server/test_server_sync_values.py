@@ -119,3 +119,29 @@ def test_a_filter_bbox_outside_the_load_says_so(
     assert caught.value.http_status_code == 400 and caught.value.code == "NoDataAvailable"
     assert "no pixels" in caught.value.message and "filter_bbox" in caught.value.message
     assert not target.exists()
+
+
+def test_time_labels_are_written_as_copernicus_writes_its_dates(
+    connection: Any, tmp_path: Path
+) -> None:
+    """dimension_labels of ``t`` gives naive datetimes on Copernicus: a synchronous answer
+    writes them as Flask's ``jsonify`` does (HTTP dates), a batch job's ``result.json`` as
+    ``isoformat()`` (openeo-python-driver save_result.py L255-286); band labels are text."""
+    import datetime as dt
+    import email.utils
+    import json
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=SEED_BBOX, temporal_extent=TEMPORAL_EXTENT, bands=["B04"]
+    )
+    answered = cube.dimension_labels("t").execute()
+    job = cube.dimension_labels("t").save_result(format="JSON").execute_batch()
+    written = json.loads(job.get_results().download_files(tmp_path)[0].read_text())
+    instants = [dt.datetime.fromisoformat(text) for text in written]
+    assert instants and all(t.tzinfo is None and t.time() == dt.time(0) for t in instants)
+    assert all(dt.datetime(2023, 6, 1) <= t < dt.datetime(2023, 7, 1) for t in instants)
+    assert answered == [
+        email.utils.format_datetime(t.replace(tzinfo=dt.UTC), usegmt=True) for t in instants
+    ]
+    assert answered[0].endswith(" 00:00:00 GMT")
+    assert cube.dimension_labels("bands").execute() == ["B04"]

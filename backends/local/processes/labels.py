@@ -176,7 +176,8 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
 
 def dimension_labels(data: Any, dimension: str) -> list[Any]:
     """The labels of ``dimension``: band names, times as ``YYYY-MM-DDTHH:MM:SSZ`` (the
-    stock version writes nanoseconds, ``2023-06-02T00:00:00.000000000Z``). Copernicus
+    stock version writes nanoseconds, ``2023-06-02T00:00:00.000000000Z``) that a JSON
+    result writes as Copernicus writes its naive datetimes (:class:`DateLabel`). Copernicus
     returns only those two and refuses any other dimension, x and y included
     (openeo-geopyspark-driver 9baf2e10 geopysparkdatacube.py ``dimension_labels``
     L485-496): refused here too, in its words, so that a script does not pass here and
@@ -193,6 +194,10 @@ def dimension_labels(data: Any, dimension: str) -> list[Any]:
         )
     if dimension not in data.coords:
         return list(range(data.sizes[dimension]))
+    if temporal:  # naive datetimes there, written by the path's JSON rule
+        from hybrid.io.json_text import DateLabel
+
+        return [DateLabel(t.astype("datetime64[us]").item()) for t in data[dimension].values]
     return [label_text(value) for value in data[dimension].values]
 
 

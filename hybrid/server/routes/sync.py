@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hybrid.cancellation import cancellable, raise_if_canceled
 from hybrid.errors import FormatUnsuitable, HybridError, ProcessGraphInvalid
+from hybrid.io.json_text import synchronous_answer
 from hybrid.io.registry import media_type
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import GraphRefused, error_body
@@ -117,7 +118,8 @@ def _execute(
     try:
         with deps.sync_runs.slots, cancellable(stop):
             raise_if_canceled()  # stopped while it waited for a slot
-            files = [Path(f) for f in deps.engine.execute(graph, out_dir=out_dir).files]
+            with synchronous_answer():  # dates as Flask's jsonify writes them there
+                files = [Path(f) for f in deps.engine.execute(graph, out_dir=out_dir).files]
             files = synchronous_files(graph, files)
     finally:
         if stop.is_set():  # nobody will serve it, and the server may be gone by now
