@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybrid.backends.base import ExecutionResult
 from hybrid.backends.local.graphcheck import (
@@ -23,6 +23,9 @@ from hybrid.errors import (
     ProcessGraphInvalid,
     ProcessParameterInvalid,
 )
+
+if TYPE_CHECKING:
+    from hybrid.backends.local.run import Run
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,8 @@ class LocalBackend:
         from hybrid.backends.local.callback_support import warn_outside_builder
         from hybrid.backends.local.copernicus_registry import warn_not_on_copernicus
         from hybrid.backends.local.failures import name_node
-        from hybrid.backends.local.graph_parsing import parse_graph
         from hybrid.backends.local.if_branches import chosen_branches
-        from hybrid.backends.local.registry import registry_for_run
         from hybrid.backends.local.run import Run
-        from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
-        from hybrid.geometries import crs_members_as_text
 
         graph = chosen_branches(graph)
         facts = self.validate(graph)
@@ -121,26 +120,7 @@ class LocalBackend:
         warn_not_on_copernicus(graph)
         started = time.monotonic()
         run = Run(settings=self.settings, facts=facts, out_dir=Path(out_dir))
-        implementations = {
-            "load_collection": run.load_collection,
-            "load_stac": run.load_stac,
-            "save_result": run.save_result,
-            "discard_result": run.discard_result,
-            "save_ml_model": run.save_ml_model,
-            **_udf_processes(self.settings.udf),
-        }
-        registry = registry_for_run(
-            implementations,
-            collect=COLLECT,
-            process_ids=facts.process_ids - implementations.keys(),
-        )
-        runnable = collect_end_nodes(_run_copy(graph, facts.loads))
-        try:
-            marked = mark_udf_callbacks(runnable)
-            pg = parse_graph(crs_members_as_text(marked))
-            call = pg.to_callable(process_registry=registry)
-        except (KeyError, ValueError, TypeError) as exc:
-            raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc
+        call = _callable(graph, facts, run, self.settings)
         try:
             with _task_rechunks():
                 call()
@@ -152,16 +132,53 @@ class LocalBackend:
             if error is None:
                 raise
             raise error from exc
-        if not run.files and run.saves:
-            raise NoDataAvailable(
-                "save_result wrote no file: the result has no dates left (a GTiff is one "
-                "file per date; check the filter_temporal or temporal_extent)"
-            )
-        if not run.files and not run.discards:
-            raise ProcessGraphInvalid("the process graph has no save_result: nothing was written")
+        _check_written(run)
         provenance = dict(run.provenance)
         provenance["seconds"] = round(time.monotonic() - started, 3)
         return ExecutionResult(files=tuple(run.files), provenance=provenance, assets=run.assets)
+
+
+def _callable(
+    graph: Mapping[str, Any], facts: GraphFacts, run: Run, settings: LocalSettings
+) -> Any:
+    """The run's graph parsed into a callable over the engine's registry, with ``run``'s
+    loads and writers and the UDF processes in it."""
+    from hybrid.backends.local.graph_parsing import parse_graph
+    from hybrid.backends.local.registry import registry_for_run
+    from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
+    from hybrid.geometries import crs_members_as_text
+
+    implementations = {
+        "load_collection": run.load_collection,
+        "load_stac": run.load_stac,
+        "save_result": run.save_result,
+        "discard_result": run.discard_result,
+        "save_ml_model": run.save_ml_model,
+        **_udf_processes(settings.udf),
+    }
+    registry = registry_for_run(
+        implementations,
+        collect=COLLECT,
+        process_ids=facts.process_ids - implementations.keys(),
+    )
+    runnable = collect_end_nodes(_run_copy(graph, facts.loads))
+    try:
+        marked = mark_udf_callbacks(runnable)
+        pg = parse_graph(crs_members_as_text(marked))
+        return pg.to_callable(process_registry=registry)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ProcessGraphInvalid(f"invalid process graph: {exc}") from exc
+
+
+def _check_written(run: Run) -> None:
+    """A run that saved nothing: one clear reason."""
+    if not run.files and run.saves:
+        raise NoDataAvailable(
+            "save_result wrote no file: the result has no dates left (a GTiff is one "
+            "file per date; check the filter_temporal or temporal_extent)"
+        )
+    if not run.files and not run.discards:
+        raise ProcessGraphInvalid("the process graph has no save_result: nothing was written")
 
 
 def _check_shape(graph: Mapping[str, Any]) -> None:
