@@ -210,24 +210,7 @@ def aggregate_spatial(
     count = next((r.shape[-1] for r in results if r is not None), 1)
     base = values.shape[:-1]
     stacked = np.stack([r if r is not None else np.full((*base, count), np.nan) for r in results])
-    dims = ["geometries", *others]
-    coords: dict[str, Any] = {
-        d: data[d].values for d in others if d in data.coords and d != "bands"
-    }
-    if count == 1:
-        stacked = stacked[..., 0]
-        if "bands" in others and "bands" in data.coords:
-            coords["bands"] = data["bands"].values
-    else:
-        if "bands" in others:
-            # bands x statistics, band after band (Copernicus's column order)
-            axis = 1 + others.index("bands")
-            stacked = np.moveaxis(stacked, axis, -2)
-            stacked = stacked.reshape(*stacked.shape[:-2], -1)
-            dims = ["geometries", *[d for d in others if d != "bands"], "bands"]
-        else:
-            dims = [*dims, "bands"]
-        coords["bands"] = [f"band_{i}" for i in range(stacked.shape[-1])]
+    stacked, dims, coords = _statistics_laid_out(stacked, data, others, count)
     geometry = np.empty(len(features.geometries), dtype=object)
     geometry[:] = list(features.geometries)
     coords["geometries"] = np.arange(len(features.geometries))
@@ -242,6 +225,31 @@ def aggregate_spatial(
     if integer_statistics is not None and len(integer_statistics) == count:
         out.attrs[INTEGER_COLUMNS] = list(integer_statistics)  # per statistic
     return out
+
+
+def _statistics_laid_out(
+    stacked: Any, data: Any, others: list[str], count: int
+) -> tuple[Any, list[str], dict[str, Any]]:
+    """(geometries, others..., statistic) values, their dims and coordinates: one statistic
+    keeps the cube's bands; several become bands ``band_0``... band after band, each
+    band's statistics together (Copernicus's column order)."""
+    dims = ["geometries", *others]
+    coords: dict[str, Any] = {
+        d: data[d].values for d in others if d in data.coords and d != "bands"
+    }
+    if count == 1:
+        if "bands" in others and "bands" in data.coords:
+            coords["bands"] = data["bands"].values
+        return stacked[..., 0], dims, coords
+    if "bands" in others:
+        axis = 1 + others.index("bands")
+        stacked = np.moveaxis(stacked, axis, -2)
+        stacked = stacked.reshape(*stacked.shape[:-2], -1)
+        dims = ["geometries", *[d for d in others if d != "bands"], "bands"]
+    else:
+        dims = [*dims, "bands"]
+    coords["bands"] = [f"band_{i}" for i in range(stacked.shape[-1])]
+    return stacked, dims, coords
 
 
 def _pixels_per_geometry(data: Any, features: Features) -> list[tuple[Any, Any]]:
