@@ -75,6 +75,13 @@ def _target(args: argparse.Namespace, fmt: Format) -> Path:
     else:
         out = DEFAULT_OUT if fmt.per_label else DEFAULT_OUT.with_suffix(fmt.suffix)
     # one rule for the default and an explicit --out: never replace without being asked
+    if fmt.per_label:  # a folder of files, replaced as a whole as --graph's is
+        run_graph.check_result_folder(out, overwrite=args.overwrite, writer=f"--format {fmt.name}")
+    elif out.is_dir():
+        raise UsageError(
+            f"--out {out} is a folder; a {fmt.name} result is one file: give its path, "
+            f"e.g. {out / DEFAULT_OUT.with_suffix(fmt.suffix).name}"
+        )
     if out.exists() and not args.overwrite:
         raise UsageError(f"{out} already exists; pass --overwrite or another --out")
     return out
@@ -180,7 +187,7 @@ def produce(args: argparse.Namespace) -> tuple[Path, Workflow]:
             f"'hybrid graph --format {fmt.name}' and run it on a backend"
         )
     out = _target(args, fmt)
-    with _output_folder(out if fmt.per_label else out.parent):
+    with _output_folder(out.parent):
         _run(args, workflow, out, fmt)
     return out, workflow
 
@@ -253,7 +260,7 @@ def _run(args: argparse.Namespace, workflow: Workflow, out: Path, fmt: Format) -
             result = backend.execute(graph, out_dir=Path(tmp))
         # still in the temporary folder: the file appears complete or not at all
         record_exclusions(result.files, workflow)
-        _install(result.files, out, fmt)
+        _install(result.files, out, fmt, staging=Path(tmp) / ".result", overwrite=args.overwrite)
 
 
 def _settings(args: argparse.Namespace, progress: bool) -> LocalSettings | RemoteSettings:
@@ -275,8 +282,11 @@ def _settings(args: argparse.Namespace, progress: bool) -> LocalSettings | Remot
     return RemoteSettings(progress=progress)
 
 
-def _install(files: tuple[Path, ...], out: Path, fmt: Format) -> list[Path]:
-    """Move the backend's files into place (each move is an atomic rename)."""
+def _install(
+    files: tuple[Path, ...], out: Path, fmt: Format, *, staging: Path, overwrite: bool
+) -> list[Path]:
+    """Move the backend's files into place (each move is an atomic rename; a folder of
+    files replaces an old ``out`` as a whole, never adds to it)."""
     if not fmt.per_label:
         own = [f for f in files if fmt.holds(f)]
         if len(own) != 1:
@@ -285,10 +295,4 @@ def _install(files: tuple[Path, ...], out: Path, fmt: Format) -> list[Path]:
             )
         shutil.move(str(own[0]), str(out))
         return [out]
-    out.mkdir(parents=True, exist_ok=True)
-    moved = []
-    for f in files:
-        target = out / f.name
-        shutil.move(str(f), str(target))
-        moved.append(target)
-    return moved
+    return run_graph.install_folder(files, staging, out, overwrite=overwrite)

@@ -135,18 +135,24 @@ def target_folder(args: argparse.Namespace) -> Path:
 
     stem = "graph" if args.graph == STDIN else Path(args.graph).stem.strip(".")
     out = Path(args.out) if args.out else DEFAULT_PARENT / (stem or "graph")
+    check_result_folder(out, overwrite=args.overwrite, writer="--graph")
+    return out
+
+
+def check_result_folder(out: Path, *, overwrite: bool, writer: str) -> None:
+    """``out`` may become a folder of result files: new, or with ``overwrite`` one of
+    result files only; never a link, a file, the working folder or one above it."""
     if out.is_symlink():
         raise UsageError(f"--out {out} is a symbolic link; give the folder itself")
     here = Path.cwd().resolve()
     if out.resolve() == here or out.resolve() in here.parents:
         raise UsageError(f"--out {out} is the working folder or above it; give a new folder")
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; --graph writes a folder of result files")
-    if out.exists() and not args.overwrite:
+        raise UsageError(f"--out {out} is a file; {writer} writes a folder of result files")
+    if out.exists() and not overwrite:
         raise UsageError(f"{out} already exists; pass --overwrite or another --out")
     if out.exists():
         _check_replaceable(out)
-    return out
 
 
 def _check_replaceable(out: Path) -> None:
