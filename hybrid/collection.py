@@ -13,6 +13,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hybrid.errors import BandNotFound
 from hybrid.params import COLLECTION_ID
 
 _DESCRIPTION = (
@@ -120,6 +121,21 @@ def collection_band(name: str) -> dict[str, Any] | None:
     found = found or [b for b in bands if b["name"] == name]
     found = found or [b for b in bands if name in b.get("aliases", ())]
     return found[0] if found else None
+
+
+def check_bands(bands: Any, *, node: str | None = None) -> None:
+    """Refuse the names in a load_collection's ``bands`` that select no band (as
+    :func:`collection_band` resolves them) with the load's words (``BandNotFound``).
+    Copernicus's POST /validation reports them too: its extra validation resolves the
+    bands with the collection's ``filter_bands`` (geopyspark-driver ``layercatalog.py``
+    L1293) and lists the error (``backend.py`` ``extra_validation`` L1461-1476)."""
+    names = bands if isinstance(bands, list) else []
+    unknown = [b for b in names if isinstance(b, str) and collection_band(b) is None]
+    if unknown:
+        known = ", ".join(band_names())
+        raise BandNotFound(
+            f"{COLLECTION_ID} has no band {', '.join(unknown)}; available: {known}", node=node
+        )
 
 
 def band_position(

@@ -39,6 +39,7 @@ from hybrid.backends.local.property_filters import (
 )
 from hybrid.backends.local.spatial_reducers import check_reducer
 from hybrid.backends.local.temporal_literals import check_interval
+from hybrid.collection import check_bands
 from hybrid.errors import (
     CollectionNotFound,
     FormatUnsuitable,
@@ -172,6 +173,8 @@ def inspect_graph(
             check_reducer(node_id, args.get("reducer"))
         if pid == "load_collection" and (known_collections or args.get("id") == COLLECTION_ID):
             per_load[node_id] = _load_conditions(node_id, args)
+            if known_collections:  # a job is created, and fails when it runs
+                check_bands(args.get("bands"), node=node_id)
         if pid == "load_stac" and args.get("properties"):
             per_stac[node_id] = stac_property_conditions(node_id, args["properties"])
         if pid == "apply_kernel":

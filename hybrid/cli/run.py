@@ -210,10 +210,10 @@ def produce_graph(
     if args.udp and args.backend != LOCAL:
         raise UsageError("--udp inlines processes for the local backend; store them on "
                          f"{args.backend} instead (PUT /process_graphs/{{id}})")  # fmt: skip
-    if args.backend == LOCAL:  # a remote backend runs the processes stored there
-        graph = run_graph.with_udps(graph, args.udp)
-    out = run_graph.target_folder(args)
     backend = get_backend(args.backend, _settings(args, progress_enabled(quiet=args.quiet)))
+    if args.backend == LOCAL:  # a remote backend runs the processes stored there
+        graph = run_graph.with_udps(graph, args.udp, backend)
+    out = run_graph.target_folder(args)
     reason = backend.availability()
     if reason:
         raise UsageError(f"backend {args.backend} is not available: {reason}")

@@ -95,15 +95,17 @@ def user_graph(source: str | Path | Mapping[str, Any], *, name: str) -> dict[str
             for nid, node in graph.items()}  # fmt: skip
 
 
-def with_udps(graph: dict[str, Any], files: list[str]) -> dict[str, Any]:
+def with_udps(graph: dict[str, Any], files: list[str], backend: Any) -> dict[str, Any]:
     """``graph`` with its calls of the user-defined processes in ``files`` (documents as
     ``GET /process_graphs/{id}`` answers or the client's ``save_user_defined_process``
     stores them) and of the processes its URL namespaces publish inlined, as the emulator
-    inlines them (:mod:`hybrid.server.udp_expansion`)."""
+    inlines them (:mod:`hybrid.server.udp_expansion`): a call without namespace of one of
+    ``backend``'s predefined processes is that process (:func:`udp_sharing.lookup`)."""
+    from hybrid.backends.base import DescribesProcesses
     from hybrid.graph_file import flat_graph, read_document
     from hybrid.server.remote_processes import remote_process
     from hybrid.server.udp_expansion import expand
-    from hybrid.server.udp_sharing import is_url
+    from hybrid.server.udp_sharing import PredefinedIds, is_url
 
     udps: dict[str, dict[str, Any]] = {}
     for file in files:
@@ -113,7 +115,11 @@ def with_udps(graph: dict[str, Any], files: list[str]) -> dict[str, Any]:
             raise UsageError(f"--udp {file}: a user-defined process needs its 'id'")
         udps[pid] = {**document, "process_graph": flat_graph(document, source=file)}
 
+    predefined = PredefinedIds(backend) if isinstance(backend, DescribesProcesses) else ()
+
     def lookup(pid: str, namespace: str | None) -> dict[str, Any] | None:
+        if namespace is None and pid in predefined:
+            return None
         if pid in udps and namespace in (None, "user"):
             return udps[pid]
         if is_url(namespace):  # a published process, fetched as Copernicus fetches it

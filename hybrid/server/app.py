@@ -31,7 +31,7 @@ from hybrid.server.runner import JobRunner
 from hybrid.server.services import Services
 from hybrid.server.settings import ServerSettings
 from hybrid.server.sync_runs import SyncRuns
-from hybrid.server.udp_sharing import resolve
+from hybrid.server.udp_sharing import PredefinedIds, resolve
 from hybrid.server.udp_store import UdpStore
 from hybrid.server.url_paths import MergeSlashes
 
@@ -61,13 +61,14 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
     job_sources = JobSources(
         store=store, results_dir=data_dir / "jobs", links=links, data_dir=data_dir
     )
+    predefined = PredefinedIds(engine)
     runner = JobRunner(
         store=store,
         engine=engine,
         results_dir=data_dir / "jobs",
         workers=settings.workers,
         max_attempts=settings.max_job_attempts,
-        resolve=lambda graph, user_id, root: resolve(udps, graph, user_id, root),
+        resolve=lambda graph, user_id, root: resolve(udps, graph, user_id, root, predefined),
         sources=job_sources,
     )
     return Services(
@@ -81,6 +82,7 @@ def build_services(settings: ServerSettings, engine: Engine) -> Services:
         job_sources=job_sources,
         udps=udps,
         sync_runs=SyncRuns(settings.workers),
+        predefined=predefined,
     )
 
 

@@ -7,6 +7,7 @@ factory idea - wiring in one place, routes in small modules).
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +44,8 @@ class Services:
     sync_runs: SyncRuns
     #: load_stac of this server's job results, as local STAC documents
     job_sources: JobSources
+    #: the processes a node without namespace calls before a stored one of the same id
+    predefined: Container[str] = ()
 
     @property
     def data_dir(self) -> Path:
@@ -53,7 +56,7 @@ class Services:
     ) -> dict[str, Any]:
         """``graph`` with the user's user-defined processes (None: anonymous) and the
         published ones its URL namespaces name inlined; ``own_root``: this server's URL."""
-        return resolve(self.udps, graph, user_id, own_root)
+        return resolve(self.udps, graph, user_id, own_root, self.predefined)
 
 
 def services(request: Request) -> Services:

@@ -17,10 +17,11 @@ Any other URL is fetched as Copernicus fetches it (:mod:`hybrid.server.remote_pr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 from urllib.parse import quote, unquote
 
+from hybrid.backends.base import DescribesProcesses
 from hybrid.server.errors import ProcessNamespaceInvalid
 from hybrid.server.graph_limits import check_graph
 from hybrid.server.own_urls import own_path
@@ -114,14 +115,40 @@ def _own_document(
     return found
 
 
+class PredefinedIds(Container[str]):
+    """The ids of ``engine``'s predefined processes (``GET /processes``), read on first use:
+    the engine's process catalogue is imported by the first graph, not at start-up."""
+
+    def __init__(self, engine: DescribesProcesses) -> None:
+        self._engine = engine
+        self._ids: frozenset[str] | None = None
+
+    def __contains__(self, process_id: object) -> bool:
+        if self._ids is None:
+            self._ids = frozenset(spec["id"] for spec in self._engine.process_specs())
+        return process_id in self._ids
+
+
 def lookup(
-    store: UdpStore | None, user_id: str | None, own_root: str | None, *, fetch: bool = True
+    store: UdpStore | None,
+    user_id: str | None,
+    own_root: str | None,
+    *,
+    fetch: bool = True,
+    predefined: Container[str] = (),
 ) -> Callable[[str, str | None], dict[str, Any] | None]:
     """The expansion's lookup: the user's own processes (namespace ``user`` or none), a
     published one by URL; inside the latter, names are again the caller's
-    (evaluator.py ``_evaluate_process_graph_process`` keeps the caller's environment)."""
+    (evaluator.py ``_evaluate_process_graph_process`` keeps the caller's environment).
+
+    Without a namespace a ``predefined`` process wins over a stored one of the same id, as
+    Copernicus looks in its process registry first and in the user's processes only when
+    the registry lacks the id (openeo-python-driver ``processgraph/evaluator.py``
+    ``apply_process`` L347-368): a stored ``ndvi`` is called with namespace ``user``."""
 
     def find(process_id: str, namespace: str | None) -> dict[str, Any] | None:
+        if namespace is None and process_id in predefined:
+            return None
         if is_url(namespace):
             url = str(namespace)
             if not fetch and _own_path(url, own_root) is None:
@@ -139,11 +166,13 @@ def resolve(
     graph: dict[str, Any],
     user_id: str | None,
     own_root: str | None = None,
+    predefined: Container[str] = (),
 ) -> dict[str, Any]:
     """``graph`` with ``user_id``'s user-defined processes and the published processes its
     URL namespaces name inlined, within the graph limits. ``own_root`` is the server's URL
-    as the client reached it (None: URLs were checked against it before)."""
-    expanded = expand(graph, lookup(store, user_id, own_root))
+    as the client reached it (None: URLs were checked against it before); ``predefined``
+    the ids a node without namespace calls before the user's (:func:`lookup`)."""
+    expanded = expand(graph, lookup(store, user_id, own_root, predefined=predefined))
     if store is not None:
         check_graph(expanded)
     return expanded

@@ -392,6 +392,26 @@ def test_a_stored_user_defined_process_is_given_with_udp(tmp_path, capsys):
     assert "--udp goes with --graph" in capsys.readouterr().err
 
 
+def test_a_udp_named_as_a_predefined_process_is_called_by_namespace_user(tmp_path):
+    """As the emulator and Copernicus resolve it (python-driver processgraph/evaluator.py
+    L347-368): a node without namespace calls the predefined ``absolute``, one with
+    namespace ``user`` the ``--udp`` definition of the same id."""
+    udp = {"id": "absolute", "parameters": [{"name": "x", "schema": {"type": "number"}}],
+           "process_graph": {"m": {"process_id": "absolute", "arguments": {
+               "x": {"from_parameter": "x"}}},
+               "a": {"process_id": "add", "arguments": {"x": {"from_node": "m"}, "y": 100},
+                     "result": True}}}  # fmt: skip
+    udp_file = _write(tmp_path / "u.json", udp)
+    for namespace, expected in ((None, 5), ("user", 105)):
+        graph = {"call": {"process_id": "absolute", "namespace": namespace,
+                          "arguments": {"x": -5}, "result": True}}  # fmt: skip
+        out = tmp_path / f"out-{namespace}"
+        graph_file = _write(tmp_path / f"g-{namespace}.json", graph)
+        assert main(["run", "--graph", str(graph_file), "--out", str(out), "--quiet",
+                     "--udp", str(udp_file)]) == 0  # fmt: skip
+        assert json.loads((out / "result.json").read_text()) == expected
+
+
 def test_a_process_published_at_a_url_runs_without_udp(tmp_path, capsys):
     """A graph calling a process by its URL namespace (an APEx catalogue JSON) runs with
     the definition fetched from there, as Copernicus fetches it (python-driver

@@ -97,6 +97,26 @@ def test_validation_reports_an_unbounded_load(alice: requests.Session) -> None:
     assert [e["code"] for e in answer.json()["errors"]] == ["ProcessParameterInvalid"]
 
 
+def test_validation_reports_a_band_the_collection_lacks(server: ThreadServer) -> None:
+    """A load of a band SENTINEL2_L2A lacks is an error of POST /validation, as Copernicus's
+    extra validation resolves the bands with the collection's ``filter_bands``
+    (geopyspark-driver layercatalog.py L1293, listed at backend.py L1461-1476); a common
+    name is a band; the job is still created (Copernicus creates any job)."""
+    import openeo
+
+    connection = openeo.connect(server.url).authenticate_basic("alice", "a-pass")
+    graph = ndvi_graph(SEED_BBOX, TEMPORAL_EXTENT)
+    graph["load"]["arguments"]["bands"] = ["red", "B08", "B99"]
+    graph["ndvi"]["arguments"]["red"] = "red"
+    errors = connection.validate_process_graph(graph)
+    assert [e["code"] for e in errors] == ["ProcessParameterInvalid"], errors
+    assert "no band B99" in errors[0]["message"] and "'load'" in errors[0]["message"]
+    graph["load"]["arguments"]["bands"] = ["red", "B08"]
+    assert connection.validate_process_graph(graph) == []
+    graph["load"]["arguments"]["bands"] = ["B04", "B99"]
+    assert connection.create_job(graph).status() == "created"
+
+
 def test_a_batch_job_without_save_result_is_created(alice: requests.Session) -> None:
     """Copernicus writes such a job's cube as GTiff (deploy/batch_job.py L368-372); the
     run is tests/workflows/test_client_docs_more.py (client docs cookbook/tricks.rst)."""

@@ -235,3 +235,31 @@ def test_predefined_processes_are_in_the_backend_namespace(server: ThreadServer)
     assert ndvi.status_code == 200 and ndvi.json()["id"] == "ndvi"
     answer = requests.get(f"{server.url}/processes/nope/ndvi", timeout=120)
     assert (answer.status_code, answer.json()["code"]) == (400, "ProcessUnsupported")
+
+
+def test_a_stored_process_named_as_a_predefined_one_is_called_by_namespace_user(
+    alice: Any,
+) -> None:
+    """A node without namespace calls the predefined process even when the user stored one
+    of the same id, as Copernicus looks in its registry before the user's processes
+    (python-driver processgraph/evaluator.py ``apply_process`` L347-368); the stored one is
+    called with namespace ``user``. So a stored ``ndvi`` calling ``ndvi`` is no loop."""
+    from openeo.api.process import Parameter
+
+    data = Parameter.datacube("data", "the cube")
+    inner = alice.datacube_from_process("ndvi", data=data, nir="B08", red="B04")
+    alice.save_user_defined_process("ndvi", inner + 10, parameters=[data])
+    try:
+        cube = alice.load_collection(
+            "SENTINEL2_L2A",
+            spatial_extent=SEED_BBOX,
+            temporal_extent=["2023-06-12", "2023-06-13"],
+            bands=["B04", "B08"],
+        )
+        predefined = _values(cube.ndvi(nir="B08", red="B04").download(format="netCDF"))
+        stored = cube.process("ndvi", namespace="user", data=cube)
+        stored = _values(stored.download(format="netCDF"))
+    finally:
+        alice.user_defined_process("ndvi").delete()
+    assert np.isfinite(predefined).any() and np.nanmax(np.abs(predefined)) <= 1
+    assert np.allclose(stored, predefined + 10, equal_nan=True)

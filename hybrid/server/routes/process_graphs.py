@@ -65,10 +65,13 @@ def _checked(
     process = {**body, "id": process_id}
 
     # Copernicus stores a process without reading the URLs its nodes call
-    others = lookup(deps.udps, user_id, own_root, fetch=False)
+    others = lookup(deps.udps, user_id, own_root, fetch=False, predefined=deps.predefined)
 
     def find(pid: str, namespace: str | None) -> dict[str, Any] | None:
-        if pid == process_id and namespace in (None, "user"):
+        # a call without namespace of a predefined id is the predefined process
+        # (udp_sharing.lookup), so a stored ``ndvi`` may call ``ndvi``
+        itself = namespace == "user" or (namespace is None and pid not in deps.predefined)
+        if pid == process_id and itself:
             return process
         return others(pid, namespace)
 
