@@ -208,59 +208,66 @@ class AssetHeader:
 def check_assets(item: Any, keys: Sequence[str]) -> dict[str, AssetHeader]:
     """Open the header of each asset; DataSourceError naming item and asset if one fails.
     Returns each asset's header."""
+    remote = any(local_path(item.assets[k].href) is None for k in keys if k in item.assets)
+    if not remote or len(keys) == 1:
+        return {key: _asset_header(item, key) for key in keys}
+    with ThreadPoolExecutor(min(CHECK_THREADS, len(keys))) as pool:
+        futures = {key: pool.submit(_asset_header, item, key) for key in keys}
+        return {key: future.result() for key, future in futures.items()}
+
+
+def _asset_header(item: Any, key: str) -> AssetHeader:
+    """The header of ``item``'s asset ``key``, which must exist, be readable and lie in the
+    CRS the item declares."""
+    asset = item.assets.get(key)
+    if asset is None:
+        raise DataSourceError(
+            f"item {item.id} has no asset '{key}' (it has {', '.join(sorted(item.assets))})"
+        )
+    path = local_path(asset.href)
+    if path is not None and not path.is_file():
+        raise DataSourceError(
+            f"item {item.id}: asset '{key}' file is missing ({path}); "
+            "re-create the catalog (hybrid cache) or fix the href"
+        )
+    header = _read_header(item, key, asset.href, path)
+    declared = _declared_epsg(item, asset)
+    if declared is not None and header.epsg != declared:
+        raise DataSourceError(
+            f"item {item.id}: asset '{key}' is in "
+            f"{f'EPSG:{header.epsg}' if header.epsg else 'no CRS'} but the item declares "
+            f"EPSG:{declared}; fix the item's proj:epsg/proj:code or the file"
+        )
+    return header
+
+
+def _read_header(item: Any, key: str, href: str, path: Path | None) -> AssetHeader:
+    """The header of the file at ``path`` (local) or ``href``; DataSourceError if unreadable."""
     import rasterio
     from rasterio.errors import RasterioError
 
-    def check(key: str) -> AssetHeader:
-        asset = item.assets.get(key)
-        if asset is None:
-            raise DataSourceError(
-                f"item {item.id} has no asset '{key}' (it has {', '.join(sorted(item.assets))})"
+    try:
+        with reading_env([item]), rasterio.open(str(path or href)) as src:
+            t = src.transform
+            rows, cols = src.block_shapes[0]
+            return AssetHeader(
+                src.crs.to_epsg() if src.crs else None,
+                (t.a, t.b, t.c, t.d, t.e, t.f),
+                src.width,
+                src.height,
+                src.dtypes[0],
+                (int(rows), int(cols)),
             )
-        path = local_path(asset.href)
-        if path is not None and not path.is_file():
-            raise DataSourceError(
-                f"item {item.id}: asset '{key}' file is missing ({path}); "
-                "re-create the catalog (hybrid cache) or fix the href"
-            )
-        try:
-            with reading_env([item]), rasterio.open(str(path or asset.href)) as src:
-                file_epsg = src.crs.to_epsg() if src.crs else None
-                t = src.transform
-                rows, cols = src.block_shapes[0]
-                header = AssetHeader(
-                    file_epsg,
-                    (t.a, t.b, t.c, t.d, t.e, t.f),
-                    src.width,
-                    src.height,
-                    src.dtypes[0],
-                    (int(rows), int(cols)),
-                )
-        except (RasterioError, OSError) as exc:
-            detail = _one_line(exc)
-            remedy = "re-download it (hybrid cache) or drop the item"
-            if path is None and re.search(r"HTTP response code: (429|5\d\d)", detail):
-                remedy = f"the server is failing (retried {_retry_options()[RETRY]} times): "
-                remedy += "try again later, or drop the item"
-            raise DataSourceError(
-                f"item {item.id}: asset '{key}' is unreadable ({_strip_query(asset.href)}): "
-                f"{detail}; {remedy}"
-            ) from exc
-        declared = _declared_epsg(item, asset)
-        if declared is not None and file_epsg != declared:
-            raise DataSourceError(
-                f"item {item.id}: asset '{key}' is in "
-                f"{f'EPSG:{file_epsg}' if file_epsg else 'no CRS'} but the item declares "
-                f"EPSG:{declared}; fix the item's proj:epsg/proj:code or the file"
-            )
-        return header
-
-    remote = any(local_path(item.assets[k].href) is None for k in keys if k in item.assets)
-    if not remote or len(keys) == 1:
-        return {key: check(key) for key in keys}
-    with ThreadPoolExecutor(min(CHECK_THREADS, len(keys))) as pool:
-        futures = {key: pool.submit(check, key) for key in keys}
-        return {key: future.result() for key, future in futures.items()}
+    except (RasterioError, OSError) as exc:
+        detail = _one_line(exc)
+        remedy = "re-download it (hybrid cache) or drop the item"
+        if path is None and re.search(r"HTTP response code: (429|5\d\d)", detail):
+            remedy = f"the server is failing (retried {_retry_options()[RETRY]} times): "
+            remedy += "try again later, or drop the item"
+        raise DataSourceError(
+            f"item {item.id}: asset '{key}' is unreadable ({_strip_query(href)}): "
+            f"{detail}; {remedy}"
+        ) from exc
 
 
 def _strip_query(href: str) -> str:
