@@ -357,9 +357,10 @@ def test_trace_is_refused(server: ThreadServer, path: str) -> None:
 
 
 def test_secondary_web_services_none_offered(server: ThreadServer, token: str) -> None:
-    """The /services endpoints answer as on Copernicus with no service type: the real openeo
-    client's ``list_services()`` is empty, creating a service is 400 ServiceUnsupported
-    (nothing stored), and any service id is 404 ServiceNotFound."""
+    """The /services endpoints answer as a backend with no service type (Copernicus has no
+    such routes: 404): the real openeo client's ``list_services()`` is empty, creating a
+    service is 400 ServiceUnsupported (nothing stored), and any service id is 404
+    ServiceNotFound."""
     import openeo
 
     connection = openeo.connect(server.url)

@@ -2,9 +2,11 @@
 
 ``GET /service_types`` is empty, so the list of a user's services is empty too, creating
 one is refused as its type is not supported (400 ``ServiceUnsupported``) and any service
-id is unknown (404 ``ServiceNotFound``). Copernicus serves the same endpoints
-(openeo-python-driver ``views.py`` L2005-2090): ``openeo.Connection.list_services()``
-answers ``[]`` on both, where a backend without the routes makes it fail.
+id is unknown (404 ``ServiceNotFound``): the API's answer of a backend without service
+types (the conformance suite's WP4 reads ``/service_types``). Copernicus registers none of
+these routes (openeo-python-driver ``views.py`` L266-269 only with a ``secondary_services``
+implementation, which openeo-geopyspark-driver ``backend.py`` L384-399 does not pass), so
+there they are 404 ``NotFound`` and ``openeo.Connection.list_services()`` fails.
 """
 
 from __future__ import annotations
