@@ -116,8 +116,11 @@ def _own_document(
 
 
 class PredefinedIds(Container[str]):
-    """The ids of ``engine``'s predefined processes (``GET /processes``), read on first use:
-    the engine's process catalogue is imported by the first graph, not at start-up."""
+    """The ids of ``engine``'s predefined processes (``GET /processes``) that Copernicus's
+    process registry also holds, read on first use (the engine's process catalogue is
+    imported by the first graph, not at start-up). A process Copernicus lacks
+    (:data:`~hybrid.backends.local.copernicus_registry.NOT_ON_COPERNICUS`) is looked up
+    among the user's first, as there."""
 
     def __init__(self, engine: DescribesProcesses) -> None:
         self._engine = engine
@@ -125,7 +128,10 @@ class PredefinedIds(Container[str]):
 
     def __contains__(self, process_id: object) -> bool:
         if self._ids is None:
-            self._ids = frozenset(spec["id"] for spec in self._engine.process_specs())
+            from hybrid.backends.local.copernicus_registry import NOT_ON_COPERNICUS
+
+            ids = {spec["id"] for spec in self._engine.process_specs()}
+            self._ids = frozenset(ids - NOT_ON_COPERNICUS)
         return process_id in self._ids
 
 

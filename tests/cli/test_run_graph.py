@@ -410,6 +410,15 @@ def test_a_udp_named_as_a_predefined_process_is_called_by_namespace_user(tmp_pat
         assert main(["run", "--graph", str(graph_file), "--out", str(out), "--quiet",
                      "--udp", str(udp_file)]) == 0  # fmt: skip
         assert json.loads((out / "result.json").read_text()) == expected
+    # cumsum is not in Copernicus's registry: there the stored one is found first
+    udp = {"id": "cumsum", "parameters": [{"name": "data", "schema": {"type": "array"}}],
+           "process_graph": {"s": {"process_id": "sum", "arguments": {
+               "data": {"from_parameter": "data"}}, "result": True}}}  # fmt: skip
+    graph = {"call": {"process_id": "cumsum", "arguments": {"data": [1, 2, 3]}, "result": True}}
+    out = tmp_path / "out-cumsum"
+    assert main(["run", "--graph", str(_write(tmp_path / "g.json", graph)), "--out", str(out),
+                 "--quiet", "--udp", str(_write(tmp_path / "c.json", udp))]) == 0  # fmt: skip
+    assert json.loads((out / "result.json").read_text()) == 6
 
 
 def test_a_process_published_at_a_url_runs_without_udp(tmp_path, capsys):
