@@ -17,7 +17,7 @@ from hybrid.backends.local.shared_loads import current as current_shared
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
 from hybrid.grid import BBox, Grid, described_bbox, lonlat_envelope, output_grid
 from hybrid.stac.access import check_assets
-from hybrid.stac.providers import detect_layout
+from hybrid.stac.providers import band_path, detect_layout
 from hybrid.stac.query import Condition, SceneQuery, parse_instant
 from hybrid.stac.selection import DailyScenes, item_epsg, nominal_datetime, select_scenes
 from hybrid.stac.source import search
@@ -85,15 +85,16 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         from hybrid.sample.coverage import warn_beyond_sample
 
         warn_beyond_sample(items, request.bbox, request.start, request.end)
-    scenes = select_scenes(items)
+    scenes = select_scenes(items, lambda item: band_path(item, request.bands[0]))
     epsg = request.epsg or single_native_epsg(scenes)
     if epsg is not None and epsg != grid.epsg:
         grid = output_grid(request.bbox, epsg=epsg)
         load_grid = grid.buffered(request.buffer)
     kept = None
     if shared is not None and set(request.bands) <= set(shared.bands):
+        order = tuple(item.id for day in scenes for item in day.items)  # the merge order
         kept = shared.load(
-            (_search_key(source, query), load_grid),
+            (_search_key(source, query), load_grid, order),
             lambda bands: _kept_cube(scenes, bands, load_grid, shared.max_bytes),
         )
     if kept is None:

@@ -161,6 +161,24 @@ PLANETARY_COMPUTER = Layout("planetary-computer", {b: b for b in _RESOLUTION})
 CDSE = Layout("cdse", {b: f"{b}_{_RESOLUTION[b]}m" for b in _RESOLUTION}, resolution_copies=True)
 
 
+def band_path(item: Any, band: str) -> str:
+    """The name Copernicus sorts a date's products by before merging them (first valid
+    value wins): the asset path of the load's first band. A region's source name is its
+    band composite's, which is its first source's (openeo-geotrellis-extensions
+    FileLayerProvider.scala L127 ``BandCompositeRasterSource.name``, sorted at L859-864),
+    the sources following the requested bands (L1488-1512; openeo-geopyspark-driver
+    load_stac.py L602, L705). Other assets (CDSE's ``thumbnail`` on
+    ``https://datahub.creodias.eu/odata/v1/Assets(<uuid>)``, Planetary Computer's
+    ``rendered_preview``) play no part. An item without that band: its smallest href."""
+    from hybrid.stac.selection import smallest_href
+
+    try:
+        key = detect_layout(item).find_key(item, band)
+    except BandNotFound:  # an item in no known layout
+        key = None
+    return str(item.assets[key].href) if key is not None else smallest_href(item)
+
+
 def _sign_planetary_computer(items: list[Any]) -> list[Any]:
     from hybrid.stac.access import sign_items
 

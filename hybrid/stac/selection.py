@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,14 +169,19 @@ def duplicate_groups(items: list[Any]) -> Iterator[list[Any]]:
         yield group
 
 
-def source_name(item: Any) -> str:
-    """The name FileLayerProvider sorts a product's tiles by: its (first) asset path."""
+def smallest_href(item: Any) -> str:
+    """An item's smallest asset href (its id without assets): the merge order of items
+    whose bands' assets are not known (:func:`hybrid.stac.providers.band_path` is)."""
     hrefs = sorted(a.href for a in item.assets.values())
     return hrefs[0] if hrefs else item.id
 
 
-def select_scenes(items: list[Any]) -> list[DailyScenes]:
-    """The newest processing of each acquisition, grouped per UTC date, dates ascending."""
+def select_scenes(
+    items: list[Any], merge_order: Callable[[Any], str] = smallest_href
+) -> list[DailyScenes]:
+    """The newest processing of each acquisition, grouped per UTC date, dates ascending;
+    per date sorted by ``merge_order`` (the load's: :func:`hybrid.stac.providers.band_path`
+    of its first band)."""
     kept: dict[dt.date, list[Any]] = defaultdict(list)
     replaced: dict[dt.date, list[Any]] = defaultdict(list)
     for group in duplicate_groups(items):
@@ -187,7 +192,7 @@ def select_scenes(items: list[Any]) -> list[DailyScenes]:
     return [
         DailyScenes(
             date,
-            tuple(sorted(kept[date], key=source_name)),
+            tuple(sorted(kept[date], key=merge_order)),
             tuple(sorted(replaced[date], key=lambda i: i.id)),
         )
         for date in sorted(kept)

@@ -23,12 +23,13 @@ declared -0.1 is applied to both (FIELD_NOTES section 3).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pystac
 import pytest
 
-from hybrid.stac.providers import PROVIDERS, detect_provider, provider_named
+from hybrid.stac.providers import PROVIDERS, band_path, detect_provider, provider_named
 from hybrid.stac.selection import select_scenes
 
 FOOTPRINT = {
@@ -244,3 +245,22 @@ def test_every_provider_entry_is_complete_and_the_default_is_collection_1():
         assert provider.url.startswith("https://") and provider.collection
         assert {"B04", "B08", "SCL"} <= set(provider.layout.asset_keys)
         assert provider.processing_fields
+
+
+def test_merge_order_follows_the_first_band_path_not_the_thumbnail():
+    """Copernicus merges a date's products in the order of the load's first band's asset
+    path (FileLayerProvider.scala L859-864 sorts by the region's source name, the band
+    composite's first source, L127). A real CDSE item also has a ``thumbnail`` on
+    https://datahub.creodias.eu/odata/v1/Assets(<uuid>)/$value, which sorts before every
+    s3:// band path and in the random order of its uuid: it must not decide."""
+    first = _cdse("05.11", "20250330T145914", "2025-03-30T16:00:32Z")
+    second = _cdse("05.11", "20250330T150000", "2025-03-30T17:00:00Z")
+    second.properties["sat:absolute_orbit"] = 2953  # another product, not a duplicate
+    for item, uuid in ((first, "f1"), (second, "0a")):  # thumbnails sort the other way
+        href = f"https://datahub.creodias.eu/odata/v1/Assets({uuid}-4f51)/$value"
+        item.add_asset("thumbnail", pystac.Asset(href=href, roles=["thumbnail"]))
+    assert first.assets["B04_10m"].href < second.assets["B04_10m"].href
+    (day,) = select_scenes([second, first], functools.partial(band_path, band="B04"))
+    assert [i.id for i in day.items] == [first.id, second.id]
+    (day,) = select_scenes([first, second], functools.partial(band_path, band="B08"))
+    assert [i.id for i in day.items] == [first.id, second.id]
