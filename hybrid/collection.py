@@ -128,7 +128,9 @@ def check_bands(bands: Any, *, node: str | None = None) -> None:
     :func:`collection_band` resolves them) with the load's words (``BandNotFound``).
     Copernicus's POST /validation reports them too: its extra validation resolves the
     bands with the collection's ``filter_bands`` (geopyspark-driver ``layercatalog.py``
-    L1293) and lists the error (``backend.py`` ``extra_validation`` L1461-1476)."""
+    L1293) and lists the client library's ``ValueError`` with code ``Internal``
+    ("Invalid band name/index 'B99'. Valid names: [...]", ``backend.py``
+    ``extra_validation`` L1461-1476); here the code and words are the run's own."""
     names = bands if isinstance(bands, list) else []
     unknown = [b for b in names if isinstance(b, str) and collection_band(b) is None]
     if unknown:

@@ -105,7 +105,7 @@ def with_udps(graph: dict[str, Any], files: list[str], backend: Any) -> dict[str
     from hybrid.graph_file import flat_graph, read_document
     from hybrid.server.remote_processes import remote_process
     from hybrid.server.udp_expansion import expand
-    from hybrid.server.udp_sharing import PredefinedIds, is_url
+    from hybrid.server.udp_sharing import PredefinedIds, calls_predefined, is_url
 
     udps: dict[str, dict[str, Any]] = {}
     for file in files:
@@ -118,10 +118,9 @@ def with_udps(graph: dict[str, Any], files: list[str], backend: Any) -> dict[str
     predefined = PredefinedIds(backend) if isinstance(backend, DescribesProcesses) else ()
 
     def lookup(pid: str, namespace: str | None) -> dict[str, Any] | None:
-        if namespace is None and pid in predefined:
-            return None
+        # the catalogue is read only when a --udp file has a predefined process's id
         if pid in udps and namespace in (None, "user"):
-            return udps[pid]
+            return None if calls_predefined(pid, namespace, predefined) else udps[pid]
         if is_url(namespace):  # a published process, fetched as Copernicus fetches it
             return remote_process(pid, str(namespace))
         if namespace == "user":

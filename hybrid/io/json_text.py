@@ -18,7 +18,9 @@ Dates: ``dimension_labels`` of a temporal dimension gives naive ``datetime`` obj
 a synchronous answer through Flask's ``jsonify`` (``create_flask_response``, L285-286),
 whose default provider writes a date as an HTTP date, ``Fri, 02 Jun 2023 00:00:00 GMT``.
 Such a label is a :class:`DateLabel` here: the graph's processes see its RFC 3339 text, and
-the writer gives the form of the path it serves (:func:`synchronous_answer`).
+the writer gives the form of the path it serves (:func:`synchronous_answer`). Processes that
+pass labels on as they are (``array_element``, ``first``, ``array_filter``) keep it; one
+that rebuilds them through numpy (``sort``) gives the RFC 3339 text.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class DateLabel(str):
         label = super().__new__(cls, instant.strftime("%Y-%m-%dT%H:%M:%SZ"))
         label.instant = instant
         return label
+
+    def __reduce__(self) -> tuple[type[DateLabel], tuple[dt.datetime]]:
+        return DateLabel, (self.instant,)  # copies and pickles (dask) keep the instant
 
 
 @contextlib.contextmanager

@@ -135,6 +135,14 @@ class PredefinedIds(Container[str]):
         return process_id in self._ids
 
 
+def calls_predefined(process_id: str, namespace: str | None, predefined: Container[str]) -> bool:
+    """Whether a node calls the predefined process rather than a user's stored one of the
+    same id: without a namespace a predefined process wins, as Copernicus looks in its
+    process registry first and in the user's processes only when the registry lacks the
+    id (openeo-python-driver ``processgraph/evaluator.py`` ``apply_process`` L347-368)."""
+    return namespace is None and process_id in predefined
+
+
 def lookup(
     store: UdpStore | None,
     user_id: str | None,
@@ -153,7 +161,7 @@ def lookup(
     ``apply_process`` L347-368): a stored ``ndvi`` is called with namespace ``user``."""
 
     def find(process_id: str, namespace: str | None) -> dict[str, Any] | None:
-        if namespace is None and process_id in predefined:
+        if calls_predefined(process_id, namespace, predefined):
             return None
         if is_url(namespace):
             url = str(namespace)

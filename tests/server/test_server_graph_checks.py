@@ -100,8 +100,9 @@ def test_validation_reports_an_unbounded_load(alice: requests.Session) -> None:
 def test_validation_reports_a_band_the_collection_lacks(server: ThreadServer) -> None:
     """A load of a band SENTINEL2_L2A lacks is an error of POST /validation, as Copernicus's
     extra validation resolves the bands with the collection's ``filter_bands``
-    (geopyspark-driver layercatalog.py L1293, listed at backend.py L1461-1476); a common
-    name is a band; the job is still created (Copernicus creates any job)."""
+    (geopyspark-driver layercatalog.py L1293, listed at backend.py L1461-1476, with code
+    ``Internal`` there; here the run's own code and words); a common name is a band; the
+    job is still created (Copernicus creates any job)."""
     import openeo
 
     connection = openeo.connect(server.url).authenticate_basic("alice", "a-pass")

@@ -28,7 +28,7 @@ from hybrid.server.paging import Paged
 from hybrid.server.payload import base_url, process_graph, read_json
 from hybrid.server.services import Deps
 from hybrid.server.udp_expansion import expand
-from hybrid.server.udp_sharing import as_shown, lookup
+from hybrid.server.udp_sharing import as_shown, calls_predefined, lookup
 
 router = APIRouter()
 
@@ -68,9 +68,11 @@ def _checked(
     others = lookup(deps.udps, user_id, own_root, fetch=False, predefined=deps.predefined)
 
     def find(pid: str, namespace: str | None) -> dict[str, Any] | None:
-        # a call without namespace of a predefined id is the predefined process
-        # (udp_sharing.lookup), so a stored ``ndvi`` may call ``ndvi``
-        itself = namespace == "user" or (namespace is None and pid not in deps.predefined)
+        # a call without namespace of a predefined id is the predefined process, so a
+        # stored ``ndvi`` may call ``ndvi``
+        itself = namespace in (None, "user") and not calls_predefined(
+            pid, namespace, deps.predefined
+        )
         if pid == process_id and itself:
             return process
         return others(pid, namespace)
