@@ -120,6 +120,8 @@ def test_the_client_runs_a_process_published_on_another_server(
     client, synchronously and as a batch job (it was refused: "offline, only this
     server's published processes"); storing a process that calls it fetches nothing."""
     with local_connection(tmp_path / "serve") as connection:
+        conformance = connection.get("/conformance").json()["conformsTo"]
+        assert "https://api.openeo.org/extensions/remote-process-definition/0.1.0" in conformance
         url = f"{published}/scaled.json"
         assert connection.datacube_from_process("scaled", namespace=url, v=7).execute() == 21
         cube = connection.datacube_from_process("scaled", namespace=f"{published}/gone.json", v=1)

@@ -22,8 +22,12 @@ from hybrid.server.services import Deps
 
 API_VERSION = "1.2.0"
 
+#: as Copernicus declares them (openeo-python-driver ``backend.py`` L903-913), but for the
+#: processing-parameters extension: there is no ``/processing_parameters`` here
 CONFORMANCE = (
     "https://api.openeo.org/1.2.0",
+    # namespace URLs (hybrid.server.remote_processes) and canonical links of shared UDPs
+    "https://api.openeo.org/extensions/remote-process-definition/0.1.0",
     "https://api.stacspec.org/v1.0.0/collections",
 )
 
