@@ -127,6 +127,13 @@ class LoadExtent:
     #: the bbox of the geometries whose whole area Copernicus reads for a following
     #: aggregate_spatial or filter_spatial (None: none follows)
     area: BBox | None = None
+    #: the box the items are searched in when every use of the load ends in such
+    #: geometries: Copernicus reads the polygons' extent, not the extent
+    #: (FileLayerProvider.scala L1018-1027 at 2a25a26e: the search box of an OpenSearch
+    #: collection; on the load_stac path all items found are kept, FixedFeaturesOpenSearch
+    #: Client.getProducts, but only keys the polygons touch are read, so an item missing
+    #: them gives no tile and no date); None: the extent's
+    search: BBox | None = None
 
 
 #: the processes whose extents the dry run infers (dry_run.py:459-481 traces load_stac
@@ -338,6 +345,7 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
         bands=tuple(order) if bands else None,
         buffer=buffer,
         area=_union_boxes(areas)[0] if areas else None,
+        search=_union_boxes(areas)[0] if areas and len(areas) == len(traces) else None,
     )
 
 

@@ -47,6 +47,8 @@ class LoadRequest:
     epsg: int | None = None
     #: further property conditions (load_collection ``properties``)
     conditions: tuple[Condition, ...] = ()
+    #: the box items are searched in, when not ``bbox`` (extents.LoadExtent.search)
+    search: BBox | None = None
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,9 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         return _with_angle_bands(source, request)
     grid = output_grid(request.bbox, epsg=request.epsg)
     load_grid = grid.buffered(request.buffer)
-    query = SceneQuery(
-        lonlat_envelope(load_grid),
-        request.start,
-        request.end,
-        request.max_cloud_cover,
-        request.conditions,
-    )
+    searched = grid if request.search is None else output_grid(request.search, epsg=grid.epsg)
+    box = lonlat_envelope(searched.buffered(request.buffer))
+    query = SceneQuery(box, request.start, request.end, request.max_cloud_cover, request.conditions)
     shared = current_shared()
     items = (
         search(source, query)

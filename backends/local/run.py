@@ -89,6 +89,7 @@ class Run:
             buffer=max(self.facts.buffer, self.facts.margin),
             # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
             conditions=() if cloud is not None else conditions,
+            search=self._search_box(properties),
         )
         from hybrid.progress import step
 
@@ -145,6 +146,17 @@ class Run:
 
         cube.attrs[LAYOUT] = _layout(grid.buffered(self.facts.buffer))
         return cube
+
+    def _search_box(self, properties: Any) -> Any:
+        """The box the load node being called searches items in when only geometries use
+        it (extents.LoadExtent.search), else None: its extent's."""
+        from hybrid.backends.local.extents import UNKNOWN
+        from hybrid.backends.local.load_arguments import LOAD_NODE
+
+        node = dict(getattr(properties, "root", properties) or {}).get(LOAD_NODE)
+        load = self.facts.loads.get(str(node)) if node is not None else None
+        search = None if load is None else load.search
+        return None if search is UNKNOWN else search
 
     def _conditions(self, properties: Any, per_node: Any = None) -> tuple[Any, ...]:
         """The property conditions of the load node being called (``per_node``: of the
