@@ -337,6 +337,7 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
     missing = len(boxes) < len(traces)
     spatial, source = (None, None) if missing or not boxes else _union_boxes(boxes)
     temporal = None if unbounded_time or not periods else _hull(periods)
+    read_area = _union_boxes(areas)[0] if areas else None
     return LoadExtent(
         node=node_id,
         spatial=spatial,
@@ -344,8 +345,8 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
         temporal=temporal,
         bands=tuple(order) if bands else None,
         buffer=buffer,
-        area=_union_boxes(areas)[0] if areas else None,
-        search=_union_boxes(areas)[0] if areas and len(areas) == len(traces) else None,
+        area=read_area,
+        search=read_area if len(areas) == len(traces) else None,  # every use ends in geometries
     )
 
 
