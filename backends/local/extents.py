@@ -335,9 +335,9 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
                     order.append(b)
         buffer = max(buffer, trace.buffer)
     missing = len(boxes) < len(traces)
-    spatial, source = (None, None) if missing or not boxes else _union_boxes(boxes)
+    spatial, source = (None, None) if missing or not boxes else union_boxes(boxes)
     temporal = None if unbounded_time or not periods else _hull(periods)
-    read_area = _union_boxes(areas)[0] if areas else None
+    read_area = union_boxes(areas)[0] if areas else None
     return LoadExtent(
         node=node_id,
         spatial=spatial,
@@ -350,7 +350,9 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
     )
 
 
-def _union_boxes(boxes: list[tuple[BBox, str]]) -> tuple[BBox | None, str]:
+def union_boxes(boxes: list[tuple[BBox, str]]) -> tuple[BBox | None, str]:
+    """The envelope of ``boxes`` (in their CRS when they share one, else in lon/lat) and
+    their sources' names; UNKNOWN when one is."""
     if any(b is UNKNOWN for b, _ in boxes):
         return UNKNOWN, boxes[0][1]
     from hybrid.grid import lonlat_bbox

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hybrid.backends.local.extents import UNKNOWN, LoadExtent
+from hybrid.backends.local.extents import UNKNOWN, LoadExtent, union_boxes
 from hybrid.backends.local.property_filters import require_resolved
 from hybrid.grid import BBox
 
@@ -73,21 +73,12 @@ def _taking_in(node_id: str, extent: Any, area: BBox) -> Any:
     literal = spatial_bbox(node_id, "spatial_extent", extent)
     if literal is None or area is UNKNOWN:
         return extent
-    own, wanted = lonlat_bbox(literal), lonlat_bbox(area)
-    if (
-        own.west <= wanted.west
-        and own.south <= wanted.south
-        and own.east >= wanted.east
-        and own.north >= wanted.north
-    ):
+    own = lonlat_bbox(literal)
+    union, _ = union_boxes([(own, "spatial_extent"), (lonlat_bbox(area), "geometries")])
+    if union is None or union == own:  # the extent holds the geometries
         return extent
-    return {
-        "west": min(own.west, wanted.west),
-        "south": min(own.south, wanted.south),
-        "east": max(own.east, wanted.east),
-        "north": max(own.north, wanted.north),
-        "crs": "EPSG:4326",
-    }
+    return {"west": union.west, "south": union.south, "east": union.east,
+            "north": union.north, "crs": union.crs}  # fmt: skip
 
 
 def _stac_properties(args: dict[str, Any], node_id: str) -> None:

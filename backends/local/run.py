@@ -151,25 +151,21 @@ class Run:
         """The box the load node being called searches items in when only geometries use
         it (extents.LoadExtent.search), else None: its extent's."""
         from hybrid.backends.local.extents import UNKNOWN
-        from hybrid.backends.local.load_arguments import LOAD_NODE
 
-        node = dict(getattr(properties, "root", properties) or {}).get(LOAD_NODE)
-        load = self.facts.loads.get(str(node)) if node is not None else None
+        node = _load_node(properties)
+        load = self.facts.loads.get(node) if node is not None else None
         search = None if load is None else load.search
         return None if search is UNKNOWN else search
 
     def _conditions(self, properties: Any, per_node: Any = None) -> tuple[Any, ...]:
         """The property conditions of the load node being called (``per_node``: of the
         load_stac nodes, else of the load_collection nodes)."""
-        from hybrid.backends.local.load_arguments import LOAD_NODE
-
-        marker = dict(getattr(properties, "root", properties) or {})
-        node = marker.get(LOAD_NODE)
+        node = _load_node(properties)
         if per_node is not None:
             return tuple(per_node.get(str(node), ()))
         if node is None:
             return self.facts.conditions
-        return tuple(self.facts.load_conditions.get(str(node), ()))
+        return tuple(self.facts.load_conditions.get(node, ()))
 
     def save_result(self, data: Any, format: str, options: Any = None) -> Any:
         """Write ``data``; its value is ``data``, as Copernicus's save_result gives (its
@@ -364,3 +360,12 @@ def _collection_name(band: str) -> str:
 
     found = collection_band(band)
     return str(found["name"]) if found else band
+
+
+def _load_node(properties: Any) -> str | None:
+    """The id of the load node being called, from the mark load_arguments puts in its
+    ``properties`` (None: a load the run did not mark)."""
+    from hybrid.backends.local.load_arguments import LOAD_NODE
+
+    node = dict(getattr(properties, "root", properties) or {}).get(LOAD_NODE)
+    return None if node is None else str(node)

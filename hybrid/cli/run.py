@@ -82,7 +82,7 @@ def _target(args: argparse.Namespace, fmt: Format) -> Path:
             f"--out {out} is a folder; a {fmt.name} result is one file: give its path, "
             f"e.g. {out / DEFAULT_OUT.with_suffix(fmt.suffix).name}"
         )
-    if out.exists() and not args.overwrite:
+    elif out.exists() and not args.overwrite:
         raise UsageError(f"{out} already exists; pass --overwrite or another --out")
     return out
 
