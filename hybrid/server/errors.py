@@ -127,6 +127,18 @@ class InvalidLogLevel(ApiError):
     code = "InvalidLogLevel"
 
 
+class JobOptionRefused(ApiError):
+    """A batch job option Copernicus refuses when the job starts
+    (:mod:`hybrid.server.job_options`): a 400 with ``OpenEOApiException``'s default code,
+    ``Internal``, where its check names none (openeo-python-driver ``errors.py`` L51-53)."""
+
+    code = "Internal"
+
+
+class InvalidStacVersion(JobOptionRefused):
+    code = "InvalidStacVersion"
+
+
 class PropertyNotEditable(ApiError):
     code = "PropertyNotEditable"
 

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     root_url TEXT,
     assets TEXT,
     started TEXT,
-    finished TEXT
+    finished TEXT,
+    job_options TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user_id, created);
 CREATE TABLE IF NOT EXISTS logs (
@@ -109,6 +110,8 @@ class Job:
     #: when the last run began and ended (RFC 3339; None before a run began or ended)
     started: str | None = None
     finished: str | None = None
+    #: the options the job was created with, as given (:mod:`hybrid.server.job_options`)
+    job_options: Any = None
 
     @property
     def graph(self) -> dict[str, Any]:
@@ -152,6 +155,7 @@ def _job(row: sqlite3.Row) -> Job:
     values["files"] = tuple(json.loads(values["files"]))
     values["provenance"] = json.loads(values["provenance"])
     values["assets"] = json.loads(values["assets"] or "{}")
+    values["job_options"] = json.loads(values["job_options"] or "null")
     return Job(**values)
 
 
@@ -171,6 +175,7 @@ class JobStore:
             self._add_column("jobs", "assets")
             self._add_column("jobs", "started")
             self._add_column("jobs", "finished")
+            self._add_column("jobs", "job_options")
 
     def _add_column(self, table: str, column: str) -> None:
         columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
@@ -203,14 +208,15 @@ class JobStore:
         budget: float | None = None,
         log_level: str = "info",
         root_url: str | None = None,
+        job_options: Any = None,
     ) -> Job:
         job_id = f"j-{uuid.uuid4().hex}"
         now = utc_now()
         with self._tx() as db:
             db.execute(
                 "INSERT INTO jobs (id, user_id, title, description, process, status, created,"
-                " updated, plan, budget, log_level, root_url)"
-                " VALUES (?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?)",
+                " updated, plan, budget, log_level, root_url, job_options)"
+                " VALUES (?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     user_id,
@@ -223,6 +229,7 @@ class JobStore:
                     budget,
                     log_level,
                     root_url,
+                    None if job_options is None else json.dumps(job_options),
                 ),
             )
         return self.get(job_id)

@@ -19,6 +19,7 @@ from hybrid.server.errors import (
     NoDataForUpdate,
     PropertyNotEditable,
 )
+from hybrid.server.job_options import check_job_options, job_options
 from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry, parse_utc, utc_now
 from hybrid.server.paging import Limit, Paged
 from hybrid.server.payload import Partial, base_url, log_level, process_graph, read_json
@@ -132,14 +133,16 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
     fields = _job_fields(body)  # InvalidLogLevel before the graph is looked at, as there
     graph = await run_in_threadpool(deps.resolve, submitted, user.user_id, base_url(request))
     await run_in_threadpool(deps.engine.validate, _saving(deps, graph), job=True)
+    options = job_options(body)
     job = deps.store.create(
         user_id=user.user_id,
         process=body["process"],
         root_url=base_url(request),
+        job_options=options,
         **fields,
     )
     deps.store.log(job.id, "info", "Job created.")
-    for message in _unfetched_dependencies(body.get("job_options")):
+    for message in _unfetched_dependencies(options):
         deps.store.log(job.id, "warning", message)
     url = f"{base_url(request)}/jobs/{job.id}"
     return Response(status_code=201, headers={"Location": url, "OpenEO-Identifier": job.id})
@@ -200,8 +203,13 @@ def estimate_job(job_id: str, user: CurrentUser, deps: Deps) -> JSONResponse:
 
 @router.post("/jobs/{job_id}/results", status_code=202)
 def start_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
+    """Queue the job; a queued or running one is left as it is, and options Copernicus
+    refuses when a job starts are refused (:mod:`hybrid.server.job_options`)."""
     job = deps.store.get(job_id, user_id=user.user_id)
-    if job.status not in ACTIVE and deps.store.update(
+    if job.status in ACTIVE:
+        return Response(status_code=202)
+    check_job_options(job.job_options)
+    if deps.store.update(
         job_id,
         expect=(job.status,),
         status="queued",

@@ -1,0 +1,127 @@
+"""A batch job's options as Copernicus reads them when the job is created and checks
+them when it starts.
+
+Copernicus keeps a job's options (openeo-python-driver 9e5b49b2 ``views.py``
+``_extract_job_options`` L645-658, used by ``create_job`` L920-921): the body's
+``job_options`` as given, else every top-level property that is not one of the API's own
+(so ``{"process": ..., "executor-cores": 8}`` has the option ``executor-cores``). When the
+job starts (``POST /jobs/{id}/results``), its Kubernetes deployment reads them into
+``K8SOptions`` and validates them (openeo-geopyspark-driver 9baf2e10 ``backend.py``
+L1962-1967, L2182; ``job_options.py``), answering that request with a 400:
+
+- more than 4 executor or driver cores (``K8SOptions.validate`` L426-436);
+- a ``stac-version`` other than "1.0" or "1.1": ``InvalidStacVersion`` (L178-186);
+- a ``log_level`` (or ``logging-threshold``) option other than debug, info, warn(ing) or
+  error in any case: ``InvalidLogLevel`` (L188-193, ``as_logging_threshold_arg``
+  L170-176, ``from_dict`` L260-263);
+- an ``openeo-jar-path`` outside VITO's artifactory (L207-211);
+- a ``soft-errors`` other than true, false, "true", "false", null or a number from 0 to 1
+  (``soft_errors_arg`` L226-243, read at L2182).
+
+Not checked here: the memory options against the instance's maximum (a deployment
+setting, ``max_executor_or_driver_memory``, whose value on Copernicus is not published)
+and ``credit-plans`` (checked by a deployment-specific credit service). A value of the
+wrong type that makes Copernicus fail with a 500 (``executor-cores: "many"``) is a 400
+here. A job whose options are invalid stays ``created``, as there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hybrid.server.errors import (
+    BadRequest,
+    InvalidLogLevel,
+    InvalidStacVersion,
+    JobOptionRefused,
+)
+
+#: the top-level properties of ``POST /jobs`` that are not job options (views.py L921)
+_NOT_OPTIONS = ("process", "process_graph", "title", "description", "plan", "budget", "log_level")
+#: the most cores an executor or the driver may ask for (K8SOptions.validate L427)
+MAX_CORES = 4
+_STAC_VERSIONS = ("1.0", "1.1")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+_JAR_PREFIXES = (
+    "https://artifactory.vgt.vito.be/artifactory/libs-release-public/org/openeo/geotrellis-extensions",
+    "https://artifactory.vgt.vito.be/artifactory/libs-snapshot-public/org/openeo/geotrellis-extensions/",
+)
+
+
+def job_options(body: Mapping[str, Any]) -> Any:
+    """The options of the job ``body`` creates: its ``job_options`` as given, else its
+    top-level properties that are not the API's own; None when there are none."""
+    if "job_options" in body:
+        return body["job_options"]
+    return {k: v for k, v in body.items() if k not in _NOT_OPTIONS} or None
+
+
+def check_job_options(options: Any) -> None:
+    """Refuse the options a starting job has where Copernicus refuses them (see the
+    module docstring), in the order it checks them."""
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise BadRequest(
+            f"job_options must be an object of option names and values, not {repr(options)[:40]}."
+        )
+    for role in ("executor", "driver"):
+        _check_cores(role, options.get(f"{role}-cores"))
+    _check_stac_version(options.get("stac-version", "1.0"))
+    _check_log_level(options)
+    _check_jar_path(options.get("openeo-jar-path"))
+    _check_soft_errors(options.get("soft-errors"))
+
+
+def _check_cores(role: str, value: Any) -> None:
+    if value is None:
+        return
+    try:
+        cores = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(
+            f"Job option {role}-cores must be a whole number, not {value!r:.40}."
+        ) from None
+    if cores > MAX_CORES:
+        raise JobOptionRefused(
+            f"Requested too many {role} cores: {value} , the max for this instance is: {MAX_CORES}"
+        )
+
+
+def _check_stac_version(value: Any) -> None:
+    if value not in _STAC_VERSIONS:
+        raise InvalidStacVersion(
+            f"Invalid stac-version in batch job options {value!r}. Should be one of "
+            f"{sorted(_STAC_VERSIONS)}."
+        )
+
+
+def _check_log_level(options: Mapping[str, Any]) -> None:
+    name = "log_level" if "log_level" in options else "logging-threshold"
+    if name not in options:
+        return
+    value = options[name]
+    level = value.upper() if isinstance(value, str) else str(value)
+    level = "WARN" if level == "WARNING" else level
+    if level not in _LOG_LEVELS:
+        raise InvalidLogLevel(
+            f"Invalid log level {level[:40]}. Should be one of 'debug', 'info', 'warning' "
+            "or 'error'."
+        )
+
+
+def _check_jar_path(value: Any) -> None:
+    if value is not None and not (isinstance(value, str) and value.startswith(_JAR_PREFIXES)):
+        raise JobOptionRefused(f"Requested invalid openeo jar path {str(value)[:200]}")
+
+
+def _check_soft_errors(value: Any) -> None:
+    if value is None or value in ("true", "false") or isinstance(value, bool):
+        return
+    if isinstance(value, int | float) and 0.0 <= value <= 1.0:
+        return
+    raise JobOptionRefused(
+        f"invalid value {str(value)[:40]} for job_option soft-errors; supported values "
+        "include false/true and values in the interval [0.0, 1.0]"
+    )

@@ -1,0 +1,120 @@
+"""A batch job's options, checked when it starts as Copernicus checks them, through the
+real openeo client against the emulator over HTTP (``hybrid.server.job_options``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openeo.rest import OpenEoApiError
+
+from hybrid.server.jobs import JobStore
+from tests.server_helpers import local_connection, ndvi_graph
+
+#: a small box of the embedded sample and one week: a cheap job
+_BOX = {"west": 6.660, "south": 45.240, "east": 6.662, "north": 45.242}
+_GRAPH = ndvi_graph(_BOX, ["2023-06-01", "2023-06-08"])
+
+
+@pytest.fixture(scope="module")
+def connection(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Iterator[Any]:
+    with local_connection(tmp_path_factory.mktemp("options"), sample_catalog) as connected:
+        yield connected
+
+
+@pytest.mark.parametrize(
+    ("options", "code", "message"),
+    [
+        ({"executor-cores": 8}, "Internal", "Requested too many executor cores: 8 , the max"),
+        ({"driver-cores": "5"}, "Internal", "Requested too many driver cores: 5 , the max"),
+        ({"stac-version": "1.2"}, "InvalidStacVersion", "Invalid stac-version in batch job"),
+        ({"log_level": "verbose"}, "InvalidLogLevel", "Invalid log level VERBOSE."),
+        ({"logging-threshold": "trace"}, "InvalidLogLevel", "Invalid log level TRACE."),
+        ({"soft-errors": "0.5"}, "Internal", "invalid value 0.5 for job_option soft-errors"),
+        ({"soft-errors": 2}, "Internal", "invalid value 2 for job_option soft-errors"),
+        ({"openeo-jar-path": "https://example.com/x.jar"}, "Internal", "Requested invalid"),
+        ({"executor-cores": "many"}, "BadRequest", "Job option executor-cores must be a whole"),
+    ],
+)
+def test_options_copernicus_refuses_fail_the_start_not_the_creation(
+    connection: Any, options: dict[str, Any], code: str, message: str
+) -> None:
+    """Copernicus creates the job and answers its start with a 400 (geopyspark-driver
+    9baf2e10 ``backend.py`` L1962-1967 ``K8SOptions.validate``, L2182 ``soft_errors_arg``);
+    the job stays ``created``. Before, every option was accepted and the job ran."""
+    job = connection.create_job(_GRAPH, job_options=options)
+    with pytest.raises(OpenEoApiError) as raised:
+        job.start()
+    assert (raised.value.http_status_code, raised.value.code) == (400, code)
+    assert raised.value.message.startswith(message)
+    assert job.status() == "created"
+    job.delete()
+
+
+def test_top_level_properties_are_job_options(connection: Any) -> None:
+    """Without ``job_options``, the body's other top-level properties are the options, as
+    Copernicus reads them (python-driver 9e5b49b2 ``views.py`` L645-658, L920-921)."""
+    body = {"process": {"process_graph": _GRAPH}, "title": "t", "executor-cores": 16}
+    created = connection.post("/jobs", json=body, expected_status=201)
+    job = connection.job(created.headers["OpenEO-Identifier"])
+    with pytest.raises(OpenEoApiError, match="too many executor cores: 16"):
+        job.start()
+    job.delete()
+
+
+def test_options_copernicus_accepts_start_the_job(connection: Any) -> None:
+    options = {
+        "executor-cores": 4,
+        "driver-memory": "4g",
+        "executor-memory": "3G",
+        "stac-version": "1.1",
+        "log_level": "Warning",
+        "soft-errors": 0.1,
+        "image-name": "python311",
+        "some-option-of-another-backend": [1, 2],
+    }
+    job = connection.create_job(_GRAPH, job_options=options)
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    assert job.status() == "finished"
+
+
+def test_a_job_stored_before_options_were_kept_starts(tmp_path: Path) -> None:
+    """A data folder of an earlier version (no ``job_options`` column) gets the column;
+    its jobs have no options and start."""
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, title TEXT, "
+        "description TEXT, process TEXT NOT NULL, status TEXT NOT NULL, progress REAL, "
+        "created TEXT NOT NULL, updated TEXT NOT NULL, plan TEXT, budget REAL, log_level "
+        "TEXT NOT NULL DEFAULT 'info', attempts INTEGER NOT NULL DEFAULT 0, error_code TEXT, "
+        "error_message TEXT, error_node TEXT, files TEXT NOT NULL DEFAULT '[]', provenance "
+        "TEXT NOT NULL DEFAULT '{}')"
+    )
+    db.execute(
+        "INSERT INTO jobs (id, user_id, process, status, created, updated) VALUES "
+        "('j-old', 'u', '{}', 'created', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+    )
+    db.commit()
+    db.close()
+    store = JobStore(path)
+    try:
+        assert store.get("j-old").job_options is None
+        created = store.create(user_id="u", process={}, job_options={"soft-errors": True})
+        assert store.get(created.id).job_options == {"soft-errors": True}
+    finally:
+        store.close()
+
+
+def test_options_that_are_not_an_object_are_a_bad_request(connection: Any) -> None:
+    body = {"process": {"process_graph": _GRAPH}, "job_options": ["executor-cores", 8]}
+    created = connection.post("/jobs", json=body, expected_status=201)
+    job = connection.job(created.headers["OpenEO-Identifier"])
+    with pytest.raises(OpenEoApiError) as raised:
+        job.start()
+    assert (raised.value.http_status_code, raised.value.code) == (400, "BadRequest")
+    assert "job_options must be an object" in raised.value.message
