@@ -16,9 +16,12 @@ def timeseries_netcdf(cube: Any) -> bytes:
     """Copernicus's layout (openeo_driver/save_result.py ``AggregatePolygonResult.to_netcdf``
     and ``_create_point_timeseries_xarray``): dims (feature, t), one variable per band
     (``band_0``... for a cube without bands), ``lat``/``lon`` of a representative point
-    of each geometry (EPSG:4326), ``feature_names`` (:func:`feature_names`), dates where
+    of each geometry in the geometries' own CRS (save_result.py L455, L460-461: degrees
+    for GeoJSON, but the metres of a vector cube load_url reads in a projected CRS, named
+    degrees all the same), ``feature_names`` (:func:`feature_names`), dates where
     every value is missing dropped, CF-1.8. Only with a time dimension (Copernicus refuses
-    netCDF for aggregate_spatial over a cube without t)."""
+    netCDF for aggregate_spatial over a cube without t), and not with several statistics
+    per band of a cube with bands (:func:`_check_columns`)."""
     import numpy as np
     import xarray as xr
 
@@ -32,8 +35,9 @@ def timeseries_netcdf(cube: Any) -> bytes:
             "(as on Copernicus); use JSON, CSV or Parquet"
         )
     names = band_columns(cube) if "bands" in cube.dims else ["band_0"]
+    _check_columns(cube, names)
     features = vector_cube_features(cube)
-    points = [g.representative_point() for g in features.to_crs("EPSG:4326")]
+    points = [g.representative_point() for g in features.geometries]
     cube = ordered(cube)
     variables = {n: (("feature", "t"), cube.values[:, :, i]) for i, n in enumerate(names)}
     times = np.asarray(cube["t"].values).astype("datetime64[ns]")
@@ -51,6 +55,25 @@ def timeseries_netcdf(cube: Any) -> bytes:
     }
     encoding = {name: {"zlib": True, "complevel": 5} for name in names}
     return bytes(ds.to_netcdf(None, engine="h5netcdf", encoding=encoding))
+
+
+def _check_columns(cube: Any, names: Sequence[str]) -> None:
+    """FormatUnsuitable when Copernicus fails writing the result: it names the variables
+    by the bands of the cube that was aggregated (save_result.py L414-424, ``band_names =
+    self._metadata.band_names``), so several statistics per band (an ``array_create`` of
+    them, ``quantiles`` of several probabilities) run out of names: IndexError, outside
+    the writer's ``try`` (L479-487). A cube without bands names its columns ``band_0``..."""
+    from hybrid.errors import FormatUnsuitable
+    from hybrid.io.vector import CUBE_BANDS
+
+    bands = cube.attrs.get(CUBE_BANDS)
+    if bands is not None and len(names) > len(bands):
+        raise FormatUnsuitable(
+            f"save_result: netCDF cannot hold several statistics per band ({len(names)} "
+            f"values for the {len(bands)} band(s) {', '.join(bands)}): Copernicus names its "
+            "variables by the bands and fails writing this file; save it as JSON, CSV or "
+            "Parquet, or compute one statistic (or reduce the bands first)"
+        )
 
 
 def feature_names(properties: Sequence[Mapping[str, Any]], count: int) -> list[Any]:

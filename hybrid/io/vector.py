@@ -41,6 +41,9 @@ INTEGER_COLUMNS = "integer_statistics"
 #: attrs of an aggregate_spatial result: the indices of the geometries that cover no
 #: pixel centre (Spark has no pixel row for them, so its CSV has no row for them)
 UNCOVERED = "uncovered"
+#: attrs of an aggregate_spatial result: the band names of the cube it aggregated (absent
+#: when that cube had no band dimension), by which Copernicus names netCDF variables
+CUBE_BANDS = "cube_bands"
 
 
 def is_aggregate_result(cube: Any) -> bool:

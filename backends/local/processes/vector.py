@@ -45,7 +45,7 @@ from hybrid.backends.local.processes.labels import callback_cache_entries, forge
 from hybrid.backends.local.result_crop import overlapping_pixels
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
-from hybrid.io.vector import INTEGER_COLUMNS, UNCOVERED
+from hybrid.io.vector import CUBE_BANDS, INTEGER_COLUMNS, UNCOVERED
 
 
 def cube_crs(data: Any, process: str) -> Any:
@@ -203,6 +203,7 @@ def aggregate_spatial(
             "aggregate_spatial: target_dimension is not supported (as on Copernicus); leave it null"
         )
     features = read_features(geometries, process="aggregate_spatial")
+    _warn_not_on_copernicus(features)
     pixels = _pixels_per_geometry(data, features)
     others = [str(d) for d in data.dims if d not in ("x", "y")]
     values, index = _read_pixels(data, others, pixels)
@@ -224,7 +225,37 @@ def aggregate_spatial(
     }
     if integer_statistics is not None and len(integer_statistics) == count:
         out.attrs[INTEGER_COLUMNS] = list(integer_statistics)  # per statistic
+    if "bands" in others:
+        out.attrs[CUBE_BANDS] = [str(b) for b in data["bands"].values]
     return out
+
+
+def _warn_not_on_copernicus(features: Features) -> None:
+    """A warning for geometries Copernicus does not aggregate: a MultiPoint or a line
+    fails its load, which reads the geometries as polygons (geopyspark-driver
+    load_stac.py L730 and utils.py L215-230 hand all but Points to
+    ``ProjectedPolygons.fromWkt``, which casts them to Polygon: ClassCastException); a
+    Point makes it aggregate the geometries' WKT as EPSG:4326 whatever their CRS
+    (geopysparkdatacube.py L1878, L1944-1953)."""
+    import pyproj
+
+    from hybrid.run_warnings import warn
+
+    kinds = [g.geom_type for g in features.geometries]
+    for index, kind in enumerate(kinds):
+        if kind in ("MultiPoint", "LineString", "MultiLineString"):
+            warn(
+                f"aggregate_spatial: geometry {index} is a {kind}; Copernicus fails on "
+                "MultiPoint, LineString and MultiLineString geometries (its load reads "
+                "them as polygons): give Points or polygons (vector_buffer makes polygons)"
+            )
+            return
+    if "Point" in kinds and pyproj.CRS.from_user_input(features.crs).to_epsg() != 4326:
+        warn(
+            f"aggregate_spatial: the geometries are in {features.crs} and include a Point; "
+            "Copernicus then reads them as longitude/latitude and finds no pixels: give "
+            "them in EPSG:4326 or buffer the points into polygons"
+        )
 
 
 def _statistics_laid_out(
