@@ -2,7 +2,9 @@
 
 The cube has dims (t, bands, y, x), float32 harmonised digital numbers with NaN for
 nodata, on the UTM grid Copernicus chooses (hybrid.grid), optionally grown by a pixel
-buffer for a following kernel. Everything stays lazy (dask).
+buffer for a following kernel, whose pixels come only from the items found in the extent
+itself: Copernicus buffers the layout, not its search (load_params.py L156-169, L224;
+load_stac.py L226-239, L1543). Everything stays lazy (dask).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
     grid = output_grid(request.bbox, epsg=request.epsg)
     load_grid = grid.buffered(request.buffer)
     searched = grid if request.search is None else output_grid(request.search, epsg=grid.epsg)
-    box = lonlat_envelope(searched.buffered(request.buffer))
+    box = lonlat_envelope(searched)
     query = SceneQuery(box, request.start, request.end, request.max_cloud_cover, request.conditions)
     shared = current_shared()
     items = (

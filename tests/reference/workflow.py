@@ -72,7 +72,8 @@ def reference_ndvi(
     """
     geojson = json.loads(aoi.read_text()) if isinstance(aoi, Path) else aoi
     grid = make_grid(geojson, kernel_size=kernel_size)
-    lonlat = transform_bounds(f"EPSG:{grid.epsg}", "EPSG:4326", *grid.load_bounds)
+    # items are searched in the extent, not in the kernel buffer (load_params.py L224)
+    lonlat = transform_bounds(f"EPSG:{grid.epsg}", "EPSG:4326", *grid.bounds)
     items = filter_items(
         read_items(Path(collection_json)),
         start=parse_instant(start),

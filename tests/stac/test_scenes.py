@@ -59,7 +59,7 @@ def test_rows_are_the_selected_scenes_sorted_by_date(all_rows, sample_catalog, s
         start=parse_instant(SEED_START),
         end=parse_instant(SEED_END),
         max_cloud_cover=100.0,
-        lonlat_bounds=transform_bounds(f"EPSG:{grid.epsg}", "EPSG:4326", *grid.load_bounds),
+        lonlat_bounds=transform_bounds(f"EPSG:{grid.epsg}", "EPSG:4326", *grid.bounds),
     )
     expected = items_per_date(items)
     assert dates == [d.isoformat() for d in expected]
