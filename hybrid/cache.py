@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import DataSourceError, NoDataAvailable, UsageError
-from hybrid.grid import BBox, kernel_buffer, output_grid
+from hybrid.grid import BBox, bounds_union, kernel_buffer, output_grid
 from hybrid.params import DEFAULT_BANDS
 from hybrid.progress import progress_enabled
 
@@ -319,15 +319,9 @@ def _write_item(item: Any, out_dir: Path, windows: dict[str, dict[str, Any]]) ->
 def _lonlat_bounds(metas: Any) -> tuple[float, float, float, float]:
     from rasterio.warp import transform_bounds
 
-    boxes = [
+    return bounds_union(
         transform_bounds(f"EPSG:{m['epsg']}", "EPSG:4326", *m["bbox"], densify_pts=21)
         for m in metas
-    ]
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
     )
 
 
@@ -355,16 +349,7 @@ def _write_collection(
         ),
         "license": "proprietary",
         "extent": {
-            "spatial": {
-                "bbox": [
-                    [
-                        min(b[0] for b in bboxes),
-                        min(b[1] for b in bboxes),
-                        max(b[2] for b in bboxes),
-                        max(b[3] for b in bboxes),
-                    ]
-                ]
-            },
+            "spatial": {"bbox": [list(bounds_union(bboxes))]},
             "temporal": {"interval": [[times[0] if times else None, times[-1] if times else None]]},
         },
         "links": [{"rel": "root", "href": "./collection.json", "type": "application/json"}]

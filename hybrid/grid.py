@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +109,18 @@ def target_epsg(bbox: BBox) -> int:
     lonlat = lonlat_bbox(bbox)
     point = box(lonlat.west, lonlat.south, lonlat.east, lonlat.north).representative_point()
     return utm_epsg(point.x, point.y)
+
+
+def bounds_union(bounds: Iterable[Sequence[float]]) -> tuple[float, float, float, float]:
+    """The envelope (west, south, east, north) of ``bounds``, each a (west, south, east,
+    north) in one CRS; ValueError when there are none."""
+    boxes = list(bounds)
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def corner_envelope(

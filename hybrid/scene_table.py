@@ -249,19 +249,31 @@ def format_scene_table(
 ) -> str:
     """A fixed-width text table, one line per date, with a legend (what ``classes``
     the AOI cloud counts, when given)."""
+    lines = _table_lines(rows, max_aoi_cloud)
+    if classes is not None:
+        lines.append(
+            f"AOI cloud %: valid AOI pixels in SCL classes {','.join(map(str, classes))} "
+            "(--cloud-classes: the pixels the cloud mask starts from)"
+        )
+    return "\n".join(lines + _notes(rows, max_aoi_cloud))
 
-    def pct(value: float | None) -> str:
-        return "-" if value is None or not math.isfinite(value) else f"{value:.1f}"
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.1f}"
+
+
+def _table_lines(rows: Sequence[SceneRow], max_aoi_cloud: float | None) -> list[str]:
+    """The header, its rule and a line per date, in columns padded to their widest cell
+    (a ``kept`` column with ``max_aoi_cloud``)."""
     header = ["date", "tiles", "tile cloud %", "AOI cloud %", "valid %"]
     if max_aoi_cloud is not None:
         header.append("kept")
     header.append("items")
     table = [header]
     for r in rows:
-        tile = "/".join(pct(c) for c in r.tile_cloud_cover)
-        aoi = pct(r.aoi_cloud_pct) + (" *" if far_apart(r) else "")
-        line = [r.date, "+".join(r.tiles), tile, aoi, pct(r.valid_pct)]
+        tile = "/".join(_pct(c) for c in r.tile_cloud_cover)
+        aoi = _pct(r.aoi_cloud_pct) + (" *" if far_apart(r) else "")
+        line = [r.date, "+".join(r.tiles), tile, aoi, _pct(r.valid_pct)]
         if max_aoi_cloud is not None:
             line.append("no" if r.aoi_cloud_pct > max_aoi_cloud else "yes")
         line.append(" ".join(r.item_ids))
@@ -270,29 +282,31 @@ def format_scene_table(
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in table]  # fmt: skip
     lines.insert(1, "  ".join("-" * w for w in widths))
-    if classes is not None:
-        lines.append(
-            f"AOI cloud %: valid AOI pixels in SCL classes {','.join(map(str, classes))} "
-            "(--cloud-classes: the pixels the cloud mask starts from)"
-        )
+    return lines
+
+
+def _notes(rows: Sequence[SceneRow], max_aoi_cloud: float | None) -> list[str]:
+    """The lines below the table: the dates flagged ``*``, each date's replaced
+    processings and note, and the dates ``max_aoi_cloud`` excludes."""
+    notes: list[str] = []
     flagged = sum(far_apart(r) for r in rows)
     if flagged:
-        lines.append(
+        notes.append(
             f"* {flagged} date(s) where the AOI cloud fraction is {FAR_APART:.0f}+ points "
             "away from the tile cloud cover (eo:cloud_cover)"
         )
     for r in rows:
         if r.replaced_ids:
-            lines.append(
+            notes.append(
                 f"{r.date}: older processing(s) not used (Copernicus takes the most recently "
                 f"updated): {' '.join(r.replaced_ids)}"
             )
         if r.note:
-            lines.append(f"{r.date}: {r.note}")
+            notes.append(f"{r.date}: {r.note}")
     if max_aoi_cloud is not None:
         dropped = dates_above(rows, max_aoi_cloud)
-        lines.append(
+        notes.append(
             f"--max-aoi-cloud {max_aoi_cloud:g}: {len(dropped)} date(s) excluded"
             + (f" ({', '.join(dropped)})" if dropped else "")
         )
-    return "\n".join(lines)
+    return notes

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.grid import BBox
+from hybrid.grid import BBox, bounds_union
 
 #: degrees around a point geometry: Copernicus buffers points by 10 m (dry_run.py:757-761)
 _POINT_BUFFER_M = 10.0
@@ -162,10 +162,4 @@ def geometries_bbox(value: Any, node_id: str, name: str) -> BBox | None:
         bounds.append(geom.bounds)
     if not bounds:
         return None
-    return BBox(
-        min(b[0] for b in bounds),
-        min(b[1] for b in bounds),
-        max(b[2] for b in bounds),
-        max(b[3] for b in bounds),
-        crs=features.crs,
-    )
+    return BBox(*bounds_union(bounds), crs=features.crs)

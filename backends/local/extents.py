@@ -355,18 +355,12 @@ def union_boxes(boxes: list[tuple[BBox, str]]) -> tuple[BBox | None, str]:
     their sources' names; UNKNOWN when one is."""
     if any(b is UNKNOWN for b, _ in boxes):
         return UNKNOWN, boxes[0][1]
-    from hybrid.grid import lonlat_bbox
+    from hybrid.grid import bounds_union, lonlat_bbox
 
     crs = {b.crs for b, _ in boxes}
     parts = [b for b, _ in boxes] if len(crs) == 1 else [lonlat_bbox(b) for b, _ in boxes]
     sources = sorted({s for _, s in boxes})
-    union = BBox(
-        min(p.west for p in parts),
-        min(p.south for p in parts),
-        max(p.east for p in parts),
-        max(p.north for p in parts),
-        crs=parts[0].crs,
-    )
+    union = BBox(*bounds_union((p.west, p.south, p.east, p.north) for p in parts), crs=parts[0].crs)
     return union, " + ".join(sources)
 
 

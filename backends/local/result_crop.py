@@ -33,13 +33,13 @@ def crop_to_grid(data: Any, grid: Grid) -> Any:
 def crop_to_extents(data: Any, extents: Sequence[BBox], crs: Any) -> Any:
     """The pixels of ``data`` (in ``crs``) that overlap the envelope of the ``extents``'
     corners reprojected into ``crs``; ``data`` itself without an extent."""
-    from hybrid.grid import corner_envelope
+    from hybrid.grid import bounds_union, corner_envelope
 
     if not extents or "x" not in data.dims or "y" not in data.dims:
         return data
-    boxes = [corner_envelope((b.west, b.south, b.east, b.north), b.crs, crs) for b in extents]
-    xmin, ymin = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    xmax, ymax = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    xmin, ymin, xmax, ymax = bounds_union(
+        corner_envelope((b.west, b.south, b.east, b.north), b.crs, crs) for b in extents
+    )
     size = max(xmax - xmin, ymax - ymin)
     return data.isel(
         x=overlapping_pixels(data["x"].values, xmin, xmax, size),

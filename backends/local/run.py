@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybrid.backends.local.graphcheck import GraphFacts
 from hybrid.backends.local.load_extents import (
@@ -19,6 +19,9 @@ from hybrid.backends.local.result_crop import crop_to_extents, crop_to_grid
 from hybrid.errors import FormatUnsuitable, NoDataAvailable, ProcessParameterInvalid
 from hybrid.grid import BBox, Grid
 from hybrid.io.registry import require_format
+
+if TYPE_CHECKING:
+    from hybrid.backends.local.loader import LoadRequest
 
 
 def _envelope(a: Grid, b: Grid) -> Grid:
@@ -61,19 +64,36 @@ class Run:
         properties: Any = None,
         **_ignored: Any,
     ) -> Any:
+        from hybrid.backends.local.loader import load_s2
+        from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
+        from hybrid.progress import step
+
+        request, asked = self._load_request(spatial_extent, temporal_extent, bands, properties)
+        with step("searching and loading scenes", enabled=self.settings.progress):
+            loaded = load_s2(self.settings.stac, request)
+        self._add_grid(loaded.grid)
+        self.extents.append(request.bbox)
+        scenes = [f"{d.date.isoformat()}:{'+'.join(i.id for i in d.items)}" for d in loaded.scenes]
+        source = str(self.settings.stac or "embedded sample")
+        self.provenance.update({"stac_source": source, "scenes": scenes, "epsg": loaded.grid.epsg})
+        # the bands keep the names asked for (``red`` reads B04 and stays ``red``), as
+        # Copernicus renames them back after resolving them (layercatalog.py L188-196)
+        cube = loaded.cube.assign_coords(bands=list(asked))
+        # aggregate_temporal_period builds its periods from the load's extent (dekads)
+        cube.attrs[TEMPORAL_EXTENT] = (request.start, request.end)
+        return self._laid_out(cube, loaded.grid)
+
+    def _load_request(
+        self, spatial_extent: Any, temporal_extent: Any, bands: Any, properties: Any
+    ) -> tuple[LoadRequest, tuple[str, ...]]:
+        """The loader's request of a load_collection call, and the band names asked for."""
         from hybrid.backends.local.graphcheck import lone_cloud_limit
-        from hybrid.backends.local.loader import LoadRequest, load_s2
+        from hybrid.backends.local.loader import LoadRequest
         from hybrid.collection import band_names
 
         start, end = load_interval(temporal_extent)
         bbox, epsg = load_bbox(spatial_extent), self._epsg()
-        geometry = extent_geometry(spatial_extent)
-        if geometry is not None:
-            from hybrid.aoi import warn_if_mostly_empty
-            from hybrid.grid import output_grid
-
-            grid = output_grid(bbox, epsg=epsg)
-            warn_if_mostly_empty(geometry, grid, source="spatial_extent")
+        _warn_if_mostly_empty(spatial_extent, bbox, epsg)
         conditions = self._conditions(properties)
         cloud = lone_cloud_limit(conditions)
         # no bands: all of the collection's, in its order (with the angle bands), as
@@ -91,23 +111,7 @@ class Run:
             conditions=() if cloud is not None else conditions,
             search=self._search_box(properties),
         )
-        from hybrid.progress import step
-
-        with step("searching and loading scenes", enabled=self.settings.progress):
-            loaded = load_s2(self.settings.stac, request)
-        self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
-        self.extents.append(bbox)
-        scenes = [f"{d.date.isoformat()}:{'+'.join(i.id for i in d.items)}" for d in loaded.scenes]
-        source = str(self.settings.stac or "embedded sample")
-        self.provenance.update({"stac_source": source, "scenes": scenes, "epsg": loaded.grid.epsg})
-        from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
-
-        # the bands keep the names asked for (``red`` reads B04 and stays ``red``), as
-        # Copernicus renames them back after resolving them (layercatalog.py L188-196)
-        cube = loaded.cube.assign_coords(bands=list(asked))
-        # aggregate_temporal_period builds its periods from the load's extent (dekads)
-        cube.attrs[TEMPORAL_EXTENT] = (start, end)
-        return self._laid_out(cube, loaded.grid)
+        return request, asked
 
     def load_stac(
         self,
@@ -132,12 +136,16 @@ class Run:
             properties=self._conditions(properties, self.facts.stac_conditions),
             buffer=max(self.facts.buffer, self.facts.margin),
         )
-        self.grid = loaded.grid if self.grid is None else _envelope(self.grid, loaded.grid)
+        self._add_grid(loaded.grid)
         self.extents += [] if bbox is None else [bbox]
         self.provenance.update({"stac_source": str(url), "items": list(loaded.items)})
         self.provenance.setdefault("epsg", loaded.grid.epsg)
         loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
         return self._laid_out(loaded.cube, loaded.grid)
+
+    def _add_grid(self, grid: Grid) -> None:
+        """The run's grid widened to cover a load's ``grid`` (the first load's: it)."""
+        self.grid = grid if self.grid is None else _envelope(self.grid, grid)
 
     def _laid_out(self, cube: Any, grid: Grid) -> Any:
         """``cube`` with the Copernicus load layout resample_spatial keeps: that of the
@@ -271,7 +279,7 @@ class Run:
         (Copernicus merges the loads' extents into one global extent,
         openeogeotrellis/_backend/post_dry_run.py:449-486)."""
         from hybrid.backends.local.extents import UNKNOWN
-        from hybrid.grid import lonlat_bbox, target_epsg
+        from hybrid.grid import bounds_union, lonlat_bbox, target_epsg
 
         boxes = [
             lonlat_bbox(load.spatial)
@@ -280,14 +288,18 @@ class Run:
         ]
         if len(boxes) < 2:
             return None
-        return target_epsg(
-            BBox(
-                min(b.west for b in boxes),
-                min(b.south for b in boxes),
-                max(b.east for b in boxes),
-                max(b.north for b in boxes),
-            )
-        )
+        return target_epsg(BBox(*bounds_union((b.west, b.south, b.east, b.north) for b in boxes)))
+
+
+def _warn_if_mostly_empty(spatial_extent: Any, bbox: BBox, epsg: int | None) -> None:
+    """A warning when a geometry ``spatial_extent`` covers little of its output grid."""
+    geometry = extent_geometry(spatial_extent)
+    if geometry is not None:
+        from hybrid.aoi import warn_if_mostly_empty
+        from hybrid.grid import output_grid
+
+        grid = output_grid(bbox, epsg=epsg)
+        warn_if_mostly_empty(geometry, grid, source="spatial_extent")
 
 
 def _layout(grid: Grid) -> tuple[float, float, float, int, int]:

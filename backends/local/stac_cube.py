@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hybrid.backends.local.stac_items import BandAsset, StacScene
-from hybrid.grid import BBox, Grid, output_grid, target_epsg
+from hybrid.grid import BBox, Grid, bounds_union, output_grid, target_epsg
 
 if TYPE_CHECKING:
     import numpy as np
@@ -85,11 +85,7 @@ def _items_extent(scenes: list[StacScene]) -> BBox:
             "spatial_extent"
         )
     crs = boxes[0][1]
-    same = [b for b, c in boxes if c == crs]
-    return BBox(
-        min(b[0] for b in same), min(b[1] for b in same),
-        max(b[2] for b in same), max(b[3] for b in same), crs=crs,
-    )  # fmt: skip
+    return BBox(*bounds_union(b for b, c in boxes if c == crs), crs=crs)
 
 
 def sources(scene: StacScene, band: str) -> Source | None:

@@ -141,37 +141,69 @@ def build_surface(
     points (correlation lengths ~300 m and ~120 m) that break up forest edges, the
     tree line and the snow line.
     """
-    shape = east.shape
-    axis = valley_axis(east)
-    side = north - axis  # > 0: north side, facing south (sunny)
-    d = np.abs(side)
-    hw = floor_half_width(east)
     elev = elevation(east, north)
-    code = np.zeros(shape, dtype=np.uint8)
-
-    # valley floor: parcels
+    side = north - valley_axis(east)  # > 0: north side, facing south (sunny)
+    on_floor = np.abs(side) < floor_half_width(east)
     pi, pj = _parcels(east, north, seed)
-    h = hash01(pi, pj, seed * 101 + 3)
+    si = np.floor((east - E0) / 220.0).astype(np.int64) + 100000
+    sj = np.floor((north - N0) / 160.0).astype(np.int64)
+    code = _land_cover(side, elev, on_floor, (pi, pj), (si, sj), seed, low, mid)
+    _add_water(code, east, north, on_floor, seed)
+    _add_villages(code, east, north, seed)
+    # parcels on the floor, 220 m x 160 m cells on the slopes
+    ki, kj = np.where(on_floor, pi, si), np.where(on_floor, pj, sj)
+    veg, ground = _end_members(code, ki, kj, seed)
+    step = 5.0
+    slope_e = (elevation(east + step, north) - elevation(east - step, north)) / (2 * step)
+    slope_n = (elevation(east, north + step) - elevation(east, north - step)) / (2 * step)
+    return Surface(
+        code=code,
+        pheno=_phenology(code, elev, ki, kj, seed),
+        veg=veg,
+        ground=ground,
+        elevation=elev.astype(np.float32),
+        slope_e=slope_e.astype(np.float32),
+        slope_n=slope_n.astype(np.float32),
+        snow_noise=(90.0 * mid).astype(np.float32),
+    )
+
+
+def _land_cover(
+    side: np.ndarray,
+    elev: np.ndarray,
+    on_floor: np.ndarray,
+    parcel: tuple[np.ndarray, np.ndarray],
+    cell: tuple[np.ndarray, np.ndarray],
+    seed: int,
+    low: np.ndarray,
+    mid: np.ndarray,
+) -> np.ndarray:
+    """The land-cover codes (uint8): crop parcels on the valley floor; forest (denser
+    on the north-facing slope, ``side`` < 0), clearings (per slope ``cell``), alpine
+    grassland and rock on the slopes."""
+    h = hash01(*parcel, seed * 101 + 3)
     floor_code = np.select(
         [h < 0.40, h < 0.53, h < 0.65, h < 0.78, h < 0.84, h < 0.87],
         [MEADOW, PASTURE, MAIZE, CEREAL, FALLOW, OTHER],
         FOREST,
     )
-    # slopes: forest, clearings, alpine grassland, rock
     treeline = 1950.0 + 80.0 * low
     forest_thr = np.where(side < 0, -0.9, 0.15)
-    si = np.floor((east - E0) / 220.0).astype(np.int64) + 100000
-    sj = np.floor((north - N0) / 160.0).astype(np.int64)
-    clearing = np.where(hash01(si, sj, seed * 101 + 4) < 0.6, MEADOW, PASTURE)
+    clearing = np.where(hash01(*cell, seed * 101 + 4) < 0.6, MEADOW, PASTURE)
     slope_code = np.select(
         [elev > 2280.0 + 80.0 * mid, elev > treeline, low > forest_thr],
         [ROCK, ALPINE, FOREST],
         clearing,
     )
-    on_floor = d < hw
+    code = np.zeros(side.shape, dtype=np.uint8)
     code[:] = np.where(on_floor, floor_code, slope_code)
+    return code
 
-    # river, gravel bars, a small lake
+
+def _add_water(
+    code: np.ndarray, east: np.ndarray, north: np.ndarray, on_floor: np.ndarray, seed: int
+) -> None:
+    """The river, its gravel bars and a small lake, into ``code``."""
     dr = np.abs(north - river_north(east))
     bar = hash01(np.floor((east - E0) / 70.0).astype(np.int64), 7, seed * 101 + 5) < 0.4
     code[(dr < 50.0) & bar & on_floor] = GRAVEL
@@ -179,7 +211,10 @@ def build_surface(
     le, ln = E0 - 2100.0, float(valley_axis(np.array(E0 - 2100.0))) + 180.0
     code[((east - le) / 230.0) ** 2 + ((north - ln) / 95.0) ** 2 < 1.0] = WATER
 
-    # villages on the sunny side and one on the shady side, with unclassified roofs
+
+def _add_villages(code: np.ndarray, east: np.ndarray, north: np.ndarray, seed: int) -> None:
+    """Villages on the sunny side and one on the shady side, with unclassified roofs,
+    into ``code``."""
     villages = ((-1300, 1.05, 210), (900, 1.2, 170), (2600, -0.9, 240))
     block_e = np.floor(east / 40.0).astype(np.int64)
     block_n = np.floor(north / 40.0).astype(np.int64)
@@ -192,14 +227,17 @@ def build_surface(
         code[inside] = BUILT
         code[inside & roofs] = OTHER
 
-    # phenology: per-code base values, jittered per parcel
+
+def _phenology(
+    code: np.ndarray, elev: np.ndarray, ki: np.ndarray, kj: np.ndarray, seed: int
+) -> np.ndarray:
+    """Per-code base values, jittered per parcel or slope cell (``ki``, ``kj``), and the
+    meadows' cutting days: :attr:`Surface.pheno`."""
     table = np.zeros((13, 6), dtype=np.float32)
     for c, row in _PHENO.items():
         table[c] = row
-    pheno = np.empty((8, *shape), dtype=np.float32)
+    pheno = np.empty((8, *code.shape), dtype=np.float32)
     pheno[:6] = np.moveaxis(table[code], -1, 0)
-    # parcels on the floor, 220 m x 160 m cells on the slopes
-    ki, kj = np.where(on_floor, pi, si), np.where(on_floor, pj, sj)
     jit = hash01(ki, kj, seed * 101 + 7) - 0.5
     jit2 = hash01(ki, kj, seed * 101 + 8) - 0.5
     jit3 = hash01(ki, kj, seed * 101 + 9) - 0.5
@@ -212,9 +250,16 @@ def build_surface(
     meadow = code == MEADOW
     pheno[6] = np.where(meadow, 166.0 + 14.0 * jit3, _NO_CUT)
     pheno[7] = np.where(meadow & (jit > -0.2), 222.0 + 14.0 * jit2, _NO_CUT)
+    return pheno
 
-    veg = np.empty((4, *shape), dtype=np.float32)
-    ground = np.empty((4, *shape), dtype=np.float32)
+
+def _end_members(
+    code: np.ndarray, ki: np.ndarray, kj: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:attr:`Surface.veg` and :attr:`Surface.ground` (soil brightness per parcel or
+    slope cell ``ki``, ``kj``)."""
+    veg = np.empty((4, *code.shape), dtype=np.float32)
+    ground = np.empty((4, *code.shape), dtype=np.float32)
     soil_brightness = 0.85 + 0.35 * hash01(ki, kj, seed * 101 + 10)
     for b in range(4):
         veg[b] = np.where(code == FOREST, FOREST_VEG[b], CROP_VEG[b])
@@ -223,19 +268,7 @@ def build_surface(
             [WATER_REFL[b], ROCK_REFL[b], ROCK_REFL[b] * 1.1, BUILT_REFL[b], OTHER_REFL[b]],
             SOIL[b] * soil_brightness,
         )
-    step = 5.0
-    slope_e = (elevation(east + step, north) - elevation(east - step, north)) / (2 * step)
-    slope_n = (elevation(east, north + step) - elevation(east, north - step)) / (2 * step)
-    return Surface(
-        code=code,
-        pheno=pheno,
-        veg=veg,
-        ground=ground,
-        elevation=elev.astype(np.float32),
-        slope_e=slope_e.astype(np.float32),
-        slope_n=slope_n.astype(np.float32),
-        snow_noise=(90.0 * mid).astype(np.float32),
-    )
+    return veg, ground
 
 
 def greenness(surface: Surface, doy: float) -> np.ndarray:

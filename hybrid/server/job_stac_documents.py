@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hybrid.grid import bounds_union
 from hybrid.io.registry import media_type
 from hybrid.server.jobs import Job
 from hybrid.server.results import STAC_VERSION, footprint
@@ -115,12 +116,7 @@ def _asset(path: Path) -> dict[str, Any]:
 def _union(boxes: list[list[float]]) -> list[float]:
     if not boxes:
         return [-180.0, -90.0, 180.0, 90.0]
-    return [
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    ]
+    return list(bounds_union(boxes))
 
 
 def _write(path: Path, document: Mapping[str, Any]) -> Path:

@@ -221,48 +221,66 @@ class LocalOidcProvider:
         client = self._client(request, form)
         issuer = _issuer(request)
         if grant_type == DEVICE_GRANT:
-            with self._lock:
-                grant = self._device_grants.pop(form.get("device_code", ""), None)
-            if grant is None or grant.expires < time.time():
-                raise OAuthError("expired_token", "Unknown or expired device_code: start again.")
-            if grant.client_id != client.client_id:
-                raise OAuthError("invalid_grant", "The device_code belongs to another client.")
-            if grant.code_challenge is not None:
-                verifier = form.get("code_verifier", "")
-                digest = hashlib.sha256(verifier.encode()).digest()
-                computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-                if not hmac.compare_digest(computed, grant.code_challenge):
-                    raise OAuthError("invalid_grant", "PKCE code_verifier does not match.")
-            user_id = self.directory.device_user
-            return self._tokens(
-                issuer=issuer, client=client, user_id=user_id, scope=grant.scope, refresh=True
-            )
+            return self._device_code_tokens(issuer, client, form)
         if grant_type == "client_credentials":
-            if client.secret_hash is None:
-                raise OAuthError(
-                    "unauthorized_client", "A public client has no client_credentials."
-                )
-            scope = form.get("scope", "openid")
-            return self._tokens(
-                issuer=issuer, client=client, user_id=client.user_id, scope=scope, refresh=False
-            )
+            return self._client_credentials_tokens(issuer, client, form)
         if grant_type == "refresh_token":
-            try:
-                claims = self._decode(form.get("refresh_token", ""), use="refresh")
-            except TokenInvalid as exc:
-                raise OAuthError("invalid_grant", str(exc)) from exc
-            if claims.get("client_id") != client.client_id:
-                raise OAuthError("invalid_grant", "The refresh token belongs to another client.")
-            if self.directory.user(str(claims["sub"])) is None:
-                raise OAuthError("invalid_grant", "The refresh token's user no longer exists.")
-            return self._tokens(
-                issuer=issuer,
-                client=client,
-                user_id=str(claims["sub"]),
-                scope=str(claims.get("scope", "openid")),
-                refresh=True,
-            )
+            return self._refreshed_tokens(issuer, client, form)
         raise OAuthError("unsupported_grant_type", f"Grant type {grant_type!r} is not supported.")
+
+    def _device_code_tokens(
+        self, issuer: str, client: OidcClient, form: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The device grant: the device code once, by its own client, with its PKCE
+        verifier when it was started with a challenge."""
+        with self._lock:
+            grant = self._device_grants.pop(form.get("device_code", ""), None)
+        if grant is None or grant.expires < time.time():
+            raise OAuthError("expired_token", "Unknown or expired device_code: start again.")
+        if grant.client_id != client.client_id:
+            raise OAuthError("invalid_grant", "The device_code belongs to another client.")
+        if grant.code_challenge is not None:
+            verifier = form.get("code_verifier", "")
+            digest = hashlib.sha256(verifier.encode()).digest()
+            computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if not hmac.compare_digest(computed, grant.code_challenge):
+                raise OAuthError("invalid_grant", "PKCE code_verifier does not match.")
+        user_id = self.directory.device_user
+        return self._tokens(
+            issuer=issuer, client=client, user_id=user_id, scope=grant.scope, refresh=True
+        )
+
+    def _client_credentials_tokens(
+        self, issuer: str, client: OidcClient, form: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The client_credentials grant: a confidential client's own user, no refresh."""
+        if client.secret_hash is None:
+            raise OAuthError("unauthorized_client", "A public client has no client_credentials.")
+        scope = form.get("scope", "openid")
+        return self._tokens(
+            issuer=issuer, client=client, user_id=client.user_id, scope=scope, refresh=False
+        )
+
+    def _refreshed_tokens(
+        self, issuer: str, client: OidcClient, form: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The refresh_token grant: a valid refresh token of this client and a user that
+        still exists."""
+        try:
+            claims = self._decode(form.get("refresh_token", ""), use="refresh")
+        except TokenInvalid as exc:
+            raise OAuthError("invalid_grant", str(exc)) from exc
+        if claims.get("client_id") != client.client_id:
+            raise OAuthError("invalid_grant", "The refresh token belongs to another client.")
+        if self.directory.user(str(claims["sub"])) is None:
+            raise OAuthError("invalid_grant", "The refresh token's user no longer exists.")
+        return self._tokens(
+            issuer=issuer,
+            client=client,
+            user_id=str(claims["sub"]),
+            scope=str(claims.get("scope", "openid")),
+            refresh=True,
+        )
 
     # -- HTTP --------------------------------------------------------------------------
 

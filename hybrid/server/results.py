@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from hybrid.grid import bounds_union
 from hybrid.io.model_item import METADATA_FILE
 from hybrid.io.registry import media_type
 from hybrid.server.auth import TokenSigner
@@ -112,9 +113,7 @@ def footprint(graph: dict[str, Any]) -> tuple[list[float] | None, dict[str, Any]
                 if extent.get("type") == "FeatureCollection"
                 else [extent.get("geometry", extent)]
             )
-            bounds = [shape(g).bounds for g in geometries]
-            west, south = min(b[0] for b in bounds), min(b[1] for b in bounds)
-            east, north = max(b[2] for b in bounds), max(b[3] for b in bounds)
+            west, south, east, north = bounds_union(shape(g).bounds for g in geometries)
         else:
             west, south = float(extent["west"]), float(extent["south"])
             east, north = float(extent["east"]), float(extent["north"])

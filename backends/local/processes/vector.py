@@ -45,6 +45,7 @@ from hybrid.backends.local.processes.labels import callback_cache_entries, forge
 from hybrid.backends.local.result_crop import overlapping_pixels
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
+from hybrid.grid import bounds_union
 from hybrid.io.vector import CUBE_BANDS, INTEGER_COLUMNS, UNCOVERED
 
 
@@ -175,10 +176,7 @@ def filter_spatial(data: Any, geometries: Any) -> Any:
     features = read_features(geometries, process="filter_spatial")
     projected = features.to_crs(cube_crs(data, "filter_spatial"))
     masked = _outside_masked(data, features)
-    xmin = min(g.bounds[0] for g in projected)
-    ymin = min(g.bounds[1] for g in projected)
-    xmax = max(g.bounds[2] for g in projected)
-    ymax = max(g.bounds[3] for g in projected)
+    xmin, ymin, xmax, ymax = bounds_union(g.bounds for g in projected)
     x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
     keep_x = overlapping_pixels(x, xmin, xmax, default=0.0)
     keep_y = overlapping_pixels(y, ymin, ymax, default=0.0)
