@@ -314,3 +314,32 @@ def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
     path = root / "collection.json"
     path.write_text(json.dumps(collection))
     return path
+
+
+def partial_swath_catalog(root: Path) -> Path:
+    """A static collection of one tiny scene whose footprint is the south-east half of its
+    bbox (a diagonal swath edge, as partial Sentinel-2 products have): its ``bbox``
+    covers the whole square, its ``geometry`` the triangle below the south-west ->
+    north-east diagonal."""
+    path = write_tiny_catalog(
+        root, [TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 5.0)]
+    )
+    west, south, east, north = tiny_bbox()
+    item_path = root / "S2A_32TLR_20230502_0_L2A" / "S2A_32TLR_20230502_0_L2A.json"
+    item = json.loads(item_path.read_text())
+    ring = [[west, south], [east, south], [east, north], [west, south]]
+    item["geometry"] = {"type": "Polygon", "coordinates": [ring]}
+    item_path.write_text(json.dumps(item))
+    return path
+
+
+def corner_box(corner: str) -> Any:
+    """A box of a tenth of the tiny scenes' bbox in its ``"north-west"`` or
+    ``"south-east"`` corner."""
+    from hybrid.grid import BBox
+
+    west, south, east, north = tiny_bbox()
+    dx, dy = (east - west) / 10, (north - south) / 10
+    if corner == "north-west":
+        return BBox(west + dx / 2, north - dy, west + dx, north - dy / 2)
+    return BBox(east - dx, south + dy / 2, east - dx / 2, south + dy)

@@ -145,11 +145,27 @@ def matches(item: Any, query: SceneQuery) -> bool:
         return False
     if not all(c.holds(_recorded(item, c)) for c in query.all_conditions()):
         return False
+    return _meets(item, query.bbox)
+
+
+def _meets(item: Any, b: BBox) -> bool:
+    """Whether the item's footprint (its ``geometry``; its ``bbox`` when it has none)
+    intersects the lon/lat box, as a STAC API's ``bbox`` search intersects the items'
+    geometries (pgSTAC ``ST_Intersects``, the search Copernicus's load_stac sends to
+    its STAC API: load_stac.py L1543): a partial-swath product whose bbox reaches the box
+    but whose footprint does not is no product there, and none here, whether the source
+    is a static catalog or an API."""
+    geometry = getattr(item, "geometry", None)
+    if geometry:
+        from shapely.geometry import box, shape
+
+        footprint = shape(geometry)
+        if footprint.is_valid:
+            return bool(footprint.intersects(box(b.west, b.south, b.east, b.north)))
     if item.bbox is None:
         return True
     bb = item.bbox
     west, south, east, north = (bb[0], bb[1], bb[3], bb[4]) if len(bb) == 6 else bb
-    b = query.bbox
     return not (east < b.west or west > b.east or north < b.south or south > b.north)
 
 

@@ -185,6 +185,14 @@ def _bbox_intersects(a: tuple[float, float, float, float], b: tuple[float, ...])
     return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
 
 
+def _footprint_intersects(item: RefItem, bounds: tuple[float, float, float, float]) -> bool:
+    if item.geometry:
+        from shapely.geometry import box, shape
+
+        return bool(shape(item.geometry).intersects(box(*bounds)))
+    return item.bbox is None or _bbox_intersects(item.bbox, bounds)
+
+
 def filter_items(
     items: list[RefItem],
     *,
@@ -193,7 +201,8 @@ def filter_items(
     max_cloud_cover: float | None,
     lonlat_bounds: tuple[float, float, float, float],
 ) -> list[RefItem]:
-    """start <= datetime < end, eo:cloud_cover <= max (inclusive), bbox intersects."""
+    """start <= datetime < end, eo:cloud_cover <= max (inclusive), the footprint (the
+    geometry, else the bbox) intersects the box, as a STAC API's bbox search does."""
     kept = []
     for item in items:
         if not start <= item.datetime < end:
@@ -202,7 +211,7 @@ def filter_items(
             item.cloud_cover is None or item.cloud_cover > max_cloud_cover
         ):
             continue
-        if item.bbox is not None and not _bbox_intersects(item.bbox, lonlat_bounds):
+        if not _footprint_intersects(item, lonlat_bounds):
             continue
         kept.append(item)
     return kept

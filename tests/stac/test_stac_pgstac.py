@@ -21,7 +21,14 @@ from tests.pgstac import (
     running_pgstac,
     static_catalog_json,
 )
-from tests.stac_fixtures import TinyScene, run_ndvi, tiny_bbox, write_tiny_catalog
+from tests.stac_fixtures import (
+    TinyScene,
+    corner_box,
+    partial_swath_catalog,
+    run_ndvi,
+    tiny_bbox,
+    write_tiny_catalog,
+)
 
 pytestmark = pytest.mark.pgstac
 
@@ -292,3 +299,26 @@ def test_load_stac_properties_filter_an_api_collection(
     )
     answered = searched_items(read_stac(load["url"]), window, conditions)
     assert answered and all(i.properties["eo:cloud_cover"] <= 20 for i in answered)
+
+
+def test_a_partial_swath_product_is_found_by_footprint_through_the_api_as_static(
+    pgstac_api, tmp_path
+):
+    """pgSTAC intersects the box with the items' geometry (not their bbox); the static
+    search does the same (hybrid.stac.query)."""
+    static = partial_swath_catalog(tmp_path / "swath")
+    collection, items = static_catalog_json(static)
+    collection["id"] = "swath"
+    for item in items:
+        item["collection"] = "swath"
+    load_into_pgstac(pgstac_api, collection, items)
+    from pystac_client import Client
+
+    client = Client.open(pgstac_api.url)
+    for corner, expected in (("north-west", []), ("south-east", ["S2A_32TLR_20230502_0_L2A"])):
+        box = corner_box(corner)
+        raw = client.search(collections=["swath"], bbox=[box.west, box.south, box.east, box.north])
+        assert [i.id for i in raw.items()] == expected  # the API's own answer
+        query = SceneQuery(box, "2023-05-01", "2023-06-01")
+        from_api = [i.id for i in search_api(pgstac_api.url, "swath", query)]
+        assert from_api == [i.id for i in search(str(static), query)] == expected

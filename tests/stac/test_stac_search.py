@@ -13,7 +13,13 @@ from hybrid.stac.access import is_planetary_computer_href, s3_credentials, sign_
 from hybrid.stac.providers import CDSE, EARTH_SEARCH, PLANETARY_COMPUTER, detect_layout
 from hybrid.stac.query import SceneQuery
 from hybrid.stac.source import search
-from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog
+from tests.stac_fixtures import (
+    TinyScene,
+    corner_box,
+    partial_swath_catalog,
+    tiny_bbox,
+    write_tiny_catalog,
+)
 
 BOUNDARY = [
     TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 19.9),
@@ -61,6 +67,18 @@ def test_bbox_outside_finds_nothing(tmp_path):
     catalog = write_tiny_catalog(tmp_path / "cat", BOUNDARY)
     far = BBox(10.0, 50.0, 10.1, 50.1)
     assert search(str(catalog), SceneQuery(far, "2023-05-01", "2023-06-01")) == []
+
+
+@pytest.mark.parametrize(("corner", "found"), [("north-west", 0), ("south-east", 1)])
+def test_a_static_catalog_is_searched_by_footprint_not_bbox(tmp_path, corner, found):
+    """A partial-swath product whose bbox reaches the box but whose footprint does not is
+    not found, as a STAC API's bbox search (pgSTAC ``ST_Intersects`` of the geometry,
+    the search Copernicus's load_stac sends) does not find it: the same items whether
+    the source is static or an API (tests/stac/test_stac_pgstac.py). Before, the static
+    search took the bbox, and such a date came out all nodata."""
+    catalog = partial_swath_catalog(tmp_path / "cat")
+    query = SceneQuery(corner_box(corner), "2023-05-01", "2023-06-01")
+    assert len(search(str(catalog), query)) == found
 
 
 def test_duplicates_resolve_to_the_newest_processing_not_the_lowest_cloud(tmp_path):
