@@ -206,6 +206,17 @@ def lonlat_envelope(grid: Grid) -> BBox:
     return lonlat_bbox(BBox(grid.xmin, grid.ymin, grid.xmax, grid.ymax, crs=grid.crs))
 
 
+def search_box(extent: BBox, geometries: BBox | None, epsg: int) -> BBox:
+    """The lon/lat box a load's products are searched in: its extent as given, in
+    lon/lat, as Copernicus sends it to its STAC API (load_stac.py L1543), not the grid
+    that covers it (wider by the grid's rotation against lon/lat); the envelope of the
+    geometries' grid (in ``epsg``) when they decide the search
+    (``backends.local.extents.LoadExtent.search``)."""
+    if geometries is None:
+        return lonlat_bbox(extent)
+    return lonlat_envelope(output_grid(geometries, epsg=epsg))
+
+
 def kept_pixels(keep: Any) -> slice | Any:
     """The positions where the boolean array ``keep`` is true, as a slice when they are
     one run (always so for the cells of regular, monotonic centres that overlap an

@@ -17,7 +17,7 @@ from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
 from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
 from hybrid.backends.local.shared_loads import current as current_shared
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
-from hybrid.grid import BBox, Grid, described_bbox, lonlat_envelope, output_grid
+from hybrid.grid import BBox, Grid, described_bbox, output_grid, search_box
 from hybrid.stac.access import check_assets
 from hybrid.stac.providers import band_path, detect_layout
 from hybrid.stac.query import Condition, SceneQuery, parse_instant
@@ -70,8 +70,7 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         return _with_angle_bands(source, request)
     grid = output_grid(request.bbox, epsg=request.epsg)
     load_grid = grid.buffered(request.buffer)
-    searched = grid if request.search is None else output_grid(request.search, epsg=grid.epsg)
-    box = lonlat_envelope(searched)
+    box = search_box(request.bbox, request.search, grid.epsg)
     query = SceneQuery(box, request.start, request.end, request.max_cloud_cover, request.conditions)
     shared = current_shared()
     items = (

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasterio.warp import transform_bounds
 from scipy.signal.windows import gaussian
 
 from tests.reference.catalog import filter_items, items_per_date, parse_instant, read_items
-from tests.reference.grid import make_grid
+from tests.reference.grid import aoi_lonlat_bounds, make_grid
 from tests.reference.load import load_item, mosaic
 from tests.reference.overlap import allowed_pixels
 from tests.reference.processes import cloud_mask, ndvi
@@ -72,8 +71,9 @@ def reference_ndvi(
     """
     geojson = json.loads(aoi.read_text()) if isinstance(aoi, Path) else aoi
     grid = make_grid(geojson, kernel_size=kernel_size)
-    # items are searched in the extent, not in the kernel buffer (load_params.py L224)
-    lonlat = transform_bounds(f"EPSG:{grid.epsg}", "EPSG:4326", *grid.bounds)
+    # items are searched in the extent as given, in lon/lat: not in the kernel buffer
+    # (load_params.py L224), nor in the grid covering it (load_stac.py L1543)
+    lonlat = aoi_lonlat_bounds(geojson)
     items = filter_items(
         read_items(Path(collection_json)),
         start=parse_instant(start),

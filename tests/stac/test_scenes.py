@@ -47,19 +47,16 @@ def test_sample_has_scenes_whose_aoi_cover_is_far_from_the_tile_cover(all_rows):
 
 def test_rows_are_the_selected_scenes_sorted_by_date(all_rows, sample_catalog, seed_aoi):
     from tests.reference.catalog import filter_items, items_per_date, parse_instant, read_items
-    from tests.reference.grid import make_grid
+    from tests.reference.grid import aoi_lonlat_bounds
 
     dates = [r.date for r in all_rows]
     assert dates == sorted(dates) and len(set(dates)) == len(dates)
-    grid = make_grid(seed_aoi, kernel_size=11)
-    from rasterio.warp import transform_bounds
-
     items = filter_items(
         read_items(sample_catalog),
         start=parse_instant(SEED_START),
         end=parse_instant(SEED_END),
         max_cloud_cover=100.0,
-        lonlat_bounds=transform_bounds(f"EPSG:{grid.epsg}", "EPSG:4326", *grid.bounds),
+        lonlat_bounds=aoi_lonlat_bounds(seed_aoi),
     )
     expected = items_per_date(items)
     assert dates == [d.isoformat() for d in expected]

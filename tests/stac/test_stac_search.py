@@ -7,8 +7,8 @@ import pystac
 import pytest
 
 from hybrid.backends.local.loader import LoadRequest, load_s2
-from hybrid.errors import BandNotFound, DataSourceError
-from hybrid.grid import BBox
+from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
+from hybrid.grid import BBox, lonlat_envelope, output_grid
 from hybrid.stac.access import is_planetary_computer_href, s3_credentials, sign_items
 from hybrid.stac.providers import CDSE, EARTH_SEARCH, PLANETARY_COMPUTER, detect_layout
 from hybrid.stac.query import SceneQuery
@@ -211,3 +211,23 @@ def test_s3_items_without_credentials_fail_with_a_clear_error(tmp_path, monkeypa
     query = SceneQuery(_inner_bbox(), "2023-05-01", "2023-06-01")
     with pytest.raises(DataSourceError, match="no S3 credentials"):
         search(str(catalog), query)
+
+
+def test_products_are_searched_in_the_extent_not_in_the_grid_that_covers_it(tmp_path):
+    """Copernicus sends the load's extent, in lon/lat, to its STAC API (load_stac.py
+    L1543); the UTM grid that covers it reaches a few metres further (its rotation against
+    lon/lat, the 10 m snapping). A product beyond the extent but within that grid's lon/lat
+    envelope is not found there, and not here (it was, through the grid's envelope)."""
+    catalog = write_tiny_catalog(tmp_path / "cat", BOUNDARY[:1])
+    west, south, east, north = tiny_bbox()  # the product's footprint
+
+    def east_of_it(gap: float) -> BBox:
+        return BBox(east + gap, south + (north - south) / 4, east + gap + (east - west) / 2,
+                    north - (north - south) / 4)  # fmt: skip
+
+    growth = east - lonlat_envelope(output_grid(east_of_it(0.0))).west
+    extent = east_of_it(growth / 2)
+    assert lonlat_envelope(output_grid(extent)).west < east < extent.west  # the premise
+    request = LoadRequest(extent, "2023-05-01", "2023-06-01", ("B04",), None)
+    with pytest.raises(NoDataAvailable, match="no Sentinel-2 L2A scene"):
+        load_s2(str(catalog), request)
