@@ -11,16 +11,19 @@ L1962-1967, L2182; ``job_options.py``), answering that request with a 400:
 
 - more than 4 executor or driver cores (``K8SOptions.validate`` L426-436);
 - a ``stac-version`` other than "1.0" or "1.1": ``InvalidStacVersion`` (L178-186);
-- a ``log_level`` (or ``logging-threshold``) option other than debug, info, warn(ing) or
-  error in any case: ``InvalidLogLevel`` (L188-193, ``as_logging_threshold_arg``
-  L170-176, ``from_dict`` L260-263);
 - an ``openeo-jar-path`` outside VITO's artifactory (L207-211);
 - a ``soft-errors`` other than true, false, "true", "false", null or a number from 0 to 1
   (``soft_errors_arg`` L226-243, read at L2182).
 
 Not checked here: the memory options against the instance's maximum (a deployment
 setting, ``max_executor_or_driver_memory``, whose value on Copernicus is not published)
-and ``credit-plans`` (checked by a deployment-specific credit service). A value of the
+and ``credit-plans`` (checked by a deployment-specific credit service). Nor a
+``log_level`` or ``logging-threshold`` option: its ``validate`` refuses a log level
+outside debug, info, warn(ing) and error (L188-193), but ``GpsBatchJobs.create_job``
+has already replaced the option ``log_level`` with the job's own ``log_level``
+(backend.py L1577-1584), which the python-driver always sets, checked, when the job is
+created (views.py L931), and ``from_dict`` reads ``logging-threshold`` only without a
+``log_level`` (L257-258): neither option can make a start fail there. A value of the
 wrong type that makes Copernicus fail with a 500 (``executor-cores: "many"``) is a 400
 here. A job whose options are invalid stays ``created``, as there.
 """
@@ -30,19 +33,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hybrid.server.errors import (
-    BadRequest,
-    InvalidLogLevel,
-    InvalidStacVersion,
-    JobOptionRefused,
-)
+from hybrid.server.errors import BadRequest, InvalidStacVersion, JobOptionRefused
 
 #: the top-level properties of ``POST /jobs`` that are not job options (views.py L921)
 _NOT_OPTIONS = ("process", "process_graph", "title", "description", "plan", "budget", "log_level")
 #: the most cores an executor or the driver may ask for (K8SOptions.validate L427)
 MAX_CORES = 4
 _STAC_VERSIONS = ("1.0", "1.1")
-_LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 _JAR_PREFIXES = (
     "https://artifactory.vgt.vito.be/artifactory/libs-release-public/org/openeo/geotrellis-extensions",
     "https://artifactory.vgt.vito.be/artifactory/libs-snapshot-public/org/openeo/geotrellis-extensions/",
@@ -69,7 +66,6 @@ def check_job_options(options: Any) -> None:
     for role in ("executor", "driver"):
         _check_cores(role, options.get(f"{role}-cores"))
     _check_stac_version(options.get("stac-version", "1.0"))
-    _check_log_level(options)
     _check_jar_path(options.get("openeo-jar-path"))
     _check_soft_errors(options.get("soft-errors"))
 
@@ -94,20 +90,6 @@ def _check_stac_version(value: Any) -> None:
         raise InvalidStacVersion(
             f"Invalid stac-version in batch job options {value!r}. Should be one of "
             f"{sorted(_STAC_VERSIONS)}."
-        )
-
-
-def _check_log_level(options: Mapping[str, Any]) -> None:
-    name = "log_level" if "log_level" in options else "logging-threshold"
-    if name not in options:
-        return
-    value = options[name]
-    level = value.upper() if isinstance(value, str) else str(value)
-    level = "WARN" if level == "WARNING" else level
-    if level not in _LOG_LEVELS:
-        raise InvalidLogLevel(
-            f"Invalid log level {level[:40]}. Should be one of 'debug', 'info', 'warning' "
-            "or 'error'."
         )
 
 

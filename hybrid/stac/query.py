@@ -155,18 +155,32 @@ def _meets(item: Any, b: BBox) -> bool:
     its STAC API: load_stac.py L1543): a partial-swath product whose bbox reaches the box
     but whose footprint does not is no product there, and none here, whether the source
     is a static catalog or an API."""
-    geometry = getattr(item, "geometry", None)
-    if geometry:
-        from shapely.geometry import box, shape
+    footprint = _footprint(getattr(item, "geometry", None))
+    if footprint is not None:
+        from shapely.geometry import box
 
-        footprint = shape(geometry)
-        if footprint.is_valid:
-            return bool(footprint.intersects(box(b.west, b.south, b.east, b.north)))
+        return bool(footprint.intersects(box(b.west, b.south, b.east, b.north)))
     if item.bbox is None:
         return True
     bb = item.bbox
     west, south, east, north = (bb[0], bb[1], bb[3], bb[4]) if len(bb) == 6 else bb
     return not (east < b.west or west > b.east or north < b.south or south > b.north)
+
+
+def _footprint(geometry: Any) -> Any:
+    """The item's ``geometry`` as a shape when shapely reads it and it is valid; else None
+    (its bbox decides, as Copernicus's load_stac intersects a static catalog's items:
+    load_stac.py L1354), not an error out of the search."""
+    if not geometry:
+        return None
+    from shapely.errors import ShapelyError
+    from shapely.geometry import shape
+
+    try:
+        footprint = shape(geometry)
+    except (ShapelyError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return footprint if footprint.is_valid else None
 
 
 def _recorded(item: Any, condition: Condition) -> Any:

@@ -51,6 +51,23 @@ def _projected(*geometries: Any) -> Any:
     return features_cube(Features(shapes, tuple({} for _ in shapes), "EPSG:3035"), [], None)
 
 
+def _lonlat(crs: str, *geometries: Any) -> Any:
+    """A vector cube of ``geometries`` (GeoJSON, lon/lat) in the lon/lat CRS ``crs``, as
+    load_url reads a GeoParquet written without a CRS or in ``OGC:CRS84``."""
+    shapes = tuple(shape(g["geometry"]) for g in collection(*geometries)["features"])
+    return features_cube(Features(shapes, tuple({} for _ in shapes), crs), [], None)
+
+
+@pytest.mark.parametrize("crs", ["OGC:CRS84", "EPSG:4326"])
+def test_points_of_a_lonlat_vector_cube_are_not_flagged(crs: str) -> None:
+    """Copernicus reads the WKT of a vector cube with a Point as EPSG:4326 (and an
+    ``OGC:CRS84`` cube, without an EPSG code, as EPSG:4326 too: utils.py L199-202): the
+    same longitudes and latitudes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HybridWarning)
+        aggregate_spatial(spacetime(), _lonlat(crs, rect(1, 1, 5, 4), POINT), plain_mean)
+
+
 def test_points_of_a_projected_vector_cube_are_flagged() -> None:
     with pytest.warns(HybridWarning, match="reads them as longitude/latitude"):
         aggregate_spatial(spacetime(), _projected(rect(1, 1, 5, 4), POINT), plain_mean)

@@ -30,8 +30,6 @@ def connection(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -
         ({"executor-cores": 8}, "Internal", "Requested too many executor cores: 8 , the max"),
         ({"driver-cores": "5"}, "Internal", "Requested too many driver cores: 5 , the max"),
         ({"stac-version": "1.2"}, "InvalidStacVersion", "Invalid stac-version in batch job"),
-        ({"log_level": "verbose"}, "InvalidLogLevel", "Invalid log level VERBOSE."),
-        ({"logging-threshold": "trace"}, "InvalidLogLevel", "Invalid log level TRACE."),
         ({"soft-errors": "0.5"}, "Internal", "invalid value 0.5 for job_option soft-errors"),
         ({"soft-errors": 2}, "Internal", "invalid value 2 for job_option soft-errors"),
         ({"openeo-jar-path": "https://example.com/x.jar"}, "Internal", "Requested invalid"),
@@ -78,6 +76,21 @@ def test_options_copernicus_accepts_start_the_job(connection: Any) -> None:
     job = connection.create_job(_GRAPH, job_options=options)
     job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
     assert job.status() == "finished"
+
+
+@pytest.mark.parametrize("options", [{"log_level": "verbose"}, {"logging-threshold": "trace"}])
+def test_a_log_level_option_is_the_jobs_own_and_never_refused(
+    connection: Any, options: dict[str, Any]
+) -> None:
+    """Copernicus replaces a ``log_level`` option with the job's own ``log_level`` (its
+    default, info, here) when it creates the job (geopyspark-driver 9baf2e10
+    ``backend.py`` L1577-1584; python-driver ``views.py`` L931), and ``from_dict`` then
+    ignores ``logging-threshold`` (``job_options.py`` L257-258): ``validate`` never sees
+    these values and the job starts."""
+    job = connection.create_job(_GRAPH, job_options=options)
+    job.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
+    assert job.status() == "finished"
+    job.delete()
 
 
 def test_a_job_stored_before_options_were_kept_starts(tmp_path: Path) -> None:

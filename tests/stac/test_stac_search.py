@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pystac
 import pytest
@@ -79,6 +81,26 @@ def test_a_static_catalog_is_searched_by_footprint_not_bbox(tmp_path, corner, fo
     catalog = partial_swath_catalog(tmp_path / "cat")
     query = SceneQuery(corner_box(corner), "2023-05-01", "2023-06-01")
     assert len(search(str(catalog), query)) == found
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        {"type": "Polygon", "coordinates": [[[6.0, 45.0], [6.1, 45.1]]]},  # 2 positions
+        {"type": "Polygon"},  # no coordinates
+        {"type": "Ring", "coordinates": []},  # no such type
+    ],
+)
+def test_an_item_whose_geometry_shapely_cannot_read_is_found_by_its_bbox(tmp_path, geometry):
+    """A malformed footprint in a static catalog is no footprint: the item's bbox decides
+    (as for an invalid one), not a ValueError out of the search."""
+    catalog = write_tiny_catalog(tmp_path / "cat", BOUNDARY[:1])
+    item_path = tmp_path / "cat" / BOUNDARY[0].id / f"{BOUNDARY[0].id}.json"
+    item = json.loads(item_path.read_text())
+    item["geometry"] = geometry
+    item_path.write_text(json.dumps(item))
+    query = SceneQuery(BBox(*tiny_bbox()), "2023-05-01", "2023-06-01")
+    assert [i.id for i in search(str(catalog), query)] == [BOUNDARY[0].id]
 
 
 def test_duplicates_resolve_to_the_newest_processing_not_the_lowest_cloud(tmp_path):

@@ -234,7 +234,7 @@ def _warn_not_on_copernicus(features: Features) -> None:
     load_stac.py L730 and utils.py L215-230 hand all but Points to
     ``ProjectedPolygons.fromWkt``, which casts them to Polygon: ClassCastException); a
     Point makes it aggregate the geometries' WKT as EPSG:4326 whatever their CRS
-    (geopysparkdatacube.py L1878, L1944-1953)."""
+    (geopysparkdatacube.py L1878, L1944-1953): right for any lon/lat CRS (OGC:CRS84)."""
     import pyproj
 
     from hybrid.run_warnings import warn
@@ -248,7 +248,7 @@ def _warn_not_on_copernicus(features: Features) -> None:
                 "them as polygons): give Points or polygons (vector_buffer makes polygons)"
             )
             return
-    if "Point" in kinds and pyproj.CRS.from_user_input(features.crs).to_epsg() != 4326:
+    if "Point" in kinds and not pyproj.CRS.from_user_input(features.crs).is_geographic:
         warn(
             f"aggregate_spatial: the geometries are in {features.crs} and include a Point; "
             "Copernicus then reads them as longitude/latitude and finds no pixels: give "
