@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from openeo.rest import OpenEoApiError
 
+from hybrid.server.job_options import check_job_options
 from hybrid.server.jobs import JobStore
 from tests.server_helpers import local_connection, ndvi_graph
 
@@ -93,9 +94,9 @@ def test_a_log_level_option_is_the_jobs_own_and_never_refused(
     job.delete()
 
 
-def test_a_job_stored_before_options_were_kept_starts(tmp_path: Path) -> None:
+def test_a_data_folder_of_an_earlier_version_gets_the_options_column(tmp_path: Path) -> None:
     """A data folder of an earlier version (no ``job_options`` column) gets the column;
-    its jobs have no options and start."""
+    its jobs have no options (which ``check_job_options`` accepts), new jobs keep theirs."""
     import sqlite3
 
     path = tmp_path / "jobs.sqlite"
@@ -117,6 +118,7 @@ def test_a_job_stored_before_options_were_kept_starts(tmp_path: Path) -> None:
     store = JobStore(path)
     try:
         assert store.get("j-old").job_options is None
+        check_job_options(store.get("j-old").job_options)  # starts: nothing to refuse
         created = store.create(user_id="u", process={}, job_options={"soft-errors": True})
         assert store.get(created.id).job_options == {"soft-errors": True}
     finally:
