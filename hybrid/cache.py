@@ -80,13 +80,15 @@ def cache_scenes(
     request: CacheRequest, out_dir: Path, *, progress: bool | None = None
 ) -> CacheReport:
     """Copy the windows of the scenes ``request`` needs into ``out_dir``; returns a report."""
-    from hybrid.grid import lonlat_envelope
+    from hybrid.grid import search_box
     from hybrid.stac.providers import detect_layout
     from hybrid.stac.query import SceneQuery
     from hybrid.stac.source import search
 
     grid = output_grid(request.aoi).buffered(request.buffer)
-    query = SceneQuery(lonlat_envelope(grid), request.start, request.end, request.max_cloud_cover)
+    # the products a run finds (backends.local.loader), not those reaching the buffer only
+    box = search_box(request.aoi, None, grid.epsg)
+    query = SceneQuery(box, request.start, request.end, request.max_cloud_cover)
     items = search(request.source, query)
     if not items:
         limit = request.max_cloud_cover

@@ -46,6 +46,11 @@ _JAR_PREFIXES = (
 )
 
 
+#: job options whose URLs Copernicus fetches for a job's UDFs (geopyspark-driver
+#: ``job_options.py`` L108-115, passed to the job's executors at ``backend.py`` L2200-2201)
+_UDF_DEPENDENCIES = ("udf-dependency-archives", "udf-dependency-files")
+
+
 def job_options(body: Mapping[str, Any]) -> Any:
     """The options of the job ``body`` creates: its ``job_options`` as given, else its
     top-level properties that are not the API's own; None when there are none."""
@@ -107,3 +112,17 @@ def _check_soft_errors(value: Any) -> None:
         f"invalid value {str(value)[:40]} for job_option soft-errors; supported values "
         "include false/true and values in the interval [0.0, 1.0]"
     )
+
+
+def unfetched_dependencies(options: Any) -> list[str]:
+    """A warning per job option naming UDF dependencies this backend does not fetch (a
+    UDF importing from them fails with ModuleNotFoundError, which says nothing of why)."""
+    if not isinstance(options, Mapping):
+        return []
+    return [
+        f"Job option {name}: this backend does not fetch UDF dependencies; a UDF "
+        "importing from them fails here. Install those packages (or models) into the "
+        "environment that runs hybrid serve instead."
+        for name in _UDF_DEPENDENCIES
+        if options.get(name)
+    ]

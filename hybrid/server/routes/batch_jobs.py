@@ -19,7 +19,7 @@ from hybrid.server.errors import (
     NoDataForUpdate,
     PropertyNotEditable,
 )
-from hybrid.server.job_options import check_job_options, job_options
+from hybrid.server.job_options import check_job_options, job_options, unfetched_dependencies
 from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry, parse_utc, utc_now
 from hybrid.server.paging import Limit, Paged
 from hybrid.server.payload import Partial, base_url, log_level, process_graph, read_json
@@ -69,25 +69,6 @@ def _accounting(job: Job) -> dict[str, Any]:
         return {}
     seconds = (parse_utc(job.finished) - parse_utc(job.started)).total_seconds()
     return {"costs": 0, "usage": {"duration": {"value": round(seconds), "unit": "seconds"}}}
-
-
-#: job options whose URLs Copernicus fetches for a job's UDFs (geopyspark-driver
-#: ``job_options.py`` L108-115, passed to the job's executors at ``backend.py`` L2200-2201)
-_UDF_DEPENDENCIES = ("udf-dependency-archives", "udf-dependency-files")
-
-
-def _unfetched_dependencies(options: Any) -> list[str]:
-    """A warning per job option naming UDF dependencies this backend does not fetch (a
-    UDF importing from them fails with ModuleNotFoundError, which says nothing of why)."""
-    if not isinstance(options, dict):
-        return []
-    return [
-        f"Job option {name}: this backend does not fetch UDF dependencies; a UDF "
-        "importing from them fails here. Install those packages (or models) into the "
-        "environment that runs hybrid serve instead."
-        for name in _UDF_DEPENDENCIES
-        if options.get(name)
-    ]
 
 
 def _job_fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +123,7 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
         **fields,
     )
     deps.store.log(job.id, "info", "Job created.")
-    for message in _unfetched_dependencies(options):
+    for message in unfetched_dependencies(options):
         deps.store.log(job.id, "warning", message)
     url = f"{base_url(request)}/jobs/{job.id}"
     return Response(status_code=201, headers={"Location": url, "OpenEO-Identifier": job.id})
