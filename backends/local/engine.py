@@ -209,8 +209,9 @@ def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:
     """The run's own copy of ``graph``, with what the processes learn from the whole
     graph marked on their arguments: the loads' extents, the filter_labels and
     resample_spatial nodes Copernicus does in the load (and the loads read filtered or
-    resampled), cell types, the reducers of aggregate_spatial."""
-    from hybrid.backends.local import label_pushdown, resample_pushdown
+    resampled), cell types, the reducers of aggregate_spatial, the masks applied in the
+    load."""
+    from hybrid.backends.local import data_masks, label_pushdown, resample_pushdown
     from hybrid.backends.local.cell_types import with_cell_types
     from hybrid.backends.local.load_arguments import with_extents
     from hybrid.backends.local.spatial_reducers import mark_spatial_reducers
@@ -218,6 +219,7 @@ def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:
     pushed = label_pushdown.push_down(with_extents(graph, loads))
     typed = with_cell_types(resample_pushdown.push_down(pushed))
     mark_spatial_reducers(typed)
+    data_masks.mark(typed, data_masks.masks_in_load(graph))
     return typed
 
 

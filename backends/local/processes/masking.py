@@ -12,7 +12,9 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
   band i masks data band i; otherwise mask band 0 masks every band
   (openeo-geotrellis-extensions DatacubeSupport.scala ``rasterMaskGeneric`` L227-233);
   a mask without a dimension the data has is broadcast along it; dates missing from
-  the mask are left unmasked (a left outer join of the tiles);
+  the mask are left unmasked (a left outer join of the tiles), but dropped by a mask
+  Copernicus applies while loading (``applied_in_load``, marked from the graph by
+  :mod:`hybrid.backends.local.data_masks`: an inner join);
 - a mask on another grid (another resolution, extent or CRS) is first resampled onto
   the data's pixels by nearest neighbour, as Copernicus does (``rasterMask``: see
   :func:`hybrid.backends.local.processes.resampling.onto_grid`); data pixels beyond the
@@ -60,11 +62,18 @@ def _bands_by_position(data: Any, mask: Any) -> Any:
     return mask.isel({mask_bands: 0}, drop=True)
 
 
-def mask(data: Any, mask: Any, replacement: Any = None, input_cell_type: str | None = None) -> Any:
+def mask(
+    data: Any,
+    mask: Any,
+    replacement: Any = None,
+    input_cell_type: str | None = None,
+    applied_in_load: bool = False,
+) -> Any:
     """openEO mask as Copernicus applies it (module docstring); a ``replacement`` goes
     only where the data has a value (``isData(v1)``, DatacubeSupport.scala L233), as an
     integer on an integer cube (``input_cell_type``, set from the graph by
-    :mod:`hybrid.backends.local.cell_types`: ``replacement.intValue()``)."""
+    :mod:`hybrid.backends.local.cell_types`: ``replacement.intValue()``);
+    ``applied_in_load``: the data's dates the mask lacks are dropped."""
     import xarray as xr
 
     if not isinstance(data, xr.DataArray) or not isinstance(mask, xr.DataArray):
@@ -78,6 +87,8 @@ def mask(data: Any, mask: Any, replacement: Any = None, input_cell_type: str | N
     if _spatial(mask) and _spatial(data) and not same_grid(mask, data):
         mask = onto_grid(mask, data, "mask")
     if "t" in mask.dims and "t" in mask.coords and "t" in data.coords:
+        if applied_in_load:
+            data = data.isel(t=np.flatnonzero(np.isin(data["t"].values, mask["t"].values)))
         # joined per (x, y, t) key: dates without a mask stay unmasked, mask dates
         # without data are dropped (DatacubeSupport.scala rasterMaskGeneric L219)
         mask = mask.reindex(t=data["t"].values, fill_value=False if mask.dtype == bool else 0)

@@ -1,0 +1,56 @@
+"""Which masks Copernicus applies while loading (openeo-python-driver evaluator.py
+``check_subgraph_for_data_mask_optimization`` L278-303, ``apply_process`` L315-326):
+:mod:`hybrid.backends.local.data_masks`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hybrid.backends.local.data_masks import masks_in_load
+from hybrid.backends.local.processes.masking import mask
+from tests.engine.test_processes import cube, times
+
+
+def _load(bands: list[str]) -> dict[str, Any]:
+    return {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A", "bands": bands}}
+
+
+def _node(pid: str, /, **arguments: Any) -> dict[str, Any]:
+    return {"process_id": pid, "arguments": arguments}
+
+
+def _ref(node: str) -> dict[str, str]:
+    return {"from_node": node}
+
+
+def test_a_mask_right_after_a_load_from_another_load_is_applied_in_the_load() -> None:
+    graph = {
+        "data": _load(["B04"]),
+        "bands": _node("filter_bands", data=_ref("data"), bands=["B04"]),
+        "scl": _load(["SCL"]),
+        "flag": _node("to_scl_dilation_mask", data=_ref("scl")),
+        "m1": _node("mask", data=_ref("bands"), mask=_ref("flag")),
+        "m2": _node("mask", data=_ref("data"), mask=_ref("flag"), replacement=0),
+        "apply": _node("apply", data=_ref("data"), process={}),
+        "m3": _node("mask", data=_ref("apply"), mask=_ref("flag")),
+        "own": _node("gt", x=_ref("data"), y=3),
+        "m4": _node("mask", data=_ref("data"), mask=_ref("own")),
+        "m5": _node("mask", data=_ref("data"), mask=_ref("m1")),
+    }
+    # a replacement, a process between (apply), a mask from the data's own load, a
+    # mask reading the data's nodes: computed as a mask
+    assert masks_in_load(graph) == {"m1"}
+
+
+def test_a_mask_applied_in_the_load_keeps_only_the_dates_the_mask_has() -> None:
+    data = cube(
+        np.ones((3, 1, 2)), ("t", "y", "x"), t=times("2023-05-01", "2023-05-02", "2023-05-03")
+    )
+    flags = cube(np.zeros((2, 1, 2)), ("t", "y", "x"), t=times("2023-05-02", "2023-05-09"))
+    flags[0, 0, 0] = 1
+    out = mask(data, flags, applied_in_load=True)
+    np.testing.assert_array_equal(out["t"].values, times("2023-05-02"))
+    np.testing.assert_array_equal(out.values[0, 0], [np.nan, 1])
+    assert mask(data, flags).sizes["t"] == 3
