@@ -16,7 +16,7 @@ So such a mask drops the data's dates the mask lacks: an SCL load with
 
 Not emulated: the job option (the optimization is always on here), and the keys the
 inner join also drops where the mask's first band has no zero in a whole 256-px layout
-tile (``prepareMask`` L305-312; the tile reaches beyond the load's extent, which is
+tile (``prepareMask`` L288-293; the tile reaches beyond the load's extent, which is
 not read here); the pixels of such a tile are masked anyway, but a date masked in all
 of them disappears there.
 """
