@@ -11,14 +11,17 @@ false). The load keeps only the (tile, date) keys the mask has, an inner join
 DatacubeSupport.scala ``applyDataMask`` L262-265), where the ``mask`` process keeps
 the data's dates the mask lacks unmasked (``rasterMaskGeneric``, a left outer join).
 
-So such a mask drops the data's dates the mask lacks: an SCL load with
-``max_cloud_cover=95`` masking a load without it removes the cloudier dates.
+So such a mask drops the data's dates the mask lacks (an SCL load with
+``max_cloud_cover=95`` masking a load without it removes the cloudier dates), and the
+inner join also drops the tiles where the mask's first band has no zero (``prepareMask``
+L288-293): a date the mask masks all over is gone, not an all-NaN date. Here that test
+is made over the load's grid; Copernicus makes it per 256-px layout tile, which reaches
+past the extent, so a date masked all over the extent but clear in its tiles' margin
+stays there (all no-data), and a tile masked all over while others are not leaves the
+date to its other tiles there as here (a UDF over ``t`` there sees per tile only the
+dates its tile kept).
 
-Not emulated: the job option (the optimization is always on here), and the keys the
-inner join also drops where the mask's first band has no zero in a whole 256-px layout
-tile (``prepareMask`` L288-293; the tile reaches beyond the load's extent, which is
-not read here); the pixels of such a tile are masked anyway, but a date masked in all
-of them disappears there.
+Not emulated: the job option (the optimization is always on here).
 """
 
 from __future__ import annotations

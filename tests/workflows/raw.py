@@ -53,6 +53,36 @@ def read_tiff(path: Path) -> np.ndarray:
         return out
 
 
+def dilation_masks(
+    connection: Any, path: Path, like: xr.Dataset, dates: Sequence[str], **load: Any
+) -> xr.DataArray:
+    """(t, y, x) booleans: ``to_scl_dilation_mask(kernel1_size=17, kernel2_size=77,
+    erosion_kernel_size=3)`` (the notebooks' arguments) of the SCL on ``like``'s grid for
+    the SCL load's dates (``load``: e.g. its ``max_cloud_cover``), computed by the
+    CloudFilterStrategy reference (tests/engine/test_scl_dilation.py) on the SCL read
+    ceil(77 / 2) = 39 px wider each side, as Copernicus reads it for the kernel
+    (load_params.py), zero beyond the data."""
+    from tests.engine.test_scl_dilation import ref_mask
+
+    xs, ys, step = like["x"].values, like["y"].values, 10.0
+    crs = like["crs"].attrs["crs_wkt"]
+    import pyproj
+
+    to_lonlat = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(crs), 4326, always_xy=True)
+    margin = 60 * step
+    lon0, lat0 = to_lonlat.transform(xs[0] - margin, ys[-1] - margin)
+    lon1, lat1 = to_lonlat.transform(xs[-1] + margin, ys[0] + margin)
+    wide = {"west": lon0, "south": lat0, "east": lon1, "north": lat1}
+    scl = raw_bands(connection, ["SCL"], path, bbox=wide, dates=dates, **load)["SCL"]
+    buffered = scl.sel(
+        x=slice(xs[0] - 39 * step, xs[-1] + 39 * step),
+        y=slice(ys[0] + 39 * step, ys[-1] - 39 * step),
+    )
+    assert buffered.sizes["x"] == xs.size + 78 and buffered.sizes["y"] == ys.size + 78
+    masks = [ref_mask(v, erosion=3, k1=17, k2=77)[39:-39, 39:-39] for v in buffered.values]
+    return xr.DataArray(np.stack(masks), dims=("t", "y", "x"), coords={"t": scl["t"].values})
+
+
 def finite_share(values: np.ndarray) -> float:
     return float(np.isfinite(values).mean())
 

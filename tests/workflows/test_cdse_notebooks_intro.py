@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.engine.test_scl_dilation import ref_mask
-from tests.workflows.raw import raw_bands, read_tiff
+from tests.workflows.raw import dilation_masks, raw_bands, read_tiff
 
 #: the notebook's UDF, unchanged
 HEATWAVE_UDF = """
@@ -213,30 +212,14 @@ def test_load_stac_item_notebook_ndvi_file_loaded_back_from_its_item(
     ndvi_job.start_and_wait(max_poll_interval=1).get_results().download_file(ndvi_file)
     got = read_tiff(ndvi_file)
 
-    # the mask from the SCL around the field: Copernicus reads ceil(77 / 2) = 39 px more
-    # each side for the kernel (load_params.py), zero beyond
     month = ["2023-06-01", "2023-07-01"]
-    wide = {"west": west - 0.006, "south": south - 0.004, "east": east + 0.006,
-            "north": north + 0.004}  # fmt: skip
-    scl_wide = raw_bands(
-        connection, ["SCL"], tmp_path / "scl.nc", bbox=wide, dates=month, max_cloud_cover=95
-    )["SCL"]
     raw = raw_bands(
         connection, ["B04", "B08"], tmp_path / "raw.nc", bbox=extent, dates=month,
         max_cloud_cover=95,
     )  # fmt: skip
-    xs, ys = raw["x"].values, raw["y"].values
-    step = 10.0
-    buffered = scl_wide.sel(
-        x=slice(xs[0] - 39 * step, xs[-1] + 39 * step),
-        y=slice(ys[0] + 39 * step, ys[-1] - 39 * step),
-    )
-    assert buffered.sizes["x"] == xs.size + 78 and buffered.sizes["y"] == ys.size + 78
-    masks = []
-    for values in buffered.values:
-        full = ref_mask(values, erosion=3, k1=17, k2=77)
-        masks.append(full[39:-39, 39:-39])
-    cloudy = np.stack(masks)
+    cloudy = dilation_masks(connection, tmp_path / "scl.nc", raw, month, max_cloud_cover=95)
+    np.testing.assert_array_equal(cloudy["t"].values, raw["t"].values)
+    cloudy = cloudy.values
     r, n = raw["B04"].values.astype(np.float64), raw["B08"].values.astype(np.float64)
     with np.errstate(all="ignore"):
         ndvi = np.where(cloudy, np.nan, (n - r) / (n + r))

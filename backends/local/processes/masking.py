@@ -14,7 +14,8 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
   a mask without a dimension the data has is broadcast along it; dates missing from
   the mask are left unmasked (a left outer join of the tiles), but dropped by a mask
   Copernicus applies while loading (``applied_in_load``, marked from the graph by
-  :mod:`hybrid.backends.local.data_masks`: an inner join);
+  :mod:`hybrid.backends.local.data_masks`: an inner join with the mask's tiles that
+  leave a pixel unmasked), as are the dates such a mask masks everywhere;
 - a mask on another grid (another resolution, extent or CRS) is first resampled onto
   the data's pixels by nearest neighbour, as Copernicus does (``rasterMask``: see
   :func:`hybrid.backends.local.processes.resampling.onto_grid`); data pixels beyond the
@@ -62,6 +63,20 @@ def _bands_by_position(data: Any, mask: Any) -> Any:
     return mask.isel({mask_bands: 0}, drop=True)
 
 
+def _kept_dates(mask: Any) -> Any:
+    """The dates a mask applied in the load keeps: those where its first band leaves a
+    pixel of the load's grid unmasked (value 0). Copernicus drops every 256-px tile whose
+    mask has no 0 (DatacubeSupport.scala ``prepareMask`` L288-293, joined with the data's
+    tiles in FileLayerProvider.scala ``applySpaceTimeMask`` L406-428), so a date masked
+    all over the extent is gone there. Its tiles reach past the extent, which is not
+    read here: a date masked over the whole grid but clear in that margin is kept there
+    (all no-data). Computes the mask (the data stays lazy)."""
+    bands = band_dimension(mask)
+    first = mask.isel({bands: 0}, drop=True) if bands is not None else mask
+    clear = (first == 0).any(dim=[d for d in first.dims if d != "t"])
+    return first["t"].values[np.asarray(clear.compute().values, dtype=bool)]
+
+
 def mask(
     data: Any,
     mask: Any,
@@ -73,7 +88,8 @@ def mask(
     only where the data has a value (``isData(v1)``, DatacubeSupport.scala L233), as an
     integer on an integer cube (``input_cell_type``, set from the graph by
     :mod:`hybrid.backends.local.cell_types`: ``replacement.intValue()``);
-    ``applied_in_load``: the data's dates the mask lacks are dropped."""
+    ``applied_in_load``: the data's dates the mask lacks or masks everywhere are dropped
+    (:func:`_kept_dates`)."""
     import xarray as xr
 
     if not isinstance(data, xr.DataArray) or not isinstance(mask, xr.DataArray):
@@ -88,7 +104,7 @@ def mask(
         mask = onto_grid(mask, data, "mask")
     if "t" in mask.dims and "t" in mask.coords and "t" in data.coords:
         if applied_in_load:
-            data = data.isel(t=np.flatnonzero(np.isin(data["t"].values, mask["t"].values)))
+            data = data.isel(t=np.flatnonzero(np.isin(data["t"].values, _kept_dates(mask))))
         # joined per (x, y, t) key: dates without a mask stay unmasked, mask dates
         # without data are dropped (DatacubeSupport.scala rasterMaskGeneric L219)
         mask = mask.reindex(t=data["t"].values, fill_value=False if mask.dtype == bool else 0)
