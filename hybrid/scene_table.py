@@ -192,15 +192,15 @@ def _provider_note(items: Sequence[Any]) -> str:
     """A warning when the date's items come from a collection without the reprocessed
     products Copernicus uses (the newest processing of every tile and date)."""
     from hybrid.errors import BandNotFound
-    from hybrid.stac.providers import PROVIDERS, detect_provider
+    from hybrid.stac.providers import PROVIDERS, item_provider
 
     lacking = set()
     for item in items:
         try:
-            provider = detect_provider(item)
+            provider = item_provider(item)
         except BandNotFound:
             continue
-        if not provider.reprocessed:
+        if provider is not None and not provider.reprocessed:
             lacking.add(provider.name)
     if not lacking:
         return ""

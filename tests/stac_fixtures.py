@@ -4,8 +4,8 @@
   requests (what GDAL's /vsicurl/ needs to read COGs), unlike ``http.server``;
 - :func:`serving_status`: a server answering every request with one HTTP status;
 - :func:`write_tiny_catalog`: tiny real COG scenes in Earth Search (Collection-1 or v1)
-  or Planetary Computer layout; :func:`run_ndvi`: the workflow's NDVI from the local
-  backend.
+  or Planetary Computer layout; :func:`rewritten_catalog`: a catalog's items rewritten
+  into another layout; :func:`run_ndvi`: the workflow's NDVI from the local backend.
 """
 
 from __future__ import annotations
@@ -148,6 +148,29 @@ def static_site(folder: Path) -> contextlib.AbstractContextManager[str]:
             pass
 
     return serving(functools.partial(Quiet, directory=str(folder)))
+
+
+def rewritten_catalog(sample: Path, root: Path, convert: Callable[[dict], dict]) -> Path:
+    """The catalog ``sample`` (a collection linking its items) with each item rewritten by
+    ``convert`` (another layout), its assets' hrefs made absolute first."""
+    collection = json.loads(sample.read_text())
+    root.mkdir(parents=True)
+    links = [link for link in collection["links"] if link["rel"] not in ("item", "self", "root")]
+    for link in collection["links"]:
+        if link["rel"] != "item":
+            continue
+        source = (sample.parent / link["href"]).resolve()
+        item = json.loads(source.read_text())
+        for asset in item["assets"].values():
+            asset["href"] = str((source.parent / asset["href"]).resolve())
+        item["links"] = []
+        target = root / f"{item['id']}.json"
+        target.write_text(json.dumps(convert(item)))
+        links.append({"rel": "item", "href": f"./{target.name}", "type": "application/json"})
+    collection["links"] = links
+    out = root / "collection.json"
+    out.write_text(json.dumps(collection))
+    return out
 
 
 #: the window of the season the NDVI comparisons run on (short: the tests stay fast)

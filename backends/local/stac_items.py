@@ -41,18 +41,8 @@ from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid, ProcessParameterUnsupported
 from hybrid.grid import BBox
+from hybrid.stac.band_metadata import RASTER_MEDIA
 
-#: media types of raster assets (load_stac.py ``_is_supported_raster_mime_type``)
-_RASTER_MEDIA = (
-    "image/tiff",
-    "image/vnd.stac.geotiff",
-    "image/jp2",
-    "image/png",
-    "image/jpeg",
-    "application/x-hdf",
-    "application/x-netcdf",
-    "application/netcdf",
-)
 _BAND_ROLES = frozenset({"data", "data-mask", "snow-ice", "land-water", "water-mask"})
 
 
@@ -228,20 +218,11 @@ def _is_band_asset(asset: Any) -> bool:
     if media:
         if media == "image/vnd.stac.geotiff; cloud-optimized=true":
             return True
-        if not media.startswith(_RASTER_MEDIA):
+        if not media.startswith(RASTER_MEDIA):
             return False
     if asset.roles:
         return bool(_BAND_ROLES & set(asset.roles))
     return "eo:bands" in asset.extra_fields or "bands" in asset.extra_fields
-
-
-def asset_band_names(asset: Any) -> list[str]:
-    """``eo:bands`` names, else ``bands`` names (the client's ``bands_from_stac_asset``)."""
-    for field in ("eo:bands", "bands"):
-        bands = asset.extra_fields.get(field)
-        if isinstance(bands, list):
-            return [str(b.get("name")) for b in bands if isinstance(b, Mapping)]
-    return []
 
 
 def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:

@@ -26,12 +26,12 @@ from urllib.parse import urlparse
 from hybrid.backends.local.stac_items import (
     BandAsset,
     StacScene,
-    asset_band_names,
     band_asset,
     band_assets,
     nominal_datetime,
 )
 from hybrid.errors import BandNotFound, NoDataAvailable, ProcessParameterInvalid
+from hybrid.stac.band_metadata import asset_band_names
 
 
 def stac_location(url: Any, *, process: str = "load_stac") -> str:

@@ -4,6 +4,8 @@ Copernicus bands and encodes DNs.
 Copernicus works in digital numbers harmonised to the pre-04.00 baselines: for
 processing baseline >= 04.00 the BOA_ADD_OFFSET (-1000) is added to every valid
 reflectance pixel; stored 0 is nodata. Each layout knows where to find that offset.
+Items in none of the providers' layouts are read by their band metadata
+(:data:`BAND_METADATA`, :mod:`hybrid.stac.band_metadata`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from hybrid.collection import file_resolutions
 from hybrid.errors import BandNotFound
+from hybrid.stac.band_metadata import expected_band, metadata_key
 
 #: Copernicus band name -> Earth Search v1 common-name asset key
 _EARTH_SEARCH_KEYS = {
@@ -53,9 +56,14 @@ class Layout:
     #: the provider also publishes coarser copies ``<band>_<res>m`` (CDSE: B02_20m,
     #: B02_60m); when the usual key is absent the finest copy present is used
     resolution_copies: bool = False
+    #: no fixed keys: each band's asset is found by the item's band metadata
+    #: (:mod:`hybrid.stac.band_metadata`), for items in no provider's layout
+    by_metadata: bool = False
 
     def find_key(self, item: Any, band: str) -> str | None:
         """The asset key of ``band`` in ``item``, or None when the item lacks it."""
+        if self.by_metadata:
+            return metadata_key(item, band)
         key = self.asset_keys.get(band)
         if key is not None and key in item.assets:
             return key
@@ -70,15 +78,17 @@ class Layout:
         key = self.find_key(item, band)
         if key is None:
             available = sorted(self.bands_of(item))
+            expected = f"; {expected_band(item, band)}" if self.by_metadata else ""
             raise BandNotFound(
                 f"item {item.id} ({self.name} layout) has no asset for band {band}; "
-                f"it has {', '.join(available) or 'no known bands'}"
+                f"it has {', '.join(available) or 'no known bands'}{expected}"
             )
         return key
 
     def bands_of(self, item: Any) -> set[str]:
         """The Copernicus band names ``item`` has assets for."""
-        return {b for b in self.asset_keys if self.find_key(item, b) is not None}
+        bands = self.asset_keys or _RESOLUTION
+        return {b for b in bands if self.find_key(item, b) is not None}
 
     def dn_offset(self, item: Any, band: str) -> float:
         """DN to add to every valid pixel of ``band`` to harmonise it like Copernicus.
@@ -159,6 +169,8 @@ def processing_baseline(item: Any) -> float:
 EARTH_SEARCH = Layout("earth-search", dict(_EARTH_SEARCH_KEYS))
 PLANETARY_COMPUTER = Layout("planetary-computer", {b: b for b in _RESOLUTION})
 CDSE = Layout("cdse", {b: f"{b}_{_RESOLUTION[b]}m" for b in _RESOLUTION}, resolution_copies=True)
+#: any other catalog: the assets its band metadata names (hybrid.stac.band_metadata)
+BAND_METADATA = Layout("band metadata", by_metadata=True)
 
 
 def band_path(item: Any, band: str) -> str:
@@ -313,6 +325,27 @@ def detect_provider(item: Any) -> Provider:
     return best
 
 
+def item_provider(item: Any) -> Provider | None:
+    """The provider whose layout ``item`` is read in; None for an item read by its band
+    metadata, as :func:`detect_layout` decides (BandNotFound when neither reads it)."""
+    try:
+        provider = detect_provider(item)
+    except BandNotFound as exc:
+        if BAND_METADATA.bands_of(item):
+            return None
+        raise BandNotFound(
+            f"{exc}; or single-band raster assets whose band metadata names the bands "
+            "(eo:bands/bands name B04 or B4, or common_name red)"
+        ) from None
+    found = len(provider.layout.bands_of(item))
+    renamed = found < len(provider.layout.asset_keys)
+    return None if renamed and len(BAND_METADATA.bands_of(item)) > found else provider
+
+
 def detect_layout(item: Any) -> Layout:
-    """Recognise an item's asset layout from its content (see :func:`detect_provider`)."""
-    return detect_provider(item).layout
+    """Recognise an item's asset layout from its content (see :func:`detect_provider`);
+    an item in no provider's layout, or whose band metadata finds more bands than its
+    provider's asset keys do (keys renamed), is read by its band metadata
+    (:data:`BAND_METADATA`)."""
+    provider = item_provider(item)
+    return BAND_METADATA if provider is None else provider.layout

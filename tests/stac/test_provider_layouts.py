@@ -10,7 +10,6 @@ backend must not see a difference, and neither may the independent reference.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from hybrid.params import Workflow
 from hybrid.sample import SEED_AOI
 from hybrid.workflow_graph import build_graph
 from tests.reference import reference_ndvi
+from tests.stac_fixtures import rewritten_catalog
 
 START, END = "2023-05-01", "2023-07-01"
 ES_TO_BAND = {"blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "scl": "SCL"}
@@ -66,35 +66,13 @@ def _cdse_item(item: dict) -> dict:
     return {**item, "properties": props, "assets": assets}
 
 
-def _rewrite(sample: Path, root: Path, convert) -> Path:
-    """The sample's catalog in another layout, assets pointing at the same COGs."""
-    collection = json.loads(sample.read_text())
-    root.mkdir(parents=True)
-    links = [link for link in collection["links"] if link["rel"] not in ("item", "self", "root")]
-    for link in collection["links"]:
-        if link["rel"] != "item":
-            continue
-        source = (sample.parent / link["href"]).resolve()
-        item = json.loads(source.read_text())
-        for asset in item["assets"].values():
-            asset["href"] = str((source.parent / asset["href"]).resolve())
-        item["links"] = []
-        target = root / f"{item['id']}.json"
-        target.write_text(json.dumps(convert(item)))
-        links.append({"rel": "item", "href": f"./{target.name}", "type": "application/json"})
-    collection["links"] = links
-    out = root / "collection.json"
-    out.write_text(json.dumps(collection))
-    return out
-
-
 @pytest.fixture(scope="module")
 def layouts(sample_catalog, tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("layouts")
     return {
         "earth-search": sample_catalog,
-        "planetary-computer": _rewrite(sample_catalog, root / "pc", _pc_item),
-        "cdse": _rewrite(sample_catalog, root / "cdse", _cdse_item),
+        "planetary-computer": rewritten_catalog(sample_catalog, root / "pc", _pc_item),
+        "cdse": rewritten_catalog(sample_catalog, root / "cdse", _cdse_item),
     }
 
 
