@@ -77,10 +77,10 @@ class RemoteSettings:
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:
             raise UsageError(f"unknown auth mode {self.auth!r}: use one of {', '.join(AUTH_MODES)}")
-        if (
-            self.poll_interval <= 0
-            or self.max_poll_interval < self.poll_interval
-            or self.timeout <= 0
+        if not (  # written so that NaN fails too
+            self.poll_interval > 0
+            and self.max_poll_interval >= self.poll_interval
+            and self.timeout > 0
         ):
             raise UsageError(
                 "poll_interval must be > 0, max_poll_interval >= poll_interval, timeout > 0"

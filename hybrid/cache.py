@@ -99,18 +99,18 @@ def cache_scenes(
             "widen the dates or the cloud limit"
         )
     out_dir = Path(out_dir)
+    tasks: list[_Task] = []
+    for item in items:  # an item without a band fails before the folder is made
+        layout = detect_layout(item)
+        for band in request.bands:
+            key = layout.asset_key(item, band)
+            tasks.append(_Task(item, key, out_dir / _safe(item.id) / f"{_safe(key)}.tif"))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         # a failed run must not leave an older catalog that looks complete
         (out_dir / "collection.json").unlink(missing_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot use the cache folder {out_dir}: {exc.strerror}") from exc
-    tasks: list[_Task] = []
-    for item in items:
-        layout = detect_layout(item)
-        for band in request.bands:
-            key = layout.asset_key(item, band)
-            tasks.append(_Task(item, key, out_dir / _safe(item.id) / f"{_safe(key)}.tif"))
     bounds = (grid.xmin, grid.ymin, grid.xmax, grid.ymax)
     show = progress_enabled() if progress is None else progress
     results = _run(tasks, lambda t: _copy_window(t, bounds, grid.crs), show)

@@ -32,6 +32,20 @@ def check_dates(start: str, end: str) -> None:
         raise UsageError(f"--start {start} is in the future; no scene exists yet")
 
 
+def check_kernel_size(size: int) -> None:
+    """The Gaussian kernel's size: odd, 1..101 (``hybrid run``'s and ``hybrid cache``'s)."""
+    if size < 1 or size % 2 == 0:
+        raise UsageError(f"--kernel-size {size} must be a positive odd number (11)")
+    if size > 101:
+        raise UsageError(f"--kernel-size {size} is too large (at most 101)")
+
+
+def check_cloud_cover(limit: float | None) -> None:
+    """``--max-cloud-cover``: a percentage, or None for no limit."""
+    if limit is not None and not 0 <= limit <= 100:
+        raise UsageError(f"--max-cloud-cover {limit} must be a percentage in [0, 100]")
+
+
 def check_workflow(workflow: Workflow) -> None:
     if workflow.period not in PERIODS:
         raise UsageError(
@@ -41,14 +55,9 @@ def check_workflow(workflow: Workflow) -> None:
         raise UsageError(
             f"--reducer '{workflow.reducer}' is unknown; use one of {', '.join(REDUCERS)}"
         )
-    if workflow.kernel_size < 1 or workflow.kernel_size % 2 == 0:
-        raise UsageError(f"--kernel-size {workflow.kernel_size} must be a positive odd number (11)")
-    if workflow.kernel_size > 101:
-        raise UsageError(f"--kernel-size {workflow.kernel_size} is too large (at most 101)")
+    check_kernel_size(workflow.kernel_size)
     if not workflow.kernel_std > 0:
         raise UsageError(f"--kernel-std {workflow.kernel_std} must be positive (1.6)")
     if not 0 <= workflow.threshold < 1:
         raise UsageError(f"--threshold {workflow.threshold} must be in [0, 1) (0.1)")
-    cc = workflow.max_cloud_cover
-    if cc is not None and not 0 <= cc <= 100:
-        raise UsageError(f"--max-cloud-cover {cc} must be a percentage in [0, 100]")
+    check_cloud_cover(workflow.max_cloud_cover)

@@ -48,17 +48,14 @@ def handle(args: argparse.Namespace) -> int:
     from hybrid.grid import kernel_buffer
     from hybrid.params import DEFAULT_BANDS
     from hybrid.sample import SEED_AOI, SEED_END, SEED_START
-    from hybrid.validation import check_dates
+    from hybrid.validation import check_cloud_cover, check_dates, check_kernel_size
 
     start, end = args.start or SEED_START, args.end or SEED_END
     check_dates(start, end)
-    if args.kernel_size < 1:
-        raise UsageError(f"--kernel-size {args.kernel_size} must be a positive odd number")
-    bands = DEFAULT_BANDS
-    if args.bands:
-        bands = tuple(b.strip().upper() for b in args.bands.split(",") if b.strip())
-        if not bands:
-            raise UsageError(f"--bands '{args.bands}' names no band; e.g. B04,B08,SCL")
+    # the options a later 'hybrid run' refuses are refused here too, before any copy
+    check_kernel_size(args.kernel_size)
+    check_cloud_cover(args.max_cloud_cover)
+    bands = DEFAULT_BANDS if args.bands is None else _bands(args.bands)
     aoi = read_aoi(args.aoi) if args.aoi else SEED_AOI
     request = CacheRequest(
         aoi=geometry_bbox(aoi),
@@ -78,6 +75,24 @@ def handle(args: argparse.Namespace) -> int:
     print(f"catalog: {report.catalog}")
     print(f"run offline with: {_offline_command(args, report.catalog.parent)}")
     return 0
+
+
+def _bands(text: str) -> tuple[str, ...]:
+    """``--bands``: the collection's bands with a file to copy (the angle bands are the
+    items' properties)."""
+    from hybrid.collection import COLLECTION_ID, angle_band_names, band_names
+
+    bands = tuple(b.strip().upper() for b in text.split(",") if b.strip())
+    if not bands:
+        raise UsageError(f"--bands '{text}' names no band; e.g. B04,B08,SCL")
+    files = [b for b in band_names() if b not in angle_band_names()]
+    unknown = [b for b in bands if b not in files]
+    if unknown:
+        raise UsageError(
+            f"--bands: {COLLECTION_ID} has no band {', '.join(unknown)} to copy; "
+            f"use {', '.join(files)}"
+        )
+    return bands
 
 
 def _offline_command(args: argparse.Namespace, catalog: Path) -> str:

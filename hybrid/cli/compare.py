@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hybrid.cli.options import check_folder
 from hybrid.errors import NotEquivalent, UsageError
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.report is not None:
         _check_report(args.report, (args.a, args.b))
+    if args.plots is not None:  # before the report is written
+        check_folder(args.plots, "--plots")
     cube_a = open_any(args.a)
     cube_b = open_any(args.b)
     if args.plots is not None:

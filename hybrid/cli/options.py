@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hybrid.errors import UsageError
@@ -66,6 +69,28 @@ def add_stac_argument(parser: argparse.ArgumentParser) -> None:
         help="static STAC catalog/collection/item/ItemCollection JSON or folder, STAC API "
         f"URL, or a provider name ({named}) (default: the embedded sample)",
     )  # fmt: skip
+
+
+def check_folder(path: str | Path, option: str) -> None:
+    """Refuse, before any work, a folder ``option`` is to write into that cannot be one:
+    a file, a path under a file, a place that is not writable. Folders created to try
+    are removed again: the command makes them when it writes."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{option} {folder} is a file; give a folder")
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".hybrid-probe-"):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {folder} cannot be written ({exc.strerror}); give a folder you can write"
+        ) from None
+    finally:
+        for made in created:
+            with contextlib.suppress(OSError):
+                made.rmdir()
 
 
 def parse_scl_classes(

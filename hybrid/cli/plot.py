@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hybrid.cli.options import parse_scl_classes
+from hybrid.cli.options import check_folder, parse_scl_classes
 from hybrid.errors import UsageError
 
 
@@ -57,14 +57,26 @@ def default_out(result: Path) -> Path:
 
 def handle(args: argparse.Namespace) -> int:
     from hybrid.aoi import read_aoi
-    from hybrid.io.reader import open_result
+    from hybrid.frame_comparison import refuse_plots
+    from hybrid.io.reader import open_any, open_result
     from hybrid.plots import plot_comparison, plot_result
     from hybrid.progress import progress_enabled
     from hybrid.quicklooks import workflow_for_result
-    from hybrid.validation import check_workflow
+    from hybrid.validation import check_dates, check_workflow, parse_date
 
+    # what the user gave is checked before any figure is drawn: a wrong date is an error,
+    # not a run without quicklooks, and a missing --compare leaves no figures behind
+    for option, date in (("--start", args.start), ("--end", args.end)):
+        if date is not None:
+            parse_date(date, option=option)
+    if args.start is not None and args.end is not None:
+        check_dates(args.start, args.end)
     out = args.out or default_out(args.result)
     cube = open_result(args.result)
+    other = None if args.compare is None else open_any(args.compare)
+    if other is not None:
+        refuse_plots(cube, other)
+    check_folder(out, "--out")
     aoi = read_aoi(args.aoi) if args.aoi else None
     workflow = None
     try:
@@ -85,8 +97,8 @@ def handle(args: argparse.Namespace) -> int:
     paths = plot_result(
         args.result, out, workflow=workflow, stac=args.stac, aoi=aoi, progress=progress
     )
-    if args.compare is not None:
-        paths.append(plot_comparison(args.result, args.compare, out / "comparison.png"))
+    if other is not None:
+        paths.append(plot_comparison(args.result, other, out / "comparison.png"))
     for path in paths:
         print(f"figure: {path}")
     return 0

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import work_folder
 from hybrid.cli import run_graph
-from hybrid.cli.options import add_stac_argument, add_workflow_arguments, workflow_from_args
+from hybrid.cli.options import (
+    add_stac_argument,
+    add_workflow_arguments,
+    check_folder,
+    workflow_from_args,
+)
 from hybrid.errors import UsageError
 from hybrid.io.format import Format
 from hybrid.progress import progress_enabled
@@ -122,6 +127,8 @@ def handle(args: argparse.Namespace) -> int:
         out, files = produce_graph(args)
         print("\n".join(run_graph.summary(out, files)))
         return 0
+    if args.plots:  # before the run: a figure folder that cannot be, not after the result
+        check_folder(args.plots, "--plots")
     # the scene table, the engine and the quicklooks share one search and one read
     with shared_loads(_scene_bands(args)):
         out, workflow = produce(args)

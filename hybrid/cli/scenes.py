@@ -12,6 +12,7 @@ from typing import Any
 from hybrid.cli.options import (
     add_stac_argument,
     add_workflow_arguments,
+    check_folder,
     workflow_from_args,
 )
 from hybrid.errors import UsageError
@@ -48,6 +49,8 @@ def handle(args: argparse.Namespace) -> int:
     limit = args.max_aoi_cloud
     if limit is not None and not 0 <= limit <= 100:
         raise UsageError(f"--max-aoi-cloud {limit} must be a percentage in [0, 100]")
+    if args.plots:
+        check_folder(args.plots, "--plots")
     rows = scene_table(workflow, stac=args.stac, classes=classes)
     if args.json:
         doc: dict[str, Any] = {

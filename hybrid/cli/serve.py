@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import math
 import os
 import signal
 import socket
@@ -125,8 +126,16 @@ def handle(args: argparse.Namespace) -> int:
         return _hash_password()
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, not {args.workers}.")
-    if args.udf_timeout <= 0 or args.udf_memory < 256:
-        raise UsageError("--udf-timeout must be positive and --udf-memory at least 256 MiB.")
+    if not 0 < args.udf_timeout < math.inf:  # inf and nan failed every UDF with a 500
+        raise UsageError(
+            f"--udf-timeout must be a positive number of seconds, not {args.udf_timeout}."
+        )
+    if args.udf_memory < 256:
+        raise UsageError(f"--udf-memory must be at least 256 MiB, not {args.udf_memory}.")
+    if args.data_dir.exists() and not args.data_dir.is_dir():
+        raise UsageError(
+            f"--data-dir {args.data_dir} is a file; give a folder for the jobs and keys."
+        )
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}.")
     if args.users is not None and not args.users.is_file():

@@ -39,8 +39,8 @@ from hybrid.server.url_paths import MergeSlashes
 def build_services(settings: ServerSettings, engine: Engine) -> Services:
     """Keys, users, the job store and its runner under ``settings.data_dir``."""
     data_dir = Path(settings.data_dir)
+    directory = Directory.load(settings.users_file)  # a bad users file leaves no folder
     data_dir.mkdir(parents=True, exist_ok=True)
-    directory = Directory.load(settings.users_file)
     secret = load_or_create_secret(data_dir / "secret.key")
     oidc = LocalOidcProvider(
         directory=directory,

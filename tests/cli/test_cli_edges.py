@@ -164,3 +164,34 @@ def test_the_command_exits_with_mains_code_and_its_objects_frozen():
     frozen = re.search(r"frozen (\d+) (\d+)", done.stderr)
     assert frozen and int(frozen.group(1)) > 10_000, done.stderr
     assert int(frozen.group(2)) == GC_YOUNG_THRESHOLD
+
+
+@pytest.mark.parametrize("command", ["run", "scenes", "compare"])
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_a_plots_folder_that_cannot_be_is_refused_before_anything_is_written(
+    command, where, sample_catalog, tmp_path, capsys
+):
+    """``--plots`` naming a file (or a folder under one) is one line naming ``--plots``
+    before the work: the result, the report were written and the command then failed."""
+    from hybrid.cli import main
+
+    taken = tmp_path / "taken.png"
+    taken.write_text("keep me")
+    plots = taken if where == "a file" else taken / "figures"
+    result = tmp_path / "ndvi.nc"
+    if command == "compare":  # a result to compare (made here, not by the command)
+        window = ["--start", "2023-06-01", "--end", "2023-06-15"]
+        assert main(["run", "--stac", str(sample_catalog), *window, "--out", str(result)]) == 0
+        capsys.readouterr()
+    argv = {
+        "run": ["run", "--stac", str(sample_catalog), "--out", str(result)],
+        "scenes": ["scenes", "--stac", str(sample_catalog)],
+        "compare": ["compare", str(result), str(result), "--report", str(tmp_path / "r.json")],
+    }[command]
+    quiet = ["--quiet"] if command == "run" else []
+    before = sorted(tmp_path.iterdir())
+    assert main([*argv, "--plots", str(plots), *quiet]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"hybrid: error: --plots {plots} "), err
+    assert sorted(tmp_path.iterdir()) == before
+    assert taken.read_text() == "keep me"

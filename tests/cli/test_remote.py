@@ -378,6 +378,16 @@ def test_names_and_hash():
     assert graph_hash(GRAPH) == lead_hash(GRAPH)
 
 
+@pytest.mark.parametrize("option", ["--poll-interval", "--max-poll-interval", "--timeout"])
+def test_record_refuses_nan_waits_before_connecting(option, tmp_path, capsys):
+    """``--timeout nan`` waited for ever and a NaN poll interval slept NaN seconds: every
+    comparison with NaN is false, so the range check let them through."""
+    argv = ["record", "--backend", "http://127.0.0.1:9", "--name", "x"]
+    assert main([*argv, "--out-root", str(tmp_path), option, "nan"]) == 2
+    err = capsys.readouterr().err
+    assert "poll_interval must be > 0" in err and "127.0.0.1:9" not in err, err
+
+
 def test_record_cli_stores_result_graph_and_provenance(server, alice, tmp_path, capsys):
     url, script = server
     code = main(

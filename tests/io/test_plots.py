@@ -245,3 +245,24 @@ def test_quicklooks_skipped_when_the_scenes_cannot_be_loaded(
     paths = plot_result(run_output / "ndvi.nc", tmp_path, workflow=away, stac=str(sample_catalog))
     assert [p.name for p in paths] == list(FIGURE_NAMES[3:])
     assert "no quicklooks" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2023-13-01"], "--start '2023-13-01' is not a date"),
+        (["--end", "2023-02-30"], "--end '2023-02-30' is not a date"),
+        (["--start", "2023-06-20", "--end", "2023-06-01"], "--end 2023-06-01 is before --start"),
+        (["--compare", "missing.nc"], "result not found: missing.nc"),
+    ],
+)
+def test_plot_refuses_bad_input_before_drawing_any_figure(
+    args: list[str], message: str, run_output: Path, tmp_path: Path, capsys: Any
+) -> None:
+    """A mistyped date was a note ("no quicklooks") and exit 0; a missing --compare
+    failed once the five other figures were drawn."""
+    out = tmp_path / "figures"
+    assert main(["plot", str(run_output / "ndvi.nc"), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not out.exists()

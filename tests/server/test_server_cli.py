@@ -54,3 +54,41 @@ def test_bad_options_are_usage_errors(
 ) -> None:
     assert main(["serve", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_a_udf_timeout_that_is_no_number_of_seconds_is_refused(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was taken, and every request running a UDF then answered 500 (OverflowError or
+    ValueError converting it to the worker's CPU limit). Refused before listening: the
+    busy port is never reached (before the fix it was, and the start failed there)."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = str(busy.getsockname()[1])
+        code = main(
+            ["serve", "--port", port, "--udf-timeout", value, "--data-dir", str(tmp_path / "d")]
+        )
+    assert code == 2
+    assert f"--udf-timeout must be a positive number of seconds, not {value}" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_data_dir_that_is_a_file_or_a_bad_users_file_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file as --data-dir was "File exists: PATH"; an unreadable users file left an
+    empty data folder behind."""
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    assert main(["serve", "--port", "0", "--data-dir", str(taken)]) == 2
+    assert f"--data-dir {taken} is a file; give a folder" in capsys.readouterr().err
+    users = tmp_path / "users.json"
+    users.write_text("{not json")
+    data = tmp_path / "d"
+    assert main(["serve", "--port", "0", "--users", str(users), "--data-dir", str(data)]) == 2
+    assert "Cannot read the users file" in capsys.readouterr().err
+    assert not data.exists() and taken.read_text() == "keep me"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rasterio
@@ -132,3 +133,28 @@ def test_unreadable_source_names_item_and_asset_and_leaves_no_catalog(
     assert bad["id"] in str(info.value) and "'nir'" in str(info.value)
     assert not (out / "collection.json").exists()
     assert not list(out.rglob("*.part.tif"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kernel-size", "4"], "--kernel-size 4 must be a positive odd number"),
+        (["--kernel-size", "103"], "--kernel-size 103 is too large"),
+        (["--max-cloud-cover", "101"], "--max-cloud-cover 101.0 must be a percentage"),
+        (["--max-cloud-cover", "-5"], "--max-cloud-cover -5.0 must be a percentage"),
+        (["--bands", "B04,XX"], "--bands: SENTINEL2_L2A has no band XX to copy; use B01"),
+        (["--bands", ""], "--bands '' names no band"),
+    ],
+)
+def test_options_a_run_refuses_are_refused_before_anything_is_copied(
+    args: list[str], message: str, sample_catalog: Path, tmp_path: Path, capsys: Any
+) -> None:
+    """They were taken (an even kernel, a limit over 100, '' as the default bands) or
+    failed after the cache folder was made (an unknown band)."""
+    out = tmp_path / "cache"
+    window = ["--start", "2023-06-01", "--end", "2023-06-15"]
+    argv = ["cache", "--stac", str(sample_catalog), *window, "--out", str(out), "--quiet"]
+    assert main([*argv, *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not out.exists()
