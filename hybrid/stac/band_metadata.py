@@ -182,9 +182,12 @@ def _resolution(key: str, asset: Any, item: Any) -> float:
     return math.inf
 
 
-def _choice(item: Any, band: str) -> tuple[str | None, str]:
-    """The asset key of ``band`` (None: no asset) and why not, when none."""
-    candidates = _candidates(item)
+def _choice(
+    item: Any, band: str, candidates: list[_Candidate] | None = None
+) -> tuple[str | None, str]:
+    """The asset key of ``band`` (None: no asset) and why not, when none (``candidates``:
+    the item's, when already listed)."""
+    candidates = _candidates(item) if candidates is None else candidates
     for rule in ("by_name", "by_common", "by_key"):
         found = [c for c in candidates if getattr(c, rule) == band]
         if not found:
@@ -205,6 +208,13 @@ def metadata_key(item: Any, band: str) -> str | None:
     """The asset key of Copernicus band ``band`` in ``item`` by its band metadata (see
     the module's rules), or None."""
     return _choice(item, band)[0]
+
+
+def metadata_bands(item: Any) -> set[str]:
+    """The Copernicus bands ``item``'s band metadata finds an asset for (its assets
+    listed once, not once per band)."""
+    candidates = _candidates(item)
+    return {b for b in COPERNICUS_BANDS if _choice(item, b, candidates)[0] is not None}
 
 
 def expected_band(item: Any, band: str) -> str:

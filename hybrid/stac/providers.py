@@ -17,7 +17,7 @@ from typing import Any
 
 from hybrid.collection import file_resolutions
 from hybrid.errors import BandNotFound
-from hybrid.stac.band_metadata import expected_band, metadata_key
+from hybrid.stac.band_metadata import expected_band, metadata_bands, metadata_key
 
 #: Copernicus band name -> Earth Search v1 common-name asset key
 _EARTH_SEARCH_KEYS = {
@@ -87,8 +87,9 @@ class Layout:
 
     def bands_of(self, item: Any) -> set[str]:
         """The Copernicus band names ``item`` has assets for."""
-        bands = self.asset_keys or _RESOLUTION
-        return {b for b in bands if self.find_key(item, b) is not None}
+        if self.by_metadata:
+            return metadata_bands(item)
+        return {b for b in self.asset_keys if self.find_key(item, b) is not None}
 
     def dn_offset(self, item: Any, band: str) -> float:
         """DN to add to every valid pixel of ``band`` to harmonise it like Copernicus.

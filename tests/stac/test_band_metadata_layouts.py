@@ -255,6 +255,22 @@ def test_names_then_common_names_then_keys():
     assert BAND_METADATA.bands_of(item) == {"B02", "B04", "B08", "B8A", "SCL"}
 
 
+def test_an_item_in_a_layout_lists_its_assets_once(monkeypatch):
+    # detect_layout runs for every item and band read: an item with only some of its
+    # provider's keys (red, nir, scl) is also weighed by its band metadata, which lists
+    # the item's assets once, not once per band (15 times, 75 times slower)
+    from hybrid.stac import band_metadata
+    from hybrid.stac.providers import EARTH_SEARCH, detect_layout
+
+    calls = []
+    listed = band_metadata._candidates
+    monkeypatch.setattr(band_metadata, "_candidates", lambda i: calls.append(1) or listed(i))
+    item = _item({"red": _eo(name="red", common_name="red"), "nir": _eo(common_name="nir"),
+                  "scl": {"type": "image/tiff", "roles": ["data"]}})  # fmt: skip
+    assert detect_layout(item) is EARTH_SEARCH
+    assert len(calls) == 1
+
+
 def test_a_band_no_metadata_names_is_one_clear_line():
     from hybrid.stac.providers import BAND_METADATA, detect_layout
 
