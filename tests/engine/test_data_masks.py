@@ -78,3 +78,14 @@ def test_the_first_band_of_a_mask_applied_in_the_load_decides_the_dates() -> Non
     flags = cube(values, ("t", "bands", "y", "x"), t=days, bands=["a", "b"])
     out = mask(data, flags, applied_in_load=True)
     np.testing.assert_array_equal(out["t"].values, times("2023-05-02"))
+
+
+def test_a_fraction_in_a_mask_applied_in_the_load_keeps_its_date_as_a_zero() -> None:
+    # prepareMask reads band(0).toArray(): integers, so 0.5 is a 0 and the date stays
+    # (its pixel is still masked: v2 != 0.0); NaN is nodata
+    days = times("2023-05-01", "2023-05-02", "2023-05-03")
+    data = cube(np.ones((3, 1, 2)), ("t", "y", "x"), t=days)
+    flags = cube(np.array([[[0.5, 1]], [[np.nan, -1.0]], [[-0.9, 2]]]), ("t", "y", "x"), t=days)
+    out = mask(data, flags, applied_in_load=True)
+    np.testing.assert_array_equal(out["t"].values, times("2023-05-01", "2023-05-03"))
+    assert np.isnan(out.values).all()

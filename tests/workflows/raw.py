@@ -62,12 +62,12 @@ def dilation_masks(
     CloudFilterStrategy reference (tests/engine/test_scl_dilation.py) on the SCL read
     ceil(77 / 2) = 39 px wider each side, as Copernicus reads it for the kernel
     (load_params.py), zero beyond the data."""
+    import pyproj
+
     from tests.engine.test_scl_dilation import ref_mask
 
     xs, ys, step = like["x"].values, like["y"].values, 10.0
     crs = like["crs"].attrs["crs_wkt"]
-    import pyproj
-
     to_lonlat = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(crs), 4326, always_xy=True)
     margin = 60 * step
     lon0, lat0 = to_lonlat.transform(xs[0] - margin, ys[-1] - margin)
