@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from hybrid.errors import UsageError
 from hybrid.params import PERIODS, REDUCERS, Workflow
@@ -56,8 +57,8 @@ def check_workflow(workflow: Workflow) -> None:
             f"--reducer '{workflow.reducer}' is unknown; use one of {', '.join(REDUCERS)}"
         )
     check_kernel_size(workflow.kernel_size)
-    if not workflow.kernel_std > 0:
-        raise UsageError(f"--kernel-std {workflow.kernel_std} must be positive (1.6)")
+    if not 0 < workflow.kernel_std < math.inf:  # inf would make the Gaussian a box
+        raise UsageError(f"--kernel-std {workflow.kernel_std} must be positive and finite (1.6)")
     if not 0 <= workflow.threshold < 1:
         raise UsageError(f"--threshold {workflow.threshold} must be in [0, 1) (0.1)")
     check_cloud_cover(workflow.max_cloud_cover)

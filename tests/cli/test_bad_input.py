@@ -168,6 +168,7 @@ PARAMETER_CASES: dict[str, tuple[list[str], str]] = {
     "kernel-size-huge": (["--kernel-size", "103"], "too large"),
     "kernel-std-zero": (["--kernel-std", "0"], "--kernel-std 0.0 must be positive"),
     "kernel-std-nan": (["--kernel-std", "nan"], "must be positive"),
+    "kernel-std-inf": (["--kernel-std", "inf"], "--kernel-std inf must be positive and finite"),
     "cloud-cover-over-100": (["--max-cloud-cover", "150"], "percentage in [0, 100]"),
     "cloud-class-12": (["--cloud-classes", "8,12"], "SCL classes are 0..11"),
     "cloud-classes-empty": (["--cloud-classes", ","], "SCL classes are 0..11"),
