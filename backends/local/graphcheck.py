@@ -181,6 +181,8 @@ def inspect_graph(
             buffer = max(buffer, _apply_kernel_buffer(node_id, args))
         if pid == "resample_spatial" and args.get("projection") is None:
             margin = max(margin, _resample_margin(args.get("resolution"), args.get("method")))
+        if pid == "resample_cube_spatial" and args.get("method", "near") != "near":
+            margin = max(margin, _resample_margin(10, args.get("method")))  # read in the load
         if pid == "save_result":
             _check_format(node_id, args.get("format"))
     _check_outputs(graph)

@@ -36,6 +36,9 @@ own pixels, so in the files' UTM zone the result is Copernicus's read to the las
 (``tests/server/test_server_resample_edges.py`` compares with rasterio warping an item's
 file). Not emulated: a pushed resample with a ``projection`` is done where it stands,
 and in another UTM zone the files' pixels are the load's nearest warp of them.
+
+A ``resample_cube_spatial`` with a method other than ``near`` is pushed the same way, at
+the target's pixel size (:func:`_push_onto_target`).
 """
 
 from __future__ import annotations
@@ -107,7 +110,71 @@ def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
             done.add(load)
             if inputs(graph, node_id) != [load]:
                 copy_after_load(graph, out, load, node_id, path, "resampled")
+    for node_id, node in graph.items():
+        if isinstance(node, Mapping) and node.get("process_id") == "resample_cube_spatial":
+            _push_onto_target(graph, out, node_id, done)
     return out
+
+
+def _push_onto_target(
+    graph: Mapping[str, Any], out: dict[str, Any], node_id: str, done: set[str]
+) -> None:
+    """A resample_cube_spatial with no blocker between a load and its data: the dry
+    run's "resample" rule hands the load the target's pixel size (its metadata's step,
+    ``_extract_resample_constraint`` dry_run.py L105-115) and the method
+    (load_params.py L237-239), so the load reads the files resampled with that method,
+    a pushed resample_spatial right after the load on the path (a 20 m band onto a 10 m
+    cube with ``bilinear`` is interpolated from its file, not the load's nearest copies).
+    Not with ``near`` (the load's own read), nor onto a target in another CRS or of
+    unknown pixel size, nor on a path with a resample_spatial (pushed itself)."""
+    args = graph[node_id].get("arguments") or {}
+    method = args.get("method", "near")
+    target = args.get("target")
+    if method == "near" or not isinstance(target, Mapping) or "from_node" not in target:
+        return
+    step = _step(graph, str(target["from_node"]), set())
+    loads, path = upstream(graph, node_id, BLOCKERS)
+    on_path = (graph[n].get("process_id") for n in path if n != node_id)
+    if step is None or not loads or "resample_spatial" in on_path:
+        return
+    for load in (load for load in loads if load not in done):
+        done.add(load)
+        before = set(out)
+        copy_after_load(graph, out, load, node_id, path, "resampled")
+        for read in set(out) - before:
+            arguments = {"data": {"from_node": load}, "resolution": step, "method": method}
+            out[read] = {
+                "process_id": "resample_spatial",
+                "arguments": {**arguments, IN_LOAD: True},
+            }
+
+
+#: the pixel size of SENTINEL2_L2A's ``cube:dimensions``: a load's in the dry run
+COLLECTION_STEP = 10.0
+
+
+def _step(graph: Mapping[str, Any], node_id: str, seen: set[str]) -> Any:
+    """The pixel size the dry run's metadata gives the cube of ``node_id`` in the
+    collection's CRS: the collection's after a load_collection, a resample_spatial's
+    resolution (0: its data's), a resample_cube_spatial's target's, else its data's
+    (merge_cubes: its first cube's); None when unknown or reprojected."""
+    node = graph.get(node_id)
+    if node_id in seen or not isinstance(node, Mapping):
+        return None
+    seen.add(node_id)
+    process = node.get("process_id")
+    args = node.get("arguments") or {}
+    if process == "load_collection":
+        return COLLECTION_STEP
+    if process == "resample_spatial" and args.get("projection") is not None:
+        return None
+    if process == "resample_spatial" and args.get("resolution") not in (None, 0, [0, 0]):
+        return args["resolution"]
+    source = args.get("target" if process == "resample_cube_spatial" else "data")
+    source = args.get("cube1") if process == "merge_cubes" else source
+    if isinstance(source, Mapping) and "from_node" in source:
+        return _step(graph, str(source["from_node"]), seen)
+    return None
 
 
 def stored(values: Any, how: str) -> Any:

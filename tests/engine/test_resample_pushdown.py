@@ -204,3 +204,44 @@ def test_the_path_to_a_pushed_resample_reads_the_load_resampled() -> None:
 def _in_load(node: dict[str, Any]) -> dict[str, Any]:
     """``node`` (a resample_spatial) marked as done in the load."""
     return {**node, "arguments": {**node["arguments"], IN_LOAD: True}}
+
+
+def _onto(data: str, target: str, method: str) -> dict[str, Any]:
+    arguments = {"data": {"from_node": data}, "target": {"from_node": target}, "method": method}
+    return {"process_id": "resample_cube_spatial", "arguments": arguments}
+
+
+def test_a_resample_cube_spatial_is_read_in_the_load_at_the_targets_pixel_size() -> None:
+    """The dry run's "resample" rule takes resample_cube_spatial too, with the target's
+    metadata (10 m after a load, a resample_spatial's resolution) and the method: the
+    data's load reads a pushed resample_spatial; not past a blocker, nor with ``near``
+    (the load's own read), nor onto a target in another CRS."""
+    from hybrid.backends.local.resample_pushdown import push_down
+
+    graph = {"load": _load(), "other": _load(), "rcs": _onto("load", "other", "bilinear")}
+    out = push_down(graph)
+    assert out["rcs"]["arguments"]["data"] == {"from_node": "load_read_resampled"}
+    read = out["load_read_resampled"]
+    assert read == {
+        "process_id": "resample_spatial",
+        "arguments": {
+            "data": {"from_node": "load"}, "resolution": 10.0, "method": "bilinear", IN_LOAD: True
+        },
+    }  # fmt: skip
+    coarse = {
+        **graph,
+        "target": _resample("other", "near"),
+        "rcs": _onto("load", "target", "cubic"),
+    }
+    assert push_down(coarse)["load_read_resampled"]["arguments"]["resolution"] == 20
+    assert push_down({**graph, "rcs": _onto("load", "other", "near")}) == {
+        **graph,
+        "rcs": _onto("load", "other", "near"),
+    }
+    blocked = {**graph, "m": _mask("load"), "rcs": _onto("m", "other", "bilinear")}
+    assert push_down(blocked) == blocked
+    projected = _resample("other", "near")
+    projected["arguments"]["projection"] = 3035
+    elsewhere = {**graph, "target": projected, "rcs": _onto("load", "target", "bilinear")}
+    assert push_down(elsewhere)["rcs"] == elsewhere["rcs"]  # the target's own push-down only
+    assert "load_read_resampled" not in push_down(elsewhere)

@@ -197,3 +197,27 @@ def test_a_20_m_band_resampled_to_10_m_is_interpolated_from_its_file(
     loaded = _downloaded(cube, tmp_path / "b05_10.nc")["B05"].isel(t=0)
     nearest = loaded.sel(x=got["x"], y=got["y"]).transpose("y", "x").values
     assert (values != nearest).mean() > 0.5
+
+
+def test_a_20_m_band_resampled_onto_a_10_m_cube_is_interpolated_from_its_file(
+    connection: Any, tmp_path: Path, sample_catalog: Path
+) -> None:
+    """``resample_cube_spatial(B05, B04 cube, "bilinear")`` with no blocker between the
+    B05 load and it: Copernicus's dry run hands it to the load (the "resample" rule,
+    dry_run.py L105-115, L155-171: the target's metadata, 10 m, and the method), which
+    reads B05's 20 m file with GDAL's bilinear at 10 m, as a pushed resample_spatial; it
+    was the load's nearest 10 m copies, unchanged by a resample onto the same grid."""
+    day = "2023-06-12"
+    dates = [day, "2023-06-13"]
+    target = _load(connection, ["B04"], dates=dates, max_cloud_cover=None)
+    data = _load(connection, ["B05"], dates=dates, max_cloud_cover=None)
+    cube = data.resample_cube_spatial(target, method="bilinear")
+    got = _downloaded(cube, tmp_path / "rcs.nc")["B05"].isel(t=0)
+    pushed = data.resample_spatial(10, method="bilinear")
+    want = _downloaded(pushed, tmp_path / "rs.nc")["B05"].isel(t=0)
+    values = got.transpose("y", "x").values
+    assert np.isfinite(values).all()
+    np.testing.assert_array_equal(values, want.sel(x=got["x"], y=got["y"]).transpose("y", "x"))
+    loaded = _downloaded(data, tmp_path / "b05_10.nc")["B05"].isel(t=0)
+    nearest = loaded.sel(x=got["x"], y=got["y"]).transpose("y", "x").values
+    assert (values != nearest).mean() > 0.5
