@@ -126,7 +126,8 @@ def _push_onto_target(
     a pushed resample_spatial right after the load on the path (a 20 m band onto a 10 m
     cube with ``bilinear`` is interpolated from its file, not the load's nearest copies).
     Not with ``near`` (the load's own read), nor onto a target in another CRS or of
-    unknown pixel size, nor on a path with a resample_spatial (pushed itself)."""
+    unknown pixel size, nor on a path with a resample_spatial (pushed itself) or
+    another resample_cube_spatial nearer the load (the one the dry run takes)."""
     args = graph[node_id].get("arguments") or {}
     method = args.get("method", "near")
     target = args.get("target")
@@ -134,8 +135,10 @@ def _push_onto_target(
         return
     step = _step(graph, str(target["from_node"]), set())
     loads, path = upstream(graph, node_id, BLOCKERS)
-    on_path = (graph[n].get("process_id") for n in path if n != node_id)
-    if step is None or not loads or "resample_spatial" in on_path:
+    # the dry run takes the resample closest to the load (``args_list[:1]``, dry_run.py
+    # L534-537): a resample_cube_spatial after another one on the path is not pushed
+    on_path = {graph[n].get("process_id") for n in path if n != node_id}
+    if step is None or not loads or on_path & {"resample_spatial", "resample_cube_spatial"}:
         return
     for load in (load for load in loads if load not in done):
         done.add(load)

@@ -245,3 +245,22 @@ def test_a_resample_cube_spatial_is_read_in_the_load_at_the_targets_pixel_size()
     elsewhere = {**graph, "target": projected, "rcs": _onto("load", "target", "bilinear")}
     assert push_down(elsewhere)["rcs"] == elsewhere["rcs"]  # the target's own push-down only
     assert "load_read_resampled" not in push_down(elsewhere)
+
+
+@pytest.mark.parametrize("outer_first", [True, False])
+def test_of_two_resample_cube_spatial_on_a_path_the_one_nearer_the_load_is_pushed(
+    outer_first: bool,
+) -> None:
+    """The dry run takes the first resample on the path (``args_list[:1]``, dry_run.py
+    L534): ``rcs(rcs(load, t10, bilinear), t20, cubic)`` reads the load at 10 m with
+    ``bilinear``, whatever the order of the nodes in the graph."""
+    from hybrid.backends.local.resample_pushdown import push_down
+
+    inner = {"inner": _onto("load", "t10", "bilinear")}
+    outer = {"outer": _onto("inner", "t20", "cubic")}
+    nodes = {**outer, **inner} if outer_first else {**inner, **outer}
+    graph = {"load": _load(), "t10": _load(), "other": _load(), "t20": _resample("other", "near")}
+    out = push_down({**graph, **nodes})
+    read = out["load_read_resampled"]["arguments"]
+    assert (read["resolution"], read["method"]) == (10.0, "bilinear")
+    assert out["outer"] == outer["outer"]
