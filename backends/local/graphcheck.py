@@ -182,7 +182,7 @@ def inspect_graph(
         if pid == "resample_spatial" and args.get("projection") is None:
             margin = max(margin, _resample_margin(args.get("resolution"), args.get("method")))
         if pid == "resample_cube_spatial" and args.get("method", "near") != "near":
-            margin = max(margin, _resample_margin(10, args.get("method")))  # read in the load
+            margin = max(margin, _cube_resample_margin(graph, args))
         if pid == "save_result":
             _check_format(node_id, args.get("format"))
     _check_outputs(graph)
@@ -315,6 +315,15 @@ def _resample_margin(resolution: Any, method: Any = "near") -> int:
     margin = math.ceil(largest / 10) + 1
     cubic = 2 * max(file_resolutions().values()) // 10 + 1  # the coarsest: B01, B09
     return min(256, margin if method in (None, "near") else max(margin, cubic))
+
+
+def _cube_resample_margin(graph: Mapping[str, Any], args: Mapping[str, Any]) -> int:
+    """The margin of a resample_cube_spatial read in the load at its target's pixel size
+    (:mod:`hybrid.backends.local.resample_pushdown`; 10 m when unknown)."""
+    from hybrid.backends.local.resample_pushdown import target_step
+
+    step = target_step(graph, args.get("target"))
+    return _resample_margin(10 if step is None else step, args.get("method"))
 
 
 def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:

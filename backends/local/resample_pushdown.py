@@ -133,7 +133,7 @@ def _push_onto_target(
     target = args.get("target")
     if method == "near" or not isinstance(target, Mapping) or "from_node" not in target:
         return
-    step = _step(graph, str(target["from_node"]), set())
+    step = target_step(graph, target)
     loads, path = upstream(graph, node_id, BLOCKERS)
     # the dry run takes the resample closest to the load (``args_list[:1]``, dry_run.py
     # L534-537): a resample_cube_spatial after another one on the path is not pushed
@@ -154,6 +154,14 @@ def _push_onto_target(
 
 #: the pixel size of SENTINEL2_L2A's ``cube:dimensions``: a load's in the dry run
 COLLECTION_STEP = 10.0
+
+
+def target_step(graph: Mapping[str, Any], target: Any) -> Any:
+    """The pixel size of a resample_cube_spatial's ``target`` (a node reference) in the
+    dry run's metadata (:func:`_step`); None when unknown."""
+    if not isinstance(target, Mapping) or "from_node" not in target:
+        return None
+    return _step(graph, str(target["from_node"]), set())
 
 
 def _step(graph: Mapping[str, Any], node_id: str, seen: set[str]) -> Any:
