@@ -25,7 +25,6 @@ pixel buffer a later apply_kernel needs, and the cloud-cover property filter.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +36,7 @@ from hybrid.backends.local.property_filters import (
     property_conditions,
     stac_property_conditions,
 )
+from hybrid.backends.local.resample_pushdown import cube_resample_margin, resample_margin
 from hybrid.backends.local.spatial_reducers import check_reducer
 from hybrid.backends.local.temporal_literals import check_interval
 from hybrid.collection import check_bands
@@ -180,9 +180,9 @@ def inspect_graph(
         if pid == "apply_kernel":
             buffer = max(buffer, _apply_kernel_buffer(node_id, args))
         if pid == "resample_spatial" and args.get("projection") is None:
-            margin = max(margin, _resample_margin(args.get("resolution"), args.get("method")))
+            margin = max(margin, resample_margin(args.get("resolution"), args.get("method")))
         if pid == "resample_cube_spatial" and args.get("method", "near") != "near":
-            margin = max(margin, _cube_resample_margin(graph, args))
+            margin = max(margin, cube_resample_margin(graph, args))
         if pid == "save_result":
             _check_format(node_id, args.get("format"))
     _check_outputs(graph)
@@ -297,33 +297,6 @@ def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, 
             node=node_id,
         )
     return property_conditions(node_id, args.get("properties"))
-
-
-def _resample_margin(resolution: Any, method: Any = "near") -> int:
-    """10-m pixels a resample_spatial to ``resolution`` may sample beyond the extent:
-    up to one target pixel (the extent is snapped outward to multiples of it when
-    Copernicus resamples in the load, :mod:`hybrid.backends.local.resample_pushdown`),
-    plus one (at most 256, one Copernicus load tile); with a method other than near, at
-    least two 60 m file pixels, which a cubic kernel reaches beyond the edge."""
-    values = resolution if isinstance(resolution, list | tuple) else [resolution]
-    sizes = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    largest = max([s for s in sizes if math.isfinite(s) and s > 0], default=0.0)
-    if not largest:
-        return 0
-    from hybrid.collection import file_resolutions
-
-    margin = math.ceil(largest / 10) + 1
-    cubic = 2 * max(file_resolutions().values()) // 10 + 1  # the coarsest: B01, B09
-    return min(256, margin if method in (None, "near") else max(margin, cubic))
-
-
-def _cube_resample_margin(graph: Mapping[str, Any], args: Mapping[str, Any]) -> int:
-    """The margin of a resample_cube_spatial read in the load at its target's pixel size
-    (:mod:`hybrid.backends.local.resample_pushdown`; 10 m when unknown)."""
-    from hybrid.backends.local.resample_pushdown import target_step
-
-    step = target_step(graph, args.get("target"))
-    return _resample_margin(10 if step is None else step, args.get("method"))
 
 
 def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:

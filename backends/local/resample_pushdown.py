@@ -44,6 +44,7 @@ the target's pixel size (:func:`_push_onto_target`).
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -194,3 +195,28 @@ def stored(values: Any, how: str) -> Any:
     if how == TRUNCATE:
         return np.trunc(values)
     return np.floor(values + 0.5)
+
+
+def resample_margin(resolution: Any, method: Any = "near") -> int:
+    """10-m pixels a resample_spatial to ``resolution`` may sample beyond the extent:
+    up to one target pixel (the extent is snapped outward to multiples of it when
+    Copernicus resamples in the load, as this module pushes it),
+    plus one (at most 256, one Copernicus load tile); with a method other than near, at
+    least two 60 m file pixels, which a cubic kernel reaches beyond the edge."""
+    values = resolution if isinstance(resolution, list | tuple) else [resolution]
+    sizes = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    largest = max([s for s in sizes if math.isfinite(s) and s > 0], default=0.0)
+    if not largest:
+        return 0
+    from hybrid.collection import file_resolutions
+
+    margin = math.ceil(largest / 10) + 1
+    cubic = 2 * max(file_resolutions().values()) // 10 + 1  # the coarsest: B01, B09
+    return min(256, margin if method in (None, "near") else max(margin, cubic))
+
+
+def cube_resample_margin(graph: Mapping[str, Any], args: Mapping[str, Any]) -> int:
+    """The margin of a resample_cube_spatial read in the load at its target's pixel size
+    (10 m when unknown)."""
+    step = target_step(graph, args.get("target"))
+    return resample_margin(10 if step is None else step, args.get("method"))

@@ -269,12 +269,12 @@ def test_of_two_resample_cube_spatial_on_a_path_the_one_nearer_the_load_is_pushe
 def test_a_resample_cube_spatial_read_in_the_load_reads_a_margin_of_its_targets_pixel() -> None:
     """The load reads one target pixel beyond the extent when resampled at the target's
     pixel size: 31 px of 10 m for a 300 m target, not the 10 m target's 13."""
-    from hybrid.backends.local.graphcheck import _cube_resample_margin
+    from hybrid.backends.local.resample_pushdown import cube_resample_margin
 
     coarse = _resample("other", "near")
     coarse["arguments"]["resolution"] = 300
     graph = {"load": _load(), "other": _load(), "target": coarse}
     onto = _onto("load", "target", "cubic")["arguments"]
-    assert _cube_resample_margin({**graph, "rcs": _onto("load", "target", "cubic")}, onto) == 31
+    assert cube_resample_margin({**graph, "rcs": _onto("load", "target", "cubic")}, onto) == 31
     native = _onto("load", "other", "cubic")["arguments"]
-    assert _cube_resample_margin({**graph, "rcs": _onto("load", "other", "cubic")}, native) == 13
+    assert cube_resample_margin({**graph, "rcs": _onto("load", "other", "cubic")}, native) == 13
