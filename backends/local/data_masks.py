@@ -29,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-#: the argument a mask applied in the load gets (:func:`hybrid.backends.local.processes.
-#: masking.mask` drops the data's dates the mask lacks)
-IN_LOAD = "applied_in_load"
+# IN_LOAD: hybrid.backends.local.processes.masking.mask then drops the data's dates the
+# mask lacks or masks everywhere
+from hybrid.backends.local.load_paths import IN_LOAD
+
 #: the processes allowed between the load and such a mask (evaluator.py L282-290)
 _PASSING = frozenset(
     {

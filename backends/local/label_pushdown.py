@@ -28,11 +28,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hybrid.backends.local.load_paths import copy_after_load, inputs, upstream
+# IN_LOAD: a filter_labels Copernicus applies elsewhere (in the load) or not at all
+# returns its cube unchanged
+from hybrid.backends.local.load_paths import IN_LOAD, copy_after_load, inputs, upstream
 
-#: the argument a filter_labels gets (True) when Copernicus applies it elsewhere (in the
-#: load) or not at all: it returns its cube unchanged
-IN_LOAD = "in_load"
 #: the sources whose reads take the dry run's constraints
 _SOURCES = ("load_collection", "load_stac")
 #: a loaded cube's attribute: per time label (the ``t`` coordinate's value, midnight UTC),

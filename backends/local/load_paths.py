@@ -7,7 +7,8 @@ L509-551): the load is then read with that constraint, and only for the path of 
 node, as Copernicus evaluates a load once per reader, each with the constraints of its
 path (evaluator.py L173-176 does not cache load_collection, ``load_params.py`` L215-216
 takes the next constraints). :mod:`hybrid.backends.local.resample_pushdown` and
-:mod:`hybrid.backends.local.label_pushdown` emulate two of those rules with these paths.
+:mod:`hybrid.backends.local.label_pushdown` emulate two of those rules with these paths
+(:mod:`hybrid.backends.local.data_masks` the evaluator's mask push-down).
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Mapping
 from typing import Any
+
+#: the argument a process gets (True) when Copernicus does it in the load it follows
+#: (:mod:`hybrid.backends.local.label_pushdown`, :mod:`.resample_pushdown`,
+#: :mod:`.data_masks`); each process says what that changes
+IN_LOAD = "in_load"
 
 
 def upstream(
@@ -52,10 +58,10 @@ def copy_after_load(
     node_id: str,
     path: set[str],
     name: str,
-) -> None:
+) -> str:
     """Add to ``out`` a copy of node ``node_id`` that reads ``load``, id
-    ``<load>_read_<name>``, and rewire the readers of ``load`` on ``path`` (nodes of
-    ``graph``) to it."""
+    ``<load>_read_<name>`` (returned), and rewire the readers of ``load`` on ``path``
+    (nodes of ``graph``) to it."""
     read = f"{load}_read_{name}"
     while read in graph or read in out:
         read += "_"
@@ -67,6 +73,7 @@ def copy_after_load(
     copied.pop("result", None)
     copied["arguments"] = {**copied.get("arguments", {}), "data": {"from_node": load}}
     out[read] = copied
+    return read
 
 
 def _rewired(value: Any, old: str, new: str) -> Any:

@@ -50,11 +50,10 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.load_paths import copy_after_load, inputs, upstream
+# IN_LOAD: a pushed resample_spatial's grid is the load's at the new resolution, on
+# multiples of it
+from hybrid.backends.local.load_paths import IN_LOAD, copy_after_load, inputs, upstream
 
-#: the argument a pushed resample_spatial gets (True): its grid is the load's at the new
-#: resolution, on multiples of it
-IN_LOAD = "in_load"
 #: the argument resample_spatial gets when its data is an integer cube: how the
 #: resampled values are stored (:data:`ROUND` or :data:`TRUNCATE`)
 INTEGER_RESAMPLING = "integer_resampling"
@@ -143,18 +142,9 @@ def _push_onto_target(
         return
     for load in (load for load in loads if load not in done):
         done.add(load)
-        before = set(out)
-        copy_after_load(graph, out, load, node_id, path, "resampled")
-        for read in set(out) - before:
-            arguments = {"data": {"from_node": load}, "resolution": step, "method": method}
-            out[read] = {
-                "process_id": "resample_spatial",
-                "arguments": {**arguments, IN_LOAD: True},
-            }
-
-
-#: the pixel size of SENTINEL2_L2A's ``cube:dimensions``: a load's in the dry run
-COLLECTION_STEP = 10.0
+        read = copy_after_load(graph, out, load, node_id, path, "resampled")
+        arguments = {"data": {"from_node": load}, "resolution": step, "method": method}
+        out[read] = {"process_id": "resample_spatial", "arguments": {**arguments, IN_LOAD: True}}
 
 
 def target_step(graph: Mapping[str, Any], target: Any) -> Any:
@@ -176,8 +166,10 @@ def _step(graph: Mapping[str, Any], node_id: str, seen: set[str]) -> Any:
     seen.add(node_id)
     process = node.get("process_id")
     args = node.get("arguments") or {}
-    if process == "load_collection":
-        return COLLECTION_STEP
+    if process == "load_collection":  # the step of the collection's cube:dimensions
+        from hybrid.collection import cube_dimensions
+
+        return float(cube_dimensions()["x"]["step"])
     if process == "resample_spatial" and args.get("projection") is not None:
         return None
     if process == "resample_spatial" and args.get("resolution") not in (None, 0, [0, 0]):
@@ -217,6 +209,8 @@ def resample_margin(resolution: Any, method: Any = "near") -> int:
 
 def cube_resample_margin(graph: Mapping[str, Any], args: Mapping[str, Any]) -> int:
     """The margin of a resample_cube_spatial read in the load at its target's pixel size
-    (10 m when unknown)."""
+    (the output grid's when unknown)."""
+    from hybrid.grid import PIXEL_SIZE
+
     step = target_step(graph, args.get("target"))
-    return resample_margin(10 if step is None else step, args.get("method"))
+    return resample_margin(PIXEL_SIZE if step is None else step, args.get("method"))

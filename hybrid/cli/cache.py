@@ -80,12 +80,12 @@ def handle(args: argparse.Namespace) -> int:
 def _bands(text: str) -> tuple[str, ...]:
     """``--bands``: the collection's bands with a file to copy (the angle bands are the
     items' properties)."""
-    from hybrid.collection import COLLECTION_ID, angle_band_names, band_names
+    from hybrid.collection import COLLECTION_ID, file_resolutions
 
     bands = tuple(b.strip().upper() for b in text.split(",") if b.strip())
     if not bands:
         raise UsageError(f"--bands '{text}' names no band; e.g. B04,B08,SCL")
-    files = [b for b in band_names() if b not in angle_band_names()]
+    files = list(file_resolutions())
     unknown = [b for b in bands if b not in files]
     if unknown:
         raise UsageError(

@@ -50,7 +50,7 @@ def test_a_mask_applied_in_the_load_keeps_only_the_dates_the_mask_has() -> None:
     )
     flags = cube(np.zeros((2, 1, 2)), ("t", "y", "x"), t=times("2023-05-02", "2023-05-09"))
     flags[0, 0, 0] = 1
-    out = mask(data, flags, applied_in_load=True)
+    out = mask(data, flags, in_load=True)
     np.testing.assert_array_equal(out["t"].values, times("2023-05-02"))
     np.testing.assert_array_equal(out.values[0, 0], [np.nan, 1])
     assert mask(data, flags).sizes["t"] == 3
@@ -62,12 +62,12 @@ def test_a_mask_applied_in_the_load_drops_the_dates_it_masks_everywhere() -> Non
     days = times("2023-05-01", "2023-05-02", "2023-05-03", "2023-05-04")
     data = cube(np.ones((4, 1, 2)), ("t", "y", "x"), t=days)
     flags = cube(np.array([[[1, 0]], [[1, 1]], [[np.nan, 1]], [[0, 0]]]), ("t", "y", "x"), t=days)
-    out = mask(data, flags, applied_in_load=True)
+    out = mask(data, flags, in_load=True)
     np.testing.assert_array_equal(out["t"].values, times("2023-05-01", "2023-05-04"))
     np.testing.assert_array_equal(out.values[:, 0], [[np.nan, 1], [1, 1]])
     # booleans too, lazily computed masks as well; the mask process keeps every date
     clouds = (flags.fillna(1) != 0).chunk({"t": 1})
-    assert list(mask(data, clouds, applied_in_load=True)["t"].values) == list(out["t"].values)
+    assert list(mask(data, clouds, in_load=True)["t"].values) == list(out["t"].values)
     assert mask(data, flags)["t"].size == 4
 
 
@@ -76,7 +76,7 @@ def test_the_first_band_of_a_mask_applied_in_the_load_decides_the_dates() -> Non
     data = cube(np.ones((2, 2, 1, 2)), ("t", "bands", "y", "x"), t=days, bands=["B04", "B08"])
     values = np.array([[[[1, 1]], [[0, 0]]], [[[0, 1]], [[1, 1]]]])
     flags = cube(values, ("t", "bands", "y", "x"), t=days, bands=["a", "b"])
-    out = mask(data, flags, applied_in_load=True)
+    out = mask(data, flags, in_load=True)
     np.testing.assert_array_equal(out["t"].values, times("2023-05-02"))
 
 
@@ -86,6 +86,6 @@ def test_a_fraction_in_a_mask_applied_in_the_load_keeps_its_date_as_a_zero() -> 
     days = times("2023-05-01", "2023-05-02", "2023-05-03")
     data = cube(np.ones((3, 1, 2)), ("t", "y", "x"), t=days)
     flags = cube(np.array([[[0.5, 1]], [[np.nan, -1.0]], [[-0.9, 2]]]), ("t", "y", "x"), t=days)
-    out = mask(data, flags, applied_in_load=True)
+    out = mask(data, flags, in_load=True)
     np.testing.assert_array_equal(out["t"].values, times("2023-05-01", "2023-05-03"))
     assert np.isnan(out.values).all()

@@ -13,7 +13,7 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
   (openeo-geotrellis-extensions DatacubeSupport.scala ``rasterMaskGeneric`` L227-233);
   a mask without a dimension the data has is broadcast along it; dates missing from
   the mask are left unmasked (a left outer join of the tiles), but dropped by a mask
-  Copernicus applies while loading (``applied_in_load``, marked from the graph by
+  Copernicus applies while loading (``in_load``, marked from the graph by
   :mod:`hybrid.backends.local.data_masks`: an inner join with the mask's tiles that
   leave a pixel unmasked), as are the dates such a mask masks everywhere;
 - a mask on another grid (another resolution, extent or CRS) is first resampled onto
@@ -85,13 +85,13 @@ def mask(
     mask: Any,
     replacement: Any = None,
     input_cell_type: str | None = None,
-    applied_in_load: bool = False,
+    in_load: bool = False,
 ) -> Any:
     """openEO mask as Copernicus applies it (module docstring); a ``replacement`` goes
     only where the data has a value (``isData(v1)``, DatacubeSupport.scala L233), as an
     integer on an integer cube (``input_cell_type``, set from the graph by
     :mod:`hybrid.backends.local.cell_types`: ``replacement.intValue()``);
-    ``applied_in_load``: the data's dates the mask lacks or masks everywhere are dropped
+    ``in_load``: the data's dates the mask lacks or masks everywhere are dropped
     (:func:`_kept_dates`)."""
     import xarray as xr
 
@@ -106,7 +106,7 @@ def mask(
     if _spatial(mask) and _spatial(data) and not same_grid(mask, data):
         mask = onto_grid(mask, data, "mask")
     if "t" in mask.dims and "t" in mask.coords and "t" in data.coords:
-        if applied_in_load:
+        if in_load:
             data = data.isel(t=np.flatnonzero(np.isin(data["t"].values, _kept_dates(mask))))
         # joined per (x, y, t) key: dates without a mask stay unmasked, mask dates
         # without data are dropped (DatacubeSupport.scala rasterMaskGeneric L219)
