@@ -52,6 +52,7 @@ def handle(args: argparse.Namespace) -> int:
 
     start, end = args.start or SEED_START, args.end or SEED_END
     check_dates(start, end)
+    _check_out(Path(args.out))
     # the options a later 'hybrid run' refuses are refused here too, before any copy
     check_kernel_size(args.kernel_size)
     check_cloud_cover(args.max_cloud_cover)
@@ -75,6 +76,21 @@ def handle(args: argparse.Namespace) -> int:
     print(f"catalog: {report.catalog}")
     print(f"run offline with: {_offline_command(args, report.catalog.parent)}")
     return 0
+
+
+def _check_out(out: Path) -> None:
+    """--out is new, empty, or an earlier cache (item folders and its ``collection.json``):
+    a result folder, or anything else with files of its own, is not mixed with one."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder for the cache")
+    if out.is_dir():
+        files = sorted(p.name for p in out.iterdir() if not p.is_dir())
+        others = [name for name in files if name != "collection.json"]
+        if others:
+            raise UsageError(
+                f"--out {out} holds files of its own ({', '.join(others[:3])}), not a scene "
+                "cache; give a new or empty folder, or an earlier cache"
+            )
 
 
 def _bands(text: str) -> tuple[str, ...]:

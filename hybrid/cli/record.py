@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import math
 import re
 import shutil
 import sys
@@ -26,6 +27,8 @@ DEFAULT_OUT_ROOT = Path("data") / "recordings"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 #: the files of a recording besides the result's
 _OWN_FILES = ("graph.json", "provenance.json")
+#: the longest poll delay when --max-poll-interval is not given, seconds
+_MAX_POLL = 60.0
 #: longest recording name (the staging folder adds a prefix and a random part)
 _NAME_MAX = 200
 
@@ -69,9 +72,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--max-poll-interval",
         type=float,
-        default=60.0,
         metavar="S",
-        help="longest poll delay, seconds",
+        help=f"longest poll delay, seconds (default: {_MAX_POLL:g}, or --poll-interval if longer)",
     )
     parser.add_argument(
         "--timeout",
@@ -104,13 +106,14 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"{target} is a file, not a recording: give another --name")
     if target.exists() and any(target.iterdir()) and not args.force:
         raise UsageError(f"recording {target} already exists: use --force or another --name")
+    max_poll = _check_polling(args)
     workflow, graph = _what_to_record(args)
     backend = RemoteBackend(
         args.backend,
         RemoteSettings(
             auth=args.auth,
             poll_interval=args.poll_interval,
-            max_poll_interval=max(args.max_poll_interval, args.poll_interval),
+            max_poll_interval=max_poll,
             timeout=args.timeout,
         ),
     )
@@ -140,6 +143,24 @@ def handle(args: argparse.Namespace) -> int:
         final.rename(target)
     print(f"recorded {args.name}: {target} (job {provenance['job_id']}, {kept})")
     return 0
+
+
+def _check_polling(args: argparse.Namespace) -> float:
+    """The longest poll delay; the options' own names in the error (NaN fails too)."""
+    if not 0 < args.poll_interval < math.inf:
+        raise UsageError(
+            f"--poll-interval must be a positive number of seconds, not {args.poll_interval}"
+        )
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    if args.max_poll_interval is None:
+        return max(_MAX_POLL, args.poll_interval)
+    if not args.poll_interval <= args.max_poll_interval < math.inf:
+        raise UsageError(
+            f"--max-poll-interval must be at least --poll-interval ({args.poll_interval:g} s) "
+            f"and finite, not {args.max_poll_interval}"
+        )
+    return float(args.max_poll_interval)
 
 
 def _what_to_record(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:

@@ -250,7 +250,8 @@ def summary(out: Path, files: list[Path]) -> list[str]:
         cube = None
     if cube is not None and {"x", "y", "t"} <= set(cube.dims):
         first = str(cube["bands"].values[0]) if "bands" in cube.dims else str(cube.name or "")
-        lines.append(format_table(summarise(cube), value=first or "value"))
+        # "mean of var": the file's variable, not a statistic ("mean var" read as variance)
+        lines.append(format_table(summarise(cube), value=f"of {first or 'the values'}"))
     names = ", ".join(f.name for f in files) or "no file (discard_result)"
     lines.append(f"result: {out} ({names})")
     return lines

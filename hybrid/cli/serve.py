@@ -17,6 +17,7 @@ import contextlib
 import getpass
 import math
 import os
+import re
 import signal
 import socket
 import sys
@@ -140,6 +141,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}.")
     if args.users is not None and not args.users.is_file():
         raise UsageError(f"Users file {args.users} not found: check the --users path.")
+    _check_host(args.host)
     if args.users is None and not _is_loopback(args.host):
         raise UsageError(
             f"--host {args.host} would expose the default hybrid/hybrid login beyond this "
@@ -238,6 +240,21 @@ def _serve(app: Any, sock: socket.socket, *, before_exit: Callable[[], None]) ->
         before_exit()
         os._exit(0)
     return 0
+
+
+def _check_host(host: str) -> None:
+    """A host written as an address must be one (999.1.1.1 is not); a name is left to
+    the bind, which says when it does not resolve."""
+    import ipaddress
+
+    if re.fullmatch(r"[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*", host):
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise UsageError(
+                f"--host {host} is not an IP address; give one such as 127.0.0.1, ::1 "
+                "or 0.0.0.0 (every interface)"
+            ) from None
 
 
 def _is_loopback(host: str) -> bool:

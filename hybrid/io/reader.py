@@ -62,6 +62,8 @@ def open_any(path: str | Path) -> xr.DataArray:
         value = value_file(Path(path))
         return open_result(path) if value is None else read_json_value(value)
     fmt = format_of_file(file)
+    if fmt is None and file.suffix.lower() not in _JSON_SERIES_SUFFIXES:
+        raise UsageError(f"{path} is no result hybrid reads: {_readable()}")
     if fmt is not None and "raster" in fmt.readers and not holds_series(file):
         return open_result(path)
     try:
@@ -70,6 +72,15 @@ def open_any(path: str | Path) -> xr.DataArray:
         if value_file(file) is None:
             raise
         return read_json_value(file)  # a JSON value: a number, a run_udf table, ...
+
+
+def _readable() -> str:
+    """What :func:`open_any` reads, from the formats' readers (the one list of them)."""
+    from hybrid.io.registry import FORMATS
+
+    own = {s for fmt in FORMATS if fmt.readers for s in fmt.suffixes}
+    suffixes = sorted(own | set(_JSON_SERIES_SUFFIXES))
+    return f"give a result file ({', '.join(suffixes)}) or a job's result folder"
 
 
 def _one_result(folder: Path) -> None:

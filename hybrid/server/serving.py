@@ -23,6 +23,12 @@ def listen(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+    except socket.gaierror as exc:  # a host name that does not resolve
+        sock.close()
+        raise UsageError(
+            f"Cannot listen on {host}: {exc.strerror}; give an address of this machine "
+            "(127.0.0.1, 0.0.0.0) or a name that resolves to one."
+        ) from exc
     except OSError as exc:
         sock.close()
         raise UsageError(

@@ -195,3 +195,50 @@ def test_a_plots_folder_that_cannot_be_is_refused_before_anything_is_written(
     assert err.count("\n") == 1 and err.startswith(f"hybrid: error: --plots {plots} "), err
     assert sorted(tmp_path.iterdir()) == before
     assert taken.read_text() == "keep me"
+
+
+def test_compare_names_what_it_reads_for_a_file_it_does_not(tmp_path, capsys):
+    """A file of no result format was called "no aggregate_spatial result", as if only
+    time series were compared."""
+    from hybrid.cli import main
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not a result")
+    assert main(["compare", str(text), str(text)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{text} is no result hybrid reads" in err, err
+    assert all(suffix in err for suffix in (".nc", ".tif", ".json", ".csv", ".parquet")), err
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("999.1.1.1", "--host 999.1.1.1 is not an IP address"),
+        ("fe80::1::2", "--host fe80::1::2 is not an IP address"),
+        ("no-such-host.invalid", "Cannot listen on no-such-host.invalid: "),
+    ],
+)
+def test_serve_refuses_a_host_that_is_no_address(host, expected, tmp_path, capsys):
+    """999.1.1.1 was refused for exposing the default login, as if it were an address."""
+    from hybrid.cli import main
+
+    users = tmp_path / "users.json"
+    users.write_text("{}")  # past the login check: the bind itself speaks for names
+    argv = ["serve", "--host", host, "--port", "0", "--data-dir", str(tmp_path / "d")]
+    assert main([*argv, "--users", str(users)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and "--port" not in err, err
+
+
+def test_cache_is_not_written_into_a_folder_of_other_files(tmp_path, capsys):
+    """``hybrid cache --out`` a result folder mixed the scenes' windows into it."""
+    from hybrid.cli import main
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "openEO.nc").write_text("keep me")
+    window = ["--start", "2023-06-01", "--end", "2023-06-15", "--quiet"]
+    assert main(["cache", "--out", str(results), *window]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--out {results} holds files of its own (openEO.nc)" in err
+    assert [p.name for p in results.iterdir()] == ["openEO.nc"]

@@ -378,14 +378,30 @@ def test_names_and_hash():
     assert graph_hash(GRAPH) == lead_hash(GRAPH)
 
 
-@pytest.mark.parametrize("option", ["--poll-interval", "--max-poll-interval", "--timeout"])
-def test_record_refuses_nan_waits_before_connecting(option, tmp_path, capsys):
-    """``--timeout nan`` waited for ever and a NaN poll interval slept NaN seconds: every
-    comparison with NaN is false, so the range check let them through."""
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--poll-interval", "nan"], "--poll-interval must be a positive number of seconds"),
+        (["--max-poll-interval", "nan"], "--max-poll-interval must be at least --poll-interval"),
+        (["--timeout", "nan"], "--timeout must be a positive number of seconds"),
+        (["--poll-interval", "-1"], "--poll-interval must be a positive number of seconds"),
+        (["--max-poll-interval", "-5"], "--max-poll-interval must be at least --poll-interval"),
+        (["--poll-interval", "10", "--max-poll-interval", "5"], "at least --poll-interval (10 s)"),
+        (["--max-poll-interval", "inf"], "--max-poll-interval must be at least"),
+        (["--timeout", "0"], "--timeout must be a positive number of seconds"),
+    ],
+)
+def test_record_refuses_bad_waits_by_their_names_before_connecting(
+    options, expected, tmp_path, capsys
+):
+    """``--timeout nan`` waited for ever and a NaN poll interval slept NaN seconds (every
+    comparison with NaN is false); ``--max-poll-interval -5`` was raised to the poll
+    interval silently; the errors named the settings' Python fields, not the options."""
     argv = ["record", "--backend", "http://127.0.0.1:9", "--name", "x"]
-    assert main([*argv, "--out-root", str(tmp_path), option, "nan"]) == 2
+    assert main([*argv, "--out-root", str(tmp_path / "rec"), *options]) == 2
     err = capsys.readouterr().err
-    assert "poll_interval must be > 0" in err and "127.0.0.1:9" not in err, err
+    assert err.count("\n") == 1 and expected in err and "127.0.0.1:9" not in err, err
+    assert not (tmp_path / "rec").exists()
 
 
 def test_record_cli_stores_result_graph_and_provenance(server, alice, tmp_path, capsys):

@@ -74,7 +74,7 @@ def test_the_workflows_graph_file_gives_the_workflows_result(
     capsys.readouterr()
     assert main(["run", "--graph", str(graph_file), *stac, "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "mean var" in printed and "result: out/mine (openEO.nc)" in printed
+    assert "mean of var" in printed and "result: out/mine (openEO.nc)" in printed
     assert main(["compare", "workflow.nc", "out/mine"]) == 0
     # a job body on standard input (GET /jobs/{id} gives that shape)
     stdin = io.StringIO(json.dumps({"process": {"process_graph": graph}}))
