@@ -19,13 +19,16 @@ TARGET_CHUNK = 1024
 
 
 def block_pixels(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> int:
-    """Side of the first band's COG block, in output pixels (DEFAULT_BLOCK if unknown)."""
+    """Side of the COG block of the first band the item has, in output pixels
+    (DEFAULT_BLOCK if unknown)."""
     import rasterio
 
     from hybrid.stac.access import reading_env
 
-    band = bands[0]
-    href = item.assets[layout.asset_key(item, band)].get_absolute_href()
+    key = next((k for k in (layout.find_key(item, b) for b in bands) if k), None)
+    if key is None:
+        return DEFAULT_BLOCK
+    href = item.assets[key].get_absolute_href()
     try:
         with reading_env([item]), rasterio.open(href) as src:
             block = int(src.block_shapes[0][0])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
+from hybrid.backends.local.item_reads import band_keys, band_nodata, load_item
 from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
 from hybrid.backends.local.shared_loads import current as current_shared
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
@@ -214,12 +215,10 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
     masks = [serving_keys(day.items, grid) for day in scenes]
     items = [item for day in scenes for item in day.items]
     layouts = [detect_layout(item) for item in items]
-    keys = [
-        tuple(lay.asset_key(i, b) for b in bands) for lay, i in zip(layouts, items, strict=True)
-    ]
-    nodata = [tuple(lay.nodata(i, b) for b in bands) for lay, i in zip(layouts, items, strict=True)]
+    keys = band_keys(items, layouts, bands)
+    nodata = [band_nodata(lay, i, bands, k) for lay, i, k in zip(layouts, items, keys, strict=True)]
     chunks = load_chunks(items[0], layouts[0], bands, grid)
-    if len(set(keys)) > 1 or len(set(nodata)) > 1:
+    if len(set(keys)) > 1 or len(set(nodata)) > 1 or None in keys[0]:
         days = [
             _load_day(day, day_masks, bands, grid, chunks)
             for day, day_masks in zip(scenes, masks, strict=True)
@@ -229,7 +228,7 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
         [[lay.dn_offset(i, b) for b in bands] for lay, i in zip(layouts, items, strict=True)],
         dtype=np.float32,
     )
-    stack = _load_items(items, keys[0], nodata[0], offsets, grid, chunks)
+    stack = _load_items(items, tuple(map(str, keys[0])), nodata[0], offsets, grid, chunks)
     position, start = [], 0
     for day in scenes:
         position.append(list(range(start, start + len(day.items))))
@@ -349,51 +348,9 @@ def _load_day(
 
     mosaic = None
     for item, serves in zip(day.items, masks, strict=True):
-        layer = _load_item(item, bands, grid, chunks)
+        layer = load_item(item, bands, grid, chunks)
         if not serves.all():
             layer = layer.where(_pixel_mask(serves, grid, layer, ("y", "x")))
         mosaic = layer if mosaic is None else mosaic.fillna(layer)
     assert mosaic is not None
     return mosaic
-
-
-def _load_item(
-    item: Any, bands: tuple[str, ...], grid: Grid, chunks: dict[str, Any]
-) -> xr.DataArray:
-    import numpy as np
-    import odc.stac
-    import xarray as xr
-    from odc.geo.geobox import GeoBox
-
-    layout = detect_layout(item)
-    keys = [layout.asset_key(item, b) for b in bands]
-    check_assets(item, keys)
-    geobox = GeoBox.from_bbox(
-        (grid.xmin, grid.ymin, grid.xmax, grid.ymax), crs=grid.crs, resolution=grid.resolution
-    )
-    nodata = {k: layout.nodata(item, b) for k, b in zip(keys, bands, strict=True)}
-    cfg = {"*": {"assets": {k: {"nodata": nodata[k]} for k in keys}}}
-    try:
-        ds = odc.stac.load(
-            [item],
-            bands=keys,
-            geobox=geobox,
-            resampling="nearest",
-            chunks=chunks,
-            groupby="id",
-            stac_cfg=cfg,
-            fail_on_error=True,
-        )
-    except (ValueError, KeyError, RuntimeError) as exc:
-        raise DataSourceError(f"cannot load item {item.id}: {exc}") from exc
-    layers = []
-    for key, band in zip(keys, bands, strict=True):
-        raw = ds[key].isel(time=0, drop=True)
-        valid = raw != nodata[key]
-        offset = layout.dn_offset(item, band)
-        value = raw.astype(np.float32)
-        if offset:
-            value = value + np.float32(offset)
-        layers.append(value.where(valid))
-    out = xr.concat(layers, dim="bands", join="exact")
-    return out.drop_vars([c for c in out.coords if c not in ("x", "y")])

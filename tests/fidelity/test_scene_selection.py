@@ -45,10 +45,23 @@ def _key_contained_by_one(cat: Catalog) -> None:
     cat.add_b("b", "2023-05-02T11:00:00Z", 1, layout="es")
 
 
+def _products_without_scl(cat: Catalog) -> None:
+    """A product without an SCL asset is read with SCL as no data (Copernicus inserts a
+    NODATA band, FileLayerProvider.scala L1494-1511): alone its date stays unmasked; merged
+    first with a product that has SCL, the date's SCL comes from that one."""
+    no_scl = {band: raster for band, raster in a_bands().items() if band != "SCL"}
+    cat.add("a-no-scl", "2023-05-02T10:00:00Z", 5, epsg=32632, tile="32TLR", bands=no_scl)
+    cat.add("c-no-scl", "2023-05-04T10:00:00Z", 5, epsg=32632, tile="32TLR", bands=no_scl)
+    scl = np.full((20, 20), 4, np.uint8)
+    scl[8:10, 8:10] = 9
+    cat.add_a("d", "2023-05-04T10:05:00Z", 5, scl=scl, red=np.full((40, 40), 1900, np.uint16))
+
+
 CASES = {
     "duplicate-newer-cloudier": _duplicate_newer_cloudier,
     "gaps-inside-overlap-key": _gaps_inside_an_overlap_key,
     "key-contained-by-one": _key_contained_by_one,
+    "products-without-scl": _products_without_scl,
 }
 
 

@@ -138,11 +138,13 @@ def band_offset(item: dict[str, Any], asset: dict[str, Any]) -> float:
 
 
 def _layout(item: dict[str, Any]) -> dict[str, str]:
+    """The layout whose keys name most of the item's assets (a product may lack one, e.g.
+    SCL: Copernicus reads that band as NODATA, FileLayerProvider.scala L1494-1511)."""
     assets = item.get("assets", {})
-    for keys in LAYOUTS.values():
-        if keys["B04"] in assets and keys["B08"] in assets and keys["SCL"] in assets:
-            return keys
-    raise ValueError(f"item {item.get('id')!r}: no red/nir/SCL assets in a known layout")
+    best = max(LAYOUTS.values(), key=lambda keys: sum(k in assets for k in keys.values()))
+    if best["B04"] in assets or best["B08"] in assets:
+        return best
+    raise ValueError(f"item {item.get('id')!r}: no red/nir assets in a known layout")
 
 
 def to_ref_item(item: dict[str, Any], item_path: Path) -> RefItem:
@@ -160,7 +162,7 @@ def to_ref_item(item: dict[str, Any], item_path: Path) -> RefItem:
     bbox = item.get("bbox")
     if bbox is not None and len(bbox) == 6:
         bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
-    epsg = _epsg(props) or _epsg(item["assets"][keys["B04"]])
+    epsg = _epsg(props) or _epsg(item["assets"].get(keys["B04"], {}))
     cloud = props.get("eo:cloud_cover")
     return RefItem(
         id=str(item["id"]),

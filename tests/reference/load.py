@@ -30,11 +30,15 @@ def warp_band(href: str, grid: Grid) -> np.ndarray:
 
 
 def load_item(item: RefItem, grid: Grid, bands: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Every requested band of one item on the load grid, offsets added (NaN stays NaN)."""
-    missing = [band for band in bands if band not in item.hrefs]
-    if missing:
-        raise ValueError(f"item {item.id!r} has no asset for band(s) {missing}")
-    return {band: warp_band(item.hrefs[band], grid) + item.offsets[band] for band in bands}
+    """Every requested band of one item on the load grid, offsets added (NaN stays NaN);
+    a band the item has no asset for is all NaN (Copernicus inserts a NODATA band for it:
+    FileLayerProvider.scala L1494-1511)."""
+    return {
+        band: warp_band(item.hrefs[band], grid) + item.offsets[band]
+        if band in item.hrefs
+        else np.full(grid.load_shape, np.nan)
+        for band in bands
+    }
 
 
 def mosaic(
