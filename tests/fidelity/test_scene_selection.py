@@ -57,11 +57,33 @@ def _products_without_scl(cat: Catalog) -> None:
     cat.add_a("d", "2023-05-04T10:05:00Z", 5, scl=scl, red=np.full((40, 40), 1900, np.uint16))
 
 
+def _set_properties(cat: Catalog, item_id: str, **properties: object) -> None:
+    """Set properties (None: null) of an item the catalog has written."""
+    path = cat.root / item_id / "item.json"
+    item = json.loads(path.read_text())
+    item["properties"].update(properties)
+    path.write_text(json.dumps(item))
+
+
+def _times_with_offsets_or_ranges(cat: Catalog) -> None:
+    """A datetime written with an offset is the UTC date of its instant (10 May 23:30 at
+    -02:00 is 11 May: CDSE's own items, which Copernicus reads for SENTINEL2_L2A, write
+    that instant in UTC); an item with only ``start_datetime``/``end_datetime`` (``datetime``
+    null, as STAC allows) is dated by its start (load_stac.py L321)."""
+    cat.add_a("a-offset", "2023-05-10T23:30:00-02:00", 5)
+    cat.add_a("b-range", "2023-05-20T10:00:00Z", 5, red=np.full((40, 40), 1900, np.uint16))
+    _set_properties(
+        cat, "b-range", datetime=None,
+        start_datetime="2023-05-20T10:00:00Z", end_datetime="2023-05-20T10:00:20Z",
+    )  # fmt: skip
+
+
 CASES = {
     "duplicate-newer-cloudier": _duplicate_newer_cloudier,
     "gaps-inside-overlap-key": _gaps_inside_an_overlap_key,
     "key-contained-by-one": _key_contained_by_one,
     "products-without-scl": _products_without_scl,
+    "times-with-offsets-or-ranges": _times_with_offsets_or_ranges,
 }
 
 
