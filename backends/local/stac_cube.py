@@ -13,8 +13,9 @@ The grid as openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` chooses i
   read with nearest-neighbour resampling (``resampleMethod`` default NearestNeighbor,
   L1411), grown by the pixel buffer a following kernel needs (L1010-1016).
 
-Time labels are the items' nominal dates at midnight UTC (FileLayerProvider.scala
-L1029): the items of one day are merged into one label, the first valid value winning in
+Time labels are the items' nominal dates (the date as the item's datetime is written,
+in its own offset: :func:`hybrid.backends.local.stac_items.nominal_datetime`) at midnight
+UTC (FileLayerProvider.scala L1029): the items of one day are merged into one label, the first valid value winning in
 item order. Values are float32 with NaN where the file's nodata is (the asset's
 ``nodata`` with its ``data_type``, else the file's own, else GeoTrellis's default nodata
 of the file's cell type: 0 for unsigned integers, the minimum for signed ones,

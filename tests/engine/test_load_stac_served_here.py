@@ -130,3 +130,32 @@ def test_a_server_in_this_process_serves_the_files_of_a_load(
     asked = {request.split(" ")[1] for request in seen}
     assert all(path.endswith((".json", ".tif")) for path in asked), sorted(asked)
     assert {path for path in asked if path.endswith(".tif")}, "the COGs were read over HTTP"
+
+
+@pytest.mark.parametrize(
+    ("written", "label"),
+    [
+        ("2023-05-31T23:30:00-02:00", "2023-05-31"),  # 1 June 01:30 in UTC
+        ("2023-06-01T00:30:00+02:00", "2023-06-01"),  # 31 May 22:30 in UTC
+        ("2023-06-01T10:30:00Z", "2023-06-01"),
+    ],
+)
+def test_load_stac_labels_a_product_with_the_date_its_datetime_is_written_in(written, label):
+    """Copernicus's load_stac keeps the item's offset (ZonedDateTime.parse of its text,
+    OpenSearchResponses.scala L117) and labels by ``nominalDate.toLocalDate``
+    (FileLayerProvider.scala L1125): the local date as written, not the UTC one."""
+    import pystac
+
+    from hybrid.backends.local.stac_cube import lazy_cube
+    from hybrid.backends.local.stac_items import StacScene, nominal_datetime
+    from hybrid.grid import Grid
+
+    item = pystac.Item.from_dict(
+        {
+            "type": "Feature", "stac_version": "1.0.0", "id": "x", "geometry": None,
+            "properties": {"datetime": written}, "links": [], "assets": {},
+        }
+    )  # fmt: skip
+    scene = StacScene("x", nominal_datetime(item), None, ())
+    cube = lazy_cube([scene], ["b"], Grid(32632, 316000.0, 5013000.0, 316020.0, 5013020.0))
+    assert [str(t)[:10] for t in cube["t"].values] == [label]
