@@ -15,12 +15,12 @@ The grid as openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` chooses i
 
 Time labels are the items' nominal dates (the date as the item's datetime is written,
 in its own offset: :func:`hybrid.backends.local.stac_items.nominal_datetime`) at midnight
-UTC (FileLayerProvider.scala L1029): the items of one day are merged into one label, the first valid value winning in
-item order. Values are float32 with NaN where the file's nodata is (the asset's
-``nodata`` with its ``data_type``, else the file's own, else GeoTrellis's default nodata
-of the file's cell type: 0 for unsigned integers, the minimum for signed ones,
-FileLayerProvider.scala L997-1005 ``withDefaultNoData``). A netCDF asset is read as
-GDAL's ``NETCDF:file:band`` at band index 0, its first time step
+UTC (FileLayerProvider.scala L1029): the items of one day are merged into one label,
+the first valid value winning in item order. Values are float32 with NaN where the
+file's nodata is (the asset's ``nodata`` with its ``data_type``, else the file's own,
+else GeoTrellis's default nodata of the file's cell type: 0 for unsigned integers, the
+minimum for signed ones, FileLayerProvider.scala L997-1005 ``withDefaultNoData``). A
+netCDF asset is read as GDAL's ``NETCDF:file:band`` at band index 0, its first time step
 (FileLayerProvider.scala L528-543).
 """
 
