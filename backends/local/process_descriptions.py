@@ -24,9 +24,6 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-#: the openeo-processes release the served descriptions follow
-PROCESSES_VERSION = "2.0.0-rc.1"
-
 Spec = dict[str, Any]
 
 

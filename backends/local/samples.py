@@ -32,9 +32,6 @@ from hybrid.errors import ProcessParameterInvalid
 from hybrid.grid import kept_pixels
 from hybrid.io.format import option_flag
 
-#: the save_result options of this feature (the geometries are added by the batch runner)
-SAMPLE_OPTIONS = ("sample_by_feature", "feature_id_property", "geometries")
-
 
 def sample_request(options: dict[str, Any]) -> tuple[Any, str | None] | None:
     """(geometries, feature_id_property) when a batch job asks for one file per feature,

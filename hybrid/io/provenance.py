@@ -5,8 +5,8 @@ Copernicus's NetCDF carries only ``Conventions``, ``institution``, ``description
 deploy/batch_job.py ``global_metadata_attributes``); hybrid adds its provenance (the STAC
 source, the scenes used, the remote job, timings, excluded dates ...) as a few
 ``hybrid_*`` globals next to them, so no Copernicus attribute name is ever taken.
-Files written before this rule may carry ``provenance_*`` instead: :func:`read_provenance`
-accepts both.
+Files written before this rule may carry ``provenance_*`` instead (:data:`LEGACY_PREFIXES`;
+a comparison leaves both out: :mod:`hybrid.io.layout`).
 """
 
 from __future__ import annotations
@@ -41,16 +41,6 @@ def attribute_value(value: Any) -> str | int | float:
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return "; ".join(value)
     return json.dumps(value, sort_keys=True, default=str)
-
-
-def read_provenance(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """The provenance in a file's global attributes, without prefix."""
-    found: dict[str, Any] = {}
-    for prefix in (*LEGACY_PREFIXES, PREFIX):
-        for key, value in attrs.items():
-            if str(key).startswith(prefix):
-                found[str(key)[len(prefix) :]] = value
-    return found
 
 
 def institution() -> str:

@@ -118,15 +118,6 @@ def serving_items(
     return native or [min(touching, key=lambda r: r[3])[0]]
 
 
-def serving_masks(items: Sequence[Any], grid: Grid) -> list[np.ndarray]:
-    """Per item (in order), bool (height, width) of ``grid``: the pixels it may serve."""
-    import numpy as np
-
-    side = key_size(grid.width, grid.height)
-    block = np.ones((side, side), dtype=bool)
-    return [np.kron(k, block)[: grid.height, : grid.width] for k in serving_keys(items, grid)]
-
-
 def serving_keys(items: Sequence[Any], grid: Grid) -> list[np.ndarray]:
     """Per item (in order), bool (rows, cols) of the layout keys of ``grid``
     (:func:`key_size` pixels each, from the upper-left corner): the keys it may serve.
