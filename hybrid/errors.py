@@ -18,6 +18,13 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's whole message with its white space folded onto one line (its
+    type's name when it has none), cut to ``limit`` characters with ``...``."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class HybridError(Exception):
     """Base class of every error raised on purpose by hybrid and its backends."""
 

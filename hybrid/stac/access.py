@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from hybrid.errors import DataSourceError
+from hybrid.errors import DataSourceError, one_line
 
 #: Azure blob storage, where Planetary Computer keeps its data
 PC_BLOB_DOMAIN = ".blob.core.windows.net"
@@ -64,7 +64,7 @@ def sign_items(items: Sequence[Any]) -> list[Any]:
                     except Exception as exc:  # requests' own hierarchy, network failures
                         raise DataSourceError(
                             f"cannot sign Planetary Computer asset of item {item.id}: "
-                            f"{_one_line(exc)}; check your network"
+                            f"{one_line(exc)}; check your network"
                         ) from exc
         out.append(item)
     return out
@@ -259,7 +259,7 @@ def _read_header(item: Any, key: str, href: str, path: Path | None) -> AssetHead
                 (int(rows), int(cols)),
             )
     except (RasterioError, OSError) as exc:
-        detail = _one_line(exc)
+        detail = one_line(exc)
         remedy = "re-download it (hybrid cache) or drop the item"
         if path is None and re.search(r"HTTP response code: (429|5\d\d)", detail):
             remedy = f"the server is failing (retried {_retry_options()[RETRY]} times): "
@@ -273,11 +273,6 @@ def _read_header(item: Any, key: str, href: str, path: Path | None) -> AssetHead
 def _strip_query(href: str) -> str:
     """An href without its query (drops SAS tokens from messages)."""
     return href.split("?", 1)[0]
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _declared_epsg(item: Any, asset: Any) -> int | None:

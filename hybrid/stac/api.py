@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from hybrid.errors import DataSourceError
+from hybrid.errors import DataSourceError, one_line
 from hybrid.stac.providers import s2_collections
 from hybrid.stac.query import Condition, SceneQuery, cql2_filter, matches, parse_instant
 
@@ -110,7 +110,7 @@ def search_api(
         if not type(exc).__module__.startswith(("pystac", "requests", "urllib3", "json")):
             raise
         raise DataSourceError(
-            f"{what} failed (after up to {retries} retries with backoff): {_one_line(exc)}; "
+            f"{what} failed (after up to {retries} retries with backoff): {one_line(exc)}; "
             "check the URL and your network, or use a local catalog made with 'hybrid cache'"
         ) from exc
     return [i for i in items if matches(i, query)]
@@ -136,8 +136,3 @@ def _s2_collections(client: Any) -> list[str]:
         f"STAC API {client.self_href} has no Sentinel-2 L2A collection among "
         f"{', '.join(ids) or 'none'}; expected one of {', '.join(s2_collections())}"
     )
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
