@@ -15,14 +15,15 @@ Importing this package is cheap: numpy, rasterio and friends load on first use.
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from hybrid.sample.aoi import SEED_AOI, SEED_END, SEED_START
 from hybrid.sample.cache import SAMPLE_NAME, default_cache_dir, ensure_sample
 
 if TYPE_CHECKING:
-    import numpy as np
+    from hybrid.sample.cog import cog_problems, write_cog
+    from hybrid.sample.generate import generate_sample
 
 __all__ = [
     "SAMPLE_NAME",
@@ -36,49 +37,15 @@ __all__ = [
     "write_cog",
 ]
 
-
-def generate_sample(
-    root: Path, *, seed: int = 0, n_dates: int | None = None, margin_m: float = 1600.0
-) -> Path:
-    """Write the sample into ``root`` and return its ``collection.json`` path.
-
-    See :func:`hybrid.sample.generate.generate_sample`.
-    """
-    from hybrid.sample.generate import generate_sample as _generate
-
-    return _generate(root, seed=seed, n_dates=n_dates, margin_m=margin_m)
+#: the functions whose modules load numpy and rasterio: imported on first use
+_LAZY = {
+    "generate_sample": "hybrid.sample.generate",
+    "write_cog": "hybrid.sample.cog",
+    "cog_problems": "hybrid.sample.cog",
+}
 
 
-def write_cog(
-    path: str | Path,
-    array: np.ndarray,
-    *,
-    transform: Any,
-    crs: Any,
-    nodata: float | None,
-    blocksize: int = 512,
-    resampling: str = "average",
-    overview_count: int | None = None,
-    compress: str = "deflate",
-) -> Path:
-    """Write a tiled, deflate-compressed COG with overviews; see :mod:`hybrid.sample.cog`."""
-    from hybrid.sample.cog import write_cog as _write
-
-    return _write(
-        path,
-        array,
-        transform=transform,
-        crs=crs,
-        nodata=nodata,
-        blocksize=blocksize,
-        resampling=resampling,
-        overview_count=overview_count,
-        compress=compress,
-    )
-
-
-def cog_problems(path: str | Path) -> list[str]:
-    """Why ``path`` is not a valid COG (empty list: it is one)."""
-    from hybrid.sample.cog import cog_problems as _problems
-
-    return _problems(path)
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hybrid.sample' has no attribute {name!r}")
