@@ -49,43 +49,70 @@ def write_netcdf(
     Copernicus's 256 x 256 chunks, the chunks are deflated where the blocks are computed
     and written as they are (:mod:`hybrid.io.netcdf_chunks`).
     """
-    from hybrid.io.netcdf_layout import create_chunked_netcdf, create_raster_netcdf
-
     require_date_labels(cube, fmt="netCDF")
     crs = cube_crs(cube)
+    cube = _in_copernicus_order(cube)
+    layout = _layout(cube, crs)
+    globals_ = _global_attributes(attrs or {}, (options or {}).get("file_metadata") or {})
+    if is_lazy(cube.data) and _copernicus_chunks(layout):
+        _write_chunked(cube, Path(path), layout, globals_)
+    else:
+        _write_through_netcdf_c(cube, Path(path), layout, globals_)
+    return Path(path)
+
+
+def _in_copernicus_order(cube: xr.DataArray) -> xr.DataArray:
+    """The cube with only its dimension coordinates, in (t, bands, y, x) order, y
+    descending (as Copernicus writes it)."""
     cube = cube.drop_vars([c for c in cube.coords if c not in cube.dims])
     cube = cube.transpose(*[d for d in ("t", "bands", "y", "x") if d in cube.dims])
     if cube.sizes["y"] > 1 and float(cube["y"][0]) < float(cube["y"][-1]):
-        cube = cube.isel(y=slice(None, None, -1))  # Copernicus writes y descending
-    layout = _layout(cube, crs)
-    variables = layout.variables
-    globals_ = _global_attributes(attrs or {}, (options or {}).get("file_metadata") or {})
-    parts = [cube.isel(bands=i) if "bands" in cube.dims else cube for i in range(len(variables))]
-    bands_axis = cube.dims.index("bands") if "bands" in cube.dims else None
-    if is_lazy(cube.data) and _copernicus_chunks(layout):
-        with create_chunked_netcdf(Path(path), layout, globals_=globals_) as chunked:
-            writers = [chunked.block_writer(name) for name in variables]
-            encoders = [chunked.encoder(name) for name in variables]
-            if bands_axis is None:
-                store_blocks(cube.data, writers[0], encode=encoders[0])
-            else:
-                store_bands(cube.data, bands_axis, writers, encoders)
-        return Path(path)
-    with create_raster_netcdf(Path(path), layout, globals_=globals_) as out:
-        if is_lazy(cube.data) and bands_axis is not None:
+        cube = cube.isel(y=slice(None, None, -1))
+    return cube
+
+
+def _write_chunked(
+    cube: xr.DataArray, path: Path, layout: RasterLayout, globals_: Mapping[str, Any]
+) -> None:
+    """A lazy cube in Copernicus's 256 x 256 chunks: each block deflated where it is
+    computed and written as it is (:mod:`hybrid.io.netcdf_chunks`)."""
+    from hybrid.io.netcdf_layout import create_chunked_netcdf
+
+    with create_chunked_netcdf(path, layout, globals_=globals_) as chunked:
+        writers = [chunked.block_writer(name) for name in layout.variables]
+        encoders = [chunked.encoder(name) for name in layout.variables]
+        if "bands" not in cube.dims:
+            store_blocks(cube.data, writers[0], encode=encoders[0])
+        else:
+            store_bands(cube.data, cube.dims.index("bands"), writers, encoders)
+
+
+def _write_through_netcdf_c(
+    cube: xr.DataArray, path: Path, layout: RasterLayout, globals_: Mapping[str, Any]
+) -> None:
+    """Any other cube, through netCDF-C: a lazy one block by block (all bands in one
+    pass), one in memory band by band and date by date."""
+    from hybrid.io.netcdf_layout import create_raster_netcdf
+
+    with create_raster_netcdf(path, layout, globals_=globals_) as out:
+        if is_lazy(cube.data) and "bands" in cube.dims:
             with_time = "t" in cube.dims
-            writers = [_block_writer(out, name, with_time=with_time) for name in variables]
-            store_bands(cube.data, bands_axis, writers)
-            return Path(path)
-        for name, part in zip(variables, parts, strict=True):
-            if is_lazy(part.data):
-                store_blocks(part.data, _block_writer(out, name, with_time="t" in part.dims))
-            elif "t" not in part.dims:
-                out.write(name, part.values)
-            else:
-                for t in range(part.sizes["t"]):
-                    out.write(name, part.isel(t=t).values, t=t)
-    return Path(path)
+            writers = [_block_writer(out, name, with_time=with_time) for name in layout.variables]
+            store_bands(cube.data, cube.dims.index("bands"), writers)
+            return
+        for i, name in enumerate(layout.variables):
+            _write_variable(out, name, cube.isel(bands=i) if "bands" in cube.dims else cube)
+
+
+def _write_variable(out: Any, name: str, part: xr.DataArray) -> None:
+    """One band variable of the open file: a lazy one block by block, else per date."""
+    if is_lazy(part.data):
+        store_blocks(part.data, _block_writer(out, name, with_time="t" in part.dims))
+    elif "t" not in part.dims:
+        out.write(name, part.values)
+    else:
+        for t in range(part.sizes["t"]):
+            out.write(name, part.isel(t=t).values, t=t)
 
 
 def _layout(cube: xr.DataArray, crs: Any) -> RasterLayout:
