@@ -25,6 +25,7 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -97,7 +98,21 @@ def mask(
 
     if not isinstance(data, xr.DataArray) or not isinstance(mask, xr.DataArray):
         raise ProcessParameterInvalid("mask: data and mask must be raster data cubes")
-    mask = _bands_by_position(data, mask)
+    data, mask = _aligned(data, _bands_by_position(data, mask), in_load)
+    flag = mask.fillna(1) if mask.dtype.kind in "fc" else mask
+    flag = flag != 0
+    if replacement is None:
+        return data.where(~flag).transpose(*data.dims)
+    if isinstance(replacement, int | float) and not isinstance(replacement, bool):
+        replacement = stored_value(replacement, input_cell_type)
+    return data.where(~flag | data.isnull(), replacement).transpose(*data.dims)
+
+
+def _aligned(data: Any, mask: Any, in_load: bool) -> tuple[Any, Any]:
+    """The data and the mask with the same dimensions and labels: the mask onto the
+    data's grid and joined to its dates (``in_load``: the data's dates the mask lacks
+    or masks everywhere dropped first), each of its labels the data's; a mask that
+    does not fit is refused."""
     extra = [str(d) for d in mask.dims if d not in data.dims]
     if extra:
         raise ProcessParameterInvalid(
@@ -112,23 +127,24 @@ def mask(
         # without data are dropped (DatacubeSupport.scala rasterMaskGeneric L219)
         mask = mask.reindex(t=data["t"].values, fill_value=False if mask.dtype == bool else 0)
     for dim in mask.dims:
-        if mask.sizes[dim] != data.sizes[dim]:
+        mask = _with_labels_of(data, mask, dim)
+    return data, mask
+
+
+def _with_labels_of(data: Any, mask: Any, dim: Hashable) -> Any:
+    """The mask with the data's labels of ``dim``, which it must have as many of, and
+    the same up to tolerance."""
+    if mask.sizes[dim] != data.sizes[dim]:
+        raise ProcessParameterInvalid(
+            f"mask: dimension '{dim}' has {mask.sizes[dim]} labels in the mask and "
+            f"{data.sizes[dim]} in the data; resample or filter them to match first"
+        )
+    if dim in data.coords and dim in mask.coords:
+        if not _same_labels(data[dim].values, mask[dim].values):
             raise ProcessParameterInvalid(
-                f"mask: dimension '{dim}' has {mask.sizes[dim]} labels in the mask and "
-                f"{data.sizes[dim]} in the data; resample or filter them to match first"
+                f"mask: the labels of dimension '{dim}' differ between data and mask; "
+                "resample or filter them to match first"
             )
-        if dim in data.coords and dim in mask.coords:
-            if not _same_labels(data[dim].values, mask[dim].values):
-                raise ProcessParameterInvalid(
-                    f"mask: the labels of dimension '{dim}' differ between data and mask; "
-                    "resample or filter them to match first"
-                )
-            # identical up to tolerance: take the data's labels so xarray aligns exactly
-            mask = mask.assign_coords({dim: data[dim].values})
-    flag = mask.fillna(1) if mask.dtype.kind in "fc" else mask
-    flag = flag != 0
-    if replacement is None:
-        return data.where(~flag).transpose(*data.dims)
-    if isinstance(replacement, int | float) and not isinstance(replacement, bool):
-        replacement = stored_value(replacement, input_cell_type)
-    return data.where(~flag | data.isnull(), replacement).transpose(*data.dims)
+        # identical up to tolerance: take the data's labels so xarray aligns exactly
+        mask = mask.assign_coords({dim: data[dim].values})
+    return mask
