@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hybrid.atomic import atomic_path
 from hybrid.errors import DataSourceError, NoDataAvailable, UsageError
 from hybrid.grid import BBox, bounds_union, kernel_buffer, output_grid
 from hybrid.params import DEFAULT_BANDS
@@ -366,7 +367,5 @@ def _write_collection(
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
