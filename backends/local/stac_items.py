@@ -189,19 +189,18 @@ def item_interval(item: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
 
 
 def nominal_datetime(item: Any) -> dt.datetime:
-    """``datetime``, else ``start_datetime`` (load_stac.py L321), in the offset the item
-    writes it with (none: UTC): Copernicus parses that text with ``ZonedDateTime.parse``,
-    which keeps the offset (openeo-opensearch-client OpenSearchResponses.scala L117
-    ``withNominalDate``), and labels the product with ``nominalDate.toLocalDate``
-    (FileLayerProvider.scala L1029, L1125), so ``2023-05-31T23:30:00-02:00`` is 31 May
-    there (1 June in UTC). Compared as instants everywhere else."""
-    import pystac.utils
+    """:func:`hybrid.stac.selection.nominal_datetime`: ``datetime``, else
+    ``start_datetime`` (load_stac.py L321), in the offset the item writes it with (none:
+    UTC), as Copernicus parses that text with ``ZonedDateTime.parse``, which keeps the
+    offset (openeo-opensearch-client OpenSearchResponses.scala L117 ``withNominalDate``),
+    and labels the product with ``nominalDate.toLocalDate`` (FileLayerProvider.scala
+    L1029, L1125): ``2023-05-31T23:30:00-02:00`` is 31 May there (1 June in UTC).
+    Compared as instants everywhere else. An item with neither is refused."""
+    from hybrid.stac.selection import nominal_datetime as written
 
-    start = item.properties.get("start_datetime")
-    when = item.datetime or (pystac.utils.str_to_datetime(start) if start else None)
-    if when is None:
+    if item.datetime is None and not item.properties.get("start_datetime"):
         raise ProcessParameterInvalid(f"load_stac: item {item.id!r} has no datetime")
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    return written(item)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -73,12 +73,8 @@ def mgrs_tile(item: Any) -> str:
 
 
 def acquisition_date(item: Any) -> dt.date:
-    when = item.datetime
-    if when is None:
-        when = dt.datetime.fromisoformat(item.properties["start_datetime"].replace("Z", "+00:00"))
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.UTC)
-    return when.date()
+    """The UTC date of the item's :func:`nominal_datetime` (load_collection's date)."""
+    return nominal_datetime(item).astimezone(dt.UTC).date()
 
 
 #: nominal datetimes closer than this are the same acquisition (``time_shift_max``)
@@ -106,9 +102,14 @@ class DailyScenes:
 
 
 def nominal_datetime(item: Any) -> dt.datetime:
+    """The item's ``datetime``, else its ``start_datetime`` (load_stac.py L321), in the
+    offset the item writes it with (a naive one is UTC); read as pystac reads an item's
+    ``datetime``."""
+    import pystac.utils
+
     when = item.datetime
     if when is None:
-        when = dt.datetime.fromisoformat(item.properties["start_datetime"].replace("Z", "+00:00"))
+        when = pystac.utils.str_to_datetime(item.properties["start_datetime"])
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
