@@ -266,6 +266,25 @@ def test_the_udf_gets_the_chunk_copernicus_names() -> None:
 
 
 @pytest.mark.slow
+def test_the_udf_gets_float32_pixel_centres_as_on_copernicus() -> None:
+    """x and y of a chunk are float32 (geopysparkdatacube.py ``_numpy_to_xarraydatacube``
+    L600-601), so a UDF computing with them computes in float32: the cos(latitude)
+    weight of openeo-community-examples LandCoverStatistics on UTM metres is float32's."""
+    code = (
+        "import numpy as np, xarray\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        "    assert cube['x'].dtype == np.float32 and cube['y'].dtype == np.float32\n"
+        "    return cube * 0 + np.cos(np.deg2rad(cube.coords['y']))\n"
+    )
+    chunk = _cube(3, 2).isel(t=0).assign_coords(y=5012705.0 - 10 * np.arange(3))
+    (out,) = _run(code, chunk)
+    want = np.cos(np.deg2rad(chunk["y"].values.astype(np.float32)))
+    assert not np.allclose(want, np.cos(np.deg2rad(chunk["y"].values)), atol=1e-3)
+    np.testing.assert_array_equal(out.values[0, :, 0], want)
+    np.testing.assert_array_equal(out["y"].values, chunk["y"].values)
+
+
+@pytest.mark.slow
 def test_worker_memory_limit_gives_a_memory_error() -> None:
     code = (
         "import xarray\n"

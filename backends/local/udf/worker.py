@@ -147,6 +147,17 @@ def _instant(text: str) -> Any:
     return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
 
 
+def _with_float32_grid(array: Any) -> Any:
+    """``array`` with float32 ``x`` and ``y`` pixel centres, as Copernicus builds a UDF's
+    chunk (geopysparkdatacube.py ``_numpy_to_xarraydatacube`` L600-601:
+    ``np.linspace(..., dtype=np.float32)``): arithmetic on the coordinates in the UDF is
+    float32 arithmetic there (the results are stitched by position, not by these)."""
+    import numpy as np
+
+    grid = {d: array[d].values.astype(np.float32) for d in ("x", "y") if d in array.coords}
+    return array.assign_coords(grid)
+
+
 def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
     from openeo.udf import UdfData, XarrayDataCube
     from openeo.udf.run_code import run_udf_code
@@ -156,7 +167,7 @@ def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
 
     names = None
     for index, chunk_id in enumerate(task["chunks"]):
-        array = read_chunk(folder, f"in-{chunk_id}")
+        array = _with_float32_grid(read_chunk(folder, f"in-{chunk_id}"))
         if isinstance(array.attrs.get("t"), str):
             array.attrs["t"] = _instant(array.attrs["t"])
         context = task.get("context") or {}
