@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from tests.workflows.raw import BBOX, pixels_inside, raw_bands, read_tiff
@@ -223,6 +224,7 @@ def test_eurac_notebook_utm_filter_bbox_max_ndvi_job(connection: Any, tmp_path: 
     np.testing.assert_allclose(got, want.values, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_gee_notebook_pgnode_ndvi_min_time_png(connection: Any, tmp_path: Path) -> None:
     """examples/archive/notebooks/Sentinel2_NDVI_GEE.ipynb: a bare load, ``filter_bbox``,
     ``filter_temporal``, ``filter_bands``, a ``reduce_dimension`` reducer of ``PGNode``s

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from tests.workflows.raw import BBOX, pixels_inside, raw_bands, read_tiff
@@ -104,6 +105,7 @@ def _json_series(path: Path) -> Any:
     return ts
 
 
+@pytest.mark.slow
 def test_webinar_masked_ndvi_maps_and_field_timeseries(connection: Any, tmp_path: Path) -> None:
     """Cells 43-80: NDVI from ``band()`` arithmetic, ``~(SCL == 4 | SCL == 5)``, the
     11 x 11 Gaussian (std 1.6) ``apply_kernel`` ``> 0.1`` as mask, GTiff downloads of the
@@ -158,6 +160,7 @@ def test_webinar_masked_ndvi_maps_and_field_timeseries(connection: Any, tmp_path
     assert np.isnan(_field_means(masked, raw, fields)).any(), "a cloudy date is masked"
 
 
+@pytest.mark.slow
 def test_webinar_batch_job_and_savitzky_golay_udf(connection: Any, tmp_path: Path) -> None:
     """Cells 84-115: the masked time series as ``save_result(format="JSON")``, a job
     created, started, stopped (``canceled``), then ``execute_batch()``; the results'

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from tests.workflows.raw import BBOX, FIELDS, dilation_masks, pixels_inside, raw_bands
@@ -47,6 +48,7 @@ def apply_datacube(cube: xr.DataArray, context: dict) -> xr.DataArray:
 """
 
 
+@pytest.mark.slow
 def test_parcel_delineation_masked_ndvi_of_a_year(connection: Any, tmp_path: Path) -> None:
     """python/ParcelDelineation/Parcel delineation.ipynb up to the NDVI its UDFs segment
     (the segmentation runs an ONNX model from the job options' archives): a year as
@@ -110,6 +112,7 @@ def test_parcel_delineation_masked_ndvi_of_a_year(connection: Any, tmp_path: Pat
     np.testing.assert_array_equal(var1["t"].values, clear[np.argsort(share, kind="stable")[:3]])
 
 
+@pytest.mark.slow
 def test_land_cover_statistics_weighted_class_sums_as_parquet(
     connection: Any, tmp_path: Path
 ) -> None:
