@@ -21,6 +21,24 @@ stays there (all no-data), and a tile masked all over while others are not leave
 date to its other tiles there as here (a UDF over ``t`` there sees per tile only the
 dates its tile kept).
 
+A user-defined process is no node of the graph Copernicus checks: it evaluates a call as
+a node whose process id is the process's (``apply_process`` L361-368, ``evaluate_udp``
+L391-395), so a mask whose data reaches a load only through such a call is no mask of a
+load there (that id is not among the processes passed), and the process's own graph
+with the same ``apply_process`` (``_evaluate_process_graph_process`` L373-388), where a
+parameter is no node either. hybrid inlines the processes before the engine runs
+(:mod:`hybrid.server.udp_expansion`), so the expansion marks the masks of each graph
+with :func:`decide` as Copernicus checks that graph, before inlining it, and the engine
+keeps those marks (:func:`masks_in_load` decides the masks left unmarked: a graph run
+without an expansion).
+Two masks inside a process Copernicus gets wrong are computed here as openEO defines
+them (pixel by pixel), with a note: one whose ``data`` is a parameter of the process, or
+whose ``mask`` is one and whose data passes, fails the job there (a parameter has no
+``node``: KeyError in ``flatten_children_node_types`` L248, ``flatten_children_node_names``
+L265); one whose data passes to a parameter without a load between is returned unmasked
+there (the mask goes into the environment, L322-326, and no load reads it: the process's
+arguments were evaluated before its graph, L336).
+
 Not emulated: the job option (the optimization is always on here).
 """
 
@@ -42,24 +60,43 @@ _PASSING = frozenset(
 )  # fmt: skip
 
 
+#: what Copernicus's evaluator does with a mask (:func:`_outcome`): applies it in the
+#: load, computes it pixel by pixel, fails, or returns its data unmasked
+_LOAD, _PLAIN, _FAILS, _UNMASKED = "load", "plain", "fails", "unmasked"
+#: the notes on what Copernicus gets wrong, computed as openEO defines it here
+_NOTES = {
+    _FAILS: "reads a parameter of the process as its data or mask: Copernicus's data "
+    "mask optimization fails the job on it (KeyError in openeo-python-driver "
+    "evaluator.py L248/L265); computed here as a plain mask",
+    _UNMASKED: "reads a parameter of the process through filters only: Copernicus hands "
+    "the mask to a load that is not read and returns the data unmasked; masked here",
+}
+
+
 def masks_in_load(graph: Mapping[str, Any]) -> set[str]:
     """The ids of the ``mask`` nodes of the flat ``graph`` Copernicus applies while
-    loading."""
-    found = set()
-    for node_id, node in graph.items():
-        if not isinstance(node, Mapping) or node.get("process_id") != "mask":
-            continue
-        arguments = node.get("arguments") or {}
-        if arguments.get("replacement") is not None:
-            continue
-        data = _inputs(graph, arguments.get("data"))
-        mask = _inputs(graph, arguments.get("mask"))
-        if data is None or mask is None or data & mask:
-            continue
-        processes = {graph[n].get("process_id") for n in data}
-        if processes <= _PASSING:
-            found.add(node_id)
-    return found
+    loading, but for those :func:`decide` decided before (they keep that decision)."""
+    return {
+        node_id
+        for node_id, arguments in _masks(graph)
+        if IN_LOAD not in arguments and _outcome(graph, arguments) == _LOAD
+    }
+
+
+def decide(graph: Mapping[str, Any], process: str | None) -> tuple[dict[str, Any], list[str]]:
+    """``graph`` with every ``mask`` node marked applied in the load or not (:data:`IN_LOAD`
+    true or false) as Copernicus evaluates this graph on its own - a job's graph, or the
+    graph of user-defined process ``process`` before it is inlined into the caller's -
+    and a note for each mask Copernicus fails on or returns unmasked (module docstring)."""
+    out = dict(graph)
+    notes = []
+    for node_id, arguments in _masks(graph):
+        outcome = _outcome(graph, arguments)
+        out[node_id] = {**graph[node_id], "arguments": {**arguments, IN_LOAD: outcome == _LOAD}}
+        if outcome in _NOTES:
+            where = f" in user-defined process '{process}'" if process else ""
+            notes.append(f"the mask '{node_id}'{where} {_NOTES[outcome]}")
+    return out, notes
 
 
 def mark(graph: dict[str, Any], node_ids: set[str]) -> None:
@@ -69,6 +106,40 @@ def mark(graph: dict[str, Any], node_ids: set[str]) -> None:
         node = graph.get(node_id)
         if isinstance(node, dict) and node.get("process_id") == "mask":
             node.setdefault("arguments", {})[IN_LOAD] = True
+
+
+def _masks(graph: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The ``mask`` nodes of ``graph`` with their arguments."""
+    return [
+        (node_id, node.get("arguments") or {})
+        for node_id, node in graph.items()
+        if isinstance(node, Mapping) and node.get("process_id") == "mask"
+    ]
+
+
+def _outcome(graph: Mapping[str, Any], arguments: Mapping[str, Any]) -> str:
+    """What Copernicus's evaluator does with a mask of ``graph``, its checks in its order
+    (evaluator.py L293-303): :data:`_LOAD`, :data:`_PLAIN`, or one of :data:`_NOTES`."""
+    if arguments.get("replacement") is not None:
+        return _PLAIN
+    if _is_parameter(arguments.get("data")):
+        return _FAILS
+    data = _inputs(graph, arguments.get("data"))
+    if data is None:
+        return _PLAIN
+    processes = {graph[n].get("process_id") for n in data}
+    if not processes <= _PASSING:
+        return _PLAIN
+    if _is_parameter(arguments.get("mask")):
+        return _FAILS
+    mask = _inputs(graph, arguments.get("mask"))
+    if mask is None or data & mask:
+        return _PLAIN
+    return _LOAD if "load_collection" in processes else _UNMASKED
+
+
+def _is_parameter(reference: Any) -> bool:
+    return isinstance(reference, Mapping) and "from_parameter" in reference
 
 
 def _inputs(graph: Mapping[str, Any], reference: Any) -> set[str] | None:

@@ -6,7 +6,10 @@ http(s) URL namespace naming a published process, :mod:`hybrid.server.udp_sharin
 by the process's own nodes, renamed ``<node>:<inner node>``, with every
 ``{"from_parameter": name}`` replaced by the node's argument (or the parameter's default).
 References to the calling node then point at the process's result node. The engine thus
-only runs predefined processes, whichever backend it is.
+only runs predefined processes, whichever backend it is. What Copernicus decides from a
+process's graph on its own, not inlined, is marked on the nodes before: which masks it
+applies in the load (:func:`hybrid.backends.local.data_masks.decide`, for the job's graph
+and each process's, not for callbacks).
 
 Parameters of callbacks shadow the process's parameters of the same name; the callback
 parameters are recognised by their standard names (:data:`CALLBACK_PARAMETERS`).
@@ -64,17 +67,22 @@ class _Walk:
     notes: dict[str, None]
     #: inside a callback Copernicus's script builder compiles: the process it belongs to
     builder: str | None = None
+    #: inside a callback (any): no graph Copernicus evaluates as a process's own
+    callback: bool = False
 
     def into(self, node: Mapping[str, Any]) -> _Walk:
         """The walk for ``node``'s callbacks."""
         from hybrid.backends.local.callback_support import compiled_callback
 
-        if self.builder is None and compiled_callback(node) is not None:
-            return replace(self, builder=str(node["process_id"]))
-        return self
+        builder = self.builder
+        if builder is None and compiled_callback(node) is not None:
+            builder = str(node["process_id"])
+        return replace(self, builder=builder, callback=True)
 
 
 def _expand(graph: Mapping[str, Any], walk: _Walk, stack: tuple[str, ...]) -> dict[str, Any]:
+    if not walk.callback:
+        graph = _masks_decided(graph, walk, stack[-1] if stack else None)
     out: dict[str, Any] = {}
     redirect: dict[str, str] = {}
     for node_id, node in graph.items():
@@ -160,6 +168,18 @@ def _parameter_values(
                 f"Process '{udp['id']}' parameter '{name}' is required.", node=node_id
             )
     return values
+
+
+def _masks_decided(graph: Mapping[str, Any], walk: _Walk, process: str | None) -> dict[str, Any]:
+    """``graph`` (a job's, or user-defined process ``process``'s own) with its masks marked
+    applied in the load or not as Copernicus decides it for this graph alone, before
+    inlining puts the process's nodes and the caller's together
+    (:mod:`hybrid.backends.local.data_masks`)."""
+    from hybrid.backends.local.data_masks import decide
+
+    decided, notes = decide(graph, process)
+    walk.notes.update(dict.fromkeys(notes))
+    return decided
 
 
 def _note_process_in_callback(pid: str, walk: _Walk) -> None:

@@ -1,6 +1,6 @@
 """Which masks Copernicus applies while loading (openeo-python-driver evaluator.py
-``check_subgraph_for_data_mask_optimization`` L278-303, ``apply_process`` L315-326):
-:mod:`hybrid.backends.local.data_masks`."""
+``check_subgraph_for_data_mask_optimization`` L278-303, ``apply_process`` L315-326), in a
+job's graph and in a user-defined process's own: :mod:`hybrid.backends.local.data_masks`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.data_masks import masks_in_load
+from hybrid.backends.local.data_masks import decide, masks_in_load
+from hybrid.backends.local.load_paths import IN_LOAD
 from hybrid.backends.local.processes.masking import mask
 from tests.engine.test_processes import cube, times
 
@@ -42,6 +43,40 @@ def test_a_mask_right_after_a_load_from_another_load_is_applied_in_the_load() ->
     # a replacement, a process between (apply), a mask from the data's own load, a
     # mask reading the data's nodes: computed as a mask
     assert masks_in_load(graph) == {"m1"}
+
+
+def test_a_process_s_own_graph_is_decided_as_copernicus_evaluates_it() -> None:
+    """Before inlining: a call of a user-defined process passes no mask into a load (its
+    id is no passing process), a parameter is no node. Copernicus fails on a parameter
+    as data or (data passing) as mask (KeyError, evaluator.py L248, L265) and returns
+    the data unmasked when filters lead to a parameter (L322-326): computed here, noted."""
+    parameter = {"from_parameter": "data"}
+    graph = {
+        "load": _load(["B04"]),
+        "scl": _load(["SCL"]),
+        "flag": _node("to_scl_dilation_mask", data=_ref("scl")),
+        "own": _node("mask", data=_ref("load"), mask=_ref("flag")),
+        "call": _node("load_b04", extent={"west": 6}),
+        "of_call": _node("mask", data=_ref("call"), mask=_ref("flag")),
+        "of_param": _node("mask", data=parameter, mask=_ref("flag")),
+        "by_param": _node("mask", data=_ref("load"), mask={"from_parameter": "m"}),
+        "bands": _node("filter_bands", data=parameter, bands=["B04"]),
+        "of_bands": _node("mask", data=_ref("bands"), mask=_ref("flag")),
+    }
+    decided, notes = decide(graph, "p")
+    marks = {k: v["arguments"][IN_LOAD] for k, v in decided.items() if IN_LOAD in v["arguments"]}
+    assert marks == {
+        "own": True, "of_call": False, "of_param": False, "by_param": False,
+        "of_bands": False,
+    }  # fmt: skip
+    assert decided["of_bands"]["arguments"]["data"] == _ref("bands") and "load" in decided
+    assert [note.split(" ", 3)[2] for note in notes] == ["'of_param'", "'by_param'", "'of_bands'"]
+    assert all("in user-defined process 'p'" in note for note in notes)
+    assert "fails the job" in notes[0] and "unmasked" in notes[2]
+    # the engine keeps the marks, and decides the masks left unmarked
+    kept = _node("mask", data=_ref("load"), mask=_ref("flag"), **{IN_LOAD: False})
+    assert masks_in_load(decided) == set()
+    assert masks_in_load({**graph, "kept": kept}) == {"own"}
 
 
 def test_a_mask_applied_in_the_load_keeps_only_the_dates_the_mask_has() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hybrid.backends.local.load_paths import IN_LOAD
 from hybrid.run_warnings import warnings_to
 from hybrid.server.udp_expansion import expand
 
@@ -21,6 +22,7 @@ def _callback(**nodes: dict[str, Any]) -> dict[str, Any]:
 
 
 X = {"from_parameter": "x"}
+EXTENT = {"from_parameter": "extent"}
 #: triple(v) = v * 3; scaled(data, factor) = apply(data, x * factor)
 PROCESSES: dict[str, dict[str, Any]] = {
     "triple": {
@@ -41,6 +43,27 @@ PROCESSES: dict[str, dict[str, Any]] = {
                 data={"from_parameter": "data"},
                 process=_callback(m=_node("multiply", True, x=X, y={"from_parameter": "factor"})),
             )
+        },
+    },
+    # load_b04(extent): its load; masked(extent): its load masked by its SCL load;
+    # masked_by(data): data masked by its own SCL load
+    "load_b04": {
+        "id": "load_b04",
+        "process_graph": {"l": _node("load_collection", True, id="S2", spatial_extent=EXTENT)},
+    },
+    "masked": {
+        "id": "masked",
+        "process_graph": {
+            "l": _node("load_collection", id="S2", spatial_extent=EXTENT),
+            "s": _node("load_collection", id="S2", spatial_extent=EXTENT, bands=["SCL"]),
+            "m": _node("mask", True, data={"from_node": "l"}, mask={"from_node": "s"}),
+        },
+    },
+    "masked_by": {
+        "id": "masked_by",
+        "process_graph": {
+            "s": _node("load_collection", id="S2", bands=["SCL"]),
+            "m": _node("mask", True, data={"from_parameter": "data"}, mask={"from_node": "s"}),
         },
     },
 }
@@ -100,3 +123,32 @@ def test_an_argument_the_process_does_not_declare_is_passed_on() -> None:
     (node,) = expanded.values()
     assert node["process_id"] == "multiply" and node["arguments"] == {"x": 2, "y": 3}
     assert notes == []
+
+
+def test_masks_are_marked_as_copernicus_decides_them_before_inlining() -> None:
+    """Copernicus evaluates a call as a node of the process's id, not passed by its data
+    mask optimization, and a process's graph on its own (python-driver evaluator.py
+    L361-368, L373-395): the mask of ``load_b04``'s call is computed pixel by pixel,
+    the one inside ``masked`` goes into its load, the one of ``masked_by``'s parameter
+    (a KeyError there) is computed, with one note however often it is called."""
+    scl = _node("load_collection", id="S2", bands=["SCL"])
+    callback = _callback(m=_node("mask", True, data=X, mask=X))
+    graph = {
+        "b": _node("load_b04", extent={"west": 6}),
+        "scl": scl,
+        "m": _node("mask", data={"from_node": "b"}, mask={"from_node": "scl"}),
+        "in": _node("masked", extent={"west": 6}),
+        "by1": _node("masked_by", data={"from_node": "b"}),
+        "by2": _node("masked_by", data={"from_node": "m"}),
+        "a": _node("apply", True, data={"from_node": "by2"}, process=callback),
+    }
+    expanded, notes = _expanded(graph)
+    marks = {k: v["arguments"].get(IN_LOAD) for k, v in expanded.items()}
+    assert {k: v for k, v in marks.items() if v is not None} == {
+        "m": False, "in:m": True, "by1:m": False, "by2:m": False,
+    }  # fmt: skip
+    assert expanded["by1:m"]["arguments"]["data"] == {"from_node": "b:l"}
+    inner = expanded["a"]["arguments"]["process"]["process_graph"]
+    assert IN_LOAD not in inner["m"]["arguments"]
+    (note,) = notes
+    assert note.startswith("the mask 'm' in user-defined process 'masked_by' reads a parameter")
