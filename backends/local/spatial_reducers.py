@@ -27,7 +27,7 @@ still gets its statistic of the valid ones, not nodata.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from hybrid.backends.local.cell_types import INPUT_CELL_TYPE, CellTypes, integral
@@ -40,6 +40,9 @@ SPARK_COUNT = "spark_count"
 #: the aggregate_spatial argument :func:`mark_spatial_reducers` adds: per statistic,
 #: whether Spark writes it as an integer (:func:`integer_statistics`)
 INTEGER_STATISTICS = "integer_statistics"
+#: the aggregate_spatial argument :func:`mark_spatial_reducers` adds: per statistic, the
+#: name Spark gives its column (:func:`statistic_columns`)
+STATISTIC_COLUMNS = "statistic_columns"
 #: aggregates that skip null cells whatever their ``ignore_nodata`` (Spark's own
 #: aggregates; only first/last take the argument: SparkAggregateScriptBuilder.scala L140-141)
 _NULLS_SKIPPED = frozenset(
@@ -47,6 +50,12 @@ _NULLS_SKIPPED = frozenset(
 )
 #: aggregates that keep the integer type of an integer cube's column
 _INPUT_TYPED = frozenset({"min", "max", "first", "last", "median", "sum"})
+#: the names Spark gives the other aggregates' columns (``{c}`` the band's column)
+_SPARK_FUNCTIONS = {
+    "mean": "avg({c})", "count": "count({c})", "max": "max({c})", "min": "min({c})",
+    "first": "first({c})", "last": "last({c})", "product": "product({c})",
+    "sd": "stddev_samp({c})", "sum": "sum({c})", "variance": "var_samp({c})",
+}  # fmt: skip
 #: the processes a reducer of aggregate_spatial may hold on Copernicus: its aggregates,
 #: and array_create, which only lists them (SparkAggregateScriptBuilder.scala L97-160)
 AGGREGATES = frozenset(
@@ -89,11 +98,13 @@ def mark_spatial_reducers(graph: dict[str, Any]) -> None:
                 step.setdefault("arguments", {})[SPARK_COUNT] = True
             elif step.get("process_id") == "median" and dtype != "float32":
                 step.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
-        integers = integer_statistics(
-            arguments.get("reducer"), integral(types.raw(arguments.get("data")))
-        )
-        if integers is not None:
-            arguments[INTEGER_STATISTICS] = integers
+        integer_cube = integral(types.raw(arguments.get("data")))
+        for key, found in (
+            (INTEGER_STATISTICS, integer_statistics(arguments.get("reducer"), integer_cube)),
+            (STATISTIC_COLUMNS, statistic_columns(arguments.get("reducer"), integer_cube)),
+        ):
+            if found is not None:
+                arguments[key] = found
 
 
 def integer_statistics(reducer: Any, integer_cube: bool) -> list[bool] | None:
@@ -103,6 +114,24 @@ def integer_statistics(reducer: Any, integer_cube: bool) -> list[bool] | None:
     ``mean``/``sd``/``variance``/``product`` never (doubles) [AggregatePolygonProcess.scala
     L328-333 types the columns; SparkAggregateScriptBuilder.scala L130-148]. None where
     the reducer's shape is not one of these or an array_create of them."""
+    return _per_statistic(reducer, lambda step: _kinds(step, integer_cube))
+
+
+def statistic_columns(reducer: Any, integer_cube: bool) -> list[str] | None:
+    """Per statistic the reducer gives (in its order), the name Spark gives its column,
+    ``{c}`` standing for the band's column (``avg({c})``, ``stddev_samp({c})``,
+    ``CAST(median({c}) AS INT)``, ``percentile_approx({c}, 0.5, 100000)``): Copernicus
+    keeps these names when the reducer gives several statistics (it renames the columns
+    by the band labels only when there are as many: AggregatePolygonProcess.scala
+    L349-355); the texts are those Spark 3.4.2 (openeo-geotrellis-extensions pom.xml L13)
+    writes for the expressions of SparkAggregateScriptBuilder.scala L129-146, L120.
+    None where the reducer's shape is not one of these or an array_create of them."""
+    return _per_statistic(reducer, lambda step: _spark_names(step, integer_cube))
+
+
+def _per_statistic(reducer: Any, describe: Callable[[dict[str, Any]], list[Any] | None]) -> Any:
+    """``describe`` of each aggregate of the reducer, in the order of its statistics: the
+    result node, or the items of the array_create it is; None where one has none."""
     nodes = reducer.get("process_graph") if isinstance(reducer, Mapping) else None
     if not isinstance(nodes, Mapping):
         return None
@@ -110,15 +139,15 @@ def integer_statistics(reducer: Any, integer_cube: bool) -> list[bool] | None:
     if result is None:
         return None
     if result.get("process_id") != "array_create":
-        return _kinds(result, integer_cube)
-    flags: list[bool] = []
+        return describe(result)
+    found: list[Any] = []
     for item in (result.get("arguments") or {}).get("data") or []:
         step = nodes.get(item.get("from_node")) if isinstance(item, Mapping) else None
-        kinds = _kinds(step, integer_cube) if isinstance(step, dict) else None
-        if kinds is None:
+        described = describe(step) if isinstance(step, dict) else None
+        if described is None:
             return None
-        flags += kinds
-    return flags
+        found += described
+    return found
 
 
 def _kinds(step: dict[str, Any], integer_cube: bool) -> list[bool] | None:
@@ -130,12 +159,39 @@ def _kinds(step: dict[str, Any], integer_cube: bool) -> list[bool] | None:
     if name in ("mean", "sd", "variance", "product"):
         return [False]
     if name == "quantiles":
-        arguments = step.get("arguments") or {}
-        probabilities, q = arguments.get("probabilities"), arguments.get("q")
-        if isinstance(probabilities, list):
-            return [integer_cube] * len(probabilities)
-        if isinstance(q, int) and q > 1:
-            return [integer_cube] * (q - 1)
+        probabilities = _probabilities(step)
+        return None if probabilities is None else [integer_cube] * len(probabilities)
+    return None
+
+
+def _spark_names(step: dict[str, Any], integer_cube: bool) -> list[str] | None:
+    from hybrid.io.csv_text import java_double
+
+    name = step.get("process_id")
+    arguments = step.get("arguments") or {}
+    if name == "count" and arguments.get("condition") is True:
+        return ["count((({c} IS NULL) OR ({c} IS NOT NULL)))"]
+    if name == "median":
+        return [f"CAST(median({{c}}) AS {'INT' if integer_cube else 'DOUBLE'})"]
+    if name == "quantiles":
+        probabilities = _probabilities(step)
+        if probabilities is None:
+            return None
+        return [f"percentile_approx({{c}}, {java_double(p)}, 100000)" for p in probabilities]
+    return [_SPARK_FUNCTIONS[name]] if name in _SPARK_FUNCTIONS else None
+
+
+def _probabilities(step: dict[str, Any]) -> list[float] | None:
+    """quantiles' probabilities as Copernicus computes them (``q``: 1/q .. (q-1)/q,
+    OpenEOProcessScriptBuilder.scala ``getQuantilesProbabilities`` L415-432)."""
+    arguments = step.get("arguments") or {}
+    probabilities, q = arguments.get("probabilities"), arguments.get("q")
+    if isinstance(probabilities, list) and all(
+        isinstance(p, int | float) and not isinstance(p, bool) for p in probabilities
+    ):
+        return [float(p) for p in probabilities]
+    if isinstance(q, int) and not isinstance(q, bool) and q > 1:
+        return [d / q for d in range(1, q)]
     return None
 
 

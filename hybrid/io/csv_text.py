@@ -3,7 +3,8 @@
 ``date,feature_index,<band columns>`` as Spark writes it in openeo-geotrellis-extensions
 AggregatePolygonProcess.scala (``aggregateByDateAndPolygon``): dates
 ``2020-06-26T00:00:00.000Z``, missing values empty, one column per band (``band_unnamed``
-for a cube without bands), an integer column's values as integers and a double's as
+for a cube without bands; with several statistics Spark's names of them, ``avg(B04)``:
+:func:`hybrid.io.vector.spark_columns`), an integer column's values as integers and a double's as
 Java writes it (:func:`java_double`); without ``t``: ``feature_index,<band columns>``
 (``aggregateByPolygon``). A geometry that covers no pixel centre
 (aggregate_spatial's ``attrs["uncovered"]``) has no row: Spark only aggregates the
@@ -37,9 +38,18 @@ def write_vector(
 
 def timeseries_csv(cube: Any) -> str:
     columns, rows = timeseries_rows(cube)
-    lines = [",".join(columns)]
+    lines = [",".join(map(_quoted, columns))]
     lines += [",".join("" if cell is None else cell for cell in row) for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    """A header cell as Spark's CSV writer gives it: in quotes when it holds a comma,
+    quote or line break (``"percentile_approx(B04, 0.5, 100000)"``), a quote escaped by
+    a backslash (Spark's default ``escape``)."""
+    if not any(c in text for c in ',"\n\r'):
+        return text
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
@@ -47,7 +57,7 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
     them back (run_udf over a time series: hybrid.backends.local.udf.feature_tables)."""
     import numpy as np
 
-    from hybrid.io.vector import band_columns, covered, date_text, integer_columns, ordered
+    from hybrid.io.vector import covered, date_text, integer_columns, ordered, spark_columns
 
     cube = ordered(cube)
     values = cube.values
@@ -59,7 +69,7 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
             for v, whole in zip(row, integers, strict=True)
         ]
 
-    columns = band_columns(cube)
+    columns = spark_columns(cube)
     features = [(fi, values[fi]) for fi in covered(cube)]
     if "t" not in cube.dims:
         return ["feature_index", *columns], [[str(fi), *cells(f)] for fi, f in features]

@@ -35,13 +35,27 @@ def timeseries_parquet(cube: Any) -> bytes:
     The statistic columns are int64 where Copernicus's frame holds integers: with ``t``
     the rows come from ``get_data``, whose values are Python integers exactly where its
     JSON holds them (:func:`hybrid.io.vector.json_integers`); without ``t`` the CSV's
-    complete integer columns, made float64 by the NaN of a geometry without a row."""
+    complete integer columns, made float64 by the NaN of a geometry without a row.
+
+    Column names: with ``t`` the bands (``band_0``... for several statistics, L621-628),
+    without ``t`` the CSV's (:func:`hybrid.io.vector.spark_columns`); in both, properties
+    included, ``(``, ``)``, ``/`` and ``\\`` become ``_`` (``clean_parquet_column_name``
+    L147-150, applied to the joined frame L640-642, L846-849): ``area (ha)`` is
+    ``area _ha_``, ``avg(B04)`` ``avg_B04_``."""
     import io
 
     import geopandas as gpd
     import pandas as pd
 
-    from hybrid.io.vector import band_columns, covered, date_text, json_integers, number, ordered
+    from hybrid.io.vector import (
+        band_columns,
+        covered,
+        date_text,
+        json_integers,
+        number,
+        ordered,
+        spark_columns,
+    )
     from hybrid.io.vector_frame import geometries_frame
 
     regions = geometries_frame(cube)
@@ -49,7 +63,7 @@ def timeseries_parquet(cube: Any) -> bytes:
     cube = ordered(cube)
     integral = json_integers(cube) and (timed or len(covered(cube)) == cube.sizes["geometries"])
     value: Any = int if integral else number
-    columns = band_columns(cube)
+    columns = band_columns(cube) if timed else spark_columns(cube)
     values = cube.values if timed else cube.values[:, None, :]
     dates = [date_text(t) for t in cube["t"].values] if timed else [None]
     records = [
@@ -58,18 +72,26 @@ def timeseries_parquet(cube: Any) -> bytes:
         for fi in range(values.shape[0])
     ]
     stats = pd.DataFrame.from_records(records, columns=["date", "feature_index", *columns])
-    if timed:
-        regions = regions.drop(columns=[c for c in regions.columns if c in stats.columns])
-        joined = stats.join(regions, on="feature_index")
-    else:
-        stats = stats.drop(columns="date")
-        regions = regions.drop(columns=[c for c in regions.columns if c in stats.columns])
-        regions = regions.assign(feature_index=range(len(regions)))
-        joined = regions.join(stats.set_index("feature_index"), on="feature_index")
-    frame = gpd.GeoDataFrame(joined, geometry="geometry")
+    frame = gpd.GeoDataFrame(_joined(stats, regions, timed), geometry="geometry")
     buffer = io.BytesIO()
     frame.set_crs(regions.crs).to_parquet(buffer)
     return buffer.getvalue()
+
+
+def _joined(stats: Any, regions: Any, timed: bool) -> Any:
+    """The rows joined with the geometries' frame (with ``t`` the rows first, without it
+    the frame first, as the two writers join them), every column name cleaned."""
+    import re
+
+    if not timed:
+        stats = stats.drop(columns="date")
+    regions = regions.drop(columns=[c for c in regions.columns if c in stats.columns])
+    if timed:
+        joined = stats.join(regions, on="feature_index")
+    else:
+        regions = regions.assign(feature_index=range(len(regions)))
+        joined = regions.join(stats.set_index("feature_index"), on="feature_index")
+    return joined.rename(columns=lambda name: re.sub(r"[()/\\]", "_", str(name)))
 
 
 def read_series(files: list[Path], *, source: Path) -> Any:

@@ -38,6 +38,9 @@ FILE_GEOJSON = "delayed_vector_geojson"
 #: attrs of an aggregate_spatial result: per statistic of the reducer, whether Spark
 #: types it integral (its CSV writes ``415``, not ``415.0``)
 INTEGER_COLUMNS = "integer_statistics"
+#: attrs of an aggregate_spatial result: per statistic of the reducer, the name Spark
+#: gives its column, ``{c}`` standing for the band's (:func:`spark_columns`)
+STATISTIC_COLUMNS = "statistic_columns"
 #: attrs of an aggregate_spatial result: the indices of the geometries that cover no
 #: pixel centre (Spark has no pixel row for them, so its CSV has no row for them)
 UNCOVERED = "uncovered"
@@ -170,6 +173,22 @@ def flattened(cube: Any, prefix: str | None = None) -> tuple[list[str], Any]:
 
 def band_columns(cube: Any) -> list[str]:
     return [str(b) for b in cube["bands"].values]
+
+
+def spark_columns(cube: Any) -> list[str]:
+    """The value columns of Copernicus's CSV (Spark's): the bands (``band_unnamed`` for a
+    cube without bands) when the reducer gives one statistic, as Copernicus renames the
+    aggregates by the band labels when there are as many (AggregatePolygonProcess.scala
+    L228-234, L349-355); with several statistics the names Spark gives the aggregates,
+    band after band: ``avg(B04)``, ``stddev_samp(B04)``, ``avg(B08)``...
+    (:data:`STATISTIC_COLUMNS`)."""
+    columns = band_columns(cube)
+    templates = cube.attrs.get(STATISTIC_COLUMNS) or []
+    if len(templates) < 2:
+        return columns
+    bands = cube.attrs.get(CUBE_BANDS) or [UNNAMED_BAND]
+    named = [template.replace("{c}", band) for band in bands for template in templates]
+    return named if len(named) == len(columns) else columns
 
 
 def number(value: Any) -> Any:

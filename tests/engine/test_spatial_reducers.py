@@ -224,6 +224,35 @@ def test_statistics_spark_writes_as_integers_are_marked() -> None:
     assert _marked(bits)["agg"]["arguments"][INTEGER_STATISTICS] == [True, False]
 
 
+def test_the_names_spark_gives_the_statistics_are_marked() -> None:
+    """Spark 3.4.2's names of the aggregates SparkAggregateScriptBuilder.scala L120,
+    L129-146 builds (seen in a Spark 3.4.2 session on these expressions); q = 4 is
+    1/4, 2/4, 3/4 (OpenEOProcessScriptBuilder.scala L415-432)."""
+    from hybrid.backends.local.spatial_reducers import STATISTIC_COLUMNS
+
+    reducer = _reducer(
+        ("median", {"data": DATA}),
+        ("count", {"data": DATA, "condition": True}),
+        ("quantiles", {"data": DATA, "q": 4}),
+        ("variance", {"data": DATA}),
+        ("first", {"data": DATA, "ignore_nodata": False}),
+    )
+    names = [
+        "CAST(median({c}) AS INT)",
+        "count((({c} IS NULL) OR ({c} IS NOT NULL)))",
+        *(f"percentile_approx({{c}}, {p}, 100000)" for p in ("0.25", "0.5", "0.75")),
+        "var_samp({c})",
+        "first({c})",
+    ]
+    assert _marked(_graph(reducer))["agg"]["arguments"][STATISTIC_COLUMNS] == names
+    of_ndvi = _marked(_graph(reducer, ndvi=True))["agg"]["arguments"][STATISTIC_COLUMNS]
+    assert of_ndvi[0] == "CAST(median({c}) AS DOUBLE)" and of_ndvi[1:] == names[1:]
+    lone = _marked(_graph(_reducer(("sd", {"data": DATA}))))["agg"]["arguments"]
+    assert lone[STATISTIC_COLUMNS] == ["stddev_samp({c})"]
+    unknown = _reducer(("mean", {"data": DATA}), ("extrema", {"data": DATA}))
+    assert STATISTIC_COLUMNS not in _marked(_graph(unknown))["agg"]["arguments"]
+
+
 @pytest.mark.slow
 def test_integer_statistics_are_written_as_integers(sample_catalog: Path, tmp_path: Path) -> None:
     """Spark types the columns of an integer cube IntegerType and count a long, so the CSV
@@ -241,7 +270,9 @@ def test_integer_statistics_are_written_as_integers(sample_catalog: Path, tmp_pa
     mixed["save"]["arguments"]["format"] = "CSV"
     (path,) = backend.execute(mixed, out_dir=tmp_path / "csv").files
     header, *rows = list(csv.reader(path.read_text().splitlines()))
-    assert header == ["date", "feature_index", "band_0", "band_1", "band_2"]
+    # several statistics keep Spark's names of them (AggregatePolygonProcess.scala L349-355)
+    spark = ["count(B04)", "CAST(median(B04) AS INT)", "avg(B04)"]
+    assert header == ["date", "feature_index", *spark]
     full = [row for row in rows if all(row[2:])]
     assert full and all(row[2].isdigit() and row[3].isdigit() for row in full)
     assert all("." in row[4] for row in full)

@@ -270,11 +270,17 @@ def test_multiple_statistics_as_json(statistics: Any, tmp_path: Path) -> None:
 
 def test_multiple_statistics_as_csv_and_netcdf(statistics: Any, tmp_path: Path) -> None:
     """docs/basics.rst "other useful formats are CSV and netCDF": the same statistics in
-    Copernicus's CSV (date, feature_index, band_0..) and netCDF (feature x t) layouts."""
+    Copernicus's CSV (date, feature_index, Spark's names of the aggregates) and netCDF
+    (feature x t, band_0..) layouts."""
     cube, dates, want = statistics
     cube.download(tmp_path / "stats.csv", format="CSV")
     frame = pd.read_csv(tmp_path / "stats.csv")
-    assert list(frame.columns) == ["date", "feature_index", "band_0", "band_1", "band_2", "band_3"]
+    # Spark's names of the four aggregates of the band-less EVI cube's column (Copernicus
+    # renames them by the band labels only when there are as many: AggregatePolygonProcess
+    # .scala L349-355)
+    spark = ["avg({c})", "stddev_samp({c})", "CAST(median({c}) AS DOUBLE)", "count({c})"]
+    names = [name.format(c="band_unnamed") for name in spark]
+    assert list(frame.columns) == ["date", "feature_index", *names]
     frame["date"] = pd.to_datetime(frame["date"]).dt.tz_localize(None)
     frame = frame.set_index(["date", "feature_index"]).sort_index()
     for t, date in enumerate(dates):

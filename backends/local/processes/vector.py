@@ -46,7 +46,7 @@ from hybrid.backends.local.result_crop import overlapping_pixels
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
 from hybrid.grid import bounds_union
-from hybrid.io.vector import CUBE_BANDS, INTEGER_COLUMNS, UNCOVERED
+from hybrid.io.vector import CUBE_BANDS, INTEGER_COLUMNS, STATISTIC_COLUMNS, UNCOVERED
 
 
 def cube_crs(data: Any, process: str) -> Any:
@@ -190,9 +190,10 @@ def aggregate_spatial(
     target_dimension: str | None = None,
     context: Any = None,
     integer_statistics: list[bool] | None = None,
+    statistic_columns: list[str] | None = None,
 ) -> Any:
-    """openEO aggregate_spatial; ``integer_statistics`` (set from the graph by
-    :mod:`hybrid.backends.local.spatial_reducers`) is kept for the writers."""
+    """openEO aggregate_spatial; ``integer_statistics`` and ``statistic_columns`` (set from
+    the graph by :mod:`hybrid.backends.local.spatial_reducers`) are kept for the writers."""
     import xarray as xr
 
     if target_dimension is not None:
@@ -223,6 +224,8 @@ def aggregate_spatial(
     }
     if integer_statistics is not None and len(integer_statistics) == count:
         out.attrs[INTEGER_COLUMNS] = list(integer_statistics)  # per statistic
+    if statistic_columns is not None and len(statistic_columns) == count:
+        out.attrs[STATISTIC_COLUMNS] = list(statistic_columns)
     if "bands" in others:
         out.attrs[CUBE_BANDS] = [str(b) for b in data["bands"].values]
     return out
