@@ -102,15 +102,19 @@ def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
     rows, which only covered geometries make). Without ``t``, ``[[band values] per
     covered feature]``: ``AggregatePolygonSpatialResult.prepare_for_json`` lists the CSV
     rows sorted by feature index and reindexes nothing (save_result.py L797-804), so a
-    geometry covering no pixel centre has no entry and the ones after it move up.
-    Without ``nan_as_null`` NaN stays NaN (the data before it is written as JSON)."""
+    geometry covering no pixel centre has no entry and the ones after it move up; a
+    covered geometry without a valid value has NaN, not null, as that path replaces no
+    NaN (``prepare_for_json`` L802-804; ``json.dump`` L869 and Flask's ``jsonify`` L814
+    write ``NaN``, which Python's json and the openeo client read as NaN). With ``t``,
+    without ``nan_as_null``, NaN stays NaN (the data before it is written as JSON)."""
     cube = ordered(cube)
     values = cube.values
     value: Callable[[Any], Any] = number if nan_as_null else float
     if json_integers(cube):
         value = int
     if "t" not in cube.dims:
-        return [[value(v) for v in values[i]] for i in covered(cube)]
+        kept = int if value is int else float  # NaN stays NaN (see above)
+        return [[kept(v) for v in values[i]] for i in covered(cube)]
     if covers_nothing(cube):
         return {}
     return {

@@ -10,6 +10,9 @@ serve``, where Copernicus's files carry what Spark and its Python driver leave i
 - the GeoParquet's column names, the fields' properties included, have ``(``, ``)``,
   ``/`` and ``\\`` made ``_`` (openeo-python-driver save_result.py
   ``clean_parquet_column_name`` L147-150, L640-642, L846-849);
+- without ``t``, a field whose pixels hold no valid value is ``NaN`` in the JSON, not
+  ``null``: that layout's ``prepare_for_json`` replaces no NaN (save_result.py L802-804,
+  L814, L869).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +99,19 @@ def test_parquet_column_names_are_cleaned_as_copernicus_cleans_them(
     statistics = ["avg_B04_", "max_B04_", "avg_B08_", "max_B08_"]
     assert list(frame.columns) == ["geometry", *properties, "feature_index", *statistics]
     np.testing.assert_allclose(frame[statistics].to_numpy(float), spatial.execute())
+
+
+def test_without_t_a_field_without_valid_pixels_is_nan_in_the_json(
+    connection: Any, tmp_path: Path
+) -> None:
+    b04 = _bands(connection).band("B04")
+    masked = b04.mask(b04 > -100000)  # every pixel masked: the tiles are there, empty
+    agg = masked.reduce_dimension(dimension="t", reducer="mean").aggregate_spatial(
+        FIELDS, reducer="mean"
+    )
+    result = agg.execute()
+    assert len(result) == 2 and all(len(f) == 1 and math.isnan(f[0]) for f in result), result
+    agg.download(tmp_path / "ts.json")
+    text = (tmp_path / "ts.json").read_text()
+    assert text.replace(" ", "") == "[[NaN],[NaN]]"
+    assert math.isnan(json.loads(text)[1][0])
