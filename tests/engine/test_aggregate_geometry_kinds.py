@@ -9,7 +9,9 @@ computes them all):
   ProjectedPolygons.scala L47-53): a ClassCastException fails the job;
 - a Point in a vector cube whose CRS is not lon/lat (load_url of a GeoParquet in
   EPSG:3035): with a Point among them Copernicus aggregates the geometries' WKT as
-  EPSG:4326 whatever their CRS (geopysparkdatacube.py L1878, L1944-1953).
+  EPSG:4326 whatever their CRS (geopysparkdatacube.py L1878, L1944-1953);
+- any geometry in a CRS that is not lon/lat over a cube without ``t``: the spatial
+  aggregation takes the WKT as EPSG:4326 too (L1901-1903).
 """
 
 from __future__ import annotations
@@ -78,3 +80,16 @@ def test_polygons_and_points_copernicus_aggregates_are_not_flagged() -> None:
         warnings.simplefilter("error", HybridWarning)
         aggregate_spatial(spacetime(), collection(rect(1, 1, 5, 4), POINT), plain_mean)
         aggregate_spatial(spacetime(), _projected(rect(1, 1, 5, 4), rect(3, 2, 7, 6)), plain_mean)
+
+
+def test_projected_geometries_over_a_cube_without_t_are_flagged() -> None:
+    """Without ``t`` Copernicus aggregates every geometry's WKT as EPSG:4326
+    (geopysparkdatacube.py L1901-1903), polygons too; lon/lat ones are right."""
+    spatial = spacetime().isel(t=0, drop=True)
+    fields = _projected(rect(1, 1, 5, 4), rect(3, 2, 7, 6))
+    with pytest.warns(HybridWarning, match="no time dimension; Copernicus then reads them"):
+        result = aggregate_spatial(spatial, fields, plain_mean)
+    assert result.sizes["geometries"] == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HybridWarning)
+        aggregate_spatial(spatial, collection(rect(1, 1, 5, 4)), plain_mean)

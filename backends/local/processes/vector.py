@@ -202,7 +202,7 @@ def aggregate_spatial(
             "aggregate_spatial: target_dimension is not supported (as on Copernicus); leave it null"
         )
     features = read_features(geometries, process="aggregate_spatial")
-    _warn_not_on_copernicus(features)
+    _warn_not_on_copernicus(features, timed="t" in data.dims)
     pixels = _pixels_per_geometry(data, features)
     others = [str(d) for d in data.dims if d not in ("x", "y")]
     values, index = _read_pixels(data, others, pixels)
@@ -231,13 +231,14 @@ def aggregate_spatial(
     return out
 
 
-def _warn_not_on_copernicus(features: Features) -> None:
+def _warn_not_on_copernicus(features: Features, *, timed: bool) -> None:
     """A warning for geometries Copernicus does not aggregate: a MultiPoint or a line
     fails its load, which reads the geometries as polygons (geopyspark-driver
     load_stac.py L730 and utils.py L215-230 hand all but Points to
     ``ProjectedPolygons.fromWkt``, which casts them to Polygon: ClassCastException); a
-    Point makes it aggregate the geometries' WKT as EPSG:4326 whatever their CRS
-    (geopysparkdatacube.py L1878, L1944-1953): right for any lon/lat CRS (OGC:CRS84)."""
+    Point, or a cube without ``t``, makes it aggregate the geometries' WKT as EPSG:4326
+    whatever their CRS (geopysparkdatacube.py L1878, L1901-1903, L1944-1953): right for
+    any lon/lat CRS (OGC:CRS84)."""
     import pyproj
 
     from hybrid.run_warnings import warn
@@ -251,7 +252,15 @@ def _warn_not_on_copernicus(features: Features) -> None:
                 "them as polygons): give Points or polygons (vector_buffer makes polygons)"
             )
             return
-    if "Point" in kinds and not pyproj.CRS.from_user_input(features.crs).is_geographic:
+    if pyproj.CRS.from_user_input(features.crs).is_geographic:
+        return
+    if not timed:
+        warn(
+            f"aggregate_spatial: the geometries are in {features.crs} and the cube has no "
+            "time dimension; Copernicus then reads them as longitude/latitude and finds no "
+            "pixels: give them in EPSG:4326 or aggregate before reducing t"
+        )
+    elif "Point" in kinds:
         warn(
             f"aggregate_spatial: the geometries are in {features.crs} and include a Point; "
             "Copernicus then reads them as longitude/latitude and finds no pixels: give "
