@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
 from hybrid.backends.local.item_reads import band_keys, band_nodata, load_item
@@ -218,7 +218,7 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
     keys = band_keys(items, layouts, bands)
     nodata = [band_nodata(lay, i, bands, k) for lay, i, k in zip(layouts, items, keys, strict=True)]
     chunks = load_chunks(items[0], layouts[0], bands, grid)
-    if len(set(keys)) > 1 or len(set(nodata)) > 1 or None in keys[0]:
+    if len(set(keys)) > 1 or len(set(nodata)) > 1:
         days = [
             _load_day(day, day_masks, bands, grid, chunks)
             for day, day_masks in zip(scenes, masks, strict=True)
@@ -228,7 +228,9 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
         [[lay.dn_offset(i, b) for b in bands] for lay, i in zip(layouts, items, strict=True)],
         dtype=np.float32,
     )
-    stack = _load_items(items, tuple(map(str, keys[0])), nodata[0], offsets, grid, chunks)
+    # one key tuple for all items: it names every band (band_keys refuses a band no item has)
+    shared = cast(tuple[str, ...], keys[0])
+    stack = _load_items(items, shared, nodata[0], offsets, grid, chunks)
     position, start = [], 0
     for day in scenes:
         position.append(list(range(start, start + len(day.items))))
