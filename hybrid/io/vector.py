@@ -109,14 +109,13 @@ def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
     without ``nan_as_null``, NaN stays NaN (the data before it is written as JSON)."""
     cube = ordered(cube)
     values = cube.values
-    value: Callable[[Any], Any] = number if nan_as_null else float
-    if json_integers(cube):
-        value = int
+    integers = json_integers(cube)
     if "t" not in cube.dims:
-        kept = int if value is int else float  # NaN stays NaN (see above)
+        kept = int if integers else float  # NaN stays NaN (see above)
         return [[kept(v) for v in values[i]] for i in covered(cube)]
     if covers_nothing(cube):
         return {}
+    value: Callable[[Any], Any] = int if integers else number if nan_as_null else float
     return {
         date_text(label): [[value(v) for v in feature[ti]] for feature in values]
         for ti, label in enumerate(cube["t"].values)
