@@ -57,9 +57,15 @@ from hybrid.backends.local.extent_literals import (
     spatial_bbox,
     temporal_interval,
 )
-from hybrid.backends.local.load_buffers import load_buffer
+from hybrid.backends.local.load_buffers import (
+    RESAMPLE_BLOCKERS,
+    kernel_literal,
+    load_buffer,
+    resample_step,
+    scaled_buffer,
+)
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.grid import BBox
+from hybrid.grid import PIXEL_SIZE, BBox
 
 #: processes past which a filter_bands is not pushed into the load (dry_run.py:132-141)
 BAND_BLOCKERS = frozenset(
@@ -154,6 +160,10 @@ class _Trace:
     bands: tuple[str, ...] | None = None
     bands_blocked: bool = False
     buffer: int = 0
+    #: pixel sizes (m): load_collection's, a resample's handed to it (load_buffers.py)
+    native: float | None = None
+    step: float | None = None
+    resample_seen: bool = False
 
 
 def infer_loads(graph: Mapping[str, Any]) -> dict[str, LoadExtent]:
@@ -187,7 +197,7 @@ def require_bounded(loads: Mapping[str, LoadExtent]) -> None:
 
 def _own(node_id: str, args: Mapping[str, Any]) -> _Trace:
     """The constraints load_collection's own arguments set."""
-    trace = _Trace()
+    trace = _Trace(native=PIXEL_SIZE if "url" not in args else None)  # not load_stac
     temporal = args.get("temporal_extent")
     if temporal:  # as Copernicus, an empty one is none (python-driver io.py L106)
         trace = replace(trace, temporal=temporal_interval(node_id, "temporal_extent", temporal))
@@ -272,8 +282,14 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
         bands = args.get("bands")
         if isinstance(bands, list) and bands:
             return replace(trace, bands=tuple(str(b) for b in bands))
+    if pid == "resample_spatial" and not trace.resample_seen:
+        trace = replace(trace, step=resample_step(args), resample_seen=True)
     if pid in ("apply_kernel", "apply_neighborhood", "to_scl_dilation_mask", "mask_scl_dilation"):
-        trace = replace(trace, buffer=max(trace.buffer, load_buffer(pid, args)))
+        pixels = load_buffer(pid, kernel_literal(graph, args))
+        pixels = scaled_buffer(pixels, trace.step, trace.native)
+        trace = replace(trace, buffer=max(trace.buffer, pixels))
+    if pid in RESAMPLE_BLOCKERS or pid == "resample_cube_spatial":
+        trace = replace(trace, resample_seen=True)
     if pid in BAND_BLOCKERS:
         return replace(trace, bands_blocked=True)
     return trace

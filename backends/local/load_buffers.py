@@ -1,6 +1,16 @@
 """The pixels a load reads around its extent for the kernels after it, as Copernicus's
 dry run sets its ``pixel_buffer`` (openeo-python-driver ``dry_run.py`` L873-876,
-L909-924, L959-971; ``math.ceil`` in ``processgraph/load_params.py`` L157-170)."""
+L909-924, L959-971; ``math.ceil`` in ``processgraph/load_params.py`` L157-170).
+
+The buffer counts pixels of the load's resolution: a ``resample_spatial`` the dry run
+hands to the load (the first on the path from it, before any of
+:data:`RESAMPLE_BLOCKERS`: dry_run.py L155-171) makes them its pixels
+(``target_resolution * ceil(buffer)``, load_params.py L152-168), so an 11 x 11 kernel
+after ``resample_spatial(20)`` reads 6 pixels of 20 m around the extent, 12 of the 10 m
+ones read here. A kernel given by an ``array_create`` node (``apply_kernel(kernel=
+array_create(...))``, as APEx dlr/scmap writes it) is evaluated there before the dry run
+sees it, and is read here from that node.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +19,55 @@ from collections.abc import Mapping
 from typing import Any
 
 from hybrid.grid import kernel_buffer
+
+#: processes past which a resample is not handed to the load (dry_run.py L159-169)
+RESAMPLE_BLOCKERS = frozenset(
+    {
+        "apply_kernel",
+        "reduce_dimension",
+        "apply",
+        "apply_dimension",
+        "apply_neighborhood",
+        "reduce_dimension_binary",
+        "mask",
+        "to_scl_dilation_mask",
+        "corsa_compress",
+        "predict_onnx",
+    }
+)
+
+
+def resample_step(args: Mapping[str, Any]) -> float | None:
+    """The pixel size in metres a ``resample_spatial`` handed to the load gives it; None
+    when it keeps the load's (resolution 0), names a CRS or is ``geocode`` (not
+    scaled here: a CRS in degrees has no pixel size in metres)."""
+    if args.get("projection") is not None or args.get("method") == "geocode":
+        return None
+    values = args.get("resolution")
+    values = values if isinstance(values, list | tuple) else [values]
+    sizes = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    largest = max([v for v in sizes if math.isfinite(v) and v > 0], default=0.0)
+    return largest or None
+
+
+def scaled_buffer(pixels: int, step: float | None, native: float | None) -> int:
+    """``pixels`` of ``step`` metres as pixels of the load's ``native`` size."""
+    if not pixels or step is None or native is None:
+        return pixels
+    return math.ceil(pixels * step / native - 1e-9)
+
+
+def kernel_literal(graph: Mapping[str, Any], args: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``args`` with a ``kernel`` that references an ``array_create`` node replaced by
+    that node's ``data`` (the kernel the process gets)."""
+    kernel = args.get("kernel")
+    if not isinstance(kernel, Mapping) or "from_node" not in kernel:
+        return args
+    node = graph.get(str(kernel["from_node"]))
+    if not isinstance(node, Mapping) or node.get("process_id") != "array_create":
+        return args
+    data = (node.get("arguments") or {}).get("data")
+    return {**args, "kernel": data} if isinstance(data, list) else args
 
 
 def load_buffer(pid: str, args: Mapping[str, Any]) -> int:
