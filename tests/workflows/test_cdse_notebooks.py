@@ -210,3 +210,62 @@ def test_whittaker_notebook_raw_ndvi_with_the_dilation_mask_and_a_polygon(
     # thick clouds and their shadows (mask2_values) are always masked
     assert not np.isfinite(raw_ndvi.values)[np.isin(raw["SCL"].values, [3, 8, 9, 10])].any()
     assert 0.05 < np.isfinite(want).mean() < 0.95, "some pixels cloud free, some masked"
+
+
+#: openeo/load_ESA_WorldCover.ipynb's UDF, as published
+_RESCALE_UDF = """
+import xarray
+
+def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
+    cube.values = 0.8 * cube.values
+    return cube
+"""
+
+
+@pytest.mark.slow
+def test_worldcover_notebook_udf_rescales_every_band(connection: Any, tmp_path: Path) -> None:
+    """openeo/load_ESA_WorldCover.ipynb (``ESA_WORLDCOVER_10M_2021_V2``/``MAP`` as
+    ``SENTINEL2_L2A``/``SCL``, its ``aoi/Antwerp.geojson`` a FeatureCollection of the
+    field): a load without bands (every band, in the collection's order), the
+    notebook's UDF in ``apply`` (each chunk float32, as Copernicus hands it: 0.8 times a
+    float32 stays float32, nodata NaN), ``execute_batch`` with its ``job_options``, the
+    netCDF read back as the notebook reads it."""
+    w, s, e, n = BBOX["west"], BBOX["south"], BBOX["east"], BBOX["north"]
+    ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    aoi = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": geometry}]}  # fmt: skip
+    dates = DATES
+    cube = connection.load_collection("SENTINEL2_L2A", temporal_extent=dates, spatial_extent=aoi)
+    import openeo
+
+    udf = openeo.UDF(_RESCALE_UDF)
+    rescaled_cube = cube.apply(process=udf)
+    job_options = {
+        "executor-memory": "2G",
+        "executor-memoryOverhead": "3G",
+        "python-memory": "3G",
+    }
+    rescaled_cube.execute_batch(
+        title="ESA_WORLDCOVER_10M_2021_V2",
+        outputfile=tmp_path / "ESAWorldCover.nc",
+        job_options=job_options,
+    )
+    ds = _nc(tmp_path / "ESAWorldCover.nc")
+    data = ds[["SCL"]].to_array(dim="bands").squeeze()
+    arr = data.values
+    arr[arr == 0] = np.nan
+
+    names = [
+        str(b["name"])
+        for b in connection.describe_collection("SENTINEL2_L2A")["summaries"]["eo:bands"]
+    ]
+    assert [v for v in ds.data_vars if v != "crs"] == names
+    raw = raw_bands(connection, names, tmp_path / "raw.nc")
+    np.testing.assert_array_equal(ds["t"].values, raw["t"].values)
+    for band in names:
+        assert ds[band].dtype == np.float32
+        want = raw[band].values.astype(np.float32) * np.float32(0.8)
+        np.testing.assert_array_equal(ds[band].values, want, err_msg=band)
+    assert data.dims == ("t", "y", "x")
+    assert set(np.unique(arr[np.isfinite(arr)])) <= {np.float32(0.8) * v for v in range(1, 12)}
