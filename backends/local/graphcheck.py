@@ -325,48 +325,30 @@ def _check_format(node_id: str, name: Any) -> None:
         raise FormatUnsuitable(exc.message, node=node_id) from None
 
 
-def _output_key(name: str, options: Any) -> tuple[str, str] | None:
-    """What a save_result writes, to tell two writers of the same files apart; None for
-    an unknown format. Raises on options the format refuses."""
+def _check_outputs(graph: Mapping[str, Any]) -> None:
+    """The options of every save_result are ones its format takes. Several writing the
+    same file names are not refused: Copernicus writes each result's files into the job
+    folder in evaluation order, a later one replacing an earlier one's file of the same
+    name (geopyspark-driver deploy/batch_job.py L438-515; the APEx worldcover_statistics
+    notebook saves its UDP's CSV result again as CSV); the run warns when it happens."""
     from hybrid.io.format import filename_prefix
     from hybrid.io.registry import check_options, find_format
 
-    fmt = find_format(name)
-    if fmt is None:
-        return None
-    if options is not None and not isinstance(options, Mapping):
-        raise ProcessParameterInvalid(f"save_result: options must be an object, not {options!r}")
-    check_options(fmt, dict(options or {}))
-    if "raster" not in fmt.kinds:  # vector/value writers have fixed names
-        return fmt.name, "vector"
-    return fmt.name, filename_prefix(dict(options or {}))
-
-
-def _check_outputs(graph: Mapping[str, Any]) -> None:
-    """Several save_result nodes must not write the same file names."""
-    writers: dict[tuple[str, str], str] = {}
     for node_id in save_result_nodes(graph):
         args = graph[node_id].get("arguments") or {}
-        if not isinstance(args.get("format"), str):
+        fmt = find_format(args["format"]) if isinstance(args.get("format"), str) else None
+        options = args.get("options")
+        if fmt is None:
             continue
+        if options is not None and not isinstance(options, Mapping):
+            raise ProcessParameterInvalid(
+                f"save_result: options must be an object, not {options!r}", node=node_id
+            )
         try:
-            key = _output_key(args["format"], args.get("options"))
+            check_options(fmt, dict(options or {}))
+            filename_prefix(dict(options or {}))
         except ProcessParameterInvalid as exc:
             raise ProcessParameterInvalid(exc.message, node=node_id) from None
-        if key is None:
-            continue
-        if key in writers:
-            fix = (
-                "save one of them in another format"
-                if key[1] == "vector"
-                else "give one of them another options.filename_prefix"
-            )
-            raise ProcessParameterInvalid(
-                f"save_result nodes '{writers[key]}' and '{node_id}' would both write the "
-                f"same {args['format']} files: {fix}",
-                node=node_id,
-            )
-        writers[key] = node_id
 
 
 def save_result_nodes(graph: Mapping[str, Any]) -> list[str]:

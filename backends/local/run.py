@@ -19,6 +19,7 @@ from hybrid.backends.local.result_crop import crop_to_extents, crop_to_grid
 from hybrid.errors import FormatUnsuitable, NoDataAvailable, ProcessParameterInvalid
 from hybrid.grid import BBox, Grid
 from hybrid.io.registry import require_format
+from hybrid.run_warnings import warn
 
 if TYPE_CHECKING:
     from hybrid.backends.local.loader import LoadRequest
@@ -214,9 +215,23 @@ class Run:
             else:
                 written = write(data, self.out_dir)
         self.assets.update(written_asset_fields(data, kind, fmt.name, written))
-        self.files.extend(written)
+        self._add_files(written)
         self.saves += 1
         return given
+
+    def _add_files(self, written: list[Path]) -> None:
+        """``written`` among the run's files; a file an earlier save_result wrote is
+        replaced, as Copernicus writes each result's files into the job folder in turn
+        (geopyspark-driver deploy/batch_job.py L438-515), with a warning."""
+        for path in written:
+            if path in self.files:
+                warn(
+                    f"save_result wrote {path.name} again: the later file replaces the "
+                    "earlier one, as on Copernicus (give one save_result another format "
+                    "or options.filename_prefix to keep both)"
+                )
+            else:
+                self.files.append(path)
 
     def save_ml_model(self, data: Any, options: Any = None) -> bool:
         """The model as Copernicus saves it: ``randomforest.model.tar.gz`` and its STAC

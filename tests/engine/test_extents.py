@@ -316,14 +316,27 @@ def test_an_unbounded_load_fails_before_any_data_is_read(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_save_results_writing_the_same_files_are_refused():
+@pytest.mark.slow
+def test_save_results_writing_the_same_file_are_run_the_later_replacing(sample_catalog, tmp_path):
+    """Two save_results writing ``openEO.nc``: Copernicus runs both, in the order it
+    evaluates the end nodes (sorted ids: evaluator.py L56-92), each writing its files into
+    the job folder (batch_job.py L438-515), so the later one's file stays; they were
+    refused. As the APEx worldcover_statistics notebook saves its UDP's CSV again."""
+    import xarray as xr
+
     from hybrid.backends.local import LocalBackend
+    from hybrid.backends.local.engine import LocalSettings
+    from hybrid.errors import HybridWarning
 
     graph = _bare_graph(explicit=True)
-    graph["tif"]["arguments"]["format"] = "netcdf"
-    graph["tif"]["arguments"]["options"] = {}
-    with pytest.raises(ProcessParameterInvalid, match="filename_prefix"):
-        LocalBackend().validate(graph)
+    graph["b08"] = _node("filter_bands", "n2", bands=["B08"])
+    graph["tif"] = _node("save_result", "b08", format="netCDF", options={})
+    backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    with pytest.warns(HybridWarning, match="openEO.nc again"):
+        files = backend.execute(graph, out_dir=tmp_path / "o").files
+    assert [f.name for f in files] == ["openEO.nc"]
+    with xr.open_dataset(tmp_path / "o" / "openEO.nc") as ds:
+        assert [v for v in ds.data_vars if v != "crs"] == ["B08"]  # "tif" after "save"
 
 
 @pytest.mark.parametrize("prefix", ["../up", "a/b", ".hidden", ""])
