@@ -112,9 +112,10 @@ class LocalBackend:
         from hybrid.backends.local.copernicus_registry import warn_not_on_copernicus
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.if_branches import chosen_branches
+        from hybrid.backends.local.inline_graphs import inline_element_graphs
         from hybrid.backends.local.run import Run
 
-        graph = chosen_branches(graph)
+        graph = inline_element_graphs(chosen_branches(graph))
         facts = self.validate(graph)
         warn_outside_builder(graph)
         warn_not_on_copernicus(graph)

@@ -23,7 +23,7 @@ import pytest
 import xarray as xr
 
 from tests.stac_fixtures import serving_directory
-from tests.workflows.raw import BBOX, DATES, pixels_inside
+from tests.workflows.raw import BBOX, DATES, pixels_inside, raw_bands
 from tests.workflows.test_apex_developmentseed import CATALOG_ENV, catalogue_json, pytestmark
 
 __all__ = ["CATALOG_ENV", "pytestmark"]
@@ -322,3 +322,60 @@ def test_ramona_biomass_country_mosaic_as_its_benchmark_scenario_calls_it(
     want = np.where(inside, np.clip(window, -10, 31000), -32768)
     assert 0 < inside.sum() < inside.size
     np.testing.assert_array_equal(got, want)
+
+
+_CLASSES = {"treecover": 10, "shrubland": 20, "grassland": 30, "cropland": 40, "builtup": 50,
+            "bare/sparse vegetation": 60, "snow and ice": 70, "water": 80,
+            "herbaceous wetland": 90, "mangroves": 95, "moss and lichen": 100}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_worldcover_statistics_notebook_class_shares_per_field(
+    connection: Any, tmp_path: Path
+) -> None:
+    """vito/worldcover_statistics: ``notebooks/worldcover_statistics_example.ipynb`` calls
+    ``openeo_udp/worldcover_statistics.json`` by its URL (``ESA_WORLDCOVER_10M_2021_V2``
+    / ``MAP`` as ``COVER_DAY``'s ``SCL``): eleven class masks from an ``array_create``
+    whose elements are process graphs (each ``eq(data, class)`` on the callback's
+    ``data``, as Copernicus's script builder visits them: processgraphvisiting.py
+    L72-74), renamed, ``aggregate_spatial`` ``mean`` per field as CSV, then saved AGAIN
+    as CSV by the notebook (``.save_result(format="CSV").execute_batch(...)``): the job
+    runs as it ran on Copernicus (the notebook shows its finished job and table), one
+    ``timeseries.csv``, read as the notebook reads it."""
+    import pandas as pd
+
+    name = "algorithm_catalog/vito/worldcover_statistics/openeo_udp/worldcover_statistics.json"
+    udp = json.loads(catalogue_json(name))
+    load = udp["process_graph"]["load4"]["arguments"]
+    assert load["id"] == "ESA_WORLDCOVER_10M_2021_V2" and load["bands"] == ["MAP"]
+    load.update(id="SENTINEL2_L2A", bands=["SCL"], temporal_extent=COVER_DAY)
+    aoi = {"type": "Polygon", "coordinates": [[*FOREST, FOREST[0]]]}
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "worldcover_statistics.json").write_text(json.dumps(udp))
+    with serving_directory(root) as base:
+        job = (
+            connection.datacube_from_process(
+                namespace=f"{base}/worldcover_statistics.json",
+                process_id="worldcover_statistics",
+                geometries=aoi,
+            )
+            .save_result(format="CSV")
+            .execute_batch(tmp_path / "worldcover_stats.csv")
+        )
+    assert sorted(job.get_results().get_metadata()["assets"]) == ["timeseries.csv"]
+    assert any("again" in entry["message"] for entry in job.logs())
+    df = pd.read_csv(tmp_path / "worldcover_stats.csv")
+    df.date = pd.to_datetime(df.date)
+    df.set_index(["date", "feature_index"], inplace=True)
+
+    assert list(df.columns) == list(_CLASSES)
+    assert [(str(d)[:10], f) for d, f in df.index] == [(COVER_DAY[0], 0)]
+    xs, ys = [p[0] for p in FOREST], [p[1] for p in FOREST]
+    around = {"west": min(xs) - 0.001, "south": min(ys) - 0.001,
+              "east": max(xs) + 0.001, "north": max(ys) + 0.001}  # fmt: skip
+    raw = raw_bands(connection, ["SCL"], tmp_path / "scl.nc", bbox=around, dates=COVER_DAY)
+    scl = raw["SCL"].values[0][pixels_inside(raw, aoi)]
+    want = [float(np.mean(scl == code)) for code in _CLASSES.values()]
+    assert 0.05 < want[0] < 0.95, "thin cirrus (SCL 10) over part of the field"
+    np.testing.assert_allclose(df.iloc[0].to_numpy(), want, rtol=1e-12)
