@@ -119,40 +119,63 @@ def _clear(wide: xr.Dataset, like: xr.Dataset) -> xr.Dataset:
     return like[S2_BANDS].where(~drop)
 
 
-def _composite_reference(clear: xr.Dataset) -> dict[str, np.ndarray]:
-    b04, b08, b12 = (clear[b].values for b in ("B04", "B08", "B12"))
-    with np.errstate(all="ignore"):
-        pvir2 = (b08 - b04) / (b08 + b04) + (b08 - b12) / (b08 + b12)
-    th = _threshold(clear["x"].values, clear["y"].values)
-    vpc = np.isfinite(clear["B02"].values).sum(axis=0).astype(np.float64)
-    vpc[vpc == 0] = np.nan  # count: no data where no date has a value (README, cell types)
-    bare = clear.where(~(pvir2 > th))  # pvir2 > threshold: vegetation, masked
-    # the NMAD test in float32: the cube is float32 once merged with pvir2 (README,
-    # cell types: merge_cubes gives the union of its cubes' types)
-    b02 = bare["B02"].values.astype(np.float32)
+def _without_outliers(cube: xr.Dataset, sigma: float) -> xr.Dataset:
+    """The script's ``nmad``: B02 above median + sigma x 1.4826 MAD and above median + 80
+    masks every band, in float32 (the cube is float32: the angle band it was loaded with,
+    and pvir2 merged in; README, cell types)."""
+    b02 = cube["B02"].values.astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         med = np.nanmedian(b02, axis=0)
         nmad = np.nanmedian(np.abs(b02 - med), axis=0) * np.float32(1.4826)
-        upper = med + np.float32(3.0) * nmad
-        outlier = (b02 > upper) & (b02 > med + np.float32(80.0))
-        bare = bare.where(~outlier)
-        bsc = np.isfinite(bare["B02"].values).sum(axis=0).astype(np.float64)
-        bare = bare.where(xr.DataArray(bsc >= 3, dims=("y", "x")))
-        out = {f"SRC_{b}": np.nanmean(bare[b].values, axis=0) for b in S2_BANDS}
-        out |= {f"SRC-STD_{b}": np.nanstd(bare[b].values, axis=0, ddof=1) for b in S2_BANDS}
+    upper = med + np.float32(sigma) * nmad
+    return cube.where(~((b02 > upper) & (b02 > med + np.float32(80.0))))
+
+
+def _mean_sd(cube: xr.Dataset, names: tuple[str, str]) -> dict[str, np.ndarray]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = {f"{names[0]}_{b}": np.nanmean(cube[b].values, axis=0) for b in S2_BANDS}
+        out |= {f"{names[1]}_{b}": np.nanstd(cube[b].values, axis=0, ddof=1) for b in S2_BANDS}
+    return out
+
+
+def _composite_reference(clear: xr.Dataset) -> dict[str, np.ndarray]:
+    """Every band of the composite with MREF and MASK (the callers pick theirs)."""
+    b04, b08, b12 = (clear[b].values for b in ("B04", "B08", "B12"))
+    with np.errstate(all="ignore"):
+        pvir2 = (b08 - b04) / (b08 + b04) + (b08 - b12) / (b08 + b12)
+    vpc = np.isfinite(clear["B02"].values).sum(axis=0).astype(np.float64)
+    vpc[vpc == 0] = np.nan  # count: no data where no date has a value (README, cell types)
+    th = _threshold(clear["x"].values, clear["y"].values)
+    bare = _without_outliers(clear.where(~(pvir2 > th)), 3.0)  # pvir2 > th: vegetation
+    bsc = np.isfinite(bare["B02"].values).sum(axis=0).astype(np.float64)
+    out = _mean_sd(bare.where(xr.DataArray(bsc >= 3, dims=("y", "x"))), ("SRC", "SRC-STD"))
+    out |= _mean_sd(_without_outliers(clear, 4.0), ("MREF", "MREF-STD"))
     bsc[bsc < 3] = np.nan
-    return out | {"VPC": vpc, "BSC": bsc, "BSF": bsc / vpc}
+    # MASK: 2 (is_perm_veg, never 0) replaced by 1 where more than 2 bare dates; the
+    # WorldCover classes of is_other are none of SCL's
+    return out | {"VPC": vpc, "BSC": bsc, "BSF": bsc / vpc, "MASK": np.where(bsc > 2, 1.0, 2.0)}
+
+
+def _bands(extra: bool) -> list[str]:
+    names = [f"SRC_{b}" for b in S2_BANDS] + [f"SRC-STD_{b}" for b in S2_BANDS] + ["VPC", "BSC"]
+    if extra:
+        names += [f"MREF_{b}" for b in S2_BANDS] + [f"MREF-STD_{b}" for b in S2_BANDS]
+    return [*names, "BSF", *(["MASK"] if extra else [])]
 
 
 @pytest.mark.slow
-def test_scmap_bare_surface_composite(connection: Any, tmp_path: Path) -> None:
-    """``composite()`` without the optional MREF and MASK products, as a batch job: the
-    23 bands of one GeoTIFF (SRC and SRC-STD of ten bands, VPC valid dates, BSC bare
-    dates, BSF their ratio) in the order its ``merge_cubes`` chain and
-    ``rename_labels`` give them, each against numpy: the masks above, pvir2 > the
-    threshold as vegetation, B02 outliers by NMAD over t in ``apply_dimension``,
-    fewer than three bare dates masked, mean and sample sd over t."""
+@pytest.mark.parametrize("extra", [False, True], ids=["composite", "with-mref-and-mask"])
+def test_scmap_bare_surface_composite(connection: Any, tmp_path: Path, extra: bool) -> None:
+    """``composite()`` as a batch job, without and with the optional MREF and MASK
+    products (the script's ``test_setup_tiny``): the bands of one GeoTIFF (SRC and
+    SRC-STD of ten bands, VPC valid dates, BSC bare dates, MREF and MREF-STD, BSF their
+    ratio, MASK) in the order its ``merge_cubes`` chain and ``rename_labels`` give them,
+    each against numpy: the masks above, pvir2 > the threshold as vegetation, B02
+    outliers by NMAD over t in ``apply_dimension``, fewer than three bare dates masked,
+    mean and sample sd over t; MASK from ``any`` over t, ``not``, ``round``, ``mask``
+    with replacements."""
     import rasterio
 
     w, s, e, n = (BBOX[k] for k in ("west", "south", "east", "north"))
@@ -161,7 +184,7 @@ def test_scmap_bare_surface_composite(connection: Any, tmp_path: Path) -> None:
     composite = _composite(_threshold_collection(tmp_path, around))
     cube = composite(
         con=connection, temporal_extent=SEASON, spatial_extent=BBOX, max_cloud_cover=80,
-        nmad_sigma=3.0, max_sun_zenith_angle=70.0, compute_mref=False, compute_mask=False,
+        nmad_sigma=3.0, max_sun_zenith_angle=70.0, compute_mref=extra, compute_mask=extra,
     )  # fmt: skip
     job = cube.create_job(title="scmap_composite")
     job.start_and_wait()
@@ -172,8 +195,7 @@ def test_scmap_bare_surface_composite(connection: Any, tmp_path: Path) -> None:
         xs = ds.transform.c + 10.0 + 20.0 * np.arange(ds.width)
         ys = ds.transform.f - 10.0 - 20.0 * np.arange(ds.height)
 
-    expected = [f"SRC_{b}" for b in S2_BANDS] + [f"SRC-STD_{b}" for b in S2_BANDS]
-    assert list(names) == [*expected, "VPC", "BSC", "BSF"]
+    assert list(names) == _bands(extra)
     want = _composite_reference(_clear(around, around.sel(x=xs, y=ys)))
     assert got.shape[1:] == want["VPC"].shape
     np.testing.assert_array_equal(got[names.index("VPC")], want["VPC"])

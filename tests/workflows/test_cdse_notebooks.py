@@ -269,3 +269,37 @@ def test_worldcover_notebook_udf_rescales_every_band(connection: Any, tmp_path: 
         np.testing.assert_array_equal(ds[band].values, want, err_msg=band)
     assert data.dims == ("t", "y", "x")
     assert set(np.unique(arr[np.isfinite(arr)])) <= {np.float32(0.8) * v for v in range(1, 12)}
+
+
+@pytest.mark.slow
+def test_sentinel_3_notebook_one_day_as_an_array_of_bands(connection: Any, tmp_path: Path) -> None:
+    """openeo/Sentinel_3.ipynb (``SENTINEL3_OLCI_L1B`` as ``SENTINEL2_L2A``, whose band
+    names B08, B06, B04 it shares): ``describe_collection``, a load whose
+    ``temporal_extent`` is one day twice (``["2021-07-30", "2021-07-30"]``: the whole day,
+    as Copernicus reads it), ``download`` as netCDF, ``xarray.load_dataset`` and
+    ``to_array(dim="bands")``, the notebook's ``data[{"t": 0}]``."""
+    import xarray
+
+    conn = connection
+    assert conn.describe_collection("SENTINEL2_L2A")["id"] == "SENTINEL2_L2A"
+    bbox = dict(BBOX)
+    day = "2023-06-12"
+    sentinel3 = conn.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent=bbox,
+        temporal_extent=[day, day],
+        bands=["B08", "B06", "B04"],
+    )
+    sentinel3.download(tmp_path / "sentinel3.nc")
+    ds = xarray.load_dataset(tmp_path / "sentinel3.nc")
+    data = ds[["B08", "B06", "B04"]].to_array(dim="bands")
+    first = data[{"t": 0}]
+
+    assert data.dims == ("bands", "t", "y", "x") and data.sizes["t"] == 1
+    assert str(data["t"].values[0])[:10] == day
+    raw = raw_bands(
+        connection, ["B08", "B06", "B04"], tmp_path / "raw.nc", dates=[day, "2023-06-13"]
+    )
+    want = np.stack([raw[b].values[0] for b in ("B08", "B06", "B04")])
+    np.testing.assert_array_equal(first.values, want)
+    assert np.isfinite(want).mean() > 0.9
