@@ -58,10 +58,9 @@ from hybrid.backends.local.extent_literals import (
     temporal_interval,
 )
 from hybrid.backends.local.load_buffers import (
-    RESAMPLE_BLOCKERS,
+    after_resample,
     kernel_literal,
     load_buffer,
-    resample_step,
     scaled_buffer,
 )
 from hybrid.errors import ProcessParameterInvalid
@@ -126,8 +125,10 @@ class LoadExtent:
     temporal: tuple[str | None, str | None] | None
     #: None: all bands
     bands: tuple[str, ...] | None
-    #: pixels to load around the extent for a following kernel
+    #: pixels to load around the extent for a following kernel; ``wide``: in the pixels
+    #: of a resample handed to the load (load_buffers.py), what this load reads
     buffer: int = 0
+    wide: int = 0
     #: the loading process: load_collection or load_stac
     process: str = "load_collection"
     #: the bbox of the geometries whose whole area Copernicus reads for a following
@@ -160,6 +161,7 @@ class _Trace:
     bands: tuple[str, ...] | None = None
     bands_blocked: bool = False
     buffer: int = 0
+    wide: int = 0
     #: pixel sizes (m): load_collection's, a resample's handed to it (load_buffers.py)
     native: float | None = None
     step: float | None = None
@@ -271,6 +273,8 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
     node = graph[node_id]
     pid = node.get("process_id")
     args = node.get("arguments") or {}
+    seen, step = after_resample(pid, args, trace.resample_seen, trace.step)
+    trace = replace(trace, resample_seen=seen, step=step)
     if pid == "filter_temporal" and trace.temporal is None and args.get("extent") is not None:
         return replace(trace, temporal=temporal_interval(node_id, "extent", args["extent"]))
     if pid == "filter_bbox" and trace.spatial is None and args.get("extent") is not None:
@@ -282,14 +286,10 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
         bands = args.get("bands")
         if isinstance(bands, list) and bands:
             return replace(trace, bands=tuple(str(b) for b in bands))
-    if pid == "resample_spatial" and not trace.resample_seen:
-        trace = replace(trace, step=resample_step(args), resample_seen=True)
     if pid in ("apply_kernel", "apply_neighborhood", "to_scl_dilation_mask", "mask_scl_dilation"):
         pixels = load_buffer(pid, kernel_literal(graph, args))
-        pixels = scaled_buffer(pixels, trace.step, trace.native)
-        trace = replace(trace, buffer=max(trace.buffer, pixels))
-    if pid in RESAMPLE_BLOCKERS or pid == "resample_cube_spatial":
-        trace = replace(trace, resample_seen=True)
+        wide = max(trace.wide, scaled_buffer(pixels, trace.step, trace.native))
+        trace = replace(trace, buffer=max(trace.buffer, pixels), wide=wide)
     if pid in BAND_BLOCKERS:
         return replace(trace, bands_blocked=True)
     return trace
@@ -329,7 +329,7 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
     bands: set[str] | None = set()
     order: list[str] = []
     areas: list[tuple[BBox, str]] = []
-    buffer = 0
+    buffer = wide = 0
     unbounded_time = False
     for trace in sorted(traces, key=repr):
         chosen = trace.spatial or trace.weak
@@ -349,7 +349,7 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
                 if b not in bands:
                     bands.add(b)
                     order.append(b)
-        buffer = max(buffer, trace.buffer)
+        buffer, wide = max(buffer, trace.buffer), max(wide, trace.wide)
     missing = len(boxes) < len(traces)
     spatial, source = (None, None) if missing or not boxes else union_boxes(boxes)
     temporal = None if unbounded_time or not periods else _hull(periods)
@@ -361,6 +361,7 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
         temporal=temporal,
         bands=tuple(order) if bands else None,
         buffer=buffer,
+        wide=wide,
         area=read_area,
         search=read_area if len(areas) == len(traces) else None,  # every use ends in geometries
     )

@@ -50,6 +50,18 @@ def resample_step(args: Mapping[str, Any]) -> float | None:
     return largest or None
 
 
+def after_resample(
+    pid: str, args: Mapping[str, Any], seen: bool, step: float | None
+) -> tuple[bool, float | None]:
+    """(seen, step) of a trace after ``pid``: the first ``resample_spatial`` hands its
+    pixel size to the load; a blocker or a ``resample_cube_spatial`` ends the search."""
+    if seen:
+        return seen, step
+    if pid == "resample_spatial":
+        return True, resample_step(args)
+    return pid in RESAMPLE_BLOCKERS or pid == "resample_cube_spatial", step
+
+
 def scaled_buffer(pixels: int, step: float | None, native: float | None) -> int:
     """``pixels`` of ``step`` metres as pixels of the load's ``native`` size."""
     if not pixels or step is None or native is None:

@@ -16,10 +16,10 @@ from hybrid.backends.local.load_extents import (
     parse_bbox,
 )
 from hybrid.backends.local.result_crop import crop_to_extents, crop_to_grid
+from hybrid.backends.local.result_files import add_files
 from hybrid.errors import FormatUnsuitable, NoDataAvailable, ProcessParameterInvalid
 from hybrid.grid import BBox, Grid
 from hybrid.io.registry import require_format
-from hybrid.run_warnings import warn
 
 if TYPE_CHECKING:
     from hybrid.backends.local.loader import LoadRequest
@@ -82,7 +82,7 @@ class Run:
         cube = loaded.cube.assign_coords(bands=list(asked))
         # aggregate_temporal_period builds its periods from the load's extent (dekads)
         cube.attrs[TEMPORAL_EXTENT] = (request.start, request.end)
-        return self._laid_out(cube, loaded.grid)
+        return self._laid_out(cube, loaded.grid, self._buffer(properties))
 
     def _load_request(
         self, spatial_extent: Any, temporal_extent: Any, bands: Any, properties: Any
@@ -107,7 +107,9 @@ class Run:
             end=end,
             bands=tuple(_collection_name(b) for b in asked),
             max_cloud_cover=cloud,
-            buffer=max(self.facts.buffer, self.facts.margin),
+            buffer=max(
+                self.facts.buffer, getattr(self._load(properties), "wide", 0), self.facts.margin
+            ),
             # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
             conditions=() if cloud is not None else conditions,
             search=self._search_box(properties),
@@ -148,12 +150,12 @@ class Run:
         """The run's grid widened to cover a load's ``grid`` (the first load's: it)."""
         self.grid = grid if self.grid is None else _envelope(self.grid, grid)
 
-    def _laid_out(self, cube: Any, grid: Grid) -> Any:
+    def _laid_out(self, cube: Any, grid: Grid, buffer: int | None = None) -> Any:
         """``cube`` with the Copernicus load layout resample_spatial keeps: that of the
         extent with the kernels' buffer (not this engine's extra ``margin``)."""
         from hybrid.backends.local.processes.resampling import LAYOUT
 
-        cube.attrs[LAYOUT] = _layout(grid.buffered(self.facts.buffer))
+        cube.attrs[LAYOUT] = _layout(grid.buffered(buffer or self.facts.buffer))
         return cube
 
     def _search_box(self, properties: Any) -> Any:
@@ -161,10 +163,19 @@ class Run:
         it (extents.LoadExtent.search), else None: its extent's."""
         from hybrid.backends.local.extents import UNKNOWN
 
-        node = _load_node(properties)
-        load = self.facts.loads.get(node) if node is not None else None
+        load = self._load(properties)
         search = None if load is None else load.search
         return None if search is UNKNOWN else search
+
+    def _load(self, properties: Any) -> Any:
+        """What the load node being called loads (extents.LoadExtent), None if unknown."""
+        node = _load_node(properties)
+        return self.facts.loads.get(node) if node is not None else None
+
+    def _buffer(self, properties: Any) -> int:
+        """The run's kernel buffer, or the load's own in the pixels of a resample handed
+        to it (extents.LoadExtent.wide), for that load alone."""
+        return max(self.facts.buffer, getattr(self._load(properties), "wide", 0))
 
     def _conditions(self, properties: Any, per_node: Any = None) -> tuple[Any, ...]:
         """The property conditions of the load node being called (``per_node``: of the
@@ -215,23 +226,9 @@ class Run:
             else:
                 written = write(data, self.out_dir)
         self.assets.update(written_asset_fields(data, kind, fmt.name, written))
-        self._add_files(written)
+        add_files(self.files, written)
         self.saves += 1
         return given
-
-    def _add_files(self, written: list[Path]) -> None:
-        """``written`` among the run's files; a file an earlier save_result wrote is
-        replaced, as Copernicus writes each result's files into the job folder in turn
-        (geopyspark-driver deploy/batch_job.py L438-515), with a warning."""
-        for path in written:
-            if path in self.files:
-                warn(
-                    f"save_result wrote {path.name} again: the later file replaces the "
-                    "earlier one, as on Copernicus (give one save_result another format "
-                    "or options.filename_prefix to keep both)"
-                )
-            else:
-                self.files.append(path)
 
     def save_ml_model(self, data: Any, options: Any = None) -> bool:
         """The model as Copernicus saves it: ``randomforest.model.tar.gz`` and its STAC

@@ -32,7 +32,7 @@ def _graph(*steps: tuple[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _buffer(graph: dict[str, Any]) -> int:
-    return infer_loads(graph)["load"].buffer
+    return infer_loads(graph)["load"].wide
 
 
 def test_a_kernel_after_a_resample_buffers_in_the_resampled_pixels():
