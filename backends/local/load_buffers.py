@@ -20,21 +20,16 @@ from typing import Any
 
 from hybrid.grid import kernel_buffer
 
-#: processes past which a resample is not handed to the load (dry_run.py L159-169)
+#: processes between a load and a resample that keep the resampling out of the load
+#: (openeo-python-driver dry_run.py L157-169): the resample push-down's and the kernel
+#: buffer's (:mod:`.resample_pushdown`, this module)
 RESAMPLE_BLOCKERS = frozenset(
     {
-        "apply_kernel",
-        "reduce_dimension",
-        "apply",
-        "apply_dimension",
-        "apply_neighborhood",
-        "reduce_dimension_binary",
-        "mask",
-        "to_scl_dilation_mask",
-        "corsa_compress",
+        "apply_kernel", "reduce_dimension", "apply", "apply_dimension", "apply_neighborhood",
+        "reduce_dimension_binary", "mask", "to_scl_dilation_mask", "corsa_compress",
         "predict_onnx",
     }
-)
+)  # fmt: skip
 
 
 def resample_step(args: Mapping[str, Any]) -> float | None:

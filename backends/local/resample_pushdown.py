@@ -52,6 +52,7 @@ import numpy as np
 
 # IN_LOAD: a pushed resample_spatial's grid is the load's at the new resolution, on
 # multiples of it
+from hybrid.backends.local.load_buffers import RESAMPLE_BLOCKERS
 from hybrid.backends.local.load_paths import IN_LOAD, copy_after_load, inputs, upstream
 
 #: the argument resample_spatial gets when its data is an integer cube: how the
@@ -59,15 +60,6 @@ from hybrid.backends.local.load_paths import IN_LOAD, copy_after_load, inputs, u
 INTEGER_RESAMPLING = "integer_resampling"
 ROUND = "round"
 TRUNCATE = "truncate"
-#: processes between a load and a resample_spatial that keep the resampling out of
-#: the load (openeo-python-driver dry_run.py L157-169)
-BLOCKERS = frozenset(
-    {
-        "apply_kernel", "reduce_dimension", "apply", "apply_dimension", "apply_neighborhood",
-        "reduce_dimension_binary", "mask", "to_scl_dilation_mask", "corsa_compress",
-        "predict_onnx",
-    }
-)  # fmt: skip
 
 
 def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
@@ -80,8 +72,9 @@ def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
 
 def pushed_into_load(graph: Mapping[str, Any], node_id: str) -> bool:
     """Whether every path from ``node_id`` back to a load_collection is free of
-    :data:`BLOCKERS` (the dry run then resamples in the load)."""
-    return bool(upstream(graph, node_id, BLOCKERS)[0])
+    :data:`~hybrid.backends.local.load_buffers.RESAMPLE_BLOCKERS` (the dry run
+    then resamples in the load)."""
+    return bool(upstream(graph, node_id, RESAMPLE_BLOCKERS)[0])
 
 
 def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,7 +93,7 @@ def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
     for node_id, node in graph.items():
         if not isinstance(node, Mapping) or node.get("process_id") != "resample_spatial":
             continue
-        loads, path = upstream(graph, node_id, BLOCKERS)
+        loads, path = upstream(graph, node_id, RESAMPLE_BLOCKERS)
         if not loads:
             continue
         out[node_id].setdefault("arguments", {})[IN_LOAD] = True
@@ -134,7 +127,7 @@ def _push_onto_target(
     if method == "near" or not isinstance(target, Mapping) or "from_node" not in target:
         return
     step = target_step(graph, target)
-    loads, path = upstream(graph, node_id, BLOCKERS)
+    loads, path = upstream(graph, node_id, RESAMPLE_BLOCKERS)
     # the dry run takes the resample closest to the load (``args_list[:1]``, dry_run.py
     # L534-537): a resample_cube_spatial after another one on the path is not pushed
     on_path = {graph[n].get("process_id") for n in path if n != node_id}
