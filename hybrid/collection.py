@@ -238,6 +238,11 @@ def cube_dimensions() -> dict[str, Any]:
     }
 
 
+def pixel_step() -> float:
+    """load_collection's pixel size in metres: the x step of :func:`cube_dimensions`."""
+    return float(cube_dimensions()["x"]["step"])
+
+
 def _links() -> list[dict[str, Any]]:
     return [
         {

@@ -63,8 +63,9 @@ from hybrid.backends.local.load_buffers import (
     load_buffer,
     scaled_buffer,
 )
+from hybrid.collection import pixel_step
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.grid import PIXEL_SIZE, BBox
+from hybrid.grid import BBox
 
 #: processes past which a filter_bands is not pushed into the load (dry_run.py:132-141)
 BAND_BLOCKERS = frozenset(
@@ -199,7 +200,7 @@ def require_bounded(loads: Mapping[str, LoadExtent]) -> None:
 
 def _own(node_id: str, args: Mapping[str, Any]) -> _Trace:
     """The constraints load_collection's own arguments set."""
-    trace = _Trace(native=PIXEL_SIZE if "url" not in args else None)  # not load_stac
+    trace = _Trace(native=None if "url" in args else pixel_step())  # not load_stac
     temporal = args.get("temporal_extent")
     if temporal:  # as Copernicus, an empty one is none (python-driver io.py L106)
         trace = replace(trace, temporal=temporal_interval(node_id, "temporal_extent", temporal))

@@ -72,9 +72,7 @@ def _callback_node(node: Any, nid: str, extra: dict[str, Any]) -> Any:
 def _element(element: Any, extra: dict[str, Any], prefix: str) -> Any:
     """An array element; one that is a process graph (nothing else) becomes a reference
     to its result node, its nodes added to ``extra`` with ids prefixed."""
-    if not (isinstance(element, Mapping) and set(element) == {"process_graph"}):
-        return element
-    if not _is_callback(element):
+    if not (_is_callback(element) and set(element) == {"process_graph"}):
         return element
     inner = _callback(element["process_graph"])
     results = [nid for nid, n in inner.items() if isinstance(n, Mapping) and n.get("result")]

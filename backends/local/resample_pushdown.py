@@ -160,9 +160,9 @@ def _step(graph: Mapping[str, Any], node_id: str, seen: set[str]) -> Any:
     process = node.get("process_id")
     args = node.get("arguments") or {}
     if process == "load_collection":  # the step of the collection's cube:dimensions
-        from hybrid.collection import cube_dimensions
+        from hybrid.collection import pixel_step
 
-        return float(cube_dimensions()["x"]["step"])
+        return pixel_step()
     if process == "resample_spatial" and args.get("projection") is not None:
         return None
     if process == "resample_spatial" and args.get("resolution") not in (None, 0, [0, 0]):
