@@ -13,12 +13,11 @@ sorted: L595-604). Written atomically, again each time (a job run again has new 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hybrid.atomic import atomic_path
 from hybrid.grid import bounds_union
 from hybrid.io.registry import media_type
 from hybrid.server.jobs import Job
@@ -120,10 +119,8 @@ def _union(boxes: list[list[float]]) -> list[float]:
 
 
 def _write(path: Path, document: Mapping[str, Any]) -> Path:
-    """``document`` as JSON at ``path``, replaced atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(document, handle, indent=1)
-    os.replace(tmp, path)
+    """``document`` as JSON at ``path``, replaced atomically, with the permissions a
+    normal file gets (:func:`hybrid.atomic.atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(document, indent=1), encoding="utf-8")
     return path

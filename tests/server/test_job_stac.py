@@ -150,3 +150,18 @@ def test_own_urls_by_any_loopback_name_and_not_another_port_or_host(
     # a batch job runs against the URL it was created through (Job.root_url)
     (node,) = sources(_graph(f"{BASE}/jobs/{job_id}/results"), "alice", None).values()
     assert node["arguments"]["url"] == str(collection)
+
+
+def test_the_stac_documents_get_the_permissions_of_a_normal_file(sources: JobSources) -> None:
+    """Written through hybrid.atomic.atomic_path: the umask decides (0644 under 022),
+    not mkstemp's 0600, and no temporary file is left beside them."""
+    import os
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    job_id = _finished_job(sources, "alice")
+    (node,) = sources(_graph(f"{BASE}/jobs/{job_id}/results"), "alice", BASE).values()
+    folder = Path(node["arguments"]["url"]).parent
+    written = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert [p.name for p in written] == ["collection.json", "openEO_2023-06-12Z.tif.json"]
+    assert {p.stat().st_mode & 0o777 for p in written} == {0o666 & ~umask}
