@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -61,11 +62,21 @@ def made_folder(path: Path) -> Iterator[Path]:
         raise
 
 
+#: the end of the name of :func:`atomic_path`'s temporary files
+_PART = ".part"
+
+
+def leftovers(target: Path) -> list[Path]:
+    """The temporary files :func:`atomic_path` left beside ``target`` when its process
+    was killed while writing (``.NAME.XXXXXXXX.part``)."""
+    return sorted(target.parent.glob(f".{glob.escape(target.name)}.*{_PART}"))
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target`` that replaces it only on success."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_PART, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     umask = _umask()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hybrid.atomic import atomic_path
+from hybrid.atomic import atomic_path, leftovers
 from hybrid.errors import DataSourceError, NoDataAvailable, UsageError
 from hybrid.grid import BBox, bounds_union, kernel_buffer, output_grid
 from hybrid.params import DEFAULT_BANDS
@@ -39,6 +39,8 @@ from hybrid.progress import progress_enabled
 MARGIN_PIXELS = 2
 #: parallel asset copies
 COPY_THREADS = 4
+#: the cache's catalog, written last
+CATALOG_NAME = "collection.json"
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 #: asset fields that describe the original file, not the copy
 _DROPPED_ASSET_FIELDS = ("alternate", "alternate:name", "file:size", "file:checksum",
@@ -108,8 +110,10 @@ def cache_scenes(
             tasks.append(_Task(item, key, out_dir / _safe(item.id) / f"{_safe(key)}.tif"))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        # a failed run must not leave an older catalog that looks complete
-        (out_dir / "collection.json").unlink(missing_ok=True)
+        # a failed run must not leave an older catalog that looks complete, nor a
+        # killed one its half-written temporary file
+        for stale in [out_dir / CATALOG_NAME, *leftovers(out_dir / CATALOG_NAME)]:
+            stale.unlink(missing_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot use the cache folder {out_dir}: {exc.strerror}") from exc
     bounds = (grid.xmin, grid.ymin, grid.xmax, grid.ymax)
@@ -361,7 +365,7 @@ def _write_collection(
             for p in item_paths
         ],
     }
-    path = out_dir / "collection.json"
+    path = out_dir / CATALOG_NAME
     _write_json(path, doc)
     return path
 

@@ -79,13 +79,18 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _check_out(out: Path) -> None:
-    """--out is new, empty, or an earlier cache (item folders and its ``collection.json``):
-    a result folder, or anything else with files of its own, is not mixed with one."""
+    """--out is new, empty, or an earlier cache (item folders and its ``collection.json``,
+    or the temporary file of one whose writing was killed): a result folder, or anything
+    else with files of its own, is not mixed with one."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder for the cache")
     if out.is_dir():
+        from hybrid.atomic import leftovers
+        from hybrid.cache import CATALOG_NAME
+
+        ours = {CATALOG_NAME, *(p.name for p in leftovers(out / CATALOG_NAME))}
         files = sorted(p.name for p in out.iterdir() if not p.is_dir())
-        others = [name for name in files if name != "collection.json"]
+        others = [name for name in files if name not in ours]
         if others:
             raise UsageError(
                 f"--out {out} holds files of its own ({', '.join(others[:3])}), not a scene "

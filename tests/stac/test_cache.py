@@ -158,3 +158,22 @@ def test_options_a_run_refuses_are_refused_before_anything_is_copied(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not out.exists()
+
+
+def test_an_earlier_cache_killed_while_writing_its_catalog_is_taken_again(
+    sample_catalog: Path, tmp_path: Path, capsys: Any
+) -> None:
+    """A kill while the catalog was written leaves ``.collection.json.XXXX.part``
+    (hybrid.atomic.atomic_path) beside the item folders: that cache was refused as a
+    folder with "files of its own". It is ours: the cache is made again, the file gone."""
+    out = tmp_path / "cache"
+    window = ["--start", "2023-06-01", "--end", "2023-06-15", "--bands", "B04"]
+    argv = ["cache", "--stac", str(sample_catalog), *window, "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    (out / "collection.json").unlink()
+    leftover = out / ".collection.json.k1ll3d__.part"
+    leftover.write_text('{"type": "Coll')
+    capsys.readouterr()
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "windows copied" in capsys.readouterr().out
+    assert (out / "collection.json").is_file() and not leftover.exists()
