@@ -116,7 +116,7 @@ def stac_items(
             item
             for item in searched_items(stac, extent, conditions, process)
             if _item_meets(item, extent)
-            and all(c.holds(item.properties.get(c.name)) for c in conditions)
+            and all(c.holds(item.properties.get(c.name), item, process) for c in conditions)
         ]
     if conditions:
         kind = "Item" if isinstance(stac, pystac.Item) else "Catalog or Collection"

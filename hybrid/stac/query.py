@@ -25,6 +25,10 @@ from hybrid.stac.item_properties import FILTERABLE, property_value
 CQL2_OPERATORS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">=", "eq": "=", "neq": "<>"}
 
 
+class NotComparable(ProcessParameterInvalid):
+    """An item's property value that a property filter's order comparison cannot read."""
+
+
 @dataclass(frozen=True)
 class Condition:
     """One property condition: ``properties[name] <op> value`` (op as in CQL2, plus
@@ -43,21 +47,29 @@ class Condition:
         known = FILTERABLE.get(self.name)
         return self.op != "like" and (known is None or known.sent_to_api)
 
-    def holds(self, actual: Any) -> bool:
-        """Whether an item's property value satisfies the condition (absent: never)."""
+    def holds(self, actual: Any, item: Any = None, process: str = "load_collection") -> bool:
+        """Whether an item's property value satisfies the condition (absent: never).
+
+        A value that is not a number (``"eo:cloud_cover": "12.5"``) against a number
+        compares as Copernicus's ``PropertyFilter`` compares it, with Python's operators
+        on the value as the item writes it (openeo-geopyspark-driver load_stac.py
+        L2604-2616): never equal, and an order comparison (``lte``, ``gte``) fails the
+        job there with a TypeError; here it is refused as one clear line naming the
+        ``item`` and the property (:class:`NotComparable`)."""
         if actual is None:
             return False
         if isinstance(self.value, tuple):
-            return any(Condition(self.name, "=", v).holds(actual) for v in self.value)
+            return any(Condition(self.name, "=", v).holds(actual, item) for v in self.value)
         if isinstance(self.value, str):
             text = str(actual)
             if self.op == "like":
                 return fnmatch.fnmatchcase(text, self.value)
             return text == self.value if self.op == "=" else text != self.value
-        try:
-            number = float(actual)
-        except (TypeError, ValueError):
-            return False
+        if isinstance(actual, bool) or not isinstance(actual, int | float):
+            if self.op in ("=", "<>"):
+                return self.op == "<>"
+            raise NotComparable(self._not_a_number(actual, item, process))
+        number = float(actual)
         limit = self.value
         return {
             "<": number < limit,
@@ -67,6 +79,14 @@ class Condition:
             "=": number == limit,
             "<>": number != limit,
         }[self.op]
+
+    def _not_a_number(self, actual: Any, item: Any, process: str) -> str:
+        which = f"item {getattr(item, 'id', item)}" if item is not None else "an item"
+        return (
+            f"{process}: {which} has {self.name} {actual!r}, which is not a number, so "
+            f"the filter {self} cannot compare it (Copernicus's load_stac fails on it too); "
+            f"give the item a numeric {self.name} or drop the filter"
+        )
 
     def cql2(self) -> dict[str, Any]:
         value = list(self.value) if isinstance(self.value, tuple) else self.value
@@ -143,7 +163,7 @@ def matches(item: Any, query: SceneQuery) -> bool:
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     if not parse_instant(query.start, what="start") <= when < parse_instant(query.end, what="end"):
         return False
-    if not all(c.holds(_recorded(item, c)) for c in query.all_conditions()):
+    if not all(c.holds(_recorded(item, c), item) for c in query.all_conditions()):
         return False
     return _meets(item, query.bbox)
 

@@ -308,3 +308,29 @@ def test_sleep_passes_its_data_on_and_a_canceled_job_stops_sleeping(
     after.start_and_wait(max_poll_interval=0.2, show_error_logs=False)
     assert after.status() == "finished" and time.monotonic() - started < 30
     assert sleeping.status() == "canceled"
+
+
+def test_a_cloud_cover_written_as_text_is_a_400_naming_the_item(tmp_path: Path) -> None:
+    """An item of the catalog writes ``eo:cloud_cover`` as text: Copernicus's
+    ``lte`` fails on it (load_stac.py L2604-2616, a TypeError); here a 400
+    ProcessParameterInvalid in one line naming the item and the property, through the
+    openeo client, where the text was read as a number."""
+    from openeo.rest import OpenEoApiError
+
+    from tests.server_helpers import local_connection
+    from tests.stac.test_stac_search import BOUNDARY, _inner_bbox, _text_cloud_catalog
+
+    catalog = _text_cloud_catalog(tmp_path / "cat")
+    box = _inner_bbox()
+    extent = {"west": box.west, "south": box.south, "east": box.east, "north": box.north}
+    with local_connection(tmp_path / "data", catalog) as connection:
+        cube = connection.load_collection(
+            "SENTINEL2_L2A", spatial_extent=extent, temporal_extent=["2023-05-01", "2023-06-01"],
+            bands=["B04"], max_cloud_cover=20,
+        )  # fmt: skip
+        with pytest.raises(OpenEoApiError) as info:
+            cube.download(tmp_path / "out.nc")
+    error = info.value
+    assert (error.http_status_code, error.code) == (400, "ProcessParameterInvalid")
+    assert "\n" not in error.message and BOUNDARY[1].id in error.message
+    assert "eo:cloud_cover '20.0'" in error.message

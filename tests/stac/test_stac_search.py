@@ -253,3 +253,34 @@ def test_products_are_searched_in_the_extent_not_in_the_grid_that_covers_it(tmp_
     request = LoadRequest(extent, "2023-05-01", "2023-06-01", ("B04",), None)
     with pytest.raises(NoDataAvailable, match="no Sentinel-2 L2A scene"):
         load_s2(str(catalog), request)
+
+
+def _text_cloud_catalog(root):
+    """BOUNDARY's first two scenes, the second with its cloud cover written as text."""
+    catalog = write_tiny_catalog(root, BOUNDARY[:2])
+    path = root / BOUNDARY[1].id / f"{BOUNDARY[1].id}.json"
+    item = json.loads(path.read_text())
+    item["properties"]["eo:cloud_cover"] = "20.0"
+    path.write_text(json.dumps(item))
+    return catalog
+
+
+def test_a_cloud_cover_written_as_text_is_one_clear_error_not_a_number(tmp_path):
+    """Copernicus's post-query filter compares the value as written (load_stac.py
+    L2604-2616: ``actual <= value``): "20.0" <= 20 is a TypeError there, so the job fails;
+    it was read as the number 20 here and the scene kept."""
+    from hybrid.errors import ProcessParameterInvalid
+    from hybrid.stac.query import Condition
+
+    catalog = _text_cloud_catalog(tmp_path / "cat")
+    query = SceneQuery(_inner_bbox(), "2023-05-01", "2023-06-01", 20.0)
+    with pytest.raises(ProcessParameterInvalid) as info:
+        search(str(catalog), query)
+    message = str(info.value)
+    assert "\n" not in message and BOUNDARY[1].id in message
+    assert "eo:cloud_cover '20.0'" in message and "not a number" in message
+    # no limit: the item is found; text never equals a number (Python's "20.0" == 20.0)
+    assert len(search(str(catalog), SceneQuery(_inner_bbox(), "2023-05-01", "2023-06-01"))) == 2
+    assert not Condition("eo:cloud_cover", "=", 20.0).holds("20.0")
+    assert not Condition("eo:cloud_cover", "in", (20.0, 30.0)).holds("20.0")
+    assert Condition("eo:cloud_cover", "<>", 20.0).holds("20.0")
