@@ -97,9 +97,10 @@ class Layout:
         In order:
 
         - the asset's ``raster:bands`` offset/scale (or raster v2 ``raster:offset``/
-          ``raster:scale``) as ``offset / scale`` DN: Earth Search Collection-1 and
-          v1 originals (0 before 04.00), CDSE STAC. Earth Search documents the offset
-          as "anything other than 0 ... should be applied" (Element84/earth-search
+          ``raster:scale``, of the asset, else of the item) as ``offset / scale`` DN:
+          Earth Search Collection-1 and v1 originals (0 before 04.00), CDSE STAC. Earth
+          Search documents the offset as "anything other than 0 ... should be applied"
+          (Element84/earth-search
           docs/collections/sentinel-2-l2a.md), and the Copernicus load_stac path adds it
           (openeo-geopyspark-driver load_stac.py ``_get_pixel_value_scale_and_offset``).
           Earth Search v1 items flagged ``earthsearch:boa_offset_applied: true`` follow
@@ -114,7 +115,7 @@ class Layout:
         if band not in REFLECTANCE_BANDS:
             return 0.0
         asset = item.assets[self.asset_key(item, band)]
-        info = _raster_info(asset)
+        info = _raster_info(asset, item)
         offset, scale = info.get("offset"), info.get("scale")
         if offset is not None and scale:
             return float(round(float(offset) / float(scale), 6))
@@ -133,20 +134,25 @@ class Layout:
         return "uint8" if band == "SCL" else "uint16"
 
 
-def _raster_info(asset: Any) -> dict[str, Any]:
+def _raster_info(asset: Any, item: Any = None) -> dict[str, Any]:
     """nodata/data_type/scale/offset of a single-band asset, from the raster extension v1
     (``raster:bands``), else from the asset itself or its first entry of STAC 1.1's
     ``bands`` (common ``nodata``/``data_type``, raster v2 ``raster:scale``/``raster:offset``),
     as the Copernicus load_stac path reads them (openeo-geopyspark-driver load_stac.py
-    ``_get_asset_property``)."""
+    ``_get_asset_property``). ``raster:scale``/``raster:offset`` the asset lacks come
+    from the ``item``'s properties, each on its own, before its ``bands`` entry, as
+    Copernicus's ``_get_raster_scale_and_offset`` (L2358-2364: the asset's, else the
+    item's) reads them."""
     fields = asset.extra_fields
     raster = fields.get("raster:bands")
     info: dict[str, Any] = dict(raster[0]) if raster and isinstance(raster[0], dict) else {}
     bands = fields.get("bands")
     band = bands[0] if isinstance(bands, list) and bands and isinstance(bands[0], dict) else {}
+    properties = getattr(item, "properties", None) or {}
     for key, name in (("nodata", "nodata"), ("data_type", "data_type"),
                       ("scale", "raster:scale"), ("offset", "raster:offset")):  # fmt: skip
-        for source in (fields, band):
+        sources = (fields, properties, band) if name.startswith("raster:") else (fields, band)
+        for source in sources:
             if key not in info and source.get(name) is not None:
                 info[key] = source[name]
     return info

@@ -185,6 +185,29 @@ def test_stac_1_1_band_entries_and_asset_level_common_metadata_are_read():
     assert layout.nodata(item, "B08") == 7.0
 
 
+def test_item_level_raster_scale_and_offset_count_where_the_asset_has_none():
+    """Copernicus reads ``raster:scale``/``raster:offset`` from the asset, else from the
+    item's properties, each on its own (load_stac.py L2358-2364); the item's were not
+    read here, and the baseline's -1000 was taken instead."""
+    item = _cdse("05.11", "20250330T145914", "2025-03-30T16:00:32.482826Z")
+    layout = provider_named("cdse").layout
+    for asset in item.assets.values():
+        asset.extra_fields.pop("raster:scale", None)
+        asset.extra_fields.pop("raster:offset", None)
+    item.properties |= {"raster:scale": 0.0001, "raster:offset": -0.05}
+    assert layout.dn_offset(item, "B04") == -500.0
+    assert layout.dn_offset(item, "SCL") == 0.0  # no reflectance, no offset
+    # per field: the asset's scale, the item's offset; the asset's offset before the item's
+    item.assets["B08_10m"].extra_fields["raster:scale"] = 0.0002
+    assert layout.dn_offset(item, "B08") == -250.0
+    item.assets["B08_10m"].extra_fields["raster:offset"] = -0.1
+    assert layout.dn_offset(item, "B08") == -500.0
+    # the item's before a ``bands`` entry's (which Copernicus does not read)
+    fields = item.assets["B02_10m"].extra_fields
+    fields["bands"] = [{"name": "B02", "raster:scale": 0.0001, "raster:offset": -0.2}]
+    assert layout.dn_offset(item, "B02") == -500.0
+
+
 def test_cdse_reprocessing_most_recently_updated_wins_over_its_baseline():
     old = _cdse("05.11", "20250330T145914", "2025-03-30T16:00:32.482826Z")
     new = _cdse("05.00", "20260105T101010", "2026-01-05T12:00:00.000000Z")
