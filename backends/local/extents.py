@@ -17,11 +17,11 @@ dry_run.py:509-551, rules at dry_run.py:125-172):
   apply_polygon through ``chunk_polygon``, dry_run.py:834-852);
 - ``bands``: load_collection's own ``bands``, else the first ``filter_bands``, but not
   past a "blocker" such as ``reduce_dimension`` or ``merge_cubes`` (dry_run.py:129-142);
-- ``pixel_buffer``: the largest of ``apply_kernel`` (kernel size / 2),
-  ``apply_neighborhood`` (its x/y ``overlap`` in px) and ``to_scl_dilation_mask``
-  (kernel2_size / 2), rounded up (dry_run.py:873-876, 909-924, 959-971; ``math.ceil``
-  in processgraph/load_params.py:157-170). The load reads that many pixels more around
-  its extent (openeo-geotrellis-extensions FileLayerProvider.scala L1010-1016) and
+- ``pixel_buffer``: the first of ``apply_kernel`` (kernel size / 2), ``apply_neighborhood``
+  (its x/y ``overlap`` in px) and ``to_scl_dilation_mask`` (kernel2_size / 2), rounded
+  up, the largest over the load's paths (:mod:`.load_buffers`). The load reads that many
+  pixels more around its extent (openeo-geotrellis-extensions FileLayerProvider.scala
+  L1010-1016) and
   save_result crops back to the requested extent (openeo-geopyspark-driver
   geopysparkdatacube.py L2093-2106), so kernels see the real neighbours at the edges.
 
@@ -62,6 +62,7 @@ from hybrid.backends.local.load_buffers import (
     kernel_literal,
     load_buffer,
     scaled_buffer,
+    sets_pixel_buffer,
 )
 from hybrid.collection import pixel_step
 from hybrid.errors import ProcessParameterInvalid
@@ -70,16 +71,10 @@ from hybrid.grid import BBox
 #: processes past which a filter_bands is not pushed into the load (dry_run.py:132-141)
 BAND_BLOCKERS = frozenset(
     {
-        "sar_backscatter",
-        "atmospheric_correction",
-        "mask_scl_dilation",
-        "resolution_merge",
-        "custom_cloud_mask",
-        "apply_neighborhood",
-        "reduce_dimension",
-        "merge_cubes",
+        "sar_backscatter", "atmospheric_correction", "mask_scl_dilation", "resolution_merge",
+        "custom_cloud_mask", "apply_neighborhood", "reduce_dimension", "merge_cubes",
     }
-)
+)  # fmt: skip
 #: arguments through which no cube flows on to the process (dry_run.py: the target of
 #: resample_cube_spatial and the geometries of the vector processes are not traced)
 _NOT_TRACED = frozenset(
@@ -163,6 +158,8 @@ class _Trace:
     bands_blocked: bool = False
     buffer: int = 0
     wide: int = 0
+    #: a process that sets the dry run's pixel_buffer was met (later ones do not count)
+    buffered: bool = False
     #: pixel sizes (m): load_collection's, a resample's handed to it (load_buffers.py)
     native: float | None = None
     step: float | None = None
@@ -287,10 +284,12 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
         bands = args.get("bands")
         if isinstance(bands, list) and bands:
             return replace(trace, bands=tuple(str(b) for b in bands))
-    if pid in ("apply_kernel", "apply_neighborhood", "to_scl_dilation_mask", "mask_scl_dilation"):
+    first = not trace.buffered and sets_pixel_buffer(pid, args)
+    if first or pid == "mask_scl_dilation":  # that one reads SCL around each tile
         pixels = load_buffer(pid, kernel_literal(graph, args))
         wide = max(trace.wide, scaled_buffer(pixels, trace.step, trace.native))
-        trace = replace(trace, buffer=max(trace.buffer, pixels), wide=wide)
+        buffered = trace.buffered or first
+        trace = replace(trace, buffer=max(trace.buffer, pixels), wide=wide, buffered=buffered)
     if pid in BAND_BLOCKERS:
         return replace(trace, bands_blocked=True)
     return trace

@@ -31,7 +31,6 @@ from typing import Any
 
 from hybrid.backends.local.callback_support import COMPILED_CALLBACKS, REFUSED_IN_CALLBACKS
 from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
-from hybrid.backends.local.load_buffers import load_buffer
 from hybrid.backends.local.property_filters import (
     property_conditions,
     stac_property_conditions,
@@ -58,7 +57,8 @@ _RESOLVERS = frozenset(
 
 @dataclass(frozen=True)
 class GraphFacts:
-    #: pixels to load around the extent: ceil(k/2) for the largest kernel
+    #: pixels to load around the extent: the largest of the loads' (each the first
+    #: kernel's on its paths, as Copernicus's dry run: extents.LoadExtent.buffer)
     buffer: int = 0
     #: eo:cloud_cover <= this, when that is load_collection's only property condition
     max_cloud_cover: float | None = None
@@ -156,7 +156,7 @@ def inspect_graph(
     to the run, which fails with ``CollectionNotFound``, as Copernicus does."""
     _check_nodes_are_objects(graph)
     _check_level(graph, "")
-    buffer = margin = 0
+    margin = 0
     per_load: dict[str, tuple[Condition, ...]] = {}
     per_stac: dict[str, tuple[Condition, ...]] = {}
     ids: set[str] = set()
@@ -178,7 +178,7 @@ def inspect_graph(
         if pid == "load_stac" and args.get("properties"):
             per_stac[node_id] = stac_property_conditions(node_id, args["properties"])
         if pid == "apply_kernel":
-            buffer = max(buffer, _apply_kernel_buffer(node_id, args))
+            _check_kernel_edges(node_id, args)
         if pid == "resample_spatial" and args.get("projection") is None:
             margin = max(margin, resample_margin(args.get("resolution"), args.get("method")))
         if pid == "resample_cube_spatial" and args.get("method", "near") != "near":
@@ -188,7 +188,7 @@ def inspect_graph(
     _check_outputs(graph)
     loads = infer_loads(graph)
     require_bounded(loads)
-    buffer = max([buffer, *(load.buffer for load in loads.values())])
+    buffer = max([0, *(load.buffer for load in loads.values())])
     shared = set(per_load.values())
     conditions = shared.pop() if len(shared) == 1 else ()
     return GraphFacts(
@@ -299,9 +299,8 @@ def _load_conditions(node_id: str, args: Mapping[str, Any]) -> tuple[Condition, 
     return property_conditions(node_id, args.get("properties"))
 
 
-def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:
-    """Pixels an apply_kernel needs around the extent; only border=0 and
-    replace_invalid=0, as on Copernicus."""
+def _check_kernel_edges(node_id: str, args: Mapping[str, Any]) -> None:
+    """Only border=0 and replace_invalid=0, as on Copernicus."""
     for name in ("border", "replace_invalid"):
         if args.get(name, 0) != 0:
             raise ProcessParameterInvalid(
@@ -309,7 +308,6 @@ def _apply_kernel_buffer(node_id: str, args: Mapping[str, Any]) -> int:
                 f"backend (only {name}=0; openeo-geopyspark-driver #1235); use 0",
                 node=node_id,
             )
-    return load_buffer("apply_kernel", args)
 
 
 def _check_format(node_id: str, name: Any) -> None:

@@ -2,6 +2,12 @@
 dry run sets its ``pixel_buffer`` (openeo-python-driver ``dry_run.py`` L873-876,
 L909-924, L959-971; ``math.ceil`` in ``processgraph/load_params.py`` L157-170).
 
+Only the FIRST process on a path from the load that sets a ``pixel_buffer`` counts:
+the dry run keeps the first of each operation in source-to-leaf order
+(``get_source_constraints``, ``args_list[:1]``, dry_run.py L531-545), so a 3 x 3 kernel
+followed by an 11 x 11 one buffers the load by 2 pixels, not 6; the paths of one load
+then take the largest (load_params.py L202-214).
+
 The buffer counts pixels of the load's resolution: a ``resample_spatial`` the dry run
 hands to the load (the first on the path from it, before any of
 :data:`RESAMPLE_BLOCKERS`: dry_run.py L155-171) makes them its pixels
@@ -75,6 +81,18 @@ def kernel_literal(graph: Mapping[str, Any], args: Mapping[str, Any]) -> Mapping
         return args
     data = (node.get("arguments") or {}).get("data")
     return {**args, "kernel": data} if isinstance(data, list) else args
+
+
+def sets_pixel_buffer(pid: str, args: Mapping[str, Any]) -> bool:
+    """Whether the dry run records a ``pixel_buffer`` for the process: apply_kernel and
+    to_scl_dilation_mask always, apply_neighborhood when its overlap names x or y (even
+    with 0 px), mask_scl_dilation never (dry_run.py L873-876, L909-924, L956-971). Only
+    the first on a path from the load counts (``args_list[:1]``, dry_run.py L531-545)."""
+    if pid in ("apply_kernel", "to_scl_dilation_mask"):
+        return True
+    if pid != "apply_neighborhood" or not isinstance(args.get("overlap"), list):
+        return False
+    return any(isinstance(e, Mapping) and e.get("dimension") in ("x", "y") for e in args["overlap"])
 
 
 def load_buffer(pid: str, args: Mapping[str, Any]) -> int:

@@ -107,9 +107,7 @@ class Run:
             end=end,
             bands=tuple(_collection_name(b) for b in asked),
             max_cloud_cover=cloud,
-            buffer=max(
-                self.facts.buffer, getattr(self._load(properties), "wide", 0), self.facts.margin
-            ),
+            buffer=max(self._buffer(properties), self.facts.margin),
             # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
             conditions=() if cloud is not None else conditions,
             search=self._search_box(properties),
@@ -155,7 +153,7 @@ class Run:
         extent with the kernels' buffer (not this engine's extra ``margin``)."""
         from hybrid.backends.local.processes.resampling import LAYOUT
 
-        cube.attrs[LAYOUT] = _layout(grid.buffered(buffer or self.facts.buffer))
+        cube.attrs[LAYOUT] = _layout(grid.buffered(self.facts.buffer if buffer is None else buffer))
         return cube
 
     def _search_box(self, properties: Any) -> Any:
@@ -173,9 +171,11 @@ class Run:
         return self.facts.loads.get(node) if node is not None else None
 
     def _buffer(self, properties: Any) -> int:
-        """The run's kernel buffer, or the load's own in the pixels of a resample handed
-        to it (extents.LoadExtent.wide), for that load alone."""
-        return max(self.facts.buffer, getattr(self._load(properties), "wide", 0))
+        """The kernel buffer of the load node being called (the first kernel's on each of
+        its paths, also in the pixels of a resample handed to it: extents.LoadExtent),
+        else the run's (the largest of its loads')."""
+        load = self._load(properties)
+        return self.facts.buffer if load is None else max(load.buffer, load.wide)
 
     def _conditions(self, properties: Any, per_node: Any = None) -> tuple[Any, ...]:
         """The property conditions of the load node being called (``per_node``: of the

@@ -188,7 +188,15 @@ def test_apply_neighborhood_overlap_sets_the_pixel_buffer():
         ("apply_neighborhood", {"process": {"process_graph": {}}, "size": [], "overlap": xy}),
         ("apply_kernel", {"kernel": kernel}),
     )
-    assert infer_loads(both)["load"].buffer == 11  # the largest
+    # the first on the path, not the largest (dry_run.py L531-545 ``args_list[:1]``)
+    assert infer_loads(both)["load"].buffer == 8
+    # an x overlap of 0 px is a pixel_buffer too ([0.0, 0.0]): the kernel after it adds none
+    none = [{"dimension": "x", "value": 0, "unit": "px"}]
+    both["n1"]["arguments"]["overlap"] = none
+    assert infer_loads(both)["load"].buffer == 0
+    # a t overlap is none: the kernel after it sets the buffer
+    both["n1"]["arguments"]["overlap"] = [{"dimension": "t", "value": "P1D"}]
+    assert infer_loads(both)["load"].buffer == 11
 
 
 def _two_loads() -> dict:

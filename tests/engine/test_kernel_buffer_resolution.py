@@ -64,3 +64,61 @@ def test_a_kernel_from_an_array_create_node_buffers_the_load():
     assert _buffer(graph) == 6
     graph["n0"]["arguments"]["kernel"] = {"from_parameter": "kernel"}
     assert _buffer(graph) == 0  # a parameter's value is not known before the run
+
+
+def test_only_the_first_kernel_on_a_path_buffers_the_load():
+    """Copernicus's dry run keeps the first ``pixel_buffer`` of a path (dry_run.py
+    L531-545, ``args_list[:1]``) and the largest over the load's paths (load_params.py
+    L202-214): a 3 x 3 kernel then an 11 x 11 one reads 2 pixels around the extent, not 6."""
+    small = ("apply_kernel", {"kernel": [[1] * 3 for _ in range(3)]})
+    large = ("apply_kernel", {"kernel": BOXCAR})
+    assert infer_loads(_graph(small, large))["load"].buffer == 2
+    assert _buffer(_graph(("resample_spatial", {"resolution": 20}), small, large)) == 4
+    assert infer_loads(_graph(large, small))["load"].buffer == 6
+    # mask_scl_dilation sets no pixel_buffer (its SCL is read around each tile): no block
+    dilation = ("mask_scl_dilation", {"kernel2_size": 9})
+    assert infer_loads(_graph(dilation, large))["load"].buffer == 6
+    # two paths from the load: the largest of their first kernels
+    graph = _graph(small)
+    graph["big"] = {"process_id": "apply_kernel",
+                    "arguments": {"data": {"from_node": "load"}, "kernel": BOXCAR}}  # fmt: skip
+    graph["save2"] = {"process_id": "save_result",
+                      "arguments": {"data": {"from_node": "big"}, "format": "netCDF"}}  # fmt: skip
+    assert infer_loads(graph)["load"].buffer == 6
+
+
+def test_a_run_zero_pads_the_second_kernel_beyond_the_first_kernels_buffer(tmp_path):
+    """An identity 3 x 3 kernel then an 11 x 11 box sum over uniform data: the load reads
+    2 pixels around the extent, as on Copernicus, and the box sum zero-pads beyond them,
+    so each pixel is the value times the window's pixels inside the loaded area. The run
+    read 6 pixels (the largest kernel's buffer) and gave 121 x the value everywhere."""
+    import numpy as np
+    import xarray as xr
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from tests.engine.test_kernel_search_box import _lonlat
+    from tests.stac_fixtures import TinyScene, write_tiny_catalog
+
+    scene = TinyScene("S2A_T32TLR_20230601_L2A", "2023-06-01T10:30:00Z", 5.0, red=1500)
+    catalog = write_tiny_catalog(tmp_path / "catalog", [scene])
+    (west, north), (east, south) = _lonlat(125, 125), _lonlat(275, 275)
+    extent = {"west": west, "south": south, "east": east, "north": north}
+    identity = [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
+    graph = _graph(("apply_kernel", {"kernel": identity}), ("apply_kernel", {"kernel": BOXCAR}))
+    load = graph["load"]["arguments"]
+    load.update(spatial_extent=extent, temporal_extent=["2023-06-01", "2023-06-02"])
+    load["bands"] = ["B04"]
+    backend = LocalBackend(LocalSettings(stac=str(catalog)))
+    (path,) = backend.execute(graph, out_dir=tmp_path / "out").files
+    with xr.open_dataset(path) as ds:
+        out = ds["B04"].values[0]
+    rows, cols = out.shape
+    assert rows >= 12 and cols >= 12
+
+    def inside(n: int) -> np.ndarray:  # per pixel: its window's pixels in [-2, n + 1]
+        i = np.arange(n)
+        return np.minimum(i + 5, n + 1) - np.maximum(i - 5, -2) + 1
+
+    value = 1500 - 1000  # the BOA offset of baseline 05.09
+    want = value * np.outer(inside(rows), inside(cols))
+    np.testing.assert_allclose(out, want, rtol=0, atol=1e-6)
