@@ -102,6 +102,16 @@ class JobLocked(ApiError):
     code = "JobLocked"
 
 
+class JobTransitionNotImplemented(ApiError):
+    """``POST /jobs/{id}/results`` of a canceled job, as Copernicus answers it: its
+    views.py hands a canceled job to the backend's ``start_job``, whose check of the final
+    states compares the status with a list (never equal) and so ends in this 501
+    (openeo-geopyspark-driver backend.py L1936-1959)."""
+
+    code = "JobTransitionNotImplemented"
+    status = 501
+
+
 class JobFailed(ApiError):
     """``GET /jobs/{id}/results`` of a job whose status is ``error`` (HTTP 424)."""
 

@@ -509,6 +509,31 @@ def test_job_lifecycle_patch_cancel_delete(alice: Session) -> None:
     assert error_code(alice.get(f"/jobs/{job_id}")) == (404, "JobNotFound")
 
 
+def test_starting_again_a_canceled_job_is_refused_and_an_ended_one_reruns(alice: Session) -> None:
+    """Copernicus hands a canceled job to its backend's start_job (python-driver views.py
+    L1020-1031), which ends in 501 JobTransitionNotImplemented (geopyspark-driver
+    backend.py L1936-1959); it was queued and run again here. A finished job runs again:
+    Copernicus answers 202 without running it, which the API 1.2 does not allow."""
+    first, second = (alice.post("/jobs", json=body(graph())) for _ in range(2))
+    job_a, job_b = (r.headers["OpenEO-Identifier"] for r in (first, second))
+    assert alice.post(f"/jobs/{job_a}/results").status_code == 202
+    assert alice.post(f"/jobs/{job_b}/results").status_code == 202  # behind job_a: one worker
+    assert alice.delete(f"/jobs/{job_b}/results").status_code == 204
+    assert alice.get(f"/jobs/{job_b}").json()["status"] == "canceled"
+    again = alice.post(f"/jobs/{job_b}/results")
+    assert again.status_code == 501, (again.status_code, again.text)
+    assert error_code(again) == (501, "JobTransitionNotImplemented")
+    assert again.json()["message"] == "Backend does not implement start job for state canceled"
+    assert wait_for(alice, job_a)["status"] == "finished"
+    assert alice.get(f"/jobs/{job_b}").json()["status"] == "canceled"
+    assert alice.post(f"/jobs/{job_a}/results").status_code == 202
+    assert wait_for(alice, job_a)["status"] == "finished"
+    logs = alice.get(f"/jobs/{job_a}/logs").json()["logs"]
+    assert [e["message"] for e in logs].count("Job queued.") == 2
+    for job_id in (job_a, job_b):
+        assert alice.delete(f"/jobs/{job_id}").status_code == 204
+
+
 def test_results_keep_describing_the_graph_that_made_them_after_a_patch(
     alice: Session,
 ) -> None:

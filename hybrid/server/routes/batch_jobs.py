@@ -16,6 +16,7 @@ from hybrid.server.errors import (
     JobFailed,
     JobLocked,
     JobNotFinished,
+    JobTransitionNotImplemented,
     NoDataForUpdate,
     PropertyNotEditable,
 )
@@ -185,10 +186,20 @@ def estimate_job(job_id: str, user: CurrentUser, deps: Deps) -> JSONResponse:
 @router.post("/jobs/{job_id}/results", status_code=202)
 def start_job(job_id: str, user: CurrentUser, deps: Deps) -> Response:
     """Queue the job; a queued or running one is left as it is, and options Copernicus
-    refuses when a job starts are refused (:mod:`hybrid.server.job_options`)."""
+    refuses when a job starts are refused (:mod:`hybrid.server.job_options`).
+
+    As Copernicus (openeo-python-driver views.py L1020-1031, openeo-geopyspark-driver
+    backend.py L1936-1959): a canceled job is not started again, a 501
+    JobTransitionNotImplemented. A finished or failed job runs again: Copernicus answers
+    202 and leaves it as it is, which the openEO API 1.2 does not allow (openapi.yaml
+    L3375-3378: such a job restarts unless the request is rejected with an error)."""
     job = deps.store.get(job_id, user_id=user.user_id)
     if job.status in ACTIVE:
         return Response(status_code=202)
+    if job.status == "canceled":
+        raise JobTransitionNotImplemented(
+            f"Backend does not implement start job for state {job.status}"
+        )
     check_job_options(job.job_options)
     if deps.store.update(
         job_id,
