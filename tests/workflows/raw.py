@@ -54,14 +54,22 @@ def read_tiff(path: Path) -> np.ndarray:
 
 
 def dilation_masks(
-    connection: Any, path: Path, like: xr.Dataset, dates: Sequence[str], **load: Any
+    connection: Any,
+    path: Path,
+    like: xr.Dataset,
+    dates: Sequence[str],
+    *,
+    kernels: tuple[int, int, int] = (17, 77, 3),
+    **load: Any,
 ) -> xr.DataArray:
     """(t, y, x) booleans: ``to_scl_dilation_mask(kernel1_size=17, kernel2_size=77,
-    erosion_kernel_size=3)`` (the notebooks' arguments) of the SCL on ``like``'s grid for
-    the SCL load's dates (``load``: e.g. its ``max_cloud_cover``), computed by the
-    CloudFilterStrategy reference (tests/engine/test_scl_dilation.py) on the SCL read
-    ceil(77 / 2) = 39 px wider each side, as Copernicus reads it for the kernel
-    (load_params.py), zero beyond the data."""
+    erosion_kernel_size=3)`` (the notebooks' arguments; ``kernels`` gives other
+    ``(kernel1_size, kernel2_size, erosion_kernel_size)``, the process's defaults are
+    ``(17, 201, 0)``) of the SCL on ``like``'s grid for the SCL load's dates (``load``:
+    e.g. its ``max_cloud_cover``), computed by the CloudFilterStrategy reference
+    (tests/engine/test_scl_dilation.py) on the SCL read ceil(kernel2_size / 2) px (39 for
+    77) wider each side, as Copernicus reads it for the kernel (load_params.py), zero
+    beyond the data."""
     import pyproj
 
     from tests.engine.test_scl_dilation import ref_mask
@@ -69,17 +77,19 @@ def dilation_masks(
     xs, ys, step = like["x"].values, like["y"].values, 10.0
     crs = like["crs"].attrs["crs_wkt"]
     to_lonlat = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(crs), 4326, always_xy=True)
-    margin = 60 * step
+    k1, k2, erosion = kernels
+    px = -(-k2 // 2)
+    margin = (px + 21) * step
     lon0, lat0 = to_lonlat.transform(xs[0] - margin, ys[-1] - margin)
     lon1, lat1 = to_lonlat.transform(xs[-1] + margin, ys[0] + margin)
     wide = {"west": lon0, "south": lat0, "east": lon1, "north": lat1}
     scl = raw_bands(connection, ["SCL"], path, bbox=wide, dates=dates, **load)["SCL"]
     buffered = scl.sel(
-        x=slice(xs[0] - 39 * step, xs[-1] + 39 * step),
-        y=slice(ys[0] + 39 * step, ys[-1] - 39 * step),
+        x=slice(xs[0] - px * step, xs[-1] + px * step),
+        y=slice(ys[0] + px * step, ys[-1] - px * step),
     )
-    assert buffered.sizes["x"] == xs.size + 78 and buffered.sizes["y"] == ys.size + 78
-    masks = [ref_mask(v, erosion=3, k1=17, k2=77)[39:-39, 39:-39] for v in buffered.values]
+    assert buffered.sizes["x"] == xs.size + 2 * px and buffered.sizes["y"] == ys.size + 2 * px
+    masks = [ref_mask(v, erosion=erosion, k1=k1, k2=k2)[px:-px, px:-px] for v in buffered.values]
     return xr.DataArray(np.stack(masks), dims=("t", "y", "x"), coords={"t": scl["t"].values})
 
 
