@@ -98,6 +98,8 @@ def merge_cubes(
     if overlap_resolver is None:
         _check_band_names(cube1, cube2)
     cube1, cube2 = on_one_layout(cube1, cube2)
+    if overlap_resolver is not None:
+        cube2 = _bands_by_position(cube1, cube2)
     dims = [*map(str, cube1.dims), *[str(d) for d in cube2.dims if d not in cube1.dims]]
     coords: dict[str, Any] = {}
     for dim in dims:
@@ -168,6 +170,50 @@ def _one_band_dimension(cube1: Any, cube2: Any) -> Any:
     if band1 is None or band2 is None or band1 == band2:
         return cube2
     return cube2.rename({band2: band1})
+
+
+def _bands_by_position(cube1: Any, cube2: Any) -> Any:
+    """cube2 with cube1's band names, band by band: with an overlap resolver Copernicus
+    resolves band i of one cube with band i of the other whatever their names
+    (geotrellis-extensions OpenEOProcesses.scala ``resolve_merge_overlap`` L978-995,
+    ``l.get.bands.zip(r.get.bands)`` L991; with a cube without time L900-911;
+    geopyspark-driver geopysparkdatacube.py ``merge_cubes`` compares names only without
+    a resolver, L1068-1079), so ``cube_a * cube_b`` of
+    ``B04_slope`` and ``B04_aspect`` is their product (the openeo client writes cube
+    arithmetic as such a merge). The result keeps cube1's names; Copernicus's metadata
+    also appends cube2's other names (L1136-1139), which its netCDF writes as empty
+    variables: not emulated. Different band counts where the cubes overlap fail there
+    ("only supported when band counts are the same", L988-989), and so here."""
+    band = band_dimension(cube1)
+    if band is None or band_dimension(cube2) != band:
+        return cube2
+    left, right = [str(b) for b in cube1[band].values], [str(b) for b in cube2[band].values]
+    if left == right:
+        return cube2
+    if len(left) == len(right):
+        return cube2.assign_coords({band: cube1[band].values})
+    if _overlap_outside(cube1, cube2, band):
+        raise ProcessParameterInvalid(
+            "merge_cubes: Merging cubes with an overlap resolver is only supported when "
+            f"band counts are the same. I got: {len(left)} and {len(right)} "
+            f"(bands {left} and {right}; Copernicus resolves band by band)"
+        )
+    return cube2
+
+
+def _overlap_outside(cube1: Any, cube2: Any, band: str) -> bool:
+    """Whether the cubes share a label in every dimension they both have but ``band``."""
+    for dim in map(str, cube1.dims):
+        if dim == band or dim not in cube2.dims:
+            continue
+        a, b = np.asarray(cube1[dim].values), np.asarray(cube2[dim].values)
+        if a.dtype.kind == "f" and b.dtype.kind == "f":
+            shared = np.isclose(a[:, None], b[None, :], rtol=0, atol=_COORD_ATOL).any()
+        else:
+            shared = np.isin(a, b).any()
+        if not shared:
+            return False
+    return True
 
 
 def _check_band_names(cube1: Any, cube2: Any) -> None:
