@@ -255,11 +255,29 @@ def band_metadata_kept(result: xr.DataArray, source: xr.DataArray, code: str) ->
     if given is not None and given != kept:
         from hybrid.run_warnings import warn
 
-        warn(
-            f"the UDF returned the bands {given}; Copernicus keeps the cube's band names "
-            f"unless the UDF defines apply_metadata, so they are {kept} (as here)"
-        )
+        warn(_renamed_note(given, kept, names))
     return result.assign_coords(bands=kept)
+
+
+def _renamed_note(given: list[str], kept: list[str], names: list[str]) -> str:
+    """The warning of :func:`band_metadata_kept`. With fewer bands than the cube had,
+    Copernicus's metadata still names all of them: its netCDF writer then defines a
+    variable per name and fills only the first ones (the branch meant to cut the names
+    repeats the ``<`` test, NetCDFRDDWriter.scala L176-186, L195-197), and its JSON
+    writer, finding the count out of sync, names the bands ``band_<i>``
+    (geopysparkdatacube.py ``_collect_as_xarray`` L2903-2905). Not emulated here."""
+    note = (
+        f"the UDF returned the bands {given}; Copernicus keeps the cube's band names "
+        f"unless the UDF defines apply_metadata, so they are {kept}"
+    )
+    if len(kept) >= len(names):
+        return note + " (as here)"
+    extra = names[len(kept) :]
+    return (
+        f"{note} here, while Copernicus's metadata keeps all of {names}: its netCDF "
+        f"also holds the variables {extra} with no values, its JSON names the bands "
+        "band_0... (or fails without t); add apply_metadata or rename_labels to name them"
+    )
 
 
 def restore(result: xr.DataArray, added_bands: bool) -> Any:
