@@ -36,7 +36,22 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    _refuse_lone_surrogates(body, data)
     return data
+
+
+def _refuse_lone_surrogates(body: bytes, data: dict[str, Any]) -> None:
+    """A ``\\ud800`` escape without its pair parses, but is no UTF-8 text: the job store,
+    the logs and every answer would fail on it later (a 500 at ``POST /jobs``)."""
+    if b"\\u" not in body:
+        return
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(
+            f"The request body is not valid JSON text: a lone surrogate {exc.object[exc.start]!a} "
+            "(escape a character outside the BMP as a pair, e.g. \\ud83d\\ude00)."
+        ) from None
 
 
 def process_graph(body: dict[str, Any]) -> dict[str, Any]:
