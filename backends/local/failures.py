@@ -25,6 +25,7 @@ ARGUMENT_ERRORS = (
     IndexError,
     AttributeError,
     ZeroDivisionError,
+    OverflowError,  # date_shift by 10**12 years, a number too large for its type
     NotImplementedError,
 )
 #: keyword arguments the graph machinery adds, not process parameters
