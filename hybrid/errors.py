@@ -100,6 +100,14 @@ class FormatUnsuitable(UsageError):
     code = "FormatUnsuitable"
 
 
+class ExtentTooLarge(UsageError):
+    """A cube of more pixels than Copernicus agrees to compute: its ``ExtentTooLarge``
+    check, answered as ``ProcessGraphComplexity`` (openeo-geopyspark-driver
+    ``layercatalog.py`` L111-121, ``is_layer_too_large`` L1429-1444)."""
+
+    code = "ProcessGraphComplexity"
+
+
 class UrlUnreadable(UsageError):
     """load_url could not fetch or parse its URL; Copernicus's code for it
     (openeo-python-driver datacube.py ``DriverVectorCube.from_fiona``, L458-461)."""

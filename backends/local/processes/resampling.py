@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.resample_limits import check_pixels
 from hybrid.backends.local.processes.vector import cube_crs
 from hybrid.backends.local.resample_pushdown import stored
 from hybrid.errors import ProcessParameterInvalid
@@ -132,6 +133,8 @@ def resample_spatial(
     res = _resolution(resolution)
     if target == source and res is None:
         return data
+    if res is not None:
+        check_pixels(data, source, target, res)
     src = data.drop_vars([c for c in data.coords if c not in data.dims])
     from odc.geo.xr import assign_crs
 
