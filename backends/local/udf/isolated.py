@@ -6,7 +6,11 @@ system temp folder (mode 0700, never inside the server's data folder), the worke
 its working directory, in its own session, confines itself
 (:mod:`hybrid.backends.local.udf.sandbox`) and writes one result per chunk. The server waits
 at most ``timeout`` seconds, then kills the worker's process group. Whatever the
-worker does, the server only reads ``.npy`` (no pickles) and JSON back.
+worker does, the server only reads ``.npy`` (no pickles) and JSON back, and what it
+cannot read (a UDF that ended its process with ``os._exit(0)`` or wrote over the
+exchange files) is the UDF's error, not the server's (:func:`_worker_output`). All the
+worker writes together is bounded by ``file_bytes`` too: the server stops it beyond
+(:func:`_wait`), as the file-size limit bounds one file only.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ _BOOT = (
 STARTUP_SECONDS = 180
 #: CPU seconds allowed for the worker's start on top of the UDF's limit
 _STARTUP_CPU = 60
+#: seconds between two measures of the exchange folder's size
+_DISK_CHECK_SECONDS = 0.5
+#: what an empty file or a folder counts for on disk
+_BLOCK = 4096
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,8 @@ class UdfSettings:
     timeout: float = 600.0
     #: address-space limit of the worker, bytes
     memory_bytes: int = 4 * 1024**3
-    #: largest file (result chunk, log) the worker may write, bytes
+    #: largest file (result chunk, log) the worker may write, and most it may write in
+    #: all, bytes
     file_bytes: int = 2 * 1024**3
     #: folders that must stay unreadable (the server's data folder)
     protected: tuple[str, ...] = field(default_factory=tuple)
@@ -102,7 +111,8 @@ def run_udf_chunks(
             write_chunk(folder, f"in-{chunk_id}", _as_copernicus_names_it(chunk))
         task = {"chunks": ids, "proj": {"EPSG": epsg} if epsg else None}
         _run_task(folder, code, context, settings, process, task)
-        return [read_chunk(folder, f"out-{chunk_id}") for chunk_id in ids]
+        with _worker_output(folder, process):
+            return [read_chunk(folder, f"out-{chunk_id}") for chunk_id in ids]
 
 
 def _as_copernicus_names_it(chunk: Any) -> Any:
@@ -124,7 +134,8 @@ def run_udf_table(
     with _exchange(code, settings, process) as folder:
         (folder / TABLE).write_text(json.dumps(table), encoding="utf-8")
         _run_task(folder, code, context, settings, process, {"mode": "table"})
-        return json.loads((folder / TABLE_RESULT).read_text(encoding="utf-8"))
+        with _worker_output(folder, process):
+            return json.loads((folder / TABLE_RESULT).read_text(encoding="utf-8"))
 
 
 def run_udf_features(
@@ -147,7 +158,22 @@ def run_udf_features(
         (folder / FEATURES).write_text(json.dumps(given), encoding="utf-8")
         task = {"mode": "features", "proj": {"EPSG": epsg} if epsg else {}}
         _run_task(folder, code, context, settings, process, task)
-        return json.loads((folder / TABLE_RESULT).read_text(encoding="utf-8"))
+        with _worker_output(folder, process):
+            return json.loads((folder / TABLE_RESULT).read_text(encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def _worker_output(folder: Path, process: str) -> Iterator[None]:
+    """Reading what the worker left in ``folder``: missing or garbled, a UdfError."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        detail = str(exc).replace(f"{folder}{os.sep}", "")[:300]
+        raise UdfError(
+            f"The UDF worker of '{process}' left no readable result ({type(exc).__name__}: "
+            f"{detail}): did the UDF end its process (os._exit, sys.exit) or write over "
+            "its exchange files?"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -208,13 +234,15 @@ def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
         "MKL_NUM_THREADS": "1",
     }
     args = [sys.executable, "-E", "-s", "-c", _BOOT, str(folder), _project_root()]
+    budget = _disk_use(folder) + settings.file_bytes
     with (folder / "worker.log").open("wb") as log:
         proc = subprocess.Popen(
             args, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True,
         )  # fmt: skip
         try:
-            code = _wait(proc, folder / "ready", settings, process)
+            code = _wait(proc, folder, settings, process, budget)
+            _check_disk(folder, budget, settings, process)  # a UDF that wrote fast
         finally:
             _kill_group(proc)  # anything the UDF started in the background
             forward(folder)  # what it logged with inspect
@@ -222,19 +250,28 @@ def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
         return
     error = folder / "error.json"
     if error.is_file():
-        summary = json.loads(error.read_text(encoding="utf-8")).get("summary", "")
+        with _worker_output(folder, process):
+            summary = json.loads(error.read_text(encoding="utf-8")).get("summary", "")
         raise UdfError(str(summary))
     raise UdfError(_death(code, folder, settings, process))
 
 
-def _wait(proc: subprocess.Popen[bytes], ready: Path, settings: UdfSettings, process: str) -> int:
+def _wait(
+    proc: subprocess.Popen[bytes], folder: Path, settings: UdfSettings, process: str, budget: int
+) -> int:
     """The worker's exit code; the time limit counts from when it is ready to run UDFs.
-    A canceled run (a deleted job, a synchronous request nobody waits for) stops it."""
+    A canceled run (a deleted job, a synchronous request nobody waits for) stops it, and
+    so does a folder holding more than ``budget`` bytes (checked every half second)."""
+    ready = folder / "ready"
     started = time.monotonic()
     deadline: float | None = None
+    measured = started
     while (code := proc.poll()) is None:
         raise_if_canceled()
         now = time.monotonic()
+        if now - measured >= _DISK_CHECK_SECONDS:
+            measured = now
+            _check_disk(folder, budget, settings, process)
         if deadline is None and ready.exists():
             deadline = now + settings.timeout
         if deadline is not None and now > deadline:
@@ -249,6 +286,25 @@ def _wait(proc: subprocess.Popen[bytes], ready: Path, settings: UdfSettings, pro
             )
         time.sleep(0.05)
     return code
+
+
+def _disk_use(folder: Path) -> int:
+    """Bytes the files under ``folder`` take on disk (holes not counted), its folders and
+    files counted as a block each, so that a million empty files count too."""
+    total = 0
+    for root, dirs, names in os.walk(folder):
+        for name in (*dirs, *names):
+            with contextlib.suppress(OSError):
+                total += max(os.lstat(os.path.join(root, name)).st_blocks * 512, _BLOCK)
+    return total
+
+
+def _check_disk(folder: Path, budget: int, settings: UdfSettings, process: str) -> None:
+    if _disk_use(folder) > budget:
+        raise UdfError(
+            f"UDF stopped in '{process}': it wrote more than the disk limit of "
+            f"{settings.file_bytes / 1024**2:g} MiB"
+        )
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
