@@ -361,3 +361,26 @@ def test_a_time_series_udf_of_apply_dimension_dropping_t_is_dated_2020() -> None
     assert out.dims == ("t", "bands", "y", "x")
     assert out["t"].values.tolist() == [np.datetime64("2020-01-01", "ns").astype(int)]
     np.testing.assert_array_equal(out.isel(t=0).values, cube.max("t").values)
+
+
+@pytest.mark.slow
+def test_a_udf_writing_more_than_the_disk_limit_is_stopped() -> None:
+    """The file-size limit bounds one file: a UDF wrote 3 GB in 30 files of 100 MB
+    beside its 2 GB limit (and could fill the disk within its time limit). What it writes
+    in all is bounded by the same figure; its exchange folder goes with it."""
+    import tempfile
+
+    code = (
+        "import xarray\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        "    for i in range(8):\n"
+        "        with open(f'f{i}', 'wb') as f:\n"
+        "            f.write(b'z' * 4 * 1024 ** 2)\n"
+        "    return cube\n"
+    )
+    before = set(Path(tempfile.gettempdir()).glob("hybrid-udf-*"))
+    with pytest.raises(UdfError, match="wrote more than the disk limit of 16 MiB"):
+        _run(code, _cube(2, 2), file_bytes=16 * 1024**2)
+    assert set(Path(tempfile.gettempdir()).glob("hybrid-udf-*")) <= before
+    (out,) = _run(code.replace("range(8)", "range(2)"), _cube(2, 2), file_bytes=16 * 1024**2)
+    np.testing.assert_array_equal(out.values, _cube(2, 2).values)

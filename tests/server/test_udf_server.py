@@ -353,6 +353,26 @@ def test_udf_syntax_error_names_the_line(server: Any) -> None:
     assert "SyntaxError" in info.value.message and "'UDF.py', 4," in info.value.message
 
 
+def test_a_udf_ending_its_worker_without_a_result_is_the_udfs_error(server: Any) -> None:
+    """``os._exit(0)`` ends the worker "successfully" without a result file: the server
+    answered 500 (FileNotFoundError on the exchange folder); a result file the UDF
+    wrote over is the same error, no ``ProcessParameterInvalid`` of ``apply``."""
+    import openeo
+    from openeo.rest import OpenEoApiError
+
+    for body in (
+        "import os\n    os._exit(0)",
+        "import os\n    open('out-0.json', 'w').write('{')\n    os._exit(0)",
+    ):
+        code = RESCALE_UDF.replace("    cube.values", f"    {body}\n    x")
+        cube = _s2(_connect(server), ["B04"]).apply(process=openeo.UDF(code))
+        with pytest.raises(OpenEoApiError) as info:
+            cube.download()
+        assert (info.value.http_status_code, info.value.code) == (400, "BadRequest")
+        assert "left no readable result" in info.value.message
+        assert "/tmp/" not in info.value.message
+
+
 def test_other_runtime_is_refused_with_invalid_runtime(server: Any) -> None:
     import openeo
     from openeo.rest import OpenEoApiError
