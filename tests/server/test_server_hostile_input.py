@@ -105,3 +105,22 @@ def test_a_resolution_giving_too_many_pixels_is_too_complex_as_on_copernicus(
     assert _error(answer) == (400, "ProcessGraphComplexity")
     assert "resample_spatial" in answer.json()["message"]
     assert _sync(server, headers, _resampled(5)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("repeat", "words"),
+    [(10**9, "at most 10000000"), (0, "at least value 1"), (1.5, "at least value 1")],
+)
+def test_array_create_is_bounded_and_its_repeat_checked_as_on_copernicus(
+    server: ThreadServer, headers: dict[str, str], repeat: Any, words: str
+) -> None:
+    """``array_create([1], repeat=10**9)`` ran for minutes and the next such request had
+    the kernel kill the server for its memory; ``repeat`` 0 gave ``[]`` where Copernicus
+    refuses it (python-driver process_implementations/array.py L36-46)."""
+    arguments = {"data": [1, 2], "repeat": repeat}
+    graph = {"a": {"process_id": "array_create", "arguments": arguments, "result": True}}
+    answer = _sync(server, headers, graph)
+    assert _error(answer) == (400, "ProcessParameterInvalid")
+    assert words in answer.json()["message"]
+    graph["a"]["arguments"]["repeat"] = 3
+    assert _sync(server, headers, graph).json() == [1, 2] * 3
