@@ -169,10 +169,10 @@ def _worker_output(folder: Path, process: str) -> Iterator[None]:
         yield
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         detail = str(exc).replace(f"{folder}{os.sep}", "")[:300]
+        hint = ": did the UDF end its process (os._exit)?" if isinstance(exc, OSError) else ""
         raise UdfError(
-            f"The UDF worker of '{process}' left no readable result ({type(exc).__name__}: "
-            f"{detail}): did the UDF end its process (os._exit, sys.exit) or write over "
-            "its exchange files?"
+            f"The UDF worker of '{process}' left no readable result "
+            f"({type(exc).__name__}: {detail}){hint}"
         ) from None
 
 
