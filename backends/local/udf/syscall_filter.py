@@ -1,4 +1,4 @@
-"""A seccomp filter for the UDF worker: one process, no IP sockets.
+"""A seccomp filter for the UDF worker: one process, Unix sockets only.
 
 Applied by :func:`hybrid.backends.local.udf.sandbox.confine` after Landlock, for the
 worker and every thread it starts (``SECCOMP_FILTER_FLAG_TSYNC``). The kernel then
@@ -13,8 +13,10 @@ answers, for this process only:
   the server, each child with a memory limit of its own, and uid 0 has no process
   count limit (a fork bomb);
 - **leaving the process group** (``setsid``, ``setpgid``) with EPERM;
-- **IP sockets** (``socket(AF_INET | AF_INET6, ...)``) with EPERM: Landlock denies TCP
-  ``bind``/``connect`` but has no rule for UDP.
+- **sockets other than Unix ones** (``socket(AF_INET | AF_INET6 | AF_VSOCK | ...)``)
+  with EPERM: Landlock denies TCP ``bind``/``connect`` but has no rule for UDP, nor for
+  the other families; a UDF reached the VM's host over ``AF_VSOCK`` (CID 2), where a
+  Firecracker host forwards such connections to its own Unix sockets.
 
 Other architectures than x86_64 and aarch64 have no filter here: the worker refuses to
 run UDFs there (:class:`~hybrid.backends.local.udf.sandbox.SandboxUnavailable`), as
@@ -42,7 +44,8 @@ _RET_ERRNO = 0x00050000
 _SECCOMP_SET_MODE_FILTER = 1
 _SECCOMP_FILTER_FLAG_TSYNC = 1
 _CLONE_THREAD = 0x00010000
-_AF_INET, _AF_INET6 = 2, 10
+#: the one socket family a UDF may open (abstract ones Landlock scopes to the worker)
+_AF_UNIX = 1
 #: offsets in ``struct seccomp_data``: nr, arch, then args[0] (low 32 bits, little end)
 _NR, _ARCH, _ARG0 = 0, 4, 16
 #: x32 system calls on x86_64 carry this bit: refused, they would bypass the numbers
@@ -100,11 +103,10 @@ def program(machine: str) -> list[bytes]:
         _op(_RET_K, eperm),
         _op(_RET_K, _RET_ALLOW),
     ]
-    ops += [  # socket: no IPv4 or IPv6
-        _op(_JEQ_K, calls.socket, jf=5),
+    ops += [  # socket: Unix sockets only
+        _op(_JEQ_K, calls.socket, jf=4),
         _op(_LD_W_ABS, _ARG0),
-        _op(_JEQ_K, _AF_INET, jt=2),
-        _op(_JEQ_K, _AF_INET6, jt=1),
+        _op(_JEQ_K, _AF_UNIX, jf=1),
         _op(_RET_K, _RET_ALLOW),
         _op(_RET_K, eperm),
     ]
