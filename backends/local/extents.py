@@ -285,7 +285,7 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
         if isinstance(bands, list) and bands:
             return replace(trace, bands=tuple(str(b) for b in bands))
     first = not trace.buffered and sets_pixel_buffer(pid, args)
-    if first or pid == "mask_scl_dilation":  # that one reads SCL around each tile
+    if first:
         pixels = load_buffer(pid, kernel_literal(graph, args))
         wide = max(trace.wide, scaled_buffer(pixels, trace.step, trace.native))
         buffered = trace.buffered or first

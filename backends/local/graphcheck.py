@@ -36,6 +36,7 @@ from hybrid.backends.local.property_filters import (
     stac_property_conditions,
 )
 from hybrid.backends.local.resample_pushdown import cube_resample_margin, resample_margin
+from hybrid.backends.local.scl_mask_loads import load_masks
 from hybrid.backends.local.spatial_reducers import check_reducer
 from hybrid.backends.local.temporal_literals import check_interval
 from hybrid.collection import check_bands
@@ -77,6 +78,9 @@ class GraphFacts:
     #: pixels read beyond ``buffer`` for a resample_spatial (this engine only: Copernicus
     #: reads whole 256-px load tiles, so a coarser pixel at the edge has real data)
     margin: int = 0
+    #: load node id -> the mask_scl_dilation arguments it applies while loading
+    #: (hybrid.backends.local.scl_mask_loads)
+    scl_masks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def process_ids(graph: Mapping[str, Any]) -> set[str]:
@@ -200,6 +204,7 @@ def inspect_graph(
         stac_conditions=per_stac,
         process_ids=frozenset(ids),
         margin=margin,
+        scl_masks=load_masks(graph),
     )
 
 

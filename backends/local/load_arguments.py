@@ -91,3 +91,10 @@ def _stac_properties(args: dict[str, Any], node_id: str) -> None:
         args["properties"] = {LOAD_NODE: node_id}
     else:
         args.pop("properties", None)
+
+
+def load_node(properties: Any) -> str | None:
+    """The id of the load node being called, from the mark :data:`LOAD_NODE` in its
+    ``properties`` (None: a load the run did not mark)."""
+    node = dict(getattr(properties, "root", properties) or {}).get(LOAD_NODE)
+    return None if node is None else str(node)

@@ -96,14 +96,14 @@ def sets_pixel_buffer(pid: str, args: Mapping[str, Any]) -> bool:
 
 
 def load_buffer(pid: str, args: Mapping[str, Any]) -> int:
-    """Pixels a kernel needs around the extent: ceil(size / 2) from the dry run; for
-    mask_scl_dilation, applied while loading, the SCL read around each tile,
-    floor(kernel2_size / 2) (CloudFilterStrategy.scala L61)."""
-    if pid in ("to_scl_dilation_mask", "mask_scl_dilation"):
+    """Pixels a kernel needs around the extent: ceil(size / 2) from the dry run
+    (mask_scl_dilation sets none: it reads around each key while loading,
+    :mod:`hybrid.backends.local.processes.scl_keys`)."""
+    if pid == "to_scl_dilation_mask":
         size = args.get("kernel2_size", 201)
         if not isinstance(size, int | float) or isinstance(size, bool):
             return 0
-        return math.ceil(size / 2) if pid == "to_scl_dilation_mask" else math.floor(size / 2)
+        return math.ceil(size / 2)
     if pid == "apply_neighborhood":
         return _overlap_buffer(args.get("overlap"))
     kernel = args.get("kernel")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.backends.local.graphcheck import GraphFacts
+from hybrid.backends.local.load_arguments import load_node
 from hybrid.backends.local.load_extents import (
     extent_geometry,
     load_bbox,
@@ -82,7 +83,7 @@ class Run:
         cube = loaded.cube.assign_coords(bands=list(asked))
         # aggregate_temporal_period builds its periods from the load's extent (dekads)
         cube.attrs[TEMPORAL_EXTENT] = (request.start, request.end)
-        return self._laid_out(cube, loaded.grid, self._buffer(properties))
+        return self._laid_out(cube, loaded.grid, self._buffer(properties), properties)
 
     def _load_request(
         self, spatial_extent: Any, temporal_extent: Any, bands: Any, properties: Any
@@ -107,7 +108,11 @@ class Run:
             end=end,
             bands=tuple(_collection_name(b) for b in asked),
             max_cloud_cover=cloud,
-            buffer=max(self._buffer(properties), self.facts.margin),
+            buffer=max(
+                self._buffer(properties),
+                self.facts.margin,
+                self._scl_read(properties, bbox, epsg),
+            ),
             # a lone ``eo:cloud_cover <= x`` travels as max_cloud_cover
             conditions=() if cloud is not None else conditions,
             search=self._search_box(properties),
@@ -135,26 +140,36 @@ class Run:
             interval=(start, end),
             bands=list(bands) if bands else None,
             properties=self._conditions(properties, self.facts.stac_conditions),
-            buffer=max(self.facts.buffer, self.facts.margin),
+            buffer=max(self.facts.buffer, self.facts.margin, self._scl_read(properties, bbox)),
         )
         self._add_grid(loaded.grid)
         self.extents += [] if bbox is None else [bbox]
         self.provenance.update({"stac_source": str(url), "items": list(loaded.items)})
         self.provenance.setdefault("epsg", loaded.grid.epsg)
         loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
-        return self._laid_out(loaded.cube, loaded.grid)
+        return self._laid_out(loaded.cube, loaded.grid, None, properties)
 
     def _add_grid(self, grid: Grid) -> None:
         """The run's grid widened to cover a load's ``grid`` (the first load's: it)."""
         self.grid = grid if self.grid is None else _envelope(self.grid, grid)
 
-    def _laid_out(self, cube: Any, grid: Grid, buffer: int | None = None) -> Any:
+    def _laid_out(self, cube: Any, grid: Grid, buffer: int | None, properties: Any) -> Any:
         """``cube`` with the Copernicus load layout resample_spatial keeps: that of the
-        extent with the kernels' buffer (not this engine's extra ``margin``)."""
+        extent with the kernels' buffer (not this engine's extra ``margin``); masked by
+        a mask_scl_dilation after the load, as Copernicus masks while loading."""
         from hybrid.backends.local.processes.resampling import LAYOUT
+        from hybrid.backends.local.processes.scl_dilation import masked_while_loading
 
         cube.attrs[LAYOUT] = _layout(grid.buffered(self.facts.buffer if buffer is None else buffer))
-        return cube
+        mask = self.facts.scl_masks.get(load_node(properties) or "")
+        return cube if mask is None else masked_while_loading(cube, mask)
+
+    def _scl_read(self, properties: Any, bbox: Any, epsg: int | None = None) -> int:
+        """The pixels that load reads for its mask_scl_dilation (scl_keys.read_margin)."""
+        from hybrid.backends.local.processes.scl_keys import read_margin
+
+        mask = self.facts.scl_masks.get(load_node(properties) or "")
+        return read_margin(mask, bbox, epsg, self._buffer(properties))
 
     def _search_box(self, properties: Any) -> Any:
         """The box the load node being called searches items in when only geometries use
@@ -167,7 +182,7 @@ class Run:
 
     def _load(self, properties: Any) -> Any:
         """What the load node being called loads (extents.LoadExtent), None if unknown."""
-        node = _load_node(properties)
+        node = load_node(properties)
         return self.facts.loads.get(node) if node is not None else None
 
     def _buffer(self, properties: Any) -> int:
@@ -180,7 +195,7 @@ class Run:
     def _conditions(self, properties: Any, per_node: Any = None) -> tuple[Any, ...]:
         """The property conditions of the load node being called (``per_node``: of the
         load_stac nodes, else of the load_collection nodes)."""
-        node = _load_node(properties)
+        node = load_node(properties)
         if per_node is not None:
             return tuple(per_node.get(str(node), ()))
         if node is None:
@@ -384,12 +399,3 @@ def _collection_name(band: str) -> str:
 
     found = collection_band(band)
     return str(found["name"]) if found else band
-
-
-def _load_node(properties: Any) -> str | None:
-    """The id of the load node being called, from the mark load_arguments puts in its
-    ``properties`` (None: a load the run did not mark)."""
-    from hybrid.backends.local.load_arguments import LOAD_NODE
-
-    node = dict(getattr(properties, "root", properties) or {}).get(LOAD_NODE)
-    return None if node is None else str(node)

@@ -15,7 +15,11 @@ import math
 import numpy as np
 import pytest
 
-from hybrid.backends.local.processes.scl_dilation import mask_scl_dilation, to_scl_dilation_mask
+from hybrid.backends.local.processes.scl_dilation import (
+    mask_scl_dilation,
+    masked_while_loading,
+    to_scl_dilation_mask,
+)
 from hybrid.errors import ProcessParameterInvalid
 
 # -- the reference -------------------------------------------------------------------
@@ -167,17 +171,54 @@ def test_uniform_scenes_take_the_scala_short_cuts():
 
 
 def test_mask_scl_dilation_masks_every_band():
+    """Applied by the load (a cube without layout: computed whole) to every band; the
+    process node itself passes its cube on unchanged, as on Copernicus (python-driver
+    process_implementations/sar.py L112-122)."""
     import xarray as xr
 
     scl = _clouds(3)
     scl_cube = _scl_cube([scl])
     red = xr.full_like(scl_cube, 1234.0).assign_coords(bands=["B04"])
     cube = xr.concat([red, scl_cube], dim="bands")
-    out = mask_scl_dilation(cube, kernel1_size=5, kernel2_size=9).compute()
+    out = masked_while_loading(cube, {"kernel1_size": 5, "kernel2_size": 9}).compute()
     expected = ref_mask(scl, k1=5, k2=9)
     assert np.isnan(out.sel(bands="B04").values[0][expected]).all()
     assert (out.sel(bands="B04").values[0][~expected] == 1234.0).all()
     assert np.isnan(out.sel(bands="SCL").values[0][expected]).all()
+    assert mask_scl_dilation(cube, kernel1_size=5, kernel2_size=9) is cube
+
+
+def test_mask_scl_dilation_computes_each_layout_key_in_its_own_window():
+    """CloudFilterStrategy.scala L60-137: per key, the SCL of the key and
+    floor(kernel2_size / 2) pixels around it, zeros beyond. openeo-gfmap's arguments
+    (kernel1 17 > kernel2 3, erosion 3) make the keys' edges show: the first dilation
+    stops 1 pixel past a key, and the off-centre erosion kernel marks the window's last
+    row and column as cloud."""
+    from hybrid.backends.local.processes.resampling import LAYOUT
+
+    rng = np.random.default_rng(5)
+    scl = rng.choice([4.0, 4.0, 5.0, 6.0], size=(300, 310))
+    for cy, cx in rng.integers(0, 300, size=(12, 2)):
+        y, x = np.mgrid[:300, :310]
+        scl[(y - cy) ** 2 + (x - cx) ** 2 < 40] = 9.0
+    cube = _scl_cube([scl])
+    top, left, width, height = 6, 9, 290, 280  # the layout inside the cube's pixels
+    x0, y0 = float(cube["x"][0]) - 5 + 10 * left, float(cube["y"][0]) + 5 - 10 * top
+    cube.attrs[LAYOUT] = (x0, y0, 10.0, width, height)
+    args = {"kernel1_size": 17, "kernel2_size": 3, "erosion_kernel_size": 3}
+    got = np.isnan(masked_while_loading(cube, args).values[0, 0])
+    expected = np.zeros(scl.shape, dtype=bool)
+    for ky in (top - 256, top, top + 256):
+        for kx in (left - 256, left, left + 256):
+            ys = slice(max(ky - 1, 0), min(ky + 257, 300))
+            xs = slice(max(kx - 1, 0), min(kx + 257, 310))
+            window = ref_mask(scl[ys, xs], erosion=3, k1=17, k2=3)
+            for y in range(max(ky, 0), min(ky + 256, 300)):
+                for x in range(max(kx, 0), min(kx + 256, 310)):
+                    expected[y, x] = window[y - ys.start, x - xs.start]
+    np.testing.assert_array_equal(got, expected)
+    whole = ref_mask(scl, erosion=3, k1=17, k2=3)
+    assert (got != whole).sum() > 256  # the keys' edges differ from one whole window
 
 
 def test_an_scl_band_name_is_ignored_as_on_copernicus():

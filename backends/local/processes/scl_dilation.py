@@ -37,17 +37,20 @@ optional with its default (process_implementations/sar.py:125-141).
 ``mask_scl_dilation`` (deprecated) applies the same mask to every band of the cube,
 replacing masked pixels by nodata (``SCLConvolutionFilterStrategy.loadMasked``
 L60-159). Copernicus does that while loading, as a load-time "custom cloud mask"
-(dry_run.py:956-957, FileLayerProvider.scala L1044-1049); here it is applied where
-the process stands in the graph.
+(dry_run.py:956-957, FileLayerProvider.scala L1044-1049), one layout key at a time with
+only ``floor(kernel2_size / 2)`` pixels around it, and the process returns its cube
+unchanged where it stands; so here (:func:`masked_while_loading`,
+:mod:`hybrid.backends.local.scl_mask_loads`, :mod:`.scl_keys`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.processes.scl_keys import KeyGrid, by_key, key_grid, window_buffer
 from hybrid.errors import ProcessParameterInvalid
 
 #: defaults of to_scl_dilation_mask.json (and SCLConvolutionFilterStrategy L31-36)
@@ -146,16 +149,23 @@ def _params(process: str, **given: Any) -> dict[str, Any]:
     return params
 
 
-def _slices(block: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-    """dilation_mask over the last two axes of ``block``."""
+def _slices(block: np.ndarray, params: dict[str, Any], keys: KeyGrid | None) -> np.ndarray:
+    """dilation_mask over the last two axes of ``block`` (per layout key with ``keys``)."""
     out = np.empty(block.shape, dtype=bool)
     for index in np.ndindex(*block.shape[:-2]):
-        out[index] = dilation_mask(np.asarray(block[index], dtype=np.float64), params)
+        scl = np.asarray(block[index], dtype=np.float64)
+        if keys is None:
+            out[index] = dilation_mask(scl, params)
+        else:
+            out[index] = by_key(scl, keys, lambda window: dilation_mask(window, params))
     return out
 
 
-def _mask_of(data: Any, process: str, band: Any, params: dict[str, Any]) -> Any:
-    """The lazy boolean mask (dims of ``data`` without bands) from band ``band``."""
+def _mask_of(
+    data: Any, process: str, band: Any, params: dict[str, Any], keys: KeyGrid | None = None
+) -> Any:
+    """The lazy boolean mask (dims of ``data`` without bands) from band ``band``, computed
+    per layout key when ``keys`` says where they are (:mod:`.scl_keys`)."""
     import xarray as xr
 
     from hybrid.backends.local.cube_arrays import require_raster
@@ -182,7 +192,7 @@ def _mask_of(data: Any, process: str, band: Any, params: dict[str, Any]) -> Any:
         output_core_dims=[["y", "x"]],
         dask="parallelized",
         output_dtypes=[bool],
-        kwargs={"params": params},
+        kwargs={"params": params, "keys": keys},
     ).transpose(*scl.dims)
 
 
@@ -220,23 +230,45 @@ def to_scl_dilation_mask(
 
 
 def mask_scl_dilation(data: Any, scl_band_name: Any = None, **options: Any) -> Any:
-    """Every band of ``data`` set to nodata where the SCL dilation mask is set."""
+    """``data`` unchanged: Copernicus masks while loading, not here.
+
+    Its dry run hands the arguments to every load upstream as a "custom cloud mask"
+    (python-driver ``dry_run.py`` L956-957, ``processgraph/load_params.py`` L233), and
+    the process itself returns its cube as it is, as the cube has no such method
+    (``process_implementations/sar.py`` L112-122): the loads apply it
+    (:func:`masked_while_loading`), before the processes between them and this one.
+    The arguments are checked here too, as the loads read them."""
     known = {k: options.pop(k) for k in list(options) if k in DEFAULTS}
     options = {k: v for k, v in options.items() if k not in ("named_parameters",)}
     if options:
         raise ProcessParameterInvalid(
             f"mask_scl_dilation: unknown parameter(s) {', '.join(sorted(options))}"
         )
+    _params("mask_scl_dilation", **known)
+    return data
+
+
+def masked_while_loading(data: Any, arguments: Mapping[str, Any]) -> Any:
+    """Every band of a loaded cube set to nodata where the SCL dilation mask of
+    mask_scl_dilation's ``arguments`` is set, one layout key at a time
+    (:mod:`.scl_keys`). The SCL band is the first whose name holds ``SCL`` or
+    ``SCENECLASSIFICATION``, as FileLayerProvider.scala L1044-1049 finds it by its
+    title (``scl_band_name`` is not read there); a load without one is not masked."""
+    from hybrid.backends.local.processes.resampling import LAYOUT
+    from hybrid.run_warnings import warn
+
+    known = {k: v for k, v in arguments.items() if k in DEFAULTS}
     params = _params("mask_scl_dilation", **known)
-    band = scl_band_name
-    if band is None and "bands" in data.dims:
-        labels = [str(b) for b in data["bands"].values]
-        band = next((b for b in labels if b.upper() in ("SCL", "SCENECLASSIFICATION")), None)
-        if band is None:
-            raise ProcessParameterInvalid(
-                "mask_scl_dilation: the cube has no SCL band; load SCL or give scl_band_name"
-            )
-    mask = _mask_of(data, "mask_scl_dilation", band, params)
+    labels = [str(b) for b in data["bands"].values] if "bands" in data.dims else []
+    found = [b for b in labels if "SCL" in b.upper() or "SCENECLASSIFICATION" in b.upper()]
+    if not found:
+        warn(
+            "mask_scl_dilation: the load has no SCL band, so it masks nothing, as on "
+            "Copernicus (it applies the mask while loading): load SCL with the bands"
+        )
+        return data
+    keys = key_grid(data, data.attrs.get(LAYOUT), window_buffer(params["kernel2_size"]))
+    mask = _mask_of(data, "mask_scl_dilation", found[0], params, keys)
     return data.where(~mask)
 
 
