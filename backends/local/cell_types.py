@@ -21,7 +21,9 @@ set it:
   cube to float32 before ``apply`` and a band reduction, geopysparkdatacube.py
   ``_apply_bands_dimension`` L403-434, and to the callback's type after), of ``int``
   int32, of ``linear_scale_range`` to an integer range uint8/uint16/int16 (L1271-1322);
-- filters, renames, ``mask`` (also with a ``replacement``, which an integer cube
+- filters, renames, ``mask_scl_dilation`` (Copernicus masks while loading and the node
+  returns its cube: python-driver ``process_implementations/sar.py`` L112-122),
+  ``mask`` (also with a ``replacement``, which an integer cube
   stores as an integer, :data:`INPUT_CELL_TYPE`: the result is converted back to the
   data's type, OpenEOProcesses.scala ``rasterMask`` L1072-1080), ``mask_polygon`` (its
   ``replacement`` unread) and nearest-neighbour resampling keep it, as do
@@ -121,7 +123,7 @@ _KEEPING = frozenset(
     {
         "filter_bbox", "filter_spatial", "filter_temporal", "filter_bands", "filter_labels",
         "rename_labels", "rename_dimension", "mask", "mask_polygon", "resample_spatial",
-        "resample_cube_spatial", "drop_dimension", "resolution_merge",
+        "resample_cube_spatial", "drop_dimension", "resolution_merge", "mask_scl_dilation",
     }
 )  # fmt: skip
 

@@ -111,3 +111,37 @@ def _wide(connection: Any, tmp_path: Path, like: Any, *, pixels: int) -> Any:
     lon1, lat1 = to_lonlat.transform(xs[-1] + margin, ys[0] + margin)
     wide = {"west": lon0, "south": lat0, "east": lon1, "north": lat1}
     return raw_bands(connection, ["B04", "SCL"], tmp_path / "wide.nc", bbox=wide, dates=DATES)
+
+
+def test_gfmap_median_composite_of_the_masked_uint16_cube_keeps_the_integer_part(
+    connection: Any, tmp_path: Path
+) -> None:
+    """gfmap's ``median_compositing(cube, "month")`` after its cloud mask: the cube is
+    uint16 from linear_scale_range (geotrellis-extensions OpenEOProcessScriptBuilder.scala
+    L1271-1322) and mask_scl_dilation passes it on as it is (python-driver
+    process_implementations/sar.py L112-122), so the median of two dates is stored in
+    uint16 tiles, the integer part (OpenEOProcessScriptBuilder.scala ``multibandReduce``
+    L223-243); it was the float32 median (x.5 where the two dates differ by an odd
+    number)."""
+    import warnings
+
+    import xarray as xr
+
+    masked = gfmap_s2_cube(connection)
+    masked.download(tmp_path / "masked.nc", format="netCDF")
+    composite = masked.aggregate_temporal_period(period="month", reducer="median", dimension="t")
+    composite.download(tmp_path / "composite.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "masked.nc", engine="h5netcdf") as ds:
+        dates = ds.load()
+    with xr.open_dataset(tmp_path / "composite.nc", engine="h5netcdf") as ds:
+        got = ds.load()
+    assert [str(t)[:10] for t in got["t"].values] == ["2023-07-01"]
+    for band in GFMAP:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median = np.nanmedian(dates[band].values, axis=0)
+        valid = np.isfinite(median)
+        if band == "S2-L2A-B04":
+            assert (median[valid] % 1 != 0).any()  # halves to truncate
+        np.testing.assert_array_equal(got[band].values[0][valid], np.trunc(median[valid]))
+        assert np.isnan(got[band].values[0][~valid]).all()
