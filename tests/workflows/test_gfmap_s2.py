@@ -45,7 +45,7 @@ MASKING = {
 }
 
 
-def gfmap_s2_cube(connection: Any) -> Any:
+def gfmap_s2_cube(connection: Any, dates: tuple[str, str] = DATES) -> Any:
     """build_sentinel2_l2a_extractor(BackendContext(Backend.CDSE), GFMAP, FetchType.TILE,
     load_collection={"eo:cloud_cover": lambda v: v <= 95}).get_cube(connection,
     BoundingBoxExtent(**BBOX, epsg=4326), TemporalContext(*DATES)), then
@@ -53,7 +53,7 @@ def gfmap_s2_cube(connection: Any) -> Any:
     cube = connection.load_collection(
         collection_id="SENTINEL2_L2A",
         spatial_extent={**BBOX, "crs": "EPSG:4326", "srs": "EPSG:4326"},
-        temporal_extent=list(DATES),
+        temporal_extent=list(dates),
         bands=BANDS,
         properties={"eo:cloud_cover": lambda v: v <= 95},
     )
@@ -99,7 +99,9 @@ def test_gfmap_scl_dilation_is_masked_per_layout_key_as_on_copernicus(
     assert not np.isnan(got["S2-L2A-B04"].values[:, -1, :]).all(axis=-1).any()
 
 
-def _wide(connection: Any, tmp_path: Path, like: Any, *, pixels: int) -> Any:
+def _wide(
+    connection: Any, tmp_path: Path, like: Any, *, pixels: int, dates: tuple[str, str] = DATES
+) -> Any:
     """B04 and SCL of ``like``'s grid grown by ``pixels`` on each side, same dates."""
     import pyproj
 
@@ -110,7 +112,7 @@ def _wide(connection: Any, tmp_path: Path, like: Any, *, pixels: int) -> Any:
     lon0, lat0 = to_lonlat.transform(xs[0] - margin, ys[-1] - margin)
     lon1, lat1 = to_lonlat.transform(xs[-1] + margin, ys[0] + margin)
     wide = {"west": lon0, "south": lat0, "east": lon1, "north": lat1}
-    return raw_bands(connection, ["B04", "SCL"], tmp_path / "wide.nc", bbox=wide, dates=DATES)
+    return raw_bands(connection, ["B04", "SCL"], tmp_path / "wide.nc", bbox=wide, dates=dates)
 
 
 def test_gfmap_median_composite_of_the_masked_uint16_cube_keeps_the_integer_part(
@@ -145,3 +147,31 @@ def test_gfmap_median_composite_of_the_masked_uint16_cube_keeps_the_integer_part
             assert (median[valid] % 1 != 0).any()  # halves to truncate
         np.testing.assert_array_equal(got[band].values[0][valid], np.trunc(median[valid]))
         assert np.isnan(got[band].values[0][~valid]).all()
+
+
+def test_gfmap_a_date_masked_over_its_whole_layout_key_is_dropped_as_on_copernicus(
+    connection: Any, tmp_path: Path
+) -> None:
+    """CloudFilterStrategy.scala L78-159: a key whose mask is set all over gets no tile
+    (``loadMasked`` returns None), so a date masked over every key of the load is not in
+    the cube at all (here one 128-px key, reaching past the extent): 22 July, cloudy
+    over the whole key, is gone; a date masked over the extent only stays, all no-data.
+    It was kept all no-data, and a monthly composite interpolated over it."""
+    import xarray as xr
+
+    from tests.engine.test_scl_dilation import ref_mask
+
+    dates = ("2023-07-20", "2023-07-31")  # 22 and 27 July, each from one tile (32TLR)
+    gfmap_s2_cube(connection, dates).download(tmp_path / "gfmap.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "gfmap.nc", engine="h5netcdf") as ds:
+        got = ds.load()
+    xs, ys, step, side = got["x"].values, got["y"].values, 10.0, 128
+    raw = _wide(connection, tmp_path, got, pixels=side + 20, dates=dates)
+    window = raw["SCL"].sel(
+        x=slice(xs[0] - step, xs[0] + side * step), y=slice(ys[0] + step, ys[0] - side * step)
+    )
+    whole = [ref_mask(v, erosion=3, k1=17, k2=3)[1:-1, 1:-1].all() for v in window.values]
+    kept = [str(t)[:10] for t, w in zip(window["t"].values, whole, strict=True) if not w]
+    assert [str(t)[:10] for t in raw["t"].values] == ["2023-07-22", "2023-07-27"]
+    assert kept == ["2023-07-27"]
+    assert [str(t)[:10] for t in got["t"].values] == kept

@@ -50,7 +50,13 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes.scl_keys import KeyGrid, by_key, key_grid, window_buffer
+from hybrid.backends.local.processes.scl_keys import (
+    KeyGrid,
+    by_key,
+    key_grid,
+    keys_area,
+    window_buffer,
+)
 from hybrid.errors import ProcessParameterInvalid
 
 #: defaults of to_scl_dilation_mask.json (and SCLConvolutionFilterStrategy L31-36)
@@ -253,7 +259,10 @@ def masked_while_loading(data: Any, arguments: Mapping[str, Any]) -> Any:
     mask_scl_dilation's ``arguments`` is set, one layout key at a time
     (:mod:`.scl_keys`). The SCL band is the first whose name holds ``SCL`` or
     ``SCENECLASSIFICATION``, as FileLayerProvider.scala L1044-1049 finds it by its
-    title (``scl_band_name`` is not read there); a load without one is not masked."""
+    title (``scl_band_name`` is not read there); a load without one is not masked. A
+    key masked all over gets no tile (``loadMasked`` returns None, L78-159), so a date
+    masked all over every key of the layout is not in the cube (all of them masked:
+    kept here, all no-data)."""
     from hybrid.backends.local.processes.resampling import LAYOUT
     from hybrid.run_warnings import warn
 
@@ -269,6 +278,11 @@ def masked_while_loading(data: Any, arguments: Mapping[str, Any]) -> Any:
         return data
     keys = key_grid(data, data.attrs.get(LAYOUT), window_buffer(params["kernel2_size"]))
     mask = _mask_of(data, "mask_scl_dilation", found[0], params, keys)
+    if keys is not None and "t" in mask.dims:
+        rows, cols = keys_area(keys, data, data.attrs[LAYOUT])
+        whole = mask.isel(y=rows, x=cols).all(dim=("y", "x")).values
+        if whole.any() and not whole.all():
+            data, mask = data.isel(t=~whole), mask.isel(t=~whole)
     return data.where(~mask)
 
 

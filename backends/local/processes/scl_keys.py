@@ -70,6 +70,18 @@ def key_grid(data: Any, layout: Any, window: int) -> KeyGrid | None:
     return row, col, side, window
 
 
+def keys_area(keys: KeyGrid, data: Any, layout: Any) -> tuple[slice, slice]:
+    """The rows and columns of ``data`` that the layout's keys cover: whole keys, so
+    past the extent to the right and bottom."""
+    row, col, side, _ = keys
+    res = abs(float(data["x"].values[1] - data["x"].values[0]))
+    width, height = (round(n * float(layout[2]) / res) for n in layout[3:5])
+    return (
+        slice(row, row + side * math.ceil(height / side)),
+        slice(col, col + side * math.ceil(width / side)),
+    )
+
+
 def by_key(scl: np.ndarray, keys: KeyGrid, mask_of: Callable[[np.ndarray], np.ndarray]) -> Any:
     """``mask_of`` (a 2-D boolean mask of a 2-D SCL window) computed per key window of
     ``scl``, each cropped back to its key."""
