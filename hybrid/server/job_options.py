@@ -126,3 +126,49 @@ def unfetched_dependencies(options: Any) -> list[str]:
         for name in _UDF_DEPENDENCIES
         if options.get(name)
     ]
+
+
+def uninstalled_udf_dependencies(graph: Any) -> list[str]:
+    """A warning naming the packages the job's Python UDFs declare in their inline script
+    metadata (``# /// script`` ``dependencies``, as openeo-gfmap's feature extractors
+    write it) that are not installed here: Copernicus pip-installs them for a batch job
+    (geopyspark-driver ``deploy/batch_job.py`` L1256, ``udf/__init__.py`` L151-163),
+    this backend does not, and a UDF importing one fails with ModuleNotFoundError."""
+    import re
+    from importlib.metadata import PackageNotFoundError, version
+
+    from openeo.udf.run_code import extract_udf_dependencies
+
+    missing: list[str] = []
+    for code in _python_udfs(graph):
+        for declared in extract_udf_dependencies(code) or []:
+            name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", declared)  # PEP 508 name
+            try:
+                version(name.group(1) if name else declared)
+            except (PackageNotFoundError, ValueError):
+                missing += [] if declared in missing else [declared]
+    if not missing:
+        return []
+    return [
+        f"UDF dependencies {', '.join(missing)}: declared in the UDF's script metadata, "
+        "which Copernicus installs for a batch job; this backend does not, so a UDF "
+        "importing them fails here. Install them into the environment that runs hybrid "
+        "serve instead."
+    ]
+
+
+def _python_udfs(value: Any) -> list[str]:
+    """The code of the Python run_udf nodes in ``value``, callbacks included."""
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        arguments = value.get("arguments")
+        if value.get("process_id") == "run_udf" and isinstance(arguments, Mapping):
+            runtime, code = arguments.get("runtime"), arguments.get("udf")
+            if str(runtime).lower().startswith("python") and isinstance(code, str):
+                found.append(code)
+        for item in value.values():
+            found += _python_udfs(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _python_udfs(item)
+    return found

@@ -680,6 +680,31 @@ def test_every_response_is_valid_against_the_openapi_spec(
     assert expected <= checked, sorted(expected - checked)
 
 
+def test_udf_script_dependencies_not_installed_get_a_warning_in_the_jobs_log(
+    alice: Session,
+) -> None:
+    """Copernicus pip-installs the packages a Python UDF declares in its inline script
+    metadata for a batch job (geopyspark-driver deploy/batch_job.py L1256,
+    udf/__init__.py L151-163; openeo-gfmap's feature extractors declare theirs so); this
+    backend does not, and said nothing. Installed ones (numpy) are not named."""
+    code = (
+        '# /// script\n# dependencies = [\n#   "numpy",\n#   "hybrid-no-such-package>=1",\n'
+        "# ]\n# ///\ndef apply_datacube(cube, context):\n    return cube\n"
+    )
+    udf = {"process_id": "run_udf", "result": True, "arguments": {
+        "data": {"from_parameter": "x"}, "udf": code, "runtime": "Python"}}  # fmt: skip
+    pg = graph()
+    pg["apply"] = {"process_id": "apply", "arguments": {
+        "data": {"from_node": "ndvi"}, "process": {"process_graph": {"udf": udf}}}}  # fmt: skip
+    pg["save"]["arguments"]["data"] = {"from_node": "apply"}
+    created = alice.post("/jobs", json=body(pg))
+    assert created.status_code == 201, created.text
+    job_id = created.headers["OpenEO-Identifier"]
+    logs = alice.get(f"/jobs/{job_id}/logs", params={"level": "warning"}).json()["logs"]
+    assert len(logs) == 1 and "hybrid-no-such-package>=1" in logs[0]["message"]
+    assert "numpy" not in logs[0]["message"]
+
+
 def test_udf_dependency_job_options_get_a_warning_in_the_jobs_log(alice: Session) -> None:
     """Copernicus fetches ``udf-dependency-archives``/``-files`` for the UDFs
     (geopyspark-driver job_options.py L108-115); this backend does not, and said nothing:

@@ -20,7 +20,12 @@ from hybrid.server.errors import (
     NoDataForUpdate,
     PropertyNotEditable,
 )
-from hybrid.server.job_options import check_job_options, job_options, unfetched_dependencies
+from hybrid.server.job_options import (
+    check_job_options,
+    job_options,
+    unfetched_dependencies,
+    uninstalled_udf_dependencies,
+)
 from hybrid.server.jobs import ACTIVE, LOG_LEVELS, Job, LogEntry, parse_utc, utc_now
 from hybrid.server.paging import Limit, Paged
 from hybrid.server.payload import Partial, base_url, log_level, process_graph, read_json
@@ -124,7 +129,7 @@ async def create_job(request: Request, user: CurrentUser, deps: Deps) -> Respons
         **fields,
     )
     deps.store.log(job.id, "info", "Job created.")
-    for message in unfetched_dependencies(options):
+    for message in unfetched_dependencies(options) + uninstalled_udf_dependencies(graph):
         deps.store.log(job.id, "warning", message)
     url = f"{base_url(request)}/jobs/{job.id}"
     return Response(status_code=201, headers={"Location": url, "OpenEO-Identifier": job.id})
