@@ -154,9 +154,8 @@ class Run:
         self.grid = grid if self.grid is None else _envelope(self.grid, grid)
 
     def _laid_out(self, cube: Any, grid: Grid, buffer: int | None, properties: Any) -> Any:
-        """``cube`` with the Copernicus load layout resample_spatial keeps: that of the
-        extent with the kernels' buffer (not this engine's extra ``margin``); masked by
-        a mask_scl_dilation after the load, as Copernicus masks while loading."""
+        """``cube`` with the load layout resample_spatial keeps (the extent with the kernels'
+        buffer, not ``margin``), masked by a mask_scl_dilation as Copernicus loads it."""
         from hybrid.backends.local.processes.resampling import LAYOUT
         from hybrid.backends.local.processes.scl_dilation import masked_while_loading
 
