@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
+from hybrid.backends.local.empty_dates import without_empty_dates
 from hybrid.backends.local.item_reads import band_keys, band_nodata, load_item
 from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
 from hybrid.backends.local.shared_loads import current as current_shared
@@ -104,6 +105,9 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         cube = values.sel(bands=list(request.bands)).chunk(
             {**chunks, "bands": (1,) * len(request.bands)}
         )
+    # a load in memory is probed there, else a small window is read first
+    read = _load_items if kept is None else None
+    cube, scenes = without_empty_dates(cube, scenes, request.bands, load_grid, read)
     times = scene_times((d.date, map(nominal_datetime, d.items)) for d in scenes)
     cube.attrs = {"crs": grid.crs, "epsg": grid.epsg, SCENE_TIMES: times}
     return LoadedCube(cube, grid, tuple(scenes))

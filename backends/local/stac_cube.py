@@ -137,6 +137,26 @@ def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataA
     return cube
 
 
+def without_empty_dates(
+    cube: xr.DataArray, scenes: list[StacScene], bands: list[str], grid: Grid
+) -> tuple[xr.DataArray, list[StacScene]]:
+    """``cube`` (:func:`lazy_cube` of ``scenes`` on ``grid``) and ``scenes`` without the
+    dates holding no value in any band, as Copernicus drops them
+    (:mod:`hybrid.backends.local.empty_dates`); the first band's window at the grid's
+    centre is read first, as a date holding a value there keeps."""
+    import numpy as np
+
+    from hybrid.backends.local.empty_dates import centre_grid, kept_dates, probed
+
+    probe = lazy_cube(scenes, bands[:1], centre_grid(grid)).isel(bands=0)
+    keep = kept_dates(cube, probed(probe))
+    if len(keep) == cube.sizes["t"]:
+        return cube, scenes
+    labels = [np.datetime64(_midnight(s.nominal).replace(tzinfo=None), "ns") for s in scenes]
+    kept = np.isin(np.array(labels), cube["t"].values[keep])
+    return cube.isel(t=keep), [s for s, k in zip(scenes, kept, strict=True) if k]
+
+
 def _midnight(when: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(when.date(), dt.time(), dt.UTC)
 
