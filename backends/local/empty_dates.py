@@ -46,6 +46,9 @@ T = TypeVar("T")
 PROBE_SIDE = 256
 #: the side (pixels) of the window a load_collection probe reads in the centre key
 WINDOW = 32
+#: true in dask's config while a load's dates are probed: those computes read the load
+#: only, before save_result computes the graph, and a dask callback can tell them apart
+PROBE = "hybrid.date-probe"
 
 
 def without_empty_dates(
@@ -95,7 +98,7 @@ def _window_probe(
     offsets = np.array([[lay.dn_offset(i, band)] for lay, i in zip(layouts, items, strict=True)])
     chunks = load_chunks(items[0], layouts[0], (band,), window)
     values = read(items, keys[0], nodata[0], offsets.astype(np.float32), window, chunks)
-    valid = iter(np.asarray(values.notnull().any(dim=("bands", "y", "x"))))
+    valid = iter(_computed(values.notnull().any(dim=("bands", "y", "x"))))
     return [
         any([bool(next(valid)) and bool(m[row, col]) for m in serving_keys(day.items, grid)])
         for day in scenes
@@ -112,14 +115,14 @@ def kept_dates(cube: Any, surely: Sequence[bool]) -> list[int]:
     undecided = [i for i in range(n) if not surely[i]]
     if not undecided:
         return list(range(n))
-    some = cube.isel(t=undecided).notnull().any(dim=("bands", "y", "x")).values
+    some = _computed(cube.isel(t=undecided).notnull().any(dim=("bands", "y", "x")))
     kept = sorted({i for i in range(n) if surely[i]} | {undecided[j] for j in np.flatnonzero(some)})
     return kept or list(range(n))
 
 
 def probed(part: Any) -> Any:
     """Per date, whether ``part`` (t first: a part of a cube's values) holds a value."""
-    return part.notnull().any(dim=[d for d in part.dims if d != "t"]).values
+    return _computed(part.notnull().any(dim=[d for d in part.dims if d != "t"]))
 
 
 def centre_window(grid: Grid, side: int) -> tuple[Grid, tuple[int, int]]:
@@ -166,6 +169,15 @@ def centre_grid(grid: Grid, side: int = PROBE_SIDE) -> Grid:
     res = grid.resolution
     west, north = grid.xmin + col * res, grid.ymax - row * res
     return Grid(grid.epsg, west, north - height * res, west + width * res, north, res)
+
+
+def _computed(array: Any) -> Any:
+    """The values of the (lazy) ``array``, computed as a probe (:data:`PROBE`)."""
+    import dask
+    import numpy as np
+
+    with dask.config.set({PROBE: True}):
+        return np.asarray(array.values)
 
 
 def _centre_slice(cube: Any, dim: str) -> slice:

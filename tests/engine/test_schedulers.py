@@ -35,7 +35,13 @@ class _Computes:
         self.callback = Callback(start=self._start, posttask=self._posttask)
 
     def _start(self, dsk: Any) -> None:
-        self.graphs.append(len(dsk))
+        import dask
+
+        from hybrid.backends.local.empty_dates import PROBE
+
+        # the loader's probes of its dates read a window of the load, nothing of the graph
+        if not dask.config.get(PROBE, False):
+            self.graphs.append(len(dsk))
 
     def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
         held = sum(getattr(v, "nbytes", 0) for v in state["cache"].values())
@@ -106,7 +112,12 @@ def test_save_results_crop_cuts_the_blocks_without_shuffling_them(tmp_path):
     shuffled: list[list[str]] = []  # per computed graph, its shuffle tasks
 
     def start(dsk: Any) -> None:
-        shuffled.append([str(key) for key in dsk if "shuffle" in str(key)])
+        import dask
+
+        from hybrid.backends.local.empty_dates import PROBE
+
+        if not dask.config.get(PROBE, False):  # the loader's probes of its dates
+            shuffled.append([str(key) for key in dsk if "shuffle" in str(key)])
 
     with Callback(start=start):
         ndvi = _ndvi(LocalSettings(stac=str(catalog)), scene_graph(spec), tmp_path / "out")
