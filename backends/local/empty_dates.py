@@ -14,34 +14,35 @@ aggregate_temporal makes a period only from the tiles it has (OpenEOProcesses.sc
 ``aggregateTemporal`` L475-485, L501-509), and every process over ``t`` sees the dates
 left (positions for ``array_element``, ``count``, interpolation).
 
-Here the load grid is tested date by date, without reading anything twice in the
-common case: first the centre chunk of the band with the coarsest files (a date holding
-a value there keeps), then, for the dates still undecided, every band over the whole
-grid. A date with no value in the grid is dropped, unless no date would be left (the
-cube is kept: an empty cube has no form here).
+Here each date is tested without reading anything twice in the common case: first a
+small window of the band with the coarsest files in the centre layout key (a date
+holding a value there keeps), then, for the dates still undecided, every band over the
+grid grown east and south to whole keys, as Copernicus reads them
+(:func:`hybrid.stac.overlap.whole_keys`: a date with a value only in that margin keeps,
+all-NaN inside the extent). A date with no value there is dropped, unless no date would
+be left (the cube is kept: an empty cube has no form here).
 
-Not followed: Copernicus tests whole keys, which reach past the grid east and south (a
-date whose value lies only there is an all-NaN date there), only the keys the polygons
-touch for a load read by aggregate_spatial alone (L1046-1070: a date with a value only
-between sparse fields is dropped there), and per key (a date dropped in some keys keeps
-in the others: a process over ``t`` sees fewer dates in those keys).
+Not followed: a load ``hybrid run`` keeps in memory, and load_stac, are tested over
+their grid only; Copernicus's keys start at the corner of its global extent
+(:mod:`hybrid.stac.overlap`), only the keys the polygons touch are read for a load
+aggregate_spatial alone reads (L1046-1070: a date with a value only between sparse
+fields is dropped there), and it decides per key (a date dropped in some keys keeps in
+the others: a process over ``t`` sees fewer dates in those keys there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from hybrid.grid import Grid
     from hybrid.stac.selection import DailyScenes
 
-    #: the loader's read of items on a grid (:func:`without_empty_dates`)
+    #: the loader's read of items on a grid (:class:`Reads`)
     Reader = Callable[..., Any]
 
-T = TypeVar("T")
 #: the side (pixels) of the window a load_stac probe reads at the grid's centre
 PROBE_SIDE = 256
 #: the side (pixels) of the window a load_collection probe reads in the centre key
@@ -51,24 +52,37 @@ WINDOW = 32
 PROBE = "hybrid.date-probe"
 
 
+@dataclass(frozen=True)
+class Reads:
+    """The loader's reads the probes use: ``items`` (items, asset keys, nodata, offsets,
+    grid, chunks) and ``dates`` (scenes, bands, grid, key side), each a lazy (t, bands,
+    y, x)."""
+
+    items: Reader
+    dates: Reader
+
+
 def without_empty_dates(
     cube: Any,
     scenes: list[DailyScenes],
     bands: tuple[str, ...],
     grid: Grid,
-    read: Reader | None,
+    reads: Reads | None,
 ) -> tuple[Any, list[DailyScenes]]:
-    """The cube and its scenes without the dates holding no value in any band, as
-    Copernicus drops them (module docstring): a small window of
-    the coarsest band at the centre is read first (its centre chunk when the items'
-    assets differ), a date with a value there keeps without more reading. ``read``: the
-    loader's read of items on a grid, (items, asset keys, nodata, offsets, grid, chunks)
-    -> (t, bands, y, x); None for a cube in memory (its centre chunk is probed)."""
+    """The cube and its scenes without the dates holding no value in any band over
+    whole layout keys, as Copernicus drops them (module docstring): a small window of
+    the coarsest band in the centre key is read first (the centre chunk when the items'
+    assets differ), a date with a value there keeps; the others are read over whole keys
+    (:func:`hybrid.stac.overlap.whole_keys`). ``reads`` None: a cube in memory, probed
+    there and over its grid only."""
     from hybrid.collection import file_resolutions
 
     band = coarsest_band(bands, file_resolutions())
-    surely = None if read is None else _window_probe(scenes, bands[band], grid, read)
-    keep = kept_dates(cube, probed(centre_chunk(cube, band)) if surely is None else surely)
+    surely = None if reads is None else _window_probe(scenes, bands[band], grid, reads.items)
+    if surely is None:
+        surely = probed(centre_chunk(cube, band))
+    check = None if reads is None else _over_whole_keys(scenes, bands, grid, reads.dates)
+    keep = kept_dates(cube, surely, check)
     if len(keep) == len(scenes):
         return cube, scenes
     return cube.isel(t=keep), [scenes[i] for i in keep]
@@ -105,17 +119,43 @@ def _window_probe(
     ]
 
 
-def kept_dates(cube: Any, surely: Sequence[bool]) -> list[int]:
+def _over_whole_keys(
+    scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid, load: Reader
+) -> Callable[[list[int]], Any]:
+    """Per date of the positions given, whether it holds a value in some band over the
+    whole layout keys of ``grid`` (``load``: the loader's lazy load of dates)."""
+    from hybrid.stac.overlap import whole_keys
+    from hybrid.stac.providers import detect_layout
+
+    grown, side = whole_keys(grid)
+
+    def check(positions: list[int]) -> Any:
+        days = [scenes[i] for i in positions]
+        # the bands these dates' items have (a product without SCL gives none)
+        items = [item for day in days for item in day.items]
+        had = tuple(b for b in bands if any(detect_layout(i).find_key(i, b) for i in items))
+        return probed(load(days, had, grown, side)) if had else [False] * len(days)
+
+    return check
+
+
+def kept_dates(
+    cube: Any, surely: Sequence[bool], check: Callable[[list[int]], Any] | None = None
+) -> list[int]:
     """The positions along ``t`` of the dates of the (t, bands, y, x) ``cube`` holding a
     value in some band (see the module docstring); all of them when none holds one.
-    ``surely``: per date, whether a probe already found a value (those keep unread)."""
+    ``surely``: per date, whether a probe already found a value (those keep unread);
+    ``check``: per date of the positions given, whether it holds one (else the cube's)."""
     import numpy as np
 
     n = cube.sizes["t"]
     undecided = [i for i in range(n) if not surely[i]]
     if not undecided:
         return list(range(n))
-    some = _computed(cube.isel(t=undecided).notnull().any(dim=("bands", "y", "x")))
+    if check is None:
+        some = _computed(cube.isel(t=undecided).notnull().any(dim=("bands", "y", "x")))
+    else:
+        some = check(undecided)
     kept = sorted({i for i in range(n) if surely[i]} | {undecided[j] for j in np.flatnonzero(some)})
     return kept or list(range(n))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
-from hybrid.backends.local.empty_dates import without_empty_dates
+from hybrid.backends.local.empty_dates import Reads, without_empty_dates
 from hybrid.backends.local.item_reads import band_keys, band_nodata, load_item
 from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
 from hybrid.backends.local.shared_loads import current as current_shared
@@ -106,8 +106,8 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
             {**chunks, "bands": (1,) * len(request.bands)}
         )
     # a load in memory is probed there, else a small window is read first
-    read = _load_items if kept is None else None
-    cube, scenes = without_empty_dates(cube, scenes, request.bands, load_grid, read)
+    reads = Reads(_load_items, _lazy_cube) if kept is None else None
+    cube, scenes = without_empty_dates(cube, scenes, request.bands, load_grid, reads)
     times = scene_times((d.date, map(nominal_datetime, d.items)) for d in scenes)
     cube.attrs = {"crs": grid.crs, "epsg": grid.epsg, SCENE_TIMES: times}
     return LoadedCube(cube, grid, tuple(scenes))
@@ -161,9 +161,12 @@ def _search_key(source: Any, query: SceneQuery) -> tuple[Any, ...]:
     return (str(source), query.bbox, start, end, query.max_cloud_cover, query.conditions)
 
 
-def _lazy_cube(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
-    """(t, bands, y, x) of the scenes, labelled, lazy."""
-    cube = _load_scenes(scenes, bands, grid)
+def _lazy_cube(
+    scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid, side: int | None = None
+) -> xr.DataArray:
+    """(t, bands, y, x) of the scenes, labelled, lazy (``side``: of the layout keys, when
+    not the grid's own, :func:`hybrid.stac.overlap.key_size`)."""
+    cube = _load_scenes(scenes, bands, grid, side)
     return cube.assign_coords(t=[_midnight(d.date) for d in scenes], bands=list(bands)).transpose(
         "t", "bands", "y", "x"
     )
@@ -202,7 +205,9 @@ def _midnight(date: dt.date) -> Any:
     return np.datetime64(date.isoformat(), "ns")
 
 
-def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) -> xr.DataArray:
+def _load_scenes(
+    scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid, side: int | None
+) -> xr.DataArray:
     """(t, bands, y, x): every date's mosaic, in one odc-stac load when possible.
 
     All items go into one ``odc.stac.load`` (one graph layer per band instead of one per
@@ -216,7 +221,7 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
 
     from hybrid.stac.overlap import serving_keys
 
-    masks = [serving_keys(day.items, grid) for day in scenes]
+    masks = [serving_keys(day.items, grid, side) for day in scenes]
     items = [item for day in scenes for item in day.items]
     layouts = [detect_layout(item) for item in items]
     keys = band_keys(items, layouts, bands)
@@ -224,7 +229,7 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
     chunks = load_chunks(items[0], layouts[0], bands, grid)
     if len(set(keys)) > 1 or len(set(nodata)) > 1:
         days = [
-            _load_day(day, day_masks, bands, grid, chunks)
+            _load_day(day, day_masks, bands, grid, chunks, side)
             for day, day_masks in zip(scenes, masks, strict=True)
         ]
         return xr.concat(days, dim="t", join="exact")
@@ -244,20 +249,22 @@ def _load_scenes(scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid) 
         layer = stack.isel(t=[p[j] if len(p) > j else p[0] for p in position])
         serves = np.stack([m[j] if len(m) > j else np.zeros_like(m[0]) for m in masks])
         if not serves.all():
-            layer = layer.where(_pixel_mask(serves, grid, layer, ("t", "y", "x")))
+            layer = layer.where(_pixel_mask(serves, grid, layer, ("t", "y", "x"), side))
         mosaic = layer if mosaic is None else mosaic.fillna(layer)
     assert mosaic is not None
     return mosaic
 
 
-def _pixel_mask(keys: Any, grid: Grid, layer: xr.DataArray, dims: tuple[str, ...]) -> Any:
+def _pixel_mask(
+    keys: Any, grid: Grid, layer: xr.DataArray, dims: tuple[str, ...], side: int | None
+) -> Any:
     """The serving ``keys`` (layout keys) as a lazy pixel mask chunked like ``layer``."""
     import xarray as xr
 
     from hybrid.stac.overlap import key_mask, key_size
 
     chunks = tuple(layer.chunksizes[d] for d in dims)
-    side = key_size(grid.width, grid.height)
+    side = side or key_size(grid.width, grid.height)
     return xr.DataArray(key_mask(keys, side, chunks), dims=dims)
 
 
@@ -348,7 +355,12 @@ def _metadata_hint(message: str) -> str:
 
 
 def _load_day(
-    day: DailyScenes, masks: list[Any], bands: tuple[str, ...], grid: Grid, chunks: dict[str, Any]
+    day: DailyScenes,
+    masks: list[Any],
+    bands: tuple[str, ...],
+    grid: Grid,
+    chunks: dict[str, Any],
+    side: int | None,
 ) -> xr.DataArray:
     """One date's mosaic: per key, the first valid value of the items serving it."""
 
@@ -356,7 +368,7 @@ def _load_day(
     for item, serves in zip(day.items, masks, strict=True):
         layer = load_item(item, bands, grid, chunks)
         if not serves.all():
-            layer = layer.where(_pixel_mask(serves, grid, layer, ("y", "x")))
+            layer = layer.where(_pixel_mask(serves, grid, layer, ("y", "x"), side))
         mosaic = layer if mosaic is None else mosaic.fillna(layer)
     assert mosaic is not None
     return mosaic

@@ -60,6 +60,20 @@ KEY_SIZE = 256
 SHRINK_KEYS = 1.5
 
 
+def whole_keys(grid: Grid) -> tuple[Grid, int]:
+    """``grid`` grown east and south to whole layout keys (the pixels Copernicus reads
+    for its keys), and the keys' side."""
+    from hybrid.grid import Grid
+
+    side = key_size(grid.width, grid.height)
+    step = side * grid.resolution
+    width, height = math.ceil(grid.width / side) * step, math.ceil(grid.height / side) * step
+    grown = Grid(
+        grid.epsg, grid.xmin, grid.ymax - height, grid.xmin + width, grid.ymax, grid.resolution
+    )
+    return grown, side
+
+
 def key_size(width: int, height: int) -> int:
     """The layout tile side Copernicus picks for a load grid of ``width`` x ``height``."""
     if width < KEY_SIZE and height < KEY_SIZE:
@@ -118,14 +132,15 @@ def serving_items(
     return native or [min(touching, key=lambda r: r[3])[0]]
 
 
-def serving_keys(items: Sequence[Any], grid: Grid) -> list[np.ndarray]:
+def serving_keys(items: Sequence[Any], grid: Grid, side: int | None = None) -> list[np.ndarray]:
     """Per item (in order), bool (rows, cols) of the layout keys of ``grid``
-    (:func:`key_size` pixels each, from the upper-left corner): the keys it may serve.
-    One byte a key, not a pixel: :func:`key_mask` expands them block by block."""
+    (:func:`key_size` pixels each unless ``side`` is given, from the upper-left corner):
+    the keys it may serve. One byte a key, not a pixel: :func:`key_mask` expands them
+    block by block."""
     import numpy as np
     import shapely
 
-    side = key_size(grid.width, grid.height)
+    side = side or key_size(grid.width, grid.height)
     rows, cols = math.ceil(grid.height / side), math.ceil(grid.width / side)
     step = side * grid.resolution
     x0 = grid.xmin + step * np.arange(cols)

@@ -15,7 +15,7 @@ import pytest
 from hybrid.backends.local.empty_dates import centre_chunk, coarsest_band, kept_dates, probed
 from tests.engine.test_aggregate_search_box import _bounds, _box
 from tests.engine.test_processes import cube, times
-from tests.stac_fixtures import TinyScene, write_tiny_catalog
+from tests.stac_fixtures import TINY_X0, TinyScene, write_tiny_catalog
 
 #: the field, in the tiny tile's east half; its box is the load's extent
 FIELD = _box(250, 350, 150, 250)
@@ -47,9 +47,10 @@ def test_the_probe_reads_the_band_of_the_coarsest_files() -> None:
     assert coarsest_band(("B04",), {}) == 0
 
 
-def _edge_scene(root: Path, scene_id: str) -> None:
-    """Make ``scene_id`` a product whose footprint is the whole tile but whose data is its
-    west 100 m (a swath edge inside the footprint): nothing over the field."""
+def _edge_scene(root: Path, scene_id: str, east: tuple[float, float] = (0, 100)) -> None:
+    """Make ``scene_id`` a product whose footprint is the whole tile but whose data lies
+    only ``east`` metres (from, to) east of its west edge (a swath edge inside the
+    footprint; by default the west 100 m: nothing over the field)."""
     import rasterio
 
     from hybrid.sample.cog import write_cog
@@ -58,7 +59,8 @@ def _edge_scene(root: Path, scene_id: str) -> None:
         file = root / scene_id / f"{name}.tif"
         with rasterio.open(file) as tif:
             data, transform = tif.read(1), tif.transform
-        data[:, data.shape[1] // 4 :] = 0
+        x = transform.c + transform.a * (np.arange(data.shape[1]) + 0.5) - transform.c
+        data[:, (x < east[0]) | (x >= east[1])] = 0
         write_cog(
             file,
             data,
@@ -70,21 +72,21 @@ def _edge_scene(root: Path, scene_id: str) -> None:
         )
 
 
-def _catalog(root: Path, days: list[str], edge: int) -> str:
+def _catalog(root: Path, days: list[str], edge: int, east: tuple[float, float] = (0, 100)) -> str:
     scenes = [
         TinyScene(f"S2A_T32TLR_{d.replace('-', '')}_L2A", f"{d}T10:30:00Z", 5.0) for d in days
     ]
     catalog = write_tiny_catalog(root, scenes)
-    _edge_scene(root, scenes[edge].id)
+    _edge_scene(root, scenes[edge].id, east)
     return str(catalog)
 
 
-def _load(days: tuple[str, str]) -> dict[str, Any]:
+def _load(days: tuple[str, str], extent: dict[str, Any] = FIELD) -> dict[str, Any]:
     return {
         "process_id": "load_collection",
         "arguments": {
             "id": "SENTINEL2_L2A",
-            "spatial_extent": _bounds(FIELD),
+            "spatial_extent": _bounds(extent),
             "temporal_extent": list(days),
             "bands": ["B04"],
         },
@@ -142,6 +144,29 @@ def test_a_date_without_data_is_no_slice_of_the_netcdf(tmp_path: Path) -> None:
         },
     }
     assert _netcdf_dates(_run(catalog, graph, tmp_path / "out")) == ["2023-06-01"]
+
+
+@pytest.mark.slow
+def test_a_date_with_data_only_in_the_layout_keys_margin_keeps_all_nan(tmp_path: Path) -> None:
+    """Copernicus reads whole layout keys from the extent's north-west corner (16 px for
+    this 11-px extent, hybrid.stac.overlap.key_size): data 20-40 m east of the extent lies
+    in the key, so the date keeps, all-NaN once cropped to the extent."""
+    catalog = _catalog(tmp_path / "catalog", ["2023-06-01", "2023-06-05"], edge=1, east=(130, 150))
+    graph = {
+        "load": _load(("2023-06-01", "2023-06-15"), extent=_box(5, 105, 5, 105)),
+        "save": {
+            "process_id": "save_result",
+            "arguments": {"data": {"from_node": "load"}, "format": "netCDF"},
+            "result": True,
+        },
+    }
+    path = _run(catalog, graph, tmp_path / "out")
+    assert _netcdf_dates(path) == ["2023-06-01", "2023-06-05"]
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        assert np.isnan(ds["B04"].values[1]).all()
+        assert ds["x"].values.max() < TINY_X0 + 120  # the data lies past the extent
 
 
 @pytest.mark.slow
