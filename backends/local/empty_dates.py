@@ -3,15 +3,15 @@
 Copernicus reads a load per layout tile ("key", 256 px) and date, and drops every tile
 whose bands are all no data before anything else sees the cube (openeo-geotrellis-
 extensions 2a25a26e FileLayerProvider.scala ``rasterRegionsToTiles`` L708, and L664 on
-the load-per-product path: ``retainNoDataTiles`` is false, its default, L330, for the
+the load-per-product path: ``retainNoDataTiles`` is false, its default, L332, for the
 ``file.PyramidFactory`` that load_stac and load_collection build, PyramidFactory.scala
-L67-79; geopyspark-driver 9baf2e10 load_stac.py L708-717). A cube's dates are the dates
+L68-82; geopyspark-driver 9baf2e10 load_stac.py L709-718). A cube's dates are the dates
 of its tiles, so a date whose products reach the extent but hold no data there (a swath
 edge inside a product's footprint) is no date of the cube: the netCDF writer lists the
-dates of the tiles it has (NetCDFRDDWriter.scala L132-142), a time series the dates of
-its rows (python-driver save_result.py ``AggregatePolygonResultCSV.get_data`` L713-719),
+dates of the tiles it has (NetCDFRDDWriter.scala L136-146), a time series the dates of
+its rows (python-driver save_result.py ``AggregatePolygonResultCSV.get_data`` L717-723),
 aggregate_temporal makes a period only from the tiles it has (OpenEOProcesses.scala
-``aggregateTemporal`` L475-485, L501-509), and every process over ``t`` sees the dates
+``aggregateTemporal`` L480-491, L512-527), and every process over ``t`` sees the dates
 left (positions for ``array_element``, ``count``, interpolation).
 
 Here each date is tested without reading anything twice in the common case: first a
@@ -25,7 +25,7 @@ be left (the cube is kept: an empty cube has no form here).
 Not followed: a load ``hybrid run`` keeps in memory, and load_stac, are tested over
 their grid only; Copernicus's keys start at the corner of its global extent
 (:mod:`hybrid.stac.overlap`), only the keys the polygons touch are read for a load
-aggregate_spatial alone reads (L1046-1070: a date with a value only between sparse
+aggregate_spatial alone reads (L1060-1092: a date with a value only between sparse
 fields is dropped there), and it decides per key (a date dropped in some keys keeps in
 the others: a process over ``t`` sees fewer dates in those keys there).
 """

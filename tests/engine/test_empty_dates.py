@@ -172,7 +172,7 @@ def test_a_date_with_data_only_in_the_layout_keys_margin_keeps_all_nan(tmp_path:
 @pytest.mark.slow
 def test_a_month_of_only_dates_without_data_is_no_period(tmp_path: Path) -> None:
     """aggregate_temporal makes a period only from the tiles it has (OpenEOProcesses.scala
-    L475-485, L501-509): July, whose one date holds no value, is not written."""
+    L480-491, L512-527): July, whose one date holds no value, is not written."""
     catalog = _catalog(tmp_path / "catalog", ["2023-06-01", "2023-07-05"], edge=1)
     mean = {"process_id": "mean", "arguments": {"data": {"from_parameter": "data"}}, "result": True}
     graph = {
