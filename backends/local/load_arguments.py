@@ -28,7 +28,8 @@ from hybrid.backends.local.extents import UNKNOWN, LoadExtent, union_boxes
 from hybrid.backends.local.property_filters import require_resolved
 from hybrid.grid import BBox
 
-#: the key under which a load_collection call receives its node id (in ``properties``)
+#: the key under which a load_collection or load_stac call receives its node id (in
+#: ``properties``)
 LOAD_NODE = "hybrid:load_node"
 
 
@@ -82,15 +83,14 @@ def _taking_in(node_id: str, extent: Any, area: BBox) -> Any:
 
 
 def _stac_properties(args: dict[str, Any], node_id: str) -> None:
-    """load_stac's ``properties``: the call finds its conditions by its node id
-    (GraphFacts.stac_conditions; a static catalog refuses any,
-    hybrid.backends.local.stac_items); the parser would turn its condition graphs into
-    callables."""
+    """load_stac's ``properties``: the marker, with or without conditions, as the call
+    finds by its node id its conditions (GraphFacts.stac_conditions; a static catalog
+    refuses any, hybrid.backends.local.stac_items), its kernel buffer and its
+    mask_scl_dilation (hybrid.backends.local.run); the parser would turn the condition
+    graphs into callables."""
     if args.get("properties"):
         require_resolved(node_id, args["properties"], "load_stac")
-        args["properties"] = {LOAD_NODE: node_id}
-    else:
-        args.pop("properties", None)
+    args["properties"] = {LOAD_NODE: node_id}
 
 
 def load_node(properties: Any) -> str | None:

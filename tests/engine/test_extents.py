@@ -393,7 +393,9 @@ def test_load_stac_takes_its_extents_from_the_filters_after_it_and_needs_none():
         ("2023-06-01", "2023-07-01"),
     )
     args = with_extents(graph, infer_loads(graph))["l"]["arguments"]
-    assert args["temporal_extent"] == ["2023-06-01", "2023-07-01"] and "properties" not in args
+    assert args["temporal_extent"] == ["2023-06-01", "2023-07-01"]
+    # marked without properties too: the call finds its buffer and mask_scl_dilation by it
+    assert args["properties"] == {LOAD_NODE: "l"}
     lone = {"l": {**graph["l"], "result": True}}
     require_bounded(infer_loads(lone))  # no error
     with_properties = copy.deepcopy(lone)

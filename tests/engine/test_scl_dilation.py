@@ -221,6 +221,43 @@ def test_mask_scl_dilation_computes_each_layout_key_in_its_own_window():
     assert (got != whole).sum() > 256  # the keys' edges differ from one whole window
 
 
+def test_a_load_stac_without_properties_applies_its_mask_scl_dilation(tmp_path):
+    """Copernicus's load_stac reads with the same per-load parameters as load_collection
+    (geopyspark-driver load_stac.py L742, ``maskingStrategyParameters`` from the load's
+    ``custom_mask``, datacube_parameters.py L29), so it masks while loading too
+    (FileLayerProvider.scala L1039-1049): a date cloudy all over is dropped. A load_stac
+    without ``properties`` went unmarked, and kept both dates unmasked."""
+    import xarray as xr
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from tests.engine.test_kernel_search_box import _lonlat
+    from tests.stac_fixtures import TinyScene, write_tiny_catalog
+
+    scenes = [
+        TinyScene("S2A_T32TLR_20230601_L2A", "2023-06-01T10:30:00Z", 90.0, scl=9),
+        TinyScene("S2A_T32TLR_20230606_L2A", "2023-06-06T10:30:00Z", 5.0, scl=4),
+    ]
+    catalog = write_tiny_catalog(tmp_path / "catalog", scenes)
+    (west, north), (east, south) = _lonlat(105, 105), _lonlat(295, 295)
+    box = {"west": west, "south": south, "east": east, "north": north}
+    when = ["2023-06-01", "2023-06-10"]
+    load = {"url": str(catalog), "bands": ["red", "scl"], "temporal_extent": when,
+            "spatial_extent": box}  # fmt: skip
+    graph = {
+        "load": {"process_id": "load_stac", "arguments": load},
+        "mask": {"process_id": "mask_scl_dilation",
+                 "arguments": {"data": {"from_node": "load"}, "scl_band_name": "scl"}},
+        "save": {"process_id": "save_result", "result": True,
+                 "arguments": {"data": {"from_node": "mask"}, "format": "netCDF"}},
+    }  # fmt: skip
+    (path,) = LocalBackend(LocalSettings()).execute(graph, out_dir=tmp_path / "out").files
+    with xr.open_dataset(path) as ds:
+        dates = [str(t)[:10] for t in ds["t"].values]
+        red = ds["red"].values
+    assert dates == ["2023-06-06"]
+    assert np.isfinite(red).all()
+
+
 def test_an_scl_band_name_is_ignored_as_on_copernicus():
     """Published graphs (APEx obsgession LAI) give to_scl_dilation_mask mask_scl_dilation's
     ``scl_band_name``: Copernicus reads only its five parameters (python-driver sar.py
