@@ -134,32 +134,33 @@ class Run:
 
         start, end = load_interval(temporal_extent)
         bbox = None if spatial_extent is None else parse_bbox(spatial_extent)
+        buffer = self._buffer(properties)  # its own, as load_collection's
         loaded = load_stac(
             url,
             bbox=bbox,
             interval=(start, end),
             bands=list(bands) if bands else None,
             properties=self._conditions(properties, self.facts.stac_conditions),
-            buffer=max(self.facts.buffer, self.facts.margin, self._scl_read(properties, bbox)),
+            buffer=max(buffer, self.facts.margin, self._scl_read(properties, bbox)),
         )
         self._add_grid(loaded.grid)
         self.extents += [] if bbox is None else [bbox]
         self.provenance.update({"stac_source": str(url), "items": list(loaded.items)})
         self.provenance.setdefault("epsg", loaded.grid.epsg)
         loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
-        return self._laid_out(loaded.cube, loaded.grid, None, properties)
+        return self._laid_out(loaded.cube, loaded.grid, buffer, properties)
 
     def _add_grid(self, grid: Grid) -> None:
         """The run's grid widened to cover a load's ``grid`` (the first load's: it)."""
         self.grid = grid if self.grid is None else _envelope(self.grid, grid)
 
-    def _laid_out(self, cube: Any, grid: Grid, buffer: int | None, properties: Any) -> Any:
-        """``cube`` with the load layout resample_spatial keeps (the extent with the kernels'
-        buffer, not ``margin``), masked by a mask_scl_dilation as Copernicus loads it."""
+    def _laid_out(self, cube: Any, grid: Grid, buffer: int, properties: Any) -> Any:
+        """``cube`` with the load layout resample_spatial keeps (the extent with the load's
+        kernel ``buffer``), masked by a mask_scl_dilation as Copernicus loads it."""
         from hybrid.backends.local.processes.resampling import LAYOUT
         from hybrid.backends.local.processes.scl_dilation import masked_while_loading
 
-        cube.attrs[LAYOUT] = _layout(grid.buffered(self.facts.buffer if buffer is None else buffer))
+        cube.attrs[LAYOUT] = _layout(grid.buffered(buffer))
         mask = self.facts.scl_masks.get(load_node(properties) or "")
         return cube if mask is None else masked_while_loading(cube, mask)
 
@@ -181,8 +182,7 @@ class Run:
 
     def _load(self, properties: Any) -> Any:
         """What the load node being called loads (extents.LoadExtent), None if unknown."""
-        node = load_node(properties)
-        return self.facts.loads.get(node) if node is not None else None
+        return self.facts.loads.get(load_node(properties) or "")
 
     def _buffer(self, properties: Any) -> int:
         """The kernel buffer of the load node being called (the first kernel's on each of

@@ -87,15 +87,9 @@ def test_only_the_first_kernel_on_a_path_buffers_the_load():
     assert infer_loads(graph)["load"].buffer == 6
 
 
-def test_a_run_zero_pads_the_second_kernel_beyond_the_first_kernels_buffer(tmp_path):
-    """An identity 3 x 3 kernel then an 11 x 11 box sum over uniform data: the load reads
-    2 pixels around the extent, as on Copernicus, and the box sum zero-pads beyond them,
-    so each pixel is the value times the window's pixels inside the loaded area. The run
-    read 6 pixels (the largest kernel's buffer) and gave 121 x the value everywhere."""
-    import numpy as np
-    import xarray as xr
-
-    from hybrid.backends.local import LocalBackend, LocalSettings
+def _two_kernels(tmp_path: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A one-scene catalog, a 15 x 15 px extent inside it and a graph loading it with an
+    identity 3 x 3 kernel then an 11 x 11 box sum."""
     from tests.engine.test_kernel_search_box import _lonlat
     from tests.stac_fixtures import TinyScene, write_tiny_catalog
 
@@ -105,13 +99,13 @@ def test_a_run_zero_pads_the_second_kernel_beyond_the_first_kernels_buffer(tmp_p
     extent = {"west": west, "south": south, "east": east, "north": north}
     identity = [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
     graph = _graph(("apply_kernel", {"kernel": identity}), ("apply_kernel", {"kernel": BOXCAR}))
-    load = graph["load"]["arguments"]
-    load.update(spatial_extent=extent, temporal_extent=["2023-06-01", "2023-06-02"])
-    load["bands"] = ["B04"]
-    backend = LocalBackend(LocalSettings(stac=str(catalog)))
-    (path,) = backend.execute(graph, out_dir=tmp_path / "out").files
-    with xr.open_dataset(path) as ds:
-        out = ds["B04"].values[0]
+    return catalog, extent, graph
+
+
+def _assert_zero_padded_beyond_2_pixels(out: Any, value: float) -> None:
+    """``out``: the box sum of ``value`` over the pixels read, 2 around the extent."""
+    import numpy as np
+
     rows, cols = out.shape
     assert rows >= 12 and cols >= 12
 
@@ -119,6 +113,56 @@ def test_a_run_zero_pads_the_second_kernel_beyond_the_first_kernels_buffer(tmp_p
         i = np.arange(n)
         return np.minimum(i + 5, n + 1) - np.maximum(i - 5, -2) + 1
 
-    value = 1500 - 1000  # the BOA offset of baseline 05.09
     want = value * np.outer(inside(rows), inside(cols))
-    np.testing.assert_allclose(out, want, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(out, want, rtol=1e-6, atol=1e-6)
+
+
+def test_a_run_zero_pads_the_second_kernel_beyond_the_first_kernels_buffer(tmp_path):
+    """An identity 3 x 3 kernel then an 11 x 11 box sum over uniform data: the load reads
+    2 pixels around the extent, as on Copernicus, and the box sum zero-pads beyond them,
+    so each pixel is the value times the window's pixels inside the loaded area. The run
+    read 6 pixels (the largest kernel's buffer) and gave 121 x the value everywhere."""
+    import xarray as xr
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    catalog, extent, graph = _two_kernels(tmp_path)
+    load = graph["load"]["arguments"]
+    load.update(spatial_extent=extent, temporal_extent=["2023-06-01", "2023-06-02"])
+    load["bands"] = ["B04"]
+    backend = LocalBackend(LocalSettings(stac=str(catalog)))
+    (path,) = backend.execute(graph, out_dir=tmp_path / "out").files
+    with xr.open_dataset(path) as ds:
+        out = ds["B04"].values[0]
+    _assert_zero_padded_beyond_2_pixels(out, 1500 - 1000)  # the BOA offset of 05.09
+
+
+def test_a_load_stac_reads_its_own_first_kernels_buffer_not_another_loads(tmp_path):
+    """load_stac builds its load with the same per-load parameters as load_collection
+    (geopyspark-driver load_stac.py L742 ``datacube_parameters.create(load_params)``,
+    whose ``setPixelBuffer`` takes that load's ``pixel_buffer``, datacube_parameters.py
+    L54-55): an identity 3 x 3 then an 11 x 11 box sum after a load_stac read 2 pixels
+    around its extent even when another load of the graph reads 6. It read the run's
+    largest (6) and gave 121 x the value everywhere."""
+    import xarray as xr
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    catalog, extent, graph = _two_kernels(tmp_path)
+    when = ["2023-06-01", "2023-06-02"]
+    graph["load"] = {"process_id": "load_stac", "arguments": {
+        "url": str(catalog), "spatial_extent": extent, "temporal_extent": when, "bands": ["red"],
+    }}  # fmt: skip
+    other = {"id": "SENTINEL2_L2A", "spatial_extent": extent, "temporal_extent": when}
+    graph["other"] = {"process_id": "load_collection", "arguments": {**other, "bands": ["B08"]}}
+    graph["wide"] = {"process_id": "apply_kernel",
+                     "arguments": {"data": {"from_node": "other"}, "kernel": BOXCAR}}  # fmt: skip
+    saved = {"data": {"from_node": "wide"}, "format": "netCDF"}
+    graph["save2"] = {"process_id": "save_result",
+                      "arguments": {**saved, "options": {"filename_prefix": "other"}}}  # fmt: skip
+    backend = LocalBackend(LocalSettings(stac=str(catalog)))
+    files = backend.execute(graph, out_dir=tmp_path / "out").files
+    (path,) = [f for f in files if not f.name.startswith("other")]
+    with xr.open_dataset(path) as ds:
+        out = ds["red"].values[0]
+    _assert_zero_padded_beyond_2_pixels(out, out[out.shape[0] // 2, out.shape[1] // 2] / 121)
