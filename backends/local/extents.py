@@ -21,8 +21,7 @@ dry_run.py:509-551, rules at dry_run.py:125-172):
   (its x/y ``overlap`` in px) and ``to_scl_dilation_mask`` (kernel2_size / 2), rounded
   up, the largest over the load's paths (:mod:`.load_buffers`). The load reads that many
   pixels more around its extent (openeo-geotrellis-extensions FileLayerProvider.scala
-  L1010-1016) and
-  save_result crops back to the requested extent (openeo-geopyspark-driver
+  L1010-1016) and save_result crops back to the requested extent (openeo-geopyspark-driver
   geopysparkdatacube.py L2093-2106), so kernels see the real neighbours at the edges.
 
 The load's own arguments always win (``load_params.update(arguments)``,
@@ -284,12 +283,10 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
         bands = args.get("bands")
         if isinstance(bands, list) and bands:
             return replace(trace, bands=tuple(str(b) for b in bands))
-    first = not trace.buffered and sets_pixel_buffer(pid, args)
-    if first:
+    if not trace.buffered and sets_pixel_buffer(pid, args):  # the first on the path
         pixels = load_buffer(pid, kernel_literal(graph, args))
-        wide = max(trace.wide, scaled_buffer(pixels, trace.step, trace.native))
-        buffered = trace.buffered or first
-        trace = replace(trace, buffer=max(trace.buffer, pixels), wide=wide, buffered=buffered)
+        wide = scaled_buffer(pixels, trace.step, trace.native)
+        trace = replace(trace, buffer=pixels, wide=wide, buffered=True)
     if pid in BAND_BLOCKERS:
         return replace(trace, bands_blocked=True)
     return trace
