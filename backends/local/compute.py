@@ -64,6 +64,23 @@ def _local_get(settings: Any) -> Any:
     return local.get(name, name)
 
 
+def default_get() -> Any:
+    """The scheduler dask would pick for a compute outside the run's own (the loader's
+    probes of its dates, :mod:`hybrid.backends.local.empty_dates`), found without
+    importing distributed: its threads when neither dask's config nor a distributed
+    client can name another (none can before distributed is imported; dask's own lookup
+    imports it to look, 0.2 s of a run that otherwise never imports it), else None (dask
+    looks)."""
+    import sys
+
+    import dask
+    import dask.threaded
+
+    if dask.config.get("scheduler", None) or "distributed" in sys.modules:
+        return None
+    return dask.threaded.get
+
+
 def compute(obj: Any, settings: Any) -> Any:
     """``obj.compute()`` on the scheduler the settings ask for."""
     with _computing():

@@ -216,8 +216,10 @@ def _computed(array: Any) -> Any:
     import dask
     import numpy as np
 
+    from hybrid.backends.local.compute import default_get
+
     with dask.config.set({PROBE: True}):
-        return np.asarray(array.values)
+        return np.asarray(array.compute(scheduler=default_get()).values)
 
 
 def _centre_slice(cube: Any, dim: str) -> slice:
