@@ -135,11 +135,17 @@ def test_a_failing_server_ends_the_run_after_a_few_retries(
         assert answer["error"].startswith("DataSourceError: load_stac: cannot read http://")
         assert "B04.tif, band 1: IReadBlock failed" in answer["error"]
     else:
-        want = "DataSourceError: cannot read a Sentinel-2 COG (B04.tif, band 1: IReadBlock"
+        # the first read is the empty-dates probe's window (a warped read: GDAL's reason
+        # is "Chunk and warp failed" there, the block read's "IReadBlock failed" else)
+        want = "DataSourceError: cannot read a Sentinel-2 COG ("
         assert answer["error"].startswith(want)
+        assert "failed)" in answer["error"]
         assert "the server that serves it failed" in answer["error"]
     asked = Counter(answer["seen"])
-    assert max(asked.values()) == 1 + int(retries or HTTP_RETRIES), asked
+    # each read of a range is tried 1 + retries times, not more; the empty-dates probe
+    # (backends/local/empty_dates.py) and the load's tasks may read one range a few times
+    tries = 1 + int(retries or HTTP_RETRIES)
+    assert tries <= max(asked.values()) <= 3 * tries, asked
     assert not list((tmp_path / "result").glob("*")), "nothing half-written"
 
 

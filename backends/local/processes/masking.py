@@ -81,6 +81,53 @@ def _kept_dates(mask: Any) -> Any:
     return first["t"].values[np.asarray(clear.compute().values, dtype=bool)]
 
 
+def _over_keys(mask: Any, data: Any) -> Any:
+    """The mask's own pixels over the layout keys holding the data, where Copernicus looks
+    for a 0 (``prepareMask``): the keys are laid from the north-west corner of the two
+    loads' extents together (the dry run's global extent, as the mask's load reaches past
+    the data's by its kernel buffer), so the mask's margin past the data's extent counts
+    within them. None when the two are not in one CRS or the data is a single row or
+    column (the mask on the data's grid decides then)."""
+    from hybrid.backends.local.processes.vector import cube_crs
+
+    if not (_spatial(mask) and _spatial(data)) or min(data.sizes["x"], data.sizes["y"]) < 2:
+        return None
+    try:
+        if cube_crs(mask, "mask") != cube_crs(data, "mask"):
+            return None
+    except ProcessParameterInvalid:
+        return None
+    (west, east), (south, north) = _key_span(data, mask, "x"), _key_span(data, mask, "y")
+    mx, my = mask["x"].values, mask["y"].values
+    inside_x = np.flatnonzero((mx > west) & (mx < east))
+    inside_y = np.flatnonzero((my > south) & (my < north))
+    return mask.isel(x=inside_x, y=inside_y)
+
+
+def _key_span(data: Any, mask: Any, dim: str) -> tuple[float, float]:
+    """The span along ``dim`` of the layout keys (:func:`hybrid.stac.overlap.key_size`
+    pixels of the data) holding the data, the keys laid from the west (x) or north (y)
+    edge of data and mask together."""
+    import math
+
+    from hybrid.stac.overlap import key_size
+
+    values = data[dim].values
+    res = abs(float(values[1] - values[0]))
+    step = key_size(data.sizes["x"], data.sizes["y"]) * res
+    low, high = float(values.min()) - res / 2, float(values.max()) + res / 2
+    edges = mask[dim].values
+    if dim == "x":
+        origin = min(low, float(edges.min()) - res / 2)
+        return origin + math.floor((low - origin) / step) * step, origin + math.ceil(
+            (high - origin) / step
+        ) * step
+    origin = max(high, float(edges.max()) + res / 2)
+    return origin - math.ceil((origin - low) / step) * step, origin - math.floor(
+        (origin - high) / step
+    ) * step
+
+
 def mask(
     data: Any,
     mask: Any,
@@ -118,11 +165,13 @@ def _aligned(data: Any, mask: Any, in_load: bool) -> tuple[Any, Any]:
         raise ProcessParameterInvalid(
             f"mask: the mask has dimensions {extra} that the data lacks; reduce them first"
         )
+    keyed = _over_keys(mask, data) if in_load else None
     if _spatial(mask) and _spatial(data) and not same_grid(mask, data):
         mask = onto_grid(mask, data, "mask")
     if "t" in mask.dims and "t" in mask.coords and "t" in data.coords:
         if in_load:
-            data = data.isel(t=np.flatnonzero(np.isin(data["t"].values, _kept_dates(mask))))
+            kept = _kept_dates(mask if keyed is None else keyed)
+            data = data.isel(t=np.flatnonzero(np.isin(data["t"].values, kept)))
         # joined per (x, y, t) key: dates without a mask stay unmasked, mask dates
         # without data are dropped (DatacubeSupport.scala rasterMaskGeneric L219)
         mask = mask.reindex(t=data["t"].values, fill_value=False if mask.dtype == bool else 0)
