@@ -156,9 +156,10 @@ def _retry_options() -> dict[str, str]:
 
 def gdal_detail(exc: BaseException) -> str:
     """rasterio's message, or GDAL's own (naming the file) where rasterio only points
-    at it ("Read failed. See previous exception for details.")."""
+    at it ("Read failed. See previous exception for details.") or gives the warper's
+    ("Chunk and warp failed", a window read through a warped VRT)."""
     cause = exc.__cause__
-    if cause is not None and "previous exception" in str(exc):
+    if cause is not None and ("previous exception" in str(exc) or "warp failed" in str(exc)):
         return str(cause)
     return str(exc)
 
