@@ -137,7 +137,7 @@ def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataA
     return cube
 
 
-def without_empty_dates(
+def stac_without_empty_dates(
     cube: xr.DataArray, scenes: list[StacScene], bands: list[str], grid: Grid
 ) -> tuple[xr.DataArray, list[StacScene]]:
     """``cube`` (:func:`lazy_cube` of ``scenes`` on ``grid``) and ``scenes`` without the

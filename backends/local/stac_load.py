@@ -43,7 +43,7 @@ def load_stac(
     """The lazy cube of a STAC document (see the module docstring); ``properties``: the
     load's property conditions (:func:`~hybrid.backends.local.property_filters.
     stac_property_conditions`)."""
-    from hybrid.backends.local.stac_cube import choose_grid, lazy_cube, without_empty_dates
+    from hybrid.backends.local.stac_cube import choose_grid, lazy_cube, stac_without_empty_dates
     from hybrid.backends.local.stac_documents import read_stac
     from hybrid.backends.local.stac_items import Extent, stac_items
     from hybrid.backends.local.stac_source import (
@@ -69,5 +69,5 @@ def load_stac(
     names = cube_bands(list(bands) if bands else None, listed_bands(stac), scenes, str(url))
     grid = choose_grid(scenes, names, bbox)
     cube = lazy_cube(scenes, names, grid.buffered(buffer))
-    cube, scenes = without_empty_dates(cube, scenes, names, grid.buffered(buffer))
+    cube, scenes = stac_without_empty_dates(cube, scenes, names, grid.buffered(buffer))
     return LoadedStac(cube, grid, tuple(s.id for s in scenes))
