@@ -124,3 +124,14 @@ def test_array_create_is_bounded_and_its_repeat_checked_as_on_copernicus(
     assert words in answer.json()["message"]
     graph["a"]["arguments"]["repeat"] = 3
     assert _sync(server, headers, graph).json() == [1, 2] * 3
+
+
+def test_array_create_counts_an_arrays_values_not_one() -> None:
+    import numpy as np
+
+    from hybrid.backends.local.processes.array_limits import MAX_ELEMENTS, check_repeat
+    from hybrid.errors import ProcessParameterInvalid
+
+    check_repeat(np.zeros(10), MAX_ELEMENTS // 10)  # exactly at the bound: allowed
+    with pytest.raises(ProcessParameterInvalid, match="at most"):
+        check_repeat(np.zeros(10), MAX_ELEMENTS // 10 + 1)

@@ -27,10 +27,19 @@ def check_repeat(data: Any, repeat: Any) -> None:
             "The value passed for parameter 'repeat' in process 'array_create' is invalid: "
             "The `repeat` parameter should be an integer of at least value 1."
         )
-    size = len(data) if isinstance(data, list | tuple) else 1
+    size = _values(data)
     if size * int(repeat) > MAX_ELEMENTS:
         raise ProcessParameterInvalid(
             f"array_create: {size} values repeated {repeat} times make {size * repeat} "
             f"values; at most {MAX_ELEMENTS} are computed here (Copernicus builds them in "
             "its memory, whatever their number)"
         )
+
+
+def _values(data: Any) -> int:
+    """How many values ``data`` gives the array: a list's or an array's length along its
+    first axis (an ndarray of 10**6 is 10**6, not one), 1 for a single value."""
+    if isinstance(data, list | tuple):
+        return len(data)
+    shape = getattr(data, "shape", ())
+    return int(shape[0]) if shape else 1
