@@ -84,6 +84,14 @@ class BandNotFound(ProcessParameterInvalid):
     """A requested band is not in the collection or the provider."""
 
 
+class DivisionByZero(ProcessParameterInvalid):
+    """divide or mod of two single numbers by zero: Copernicus computes them in Python
+    (openeo_processes 0.0.4, whose ``x / y`` and ``x % y`` raise ZeroDivisionError), and
+    the spec names this exception for environments without infinities."""
+
+    code = "DivisionByZero"
+
+
 class OverlapResolverMissing(ProcessParameterInvalid):
     """merge_cubes of overlapping cubes without an overlap_resolver."""
 

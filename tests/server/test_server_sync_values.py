@@ -53,6 +53,23 @@ def test_values_come_back_as_json(connection: Any, graph: dict[str, Any], expect
     assert connection.execute(graph) == expected
 
 
+@pytest.mark.parametrize(
+    "graph",
+    [_node("divide", x=1, y=0), _node("divide", x=0, y=0.0), _node("mod", x=-2, y=0)],
+    ids=["divide", "zero-by-zero", "mod"],
+)
+def test_two_numbers_by_zero_are_a_division_by_zero(connection: Any, graph: dict) -> None:
+    """Copernicus computes two numbers in Python (openeo_processes 0.0.4 math.py
+    Divide.exec_num L4055 ``x / y``, Mod.exec_num L1765 ``x % y``): ZeroDivisionError, not
+    +-infinity. Here the spec's DivisionByZero, a 400."""
+    from openeo.rest import OpenEoApiError
+
+    with pytest.raises(OpenEoApiError) as caught:
+        connection.execute(graph)
+    assert caught.value.http_status_code == 400 and caught.value.code == "DivisionByZero"
+    assert "0 of two numbers" in caught.value.message
+
+
 def test_answer_is_json_over_http(server: ThreadServer, connection: Any) -> None:
     token = connection.auth.bearer
     answer = requests.post(

@@ -14,6 +14,7 @@ import numpy as np
 
 from hybrid.backends.local.processes.comparison import is_array, is_nan_value, null_of
 from hybrid.backends.local.processes.elementwise import float32_array, rounded_once
+from hybrid.errors import DivisionByZero
 
 
 def power(base: Any, p: Any) -> Any:
@@ -35,8 +36,8 @@ def power(base: Any, p: Any) -> Any:
 def _single_mod(x: Any, y: Any) -> Any:
     if x is None or y is None or is_nan_value(x) or is_nan_value(y):
         return null_of(x, y)
-    if y == 0:  # openEO 1.2 mod: +-infinity, NaN for 0 mod 0
-        return math.copysign(math.inf, x) if x != 0 else math.nan
+    if y == 0:  # Copernicus: openeo_processes 0.0.4 math.py Mod.exec_num L1765 ``x % y``
+        raise DivisionByZero(f"mod: {x} mod 0 of two numbers (Copernicus computes it in Python)")
     if math.isinf(y) and not math.isinf(x):
         return x
     return x % y  # Python's % takes the sign of the divisor, as the spec asks

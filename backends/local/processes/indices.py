@@ -13,13 +13,12 @@ subtracts in the input dtype (raw uint16 wraps) and divides to +-inf.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from hybrid.backends.local.processes.cube_dimensions import band_origins
-from hybrid.errors import BandNotFound, ProcessParameterInvalid
+from hybrid.errors import BandNotFound, DivisionByZero, ProcessParameterInvalid
 
 
 class RedBandAmbiguous(BandNotFound):
@@ -70,13 +69,16 @@ def ndvi(
 def divide(x: Any, y: Any) -> Any:
     """openEO divide; on rasters x / 0 is NaN and the result float32 unless an input is
     float64 (Copernicus forces float and uses geotrellis Divide). Two plain numbers
-    follow the spec: x / 0 is +-infinity (NaN for 0 / 0), the spec's choice where the
-    environment has infinities; Python's ``/`` raised ZeroDivisionError."""
+    divide as on Copernicus, in Python (openeo-python-driver processgraph/registry.py
+    L76-95 sends them to openeo_processes 0.0.4, math.py ``Divide.exec_num`` L4055
+    ``x / y``): x / 0 is the spec's ``DivisionByZero``, not +-infinity."""
     if np.ndim(x) == 0 and np.ndim(y) == 0:
         if x is None or y is None:
             return None
         if y == 0 and not isinstance(y, np.generic | np.ndarray):
-            return math.copysign(math.inf, x) * math.copysign(1.0, y) if x != 0 else math.nan
+            raise DivisionByZero(
+                f"divide: {x} / 0 of two numbers (Copernicus divides them in Python)"
+            )
         return x / y
     import xarray as xr
 
