@@ -310,7 +310,8 @@ def registry_for_run(
     the graph, when given) with run-specific implementations added, and ``collect``: a
     process that takes a list of node results and returns nothing.
     Every process gets its arguments as written (hybrid.backends.local.written_values),
-    passes null through where its spec says so (hybrid.backends.local.nulls) and reports
+    passes null through where its spec says so (hybrid.backends.local.nulls), refuses a
+    vector cube where Copernicus wants a raster cube (hybrid.backends.local.raster_only) and reports
     its failures as a 4xx error naming it (hybrid.backends.local.failures)."""
     from openeo_pg_parser_networkx import ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
@@ -333,6 +334,7 @@ def registry_for_run(
         null_passing_parameters,
         nulls_pass_through,
     )
+    from hybrid.backends.local.raster_only import raster_only
     from hybrid.backends.local.written_values import plain_arguments
 
     store = registry.store["predefined"]
@@ -342,7 +344,7 @@ def registry_for_run(
                 null_passing_parameters(proc.spec), proc.implementation
             )
             implementation = nodata_lists_as_nan(nodata_list_parameters(proc.spec), implementation)
-            implementation = plain_arguments(pid, implementation)
+            implementation = plain_arguments(pid, raster_only(pid, implementation))
             store[pid] = Process(spec=proc.spec, implementation=reporting(pid, implementation))
     return registry
 

@@ -231,3 +231,25 @@ def test_read_vector_as_the_client_documents_it_for_old_scripts(
         cube.aggregate_spatial(geometries=absent, reducer="mean").execute()
     assert refused.value.http_status_code == 400
     assert f"there is no file {tmp_path / 'absent.shp'}" in refused.value.message
+
+
+def test_the_clients_vector_cube_filters_of_a_time_series_are_refused(connection: Any) -> None:
+    """The client offers ``filter_labels`` and ``filter_bbox`` on aggregate_spatial's
+    VectorCube; Copernicus runs them on raster cubes only (python-driver
+    process_implementations/cubes.py L339, L348: ``expected_type=DriverDataCube``), so the
+    request is a 400 there, as here (the dates were filtered here)."""
+    import openeo
+
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"]
+    )
+    series = cube.aggregate_spatial(geometries=FIELDS, reducer="mean")
+    for graph in (
+        series.filter_labels(lambda t: t != DATES[0], dimension="t"),
+        series.filter_bbox(extent=BBOX),
+    ):
+        with pytest.raises(openeo.rest.OpenEoApiError) as caught:
+            graph.execute()
+        assert caught.value.http_status_code == 400
+        assert caught.value.code == "ProcessParameterInvalid"
+        assert "expected a raster cube but got an aggregate_spatial result" in str(caught.value)
