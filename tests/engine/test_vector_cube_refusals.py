@@ -113,6 +113,14 @@ def test_load_geojsons_cube_is_refused_by_raster_processes() -> None:
         _run("rename_labels", {"data": FIELDS_CUBE, "dimension": "properties", "target": ["a"]})
 
 
+def test_filter_bands_selects_load_geojsons_properties() -> None:
+    """Copernicus's ``DriverVectorCube.filter_bands`` selects ``properties``
+    (python-driver datacube.py L320-321); it was refused for want of a band dimension."""
+    kept = _run("filter_bands", {"data": FIELDS_CUBE, "bands": ["area"]})
+    assert list(kept["properties"].values) == ["area"]
+    np.testing.assert_allclose(kept.values.ravel(), [1.5, 2.5])
+
+
 def test_processes_for_vector_cubes_still_take_the_time_series() -> None:
     """vector_to_raster takes aggregate_spatial's result (python-driver geometry.py
     L205-221 via ``to_driver_vector_cube``), onto a raster target."""

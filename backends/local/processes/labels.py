@@ -150,7 +150,7 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
     ``cubes.py`` ``filter_bands`` L378-384 -> geopyspark-driver
     ``geopysparkdatacube.py`` L292-295, ``metadata.get_band_index``); they keep their
     labels. Copernicus reads only ``bands``: ``wavelengths`` is refused, not ignored."""
-    from hybrid.backends.local.processes.cube_dimensions import band_dimension, band_origins
+    from hybrid.backends.local.processes.cube_dimensions import band_origins
     from hybrid.collection import band_positions
     from hybrid.errors import BandNotFound
 
@@ -161,9 +161,7 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
         )
     if not isinstance(bands, list | tuple) or not bands:
         raise ProcessParameterInvalid("filter_bands: 'bands' must be a non-empty list of names")
-    dimension = band_dimension(data)
-    if dimension is None:
-        raise ProcessParameterInvalid("filter_bands: the cube has no band dimension")
+    dimension = _band_dimension(data)
     labels = [str(b) for b in data[dimension].values]
     positions, missing = band_positions(labels, bands, band_origins(data))
     if missing:
@@ -172,6 +170,22 @@ def filter_bands(data: Any, bands: Any = None, wavelengths: Any = None) -> Any:
             f"{', '.join(labels)}"
         )
     return data.isel({dimension: positions})
+
+
+def _band_dimension(data: Any) -> str:
+    """What filter_bands selects from: a raster cube's band dimension, a vector cube's
+    ``properties`` (python-driver datacube.py ``DriverVectorCube.filter_bands`` L320-321;
+    :mod:`hybrid.backends.local.raster_only` refuses aggregate_spatial's result)."""
+    from hybrid.backends.local.processes.cube_dimensions import band_dimension
+
+    if "geometries" in data.dims:
+        if "properties" not in data.dims:
+            raise ProcessParameterInvalid("filter_bands: the vector cube has no properties")
+        return "properties"
+    dimension = band_dimension(data)
+    if dimension is None:
+        raise ProcessParameterInvalid("filter_bands: the cube has no band dimension")
+    return dimension
 
 
 def dimension_labels(data: Any, dimension: str) -> list[Any]:
