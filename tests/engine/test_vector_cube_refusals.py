@@ -128,3 +128,12 @@ def test_processes_for_vector_cubes_still_take_the_time_series() -> None:
     assert {"x", "y"} <= set(raster.dims)
     with pytest.raises(ProcessParameterInvalid, match="parameter 'target'"):
         _run("vector_to_raster", {"data": SERIES, "target": SERIES})
+
+
+def test_apply_dimension_on_load_geojsons_cube_takes_only_a_udf() -> None:
+    """Copernicus's ``DriverVectorCube.apply_dimension`` runs a single run_udf and raises
+    FeatureUnsupported for any other callback (python-driver datacube.py L822-898); a
+    cumulative maximum along ``properties`` was computed here."""
+    arguments = {"data": FIELDS_CUBE, "dimension": "properties", "process": _callback("cummax")}
+    with pytest.raises(ProcessParameterInvalid, match="takes a single run_udf callback only"):
+        _run("apply_dimension", arguments)

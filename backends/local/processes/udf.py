@@ -228,6 +228,13 @@ def apply_dimension(
     if udf is None:
         from hybrid.backends.local.processes.dimensions import apply_dimension as plain
 
+        if "geometries" in getattr(data, "dims", ()):
+            # python-driver datacube.py DriverVectorCube.apply_dimension L822-898
+            raise ProcessParameterInvalid(
+                "apply_dimension on a vector cube takes a single run_udf callback only, as on "
+                "Copernicus (FeatureUnsupported there); give the vector cube to run_udf instead"
+            )
+
         bands = _on_bands(data, dimension)
         result = plain(
             as_float32(data) if bands else data, process, dimension,
