@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from benchmarks.scenes import ensure_scene, parse_spec, scene_graph
     from hybrid.backends.local import LocalBackend, LocalSettings
-    from hybrid.backends.local.empty_dates import PROBE
+    from hybrid.backends.local.surviving_keys import PROBE
 
     libc = ctypes.CDLL("libc.so.6")
     libc.mallinfo2.restype = _MallInfo2
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
 
     class Batches(Callback):  # type: ignore[misc]
         """The store's compute only: the loader's probes of its dates (a small compute
-        each, :data:`hybrid.backends.local.empty_dates.PROBE`) write nothing."""
+        each, :data:`hybrid.backends.local.surviving_keys.PROBE`) write nothing."""
 
         writing = False
 

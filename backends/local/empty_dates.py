@@ -36,6 +36,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hybrid.backends.local.surviving_keys import computed
+
 if TYPE_CHECKING:
     from hybrid.grid import Grid
     from hybrid.stac.selection import DailyScenes
@@ -47,9 +49,6 @@ if TYPE_CHECKING:
 PROBE_SIDE = 256
 #: the side (pixels) of the window a load_collection probe reads in the centre key
 WINDOW = 32
-#: true in dask's config while a load's dates are probed: those computes read the load
-#: only, before save_result computes the graph, and a dask callback can tell them apart
-PROBE = "hybrid.date-probe"
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def _window_probe(
     offsets = np.array([[lay.dn_offset(i, band)] for lay, i in zip(layouts, items, strict=True)])
     chunks = load_chunks(items[0], layouts[0], (band,), window)
     values = read(items, keys[0], nodata[0], offsets.astype(np.float32), window, chunks)
-    valid = iter(_computed(values.notnull().any(dim=("bands", "y", "x"))))
+    valid = iter(computed(values.notnull().any(dim=("bands", "y", "x"))))
     return [
         any([bool(next(valid)) and bool(m[row, col]) for m in serving_keys(day.items, grid)])
         for day in scenes
@@ -123,18 +122,24 @@ def _over_whole_keys(
     scenes: list[DailyScenes], bands: tuple[str, ...], grid: Grid, load: Reader
 ) -> Callable[[list[int]], Any]:
     """Per date of the positions given, whether it holds a value in some band over the
-    whole layout keys of ``grid`` (``load``: the loader's lazy load of dates)."""
+    whole layout keys of ``grid`` (``load``: the loader's lazy load of dates): a key of
+    it survives (:mod:`hybrid.backends.local.surviving_keys`)."""
+    from hybrid.backends.local.surviving_keys import KeyLayout, per_key, surviving, with_data
     from hybrid.stac.overlap import whole_keys
     from hybrid.stac.providers import detect_layout
 
     grown, side = whole_keys(grid)
+    step = side * grid.resolution
+    layout = KeyLayout(grown.xmin, grown.ymax, step, grown.height // side, grown.width // side)
 
     def check(positions: list[int]) -> Any:
         days = [scenes[i] for i in positions]
         # the bands these dates' items have (a product without SCL gives none)
         items = [item for day in days for item in day.items]
         had = tuple(b for b in bands if any(detect_layout(i).find_key(i, b) for i in items))
-        return probed(load(days, had, grown, side)) if had else [False] * len(days)
+        if not had:
+            return [False] * len(days)
+        return surviving(per_key(with_data(load(days, had, grown, side)), layout))
 
     return check
 
@@ -145,24 +150,30 @@ def kept_dates(
     """The positions along ``t`` of the dates of the (t, bands, y, x) ``cube`` holding a
     value in some band (see the module docstring); all of them when none holds one.
     ``surely``: per date, whether a probe already found a value (those keep unread);
-    ``check``: per date of the positions given, whether it holds one (else the cube's)."""
-    import numpy as np
+    ``check``: per date of the positions given, whether it holds one (else the cube's,
+    its grid as one key: :mod:`hybrid.backends.local.surviving_keys`)."""
+    from hybrid.backends.local.surviving_keys import (
+        kept_positions,
+        per_key,
+        surviving,
+        with_data,
+    )
 
-    n = cube.sizes["t"]
-    undecided = [i for i in range(n) if not surely[i]]
-    if not undecided:
-        return list(range(n))
-    if check is None:
-        some = _computed(cube.isel(t=undecided).notnull().any(dim=("bands", "y", "x")))
-    else:
-        some = check(undecided)
-    kept = sorted({i for i in range(n) if surely[i]} | {undecided[j] for j in np.flatnonzero(some)})
-    return kept or list(range(n))
+    survives = [bool(s) for s in surely]
+    undecided = [i for i, sure in enumerate(survives) if not sure]
+    if undecided:
+        if check is None:
+            some = surviving(per_key(with_data(cube.isel(t=undecided)), None))
+        else:
+            some = check(undecided)
+        for position, value in zip(undecided, some, strict=True):
+            survives[position] = bool(value)
+    return kept_positions(survives, keep_all_if_none=True)
 
 
 def probed(part: Any) -> Any:
     """Per date, whether ``part`` (t first: a part of a cube's values) holds a value."""
-    return _computed(part.notnull().any(dim=[d for d in part.dims if d != "t"]))
+    return computed(part.notnull().any(dim=[d for d in part.dims if d != "t"]))
 
 
 def centre_window(grid: Grid, side: int) -> tuple[Grid, tuple[int, int]]:
@@ -209,17 +220,6 @@ def centre_grid(grid: Grid, side: int = PROBE_SIDE) -> Grid:
     res = grid.resolution
     west, north = grid.xmin + col * res, grid.ymax - row * res
     return Grid(grid.epsg, west, north - height * res, west + width * res, north, res)
-
-
-def _computed(array: Any) -> Any:
-    """The values of the (lazy) ``array``, computed as a probe (:data:`PROBE`)."""
-    import dask
-    import numpy as np
-
-    from hybrid.backends.local.compute import default_get
-
-    with dask.config.set({PROBE: True}):
-        return np.asarray(array.compute(scheduler=default_get()).values)
 
 
 def _centre_slice(cube: Any, dim: str) -> slice:

@@ -37,7 +37,7 @@ class _Computes:
     def _start(self, dsk: Any) -> None:
         import dask
 
-        from hybrid.backends.local.empty_dates import PROBE
+        from hybrid.backends.local.surviving_keys import PROBE
 
         # the loader's probes of its dates read a window of the load, nothing of the graph
         if not dask.config.get(PROBE, False):
@@ -114,7 +114,7 @@ def test_save_results_crop_cuts_the_blocks_without_shuffling_them(tmp_path):
     def start(dsk: Any) -> None:
         import dask
 
-        from hybrid.backends.local.empty_dates import PROBE
+        from hybrid.backends.local.surviving_keys import PROBE
 
         if not dask.config.get(PROBE, False):  # the loader's probes of its dates
             shuffled.append([str(key) for key in dsk if "shuffle" in str(key)])
