@@ -124,3 +124,23 @@ def test_a_fraction_in_a_mask_applied_in_the_load_keeps_its_date_as_a_zero() -> 
     out = mask(data, flags, in_load=True)
     np.testing.assert_array_equal(out["t"].values, times("2023-05-01", "2023-05-03"))
     assert np.isnan(out.values).all()
+
+
+def test_a_mask_applied_in_the_load_and_the_empty_tiles_decide_each_key_together() -> None:
+    # Copernicus decides per 256-px layout key: prepareMask (DatacubeSupport.scala
+    # L279-293) drops the keys whose mask has no 0, the load drops those whose bands hold
+    # no value (FileLayerProvider.scala L708); a date is gone when none of its keys is
+    # left. On 2023-05-01 the west key has data but is masked all over and the east key is
+    # clear but empty: no key survives, although the date has data and a clear pixel.
+    days = times("2023-05-01", "2023-05-02", "2023-05-03")
+    values = np.ones((3, 1, 16, 512))
+    values[0, :, :, 256:] = np.nan
+    data = cube(values, ("t", "bands", "y", "x"), t=days, bands=["B04"])
+    flags = np.zeros((3, 16, 512))
+    flags[0, :, :256] = 1
+    flags[2, :, :256] = 1  # masked where it has data, clear where it has data too
+    clouds = cube(flags, ("t", "y", "x"), t=days)
+    data.attrs["epsg"] = clouds.attrs["epsg"] = 32632
+    out = mask(data, clouds, in_load=True)
+    np.testing.assert_array_equal(out["t"].values, times("2023-05-02", "2023-05-03"))
+    assert np.isnan(out.values[1, 0, :, :256]).all() and (out.values[1, 0, :, 256:] == 1).all()

@@ -64,31 +64,50 @@ def _bands_by_position(data: Any, mask: Any) -> Any:
     return mask.isel({mask_bands: 0}, drop=True)
 
 
-def _kept_dates(mask: Any) -> Any:
-    """The dates a mask applied in the load keeps: those where its first band leaves a
-    pixel of the load's grid unmasked (value 0). Copernicus drops every 256-px tile whose
-    mask has no 0 (DatacubeSupport.scala ``prepareMask`` L288-293, joined with the data's
-    tiles in FileLayerProvider.scala ``applySpaceTimeMask`` L406-428), so a date masked
-    all over the extent is gone there. Its tiles reach past the extent, which is not
-    read here: a date masked over the whole grid but clear in that margin is kept there
-    (all no-data). The test reads the mask as integers, as ``toArray`` does (0.5 is 0).
-    Computes the mask (the data stays lazy)."""
-    bands = band_dimension(mask)
-    first = mask.isel({bands: 0}, drop=True) if bands is not None else mask
-    # band(0).toArray() gives integers: a float in (-1, 1) counts as 0, NaN as nodata
-    zero = abs(first) < 1 if first.dtype.kind == "f" else first == 0
-    clear = zero.any(dim=[d for d in first.dims if d != "t"])
-    return first["t"].values[np.asarray(clear.compute().values, dtype=bool)]
+def _in_load_dates(data: Any, own: Any, on_grid: Any) -> Any:
+    """The positions of the data's dates a mask applied in the load keeps: those with a
+    layout key where the mask has a 0 and the data a value (the rule per key:
+    :mod:`hybrid.backends.local.surviving_keys`); a date the mask lacks has no key.
+    The mask's own pixels (``own``) are tested within the data's keys when both are in
+    one CRS (:func:`_layout`), else the mask on the data's grid (``on_grid``) as one
+    key. The data is read only for the dates whose mask clears some of its keys and not
+    all (all: the loader found its value; its keys are tested over the data's grid, not
+    past it as Copernicus reads them). Computes the mask."""
+    from hybrid.backends.local.surviving_keys import (
+        clear_pixels,
+        kept_positions,
+        per_key,
+        probe_computed,
+        surviving,
+        with_data,
+    )
+
+    layout = _layout(own, data)
+    keys = np.array([0]) if layout is None else np.unique(layout.index(data))
+    keys = keys[keys >= 0]
+    clear = per_key(clear_pixels(on_grid if layout is None else own), layout)
+    clear = probe_computed(clear)
+    clear = clear.reindex(t=data["t"].values, key=keys, fill_value=False)
+    every, some = clear.all(dim="key").values, clear.any(dim="key").values
+    partial = np.flatnonzero(some & ~every)
+    survives = every & some
+    if partial.size:
+        part = clear.isel(t=partial)
+        needed = part["key"].values[part.any(dim="t").values]
+        has = per_key(with_data(data.isel(t=partial)), layout, needed)
+        survives[partial] = surviving(part, has)
+    return kept_positions(survives, keep_all_if_none=False)
 
 
-def _over_keys(mask: Any, data: Any) -> Any:
-    """The mask's own pixels over the layout keys holding the data, where Copernicus looks
-    for a 0 (``prepareMask``): the keys are laid from the north-west corner of the two
-    loads' extents together (the dry run's global extent, as the mask's load reaches past
-    the data's by its kernel buffer), so the mask's margin past the data's extent counts
-    within them. None when the two are not in one CRS or the data is a single row or
-    column (the mask on the data's grid decides then)."""
+def _layout(mask: Any, data: Any) -> Any:
+    """The layout keys holding the data (:func:`hybrid.stac.overlap.key_size` pixels of
+    it) laid from the north-west corner of the two loads' extents together (the dry
+    run's global extent, as the mask's load reaches past the data's by its kernel
+    buffer), so the mask's margin past the data's extent counts within them. None when
+    the two are not in one CRS or the data is a single row or column."""
     from hybrid.backends.local.processes.vector import cube_crs
+    from hybrid.backends.local.surviving_keys import layout_over
+    from hybrid.stac.overlap import key_size
 
     if not (_spatial(mask) and _spatial(data)) or min(data.sizes["x"], data.sizes["y"]) < 2:
         return None
@@ -97,35 +116,18 @@ def _over_keys(mask: Any, data: Any) -> Any:
             return None
     except ProcessParameterInvalid:
         return None
-    (west, east), (south, north) = _key_span(data, mask, "x"), _key_span(data, mask, "y")
-    mx, my = mask["x"].values, mask["y"].values
-    inside_x = np.flatnonzero((mx > west) & (mx < east))
-    inside_y = np.flatnonzero((my > south) & (my < north))
-    return mask.isel(x=inside_x, y=inside_y)
-
-
-def _key_span(data: Any, mask: Any, dim: str) -> tuple[float, float]:
-    """The span along ``dim`` of the layout keys (:func:`hybrid.stac.overlap.key_size`
-    pixels of the data) holding the data, the keys laid from the west (x) or north (y)
-    edge of data and mask together."""
-    import math
-
-    from hybrid.stac.overlap import key_size
-
-    values = data[dim].values
-    res = abs(float(values[1] - values[0]))
+    res = abs(float(data["x"].values[1] - data["x"].values[0]))
+    extent, own = _edges(data, res), _edges(mask, res)
     step = key_size(data.sizes["x"], data.sizes["y"]) * res
-    low, high = float(values.min()) - res / 2, float(values.max()) + res / 2
-    edges = mask[dim].values
-    if dim == "x":
-        origin = min(low, float(edges.min()) - res / 2)
-        return origin + math.floor((low - origin) / step) * step, origin + math.ceil(
-            (high - origin) / step
-        ) * step
-    origin = max(high, float(edges.max()) + res / 2)
-    return origin - math.ceil((origin - low) / step) * step, origin - math.floor(
-        (origin - high) / step
-    ) * step
+    return layout_over(min(extent[0], own[0]), max(extent[3], own[3]), step, extent)
+
+
+def _edges(cube: Any, res: float) -> tuple[float, float, float, float]:
+    """(west, south, east, north): the outer edges of the cube's pixels of side ``res``
+    (the data's: the mask's are counted on its pixels, Copernicus aligns it to them)."""
+    xs, ys = cube["x"].values, cube["y"].values
+    half = res / 2
+    return xs.min() - half, ys.min() - half, xs.max() + half, ys.max() + half
 
 
 def mask(
@@ -139,8 +141,8 @@ def mask(
     only where the data has a value (``isData(v1)``, DatacubeSupport.scala L233), as an
     integer on an integer cube (``input_cell_type``, set from the graph by
     :mod:`hybrid.backends.local.cell_types`: ``replacement.intValue()``);
-    ``in_load``: the data's dates the mask lacks or masks everywhere are dropped
-    (:func:`_kept_dates`)."""
+    ``in_load``: the data's dates without a layout key the mask clears and the data has a
+    value in are dropped (:func:`_in_load_dates`)."""
     import xarray as xr
 
     if not isinstance(data, xr.DataArray) or not isinstance(mask, xr.DataArray):
@@ -165,13 +167,12 @@ def _aligned(data: Any, mask: Any, in_load: bool) -> tuple[Any, Any]:
         raise ProcessParameterInvalid(
             f"mask: the mask has dimensions {extra} that the data lacks; reduce them first"
         )
-    keyed = _over_keys(mask, data) if in_load else None
+    own = mask
     if _spatial(mask) and _spatial(data) and not same_grid(mask, data):
         mask = onto_grid(mask, data, "mask")
     if "t" in mask.dims and "t" in mask.coords and "t" in data.coords:
         if in_load:
-            kept = _kept_dates(mask if keyed is None else keyed)
-            data = data.isel(t=np.flatnonzero(np.isin(data["t"].values, kept)))
+            data = data.isel(t=_in_load_dates(data, own, mask))
         # joined per (x, y, t) key: dates without a mask stay unmasked, mask dates
         # without data are dropped (DatacubeSupport.scala rasterMaskGeneric L219)
         mask = mask.reindex(t=data["t"].values, fill_value=False if mask.dtype == bool else 0)
