@@ -366,3 +366,26 @@ def test_the_cdse_cloud_mask_recipe_runs_on_the_sample(sample_catalog, tmp_path)
         expected = ref_mask(scl_values[index], erosion=3, k1=17, k2=77)
         inner = (slice(margin, -margin), slice(margin, -margin))
         np.testing.assert_array_equal(cloud[index][inner], expected[inner])
+
+
+def test_a_key_whose_unmasked_pixels_hold_no_value_is_no_tile():
+    """loadMasked masks a key's read (CloudFilterStrategy.scala L150-151) and the load
+    then drops a tile with no value in any band (FileLayerProvider.scala L708): on the
+    first date the west key is cloud all over and the east key leaves one pixel
+    unmasked, a no-data pixel among clear ones (its own weight in the 17-px Gaussian is
+    below 0.057), so no key of the date is left and the date is gone."""
+    import xarray as xr
+
+    from hybrid.backends.local.processes.resampling import LAYOUT
+
+    scl = np.full((2, 16, 512), 5.0)
+    scl[0, :, :256], scl[0, :, 256:] = 9.0, 4.0
+    scl[0, 8, 384] = np.nan
+    cube = _scl_cube(list(scl))
+    red = xr.where(cube.isnull(), np.nan, 1000.0).assign_coords(bands=["B04"])
+    cube = xr.concat([red, cube], dim="bands")
+    cube.attrs[LAYOUT] = (float(cube["x"][0]) - 5, float(cube["y"][0]) + 5, 10.0, 512, 16)
+    args = {"kernel1_size": 17, "kernel2_size": 1, "mask1_values": [4, 5], "mask2_values": [4]}
+    out = masked_while_loading(cube, args)
+    np.testing.assert_array_equal(out["t"].values, cube["t"].values[1:])
+    assert not np.isnan(out.values[0]).any()

@@ -54,7 +54,7 @@ from hybrid.backends.local.processes.scl_keys import (
     KeyGrid,
     by_key,
     key_grid,
-    keys_area,
+    key_layout,
     window_buffer,
 )
 from hybrid.errors import ProcessParameterInvalid
@@ -260,9 +260,9 @@ def masked_while_loading(data: Any, arguments: Mapping[str, Any]) -> Any:
     (:mod:`.scl_keys`). The SCL band is the first whose name holds ``SCL`` or
     ``SCENECLASSIFICATION``, as FileLayerProvider.scala L1044-1049 finds it by its
     title (``scl_band_name`` is not read there); a load without one is not masked. A
-    key masked all over gets no tile (``loadMasked`` returns None, L78-159), so a date
-    masked all over every key of the layout is not in the cube (all of them masked:
-    kept here, all no-data)."""
+    key masked all over gets no tile (``loadMasked`` returns None, L78-159), nor does
+    one whose masked read holds no value (L708), so a date without such a key is not in
+    the cube (:func:`_surviving_dates`; none has one: all kept here, all no-data)."""
     from hybrid.backends.local.processes.resampling import LAYOUT
     from hybrid.run_warnings import warn
 
@@ -279,11 +279,42 @@ def masked_while_loading(data: Any, arguments: Mapping[str, Any]) -> Any:
     keys = key_grid(data, data.attrs.get(LAYOUT), window_buffer(params["kernel2_size"]))
     mask = _mask_of(data, "mask_scl_dilation", found[0], params, keys)
     if keys is not None and "t" in mask.dims:
-        rows, cols = keys_area(keys, data, data.attrs[LAYOUT])
-        whole = mask.isel(y=rows, x=cols).all(dim=("y", "x")).values
-        if whole.any() and not whole.all():
-            data, mask = data.isel(t=~whole), mask.isel(t=~whole)
+        kept = _surviving_dates(data, found[0], mask, key_layout(keys, data, data.attrs[LAYOUT]))
+        if len(kept) < data.sizes["t"]:
+            data, mask = data.isel(t=kept), mask.isel(t=kept)
     return data.where(~mask)
+
+
+def _surviving_dates(data: Any, scl: str, mask: Any, layout: Any) -> list[int]:
+    """The positions of the dates with a layout key whose masked read holds a value
+    (:mod:`hybrid.backends.local.surviving_keys`): the SCL band's unmasked values are
+    tested with the mask (computed once for both); the other bands only for the dates
+    with unmasked pixels but no unmasked SCL value (a key's SCL no-data pixels are
+    masked unless few among clear ones)."""
+    import xarray as xr
+
+    from hybrid.backends.local.surviving_keys import (
+        kept_positions,
+        per_key,
+        probe_computed,
+        surviving,
+        with_data,
+    )
+
+    clear = ~mask
+    both = xr.concat(
+        [per_key(clear, layout), per_key(clear & data.sel(bands=scl).notnull(), layout)],
+        dim="test",
+    )
+    opened, valued = probe_computed(both)
+    survives = valued.any(dim="key").values
+    unsure = np.flatnonzero(~survives & opened.any(dim="key").values)
+    if unsure.size:
+        part = opened.isel(t=unsure)
+        needed = part["key"].values[part.any(dim="t").values]
+        has = per_key(clear.isel(t=unsure) & with_data(data.isel(t=unsure)), layout, needed)
+        survives[unsure] = surviving(part, has)
+    return kept_positions(survives, keep_all_if_none=True)
 
 
 def _number(name: str, default: int, text: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.backends.local.surviving_keys import KeyLayout
 from hybrid.stac.overlap import key_size
 
 #: (first row, first column, key side, window buffer) in pixels of the cube
@@ -70,16 +71,14 @@ def key_grid(data: Any, layout: Any, window: int) -> KeyGrid | None:
     return row, col, side, window
 
 
-def keys_area(keys: KeyGrid, data: Any, layout: Any) -> tuple[slice, slice]:
-    """The rows and columns of ``data`` that the layout's keys cover: whole keys, so
+def key_layout(keys: KeyGrid, data: Any, layout: Any) -> KeyLayout:
+    """The layout's keys in ``data``'s CRS: whole keys from its upper-left corner, so
     past the extent to the right and bottom."""
-    row, col, side, _ = keys
+    _, _, side, _ = keys
+    xmin, ymax, step = (float(v) for v in layout[:3])
     res = abs(float(data["x"].values[1] - data["x"].values[0]))
-    width, height = (round(n * float(layout[2]) / res) for n in layout[3:5])
-    return (
-        slice(row, row + side * math.ceil(height / side)),
-        slice(col, col + side * math.ceil(width / side)),
-    )
+    width, height = (round(n * step / res) for n in layout[3:5])
+    return KeyLayout(xmin, ymax, side * res, math.ceil(height / side), math.ceil(width / side))
 
 
 def by_key(scl: np.ndarray, keys: KeyGrid, mask_of: Callable[[np.ndarray], np.ndarray]) -> Any:
