@@ -32,6 +32,19 @@ def band_dimension(cube: Any) -> str | None:
     return others[0] if len(others) == 1 else None
 
 
+def bands_by_position(cube: Any, other: Any) -> Any | None:
+    """``other`` with the band dimension (name and labels) of ``cube`` when both have one
+    with as many bands, band i labelled as ``cube``'s band i: Copernicus pairs two cubes'
+    bands by position, whatever their names (``mask``: DatacubeSupport.scala
+    ``rasterMaskGeneric`` L227-233; ``merge_cubes`` with a resolver: OpenEOProcesses.scala
+    L991); None otherwise, each caller has its own rule then."""
+    mine, theirs = band_dimension(cube), band_dimension(other)
+    if mine is None or theirs is None or other.sizes[theirs] != cube.sizes[mine]:
+        return None
+    renamed = other.rename({theirs: mine}) if theirs != mine else other
+    return renamed.assign_coords({mine: cube[mine].values})
+
+
 #: a cube attribute: band label -> the collection band it was renamed from (None: none),
 #: as Copernicus's band metadata keeps a renamed band's common name and aliases
 #: (``rename_labels`` with ``source``) or drops them (without: openeo-python-client

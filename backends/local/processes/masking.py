@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes.cube_dimensions import band_dimension
+from hybrid.backends.local.processes.cube_dimensions import band_dimension, bands_by_position
 from hybrid.backends.local.processes.resampling import onto_grid, same_grid
 from hybrid.backends.local.stored_integers import stored_value
 from hybrid.errors import ProcessParameterInvalid
@@ -55,13 +55,11 @@ def _spatial(cube: Any) -> bool:
 def _bands_by_position(data: Any, mask: Any) -> Any:
     """The mask's band dimension (whatever its name) as the data's: band i masks band i
     with as many bands, else band 0 masks every band."""
-    mask_bands, data_bands = band_dimension(mask), band_dimension(data)
+    mask_bands = band_dimension(mask)
     if mask_bands is None:
         return mask
-    if data_bands is not None and mask.sizes[mask_bands] == data.sizes[data_bands]:
-        mask = mask.rename({mask_bands: data_bands}) if mask_bands != data_bands else mask
-        return mask.assign_coords({data_bands: data[data_bands].values})
-    return mask.isel({mask_bands: 0}, drop=True)
+    paired = bands_by_position(data, mask)
+    return mask.isel({mask_bands: 0}, drop=True) if paired is None else paired
 
 
 def _in_load_dates(data: Any, own: Any, on_grid: Any) -> Any:

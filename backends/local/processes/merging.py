@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes.cube_dimensions import band_dimension
+from hybrid.backends.local.processes.cube_dimensions import band_dimension, bands_by_position
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
 from hybrid.backends.local.processes.layouts import on_one_layout, regular_labels
 from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT, merged_extent
@@ -99,7 +99,7 @@ def merge_cubes(
         _check_band_names(cube1, cube2)
     cube1, cube2 = on_one_layout(cube1, cube2)
     if overlap_resolver is not None:
-        cube2 = _bands_by_position(cube1, cube2)
+        cube2 = _resolved_bands(cube1, cube2)
     dims = [*map(str, cube1.dims), *[str(d) for d in cube2.dims if d not in cube1.dims]]
     coords: dict[str, Any] = {}
     for dim in dims:
@@ -172,7 +172,7 @@ def _one_band_dimension(cube1: Any, cube2: Any) -> Any:
     return cube2.rename({band2: band1})
 
 
-def _bands_by_position(cube1: Any, cube2: Any) -> Any:
+def _resolved_bands(cube1: Any, cube2: Any) -> Any:
     """cube2 with cube1's band names, band by band: with an overlap resolver Copernicus
     resolves band i of one cube with band i of the other whatever their names
     (geotrellis-extensions OpenEOProcesses.scala ``resolve_merge_overlap`` L978-995,
@@ -191,7 +191,7 @@ def _bands_by_position(cube1: Any, cube2: Any) -> Any:
     if left == right:
         return cube2
     if len(left) == len(right):
-        return cube2.assign_coords({band: cube1[band].values})
+        return bands_by_position(cube1, cube2)
     if _overlap_outside(cube1, cube2, band):
         raise ProcessParameterInvalid(
             "merge_cubes: Merging cubes with an overlap resolver is only supported when "
