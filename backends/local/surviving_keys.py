@@ -8,10 +8,11 @@ and a key of a date is a tile of the cube only when all of these hold
   0 in the key's first band, read as integers: ``prepareMask`` keeps only those mask
   tiles (geotrellis-common DatacubeSupport.scala L279-293), and the data's keys are
   inner-joined with them before anything is read (FileLayerProvider.scala
-  ``applySpaceTimeMask`` L406-428) and again after (``applyDataMask`` L262-265);
+  ``applySpaceTimeMask`` L406-428) and again after the read (DatacubeSupport.scala
+  ``applyDataMask`` L262-265);
 - a mask_scl_dilation applied while loading leaves a pixel of the key unmasked
   (``SCLConvolutionFilterStrategy.loadMasked`` returns no tile for a key masked all
-  over, CloudFilterStrategy.scala L78-159);
+  over, CloudFilterStrategy.scala L60-159, and masks the others' read, L152-153);
 - the key's read (masked by the SCL dilation, not yet by the data mask) holds a value in
   some band: every all-no-data tile is dropped (FileLayerProvider.scala L664, L708,
   ``retainNoDataTiles`` false, L332).
@@ -21,9 +22,16 @@ stays when ONE of its keys survives: a date whose only key with data is masked a
 over, and whose clear key is empty, is gone. This module holds that rule
 (:func:`per_key`, :func:`surviving`); the three places that apply it while loading
 read as little as they can for it: the loader's empty dates
-(:mod:`hybrid.backends.local.empty_dates`), a mask applied in the load
+(:mod:`hybrid.backends.local.empty_dates`, load_stac's in
+:mod:`hybrid.backends.local.stac_cube`), a mask applied in the load
 (:mod:`hybrid.backends.local.processes.masking`) and mask_scl_dilation
 (:mod:`hybrid.backends.local.processes.scl_dilation`).
+
+Not followed: the data's keys are tested within its grid where a pushed mask reads them
+(Copernicus reads them whole, past the extent east and south); a mask key whose own
+load held no value (a comparison of a no-data SCL is 0 here, clear) clears the key,
+where Copernicus has no mask tile there to join; a load none of whose keys survives
+keeps its dates (an empty cube has no form here), except under a pushed mask.
 """
 
 from __future__ import annotations
