@@ -15,7 +15,9 @@ Here nothing is computed: the result is a lazy ``where`` on the inputs.
   the mask are left unmasked (a left outer join of the tiles), but dropped by a mask
   Copernicus applies while loading (``in_load``, marked from the graph by
   :mod:`hybrid.backends.local.data_masks`: an inner join with the mask's tiles that
-  leave a pixel unmasked), as are the dates such a mask masks everywhere;
+  leave a pixel unmasked), as are the dates without a layout key the mask leaves a
+  pixel of and the data has a value in (per key:
+  :mod:`hybrid.backends.local.surviving_keys`);
 - a mask on another grid (another resolution, extent or CRS) is first resampled onto
   the data's pixels by nearest neighbour, as Copernicus does (``rasterMask``: see
   :func:`hybrid.backends.local.processes.resampling.onto_grid`); data pixels beyond the
