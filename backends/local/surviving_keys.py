@@ -104,11 +104,12 @@ def clear_pixels(mask: Any) -> Any:
 def per_key(flags: Any, layout: KeyLayout | None, only: Sequence[int] | None = None) -> Any:
     """(t, key): whether each key of ``layout`` (``only`` those given) holds a true pixel
     of the (t, y, x) ``flags`` on each date (lazy); keys without a pixel of ``flags`` are
-    not listed. ``layout`` None: the whole grid is one key (0)."""
+    not listed. ``layout`` None: the whole cube on each date is one key (0)."""
     import xarray as xr
 
     if layout is None:
-        return flags.any(dim=("y", "x")).expand_dims(key=[0], axis=-1)
+        others = [d for d in flags.dims if d != "t"]
+        return flags.any(dim=others).expand_dims(key=[0], axis=-1)
     index = layout.index(flags)
     keys = np.unique(index[index >= 0])
     parts, labels = [], []

@@ -144,3 +144,10 @@ def test_a_mask_applied_in_the_load_and_the_empty_tiles_decide_each_key_together
     out = mask(data, clouds, in_load=True)
     np.testing.assert_array_equal(out["t"].values, times("2023-05-02", "2023-05-03"))
     assert np.isnan(out.values[1, 0, :, :256]).all() and (out.values[1, 0, :, 256:] == 1).all()
+
+
+def test_a_mask_without_space_applied_in_the_load_decides_its_dates_as_one_key() -> None:
+    days = times("2023-05-01", "2023-05-02")
+    data = cube(np.ones((2, 1, 2)), ("t", "y", "x"), t=days)
+    out = mask(data, cube(np.array([1, 0]), ("t",), t=days), in_load=True)
+    np.testing.assert_array_equal(out["t"].values, times("2023-05-02"))
