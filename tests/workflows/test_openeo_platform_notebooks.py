@@ -244,3 +244,42 @@ def test_graan_median_composite_then_ndvi_process_as_a_gtiff_job(
     got = read_tiff(tif)
     assert got.shape == (1, *want.shape)
     np.testing.assert_allclose(got[0], want, rtol=1e-6)
+
+
+def test_sample_notebooks_python_udf_rescales_a_month_as_netcdf(
+    connection: Any, tmp_path: Path
+) -> None:
+    """openEOPlatform/sample-notebooks ``python_udf.ipynb`` with its ``simple_udf.py``:
+    ``openeo.UDF.from_file``, ``apply`` of the UDF (an ``XarrayDataCube`` whose values are
+    multiplied by 0.0001 in place), ``download("apply-udf-scaling.nc")``. Copernicus hands
+    the UDF float32 tiles and keeps its result float32 (geopysparkdatacube.py ``apply``
+    L321-324 -> ``apply_tiles``: float32 in L865, L920, FLOAT32 out L932), so the
+    scaling is a float32 product and no-data pixels stay NaN."""
+    import openeo
+
+    udf_file = tmp_path / "simple_udf.py"
+    udf_file.write_text(
+        "from openeo.udf import XarrayDataCube\n\n"
+        "def apply_datacube(cube: XarrayDataCube, context: dict) -> XarrayDataCube:\n"
+        "    array = cube.get_array()\n"
+        "    array.values = 0.0001 * array.values\n"
+        "    return cube\n"
+    )
+    s2_cube = connection.load_collection(
+        "SENTINEL2_L2A",
+        spatial_extent={k: BBOX[k] for k in ("west", "south", "east", "north")},
+        temporal_extent=FOUR_DATES,
+        bands=["B02", "B03", "B04"],
+    )
+    simple_udf = openeo.UDF.from_file(udf_file)
+    rescaled = s2_cube.apply(simple_udf)
+    rescaled.download(tmp_path / "apply-udf-scaling.nc")
+
+    raw = raw_bands(connection, ["B02", "B03", "B04"], tmp_path / "raw.nc", dates=FOUR_DATES)
+    with xr.open_dataset(tmp_path / "apply-udf-scaling.nc", engine="h5netcdf") as got:
+        assert list(got["t"].values) == list(raw["t"].values)
+        for band in ("B02", "B03", "B04"):
+            assert got[band].dtype == np.float32
+            want = np.float32(0.0001) * raw[band].values.astype(np.float32)
+            assert np.isfinite(want).mean() > 0.9
+            np.testing.assert_array_equal(got[band].values, want, err_msg=band)
