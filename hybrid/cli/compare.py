@@ -20,8 +20,10 @@ def add_parser(subparsers: Any) -> None:
         help="compare two results pixel by pixel (exit 0 equivalent, 1 not, 2 bad input)",
         description="Compare two results (NetCDF files, GTiff folders, or folders with one .nc) "
         "period by period: CRS, pixel centres, time labels, NaN pattern and values. Two "
-        "aggregate_spatial results (timeseries .json, .csv, .nc, .parquet, in any two "
-        "layouts) are compared date by date, feature by feature.",
+        "aggregate_spatial results (timeseries .json, .csv, .nc, .parquet, .covjson, "
+        ".geojson, in any two layouts) are compared date by date, feature by feature; other "
+        "vector cubes (GeoJSON, vectorcube.*) geometry by geometry; JSON values (result.json) "
+        "row by row or leaf by leaf.",
     )
     parser.add_argument("a", type=Path, metavar="A", help="first result (file or folder)")
     parser.add_argument("b", type=Path, metavar="B", help="second result (file or folder)")
@@ -45,7 +47,8 @@ def add_parser(subparsers: Any) -> None:
         "--min-agreement",
         type=float,
         default=1.0,
-        help="fraction of pixels per period that must agree (default 1.0 = all)",
+        help="fraction of pixels per period (of features, for time series and vector cubes) "
+        "that must agree (default 1.0 = all)",
     )
     parser.add_argument("--report", type=Path, metavar="FILE", help="write the JSON report here")
     parser.add_argument(

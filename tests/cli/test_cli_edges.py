@@ -242,3 +242,22 @@ def test_cache_is_not_written_into_a_folder_of_other_files(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"--out {results} holds files of its own (openEO.nc)" in err
     assert [p.name for p in results.iterdir()] == ["openEO.nc"]
+
+
+def test_compare_help_and_readme_name_what_it_compares_and_its_options(capsys):
+    """``hybrid compare --help`` names every kind of result the README's command table
+    says it compares, and that row names every option of the command."""
+    import re
+    from pathlib import Path
+
+    from hybrid.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert [
+        k for k in (".covjson", ".geojson", "vectorcube.*", "result.json") if k not in text
+    ] == []
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (row,) = [line for line in readme.splitlines() if line.startswith("| `hybrid compare A B`")]
+    assert sorted(_long_options("compare") - {"--help"} - set(re.findall(r"--[a-z-]+", row))) == []
