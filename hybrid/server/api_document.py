@@ -101,7 +101,6 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         ("application/json", "application/geo+json"),  # GeoJSON when asked for: the Item
         media_shapes={"application/geo+json": job_shapes.JobResults},
         headers={"OpenEO-Costs": {"schema": {"type": "number", "minimum": 0}}},
-        other={424: ("The batch job failed: its last error.", job_shapes.FailedJobLog)},
     ),
     ("DELETE", "/jobs/{job_id}/results"): Operation(204),
     ("GET", "/jobs/{job_id}/logs"): Operation(200, job_shapes.Logs),

@@ -112,24 +112,6 @@ class JobTransitionNotImplemented(ApiError):
     status = 501
 
 
-class JobFailed(ApiError):
-    """``GET /jobs/{id}/results`` of a job whose status is ``error`` (HTTP 424)."""
-
-    code = "Internal"
-    status = 424
-
-    def __init__(self, message: str, *, code: str, node: str | None = None) -> None:
-        super().__init__(message, node=node)
-        self.error_code = code
-
-    def to_openeo(self) -> dict[str, Any]:
-        """The job's last error as a log entry (the spec's body of a 424)."""
-        entry: dict[str, Any] = {"code": self.error_code, "level": "error", "message": str(self)}
-        if self.node:
-            entry["path"] = [{"node_id": self.node}]
-        return entry
-
-
 class InvalidLogLevel(ApiError):
     """A ``log_level`` outside the API's four levels, as Copernicus words it (openeo-python-
     driver ``views.py`` ``_assert_valid_log_level`` L893-901)."""

@@ -141,17 +141,6 @@ class Logs(TypedDict):
     links: list[Link]
 
 
-@with_config(OPEN_OBJECT)
-class FailedJobLog(TypedDict):
-    """The body of ``GET /jobs/{id}/results`` for a failed job (HTTP 424): a log entry."""
-
-    id: NotRequired[str]
-    code: str
-    level: LogLevel
-    message: str
-    path: NotRequired[list[NodePath]]
-
-
 class JobRequest(TypedDict):
     """``POST /jobs`` (``PATCH /jobs/{id}``: every field optional)."""
 

@@ -239,7 +239,7 @@ class JobRunner:
                 graph = with_save_result(graph, self._engine.process_specs())
                 return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
-            # the node travels apart (the log entry's path; the 424 names it once)
+            # the node travels apart (the log entry's path; the results' 400 names it once)
             self._fail(job.id, code=exc.code, message=exc.message, node=exc.node)
             shutil.rmtree(out_dir, ignore_errors=True)  # nothing half-written stays
             return None

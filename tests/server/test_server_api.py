@@ -554,13 +554,19 @@ def test_results_keep_describing_the_graph_that_made_them_after_a_patch(
     assert alice.delete(f"/jobs/{job_id}").status_code == 204
 
 
-def test_failed_job_reports_424_and_logs_its_node(alice: Session) -> None:
+def test_failed_job_results_are_job_not_finished_as_copernicus_and_logs_name_its_node(
+    alice: Session,
+) -> None:
+    """A failed job's results are a 400 ``JobNotFinished`` as Copernicus answers every
+    status but ``finished`` (python-driver views.py L1089-1091, not the API's 424); the
+    message names the job's error and node."""
     no_data = graph(dates=["2019-01-01", "2019-02-01"])  # before the sample
     job_id = alice.post("/jobs", json=body(no_data)).headers["OpenEO-Identifier"]
     alice.post(f"/jobs/{job_id}/results")
     assert wait_for(alice, job_id)["status"] == "error"
     failed = alice.get(f"/jobs/{job_id}/results")
-    assert failed.status_code == 424 and failed.json()["code"] != "Internal", failed.text
+    assert failed.status_code == 400 and failed.json()["code"] == "JobNotFinished", failed.text
+    assert "it failed (status 'error')" in failed.json()["message"], failed.text
     errors = alice.get(f"/jobs/{job_id}/logs", params={"level": "error"}).json()
     assert errors["level"] == "error" and errors["logs"]
     assert all(e["level"] == "error" for e in errors["logs"])

@@ -143,7 +143,7 @@ def test_result_folder_that_is_a_file_sets_the_job_to_error(
         job_id = submit(session, server.url, tiny_graph(0))
         assert wait_until(session, server.url, job_id, settled, 30) == "error"
         failed = session.get(f"{server.url}/jobs/{job_id}/results")
-        assert failed.status_code == 424
+        assert failed.status_code == 400 and failed.json()["code"] == "JobNotFinished"
         assert "Cannot create the result folder" in failed.json()["message"], failed.text
         assert (
             session.get(f"{server.url}/jobs/{job_id}/results?partial=true").json()["assets"] == {}
@@ -188,7 +188,7 @@ def test_full_disk_while_saving_results_sets_the_job_to_error(
         job_id = submit(session, server.url, tiny_graph(0))  # ~25 KB of NetCDF
         assert wait_until(session, server.url, job_id, settled, 60) == "error"
         failed = session.get(f"{server.url}/jobs/{job_id}/results")
-        assert failed.status_code == 424, failed.text
+        assert failed.status_code == 400, failed.text
         assert "space" in failed.json()["message"].lower(), failed.text
         assert list(jobs.rglob("*.nc")) == [] and list(jobs.rglob("*.part")) == []
         assert session.get(f"{server.url}/jobs").status_code == 200

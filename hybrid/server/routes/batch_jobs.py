@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import (
     BadRequest,
-    JobFailed,
     JobLocked,
     JobNotFinished,
     JobTransitionNotImplemented,
@@ -230,17 +229,8 @@ def job_results(
     job_id: str, request: Request, user: CurrentUser, deps: Deps, partial: Partial
 ) -> JSONResponse:
     job = deps.store.get(job_id, user_id=user.user_id)
-    if job.status == "error" and not partial:
-        raise JobFailed(
-            job.error_message or "The batch job failed.",
-            code=job.error_code or "Internal",
-            node=job.error_node,
-        )
     if job.status != "finished" and not partial:
-        raise JobNotFinished(
-            f"Batch job has not finished computing the results yet (status {job.status!r}): "
-            f"poll GET /jobs/{job_id} until it is 'finished'."
-        )
+        raise JobNotFinished(_not_finished(job))
     media = _results_media_type(request)
     describe = (
         result_item
@@ -318,3 +308,21 @@ def job_logs(
         page_links.append({"rel": "next", "href": href})
     logs = [_log_entry(entry) for entry in entries]
     return JSONResponse({"level": effective, "logs": logs, "links": page_links})
+
+
+def _not_finished(job: Job) -> str:
+    """The message of ``JobNotFinished``, which Copernicus answers (400) for every status
+    but ``finished``, a failed job's too (openeo-python-driver views.py
+    ``_list_job_results`` L1089-1091, errors.py ``JobNotFinishedException`` L316-321; the
+    API suggests a 424); a failed job's message names its error, as its logs do."""
+    if job.status == "error":
+        node = f" (process node '{job.error_node}')" if job.error_node else ""
+        return (
+            f"Batch job has not finished computing the results: it failed (status 'error'): "
+            f"{job.error_message or 'no reason recorded'}{node}; see GET /jobs/{job.id}/logs, "
+            f"and start it again with POST /jobs/{job.id}/results."
+        )
+    return (
+        f"Batch job has not finished computing the results yet (status {job.status!r}): "
+        f"poll GET /jobs/{job.id} until it is 'finished'."
+    )
