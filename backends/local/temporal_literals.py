@@ -8,7 +8,12 @@ characters must be a UTC date-time ending in ``Z`` (``2023-06-02T10:00:00Z``, fr
 allowed), a shorter one a date (``2023-06-02``), and a date against a date-time cannot be
 compared. Anything else raises there, which the API answers with a 500 ``Internal``
 (a batch job fails). Here the same call decides and a 400 says what to write instead.
-With one bound open nothing is compared, so nothing is checked.
+With one bound open nothing is compared there, and the other bound is read by dateutil
+(openeo-geopyspark-driver load_stac.py L227-230, util/datetime.py L15-19, utils.py
+L130-144), which fills a missing day or month from the day the job runs: ``2023-06``
+starts on 2023-06-07 on 7 December. Such a bound is refused here as with both bounds
+given; the openeo client never sends one (it writes ``2023-06-01``, openeo/dates.py
+``_convert_abbreviated_date``).
 """
 
 from __future__ import annotations
@@ -29,11 +34,14 @@ _INTERVALS = {
 def check_interval(node_id: str, process: str, args: Mapping[str, Any]) -> None:
     """Refuse a literal interval of ``process``'s arguments that Copernicus cannot read."""
     field = _INTERVALS.get(process)
-    extent = args.get(field) if field else None
+    if field is None:
+        return
+    extent = args.get(field)
     if not isinstance(extent, list) or len(extent) != 2:
         return
     if not all(isinstance(bound, str) for bound in extent):
-        return  # an open bound, a parameter, or not text: other checks judge it
+        _check_beside_open_bound(process, field, extent)
+        return
     from openeo.util import rfc3339
 
     try:
@@ -50,3 +58,14 @@ def check_interval(node_id: str, process: str, args: Mapping[str, Any]) -> None:
             "UTC date-times ending in Z (2023-06-02T10:00:00Z)",
             node=node_id,
         ) from None
+
+
+def _check_beside_open_bound(process: str, field: str, extent: list[Any]) -> None:
+    """A text bound beside an open one must be a whole date or date-time (see above)."""
+    if None not in extent:
+        return  # a parameter or not text: other checks judge it
+    from hybrid.stac.query import parse_instant
+
+    for bound in extent:
+        if isinstance(bound, str):
+            parse_instant(bound, what=f"{process} {field}")

@@ -231,6 +231,18 @@ def test_intervals_copernicus_cannot_compare_are_one_400(graph, extent, pid):
             LocalBackend().validate(_broken(graph, lambda g: change(g, ["2023-06", "2023-07"])))
 
 
+@pytest.mark.parametrize("extent", [["2023-06", None], [None, "2023-06"], ["2023", None]])
+def test_a_partial_date_beside_an_open_bound_is_a_400_not_a_day_of_the_calendar(graph, extent):
+    """Copernicus checks nothing with one bound open (io.py L49-57) and reads ``2023-06``
+    with dateutil, which takes the missing day from the day the job runs (load_stac.py
+    L227-230, util/datetime.py L15-19): refused here, as with both bounds. The openeo
+    client sends ``2023-06-01`` (openeo/dates.py ``_convert_abbreviated_date``)."""
+    g = copy.deepcopy(graph)
+    g["loadcollection1"]["arguments"]["temporal_extent"] = extent
+    with pytest.raises(UsageError, match="is not a date; use YYYY-MM-DD"):
+        LocalBackend().validate(g)
+
+
 @pytest.mark.parametrize(
     "extent",
     [
