@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hybrid.errors import ProcessParameterInvalid
+
 
 def _run(process_id: str, *, stock_parser: bool = False, **arguments: Any) -> Any:
     from openeo_pg_parser_networkx import OpenEOProcessGraph
@@ -65,7 +67,10 @@ def test_the_engine_parser_keeps_the_text() -> None:
     assert _run("text_concat", data=["2020", "2021"], separator="/") == "2020/2021"
 
 
-def test_time_labels_are_found_by_their_text() -> None:
+def test_time_labels_are_found_by_their_text_as_copernicus_writes_it() -> None:
+    """Copernicus's builder finds a date label by Java's ``ISO_INSTANT`` text only
+    (OpenEOProcesses.scala L69; OpenEOProcessScriptBuilder.scala L1632-1647): a bare date
+    or another writing of the same instant is not found (it was, as the same instant)."""
     import xarray as xr
 
     from hybrid.backends.local.graph_parsing import parse_graph
@@ -75,15 +80,20 @@ def test_time_labels_are_found_by_their_text() -> None:
     cube = xr.DataArray([[1.0, 2.0], [3.0, 4.0]], dims=("t", "x"), coords={"t": days})
     registry = registry_for_run({"load_collection": lambda **_: cube})
     load = {"process_id": "load_collection", "arguments": {"id": "S2"}}
-    for label in ("2020-06-03", "2020-06-03T00:00:00Z"):
+
+    def reduced(label: str) -> Any:
         element = {"process_id": "array_element", "result": True}
         element["arguments"] = {"data": {"from_parameter": "data"}, "label": label}
         reduce = {"data": {"from_node": "load"}, "dimension": "t"}
         reduce["reducer"] = {"process_graph": {"element": element}}
         graph = {"load": load, "r": {"process_id": "reduce_dimension", "arguments": reduce}}
         graph["r"]["result"] = True
-        got = parse_graph(graph).to_callable(process_registry=registry)()
-        assert got.values.tolist() == [3.0, 4.0]
+        return parse_graph(graph).to_callable(process_registry=registry)()
+
+    assert reduced("2020-06-03T00:00:00Z").values.tolist() == [3.0, 4.0]
+    for other in ("2020-06-03", "2020-06-03T00:00:00+00:00", "2020-06-03T00:00:00.000Z"):
+        with pytest.raises(ProcessParameterInvalid, match="Could not find label"):
+            reduced(other)
 
 
 @pytest.mark.parametrize("process_id", ["mean", "median", "sd", "variance", "min", "max"])

@@ -118,7 +118,7 @@ def test_array_element_on_a_cube_axis_matches_the_stock_implementation(lazy: boo
         assert type(got) is type(want)
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
     times = np.array(["2023-05-01", "2023-05-06"], dtype="datetime64[ns]")
-    got = array_element(data, label="2023-05-06", axis=0, dim_labels=times)
+    got = array_element(data, label="2023-05-06T00:00:00Z", axis=0, dim_labels=times)
     np.testing.assert_array_equal(np.asarray(got), values[1])
     missing = array_element(data, label="B02", axis=1, dim_labels=labels, return_nodata=True)
     assert np.isnan(np.asarray(missing)).all()

@@ -119,25 +119,37 @@ def _element_of_array(data: Any, index: Any, label: Any, axis: Any, dim_labels: 
 
 
 def _label_as_time(label: Any, data: Any, axis: Any, dim_labels: Any) -> Any:
-    """A text label as ``datetime64`` when the labels are times (``t``), as the stock
-    implementation compares them; any other label unchanged."""
+    """A text label as the ``datetime64`` it names when the labels are times (``t``);
+    any other label unchanged. Copernicus's script builder finds a date by its text as
+    Java's ``ISO_INSTANT`` writes the dates (``2023-06-02T00:00:00Z``), nothing else
+    (``2023-06-02`` is not found: OpenEOProcesses.scala L69, L238, L498;
+    OpenEOProcessScriptBuilder.scala ``arrayElementFunction`` L1632-1647)."""
     if not isinstance(label, str):
         return label
     if dim_labels is None and hasattr(data, "dims") and axis is not None:
         dim_labels = data[data.dims[axis]].values
     if dim_labels is None or np.asarray(dim_labels).dtype.kind != "M":
         return label
-    import datetime as dt
+    times = np.asarray(dim_labels).astype("datetime64[ns]")
+    texts = [iso_instant(t) for t in times]
+    if label not in texts:
+        raise ProcessParameterInvalid(
+            f"array_element: Could not find label {label}, these labels are available: "
+            f"{texts} (Copernicus writes a date as 2023-06-02T00:00:00Z)"
+        )
+    return times[texts.index(label)]
 
-    from hybrid.backends.local.processes.dates import instant
 
-    try:
-        when = instant(label, "label")
-    except ProcessParameterInvalid:
-        return label  # not a date: the stock implementation reports it missing
-    if not isinstance(when, dt.datetime):
-        return label
-    return np.datetime64(when.astimezone(dt.UTC).replace(tzinfo=None), "ns")
+def iso_instant(time: np.datetime64) -> str:
+    """A time as Java's ``DateTimeFormatter.ISO_INSTANT`` writes it: seconds always,
+    a fraction only when there is one, in 3, 6 or 9 digits."""
+    nanos = int(np.asarray(time).astype("datetime64[ns]").astype(np.int64))
+    seconds, fraction = divmod(nanos, 10**9)
+    text = str(np.datetime_as_string(np.asarray(seconds).astype("datetime64[s]"), unit="s"))
+    if fraction:
+        digits = f"{fraction:09d}"
+        text += "." + digits[: 3 if fraction % 10**6 == 0 else 6 if fraction % 1000 == 0 else 9]
+    return text + "Z"
 
 
 def _first_valid(data: list[Any], ignore_nodata: bool) -> Any:
