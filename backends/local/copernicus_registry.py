@@ -46,3 +46,53 @@ def warn_not_on_copernicus(graph: Mapping[str, Any]) -> None:
             f"such process): the same graph fails there with ProcessUnsupported; compute "
             "it in a UDF (run_udf) or with other processes to run it on both"
         )
+
+
+#: the processes Copernicus computes outside callbacks with openeo-processes 0.0.4, called
+#: with the arguments as keywords (``process(**args.as_dict())``): an argument that is no
+#: parameter fails there (TypeError); openeo-python-driver processgraph/registry.py L52-58,
+#: L76-86
+KEYWORD_CALLED = frozenset(
+    {
+        "array_contains", "array_element", "array_filter", "array_find", "array_labels",
+        "count", "first", "last", "order", "rearrange", "sort", "between", "eq", "gt", "gte",
+        "is_nan", "is_nodata", "is_valid", "lt", "lte", "neq", "all", "and", "any", "not",
+        "or", "xor", "absolute", "add", "clip", "divide", "extrema", "int", "max", "mean",
+        "median", "min", "mod", "multiply", "power", "product", "quantiles", "sd", "sgn",
+        "sqrt", "subtract", "sum", "variance", "e", "pi", "exp", "ln", "log", "ceil", "floor",
+        "round", "arccos", "arcosh", "arcsin", "arctan", "arctan2", "arsinh", "artanh", "cos",
+        "cosh", "sin", "sinh", "tan", "tanh",
+    }
+)  # fmt: skip
+
+
+def without_unread_arguments(
+    graph: Mapping[str, Any], parameters: Mapping[str, frozenset[str]]
+) -> dict[str, Any]:
+    """``graph`` (flat) without the arguments of its own nodes that Copernicus never reads,
+    each named once in the run's warnings: the processes its driver implements take their
+    arguments by name (``ProcessArgs``: process_implementations/cubes.py
+    ``reduce_dimension`` L228-235 reads data, reducer, dimension, context), so one that
+    is no parameter of the process (``target_dimension`` of a reduce_dimension written
+    for openEO 0.4) is ignored there. ``parameters``: process id -> its parameter names."""
+    from hybrid.run_warnings import warn
+
+    kept: dict[str, Any] = {}
+    for node_id, node in graph.items():
+        pid = node.get("process_id") if isinstance(node, Mapping) else None
+        known = parameters.get(str(pid))
+        arguments = node.get("arguments") if isinstance(node, Mapping) else None
+        if known is None or pid in KEYWORD_CALLED or not isinstance(arguments, Mapping):
+            kept[node_id] = node
+            continue
+        unread = sorted(set(arguments) - known)
+        for name in unread:
+            warn(
+                f"{pid}: argument '{name}' is no parameter of the process and is ignored, "
+                f"as Copernicus ignores it (node {node_id!r})"
+            )
+        kept[node_id] = {
+            **node,
+            "arguments": {k: v for k, v in arguments.items() if k not in unread},
+        }
+    return kept

@@ -4,6 +4,7 @@ and openeo-processes-dask, on Sentinel-2 COGs described by STAC."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -109,13 +110,18 @@ class LocalBackend:
         _strict_nested_references()
 
         from hybrid.backends.local.callback_support import warn_outside_builder
-        from hybrid.backends.local.copernicus_registry import warn_not_on_copernicus
+        from hybrid.backends.local.copernicus_registry import (
+            warn_not_on_copernicus,
+            without_unread_arguments,
+        )
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.if_branches import chosen_branches
         from hybrid.backends.local.inline_graphs import inline_element_graphs
+        from hybrid.backends.local.registry import covering
         from hybrid.backends.local.run import Run
 
         graph = inline_element_graphs(chosen_branches(graph))
+        graph = without_unread_arguments(graph, _parameter_names(covering(process_ids(graph))))
         facts = self.validate(graph)
         warn_outside_builder(graph)
         warn_not_on_copernicus(graph)
@@ -289,7 +295,6 @@ def collect_end_nodes(graph: Mapping[str, Any]) -> dict[str, Any]:
 
 def _udf_processes(settings: UdfSettings) -> dict[str, Any]:
     """The processes that may run a UDF, bound to this backend's UDF limits."""
-    import functools
 
     from hybrid.backends.local.registry import overrides
 
@@ -323,3 +328,30 @@ def _as_hybrid_error(exc: Exception) -> HybridError | None:
             "item from the catalog"
         )
     return None
+
+
+#: process parameter names per registry (the registries are made once: keyed by id)
+_PARAMETER_NAMES: dict[int, dict[str, frozenset[str]]] = {}
+
+
+def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
+    """The arguments each predefined process of ``registry`` takes: its description's
+    parameters and what its implementation reads (none listed for one that takes any
+    keyword)."""
+    import inspect
+
+    if id(registry) in _PARAMETER_NAMES:
+        return _PARAMETER_NAMES[id(registry)]
+    store = registry.store["predefined"]
+    names: dict[str, frozenset[str]] = {}
+    for pid in store:
+        try:
+            taken = inspect.signature(store[pid].implementation).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        if any(p.kind is p.VAR_KEYWORD for p in taken):
+            continue
+        described = {p["name"] for p in store[pid].spec.get("parameters", [])}
+        names[pid] = frozenset(described | {p.name for p in taken})
+    _PARAMETER_NAMES[id(registry)] = names
+    return names

@@ -9,6 +9,7 @@ official process examples (openeo-processes tests/*.json5).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -213,3 +214,41 @@ def test_add_dimension_temporal_label_is_a_time() -> None:
     assert add_dimension(cube, name="var", label=1)["var"].values.tolist() == [1]
     with pytest.raises(ProcessParameterInvalid, match="RFC 3339"):
         add_dimension(cube, name="t2", label="soon", type="temporal")
+
+
+@pytest.mark.slow
+def test_an_argument_copernicus_never_reads_is_ignored_with_a_warning(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """Copernicus's cube processes read their arguments by name (python-driver
+    process_implementations/cubes.py ``reduce_dimension`` L228-235), so a
+    ``target_dimension`` of openEO 0.4 on reduce_dimension or aggregate_temporal_period
+    is ignored there; here it was a 400 (TypeError of the implementation)."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.errors import HybridWarning
+    from hybrid.io.reader import open_result
+    from tests.server_helpers import SEED_BBOX
+
+    def run(extra: dict[str, Any], out: str) -> Any:
+        load = {"id": "SENTINEL2_L2A", "spatial_extent": SEED_BBOX, "bands": ["B04"]}
+        load["temporal_extent"] = ["2023-06-01", "2023-06-20"]
+        top = {"process_graph": {"m": {"process_id": "max", "result": True, "arguments": {}}}}
+        top["process_graph"]["m"]["arguments"]["data"] = {"from_parameter": "data"}
+        graph = {
+            "dc": {"process_id": "load_collection", "arguments": load},
+            "p": {"process_id": "aggregate_temporal_period", "arguments": {}},
+            "r": {"process_id": "reduce_dimension", "arguments": {}},
+            "s": {"process_id": "save_result", "arguments": {}, "result": True},
+        }
+        graph["p"]["arguments"] = {"data": {"from_node": "dc"}, "period": "month"}
+        graph["p"]["arguments"] |= {"reducer": top, **extra}
+        graph["r"]["arguments"] = {"data": {"from_node": "p"}, "dimension": "t"}
+        graph["r"]["arguments"] |= {"reducer": top, **extra}
+        graph["s"]["arguments"] = {"data": {"from_node": "r"}, "format": "netCDF"}
+        backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+        (path,) = backend.execute(graph, out_dir=tmp_path / out).files
+        return open_result(path)
+
+    with pytest.warns(HybridWarning, match="argument 'target_dimension' is no parameter"):
+        got = run({"target_dimension": "result"}, "extra")
+    np.testing.assert_array_equal(got.values, run({}, "plain").values)
