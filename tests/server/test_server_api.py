@@ -724,3 +724,20 @@ def test_udf_dependency_job_options_get_a_warning_in_the_jobs_log(alice: Session
     assert len(logs) == 1 and "udf-dependency-archives" in logs[0]["message"]
     plain = alice.post("/jobs", json=body(graph())).headers["OpenEO-Identifier"]
     assert alice.get(f"/jobs/{plain}/logs", params={"level": "warning"}).json()["logs"] == []
+
+
+def test_a_range_that_cannot_be_read_is_ignored_as_copernicus_does(
+    alice: Session, finished_job: str
+) -> None:
+    """``Range: bytes=10-5`` (last before first, invalid by RFC 9110 §14.1.1) is ignored:
+    200 and the whole file, as Copernicus's Flask answers a local file (werkzeug's
+    ``parse_range_header`` gives None, python-driver views.py L1364, L1432) and RFC 9110
+    §14.2 allows; it was a plain-text 400. A range past the end stays a 416."""
+    (asset,) = alice.get(f"/jobs/{finished_job}/results").json()["assets"].values()
+    whole = requests.get(asset["href"], timeout=30)
+    ignored = requests.get(asset["href"], headers={"Range": "bytes=10-5"}, timeout=30)
+    assert ignored.status_code == 200 and ignored.content == whole.content
+    part = requests.get(asset["href"], headers={"Range": "bytes=0-9"}, timeout=30)
+    assert part.status_code == 206 and part.content == whole.content[:10]
+    past = f"bytes={len(whole.content) + 10}-"
+    assert requests.get(asset["href"], headers={"Range": past}, timeout=30).status_code == 416
