@@ -24,6 +24,7 @@ from hybrid.server.job_stac import JobSources
 from hybrid.server.jobs import JobStore
 from hybrid.server.oidc import LocalOidcProvider, load_or_create_key
 from hybrid.server.payload import BodySizeLimit
+from hybrid.server.request_ids import RequestIds
 from hybrid.server.results import ResultLinks
 from hybrid.server.routes import ROUTERS
 from hybrid.server.routes.capabilities import backend_version
@@ -120,7 +121,8 @@ def create_app(settings: ServerSettings, engine: Engine) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MergeSlashes)
     install_error_handlers(app)
-    app.add_middleware(Cors)  # outermost: error answers carry the headers too
+    app.add_middleware(Cors)  # error answers carry the headers too
+    app.add_middleware(RequestIds)  # outermost: every answer has its Request-Id
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(services.oidc.router(), include_in_schema=False)

@@ -10,7 +10,6 @@ Codes come from ``openeo-spec/api/errors.json``; ``BadRequest``, ``MethodNotAllo
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -21,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid.errors import HybridError
+from hybrid.server.request_ids import current_request_id
 
 _log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class CredentialsInvalid(ApiError):
 
 def error_body(error: HybridError) -> dict[str, Any]:
     """The openEO error JSON of ``error``: ``id``, ``code``, ``message``, ``links``."""
-    body: dict[str, Any] = {"id": uuid.uuid4().hex, **error.to_openeo(), "links": []}
+    body: dict[str, Any] = {"id": current_request_id(), **error.to_openeo(), "links": []}
     return body
 
 

@@ -741,3 +741,19 @@ def test_a_range_that_cannot_be_read_is_ignored_as_copernicus_does(
     assert part.status_code == 206 and part.content == whole.content[:10]
     past = f"bytes={len(whole.content) + 10}-"
     assert requests.get(asset["href"], headers={"Range": past}, timeout=30).status_code == 416
+
+
+def test_every_answer_has_a_request_id_and_an_error_carries_it_as_copernicus(
+    server: ThreadServer, alice: Session
+) -> None:
+    """Copernicus sets ``Request-Id`` on every response (python-driver views.py L201-206),
+    ``r-`` and a uuid hex starting with the UTC time (utils.py L355-372), and an error's
+    ``id`` is that request id (errors.py L72-73); hybrid sent none, and a random error id."""
+    import re
+
+    first, second = requests.get(server.url, timeout=30), requests.get(server.url, timeout=30)
+    ids = [r.headers.get("Request-Id", "") for r in (first, second)]
+    assert all(re.fullmatch(r"r-\d{12}[0-9a-f]{20}", i) for i in ids) and ids[0] != ids[1]
+    missing = alice.get("/jobs/no-such-job")
+    assert missing.status_code == 404
+    assert missing.json()["id"] == missing.headers["Request-Id"]

@@ -1,0 +1,54 @@
+"""Request ids, as Copernicus gives every answer one.
+
+openeo-python-driver 9e5b49b2 sets a ``Request-Id`` header on every response
+(``views.py`` L201-206), an id of the form ``r-<yymmddHHMMSS><rest of a uuid4 hex>``
+(``utils.py`` ``generate_unique_id`` L355-372, ``util/logging.py`` L275-278), and an
+error's ``id`` is its request's id (``errors.py`` L72-73), so a user quoting either finds
+the request in the logs. The openeo client logs the header of a failed request.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_CURRENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+def new_request_id() -> str:
+    """``r-`` and a uuid4 hex whose first 12 digits are the UTC time, as Copernicus's."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%y%m%d%H%M%S")
+    return f"r-{stamp}{uuid.uuid4().hex[len(stamp) :]}"
+
+
+def current_request_id() -> str:
+    """The id of the request being answered (a new one outside a request)."""
+    return _CURRENT.get() or new_request_id()
+
+
+class RequestIds:
+    """ASGI middleware: a new id per HTTP request, in its ``Request-Id`` header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_request_id()
+        token = _CURRENT.set(request_id)
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_id)
+        finally:
+            _CURRENT.reset(token)
