@@ -98,6 +98,11 @@ class JobNotFinished(ApiError):
     code = "JobNotFinished"
 
 
+class FeatureUnsupported(ApiError):
+    code = "FeatureUnsupported"
+    status = 501
+
+
 class JobLocked(ApiError):
     code = "JobLocked"
 

@@ -757,3 +757,11 @@ def test_every_answer_has_a_request_id_and_an_error_carries_it_as_copernicus(
     missing = alice.get("/jobs/no-such-job")
     assert missing.status_code == 404
     assert missing.json()["id"] == missing.headers["Request-Id"]
+
+
+def test_collection_items_are_501_feature_unsupported_as_copernicus(anonymous: Session) -> None:
+    """Copernicus routes STAC's ``GET /collections/{id}/items`` (views.py L2320-2331) to a
+    catalog method its geopyspark driver leaves at the default 501 (backend.py L302-306)."""
+    for collection_id in (COLLECTION_ID, "NO_SUCH_COLLECTION"):
+        answer = anonymous.get(f"/collections/{collection_id}/items")
+        assert error_code(answer) == (501, "FeatureUnsupported"), answer.text

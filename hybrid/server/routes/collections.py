@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from hybrid.collection import sentinel2_l2a
 from hybrid.errors import CollectionNotFound
+from hybrid.server.errors import FeatureUnsupported
 from hybrid.server.payload import base_url
 from hybrid.server.results import STAC_VERSION
 
@@ -79,6 +80,15 @@ def collections(request: Request) -> JSONResponse:
 @router.get("/collections/{collection_id}")
 def collection(collection_id: str, request: Request) -> JSONResponse:
     return JSONResponse(_known(collection_id, request))
+
+
+@router.get("/collections/{collection_id}/items", include_in_schema=False)
+def collection_items(collection_id: str) -> JSONResponse:
+    """STAC API's item search of a collection, not an openEO endpoint: Copernicus routes it
+    (openeo-python-driver views.py L2320-2331) to its catalog's ``get_collection_items``,
+    which openeo-geopyspark-driver does not implement, so any id answers the default's
+    501 ``FeatureUnsupported`` (python-driver backend.py L302-306, errors.py L284-287)."""
+    raise FeatureUnsupported("Feature not supported.")
 
 
 @router.get("/collections/{collection_id}/queryables")
