@@ -83,6 +83,25 @@ def test_answer_is_json_over_http(server: ThreadServer, connection: Any) -> None
     assert answer.text.strip() == "true"
 
 
+def test_an_infinity_is_written_as_copernicus_writes_it_and_nan_as_null(
+    server: ThreadServer, connection: Any
+) -> None:
+    """Copernicus writes a JSON result with ``json.dumps``' defaults after replacing NaN by
+    ``null`` (python-driver save_result.py L271, L286; utils.py ``replace_nan_values``
+    L130-151): ``ln(0)``, numpy's -inf there (openeo_processes 0.0.4 math.py L555), is
+    ``-Infinity``. Here numpy's RuntimeWarning made it a 500 under a warnings filter."""
+    headers = {"Authorization": f"Bearer {connection.auth.bearer}"}
+
+    def post(graph: dict[str, Any]) -> str:
+        body = {"process": {"process_graph": graph}}
+        answer = requests.post(f"{server.url}/result", json=body, headers=headers, timeout=120)
+        assert answer.status_code == 200, answer.text
+        return answer.text.strip()
+
+    assert post(_node("ln", x=0)) == "-Infinity"
+    assert post(_node("array_create", data=[1, None])) == "[1, null]"
+
+
 @pytest.mark.slow
 def test_a_raster_without_save_result_comes_back_as_geotiff(connection: Any) -> None:
     import rasterio

@@ -57,7 +57,8 @@ def rounded_once(func: Callable[[Any], Any], x: Any) -> Any:
     numpy's float32 functions are a float32 step off for a few to a third of the values."""
     if float32_array(x):
         return func(x.astype(np.float64)).astype(np.float32)
-    return func(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return func(x)  # ln(0) is -inf as numpy gives it on Copernicus, not a warning
 
 
 def float32_array(value: Any) -> bool:
