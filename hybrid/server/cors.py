@@ -3,7 +3,9 @@
 openapi.yaml (1.2.0, "CORS"): every response carries ``Access-Control-Allow-Origin``
 (``*``, recommended for browser clients such as the Web Editor) and
 ``Access-Control-Expose-Headers`` listing at least ``Link``, ``Location``,
-``OpenEO-Costs`` and ``OpenEO-Identifier``; every endpoint answers ``OPTIONS`` (a
+``OpenEO-Costs`` and ``OpenEO-Identifier`` (here also ``Accept-Ranges``,
+``Content-Range`` and ``Content-Encoding``, as Copernicus, so a browser reads a ranged
+download); every endpoint answers ``OPTIONS`` (a
 browser's preflight) with 204, no body, the allowed methods and headers (``Authorization``
 at least) and a JSON content type. Copernicus does the same with flask-cors
 (openeo-python-driver 9e5b49b2 ``views.py`` L117-133). Credentials travel in the
@@ -11,18 +13,23 @@ at least) and a JSON content type. Copernicus does the same with flask-cors
 without the token could not.
 
 Starlette's ``CORSMiddleware`` adds its headers only to requests with an ``Origin`` and
-answers a preflight with 200: hence this small ASGI middleware, outermost, so that error
-answers carry the headers too.
+answers a preflight with 200: hence this small ASGI middleware, outside the error
+handlers, so that error answers carry the headers too (only the request ids are outer:
+:mod:`hybrid.server.request_ids`).
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-EXPOSED = b"Link, Location, OpenEO-Costs, OpenEO-Identifier"
+#: the API's four and, as Copernicus's flask-cors (views.py L118-125), a download's range
+EXPOSED = (
+    b"Link, Location, OpenEO-Costs, OpenEO-Identifier, Accept-Ranges, Content-Range, "
+    b"Content-Encoding"
+)
 METHODS = b"OPTIONS, GET, POST, PATCH, PUT, DELETE"
-#: allowed when a preflight names no headers
-HEADERS = b"Authorization, Content-Type"
+#: allowed when a preflight names no headers (Copernicus's list: views.py L123)
+HEADERS = b"Authorization, Content-Type, Range"
 
 
 class Cors:

@@ -743,6 +743,22 @@ def test_a_range_that_cannot_be_read_is_ignored_as_copernicus_does(
     assert requests.get(asset["href"], headers={"Range": past}, timeout=30).status_code == 416
 
 
+def test_a_browser_may_read_a_downloads_range_headers_as_on_copernicus(
+    alice: Session, finished_job: str
+) -> None:
+    """Copernicus's flask-cors exposes ``Accept-Ranges``, ``Content-Range`` and
+    ``Content-Encoding`` besides the API's four and allows a ``Range`` request header
+    (python-driver views.py L118-125), so a browser client reads a partial download's
+    range; hybrid exposed the four only."""
+    (asset,) = alice.get(f"/jobs/{finished_job}/results").json()["assets"].values()
+    part = requests.get(asset["href"], headers={"Range": "bytes=0-9"}, timeout=30)
+    exposed = {h.strip() for h in part.headers["Access-Control-Expose-Headers"].split(",")}
+    assert part.status_code == 206 and part.headers["Content-Range"].startswith("bytes 0-9/")
+    assert {"Accept-Ranges", "Content-Range", "Content-Encoding"} <= exposed, exposed
+    preflight = requests.options(asset["href"], timeout=30)  # no headers asked: the default
+    assert "Range" in preflight.headers["Access-Control-Allow-Headers"]
+
+
 def test_every_answer_has_a_request_id_and_an_error_carries_it_as_copernicus(
     server: ThreadServer, alice: Session
 ) -> None:
