@@ -773,6 +773,8 @@ def test_every_answer_has_a_request_id_and_an_error_carries_it_as_copernicus(
     missing = alice.get("/jobs/no-such-job")
     assert missing.status_code == 404
     assert missing.json()["id"] == missing.headers["Request-Id"]
+    preflight = requests.options(f"{server.url}/jobs", timeout=30)  # CORS answers it
+    assert preflight.status_code == 204 and preflight.headers["Request-Id"].startswith("r-")
 
 
 def test_collection_items_are_501_feature_unsupported_as_copernicus(anonymous: Session) -> None:
