@@ -369,7 +369,7 @@ def test_the_cdse_cloud_mask_recipe_runs_on_the_sample(sample_catalog, tmp_path)
 
 
 def test_a_key_whose_unmasked_pixels_hold_no_value_is_no_tile():
-    """loadMasked masks a key's read (CloudFilterStrategy.scala L150-151) and the load
+    """loadMasked masks a key's read (CloudFilterStrategy.scala L152-153) and the load
     then drops a tile with no value in any band (FileLayerProvider.scala L708): on the
     first date the west key is cloud all over and the east key leaves one pixel
     unmasked, a no-data pixel among clear ones (its own weight in the 17-px Gaussian is
