@@ -4,7 +4,8 @@ openeo-python-driver 9e5b49b2 sets a ``Request-Id`` header on every response
 (``views.py`` L201-206), an id of the form ``r-<yymmddHHMMSS><rest of a uuid4 hex>``
 (``utils.py`` ``generate_unique_id`` L355-372, ``util/logging.py`` L275-278), and an
 error's ``id`` is its request's id (``errors.py`` L72-73), so a user quoting either finds
-the request in the logs. The openeo client logs the header of a failed request.
+the request in the logs. The openeo client shows an error's id as "(ref: ...)"
+(openeo/rest/__init__.py L94); it reads no ``Request-Id`` header.
 """
 
 from __future__ import annotations
