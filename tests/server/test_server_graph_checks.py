@@ -191,7 +191,10 @@ def test_a_job_loading_an_unknown_collection_is_created_and_fails_when_started(
     assert "CGLS_SSM_1KM" in failures[0]["message"]
     with pytest.raises(OpenEoApiError) as no_results:
         job.get_results().get_metadata()
-    assert no_results.value.code == "CollectionNotFound"
+    # a failed job's results: Copernicus's 400 JobNotFinished (views.py L1089-1091),
+    # its message naming the job's error
+    assert (no_results.value.http_status_code, no_results.value.code) == (400, "JobNotFinished")
+    assert "CGLS_SSM_1KM" in str(no_results.value)
 
 
 def test_a_callback_copernicus_cannot_compile_runs_with_a_note_in_the_log(
