@@ -20,7 +20,9 @@ handlers, so that error answers carry the headers too (only the request ids are 
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hybrid.server.response_headers import adding_headers
 
 #: the API's four and, as Copernicus's flask-cors (views.py L118-125), a download's range
 EXPOSED = (
@@ -46,12 +48,7 @@ class Cors:
             await _preflight(scope, send)
             return
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": _added(list(message.get("headers", [])))}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+        await self.app(scope, receive, adding_headers(send, _added))
 
 
 def _added(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

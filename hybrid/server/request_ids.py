@@ -14,7 +14,9 @@ import contextvars
 import datetime as dt
 import uuid
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hybrid.server.response_headers import adding_headers
 
 _CURRENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -42,14 +44,8 @@ class RequestIds:
             return
         request_id = new_request_id()
         token = _CURRENT.set(request_id)
-
-        async def with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (b"request-id", request_id.encode())]
-                message = {**message, "headers": headers}
-            await send(message)
-
+        header = (b"request-id", request_id.encode())
         try:
-            await self.app(scope, receive, with_id)
+            await self.app(scope, receive, adding_headers(send, lambda found: [*found, header]))
         finally:
             _CURRENT.reset(token)
