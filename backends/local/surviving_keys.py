@@ -135,6 +135,15 @@ def surviving(*conditions: Any) -> np.ndarray:
     return np.asarray(computed(both.any(dim="key")), dtype=bool)
 
 
+def surviving_at(keys: Any, positions: Any, flags: Any, layout: KeyLayout | None) -> np.ndarray:
+    """Per date at ``positions`` of the (t, key) ``keys``, whether a key true there also
+    holds a true pixel of the (t, y, x) ``flags`` of those dates: only the keys true on
+    some of them are read."""
+    part = keys.isel(t=positions)
+    needed = part["key"].values[part.any(dim="t").values]
+    return surviving(part, per_key(flags, layout, needed))
+
+
 def kept_positions(survives: Sequence[bool], keep_all_if_none: bool) -> list[int]:
     """The positions of the dates that survive; all of them when none does and
     ``keep_all_if_none`` (an empty cube has no form here)."""

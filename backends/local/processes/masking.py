@@ -78,7 +78,7 @@ def _in_load_dates(data: Any, own: Any, on_grid: Any) -> Any:
         kept_positions,
         per_key,
         probe_computed,
-        surviving,
+        surviving_at,
         with_data,
     )
 
@@ -92,10 +92,7 @@ def _in_load_dates(data: Any, own: Any, on_grid: Any) -> Any:
     partial = np.flatnonzero(some & ~every)
     survives = every & some
     if partial.size:
-        part = clear.isel(t=partial)
-        needed = part["key"].values[part.any(dim="t").values]
-        has = per_key(with_data(data.isel(t=partial)), layout, needed)
-        survives[partial] = surviving(part, has)
+        survives[partial] = surviving_at(clear, partial, with_data(data.isel(t=partial)), layout)
     return kept_positions(survives, keep_all_if_none=False)
 
 

@@ -297,7 +297,7 @@ def _surviving_dates(data: Any, scl: str, mask: Any, layout: Any) -> list[int]:
         kept_positions,
         per_key,
         probe_computed,
-        surviving,
+        surviving_at,
         with_data,
     )
 
@@ -310,10 +310,8 @@ def _surviving_dates(data: Any, scl: str, mask: Any, layout: Any) -> list[int]:
     survives = valued.any(dim="key").values
     unsure = np.flatnonzero(~survives & opened.any(dim="key").values)
     if unsure.size:
-        part = opened.isel(t=unsure)
-        needed = part["key"].values[part.any(dim="t").values]
-        has = per_key(clear.isel(t=unsure) & with_data(data.isel(t=unsure)), layout, needed)
-        survives[unsure] = surviving(part, has)
+        flags = clear.isel(t=unsure) & with_data(data.isel(t=unsure))
+        survives[unsure] = surviving_at(opened, unsure, flags, layout)
     return kept_positions(survives, keep_all_if_none=True)
 
 
