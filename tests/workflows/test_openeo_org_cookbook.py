@@ -67,7 +67,9 @@ def test_chapter_one_reduces_scales_aggregates_and_saves(connection: Any, tmp_pa
 
     res = cube_s2_b8_red.save_result(format="GTiff")
     job = res.create_job(title="temporal_mean_as_GTiff_py")
-    tiffs = job.start_and_wait(max_poll_interval=0.2).get_results().download_files(tmp_path / "gtiff")
+    tiffs = (
+        job.start_and_wait(max_poll_interval=0.2).get_results().download_files(tmp_path / "gtiff")
+    )
     res = cube_s2_b348_red_lin.save_result(
         format="PNG", options={"red": "B8", "green": "B4", "blue": "B3"}
     )
