@@ -103,12 +103,22 @@ def utm_epsg(lon: float, lat: float) -> int:
 
 
 def target_epsg(bbox: BBox) -> int:
-    """The UTM zone of the bbox's representative point, as Copernicus picks it."""
+    """The UTM zone of the bbox's representative point, as Copernicus picks it: the point
+    of the box in its own CRS, then that point in lon/lat (openeo-python-driver
+    util/utm.py ``auto_utm_epsg_for_geometry`` L62-76, called by
+    util/geometry.py ``BoundingBox.best_utm`` L716-723), not the point of the box's
+    lon/lat envelope, which lies elsewhere for a projected box (an EPSG:3035 box across
+    12 E at 60 N is zone 32 there, 33 by its envelope)."""
+    from pyproj import Transformer
     from shapely.geometry import box
 
-    lonlat = lonlat_bbox(bbox)
-    point = box(lonlat.west, lonlat.south, lonlat.east, lonlat.north).representative_point()
-    return utm_epsg(point.x, point.y)
+    point = box(bbox.west, bbox.south, bbox.east, bbox.north).representative_point()
+    if _is_lonlat(bbox.crs):
+        return utm_epsg(point.x, point.y)
+    lon, lat = Transformer.from_crs(bbox.crs, "EPSG:4326", always_xy=True).transform(
+        point.x, point.y
+    )
+    return utm_epsg(lon, lat)
 
 
 def bounds_union(bounds: Iterable[Sequence[float]]) -> tuple[float, float, float, float]:
