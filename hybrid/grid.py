@@ -118,6 +118,12 @@ def target_epsg(bbox: BBox) -> int:
     lon, lat = Transformer.from_crs(bbox.crs, "EPSG:4326", always_xy=True).transform(
         point.x, point.y
     )
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ProcessParameterInvalid(
+            f"spatial extent {bbox.west},{bbox.south},{bbox.east},{bbox.north} in {bbox.crs} "
+            "has no place in lon/lat; "
+            "give west/south/east/north in the CRS it names, or in degrees (EPSG:4326)"
+        )
     return utm_epsg(lon, lat)
 
 

@@ -91,3 +91,13 @@ def test_a_projected_extent_takes_the_zone_of_its_own_representative_point(tmp_p
     # the envelope of the box's corners in zone 32, snapped to 10 m; 1500 DN - 1000
     assert values.shape == (1, 409, 407) and (values == 500).all()
     assert target_epsg(BBox(*LAEA_BOX, crs="EPSG:3035")) == 32632
+
+
+def test_a_projected_extent_outside_its_crs_is_one_clear_error():
+    import pytest
+
+    from hybrid.errors import ProcessParameterInvalid
+    from hybrid.grid import BBox, target_epsg
+
+    with pytest.raises(ProcessParameterInvalid, match="no place in lon/lat"):
+        target_epsg(BBox(1e12, 1e12, 1e12 + 10, 1e12 + 10, crs="EPSG:32632"))
