@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 
 from hybrid.backends.local.processes.resampling import METHODS, NEAR_ON_COPERNICUS
-from hybrid.errors import OverlapResolverMissing, ProcessParameterInvalid
+from hybrid.errors import HybridWarning, OverlapResolverMissing, ProcessParameterInvalid
 from tests.process_vectors import run_through_engine
 
 EPSG = 32632
@@ -425,10 +425,6 @@ def test_rename_labels_bands_and_errors() -> None:
             "rename_labels",
             {"data": bands_cube(), "dimension": "bands", "target": ["x"], "source": ["B99"]},
         )
-    with pytest.raises(ProcessParameterInvalid, match="LabelsNotEnumerated"):
-        run_through_engine(
-            "rename_labels", {"data": bands_cube(), "dimension": "bands", "target": ["x"]}
-        )
     # as many targets as labels: all renamed, as on Copernicus
     out = run_through_engine(
         "rename_labels", {"data": bands_cube(), "dimension": "bands", "target": ["r", "n"]}
@@ -439,6 +435,33 @@ def test_rename_labels_bands_and_errors() -> None:
         "rename_labels", {"data": numbered, "dimension": "bands", "target": ["first"]}
     )
     assert list(out["bands"].values) == ["first", 1]
+
+
+@pytest.mark.parametrize(
+    ("target", "bands", "note"),
+    [
+        (["x"], ["x", "unkown_band_1"], "beyond them are"),
+        (["a", "b", "c"], ["a", "b"], r"the names \['c'\] name no band"),
+    ],
+)
+def test_rename_labels_of_bands_to_another_count_renames_as_copernicus(
+    target: list[str], bands: list[str], note: str
+) -> None:
+    """Without ``source`` Copernicus renames only the band metadata, to ``target`` of
+    any length (openeo client metadata.py L240-241); the tiles keep their bands, which its
+    netCDF writer names ``unkown_band_<i>`` beyond ``target`` (NetCDFRDDWriter.scala
+    L176-181). The values stay, a callback's label look-up goes by that list."""
+    with pytest.warns(HybridWarning, match=note):
+        out = run_through_engine(
+            "rename_labels", {"data": bands_cube(), "dimension": "bands", "target": target}
+        )
+    assert list(out["bands"].values) == bands
+    np.testing.assert_array_equal(out.values, bands_cube().values)
+    first = callback("e", e=node("array_element", data=DATA, label=target[0]))
+    reduced = run_through_engine(
+        "reduce_dimension", {"data": out, "dimension": "bands", "reducer": first}
+    )
+    np.testing.assert_allclose(reduced.values, bands_cube().isel(bands=0).values, rtol=1e-6)
 
 
 # ---------------------------------------------------------------- mask, array_apply
