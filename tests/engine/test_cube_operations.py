@@ -168,6 +168,16 @@ def test_array_element_of_an_array_the_band_callback_built(lazy: bool) -> None:
     np.testing.assert_allclose(out.values[:, 1], np.full(r.shape, 7.0))
 
 
+def test_reducer_array_element_of_a_missing_band_fails_with_return_nodata() -> None:
+    """As on Copernicus, whose script builder ignores ``return_nodata``
+    (OpenEOProcessScriptBuilder.scala L1644-1646); the stock implementation gave NaN."""
+    reducer = callback("e", e=node("array_element", data=DATA, label="B02", return_nodata=True))
+    with pytest.raises(ProcessParameterInvalid, match="Could not find label B02"):
+        run_through_engine(
+            "reduce_dimension", {"data": bands_cube(), "dimension": "bands", "reducer": reducer}
+        )
+
+
 def test_band_callback_changing_the_band_count_stays_lazy() -> None:
     data = bands_cube(lazy=True)
     red = node("array_element", data=DATA, index=0)

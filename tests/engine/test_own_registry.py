@@ -120,8 +120,30 @@ def test_array_element_on_a_cube_axis_matches_the_stock_implementation(lazy: boo
     times = np.array(["2023-05-01", "2023-05-06"], dtype="datetime64[ns]")
     got = array_element(data, label="2023-05-06T00:00:00Z", axis=0, dim_labels=times)
     np.testing.assert_array_equal(np.asarray(got), values[1])
-    missing = array_element(data, label="B02", axis=1, dim_labels=labels, return_nodata=True)
-    assert np.isnan(np.asarray(missing)).all()
+
+
+@pytest.mark.parametrize("missing", [{"label": "B02"}, {"index": 3}])
+@pytest.mark.parametrize("return_nodata", [False, True])
+def test_array_element_on_a_cube_axis_fails_for_a_missing_element_as_copernicus(
+    missing: dict[str, Any], return_nodata: bool
+) -> None:
+    """Copernicus's script builder never reads ``return_nodata``: a label or index the
+    callback's array lacks fails (OpenEOProcessScriptBuilder.scala L1644-1650); the
+    stock implementation gave NaN with ``return_nodata``."""
+    labels = np.array(["B04", "B08", "SCL"])
+    want = (
+        "Could not find label B02, these labels are available"
+        if "label" in missing
+        else ("Invalid band index 3, only 3 bands available")
+    )
+    with pytest.raises(ProcessParameterInvalid, match=want):
+        array_element(
+            np.arange(24.0).reshape(2, 3, 4),
+            axis=1,
+            dim_labels=labels,
+            return_nodata=return_nodata,
+            **missing,
+        )
 
 
 def _elementwise_arguments(pid: str, values: Any) -> dict[str, Any]:

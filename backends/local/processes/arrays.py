@@ -85,6 +85,7 @@ def array_element(
         element = _element_of_array(data, index, label, axis, dim_labels)
         if element is not None:  # keepdims (apply_dimension): x - x[0] as Copernicus
             return np.expand_dims(element, axis) if keepdims else element
+        _refuse_missing_on_a_cube(data, index, label, axis, dim_labels)
         return stock_process("array_element")(
             data, index, label, return_nodata, axis=axis, context=context, dim_labels=dim_labels
         )
@@ -116,6 +117,36 @@ def _element_of_array(data: Any, index: Any, label: Any, axis: Any, dim_labels: 
     if index is None or not 0 <= index < data.shape[axis]:
         return None
     return np.take(data, index, axis=axis)
+
+
+def _refuse_missing_on_a_cube(
+    data: Any, index: Any, label: Any, axis: Any, dim_labels: Any
+) -> None:
+    """Fail for an element the array a cube hands its callback lacks, ``return_nodata`` or
+    not: Copernicus's script builder never reads ``return_nodata`` and throws "Could not
+    find label" or "Invalid band index" (openeo-geotrellis-extensions
+    OpenEOProcessScriptBuilder.scala ``arrayElementFunction`` L1608-1653, L1644-1650)."""
+    if not hasattr(data, "shape") or isinstance(axis, bool):
+        return
+    if not isinstance(axis, int | np.integer):
+        return
+    if label is None:
+        if index >= data.shape[axis]:
+            raise ProcessParameterInvalid(
+                f"array_element: Invalid band index {index}, only {data.shape[axis]} "
+                "bands available"
+            )
+        return
+    if dim_labels is None and hasattr(data, "dims"):
+        dim_labels = data[data.dims[axis]].values
+    if dim_labels is None:
+        return  # not labelled: the stock implementation's ArrayNotLabeled
+    labels = np.asarray(dim_labels)
+    if not np.any(labels == label):
+        raise ProcessParameterInvalid(
+            f"array_element: Could not find label {label}, these labels are available: "
+            f"{[str(v) for v in labels.tolist()]}"
+        )
 
 
 def _label_as_time(label: Any, data: Any, axis: Any, dim_labels: Any) -> Any:
