@@ -573,6 +573,9 @@ def test_failed_job_results_are_job_not_finished_as_copernicus_and_logs_name_its
     # the node is named once (it was twice: the stored message already named it)
     (node,) = errors["logs"][-1]["path"]
     assert failed.json()["message"].count(f"(process node '{node['node_id']}')") == 1
+    # and its openEO error code, as the log entry has it
+    code = errors["logs"][-1]["code"]
+    assert f"it failed (status 'error'): [{code}] " in failed.json()["message"], failed.text
 
 
 def test_an_ended_job_describes_its_costs_and_usage_as_copernicus(

@@ -314,12 +314,15 @@ def _not_finished(job: Job) -> str:
     """The message of ``JobNotFinished``, which Copernicus answers (400) for every status
     but ``finished``, a failed job's too (openeo-python-driver views.py
     ``_list_job_results`` L1089-1091, errors.py ``JobNotFinishedException`` L316-321; the
-    API suggests a 424); a failed job's message names its error, as its logs do."""
+    API suggests a 424); a failed job's message names its error (openEO code, message,
+    node), as its logs do."""
     if job.status == "error":
         node = f" (process node '{job.error_node}')" if job.error_node else ""
+        code = f"[{job.error_code}] " if job.error_code else ""
         return (
             f"Batch job has not finished computing the results: it failed (status 'error'): "
-            f"{job.error_message or 'no reason recorded'}{node}; see GET /jobs/{job.id}/logs, "
+            f"{code}{job.error_message or 'no reason recorded'}{node}; "
+            f"see GET /jobs/{job.id}/logs, "
             f"and start it again with POST /jobs/{job.id}/results."
         )
     return (
