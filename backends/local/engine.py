@@ -330,8 +330,10 @@ def _as_hybrid_error(exc: Exception) -> HybridError | None:
     return None
 
 
-#: process parameter names per registry (the registries are made once: keyed by id)
-_PARAMETER_NAMES: dict[int, dict[str, frozenset[str]]] = {}
+#: process parameter names per registry, by ``id`` with a weak reference to the registry
+#: it was computed for: an id is reused once its object is gone (ProcessRegistry is a
+#: Mapping, unhashable, so no WeakKeyDictionary); the entry leaves with its registry
+_PARAMETER_NAMES: dict[int, tuple[Any, dict[str, frozenset[str]]]] = {}
 
 
 def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
@@ -339,9 +341,11 @@ def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
     parameters and what its implementation reads (none listed for one that takes any
     keyword)."""
     import inspect
+    import weakref
 
-    if id(registry) in _PARAMETER_NAMES:
-        return _PARAMETER_NAMES[id(registry)]
+    held = _PARAMETER_NAMES.get(id(registry))
+    if held is not None and held[0]() is registry:
+        return held[1]
     store = registry.store["predefined"]
     names: dict[str, frozenset[str]] = {}
     for pid in store:
@@ -353,5 +357,6 @@ def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
             continue
         described = {p["name"] for p in store[pid].spec.get("parameters", [])}
         names[pid] = frozenset(described | {p.name for p in taken})
-    _PARAMETER_NAMES[id(registry)] = names
+    _PARAMETER_NAMES[id(registry)] = (weakref.ref(registry), names)
+    weakref.finalize(registry, _PARAMETER_NAMES.pop, id(registry), None)
     return names

@@ -252,3 +252,27 @@ def test_an_argument_copernicus_never_reads_is_ignored_with_a_warning(
     with pytest.warns(HybridWarning, match="argument 'target_dimension' is no parameter"):
         got = run({"target_dimension": "result"}, "extra")
     np.testing.assert_array_equal(got.values, run({}, "plain").values)
+
+
+def test_parameter_names_are_not_those_of_another_registry_with_the_same_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The names are cached per registry: a registry at the address of a dropped one
+    (the same ``id``; simulated by one ``id`` for every object) gets its own names."""
+    from openeo_pg_parser_networkx import ProcessRegistry
+    from openeo_pg_parser_networkx.process_registry import Process
+
+    from hybrid.backends.local import engine
+
+    def registry(parameter: str) -> Any:
+        made = ProcessRegistry()
+        spec = {"id": "p", "parameters": [{"name": parameter, "schema": {}}]}
+        made["predefined", "p"] = Process(spec=spec, implementation=lambda: None)
+        return made
+
+    monkeypatch.setattr(engine, "id", lambda _: 7, raising=False)
+    monkeypatch.setattr(engine, "_PARAMETER_NAMES", {})
+    first, second = registry("a"), registry("b")
+    assert engine._parameter_names(first) == {"p": frozenset({"a"})}
+    assert engine._parameter_names(second) == {"p": frozenset({"b"})}
+    assert engine._parameter_names(second) is engine._parameter_names(second)
