@@ -132,6 +132,23 @@ class JobOptionRefused(ApiError):
     code = "Internal"
 
 
+class RangeNotSatisfiable(ApiError):
+    """A result download's ``Range`` in another unit than bytes, as Copernicus refuses it
+    (openeo-python-driver 9e5b49b2 ``views.py`` L1364-1368)."""
+
+    code = "RangeNotSatisfiable"
+    status = 416
+
+
+class RangeUnreadable(RangeNotSatisfiable):
+    """A result download's ``Range`` werkzeug cannot serve from a file (unreadable, several
+    ranges, outside the file): its ``RequestedRangeNotSatisfiable``, which Copernicus's
+    handler of werkzeug errors answers as a JSON 416 with the code ``Internal``
+    (``views.py`` L309-317)."""
+
+    code = "Internal"
+
+
 class InvalidStacVersion(JobOptionRefused):
     code = "InvalidStacVersion"
 

@@ -729,21 +729,29 @@ def test_udf_dependency_job_options_get_a_warning_in_the_jobs_log(alice: Session
     assert alice.get(f"/jobs/{plain}/logs", params={"level": "warning"}).json()["logs"] == []
 
 
-def test_a_range_that_cannot_be_read_is_ignored_as_copernicus_does(
-    alice: Session, finished_job: str
-) -> None:
-    """``Range: bytes=10-5`` (last before first, invalid by RFC 9110 §14.1.1) is ignored:
-    200 and the whole file, as Copernicus's Flask answers a local file (werkzeug's
-    ``parse_range_header`` gives None, python-driver views.py L1364, L1432) and RFC 9110
-    §14.2 allows; it was a plain-text 400. A range past the end stays a 416."""
+def test_a_range_copernicus_cannot_serve_is_its_416(alice: Session, finished_job: str) -> None:
+    """Copernicus sends a result file from disk with Flask (python-driver views.py
+    L1432-1433): werkzeug serves one range of bytes inside the file (206) and answers
+    anything else, a range it cannot read (``bytes=10-5``), several ranges or one past
+    the end, with a 416 its handler writes as JSON with the code ``Internal`` (werkzeug
+    wrappers/response.py L692-699; views.py L309-317); another unit is a 416
+    ``RangeNotSatisfiable`` (views.py L1364-1368). Here ``bytes=10-5`` was the whole file
+    with 200 (a plain-text 400 before), several ranges a multipart 206."""
     (asset,) = alice.get(f"/jobs/{finished_job}/results").json()["assets"].values()
     whole = requests.get(asset["href"], timeout=30)
-    ignored = requests.get(asset["href"], headers={"Range": "bytes=10-5"}, timeout=30)
-    assert ignored.status_code == 200 and ignored.content == whole.content
-    part = requests.get(asset["href"], headers={"Range": "bytes=0-9"}, timeout=30)
-    assert part.status_code == 206 and part.content == whole.content[:10]
-    past = f"bytes={len(whole.content) + 10}-"
-    assert requests.get(asset["href"], headers={"Range": past}, timeout=30).status_code == 416
+    size = len(whole.content)
+    refused = ("bytes=10-5", "bytes=x-5", "bytes=", "bytes=0-9,20-29", f"bytes={size + 10}-")
+    for unserved in (*refused, f"bytes=-{size + 1}", "bytes 0-9"):
+        answer = requests.get(asset["href"], headers={"Range": unserved}, timeout=30)
+        assert (answer.status_code, answer.json()["code"]) == (416, "Internal"), unserved
+        assert "Requested Range Not Satisfiable" in answer.json()["message"]
+    other_unit = requests.get(asset["href"], headers={"Range": "items=0-9"}, timeout=30)
+    assert (other_unit.status_code, other_unit.json()["code"]) == (416, "RangeNotSatisfiable")
+    for served, want in (("bytes=0-9", whole.content[:10]), ("bytes=-10", whole.content[-10:])):
+        part = requests.get(asset["href"], headers={"Range": served}, timeout=30)
+        assert part.status_code == 206 and part.content == want, served
+    beyond = requests.get(asset["href"], headers={"Range": f"bytes=5-{size + 99}"}, timeout=30)
+    assert beyond.status_code == 206 and beyond.content == whole.content[5:]
 
 
 def test_a_browser_may_read_a_downloads_range_headers_as_on_copernicus(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
-from starlette.responses import MalformedRangeHeader
 
 from hybrid.io.model_item import METADATA_FILE
 from hybrid.io.registry import media_type
@@ -23,29 +22,22 @@ from hybrid.server.services import Deps
 router = APIRouter()
 
 
-class ResultFile(FileResponse):
-    """A result file, in byte ranges when asked; a ``Range`` header that cannot be read
-    (``bytes=10-5``: RFC 9110 §14.1.1 calls it invalid) is ignored, the whole file with
-    200, as §14.2 allows and Copernicus's Flask does for a file on its disk (werkzeug's
-    ``parse_range_header`` gives None: openeo-python-driver views.py L1364, L1432).
-    Starlette answered a plain-text 400. A range past the end stays a 416."""
-
-    @staticmethod
-    def _parse_range_header(http_range: str, file_size: int) -> list[tuple[int, int]]:
-        try:
-            return FileResponse._parse_range_header(http_range, file_size)
-        except MalformedRangeHeader:
-            return []  # no range: the whole file
-
-
 @router.api_route(
     "/results/{token}/{filename:path}", methods=["GET", "HEAD"], include_in_schema=False
 )
-def download(token: str, filename: str, deps: Deps) -> FileResponse:
+def download(token: str, filename: str, request: Request, deps: Deps) -> FileResponse:
+    """The file, in the byte range asked for when Copernicus serves that range, else its
+    416 (:func:`hybrid.server.byte_ranges.check_range`; with ``If-Range`` Starlette decides,
+    as werkzeug reads the range only while the file is unchanged)."""
     _, path = deps.links.resolve(
         token=token, filename=filename, result_dir_of=deps.runner.result_dir
     )
-    return ResultFile(path, media_type=media_type(filename), filename=path.name)
+    asked = request.headers.get("range")
+    if asked is not None and "if-range" not in request.headers:
+        from hybrid.server.byte_ranges import check_range
+
+        check_range(asked, path.stat().st_size)
+    return FileResponse(path, media_type=media_type(filename), filename=path.name)
 
 
 @router.get("/jobs/{job_id}/results/items/{token}/{item_id:path}", include_in_schema=False)
