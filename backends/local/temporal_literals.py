@@ -40,7 +40,7 @@ def check_interval(node_id: str, process: str, args: Mapping[str, Any]) -> None:
     if not isinstance(extent, list) or len(extent) != 2:
         return
     if not all(isinstance(bound, str) for bound in extent):
-        _check_beside_open_bound(process, field, extent)
+        _check_beside_open_bound(node_id, process, field, extent)
         return
     from openeo.util import rfc3339
 
@@ -48,10 +48,8 @@ def check_interval(node_id: str, process: str, args: Mapping[str, Any]) -> None:
         start, end = (rfc3339.parse_date_or_datetime(bound) for bound in extent)
         _ = end < start  # type: ignore[operator]  # the driver's comparison, as it is
     except (TypeError, ValueError):
-        from hybrid.stac.query import parse_instant
-
         for bound in extent:  # not a date at all: that message
-            parse_instant(bound, what=f"{process} {field}")
+            _readable(node_id, process, field, bound)
         raise ProcessParameterInvalid(
             f"{process}: {field} {extent!r} cannot be read by Copernicus (it fails there "
             "with an internal error): give both bounds as dates (2023-06-02) or both as "
@@ -60,12 +58,22 @@ def check_interval(node_id: str, process: str, args: Mapping[str, Any]) -> None:
         ) from None
 
 
-def _check_beside_open_bound(process: str, field: str, extent: list[Any]) -> None:
+def _check_beside_open_bound(node_id: str, process: str, field: str, extent: list[Any]) -> None:
     """A text bound beside an open one must be a whole date or date-time (see above)."""
     if None not in extent:
         return  # a parameter or not text: other checks judge it
-    from hybrid.stac.query import parse_instant
-
     for bound in extent:
         if isinstance(bound, str):
-            parse_instant(bound, what=f"{process} {field}")
+            _readable(node_id, process, field, bound)
+
+
+def _readable(node_id: str, process: str, field: str, bound: str) -> None:
+    """Refuse a ``bound`` that is no date or date-time, naming the node as the other
+    argument errors do."""
+    from hybrid.errors import UsageError
+    from hybrid.stac.query import parse_instant
+
+    try:
+        parse_instant(bound, what=f"{process} {field}")
+    except UsageError as exc:
+        raise ProcessParameterInvalid(exc.message, node=node_id) from None

@@ -12,7 +12,6 @@ from hybrid.errors import (
     ProcessGraphInvalid,
     ProcessParameterInvalid,
     ProcessUnsupported,
-    UsageError,
 )
 from hybrid.params import Workflow
 from hybrid.sample import SEED_AOI
@@ -227,8 +226,9 @@ def test_intervals_copernicus_cannot_compare_are_one_400(graph, extent, pid):
     with pytest.raises(ProcessParameterInvalid, match="both bounds as dates"):
         LocalBackend().validate(_broken(graph, change))
     if pid == "load_collection":  # not a date at all: that is the message
-        with pytest.raises(UsageError, match="'2023-06' is not a date"):
+        with pytest.raises(ProcessParameterInvalid, match="'2023-06' is not a date") as got:
             LocalBackend().validate(_broken(graph, lambda g: change(g, ["2023-06", "2023-07"])))
+        assert got.value.node == "loadcollection1"
 
 
 @pytest.mark.parametrize("extent", [["2023-06", None], [None, "2023-06"], ["2023", None]])
@@ -239,8 +239,9 @@ def test_a_partial_date_beside_an_open_bound_is_a_400_not_a_day_of_the_calendar(
     client sends ``2023-06-01`` (openeo/dates.py ``_convert_abbreviated_date``)."""
     g = copy.deepcopy(graph)
     g["loadcollection1"]["arguments"]["temporal_extent"] = extent
-    with pytest.raises(UsageError, match="is not a date; use YYYY-MM-DD"):
+    with pytest.raises(ProcessParameterInvalid, match="is not a date; use YYYY-MM-DD") as got:
         LocalBackend().validate(g)
+    assert got.value.node == "loadcollection1"  # named as the other argument errors
 
 
 @pytest.mark.parametrize(
