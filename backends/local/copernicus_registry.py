@@ -67,32 +67,58 @@ KEYWORD_CALLED = frozenset(
 
 
 def without_unread_arguments(
-    graph: Mapping[str, Any], parameters: Mapping[str, frozenset[str]]
+    graph: Mapping[str, Any],
+    parameters: Mapping[str, frozenset[str]],
+    *,
+    _path: str = "",
 ) -> dict[str, Any]:
-    """``graph`` (flat) without the arguments of its own nodes that Copernicus never reads,
-    each named once in the run's warnings: the processes its driver implements take their
-    arguments by name (``ProcessArgs``: process_implementations/cubes.py
-    ``reduce_dimension`` L228-235 reads data, reducer, dimension, context), so one that
-    is no parameter of the process (``target_dimension`` of a reduce_dimension written
-    for openEO 0.4) is ignored there. ``parameters``: process id -> its parameter names."""
-    from hybrid.run_warnings import warn
-
+    """``graph`` (flat) without the arguments Copernicus never reads, each named once in
+    the run's warnings: the processes its driver implements take their arguments by name
+    (``ProcessArgs``: process_implementations/cubes.py ``reduce_dimension`` L228-235
+    reads data, reducer, dimension, context), so one that is no parameter of the process
+    (``target_dimension`` of a reduce_dimension written for openEO 0.4) is ignored there;
+    so does its script builder inside callbacks, which reads each process's arguments by
+    name and never checks the others (geopyspark-driver processgraphvisiting.py
+    ``GeotrellisTileProcessGraphVisitor`` L11-77; geotrellis-extensions
+    OpenEOProcessScriptBuilder.scala ``expressionEnd`` L1086-1214), even for the math
+    processes that fail outside callbacks (:data:`KEYWORD_CALLED`). ``parameters``:
+    process id -> its parameter names."""
     kept: dict[str, Any] = {}
     for node_id, node in graph.items():
         pid = node.get("process_id") if isinstance(node, Mapping) else None
         known = parameters.get(str(pid))
         arguments = node.get("arguments") if isinstance(node, Mapping) else None
-        if known is None or pid in KEYWORD_CALLED or not isinstance(arguments, Mapping):
-            kept[node_id] = node
+        if not isinstance(arguments, Mapping) or (pid in KEYWORD_CALLED and not _path):
+            kept[node_id] = node  # outside callbacks openeo-processes fails on them
             continue
-        unread = sorted(set(arguments) - known)
-        for name in unread:
-            warn(
-                f"{pid}: argument '{name}' is no parameter of the process and is ignored, "
-                f"as Copernicus ignores it (node {node_id!r})"
-            )
-        kept[node_id] = {
-            **node,
-            "arguments": {k: v for k, v in arguments.items() if k not in unread},
-        }
+        inner = f"{_path}{node_id}/"
+        arguments = {k: _in_callbacks(v, parameters, inner) for k, v in arguments.items()}
+        if known is not None:
+            arguments = _read_only(str(pid), f"{_path}{node_id}", arguments, known)
+        kept[node_id] = {**node, "arguments": arguments}
     return kept
+
+
+def _in_callbacks(value: Any, parameters: Mapping[str, frozenset[str]], path: str) -> Any:
+    """An argument with the unread arguments of its callbacks taken out."""
+    graph = value.get("process_graph") if isinstance(value, Mapping) else None
+    if isinstance(graph, Mapping):
+        inner = without_unread_arguments(graph, parameters, _path=path)
+        return {**value, "process_graph": inner}
+    if isinstance(value, list):
+        return [_in_callbacks(item, parameters, path) for item in value]
+    return value
+
+
+def _read_only(
+    pid: str, node: str, arguments: Mapping[str, Any], known: frozenset[str]
+) -> dict[str, Any]:
+    from hybrid.run_warnings import warn
+
+    unread = sorted(set(arguments) - known)
+    for name in unread:
+        warn(
+            f"{pid}: argument '{name}' is no parameter of the process and is ignored, "
+            f"as Copernicus ignores it (node {node!r})"
+        )
+    return {k: v for k, v in arguments.items() if k not in unread}

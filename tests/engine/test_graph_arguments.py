@@ -254,6 +254,46 @@ def test_an_argument_copernicus_never_reads_is_ignored_with_a_warning(
     np.testing.assert_array_equal(got.values, run({}, "plain").values)
 
 
+def test_an_unknown_argument_in_a_callback_or_of_mask_scl_dilation_is_ignored(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """Inside callbacks Copernicus's script builder reads each process's arguments by
+    name (OpenEOProcessScriptBuilder.scala ``expressionEnd`` L1086-1214), even those of
+    ``max``, which fail outside callbacks; mask_scl_dilation's arguments go to its
+    masking, which reads them by name (CloudFilterStrategy.scala L56-69). Both were a
+    400 here."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.errors import HybridWarning
+    from hybrid.io.reader import open_result
+    from tests.server_helpers import SEED_BBOX
+
+    def run(extra: dict[str, Any], masking: dict[str, Any], out: str) -> Any:
+        load = {"id": "SENTINEL2_L2A", "spatial_extent": SEED_BBOX, "bands": ["B04", "SCL"]}
+        load["temporal_extent"] = ["2023-06-01", "2023-06-10"]
+        top = {"m": {"process_id": "max", "result": True, "arguments": {**extra}}}
+        top["m"]["arguments"]["data"] = {"from_parameter": "data"}
+        masked = {"data": {"from_node": "dc"}, "scl_band_name": "SCL", **masking}
+        graph = {
+            "dc": {"process_id": "load_collection", "arguments": load},
+            "k": {"process_id": "mask_scl_dilation", "arguments": masked},
+            "r": {"process_id": "reduce_dimension", "arguments": {}},
+            "s": {"process_id": "save_result", "arguments": {}, "result": True},
+        }
+        reducer = {"process_graph": top}
+        graph["r"]["arguments"] = {"data": {"from_node": "k"}, "dimension": "t", "reducer": reducer}
+        graph["s"]["arguments"] = {"data": {"from_node": "r"}, "format": "netCDF"}
+        backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+        (path,) = backend.execute(graph, out_dir=tmp_path / out).files
+        return open_result(path)
+
+    with pytest.warns(HybridWarning) as seen:
+        got = run({"foo": "bar"}, {"kernel3_size": 5}, "extra")
+    notes = [str(w.message) for w in seen]
+    assert any("max: argument 'foo' is no parameter" in n and "'r/m'" in n for n in notes)
+    assert any("mask_scl_dilation: argument 'kernel3_size' is no" in n for n in notes)
+    np.testing.assert_array_equal(got.values, run({}, {}, "plain").values)
+
+
 def test_parameter_names_are_not_those_of_another_registry_with_the_same_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -235,7 +235,15 @@ def to_scl_dilation_mask(
     return result
 
 
-def mask_scl_dilation(data: Any, scl_band_name: Any = None, **options: Any) -> Any:
+def mask_scl_dilation(
+    data: Any,
+    scl_band_name: Any = None,
+    erosion_kernel_size: Any = None,
+    mask1_values: Any = None,
+    mask2_values: Any = None,
+    kernel1_size: Any = None,
+    kernel2_size: Any = None,
+) -> Any:
     """``data`` unchanged: Copernicus masks while loading, not here.
 
     Its dry run hands the arguments to every load upstream as a "custom cloud mask"
@@ -243,14 +251,18 @@ def mask_scl_dilation(data: Any, scl_band_name: Any = None, **options: Any) -> A
     the process itself returns its cube as it is, as the cube has no such method
     (``process_implementations/sar.py`` L112-122): the loads apply it
     (:func:`masked_while_loading`), before the processes between them and this one.
-    The arguments are checked here too, as the loads read them."""
-    known = {k: options.pop(k) for k in list(options) if k in DEFAULTS}
-    options = {k: v for k, v in options.items() if k not in ("named_parameters",)}
-    if options:
-        raise ProcessParameterInvalid(
-            f"mask_scl_dilation: unknown parameter(s) {', '.join(sorted(options))}"
-        )
-    _params("mask_scl_dilation", **known)
+    The arguments are checked here too, as the loads read them. Copernicus's masking
+    reads its parameters by name (geotrellis-extensions CloudFilterStrategy.scala
+    L56-69 ``getOrDefault``), so another argument is ignored there: here too, with a
+    warning, as for any process (``copernicus_registry.without_unread_arguments``)."""
+    given = {
+        "erosion_kernel_size": erosion_kernel_size,
+        "mask1_values": mask1_values,
+        "mask2_values": mask2_values,
+        "kernel1_size": kernel1_size,
+        "kernel2_size": kernel2_size,
+    }
+    _params("mask_scl_dilation", **given)
     return data
 
 
