@@ -56,3 +56,11 @@ BAND_ORIGINS = "hybrid:band_origins"
 def band_origins(cube: Any) -> dict[str, str | None]:
     """What each renamed band label of ``cube`` stands for (:data:`BAND_ORIGINS`)."""
     return dict(getattr(cube, "attrs", {}).get(BAND_ORIGINS) or {})
+
+
+def names_as_written(names: list[Any], count: int) -> list[Any]:
+    """The names of ``count`` bands whose metadata holds ``names``, as Copernicus's netCDF
+    writer gives them: the first ``names``, then ``unkown_band_<i>`` (sic) for a band
+    beyond them (geotrellis-extensions NetCDFRDDWriter.scala L176-181); a name beyond the
+    bands names none."""
+    return names[:count] + [f"unkown_band_{i}" for i in range(len(names), count)]

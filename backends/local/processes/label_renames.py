@@ -12,6 +12,7 @@ from hybrid.backends.local.processes.cube_dimensions import (
     BAND_ORIGINS,
     band_dimension,
     band_origins,
+    names_as_written,
     require_dimension,
 )
 from hybrid.errors import ProcessParameterInvalid
@@ -131,7 +132,7 @@ def _band_names_as_written(target: list[Any], count: int) -> list[Any]:
     on Copernicus too: OpenEOProcessScriptBuilder.scala L1648-1649). A warning says so."""
     from hybrid.run_warnings import warn
 
-    kept = target[:count] + [f"unkown_band_{i}" for i in range(len(target), count)]
+    kept = names_as_written(target, count)
     if len(target) > count:
         detail = f"the names {target[count:]} name no band (Copernicus's netCDF writes them empty)"
     else:

@@ -251,7 +251,9 @@ def band_metadata_kept(result: xr.DataArray, source: xr.DataArray, code: str) ->
     given = [str(b) for b in result["bands"].values] if "bands" in result.coords else None
     names = [str(b) for b in source["bands"].values]
     count = result.sizes["bands"]
-    kept = names[:count] + [f"unkown_band_{i}" for i in range(len(names), count)]
+    from hybrid.backends.local.processes.cube_dimensions import names_as_written
+
+    kept = names_as_written(names, count)
     if given is not None and given != kept:
         from hybrid.run_warnings import warn
 
