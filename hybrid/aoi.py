@@ -8,10 +8,9 @@ from typing import Any
 
 from hybrid.errors import UsageError
 from hybrid.grid import BBox, Grid
+from hybrid.limits import MAX_SPAN_DEG
 
 _GEOMETRY_TYPES = {"Polygon", "MultiPolygon"}
-#: a Sentinel-2 AOI larger than this (degrees of lon or lat) is almost surely a mistake
-MAX_SPAN_DEG = 5.0
 #: below this share of its grid covered by the AOI, the grid is "mostly empty" (a warning)
 MIN_COVERAGE = 0.5
 #: how close to +-180 degrees a part must reach to count as split at the antimeridian

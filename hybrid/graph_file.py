@@ -22,20 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import UsageError
+from hybrid.limits import MAX_GRAPH_BYTES, MAX_JSON_DEPTH
 
 #: the name that reads the graph from standard input
 STDIN = "-"
-#: the largest graph file read (the emulator takes requests of 1 MiB)
-MAX_BYTES = 100 * 2**20
-#: the deepest nesting of lists and objects in a graph document, also the emulator's
-#: limit of a request body (a callback adds about 4 levels)
-MAX_JSON_DEPTH = 200
 
 
 def read_document(source: str | Path, *, what: str = "graph file") -> Any:
     """The JSON document of the graph file ``source`` (``-``: standard input); a regular
     file of standard JSON (no ``NaN`` or ``Infinity``, which a remote backend refuses)
-    of at most :data:`MAX_BYTES` (:func:`flat_graph` refuses one nested deeper than
+    of at most :data:`MAX_GRAPH_BYTES` (:func:`flat_graph` refuses one nested deeper than
     :data:`MAX_JSON_DEPTH`, the emulator's limit of a request)."""
     text = str(source)
     if not text:
@@ -51,18 +47,18 @@ def read_document(source: str | Path, *, what: str = "graph file") -> Any:
 
 
 def _text(source: str, what: str) -> str:
-    """The file's (or standard input's) text, at most :data:`MAX_BYTES`."""
+    """The file's (or standard input's) text, at most :data:`MAX_GRAPH_BYTES`."""
     if source == STDIN:
-        text = sys.stdin.read(MAX_BYTES + 1)
+        text = sys.stdin.read(MAX_GRAPH_BYTES + 1)
     else:
         path = Path(source)
         if path.exists() and not path.is_file():
             raise UsageError(f"{what} {source} is not a regular file (a folder or a device)")
         with path.open(encoding="utf-8") as stream:
-            text = stream.read(MAX_BYTES + 1)
-    if len(text) > MAX_BYTES:
+            text = stream.read(MAX_GRAPH_BYTES + 1)
+    if len(text) > MAX_GRAPH_BYTES:
         raise UsageError(
-            f"{display_name(source)} is larger than {MAX_BYTES // 2**20} MiB: no graph is"
+            f"{display_name(source)} is larger than {MAX_GRAPH_BYTES // 2**20} MiB: no graph is"
         )
     return text
 

@@ -12,10 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-#: most nodes in one graph, callbacks included (the emulator's limit, and the engine's)
-MAX_NODES = 1000
-#: deepest nesting of callbacks (``process_graph`` inside an argument)
-MAX_CALLBACK_DEPTH = 16
+from hybrid.limits import MAX_CALLBACK_DEPTH, MAX_NODES
 
 
 def callbacks(value: Any) -> Iterator[Mapping[str, Any]]:

@@ -194,7 +194,8 @@ def _check_shape(graph: Mapping[str, Any]) -> None:
     :data:`~hybrid.graph_structure.MAX_CALLBACK_DEPTH` levels of callbacks), is refused
     before the parser walks it (openeo-pg-parser-networkx raises a bare Exception for a
     loop, and recurses through the graph)."""
-    from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, shape_problem
+    from hybrid.graph_structure import shape_problem
+    from hybrid.limits import MAX_CALLBACK_DEPTH, MAX_NODES
 
     # the user's nodes within the limit, and the save_result a graph without one gets
     problem = shape_problem(graph, max_nodes=MAX_NODES + 1)

@@ -12,8 +12,8 @@ from hybrid.grid import BBox
 def load_bbox(extent: Any) -> BBox:
     """spatial_extent as the parser hands it (BoundingBox model, dict or GeoJSON), checked."""
     bbox = parse_bbox(extent)
-    from hybrid.aoi import MAX_SPAN_DEG
     from hybrid.grid import lonlat_bbox
+    from hybrid.limits import MAX_SPAN_DEG
 
     ll = lonlat_bbox(bbox)
     if ll.east - ll.west > MAX_SPAN_DEG or ll.north - ll.south > MAX_SPAN_DEG:

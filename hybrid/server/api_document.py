@@ -29,10 +29,10 @@ except ImportError:  # FastAPI < 0.165 keeps included routes flat in app.routes
     iter_route_contexts = iter  # type: ignore[assignment]
 
 from hybrid.io.registry import FORMATS
+from hybrid.limits import MAX_PAGE_SIZE
 from hybrid.server import api_shapes as shapes
 from hybrid.server import job_shapes
 from hybrid.server.auth import current_user
-from hybrid.server.paging import MAX_LIMIT
 
 #: the media type of an OpenAPI 3.1 JSON document (the ``service-desc`` link's type)
 MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.1"
@@ -116,9 +116,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 #: query and path parameters as the API describes them (FastAPI sees strings)
 PARAMETERS: dict[str, dict[str, Any]] = {
     "limit": {
-        "description": f"Page size, 1..{MAX_LIMIT}; empty or absent: all.",
+        "description": f"Page size, 1..{MAX_PAGE_SIZE}; empty or absent: all.",
         "allowEmptyValue": True,
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
     },
     "offset": {"allowEmptyValue": True, "schema": {"type": "string"}},
     "level": {  # the API's text says the default is debug (its schema: info); empty: 400

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hybrid.graph_file import MAX_JSON_DEPTH
-from hybrid.graph_structure import MAX_CALLBACK_DEPTH, MAX_NODES, shape_problem
+from hybrid.graph_structure import shape_problem
+from hybrid.limits import MAX_CALLBACK_DEPTH, MAX_JSON_DEPTH, MAX_NODES
 from hybrid.server.errors import BadRequest, GraphCycle, ProcessGraphComplexity
 
 _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')

@@ -15,26 +15,24 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
+from hybrid.limits import MAX_PAGE_SIZE
 from hybrid.server.errors import BadRequest
-
-#: the largest page a client may ask for; larger values are refused with 400
-MAX_LIMIT = 1000
 
 
 def page_limit(
     limit: Annotated[
-        str | None, Query(description=f"Page size, 1..{MAX_LIMIT}; empty or absent = all.")
+        str | None, Query(description=f"Page size, 1..{MAX_PAGE_SIZE}; empty or absent = all.")
     ] = None,
 ) -> int | None:
-    """``limit`` as an int in ``1..MAX_LIMIT``; None when absent or empty."""
+    """``limit`` as an int in ``1..MAX_PAGE_SIZE``; None when absent or empty."""
     if limit is None or not limit.strip():
         return None
     try:
         value = int(limit)
     except ValueError:
         raise BadRequest(f"'limit' must be an integer, not {limit[:40]!r}.") from None
-    if not 1 <= value <= MAX_LIMIT:
-        raise BadRequest(f"'limit' must be between 1 and {MAX_LIMIT}, not {limit[:40]}.")
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise BadRequest(f"'limit' must be between 1 and {MAX_PAGE_SIZE}, not {limit[:40]}.")
     return value
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hybrid.limits import MAX_BODY_BYTES
+
 #: where ``hybrid serve`` keeps its job database and results unless told otherwise
 DEFAULT_DATA_DIR = Path("hybrid-serve-data")
 
@@ -26,7 +28,7 @@ class ServerSettings:
     #: lifetime of signed result download links, seconds
     result_link_ttl: float = 7 * 24 * 3600.0
     #: requests with a larger body are refused with 413
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = MAX_BODY_BYTES
     #: how often a job interrupted by a server stop is re-queued before it is set to error
     max_job_attempts: int = 3
     #: the OIDC provider id in ``/credentials/oidc`` and in ``oidc/ID/TOKEN`` bearer tokens

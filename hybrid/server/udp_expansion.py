@@ -30,10 +30,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hybrid.errors import ProcessGraphInvalid, ProcessUnsupported
+from hybrid.limits import MAX_UDP_DEPTH
 from hybrid.server.errors import ApiError
 
-#: deepest chain of user-defined processes calling each other
-MAX_UDP_DEPTH = 8
 #: parameter names the predefined processes give their callbacks
 CALLBACK_PARAMETERS = frozenset({"x", "y", "data", "context", "value", "index", "label"})
 

@@ -131,7 +131,7 @@ def test_a_file_too_large_is_refused_before_it_is_read(
 ) -> None:
     from hybrid.backends.local.processes import url_load
 
-    monkeypatch.setattr(url_load, "MAX_BYTES", 100)
+    monkeypatch.setattr(url_load, "MAX_URL_BYTES", 100)
     with pytest.raises(UrlUnreadable, match="larger than"):
         _load_url(f"{base_url}/fields.gpkg", "GPKG")
 

@@ -129,9 +129,9 @@ def test_array_create_is_bounded_and_its_repeat_checked_as_on_copernicus(
 def test_array_create_counts_an_arrays_values_not_one() -> None:
     import numpy as np
 
-    from hybrid.backends.local.processes.array_limits import MAX_ELEMENTS, check_repeat
     from hybrid.errors import ProcessParameterInvalid
+    from hybrid.limits import MAX_ARRAY_ELEMENTS, check_array_repeat
 
-    check_repeat(np.zeros(10), MAX_ELEMENTS // 10)  # exactly at the bound: allowed
+    check_array_repeat(np.zeros(10), MAX_ARRAY_ELEMENTS // 10)  # exactly at the bound: allowed
     with pytest.raises(ProcessParameterInvalid, match="at most"):
-        check_repeat(np.zeros(10), MAX_ELEMENTS // 10 + 1)
+        check_array_repeat(np.zeros(10), MAX_ARRAY_ELEMENTS // 10 + 1)

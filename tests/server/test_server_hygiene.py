@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from hybrid.server.graph_limits import MAX_CALLBACK_DEPTH, MAX_JSON_DEPTH, MAX_NODES
-from hybrid.server.paging import MAX_LIMIT
+from hybrid.limits import MAX_CALLBACK_DEPTH, MAX_JSON_DEPTH, MAX_NODES, MAX_PAGE_SIZE
 from tests.server_helpers import ThreadServer, write_users_file
 
 
@@ -190,7 +189,7 @@ def test_cors_headers_on_every_answer_and_204_to_preflights(
 
 
 @pytest.mark.parametrize("path", ["/jobs", "/jobs/x/logs"])
-@pytest.mark.parametrize("limit", [str(2**63), "-58800", "0", str(MAX_LIMIT + 1), "ten"])
+@pytest.mark.parametrize("limit", [str(2**63), "-58800", "0", str(MAX_PAGE_SIZE + 1), "ten"])
 def test_limit_out_of_range_is_400(server: ThreadServer, token: str, path: str, limit: str) -> None:
     """limit=0, negative, 2^63, above the maximum or text on /jobs and /jobs/{id}/logs: 400
     with an openEO error, never an overflow."""
@@ -273,7 +272,7 @@ def test_empty_limit_means_no_limit(server: ThreadServer, token: str) -> None:
     answer = requests.get(f"{server.url}/jobs?limit=", headers={"Authorization": token}, timeout=10)
     assert answer.status_code == 200 and "jobs" in answer.json()
     answer = requests.get(
-        f"{server.url}/jobs?limit={MAX_LIMIT}", headers={"Authorization": token}, timeout=10
+        f"{server.url}/jobs?limit={MAX_PAGE_SIZE}", headers={"Authorization": token}, timeout=10
     )
     assert answer.status_code == 200
 

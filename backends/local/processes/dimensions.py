@@ -165,10 +165,10 @@ def array_create(data: Any = None, repeat: int = 1, axis: Any = None) -> Any:
     """
     import dask.array as da
 
-    from hybrid.backends.local.processes.array_limits import check_repeat
     from hybrid.backends.local.processes.array_members import flattened, remember
+    from hybrid.limits import check_array_repeat
 
-    check_repeat(data, repeat)
+    check_array_repeat(data, repeat)
     if data is None:
         return np.array([])
     items = list(data) if isinstance(data, list | tuple) else None

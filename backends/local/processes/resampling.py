@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from hybrid.backends.local.processes.resample_limits import check_pixels
 from hybrid.backends.local.processes.vector import cube_crs
 from hybrid.backends.local.resample_pushdown import stored
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.limits import check_resample_pixels
 
 #: cube attribute set by the loads: the Copernicus load layout (xmin, ymax, pixel size,
 #: columns, rows) of the extent (with any kernel buffer) snapped to the load grid
@@ -134,7 +134,7 @@ def resample_spatial(
     if target == source and res is None:
         return data
     if res is not None:
-        check_pixels(data, source, target, res)
+        check_resample_pixels(data, source, target, res)
     src = data.drop_vars([c for c in data.coords if c not in data.dims])
     from odc.geo.xr import assign_crs
 

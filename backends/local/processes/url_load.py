@@ -9,7 +9,7 @@ the suffix). As Copernicus reads it (openeo-python-driver 9e5b49b2
 
 - ``url`` must be ``http(s)://`` (Copernicus also reads ``s3://`` from its own object
   storage, which does not exist here: refused); the whole file is fetched (at most
-  :data:`MAX_BYTES`) and read with geopandas;
+  :data:`MAX_URL_BYTES`) and read with geopandas;
 - ``format`` is one of the input formats (:mod:`hybrid.io.input_formats`), in any case:
   GeoJSON, Parquet (GeoParquet), FlatGeobuf or GPKG; GTiff is an input format for
   load_stac, which load_url does not read (Copernicus: FeatureUnsupported; here
@@ -48,9 +48,8 @@ from typing import Any
 
 from hybrid.errors import FormatUnsuitable, HybridError, ProcessParameterInvalid, UrlUnreadable
 from hybrid.io.vector_frame import FRAME_COLUMNS
+from hybrid.limits import MAX_URL_BYTES
 
-#: the largest file load_url fetches
-MAX_BYTES = 512 * 2**20
 #: seconds to connect, and to wait for each part of the answer
 _TIMEOUT = (10, 120)
 _SUFFIXES = {"GeoJSON": ".geojson", "FlatGeobuf": ".fgb", "GPKG": ".gpkg", "Parquet": ".parquet"}
@@ -151,7 +150,7 @@ def _vector_format(format: Any) -> str:
 
 
 def fetched(url: str, process: str = "load_url", error: type[HybridError] = UrlUnreadable) -> bytes:
-    """The file at ``url``, whole (at most :data:`MAX_BYTES`); ``error`` names ``process``
+    """The file at ``url``, whole (at most :data:`MAX_URL_BYTES`); ``error`` names ``process``
     if it cannot be fetched."""
     import requests
 
@@ -162,8 +161,10 @@ def fetched(url: str, process: str = "load_url", error: type[HybridError] = UrlU
             parts, size = [], 0
             for part in answer.iter_content(chunk_size=1 << 20):
                 size += len(part)
-                if size > MAX_BYTES:
-                    raise error(f"{process}: {url} is larger than {MAX_BYTES >> 20} MiB; split it")
+                if size > MAX_URL_BYTES:
+                    raise error(
+                        f"{process}: {url} is larger than {MAX_URL_BYTES >> 20} MiB; split it"
+                    )
                 parts.append(part)
     except requests.RequestException as exc:
         raise error(f"{process} could not read {url}: {exc}") from None

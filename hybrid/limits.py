@@ -1,0 +1,115 @@
+"""Every size limit of hybrid in one place: what a graph, a request, an area, a cube or an
+array may be before it is refused in one line (a 4xx on the server, exit 2 on the CLI).
+
+The values are read where the checks run: the emulator's graph checks
+(:mod:`hybrid.server.graph_limits`, :mod:`hybrid.server.payload`,
+:mod:`hybrid.server.paging`, :mod:`hybrid.server.udp_expansion`), a graph file
+(:mod:`hybrid.graph_file`, :mod:`hybrid.graph_structure`), an AOI (:mod:`hybrid.aoi`,
+:mod:`hybrid.backends.local.load_extents`), ``load_url``
+(:mod:`hybrid.backends.local.processes.url_load`). The two limits of what the engine
+computes, Copernicus's on a resampled cube and this engine's on ``array_create``, are
+checked here (:func:`check_resample_pixels`, :func:`check_array_repeat`).
+
+Not emulated: Copernicus's 20000 x 20000 px limit of a synchronous request (the engine
+does not know which kind of request it runs).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from hybrid.errors import ExtentTooLarge, ProcessParameterInvalid
+
+#: most nodes in one graph, callbacks included (the emulator's limit, and the engine's)
+MAX_NODES = 1000
+#: deepest nesting of callbacks (``process_graph`` inside an argument)
+MAX_CALLBACK_DEPTH = 16
+#: the deepest nesting of lists and objects in a graph document, also the emulator's
+#: limit of a request body (a callback adds about 4 levels)
+MAX_JSON_DEPTH = 200
+#: the largest graph file read (the emulator takes requests of :data:`MAX_BODY_BYTES`)
+MAX_GRAPH_BYTES = 100 * 2**20
+#: the emulator's default largest request body; larger ones are refused with 413
+MAX_BODY_BYTES = 1024 * 1024
+#: deepest chain of user-defined processes calling each other
+MAX_UDP_DEPTH = 8
+#: the largest page a client may ask for; larger values are refused with 400
+MAX_PAGE_SIZE = 1000
+#: the widest AOI or load extent, in degrees of longitude or latitude (a Sentinel-2 AOI
+#: larger than this is almost surely a mistake)
+MAX_SPAN_DEG = 5.0
+#: the largest file load_url fetches
+MAX_URL_BYTES = 512 * 2**20
+#: the most pixels Copernicus loads (openeo-geopyspark-driver ``layercatalog.py``
+#: ``LARGE_LAYER_THRESHOLD_IN_PIXELS``, L78)
+MAX_PIXELS = 10**11
+#: the most values one array_create may give (per pixel in a callback): 80 MB of float64
+MAX_ARRAY_ELEMENTS = 10**7
+
+
+def check_resample_pixels(data: Any, source: Any, target: Any, res: Any) -> None:
+    """Refuse a resolution ``res`` (odc-geo ``Resolution``, ``target`` units) that makes
+    ``data`` (in ``source``) larger than :data:`MAX_PIXELS`.
+
+    Copernicus's dry run hands a resample_spatial's resolution to the load, whose
+    ``ExtentTooLarge`` check counts the pixels at that resolution (x * y * dates * bands)
+    and refuses more than :data:`MAX_PIXELS` with ``ProcessGraphComplexity``
+    (openeo-geopyspark-driver ``layercatalog.py`` ``load_collection`` L102-121,
+    ``is_layer_too_large`` L1403-1410 and L1426-1444). Here the check runs before the new
+    grid is built: a resolution of 1e-9 m over a small area asked for a grid of 10^23
+    cells and ran the server out of memory (a 500 ``MemoryError``)."""
+    import numpy as np
+    from odc.geo.geobox import GeoBox
+
+    x, y = np.asarray(data["x"].values, dtype=float), np.asarray(data["y"].values, dtype=float)
+    if not x.size or not y.size:
+        return
+    step_x = abs(float(x[1] - x[0])) if x.size > 1 else 0.0
+    step_y = abs(float(y[1] - y[0])) if y.size > 1 else 0.0
+    west, east = float(x.min()) - step_x / 2, float(x.max()) + step_x / 2
+    south, north = float(y.min()) - step_y / 2, float(y.max()) + step_y / 2
+    extent = GeoBox.from_bbox((west, south, east, north), source, shape=(1, 1)).extent
+    box = extent.to_crs(target).boundingbox
+    columns = (box.right - box.left) / abs(res.x)
+    rows = (box.top - box.bottom) / abs(res.y)
+    others = data.size // max(x.size * y.size, 1)
+    pixels = columns * rows * others
+    if pixels > MAX_PIXELS:
+        raise ExtentTooLarge(
+            f"resample_spatial: resolution {abs(res.x):g} x {abs(res.y):g} makes the cube "
+            f"{columns:.0f} x {rows:.0f} pixels ({pixels:.3g} with its other dimensions); "
+            f"Copernicus computes at most {MAX_PIXELS:.0e}: choose a coarser resolution"
+        )
+
+
+def check_array_repeat(data: Any, repeat: Any) -> None:
+    """Refuse ``repeat`` as Copernicus does, and a result beyond :data:`MAX_ARRAY_ELEMENTS`.
+
+    Copernicus refuses a ``repeat`` below 1 (or not an integer) with
+    ``ProcessParameterInvalid`` (openeo-python-driver
+    ``processgraph/process_implementations/array.py`` ``array_create`` L36-46); above it,
+    ``list(data) * repeat`` is built whatever its size, in the web app's memory. Here the
+    engine runs inside the emulator: ``array_create([1], repeat=10**9)`` took minutes and
+    the next such request had the kernel kill the server for its memory (23 GB)."""
+    if not isinstance(repeat, numbers.Integral) or repeat < 1:
+        raise ProcessParameterInvalid(
+            "The value passed for parameter 'repeat' in process 'array_create' is invalid: "
+            "The `repeat` parameter should be an integer of at least value 1."
+        )
+    size = _array_values(data)
+    if size * int(repeat) > MAX_ARRAY_ELEMENTS:
+        raise ProcessParameterInvalid(
+            f"array_create: {size} values repeated {repeat} times make {size * repeat} "
+            f"values; at most {MAX_ARRAY_ELEMENTS} are computed here (Copernicus builds them in "
+            "its memory, whatever their number)"
+        )
+
+
+def _array_values(data: Any) -> int:
+    """How many values ``data`` gives the array: a list's or an array's length along its
+    first axis (an ndarray of 10**6 is 10**6, not one), 1 for a single value."""
+    if isinstance(data, list | tuple):
+        return len(data)
+    shape = getattr(data, "shape", ())
+    return int(shape[0]) if shape else 1
