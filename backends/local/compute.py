@@ -52,33 +52,29 @@ def _on_cluster(settings: Any) -> bool:
     return bool(settings.workers or scheduler_address(settings.scheduler))
 
 
-def _local_get(settings: Any) -> Any:
-    """dask's ``get`` of the local scheduler the settings name (threads by default).
-    Handed to dask as a function: dask's lookup of a name imports distributed to look
-    for a client first (0.4 s of a ``hybrid run``), even for its threads."""
-    import dask.local
-    import dask.threaded
+def scheduler_get(name: str | None = None) -> Any:
+    """dask's ``get`` for a computation on this machine, handed to dask as a function:
+    dask's lookup of a name imports distributed to look for a client first (0.4 s of a
+    ``hybrid run``), even for its threads.
 
-    name = settings.scheduler or "threads"
-    local = {"threads": dask.threaded.get, "synchronous": dask.local.get_sync}
-    return local.get(name, name)
-
-
-def default_get() -> Any:
-    """The scheduler dask would pick for a compute outside the run's own (the loader's
-    probes of its dates, :mod:`hybrid.backends.local.empty_dates`), found without
-    importing distributed: its threads when neither dask's config nor a distributed
-    client can name another (none can before distributed is imported; dask's own lookup
-    imports it to look, 0.2 s of a run that otherwise never imports it), else None (dask
-    looks)."""
+    ``name`` (the settings' ``scheduler``, the run's own computation): ``threads`` or
+    ``synchronous``, another name as it is (dask looks it up). None (a compute outside
+    the run's own, such as the loader's probes of its dates,
+    :mod:`hybrid.backends.local.empty_dates`): dask's threads when neither dask's config
+    nor a distributed client can name another (none can before distributed is imported),
+    else None (dask looks)."""
     import sys
 
     import dask
+    import dask.local
     import dask.threaded
 
-    if dask.config.get("scheduler", None) or "distributed" in sys.modules:
-        return None
-    return dask.threaded.get
+    if name is None:
+        if dask.config.get("scheduler", None) or "distributed" in sys.modules:
+            return None
+        return dask.threaded.get
+    local = {"threads": dask.threaded.get, "synchronous": dask.local.get_sync}
+    return local.get(name, name)
 
 
 def compute(obj: Any, settings: Any) -> Any:
@@ -92,7 +88,7 @@ def compute(obj: Any, settings: Any) -> Any:
                 distributed_progress(future, enabled=settings.progress)
                 return result_while_workers_live(client, future, settings.worker_timeout)
         with DaskProgress(enabled=settings.progress), stop_on_cancel():
-            return obj.compute(scheduler=_local_get(settings))
+            return obj.compute(scheduler=scheduler_get(settings.scheduler or "threads"))
 
 
 def store(array: Any, write: Any, settings: Any, *, encode: Any = None) -> None:
@@ -114,7 +110,12 @@ def store(array: Any, write: Any, settings: Any, *, encode: Any = None) -> None:
         from hybrid.io.streaming import threaded_store
 
         with DaskProgress(enabled=settings.progress), stop_on_cancel():
-            threaded_store(array, write, encode=encode, scheduler=_local_get(settings))
+            threaded_store(
+                array,
+                write,
+                encode=encode,
+                scheduler=scheduler_get(settings.scheduler or "threads"),
+            )
 
 
 def stop_on_cancel() -> Any:

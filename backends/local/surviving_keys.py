@@ -160,7 +160,7 @@ def probe_computed(array: Any) -> Any:
     """The (lazy) ``array`` computed as a probe (:data:`PROBE`), labels kept."""
     import dask
 
-    from hybrid.backends.local.compute import default_get
+    from hybrid.backends.local.compute import scheduler_get
 
     with dask.config.set({PROBE: True}):
-        return array.compute(scheduler=default_get())
+        return array.compute(scheduler=scheduler_get())
