@@ -168,27 +168,14 @@ def inspect_graph(
         pid = node["process_id"]
         ids.add(str(pid))
         args = node.get("arguments") or {}
-        _check_supported(node_id, node, args, supported, required)
-        _check_callback_process(graph, node_id, pid)
-        check_interval(node_id, pid, args)
-        if pid == "merge_cubes":
-            _check_overlap_resolver(node_id, args.get("overlap_resolver"))
-        if pid == "aggregate_spatial":
-            check_reducer(node_id, args.get("reducer"))
+        _check_node(graph, node_id, node, supported, required)
         if pid == "load_collection" and (known_collections or args.get("id") == COLLECTION_ID):
             per_load[node_id] = _load_conditions(node_id, args)
             if known_collections:  # a job is created, and fails when it runs
                 check_bands(args.get("bands"), node=node_id)
         if pid == "load_stac" and args.get("properties"):
             per_stac[node_id] = stac_property_conditions(node_id, args["properties"])
-        if pid == "apply_kernel":
-            _check_kernel_edges(node_id, args)
-        if pid == "resample_spatial" and args.get("projection") is None:
-            margin = max(margin, resample_margin(args.get("resolution"), args.get("method")))
-        if pid == "resample_cube_spatial" and args.get("method", "near") != "near":
-            margin = max(margin, cube_resample_margin(graph, args))
-        if pid == "save_result":
-            _check_format(node_id, args.get("format"))
+        margin = max(margin, _resample_margin(graph, pid, args))
     _check_outputs(graph)
     loads = infer_loads(graph)
     require_bounded(loads)
@@ -206,6 +193,40 @@ def inspect_graph(
         margin=margin,
         scl_masks=load_masks(graph),
     )
+
+
+def _check_node(
+    graph: Mapping[str, Any],
+    node_id: str,
+    node: Mapping[str, Any],
+    supported: set[str],
+    required: Mapping[str, set[str]] | None,
+) -> None:
+    """The checks of one node that read no other node's facts: its process is supported
+    with its required arguments, its callbacks, its interval, and what its process asks of
+    its arguments (overlap resolver, reducer, kernel, format)."""
+    pid = node["process_id"]
+    args = node.get("arguments") or {}
+    _check_supported(node_id, node, args, supported, required)
+    _check_callback_process(graph, node_id, pid)
+    check_interval(node_id, pid, args)
+    if pid == "merge_cubes":
+        _check_overlap_resolver(node_id, args.get("overlap_resolver"))
+    if pid == "aggregate_spatial":
+        check_reducer(node_id, args.get("reducer"))
+    if pid == "apply_kernel":
+        _check_kernel_edges(node_id, args)
+    if pid == "save_result":
+        _check_format(node_id, args.get("format"))
+
+
+def _resample_margin(graph: Mapping[str, Any], pid: str, args: Mapping[str, Any]) -> int:
+    """The pixels a resampling node reads beyond its output (0 for other nodes)."""
+    if pid == "resample_spatial" and args.get("projection") is None:
+        return resample_margin(args.get("resolution"), args.get("method"))
+    if pid == "resample_cube_spatial" and args.get("method", "near") != "near":
+        return cube_resample_margin(graph, args)
+    return 0
 
 
 def lone_cloud_limit(conditions: tuple[Condition, ...]) -> float | None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,21 +102,50 @@ def write_gtiff(
 
     require_date_labels(cube, fmt="GTiff")
     options = options or {}
-    settings = parse(options)
+    cube, transform = _north_up(cube)
+    bands = [str(b) for b in cube["bands"].values] if "bands" in cube.dims else None
+    per_band = _per_band(bands, options)
+    files = _files(cube, transform, bands, per_band, attrs or {}, options)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    cube, transform = _north_up(cube)
-    x, y = cube["x"].values, cube["y"].values
-    bands = [str(b) for b in cube["bands"].values] if "bands" in cube.dims else None
-    crs = cube_crs(cube)
     layers = cube if "t" in cube.dims else cube.expand_dims(t=[None])
-    tags = _head_tags(attrs or {}, options.get("file_metadata") or {})
     prefix = filename_prefix(options)
-    per_band = _per_band(bands, options)
+    written = []
+    for label in layers["t"].values:
+        layer = layers.sel(t=label) if label is not None else layers.isel(t=0)
+        path = folder / label_file_name(label, prefix)
+        written += _write_label(path, layer.transpose(..., "y", "x"), bands, per_band, files)
+    return written
+
+
+@dataclass(frozen=True)
+class _Files:
+    """What every file of one cube shares: rasterio's ``profile``, the head ``tags``,
+    the overview ``factors``, the ``band_tags`` per band and the ``palette``."""
+
+    profile: Mapping[str, Any]
+    tags: Mapping[str, str]
+    factors: list[int]
+    band_tags: Mapping[str, Mapping[str, str]]
+    palette: Mapping[int, tuple[int, int, int, int]]
+
+
+def _files(
+    cube: xr.DataArray,
+    transform: Any,
+    bands: list[str] | None,
+    per_band: bool,
+    attrs: Mapping[str, Any],
+    options: Mapping[str, Any],
+) -> _Files:
+    """The layout of the cube's files, the save_result ``options`` checked against it."""
+    settings = parse(options)
+    crs = cube_crs(cube)
+    width, height = cube["x"].size, cube["y"].size
     profile = {
         "driver": "GTiff",
-        "width": x.size,
-        "height": y.size,
+        "width": width,
+        "height": height,
         "count": len(bands) if bands else 1,
         **_cell_type(cube),
         "transform": transform,
@@ -127,24 +157,29 @@ def write_gtiff(
     }
     settings.require_predictor_fits(profile["dtype"])
     settings.require_palette_fits(profile["dtype"], 1 if per_band else profile["count"])
-    factors = _overview_factors(settings.overviews, x.size, y.size)
-    band_tags = {band: settings.band_tags(band) for band in bands or ()}
-    palette = settings.colormap(profile["dtype"])
+    return _Files(
+        profile=profile,
+        tags=_head_tags(attrs, options.get("file_metadata") or {}),
+        factors=_overview_factors(settings.overviews, width, height),
+        band_tags={band: settings.band_tags(band) for band in bands or ()},
+        palette=settings.colormap(profile["dtype"]),
+    )
+
+
+def _write_label(
+    path: Path, layer: Any, bands: list[str] | None, per_band: bool, files: _Files
+) -> list[Path]:
+    """The file of one label's ``layer`` (bands, y, x) at ``path``; with ``per_band``, one
+    file a band instead, its name ending in the band's."""
+    if not per_band:
+        _write_file(path, layer.data, files.profile, bands, files)
+        return [path]
     written = []
-    for label in layers["t"].values:
-        layer = layers.sel(t=label) if label is not None else layers.isel(t=0)
-        layer = layer.transpose(..., "y", "x")
-        path = folder / label_file_name(label, prefix)
-        if not per_band:
-            _write_file(path, layer.data, profile, tags, bands, factors, band_tags, palette)
-            written.append(path)
-            continue
-        for index, band in enumerate(bands or ()):
-            band_path = path.with_name(f"{path.stem}_{band}{path.suffix}")
-            one = profile | {"count": 1}
-            values = layer.isel(bands=index).data
-            _write_file(band_path, values, one, tags, [band], factors, band_tags, palette)
-            written.append(band_path)
+    for index, band in enumerate(bands or ()):
+        band_path = path.with_name(f"{path.stem}_{band}{path.suffix}")
+        one = {**files.profile, "count": 1}
+        _write_file(band_path, layer.isel(bands=index).data, one, [band], files)
+        written.append(band_path)
     return written
 
 
@@ -172,29 +207,26 @@ def _write_file(
     path: Path,
     values: Any,
     profile: Mapping[str, Any],
-    tags: Mapping[str, str],
     bands: list[str] | None,
-    factors: list[int],
-    band_tags: Mapping[str, Mapping[str, str]],
-    palette: Mapping[int, tuple[int, int, int, int]],
+    files: _Files,
 ) -> None:
-    """One GeoTIFF of ``values`` (bands, y, x) or (y, x) with head ``tags``, the band
-    descriptions ``bands`` and their ``band_tags``, and a ``palette`` if not empty."""
+    """One GeoTIFF of ``values`` (bands, y, x) or (y, x) with ``profile``, the band
+    descriptions ``bands`` and what every file shares (:class:`_Files`)."""
     import rasterio
 
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        if palette:
-            dst.write_colormap(1, palette)
+        if files.palette:
+            dst.write_colormap(1, files.palette)
         _write_layer(dst, values, int(profile["blockxsize"]))
-        dst.update_tags(**tags)
+        dst.update_tags(**files.tags)
         for index, band in enumerate(bands or (), start=1):
             dst.set_band_description(index, band)
-            if band_tags.get(band):
-                dst.update_tags(index, **band_tags[band])
-        if factors:
+            if files.band_tags.get(band):
+                dst.update_tags(index, **files.band_tags[band])
+        if files.factors:
             from rasterio.enums import Resampling
 
-            dst.build_overviews(factors, Resampling.nearest)
+            dst.build_overviews(files.factors, Resampling.nearest)
 
 
 def _cell_type(cube: Any) -> dict[str, Any]:

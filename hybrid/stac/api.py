@@ -71,38 +71,16 @@ def search_api(
     """Items of the STAC API at ``url`` matching ``query``, all pages."""
     from pystac_client import Client
     from pystac_client.stac_api_io import StacApiIO
-    from urllib3 import Retry
 
-    retry = Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        backoff_factor=backoff,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=None,
-        raise_on_status=True,
-    )
     what = f"STAC API {url}" + (f" ({provider})" if provider else "")
     try:
-        client = Client.open(url, stac_io=StacApiIO(max_retries=retry, timeout=TIMEOUT))
+        stac_io = StacApiIO(max_retries=_retry(retries, backoff), timeout=TIMEOUT)
+        client = Client.open(url, stac_io=stac_io)
         if not client.conforms_to("ITEM_SEARCH"):
             return _walk_static(client, collection, query)
-        collections = [collection] if collection else _s2_collections(client)
-        kwargs: dict[str, Any] = {
-            "collections": collections,
-            "bbox": [query.bbox.west, query.bbox.south, query.bbox.east, query.bbox.north],
-            "datetime": datetime_range(query),
-            "limit": page_size,
-        }
-        conditions = tuple(c for c in query.all_conditions() if c.sent_to_api)
-        if conditions:
-            if client.conforms_to("FILTER"):
-                kwargs["filter"] = cql2_filter(conditions)
-                kwargs["filter_lang"] = "cql2-json"
-            else:
-                kwargs["query"] = query_extension(conditions)
-        items = list(client.search(**kwargs).items())
+        items = list(
+            client.search(**_search_arguments(client, collection, query, page_size)).items()
+        )
     except DataSourceError:
         raise
     except Exception as exc:
@@ -114,6 +92,45 @@ def search_api(
             "check the URL and your network, or use a local catalog made with 'hybrid cache'"
         ) from exc
     return [i for i in items if matches(i, query)]
+
+
+def _retry(retries: int, backoff: float) -> Any:
+    """urllib3's retry of every request: ``retries`` times, on connection and read
+    errors and on 429 and 5xx answers, waiting ``backoff`` * 2**n seconds."""
+    from urllib3 import Retry
+
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=None,
+        raise_on_status=True,
+    )
+
+
+def _search_arguments(
+    client: Any, collection: str | None, query: SceneQuery, page_size: int
+) -> dict[str, Any]:
+    """pystac-client's ``search`` arguments for ``query``: its property conditions as a
+    CQL2 filter where the API takes one, else in the query extension."""
+    collections = [collection] if collection else _s2_collections(client)
+    kwargs: dict[str, Any] = {
+        "collections": collections,
+        "bbox": [query.bbox.west, query.bbox.south, query.bbox.east, query.bbox.north],
+        "datetime": datetime_range(query),
+        "limit": page_size,
+    }
+    conditions = tuple(c for c in query.all_conditions() if c.sent_to_api)
+    if conditions:
+        if client.conforms_to("FILTER"):
+            kwargs["filter"] = cql2_filter(conditions)
+            kwargs["filter_lang"] = "cql2-json"
+        else:
+            kwargs["query"] = query_extension(conditions)
+    return kwargs
 
 
 def _walk_static(client: Any, collection: str | None, query: SceneQuery) -> list[Any]:

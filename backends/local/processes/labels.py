@@ -108,18 +108,7 @@ def filter_labels(
             "filter_labels: 'condition' must be a child process "
             '({"process_graph": {...}}) that returns true for the labels to keep'
         )
-    from hybrid.backends.local.label_pushdown import SCENE_TIMES
-
-    entries = callback_cache_entries(condition)
-    times = data.attrs.get(SCENE_TIMES) or {}
-    keep = []
-    for i, raw in enumerate(data[dimension].values):
-        # each scene's sensing time where the load knows them (label_pushdown)
-        values = times.get(raw) if isinstance(raw, np.datetime64) else None
-        values = values or (label_text(raw),)
-        if any(_passes(condition, value, context, entries) for value in values):
-            keep.append(i)
-    forget_results(entries)
+    keep = _kept_dates(data, condition, context)
     if not keep:
         from hybrid.errors import NoDataAvailable
 
@@ -129,6 +118,24 @@ def filter_labels(
             "then (Could not find data); widen the condition or the temporal extent"
         )
     return data.isel({dimension: keep})
+
+
+def _kept_dates(data: Any, condition: Callable[..., Any], context: Any) -> list[int]:
+    """The positions along ``t`` of the dates for which ``condition`` holds: for one of
+    the scenes' sensing times where the load knows them (label_pushdown), else for the
+    date's label."""
+    from hybrid.backends.local.label_pushdown import SCENE_TIMES
+
+    entries = callback_cache_entries(condition)
+    times = data.attrs.get(SCENE_TIMES) or {}
+    keep = []
+    for i, raw in enumerate(data["t"].values):
+        values = times.get(raw) if isinstance(raw, np.datetime64) else None
+        values = values or (label_text(raw),)
+        if any(_passes(condition, value, context, entries) for value in values):
+            keep.append(i)
+    forget_results(entries)
+    return keep
 
 
 def _passes(condition: Callable[..., Any], value: Any, context: Any, entries: Any) -> bool:

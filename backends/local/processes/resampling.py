@@ -121,9 +121,6 @@ def resample_spatial(
     (:func:`hybrid.backends.local.resample_pushdown.stored`). ``in_load``: Copernicus
     resamples in the load (:func:`hybrid.backends.local.resample_pushdown.push_down`), on
     the load's extent snapped to multiples of the new pixel size."""
-    from odc.geo.geobox import GeoBox
-    from odc.geo.xr import xr_reproject
-
     method = copernicus_method(method, "resample_spatial")
     for dim in ("x", "y"):
         if dim not in data.dims:
@@ -135,27 +132,7 @@ def resample_spatial(
         return data
     if res is not None:
         check_resample_pixels(data, source, target, res)
-    src = data.drop_vars([c for c in data.coords if c not in data.dims])
-    from odc.geo.xr import assign_crs
-
-    src = assign_crs(src.transpose(..., "y", "x"), crs=source)
-    layout: tuple[float, ...] | None = None
-    if res is None:
-        how: Any = target
-        out = xr_reproject(src, how, resampling=METHODS[method], dst_nodata=np.nan)
-    elif target == source and data.attrs.get(LAYOUT) and in_load:
-        out = _on_lattice(src, data.attrs[LAYOUT], res, METHODS[method])
-    elif target == source and data.attrs.get(LAYOUT):
-        out = _on_layout(src, data.attrs[LAYOUT], res, METHODS[method])
-    elif data.attrs.get(LAYOUT) and not in_load:
-        out, layout = _on_reprojected_layout(
-            src, data.attrs[LAYOUT], (source, target), res, METHODS[method]
-        )
-    else:
-        box = GeoBox.from_bbox(
-            src.odc.geobox.extent.to_crs(target).boundingbox, target, resolution=res
-        )
-        out = xr_reproject(src, box, resampling=METHODS[method], dst_nodata=np.nan)
+    out, layout = _resampled(data, (source, target), res, METHODS[method], in_load)
     renames = {d: n for d, n in (("longitude", "x"), ("latitude", "y")) if d in out.dims}
     out = out.rename(renames) if renames else out
     out = out.drop_vars([c for c in out.coords if c not in out.dims])
@@ -164,6 +141,31 @@ def resample_spatial(
         out = stored(out, integer_resampling)
     out.attrs = _attributes(data.attrs, target, layout, reprojected=target != source)
     return out
+
+
+def _resampled(
+    data: Any, crs: tuple[Any, Any], res: Any, resampling: Any, in_load: bool
+) -> tuple[Any, tuple[float, ...] | None]:
+    """``data`` (y, x last) warped from ``crs`` (source, target) to the resolution ``res``
+    (None: the target CRS's own), on the grid Copernicus would give it, and the new load
+    layout when a reprojection moved it (else None)."""
+    from odc.geo.geobox import GeoBox
+    from odc.geo.xr import assign_crs, xr_reproject
+
+    source, target = crs
+    src = data.drop_vars([c for c in data.coords if c not in data.dims])
+    src = assign_crs(src.transpose(..., "y", "x"), crs=source)
+    layout = data.attrs.get(LAYOUT)
+    if res is None:
+        return xr_reproject(src, target, resampling=resampling, dst_nodata=np.nan), None
+    if target == source and layout and in_load:
+        return _on_lattice(src, layout, res, resampling), None
+    if target == source and layout:
+        return _on_layout(src, layout, res, resampling), None
+    if layout and not in_load:
+        return _on_reprojected_layout(src, layout, (source, target), res, resampling)
+    box = GeoBox.from_bbox(src.odc.geobox.extent.to_crs(target).boundingbox, target, resolution=res)
+    return xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan), None
 
 
 def _attributes(
