@@ -41,10 +41,11 @@ def check_kernel_size(size: int) -> None:
         raise UsageError(f"--kernel-size {size} is too large (at most 101)")
 
 
-def check_cloud_cover(limit: float | None) -> None:
-    """``--max-cloud-cover``: a percentage, or None for no limit."""
-    if limit is not None and not 0 <= limit <= 100:
-        raise UsageError(f"--max-cloud-cover {limit} must be a percentage in [0, 100]")
+def check_percentage(value: float | None, option: str) -> None:
+    """``option`` (``--max-cloud-cover``, ``--max-aoi-cloud``): a percentage, or None
+    when not given."""
+    if value is not None and not 0 <= value <= 100:
+        raise UsageError(f"{option} {value} must be a percentage in [0, 100]")
 
 
 def check_workflow(workflow: Workflow) -> None:
@@ -61,4 +62,4 @@ def check_workflow(workflow: Workflow) -> None:
         raise UsageError(f"--kernel-std {workflow.kernel_std} must be positive and finite (1.6)")
     if not 0 <= workflow.threshold < 1:
         raise UsageError(f"--threshold {workflow.threshold} must be in [0, 1) (0.1)")
-    check_cloud_cover(workflow.max_cloud_cover)
+    check_percentage(workflow.max_cloud_cover, "--max-cloud-cover")

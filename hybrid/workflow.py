@@ -8,21 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.errors import UsageError
 from hybrid.params import Workflow
+from hybrid.validation import check_percentage
 
 if TYPE_CHECKING:
     from hybrid.scene_table import SceneRow
 
 
-def check_aoi_cloud_limit(limit: float | None) -> None:
-    """``--max-aoi-cloud`` is a percentage (None: not given)."""
-    if limit is not None and not 0 <= limit <= 100:
-        raise UsageError(f"--max-aoi-cloud {limit} must be a percentage in [0, 100]")
-
-
 def with_max_aoi_cloud(workflow: Workflow, limit: float | None, *, stac: str | None) -> Workflow:
     """The workflow with the dates ``--max-aoi-cloud`` excludes, measured once from the
     STAC source with the workflow's own cloud classes (:func:`resolve_exclusions`)."""
-    check_aoi_cloud_limit(limit)
+    check_percentage(limit, "--max-aoi-cloud")
     if limit is None:
         return workflow
     from hybrid.scene_table import scene_table
@@ -36,7 +31,7 @@ def resolve_exclusions(workflow: Workflow, rows: Sequence[SceneRow], limit: floa
     with its ``cloud_classes``) exceeds ``limit`` percent, at build time."""
     from hybrid.scene_table import dates_above
 
-    check_aoi_cloud_limit(limit)
+    check_percentage(limit, "--max-aoi-cloud")
     above = dates_above(rows, limit)
     if rows and len(above) == len(rows):
         raise UsageError(

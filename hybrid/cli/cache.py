@@ -48,14 +48,14 @@ def handle(args: argparse.Namespace) -> int:
     from hybrid.grid import kernel_buffer
     from hybrid.params import DEFAULT_BANDS
     from hybrid.sample import SEED_AOI, SEED_END, SEED_START
-    from hybrid.validation import check_cloud_cover, check_dates, check_kernel_size
+    from hybrid.validation import check_dates, check_kernel_size, check_percentage
 
     start, end = args.start or SEED_START, args.end or SEED_END
     check_dates(start, end)
     _check_out(Path(args.out))
     # the options a later 'hybrid run' refuses are refused here too, before any copy
     check_kernel_size(args.kernel_size)
-    check_cloud_cover(args.max_cloud_cover)
+    check_percentage(args.max_cloud_cover, "--max-cloud-cover")
     bands = DEFAULT_BANDS if args.bands is None else _bands(args.bands)
     aoi = read_aoi(args.aoi) if args.aoi else SEED_AOI
     request = CacheRequest(

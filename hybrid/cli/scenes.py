@@ -15,7 +15,7 @@ from hybrid.cli.options import (
     check_folder,
     workflow_from_args,
 )
-from hybrid.errors import UsageError
+from hybrid.validation import check_percentage
 
 
 def add_parser(subparsers: Any) -> None:
@@ -47,8 +47,7 @@ def handle(args: argparse.Namespace) -> int:
     workflow = workflow_from_args(args)
     classes = workflow.cloud_classes
     limit = args.max_aoi_cloud
-    if limit is not None and not 0 <= limit <= 100:
-        raise UsageError(f"--max-aoi-cloud {limit} must be a percentage in [0, 100]")
+    check_percentage(limit, "--max-aoi-cloud")
     if args.plots:
         check_folder(args.plots, "--plots")
     rows = scene_table(workflow, stac=args.stac, classes=classes)

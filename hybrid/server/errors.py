@@ -17,10 +17,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybrid.errors import HybridError
 from hybrid.server.request_ids import current_request_id
+from hybrid.server.response_start import StartWatch
 
 _log = logging.getLogger(__name__)
 
@@ -271,20 +272,13 @@ class UnexpectedErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        sending = StartWatch(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, sending)
         except Exception as exc:
             path = scope.get("path", "")
             _log.error("%s %s failed", scope.get("method"), path, exc_info=exc)
-            if started:  # nothing else can be said on this connection
+            if sending.started:  # nothing else can be said on this connection
                 raise
             error = HybridError(f"Server error: {type(exc).__name__}: {exc} (see the server log).")
             await error_response(error)(scope, receive, send)

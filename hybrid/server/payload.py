@@ -19,6 +19,7 @@ from hybrid.server.errors import (
 )
 from hybrid.server.graph_limits import check_graph, check_json_depth
 from hybrid.server.jobs import LOG_LEVELS
+from hybrid.server.response_start import StartWatch
 
 
 def base_url(request: Request) -> str:
@@ -122,7 +123,6 @@ class BodySizeLimit:
             await error_response(self._too_large())(scope, receive, send)
             return
         received = 0
-        response_started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -133,15 +133,10 @@ class BodySizeLimit:
                     raise self._too_large()
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
+        sending = StartWatch(send)
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, sending)
         except PayloadTooLarge as exc:
-            if response_started:
+            if sending.started:
                 raise
             await error_response(exc)(scope, receive, send)
