@@ -27,13 +27,14 @@ import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
 from hybrid.io.format import PREFIX_PARAMETER, Format, filename_prefix
 from hybrid.io.palette import COLORMAP_PARAMETER, RGB, palette
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SUFFIX = ".png"
 
@@ -59,6 +60,8 @@ def write_raster(
 
 def image_bytes(cube: Any) -> np.ndarray:
     """(rows, cols) greyscale or (rows, cols, 3) RGB bytes of the cube, north up."""
+    import numpy as np
+
     if "t" in cube.dims:
         if cube.sizes["t"] > 1:
             warnings.warn(
@@ -83,6 +86,8 @@ def image_bytes(cube: Any) -> np.ndarray:
 def encode_png(pixels: np.ndarray, colours: Sequence[RGB] | None = None) -> bytes:
     """An 8-bit greyscale (2-D) or RGB (3-D) PNG of ``pixels``; a 2-D one with
     ``colours`` is indexed, its palette those colours."""
+    import numpy as np
+
     rows, cols = pixels.shape[:2]
     colour_type = 2 if pixels.ndim == 3 else 3 if colours else 0
     data = np.ascontiguousarray(pixels, dtype=np.uint8)

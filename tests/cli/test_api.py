@@ -29,6 +29,19 @@ def test_version_and_a_light_import():
     assert cli.stdout.strip() == f"hybrid {hybrid.__version__}"
 
 
+def test_the_cli_answers_help_without_the_science_stack():
+    # every command's parser is built for --help: none may import numpy and the rest
+    heavy = "('numpy', 'xarray', 'dask', 'distributed', 'rasterio', 'openeo_processes_dask')"
+    code = (
+        "import contextlib, io, sys\nfrom hybrid.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+    )
+    code += f"print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr[-2000:]
+
+
 def test_every_public_function_has_a_docstring_with_an_example():
     import inspect
 
