@@ -20,9 +20,9 @@ handlers, so that error answers carry the headers too (only the request ids are 
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from hybrid.server.response_headers import adding_headers
+from hybrid.server.middleware import HttpMiddleware, adding_headers
 
 #: the API's four and, as Copernicus's flask-cors (views.py L118-125), a download's range
 EXPOSED = (
@@ -34,16 +34,10 @@ METHODS = b"OPTIONS, GET, POST, PATCH, PUT, DELETE"
 HEADERS = b"Authorization, Content-Type, Range"
 
 
-class Cors:
+class Cors(HttpMiddleware):
     """ASGI middleware: the CORS headers on every answer, 204 to every ``OPTIONS``."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "OPTIONS":
             await _preflight(scope, send)
             return

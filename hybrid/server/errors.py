@@ -17,11 +17,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from hybrid.errors import HybridError
+from hybrid.server.middleware import HttpMiddleware, StartWatch
 from hybrid.server.request_ids import current_request_id
-from hybrid.server.response_start import StartWatch
 
 _log = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_middleware(UnexpectedErrors)
 
 
-class UnexpectedErrors:
+class UnexpectedErrors(HttpMiddleware):
     """ASGI middleware: an unexpected exception becomes a 500 openEO error, and that's all.
 
     Starlette's own handler for ``Exception`` (in ``ServerErrorMiddleware``) re-raises after
@@ -265,13 +265,7 @@ class UnexpectedErrors:
     "connection reset by peer". Here the exception ends with the answer.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         sending = StartWatch(send)
         try:
             await self.app(scope, receive, sending)

@@ -19,7 +19,7 @@ from hybrid.server.errors import (
 )
 from hybrid.server.graph_limits import check_graph, check_json_depth
 from hybrid.server.jobs import LOG_LEVELS
-from hybrid.server.response_start import StartWatch
+from hybrid.server.middleware import HttpMiddleware, StartWatch
 
 
 def base_url(request: Request) -> str:
@@ -101,11 +101,11 @@ def partial_flag(partial: str | None = None) -> bool:
 Partial = Annotated[bool, Depends(partial_flag)]
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """ASGI middleware: refuse request bodies larger than ``max_bytes`` with 413."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
     def _too_large(self) -> PayloadTooLarge:
@@ -113,10 +113,7 @@ class BodySizeLimit:
             f"The request body is larger than {self.max_bytes} bytes: send a smaller process graph."
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", ()))
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:

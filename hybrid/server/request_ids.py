@@ -14,9 +14,9 @@ import contextvars
 import datetime as dt
 import uuid
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from hybrid.server.response_headers import adding_headers
+from hybrid.server.middleware import HttpMiddleware, adding_headers
 
 _CURRENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -32,16 +32,10 @@ def current_request_id() -> str:
     return _CURRENT.get() or new_request_id()
 
 
-class RequestIds:
+class RequestIds(HttpMiddleware):
     """ASGI middleware: a new id per HTTP request, in its ``Request-Id`` header."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = new_request_id()
         token = _CURRENT.set(request_id)
         header = (b"request-id", request_id.encode())

@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import re
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from hybrid.server.middleware import HttpMiddleware
 
 _RUNS = re.compile(r"/{2,}")
 _RAW_RUNS = re.compile(rb"/{2,}")
 
 
-class MergeSlashes:
+class MergeSlashes(HttpMiddleware):
     """ASGI middleware: ``//jobs//j-1`` is routed as ``/jobs/j-1``."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and "//" in scope["path"]:
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if "//" in scope["path"]:
             scope = dict(scope)
             scope["path"] = _RUNS.sub("/", scope["path"])
             if isinstance(scope.get("raw_path"), bytes):
