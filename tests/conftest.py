@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: longest wait of the openeo client between two status polls of a batch job in the tests
+JOB_POLL_SECONDS = 0.1
 #: ../shared beside the checkout: spec material; absent in a user's clone
 SHARED = ROOT.parent / "shared"
 
@@ -44,3 +48,23 @@ def seed_aoi() -> dict:
     from hybrid.sample import SEED_AOI
 
     return SEED_AOI
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_job_polling() -> Iterator[None]:
+    """The openeo client's ``start_and_wait`` (and so ``execute_batch``) sleeps 5 s and more
+    between status polls; the emulator's test jobs take well under a second, so a published
+    script's unchanged ``start_and_wait()`` would idle seconds per job. Here it polls every
+    :data:`JOB_POLL_SECONDS` at most: the same requests, the same answers, sooner."""
+    from openeo.rest.job import BatchJob
+
+    original = BatchJob.start_and_wait
+
+    def start_and_wait(self: BatchJob, **kwargs: Any) -> BatchJob:
+        asked = kwargs.get("max_poll_interval", JOB_POLL_SECONDS)
+        kwargs["max_poll_interval"] = min(asked, JOB_POLL_SECONDS)
+        return original(self, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BatchJob, "start_and_wait", start_and_wait)
+        yield
