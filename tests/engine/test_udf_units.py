@@ -368,12 +368,16 @@ def test_a_time_series_udf_of_apply_dimension_dropping_t_is_dated_2020() -> None
 
 
 @pytest.mark.slow
-def test_a_udf_writing_more_than_the_disk_limit_is_stopped() -> None:
+def test_a_udf_writing_more_than_the_disk_limit_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The file-size limit bounds one file: a UDF wrote 3 GB in 30 files of 100 MB
     beside its 2 GB limit (and could fill the disk within its time limit). What it writes
-    in all is bounded by the same figure; its exchange folder goes with it."""
+    in all is bounded by the same figure; its exchange folder goes with it (looked for in
+    a temporary folder of this test's own: another test process's UDFs share /tmp)."""
     import tempfile
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     code = (
         "import xarray\n"
         "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
