@@ -9,6 +9,14 @@ value as written (20.5 stays 20.5) [openeo-python-driver
 match]. Here lt, gt, neq and between are taken too (the spec's comparisons). The names
 and how each provider's items are read: :mod:`hybrid.stac.item_properties`.
 
+A name neither Copernicus's items nor its layer catalog's adaptations know
+(``eo:mgrs``, ``s2:mgrs_tile``) is not refused there: ``PropertyFilter`` sends it to the
+STAC API as written (load_stac.py L1536-1539, L1609, L2702-2716) and its post-query matcher
+drops every item that lacks it (L1628, L2633: ``name in properties and ...``), so a load
+whose items all lack it finds nothing: 400 ``NoDataAvailable`` (L120-123, L268-269).
+Here too: the condition is evaluated on the item's own property, items without it are
+dropped.
+
 A constant that is a parameter of the enclosing process (``max_cloud_cover=Parameter(...)``
 of a stored UDP: ``{"from_parameter": "max_cloud_cover"}``) is valid until the process
 runs: the openEO API's ``POST /validation`` "MUST NOT throw an error for unresolvable
@@ -27,7 +35,7 @@ from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.params import COLLECTION_ID
-from hybrid.stac.item_properties import FILTERABLE, LEGACY_NAMES, RENAMED, supported_names
+from hybrid.stac.item_properties import FILTERABLE, LEGACY_NAMES, RENAMED
 from hybrid.stac.query import CQL2_OPERATORS, Condition
 
 #: comparisons a property condition may use (``between`` too, for numbers)
@@ -55,12 +63,6 @@ def property_conditions(node_id: str, properties: Any) -> tuple[Condition, ...]:
                 f"load_collection: property filter on '{name}' is not supported; "
                 f"{COLLECTION_ID} items name it '{RENAMED[name]}' "
                 f"(e.g. {FILTERABLE[RENAMED[name]].example!r}): filter on that",
-                node=node_id,
-            )
-        if target is not None and target not in FILTERABLE:
-            raise ProcessParameterInvalid(
-                f"load_collection: property filter on '{name}' is not supported; "
-                f"{COLLECTION_ID} can be filtered on {supported_names()}",
                 node=node_id,
             )
         node = _single_node(node_id, name, condition)

@@ -21,7 +21,10 @@ L2731-2806; the example in ``docs/layercatalog.md`` L195-210 is SENTINEL2_L2A's)
 ``"MGRS-31UFS"``), ``productType`` is dropped (every item is L2A). The live CDSE layer
 catalog is not public; other legacy names (``relativeOrbitNumber``,
 ``orbitDirection``) are refused with the STAC name to use, so a graph never means
-something else here than there.
+something else here than there. Any other name is taken as written and compared with
+the item's own property; an item without it never matches (as ``PropertyFilter``'s
+post-query matcher, load_stac.py L2633), so ``eo:mgrs`` finds nothing on Copernicus's
+items, which name the tile ``grid:code``.
 
 The providers store these facts differently: CDSE has them all; Earth Search has
 ``grid:code`` and the relative orbit only inside ``s2:product_uri`` (``_R108_``) and no
@@ -135,10 +138,3 @@ def property_value(item: Any, name: str) -> Any:
     """The value of filterable property ``name`` for ``item`` (None: not recorded)."""
     known = FILTERABLE.get(name)
     return known.read(item) if known is not None else item.properties.get(name)
-
-
-def supported_names() -> str:
-    """The filterable names with an example value each, for messages."""
-    listed = [f"{p.name} (e.g. {p.example!r})" for p in FILTERABLE.values()]
-    legacy = [f"{n.name}" for n in LEGACY_NAMES.values()]
-    return f"{', '.join(listed)}; legacy {', '.join(legacy)}"

@@ -290,8 +290,9 @@ def test_the_queryables_are_the_properties_a_load_may_filter(
         "x": {"from_parameter": "value"}, "y": 10}}}}  # fmt: skip
     filtered = graph()
     load = next(n for n in filtered.values() if n["process_id"] == "load_collection")
-    load["arguments"]["properties"] = {"s2:water_percentage": condition}
-    assert error_code(alice.post("/result", json=body(filtered)))[0] == 400
+    # a name no item records: no item matches (Copernicus's load_stac.py L2633)
+    load["arguments"]["properties"] = {"eo:mgrs": condition}
+    assert error_code(alice.post("/result", json=body(filtered))) == (400, "NoDataAvailable")
 
 
 # -- users -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Property filters beyond cloud cover, as Copernicus's SENTINEL2_L2A takes them: the
 tile (``grid:code`` "MGRS-31UFS", legacy ``tileId`` "31UFS" adapted to it, wildcards),
 the relative orbit and the orbit state, read alike from CDSE, Earth Search and Planetary
-Computer items; names Copernicus's items do not have are refused with one 400.
+Computer items; other names compared with the items' own properties, an item without the
+property dropped (load_stac.py L2633), so a load that keeps none is NoDataAvailable.
 
 Copernicus sources: openeo-python-driver ``filter_properties.py`` L14-76 (eq, lte, gte,
 array_contains), openeo-geopyspark-driver ``load_stac.py`` L2598-2631 (wildcards, the
@@ -17,7 +18,8 @@ import pystac
 import pytest
 
 from hybrid.backends.local import LocalBackend
-from hybrid.errors import ProcessParameterInvalid
+from hybrid.backends.local.loader import LoadRequest, load_s2
+from hybrid.errors import NoDataAvailable, ProcessParameterInvalid
 from hybrid.grid import BBox
 from hybrid.stac.item_properties import FILTERABLE, property_value
 from hybrid.stac.query import Condition, SceneQuery, cql2_filter
@@ -115,7 +117,6 @@ def test_filters_become_conditions_on_copernicus_names(case):
     [
         ({"relativeOrbitNumber": _cmp("eq", x=VALUE, y=108)}, ["sat:relative_orbit", "108"]),
         ({"orbitDirection": _cmp("eq", x=VALUE, y="DESCENDING")}, ["sat:orbit_state"]),
-        ({"s2:mgrs_tile": _cmp("eq", x=VALUE, y="31TGL")}, ["grid:code", "tileId"]),
         ({"tileId": _cmp("eq", x=VALUE, y=31)}, ["text"]),
         ({"sat:relative_orbit": _cmp("eq", x=VALUE, y="R108")}, ["number"]),
     ],
@@ -180,3 +181,37 @@ def test_a_property_the_source_does_not_record_is_one_clear_error(tmp_path):
     with pytest.raises(ProcessParameterInvalid, match="does not record sat:orbit_state") as info:
         search(str(catalog), query)
     assert "grid:code" in str(info.value) and "sat:relative_orbit" in str(info.value)
+
+
+def _unknown_name_query(properties: dict[str, Any]) -> SceneQuery:
+    conditions = LocalBackend().validate(_graph(properties)).conditions
+    return SceneQuery(BBox(*tiny_bbox()), "2023-05-01", "2023-06-01", conditions=conditions)
+
+
+def test_a_name_copernicus_does_not_know_is_compared_with_the_items_own_property(tmp_path):
+    """Copernicus's PropertyFilter refuses no name: ``s2:mgrs_tile`` is sent to the API
+    as written and matched on each item's properties; an item without it never matches
+    (load_stac.py L1536, L1628, L2633). Only the Planetary Computer item records it."""
+    catalog = write_tiny_catalog(tmp_path / "cat", SCENES)
+    query = _unknown_name_query({"s2:mgrs_tile": _cmp("eq", x=VALUE, y="31TGL")})
+    assert query.conditions == (Condition("s2:mgrs_tile", "=", "31TGL"),)
+    assert [i.id for i in search(str(catalog), query)] == [SCENES[2].id]
+    assert cql2_filter(query.conditions) == {
+        "op": "=",
+        "args": [{"property": "s2:mgrs_tile"}, "31TGL"],
+    }
+
+
+def test_a_tile_filter_on_eo_mgrs_finds_no_data_as_on_copernicus(tmp_path):
+    """openeo-usecases jrc_noudf.json filters ``eo:mgrs == "31UFT"``: no item records
+    ``eo:mgrs`` (CDSE's name the tile ``grid:code``), so every item is dropped and the
+    load is Copernicus's 400 NoDataAvailable (load_stac.py L120-123, L268-269)."""
+    catalog = write_tiny_catalog(tmp_path / "cat", SCENES)
+    query = _unknown_name_query({"eo:mgrs": _cmp("eq", x=VALUE, y="31UFT")})
+    assert search(str(catalog), query) == []
+    request = LoadRequest(
+        query.bbox, query.start, query.end, ("B04",), None, conditions=query.conditions
+    )
+    with pytest.raises(NoDataAvailable, match="eo:mgrs = '31UFT'") as info:
+        load_s2(str(catalog), request)
+    assert info.value.status == 400 and "\n" not in str(info.value)

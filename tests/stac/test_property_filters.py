@@ -10,7 +10,6 @@ import pytest
 from hybrid.backends.local import LocalBackend
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.grid import BBox
-from hybrid.stac.item_properties import FILTERABLE
 from hybrid.stac.query import Condition, SceneQuery, cql2_filter
 from hybrid.stac.source import search
 from tests.stac_fixtures import TinyScene, tiny_bbox, write_tiny_catalog
@@ -81,8 +80,6 @@ def test_platform_equality_is_a_text_condition():
 @pytest.mark.parametrize(
     ("properties", "word"),
     [
-        ({"productIdentifier": _cmp("eq", x=VALUE, y="x")}, "productIdentifier"),
-        ({"s2:water_percentage": _cmp("lt", x=VALUE, y=5)}, "s2:water_percentage"),
         ({"eo:cloud_cover": _cmp("is_nan", x=VALUE)}, "is_nan"),
         ({"eo:cloud_cover": _cmp("lt", x=VALUE, y="20")}, "number"),
         ({"platform": _cmp("lt", x=VALUE, y="sentinel-2a")}, "lt"),
@@ -92,8 +89,6 @@ def test_unsupported_filters_are_refused_with_one_clear_error(properties, word):
     with pytest.raises(ProcessParameterInvalid, match=word) as info:
         LocalBackend().validate(_graph(properties))
     assert "\n" not in str(info.value)
-    if word.startswith(("product", "s2:")):
-        assert all(name in str(info.value) for name in FILTERABLE)
 
 
 def test_the_cql2_filter_is_the_conditions_as_written():

@@ -89,7 +89,8 @@ def test_agriculture_use_case_means_the_masked_ndvi_with_zeros_per_field(
     ``{"type": "file", "path": "BRP_Gewaspercelen_2017.gdb"}``, no GeoJSON: refused with
     one 4xx (Copernicus: ProcessParameterInvalid "Failed to parse inline GeoJSON",
     python-driver process_implementations/cubes.py L451-458); its tile filter
-    ``eo:mgrs == "31UFT"`` (a Dutch tile, none in the sample) is dropped, its
+    ``eo:mgrs == "31UFT"`` is dropped (no item records ``eo:mgrs``, CDSE's name the tile
+    ``grid:code``: it keeps no item, NoDataAvailable, here as on Copernicus), its
     ``eo:cloud_cover`` ``between`` 0 and 70 kept; with two fields of our own
     the JSON holds per date and field the mean of the NDVI where ``SCL != 4`` is false
     and 0 elsewhere (``replacement: 0`` goes where the NDVI has a value)."""

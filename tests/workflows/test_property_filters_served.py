@@ -1,7 +1,8 @@
 """load_collection ``properties`` beyond cloud cover through the openeo client against
 ``hybrid serve``: a tile filter as Copernicus's users write it (legacy ``tileId``
 "31TGL", adapted to ``grid:code`` "MGRS-31TGL" as Copernicus's layer catalog does), a
-relative-orbit filter, and the refusals, each 400 with one line.
+relative-orbit filter, a name no item records (no data, as there), and the refusals,
+each 400 with one line.
 
 Expected values: the independent reference (tests/reference) on the sample's own items,
 chosen by their ``grid:code`` / the ``R008`` of their product name, read with rasterio.
@@ -90,7 +91,6 @@ def test_a_relative_orbit_filter_loads_only_that_orbit(connection, sample_catalo
     ("properties", "words"),
     [
         ({"relativeOrbitNumber": lambda v: v == 8}, "name it 'sat:relative_orbit'"),
-        ({"s2:mgrs_tile": lambda v: v == "31TGL"}, "tileId"),
         ({"sat:orbit_state": lambda v: v == "descending"}, "does not record sat:orbit_state"),
     ],
 )
@@ -102,6 +102,19 @@ def test_filters_this_source_cannot_evaluate_are_one_400(connection, tmp_path, p
     assert info.value.http_status_code == 400
     assert info.value.code == "ProcessParameterInvalid"
     assert words in info.value.message and "\n" not in info.value.message
+
+
+def test_a_tile_filter_on_a_name_no_item_records_is_no_data(connection, tmp_path):
+    """openeo-usecases jrc_noudf.json's ``eo:mgrs == "31UFT"``: Copernicus refuses no
+    property name; items without the property never match (load_stac.py L2633), so
+    the load finds nothing: 400 NoDataAvailable (L120-123, L268-269)."""
+    from openeo.rest import OpenEoApiError
+
+    with pytest.raises(OpenEoApiError) as info:
+        raw_bands(connection, ["B04"], tmp_path / "m.nc", dates=DATES,
+                  properties={"eo:mgrs": lambda v: v == "31UFT"})  # fmt: skip
+    assert (info.value.http_status_code, info.value.code) == (400, "NoDataAvailable")
+    assert "eo:mgrs = '31UFT'" in info.value.message and "\n" not in info.value.message
 
 
 def _cloud_limited_udp(connection: Any, caplog: pytest.LogCaptureFixture) -> Any:
