@@ -66,6 +66,22 @@ KEYWORD_CALLED = frozenset(
 )  # fmt: skip
 
 
+#: arguments Copernicus reads that its process's description (as served here) lacks:
+#: mask_scl_dilation's masking settings (CloudFilterStrategy.scala L56-69, handed on by
+#: python-driver sar.py L112-122), vector_buffer's ``geometry`` and ``unit``
+#: (process_implementations/geometry.py L37-121), apply_polygon's older ``polygons``
+#: (cubes.py L140-150) and filter_bands' ``wavelengths`` (refused with its own message,
+#: :func:`hybrid.backends.local.processes.labels.filter_bands`)
+READ_BEYOND_DESCRIPTION: dict[str, frozenset[str]] = {
+    "mask_scl_dilation": frozenset(
+        {"kernel1_size", "kernel2_size", "mask1_values", "mask2_values", "erosion_kernel_size"}
+    ),
+    "vector_buffer": frozenset({"geometry", "unit"}),
+    "apply_polygon": frozenset({"polygons"}),
+    "filter_bands": frozenset({"wavelengths"}),
+}
+
+
 def without_unread_arguments(
     graph: Mapping[str, Any],
     parameters: Mapping[str, frozenset[str]],
@@ -82,7 +98,10 @@ def without_unread_arguments(
     ``GeotrellisTileProcessGraphVisitor`` L11-77; geotrellis-extensions
     OpenEOProcessScriptBuilder.scala ``expressionEnd`` L1086-1214), even for the math
     processes that fail outside callbacks (:data:`KEYWORD_CALLED`). ``parameters``:
-    process id -> its parameter names."""
+    process id -> its parameter names: its description's and
+    :data:`READ_BEYOND_DESCRIPTION`, never the keywords of the Python function that
+    implements it here (``axis``, ``keepdims`` of openeo-processes-dask, the engine's own
+    markers such as ``in_load``), which no openEO graph can set."""
     kept: dict[str, Any] = {}
     for node_id, node in graph.items():
         pid = node.get("process_id") if isinstance(node, Mapping) else None

@@ -338,11 +338,16 @@ _PARAMETER_NAMES: dict[int, tuple[Any, dict[str, frozenset[str]]]] = {}
 
 
 def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
-    """The arguments each predefined process of ``registry`` takes: its description's
-    parameters and what its implementation reads (none listed for one that takes any
-    keyword)."""
+    """The arguments each predefined process of ``registry`` takes: the parameters of its
+    description as served (``GET /processes``) and those Copernicus reads beyond it
+    (:data:`~hybrid.backends.local.copernicus_registry.READ_BEYOND_DESCRIPTION`), not
+    the keywords of its Python implementation (none listed for one without a
+    description's parameters or that takes any keyword)."""
     import inspect
     import weakref
+
+    from hybrid.backends.local.copernicus_registry import READ_BEYOND_DESCRIPTION
+    from hybrid.backends.local.process_descriptions import described
 
     held = _PARAMETER_NAMES.get(id(registry))
     if held is not None and held[0]() is registry:
@@ -354,10 +359,11 @@ def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
             taken = inspect.signature(store[pid].implementation).parameters.values()
         except (TypeError, ValueError):
             continue
-        if any(p.kind is p.VAR_KEYWORD for p in taken):
+        spec = store[pid].spec or {}
+        if any(p.kind is p.VAR_KEYWORD for p in taken) or "parameters" not in spec:
             continue
-        described = {p["name"] for p in store[pid].spec.get("parameters", [])}
-        names[pid] = frozenset(described | {p.name for p in taken})
+        declared = {p["name"] for p in described(spec)["parameters"]}
+        names[pid] = frozenset(declared | READ_BEYOND_DESCRIPTION.get(pid, frozenset()))
     _PARAMETER_NAMES[id(registry)] = (weakref.ref(registry), names)
     weakref.finalize(registry, _PARAMETER_NAMES.pop, id(registry), None)
     return names

@@ -294,6 +294,50 @@ def test_an_unknown_argument_in_a_callback_or_of_mask_scl_dilation_is_ignored(
     np.testing.assert_array_equal(got.values, run({}, {}, "plain").values)
 
 
+def test_a_keyword_of_the_python_implementation_is_no_parameter_in_a_callback(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """``axis`` and ``keepdims`` are keywords of openeo-processes-dask's ``max``, not
+    parameters of the openEO process: Copernicus's script builder never reads them
+    (OpenEOProcessScriptBuilder.scala ``expressionEnd`` L1086-1214), so ``max(data,
+    axis=0)`` over ``t`` is the plain maximum over ``t``, with a warning (here the
+    signature counted: ``axis=0`` reduced another axis)."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.errors import HybridWarning
+    from hybrid.io.reader import open_result
+    from tests.server_helpers import SEED_BBOX
+
+    def run(extra: dict[str, Any], out: str) -> Any:
+        load = {"id": "SENTINEL2_L2A", "spatial_extent": SEED_BBOX, "bands": ["B04", "B08"]}
+        load["temporal_extent"] = ["2023-06-01", "2023-06-20"]
+        top = {"m": {"process_id": "max", "result": True, "arguments": {**extra}}}
+        top["m"]["arguments"]["data"] = {"from_parameter": "data"}
+        reducer = {"process_graph": top}
+        graph = {
+            "dc": {"process_id": "load_collection", "arguments": load},
+            "r": {"process_id": "reduce_dimension", "arguments": {}},
+            "s": {"process_id": "save_result", "arguments": {}, "result": True},
+        }
+        graph["r"]["arguments"] = {
+            "data": {"from_node": "dc"},
+            "dimension": "t",
+            "reducer": reducer,
+        }
+        graph["s"]["arguments"] = {"data": {"from_node": "r"}, "format": "netCDF"}
+        backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+        (path,) = backend.execute(graph, out_dir=tmp_path / out).files
+        return open_result(path)
+
+    with pytest.warns(HybridWarning) as seen:
+        got = run({"axis": 0, "keepdims": True}, "extra")
+    notes = [str(w.message) for w in seen]
+    for name in ("axis", "keepdims"):
+        assert any(f"max: argument '{name}' is no parameter" in n for n in notes), notes
+    want = run({}, "plain")
+    assert got.dims == want.dims
+    np.testing.assert_array_equal(got.values, want.values)
+
+
 def test_parameter_names_are_not_those_of_another_registry_with_the_same_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
