@@ -9,32 +9,106 @@ one range of bytes that starts inside the file (``http.py`` ``is_byte_range_vali
 L1423-1438). Anything else is a 416 (``wrappers/response.py`` L692-699), and another unit
 than bytes is refused before (``views.py`` L1364-1368). A servable range is left to
 Starlette's ``FileResponse``, which serves the same bytes (206).
+
+With ``If-Range`` werkzeug reads the range only while the file is unchanged
+(``Response._is_range_request_processable``, ``sansio/http.py``
+``is_resource_modified``): a date (an HTTP date) when the file's ``Last-Modified`` is
+not after it, else an entity tag, its ``W/`` dropped, that is the file's (or ``*``);
+otherwise, an empty value too, it sends the whole file with 200, whatever the range
+says, and only the unit is checked (the view's check, before). Starlette reads the
+range only for an exact copy of its ``ETag`` or ``Last-Modified`` and never for a weak
+tag, so :class:`ResultFile` decides instead and hands Starlette the request with or
+without its ``Range``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import re
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi.responses import FileResponse
 
 from hybrid.server.errors import RangeNotSatisfiable, RangeUnreadable
 
 _PLAIN_INT = re.compile(r"-?\d+", re.ASCII)  # werkzeug _internal.py L196 _plain_int_re
 
 
-def check_range(value: str, size: int) -> None:
+def check_range(value: str, size: int, *, read: bool = True) -> None:
     """Raise the 416 Copernicus answers for the ``Range`` header ``value`` of a file of
-    ``size`` bytes, unless it serves it (one range of bytes inside the file)."""
+    ``size`` bytes, unless it serves it (one range of bytes inside the file); with
+    ``read`` False (an ``If-Range`` the file does not meet) only the unit is checked."""
     if size == 0:
         return  # werkzeug reads no range of an empty file: the whole (empty) file
     unit, equals, ranges = value.partition("=")
     parts = [_part(item.strip()) for item in ranges.split(",")] if equals else [None]
     if any(part is None for part in parts):
-        raise RangeUnreadable(_UNSERVED)
+        if read:
+            raise RangeUnreadable(_UNSERVED)
+        return  # Flask's request.range is None: no unit to check
     if unit.strip().lower() != "bytes":
         raise RangeNotSatisfiable(
             f"Unsupported Range unit {unit.strip().lower()}; supported is: bytes"
         )
-    if len(parts) != 1 or not _inside(parts[0], size):
+    if read and (len(parts) != 1 or not _inside(parts[0], size)):
         raise RangeUnreadable(_UNSERVED)
+
+
+class ResultFile(FileResponse):
+    """A result file, its ``Range`` read as werkzeug reads it (the module's notes)."""
+
+    def __init__(self, *args: Any, request_headers: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        asked = request_headers.get("range")
+        #: whether the request's Range is read (else the whole file is sent)
+        self.ranged = asked is not None and range_holds(
+            request_headers.get("if-range"), self.headers["etag"], self.headers["last-modified"]
+        )
+        if asked is not None:
+            check_range(asked, int(self.headers["content-length"]), read=self.ranged)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        dropped = {b"if-range"} if self.ranged else {b"if-range", b"range"}
+        kept = [(k, v) for k, v in scope["headers"] if k.lower() not in dropped]
+        await super().__call__({**scope, "headers": kept}, receive, send)
+
+
+def range_holds(if_range: str | None, etag: str, last_modified: str) -> bool:
+    """Whether werkzeug reads the Range under ``If-Range`` ``if_range`` of a file with
+    this ``ETag`` and ``Last-Modified`` (no ``If-Range``: always)."""
+    if if_range is None:
+        return True
+    value = if_range.strip()
+    if not value:
+        return False
+    date = _http_date(value)
+    if date is not None:
+        modified = _http_date(last_modified)
+        return modified is not None and modified <= date
+    tags = {m.group(2) or m.group(3) for m in _ETAG.finditer(_unquoted(value)) if m.group(0)}
+    return "*" in tags or _unquoted(etag) in tags
+
+
+#: werkzeug http.py ``_etag_re``: one tag of a list, quoted or not, weak or not
+_ETAG = re.compile(r'([Ww]/)?(?:"(.*?)"|(.*?))(?:\s*,\s*|$)')
+
+
+def _unquoted(tag: str) -> str:
+    """werkzeug ``unquote_etag``: the tag without ``W/`` and its quotes."""
+    tag = tag.strip()
+    tag = tag[2:] if tag[:2] in ("W/", "w/") else tag
+    return tag[1:-1] if len(tag) >= 2 and tag[0] == tag[-1] == '"' else tag
+
+
+def _http_date(value: str) -> dt.datetime | None:
+    """werkzeug ``parse_date``: an HTTP date as UTC, None when it is none."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed
 
 
 #: werkzeug's RequestedRangeNotSatisfiable as text (exceptions.py L524-533)

@@ -755,6 +755,39 @@ def test_a_range_copernicus_cannot_serve_is_its_416(alice: Session, finished_job
     assert beyond.status_code == 206 and beyond.content == whole.content[5:]
 
 
+def test_if_range_is_decided_as_werkzeug_decides_it(alice: Session, finished_job: str) -> None:
+    """Copernicus's ``send_from_directory`` (python-driver views.py L1432) answers a
+    ``Range`` under ``If-Range`` as werkzeug does (wrappers/response.py
+    ``_is_range_request_processable``, sansio/http.py ``is_resource_modified``): the range
+    while the file is unchanged (its entity tag, ``W/`` or not, or ``*``; a date not
+    before its ``Last-Modified``), then an unservable range is its 416; else the whole
+    file with 200, only the unit checked first (views.py L1364-1368). Starlette decided
+    here: a weak tag or a later date was the whole file, ``bytes=10-5`` under a matching
+    tag a plain-text 400, another unit under a stale tag the whole file."""
+    (asset,) = alice.get(f"/jobs/{finished_job}/results").json()["assets"].values()
+    whole = requests.get(asset["href"], timeout=30)
+    etag, modified = whole.headers["ETag"], whole.headers["Last-Modified"]
+
+    def get(if_range: str, asked: str = "bytes=0-9") -> requests.Response:
+        headers = {"Range": asked, "If-Range": if_range}
+        return requests.get(asset["href"], headers=headers, timeout=30)
+
+    for unchanged in (etag, f"W/{etag}", "*", modified, "Fri, 01 Jan 2100 00:00:00 GMT"):
+        part = get(unchanged)
+        assert (part.status_code, part.content) == (206, whole.content[:10]), unchanged
+    for changed in ('"another"', "Mon, 01 Jan 1990 00:00:00 GMT", ""):
+        full = get(changed)
+        assert (full.status_code, full.content) == (200, whole.content), changed
+        assert (get(changed, "bytes=10-5").status_code, get(changed, "x").status_code) == (
+            200,
+            200,
+        ), changed
+    unserved = get(etag, "bytes=10-5")
+    assert (unserved.status_code, unserved.json()["code"]) == (416, "Internal")
+    other_unit = get('"another"', "items=0-9")
+    assert (other_unit.status_code, other_unit.json()["code"]) == (416, "RangeNotSatisfiable")
+
+
 def test_a_browser_may_read_a_downloads_range_headers_as_on_copernicus(
     alice: Session, finished_job: str
 ) -> None:

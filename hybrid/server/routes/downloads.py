@@ -27,17 +27,19 @@ router = APIRouter()
 )
 def download(token: str, filename: str, request: Request, deps: Deps) -> FileResponse:
     """The file, in the byte range asked for when Copernicus serves that range, else its
-    416 (:func:`hybrid.server.byte_ranges.check_range`; with ``If-Range`` Starlette decides,
-    as werkzeug reads the range only while the file is unchanged)."""
+    416, with ``If-Range`` as werkzeug decides it (:mod:`hybrid.server.byte_ranges`)."""
+    from hybrid.server.byte_ranges import ResultFile
+
     _, path = deps.links.resolve(
         token=token, filename=filename, result_dir_of=deps.runner.result_dir
     )
-    asked = request.headers.get("range")
-    if asked is not None and "if-range" not in request.headers:
-        from hybrid.server.byte_ranges import check_range
-
-        check_range(asked, path.stat().st_size)
-    return FileResponse(path, media_type=media_type(filename), filename=path.name)
+    return ResultFile(
+        path,
+        media_type=media_type(filename),
+        filename=path.name,
+        stat_result=path.stat(),
+        request_headers=request.headers,
+    )
 
 
 @router.get("/jobs/{job_id}/results/items/{token}/{item_id:path}", include_in_schema=False)
