@@ -19,6 +19,11 @@ says, and only the unit is checked (the view's check, before). Starlette reads t
 range only for an exact copy of its ``ETag`` or ``Last-Modified`` and never for a weak
 tag, so :class:`ResultFile` decides instead and hands Starlette the request with or
 without its ``Range``.
+
+Starlette is handed only the range werkzeug serves, written plainly (``bytes=start-end``),
+or none: its own parser read ``bytes=-0`` (the whole file for werkzeug) as past the end,
+``bytes=0-`` of an empty file too (plain-text 416s), and an unreadable range under a
+matching ``If-Range`` as a plain-text 400.
 """
 
 from __future__ import annotations
@@ -36,24 +41,29 @@ from hybrid.server.errors import RangeNotSatisfiable, RangeUnreadable
 _PLAIN_INT = re.compile(r"-?\d+", re.ASCII)  # werkzeug _internal.py L196 _plain_int_re
 
 
-def check_range(value: str, size: int, *, read: bool = True) -> None:
-    """Raise the 416 Copernicus answers for the ``Range`` header ``value`` of a file of
-    ``size`` bytes, unless it serves it (one range of bytes inside the file); with
-    ``read`` False (an ``If-Range`` the file does not meet) only the unit is checked."""
+def served_range(value: str, size: int, *, read: bool = True) -> tuple[int, int] | None:
+    """The (start, stop) werkzeug serves for the ``Range`` header ``value`` of a file of
+    ``size`` bytes, None for the whole file (an empty one, or ``read`` False: an
+    ``If-Range`` the file does not meet, when only the unit is checked); the 416
+    Copernicus answers when it serves none (not one range of bytes inside the file)."""
     if size == 0:
-        return  # werkzeug reads no range of an empty file: the whole (empty) file
+        return None  # werkzeug reads no range of an empty file: the whole (empty) file
     unit, equals, ranges = value.partition("=")
     parts = [_part(item.strip()) for item in ranges.split(",")] if equals else [None]
     if any(part is None for part in parts):
         if read:
             raise RangeUnreadable(_UNSERVED)
-        return  # Flask's request.range is None: no unit to check
+        return None  # Flask's request.range is None: no unit to check
     if unit.strip().lower() != "bytes":
         raise RangeNotSatisfiable(
             f"Unsupported Range unit {unit.strip().lower()}; supported is: bytes"
         )
-    if read and (len(parts) != 1 or not _inside(parts[0], size)):
+    if not read:
+        return None
+    span = _inside(parts[0], size) if len(parts) == 1 else None
+    if span is None:
         raise RangeUnreadable(_UNSERVED)
+    return span
 
 
 class ResultFile(FileResponse):
@@ -62,16 +72,19 @@ class ResultFile(FileResponse):
     def __init__(self, *args: Any, request_headers: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         asked = request_headers.get("range")
-        #: whether the request's Range is read (else the whole file is sent)
-        self.ranged = asked is not None and range_holds(
-            request_headers.get("if-range"), self.headers["etag"], self.headers["last-modified"]
-        )
+        #: the (start, stop) served, None for the whole file
+        self.span: tuple[int, int] | None = None
         if asked is not None:
-            check_range(asked, int(self.headers["content-length"]), read=self.ranged)
+            read = range_holds(
+                request_headers.get("if-range"), self.headers["etag"], self.headers["last-modified"]
+            )
+            self.span = served_range(asked, int(self.headers["content-length"]), read=read)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        dropped = {b"if-range"} if self.ranged else {b"if-range", b"range"}
-        kept = [(k, v) for k, v in scope["headers"] if k.lower() not in dropped]
+        kept = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"range", b"if-range")]
+        if self.span is not None:
+            start, stop = self.span
+            kept.append((b"range", f"bytes={start}-{stop - 1}".encode()))
         await super().__call__({**scope, "headers": kept}, receive, send)
 
 
@@ -130,10 +143,12 @@ def _part(item: str) -> tuple[int, int | None] | None:
     return (int(first), int(last) + 1) if int(first) < int(last) + 1 else None
 
 
-def _inside(part: tuple[int, int | None] | None, size: int) -> bool:
+def _inside(part: tuple[int, int | None] | None, size: int) -> tuple[int, int] | None:
+    """werkzeug's ``range_for_length``: the part's (start, stop) within the file, None
+    when it does not start inside it (``bytes=-0`` is a suffix from 0: the whole file)."""
     assert part is not None
     start, stop = part
     if stop is None:
         stop = size
         start = start + size if start < 0 else start
-    return 0 <= start < size and start < stop
+    return (start, min(stop, size)) if 0 <= start < size and start < stop else None
