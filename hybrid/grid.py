@@ -109,15 +109,12 @@ def target_epsg(bbox: BBox) -> int:
     util/geometry.py ``BoundingBox.best_utm`` L716-723), not the point of the box's
     lon/lat envelope, which lies elsewhere for a projected box (an EPSG:3035 box across
     12 E at 60 N is zone 32 there, 33 by its envelope)."""
-    from pyproj import Transformer
     from shapely.geometry import box
 
     point = box(bbox.west, bbox.south, bbox.east, bbox.north).representative_point()
     if _is_lonlat(bbox.crs):
         return utm_epsg(point.x, point.y)
-    lon, lat = Transformer.from_crs(bbox.crs, "EPSG:4326", always_xy=True).transform(
-        point.x, point.y
-    )
+    lon, lat = _transformer(bbox.crs, "EPSG:4326").transform(point.x, point.y)
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise ProcessParameterInvalid(
             f"spatial extent {bbox.west},{bbox.south},{bbox.east},{bbox.north} in {bbox.crs} "
@@ -146,12 +143,25 @@ def corner_envelope(
     ``bounds`` (west, south, east, north in ``source``), without densifying, as
     Copernicus reprojects an extent (openeo-python-driver util/geometry.py
     ``reproject_bounding_box``; geopysparkdatacube.py ``_reproject_extent`` L2931-2946)."""
-    from pyproj import Transformer
-
     west, south, east, north = bounds
-    tr = Transformer.from_crs(source, target, always_xy=True)
+    tr = _transformer(source, target)
     xs, ys = tr.transform([west, east, east, west], [south, south, north, north])
     return min(xs), min(ys), max(xs), max(ys)
+
+
+def _transformer(source: Any, target: Any) -> Any:
+    """pyproj's transformer (x, y order) from ``source`` to ``target``; a CRS pyproj
+    cannot take there (an engineering CRS, no datum) is a clear 400, not a ``ProjError``."""
+    from pyproj import Transformer
+    from pyproj.exceptions import ProjError
+
+    try:
+        return Transformer.from_crs(source, target, always_xy=True)
+    except ProjError:
+        raise ProcessParameterInvalid(
+            f"spatial extent CRS {str(source)[:80]} cannot be transformed to {target}: "
+            "give the extent in an EPSG CRS, or in degrees (EPSG:4326)"
+        ) from None
 
 
 def lonlat_bbox(bbox: BBox) -> BBox:

@@ -101,3 +101,31 @@ def test_a_projected_extent_outside_its_crs_is_one_clear_error():
 
     with pytest.raises(ProcessParameterInvalid, match="no place in lon/lat"):
         target_epsg(BBox(1e12, 1e12, 1e12 + 10, 1e12 + 10, crs="EPSG:32632"))
+
+
+def test_a_crs_with_no_way_to_lon_lat_is_one_clear_error(tmp_path):
+    """An extent in an engineering CRS (no datum pyproj can take to lon/lat) was a bare
+    ``ProjError``, a 500 on the emulator; now the 400 of an extent with no place in
+    lon/lat, naming the load."""
+    import pytest
+
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.errors import ProcessParameterInvalid
+
+    local = (
+        'ENGCRS["site",EDATUM["site"],CS[Cartesian,2],AXIS["x",east,LENGTHUNIT["metre",1]],'
+        'AXIS["y",north,LENGTHUNIT["metre",1]]]'
+    )
+    extent = {"west": 0, "south": 0, "east": 1000, "north": 1000, "crs": local}
+    graph = {
+        "load": {"process_id": "load_collection", "arguments": {
+            "id": "SENTINEL2_L2A", "spatial_extent": extent, "bands": ["B04"],
+            "temporal_extent": ["2023-06-01", "2023-07-01"]}},
+        "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"},
+                 "format": "netCDF"}, "result": True},
+    }  # fmt: skip
+    with pytest.raises(
+        ProcessParameterInvalid, match="cannot be transformed to EPSG:4326"
+    ) as caught:
+        LocalBackend(LocalSettings()).execute(graph, out_dir=tmp_path / "out")
+    assert caught.value.node == "load"
