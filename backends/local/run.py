@@ -274,11 +274,11 @@ class Run:
         self.discards += 1
 
     def _raster(self, data: Any, *, lazy: bool = False) -> Any:
-        """The cube cropped back to the requested grid, with its CRS; computed unless
-        ``lazy``."""
+        """The cube cropped back to the requested grid, with its CRS; computed unless ``lazy``."""
         from pyproj import CRS
 
         from hybrid.backends.local.compute import compute
+        from hybrid.io.cube import UNNAMED_BANDS
 
         if self.grid is None:
             raise ProcessParameterInvalid("save_result: nothing was loaded")
@@ -294,10 +294,10 @@ class Run:
         if not lazy:
             cube = compute(cube, self.settings)
         # a new variable: the graph's cube (which a second save_result may write) keeps
-        # its attributes
+        # its attributes; the writers get its CRS and the bands its metadata names not
         cube = cube.copy(deep=False)
         cube.name = "var"
-        cube.attrs = {"crs_wkt": crs.to_wkt()}
+        cube.attrs = {"crs_wkt": crs.to_wkt(), UNNAMED_BANDS: data.attrs.get(UNNAMED_BANDS, ())}
         return cube
 
     def _epsg(self) -> int | None:

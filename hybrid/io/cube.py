@@ -27,6 +27,17 @@ if TYPE_CHECKING:
 #: written instead of float32 with NaN
 CELL_TYPE = "hybrid:cell_type"
 
+#: cube attribute for the writers: the labels of the bands Copernicus's band metadata does
+#: not name (beyond a shorter ``rename_labels`` target or a UDF's input bands), which its
+#: netCDF writer calls ``unkown_band_<i>`` and its GTiff writer describes not
+#: (hybrid.backends.local.processes.cube_dimensions.names_as_written)
+UNNAMED_BANDS = "hybrid:unnamed_bands"
+
+
+def unnamed_bands(cube: Any) -> frozenset[str]:
+    """The labels of ``cube``'s bands its metadata does not name (:data:`UNNAMED_BANDS`)."""
+    return frozenset(getattr(cube, "attrs", {}).get(UNNAMED_BANDS) or ())
+
 
 def stored_values(values: Any, dtype: str, fill_value: float | int | None) -> np.ndarray:
     """``values`` as stored in a file variable or band of ``dtype``: NaN becomes the fill

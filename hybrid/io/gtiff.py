@@ -13,7 +13,9 @@ batch jobs on a cube with time go to openeo-geotrellis-extensions geotiff/packag
   16 px, so none up to 2048 px, then 4, then 4 and 8 (nearest neighbour);
 - head tags ``PROCESSING_SOFTWARE`` and the job's ``file_metadata`` (``title``,
   ``description``, ``institution``); band ``DESCRIPTION`` tags only while the cube has a
-  band dimension (geopysparkdatacube.py ``if self.metadata.has_band_dimension()``);
+  band dimension (geopysparkdatacube.py ``if self.metadata.has_band_dimension()``), and
+  only for the bands its metadata names (L2305-2312): none for a band beyond a shorter
+  ``rename_labels`` target (:data:`hybrid.io.cube.UNNAMED_BANDS`);
 - save_result options: ``filename_prefix``; ``overviews`` (``AUTO``, the default,
   ``ALL``: :func:`hybrid.io.gtiff_options.all_overview_factors`; any other value, e.g.
   ``OFF``, writes none: package.scala ``saveRDDGeneric``); ``compression``, ``ZLEVEL``,
@@ -22,7 +24,9 @@ batch jobs on a cube with time go to openeo-geotrellis-extensions geotiff/packag
   ``separate_asset_per_band`` (one file per band and label,
   ``openEO_2023-05-01Z_B04.tif``, ``openEO_B04.tif`` without time, each with its band's
   ``DESCRIPTION``: package.scala ``saveRDDTemporalAllowAssetPerBand`` ``bandPiece``,
-  ``saveRDDAllowAssetPerBand``; geopysparkdatacube.py:2127 reads it with ``smart_bool``).
+  ``saveRDDAllowAssetPerBand``; geopysparkdatacube.py:2127 reads it with ``smart_bool``;
+  a band the metadata names not fails there, ``bandLabels(bandIndex)`` L162, L219-231,
+  here a 400).
 
 Values are written as float32 with NaN nodata (the cube's dtype on Copernicus), or in
 the integer cell type a cube's attribute :data:`hybrid.io.cube.CELL_TYPE` names, with
@@ -42,7 +46,13 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
 from hybrid.errors import UsageError
-from hybrid.io.cube import CELL_TYPE, cube_crs, require_date_labels, stored_values
+from hybrid.io.cube import (
+    CELL_TYPE,
+    cube_crs,
+    require_date_labels,
+    stored_values,
+    unnamed_bands,
+)
 from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
 from hybrid.io.gtiff_options import PARAMETERS, all_overview_factors, parse
 from hybrid.io.gtiff_read import read_raster
@@ -103,7 +113,7 @@ def write_gtiff(
     require_date_labels(cube, fmt="GTiff")
     options = options or {}
     cube, transform = _north_up(cube)
-    bands = [str(b) for b in cube["bands"].values] if "bands" in cube.dims else None
+    bands = _described(cube)
     per_band = _per_band(bands, options)
     files = _files(cube, transform, bands, per_band, attrs or {}, options)
     folder = Path(folder)
@@ -133,7 +143,7 @@ class _Files:
 def _files(
     cube: xr.DataArray,
     transform: Any,
-    bands: list[str] | None,
+    bands: list[str | None] | None,
     per_band: bool,
     attrs: Mapping[str, Any],
     options: Mapping[str, Any],
@@ -161,13 +171,13 @@ def _files(
         profile=profile,
         tags=_head_tags(attrs, options.get("file_metadata") or {}),
         factors=_overview_factors(settings.overviews, width, height),
-        band_tags={band: settings.band_tags(band) for band in bands or ()},
+        band_tags={band: settings.band_tags(band) for band in bands or () if band is not None},
         palette=settings.colormap(profile["dtype"]),
     )
 
 
 def _write_label(
-    path: Path, layer: Any, bands: list[str] | None, per_band: bool, files: _Files
+    path: Path, layer: Any, bands: list[str | None] | None, per_band: bool, files: _Files
 ) -> list[Path]:
     """The file of one label's ``layer`` (bands, y, x) at ``path``; with ``per_band``, one
     file a band instead, its name ending in the band's."""
@@ -183,14 +193,34 @@ def _write_label(
     return written
 
 
-def _per_band(bands: list[str] | None, options: Mapping[str, Any]) -> bool:
-    """Whether a file per band is asked for (its band names then file-name safe)."""
+def _described(cube: xr.DataArray) -> list[str | None] | None:
+    """The ``DESCRIPTION`` of each band, None for one Copernicus's band metadata does not
+    name (:data:`hybrid.io.cube.UNNAMED_BANDS`; geopysparkdatacube.py L2305-2312 tags
+    the metadata's names only); None without a band dimension."""
+    if "bands" not in cube.dims:
+        return None
+    unnamed = unnamed_bands(cube)
+    return [None if str(b) in unnamed else str(b) for b in cube["bands"].values]
+
+
+def _per_band(bands: list[str | None] | None, options: Mapping[str, Any]) -> bool:
+    """Whether a file per band is asked for (its band names then file-name safe; a band
+    without a name fails as on Copernicus, whose file name is ``bandLabels(bandIndex)``:
+    geotrellis-extensions geotiff/package.scala L162, L219, L231)."""
+    from hybrid.errors import ProcessParameterInvalid
     from hybrid.io.format import option_flag, plain_file_name
 
     per_band = bands is not None and option_flag(options.get("separate_asset_per_band"))
+    if per_band and None in (bands or ()):
+        raise ProcessParameterInvalid(
+            f"save_result: separate_asset_per_band names each file by its band, and "
+            f"{(bands or []).count(None)} of the {len(bands or [])} bands have no name in "
+            "the cube's band metadata (rename_labels without `source` and fewer `target` "
+            "labels than bands); Copernicus fails on them too: give as many labels as bands"
+        )
     if per_band:
         for band in bands or ():
-            plain_file_name(band, what="separate_asset_per_band: the band name")
+            plain_file_name(str(band), what="separate_asset_per_band: the band name")
     return per_band
 
 
@@ -207,7 +237,7 @@ def _write_file(
     path: Path,
     values: Any,
     profile: Mapping[str, Any],
-    bands: list[str] | None,
+    bands: list[str | None] | None,
     files: _Files,
 ) -> None:
     """One GeoTIFF of ``values`` (bands, y, x) or (y, x) with ``profile``, the band
@@ -220,6 +250,8 @@ def _write_file(
         _write_layer(dst, values, int(profile["blockxsize"]))
         dst.update_tags(**files.tags)
         for index, band in enumerate(bands or (), start=1):
+            if band is None:  # no name in Copernicus's band metadata: no DESCRIPTION
+                continue
             dst.set_band_description(index, band)
             if files.band_tags.get(band):
                 dst.update_tags(index, **files.band_tags[band])

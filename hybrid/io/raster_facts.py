@@ -10,6 +10,7 @@ cached per file version (path, size, modification time).
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,10 @@ def _gtiff_facts(path: str) -> RasterFacts:
     import rasterio
 
     with rasterio.open(path) as src:
-        # a band without description has no name to tell (none is made up)
-        names = tuple(src.descriptions) if all(src.descriptions) else ()
+        # a band without description has no name to tell (none is made up): the bands
+        # named, first, are those Copernicus's band metadata names and its asset lists
+        # (geopyspark-driver geopysparkdatacube.py L2398-2400; hybrid.io.gtiff)
+        names = tuple(str(name) for name in itertools.takewhile(bool, src.descriptions))
         epsg = src.crs.to_epsg() if src.crs is not None else None
         b = src.bounds
         return RasterFacts(names, epsg, (src.height, src.width), (b.left, b.bottom, b.right, b.top))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.io.cube import UNNAMED_BANDS
 
 
 def require_dimension(data: Any, dimension: str, process: str) -> None:
@@ -64,3 +65,16 @@ def names_as_written(names: list[Any], count: int) -> list[Any]:
     beyond them (geotrellis-extensions NetCDFRDDWriter.scala L176-181); a name beyond the
     bands names none."""
     return names[:count] + [f"unkown_band_{i}" for i in range(len(names), count)]
+
+
+def with_unnamed_beyond(cube: Any, dimension: str, named: int) -> Any:
+    """``cube`` recording the labels of its bands beyond the first ``named`` as
+    :data:`hybrid.io.cube.UNNAMED_BANDS`: the bands Copernicus's band metadata does not
+    name (:func:`names_as_written`), to which its GTiff writer gives no ``DESCRIPTION``
+    and its asset no ``bands`` entry (geopyspark-driver geopysparkdatacube.py
+    L2305-2316, L2398-2400)."""
+    beyond = tuple(str(label) for label in cube[dimension].values.tolist()[named:])
+    attrs = {k: v for k, v in cube.attrs.items() if k != UNNAMED_BANDS}
+    out = cube.copy(deep=False)
+    out.attrs = {**attrs, UNNAMED_BANDS: beyond} if beyond else attrs
+    return out

@@ -14,6 +14,7 @@ from hybrid.backends.local.processes.cube_dimensions import (
     band_origins,
     names_as_written,
     require_dimension,
+    with_unnamed_beyond,
 )
 from hybrid.errors import ProcessParameterInvalid
 
@@ -77,6 +78,8 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
     out = data.assign_coords({dimension: values})
     if dimension == band_dimension(data):
         out.attrs[BAND_ORIGINS] = _renamed_origins(data, labels, new, bool(source))
+        if not source:  # Copernicus's band metadata is ``target`` (_band_names_as_written)
+            out = with_unnamed_beyond(out, dimension, len(target))
     return out
 
 
