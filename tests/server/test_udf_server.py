@@ -191,6 +191,7 @@ def test_a_udf_keeps_the_cubes_band_names_as_on_copernicus(server: Any, tmp_path
     ratio are written as B04, B08, unkown_band_2 (with B08's values under B04). They were
     the UDF's names. ``apply_metadata`` names them."""
     import openeo
+    import rasterio
 
     cube = _s2(_connect(server), ["B04", "B08"])
     cube.download(tmp_path / "input.nc")
@@ -201,6 +202,11 @@ def test_a_udf_keeps_the_cubes_band_names_as_on_copernicus(server: Any, tmp_path
     got = _open(tmp_path / "swapped.nc")
     assert list(got["bands"].values) == ["B04", "B08", "unkown_band_2"]
     _same(got.sel(bands="B04"), raw.sel(bands="B08"))
+    # its GTiff writer describes the metadata's bands only (geopysparkdatacube.py L2305-2312)
+    swapped = cube.apply_dimension(openeo.UDF(SWAP_AND_ADD_UDF), dimension="bands")
+    swapped.download(tmp_path / "swapped.tif", format="GTiff")
+    with rasterio.open(tmp_path / "swapped.tif") as src:
+        assert src.descriptions == ("B04", "B08", None)
     named = SWAP_AND_ADD_UDF + (
         "def apply_metadata(metadata, context):\n"
         "    return metadata.rename_labels('bands', target=['nir', 'red', 'ratio'])\n"

@@ -112,13 +112,13 @@ def _labelled(result: Any, cube: Any, data: Any, code: str | None) -> Any:
     from hybrid.backends.local.udf.tiling import band_metadata_kept, label_like
 
     result = label_like(label_like(result, cube, "bands"), cube, "t")
-    if code is not None:
-        result = band_metadata_kept(result, cube, code)
     order = [d for d in ("t", "bands") if d in result.dims]
     result = result.transpose(*order, ..., "y", "x")
     if result.dtype != "float32":  # Copernicus puts every UDF result into FLOAT32 tiles
         result = result.astype("float32")  # (geopysparkdatacube.py L681, L692, L914-916)
     result.attrs = dict(data.attrs)
+    if code is not None:  # after the attributes: it records the bands it names not
+        result = band_metadata_kept(result, cube, code)
     result.name = None
     return result
 

@@ -251,14 +251,17 @@ def band_metadata_kept(result: xr.DataArray, source: xr.DataArray, code: str) ->
     given = [str(b) for b in result["bands"].values] if "bands" in result.coords else None
     names = [str(b) for b in source["bands"].values]
     count = result.sizes["bands"]
-    from hybrid.backends.local.processes.cube_dimensions import names_as_written
+    from hybrid.backends.local.processes.cube_dimensions import (
+        names_as_written,
+        with_unnamed_beyond,
+    )
 
     kept = names_as_written(names, count)
     if given is not None and given != kept:
         from hybrid.run_warnings import warn
 
         warn(_renamed_note(given, kept, names))
-    return result.assign_coords(bands=kept)
+    return with_unnamed_beyond(result.assign_coords(bands=kept), "bands", len(names))
 
 
 def _renamed_note(given: list[str], kept: list[str], names: list[str]) -> str:
