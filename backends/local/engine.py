@@ -342,11 +342,15 @@ def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
     description as served (``GET /processes``) and those Copernicus reads beyond it
     (:data:`~hybrid.backends.local.copernicus_registry.READ_BEYOND_DESCRIPTION`), not
     the keywords of its Python implementation (none listed for one without a
-    description's parameters or that takes any keyword)."""
+    description's parameters or that takes any keyword). The engine's own marker
+    :data:`~hybrid.backends.local.load_paths.IN_LOAD` stays where the implementation
+    takes it: the UDP expansion sets it on masks before the engine runs
+    (:func:`hybrid.backends.local.data_masks.decide`)."""
     import inspect
     import weakref
 
     from hybrid.backends.local.copernicus_registry import READ_BEYOND_DESCRIPTION
+    from hybrid.backends.local.load_paths import IN_LOAD
     from hybrid.backends.local.process_descriptions import described
 
     held = _PARAMETER_NAMES.get(id(registry))
@@ -363,7 +367,8 @@ def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
         if any(p.kind is p.VAR_KEYWORD for p in taken) or "parameters" not in spec:
             continue
         declared = {p["name"] for p in described(spec)["parameters"]}
-        names[pid] = frozenset(declared | READ_BEYOND_DESCRIPTION.get(pid, frozenset()))
+        marker = {IN_LOAD} & {p.name for p in taken}
+        names[pid] = frozenset(declared | marker | READ_BEYOND_DESCRIPTION.get(pid, frozenset()))
     _PARAMETER_NAMES[id(registry)] = (weakref.ref(registry), names)
     weakref.finalize(registry, _PARAMETER_NAMES.pop, id(registry), None)
     return names
