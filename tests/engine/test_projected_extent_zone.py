@@ -57,6 +57,17 @@ def _scene(root: Path, scene_id: str, epsg: int) -> dict[str, Any]:
     return {"rel": "item", "href": f"./{scene_id}/item.json"}
 
 
+def _b04_netcdf(extent: dict[str, Any]) -> dict[str, Any]:
+    """A graph loading B04 over ``extent`` in June 2023, saved as netCDF."""
+    return {
+        "load": {"process_id": "load_collection", "arguments": {
+            "id": "SENTINEL2_L2A", "spatial_extent": extent, "bands": ["B04"],
+            "temporal_extent": ["2023-06-01", "2023-07-01"]}},
+        "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"},
+                 "format": "netCDF"}, "result": True},
+    }  # fmt: skip
+
+
 def test_a_projected_extent_takes_the_zone_of_its_own_representative_point(tmp_path):
     import xarray as xr
 
@@ -76,13 +87,7 @@ def test_a_projected_extent_takes_the_zone_of_its_own_representative_point(tmp_p
     (tmp_path / "collection.json").write_text(json.dumps(collection))
     west, south, east, north = LAEA_BOX
     extent = {"west": west, "south": south, "east": east, "north": north, "crs": 3035}
-    graph = {
-        "load": {"process_id": "load_collection", "arguments": {
-            "id": "SENTINEL2_L2A", "spatial_extent": extent, "bands": ["B04"],
-            "temporal_extent": ["2023-06-01", "2023-07-01"]}},
-        "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"},
-                 "format": "netCDF"}, "result": True},
-    }  # fmt: skip
+    graph = _b04_netcdf(extent)
     backend = LocalBackend(LocalSettings(stac=str(tmp_path / "collection.json")))
     (nc,) = backend.execute(graph, out_dir=tmp_path / "out").files
     with xr.open_dataset(nc, engine="h5netcdf") as ds:
@@ -117,13 +122,7 @@ def test_a_crs_with_no_way_to_lon_lat_is_one_clear_error(tmp_path):
         'AXIS["y",north,LENGTHUNIT["metre",1]]]'
     )
     extent = {"west": 0, "south": 0, "east": 1000, "north": 1000, "crs": local}
-    graph = {
-        "load": {"process_id": "load_collection", "arguments": {
-            "id": "SENTINEL2_L2A", "spatial_extent": extent, "bands": ["B04"],
-            "temporal_extent": ["2023-06-01", "2023-07-01"]}},
-        "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"},
-                 "format": "netCDF"}, "result": True},
-    }  # fmt: skip
+    graph = _b04_netcdf(extent)
     with pytest.raises(
         ProcessParameterInvalid, match="cannot be transformed to EPSG:4326"
     ) as caught:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from tests.workflows.published import published_text
 from tests.workflows.raw import BBOX, DATES, raw_bands, read_tiff
 
 #: a checkout (or a bare git directory) of ESA-APEx/apex_algorithms: the UDPs are read
@@ -37,19 +37,7 @@ pytestmark = pytest.mark.skipif(
 def catalogue_json(relative: str) -> str:
     """The text of ``relative`` (e.g. ``algorithm_catalog/vito/ppi/openeo_udp/ppi.json``)
     in the checkout, or bare git directory, named by ``HYBRID_APEX_ALGORITHMS``."""
-    root = os.environ.get(CATALOG_ENV)
-    if not root:
-        pytest.skip(f"set {CATALOG_ENV} to a checkout of ESA-APEx/apex_algorithms")
-    if (Path(root) / relative).is_file():
-        return (Path(root) / relative).read_text(encoding="utf-8")
-    try:
-        shown = subprocess.run(
-            ["git", f"--git-dir={root}", "show", f"HEAD:{relative}"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip(f"{CATALOG_ENV}={root} holds no {relative}")
-    return shown.stdout
+    return published_text(CATALOG_ENV, relative, "ESA-APEx/apex_algorithms")
 
 
 def udp_json(name: str, owner: str = "developmentseed") -> str:

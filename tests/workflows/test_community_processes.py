@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.workflows.published import published_text
 from tests.workflows.raw import pixels_inside, raw_bands
 from tests.workflows.test_community_examples_more import PENTAGON, _nc, check_nodata_reducers
 
@@ -35,20 +35,9 @@ pytestmark = pytest.mark.skipif(
 
 def _community_process(name: str) -> dict[str, Any]:
     """processes/<name>.json of openeo-community-examples, as published."""
-    root = os.environ.get(EXAMPLES_ENV)
-    if not root:
-        pytest.skip(f"set {EXAMPLES_ENV} to a checkout of Open-EO/openeo-community-examples")
-    relative = f"processes/{name}.json"
-    if (Path(root) / relative).is_file():
-        text = (Path(root) / relative).read_text(encoding="utf-8")
-    else:
-        try:
-            text = subprocess.run(
-                ["git", f"--git-dir={root}", "show", f"HEAD:{relative}"],
-                check=True, capture_output=True, text=True,
-            ).stdout  # fmt: skip
-        except (OSError, subprocess.CalledProcessError):
-            pytest.skip(f"{EXAMPLES_ENV}={root} holds no {relative}")
+    text = published_text(
+        EXAMPLES_ENV, f"processes/{name}.json", "Open-EO/openeo-community-examples"
+    )
     spec: dict[str, Any] = json.loads(text)
     return spec
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.workflows.published import published_text
 from tests.workflows.raw import BBOX, DATES, FIELDS, pixels_inside, raw_bands, read_tiff
 
 USECASES_ENV = "HYBRID_OPENEO_USECASES"
@@ -36,17 +36,7 @@ _BANDS = {'"B2"': '"B02"', '"B4"': '"B04"', '"B8"': '"B08"'}
 
 def _usecase_graph(relative: str) -> dict[str, Any]:
     """The published graph with its load moved into the sample (module docstring)."""
-    root = os.environ.get(USECASES_ENV, "")
-    if (Path(root) / relative).is_file():
-        text = (Path(root) / relative).read_text(encoding="utf-8")
-    else:
-        try:
-            text = subprocess.run(
-                ["git", f"--git-dir={root}", "show", f"HEAD:{relative}"],
-                check=True, capture_output=True, text=True,
-            ).stdout  # fmt: skip
-        except (OSError, subprocess.CalledProcessError):
-            pytest.skip(f"{USECASES_ENV}={root} holds no {relative}")
+    text = published_text(USECASES_ENV, relative, "Open-EO/openeo-usecases")
     for old, new in _BANDS.items():
         text = text.replace(old, new)
     graph: dict[str, Any] = json.loads(text)["process_graph"]
