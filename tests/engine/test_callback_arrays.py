@@ -123,7 +123,7 @@ def test_a_temporal_aggregation_with_one_quantile_reduces(lazy: bool) -> None:
     np.testing.assert_allclose(np.asarray(got.values)[0], np.median(data.values, axis=0), rtol=1e-6)
 
 
-def _nd_appended() -> dict[str, Any]:
+def _nd_appended(**label: str) -> dict[str, Any]:
     """``array_append(data, normalized_difference(B08, B04))``: the usual way to add an
     index band in an apply_dimension over bands."""
     return callback(
@@ -131,20 +131,22 @@ def _nd_appended() -> dict[str, Any]:
         red=node("array_element", data=DATA, label="B04"),
         nir=node("array_element", data=DATA, label="B08"),
         nd=node("normalized_difference", x={"from_node": "nir"}, y={"from_node": "red"}),
-        out=node("array_append", data=DATA, value={"from_node": "nd"}),
+        out=node("array_append", data=DATA, value={"from_node": "nd"}, **label),
     )
 
 
+@pytest.mark.parametrize("label", [{}, {"label": "NDVI"}])
 @pytest.mark.parametrize("lazy", [False, True])
-def test_array_append_of_a_value_per_pixel_adds_a_band(lazy: bool) -> None:
+def test_array_append_of_a_value_per_pixel_adds_a_band(lazy: bool, label: dict[str, str]) -> None:
     """It failed ("operands could not be broadcast together with shapes (3,4,5)
     (3,4,5,1)": openeo-processes-dask's array_append multiplies the kept-dimension value
     with the array minus that dimension); Copernicus appends the tile
     (geotrellis-extensions OpenEOProcessScriptBuilder.scala ``arrayAppendFunction``
-    L1387-1396, ``data ++ values``)."""
+    L1387-1396, ``data ++ values``), a ``label`` ignored (SNOWCOP/openeo_mountains_snow
+    appends ``"NDVI"`` so; it failed the same way)."""
     data = bands_cube(lazy=lazy)
     out = run_through_engine(
-        "apply_dimension", {"data": data, "dimension": "bands", "process": _nd_appended()}
+        "apply_dimension", {"data": data, "dimension": "bands", "process": _nd_appended(**label)}
     )
     values = data.values.astype(np.float32)
     red, nir = values[:, 0], values[:, 1]
@@ -217,3 +219,25 @@ def test_array_filter_keeps_each_pixels_own_elements(lazy: bool) -> None:
     )
     np.testing.assert_array_equal(kept["t"].values, data["t"].values)
     np.testing.assert_allclose(kept.values, masked, rtol=1e-6)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize(("process", "fold"), [("any", np.logical_or), ("all", np.logical_and)])
+def test_any_and_all_of_a_list_of_comparisons_fold_it(process: str, fold: Any, lazy: bool) -> None:
+    """``any([x[0] > 1.5, x[1] > 1.5])`` (SNOWCOP/openeo_mountains_snow's ``any([x == v
+    for v in cloud_values])``) in a reducer over bands is the ``or`` of the comparisons
+    per pixel, ``all`` their ``and``, as Copernicus folds the list's tiles
+    (OpenEOProcessScriptBuilder.scala ``reduceFunction`` L573-585, ``"any"`` L1137); it
+    was a 400 ("The truth value of an array ... is ambiguous")."""
+    data = bands_cube(lazy=lazy)
+    nodes = {f"e{i}": node("array_element", data=DATA, index=i) for i in (0, 1)}
+    nodes |= {f"c{i}": node("gt", x={"from_node": f"e{i}"}, y=1.5) for i in (0, 1)}
+    listed = [{"from_node": "c0"}, {"from_node": "c1"}]
+    reducer = callback("r", **nodes, r=node(process, data=listed))
+    out = run_through_engine(
+        "reduce_dimension", {"data": data, "dimension": "bands", "reducer": reducer}
+    )
+    values = data.values
+    want = fold(values[:, 0] > 1.5, values[:, 1] > 1.5)
+    assert want.any() and not want.all()
+    np.testing.assert_array_equal(np.asarray(out.values).astype(bool), want)

@@ -320,7 +320,9 @@ def array_append(
                 "array_append: ArrayNotLabeled: 'label' is only allowed on a labeled array"
             )
         return [*data, value]
-    if axis is not None and label is None and getattr(data, "ndim", 0) > 1:
+    if axis is not None and getattr(data, "ndim", 0) > 1:
+        # Copernicus appends the value's tiles and ignores a label (geotrellis-extensions
+        # OpenEOProcessScriptBuilder.scala ``arrayAppendFunction`` L1387-1399)
         return array_concat(data, [value], axis=axis)
     return stock_process("array_append")(data, value, label=label, dim_labels=dim_labels, axis=axis)
 

@@ -16,6 +16,7 @@ the cloud mask (SCL == 8 | SCL == 9) that was the largest single cost of the wor
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -135,13 +136,24 @@ def _list_any_all(data: list[Any], ignore_nodata: bool, want_any: bool) -> Any:
     return not want_any
 
 
+def _fold_arrays(data: list[Any], op: Callable[[Any, Any], Any]) -> Any:
+    """A list holding arrays (a callback's ``[x == 3, x == 8, ...]``): folded with ``or``/
+    ``and`` as Copernicus's script builder folds the list's tiles (``reduceFunction``:
+    ``tiles.reduce(Or)``, nodata on either side nodata; ``ignore_nodata`` not read)."""
+    return functools.reduce(op, data)
+
+
 def any_(data: Any, ignore_nodata: bool = True, axis: Any = None) -> Any:
     if is_array(data):
         return _array_any_all(data, ignore_nodata, axis, want_any=True)
+    if data and any(is_array(v) for v in data):
+        return _fold_arrays(list(data), or_)
     return _list_any_all(list(data), ignore_nodata, want_any=True)
 
 
 def all_(data: Any, ignore_nodata: bool = True, axis: Any = None) -> Any:
     if is_array(data):
         return _array_any_all(data, ignore_nodata, axis, want_any=False)
+    if data and any(is_array(v) for v in data):
+        return _fold_arrays(list(data), and_)
     return _list_any_all(list(data), ignore_nodata, want_any=False)
