@@ -10,15 +10,17 @@ L1423-1438). Anything else is a 416 (``wrappers/response.py`` L692-699), and ano
 than bytes is refused before (``views.py`` L1364-1368). A servable range is left to
 Starlette's ``FileResponse``, which serves the same bytes (206).
 
-With ``If-Range`` werkzeug reads the range only while the file is unchanged
-(``Response._is_range_request_processable``, ``sansio/http.py``
-``is_resource_modified``): a date (an HTTP date) when the file's ``Last-Modified`` is
-not after it, else an entity tag, its ``W/`` dropped, that is the file's (or ``*``);
-otherwise, an empty value too, it sends the whole file with 200, whatever the range
-says, and only the unit is checked (the view's check, before). Starlette reads the
-range only for an exact copy of its ``ETag`` or ``Last-Modified`` and never for a weak
-tag, so :class:`ResultFile` decides instead and hands Starlette the request with or
-without its ``Range``.
+With ``If-Range`` werkzeug reads the range only while the request's validators say the
+file is unchanged (``Response._is_range_request_processable``, ``sansio/http.py``
+``is_resource_modified``, :func:`hybrid.server.conditional.unmodified`): an ``If-Range``
+tag, its ``W/`` dropped, that is the file's (or ``*``) alone decides; an ``If-Range``
+date stands for ``If-Modified-Since`` (the file's ``Last-Modified`` not after it) and an
+empty ``If-Range`` for nothing, and ``If-None-Match`` then ``If-Match`` have the last word.
+Otherwise it sends the whole file with 200 (or its 304/412, :mod:`hybrid.server.conditional`),
+whatever the range says, and only the unit is checked (the view's check, before).
+Starlette reads the range only for an exact copy of its ``ETag`` or ``Last-Modified`` and
+never for a weak tag, so :class:`ResultFile` decides instead and hands Starlette the
+request with or without its ``Range``.
 
 Starlette is handed only the range werkzeug serves, written plainly (``bytes=start-end``),
 or none: its own parser read ``bytes=-0`` (the whole file for werkzeug) as past the end,
@@ -28,14 +30,21 @@ matching ``If-Range`` as a plain-text 400.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
+import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
+from hybrid.server.conditional import (
+    ENTITY_HEADERS,
+    flask_etag,
+    inline_disposition,
+    unchanged_status,
+    unmodified,
+)
 from hybrid.server.errors import RangeNotSatisfiable, RangeUnreadable
 
 _PLAIN_INT = re.compile(r"-?\d+", re.ASCII)  # werkzeug _internal.py L196 _plain_int_re
@@ -67,61 +76,48 @@ def served_range(value: str, size: int, *, read: bool = True) -> tuple[int, int]
 
 
 class ResultFile(FileResponse):
-    """A result file, its ``Range`` read as werkzeug reads it (the module's notes)."""
+    """A result file with the headers Flask sends (:mod:`hybrid.server.conditional`), its
+    ``Range`` read as werkzeug reads it (the module's notes), else its 304 or 412 when the
+    request's validators say the file is unchanged."""
 
-    def __init__(self, *args: Any, request_headers: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        path: Path,
+        *,
+        media_type: str,
+        stat: os.stat_result,
+        request_headers: Mapping[str, str],
+    ) -> None:
+        headers = {
+            "etag": flask_etag(path, stat.st_mtime, stat.st_size),
+            "content-disposition": inline_disposition(path.name),
+            "cache-control": "no-cache",
+        }
+        super().__init__(path, headers=headers, media_type=media_type, stat_result=stat)
         asked = request_headers.get("range")
         #: the (start, stop) served, None for the whole file
         self.span: tuple[int, int] | None = None
         if asked is not None:
-            read = range_holds(
-                request_headers.get("if-range"), self.headers["etag"], self.headers["last-modified"]
+            read = "if-range" not in request_headers or unmodified(
+                request_headers, self.headers["etag"], self.headers["last-modified"], if_range=True
             )
-            self.span = served_range(asked, int(self.headers["content-length"]), read=read)
+            self.span = served_range(asked, stat.st_size, read=read)
+        if self.span is None:
+            unchanged = unchanged_status(
+                request_headers, self.headers["etag"], self.headers["last-modified"]
+            )
+            self.status_code = unchanged or self.status_code
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.status_code == 304:  # werkzeug remove_entity_headers, no body
+            unchanged = {k: v for k, v in self.headers.items() if k not in ENTITY_HEADERS}
+            await Response(status_code=304, headers=unchanged)(scope, receive, send)
+            return
         kept = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"range", b"if-range")]
         if self.span is not None:
             start, stop = self.span
             kept.append((b"range", f"bytes={start}-{stop - 1}".encode()))
         await super().__call__({**scope, "headers": kept}, receive, send)
-
-
-def range_holds(if_range: str | None, etag: str, last_modified: str) -> bool:
-    """Whether werkzeug reads the Range under ``If-Range`` ``if_range`` of a file with
-    this ``ETag`` and ``Last-Modified`` (no ``If-Range``: always)."""
-    if if_range is None:
-        return True
-    value = if_range.strip()
-    if not value:
-        return False
-    date = _http_date(value)
-    if date is not None:
-        modified = _http_date(last_modified)
-        return modified is not None and modified <= date
-    tags = {m.group(2) or m.group(3) for m in _ETAG.finditer(_unquoted(value)) if m.group(0)}
-    return "*" in tags or _unquoted(etag) in tags
-
-
-#: werkzeug http.py ``_etag_re``: one tag of a list, quoted or not, weak or not
-_ETAG = re.compile(r'([Ww]/)?(?:"(.*?)"|(.*?))(?:\s*,\s*|$)')
-
-
-def _unquoted(tag: str) -> str:
-    """werkzeug ``unquote_etag``: the tag without ``W/`` and its quotes."""
-    tag = tag.strip()
-    tag = tag[2:] if tag[:2] in ("W/", "w/") else tag
-    return tag[1:-1] if len(tag) >= 2 and tag[0] == tag[-1] == '"' else tag
-
-
-def _http_date(value: str) -> dt.datetime | None:
-    """werkzeug ``parse_date``: an HTTP date as UTC, None when it is none."""
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed
 
 
 #: werkzeug's RequestedRangeNotSatisfiable as text (exceptions.py L524-533)

@@ -3,9 +3,9 @@
 ``GET /jobs/{id}/results/{token}``: the signed results Collection (its ``canonical`` link).
 
 Not an openEO endpoint (the links are the asset hrefs of ``GET /jobs/{id}/results``), so it
-is left out of the capabilities and the OpenAPI document. ``HEAD`` answers the headers
-(size, type) only, as Copernicus's links do (Flask routes answer HEAD with GET; its S3
-links carry ``X-Proxy-Head-As-Get``): what fsspec and GDAL ask before reading a URL.
+is left out of the capabilities and the OpenAPI document. ``HEAD`` answers GET's status
+and headers (size, type) only, as Copernicus's links do (Flask routes answer HEAD with GET;
+its S3 links carry ``X-Proxy-Head-As-Get``): what fsspec and GDAL ask before reading a URL.
 """
 
 from __future__ import annotations
@@ -26,19 +26,17 @@ router = APIRouter()
     "/results/{token}/{filename:path}", methods=["GET", "HEAD"], include_in_schema=False
 )
 def download(token: str, filename: str, request: Request, deps: Deps) -> FileResponse:
-    """The file, in the byte range asked for when Copernicus serves that range, else its
-    416, with ``If-Range`` as werkzeug decides it (:mod:`hybrid.server.byte_ranges`)."""
+    """The file with the headers Flask sends, in the byte range asked for when Copernicus
+    serves that range, else its 416, with ``If-Range`` as werkzeug decides it, and its 304
+    (412) to ``If-None-Match``, ``If-Modified-Since`` (``If-Match``)
+    (:mod:`hybrid.server.byte_ranges`, :mod:`hybrid.server.conditional`)."""
     from hybrid.server.byte_ranges import ResultFile
 
     _, path = deps.links.resolve(
         token=token, filename=filename, result_dir_of=deps.runner.result_dir
     )
     return ResultFile(
-        path,
-        media_type=media_type(filename),
-        filename=path.name,
-        stat_result=path.stat(),
-        request_headers=request.headers,
+        path, media_type=media_type(filename), stat=path.stat(), request_headers=request.headers
     )
 
 
