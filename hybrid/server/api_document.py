@@ -121,13 +121,14 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
     },
     "offset": {"allowEmptyValue": True, "schema": {"type": "string"}},
-    "level": {  # the API's text says the default is debug (its schema: info); empty: 400
-        "description": "The minimum severity of the log entries returned (default: all).",
-        "schema": {
-            "type": "string",
-            "enum": ["error", "warning", "info", "debug"],
-            "default": "debug",
-        },
+    "level": {  # the API's text says the default is debug (its schema: info)
+        "description": (
+            "The minimum severity of the log entries returned (default: all): error, "
+            "warning, info or debug in any case, critical and fatal as error, warn as "
+            "warning; any other text is debug (Copernicus refuses none)."
+        ),
+        "allowEmptyValue": True,
+        "schema": {"type": "string", "default": "debug"},
     },
     "partial": {"schema": {"type": "boolean", "default": False}},
     "job_id": {"schema": {"type": "string", "pattern": r"^[\w\-\.~]+$"}},

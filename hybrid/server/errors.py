@@ -125,6 +125,13 @@ class InvalidLogLevel(ApiError):
     code = "InvalidLogLevel"
 
 
+class OffsetInvalid(ApiError):
+    """A log ``offset`` that is not JSON, as Copernicus answers it (openeo-geopyspark-driver
+    ``logs.py`` ``elasticsearch_logs`` L58-68: its offsets are JSON sort keys)."""
+
+    code = "OffsetInvalid"
+
+
 class JobOptionRefused(ApiError):
     """A batch job option Copernicus refuses when the job starts
     (:mod:`hybrid.server.job_options`): a 400 with ``OpenEOApiException``'s default code,

@@ -136,7 +136,9 @@ class LogEntry(TypedDict):
 
 
 class Logs(TypedDict):
-    level: NotRequired[LogLevel]
+    #: the ``level`` asked for, as given: Copernicus writes it back whatever its text
+    #: (openeo-python-driver views.py ``get_job_logs`` L1938-1943)
+    level: NotRequired[str]
     logs: list[LogEntry]
     links: list[Link]
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -17,6 +19,7 @@ from hybrid.server.errors import (
     JobNotFinished,
     JobTransitionNotImplemented,
     NoDataForUpdate,
+    OffsetInvalid,
     PropertyNotEditable,
 )
 from hybrid.server.job_options import (
@@ -296,18 +299,49 @@ def job_logs(
     offset: str | None = None,
     level: str = "debug",
 ) -> JSONResponse:
+    """The job's log entries at the ``level`` asked for or above, as Copernicus reads it
+    (:func:`_retrieval_level`) and writes it back in the answer (openeo-python-driver
+    views.py ``get_job_logs`` L1917-1972), and at the job's own ``log_level`` or above
+    (what its run wrote)."""
     job = deps.store.get(job_id, user_id=user.user_id)
-    if level not in LOG_LEVELS:
-        raise BadRequest(f"'level' must be one of {', '.join(LOG_LEVELS)}.")
-    effective = max(level, job.log_level, key=LOG_LEVELS.index)
+    _check_offset(offset)
+    effective = max(_retrieval_level(level), job.log_level, key=LOG_LEVELS.index)
     entries = deps.store.logs(job_id, offset=offset, level=effective, limit=limit)
     page_links = []
     if limit is not None and len(entries) == limit:
-        query = f"offset={entries[-1].id}&level={level}&limit={limit}"
+        query = urlencode({"offset": entries[-1].id, "level": level, "limit": limit})
         href = f"{base_url(request)}/jobs/{job_id}/logs?{query}"
         page_links.append({"rel": "next", "href": href})
     logs = [_log_entry(entry) for entry in entries]
-    return JSONResponse({"level": effective, "logs": logs, "links": page_links})
+    return JSONResponse({"level": level, "logs": logs, "links": page_links})
+
+
+def _retrieval_level(level: str) -> str:
+    """The lowest level of the entries answered for the query's ``level``, read as
+    Copernicus reads it with the openeo client's ``normalize_log_level`` (openeo-geopyspark-
+    driver ``logs.py`` L103-112; openeo ``rest/models/logs.py`` L61-94): any case,
+    ``critical``/``fatal`` as error, ``warn`` as warning, and any other text (an empty one
+    too) as debug, never refused."""
+    upper = level.upper()
+    if upper in ("CRITICAL", "ERROR", "FATAL"):
+        return "error"
+    if upper in ("WARNING", "WARN"):
+        return "warning"
+    return "info" if upper == "INFO" else "debug"
+
+
+def _check_offset(offset: str | None) -> None:
+    """Copernicus's log offsets are JSON (Elasticsearch sort keys; this server's ids are
+    JSON numbers): other text is its 400 ``OffsetInvalid`` (openeo-geopyspark-driver
+    ``logs.py`` L58-68)."""
+    if offset in (None, ""):
+        return
+    try:
+        json.loads(str(offset))
+    except ValueError:
+        raise OffsetInvalid(
+            f"The value passed for the query parameter 'offset' is invalid: {offset}"
+        ) from None
 
 
 def _not_finished(job: Job) -> str:
