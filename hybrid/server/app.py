@@ -20,6 +20,7 @@ from hybrid.server import api_document
 from hybrid.server.auth import Authenticator, Directory, load_or_create_secret
 from hybrid.server.cors import Cors
 from hybrid.server.errors import install_error_handlers
+from hybrid.server.head_requests import HeadAsGet
 from hybrid.server.job_stac import JobSources
 from hybrid.server.jobs import JobStore
 from hybrid.server.oidc import LocalOidcProvider, load_or_create_key
@@ -118,6 +119,7 @@ def create_app(settings: ServerSettings, engine: Engine) -> FastAPI:
     app.state.store = services.store
     app.state.runner = services.runner
     app.state.auth = services.auth
+    app.add_middleware(HeadAsGet, routes=app.router.routes)  # inside MergeSlashes
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MergeSlashes)
     install_error_handlers(app)
