@@ -221,17 +221,18 @@ def test_worker_runs_the_udf_and_is_confined(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_udf_is_one_process_without_ip_sockets() -> None:
-    """Threads work; a process started in a session of its own (it outlived the job, the
-    time limit and the server, with a memory limit of its own), a UDP socket (which
-    Landlock does not cover), an AF_VSOCK socket (it reached the VM's host) and a netlink
-    one are refused (syscall_filter)."""
+def test_a_udf_is_one_process_without_sockets() -> None:
+    """Threads and ``socketpair`` work; a process started in a session of its own (it
+    outlived the job, the time limit and the server, with a memory limit of its own), a
+    UDP socket (which Landlock does not cover), an AF_VSOCK socket (it reached the VM's
+    host), a netlink one and a Unix one (it reached local services) are refused
+    (syscall_filter)."""
     code = (
         "import concurrent.futures, socket, subprocess, xarray\n"
         "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
         "    with concurrent.futures.ThreadPoolExecutor(2) as pool:\n"
         "        doubled = sum(pool.map(lambda c: c * 2, [cube, cube])) / 2\n"
-        "    socket.socket(socket.AF_UNIX).close()\n"  # allowed
+        "    socket.socketpair()[0].close()\n"  # allowed
         "    refused = []\n"
         "    for attempt in (\n"
         "        lambda: subprocess.Popen(['/bin/sleep', '3141'], start_new_session=True),\n"
@@ -239,6 +240,7 @@ def test_a_udf_is_one_process_without_ip_sockets() -> None:
         "        lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM),\n"
         "        lambda: socket.socket(40, socket.SOCK_STREAM),\n"  # AF_VSOCK
         "        lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW),\n"
+        "        lambda: socket.socket(socket.AF_UNIX),\n"
         "    ):\n"
         "        try:\n"
         "            attempt()\n"
@@ -247,7 +249,7 @@ def test_a_udf_is_one_process_without_ip_sockets() -> None:
         "    return doubled + len(refused)\n"
     )
     (out,) = _run(code, _cube(2, 2))
-    np.testing.assert_array_equal(out.values, _cube(2, 2).values * 2 + 5)
+    np.testing.assert_array_equal(out.values, _cube(2, 2).values * 2 + 6)
 
 
 @pytest.mark.slow

@@ -71,10 +71,29 @@ def write_chunk(folder: Path, name: str, array: xr.DataArray) -> None:
     (folder / f"{name}.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
+def _load_numbers(path: Path) -> np.ndarray:
+    """The array of a ``.npy`` file of booleans or numbers whose header agrees with its
+    size: a UDF may write the file itself, and a header claiming 23 TiB made the
+    server allocate them (a MemoryError, a 500)."""
+    with path.open("rb") as file:
+        major, _ = np.lib.format.read_magic(file)
+        read_header = np.lib.format.read_array_header_1_0
+        if major != 1:
+            read_header = np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(file)
+        if dtype.kind not in "biuf":
+            raise ValueError(f"{path.name} holds {dtype} values, not real numbers")
+        size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if size != path.stat().st_size - file.tell():
+            raise ValueError(f"{path.name} does not hold the {shape} values it announces")
+        file.seek(0)
+        return np.asarray(np.load(file, allow_pickle=False))
+
+
 def read_chunk(folder: Path, name: str) -> xr.DataArray:
     """The array :func:`write_chunk` wrote as ``folder/name.*``."""
     meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-    values = np.load(folder / f"{name}.npy", allow_pickle=False)
+    values = _load_numbers(folder / f"{name}.npy")
     dims = [str(d) for d in meta["dims"]]
     coords = {
         str(c): (tuple(str(d) for d in spec["dims"]), _decode_values(spec))

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.backends.local.udf.user_logs import forward
+from hybrid.backends.local.udf.worker import MAX_SUMMARY_CHARS, shortened
 from hybrid.cancellation import raise_if_canceled
 from hybrid.errors import UdfError, UdfUnavailable
 
@@ -50,6 +51,8 @@ _STARTUP_CPU = 60
 _DISK_CHECK_SECONDS = 0.5
 #: what an empty file or a folder counts for on disk
 _BLOCK = 4096
+#: the most the server reads of the worker's error file (a JSON summary)
+_ERROR_BYTES = 8 * MAX_SUMMARY_CHARS
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,9 @@ def _worker_output(folder: Path, process: str) -> Iterator[None]:
     """Reading what the worker left in ``folder``: missing or garbled, a UdfError."""
     try:
         yield
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (
+        OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, MemoryError
+    ) as exc:  # fmt: skip
         detail = str(exc).replace(f"{folder}{os.sep}", "")[:300]
         hint = ": did the UDF end its process (os._exit)?" if isinstance(exc, OSError) else ""
         raise UdfError(
@@ -251,9 +256,24 @@ def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
     error = folder / "error.json"
     if error.is_file():
         with _worker_output(folder, process):
-            summary = json.loads(error.read_text(encoding="utf-8")).get("summary", "")
-        raise UdfError(str(summary))
+            summary = json.loads(_head(error, _ERROR_BYTES)).get("summary", "")
+        raise UdfError(shortened(str(summary)))
     raise UdfError(_death(code, folder, settings, process))
+
+
+def _head(path: Path, size: int) -> str:
+    """The first ``size`` bytes of ``path`` as text: whatever the UDF wrote there, the
+    server reads no more (a 300 MB error was the job's error and 300 MB of its memory)."""
+    with path.open("rb") as file:
+        return file.read(size).decode("utf-8", errors="replace")
+
+
+def _tail(path: Path, size: int) -> str:
+    """The last ``size`` bytes of ``path`` as text (the whole 1.5 GB of a UDF's output
+    was read into the server's memory for its last lines)."""
+    with path.open("rb") as file:
+        file.seek(max(0, file.seek(0, os.SEEK_END) - size))
+        return file.read().decode("utf-8", errors="replace")
 
 
 def _wait(
@@ -319,7 +339,7 @@ def _death(code: int, folder: Path, settings: UdfSettings, process: str) -> str:
             f"UDF stopped in '{process}': it used more than the CPU time limit of "
             f"{settings.timeout:g} s"
         )
-    tail = (folder / "worker.log").read_text(encoding="utf-8", errors="replace")[-1500:].strip()
+    tail = _tail(folder / "worker.log", 1500).strip()
     what = f"signal {-code}" if code < 0 else f"exit code {code}"
     if "SandboxUnavailable" in tail:
         raise UdfUnavailable(f"UDFs are disabled: {tail.splitlines()[-1]}")

@@ -19,10 +19,11 @@ The guarantee, in the order it is applied:
    >= 4 TCP ``bind``/``connect`` are denied (no calls to the server's API or
    elsewhere); with ABI >= 6 signals to, and abstract sockets of, processes outside
    the sandbox are denied.
-4. **One process, no IP sockets** (seccomp, :mod:`.syscall_filter`): no ``fork``,
+4. **One process, no sockets** (seccomp, :mod:`.syscall_filter`): no ``fork``,
    ``subprocess`` or ``multiprocessing`` (threads work), no leaving the process group,
-   no IPv4/IPv6 socket: the worker's memory limit bounds the whole UDF, the server's
-   kill ends all of it, and UDP is closed as TCP is.
+   no ``socket()`` (``socketpair`` works), no memfd, System V or POSIX IPC, io_uring:
+   the worker's memory limit bounds the whole UDF, the server's kill ends all of it and
+   leaves nothing behind, UDP and local Unix sockets are closed as TCP is.
 
 When the kernel has no Landlock, :func:`confine` raises :class:`SandboxUnavailable`
 and no UDF runs (the server refuses UDFs rather than run them unconfined).

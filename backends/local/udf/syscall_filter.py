@@ -1,4 +1,5 @@
-"""A seccomp filter for the UDF worker: one process, Unix sockets only.
+"""A seccomp filter for the UDF worker: one process, no sockets, no memory or IPC
+outside it.
 
 Applied by :func:`hybrid.backends.local.udf.sandbox.confine` after Landlock, for the
 worker and every thread it starts (``SECCOMP_FILTER_FLAG_TSYNC``). The kernel then
@@ -13,10 +14,17 @@ answers, for this process only:
   the server, each child with a memory limit of its own, and uid 0 has no process
   count limit (a fork bomb);
 - **leaving the process group** (``setsid``, ``setpgid``) with EPERM;
-- **sockets other than Unix ones** (``socket(AF_INET | AF_INET6 | AF_VSOCK | ...)``)
-  with EPERM: Landlock denies TCP ``bind``/``connect`` but has no rule for UDP, nor for
-  the other families; a UDF reached the VM's host over ``AF_VSOCK`` (CID 2), where a
-  Firecracker host forwards such connections to its own Unix sockets.
+- **sockets** (``socket()`` of any family) with EPERM: Landlock denies TCP
+  ``bind``/``connect`` but has no rule for UDP, nor for the other families; a UDF
+  reached the VM's host over ``AF_VSOCK`` (CID 2), where a Firecracker host forwards
+  such connections to its own Unix sockets, and any local service listening on a Unix
+  socket path (Landlock does not cover ``connect`` to one). ``socketpair`` (asyncio's
+  event loop) still works: its two ends reach nothing else;
+- **memory and IPC outside the process** with EPERM: ``memfd_create`` (pages written to
+  a memfd count in no address-space limit), System V shared memory, message queues and
+  semaphores and POSIX message queues (they outlive the worker: memory that stays after
+  the job, and state one user's UDF left for another's to read), ``io_uring`` (its
+  operations open sockets without the ``socket`` call the filter checks).
 
 Other architectures than x86_64 and aarch64 have no filter here: the worker refuses to
 run UDFs there (:class:`~hybrid.backends.local.udf.sandbox.SandboxUnavailable`), as
@@ -44,8 +52,6 @@ _RET_ERRNO = 0x00050000
 _SECCOMP_SET_MODE_FILTER = 1
 _SECCOMP_FILTER_FLAG_TSYNC = 1
 _CLONE_THREAD = 0x00010000
-#: the one socket family a UDF may open (abstract ones Landlock scopes to the worker)
-_AF_UNIX = 1
 #: offsets in ``struct seccomp_data``: nr, arch, then args[0] (low 32 bits, little end)
 _NR, _ARCH, _ARG0 = 0, 4, 16
 #: x32 system calls on x86_64 carry this bit: refused, they would bypass the numbers
@@ -60,14 +66,27 @@ class _Calls(NamedTuple):
     refused: tuple[int, ...]
     clone: int
     clone3: int
-    socket: int
 
 
+#: io_uring_setup, io_uring_enter, io_uring_register; memfd_secret (the same numbers on
+#: both machines)
+_COMMON = (425, 426, 427, 447)
 _MACHINES = {
-    # refused: fork, vfork, setsid, setpgid
-    "x86_64": _Calls(0xC000003E, 317, (57, 58, 112, 109), clone=56, clone3=435, socket=41),
-    # refused: setsid, setpgid (no fork or vfork calls: glibc uses clone)
-    "aarch64": _Calls(0xC00000B7, 277, (157, 154), clone=220, clone3=435, socket=198),
+    # refused: fork, vfork, setsid, setpgid, socket; shmget, shmat, shmctl, semget, semop,
+    # semctl, shmdt, msgget, msgsnd, msgrcv, msgctl, semtimedop; mq_open .. mq_getsetattr;
+    # memfd_create
+    "x86_64": _Calls(
+        0xC000003E,
+        317,
+        (57, 58, 112, 109, 41, *range(29, 32), *range(64, 72), 220, *range(240, 246), 319),
+        clone=56,
+        clone3=435,
+    ),
+    # refused: setsid, setpgid, socket (no fork or vfork calls: glibc uses clone); mq_open
+    # .. mq_getsetattr, msgget .. msgsnd, semget .. semop, shmget .. shmdt; memfd_create
+    "aarch64": _Calls(
+        0xC00000B7, 277, (157, 154, 198, *range(180, 198), 279), clone=220, clone3=435
+    ),
 }
 
 
@@ -93,7 +112,7 @@ def program(machine: str) -> list[bytes]:
     ]
     if machine == "x86_64":
         ops += [_op(_JGE_K, _X32_BIT, jf=1), _op(_RET_K, eperm)]
-    for number in calls.refused:
+    for number in (*calls.refused, *_COMMON):
         ops += [_op(_JEQ_K, number, jf=1), _op(_RET_K, eperm)]
     ops += [_op(_JEQ_K, calls.clone3, jf=1), _op(_RET_K, enosys)]
     ops += [  # clone: threads only
@@ -102,13 +121,6 @@ def program(machine: str) -> list[bytes]:
         _op(_JSET_K, _CLONE_THREAD, jt=1),
         _op(_RET_K, eperm),
         _op(_RET_K, _RET_ALLOW),
-    ]
-    ops += [  # socket: Unix sockets only
-        _op(_JEQ_K, calls.socket, jf=4),
-        _op(_LD_W_ABS, _ARG0),
-        _op(_JEQ_K, _AF_UNIX, jf=1),
-        _op(_RET_K, _RET_ALLOW),
-        _op(_RET_K, eperm),
     ]
     return [*ops, _op(_RET_K, _RET_ALLOW)]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ LOG_FILE = "log.jsonl"
 #: at most this many entries per UDF run, each's data at most this many characters
 MAX_ENTRIES = 200
 MAX_DATA_CHARS = 20_000
+#: the longest line of the log file the server reads: an entry's message and data at
+#: most MAX_DATA_CHARS characters each, JSON-escaped
+MAX_LINE_BYTES = 16 * MAX_DATA_CHARS
 _LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warning", "ERROR": "error"}
 
 _log = logging.getLogger(__name__)
@@ -54,7 +58,7 @@ class _ToFile(logging.Handler):
             data = json.dumps(data[:MAX_DATA_CHARS] + " ...")
         entry = {
             "level": _LEVELS.get(record.levelname, "info"),
-            "message": record.getMessage(),
+            "message": record.getMessage()[:MAX_DATA_CHARS],
             "code": getattr(record, "code", None),
             "data": json.loads(data),
         }
@@ -70,6 +74,20 @@ def capture(folder: Path) -> None:
     logger.addHandler(_ToFile(folder / LOG_FILE))
 
 
+def _lines(path: Path) -> Iterator[str]:
+    """The first :data:`MAX_ENTRIES` lines of ``path``, none longer than
+    :data:`MAX_LINE_BYTES`: the UDF may write the file itself, without the worker's
+    bounds (300 entries of 1 MB each went to the job's log, through the server's memory)."""
+    with path.open("rb") as file:
+        for _ in range(MAX_ENTRIES):
+            line = file.readline(MAX_LINE_BYTES + 1)
+            if len(line) > MAX_LINE_BYTES:
+                return  # the rest of the file is not the worker's
+            if not line:
+                return
+            yield line.decode("utf-8", errors="replace")
+
+
 def forward(folder: Path) -> None:
     """In the server: the worker's log entries to the running job's log."""
     from hybrid.run_warnings import log_entry
@@ -77,11 +95,11 @@ def forward(folder: Path) -> None:
     path = folder / LOG_FILE
     if not path.is_file():
         return
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in _lines(path):
         try:
             entry = json.loads(line)
-            message, level = str(entry["message"]), str(entry["level"])
-        except (ValueError, KeyError, TypeError):
+            message, level = str(entry["message"])[:MAX_DATA_CHARS], str(entry["level"])
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue  # a line cut by the worker's end
         if not log_entry(message, level=level, code=entry.get("code"), data=entry.get("data")):
             _log.info("UDF: %s %s", message, entry.get("data"))

@@ -29,6 +29,15 @@ _MEMORY_HINT = (
     "Ran out of memory. If you run as a batch_job, consider increasing job_options > python-memory."
 )
 _STACK_WIDTH = 2000
+#: the longest error a UDF gives its job (an exception's message is the UDF's to choose)
+MAX_SUMMARY_CHARS = 8000
+
+
+def shortened(text: str, limit: int = MAX_SUMMARY_CHARS) -> str:
+    """``text``, cut after ``limit`` characters with a note saying how many more."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} ... ({len(text) - limit} characters more)"
 
 
 def _collapse(stacktrace: str, width: int = _STACK_WIDTH) -> str:
@@ -53,6 +62,7 @@ def error_summary(exc: BaseException) -> str:
         name = type(exc).__module__ + "." + type(exc).__qualname__
         name = name.removeprefix("builtins.")
         summary = f"Python exception while evaluating processing graph: {name}: {exc}"
+    summary = shortened(summary)
     if isinstance(exc, MemoryError):
         summary += "\n" + _MEMORY_HINT
     return summary
@@ -183,7 +193,10 @@ def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
         cubes = result.get_datacube_list() or []
         if len(cubes) != 1:
             raise ValueError(f"The provided UDF should return one datacube, but got: {cubes}")
-        write_chunk(folder, f"out-{chunk_id}", relabel(cubes[0].get_array(), names))
+        answer = cubes[0].get_array()
+        if answer.dtype.kind not in "biuf":
+            raise TypeError(f"The UDF returned {answer.dtype} values: a cube holds real numbers")
+        write_chunk(folder, f"out-{chunk_id}", relabel(answer, names))
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,264 @@
+"""A hostile UDF against ``hybrid serve``, through the real openeo client.
+
+Each UDF tries what an attacker would: reach a local service, keep memory or state after
+its job, read the server, flood what the server reads back (its error, its log, its
+output) or hand back results the server cannot read. Each such request fails with one
+openEO 400 whose message is short, and the server stays alive. Every UDF starts a
+worker process (several seconds on a busy machine): all slow.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import random
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server_helpers import ServeProcess, openeo_env, write_users_file
+
+pytestmark = pytest.mark.slow
+
+BBOX = {"west": 6.660, "south": 45.230, "east": 6.665, "north": 45.233}
+DATES = ["2023-06-01", "2023-06-10"]
+USERS = {"alice": "alice-pw"}
+#: given to the server only: a UDF must not see it
+SECRET = "hybrid-test-oidc-secret-5c1e"
+#: the longest error message a hostile UDF may cause
+MAX_MESSAGE = 10_000
+
+HEAD = """
+import ctypes, errno, json, os, socket, sys, xarray
+
+def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
+"""
+
+
+def _udf(body: str) -> str:
+    return HEAD + "".join(f"    {line}\n" for line in body.strip("\n").splitlines())
+
+
+@pytest.fixture(scope="module")
+def server(sample_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    root = tmp_path_factory.mktemp("udf-isolation")
+    users = write_users_file(root / "users.toml", USERS)
+    serve = ServeProcess(
+        data_dir=root / "data",
+        stac=sample_catalog,
+        users=users,
+        extra_args=["--udf-timeout", "60"],
+    )
+    os.environ["HYBRID_TEST_OIDC_SECRET"] = SECRET  # inherited by the server only
+    try:
+        with serve:
+            yield serve
+    finally:
+        os.environ.pop("HYBRID_TEST_OIDC_SECRET", None)
+
+
+@pytest.fixture(autouse=True)
+def _openeo_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in openeo_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+
+
+def _refused(server: Any, code: str, context: dict[str, Any] | None = None) -> str:
+    """The message of the 400 a synchronous run of ``code`` in ``apply`` answers; the
+    server answers the next request."""
+    import openeo
+    from openeo.rest import OpenEoApiError
+
+    connection = openeo.connect(server.url).authenticate_basic("alice", USERS["alice"])
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"]
+    )
+    udf = openeo.UDF(code, context=context or {})
+    with pytest.raises(OpenEoApiError) as info:
+        cube.apply(process=udf).download()
+    assert info.value.http_status_code == 400, info.value
+    assert len(info.value.message) < MAX_MESSAGE
+    assert server.proc.poll() is None
+    assert connection.list_collection_ids()
+    return str(info.value.message)
+
+
+def _outcomes(message: str) -> dict[str, str]:
+    text = message.split("OUTCOMES ", 1)[1]
+    return dict(json.JSONDecoder().raw_decode(text)[0])
+
+
+def _errno_of(expression: str) -> str:
+    """UDF lines setting ``out[name]`` to the errno name of a failing libc call."""
+    return (
+        f"r = {expression}\n"
+        "out[name] = errno.errorcode.get(ctypes.get_errno(), '?') if r < 0 else 'done'\n"
+    )
+
+
+_SYSV_KEY = random.randrange(0x10000, 0x7FFFFFFF)
+
+
+def _sysv_left(key: int) -> list[str]:
+    """The System V IPC objects of ``key`` still on the machine (removed here)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    left = []
+    for kind, get, ctl, args in (
+        ("shm", libc.shmget, libc.shmctl, (0, 0)),
+        ("msg", libc.msgget, libc.msgctl, (0,)),
+        ("sem", libc.semget, libc.semctl, (0, 0)),
+    ):
+        ident = get(key, *args)
+        if ident >= 0:
+            left.append(kind)
+            if kind == "sem":
+                ctl(ident, 0, 0)  # IPC_RMID
+            else:
+                ctl(ident, 0, None)
+    return left
+
+
+def test_a_udf_reaches_no_local_service_and_keeps_nothing_after_its_job(
+    server: Any, tmp_path: Path
+) -> None:
+    """A Unix socket a local service listens on (Landlock does not cover ``connect`` to
+    one), System V shared memory, message queues and semaphores (they outlive the
+    worker: another user's UDF could read them; memory no limit bounds), a memfd (memory
+    outside the address-space limit) and io_uring (sockets without ``socket()``): all
+    refused. They went through; ``socketpair`` still works."""
+    path = tmp_path / "service.sock"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.listen()
+    listener.settimeout(0.2)
+    accepted: list[bytes] = []
+    done = threading.Event()
+
+    def serve_once() -> None:
+        while not done.is_set():
+            try:
+                peer, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(peer.recv(64))
+            peer.close()
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    body = (
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "out = {}\n"
+        "key = context['key']\n"
+        "try:\n"
+        "    s = socket.socket(socket.AF_UNIX)\n"
+        "    s.connect(context['path'])\n"
+        "    s.sendall(b'from the udf')\n"
+        "    out['unix'] = 'done'\n"
+        "except OSError as exc:\n"
+        "    out['unix'] = errno.errorcode.get(exc.errno, '?')\n"
+        "a, b = socket.socketpair()\n"
+        "a.sendall(b'x')\n"
+        "out['socketpair'] = 'done' if b.recv(1) == b'x' else 'lost'\n"
+        "name = 'shm'\n"
+        + _errno_of("libc.shmget(key, 1 << 20, 0o1600)")
+        + "name = 'msg'\n"
+        + _errno_of("libc.msgget(key, 0o1600)")
+        + "name = 'sem'\n"
+        + _errno_of("libc.semget(key, 1, 0o1600)")
+        + "name = 'memfd'\n"
+        + _errno_of("libc.syscall(319 if os.uname().machine == 'x86_64' else 279, b'm', 0)")
+        + "name = 'io_uring'\n"
+        + _errno_of("libc.syscall(425, 4, ctypes.create_string_buffer(120))")
+        + "raise RuntimeError('OUTCOMES ' + json.dumps(out))\n"
+    )
+    try:
+        message = _refused(server, _udf(body), {"key": _SYSV_KEY, "path": str(path)})
+    finally:
+        done.set()
+        thread.join()
+        listener.close()
+        left = _sysv_left(_SYSV_KEY)
+    outcomes = _outcomes(message)
+    assert outcomes.pop("socketpair") == "done"
+    assert outcomes == {
+        "unix": "EPERM",
+        "shm": "EPERM",
+        "msg": "EPERM",
+        "sem": "EPERM",
+        "memfd": "EPERM",
+        "io_uring": "EPERM",
+    }
+    assert not accepted and not left
+
+
+def _high_water_mib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmHWM:", 1)[1].split()[0]) // 1024
+
+
+def test_a_udf_flooding_what_the_server_reads_back_gets_one_short_error(server: Any) -> None:
+    """The worker's error file, its output and its log are the UDF's to write: a 5 MB
+    error was the request's error, 300 MB of output went through the server's memory
+    (twice), 300 log entries of 30 kB each went to the job's log."""
+    import openeo
+    from openeo.rest import JobFailedException
+
+    flood_error = (
+        "open('error.json', 'w').write(json.dumps({'summary': 'E' * 5_000_000}))\nos._exit(3)"
+    )
+    assert "left no readable result" in _refused(server, _udf(flood_error))
+    before = _high_water_mib(server.proc.pid)
+    flood_output = (
+        "for _ in range(300):\n    sys.stdout.write('x' * 2**20)\nsys.stdout.flush()\nos._exit(7)"
+    )
+    assert "exit code 7" in _refused(server, _udf(flood_output))
+    assert _high_water_mib(server.proc.pid) - before < 150
+    flood_log = (
+        "line = json.dumps({'level': 'error', 'message': 'M' * 30_000, 'data': None})\n"
+        "open('log.jsonl', 'w').write((line + '\\n') * 300)\n"
+        "raise RuntimeError('flooded')"
+    )
+    connection = openeo.connect(server.url).authenticate_basic("alice", USERS["alice"])
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"]
+    ).apply(process=openeo.UDF(_udf(flood_log)))
+    job = cube.create_job(out_format="netCDF")
+    with pytest.raises(JobFailedException):
+        job.start_and_wait(max_poll_interval=1, soft_error_max=0, print=lambda *a, **k: None)
+    logs = job.logs()
+    flooded = [entry for entry in logs if entry["message"].startswith("MMMM")]
+    assert 0 < len(flooded) <= 200
+    assert max(len(entry["message"]) for entry in logs) <= 20_000
+
+
+_NUMBERS = "import numpy as np\nnp.save('out-0.npy', np.zeros((1, 1, 2, 2), dtype=np.float32))\n"
+_META = "json.dump({'dims': ['t', 'bands', 'y', 'x'], 'coords': {}}, open('out-0.json', 'w'))\n"
+_HUGE_HEADER = (
+    "import numpy as np\n"
+    "with open('out-0.npy', 'wb') as out:\n"
+    "    header = {'descr': '<f4', 'fortran_order': False, 'shape': (10**6, 10**6, 4)}\n"
+    "    np.lib.format.write_array_header_1_0(out, header)\n"
+    "    out.write(bytes(64))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _NUMBERS + "open('out-0.json', 'w').write('[' * 200_000 + ']' * 200_000)\nos._exit(0)",
+        _HUGE_HEADER + _META + "os._exit(0)",
+        "return cube.copy(data=cube.values.astype(str))",
+        "return cube.copy(data=cube.values.astype(np.complex64))",
+    ],
+    ids=["nested-json", "npy-header-of-23-tib", "text-values", "complex-values"],
+)
+def test_a_udfs_result_the_server_cannot_use_is_a_400(server: Any, body: str) -> None:
+    """Results written over by the UDF (a RecursionError, a MemoryError: 500s) or of
+    values no cube holds: one 400."""
+    message = _refused(server, _udf("import numpy as np\n" + body))
+    assert "real numbers" in message or "left no readable result" in message
