@@ -252,6 +252,33 @@ def test_a_udf_is_one_process_without_sockets() -> None:
     np.testing.assert_array_equal(out.values, _cube(2, 2).values * 2 + 6)
 
 
+def test_the_filter_alone_keeps_signals_to_the_worker_itself() -> None:
+    """Without Landlock's signal scope (ABI < 6, Linux < 6.12) the worker, run as the
+    server's user, could signal the server: the filter alone refuses a signal to another
+    process (its parent here) and lets the worker signal itself and its threads."""
+    import subprocess
+    import sys
+
+    code = (
+        "import ctypes, os, signal, threading\n"
+        "from hybrid.backends.local.udf import syscall_filter\n"
+        "ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)\n"  # no_new_privs
+        "syscall_filter.install()\n"
+        "os.kill(os.getpid(), 0)\n"
+        "signal.pthread_kill(threading.main_thread().ident, 0)\n"
+        "try:\n"
+        "    os.kill(os.getppid(), 0)\n"
+        "    print('signalled the parent')\n"
+        "except PermissionError:\n"
+        "    print('refused')\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "refused"), done.stderr
+
+
 @pytest.mark.slow
 def test_the_udf_gets_the_chunk_copernicus_names() -> None:
     """``openEODataChunk`` with the date as its only attribute (geopysparkdatacube.py

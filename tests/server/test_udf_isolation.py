@@ -262,3 +262,45 @@ def test_a_udfs_result_the_server_cannot_use_is_a_400(server: Any, body: str) ->
     values no cube holds: one 400."""
     message = _refused(server, _udf("import numpy as np\n" + body))
     assert "real numbers" in message or "left no readable result" in message
+
+
+def test_a_udf_reads_nothing_of_the_server_and_cannot_signal_it(server: Any) -> None:
+    """The server's environment (a secret given to it), its /proc files, its data folder
+    and source, its HTTP API and a signal to it: all out of reach; the server answers."""
+    data_dir = server.args[server.args.index("--data-dir") + 1]
+    source = str(Path(__file__).resolve().parents[2] / "hybrid" / "__init__.py")
+    body = (
+        "import signal, urllib.request\n"
+        "out = {'environ': sorted(k for k in os.environ if 'SECRET' in k or 'OPENEO' in k)}\n"
+        "parent = os.getppid()\n"
+        "for name, path in [('proc_environ', f'/proc/{parent}/environ'),\n"
+        "                   ('proc_cmdline', f'/proc/{parent}/cmdline'),\n"
+        "                   ('data_dir', context['data_dir']), ('source', context['source'])]:\n"
+        "    try:\n"
+        "        os.listdir(path) if os.path.isdir(path) else open(path, 'rb').read()\n"
+        "        out[name] = 'read'\n"
+        "    except OSError as exc:\n"
+        "        out[name] = type(exc).__name__\n"
+        "try:\n"
+        "    urllib.request.urlopen(context['url'] + '/credentials/basic', timeout=5)\n"
+        "    out['http'] = 'answered'\n"
+        "except OSError as exc:\n"
+        "    out['http'] = type(getattr(exc, 'reason', exc)).__name__\n"
+        "try:\n"
+        "    os.kill(parent, signal.SIGTERM)\n"
+        "    out['kill'] = 'sent'\n"
+        "except OSError as exc:\n"
+        "    out['kill'] = type(exc).__name__\n"
+        "raise RuntimeError('OUTCOMES ' + json.dumps(out))\n"
+    )
+    context = {"data_dir": data_dir, "source": source, "url": server.url}
+    outcomes = _outcomes(_refused(server, _udf(body), context))
+    assert outcomes == {
+        "environ": [],
+        "proc_environ": "PermissionError",
+        "proc_cmdline": "PermissionError",
+        "data_dir": "PermissionError",
+        "source": "PermissionError",
+        "http": "PermissionError",
+        "kill": "PermissionError",
+    }

@@ -21,7 +21,8 @@ The guarantee, in the order it is applied:
    the sandbox are denied.
 4. **One process, no sockets** (seccomp, :mod:`.syscall_filter`): no ``fork``,
    ``subprocess`` or ``multiprocessing`` (threads work), no leaving the process group,
-   no ``socket()`` (``socketpair`` works), no memfd, System V or POSIX IPC, io_uring:
+   no ``socket()`` (``socketpair`` works), no memfd, System V or POSIX IPC, io_uring,
+   no signal to another process (whatever the Landlock ABI):
    the worker's memory limit bounds the whole UDF, the server's kill ends all of it and
    leaves nothing behind, UDP and local Unix sockets are closed as TCP is.
 

@@ -14,6 +14,11 @@ answers, for this process only:
   the server, each child with a memory limit of its own, and uid 0 has no process
   count limit (a fork bomb);
 - **leaving the process group** (``setsid``, ``setpgid``) with EPERM;
+- **signals to other processes** (``kill``, ``tgkill``, ``rt_sigqueueinfo``,
+  ``rt_tgsigqueueinfo`` of another process than the worker; ``tkill``,
+  ``pidfd_send_signal``) with EPERM: the worker runs as the server's user, and Landlock
+  scopes signals only from ABI 6 (Linux 6.12): before, nothing kept
+  ``os.kill(os.getppid(), 9)`` from ending the server;
 - **sockets** (``socket()`` of any family) with EPERM: Landlock denies TCP
   ``bind``/``connect`` but has no rule for UDP, nor for the other families; a UDF
   reached the VM's host over ``AF_VSOCK`` (CID 2), where a Firecracker host forwards
@@ -66,26 +71,35 @@ class _Calls(NamedTuple):
     refused: tuple[int, ...]
     clone: int
     clone3: int
+    #: kill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo: their first argument a process
+    signals: tuple[int, ...]
 
 
-#: io_uring_setup, io_uring_enter, io_uring_register; memfd_secret (the same numbers on
-#: both machines)
-_COMMON = (425, 426, 427, 447)
+#: io_uring_setup, io_uring_enter, io_uring_register; memfd_secret; pidfd_send_signal
+#: (the same numbers on both machines)
+_COMMON = (425, 426, 427, 447, 424)
 _MACHINES = {
     # refused: fork, vfork, setsid, setpgid, socket; shmget, shmat, shmctl, semget, semop,
     # semctl, shmdt, msgget, msgsnd, msgrcv, msgctl, semtimedop; mq_open .. mq_getsetattr;
-    # memfd_create
+    # memfd_create; tkill
     "x86_64": _Calls(
         0xC000003E,
         317,
-        (57, 58, 112, 109, 41, *range(29, 32), *range(64, 72), 220, *range(240, 246), 319),
+        (57, 58, 112, 109, 41, *range(29, 32), *range(64, 72), 220, *range(240, 246), 319, 200),
         clone=56,
         clone3=435,
+        signals=(62, 234, 129, 297),
     ),
     # refused: setsid, setpgid, socket (no fork or vfork calls: glibc uses clone); mq_open
-    # .. mq_getsetattr, msgget .. msgsnd, semget .. semop, shmget .. shmdt; memfd_create
+    # .. mq_getsetattr, msgget .. msgsnd, semget .. semop, shmget .. shmdt; memfd_create;
+    # tkill
     "aarch64": _Calls(
-        0xC00000B7, 277, (157, 154, 198, *range(180, 198), 279), clone=220, clone3=435
+        0xC00000B7,
+        277,
+        (157, 154, 198, *range(180, 198), 279, 130),
+        clone=220,
+        clone3=435,
+        signals=(129, 131, 138, 240),
     ),
 }
 
@@ -98,8 +112,19 @@ def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def program(machine: str) -> list[bytes]:
-    """The filter's instructions for ``machine`` (``platform.machine()``)."""
+def _own_signals(number: int, pid: int) -> list[bytes]:
+    """``number`` (a call whose first argument is a process) allowed for the worker
+    itself only: ``pid``, 0 or ``-pid`` (its own process group)."""
+    own = (pid, 0, (1 << 32) - pid)
+    ops = [_op(_JEQ_K, number, jf=2 + 2 * len(own)), _op(_LD_W_ABS, _ARG0)]
+    for value in own:
+        ops += [_op(_JEQ_K, value, jf=1), _op(_RET_K, _RET_ALLOW)]
+    return [*ops, _op(_RET_K, _RET_ERRNO | errno.EPERM)]
+
+
+def program(machine: str, pid: int) -> list[bytes]:
+    """The filter's instructions for ``machine`` (``platform.machine()``) in the process
+    ``pid``."""
     calls = _MACHINES.get(machine)
     if calls is None:
         raise FilterUnavailable(f"no system call filter for the {machine} architecture")
@@ -122,6 +147,8 @@ def program(machine: str) -> list[bytes]:
         _op(_RET_K, eperm),
         _op(_RET_K, _RET_ALLOW),
     ]
+    for number in calls.signals:
+        ops += _own_signals(number, pid)
     return [*ops, _op(_RET_K, _RET_ALLOW)]
 
 
@@ -133,7 +160,7 @@ def install() -> None:
     """Filter this process's system calls (module docstring); needs no_new_privs set.
     Irreversible."""
     machine = platform.machine()
-    ops = program(machine)
+    ops = program(machine, os.getpid())
     code = ctypes.create_string_buffer(b"".join(ops), len(ops) * 8)
     prog = _Program(len(ops), ctypes.addressof(code))
     libc = ctypes.CDLL(None, use_errno=True)
