@@ -15,13 +15,28 @@ from urllib.parse import unquote, urlparse
 
 #: canonical band -> asset key per provider layout (Earth Search v1, Planetary Computer, CDSE)
 LAYOUTS: dict[str, dict[str, str]] = {
-    "earth-search": {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "SCL": "scl"},
-    "planetary-computer": {"B02": "B02", "B03": "B03", "B04": "B04", "B08": "B08", "SCL": "SCL"},
+    "earth-search": {
+        "B02": "blue",
+        "B03": "green",
+        "B04": "red",
+        "B08": "nir",
+        "B11": "swir16",
+        "SCL": "scl",
+    },
+    "planetary-computer": {
+        "B02": "B02",
+        "B03": "B03",
+        "B04": "B04",
+        "B08": "B08",
+        "B11": "B11",
+        "SCL": "SCL",
+    },
     "cdse": {
         "B02": "B02_10m",
         "B03": "B03_10m",
         "B04": "B04_10m",
         "B08": "B08_10m",
+        "B11": "B11_20m",
         "SCL": "SCL_20m",
     },
 }

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import shapely
 from pyproj import Transformer
 from shapely.geometry import Polygon, box, shape
-from shapely.ops import transform
 
 from tests.reference.catalog import RefItem
 from tests.reference.grid import RESOLUTION, Grid
@@ -36,7 +36,9 @@ def item_outline(item: RefItem, epsg: int) -> Polygon:
         assert item.bbox is not None, f"item {item.id} has neither geometry nor bbox"
         lonlat = box(*item.bbox)
     to_utm = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
-    return transform(to_utm.transform, lonlat)
+    return shapely.transform(
+        lonlat, lambda xy: np.column_stack(to_utm.transform(xy[:, 0], xy[:, 1]))
+    )
 
 
 def _choose(
