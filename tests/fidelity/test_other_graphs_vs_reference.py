@@ -212,6 +212,27 @@ def test_time_series_per_field(cases, catalog, reducer, formats, tmp_path):
         check(written, ref.labels, expected, [covers_a_centre(f, ref.grid) for f in fields])
 
 
+def test_time_series_of_int16_bands_per_field(cases, tmp_path):
+    """Two masked int16 bands, ``median``: an integer column each, the median's integer
+    part, ``[[B04, B08] per field]`` per date."""
+    case = cases["seed-3"]
+    fields = _fields(case)
+    ref = case["ref"]
+    expected = {
+        band: aggregate_polygons(ref.bands[band], ref.grid, fields, "median", integer=True)
+        for band in ("B04", "B08")
+    }
+    series = _masked(_load(case)).filter_bands(["B04", "B08"])
+    series = series.aggregate_spatial(_collection(fields), "median")
+    (path,) = _run(series.save_result(format="JSON"), case, tmp_path)
+    written = json.loads(path.read_text())
+    assert list(written) == ref.labels
+    for n, (label, per_field) in enumerate(written.items()):
+        for index, values in enumerate(per_field):
+            want = [expected["B04"][n][index], expected["B08"][n][index]]
+            assert values == want, (label, index, values, want)
+
+
 def _check_json(path: Path, labels: list[str], expected: list, covered: list[bool]) -> None:
     """``{date: [[value] per field]}``, ``[null]`` where there is no value: the CSV's rows
     reindexed to every field, NaN written as null (python-driver save_result.py

@@ -44,8 +44,10 @@ def centres_inside(geometry: dict[str, Any], grid: Grid) -> np.ndarray:
     return shapely.contains_xy(projected(geometry, grid.epsg), xs, ys)
 
 
-def statistic(values: np.ndarray, reducer: str) -> float | None:
-    """One Spark aggregate over a polygon's cells of one date (NaN: null)."""
+def statistic(values: np.ndarray, reducer: str, *, integer: bool = False) -> float | None:
+    """One Spark aggregate over a polygon's cells of one date (NaN: null). ``integer``:
+    an int16 cube's integer column, whose median is cast back to it (truncated:
+    ``median(col).cast(col.expr.dataType)``, SparkAggregateScriptBuilder.scala L142)."""
     valid = values[~np.isnan(values)].astype(np.float64)
     if reducer == "count":
         return float(valid.size)
@@ -54,7 +56,7 @@ def statistic(values: np.ndarray, reducer: str) -> float | None:
     if reducer == "mean":
         return float(valid.sum() / valid.size)
     if reducer == "median":
-        return float(np.median(valid))
+        return float(np.trunc(np.median(valid)) if integer else np.median(valid))
     if reducer == "max":
         return float(valid.max())
     if reducer == "min":
@@ -65,14 +67,21 @@ def statistic(values: np.ndarray, reducer: str) -> float | None:
 
 
 def aggregate_polygons(
-    stack: np.ndarray, grid: Grid, geometries: list[dict[str, Any]], reducer: str
+    stack: np.ndarray,
+    grid: Grid,
+    geometries: list[dict[str, Any]],
+    reducer: str,
+    *,
+    integer: bool = False,
 ) -> list[list[float | None] | None]:
     """Per date, per polygon: the statistic, or None for a polygon around no centre
     (no row at all) and for a null aggregate."""
     inside = [centres_inside(g, grid) for g in geometries]
     out: list[list[float | None] | None] = []
     for layer in stack:
-        out.append([statistic(layer[m], reducer) if m.any() else None for m in inside])
+        out.append(
+            [statistic(layer[m], reducer, integer=integer) if m.any() else None for m in inside]
+        )
     return out
 
 
