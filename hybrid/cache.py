@@ -172,7 +172,7 @@ def _copy_window(
         raise DataSourceError(f"{where} file is missing; fix the catalog and rerun hybrid cache")
     tmp = task.target.with_name(f".{task.target.stem}.part.tif")
     try:
-        with reading_env([item]), rasterio.open(str(path or href)) as src:
+        with reading_env([href]), rasterio.open(str(path or href)) as src:
             window = _window(src, bounds, crs)
             meta = _grid_meta(src, window)
             if _complete(task.target, meta):

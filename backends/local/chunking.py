@@ -30,7 +30,7 @@ def block_pixels(item: Any, layout: Any, bands: tuple[str, ...], grid: Grid) -> 
         return DEFAULT_BLOCK
     href = item.assets[key].get_absolute_href()
     try:
-        with reading_env([item]), rasterio.open(href) as src:
+        with reading_env([href]), rasterio.open(href) as src:
             block = int(src.block_shapes[0][0])
             resolution = abs(float(src.transform.a)) or grid.resolution
     except (rasterio.errors.RasterioError, OSError, IndexError):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +49,13 @@ def is_planetary_computer_href(href: str) -> bool:
     return urlparse(href).netloc.endswith(PC_BLOB_DOMAIN)
 
 
-def sign_items(items: Sequence[Any]) -> list[Any]:
-    """The items, those with Planetary Computer blob hrefs replaced by signed copies."""
+def sign_items(items: Sequence[Any], read: Callable[[Any], list[str]]) -> list[Any]:
+    """The items, those whose assets read (``read(item)``: their hrefs) are on Planetary
+    Computer's blob storage replaced by signed copies (a catalog of local COGs whose
+    previews stay on the blob storage needs no network)."""
     out = []
     for item in items:
-        if any(is_planetary_computer_href(a.href) for a in item.assets.values()):
+        if any(is_planetary_computer_href(href) for href in read(item)):
             import planetary_computer
 
             item = item.full_copy()
@@ -114,25 +116,27 @@ def s3_credentials(environ: Mapping[str, str] | None = None) -> S3Credentials:
     return S3Credentials(key, secret, endpoint, region)
 
 
-def needs_s3(items: Sequence[Any]) -> bool:
-    return any(a.href.startswith("s3://") for i in items for a in i.assets.values())
+def needs_s3(hrefs: Iterable[str]) -> bool:
+    """Whether any of ``hrefs`` (of the assets read, not of every asset: Earth Search v1
+    items carry ``red-jp2`` copies on ``s3://`` beside their https COGs) is on S3."""
+    return any(href.startswith("s3://") for href in hrefs)
 
 
-def configure_access(items: Sequence[Any]) -> None:
-    """Configure odc-stac's GDAL environment for remote assets: its cloud defaults (no
-    folder listing nor sidecar-file probes per file, retries; without them a probe made
-    while rasterio holds the GIL waits forever on a server in this process), and the S3
-    credentials, required for ``s3://`` assets and kept when set for any (a run reading
-    S3 at the same time keeps them)."""
+def configure_access(hrefs: Sequence[str]) -> None:
+    """Configure odc-stac's GDAL environment for the remote ones of ``hrefs`` (the assets
+    read): its cloud defaults (no folder listing nor sidecar-file probes per file,
+    retries; without them a probe made while rasterio holds the GIL waits forever on a
+    server in this process), and the S3 credentials, required for ``s3://`` assets and
+    kept when set for any (a run reading S3 at the same time keeps them)."""
     remote = ("http://", "https://", "s3://")
-    if not any(a.href.startswith(remote) for i in items for a in i.assets.values()):
+    if not any(href.startswith(remote) for href in hrefs):
         return
     import odc.stac
 
     try:
         creds: S3Credentials | None = s3_credentials()
     except DataSourceError:
-        if needs_s3(items):
+        if needs_s3(hrefs):
             raise
         creds = None
     options: dict[str, Any] = _retry_options()
@@ -165,12 +169,13 @@ def gdal_detail(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def reading_env(items: Sequence[Any]) -> Iterator[None]:
-    """A rasterio environment able to read the items' assets (for direct rasterio reads),
-    retrying a remote read the server answered with a transient error (a 404 is not)."""
+def reading_env(hrefs: Sequence[str]) -> Iterator[None]:
+    """A rasterio environment able to read the files at ``hrefs`` (direct rasterio
+    reads), retrying a remote read the server answered with a transient error (a 404 is
+    not); S3 credentials only where one of them is on S3."""
     import rasterio
 
-    if not needs_s3(items):
+    if not needs_s3(hrefs):
         with rasterio.Env(**pixel_read_options()):
             yield
         return
@@ -248,7 +253,7 @@ def _read_header(item: Any, key: str, href: str, path: Path | None) -> AssetHead
     from rasterio.errors import RasterioError
 
     try:
-        with reading_env([item]), rasterio.open(str(path or href)) as src:
+        with reading_env([href]), rasterio.open(str(path or href)) as src:
             t = src.transform
             rows, cols = src.block_shapes[0]
             return AssetHeader(

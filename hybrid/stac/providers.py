@@ -198,10 +198,23 @@ def band_path(item: Any, band: str) -> str:
     return str(item.assets[key].href) if key is not None else smallest_href(item)
 
 
+def read_hrefs(item: Any) -> list[str]:
+    """The hrefs of the assets a load reads from ``item``: those of the bands its layout
+    finds, as Copernicus reads only the assets of the requested bands (openeo-geopyspark-
+    driver load_stac.py L325-367, 9baf2e1: any other asset is skipped); all of them for
+    an item no layout reads (its load fails naming it)."""
+    try:
+        layout = detect_layout(item)
+    except BandNotFound:
+        return [a.href for a in item.assets.values()]
+    keys = {layout.find_key(item, band) for band in layout.bands_of(item)}
+    return [item.assets[k].href for k in sorted(k for k in keys if k is not None)]
+
+
 def _sign_planetary_computer(items: list[Any]) -> list[Any]:
     from hybrid.stac.access import sign_items
 
-    return sign_items(items)
+    return sign_items(items, read_hrefs)
 
 
 @dataclass(frozen=True)

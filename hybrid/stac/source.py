@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid.errors import DataSourceError, UsageError, first_line
-from hybrid.stac.providers import PROVIDERS, provider_named, provider_names
+from hybrid.stac.providers import PROVIDERS, provider_named, provider_names, read_hrefs
 from hybrid.stac.query import SceneQuery, matches
 
 __all__ = ["SceneQuery", "check_source", "prepare_items", "search", "static_items"]
@@ -50,13 +50,14 @@ def search(source: str | Path | None, query: SceneQuery) -> list[Any]:
 
 def prepare_items(items: list[Any]) -> list[Any]:
     """Make items readable: each provider's preparation (Planetary Computer hrefs
-    signed; it touches only that provider's hrefs), S3 credentials configured."""
+    signed; it touches only that provider's hrefs), S3 credentials configured where an
+    asset read is on S3 (:func:`hybrid.stac.providers.read_hrefs`)."""
     from hybrid.stac.access import configure_access
 
     for provider in PROVIDERS:
         if provider.prepare is not None:
             items = provider.prepare(items)
-    configure_access(items)
+    configure_access([href for item in items for href in read_hrefs(item)])
     return items
 
 

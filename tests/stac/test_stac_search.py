@@ -12,7 +12,13 @@ from hybrid.backends.local.loader import LoadRequest, load_s2
 from hybrid.errors import BandNotFound, DataSourceError, NoDataAvailable
 from hybrid.grid import BBox, lonlat_envelope, output_grid
 from hybrid.stac.access import is_planetary_computer_href, s3_credentials, sign_items
-from hybrid.stac.providers import CDSE, EARTH_SEARCH, PLANETARY_COMPUTER, detect_layout
+from hybrid.stac.providers import (
+    CDSE,
+    EARTH_SEARCH,
+    PLANETARY_COMPUTER,
+    detect_layout,
+    read_hrefs,
+)
 from hybrid.stac.query import SceneQuery
 from hybrid.stac.source import search
 from tests.stac_fixtures import (
@@ -204,7 +210,7 @@ def test_only_planetary_computer_blob_hrefs_are_signed():
     assert is_planetary_computer_href("https://sentinel2l2a01.blob.core.windows.net/x/B04.tif")
     assert not is_planetary_computer_href("https://sentinel-cogs.s3.amazonaws.com/x/B04.tif")
     item = _item("es", {}, {"red": {}})
-    (same,) = sign_items([item])
+    (same,) = sign_items([item], read_hrefs)
     assert same is item and same.assets["red"].href == "https://example.org/red.tif"
 
 
