@@ -12,8 +12,8 @@
   ``post_query_property_filtering`` does;
 - failing requests retried with exponential backoff, then one clear error line.
 
-A URL that is a static catalog served over HTTP (no ITEM_SEARCH conformance) is walked
-and filtered in-process.
+A URL that is a static catalog served over HTTP (no ITEM_SEARCH conformance), or a
+static Collection, Item or ItemCollection there, is walked and filtered in-process.
 """
 
 from __future__ import annotations
@@ -70,12 +70,16 @@ def search_api(
 ) -> list[Any]:
     """Items of the STAC API at ``url`` matching ``query``, all pages."""
     from pystac_client import Client
+    from pystac_client.errors import ClientTypeError
     from pystac_client.stac_api_io import StacApiIO
 
     what = f"STAC API {url}" + (f" ({provider})" if provider else "")
     try:
         stac_io = StacApiIO(max_retries=_retry(retries, backoff), timeout=TIMEOUT)
-        client = Client.open(url, stac_io=stac_io)
+        try:
+            client = Client.open(url, stac_io=stac_io)
+        except ClientTypeError:  # a Collection, Item or ItemCollection: no API root
+            return [i for i in _static_document(url, stac_io) if matches(i, query)]
         if not client.conforms_to("ITEM_SEARCH"):
             return _walk_static(client, collection, query)
         items = list(
@@ -140,6 +144,24 @@ def _walk_static(client: Any, collection: str | None, query: SceneQuery) -> list
         found = client.get_child(collection)
         root = found if found is not None else client
     return [i for i in root.get_items(recursive=True) if matches(i, query)]
+
+
+def _static_document(url: str, stac_io: Any) -> list[Any]:
+    """The items of a static Collection, Item or ItemCollection served over HTTP (what
+    pystac-client cannot open as a client), as from a file (:mod:`hybrid.stac.documents`)."""
+    import json
+
+    from pystac.utils import make_absolute_href
+
+    from hybrid.stac.documents import document_items
+
+    items = document_items(json.loads(stac_io.read_text(url)), url)
+    for item in items:  # relative asset hrefs: from the item's own URL
+        base = item.get_self_href() or url
+        for asset in item.assets.values():
+            if "://" not in asset.href:
+                asset.href = make_absolute_href(asset.href, base)
+    return items
 
 
 def _s2_collections(client: Any) -> list[str]:

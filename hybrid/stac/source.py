@@ -122,31 +122,14 @@ def static_items(path: Path) -> Iterable[Any]:
     """Every item of a static STAC catalog or collection on disk, of one Item, or of an
     ItemCollection (a FeatureCollection of Items: what a STAC search saves, e.g.
     ``stac-client search ... --save items.json``), relative hrefs from its file."""
-    import pystac
+    from hybrid.stac.documents import document_items
 
     path = _catalog_file(path)
     try:
         document = json.loads(path.read_bytes())  # read once, whatever it holds
-        if isinstance(document, dict) and document.get("type") == "FeatureCollection":
-            collection = pystac.ItemCollection.from_dict(document)
-            for item in collection:
-                item.set_self_href(str(path.resolve()))
-            return list(collection)
-        root = pystac.read_dict(document, href=str(path))
-    except (pystac.STACError, pystac.STACTypeError, ValueError, OSError, KeyError,
-            TypeError, AttributeError) as exc:  # fmt: skip
+    except (ValueError, OSError) as exc:
         raise DataSourceError(
             f"cannot read STAC file {path}: {first_line(exc)}; give a STAC Catalog, "
             "Collection, Item or ItemCollection"
         ) from None
-    if isinstance(root, pystac.Item):
-        return [root]
-    if not isinstance(root, pystac.Catalog):
-        raise UsageError(f"{path} is a {type(root).__name__}, not a STAC catalog or collection")
-    try:
-        return list(root.get_items(recursive=True))
-    except (pystac.STACError, pystac.STACTypeError, ValueError, OSError, KeyError,
-            TypeError, AttributeError) as exc:  # fmt: skip
-        raise DataSourceError(
-            f"cannot read the items of STAC catalog {path}: {first_line(exc)}"
-        ) from None
+    return document_items(document, str(path), str(path.resolve()))

@@ -37,7 +37,7 @@ def _edit_items(catalog: Path, scenes: list[TinyScene], edit: Any) -> None:
         path.write_text(json.dumps(item))
 
 
-def _load(catalog: Path) -> Any:
+def _load(catalog: Path | str) -> Any:
     west, south, east, north = tiny_bbox()
     dx, dy = (east - west) / 4, (north - south) / 4
     box = BBox(west + dx, south + dy, east - dx, north - dy)
@@ -107,3 +107,27 @@ def test_planetary_computer_local_cogs_with_previews_on_blob_storage(tmp_path):
 
     (item,) = static_items(catalog)
     assert sign_items([item], read_hrefs) == [item]  # nothing to sign
+
+
+@pytest.mark.parametrize("document", ["collection", "item", "item-collection"])
+def test_a_static_collection_item_or_item_collection_served_over_http(tmp_path, document):
+    """A static Collection (what ``hybrid cache`` writes), one Item, or an ItemCollection
+    (a saved search) at an http(s) URL, relative asset hrefs: pystac-client cannot open
+    them as an API root, and the run stopped with "expected type=Catalog, found
+    type=Collection". Copernicus's load_stac reads an Item URL and walks a Collection
+    without item search (load_stac.py L987-998, L1054-1070)."""
+    from tests.stac_fixtures import serving_directory
+
+    scene = TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 5.0)
+    catalog = write_tiny_catalog(tmp_path / "site", [scene])
+    item = json.loads((catalog.parent / scene.id / f"{scene.id}.json").read_text())
+    for asset in item["assets"].values():
+        asset["href"] = f"./{scene.id}/{asset['href'][2:]}"
+    saved = {"type": "FeatureCollection", "features": [{**item, "links": []}]}
+    (catalog.parent / "items.json").write_text(json.dumps(saved))
+    path = {"collection": "collection.json", "item": f"{scene.id}/{scene.id}.json",
+            "item-collection": "items.json"}[document]  # fmt: skip
+    with serving_directory(catalog.parent) as url:
+        cube = _load(f"{url}/{path}")
+    (red,) = _file_values(catalog, scene, "red")
+    assert np.unique(cube.sel(bands="B04").values).tolist() == [red - 1000]
