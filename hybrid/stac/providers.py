@@ -168,9 +168,15 @@ def processing_baseline(item: Any) -> float:
                 return float(str(value).strip().lstrip("N").replace("_", "."))
             except ValueError:
                 continue
-    # undocumented baseline: judge by date (04.00 went live on 2022-01-25)
-    dt = item.datetime
-    return 4.0 if dt is not None and dt.date().isoformat() >= "2022-01-25" else 0.0
+    # undocumented baseline: judge by date (04.00 went live on 2022-01-25), the
+    # ``start_datetime`` of an item whose ``datetime`` is null
+    from hybrid.stac.selection import acquisition_date
+
+    try:
+        date = acquisition_date(item)
+    except (KeyError, ValueError, TypeError):  # neither datetime nor start_datetime
+        return 0.0
+    return 4.0 if date.isoformat() >= "2022-01-25" else 0.0
 
 
 EARTH_SEARCH = Layout("earth-search", dict(_EARTH_SEARCH_KEYS))

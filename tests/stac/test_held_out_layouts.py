@@ -131,3 +131,22 @@ def test_a_static_collection_item_or_item_collection_served_over_http(tmp_path, 
         cube = _load(f"{url}/{path}")
     (red,) = _file_values(catalog, scene, "red")
     assert np.unique(cube.sel(bands="B04").values).tolist() == [red - 1000]
+
+
+def test_an_undocumented_baseline_is_judged_by_the_start_datetime_too(tmp_path):
+    """An item without a processing baseline nor raster offsets is judged by its date
+    (04.00 from 2022-01-25: -1000); one whose ``datetime`` is null, as STAC allows with
+    ``start_datetime``/``end_datetime``, was taken as pre-04.00 and kept its DN."""
+    scene = TinyScene("S2A_32TLR_20230502_0_L2A", "2023-05-02T10:30:00Z", 5.0,
+                      layout="planetary-computer")  # fmt: skip
+    catalog = write_tiny_catalog(tmp_path / "interval", [scene])
+
+    def interval(item: dict[str, Any]) -> None:
+        props = item["properties"]
+        del props["s2:processing_baseline"]
+        props.update(datetime=None, start_datetime=scene.datetime, end_datetime=scene.datetime)
+
+    _edit_items(catalog, [scene], interval)
+    cube = _load(catalog)
+    (red,) = _file_values(catalog, scene, "B04")
+    assert np.unique(cube.sel(bands="B04").values).tolist() == [red - 1000]
