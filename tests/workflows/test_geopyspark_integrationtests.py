@@ -1,0 +1,283 @@
+"""The Copernicus backend developers' own integration tests
+(Open-EO/openeo-geopyspark-integrationtests ``tests/test_integration.py``, run against the
+real backend) replayed with the openeo client against ``hybrid serve``: the ones loading
+``SENTINEL2_L2A`` or no collection at all, with the extent and dates moved into the
+embedded sample. Where the published test asserts a value Copernicus computed on its own
+data (a minimum NDVI, a feature count), the check here is the same quantity recomputed in
+numpy on the raw bands of the same server; where it asserts a value independent of the
+data (a UDP's result, a UDF's structured data, band labels, a JSON layout), the same value.
+
+The published UDF code (``tests/data/udfs/*.py`` and the strings inside the test
+functions) is read from a checkout (or a bare git directory) of the repository named by
+``HYBRID_GEOPYSPARK_INTEGRATIONTESTS``, not copied into this project; the tests skip
+without one.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.workflows.published import published_text
+from tests.workflows.raw import BBOX, DATES, raw_bands, read_tiff
+
+INTEGRATIONTESTS_ENV = "HYBRID_GEOPYSPARK_INTEGRATIONTESTS"
+_REPO = "Open-EO/openeo-geopyspark-integrationtests"
+pytestmark = pytest.mark.skipif(
+    not os.environ.get(INTEGRATIONTESTS_ENV),
+    reason=f"set {INTEGRATIONTESTS_ENV} to a checkout of {_REPO}",
+)
+_TESTS = "tests/test_integration.py"
+#: one day of the sample with one scene over BBOX
+_DAY = "2023-06-12"
+
+
+def _published(relative: str) -> str:
+    return published_text(INTEGRATIONTESTS_ENV, relative, _REPO)
+
+
+def _strings_of(function: str, *, in_decorators: bool = False) -> list[str]:
+    """The multi-line string literals (dedented) of the published test function
+    ``function`` (a module function or a method), in source order: its inline UDF code;
+    ``in_decorators``: those of its decorators (a ``parametrize`` of UDF code)."""
+    tree = ast.parse(_published(_TESTS))
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function]
+    assert found, f"{_TESTS} has no {function}"
+    roots = found[0].decorator_list if in_decorators else found[0].body
+    return [
+        textwrap.dedent(n.value)
+        for root in roots
+        for n in ast.walk(root)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and "\n" in n.value
+    ]
+
+
+def test_udf_squares_structured_data(connection: Any) -> None:
+    """test_udf_support_structured_data (L1990-2017): ``run_udf`` on a plain array, the
+    UDF squaring each ``StructuredData`` list: the result is ``[1, 4, 9, 25, 64]``."""
+    [udf] = _strings_of("test_udf_support_structured_data", in_decorators=True)
+    graph = {
+        "udf": {
+            "process_id": "run_udf",
+            "arguments": {"data": [1, 2, 3, 5, 8], "udf": udf, "runtime": "Python"},
+            "result": True,
+        }
+    }
+    assert connection.execute(graph) == [1, 4, 9, 25, 64]
+
+
+def test_udf_on_a_polygon_returns_its_structured_dict(connection: Any) -> None:
+    """test_library_availability (L1956-1987): ``run_udf`` with a bare GeoJSON Polygon as
+    ``data``; the UDF clears the feature collections and answers a ``dict``
+    StructuredData, returned as that dict (here importing ``numpy``, which hybrid's UDF
+    runtime has; the published default ``tensorflow`` is not installed here)."""
+    [template] = _strings_of("test_library_availability")
+    udf = template.format(library="numpy")
+    graph = {
+        "udf": {
+            "process_id": "run_udf",
+            "arguments": {
+                "data": {
+                    "type": "Polygon",
+                    "coordinates": [[(2, 1), (2, 3), (0, 3), (0, 1), (2, 3)]],
+                },
+                "udf": udf,
+                "runtime": "Python",
+            },
+            "result": True,
+        }
+    }
+    res = connection.execute(graph)
+    assert isinstance(res, dict) and res.get("success") is True, res
+
+
+def test_udp_fahrenheit_to_celsius(connection: Any) -> None:
+    """TestUdp.test_udp_simple_math (L1574-1588): a UDP of ``divide(subtract(f, 32), 1.8)``
+    stored and called with ``namespace="user"`` answers ``10.0`` for 50."""
+    from openeo.processes import divide, process, subtract
+    from openeo.rest.udp import Parameter
+
+    fahrenheit = Parameter.number("fahrenheit")
+    fahrenheit_to_celsius = divide(x=subtract(x=fahrenheit, y=32), y=1.8)
+    connection.save_user_defined_process(
+        "fahrenheit_to_celsius", fahrenheit_to_celsius, parameters=[fahrenheit]
+    )
+    pg = process("fahrenheit_to_celsius", namespace="user", fahrenheit=50)
+    assert connection.execute(pg) == 10.0
+
+
+def test_udp_fahrenheit_to_celsius_as_a_batch_job(connection: Any) -> None:
+    """TestUdp.test_udp_simple_math_batch_job (L1589-1607): the same UDP in a batch job:
+    its one ``application/json`` asset holds ``10.0``."""
+    from openeo.processes import divide, process, subtract
+    from openeo.rest.udp import Parameter
+
+    udp_name = "f2c_omxu38tkfdujeu3o0843"
+    fahrenheit = Parameter.number("fahrenheit")
+    fahrenheit_to_celsius = divide(x=subtract(x=fahrenheit, y=32), y=1.8)
+    connection.save_user_defined_process(udp_name, fahrenheit_to_celsius, parameters=[fahrenheit])
+    pg = process(udp_name, namespace="user", fahrenheit=50)
+    job = connection.create_job(pg, title="f2c")
+    job.start_and_wait(max_poll_interval=1)
+    results = job.get_results()
+    asset = next(a for a in results.get_assets() if a.metadata.get("type") == "application/json")
+    assert asset.load_json() == 10.0
+
+
+def test_udp_public_canonical_url_as_namespace(connection: Any) -> None:
+    """TestUdp.test_udp_public_sharing_url_namespace (L1610-1637): a public UDP's
+    ``canonical`` link answers 200 without credentials and, as ``namespace``, runs it:
+    86 F is ``30``."""
+    import requests
+    from openeo.rest.udp import Parameter
+
+    f = Parameter.number("f", description="Degrees Fahrenheit.")
+    pg = {
+        "subtract1": {
+            "arguments": {"x": {"from_parameter": "f"}, "y": 32},
+            "process_id": "subtract",
+        },
+        "divide1": {
+            "arguments": {"x": {"from_node": "subtract1"}, "y": 1.8},
+            "process_id": "divide",
+            "result": True,
+        },
+    }
+    udp = connection.save_user_defined_process(
+        "fahrenheit_to_celsius", process_graph=pg, parameters=[f], public=True
+    )
+    metadata = udp.describe()
+    public_url = next(link for link in metadata["links"] if link["rel"] == "canonical")["href"]
+    assert requests.get(public_url, timeout=30).status_code == 200
+    cube = connection.datacube_from_process("fahrenheit_to_celsius", namespace=public_url, f=86)
+    assert cube.execute() == 30
+
+
+def test_udp_crud_keeps_the_client_node_ids(connection: Any) -> None:
+    """TestUdp.test_udp_crud (L1460-1471, ``TERRASCOPE_S2_TOC_V2`` as ``SENTINEL2_L2A``):
+    a bare load stored as a public UDP is described with its ``loadcollection1`` node and
+    ``public: true``, and is gone from the list once deleted."""
+    udp_id = "test_udp_crud_toc"
+    toc = connection.load_collection("SENTINEL2_L2A")
+    udp = toc.save_user_defined_process(user_defined_process_id=udp_id, public=True)
+    details = udp.describe()
+    assert details["id"] == udp_id
+    assert "loadcollection1" in details["process_graph"]
+    assert details["public"] is True
+    udp.delete()
+    assert udp_id not in {u["id"] for u in connection.list_user_defined_processes()}
+
+
+@pytest.mark.filterwarnings("ignore:Specifying UDF code")
+def test_apply_metadata_renames_the_udf_bands(connection: Any) -> None:
+    """test_apply_metadata (L2581-2604): ``apply_dimension`` over ``bands`` with a UDF
+    whose ``apply_metadata`` renames the labels; ``dimension_labels`` of the result is
+    ``["computed_band_1", "computed_band_2"]``."""
+    [udf] = [s for s in _strings_of("test_apply_metadata") if "apply_metadata" in s]
+    cube = connection.load_collection(
+        "SENTINEL2_L2A",
+        bands=["B04", "B03"],
+        temporal_extent=_DAY,
+        spatial_extent=dict(BBOX),
+    )
+    result = cube.apply_dimension(code=udf, dimension="bands").dimension_labels(dimension="bands")
+    assert result.execute() == ["computed_band_1", "computed_band_2"]
+
+
+def test_ndvi_udf_reduces_bands_on_a_web_mercator_extent(connection: Any, tmp_path: Path) -> None:
+    """test_ndvi_udf_reduce_bands_udf (L324-346): ``reduce_bands`` with
+    ``udfs/raster_collections_ndvi.py`` over an EPSG:3857 ``spatial_extent``: one band,
+    the NDVI of B04/B08 on the native grid over the extent (Copernicus's 60 x 142 for its
+    2177 x 825 m box), every value a finite NDVI."""
+    import openeo
+    import pyproj
+
+    udf = _published("tests/data/udfs/raster_collections_ndvi.py")
+    to_3857 = pyproj.Transformer.from_crs(4326, 3857, always_xy=True).transform
+    west, south = to_3857(BBOX["west"], BBOX["south"])
+    east, north = to_3857(BBOX["east"], BBOX["north"])
+    extent = dict(west=west, east=east, south=south, north=north, crs="EPSG:3857")
+    cube = connection.load_collection(
+        "SENTINEL2_L2A", temporal_extent=_DAY, spatial_extent=extent, bands=["B04", "B08"]
+    )
+    res = cube.reduce_bands(reducer=openeo.UDF(udf, runtime="Python"))
+    res.download(tmp_path / "ndvi-udf.tiff", format="GTIFF")
+    got = read_tiff(tmp_path / "ndvi-udf.tiff")
+
+    raw = raw_bands(
+        connection, ["B04", "B08"], tmp_path / "raw.nc", bbox=extent, dates=[_DAY, _DAY]
+    )
+    red, nir = (raw[b].values[0].astype(np.float64) for b in ("B04", "B08"))
+    assert got.shape == (1, *red.shape)
+    np.testing.assert_allclose(got[0], (nir - red) / (nir + red), rtol=1e-5)
+
+
+def test_point_and_polygon_timeseries_from_a_batch_job(connection: Any, tmp_path: Path) -> None:
+    """test_point_timeseries_from_batch_process (L2120-2144): ``aggregate_spatial`` mean
+    of a GeometryCollection of a polygon and its centroid in a batch job: a JSON of
+    ``{date: [[float, ...] per member]}``, two members per date (here the sample's box,
+    its centre pixel's bands the point's values)."""
+    import shapely.geometry
+    from shapely.geometry import GeometryCollection
+
+    polygon = shapely.geometry.box(BBOX["west"], BBOX["south"], BBOX["east"], BBOX["north"])
+    geometries = GeometryCollection([polygon, polygon.centroid])
+    data_cube = (
+        connection.load_collection("SENTINEL2_L2A", bands=["B04", "B03", "B02"])
+        .filter_temporal(extent=DATES)
+        .aggregate_spatial(geometries, "mean")
+    )
+    job = data_cube.execute_batch(max_poll_interval=1)
+    timeseries = job.get_results().get_assets()[0].load_json()
+    assert timeseries and all(
+        isinstance(v, float) for rows in timeseries.values() for row in rows for v in row
+    ), timeseries
+    _, geometry_values = next(iter(timeseries.items()))
+    assert len(geometry_values) == len(geometries.geoms)
+
+
+def test_udp_blur_takes_its_parameter_default(connection: Any, tmp_path: Path) -> None:
+    """TestUdp.test_udp_usage_blur_parameter_default (L1502-1531, ``TERRASCOPE_S2_TOC_V2``
+    as ``SENTINEL2_L2A``, ``red``/``green`` its common names): a stored ``apply_kernel``
+    UDP whose ``factor`` is a parameter with default 0.1, called without it: two bands,
+    each ``0.1 * (kernel [[1,1,1],[1,2,1],[1,1,1]] over B04/B03)`` in the interior."""
+    from openeo.rest.datacube import THIS
+    from openeo.rest.udp import Parameter
+    from scipy.ndimage import correlate
+
+    blur = {
+        "blur": {
+            "process_id": "apply_kernel",
+            "arguments": {
+                "data": {"from_parameter": "data"},
+                "kernel": [[1, 1, 1], [1, 2, 1], [1, 1, 1]],
+                "factor": {"from_parameter": "scale"},
+            },
+            "result": True,
+        },
+    }
+    connection.save_user_defined_process(
+        "blur", blur,
+        parameters=[Parameter("scale", description="factor", schema="number", default=0.1)],
+    )  # fmt: skip
+    cube = (
+        connection.load_collection("SENTINEL2_L2A")
+        .filter_bands(["red", "green"])
+        .filter_temporal(_DAY, "2023-06-13")
+        .filter_bbox(**BBOX)
+        .process("blur", arguments={"data": THIS})
+    )
+    cube.download(tmp_path / "mol.tiff", format="GTIFF")
+    got = read_tiff(tmp_path / "mol.tiff")
+    raw = raw_bands(connection, ["B04", "B03"], tmp_path / "raw.nc", dates=[_DAY, "2023-06-13"])
+    kernel = np.array([[1, 1, 1], [1, 2, 1], [1, 1, 1]], float)
+    assert got.shape[0] == 2
+    for i, band in enumerate(("B04", "B03")):
+        want = 0.1 * correlate(raw[band].values[0].astype(np.float64), kernel, mode="nearest")
+        np.testing.assert_allclose(got[i][1:-1, 1:-1], want[1:-1, 1:-1], rtol=1e-5)
