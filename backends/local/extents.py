@@ -104,7 +104,10 @@ UNKNOWN = BBox(-180.0, -90.0, 180.0, 90.0)
 
 
 class UnboundedLoad(ProcessParameterInvalid):
-    """A load_collection whose area nothing in the graph bounds."""
+    """A load_collection nothing bounds: Copernicus's ``MissingSpatialFilter`` (layercatalog.py
+    L146-151 under ``require_bounds``: views.py L718, deploy/batch_job.py L339)."""
+
+    code = "MissingSpatialFilter"
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,7 @@ def test_a_load_nothing_bounds_is_refused_naming_what_to_add():
         LocalBackend().validate(graph)
     text = str(info.value)
     assert "spatial_extent" in text and "filter_bbox" in text and "'load'" in text
-    assert info.value.status == 400 and info.value.code == "ProcessParameterInvalid"
+    assert info.value.status == 400 and info.value.code == "MissingSpatialFilter"
 
 
 def test_one_unbounded_branch_makes_the_load_unbounded():

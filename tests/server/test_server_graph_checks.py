@@ -78,7 +78,7 @@ def _bad_format() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("make", "code", "words"),
     [
-        (_unbounded, "ProcessParameterInvalid", ["spatial_extent", "filter_bbox", "'load'"]),
+        (_unbounded, "MissingSpatialFilter", ["spatial_extent", "filter_bbox", "'load'"]),
         (_bad_format, "FormatUnsuitable", ["ENVI", "'save'"]),
     ],
 )
@@ -94,7 +94,7 @@ def test_graphs_that_cannot_work_are_refused_at_once(
 def test_validation_reports_an_unbounded_load(alice: requests.Session) -> None:
     answer = alice.post(f"{alice.base}/validation", json={"process_graph": _unbounded()})  # type: ignore[attr-defined]
     assert answer.status_code == 200
-    assert [e["code"] for e in answer.json()["errors"]] == ["ProcessParameterInvalid"]
+    assert [e["code"] for e in answer.json()["errors"]] == ["MissingSpatialFilter"]
 
 
 def test_validation_reports_a_band_the_collection_lacks(server: ThreadServer) -> None:

@@ -281,3 +281,21 @@ def test_udp_blur_takes_its_parameter_default(connection: Any, tmp_path: Path) -
     for i, band in enumerate(("B04", "B03")):
         want = 0.1 * correlate(raw[band].values[0].astype(np.float64), kernel, mode="nearest")
         np.testing.assert_allclose(got[i][1:-1, 1:-1], want[1:-1, 1:-1], rtol=1e-5)
+
+
+def test_load_without_spatial_bounds_is_refused_synchronously(
+    connection: Any, tmp_path: Path
+) -> None:
+    """test_synchronous_call_without_spatial_bounds_is_rejected (L1641-1652,
+    ``PROBAV_L3_S10_TOC_333M`` as ``SENTINEL2_L2A``): a synchronous download of a load
+    without spatial bounds is a 4xx ``MissingSpatialFilter`` (or
+    ``ProcessGraphComplexity``): python-driver views.py L718 evaluates ``/result`` with
+    ``require_bounds``, geopyspark-driver layercatalog.py L146-151 refuses then."""
+    from openeo.rest import OpenEoApiError
+
+    cube = connection.load_collection("SENTINEL2_L2A", bands=["B04"]).filter_temporal(
+        [f"{_DAY}T00:00:00Z", f"{_DAY}T00:00:00Z"]
+    )
+    with pytest.raises(OpenEoApiError) as refused:
+        cube.download(tmp_path / "refused.tiff", format="GTIFF")
+    assert refused.value.code in {"MissingSpatialFilter", "ProcessGraphComplexity"}
