@@ -16,6 +16,7 @@ from hybrid.backends.local.load_extents import (
     load_interval,
     parse_bbox,
 )
+from hybrid.backends.local.processes.flow import NULL_RESULT
 from hybrid.backends.local.result_crop import crop_to_extents, crop_to_grid
 from hybrid.backends.local.result_files import add_files
 from hybrid.errors import FormatUnsuitable, NoDataAvailable, ProcessParameterInvalid
@@ -30,14 +31,8 @@ def _envelope(a: Grid, b: Grid) -> Grid:
     """The grid covering two grids of one CRS (the result is cropped back to it)."""
     if a.epsg != b.epsg:
         return a
-    return Grid(
-        a.epsg,
-        min(a.xmin, b.xmin),
-        min(a.ymin, b.ymin),
-        max(a.xmax, b.xmax),
-        max(a.ymax, b.ymax),
-        a.resolution,
-    )
+    return Grid(a.epsg, min(a.xmin, b.xmin), min(a.ymin, b.ymin),
+                max(a.xmax, b.xmax), max(a.ymax, b.ymax), a.resolution)  # fmt: skip
 
 
 @dataclass
@@ -213,6 +208,8 @@ class Run:
         from hybrid.io.registry import kind_of, write_result
         from hybrid.io.vector_assets import written_asset_fields
 
+        if data is NULL_RESULT:  # a SaveResult there: with_format, no file (io.py L176-180)
+            return data
         fmt = require_format(format)
         _refuse_models(data)
         given, kind = data, kind_of(data)
@@ -269,9 +266,10 @@ class Run:
         self.saves += 1
         return True
 
-    def discard_result(self, data: Any = None) -> None:
+    def discard_result(self, data: Any = None) -> Any:
         """Nothing is written (:mod:`hybrid.backends.local.processes.flow`)."""
         self.discards += 1
+        return NULL_RESULT
 
     def _raster(self, data: Any, *, lazy: bool = False) -> Any:
         """The cube cropped back to the requested grid, with its CRS; computed unless ``lazy``."""

@@ -87,6 +87,7 @@ def mark_spatial_reducers(graph: dict[str, Any]) -> None:
         if not isinstance(node, dict) or node.get("process_id") != "aggregate_spatial":
             continue
         arguments = node.get("arguments") or {}
+        _list_members(arguments.get("reducer"))
         dtype, _ = types.of(arguments.get("data"))
         for step in _callback_nodes(arguments.get("reducer")):
             step_arguments = step.get("arguments")
@@ -105,6 +106,33 @@ def mark_spatial_reducers(graph: dict[str, Any]) -> None:
         ):
             if found is not None:
                 arguments[key] = found
+
+
+def _list_members(reducer: Any) -> None:
+    """An array_create ending the reducer with a node as ``data`` or ``repeat`` made the
+    list of the aggregates it names, in the order of its arguments, in place: Copernicus
+    ignores array_create and lists every aggregate its visitor meets
+    (SparkAggregateScriptBuilder.scala L97-102), so the client's
+    ``array_create(d.min(), d.count())``, which passes ``count`` as ``repeat``, gives
+    ``[min, count]`` per band there (openeo-geopyspark-integrationtests
+    test_integration.py L2050-2078); it was a 400 on ``repeat``."""
+    nodes = reducer.get("process_graph") if isinstance(reducer, Mapping) else None
+    if not isinstance(nodes, Mapping):
+        return
+    result = next((n for n in nodes.values() if isinstance(n, dict) and n.get("result")), None)
+    arguments = result.get("arguments") if result is not None else None
+    if result is None or result.get("process_id") != "array_create" or not arguments:
+        return
+    if not any(_is_node(arguments.get(name)) for name in ("data", "repeat")):
+        return
+    members: list[Any] = []
+    for value in arguments.values():
+        members += value if isinstance(value, list) else [value] if _is_node(value) else []
+    result["arguments"] = {"data": members}
+
+
+def _is_node(value: Any) -> bool:
+    return isinstance(value, Mapping) and "from_node" in value
 
 
 def integer_statistics(reducer: Any, integer_cube: bool) -> list[bool] | None:

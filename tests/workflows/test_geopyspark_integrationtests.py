@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from tests.workflows.published import published_text
-from tests.workflows.raw import BBOX, DATES, raw_bands, read_tiff
+from tests.workflows.raw import BBOX, DATES, pixels_inside, raw_bands, read_tiff
 
 INTEGRATIONTESTS_ENV = "HYBRID_GEOPYSPARK_INTEGRATIONTESTS"
 _REPO = "Open-EO/openeo-geopyspark-integrationtests"
@@ -299,3 +299,75 @@ def test_load_without_spatial_bounds_is_refused_synchronously(
     with pytest.raises(OpenEoApiError) as refused:
         cube.download(tmp_path / "refused.tiff", format="GTIFF")
     assert refused.value.code in {"MissingSpatialFilter", "ProcessGraphComplexity"}
+
+
+def test_discard_result_job_has_no_assets(connection: Any) -> None:
+    """test_discard_result_suppresses_batch_job_output_file (L1881-1892,
+    ``PROBAV_L3_S10_TOC_333M`` as ``SENTINEL2_L2A``, its box as the sample's): a batch
+    job ending in ``discard_result`` finishes with no asset, though the client's
+    ``execute_batch`` adds a ``save_result`` (GTiff) after it: Copernicus's save_result
+    keeps discard_result's ``NullResult`` (python-driver process_implementations/io.py
+    L176-180), which writes nothing (save_result.py L988-994)."""
+    cube = (
+        connection.load_collection("SENTINEL2_L2A", bands=["B04"])
+        .filter_bbox(BBOX["west"], BBOX["east"], BBOX["north"], BBOX["south"], "EPSG:4326")
+        .filter_temporal(DATES)
+    )
+    cube = cube.process("discard_result", arguments={"data": cube})
+    job = cube.execute_batch(max_poll_interval=1)
+    assert job.describe()["process"]["process_graph"]["saveresult1"]["process_id"] == "save_result"
+    assert len(job.get_results().get_assets()) == 0
+
+
+def test_min_and_count_of_points_and_boxes_interleave_per_band(
+    connection: Any, tmp_path: Path
+) -> None:
+    """test_aggregate_spatial_feature_collection_heterogeneous_multiple_aggregates
+    (L2050-2078, ``TERRASCOPE_S2_TOC_V2`` as ``SENTINEL2_L2A``, the points and boxes moved
+    into the sample): ``array_create(min, count)`` per geometry of a FeatureCollection of
+    two points and two 2 x 2 px boxes gives per date ``[B04 min, B04 count, B03 min,
+    B03 count, B02 min, B02 count]``, counts 1 for a point and 4 for a box. The client
+    sends ``count`` as array_create's ``repeat``: Copernicus lists the aggregates whatever
+    argument holds them (geotrellis-extensions SparkAggregateScriptBuilder.scala
+    L97-102)."""
+    import pyproj
+    from openeo.processes import array_create
+    from shapely.geometry import Point, Polygon, mapping
+
+    raw = raw_bands(connection, ["B04", "B03", "B02"], tmp_path / "raw.nc", dates=[_DAY, _DAY])
+    xs, ys = raw["x"].values, raw["y"].values
+
+    to_lonlat = pyproj.Transformer.from_crs(
+        pyproj.CRS.from_wkt(raw["crs"].attrs["crs_wkt"]), 4326, always_xy=True
+    ).transform
+    points = [Point(to_lonlat(xs[20], ys[30])), Point(to_lonlat(xs[40], ys[10]))]
+    boxes = [
+        Polygon.from_bounds(*to_lonlat(xs[10] - 5, ys[41] - 5), *to_lonlat(xs[11] + 5, ys[40] + 5)),
+        Polygon.from_bounds(*to_lonlat(xs[60] - 5, ys[21] - 5), *to_lonlat(xs[61] + 5, ys[20] + 5)),
+    ]
+    geometries = points + boxes
+    collection = {
+        "type": "FeatureCollection",
+        "properties": {},
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": mapping(g)} for g in geometries
+        ],
+    }
+    data_cube = connection.load_collection(
+        "SENTINEL2_L2A", bands=["B04", "B03", "B02"], temporal_extent=[_DAY, _DAY]
+    )
+    result = data_cube.aggregate_spatial(
+        collection, lambda d: array_create(d.min(), d.count())
+    ).execute()
+
+    counts = [1, 1, 4, 4]
+    picks = [(30, 20), (10, 40)] + [pixels_inside(raw, b) for b in boxes]
+    want = []
+    for pick, count in zip(picks, counts, strict=True):
+        row: list[float] = []
+        for band in ("B04", "B03", "B02"):
+            picked = np.atleast_1d(raw[band].values[0][pick])
+            assert picked.size == count
+            row += [float(picked.min()), count]
+        want.append(row)
+    assert result == {f"{_DAY}T00:00:00Z": want}

@@ -22,6 +22,17 @@ from typing import Any
 from hybrid.errors import ProcessParameterInvalid
 
 
+class NullResult:
+    """What discard_result gives: Copernicus's ``NullResult``, a ``SaveResult`` that a
+    save_result after it keeps (python-driver process_implementations/io.py L176-180:
+    ``with_format`` of it), so the client's ``execute_batch`` or ``download``, which adds
+    a save_result, still writes nothing (save_result.py L988-994)."""
+
+
+#: the one NullResult (:meth:`hybrid.backends.local.run.Run.save_result` writes nothing of it)
+NULL_RESULT = NullResult()
+
+
 def sleep(data: Any, seconds: Any) -> Any:
     """Wait ``seconds`` (stopping when the run is canceled) and return ``data``."""
     from hybrid.cancellation import cancel_event, raise_if_canceled
