@@ -16,6 +16,7 @@ without one.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import textwrap
 from pathlib import Path
@@ -371,3 +372,32 @@ def test_min_and_count_of_points_and_boxes_interleave_per_band(
             row += [float(picked.min()), count]
         want.append(row)
     assert result == {f"{_DAY}T00:00:00Z": want}
+
+
+def test_udf_buffers_the_vectorised_scl_mask(connection: Any, tmp_path: Path) -> None:
+    """test_raster_to_vector_with_apply_dimension (L2081-2117): ``(SCL == 1) * 1.0``
+    vectorised with ``raster_to_vector``, then ``apply_dimension`` over ``geometry`` with
+    the published UDF buffering each polygon: as GeoJSON, one feature per polygon of the
+    vectorised mask (Copernicus: 3 over its area; SCL 4 here, the sample's class 1 being
+    rare), each a polygon 1 m wider than its own (python-driver datacube.py L822-898: the
+    UDF gets the cube's frame as a FeatureCollection)."""
+    import openeo
+
+    [udf] = _strings_of("test_raster_to_vector_with_apply_dimension")[-1:]
+    s2_bands = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=dict(BBOX), temporal_extent=[_DAY, _DAY], bands=["SCL"]
+    )
+    scl_band = s2_bands.band("SCL")
+    s2_cloudmask = (scl_band == 4) * 1.0
+    vectors = s2_cloudmask.raster_to_vector()
+    vectors.download(tmp_path / "vectors.geojson", format="geojson")
+    plain = json.loads((tmp_path / "vectors.geojson").read_text())
+    udf_callback = openeo.UDF(code=udf, runtime="Python")
+    apply_dim_result = vectors.apply_dimension(dimension="geometry", process=udf_callback)
+    apply_dim_result.download(tmp_path / "apply_dim_result.geojson", format="geojson")
+    data = json.loads((tmp_path / "apply_dim_result.geojson").read_text())
+    assert len(data["features"]) == len(plain["features"]) > 1
+    from shapely.geometry import shape
+
+    for got, given in zip(data["features"], plain["features"], strict=True):
+        assert shape(got["geometry"]).area > shape(given["geometry"]).area

@@ -241,6 +241,12 @@ def apply_dimension(
             target_dimension=target_dimension, context=context,
         )  # fmt: skip
         return declared(result, output_cell_type) if bands else result
+    if "geometries" in getattr(data, "dims", ()):
+        from hybrid.backends.local.processes.vector_udf import apply_dimension_on_vector_cube
+
+        return apply_dimension_on_vector_cube(
+            data, udf.code, dimension, target_dimension, context, udf_settings or UdfSettings()
+        )
     _check_dimension(data, dimension, "apply_dimension")
     result, added = run_tiled(
         data, udf, context, process="apply_dimension", settings=udf_settings,

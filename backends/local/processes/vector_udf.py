@@ -192,3 +192,41 @@ def _answer_cube(answer: dict[str, Any]) -> Any:
         return features_cube(Features((), (), crs), [], None)
     document = {**answer["features"], "crs": crs}
     return numeric_properties_cube(read_features(document, process="run_udf", crs_member=True))
+
+
+def apply_dimension_on_vector_cube(
+    data: Any, udf: str, dimension: str, target_dimension: str | None, context: Any,
+    settings: UdfSettings,
+) -> Any:  # fmt: skip
+    """apply_dimension with a single run_udf on a vector cube, Copernicus's experimental
+    ``DriverVectorCube.apply_dimension`` (python-driver 9e5b49b2 datacube.py L822-898):
+    along ``geometry`` (or its ``bands``/``properties`` without ``target_dimension``) the
+    UDF gets one FeatureCollection of the cube's ``_as_geopandas_df`` frame (geometries,
+    properties, values flattened by ``~``) in its CRS, ``proj`` its EPSG, and the feature
+    collection it returns is the new vector cube (``from_geodataframe``). An
+    ``apply_vectorcube`` UDF (a datacube beside the features) is not offered here."""
+    import json
+    import re
+
+    import pyproj
+
+    from hybrid.geometries import vector_cube_features
+    from hybrid.io.vector_frame import vector_frame
+
+    along = dimension in ("geometry", "geometries") or (
+        dimension in ("bands", "properties") and dimension in data.dims and not target_dimension
+    )
+    if not along or re.search(r"^def\s+apply_vectorcube\s*\(", udf, re.MULTILINE):
+        raise ProcessParameterInvalid(
+            f"apply_dimension with a UDF on a vector cube runs here along 'geometry' with a "
+            f"feature-collection UDF only (not along {dimension!r}, nor apply_vectorcube)"
+        )
+    collection = json.loads(vector_frame(data, {}).to_json(na="null", drop_id=True))
+    epsg = pyproj.CRS.from_user_input(vector_cube_features(data).crs).to_epsg()
+    answer = _vector_answer(udf, {"features": collection}, epsg, context, settings)
+    if not hasattr(answer, "dims"):
+        raise ProcessParameterInvalid(
+            "apply_dimension: the UDF on a vector cube must return a single feature "
+            "collection (as on Copernicus)"
+        )
+    return answer
