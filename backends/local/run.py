@@ -236,7 +236,7 @@ class Run:
                 written = write_samples(data, samples, self.out_dir, write, prefix)
             else:
                 written = write(data, self.out_dir)
-        self.assets.update(written_asset_fields(data, kind, fmt.name, written))
+        self.assets.update(written_asset_fields(data, kind, fmt.name, written, options))
         add_files(self.files, written)
         self.saves += 1
         return given
@@ -276,7 +276,7 @@ class Run:
         from pyproj import CRS
 
         from hybrid.backends.local.compute import compute
-        from hybrid.io.cube import UNNAMED_BANDS
+        from hybrid.io.cube import band_metadata
 
         if self.grid is None:
             raise ProcessParameterInvalid("save_result: nothing was loaded")
@@ -292,10 +292,10 @@ class Run:
         if not lazy:
             cube = compute(cube, self.settings)
         # a new variable: the graph's cube (which a second save_result may write) keeps
-        # its attributes; the writers get its CRS and the bands its metadata names not
+        # its attributes; the writers get its CRS and what its band metadata names
         cube = cube.copy(deep=False)
         cube.name = "var"
-        cube.attrs = {"crs_wkt": crs.to_wkt(), UNNAMED_BANDS: data.attrs.get(UNNAMED_BANDS, ())}
+        cube.attrs = {"crs_wkt": crs.to_wkt(), **band_metadata(data)}
         return cube
 
     def _epsg(self) -> int | None:

@@ -39,6 +39,30 @@ def unnamed_bands(cube: Any) -> frozenset[str]:
     return frozenset(getattr(cube, "attrs", {}).get(UNNAMED_BANDS) or ())
 
 
+#: cube attribute for the writers: every name of Copernicus's band metadata when it holds
+#: more names than the cube has bands (a longer ``rename_labels`` target, a UDF returning
+#: fewer bands than it got), the first of them the cube's band labels
+#: (hybrid.backends.local.processes.cube_dimensions.with_band_names)
+BAND_NAMES = "hybrid:band_names"
+
+
+def names_beyond_bands(cube: Any) -> list[str]:
+    """The names of ``cube``'s band metadata (:data:`BAND_NAMES`) beyond its bands; none
+    once its bands are no longer the first names (a process changed them since)."""
+    names = [str(n) for n in getattr(cube, "attrs", {}).get(BAND_NAMES) or ()]
+    if "bands" not in cube.dims or "bands" not in cube.coords:
+        return []
+    labels = [str(b) for b in cube["bands"].values]
+    return names[len(labels) :] if names[: len(labels)] == labels else []
+
+
+def band_metadata(cube: Any) -> dict[str, Any]:
+    """The attributes of ``cube`` that say what Copernicus's band metadata names
+    (:data:`UNNAMED_BANDS`, :data:`BAND_NAMES`), for the writers."""
+    attrs = getattr(cube, "attrs", {})
+    return {key: attrs[key] for key in (UNNAMED_BANDS, BAND_NAMES) if key in attrs}
+
+
 def stored_values(values: Any, dtype: str, fill_value: float | int | None) -> np.ndarray:
     """``values`` as stored in a file variable or band of ``dtype``: NaN becomes the fill
     value of an integer one (0 without one: a raw cell type) and a float one's fill value

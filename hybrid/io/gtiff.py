@@ -49,6 +49,7 @@ from hybrid.errors import UsageError
 from hybrid.io.cube import (
     CELL_TYPE,
     cube_crs,
+    names_beyond_bands,
     require_date_labels,
     stored_values,
     unnamed_bands,
@@ -201,6 +202,18 @@ def _described(cube: xr.DataArray) -> list[str | None] | None:
         return None
     unnamed = unnamed_bands(cube)
     return [None if str(b) in unnamed else str(b) for b in cube["bands"].values]
+
+
+def asset_band_names(cube: xr.DataArray, options: Mapping[str, Any]) -> list[str] | None:
+    """The ``bands`` Copernicus lists on the asset of ``cube``'s file when its header cannot
+    say them: without time and a file per band, every name of its band metadata, those
+    beyond the bands too (``band_count`` of the metadata's names, geopysparkdatacube.py
+    L2305-2307, L2497-2504, L2529-2532; geotiff/package.scala L253-254); None otherwise
+    (with time the file's bands, ``bandIndices`` of the tiles: package.scala L173)."""
+    beyond = names_beyond_bands(cube)
+    if "t" in cube.dims or not beyond or _per_band(_described(cube), options):
+        return None
+    return [band for band in _described(cube) or () if band is not None] + beyond
 
 
 def _per_band(bands: list[str | None] | None, options: Mapping[str, Any]) -> bool:

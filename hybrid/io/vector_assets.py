@@ -41,12 +41,22 @@ STATISTICS = ("mean", "minimum", "maximum", "stddev", "valid_percent")
 
 
 def written_asset_fields(
-    data: Any, kind: str, format_name: str, written: Sequence[Path]
+    data: Any, kind: str, format_name: str, written: Sequence[Path], options: Any
 ) -> dict[Path, dict[str, Any]]:
     """The asset fields of each file ``save_result`` wrote of ``data`` (of ``kind``, see
-    :func:`hybrid.io.registry.kind_of`); none for a raster or a plain value, whose files
-    say what they hold."""
+    :func:`hybrid.io.registry.kind_of`) with ``options``; for a raster only the band names
+    of a GTiff that its header cannot hold (:func:`hybrid.io.gtiff.asset_band_names`),
+    none for a plain value, whose files say what they hold."""
     fields = vector_asset_fields(data, format_name) if kind == "vector" else {}
+    if kind == "raster" and format_name == "GTiff" and len(written) == 1:  # not per feature
+        from hybrid.io.gtiff import asset_band_names
+
+        names = asset_band_names(data, options)
+        if names is not None:
+            fields = {
+                "bands": [{"name": n} for n in names],
+                "eo:bands": [{"name": n} for n in names],
+            }
     return {path: fields for path in written} if fields else {}
 
 

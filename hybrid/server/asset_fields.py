@@ -25,8 +25,13 @@ from hybrid.server.jobs import Job
 
 
 def asset_fields(job: Job, result_dir: Path, name: str) -> dict[str, Any]:
-    """The STAC fields of the job's result file ``name`` beyond its link and type."""
-    return {**job.assets.get(name, {}), **_file_fields(result_dir / name)}
+    """The STAC fields of the job's result file ``name`` beyond its link and type; the
+    band names the run recorded win over the file's (a GTiff's names beyond its bands,
+    which its header cannot hold: :func:`hybrid.io.gtiff.asset_band_names`)."""
+    recorded = job.assets.get(name, {})
+    fields = {**recorded, **_file_fields(result_dir / name)}
+    fields.update({key: recorded[key] for key in ("bands", "eo:bands") if key in recorded})
+    return fields
 
 
 def _file_fields(path: Path) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.io.cube import UNNAMED_BANDS
+from hybrid.io.cube import BAND_NAMES, UNNAMED_BANDS
 
 
 def require_dimension(data: Any, dimension: str, process: str) -> None:
@@ -67,14 +67,21 @@ def names_as_written(names: list[Any], count: int) -> list[Any]:
     return names[:count] + [f"unkown_band_{i}" for i in range(len(names), count)]
 
 
-def with_unnamed_beyond(cube: Any, dimension: str, named: int) -> Any:
-    """``cube`` recording the labels of its bands beyond the first ``named`` as
-    :data:`hybrid.io.cube.UNNAMED_BANDS`: the bands Copernicus's band metadata does not
-    name (:func:`names_as_written`), to which its GTiff writer gives no ``DESCRIPTION``
-    and its asset no ``bands`` entry (geopyspark-driver geopysparkdatacube.py
-    L2305-2316, L2398-2400)."""
-    beyond = tuple(str(label) for label in cube[dimension].values.tolist()[named:])
-    attrs = {k: v for k, v in cube.attrs.items() if k != UNNAMED_BANDS}
+def with_band_names(cube: Any, dimension: str, names: list[Any]) -> Any:
+    """``cube`` recording what Copernicus's band metadata holding ``names`` says of its
+    bands: the labels of its bands beyond the names as
+    :data:`hybrid.io.cube.UNNAMED_BANDS` (:func:`names_as_written`), to which its GTiff
+    writer gives no ``DESCRIPTION`` and its asset no ``bands`` entry (geopyspark-driver
+    geopysparkdatacube.py L2305-2316, L2398-2400), and ``names`` beyond the bands as
+    :data:`hybrid.io.cube.BAND_NAMES`, which the asset of a GTiff without time lists
+    (L2497-2504, L2529-2532; geotrellis-extensions geotiff/package.scala L253-254)."""
+    labels = [str(label) for label in cube[dimension].values.tolist()]
+    beyond = tuple(labels[len(names) :])
+    attrs = {k: v for k, v in cube.attrs.items() if k not in (UNNAMED_BANDS, BAND_NAMES)}
+    if beyond:
+        attrs[UNNAMED_BANDS] = beyond
+    if len(names) > len(labels):
+        attrs[BAND_NAMES] = (*labels, *(str(name) for name in names[len(labels) :]))
     out = cube.copy(deep=False)
-    out.attrs = {**attrs, UNNAMED_BANDS: beyond} if beyond else attrs
+    out.attrs = attrs
     return out

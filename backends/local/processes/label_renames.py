@@ -14,7 +14,7 @@ from hybrid.backends.local.processes.cube_dimensions import (
     band_origins,
     names_as_written,
     require_dimension,
-    with_unnamed_beyond,
+    with_band_names,
 )
 from hybrid.errors import ProcessParameterInvalid
 
@@ -79,7 +79,7 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
     if dimension == band_dimension(data):
         out.attrs[BAND_ORIGINS] = _renamed_origins(data, labels, new, bool(source))
         if not source:  # Copernicus's band metadata is ``target`` (_band_names_as_written)
-            out = with_unnamed_beyond(out, dimension, len(target))
+            out = with_band_names(out, dimension, target)
     return out
 
 
@@ -131,8 +131,10 @@ def _band_names_as_written(target: list[Any], count: int) -> list[Any]:
     Its netCDF writer names a band beyond ``target`` ``unkown_band_<i>`` (sic) and gives
     a name beyond the bands a variable with no values (geotrellis-extensions
     NetCDFRDDWriter.scala L176-186, L197): so here the bands get the first ``target``
-    names, then ``unkown_band_<i>``; the extra names are dropped (a look-up of one fails
-    on Copernicus too: OpenEOProcessScriptBuilder.scala L1648-1649). A warning says so."""
+    names, then ``unkown_band_<i>``; the extra names name no band (a look-up of one fails
+    on Copernicus too: OpenEOProcessScriptBuilder.scala L1648-1649) and only the asset of
+    a GTiff without time lists them (:func:`cube_dimensions.with_band_names`). A warning
+    says so."""
     from hybrid.run_warnings import warn
 
     kept = names_as_written(target, count)

@@ -253,7 +253,7 @@ def band_metadata_kept(result: xr.DataArray, source: xr.DataArray, code: str) ->
     count = result.sizes["bands"]
     from hybrid.backends.local.processes.cube_dimensions import (
         names_as_written,
-        with_unnamed_beyond,
+        with_band_names,
     )
 
     kept = names_as_written(names, count)
@@ -261,7 +261,7 @@ def band_metadata_kept(result: xr.DataArray, source: xr.DataArray, code: str) ->
         from hybrid.run_warnings import warn
 
         warn(_renamed_note(given, kept, names))
-    return with_unnamed_beyond(result.assign_coords(bands=kept), "bands", len(names))
+    return with_band_names(result.assign_coords(bands=kept), "bands", names)
 
 
 def _renamed_note(given: list[str], kept: list[str], names: list[str]) -> str:
