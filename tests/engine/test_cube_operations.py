@@ -440,11 +440,21 @@ def test_rename_labels_bands_and_errors() -> None:
         "rename_labels", {"data": bands_cube(), "dimension": "bands", "target": ["r", "n"]}
     )
     assert list(out["bands"].values) == ["r", "n"]
+
+
+def test_rename_labels_of_numbered_bands_to_fewer_names_renames_as_copernicus() -> None:
+    """Numbered bands (an apply_dimension's new labels) are no exception: without
+    ``source`` Copernicus's band metadata is ``target`` whatever the labels were (openeo
+    client metadata.py ``BandDimension.rename_labels`` L240-241, via geopysparkdatacube.py
+    L499-511), and its netCDF writer names a band beyond it ``unkown_band_<i>``
+    (NetCDFRDDWriter.scala L176-181), not by its old number."""
     numbered = bands_cube().assign_coords(bands=[0, 1])
-    out = run_through_engine(
-        "rename_labels", {"data": numbered, "dimension": "bands", "target": ["first"]}
-    )
-    assert list(out["bands"].values) == ["first", 1]
+    with pytest.warns(HybridWarning, match="beyond them are"):
+        out = run_through_engine(
+            "rename_labels", {"data": numbered, "dimension": "bands", "target": ["first"]}
+        )
+    assert list(out["bands"].values) == ["first", "unkown_band_1"]
+    np.testing.assert_array_equal(out.values, numbered.values)
 
 
 @pytest.mark.parametrize(

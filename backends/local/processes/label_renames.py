@@ -48,8 +48,9 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
     """rename_labels on any dimension but a temporal one.
 
     Without ``source``, as many targets as labels rename them all, as Copernicus does
-    (the spec would want enumerated labels: LabelsNotEnumerated); fewer targets rename
-    the first enumerated labels 0, 1, ...
+    (the spec would want enumerated labels: LabelsNotEnumerated); on the band dimension
+    another count of targets names the bands as Copernicus does (:func:`_without_source`),
+    elsewhere fewer targets rename the first enumerated labels 0, 1, ...
 
     A temporal dimension keeps its dates, as on Copernicus: its rename_labels changes
     only the cube's metadata (openeo-geopyspark-driver ``geopysparkdatacube.py``
@@ -84,18 +85,19 @@ def rename_labels(data: Any, dimension: str, target: Any, source: Any = None) ->
 
 
 def _without_source(data: Any, dimension: str, labels: Any, target: list[Any]) -> list[Any]:
-    """The new labels for ``target`` alone: all of them renamed when as many, the first
-    enumerated ones when fewer; on the band dimension as Copernicus whatever its length
-    (:func:`_band_names_as_written`)."""
+    """The new labels for ``target`` alone: all of them renamed when as many; on the band
+    dimension as Copernicus whatever its length and whatever the labels were, numbered
+    ones too (:func:`_band_names_as_written`); elsewhere the first enumerated ones when
+    fewer."""
     enumerated = labels.dtype.kind in "iu" and np.array_equal(labels, np.arange(labels.size))
     if len(target) == labels.size:
         # Copernicus renames all labels (openeo-geopyspark-driver geopysparkdatacube.py
         # rename_labels -> openeo metadata.py BandDimension.rename_labels: target)
         return list(target)
-    if enumerated and len(target) < labels.size:
-        return [*target, *labels[len(target) :].tolist()]
     if dimension == band_dimension(data):
         return _band_names_as_written(list(target), labels.size)
+    if enumerated and len(target) < labels.size:
+        return [*target, *labels[len(target) :].tolist()]
     raise ProcessParameterInvalid(
         f"rename_labels: {len(target)} target labels for the {labels.size} labels of "
         f"'{dimension}', which are not enumerated (LabelsNotEnumerated); give `source`"
