@@ -70,9 +70,13 @@ KEYWORD_CALLED = frozenset(
 #: mask_scl_dilation's masking settings (CloudFilterStrategy.scala L56-69, handed on by
 #: python-driver sar.py L112-122), vector_buffer's ``geometry`` and ``unit``
 #: (process_implementations/geometry.py L37-121), apply_polygon's older ``polygons``
-#: (cubes.py L140-150) and filter_bands' ``wavelengths`` (refused with its own message,
-#: :func:`hybrid.backends.local.processes.labels.filter_bands`)
+#: (cubes.py L140-150), filter_bands' ``wavelengths`` (refused with its own message,
+#: :func:`hybrid.backends.local.processes.labels.filter_bands`) and the loads'
+#: ``featureflags`` (python-driver 9e5b49b2 process_implementations/io.py L118-119,
+#: L312-313: load settings of its own, ignored here)
 READ_BEYOND_DESCRIPTION: dict[str, frozenset[str]] = {
+    "load_collection": frozenset({"featureflags"}),
+    "load_stac": frozenset({"featureflags"}),
     "mask_scl_dilation": frozenset(
         {"kernel1_size", "kernel2_size", "mask1_values", "mask2_values", "erosion_kernel_size"}
     ),

@@ -341,12 +341,12 @@ def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
     """The arguments each predefined process of ``registry`` takes: the parameters of its
     description as served (``GET /processes``) and those Copernicus reads beyond it
     (:data:`~hybrid.backends.local.copernicus_registry.READ_BEYOND_DESCRIPTION`), not
-    the keywords of its Python implementation (none listed for one without a
-    description's parameters or that takes any keyword). The engine's own marker
+    the keywords of its Python implementation, whichever they are (any keyword, or the
+    run's own load_collection and save_result); none listed for a process without a
+    description's parameters. The engine's own marker
     :data:`~hybrid.backends.local.load_paths.IN_LOAD` stays where the implementation
     takes it: the UDP expansion sets it on masks before the engine runs
     (:func:`hybrid.backends.local.data_masks.decide`)."""
-    import inspect
     import weakref
 
     from hybrid.backends.local.copernicus_registry import READ_BEYOND_DESCRIPTION
@@ -359,16 +359,23 @@ def _parameter_names(registry: Any) -> dict[str, frozenset[str]]:
     store = registry.store["predefined"]
     names: dict[str, frozenset[str]] = {}
     for pid in store:
-        try:
-            taken = inspect.signature(store[pid].implementation).parameters.values()
-        except (TypeError, ValueError):
-            continue
         spec = store[pid].spec or {}
-        if any(p.kind is p.VAR_KEYWORD for p in taken) or "parameters" not in spec:
+        if "parameters" not in spec:
             continue
         declared = {p["name"] for p in described(spec)["parameters"]}
-        marker = {IN_LOAD} & {p.name for p in taken}
+        marker = {IN_LOAD} & _keywords(store[pid].implementation)
         names[pid] = frozenset(declared | marker | READ_BEYOND_DESCRIPTION.get(pid, frozenset()))
     _PARAMETER_NAMES[id(registry)] = (weakref.ref(registry), names)
     weakref.finalize(registry, _PARAMETER_NAMES.pop, id(registry), None)
     return names
+
+
+def _keywords(implementation: Any) -> set[str]:
+    """The named keywords of ``implementation`` (none without a signature: the run's own
+    processes, bound when it runs)."""
+    import inspect
+
+    try:
+        return set(inspect.signature(implementation).parameters)
+    except (TypeError, ValueError):
+        return set()

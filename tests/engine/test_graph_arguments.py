@@ -360,3 +360,50 @@ def test_parameter_names_are_not_those_of_another_registry_with_the_same_id(
     assert engine._parameter_names(first) == {"p": frozenset({"a"})}
     assert engine._parameter_names(second) == {"p": frozenset({"b"})}
     assert engine._parameter_names(second) is engine._parameter_names(second)
+
+
+@pytest.mark.slow
+def test_an_unknown_argument_of_a_process_taking_any_keyword_is_ignored_with_a_warning(
+    tmp_path: Path, sample_catalog: Path
+) -> None:
+    """Copernicus reads load_collection's and save_result's arguments by name
+    (python-driver 9e5b49b2 process_implementations/io.py ``load_collection`` L103-120,
+    ``save_result`` L171-175), and its script builder those of ``array_apply`` and the
+    date processes in a callback (OpenEOProcessScriptBuilder.scala ``expressionEnd``
+    L1086-1214): any other argument is ignored there. Here the implementations that take
+    any keyword (or are the run's own) were not filtered: save_result's was a 400
+    (TypeError), the others passed without a warning, and ``axis`` reached array_apply.
+    ``featureflags``, which Copernicus reads (io.py L118-119), passes silently."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.errors import HybridWarning
+    from hybrid.io.reader import open_result
+    from tests.server_helpers import SEED_BBOX
+
+    def run(extra: dict[str, Any], out: str) -> Any:
+        load = {"id": "SENTINEL2_L2A", "spatial_extent": SEED_BBOX, "bands": ["B04"]}
+        load |= {"temporal_extent": ["2023-06-01", "2023-06-10"], "featureflags": {}}
+        double = {"m": {"process_id": "multiply", "result": True, "arguments": {"y": 2}}}
+        double["m"]["arguments"]["x"] = {"from_parameter": "x"}
+        each = {"process_id": "array_apply", "result": True, "arguments": {**extra}}
+        each["arguments"] |= {"data": {"from_parameter": "data"}}
+        each["arguments"]["process"] = {"process_graph": double}
+        graph = {
+            "dc": {"process_id": "load_collection", "arguments": {**load, **extra}},
+            "r": {"process_id": "apply_dimension", "arguments": {"dimension": "t"}},
+            "s": {"process_id": "save_result", "arguments": {**extra}, "result": True},
+        }
+        graph["r"]["arguments"] |= {"data": {"from_node": "dc"}}
+        graph["r"]["arguments"]["process"] = {"process_graph": {"a": each}}
+        graph["s"]["arguments"] |= {"data": {"from_node": "r"}, "format": "netCDF"}
+        backend = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+        (path,) = backend.execute(graph, out_dir=tmp_path / out).files
+        return open_result(path)
+
+    with pytest.warns(HybridWarning) as seen:
+        got = run({"foo": 1, "axis": 0}, "extra")
+    notes = [str(w.message) for w in seen]
+    for pid in ("load_collection", "array_apply", "save_result"):
+        for name in ("foo", "axis"):
+            assert any(f"{pid}: argument '{name}' is no parameter" in n for n in notes), notes
+    assert not any("featureflags" in n for n in notes), notes
+    np.testing.assert_array_equal(got.values, run({}, "plain").values)
