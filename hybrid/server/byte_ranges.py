@@ -10,17 +10,20 @@ L1423-1438). Anything else is a 416 (``wrappers/response.py`` L692-699), and ano
 than bytes is refused before (``views.py`` L1364-1368). A servable range is left to
 Starlette's ``FileResponse``, which serves the same bytes (206).
 
-With ``If-Range`` werkzeug reads the range only while the request's validators say the
-file is unchanged (``Response._is_range_request_processable``, ``sansio/http.py``
-``is_resource_modified``, :func:`hybrid.server.conditional.unmodified`): an ``If-Range``
-tag, its ``W/`` dropped, that is the file's (or ``*``) alone decides; an ``If-Range``
-date stands for ``If-Modified-Since`` (the file's ``Last-Modified`` not after it) and an
-empty ``If-Range`` for nothing, and ``If-None-Match`` then ``If-Match`` have the last word.
-Otherwise it sends the whole file with 200 (or its 304/412, :mod:`hybrid.server.conditional`),
-whatever the range says, and only the unit is checked (the view's check, before).
+The view checks the unit first, of any range Flask can read (``request.range``), for
+every file; werkzeug then reads no range of an empty file (``complete_length`` 0:
+``Response._process_range_request``, ``wrappers/response.py`` L687-688), whose whole
+(empty) content it sends with 200. With ``If-Range`` werkzeug reads the range only while
+the request's validators say the file is unchanged (``Response._is_range_request_processable``,
+``sansio/http.py`` ``is_resource_modified``, :func:`hybrid.server.conditional.unmodified`):
+an ``If-Range`` tag, its ``W/`` dropped, that is the file's (or ``*``) alone decides; an
+``If-Range`` date stands for ``If-Modified-Since`` (the file's ``Last-Modified`` not after
+it) and an empty ``If-Range`` for nothing, and ``If-None-Match`` then ``If-Match`` have the
+last word. Otherwise it sends the whole file with 200 (or its 304/412,
+:mod:`hybrid.server.conditional`), whatever the range says, after the view's unit check.
 Starlette reads the range only for an exact copy of its ``ETag`` or ``Last-Modified`` and
-never for a weak tag, so :class:`ResultFile` decides instead and hands Starlette the
-request with or without its ``Range``.
+never for a weak tag, so :class:`ResultFile` decides instead (:func:`served_range`) and
+hands Starlette the request without its ``If-Range``.
 
 Starlette is handed only the range werkzeug serves, written plainly (``bytes=start-end``),
 or none: its own parser read ``bytes=-0`` (the whole file for werkzeug) as past the end,
@@ -55,20 +58,18 @@ def served_range(value: str, size: int, *, read: bool = True) -> tuple[int, int]
     ``size`` bytes, None for the whole file (an empty one, or ``read`` False: an
     ``If-Range`` the file does not meet, when only the unit is checked); the 416
     Copernicus answers when it serves none (not one range of bytes inside the file)."""
-    if size == 0:
-        return None  # werkzeug reads no range of an empty file: the whole (empty) file
     unit, equals, ranges = value.partition("=")
     parts = [_part(item.strip()) for item in ranges.split(",")] if equals else [None]
     if any(part is None for part in parts):
-        if read:
+        if read and size:
             raise RangeUnreadable(_UNSERVED)
         return None  # Flask's request.range is None: no unit to check
     if unit.strip().lower() != "bytes":
         raise RangeNotSatisfiable(
             f"Unsupported Range unit {unit.strip().lower()}; supported is: bytes"
         )
-    if not read:
-        return None
+    if not read or size == 0:
+        return None  # werkzeug reads no range of an empty file: the whole (empty) file
     span = _inside(parts[0], size) if len(parts) == 1 else None
     if span is None:
         raise RangeUnreadable(_UNSERVED)

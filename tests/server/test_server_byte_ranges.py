@@ -71,6 +71,11 @@ def test_a_range_of_an_empty_file_is_the_whole_empty_file(
     for asked in ("bytes=0-", "bytes=0-9", "bytes=-5", "bytes=10-5"):
         answer = requests.get(link, headers={"Range": asked}, timeout=30)
         assert (answer.status_code, answer.content) == (200, b""), asked
+    # the view refuses another unit first, whatever the file (views.py L1364-1368)
+    other = requests.get(link, headers={"Range": "items=0-9"}, timeout=30)
+    assert other.status_code == 416, other.text
+    assert other.json()["code"] == "RangeNotSatisfiable"
+    assert requests.get(link, headers={"Range": "items=x"}, timeout=30).status_code == 200
 
 
 def test_a_download_carries_the_headers_flask_sends(
