@@ -141,6 +141,15 @@ def test_apply_dimension_over_time_keeps_time_labels() -> None:
     np.testing.assert_allclose(out.values, np.cumsum(data.values, axis=0))
 
 
+def _over_red_and_nir(**nodes: dict[str, Any]) -> dict[str, Any]:
+    """A callback over bands ending at node ``out``: ``red`` (band 0), ``nir`` (band 1),
+    their sum ``total``, then ``nodes``."""
+    red = node("array_element", data=DATA, index=0)
+    nir = node("array_element", data=DATA, index=1)
+    total = node("add", x={"from_node": "nir"}, y={"from_node": "red"})
+    return callback("out", red=red, nir=nir, total=total, **nodes)
+
+
 @pytest.mark.parametrize("lazy", [False, True])
 def test_array_element_of_an_array_the_band_callback_built(lazy: bool) -> None:
     """``array_element(array_create([a, b, c]), 1)`` in an apply_dimension over bands is
@@ -148,13 +157,7 @@ def test_array_element_of_an_array_the_band_callback_built(lazy: bool) -> None:
     the element of the tiles the array evaluates to (geotrellis-extensions
     OpenEOProcessScriptBuilder.scala ``arrayElementFunction`` L1608-1650)."""
     data = bands_cube(lazy=lazy)
-    red = node("array_element", data=DATA, index=0)
-    nir = node("array_element", data=DATA, index=1)
-    process = callback(
-        "out",
-        red=red,
-        nir=nir,
-        total=node("add", x={"from_node": "nir"}, y={"from_node": "red"}),
+    process = _over_red_and_nir(
         built=node("array_create", data=[{"from_node": "red"}, {"from_node": "total"}, 7]),
         second=node("array_element", data={"from_node": "built"}, index=1),
         third=node("array_element", data={"from_node": "built"}, index=2),
@@ -180,15 +183,9 @@ def test_reducer_array_element_of_a_missing_band_fails_with_return_nodata() -> N
 
 def test_band_callback_changing_the_band_count_stays_lazy() -> None:
     data = bands_cube(lazy=True)
-    red = node("array_element", data=DATA, index=0)
-    nir = node("array_element", data=DATA, index=1)
-    process = callback(
-        "out",
-        red=red,
-        nir=nir,
+    process = _over_red_and_nir(
         nd=node("normalized_difference", x={"from_node": "nir"}, y={"from_node": "red"}),
         ratio=node("divide", x={"from_node": "nir"}, y={"from_node": "red"}),
-        total=node("add", x={"from_node": "nir"}, y={"from_node": "red"}),
         out=node(
             "array_create",
             data=[{"from_node": "nd"}, {"from_node": "ratio"}, {"from_node": "total"}],
