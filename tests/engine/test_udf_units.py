@@ -421,3 +421,22 @@ def test_a_udf_writing_more_than_the_disk_limit_is_stopped(
     assert set(Path(tempfile.gettempdir()).glob("hybrid-udf-*")) <= before
     (out,) = _run(code.replace("range(8)", "range(2)"), _cube(2, 2), file_bytes=16 * 1024**2)
     np.testing.assert_array_equal(out.values, _cube(2, 2).values)
+
+
+def test_a_udfs_fewer_bands_keep_every_input_name_for_a_gtiff_asset_without_time() -> None:
+    """A UDF without ``apply_metadata`` returning fewer bands than it got leaves
+    Copernicus's band metadata as it was (geopysparkdatacube.py ``apply_tiles``
+    L935-938): its GTiff asset without time lists every name (L2497-2504, L2529-2532;
+    geotiff/package.scala L253-254), the file the bands it has."""
+    from hybrid.backends.local.udf.tiling import band_metadata_kept
+    from hybrid.io.gtiff import asset_band_names
+
+    grid = {"y": [1.0, 0.0], "x": [0.0, 1.0]}
+    given = xr.DataArray(np.zeros((3, 2, 2)), dims=("bands", "y", "x"), coords=grid)
+    given = given.assign_coords(bands=["B02", "B04", "B08"])
+    result = xr.DataArray(np.ones((2, 2, 2)), dims=("bands", "y", "x"), coords=grid)
+    with pytest.warns(HybridWarning, match="metadata keeps all of"):
+        kept = band_metadata_kept(result.assign_coords(bands=["a", "b"]), given, "code")
+    assert list(kept["bands"].values) == ["B02", "B04"]
+    assert asset_band_names(kept, {}) == ["B02", "B04", "B08"]
+    assert asset_band_names(kept.expand_dims(t=[np.datetime64("2023-06-01")]), {}) is None
