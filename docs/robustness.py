@@ -45,7 +45,11 @@ SELECTION: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "Emulator security",
-        ("tests/server/test_server_security.py", "tests/server/test_server_fuzz.py"),
+        (
+            "tests/server/test_server_security.py",
+            "tests/server/test_server_fuzz.py",
+            "tests/server/test_udf_isolation.py",
+        ),
     ),
     ("Emulator: graph limits and HTTP hygiene", ("tests/server/test_server_hygiene.py",)),
     ("Lost and broken Dask clusters", ("tests/engine/test_cluster_faults.py",)),
