@@ -89,15 +89,38 @@ def _weighted_composite(connection: Any, udf: str, dates: list[str]) -> Any:
     return composite.filter_bands(["B02", "B03", "B04"])
 
 
+def _grid_shape(crs_wkt: str, resolution: float) -> tuple[int, int]:
+    """(rows, columns) of BBOX's outline in ``crs_wkt`` snapped outwards to a
+    ``resolution`` grid: Copernicus's (141, 91) for its 0.025 degree box at 20 m."""
+    import math
+
+    import pyproj
+
+    to_crs = pyproj.Transformer.from_crs(4326, pyproj.CRS.from_wkt(crs_wkt), always_xy=True)
+    lons, lats = (
+        np.linspace(BBOX["west"], BBOX["east"], 50),
+        np.linspace(BBOX["south"], BBOX["north"], 50),
+    )
+    outline = [(x, y) for x in lons for y in (lats[0], lats[-1])] + [
+        (x, y) for y in lats for x in (lons[0], lons[-1])
+    ]
+    xs, ys = to_crs.transform(*zip(*outline, strict=True))
+
+    def cells(low: float, high: float) -> int:
+        return math.ceil(high / resolution) - math.floor(low / resolution)
+
+    return cells(min(ys), max(ys)), cells(min(xs), max(xs))
+
+
 def test_ndvi_weighted_composite_lies_within_the_clear_values(
     connection: Any, tmp_path: Path
 ) -> None:
     """test_ndvi_weighted_composite (L2345-2469, Copernicus's box and August 2020 as
     the sample's box and June 2023): the batch job's GTiff is one month of three bands
-    ``B02, B03, B04`` on the 20 m grid, without NaN, each pixel a weighted mean of the
-    clear (SCL not 0/3/8/9/10) values of its dates at 20 m, so between their minimum and
-    maximum, and no single date's value (Copernicus asserts its medians and means on its
-    own data)."""
+    ``B02, B03, B04`` on the 20 m grid snapped around the box (as Copernicus's shape),
+    without NaN, each pixel a weighted mean of the clear (SCL not 0/3/8/9/10) values of
+    its dates at 20 m, so between their minimum and maximum, and no single date's value
+    (Copernicus asserts its medians and means on its own data)."""
     udf = published_text(INTEGRATIONTESTS_ENV, "tests/data/udfs/udf_distance_weight.py", _REPO)
     dates = ["2023-06-10", "2023-07-01"]
     job = _weighted_composite(connection, udf, dates).execute_batch(
@@ -113,7 +136,8 @@ def test_ndvi_weighted_composite_lies_within_the_clear_values(
     ).resample_spatial(20).download(tmp_path / "raw.nc", format="netCDF")  # fmt: skip
     with xr.open_dataset(tmp_path / "raw.nc", engine="h5netcdf") as ds:
         raw = ds.load()
-    assert got.shape[0] == 3 and not np.isnan(got).any()
+    assert got.shape == (3, *_grid_shape(raw["crs"].attrs["crs_wkt"], 20))
+    assert not np.isnan(got).any()
     cloudy = raw["SCL"].isin([0, 3, 8, 9, 10]).values
     for i, band in enumerate(bands):
         clear = np.where(cloudy, np.nan, raw[band].values.astype(np.float64))
