@@ -284,10 +284,11 @@ def test_target_dimension_refused_as_on_copernicus() -> None:
         aggregate_spatial(spacetime(), collection(rect(0, 0, 1, 1)), np.nanmean, "result")
 
 
-def test_a_udf_along_a_vector_cubes_dimension_is_refused_naming_run_udf() -> None:
-    """Copernicus runs it (experimental, python-driver datacube.py
-    ``DriverVectorCube.apply_dimension`` L822-898); the refusal said "(as on
-    Copernicus)" and, for ``geometry``, that the dimension was unknown."""
+def test_a_udf_along_an_aggregate_results_dimension_is_refused_naming_run_udf() -> None:
+    """On an aggregate_spatial result: Copernicus runs a UDF along a vector cube's
+    dimension only on its ``DriverVectorCube`` (experimental, python-driver datacube.py
+    ``DriverVectorCube.apply_dimension`` L822-898); its aggregate_spatial result is none,
+    and apply_dimension's ``data`` is checked to be one (cubes.py L112)."""
     from hybrid.backends.local.processes.udf import apply_dimension
     from hybrid.backends.local.udf.callbacks import mark_udf_callbacks
 
@@ -298,7 +299,7 @@ def test_a_udf_along_a_vector_cubes_dimension_is_refused_naming_run_udf() -> Non
         "process": {"process_graph": {"u": run}}}}}  # fmt: skip
     udf = mark_udf_callbacks(graph)["a"]["arguments"]["process"]
     for dimension in ("geometry", "properties"):
-        with pytest.raises(ProcessParameterInvalid, match="run_udf on the vector cube runs"):
+        with pytest.raises(ProcessParameterInvalid, match="no aggregate_spatial result"):
             apply_dimension(cube, udf, dimension)
 
 

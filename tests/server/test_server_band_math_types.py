@@ -140,9 +140,18 @@ def test_math_of_a_float32_cube_is_computed_in_doubles(
         want = doubles.astype(np.float32)
         assert dtype == "float32"
         np.testing.assert_array_equal(got, want, err_msg=name)
-    single = np.arctan(nir.astype(np.float32))  # numpy's float32 arctan
-    assert (single != np.arctan(nir).astype(np.float32)).any()
-    assert (nir.astype(np.float32) ** 3 != (nir**3).astype(np.float32)).any()
+    # the same functions in float32 give other values somewhere on these pixels (which
+    # ones depends on numpy's float32 kernels: its arctan is correctly rounded on some
+    # machines), so a float32 computation fails the comparison above
+    single = nir.astype(np.float32)
+    in_float32 = {
+        "ln": np.log(single),
+        "arctan": np.arctan(single),
+        "log10": np.log(single) / np.float32(np.log(10.0)),
+        "cube": single**3,
+    }
+    differ = [n for n, v in in_float32.items() if (v != cases[n][1].astype(np.float32)).any()]
+    assert "cube" in differ and len(differ) >= 2, differ
 
 
 @pytest.mark.parametrize(("process", "dtype"), [("absolute", "float32"), ("int", "int32")])

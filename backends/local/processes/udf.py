@@ -243,7 +243,15 @@ def apply_dimension(
         return declared(result, output_cell_type) if bands else result
     if "geometries" in getattr(data, "dims", ()):
         from hybrid.backends.local.processes.vector_udf import apply_dimension_on_vector_cube
+        from hybrid.io.vector import is_aggregate_result
 
+        if is_aggregate_result(data):
+            # python-driver cubes.py apply_dimension L112: data is a DriverDataCube or a
+            # DriverVectorCube; Copernicus's aggregate_spatial result is neither
+            raise ProcessParameterInvalid(
+                "apply_dimension takes no aggregate_spatial result on Copernicus (it is no "
+                "data cube or vector cube there); give the result to run_udf instead"
+            )
         return apply_dimension_on_vector_cube(
             data, udf.code, dimension, target_dimension, context, udf_settings or UdfSettings()
         )
