@@ -252,6 +252,29 @@ def test_a_udf_is_one_process_without_sockets() -> None:
     np.testing.assert_array_equal(out.values, _cube(2, 2).values * 2 + 6)
 
 
+@pytest.mark.slow
+def test_a_udf_reads_its_own_proc_files_for_scikit_learns_kmeans() -> None:
+    """scikit-learn's ``KMeans`` lists the loaded libraries through threadpoolctl, which
+    reads ``/proc/self/maps``: a UDF reads its own ``/proc`` folder, as it does on
+    Copernicus (the executor's Python, geopysparkdatacube.py L671, L905), not the server's
+    (SNOWCOP/openeo_mountains_snow's representative-pixels UDF lost its K-means samples
+    to a PermissionError)."""
+    code = (
+        "import os, numpy, xarray\n"
+        "from sklearn.cluster import KMeans\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        "    points = cube.values.reshape(cube.shape[0], -1).T\n"
+        "    KMeans(n_clusters=2, n_init=1, random_state=0).fit(points)\n"
+        "    try:\n"
+        "        open(f'/proc/{os.getppid()}/cmdline', 'rb').read()\n"
+        "        return cube\n"
+        "    except PermissionError:\n"
+        "        return cube + len(open('/proc/self/maps').read().splitlines()) * 0 + 1\n"
+    )
+    (out,) = _run(code, _cube(4, 4))
+    np.testing.assert_array_equal(out.values, _cube(4, 4).values + 1)
+
+
 def test_the_filter_alone_keeps_signals_to_the_worker_itself() -> None:
     """Without Landlock's signal scope (ABI < 6, Linux < 6.12) the worker, run as the
     server's user, could signal the server: the filter alone refuses a signal to another

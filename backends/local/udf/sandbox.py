@@ -13,7 +13,8 @@ The guarantee, in the order it is applied:
    and everything it starts): the file system is readable only under the Python
    installation and the system library folders (``/usr``, ``/lib*``; of ``/etc`` only
    what the libraries read, :data:`ETC_READ_PATHS`, not ``/etc/shadow`` or ssh host
-   keys), and writable only in the worker's own exchange folder. Everything else - the server's
+   keys) and the worker's own ``/proc`` folder, and writable only in the worker's own
+   exchange folder. Everything else - the server's
    data folder with every user's jobs and results, its keys, the project checkout,
    home folders, ``/proc`` of other processes - cannot be opened. With Landlock ABI
    >= 4 TCP ``bind``/``connect`` are denied (no calls to the server's API or
@@ -85,6 +86,10 @@ ETC_READ_PATHS = (
     "/etc/gai.conf", "/etc/mime.types", "/etc/os-release", "/etc/lsb-release",
     "/etc/fonts", "/etc/matplotlibrc",
 )  # fmt: skip
+#: the worker's own ``/proc/<pid>`` (``/proc/self`` is opened in the worker): threadpoolctl,
+#: which scikit-learn's ``KMeans`` calls, lists the loaded libraries from
+#: ``/proc/self/maps``; another process's ``/proc`` folder stays closed
+OWN_PROC_PATHS = ("/proc/self",)
 #: devices numpy and the standard library open
 DEVICE_PATHS = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 
@@ -218,7 +223,7 @@ def confine(*, read: Iterable[str], write: Iterable[str]) -> int:
     if ruleset < 0:
         raise SandboxUnavailable(f"landlock_create_ruleset: {os.strerror(ctypes.get_errno())}")
     try:
-        for path in (*SYSTEM_READ_PATHS, *ETC_READ_PATHS, *read):
+        for path in (*SYSTEM_READ_PATHS, *ETC_READ_PATHS, *OWN_PROC_PATHS, *read):
             _add_rule(libc, ruleset, path, _READ_RIGHTS & fs)
         for path in DEVICE_PATHS:
             _add_rule(libc, ruleset, path, (_FS_READ_FILE | _FS_WRITE_FILE) & fs)
