@@ -12,6 +12,7 @@ from typing import Any
 
 from hybrid.errors import UsageError
 from hybrid.params import Interval
+from hybrid.rfc3339 import aware_datetime
 
 _HINT = (
     'give a JSON list like [["2023-05-01", "2023-06-15", "2023-05-01"], ...] '
@@ -25,10 +26,10 @@ def _date(value: Any, where: str) -> dt.date:
     try:
         if len(text) == 10:
             return dt.date.fromisoformat(text)
-        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        stamp = aware_datetime(text)
     except ValueError as exc:
         raise UsageError(f"{where}: '{value}' is not a date (YYYY-MM-DD); {_HINT}") from exc
-    if stamp.utcoffset() not in (None, dt.timedelta(0)) or stamp.time() != dt.time(0):
+    if stamp.utcoffset() != dt.timedelta(0) or stamp.time() != dt.time(0):
         raise UsageError(
             f"{where}: '{value}' is not at 00:00 UTC; intervals are whole days (YYYY-MM-DD)"
         )

@@ -143,15 +143,14 @@ def cql2_filter(conditions: tuple[Condition, ...]) -> dict[str, Any] | None:
 
 def parse_instant(value: str, *, what: str) -> dt.datetime:
     """An ISO date or RFC 3339 timestamp as an aware UTC datetime."""
-    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    from hybrid.rfc3339 import aware_datetime
+
     try:
-        parsed = dt.datetime.fromisoformat(text)
+        parsed = aware_datetime(value.strip())
     except ValueError as exc:
         raise UsageError(
             f"{what} '{value}' is not a date; use YYYY-MM-DD (e.g. 2023-05-01)"
         ) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.rfc3339 import aware_datetime
 
 
 def instant(value: Any, what: str, process: str = "date_between") -> dt.datetime | dt.time:
@@ -32,12 +33,11 @@ def instant(value: Any, what: str, process: str = "date_between") -> dt.datetime
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
             return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return aware_datetime(text)
     except ValueError as exc:
         raise ProcessParameterInvalid(
             f"{process}: {what} '{value}' is not a date, date-time or time (RFC 3339)"
         ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def date_between(
@@ -100,13 +100,11 @@ def date_shift(date: Any, value: int, unit: str) -> str | None:
         assert isinstance(day, dt.datetime)
         return (day + shift).date().isoformat()
     try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        parsed = aware_datetime(text)
     except ValueError as exc:
         raise ProcessParameterInvalid(
             f"date_shift: date '{date}' is not an RFC 3339 date or date-time"
         ) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
     return _rfc3339(parsed + shift)
 
 
