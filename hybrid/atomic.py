@@ -73,8 +73,9 @@ def leftovers(target: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` that replaces it only on success."""
+def atomic_path(target: Path, *, mode: int | None = None) -> Iterator[Path]:
+    """A temporary path beside ``target`` that replaces it only on success; the file
+    gets ``mode``, else the permissions a normal file gets."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_PART, dir=target.parent)
     os.close(fd)
@@ -83,7 +84,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         # mkstemp creates 0600; give the result the permissions a normal file gets
-        tmp_path.chmod(0o666 & ~umask)
+        tmp_path.chmod(0o666 & ~umask if mode is None else mode)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)

@@ -30,6 +30,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
+from hybrid.atomic import atomic_path
 from hybrid.server.auth import Directory, OidcClient, parse_basic_header
 from hybrid.server.errors import ApiError, TokenInvalid
 
@@ -60,11 +61,8 @@ def load_or_create_key(path: Path) -> RSAKey:
     if path.exists():
         return RSAKey.import_key(json.loads(path.read_text(encoding="utf-8")))
     key = RSAKey.generate_key(2048, auto_kid=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(key.as_dict(private=True)), encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    with atomic_path(path, mode=0o600) as partial:
+        partial.write_text(json.dumps(key.as_dict(private=True)), encoding="utf-8")
     return key
 
 

@@ -63,6 +63,17 @@ def test_bad_users_files_are_usage_errors(tmp_path: Path, text: str) -> None:
         Directory.load(path)
 
 
+def test_the_oidc_signing_key_is_written_once_for_its_owner_only(tmp_path: Path) -> None:
+    from hybrid.atomic import leftovers
+    from hybrid.server.oidc import load_or_create_key
+
+    path = tmp_path / "keys" / "oidc_key.json"
+    key = load_or_create_key(path)
+    assert path.stat().st_mode & 0o777 == 0o600  # a private key: no one else reads it
+    assert load_or_create_key(path).kid == key.kid  # kept, not generated again
+    assert leftovers(path) == [] and [p.name for p in path.parent.iterdir()] == [path.name]
+
+
 def test_signed_tokens_expire_and_refuse_forgery() -> None:
     signer = TokenSigner(b"k" * 32, purpose="test")
     token = signer.issue({"sub": "alice"}, ttl=60)
