@@ -108,6 +108,7 @@ def _vector_overrides() -> dict[str, Callable[..., Any]]:
         geojson_load,
         polygons,
         rasterize,
+        spatial_aggregation,
         stac_query,
         url_load,
         vector,
@@ -119,7 +120,7 @@ def _vector_overrides() -> dict[str, Callable[..., Any]]:
     return {
         "run_udf": vector_udf.run_udf,
         "apply_polygon": polygons.apply_polygon,
-        "aggregate_spatial": vector.aggregate_spatial,
+        "aggregate_spatial": spatial_aggregation.aggregate_spatial,
         "load_geojson": geojson_load.load_geojson,
         "to_vector_cube": geojson_load.to_vector_cube,
         "load_url": url_load.load_url,

@@ -17,7 +17,7 @@ from shapely.geometry import shape
 from shapely.ops import transform
 
 from hybrid.backends.local.processes.geojson_load import features_cube
-from hybrid.backends.local.processes.vector import aggregate_spatial
+from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
 from hybrid.geometries import Features
 from tests.engine.test_vector_cubes import (
     EPSG,

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hybrid.backends.local.processes.vector import aggregate_spatial
+from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
 from hybrid.errors import FormatUnsuitable
 from tests.engine.test_vector_cubes import TIMES, collection, grid_cube, rect, write_vector_cube
 

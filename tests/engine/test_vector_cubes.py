@@ -19,7 +19,8 @@ import pytest
 import xarray as xr
 from shapely.geometry import Point, shape
 
-from hybrid.backends.local.processes.vector import aggregate_spatial, filter_spatial, mask_polygon
+from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
+from hybrid.backends.local.processes.vector import filter_spatial, mask_polygon
 from hybrid.errors import FormatUnsuitable, HybridWarning, ProcessParameterInvalid
 from hybrid.geometries import crs_members_as_text
 from hybrid.io.registry import find_format, write_result

@@ -13,7 +13,7 @@ import pytest
 import xarray as xr
 from PIL import Image
 
-from hybrid.backends.local.processes.vector import aggregate_spatial
+from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
 from hybrid.comparison import compare
 from hybrid.errors import UsageError
 from hybrid.io.reader import open_series

@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from hybrid.backends.local.processes.vector import aggregate_spatial
+from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
 from hybrid.io.vector import INTEGER_COLUMNS
 from tests.engine.test_vector_cubes import TIMES, collection, grid_cube, rect, write_vector_cube
 

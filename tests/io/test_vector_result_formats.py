@@ -15,7 +15,7 @@ import pyproj
 import pytest
 import xarray as xr
 
-from hybrid.backends.local.processes.vector import aggregate_spatial
+from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
 from hybrid.errors import FormatUnsuitable, NoDataAvailable
 from hybrid.io.registry import find_format
 from tests.engine.test_vector_cubes import (

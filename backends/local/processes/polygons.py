@@ -129,7 +129,7 @@ def apply_polygon(
     udf_settings: UdfSettings | None = None,
 ) -> Any:
     """openEO apply_polygon with a ``run_udf`` process (the only kind Copernicus runs)."""
-    from hybrid.backends.local.processes.vector import _transform, covered_pixels, cube_crs
+    from hybrid.backends.local.processes.vector import covered_pixels, cube_crs, pixel_transform
     from hybrid.backends.local.udf.isolated import run_udf_chunks
     from hybrid.backends.local.udf.tiling import canonical, restore
 
@@ -150,7 +150,7 @@ def apply_polygon(
     fill = np.float32(np.nan if mask_value is None else mask_value)
     parts = _polygons(geometries, cube_crs(data, "apply_polygon"))
     cube, added = canonical(data)
-    transform = _transform(cube, "apply_polygon")
+    transform = pixel_transform(cube, "apply_polygon")
     shape = (cube.sizes["y"], cube.sizes["x"])
     chunks, windows = [], []
     for polygon in parts:

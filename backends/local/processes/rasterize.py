@@ -62,14 +62,14 @@ def vector_to_raster(data: Any, target: Any) -> Any:
     """The vector cube ``data`` on the grid of the raster cube ``target``."""
     import xarray as xr
 
-    from hybrid.backends.local.processes.vector import _transform, covered_pixels, cube_crs
+    from hybrid.backends.local.processes.vector import covered_pixels, cube_crs, pixel_transform
     from hybrid.geometries import vector_cube_features
 
     has_t, band = _check_vector_cube(data)
     if not hasattr(target, "dims") or "x" not in target.dims or "y" not in target.dims:
         raise ProcessParameterInvalid("vector_to_raster: target must be a raster data cube")
     features = vector_cube_features(data).to_crs(cube_crs(target, "vector_to_raster"))
-    transform = _transform(target, "vector_to_raster")
+    transform = pixel_transform(target, "vector_to_raster")
     shape = (target.sizes["y"], target.sizes["x"])
     cube = data.transpose("geometries", *(["t"] if has_t else []), *([band] if band else []))
     values = np.asarray(cube.values, dtype=np.float64)

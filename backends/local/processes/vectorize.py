@@ -49,7 +49,7 @@ _INT_MIN = -(2**31)
 
 def raster_to_vector(data: Any, **kwargs: Any) -> Any:
     """The vector cube of the zones of ``data``'s first band (module docstring)."""
-    from hybrid.backends.local.processes.vector import _transform, cube_crs
+    from hybrid.backends.local.processes.vector import cube_crs, pixel_transform
 
     if not hasattr(data, "dims") or "x" not in data.dims or "y" not in data.dims:
         raise ProcessParameterInvalid("raster_to_vector: data must be a raster data cube")
@@ -59,7 +59,7 @@ def raster_to_vector(data: Any, **kwargs: Any) -> Any:
             f"raster_to_vector: the cube has dimensions {sorted(extra)} besides t, bands, y "
             "and x; reduce them first"
         )
-    crs, transform = cube_crs(data, "raster_to_vector"), _transform(data, "raster_to_vector")
+    crs, transform = cube_crs(data, "raster_to_vector"), pixel_transform(data, "raster_to_vector")
     band = data.isel(bands=0) if "bands" in data.dims else data
     nodata = kwargs.get(INPUT_NODATA)  # an integer cube's nodata (cell_types)
     if "t" not in band.dims:
