@@ -15,6 +15,13 @@ from typing import Any, Literal
 from hybrid.limits import MAX_CALLBACK_DEPTH, MAX_NODES
 
 
+def callback_graph(value: Any) -> Mapping[str, Any] | None:
+    """The nodes of a callback argument (``{"process_graph": {...}}``); None when
+    ``value`` is no callback."""
+    graph = value.get("process_graph") if isinstance(value, Mapping) else None
+    return graph if isinstance(graph, Mapping) else None
+
+
 def callbacks(value: Any) -> Iterator[Mapping[str, Any]]:
     """The ``process_graph`` objects anywhere inside an argument value (not nested ones)."""
     stack = [value]

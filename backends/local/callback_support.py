@@ -33,6 +33,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from hybrid.graph_structure import callback_graph
+
 #: the process ids the script builder has a case for (``expressionEnd`` L1110-1214)
 BUILDER_PROCESSES = frozenset(
     {
@@ -122,7 +124,7 @@ def _reads_context(nodes: Mapping[str, Any]) -> bool:
         arguments = dict(inner.get("arguments") or {})
         if str(inner.get("process_id")).startswith("predict_"):
             arguments.pop("model", None)
-        plain = [v for v in arguments.values() if not _is_callback(v)]
+        plain = [v for v in arguments.values() if callback_graph(v) is None]
         if "context" in _parameter_references(plain):
             return True
     return False
@@ -214,17 +216,11 @@ def compiled_callback(node: Any) -> Mapping[str, Any] | None:
     return None if ids == ["run_udf"] else nodes
 
 
-def _is_callback(value: Any) -> bool:
-    return isinstance(value, Mapping) and isinstance(value.get("process_graph"), Mapping)
-
-
 def _child_graph(node: Any, argument: str) -> Mapping[str, Any] | None:
     """The nodes of the child process graph in ``node``'s ``argument``, if it holds one."""
     if not isinstance(node, Mapping):
         return None
-    callback = (node.get("arguments") or {}).get(argument)
-    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
-    return nodes if isinstance(nodes, Mapping) else None
+    return callback_graph((node.get("arguments") or {}).get(argument))
 
 
 def parameters_out_of_reach(node: Any, names: Iterable[str]) -> list[str]:
@@ -274,5 +270,5 @@ def _nested_nodes(nodes: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                 continue
             yield node
             for value in (node.get("arguments") or {}).values():
-                if _is_callback(value):
-                    pending.append(value["process_graph"])
+                if (graph := callback_graph(value)) is not None:
+                    pending.append(graph)

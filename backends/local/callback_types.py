@@ -40,6 +40,8 @@ import decimal
 from collections.abc import Mapping
 from typing import Any
 
+from hybrid.graph_structure import callback_graph
+
 #: bits of each cell type (geotrellis ``CellType.bits``)
 BIT_COUNT = {
     "bool": 1, "int8": 8, "uint8": 8, "int16": 16, "uint16": 16,
@@ -110,8 +112,8 @@ def _java_precision(value: float) -> int:
 def callback_type(callback: Any, typed: Mapping[str, str]) -> str:
     """The cell type of ``callback``'s result (``{"process_graph": ...}``), its
     parameters typed as ``typed`` says (a name missing: no type)."""
-    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
-    if not isinstance(nodes, Mapping):
+    nodes = callback_graph(callback)
+    if nodes is None:
         return FLOAT32
     results = [n for n in nodes.values() if isinstance(n, Mapping) and n.get("result")]
     if len(results) != 1:

@@ -65,6 +65,7 @@ import numpy as np
 
 from hybrid.backends.local import resample_pushdown
 from hybrid.backends.local.resample_pushdown import INTEGER_RESAMPLING
+from hybrid.graph_structure import callback_graph
 from hybrid.io.cube import CELL_TYPE
 
 #: the argument the processes that compute in their input's integer cell type get: its
@@ -382,8 +383,8 @@ def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:
 
 def _reading(callback: Any, parameter: str) -> list[dict[str, Any]]:
     """The nodes of a callback applied to its ``parameter`` itself."""
-    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
-    if not isinstance(nodes, Mapping):
+    nodes = callback_graph(callback)
+    if nodes is None:
         return []
     return [
         node
@@ -395,6 +396,5 @@ def _reading(callback: Any, parameter: str) -> list[dict[str, Any]]:
 
 def _lone_process(callback: Any, parameter: str) -> dict[str, Any] | None:
     """The one node of a callback whose graph is that node applied to ``parameter``."""
-    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
-    reading = _reading(callback, parameter)
-    return reading[0] if isinstance(nodes, Mapping) and len(nodes) == 1 and reading else None
+    nodes, reading = callback_graph(callback), _reading(callback, parameter)
+    return reading[0] if nodes is not None and len(nodes) == 1 and reading else None

@@ -22,15 +22,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hybrid.graph_structure import callback_graph
+
 
 def inline_element_graphs(graph: Mapping[str, Any]) -> dict[str, Any]:
     """``graph`` (a flat graph) with every array element of a callback that is a process
     graph inlined into that callback."""
     return {nid: _with_callbacks(node) for nid, node in graph.items()}
-
-
-def _is_callback(value: Any) -> bool:
-    return isinstance(value, Mapping) and isinstance(value.get("process_graph"), Mapping)
 
 
 def _with_callbacks(node: Any) -> Any:
@@ -39,7 +37,7 @@ def _with_callbacks(node: Any) -> Any:
         return node
     arguments = {
         name: {**value, "process_graph": _callback(value["process_graph"])}
-        if _is_callback(value)
+        if callback_graph(value) is not None
         else value
         for name, value in node["arguments"].items()
     }
@@ -60,7 +58,7 @@ def _callback_node(node: Any, nid: str, extra: dict[str, Any]) -> Any:
         return node
     arguments: dict[str, Any] = {}
     for name, value in node["arguments"].items():
-        if _is_callback(value):
+        if callback_graph(value) is not None:
             arguments[name] = {**value, "process_graph": _callback(value["process_graph"])}
         elif isinstance(value, list):
             arguments[name] = [_element(v, extra, f"{nid}~{name}{i}~") for i, v in enumerate(value)]
@@ -72,7 +70,7 @@ def _callback_node(node: Any, nid: str, extra: dict[str, Any]) -> Any:
 def _element(element: Any, extra: dict[str, Any], prefix: str) -> Any:
     """An array element; one that is a process graph (nothing else) becomes a reference
     to its result node, its nodes added to ``extra`` with ids prefixed."""
-    if not (_is_callback(element) and set(element) == {"process_graph"}):
+    if not (callback_graph(element) is not None and set(element) == {"process_graph"}):
         return element
     inner = _callback(element["process_graph"])
     results = [nid for nid, n in inner.items() if isinstance(n, Mapping) and n.get("result")]

@@ -32,6 +32,7 @@ from typing import Any
 
 from hybrid.backends.local.cell_types import INPUT_CELL_TYPE, CellTypes, integral
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.graph_structure import callback_graph
 
 #: the argument that makes quantiles pick ranks as Spark's percentile_approx does
 NEAREST_RANK = "nearest_rank"
@@ -116,8 +117,8 @@ def _list_members(reducer: Any) -> None:
     ``array_create(d.min(), d.count())``, which passes ``count`` as ``repeat``, gives
     ``[min, count]`` per band there (openeo-geopyspark-integrationtests
     test_integration.py L2050-2078); it was a 400 on ``repeat``."""
-    nodes = reducer.get("process_graph") if isinstance(reducer, Mapping) else None
-    if not isinstance(nodes, Mapping):
+    nodes = callback_graph(reducer)
+    if nodes is None:
         return
     result = next((n for n in nodes.values() if isinstance(n, dict) and n.get("result")), None)
     arguments = result.get("arguments") if result is not None else None
@@ -160,8 +161,8 @@ def statistic_columns(reducer: Any, integer_cube: bool) -> list[str] | None:
 def _per_statistic(reducer: Any, describe: Callable[[dict[str, Any]], list[Any] | None]) -> Any:
     """``describe`` of each aggregate of the reducer, in the order of its statistics: the
     result node, or the items of the array_create it is; None where one has none."""
-    nodes = reducer.get("process_graph") if isinstance(reducer, Mapping) else None
-    if not isinstance(nodes, Mapping):
+    nodes = callback_graph(reducer)
+    if nodes is None:
         return None
     result = next((n for n in nodes.values() if isinstance(n, dict) and n.get("result")), None)
     if result is None:
@@ -170,7 +171,8 @@ def _per_statistic(reducer: Any, describe: Callable[[dict[str, Any]], list[Any] 
         return describe(result)
     found: list[Any] = []
     for item in (result.get("arguments") or {}).get("data") or []:
-        step = nodes.get(item.get("from_node")) if isinstance(item, Mapping) else None
+        ref = item.get("from_node") if isinstance(item, Mapping) else None
+        step = nodes.get(ref) if isinstance(ref, str) else None
         described = describe(step) if isinstance(step, dict) else None
         if described is None:
             return None
@@ -224,6 +226,6 @@ def _probabilities(step: dict[str, Any]) -> list[float] | None:
 
 
 def _callback_nodes(callback: Any) -> Iterator[dict[str, Any]]:
-    nodes = callback.get("process_graph") if isinstance(callback, Mapping) else None
-    if isinstance(nodes, Mapping):
+    nodes = callback_graph(callback)
+    if nodes is not None:
         yield from (node for node in nodes.values() if isinstance(node, dict))
