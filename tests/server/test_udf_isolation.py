@@ -304,3 +304,24 @@ def test_a_udf_reads_nothing_of_the_server_and_cannot_signal_it(server: Any) -> 
         "http": "PermissionError",
         "kill": "PermissionError",
     }
+
+
+def test_a_udfs_result_larger_than_its_chunk_allows_is_not_read(server: Any) -> None:
+    """A valid ``.npy`` of 576 MB written sparse (no disk space, under the disk limit) for
+    a chunk of a few thousand values: the server read all of it into its memory; now it
+    reads no value of it and the job fails with one message (isolated.RESULT_FACTOR)."""
+    sparse = (
+        "import numpy as np\n"
+        "n = 12_000\n"
+        "with open('out-0.npy', 'wb') as out:\n"
+        "    header = {'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, n, n)}\n"
+        "    np.lib.format.write_array_header_1_0(out, header)\n"
+        "    out.seek(n * n * 4 - 1, 1)\n"
+        "    out.write(b'0')\n" + _META + "os._exit(0)\n"
+    )
+    assert "warm" in _refused(server, _udf("raise RuntimeError('warm')"))  # imports
+    before = _high_water_mib(server.proc.pid)
+    message = _refused(server, _udf(sparse))
+    assert _high_water_mib(server.proc.pid) - before < 150, message
+    assert "549.3 MiB of float32 values" in message
+    assert "the server reads back" in message

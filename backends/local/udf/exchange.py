@@ -23,6 +23,12 @@ TABLE_RESULT = "result.json"
 #: a features task's input (GeoJSON geometries, or a JSON value); its answer goes to
 #: TABLE_RESULT
 FEATURES = "features.json"
+#: the largest ``NAME.json`` read (dims, coordinates: kilobytes for a real chunk)
+_META_BYTES = 16 * 1024**2
+
+
+class TooLarge(ValueError):
+    """A ``.npy`` file announcing more bytes than its reader accepts."""
 
 
 def _encode_values(values: np.ndarray) -> dict[str, Any]:
@@ -71,10 +77,12 @@ def write_chunk(folder: Path, name: str, array: xr.DataArray) -> None:
     (folder / f"{name}.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def _load_numbers(path: Path) -> np.ndarray:
+def _load_numbers(path: Path, max_bytes: int | None) -> np.ndarray:
     """The array of a ``.npy`` file of booleans or numbers whose header agrees with its
     size: a UDF may write the file itself, and a header claiming 23 TiB made the
-    server allocate them (a MemoryError, a 500)."""
+    server allocate them (a MemoryError, a 500). Beyond ``max_bytes``, :class:`TooLarge`
+    before reading any value: a sparse file of 2 GiB takes no disk space, and all of
+    it went into the server's memory."""
     with path.open("rb") as file:
         major, _ = np.lib.format.read_magic(file)
         read_header = np.lib.format.read_array_header_1_0
@@ -86,14 +94,21 @@ def _load_numbers(path: Path) -> np.ndarray:
         size = int(np.prod(shape, dtype=object)) * dtype.itemsize
         if size != path.stat().st_size - file.tell():
             raise ValueError(f"{path.name} does not hold the {shape} values it announces")
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge(f"{size / 1024**2:.1f} MiB of {dtype} values of shape {shape}")
         file.seek(0)
         return np.asarray(np.load(file, allow_pickle=False))
 
 
-def read_chunk(folder: Path, name: str) -> xr.DataArray:
-    """The array :func:`write_chunk` wrote as ``folder/name.*``."""
-    meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-    values = _load_numbers(folder / f"{name}.npy")
+def read_chunk(folder: Path, name: str, max_bytes: int | None = None) -> xr.DataArray:
+    """The array :func:`write_chunk` wrote as ``folder/name.*``; its values at most
+    ``max_bytes`` (:class:`TooLarge`)."""
+    with (folder / f"{name}.json").open("rb") as file:
+        text = file.read(_META_BYTES + 1)
+    if len(text) > _META_BYTES:
+        raise ValueError(f"{name}.json holds more than {_META_BYTES // 1024**2} MiB")
+    meta = json.loads(text.decode("utf-8"))
+    values = _load_numbers(folder / f"{name}.npy", max_bytes)
     dims = [str(d) for d in meta["dims"]]
     coords = {
         str(c): (tuple(str(d) for d in spec["dims"]), _decode_values(spec))

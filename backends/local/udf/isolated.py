@@ -53,6 +53,10 @@ _DISK_CHECK_SECONDS = 0.5
 _BLOCK = 4096
 #: the most the server reads of the worker's error file (a JSON summary)
 _ERROR_BYTES = 8 * MAX_SUMMARY_CHARS
+#: how many float64 values of its chunk's size a UDF's result may hold (more bands,
+#: dates or a finer grid than it was given), and the least it may always hold, bytes
+RESULT_FACTOR = 32
+RESULT_FLOOR = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ def run_udf_chunks(
     epsg: int | None = None,
 ) -> list[Any]:
     """The UDF's result for every chunk (xarray.DataArray), computed in a worker."""
-    from hybrid.backends.local.udf.exchange import read_chunk, write_chunk
+    from hybrid.backends.local.udf.exchange import write_chunk
 
     ids = [str(i) for i in range(len(chunks))]
     with _exchange(code, settings, process) as folder:
@@ -115,7 +119,27 @@ def run_udf_chunks(
         task = {"chunks": ids, "proj": {"EPSG": epsg} if epsg else None}
         _run_task(folder, code, context, settings, process, task)
         with _worker_output(folder, process):
-            return [read_chunk(folder, f"out-{chunk_id}") for chunk_id in ids]
+            return [
+                _result(folder, chunk_id, chunk, process)
+                for chunk_id, chunk in zip(ids, chunks, strict=True)
+            ]
+
+
+def _result(folder: Path, chunk_id: str, chunk: Any, process: str) -> Any:
+    """The UDF's result for ``chunk``, read only when it holds at most
+    :data:`RESULT_FACTOR` times the chunk in float64 (at least :data:`RESULT_FLOOR`
+    bytes): the rest of the disk limit is no reason for the server to take that memory."""
+    from hybrid.backends.local.udf.exchange import TooLarge, read_chunk
+
+    bound = max(RESULT_FLOOR, RESULT_FACTOR * 8 * int(chunk.size))
+    try:
+        return read_chunk(folder, f"out-{chunk_id}", max_bytes=bound)
+    except TooLarge as exc:
+        raise UdfError(
+            f"The UDF of '{process}' returned {exc} for a chunk of {dict(chunk.sizes)}: more than "
+            f"the {bound / 1024**2:g} MiB the server reads back ({RESULT_FACTOR} times the "
+            f"chunk in float64, at least {RESULT_FLOOR / 1024**2:g} MiB)"
+        ) from None
 
 
 def _as_copernicus_names_it(chunk: Any) -> Any:
