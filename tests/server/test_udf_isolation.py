@@ -325,3 +325,51 @@ def test_a_udfs_result_larger_than_its_chunk_allows_is_not_read(server: Any) -> 
     assert _high_water_mib(server.proc.pid) - before < 150, message
     assert "549.3 MiB of float32 values" in message
     assert "the server reads back" in message
+
+
+def _worker_nice(server_pid: int, seen: dict[str, str], done: threading.Event) -> None:
+    """Until ``done``: the nice value and autogroup of the server's UDF worker, last seen."""
+    while not done.wait(0.1):
+        for task in Path(f"/proc/{server_pid}/task").iterdir():
+            try:
+                kids = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for kid in kids:
+                try:
+                    if b"udf.worker" not in Path(f"/proc/{kid}/cmdline").read_bytes():
+                        continue
+                    stat = Path(f"/proc/{kid}/stat").read_text()
+                    seen["nice"] = stat.rsplit(")", 1)[1].split()[16]
+                    seen["autogroup"] = Path(f"/proc/{kid}/autogroup").read_text().strip()
+                except OSError:
+                    continue
+
+
+def test_a_busy_udf_runs_at_the_lowest_cpu_priority(server: Any) -> None:
+    """The worker, its threads and its session's autogroup run at nice 19: the worker
+    has a session of its own, which the kernel's autogroups schedule as one entity of
+    the autogroup's weight, so a UDF busy on every core took as much CPU as the server."""
+    seen: dict[str, str] = {}
+    done = threading.Event()
+    watcher = threading.Thread(target=_worker_nice, args=(server.proc.pid, seen, done))
+    watcher.start()
+    body = (
+        "import threading, time\n"
+        "out = {'nice': os.getpriority(os.PRIO_PROCESS, 0)}\n"
+        "thread = threading.Thread(target=lambda: out.update(thread=os.nice(0)))\n"
+        "thread.start()\n"
+        "thread.join()\n"
+        "time.sleep(4)\n"
+        "raise RuntimeError('OUTCOMES ' + json.dumps(out))\n"
+    )
+    try:
+        message = _refused(server, _udf(body))
+    finally:
+        done.set()
+        watcher.join()
+    assert "OUTCOMES" in message, message
+    assert _outcomes(message) == {"nice": 19, "thread": 19}
+    assert seen["nice"] == "19"
+    if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1":
+        assert seen["autogroup"].endswith("nice 19"), seen

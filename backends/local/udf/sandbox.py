@@ -3,8 +3,9 @@
 The guarantee, in the order it is applied:
 
 1. **Limits** (``resource.setrlimit``): address space (memory), CPU seconds, size of
-   any file written, no core dumps. The wall-clock limit is enforced by the server,
-   which kills the worker's process group.
+   any file written, no core dumps; the lowest CPU priority (nice 19, for its
+   autogroup too: :func:`lower_priority`). The wall-clock limit is enforced by the
+   server, which kills the worker's process group.
 2. **No privileges**: ``PR_SET_NO_NEW_PRIVS``; when the server runs as root, every
    capability is dropped (bounding, ambient, effective, permitted, inheritable), so
    uid 0 inside the worker is an ordinary user for the kernel (which still lets the
@@ -159,6 +160,23 @@ def set_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+#: the worker's nice value: the lowest CPU priority, for its threads and its autogroup
+NICE = 19
+
+
+def lower_priority() -> None:
+    """Give this process, the threads it will start and its autogroup the lowest CPU
+    priority, before Landlock closes ``/proc``. The worker runs in a session of its own:
+    with the kernel's autogroups (``sched_autogroup_enabled``) a session is scheduled as
+    one entity whose weight is the autogroup's nice, not its threads', so both are set."""
+    os.setpriority(os.PRIO_PROCESS, 0, NICE)
+    try:
+        with open("/proc/self/autogroup", "w", encoding="ascii") as file:
+            file.write(str(NICE))
+    except OSError:
+        pass  # a kernel without autogroups: the threads' nice value is what counts
 
 
 def _drop_privileges(libc: ctypes.CDLL) -> None:

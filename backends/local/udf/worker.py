@@ -200,7 +200,13 @@ def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from hybrid.backends.local.udf.sandbox import Limits, confine, die_with_parent, set_limits
+    from hybrid.backends.local.udf.sandbox import (
+        Limits,
+        confine,
+        die_with_parent,
+        lower_priority,
+        set_limits,
+    )
 
     folder = Path(argv[1])
     task = json.loads((folder / "task.json").read_text(encoding="utf-8"))
@@ -227,6 +233,7 @@ def main(argv: list[str]) -> int:
     capture(folder)
 
     set_limits(Limits(**task["limits"]))
+    lower_priority()
     confine(read=task["read"], write=[str(folder)])
     sys.path[:] = [p for p in sys.path if p and p not in task.get("hide", [])]
     (folder / "ready").touch()  # the server's time limit starts now
