@@ -7,25 +7,19 @@ code is read from the checkout named by ``HYBRID_GEOPYSPARK_INTEGRATIONTESTS``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import xarray as xr
 
+from tests.workflows import test_geopyspark_integrationtests as first
 from tests.workflows.published import published_text
 from tests.workflows.raw import BBOX, raw_bands, read_tiff
 
-INTEGRATIONTESTS_ENV = "HYBRID_GEOPYSPARK_INTEGRATIONTESTS"
-_REPO = "Open-EO/openeo-geopyspark-integrationtests"
-pytestmark = pytest.mark.skipif(
-    not os.environ.get(INTEGRATIONTESTS_ENV),
-    reason=f"set {INTEGRATIONTESTS_ENV} to a checkout of {_REPO}",
-)
-#: one day of the sample with one scene over BBOX
-_DAY = "2023-06-12"
+# the published checkout's variable, skip mark and sample day of the first file
+INTEGRATIONTESTS_ENV, _REPO, _DAY = first.INTEGRATIONTESTS_ENV, first._REPO, first._DAY
+pytestmark = first.pytestmark
 
 
 def test_mean_of_one_point_is_its_pixel(connection: Any, tmp_path: Path) -> None:
