@@ -120,7 +120,7 @@ def _list_members(reducer: Any) -> None:
     nodes = callback_graph(reducer)
     if nodes is None:
         return
-    result = next((n for n in nodes.values() if isinstance(n, dict) and n.get("result")), None)
+    result = _result_node(nodes)
     arguments = result.get("arguments") if result is not None else None
     if result is None or result.get("process_id") != "array_create" or not arguments:
         return
@@ -130,6 +130,11 @@ def _list_members(reducer: Any) -> None:
     for value in arguments.values():
         members += value if isinstance(value, list) else [value] if _is_node(value) else []
     result["arguments"] = {"data": members}
+
+
+def _result_node(nodes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The node of a callback's graph marked ``result``, None without one."""
+    return next((n for n in nodes.values() if isinstance(n, dict) and n.get("result")), None)
 
 
 def _is_node(value: Any) -> bool:
@@ -164,7 +169,7 @@ def _per_statistic(reducer: Any, describe: Callable[[dict[str, Any]], list[Any] 
     nodes = callback_graph(reducer)
     if nodes is None:
         return None
-    result = next((n for n in nodes.values() if isinstance(n, dict) and n.get("result")), None)
+    result = _result_node(nodes)
     if result is None:
         return None
     if result.get("process_id") != "array_create":
