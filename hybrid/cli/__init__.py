@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NoReturn
 
-from hybrid.errors import HybridError
+from hybrid.errors import HybridError, UsageError
 
 #: sub-command modules, in the order ``hybrid --help`` lists them
 COMMANDS = (
@@ -65,8 +65,8 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgumentError(f"{where}{message} (see '{self.prog} --help')")
 
 
-class _ArgumentError(Exception):
-    pass
+class _ArgumentError(UsageError):
+    """A command line argparse refuses (exit 2)."""
 
 
 def _command_modules() -> list[ModuleType]:

@@ -31,6 +31,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from hybrid.atomic import atomic_path
+from hybrid.errors import HybridError
 from hybrid.server.auth import Directory, OidcClient, parse_basic_header
 from hybrid.server.errors import ApiError, TokenInvalid
 
@@ -39,21 +40,32 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _DEVICE_CODE_TTL = 600
 
 
-class OAuthError(Exception):
-    """An RFC 6749 error answer of the token or device endpoints."""
+class OAuthError(HybridError):
+    """An RFC 6749 error answer of the token or device endpoints (RFC 6749 5.2: 400).
 
-    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+    Answered with :meth:`response` as the RFC's ``error`` JSON the OAuth client reads,
+    not as openEO error JSON: every route of the provider catches it."""
+
+    status = 400
+
+    def __init__(self, error: str, description: str) -> None:
         super().__init__(description)
+        #: the RFC's error code (``invalid_grant``, ``invalid_client``, ...)
         self.error = error
-        self.description = description
-        self.status = status
 
     def response(self) -> JSONResponse:
         return JSONResponse(
-            {"error": self.error, "error_description": self.description},
+            {"error": self.error, "error_description": self.message},
             status_code=self.status,
             headers={"Cache-Control": "no-store"},
         )
+
+
+class OAuthUnauthorized(OAuthError):
+    """An OAuth error answered with 401: a client that failed to authenticate (RFC 6749
+    5.2 ``invalid_client``) or a bad bearer token (RFC 6750 3.1 ``invalid_token``)."""
+
+    status = 401
 
 
 def load_or_create_key(path: Path) -> RSAKey:
@@ -185,7 +197,7 @@ class LocalOidcProvider:
         try:
             return self.directory.check_client(client_id, secret)
         except ApiError as exc:
-            raise OAuthError("invalid_client", str(exc), status=401) from exc
+            raise OAuthUnauthorized("invalid_client", str(exc)) from exc
 
     def device_authorization(self, request: Request, form: Mapping[str, str]) -> dict[str, Any]:
         client = self._client(request, form)
@@ -347,11 +359,11 @@ class LocalOidcProvider:
         def userinfo(request: Request) -> JSONResponse:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer":
-                return OAuthError("invalid_token", "Send the access token.", status=401).response()
+                return OAuthUnauthorized("invalid_token", "Send the access token.").response()
             try:
                 user_id = self.verify_access_token(token.strip())
             except TokenInvalid as exc:
-                return OAuthError("invalid_token", str(exc), status=401).response()
+                return OAuthUnauthorized("invalid_token", str(exc)).response()
             return JSONResponse(userinfo_claims(self.directory, user_id))
 
         return router

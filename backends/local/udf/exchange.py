@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from hybrid.errors import HybridError
+
 _DATETIME = "datetime64[ns]"
 #: a table task's input (an aggregate_spatial time series) and the worker's JSON answer
 TABLE = "table.json"
@@ -27,7 +29,7 @@ FEATURES = "features.json"
 _META_BYTES = 16 * 1024**2
 
 
-class TooLarge(ValueError):
+class TooLarge(HybridError):
     """A ``.npy`` file announcing more bytes than its reader accepts."""
 
 

@@ -44,6 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hybrid.backends.local.udf import syscall_filter
+from hybrid.errors import HybridError
 
 _SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on x86_64 and arm64
 _SYS_LANDLOCK_ADD_RULE = 445
@@ -95,7 +96,7 @@ OWN_PROC_PATHS = ("/proc/self",)
 DEVICE_PATHS = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(HybridError):
     """The kernel cannot confine the worker (no Landlock)."""
 
 

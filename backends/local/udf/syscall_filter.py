@@ -45,6 +45,8 @@ import platform
 import struct
 from typing import NamedTuple
 
+from hybrid.errors import HybridError
+
 # classic BPF (linux/filter.h) and seccomp (linux/seccomp.h) constants
 _LD_W_ABS = 0x20
 _JEQ_K = 0x15
@@ -104,7 +106,7 @@ _MACHINES = {
 }
 
 
-class FilterUnavailable(RuntimeError):
+class FilterUnavailable(HybridError):
     """The kernel or the machine cannot take the filter."""
 
 
