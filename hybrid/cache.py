@@ -5,7 +5,8 @@ kernel's pixel buffer, dates end-exclusive, ``eo:cloud_cover <= max``). For ever
 found, only the window of each band's COG that covers that area (with a margin of
 :data:`MARGIN_PIXELS` source pixels) is copied, on the COG's own pixel grid - so a 20 m
 SCL window starts on a 20 m pixel edge - into a local tiled COG with overviews, the
-same dtype and nodata. A static STAC collection describes the copies: items keep every
+same dtype and nodata. A static STAC collection describes the copies
+(:mod:`hybrid.cache_catalog`): items keep every
 property, their footprint (geometry and bbox: Copernicus resolves duplicates and tile
 overlap from them) and their provider's asset keys, asset hrefs become relative, and
 the assets' ``proj:shape``/``proj:transform``/``proj:bbox`` describe the windows.
@@ -20,7 +21,6 @@ last, so an interrupted or failed run leaves no catalog that looks complete.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Callable
@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hybrid.atomic import atomic_path, leftovers
+from hybrid.atomic import leftovers
+from hybrid.cache_catalog import CATALOG_NAME, safe_name, write_collection, write_item
 from hybrid.errors import DataSourceError, NoDataAvailable, UsageError
-from hybrid.grid import BBox, bounds_union, kernel_buffer, output_grid
+from hybrid.grid import BBox, kernel_buffer, output_grid
 from hybrid.params import DEFAULT_BANDS
 from hybrid.progress import progress_enabled
 
@@ -39,12 +40,6 @@ from hybrid.progress import progress_enabled
 MARGIN_PIXELS = 2
 #: parallel asset copies
 COPY_THREADS = 4
-#: the cache's catalog, written last
-CATALOG_NAME = "collection.json"
-COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
-#: asset fields that describe the original file, not the copy
-_DROPPED_ASSET_FIELDS = ("alternate", "alternate:name", "file:size", "file:checksum",
-                         "file:header_size", "file:local_path", "storage:refs")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,7 +102,7 @@ def cache_scenes(
         layout = detect_layout(item)
         for band in request.bands:
             key = layout.asset_key(item, band)
-            tasks.append(_Task(item, key, out_dir / _safe(item.id) / f"{_safe(key)}.tif"))
+            tasks.append(_Task(item, key, out_dir / safe_name(item.id) / f"{safe_name(key)}.tif"))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         # a failed run must not leave an older catalog that looks complete, nor a
@@ -123,12 +118,23 @@ def cache_scenes(
     for task, (meta, copied) in zip(tasks, results, strict=True):
         windows[(task.item.id, task.key)] = {**meta, "copied": copied}
     item_paths = [
-        _write_item(item, out_dir, {k: v for (i, k), v in windows.items() if i == item.id})
+        write_item(item, out_dir, {k: v for (i, k), v in windows.items() if i == item.id})
         for item in items
     ]
-    catalog = _write_collection(items, item_paths, out_dir, request)
+    catalog = write_collection(items, item_paths, out_dir, _description(request))
     copied = sum(1 for w in windows.values() if w["copied"])
     return CacheReport(catalog, len(items), copied, len(windows) - copied)
+
+
+def _description(request: CacheRequest) -> str:
+    """The cached collection's description: what was taken offline, from where."""
+    aoi = request.aoi
+    return (
+        f"Windows of the Sentinel-2 L2A scenes of {request.source or 'the embedded sample'} "
+        f"for bbox {aoi.west},{aoi.south},{aoi.east},{aoi.north} (+{request.buffer} px), "
+        f"{request.start} to {request.end} (end excluded), cloud cover <= "
+        f"{request.max_cloud_cover}, bands {', '.join(request.bands)}; made by 'hybrid cache'."
+    )
 
 
 def _run(tasks: list[_Task], work: Callable[[_Task], Any], show: bool) -> list[Any]:
@@ -149,10 +155,6 @@ def _run(tasks: list[_Task], work: Callable[[_Task], Any], show: bool) -> list[A
                 future.cancel()
             raise
     return results
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def _copy_window(
@@ -273,103 +275,3 @@ def _write(tmp: Path, data: Any, src: Any, meta: dict[str, Any], *, resampling: 
         blocksize=256,
         resampling=resampling,
     )
-
-
-def _write_item(item: Any, out_dir: Path, windows: dict[str, dict[str, Any]]) -> Path:
-    """The item rewritten for its copies, written next to them."""
-    doc = item.to_dict(include_self_link=False, transform_hrefs=False)
-    folder = out_dir / _safe(item.id)
-    assets: dict[str, Any] = {}
-    for key, meta in windows.items():
-        asset = dict(doc["assets"][key])
-        for name in _DROPPED_ASSET_FIELDS:
-            asset.pop(name, None)
-        asset["href"] = f"./{_safe(key)}.tif"
-        asset["type"] = COG_MEDIA_TYPE
-        asset["proj:shape"] = meta["shape"]
-        asset["proj:transform"] = meta["transform"]
-        asset["proj:bbox"] = meta["bbox"]
-        if meta["epsg"] is not None and "proj:code" not in asset:
-            asset["proj:epsg"] = meta["epsg"]
-        assets[key] = asset
-    doc["assets"] = assets
-    props = doc["properties"]
-    finest = min(windows.values(), key=lambda m: abs(m["transform"][0]))
-    for name, value in (("proj:shape", finest["shape"]), ("proj:transform", finest["transform"])):
-        if name in props:
-            props[name] = value
-    props.pop("proj:bbox", None)
-    props.pop("proj:geometry", None)
-    if not doc.get("geometry"):
-        # the product's footprint decides duplicates and tile overlap (per layout key),
-        # so an item's own geometry and bbox are kept; only items without one get the
-        # outline of the copied windows
-        west, south, east, north = _lonlat_bounds(windows.values())
-        doc["bbox"] = [west, south, east, north]
-        doc["geometry"] = {
-            "type": "Polygon",
-            "coordinates": [
-                [[west, south], [east, south], [east, north], [west, north], [west, south]]
-            ],
-        }
-    doc["links"] = [
-        {"rel": "root", "href": "../collection.json", "type": "application/json"},
-        {"rel": "parent", "href": "../collection.json", "type": "application/json"},
-        {"rel": "collection", "href": "../collection.json", "type": "application/json"},
-    ]
-    doc["collection"] = _collection_id([item])
-    path = folder / f"{_safe(item.id)}.json"
-    _write_json(path, doc)
-    return path
-
-
-def _lonlat_bounds(metas: Any) -> tuple[float, float, float, float]:
-    from rasterio.warp import transform_bounds
-
-    return bounds_union(
-        transform_bounds(f"EPSG:{m['epsg']}", "EPSG:4326", *m["bbox"], densify_pts=21)
-        for m in metas
-    )
-
-
-def _collection_id(items: list[Any]) -> str:
-    ids = {i.collection_id for i in items if i.collection_id}
-    return ids.pop() if len(ids) == 1 else "sentinel-2-l2a"
-
-
-def _write_collection(
-    items: list[Any], item_paths: list[Path], out_dir: Path, request: CacheRequest
-) -> Path:
-    bboxes = [json.loads(p.read_text())["bbox"] for p in item_paths]
-    times = sorted(i.datetime.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for i in items if i.datetime)
-    doc = {
-        "type": "Collection",
-        "stac_version": "1.0.0",
-        "id": _collection_id(items),
-        "title": "Sentinel-2 L2A windows cached by hybrid",
-        "description": (
-            f"Windows of the Sentinel-2 L2A scenes of {request.source or 'the embedded sample'} "
-            f"for bbox {request.aoi.west},{request.aoi.south},{request.aoi.east},"
-            f"{request.aoi.north} (+{request.buffer} px), {request.start} to {request.end} "
-            f"(end excluded), cloud cover <= {request.max_cloud_cover}, bands "
-            f"{', '.join(request.bands)}; made by 'hybrid cache'."
-        ),
-        "license": "proprietary",
-        "extent": {
-            "spatial": {"bbox": [list(bounds_union(bboxes))]},
-            "temporal": {"interval": [[times[0] if times else None, times[-1] if times else None]]},
-        },
-        "links": [{"rel": "root", "href": "./collection.json", "type": "application/json"}]
-        + [
-            {"rel": "item", "href": f"./{p.parent.name}/{p.name}", "type": "application/geo+json"}
-            for p in item_paths
-        ],
-    }
-    path = out_dir / CATALOG_NAME
-    _write_json(path, doc)
-    return path
-
-
-def _write_json(path: Path, doc: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")

@@ -86,7 +86,7 @@ def _check_out(out: Path) -> None:
         raise UsageError(f"--out {out} is a file; give a folder for the cache")
     if out.is_dir():
         from hybrid.atomic import leftovers
-        from hybrid.cache import CATALOG_NAME
+        from hybrid.cache_catalog import CATALOG_NAME
 
         ours = {CATALOG_NAME, *(p.name for p in leftovers(out / CATALOG_NAME))}
         files = sorted(p.name for p in out.iterdir() if not p.is_dir())
