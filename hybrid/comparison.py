@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.comparison_report import ComparisonReport, PeriodComparison, compare_values, verdict
+from hybrid.grid import pixel_step
 from hybrid.io.cube import cube_crs
 from hybrid.io.frames import FRAME
 from hybrid.io.json_values import JSON_VALUE
@@ -241,12 +242,12 @@ def _align_coords(
     import numpy as np
 
     ca, cb = a[dim].values, b[dim].values
-    step = _step(ca) or _step(cb) or 1.0
+    step = pixel_step(ca) or pixel_step(cb) or 1.0
     tol = abs(step) * _COORD_TOLERANCE
     if ca.shape == cb.shape and np.allclose(ca, cb, rtol=0.0, atol=tol):
         return a, b
     text = f"{dim} pixel centres differ: A {_describe(ca)}, B {_describe(cb)}"
-    if ca.size and cb.size and np.isclose(_step(ca) or step, _step(cb) or step, atol=tol):
+    if ca.size and cb.size and np.isclose(pixel_step(ca) or step, pixel_step(cb) or step, atol=tol):
         offset = float(cb[0] - ca[0])
         text += f"; B's first centre is offset by {offset:+g} ({offset / abs(step):+.2f} px)"
     problems.append(text)
@@ -257,14 +258,10 @@ def _align_coords(
     return a.isel({dim: index_a[order]}), b.isel({dim: index_b[order]})
 
 
-def _step(coords: np.ndarray) -> float | None:
-    return float(coords[1] - coords[0]) if coords.size > 1 else None
-
-
 def _describe(coords: np.ndarray) -> str:
     if coords.size == 0:
         return "0 px"
-    step = _step(coords)
+    step = pixel_step(coords)
     step_text = f", step {step:g}" if step is not None else ""
     return f"{coords.size} px from {coords[0]:.6g} to {coords[-1]:.6g}{step_text}"
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hybrid.grid import PIXEL_SIZE, pixel_step
+
 if TYPE_CHECKING:
     import numpy as np
     import xarray as xr
@@ -134,8 +136,7 @@ def extent_of(cube: xr.DataArray) -> tuple[float, float, float, float]:
     """imshow extent (left, right, bottom, top) from pixel-centre x/y coordinates."""
     x = cube["x"].values
     y = cube["y"].values
-    dx = abs(float(x[1] - x[0])) / 2 if x.size > 1 else 5.0
-    dy = abs(float(y[1] - y[0])) / 2 if y.size > 1 else 5.0
+    dx, dy = abs(pixel_step(x, PIXEL_SIZE)) / 2, abs(pixel_step(y, PIXEL_SIZE)) / 2
     return (float(x.min()) - dx, float(x.max()) + dx, float(y.min()) - dy, float(y.max()) + dy)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from hybrid.errors import ProcessParameterInvalid
 
@@ -196,6 +196,26 @@ def snap_outward(value: float, step: float, *, up: bool) -> float:
     if abs(q - nearest) < 1e-9:
         return nearest * step
     return (math.ceil(q) if up else math.floor(q)) * step
+
+
+@overload
+def pixel_step(centres: Any, default: float) -> float: ...
+@overload
+def pixel_step(centres: Any, default: None = None) -> float | None: ...
+def pixel_step(centres: Any, default: float | None = None) -> float | None:
+    """The signed distance from the first pixel centre of a coordinate axis (a numpy
+    array) to the second: its pixel size, negative on a north-up ``y``; ``default`` for
+    an axis of one pixel, which has no step to read."""
+    return float(centres[1] - centres[0]) if centres.size > 1 else default
+
+
+def centres_transform(x: Any, y: Any) -> Any:
+    """The affine transform of the pixel corners of a grid given by its pixel centres
+    ``x`` and ``y`` (10 m, north up, along an axis of one pixel)."""
+    from affine import Affine
+
+    dx, dy = pixel_step(x, PIXEL_SIZE), pixel_step(y, -PIXEL_SIZE)
+    return Affine(dx, 0.0, x[0] - dx / 2, 0.0, dy, y[0] - dy / 2)
 
 
 def output_grid(bbox: BBox, *, epsg: int | None = None, resolution: float = PIXEL_SIZE) -> Grid:

@@ -20,6 +20,7 @@ import numbers
 from typing import Any
 
 from hybrid.errors import ExtentTooLarge, ProcessParameterInvalid
+from hybrid.grid import pixel_step
 
 #: most nodes in one graph, callbacks included (the emulator's limit, and the engine's)
 MAX_NODES = 1000
@@ -65,8 +66,7 @@ def check_resample_pixels(data: Any, source: Any, target: Any, res: Any) -> None
     x, y = np.asarray(data["x"].values, dtype=float), np.asarray(data["y"].values, dtype=float)
     if not x.size or not y.size:
         return
-    step_x = abs(float(x[1] - x[0])) if x.size > 1 else 0.0
-    step_y = abs(float(y[1] - y[0])) if y.size > 1 else 0.0
+    step_x, step_y = abs(pixel_step(x, 0.0)), abs(pixel_step(y, 0.0))
     west, east = float(x.min()) - step_x / 2, float(x.max()) + step_x / 2
     south, north = float(y.min()) - step_y / 2, float(y.max()) + step_y / 2
     extent = GeoBox.from_bbox((west, south, east, north), source, shape=(1, 1)).extent

@@ -55,9 +55,9 @@ def overlapping_pixels(centres: Any, low: float, high: float, default: float) ->
     save_result crops to)."""
     import numpy as np
 
-    from hybrid.grid import kept_pixels
+    from hybrid.grid import kept_pixels, pixel_step
 
     centres = np.asarray(centres, dtype=np.float64)
-    size = abs(float(centres[1] - centres[0])) if centres.size > 1 else default
+    size = abs(pixel_step(centres, default))
     eps = 1e-6 * size
     return kept_pixels((centres - size / 2 < high - eps) & (centres + size / 2 > low + eps))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from hybrid.errors import ProcessParameterInvalid
-from hybrid.grid import kept_pixels
+from hybrid.grid import PIXEL_SIZE, kept_pixels, pixel_step
 from hybrid.io.format import option_flag
 
 
@@ -69,8 +69,7 @@ def feature_samples(cube: Any, geometries: Any, id_property: str | None) -> list
     features = read_features(geometries, process="save_result")
     crs = cube.attrs["crs_wkt"]
     x, y = np.asarray(cube["x"].values, float), np.asarray(cube["y"].values, float)
-    half_x = abs(float(x[1] - x[0])) / 2 if x.size > 1 else 5.0
-    half_y = abs(float(y[1] - y[0])) / 2 if y.size > 1 else 5.0
+    half_x, half_y = abs(pixel_step(x, PIXEL_SIZE)) / 2, abs(pixel_step(y, PIXEL_SIZE)) / 2
     out = []
     for label, geometry in zip(_labels(features, id_property), features.to_crs(crs), strict=True):
         minx, miny, maxx, maxy = geometry.bounds

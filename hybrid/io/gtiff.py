@@ -89,14 +89,11 @@ def label_file_name(label: Any, prefix: str = "openEO") -> str:
 
 def _north_up(cube: xr.DataArray) -> tuple[xr.DataArray, Any]:
     """The cube with y descending, and the affine transform of its pixel corners."""
-    from affine import Affine
+    from hybrid.grid import centres_transform
 
     if cube.sizes["y"] > 1 and float(cube["y"][0]) < float(cube["y"][-1]):
         cube = cube.isel(y=slice(None, None, -1))
-    x, y = cube["x"].values, cube["y"].values
-    dx = float(x[1] - x[0]) if x.size > 1 else 10.0
-    dy = float(y[1] - y[0]) if y.size > 1 else -10.0
-    return cube, Affine(dx, 0.0, x[0] - dx / 2, 0.0, dy, y[0] - dy / 2)
+    return cube, centres_transform(cube["x"].values, cube["y"].values)
 
 
 def write_gtiff(

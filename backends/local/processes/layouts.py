@@ -28,6 +28,7 @@ import numpy as np
 from hybrid.backends.local.processes.resampling import onto_grid
 from hybrid.backends.local.processes.vector import cube_crs
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.grid import pixel_step
 
 #: metres (CRS units) within which two pixel centres are the same
 _ATOL = 1e-6
@@ -56,8 +57,7 @@ def _has_time(cube: Any) -> bool:
 
 
 def _step(labels: Any) -> float | None:
-    values = np.asarray(labels, dtype=np.float64)
-    return float(values[1] - values[0]) if values.size > 1 else None
+    return pixel_step(np.asarray(labels, dtype=np.float64))
 
 
 def _aligned(base: Any, other: Any) -> bool:

@@ -28,6 +28,7 @@ import numpy as np
 from hybrid.backends.local.processes.vector import cube_crs
 from hybrid.backends.local.resample_pushdown import stored
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.grid import pixel_step
 from hybrid.limits import check_resample_pixels
 
 #: cube attribute set by the loads: the Copernicus load layout (xmin, ymax, pixel size,
@@ -356,7 +357,7 @@ def _nearest_index(centres: Any, source: Any) -> tuple[Any, Any]:
     """For each of ``centres``, the index of the ``source`` pixel containing it (regular
     ``source`` centres) and whether there is one."""
     source = np.asarray(source, dtype=np.float64)
-    step = float(source[1] - source[0]) if source.size > 1 else 1.0
+    step = pixel_step(source, 1.0)
     position = np.floor((np.asarray(centres, dtype=np.float64) - source[0]) / step + 0.5)
     inside = (position >= 0) & (position < source.size)
     return np.clip(position, 0, max(source.size - 1, 0)).astype(np.int64), inside

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from hybrid.grid import pixel_step
+
 #: metres of one degree, as Copernicus's latitude z-factor has it
 METRES_PER_DEGREE = 111320.0
 
@@ -84,7 +86,8 @@ def _cell_sizes(cube: Any) -> tuple[float, float]:
     sizes = []
     for dim in ("x", "y"):
         coords = np.asarray(cube[dim].values, dtype=np.float64)
-        sizes.append(abs(float(coords[1] - coords[0])) if coords.size > 1 else None)
+        step = pixel_step(coords)
+        sizes.append(None if step is None else abs(step))
     width, height = sizes
     return width or height or 1.0, height or width or 1.0
 

@@ -24,7 +24,7 @@ import numpy as np
 from hybrid.backends.local.result_crop import overlapping_pixels
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
-from hybrid.grid import bounds_union
+from hybrid.grid import bounds_union, centres_transform
 
 
 def cube_crs(data: Any, process: str) -> Any:
@@ -48,8 +48,6 @@ def cube_crs(data: Any, process: str) -> Any:
 
 def pixel_transform(data: Any, process: str) -> Any:
     """The affine transform of the pixel grid of ``data`` (its x and y centres)."""
-    from affine import Affine
-
     for dim in ("x", "y"):
         if dim not in data.dims:
             raise ProcessParameterInvalid(
@@ -57,9 +55,7 @@ def pixel_transform(data: Any, process: str) -> Any:
                 f"(it has {', '.join(map(str, data.dims))})"
             )
     x, y = np.asarray(data["x"].values, float), np.asarray(data["y"].values, float)
-    dx = float(x[1] - x[0]) if x.size > 1 else 10.0
-    dy = float(y[1] - y[0]) if y.size > 1 else -10.0
-    return Affine(dx, 0.0, x[0] - dx / 2, 0.0, dy, y[0] - dy / 2)
+    return centres_transform(x, y)
 
 
 def covered_pixels(geometry: Any, transform: Any, shape: tuple[int, int]) -> tuple[Any, Any]:

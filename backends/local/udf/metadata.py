@@ -16,6 +16,8 @@ from typing import Any
 
 import xarray as xr
 
+from hybrid.grid import pixel_step
+
 
 def cube_metadata(chunk: xr.DataArray, epsg: int | None) -> Any:
     """An ``openeo.metadata.CubeMetadata`` for the cube ``chunk`` belongs to."""
@@ -30,7 +32,8 @@ def cube_metadata(chunk: xr.DataArray, epsg: int | None) -> Any:
     dims: list[Any] = []
     for name in ("x", "y"):
         values = chunk[name].values
-        step = abs(float(values[1] - values[0])) if values.size > 1 else None
+        step = pixel_step(values)
+        step = None if step is None else abs(step)
         extent = [float(values.min()), float(values.max())]
         dims.append(SpatialDimension(name=name, extent=extent, crs=epsg or 4326, step=step))
     if "t" in chunk.dims:

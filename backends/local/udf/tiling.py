@@ -33,6 +33,7 @@ import numpy as np
 import xarray as xr
 
 from hybrid.errors import UdfError
+from hybrid.grid import PIXEL_SIZE, pixel_step
 
 #: the tile size of Copernicus's data cubes, pixels
 TILE_SIZE = 256
@@ -82,7 +83,7 @@ def canonical(cube: xr.DataArray) -> tuple[xr.DataArray, bool]:
 
 
 def _extend(coord: np.ndarray, before: int, after: int) -> np.ndarray:
-    step = float(coord[1] - coord[0]) if coord.size > 1 else 10.0
+    step = pixel_step(coord, PIXEL_SIZE)
     head = coord[0] - step * np.arange(before, 0, -1)
     tail = coord[-1] + step * np.arange(1, after + 1)
     return np.concatenate([head, coord.astype(np.float64), tail])
@@ -155,7 +156,7 @@ def stitch(
         )
     size_y, size_x = round(like.sizes["y"] * ratio_y), round(like.sizes["x"] * ratio_x)
     whole = whole.isel(y=slice(0, size_y), x=slice(0, size_x))
-    step_y, step_x = _step(inputs[0]["y"].values), _step(inputs[0]["x"].values)
+    step_y, step_x = (pixel_step(inputs[0][d].values, PIXEL_SIZE) for d in ("y", "x"))
     return whole.assign_coords(
         y=_regrid(like["y"].values, size_y, step_y, step_y / ratio_y),
         x=_regrid(like["x"].values, size_x, step_x, step_x / ratio_x),
@@ -189,10 +190,6 @@ def _ratio(
     return ratio
 
 
-def _step(coord: np.ndarray) -> float:
-    return float(coord[1] - coord[0]) if coord.size > 1 else 10.0
-
-
 def _regrid(coord: np.ndarray, count: int, step: float, new_step: float) -> np.ndarray:
     """``count`` pixel centres ``new_step`` apart from the first edge of the pixels of
     ``step`` centred on ``coord``."""
@@ -209,7 +206,7 @@ def _core(result: xr.DataArray, tile: xr.DataArray, tiling: Tiling) -> xr.DataAr
     regridded = {}
     for dim in ("y", "x"):
         coord, count = tile[dim].values, result.sizes[dim]
-        step = _step(coord)
+        step = pixel_step(coord, PIXEL_SIZE)
         regridded[dim] = _regrid(coord, count, step, step * coord.size / count)
     result = result.assign_coords(regridded)
     oy, ox = tiling.overlap_y, tiling.overlap_x
