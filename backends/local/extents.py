@@ -44,7 +44,6 @@ branch's own filters then select.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -95,8 +94,6 @@ _WEAK = {
 }
 #: the processes whose geometries' area a load reads (:attr:`LoadExtent.area`)
 _READ_AREA = frozenset({"aggregate_spatial", "filter_spatial"})
-#: open temporal bounds as Copernicus fills them (openeogeotrellis/utils.py:142)
-OPEN_START = "2000-01-01"
 #: the processes that bound the area of a load, for messages
 SPATIAL_PROCESSES = "filter_bbox, filter_spatial, aggregate_spatial, apply_polygon or mask_polygon"
 #: an extent given by a parameter reference: bounded, but its value is not known here
@@ -387,13 +384,3 @@ def _hull(periods: list[tuple[str | None, str | None]]) -> tuple[str | None, str
     start = None if None in starts else min(s for s in starts if s is not None)
     end = None if None in ends else max(e for e in ends if e is not None)
     return start, end
-
-
-def resolved_interval(
-    temporal: tuple[str | None, str | None] | None, *, now: dt.datetime | None = None
-) -> tuple[str, str]:
-    """[start, end) with open bounds filled as Copernicus fills them."""
-    start, end = temporal or (None, None)
-    if end is None:
-        end = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return start or OPEN_START, end

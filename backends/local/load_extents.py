@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from hybrid.errors import ProcessParameterInvalid, UsageError
 from hybrid.grid import BBox
+
+#: the start of an open temporal extent as Copernicus fills it (openeogeotrellis/utils.py:142)
+OPEN_START = "2000-01-01"
 
 
 def load_bbox(extent: Any) -> BBox:
@@ -91,8 +95,6 @@ def interval_texts(
 
 def load_interval(extent: Any) -> tuple[str, str]:
     """[start, end) of a load; open bounds as Copernicus fills them (2000-01-01, now)."""
-    from hybrid.backends.local.extents import resolved_interval
-
     start_text, end_text = resolved_interval(interval_texts(extent))
     from hybrid.stac.query import parse_instant
 
@@ -106,6 +108,16 @@ def load_interval(extent: Any) -> tuple[str, str]:
             "(the end is excluded)"
         )
     return start_text, end_text
+
+
+def resolved_interval(
+    temporal: tuple[str | None, str | None] | None, *, now: dt.datetime | None = None
+) -> tuple[str, str]:
+    """[start, end) with open bounds filled as Copernicus fills them."""
+    start, end = temporal or (None, None)
+    if end is None:
+        end = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return start or OPEN_START, end
 
 
 def _whole_day(text: str, start: Any) -> tuple[str, str]:
