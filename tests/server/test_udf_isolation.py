@@ -236,6 +236,14 @@ def test_a_udf_flooding_what_the_server_reads_back_gets_one_short_error(server: 
     assert max(len(entry["message"]) for entry in logs) <= 20_000
 
 
+#: a structured-data UDF answering its list
+_ECHO = """
+from openeo.udf import StructuredData, UdfData
+
+def echo(data: UdfData):
+    given = data.get_structured_data_list()[0]
+    data.set_structured_data_list([StructuredData(data=given.data, type="list")])
+"""
 _NUMBERS = "import numpy as np\nnp.save('out-0.npy', np.zeros((1, 1, 2, 2), dtype=np.float32))\n"
 _META = "json.dump({'dims': ['t', 'bands', 'y', 'x'], 'coords': {}}, open('out-0.json', 'w'))\n"
 _HUGE_HEADER = (
@@ -309,7 +317,7 @@ def test_a_udf_reads_nothing_of_the_server_and_cannot_signal_it(server: Any) -> 
 def test_a_udfs_result_larger_than_its_chunk_allows_is_not_read(server: Any) -> None:
     """A valid ``.npy`` of 576 MB written sparse (no disk space, under the disk limit) for
     a chunk of a few thousand values: the server read all of it into its memory; now it
-    reads no value of it and the job fails with one message (isolated.RESULT_FACTOR)."""
+    reads no value of it and the job fails with one message (readback.RESULT_FACTOR)."""
     sparse = (
         "import numpy as np\n"
         "n = 12_000\n"
@@ -325,6 +333,37 @@ def test_a_udfs_result_larger_than_its_chunk_allows_is_not_read(server: Any) -> 
     assert _high_water_mib(server.proc.pid) - before < 150, message
     assert "549.3 MiB of float32 values" in message
     assert "the server reads back" in message
+
+
+def test_a_udfs_json_result_larger_than_its_input_allows_is_not_read(server: Any) -> None:
+    """run_udf on a list answers JSON (``result.json``), which the UDF may write itself:
+    a sparse file of 600 MB (no disk space) was read whole into the server's memory; now
+    the server reads none of it beyond 32 times its input, at least 64 MiB
+    (readback.JSON_FLOOR), and the request fails with one 400."""
+    import openeo
+    from openeo.rest import OpenEoApiError
+
+    sparse = (
+        "import os\n"
+        "with open('result.json', 'wb') as out:\n"
+        "    out.write(b'[')\n"
+        "    out.seek(600 * 2**20, 1)\n"
+        "    out.write(b']')\n"
+        "os._exit(0)\n"
+    )
+    connection = openeo.connect(server.url).authenticate_basic("alice", USERS["alice"])
+    assert "warm" in _refused(server, _udf("raise RuntimeError('warm')"))  # imports
+    before = _high_water_mib(server.proc.pid)
+    cube = connection.datacube_from_process("run_udf", data=[1, 2], udf=sparse, runtime="Python")
+    with pytest.raises(OpenEoApiError) as info:
+        cube.execute()
+    assert info.value.http_status_code == 400, info.value
+    assert _high_water_mib(server.proc.pid) - before < 150, info.value.message
+    assert "600.0 MiB of JSON" in info.value.message
+    assert "the server reads back" in info.value.message
+    assert connection.datacube_from_process(
+        "run_udf", data=[1, 2], udf=_ECHO, runtime="Python"
+    ).execute() == [1, 2]
 
 
 def _worker_nice(server_pid: int, seen: dict[str, str], done: threading.Event) -> None:

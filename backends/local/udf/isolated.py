@@ -8,7 +8,8 @@ its working directory, in its own session, confines itself
 at most ``timeout`` seconds, then kills the worker's process group. Whatever the
 worker does, the server only reads ``.npy`` (no pickles) and JSON back, and what it
 cannot read (a UDF that ended its process with ``os._exit(0)`` or wrote over the
-exchange files) is the UDF's error, not the server's (:func:`_worker_output`). All the
+exchange files) is the UDF's error, not the server's
+(:mod:`hybrid.backends.local.udf.readback`). All the
 worker writes together is bounded by ``file_bytes`` too: the server stops it beyond
 (:func:`_wait`), as the file-size limit bounds one file only.
 """
@@ -30,8 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hybrid.backends.local.udf.readback import (
+    chunk_result,
+    error_summary,
+    json_result,
+    worker_output,
+)
+from hybrid.backends.local.udf.readback import tail as tail_of
 from hybrid.backends.local.udf.user_logs import forward
-from hybrid.backends.local.udf.worker import MAX_SUMMARY_CHARS, shortened
+from hybrid.backends.local.udf.worker import shortened
 from hybrid.cancellation import raise_if_canceled
 from hybrid.errors import UdfError, UdfUnavailable
 
@@ -51,12 +59,6 @@ _STARTUP_CPU = 60
 _DISK_CHECK_SECONDS = 0.5
 #: what an empty file or a folder counts for on disk
 _BLOCK = 4096
-#: the most the server reads of the worker's error file (a JSON summary)
-_ERROR_BYTES = 8 * MAX_SUMMARY_CHARS
-#: how many float64 values of its chunk's size a UDF's result may hold (more bands,
-#: dates or a finer grid than it was given), and the least it may always hold, bytes
-RESULT_FACTOR = 32
-RESULT_FLOOR = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -118,28 +120,11 @@ def run_udf_chunks(
             write_chunk(folder, f"in-{chunk_id}", _as_copernicus_names_it(chunk))
         task = {"chunks": ids, "proj": {"EPSG": epsg} if epsg else None}
         _run_task(folder, code, context, settings, process, task)
-        with _worker_output(folder, process):
+        with worker_output(folder, process):
             return [
-                _result(folder, chunk_id, chunk, process)
+                chunk_result(folder, chunk_id, chunk, process)
                 for chunk_id, chunk in zip(ids, chunks, strict=True)
             ]
-
-
-def _result(folder: Path, chunk_id: str, chunk: Any, process: str) -> Any:
-    """The UDF's result for ``chunk``, read only when it holds at most
-    :data:`RESULT_FACTOR` times the chunk in float64 (at least :data:`RESULT_FLOOR`
-    bytes): the rest of the disk limit is no reason for the server to take that memory."""
-    from hybrid.backends.local.udf.exchange import TooLarge, read_chunk
-
-    bound = max(RESULT_FLOOR, RESULT_FACTOR * 8 * int(chunk.size))
-    try:
-        return read_chunk(folder, f"out-{chunk_id}", max_bytes=bound)
-    except TooLarge as exc:
-        raise UdfError(
-            f"The UDF of '{process}' returned {exc} for a chunk of {dict(chunk.sizes)}: more than "
-            f"the {bound / 1024**2:g} MiB the server reads back ({RESULT_FACTOR} times the "
-            f"chunk in float64, at least {RESULT_FLOOR / 1024**2:g} MiB)"
-        ) from None
 
 
 def _as_copernicus_names_it(chunk: Any) -> Any:
@@ -159,10 +144,9 @@ def run_udf_table(
     from hybrid.backends.local.udf.exchange import TABLE, TABLE_RESULT
 
     with _exchange(code, settings, process) as folder:
-        (folder / TABLE).write_text(json.dumps(table), encoding="utf-8")
+        given = (folder / TABLE).write_text(json.dumps(table), encoding="utf-8")
         _run_task(folder, code, context, settings, process, {"mode": "table"})
-        with _worker_output(folder, process):
-            return json.loads((folder / TABLE_RESULT).read_text(encoding="utf-8"))
+        return json_result(folder / TABLE_RESULT, given, process)
 
 
 def run_udf_features(
@@ -182,27 +166,10 @@ def run_udf_features(
     from hybrid.backends.local.udf.exchange import FEATURES, TABLE_RESULT
 
     with _exchange(code, settings, process) as folder:
-        (folder / FEATURES).write_text(json.dumps(given), encoding="utf-8")
+        size = (folder / FEATURES).write_text(json.dumps(given), encoding="utf-8")
         task = {"mode": "features", "proj": {"EPSG": epsg} if epsg else {}}
         _run_task(folder, code, context, settings, process, task)
-        with _worker_output(folder, process):
-            return json.loads((folder / TABLE_RESULT).read_text(encoding="utf-8"))
-
-
-@contextlib.contextmanager
-def _worker_output(folder: Path, process: str) -> Iterator[None]:
-    """Reading what the worker left in ``folder``: missing or garbled, a UdfError."""
-    try:
-        yield
-    except (
-        OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, MemoryError
-    ) as exc:  # fmt: skip
-        detail = str(exc).replace(f"{folder}{os.sep}", "")[:300]
-        hint = ": did the UDF end its process (os._exit)?" if isinstance(exc, OSError) else ""
-        raise UdfError(
-            f"The UDF worker of '{process}' left no readable result "
-            f"({type(exc).__name__}: {detail}){hint}"
-        ) from None
+        return json_result(folder / TABLE_RESULT, size, process)
 
 
 @contextlib.contextmanager
@@ -279,25 +246,8 @@ def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
         return
     error = folder / "error.json"
     if error.is_file():
-        with _worker_output(folder, process):
-            summary = json.loads(_head(error, _ERROR_BYTES)).get("summary", "")
-        raise UdfError(shortened(str(summary)))
+        raise UdfError(shortened(error_summary(error, process)))
     raise UdfError(_death(code, folder, settings, process))
-
-
-def _head(path: Path, size: int) -> str:
-    """The first ``size`` bytes of ``path`` as text: whatever the UDF wrote there, the
-    server reads no more (a 300 MB error was the job's error and 300 MB of its memory)."""
-    with path.open("rb") as file:
-        return file.read(size).decode("utf-8", errors="replace")
-
-
-def _tail(path: Path, size: int) -> str:
-    """The last ``size`` bytes of ``path`` as text (the whole 1.5 GB of a UDF's output
-    was read into the server's memory for its last lines)."""
-    with path.open("rb") as file:
-        file.seek(max(0, file.seek(0, os.SEEK_END) - size))
-        return file.read().decode("utf-8", errors="replace")
 
 
 def _wait(
@@ -363,7 +313,7 @@ def _death(code: int, folder: Path, settings: UdfSettings, process: str) -> str:
             f"UDF stopped in '{process}': it used more than the CPU time limit of "
             f"{settings.timeout:g} s"
         )
-    tail = _tail(folder / "worker.log", 1500).strip()
+    tail = tail_of(folder / "worker.log", 1500).strip()
     what = f"signal {-code}" if code < 0 else f"exit code {code}"
     if "SandboxUnavailable" in tail:
         raise UdfUnavailable(f"UDFs are disabled: {tail.splitlines()[-1]}")
