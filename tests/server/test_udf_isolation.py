@@ -366,6 +366,70 @@ def test_a_udfs_json_result_larger_than_its_input_allows_is_not_read(server: Any
     ).execute() == [1, 2]
 
 
+#: the most processes or threads a bomb here tries to start: a hard cap under the
+#: machine's pid_max (32768) whatever the sandbox does
+BOMB_CAP = 3000
+#: a fork bomb started by the worker alone (each child ends at once) and a thread bomb of
+#: 64 KiB stacks (thousands fit in the address-space limit), each counting what it started
+_BOMBS = {
+    "fork": "pid = os.fork()\nif pid == 0:\n    os._exit(0)\n",
+    "thread": "threading.Thread(target=stop.wait, daemon=True).start()\n",
+}
+
+
+def _bomb(kind: str) -> str:
+    step = "".join(f"        {line}\n" for line in _BOMBS[kind].splitlines())
+    return _udf(
+        "import threading\n"
+        "threading.stack_size(64 * 1024)\n"
+        "stop, out = threading.Event(), {'started': 0, 'error': None}\n"
+        f"try:\n    for _ in range({BOMB_CAP}):\n{step}        out['started'] += 1\n"
+        "except (OSError, RuntimeError) as exc:\n"
+        "    out['error'] = type(exc).__name__ + ': ' + str(exc)\n"
+        "stop.set()\n"
+        "raise RuntimeError('OUTCOMES ' + json.dumps(out))\n"
+    )
+
+
+def _left_behind(server_pid: int) -> list[str]:
+    """Processes the server started that are still there, and its UDF cgroups."""
+    from hybrid.backends.local.udf.task_limit import CGROUP_PREFIX
+
+    kids = [
+        kid
+        for task in Path(f"/proc/{server_pid}/task").iterdir()
+        for kid in (task / "children").read_text().split()
+    ]
+    cgroups = Path("/sys/fs/cgroup").glob(f"**/{CGROUP_PREFIX}{server_pid}-*")
+    return kids + [str(path) for path in cgroups]
+
+
+@pytest.mark.parametrize("kind", sorted(_BOMBS))
+def test_a_fork_or_thread_bomb_is_bounded_and_leaves_nothing(server: Any, kind: str) -> None:
+    """A fork bomb gets no process (seccomp); a thread bomb got every thread it asked for
+    (64 KiB stacks: tens of thousands within the memory limit, against a pid_max of
+    32768, for uid 0 too, which RLIMIT_NPROC does not bind); now at most
+    UdfSettings.tasks (task_limit: a pids cgroup, RLIMIT_NPROC, or the server's count).
+    The request fails with one 400, the server answers, nothing is left running."""
+    from hybrid.backends.local.udf.isolated import UdfSettings
+
+    limit = UdfSettings().tasks
+    message = _refused(server, _bomb(kind))
+    if kind == "fork":
+        assert _outcomes(message) == {
+            "started": 0, "error": "PermissionError: [Errno 1] Operation not permitted"
+        }  # fmt: skip
+    elif "OUTCOMES" in message:  # refused by the kernel: a cgroup or RLIMIT_NPROC
+        outcome = _outcomes(message)
+        assert outcome["started"] < limit, message
+        assert outcome["error"] == "RuntimeError: can't start new thread", message
+        if os.geteuid() == 0:  # uid 0: only the cgroup refuses, and the message says so
+            assert f"reached the limit of {limit} threads" in message, message
+    else:  # stopped by the server's count
+        assert f"more than the limit of {limit} threads" in message, message
+    assert _left_behind(server.proc.pid) == []
+
+
 def _worker_nice(server_pid: int, seen: dict[str, str], done: threading.Event) -> None:
     """Until ``done``: the nice value and autogroup of the server's UDF worker, last seen."""
     while not done.wait(0.1):

@@ -38,6 +38,7 @@ from hybrid.backends.local.udf.readback import (
     worker_output,
 )
 from hybrid.backends.local.udf.readback import tail as tail_of
+from hybrid.backends.local.udf.task_limit import limit_reached, thread_count
 from hybrid.backends.local.udf.user_logs import forward
 from hybrid.backends.local.udf.worker import shortened
 from hybrid.cancellation import raise_if_canceled
@@ -72,6 +73,9 @@ class UdfSettings:
     #: largest file (result chunk, log) the worker may write, and most it may write in
     #: all, bytes
     file_bytes: int = 2 * 1024**3
+    #: threads (tasks) a worker may run at once
+    #: (:mod:`hybrid.backends.local.udf.task_limit`)
+    tasks: int = 512
     #: folders that must stay unreadable (the server's data folder)
     protected: tuple[str, ...] = field(default_factory=tuple)
 
@@ -202,7 +206,23 @@ def _run_task(
     process: str,
     task: Mapping[str, Any],
 ) -> None:
-    full = {
+    from hybrid.backends.local.udf.task_limit import task_cgroup
+
+    with task_cgroup(settings.tasks) as cgroup:
+        full = _task_file(code, context, settings, task, cgroup)
+        (folder / "task.json").write_text(json.dumps(full, default=str), encoding="utf-8")
+        _run_worker(folder, settings, process, cgroup)
+
+
+def _task_file(
+    code: str,
+    context: Any,
+    settings: UdfSettings,
+    task: Mapping[str, Any],
+    cgroup: Path | None,
+) -> dict[str, Any]:
+    """What the worker reads in ``task.json``: its task, the UDF and its limits."""
+    return {
         **task,
         "code": code,
         "context": context,
@@ -214,12 +234,11 @@ def _run_task(
             "cpu_seconds": int(settings.timeout + 0.999) + _STARTUP_CPU,
             "file_bytes": int(settings.file_bytes),
         },
+        "tasks": {"limit": int(settings.tasks), "cgroup": None if cgroup is None else str(cgroup)},
     }
-    (folder / "task.json").write_text(json.dumps(full, default=str), encoding="utf-8")
-    _run_worker(folder, settings, process)
 
 
-def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
+def _run_worker(folder: Path, settings: UdfSettings, process: str, cgroup: Path | None) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -245,9 +264,14 @@ def _run_worker(folder: Path, settings: UdfSettings, process: str) -> None:
     if code == 0:
         return
     error = folder / "error.json"
-    if error.is_file():
-        raise UdfError(shortened(error_summary(error, process)))
-    raise UdfError(_death(code, folder, settings, process))
+    message = (
+        shortened(error_summary(error, process))
+        if error.is_file()
+        else _death(code, folder, settings, process)
+    )
+    if limit_reached(cgroup):
+        message += f" (the UDF reached the limit of {settings.tasks} threads)"
+    raise UdfError(message)
 
 
 def _wait(
@@ -272,6 +296,11 @@ def _wait(
             raise UdfError(
                 f"UDF stopped in '{process}': it ran longer than the time limit of "
                 f"{settings.timeout:g} s"
+            )
+        if thread_count(proc.pid) > settings.tasks:  # where no cgroup or rlimit bounds it
+            raise UdfError(
+                f"UDF stopped in '{process}': it ran more than the limit of "
+                f"{settings.tasks} threads"
             )
         if deadline is None and now - started > STARTUP_SECONDS:
             raise UdfError(

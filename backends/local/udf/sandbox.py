@@ -27,6 +27,8 @@ The guarantee, in the order it is applied:
    no signal to another process (whatever the Landlock ABI):
    the worker's memory limit bounds the whole UDF, the server's kill ends all of it and
    leaves nothing behind, UDP and local Unix sockets are closed as TCP is.
+5. **A bounded number of threads** (:mod:`.task_limit`, before the steps above): a pids
+   cgroup the worker joins, or RLIMIT_NPROC for a user other than uid 0.
 
 When the kernel has no Landlock, :func:`confine` raises :class:`SandboxUnavailable`
 and no UDF runs (the server refuses UDFs rather than run them unconfined).

@@ -199,6 +199,16 @@ def _run_chunks(folder: Path, task: dict[str, Any]) -> None:
         write_chunk(folder, f"out-{chunk_id}", relabel(answer, names))
 
 
+def _bound_tasks(tasks: dict[str, Any]) -> None:
+    """Join the server's cgroup for this worker, and for a user other than uid 0 cap its
+    tasks (:mod:`hybrid.backends.local.udf.task_limit`)."""
+    from hybrid.backends.local.udf.task_limit import cap_user_tasks, join
+
+    if tasks.get("cgroup"):
+        join(tasks["cgroup"])
+    cap_user_tasks(int(tasks["limit"]))
+
+
 def main(argv: list[str]) -> int:
     from hybrid.backends.local.udf.sandbox import (
         Limits,
@@ -232,6 +242,7 @@ def main(argv: list[str]) -> int:
 
     capture(folder)
 
+    _bound_tasks(task["tasks"])
     set_limits(Limits(**task["limits"]))
     lower_priority()
     confine(read=task["read"], write=[str(folder)])
