@@ -38,7 +38,7 @@ from hybrid.backends.local.udf.readback import (
     worker_output,
 )
 from hybrid.backends.local.udf.readback import tail as tail_of
-from hybrid.backends.local.udf.task_limit import limit_reached, thread_count
+from hybrid.backends.local.udf.task_limit import limit_reached, task_cgroup, thread_count
 from hybrid.backends.local.udf.user_logs import forward
 from hybrid.backends.local.udf.worker import shortened
 from hybrid.cancellation import raise_if_canceled
@@ -148,9 +148,9 @@ def run_udf_table(
     from hybrid.backends.local.udf.exchange import TABLE, TABLE_RESULT
 
     with _exchange(code, settings, process) as folder:
-        given = (folder / TABLE).write_text(json.dumps(table), encoding="utf-8")
+        given_bytes = (folder / TABLE).write_text(json.dumps(table), encoding="utf-8")
         _run_task(folder, code, context, settings, process, {"mode": "table"})
-        return json_result(folder / TABLE_RESULT, given, process)
+        return json_result(folder / TABLE_RESULT, given_bytes, process)
 
 
 def run_udf_features(
@@ -170,10 +170,10 @@ def run_udf_features(
     from hybrid.backends.local.udf.exchange import FEATURES, TABLE_RESULT
 
     with _exchange(code, settings, process) as folder:
-        size = (folder / FEATURES).write_text(json.dumps(given), encoding="utf-8")
+        given_bytes = (folder / FEATURES).write_text(json.dumps(given), encoding="utf-8")
         task = {"mode": "features", "proj": {"EPSG": epsg} if epsg else {}}
         _run_task(folder, code, context, settings, process, task)
-        return json_result(folder / TABLE_RESULT, size, process)
+        return json_result(folder / TABLE_RESULT, given_bytes, process)
 
 
 @contextlib.contextmanager
@@ -206,8 +206,6 @@ def _run_task(
     process: str,
     task: Mapping[str, Any],
 ) -> None:
-    from hybrid.backends.local.udf.task_limit import task_cgroup
-
     with task_cgroup(settings.tasks) as cgroup:
         full = _task_file(code, context, settings, task, cgroup)
         (folder / "task.json").write_text(json.dumps(full, default=str), encoding="utf-8")

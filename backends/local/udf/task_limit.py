@@ -1,4 +1,4 @@
-"""How many threads a UDF worker may run: :data:`~UdfSettings.tasks` (the kernel counts
+"""How many threads a UDF worker may run: ``UdfSettings.tasks`` (the kernel counts
 each thread, and each process, as a task).
 
 The seccomp filter keeps a UDF to one process (:mod:`.syscall_filter`), but threads it
