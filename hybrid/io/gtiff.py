@@ -55,7 +55,7 @@ from hybrid.io.cube import (
     unnamed_bands,
 )
 from hybrid.io.format import METADATA_PARAMETER, PREFIX_PARAMETER, SAMPLE_PARAMETERS, Format
-from hybrid.io.gtiff_options import PARAMETERS, all_overview_factors, parse
+from hybrid.io.gtiff_options import PARAMETERS, all_overview_factors, describe_bands, parse
 from hybrid.io.gtiff_read import read_raster
 from hybrid.io.streaming import is_lazy, store_blocks
 
@@ -259,12 +259,7 @@ def _write_file(
             dst.write_colormap(1, files.palette)
         _write_layer(dst, values, int(profile["blockxsize"]))
         dst.update_tags(**files.tags)
-        for index, band in enumerate(bands or (), start=1):
-            if band is None:  # no name in Copernicus's band metadata: no DESCRIPTION
-                continue
-            dst.set_band_description(index, band)
-            if files.band_tags.get(band):
-                dst.update_tags(index, **files.band_tags[band])
+        describe_bands(dst, bands or [], files.band_tags)
         if files.factors:
             from rasterio.enums import Resampling
 

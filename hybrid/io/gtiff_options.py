@@ -5,7 +5,8 @@
 - written as Copernicus writes them: ``compression`` (``deflate``, ``zstd``), ``ZLEVEL``
   (deflate 1..9, zstd 1..22), ``predictor`` (1 none, 2 horizontal differencing, 3
   floating point), ``tile_size`` (a multiple of 16, GDAL's rule), ``bands_metadata``
-  (band name -> tag -> value, tags upper-cased: L2310-2312) and ``overviews`` ``ALL``
+  (band name -> tag -> value, tags upper-cased: L2310-2312; SCALE and OFFSET as the
+  band's scale and offset: :func:`describe_bands`) and ``overviews`` ``ALL``
   (overviews whatever the size: openeo-geotrellis-extensions geotiff/package.scala
   ``saveRDDGeneric`` L357-386, a halving per level while the 256 px tiles can be merged);
 - ``colormap`` as the palette Copernicus writes (:mod:`hybrid.io.palette`), with 2**bits
@@ -20,7 +21,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +103,45 @@ class GTiffOptions:
 
     def band_tags(self, band: str) -> dict[str, str]:
         return dict(self.bands_metadata.get(band, {}))
+
+
+#: band tags GDAL holds as the band's scale and offset, not as metadata items
+_SCALING = ("SCALE", "OFFSET")
+
+
+def describe_bands(
+    dst: Any, bands: Sequence[str | None], band_tags: Mapping[str, Mapping[str, str]]
+) -> None:
+    """Name each band of the open rasterio dataset ``dst`` (no DESCRIPTION for a band
+    without a name in Copernicus's band metadata) and write its ``bands_metadata`` tags,
+    SCALE and OFFSET as the band's scale and offset. Copernicus adds every tag with
+    ``addBandTag`` (geopysparkdatacube.py L2308-2312) and geotrellis writes SCALE and
+    OFFSET as the GDAL metadata items GDAL reads back as ``GetScale``/``GetOffset``
+    (test_api_result.py ``test_custom_geotiff_tags`` L5104-5174: 1.23 and 4.56, 1.0 and
+    0.0 where not given; other tags in the band's metadata). A value that is no number
+    stays a plain tag."""
+    scales, offsets = [1.0] * dst.count, [0.0] * dst.count
+    for index, band in enumerate(bands):
+        if band is None:
+            continue
+        dst.set_band_description(index + 1, band)
+        tags = dict(band_tags.get(band, {}))
+        for name, values in zip(_SCALING, (scales, offsets), strict=True):
+            number = _number(tags.get(name))
+            if number is not None:
+                values[index] = number
+                del tags[name]
+        if tags:
+            dst.update_tags(index + 1, **tags)
+    if scales != [1.0] * dst.count or offsets != [0.0] * dst.count:
+        dst.scales, dst.offsets = scales, offsets
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return None
 
 
 def _refuse(message: str) -> ProcessParameterInvalid:

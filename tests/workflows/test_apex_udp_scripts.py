@@ -152,13 +152,13 @@ def test_obsgession_lai_udp_as_its_benchmark_scenario_calls_it(
             assert ds.dtypes == ("uint8",) and ds.crs.to_epsg() == 3035
             assert ds.res == (20.0, 20.0)
             assert ds.descriptions == ("LAI",)
-            tags, band = ds.tags(), ds.tags(1)
+            tags, band, scales = ds.tags(), ds.tags(1), ds.scales
             got = ds.read(1).astype(np.float64)
             if ds.nodata is not None:
                 got[got == ds.nodata] = np.nan
         assert tags["time_start"] == DATES[0] and tags["time_end"] == DATES[1]
         assert tags["tiling_grid"] == "LAEA" and tags["producer"] == "VITO NV"
-        assert band["SCALE"] == "0.03125" and band["NODATA_VALUE"] == "255"
+        assert scales == (0.03125,) and band["NODATA_VALUE"] == "255"
         assert band["UNIT"] == "m2*m-2"
         assert got.shape == month.shape
         valid = np.isfinite(month.values)
@@ -306,7 +306,7 @@ def test_ramona_biomass_country_mosaic_as_its_benchmark_scenario_calls_it(
     with rasterio.open(tmp_path / "out" / "ramona_hrb.tif") as ds:
         assert ds.dtypes == ("int16",) and ds.nodata == -32768 and ds.count == 1
         assert ds.block_shapes == [(512, 512)] and ds.descriptions == ("biomass",)
-        assert ds.tags(1)["SCALE"] == "0.01" and ds.tags(1)["UNIT"] == "g DW per m2 per month"
+        assert ds.scales == (0.01,) and ds.tags(1)["UNIT"] == "g DW per m2 per month"
         got, transform = ds.read(1), ds.transform
     with rasterio.open(tmp_path / "stored.tif") as ds:
         np.testing.assert_array_equal(ds.read(1), got)

@@ -60,7 +60,8 @@ def test_compression_predictor_and_tile_size_are_written(
         assert structure.get("PREDICTOR", "1") == predictor
         assert ds.block_shapes == [(options["tile_size"], options["tile_size"])] * 2
         assert ds.descriptions == ("B04", "B08")
-        assert ds.tags(1)["SCALE"] == "0.0001" and ds.tags(1)["OFFSET"] == "0"
+        assert ds.scales == (0.0001, 1.0) and ds.offsets == (0.0, 0.0)
+        assert "SCALE" not in ds.tags(1) and "OFFSET" not in ds.tags(1)
         assert ds.tags(2)["LONG_NAME"] == "NIR" and "SCALE" not in ds.tags(2)
         got = ds.read()
     want = np.stack([raw[b].values[0] for b in ("B04", "B08")]).astype(np.float32)
