@@ -335,3 +335,45 @@ def test_apply_neighborhood_filter_spatial(
     with rasterio.open(tmp_path / "apply_neighborhood.tif") as ds:
         assert ds.bounds.right == 11
         assert ds.width == 16
+
+
+def test_raster_cube_as_json_in_the_layout_of_load_result_tests(
+    connection: Any, collection: str
+) -> None:
+    """TestLoadResult.test_load_result_job_id_basic (L2938-L3081) asserts the layout of a
+    raster cube saved as JSON (``XarrayIO.to_json_file``, geopysparkdatacube.py
+    L2686-2694): dims (t, bands, x, y), ``attrs.shape``, a proj4 ``crs``, per coordinate
+    its dims, dtype and shape, dates as "YYYY-MM-DD HH:MM:SS", x and y ascending. The
+    job results it loads are not in the driver's repository snapshot; the layout is
+    checked here on the synthetic cube (Longitude/Latitude: the pixels' west/south edges)."""
+    extent = {"west": 1, "south": 2, "east": 2, "north": 2.5}
+    graph = {
+        "lc": load_stac(
+            collection, extent, ["2021-01-01", "2021-01-20"], ["Longitude", "Latitude"]
+        ),
+        "save": save("lc", "json"),
+    }
+    result = connection.execute(graph)
+    assert result["dims"] == ["t", "bands", "x", "y"]
+    assert result["attrs"]["shape"] == [2, 2, 4, 2]
+    assert result["attrs"]["crs"].startswith("+proj=longlat")
+    coords = result["coords"]
+    assert coords["t"] == {
+        "dims": ["t"],
+        "attrs": {"dtype": "datetime64[ns]", "shape": [2]},
+        "data": ["2021-01-05 00:00:00", "2021-01-15 00:00:00"],
+    }
+    assert coords["bands"] == {
+        "dims": ["bands"],
+        "attrs": {"dtype": "<U9", "shape": [2]},
+        "data": ["Longitude", "Latitude"],
+    }
+    assert coords["x"]["data"] == [1.125, 1.375, 1.625, 1.875]
+    assert coords["y"]["data"] == [2.125, 2.375]
+    assert coords["x"]["attrs"] == {"dtype": "float64", "shape": [4]}
+    data = np.array(result["data"])
+    assert data.shape == (2, 2, 4, 2)
+    np.testing.assert_array_equal(
+        data[:, 0], np.broadcast_to([[1.0], [1.25], [1.5], [1.75]], (2, 4, 2))
+    )
+    np.testing.assert_array_equal(data[:, 1], np.broadcast_to([2.0, 2.25], (2, 4, 2)))

@@ -10,6 +10,7 @@ geometry files (tests/data/geometries/FeatureCollection*.json) are inlined below
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -192,3 +193,76 @@ def test_aggregate_feature_collection_heterogeneous_multiple_aggregations(
         [112.0, 5.5, 112.0, 0.25, 112.0],
     ]
     assert connection.execute(cube.flat_graph()) == per_date(rows)
+
+
+def _two_date_pixels(root: Any, values: tuple[float, float]) -> str:
+    """A static collection of one 2 x 2 px float32 band (nodata -1) on two dates whose
+    pixels all hold ``values``: TestMultipleDates._single_pixel_layer (tests/
+    test_multiple_date.py L286-L313, one pixel, cellType float32ud-1.0)."""
+    import numpy as np
+    from affine import Affine
+
+    from hybrid.sample.cog import write_cog
+    from tests.workflows.driver_test_collection import EO
+
+    links = []
+    for value, when in zip(values, ("2016-04-24", "2017-04-24"), strict=True):
+        path = root / f"pixel-{when}.tif"
+        data = np.full((2, 2), value, dtype="float32")
+        write_cog(path, data, transform=Affine(0.5, 0, 0, 0, -0.5, 1), crs=4326, nodata=-1.0)
+        item = {
+            "type": "Feature", "stac_version": "1.0.0", "stac_extensions": [EO],
+            "id": f"pixel-{when}", "geometry": box(0, 0, 1, 1), "bbox": [0, 0, 1, 1],
+            "properties": {"datetime": f"{when}T04:00:00Z", "proj:epsg": 4326}, "links": [],
+            "assets": {"data": {"href": f"./{path.name}", "roles": ["data"],
+                                "type": "image/tiff; application=geotiff",
+                                "eo:bands": [{"name": "band"}], "proj:epsg": 4326,
+                                "proj:shape": [2, 2], "proj:transform": [0.5, 0, 0, 0, -0.5, 1]}},
+        }  # fmt: skip
+        (root / f"pixel-{when}.json").write_text(json.dumps(item))
+        links.append({"rel": "item", "href": f"./pixel-{when}.json"})
+    collection = {
+        "type": "Collection", "stac_version": "1.0.0", "stac_extensions": [EO], "id": "pixels",
+        "description": "two dates", "license": "proprietary", "links": links,
+        "extent": {"spatial": {"bbox": [[0, 0, 1, 1]]},
+                   "temporal": {"interval": [["2016-01-01T00:00:00Z", None]]}},
+    }  # fmt: skip
+    (root / "collection.json").write_text(json.dumps(collection))
+    return str(root / "collection.json")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # test_reduce_all_data (L214-L238): 1 and 5
+        (
+            (1.0, 5.0),
+            {"min": 1.0, "max": 5.0, "sum": 6.0, "mean": 3.0, "variance": 8.0, "sd": 2.8284271},
+        ),
+        # test_reduce_some_nodata (L240-L268): nodata and 5: one value, no variance
+        (
+            (-1.0, 5.0),
+            {"min": 5.0, "max": 5.0, "sum": 5.0, "mean": 5.0, "variance": None, "sd": None},
+        ),
+    ],
+    ids=["all_data", "some_nodata"],
+)
+def test_reduce_time(
+    connection: Any, tmp_path_factory: pytest.TempPathFactory, values: tuple, expected: dict
+) -> None:
+    """TestMultipleDates.test_reduce_all_data / test_reduce_some_nodata (tests/
+    test_multiple_date.py): reduce_dimension over t skips nodata; variance and sd are the
+    sample ones (n - 1), NaN for a single value."""
+    import numpy as np
+
+    url = _two_date_pixels(tmp_path_factory.mktemp("driver-pixels"), values)
+    for name, want in expected.items():
+        cube = connection.load_stac(
+            url, spatial_extent={"west": 0, "south": 0, "east": 1, "north": 1}
+        )
+        cube = cube.reduce_dimension("t", reducer=name)
+        got = np.array(connection.execute(cube.save_result("json").flat_graph())["data"], float)
+        if want is None:
+            assert np.isnan(got).all(), name
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=name)
