@@ -25,6 +25,9 @@ openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` (the version in
 - projection from ``proj:code``/``proj:epsg``, ``proj:bbox``, ``proj:shape``,
   ``proj:transform`` of the asset, its bands, else the item (``_ProjectionMetadata``,
   L2147-2190);
+- an asset is read from its ``alternate`` ``local`` or ``s3`` href where that names a file
+  on this machine (``s3://bucket/key`` as ``/bucket/key``), else from its href
+  (``get_best_url``, L2403-2441);
 - ``nodata`` of the asset (or of all its bands) is used only together with its
   ``data_type`` (L395-425, ``_get_datatype_and_no_data`` L2366-2369); otherwise the file's
   own nodata counts;
@@ -243,7 +246,7 @@ def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:
     shape = get("proj:shape")
     nodata = _asset_field(asset, "nodata")
     has_type = _asset_field(asset, "data_type") is not None
-    href = asset.get_absolute_href() or asset.href
+    href = _best_href(asset)
     media = (asset.media_type or "").lower()
     return BandAsset(
         href=readable_location(href),
@@ -254,6 +257,26 @@ def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:
         nodata=float(nodata) if has_type and nodata is not None else None,
         netcdf="netcdf" in media or ".nc" in href,
     )
+
+
+def _best_href(asset: Any) -> str:
+    """The asset's ``alternate`` ``local``/``s3`` file where it exists here, else its href,
+    as openeo-geopyspark-driver load_stac.py (9baf2e1) ``get_best_url`` L2417-2441 picks it
+    (alternate-assets extension; an alternate that is no file here is passed over)."""
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    for key, alternate in (asset.extra_fields.get("alternate") or {}).items():
+        href = alternate.get("href") if isinstance(alternate, Mapping) else None
+        if key not in ("local", "s3") or not isinstance(href, str):
+            continue
+        url = urlparse(href)
+        path = url.path if url.scheme in ("", "file") else None
+        if url.scheme == "s3":
+            path = f"/{url.netloc}{url.path}"
+        if path and Path(path).exists():
+            return path
+    return str(asset.get_absolute_href() or asset.href)
 
 
 def _asset_field(asset: Any, field: str) -> Any:

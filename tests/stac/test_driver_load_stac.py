@@ -1,0 +1,198 @@
+"""Copernicus's own load_stac tests replayed against hybrid's local engine.
+
+openeo-geopyspark-driver (9baf2e10) ``tests/test_api_result.py`` ``TestLoadStac`` and
+``tests/test_load_stac.py`` write down what a load gives for a layout; their data
+(``tests/data/stac/...``: 10 x 10 px in EPSG:4326 over 5-6 E, 50-51 N, bands of constant
+value 1, 2, 3...) is rebuilt here in code as real COGs and STAC JSON on disk, and the
+in-process engine's netCDF is compared with what the driver's test asserts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+BBOX = [5.0, 50.0, 6.0, 51.0]
+RASTER = "image/tiff; application=geotiff"
+
+
+def _cog(path: Path, values: list[int]) -> Path:
+    """A 10 x 10 px COG over ``BBOX``, band i constant ``values[i]``."""
+    import rasterio
+    from rasterio.transform import from_bounds
+
+    profile = {"driver": "COG", "height": 10, "width": 10, "count": len(values)}
+    profile.update(dtype="uint8", crs="EPSG:4326", transform=from_bounds(*BBOX, 10, 10))
+    with rasterio.open(path, "w", **profile) as ds:
+        for index, value in enumerate(values, 1):
+            ds.write(np.full((10, 10), value, "uint8"), index)
+    return path
+
+
+def _asset(href: Path | str, names: list[str] | None, key: str = "eo:bands") -> dict:
+    asset: dict[str, Any] = {"href": str(href), "type": RASTER, "roles": ["data"]}
+    if names is not None:
+        asset[key] = [{"name": name} for name in names]
+    return asset
+
+
+def _item(item_id: str, properties: dict, assets: dict) -> dict:
+    west, south, east, north = BBOX
+    ring = [[west, south], [west, north], [east, north], [east, south], [west, south]]
+    properties = {"proj:epsg": 4326, "proj:bbox": BBOX, "proj:shape": [10, 10], **properties}
+    return {
+        "stac_version": "1.0.0", "type": "Feature", "id": item_id, "bbox": BBOX,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": properties, "assets": assets,
+        "links": [{"rel": "collection", "href": "collection.json"}],
+    }  # fmt: skip
+
+
+def _collection(root: Path, items: list[dict], summaries: dict | None = None) -> Path:
+    """A static Collection of ``items`` (one JSON file each) in ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for item in items:
+        (root / f"{item['id']}.json").write_text(json.dumps(item))
+    collection = {
+        "type": "Collection", "id": "collection", "stac_version": "1.0.0",
+        "description": "generated", "license": "proprietary",
+        "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]},
+                   "temporal": {"interval": [["1982-08-22T00:00:00Z", None]]}},
+        "links": [{"rel": "item", "href": f"{item['id']}.json"} for item in items],
+        "summaries": summaries or {},
+    }  # fmt: skip
+    (root / "collection.json").write_text(json.dumps(collection))
+    return root / "collection.json"
+
+
+def _load(url: Path | str, out: Path, **arguments: Any) -> xr.Dataset:
+    """The netCDF the in-process engine writes for load_stac of ``url``, opened."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+
+    graph = {
+        "load": {"process_id": "load_stac", "arguments": {"url": str(url), **arguments}},
+        "save": {"process_id": "save_result",
+                 "arguments": {"data": {"from_node": "load"}, "format": "netCDF"},
+                 "result": True},
+    }  # fmt: skip
+    (path,) = LocalBackend(LocalSettings()).execute(graph, out_dir=out).files
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()
+
+
+def _days(ds: xr.Dataset) -> list[str]:
+    return [str(t)[:10] for t in ds.t.values]
+
+
+def _bands(ds: xr.Dataset) -> dict[str, list[float]]:
+    """Each band's distinct values, in the file's band order."""
+    return {name: np.unique(ds[name].values).tolist() for name in ds.data_vars if name != "crs"}
+
+
+@pytest.fixture(scope="module")
+def cogs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The driver's ``binary/load_stac/collection01`` assets: 3 bands (1, 2, 3) and 2
+    bands (4, 5), and a one-band file of 4."""
+    root = tmp_path_factory.mktemp("cogs")
+    _cog(root / "asset01.tif", [1, 2, 3])
+    _cog(root / "asset02.tif", [4, 5])
+    _cog(root / "band4.tif", [4])
+    return root
+
+
+THREE = ["band1", "band2", "band3"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days", "key"),
+    [
+        ("2021-02-03", "2021-02-03", ["2021-02-03"], "eo:bands"),  # "backwards compatibility"
+        ("2021-02-03", "2021-02-04", ["2021-02-03"], "bands"),
+        ("2021-02-03", "2021-02-05", ["2021-02-03", "2021-02-04"], "eo:bands"),
+        ("2021-02-03T00:00:00Z", "2021-02-04T00:00:00Z", ["2021-02-03"], "bands"),
+        ("2021-02-03T00:00:00Z", "2021-02-04T00:00:01Z", ["2021-02-03", "2021-02-04"], "eo:bands"),
+    ],
+)
+def test_upper_temporal_bound_is_exclusive(
+    cogs: Path, tmp_path: Path, start: str, end: str, days: list[str], key: str
+) -> None:
+    """TestLoadStac.test_load_stac_from_stac_collection_upper_temporal_bound
+    (test_api_result.py L3595-3679, data issue609-collection-temporal-bound-exclusive-*):
+    the end is exclusive, but a start equal to the end keeps that day."""
+    asset = {"asset1": _asset(cogs / "asset01.tif", THREE, key)}
+    items = [
+        _item("item01", {"datetime": "2021-02-03T00:00:00Z"}, asset),
+        _item("item02", {"datetime": "2021-02-04T00:00:00Z"}, asset),
+    ]
+    got = _load(_collection(tmp_path / "stac", items), tmp_path, temporal_extent=[start, end])
+    assert _days(got) == days
+    assert _bands(got) == {"band1": [1.0], "band2": [2.0], "band3": [3.0]}
+    assert got.sizes == {"t": len(days), "y": 10, "x": 10}
+    assert float(got.x.min()) == pytest.approx(5.05) and float(got.y.min()) == pytest.approx(50.05)
+
+
+def test_start_datetime_in_zulu_time_labels_its_day(cogs: Path, tmp_path: Path) -> None:
+    """test_load_stac_from_stac_collection_item_start_datetime_zulu (L3821-3874, data
+    issue646_start_datetime_zulu-*): an item with a null datetime and a ``Z``
+    start_datetime is loaded at that day's midnight UTC."""
+    times = {"datetime": None, "start_datetime": "2022-03-04T00:00:00Z"}
+    times["end_datetime"] = "2022-03-05T00:00:00Z"
+    item = _item("item01", times, {"asset1": _asset(cogs / "asset01.tif", THREE)})
+    got = _load(_collection(tmp_path / "stac", [item]), tmp_path)
+    assert [str(t)[:13] for t in got.t.values] == ["2022-03-04T00"]
+    assert list(_bands(got)) == THREE
+
+
+@pytest.mark.parametrize("document", ["item03.json", "collection.json"])
+def test_bands_follow_the_collection_summaries_order(
+    cogs: Path, tmp_path: Path, document: str
+) -> None:
+    """test_load_stac_from_stac_item_respects_collection_bands_order (L3538-3593, data
+    item03-eo-bands.json, collection01-eo-bands.json): the bands of two assets are
+    ordered as the collection's ``summaries`` ``eo:bands`` list them, from the item's URL
+    (through its ``collection`` link) and from the collection's."""
+    assets = {"asset1": _asset(cogs / "asset01.tif", THREE)}
+    assets["asset2"] = _asset(cogs / "asset02.tif", ["band4", "band5"])
+    order = ["band5", "band1", "band4", "band2", "band3"]
+    summaries = {"eo:bands": [{"name": name} for name in order]}
+    root = _collection(tmp_path / "stac", [_item("item03", {"datetime": "2021-02-03"}, assets)], summaries).parent
+    got = _load(root / document, tmp_path)
+    assert _days(got) == ["2021-02-03"]
+    assert _bands(got) == {name: [float(name[-1])] for name in order}
+
+
+def test_an_asset_without_band_metadata_is_named_by_its_key(cogs: Path, tmp_path: Path) -> None:
+    """test_load_stac_loads_assets_without_eo_bands (L4476-4557, data
+    issue762-api-no-eo-bands): an asset without ``eo:bands`` is one band named after its
+    asset key, after the bands of the asset that has them."""
+    assets = {"asset1": _asset(cogs / "asset01.tif", THREE), "band4": _asset(cogs / "band4.tif", None)}
+    item = _item("item01", {"datetime": "2021-02-03T00:00:00Z"}, assets)
+    got = _load(_collection(tmp_path / "stac", [item]), tmp_path, temporal_extent=["2021-02-01", "2021-03-01"])
+    assert _days(got) == ["2021-02-03"]
+    assert _bands(got) == {"band1": [1.0], "band2": [2.0], "band3": [3.0], "band4": [4.0]}
+
+
+@pytest.mark.parametrize("alternate", ["local", "s3", "local-file-url"])
+def test_an_alternate_local_file_is_read_instead_of_the_href(
+    cogs: Path, tmp_path: Path, alternate: str
+) -> None:
+    """test_load_stac_issue830_alternate_url (L3681-3750): an asset whose href cannot be
+    read but whose ``alternate`` ``local`` or ``s3`` href is a file on this machine is
+    read from that file (load_stac.py ``get_best_url`` L2417-2441); another alternate
+    key, or one naming no file here, is passed over."""
+    path = cogs / "band4.tif"
+    key, href = ("local", path.as_uri()) if alternate == "local-file-url" else (alternate, str(path))
+    asset = _asset("https://invalid.test/nope.tiff", ["B02"])
+    asset["alternate"] = {"https": {"href": "https://invalid.test/other.tiff"},
+                          "s3" if key == "local" else "local": {"href": str(tmp_path / "gone.tif")},
+                          key: {"href": href}}  # fmt: skip
+    item = _item("item-123", {"datetime": "2024-05-01T00:00:00Z"}, {"asset-1": asset})
+    got = _load(_collection(tmp_path / "stac", [item]), tmp_path)
+    assert _days(got) == ["2024-05-01"]
+    assert _bands(got) == {"B02": [4.0]}
+    assert got.sizes == {"t": 1, "y": 10, "x": 10}
