@@ -93,7 +93,7 @@ def interval_texts(
     return texts[0], texts[1]
 
 
-def load_interval(extent: Any) -> tuple[str, str]:
+def load_interval(extent: Any, process: str = "load_collection") -> tuple[str, str]:
     """[start, end) of a load; open bounds as Copernicus fills them (2000-01-01, now)."""
     start_text, end_text = resolved_interval(interval_texts(extent))
     from hybrid.stac.query import parse_instant
@@ -101,7 +101,7 @@ def load_interval(extent: Any) -> tuple[str, str]:
     start = parse_instant(start_text, what="temporal_extent start")
     end = parse_instant(end_text, what="temporal_extent end")
     if end == start:
-        return _whole_day(start_text, start)
+        return _whole_day(start_text, start, process)
     if end <= start:
         raise UsageError(
             f"temporal extent is empty: end {end_text} is not after start {start_text} "
@@ -120,7 +120,7 @@ def resolved_interval(
     return start or OPEN_START, end
 
 
-def _whole_day(text: str, start: Any) -> tuple[str, str]:
+def _whole_day(text: str, start: Any, process: str) -> tuple[str, str]:
     """A load's [t, t]: from t to the end of its day, as Copernicus reads it (the whole
     day for a date; geopyspark-driver load_stac.py ``_TemporalExtent`` L1134-1143 and
     L230-235 end it at ``time.max``; openeo-python-driver process_implementations/io.py
@@ -133,7 +133,7 @@ def _whole_day(text: str, start: Any) -> tuple[str, str]:
     after = (day + dt.timedelta(days=1)).isoformat()
     read = f"the whole day {day}" if len(text) <= 10 else f"from {text} to the end of {day}"
     warn(
-        f"load_collection: temporal_extent [{text}, {text}] has the same start and end; "
+        f"{process}: temporal_extent [{text}, {text}] has the same start and end; "
         f"read as {read} as Copernicus does (an openEO end is excluded: give [{text}, "
         f"{after}])"
     )

@@ -127,7 +127,7 @@ class Run:
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
         from hybrid.backends.local.stac_load import load_stac
 
-        start, end = load_interval(temporal_extent)
+        start, end = load_interval(temporal_extent, "load_stac")
         bbox = None if spatial_extent is None else parse_bbox(spatial_extent)
         buffer = self._buffer(properties)  # its own, as load_collection's
         loaded = load_stac(

@@ -123,13 +123,22 @@ def test_upper_temporal_bound_is_exclusive(
 ) -> None:
     """TestLoadStac.test_load_stac_from_stac_collection_upper_temporal_bound
     (test_api_result.py L3595-3679, data issue609-collection-temporal-bound-exclusive-*):
-    the end is exclusive, but a start equal to the end keeps that day."""
+    the end is exclusive, but a start equal to the end keeps that day, with a warning
+    naming load_stac (it named load_collection)."""
+    import warnings
+
+    from hybrid.errors import HybridWarning
+
     asset = {"asset1": _asset(cogs / "asset01.tif", THREE, key)}
     items = [
         _item("item01", {"datetime": "2021-02-03T00:00:00Z"}, asset),
         _item("item02", {"datetime": "2021-02-04T00:00:00Z"}, asset),
     ]
-    got = _load(_collection(tmp_path / "stac", items), tmp_path, temporal_extent=[start, end])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HybridWarning)
+        got = _load(_collection(tmp_path / "stac", items), tmp_path, temporal_extent=[start, end])
+    same_day = [str(w.message) for w in caught if "same start and end" in str(w.message)]
+    assert [m.split(":")[0] for m in same_day] == (["load_stac"] if start == end else [])
     assert _days(got) == days
     assert _bands(got) == {"band1": [1.0], "band2": [2.0], "band3": [3.0]}
     assert got.sizes == {"t": len(days), "y": 10, "x": 10}
