@@ -121,9 +121,11 @@ class Run:
         temporal_extent: Any = None,
         bands: list[str] | None = None,
         properties: Any = None,
+        featureflags: Any = None,
         **_ignored: Any,
     ) -> Any:
-        """A STAC document as a cube (hybrid.backends.local.stac_load)."""
+        """A STAC document as a cube (hybrid.backends.local.stac_load); of its
+        ``featureflags`` only ``allow_empty_cube`` is read."""
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
         from hybrid.backends.local.stac_load import load_stac
 
@@ -137,6 +139,8 @@ class Run:
             bands=list(bands) if bands else None,
             properties=self._conditions(properties, self.facts.stac_conditions),
             buffer=max(buffer, self.facts.margin, self._scl_read(properties, bbox)),
+            allow_empty=isinstance(featureflags, dict)
+            and bool(featureflags.get("allow_empty_cube")),
         )
         self._add_grid(loaded.grid)
         self.extents += [] if bbox is None else [bbox]

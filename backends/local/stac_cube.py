@@ -137,6 +137,26 @@ def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataA
     return cube
 
 
+def empty_cube(bands: list[str], grid: Grid) -> xr.DataArray:
+    """(t, bands, y, x) float32 without any date: Copernicus's ``empty_pyramid_seq`` of a
+    load_stac allowed to find nothing (geopyspark-driver load_stac.py L842-846)."""
+    import dask.array as da
+    import numpy as np
+    import xarray as xr
+
+    shape = (0, len(bands), grid.height, grid.width)
+    values = da.from_array(np.zeros(shape, np.float32), chunks=(1, 1, grid.height, grid.width))
+    coords = {
+        "t": np.array([], dtype="datetime64[ns]"),
+        "bands": list(bands),
+        "y": np.array(grid.y_centres()),
+        "x": np.array(grid.x_centres()),
+    }
+    cube = xr.DataArray(values, dims=("t", "bands", "y", "x"), coords=coords)
+    cube.attrs = {"crs": grid.crs, "epsg": grid.epsg}
+    return cube
+
+
 def stac_without_empty_dates(
     cube: xr.DataArray, scenes: list[StacScene], bands: list[str], grid: Grid
 ) -> tuple[xr.DataArray, list[StacScene]]:

@@ -169,7 +169,9 @@ def test_bands_follow_the_collection_summaries_order(
     assets["asset2"] = _asset(cogs / "asset02.tif", ["band4", "band5"])
     order = ["band5", "band1", "band4", "band2", "band3"]
     summaries = {"eo:bands": [{"name": name} for name in order]}
-    root = _collection(tmp_path / "stac", [_item("item03", {"datetime": "2021-02-03"}, assets)], summaries).parent
+    root = _collection(
+        tmp_path / "stac", [_item("item03", {"datetime": "2021-02-03"}, assets)], summaries
+    ).parent
     got = _load(root / document, tmp_path)
     assert _days(got) == ["2021-02-03"]
     assert _bands(got) == {name: [float(name[-1])] for name in order}
@@ -179,9 +181,16 @@ def test_an_asset_without_band_metadata_is_named_by_its_key(cogs: Path, tmp_path
     """test_load_stac_loads_assets_without_eo_bands (L4476-4557, data
     issue762-api-no-eo-bands): an asset without ``eo:bands`` is one band named after its
     asset key, after the bands of the asset that has them."""
-    assets = {"asset1": _asset(cogs / "asset01.tif", THREE), "band4": _asset(cogs / "band4.tif", None)}
+    assets = {
+        "asset1": _asset(cogs / "asset01.tif", THREE),
+        "band4": _asset(cogs / "band4.tif", None),
+    }
     item = _item("item01", {"datetime": "2021-02-03T00:00:00Z"}, assets)
-    got = _load(_collection(tmp_path / "stac", [item]), tmp_path, temporal_extent=["2021-02-01", "2021-03-01"])
+    got = _load(
+        _collection(tmp_path / "stac", [item]),
+        tmp_path,
+        temporal_extent=["2021-02-01", "2021-03-01"],
+    )
     assert _days(got) == ["2021-02-03"]
     assert _bands(got) == {"band1": [1.0], "band2": [2.0], "band3": [3.0], "band4": [4.0]}
 
@@ -195,7 +204,9 @@ def test_an_alternate_local_file_is_read_instead_of_the_href(
     read from that file (load_stac.py ``get_best_url`` L2417-2441); another alternate
     key, or one naming no file here, is passed over."""
     path = cogs / "band4.tif"
-    key, href = ("local", path.as_uri()) if alternate == "local-file-url" else (alternate, str(path))
+    key, href = (
+        ("local", path.as_uri()) if alternate == "local-file-url" else (alternate, str(path))
+    )
     asset = _asset("https://invalid.test/nope.tiff", ["B02"])
     asset["alternate"] = {"https": {"href": "https://invalid.test/other.tiff"},
                           "s3" if key == "local" else "local": {"href": str(tmp_path / "gone.tif")},
@@ -205,3 +216,59 @@ def test_an_alternate_local_file_is_read_instead_of_the_href(
     assert _days(got) == ["2024-05-01"]
     assert _bands(got) == {"B02": [4.0]}
     assert got.sizes == {"t": 1, "y": 10, "x": 10}
+
+
+def _flagged_load(url: Path, bands: list[str], bbox: dict, flags: dict | None) -> dict:
+    arguments: dict[str, Any] = {"url": str(url), "bands": bands, "spatial_extent": bbox}
+    if flags is not None:
+        arguments["featureflags"] = flags
+    return {"process_id": "load_stac", "arguments": arguments}
+
+
+@pytest.mark.parametrize("flags", [None, {"allow_empty_cube": False}, {"allow_empty_cube": True}])
+def test_allow_empty_cube_gives_the_requested_bands_without_dates(
+    cogs: Path, tmp_path: Path, flags: dict | None
+) -> None:
+    """test_empty_cube_from_non_intersecting_item (test_load_stac.py L561-601) and
+    TestLoadStac.test_empty_data_cube (test_api_result.py L4645-4673, data
+    issue1049-api-empty-data-cube): a load_stac finding no item is NoDataAvailable
+    (load_stac.py L268-269) unless its ``featureflags`` say ``allow_empty_cube``
+    (L212): then a cube of the requested bands without dates (``empty_pyramid_seq``,
+    L842-846) on the UTM grid of the extent at 10 m (L623-660), which merge_cubes joins
+    as all-nodata bands."""
+    from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.errors import NoDataAvailable
+
+    names = ["flat1", "flat2", "flat3"]
+    asset = {"asset1": _asset(cogs / "asset01.tif", names)}
+    items = [_item(f"i{d}", {"datetime": f"2025-01-{d}T00:00:00Z"}, asset) for d in ("05", "15")]
+    url = _collection(tmp_path / "stac", items)
+    inside = {"west": 5.2, "south": 50.2, "east": 5.6, "north": 50.6}
+    outside = {"west": 0.0, "south": 50.2, "east": 0.4, "north": 50.6}
+    graph = {
+        "full": _flagged_load(url, ["flat1", "flat2"], inside, None),
+        "empty": _flagged_load(url, ["B02", "B03"], outside, flags),
+        "merge": {"process_id": "merge_cubes",
+                  "arguments": {"cube1": {"from_node": "full"}, "cube2": {"from_node": "empty"}}},
+        "save": {"process_id": "save_result",
+                 "arguments": {"data": {"from_node": "merge"}, "format": "netCDF"}, "result": True},
+    }  # fmt: skip
+    engine = LocalBackend(LocalSettings())
+    if not (flags or {}).get("allow_empty_cube"):
+        with pytest.raises(NoDataAvailable, match=r"no item of .* intersects"):
+            engine.execute(graph, out_dir=tmp_path / "merged")
+        return
+    (merged,) = engine.execute(graph, out_dir=tmp_path / "merged").files
+    with xr.open_dataset(merged, engine="h5netcdf") as ds:
+        got = ds.load()
+    assert _days(got) == ["2025-01-05", "2025-01-15"]
+    assert list(_bands(got)) == ["flat1", "flat2", "B02", "B03"]
+    assert _bands(got)["flat1"] == [1.0] and _bands(got)["flat2"] == [2.0]
+    assert bool(got["B02"].isnull().all()) and bool(got["B03"].isnull().all())
+
+    graph["save"]["arguments"]["data"] = {"from_node": "empty"}
+    (alone,) = engine.execute(graph, out_dir=tmp_path / "alone").files
+    with xr.open_dataset(alone, engine="h5netcdf") as ds:
+        assert ds.sizes["t"] == 0 and [v for v in ds.data_vars if v != "crs"] == ["B02", "B03"]
+        assert ds.crs.attrs["crs_wkt"].count("UTM zone 31N") == 1
+        assert float(ds.x[1] - ds.x[0]) == 10.0
