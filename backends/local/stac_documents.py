@@ -110,7 +110,9 @@ def searched_items(
     """The items of a STAC API ``collection`` its item search gives for ``extent``, in
     the order the API gives them; the property ``conditions`` go with the search as a
     CQL2-json filter when the API conforms to FILTER, as Copernicus sends them (its
-    answer is checked again by the caller)."""
+    answer is checked again by the caller). An asset without ``href`` is dropped from its
+    item with a warning, as Copernicus's ``_pystac_item_from_dict_lenient``
+    (geopyspark-driver load_stac.py L1619, L1692-1706) does; pystac fails on it."""
     import pystac_client
 
     from hybrid.stac.query import cql2_filter
@@ -128,7 +130,21 @@ def searched_items(
             filter=sent,
             filter_lang="cql2-json" if sent else None,
         )
-        return list(found.items())
+        return [_lenient_item(item, client, process) for item in found.items_as_dicts()]
+
+
+def _lenient_item(item: dict[str, Any], root: Any, process: str) -> Any:
+    """The pystac Item of a search's ``item``, without its assets that have no href."""
+    import pystac
+
+    from hybrid.run_warnings import warn
+
+    assets = item.get("assets") or {}
+    bad = [key for key, asset in assets.items() if not (asset or {}).get("href")]
+    if bad:
+        warn(f"{process}: item {item.get('id')!r}: asset(s) {', '.join(bad)} without href dropped")
+        item = dict(item, assets={k: v for k, v in assets.items() if k not in bad})
+    return pystac.Item.from_dict(item, root=root, preserve_dict=False)
 
 
 @functools.cache

@@ -10,6 +10,7 @@ in-process engine's netCDF is compared with what the driver's test asserts.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,63 @@ def test_allow_empty_cube_gives_the_requested_bands_without_dates(
         assert ds.sizes["t"] == 0 and [v for v in ds.data_vars if v != "crs"] == ["B02", "B03"]
         assert ds.crs.attrs["crs_wkt"].count("UTM zone 31N") == 1
         assert float(ds.x[1] - ds.x[0]) == 10.0
+
+
+# ------------------------------------------------------------- through a STAC API
+
+
+@pytest.fixture(scope="module")
+def stac_api(cogs: Path) -> Iterator[str]:
+    """A real STAC API (pgstac) holding collection ``c``: items of 2021-02-03 and
+    2021-02-04 (3 bands), and one of 2024-06-01 with an asset without href."""
+    from tests.pgstac import load_into_pgstac, missing_reason, running_pgstac
+
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    good = {"asset1": _asset((cogs / "asset01.tif").as_uri(), THREE)}
+    items = [_item(f"item{d}", {"datetime": f"2021-02-0{d}T00:00:00Z"}, good) for d in (3, 4)]
+    bad = {**good, "bad-asset": {"type": RASTER, "roles": ["data"]}}
+    items.append(_item("item-with-bad-asset", {"datetime": "2024-06-01T00:00:00Z"}, bad))
+    for item in items:
+        item.update(collection="c", links=[])
+    collection = json.loads(_collection(cogs / "api", []).read_text())
+    collection.update(id="c", links=[])
+    with running_pgstac() as server:
+        load_into_pgstac(server, collection, items)
+        yield f"{server.url}/collections/c"
+
+
+@pytest.mark.pgstac
+@pytest.mark.parametrize(
+    ("start", "end", "days"),
+    [
+        ("2021-02-03", "2021-02-03", ["2021-02-03"]),
+        ("2021-02-03", "2021-02-04", ["2021-02-03"]),
+        ("2021-02-03", "2021-02-05", ["2021-02-03", "2021-02-04"]),
+        ("2021-02-03T00:00:00Z", "2021-02-04T00:00:00Z", ["2021-02-03"]),
+        ("2021-02-03T00:00:00Z", "2021-02-04T00:00:01Z", ["2021-02-03", "2021-02-04"]),
+    ],
+)
+def test_api_upper_temporal_bound_is_exclusive(
+    stac_api: str, tmp_path: Path, start: str, end: str, days: list[str]
+) -> None:
+    """test_load_stac_from_stac_api_upper_temporal_bound (test_api_result.py L3752-3826,
+    data issue609-api-temporal-bound-exclusive-*): as from a static collection."""
+    got = _load(stac_api, tmp_path, temporal_extent=[start, end])
+    assert _days(got) == days
+    assert _bands(got) == {"band1": [1.0], "band2": [2.0], "band3": [3.0]}
+
+
+@pytest.mark.pgstac
+def test_api_asset_without_href_is_dropped_not_fatal(stac_api: str, tmp_path: Path) -> None:
+    """test_from_stac_api_asset_missing_href_is_skipped (test_load_stac.py L3124-3209) and
+    test_pystac_item_from_dict_lenient (L4788-4810): a searched item's asset without
+    ``href`` is dropped with a warning (load_stac.py L1619, L1692-1706), the item's other
+    assets load; it was a 400 ``KeyError: 'href'``."""
+    from hybrid.errors import HybridWarning
+
+    with pytest.warns(HybridWarning, match="'item-with-bad-asset': asset.s. bad-asset without"):
+        got = _load(stac_api, tmp_path, temporal_extent=["2024-06-01", "2024-06-02"])
+    assert _days(got) == ["2024-06-01"]
+    assert _bands(got) == {"band1": [1.0], "band2": [2.0], "band3": [3.0]}
