@@ -16,7 +16,8 @@ The grid as openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` chooses i
 Time labels are the items' nominal dates (the date as the item's datetime is written,
 in its own offset: :func:`hybrid.backends.local.stac_items.nominal_datetime`) at midnight
 UTC (FileLayerProvider.scala L1029): the items of one day are merged into one label,
-the first valid value winning in item order. Values are float32 with NaN where the
+the first valid value winning in the order of the first band's asset path
+(:func:`merge_order`). Values are float32 with NaN where the
 file's nodata is (the asset's ``nodata`` with its ``data_type``, else the file's own,
 else GeoTrellis's default nodata of the file's cell type: 0 for unsigned integers, the
 minimum for signed ones, FileLayerProvider.scala L997-1005 ``withDefaultNoData``). A
@@ -115,7 +116,7 @@ def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataA
     days = sorted({_midnight(s.nominal) for s in scenes})
     layers = []
     for day in days:
-        same_day = [s for s in scenes if _midnight(s.nominal) == day]
+        same_day = merge_order([s for s in scenes if _midnight(s.nominal) == day], bands[0])
         row = []
         for band in bands:
             found = [src for s in same_day if (src := sources(s, band)) is not None]
@@ -179,6 +180,19 @@ def stac_without_empty_dates(
 
 def _midnight(when: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(when.date(), dt.time(), dt.UTC)
+
+
+def merge_order(scenes: list[StacScene], first_band: str) -> list[StacScene]:
+    """``scenes`` of one day in the order their values are merged: by the path of the
+    asset holding the load's first band (FileLayerProvider.scala ``rasterRegionsToTiles``
+    L859-867 sorts a key's products by ``sortableSourceName``, a product's name being its
+    first band's source, L127); a scene without that band last, then in item order."""
+
+    def path(scene: StacScene) -> tuple[bool, str]:
+        source = sources(scene, first_band)
+        return source is None, source.path if source is not None else ""
+
+    return sorted(scenes, key=path)
 
 
 def _mosaic(found: tuple[Source, ...], grid: Grid) -> np.ndarray:

@@ -22,8 +22,9 @@ BBOX = [5.0, 50.0, 6.0, 51.0]
 RASTER = "image/tiff; application=geotiff"
 
 
-def _cog(path: Path, values: list[int]) -> Path:
-    """A 10 x 10 px COG over ``BBOX``, band i constant ``values[i]``."""
+def _cog(path: Path, values: list[int], *, gap: bool = False) -> Path:
+    """A 10 x 10 px COG over ``BBOX``, band i constant ``values[i]``; with ``gap`` its
+    first row 0 (GeoTrellis's default nodata of uint8)."""
     import rasterio
     from rasterio.transform import from_bounds
 
@@ -31,7 +32,9 @@ def _cog(path: Path, values: list[int]) -> Path:
     profile.update(dtype="uint8", crs="EPSG:4326", transform=from_bounds(*BBOX, 10, 10))
     with rasterio.open(path, "w", **profile) as ds:
         for index, value in enumerate(values, 1):
-            ds.write(np.full((10, 10), value, "uint8"), index)
+            band = np.full((10, 10), value, "uint8")
+            band[0, :] = 0 if gap else value
+            ds.write(band, index)
     return path
 
 
@@ -273,6 +276,32 @@ def test_allow_empty_cube_gives_the_requested_bands_without_dates(
         assert ds.sizes["t"] == 0 and [v for v in ds.data_vars if v != "crs"] == ["B02", "B03"]
         assert ds.crs.attrs["crs_wkt"].count("UTM zone 31N") == 1
         assert float(ds.x[1] - ds.x[0]) == 10.0
+
+
+def test_products_of_a_day_merge_in_the_first_bands_asset_path_order(
+    cogs: Path, tmp_path: Path
+) -> None:
+    """Two items of one day over the same pixels: merged per pixel, the first valid value
+    winning, in the ascending path of the asset of the load's first band, for every band
+    (geotrellis-extensions FileLayerProvider.scala ``rasterRegionsToTiles`` L859-867
+    ``sortableSourceName``, L127 a product's name is its first band's source), not in the
+    order the collection lists the items (it was)."""
+    import shutil
+
+    def copy(name: str, source: str) -> Path:
+        return Path(shutil.copy(cogs / source, tmp_path / name))
+
+    first = _cog(tmp_path / "p1_b.tif", [7], gap=True)
+    y_assets = {"b": _asset(_cog(tmp_path / "p2_b.tif", [2]), ["b"]),
+                "c": _asset(copy("q0_c.tif", "band4.tif"), ["c"])}  # fmt: skip
+    x_assets = {"b": _asset(first, ["b"]), "c": _asset(_cog(tmp_path / "q9_c.tif", [9]), ["c"])}
+    day = {"datetime": "2021-02-03T10:00:00Z"}
+    items = [_item("y", day, y_assets), _item("x", day, x_assets)]  # y listed first
+    got = _load(_collection(tmp_path / "stac", items), tmp_path)
+    assert _days(got) == ["2021-02-03"]
+    assert np.unique(got["b"].values[0, 1:]).tolist() == [7.0]  # x: p1_b.tif < p2_b.tif
+    assert np.unique(got["b"].values[0, 0]).tolist() == [2.0]  # x's gap filled from y
+    assert _bands(got)["c"] == [9.0]  # x's c too, though q0_c.tif < q9_c.tif
 
 
 # ------------------------------------------------------------- through a STAC API
