@@ -211,10 +211,13 @@ def pixel_step(centres: Any, default: float | None = None) -> float | None:
 
 def centres_transform(x: Any, y: Any) -> Any:
     """The affine transform of the pixel corners of a grid given by its pixel centres
-    ``x`` and ``y`` (10 m, north up, along an axis of one pixel)."""
+    ``x`` and ``y``, north up. An axis of one pixel takes the other axis's pixel size, as
+    the grids are square (a one-row EPSG:4326 cube of 0.1-degree pixels is 0.1 degree
+    high, not 10); 10 m when both axes have one pixel."""
     from affine import Affine
 
-    dx, dy = pixel_step(x, PIXEL_SIZE), pixel_step(y, -PIXEL_SIZE)
+    dx = pixel_step(x, abs(pixel_step(y, -PIXEL_SIZE)))
+    dy = pixel_step(y, -abs(dx))
     return Affine(dx, 0.0, x[0] - dx / 2, 0.0, dy, y[0] - dy / 2)
 
 

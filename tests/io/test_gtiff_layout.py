@@ -142,3 +142,18 @@ def test_reading_gives_nan_where_gdal_masks_whatever_the_nodata(tmp_path):
     np.testing.assert_array_equal(np.nan_to_num(as_int, nan=-9999), counts.astype("float64"))
     plain = read_raster([tmp_path / "none.tif"], source=tmp_path).values
     np.testing.assert_array_equal(plain, counts.astype("float64"))
+
+
+def test_a_one_pixel_axis_takes_the_other_axis_pixel_size(tmp_path):
+    """A load_stac of a small extent in EPSG:4326 (0.1 degree pixels) can be one row
+    high: its GTiff had a 10-unit pixel height (10 degrees), moving its north edge by 5
+    degrees; the grid's pixels are square, so the row takes the columns' size."""
+    cube = synthetic_result(shape=(1, 4), x0=5.15, y0=50.35, resolution=0.1, epsg=4326)
+    files = write_gtiff(cube, tmp_path)
+    with rasterio.open(files[0]) as src:
+        assert np.allclose(src.res, (0.1, 0.1))
+        assert np.allclose(src.bounds, (5.1, 50.3, 5.5, 50.4))
+    column = synthetic_result(shape=(3, 1), x0=5.15, y0=50.35, resolution=0.1, epsg=4326)
+    (first, *_) = write_gtiff(column, tmp_path / "column")
+    with rasterio.open(first) as src:
+        assert np.allclose(src.bounds, (5.1, 50.1, 5.2, 50.4))
