@@ -3,13 +3,15 @@ and the raw input each test checks its result against (downloaded from the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.server_helpers import ServeProcess, basic_client
+from tests.stac_fixtures import serving_directory
+from tests.workflows.lonlat_test_collection import observation_dates, write_lonlat_collection
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +24,16 @@ def serve(tmp_path_factory: pytest.TempPathFactory, sample_catalog: Path) -> Ite
 @pytest.fixture(scope="session")
 def connection(serve: ServeProcess, tmp_path_factory: pytest.TempPathFactory) -> Any:
     return basic_client(serve.url, tmp_path_factory.mktemp("client"))
+
+
+@pytest.fixture(scope="session")
+def lonlat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mapping[int, str]]:
+    """URLs of the collection for January and February 2021, keyed by the latitude of the
+    north edge of the tile row the driver counts ``TileRow`` from (the load's north edge,
+    rounded up: 1 for the unit extent, 3 for that of test_load_collection_netcdf_extent)."""
+    root = tmp_path_factory.mktemp("lonlat4x4")
+    dates = observation_dates("2021-01-01", "2021-03-01")
+    for north in (1, 3):
+        write_lonlat_collection(root / f"n{north}", dates, origin=(0, north))
+    with serving_directory(root) as base:
+        yield {north: f"{base}/n{north}/collection.json" for north in (1, 3)}
