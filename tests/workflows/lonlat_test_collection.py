@@ -188,3 +188,42 @@ def saved(nodes: Mapping[str, Any], last: str, out_format: str = "json") -> dict
         "result": True,
     }
     return {**nodes, "save": save}
+
+
+def run_udf(udf: str, context: Any = None) -> dict[str, Any]:
+    """A callback of one ``run_udf`` node (``context`` left out when None)."""
+    arguments: dict[str, Any] = {
+        "data": {"from_parameter": "data"},
+        "udf": udf,
+        "runtime": "Python",
+    }
+    if context is not None:
+        arguments["context"] = context
+    node = {"process_id": "run_udf", "arguments": arguments, "result": True}
+    return {"process_graph": {"udf": node}}
+
+
+def number_parameter(name: str, default: float) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": name,
+        "default": default,
+        "optional": True,
+        "schema": {"type": "number"},
+    }
+
+
+def store_udp(
+    connection: Any, udp_id: str, node: dict[str, Any], parameters: list[dict[str, Any]]
+) -> None:
+    connection.save_user_defined_process(
+        udp_id, {"node": {**node, "result": True}}, parameters=parameters
+    )
+
+
+def call_udp(udp_id: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "process_id": udp_id,
+        "namespace": "user",
+        "arguments": {"data": {"from_node": "lc"}, **arguments},
+    }

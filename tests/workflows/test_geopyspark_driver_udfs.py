@@ -21,7 +21,14 @@ import numpy as np
 import pytest
 from numpy.testing import assert_equal
 
-from tests.workflows.lonlat_test_collection import load, saved
+from tests.workflows.lonlat_test_collection import (
+    call_udp,
+    load,
+    number_parameter,
+    run_udf,
+    saved,
+    store_udp,
+)
 
 #: the 4 x 4 Longitude tile of the unit extent, x first (L717)
 LONGITUDE4X4 = np.array([[0, 0.25, 0.5, 0.75]] * 4).T
@@ -71,45 +78,6 @@ PARENTS = [
 PARENT_IDS = ["apply", "apply_dimension-t", "apply_dimension-bands", "apply_neighborhood"]
 
 
-def run_udf(udf: str, context: Any = None) -> dict[str, Any]:
-    """A callback of one ``run_udf`` node (``context`` left out when None)."""
-    arguments: dict[str, Any] = {
-        "data": {"from_parameter": "data"},
-        "udf": udf,
-        "runtime": "Python",
-    }
-    if context is not None:
-        arguments["context"] = context
-    node = {"process_id": "run_udf", "arguments": arguments, "result": True}
-    return {"process_graph": {"udf": node}}
-
-
-def _number(name: str, default: float) -> dict[str, Any]:
-    return {
-        "name": name,
-        "description": name,
-        "default": default,
-        "optional": True,
-        "schema": {"type": "number"},
-    }
-
-
-def _store(
-    connection: Any, udp_id: str, node: dict[str, Any], parameters: list[dict[str, Any]]
-) -> None:
-    connection.save_user_defined_process(
-        udp_id, {"node": {**node, "result": True}}, parameters=parameters
-    )
-
-
-def _call(udp_id: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "process_id": udp_id,
-        "namespace": "user",
-        "arguments": {"data": {"from_node": "lc"}, **arguments},
-    }
-
-
 def _lon_day(url: str, north: float = 1.0) -> dict[str, Any]:
     extent = {"west": 0.0, "south": 0.0, "east": 1.0, "north": north}
     return load(url, ["2021-01-01", "2021-02-01"], ["Longitude", "Day"], extent)
@@ -129,13 +97,13 @@ def _reduce(dimension: str, reducer: dict[str, Any], context: Any = None) -> dic
 def test_udp_udf_reduce_temporal(connection: Any, lonlat: Mapping[int, str]) -> None:
     """test_udp_udf_reduce_temporal (L339-414): a UDP reducing ``t`` with a UDF's
     ``max("t")`` over 1 x 2 degrees: dims ``bands, x, y``, 4 x 8 pixels."""
-    _store(
+    store_udp(
         connection,
         "driver_udf_max_t",
         _reduce("t", run_udf(UDF_MAX_T.format(name="apply_datacube"))),
         [DATA],
     )
-    nodes = {"lc": _lon_day(lonlat[1], north=2.0), "udp": _call("driver_udf_max_t", {})}
+    nodes = {"lc": _lon_day(lonlat[1], north=2.0), "udp": call_udp("driver_udf_max_t", {})}
     result = connection.execute(saved(nodes, "udp"))
     assert result["dims"] == ["bands", "x", "y"]
     assert_equal(result["data"], [np.array([[0, 0.25, 0.5, 0.75]] * 8).T, np.full((4, 8), 25)])
@@ -156,10 +124,15 @@ def test_udp_udf_reduce_temporal_with_parameter(
         """
     )
     reducer = run_udf(udf, {"offset": {"from_parameter": "offset"}})
-    _store(connection, "driver_udf_offset", _reduce("t", reducer), [DATA, _number("offset", 12)])
+    store_udp(
+        connection,
+        "driver_udf_offset",
+        _reduce("t", reducer),
+        [DATA, number_parameter("offset", 12)],
+    )
     nodes = {
         "lc": _lon_day(lonlat[1]),
-        "udp": _call("driver_udf_offset", {"offset": 56} if set_offset else {}),
+        "udp": call_udp("driver_udf_offset", {"offset": 56} if set_offset else {}),
     }
     result = connection.execute(saved(nodes, "udp"))
     assert result["dims"] == ["bands", "x", "y"]
@@ -186,10 +159,10 @@ def test_udp_udf_reduce_bands_with_parameter(
         """
     )
     context = {"l_scale": {"from_parameter": "l_scale"}, "d_scale": {"from_parameter": "d_scale"}}
-    parameters = [DATA, _number("l_scale", 1000), _number("d_scale", 2)]
-    _store(connection, "driver_udf_scales", _reduce("bands", run_udf(udf, context)), parameters)
+    parameters = [DATA, number_parameter("l_scale", 1000), number_parameter("d_scale", 2)]
+    store_udp(connection, "driver_udf_scales", _reduce("bands", run_udf(udf, context)), parameters)
     arguments = {"l_scale": 100000, "d_scale": 3} if set_parameters else {}
-    nodes = {"lc": _lon_day(lonlat[1]), "udp": _call("driver_udf_scales", arguments)}
+    nodes = {"lc": _lon_day(lonlat[1]), "udp": call_udp("driver_udf_scales", arguments)}
     result = connection.execute(saved(nodes, "udp"))
     assert result["dims"] == ["t", "x", "y"]
     l_scale, d_scale = (100000, 3) if set_parameters else (1000, 2)
@@ -308,8 +281,8 @@ def test_udp_parameter_to_apply_run_udf_context(
     process = run_udf(UDF_APPLY_MULTIPLY_FACTOR, udf_context)
     node = _parent(parent, extra, process, parent_context, {"from_parameter": "data"})
     udp_id = f"driver_ctx_{parent}_{name}"
-    _store(connection, udp_id, node, [DATA, _number(name, 1000)])
-    nodes = {"lc": _longitude(lonlat[1]), "apply_something": _call(udp_id, arguments)}
+    store_udp(connection, udp_id, node, [DATA, number_parameter(name, 1000)])
+    nodes = {"lc": _longitude(lonlat[1]), "apply_something": call_udp(udp_id, arguments)}
     result = connection.execute(saved(nodes, "apply_something"))
     assert result["dims"] == ["t", "bands", "x", "y"]
     assert_equal(result["data"], factor * np.array([[LONGITUDE4X4]] * 3))
@@ -333,8 +306,8 @@ def test_udp_parameter_to_reduce_dimension_run_udf_context(
     (L1122-1182): the same through ``reduce_dimension``'s context."""
     node = _reduce(dimension, run_udf(UDF_REDUCE_SUM_AXIS0, udf_context), parent_context)
     udp_id = f"driver_ctx_reduce_{dimension}_{name}"
-    _store(connection, udp_id, node, [DATA, _number(name, 1000)])
-    nodes = {"lc": _longitude(lonlat[1]), "apply_something": _call(udp_id, arguments)}
+    store_udp(connection, udp_id, node, [DATA, number_parameter(name, 1000)])
+    nodes = {"lc": _longitude(lonlat[1]), "apply_something": call_udp(udp_id, arguments)}
     result = connection.execute(saved(nodes, "apply_something"))
     if dimension == "t":
         assert result["dims"] == ["bands", "x", "y"]
@@ -391,10 +364,10 @@ def test_udp_udf_apply_neighborhood_with_parameter(
     )
     process = run_udf(udf, {"offset": {"from_parameter": "offset"}})
     node = _parent("apply_neighborhood", NEIGHBORHOOD, process, None, {"from_parameter": "data"})
-    _store(connection, "driver_udf_neighborhood", node, [DATA, _number("offset", 10)])
+    store_udp(connection, "driver_udf_neighborhood", node, [DATA, number_parameter("offset", 10)])
     nodes = {
         "lc": _lon_day(lonlat[1]),
-        "udp": _call("driver_udf_neighborhood", {"offset": 20} if set_parameters else {}),
+        "udp": call_udp("driver_udf_neighborhood", {"offset": 20} if set_parameters else {}),
     }
     result = connection.execute(saved(nodes, "udp"))
     assert result["dims"] == ["t", "bands", "x", "y"]
