@@ -121,6 +121,27 @@ def callback_type(callback: Any, typed: Mapping[str, str]) -> str:
     return _Walk(nodes, typed).node(results[0], 0)
 
 
+def counts_in_place(callback: Any) -> bool:
+    """Whether ``callback`` is a lone ``count`` of its ``data`` without a condition
+    expression. Over time Copernicus writes such counts into the first date's tile
+    (``countValid``/``countAll`` through ``multibandReduce``, L223-224, L403-409; the
+    dates' tiles have the cube's type, OpenEOProcesses.scala ``timeseriesForBand``
+    L48-57), and no tile is converted to the builder's int32 (``applyTimeDimension``
+    L134-147, ``aggregateTemporal`` L494-548) while the writers take the tiles' type
+    (NetCDFRDDWriter.scala L158-160, geotiff/package.scala L444, L480-485): the result
+    has the cube's type. A ``condition`` expression converts to int32 (L410-413)."""
+    nodes = callback_graph(callback)
+    if nodes is None or len(nodes) != 1:
+        return False
+    (node,) = nodes.values()
+    arguments = (node.get("arguments") or {}) if isinstance(node, Mapping) else {}
+    return (
+        node.get("process_id") == "count"
+        and arguments.get("data") == {"from_parameter": "data"}
+        and arguments.get("condition") in (None, True)
+    )
+
+
 class _Walk:
     def __init__(self, nodes: Mapping[str, Any], typed: Mapping[str, str]) -> None:
         self.nodes = nodes

@@ -15,8 +15,8 @@ set it:
   as Copernicus types it: ``reduce_dimension``, ``aggregate_temporal(_period)`` and
   ``apply_dimension`` over ``t`` with the cube's type, ``apply_dimension`` over ``bands``
   with float32, ``apply``'s ``x`` not at all. So a lone ``max``, ``min``, ``median``,
-  ``first`` or ``last`` over time keeps the int16 type, ``count`` is int32, a band
-  reduction ``B08 - B04`` is int16 and ``B08 * 2`` int32, an ``apply`` of a lone
+  ``first``, ``last`` or ``count`` over time keeps the int16 type (a count: its tiles'),
+  a band reduction ``B08 - B04`` is int16 and ``B08 * 2`` int32, an ``apply`` of a lone
   ``absolute``/``ceil``/``floor``/``round``/``clip`` float32 (Copernicus converts the
   cube to float32 before ``apply`` and a band reduction, geopysparkdatacube.py
   ``_apply_bands_dimension`` L403-434, and to the callback's type after), of ``int``
@@ -294,7 +294,7 @@ class CellTypes:
     def _callback_type(self, process: str, arguments: Mapping[str, Any]) -> str:
         """The cell type of the callback's result, its ``data`` typed as Copernicus
         types it (module docstring)."""
-        from hybrid.backends.local.callback_types import callback_type
+        from hybrid.backends.local.callback_types import callback_type, counts_in_place
 
         callback = arguments.get(_CALLBACK[process])
         if process == "apply":
@@ -304,7 +304,7 @@ class CellTypes:
                 return callback_type(callback, {"data": "float32"})
             return callback_type(callback, {"data": self._input(arguments)[0]})
         data = self._input(arguments)[0]
-        if _folding_reducer(callback, data) is not None:
+        if _folding_reducer(callback, data) is not None or counts_in_place(callback):
             return data  # the tiles keep their type (tile_folds), whatever the metadata says
         return callback_type(callback, {"data": data})
 

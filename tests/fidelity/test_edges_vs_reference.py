@@ -1,0 +1,177 @@
+"""The local backend against tests/reference at the edges where implementations differ.
+
+A tiny catalog (40 x 40 px COGs, Earth Search layout, baseline 05.09 so -1000 DN is
+added: the values are negative) of six dates, four in May, none in June, two in July,
+whose bands hold:
+
+- negative values whose medians over an even number of dates end in .5, so truncation
+  towards zero and floor differ;
+- pixels without a value on some dates (odd and even counts) and a block without a
+  value on every date;
+
+compared per reducer over ``t`` (every reducer users use, with the result's cell type)
+and per ``aggregate_temporal_period`` month (June has no date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+from openeo.rest.datacube import DataCube
+
+from hybrid.backends.local import LocalBackend, LocalSettings
+from tests.reference.composites import TIME_REDUCERS, reduce_time, time_reducer_dtype
+from tests.reference.cube import load_cube
+from tests.reference.temporal import aggregate
+from tests.stac_fixtures import (
+    TINY_SIZE,
+    TINY_X0,
+    TINY_Y0,
+    TinyScene,
+    tiny_bbox,
+    write_tiny_catalog,
+)
+
+DATES = ("2023-05-04", "2023-05-09", "2023-05-14", "2023-05-19", "2023-07-03", "2023-07-08")
+START, END = "2023-05-01", "2023-08-01"
+#: rows/cols (10 m) without a value on every date
+EMPTY = (slice(30, 34), slice(30, 34))
+
+
+def _bands(n: int) -> dict[str, np.ndarray]:
+    """Date ``n``: stored DN of red and nir (0: no value), SCL all vegetation."""
+    rows, cols = np.mgrid[0:TINY_SIZE, 0:TINY_SIZE]
+    red = (400 + (3 * rows + 5 * cols + 7 * n * n) % 401).astype(np.uint16)
+    nir = (1003 + (11 * rows + 2 * cols + 13 * n) % 97 - 50 * (n % 3)).astype(np.uint16)
+    gaps = (rows >= 20) & (rows < 30) & ((rows + 2 * cols + n) % 5 == 0)
+    red[gaps] = 0
+    nir[(rows + cols + n) % 7 == 0] = 0
+    red[EMPTY], nir[EMPTY] = 0, 0
+    scl = np.full((TINY_SIZE // 2, TINY_SIZE // 2), 4, np.uint8)
+    return {"red": red, "nir": nir, "scl": scl}
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from affine import Affine
+
+    from hybrid.sample.cog import write_cog
+
+    root = tmp_path_factory.mktemp("edges") / "cat"
+    scenes = [
+        TinyScene(f"S2B_32TLR_{d.replace('-', '')}_0_L2A", f"{d}T10:30:00Z", 5.0) for d in DATES
+    ]
+    path = write_tiny_catalog(root, scenes)
+    for n, scene in enumerate(scenes):
+        for key, array in _bands(n).items():
+            res = 20 if key == "scl" else 10
+            write_cog(
+                path.parent / scene.id / f"{key}.tif",
+                array,
+                transform=Affine(res, 0, TINY_X0, 0, -res, TINY_Y0),
+                crs="EPSG:32632",
+                nodata=0,
+                blocksize=256,
+                resampling="nearest",
+            )
+    return path
+
+
+def _extent() -> dict[str, float]:
+    west, south, east, north = tiny_bbox()
+    dx, dy = (east - west) / 20, (north - south) / 20
+    return {"west": west + dx, "south": south + dy, "east": east - dx, "north": north - dy}
+
+
+def _aoi() -> dict[str, Any]:
+    e = _extent()
+    w, s, east, n = e["west"], e["south"], e["east"], e["north"]
+    return {"type": "Polygon", "coordinates": [[[w, s], [east, s], [east, n], [w, n], [w, s]]]}
+
+
+def _load() -> DataCube:
+    return DataCube.load_collection(
+        "SENTINEL2_L2A", connection=None, spatial_extent=_extent(),
+        temporal_extent=[START, END], bands=["B04", "B08"],
+    )  # fmt: skip
+
+
+def _netcdf(cube: DataCube, catalog: Path, out: Path) -> xr.Dataset:
+    backend = LocalBackend(LocalSettings(stac=str(catalog)))
+    files = backend.execute(cube.save_result(format="netCDF").flat_graph(), out_dir=out).files
+    (nc,) = [p for p in files if Path(p).suffix == ".nc"]
+    with xr.open_dataset(nc, engine="h5netcdf", mask_and_scale=False) as ds:
+        return ds.load()
+
+
+def _values(ds: xr.Dataset, name: str) -> np.ndarray:
+    var = ds[name]
+    values = np.asarray(var.values, dtype=np.float64)
+    fill = var.attrs.get("_FillValue", var.encoding.get("_FillValue"))
+    if fill is not None and not np.isnan(fill):
+        values[var.values == fill] = np.nan
+    return values
+
+
+def _assert_same(local: np.ndarray, ref: np.ndarray, atol: float) -> None:
+    assert local.shape == ref.shape
+    np.testing.assert_array_equal(np.isnan(local), np.isnan(ref))
+    both = ~np.isnan(local)
+    assert both.any(), "no valid pixel at all: the comparison would be empty"
+    worst = np.max(np.abs(local[both] - ref[both]))
+    assert worst <= atol, worst
+
+
+def test_the_catalog_has_the_edges(catalog):
+    """The cases are there: negative .5 medians, counts of 0 to 6, an empty block."""
+    ref = load_cube(catalog, _aoi(), START, END, ("B04", "B08"))
+    red = ref.bands["B04"]
+    assert [d.isoformat() for d in ref.dates] == list(DATES)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = np.nanmedian(red, axis=0)
+    halves = np.isclose(median % 1, 0.5) & (median < 0)
+    assert (
+        halves.sum() > 10 and np.trunc(median[halves]).tolist() != np.floor(median[halves]).tolist()
+    )
+    counts = set(np.unique((~np.isnan(red)).sum(axis=0)).tolist())
+    assert {0, 4, 5, 6} <= counts
+
+
+@pytest.mark.parametrize("reducer", TIME_REDUCERS)
+def test_reduce_time_with_empty_pixels_and_negative_medians(catalog, reducer, tmp_path):
+    """Every reducer over ``t`` of the int16 bands: values, nodata and the cell type."""
+    ds = _netcdf(_load().reduce_dimension("t", reducer=reducer), catalog, tmp_path)
+    ref = load_cube(catalog, _aoi(), START, END, ("B04", "B08"))
+    for band in ("B04", "B08"):
+        assert str(ds[band].dtype) == time_reducer_dtype(reducer, integer=True), band
+        want = reduce_time(ref.bands[band], reducer, integer=True)
+        empty = np.isnan(ref.bands[band]).all(axis=0)
+        assert empty.sum() >= 16 and np.isnan(want[empty]).all()
+        _assert_same(_values(ds, band), want, atol=1e-3 if reducer in ("sd", "variance") else 0)
+
+
+@pytest.mark.parametrize("reducer", ["mean", "median", "count", "max"])
+def test_monthly_periods_skip_the_month_without_dates(catalog, reducer, tmp_path):
+    """``aggregate_temporal_period`` month over May-July: June has no date, so no label."""
+    cube = _load().aggregate_temporal_period("month", reducer=reducer)
+    ds = _netcdf(cube, catalog, tmp_path)
+    ref = load_cube(catalog, _aoi(), START, END, ("B04", "B08"))
+    extent = (dt.datetime.fromisoformat(START + "T00:00:00+00:00"),
+              dt.datetime.fromisoformat(END + "T00:00:00+00:00"))  # fmt: skip
+    for band in ("B04", "B08"):
+        labels, data = aggregate(ref.bands[band], ref.dates, reducer=reducer, extent=extent)
+        assert labels == ["2023-05-01T00:00:00Z", "2023-07-01T00:00:00Z"]
+        got = [np.datetime_as_string(t, unit="s") + "Z" for t in ds["t"].values]
+        assert got == labels
+        assert str(ds[band].dtype) == time_reducer_dtype(reducer, integer=True), band
+        want = data.astype(np.float64)
+        if reducer == "median":
+            want = np.trunc(want)
+        _assert_same(_values(ds, band), want, atol=0 if reducer != "mean" else 1e-3)
