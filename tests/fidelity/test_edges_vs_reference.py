@@ -175,3 +175,131 @@ def test_monthly_periods_skip_the_month_without_dates(catalog, reducer, tmp_path
         if reducer == "median":
             want = np.trunc(want)
         _assert_same(_values(ds, band), want, atol=0 if reducer != "mean" else 1e-3)
+
+
+def _lattice_polygon(rng: np.random.Generator, grid: Any) -> Any:
+    """A polygon in the grid's CRS with vertices on pixel centres and corners (every
+    other one axis-aligned to its predecessor: horizontal edges on rows of centres)."""
+    from shapely.geometry import Polygon
+
+    m = int(rng.integers(4, 8))
+    steps = rng.integers(1, 2 * grid.width - 1, size=(m, 2)).astype(np.float64)
+    if rng.random() < 0.5:
+        steps[1::2, 1] = steps[0::2, 1][: len(steps[1::2])]
+    xmin, _, _, ymax = grid.bounds
+    return Polygon(np.column_stack([xmin + 5.0 * steps[:, 0], ymax - 5.0 * steps[:, 1]]))
+
+
+def test_polygon_pixels_where_edges_pass_through_centres_follow_geotrellis():
+    """The engine's rasterization equals the reference's geotrellis scanline on polygons
+    whose edges and vertices lie on pixel centres (where "centre inside" is undecided),
+    and on the case where GDAL's fill and geotrellis part: a horizontal edge along a row
+    of centres with the polygon above it and a vertex on the row."""
+    from affine import Affine
+    from shapely.geometry import Polygon
+
+    from hybrid.backends.local.processes.vector import covered_pixels
+    from tests.reference.grid import Grid
+    from tests.reference.scanline import polygon_cells
+
+    grid = Grid(epsg=32632, bounds=(0.0, 0.0, 120.0, 120.0), buffer=0)
+    transform, shape = Affine(10, 0, 0, 0, -10, 120), (12, 12)
+    rng = np.random.default_rng(5)
+    shapes = [_lattice_polygon(rng, grid) for _ in range(1500)]
+    notch = Polygon([(35, 125), (5, 5), (40, 50), (35, 55), (110, 55), (45, 75)])
+    checked = 0
+    for polygon in [notch, *shapes]:
+        if not polygon.is_valid or polygon.area == 0:
+            continue
+        engine = np.zeros(shape, dtype=bool)
+        engine[covered_pixels(polygon, transform, shape)] = True
+        want = polygon_cells(polygon, xmin=0.0, ymax=120.0, size=10.0, shape=shape)
+        np.testing.assert_array_equal(engine, want, err_msg=str(list(polygon.exterior.coords)))
+        checked += 1
+    assert checked > 300, checked
+    row6 = polygon_cells(notch, xmin=0.0, ymax=120.0, size=10.0, shape=shape)[6]
+    assert row6.tolist() == [False, False, True, True] + [False] * 8
+
+
+def _exact_points(grid: Any) -> dict[float, np.ndarray]:
+    """Per y, the x of the pixel centres and corners of ``grid`` that reproject to
+    lon/lat and back exactly (about a third)."""
+    from pyproj import Transformer
+
+    to_lonlat = Transformer.from_crs(f"EPSG:{grid.epsg}", "EPSG:4326", always_xy=True)
+    to_utm = Transformer.from_crs("EPSG:4326", f"EPSG:{grid.epsg}", always_xy=True)
+    xmin, ymin, xmax, ymax = grid.bounds
+    x, y = np.meshgrid(np.arange(xmin + 5, xmax, 5.0), np.arange(ymin + 5, ymax, 5.0))
+    lon, lat = to_lonlat.transform(x.ravel(), y.ravel())
+    back_x, back_y = to_utm.transform(lon, lat)
+    exact = (back_x == x.ravel()) & (back_y == y.ravel())
+    return {float(v): x.ravel()[exact & (y.ravel() == v)] for v in np.unique(y)}
+
+
+def _exact_fields(grid: Any, count: int) -> list[dict[str, Any]]:
+    """Lon/lat polygons whose vertices reproject exactly onto pixel centres and corners
+    of ``grid``, with horizontal edges, whose pixels GDAL's fill (centre inside, ties
+    its way) and geotrellis's scanline pick differently."""
+    import shapely
+    from pyproj import Transformer
+    from rasterio.features import geometry_mask
+    from shapely.geometry import Polygon, mapping
+
+    from tests.reference.scanline import polygon_cells
+
+    to_lonlat = Transformer.from_crs(f"EPSG:{grid.epsg}", "EPSG:4326", always_xy=True)
+    points = {y: xs for y, xs in _exact_points(grid).items() if len(xs) >= 2}
+    rows = sorted(points)
+    xmin, _, _, ymax = grid.bounds
+    shape = (grid.height, grid.width)
+    rng, found = np.random.default_rng(11), []
+    for _ in range(20000):
+        ring = []
+        for y in rng.choice(rows, size=int(rng.integers(2, 4)), replace=False):
+            ring += [(float(x), y) for x in rng.choice(points[y], size=2, replace=False)]
+        polygon = Polygon(ring)
+        if not polygon.is_valid or polygon.area == 0:
+            continue
+        cells = polygon_cells(polygon, xmin=xmin, ymax=ymax, size=10.0, shape=shape)
+        gdal = geometry_mask(
+            [polygon], out_shape=shape, transform=_grid_transform(grid), invert=True
+        )
+        if cells.any() and (cells != gdal).any():
+            found.append(mapping(shapely.transform(polygon, lambda p: np.column_stack(
+                to_lonlat.transform(p[:, 0], p[:, 1])))))  # fmt: skip
+            if len(found) == count:
+                break
+    return found
+
+
+def _grid_transform(grid: Any) -> Any:
+    from affine import Affine
+
+    return Affine(10.0, 0.0, grid.bounds[0], 0.0, -10.0, grid.bounds[3])
+
+
+@pytest.mark.parametrize("reducer", ["count", "mean"])
+def test_aggregate_spatial_of_fields_with_edges_through_centres(catalog, reducer, tmp_path):
+    """aggregate_spatial over fields whose edges run exactly through pixel centres:
+    the pixels geotrellis's scanline picks, per date, as the reference computes them."""
+    import json
+
+    from tests.reference.spatial import aggregate_polygons
+
+    ref = load_cube(catalog, _aoi(), START, END, ("B08",))
+    fields = _exact_fields(ref.grid, 4)
+    assert len(fields) == 4
+    collection = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in fields],
+    }
+    cube = _load().filter_bands(["B08"]).aggregate_spatial(collection, reducer)
+    backend = LocalBackend(LocalSettings(stac=str(catalog)))
+    graph = cube.save_result(format="JSON").flat_graph()
+    (path,) = backend.execute(graph, out_dir=tmp_path).files
+    written = json.loads(Path(path).read_text())
+    expected = aggregate_polygons(ref.bands["B08"], ref.grid, fields, reducer)
+    assert list(written) == ref.labels
+    for label, per_field, want in zip(ref.labels, written.values(), expected, strict=True):
+        got = [v[0] for v in per_field]
+        assert got == pytest.approx(want, rel=1e-9, nan_ok=True), (label, got, want)

@@ -2,8 +2,9 @@
 filter_spatial. Written from the driver code, sharing nothing with ``hybrid``:
 
 - a pixel belongs to a polygon when its centre lies inside (geopyspark ``RasterizerOptions()``,
-  ``includePartial=False``: geopysparkdatacube.py ``mask_polygon`` L1163-1174; the zones of
-  AggregatePolygonProcess.scala); the polygon's vertices are reprojected one by one
+  ``PixelIsPoint``: geopysparkdatacube.py ``mask_polygon`` L1163-1174; the zones of
+  AggregatePolygonProcess.scala), a centre on an edge as geotrellis's scanline decides
+  (tests/reference/scanline.py); the polygon's vertices are reprojected one by one
   (``reproject_geometry``);
 - aggregate_spatial turns each pixel into a Spark row, nodata into null
   (AggregatePolygonProcess.scala L270-306) and reduces the rows per date and polygon with
@@ -26,6 +27,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from tests.reference.grid import RESOLUTION, Grid, snap_outward
+from tests.reference.scanline import polygon_cells
 
 STATISTICS = ("mean", "median", "max", "min", "count", "sd")
 
@@ -39,9 +41,15 @@ def projected(geometry: dict[str, Any], epsg: int) -> Any:
 
 
 def centres_inside(geometry: dict[str, Any], grid: Grid) -> np.ndarray:
-    """(y, x) bool: the output pixels whose centre lies inside the polygon."""
+    """(y, x) bool: the output pixels whose centre lies inside the polygon, a centre on
+    its boundary as geotrellis's scanline decides (tests/reference/scanline.py)."""
+    polygon = projected(geometry, grid.epsg)
+    if polygon.geom_type in ("Polygon", "MultiPolygon"):
+        xmin, _, _, ymax = grid.bounds
+        shape = (grid.height, grid.width)
+        return polygon_cells(polygon, xmin=xmin, ymax=ymax, size=RESOLUTION, shape=shape)
     xs, ys = np.meshgrid(grid.x, grid.y)
-    return shapely.contains_xy(projected(geometry, grid.epsg), xs, ys)
+    return shapely.contains_xy(polygon, xs, ys)
 
 
 def statistic(values: np.ndarray, reducer: str, *, integer: bool = False) -> float | None:

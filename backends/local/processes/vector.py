@@ -59,9 +59,12 @@ def pixel_transform(data: Any, process: str) -> Any:
 
 
 def covered_pixels(geometry: Any, transform: Any, shape: tuple[int, int]) -> tuple[Any, Any]:
-    """(rows, cols) of the pixels whose centre lies in ``geometry`` (a point: its pixel)."""
+    """(rows, cols) of the pixels whose centre lies in ``geometry`` (a point: its pixel),
+    a polygon's as geotrellis's scanline picks them (:mod:`.scanline`)."""
     from affine import Affine
     from rasterio.features import geometry_mask
+
+    from hybrid.backends.local.processes.scanline import polygon_mask
 
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     if geometry.is_empty:
@@ -83,13 +86,16 @@ def covered_pixels(geometry: Any, transform: Any, shape: tuple[int, int]) -> tup
         transform.a, 0.0, transform.c + col0 * transform.a,
         0.0, transform.e, transform.f + row0 * transform.e,
     )  # fmt: skip
-    inside = geometry_mask(
-        [geometry],
-        out_shape=(row1 - row0, col1 - col0),
-        transform=window,
-        all_touched=geometry.geom_type in ("LineString", "MultiLineString"),
-        invert=True,
-    )
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        inside = polygon_mask(geometry, window, (row1 - row0, col1 - col0))
+    else:
+        inside = geometry_mask(
+            [geometry],
+            out_shape=(row1 - row0, col1 - col0),
+            transform=window,
+            all_touched=geometry.geom_type in ("LineString", "MultiLineString"),
+            invert=True,
+        )
     found_rows, found_cols = np.nonzero(inside)
     return found_rows + row0, found_cols + col0
 
