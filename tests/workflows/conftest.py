@@ -11,7 +11,7 @@ import pytest
 
 from tests.server_helpers import ServeProcess, basic_client
 from tests.stac_fixtures import serving_directory
-from tests.workflows.lonlat_test_collection import observation_dates, write_lonlat_collection
+from tests.workflows.lonlat_collection import write_lonlat_collection
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +32,7 @@ def lonlat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mapping[int, st
     north edge of the tile row the driver counts ``TileRow`` from (the load's north edge,
     rounded up: 1 for the unit extent, 3 for that of test_load_collection_netcdf_extent)."""
     root = tmp_path_factory.mktemp("lonlat4x4")
-    dates = observation_dates("2021-01-01", "2021-03-01")
     for north in (1, 3):
-        write_lonlat_collection(root / f"n{north}", dates, origin=(0, north))
+        write_lonlat_collection(root / f"n{north}", origin=(0, north))
     with serving_directory(root) as base:
         yield {north: f"{base}/n{north}/collection.json" for north in (1, 3)}

@@ -3,7 +3,7 @@ L110-1989), replayed against ``hybrid serve`` with the openeo client: each sends
 process graph to the real driver's ``/result`` on the synthetic ``TestCollection-LonLat4x4``
 and asserts exact numbers, labels and dims. Here ``load_collection`` of that collection is
 ``load_stac`` of a static collection of real COGs holding the same values
-(:mod:`tests.workflows.lonlat_test_collection`), served over HTTP on 127.0.0.1; the
+(:mod:`tests.workflows.lonlat_collection`), served over HTTP on 127.0.0.1; the
 driver's expectations are asserted as they are written there.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_equal
 
-from tests.workflows.lonlat_test_collection import UNIT, load, saved
+from tests.workflows.lonlat_graphs import UNIT, load, saved
 
 #: the 4 x 4 Longitude tile of the unit extent, x first (TestApplyRunUDFWithContext L717)
 LONGITUDE4X4 = np.array([[0, 0.25, 0.5, 0.75]] * 4).T
@@ -152,6 +152,26 @@ def _element(key: str, value: Any) -> dict[str, Any]:
     }
 
 
+def _over_bands(
+    lonlat: Mapping[int, str],
+    bands: list[str],
+    process_id: str,
+    key: str,
+    process: dict[str, Any],
+) -> dict[str, Any]:
+    """The unit extent's first date of ``bands`` (node ``lc``) and ``process_id`` (node
+    ``over``) running ``process`` as its ``key`` callback over the bands dimension."""
+    arguments = {
+        "data": {"from_node": "lc"},
+        "dimension": "bands",
+        key: {"process_graph": process},
+    }
+    return {
+        "lc": load(lonlat[1], ["2021-01-01", "2021-01-10"], bands),
+        "over": {"process_id": process_id, "arguments": arguments},
+    }
+
+
 def test_apply_dimension_array_concat(connection: Any, lonlat: Mapping[int, str]) -> None:
     """test_apply_dimension_array_concat (L1495-1553): ``apply_dimension`` over bands
     returning the bands concatenated with band 0 and Longitude x Day: six bands."""
@@ -172,20 +192,9 @@ def test_apply_dimension_array_concat(connection: Any, lonlat: Mapping[int, str]
             "result": True,
         },
     }
-    nodes = {
-        "lc": load(
-            lonlat[1], ["2021-01-01", "2021-01-10"], ["Flat:1", "TileRow", "Longitude", "Day"]
-        ),
-        "ad": {
-            "process_id": "apply_dimension",
-            "arguments": {
-                "data": {"from_node": "lc"},
-                "dimension": "bands",
-                "process": {"process_graph": process},
-            },
-        },
-    }
-    result = connection.execute(saved(nodes, "ad"))
+    bands = ["Flat:1", "TileRow", "Longitude", "Day"]
+    nodes = _over_bands(lonlat, bands, "apply_dimension", "process", process)
+    result = connection.execute(saved(nodes, "over"))
     assert result["dims"] == ["t", "bands", "x", "y"]
     ones, zeros, fives = np.ones((4, 4)), np.zeros((4, 4)), np.full((4, 4), 5)
     assert_equal(result["data"], [[ones, zeros, LONGITUDE4X4, fives, ones, 5 * LONGITUDE4X4]])
@@ -249,18 +258,8 @@ def test_apply_dimension_array_create(
             "result": True,
         },
     }
-    nodes = {
-        "lc": load(lonlat[1], ["2021-01-01", "2021-01-10"], ["Flat:1", "Day"]),
-        "ad": {
-            "process_id": "apply_dimension",
-            "arguments": {
-                "data": {"from_node": "lc"},
-                "dimension": "bands",
-                "process": {"process_graph": process},
-            },
-        },
-    }
-    result = connection.execute(saved(nodes, "ad"))
+    nodes = _over_bands(lonlat, ["Flat:1", "Day"], "apply_dimension", "process", process)
+    result = connection.execute(saved(nodes, "over"))
     assert result["dims"] == ["t", "bands", "x", "y"]
     assert_equal(result["data"], [[np.ones((4, 4)), np.full((4, 4), fill_value=5)] * repeat])
 
@@ -294,18 +293,8 @@ def test_reduce_dimension_array_create_array_concat(
             "result": True,
         },
     }
-    nodes = {
-        "lc": load(lonlat[1], ["2021-01-01", "2021-01-10"], ["Flat:1", "Flat:2"]),
-        "reduce": {
-            "process_id": "reduce_dimension",
-            "arguments": {
-                "data": {"from_node": "lc"},
-                "dimension": "bands",
-                "reducer": {"process_graph": process},
-            },
-        },
-    }
-    result = connection.execute(saved(nodes, "reduce"))
+    nodes = _over_bands(lonlat, ["Flat:1", "Flat:2"], "reduce_dimension", "reducer", process)
+    result = connection.execute(saved(nodes, "over"))
     assert result["dims"] == ["t", "x", "y"]
     assert_equal(result["data"], np.full((1, 4, 4), fill_value=8))
 

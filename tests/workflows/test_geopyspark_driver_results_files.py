@@ -1,7 +1,7 @@
 """openeo-geopyspark-driver's result tests on files and merged cubes (tests/test_api_result.py
 at 9baf2e10, L1990-L2191 and L4943-L5288) replayed on ``hybrid serve`` with the real openeo
 client over static STAC copies of TestCollection-LonLat4x4 / -LonLat16x16
-(:mod:`tests.workflows.driver_test_collection`): netCDF of aggregate_spatial, merge_cubes
+(:mod:`tests.workflows.lonlat_collection`): netCDF of aggregate_spatial, merge_cubes
 of one load, GeoParquet, aggregate_temporal_period after a merge along t, GeoTIFF and
 netCDF tags, apply_neighborhood with filter_spatial.
 """
@@ -17,7 +17,8 @@ import pytest
 import rasterio
 import xarray as xr
 
-from tests.workflows.driver_test_collection import FEATURES_FILE, box, write_driver_collection
+from tests.workflows.lonlat_collection import write_lonlat_collection
+from tests.workflows.lonlat_graphs import FEATURES_FILE, box
 from tests.workflows.test_geopyspark_driver_results_more import collection, connection
 
 __all__ = ["collection", "connection"]
@@ -60,10 +61,10 @@ def save(node: str, out_format: str, options: dict | None = None) -> dict:
 def collection16(tmp_path_factory: pytest.TempPathFactory) -> str:
     """TestCollection-LonLat16x16 (1/16 degree) over 0..5 E, 50..55 N, January 2021."""
     root = tmp_path_factory.mktemp("driver-lonlat16x16")
-    path = write_driver_collection(
+    path = write_lonlat_collection(
         root,
-        bbox=(0, 50, 5, 55),
-        dates=("2021-01-01", "2021-02-01"),
+        ("2021-01-01", "2021-02-01"),
+        box=(0, 50, 5, 55),
         tile_size=16,
         bands=("Flat:0", "Flat:1", "Flat:2"),
     )
@@ -178,8 +179,8 @@ def test_aggregate_temporal_period_from_merge_cubes_on_time_dimension(
     numbering of its synthetic tiles; Flat:1 here: only the labels are asserted.)"""
     root = tmp_path_factory.mktemp("driver-lonlat-2024")
     url = str(
-        write_driver_collection(
-            root, bbox=(0, 0, 2, 2), dates=("2024-01-01", "2024-05-01"), bands=("Flat:1",)
+        write_lonlat_collection(
+            root, ("2024-01-01", "2024-05-01"), box=(0, 0, 2, 2), bands=("Flat:1",)
         )
     )
     extent = {"west": 0.0, "south": 0.0, "east": 1.0, "north": 1.0}
@@ -302,10 +303,10 @@ def test_apply_neighborhood_filter_spatial(
     with ``strict_cropping``: the file ends at the box (east edge 11) and is 16 px wide."""
     root = tmp_path_factory.mktemp("driver-lonlat16-2020")
     url = str(
-        write_driver_collection(
+        write_lonlat_collection(
             root,
-            bbox=(0, 0, 32, 32),
-            dates=("2020-03-01", "2020-03-10"),
+            ("2020-03-01", "2020-03-10"),
+            box=(0, 0, 32, 32),
             tile_size=16,
             bands=("Longitude", "Day"),
         )

@@ -3,7 +3,7 @@ L1990-L2936 and L4943-L5288) replayed on ``hybrid serve`` with the real openeo c
 
 The driver sends each graph to itself on the synthetic ``TestCollection-LonLat4x4`` /
 ``-LonLat16x16``; here the same data are COGs of a static STAC collection
-(:mod:`tests.workflows.driver_test_collection`), read with ``load_stac`` where the driver
+(:mod:`tests.workflows.lonlat_collection`), read with ``load_stac`` where the driver
 says ``load_collection``, and the driver's expectations are asserted as written. Its
 geometry files (tests/data/geometries/FeatureCollection*.json) are inlined below.
 """
@@ -16,13 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.workflows.driver_test_collection import (
-    FEATURES_FILE,
-    box,
-    features,
-    point,
-    write_driver_collection,
-)
+from tests.workflows.lonlat_collection import write_lonlat_collection
+from tests.workflows.lonlat_graphs import FEATURES_FILE, box, features, point
 
 #: TestAggregateSpatial._load_cube (L2199-L2211)
 TIMES = ["2021-01-01", "2021-02-01"]
@@ -57,7 +52,7 @@ MIXED_MEANS = [[1.0, 2.25], [3.5, 4.0], [3.875, 1.875], [4.5, 3.75], [6.375, 1.8
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("driver-lonlat4x4")
-    return str(write_driver_collection(root, bbox=(0, 0, 8, 8), dates=("2021-01-01", "2021-03-01")))
+    return str(write_lonlat_collection(root, ("2021-01-01", "2021-03-01"), box=(0, 0, 8, 8)))
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +198,7 @@ def _two_date_pixels(root: Any, values: tuple[float, float]) -> str:
     from affine import Affine
 
     from hybrid.sample.cog import write_cog
-    from tests.workflows.driver_test_collection import EO
+    from tests.workflows.lonlat_collection import EO
 
     links = []
     for value, when in zip(values, ("2016-04-24", "2017-04-24"), strict=True):

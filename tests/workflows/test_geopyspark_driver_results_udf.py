@@ -1,7 +1,7 @@
 """openeo-geopyspark-driver's TestVectorCubeRunUdf (tests/test_api_result.py at 9baf2e10,
 L2479-L2935): ``run_udf`` on the vector cube of ``aggregate_spatial``, replayed on
 ``hybrid serve`` with the real openeo client over the static STAC copy of
-TestCollection-LonLat4x4 (:mod:`tests.workflows.driver_test_collection`).
+TestCollection-LonLat4x4 (:mod:`tests.workflows.lonlat_collection`).
 
 The driver answers a vector cube transformed by ``udf_apply_udf_data`` /
 ``udf_apply_feature_dataframe`` as pandas' ``split`` JSON (columns, index, data); its
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.workflows.driver_test_collection import box, features
+from tests.workflows.lonlat_graphs import box, features
 from tests.workflows.test_geopyspark_driver_results_more import collection, connection, load
 
 __all__ = ["collection", "connection"]

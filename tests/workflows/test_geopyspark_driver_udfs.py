@@ -1,6 +1,6 @@
 """openeo-geopyspark-driver's own result tests with UDFs and UDPs (``tests/test_api_result.py``
 at 9baf2e10, L339-1291 and L1774-1878), replayed against ``hybrid serve`` with the openeo
-client on :mod:`tests.workflows.lonlat_test_collection` (``load_collection`` of the
+client on :mod:`tests.workflows.lonlat_collection` (``load_collection`` of the
 synthetic ``TestCollection-LonLat4x4`` as ``load_stac``): a UDF's ``context`` given in
 ``run_udf``, by the parent process and through a stored UDP's parameters, in ``apply``,
 ``apply_dimension``, ``apply_neighborhood`` and ``reduce_dimension``.
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_equal
 
-from tests.workflows.lonlat_test_collection import (
+from tests.workflows.lonlat_graphs import (
     call_udp,
     load,
     number_parameter,
@@ -237,6 +237,16 @@ def test_reduce_dimension_run_udf_with_direct_context(
         assert_equal(result["data"], 123 * np.array([LONGITUDE4X4] * 3))
 
 
+def _call_with_default(
+    connection: Any, url: str, udp_id: str, node: dict[str, Any], name: str, arguments: Any
+) -> Any:
+    """Store ``node`` as UDP ``udp_id`` with a number parameter ``name`` (default 1000)
+    and run it with ``arguments`` on the Longitude of ``url``'s unit extent."""
+    store_udp(connection, udp_id, node, [DATA, number_parameter(name, 1000)])
+    nodes = {"lc": _longitude(url), "apply_something": call_udp(udp_id, arguments)}
+    return connection.execute(saved(nodes, "apply_something"))
+
+
 #: (UDP parameter, parent context, run_udf context, UDP arguments, factor) (L951-1000)
 UDP_CONTEXTS = [
     (
@@ -258,57 +268,49 @@ UDP_CONTEXTS = [
     ("multiplier", None, {"factor": {"from_parameter": "multiplier"}}, {"multiplier": 123}, 123),
     ("multiplier", None, {"factor": {"from_parameter": "multiplier"}}, {}, 1000),
 ]
+#: pytest's own ids of those cases when they were five parameters
+UDP_CONTEXT_IDS = [
+    "-".join([name, "None" if parent is None else f"parent_context{i}", f"udf_context{i}"])
+    + f"-arguments{i}-{factor}"
+    for i, (name, parent, _, _, factor) in enumerate(UDP_CONTEXTS)
+]
 
 
-@pytest.mark.parametrize(
-    ("name", "parent_context", "udf_context", "arguments", "factor"), UDP_CONTEXTS
-)
+@pytest.mark.parametrize("case", UDP_CONTEXTS, ids=UDP_CONTEXT_IDS)
 @pytest.mark.parametrize(("parent", "extra"), PARENTS, ids=PARENT_IDS)
 def test_udp_parameter_to_apply_run_udf_context(
     connection: Any,
     lonlat: Mapping[int, str],
     parent: str,
     extra: dict[str, Any],
-    name: str,
-    parent_context: Any,
-    udf_context: Any,
-    arguments: dict[str, Any],
-    factor: int,
+    case: tuple[str, Any, Any, dict[str, Any], int],
 ) -> None:
     """TestApplyRunUDFWithContext.test_udp_parameter_to_apply_run_udf_context
     (L1010-1118): a UDP parameter (default 1000) reaching the UDF's ``factor`` through the
     parent's context or ``run_udf``'s: the factor given, else the default."""
+    name, parent_context, udf_context, arguments, factor = case
     process = run_udf(UDF_APPLY_MULTIPLY_FACTOR, udf_context)
     node = _parent(parent, extra, process, parent_context, {"from_parameter": "data"})
     udp_id = f"driver_ctx_{parent}_{name}"
-    store_udp(connection, udp_id, node, [DATA, number_parameter(name, 1000)])
-    nodes = {"lc": _longitude(lonlat[1]), "apply_something": call_udp(udp_id, arguments)}
-    result = connection.execute(saved(nodes, "apply_something"))
+    result = _call_with_default(connection, lonlat[1], udp_id, node, name, arguments)
     assert result["dims"] == ["t", "bands", "x", "y"]
     assert_equal(result["data"], factor * np.array([[LONGITUDE4X4]] * 3))
 
 
-@pytest.mark.parametrize(
-    ("name", "parent_context", "udf_context", "arguments", "factor"), UDP_CONTEXTS
-)
+@pytest.mark.parametrize("case", UDP_CONTEXTS, ids=UDP_CONTEXT_IDS)
 @pytest.mark.parametrize("dimension", ["t", "bands"])
 def test_udp_parameter_to_reduce_dimension_run_udf_context(
     connection: Any,
     lonlat: Mapping[int, str],
     dimension: str,
-    name: str,
-    parent_context: Any,
-    udf_context: Any,
-    arguments: dict[str, Any],
-    factor: int,
+    case: tuple[str, Any, Any, dict[str, Any], int],
 ) -> None:
     """TestApplyRunUDFWithContext.test_udp_parameter_to_reduce_dimension_run_udf_context
     (L1122-1182): the same through ``reduce_dimension``'s context."""
+    name, parent_context, udf_context, arguments, factor = case
     node = _reduce(dimension, run_udf(UDF_REDUCE_SUM_AXIS0, udf_context), parent_context)
     udp_id = f"driver_ctx_reduce_{dimension}_{name}"
-    store_udp(connection, udp_id, node, [DATA, number_parameter(name, 1000)])
-    nodes = {"lc": _longitude(lonlat[1]), "apply_something": call_udp(udp_id, arguments)}
-    result = connection.execute(saved(nodes, "apply_something"))
+    result = _call_with_default(connection, lonlat[1], udp_id, node, name, arguments)
     if dimension == "t":
         assert result["dims"] == ["bands", "x", "y"]
         assert_equal(result["data"], 3 * factor * np.array([LONGITUDE4X4]))
