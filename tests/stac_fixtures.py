@@ -243,12 +243,27 @@ def tiny_bbox() -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
-    """A static collection of tiny COG scenes in the layouts of :class:`TinyScene`."""
-    import numpy as np
+def write_tiny_band(path: Path, array: Any, res: int) -> None:
+    """One band of a tiny scene as a COG on the tiny grid (EPSG:32632, its north-west
+    corner at ``TINY_X0, TINY_Y0``) at ``res`` metres, nodata 0."""
     from affine import Affine
 
     from hybrid.sample.cog import write_cog
+
+    write_cog(
+        path,
+        array,
+        transform=Affine(res, 0, TINY_X0, 0, -res, TINY_Y0),
+        crs="EPSG:32632",
+        nodata=0,
+        blocksize=256,
+        resampling="nearest",
+    )
+
+
+def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
+    """A static collection of tiny COG scenes in the layouts of :class:`TinyScene`."""
+    import numpy as np
 
     root.mkdir(parents=True, exist_ok=True)
     west, south, east, north = tiny_bbox()
@@ -265,15 +280,7 @@ def write_tiny_catalog(root: Path, scenes: Iterable[TinyScene]) -> Path:
         for key, value, res in zip(keys, values, (10, 10, 20), strict=True):
             n = TINY_SIZE * 10 // res
             dtype = np.uint8 if res == 20 else np.uint16
-            write_cog(
-                folder / f"{key}.tif",
-                np.full((n, n), value, dtype=dtype),
-                transform=Affine(res, 0, TINY_X0, 0, -res, TINY_Y0),
-                crs="EPSG:32632",
-                nodata=0,
-                blocksize=256,
-                resampling="nearest",
-            )
+            write_tiny_band(folder / f"{key}.tif", np.full((n, n), value, dtype=dtype), res)
             asset: dict[str, Any] = {
                 "href": f"./{key}.tif",
                 "type": "image/tiff; application=geotiff; profile=cloud-optimized",

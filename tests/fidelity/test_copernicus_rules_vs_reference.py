@@ -29,6 +29,7 @@ from tests.stac_fixtures import (
     TINY_Y0,
     TinyScene,
     tiny_bbox,
+    write_tiny_band,
     write_tiny_catalog,
 )
 
@@ -62,10 +63,6 @@ def _bands(day: int) -> dict[str, np.ndarray]:
 def _patterned_catalog(root: Path, layouts: tuple[str, ...]) -> Path:
     """The patterned surface of every date in DATES, date n stored in ``layouts[n % len]``
     (Earth Search keys red/nir/scl, Planetary Computer B04/B08/SCL)."""
-    from affine import Affine
-
-    from hybrid.sample.cog import write_cog
-
     scenes = [
         TinyScene(
             f"S2B_32TLR_{d.replace('-', '')}_0_L2A", f"{d}T10:30:00Z", 5.0,
@@ -77,16 +74,9 @@ def _patterned_catalog(root: Path, layouts: tuple[str, ...]) -> Path:
     for scene, day in zip(scenes, DATES, strict=True):
         es = scene.layout.startswith("earth-search")
         for key, array in _bands(dt.date.fromisoformat(day).toordinal()).items():
-            res = 20 if key == "scl" else 10
             name = key if es else {"red": "B04", "nir": "B08", "scl": "SCL"}[key]
-            write_cog(
-                path.parent / scene.id / f"{name}.tif",
-                array,
-                transform=Affine(res, 0, TINY_X0, 0, -res, TINY_Y0),
-                crs="EPSG:32632",
-                nodata=0,
-                blocksize=256,
-                resampling="nearest",
+            write_tiny_band(
+                path.parent / scene.id / f"{name}.tif", array, 20 if key == "scl" else 10
             )
     return path
 

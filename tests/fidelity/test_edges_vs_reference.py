@@ -26,15 +26,15 @@ import xarray as xr
 from openeo.rest.datacube import DataCube
 
 from hybrid.backends.local import LocalBackend, LocalSettings
+from tests.fidelity.written_values import read_netcdf, values_with_nan
 from tests.reference.composites import TIME_REDUCERS, reduce_time, time_reducer_dtype
 from tests.reference.cube import load_cube
 from tests.reference.temporal import aggregate
 from tests.stac_fixtures import (
     TINY_SIZE,
-    TINY_X0,
-    TINY_Y0,
     TinyScene,
     tiny_bbox,
+    write_tiny_band,
     write_tiny_catalog,
 )
 
@@ -59,10 +59,6 @@ def _bands(n: int) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from affine import Affine
-
-    from hybrid.sample.cog import write_cog
-
     root = tmp_path_factory.mktemp("edges") / "cat"
     scenes = [
         TinyScene(f"S2B_32TLR_{d.replace('-', '')}_0_L2A", f"{d}T10:30:00Z", 5.0) for d in DATES
@@ -70,15 +66,8 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = write_tiny_catalog(root, scenes)
     for n, scene in enumerate(scenes):
         for key, array in _bands(n).items():
-            res = 20 if key == "scl" else 10
-            write_cog(
-                path.parent / scene.id / f"{key}.tif",
-                array,
-                transform=Affine(res, 0, TINY_X0, 0, -res, TINY_Y0),
-                crs="EPSG:32632",
-                nodata=0,
-                blocksize=256,
-                resampling="nearest",
+            write_tiny_band(
+                path.parent / scene.id / f"{key}.tif", array, 20 if key == "scl" else 10
             )
     return path
 
@@ -106,17 +95,7 @@ def _netcdf(cube: DataCube, catalog: Path, out: Path) -> xr.Dataset:
     backend = LocalBackend(LocalSettings(stac=str(catalog)))
     files = backend.execute(cube.save_result(format="netCDF").flat_graph(), out_dir=out).files
     (nc,) = [p for p in files if Path(p).suffix == ".nc"]
-    with xr.open_dataset(nc, engine="h5netcdf", mask_and_scale=False) as ds:
-        return ds.load()
-
-
-def _values(ds: xr.Dataset, name: str) -> np.ndarray:
-    var = ds[name]
-    values = np.asarray(var.values, dtype=np.float64)
-    fill = var.attrs.get("_FillValue", var.encoding.get("_FillValue"))
-    if fill is not None and not np.isnan(fill):
-        values[var.values == fill] = np.nan
-    return values
+    return read_netcdf(nc)
 
 
 def _assert_same(local: np.ndarray, ref: np.ndarray, atol: float) -> None:
@@ -154,7 +133,9 @@ def test_reduce_time_with_empty_pixels_and_negative_medians(catalog, reducer, tm
         want = reduce_time(ref.bands[band], reducer, integer=True)
         empty = np.isnan(ref.bands[band]).all(axis=0)
         assert empty.sum() >= 16 and np.isnan(want[empty]).all()
-        _assert_same(_values(ds, band), want, atol=1e-3 if reducer in ("sd", "variance") else 0)
+        _assert_same(
+            values_with_nan(ds, band), want, atol=1e-3 if reducer in ("sd", "variance") else 0
+        )
 
 
 @pytest.mark.parametrize("reducer", ["mean", "median", "count", "max"])
@@ -174,7 +155,7 @@ def test_monthly_periods_skip_the_month_without_dates(catalog, reducer, tmp_path
         want = data.astype(np.float64)
         if reducer == "median":
             want = np.trunc(want)
-        _assert_same(_values(ds, band), want, atol=0 if reducer != "mean" else 1e-3)
+        _assert_same(values_with_nan(ds, band), want, atol=0 if reducer != "mean" else 1e-3)
 
 
 def _lattice_polygon(rng: np.random.Generator, grid: Any) -> Any:

@@ -31,6 +31,7 @@ from openeo.rest.datacube import DataCube
 from pyproj import Transformer
 
 from hybrid.backends.local import LocalBackend, LocalSettings
+from tests.fidelity.written_values import read_netcdf, values_with_nan
 from tests.reference.composites import evi, normalized_difference, reduce_time
 from tests.reference.cube import CloudMask, RefCube, load_cube, select_dates
 from tests.reference.processes import ndvi
@@ -112,20 +113,6 @@ def _run(graph_cube: DataCube, case: dict[str, Any], out: Path) -> list[Path]:
 
 def _ref_ndvi(ref: RefCube) -> np.ndarray:
     return ndvi(ref.bands["B04"], ref.bands["B08"]).astype(np.float64)
-
-
-def _read_nc(path: Path) -> xr.Dataset:
-    with xr.open_dataset(path, engine="h5netcdf", mask_and_scale=False) as ds:
-        return ds.load()
-
-
-def _values(ds: xr.Dataset, name: str) -> np.ndarray:
-    var = ds[name]
-    values = np.asarray(var.values, dtype=np.float64)
-    fill = var.attrs.get("_FillValue", var.encoding.get("_FillValue"))
-    if fill is not None and not np.isnan(fill):
-        values[var.values == fill] = np.nan
-    return values
 
 
 def _assert_same(local: np.ndarray, ref: np.ndarray, atol: float = 1e-6) -> None:
@@ -265,7 +252,7 @@ def _check_csv(path: Path, labels: list[str], expected: list, covered: list[bool
 
 def _netcdf(cube: DataCube, case: dict[str, Any], out: Path) -> xr.Dataset:
     (nc,) = [p for p in _run(cube.save_result(format="netCDF"), case, out) if p.suffix == ".nc"]
-    return _read_nc(nc)
+    return read_netcdf(nc)
 
 
 def _labels(ds: xr.Dataset) -> list[str]:
@@ -281,7 +268,7 @@ def test_max_ndvi_composite(cases, catalog, tmp_path):
     case = cases[catalog]
     ds = _netcdf(_ndvi_cube(case).reduce_dimension("t", reducer="max"), case, tmp_path)
     ref = case["ref"]
-    _assert_same(_values(ds, "var"), reduce_time(_ref_ndvi(ref), "max"))
+    _assert_same(values_with_nan(ds, "var"), reduce_time(_ref_ndvi(ref), "max"))
     np.testing.assert_array_equal(ds["x"].values, ref.grid.x)
     np.testing.assert_array_equal(ds["y"].values, ref.grid.y)
 
@@ -298,7 +285,7 @@ def test_band_composites_keep_int16(cases, catalog, reducer, tmp_path):
     for band in bands:
         assert ds[band].dtype == np.int16, (band, ds[band].dtype)
         want = reduce_time(case["ref"].bands[band], reducer, integer=True)
-        _assert_same(_values(ds, band), want, atol=0)
+        _assert_same(values_with_nan(ds, band), want, atol=0)
 
 
 @pytest.mark.parametrize(("catalog", "period"), [("sample", "season"), ("seed-3", "dekad")])
@@ -313,7 +300,7 @@ def test_aggregate_temporal_period_of_masked_ndvi(cases, catalog, period, tmp_pa
         _ref_ndvi(ref), ref.dates, reducer="mean", period=period, extent=extent
     )
     assert _labels(ds) == labels
-    _assert_same(_values(ds, "var"), data.astype(np.float64))
+    _assert_same(values_with_nan(ds, "var"), data.astype(np.float64))
 
 
 def _index(cube: DataCube, name: str) -> DataCube:
@@ -341,7 +328,7 @@ def test_spectral_indices_in_float32(cases, catalog, name, tmp_path):
     }[name]()
     assert _labels(ds) == case["ref"].labels
     assert ds["var"].dtype == np.float32
-    _assert_same(_values(ds, "var"), want.astype(np.float64))
+    _assert_same(values_with_nan(ds, "var"), want.astype(np.float64))
 
 
 def _inner(case: dict[str, Any]) -> dict[str, Any]:
@@ -360,7 +347,7 @@ def test_filter_bbox_after_the_load(cases, catalog, tmp_path):
     rows, cols, grid = crop_window(ref.grid, _inner(case))
     np.testing.assert_array_equal(ds["x"].values, grid.x)
     np.testing.assert_array_equal(ds["y"].values, grid.y)
-    _assert_same(_values(ds, "var"), _ref_ndvi(ref)[:, rows, cols])
+    _assert_same(values_with_nan(ds, "var"), _ref_ndvi(ref)[:, rows, cols])
 
 
 def test_filter_temporal_on_acquisition_dates(cases, tmp_path):
@@ -371,7 +358,7 @@ def test_filter_temporal_on_acquisition_dates(cases, tmp_path):
     ds = _netcdf(cube, case, tmp_path)
     kept = select_dates(ref, first, last)
     assert _labels(ds) == kept.labels
-    _assert_same(_values(ds, "var"), _ref_ndvi(kept))
+    _assert_same(values_with_nan(ds, "var"), _ref_ndvi(kept))
 
 
 @pytest.mark.parametrize("catalog", list(EXTENTS))
@@ -384,7 +371,7 @@ def test_filter_spatial_with_a_polygon(cases, catalog, tmp_path):
     np.testing.assert_array_equal(ds["x"].values, grid.x)
     np.testing.assert_array_equal(ds["y"].values, grid.y)
     masked = mask_polygon(_ref_ndvi(ref), ref.grid, field)
-    _assert_same(_values(ds, "var"), masked[:, rows, cols])
+    _assert_same(values_with_nan(ds, "var"), masked[:, rows, cols])
 
 
 def test_mask_polygon(cases, tmp_path):
@@ -393,4 +380,4 @@ def test_mask_polygon(cases, tmp_path):
     ds = _netcdf(_ndvi_cube(case).mask_polygon(field), case, tmp_path)
     ref = case["ref"]
     assert _labels(ds) == ref.labels
-    _assert_same(_values(ds, "var"), mask_polygon(_ref_ndvi(ref), ref.grid, field))
+    _assert_same(values_with_nan(ds, "var"), mask_polygon(_ref_ndvi(ref), ref.grid, field))
