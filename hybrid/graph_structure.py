@@ -8,6 +8,7 @@ both read a graph through these functions.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -95,10 +96,13 @@ def subgraphs(graph: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], int
 class ShapeProblem:
     """Why a graph is refused before any parser walks it: ``depth`` (callbacks nested
     deeper than :data:`MAX_CALLBACK_DEPTH`), ``nodes`` (more than allowed, callbacks
-    included) or ``cycle`` (``nodes`` then names the loop's nodes)."""
+    included), ``cycle`` (``nodes`` then names the loop's nodes) or ``reference`` (a
+    ``from_node``/``from_parameter`` object other than the API's one key with a string;
+    ``nodes`` names the node, ``detail`` the object)."""
 
-    kind: Literal["depth", "nodes", "cycle"]
+    kind: Literal["depth", "nodes", "cycle", "reference"]
     nodes: tuple[str, ...] = ()
+    detail: str = ""
 
 
 def shape_problem(graph: Mapping[str, Any], *, max_nodes: int = MAX_NODES) -> ShapeProblem | None:
@@ -112,7 +116,51 @@ def shape_problem(graph: Mapping[str, Any], *, max_nodes: int = MAX_NODES) -> Sh
         nodes += len(current)
         if nodes > max_nodes:
             return ShapeProblem("nodes")
+        malformed = malformed_reference(current)
+        if malformed is not None:
+            return ShapeProblem("reference", (malformed[0],), malformed[1])
         stuck = cyclic_nodes(current)
         if stuck:
             return ShapeProblem("cycle", tuple(stuck))
     return None
+
+
+_REFERENCE_KEYS = ("from_node", "from_parameter")
+
+
+def malformed_reference(graph: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first node of one graph level (not its callbacks) holding a reference object
+    the openEO API does not allow, with that object as JSON text; None when there is none.
+
+    API 1.2 (openapi.yaml ``process_argument_value``): a result reference is exactly
+    ``{"from_node": "<node id>"}`` and a parameter reference ``{"from_parameter":
+    "<name>"}`` (``type: string``, ``additionalProperties: false``), and no other object
+    may hold either key. Refused here, every reader of ``from_node`` sees only those."""
+    for node_id, node in graph.items():
+        if not isinstance(node, Mapping):
+            continue
+        stack = [node.get("arguments")]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, Mapping) and "process_graph" not in item:
+                keys = [key for key in _REFERENCE_KEYS if key in item]
+                if keys and (len(item) != 1 or not isinstance(item[keys[0]], str)):
+                    return str(node_id), _json_text(item)
+                stack.extend(item.values())
+    return None
+
+
+def reference_message(problem: ShapeProblem) -> str:
+    """The one line that refuses a ``reference`` problem, and how to write it instead."""
+    return (
+        f"invalid process graph: node '{problem.nodes[0]}' has the argument value "
+        f'{problem.detail}, which is no reference: write {{"from_node": "<node id>"}} '
+        'or {"from_parameter": "<name>"} with nothing else in that object'
+    )
+
+
+def _json_text(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."

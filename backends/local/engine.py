@@ -120,6 +120,7 @@ class LocalBackend:
         from hybrid.backends.local.registry import covering
         from hybrid.backends.local.run import Run
 
+        _check_shape(graph)  # the branches of `if` are read before the graph's check
         graph = inline_element_graphs(chosen_branches(graph))
         graph = without_unread_arguments(graph, _parameter_names(covering(process_ids(graph))))
         facts = self.validate(graph)
@@ -189,18 +190,20 @@ def _check_written(run: Run) -> None:
 
 
 def _check_shape(graph: Mapping[str, Any]) -> None:
-    """A graph (or callback) whose from_node references loop, or one beyond the
+    """A graph (or callback) whose from_node references loop or are malformed, or one beyond the
     emulator's limits (:data:`hybrid.graph_structure.MAX_NODES` nodes,
     :data:`~hybrid.graph_structure.MAX_CALLBACK_DEPTH` levels of callbacks), is refused
     before the parser walks it (openeo-pg-parser-networkx raises a bare Exception for a
     loop, and recurses through the graph)."""
-    from hybrid.graph_structure import shape_problem
+    from hybrid.graph_structure import reference_message, shape_problem
     from hybrid.limits import MAX_CALLBACK_DEPTH, MAX_NODES
 
     # the user's nodes within the limit, and the save_result a graph without one gets
     problem = shape_problem(graph, max_nodes=MAX_NODES + 1)
     if problem is None:
         return
+    if problem.kind == "reference":
+        raise ProcessGraphInvalid(reference_message(problem), node=problem.nodes[0])
     if problem.kind == "cycle":
         raise ProcessGraphInvalid(
             f"invalid process graph: the nodes {', '.join(problem.nodes[:5])} form a cycle "
@@ -273,9 +276,9 @@ COLLECT = "_hybrid_collect"
 def end_nodes(graph: Mapping[str, Any]) -> list[str]:
     """Top-level nodes no other node takes input from, sorted (Copernicus evaluates all of
     them, not only the result node: openeo_driver/processgraph/evaluator.py:56-92)."""
-    from hybrid.backends.local.extents import references
+    from hybrid.graph_structure import from_nodes
 
-    used = {ref for node in graph.values() for ref in references(node.get("arguments") or {})}
+    used = {ref for node in graph.values() for ref in from_nodes(node.get("arguments") or {})}
     return sorted(set(graph) - used)
 
 

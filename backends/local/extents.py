@@ -64,6 +64,7 @@ from hybrid.backends.local.load_buffers import (
 )
 from hybrid.collection import pixel_step
 from hybrid.errors import ProcessParameterInvalid
+from hybrid.graph_structure import from_nodes
 from hybrid.grid import BBox
 
 #: processes past which a filter_bands is not pushed into the load (dry_run.py:132-141)
@@ -226,20 +227,7 @@ def cube_sources(node: Mapping[str, Any]) -> Iterator[str]:
     pid = node.get("process_id")
     for name, value in (node.get("arguments") or {}).items():
         if (pid, name) not in _NOT_TRACED:
-            yield from references(value)
-
-
-def references(value: Any) -> Iterator[str]:
-    """``from_node`` targets in an argument value, not descending into child graphs."""
-    if isinstance(value, Mapping):
-        if "from_node" in value:
-            yield str(value["from_node"])
-        elif "process_graph" not in value:
-            for v in value.values():
-                yield from references(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from references(v)
+            yield from from_nodes(value)
 
 
 def _walk(

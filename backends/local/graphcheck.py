@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hybrid.backends.local.callback_support import COMPILED_CALLBACKS, REFUSED_IN_CALLBACKS
-from hybrid.backends.local.extents import LoadExtent, infer_loads, references, require_bounded
+from hybrid.backends.local.extents import LoadExtent, infer_loads, require_bounded
 from hybrid.backends.local.property_filters import (
     property_conditions,
     stac_property_conditions,
@@ -47,6 +47,7 @@ from hybrid.errors import (
     ProcessParameterInvalid,
     ProcessUnsupported,
 )
+from hybrid.graph_structure import from_nodes
 from hybrid.params import COLLECTION_ID
 from hybrid.stac.query import Condition
 
@@ -137,7 +138,7 @@ def _check_level(graph: Mapping[str, Any], path: str) -> None:
         arguments = node.get("arguments") or {}
         if not isinstance(arguments, Mapping):
             raise ProcessGraphInvalid(f"node '{path}{node_id}': arguments must be an object")
-        for target in references(arguments):
+        for target in from_nodes(arguments):
             if target not in graph:
                 raise ProcessGraphInvalid(
                     f"node '{path}{node_id}' refers to node '{target}', which does not exist"

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hybrid.backends.local.extents import references
+from hybrid.graph_structure import from_nodes
 
 #: processes whose result depends on more than their arguments
 _NOT_CONSTANT = ("load_", "save_", "run_udf", "import_", "export_")
@@ -67,7 +67,7 @@ def _inputs(graph: Mapping[str, Any], node_id: str) -> dict[str, Any] | None:
         if _reads_parameter(node.get("arguments")):
             return None
         found[nid] = node
-        todo.extend(r for r in references(node.get("arguments") or {}) if r not in found)
+        todo.extend(r for r in from_nodes(node.get("arguments") or {}) if r not in found)
     return found
 
 
@@ -91,7 +91,7 @@ def _run(nodes: Mapping[str, Any], result: str) -> Any:
 
 
 def _end_nodes(graph: Mapping[str, Any]) -> set[str]:
-    used = {r for node in graph.values() for r in references(node.get("arguments") or {})}
+    used = {r for node in graph.values() for r in from_nodes(node.get("arguments") or {})}
     return set(graph) - used
 
 

@@ -2,7 +2,8 @@
 
 A hostile or broken request must cost a 4xx, never a ``RecursionError`` (500): the JSON
 nesting depth is checked on the raw bytes before parsing, then the graph is walked without
-recursion for its node count, its callback depth and cycles between ``from_node`` references.
+recursion for its node count, its callback depth, its reference objects and cycles between
+``from_node`` references.
 :func:`check_graph` runs on every graph of ``POST /validation``, ``POST /result``,
 ``POST /jobs``, ``PATCH /jobs/{id}`` and ``PUT /process_graphs/{id}``.
 """
@@ -13,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hybrid.graph_structure import shape_problem
+from hybrid.graph_structure import reference_message, shape_problem
 from hybrid.limits import MAX_CALLBACK_DEPTH, MAX_JSON_DEPTH, MAX_NODES
 from hybrid.server.errors import BadRequest, GraphCycle, ProcessGraphComplexity
 
@@ -37,7 +38,8 @@ def check_json_depth(body: bytes) -> None:
 
 
 def check_graph(graph: Mapping[str, Any]) -> None:
-    """Refuse graphs over :data:`MAX_NODES` or :data:`MAX_CALLBACK_DEPTH`, or with a cycle."""
+    """Refuse graphs over :data:`MAX_NODES` or :data:`MAX_CALLBACK_DEPTH`, with a cycle or
+    with a malformed ``from_node``/``from_parameter`` object (400 ``ProcessGraphInvalid``)."""
     problem = shape_problem(graph)
     if problem is None:
         return
@@ -51,6 +53,8 @@ def check_graph(graph: Mapping[str, Any]) -> None:
             f"The process graph has more than {MAX_NODES} nodes, callbacks included "
             "(limit MAX_NODES): split it into several jobs."
         )
+    if problem.kind == "reference":
+        raise GraphCycle(reference_message(problem), node=problem.nodes[0])
     raise GraphCycle(
         "Invalid process graph specified: it has a cycle through the nodes "
         f"{', '.join(problem.nodes[:5])} (from_node references must not loop).",

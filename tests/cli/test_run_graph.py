@@ -129,6 +129,11 @@ BAD_GRAPHS: dict[str, tuple[str, str]] = {
         ' "b": {"process_id": "absolute", "arguments": {"x": {"from_node": "a"}}, "result": true}}',
         "the nodes a, b form a cycle",
     ),
+    "a malformed reference": (
+        '{"a": {"process_id": "pi", "arguments": {}},'
+        ' "b": {"process_id": "absolute", "arguments": {"x": {"from_node": 1}}, "result": true}}',
+        "node 'b' has the argument value {\"from_node\": 1}, which is no reference",
+    ),
     "an unknown process": (
         '{"a": {"process_id": "frobnicate", "arguments": {}, "result": true}}',
         "'frobnicate' is not available",

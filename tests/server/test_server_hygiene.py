@@ -96,6 +96,19 @@ def _cycle() -> dict[str, Any]:
     return nodes
 
 
+def _malformed(reference: dict[str, Any], *, in_callback: bool = False) -> dict[str, Any]:
+    """A two-node chain whose link is ``reference`` (in a callback of apply when asked)."""
+    nodes = _chain(2)
+    if not in_callback:
+        nodes["n0"]["arguments"]["x"] = reference
+        return nodes
+    callback = {"r": {"process_id": "absolute", "arguments": {"x": reference}, "result": True}}
+    nodes["n0"] = {"process_id": "apply", "result": True, "arguments": {
+        "data": {"from_node": "n1"}, "process": {"process_graph": callback},
+    }}  # fmt: skip
+    return nodes
+
+
 def _openeo_error(response: requests.Response) -> tuple[int, str]:
     body = response.json()
     assert {"id", "code", "message", "links"} <= set(body), body
@@ -286,14 +299,27 @@ def test_empty_limit_means_no_limit(server: ThreadServer, token: str) -> None:
         (_chain(10_000), "ProcessGraphComplexity", "MAX_NODES"),
         (_nested(MAX_CALLBACK_DEPTH), "ProcessGraphComplexity", "MAX_CALLBACK_DEPTH"),
         (_nested_text(3000), "BadRequest", "MAX_JSON_DEPTH"),
+        (_malformed({"from_node": ["n1"]}), "ProcessGraphInvalid", "no reference"),
+        (_malformed({"from_node": "n1", "x": 1}), "ProcessGraphInvalid", "no reference"),
+        (_malformed({"from_parameter": 5}, in_callback=True), "ProcessGraphInvalid", "'r'"),
     ],
-    ids=["cycle", "nodes", "chain-10000", "callbacks", "callbacks-3000"],
+    ids=[
+        "cycle",
+        "nodes",
+        "chain-10000",
+        "callbacks",
+        "callbacks-3000",
+        "from_node-list",
+        "from_node-extra-key",
+        "from_parameter-number",
+    ],
 )
 def test_hostile_graphs_get_a_4xx_naming_the_limit(
     server: ThreadServer, token: str, path: str, nodes: dict[str, Any] | str, code: str, words: str
 ) -> None:
-    """Cyclic graphs, 10,000-node chains and callbacks nested too deep (also 3,000 deep as
-    text): 400 naming the limit at /validation, /result and POST /jobs."""
+    """Cyclic graphs, 10,000-node chains, callbacks nested too deep (also 3,000 deep as
+    text) and reference objects the API does not allow (a list as ``from_node`` was a 500):
+    400 naming the limit or the node at /validation, /result and POST /jobs."""
     body = nodes if isinstance(nodes, str) else json.dumps(_graph(nodes))
     headers = {"Authorization": token, "Content-Type": "application/json"}
     answer = requests.post(f"{server.url}{path}", data=body, headers=headers, timeout=30)
