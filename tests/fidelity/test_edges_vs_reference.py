@@ -284,3 +284,78 @@ def test_aggregate_spatial_of_fields_with_edges_through_centres(catalog, reducer
     for label, per_field, want in zip(ref.labels, written.values(), expected, strict=True):
         got = [v[0] for v in per_field]
         assert got == pytest.approx(want, rel=1e-9, nan_ok=True), (label, got, want)
+
+
+def test_points_on_and_a_hair_off_pixel_edges_follow_geotrellis():
+    """The engine's pixel of a point equals the reference's geotrellis rule on edges,
+    corners, a hair (under 1e-7 pixel) off them on either side, just past the tolerance,
+    and outside the grid; the hair west or north of an edge is where GDAL's floor parts."""
+    from affine import Affine
+    from shapely.geometry import MultiPoint, Point
+
+    from hybrid.backends.local.processes.vector import covered_pixels
+    from tests.reference.points import point_cell
+
+    x0, y0, size, shape = 600000.0, 5000000.0, 10.0, (6, 7)
+    transform = Affine(size, 0, x0, 0, -size, y0)
+    offsets = (0.0, 1e-8, -1e-8, 9e-7, -9e-7, 1.1e-6, -1.1e-6, 3.0, 5.0)
+    parted = 0
+    for i in range(-1, shape[1] + 2):
+        for j in range(-1, shape[0] + 2):
+            for dx in offsets:
+                for dy in offsets[::-1]:
+                    x, y = x0 + size * i + dx, y0 - size * j + dy
+                    rows, cols = covered_pixels(Point(x, y), transform, shape)
+                    engine = list(zip(rows.tolist(), cols.tolist(), strict=True))
+                    cell = point_cell(x, y, xmin=x0, ymax=y0, size=size, shape=shape)
+                    assert engine == ([] if cell is None else [cell]), (i, j, dx, dy)
+                    floor = (int(np.floor((y0 - y) / size)), int(np.floor((x - x0) / size)))
+                    parted += cell is not None and cell != floor
+    assert parted > 100, parted
+    both = covered_pixels(MultiPoint([(x0 + 15, y0 - 5), (x0 - 5, y0 - 5)]), transform, shape)
+    assert [b.tolist() for b in both] == [[0], [1]]
+
+
+def _corners_a_hair_off(grid: Any) -> list[dict[str, Any]]:
+    """Lon/lat points that reproject to a hair (under 1e-6 m) west or north of an inner
+    pixel corner of ``grid``, where floor and geotrellis's tolerance pick other pixels."""
+    from pyproj import Transformer
+
+    to_lonlat = Transformer.from_crs(f"EPSG:{grid.epsg}", "EPSG:4326", always_xy=True)
+    to_utm = Transformer.from_crs("EPSG:4326", f"EPSG:{grid.epsg}", always_xy=True)
+    xmin, _, _, ymax = grid.bounds
+    cols, rows = np.meshgrid(np.arange(3, grid.width - 3), np.arange(3, grid.height - 3))
+    x, y = xmin + 10.0 * cols.ravel(), ymax - 10.0 * rows.ravel()
+    lon, lat = to_lonlat.transform(x, y)
+    back_x, back_y = to_utm.transform(lon, lat)
+    hair = (np.abs(back_x - x) < 1e-6) & (np.abs(back_y - y) < 1e-6)
+    off = hair & ((back_x < x) | (back_y > y))
+    pairs = zip(lon[off].tolist(), lat[off].tolist(), strict=True)
+    return [{"type": "Point", "coordinates": [a, b]} for a, b in pairs]
+
+
+def test_aggregate_spatial_of_points_a_hair_off_pixel_corners(catalog, tmp_path):
+    """aggregate_spatial of lon/lat points landing a hair west or north of pixel corners
+    once reprojected: each reads the pixel south-east of the corner, per date, as the
+    reference computes it."""
+    import json
+
+    from tests.reference.spatial import aggregate_polygons
+
+    ref = load_cube(catalog, _aoi(), START, END, ("B08",))
+    points = _corners_a_hair_off(ref.grid)[:12]
+    assert len(points) == 12
+    collection = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in points],
+    }
+    cube = _load().filter_bands(["B08"]).aggregate_spatial(collection, "mean")
+    backend = LocalBackend(LocalSettings(stac=str(catalog)))
+    graph = cube.save_result(format="JSON").flat_graph()
+    (path,) = backend.execute(graph, out_dir=tmp_path).files
+    written = json.loads(Path(path).read_text())
+    expected = aggregate_polygons(ref.bands["B08"], ref.grid, points, "mean")
+    assert list(written) == ref.labels
+    for label, per_point, want in zip(ref.labels, written.values(), expected, strict=True):
+        got = [v[0] for v in per_point]
+        assert got == pytest.approx(want, nan_ok=True), (label, got, want)

@@ -5,7 +5,8 @@ filter_spatial. Written from the driver code, sharing nothing with ``hybrid``:
   ``PixelIsPoint``: geopysparkdatacube.py ``mask_polygon`` L1163-1174; the zones of
   AggregatePolygonProcess.scala), a centre on an edge as geotrellis's scanline decides
   (tests/reference/scanline.py); the polygon's vertices are reprojected one by one
-  (``reproject_geometry``);
+  (``reproject_geometry``); a point reads the one pixel geotrellis maps it to
+  (tests/reference/points.py);
 - aggregate_spatial turns each pixel into a Spark row, nodata into null
   (AggregatePolygonProcess.scala L270-306) and reduces the rows per date and polygon with
   Spark's aggregates (SparkAggregateScriptBuilder.scala L122-146): ``avg``, ``max``,
@@ -27,6 +28,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from tests.reference.grid import RESOLUTION, Grid, snap_outward
+from tests.reference.points import point_cell
 from tests.reference.scanline import polygon_cells
 
 STATISTICS = ("mean", "median", "max", "min", "count", "sd")
@@ -44,10 +46,16 @@ def centres_inside(geometry: dict[str, Any], grid: Grid) -> np.ndarray:
     """(y, x) bool: the output pixels whose centre lies inside the polygon, a centre on
     its boundary as geotrellis's scanline decides (tests/reference/scanline.py)."""
     polygon = projected(geometry, grid.epsg)
+    xmin, _, _, ymax = grid.bounds
+    shape = (grid.height, grid.width)
     if polygon.geom_type in ("Polygon", "MultiPolygon"):
-        xmin, _, _, ymax = grid.bounds
-        shape = (grid.height, grid.width)
         return polygon_cells(polygon, xmin=xmin, ymax=ymax, size=RESOLUTION, shape=shape)
+    if polygon.geom_type == "Point":
+        out = np.zeros(shape, dtype=bool)
+        cell = point_cell(polygon.x, polygon.y, xmin=xmin, ymax=ymax, size=RESOLUTION, shape=shape)
+        if cell is not None:
+            out[cell] = True
+        return out
     xs, ys = np.meshgrid(grid.x, grid.y)
     return shapely.contains_xy(polygon, xs, ys)
 

@@ -9,7 +9,8 @@ openeo-geotrellis/src/main/scala/org/openeo/geotrellis/aggregate_polygon/Aggrega
 mask_polygon with ``gps.RasterizerOptions()`` (openeo-geopyspark-driver,
 openeogeotrellis/geopysparkdatacube.py, ``mask_polygon``, line 1170). GDAL's rasteriser
 (rasterio ``all_touched=False``) takes the same pixels, and the openEO spec says the
-same. A point takes the pixel it falls in. Overlapping polygons each get their pixels.
+same. A point takes the pixel it falls in, as geotrellis picks it (:func:`point_pixels`:
+on an edge the pixel east or south of it). Overlapping polygons each get their pixels.
 
 aggregate_spatial takes the same pixels
 (:mod:`hybrid.backends.local.processes.spatial_aggregation`).
@@ -25,6 +26,9 @@ from hybrid.backends.local.result_crop import overlapping_pixels
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
 from hybrid.grid import bounds_union, centres_transform
+
+#: geotrellis ``GridExtent.epsilon``: a grid coordinate nearer a whole number is that number
+GRID_TOLERANCE = 1e-7
 
 
 def cube_crs(data: Any, process: str) -> Any:
@@ -75,6 +79,8 @@ def covered_pixels(geometry: Any, transform: Any, shape: tuple[int, int]) -> tup
             "a geometry has coordinates outside its reference system (GeoJSON is "
             "EPSG:4326 longitude/latitude unless it has a crs member)"
         )
+    if geometry.geom_type in ("Point", "MultiPoint"):
+        return point_pixels(geometry, transform, shape)
     cols = sorted(((minx - transform.c) / transform.a, (maxx - transform.c) / transform.a))
     rows = sorted(((miny - transform.f) / transform.e, (maxy - transform.f) / transform.e))
     row0, col0 = max(int(np.floor(rows[0])) - 1, 0), max(int(np.floor(cols[0])) - 1, 0)
@@ -98,6 +104,34 @@ def covered_pixels(geometry: Any, transform: Any, shape: tuple[int, int]) -> tup
         )
     found_rows, found_cols = np.nonzero(inside)
     return found_rows + row0, found_cols + col0
+
+
+def point_pixels(geometry: Any, transform: Any, shape: tuple[int, int]) -> tuple[Any, Any]:
+    """(rows, cols) of the pixel of each point of a Point or MultiPoint (in the grid's CRS)
+    inside the grid, as Copernicus reads it: aggregate_spatial with points goes through
+    openeo-geotrellis-extensions 2a25a26e AggregatePolygonProcess.scala
+    ``aggregateSpatialForGeometry`` L102-158 (geopyspark-driver 9baf2e10
+    geopysparkdatacube.py L1878, L1942-1955), i.e. locationtech/geotrellis v3.7.1
+    ``Rasterizer.foreachCellByPoint`` (Rasterizer.scala L148-152): column
+    ``(x - xmin) / width`` and row ``(ymax - y) / height`` floored, but a value within 1e-7
+    of a whole number taken as that number (GridExtent.scala ``mapXToGrid`` L86-89,
+    ``floorWithTolerance`` L418-422). So a point on (or a hair west or north of) a pixel
+    edge reads the pixel east or south of it; GDAL's floor alone read the one west or
+    north of an edge it missed by a hair, as reprojected points do."""
+    parts = geometry.geoms if geometry.geom_type == "MultiPoint" else [geometry]
+    xy = np.array([(p.x, p.y) for p in parts if not p.is_empty], dtype=np.float64)
+    xy = xy.reshape(-1, 2)
+    cols = _grid_index((xy[:, 0] - transform.c) / transform.a)
+    rows = _grid_index((xy[:, 1] - transform.f) / transform.e)
+    inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
+    return rows[inside], cols[inside]
+
+
+def _grid_index(value: Any) -> Any:
+    """geotrellis ``floorWithTolerance`` of grid coordinates, as integers."""
+    nearest = np.floor(value + 0.5)
+    snapped = np.where(np.abs(value - nearest) < GRID_TOLERANCE, nearest, np.floor(value))
+    return snapped.astype(np.int64)
 
 
 def coverage_mask(data: Any, features: Features, process: str) -> Any:
