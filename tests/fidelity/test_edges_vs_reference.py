@@ -334,10 +334,24 @@ def _corners_a_hair_off(grid: Any) -> list[dict[str, Any]]:
     return [{"type": "Point", "coordinates": [a, b]} for a, b in pairs]
 
 
-def test_aggregate_spatial_of_points_a_hair_off_pixel_corners(catalog, tmp_path):
+def _centres_without_value(stack: np.ndarray, grid: Any, count: int) -> list[dict[str, Any]]:
+    """Lon/lat points at the centres of pixels without a value on every date."""
+    from pyproj import Transformer
+
+    to_lonlat = Transformer.from_crs(f"EPSG:{grid.epsg}", "EPSG:4326", always_xy=True)
+    rows, cols = np.nonzero(np.isnan(stack).all(axis=0))
+    xmin, _, _, ymax = grid.bounds
+    lon, lat = to_lonlat.transform(xmin + 10.0 * (cols + 0.5), ymax - 10.0 * (rows + 0.5))
+    pairs = zip(lon[:count].tolist(), lat[:count].tolist(), strict=True)
+    return [{"type": "Point", "coordinates": [a, b]} for a, b in pairs]
+
+
+@pytest.mark.parametrize("reducer", ["mean", "count"])
+def test_aggregate_spatial_of_points_a_hair_off_pixel_corners(catalog, reducer, tmp_path):
     """aggregate_spatial of lon/lat points landing a hair west or north of pixel corners
     once reprojected: each reads the pixel south-east of the corner, per date, as the
-    reference computes it."""
+    reference computes it; a point on a pixel without value counts 0 and has a null mean
+    (Spark's ``count``/``avg`` of one null cell)."""
     import json
 
     from tests.reference.spatial import aggregate_polygons
@@ -345,17 +359,19 @@ def test_aggregate_spatial_of_points_a_hair_off_pixel_corners(catalog, tmp_path)
     ref = load_cube(catalog, _aoi(), START, END, ("B08",))
     points = _corners_a_hair_off(ref.grid)[:12]
     assert len(points) == 12
+    points += _centres_without_value(ref.bands["B08"], ref.grid, 2)
     collection = {
         "type": "FeatureCollection",
         "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in points],
     }
-    cube = _load().filter_bands(["B08"]).aggregate_spatial(collection, "mean")
+    cube = _load().filter_bands(["B08"]).aggregate_spatial(collection, reducer)
     backend = LocalBackend(LocalSettings(stac=str(catalog)))
     graph = cube.save_result(format="JSON").flat_graph()
     (path,) = backend.execute(graph, out_dir=tmp_path).files
     written = json.loads(Path(path).read_text())
-    expected = aggregate_polygons(ref.bands["B08"], ref.grid, points, "mean")
+    expected = aggregate_polygons(ref.bands["B08"], ref.grid, points, reducer)
     assert list(written) == ref.labels
     for label, per_point, want in zip(ref.labels, written.values(), expected, strict=True):
+        assert want[-2:] == ([0.0, 0.0] if reducer == "count" else [None, None])
         got = [v[0] for v in per_point]
         assert got == pytest.approx(want, nan_ok=True), (label, got, want)
