@@ -14,16 +14,18 @@ test_reduce_all_data and test_reduce_some_nodata are replayed in
   test_resample_cube_spatial_partitions' partition counts (L530-611): Spark partitioners;
 - test_reduce_tiles (L270-281): asserts nothing; test_max_aggregator (L366-369): the
   driver's numpy helper ``max_composite``, no process;
-- test_aggregate_temporal and test_aggregate_temporal_100 (L325-331, L351-364): a reducer given as
-  the string ``"min"``, the deprecated geopyspark ``aggregate_by_cell`` path
-  (geopysparkdatacube.py L987-993, where any nodata makes the cell nodata); a process
-  graph always gives a callback (L982-985 and L994-1006, the path replayed by
-  test_aggregate_temporal_median);
+- test_aggregate_temporal and test_aggregate_temporal_100 (L325-331, L351-364): a
+  reducer given as the string ``"min"``, the deprecated geopyspark ``aggregate_by_cell``
+  path (geopysparkdatacube.py L987-993; its expected cells keep either date's nodata,
+  L356-360, where a callback's ``min`` skips it); a process graph always gives a
+  callback (L982-985 and L994-1006, the path replayed by test_aggregate_temporal_median);
 - test_min_time's point time series (L394-401): the deprecated ``timeseries`` method
   (#421), no process;
 - test_reproject_spatial (L154-178): resample_spatial with ``resolution`` 0 to
-  EPSG:3395: geotrellis's reprojection keeps the 10 x 10 shape, hybrid's (odc-geo's
-  choice of pixel size) gives 12 x 13: a difference left to fix (see CHANGELOG);
+  EPSG:3395 keeps the 10 x 10 shape there because geopyspark reprojects tile by tile onto
+  ``FloatingLayoutScheme`` of the layer's own 5 x 5 tiles (geopyspark 97bcb17a
+  TemporalTiledRasterLayer.scala L196-206; geopysparkdatacube.py L1551-1555): a tiling of
+  the Spark fixture, where a load has 256-pixel tiles (hybrid gives 12 x 13 here);
 - the old ``openeo_udf`` variant of test_apply_spatiotemporal (not the runtime's API).
 """
 
