@@ -64,9 +64,10 @@ _OPENSEARCH_URL = (
 
 
 def file_resolutions() -> dict[str, int]:
-    """Band -> the pixel size (m) of its finest file in a Sentinel-2 L2A product: the
-    spectral bands' ``gsd``, SCL 20 m, AOT and WVP 10 m (the catalog's aliases name
-    their 20 m and 10 m copies)."""
+    """Band -> the pixel size (m) of its file in every provider's layout: the spectral
+    bands' ``gsd``, SCL 20 m, AOT and WVP 10 m (the catalog's aliases name their 20 m
+    and 10 m copies). A CDSE product also holds B01 resampled to 20 m, which is read
+    where present (:class:`hybrid.stac.providers.Layout` ``resolution_copies``)."""
     spectral = {name: resolution for name, _, _, _, resolution in _SPECTRAL}
     return {**spectral, "SCL": 20, "AOT": 10, "WVP": 10}
 

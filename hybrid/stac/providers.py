@@ -53,8 +53,11 @@ class Layout:
     name: str
     #: Copernicus band name -> asset key
     asset_keys: dict[str, str] = field(default_factory=dict)
-    #: the provider also publishes coarser copies ``<band>_<res>m`` (CDSE: B02_20m,
-    #: B02_60m); when the usual key is absent the finest copy present is used
+    #: the provider publishes a band in several files ``<band>_<res>m`` (CDSE: B01_20m
+    #: and B01_60m, B02_10m/_20m/_60m); the finest copy present is read, as Copernicus's
+    #: load_stac visits an item's assets by ``gsd`` then asset id and skips an asset
+    #: whose bands an earlier one gave (openeo-geopyspark-driver 9baf2e10
+    #: openeogeotrellis/load_stac.py L325-335, L372-374): B01 from its 20 m file
     resolution_copies: bool = False
     #: no fixed keys: each band's asset is found by the item's band metadata
     #: (:mod:`hybrid.stac.band_metadata`), for items in no provider's layout
@@ -64,14 +67,12 @@ class Layout:
         """The asset key of ``band`` in ``item``, or None when the item lacks it."""
         if self.by_metadata:
             return metadata_key(item, band)
-        key = self.asset_keys.get(band)
-        if key is not None and key in item.assets:
-            return key
         if self.resolution_copies:
             copies = [k for k in item.assets if re.fullmatch(rf"{band}_\d+m", k)]
             if copies:
                 return min(copies, key=lambda k: int(k[len(band) + 1 : -1]))
-        return None
+        key = self.asset_keys.get(band)
+        return key if key is not None and key in item.assets else None
 
     def asset_key(self, item: Any, band: str) -> str:
         """The asset key of ``band``; BandNotFound listing the item's bands if absent."""

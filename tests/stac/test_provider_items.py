@@ -157,7 +157,8 @@ def test_cdse_items_layout_offsets_and_finest_copies():
     assert provider.name == "cdse"
     layout = provider.layout
     assert layout.asset_key(item, "B04") == "B04_10m"
-    assert layout.asset_key(item, "B01") == "B01_60m"
+    # the finest file, as Copernicus visits assets by gsd (load_stac.py L325-335, L372-374)
+    assert layout.asset_key(item, "B01") == "B01_20m"
     assert layout.asset_key(item, "SCL") == "SCL_20m"
     assert layout.dn_offset(item, "B04") == -1000.0
     assert layout.dn_offset(item, "SCL") == 0.0
