@@ -8,7 +8,8 @@ set it:
 
 - ``load_collection`` (SENTINEL2_L2A): int16 with nodata -32768 (the collection's
   ``eo:bands`` ``"type": "int16"``; FIELD_NOTES section 1, FileLayerProvider.scala),
-  unless it loads an angle band (float32 values: the cube is float32 here, as before);
+  SCL alone uint8 with nodata 0 (:data:`LOADED_SCL`), unless it loads an angle band
+  (float32 values: the cube is float32 here, as before);
 - the processes with a callback get the type the callback's result has
   (:mod:`hybrid.backends.local.callback_types`, geotrellis-extensions
   OpenEOProcessScriptBuilder.scala ``resultingDataType``), its ``data`` parameter typed
@@ -88,6 +89,9 @@ OUTPUT_CELL_TYPE = "output_cell_type"
 TileType = tuple[str, float | None]
 #: the loaded SENTINEL2_L2A cube
 LOADED = ("int16", -32768)
+#: SCL loaded alone: uint8 files, nodata 0, never converted (geotrellis-extensions
+#: FileLayerProvider.scala L1539-1552); with other bands their union, int16 (L125)
+LOADED_SCL = ("uint8", 0)
 INT32 = ("int32", -(2**31))
 FLOAT = ("float32", float("nan"))
 #: a callback computing with a constant of more than 7 digits (double_constants)
@@ -276,7 +280,10 @@ class CellTypes:
         process = node.get("process_id")
         arguments = node.get("arguments") or {}
         if process == "load_collection":
-            return LOADED if _digital_numbers_only(arguments.get("bands")) else FLOAT
+            bands = arguments.get("bands")
+            if not _digital_numbers_only(bands):
+                return FLOAT
+            return LOADED_SCL if set(bands or ()) == {"SCL"} else LOADED
         if process == "convert_data_type":
             return _converted_type(arguments.get("data_type"))
         if process in _DOUBLE:

@@ -513,3 +513,32 @@ def test_a_kernel_result_is_float64_as_the_union_with_the_kernel(
         valid = np.isfinite(inner)
         assert valid.mean() > 0.9
         np.testing.assert_allclose(got[valid], inner[valid], rtol=1e-12)
+
+
+def test_a_load_of_scl_alone_is_uint8_with_nodata_0() -> None:
+    """Copernicus reads SCL files as uint8 with nodata 0 and converts them to nothing else
+    (geotrellis-extensions 2a25a26e FileLayerProvider.scala L1539-1552: ``Band_SCL_``
+    titles get ``UByteUserDefinedNoDataCellType(0)`` and no int16 target); the cube's
+    type is its first source's (L997-1005, L1031-1033), the union of its bands' (L125,
+    OpenEOProcessScriptBuilder.scala ``cellTypeUnion`` L87-105): uint8 for SCL alone,
+    int16 beside a reflectance band."""
+    load = {"process_id": "load_collection", "arguments": {"id": "SENTINEL2_L2A"}}
+    load["arguments"]["bands"] = ["SCL"]
+    assert result_cell_type({"load": load}, {"from_node": "load"}) == ("uint8", 0)
+    load["arguments"]["bands"] = ["SCL", "B04"]
+    assert result_cell_type({"load": load}, {"from_node": "load"}) == LOADED
+
+
+def test_scl_alone_is_written_as_uint8_with_nodata_0(connection: Any, tmp_path: Path) -> None:
+    scl = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=SEASON, bands=["SCL"]
+    ).filter_temporal(["2023-06-12", "2023-06-13"])
+    dtype, nodata, got = _tiff(scl, tmp_path / "scl.tif")
+    _, _, floats = _tiff(scl * 1.0, tmp_path / "float.tif")
+    assert (dtype, nodata) == ("uint8", 0)
+    assert np.isfinite(floats).any()
+    np.testing.assert_array_equal(got, np.where(np.isnan(floats), 0, floats))
+    # NETCDF4_CLASSIC has no unsigned types: float32 with NaN (hybrid.io.netcdf_layout)
+    scl.download(tmp_path / "scl.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "scl.nc", engine="h5netcdf") as ds:
+        np.testing.assert_array_equal(ds["SCL"].values[0], np.where(got == 0, np.nan, got))

@@ -8,8 +8,8 @@ driver's ``tests/data/stac/issue1547-inconsistent-nodata-handling``: ``B01_20m``
 assets by ``gsd`` then asset id and skips an asset whose bands an earlier one gave
 (L325-335, L372-374), so B01 comes from its 20 m file. The BOA offset is added only to
 assets whose band metadata has a centre wavelength (``_is_sentinel2_reflectance_asset``
-L2318-2328, ``_get_pixel_value_scale_and_offset`` L2331-2353, the
-``S2_REFLECTANCE_SCALED_OFFSET`` mode of the CDSE URL, L2289-2315): AOT and WVP keep
+L2319-2328, ``_get_pixel_value_scale_and_offset`` L2331-2353, the
+``S2_REFLECTANCE_SCALED_OFFSET`` mode of the CDSE URL, L2289-2316): AOT and WVP keep
 their DN although they declare ``raster:scale`` 0.001, SCL its classes.
 
 The tiny scene's files hold one DN each, different per file, so the loaded value names
