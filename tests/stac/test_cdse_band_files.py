@@ -42,16 +42,24 @@ FILES = {
     "WVP_20m": 1600,
     "SCL_20m": 4,
     "SCL_60m": 5,
+    "B09_60m": 2000,
 }
 #: band -> centre wavelength (um) of its STAC 1.1 band entry; None: no wavelength
-_WAVELENGTHS = {"B01": 0.443, "B04": 0.665, "AOT": None, "WVP": None, "SCL": None}
+_WAVELENGTHS = {"B01": 0.443, "B04": 0.665, "B09": 0.945, "AOT": None, "WVP": None, "SCL": None}
+
+
+def _b09(n: int) -> np.ndarray:
+    """The 60 m B09 file: a DN per pixel, 2000 + 10 x row + column."""
+    rows, cols = np.mgrid[0:n, 0:n]
+    return (FILES["B09_60m"] + 10 * rows + cols).astype(np.uint16)
 
 
 def _asset(key: str, path: Path) -> dict[str, Any]:
     band, res = key.split("_")[0], int(key.split("_")[1][:-1])
     n = -(-TINY_SIZE * 10 // res)
     dtype = np.uint8 if band == "SCL" else np.uint16
-    write_tiny_band(path / f"{key}.tif", np.full((n, n), FILES[key], dtype=dtype), res)
+    values = _b09(n) if band == "B09" else np.full((n, n), FILES[key], dtype=dtype)
+    write_tiny_band(path / f"{key}.tif", values, res)
     asset: dict[str, Any] = {
         "href": f"./{key}.tif",
         "type": "image/tiff; application=geotiff; profile=cloud-optimized",
@@ -143,3 +151,22 @@ def test_aot_wvp_and_scl_keep_their_dn(catalog: Path) -> None:
     finest file: AOT 123 (not 0.123, not -877), WVP 1500, SCL class 4."""
     got = _loaded(catalog, ("AOT", "WVP", "SCL"))
     assert got == {"AOT": [123.0], "WVP": [1500.0], "SCL": [4.0]}
+
+
+def test_a_60m_band_is_warped_to_10m_by_nearest_neighbour(catalog: Path) -> None:
+    """B09 has only its 60 m file; each 10 m pixel gets the value of the 60 m pixel its
+    centre lies in, less the BOA offset: the load's ``resample_method``, "near" by
+    default (openeo-python-driver 9e5b49b2 ``openeo_driver/backend.py`` L186), set on
+    the data cube parameters (openeo-geopyspark-driver 9baf2e10
+    ``openeogeotrellis/datacube_parameters.py`` L74, ``geopysparkdatacube.py`` L1694-1696
+    NEAREST_NEIGHBOR)."""
+    west, south, east, north = tiny_bbox()
+    dx, dy = (east - west) / 4, (north - south) / 4
+    box = BBox(west + dx, south + dy, east - dx, north - dy)
+    request = LoadRequest(box, "2023-05-01", "2023-05-10", ("B09",), None)
+    cube = load_s2(str(catalog), request).cube.compute().isel(t=0).sel(bands="B09")
+    cols = np.floor((cube["x"].values - TINY_X0) / 60).astype(int)
+    rows = np.floor((TINY_Y0 - cube["y"].values) / 60).astype(int)
+    want = FILES["B09_60m"] - 1000 + 10 * rows[:, None] + cols[None, :]
+    assert cube.shape == want.shape and cube.shape[0] > 6 and len(set(cols)) > 2
+    np.testing.assert_array_equal(cube.values, want)
