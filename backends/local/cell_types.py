@@ -6,10 +6,8 @@ and some processes compute in it. The local engine holds every cube as floats wi
 for nodata. This module works the type out from the graph, as Copernicus's processes
 set it:
 
-- ``load_collection`` (SENTINEL2_L2A): int16 with nodata -32768 (the collection's
-  ``eo:bands`` ``"type": "int16"``; FIELD_NOTES section 1, FileLayerProvider.scala),
-  SCL alone uint8 with nodata 0 (:data:`LOADED_SCL`), unless it loads an angle band
-  (float32 values: the cube is float32 here, as before);
+- ``load_collection`` (SENTINEL2_L2A): int16 with nodata -32768, of SCL alone uint8 with
+  nodata 0, with an angle band float32 (FileLayerProvider.scala; :func:`_loaded_type`);
 - the processes with a callback get the type the callback's result has
   (:mod:`hybrid.backends.local.callback_types`, geotrellis-extensions
   OpenEOProcessScriptBuilder.scala ``resultingDataType``), its ``data`` parameter typed
@@ -87,11 +85,8 @@ INPUT_NODATA = "input_nodata"
 OUTPUT_CELL_TYPE = "output_cell_type"
 #: a cell type: its dtype name and nodata value (None: a raw type without one)
 TileType = tuple[str, float | None]
-#: the loaded SENTINEL2_L2A cube
-LOADED = ("int16", -32768)
-#: SCL loaded alone: uint8 files, nodata 0, never converted (geotrellis-extensions
-#: FileLayerProvider.scala L1539-1552); with other bands their union, int16 (L125)
-LOADED_SCL = ("uint8", 0)
+#: the loaded SENTINEL2_L2A cube (``eo:bands`` ``"type": "int16"``), and of SCL alone
+LOADED, LOADED_SCL = ("int16", -32768), ("uint8", 0)
 INT32 = ("int32", -(2**31))
 FLOAT = ("float32", float("nan"))
 #: a callback computing with a constant of more than 7 digits (double_constants)
@@ -280,10 +275,7 @@ class CellTypes:
         process = node.get("process_id")
         arguments = node.get("arguments") or {}
         if process == "load_collection":
-            bands = arguments.get("bands")
-            if not _digital_numbers_only(bands):
-                return FLOAT
-            return LOADED_SCL if set(bands or ()) == {"SCL"} else LOADED
+            return _loaded_type(arguments.get("bands"))
         if process == "convert_data_type":
             return _converted_type(arguments.get("data_type"))
         if process in _DOUBLE:
@@ -367,13 +359,14 @@ def _reference(data: Any) -> str | None:
     return None
 
 
-def _digital_numbers_only(bands: Any) -> bool:
-    """Whether a load's ``bands`` are named and none is an angle band (float32 values,
-    which make the cube float; no ``bands`` loads them all)."""
+def _loaded_type(bands: Any) -> TileType:
+    """float32 without named ``bands`` (all) or with an angle band (float32 values), SCL
+    alone uint8 nodata 0 (geotrellis-extensions FileLayerProvider.scala L1539-1552), int16."""
     from hybrid.collection import angle_band_names
 
     named = isinstance(bands, list) and bool(bands) and all(isinstance(b, str) for b in bands)
-    return named and angle_band_names().isdisjoint(bands)
+    dns = named and angle_band_names().isdisjoint(bands)
+    return (LOADED_SCL if bands == ["SCL"] else LOADED) if dns else FLOAT
 
 
 def _resampled_whole(process: Any, dtype: str) -> bool:
