@@ -322,3 +322,50 @@ def test_a_partial_swath_product_is_found_by_footprint_through_the_api_as_static
         query = SceneQuery(box, "2023-05-01", "2023-06-01")
         from_api = [i.id for i in search_api(pgstac_api.url, "swath", query)]
         assert from_api == [i.id for i in search(str(static), query)] == expected
+
+
+#: tiny scenes recording the orbit as CDSE items do (``sat:orbit_state`` "descending",
+#: ``sat:relative_orbit`` 17 on the real item in openeo-geopyspark-driver 9baf2e10
+#: tests/data/stac/issue1547-inconsistent-nodata-handling)
+ORBITS = {
+    "S2A_MSIL2A_20230502T103031_R108_T32TLR_20230502T170208": ("descending", 108),
+    "S2B_MSIL2A_20230507T103629_R008_T32TLR_20230507T134516": ("ascending", 8),
+    "S2A_MSIL2A_20230512T103031_R065_T32TLR_20230512T170208": ("descending", 65),
+}
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (Condition("sat:orbit_state", "=", "descending"), [0, 2]),
+        (Condition("sat:relative_orbit", "=", 108.0), [0]),
+        (Condition("sat:relative_orbit", "in", (8.0, 65.0)), [1, 2]),
+    ],
+)
+def test_orbit_filters_on_items_recording_the_orbit_through_the_api(
+    pgstac_api, tmp_path, condition, expected
+):
+    """Copernicus's SENTINEL2_L2A sends ``properties`` to its STAC API under the names
+    written and filters the answer once more (load_stac.py L1018-1050, L2618-2633): the
+    orbit filters select by the items' ``sat:orbit_state``/``sat:relative_orbit``, here
+    through a real API as in a static catalog."""
+    scenes = [
+        TinyScene(item_id, f"2023-05-{item_id[17:19]}T10:30:00Z", 5.0, layout="planetary-computer")
+        for item_id in ORBITS
+    ]
+    static = write_tiny_catalog(tmp_path / "static", scenes)
+    collection, items = static_catalog_json(static)
+    collection["id"] = "orbits"
+    for item in items:
+        state, orbit = ORBITS[item["id"]]
+        item["collection"] = "orbits"
+        item["properties"] |= {"sat:orbit_state": state, "sat:relative_orbit": orbit}
+        path = static.parent / item["id"] / f"{item['id']}.json"
+        written = json.loads(path.read_text())
+        written["properties"] |= {"sat:orbit_state": state, "sat:relative_orbit": orbit}
+        path.write_text(json.dumps(written))
+    load_into_pgstac(pgstac_api, collection, items)
+    query = SceneQuery(BBox(*tiny_bbox()), "2023-05-01", "2023-06-01", conditions=(condition,))
+    want = sorted(scenes[n].id for n in expected)
+    assert sorted(i.id for i in search_api(pgstac_api.url, "orbits", query)) == want
+    assert sorted(i.id for i in search(str(static), query)) == want
