@@ -52,7 +52,7 @@ def server(sample_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         data_dir=root / "data",
         stac=sample_catalog,
         users=users,
-        extra_args=["--udf-timeout", "60"],
+        extra_args=["--udf-timeout", "300"],  # generous for a loaded CI machine
     )
     os.environ["HYBRID_TEST_OIDC_SECRET"] = SECRET  # inherited by the server only
     try:
