@@ -130,6 +130,13 @@ class InvalidGeometry(UsageError):
     code = "InvalidGeometry"
 
 
+class PolygonUnrasterizable(UsageError):
+    """geotrellis's scanline meets an odd number of crossings on a row of pixel centres
+    and fails (locationtech/geotrellis v3.7.1 PolygonRasterizer.scala L450-459); on
+    Copernicus the job fails with the Spark exception (geopyspark-driver 9baf2e10
+    backend.py L1097-1098, L1159: 400 BadRequest for an invalid polygon, 500 else)."""
+
+
 class InvalidRuntime(ProcessParameterInvalid):
     """run_udf names a runtime this backend does not offer (run_udf ``InvalidRuntime``)."""
 
