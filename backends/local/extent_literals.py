@@ -137,6 +137,39 @@ def spatial_bbox(node_id: str, name: str, value: Any) -> BBox | None:
     )
 
 
+def require_load_polygons(node_id: str, process: str, value: Any) -> None:
+    """A load's GeoJSON ``spatial_extent`` must be polygons, as on Copernicus
+    (openeo-python-driver 9e5b49b2 ``processgraph/process_implementations/io.py`` L63-99:
+    a Polygon, MultiPolygon, or a Feature / FeatureCollection of only those, read as its
+    bbox in EPSG:4326; a GeometryCollection or a Feature of anything else 400
+    ProcessParameterInvalid, L64-73; a bare Point or line a ValueError, L88, a 500 there,
+    the same 400 here). A bbox or a parameter reference passes."""
+    if not isinstance(value, Mapping) or "type" not in value or "west" in value:
+        return
+    kind = _not_polygon(value)
+    if kind is not None:
+        raise ProcessParameterInvalid(
+            f"{process}: spatial_extent is GeoJSON holding a {kind}; Copernicus takes only "
+            "a Polygon or MultiPolygon there (alone, as a Feature or in a FeatureCollection): "
+            "give a bounding box {west, south, east, north} or polygons",
+            node=node_id,
+        )
+
+
+def _not_polygon(value: Any) -> str | None:
+    """The first kind in ``value`` that is not a (Multi)Polygon; None: all are."""
+    kind = value.get("type") if isinstance(value, Mapping) else type(value).__name__
+    if kind in ("Polygon", "MultiPolygon"):
+        return None
+    if kind == "Feature":
+        geometry = value.get("geometry")
+        return "Feature without a geometry" if geometry is None else _not_polygon(geometry)
+    if kind == "FeatureCollection" and isinstance(value.get("features"), list):
+        found = (_not_polygon(feature) for feature in value["features"])
+        return next((k for k in found if k is not None), None)
+    return str(kind)
+
+
 def geometries_bbox(value: Any, node_id: str, name: str) -> BBox | None:
     """The bbox (in their CRS) of literal GeoJSON or a vector cube's geometries; None if
     neither. Points are buffered by 10 m first, as Copernicus does (dry_run.py:757-761)."""

@@ -52,6 +52,7 @@ from hybrid.backends.local.extent_literals import (
     UNREAD,
     geometries_bbox,
     inline_geojson,
+    require_load_polygons,
     spatial_bbox,
     temporal_interval,
 )
@@ -203,6 +204,8 @@ def _own(node_id: str, args: Mapping[str, Any]) -> _Trace:
         trace = replace(trace, temporal=temporal_interval(node_id, "temporal_extent", temporal))
     spatial = args.get("spatial_extent")
     if spatial is not None:
+        process = "load_stac" if "url" in args else "load_collection"
+        require_load_polygons(node_id, process, spatial)
         bbox = spatial_bbox(node_id, "spatial_extent", spatial) or UNKNOWN
         trace = replace(trace, spatial=(bbox, "load_collection"))
     bands = args.get("bands")
