@@ -59,7 +59,11 @@ def _bands(n: int) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("edges") / "cat"
+    return write_edges_catalog(tmp_path_factory.mktemp("edges") / "cat")
+
+
+def write_edges_catalog(root: Path) -> Path:
+    """The tiny catalog of :data:`DATES` with the bands of :func:`_bands`."""
     scenes = [
         TinyScene(f"S2B_32TLR_{d.replace('-', '')}_0_L2A", f"{d}T10:30:00Z", 5.0) for d in DATES
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,13 @@ import pytest
 from affine import Affine
 from shapely.geometry import Polygon
 
+from tests.fidelity.test_edges_vs_reference import (
+    END,
+    START,
+    _aoi,
+    _extent,
+    write_edges_catalog,
+)
 from tests.reference.scanline import OddCrossings, polygon_cells, spire_to_double
 
 SHAPE = (12, 12)
@@ -150,3 +158,72 @@ def test_exact_crossings_become_doubles_as_spire_rounds_them(value):
     assert abs(spire_double(value) - float(value)) <= math.ulp(float(value)) or (
         spire_double(value) == float(value) / 2
     )
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_edges_catalog(tmp_path_factory.mktemp("ties") / "cat")
+
+
+def _touching_hole_field(grid: Any) -> dict[str, Any]:
+    """A lon/lat polygon whose vertices reproject exactly onto pixel centres and corners
+    of ``grid``: a shell with a vertex V on a row of centres, and a hole touching it at V
+    (valid); geotrellis meets three crossings on V's row."""
+    from pyproj import Transformer
+    from shapely.geometry import mapping
+
+    from tests.fidelity.test_edges_vs_reference import _exact_points
+
+    to_lonlat = Transformer.from_crs(f"EPSG:{grid.epsg}", "EPSG:4326", always_xy=True)
+    points = _exact_points(grid)
+    centre_rows = sorted(y for y, xs in points.items() if (y - 5) % 10 == 0 and len(xs) > 2)
+    mid = centre_rows[len(centre_rows) // 2]
+    top, bottom = mid + 60, mid - 60
+    above, below = mid + 20, mid - 20
+
+    def at(y: float, x: float) -> tuple[float, float]:
+        xs = points[y]
+        return float(xs[np.argmin(np.abs(xs - x))]), y
+
+    xmin, _, xmax, _ = grid.bounds
+    v = at(mid, xmax - 60)
+    shell = [at(top, xmin + 60), at(top, xmax - 100), v, at(bottom, xmax - 100),
+             at(bottom, xmin + 60)]  # fmt: skip
+    hole = [v, at(above, xmin + 150), at(below, xmin + 150)]
+    polygon = Polygon(shell, [hole])
+    assert polygon.is_valid and shell[1][0] < v[0] and hole[1][0] < v[0], polygon.wkt
+
+    def lonlat(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [tuple(map(float, to_lonlat.transform(x, y))) for x, y in ring]
+
+    return dict(mapping(Polygon(lonlat(shell), [lonlat(hole)])))
+
+
+def test_aggregate_spatial_of_a_field_geotrellis_cannot_rasterize_fails_in_one_line(
+    catalog: Path, tmp_path: Path
+) -> None:
+    """aggregate_spatial of such a field through ``hybrid serve`` and the openeo client:
+    400 BadRequest in one line naming the row, as the Copernicus job fails
+    (IllegalStateException, PolygonRasterizer.scala L455-457); the engine averaged a
+    row drawn from the shell's left edge to the hole's, and the reference fails too."""
+    from openeo.rest import OpenEoApiError
+
+    from tests.reference.cube import load_cube
+    from tests.reference.spatial import aggregate_polygons
+    from tests.server_helpers import local_connection
+
+    aoi = _aoi()
+    ref = load_cube(catalog, aoi, START, END, ("B08",))
+    field = _touching_hole_field(ref.grid)
+    with pytest.raises(OddCrossings):
+        aggregate_polygons(ref.bands["B08"], ref.grid, [field], "mean")
+    with local_connection(tmp_path / "data", catalog) as connection:
+        cube = connection.load_collection(
+            "SENTINEL2_L2A", spatial_extent=_extent(), temporal_extent=[START, END],
+            bands=["B08"],
+        )  # fmt: skip
+        with pytest.raises(OpenEoApiError) as info:
+            cube.aggregate_spatial(field, "mean").download(tmp_path / "out.json")
+    error = info.value
+    assert (error.http_status_code, error.code) == (400, "BadRequest")
+    assert "\n" not in error.message and "odd number of edge crossings" in error.message
