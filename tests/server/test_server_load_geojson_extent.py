@@ -150,3 +150,13 @@ def test_aggregate_spatial_geometries_do_not_relax_or_tighten_the_rule(
     assert got == code, err
     if code:
         _assert_refused(err)
+
+
+def test_validation_reports_a_line_extent(sample_catalog: Path, tmp_path: Path) -> None:
+    """``/validation`` through the client lists the same ProcessParameterInvalid."""
+    graph = ndvi_graph(SEED_BBOX, TEMPORAL_EXTENT)
+    graph["load"]["arguments"]["spatial_extent"] = LINE
+    with local_connection(tmp_path / "data", sample_catalog) as connection:
+        errors = connection.validate_process_graph(graph)
+    assert [e["code"] for e in errors] == ["ProcessParameterInvalid"], errors
+    _assert_refused(errors[0]["message"])
