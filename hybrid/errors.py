@@ -134,7 +134,9 @@ class PolygonUnrasterizable(UsageError):
     """geotrellis's scanline meets an odd number of crossings on a row of pixel centres
     and fails (locationtech/geotrellis v3.7.1 PolygonRasterizer.scala L450-459); on
     Copernicus the job fails with the Spark exception (geopyspark-driver 9baf2e10
-    backend.py L1097-1098, L1159: 400 BadRequest for an invalid polygon, 500 else)."""
+    backend.py L1097-1098, L1159; openeo-python-driver views.py L331-336: 400 BadRequest
+    for an invalid polygon, 500 Internal else). Here 400 BadRequest both: it is the
+    input that cannot be drawn."""
 
 
 class InvalidRuntime(ProcessParameterInvalid):
