@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from affine import Affine
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPolygon, Polygon
 
 from tests.fidelity.test_edges_vs_reference import (
     END,
@@ -122,16 +122,19 @@ def _jittered(rng: np.random.Generator) -> Polygon:
 
 
 def test_random_near_tie_polygons_follow_the_reference():
-    """Random polygons on pixel centres and corners moved by a few ulps: the engine
-    covers the reference's pixels, and fails where the reference fails."""
+    """Random polygons (some with a hole, some MultiPolygons) on pixel centres and
+    corners moved by a few ulps: the engine covers the reference's pixels, and fails
+    where the reference fails."""
     from hybrid.errors import PolygonUnrasterizable
 
     rng = np.random.default_rng(7)
     checked = failed = 0
-    for _ in range(3000):
-        polygon = _jittered(rng)
+    for n in range(3000):
+        polygon: Any = _jittered(rng)
         if not polygon.is_valid or polygon.area == 0:
             continue
+        if n % 5 == 0:  # a MultiPolygon, drawn part by part (Rasterizer.scala L234-236)
+            polygon = MultiPolygon([polygon, _jittered(rng)])
         try:
             want = _reference(polygon)
         except OddCrossings:
