@@ -8,6 +8,7 @@ set it:
 
 - ``load_collection`` (SENTINEL2_L2A): int16 with nodata -32768, of SCL alone uint8 with
   nodata 0, with an angle band float32 (FileLayerProvider.scala; :func:`_loaded_type`);
+- ``load_stac``: its files' own type (:mod:`hybrid.backends.local.stac_cell_types`);
 - the processes with a callback get the type the callback's result has
   (:mod:`hybrid.backends.local.callback_types`, geotrellis-extensions
   OpenEOProcessScriptBuilder.scala ``resultingDataType``), its ``data`` parameter typed
@@ -83,6 +84,9 @@ INPUT_NODATA = "input_nodata"
 #: apply or a callback over bands whose result is float64 gets "float64" (else its
 #: float64 values become float32, as there), one whose result is bits "bool"
 OUTPUT_CELL_TYPE = "output_cell_type"
+#: the argument a load_stac node gets with its cube's cell type, [dtype, nodata]
+#: (:func:`hybrid.backends.local.stac_load.mark_cell_types`)
+LOAD_CELL_TYPE = "load_cell_type"
 #: a cell type: its dtype name and nodata value (None: a raw type without one)
 TileType = tuple[str, float | None]
 #: the loaded SENTINEL2_L2A cube (``eo:bands`` ``"type": "int16"``), and of SCL alone
@@ -276,6 +280,9 @@ class CellTypes:
         arguments = node.get("arguments") or {}
         if process == "load_collection":
             return _loaded_type(arguments.get("bands"))
+        if process == "load_stac":  # its files' type, as stac_load.mark_cell_types marks it
+            marked = arguments.get(LOAD_CELL_TYPE)
+            return (str(marked[0]), marked[1]) if isinstance(marked, list) else FLOAT
         if process == "convert_data_type":
             return _converted_type(arguments.get("data_type"))
         if process in _DOUBLE:

@@ -15,6 +15,7 @@ from hybrid.backends.local.load_extents import (
     load_bbox,
     load_interval,
     parse_bbox,
+    resolved_interval,
 )
 from hybrid.backends.local.processes.flow import NULL_RESULT
 from hybrid.backends.local.result_files import add_files
@@ -127,15 +128,16 @@ class Run:
         """A STAC document as a cube (hybrid.backends.local.stac_load); of its
         ``featureflags`` only ``allow_empty_cube`` is read."""
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
-        from hybrid.backends.local.stac_load import load_stac
+        from hybrid.backends.local.stac_load import load_stac, stac_interval
 
-        start, end = load_interval(temporal_extent, "load_stac")
+        interval = stac_interval(temporal_extent)
+        start, end = resolved_interval(interval)  # open bounds filled for the cube's extent
         bbox = None if spatial_extent is None else parse_bbox(spatial_extent)
         buffer = self._buffer(properties)  # its own, as load_collection's
         loaded = load_stac(
             url,
             bbox=bbox,
-            interval=(start, end),
+            interval=interval,
             bands=list(bands) if bands else None,
             properties=self._conditions(properties, self.facts.stac_conditions),
             buffer=max(buffer, self.facts.margin, self._scl_read(properties, bbox)),

@@ -17,10 +17,12 @@ Time labels are the items' nominal dates (the date as the item's datetime is wri
 in its own offset: :func:`hybrid.backends.local.stac_items.nominal_datetime`) at midnight
 UTC (FileLayerProvider.scala L1029): the items of one day are merged into one label,
 the first valid value winning in the order of the first band's asset path
-(:func:`merge_order`). Values are float32 with NaN where the
-file's nodata is (the asset's ``nodata`` with its ``data_type``, else the file's own,
-else GeoTrellis's default nodata of the file's cell type: 0 for unsigned integers, the
-minimum for signed ones, FileLayerProvider.scala L997-1005 ``withDefaultNoData``). A
+(:func:`merge_order`). Values are float32 (float64 for float64 and int32 files:
+:mod:`hybrid.backends.local.stac_cell_types`) with NaN where the
+file's nodata is (the file's own, else GeoTrellis's default nodata of the file's cell
+type: 0 for unsigned integers, the minimum for signed ones, FileLayerProvider.scala
+L997-1005 ``withDefaultNoData``; not the asset's ``nodata``, which geotrellis does not
+read: :mod:`hybrid.backends.local.stac_cell_types`). A
 netCDF asset is read as GDAL's ``NETCDF:file:band`` at band index 0, its first time step
 (FileLayerProvider.scala L528-543).
 """
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     import numpy as np
     import xarray as xr
 
+    from hybrid.backends.local.cell_types import TileType
+
 #: load_stac.py L663-665: the cell size when no asset tells
 _FALLBACK_CELL = 10.0
 _UTM = tuple(range(32601, 32661)) + tuple(range(32701, 32761))
@@ -49,7 +53,6 @@ class Source:
 
     path: str
     index: int
-    nodata: float | None
 
 
 def choose_grid(scenes: list[StacScene], bands: list[str], requested: BBox | None) -> Grid:
@@ -100,12 +103,24 @@ def sources(scene: StacScene, band: str) -> Source | None:
 
 def _source(asset: BandAsset, band: str) -> Source:
     if asset.netcdf:
-        return Source(f"NETCDF:{asset.href}:{band}", 1, asset.nodata)
-    return Source(asset.href, asset.names.index(band) + 1, asset.nodata)
+        return Source(f"NETCDF:{asset.href}:{band}", 1)
+    return Source(asset.href, asset.names.index(band) + 1)
 
 
-def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataArray:
-    """(t, bands, y, x) float32, one dask chunk per date and band."""
+def scene_cell_type(scene: StacScene, bands: list[str]) -> TileType | None:
+    """The cell type of ``bands`` of one item, from its files' headers
+    (:func:`hybrid.backends.local.stac_cell_types.files_cell_type`; a band the item
+    lacks, a NoDataRasterSource there, is left out); None: it has none of them."""
+    from hybrid.backends.local.stac_cell_types import file_header, files_cell_type
+
+    found = [source for band in bands if (source := sources(scene, band)) is not None]
+    return files_cell_type(file_header(s.path, s.index) for s in found)
+
+
+def lazy_cube(
+    scenes: list[StacScene], bands: list[str], grid: Grid, dtype: str = "float32"
+) -> xr.DataArray:
+    """(t, bands, y, x) in ``dtype`` (a float type), one dask chunk per date and band."""
     import dask
     import dask.array as da
     import numpy as np
@@ -120,8 +135,8 @@ def lazy_cube(scenes: list[StacScene], bands: list[str], grid: Grid) -> xr.DataA
         row = []
         for band in bands:
             found = [src for s in same_day if (src := sources(s, band)) is not None]
-            task = dask.delayed(_mosaic, pure=True)(tuple(found), grid)
-            row.append(da.from_delayed(task, (grid.height, grid.width), dtype=np.float32))
+            task = dask.delayed(_mosaic, pure=True)(tuple(found), grid, dtype)
+            row.append(da.from_delayed(task, (grid.height, grid.width), dtype=dtype))
         layers.append(da.stack(row))
     values = da.stack(layers)
     coords = {
@@ -195,33 +210,35 @@ def merge_order(scenes: list[StacScene], first_band: str) -> list[StacScene]:
     return sorted(scenes, key=path)
 
 
-def _mosaic(found: tuple[Source, ...], grid: Grid) -> np.ndarray:
+def _mosaic(found: tuple[Source, ...], grid: Grid, dtype: str = "float32") -> np.ndarray:
     """The first valid value of the sources, per pixel; NaN where none has one."""
     import numpy as np
 
-    out = np.full((grid.height, grid.width), np.nan, dtype=np.float32)
+    out = np.full((grid.height, grid.width), np.nan, dtype=dtype)
     for source in found:
-        values = read_onto(source, grid)
+        values = read_onto(source, grid, dtype)
         gaps = np.isnan(out)
         out[gaps] = values[gaps]
     return out
 
 
-def read_onto(source: Source, grid: Grid) -> np.ndarray:
-    """One band of a file on ``grid`` (nearest neighbour), float32 with NaN for nodata."""
+def read_onto(source: Source, grid: Grid, dtype: str = "float32") -> np.ndarray:
+    """One band of a file on ``grid`` (nearest neighbour), in ``dtype`` (a float type)
+    with NaN for nodata."""
     import numpy as np
     import rasterio
     from affine import Affine
     from rasterio.enums import Resampling
     from rasterio.vrt import WarpedVRT
 
+    from hybrid.backends.local.stac_cell_types import masked_value
     from hybrid.errors import DataSourceError
     from hybrid.stac.access import gdal_detail, pixel_read_options
 
     transform = Affine(grid.resolution, 0, grid.xmin, 0, -grid.resolution, grid.ymax)
     try:
         with rasterio.Env(**pixel_read_options()), rasterio.open(source.path) as src:
-            nodata = _nodata(source, src.nodata, src.dtypes[source.index - 1])
+            nodata = masked_value(src.dtypes[source.index - 1], src.nodata)
             with WarpedVRT(
                 src,
                 crs=grid.crs,
@@ -238,23 +255,7 @@ def read_onto(source: Source, grid: Grid) -> np.ndarray:
             f"load_stac: cannot read {source.path}: {gdal_detail(exc)} (a remote read is "
             "retried a few times)"
         ) from exc
-    values = raw.astype(np.float32)
+    values = raw.astype(dtype)
     if nodata is not None and not np.isnan(nodata):
         values[raw == nodata] = np.nan
     return values
-
-
-def _nodata(source: Source, own: float | None, dtype: str) -> float:
-    """The asset's nodata, else the file's, else GeoTrellis's default for its type."""
-    import numpy as np
-
-    if source.nodata is not None:
-        return source.nodata
-    if own is not None:
-        return float(own)
-    kind = np.dtype(dtype)
-    if kind.kind == "u":
-        return 0.0
-    if kind.kind == "i":
-        return float(np.iinfo(kind).min)
-    return float("nan")

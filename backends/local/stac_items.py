@@ -28,9 +28,9 @@ openeo-geopyspark-driver ``openeogeotrellis/load_stac.py`` (the version in
 - an asset is read from its ``alternate`` ``local`` or ``s3`` href where that names a file
   on this machine (``s3://bucket/key`` as ``/bucket/key``), else from its href
   (``get_best_url``, L2403-2441);
-- ``nodata`` of the asset (or of all its bands) is used only together with its
-  ``data_type`` (L395-425, ``_get_datatype_and_no_data`` L2366-2369); otherwise the file's
-  own nodata counts;
+- the asset's ``nodata`` and ``data_type`` (``_get_datatype_and_no_data`` L2366-2369,
+  passed to ``addLink`` L395-425) are not read: geotrellis takes both from the file
+  (:mod:`hybrid.backends.local.stac_cell_types`);
 - no scaling: raster:scale/offset are applied only for Sentinel-2 STAC URLs of
   Copernicus and Terrascope (``_get_pixel_value_scaling_mode``, L2289-2316).
 """
@@ -58,8 +58,6 @@ class BandAsset:
     epsg: int | None
     bbox: tuple[float, float, float, float] | None
     shape: tuple[int, int] | None
-    #: the asset's ``nodata`` (only when it also gives ``data_type``)
-    nodata: float | None
     netcdf: bool
 
     def resolution(self) -> tuple[float, float] | None:
@@ -235,7 +233,7 @@ def _is_band_asset(asset: Any) -> bool:
 
 
 def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:
-    """An asset with its projection and nodata, read as load_stac.py reads them."""
+    """An asset with its projection, read as load_stac.py reads it."""
     from hybrid.backends.local.stac_documents import readable_location
 
     def get(field: str) -> Any:
@@ -244,8 +242,6 @@ def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:
     epsg = _epsg(get("proj:code"), get("proj:epsg"))
     bbox = _proj_bbox(get("proj:bbox"), get("proj:shape"), get("proj:transform"))
     shape = get("proj:shape")
-    nodata = _asset_field(asset, "nodata")
-    has_type = _asset_field(asset, "data_type") is not None
     href = _best_href(asset)
     media = (asset.media_type or "").lower()
     return BandAsset(
@@ -254,7 +250,6 @@ def band_asset(key: str, asset: Any, item: Any, names: list[str]) -> BandAsset:
         epsg=epsg,
         bbox=bbox,
         shape=(int(shape[0]), int(shape[1])) if shape and len(shape) == 2 else None,
-        nodata=float(nodata) if has_type and nodata is not None else None,
         netcdf="netcdf" in media or ".nc" in href,
     )
 

@@ -5,8 +5,8 @@ openeo-python-driver ``process_implementations/io.py`` L295-335 hands load_stac 
 dry run found after it (filter_bbox, filter_temporal, filter_bands: the same rules as for
 load_collection, ``dry_run.py`` L459-481; :mod:`hybrid.backends.local.extents`); unlike
 load_collection nothing has to bound it: without a spatial extent the items' extent is
-loaded (openeogeotrellis/load_stac.py L569). Open temporal bounds are 2000-01-01 and now
-(L230, ``normalize_temporal_extent``). No item meeting the extents is NoDataAvailable
+loaded (openeogeotrellis/load_stac.py L569). An open temporal bound stays open for the
+items (:func:`stac_interval`). No item meeting the extents is NoDataAvailable
 (L268-269) unless the ``featureflags`` say ``allow_empty_cube``: then the cube has the
 requested bands and no date, on the grid of the spatial extent (L212, L816-822,
 L842-846). What is read and how:
@@ -16,13 +16,18 @@ L842-846). What is read and how:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hybrid.backends.local.cell_types import FLOAT, LOAD_CELL_TYPE
 from hybrid.grid import BBox, Grid
 
 if TYPE_CHECKING:
     import xarray as xr
+
+    from hybrid.backends.local.cell_types import TileType
+    from hybrid.backends.local.stac_items import StacScene
 
 
 @dataclass(frozen=True)
@@ -34,11 +39,42 @@ class LoadedStac:
     items: tuple[str, ...]
 
 
+def stac_interval(temporal_extent: Any) -> tuple[str | None, str | None]:
+    """The [start, end) a load_stac's items are filtered with, an open bound None:
+    Copernicus filters them with the extent as given (load_stac.py ``_TemporalExtent``
+    L1125-1145, ``intersects`` L1161-1185); the 2000-01-01 and now that
+    ``normalize_temporal_extent`` puts in place of an open bound (L229-235) only reach
+    the JVM, whose ``FixedFeaturesOpenSearchClient.getProducts`` hands back every item
+    whatever the dates (openeo-geotrellis-extensions 2a25a26e
+    ``FixedFeaturesOpenSearchClient.scala`` L46-47). Two bounds are read as a
+    load_collection's (the same start and end: that whole day)."""
+    from hybrid.backends.local.load_extents import interval_texts, load_interval
+
+    start, end = interval_texts(temporal_extent, "load_stac") or (None, None)
+    if start is not None and end is not None:
+        return load_interval(temporal_extent, "load_stac")
+    return start, end
+
+
+def item_extent(interval: tuple[str | None, str | None], bbox: BBox | None) -> Any:
+    """The :class:`~hybrid.backends.local.stac_items.Extent` the items must meet."""
+    from hybrid.backends.local.stac_items import OPEN_END, OPEN_START, Extent
+    from hybrid.grid import lonlat_bbox
+    from hybrid.stac.query import parse_instant
+
+    start, end = interval
+    return Extent(
+        start=OPEN_START if start is None else parse_instant(start, what="temporal_extent start"),
+        end=OPEN_END if end is None else parse_instant(end, what="temporal_extent end"),
+        lonlat=None if bbox is None else lonlat_bbox(bbox),
+    )
+
+
 def load_stac(
     url: Any,
     *,
     bbox: BBox | None,
-    interval: tuple[str, str],
+    interval: tuple[str | None, str | None],
     bands: list[str] | None,
     properties: tuple[Any, ...] = (),
     buffer: int = 0,
@@ -46,15 +82,18 @@ def load_stac(
 ) -> LoadedStac:
     """The lazy cube of a STAC document (see the module docstring); ``properties``: the
     load's property conditions (:func:`~hybrid.backends.local.property_filters.
-    stac_property_conditions`); ``allow_empty``: no item is a cube without dates."""
+    stac_property_conditions`); ``interval``: :func:`stac_interval`; ``allow_empty``: no
+    item is a cube without dates."""
+    from hybrid.backends.local.stac_cell_types import holding_dtype
     from hybrid.backends.local.stac_cube import (
         choose_grid,
         empty_cube,
         lazy_cube,
+        scene_cell_type,
         stac_without_empty_dates,
     )
     from hybrid.backends.local.stac_documents import read_stac
-    from hybrid.backends.local.stac_items import Extent, stac_items
+    from hybrid.backends.local.stac_items import stac_items
     from hybrid.backends.local.stac_source import (
         cube_bands,
         listed_bands,
@@ -62,16 +101,9 @@ def load_stac(
         scenes_of,
         stac_location,
     )
-    from hybrid.grid import lonlat_bbox
-    from hybrid.stac.query import parse_instant
 
     stac = read_stac(stac_location(url))
-    extent = Extent(
-        start=parse_instant(interval[0], what="temporal_extent start"),
-        end=parse_instant(interval[1], what="temporal_extent end"),
-        lonlat=None if bbox is None else lonlat_bbox(bbox),
-    )
-    items = stac_items(stac, extent, tuple(properties or ()))
+    items = stac_items(stac, item_extent(interval, bbox), tuple(properties or ()))
     scenes = scenes_of(items, list(bands) if bands else None)
     if not scenes and allow_empty:
         names = list(bands) if bands else cube_bands(None, listed_bands(stac), [], str(url))
@@ -81,6 +113,54 @@ def load_stac(
         raise no_data(str(url))
     names = cube_bands(list(bands) if bands else None, listed_bands(stac), scenes, str(url))
     grid = choose_grid(scenes, names, bbox)
-    cube = lazy_cube(scenes, names, grid.buffered(buffer))
+    dtype = holding_dtype(scene_cell_type(scenes[0], names) or FLOAT)
+    cube = lazy_cube(scenes, names, grid.buffered(buffer), dtype)
     cube, scenes = stac_without_empty_dates(cube, scenes, names, grid.buffered(buffer))
     return LoadedStac(cube, grid, tuple(s.id for s in scenes))
+
+
+def mark_cell_types(graph: Mapping[str, Any]) -> None:
+    """Mark each load_stac node of the run's flat ``graph`` with the cell type of its
+    cube under :data:`~hybrid.backends.local.cell_types.LOAD_CELL_TYPE`: its first
+    item's (:func:`~hybrid.backends.local.stac_cube.scene_cell_type`, the item
+    Copernicus types the cube by, FileLayerProvider.scala ``determineCelltype``
+    L997-1005), from its literal url, extents and bands, without its property
+    conditions. No mark (float32) where they are not literal, nothing is found or a
+    file cannot be read: the load itself then says why, and its warnings, so none is
+    given here."""
+    from hybrid.errors import HybridError
+    from hybrid.run_warnings import warnings_to
+
+    for node in graph.values():
+        if not isinstance(node, dict) or node.get("process_id") != "load_stac":
+            continue
+        arguments = node.setdefault("arguments", {})
+        with warnings_to(lambda *_args, **_entry: None):
+            try:
+                tile = _first_item_cell_type(arguments)
+            except (HybridError, OSError, ValueError, TypeError, KeyError):
+                tile = None
+        if tile is not None:
+            arguments[LOAD_CELL_TYPE] = list(tile)
+
+
+def _first_item_cell_type(arguments: Mapping[str, Any]) -> TileType | None:
+    from hybrid.backends.local.load_extents import parse_bbox
+    from hybrid.backends.local.stac_cube import scene_cell_type
+    from hybrid.backends.local.stac_documents import read_stac
+    from hybrid.backends.local.stac_items import stac_items
+    from hybrid.backends.local.stac_source import cube_bands, listed_bands, scenes_of, stac_location
+
+    url, spatial, asked = (arguments.get(k) for k in ("url", "spatial_extent", "bands"))
+    interval = stac_interval(arguments.get("temporal_extent"))
+    bbox = None if spatial is None else parse_bbox(spatial)
+    stac = read_stac(stac_location(url))
+    selection = list(asked) if asked else None
+    scenes: list[StacScene] = scenes_of(
+        stac_items(stac, item_extent(interval, bbox), ()), selection
+    )
+    if not scenes:
+        return None
+    return scene_cell_type(
+        scenes[0], cube_bands(selection, listed_bands(stac), scenes[:1], str(url))
+    )
