@@ -25,7 +25,14 @@ has already replaced the option ``log_level`` with the job's own ``log_level``
 created (views.py L931), and ``from_dict`` reads ``logging-threshold`` only without a
 ``log_level`` (L257-258): neither option can make a start fail there. A value of the
 wrong type that makes Copernicus fail with a 500 (``executor-cores: "many"``) is a 400
-here. A job whose options are invalid stays ``created``, as there.
+here. A job whose options are invalid stays ``created``, as there. Options it does not
+know are ignored, as there (``JobOptions.from_dict`` L246-255 reads only its own fields).
+
+Of the options that change what a graph computes (those the batch job hands to the
+evaluation, ``deploy/batch_job.py`` L348-356), ``allow_empty_cubes`` is honoured
+(:func:`with_result_options`); ``do_extent_check`` guards a size check this backend does
+not make, ``data_mask_optimization`` and ``node_caching`` change how, not what, and
+``stac_api_filter_by_geometry`` and ``soft-errors`` are not followed here.
 """
 
 from __future__ import annotations
@@ -57,6 +64,41 @@ def job_options(body: Mapping[str, Any]) -> Any:
     if "job_options" in body:
         return body["job_options"]
     return {k: v for k, v in body.items() if k not in _NOT_OPTIONS} or None
+
+
+def with_result_options(graph: Any, options: Any) -> Any:
+    """``graph`` with the job ``options`` that change its result applied: its loads
+    (load_collection, load_stac) get the ``allow_empty_cubes`` option as their
+    ``featureflags`` ``allow_empty_cube`` where they do not set it themselves, as
+    Copernicus reads ``feature_flags.get("allow_empty_cube", env.get(ALLOW_EMPTY_CUBES,
+    False))`` (``load_stac.py`` L212, ``datacube_parameters.py`` L38-40)."""
+    import copy
+
+    if not isinstance(options, Mapping) or "allow_empty_cubes" not in options:
+        return graph
+    out = copy.deepcopy(graph)
+    for node in _nodes(out):
+        if node.get("process_id") in ("load_collection", "load_stac"):
+            arguments = node.setdefault("arguments", {})
+            flags = arguments.get("featureflags")
+            flags = dict(flags) if isinstance(flags, Mapping) else {}
+            flags.setdefault("allow_empty_cube", options["allow_empty_cubes"])
+            arguments["featureflags"] = flags
+    return out
+
+
+def _nodes(value: Any) -> list[dict[str, Any]]:
+    """The process nodes in ``value`` (a flat graph), callbacks included."""
+    found: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        if isinstance(value.get("process_id"), str):
+            found.append(value)
+        for item in value.values():
+            found += _nodes(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _nodes(item)
+    return found
 
 
 def check_job_options(options: Any) -> None:

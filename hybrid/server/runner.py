@@ -22,6 +22,7 @@ from hybrid.cancellation import cancellable
 from hybrid.errors import HybridError
 from hybrid.run_warnings import warnings_to
 from hybrid.server.errors import JobNotFound
+from hybrid.server.job_options import with_result_options
 from hybrid.server.jobs import ACTIVE, RAN_PROCESS, Job, JobStore, LogLine, utc_now
 from hybrid.server.sample_features import with_sample_geometries
 from hybrid.server.sync_result import with_save_result
@@ -237,6 +238,7 @@ class JobRunner:
                 # without save_result: GTiff or JSON, as Copernicus (deploy/batch_job.py
                 # L368-379)
                 graph = with_save_result(graph, self._engine.process_specs())
+                graph = with_result_options(graph, job.job_options)
                 return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
             # the node travels apart (the log entry's path; the results' 400 names it once)

@@ -133,3 +133,58 @@ def test_options_that_are_not_an_object_are_a_bad_request(connection: Any) -> No
         job.start()
     assert (raised.value.http_status_code, raised.value.code) == (400, "BadRequest")
     assert "job_options must be an object" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("options", "flags", "empty"),
+    [
+        ({}, None, False),
+        ({"allow_empty_cubes": True}, None, True),
+        ({"allow_empty_cubes": False}, None, False),
+        # the load's own featureflag wins over the job's option, either way
+        ({"allow_empty_cubes": True}, {"allow_empty_cube": False}, False),
+        ({"allow_empty_cubes": False}, {"allow_empty_cube": True}, True),
+    ],
+)
+def test_the_allow_empty_cubes_option_lets_a_load_find_nothing(
+    connection: Any, tmp_path: Path, options: dict[str, Any], flags: Any, empty: bool
+) -> None:
+    """A load_stac finding no item is NoDataAvailable unless the job's option
+    ``allow_empty_cubes`` (or the load's own ``featureflags`` ``allow_empty_cube``,
+    which wins) allows an empty cube: Copernicus's batch job hands that option to the
+    evaluation (geopyspark-driver 9baf2e10 ``deploy/batch_job.py`` L348-356) and
+    load_stac reads ``feature_flags.get("allow_empty_cube", env.get(ALLOW_EMPTY_CUBES,
+    False))`` (``load_stac.py`` L212, L268-269; ``datacube_parameters.py`` L38-40).
+    Before, the option was stored and never read."""
+    import time
+
+    import numpy as np
+    import xarray as xr
+
+    from tests.user_stac import write_user_collection
+
+    url = write_user_collection(tmp_path / "stac", np.ones((8, 8), np.uint16))
+    elsewhere = {"west": 5.0, "south": 50.0, "east": 5.01, "north": 50.01}
+    arguments: dict[str, Any] = {"url": str(url), "spatial_extent": elsewhere, "bands": ["v"]}
+    if flags is not None:
+        arguments["featureflags"] = flags
+    graph = {
+        "load": {"process_id": "load_stac", "arguments": arguments},
+        "save": {"process_id": "save_result", "result": True,
+                 "arguments": {"data": {"from_node": "load"}, "format": "netCDF"}},
+    }  # fmt: skip
+    job = connection.create_job(graph, job_options=options)
+    job.start()
+    status = job.status()
+    while status in ("created", "queued", "running"):
+        time.sleep(0.1)
+        status = job.status()
+    if not empty:
+        assert status == "error"
+        assert "NoDataAvailable" in str([e.get("code") for e in job.logs(level="error")])
+        return
+    assert status == "finished", job.logs(level="error")
+    files = job.get_results().download_files(tmp_path / "out")
+    (path,) = [f for f in files if f.suffix == ".nc"]
+    with xr.open_dataset(path) as ds:
+        assert ds.sizes["t"] == 0 and "v" in ds.data_vars
