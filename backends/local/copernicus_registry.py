@@ -73,7 +73,7 @@ KEYWORD_CALLED = frozenset(
 #: (cubes.py L140-150), filter_bands' ``wavelengths`` (refused with its own message,
 #: :func:`hybrid.backends.local.processes.labels.filter_bands`) and the loads'
 #: ``featureflags`` (python-driver 9e5b49b2 process_implementations/io.py L118-119,
-#: L312-313: load settings of its own, ignored here)
+#: L312-313: load settings of its own, of which only ``allow_empty_cube`` is read here)
 READ_BEYOND_DESCRIPTION: dict[str, frozenset[str]] = {
     "load_collection": frozenset({"featureflags"}),
     "load_stac": frozenset({"featureflags"}),

@@ -53,6 +53,8 @@ class LoadRequest:
     conditions: tuple[Condition, ...] = ()
     #: the box items are searched in, when not ``bbox`` (extents.LoadExtent.search)
     search: BBox | None = None
+    #: no scene is a cube without dates, not NoDataAvailable (``allow_empty_cube``)
+    allow_empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
         if shared is None
         else shared.search(_search_key(source, query), lambda: search(source, query))
     )
+    if not items and request.allow_empty:  # load_stac.py L212, L816-822, L842-846
+        from hybrid.backends.local.stac_cube import empty_cube
+
+        return LoadedCube(empty_cube(list(request.bands), load_grid), grid, ())
     if not items:
         raise _no_scenes(source, request, query)
     if source is None:

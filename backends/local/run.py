@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,13 +60,18 @@ class Run:
         temporal_extent: Any = None,
         bands: list[str] | None = None,
         properties: Any = None,
+        featureflags: Any = None,
         **_ignored: Any,
     ) -> Any:
+        """SENTINEL2_L2A as a cube (hybrid.backends.local.loader); of its
+        ``featureflags`` only ``allow_empty_cube`` is read, as by load_stac (Copernicus
+        loads the collection through its load_stac: load_stac.py L212)."""
         from hybrid.backends.local.loader import load_s2
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
         from hybrid.progress import step
 
         request, asked = self._load_request(spatial_extent, temporal_extent, bands, properties)
+        request = replace(request, allow_empty=allows_empty(featureflags))
         with step("searching and loading scenes", enabled=self.settings.progress):
             loaded = load_s2(self.settings.stac, request)
         self._add_grid(loaded.grid)
@@ -141,8 +146,7 @@ class Run:
             bands=list(bands) if bands else None,
             properties=self._conditions(properties, self.facts.stac_conditions),
             buffer=max(buffer, self.facts.margin, self._scl_read(properties, bbox)),
-            allow_empty=isinstance(featureflags, dict)
-            and bool(featureflags.get("allow_empty_cube")),
+            allow_empty=allows_empty(featureflags),
         )
         self._add_grid(loaded.grid)
         self.extents += [] if bbox is None else [bbox]
@@ -329,3 +333,10 @@ def _collection_name(band: str) -> str:
 
     found = collection_band(band)
     return str(found["name"]) if found else band
+
+
+def allows_empty(featureflags: Any) -> bool:
+    """Whether a load's ``featureflags`` let it find nothing: ``allow_empty_cube``, read
+    as Python reads it (load_stac.py L212, L268: ``if not allow_empty_cubes``)."""
+    flags = getattr(featureflags, "root", featureflags)
+    return isinstance(flags, dict) and bool(flags.get("allow_empty_cube"))
