@@ -23,6 +23,25 @@ def callback_graph(value: Any) -> Mapping[str, Any] | None:
     return graph if isinstance(graph, Mapping) else None
 
 
+def nodes_reading(callback: Any, parameter: str) -> list[dict[str, Any]]:
+    """The nodes of a callback applied to its ``parameter`` itself."""
+    nodes = callback_graph(callback)
+    if nodes is None:
+        return []
+    return [
+        node
+        for node in nodes.values()
+        if isinstance(node, dict)
+        and (node.get("arguments") or {}).get(parameter) == {"from_parameter": parameter}
+    ]
+
+
+def lone_process(callback: Any, parameter: str) -> dict[str, Any] | None:
+    """The one node of a callback whose graph is that node applied to ``parameter``."""
+    nodes, reading = callback_graph(callback), nodes_reading(callback, parameter)
+    return reading[0] if nodes is not None and len(nodes) == 1 and reading else None
+
+
 def callbacks(value: Any) -> Iterator[Mapping[str, Any]]:
     """The ``process_graph`` objects anywhere inside an argument value (not nested ones)."""
     stack = [value]

@@ -65,7 +65,7 @@ import numpy as np
 
 from hybrid.backends.local import resample_pushdown
 from hybrid.backends.local.resample_pushdown import INTEGER_RESAMPLING
-from hybrid.graph_structure import callback_graph
+from hybrid.graph_structure import lone_process, nodes_reading
 from hybrid.io.cube import CELL_TYPE
 
 #: the argument the processes that compute in their input's integer cell type get: its
@@ -188,7 +188,7 @@ def _mark_input_type(arguments: dict[str, Any], dtype: str) -> None:
     if not integer_type(dtype):
         return
     for callback in ("reducer", "process"):
-        for node in _reading(arguments.get(callback), "data"):
+        for node in nodes_reading(arguments.get(callback), "data"):
             if node.get("process_id") in _IN_INPUT_TYPE:
                 node.setdefault("arguments", {})[INPUT_CELL_TYPE] = dtype
 
@@ -196,7 +196,7 @@ def _mark_input_type(arguments: dict[str, Any], dtype: str) -> None:
 def _folding_reducer(callback: Any, dtype: str) -> dict[str, Any] | None:
     """The lone sum or product over time that folds tiles of ``dtype`` in that type
     (:mod:`hybrid.backends.local.processes.tile_folds`), or None."""
-    node = _lone_process(callback, "data")
+    node = lone_process(callback, "data")
     folds = node is not None and node.get("process_id") in _FOLDING and dtype in _FOLDED_TYPES
     return node if folds else None
 
@@ -386,22 +386,3 @@ def _keeps_values(process: str, arguments: Mapping[str, Any]) -> bool:
     if process in ("resample_spatial", "resample_cube_spatial"):
         return arguments.get("method", "near") == "near"
     return True
-
-
-def _reading(callback: Any, parameter: str) -> list[dict[str, Any]]:
-    """The nodes of a callback applied to its ``parameter`` itself."""
-    nodes = callback_graph(callback)
-    if nodes is None:
-        return []
-    return [
-        node
-        for node in nodes.values()
-        if isinstance(node, dict)
-        and (node.get("arguments") or {}).get(parameter) == {"from_parameter": parameter}
-    ]
-
-
-def _lone_process(callback: Any, parameter: str) -> dict[str, Any] | None:
-    """The one node of a callback whose graph is that node applied to ``parameter``."""
-    nodes, reading = callback_graph(callback), _reading(callback, parameter)
-    return reading[0] if nodes is not None and len(nodes) == 1 and reading else None
