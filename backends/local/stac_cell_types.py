@@ -6,7 +6,7 @@ float64, and ``nodata`` when a ``data_type`` is given), but openeo-geotrellis-ex
 2a25a26e ``FileLayerProvider.scala`` reads of a link only its href, title, band names
 and offset (L1536-1555): the ``targetCellType`` of a user's asset is None, so its
 ``GeoTiffResampleRasterSource``/``GeoTiffReprojectRasterSource`` (L1460-1483) has the
-cell type geotrellis's GeoTIFF reader gives the file (locationtech/geotrellis
+cell type geotrellis's GeoTIFF reader gives the file (locationtech/geotrellis 72e24891
 ``GeoTiffInfo.scala`` L55-111: the sample type and the GDAL nodata tag; a tag outside
 the type's range is no nodata; uint32 becomes float32). An item's bands are one
 ``MultibandCompositeRasterSource`` whose type is the ``cellTypeUnion`` of its files'
@@ -104,17 +104,6 @@ def files_cell_type(headers: Iterable[tuple[str, float | None]]) -> TileType | N
         tile = file_cell_type(dtype, tag)
         found = tile if found is None else tile_union(found, tile)
     return None if found is None else with_default_nodata(found)
-
-
-def file_header(path: str, index: int) -> tuple[str, float | None]:
-    """The dtype and nodata tag of band ``index`` (1-based) of the file at ``path``."""
-    import rasterio
-
-    from hybrid.stac.access import pixel_read_options
-
-    with rasterio.Env(**pixel_read_options()), rasterio.open(path) as src:
-        nodata = src.nodatavals[index - 1] if index <= src.count else None
-        return src.dtypes[index - 1], None if nodata is None else float(nodata)
 
 
 def holding_dtype(tile: TileType) -> str:

@@ -111,10 +111,33 @@ def scene_cell_type(scene: StacScene, bands: list[str]) -> TileType | None:
     """The cell type of ``bands`` of one item, from its files' headers
     (:func:`hybrid.backends.local.stac_cell_types.files_cell_type`; a band the item
     lacks, a NoDataRasterSource there, is left out); None: it has none of them."""
-    from hybrid.backends.local.stac_cell_types import file_header, files_cell_type
+    from hybrid.backends.local.stac_cell_types import files_cell_type
 
     found = [source for band in bands if (source := sources(scene, band)) is not None]
-    return files_cell_type(file_header(s.path, s.index) for s in found)
+    return files_cell_type(_header(source) for source in found)
+
+
+def _header(source: Source) -> tuple[str, float | None]:
+    """The dtype and GDAL nodata tag of ``source``'s band."""
+    import rasterio
+
+    from hybrid.stac.access import pixel_read_options
+
+    try:
+        with rasterio.Env(**pixel_read_options()), rasterio.open(source.path) as src:
+            return src.dtypes[source.index - 1], src.nodata
+    except (rasterio.errors.RasterioError, IndexError) as exc:
+        raise _unreadable(source, exc) from exc
+
+
+def _unreadable(source: Source, exc: Exception) -> Exception:
+    from hybrid.errors import DataSourceError
+    from hybrid.stac.access import gdal_detail
+
+    return DataSourceError(
+        f"load_stac: cannot read {source.path}: {gdal_detail(exc)} (a remote read is "
+        "retried a few times)"
+    )
 
 
 def lazy_cube(
@@ -232,8 +255,7 @@ def read_onto(source: Source, grid: Grid, dtype: str = "float32") -> np.ndarray:
     from rasterio.vrt import WarpedVRT
 
     from hybrid.backends.local.stac_cell_types import masked_value
-    from hybrid.errors import DataSourceError
-    from hybrid.stac.access import gdal_detail, pixel_read_options
+    from hybrid.stac.access import pixel_read_options
 
     transform = Affine(grid.resolution, 0, grid.xmin, 0, -grid.resolution, grid.ymax)
     try:
@@ -251,10 +273,7 @@ def read_onto(source: Source, grid: Grid, dtype: str = "float32") -> np.ndarray:
             ) as vrt:
                 raw = vrt.read(source.index)
     except (rasterio.errors.RasterioError, IndexError) as exc:
-        raise DataSourceError(
-            f"load_stac: cannot read {source.path}: {gdal_detail(exc)} (a remote read is "
-            "retried a few times)"
-        ) from exc
+        raise _unreadable(source, exc) from exc
     values = raw.astype(dtype)
     if nodata is not None and not np.isnan(nodata):
         values[raw == nodata] = np.nan
