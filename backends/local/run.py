@@ -152,7 +152,11 @@ class Run:
         self.extents += [] if bbox is None else [bbox]
         self.provenance.update({"stac_source": str(url), "items": list(loaded.items)})
         self.provenance.setdefault("epsg", loaded.grid.epsg)
-        loaded.cube.attrs[TEMPORAL_EXTENT] = (start, end)
+        # an open bound: the items' (load_stac.py L584-593), else 2000-01-01 / now
+        loaded.cube.attrs[TEMPORAL_EXTENT] = (
+            interval[0] or loaded.span[0] or start,
+            interval[1] or loaded.span[1] or end,
+        )
         return self._laid_out(loaded.cube, loaded.grid, buffer, properties)
 
     def _add_grid(self, grid: Grid) -> None:

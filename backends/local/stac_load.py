@@ -6,8 +6,10 @@ dry run found after it (filter_bbox, filter_temporal, filter_bands: the same rul
 load_collection, ``dry_run.py`` L459-481; :mod:`hybrid.backends.local.extents`); unlike
 load_collection nothing has to bound it: without a spatial extent the items' extent is
 loaded (openeogeotrellis/load_stac.py L569). An open temporal bound stays open for the
-items (:func:`stac_interval`). No item meeting the extents is NoDataAvailable
-(L268-269) unless the ``featureflags`` say ``allow_empty_cube``: then the cube has the
+items (:func:`stac_interval`) and is the items' in the cube's temporal extent
+(:attr:`LoadedStac.span`). No item meeting the extents is NoDataAvailable
+(L268-269) unless the ``featureflags`` say ``allow_empty_cube`` (without it, a batch
+job's option ``allow_empty_cubes``: :mod:`hybrid.server.job_options`): then the cube has the
 requested bands and no date, on the grid of the spatial extent (L212, L816-822,
 L842-846). What is read and how:
 :mod:`~hybrid.backends.local.stac_items`, :mod:`~hybrid.backends.local.stac_source`,
@@ -37,6 +39,9 @@ class LoadedStac:
     grid: Grid
     #: ids of the items read
     items: tuple[str, ...]
+    #: the found items' temporal extent (isoformat; None: no item), the cube's where the
+    #: load leaves a bound open (load_stac.py L584-593, ``get_temporal_extent`` L1650-1660)
+    span: tuple[str | None, str | None] = (None, None)
 
 
 def stac_interval(temporal_extent: Any) -> tuple[str | None, str | None]:
@@ -104,11 +109,12 @@ def load_stac(
 
     stac = read_stac(stac_location(url))
     items = stac_items(stac, item_extent(interval, bbox), tuple(properties or ()))
+    span = _items_span(items)
     scenes = scenes_of(items, list(bands) if bands else None)
     if not scenes and allow_empty:
         names = list(bands) if bands else cube_bands(None, listed_bands(stac), [], str(url))
         grid = choose_grid([], names, bbox)
-        return LoadedStac(empty_cube(names, grid.buffered(buffer)), grid, ())
+        return LoadedStac(empty_cube(names, grid.buffered(buffer)), grid, (), span)
     if not scenes:
         raise no_data(str(url))
     names = cube_bands(list(bands) if bands else None, listed_bands(stac), scenes, str(url))
@@ -116,7 +122,21 @@ def load_stac(
     dtype = holding_dtype(scene_cell_type(scenes[0], names) or FLOAT)
     cube = lazy_cube(scenes, names, grid.buffered(buffer), dtype)
     cube, scenes = stac_without_empty_dates(cube, scenes, names, grid.buffered(buffer))
-    return LoadedStac(cube, grid, tuple(s.id for s in scenes))
+    return LoadedStac(cube, grid, tuple(s.id for s in scenes), span)
+
+
+def _items_span(items: list[Any]) -> tuple[str | None, str | None]:
+    """The earliest start and latest end of ``items`` (their start_datetime and
+    end_datetime, else their datetime), as isoformat texts."""
+    from hybrid.backends.local.stac_items import item_interval
+
+    bounds = [item_interval(item) for item in items]
+    starts = [start for start, _ in bounds if start is not None]
+    ends = [end for _, end in bounds if end is not None]
+    return (
+        min(starts).isoformat() if starts else None,
+        max(ends).isoformat() if ends else None,
+    )
 
 
 def mark_cell_types(graph: Mapping[str, Any]) -> None:

@@ -55,3 +55,23 @@ def test_open_temporal_bounds_keep_every_item(
     with xr.open_dataset(tmp_path / "out.nc") as ds:
         got = [int(str(t)[:4]) for t in ds["t"].values]
     assert got == years
+
+
+def test_an_open_extent_takes_the_items_extent_for_periods(
+    served: tuple[Any, Path], tmp_path: Path
+) -> None:
+    """Without a temporal_extent the cube's temporal extent is the items' (load_stac.py
+    L584-593: the requested bound, else ``ItemCollection.get_temporal_extent``
+    L1650-1660), from which aggregate_temporal_period builds its dekads: the months
+    starting in [start - 10 days, end) (hybrid.backends.local.processes.temporal), so
+    items from 15 May on have no May dekad (the May item is dropped, as there), where
+    2000-01-01 gave every month its dekads."""
+    connection, _ = served
+    values = np.arange(1, 65, dtype=np.uint16).reshape(8, 8)
+    dates = ("2024-05-15T10:00:00Z", "2024-06-15T10:00:00Z")
+    url = write_user_collection(tmp_path / "stac", values, dates=dates)
+    cube = connection.load_stac(str(url)).aggregate_temporal_period("dekad", reducer="max")
+    cube.download(tmp_path / "dekads.nc", format="netCDF")
+    with xr.open_dataset(tmp_path / "dekads.nc") as ds:
+        labels = [str(t)[:10] for t in ds["t"].values]
+    assert "2024-05-11" not in labels and "2024-06-11" in labels
