@@ -289,8 +289,10 @@ class CellTypes:
             return F64, float("nan")
         if process == "merge_cubes":
             return _tile_union(self._input(arguments, "cube1"), self._input(arguments, "cube2"))
-        if process in _CALLBACK:
-            return _with_nodata(self._callback_type(str(process), arguments))
+        if process in _CALLBACK:  # a type kept over time keeps its nodata (load_stac's)
+            dtype, data = self._callback_type(str(process), arguments), self._input(arguments)
+            kept = process != "apply" and not _over_bands(arguments) and dtype == data[0]
+            return data if kept else _with_nodata(dtype)
         if process in _KEEPING:
             data = self._input(arguments)
             if _keeps_values(str(process), arguments) or _resampled_whole(process, data[0]):

@@ -132,6 +132,8 @@ def _layout(cube: xr.DataArray, crs: Any) -> RasterLayout:
     nodata = cube.attrs.get("nodata", cube.attrs.get("_FillValue"))
     stored = cell_type or ("float32" if cube.dtype.kind == "f" else cube.dtype, nodata)
     dtype, fill = storage(*stored)
+    if cell_type and dtype.startswith("float") and cell_type[1] is not None:
+        fill = float(cell_type[1])  # a float type's own nodata (NetCDFRDDWriter.scala L685-686)
     return RasterLayout(
         x=cube["x"].values.astype("float64"),
         y=cube["y"].values.astype("float64"),

@@ -30,7 +30,9 @@ against a real CDSE batch result (``openEO.nc`` of job j-251103085827407dbfb2c86
 Where hybrid differs on purpose: floating-point cubes are stored as float32 with NaN
 fill (what Copernicus writes for the seed workflow's float32 mean), float64 only where
 Copernicus's cell type is float64 (a callback with a constant of more than 7 digits,
-NetCDFRDDWriter.scala L679; hybrid.backends.local.cell_types); integer cubes keep
+NetCDFRDDWriter.scala L679; a load_stac of float64 files; hybrid.backends.local.cell_types),
+a cell type's own float nodata as the fill (-9999 of a file's tag, L685-686:
+:func:`hybrid.io.netcdf._layout`); integer cubes keep
 int8/int16/int32 with their nodata (Copernicus's defaults: -128, -32768, -2**31; int32
 without the ``_FillValue`` attribute, see :func:`has_fill_attribute`);
 geotrellis's bit cells (a comparison's result) are int8 0/1 with ``_FillValue`` 0:

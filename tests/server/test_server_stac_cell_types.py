@@ -109,17 +109,44 @@ def test_load_stac_is_written_in_its_files_cell_type(
     np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize(("dtype", "tag", "written"), [("float64", None, "float64"),
-                                                       ("int16", None, "int16")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("dtype", "tag", "written", "fill"),
+    [
+        ("float64", None, "float64", float("nan")),
+        # DoubleUserDefinedNoData(-9999): NetCDFRDDWriter.scala L686 takes its nodata
+        ("float64", -9999.0, "float64", -9999.0),
+        ("int16", None, "int16", -32768),
+    ],
+)
 def test_load_stac_netcdf_keeps_the_files_cell_type(
-    connection: Any, tmp_path: Path, dtype: str, tag: Any, written: str
+    connection: Any, tmp_path: Path, dtype: str, tag: Any, written: str, fill: float
 ) -> None:
     values = _values(dtype)
+    if tag is not None:
+        values.flat[1] = tag  # a nodata pixel
     url = write_user_collection(tmp_path / "stac", values, tag=tag)
     cube = connection.load_stac(str(url), temporal_extent=["2024-01-01", "2025-01-01"])
     cube.download(tmp_path / "out.nc", format="netCDF")
     with xr.open_dataset(tmp_path / "out.nc", mask_and_scale=False) as ds:
         variable = ds["v"]
-        assert str(variable.dtype) == written
+        got_fill = variable.attrs.get("_FillValue", variable.encoding.get("_FillValue"))
+        assert (str(variable.dtype), str(got_fill)) == (written, str(fill))
         got = variable.isel(t=0).values
-    np.testing.assert_array_equal(got[1:], values[1:])
+    if tag is not None:
+        assert got.flat[1] == tag
+    np.testing.assert_array_equal(got.flat[2:], values.flat[2:])
+
+
+def test_a_reduction_over_time_keeps_the_files_nodata(connection: Any, tmp_path: Path) -> None:
+    """``max`` over ``t`` keeps the tiles' cell type, nodata included
+    (OpenEOProcessScriptBuilder.scala L1157, ``PRESERVE_DATATYPE_MODE``): a uint16 file
+    without nodata tag is UShortConstantNoData, nodata 0, also after it (not the 65535
+    of linear_scale_range's uint16)."""
+    values = _values("uint16")
+    dates = ("2024-05-01T10:00:00Z", "2024-05-11T10:00:00Z")
+    url = write_user_collection(tmp_path / "stac", values, dates=dates)
+    cube = connection.load_stac(str(url), temporal_extent=["2024-01-01", "2025-01-01"])
+    cube.reduce_dimension("t", reducer="max").download(tmp_path / "max.tif", format="GTiff")
+    with rasterio.open(tmp_path / "max.tif") as src:
+        assert (src.dtypes[0], src.nodata) == ("uint16", 0)
+        np.testing.assert_array_equal(src.read(1), values)
