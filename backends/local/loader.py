@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from hybrid.backends.local.chunking import TARGET_CHUNK, load_chunks
 from hybrid.backends.local.empty_dates import Reads, without_empty_dates
+from hybrid.backends.local.file_pixels import FILE_PIXELS, item_file_pixels
 from hybrid.backends.local.item_reads import band_keys, band_nodata, load_item
 from hybrid.backends.local.label_pushdown import SCENE_TIMES, scene_times
 from hybrid.backends.local.shared_loads import current as current_shared
@@ -115,7 +116,8 @@ def load_s2(source: Any, request: LoadRequest) -> LoadedCube:
     reads = Reads(_load_items, _lazy_cube) if kept is None else None
     cube, scenes = without_empty_dates(cube, scenes, request.bands, load_grid, reads)
     times = scene_times((d.date, map(nominal_datetime, d.items)) for d in scenes)
-    cube.attrs = {"crs": grid.crs, "epsg": grid.epsg, SCENE_TIMES: times}
+    files = item_file_pixels([i for d in scenes for i in d.items], request.bands)
+    cube.attrs = {"crs": grid.crs, "epsg": grid.epsg, SCENE_TIMES: times, FILE_PIXELS: files}
     return LoadedCube(cube, grid, tuple(scenes))
 
 

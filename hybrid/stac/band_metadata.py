@@ -154,12 +154,12 @@ def _candidates(item: Any) -> list[_Candidate]:
         by_common = None if by_name else COMMON_NAMES.get(_squeezed(common))
         by_key = None if by_name or by_common else copernicus_band(key, key=True)
         wavelength = entry.wavelength if isinstance(entry.wavelength, int | float) else None
-        order = (_resolution(key, asset, item), int("jp2" in media or key.endswith(".jp2")))
+        order = (asset_resolution(key, asset, item), int("jp2" in media or key.endswith(".jp2")))
         found.append(_Candidate(key, by_name, by_common, by_key, wavelength, order))
     return found
 
 
-def _resolution(key: str, asset: Any, item: Any) -> float:
+def asset_resolution(key: str, asset: Any, item: Any) -> float:
     """The asset's pixel size: ``gsd``, the ``raster:bands`` or STAC 1.1 ``bands``
     resolution, ``proj:transform``, ``proj:bbox`` over ``proj:shape``, a ``_20m`` key,
     else the item's ``gsd`` (infinite when nothing tells)."""

@@ -174,8 +174,10 @@ def _attributes(
 ) -> dict[str, Any]:
     """The attributes of a cube resampled into ``target``: its CRS; once reprojected,
     the new layout (:data:`LAYOUT`) when known, else none (the load's is in its CRS)."""
+    from hybrid.backends.local.file_pixels import FILE_PIXELS
+
     epsg = target.to_epsg()
-    found = {**attrs, "crs": f"EPSG:{epsg}" if epsg else target.to_wkt()}
+    found = {**attrs, "crs": f"EPSG:{epsg}" if epsg else target.to_wkt(), FILE_PIXELS: {}}
     if reprojected:
         found.pop(LAYOUT, None)
         if layout is not None:
@@ -220,9 +222,9 @@ def resample_cube_spatial(
 def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
     """``src`` on the grid of a load at the new pixel size: the load's extent snapped
     outward to multiples of it (:mod:`hybrid.backends.local.resample_pushdown`). A band
-    whose files have coarser pixels than the new ones (a 20 m band at 10 m) is
-    resampled from those pixels, as Copernicus reads the file with the method, not from
-    the load's nearest copies of them."""
+    read from a file with coarser pixels than the load's (a 20 m band at 10 m or 60 m)
+    is resampled from those pixels, as Copernicus reads the file with the method, not
+    from the load's nearest copies of them (:func:`_coarser_files`)."""
     import xarray as xr
     from affine import Affine
     from odc.geo.geobox import GeoBox
@@ -234,7 +236,7 @@ def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
     south, north = math.floor((ymax - rows * size) / ry) * ry, math.ceil(ymax / ry) * ry
     shape = (round((north - south) / ry), round((east - west) / rx))
     box = GeoBox(shape, Affine(rx, 0.0, west, 0.0, -ry, north), src.odc.geobox.crs)
-    coarser = _coarser_files(src, min(rx, ry), size) if resampling != "nearest" else {}
+    coarser = _coarser_files(src, size) if resampling != "nearest" else {}
     if not coarser:
         return xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan)
     parts = []
@@ -246,19 +248,22 @@ def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
     return xr.concat(parts, dim="bands")
 
 
-def _coarser_files(src: Any, target: float, size: float) -> dict[str, int]:
-    """The bands of ``src`` (loaded at ``size``) whose files' pixels are coarser than
-    ``target``, with that pixel size."""
-    from hybrid.collection import file_resolutions
+def _coarser_files(src: Any, size: float) -> dict[str, float]:
+    """The bands of ``src`` (loaded at ``size``) read from files with coarser pixels,
+    with that pixel size: the one the load recorded (a CDSE B01 from its 20 m file),
+    else the static table's (:mod:`hybrid.backends.local.file_pixels`). Whatever the
+    new pixel size (finer, equal or coarser), Copernicus warps those file pixels, not
+    the load's nearest copies of them, which GDAL's bilinear or cubic kernels would
+    blend across file pixel edges."""
+    from hybrid.backends.local.file_pixels import band_file_pixels
 
     if "bands" not in src.dims:
         return {}
-    files = file_resolutions()
-    found = {str(b): files.get(str(b), 0) for b in src["bands"].values}
-    return {b: n for b, n in found.items() if n > target and n > size and n % size == 0}
+    found = band_file_pixels(src.attrs, (str(b) for b in src["bands"].values))
+    return {b: n for b, n in found.items() if n > size and math.isclose(n % size, 0)}
 
 
-def _file_pixels(one: Any, pixel: int, size: float) -> Any:
+def _file_pixels(one: Any, pixel: float, size: float) -> Any:
     """The file's pixels of a band loaded by repetition at ``size``: the first load pixel
     of every ``pixel``-sized block of the lattice (multiples of ``pixel``)."""
     left, top = one["x"].values - size / 2, one["y"].values + size / 2
@@ -267,7 +272,7 @@ def _file_pixels(one: Any, pixel: int, size: float) -> Any:
     return picked.assign_coords(x=left[cols] + pixel / 2, y=top[rows] - pixel / 2)
 
 
-def _on_multiples(edges: Any, pixel: int) -> Any:
+def _on_multiples(edges: Any, pixel: float) -> Any:
     """The indices of ``edges`` that are multiples of ``pixel``."""
     rest = np.mod(edges, pixel)
     return np.flatnonzero(np.isclose(rest, 0) | np.isclose(rest, pixel))
