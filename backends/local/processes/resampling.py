@@ -249,12 +249,10 @@ def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
 
 
 def _coarser_files(src: Any, size: float) -> dict[str, float]:
-    """The bands of ``src`` (loaded at ``size``) read from files with coarser pixels,
-    with that pixel size: the one the load recorded (a CDSE B01 from its 20 m file),
-    else the static table's (:mod:`hybrid.backends.local.file_pixels`). Whatever the
-    new pixel size (finer, equal or coarser), Copernicus warps those file pixels, not
-    the load's nearest copies of them, which GDAL's bilinear or cubic kernels would
-    blend across file pixel edges."""
+    """The bands of ``src`` (loaded at ``size``) read from files with coarser pixels, with
+    that size (:mod:`hybrid.backends.local.file_pixels`: a CDSE B01's is 20 m). Whatever
+    the new pixel size, Copernicus warps those file pixels, not the load's nearest copies
+    of them, which bilinear or cubic kernels would blend across file pixel edges."""
     from hybrid.backends.local.file_pixels import band_file_pixels
 
     if "bands" not in src.dims:
