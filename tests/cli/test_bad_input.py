@@ -153,10 +153,12 @@ def test_cli_area_without_scenes_is_no_data_available(
 PARAMETER_CASES: dict[str, tuple[list[str], str]] = {
     "end-malformed": (["--end", "2023/07/01"], "--end '2023/07/01' is not a date"),
     "start-before-sentinel2": (["--start", "2014-01-01"], "before Sentinel-2"),
-    "start-tomorrow": (
+    # two days ahead: the cases are built at collection, and a run crossing midnight
+    # between collection and the check made "tomorrow" today
+    "start-in-two-days": (
         [
             "--start",
-            (dt.date.today() + dt.timedelta(days=1)).isoformat(),
+            (dt.date.today() + dt.timedelta(days=2)).isoformat(),
             "--end",
             (dt.date.today() + dt.timedelta(days=30)).isoformat(),
         ],
