@@ -31,8 +31,9 @@ gets whole numbers, on both paths:
   BilinearResample.scala L63, CubicResample.scala L119) except ``average``, whose
   double is truncated towards zero (AverageResample.scala L40-43 ``toInt``).
 
-The engine resamples the loaded cube with GDAL's warper too (odc-geo), from the files'
-own pixels, so in the files' UTM zone the result is Copernicus's read to the last digit
+The engine resamples the loaded cube with GDAL's warper too, from the files' own pixels
+and with GDAL's own kernel width (:mod:`hybrid.backends.local.processes.load_warp`), so
+in the files' UTM zone the result is Copernicus's read to the last digit
 (``tests/server/test_server_resample_edges.py`` compares with rasterio warping an item's
 file). Not emulated: a pushed resample with a ``projection`` is done where it stands,
 and in another UTM zone the files' pixels are the load's nearest warp of them.
@@ -60,6 +61,9 @@ from hybrid.backends.local.load_paths import IN_LOAD, copy_after_load, inputs, u
 INTEGER_RESAMPLING = "integer_resampling"
 ROUND = "round"
 TRUNCATE = "truncate"
+#: GDAL's kernel radius (source pixels, or new ones when shrinking) of each method
+#: whose kernel is sized by the scale (gdalwarpkernel.cpp); none for the others
+KERNEL_REACH = {"bilinear": 1, "cubic": 2, "cubicspline": 2, "lanczos": 3}
 
 
 def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
@@ -185,9 +189,11 @@ def stored(values: Any, how: str) -> Any:
 def resample_margin(resolution: Any, method: Any = "near") -> int:
     """10-m pixels a resample_spatial to ``resolution`` may sample beyond the extent:
     up to one target pixel (the extent is snapped outward to multiples of it when
-    Copernicus resamples in the load, as this module pushes it),
-    plus one (at most 256, one Copernicus load tile); with a method other than near, at
-    least two 60 m file pixels, which a cubic kernel reaches beyond the edge."""
+    Copernicus resamples in the load, as this module pushes it), plus one (at most
+    256, one Copernicus load tile); with a method other than near, at least two 60 m
+    file pixels, which a cubic kernel reaches beyond the edge, and the reach of its
+    kernel in new pixels when they are coarser (GDAL widens it by the shrink factor:
+    :mod:`hybrid.backends.local.processes.load_warp`)."""
     values = resolution if isinstance(resolution, list | tuple) else [resolution]
     sizes = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     largest = max([s for s in sizes if math.isfinite(s) and s > 0], default=0.0)
@@ -196,8 +202,10 @@ def resample_margin(resolution: Any, method: Any = "near") -> int:
     from hybrid.collection import file_resolutions
 
     margin = math.ceil(largest / 10) + 1
+    if method in (None, "near"):
+        return min(256, margin)
     cubic = 2 * max(file_resolutions().values()) // 10 + 1  # the coarsest: B01, B09
-    return min(256, margin if method in (None, "near") else max(margin, cubic))
+    return min(256, max(margin + math.ceil(KERNEL_REACH.get(method, 0) * largest / 10), cubic))
 
 
 def cube_resample_margin(graph: Mapping[str, Any], args: Mapping[str, Any]) -> int:

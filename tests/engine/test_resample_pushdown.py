@@ -268,13 +268,29 @@ def test_of_two_resample_cube_spatial_on_a_path_the_one_nearer_the_load_is_pushe
 
 def test_a_resample_cube_spatial_read_in_the_load_reads_a_margin_of_its_targets_pixel() -> None:
     """The load reads one target pixel beyond the extent when resampled at the target's
-    pixel size: 31 px of 10 m for a 300 m target, not the 10 m target's 13."""
+    pixel size, plus the cubic kernel's two target pixels (GDAL widens it when
+    shrinking): 91 px of 10 m for a 300 m target, not the 10 m target's 13."""
     from hybrid.backends.local.resample_pushdown import cube_resample_margin
 
     coarse = _resample("other", "near")
     coarse["arguments"]["resolution"] = 300
     graph = {"load": _load(), "other": _load(), "target": coarse}
     onto = _onto("load", "target", "cubic")["arguments"]
-    assert cube_resample_margin({**graph, "rcs": _onto("load", "target", "cubic")}, onto) == 31
+    assert cube_resample_margin({**graph, "rcs": _onto("load", "target", "cubic")}, onto) == 91
     native = _onto("load", "other", "cubic")["arguments"]
     assert cube_resample_margin({**graph, "rcs": _onto("load", "other", "cubic")}, native) == 13
+
+
+@pytest.mark.parametrize(
+    ("resolution", "method", "margin"),
+    [(60, "cubic", 19), (60, "lanczos", 25), (60, "bilinear", 13), (300, "bilinear", 61),
+     (60, "average", 13), (60, "near", 7), (20, "cubic", 13)],
+)  # fmt: skip
+def test_a_shrinking_kernel_reads_its_reach_beyond_the_extent(
+    resolution: int, method: str, margin: int
+) -> None:
+    """One new pixel (the snapped extent) plus one, plus the kernel's radius in new
+    pixels (cubic: 2, lanczos: 3), at least the 13 px two 60 m file pixels need."""
+    from hybrid.backends.local.resample_pushdown import resample_margin
+
+    assert resample_margin(resolution, method) == margin

@@ -156,8 +156,9 @@ def _resampled(
         return ds["B01"].isel(t=0).load()
 
 
-def _warped(href: Path, got: xr.DataArray, res: int, method: str) -> Any:
-    """The file warped by GDAL onto the pixels of ``got`` into uint16, plus -1000."""
+def _warped(href: Path, got: xr.DataArray, res: int, method: str, **options: Any) -> Any:
+    """The file warped by GDAL (rasterio's name of the ``method``; GDAL warp
+    ``options``) onto the pixels of ``got`` into uint16, plus -1000."""
     import rasterio
     from affine import Affine
     from rasterio.warp import Resampling, reproject
@@ -168,7 +169,7 @@ def _warped(href: Path, got: xr.DataArray, res: int, method: str) -> Any:
         reproject(
             source=rasterio.band(src, 1), destination=out, src_nodata=0, dst_nodata=0,
             dst_transform=Affine(res, 0, x[0] - res / 2, 0, -res, y[0] + res / 2),
-            dst_crs=src.crs, resampling=getattr(Resampling, method),
+            dst_crs=src.crs, resampling=getattr(Resampling, method), **options,
         )  # fmt: skip
     return np.where(out == 0, np.nan, out - 1000.0)
 

@@ -160,7 +160,9 @@ def _resampled(
     if res is None:
         return xr_reproject(src, target, resampling=resampling, dst_nodata=np.nan), None
     if target == source and layout and in_load:
-        return _on_lattice(src, layout, res, resampling), None
+        from hybrid.backends.local.processes.load_warp import on_lattice
+
+        return on_lattice(src, layout, res, resampling), None
     if target == source and layout:
         return _on_layout(src, layout, res, resampling), None
     if layout and not in_load:
@@ -217,63 +219,6 @@ def resample_cube_spatial(
         out = out.copy(data=stored(out.data, integer_resampling))
     out.attrs = _attributes(dict(out.attrs), crs, layout, reprojected=reprojected)
     return out
-
-
-def _on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
-    """``src`` on the grid of a load at the new pixel size: the load's extent snapped
-    outward to multiples of it (:mod:`hybrid.backends.local.resample_pushdown`). A band
-    read from a file with coarser pixels than the load's (a 20 m band at 10 m or 60 m)
-    is resampled from those pixels, as Copernicus reads the file with the method, not
-    from the load's nearest copies of them (:func:`_coarser_files`)."""
-    import xarray as xr
-    from affine import Affine
-    from odc.geo.geobox import GeoBox
-    from odc.geo.xr import xr_reproject
-
-    xmin, ymax, size, cols, rows = (float(v) for v in layout)
-    rx, ry = abs(float(res.x)), abs(float(res.y))
-    west, east = math.floor(xmin / rx) * rx, math.ceil((xmin + cols * size) / rx) * rx
-    south, north = math.floor((ymax - rows * size) / ry) * ry, math.ceil(ymax / ry) * ry
-    shape = (round((north - south) / ry), round((east - west) / rx))
-    box = GeoBox(shape, Affine(rx, 0.0, west, 0.0, -ry, north), src.odc.geobox.crs)
-    coarser = _coarser_files(src, size) if resampling != "nearest" else {}
-    if not coarser:
-        return xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan)
-    parts = []
-    for band in src["bands"].values:
-        one = src.sel(bands=[band])
-        if str(band) in coarser:
-            one = _file_pixels(one, coarser[str(band)], size)
-        parts.append(xr_reproject(one, box, resampling=resampling, dst_nodata=np.nan))
-    return xr.concat(parts, dim="bands")
-
-
-def _coarser_files(src: Any, size: float) -> dict[str, float]:
-    """The bands of ``src`` (loaded at ``size``) read from files with coarser pixels, with
-    that size (:mod:`hybrid.backends.local.file_pixels`: a CDSE B01's is 20 m). Whatever
-    the new pixel size, Copernicus warps those file pixels, not the load's nearest copies
-    of them, which bilinear or cubic kernels would blend across file pixel edges."""
-    from hybrid.backends.local.file_pixels import band_file_pixels
-
-    if "bands" not in src.dims:
-        return {}
-    found = band_file_pixels(src.attrs, (str(b) for b in src["bands"].values))
-    return {b: n for b, n in found.items() if n > size and math.isclose(n % size, 0)}
-
-
-def _file_pixels(one: Any, pixel: float, size: float) -> Any:
-    """The file's pixels of a band loaded by repetition at ``size``: the first load pixel
-    of every ``pixel``-sized block of the lattice (multiples of ``pixel``)."""
-    left, top = one["x"].values - size / 2, one["y"].values + size / 2
-    cols, rows = _on_multiples(left, pixel), _on_multiples(top, pixel)
-    picked = one.isel(x=cols, y=rows)
-    return picked.assign_coords(x=left[cols] + pixel / 2, y=top[rows] - pixel / 2)
-
-
-def _on_multiples(edges: Any, pixel: float) -> Any:
-    """The indices of ``edges`` that are multiples of ``pixel``."""
-    rest = np.mod(edges, pixel)
-    return np.flatnonzero(np.isclose(rest, 0) | np.isclose(rest, pixel))
 
 
 def _on_layout(src: Any, layout: Any, res: Any, resampling: str) -> Any:
