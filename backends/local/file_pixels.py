@@ -29,6 +29,10 @@ from typing import Any
 #: cube attribute set by load_collection: band -> the pixel size (m) of the file it was
 #: read from; empty once resampled (no band is a file's copy any more)
 FILE_PIXELS = "hybrid:file_pixels"
+#: cube attribute set by load_stac when its files are no JPEG 2000: Copernicus reads
+#: them with geotrellis's GeoTiff raster sources, whose resampling kernels are not
+#: widened when shrinking (:mod:`hybrid.backends.local.processes.load_warp`)
+GEOTRELLIS_READ = "hybrid:geotrellis_read"
 
 
 def record(bands: Sequence[str], sizes: Iterable[tuple[str, float]]) -> dict[str, float]:
@@ -75,3 +79,19 @@ def band_file_pixels(attrs: Mapping[str, Any], bands: Iterable[str]) -> dict[str
 
     table = file_resolutions()
     return {b: float(table.get(b, 0)) for b in bands}
+
+
+def stac_read_attributes(scenes: Sequence[Any], bands: Sequence[str]) -> dict[str, Any]:
+    """The :data:`FILE_PIXELS` (band -> the finest pixel of the assets holding it, 0
+    where none tells it; not the Sentinel-2 table: a user's band names are its own)
+    and :data:`GEOTRELLIS_READ` of a load_stac of ``scenes``
+    (:class:`hybrid.backends.local.stac_items.StacScene`)."""
+    found = {b: 0.0 for b in bands}
+    hrefs = []
+    for asset in (a for scene in scenes for a in scene.assets):
+        hrefs.append(str(asset.href).lower().split("?")[0])
+        size = asset.resolution()
+        for band in (b for b in asset.names if b in found and size is not None):
+            found[band] = min(size[0], found[band] or math.inf)
+    jp2 = any(h.endswith(".jp2") for h in hrefs)  # FileLayerProvider.scala L1427
+    return {FILE_PIXELS: found, GEOTRELLIS_READ: not jp2}

@@ -40,6 +40,15 @@ and in another UTM zone the files' pixels are the load's nearest warp of them.
 
 A ``resample_cube_spatial`` with a method other than ``near`` is pushed the same way, at
 the target's pixel size (:func:`_push_onto_target`).
+
+A ``resample_spatial`` is pushed into a ``load_stac`` the same way: Copernicus's load_stac
+sets its cell size to the target resolution (openeo-geopyspark-driver 9baf2e10
+``load_stac.py`` L671-674), so the grid is on multiples of it; its GeoTIFF files are
+resampled by geotrellis (FileLayerProvider.scala L1446-1484, ``GeoTiffResampleRasterSource``
+L106-126 of locationtech/geotrellis v3.7.1), whose kernels are not widened, and its
+average of an integer file is truncated as on the cube (:func:`rule` keeps TRUNCATE).
+Not emulated there: geotrellis reads the file's closest finer overview
+(``getClosestOverview``, OverviewStrategy ``AutoHigherResolution``).
 """
 
 from __future__ import annotations
@@ -64,6 +73,9 @@ TRUNCATE = "truncate"
 #: GDAL's kernel radius (source pixels, or new ones when shrinking) of each method
 #: whose kernel is sized by the scale (gdalwarpkernel.cpp); none for the others
 KERNEL_REACH = {"bilinear": 1, "cubic": 2, "cubicspline": 2, "lanczos": 3}
+#: the loads a resample_spatial is handed to: load_stac takes the target resolution too
+#: (openeo-geopyspark-driver 9baf2e10 load_stac.py L671-674)
+_LOADS = ("load_collection", "load_stac")
 
 
 def rule(graph: Mapping[str, Any], node_id: str, method: str) -> str:
@@ -97,7 +109,7 @@ def push_down(graph: Mapping[str, Any]) -> dict[str, Any]:
     for node_id, node in graph.items():
         if not isinstance(node, Mapping) or node.get("process_id") != "resample_spatial":
             continue
-        loads, path = upstream(graph, node_id, RESAMPLE_BLOCKERS)
+        loads, path = upstream(graph, node_id, RESAMPLE_BLOCKERS, _LOADS)
         if not loads:
             continue
         out[node_id].setdefault("arguments", {})[IN_LOAD] = True

@@ -89,6 +89,7 @@ def load_stac(
     load's property conditions (:func:`~hybrid.backends.local.property_filters.
     stac_property_conditions`); ``interval``: :func:`stac_interval`; ``allow_empty``: no
     item is a cube without dates."""
+    from hybrid.backends.local.file_pixels import stac_read_attributes
     from hybrid.backends.local.stac_cell_types import holding_dtype
     from hybrid.backends.local.stac_cube import (
         choose_grid,
@@ -122,6 +123,7 @@ def load_stac(
     dtype = holding_dtype(scene_cell_type(scenes[0], names) or FLOAT)
     cube = lazy_cube(scenes, names, grid.buffered(buffer), dtype)
     cube, scenes = stac_without_empty_dates(cube, scenes, names, grid.buffered(buffer))
+    cube.attrs.update(stac_read_attributes(scenes, names))
     return LoadedStac(cube, grid, tuple(s.id for s in scenes), span)
 
 

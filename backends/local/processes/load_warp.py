@@ -26,6 +26,14 @@ JPEG 2000 file's reduced-resolution level when the new pixel is at least about t
 the file's (a 10 m band read at 20 m from its 20 m wavelet level, at 60 m from the 40 m
 one, then warped with the kernel widened by 1.5); those wavelet levels are not the
 mean of the file's pixels, and the engine warps the file's full-resolution pixels.
+
+A load_stac of GeoTIFF files (anything but ``.jp2``) is read by geotrellis instead
+(FileLayerProvider.scala L1446-1484, ``GeoTiffResampleRasterSource``; locationtech/
+geotrellis v3.7.1 GeoTiffResampleRasterSource.scala L106-126, ``Raster.resample``), whose
+bilinear and cubic kernels take the 2 x 2 and 4 x 4 source pixels around a new pixel's
+centre whatever the scale (BilinearResample.scala, BicubicResample.scala): one source
+pixel's kernel, as GDAL's with ``XSCALE=1`` (the load marks it:
+:data:`hybrid.backends.local.file_pixels.GEOTRELLIS_READ`).
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ import math
 from typing import Any
 
 import numpy as np
+
+from hybrid.backends.local.file_pixels import GEOTRELLIS_READ
 
 
 def on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
@@ -54,27 +64,28 @@ def on_lattice(src: Any, layout: Any, res: Any, resampling: str) -> Any:
     shape = (round((north - south) / ry), round((east - west) / rx))
     box = GeoBox(shape, Affine(rx, 0.0, west, 0.0, -ry, north), src.odc.geobox.crs)
     coarser = _coarser_files(src, size) if resampling != "nearest" else {}
+    widened = not src.attrs.get(GEOTRELLIS_READ, False)
     if not coarser:
-        return gdal_warp(src, box, size, resampling)
+        return gdal_warp(src, box, size if widened else None, resampling)
     parts = []
     for band in src["bands"].values:
         one, pixel = src.sel(bands=[band]), coarser.get(str(band), size)
         if pixel != size:
             one = _file_pixels(one, pixel, size)
-        parts.append(gdal_warp(one, box, pixel, resampling))
+        parts.append(gdal_warp(one, box, pixel if widened else None, resampling))
     return xr.concat(parts, dim="bands")
 
 
-def gdal_warp(src: Any, box: Any, pixel: float, resampling: str) -> Any:
+def gdal_warp(src: Any, box: Any, pixel: float | None, resampling: str) -> Any:
     """``src`` (pixels of ``pixel`` metres, y/x last) warped onto the GeoBox ``box``
     as GDAL's warper does by default: its kernel scaled by ``pixel`` over the new pixel
-    size (module docstring), NaN where there is no data."""
+    size (module docstring), NaN where there is no data; ``pixel`` None: a kernel of
+    one source pixel, as geotrellis resamples (:data:`GEOTRELLIS_READ`)."""
     from odc.geo.xr import xr_reproject
 
     rx, ry = (abs(float(v)) for v in (box.resolution.x, box.resolution.y))
-    return xr_reproject(
-        src, box, resampling=resampling, dst_nodata=np.nan, XSCALE=pixel / rx, YSCALE=pixel / ry
-    )
+    x, y = (1.0, 1.0) if pixel is None else (pixel / rx, pixel / ry)
+    return xr_reproject(src, box, resampling=resampling, dst_nodata=np.nan, XSCALE=x, YSCALE=y)
 
 
 def _coarser_files(src: Any, size: float) -> dict[str, float]:

@@ -1,0 +1,92 @@
+"""A resample_spatial right after a load_stac is done in the load, as Copernicus does it.
+
+The dry run hands the resample to the load_stac (openeo-python-driver 9e5b49b2
+``dry_run.py`` L155-171), which sets its cell size to the target resolution
+(openeo-geopyspark-driver 9baf2e10 ``load_stac.py`` L671-674): the load's layout is on
+multiples of the new pixel size (openeo-geotrellis-extensions 2a25a26e
+DatacubeSupport.scala ``getLayout`` L58-62), where a resample on the cube keeps the
+load layout's west and south edges. Its GeoTIFF files are resampled by geotrellis
+(FileLayerProvider.scala ``rasterSource`` L1446-1484, GeoTiffResampleRasterSource),
+whose bilinear kernel is the 2 x 2 source pixels around a new pixel's centre whatever
+the scale: GDAL's bilinear with ``XSCALE=YSCALE=1``. The expectation is rasterio warping
+the user's file onto the result's pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tests.server_helpers import local_connection
+from tests.user_stac import X0, Y0, write_user_collection
+
+#: rows, columns of the file: from the tile corner over the items' footprint
+SHAPE = (340, 200)
+BAND = {"raster:bands": [{"data_type": "uint16", "nodata": 0}]}
+
+
+@pytest.fixture(scope="module")
+def connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with local_connection(tmp_path_factory.mktemp("stac_resample") / "data") as connected:
+        yield connected
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    values = np.random.default_rng(7).integers(1100, 4000, SHAPE).astype(np.uint16)
+    return write_user_collection(tmp_path_factory.mktemp("user") / "stac", values, tag=0, band=BAND)
+
+
+def _resampled(connection: Any, url: Path, res: int, method: str, path: Path) -> xr.DataArray:
+    """The user's band loaded over an extent off the ``res`` lattice (west and north 10 m
+    past a multiple of 20 m), resampled right after the load."""
+    extent = {"west": X0 + 1210, "south": Y0 - 3010, "east": X0 + 1690, "north": Y0 - 2530}
+    cube = connection.load_stac(
+        str(url),
+        spatial_extent={**extent, "crs": "EPSG:32632"},
+        temporal_extent=["2024-01-01", "2025-01-01"],
+    )
+    cube.resample_spatial(res, method=method).download(path, format="netCDF")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        name = next(n for n in ds.data_vars if n != "crs")
+        return ds[name].isel(t=0).load()
+
+
+def _warped(url: Path, got: xr.DataArray, res: int, method: str, **options: Any) -> Any:
+    """The user's file warped by GDAL onto the pixels of ``got``, as whole numbers."""
+    import rasterio
+    from affine import Affine
+    from rasterio.warp import Resampling, reproject
+
+    x, y = got["x"].values, got["y"].values
+    out = np.full((y.size, x.size), np.nan)
+    with rasterio.open(url.parent / "v.tif") as src:
+        reproject(
+            source=rasterio.band(src, 1), destination=out, src_nodata=0, dst_nodata=np.nan,
+            dst_transform=Affine(res, 0, x[0] - res / 2, 0, -res, y[0] + res / 2),
+            dst_crs=src.crs, resampling=getattr(Resampling, method), **options,
+        )  # fmt: skip
+    return np.floor(out + 0.5)
+
+
+@pytest.mark.parametrize(("res", "method"), [(20, "nearest"), (20, "bilinear"), (40, "bilinear")])
+def test_a_resample_after_load_stac_is_read_on_multiples_of_the_new_pixel(
+    connection: Any, collection: Path, tmp_path: Path, res: int, method: str
+) -> None:
+    got = _resampled(
+        connection, collection, res, method.replace("nearest", "near"), tmp_path / "r.nc"
+    )
+    x, y = got["x"].values, got["y"].values
+    assert x.size >= 8 and y.size >= 8
+    np.testing.assert_allclose(np.mod(x - res / 2, res), 0, atol=1e-6)
+    np.testing.assert_allclose(np.mod(y - res / 2, res), 0, atol=1e-6)
+    want = _warped(collection, got, res, method, XSCALE=1, YSCALE=1)
+    assert np.isfinite(want).all()
+    np.testing.assert_array_equal(got.transpose("y", "x").values, want)
+    if method != "nearest":  # not GDAL's kernel widened by the shrink factor
+        assert (_warped(collection, got, res, method) != want).mean() > 0.5
