@@ -58,7 +58,7 @@ def _resampled(connection: Any, url: Path, res: int, method: str, path: Path) ->
 
 
 def _warped(url: Path, got: xr.DataArray, res: int, method: str, **options: Any) -> Any:
-    """The user's file warped by GDAL onto the pixels of ``got``, as whole numbers."""
+    """The user's file warped by GDAL onto the pixels of ``got`` (float64)."""
     import rasterio
     from affine import Affine
     from rasterio.warp import Resampling, reproject
@@ -71,7 +71,7 @@ def _warped(url: Path, got: xr.DataArray, res: int, method: str, **options: Any)
             dst_transform=Affine(res, 0, x[0] - res / 2, 0, -res, y[0] + res / 2),
             dst_crs=src.crs, resampling=getattr(Resampling, method), **options,
         )  # fmt: skip
-    return np.floor(out + 0.5)
+    return out
 
 
 @pytest.mark.parametrize(("res", "method"), [(20, "nearest"), (20, "bilinear"), (40, "bilinear")])
@@ -85,8 +85,20 @@ def test_a_resample_after_load_stac_is_read_on_multiples_of_the_new_pixel(
     assert x.size >= 8 and y.size >= 8
     np.testing.assert_allclose(np.mod(x - res / 2, res), 0, atol=1e-6)
     np.testing.assert_allclose(np.mod(y - res / 2, res), 0, atol=1e-6)
-    want = _warped(collection, got, res, method, XSCALE=1, YSCALE=1)
+    want = np.floor(_warped(collection, got, res, method, XSCALE=1, YSCALE=1) + 0.5)
     assert np.isfinite(want).all()
     np.testing.assert_array_equal(got.transpose("y", "x").values, want)
     if method != "nearest":  # not GDAL's kernel widened by the shrink factor
-        assert (_warped(collection, got, res, method) != want).mean() > 0.5
+        assert (np.floor(_warped(collection, got, res, method) + 0.5) != want).mean() > 0.5
+
+
+def test_an_integer_average_in_load_stac_is_truncated_as_geotrellis_truncates(
+    connection: Any, collection: Path, tmp_path: Path
+) -> None:
+    """geotrellis's AverageResample stores an integer tile's mean with ``toInt``
+    (locationtech/geotrellis v3.7.1 AverageResample.scala L40-43): 2 x 2 means of the
+    uint16 file truncated, not rounded as GDAL rounds into a JP2's type."""
+    got = _resampled(connection, collection, 20, "average", tmp_path / "a.nc")
+    mean = _warped(collection, got, 20, "average")
+    assert np.isfinite(mean).all() and (mean % 1 != 0).mean() > 0.5
+    np.testing.assert_array_equal(got.transpose("y", "x").values, np.trunc(mean))
