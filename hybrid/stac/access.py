@@ -14,7 +14,8 @@
   :data:`HTTP_RETRIES` times with
   GDAL's backoff (from 0.5 s, growing about 2.3x per retry with GDAL 3.10), not
   odc-stac's 10 times, whose backoff kept a run waiting for many minutes per read;
-  ``GDAL_HTTP_MAX_RETRY`` in the environment wins.
+  ``GDAL_HTTP_MAX_RETRY`` and ``GDAL_HTTP_RETRY_DELAY`` (the first wait, seconds) in the
+  environment win.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ LOCAL_READ_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 HTTP_RETRIES = 4
 #: GDAL's option for that count
 RETRY = "GDAL_HTTP_MAX_RETRY"
+#: seconds GDAL waits before the first retry (its backoff grows from there)
+HTTP_RETRY_DELAY = 0.5
+#: GDAL's option for that wait
+RETRY_DELAY = "GDAL_HTTP_RETRY_DELAY"
 
 
 def is_planetary_computer_href(href: str) -> bool:
@@ -155,7 +160,11 @@ def pixel_read_options() -> dict[str, str]:
 
 
 def _retry_options() -> dict[str, str]:
-    return {RETRY: os.environ.get(RETRY) or str(HTTP_RETRIES), "GDAL_HTTP_RETRY_DELAY": "0.5"}
+    """GDAL's retry count and first wait of a remote read: the environment's, else ours."""
+    return {
+        RETRY: os.environ.get(RETRY) or str(HTTP_RETRIES),
+        RETRY_DELAY: os.environ.get(RETRY_DELAY) or str(HTTP_RETRY_DELAY),
+    }
 
 
 def gdal_detail(exc: BaseException) -> str:

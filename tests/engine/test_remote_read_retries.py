@@ -7,7 +7,9 @@ run did not end within 300 s; with odc-stac's count restored this test fails on 
 The embedded sample's COGs are served over HTTP by a server that answers every ranged
 read past the header with 503, so the header check before the load passes and the
 pixel reads fail. Each run is a child process (a read inside GDAL holds the GIL, so
-no timeout in the process that waits could fire).
+no timeout in the process that waits could fire), with GDAL's first wait before a retry
+set to :data:`QUICK_RETRY_DELAY` through ``GDAL_HTTP_RETRY_DELAY`` (the same retries,
+sooner; odc-stac's ten retries would still outlast the timeout).
 """
 
 from __future__ import annotations
@@ -23,11 +25,30 @@ from typing import Any
 
 import pytest
 
-from hybrid.stac.access import HTTP_RETRIES
+from hybrid.stac.access import HTTP_RETRIES, HTTP_RETRY_DELAY, RETRY_DELAY, pixel_read_options
 from tests.stac_fixtures import RangeHandler, copy_with_hrefs, serving
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+#: GDAL's first wait before a retry in the child runs, seconds (ours is 0.5)
+QUICK_RETRY_DELAY = "0.1"
+
+
+def child_env(retries: str | None = None) -> dict[str, str]:
+    """This environment without a retry count of its own (``retries`` if given) and with
+    the quick first wait."""
+    env = {k: v for k, v in os.environ.items() if k != "GDAL_HTTP_MAX_RETRY"}
+    if retries is not None:  # the user's own setting wins
+        env["GDAL_HTTP_MAX_RETRY"] = retries
+    return {**env, RETRY_DELAY: QUICK_RETRY_DELAY}
+
+
+def test_the_first_wait_before_a_retry_is_gdals_option_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(RETRY_DELAY, raising=False)
+    assert pixel_read_options()[RETRY_DELAY] == str(HTTP_RETRY_DELAY)
+    monkeypatch.setenv(RETRY_DELAY, QUICK_RETRY_DELAY)
+    assert pixel_read_options()[RETRY_DELAY] == QUICK_RETRY_DELAY
 
 
 def failing_reads(kind: str, sample: str, out: str) -> None:
@@ -112,6 +133,7 @@ def load_served(handler: Any, kind: str, sample: str, out: str) -> str:
     return error
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "retries"),
     [("load_collection", None), ("load_collection", "1"), ("load_stac", None)],
@@ -119,16 +141,14 @@ def load_served(handler: Any, kind: str, sample: str, out: str) -> str:
 def test_a_failing_server_ends_the_run_after_a_few_retries(
     kind: str, retries: str | None, sample_catalog: Path, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "GDAL_HTTP_MAX_RETRY"}
-    if retries is not None:  # the user's own setting wins
-        env["GDAL_HTTP_MAX_RETRY"] = retries
     child = (
         "import sys; from tests.engine.test_remote_read_retries import failing_reads; "
         "failing_reads(*sys.argv[1:])"
     )
     done = subprocess.run(
         [sys.executable, "-c", child, kind, str(sample_catalog), str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=True,
+        cwd=ROOT, env=child_env(retries), capture_output=True, text=True, timeout=150,
+        check=True,
     )  # fmt: skip
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     if kind == "load_stac":  # it names the URL, and GDAL's reason
@@ -148,18 +168,18 @@ def test_a_failing_server_ends_the_run_after_a_few_retries(
     assert not list((tmp_path / "result").glob("*")), "nothing half-written"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("times", [2, 100])
 def test_a_server_failing_a_moment_costs_a_retry_not_the_run(
     times: int, sample_catalog: Path, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "GDAL_HTTP_MAX_RETRY"}
     child = (
         "import sys; from tests.engine.test_remote_read_retries import passing_failures; "
         "passing_failures(*sys.argv[1:])"
     )
     done = subprocess.run(
         [sys.executable, "-c", child, str(sample_catalog), str(tmp_path), str(times)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=True,
+        cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=150, check=True,
     )  # fmt: skip
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     if times == 2:  # retried at the header check and on
