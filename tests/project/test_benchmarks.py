@@ -47,11 +47,18 @@ def test_scene_is_cached(tiny_scene):
     assert catalog.stat().st_mtime_ns == before
 
 
-@pytest.mark.slow
-def test_the_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
+@pytest.fixture(scope="module")
+def measured(tiny_scene):
+    """One run of every pipeline and of the ``--cluster`` entry on the tiny scene (the
+    cluster's threaded reference is the ``local`` row), asserted by the tests below."""
     root, _catalog = tiny_scene
-    result = run_benchmark([TINY], root=root, log=lambda _m: None)
-    rows = {r["pipeline"]: r for r in result["rows"]}
+    return run_benchmark([TINY], root=root, cluster=True, log=lambda _m: None)
+
+
+@pytest.mark.slow
+def test_the_pipelines_agree_and_the_table_is_printed(measured):
+    result = measured
+    rows = {r["pipeline"]: r for r in result["rows"] if "external" not in r}
     assert set(rows) == {"local", "stock", "fused", "decode"}
     for row in rows.values():
         assert row["seconds"] > 0 and row["peak_rss_mib"] > 50
@@ -70,7 +77,8 @@ def test_the_pipelines_agree_and_the_table_is_printed(tiny_scene, tmp_path):
         assert check["same_shape"] and check["same_nan"], check
         assert check["max_abs_diff"] <= 1e-6, check
     table = markdown(result)
-    assert table.count("\n") == 2 + 4 - 1
+    # header, the 4 pipelines and the cluster's row; a blank line and the cluster's line
+    assert table.count("\n") == 2 + 5 + 2 - 1
     assert "| 8x64^2 | local |" in table
     json.dumps(result)  # the JSON file can be written
 
@@ -152,12 +160,11 @@ def test_sizes_are_parsed():
 
 
 @pytest.mark.slow
-def test_the_external_cluster_entry_is_bit_identical_and_reports_both_sides(tiny_scene):
+def test_the_external_cluster_entry_is_bit_identical_and_reports_both_sides(measured):
     """``--cluster``: a dask scheduler and two worker processes started for the run; the
     result equals the threaded one, and client and workers are measured apart."""
-    root, _catalog = tiny_scene
-    result = run_benchmark([TINY], root=root, pipelines=("local",), cluster=True,
-                           log=lambda _m: None)  # fmt: skip
+    result = measured
+    assert result["rows"][0]["pipeline"] == "local"
     external = next(r for r in result["rows"] if "external" in r)
     assert external["identical_to_threads"] is True
     summary = result["cluster"]
