@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 from tests.workflows.raw import BBOX, dilation_masks, pixels_inside, raw_bands, read_tiff
@@ -56,10 +57,15 @@ def _compute_indices(datacube: Any, index_list: list[str], scaling_factor: int) 
     )
 
 
-def _scaled_ndvi(connection: Any, tmp_path: Path) -> tuple[xr.Dataset, np.ndarray]:
+@pytest.fixture(scope="module")
+def scaled_ndvi(
+    connection: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[xr.Dataset, np.ndarray]:
     """(raw, (t, y, x) NDVI as the notebook scales it): ``linear_scale_range(0, 1, 0,
     250)`` clips to [0, 1] and Copernicus keeps the integer part (uint8), NaN where
-    ``mask_scl_dilation`` (its defaults) masks."""
+    ``mask_scl_dilation`` (its defaults) masks. Computed once for both UC3 tests (the
+    naive reference of the 201-px dilation takes most of their time)."""
+    tmp_path = tmp_path_factory.mktemp("uc3")
     raw = raw_bands(connection, ["B04", "B08"], tmp_path / "raw.nc", dates=SEASON)
     cloudy = dilation_masks(connection, tmp_path / "scl.nc", raw, SEASON, kernels=(17, 201, 0))
     red, nir = (raw[b].values.astype(np.float32) for b in ("B04", "B08"))
@@ -85,8 +91,9 @@ def _dekad_means(raw: xr.Dataset, scaled: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+@pytest.mark.slow
 def test_uc3_rule_based_dekad_ndvi_mean_and_sd_of_the_potato_field(
-    connection: Any, tmp_path: Path
+    connection: Any, scaled_ndvi: tuple[xr.Dataset, np.ndarray]
 ) -> None:
     """UC3 - Crop type feature engineering (rule-based).ipynb: a load without a spatial
     extent (the field's box bounds it), ``mask_scl_dilation`` through ``process()``,
@@ -127,7 +134,7 @@ def test_uc3_rule_based_dekad_ndvi_mean_and_sd_of_the_potato_field(
     )
     timeser.columns = ["Mean NDVI", "SD"]
 
-    raw, scaled = _scaled_ndvi(connection, tmp_path)
+    raw, scaled = scaled_ndvi
     inside = pixels_inside(raw, box(*bbox_potatofield))
     assert 0.85 < inside.mean() < 1
     dekads = _dekad_means(raw, scaled)
@@ -148,8 +155,9 @@ def test_uc3_rule_based_dekad_ndvi_mean_and_sd_of_the_potato_field(
     )
 
 
+@pytest.mark.slow
 def test_uc3_quantile_features_of_the_ndvi_over_time_as_netcdf(
-    connection: Any, tmp_path: Path
+    connection: Any, tmp_path: Path, scaled_ndvi: tuple[xr.Dataset, np.ndarray]
 ) -> None:
     """UC3 - Crop type feature engineering (rule-based).ipynb, its last cell: the scaled
     NDVI's ``quantiles([0.1, 0.5, 0.9])`` over ``t`` by ``apply_dimension`` into
@@ -192,7 +200,7 @@ def test_uc3_quantile_features_of_the_ndvi_over_time_as_netcdf(
     results_feat = job_feat.get_results()
     results_feat.download_file(tmp_path / "indices.nc")
 
-    _, scaled = _scaled_ndvi(connection, tmp_path)
+    _, scaled = scaled_ndvi
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         want = np.trunc(np.nanquantile(scaled, [0.1, 0.5, 0.9], axis=0))
