@@ -37,10 +37,25 @@ def shared_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def sample_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The embedded sample, generated once per test session (never a stale cache)."""
+    """The embedded sample, generated once per test session (never a stale cache).
+
+    Under pytest-xdist the workers share the session's temporary folder (the parent of
+    each worker's own): the first worker generates the sample there while the others
+    wait on a file lock, then all read the same one (it is read-only to the tests), so
+    the session pays for one generation instead of one per worker."""
+    import fcntl
+
     from hybrid.sample import ensure_sample
 
-    return ensure_sample(tmp_path_factory.mktemp("sample") / "sample")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return ensure_sample(tmp_path_factory.mktemp("sample") / "sample")
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "sample.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return ensure_sample(shared / "sample")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
