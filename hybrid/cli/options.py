@@ -1,9 +1,11 @@
-"""The workflow options shared by run, graph, record and scenes."""
+"""The workflow options shared by run, graph, record and scenes; the polling options of
+run and record."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -154,3 +156,40 @@ def workflow_from_args(args: Any) -> Workflow:
     source = "the AOI" if args.aoi is None or isinstance(args.aoi, dict) else str(args.aoi)
     warn_if_mostly_empty(aoi, output_grid(geometry_bbox(aoi)), source=source)
     return workflow
+
+
+#: the first delay between two status polls of a remote job, seconds
+POLL_INTERVAL = 5.0
+#: the longest poll delay when --max-poll-interval is not given, seconds
+MAX_POLL = 60.0
+
+
+def add_polling_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--poll-interval`` and ``--max-poll-interval`` of a command that waits on a
+    remote batch job."""
+    parser.add_argument(
+        "--poll-interval", type=float, default=POLL_INTERVAL, metavar="S",
+        help=f"first poll delay of a remote job, seconds (default {POLL_INTERVAL:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-poll-interval",
+        type=float,
+        metavar="S",
+        help=f"longest poll delay, seconds (default: {MAX_POLL:g}, or --poll-interval if longer)",
+    )
+
+
+def check_polling(args: argparse.Namespace) -> float:
+    """The longest poll delay; the options' own names in the error (NaN fails too)."""
+    if not 0 < args.poll_interval < math.inf:
+        raise UsageError(
+            f"--poll-interval must be a positive number of seconds, not {args.poll_interval}"
+        )
+    if args.max_poll_interval is None:
+        return max(MAX_POLL, args.poll_interval)
+    if not args.poll_interval <= args.max_poll_interval < math.inf:
+        raise UsageError(
+            f"--max-poll-interval must be at least --poll-interval ({args.poll_interval:g} s) "
+            f"and finite, not {args.max_poll_interval}"
+        )
+    return float(args.max_poll_interval)

@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import math
 import re
 import shutil
 import sys
@@ -27,14 +26,12 @@ DEFAULT_OUT_ROOT = Path("data") / "recordings"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 #: the files of a recording besides the result's
 _OWN_FILES = ("graph.json", "provenance.json")
-#: the longest poll delay when --max-poll-interval is not given, seconds
-_MAX_POLL = 60.0
 #: longest recording name (the staging folder adds a prefix and a random part)
 _NAME_MAX = 200
 
 
 def add_parser(subparsers: Any) -> None:
-    from hybrid.cli.options import add_workflow_arguments
+    from hybrid.cli.options import add_polling_arguments, add_workflow_arguments
 
     parser = subparsers.add_parser(
         "record",
@@ -66,15 +63,7 @@ def add_parser(subparsers: Any) -> None:
         "--resume", metavar="JOB_ID", help="fetch this already submitted job instead of a new one"
     )
     parser.add_argument("--force", action="store_true", help="replace an existing recording")
-    parser.add_argument(
-        "--poll-interval", type=float, default=5.0, metavar="S", help="first poll delay, seconds"
-    )
-    parser.add_argument(
-        "--max-poll-interval",
-        type=float,
-        metavar="S",
-        help=f"longest poll delay, seconds (default: {_MAX_POLL:g}, or --poll-interval if longer)",
-    )
+    add_polling_arguments(parser)
     parser.add_argument(
         "--timeout",
         type=float,
@@ -146,21 +135,13 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _check_polling(args: argparse.Namespace) -> float:
-    """The longest poll delay; the options' own names in the error (NaN fails too)."""
-    if not 0 < args.poll_interval < math.inf:
-        raise UsageError(
-            f"--poll-interval must be a positive number of seconds, not {args.poll_interval}"
-        )
+    """The longest poll delay (:func:`hybrid.cli.options.check_polling`), after the
+    timeout's check."""
     if not args.timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}")
-    if args.max_poll_interval is None:
-        return max(_MAX_POLL, args.poll_interval)
-    if not args.poll_interval <= args.max_poll_interval < math.inf:
-        raise UsageError(
-            f"--max-poll-interval must be at least --poll-interval ({args.poll_interval:g} s) "
-            f"and finite, not {args.max_poll_interval}"
-        )
-    return float(args.max_poll_interval)
+    from hybrid.cli.options import check_polling
+
+    return check_polling(args)
 
 
 def _what_to_record(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from hybrid.atomic import work_folder
 from hybrid.cli import run_graph
 from hybrid.cli.options import (
+    add_polling_arguments,
     add_stac_argument,
     add_workflow_arguments,
     check_folder,
+    check_polling,
     workflow_from_args,
 )
 from hybrid.errors import UsageError
@@ -69,6 +71,7 @@ def add_parser(subparsers: Any) -> None:
         "80 %%, restarts it at 95 %%); default: dask's share of the RAM",
     )  # fmt: skip
     p.add_argument("--resume", metavar="JOB_ID", help="fetch a batch job that already ran")
+    add_polling_arguments(p)
     p.add_argument("--plots", metavar="DIR", help="also write the figures into DIR")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(handle=handle)
@@ -286,7 +289,9 @@ def _settings(args: argparse.Namespace, progress: bool) -> LocalSettings | Remot
             stac=args.stac, workers=args.workers, scheduler=args.scheduler, progress=progress,
             memory_limit=limit,
         )  # fmt: skip
-    return RemoteSettings(progress=progress)
+    return RemoteSettings(
+        progress=progress, poll_interval=args.poll_interval, max_poll_interval=check_polling(args)
+    )
 
 
 def _install(

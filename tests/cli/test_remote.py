@@ -404,6 +404,25 @@ def test_record_refuses_bad_waits_by_their_names_before_connecting(
     assert not (tmp_path / "rec").exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--poll-interval", "nan"], "--poll-interval must be a positive number of seconds"),
+        (["--poll-interval", "10", "--max-poll-interval", "5"], "at least --poll-interval (10 s)"),
+    ],
+)
+def test_run_on_a_remote_backend_takes_the_poll_options_of_record(
+    options, expected, tmp_path, capsys
+):
+    """``hybrid run --backend URL`` polls its job as ``hybrid record`` does, with the same
+    options and the same one-line refusals before connecting."""
+    argv = ["run", "--backend", "http://127.0.0.1:9", "--out", str(tmp_path / "r.nc")]
+    assert main([*argv, *options]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and "127.0.0.1:9" not in err, err
+    assert not (tmp_path / "r.nc").exists()
+
+
 def test_record_cli_stores_result_graph_and_provenance(server, alice, tmp_path, capsys):
     url, script = server
     code = main(

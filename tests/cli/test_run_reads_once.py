@@ -129,6 +129,7 @@ def test_run_on_a_remote_backend_reads_only_what_the_table_and_plots_need(
     with ServeProcess(data_dir=tmp_path / "serve", stac=sample_catalog) as server:
         args = ["run", "--backend", server.url, "--stac", str(sample_catalog), *WINDOW]
         args += ["--max-aoi-cloud", "30", "--plots", str(tmp_path / "plots")]
+        args += ["--poll-interval", "0.2"]  # the emulator's job takes seconds
         assert main([*args, "--out", str(out), "--quiet"]) == 0
     assert list(counts.searches.values()) == [1], counts.searches
     assert set(counts.reads.values()) == {1}, counts.reads.most_common(3)

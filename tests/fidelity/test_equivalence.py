@@ -93,7 +93,8 @@ def test_remote_run_against_serve_matches_local_run(
     """The issue's done-when: ``hybrid run --backend URL`` vs ``hybrid run``, compared."""
     a, b = tmp_path / "a.nc", tmp_path / "b.nc"
     window = ["--start", START, "--end", END]
-    assert main(["run", "--backend", server.url, "--out", str(a), "--quiet", *window]) == 0
+    remote = ["run", "--backend", server.url, "--poll-interval", "0.2"]
+    assert main([*remote, "--out", str(a), "--quiet", *window]) == 0
     assert main(["run", "--stac", str(sample_catalog), "--out", str(b), *window]) == 0
     capsys.readouterr()
     assert main(["compare", str(a), str(b), "--atol", "1e-6"]) == 0

@@ -208,6 +208,7 @@ def test_a_stored_process_runs_remotely_as_stored_and_locally_with_udp(
                       "result": True}}  # fmt: skip
     (tmp_path / "g.json").write_text(json.dumps(graph))
     remote = ["run", "--graph", str(tmp_path / "g.json"), "--backend", user_graphs["url"]]
+    remote += ["--poll-interval", "0.2"]
     assert main([*remote, "--out", str(tmp_path / "remote"), "--quiet"]) == 0
     local = ["run", "--graph", str(tmp_path / "g.json"), "--udp", str(tmp_path / "udp.json")]
     assert main([*local, "--out", str(tmp_path / "local"), "--quiet"]) == 0
