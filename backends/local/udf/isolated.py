@@ -46,10 +46,11 @@ from hybrid.errors import UdfError, UdfUnavailable
 
 #: the worker's module, wherever this package is installed
 _WORKER = __name__.rsplit(".", 1)[0] + ".worker"
-#: starts the worker without the server's environment or site customisations
+#: starts the worker without the server's environment or site customisations; a worker
+#: that returns ends at once (:func:`hybrid.backends.local.udf.worker.end`)
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[2]); "
-    f"from {_WORKER} import main; sys.exit(main(sys.argv))"
+    f"from {_WORKER} import end, main; end(main(sys.argv))"
 )
 
 #: seconds the worker may take to start (imports) before the UDF's time limit begins

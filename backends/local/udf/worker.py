@@ -14,7 +14,9 @@ and ``extract_udf_stacktrace``, openeogeotrellis/backend.py:1049-1225).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -209,6 +211,19 @@ def _bound_tasks(tasks: dict[str, Any]) -> None:
     cap_user_tasks(int(tasks["limit"]))
 
 
+def end(code: int) -> None:
+    """End the worker with ``code`` as soon as its results are written, as Copernicus takes
+    a UDF's result when ``run_udf_code`` returns (geopyspark-driver 9baf2e10
+    openeogeotrellis/geopysparkdatacube.py L905-913): nothing waits for threads the UDF
+    left running, nor for the interpreter to free its modules (seconds of CPU at the
+    worker's nice 19 on a busy machine). What was printed is flushed first; the UDF's
+    log records are written as they come (:mod:`hybrid.backends.local.udf.user_logs`)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a UDF closed or replaced the stream
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: list[str]) -> int:
     from hybrid.backends.local.udf.sandbox import (
         Limits,
@@ -258,4 +273,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    end(main(sys.argv))
