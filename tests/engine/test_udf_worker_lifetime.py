@@ -1,10 +1,12 @@
-"""The UDF worker ends as soon as its results are written (starts worker processes: slow).
+"""What a UDF worker costs besides its UDF (starts worker processes: slow).
 
-Copernicus takes a UDF's result when ``run_udf_code`` returns (geopyspark-driver 9baf2e10
-openeogeotrellis/geopysparkdatacube.py L905-913): a thread the UDF leaves running does not
-hold the job back. The worker ends with ``os._exit`` after flushing what was printed
-(:func:`hybrid.backends.local.udf.worker.end`); what the UDF logged still reaches the
-job's log."""
+It imports what running a UDF needs, not the engine that runs graphs
+(:mod:`hybrid.backends.local` loads the engine only when asked for it). It ends as soon
+as its results are written: Copernicus takes a UDF's result when ``run_udf_code``
+returns (geopyspark-driver 9baf2e10 openeogeotrellis/geopysparkdatacube.py L905-913): a
+thread the UDF leaves running does not hold the job back. The worker ends with
+``os._exit`` after flushing what was printed (:func:`hybrid.backends.local.udf.worker.end`);
+what the UDF logged still reaches the job's log."""
 
 from __future__ import annotations
 
@@ -47,3 +49,21 @@ def test_a_thread_the_udf_leaves_running_does_not_hold_its_result_back() -> None
                                 process="apply")  # fmt: skip
     np.testing.assert_array_equal(out.values, _cube().values * 3)
     assert log == ["started a thread"]
+
+
+#: the engine's modules the worker must not load: the number of them in its answer
+ENGINE_LOADED = """
+import sys
+import xarray
+
+def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
+    names = ("hybrid.backends.local.engine", "hybrid.backends.local.graphcheck")
+    return cube * 0 + sum(name in sys.modules for name in names)
+"""
+
+
+def test_the_worker_starts_without_the_engine_that_runs_graphs() -> None:
+    settings = UdfSettings(timeout=TIMEOUT)
+    (out,) = run_udf_chunks(ENGINE_LOADED, [_cube()], context={}, settings=settings,
+                            process="apply")  # fmt: skip
+    np.testing.assert_array_equal(out.values, np.zeros((2, 2, 2)))
