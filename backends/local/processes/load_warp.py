@@ -25,7 +25,9 @@ Not emulated: gdalwarp's default ``-ovr AUTO`` (GDALWarpOptions.scala L86, the
 JPEG 2000 file's reduced-resolution level when the new pixel is at least about twice
 the file's (a 10 m band read at 20 m from its 20 m wavelet level, at 60 m from the 40 m
 one, then warped with the kernel widened by 1.5); those wavelet levels are not the
-mean of the file's pixels, and the engine warps the file's full-resolution pixels.
+mean of the file's pixels (each tile's 5/3 low-pass band of a lossless file), and the
+engine warps the file's full-resolution pixels (tests/engine/test_jp2_reduced_levels.py
+runs GDAL's gdalwarp on a JP2 to check both).
 
 A load_stac of GeoTIFF files (anything but ``.jp2``) is read by geotrellis instead
 (FileLayerProvider.scala L1446-1484, ``GeoTiffResampleRasterSource``; locationtech/
