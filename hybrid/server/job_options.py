@@ -88,7 +88,7 @@ def with_result_options(graph: Any, options: Any) -> Any:
 
 
 def _nodes(value: Any) -> list[dict[str, Any]]:
-    """The process nodes in ``value`` (a flat graph), callbacks included."""
+    """The process nodes in ``value`` (a flat graph as JSON gives it), callbacks included."""
     found: list[dict[str, Any]] = []
     if isinstance(value, dict):
         if isinstance(value.get("process_id"), str):
@@ -202,15 +202,10 @@ def uninstalled_udf_dependencies(graph: Any) -> list[str]:
 def _python_udfs(value: Any) -> list[str]:
     """The code of the Python run_udf nodes in ``value``, callbacks included."""
     found: list[str] = []
-    if isinstance(value, Mapping):
-        arguments = value.get("arguments")
-        if value.get("process_id") == "run_udf" and isinstance(arguments, Mapping):
+    for node in _nodes(value):
+        arguments = node.get("arguments")
+        if node["process_id"] == "run_udf" and isinstance(arguments, Mapping):
             runtime, code = arguments.get("runtime"), arguments.get("udf")
             if str(runtime).lower().startswith("python") and isinstance(code, str):
                 found.append(code)
-        for item in value.values():
-            found += _python_udfs(item)
-    elif isinstance(value, list):
-        for item in value:
-            found += _python_udfs(item)
     return found

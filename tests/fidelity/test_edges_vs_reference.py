@@ -257,6 +257,28 @@ def _exact_fields(grid: Any, count: int) -> list[dict[str, Any]]:
     return found
 
 
+def _aggregated_and_reference(
+    catalog: Path, ref: Any, geometries: list[dict[str, Any]], reducer: str, tmp_path: Path
+) -> tuple[dict[str, Any], list[Any]]:
+    """B08 aggregated over ``geometries`` by the local backend (its JSON, whose dates
+    are checked to be the reference's) and by the reference, per date."""
+    import json
+
+    from tests.reference.spatial import aggregate_polygons
+
+    collection = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries],
+    }
+    cube = _load().filter_bands(["B08"]).aggregate_spatial(collection, reducer)
+    backend = LocalBackend(LocalSettings(stac=str(catalog)))
+    graph = cube.save_result(format="JSON").flat_graph()
+    (path,) = backend.execute(graph, out_dir=tmp_path).files
+    written = json.loads(Path(path).read_text())
+    assert list(written) == ref.labels
+    return written, aggregate_polygons(ref.bands["B08"], ref.grid, geometries, reducer)
+
+
 def _grid_transform(grid: Any) -> Any:
     from affine import Affine
 
@@ -267,24 +289,10 @@ def _grid_transform(grid: Any) -> Any:
 def test_aggregate_spatial_of_fields_with_edges_through_centres(catalog, reducer, tmp_path):
     """aggregate_spatial over fields whose edges run exactly through pixel centres:
     the pixels geotrellis's scanline picks, per date, as the reference computes them."""
-    import json
-
-    from tests.reference.spatial import aggregate_polygons
-
     ref = load_cube(catalog, _aoi(), START, END, ("B08",))
     fields = _exact_fields(ref.grid, 4)
     assert len(fields) == 4
-    collection = {
-        "type": "FeatureCollection",
-        "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in fields],
-    }
-    cube = _load().filter_bands(["B08"]).aggregate_spatial(collection, reducer)
-    backend = LocalBackend(LocalSettings(stac=str(catalog)))
-    graph = cube.save_result(format="JSON").flat_graph()
-    (path,) = backend.execute(graph, out_dir=tmp_path).files
-    written = json.loads(Path(path).read_text())
-    expected = aggregate_polygons(ref.bands["B08"], ref.grid, fields, reducer)
-    assert list(written) == ref.labels
+    written, expected = _aggregated_and_reference(catalog, ref, fields, reducer, tmp_path)
     for label, per_field, want in zip(ref.labels, written.values(), expected, strict=True):
         got = [v[0] for v in per_field]
         assert got == pytest.approx(want, rel=1e-9, nan_ok=True), (label, got, want)
@@ -356,25 +364,11 @@ def test_aggregate_spatial_of_points_a_hair_off_pixel_corners(catalog, reducer, 
     once reprojected: each reads the pixel south-east of the corner, per date, as the
     reference computes it; a point on a pixel without value counts 0 and has a null mean
     (Spark's ``count``/``avg`` of one null cell)."""
-    import json
-
-    from tests.reference.spatial import aggregate_polygons
-
     ref = load_cube(catalog, _aoi(), START, END, ("B08",))
     points = _corners_a_hair_off(ref.grid)[:12]
     assert len(points) == 12
     points += _centres_without_value(ref.bands["B08"], ref.grid, 2)
-    collection = {
-        "type": "FeatureCollection",
-        "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in points],
-    }
-    cube = _load().filter_bands(["B08"]).aggregate_spatial(collection, reducer)
-    backend = LocalBackend(LocalSettings(stac=str(catalog)))
-    graph = cube.save_result(format="JSON").flat_graph()
-    (path,) = backend.execute(graph, out_dir=tmp_path).files
-    written = json.loads(Path(path).read_text())
-    expected = aggregate_polygons(ref.bands["B08"], ref.grid, points, reducer)
-    assert list(written) == ref.labels
+    written, expected = _aggregated_and_reference(catalog, ref, points, reducer, tmp_path)
     for label, per_point, want in zip(ref.labels, written.values(), expected, strict=True):
         assert want[-2:] == ([0.0, 0.0] if reducer == "count" else [None, None])
         got = [v[0] for v in per_point]
