@@ -112,8 +112,9 @@ def _render_acquisition(
         g10, g20 = grids.get(code, RES_BANDS), grids.get(code, RES_SCL)
         window = g10.window
         at = sample_sky(sky, g10.coords, g10.east, g10.north)
-        bands = scene.render_bands(g10, doy, sky, at)
-        extra = render_extra_bands(g10, doy, sky, at)
+        gr = scene.ground(g10, doy, sky.sun)  # shared by the 10 m bands and the others
+        bands = scene.render_bands(g10, doy, sky, at, gr)
+        extra = render_extra_bands(g10, doy, sky, at, gr)
         variants = [(0, scene.render_scl(g20, doy, sky))]
         if acq.reprocessed and code == "32TLR":
             variants.append((1, scene.render_scl(g20, doy, sky, cautious=True)))

@@ -105,11 +105,13 @@ def _steps(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def render_bands(grid: Grid, doy: float, sky: Sky, at: SkyAt | None = None) -> np.ndarray:
+def render_bands(
+    grid: Grid, doy: float, sky: Sky, at: SkyAt | None = None, gr: Ground | None = None
+) -> np.ndarray:
     """(4, H, W) uint16 stored DN of B02, B03, B04, B08 (0 = nodata); ``at``: the sky
-    already sampled on ``grid``."""
+    already sampled on ``grid``, ``gr``: its :func:`ground` already computed."""
     at = at if at is not None else sample_sky(sky, grid.coords, grid.east, grid.north)
-    surf = ground(grid, doy, sky.sun).reflectance
+    surf = (gr if gr is not None else ground(grid, doy, sky.sun)).reflectance
     # Smooth modulations come in small steps: rasters stay compressible (real scenes
     # are noisier, but a sample of ~50 MB cannot carry 15 bits of noise per pixel).
     a = _steps(at.cloud, 16)[None]
