@@ -77,6 +77,14 @@ def add_parser(subparsers: Any) -> None:
         help="memory limit of a UDF worker process, MiB",
     )
     parser.add_argument(
+        "--udf-nice",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPU priority of UDF worker processes, 0 (normal) to 19 (default: 19, the "
+        "lowest; never above the server's own)",
+    )
+    parser.add_argument(
         "--hash-password",
         action="store_true",
         help="read a password on stdin, print its hash for the users file, and exit",
@@ -133,6 +141,8 @@ def handle(args: argparse.Namespace) -> int:
         )
     if args.udf_memory < 256:
         raise UsageError(f"--udf-memory must be at least 256 MiB, not {args.udf_memory}.")
+    if args.udf_nice is not None and not 0 <= args.udf_nice <= 19:
+        raise UsageError(f"--udf-nice must be between 0 and 19, not {args.udf_nice}.")
     if args.data_dir.exists() and not args.data_dir.is_dir():
         raise UsageError(
             f"--data-dir {args.data_dir} is a file; give a folder for the jobs and keys."
@@ -176,6 +186,7 @@ def _engine(args: argparse.Namespace, scheduler: str | None, stack: contextlib.E
         timeout=args.udf_timeout,
         memory_bytes=args.udf_memory * 1024**2,
         protected=(str(args.data_dir.resolve()),),
+        **({} if args.udf_nice is None else {"nice": args.udf_nice}),
     )
     if args.dask_workers:
         from hybrid.backends.local.cluster import local_cluster

@@ -3,6 +3,7 @@ and the confined worker (the last ones start worker processes: slow)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -463,3 +464,26 @@ def test_a_udfs_fewer_bands_keep_every_input_name_for_a_gtiff_asset_without_time
     assert list(kept["bands"].values) == ["B02", "B04"]
     assert asset_band_names(kept, {}) == ["B02", "B04", "B08"]
     assert asset_band_names(kept.expand_dims(t=[np.datetime64("2023-06-01")]), {}) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("nice", "expected"), [({}, 19), ({"nice": 7}, 7)])
+def test_udf_settings_nice_is_the_workers_priority(nice: dict[str, int], expected: int) -> None:
+    """``UdfSettings.nice`` (default 19, the lowest) is the worker's nice value, as
+    ``hybrid serve --udf-nice`` sets it; never above this process's own priority."""
+    code = (
+        "import os, xarray\n"
+        "def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:\n"
+        "    return cube * 0 + os.getpriority(os.PRIO_PROCESS, 0)\n"
+    )
+    (out,) = _run(code, _cube(2, 2), **nice)
+    assert set(np.unique(out.values)) == {max(expected, os.getpriority(os.PRIO_PROCESS, 0))}
+
+
+@pytest.mark.parametrize("nice", [-1, 20, 1.5, True])
+def test_udf_settings_refuse_a_nice_value_outside_0_to_19(nice: Any) -> None:
+    from hybrid.backends.local.udf.isolated import UdfSettings
+    from hybrid.errors import UsageError
+
+    with pytest.raises(UsageError, match="The UDF workers' nice value must be"):
+        UdfSettings(nice=nice)

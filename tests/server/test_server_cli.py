@@ -77,6 +77,20 @@ def test_a_udf_timeout_that_is_no_number_of_seconds_is_refused(
     assert not (tmp_path / "d").exists()
 
 
+@pytest.mark.parametrize("value", ["-1", "20"])
+def test_a_udf_nice_outside_0_to_19_is_refused(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--udf-nice`` takes the nice values a worker can be given without privileges
+    (a negative one would fail every UDF); refused before listening, as --udf-timeout."""
+    data = tmp_path / "d"
+    assert main(["serve", "--port", "0", "--udf-nice", value, "--data-dir", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert f"--udf-nice must be between 0 and 19, not {value}" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not data.exists()
+
+
 def test_a_data_dir_that_is_a_file_or_a_bad_users_file_leaves_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -42,7 +42,7 @@ from hybrid.backends.local.udf.task_limit import limit_reached, task_cgroup, thr
 from hybrid.backends.local.udf.user_logs import forward
 from hybrid.backends.local.udf.worker import shortened
 from hybrid.cancellation import raise_if_canceled
-from hybrid.errors import UdfError, UdfUnavailable
+from hybrid.errors import UdfError, UdfUnavailable, UsageError
 
 #: the worker's module, wherever this package is installed
 _WORKER = __name__.rsplit(".", 1)[0] + ".worker"
@@ -79,6 +79,16 @@ class UdfSettings:
     tasks: int = 512
     #: folders that must stay unreadable (the server's data folder)
     protected: tuple[str, ...] = field(default_factory=tuple)
+    #: CPU priority of the worker, its threads and its autogroup, 0 (normal) to 19 (the
+    #: lowest, the default: a UDF never slows the server down); never above the server's
+    #: own priority (:func:`hybrid.backends.local.udf.sandbox.lower_priority`)
+    nice: int = 19
+
+    def __post_init__(self) -> None:
+        if isinstance(self.nice, bool) or not isinstance(self.nice, int):
+            raise UsageError(f"The UDF workers' nice value must be an integer, not {self.nice!r}.")
+        if not 0 <= self.nice <= 19:
+            raise UsageError(f"The UDF workers' nice value must be 0..19, not {self.nice}.")
 
 
 def readable_roots() -> list[str]:
@@ -234,6 +244,7 @@ def _task_file(
             "file_bytes": int(settings.file_bytes),
         },
         "tasks": {"limit": int(settings.tasks), "cgroup": None if cgroup is None else str(cgroup)},
+        "nice": settings.nice,
     }
 
 

@@ -3,8 +3,8 @@
 The guarantee, in the order it is applied:
 
 1. **Limits** (``resource.setrlimit``): address space (memory), CPU seconds, size of
-   any file written, no core dumps; the lowest CPU priority (nice 19, for its
-   autogroup too: :func:`lower_priority`). The wall-clock limit is enforced by the
+   any file written, no core dumps; a low CPU priority (by default the lowest, nice
+   19, for its autogroup too: :func:`lower_priority`). The wall-clock limit is enforced by the
    server, which kills the worker's process group.
 2. **No privileges**: ``PR_SET_NO_NEW_PRIVS``; when the server runs as root, every
    capability is dropped (bounding, ambient, effective, permitted, inheritable), so
@@ -165,19 +165,18 @@ def set_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-#: the worker's nice value: the lowest CPU priority, for its threads and its autogroup
-NICE = 19
-
-
-def lower_priority() -> None:
-    """Give this process, the threads it will start and its autogroup the lowest CPU
-    priority, before Landlock closes ``/proc``. The worker runs in a session of its own:
-    with the kernel's autogroups (``sched_autogroup_enabled``) a session is scheduled as
-    one entity whose weight is the autogroup's nice, not its threads', so both are set."""
-    os.setpriority(os.PRIO_PROCESS, 0, NICE)
+def lower_priority(nice: int) -> None:
+    """Give this process, the threads it will start and its autogroup the CPU priority
+    ``nice`` (``UdfSettings.nice``; never above this process's own: raising it takes a
+    privilege), before Landlock closes ``/proc``. The worker runs in a session of its
+    own: with the kernel's autogroups (``sched_autogroup_enabled``) a session is
+    scheduled as one entity whose weight is the autogroup's nice, not its threads', so
+    both are set."""
+    nice = max(nice, os.getpriority(os.PRIO_PROCESS, 0))
+    os.setpriority(os.PRIO_PROCESS, 0, nice)
     try:
         with open("/proc/self/autogroup", "w", encoding="ascii") as file:
-            file.write(str(NICE))
+            file.write(str(nice))
     except OSError:
         pass  # a kernel without autogroups: the threads' nice value is what counts
 

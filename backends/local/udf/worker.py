@@ -216,7 +216,7 @@ def end(code: int) -> None:
     a UDF's result when ``run_udf_code`` returns (geopyspark-driver 9baf2e10
     openeogeotrellis/geopysparkdatacube.py L905-913): nothing waits for threads the UDF
     left running, nor for the interpreter to free its modules (seconds of CPU at the
-    worker's nice 19 on a busy machine). What was printed is flushed first; the UDF's
+    worker's nice 19 (the default) on a busy machine). What was printed is flushed first; the UDF's
     log records are written as they come (:mod:`hybrid.backends.local.udf.user_logs`)."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a UDF closed or replaced the stream
@@ -259,7 +259,7 @@ def main(argv: list[str]) -> int:
 
     _bound_tasks(task["tasks"])
     set_limits(Limits(**task["limits"]))
-    lower_priority()
+    lower_priority(int(task["nice"]))
     confine(read=task["read"], write=[str(folder)])
     sys.path[:] = [p for p in sys.path if p and p not in task.get("hide", [])]
     (folder / "ready").touch()  # the server's time limit starts now
