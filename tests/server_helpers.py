@@ -72,9 +72,14 @@ class ServeProcess:
         workers: int = 1,
         extra_args: Sequence[str] = (),
         startup_timeout: float = 60.0,
+        udf_nice: int | None = 0,
     ) -> None:
+        """``udf_nice``: ``--udf-nice`` (None: the server's default, 19). 0 by default:
+        at 19 a UDF worker got ~1.5 % of a core while the test workers kept both busy."""
         self.args = [sys.executable, "-m", "hybrid", "serve", "--port", "0"]
         self.args += ["--data-dir", str(data_dir), "--workers", str(workers)]
+        if udf_nice is not None:
+            self.args += ["--udf-nice", str(udf_nice)]
         if stac is not None:
             self.args += ["--stac", str(stac)]
         if users is not None:
@@ -158,11 +163,13 @@ def local_server(data_dir: Path, catalog: Path | None = None) -> Iterator[Thread
     """The emulator over the local backend in a thread (one job worker, its data under
     ``data_dir``), reading ``catalog`` (default: the embedded sample)."""
     from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.backends.local.udf.isolated import UdfSettings
     from hybrid.server.app import create_app
     from hybrid.server.settings import ServerSettings
 
     settings = ServerSettings(data_dir=data_dir, workers=1)
-    backend = LocalBackend(LocalSettings(stac=None if catalog is None else str(catalog)))
+    stac = None if catalog is None else str(catalog)
+    backend = LocalBackend(LocalSettings(stac=stac, udf=UdfSettings(nice=0)))  # as ServeProcess
     with ThreadServer(create_app(settings, backend)) as running:
         yield running
 
@@ -289,11 +296,13 @@ def two_user_server(tmp: Path, sample_catalog: Path) -> Iterator[ThreadServer]:
     """An in-process emulator over ``sample_catalog`` with users alice and bob (their
     passwords: a-pass, b-pass), one job worker, its data under ``tmp``."""
     from hybrid.backends.local import LocalBackend, LocalSettings
+    from hybrid.backends.local.udf.isolated import UdfSettings
     from hybrid.server.app import create_app
     from hybrid.server.settings import ServerSettings
 
     users = write_users_file(tmp / "users.toml", {"alice": "a-pass", "bob": "b-pass"})
     settings = ServerSettings(data_dir=tmp / "data", users_file=users, workers=1)
-    engine = LocalBackend(LocalSettings(stac=str(sample_catalog)))
+    udf = UdfSettings(nice=0)  # as ServeProcess
+    engine = LocalBackend(LocalSettings(stac=str(sample_catalog), udf=udf))
     with ThreadServer(create_app(settings, engine)) as running:
         yield running

@@ -9,6 +9,7 @@ worker process (several seconds on a busy machine): all slow.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -449,10 +450,9 @@ def _worker_nice(server_pid: int, seen: dict[str, str], done: threading.Event) -
                     continue
 
 
-def test_a_busy_udf_runs_at_the_lowest_cpu_priority(server: Any) -> None:
-    """The worker, its threads and its session's autogroup run at nice 19: the worker
-    has a session of its own, which the kernel's autogroups schedule as one entity of
-    the autogroup's weight, so a UDF busy on every core took as much CPU as the server."""
+def _priority_seen(server: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """What a busy UDF on ``server`` reports of its own nice value and its thread's, and
+    what /proc shows of its worker's nice value and autogroup meanwhile."""
     seen: dict[str, str] = {}
     done = threading.Event()
     watcher = threading.Thread(target=_worker_nice, args=(server.proc.pid, seen, done))
@@ -472,7 +472,39 @@ def test_a_busy_udf_runs_at_the_lowest_cpu_priority(server: Any) -> None:
         done.set()
         watcher.join()
     assert "OUTCOMES" in message, message
-    assert _outcomes(message) == {"nice": 19, "thread": 19}
-    assert seen["nice"] == "19"
+    return _outcomes(message), seen
+
+
+def _check_priority(server: Any, nice: int) -> None:
+    outcomes, seen = _priority_seen(server)
+    assert outcomes == {"nice": nice, "thread": nice}
+    assert seen["nice"] == str(nice)
     if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1":
-        assert seen["autogroup"].endswith("nice 19"), seen
+        assert seen["autogroup"].endswith(f"nice {nice}"), seen
+
+
+@contextlib.contextmanager
+def _server_at(root: Path, catalog: Path, udf_nice: int | None) -> Iterator[ServeProcess]:
+    """A server of its own whose UDF workers run at ``--udf-nice`` (None: the default)."""
+    users = write_users_file(root / "users.toml", USERS)
+    with ServeProcess(
+        data_dir=root / "data", stac=catalog, users=users, udf_nice=udf_nice
+    ) as serve:
+        yield serve
+
+
+def test_a_busy_udf_runs_at_the_lowest_cpu_priority(sample_catalog: Path, tmp_path: Path) -> None:
+    """The worker, its threads and its session's autogroup run at nice 19 (the default):
+    the worker has a session of its own, which the kernel's autogroups schedule as one
+    entity of the autogroup's weight, so a UDF busy on every core took as much CPU as
+    the server."""
+    with _server_at(tmp_path, sample_catalog, None) as serve:
+        _check_priority(serve, 19)
+
+
+def test_udf_nice_gives_the_worker_and_its_threads_that_priority(
+    sample_catalog: Path, tmp_path: Path
+) -> None:
+    """``hybrid serve --udf-nice 5``: the worker, its threads and its autogroup at nice 5."""
+    with _server_at(tmp_path, sample_catalog, 5) as serve:
+        _check_priority(serve, 5)
