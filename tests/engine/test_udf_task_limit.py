@@ -48,7 +48,7 @@ def test_without_a_pids_cgroup_a_thread_bomb_is_still_stopped(
 
     monkeypatch.setattr(task_limit, "_pids_parent", lambda: None)
     cube = xr.DataArray(np.zeros((1, 1, 2, 2), dtype=np.float32), dims=("t", "bands", "y", "x"))
-    settings = UdfSettings(timeout=60.0, tasks=LIMIT)
+    settings = UdfSettings(timeout=60.0, tasks=LIMIT, nice=0)
     with pytest.raises(UdfError) as info:
         run_udf_chunks(BOMB, [cube], context={}, settings=settings, process="apply")
     message = str(info.value)

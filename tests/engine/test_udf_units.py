@@ -377,7 +377,7 @@ def test_a_udfs_integer_or_boolean_result_is_float32() -> None:
         )
         callback = mark_udf_callbacks(_graph(_run_udf(udf=code)))["p"]["arguments"]["process"]
         cube = _cube(3, 3)
-        out = apply(cube, callback, udf_settings=UdfSettings(timeout=60.0))
+        out = apply(cube, callback, udf_settings=UdfSettings(timeout=60.0, nice=0))
         assert out.dtype == np.float32, cast
         expected = cube.values > 10 if want else np.trunc(cube.values)
         np.testing.assert_array_equal(out.values, expected.astype(np.float32))
@@ -397,7 +397,7 @@ def _time_udf(process: str, body: str, cube: xr.DataArray) -> Any:
     graph = mark_udf_callbacks(_graph(_run_udf(udf=code), parent=process, arg=arg))
     callback = graph["p"]["arguments"][arg]
     run = getattr(udf_processes, process)
-    return run(cube, callback, dimension="t", udf_settings=UdfSettings(timeout=60.0))
+    return run(cube, callback, dimension="t", udf_settings=UdfSettings(timeout=60.0, nice=0))
 
 
 @pytest.mark.parametrize("process", ["reduce_dimension", "apply_dimension"])

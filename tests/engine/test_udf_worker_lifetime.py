@@ -42,7 +42,7 @@ def _cube() -> xr.DataArray:
 
 
 def test_a_thread_the_udf_leaves_running_does_not_hold_its_result_back() -> None:
-    settings = UdfSettings(timeout=TIMEOUT)
+    settings = UdfSettings(timeout=TIMEOUT, nice=0)
     log: list[str] = []
     with warnings_to(lambda message, **entry: log.append(message)):
         (out,) = run_udf_chunks(LEFT_RUNNING, [_cube()], context={"f": 3}, settings=settings,
@@ -63,7 +63,7 @@ def apply_datacube(cube: xarray.DataArray, context: dict) -> xarray.DataArray:
 
 
 def test_the_worker_starts_without_the_engine_that_runs_graphs() -> None:
-    settings = UdfSettings(timeout=TIMEOUT)
+    settings = UdfSettings(timeout=TIMEOUT, nice=0)
     (out,) = run_udf_chunks(ENGINE_LOADED, [_cube()], context={}, settings=settings,
                             process="apply")  # fmt: skip
     np.testing.assert_array_equal(out.values, np.zeros((2, 2, 2)))
