@@ -3,9 +3,12 @@ Copernicus source (openeo-geotrellis-extensions CloudFilterStrategy.scala
 ``SCLConvolutionFilter.createMask`` L226-288, kernels L174-194, FFTConvolve.scala
 L73-85; geotrellis Kernel.gaussian / Kernel.circle).
 
-The reference below is deliberately naive and independent of the implementation: plain
-Python kernels, convolution as a sum of shifted copies (no FFT), the Scala control flow
-transcribed branch by branch.
+The reference below is independent of the implementation (which convolves the
+normalised float kernel by FFT and compares floats): plain Python integer kernels, the
+inputs' 0/1 masks turned into exact integer weight sums (overlap-add, rounded, the
+rounding checked), each threshold decided exactly in integers, the Scala control flow
+transcribed branch by branch. It replaced a naive sum of 40401 shifted copies for the
+201-px kernel: same answers on every case here, a fraction of the time.
 """
 
 from __future__ import annotations
@@ -25,47 +28,61 @@ from hybrid.errors import ProcessParameterInvalid
 # -- the reference -------------------------------------------------------------------
 
 
-def ref_gaussian(size: int) -> np.ndarray:
-    """geotrellis Kernel.gaussian(size, size / 6.0, 10000) (Int tile), / its sum."""
+def ref_gaussian_weights(size: int) -> np.ndarray:
+    """geotrellis Kernel.gaussian(size, size / 6.0, 10000) (Int tile): integer weights;
+    the filter divides them by their sum (see :func:`ref_dilate`)."""
     sigma = size / 6.0
     denom = 2.0 * sigma * sigma
-    k = np.zeros((size, size))
+    k = np.zeros((size, size), dtype=np.int64)
     for r in range(size):
         for c in range(size):
             rsqr = (c - size // 2) ** 2 + (r - size // 2) ** 2
             k[r, c] = int(10000.0 * math.exp(-rsqr / denom))  # Scala .toInt truncates
-    return k / k.sum()
+    return k
 
 
 def ref_circle(size: int) -> np.ndarray:
     """geotrellis Kernel.circle(size, 0, size / 2): r*r + c*c < rad2 from the corner."""
     rad2 = (size // 2) ** 2
-    return np.array([[1.0 if r * r + c * c < rad2 else 0.0 for c in range(size)]
-                     for r in range(size)])  # fmt: skip
+    return np.array([[1 if r * r + c * c < rad2 else 0 for c in range(size)]
+                     for r in range(size)], dtype=np.int64)  # fmt: skip
 
 
-def ref_convolve(tile: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Full linear convolution with zeros outside, cropped to the centre."""
-    kr, kc = kernel.shape
-    out = np.zeros(tile.shape)
-    padded = np.zeros((tile.shape[0] + 2 * kr, tile.shape[1] + 2 * kc))
-    padded[kr : kr + tile.shape[0], kc : kc + tile.shape[1]] = tile
-    for i in range(kr):
-        for j in range(kc):
-            if kernel[i, j] == 0:
-                continue
-            # out[y, x] += k[i, j] * tile[y - (i - kr // 2), x - (j - kc // 2)]
-            di, dj = i - kr // 2, j - kc // 2
-            window = padded[kr - di : kr - di + tile.shape[0], kc - dj : kc - dj + tile.shape[1]]
-            out += kernel[i, j] * window
-    return out
+def ref_weight_sums(mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """For a 0/1 ``mask`` and integer ``weights``: the exact integer sum of the weights
+    over the set pixels each output pixel's window covers, i.e. the full linear
+    convolution (zeros outside) cropped from ((k - 1) // 2) as FFTConvolve.scala L73-85
+    crops it. Overlap-add in float64 holds every such sum (< 2**31) to far better than
+    0.5, so rounding gives the exact integer; the residual is checked, not assumed."""
+    from scipy.signal import oaconvolve
+
+    full = oaconvolve(mask.astype(np.float64), weights.astype(np.float64), mode="full")
+    top, left = (weights.shape[0] - 1) // 2, (weights.shape[1] - 1) // 2
+    full = full[top : top + mask.shape[0], left : left + mask.shape[1]]
+    sums = np.rint(full)
+    assert np.abs(full - sums).max(initial=0.0) < 0.25, "the integer sums are not exact"
+    return sums.astype(np.int64)
+
+
+def ref_dilate(mask: np.ndarray, size: int, threshold: float) -> np.ndarray:
+    """conv(mask, gaussian / sum(gaussian)) > threshold, decided exactly: with S the
+    integer weight sum and W the kernel's total, S / W > threshold iff S > floor(threshold
+    * W) (threshold: the double the Scala literal is). So no pixel's side of the
+    threshold depends on the order a float implementation sums in."""
+    from fractions import Fraction
+
+    weights = ref_gaussian_weights(size)
+    limit = math.floor(Fraction(threshold) * int(weights.sum()))
+    return ref_weight_sums(mask, weights) > limit
 
 
 def ref_erode(binary: np.ndarray, size: int) -> np.ndarray:
+    """CloudFilterStrategy.scala L290-298: conv((m - 1)**2, circle) > 0.5 -> 0 else 1;
+    a 0/1 mask convolved with a 0/1 kernel counts pixels, so "> 0.5" is "any"."""
     if size <= 0:
         return binary
-    eroded = ref_convolve((binary - 1) ** 2, ref_circle(size))
-    return np.where(eroded > 0.5, 0.0, 1.0)
+    holes = (binary == 0).astype(np.int64)
+    return np.where(ref_weight_sums(holes, ref_circle(size)) > 0, 0.0, 1.0)
 
 
 def ref_mask(scl, erosion=0, mask1=(2, 4, 5, 6, 7), mask2=(3, 8, 9, 10, 11), k1=17, k2=201):
@@ -73,16 +90,14 @@ def ref_mask(scl, erosion=0, mask1=(2, 4, 5, 6, 7), mask2=(3, 8, 9, 10, 11), k1=
     binary1 = np.array([[0.0 if v in mask1 else 1.0 for v in row] for row in values])
     nothing_masked = not binary1.any()
     if not nothing_masked and k1 > 0:
-        conv1 = ref_convolve(ref_erode(binary1, erosion), ref_gaussian(k1)) > 0.057
+        conv1 = ref_dilate(ref_erode(binary1, erosion), k1, 0.057)
     elif nothing_masked:
         conv1 = None
     else:
         conv1 = binary1 > 0
     binary2 = np.array([[1.0 if v in mask2 else 0.0 for v in row] for row in values])
-    if binary2.all():
-        conv2 = binary2 > 0
-    else:
-        conv2 = ref_convolve(ref_erode(binary2, erosion), ref_gaussian(k2)) > 0.025
+    all_cloud = binary2.all()
+    conv2 = binary2 > 0 if all_cloud else ref_dilate(ref_erode(binary2, erosion), k2, 0.025)
     return conv2 if conv1 is None else (conv1 | conv2)
 
 
