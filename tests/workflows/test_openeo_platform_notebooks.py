@@ -64,7 +64,7 @@ def scaled_ndvi(
     """(raw, (t, y, x) NDVI as the notebook scales it): ``linear_scale_range(0, 1, 0,
     250)`` clips to [0, 1] and Copernicus keeps the integer part (uint8), NaN where
     ``mask_scl_dilation`` (its defaults) masks. Computed once for both UC3 tests (the
-    naive reference of the 201-px dilation takes most of their time)."""
+    runs and the 201-px dilation reference take most of their time)."""
     tmp_path = tmp_path_factory.mktemp("uc3")
     raw = raw_bands(connection, ["B04", "B08"], tmp_path / "raw.nc", dates=SEASON)
     cloudy = dilation_masks(connection, tmp_path / "scl.nc", raw, SEASON, kernels=(17, 201, 0))
