@@ -44,6 +44,7 @@ _RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_the_reference_workflow_imports_no_stock_implementations(
     sample_catalog: Path, tmp_path: Path
 ) -> None:

@@ -83,6 +83,7 @@ def test_the_pipelines_agree_and_the_table_is_printed(measured):
     json.dumps(result)  # the JSON file can be written
 
 
+@pytest.mark.slow
 def test_rounds_alternate_and_report_the_median_run(tiny_scene):
     """``--rounds 3``: every pipeline runs three times, alternating; its row is the run of
     median time, with all three times."""

@@ -364,6 +364,7 @@ def test_filters_after_load_collection_and_spatial_extent_forms(
     _same(_nc(tmp_path / "utm.nc"), raw, bands)
 
 
+@pytest.mark.slow
 def test_temporal_extent_shorthands(connection: Any, tmp_path: Path) -> None:
     """docs/data_access.rst "Year/month shorthand notation" and "Single string temporal
     extents": the four ``filter_temporal`` forms of months, ``extent="2023-06"`` and

@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.workflows.raw import BBOX, pixels_inside, raw_bands
+
+#: both notebooks run end to end through the server: each over 5 s
+pytestmark = pytest.mark.slow
 
 
 def _quiet(func: Any, values: np.ndarray, **kwargs: Any) -> np.ndarray:

@@ -124,6 +124,7 @@ def _reference(name: str, raw: Any) -> np.ndarray:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_the_catalogue_index_udps_run_as_their_benchmark_scenarios(
     connection: Any, tmp_path: Path
