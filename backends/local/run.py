@@ -128,10 +128,13 @@ class Run:
         bands: list[str] | None = None,
         properties: Any = None,
         featureflags: Any = None,
+        load_cell_type: Any = None,
         **_ignored: Any,
     ) -> Any:
         """A STAC document as a cube (hybrid.backends.local.stac_load); of its
-        ``featureflags`` only ``allow_empty_cube`` is read."""
+        ``featureflags`` only ``allow_empty_cube`` is read; ``load_cell_type``: the
+        cell type :func:`~hybrid.backends.local.stac_load.mark_cell_types` found for it
+        before the run, which the run's cell types were worked out with."""
         from hybrid.backends.local.processes.temporal import TEMPORAL_EXTENT
         from hybrid.backends.local.stac_load import load_stac, stac_interval
 
@@ -147,6 +150,7 @@ class Run:
             properties=self._conditions(properties, self.facts.stac_conditions),
             buffer=max(buffer, self.facts.margin, self._scl_read(properties, bbox)),
             allow_empty=allows_empty(featureflags),
+            cell_type=tuple(load_cell_type) if isinstance(load_cell_type, list) else None,
         )
         self._add_grid(loaded.grid)
         self.extents += [] if bbox is None else [bbox]

@@ -84,11 +84,14 @@ def load_stac(
     properties: tuple[Any, ...] = (),
     buffer: int = 0,
     allow_empty: bool = False,
+    cell_type: TileType | None = None,
 ) -> LoadedStac:
     """The lazy cube of a STAC document (see the module docstring); ``properties``: the
     load's property conditions (:func:`~hybrid.backends.local.property_filters.
     stac_property_conditions`); ``interval``: :func:`stac_interval`; ``allow_empty``: no
-    item is a cube without dates."""
+    item is a cube without dates; ``cell_type``: the cube's, as :func:`mark_cell_types`
+    found it before the run (its files' headers are not read again), else the first
+    scene's."""
     from hybrid.backends.local.file_pixels import stac_read_attributes
     from hybrid.backends.local.stac_cell_types import holding_dtype
     from hybrid.backends.local.stac_cube import (
@@ -120,7 +123,7 @@ def load_stac(
         raise no_data(str(url))
     names = cube_bands(list(bands) if bands else None, listed_bands(stac), scenes, str(url))
     grid = choose_grid(scenes, names, bbox)
-    dtype = holding_dtype(scene_cell_type(scenes[0], names) or FLOAT)
+    dtype = holding_dtype(cell_type or scene_cell_type(scenes[0], names) or FLOAT)
     cube = lazy_cube(scenes, names, grid.buffered(buffer), dtype)
     cube, scenes = stac_without_empty_dates(cube, scenes, names, grid.buffered(buffer))
     cube.attrs.update(stac_read_attributes(scenes, names))
