@@ -10,14 +10,22 @@ The values are read where the checks run: the emulator's graph checks
 computes, Copernicus's on a resampled cube and this engine's on ``array_create``, are
 checked here (:func:`check_resample_pixels`, :func:`check_array_repeat`).
 
-Not emulated: Copernicus's 20000 x 20000 px limit of a synchronous request (the engine
-does not know which kind of request it runs).
+Copernicus's size check of a load_collection (:data:`MAX_PIXELS` estimated pixels, and
+:data:`SYNC_MAX_SIDE` pixels a side in a synchronous request) runs in the engine
+(:mod:`hybrid.backends.local.load_size`); the kind of request it runs in, which decides
+the side limit and whether the check runs at all, is set by the caller with
+:func:`load_check` (``POST /result``: "sync"; a batch job: "batch", or "off" with the job
+option ``do_extent_check: false``; ``hybrid run``: "batch" unless its job document turns
+the check off).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import numbers
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
 
 from hybrid.errors import ExtentTooLarge, ProcessParameterInvalid
 from hybrid.grid import pixel_step
@@ -45,8 +53,47 @@ MAX_URL_BYTES = 512 * 2**20
 #: the most pixels Copernicus loads (openeo-geopyspark-driver ``layercatalog.py``
 #: ``LARGE_LAYER_THRESHOLD_IN_PIXELS``, L78)
 MAX_PIXELS = 10**11
+#: the most pixels a side of a load in a synchronous request on Copernicus, unless
+#: aggregate_spatial's geometries follow (``layercatalog.py`` ``is_layer_too_large`` L1431)
+SYNC_MAX_SIDE = 20000
 #: the most values one array_create may give (per pixel in a callback): 80 MB of float64
 MAX_ARRAY_ELEMENTS = 10**7
+
+
+LoadCheck = Literal["sync", "batch", "off"]
+_LOAD_CHECK: contextvars.ContextVar[LoadCheck] = contextvars.ContextVar(
+    "hybrid_load_check", default="batch"
+)
+
+
+@contextlib.contextmanager
+def load_check(kind: LoadCheck) -> Iterator[None]:
+    """Within it, the engine checks a load's size as Copernicus does in a request of
+    ``kind``: "sync" (``POST /result``, with the side limit), "batch" (a batch job, the
+    default) or "off" (a batch job with ``do_extent_check: false``)."""
+    token = _LOAD_CHECK.set(kind)
+    try:
+        yield
+    finally:
+        _LOAD_CHECK.reset(token)
+
+
+def load_check_kind() -> LoadCheck:
+    """The kind of request :func:`load_check` set ("batch" outside it)."""
+    return _LOAD_CHECK.get()
+
+
+def extent_check_wanted(options: Any) -> bool:
+    """Whether the job ``options`` leave Copernicus's size check on: ``do_extent_check``
+    read as its ``smart_bool`` reads it (openeo-python-driver 9e5b49b2 ``utils.py``
+    L165-174: "0", "no", "off", "false" in any case are false, other values as Python's
+    ``bool``), on when absent (geopyspark-driver ``layercatalog.py`` L101)."""
+    if not isinstance(options, Mapping) or "do_extent_check" not in options:
+        return True
+    value = options["do_extent_check"]
+    if isinstance(value, str) and value.lower() in ("0", "no", "off", "false"):
+        return False
+    return bool(value)
 
 
 def check_resample_pixels(data: Any, source: Any, target: Any, res: Any) -> None:

@@ -117,6 +117,7 @@ class LocalBackend:
         from hybrid.backends.local.failures import name_node
         from hybrid.backends.local.if_branches import chosen_branches
         from hybrid.backends.local.inline_graphs import inline_element_graphs
+        from hybrid.backends.local.load_size import check_load_sizes
         from hybrid.backends.local.registry import covering
         from hybrid.backends.local.run import Run
 
@@ -124,6 +125,7 @@ class LocalBackend:
         graph = inline_element_graphs(chosen_branches(graph))
         graph = without_unread_arguments(graph, _parameter_names(covering(process_ids(graph))))
         facts = self.validate(graph)
+        check_load_sizes(facts.loads)  # Copernicus's, in the kind of request run
         warn_outside_builder(graph)
         warn_not_on_copernicus(graph)
         started = time.monotonic()

@@ -196,3 +196,30 @@ def geometries_bbox(value: Any, node_id: str, name: str) -> BBox | None:
     if not bounds:
         return None
     return BBox(*bounds_union(bounds), crs=features.crs)
+
+
+def geometries_rough_area(value: Any, name: str) -> float | None:
+    """Copernicus's rough area of literal GeoJSON or a vector cube's geometries: the sum of
+    the bbox areas of every single polygon (parts of multi-geometries apart), in square
+    degrees (openeo-geopyspark-driver 9baf2e10 ``utils.py`` ``calculate_rough_area``
+    L648-661, used by ``layercatalog.py`` ``is_layer_too_large`` L1439-1448); None if
+    ``value`` is neither."""
+    cube = hasattr(value, "dims") and "geometries" in value.dims
+    if not cube and (not isinstance(value, Mapping) or "type" not in value):
+        return None
+    from hybrid.geometries import read_features
+
+    try:
+        features = read_features(value if cube else dict(value), process=name)
+    except ProcessParameterInvalid:
+        return None  # refused with the node's name by geometries_bbox
+    return sum(_rough_area(geom) for geom in features.to_crs("EPSG:4326"))
+
+
+def _rough_area(geom: Any) -> float:
+    if hasattr(geom, "geoms"):
+        return sum(_rough_area(part) for part in geom.geoms)
+    if geom.is_empty:
+        return 0.0
+    west, south, east, north = geom.bounds
+    return float((east - west) * (north - south))

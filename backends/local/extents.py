@@ -51,6 +51,7 @@ from typing import Any
 from hybrid.backends.local.extent_literals import (
     UNREAD,
     geometries_bbox,
+    geometries_rough_area,
     inline_geojson,
     require_load_polygons,
     spatial_bbox,
@@ -63,6 +64,7 @@ from hybrid.backends.local.load_buffers import (
     scaled_buffer,
     sets_pixel_buffer,
 )
+from hybrid.backends.local.size_hints import SizeHint, resample_hint, size_hint
 from hybrid.collection import pixel_step
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.graph_structure import from_nodes
@@ -138,6 +140,8 @@ class LoadExtent:
     #: Client.getProducts, but only keys the polygons touch are read, so an item missing
     #: them gives no tile and no date); None: the extent's
     search: BBox | None = None
+    #: per trace end, what the size check reads
+    sizes: frozenset[SizeHint] = frozenset()
 
 
 #: the processes whose extents the dry run infers (dry_run.py:459-481 traces load_stac
@@ -165,6 +169,11 @@ class _Trace:
     native: float | None = None
     step: float | None = None
     resample_seen: bool = False
+    #: what the size check reads: the resample handed to the load and the rough areas of
+    #: the first aggregate_spatial's and filter_spatial's geometries (-1: not known here)
+    resample: tuple[Any, ...] | None = None
+    aggregated_area: float | None = None
+    filtered_area: float | None = None
 
 
 def infer_loads(graph: Mapping[str, Any]) -> dict[str, LoadExtent]:
@@ -261,6 +270,8 @@ def _step(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _Trace:
     node = graph[node_id]
     pid = node.get("process_id")
     args = node.get("arguments") or {}
+    if not trace.resample_seen and pid in ("resample_spatial", "resample_cube_spatial"):
+        trace = replace(trace, resample=resample_hint(pid, args))
     seen, step = after_resample(pid, args, trace.resample_seen, trace.step)
     trace = replace(trace, resample_seen=seen, step=step)
     if pid == "filter_temporal" and trace.temporal is None and args.get("extent") is not None:
@@ -305,6 +316,12 @@ def _with_geometries(graph: Mapping[str, Any], node_id: str, trace: _Trace) -> _
         return trace
     if trace.weak is None:
         trace = replace(trace, weak=(box, f"{pid} '{node_id}'"))
+    if wants_area:
+        area = -1.0 if box is UNKNOWN else geometries_rough_area(geometries, key)
+        if aggregate:
+            trace = replace(trace, aggregated_area=area)
+        else:
+            trace = replace(trace, filtered_area=area)
     if wants_area and box is not UNKNOWN:
         trace = replace(trace, aggregated=box) if aggregate else replace(trace, filtered=box)
     return trace
@@ -352,6 +369,7 @@ def _merge(node_id: str, traces: set[_Trace]) -> LoadExtent:
         wide=wide,
         area=read_area,
         search=read_area if len(areas) == len(traces) else None,  # every use ends in geometries
+        sizes=frozenset(size_hint(trace) for trace in traces),
     )
 
 
