@@ -30,9 +30,11 @@ know are ignored, as there (``JobOptions.from_dict`` L246-255 reads only its own
 
 Of the options that change what a graph computes (those the batch job hands to the
 evaluation, ``deploy/batch_job.py`` L348-356), ``allow_empty_cubes`` is honoured
-(:func:`with_result_options`); ``do_extent_check`` guards a size check this backend does
-not make, ``data_mask_optimization`` and ``node_caching`` change how, not what, and
-``stac_api_filter_by_geometry`` and ``soft-errors`` are not followed here.
+(:func:`with_result_options`), and so is ``do_extent_check``: false turns off
+Copernicus's size check of the job's loads (:func:`hybrid.limits.extent_check_wanted`,
+:mod:`hybrid.backends.local.load_size`); ``data_mask_optimization`` and ``node_caching``
+change how, not what, and ``stac_api_filter_by_geometry`` and ``soft-errors`` are not
+followed here.
 """
 
 from __future__ import annotations

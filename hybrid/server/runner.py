@@ -20,6 +20,7 @@ from typing import Any
 from hybrid.backends.base import Engine, ExecutionResult
 from hybrid.cancellation import cancellable
 from hybrid.errors import HybridError
+from hybrid.limits import LoadCheck, extent_check_wanted, load_check
 from hybrid.run_warnings import warnings_to
 from hybrid.server.errors import JobNotFound
 from hybrid.server.job_options import with_result_options
@@ -239,7 +240,11 @@ class JobRunner:
                 # L368-379)
                 graph = with_save_result(graph, self._engine.process_specs())
                 graph = with_result_options(graph, job.job_options)
-                return self._engine.execute(graph, out_dir=out_dir)
+                # Copernicus's load size check, unless the job turns it off
+                # (hybrid.backends.local.load_size)
+                check: LoadCheck = "batch" if extent_check_wanted(job.job_options) else "off"
+                with load_check(check):
+                    return self._engine.execute(graph, out_dir=out_dir)
         except HybridError as exc:
             # the node travels apart (the log entry's path; the results' 400 names it once)
             self._fail(job.id, code=exc.code, message=exc.message, node=exc.node)

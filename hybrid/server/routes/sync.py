@@ -19,6 +19,7 @@ from hybrid.cancellation import cancellable, raise_if_canceled
 from hybrid.errors import FormatUnsuitable, HybridError, ProcessGraphInvalid
 from hybrid.io.json_text import synchronous_answer
 from hybrid.io.registry import media_type
+from hybrid.limits import load_check
 from hybrid.server.auth import CurrentUser
 from hybrid.server.errors import GraphRefused, error_body
 from hybrid.server.payload import base_url, log_level, process_graph, read_json
@@ -118,7 +119,9 @@ def _execute(
     try:
         with deps.sync_runs.slots, cancellable(stop):
             raise_if_canceled()  # stopped while it waited for a slot
-            with synchronous_answer():  # dates as Flask's jsonify writes them there
+            # dates as Flask's jsonify writes them there; the load size checked as in a
+            # synchronous request (hybrid.backends.local.load_size)
+            with synchronous_answer(), load_check("sync"):
                 files = [Path(f) for f in deps.engine.execute(graph, out_dir=out_dir).files]
             files = synchronous_files(graph, files)
     finally:
