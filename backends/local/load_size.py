@@ -33,7 +33,8 @@ synchronous request cannot turn it off: its job options stay under the evaluatio
 ``job_options`` (views.py L722), which the check does not read. A failure of the
 estimate itself refuses nothing (L102-109). load_stac has no such check
 (``load_stac.py``). Not here: a resample_cube_spatial handed to the load (the target
-cube's grid) is not estimated.
+cube's grid) is not estimated, and an extent wider than hybrid's own limit
+(:data:`hybrid.limits.MAX_SPAN_DEG`) is left to that limit's refusal ("split the area").
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def _problem(load: LoadExtent, hint: SizeHint, *, sync: bool) -> str | None:
     grid = _grid(hint, bands)
     if grid is None or load.spatial is None or load.spatial is UNKNOWN:
         return None
+    if _beyond_span(load.spatial):  # hybrid's own limit refuses it when the load runs
+        return None
     cell_x, cell_y, crs = grid
     width, height, epsg = _extent_size(load.spatial, crs)
     columns, rows = width / cell_x, height / cell_y
@@ -118,6 +121,16 @@ def _problem(load: LoadExtent, hint: SizeHint, *, sync: bool) -> str | None:
         f"the {MAX_PIXELS:.0e} Copernicus loads (ProcessGraphComplexity there): make the "
         f"extent smaller, the period shorter or the bands fewer, {way}"
     )
+
+
+def _beyond_span(bbox: BBox) -> bool:
+    """Whether ``bbox`` is wider than hybrid's own limit of a load,
+    :data:`hybrid.limits.MAX_SPAN_DEG` (``load_extents.load_bbox``), which answers it."""
+    from hybrid.grid import lonlat_bbox
+    from hybrid.limits import MAX_SPAN_DEG
+
+    box = lonlat_bbox(bbox)
+    return box.east - box.west > MAX_SPAN_DEG or box.north - box.south > MAX_SPAN_DEG
 
 
 def observations(temporal: tuple[Any, Any] | None) -> int:

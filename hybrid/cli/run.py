@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from hybrid.cli.options import (
 )
 from hybrid.errors import UsageError
 from hybrid.io.format import Format
+from hybrid.limits import LoadCheck, extent_check_wanted, load_check
 from hybrid.progress import progress_enabled
 
 if TYPE_CHECKING:
@@ -215,8 +216,15 @@ def produce_graph(
     from hybrid.backends.names import LOCAL
     from hybrid.graph_file import display_name
 
+    check: LoadCheck = "batch"  # a run is a batch job: Copernicus's size check of its loads
     if graph is None:
-        graph = run_graph.user_graph(args.graph, name=display_name(args.graph))
+        from hybrid.graph_file import read_document
+
+        document = read_document(args.graph)
+        if isinstance(document, Mapping) and not extent_check_wanted(document.get("job_options")):
+            check = "off"  # a job document's option, as a batch job reads it
+        source = document if isinstance(document, Mapping) else {}
+        graph = run_graph.user_graph(source, name=display_name(args.graph))
     if args.udp and args.backend != LOCAL:
         raise UsageError("--udp inlines processes for the local backend; store them on "
                          f"{args.backend} instead (PUT /process_graphs/{{id}})")  # fmt: skip
@@ -229,7 +237,8 @@ def produce_graph(
         raise UsageError(f"backend {args.backend} is not available: {reason}")
     graph = run_graph.with_default_save(graph, backend)
     with _output_folder(out.parent), work_folder(out.parent, "hybrid-run") as tmp:
-        result = backend.execute(graph, out_dir=Path(tmp) / "files")
+        with load_check(check):
+            result = backend.execute(graph, out_dir=Path(tmp) / "files")
         staging = Path(tmp) / "result"
         files = run_graph.install_folder(result.files, staging, out, overwrite=args.overwrite)
     return out, files

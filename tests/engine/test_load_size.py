@@ -149,3 +149,19 @@ def test_hybrid_run_refuses_a_load_too_large_with_exit_2(tmp_path, capsys) -> No
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "ProcessGraphComplexity there" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("option", [False, "false"])
+def test_hybrid_run_takes_a_job_documents_do_extent_check(tmp_path, capsys, option) -> None:
+    """A job document (``{"process": ..., "job_options": ...}``) turns the check off as a
+    batch job's option does: the load runs, and finds no scene of the sample there."""
+    body = {
+        "process": {"process_graph": _graph(_BOX, _YEARS, _BANDS)},
+        "job_options": {"do_extent_check": option},
+    }
+    graph_file = tmp_path / "job.json"
+    graph_file.write_text(json.dumps(body))
+    out = tmp_path / "out"
+    assert main(["run", "--graph", str(graph_file), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "no data available" in err and "ProcessGraphComplexity" not in err
