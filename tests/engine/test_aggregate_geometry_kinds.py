@@ -28,7 +28,7 @@ from hybrid.backends.local.processes.geojson_load import features_cube
 from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
 from hybrid.errors import HybridWarning
 from hybrid.geometries import Features
-from tests.engine.test_vector_cubes import X0, Y0, collection, plain_mean, rect, spacetime
+from tests.engine.vector_grid import X0, Y0, collection, plain_mean, rect, spacetime
 
 POINT = {"type": "Point", "coordinates": [X0 + 25, Y0 - 15]}
 PAIR = {"type": "MultiPoint", "coordinates": [[X0 + 25, Y0 - 15], [X0 + 45, Y0 - 35]]}

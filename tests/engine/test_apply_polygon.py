@@ -94,7 +94,7 @@ def test_each_file_polygon_gets_its_aligned_box_masked_outside_and_the_first_win
 def test_a_feature_collection_and_a_vector_cube_are_dissolved_into_one_chunk() -> None:
     """Copernicus's ``geojson_to_multipolygon`` / ``to_multipolygon``: ``unary_union``,
     so A and B overlapping are one L-shaped chunk (rows 1..3, columns 1..5)."""
-    from tests.engine.test_vector_cubes import run_through_engine
+    from tests.engine.vector_grid import run_through_engine
 
     cube = _cube()
     geometries = {  # in lon/lat: GeoJSON is read so, as on Copernicus

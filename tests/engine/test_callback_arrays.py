@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hybrid.errors import ProcessParameterInvalid
-from tests.engine.test_cube_operations import DATA, bands_cube, callback, node
+from tests.engine.small_cubes import DATA, bands_cube, callback, node
 from tests.process_vectors import run_through_engine
 
 #: openEO reducer -> numpy over the array's values (axis 0)

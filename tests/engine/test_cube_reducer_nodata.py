@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.engine.test_cube_operations import TIMES, callback, grid_cube, node
+from tests.engine.small_cubes import TIMES, callback, grid_cube, node
 from tests.process_vectors import run_through_engine
 
 NAN = np.nan

@@ -11,7 +11,7 @@ import numpy as np
 from hybrid.backends.local.data_masks import decide, masks_in_load
 from hybrid.backends.local.load_paths import IN_LOAD
 from hybrid.backends.local.processes.masking import mask
-from tests.engine.test_processes import cube, times
+from tests.engine.process_cubes import cube, times
 
 
 def _load(bands: list[str]) -> dict[str, Any]:

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from hybrid.backends.local.empty_dates import centre_chunk, coarsest_band, kept_dates, probed
+from tests.engine.process_cubes import cube, times
 from tests.engine.test_aggregate_search_box import _bounds, _box
-from tests.engine.test_processes import cube, times
 from tests.stac_fixtures import TINY_X0, TinyScene, write_tiny_catalog
 
 #: the field, in the tiny tile's east half; its box is the load's extent

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from hybrid.errors import InvalidGeometry
-from tests.engine import test_vector_cubes as cubes
+from tests.engine import vector_grid as cubes
 
 FIELDS = cubes.collection(cubes.rect(1, 1, 5, 4), cubes.rect(3, 2, 7, 6))
 #: into UTM, each field's area as a number, a text column, shrunk by 5 m

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hybrid.errors import ProcessParameterInvalid
-from tests.engine.test_cube_operations import bands_cube, callback, node
+from tests.engine.small_cubes import bands_cube, callback, node
 from tests.process_vectors import run_through_engine
 
 MULTIPLY = callback("m", m=node("multiply", x={"from_parameter": "x"}, y={"from_parameter": "y"}))

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from tests.engine.test_cube_operations import EPSG, TIMES
+from tests.engine.small_cubes import EPSG, TIMES
 from tests.process_vectors import run_through_engine
 
 

@@ -299,7 +299,7 @@ def test_stock_process_vector(case: pv.Vector) -> None:
 
 def test_ndvi_and_filter_labels_vectors_are_empty_or_absent() -> None:
     # ndvi.json5 has no cases and there is no filter_labels.json5 upstream: both are
-    # covered by hand-computed tests in tests/engine/test_processes.py instead.
+    # covered by hand-computed tests in tests/engine/test_processes_*.py instead.
     assert pv.load_vectors("ndvi") == []
     assert not (pv.VECTOR_DIR / "filter_labels.json5").exists()
 

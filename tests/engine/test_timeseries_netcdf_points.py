@@ -19,7 +19,7 @@ from shapely.ops import transform
 from hybrid.backends.local.processes.geojson_load import features_cube
 from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
 from hybrid.geometries import Features
-from tests.engine.test_vector_cubes import (
+from tests.engine.vector_grid import (
     EPSG,
     collection,
     plain_mean,

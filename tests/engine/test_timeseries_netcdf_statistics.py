@@ -20,7 +20,7 @@ import xarray as xr
 
 from hybrid.backends.local.processes.spatial_aggregation import aggregate_spatial
 from hybrid.errors import FormatUnsuitable
-from tests.engine.test_vector_cubes import TIMES, collection, grid_cube, rect, write_vector_cube
+from tests.engine.vector_grid import TIMES, collection, grid_cube, rect, write_vector_cube
 
 
 def _mean_and_sd(*args: Any, **kwargs: Any) -> Any:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from hybrid.errors import FormatUnsuitable, ProcessParameterInvalid, UrlUnreadable
-from tests.engine import test_vector_cubes as cubes
+from tests.engine import vector_grid as cubes
 from tests.stac_fixtures import serving_directory
 
 #: two fields on the test grid, with a float, an integer and a text property

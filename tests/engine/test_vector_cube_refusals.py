@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from hybrid.errors import ProcessParameterInvalid
-from tests.engine.test_vector_cubes import collection, grid_cube, rect, spacetime
+from tests.engine.vector_grid import collection, grid_cube, rect, spacetime
 
 FIELDS = collection(rect(1, 1, 5, 4), rect(3, 2, 7, 6))
 SERIES = {"from_node": "agg"}

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from hybrid.errors import HybridWarning, ProcessParameterInvalid
-from tests.engine import test_vector_cubes as cubes
+from tests.engine import vector_grid as cubes
 from tests.stac_fixtures import serving_directory
 
 #: two fields on the test grid (lon/lat GeoJSON), each with a text property

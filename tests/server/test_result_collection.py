@@ -13,7 +13,7 @@ from hybrid.io.vector_assets import vector_asset_fields
 from hybrid.server.jobs import Job
 from hybrid.server.result_collection import result_collection
 from hybrid.server.results import ResultLinks
-from tests.engine.test_vector_cubes import two_band_series, write_vector_cube
+from tests.engine.vector_grid import two_band_series, write_vector_cube
 from tests.server_helpers import SHARED
 
 REAL_JOB = SHARED / "cdse" / "real-job"

@@ -67,12 +67,12 @@ def dilation_masks(
     ``(kernel1_size, kernel2_size, erosion_kernel_size)``, the process's defaults are
     ``(17, 201, 0)``) of the SCL on ``like``'s grid for the SCL load's dates (``load``:
     e.g. its ``max_cloud_cover``), computed by the CloudFilterStrategy reference
-    (tests/engine/test_scl_dilation.py) on the SCL read ceil(kernel2_size / 2) px (39 for
+    (tests/engine/scl_reference.py) on the SCL read ceil(kernel2_size / 2) px (39 for
     77) wider each side, as Copernicus reads it for the kernel (load_params.py), zero
     beyond the data."""
     import pyproj
 
-    from tests.engine.test_scl_dilation import ref_mask
+    from tests.engine.scl_reference import ref_mask
 
     xs, ys, step = like["x"].values, like["y"].values, 10.0
     crs = like["crs"].attrs["crs_wkt"]

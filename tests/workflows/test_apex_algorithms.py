@@ -253,7 +253,7 @@ def test_dimensionality_reduction_master_cube(connection: Any, tmp_path: Path) -
     ``quantiles`` arrays inside ``array_create`` (flattened, as Copernicus does),
     ``rename_labels``, a netCDF batch job, ``filter_bands`` of the means as GTiff.
     The SCL dilation mask is downloaded as the input (its own test:
-    tests/engine/test_scl_dilation.py); the statistics are recomputed in numpy."""
+    tests/engine/scl_reference.py); the statistics are recomputed in numpy."""
     import openeo.processes as eop
     import pyproj
     import xarray as xr

@@ -10,7 +10,7 @@
 Copernicus applies mask_scl_dilation while loading, per layout key, reading only
 ``floor(kernel2_size / 2)`` = 1 SCL pixel around each key
 (:mod:`hybrid.backends.local.processes.scl_keys`); the check below computes that mask
-with the CloudFilterStrategy reference of ``tests/engine/test_scl_dilation.py`` on the
+with the CloudFilterStrategy reference of ``tests/engine/scl_reference.py`` on the
 SCL of the key's window, downloaded wider from the same server.
 """
 
@@ -69,7 +69,7 @@ def test_gfmap_scl_dilation_is_masked_per_layout_key_as_on_copernicus(
 ) -> None:
     import xarray as xr
 
-    from tests.engine.test_scl_dilation import ref_mask
+    from tests.engine.scl_reference import ref_mask
 
     gfmap_s2_cube(connection).download(tmp_path / "gfmap.nc", format="netCDF")
     with xr.open_dataset(tmp_path / "gfmap.nc", engine="h5netcdf") as ds:
@@ -159,7 +159,7 @@ def test_gfmap_a_date_masked_over_its_whole_layout_key_is_dropped_as_on_copernic
     It was kept all no-data, and a monthly composite interpolated over it."""
     import xarray as xr
 
-    from tests.engine.test_scl_dilation import ref_mask
+    from tests.engine.scl_reference import ref_mask
 
     dates = ("2023-07-20", "2023-07-31")  # 22 and 27 July, each from one tile (32TLR)
     gfmap_s2_cube(connection, dates).download(tmp_path / "gfmap.nc", format="netCDF")
