@@ -14,7 +14,7 @@ import xarray as xr
 from hybrid.backends.local import LocalBackend, LocalSettings
 from hybrid.params import Workflow
 from hybrid.workflow_graph import build_graph
-from tests.fidelity.test_reference import AOI, Catalog, a_bands
+from tests.fidelity.tiny_catalog import AOI, Catalog, a_bands
 from tests.reference import reference_ndvi
 
 START, END = "2023-05-01", "2023-06-01"
