@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xarray as xr
 
 from tests.server_helpers import ServeProcess, basic_client
 from tests.stac_fixtures import serving_directory
+from tests.workflows.client_docs_loads import SMALL_BBOX
 from tests.workflows.lonlat_collection import write_lonlat_collection
+from tests.workflows.raw import raw_bands
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +39,10 @@ def lonlat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mapping[int, st
         write_lonlat_collection(root / f"n{north}", origin=(0, north))
     with serving_directory(root) as base:
         yield {north: f"{base}/n{north}/collection.json" for north in (1, 3)}
+
+
+@pytest.fixture(scope="module")
+def raw(connection: Any, tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    """The raw bands over SMALL_BBOX, downloaded once per module (client documentation tests)."""
+    path = tmp_path_factory.mktemp("raw") / "raw.nc"
+    return raw_bands(connection, ["B02", "B03", "B04", "B08"], path, bbox=SMALL_BBOX)

@@ -1,7 +1,7 @@
 """More of the Copernicus backend developers' own integration tests
 (Open-EO/openeo-geopyspark-integrationtests ``tests/test_integration.py``) replayed with
 the openeo client against ``hybrid serve``, the extent and dates moved into the embedded
-sample (see test_geopyspark_integrationtests.py for the conventions). The published UDF
+sample (see test_geopyspark_integrationtests_cubes.py for the conventions). The published UDF
 code is read from the checkout named by ``HYBRID_GEOPYSPARK_INTEGRATIONTESTS``.
 """
 
@@ -13,13 +13,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from tests.workflows import test_geopyspark_integrationtests as first
+from tests.workflows.geopyspark_published import DAY, INTEGRATIONTESTS_ENV, NEEDS_CHECKOUT, REPO
 from tests.workflows.published import published_text
 from tests.workflows.raw import BBOX, raw_bands, read_tiff
 
-# the published checkout's variable, skip mark and sample day of the first file
-INTEGRATIONTESTS_ENV, _REPO, _DAY = first.INTEGRATIONTESTS_ENV, first._REPO, first._DAY
-pytestmark = first.pytestmark
+pytestmark = NEEDS_CHECKOUT
 
 
 def test_mean_of_one_point_is_its_pixel(connection: Any, tmp_path: Path) -> None:
@@ -30,17 +28,17 @@ def test_mean_of_one_point_is_its_pixel(connection: Any, tmp_path: Path) -> None
     import pyproj
     from shapely.geometry import Point
 
-    raw = raw_bands(connection, ["B04", "B03", "B02"], tmp_path / "raw.nc", dates=[_DAY, _DAY])
+    raw = raw_bands(connection, ["B04", "B03", "B02"], tmp_path / "raw.nc", dates=[DAY, DAY])
     xs, ys = raw["x"].values, raw["y"].values
     to_lonlat = pyproj.Transformer.from_crs(
         pyproj.CRS.from_wkt(raw["crs"].attrs["crs_wkt"]), 4326, always_xy=True
     ).transform
     data_cube = connection.load_collection(
-        "SENTINEL2_L2A", bands=["B04", "B03", "B02"], temporal_extent=[_DAY, "2023-06-13"]
+        "SENTINEL2_L2A", bands=["B04", "B03", "B02"], temporal_extent=[DAY, "2023-06-13"]
     )
     means = data_cube.aggregate_spatial(Point(to_lonlat(xs[25], ys[33])), "mean").execute()
     want = [float(raw[band].values[0][33, 25]) for band in ("B04", "B03", "B02")]
-    assert means == {f"{_DAY}T00:00:00Z": [want]}
+    assert means == {f"{DAY}T00:00:00Z": [want]}
 
 
 def _weighted_composite(connection: Any, udf: str, dates: list[str]) -> Any:
@@ -115,7 +113,7 @@ def test_ndvi_weighted_composite_lies_within_the_clear_values(
     without NaN, each pixel a weighted mean of the clear (SCL not 0/3/8/9/10) values of
     its dates at 20 m, so between their minimum and maximum, and no single date's value
     (Copernicus asserts its medians and means on its own data)."""
-    udf = published_text(INTEGRATIONTESTS_ENV, "tests/data/udfs/udf_distance_weight.py", _REPO)
+    udf = published_text(INTEGRATIONTESTS_ENV, "tests/data/udfs/udf_distance_weight.py", REPO)
     dates = ["2023-06-10", "2023-07-01"]
     job = _weighted_composite(connection, udf, dates).execute_batch(
         out_format="GTiff", max_poll_interval=1

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -25,22 +24,17 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.workflows.geopyspark_published import DAY, INTEGRATIONTESTS_ENV, NEEDS_CHECKOUT, REPO
 from tests.workflows.published import published_text
 from tests.workflows.raw import BBOX, DATES, pixels_inside, raw_bands, read_tiff
 
-INTEGRATIONTESTS_ENV = "HYBRID_GEOPYSPARK_INTEGRATIONTESTS"
-_REPO = "Open-EO/openeo-geopyspark-integrationtests"
-pytestmark = pytest.mark.skipif(
-    not os.environ.get(INTEGRATIONTESTS_ENV),
-    reason=f"set {INTEGRATIONTESTS_ENV} to a checkout of {_REPO}",
-)
+pytestmark = NEEDS_CHECKOUT
+
 _TESTS = "tests/test_integration.py"
-#: one day of the sample with one scene over BBOX
-_DAY = "2023-06-12"
 
 
 def _published(relative: str) -> str:
-    return published_text(INTEGRATIONTESTS_ENV, relative, _REPO)
+    return published_text(INTEGRATIONTESTS_ENV, relative, REPO)
 
 
 def _strings_of(function: str, *, in_decorators: bool = False) -> list[str]:
@@ -98,83 +92,6 @@ def test_udf_on_a_polygon_returns_its_structured_dict(connection: Any) -> None:
     assert isinstance(res, dict) and res.get("success") is True, res
 
 
-def test_udp_fahrenheit_to_celsius(connection: Any) -> None:
-    """TestUdp.test_udp_simple_math (L1574-1588): a UDP of ``divide(subtract(f, 32), 1.8)``
-    stored and called with ``namespace="user"`` answers ``10.0`` for 50."""
-    from openeo.processes import divide, process, subtract
-    from openeo.rest.udp import Parameter
-
-    fahrenheit = Parameter.number("fahrenheit")
-    fahrenheit_to_celsius = divide(x=subtract(x=fahrenheit, y=32), y=1.8)
-    connection.save_user_defined_process(
-        "fahrenheit_to_celsius", fahrenheit_to_celsius, parameters=[fahrenheit]
-    )
-    pg = process("fahrenheit_to_celsius", namespace="user", fahrenheit=50)
-    assert connection.execute(pg) == 10.0
-
-
-def test_udp_fahrenheit_to_celsius_as_a_batch_job(connection: Any) -> None:
-    """TestUdp.test_udp_simple_math_batch_job (L1589-1607): the same UDP in a batch job:
-    its one ``application/json`` asset holds ``10.0``."""
-    from openeo.processes import divide, process, subtract
-    from openeo.rest.udp import Parameter
-
-    udp_name = "f2c_omxu38tkfdujeu3o0843"
-    fahrenheit = Parameter.number("fahrenheit")
-    fahrenheit_to_celsius = divide(x=subtract(x=fahrenheit, y=32), y=1.8)
-    connection.save_user_defined_process(udp_name, fahrenheit_to_celsius, parameters=[fahrenheit])
-    pg = process(udp_name, namespace="user", fahrenheit=50)
-    job = connection.create_job(pg, title="f2c")
-    job.start_and_wait(max_poll_interval=1)
-    results = job.get_results()
-    asset = next(a for a in results.get_assets() if a.metadata.get("type") == "application/json")
-    assert asset.load_json() == 10.0
-
-
-def test_udp_public_canonical_url_as_namespace(connection: Any) -> None:
-    """TestUdp.test_udp_public_sharing_url_namespace (L1610-1637): a public UDP's
-    ``canonical`` link answers 200 without credentials and, as ``namespace``, runs it:
-    86 F is ``30``."""
-    import requests
-    from openeo.rest.udp import Parameter
-
-    f = Parameter.number("f", description="Degrees Fahrenheit.")
-    pg = {
-        "subtract1": {
-            "arguments": {"x": {"from_parameter": "f"}, "y": 32},
-            "process_id": "subtract",
-        },
-        "divide1": {
-            "arguments": {"x": {"from_node": "subtract1"}, "y": 1.8},
-            "process_id": "divide",
-            "result": True,
-        },
-    }
-    udp = connection.save_user_defined_process(
-        "fahrenheit_to_celsius", process_graph=pg, parameters=[f], public=True
-    )
-    metadata = udp.describe()
-    public_url = next(link for link in metadata["links"] if link["rel"] == "canonical")["href"]
-    assert requests.get(public_url, timeout=30).status_code == 200
-    cube = connection.datacube_from_process("fahrenheit_to_celsius", namespace=public_url, f=86)
-    assert cube.execute() == 30
-
-
-def test_udp_crud_keeps_the_client_node_ids(connection: Any) -> None:
-    """TestUdp.test_udp_crud (L1460-1471, ``TERRASCOPE_S2_TOC_V2`` as ``SENTINEL2_L2A``):
-    a bare load stored as a public UDP is described with its ``loadcollection1`` node and
-    ``public: true``, and is gone from the list once deleted."""
-    udp_id = "test_udp_crud_toc"
-    toc = connection.load_collection("SENTINEL2_L2A")
-    udp = toc.save_user_defined_process(user_defined_process_id=udp_id, public=True)
-    details = udp.describe()
-    assert details["id"] == udp_id
-    assert "loadcollection1" in details["process_graph"]
-    assert details["public"] is True
-    udp.delete()
-    assert udp_id not in {u["id"] for u in connection.list_user_defined_processes()}
-
-
 @pytest.mark.filterwarnings("ignore:Specifying UDF code")
 def test_apply_metadata_renames_the_udf_bands(connection: Any) -> None:
     """test_apply_metadata (L2581-2604): ``apply_dimension`` over ``bands`` with a UDF
@@ -184,7 +101,7 @@ def test_apply_metadata_renames_the_udf_bands(connection: Any) -> None:
     cube = connection.load_collection(
         "SENTINEL2_L2A",
         bands=["B04", "B03"],
-        temporal_extent=_DAY,
+        temporal_extent=DAY,
         spatial_extent=dict(BBOX),
     )
     result = cube.apply_dimension(code=udf, dimension="bands").dimension_labels(dimension="bands")
@@ -205,15 +122,13 @@ def test_ndvi_udf_reduces_bands_on_a_web_mercator_extent(connection: Any, tmp_pa
     east, north = to_3857(BBOX["east"], BBOX["north"])
     extent = dict(west=west, east=east, south=south, north=north, crs="EPSG:3857")
     cube = connection.load_collection(
-        "SENTINEL2_L2A", temporal_extent=_DAY, spatial_extent=extent, bands=["B04", "B08"]
+        "SENTINEL2_L2A", temporal_extent=DAY, spatial_extent=extent, bands=["B04", "B08"]
     )
     res = cube.reduce_bands(reducer=openeo.UDF(udf, runtime="Python"))
     res.download(tmp_path / "ndvi-udf.tiff", format="GTIFF")
     got = read_tiff(tmp_path / "ndvi-udf.tiff")
 
-    raw = raw_bands(
-        connection, ["B04", "B08"], tmp_path / "raw.nc", bbox=extent, dates=[_DAY, _DAY]
-    )
+    raw = raw_bands(connection, ["B04", "B08"], tmp_path / "raw.nc", bbox=extent, dates=[DAY, DAY])
     red, nir = (raw[b].values[0].astype(np.float64) for b in ("B04", "B08"))
     assert got.shape == (1, *red.shape)
     np.testing.assert_allclose(got[0], (nir - red) / (nir + red), rtol=1e-5)
@@ -243,47 +158,6 @@ def test_point_and_polygon_timeseries_from_a_batch_job(connection: Any, tmp_path
     assert len(geometry_values) == len(geometries.geoms)
 
 
-def test_udp_blur_takes_its_parameter_default(connection: Any, tmp_path: Path) -> None:
-    """TestUdp.test_udp_usage_blur_parameter_default (L1502-1531, ``TERRASCOPE_S2_TOC_V2``
-    as ``SENTINEL2_L2A``, ``red``/``green`` its common names): a stored ``apply_kernel``
-    UDP whose ``factor`` is a parameter with default 0.1, called without it: two bands,
-    each ``0.1 * (kernel [[1,1,1],[1,2,1],[1,1,1]] over B04/B03)`` in the interior."""
-    from openeo.rest.datacube import THIS
-    from openeo.rest.udp import Parameter
-    from scipy.ndimage import correlate
-
-    blur = {
-        "blur": {
-            "process_id": "apply_kernel",
-            "arguments": {
-                "data": {"from_parameter": "data"},
-                "kernel": [[1, 1, 1], [1, 2, 1], [1, 1, 1]],
-                "factor": {"from_parameter": "scale"},
-            },
-            "result": True,
-        },
-    }
-    connection.save_user_defined_process(
-        "blur", blur,
-        parameters=[Parameter("scale", description="factor", schema="number", default=0.1)],
-    )  # fmt: skip
-    cube = (
-        connection.load_collection("SENTINEL2_L2A")
-        .filter_bands(["red", "green"])
-        .filter_temporal(_DAY, "2023-06-13")
-        .filter_bbox(**BBOX)
-        .process("blur", arguments={"data": THIS})
-    )
-    cube.download(tmp_path / "mol.tiff", format="GTIFF")
-    got = read_tiff(tmp_path / "mol.tiff")
-    raw = raw_bands(connection, ["B04", "B03"], tmp_path / "raw.nc", dates=[_DAY, "2023-06-13"])
-    kernel = np.array([[1, 1, 1], [1, 2, 1], [1, 1, 1]], float)
-    assert got.shape[0] == 2
-    for i, band in enumerate(("B04", "B03")):
-        want = 0.1 * correlate(raw[band].values[0].astype(np.float64), kernel, mode="nearest")
-        np.testing.assert_allclose(got[i][1:-1, 1:-1], want[1:-1, 1:-1], rtol=1e-5)
-
-
 def test_load_without_spatial_bounds_is_refused_synchronously(
     connection: Any, tmp_path: Path
 ) -> None:
@@ -295,7 +169,7 @@ def test_load_without_spatial_bounds_is_refused_synchronously(
     from openeo.rest import OpenEoApiError
 
     cube = connection.load_collection("SENTINEL2_L2A", bands=["B04"]).filter_temporal(
-        [f"{_DAY}T00:00:00Z", f"{_DAY}T00:00:00Z"]
+        [f"{DAY}T00:00:00Z", f"{DAY}T00:00:00Z"]
     )
     with pytest.raises(OpenEoApiError) as refused:
         cube.download(tmp_path / "refused.tiff", format="GTIFF")
@@ -335,7 +209,7 @@ def test_min_and_count_of_points_and_boxes_interleave_per_band(
     from openeo.processes import array_create
     from shapely.geometry import Point, Polygon, mapping
 
-    raw = raw_bands(connection, ["B04", "B03", "B02"], tmp_path / "raw.nc", dates=[_DAY, _DAY])
+    raw = raw_bands(connection, ["B04", "B03", "B02"], tmp_path / "raw.nc", dates=[DAY, DAY])
     xs, ys = raw["x"].values, raw["y"].values
 
     to_lonlat = pyproj.Transformer.from_crs(
@@ -355,7 +229,7 @@ def test_min_and_count_of_points_and_boxes_interleave_per_band(
         ],
     }
     data_cube = connection.load_collection(
-        "SENTINEL2_L2A", bands=["B04", "B03", "B02"], temporal_extent=[_DAY, _DAY]
+        "SENTINEL2_L2A", bands=["B04", "B03", "B02"], temporal_extent=[DAY, DAY]
     )
     result = data_cube.aggregate_spatial(
         collection, lambda d: array_create(d.min(), d.count())
@@ -371,7 +245,7 @@ def test_min_and_count_of_points_and_boxes_interleave_per_band(
             assert picked.size == count
             row += [float(picked.min()), count]
         want.append(row)
-    assert result == {f"{_DAY}T00:00:00Z": want}
+    assert result == {f"{DAY}T00:00:00Z": want}
 
 
 def test_udf_buffers_the_vectorised_scl_mask(connection: Any, tmp_path: Path) -> None:
@@ -385,7 +259,7 @@ def test_udf_buffers_the_vectorised_scl_mask(connection: Any, tmp_path: Path) ->
 
     [udf] = _strings_of("test_raster_to_vector_with_apply_dimension")[-1:]
     s2_bands = connection.load_collection(
-        "SENTINEL2_L2A", spatial_extent=dict(BBOX), temporal_extent=[_DAY, _DAY], bands=["SCL"]
+        "SENTINEL2_L2A", spatial_extent=dict(BBOX), temporal_extent=[DAY, DAY], bands=["SCL"]
     )
     scl_band = s2_bands.band("SCL")
     s2_cloudmask = (scl_band == 4) * 1.0
