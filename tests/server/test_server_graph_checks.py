@@ -120,7 +120,7 @@ def test_validation_reports_a_band_the_collection_lacks(server: ThreadServer) ->
 
 def test_a_batch_job_without_save_result_is_created(alice: requests.Session) -> None:
     """Copernicus writes such a job's cube as GTiff (deploy/batch_job.py L368-372); the
-    run is tests/workflows/test_client_docs_more.py (client docs cookbook/tricks.rst)."""
+    run is tests/workflows/test_client_docs_construction.py (client docs cookbook/tricks.rst)."""
     answer = _post(alice, "/jobs", _no_save_result())
     assert answer.status_code == 201, answer.text
 

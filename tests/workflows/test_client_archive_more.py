@@ -48,7 +48,7 @@ def test_phenology_example_evi_savitzky_golay_polygonal_means(
     from scipy.signal import savgol_filter
     from shapely.geometry import Polygon
 
-    from tests.server.test_udf_server import SAVGOL_UDF  # the same code, formatted
+    from tests.server.test_udf_server_examples import SAVGOL_UDF  # the same code, formatted
 
     (tmp_path / "udf").mkdir()
     (tmp_path / "udf" / "smooth_savitzky_golay.py").write_text(SAVGOL_UDF)
