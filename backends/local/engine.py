@@ -223,18 +223,21 @@ def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:
     graph marked on their arguments: the loads' extents, the filter_labels and
     resample_spatial nodes Copernicus does in the load (and the loads read filtered or
     resampled), cell types (load_stac's from its files), the reducers of
-    aggregate_spatial, the masks applied in the load."""
+    aggregate_spatial, the masks applied in the load, the cube each aggregate_spatial
+    reads its tiles from."""
     from hybrid.backends.local import data_masks, label_pushdown, resample_pushdown
     from hybrid.backends.local.cell_types import with_cell_types
     from hybrid.backends.local.load_arguments import with_extents
     from hybrid.backends.local.spatial_reducers import mark_spatial_reducers
     from hybrid.backends.local.stac_load import mark_cell_types
+    from hybrid.backends.local.tile_sources import mark_tile_sources
 
     pushed = label_pushdown.push_down(with_extents(graph, loads))
     mark_cell_types(pushed)  # the load_stac nodes' cell types, from their files
     typed = with_cell_types(resample_pushdown.push_down(pushed))
     mark_spatial_reducers(typed)
     data_masks.mark(typed, data_masks.masks_in_load(graph))
+    mark_tile_sources(typed)  # after the masks: one applied in the load is a source
     return typed
 
 

@@ -9,8 +9,9 @@ Java writes it (:func:`java_double`); without ``t``: ``feature_index,<band colum
 (``aggregateByPolygon``). A geometry that covers no pixel centre
 (aggregate_spatial's ``attrs["uncovered"]``) has no row: Spark only aggregates the
 rasterised pixels (AggregatePolygonProcess.scala ``aggregateSpatialGeneric`` L270-277,
-``aggregateByDateAndPolygon`` L361-370). The CDSE NDVI_Timeseries notebook reads it with
-``pd.read_csv(path, index_col=0)``.
+``aggregateByDateAndPolygon`` L361-370); nor has a geometry on a date without a tile
+under it (``attrs["absent"]``: backends/local/processes/tile_rows.py). The CDSE
+NDVI_Timeseries notebook reads it with ``pd.read_csv(path, index_col=0)``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,14 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
     them back (run_udf over a time series: hybrid.backends.local.udf.feature_tables)."""
     import numpy as np
 
-    from hybrid.io.vector import covered, date_text, integer_columns, ordered, spark_columns
+    from hybrid.io.vector import (
+        absent,
+        covered,
+        date_text,
+        integer_columns,
+        ordered,
+        spark_columns,
+    )
 
     cube = ordered(cube)
     values = cube.values
@@ -73,10 +81,12 @@ def timeseries_rows(cube: Any) -> tuple[list[str], list[list[str | None]]]:
     features = [(fi, values[fi]) for fi in covered(cube)]
     if "t" not in cube.dims:
         return ["feature_index", *columns], [[str(fi), *cells(f)] for fi, f in features]
+    missing = absent(cube)
     rows = [
         [date_text(label, millis=True), str(fi), *cells(f[ti])]
         for ti, label in enumerate(cube["t"].values)
         for fi, f in features
+        if (fi, ti) not in missing
     ]
     return ["date", "feature_index", *columns], rows
 

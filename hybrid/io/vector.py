@@ -44,6 +44,10 @@ STATISTIC_COLUMNS = "statistic_columns"
 #: attrs of an aggregate_spatial result: the indices of the geometries that cover no
 #: pixel centre (Spark has no pixel row for them, so its CSV has no row for them)
 UNCOVERED = "uncovered"
+#: attrs of an aggregate_spatial result over ``t``: the [geometry, t position] pairs
+#: without a layout tile on Copernicus, which has no row for them (their values NaN:
+#: backends/local/processes/tile_rows.py)
+ABSENT = "absent"
 #: attrs of an aggregate_spatial result: the band names of the cube it aggregated (absent
 #: when that cube had no band dimension), by which Copernicus names netCDF variables
 CUBE_BANDS = "cube_bands"
@@ -79,6 +83,12 @@ def covered(cube: Any) -> list[int]:
     return [i for i in range(cube.sizes["geometries"]) if i not in uncovered]
 
 
+def absent(cube: Any) -> set[tuple[int, int]]:
+    """The (geometry, t position) pairs of an aggregate_spatial result without a row on
+    Copernicus besides the uncovered geometries' (:data:`ABSENT`)."""
+    return {(int(g), int(t)) for g, t in cube.attrs.get(ABSENT) or ()}
+
+
 def ordered(cube: Any) -> Any:
     """(geometries, [t], bands), a bands dimension always present; other dims refused."""
     extra = set(map(str, cube.dims)) - {"geometries", "t", "bands"}
@@ -106,7 +116,9 @@ def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
     covered geometry without a valid value has NaN, not null, as that path replaces no
     NaN (``prepare_for_json`` L802-804; ``json.dump`` L869 and Flask's ``jsonify`` L814
     write ``NaN``, which Python's json and the openeo client read as NaN). With ``t``,
-    without ``nan_as_null``, NaN stays NaN (the data before it is written as JSON)."""
+    without ``nan_as_null``, NaN stays NaN (the data before it is written as JSON). A
+    date with a geometry without a tile (:data:`ABSENT`) has null for it, and floats
+    for every geometry (that date's rows reindexed)."""
     cube = ordered(cube)
     values = cube.values
     integers = json_integers(cube)
@@ -115,9 +127,13 @@ def aggregate_json(cube: Any, *, nan_as_null: bool = True) -> Any:
         return [[kept(v) for v in values[i]] for i in covered(cube)]
     if covers_nothing(cube):
         return {}
-    value: Callable[[Any], Any] = int if integers else number if nan_as_null else float
+    value: Callable[[Any], Any] = number if nan_as_null else float
+    missing = {t for _, t in absent(cube)}
     return {
-        date_text(label): [[value(v) for v in feature[ti]] for feature in values]
+        date_text(label): [
+            [int(v) if integers and ti not in missing else value(v) for v in feature[ti]]
+            for feature in values
+        ]
         for ti, label in enumerate(cube["t"].values)
     }
 
@@ -144,7 +160,21 @@ def json_integers(cube: Any) -> bool:
     if not flags or not all(flags) or ("t" in cube.dims and len(rows) < cube.sizes["geometries"]):
         return False
     values = np.asarray(ordered(cube).values, dtype=np.float64)[rows]
+    if "t" in cube.dims:  # the CSV's cells: the pairs without a row have none
+        values = values[present(cube)[rows]]
     return not bool(np.isnan(values).any())
+
+
+def present(cube: Any) -> Any:
+    """(geometries, t) booleans: the pairs of an aggregate_spatial result over ``t`` that
+    Copernicus has a row for (a covered geometry, not :data:`ABSENT`)."""
+    import numpy as np
+
+    rows = np.zeros((cube.sizes["geometries"], cube.sizes["t"]), dtype=bool)
+    rows[covered(cube)] = True
+    for g, t in absent(cube):
+        rows[g, t] = False
+    return rows
 
 
 def flattened(cube: Any, prefix: str | None = None) -> tuple[list[str], Any]:

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hybrid.io.vector import band_columns, covered, is_aggregate_result, ordered
+from hybrid.io.vector import band_columns, is_aggregate_result, ordered, present
 
 #: the statistics of one band column, in Copernicus's order (save_result.py L728-737)
 STATISTICS = ("mean", "minimum", "maximum", "stddev", "valid_percent")
@@ -83,11 +83,11 @@ def vector_asset_fields(cube: Any, format_name: str) -> dict[str, Any]:
 
 def column_statistics(cube: Any) -> list[dict[str, float | None]]:
     """Each band column's statistics over the rows of ``timeseries.csv`` (every date of
-    each geometry covering a pixel centre)."""
+    each geometry covering a pixel centre, but where it has no tile)."""
     import pandas as pd
 
     cube = ordered(cube)
-    rows = cube.values[covered(cube)].reshape(-1, cube.sizes["bands"])
+    rows = cube.values[present(cube)]
     table = pd.DataFrame(rows, dtype=float)
     return [_statistics(table[column]) for column in table.columns]
 

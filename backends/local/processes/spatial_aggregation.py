@@ -32,10 +32,17 @@ from typing import Any
 import numpy as np
 
 from hybrid.backends.local.processes.labels import callback_cache_entries, forget_results
+from hybrid.backends.local.processes.tile_rows import missing_tiles
 from hybrid.backends.local.processes.vector import covered_pixels, cube_crs, pixel_transform
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.geometries import Features, read_features
-from hybrid.io.vector import CUBE_BANDS, INTEGER_COLUMNS, STATISTIC_COLUMNS, UNCOVERED
+from hybrid.io.vector import (
+    ABSENT,
+    CUBE_BANDS,
+    INTEGER_COLUMNS,
+    STATISTIC_COLUMNS,
+    UNCOVERED,
+)
 
 
 def aggregate_spatial(
@@ -46,9 +53,13 @@ def aggregate_spatial(
     context: Any = None,
     integer_statistics: list[bool] | None = None,
     statistic_columns: list[str] | None = None,
+    tile_source: Any = None,
 ) -> Any:
     """openEO aggregate_spatial; ``integer_statistics`` and ``statistic_columns`` (set from
-    the graph by :mod:`hybrid.backends.local.spatial_reducers`) are kept for the writers."""
+    the graph by :mod:`hybrid.backends.local.spatial_reducers`) are kept for the writers;
+    ``tile_source`` (:mod:`hybrid.backends.local.tile_sources`) decides the (geometry,
+    date) pairs without a tile: NaN and in ``attrs[ABSENT]``
+    (:mod:`hybrid.backends.local.processes.tile_rows`)."""
     import xarray as xr
 
     if target_dimension is not None:
@@ -77,6 +88,8 @@ def aggregate_spatial(
         "vector_properties": list(features.properties),
         UNCOVERED: [i for i, (rows, _) in enumerate(pixels) if len(rows) == 0],
     }
+    if tile_source is not None:
+        _without_tiles(out, missing_tiles(data, tile_source, pixels, values, index))
     if integer_statistics is not None and len(integer_statistics) == count:
         out.attrs[INTEGER_COLUMNS] = list(integer_statistics)  # per statistic
     if statistic_columns is not None and len(statistic_columns) == count:
@@ -84,6 +97,16 @@ def aggregate_spatial(
     if "bands" in others:
         out.attrs[CUBE_BANDS] = [str(b) for b in data["bands"].values]
     return out
+
+
+def _without_tiles(out: Any, pairs: list[tuple[int, int]]) -> None:
+    """The statistics of the (geometry, t position) ``pairs`` NaN, and the pairs in
+    ``attrs[ABSENT]``, in place: Copernicus has no row for them."""
+    if not pairs:
+        return
+    for geometry, date in pairs:
+        out[{"geometries": geometry, "t": date}] = np.nan
+    out.attrs[ABSENT] = [[g, t] for g, t in pairs]
 
 
 def _warn_not_on_copernicus(features: Features, *, timed: bool) -> None:
