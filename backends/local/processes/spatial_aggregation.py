@@ -9,6 +9,9 @@ point's pixel).
   ``AggregatePolygonResultCSV.get_data``); its index is in ``attrs["uncovered"]``, as
   Copernicus's CSV has no row for it (only rasterised pixels make rows:
   AggregatePolygonProcess.scala ``aggregateSpatialGeneric`` L270-277);
+- over ``t``, a geometry on a date where no layout key holding its pixels has a tile gets
+  no value either, and the pair is in ``attrs["absent"]`` (no row there either:
+  :mod:`hybrid.backends.local.processes.tile_rows`);
 - a reducer returning several values (``array_create`` of mean, sd, ...) gives several
   columns per band, band after band, as Copernicus's SparkAggregateScriptBuilder builds
   them (``bandColumns.flatMap(col => builder(col))``); they are labelled ``band_0``,
