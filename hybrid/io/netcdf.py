@@ -118,7 +118,8 @@ def _write_variable(out: Any, name: str, part: xr.DataArray) -> None:
 def _layout(cube: xr.DataArray, crs: Any) -> RasterLayout:
     """The :class:`hybrid.io.netcdf_layout.RasterLayout` of a cube in (t, bands, y, x)
     order, y descending."""
-    from hybrid.io.netcdf_layout import RasterLayout, storage
+    from hybrid.io.netcdf_layout import RasterLayout
+    from hybrid.io.netcdf_types import storage
 
     if "bands" in cube.dims:
         variables = tuple(str(b).replace("/", "_") for b in cube["bands"].values)

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import deflate
 
 from hybrid.io.chunk_parts import ChunkLattice, Offset, PartAssembler
-from hybrid.io.cube import stored_values
+from hybrid.io.netcdf_types import file_values
 
 if TYPE_CHECKING:
     import numpy as np
@@ -156,13 +156,13 @@ class BlockEncoder:
     variable laid out as ``grid`` -> :class:`EncodedBlock`. Picklable, so it runs on a
     cluster's workers."""
 
-    def __init__(self, grid: ChunkGrid, layout_dtype: str, fill_value: float | int) -> None:
+    def __init__(self, grid: ChunkGrid, layout_dtype: str, fill_value: float | int | None) -> None:
         self.grid = grid
         self._dtype = layout_dtype
         self._fill = fill_value
 
     def __call__(self, index: tuple[slice, ...], block: Any) -> EncodedBlock:
-        values = stored_values(block, self._dtype, self._fill)
+        values = file_values(block, self._dtype, self._fill)
         out = EncodedBlock()
         for offset, cut, local, whole in self.grid.pieces(index, values):
             if whole:
@@ -183,7 +183,7 @@ class DirectChunkWriter:
         variables: Sequence[str],
         times: int | None,
         dtype: str,
-        fill_value: float | int,
+        fill_value: float | int | None,
     ) -> None:
         self._dtype = dtype
         self._fill = fill_value

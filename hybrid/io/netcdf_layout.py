@@ -34,14 +34,14 @@ NetCDFRDDWriter.scala L679; a load_stac of float64 files; hybrid.backends.local.
 a cell type's own float nodata as the fill (-9999 of a file's tag, L685-686:
 :func:`hybrid.io.netcdf._layout`); integer cubes keep
 int8/int16/int32 with their nodata (Copernicus's defaults: -128, -32768, -2**31; int32
-without the ``_FillValue`` attribute, see :func:`has_fill_attribute`);
-geotrellis's bit cells (a comparison's result) are int8 0/1 with ``_FillValue`` 0:
-Copernicus writes them UBYTE with the fill value its writer gives a type without
-nodata, 0 (NetCDFRDDWriter.scala L297 ``BitArrayTile`` as UBYTE 0/1, L665
-``BitCellType => (DataType.UBYTE, None)``, L693 ``nodata.getOrElse(0)``), so a reader
-that applies ``_FillValue`` sees false as missing there and here alike; BYTE, not
-UBYTE, as the classic model has no unsigned types. Other types (unsigned, int64) are
-stored as float32 for that reason.
+without the ``_FillValue`` attribute); unsigned cubes (uint8, uint16: SCL alone, a
+load_stac of such files, linear_scale_range or convert_data_type to them) and
+geotrellis's bit cells (a comparison's result, UBYTE 0/1 there, L297, L665) are stored
+as netcdf-java stores UBYTE/USHORT in the classic model: BYTE/SHORT with ``_Unsigned =
+"true"``, the cells bit for bit, ``_FillValue`` 0 only for the constant nodata 0 (none
+for bits, a user-defined nodata such as linear_scale_range's 255, or a raw type), so CF
+readers decode uint8/uint16 from both files (:mod:`hybrid.io.netcdf_types`). Other
+types (int64) are stored as float32.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid.atomic import atomic_path
-from hybrid.io.cube import stored_values
+from hybrid.io.netcdf_types import file_dtype, file_values, fill_attribute, is_unsigned
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,9 +81,6 @@ _MIN_VARIABLE_BYTES = 2**16
 _MIN_CHUNK = 2**13
 #: free bytes below which a failed write is taken for a full disk
 _FULL_BELOW = 2**20
-#: geotrellis' constant nodata per integer cell type (ByteConstantNoData, ShortConstantNoData,
-#: IntConstantNoData)
-_INT_NODATA = {"int8": -128, "int16": -32768, "int32": -(2**31)}
 
 
 def default_chunks(shape: Sequence[int], itemsize: int, *, unlimited: bool) -> tuple[int, ...]:
@@ -121,26 +118,6 @@ def band_chunks(ny: int, nx: int, itemsize: int, *, with_time: bool) -> tuple[in
     return default_chunks(shape, itemsize, unlimited=with_time)
 
 
-def storage(dtype: Any, nodata: float | int | None) -> tuple[str, float | int]:
-    """(NetCDF dtype, _FillValue) for a cube of ``dtype`` (see the module docstring)."""
-    import numpy as np
-
-    name = np.dtype(dtype).name
-    if name == "bool":  # geotrellis bits: 0/1, filled with 0 (module docstring)
-        return "int8", 0
-    if name in _INT_NODATA:
-        fill = _INT_NODATA[name] if nodata is None or not float(nodata).is_integer() else nodata
-        return name, int(fill)
-    return ("float64" if name == "float64" else "float32"), float("nan")
-
-
-def has_fill_attribute(dtype: str) -> bool:
-    """Whether a band variable of ``dtype`` gets ``_FillValue``: not int32, whose nodata
-    -2**31 is Integer.MIN_VALUE, which Copernicus's writer leaves out
-    (NetCDFRDDWriter.scala ``addNetcdfVariable`` L758; the cells still hold it)."""
-    return dtype != "int32"
-
-
 @dataclass(frozen=True)
 class RasterLayout:
     """Everything fixed before the first block is written."""
@@ -152,8 +129,10 @@ class RasterLayout:
     #: variable names, one per band
     variables: tuple[str, ...]
     crs: pyproj.CRS | None
+    #: the values' type (:func:`hybrid.io.netcdf_types.storage`; the file variable's is
+    #: :func:`hybrid.io.netcdf_types.file_dtype` of it) and the value no data is stored as
     dtype: str = "float32"
-    fill_value: float | int = float("nan")
+    fill_value: float | int | None = float("nan")
 
 
 class NetCDFRasterWriter:
@@ -167,7 +146,7 @@ class NetCDFRasterWriter:
         self, variable: str, values: Any, *, t: int | None = None, row: int = 0, col: int = 0
     ) -> None:
         """Write a 2-D block of ``variable`` at time index ``t`` (row/col offsets in pixels)."""
-        block = stored_values(values, self.layout.dtype, self.layout.fill_value)
+        block = file_values(values, self.layout.dtype, self.layout.fill_value)
         rows, cols = block.shape
         target = self._ds.variables[variable]
         if t is None:
@@ -278,16 +257,19 @@ def _define(ds: Any, layout: RasterLayout, globals_: Mapping[str, Any]) -> None:
         crs.setncattr("crs_wkt", wkt)
         crs.setncattr("spatial_ref", wkt)
     dims = ("t", "y", "x") if with_time else ("y", "x")
-    itemsize = _itemsize(layout.dtype)
-    chunks = band_chunks(len(layout.y), len(layout.x), itemsize, with_time=with_time)
+    stored = file_dtype(layout.dtype)
+    chunks = band_chunks(len(layout.y), len(layout.x), _itemsize(stored), with_time=with_time)
+    fill = fill_attribute(layout.dtype, layout.fill_value)
     for name in layout.variables:
         # netCDF4-python sets _FillValue only at creation: it comes first, not third
-        fill = (
-            _typed(layout.fill_value, layout.dtype) if has_fill_attribute(layout.dtype) else False
+        var = ds.createVariable(
+            name, stored, dims, fill_value=False if fill is None else fill, **_compression(chunks)
         )
-        var = ds.createVariable(name, layout.dtype, dims, fill_value=fill, **_compression(chunks))
         if chunks is not None:
             var.set_var_chunk_cache(size=_CHUNK_CACHE_BYTES, nelems=1009, preemption=1.0)
+        if is_unsigned(layout.dtype):  # netcdf-java's UBYTE/USHORT (hybrid.io.netcdf_types)
+            var.set_auto_maskandscale(False)
+            var.setncattr("_Unsigned", "true")
         var.setncattr("long_name", name)
         var.setncattr("units", "")
         var.setncattr("grid_mapping", "crs")
@@ -336,9 +318,3 @@ def _itemsize(dtype: str) -> int:
     import numpy as np
 
     return int(np.dtype(dtype).itemsize)
-
-
-def _typed(value: float | int, dtype: str) -> Any:
-    import numpy as np
-
-    return np.array(value, dtype=dtype)

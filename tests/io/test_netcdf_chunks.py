@@ -192,3 +192,25 @@ def test_the_threaded_store_encodes_outside_the_write_lock(tmp_path):
     store(lazy, lambda index, s: sums.__setitem__(index[0].start, s), encode=encode)
     assert overlapped.is_set()
     assert sums == {0: 16.0, 2: 16.0}
+
+
+@pytest.mark.parametrize(("cell_type", "fill"), [(("uint8", 0), 0), (("uint16", 65535), None)])
+def test_unsigned_cells_chunked_as_netcdf_c_and_stored_as_netcdf_java(tmp_path, cell_type, fill):
+    """A uint8/uint16 cube written as netcdf-java stores UBYTE/USHORT in netcdf4_classic
+    (hybrid.io.netcdf_types): the signed type with ``_Unsigned``, its cells bit for bit,
+    nodata as the type's nodata; the direct chunk writes are netCDF-C's chunks."""
+    from hybrid.io.cube import CELL_TYPE
+    from tests.netcdf_unsigned import assert_stored_as_netcdf_java, read_variable
+
+    dtype, nodata = cell_type
+    top = np.iinfo(dtype).max
+    values = np.round((_values((2, 600, 700)) + 1) / 2 * top)  # clouds stay NaN
+    want = np.where(np.isnan(values), nodata, values).astype(dtype)
+    lazy = _cube(da.from_array(values, chunks=(1, 230, 300)), times=2)
+    ours = write_netcdf(lazy.assign_attrs({CELL_TYPE: cell_type}), tmp_path / "lazy.nc")
+    eager = _cube(values, times=2).assign_attrs({CELL_TYPE: cell_type})
+    reference = write_netcdf(eager, tmp_path / "eager.nc")
+    assert_same_file(ours, reference)
+    read = read_variable(ours, "var")
+    assert_stored_as_netcdf_java(read, dtype, fill)
+    np.testing.assert_array_equal(read.raw.view(dtype), want)

@@ -27,6 +27,7 @@ from backends.local.cell_types import (
     result_cell_type,
     with_cell_types,
 )
+from tests.netcdf_unsigned import assert_stored_as_netcdf_java, read_variable
 from tests.server_helpers import local_connection
 
 BBOX = {"west": 6.660, "south": 45.236, "east": 6.668, "north": 45.244}
@@ -92,19 +93,30 @@ def test_the_cell_type_survives_filters_and_follows_the_callback(
     np.testing.assert_array_equal(values, np.where(whole == 255, np.nan, 2.5 * whole))
 
 
-def test_netcdf_stays_float32(connection: Any, tmp_path: Path) -> None:
-    """NetCDF is written as before (float32, NaN): the classic model here has no
-    unsigned types (Copernicus writes netcdf-java's UBYTE/USHORT)."""
-    path = tmp_path / "scaled.nc"
-    _red(connection).linear_scale_range(0, 1000, 0, 200).download(path, format="netCDF")
-    with xr.open_dataset(path, engine="h5netcdf", mask_and_scale=False) as ds:
-        assert ds["B04"].dtype == np.float32
+def test_netcdf_of_an_unsigned_range_is_stored_as_netcdf_java_stores_it(
+    connection: Any, tmp_path: Path
+) -> None:
+    """linear_scale_range to [0, 200] is UByteUserDefinedNoData(255): Copernicus's
+    ``netcdf4_classic`` file holds it as netcdf-java stores UBYTE there, BYTE with
+    ``_Unsigned = "true"`` and no ``_FillValue`` (the writer's Integer 255 does not match
+    the variable's type and netcdf-java drops it: NetCDFRDDWriter.scala L599, L682, L693;
+    tests/netcdf_unsigned.py), so CF readers get uint8 with 255 as a value, the GTiff's
+    cells."""
+    scaled = _red(connection).linear_scale_range(0, 1000, 0, 200)
+    _, _, expected = _tiff(scaled, tmp_path / "scaled.tif")
+    scaled.download(tmp_path / "scaled.nc", format="netCDF")
+    read = read_variable(tmp_path / "scaled.nc", "B04")
+    assert_stored_as_netcdf_java(read, "uint8", None)
+    assert (read.decoded == 255).any()
+    np.testing.assert_array_equal(read.decoded, expected)
 
 
 def test_a_comparison_is_written_as_copernicus_writes_bits(connection: Any, tmp_path: Path) -> None:
-    """``B04 > 300`` is geotrellis bits: a 1-bit GeoTIFF without nodata, and a netCDF
-    variable of 0/1 whose ``_FillValue`` is 0 (NetCDFRDDWriter.scala L297, L665, L693),
-    so that a CF reader sees false as missing, as in Copernicus's file."""
+    """``B04 > 300`` is geotrellis bits: a 1-bit GeoTIFF without nodata, and in netCDF
+    the UBYTE 0/1 Copernicus's writer makes of them (NetCDFRDDWriter.scala L297, L665),
+    stored by netcdf-java as BYTE with ``_Unsigned = "true"`` and without ``_FillValue``
+    (the writer's ``nodata.getOrElse(0)`` is an Integer, L693, which netcdf-java drops on
+    a BYTE variable): CF readers see false as 0, not as missing."""
     red = connection.load_collection(
         "SENTINEL2_L2A", spatial_extent=BBOX, temporal_extent=DATES, bands=["B04"]
     ).reduce_dimension("t", reducer="first")
@@ -116,12 +128,9 @@ def test_a_comparison_is_written_as_copernicus_writes_bits(connection: Any, tmp_
     assert (dtype, nodata) == ("uint8", None) and 0 < values.mean() < 1
     np.testing.assert_array_equal(values, expected)
     bits.download(tmp_path / "bits.nc", format="netCDF")
-    with xr.open_dataset(tmp_path / "bits.nc", engine="h5netcdf", mask_and_scale=False) as ds:
-        raw = ds["B04"]
-        assert (raw.dtype, raw.attrs["_FillValue"]) == (np.int8, 0)
-        np.testing.assert_array_equal(raw.values, expected)
-    with xr.open_dataset(tmp_path / "bits.nc", engine="h5netcdf") as ds:
-        assert np.isnan(ds["B04"].values[expected == 0]).all()
+    read = read_variable(tmp_path / "bits.nc", "B04")
+    assert_stored_as_netcdf_java(read, "uint8", None)
+    np.testing.assert_array_equal(read.decoded, expected)
 
 
 def _lone(process: str) -> dict[str, Any]:
@@ -538,7 +547,12 @@ def test_scl_alone_is_written_as_uint8_with_nodata_0(connection: Any, tmp_path: 
     assert (dtype, nodata) == ("uint8", 0)
     assert np.isfinite(floats).any()
     np.testing.assert_array_equal(got, np.where(np.isnan(floats), 0, floats))
-    # NETCDF4_CLASSIC has no unsigned types: float32 with NaN (hybrid.io.netcdf_layout)
+    # netcdf-java's UBYTE in netcdf4_classic: BYTE with _Unsigned = "true" and the Byte
+    # _FillValue 0 of UByteConstantNoData (NetCDFRDDWriter.scala L599, L675, L693;
+    # tests/netcdf_unsigned.py)
     scl.download(tmp_path / "scl.nc", format="netCDF")
+    read = read_variable(tmp_path / "scl.nc", "SCL")
+    assert_stored_as_netcdf_java(read, "uint8", 0)
+    np.testing.assert_array_equal(read.raw[0].view("uint8"), got)
     with xr.open_dataset(tmp_path / "scl.nc", engine="h5netcdf") as ds:
         np.testing.assert_array_equal(ds["SCL"].values[0], np.where(got == 0, np.nan, got))

@@ -24,6 +24,7 @@ import pytest
 import rasterio
 import xarray as xr
 
+from tests.netcdf_unsigned import assert_stored_as_netcdf_java, read_variable
 from tests.server_helpers import local_connection
 from tests.user_stac import write_user_collection
 
@@ -135,6 +136,28 @@ def test_load_stac_netcdf_keeps_the_files_cell_type(
     if tag is not None:
         assert got.flat[1] == tag
     np.testing.assert_array_equal(got.flat[2:], values.flat[2:])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "tag", "fill"),
+    [("uint8", None, 0), ("uint8", 255, None), ("uint16", None, 0), ("uint16", 65535, None)],
+)
+def test_load_stac_netcdf_of_unsigned_files_is_stored_as_netcdf_java_stores_it(
+    connection: Any, tmp_path: Path, dtype: str, tag: Any, fill: int | None
+) -> None:
+    """A uint8/uint16 file's cube (UByte/UShortConstantNoData, nodata 0, without a tag;
+    UserDefinedNoData with one) in Copernicus's ``netcdf4_classic`` file: the signed type
+    with ``_Unsigned = "true"``; ``_FillValue`` 0 of the constant-nodata types (a Byte or
+    Short, as the variable), none of a user-defined nodata (its Integer does not match the
+    variable's type and netcdf-java drops it): NetCDFRDDWriter.scala L599, L669-686,
+    L693; tests/netcdf_unsigned.py. The cells are the file's, nodata included."""
+    values = _values(dtype)
+    url = write_user_collection(tmp_path / "stac", values, tag=tag)
+    cube = connection.load_stac(str(url), temporal_extent=["2024-01-01", "2025-01-01"])
+    cube.download(tmp_path / "out.nc", format="netCDF")
+    read = read_variable(tmp_path / "out.nc", "v")
+    assert_stored_as_netcdf_java(read, dtype, fill)
+    np.testing.assert_array_equal(read.raw[0].view(dtype), values)
 
 
 def test_a_reduction_over_time_keeps_the_files_nodata(connection: Any, tmp_path: Path) -> None:

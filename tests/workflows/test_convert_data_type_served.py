@@ -75,3 +75,23 @@ def test_the_netcdf_has_the_converted_type(connection: Any, tmp_path: Path) -> N
     with xr.open_dataset(path, engine="h5netcdf", mask_and_scale=False) as ds:
         variable = ds[next(v for v in ds.data_vars if v != "crs")]
         assert variable.dtype == np.int16 and variable.attrs["_FillValue"] == 32767
+
+
+@pytest.mark.parametrize(("name", "fill"), [("uint8", 0), ("uint16raw", None)])
+def test_the_netcdf_of_an_unsigned_type_is_stored_as_netcdf_java_stores_it(
+    connection: Any, floats: np.ndarray, tmp_path: Path, name: str, fill: int | None
+) -> None:
+    """``uint8`` is UByteConstantNoData: BYTE with ``_Unsigned = "true"`` and
+    ``_FillValue`` 0; ``uint16raw`` (UShortCellType) SHORT with ``_Unsigned`` and no
+    ``_FillValue`` (the writer's Integer 0 does not match the variable's type):
+    NetCDFRDDWriter.scala L599, L664-686, L693; tests/netcdf_unsigned.py."""
+    from tests.netcdf_unsigned import assert_stored_as_netcdf_java, read_variable
+
+    dtype, nodata = CASES[name]
+    path = tmp_path / f"{name}.nc"
+    _scaled(connection).convert_data_type(name).download(path, format="netCDF")
+    with xr.open_dataset(path, mask_and_scale=False) as ds:
+        variable = next(str(v) for v in ds.data_vars if v != "crs")
+    read = read_variable(path, variable)
+    assert_stored_as_netcdf_java(read, dtype, fill)
+    np.testing.assert_array_equal(read.raw.view(dtype), _narrowed(floats, dtype, nodata))
