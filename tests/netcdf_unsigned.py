@@ -62,3 +62,11 @@ def assert_stored_as_netcdf_java(read: Read, dtype: str, fill: int | None) -> No
         np.testing.assert_array_equal(read.decoded, values)
     else:
         np.testing.assert_array_equal(read.decoded, np.where(values == fill, np.nan, values))
+
+
+def masking(ds: xr.Dataset, nodata: int) -> xr.Dataset:
+    """``ds`` with its unsigned variables' ``nodata`` cells as NaN, as a reader of
+    Copernicus's file masks a user-defined nodata (65535 of linear_scale_range's
+    uint16) that the file has no ``_FillValue`` for."""
+    unsigned = [name for name, var in ds.data_vars.items() if var.dtype.kind == "u"]
+    return ds.assign({name: ds[name].where(ds[name] != nodata) for name in unsigned})
