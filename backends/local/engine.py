@@ -171,7 +171,7 @@ def _callable(
         collect=COLLECT,
         process_ids=facts.process_ids - implementations.keys(),
     )
-    runnable = collect_end_nodes(_run_copy(graph, facts.loads))
+    runnable = collect_end_nodes(_run_copy(graph, facts, run))
     try:
         marked = mark_udf_callbacks(runnable)
         pg = parse_graph(crs_members_as_text(marked))
@@ -218,7 +218,7 @@ def _check_shape(graph: Mapping[str, Any]) -> None:
     )
 
 
-def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:
+def _run_copy(graph: Mapping[str, Any], facts: GraphFacts, run: Run) -> dict[str, Any]:
     """The run's own copy of ``graph``, with what the processes learn from the whole
     graph marked on their arguments: the loads' extents, the filter_labels and
     resample_spatial nodes Copernicus does in the load (and the loads read filtered or
@@ -232,8 +232,9 @@ def _run_copy(graph: Mapping[str, Any], loads: Any) -> dict[str, Any]:
     from hybrid.backends.local.stac_load import mark_cell_types
     from hybrid.backends.local.tile_sources import mark_tile_sources
 
-    pushed = label_pushdown.push_down(with_extents(graph, loads))
-    mark_cell_types(pushed)  # the load_stac nodes' cell types, from their files
+    pushed = label_pushdown.push_down(with_extents(graph, facts.loads))
+    # the load_stac nodes' cell types, from their files, the items searched for the run
+    mark_cell_types(pushed, facts.stac_conditions, run.stac_searches)
     typed = with_cell_types(resample_pushdown.push_down(pushed))
     mark_spatial_reducers(typed)
     data_masks.mark(typed, data_masks.masks_in_load(graph))

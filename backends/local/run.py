@@ -20,6 +20,7 @@ from hybrid.backends.local.load_extents import (
 from hybrid.backends.local.processes.flow import NULL_RESULT
 from hybrid.backends.local.result_files import add_files
 from hybrid.backends.local.result_raster import result_raster
+from hybrid.backends.local.stac_searches import StacSearches
 from hybrid.errors import ProcessParameterInvalid
 from hybrid.grid import BBox, Grid
 from hybrid.io.registry import require_format
@@ -52,6 +53,9 @@ class Run:
     grid: Grid | None = None
     #: the spatial extents of the loads, to which a reprojected result is cropped
     extents: list[BBox] = field(default_factory=list)
+    #: the load_stac items searched for this run (stac_load.mark_cell_types, then the
+    #: load: one search each)
+    stac_searches: StacSearches = field(default_factory=StacSearches)
 
     def load_collection(
         self,
@@ -151,6 +155,7 @@ class Run:
             buffer=max(buffer, self.facts.margin, self._scl_read(properties, bbox)),
             allow_empty=allows_empty(featureflags),
             cell_type=tuple(load_cell_type) if isinstance(load_cell_type, list) else None,
+            searches=self.stac_searches,
         )
         self._add_grid(loaded.grid)
         self.extents += [] if bbox is None else [bbox]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from hybrid.backends.local.cell_types import TileType
     from hybrid.backends.local.stac_items import StacScene
+    from hybrid.backends.local.stac_searches import StacSearches
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,15 @@ def load_stac(
     buffer: int = 0,
     allow_empty: bool = False,
     cell_type: TileType | None = None,
+    searches: StacSearches | None = None,
 ) -> LoadedStac:
     """The lazy cube of a STAC document (see the module docstring); ``properties``: the
     load's property conditions (:func:`~hybrid.backends.local.property_filters.
     stac_property_conditions`); ``interval``: :func:`stac_interval`; ``allow_empty``: no
     item is a cube without dates; ``cell_type``: the cube's, as :func:`mark_cell_types`
     found it before the run (its files' headers are not read again), else the first
-    scene's."""
+    scene's; ``searches``: the run's, where :func:`mark_cell_types` searched the items
+    (not searched again)."""
     from hybrid.backends.local.file_pixels import stac_read_attributes
     from hybrid.backends.local.stac_cell_types import holding_dtype
     from hybrid.backends.local.stac_cube import (
@@ -101,18 +104,11 @@ def load_stac(
         scene_cell_type,
         stac_without_empty_dates,
     )
-    from hybrid.backends.local.stac_documents import read_stac
-    from hybrid.backends.local.stac_items import stac_items
-    from hybrid.backends.local.stac_source import (
-        cube_bands,
-        listed_bands,
-        no_data,
-        scenes_of,
-        stac_location,
-    )
+    from hybrid.backends.local.stac_searches import StacSearches
+    from hybrid.backends.local.stac_source import cube_bands, listed_bands, no_data, scenes_of
 
-    stac = read_stac(stac_location(url))
-    items = stac_items(stac, item_extent(interval, bbox), tuple(properties or ()))
+    finder = searches or StacSearches()
+    stac, items = finder.found(url, item_extent(interval, bbox), tuple(properties or ()))
     span = _items_span(items)
     scenes = scenes_of(items, list(bands) if bands else None)
     if not scenes and allow_empty:
@@ -144,46 +140,56 @@ def _items_span(items: list[Any]) -> tuple[str | None, str | None]:
     )
 
 
-def mark_cell_types(graph: Mapping[str, Any]) -> None:
+def mark_cell_types(
+    graph: Mapping[str, Any],
+    conditions: Mapping[str, tuple[Any, ...]] | None = None,
+    searches: StacSearches | None = None,
+) -> None:
     """Mark each load_stac node of the run's flat ``graph`` with the cell type of its
     cube under :data:`~hybrid.backends.local.cell_types.LOAD_CELL_TYPE`: its first
-    item's (:func:`~hybrid.backends.local.stac_cube.scene_cell_type`, the item
-    Copernicus types the cube by, FileLayerProvider.scala ``determineCelltype``
-    L997-1005), from its literal url, extents and bands, without its property
-    conditions. No mark (float32) where they are not literal, nothing is found or a
-    file cannot be read: the load itself then says why, and its warnings, so none is
-    given here."""
+    item's (:func:`~hybrid.backends.local.stac_cube.scene_cell_type`), from its literal
+    url, extents and bands and its property ``conditions`` (by load node id:
+    GraphFacts.stac_conditions). Copernicus types the cube by the first item its search
+    with those conditions found (openeo-geopyspark-driver 9baf2e10 ``load_stac.py``
+    L218-222 and L249-263 search with them, L277 and L549 hand the items found to a
+    ``FixedFeaturesOpenSearchClient``; openeo-geotrellis-extensions 2a25a26e
+    FileLayerProvider.scala ``determineCelltype`` L997-1005 takes the first). The items
+    are searched in the run's ``searches``, where the run takes them. No mark (float32)
+    where they are not literal, nothing is found or a file cannot be read: the load
+    itself then says why, and its warnings, so none is given here."""
+    from hybrid.backends.local.load_arguments import load_node
+    from hybrid.backends.local.stac_searches import StacSearches
     from hybrid.errors import HybridError
     from hybrid.run_warnings import warnings_to
 
+    finder = searches or StacSearches()
     for node in graph.values():
         if not isinstance(node, dict) or node.get("process_id") != "load_stac":
             continue
         arguments = node.setdefault("arguments", {})
+        own = (conditions or {}).get(load_node(arguments.get("properties")) or "", ())
         with warnings_to(lambda *_args, **_entry: None):
             try:
-                tile = _first_item_cell_type(arguments)
+                tile = _first_item_cell_type(arguments, tuple(own), finder)
             except (HybridError, OSError, ValueError, TypeError, KeyError):
                 tile = None
         if tile is not None:
             arguments[LOAD_CELL_TYPE] = list(tile)
 
 
-def _first_item_cell_type(arguments: Mapping[str, Any]) -> TileType | None:
+def _first_item_cell_type(
+    arguments: Mapping[str, Any], conditions: tuple[Any, ...], searches: StacSearches
+) -> TileType | None:
     from hybrid.backends.local.load_extents import parse_bbox
     from hybrid.backends.local.stac_cube import scene_cell_type
-    from hybrid.backends.local.stac_documents import read_stac
-    from hybrid.backends.local.stac_items import stac_items
-    from hybrid.backends.local.stac_source import cube_bands, listed_bands, scenes_of, stac_location
+    from hybrid.backends.local.stac_source import cube_bands, listed_bands, scenes_of
 
     url, spatial, asked = (arguments.get(k) for k in ("url", "spatial_extent", "bands"))
     interval = stac_interval(arguments.get("temporal_extent"))
     bbox = None if spatial is None else parse_bbox(spatial)
-    stac = read_stac(stac_location(url))
+    stac, items = searches.found(url, item_extent(interval, bbox), conditions)
     selection = list(asked) if asked else None
-    scenes: list[StacScene] = scenes_of(
-        stac_items(stac, item_extent(interval, bbox), ()), selection
-    )
+    scenes: list[StacScene] = scenes_of(items, selection)
     if not scenes:
         return None
     return scene_cell_type(
