@@ -39,7 +39,12 @@ file). Not emulated: a pushed resample with a ``projection`` is done where it st
 and in another UTM zone the files' pixels are the load's nearest warp of them.
 
 A ``resample_cube_spatial`` with a method other than ``near`` is pushed the same way, at
-the target's pixel size (:func:`_push_onto_target`).
+the target's pixel size (:func:`_push_onto_target`), into a load_collection or a
+load_stac: the dry run hands its constraint to whichever load the data comes from
+(``dry_run.py`` L105-115, L155-171), load_stac's parameters are extracted as
+load_collection's (python-driver ``process_implementations/io.py`` L318-329,
+``load_params.py`` L237-239: ``target_resolution``, ``resample_method``), and load_stac's
+cell size is the target resolution (geopyspark-driver ``load_stac.py`` L671-674).
 
 A ``resample_spatial`` is pushed into a ``load_stac`` the same way: Copernicus's load_stac
 sets its cell size to the target resolution (openeo-geopyspark-driver 9baf2e10
@@ -73,8 +78,8 @@ TRUNCATE = "truncate"
 #: GDAL's kernel radius (source pixels, or new ones when shrinking) of each method
 #: whose kernel is sized by the scale (gdalwarpkernel.cpp); none for the others
 KERNEL_REACH = {"bilinear": 1, "cubic": 2, "cubicspline": 2, "lanczos": 3}
-#: the loads a resample_spatial is handed to: load_stac takes the target resolution too
-#: (openeo-geopyspark-driver 9baf2e10 load_stac.py L671-674)
+#: the loads a resample_spatial or resample_cube_spatial is handed to: load_stac takes
+#: the target resolution too (openeo-geopyspark-driver 9baf2e10 load_stac.py L671-674)
 _LOADS = ("load_collection", "load_stac")
 
 
@@ -134,8 +139,11 @@ def _push_onto_target(
     (load_params.py L237-239), so the load reads the files resampled with that method,
     a pushed resample_spatial right after the load on the path (a 20 m band onto a 10 m
     cube with ``bilinear`` is interpolated from its file, not the load's nearest copies).
-    Not with ``near`` (the load's own read), nor onto a target in another CRS or of
-    unknown pixel size, nor on a path with a resample_spatial (pushed itself) or
+    Into a load_collection or a load_stac (:data:`_LOADS`; not emulated for load_stac:
+    the ``target_crs`` that goes with the resolution, a SENTINEL2_L2A target's
+    AUTO:42001 making it read in the extent's UTM zone, load_stac.py L676-690; here
+    its items' CRS stays). Not with ``near`` (the load's own read), nor onto a target in
+    another CRS or of unknown pixel size, nor on a path with a resample_spatial (pushed itself) or
     another resample_cube_spatial nearer the load (the one the dry run takes)."""
     args = graph[node_id].get("arguments") or {}
     method = args.get("method", "near")
@@ -143,7 +151,7 @@ def _push_onto_target(
     if method == "near" or not isinstance(target, Mapping) or "from_node" not in target:
         return
     step = target_step(graph, target)
-    loads, path = upstream(graph, node_id, RESAMPLE_BLOCKERS)
+    loads, path = upstream(graph, node_id, RESAMPLE_BLOCKERS, _LOADS)
     # the dry run takes the resample closest to the load (``args_list[:1]``, dry_run.py
     # L534-537): a resample_cube_spatial after another one on the path is not pushed
     on_path = {graph[n].get("process_id") for n in path if n != node_id}

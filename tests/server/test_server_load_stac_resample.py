@@ -57,15 +57,17 @@ def _resampled(connection: Any, url: Path, res: int, method: str, path: Path) ->
         return ds[name].isel(t=0).load()
 
 
-def _warped(url: Path, got: xr.DataArray, res: int, method: str, **options: Any) -> Any:
-    """The user's file warped by GDAL onto the pixels of ``got`` (float64)."""
+def _warped(
+    url: Path, got: xr.DataArray, res: int, method: str, file: str = "v.tif", **options: Any
+) -> Any:
+    """The user's ``file`` warped by GDAL onto the pixels of ``got`` (float64)."""
     import rasterio
     from affine import Affine
     from rasterio.warp import Resampling, reproject
 
     x, y = got["x"].values, got["y"].values
     out = np.full((y.size, x.size), np.nan)
-    with rasterio.open(url.parent / "v.tif") as src:
+    with rasterio.open(url.parent / file) as src:
         reproject(
             source=rasterio.band(src, 1), destination=out, src_nodata=0, dst_nodata=np.nan,
             dst_transform=Affine(res, 0, x[0] - res / 2, 0, -res, y[0] + res / 2),
@@ -102,3 +104,82 @@ def test_an_integer_average_in_load_stac_is_truncated_as_geotrellis_truncates(
     mean = _warped(collection, got, 20, "average")
     assert np.isfinite(mean).all() and (mean % 1 != 0).mean() > 0.5
     np.testing.assert_array_equal(got.transpose("y", "x").values, np.trunc(mean))
+
+
+#: north-west corner (EPSG:32632) of the user's files inside the embedded Sentinel-2
+#: sample, and their side in metres
+SAMPLE_ORIGIN, SIDE = (316020.0, 5014020.0), 1200
+DATE = "2024-05-01T10:00:00Z"
+
+
+def _two_resolutions(root: Path) -> Path:
+    """A collection of one item with band ``a`` in a 10 m file and ``b`` in a 20 m one
+    (uint16 without nodata tag), inside the embedded sample; its ``collection.json``."""
+    import json
+
+    from affine import Affine
+    from pyproj import Transformer
+
+    from hybrid.sample.cog import write_cog
+
+    x0, y0 = SAMPLE_ORIGIN
+    root.mkdir(parents=True)
+    assets = {}
+    for name, res in (("a", 10), ("b", 20)):
+        n = SIDE // res
+        values = np.random.default_rng(res).integers(1100, 4000, (n, n)).astype(np.uint16)
+        transform = Affine(res, 0, x0, 0, -res, y0)
+        write_cog(root / f"{name}.tif", values, transform=transform, crs="EPSG:32632",
+                  nodata=None, blocksize=256, resampling="nearest")  # fmt: skip
+        assets[name] = {"href": f"./{name}.tif", "type": "image/tiff; application=geotiff",
+                        "roles": ["data"], "proj:epsg": 32632, "proj:shape": [n, n],
+                        "proj:transform": list(transform)[:6]}  # fmt: skip
+    to_lonlat = Transformer.from_crs("EPSG:32632", "EPSG:4326", always_xy=True)
+    lons, lats = to_lonlat.transform([x0, x0 + SIDE] * 2, [y0, y0, y0 - SIDE, y0 - SIDE])
+    box = [min(lons), min(lats), max(lons), max(lats)]
+    west, south, east, north = box
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    item = {"type": "Feature", "stac_version": "1.0.0", "id": "i", "collection": "two",
+            "bbox": box, "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"datetime": DATE}, "assets": assets,
+            "links": [{"rel": "collection", "href": "./collection.json"}]}  # fmt: skip
+    (root / "i.json").write_text(json.dumps(item))
+    collection = {"type": "Collection", "stac_version": "1.0.0", "id": "two",
+                  "description": "d", "license": "proprietary",
+                  "links": [{"rel": "item", "href": "./i.json", "type": "application/json"}],
+                  "extent": {"spatial": {"bbox": [box]},
+                             "temporal": {"interval": [[DATE, None]]}}}  # fmt: skip
+    (root / "collection.json").write_text(json.dumps(collection))
+    return root / "collection.json"
+
+
+def test_a_resample_cube_spatial_after_load_stac_reads_each_file_at_the_targets_pixel(
+    connection: Any, tmp_path: Path
+) -> None:
+    """The dry run hands a resample_cube_spatial's constraint to the load_stac it
+    follows (openeo-python-driver 9e5b49b2 ``dry_run.py`` L105-115, L155-171;
+    ``process_implementations/io.py`` L318-329, ``load_params.py`` L237-239), whose cell
+    size and read become the target's and its method (openeo-geopyspark-driver 9baf2e10
+    ``load_stac.py`` L671-674): onto a 10 m SENTINEL2_L2A target with ``bilinear``, the
+    user's band ``b`` is interpolated from its 20 m file, not the load's nearest 10 m
+    copies of its pixels (resampled on the cube they stay blocks of 2 x 2)."""
+    url = _two_resolutions(tmp_path / "stac")
+    x0, y0 = SAMPLE_ORIGIN
+    extent = {"west": x0 + 200, "south": y0 - 800, "east": x0 + 700, "north": y0 - 300,
+              "crs": "EPSG:32632"}  # fmt: skip
+    target = connection.load_collection(
+        "SENTINEL2_L2A", spatial_extent=extent, temporal_extent=["2023-06-01", "2023-07-01"],
+        bands=["B04"],
+    )  # fmt: skip
+    cube = connection.load_stac(
+        str(url), spatial_extent=extent, temporal_extent=["2024-01-01", "2025-01-01"]
+    )
+    path = tmp_path / "r.nc"
+    cube.resample_cube_spatial(target, method="bilinear").download(path, format="netCDF")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        got = ds["b"].isel(t=0).load()
+    assert got["x"].size >= 40 and got["y"].size >= 40
+    read = _warped(url, got, 10, "bilinear", "b.tif")
+    want = np.floor(read + 0.5)
+    assert np.isfinite(want).all()
+    np.testing.assert_array_equal(got.transpose("y", "x").values, want)
