@@ -186,18 +186,16 @@ def _extent_size(bbox: BBox, crs: Any) -> tuple[float, float, int]:
     ``reproject_bounding_box`` L200-215)."""
     import pyproj
 
-    from hybrid.grid import target_epsg
+    from hybrid.grid import corner_envelope, target_epsg
 
     epsg = target_epsg(bbox) if crs is None else pyproj.CRS.from_user_input(crs).to_epsg()
     if epsg is None:  # Copernicus reads no EPSG code either (L1420)
         raise ValueError(f"no EPSG code for the CRS {crs!r}")
-    source = pyproj.CRS.from_user_input(bbox.crs)
-    corners_x = [bbox.west, bbox.east, bbox.east, bbox.west]
-    corners_y = [bbox.south, bbox.south, bbox.north, bbox.north]
-    if source.to_epsg() != epsg:
-        project = pyproj.Transformer.from_crs(source, epsg, always_xy=True)
-        corners_x, corners_y = (list(v) for v in project.transform(corners_x, corners_y))
-    return max(corners_x) - min(corners_x), max(corners_y) - min(corners_y), int(epsg)
+    bounds = (bbox.west, bbox.south, bbox.east, bbox.north)
+    if pyproj.CRS.from_user_input(bbox.crs).to_epsg() != epsg:
+        bounds = corner_envelope(bounds, bbox.crs, f"EPSG:{epsg}")
+    west, south, east, north = bounds
+    return east - west, north - south, int(epsg)
 
 
 def _degree_cell(cell_x: float, cell_y: float, epsg: int) -> float:

@@ -62,23 +62,16 @@ def test_run_on_a_remote_backend_takes_the_poll_options_of_record(
 
 def test_record_cli_stores_result_graph_and_provenance(server, alice, tmp_path, capsys):
     url, script = server
-    code = main(
-        [
-            "record",
-            "--backend",
-            url,
-            "--name",
-            "seed",
-            "--out-root",
-            str(tmp_path / "recordings"),
-            "--poll-interval",
-            "0.01",
-            "--start",
-            "2023-05-01",
-            "--end",
-            "2023-06-01",
-        ]
-    )
+    args = [
+        "record",
+        "--backend",
+        url,
+        "--name",
+        "seed",
+        "--out-root",
+        str(tmp_path / "recordings"),
+    ]
+    code = main([*args, "--poll-interval", "0.01", "--start", "2023-05-01", "--end", "2023-06-01"])
     assert code == 0, capsys.readouterr().err
     folder = tmp_path / "recordings" / "seed"
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -93,15 +86,6 @@ def test_record_cli_stores_result_graph_and_provenance(server, alice, tmp_path, 
     assert provenance["workflow"]["start"] == "2023-05-01"
     assert compare(folder / "result.nc", synthetic_result()).equivalent
     # a second recording under the same name is refused (exit 2), --force replaces it
-    args = [
-        "record",
-        "--backend",
-        url,
-        "--name",
-        "seed",
-        "--out-root",
-        str(tmp_path / "recordings"),
-    ]
     assert main([*args, "--poll-interval", "0.01"]) == 2
     assert "already exists" in capsys.readouterr().err
 

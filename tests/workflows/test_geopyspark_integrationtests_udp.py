@@ -1,16 +1,10 @@
-"""The Copernicus backend developers' own integration tests
-(Open-EO/openeo-geopyspark-integrationtests ``tests/test_integration.py``, run against the
-real backend) replayed with the openeo client against ``hybrid serve``: the ones loading
-``SENTINEL2_L2A`` or no collection at all, with the extent and dates moved into the
-embedded sample. Where the published test asserts a value Copernicus computed on its own
-data (a minimum NDVI, a feature count), the check here is the same quantity recomputed in
-numpy on the raw bands of the same server; where it asserts a value independent of the
-data (a UDP's result, a UDF's structured data, band labels, a JSON layout), the same value.
-
-The published UDF code (``tests/data/udfs/*.py`` and the strings inside the test
-functions) is read from a checkout (or a bare git directory) of the repository named by
-``HYBRID_GEOPYSPARK_INTEGRATIONTESTS``, not copied into this project; the tests skip
-without one.
+"""The user-defined-process cases of the Copernicus backend developers' integration tests
+(Open-EO/openeo-geopyspark-integrationtests ``tests/test_integration.py``) replayed with
+the openeo client against ``hybrid serve``: a UDP's result synchronously and as a batch
+job, a public UDP by its canonical URL as namespace, CRUD keeping the client's node ids,
+a parameter's default. How the replay works (extent and dates moved into the embedded
+sample, the published code read from ``HYBRID_GEOPYSPARK_INTEGRATIONTESTS``):
+``tests/workflows/test_geopyspark_integrationtests_cubes.py``.
 """
 
 from __future__ import annotations
